@@ -1,0 +1,10 @@
+/* ansatz: physics-informed neural fields on PETSc. One header for the whole public API. */
+#ifndef ANSATZ_H
+#define ANSATZ_H
+
+#include <ansatz/compat.h>
+#include <ansatz/jet.h>
+#include <ansatz/problem.h>
+#include <ansatz/field.h>
+
+#endif

@@ -1,0 +1,72 @@
+/* Field: the neural ansatz u_θ(x) and its exact derivative jets.
+ *
+ * A multilayer perceptron with optional input embeddings (random Fourier features; an exact periodic
+ * embedding in chosen coordinates), inputs mapped to [-1, 1] from the problem's box. All parameters
+ * θ live in one PETSc Vec. Derivatives with respect to the inputs propagate forward through the
+ * layers (Taylor mode, one GEMM per layer over width × points·slots); derivatives with respect to θ
+ * come from reverse mode through that propagation (Jᵀw), forward mode (J·v), or the dense Jacobian.
+ *
+ * Jets use the layout of jet.h: jets[p*ncomp*nslot + c*nslot + slot], slots that were not
+ * requested hold NaN. Points are x[p*ncoord + i]. Work is done in chunks of points, so memory does
+ * not grow with npts.
+ */
+#ifndef ANSATZ_FIELD_H
+#define ANSATZ_FIELD_H
+
+#include <petscvec.h>
+#include <ansatz/jet.h>
+
+typedef struct _p_AzField *AzField;
+
+typedef enum {
+  AZ_ACT_TANH,
+  AZ_ACT_SIN,
+  AZ_ACT_SOFTPLUS,
+  AZ_ACT_GELU,
+  AZ_ACT_SWISH
+} AzActivation;
+PETSC_EXTERN const char *const AzActivations[];
+
+PETSC_EXTERN PetscErrorCode AzFieldCreate(MPI_Comm comm, AzField *field);
+PETSC_EXTERN PetscErrorCode AzFieldDestroy(AzField *field);
+/* ncoord inputs (space, then time), ncomp outputs */
+PETSC_EXTERN PetscErrorCode AzFieldSetDimensions(AzField field, PetscInt ncoord, PetscInt ncomp);
+/* the box the inputs are mapped from onto [-1, 1] */
+PETSC_EXTERN PetscErrorCode AzFieldSetBox(AzField field, const PetscReal lower[], const PetscReal upper[]);
+PETSC_EXTERN PetscErrorCode AzFieldSetJetRequest(AzField field, const AzJetRequest *req);
+PETSC_EXTERN PetscErrorCode AzFieldSetArchitecture(AzField field, PetscInt depth, PetscInt width, AzActivation act);
+/* exact periodic embedding of coordinate i with period L: x_i -> cos(2πk x_i/L), sin(2πk x_i/L), k = 1..nharm */
+PETSC_EXTERN PetscErrorCode AzFieldSetPeriodic(AzField field, PetscInt coord, PetscReal period, PetscInt nharm);
+/* random Fourier features: cos(2π B x̂), sin(2π B x̂), B (count × ncoord) ~ N(0, scale²) from the seed */
+PETSC_EXTERN PetscErrorCode AzFieldSetFourierFeatures(AzField field, PetscInt count, PetscReal scale);
+PETSC_EXTERN PetscErrorCode AzFieldSetSeed(AzField field, PetscInt seed);
+PETSC_EXTERN PetscErrorCode AzFieldSetChunkSize(AzField field, PetscInt chunk);
+/* -az_field_depth -az_field_width -az_field_activation -az_field_seed -az_field_fourier_features
+ * -az_field_fourier_scale -az_field_periodic i:L[,j:L] -az_field_periodic_harmonics -az_field_chunk */
+PETSC_EXTERN PetscErrorCode AzFieldSetFromOptions(AzField field);
+/* allocates θ and fills it with Glorot-uniform weights (zero biases) from the seed */
+PETSC_EXTERN PetscErrorCode AzFieldSetUp(AzField field);
+PETSC_EXTERN PetscErrorCode AzFieldView(AzField field, PetscViewer viewer);
+
+/* θ itself (not a copy): changing it changes the field. Sequential Vec, the same on every rank. */
+PETSC_EXTERN PetscErrorCode AzFieldGetParameters(AzField field, Vec *theta);
+PETSC_EXTERN PetscErrorCode AzFieldGetNumParameters(AzField field, PetscInt *n);
+PETSC_EXTERN PetscErrorCode AzFieldGetJetSize(AzField field, PetscInt *ncomp, PetscInt *nslot);
+
+/* jets at npts points */
+PETSC_EXTERN PetscErrorCode AzFieldEvaluateJets(AzField field, PetscInt npts, const PetscReal x[], PetscScalar jets[]);
+
+/* Reverse mode: grad += Σ_p Σ_s jetbar[p,s] ∂jets[p,s]/∂θ (Jᵀ·w at the jet level). Slots not requested
+ * in jetbar are ignored. If jets is not NULL it also receives the jets (one forward pass serves both). */
+PETSC_EXTERN PetscErrorCode AzFieldJetsBackward(AzField field, PetscInt npts, const PetscReal x[], const PetscScalar jetbar[], PetscScalar jets[], Vec grad);
+
+/* Forward mode in θ: jetdot[p,s] = Σ_k ∂jets[p,s]/∂θ_k v_k (J·v at the jet level). */
+PETSC_EXTERN PetscErrorCode AzFieldJetsTangent(AzField field, PetscInt npts, const PetscReal x[], Vec v, PetscScalar jetdot[]);
+
+/* Dense Jacobian of residuals that depend linearly on each point's jet through given rows:
+ * for point p and residual k (nres per point), with D_p = drdjet[p*nres*L + k*L + s] (L = ncomp*nslot),
+ *     Jac[(p*nres + k)*nparam + j] = Σ_s D_p[k,s] ∂jets[p,s]/∂θ_j.
+ * Passing D = the identity on the requested slots gives the Jacobian of the jets themselves. */
+PETSC_EXTERN PetscErrorCode AzFieldResidualJacobian(AzField field, PetscInt npts, const PetscReal x[], PetscInt nres, const PetscScalar drdjet[], PetscScalar Jac[]);
+
+#endif

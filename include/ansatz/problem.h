@@ -1,0 +1,143 @@
+/* Problem: a PDE problem, defined once as a plugin.
+ *
+ * A plugin is one C file that exports one versioned descriptor,
+ *
+ *     const AzProblemInfo az_problem_NAME = { .abi = AZ_PROBLEM_ABI, .name = "NAME", ... };
+ *
+ * built into NAME.so. Every condition is a pointwise residual of a point and a jet (see jet.h):
+ * training evaluates it with exact network jets, the reference solver with finite-difference jets,
+ * and the report reads the same functions. Nothing about the physics is written twice.
+ */
+#ifndef ANSATZ_PROBLEM_H
+#define ANSATZ_PROBLEM_H
+
+#include <petscsys.h>
+#include <petscviewer.h>
+#include <ansatz/jet.h>
+
+/* Bump when AzProblemInfo or the callback signatures change; the loader rejects a mismatch. */
+#define AZ_PROBLEM_ABI 1
+
+#define AZ_MAX_DIM    3
+#define AZ_MAX_PARAMS 16
+#define AZ_MAX_COMP   8
+#define AZ_MAX_RES    8
+#define AZ_MAX_LAWS   4
+
+/* What a residual callback knows about where it is evaluated. */
+typedef struct {
+  const PetscReal *x;      /* coordinates, x[0 .. ncoord-1], time last */
+  PetscInt         ncoord; /* spatial dimension + (time-dependent ? 1 : 0) */
+  const PetscReal *param;  /* parameter values, in the order the descriptor declares them */
+  PetscInt         face;   /* for a boundary residual: 2*axis + side (side 0 = lower, 1 = upper); else -1 */
+} AzPoint;
+
+/* A pointwise residual: r[0 .. nres-1] at the point. If drdjet is not NULL, also fill the exact
+ * derivative of the residual with respect to the jet, drdjet[k*ncomp*nslot + idx] (zeroed on entry;
+ * see AzIdxU/AzIdxD/... in jet.h). A plugin may leave it out (set the descriptor's exact_jacobian
+ * to PETSC_FALSE); ansatz then differentiates the residual numerically, and says so. */
+typedef PetscErrorCode (*AzResidualFn)(const AzPoint *p, const AzJet *jet, PetscScalar r[], PetscScalar drdjet[]);
+
+/* A pointwise function of the point only: exact solution, Dirichlet data, initial data (u[0..ncomp-1]). */
+typedef PetscErrorCode (*AzPointFn)(const AzPoint *p, PetscScalar u[]);
+
+typedef enum {
+  AZ_BC_NONE = 0,  /* no condition on this face (the problem leaves it free) */
+  AZ_BC_DIRICHLET, /* u = g: the residual is u - g and `value` gives g (used by hard constraints) */
+  AZ_BC_NEUMANN,   /* a condition on the normal derivative */
+  AZ_BC_ROBIN,     /* any other pointwise condition */
+  AZ_BC_PERIODIC   /* u(lower) = u(upper): set on both faces of an axis, no residual */
+} AzBCType;
+
+typedef struct {
+  AzBCType     type;
+  AzResidualFn residual; /* ncomp residuals on the face (NULL for AZ_BC_NONE and AZ_BC_PERIODIC) */
+  AzPointFn    value;    /* Dirichlet data g (AZ_BC_DIRICHLET only; optional but needed for hard constraints) */
+} AzBoundaryInfo;
+
+typedef struct {
+  const char *name;  /* option -az_<problem>_<name> */
+  PetscReal   value; /* default */
+  const char *help;
+} AzParamInfo;
+
+/* A conservation law: Q(t) = ∫ density(x, u) dx over the spatial box must stay equal to its initial
+ * value (or to `value` when has_value). density returns q[0] and, if dqdjet is not NULL, ∂q/∂jet. */
+typedef struct {
+  const char  *name;
+  AzResidualFn density;
+  PetscBool    has_value;
+  PetscReal    value;
+} AzConservationInfo;
+
+typedef struct {
+  int         abi; /* AZ_PROBLEM_ABI */
+  const char *name;
+  const char *description; /* one line */
+
+  PetscInt  dim;            /* spatial dimension, 1 to 3 */
+  PetscBool time_dependent; /* if so, time is the last coordinate */
+  PetscInt  ncomp;          /* solution components, 1 to AZ_MAX_COMP */
+  PetscInt  nres;           /* interior residuals (0 means ncomp) */
+  PetscReal lower[AZ_MAX_DIM], upper[AZ_MAX_DIM];
+  PetscReal t0, t1;
+  const char *component_names; /* comma separated, e.g. "u" or "u,v,p"; NULL means u0,u1,... */
+
+  AzParamInfo params[AZ_MAX_PARAMS]; /* ends at the first entry with a NULL name */
+
+  /* derivatives the residuals read, comma separated, named by the coordinates x, y, z, t:
+   * "t,x,xx" (heat), "xx,yy" (Poisson), "t,x,xxx" (KdV). Supported: all first and second
+   * derivatives (mixed included), pure third and fourth derivatives. */
+  const char *derivatives;
+
+  AzResidualFn   interior;                  /* the PDE, nres residuals */
+  AzBoundaryInfo boundary[2 * AZ_MAX_DIM];  /* face 2*axis + side */
+  AzResidualFn   initial;                   /* ncomp residuals at t = t0 (time-dependent only) */
+  AzPointFn      initial_value;             /* u(x, t0), for hard constraints and the reference */
+  PetscBool      exact_jacobian;            /* the residuals fill drdjet */
+
+  /* optional */
+  AzPointFn          exact;                     /* exact solution */
+  AzConservationInfo conservation[AZ_MAX_LAWS]; /* ends at the first entry with a NULL name */
+  PetscBool          positive[AZ_MAX_COMP];     /* component c must stay >= 0 */
+} AzProblemInfo;
+
+/* A loaded problem: the descriptor plus its parameter values and derivative request. */
+typedef struct _p_AzProblem *AzProblem;
+
+PETSC_EXTERN PetscErrorCode AzProblemLoad(MPI_Comm comm, const char name_or_path[], AzProblem *prob);
+PETSC_EXTERN PetscErrorCode AzProblemCreateFromInfo(MPI_Comm comm, const AzProblemInfo *info, const char path[], AzProblem *prob);
+PETSC_EXTERN PetscErrorCode AzProblemSetFromOptions(AzProblem prob);
+PETSC_EXTERN PetscErrorCode AzProblemView(AzProblem prob, PetscViewer viewer);
+PETSC_EXTERN PetscErrorCode AzProblemDestroy(AzProblem *prob);
+
+PETSC_EXTERN PetscErrorCode AzProblemGetInfo(AzProblem prob, const AzProblemInfo **info);
+PETSC_EXTERN PetscErrorCode AzProblemGetName(AzProblem prob, const char **name);
+PETSC_EXTERN PetscErrorCode AzProblemGetPath(AzProblem prob, const char **path);
+PETSC_EXTERN PetscErrorCode AzProblemGetNumCoords(AzProblem prob, PetscInt *ncoord);
+PETSC_EXTERN PetscErrorCode AzProblemGetNumParams(AzProblem prob, PetscInt *nparam);
+PETSC_EXTERN PetscErrorCode AzProblemGetParams(AzProblem prob, const PetscReal **param);
+PETSC_EXTERN PetscErrorCode AzProblemGetJetRequest(AzProblem prob, AzJetRequest *req);
+PETSC_EXTERN PetscErrorCode AzProblemGetBox(AzProblem prob, PetscReal lower[], PetscReal upper[]);
+
+/* Conditions are numbered: AZ_COND_INTERIOR, the faces 0 .. 2*dim-1 (2*axis + side), AZ_COND_INITIAL. */
+#define AZ_COND_INTERIOR (-1)
+#define AZ_COND_INITIAL  (2 * AZ_MAX_DIM)
+
+/* Number of residuals of a condition (0 when the problem has no such condition). */
+PETSC_EXTERN PetscErrorCode AzProblemGetNumResiduals(AzProblem prob, PetscInt cond, PetscInt *nres);
+/* Evaluate one condition's residual at a point x (ncoord values) from a jet (ncomp*nslot values).
+ * If drdjet is not NULL it receives ∂r/∂jet (nres × ncomp*nslot): exact from the plugin when it
+ * provides it, otherwise by fourth-order central differences of the residual. */
+PETSC_EXTERN PetscErrorCode AzProblemEvaluateResidual(AzProblem prob, PetscInt cond, const PetscReal x[], const PetscScalar jet[], PetscScalar r[], PetscScalar drdjet[]);
+/* Compare a plugin's exact ∂r/∂jet with differences of its residual at ntrial random points and jets. */
+PETSC_EXTERN PetscErrorCode AzProblemCheckJetJacobian(AzProblem prob, PetscInt cond, PetscInt ntrial, PetscReal *maxrelerr);
+
+/* Check a descriptor without loading anything: returns PETSC_FALSE and a message naming the problem. */
+PETSC_EXTERN PetscErrorCode AzProblemInfoValidate(const AzProblemInfo *info, PetscBool *valid, char msg[], size_t len);
+
+/* Every problem visible on the search path: the build tree, AZ_PROBLEM_PATH, the installed directory. */
+PETSC_EXTERN PetscErrorCode AzProblemList(MPI_Comm comm, PetscInt *n, char ***paths);
+PETSC_EXTERN PetscErrorCode AzProblemGetSearchPath(char buf[], size_t len);
+
+#endif

@@ -1,0 +1,183 @@
+/* The `ansatz` program: `ansatz MODE [options]`, every setting in the PETSc options database. */
+#include <ansatz.h>
+#include <petscviewer.h>
+
+static const char help[] = "ansatz: physics-informed neural fields on PETSc.\n"
+                           "Usage: ansatz [MODE] [options]\n"
+                           "Modes:\n"
+                           "  list                  the problems on the search path (name, description, dimension, parameters)\n"
+                           "  info -problem P       one problem in full (P is a name from `ansatz list` or a path to a .so)\n"
+                           "  fieldinfo -problem P  the neural field for problem P: architecture, parameters, jets at sample points\n"
+                           "With no mode, runs the main job on the default problem.\n"
+                           "Problems are searched in $AZ_PROBLEM_PATH, the installed directory and the build tree.\n\n";
+
+typedef PetscErrorCode (*AzModeFn)(MPI_Comm);
+
+static PetscErrorCode ModeList(MPI_Comm comm)
+{
+  PetscInt n;
+  char   **paths;
+
+  PetscFunctionBegin;
+  PetscCall(AzProblemList(comm, &n, &paths));
+  if (!n) {
+    char sp[4 * PETSC_MAX_PATH_LEN];
+    PetscCall(AzProblemGetSearchPath(sp, sizeof sp));
+    PetscCall(PetscPrintf(comm, "No problems found (searched %s)\n", sp));
+  }
+  for (PetscInt k = 0; k < n; k++) {
+    AzProblem            prob;
+    const AzProblemInfo *info;
+    PetscErrorCode       ierr;
+
+    /* a broken plugin on the path must not hide the good ones: report it and go on */
+    PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+    ierr = AzProblemLoad(comm, paths[k], &prob);
+    PetscCall(PetscPopErrorHandler());
+    if (ierr) {
+      PetscCall(PetscPrintf(comm, "%-14s (cannot be loaded: run `ansatz info -problem %s` to see why)\n", paths[k], paths[k]));
+      PetscCall(PetscFree(paths[k]));
+      continue;
+    }
+    PetscCall(AzProblemGetInfo(prob, &info));
+    PetscCall(PetscPrintf(comm, "%-14s %" PetscInt_FMT "-D%s  %s\n", info->name, info->dim, info->time_dependent ? "+t" : "  ", info->description));
+    for (PetscInt p = 0; p < AZ_MAX_PARAMS && info->params[p].name; p++) PetscCall(PetscPrintf(comm, "%-14s         -az_%s_%s %g  (%s)\n", "", info->name, info->params[p].name, (double)info->params[p].value, info->params[p].help ? info->params[p].help : ""));
+    PetscCall(AzProblemDestroy(&prob));
+    PetscCall(PetscFree(paths[k]));
+  }
+  PetscCall(PetscFree(paths));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* -problem NAME|PATH (default poisson2d) */
+static PetscErrorCode LoadProblemFromOptions(MPI_Comm comm, AzProblem *prob)
+{
+  char      name[PETSC_MAX_PATH_LEN] = "poisson2d";
+  PetscBool set;
+
+  PetscFunctionBegin;
+  PetscOptionsBegin(comm, NULL, "ansatz problem selection", "ansatz");
+  PetscCall(PetscOptionsString("-problem", "problem: a name from `ansatz list` or a path to a plugin .so", "AzProblemLoad", name, name, sizeof name, &set));
+  PetscOptionsEnd();
+  PetscCall(AzProblemLoad(comm, name, prob));
+  PetscCall(AzProblemSetFromOptions(*prob));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode ModeInfo(MPI_Comm comm)
+{
+  AzProblem prob;
+  PetscBool check = PETSC_FALSE;
+
+  PetscFunctionBegin;
+  PetscCall(LoadProblemFromOptions(comm, &prob));
+  PetscOptionsBegin(comm, NULL, "ansatz info", "ansatz");
+  PetscCall(PetscOptionsBool("-az_check_jacobian", "compare the plugin's residual jet Jacobians with finite differences", "AzProblemCheckJetJacobian", check, &check, NULL));
+  PetscOptionsEnd();
+  PetscCall(AzProblemView(prob, PETSC_VIEWER_STDOUT_(comm)));
+  if (check) {
+    const AzProblemInfo *info;
+    PetscCall(AzProblemGetInfo(prob, &info));
+    for (PetscInt cond = -1; cond <= AZ_COND_INITIAL; cond++) {
+      PetscInt  nres;
+      PetscReal err;
+      if (cond >= 2 * info->dim && cond != AZ_COND_INITIAL) continue;
+      PetscCall(AzProblemGetNumResiduals(prob, cond, &nres));
+      if (!nres) continue;
+      PetscCall(AzProblemCheckJetJacobian(prob, cond, 20, &err));
+      PetscCall(PetscPrintf(comm, "jet Jacobian check, %s%s: max relative difference %.3e%s\n", cond == AZ_COND_INTERIOR ? "interior" : cond == AZ_COND_INITIAL ? "initial" : "face ", "", (double)err, err > 1e-6 ? "  <-- MISMATCH" : ""));
+    }
+  }
+  PetscCall(AzProblemDestroy(&prob));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode ModeFieldInfo(MPI_Comm comm)
+{
+  AzProblem            prob;
+  AzField              field;
+  AzJetRequest         req;
+  const AzProblemInfo *info;
+  PetscReal            lo[AZ_MAX_COORD], hi[AZ_MAX_COORD], x[AZ_MAX_COORD];
+  PetscInt             ncoord, ncomp, nslot;
+  PetscScalar         *jets;
+  char                 deriv[256];
+
+  PetscFunctionBegin;
+  PetscCall(LoadProblemFromOptions(comm, &prob));
+  PetscCall(AzProblemGetInfo(prob, &info));
+  PetscCall(AzProblemGetNumCoords(prob, &ncoord));
+  PetscCall(AzProblemGetBox(prob, lo, hi));
+  PetscCall(AzProblemGetJetRequest(prob, &req));
+  PetscCall(AzJetRequestClose(&req));
+  PetscCall(AzFieldCreate(comm, &field));
+  PetscCall(AzFieldSetDimensions(field, ncoord, info->ncomp));
+  PetscCall(AzFieldSetBox(field, lo, hi));
+  PetscCall(AzFieldSetJetRequest(field, &req));
+  PetscCall(AzFieldSetFromOptions(field));
+  PetscCall(AzFieldSetUp(field));
+  PetscCall(AzFieldView(field, PETSC_VIEWER_STDOUT_(comm)));
+  PetscCall(AzFieldGetJetSize(field, &ncomp, &nslot));
+  PetscCall(PetscMalloc1(ncomp * nslot, &jets));
+  for (PetscInt i = 0; i < ncoord; i++) x[i] = 0.5 * (lo[i] + hi[i]);
+  PetscCall(AzFieldEvaluateJets(field, 1, x, jets));
+  PetscCall(AzJetRequestView(&req, info->time_dependent, deriv, sizeof deriv));
+  PetscCall(PetscPrintf(comm, "jet at the centre of the box (propagated: value,%s):\n", deriv));
+  for (PetscInt c = 0; c < ncomp; c++) {
+    for (PetscInt s = 0; s < nslot; s++)
+      if (req.mask & ((PetscInt)1 << s)) PetscCall(PetscPrintf(comm, "  component %" PetscInt_FMT " slot %2" PetscInt_FMT ": % .12e\n", c, s, (double)PetscRealPart(jets[c * nslot + s])));
+  }
+  PetscCall(PetscFree(jets));
+  PetscCall(AzFieldDestroy(&field));
+  PetscCall(AzProblemDestroy(&prob));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* The main job on the default problem: today, the problem and its neural field. */
+static PetscErrorCode ModeDefault(MPI_Comm comm)
+{
+  PetscFunctionBegin;
+  PetscCall(ModeInfo(comm));
+  PetscCall(PetscPrintf(comm, "\n"));
+  PetscCall(ModeFieldInfo(comm));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static const struct {
+  const char *name;
+  AzModeFn    fn;
+} modes[] = {
+  {"list",      ModeList     },
+  {"info",      ModeInfo     },
+  {"fieldinfo", ModeFieldInfo},
+};
+
+int main(int argc, char **argv)
+{
+  const char *mode = NULL;
+  MPI_Comm    comm;
+  AzModeFn    fn = ModeDefault;
+
+  /* the mode is the first argument when it is not an option; PETSc sees the rest */
+  if (argc > 1 && argv[1][0] != '-') {
+    mode    = argv[1];
+    argv[1] = argv[0];
+    argv++;
+    argc--;
+  }
+  PetscCall(PetscInitialize(&argc, &argv, NULL, help));
+  comm = PETSC_COMM_WORLD;
+  if (mode) {
+    char valid[256] = "";
+    fn              = NULL;
+    for (size_t k = 0; k < sizeof modes / sizeof modes[0]; k++) {
+      if (!strcmp(mode, modes[k].name)) fn = modes[k].fn;
+      PetscCall(PetscStrlcat(valid, k ? ", " : "", sizeof valid));
+      PetscCall(PetscStrlcat(valid, modes[k].name, sizeof valid));
+    }
+    PetscCheck(fn, comm, PETSC_ERR_ARG_UNKNOWN_TYPE, "Unknown mode '%s'. Valid modes: %s (or none, for the main job)", mode, valid);
+  }
+  PetscCall(fn(comm));
+  PetscCall(PetscFinalize());
+  return 0;
+}

@@ -1,0 +1,159 @@
+/* The public evaluation entry points: split the points into chunks, run mlp.c's passes on each, and
+ * move jets between the compact active-slot blocks and the jet.h layout
+ *     jets[p*ncomp*nslot + c*nslot + slot]   (slots not requested: NaN).
+ */
+#include "fieldimpl.h"
+
+static PetscErrorCode AzFieldCheckReady(AzField f, PetscInt npts, const PetscReal x[])
+{
+  PetscFunctionBegin;
+  PetscCheck(npts >= 0, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "number of points %" PetscInt_FMT " must be >= 0", npts);
+  PetscCheck(npts == 0 || x, f->comm, PETSC_ERR_ARG_NULL, "no points given");
+  if (!f->setupcalled) PetscCall(AzFieldSetUp(f));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* jets of np points from the blocks U[(a*np + p)*ncomp + c]; the other slots get NaN */
+static void ScatterJets(AzField f, PetscInt np, const PetscScalar U[], PetscScalar jets[])
+{
+  const PetscInt nslot = AZ_JET_NSLOT(f->ncoord), L = f->ncomp * nslot;
+
+  for (PetscInt q = 0; q < np * L; q++) jets[q] = (PetscScalar)NAN;
+  for (PetscInt a = 0; a < f->nact; a++) {
+    const PetscInt s = f->slots[a].slot;
+    for (PetscInt p = 0; p < np; p++)
+      for (PetscInt c = 0; c < f->ncomp; c++) jets[p * L + c * nslot + s] = U[(a * np + p) * f->ncomp + c];
+  }
+}
+
+/* Ū blocks from a jet-layout array (only the active slots are read) */
+static void GatherJets(AzField f, PetscInt np, const PetscScalar jets[], PetscScalar U[])
+{
+  const PetscInt nslot = AZ_JET_NSLOT(f->ncoord), L = f->ncomp * nslot;
+
+  for (PetscInt a = 0; a < f->nact; a++) {
+    const PetscInt s = f->slots[a].slot;
+    for (PetscInt p = 0; p < np; p++)
+      for (PetscInt c = 0; c < f->ncomp; c++) U[(a * np + p) * f->ncomp + c] = jets[p * L + c * nslot + s];
+  }
+}
+
+PetscErrorCode AzFieldEvaluateJets(AzField f, PetscInt npts, const PetscReal x[], PetscScalar jets[])
+{
+  const PetscScalar *theta;
+  PetscInt           L;
+
+  PetscFunctionBegin;
+  PetscCall(AzFieldCheckReady(f, npts, x));
+  L = f->ncomp * AZ_JET_NSLOT(f->ncoord);
+  PetscCall(PetscLogEventBegin(AZ_FIELD_Jets, 0, 0, 0, 0));
+  PetscCall(AzFieldWorkSetUp(f, f->chunk, f->chunk));
+  PetscCall(VecGetArrayRead(f->theta, &theta));
+  for (PetscInt p0 = 0; p0 < npts; p0 += f->chunk) {
+    const PetscInt np = PetscMin(f->chunk, npts - p0);
+    PetscCall(AzFieldForwardChunk(f, np, x + p0 * f->ncoord, theta, f->maxorder));
+    ScatterJets(f, np, f->work.U, jets + p0 * L);
+  }
+  PetscCall(VecRestoreArrayRead(f->theta, &theta));
+  PetscCall(PetscLogEventEnd(AZ_FIELD_Jets, 0, 0, 0, 0));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode AzFieldCheckParameterVec(AzField f, Vec v, const char name[])
+{
+  PetscInt n;
+
+  PetscFunctionBegin;
+  PetscCall(VecGetLocalSize(v, &n));
+  PetscCheck(n == f->nparam, f->comm, PETSC_ERR_ARG_SIZ, "%s has local size %" PetscInt_FMT " but the field has %" PetscInt_FMT " parameters (use a sequential Vec like AzFieldGetParameters' one, e.g. VecDuplicate of it)", name, n, f->nparam);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzFieldJetsBackward(AzField f, PetscInt npts, const PetscReal x[], const PetscScalar jetbar[], PetscScalar jets[], Vec grad)
+{
+  const PetscScalar *theta;
+  PetscScalar       *g;
+  PetscInt           L;
+
+  PetscFunctionBegin;
+  PetscCall(AzFieldCheckReady(f, npts, x));
+  PetscCall(AzFieldCheckParameterVec(f, grad, "grad"));
+  L = f->ncomp * AZ_JET_NSLOT(f->ncoord);
+  PetscCall(PetscLogEventBegin(AZ_FIELD_Backward, 0, 0, 0, 0));
+  PetscCall(AzFieldWorkSetUp(f, f->chunk, f->chunk));
+  PetscCall(VecGetArrayRead(f->theta, &theta));
+  PetscCall(VecGetArray(grad, &g));
+  for (PetscInt p0 = 0; p0 < npts; p0 += f->chunk) {
+    const PetscInt np = PetscMin(f->chunk, npts - p0);
+    PetscCall(AzFieldForwardChunk(f, np, x + p0 * f->ncoord, theta, f->maxorder + 1));
+    if (jets) ScatterJets(f, np, f->work.U, jets + p0 * L);
+    GatherJets(f, np, jetbar + p0 * L, f->work.G[0]);
+    PetscCall(AzFieldBackwardChunk(f, np, theta, g));
+  }
+  PetscCall(VecRestoreArray(grad, &g));
+  PetscCall(VecRestoreArrayRead(f->theta, &theta));
+  PetscCall(PetscLogEventEnd(AZ_FIELD_Backward, 0, 0, 0, 0));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzFieldJetsTangent(AzField f, PetscInt npts, const PetscReal x[], Vec v, PetscScalar jetdot[])
+{
+  const PetscScalar *theta, *vv;
+  PetscInt           L;
+
+  PetscFunctionBegin;
+  PetscCall(AzFieldCheckReady(f, npts, x));
+  PetscCall(AzFieldCheckParameterVec(f, v, "v"));
+  L = f->ncomp * AZ_JET_NSLOT(f->ncoord);
+  PetscCall(PetscLogEventBegin(AZ_FIELD_Tangent, 0, 0, 0, 0));
+  PetscCall(AzFieldWorkSetUp(f, f->chunk, f->chunk));
+  PetscCall(VecGetArrayRead(f->theta, &theta));
+  PetscCall(VecGetArrayRead(v, &vv));
+  for (PetscInt p0 = 0; p0 < npts; p0 += f->chunk) {
+    const PetscInt np = PetscMin(f->chunk, npts - p0);
+    PetscCall(AzFieldForwardChunk(f, np, x + p0 * f->ncoord, theta, f->maxorder + 1));
+    PetscCall(AzFieldTangentChunk(f, np, theta, vv));
+    ScatterJets(f, np, f->work.G[1], jetdot + p0 * L);
+  }
+  PetscCall(VecRestoreArrayRead(v, &vv));
+  PetscCall(VecRestoreArrayRead(f->theta, &theta));
+  PetscCall(PetscLogEventEnd(AZ_FIELD_Tangent, 0, 0, 0, 0));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Rows are batched nres per point, so a chunk of the Jacobian covers chunk/nres points (at least one):
+ * the adjoint buffers then hold nres·(chunk/nres)·nact columns, no more than a plain backward pass. */
+PetscErrorCode AzFieldResidualJacobian(AzField f, PetscInt npts, const PetscReal x[], PetscInt nres, const PetscScalar drdjet[], PetscScalar Jac[])
+{
+  const PetscScalar *theta;
+  PetscInt           L, cj;
+
+  PetscFunctionBegin;
+  PetscCall(AzFieldCheckReady(f, npts, x));
+  PetscCheck(nres >= 0, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "number of residuals per point %" PetscInt_FMT " must be >= 0", nres);
+  if (nres == 0 || npts == 0) PetscFunctionReturn(PETSC_SUCCESS);
+  L  = f->ncomp * AZ_JET_NSLOT(f->ncoord);
+  cj = PetscMax(1, f->chunk / nres);
+  PetscCall(PetscLogEventBegin(AZ_FIELD_Jacobian, 0, 0, 0, 0));
+  PetscCall(AzFieldWorkSetUp(f, cj, cj * nres));
+  PetscCall(VecGetArrayRead(f->theta, &theta));
+  for (PetscInt p0 = 0; p0 < npts; p0 += cj) {
+    const PetscInt     np = PetscMin(cj, npts - p0);
+    const PetscScalar *D  = drdjet + (size_t)p0 * nres * L;
+    PetscScalar       *G  = f->work.G[0];
+    const PetscInt     nc = f->ncomp, ncol = f->nact * np;
+
+    PetscCall(AzFieldForwardChunk(f, np, x + p0 * f->ncoord, theta, f->maxorder + 1));
+    /* seed of row (p, k): Ū[k block][a][p][c] = D_p[k, c*nslot + slot_a] */
+    for (PetscInt k = 0; k < nres; k++)
+      for (PetscInt a = 0; a < f->nact; a++) {
+        const PetscInt s = f->slots[a].slot;
+        for (PetscInt p = 0; p < np; p++)
+          for (PetscInt c = 0; c < nc; c++) G[(k * ncol + a * np + p) * nc + c] = D[(p * nres + k) * L + c * AZ_JET_NSLOT(f->ncoord) + s];
+      }
+    PetscCall(AzFieldJacobianChunk(f, np, nres, theta, Jac + (size_t)p0 * nres * f->nparam));
+  }
+  PetscCall(VecRestoreArrayRead(f->theta, &theta));
+  PetscCall(PetscLogEventEnd(AZ_FIELD_Jacobian, 0, 0, 0, 0));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}

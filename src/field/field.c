@@ -1,0 +1,408 @@
+/* AzField: the object — creation, configuration, options, parameter layout and initialisation, view.
+ *
+ * Parameter layout (θ, one sequential Vec, identical on every rank). Layers l = 0..depth: depth hidden
+ * layers of width `width`, then the linear output layer; layer l maps nin_l inputs to nout_l outputs
+ * (nin_0 = the number of embedded input features, nout_depth = ncomp, width otherwise), and stores
+ *     W_l  (nout_l, nin_l) row-major: W_l[o*nin_l + i]
+ *     b_l  (nout_l)
+ * one layer after the other: θ = [W_0, b_0, W_1, b_1, ..., W_depth, b_depth].
+ * Initialisation: W_l ~ U(−r, r) with r = √(6/(nin_l + nout_l)) (Glorot uniform) drawn in θ order from
+ * splitmix64 seeded with the seed; b_l = 0.
+ *
+ * Memory bound. Workspace is allocated once per field and reused for every chunk (it grows only if a
+ * later request propagates more slots); with C = chunk points, w = width, d = depth, n_a the number of
+ * active slots, m = maxorder of the request, nin the first layer's inputs, c = ncomp:
+ *     8 · [ C·n_a·(nin + 2·d·w + c)  +  C·(m+1)·d·w  +  2·C·n_a·max(w, c) ]   bytes
+ * (input feature jets; pre- and post-activation jets and σ^(1..m+1) of every hidden layer, kept for the
+ * reverse pass; output jets; two adjoint/tangent buffers). The dense Jacobian processes C/nres points
+ * at a time, so it needs no more (for nres > C: replace C by nres in the last term).
+ * Example: C = 256, w = 50, d = 4, 2-D with u, all first and second derivatives (n_a = 6, m = 2):
+ *     8·[256·6·(2 + 400 + 1) + 256·3·200 + 2·256·6·50] ≈ 7.4 MB, whatever the number of points.
+ */
+#include "fieldimpl.h"
+
+PetscLogEvent         AZ_FIELD_Jets, AZ_FIELD_Backward, AZ_FIELD_Tangent, AZ_FIELD_Jacobian;
+static PetscClassId   AZ_FIELD_CLASSID;
+static PetscBool      AzFieldPackageInitialized = PETSC_FALSE;
+static PetscErrorCode AzFieldFinalizePackage(void)
+{
+  PetscFunctionBegin;
+  AzFieldPackageInitialized = PETSC_FALSE;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode AzFieldInitializePackage(void)
+{
+  PetscFunctionBegin;
+  if (AzFieldPackageInitialized) PetscFunctionReturn(PETSC_SUCCESS);
+  AzFieldPackageInitialized = PETSC_TRUE;
+  PetscCall(PetscClassIdRegister("AzField", &AZ_FIELD_CLASSID));
+  PetscCall(PetscLogEventRegister("AzFieldJets", AZ_FIELD_CLASSID, &AZ_FIELD_Jets));
+  PetscCall(PetscLogEventRegister("AzFieldBackward", AZ_FIELD_CLASSID, &AZ_FIELD_Backward));
+  PetscCall(PetscLogEventRegister("AzFieldTangent", AZ_FIELD_CLASSID, &AZ_FIELD_Tangent));
+  PetscCall(PetscLogEventRegister("AzFieldJacobian", AZ_FIELD_CLASSID, &AZ_FIELD_Jacobian));
+  PetscCall(PetscRegisterFinalize(AzFieldFinalizePackage));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzFieldCreate(MPI_Comm comm, AzField *field)
+{
+  AzField f;
+
+  PetscFunctionBegin;
+  PetscCheck(field, comm, PETSC_ERR_ARG_NULL, "AzFieldCreate() needs a place to put the new field");
+  PetscCall(AzFieldInitializePackage());
+  PetscCall(PetscNew(&f));
+  f->comm          = comm;
+  f->depth         = 4;
+  f->width         = 50;
+  f->act           = AZ_ACT_TANH;
+  f->fourier_scale = 1.0;
+  f->chunk         = 256;
+  for (PetscInt i = 0; i < AZ_MAX_COORD; i++) {
+    f->lo[i]    = -1.0;
+    f->hi[i]    = 1.0;
+    f->nharm[i] = 1;
+  }
+  *field = f;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzFieldDestroy(AzField *field)
+{
+  AzField f;
+
+  PetscFunctionBegin;
+  if (!field || !*field) PetscFunctionReturn(PETSC_SUCCESS);
+  f = *field;
+  PetscCall(AzFieldWorkDestroy(&f->work));
+  PetscCall(VecDestroy(&f->theta));
+  PetscCall(PetscFree(f->layer));
+  PetscCall(PetscFree(f->feat));
+  PetscCall(PetscFree(f->B));
+  PetscCall(PetscFree(f));
+  *field = NULL;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode AzFieldCheckNotSetUp(AzField f, const char fn[])
+{
+  PetscFunctionBegin;
+  PetscCheck(!f->setupcalled, f->comm, PETSC_ERR_ORDER, "%s() changes the network's parameters and must be called before AzFieldSetUp()", fn);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzFieldSetDimensions(AzField f, PetscInt ncoord, PetscInt ncomp)
+{
+  PetscFunctionBegin;
+  PetscCall(AzFieldCheckNotSetUp(f, "AzFieldSetDimensions"));
+  PetscCheck(ncoord >= 1 && ncoord <= AZ_MAX_COORD, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "number of coordinates %" PetscInt_FMT " must be in 1..%d (space, then time)", ncoord, AZ_MAX_COORD);
+  PetscCheck(ncomp >= 1, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "number of components %" PetscInt_FMT " must be >= 1", ncomp);
+  for (PetscInt i = ncoord; i < AZ_MAX_COORD; i++) PetscCheck(f->period[i] == 0, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "coordinate %" PetscInt_FMT " was made periodic but the field has only %" PetscInt_FMT " coordinates", i, ncoord);
+  if (ncoord != f->ncoord) {
+    /* a request for other coordinates means nothing now: back to the value alone */
+    f->req.ncoord = ncoord;
+    f->req.mask   = 1;
+  }
+  f->ncoord = ncoord;
+  f->ncomp  = ncomp;
+  PetscCall(AzFieldSetActiveSlots(f));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* The box only changes the input map x̂ = 2(x − lo)/(hi − lo) − 1, so it may change at any time. */
+PetscErrorCode AzFieldSetBox(AzField f, const PetscReal lower[], const PetscReal upper[])
+{
+  PetscFunctionBegin;
+  PetscCheck(f->ncoord > 0, f->comm, PETSC_ERR_ORDER, "call AzFieldSetDimensions() before AzFieldSetBox()");
+  for (PetscInt i = 0; i < f->ncoord; i++) {
+    PetscCheck(upper[i] > lower[i], f->comm, PETSC_ERR_ARG_OUTOFRANGE, "box coordinate %" PetscInt_FMT ": upper %g must be greater than lower %g", i, (double)upper[i], (double)lower[i]);
+    f->lo[i] = lower[i];
+    f->hi[i] = upper[i];
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* The request may change at any time (e.g. interior and boundary sets need different slots); it is
+ * closed here, so the caller need not close it. */
+PetscErrorCode AzFieldSetJetRequest(AzField f, const AzJetRequest *req)
+{
+  const PetscInt nslot = AZ_JET_NSLOT(f->ncoord);
+
+  PetscFunctionBegin;
+  PetscCheck(f->ncoord > 0, f->comm, PETSC_ERR_ORDER, "call AzFieldSetDimensions() before AzFieldSetJetRequest()");
+  PetscCheck(req->ncoord == f->ncoord, f->comm, PETSC_ERR_ARG_INCOMP, "jet request is for %" PetscInt_FMT " coordinates but the field has %" PetscInt_FMT, req->ncoord, f->ncoord);
+  PetscCheck(req->mask >= 0 && (req->mask >> nslot) == 0, f->comm, PETSC_ERR_ARG_WRONG, "jet request mask %" PetscInt_FMT " is invalid (a failed AzJetRequestParse?)", req->mask);
+  f->req = *req;
+  PetscCall(AzJetRequestClose(&f->req));
+  PetscCall(AzFieldSetActiveSlots(f));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzFieldSetArchitecture(AzField f, PetscInt depth, PetscInt width, AzActivation act)
+{
+  PetscFunctionBegin;
+  PetscCall(AzFieldCheckNotSetUp(f, "AzFieldSetArchitecture"));
+  PetscCheck(depth >= 1, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "depth (hidden layers) %" PetscInt_FMT " must be >= 1", depth);
+  PetscCheck(width >= 1, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "width (neurons per hidden layer) %" PetscInt_FMT " must be >= 1", width);
+  PetscCheck((int)act >= 0 && act <= AZ_ACT_SWISH, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "unknown activation %d: use tanh, sin, softplus, gelu or swish", (int)act);
+  f->depth = depth;
+  f->width = width;
+  f->act   = act;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzFieldSetPeriodic(AzField f, PetscInt coord, PetscReal period, PetscInt nharm)
+{
+  PetscFunctionBegin;
+  PetscCall(AzFieldCheckNotSetUp(f, "AzFieldSetPeriodic"));
+  PetscCheck(f->ncoord > 0, f->comm, PETSC_ERR_ORDER, "call AzFieldSetDimensions() before AzFieldSetPeriodic()");
+  PetscCheck(coord >= 0 && coord < f->ncoord, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "periodic coordinate %" PetscInt_FMT " is out of range 0..%" PetscInt_FMT, coord, f->ncoord - 1);
+  PetscCheck(period > 0, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "period %g of coordinate %" PetscInt_FMT " must be > 0", (double)period, coord);
+  PetscCheck(nharm >= 1, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "number of harmonics %" PetscInt_FMT " must be >= 1", nharm);
+  f->period[coord] = period;
+  f->nharm[coord]  = nharm;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzFieldSetFourierFeatures(AzField f, PetscInt count, PetscReal scale)
+{
+  PetscFunctionBegin;
+  PetscCall(AzFieldCheckNotSetUp(f, "AzFieldSetFourierFeatures"));
+  PetscCheck(count >= 0, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "number of Fourier features %" PetscInt_FMT " must be >= 0 (0: none)", count);
+  PetscCheck(scale > 0, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "Fourier feature scale %g must be > 0", (double)scale);
+  f->nfourier      = count;
+  f->fourier_scale = scale;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzFieldSetSeed(AzField f, PetscInt seed)
+{
+  PetscFunctionBegin;
+  PetscCall(AzFieldCheckNotSetUp(f, "AzFieldSetSeed"));
+  f->seed = seed;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzFieldSetChunkSize(AzField f, PetscInt chunk)
+{
+  PetscFunctionBegin;
+  PetscCheck(chunk >= 1, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "chunk size %" PetscInt_FMT " must be >= 1 point", chunk);
+  f->chunk = chunk;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* "i:L[,j:L...]" -> coordinates and periods */
+static PetscErrorCode ParsePeriodic(AzField f, const char spec[], PetscInt *n, PetscInt coord[], PetscReal period[])
+{
+  const char *s = spec;
+
+  PetscFunctionBegin;
+  *n = 0;
+  while (*s) {
+    char    *e;
+    long     i;
+    double   L;
+    PetscInt k;
+
+    while (*s == ',' || *s == ' ') s++;
+    if (!*s) break;
+    i = strtol(s, &e, 10);
+    PetscCheck(e != s && *e == ':', f->comm, PETSC_ERR_ARG_WRONG, "-az_field_periodic \"%s\": expected coordinate:period pairs such as 0:2.0 or 0:1,1:6.283", spec);
+    s = e + 1;
+    L = strtod(s, &e);
+    PetscCheck(e != s && (*e == ',' || *e == 0 || *e == ' '), f->comm, PETSC_ERR_ARG_WRONG, "-az_field_periodic \"%s\": expected coordinate:period pairs such as 0:2.0 or 0:1,1:6.283", spec);
+    s = e;
+    PetscCheck(i >= 0 && (f->ncoord == 0 || i < f->ncoord) && i < AZ_MAX_COORD, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_field_periodic: coordinate %ld is out of range 0..%" PetscInt_FMT, i, (f->ncoord ? f->ncoord : AZ_MAX_COORD) - 1);
+    PetscCheck(L > 0, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_field_periodic: period %g of coordinate %ld must be > 0", L, i);
+    PetscCheck(*n < AZ_MAX_COORD, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_field_periodic: at most %d coordinates", AZ_MAX_COORD);
+    for (k = 0; k < *n; k++) PetscCheck(coord[k] != i, f->comm, PETSC_ERR_ARG_WRONG, "-az_field_periodic: coordinate %ld given twice", i);
+    coord[*n]  = (PetscInt)i;
+    period[*n] = (PetscReal)L;
+    (*n)++;
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzFieldSetFromOptions(AzField f)
+{
+  PetscInt     depth = f->depth, width = f->width, seed = f->seed, nff = f->nfourier, chunk = f->chunk, nharm = 1, np = 0, pc[AZ_MAX_COORD];
+  PetscReal    scale = f->fourier_scale, pl[AZ_MAX_COORD];
+  AzActivation act   = f->act;
+  char         periodic[256] = "";
+  PetscBool    flg_periodic = PETSC_FALSE, flg_harm = PETSC_FALSE;
+
+  PetscFunctionBegin;
+  for (PetscInt i = 0; i < AZ_MAX_COORD; i++)
+    if (f->period[i] > 0) {
+      nharm = f->nharm[i];
+      break;
+    }
+  PetscOptionsBegin(f->comm, NULL, "Neural field (AzField) options", "AzField");
+  PetscCall(PetscOptionsInt("-az_field_depth", "number of hidden layers (>= 1)", "AzFieldSetArchitecture", depth, &depth, NULL));
+  PetscCall(PetscOptionsInt("-az_field_width", "neurons per hidden layer (>= 1)", "AzFieldSetArchitecture", width, &width, NULL));
+  PetscCall(PetscOptionsEnum("-az_field_activation", "activation function", "AzFieldSetArchitecture", AzActivations, (PetscEnum)act, (PetscEnum *)&act, NULL));
+  PetscCall(PetscOptionsInt("-az_field_seed", "seed of the initial weights and the Fourier frequencies", "AzFieldSetSeed", seed, &seed, NULL));
+  PetscCall(PetscOptionsInt("-az_field_fourier_features", "number of random Fourier features (0: none)", "AzFieldSetFourierFeatures", nff, &nff, NULL));
+  PetscCall(PetscOptionsReal("-az_field_fourier_scale", "standard deviation of the Fourier frequencies (> 0)", "AzFieldSetFourierFeatures", scale, &scale, NULL));
+  PetscCall(PetscOptionsString("-az_field_periodic", "exactly periodic coordinates, i:period[,j:period]", "AzFieldSetPeriodic", periodic, periodic, sizeof(periodic), &flg_periodic));
+  PetscCall(PetscOptionsInt("-az_field_periodic_harmonics", "harmonics k = 1..n of each periodic coordinate (>= 1)", "AzFieldSetPeriodic", nharm, &nharm, &flg_harm));
+  PetscCall(PetscOptionsInt("-az_field_chunk", "points evaluated at a time (bounds memory; >= 1)", "AzFieldSetChunkSize", chunk, &chunk, NULL));
+  PetscOptionsEnd();
+
+  PetscCheck(depth >= 1, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_field_depth %" PetscInt_FMT ": the number of hidden layers must be >= 1", depth);
+  PetscCheck(width >= 1, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_field_width %" PetscInt_FMT ": the number of neurons per layer must be >= 1", width);
+  PetscCheck(nff >= 0, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_field_fourier_features %" PetscInt_FMT " must be >= 0 (0: none)", nff);
+  PetscCheck(scale > 0, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_field_fourier_scale %g must be > 0", (double)scale);
+  PetscCheck(nharm >= 1, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_field_periodic_harmonics %" PetscInt_FMT " must be >= 1", nharm);
+  PetscCheck(chunk >= 1, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_field_chunk %" PetscInt_FMT " must be >= 1", chunk);
+  if (flg_periodic) PetscCall(ParsePeriodic(f, periodic, &np, pc, pl));
+
+  /* architecture options only before SetUp; say so instead of silently ignoring them */
+  if (depth != f->depth || width != f->width || act != f->act || seed != f->seed || nff != f->nfourier || scale != f->fourier_scale || np > 0 || flg_harm) {
+    PetscCall(AzFieldCheckNotSetUp(f, "AzFieldSetFromOptions"));
+  }
+  f->depth         = depth;
+  f->width         = width;
+  f->act           = act;
+  f->seed          = seed;
+  f->nfourier      = nff;
+  f->fourier_scale = scale;
+  f->chunk         = chunk;
+  for (PetscInt k = 0; k < np; k++) {
+    f->period[pc[k]] = pl[k];
+    f->nharm[pc[k]]  = nharm;
+  }
+  if (flg_harm)
+    for (PetscInt i = 0; i < AZ_MAX_COORD; i++) f->nharm[i] = nharm;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Glorot-uniform weights, zero biases, in θ order (see the top of this file) */
+static PetscErrorCode AzFieldInitParameters(AzField f)
+{
+  unsigned long long st = (unsigned long long)f->seed;
+  PetscScalar       *th;
+
+  PetscFunctionBegin;
+  PetscCall(VecGetArrayWrite(f->theta, &th));
+  for (PetscInt l = 0; l <= f->depth; l++) {
+    const AzLayer  *L = &f->layer[l];
+    const PetscReal r = PetscSqrtReal(6.0 / (PetscReal)(L->nin + L->nout));
+
+    for (PetscInt q = 0; q < L->nout * L->nin; q++) th[L->offW + q] = r * (2.0 * AzRandUniform(&st) - 1.0);
+    for (PetscInt o = 0; o < L->nout; o++) th[L->offb + o] = 0.0;
+  }
+  PetscCall(VecRestoreArrayWrite(f->theta, &th));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzFieldSetUp(AzField f)
+{
+  PetscInt off = 0;
+
+  PetscFunctionBegin;
+  if (f->setupcalled) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCheck(f->ncoord > 0 && f->ncomp > 0, f->comm, PETSC_ERR_ORDER, "call AzFieldSetDimensions() before AzFieldSetUp()");
+  for (PetscInt i = f->ncoord; i < AZ_MAX_COORD; i++) PetscCheck(f->period[i] == 0, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "periodic coordinate %" PetscInt_FMT " is out of range 0..%" PetscInt_FMT, i, f->ncoord - 1);
+  PetscCall(AzFieldBuildFeatures(f));
+  PetscCall(PetscFree(f->layer));
+  PetscCall(PetscMalloc1(f->depth + 1, &f->layer));
+  for (PetscInt l = 0; l <= f->depth; l++) {
+    AzLayer *L = &f->layer[l];
+    L->nin     = l == 0 ? f->nin : f->width;
+    L->nout    = l == f->depth ? f->ncomp : f->width;
+    L->offW    = off;
+    L->offb    = off + L->nout * L->nin;
+    off        = L->offb + L->nout;
+  }
+  f->nparam = off;
+  PetscCall(VecDestroy(&f->theta));
+  PetscCall(VecCreateSeq(PETSC_COMM_SELF, f->nparam, &f->theta));
+  PetscCall(PetscObjectSetName((PetscObject)f->theta, "theta"));
+  PetscCall(AzFieldInitParameters(f));
+  PetscCall(AzFieldSetActiveSlots(f));
+  f->setupcalled = PETSC_TRUE;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzFieldGetParameters(AzField f, Vec *theta)
+{
+  PetscFunctionBegin;
+  if (!f->setupcalled) PetscCall(AzFieldSetUp(f));
+  *theta = f->theta;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzFieldGetNumParameters(AzField f, PetscInt *n)
+{
+  PetscFunctionBegin;
+  if (!f->setupcalled) PetscCall(AzFieldSetUp(f));
+  *n = f->nparam;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzFieldGetJetSize(AzField f, PetscInt *ncomp, PetscInt *nslot)
+{
+  PetscFunctionBegin;
+  PetscCheck(f->ncoord > 0, f->comm, PETSC_ERR_ORDER, "call AzFieldSetDimensions() first");
+  if (ncomp) *ncomp = f->ncomp;
+  if (nslot) *nslot = AZ_JET_NSLOT(f->ncoord);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* slot name by coordinate number: u, d0, d01, d000, d0000 */
+static void SlotName(const AzActiveSlot *s, char buf[], size_t len)
+{
+  switch (s->kind) {
+  case AZ_SLOT_VALUE:
+    snprintf(buf, len, "u");
+    break;
+  case AZ_SLOT_D1:
+    snprintf(buf, len, "d%d", (int)s->i);
+    break;
+  case AZ_SLOT_D2:
+    snprintf(buf, len, "d%d%d", (int)s->i, (int)s->j);
+    break;
+  case AZ_SLOT_D3:
+    snprintf(buf, len, "d%d%d%d", (int)s->i, (int)s->i, (int)s->i);
+    break;
+  case AZ_SLOT_D4:
+    snprintf(buf, len, "d%d%d%d%d", (int)s->i, (int)s->i, (int)s->i, (int)s->i);
+    break;
+  }
+}
+
+PetscErrorCode AzFieldView(AzField f, PetscViewer viewer)
+{
+  PetscBool iascii;
+  char      slots[256] = "";
+  size_t    off        = 0;
+
+  PetscFunctionBegin;
+  if (!viewer) viewer = PETSC_VIEWER_STDOUT_(f->comm);
+  PetscCall(PetscObjectTypeCompare((PetscObject)viewer, PETSCVIEWERASCII, &iascii));
+  if (!iascii) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(PetscViewerASCIIPrintf(viewer, "AzField: multilayer perceptron, %" PetscInt_FMT " coordinates -> %" PetscInt_FMT " hidden layers x %" PetscInt_FMT " %s -> %" PetscInt_FMT " component%s\n", f->ncoord, f->depth, f->width, AzActivations[f->act], f->ncomp, f->ncomp == 1 ? "" : "s"));
+  PetscCall(PetscViewerASCIIPushTab(viewer));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "inputs mapped onto [-1, 1] from the box"));
+  for (PetscInt i = 0; i < f->ncoord; i++) PetscCall(PetscViewerASCIIPrintf(viewer, "%s[%g, %g]", i ? " x " : " ", (double)f->lo[i], (double)f->hi[i]));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "\n"));
+  for (PetscInt i = 0; i < f->ncoord; i++)
+    if (f->period[i] > 0) PetscCall(PetscViewerASCIIPrintf(viewer, "periodic embedding: coordinate %" PetscInt_FMT ", period %g, harmonics 1..%" PetscInt_FMT " (exact)\n", i, (double)f->period[i], f->nharm[i]));
+  if (f->nfourier) PetscCall(PetscViewerASCIIPrintf(viewer, "random Fourier features: %" PetscInt_FMT " (cos and sin of 2 pi B x^, B ~ N(0, %g^2)), concatenated with the inputs\n", f->nfourier, (double)f->fourier_scale));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "seed %" PetscInt_FMT ", chunk %" PetscInt_FMT " points\n", f->seed, f->chunk));
+  if (f->setupcalled) {
+    PetscCall(PetscViewerASCIIPrintf(viewer, "first-layer inputs after embedding: %" PetscInt_FMT "\n", f->nin));
+    PetscCall(PetscViewerASCIIPrintf(viewer, "parameters: %" PetscInt_FMT " (per layer W (out, in) row-major, then b)\n", f->nparam));
+  } else PetscCall(PetscViewerASCIIPrintf(viewer, "(not set up)\n"));
+  for (PetscInt a = 0; a < f->nact; a++) {
+    char nm[16];
+    SlotName(&f->slots[a], nm, sizeof(nm));
+    off += (size_t)snprintf(slots + off, sizeof(slots) - PetscMin(off, sizeof(slots)), "%s%s", a ? " " : "", nm);
+    if (off >= sizeof(slots)) break;
+  }
+  PetscCall(PetscViewerASCIIPrintf(viewer, "jet slots propagated (%" PetscInt_FMT ", derivatives by coordinate number): %s\n", f->nact, slots));
+  PetscCall(PetscViewerASCIIPopTab(viewer));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}

@@ -1,0 +1,145 @@
+/* Private to src/field: the AzField struct and the layer kernels the drivers share.
+ *
+ * Data layout used everywhere in the kernels ("slot blocks"): a layer's jets over a chunk of np points
+ * are one column-major matrix of n rows (neurons) and nact*np columns, column (a*np + p) holding active
+ * slot a at point p:
+ *     X[(a*np + p)*n + i]            neuron i, point p, active slot a
+ * so slot a is the contiguous block X + a*np*n, elementwise activation steps are flat loops over
+ * np*n numbers, and a linear layer is one GEMM over all nact*np columns.
+ */
+#ifndef ANSATZ_FIELDIMPL_H
+#define ANSATZ_FIELDIMPL_H
+
+#include <ansatz/field.h>
+
+#if defined(PETSC_USE_COMPLEX)
+  #error "ansatz's field needs real PetscScalar (PETSc configured without complex scalars)"
+#endif
+
+/* Kind of a jet slot; the Faà di Bruno rule of each is in activation.c. */
+typedef enum {
+  AZ_SLOT_VALUE, /* u */
+  AZ_SLOT_D1,    /* ∂_i u */
+  AZ_SLOT_D2,    /* ∂_i ∂_j u, i <= j */
+  AZ_SLOT_D3,    /* ∂_i³ u */
+  AZ_SLOT_D4     /* ∂_i⁴ u */
+} AzSlotKind;
+
+/* One propagated ("active") slot. The p* fields are positions in the active list of the lower slots
+ * the chain rule for this slot reads (present because the request is closed). */
+typedef struct {
+  PetscInt   slot;  /* slot number in the jet.h layout */
+  AzSlotKind kind;
+  PetscInt   order; /* total derivative order 0..4 */
+  PetscInt   i, j;  /* coordinates (j == i for pure derivatives; unused for the value) */
+  PetscInt   pi;    /* D2: ∂_i;  D3, D4: ∂_i */
+  PetscInt   pj;    /* D2: ∂_j */
+  PetscInt   pii;   /* D3, D4: ∂_i² */
+  PetscInt   piii;  /* D4: ∂_i³ */
+} AzActiveSlot;
+
+/* One input feature ψ-function of the inputs: f = g(ψ), ψ = Σ_i c_i u_i, where u = x̂ (the box mapped
+ * onto [-1, 1]) when mapped, the raw coordinates x otherwise (the periodic embedding, so that the
+ * period is exact). g is the identity, cos or sin. */
+typedef enum {
+  AZ_FEAT_LINEAR,
+  AZ_FEAT_COS,
+  AZ_FEAT_SIN
+} AzFeatureKind;
+
+typedef struct {
+  AzFeatureKind kind;
+  PetscBool     mapped;
+  PetscReal     c[AZ_MAX_COORD];
+} AzFeature;
+
+/* A linear layer Z = W·A + b: W (nout, nin) row-major at theta + offW, then b (nout) at theta + offb. */
+typedef struct {
+  PetscInt nin, nout;
+  PetscInt offW, offb;
+} AzLayer;
+
+/* Per-chunk workspace, allocated once (grown only when a request or a Jacobian needs more). */
+typedef struct {
+  PetscScalar *mem;
+  size_t       capacity; /* PetscScalars in mem */
+  PetscInt     np;       /* points per chunk the pointers below are laid out for */
+  PetscInt     nact;
+  PetscScalar *H;    /* (nin, nact*np) input features and their jets */
+  PetscScalar **Z;   /* [depth] (width, nact*np) pre-activation jets of hidden layer l */
+  PetscScalar **A;   /* [depth] (width, nact*np) post-activation jets */
+  PetscScalar **S;   /* [depth] (width, K*np): σ^(k)(z) for k = 1..K, block k-1 */
+  PetscScalar *U;    /* (ncomp, nact*np) output jets */
+  PetscScalar *G[2]; /* (max(width,ncomp), nact*gcols) adjoint / tangent ping-pong buffers */
+} AzFieldWork;
+
+struct _p_AzField {
+  MPI_Comm comm;
+
+  /* configuration */
+  PetscInt     ncoord, ncomp;
+  PetscReal    lo[AZ_MAX_COORD], hi[AZ_MAX_COORD];
+  AzJetRequest req; /* closed */
+  PetscInt     depth, width;
+  AzActivation act;
+  PetscReal    period[AZ_MAX_COORD]; /* 0: coordinate not periodic */
+  PetscInt     nharm[AZ_MAX_COORD];
+  PetscInt     nfourier;
+  PetscReal    fourier_scale;
+  PetscInt     seed;
+  PetscInt     chunk;
+  PetscBool    setupcalled;
+
+  /* built by AzFieldSetUp */
+  PetscInt   nin;  /* inputs of the first layer (after the embeddings) */
+  AzFeature *feat; /* [nin] */
+  PetscReal *B;    /* (nfourier, ncoord) Fourier frequencies, row-major */
+  AzLayer   *layer; /* [depth+1]: depth hidden layers, then the output layer */
+  PetscInt   nparam;
+  Vec        theta;
+
+  /* active slots of the current request */
+  PetscInt     nact, maxorder;
+  AzActiveSlot slots[AZ_JET_MAX_NSLOT];
+
+  AzFieldWork work;
+};
+
+PETSC_INTERN PetscLogEvent AZ_FIELD_Jets, AZ_FIELD_Backward, AZ_FIELD_Tangent, AZ_FIELD_Jacobian;
+
+/* activation.c: σ and its derivatives, and the Faà di Bruno steps over slot blocks of n numbers each.
+ * S[k] points to the block of σ^(k)(z₀) (S[0] is σ itself, the value block of A). */
+PETSC_INTERN PetscErrorCode AzActivationDerivatives(PetscScalar *const S[], const PetscScalar z[], AzActivation act, PetscInt K, PetscInt n);
+PETSC_INTERN PetscErrorCode AzActivationJetsForward(PetscScalar A[], const PetscScalar Z[], const PetscScalar *const S[], const AzActiveSlot slots[], PetscInt nact, PetscInt n);
+PETSC_INTERN PetscErrorCode AzActivationJetsBackward(PetscScalar Zbar[], const PetscScalar Abar[], const PetscScalar Z[], const PetscScalar *const S[], const AzActiveSlot slots[], PetscInt nact, PetscInt n);
+PETSC_INTERN PetscErrorCode AzActivationJetsTangent(PetscScalar Adot[], const PetscScalar Zdot[], const PetscScalar Z[], const PetscScalar *const S[], const AzActiveSlot slots[], PetscInt nact, PetscInt n);
+
+/* embed.c: the input features and their exact jets, the random numbers */
+PETSC_INTERN PetscErrorCode AzFieldBuildFeatures(AzField field);
+PETSC_INTERN PetscErrorCode AzFieldFeatureJets(AzField field, PetscInt np, const PetscReal x[], PetscScalar H[]);
+
+/* mlp.c: the network over one chunk of np points (see there) */
+PETSC_INTERN PetscErrorCode AzFieldSetActiveSlots(AzField field);
+PETSC_INTERN PetscErrorCode AzFieldWorkSetUp(AzField field, PetscInt np, PetscInt gcols);
+PETSC_INTERN PetscErrorCode AzFieldWorkDestroy(AzFieldWork *work);
+PETSC_INTERN PetscErrorCode AzFieldForwardChunk(AzField field, PetscInt np, const PetscReal x[], const PetscScalar theta[], PetscInt K);
+PETSC_INTERN PetscErrorCode AzFieldBackwardChunk(AzField field, PetscInt np, const PetscScalar theta[], PetscScalar grad[]);
+PETSC_INTERN PetscErrorCode AzFieldTangentChunk(AzField field, PetscInt np, const PetscScalar theta[], const PetscScalar v[]);
+PETSC_INTERN PetscErrorCode AzFieldJacobianChunk(AzField field, PetscInt np, PetscInt nres, const PetscScalar theta[], PetscScalar Jac[]);
+
+/* splitmix64 (Steele, Lea, Flood 2014): a small, fully deterministic generator, the same on every
+ * platform and rank. */
+static inline unsigned long long AzSplitMix64(unsigned long long *state)
+{
+  unsigned long long z = (*state += 0x9E3779B97F4A7C15ULL);
+  z                    = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z                    = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  return z ^ (z >> 31);
+}
+/* uniform on [0, 1) with 53 random bits */
+static inline double AzRandUniform(unsigned long long *state)
+{
+  return (double)(AzSplitMix64(state) >> 11) * 0x1.0p-53;
+}
+
+#endif

@@ -1,0 +1,170 @@
+/* Checking a problem descriptor before anything uses it: every inconsistency gets a message that
+ * names the problem, the field at fault and what is allowed. */
+#include <ansatz/problem.h>
+#include <ctype.h>
+#include <stdarg.h>
+
+static PetscBool Fail(PetscBool *valid, char msg[], size_t len, const char *fmt, ...)
+{
+  va_list ap;
+
+  va_start(ap, fmt);
+  vsnprintf(msg, len, fmt, ap);
+  va_end(ap);
+  *valid = PETSC_FALSE;
+  return PETSC_FALSE;
+}
+
+static PetscBool IsIdentifier(const char *s)
+{
+  if (!s || !*s || !(islower((unsigned char)s[0]) || s[0] == '_')) return PETSC_FALSE;
+  for (; *s; s++)
+    if (!(islower((unsigned char)*s) || isdigit((unsigned char)*s) || *s == '_')) return PETSC_FALSE;
+  return PETSC_TRUE;
+}
+
+PetscErrorCode AzProblemInfoValidate(const AzProblemInfo *info, PetscBool *valid, char msg[], size_t len)
+{
+  const char  *name = info && info->name ? info->name : "(unnamed)";
+  PetscInt     ncoord, nres;
+  AzJetRequest req;
+  char         err[256];
+
+  PetscFunctionBegin;
+  *valid = PETSC_TRUE;
+  if (len) msg[0] = 0;
+  if (!info) {
+    Fail(valid, msg, len, "no problem descriptor");
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
+  if (info->abi != AZ_PROBLEM_ABI) {
+    Fail(valid, msg, len, "problem '%s' was built for problem ABI %d, but this ansatz expects ABI %d: rebuild the plugin against this version", name, info->abi, AZ_PROBLEM_ABI);
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
+  if (!IsIdentifier(info->name)) {
+    Fail(valid, msg, len, "problem name '%s' is not allowed: use lower-case letters, digits and '_', starting with a letter", name);
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
+  if (!info->description || !info->description[0]) {
+    Fail(valid, msg, len, "problem '%s' has no description: give a one-line description", name);
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
+  if (info->dim < 1 || info->dim > AZ_MAX_DIM) {
+    Fail(valid, msg, len, "problem '%s' has spatial dimension %" PetscInt_FMT ": allowed are 1 to %d", name, info->dim, AZ_MAX_DIM);
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
+  if (info->ncomp < 1 || info->ncomp > AZ_MAX_COMP) {
+    Fail(valid, msg, len, "problem '%s' has %" PetscInt_FMT " solution components: allowed are 1 to %d", name, info->ncomp, AZ_MAX_COMP);
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
+  nres = info->nres ? info->nres : info->ncomp;
+  if (nres < 1 || nres > AZ_MAX_RES) {
+    Fail(valid, msg, len, "problem '%s' has %" PetscInt_FMT " interior residuals: allowed are 1 to %d (0 means one per component)", name, info->nres, AZ_MAX_RES);
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
+  for (PetscInt d = 0; d < info->dim; d++) {
+    if (!(info->lower[d] < info->upper[d]) || !PetscIsNormalReal(info->upper[d] - info->lower[d])) {
+      Fail(valid, msg, len, "problem '%s' has an empty domain: along axis %" PetscInt_FMT " lower = %g is not below upper = %g", name, d, (double)info->lower[d], (double)info->upper[d]);
+      PetscFunctionReturn(PETSC_SUCCESS);
+    }
+  }
+  if (info->time_dependent && !(info->t0 < info->t1)) {
+    Fail(valid, msg, len, "problem '%s' has an empty time span: t0 = %g is not before t1 = %g", name, (double)info->t0, (double)info->t1);
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
+  if (!info->interior) {
+    Fail(valid, msg, len, "problem '%s' has no interior residual: set .interior to the PDE's pointwise residual", name);
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
+  if (info->time_dependent && !info->initial) {
+    Fail(valid, msg, len, "problem '%s' is time-dependent but has no initial-condition residual: set .initial", name);
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
+  if (!info->time_dependent && (info->initial || info->initial_value)) {
+    Fail(valid, msg, len, "problem '%s' is steady but gives an initial condition: set .time_dependent = PETSC_TRUE or remove .initial", name);
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
+  ncoord = info->dim + (info->time_dependent ? 1 : 0);
+  PetscCall(AzJetRequestParse(ncoord, info->time_dependent, info->derivatives, &req, err, sizeof err));
+  if (req.mask < 0) {
+    Fail(valid, msg, len, "problem '%s' declares derivatives \"%s\": %s", name, info->derivatives, err);
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
+  for (PetscInt f = 0; f < 2 * AZ_MAX_DIM; f++) {
+    const AzBoundaryInfo *b    = &info->boundary[f];
+    const PetscInt        axis = f / 2, side = f % 2;
+
+    if (b->type < AZ_BC_NONE || b->type > AZ_BC_PERIODIC) {
+      Fail(valid, msg, len, "problem '%s', face %" PetscInt_FMT ": unknown boundary type %d (allowed: AZ_BC_NONE, AZ_BC_DIRICHLET, AZ_BC_NEUMANN, AZ_BC_ROBIN, AZ_BC_PERIODIC)", name, f, (int)b->type);
+      PetscFunctionReturn(PETSC_SUCCESS);
+    }
+    if (axis >= info->dim) {
+      if (b->type != AZ_BC_NONE || b->residual) {
+        Fail(valid, msg, len, "problem '%s' sets a boundary condition on face %" PetscInt_FMT " (axis %" PetscInt_FMT "), but the problem has only %" PetscInt_FMT " spatial dimension(s)", name, f, axis, info->dim);
+        PetscFunctionReturn(PETSC_SUCCESS);
+      }
+      continue;
+    }
+    if (b->type == AZ_BC_PERIODIC) {
+      if (info->boundary[2 * axis + 1 - side].type != AZ_BC_PERIODIC) {
+        Fail(valid, msg, len, "problem '%s': axis %" PetscInt_FMT " is periodic on one face only; set AZ_BC_PERIODIC on both faces %" PetscInt_FMT " and %" PetscInt_FMT, name, axis, 2 * axis, 2 * axis + 1);
+        PetscFunctionReturn(PETSC_SUCCESS);
+      }
+      if (b->residual) {
+        Fail(valid, msg, len, "problem '%s', face %" PetscInt_FMT ": a periodic face takes no residual", name, f);
+        PetscFunctionReturn(PETSC_SUCCESS);
+      }
+    } else if (b->type != AZ_BC_NONE && !b->residual) {
+      Fail(valid, msg, len, "problem '%s', face %" PetscInt_FMT ": a boundary condition without a residual; set .boundary[%" PetscInt_FMT "].residual", name, f, f);
+      PetscFunctionReturn(PETSC_SUCCESS);
+    } else if (b->type == AZ_BC_NONE && b->residual) {
+      Fail(valid, msg, len, "problem '%s', face %" PetscInt_FMT ": a residual is given but the boundary type is AZ_BC_NONE; say which kind of condition it is", name, f);
+      PetscFunctionReturn(PETSC_SUCCESS);
+    }
+    if (b->value && b->type != AZ_BC_DIRICHLET) {
+      Fail(valid, msg, len, "problem '%s', face %" PetscInt_FMT ": boundary data (.value) is only meaningful for AZ_BC_DIRICHLET", name, f);
+      PetscFunctionReturn(PETSC_SUCCESS);
+    }
+  }
+  for (PetscInt k = 0; k < AZ_MAX_PARAMS && info->params[k].name; k++) {
+    if (!IsIdentifier(info->params[k].name)) {
+      Fail(valid, msg, len, "problem '%s', parameter %" PetscInt_FMT ": name '%s' is not allowed (lower-case letters, digits and '_')", name, k, info->params[k].name);
+      PetscFunctionReturn(PETSC_SUCCESS);
+    }
+    for (PetscInt l = 0; l < k; l++) {
+      if (!strcmp(info->params[k].name, info->params[l].name)) {
+        Fail(valid, msg, len, "problem '%s' declares parameter '%s' twice", name, info->params[k].name);
+        PetscFunctionReturn(PETSC_SUCCESS);
+      }
+    }
+    if (!PetscIsNormalReal(info->params[k].value) && info->params[k].value != 0) {
+      Fail(valid, msg, len, "problem '%s', parameter '%s': default value is not a finite number", name, info->params[k].name);
+      PetscFunctionReturn(PETSC_SUCCESS);
+    }
+  }
+  for (PetscInt k = 0; k < AZ_MAX_LAWS && info->conservation[k].name; k++) {
+    if (!info->conservation[k].density) {
+      Fail(valid, msg, len, "problem '%s', conservation law '%s' has no density function", name, info->conservation[k].name);
+      PetscFunctionReturn(PETSC_SUCCESS);
+    }
+    if (!info->time_dependent) {
+      Fail(valid, msg, len, "problem '%s', conservation law '%s': a conservation law needs a time-dependent problem", name, info->conservation[k].name);
+      PetscFunctionReturn(PETSC_SUCCESS);
+    }
+  }
+  for (PetscInt c = info->ncomp; c < AZ_MAX_COMP; c++) {
+    if (info->positive[c]) {
+      Fail(valid, msg, len, "problem '%s' requires positivity of component %" PetscInt_FMT ", but it has only %" PetscInt_FMT " component(s)", name, c, info->ncomp);
+      PetscFunctionReturn(PETSC_SUCCESS);
+    }
+  }
+  if (info->component_names) {
+    PetscInt n = 1;
+    for (const char *s = info->component_names; *s; s++) n += (*s == ',');
+    if (n != info->ncomp) {
+      Fail(valid, msg, len, "problem '%s' names %" PetscInt_FMT " components (\"%s\") but has ncomp = %" PetscInt_FMT, name, n, info->component_names, info->ncomp);
+      PetscFunctionReturn(PETSC_SUCCESS);
+    }
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}

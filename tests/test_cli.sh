@@ -1,0 +1,51 @@
+#!/bin/sh
+# The ansatz command: modes, -help, -options_file, parameters, and clear errors for bad input.
+set -u
+AZ="$top_builddir/ansatz"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0
+fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
+
+# expect_ok NAME FRAGMENT CMD...: CMD succeeds and its output contains FRAGMENT
+expect_ok() {
+  name=$1 frag=$2; shift 2
+  if ! "$@" >"$tmp/out" 2>&1; then fail "$name: exit status $? (expected 0)"; sed 's/^/    /' "$tmp/out" | head -20; return; fi
+  grep -q -- "$frag" "$tmp/out" || { fail "$name: output lacks '$frag'"; sed 's/^/    /' "$tmp/out" | head -20; }
+}
+# expect_error NAME FRAGMENT CMD...: CMD fails (non-zero, no crash signal) and says FRAGMENT
+expect_error() {
+  name=$1 frag=$2; shift 2
+  "$@" >"$tmp/out" 2>&1
+  st=$?
+  if [ $st -eq 0 ]; then fail "$name: succeeded, expected an error"; return; fi
+  if [ $st -ge 128 ]; then fail "$name: killed by signal $((st - 128))"; fi
+  grep -q -- "$frag" "$tmp/out" || { fail "$name: message lacks '$frag'"; sed 's/^/    /' "$tmp/out" | head -20; }
+}
+
+expect_ok list-heat "heat1d" "$AZ" list
+expect_ok list-poisson "poisson2d" "$AZ" list
+expect_ok list-params "az_heat1d_kappa" "$AZ" list
+expect_ok info "u = 0 on the boundary" "$AZ" info -problem poisson2d
+expect_ok info-bc "x = 1: Dirichlet" "$AZ" info -problem heat1d
+expect_ok info-param "kappa = 0.5" "$AZ" info -problem heat1d -az_heat1d_kappa 0.5
+expect_ok info-jacobian "jet Jacobian check, interior" "$AZ" info -problem heat1d -az_check_jacobian
+expect_ok info-path "plugin: $AZ_TEST_PLUGIN_DIR/myproblem.so" "$AZ" info -problem "$AZ_TEST_PLUGIN_DIR/myproblem.so"
+expect_ok help-lists-param "-az_heat1d_kappa <0.1" "$AZ" info -problem heat1d -help
+expect_ok help-lists-problem "-problem <poisson2d>" "$AZ" info -help
+expect_ok help-lists-field "-az_field_width" "$AZ" fieldinfo -help
+printf -- '-problem heat1d\n-az_heat1d_kappa 0.75\n' >"$tmp/opts"
+expect_ok options-file "kappa = 0.75" "$AZ" info -options_file "$tmp/opts"
+expect_ok log-view "Event" "$AZ" info -problem heat1d -log_view
+expect_ok default-job "problem poisson2d" "$AZ"
+expect_ok fieldinfo "parameters" "$AZ" fieldinfo -problem heat1d
+
+expect_error bad-mode "Valid modes: list, info" "$AZ" frobnicate
+expect_error bad-problem "Available problems:" "$AZ" info -problem nosuch
+expect_error bad-abi "built for problem ABI" "$AZ" info -problem "$AZ_TEST_BROKEN_DIR/badabi.so"
+expect_error bad-file "no such file" "$AZ" info -problem ./nowhere/x.so
+expect_error bad-param "az_heat1d_kappa" "$AZ" info -problem heat1d -az_heat1d_kappa abc
+expect_error bad-activation "tanh" "$AZ" fieldinfo -problem heat1d -az_field_activation relu6
+
+echo "$fails failure(s)"
+[ $fails -eq 0 ]
