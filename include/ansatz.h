@@ -6,5 +6,9 @@
 #include <ansatz/jet.h>
 #include <ansatz/problem.h>
 #include <ansatz/field.h>
+#include <ansatz/sampler.h>
+#include <ansatz/loss.h>
+#include <ansatz/trainer.h>
+#include <ansatz/run.h>
 
 #endif

@@ -112,6 +112,7 @@ PETSC_EXTERN PetscErrorCode AzProblemView(AzProblem prob, PetscViewer viewer);
 PETSC_EXTERN PetscErrorCode AzProblemDestroy(AzProblem *prob);
 
 PETSC_EXTERN PetscErrorCode AzProblemGetInfo(AzProblem prob, const AzProblemInfo **info);
+PETSC_EXTERN PetscErrorCode AzProblemGetComm(AzProblem prob, MPI_Comm *comm);
 PETSC_EXTERN PetscErrorCode AzProblemGetName(AzProblem prob, const char **name);
 PETSC_EXTERN PetscErrorCode AzProblemGetPath(AzProblem prob, const char **path);
 PETSC_EXTERN PetscErrorCode AzProblemGetNumCoords(AzProblem prob, PetscInt *ncoord);

@@ -8,6 +8,7 @@ static const char help[] = "ansatz: physics-informed neural fields on PETSc.\n"
                            "  list                  the problems on the search path (name, description, dimension, parameters)\n"
                            "  info -problem P       one problem in full (P is a name from `ansatz list` or a path to a .so)\n"
                            "  fieldinfo -problem P  the neural field for problem P: architecture, parameters, jets at sample points\n"
+                           "  train -problem P      train a neural field on P; writes a run directory (-az_output_dir)\n"
                            "With no mode, runs the main job on the default problem.\n"
                            "Problems are searched in $AZ_PROBLEM_PATH, the installed directory and the build tree.\n\n";
 
@@ -143,6 +144,13 @@ static PetscErrorCode ModeDefault(MPI_Comm comm)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+static PetscErrorCode ModeTrain(MPI_Comm comm)
+{
+  PetscFunctionBegin;
+  PetscCall(AzRunTrain(comm));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 static const struct {
   const char *name;
   AzModeFn    fn;
@@ -150,6 +158,7 @@ static const struct {
   {"list",      ModeList     },
   {"info",      ModeInfo     },
   {"fieldinfo", ModeFieldInfo},
+  {"train",     ModeTrain    },
 };
 
 int main(int argc, char **argv)

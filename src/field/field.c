@@ -385,9 +385,12 @@ PetscErrorCode AzFieldView(AzField f, PetscViewer viewer)
   if (!iascii) PetscFunctionReturn(PETSC_SUCCESS);
   PetscCall(PetscViewerASCIIPrintf(viewer, "AzField: multilayer perceptron, %" PetscInt_FMT " coordinates -> %" PetscInt_FMT " hidden layers x %" PetscInt_FMT " %s -> %" PetscInt_FMT " component%s\n", f->ncoord, f->depth, f->width, AzActivations[f->act], f->ncomp, f->ncomp == 1 ? "" : "s"));
   PetscCall(PetscViewerASCIIPushTab(viewer));
-  PetscCall(PetscViewerASCIIPrintf(viewer, "inputs mapped onto [-1, 1] from the box"));
-  for (PetscInt i = 0; i < f->ncoord; i++) PetscCall(PetscViewerASCIIPrintf(viewer, "%s[%g, %g]", i ? " x " : " ", (double)f->lo[i], (double)f->hi[i]));
-  PetscCall(PetscViewerASCIIPrintf(viewer, "\n"));
+  {
+    char   box[256];
+    size_t o = 0;
+    for (PetscInt i = 0; i < f->ncoord && o < sizeof(box); i++) o += (size_t)snprintf(box + o, sizeof(box) - o, "%s[%g, %g]", i ? " x " : "", (double)f->lo[i], (double)f->hi[i]);
+    PetscCall(PetscViewerASCIIPrintf(viewer, "inputs mapped onto [-1, 1] from the box %s\n", box));
+  }
   for (PetscInt i = 0; i < f->ncoord; i++)
     if (f->period[i] > 0) PetscCall(PetscViewerASCIIPrintf(viewer, "periodic embedding: coordinate %" PetscInt_FMT ", period %g, harmonics 1..%" PetscInt_FMT " (exact)\n", i, (double)f->period[i], f->nharm[i]));
   if (f->nfourier) PetscCall(PetscViewerASCIIPrintf(viewer, "random Fourier features: %" PetscInt_FMT " (cos and sin of 2 pi B x^, B ~ N(0, %g^2)), concatenated with the inputs\n", f->nfourier, (double)f->fourier_scale));

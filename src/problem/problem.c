@@ -253,6 +253,13 @@ PetscErrorCode AzProblemGetInfo(AzProblem prob, const AzProblemInfo **info)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+PetscErrorCode AzProblemGetComm(AzProblem prob, MPI_Comm *comm)
+{
+  PetscFunctionBegin;
+  *comm = prob->comm;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode AzProblemGetName(AzProblem prob, const char **name)
 {
   PetscFunctionBegin;

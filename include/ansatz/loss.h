@@ -1,0 +1,51 @@
+/* Loss: the residual terms of a problem on its collocation sets, for a field.
+ *
+ *   loss(θ) = Σ_k w_k · mean_k(r_k²),   k over the interior, each boundary face with a condition,
+ *                                        and the initial slice,
+ * where mean_k is over the term's points and residual components. Points are distributed over the
+ * ranks (see sampler.h); every sum over points is reduced over ranks, so loss and gradient are the
+ * same (to round-off) for any rank count. For Gauss–Newton the loss is ‖ρ‖² with the scaled residual
+ * vector ρ = (√(w_k/m_k) r_k)_k (m_k = points × components), whose Jacobian rows this rank owns.
+ */
+#ifndef ANSATZ_LOSS_H
+#define ANSATZ_LOSS_H
+
+#include <ansatz/field.h>
+#include <ansatz/problem.h>
+#include <ansatz/sampler.h>
+
+#define AZ_MAX_TERMS (2 + 2 * AZ_MAX_DIM)
+
+typedef struct _p_AzLoss *AzLoss;
+
+PETSC_EXTERN PetscErrorCode AzLossCreate(AzProblem prob, AzField field, AzLoss *loss);
+/* -az_sampler TYPE -az_seed N -az_n_interior N -az_n_boundary N (per face) -az_n_initial N
+ * -az_weight_interior w -az_weight_boundary w -az_weight_initial w -az_eval_n N (per axis) */
+PETSC_EXTERN PetscErrorCode AzLossSetFromOptions(AzLoss loss);
+PETSC_EXTERN PetscErrorCode AzLossSetUp(AzLoss loss);
+PETSC_EXTERN PetscErrorCode AzLossDestroy(AzLoss *loss);
+PETSC_EXTERN PetscErrorCode AzLossView(AzLoss loss, PetscViewer viewer);
+
+PETSC_EXTERN PetscErrorCode AzLossGetComm(AzLoss loss, MPI_Comm *comm);
+PETSC_EXTERN PetscErrorCode AzLossGetNumTerms(AzLoss loss, PetscInt *nterms);
+PETSC_EXTERN PetscErrorCode AzLossGetTermName(AzLoss loss, PetscInt k, const char **name);
+PETSC_EXTERN PetscErrorCode AzLossSetWeight(AzLoss loss, PetscInt k, PetscReal w);
+PETSC_EXTERN PetscErrorCode AzLossGetWeight(AzLoss loss, PetscInt k, PetscReal *w);
+
+/* loss at the field's current θ; term[k] = mean_k(r_k²) (unweighted) if not NULL; grad (sequential,
+ * the field's parameter size) receives ∇loss if not NULL. Collective. */
+PETSC_EXTERN PetscErrorCode AzLossEvaluate(AzLoss loss, PetscReal *value, PetscReal term[], Vec grad);
+
+/* Gauss–Newton pieces: the normal matrix JᵀJ (nparam × nparam, column-major, reduced over ranks),
+ * Jᵀρ, and ‖ρ‖² = loss. Collective. */
+PETSC_EXTERN PetscErrorCode AzLossNormalEquations(AzLoss loss, PetscScalar JtJ[], PetscScalar Jtr[], PetscReal *value, PetscReal term[]);
+/* Local rows of J = ∂ρ/∂θ: the number of rows this rank owns, and the rows (row-major) */
+PETSC_EXTERN PetscErrorCode AzLossGetLocalResidualSize(AzLoss loss, PetscInt *nrows);
+PETSC_EXTERN PetscErrorCode AzLossResidualJacobian(AzLoss loss, PetscScalar rho[], PetscScalar J[]);
+
+/* Error of the field against the problem's exact solution on a uniform evaluation grid
+ * (eval_n points per axis, distributed over ranks): relative L2 and max abs. has_exact is false
+ * (and the errors NaN) when the problem has no exact solution. */
+PETSC_EXTERN PetscErrorCode AzLossExactError(AzLoss loss, PetscBool *has_exact, PetscReal *rel_l2, PetscReal *max_abs);
+
+#endif

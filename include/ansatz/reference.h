@@ -1,0 +1,89 @@
+/* Reference: a trusted numerical solution of a problem, computed from the plugin's own residuals.
+ *
+ * The interior residual is evaluated on a uniform grid (a PETSc DMDA) with finite-difference jets:
+ * central differences of order 2 or 4, one-sided stencils of the same order where a central one
+ * does not fit. Boundary nodes carry the face residuals as algebraic equations. So no problem is
+ * written twice: the plugin that training sees is the plugin the reference solves.
+ *
+ *   time-dependent:  F(t, y, y') = 0, method of lines, SUNDIALS IDA (default), or CVODE/ARKODE
+ *                    when the residual is explicit in time (u_t + A^{-1} r(u_t = 0) form)
+ *   steady:          F(y) = 0, PETSc SNES (default) or SUNDIALS KINSOL
+ *
+ * Newton's linear systems are solved by a Krylov method preconditioned with a PETSc KSP on the
+ * Jacobian, assembled exactly from the plugin's jet Jacobian (-az_ref_jacobian jet, default) or by
+ * colored finite differences on the DMDA (-az_ref_jacobian color).
+ *
+ * Solutions are kept at -az_ref_nt_out equally spaced output times (snapshots), distributed like
+ * the grid. AzReferenceInterpolate evaluates the reference at arbitrary space-time points (tensor
+ * cubic Lagrange interpolation in space and time); it gathers the snapshots onto every rank the
+ * first time it is called, so it is collective and needs nt_out × nodes × ncomp scalars per rank
+ * (-az_ref_interp_max_mb, default 1024).
+ *
+ * Options (all -az_ref_...): n (nodes per axis, one value or one per axis), order (2 or 4), rtol,
+ * atol, nt_out, max_steps, integrator (ida|cvode|arkode), arkode_explicit, cvode_lmm (bdf|adams),
+ * solver (snes|kinsol, steady problems), jacobian (jet|color), maxl (Krylov dimension),
+ * format (binary|hdf5), cache (reuse a stored reference whose options match), interp_max_mb.
+ * The preconditioner and the steady solver take the prefix az_ref_: -az_ref_pc_type, -az_ref_snes_rtol ...
+ */
+#ifndef ANSATZ_REFERENCE_H
+#define ANSATZ_REFERENCE_H
+
+#include <petscdm.h>
+#include <petscviewer.h>
+#include <ansatz/problem.h>
+
+typedef struct _p_AzReference *AzReference;
+
+/* Counters of the last solve (those that do not apply stay 0). */
+typedef struct {
+  long      steps;          /* time steps (steady: nonlinear iterations) */
+  long      residual_evals; /* discrete residual evaluations */
+  long      nonlinear_iters;
+  long      linear_iters;
+  long      jacobian_evals; /* preconditioner (Jacobian) assemblies */
+  long      error_test_fails;
+  PetscReal wall_seconds;   /* of the solve (0 when loaded from the cache) */
+  PetscBool from_cache;
+} AzReferenceStats;
+
+PETSC_EXTERN PetscErrorCode AzReferenceCreate(MPI_Comm comm, AzProblem prob, AzReference *ref);
+PETSC_EXTERN PetscErrorCode AzReferenceSetGrid(AzReference ref, PetscInt naxes, const PetscInt n[]);
+PETSC_EXTERN PetscErrorCode AzReferenceSetOrder(AzReference ref, PetscInt order);
+PETSC_EXTERN PetscErrorCode AzReferenceSetTolerances(AzReference ref, PetscReal rtol, PetscReal atol);
+PETSC_EXTERN PetscErrorCode AzReferenceSetNumOutputTimes(AzReference ref, PetscInt nt_out);
+PETSC_EXTERN PetscErrorCode AzReferenceSetFromOptions(AzReference ref);
+PETSC_EXTERN PetscErrorCode AzReferenceSolve(AzReference ref);
+PETSC_EXTERN PetscErrorCode AzReferenceView(AzReference ref, PetscViewer viewer);
+PETSC_EXTERN PetscErrorCode AzReferenceDestroy(AzReference *ref);
+
+/* The solution at the final time (steady: the solution), a DMDA global vector with ncomp dof per
+ * node, and its DMDA. Both are borrowed: do not destroy them. */
+PETSC_EXTERN PetscErrorCode AzReferenceGetSolution(AzReference ref, Vec *u, DM *da);
+PETSC_EXTERN PetscErrorCode AzReferenceGetNumSnapshots(AzReference ref, PetscInt *nt);
+PETSC_EXTERN PetscErrorCode AzReferenceGetSnapshot(AzReference ref, PetscInt k, PetscReal *t, Vec *u);
+/* Node coordinates: x_i = lower + i*h along each spatial axis. */
+PETSC_EXTERN PetscErrorCode AzReferenceGetGrid(AzReference ref, PetscInt n[], PetscReal h[]);
+PETSC_EXTERN PetscErrorCode AzReferenceGetStats(AzReference ref, AzReferenceStats *stats);
+
+/* Collective. x holds npts points of ncoord coordinates each (time last for a time-dependent
+ * problem); u receives npts*ncomp values. Points outside the box are clamped onto it. */
+PETSC_EXTERN PetscErrorCode AzReferenceInterpolate(AzReference ref, PetscInt npts, const PetscReal x[], PetscScalar u[]);
+
+/* Error of the final snapshot against the problem's exact solution, over the grid nodes: the max
+ * norm and the relative discrete L2 norm. Errors if the problem has no exact solution. */
+PETSC_EXTERN PetscErrorCode AzReferenceComputeError(AzReference ref, PetscReal *maxerr, PetscReal *relerr);
+
+/* Storage: DIR/reference.bin (or .h5) with the snapshots in natural ordering, DIR/reference.options
+ * with the settings that produced it (the cache key), DIR/summary.json. */
+PETSC_EXTERN PetscErrorCode AzReferenceWrite(AzReference ref, const char dir[]);
+/* Load DIR's reference if its options match this object's settings; *loaded says whether it did. */
+PETSC_EXTERN PetscErrorCode AzReferenceLoadCached(AzReference ref, const char dir[], PetscBool *loaded);
+/* Load from DIR when it matches (and -az_ref_cache is on), otherwise solve and write DIR. */
+PETSC_EXTERN PetscErrorCode AzReferenceSolveCached(AzReference ref, const char dir[]);
+/* runs/reference-<problem>: where `ansatz reference` writes and where train/compare look. */
+PETSC_EXTERN PetscErrorCode AzReferenceGetDefaultDir(AzProblem prob, char dir[], size_t len);
+
+/* The `ansatz reference -problem NAME` mode: solve (or reuse the cache) into -az_output_dir. */
+PETSC_EXTERN PetscErrorCode AzReferenceRunMode(MPI_Comm comm, AzProblem prob);
+
+#endif

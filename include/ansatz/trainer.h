@@ -1,0 +1,48 @@
+/* Trainer: the optimisation loop over a Loss, chained stages chosen by name.
+ *
+ *   -az_trainer_type adam,lbfgs,gn   stages run in order (each from where the previous stopped)
+ *   -az_trainer_max_it 2000,500,50   iterations of each stage
+ * adam: Adam with an exponentially decaying learning rate; lbfgs: TAO's limited-memory BFGS
+ * (TAOLMVM, More–Thuente line search; -az_lbfgs_tao_* options reach TAO); gn: Gauss–Newton /
+ * Levenberg–Marquardt on the dense normal equations (Cholesky), with adaptive damping.
+ * NaN or Inf in the loss or gradient is detected: the step is undone and shortened, and after
+ * repeated failures training stops with a message; non-finite parameters are never kept.
+ */
+#ifndef ANSATZ_TRAINER_H
+#define ANSATZ_TRAINER_H
+
+#include <ansatz/loss.h>
+
+#define AZ_MAX_STAGES 8
+
+typedef enum {
+  AZ_TRAIN_ADAM,
+  AZ_TRAIN_LBFGS,
+  AZ_TRAIN_GN
+} AzTrainerType;
+PETSC_EXTERN const char *const AzTrainerTypes[];
+
+typedef struct _p_AzTrainer *AzTrainer;
+
+/* one line of the training history */
+typedef struct {
+  PetscInt  it;    /* global iteration count, over all stages */
+  PetscInt  stage; /* index into the stage list */
+  PetscReal loss;
+  PetscReal term[AZ_MAX_TERMS];
+  PetscReal rel_l2; /* against the exact solution; NaN when unknown or not measured at this line */
+  PetscReal wall;   /* seconds since training started */
+} AzHistoryEntry;
+
+PETSC_EXTERN PetscErrorCode AzTrainerCreate(AzLoss loss, AzField field, AzTrainer *tr);
+PETSC_EXTERN PetscErrorCode AzTrainerSetFromOptions(AzTrainer tr);
+PETSC_EXTERN PetscErrorCode AzTrainerTrain(AzTrainer tr);
+PETSC_EXTERN PetscErrorCode AzTrainerDestroy(AzTrainer *tr);
+PETSC_EXTERN PetscErrorCode AzTrainerGetHistory(AzTrainer tr, PetscInt *n, const AzHistoryEntry **h);
+/* e.g. "adam,lbfgs" */
+PETSC_EXTERN PetscErrorCode AzTrainerGetDescription(AzTrainer tr, char buf[], size_t len);
+PETSC_EXTERN PetscErrorCode AzTrainerGetIterations(AzTrainer tr, PetscInt *its);
+/* where to write checkpoints (NULL: none); the run directory sets it */
+PETSC_EXTERN PetscErrorCode AzTrainerSetCheckpointFile(AzTrainer tr, const char path[]);
+
+#endif

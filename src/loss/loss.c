@@ -1,0 +1,472 @@
+/* The loss: residual terms on distributed collocation sets, their gradient and Gauss–Newton pieces. */
+#include <ansatz/loss.h>
+#include <ansatz/compat.h>
+#include <cblas.h>
+
+typedef struct {
+  char      name[32];
+  PetscInt  cond; /* AZ_COND_INTERIOR, a face, AZ_COND_INITIAL */
+  PetscInt  n;    /* global points */
+  PetscInt  nres; /* residuals per point */
+  PetscReal w;
+  Vec       x;    /* distributed points, block size ncoord */
+} AzTerm;
+
+struct _p_AzLoss {
+  MPI_Comm     comm;
+  AzProblem    prob;
+  AzField      field;
+  PetscInt     ncoord, ncomp, nslot, nparam;
+  AzSampleType type;
+  PetscInt64   seed;
+  PetscInt     n_interior, n_boundary, n_initial, eval_n, chunk;
+  PetscReal    w_interior, w_boundary, w_initial;
+  PetscInt     nterms;
+  AzTerm       term[AZ_MAX_TERMS];
+  PetscBool    setup;
+  /* chunk workspace */
+  PetscScalar *jets, *jetbar, *D, *r, *Jrows;
+};
+
+PetscLogEvent AZ_LOSS_Eval, AZ_LOSS_Normal;
+
+PetscErrorCode AzLossCreate(AzProblem prob, AzField field, AzLoss *loss)
+{
+  AzLoss               L;
+  const AzProblemInfo *info;
+  static PetscBool     registered = PETSC_FALSE;
+
+  PetscFunctionBegin;
+  if (!registered) {
+    PetscClassId id;
+    PetscCall(PetscClassIdRegister("AzLoss", &id));
+    PetscCall(PetscLogEventRegister("AzLossEval", id, &AZ_LOSS_Eval));
+    PetscCall(PetscLogEventRegister("AzLossNormalEq", id, &AZ_LOSS_Normal));
+    registered = PETSC_TRUE;
+  }
+  PetscCall(PetscNew(&L));
+  PetscCall(AzProblemGetInfo(prob, &info));
+  PetscCall(AzProblemGetComm(prob, &L->comm));
+  L->prob       = prob;
+  L->field      = field;
+  L->type       = AZ_SAMPLE_SOBOL;
+  L->seed       = 1;
+  L->n_interior = 2000;
+  L->n_boundary = 100;
+  L->n_initial  = 200;
+  L->chunk      = 128;
+  L->w_interior = L->w_boundary = L->w_initial = 1;
+  PetscCall(AzProblemGetNumCoords(prob, &L->ncoord));
+  L->eval_n = L->ncoord <= 2 ? 101 : (L->ncoord == 3 ? 41 : 17);
+  L->ncomp  = info->ncomp;
+  L->nslot  = AZ_JET_NSLOT(L->ncoord);
+  *loss     = L;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzLossSetFromOptions(AzLoss L)
+{
+  PetscInt seed = (PetscInt)L->seed;
+
+  PetscFunctionBegin;
+  PetscOptionsBegin(L->comm, NULL, "Loss: collocation sets and term weights", "AzLoss");
+  PetscCall(PetscOptionsEnum("-az_sampler", "collocation points", "AzSampleCondition", AzSampleTypes, (PetscEnum)L->type, (PetscEnum *)&L->type, NULL));
+  PetscCall(PetscOptionsInt("-az_seed", "seed of the collocation points", "AzSampleCondition", seed, &seed, NULL));
+  PetscCall(PetscOptionsInt("-az_n_interior", "interior collocation points", "AzLossSetUp", L->n_interior, &L->n_interior, NULL));
+  PetscCall(PetscOptionsInt("-az_n_boundary", "collocation points per boundary face", "AzLossSetUp", L->n_boundary, &L->n_boundary, NULL));
+  PetscCall(PetscOptionsInt("-az_n_initial", "collocation points on the initial slice", "AzLossSetUp", L->n_initial, &L->n_initial, NULL));
+  PetscCall(PetscOptionsReal("-az_weight_interior", "weight of the PDE residual term", "AzLossSetWeight", L->w_interior, &L->w_interior, NULL));
+  PetscCall(PetscOptionsReal("-az_weight_boundary", "weight of each boundary term", "AzLossSetWeight", L->w_boundary, &L->w_boundary, NULL));
+  PetscCall(PetscOptionsReal("-az_weight_initial", "weight of the initial-condition term", "AzLossSetWeight", L->w_initial, &L->w_initial, NULL));
+  PetscCall(PetscOptionsInt("-az_eval_n", "evaluation grid points per axis, for errors", "AzLossExactError", L->eval_n, &L->eval_n, NULL));
+  PetscCall(PetscOptionsInt("-az_loss_chunk", "points per chunk in loss evaluation", "AzLossEvaluate", L->chunk, &L->chunk, NULL));
+  PetscOptionsEnd();
+  L->seed = seed;
+  PetscCheck(L->n_interior >= 1 && L->n_boundary >= 1 && L->n_initial >= 1, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "Collocation counts must be at least 1 (-az_n_interior %" PetscInt_FMT ", -az_n_boundary %" PetscInt_FMT ", -az_n_initial %" PetscInt_FMT ")", L->n_interior, L->n_boundary, L->n_initial);
+  PetscCheck(L->w_interior >= 0 && L->w_boundary >= 0 && L->w_initial >= 0, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "Term weights must be non-negative");
+  PetscCheck(L->eval_n >= 2, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_eval_n must be at least 2");
+  PetscCheck(L->chunk >= 1, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_loss_chunk must be at least 1");
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzLossSetUp(AzLoss L)
+{
+  const AzProblemInfo *info;
+  const char           axes[] = "xyz";
+  PetscInt             nrmax  = 0;
+
+  PetscFunctionBegin;
+  if (L->setup) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(AzProblemGetInfo(L->prob, &info));
+  PetscCall(AzFieldGetNumParameters(L->field, &L->nparam));
+  L->nterms = 0;
+  for (PetscInt cond = AZ_COND_INTERIOR; cond <= AZ_COND_INITIAL; cond++) {
+    AzTerm *t = &L->term[L->nterms];
+    PetscInt nres;
+
+    if (cond >= 2 * info->dim && cond != AZ_COND_INITIAL) continue;
+    PetscCall(AzProblemGetNumResiduals(L->prob, cond, &nres));
+    if (!nres) continue;
+    t->cond = cond;
+    t->nres = nres;
+    if (cond == AZ_COND_INTERIOR) {
+      PetscCall(PetscStrncpy(t->name, "pde", sizeof t->name));
+      t->n = L->n_interior;
+      t->w = L->w_interior;
+    } else if (cond == AZ_COND_INITIAL) {
+      PetscCall(PetscStrncpy(t->name, "initial", sizeof t->name));
+      t->n = L->n_initial;
+      t->w = L->w_initial;
+    } else {
+      snprintf(t->name, sizeof t->name, "bc_%c%s", axes[cond / 2], cond % 2 ? "1" : "0");
+      /* a face of a 1-D steady problem is a single point */
+      t->n = (L->ncoord == 1) ? 1 : L->n_boundary;
+      t->w = L->w_boundary;
+    }
+    /* a grid needs a perfect power: round the count to the nearest one */
+    if (L->type == AZ_SAMPLE_GRID) {
+      PetscInt d = L->ncoord - (cond == AZ_COND_INTERIOR ? 0 : 1), m, mm = 1;
+      if (d > 0) {
+        m = (PetscInt)PetscFloorReal(PetscPowReal((PetscReal)t->n, 1.0 / d) + 0.5);
+        for (PetscInt k = 0; k < d; k++) mm *= PetscMax(m, 1);
+        t->n = mm;
+      }
+    }
+    PetscCall(AzSampleCondition(L->comm, L->prob, cond, L->type, t->n, L->seed, &t->x));
+    nrmax = PetscMax(nrmax, nres);
+    L->nterms++;
+  }
+  {
+    const PetscInt Ljet = L->ncomp * L->nslot;
+    PetscCall(PetscMalloc4(L->chunk * Ljet, &L->jets, L->chunk * Ljet, &L->jetbar, L->chunk * nrmax * Ljet, &L->D, L->chunk * nrmax, &L->r));
+  }
+  L->setup = PETSC_TRUE;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzLossDestroy(AzLoss *loss)
+{
+  PetscFunctionBegin;
+  if (!*loss) PetscFunctionReturn(PETSC_SUCCESS);
+  for (PetscInt k = 0; k < (*loss)->nterms; k++) PetscCall(VecDestroy(&(*loss)->term[k].x));
+  PetscCall(PetscFree4((*loss)->jets, (*loss)->jetbar, (*loss)->D, (*loss)->r));
+  PetscCall(PetscFree((*loss)->Jrows));
+  PetscCall(PetscFree(*loss));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzLossView(AzLoss L, PetscViewer viewer)
+{
+  PetscFunctionBegin;
+  if (!viewer) viewer = PETSC_VIEWER_STDOUT_(L->comm);
+  PetscCall(PetscViewerASCIIPrintf(viewer, "loss: %" PetscInt_FMT " terms, %s points, seed %" PetscInt64_FMT "\n", L->nterms, AzSampleTypes[L->type], L->seed));
+  PetscCall(PetscViewerASCIIPushTab(viewer));
+  for (PetscInt k = 0; k < L->nterms; k++) PetscCall(PetscViewerASCIIPrintf(viewer, "%-8s %6" PetscInt_FMT " points x %" PetscInt_FMT " residual(s), weight %g\n", L->term[k].name, L->term[k].n, L->term[k].nres, (double)L->term[k].w));
+  PetscCall(PetscViewerASCIIPopTab(viewer));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzLossGetComm(AzLoss L, MPI_Comm *comm)
+{
+  PetscFunctionBegin;
+  *comm = L->comm;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzLossGetNumTerms(AzLoss L, PetscInt *n)
+{
+  PetscFunctionBegin;
+  *n = L->nterms;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzLossGetTermName(AzLoss L, PetscInt k, const char **name)
+{
+  PetscFunctionBegin;
+  PetscCheck(k >= 0 && k < L->nterms, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "Term %" PetscInt_FMT " outside 0..%" PetscInt_FMT, k, L->nterms - 1);
+  *name = L->term[k].name;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzLossSetWeight(AzLoss L, PetscInt k, PetscReal w)
+{
+  PetscFunctionBegin;
+  PetscCheck(k >= 0 && k < L->nterms, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "Term %" PetscInt_FMT " outside 0..%" PetscInt_FMT, k, L->nterms - 1);
+  PetscCheck(w >= 0 && !PetscIsInfOrNanReal(w), L->comm, PETSC_ERR_ARG_OUTOFRANGE, "Weight %g of term %s must be finite and non-negative", (double)w, L->term[k].name);
+  L->term[k].w = w;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzLossGetWeight(AzLoss L, PetscInt k, PetscReal *w)
+{
+  PetscFunctionBegin;
+  PetscCheck(k >= 0 && k < L->nterms, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "Term %" PetscInt_FMT " outside 0..%" PetscInt_FMT, k, L->nterms - 1);
+  *w = L->term[k].w;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Residuals (and, if D is not NULL, ∂r/∂jet) of term t at nc points x, from their jets */
+static PetscErrorCode TermResiduals(AzLoss L, AzTerm *t, PetscInt nc, const PetscReal *x, PetscScalar *D)
+{
+  const PetscInt Ljet = L->ncomp * L->nslot;
+
+  PetscFunctionBegin;
+  for (PetscInt p = 0; p < nc; p++) PetscCall(AzProblemEvaluateResidual(L->prob, t->cond, x + p * L->ncoord, L->jets + p * Ljet, L->r + p * t->nres, D ? D + p * t->nres * Ljet : NULL));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzLossEvaluate(AzLoss L, PetscReal *value, PetscReal term[], Vec grad)
+{
+  const PetscInt Ljet = L->ncomp * L->nslot;
+  PetscReal      sums[AZ_MAX_TERMS], gsums[AZ_MAX_TERMS];
+  Vec            glocal = NULL;
+
+  PetscFunctionBegin;
+  PetscCall(AzLossSetUp(L));
+  PetscCall(PetscLogEventBegin(AZ_LOSS_Eval, 0, 0, 0, 0));
+  if (grad) {
+    PetscCall(VecDuplicate(grad, &glocal));
+    PetscCall(VecZeroEntries(glocal));
+  }
+  for (PetscInt k = 0; k < L->nterms; k++) {
+    AzTerm            *t = &L->term[k];
+    const PetscScalar *xa;
+    PetscInt           nloc;
+    const PetscReal    scale = 2 * t->w / ((PetscReal)t->n * t->nres);
+
+    sums[k] = 0;
+    PetscCall(VecGetLocalSize(t->x, &nloc));
+    nloc /= L->ncoord;
+    PetscCall(VecGetArrayRead(t->x, &xa));
+    for (PetscInt p0 = 0; p0 < nloc; p0 += L->chunk) {
+      const PetscInt   nc = PetscMin(L->chunk, nloc - p0);
+      const PetscReal *x  = (const PetscReal *)xa + p0 * L->ncoord;
+
+      PetscCall(AzFieldEvaluateJets(L->field, nc, x, L->jets));
+      PetscCall(TermResiduals(L, t, nc, x, grad ? L->D : NULL));
+      for (PetscInt i = 0; i < nc * t->nres; i++) sums[k] += L->r[i] * L->r[i];
+      if (grad) {
+        /* jetbar_p = Σ_i (2 w / m) r_i ∂r_i/∂jet */
+        for (PetscInt p = 0; p < nc; p++) {
+          PetscScalar *jb = L->jetbar + p * Ljet;
+          for (PetscInt s = 0; s < Ljet; s++) jb[s] = 0;
+          for (PetscInt i = 0; i < t->nres; i++) {
+            const PetscScalar  ri = scale * L->r[p * t->nres + i];
+            const PetscScalar *Di = L->D + (p * t->nres + i) * Ljet;
+            for (PetscInt s = 0; s < Ljet; s++) jb[s] += ri * Di[s];
+          }
+        }
+        PetscCall(AzFieldJetsBackward(L->field, nc, x, L->jetbar, NULL, glocal));
+      }
+    }
+    PetscCall(VecRestoreArrayRead(t->x, &xa));
+  }
+  PetscCall(MPIU_Allreduce(sums, gsums, (PetscMPIInt)L->nterms, MPIU_REAL, MPIU_SUM, L->comm));
+  *value = 0;
+  for (PetscInt k = 0; k < L->nterms; k++) {
+    const PetscReal mean = gsums[k] / ((PetscReal)L->term[k].n * L->term[k].nres);
+    if (term) term[k] = mean;
+    *value += L->term[k].w * mean;
+  }
+  if (grad) {
+    PetscScalar *g;
+    PetscInt     n;
+    PetscCall(VecGetLocalSize(grad, &n));
+    PetscCall(VecGetArray(glocal, &g));
+    PetscCall(VecSet(grad, 0));
+    {
+      PetscScalar *go;
+      PetscCall(VecGetArray(grad, &go));
+      PetscCall(MPIU_Allreduce(g, go, (PetscMPIInt)n, MPIU_SCALAR, MPIU_SUM, L->comm));
+      PetscCall(VecRestoreArray(grad, &go));
+    }
+    PetscCall(VecRestoreArray(glocal, &g));
+    PetscCall(VecDestroy(&glocal));
+  }
+  PetscCall(PetscLogEventEnd(AZ_LOSS_Eval, 0, 0, 0, 0));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzLossGetLocalResidualSize(AzLoss L, PetscInt *nrows)
+{
+  PetscFunctionBegin;
+  PetscCall(AzLossSetUp(L));
+  *nrows = 0;
+  for (PetscInt k = 0; k < L->nterms; k++) {
+    PetscInt nloc;
+    PetscCall(VecGetLocalSize(L->term[k].x, &nloc));
+    *nrows += nloc / L->ncoord * L->term[k].nres;
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Visit the scaled residual rows ρ and their Jacobian rows chunk by chunk. */
+typedef PetscErrorCode (*RowsFn)(AzLoss, PetscInt nrows, const PetscScalar rho[], const PetscScalar J[], void *ctx);
+
+static PetscErrorCode ForEachJacobianChunk(AzLoss L, RowsFn fn, void *ctx)
+{
+  const PetscInt Ljet = L->ncomp * L->nslot;
+
+  PetscFunctionBegin;
+  PetscCall(AzLossSetUp(L));
+  if (!L->Jrows) {
+    PetscInt nrmax = 0;
+    for (PetscInt k = 0; k < L->nterms; k++) nrmax = PetscMax(nrmax, L->term[k].nres);
+    PetscCall(PetscMalloc1((size_t)L->chunk * nrmax * L->nparam, &L->Jrows));
+  }
+  for (PetscInt k = 0; k < L->nterms; k++) {
+    AzTerm            *t = &L->term[k];
+    const PetscScalar *xa;
+    PetscInt           nloc;
+    const PetscReal    sq = PetscSqrtReal(t->w / ((PetscReal)t->n * t->nres));
+
+    PetscCall(VecGetLocalSize(t->x, &nloc));
+    nloc /= L->ncoord;
+    PetscCall(VecGetArrayRead(t->x, &xa));
+    for (PetscInt p0 = 0; p0 < nloc; p0 += L->chunk) {
+      const PetscInt   nc = PetscMin(L->chunk, nloc - p0);
+      const PetscReal *x  = (const PetscReal *)xa + p0 * L->ncoord;
+
+      PetscCall(AzFieldEvaluateJets(L->field, nc, x, L->jets));
+      PetscCall(TermResiduals(L, t, nc, x, L->D));
+      for (PetscInt i = 0; i < nc * t->nres; i++) L->r[i] *= sq;
+      for (PetscInt i = 0; i < nc * t->nres * Ljet; i++) L->D[i] *= sq;
+      PetscCall(AzFieldResidualJacobian(L->field, nc, x, t->nres, L->D, L->Jrows));
+      PetscCall(fn(L, nc * t->nres, L->r, L->Jrows, ctx));
+    }
+    PetscCall(VecRestoreArrayRead(t->x, &xa));
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+typedef struct {
+  PetscScalar *JtJ, *Jtr;
+  PetscReal    sum;
+} NormalCtx;
+
+static PetscErrorCode AccumulateNormal(AzLoss L, PetscInt nrows, const PetscScalar rho[], const PetscScalar J[], void *ctx)
+{
+  NormalCtx     *c = (NormalCtx *)ctx;
+  const PetscInt P = L->nparam;
+
+  PetscFunctionBegin;
+  /* J is row-major (nrows × P) = column-major (P × nrows): JᵀJ += Jᵀ·J is a rank-k update */
+  cblas_dsyrk(CblasColMajor, CblasUpper, CblasNoTrans, (int)P, (int)nrows, 1.0, J, (int)P, 1.0, c->JtJ, (int)P);
+  cblas_dgemv(CblasColMajor, CblasNoTrans, (int)P, (int)nrows, 1.0, J, (int)P, rho, 1, 1.0, c->Jtr, 1);
+  for (PetscInt i = 0; i < nrows; i++) c->sum += rho[i] * rho[i];
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzLossNormalEquations(AzLoss L, PetscScalar JtJ[], PetscScalar Jtr[], PetscReal *value, PetscReal term[])
+{
+  NormalCtx      c;
+  const PetscInt P = L->nparam;
+  PetscScalar   *buf;
+  PetscReal      gsum;
+
+  PetscFunctionBegin;
+  PetscCall(AzLossSetUp(L));
+  PetscCall(PetscLogEventBegin(AZ_LOSS_Normal, 0, 0, 0, 0));
+  PetscCall(PetscArrayzero(JtJ, (size_t)P * P));
+  PetscCall(PetscArrayzero(Jtr, P));
+  c.JtJ = JtJ;
+  c.Jtr = Jtr;
+  c.sum = 0;
+  PetscCall(ForEachJacobianChunk(L, AccumulateNormal, &c));
+  PetscCall(PetscMalloc1((size_t)P * P, &buf));
+  PetscCall(MPIU_Allreduce(JtJ, buf, (PetscMPIInt)(P * P), MPIU_SCALAR, MPIU_SUM, L->comm));
+  /* symmetrise: dsyrk filled the upper triangle */
+  for (PetscInt j = 0; j < P; j++)
+    for (PetscInt i = 0; i <= j; i++) JtJ[i + j * P] = JtJ[j + i * P] = buf[i + j * P];
+  PetscCall(PetscArraycpy(buf, Jtr, P));
+  PetscCall(MPIU_Allreduce(buf, Jtr, (PetscMPIInt)P, MPIU_SCALAR, MPIU_SUM, L->comm));
+  PetscCall(PetscFree(buf));
+  PetscCall(MPIU_Allreduce(&c.sum, &gsum, 1, MPIU_REAL, MPIU_SUM, L->comm));
+  *value = gsum;
+  PetscCall(PetscLogEventEnd(AZ_LOSS_Normal, 0, 0, 0, 0));
+  if (term) {
+    PetscReal v;
+    PetscCall(AzLossEvaluate(L, &v, term, NULL));
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+typedef struct {
+  PetscScalar *rho, *J;
+  PetscInt     off;
+} CopyCtx;
+
+static PetscErrorCode CopyRows(AzLoss L, PetscInt nrows, const PetscScalar rho[], const PetscScalar J[], void *ctx)
+{
+  CopyCtx *c = (CopyCtx *)ctx;
+
+  PetscFunctionBegin;
+  if (c->rho) PetscCall(PetscArraycpy(c->rho + c->off, rho, nrows));
+  if (c->J) PetscCall(PetscArraycpy(c->J + (size_t)c->off * L->nparam, J, (size_t)nrows * L->nparam));
+  c->off += nrows;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzLossResidualJacobian(AzLoss L, PetscScalar rho[], PetscScalar J[])
+{
+  CopyCtx c = {rho, J, 0};
+
+  PetscFunctionBegin;
+  PetscCall(ForEachJacobianChunk(L, CopyRows, &c));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzLossExactError(AzLoss L, PetscBool *has_exact, PetscReal *rel_l2, PetscReal *max_abs)
+{
+  const AzProblemInfo *info;
+  const PetscReal     *param;
+  PetscReal            lo[AZ_MAX_COORD], hi[AZ_MAX_COORD], s[3] = {0, 0, 0}, g[3];
+  PetscInt64           total = 1, start, end;
+  PetscMPIInt          rank, size;
+  const PetscInt       Ljet = L->ncomp * L->nslot;
+
+  PetscFunctionBegin;
+  PetscCall(AzProblemGetInfo(L->prob, &info));
+  *has_exact = info->exact ? PETSC_TRUE : PETSC_FALSE;
+  *rel_l2 = *max_abs = (PetscReal)NAN;
+  if (!info->exact) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(AzLossSetUp(L));
+  PetscCall(AzProblemGetParams(L->prob, &param));
+  PetscCall(AzProblemGetBox(L->prob, lo, hi));
+  for (PetscInt d = 0; d < L->ncoord; d++) total *= L->eval_n;
+  PetscCallMPI(MPI_Comm_rank(L->comm, &rank));
+  PetscCallMPI(MPI_Comm_size(L->comm, &size));
+  start = total * rank / size;
+  end   = total * (rank + 1) / size;
+  for (PetscInt64 i0 = start; i0 < end; i0 += L->chunk) {
+    const PetscInt nc = (PetscInt)PetscMin((PetscInt64)L->chunk, end - i0);
+    PetscReal      x[128 * AZ_MAX_COORD], *xs = x;
+
+    if (nc * L->ncoord > 128 * AZ_MAX_COORD) PetscCall(PetscMalloc1(nc * L->ncoord, &xs));
+    for (PetscInt p = 0; p < nc; p++) {
+      PetscInt64 q = i0 + p;
+      for (PetscInt d = 0; d < L->ncoord; d++) {
+        xs[p * L->ncoord + d] = lo[d] + (hi[d] - lo[d]) * (PetscReal)(q % L->eval_n) / (L->eval_n - 1);
+        q /= L->eval_n;
+      }
+    }
+    PetscCall(AzFieldEvaluateJets(L->field, nc, xs, L->jets));
+    for (PetscInt p = 0; p < nc; p++) {
+      PetscScalar ue[AZ_MAX_COMP];
+      AzPoint     pt = {xs + p * L->ncoord, L->ncoord, param, -1};
+      PetscCall(info->exact(&pt, ue));
+      for (PetscInt c = 0; c < L->ncomp; c++) {
+        const PetscReal e = PetscAbsScalar(L->jets[p * Ljet + c * L->nslot] - ue[c]);
+        s[0] += e * e;
+        s[1] += PetscRealPart(ue[c] * ue[c]);
+        s[2] = PetscMax(s[2], PetscIsInfOrNanReal(e) ? PETSC_MAX_REAL : e);
+      }
+    }
+    if (xs != x) PetscCall(PetscFree(xs));
+  }
+  PetscCall(MPIU_Allreduce(s, g, 2, MPIU_REAL, MPIU_SUM, L->comm));
+  PetscCall(MPIU_Allreduce(&s[2], &g[2], 1, MPIU_REAL, MPIU_MAX, L->comm));
+  *rel_l2  = PetscSqrtReal(g[0] / PetscMax(g[1], PETSC_SMALL));
+  *max_abs = g[2];
+  PetscFunctionReturn(PETSC_SUCCESS);
+}

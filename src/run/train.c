@@ -1,0 +1,243 @@
+/* `ansatz train`: train a field on a problem and write the run directory. */
+#include <ansatz/run.h>
+#include <ansatz/compat.h>
+#include <errno.h>
+#include <sys/stat.h>
+
+PetscErrorCode AzRunMakeDirectory(MPI_Comm comm, const char dir[])
+{
+  PetscMPIInt rank;
+  int         err = 0;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  if (rank == 0) {
+    char path[PETSC_MAX_PATH_LEN];
+    PetscCall(PetscStrncpy(path, dir, sizeof path));
+    for (char *p = path + 1; *p && !err; p++) {
+      if (*p != '/') continue;
+      *p = 0;
+      if (mkdir(path, 0777) && errno != EEXIST) err = errno;
+      *p = '/';
+    }
+    if (!err && mkdir(path, 0777) && errno != EEXIST) err = errno;
+  }
+  PetscCallMPI(MPI_Bcast(&err, 1, MPI_INT, 0, comm));
+  PetscCheck(!err, comm, PETSC_ERR_FILE_OPEN, "Cannot create the run directory %s: %s", dir, strerror(err));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode WriteHistory(MPI_Comm comm, const char dir[], AzTrainer tr, AzLoss loss)
+{
+  char                  path[PETSC_MAX_PATH_LEN];
+  FILE                 *fp;
+  PetscInt              n, nterms;
+  const AzHistoryEntry *h;
+
+  PetscFunctionBegin;
+  PetscCall(AzTrainerGetHistory(tr, &n, &h));
+  PetscCall(AzLossGetNumTerms(loss, &nterms));
+  snprintf(path, sizeof path, "%s/history.csv", dir);
+  PetscCall(PetscFOpen(comm, path, "w", &fp));
+  PetscCall(PetscFPrintf(comm, fp, "iteration,trainer,loss"));
+  for (PetscInt k = 0; k < nterms; k++) {
+    const char *name;
+    PetscCall(AzLossGetTermName(loss, k, &name));
+    PetscCall(PetscFPrintf(comm, fp, ",%s", name));
+  }
+  PetscCall(PetscFPrintf(comm, fp, ",rel_l2,wall_seconds\n"));
+  for (PetscInt i = 0; i < n; i++) {
+    char desc[128], *save = NULL, *stage;
+    PetscCall(AzTrainerGetDescription(tr, desc, sizeof desc));
+    stage = strtok_r(desc, ",", &save);
+    for (PetscInt s = 0; s < h[i].stage && stage; s++) stage = strtok_r(NULL, ",", &save);
+    PetscCall(PetscFPrintf(comm, fp, "%" PetscInt_FMT ",%s,%.10e", h[i].it, stage ? stage : "?", (double)h[i].loss));
+    for (PetscInt k = 0; k < nterms; k++) PetscCall(PetscFPrintf(comm, fp, ",%.10e", (double)h[i].term[k]));
+    PetscCall(PetscFPrintf(comm, fp, ",%.10e,%.4f\n", (double)h[i].rel_l2, (double)h[i].wall));
+  }
+  PetscCall(PetscFClose(comm, fp));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* The field on a uniform grid as legacy VTK structured points (ParaView opens it); space-time
+ * problems put time on the last axis. Rank 0 evaluates it: θ is replicated. Up to 3 coordinates. */
+static PetscErrorCode WriteFieldVTK(MPI_Comm comm, const char dir[], AzProblem prob, AzField field, PetscInt m)
+{
+  const AzProblemInfo *info;
+  const PetscReal     *param;
+  PetscInt             ncoord, ncomp, nslot, total = 1;
+  PetscReal            lo[AZ_MAX_COORD], hi[AZ_MAX_COORD];
+  PetscMPIInt          rank;
+
+  PetscFunctionBegin;
+  PetscCall(AzProblemGetInfo(prob, &info));
+  PetscCall(AzProblemGetNumCoords(prob, &ncoord));
+  PetscCall(AzProblemGetParams(prob, &param));
+  if (ncoord > 3) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  if (rank) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(AzProblemGetBox(prob, lo, hi));
+  PetscCall(AzFieldGetJetSize(field, &ncomp, &nslot));
+  for (PetscInt d = 0; d < ncoord; d++) total *= m;
+  {
+    PetscReal   *x;
+    PetscScalar *jets, *ue;
+    char         path[PETSC_MAX_PATH_LEN];
+    FILE        *fp;
+
+    PetscCall(PetscMalloc3(total * ncoord, &x, total * ncomp * nslot, &jets, total * ncomp, &ue));
+    for (PetscInt i = 0; i < total; i++) {
+      PetscInt q = i;
+      for (PetscInt d = 0; d < ncoord; d++) {
+        x[i * ncoord + d] = lo[d] + (hi[d] - lo[d]) * (PetscReal)(q % m) / (m - 1);
+        q /= m;
+      }
+      if (info->exact) {
+        AzPoint p = {x + i * ncoord, ncoord, param, -1};
+        PetscCall(info->exact(&p, ue + i * ncomp));
+      }
+    }
+    PetscCall(AzFieldEvaluateJets(field, total, x, jets));
+    snprintf(path, sizeof path, "%s/field.vtk", dir);
+    fp = fopen(path, "w");
+    PetscCheck(fp, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "Cannot write %s", path);
+    fprintf(fp, "# vtk DataFile Version 3.0\nansatz %s field\nASCII\nDATASET STRUCTURED_POINTS\n", info->name);
+    fprintf(fp, "DIMENSIONS %d %d %d\n", (int)m, ncoord > 1 ? (int)m : 1, ncoord > 2 ? (int)m : 1);
+    fprintf(fp, "ORIGIN %.17g %.17g %.17g\n", (double)lo[0], ncoord > 1 ? (double)lo[1] : 0.0, ncoord > 2 ? (double)lo[2] : 0.0);
+    fprintf(fp, "SPACING %.17g %.17g %.17g\n", (double)((hi[0] - lo[0]) / (m - 1)), ncoord > 1 ? (double)((hi[1] - lo[1]) / (m - 1)) : 1.0, ncoord > 2 ? (double)((hi[2] - lo[2]) / (m - 1)) : 1.0);
+    fprintf(fp, "POINT_DATA %d\n", (int)total);
+    for (PetscInt c = 0; c < ncomp; c++) {
+      fprintf(fp, "SCALARS u%d double 1\nLOOKUP_TABLE default\n", (int)c);
+      for (PetscInt i = 0; i < total; i++) fprintf(fp, "%.17g\n", (double)jets[(i * ncomp + c) * nslot]);
+      if (info->exact) {
+        fprintf(fp, "SCALARS exact%d double 1\nLOOKUP_TABLE default\n", (int)c);
+        for (PetscInt i = 0; i < total; i++) fprintf(fp, "%.17g\n", (double)ue[i * ncomp + c]);
+        fprintf(fp, "SCALARS error%d double 1\nLOOKUP_TABLE default\n", (int)c);
+        for (PetscInt i = 0; i < total; i++) fprintf(fp, "%.17g\n", (double)(jets[(i * ncomp + c) * nslot] - ue[i * ncomp + c]));
+      }
+    }
+    fclose(fp);
+    PetscCall(PetscFree3(x, jets, ue));
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static void JsonNumber(FILE *fp, PetscReal v)
+{
+  if (PetscIsInfOrNanReal(v)) fprintf(fp, "null");
+  else fprintf(fp, "%.10e", (double)v);
+}
+
+PetscErrorCode AzRunTrain(MPI_Comm comm)
+{
+  char                 name[PETSC_MAX_PATH_LEN] = "poisson2d", dir[PETSC_MAX_PATH_LEN] = "", path[PETSC_MAX_PATH_LEN + 32], desc[128];
+  AzProblem            prob;
+  const AzProblemInfo *info;
+  AzField              field;
+  AzLoss               loss;
+  AzTrainer            tr;
+  AzJetRequest         req;
+  PetscReal            lo[AZ_MAX_COORD], hi[AZ_MAX_COORD], f, term[AZ_MAX_TERMS], rel, maxabs;
+  PetscInt             ncoord, nterms, its, nparam;
+  PetscLogDouble       t0, t1;
+  PetscBool            has_exact;
+  PetscMPIInt          size, rank;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_size(comm, &size));
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  PetscOptionsBegin(comm, NULL, "ansatz train", "ansatz");
+  PetscCall(PetscOptionsString("-problem", "problem: a name from `ansatz list` or a path to a plugin .so", "AzProblemLoad", name, name, sizeof name, NULL));
+  PetscCall(PetscOptionsString("-az_output_dir", "run directory (default runs/train-PROBLEM)", "AzRunTrain", dir, dir, sizeof dir, NULL));
+  PetscOptionsEnd();
+  PetscCall(AzProblemLoad(comm, name, &prob));
+  PetscCall(AzProblemSetFromOptions(prob));
+  PetscCall(AzProblemGetInfo(prob, &info));
+  if (!dir[0]) snprintf(dir, sizeof dir, "runs/train-%s", info->name);
+
+  PetscCall(AzProblemGetNumCoords(prob, &ncoord));
+  PetscCall(AzProblemGetBox(prob, lo, hi));
+  PetscCall(AzProblemGetJetRequest(prob, &req));
+  PetscCall(AzJetRequestClose(&req));
+  PetscCall(AzFieldCreate(comm, &field));
+  PetscCall(AzFieldSetDimensions(field, ncoord, info->ncomp));
+  PetscCall(AzFieldSetBox(field, lo, hi));
+  PetscCall(AzFieldSetJetRequest(field, &req));
+  PetscCall(AzFieldSetFromOptions(field));
+  PetscCall(AzFieldSetUp(field));
+  PetscCall(AzFieldGetNumParameters(field, &nparam));
+  PetscCall(AzLossCreate(prob, field, &loss));
+  PetscCall(AzLossSetFromOptions(loss));
+  PetscCall(AzLossSetUp(loss));
+  PetscCall(AzTrainerCreate(loss, field, &tr));
+  PetscCall(AzTrainerSetFromOptions(tr));
+  PetscCall(AzRunMakeDirectory(comm, dir));
+  snprintf(path, sizeof path, "%s/checkpoint.bin", dir);
+  PetscCall(AzTrainerSetCheckpointFile(tr, path));
+  {
+    /* the options in force, written before training so a crashed run can be repeated */
+    PetscViewer v;
+    snprintf(path, sizeof path, "%s/options.txt", dir);
+    PetscCall(PetscViewerASCIIOpen(comm, path, &v));
+    PetscCall(PetscOptionsView(NULL, v));
+    PetscCall(PetscViewerDestroy(&v));
+  }
+  PetscCall(PetscPrintf(comm, "ansatz train: problem %s, %d rank(s), run directory %s\n", info->name, size, dir));
+  PetscCall(AzFieldView(field, PETSC_VIEWER_STDOUT_(comm)));
+  PetscCall(AzLossView(loss, PETSC_VIEWER_STDOUT_(comm)));
+
+  PetscCall(PetscTime(&t0));
+  PetscCall(AzTrainerTrain(tr));
+  PetscCall(PetscTime(&t1));
+
+  PetscCall(AzLossEvaluate(loss, &f, term, NULL));
+  PetscCall(AzLossExactError(loss, &has_exact, &rel, &maxabs));
+  PetscCall(AzLossGetNumTerms(loss, &nterms));
+  PetscCall(AzTrainerGetIterations(tr, &its));
+  PetscCall(AzTrainerGetDescription(tr, desc, sizeof desc));
+
+  PetscCall(WriteHistory(comm, dir, tr, loss));
+  {
+    Vec         theta;
+    PetscViewer v;
+    PetscCall(AzFieldGetParameters(field, &theta));
+    snprintf(path, sizeof path, "%s/theta.bin", dir);
+    if (rank == 0) {
+      PetscCall(PetscViewerBinaryOpen(PETSC_COMM_SELF, path, FILE_MODE_WRITE, &v));
+      PetscCall(VecView(theta, v));
+      PetscCall(PetscViewerDestroy(&v));
+    }
+  }
+  PetscCall(WriteFieldVTK(comm, dir, prob, field, ncoord <= 2 ? 101 : 41));
+  if (rank == 0) {
+    FILE *fp;
+    snprintf(path, sizeof path, "%s/summary.json", dir);
+    fp = fopen(path, "w");
+    PetscCheck(fp, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "Cannot write %s", path);
+    fprintf(fp, "{\n  \"mode\": \"train\",\n  \"problem\": \"%s\",\n  \"trainer\": \"%s\",\n  \"iterations\": %d,\n  \"wall_seconds\": %.3f,\n  \"ranks\": %d,\n  \"parameters\": %d,\n", info->name, desc, (int)its, (double)(t1 - t0), size, (int)nparam);
+    fprintf(fp, "  \"loss\": ");
+    JsonNumber(fp, f);
+    fprintf(fp, ",\n  \"final_loss\": {");
+    for (PetscInt k = 0; k < nterms; k++) {
+      const char *tn;
+      PetscCall(AzLossGetTermName(loss, k, &tn));
+      fprintf(fp, "%s\"%s\": ", k ? ", " : "", tn);
+      JsonNumber(fp, term[k]);
+    }
+    fprintf(fp, "},\n  \"yardstick\": \"%s\",\n  \"rel_l2\": ", has_exact ? "exact" : "none");
+    JsonNumber(fp, rel);
+    fprintf(fp, ",\n  \"max_abs_error\": ");
+    JsonNumber(fp, maxabs);
+    fprintf(fp, "\n}\n");
+    fclose(fp);
+  }
+  PetscCall(PetscPrintf(comm, "done: %" PetscInt_FMT " iterations in %.2f s, loss %.3e", its, (double)(t1 - t0), (double)f));
+  if (has_exact) PetscCall(PetscPrintf(comm, ", rel_l2 %.3e, max_abs_error %.3e", (double)rel, (double)maxabs));
+  PetscCall(PetscPrintf(comm, "\nrun directory: %s (summary.json, history.csv, field.vtk, theta.bin, options.txt)\n", dir));
+
+  PetscCall(AzTrainerDestroy(&tr));
+  PetscCall(AzLossDestroy(&loss));
+  PetscCall(AzFieldDestroy(&field));
+  PetscCall(AzProblemDestroy(&prob));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}

@@ -1,0 +1,291 @@
+/* The training loop: stages, progress, history and checkpoints. */
+#include "trainerimpl.h"
+#include <ansatz/compat.h>
+#include <unistd.h>
+
+const char *const AzTrainerTypes[] = {"adam", "lbfgs", "gn", "AzTrainerType", "AZ_TRAIN_", NULL};
+
+PetscErrorCode AzTrainerCreate(AzLoss loss, AzField field, AzTrainer *trainer)
+{
+  AzTrainer tr;
+
+  PetscFunctionBegin;
+  PetscCall(PetscNew(&tr));
+  PetscCall(AzLossGetComm(loss, &tr->comm));
+  tr->loss  = loss;
+  tr->field = field;
+  PetscCall(AzLossSetUp(loss));
+  PetscCall(AzLossGetNumTerms(loss, &tr->nterms));
+  PetscCall(AzFieldGetParameters(field, &tr->theta));
+  PetscCall(AzFieldGetNumParameters(field, &tr->nparam));
+  tr->nstages        = 1;
+  tr->stage[0]       = AZ_TRAIN_ADAM;
+  tr->max_it[0]      = 1000;
+  tr->lr             = 1e-3;
+  tr->lr_decay       = 0.9;
+  tr->lr_decay_steps = 1000;
+  tr->beta1          = 0.9;
+  tr->beta2          = 0.999;
+  tr->eps            = 1e-8;
+  tr->mu0            = 1e-3;
+  tr->mu_min         = 1e-15;
+  tr->mu_max         = 1e10;
+  tr->max_failures   = 10;
+  tr->monitor_every  = 100;
+  tr->tty            = isatty(1) ? PETSC_TRUE : PETSC_FALSE;
+  tr->restart_stage  = -1;
+  *trainer           = tr;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzTrainerSetFromOptions(AzTrainer tr)
+{
+  char      *types[AZ_MAX_STAGES];
+  PetscInt   ntypes = AZ_MAX_STAGES, nits = AZ_MAX_STAGES, its[AZ_MAX_STAGES];
+  PetscBool  set, setit;
+  char       valid[128] = "";
+
+  PetscFunctionBegin;
+  for (PetscInt k = 0; AzTrainerTypes[k + 2]; k++) {
+    PetscCall(PetscStrlcat(valid, k ? ", " : "", sizeof valid));
+    PetscCall(PetscStrlcat(valid, AzTrainerTypes[k], sizeof valid));
+  }
+  PetscOptionsBegin(tr->comm, NULL, "Trainer: optimisers and the training loop", "AzTrainer");
+  PetscCall(PetscOptionsStringArray("-az_trainer_type", "stages, comma separated: adam, lbfgs, gn", "AzTrainerSetFromOptions", types, &ntypes, &set));
+  PetscCall(PetscOptionsIntArray("-az_trainer_max_it", "iterations of each stage, comma separated", "AzTrainerSetFromOptions", its, &nits, &setit));
+  PetscCall(PetscOptionsReal("-az_adam_lr", "Adam learning rate", "AzTrainAdam", tr->lr, &tr->lr, NULL));
+  PetscCall(PetscOptionsReal("-az_adam_lr_decay", "Adam learning-rate decay factor per -az_adam_lr_decay_steps iterations", "AzTrainAdam", tr->lr_decay, &tr->lr_decay, NULL));
+  PetscCall(PetscOptionsReal("-az_adam_lr_decay_steps", "iterations per learning-rate decay", "AzTrainAdam", tr->lr_decay_steps, &tr->lr_decay_steps, NULL));
+  PetscCall(PetscOptionsReal("-az_gn_mu0", "initial Levenberg–Marquardt damping, relative to the mean diagonal of JᵀJ", "AzTrainGN", tr->mu0, &tr->mu0, NULL));
+  PetscCall(PetscOptionsInt("-az_trainer_max_failures", "NaN/Inf or failed steps tolerated in a row before training stops", "AzTrainerTrain", tr->max_failures, &tr->max_failures, NULL));
+  PetscCall(PetscOptionsInt("-az_monitor_every", "iterations between history lines (and error measurements)", "AzTrainerTrain", tr->monitor_every, &tr->monitor_every, NULL));
+  PetscCall(PetscOptionsBool("-az_quiet", "no progress output", "AzTrainerTrain", tr->quiet, &tr->quiet, NULL));
+  PetscCall(PetscOptionsInt("-az_checkpoint_every", "iterations between checkpoints (0: none)", "AzTrainerCheckpoint", tr->checkpoint_every, &tr->checkpoint_every, NULL));
+  PetscCall(PetscOptionsString("-az_restart", "continue from this checkpoint file", "AzTrainerTrain", tr->restart, tr->restart, sizeof tr->restart, NULL));
+  PetscOptionsEnd();
+  if (set) {
+    tr->nstages = ntypes;
+    for (PetscInt k = 0; k < ntypes; k++) {
+      PetscInt  idx   = -1;
+      PetscBool match = PETSC_FALSE;
+      for (PetscInt j = 0; AzTrainerTypes[j + 2]; j++) {
+        PetscCall(PetscStrcasecmp(types[k], AzTrainerTypes[j], &match));
+        if (match) {
+          idx = j;
+          break;
+        }
+      }
+      PetscCheck(idx >= 0, tr->comm, PETSC_ERR_ARG_UNKNOWN_TYPE, "Unknown trainer type '%s' in -az_trainer_type: valid types are %s (a comma-separated chain, e.g. adam,lbfgs,gn)", types[k], valid);
+      tr->stage[k] = (AzTrainerType)idx;
+      PetscCall(PetscFree(types[k]));
+    }
+  }
+  if (setit) {
+    PetscCheck(nits == tr->nstages || nits == 1, tr->comm, PETSC_ERR_ARG_SIZ, "-az_trainer_max_it gives %" PetscInt_FMT " iteration counts for %" PetscInt_FMT " stage(s): give one per stage, or one for all", nits, tr->nstages);
+    for (PetscInt k = 0; k < tr->nstages; k++) tr->max_it[k] = its[nits == 1 ? 0 : k];
+  } else
+    for (PetscInt k = 0; k < tr->nstages; k++) tr->max_it[k] = tr->stage[k] == AZ_TRAIN_ADAM ? 1000 : (tr->stage[k] == AZ_TRAIN_LBFGS ? 500 : 50);
+  for (PetscInt k = 0; k < tr->nstages; k++) PetscCheck(tr->max_it[k] >= 0, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "Iteration count %" PetscInt_FMT " must be non-negative", tr->max_it[k]);
+  PetscCheck(tr->lr > 0, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_adam_lr must be positive, not %g", (double)tr->lr);
+  PetscCheck(tr->lr_decay > 0 && tr->lr_decay <= 1, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_adam_lr_decay must be in (0, 1], not %g", (double)tr->lr_decay);
+  PetscCheck(tr->lr_decay_steps > 0, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_adam_lr_decay_steps must be positive");
+  PetscCheck(tr->mu0 > 0, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_gn_mu0 must be positive");
+  PetscCheck(tr->monitor_every >= 1, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_monitor_every must be at least 1");
+  PetscCheck(tr->max_failures >= 1, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_trainer_max_failures must be at least 1");
+  PetscCheck(tr->checkpoint_every >= 0, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_checkpoint_every must be non-negative");
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzTrainerSetCheckpointFile(AzTrainer tr, const char path[])
+{
+  PetscFunctionBegin;
+  tr->checkpoint[0] = 0;
+  if (path) PetscCall(PetscStrncpy(tr->checkpoint, path, sizeof tr->checkpoint));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscBool AzTrainerVecIsFinite(Vec v)
+{
+  PetscReal n;
+  if (VecNorm(v, NORM_INFINITY, &n)) return PETSC_FALSE;
+  return PetscIsInfOrNanReal(n) ? PETSC_FALSE : PETSC_TRUE;
+}
+
+/* Record the iteration just finished (tr->it counts it already): a history line every monitor_every iterations (and when
+ * forced: the first and last of a stage), with the error against the exact solution when known. */
+PetscErrorCode AzTrainerRecord(AzTrainer tr, PetscReal loss, const PetscReal term[], PetscBool force)
+{
+  AzHistoryEntry *h;
+  PetscLogDouble  now;
+  PetscBool       has_exact;
+  PetscReal       rel, maxabs;
+
+  PetscFunctionBegin;
+  if (!force && tr->it % tr->monitor_every) PetscFunctionReturn(PETSC_SUCCESS);
+  if (tr->nhist == tr->caphist) {
+    AzHistoryEntry *bigger;
+    tr->caphist = tr->caphist ? 2 * tr->caphist : 256;
+    PetscCall(PetscMalloc1(tr->caphist, &bigger));
+    if (tr->nhist) PetscCall(PetscArraycpy(bigger, tr->hist, tr->nhist));
+    PetscCall(PetscFree(tr->hist));
+    tr->hist = bigger;
+  }
+  PetscCall(PetscTime(&now));
+  PetscCall(AzLossExactError(tr->loss, &has_exact, &rel, &maxabs));
+  h         = &tr->hist[tr->nhist++];
+  h->it     = tr->it;
+  h->stage  = tr->cur_stage;
+  h->loss   = loss;
+  h->rel_l2 = rel;
+  h->wall   = now - tr->t0;
+  for (PetscInt k = 0; k < tr->nterms; k++) h->term[k] = term ? term[k] : (PetscReal)NAN;
+  if (!tr->quiet) {
+    const PetscReal rate = h->wall > 0 ? tr->it / h->wall : 0;
+    const PetscReal eta  = rate > 0 ? (tr->total_it - tr->it) / rate : 0;
+    char            line[512];
+    size_t          off = 0;
+    off += (size_t)snprintf(line + off, sizeof line - off, "%-5s it %6" PetscInt_FMT "  loss %.3e", AzTrainerTypes[tr->stage[tr->cur_stage]], tr->it, (double)loss);
+    for (PetscInt k = 0; k < tr->nterms && off < sizeof line; k++) {
+      const char *name;
+      PetscCall(AzLossGetTermName(tr->loss, k, &name));
+      off += (size_t)snprintf(line + off, sizeof line - off, "  %s %.2e", name, (double)h->term[k]);
+    }
+    if (has_exact && off < sizeof line) off += (size_t)snprintf(line + off, sizeof line - off, "  rel_l2 %.3e", (double)rel);
+    if (off < sizeof line) snprintf(line + off, sizeof line - off, "  %.0f it/s  eta %.0fs", (double)rate, (double)eta);
+    /* one updating line on a terminal, plain lines otherwise (files, pipes, CI logs) */
+    if (tr->tty) PetscCall(PetscPrintf(tr->comm, "\r%s\033[K%s", line, force ? "\n" : ""));
+    else PetscCall(PetscPrintf(tr->comm, "%s\n", line));
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Checkpoint file (PETSc binary): header [stage, iteration within the stage, global iteration,
+ * nparam], θ, the stage's optimiser state. Written by rank 0 (θ is the same on every rank) to a
+ * temporary file and renamed, so a crash never leaves a half-written checkpoint. */
+PetscErrorCode AzTrainerCheckpoint(AzTrainer tr, PetscInt stage_it, Vec state)
+{
+  PetscMPIInt rank;
+  char        tmp[PETSC_MAX_PATH_LEN + 8];
+
+  PetscFunctionBegin;
+  if (!tr->checkpoint[0] || !tr->checkpoint_every || stage_it % tr->checkpoint_every) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCheck(AzTrainerVecIsFinite(tr->theta), tr->comm, PETSC_ERR_FP, "Refusing to checkpoint non-finite parameters");
+  PetscCallMPI(MPI_Comm_rank(tr->comm, &rank));
+  if (rank == 0) {
+    PetscViewer v;
+    Vec         hdr;
+    PetscScalar *h;
+    snprintf(tmp, sizeof tmp, "%s.tmp", tr->checkpoint);
+    PetscCall(VecCreateSeq(PETSC_COMM_SELF, 4, &hdr));
+    PetscCall(VecGetArray(hdr, &h));
+    h[0] = tr->cur_stage;
+    h[1] = stage_it;
+    h[2] = tr->it;
+    h[3] = tr->nparam;
+    PetscCall(VecRestoreArray(hdr, &h));
+    PetscCall(PetscViewerBinaryOpen(PETSC_COMM_SELF, tmp, FILE_MODE_WRITE, &v));
+    PetscCall(VecView(hdr, v));
+    PetscCall(VecView(tr->theta, v));
+    if (state) PetscCall(VecView(state, v));
+    PetscCall(PetscViewerDestroy(&v));
+    PetscCall(VecDestroy(&hdr));
+    PetscCheck(rename(tmp, tr->checkpoint) == 0, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "Cannot move checkpoint %s into place as %s", tmp, tr->checkpoint);
+  }
+  PetscCallMPI(MPI_Barrier(tr->comm));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode LoadRestart(AzTrainer tr)
+{
+  PetscViewer        v;
+  Vec                hdr;
+  const PetscScalar *h;
+  PetscBool          exists;
+
+  PetscFunctionBegin;
+  PetscCall(PetscTestFile(tr->restart, 'r', &exists));
+  PetscCheck(exists, tr->comm, PETSC_ERR_FILE_OPEN, "Cannot read the restart file %s given by -az_restart", tr->restart);
+  PetscCall(PetscViewerBinaryOpen(PETSC_COMM_SELF, tr->restart, FILE_MODE_READ, &v));
+  PetscCall(VecCreate(PETSC_COMM_SELF, &hdr));
+  PetscCall(VecLoad(hdr, v));
+  PetscCall(VecGetArrayRead(hdr, &h));
+  tr->restart_stage = (PetscInt)h[0];
+  tr->restart_it    = (PetscInt)h[1];
+  tr->it            = (PetscInt)h[2];
+  PetscCheck((PetscInt)h[3] == tr->nparam, tr->comm, PETSC_ERR_ARG_SIZ, "Restart file %s holds %" PetscInt_FMT " parameters, but this field has %" PetscInt_FMT ": use the same network options as the run that wrote it", tr->restart, (PetscInt)h[3], tr->nparam);
+  PetscCheck(tr->restart_stage < tr->nstages, tr->comm, PETSC_ERR_ARG_WRONG, "Restart file %s stopped in stage %" PetscInt_FMT ", but only %" PetscInt_FMT " stage(s) are configured", tr->restart, tr->restart_stage, tr->nstages);
+  PetscCall(VecRestoreArrayRead(hdr, &h));
+  PetscCall(VecDestroy(&hdr));
+  PetscCall(VecLoad(tr->theta, v));
+  PetscCall(VecCreate(PETSC_COMM_SELF, &tr->restart_state));
+  if (VecLoad(tr->restart_state, v)) PetscCall(VecDestroy(&tr->restart_state));
+  PetscCall(PetscViewerDestroy(&v));
+  PetscCheck(AzTrainerVecIsFinite(tr->theta), tr->comm, PETSC_ERR_FP, "Restart file %s holds non-finite parameters", tr->restart);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzTrainerTrain(AzTrainer tr)
+{
+  PetscFunctionBegin;
+  PetscCall(PetscTime(&tr->t0));
+  tr->total_it = 0;
+  for (PetscInt s = 0; s < tr->nstages; s++) tr->total_it += tr->max_it[s];
+  if (tr->restart[0]) PetscCall(LoadRestart(tr));
+  for (PetscInt s = 0; s < tr->nstages; s++) {
+    PetscInt its = tr->max_it[s];
+    if (tr->restart_stage > s) continue;
+    tr->cur_stage = s;
+    if (tr->restart_stage == s) its -= tr->restart_it;
+    switch (tr->stage[s]) {
+    case AZ_TRAIN_ADAM:
+      PetscCall(AzTrainAdam(tr, its));
+      break;
+    case AZ_TRAIN_LBFGS:
+      PetscCall(AzTrainLBFGS(tr, its));
+      break;
+    case AZ_TRAIN_GN:
+      PetscCall(AzTrainGN(tr, its));
+      break;
+    }
+    tr->restart_stage = -1;
+    PetscCall(VecDestroy(&tr->restart_state));
+  }
+  PetscCheck(AzTrainerVecIsFinite(tr->theta), tr->comm, PETSC_ERR_FP, "Training ended with non-finite parameters");
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzTrainerDestroy(AzTrainer *tr)
+{
+  PetscFunctionBegin;
+  if (!*tr) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(PetscFree((*tr)->hist));
+  PetscCall(VecDestroy(&(*tr)->restart_state));
+  PetscCall(PetscFree(*tr));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzTrainerGetHistory(AzTrainer tr, PetscInt *n, const AzHistoryEntry **h)
+{
+  PetscFunctionBegin;
+  *n = tr->nhist;
+  *h = tr->hist;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzTrainerGetIterations(AzTrainer tr, PetscInt *its)
+{
+  PetscFunctionBegin;
+  *its = tr->it;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzTrainerGetDescription(AzTrainer tr, char buf[], size_t len)
+{
+  PetscFunctionBegin;
+  buf[0] = 0;
+  for (PetscInt s = 0; s < tr->nstages; s++) {
+    PetscCall(PetscStrlcat(buf, s ? "," : "", len));
+    PetscCall(PetscStrlcat(buf, AzTrainerTypes[tr->stage[s]], len));
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
