@@ -41,6 +41,8 @@ PETSC_EXTERN PetscErrorCode AzTrainerDestroy(AzTrainer *tr);
 PETSC_EXTERN PetscErrorCode AzTrainerGetHistory(AzTrainer tr, PetscInt *n, const AzHistoryEntry **h);
 /* e.g. "adam,lbfgs" */
 PETSC_EXTERN PetscErrorCode AzTrainerGetDescription(AzTrainer tr, char buf[], size_t len);
+/* steps undone because the loss or gradient was NaN/Inf */
+PETSC_EXTERN PetscErrorCode AzTrainerGetNumRollbacks(AzTrainer tr, PetscInt *n);
 PETSC_EXTERN PetscErrorCode AzTrainerGetIterations(AzTrainer tr, PetscInt *its);
 /* where to write checkpoints (NULL: none); the run directory sets it */
 PETSC_EXTERN PetscErrorCode AzTrainerSetCheckpointFile(AzTrainer tr, const char path[]);

@@ -59,6 +59,7 @@ PetscErrorCode AzFieldCreate(MPI_Comm comm, AzField *field)
   f->act           = AZ_ACT_TANH;
   f->fourier_scale = 1.0;
   f->chunk         = 256;
+  f->blas_threads  = 1;
   for (PetscInt i = 0; i < AZ_MAX_COORD; i++) {
     f->lo[i]    = -1.0;
     f->hi[i]    = 1.0;
@@ -227,6 +228,7 @@ static PetscErrorCode ParsePeriodic(AzField f, const char spec[], PetscInt *n, P
 PetscErrorCode AzFieldSetFromOptions(AzField f)
 {
   PetscInt     depth = f->depth, width = f->width, seed = f->seed, nff = f->nfourier, chunk = f->chunk, nharm = 1, np = 0, pc[AZ_MAX_COORD];
+  PetscInt     nthreads = f->blas_threads;
   PetscReal    scale = f->fourier_scale, pl[AZ_MAX_COORD];
   AzActivation act   = f->act;
   char         periodic[256] = "";
@@ -248,6 +250,7 @@ PetscErrorCode AzFieldSetFromOptions(AzField f)
   PetscCall(PetscOptionsString("-az_field_periodic", "exactly periodic coordinates, i:period[,j:period]", "AzFieldSetPeriodic", periodic, periodic, sizeof(periodic), &flg_periodic));
   PetscCall(PetscOptionsInt("-az_field_periodic_harmonics", "harmonics k = 1..n of each periodic coordinate (>= 1)", "AzFieldSetPeriodic", nharm, &nharm, &flg_harm));
   PetscCall(PetscOptionsInt("-az_field_chunk", "points evaluated at a time (bounds memory; >= 1)", "AzFieldSetChunkSize", chunk, &chunk, NULL));
+  PetscCall(PetscOptionsInt("-az_field_blas_threads", "OpenBLAS threads for the field's GEMMs (0: OpenBLAS's own setting)", "AzFieldSetFromOptions", nthreads, &nthreads, NULL));
   PetscOptionsEnd();
 
   PetscCheck(depth >= 1, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_field_depth %" PetscInt_FMT ": the number of hidden layers must be >= 1", depth);
@@ -256,6 +259,7 @@ PetscErrorCode AzFieldSetFromOptions(AzField f)
   PetscCheck(scale > 0, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_field_fourier_scale %g must be > 0", (double)scale);
   PetscCheck(nharm >= 1, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_field_periodic_harmonics %" PetscInt_FMT " must be >= 1", nharm);
   PetscCheck(chunk >= 1, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_field_chunk %" PetscInt_FMT " must be >= 1", chunk);
+  PetscCheck(nthreads >= 0, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_field_blas_threads %" PetscInt_FMT " must be >= 0 (0: OpenBLAS's own setting)", nthreads);
   if (flg_periodic) PetscCall(ParsePeriodic(f, periodic, &np, pc, pl));
 
   /* architecture options only before SetUp; say so instead of silently ignoring them */
@@ -269,6 +273,7 @@ PetscErrorCode AzFieldSetFromOptions(AzField f)
   f->nfourier      = nff;
   f->fourier_scale = scale;
   f->chunk         = chunk;
+  f->blas_threads  = nthreads;
   for (PetscInt k = 0; k < np; k++) {
     f->period[pc[k]] = pl[k];
     f->nharm[pc[k]]  = nharm;
@@ -394,7 +399,7 @@ PetscErrorCode AzFieldView(AzField f, PetscViewer viewer)
   for (PetscInt i = 0; i < f->ncoord; i++)
     if (f->period[i] > 0) PetscCall(PetscViewerASCIIPrintf(viewer, "periodic embedding: coordinate %" PetscInt_FMT ", period %g, harmonics 1..%" PetscInt_FMT " (exact)\n", i, (double)f->period[i], f->nharm[i]));
   if (f->nfourier) PetscCall(PetscViewerASCIIPrintf(viewer, "random Fourier features: %" PetscInt_FMT " (cos and sin of 2 pi B x^, B ~ N(0, %g^2)), concatenated with the inputs\n", f->nfourier, (double)f->fourier_scale));
-  PetscCall(PetscViewerASCIIPrintf(viewer, "seed %" PetscInt_FMT ", chunk %" PetscInt_FMT " points\n", f->seed, f->chunk));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "seed %" PetscInt_FMT ", chunk %" PetscInt_FMT " points, BLAS threads %" PetscInt_FMT "%s\n", f->seed, f->chunk, f->blas_threads, f->blas_threads ? "" : " (OpenBLAS default)"));
   if (f->setupcalled) {
     PetscCall(PetscViewerASCIIPrintf(viewer, "first-layer inputs after embedding: %" PetscInt_FMT "\n", f->nin));
     PetscCall(PetscViewerASCIIPrintf(viewer, "parameters: %" PetscInt_FMT " (per layer W (out, in) row-major, then b)\n", f->nparam));

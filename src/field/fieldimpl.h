@@ -88,6 +88,7 @@ struct _p_AzField {
   PetscReal    fourier_scale;
   PetscInt     seed;
   PetscInt     chunk;
+  PetscInt     blas_threads; /* OpenBLAS threads during field work; 0: leave OpenBLAS's own setting */
   PetscBool    setupcalled;
 
   /* built by AzFieldSetUp */

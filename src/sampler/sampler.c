@@ -4,46 +4,50 @@
 
 const char *const AzSampleTypes[] = {"grid", "uniform", "lhs", "halton", "sobol", "AzSampleType", "AZ_SAMPLE_", NULL};
 
+/* All hashing is in unsigned 64-bit arithmetic: it wraps by definition (signed overflow would be
+ * undefined behaviour, which optimising compilers exploit). */
+typedef unsigned long long u64;
+
 /* splitmix64 finaliser: a strong 64-bit mix, the source of every pseudo-random number here */
-static inline PetscInt64 Mix(PetscInt64 z)
+static inline u64 Mix(u64 x)
 {
-  unsigned long long x = (unsigned long long)z + 0x9E3779B97F4A7C15ULL;
-  x                    = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  x                    = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
-  return (PetscInt64)(x ^ (x >> 31));
+  x += 0x9E3779B97F4A7C15ULL;
+  x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+  return x ^ (x >> 31);
 }
 
 /* uniform in [0,1) from a key */
-static inline PetscReal Unit(PetscInt64 key)
+static inline PetscReal Unit(u64 key)
 {
-  return (PetscReal)(((unsigned long long)Mix(key)) >> 11) * (1.0 / 9007199254740992.0);
+  return (PetscReal)(Mix(key) >> 11) * (1.0 / 9007199254740992.0);
 }
 
-static inline PetscInt64 Key(PetscInt64 seed, PetscInt64 a, PetscInt64 b)
+static inline u64 Key(PetscInt64 seed, PetscInt64 a, PetscInt64 b)
 {
-  return Mix(Mix(seed ^ 0x5851F42D4C957F2DLL) ^ (a * 0x632BE59BD9B4E019LL)) ^ (b + 0x1F83D9ABFB41BD6BLL);
+  return Mix(Mix((u64)seed ^ 0x5851F42D4C957F2DULL) ^ ((u64)a * 0x632BE59BD9B4E019ULL)) ^ ((u64)b + 0x1F83D9ABFB41BD6BULL);
 }
 
 /* A keyed bijection of [0, n): a 4-round Feistel network on the next even number of bits, with
  * cycle walking back into range. Gives Latin-hypercube strata without a global shuffle. */
-static PetscInt64 Permute(PetscInt64 i, PetscInt64 n, PetscInt64 key)
+static PetscInt64 Permute(PetscInt64 i, PetscInt64 n, u64 key)
 {
-  int                bits = 2;
-  unsigned long long half, mask, x = (unsigned long long)i;
+  int bits = 2;
+  u64 half, mask, x = (u64)i;
 
   while ((1LL << bits) < n) bits += 2;
-  half = (unsigned long long)bits / 2;
+  half = (u64)bits / 2;
   mask = (1ULL << half) - 1;
   do {
-    unsigned long long l = x >> half, r = x & mask;
-    for (int round = 0; round < 4; round++) {
-      unsigned long long f = (unsigned long long)Mix(key + round * 0x2545F4914F6CDD1DLL + (PetscInt64)r) & mask;
-      unsigned long long t = l ^ f;
-      l                    = r;
-      r                    = t;
+    u64 l = x >> half, r = x & mask;
+    for (u64 round = 0; round < 4; round++) {
+      u64 f = Mix(key + round * 0x2545F4914F6CDD1DULL + r) & mask;
+      u64 t = l ^ f;
+      l     = r;
+      r     = t;
     }
     x = (l << half) | r;
-  } while (x >= (unsigned long long)n);
+  } while (x >= (u64)n);
   return (PetscInt64)x;
 }
 
@@ -167,7 +171,7 @@ PetscErrorCode AzSampleCondition(MPI_Comm comm, AzProblem prob, PetscInt cond, A
     PetscScalar *x = a + (i * ncoord - start);
 
     /* a separate stream per condition, so faces do not repeat the interior's points */
-    PetscCall(AzSampleUnit(type, nfree, n, Mix(seed + 1000003 * (cond + 2)), i, u));
+    PetscCall(AzSampleUnit(type, nfree, n, (PetscInt64)Mix((u64)seed + 1000003ULL * (u64)(cond + 2)), i, u));
     for (PetscInt k = 0; k < nfree; k++) x[free_axis[k]] = lo[free_axis[k]] + (hi[free_axis[k]] - lo[free_axis[k]]) * u[k];
     if (fixed_axis >= 0) x[fixed_axis] = fixed;
   }

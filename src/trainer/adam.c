@@ -36,7 +36,8 @@ PetscErrorCode AzTrainAdam(AzTrainer tr, PetscInt max_it)
     PetscCall(VecNorm(grad, NORM_2, &gnorm));
     if (PetscIsInfOrNanReal(f) || PetscIsInfOrNanReal(gnorm)) {
       PetscCheck(k > 0 || start > 0, tr->comm, PETSC_ERR_FP, "The loss or its gradient is %s at the initial parameters: check the problem's residuals (an undeclared derivative reads as NaN)", PetscIsNanReal(f) || PetscIsNanReal(gnorm) ? "NaN" : "Inf");
-      PetscCheck(++fails < tr->max_failures, tr->comm, PETSC_ERR_FP, "Adam: NaN/Inf in the loss or gradient %" PetscInt_FMT " times in a row at iteration %" PetscInt_FMT ", even after halving the learning rate each time; the last good parameters are kept. Lower -az_adam_lr (now %g)", fails, tr->it, (double)tr->lr);
+      PetscCheck(++fails < tr->max_failures, tr->comm, PETSC_ERR_FP, "Adam: NaN/Inf in the loss or gradient %" PetscInt_FMT " time(s) in a row at iteration %" PetscInt_FMT ", even after halving the learning rate each time; the last good parameters are kept. Lower -az_adam_lr (now %g)", fails, tr->it, (double)tr->lr);
+      tr->nrollback++;
       PetscCall(VecCopy(good, tr->theta));
       PetscCall(VecCopy(goodstate, state));
       PetscCall(VecGetArray(state, &st));

@@ -1,7 +1,9 @@
 /* Gauss–Newton / Levenberg–Marquardt on the dense normal equations:
  *   (JᵀJ + μ I) δ = −Jᵀρ,   loss = ‖ρ‖²,
- * solved by Cholesky. A step that lowers the loss is taken and μ shrinks (÷3); otherwise it is
- * refused and μ grows (×4). μ starts at mu0 times the mean diagonal of JᵀJ. */
+ * solved by Cholesky. The damping follows Nielsen's rule: with the gain ratio
+ *   ϱ = (actual decrease) / (decrease predicted by the linear model) = ΔL / δᵀ(μδ − Jᵀρ),
+ * a step with ϱ > 0 is taken and μ ← μ·max(1/3, 1 − (2ϱ − 1)³), ν ← 2; otherwise it is refused and
+ * μ ← μ·ν, ν ← 2ν. μ starts at mu0 times the mean diagonal of JᵀJ. */
 #include "trainerimpl.h"
 #include <ansatz/compat.h>
 #include <petscblaslapack.h>
@@ -11,7 +13,7 @@ PetscErrorCode AzTrainGN(AzTrainer tr, PetscInt max_it)
   const PetscInt P = tr->nparam;
   PetscScalar   *JtJ, *A, *Jtr, *delta;
   Vec            old, state;
-  PetscReal      f, term[AZ_MAX_TERMS], mu = -1;
+  PetscReal      f, term[AZ_MAX_TERMS], mu = -1, nu = 2;
   PetscInt       start = 0;
   PetscBLASInt   n, info, one = 1;
 
@@ -55,12 +57,21 @@ PetscErrorCode AzTrainGN(AzTrainer tr, PetscInt max_it)
           PetscCall(VecRestoreArray(tr->theta, &th));
         }
         PetscCall(AzLossEvaluate(tr->loss, &ftrial, NULL, NULL));
-        if (!PetscIsInfOrNanReal(ftrial) && ftrial < f) accepted = PETSC_TRUE;
-        else PetscCall(VecCopy(old, tr->theta));
+        {
+          PetscReal pred = 0, gain;
+          for (PetscInt i = 0; i < P; i++) pred += PetscRealPart(delta[i] * (mu * delta[i] - Jtr[i]));
+          gain = (f - ftrial) / PetscMax(pred, PETSC_MIN_REAL);
+          if (!PetscIsInfOrNanReal(ftrial) && ftrial < f && gain > 0) {
+            const PetscReal c = 2 * gain - 1;
+            accepted          = PETSC_TRUE;
+            mu                = PetscMax(mu * PetscMax(1.0 / 3, 1 - c * c * c), tr->mu_min);
+            nu                = 2;
+          } else PetscCall(VecCopy(old, tr->theta));
+        }
       }
-      if (accepted) mu = PetscMax(mu / 3, tr->mu_min);
-      else {
-        mu *= 4;
+      if (!accepted) {
+        mu *= nu;
+        nu *= 2;
         if (mu > tr->mu_max) break;
       }
     }

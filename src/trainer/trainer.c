@@ -272,6 +272,13 @@ PetscErrorCode AzTrainerGetHistory(AzTrainer tr, PetscInt *n, const AzHistoryEnt
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+PetscErrorCode AzTrainerGetNumRollbacks(AzTrainer tr, PetscInt *n)
+{
+  PetscFunctionBegin;
+  *n = tr->nrollback;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode AzTrainerGetIterations(AzTrainer tr, PetscInt *its)
 {
   PetscFunctionBegin;

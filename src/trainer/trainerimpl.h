@@ -19,6 +19,7 @@ struct _p_AzTrainer {
   PetscReal mu0, mu_min, mu_max;
   /* robustness */
   PetscInt max_failures;
+  PetscInt nrollback; /* steps undone because of NaN/Inf */
 
   /* progress */
   PetscInt  monitor_every; /* history line (and error measurement) every N iterations */

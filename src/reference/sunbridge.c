@@ -1,0 +1,88 @@
+/* The bridge to SUNDIALS: a failure flag becomes a PETSc error that names the flag, the time
+ * reached and what to do about it; a PETSc error inside a callback is kept and reported. */
+#include "refimpl.h"
+#include <arkode/arkode_arkstep.h>
+#include <cvode/cvode.h>
+#include <ida/ida.h>
+#include <kinsol/kinsol.h>
+
+PetscErrorCode AzRefSunContextCreate(AzReference ref)
+{
+  PetscFunctionBegin;
+  if (!ref->sunctx) {
+    /* SUNDIALS 6 takes a pointer to the communicator */
+    PetscCheck(SUNContext_Create((void *)&ref->comm, &ref->sunctx) == 0, ref->comm, PETSC_ERR_LIB, "SUNContext_Create failed");
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* SUNDIALS reports what went wrong in words before returning the flag: keep the last message. */
+void AzRefSunErrHandler(int code, const char *module, const char *function, char *msg, void *ctx)
+{
+  AzReference ref = (AzReference)ctx;
+
+  if (code < 0) snprintf(ref->sunmsg, sizeof ref->sunmsg, "%s/%s: %s", module ? module : "", function ? function : "", msg ? msg : "");
+  else PetscInfo(NULL, "SUNDIALS %s/%s warning: %s\n", module ? module : "", function ? function : "", msg ? msg : "");
+}
+
+/* What a residual, right-hand side or preconditioner callback returns to SUNDIALS. */
+int AzRefCallbackResult(AzReference ref, PetscErrorCode ierr, PetscBool bad)
+{
+  if (ierr) {
+    if (!ref->cb_err) ref->cb_err = ierr;
+    return -1; /* unrecoverable */
+  }
+  return bad ? 1 : 0; /* NaN or Inf: recoverable, the integrator cuts its step */
+}
+
+static const char *Hint(AzReference ref, const char *flagname)
+{
+  if (strstr(flagname, "TOO_MUCH_WORK")) return "the integrator took -az_ref_max_steps steps without reaching the output time: raise -az_ref_max_steps, or the problem is too stiff or its solution blows up";
+  if (strstr(flagname, "TOO_MUCH_ACC")) return "the tolerances are too tight for double precision: loosen -az_ref_rtol / -az_ref_atol";
+  if (strstr(flagname, "REP_RES_ERR") || strstr(flagname, "REPTD") || strstr(flagname, "FIRST_RES_FAIL") || strstr(flagname, "FIRST_RHSFUNC_ERR"))
+    return "the residual was NaN or Inf at every step size tried: the solution blows up or the plugin divides by zero";
+  if (strstr(flagname, "RES_FAIL") || strstr(flagname, "RHSFUNC_FAIL") || strstr(flagname, "SYSFUNC_FAIL"))
+    return ref->cb_err ? "evaluating the residual raised the PETSc error shown above" : "evaluating the residual failed";
+  if (strstr(flagname, "LSETUP_FAIL") || strstr(flagname, "LSOLVE_FAIL") || strstr(flagname, "PSET_FAIL") || strstr(flagname, "PSOLVE_FAIL") || strstr(flagname, "LINSOLV"))
+    return "the linear solve failed (a singular Jacobian, or the preconditioner failed): check the boundary conditions, or try -az_ref_jacobian color";
+  if (strstr(flagname, "CONV_FAIL") || strstr(flagname, "ERR_FAIL") || strstr(flagname, "NO_RECOVERY") || strstr(flagname, "LINESEARCH") || strstr(flagname, "MAXITER"))
+    return "Newton or the error test failed repeatedly: the problem may be too stiff or singular on this grid, or its solution blows up; try a finer grid (-az_ref_n) or looser tolerances";
+  if (strstr(flagname, "ILL_INPUT")) return "SUNDIALS rejected an input (see its message)";
+  return "see SUNDIALS' message";
+}
+
+PetscErrorCode AzRefSunFail(AzReference ref, const char call[], int flag)
+{
+  char      *name = NULL, fname[64], fn[64], cb[64] = "";
+  realtype   t    = ref->info->t0;
+  const char *lib[] = {"IDA", "CVODE", "ARKODE", "KINSOL"};
+  size_t     k;
+
+  PetscFunctionBegin;
+  switch (ref->sunkind) {
+  case 0:
+    name = IDAGetReturnFlagName(flag);
+    if (ref->sunmem) IDAGetCurrentTime(ref->sunmem, &t);
+    break;
+  case 1:
+    name = CVodeGetReturnFlagName(flag);
+    if (ref->sunmem) CVodeGetCurrentTime(ref->sunmem, &t);
+    break;
+  case 2:
+    name = ARKStepGetReturnFlagName(flag);
+    if (ref->sunmem) ARKStepGetCurrentTime(ref->sunmem, &t);
+    break;
+  default:
+    name = KINGetReturnFlagName(flag);
+    break;
+  }
+  snprintf(fname, sizeof fname, "%s", name ? name : "unknown flag");
+  free(name); /* SUNDIALS allocates the name with malloc */
+  /* "IDASolve(ref->sunmem, ...)" -> "IDASolve" */
+  for (k = 0; call[k] && call[k] != '(' && k < sizeof fn - 1; k++) fn[k] = call[k];
+  fn[k] = 0;
+  if (ref->cb_err) snprintf(cb, sizeof cb, " (PETSc error %d in a callback)", (int)ref->cb_err);
+  if (ref->sunkind == 3)
+    SETERRQ(ref->comm, PETSC_ERR_NOT_CONVERGED, "%s failed: %s returned %s (%d) for problem %s%s: %s. %s%s", lib[ref->sunkind], fn, fname, flag, ref->info->name, cb, Hint(ref, fname), ref->sunmsg[0] ? "SUNDIALS says: " : "", ref->sunmsg);
+  SETERRQ(ref->comm, PETSC_ERR_NOT_CONVERGED, "%s failed: %s returned %s (%d) at t = %.9g (integrating problem %s over [%g, %g])%s: %s. %s%s", lib[ref->sunkind], fn, fname, flag, (double)t, ref->info->name, (double)ref->info->t0, (double)ref->info->t1, cb, Hint(ref, fname), ref->sunmsg[0] ? "SUNDIALS says: " : "", ref->sunmsg);
+}

@@ -1,0 +1,501 @@
+/* Collocation sets, the loss and its derivatives, the optimisers, MPI agreement, checkpoints and
+ * NaN handling. Run serially and under mpiexec -n 2 / -n 4: every comparison with a single-rank
+ * computation is made inside the run, against the same objects built on PETSC_COMM_SELF. */
+#include <ansatz.h>
+#include <check.h>
+#include <unistd.h>
+
+static char last_error[4096];
+
+static PetscErrorCode CaptureError(MPI_Comm comm, int line, const char *fun, const char *file, PetscErrorCode n, PetscErrorType p, const char *mess, void *ctx)
+{
+  (void)comm, (void)line, (void)fun, (void)file, (void)ctx;
+  if (p == PETSC_ERROR_INITIAL && mess) snprintf(last_error, sizeof last_error, "%s", mess);
+  return n;
+}
+
+typedef struct {
+  AzProblem prob;
+  AzField   field;
+  AzLoss    loss;
+} Setup;
+
+/* problem + field (depth × width tanh, seed 3) + loss (sobol, small sets) on comm */
+static void MakeSetup(MPI_Comm comm, const char *name, PetscInt depth, PetscInt width, PetscInt nint, Setup *s)
+{
+  const AzProblemInfo *info;
+  AzJetRequest         req;
+  PetscInt             ncoord;
+  PetscReal            lo[AZ_MAX_COORD], hi[AZ_MAX_COORD];
+
+  ck_assert_int_eq(AzProblemLoad(comm, name, &s->prob), 0);
+  ck_assert_int_eq(AzProblemSetFromOptions(s->prob), 0);
+  AzProblemGetInfo(s->prob, &info);
+  AzProblemGetNumCoords(s->prob, &ncoord);
+  AzProblemGetBox(s->prob, lo, hi);
+  AzProblemGetJetRequest(s->prob, &req);
+  AzJetRequestClose(&req);
+  ck_assert_int_eq(AzFieldCreate(comm, &s->field), 0);
+  AzFieldSetDimensions(s->field, ncoord, info->ncomp);
+  AzFieldSetBox(s->field, lo, hi);
+  AzFieldSetJetRequest(s->field, &req);
+  AzFieldSetArchitecture(s->field, depth, width, AZ_ACT_TANH);
+  AzFieldSetSeed(s->field, 3);
+  ck_assert_int_eq(AzFieldSetUp(s->field), 0);
+  ck_assert_int_eq(AzLossCreate(s->prob, s->field, &s->loss), 0);
+  {
+    char buf[32];
+    snprintf(buf, sizeof buf, "%d", (int)nint);
+    ck_assert_int_eq(PetscOptionsSetValue(NULL, "-az_n_interior", buf), 0);
+  }
+  ck_assert_int_eq(PetscOptionsSetValue(NULL, "-az_n_boundary", "24"), 0);
+  ck_assert_int_eq(PetscOptionsSetValue(NULL, "-az_n_initial", "24"), 0);
+  ck_assert_int_eq(PetscOptionsSetValue(NULL, "-az_loss_chunk", "7"), 0); /* chunks that do not divide the sets */
+  ck_assert_int_eq(AzLossSetFromOptions(s->loss), 0);
+  ck_assert_int_eq(AzLossSetUp(s->loss), 0);
+  PetscOptionsClearValue(NULL, "-az_n_interior");
+  PetscOptionsClearValue(NULL, "-az_n_boundary");
+  PetscOptionsClearValue(NULL, "-az_n_initial");
+  PetscOptionsClearValue(NULL, "-az_loss_chunk");
+}
+
+static void FreeSetup(Setup *s)
+{
+  AzLossDestroy(&s->loss);
+  AzFieldDestroy(&s->field);
+  AzProblemDestroy(&s->prob);
+}
+
+/* ---- sampler ------------------------------------------------------------------------------------- */
+
+/* The distributed set equals the set computed on one rank, point for point (coordinates depend only
+ * on the seed and the global index). */
+START_TEST(test_sampler_rank_independent)
+{
+  AzProblem prob;
+  for (int type = 0; type <= AZ_SAMPLE_SOBOL; type++) {
+    Vec                xw, xs, all;
+    VecScatter         sc;
+    PetscReal          diff;
+    PetscInt           n = type == AZ_SAMPLE_GRID ? 49 : 50;
+    ck_assert_int_eq(AzProblemLoad(PETSC_COMM_WORLD, "heat1d", &prob), 0);
+    ck_assert_int_eq(AzSampleCondition(PETSC_COMM_WORLD, prob, AZ_COND_INTERIOR, (AzSampleType)type, n, 11, &xw), 0);
+    ck_assert_int_eq(AzSampleCondition(PETSC_COMM_SELF, prob, AZ_COND_INTERIOR, (AzSampleType)type, n, 11, &xs), 0);
+    VecScatterCreateToAll(xw, &sc, &all);
+    VecScatterBegin(sc, xw, all, INSERT_VALUES, SCATTER_FORWARD);
+    VecScatterEnd(sc, xw, all, INSERT_VALUES, SCATTER_FORWARD);
+    VecAXPY(all, -1, xs);
+    VecNorm(all, NORM_INFINITY, &diff);
+    ck_assert_msg(diff == 0, "%s points differ between the distributed and the serial set by %g", AzSampleTypes[type], (double)diff);
+    VecScatterDestroy(&sc);
+    VecDestroy(&all);
+    VecDestroy(&xw);
+    VecDestroy(&xs);
+    AzProblemDestroy(&prob);
+  }
+}
+END_TEST
+
+/* Latin hypercube: in every dimension each of the n strata [j/n, (j+1)/n) holds exactly one point. */
+START_TEST(test_sampler_lhs_strata)
+{
+  const PetscInt n = 97, d = 3;
+  PetscInt       count[3][97];
+  PetscReal      u[3];
+
+  memset(count, 0, sizeof count);
+  for (PetscInt i = 0; i < n; i++) {
+    ck_assert_int_eq(AzSampleUnit(AZ_SAMPLE_LHS, d, n, 5, i, u), 0);
+    for (PetscInt k = 0; k < d; k++) {
+      ck_assert(u[k] >= 0 && u[k] < 1);
+      count[k][(PetscInt)(u[k] * n)]++;
+    }
+  }
+  for (PetscInt k = 0; k < d; k++)
+    for (PetscInt j = 0; j < n; j++) ck_assert_msg(count[k][j] == 1, "dimension %d stratum %d holds %d points", (int)k, (int)j, (int)count[k][j]);
+}
+END_TEST
+
+/* Quasi-random sets integrate smooth functions far better than random ones:
+ * ∫∫ x² e^y dx dy over [0,1]² = (e − 1)/3; with 1024 points Sobol/Halton err < 2e-3. */
+START_TEST(test_sampler_qmc_accuracy)
+{
+  const PetscReal exact = (PetscExpReal(1.0) - 1) / 3;
+  for (int type = AZ_SAMPLE_HALTON; type <= AZ_SAMPLE_SOBOL; type++) {
+    PetscReal s = 0, u[2];
+    for (PetscInt i = 0; i < 1024; i++) {
+      AzSampleUnit((AzSampleType)type, 2, 1024, 9, i, u);
+      s += u[0] * u[0] * PetscExpReal(u[1]);
+    }
+    s /= 1024;
+    ck_assert_msg(PetscAbsReal(s - exact) < 2e-3, "%s: quadrature error %g", AzSampleTypes[type], (double)PetscAbsReal(s - exact));
+  }
+}
+END_TEST
+
+/* Face points lie on their face; the initial slice at t = t0; the others span the box. */
+START_TEST(test_sampler_faces)
+{
+  AzProblem          prob;
+  Vec                x;
+  const PetscScalar *a;
+  PetscInt           n;
+
+  ck_assert_int_eq(AzProblemLoad(PETSC_COMM_WORLD, "heat1d", &prob), 0);
+  ck_assert_int_eq(AzSampleCondition(PETSC_COMM_WORLD, prob, 1, AZ_SAMPLE_LHS, 30, 1, &x), 0); /* x = 1 */
+  VecGetLocalSize(x, &n);
+  VecGetArrayRead(x, &a);
+  for (PetscInt i = 0; i < n / 2; i++) ck_assert(a[2 * i] == 1.0 && a[2 * i + 1] >= 0 && a[2 * i + 1] <= 1);
+  VecRestoreArrayRead(x, &a);
+  VecDestroy(&x);
+  ck_assert_int_eq(AzSampleCondition(PETSC_COMM_WORLD, prob, AZ_COND_INITIAL, AZ_SAMPLE_SOBOL, 30, 1, &x), 0);
+  VecGetLocalSize(x, &n);
+  VecGetArrayRead(x, &a);
+  for (PetscInt i = 0; i < n / 2; i++) ck_assert(a[2 * i + 1] == 0.0);
+  VecRestoreArrayRead(x, &a);
+  VecDestroy(&x);
+  /* a grid needs a perfect power */
+  last_error[0] = 0;
+  PetscPushErrorHandler(CaptureError, NULL);
+  ck_assert(AzSampleCondition(PETSC_COMM_WORLD, prob, AZ_COND_INTERIOR, AZ_SAMPLE_GRID, 50, 1, &x) != 0);
+  PetscPopErrorHandler();
+  ck_assert_msg(strstr(last_error, "use a power"), "%s", last_error);
+  AzProblemDestroy(&prob);
+}
+END_TEST
+
+/* ---- loss ------------------------------------------------------------------------------------------ */
+
+/* ∇loss against central differences of the loss in random directions (loss is smooth in θ):
+ * (L(θ+hv) − L(θ−hv))/2h = ⟨∇L, v⟩ + O(h²). */
+START_TEST(test_loss_gradient_fd)
+{
+  const char *names[] = {"poisson2d", "heat1d"};
+  for (int k = 0; k < 2; k++) {
+    Setup     s;
+    Vec       theta, g, v, t0;
+    PetscReal f, fp, fm, dot, h = 1e-5;
+    MakeSetup(PETSC_COMM_WORLD, names[k], 2, 8, 64, &s);
+    AzFieldGetParameters(s.field, &theta);
+    VecDuplicate(theta, &g);
+    VecDuplicate(theta, &v);
+    VecDuplicate(theta, &t0);
+    VecCopy(theta, t0);
+    ck_assert_int_eq(AzLossEvaluate(s.loss, &f, NULL, g), 0);
+    for (int trial = 0; trial < 3; trial++) {
+      PetscRandom r;
+      PetscRandomCreate(PETSC_COMM_SELF, &r);
+      PetscRandomSetSeed(r, 100 + trial);
+      PetscRandomSeed(r);
+      VecSetRandom(v, r);
+      PetscRandomDestroy(&r);
+      VecWAXPY(theta, h, v, t0);
+      AzLossEvaluate(s.loss, &fp, NULL, NULL);
+      VecWAXPY(theta, -h, v, t0);
+      AzLossEvaluate(s.loss, &fm, NULL, NULL);
+      VecCopy(t0, theta);
+      VecDot(g, v, &dot);
+      ck_assert_msg(PetscAbsReal((fp - fm) / (2 * h) - dot) <= 1e-6 * PetscMax(1, PetscAbsReal(dot)), "%s: directional derivative %.12g by differences, %.12g by the gradient", names[k], (double)((fp - fm) / (2 * h)), (double)dot);
+    }
+    VecDestroy(&g);
+    VecDestroy(&v);
+    VecDestroy(&t0);
+    FreeSetup(&s);
+  }
+}
+END_TEST
+
+/* Gauss–Newton pieces agree with the gradient: ∇loss = 2 Jᵀρ and ‖ρ‖² = loss. */
+START_TEST(test_loss_normal_equations)
+{
+  Setup        s;
+  Vec          theta, g;
+  PetscInt     P;
+  PetscScalar *JtJ, *Jtr;
+  PetscReal    f, fn, err = 0, gmax = 0;
+  const PetscScalar *ga;
+
+  MakeSetup(PETSC_COMM_WORLD, "heat1d", 2, 8, 64, &s);
+  AzFieldGetParameters(s.field, &theta);
+  AzFieldGetNumParameters(s.field, &P);
+  VecDuplicate(theta, &g);
+  ck_assert_int_eq(AzLossEvaluate(s.loss, &f, NULL, g), 0);
+  PetscMalloc2(P * P, &JtJ, P, &Jtr);
+  ck_assert_int_eq(AzLossNormalEquations(s.loss, JtJ, Jtr, &fn, NULL), 0);
+  ck_assert_msg(PetscAbsReal(fn - f) <= 1e-12 * f, "||rho||^2 = %.15g, loss = %.15g", (double)fn, (double)f);
+  VecGetArrayRead(g, &ga);
+  for (PetscInt i = 0; i < P; i++) {
+    err  = PetscMax(err, PetscAbsScalar(ga[i] - 2 * Jtr[i]));
+    gmax = PetscMax(gmax, PetscAbsScalar(ga[i]));
+  }
+  VecRestoreArrayRead(g, &ga);
+  ck_assert_msg(err <= 1e-12 * gmax, "gradient and 2 J^T rho differ by %g (max |g| %g)", (double)err, (double)gmax);
+  /* JᵀJ is symmetric positive semidefinite: its diagonal is the squared column norms */
+  for (PetscInt i = 0; i < P; i++) ck_assert(JtJ[i + i * P] >= 0 && JtJ[i + i * P] == JtJ[i + i * P]);
+  PetscFree2(JtJ, Jtr);
+  VecDestroy(&g);
+  FreeSetup(&s);
+}
+END_TEST
+
+/* Loss and gradient on all ranks agree with the same computation on one rank to 1e-12. */
+START_TEST(test_loss_mpi_agreement)
+{
+  Setup     w, s;
+  Vec       gw, gs, theta;
+  PetscReal fw, fs, tw[AZ_MAX_TERMS], ts[AZ_MAX_TERMS], diff, gn;
+  PetscInt  nt;
+
+  MakeSetup(PETSC_COMM_WORLD, "heat1d", 2, 10, 300, &w);
+  MakeSetup(PETSC_COMM_SELF, "heat1d", 2, 10, 300, &s);
+  AzFieldGetParameters(w.field, &theta);
+  VecDuplicate(theta, &gw);
+  VecDuplicate(theta, &gs);
+  ck_assert_int_eq(AzLossEvaluate(w.loss, &fw, tw, gw), 0);
+  ck_assert_int_eq(AzLossEvaluate(s.loss, &fs, ts, gs), 0);
+  ck_assert_msg(PetscAbsReal(fw - fs) <= 1e-12 * fs, "loss %.17g (all ranks) vs %.17g (one rank)", (double)fw, (double)fs);
+  AzLossGetNumTerms(w.loss, &nt);
+  for (PetscInt k = 0; k < nt; k++) ck_assert(PetscAbsReal(tw[k] - ts[k]) <= 1e-12 * ts[k]);
+  VecNorm(gs, NORM_2, &gn);
+  VecAXPY(gw, -1, gs);
+  VecNorm(gw, NORM_2, &diff);
+  ck_assert_msg(diff <= 1e-12 * gn, "gradients differ by %g relative", (double)(diff / gn));
+  VecDestroy(&gw);
+  VecDestroy(&gs);
+  FreeSetup(&w);
+  FreeSetup(&s);
+}
+END_TEST
+
+/* ---- training ------------------------------------------------------------------------------------- */
+
+static PetscReal Train(Setup *s, const char *types, const char *its, const char *extra_opt, const char *extra_val)
+{
+  AzTrainer tr;
+  PetscReal f;
+  PetscOptionsSetValue(NULL, "-az_trainer_type", types);
+  PetscOptionsSetValue(NULL, "-az_trainer_max_it", its);
+  PetscOptionsSetValue(NULL, "-az_quiet", "1");
+  if (extra_opt) PetscOptionsSetValue(NULL, extra_opt, extra_val);
+  ck_assert_int_eq(AzTrainerCreate(s->loss, s->field, &tr), 0);
+  ck_assert_int_eq(AzTrainerSetFromOptions(tr), 0);
+  ck_assert_int_eq(AzTrainerTrain(tr), 0);
+  AzTrainerDestroy(&tr);
+  PetscOptionsClearValue(NULL, "-az_trainer_type");
+  PetscOptionsClearValue(NULL, "-az_trainer_max_it");
+  PetscOptionsClearValue(NULL, "-az_quiet");
+  if (extra_opt) PetscOptionsClearValue(NULL, extra_opt);
+  AzLossEvaluate(s->loss, &f, NULL, NULL);
+  return f;
+}
+
+/* Each optimiser lowers the loss of poisson2d; Gauss–Newton reaches a relative L2 error < 1e-2
+ * against sin πx sin πy in 100 iterations of a 2×10 network (5.4e-3 measured). */
+START_TEST(test_optimisers_reduce_loss)
+{
+  const char *types[] = {"adam", "lbfgs", "gn"};
+  const char *its[]   = {"50", "50", "100"};
+  PetscReal   rel[3];
+  for (int k = 0; k < 3; k++) {
+    Setup     s;
+    PetscReal f0, f1, maxabs;
+    PetscBool has;
+    MakeSetup(PETSC_COMM_WORLD, "poisson2d", 2, 10, 300, &s);
+    AzLossEvaluate(s.loss, &f0, NULL, NULL);
+    f1 = Train(&s, types[k], its[k], k == 0 ? "-az_adam_lr" : NULL, "0.01");
+    ck_assert_msg(f1 < 0.5 * f0, "%s: loss %g -> %g", types[k], (double)f0, (double)f1);
+    AzLossExactError(s.loss, &has, &rel[k], &maxabs);
+    ck_assert(has);
+    FreeSetup(&s);
+  }
+  ck_assert_msg(rel[2] < 1e-2, "Gauss-Newton: relative L2 error %g after 100 iterations", (double)rel[2]);
+}
+END_TEST
+
+/* A whole training run on all ranks gives the parameters of the same run on one rank (round-off). */
+START_TEST(test_training_mpi_agreement)
+{
+  Setup     w, s;
+  Vec       tw, ts;
+  PetscReal diff, nrm;
+
+  MakeSetup(PETSC_COMM_WORLD, "heat1d", 2, 8, 64, &w);
+  MakeSetup(PETSC_COMM_SELF, "heat1d", 2, 8, 64, &s);
+  Train(&w, "adam,gn", "20,5", NULL, NULL);
+  Train(&s, "adam,gn", "20,5", NULL, NULL);
+  AzFieldGetParameters(w.field, &tw);
+  AzFieldGetParameters(s.field, &ts);
+  VecNorm(ts, NORM_2, &nrm);
+  VecAXPY(tw, -1, ts);
+  VecNorm(tw, NORM_2, &diff);
+  ck_assert_msg(diff <= 1e-9 * nrm, "trained parameters differ by %g relative between all ranks and one", (double)(diff / nrm));
+  FreeSetup(&w);
+  FreeSetup(&s);
+}
+END_TEST
+
+/* Stopping at a checkpoint and restarting gives exactly the uninterrupted run (Adam, then GN). */
+START_TEST(test_checkpoint_restart)
+{
+  const char *ck = "/tmp/az_test_ckpt.bin";
+  PetscMPIInt rank;
+  Setup       a, b;
+  AzTrainer   tr;
+  Vec         ta, tb;
+  PetscReal   diff;
+
+  MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
+  /* uninterrupted: adam 30, gn 4 */
+  MakeSetup(PETSC_COMM_WORLD, "heat1d", 2, 8, 64, &a);
+  Train(&a, "adam,gn", "30,4", NULL, NULL);
+  /* interrupted: the same run with checkpoints every 10 iterations, cut after adam 20 */
+  MakeSetup(PETSC_COMM_WORLD, "heat1d", 2, 8, 64, &b);
+  PetscOptionsSetValue(NULL, "-az_trainer_type", "adam");
+  PetscOptionsSetValue(NULL, "-az_trainer_max_it", "20");
+  PetscOptionsSetValue(NULL, "-az_checkpoint_every", "10");
+  PetscOptionsSetValue(NULL, "-az_quiet", "1");
+  AzTrainerCreate(b.loss, b.field, &tr);
+  AzTrainerSetFromOptions(tr);
+  AzTrainerSetCheckpointFile(tr, ck);
+  ck_assert_int_eq(AzTrainerTrain(tr), 0);
+  AzTrainerDestroy(&tr);
+  PetscOptionsClearValue(NULL, "-az_checkpoint_every");
+  /* scramble θ: the restart must restore it from the file */
+  AzFieldGetParameters(b.field, &tb);
+  VecSet(tb, 0.123);
+  Train(&b, "adam,gn", "30,4", "-az_restart", ck);
+  AzFieldGetParameters(a.field, &ta);
+  VecAXPY(tb, -1, ta);
+  VecNorm(tb, NORM_INFINITY, &diff);
+  ck_assert_msg(diff == 0, "restarted run differs from the uninterrupted one by %g", (double)diff);
+  if (!rank) unlink(ck);
+  FreeSetup(&a);
+  FreeSetup(&b);
+}
+END_TEST
+
+/* NaN in training: the residual of nanproblem is NaN where u > 3 while it drives u towards 10.
+ * (a) With the default tolerance Adam meets NaN, undoes each bad step, halves the rate and finishes
+ * with finite parameters below the cap. (b) Allowed a single failure, it stops with a clear message. */
+static PetscErrorCode TrainNan(Setup *s, const char *max_failures, PetscInt *rollbacks)
+{
+  AzTrainer      tr;
+  PetscErrorCode ierr;
+
+  PetscOptionsSetValue(NULL, "-az_trainer_type", "adam");
+  PetscOptionsSetValue(NULL, "-az_trainer_max_it", "400");
+  PetscOptionsSetValue(NULL, "-az_adam_lr", "0.1");
+  PetscOptionsSetValue(NULL, "-az_trainer_max_failures", max_failures);
+  PetscOptionsSetValue(NULL, "-az_quiet", "1");
+  AzTrainerCreate(s->loss, s->field, &tr);
+  AzTrainerSetFromOptions(tr);
+  last_error[0] = 0;
+  PetscPushErrorHandler(CaptureError, NULL);
+  ierr = AzTrainerTrain(tr);
+  PetscPopErrorHandler();
+  AzTrainerGetNumRollbacks(tr, rollbacks);
+  AzTrainerDestroy(&tr);
+  PetscOptionsClearValue(NULL, "-az_trainer_type");
+  PetscOptionsClearValue(NULL, "-az_trainer_max_it");
+  PetscOptionsClearValue(NULL, "-az_adam_lr");
+  PetscOptionsClearValue(NULL, "-az_trainer_max_failures");
+  PetscOptionsClearValue(NULL, "-az_quiet");
+  return ierr;
+}
+
+START_TEST(test_nan_detected)
+{
+  Setup     s;
+  Vec       theta;
+  PetscReal nrm, f;
+  PetscInt  rollbacks;
+  char      path[PETSC_MAX_PATH_LEN];
+
+  snprintf(path, sizeof path, "%s/nanproblem.so", getenv("AZ_TEST_PLUGIN_DIR") ? getenv("AZ_TEST_PLUGIN_DIR") : "tests/.libs");
+  MakeSetup(PETSC_COMM_WORLD, path, 1, 5, 64, &s);
+  ck_assert_msg(TrainNan(&s, "10", &rollbacks) == 0, "training with rollbacks must finish: %s", last_error);
+  ck_assert_msg(rollbacks > 0, "the run must have met NaN");
+  AzFieldGetParameters(s.field, &theta);
+  VecNorm(theta, NORM_2, &nrm);
+  ck_assert_msg(!PetscIsInfOrNanReal(nrm), "parameters must stay finite");
+  AzLossEvaluate(s.loss, &f, NULL, NULL);
+  ck_assert_msg(!PetscIsInfOrNanReal(f), "the final loss must be finite");
+  FreeSetup(&s);
+
+  MakeSetup(PETSC_COMM_WORLD, path, 1, 5, 64, &s);
+  ck_assert_msg(TrainNan(&s, "1", &rollbacks) != 0, "with no failures allowed, training through NaN must stop");
+  ck_assert_msg(strstr(last_error, "NaN/Inf in the loss or gradient 1 time(s) in a row"), "message: %s", last_error);
+  AzFieldGetParameters(s.field, &theta);
+  VecNorm(theta, NORM_2, &nrm);
+  ck_assert_msg(!PetscIsInfOrNanReal(nrm), "parameters must stay finite");
+  FreeSetup(&s);
+}
+END_TEST
+
+START_TEST(test_bad_trainer_options)
+{
+  Setup     s;
+  AzTrainer tr;
+  PetscErrorCode ierr;
+
+  MakeSetup(PETSC_COMM_WORLD, "heat1d", 1, 4, 64, &s);
+  PetscOptionsSetValue(NULL, "-az_trainer_type", "adam,sgd");
+  AzTrainerCreate(s.loss, s.field, &tr);
+  PetscPushErrorHandler(CaptureError, NULL);
+  ierr = AzTrainerSetFromOptions(tr);
+  PetscPopErrorHandler();
+  ck_assert(ierr != 0);
+  ck_assert_msg(strstr(last_error, "Unknown trainer type 'sgd'") && strstr(last_error, "adam, lbfgs, gn"), "%s", last_error);
+  PetscOptionsSetValue(NULL, "-az_trainer_type", "adam,lbfgs");
+  PetscOptionsSetValue(NULL, "-az_trainer_max_it", "1,2,3");
+  PetscPushErrorHandler(CaptureError, NULL);
+  ierr = AzTrainerSetFromOptions(tr);
+  PetscPopErrorHandler();
+  ck_assert(ierr != 0);
+  ck_assert_msg(strstr(last_error, "give one per stage"), "%s", last_error);
+  PetscOptionsClearValue(NULL, "-az_trainer_type");
+  PetscOptionsClearValue(NULL, "-az_trainer_max_it");
+  AzTrainerDestroy(&tr);
+  FreeSetup(&s);
+}
+END_TEST
+
+static Suite *TrainSuite(void)
+{
+  Suite *s = suite_create("train");
+  TCase *t = tcase_create("sampler");
+  tcase_add_test(t, test_sampler_rank_independent);
+  tcase_add_test(t, test_sampler_lhs_strata);
+  tcase_add_test(t, test_sampler_qmc_accuracy);
+  tcase_add_test(t, test_sampler_faces);
+  suite_add_tcase(s, t);
+  t = tcase_create("loss");
+  tcase_add_test(t, test_loss_gradient_fd);
+  tcase_add_test(t, test_loss_normal_equations);
+  tcase_add_test(t, test_loss_mpi_agreement);
+  suite_add_tcase(s, t);
+  t = tcase_create("trainer");
+  tcase_set_timeout(t, 120);
+  tcase_add_test(t, test_optimisers_reduce_loss);
+  tcase_add_test(t, test_training_mpi_agreement);
+  tcase_add_test(t, test_checkpoint_restart);
+  tcase_add_test(t, test_nan_detected);
+  tcase_add_test(t, test_bad_trainer_options);
+  suite_add_tcase(s, t);
+  return s;
+}
+
+int main(int argc, char **argv)
+{
+  SRunner *sr;
+  int      failed;
+
+  PetscCall(PetscInitialize(&argc, &argv, NULL, NULL));
+  sr = srunner_create(TrainSuite());
+  srunner_set_fork_status(sr, CK_NOFORK);
+  srunner_run_all(sr, CK_NORMAL);
+  failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  PetscCall(PetscFinalize());
+  return failed ? 1 : 0;
+}
