@@ -4,13 +4,14 @@
  *  - input derivatives: every slot of order k (∂_i, ∂_i∂_j incl. mixed, ∂_i³, ∂_i⁴) against the
  *    Richardson-extrapolated central difference, along x_i, of the field's own slot of order k−1:
  *        ∂_i u ≈ δ_i u,   ∂_i∂_j u ≈ δ_i(∂_j u),   ∂_i³ u ≈ δ_i(∂_i² u),   ∂_i⁴ u ≈ δ_i(∂_i³ u),
- *    δ_i g = [g(x + h e_i) − g(x − h e_i)]/2h at h, h/2, h/4, h/8, extrapolated in h² (error O(h⁸));
+ *    δ_i g = [g(x + h e_i) − g(x − h e_i)]/2h at h, h/2, h/4, h/8 (h = 0.0025 × the box width),
+ *    extrapolated in h² (truncation O(h⁸)), to 1e-9 (measured errors are 1e-13 .. 2e-11);
  *    for every activation, with the periodic and the Fourier embeddings, in 1, 2, 3 and 4 coordinates;
  *  - the value against a plain reference MLP written in this file from the documented θ layout;
  *  - a one-hidden-layer tanh network against its closed-form derivatives;
  *  - θ derivatives: ⟨J v, w⟩ = ⟨v, Jᵀ w⟩ (tangent against backward), dense Jacobian rows against
- *    backward with unit seeds and against the tangent, and the tangent against Richardson-extrapolated
- *    central differences in θ;
+ *    backward with unit seeds and against the tangent (all to 1e-12), and the tangent against
+ *    Richardson-extrapolated central differences in θ (to 1e-9);
  *  - the periodic embedding is exactly periodic, chunking does not change results, bad options fail.
  * Errors are relative to the largest magnitude of the same slot over the test points ("slot-max
  * relative"), because pointwise relative errors are meaningless where a derivative crosses zero.
@@ -224,7 +225,8 @@ static PetscErrorCode CheckInputDerivatives(const Config *c, AzField f, PetscInt
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* a plain MLP from the documented θ layout (no Fourier features): u at one point */
+/* a plain MLP from the documented θ layout (no Fourier features): u at one point, written
+ * independently of the implementation (libm activations, point-by-point loops) */
 static PetscReal RefActivation(AzActivation a, PetscReal z)
 {
   switch (a) {
@@ -332,7 +334,7 @@ START_TEST(test_activations_fd)
     char   label[64];
     c.td     = PETSC_TRUE;
     snprintf(label, sizeof(label), "%s, 3 coords", AzActivations[a]);
-    RunInputCheck(label, &c, 0.02, 1e-7);
+    RunInputCheck(label, &c, 0.0025, 1e-9);
   }
 }
 END_TEST
@@ -343,18 +345,18 @@ START_TEST(test_embeddings_fd)
     /* 1 coordinate, periodic (KS-like: u_x .. u_xxxx), 2 harmonics */
     Config c = BaseConfig(1, "x,xx,xxx,xxxx", AZ_ACT_SWISH);
     c.pcoord = 0, c.period = 2.0, c.nharm = 2;
-    RunInputCheck("swish, 1 coord, periodic x (2 harmonics)", &c, 0.01, 1e-7);
+    RunInputCheck("swish, 1 coord, periodic x (2 harmonics)", &c, 0.0025, 1e-9);
   }
   {
     Config c = BaseConfig(3, FULL3, AZ_ACT_TANH);
     c.td     = PETSC_TRUE;
     c.pcoord = 1, c.period = 2.5, c.nharm = 3;
-    RunInputCheck("tanh, 3 coords, periodic y (3 harmonics)", &c, 0.01, 1e-7);
+    RunInputCheck("tanh, 3 coords, periodic y (3 harmonics)", &c, 0.0025, 1e-9);
   }
   {
     Config c   = BaseConfig(2, "x,y,xx,xy,yy,xxx,yyy,xxxx,yyyy", AZ_ACT_GELU);
     c.nfourier = 8, c.fscale = 1.0;
-    RunInputCheck("gelu, 2 coords, 8 Fourier features", &c, 0.01, 1e-7);
+    RunInputCheck("gelu, 2 coords, 8 Fourier features", &c, 0.0025, 1e-9);
   }
   {
     /* 4 coordinates (x, y, z, t): every second derivative, pure 3rd and 4th, Fourier + periodic z */
@@ -363,14 +365,14 @@ START_TEST(test_embeddings_fd)
     c.nfourier = 6, c.fscale = 0.7;
     c.pcoord = 2, c.period = 1.0, c.nharm = 1;
     c.width    = 10;
-    RunInputCheck("sin, 4 coords, 6 Fourier features + periodic z", &c, 0.01, 1e-7);
+    RunInputCheck("sin, 4 coords, 6 Fourier features + periodic z", &c, 0.0025, 1e-9);
   }
   {
     /* a sparse request: only u_t and u_xx (needs u_x), two components */
     Config c = BaseConfig(2, "t,xx", AZ_ACT_SOFTPLUS);
     c.td     = PETSC_TRUE;
     c.ncomp  = 2;
-    RunInputCheck("softplus, 2 coords, 2 components, request t,xx", &c, 0.02, 1e-7);
+    RunInputCheck("softplus, 2 coords, 2 components, request t,xx", &c, 0.0025, 1e-9);
   }
 }
 END_TEST
@@ -485,7 +487,7 @@ static void RunThetaCheck(const char *label, const Config *c, PetscReal tol_fd)
   Vec                theta, v, g, th0;
   PetscInt           nparam, nact = 0, act[AZ_JET_MAX_NSLOT * 8];
   PetscReal          x[4 * 6];
-  PetscScalar       *w, *jd, *jp, *jm, *Jac, *D, *grow, *row;
+  PetscScalar       *w, *jd, *jp, *jm, *Jac, *D, *row;
   const PetscScalar *vv, *gg;
   unsigned long long st = 5;
   char               buf[160];
@@ -529,7 +531,7 @@ static void RunThetaCheck(const char *label, const Config *c, PetscReal tol_fd)
   }
 
   /* (2) */
-  TRY(PetscMalloc3(npts * nact * L, &D, npts * nact * nparam, &Jac, nparam, &grow));
+  TRY(PetscMalloc2(npts * nact * L, &D, npts * nact * nparam, &Jac));
   for (PetscInt q = 0; q < npts * nact * L; q++) D[q] = NAN;
   for (PetscInt p = 0; p < npts; p++)
     for (PetscInt r = 0; r < nact; r++) {
@@ -571,7 +573,7 @@ static void RunThetaCheck(const char *label, const Config *c, PetscReal tol_fd)
   /* (3) */
   {
     const PetscInt M = 3;
-    PetscReal      eps = 1e-2, emax[5] = {0}, vmax[AZ_JET_MAX_NSLOT * 8] = {0}, e = 0;
+    PetscReal      eps = 2.5e-3, vmax[AZ_JET_MAX_NSLOT * 8] = {0}, e = 0;
     PetscReal     *T;
     TRY(PetscMalloc1(M * npts * L, &T));
     for (PetscInt m = 0; m < M; m++, eps /= 2) {
@@ -594,7 +596,6 @@ static void RunThetaCheck(const char *label, const Config *c, PetscReal tol_fd)
       }
     for (PetscInt p = 0; p < npts; p++)
       for (PetscInt k = 0; k < nact; k++) e = PetscMax(e, T[p * L + act[k]] / vmax[k]);
-    (void)emax;
     TRY(PetscFree(T));
     snprintf(buf, sizeof(buf), "%s: tangent vs FD in theta", label);
     Report(buf, e, tol_fd);
@@ -627,7 +628,7 @@ static void RunThetaCheck(const char *label, const Config *c, PetscReal tol_fd)
     snprintf(buf, sizeof(buf), "%s: residual Jacobian (random D) * v = D * tangent", label);
     Report(buf, e, 1e-12);
   }
-  TRY(PetscFree3(D, Jac, grow));
+  TRY(PetscFree2(D, Jac));
   TRY(PetscFree4(w, jd, jp, jm));
   TRY(VecDestroy(&v));
   TRY(VecDestroy(&g));
@@ -643,7 +644,7 @@ START_TEST(test_theta_derivatives)
     c.td     = PETSC_TRUE;
     c.depth = 2, c.width = 8;
     snprintf(label, sizeof(label), "%s, 3 coords", AzActivations[a]);
-    RunThetaCheck(label, &c, 1e-7);
+    RunThetaCheck(label, &c, 1e-9);
   }
   {
     Config c   = BaseConfig(2, "x,y,xx,xy,yy,xxx,xxxx", AZ_ACT_TANH);
@@ -651,12 +652,12 @@ START_TEST(test_theta_derivatives)
     c.nfourier = 4;
     c.pcoord = 1, c.period = 3.0, c.nharm = 2;
     c.depth = 3, c.width = 7;
-    RunThetaCheck("tanh, 2 coords, 2 comps, Fourier + periodic", &c, 1e-7);
+    RunThetaCheck("tanh, 2 coords, 2 comps, Fourier + periodic", &c, 1e-9);
   }
   {
     Config c = BaseConfig(1, "", AZ_ACT_GELU); /* value only */
     c.depth = 2, c.width = 6;
-    RunThetaCheck("gelu, 1 coord, value only", &c, 1e-7);
+    RunThetaCheck("gelu, 1 coord, value only", &c, 1e-9);
   }
 }
 END_TEST

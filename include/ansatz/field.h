@@ -9,6 +9,17 @@
  * Jets use the layout of jet.h: jets[p*ncomp*nslot + c*nslot + slot], slots that were not
  * requested hold NaN. Points are x[p*ncoord + i]. Work is done in chunks of points, so memory does
  * not grow with npts.
+ *
+ * θ layout: layers l = 0..depth (depth hidden layers, then the linear output layer), each stored as
+ * W_l (nout_l, nin_l) row-major, W_l[o*nin_l + i], followed by b_l (nout_l):
+ *     θ = [W_0, b_0, W_1, b_1, ..., W_depth, b_depth],
+ * nin_0 = the number of embedded inputs, nout_depth = ncomp, width otherwise. Embedded inputs, in order:
+ * for each coordinate i, x̂_i (or, if periodic, cos and sin of 2πk x_i/L for k = 1..nharm), then the
+ * Fourier features cos(2π B_r·x̂) for r = 1..count, then sin(2π B_r·x̂) (concatenated with the inputs;
+ * B's columns of periodic coordinates are zero, so periodicity stays exact).
+ *
+ * The architecture, embeddings and seed are fixed by AzFieldSetUp; the box, the jet request and the
+ * chunk size may change at any time.
  */
 #ifndef ANSATZ_FIELD_H
 #define ANSATZ_FIELD_H
@@ -33,6 +44,7 @@ PETSC_EXTERN PetscErrorCode AzFieldDestroy(AzField *field);
 PETSC_EXTERN PetscErrorCode AzFieldSetDimensions(AzField field, PetscInt ncoord, PetscInt ncomp);
 /* the box the inputs are mapped from onto [-1, 1] */
 PETSC_EXTERN PetscErrorCode AzFieldSetBox(AzField field, const PetscReal lower[], const PetscReal upper[]);
+/* which slots to compute (closed here with AzJetRequestClose; the value alone if never set) */
 PETSC_EXTERN PetscErrorCode AzFieldSetJetRequest(AzField field, const AzJetRequest *req);
 PETSC_EXTERN PetscErrorCode AzFieldSetArchitecture(AzField field, PetscInt depth, PetscInt width, AzActivation act);
 /* exact periodic embedding of coordinate i with period L: x_i -> cos(2πk x_i/L), sin(2πk x_i/L), k = 1..nharm */
@@ -42,7 +54,8 @@ PETSC_EXTERN PetscErrorCode AzFieldSetFourierFeatures(AzField field, PetscInt co
 PETSC_EXTERN PetscErrorCode AzFieldSetSeed(AzField field, PetscInt seed);
 PETSC_EXTERN PetscErrorCode AzFieldSetChunkSize(AzField field, PetscInt chunk);
 /* -az_field_depth -az_field_width -az_field_activation -az_field_seed -az_field_fourier_features
- * -az_field_fourier_scale -az_field_periodic i:L[,j:L] -az_field_periodic_harmonics -az_field_chunk */
+ * -az_field_fourier_scale -az_field_periodic i:L[,j:L] -az_field_periodic_harmonics -az_field_chunk
+ * -az_field_blas_threads (OpenBLAS threads during field work, default 1; 0 leaves OpenBLAS's setting) */
 PETSC_EXTERN PetscErrorCode AzFieldSetFromOptions(AzField field);
 /* allocates θ and fills it with Glorot-uniform weights (zero biases) from the seed */
 PETSC_EXTERN PetscErrorCode AzFieldSetUp(AzField field);
@@ -66,7 +79,8 @@ PETSC_EXTERN PetscErrorCode AzFieldJetsTangent(AzField field, PetscInt npts, con
 /* Dense Jacobian of residuals that depend linearly on each point's jet through given rows:
  * for point p and residual k (nres per point), with D_p = drdjet[p*nres*L + k*L + s] (L = ncomp*nslot),
  *     Jac[(p*nres + k)*nparam + j] = Σ_s D_p[k,s] ∂jets[p,s]/∂θ_j.
- * Passing D = the identity on the requested slots gives the Jacobian of the jets themselves. */
+ * Passing D = the identity on the requested slots gives the Jacobian of the jets themselves.
+ * Entries of D at slots not requested are ignored; every entry of the npts*nres rows is written. */
 PETSC_EXTERN PetscErrorCode AzFieldResidualJacobian(AzField field, PetscInt npts, const PetscReal x[], PetscInt nres, const PetscScalar drdjet[], PetscScalar Jac[]);
 
 #endif

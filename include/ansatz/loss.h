@@ -29,6 +29,8 @@ PETSC_EXTERN PetscErrorCode AzLossView(AzLoss loss, PetscViewer viewer);
 PETSC_EXTERN PetscErrorCode AzLossGetComm(AzLoss loss, MPI_Comm *comm);
 PETSC_EXTERN PetscErrorCode AzLossGetNumTerms(AzLoss loss, PetscInt *nterms);
 PETSC_EXTERN PetscErrorCode AzLossGetTermName(AzLoss loss, PetscInt k, const char **name);
+/* the term's collocation points: a distributed Vec of block size ncoord (not a copy) */
+PETSC_EXTERN PetscErrorCode AzLossGetTermPoints(AzLoss loss, PetscInt k, Vec *points);
 PETSC_EXTERN PetscErrorCode AzLossSetWeight(AzLoss loss, PetscInt k, PetscReal w);
 PETSC_EXTERN PetscErrorCode AzLossGetWeight(AzLoss loss, PetscInt k, PetscReal *w);
 

@@ -188,6 +188,14 @@ PetscErrorCode AzLossGetTermName(AzLoss L, PetscInt k, const char **name)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+PetscErrorCode AzLossGetTermPoints(AzLoss L, PetscInt k, Vec *points)
+{
+  PetscFunctionBegin;
+  PetscCheck(k >= 0 && k < L->nterms, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "Term %" PetscInt_FMT " outside 0..%" PetscInt_FMT, k, L->nterms - 1);
+  *points = L->term[k].x;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode AzLossSetWeight(AzLoss L, PetscInt k, PetscReal w)
 {
   PetscFunctionBegin;

@@ -62,7 +62,7 @@ static void BuildJet(AzReference ref, const Box *b, const PetscInt idx[], const 
   AzRefEntry     e[AZ_REF_MAX_ENTRIES];
   PetscInt       ne;
 
-  for (PetscInt q = 0; q < nc * ref->nslot; q++) jet[q] = PETSC_NAN;
+  for (PetscInt q = 0; q < nc * ref->nslot; q++) jet[q] = (PetscScalar)NAN;
   for (PetscInt s = 0; s < ref->nslots; s++) {
     const AzRefSlot *sl = &ref->slots[s];
 
@@ -128,7 +128,7 @@ static PetscErrorCode ExplicitRate(AzReference ref, const PetscReal x[], PetscSc
   }
   for (PetscInt k = 0; k < nc; k++) f[k] = -r0[k];
   if (!SmallSolve(nc, A, f, 1)) {
-    for (PetscInt k = 0; k < nc; k++) f[k] = PETSC_NAN; /* the caller reports it */
+    for (PetscInt k = 0; k < nc; k++) f[k] = (PetscScalar)NAN; /* the caller reports it */
   }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -332,7 +332,7 @@ PetscErrorCode AzRefAssembleJacobian(AzReference ref, AzRefForm form, PetscReal 
 
     PetscCall(DMCreateColoring(ref->da, IS_COLORING_GLOBAL, &iscoloring));
     PetscCall(MatFDColoringCreate(J, iscoloring, &ref->fdc));
-    PetscCall(MatFDColoringSetFunction(ref->fdc, (PetscErrorCode(*)(void))ColoredFunction, ref));
+    PetscCall(MatFDColoringSetFunction(ref->fdc, (PetscErrorCode(*)(void))(void (*)(void))ColoredFunction, ref));
     PetscCall(PetscObjectSetOptionsPrefix((PetscObject)ref->fdc, "az_ref_"));
     PetscCall(MatFDColoringSetFromOptions(ref->fdc));
     PetscCall(MatFDColoringSetUp(J, iscoloring, ref->fdc));

@@ -122,6 +122,44 @@ static PetscErrorCode WriteFieldVTK(MPI_Comm comm, const char dir[], AzProblem p
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* points_<term>.csv: the collocation sets, so another implementation can train on the same points */
+static PetscErrorCode WritePoints(MPI_Comm comm, const char dir[], AzLoss loss, PetscInt ncoord)
+{
+  PetscInt nterms;
+
+  PetscFunctionBegin;
+  PetscCall(AzLossGetNumTerms(loss, &nterms));
+  for (PetscInt k = 0; k < nterms; k++) {
+    Vec                x, all;
+    VecScatter         sc;
+    const char        *name;
+    const PetscScalar *a;
+    PetscInt           n;
+    char               path[PETSC_MAX_PATH_LEN];
+    FILE              *fp;
+
+    PetscCall(AzLossGetTermPoints(loss, k, &x));
+    PetscCall(AzLossGetTermName(loss, k, &name));
+    PetscCall(VecScatterCreateToZero(x, &sc, &all));
+    PetscCall(VecScatterBegin(sc, x, all, INSERT_VALUES, SCATTER_FORWARD));
+    PetscCall(VecScatterEnd(sc, x, all, INSERT_VALUES, SCATTER_FORWARD));
+    snprintf(path, sizeof path, "%s/points_%s.csv", dir, name);
+    PetscCall(PetscFOpen(comm, path, "w", &fp));
+    PetscCall(PetscFPrintf(comm, fp, "# collocation points of term %s, one point per line\n", name));
+    PetscCall(VecGetLocalSize(all, &n));
+    PetscCall(VecGetArrayRead(all, &a));
+    for (PetscInt i = 0; i < n / ncoord; i++) {
+      for (PetscInt d = 0; d < ncoord; d++) PetscCall(PetscFPrintf(comm, fp, "%s%.17g", d ? "," : "", (double)a[i * ncoord + d]));
+      PetscCall(PetscFPrintf(comm, fp, "\n"));
+    }
+    PetscCall(VecRestoreArrayRead(all, &a));
+    PetscCall(PetscFClose(comm, fp));
+    PetscCall(VecScatterDestroy(&sc));
+    PetscCall(VecDestroy(&all));
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 static void JsonNumber(FILE *fp, PetscReal v)
 {
   if (PetscIsInfOrNanReal(v)) fprintf(fp, "null");
@@ -140,7 +178,7 @@ PetscErrorCode AzRunTrain(MPI_Comm comm)
   PetscReal            lo[AZ_MAX_COORD], hi[AZ_MAX_COORD], f, term[AZ_MAX_TERMS], rel, maxabs;
   PetscInt             ncoord, nterms, its, nparam;
   PetscLogDouble       t0, t1;
-  PetscBool            has_exact;
+  PetscBool            has_exact, save_points = PETSC_FALSE;
   PetscMPIInt          size, rank;
 
   PetscFunctionBegin;
@@ -149,6 +187,7 @@ PetscErrorCode AzRunTrain(MPI_Comm comm)
   PetscOptionsBegin(comm, NULL, "ansatz train", "ansatz");
   PetscCall(PetscOptionsString("-problem", "problem: a name from `ansatz list` or a path to a plugin .so", "AzProblemLoad", name, name, sizeof name, NULL));
   PetscCall(PetscOptionsString("-az_output_dir", "run directory (default runs/train-PROBLEM)", "AzRunTrain", dir, dir, sizeof dir, NULL));
+  PetscCall(PetscOptionsBool("-az_save_points", "write the collocation sets to points_TERM.csv in the run directory", "AzRunTrain", save_points, &save_points, NULL));
   PetscOptionsEnd();
   PetscCall(AzProblemLoad(comm, name, &prob));
   PetscCall(AzProblemSetFromOptions(prob));
@@ -182,6 +221,7 @@ PetscErrorCode AzRunTrain(MPI_Comm comm)
     PetscCall(PetscOptionsView(NULL, v));
     PetscCall(PetscViewerDestroy(&v));
   }
+  if (save_points) PetscCall(WritePoints(comm, dir, loss, ncoord));
   PetscCall(PetscPrintf(comm, "ansatz train: problem %s, %d rank(s), run directory %s\n", info->name, size, dir));
   PetscCall(AzFieldView(field, PETSC_VIEWER_STDOUT_(comm)));
   PetscCall(AzLossView(loss, PETSC_VIEWER_STDOUT_(comm)));

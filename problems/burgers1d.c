@@ -1,0 +1,74 @@
+/* burgers1d: u_t + u u_x = ν u_xx on [−1,1] × [0,1], u = 0 at x = ±1, u(x,0) = −sin(πx).
+ * With ν = 0.01/π a steep front forms at x = 0 (the PINN benchmark of Raissi et al.); no closed-form
+ * solution, so the reference solver provides the yardstick. */
+#include <ansatz/problem.h>
+
+enum { NU };
+
+/* r = u_t + u u_x − ν u_xx */
+static PetscErrorCode Interior(const AzPoint *p, const AzJet *J, PetscScalar r[], PetscScalar drdjet[])
+{
+  const PetscReal   nu = p->param[NU];
+  const PetscInt    X = 0, T = 1;
+  const PetscScalar u = AzU(J, 0), ux = AzD(J, 0, X);
+
+  r[0] = AzD(J, 0, T) + u * ux - nu * AzD2(J, 0, X, X);
+  if (drdjet) {
+    drdjet[AzIdxD(J, 0, T)]     = 1;
+    drdjet[AzIdxU(J, 0)]        = ux;
+    drdjet[AzIdxD(J, 0, X)]     = u;
+    drdjet[AzIdxD2(J, 0, X, X)] = -nu;
+  }
+  return PETSC_SUCCESS;
+}
+
+/* r = u − 0 at x = ±1 */
+static PetscErrorCode Wall(const AzPoint *p, const AzJet *J, PetscScalar r[], PetscScalar drdjet[])
+{
+  (void)p;
+  r[0] = AzU(J, 0);
+  if (drdjet) drdjet[AzIdxU(J, 0)] = 1;
+  return PETSC_SUCCESS;
+}
+
+static PetscErrorCode Zero(const AzPoint *p, PetscScalar u[])
+{
+  (void)p;
+  u[0] = 0;
+  return PETSC_SUCCESS;
+}
+
+static PetscErrorCode InitialValue(const AzPoint *p, PetscScalar u[])
+{
+  u[0] = -PetscSinReal(PETSC_PI * p->x[0]);
+  return PETSC_SUCCESS;
+}
+
+/* r = u + sin(πx) at t = 0 */
+static PetscErrorCode Initial(const AzPoint *p, const AzJet *J, PetscScalar r[], PetscScalar drdjet[])
+{
+  r[0] = AzU(J, 0) + PetscSinReal(PETSC_PI * p->x[0]);
+  if (drdjet) drdjet[AzIdxU(J, 0)] = 1;
+  return PETSC_SUCCESS;
+}
+
+const AzProblemInfo az_problem_burgers1d = {
+  .abi             = AZ_PROBLEM_ABI,
+  .name            = "burgers1d",
+  .description     = "Viscous Burgers: u_t + u u_x = nu u_xx on [-1,1] x [0,1], u = 0 at x = -1, 1, u(x,0) = -sin(pi x)",
+  .dim             = 1,
+  .time_dependent  = PETSC_TRUE,
+  .ncomp           = 1,
+  .lower           = {-1},
+  .upper           = {1},
+  .t0              = 0,
+  .t1              = 1,
+  .component_names = "u",
+  .params          = {{"nu", 0.01 / PETSC_PI, "viscosity"}},
+  .derivatives     = "t,x,xx",
+  .interior        = Interior,
+  .boundary        = {{AZ_BC_DIRICHLET, Wall, Zero}, {AZ_BC_DIRICHLET, Wall, Zero}},
+  .initial         = Initial,
+  .initial_value   = InitialValue,
+  .exact_jacobian  = PETSC_TRUE,
+};

@@ -1,0 +1,137 @@
+/* Evaluating the reference off the grid, and its error against an exact solution.
+ *
+ * Interpolation is a tensor product of 4-point (cubic) Lagrange interpolation along each spatial
+ * axis and in time between snapshots: error O(h^4 + dt^4) for smooth solutions. Every rank needs
+ * every snapshot for points anywhere in the box, so the first call gathers them all onto every rank
+ * in natural ordering (collective; nt x nodes x ncomp scalars per rank, bounded by
+ * -az_ref_interp_max_mb). Later calls are local. */
+#include "refimpl.h"
+
+static PetscErrorCode GatherSnapshots(AzReference ref)
+{
+  PetscInt   nodes = 1, N;
+  PetscReal  mb;
+  VecScatter sc;
+  Vec        nat;
+
+  PetscFunctionBegin;
+  if (ref->all) PetscFunctionReturn(PETSC_SUCCESS);
+  for (PetscInt a = 0; a < ref->dim; a++) nodes *= ref->n[a];
+  N  = nodes * ref->ncomp;
+  mb = (PetscReal)ref->nt * N * sizeof(PetscScalar) / 1048576.0;
+  PetscCheck(mb <= ref->interp_max_mb, ref->comm, PETSC_ERR_MEM, "Interpolating the reference of %s needs all %" PetscInt_FMT " snapshots on every rank: %.0f MB per rank, more than -az_ref_interp_max_mb %g. Raise it, or use fewer output times (-az_ref_nt_out)", ref->info->name, ref->nt, (double)mb, (double)ref->interp_max_mb);
+  PetscCall(PetscMalloc1((size_t)ref->nt * N, &ref->all));
+  PetscCall(DMDAGlobalToNaturalAllCreate(ref->da, &sc));
+  PetscCall(VecCreateSeqWithArray(PETSC_COMM_SELF, 1, N, NULL, &nat));
+  for (PetscInt k = 0; k < ref->nt; k++) {
+    PetscCall(VecPlaceArray(nat, ref->all + (size_t)k * N));
+    PetscCall(VecScatterBegin(sc, ref->snap[k], nat, INSERT_VALUES, SCATTER_FORWARD));
+    PetscCall(VecScatterEnd(sc, ref->snap[k], nat, INSERT_VALUES, SCATTER_FORWARD));
+    PetscCall(VecResetArray(nat));
+  }
+  PetscCall(VecDestroy(&nat));
+  PetscCall(VecScatterDestroy(&sc));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Lagrange weights at s (in units of the spacing) over np consecutive nodes starting at *first,
+ * chosen around s and kept inside [0, n-1] unless periodic (then indices wrap). */
+static void LagrangeWeights(PetscReal s, PetscInt n, PetscBool periodic, PetscInt *first, PetscInt *np, PetscReal w[])
+{
+  PetscInt b;
+
+  *np = PetscMin(4, n);
+  if (periodic) {
+    *np = 4;
+    b   = (PetscInt)PetscFloorReal(s) - 1;
+  } else {
+    s = PetscMin(PetscMax(s, 0), (PetscReal)(n - 1));
+    b = (PetscInt)PetscFloorReal(s) - (*np / 2 - 1);
+    b = PetscMin(PetscMax(b, 0), n - *np);
+  }
+  *first = b;
+  for (PetscInt k = 0; k < *np; k++) {
+    w[k] = 1;
+    for (PetscInt j = 0; j < *np; j++)
+      if (j != k) w[k] *= (s - (b + j)) / (PetscReal)(k - j);
+  }
+}
+
+PetscErrorCode AzReferenceInterpolate(AzReference ref, PetscInt npts, const PetscReal x[], PetscScalar u[])
+{
+  const PetscInt nc = ref->ncomp, dim = ref->dim;
+  PetscInt       nodes = 1;
+
+  PetscFunctionBegin;
+  PetscCheck(ref->solved, ref->comm, PETSC_ERR_ORDER, "AzReferenceInterpolate needs a solved reference: call AzReferenceSolve or AzReferenceSolveCached first");
+  PetscCall(GatherSnapshots(ref));
+  for (PetscInt a = 0; a < dim; a++) nodes *= ref->n[a];
+  for (PetscInt p = 0; p < npts; p++) {
+    const PetscReal *xp = x + p * ref->ncoord;
+    PetscInt         first[AZ_MAX_DIM + 1] = {0, 0, 0, 0}, np[AZ_MAX_DIM + 1] = {1, 1, 1, 1}, k[AZ_MAX_DIM + 1];
+    PetscReal        w[AZ_MAX_DIM + 1][4] = {{1}, {1}, {1}, {1}};
+
+    for (PetscInt a = 0; a < dim; a++) LagrangeWeights((xp[a] - ref->lo[a]) / ref->h[a], ref->n[a], ref->periodic[a], &first[a], &np[a], w[a]);
+    if (ref->td) {
+      const PetscReal dt = (ref->info->t1 - ref->info->t0) / (ref->nt - 1);
+      LagrangeWeights((xp[dim] - ref->info->t0) / dt, ref->nt, PETSC_FALSE, &first[3], &np[3], w[3]);
+    }
+    for (PetscInt c = 0; c < nc; c++) u[p * nc + c] = 0;
+    for (k[3] = 0; k[3] < np[3]; k[3]++)
+      for (k[2] = 0; k[2] < np[2]; k[2]++)
+        for (k[1] = 0; k[1] < np[1]; k[1]++)
+          for (k[0] = 0; k[0] < np[0]; k[0]++) {
+            const PetscScalar *snap = ref->all + (size_t)(first[3] + k[3]) * nodes * nc;
+            PetscInt           lin = 0;
+            PetscReal          wt  = w[3][k[3]];
+
+            for (PetscInt a = dim - 1; a >= 0; a--) {
+              PetscInt i = first[a] + k[a];
+              if (ref->periodic[a]) i = ((i % ref->n[a]) + ref->n[a]) % ref->n[a];
+              lin = lin * ref->n[a] + i;
+              wt *= w[a][k[a]];
+            }
+            for (PetscInt c = 0; c < nc; c++) u[p * nc + c] += wt * snap[lin * nc + c];
+          }
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzReferenceComputeError(AzReference ref, PetscReal *maxerr, PetscReal *relerr)
+{
+  const PetscInt     nc = ref->ncomp;
+  const PetscReal   *param;
+  const PetscScalar *a;
+  PetscInt           xs[3], xm[3], idx[3];
+  PetscReal          x[AZ_MAX_COORD], sums[2] = {0, 0}, emax = 0;
+  PetscScalar        ue[AZ_MAX_COMP];
+
+  PetscFunctionBegin;
+  PetscCheck(ref->solved, ref->comm, PETSC_ERR_ORDER, "AzReferenceComputeError needs a solved reference");
+  PetscCheck(ref->info->exact, ref->comm, PETSC_ERR_ARG_WRONG, "Problem %s has no exact solution to compare the reference with", ref->info->name);
+  PetscCall(AzProblemGetParams(ref->prob, &param));
+  PetscCall(DMDAGetCorners(ref->da, &xs[0], &xs[1], &xs[2], &xm[0], &xm[1], &xm[2]));
+  PetscCall(VecGetArrayRead(ref->snap[ref->nt - 1], &a));
+  for (idx[2] = xs[2]; idx[2] < xs[2] + xm[2]; idx[2]++)
+    for (idx[1] = xs[1]; idx[1] < xs[1] + xm[1]; idx[1]++)
+      for (idx[0] = xs[0]; idx[0] < xs[0] + xm[0]; idx[0]++) {
+        const PetscInt     l = ((idx[2] - xs[2]) * xm[1] + (idx[1] - xs[1])) * xm[0] + (idx[0] - xs[0]);
+        AzPoint            p = {x, ref->ncoord, param, -1};
+
+        for (PetscInt d = 0; d < ref->dim; d++) x[d] = ref->lo[d] + idx[d] * ref->h[d];
+        if (ref->td) x[ref->dim] = ref->tout[ref->nt - 1];
+        PetscCall(ref->info->exact(&p, ue));
+        for (PetscInt c = 0; c < nc; c++) {
+          const PetscReal e = PetscAbsScalar(a[l * nc + c] - ue[c]);
+          emax = PetscMax(emax, e);
+          sums[0] += e * e;
+          sums[1] += PetscRealPart(ue[c] * PetscConj(ue[c]));
+        }
+      }
+  PetscCall(VecRestoreArrayRead(ref->snap[ref->nt - 1], &a));
+  PetscCall(MPIU_Allreduce(MPI_IN_PLACE, &emax, 1, MPIU_REAL, MPIU_MAX, ref->comm));
+  PetscCall(MPIU_Allreduce(MPI_IN_PLACE, sums, 2, MPIU_REAL, MPIU_SUM, ref->comm));
+  if (maxerr) *maxerr = emax;
+  if (relerr) *relerr = PetscSqrtReal(sums[0] / PetscMax(sums[1], PETSC_SMALL * PETSC_SMALL));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}

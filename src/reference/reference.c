@@ -1,0 +1,340 @@
+/* AzReference: create, configure from the options database, set up the grid, solve, view, destroy. */
+#include "refimpl.h"
+
+const char *const AzRefIntegratorNames[]   = {"ida", "cvode", "arkode"};
+const char *const AzRefSteadySolverNames[] = {"snes", "kinsol"};
+const char *const AzRefJacobianNames[]     = {"jet", "color"};
+const char *const AzRefFormatNames[]       = {"binary", "hdf5"};
+
+static PetscLogEvent AZ_REF_Solve;
+
+PetscErrorCode AzReferenceCreate(MPI_Comm comm, AzProblem prob, AzReference *ref)
+{
+  AzReference r;
+  PetscInt    nres;
+
+  PetscFunctionBegin;
+  PetscCheck(prob, comm, PETSC_ERR_ARG_NULL, "AzReferenceCreate needs a problem (AzProblemLoad)");
+  if (!AZ_REF_Solve) {
+    PetscClassId cid;
+    PetscCall(PetscClassIdRegister("AzReference", &cid));
+    PetscCall(PetscLogEventRegister("AzReferenceSolve", cid, &AZ_REF_Solve));
+  }
+  PetscCall(PetscNew(&r));
+  r->comm = comm;
+  r->prob = prob;
+  PetscCall(AzProblemGetInfo(prob, &r->info));
+  PetscCall(AzProblemGetNumCoords(prob, &r->ncoord));
+  r->dim   = r->info->dim;
+  r->ncomp = r->info->ncomp;
+  r->td    = r->info->time_dependent;
+  r->nslot = AZ_JET_NSLOT(r->ncoord);
+  PetscCall(AzProblemGetNumResiduals(prob, AZ_COND_INTERIOR, &nres));
+  PetscCheck(nres == r->ncomp, comm, PETSC_ERR_SUP, "Problem %s has %" PetscInt_FMT " interior residuals for %" PetscInt_FMT " components: the reference solver needs one equation per component at every node", r->info->name, nres, r->ncomp);
+  /* defaults: the sizes the issue asks to be fast (2^12 nodes in 1-D, 256^2 in 2-D) */
+  for (PetscInt a = 0; a < AZ_MAX_DIM; a++) r->n[a] = r->dim == 1 ? 4096 : (r->dim == 2 ? 256 : 48);
+  r->order         = 4;
+  r->rtol          = 1e-8;
+  r->atol          = 1e-10;
+  r->nt_out        = r->td ? 101 : 1;
+  r->max_steps     = 100000;
+  r->maxl          = 20;
+  r->integrator    = AZ_REF_IDA;
+  r->solver        = AZ_REF_SNES;
+  r->jactype       = AZ_REF_JAC_JET;
+  r->format        = AZ_REF_FORMAT_BINARY;
+  r->cache         = PETSC_TRUE;
+  r->interp_max_mb = 1024;
+  *ref             = r;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode CheckNotSetUp(AzReference ref, const char what[])
+{
+  PetscFunctionBegin;
+  PetscCheck(!ref->setup, ref->comm, PETSC_ERR_ORDER, "%s must be called before the reference is solved or loaded", what);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzReferenceSetGrid(AzReference ref, PetscInt naxes, const PetscInt n[])
+{
+  PetscFunctionBegin;
+  PetscCall(CheckNotSetUp(ref, "AzReferenceSetGrid"));
+  PetscCheck(naxes == 1 || naxes == ref->dim, ref->comm, PETSC_ERR_ARG_SIZ, "Give one node count for all axes or one per axis (%" PetscInt_FMT "), not %" PetscInt_FMT, ref->dim, naxes);
+  for (PetscInt a = 0; a < ref->dim; a++) {
+    ref->n[a] = n[naxes == 1 ? 0 : a];
+    PetscCheck(ref->n[a] >= 3, ref->comm, PETSC_ERR_ARG_OUTOFRANGE, "The reference grid needs at least 3 nodes per axis, not %" PetscInt_FMT, ref->n[a]);
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzReferenceSetOrder(AzReference ref, PetscInt order)
+{
+  PetscFunctionBegin;
+  PetscCall(CheckNotSetUp(ref, "AzReferenceSetOrder"));
+  PetscCheck(order == 2 || order == 4, ref->comm, PETSC_ERR_ARG_OUTOFRANGE, "Finite-difference order %" PetscInt_FMT " is not supported: use 2 or 4", order);
+  ref->order = order;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzReferenceSetTolerances(AzReference ref, PetscReal rtol, PetscReal atol)
+{
+  PetscFunctionBegin;
+  PetscCall(CheckNotSetUp(ref, "AzReferenceSetTolerances"));
+  PetscCheck(rtol > 0 && atol > 0, ref->comm, PETSC_ERR_ARG_OUTOFRANGE, "Tolerances must be positive (rtol %g, atol %g)", (double)rtol, (double)atol);
+  ref->rtol = rtol;
+  ref->atol = atol;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzReferenceSetNumOutputTimes(AzReference ref, PetscInt nt_out)
+{
+  PetscFunctionBegin;
+  PetscCall(CheckNotSetUp(ref, "AzReferenceSetNumOutputTimes"));
+  PetscCheck(!ref->td || nt_out >= 2, ref->comm, PETSC_ERR_ARG_OUTOFRANGE, "A time-dependent reference needs at least 2 output times (t0 and t1), not %" PetscInt_FMT, nt_out);
+  if (ref->td) ref->nt_out = nt_out;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzReferenceSetFromOptions(AzReference ref)
+{
+  PetscInt  n[AZ_MAX_DIM], nn = ref->dim, e;
+  PetscBool set;
+
+  PetscFunctionBegin;
+  PetscCall(CheckNotSetUp(ref, "AzReferenceSetFromOptions"));
+  for (PetscInt a = 0; a < ref->dim; a++) n[a] = ref->n[a];
+  PetscOptionsBegin(ref->comm, NULL, "Reference solver (method of lines with SUNDIALS / PETSc)", "AzReference");
+  PetscCall(PetscOptionsIntArray("-az_ref_n", "grid nodes per axis (one value for all axes, or one per axis)", "AzReferenceSetGrid", n, &nn, &set));
+  if (set) PetscCall(AzReferenceSetGrid(ref, nn, n));
+  PetscCall(PetscOptionsInt("-az_ref_order", "order of the finite differences (2 or 4)", "AzReferenceSetOrder", ref->order, &ref->order, &set));
+  if (set) PetscCall(AzReferenceSetOrder(ref, ref->order));
+  PetscCall(PetscOptionsReal("-az_ref_rtol", "relative tolerance of the integrator (steady: of the nonlinear solver)", "AzReferenceSetTolerances", ref->rtol, &ref->rtol, NULL));
+  PetscCall(PetscOptionsReal("-az_ref_atol", "absolute tolerance", "AzReferenceSetTolerances", ref->atol, &ref->atol, NULL));
+  PetscCall(AzReferenceSetTolerances(ref, ref->rtol, ref->atol));
+  if (ref->td) {
+    PetscCall(PetscOptionsInt("-az_ref_nt_out", "output times kept for interpolation, equally spaced in [t0, t1]", "AzReferenceSetNumOutputTimes", ref->nt_out, &ref->nt_out, NULL));
+    PetscCall(AzReferenceSetNumOutputTimes(ref, ref->nt_out));
+    e = ref->integrator;
+    PetscCall(PetscOptionsEList("-az_ref_integrator", "time integrator: ida (any problem), cvode or arkode (problems explicit in time)", "AzReferenceSolve", AzRefIntegratorNames, 3, AzRefIntegratorNames[e], &e, NULL));
+    ref->integrator = (AzRefIntegrator)e;
+    PetscCall(PetscOptionsBool("-az_ref_arkode_explicit", "ARKODE: an explicit Runge-Kutta method (non-stiff problems) instead of DIRK", "AzReferenceSolve", ref->arkode_explicit, &ref->arkode_explicit, NULL));
+    {
+      const char *lmm[] = {"bdf", "adams"};
+      PetscInt    l     = ref->cvode_adams ? 1 : 0;
+      PetscCall(PetscOptionsEList("-az_ref_cvode_lmm", "CVODE's multistep method", "AzReferenceSolve", lmm, 2, lmm[l], &l, NULL));
+      ref->cvode_adams = l == 1 ? PETSC_TRUE : PETSC_FALSE;
+    }
+  } else {
+    e = ref->solver;
+    PetscCall(PetscOptionsEList("-az_ref_solver", "nonlinear solver of a steady problem", "AzReferenceSolve", AzRefSteadySolverNames, 2, AzRefSteadySolverNames[e], &e, NULL));
+    ref->solver = (AzRefSteadySolver)e;
+  }
+  PetscCall(PetscOptionsInt("-az_ref_max_steps", "most time steps (steady: Newton iterations)", "AzReferenceSolve", ref->max_steps, &ref->max_steps, NULL));
+  PetscCheck(ref->max_steps >= 1, ref->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_ref_max_steps must be at least 1, not %" PetscInt_FMT, ref->max_steps);
+  PetscCall(PetscOptionsInt("-az_ref_maxl", "Krylov subspace dimension of SPGMR", "AzReferenceSolve", ref->maxl, &ref->maxl, NULL));
+  PetscCheck(ref->maxl >= 1, ref->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_ref_maxl must be at least 1, not %" PetscInt_FMT, ref->maxl);
+  e = ref->jactype;
+  PetscCall(PetscOptionsEList("-az_ref_jacobian", "Newton's Jacobian: jet (exact, from the plugin's dr/djet) or color (colored differences on the DMDA)", "AzReferenceSolve", AzRefJacobianNames, 2, AzRefJacobianNames[e], &e, NULL));
+  ref->jactype = (AzRefJacobianType)e;
+  e            = ref->format;
+  PetscCall(PetscOptionsEList("-az_ref_format", "file format of the stored reference", "AzReferenceWrite", AzRefFormatNames, 2, AzRefFormatNames[e], &e, NULL));
+  ref->format = (AzRefFormat)e;
+#if !defined(PETSC_HAVE_HDF5)
+  PetscCheck(ref->format != AZ_REF_FORMAT_HDF5, ref->comm, PETSC_ERR_SUP, "-az_ref_format hdf5 needs a PETSc built with HDF5: use -az_ref_format binary");
+#endif
+  PetscCall(PetscOptionsBool("-az_ref_cache", "reuse a stored reference whose options match", "AzReferenceSolveCached", ref->cache, &ref->cache, NULL));
+  PetscCall(PetscOptionsReal("-az_ref_interp_max_mb", "most memory per rank for the gathered snapshots used by interpolation (MB)", "AzReferenceInterpolate", ref->interp_max_mb, &ref->interp_max_mb, NULL));
+  PetscOptionsEnd();
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* The grid, the stencils, the DMDA and Newton's matrix. */
+PetscErrorCode AzRefSetUp(AzReference ref)
+{
+  DMBoundaryType bt[AZ_MAX_DIM] = {DM_BOUNDARY_NONE, DM_BOUNDARY_NONE, DM_BOUNDARY_NONE};
+  DMDAStencilType stype         = DMDA_STENCIL_STAR;
+
+  PetscFunctionBegin;
+  if (ref->setup) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(AzProblemGetBox(ref->prob, ref->lo, ref->hi));
+  for (PetscInt a = 0; a < ref->dim; a++) {
+    ref->periodic[a] = ref->info->boundary[2 * a].type == AZ_BC_PERIODIC ? PETSC_TRUE : PETSC_FALSE;
+    bt[a]            = ref->periodic[a] ? DM_BOUNDARY_PERIODIC : DM_BOUNDARY_NONE;
+    ref->h[a]        = (ref->hi[a] - ref->lo[a]) / (ref->periodic[a] ? ref->n[a] : ref->n[a] - 1);
+  }
+  PetscCall(AzRefStencilSetUp(ref));
+  for (PetscInt s = 0; s < ref->nslots; s++)
+    if (ref->slots[s].m == 2 && ref->slots[s].a != ref->slots[s].b && ref->slots[s].b < ref->dim) stype = DMDA_STENCIL_BOX;
+  switch (ref->dim) {
+  case 1:
+    PetscCall(DMDACreate1d(ref->comm, bt[0], ref->n[0], ref->ncomp, ref->swidth, NULL, &ref->da));
+    break;
+  case 2:
+    PetscCall(DMDACreate2d(ref->comm, bt[0], bt[1], stype, ref->n[0], ref->n[1], PETSC_DECIDE, PETSC_DECIDE, ref->ncomp, ref->swidth, NULL, NULL, &ref->da));
+    break;
+  default:
+    PetscCall(DMDACreate3d(ref->comm, bt[0], bt[1], bt[2], stype, ref->n[0], ref->n[1], ref->n[2], PETSC_DECIDE, PETSC_DECIDE, PETSC_DECIDE, ref->ncomp, ref->swidth, NULL, NULL, NULL, &ref->da));
+  }
+  PetscCall(DMSetOptionsPrefix(ref->da, "az_ref_"));
+  PetscCall(DMSetFromOptions(ref->da));
+  PetscCall(DMSetUp(ref->da));
+  PetscCall(DMDASetUniformCoordinates(ref->da, ref->lo[0], ref->periodic[0] ? ref->hi[0] - ref->h[0] : ref->hi[0], ref->dim > 1 ? ref->lo[1] : 0, ref->dim > 1 ? (ref->periodic[1] ? ref->hi[1] - ref->h[1] : ref->hi[1]) : 1, ref->dim > 2 ? ref->lo[2] : 0, ref->dim > 2 ? (ref->periodic[2] ? ref->hi[2] - ref->h[2] : ref->hi[2]) : 1));
+  PetscCall(DMCreateLocalVector(ref->da, &ref->yloc));
+  PetscCall(VecDuplicate(ref->yloc, &ref->yploc));
+  /* the exact Jacobian inserts exactly its stencils; the colored one needs the DMDA's full pattern */
+  PetscCall(DMSetMatrixPreallocateOnly(ref->da, ref->jactype == AZ_REF_JAC_JET ? PETSC_TRUE : PETSC_FALSE));
+  PetscCall(DMCreateMatrix(ref->da, &ref->J));
+  PetscCall(DMCreateGlobalVector(ref->da, &ref->work));
+  PetscCall(KSPCreate(ref->comm, &ref->ksp));
+  PetscCall(AzRefSetUpLinearSolver(ref, ref->ksp));
+  ref->setup = PETSC_TRUE;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzRefAllocSnapshots(AzReference ref)
+{
+  PetscFunctionBegin;
+  if (ref->snap) PetscFunctionReturn(PETSC_SUCCESS);
+  ref->nt = ref->td ? ref->nt_out : 1;
+  PetscCall(PetscMalloc1(ref->nt, &ref->tout));
+  PetscCall(PetscCalloc1(ref->nt, &ref->snap));
+  for (PetscInt k = 0; k < ref->nt; k++) {
+    ref->tout[k] = ref->td ? ref->info->t0 + (ref->info->t1 - ref->info->t0) * k / (ref->nt - 1) : 0;
+    PetscCall(DMCreateGlobalVector(ref->da, &ref->snap[k]));
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzReferenceSolve(AzReference ref)
+{
+  PetscLogDouble t0, t1;
+
+  PetscFunctionBegin;
+  PetscCall(AzRefSetUp(ref));
+  PetscCall(AzRefAllocSnapshots(ref));
+  PetscCall(PetscFree(ref->all));
+  PetscCall(PetscMemzero(&ref->stats, sizeof ref->stats));
+  ref->solved    = PETSC_FALSE;
+  ref->has_error = PETSC_FALSE;
+  PetscCall(PetscLogEventBegin(AZ_REF_Solve, 0, 0, 0, 0));
+  PetscCall(PetscTime(&t0));
+  if (ref->td) {
+    if (ref->integrator == AZ_REF_IDA) PetscCall(AzRefSolveIDA(ref));
+    else PetscCall(AzRefSolveODE(ref));
+  } else {
+    if (ref->solver == AZ_REF_SNES) PetscCall(AzRefSolveSNES(ref));
+    else PetscCall(AzRefSolveKINSOL(ref));
+  }
+  PetscCall(PetscTime(&t1));
+  PetscCall(PetscLogEventEnd(AZ_REF_Solve, 0, 0, 0, 0));
+  ref->stats.wall_seconds = (PetscReal)(t1 - t0);
+  ref->solved             = PETSC_TRUE;
+  if (ref->info->exact) {
+    PetscCall(AzReferenceComputeError(ref, &ref->err_max, &ref->err_rel));
+    ref->has_error = PETSC_TRUE;
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode CheckSolved(AzReference ref, const char what[])
+{
+  PetscFunctionBegin;
+  PetscCheck(ref->solved, ref->comm, PETSC_ERR_ORDER, "%s needs a solved reference: call AzReferenceSolve or AzReferenceSolveCached first", what);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzReferenceGetSolution(AzReference ref, Vec *u, DM *da)
+{
+  PetscFunctionBegin;
+  PetscCall(CheckSolved(ref, "AzReferenceGetSolution"));
+  if (u) *u = ref->snap[ref->nt - 1];
+  if (da) *da = ref->da;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzReferenceGetNumSnapshots(AzReference ref, PetscInt *nt)
+{
+  PetscFunctionBegin;
+  PetscCall(CheckSolved(ref, "AzReferenceGetNumSnapshots"));
+  *nt = ref->nt;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzReferenceGetSnapshot(AzReference ref, PetscInt k, PetscReal *t, Vec *u)
+{
+  PetscFunctionBegin;
+  PetscCall(CheckSolved(ref, "AzReferenceGetSnapshot"));
+  PetscCheck(k >= 0 && k < ref->nt, ref->comm, PETSC_ERR_ARG_OUTOFRANGE, "Snapshot %" PetscInt_FMT " does not exist: there are %" PetscInt_FMT, k, ref->nt);
+  if (t) *t = ref->tout[k];
+  if (u) *u = ref->snap[k];
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzReferenceGetGrid(AzReference ref, PetscInt n[], PetscReal h[])
+{
+  PetscFunctionBegin;
+  PetscCall(AzRefSetUp(ref));
+  for (PetscInt a = 0; a < ref->dim; a++) {
+    if (n) n[a] = ref->n[a];
+    if (h) h[a] = ref->h[a];
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzReferenceGetStats(AzReference ref, AzReferenceStats *stats)
+{
+  PetscFunctionBegin;
+  *stats = ref->stats;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzReferenceView(AzReference ref, PetscViewer viewer)
+{
+  PetscMPIInt size;
+
+  PetscFunctionBegin;
+  if (!viewer) viewer = PETSC_VIEWER_STDOUT_(ref->comm);
+  PetscCallMPI(MPI_Comm_size(ref->comm, &size));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "reference for problem %s: %" PetscInt_FMT "-D grid", ref->info->name, ref->dim));
+  for (PetscInt a = 0; a < ref->dim; a++) PetscCall(PetscViewerASCIIPrintf(viewer, "%s%" PetscInt_FMT, a ? " x " : " ", ref->n[a]));
+  PetscCall(PetscViewerASCIIPrintf(viewer, " nodes, order-%" PetscInt_FMT " differences, %d rank%s\n", ref->order, size, size > 1 ? "s" : ""));
+  if (ref->td)
+    PetscCall(PetscViewerASCIIPrintf(viewer, "  %s%s over [%g, %g], rtol %g, atol %g, %" PetscInt_FMT " output times\n", AzRefIntegratorNames[ref->integrator], ref->integrator == AZ_REF_ARKODE ? (ref->arkode_explicit ? " (ERK)" : " (DIRK)") : (ref->integrator == AZ_REF_CVODE ? (ref->cvode_adams ? " (Adams)" : " (BDF)") : ""), (double)ref->info->t0, (double)ref->info->t1, (double)ref->rtol, (double)ref->atol, ref->nt_out));
+  else PetscCall(PetscViewerASCIIPrintf(viewer, "  steady, %s, rtol %g, atol %g\n", AzRefSteadySolverNames[ref->solver], (double)ref->rtol, (double)ref->atol));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "  Jacobian: %s; linear solves: SPGMR/SNES preconditioned by KSP (-az_ref_ksp_type, -az_ref_pc_type)\n", AzRefJacobianNames[ref->jactype]));
+  if (ref->solved) {
+    if (ref->stats.from_cache) PetscCall(PetscViewerASCIIPrintf(viewer, "  loaded from the cache (options match)\n"));
+    else
+      PetscCall(PetscViewerASCIIPrintf(viewer, "  %ld steps, %ld residual evaluations, %ld Newton and %ld linear iterations, %ld Jacobians, %ld error-test failures, %.3g s\n", ref->stats.steps, ref->stats.residual_evals, ref->stats.nonlinear_iters, ref->stats.linear_iters, ref->stats.jacobian_evals, ref->stats.error_test_fails, (double)ref->stats.wall_seconds));
+    if (ref->has_error) PetscCall(PetscViewerASCIIPrintf(viewer, "  error vs the exact solution at t = %g: max %.3e, relative L2 %.3e\n", (double)ref->tout[ref->nt - 1], (double)ref->err_max, (double)ref->err_rel));
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzReferenceDestroy(AzReference *ref)
+{
+  AzReference r;
+
+  PetscFunctionBegin;
+  if (!ref || !*ref) PetscFunctionReturn(PETSC_SUCCESS);
+  r = *ref;
+  for (PetscInt k = 0; k < r->nt && r->snap; k++) PetscCall(VecDestroy(&r->snap[k]));
+  PetscCall(PetscFree(r->snap));
+  PetscCall(PetscFree(r->tout));
+  PetscCall(PetscFree(r->all));
+  PetscCall(VecDestroy(&r->yloc));
+  PetscCall(VecDestroy(&r->yploc));
+  PetscCall(VecDestroy(&r->cy0));
+  PetscCall(VecDestroy(&r->cyp0));
+  PetscCall(VecDestroy(&r->work));
+  PetscCall(MatFDColoringDestroy(&r->fdc));
+  PetscCall(KSPDestroy(&r->ksp));
+  PetscCall(MatDestroy(&r->J));
+  PetscCall(DMDestroy(&r->da));
+  PetscCall(AzRefStencilDestroy(r));
+  if (r->sunctx) SUNContext_Free(&r->sunctx);
+  PetscCall(PetscFree(r));
+  *ref = NULL;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
