@@ -31,8 +31,8 @@ expect_ok info-bc "x = 1: Dirichlet" "$AZ" info -problem heat1d
 expect_ok info-param "kappa = 0.5" "$AZ" info -problem heat1d -az_heat1d_kappa 0.5
 expect_ok info-jacobian "jet Jacobian check, interior" "$AZ" info -problem heat1d -az_check_jacobian
 expect_ok info-path "plugin: $AZ_TEST_PLUGIN_DIR/myproblem.so" "$AZ" info -problem "$AZ_TEST_PLUGIN_DIR/myproblem.so"
-expect_ok help-lists-param "-az_heat1d_kappa <0.1" "$AZ" info -problem heat1d -help
-expect_ok help-lists-problem "-problem <poisson2d>" "$AZ" info -help
+expect_ok help-lists-param "-az_heat1d_kappa <0.1 : 0.1>" "$AZ" info -problem heat1d -help
+expect_ok help-lists-problem "-problem <now poisson2d" "$AZ" info -help
 expect_ok help-lists-field "-az_field_width" "$AZ" fieldinfo -help
 printf -- '-problem heat1d\n-az_heat1d_kappa 0.75\n' >"$tmp/opts"
 expect_ok options-file "kappa = 0.75" "$AZ" info -options_file "$tmp/opts"

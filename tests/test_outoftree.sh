@@ -10,8 +10,11 @@ $MAKE -s -C "$top_builddir" install DESTDIR="$dest" >"$tmp/install.log" 2>&1 || 
 prefix=$(sed -n 's/^prefix=//p' "$top_builddir/ansatz.pc")
 pcdir=$(find "$dest" -name ansatz.pc -printf '%h\n' | head -n 1)
 [ -n "$pcdir" ] || { echo "FAIL: ansatz.pc was not installed"; exit 1; }
-# the tree is staged under DESTDIR: point pkg-config's prefix there
-flags=$(PKG_CONFIG_PATH="$pcdir" pkg-config --define-variable=prefix="$dest$prefix" --cflags --libs ansatz)
+# the tree is staged under DESTDIR: a copy of ansatz.pc whose prefix points there (only ansatz's:
+# --define-variable would move PETSc's prefix too)
+mkdir -p "$tmp/pc"
+sed "s|^prefix=.*|prefix=$dest$prefix|" "$pcdir/ansatz.pc" >"$tmp/pc/ansatz.pc"
+flags=$(PKG_CONFIG_PATH="$tmp/pc:${PKG_CONFIG_PATH:-}" pkg-config --cflags --libs ansatz)
 cp "$top_srcdir/tests/myproblem.c" "$tmp/"
 cd "$tmp"
 cc -shared -fPIC myproblem.c $flags -o myproblem.so

@@ -73,6 +73,12 @@ PETSC_EXTERN PetscErrorCode AzFieldEvaluateJets(AzField field, PetscInt npts, co
  * in jetbar are ignored. If jets is not NULL it also receives the jets (one forward pass serves both). */
 PETSC_EXTERN PetscErrorCode AzFieldJetsBackward(AzField field, PetscInt npts, const PetscReal x[], const PetscScalar jetbar[], PetscScalar jets[], Vec grad);
 
+/* Reverse mode with the adjoint computed from the jets themselves, one forward pass per chunk: for each
+ * chunk of np points starting at p0, fn receives their jets and fills jetbar (same layout), then
+ * grad += Σ jetbar · ∂jets/∂θ. This is how a loss computes its gradient without a second forward pass. */
+typedef PetscErrorCode (*AzJetAdjointFn)(void *ctx, PetscInt p0, PetscInt np, const PetscScalar jets[], PetscScalar jetbar[]);
+PETSC_EXTERN PetscErrorCode AzFieldJetsVJP(AzField field, PetscInt npts, const PetscReal x[], AzJetAdjointFn fn, void *ctx, Vec grad);
+
 /* Forward mode in θ: jetdot[p,s] = Σ_k ∂jets[p,s]/∂θ_k v_k (J·v at the jet level). */
 PETSC_EXTERN PetscErrorCode AzFieldJetsTangent(AzField field, PetscInt npts, const PetscReal x[], Vec v, PetscScalar jetdot[]);
 

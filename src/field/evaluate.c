@@ -6,8 +6,9 @@
 #include <cblas.h>
 
 /* BLAS threads while the field computes. The layer GEMMs are thin (width × width × nact·chunk): at width 50
- * OpenBLAS runs them about 2.4x faster on one thread than on two (measured 44 vs 18 GFlop/s on two EPYC
- * cores), and ansatz's parallelism is one MPI rank per core. -az_field_blas_threads 0 leaves OpenBLAS alone. */
+ * OpenBLAS ran them about twice as fast on one thread as on two (about 44 vs 18 GFlop/s for 50 × 1536 × 50
+ * on a 2-core EPYC), and ansatz's parallelism is one MPI rank per core. The caller's setting is restored
+ * on return; -az_field_blas_threads 0 leaves OpenBLAS alone. */
 static int BlasThreadsPush(AzField f)
 {
 #if defined(OPENBLAS_VERSION)
@@ -124,6 +125,41 @@ PetscErrorCode AzFieldJetsBackward(AzField f, PetscInt npts, const PetscReal x[]
   PetscCall(VecRestoreArrayRead(f->theta, &theta));
   BlasThreadsPop(f, nthr);
   PetscCall(PetscLogEventEnd(AZ_FIELD_Backward, 0, 0, 0, 0));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Vector-Jacobian product with the adjoint computed from the jets, one forward pass per chunk:
+ * forward, fn(jets) -> jetbar, backward. */
+PetscErrorCode AzFieldJetsVJP(AzField f, PetscInt npts, const PetscReal x[], AzJetAdjointFn fn, void *ctx, Vec grad)
+{
+  const PetscScalar *theta;
+  PetscScalar       *g, *jets, *jetbar;
+  PetscInt           L;
+  int                nthr;
+
+  PetscFunctionBegin;
+  PetscCall(AzFieldCheckReady(f, npts, x));
+  PetscCall(AzFieldCheckParameterVec(f, grad, "grad"));
+  L = f->ncomp * AZ_JET_NSLOT(f->ncoord);
+  PetscCall(PetscMalloc2((size_t)f->chunk * L, &jets, (size_t)f->chunk * L, &jetbar));
+  PetscCall(PetscLogEventBegin(AZ_FIELD_Backward, 0, 0, 0, 0));
+  nthr = BlasThreadsPush(f);
+  PetscCall(AzFieldWorkSetUp(f, f->chunk, f->chunk));
+  PetscCall(VecGetArrayRead(f->theta, &theta));
+  PetscCall(VecGetArray(grad, &g));
+  for (PetscInt p0 = 0; p0 < npts; p0 += f->chunk) {
+    const PetscInt np = PetscMin(f->chunk, npts - p0);
+    PetscCall(AzFieldForwardChunk(f, np, x + p0 * f->ncoord, theta, f->maxorder + 1));
+    ScatterJets(f, np, f->work.U, jets);
+    PetscCall(fn(ctx, p0, np, jets, jetbar));
+    GatherJets(f, np, jetbar, f->work.G[0]);
+    PetscCall(AzFieldBackwardChunk(f, np, theta, g));
+  }
+  PetscCall(VecRestoreArray(grad, &g));
+  PetscCall(VecRestoreArrayRead(f->theta, &theta));
+  BlasThreadsPop(f, nthr);
+  PetscCall(PetscLogEventEnd(AZ_FIELD_Backward, 0, 0, 0, 0));
+  PetscCall(PetscFree2(jets, jetbar));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

@@ -25,7 +25,7 @@ struct _p_AzLoss {
   AzTerm       term[AZ_MAX_TERMS];
   PetscBool    setup;
   /* chunk workspace */
-  PetscScalar *jets, *jetbar, *D, *r, *Jrows;
+  PetscScalar *jets, *D, *r, *Jrows; /* jets: chunk × L; D: chunk × nres × L; r: chunk × nres */
 };
 
 PetscLogEvent AZ_LOSS_Eval, AZ_LOSS_Normal;
@@ -138,7 +138,7 @@ PetscErrorCode AzLossSetUp(AzLoss L)
   }
   {
     const PetscInt Ljet = L->ncomp * L->nslot;
-    PetscCall(PetscMalloc4(L->chunk * Ljet, &L->jets, L->chunk * Ljet, &L->jetbar, L->chunk * nrmax * Ljet, &L->D, L->chunk * nrmax, &L->r));
+    PetscCall(PetscMalloc3(L->chunk * Ljet, &L->jets, L->chunk * nrmax * Ljet, &L->D, L->chunk * nrmax, &L->r));
   }
   L->setup = PETSC_TRUE;
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -149,7 +149,7 @@ PetscErrorCode AzLossDestroy(AzLoss *loss)
   PetscFunctionBegin;
   if (!*loss) PetscFunctionReturn(PETSC_SUCCESS);
   for (PetscInt k = 0; k < (*loss)->nterms; k++) PetscCall(VecDestroy(&(*loss)->term[k].x));
-  PetscCall(PetscFree4((*loss)->jets, (*loss)->jetbar, (*loss)->D, (*loss)->r));
+  PetscCall(PetscFree3((*loss)->jets, (*loss)->D, (*loss)->r));
   PetscCall(PetscFree((*loss)->Jrows));
   PetscCall(PetscFree(*loss));
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -223,11 +223,43 @@ static PetscErrorCode TermResiduals(AzLoss L, AzTerm *t, PetscInt nc, const Pets
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* the adjoint of a chunk of term t from its jets: jetbar_p = Σ_i (2 w / m) r_i ∂r_i/∂jet, and Σ r² */
+typedef struct {
+  AzLoss           L;
+  AzTerm          *t;
+  const PetscReal *x; /* the term's local points */
+  PetscReal        sum;
+} AdjointCtx;
+
+static PetscErrorCode TermAdjoint(void *ptr, PetscInt p0, PetscInt nc, const PetscScalar jets[], PetscScalar jetbar[])
+{
+  AdjointCtx     *c = (AdjointCtx *)ptr;
+  AzLoss          L = c->L;
+  AzTerm         *t = c->t;
+  const PetscInt  Ljet  = L->ncomp * L->nslot;
+  const PetscReal scale = 2 * t->w / ((PetscReal)t->n * t->nres);
+
+  PetscFunctionBegin;
+  for (PetscInt p = 0; p < nc; p++) {
+    const PetscReal *xp = c->x + (p0 + p) * L->ncoord;
+    PetscScalar     *jb = jetbar + p * Ljet;
+
+    PetscCall(AzProblemEvaluateResidual(L->prob, t->cond, xp, jets + p * Ljet, L->r, L->D));
+    for (PetscInt s = 0; s < Ljet; s++) jb[s] = 0;
+    for (PetscInt i = 0; i < t->nres; i++) {
+      const PetscScalar  ri = scale * L->r[i];
+      const PetscScalar *Di = L->D + i * Ljet;
+      c->sum += L->r[i] * L->r[i];
+      for (PetscInt s = 0; s < Ljet; s++) jb[s] += ri * Di[s];
+    }
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode AzLossEvaluate(AzLoss L, PetscReal *value, PetscReal term[], Vec grad)
 {
-  const PetscInt Ljet = L->ncomp * L->nslot;
-  PetscReal      sums[AZ_MAX_TERMS], gsums[AZ_MAX_TERMS];
-  Vec            glocal = NULL;
+  PetscReal sums[AZ_MAX_TERMS], gsums[AZ_MAX_TERMS];
+  Vec       glocal = NULL;
 
   PetscFunctionBegin;
   PetscCall(AzLossSetUp(L));
@@ -240,31 +272,24 @@ PetscErrorCode AzLossEvaluate(AzLoss L, PetscReal *value, PetscReal term[], Vec 
     AzTerm            *t = &L->term[k];
     const PetscScalar *xa;
     PetscInt           nloc;
-    const PetscReal    scale = 2 * t->w / ((PetscReal)t->n * t->nres);
 
     sums[k] = 0;
     PetscCall(VecGetLocalSize(t->x, &nloc));
     nloc /= L->ncoord;
     PetscCall(VecGetArrayRead(t->x, &xa));
-    for (PetscInt p0 = 0; p0 < nloc; p0 += L->chunk) {
-      const PetscInt   nc = PetscMin(L->chunk, nloc - p0);
-      const PetscReal *x  = (const PetscReal *)xa + p0 * L->ncoord;
+    if (grad) {
+      /* one forward pass per chunk: jets -> residuals and their adjoint -> backward */
+      AdjointCtx c = {L, t, (const PetscReal *)xa, 0};
+      PetscCall(AzFieldJetsVJP(L->field, nloc, (const PetscReal *)xa, TermAdjoint, &c, glocal));
+      sums[k] = c.sum;
+    } else {
+      for (PetscInt p0 = 0; p0 < nloc; p0 += L->chunk) {
+        const PetscInt   nc = PetscMin(L->chunk, nloc - p0);
+        const PetscReal *x  = (const PetscReal *)xa + p0 * L->ncoord;
 
-      PetscCall(AzFieldEvaluateJets(L->field, nc, x, L->jets));
-      PetscCall(TermResiduals(L, t, nc, x, grad ? L->D : NULL));
-      for (PetscInt i = 0; i < nc * t->nres; i++) sums[k] += L->r[i] * L->r[i];
-      if (grad) {
-        /* jetbar_p = Σ_i (2 w / m) r_i ∂r_i/∂jet */
-        for (PetscInt p = 0; p < nc; p++) {
-          PetscScalar *jb = L->jetbar + p * Ljet;
-          for (PetscInt s = 0; s < Ljet; s++) jb[s] = 0;
-          for (PetscInt i = 0; i < t->nres; i++) {
-            const PetscScalar  ri = scale * L->r[p * t->nres + i];
-            const PetscScalar *Di = L->D + (p * t->nres + i) * Ljet;
-            for (PetscInt s = 0; s < Ljet; s++) jb[s] += ri * Di[s];
-          }
-        }
-        PetscCall(AzFieldJetsBackward(L->field, nc, x, L->jetbar, NULL, glocal));
+        PetscCall(AzFieldEvaluateJets(L->field, nc, x, L->jets));
+        PetscCall(TermResiduals(L, t, nc, x, NULL));
+        for (PetscInt i = 0; i < nc * t->nres; i++) sums[k] += L->r[i] * L->r[i];
       }
     }
     PetscCall(VecRestoreArrayRead(t->x, &xa));
@@ -277,18 +302,15 @@ PetscErrorCode AzLossEvaluate(AzLoss L, PetscReal *value, PetscReal term[], Vec 
     *value += L->term[k].w * mean;
   }
   if (grad) {
-    PetscScalar *g;
-    PetscInt     n;
+    const PetscScalar *g;
+    PetscScalar       *go;
+    PetscInt           n;
     PetscCall(VecGetLocalSize(grad, &n));
-    PetscCall(VecGetArray(glocal, &g));
-    PetscCall(VecSet(grad, 0));
-    {
-      PetscScalar *go;
-      PetscCall(VecGetArray(grad, &go));
-      PetscCall(MPIU_Allreduce(g, go, (PetscMPIInt)n, MPIU_SCALAR, MPIU_SUM, L->comm));
-      PetscCall(VecRestoreArray(grad, &go));
-    }
-    PetscCall(VecRestoreArray(glocal, &g));
+    PetscCall(VecGetArrayRead(glocal, &g));
+    PetscCall(VecGetArray(grad, &go));
+    PetscCall(MPIU_Allreduce(g, go, (PetscMPIInt)n, MPIU_SCALAR, MPIU_SUM, L->comm));
+    PetscCall(VecRestoreArray(grad, &go));
+    PetscCall(VecRestoreArrayRead(glocal, &g));
     PetscCall(VecDestroy(&glocal));
   }
   PetscCall(PetscLogEventEnd(AZ_LOSS_Eval, 0, 0, 0, 0));

@@ -18,11 +18,18 @@ static const char *BCName(AzBCType t)
   return "unknown";
 }
 
+/* PETSc's printf writes whole numbers as "1."; write them as people do ("1", "0.1") */
+static const char *Num(char buf[32], PetscReal v)
+{
+  snprintf(buf, 32, "%g", (double)v);
+  return buf;
+}
+
 PetscErrorCode AzProblemView(AzProblem prob, PetscViewer viewer)
 {
   const AzProblemInfo *info = prob->info;
   const char           axes[] = "xyz";
-  char                 deriv[256];
+  char                 deriv[256], a[32], b[32];
 
   PetscFunctionBegin;
   if (!viewer) viewer = PETSC_VIEWER_STDOUT_(prob->comm);
@@ -33,8 +40,8 @@ PetscErrorCode AzProblemView(AzProblem prob, PetscViewer viewer)
   PetscCall(PetscViewerASCIIPrintf(viewer, "components: %" PetscInt_FMT " (%s); interior residuals: %" PetscInt_FMT "\n", info->ncomp, info->component_names ? info->component_names : "u0,...", info->nres ? info->nres : info->ncomp));
   PetscCall(PetscViewerASCIIPrintf(viewer, "domain:"));
   PetscCall(PetscViewerASCIIUseTabs(viewer, PETSC_FALSE));
-  for (PetscInt d = 0; d < info->dim; d++) PetscCall(PetscViewerASCIIPrintf(viewer, "%s %c in [%g, %g]", d ? "," : "", axes[d], (double)info->lower[d], (double)info->upper[d]));
-  if (info->time_dependent) PetscCall(PetscViewerASCIIPrintf(viewer, ", t in [%g, %g]", (double)info->t0, (double)info->t1));
+  for (PetscInt d = 0; d < info->dim; d++) PetscCall(PetscViewerASCIIPrintf(viewer, "%s %c in [%s, %s]", d ? "," : "", axes[d], Num(a, info->lower[d]), Num(b, info->upper[d])));
+  if (info->time_dependent) PetscCall(PetscViewerASCIIPrintf(viewer, ", t in [%s, %s]", Num(a, info->t0), Num(b, info->t1)));
   PetscCall(PetscViewerASCIIPrintf(viewer, "\n"));
   PetscCall(PetscViewerASCIIUseTabs(viewer, PETSC_TRUE));
   PetscCall(AzJetRequestView(&prob->request, info->time_dependent, deriv, sizeof deriv));
@@ -43,21 +50,21 @@ PetscErrorCode AzProblemView(AzProblem prob, PetscViewer viewer)
     PetscCall(PetscViewerASCIIPrintf(viewer, "parameters:\n"));
     PetscCall(PetscViewerASCIIPushTab(viewer));
     for (PetscInt k = 0; k < prob->nparam; k++)
-      PetscCall(PetscViewerASCIIPrintf(viewer, "%s = %g (default %g; -az_%s_%s): %s\n", info->params[k].name, (double)prob->param[k], (double)info->params[k].value, info->name, info->params[k].name, info->params[k].help ? info->params[k].help : ""));
+      PetscCall(PetscViewerASCIIPrintf(viewer, "%s = %s (default %s; -az_%s_%s): %s\n", info->params[k].name, Num(a, prob->param[k]), Num(b, info->params[k].value), info->name, info->params[k].name, info->params[k].help ? info->params[k].help : ""));
     PetscCall(PetscViewerASCIIPopTab(viewer));
   } else PetscCall(PetscViewerASCIIPrintf(viewer, "parameters: none\n"));
   PetscCall(PetscViewerASCIIPrintf(viewer, "boundary conditions:\n"));
   PetscCall(PetscViewerASCIIPushTab(viewer));
   for (PetscInt f = 0; f < 2 * info->dim; f++) {
     const AzBoundaryInfo *b = &info->boundary[f];
-    PetscCall(PetscViewerASCIIPrintf(viewer, "%c = %g: %s%s\n", axes[f / 2], (double)(f % 2 ? info->upper[f / 2] : info->lower[f / 2]), BCName(b->type), b->type == AZ_BC_DIRICHLET ? (b->value ? " (data given: hard constraint possible)" : " (no data: soft only)") : ""));
+    PetscCall(PetscViewerASCIIPrintf(viewer, "%c = %s: %s%s\n", axes[f / 2], Num(a, f % 2 ? info->upper[f / 2] : info->lower[f / 2]), BCName(b->type), b->type == AZ_BC_DIRICHLET ? (b->value ? " (data given: hard constraint possible)" : " (no data: soft only)") : ""));
   }
   PetscCall(PetscViewerASCIIPopTab(viewer));
-  if (info->time_dependent) PetscCall(PetscViewerASCIIPrintf(viewer, "initial condition at t = %g: residual%s\n", (double)info->t0, info->initial_value ? " and data (hard constraint possible)" : " only"));
+  if (info->time_dependent) PetscCall(PetscViewerASCIIPrintf(viewer, "initial condition at t = %s: residual%s\n", Num(a, info->t0), info->initial_value ? " and data (hard constraint possible)" : " only"));
   PetscCall(PetscViewerASCIIPrintf(viewer, "exact solution: %s\n", info->exact ? "yes" : "no (the reference solver is the yardstick)"));
   PetscCall(PetscViewerASCIIPrintf(viewer, "residual jet Jacobian: %s\n", info->exact_jacobian ? "exact (from the plugin)" : "numerical (finite differences of the residual)"));
   for (PetscInt k = 0; k < AZ_MAX_LAWS && info->conservation[k].name; k++) {
-    if (info->conservation[k].has_value) PetscCall(PetscViewerASCIIPrintf(viewer, "conservation law %s: Q(t) = %g for all t\n", info->conservation[k].name, (double)info->conservation[k].value));
+    if (info->conservation[k].has_value) PetscCall(PetscViewerASCIIPrintf(viewer, "conservation law %s: Q(t) = %s for all t\n", info->conservation[k].name, Num(a, info->conservation[k].value)));
     else PetscCall(PetscViewerASCIIPrintf(viewer, "conservation law %s: Q(t) = Q(t0) for all t\n", info->conservation[k].name));
   }
   for (PetscInt c = 0; c < info->ncomp; c++)

@@ -219,7 +219,7 @@ PetscErrorCode AzRefFormFunction(AzReference ref, AzRefForm form, PetscReal t, V
 
 /* dF/dy + cj dF/dy' (DAE), dF/dy (steady), or cj I - df/dy (explicit form), exactly: the chain rule
  * through the stencils, d r/d y_m = sum over slots of d r/d slot * (weight of y_m in the slot). */
-static PetscErrorCode AssembleJet(AzReference ref, AzRefForm form, PetscReal t, Vec Y, Vec Yp, PetscReal cj, Mat J)
+static PetscErrorCode InsertJet(AzReference ref, AzRefForm form, PetscReal t, Vec Y, Vec Yp, PetscReal cj, Mat J)
 {
   const PetscInt     nc = ref->ncomp, L = nc * ref->nslot, cap = nc * ref->nslots * AZ_REF_MAX_ENTRIES + nc;
   const PetscScalar *y, *yp = NULL;
@@ -238,7 +238,6 @@ static PetscErrorCode AssembleJet(AzReference ref, AzRefForm form, PetscReal t, 
   if (form == AZ_REF_FORM_DAE) PetscCall(DMGlobalToLocal(ref->da, Yp, INSERT_VALUES, ref->yploc));
   PetscCall(VecGetArrayRead(ref->yloc, &y));
   if (form == AZ_REF_FORM_DAE) PetscCall(VecGetArrayRead(ref->yploc, &yp));
-  PetscCall(MatZeroEntries(J));
   FOR_OWNED(b, idx)
   {
     const PetscInt  cond      = AzRefNodeCondition(ref, idx);
@@ -292,6 +291,38 @@ static PetscErrorCode AssembleJet(AzReference ref, AzRefForm form, PetscReal t, 
   PetscCall(MatAssemblyBegin(J, MAT_FINAL_ASSEMBLY));
   PetscCall(MatAssemblyEnd(J, MAT_FINAL_ASSEMBLY));
   PetscCall(PetscFree3(D, vals, cols));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* The pattern is found once, by inserting into a MATPREALLOCATOR (DMDA's preallocation would hold
+ * the full stencil width, and the one-sided stencils make that wide), then values are added. */
+static PetscErrorCode AssembleJet(AzReference ref, AzRefForm form, PetscReal t, Vec Y, Vec Yp, PetscReal cj, Mat J)
+{
+  PetscFunctionBegin;
+  if (!ref->jprealloc) {
+    Mat                    P;
+    PetscInt               m, n, M, N, starts[3], dims[3];
+    ISLocalToGlobalMapping l2g;
+
+    PetscCall(MatGetLocalSize(J, &m, &n));
+    PetscCall(MatGetSize(J, &M, &N));
+    PetscCall(MatCreate(ref->comm, &P));
+    PetscCall(MatSetType(P, MATPREALLOCATOR));
+    PetscCall(MatSetSizes(P, m, n, M, N));
+    PetscCall(DMGetLocalToGlobalMapping(ref->da, &l2g));
+    PetscCall(MatSetLocalToGlobalMapping(P, l2g, l2g));
+    PetscCall(DMDAGetGhostCorners(ref->da, &starts[0], &starts[1], &starts[2], &dims[0], &dims[1], &dims[2]));
+    PetscCall(MatSetStencil(P, ref->dim, dims, starts, ref->ncomp));
+    PetscCall(MatSetUp(P));
+    PetscCall(InsertJet(ref, form, t, Y, Yp, cj, P));
+    PetscCall(MatPreallocatorPreallocate(P, PETSC_TRUE, J));
+    PetscCall(MatDestroy(&P));
+    PetscCall(MatSetOption(J, MAT_NEW_NONZERO_ALLOCATION_ERR, PETSC_FALSE));
+    PetscCall(MatSetOption(J, MAT_SORTED_FULL, PETSC_FALSE)); /* our rows come in pieces, unsorted */
+    ref->jprealloc = PETSC_TRUE;
+  }
+  PetscCall(MatZeroEntries(J));
+  PetscCall(InsertJet(ref, form, t, Y, Yp, cj, J));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

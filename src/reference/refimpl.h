@@ -79,6 +79,7 @@ struct _p_AzReference {
 
   /* Newton's linear systems */
   Mat           J;
+  PetscBool     jprealloc; /* J has the exact pattern of the jet Jacobian */
   KSP           ksp;
   MatFDColoring fdc;
   Vec           cy0, cyp0, work; /* base point of a colored Jacobian; scratch */
