@@ -37,7 +37,18 @@ expect_ok help-lists-field "-az_field_width" "$AZ" fieldinfo -help
 printf -- '-problem heat1d\n-az_heat1d_kappa 0.75\n' >"$tmp/opts"
 expect_ok options-file "kappa = 0.75" "$AZ" info -options_file "$tmp/opts"
 expect_ok log-view "Event" "$AZ" info -problem heat1d -log_view
-expect_ok default-job "problem poisson2d" "$AZ"
+expect_ok default-job "main job (the same as: ansatz train -problem poisson2d" "$AZ" -az_output_dir "$tmp/main" -az_trainer_max_it 60 -az_quiet
+# the run directory holds what train promises, and the short main job already beats 1e-2
+for f in summary.json history.csv field.vtk theta.bin options.txt; do
+  [ -s "$tmp/main/$f" ] || fail "main job: $f missing from the run directory"
+done
+rel=$(sed -n 's/.*"rel_l2": \([0-9.eE+-]*\).*/\1/p' "$tmp/main/summary.json")
+awk -v r="$rel" 'BEGIN { exit !(r != "" && r + 0 < 1e-2) }' || fail "main job: rel_l2 '$rel' is not below 1e-2"
+grep -q '"ranks": 1' "$tmp/main/summary.json" || fail "main job: summary.json lacks ranks"
+# train rejects bad values with a message that lists the choices
+expect_error bad-trainer "valid types are adam, lbfgs, gn" "$AZ" train -az_trainer_type adam,sgd -az_output_dir "$tmp/bad"
+expect_error bad-sampler "sobol" "$AZ" train -az_sampler random -az_output_dir "$tmp/bad"
+expect_error bad-data "Cannot open the data file" "$AZ" train -az_data "$tmp/none.csv" -az_output_dir "$tmp/bad"
 expect_ok fieldinfo "parameters" "$AZ" fieldinfo -problem heat1d
 
 expect_error bad-mode "Valid modes: list, info" "$AZ" frobnicate

@@ -3,6 +3,7 @@
  * computation is made inside the run, against the same objects built on PETSC_COMM_SELF. */
 #include <ansatz.h>
 #include <check.h>
+#include <math.h>
 #include <unistd.h>
 
 static char last_error[4096];
@@ -267,6 +268,124 @@ START_TEST(test_loss_mpi_agreement)
 }
 END_TEST
 
+/* ---- data term ------------------------------------------------------------------------------------ */
+
+/* observations of heat1d's exact solution (κ = 0.1) at 37 points, with a header line */
+static void WriteHeatData(const char *path, PetscReal shift)
+{
+  PetscMPIInt rank;
+  MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
+  if (!rank) {
+    FILE *fp = fopen(path, "w");
+    fprintf(fp, "x,t,u\n");
+    for (int i = 0; i < 37; i++) {
+      double x = (i * 0.61803398875) - (int)(i * 0.61803398875), t = (i * 0.41421356237) - (int)(i * 0.41421356237);
+      fprintf(fp, "%.17g, %.17g, %.17g\n", x, t, exp(-0.1 * M_PI * M_PI * t) * sin(M_PI * x) + shift);
+    }
+    fclose(fp);
+  }
+  MPI_Barrier(PETSC_COMM_WORLD);
+}
+
+/* The data term is mean((u − u_obs)²) over the observations: with observations u_exact + 0.25 and
+ * the field evaluated directly, the term must match to round-off; its gradient passes the FD test. */
+START_TEST(test_data_term)
+{
+  const char *path = "/tmp/az_test_data.csv";
+  Setup       s;
+  PetscReal   f, term[AZ_MAX_TERMS], direct = 0, g0 = 0;
+  PetscInt    nt;
+  const char *name;
+  Vec         theta, g, v, t0;
+
+  WriteHeatData(path, 0.25);
+  PetscOptionsSetValue(NULL, "-az_data", path);
+  MakeSetup(PETSC_COMM_WORLD, "heat1d", 2, 8, 64, &s);
+  PetscOptionsClearValue(NULL, "-az_data");
+  AzLossGetNumTerms(s.loss, &nt);
+  AzLossGetTermName(s.loss, nt - 1, &name);
+  ck_assert_str_eq(name, "data");
+  ck_assert_int_eq(AzLossEvaluate(s.loss, &f, term, NULL), 0);
+  for (int i = 0; i < 37; i++) {
+    PetscReal   x[2] = {(i * 0.61803398875) - (int)(i * 0.61803398875), (i * 0.41421356237) - (int)(i * 0.41421356237)};
+    PetscScalar jet[AZ_JET_MAX_NSLOT];
+    AzFieldEvaluateJets(s.field, 1, x, jet);
+    direct += PetscSqr(jet[0] - (exp(-0.1 * M_PI * M_PI * x[1]) * sin(M_PI * x[0]) + 0.25));
+  }
+  direct /= 37;
+  ck_assert_msg(PetscAbsReal(term[nt - 1] - direct) <= 1e-13 * direct, "data term %.17g, direct %.17g", (double)term[nt - 1], (double)direct);
+  /* gradient of the whole loss, data included, against a central difference */
+  AzFieldGetParameters(s.field, &theta);
+  VecDuplicate(theta, &g);
+  VecDuplicate(theta, &v);
+  VecDuplicate(theta, &t0);
+  VecCopy(theta, t0);
+  AzLossEvaluate(s.loss, &f, NULL, g);
+  VecSet(v, 1.0);
+  {
+    PetscReal fp, fm, dot, h = 1e-6;
+    VecWAXPY(theta, h, v, t0);
+    AzLossEvaluate(s.loss, &fp, NULL, NULL);
+    VecWAXPY(theta, -h, v, t0);
+    AzLossEvaluate(s.loss, &fm, NULL, NULL);
+    VecCopy(t0, theta);
+    VecDot(g, v, &dot);
+    g0 = (fp - fm) / (2 * h);
+    ck_assert_msg(PetscAbsReal(g0 - dot) <= 1e-6 * PetscMax(1, PetscAbsReal(dot)), "FD %.12g vs gradient %.12g", (double)g0, (double)dot);
+  }
+  VecDestroy(&g);
+  VecDestroy(&v);
+  VecDestroy(&t0);
+  FreeSetup(&s);
+}
+END_TEST
+
+START_TEST(test_data_errors)
+{
+  const char *path = "/tmp/az_test_baddata.csv";
+  AzProblem   prob;
+  AzField     field;
+  AzLoss      loss;
+  PetscMPIInt rank;
+  PetscErrorCode ierr;
+
+  MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
+  ck_assert_int_eq(AzProblemLoad(PETSC_COMM_WORLD, "heat1d", &prob), 0);
+  AzFieldCreate(PETSC_COMM_WORLD, &field);
+  AzFieldSetDimensions(field, 2, 1);
+  AzFieldSetUp(field);
+  /* a missing file */
+  PetscOptionsSetValue(NULL, "-az_data", "/nonexistent/obs.csv");
+  AzLossCreate(prob, field, &loss);
+  AzLossSetFromOptions(loss);
+  PetscPushErrorHandler(CaptureError, NULL);
+  ierr = AzLossSetUp(loss);
+  PetscPopErrorHandler();
+  ck_assert(ierr != 0);
+  ck_assert_msg(strstr(last_error, "Cannot open the data file /nonexistent/obs.csv"), "%s", last_error);
+  AzLossDestroy(&loss);
+  /* a line with the wrong number of columns */
+  if (!rank) {
+    FILE *fp = fopen(path, "w");
+    fprintf(fp, "0.1,0.2,0.3\n0.5,0.5\n");
+    fclose(fp);
+  }
+  MPI_Barrier(PETSC_COMM_WORLD);
+  PetscOptionsSetValue(NULL, "-az_data", path);
+  AzLossCreate(prob, field, &loss);
+  AzLossSetFromOptions(loss);
+  PetscPushErrorHandler(CaptureError, NULL);
+  ierr = AzLossSetUp(loss);
+  PetscPopErrorHandler();
+  ck_assert(ierr != 0);
+  ck_assert_msg(strstr(last_error, "line 2: expected 3 numbers (2 coordinate(s), then 1 component(s)), found 2"), "%s", last_error);
+  PetscOptionsClearValue(NULL, "-az_data");
+  AzLossDestroy(&loss);
+  AzFieldDestroy(&field);
+  AzProblemDestroy(&prob);
+}
+END_TEST
+
 /* ---- training ------------------------------------------------------------------------------------- */
 
 static PetscReal Train(Setup *s, const char *types, const char *its, const char *extra_opt, const char *extra_val)
@@ -473,6 +592,8 @@ static Suite *TrainSuite(void)
   tcase_add_test(t, test_loss_gradient_fd);
   tcase_add_test(t, test_loss_normal_equations);
   tcase_add_test(t, test_loss_mpi_agreement);
+  tcase_add_test(t, test_data_term);
+  tcase_add_test(t, test_data_errors);
   suite_add_tcase(s, t);
   t = tcase_create("trainer");
   tcase_set_timeout(t, 120);

@@ -9,7 +9,7 @@ static const char help[] = "ansatz: physics-informed neural fields on PETSc.\n"
                            "  info -problem P       one problem in full (P is a name from `ansatz list` or a path to a .so)\n"
                            "  fieldinfo -problem P  the neural field for problem P: architecture, parameters, jets at sample points\n"
                            "  train -problem P      train a neural field on P; writes a run directory (-az_output_dir)\n"
-                           "With no mode, runs the main job on the default problem.\n"
+                           "With no mode, runs the main job: train the default problem (poisson2d) with Gauss-Newton.\n"
                            "Problems are searched in $AZ_PROBLEM_PATH, the installed directory and the build tree.\n\n";
 
 typedef PetscErrorCode (*AzModeFn)(MPI_Comm);
@@ -134,13 +134,41 @@ static PetscErrorCode ModeFieldInfo(MPI_Comm comm)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* The main job on the default problem: today, the problem and its neural field. */
+/* The main job on the default problem: train poisson2d with Gauss-Newton on a small network (about 15 s
+ * on one core, relative L2 error ~1e-7), unless the options say otherwise. It prints the equivalent command. */
 static PetscErrorCode ModeDefault(MPI_Comm comm)
 {
+  const char *defaults[][2] = {
+    {"-problem",             "poisson2d"},
+    {"-az_field_depth",      "1"        },
+    {"-az_field_width",      "32"       },
+    {"-az_trainer_type",     "gn"       },
+    {"-az_trainer_max_it",   "1000"     },
+    {"-az_n_interior",       "900"      },
+    {"-az_n_boundary",       "30"       },
+    {"-az_output_dir",       "runs/main"},
+  };
+  char cmd[1024] = "ansatz train";
+
   PetscFunctionBegin;
-  PetscCall(ModeInfo(comm));
-  PetscCall(PetscPrintf(comm, "\n"));
-  PetscCall(ModeFieldInfo(comm));
+  for (size_t k = 0; k < sizeof defaults / sizeof defaults[0]; k++) {
+    PetscBool set;
+    PetscCall(PetscOptionsHasName(NULL, NULL, defaults[k][0], &set));
+    if (!set) PetscCall(PetscOptionsSetValue(NULL, defaults[k][0], defaults[k][1]));
+    PetscCall(PetscStrlcat(cmd, " ", sizeof cmd));
+    PetscCall(PetscStrlcat(cmd, defaults[k][0], sizeof cmd));
+    if (set) {
+      char v[256] = "";
+      PetscCall(PetscOptionsGetString(NULL, NULL, defaults[k][0], v, sizeof v, NULL));
+      PetscCall(PetscStrlcat(cmd, " ", sizeof cmd));
+      PetscCall(PetscStrlcat(cmd, v, sizeof cmd));
+    } else {
+      PetscCall(PetscStrlcat(cmd, " ", sizeof cmd));
+      PetscCall(PetscStrlcat(cmd, defaults[k][1], sizeof cmd));
+    }
+  }
+  PetscCall(PetscPrintf(comm, "main job (the same as: %s)\n", cmd));
+  PetscCall(AzRunTrain(comm));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

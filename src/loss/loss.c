@@ -10,7 +10,10 @@ typedef struct {
   PetscInt  nres; /* residuals per point */
   PetscReal w;
   Vec       x;    /* distributed points, block size ncoord */
+  Vec       obs;  /* data term only: observed values, block size ncomp, distributed like x */
 } AzTerm;
+
+#define AZ_COND_DATA (-2) /* a data term: r = u − u_obs at observation points */
 
 struct _p_AzLoss {
   MPI_Comm     comm;
@@ -20,7 +23,8 @@ struct _p_AzLoss {
   AzSampleType type;
   PetscInt64   seed;
   PetscInt     n_interior, n_boundary, n_initial, eval_n, chunk;
-  PetscReal    w_interior, w_boundary, w_initial;
+  PetscReal    w_interior, w_boundary, w_initial, w_data;
+  char         data_file[PETSC_MAX_PATH_LEN];
   PetscInt     nterms;
   AzTerm       term[AZ_MAX_TERMS];
   PetscBool    setup;
@@ -55,7 +59,7 @@ PetscErrorCode AzLossCreate(AzProblem prob, AzField field, AzLoss *loss)
   L->n_boundary = 100;
   L->n_initial  = 200;
   L->chunk      = 128;
-  L->w_interior = L->w_boundary = L->w_initial = 1;
+  L->w_interior = L->w_boundary = L->w_initial = L->w_data = 1;
   PetscCall(AzProblemGetNumCoords(prob, &L->ncoord));
   L->eval_n = L->ncoord <= 2 ? 101 : (L->ncoord == 3 ? 41 : 17);
   L->ncomp  = info->ncomp;
@@ -78,14 +82,85 @@ PetscErrorCode AzLossSetFromOptions(AzLoss L)
   PetscCall(PetscOptionsReal("-az_weight_interior", "weight of the PDE residual term", "AzLossSetWeight", L->w_interior, &L->w_interior, NULL));
   PetscCall(PetscOptionsReal("-az_weight_boundary", "weight of each boundary term", "AzLossSetWeight", L->w_boundary, &L->w_boundary, NULL));
   PetscCall(PetscOptionsReal("-az_weight_initial", "weight of the initial-condition term", "AzLossSetWeight", L->w_initial, &L->w_initial, NULL));
+  PetscCall(PetscOptionsString("-az_data", "observations: CSV file, one point per line: coordinates (x[,y[,z]][,t]) then the components", "AzLossSetUp", L->data_file, L->data_file, sizeof L->data_file, NULL));
+  PetscCall(PetscOptionsReal("-az_weight_data", "weight of the data term", "AzLossSetWeight", L->w_data, &L->w_data, NULL));
   PetscCall(PetscOptionsInt("-az_eval_n", "evaluation grid points per axis, for errors", "AzLossExactError", L->eval_n, &L->eval_n, NULL));
   PetscCall(PetscOptionsInt("-az_loss_chunk", "points per chunk in loss evaluation", "AzLossEvaluate", L->chunk, &L->chunk, NULL));
   PetscOptionsEnd();
   L->seed = seed;
   PetscCheck(L->n_interior >= 1 && L->n_boundary >= 1 && L->n_initial >= 1, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "Collocation counts must be at least 1 (-az_n_interior %" PetscInt_FMT ", -az_n_boundary %" PetscInt_FMT ", -az_n_initial %" PetscInt_FMT ")", L->n_interior, L->n_boundary, L->n_initial);
-  PetscCheck(L->w_interior >= 0 && L->w_boundary >= 0 && L->w_initial >= 0, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "Term weights must be non-negative");
+  PetscCheck(L->w_interior >= 0 && L->w_boundary >= 0 && L->w_initial >= 0 && L->w_data >= 0, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "Term weights must be non-negative");
   PetscCheck(L->eval_n >= 2, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_eval_n must be at least 2");
   PetscCheck(L->chunk >= 1, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_loss_chunk must be at least 1");
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Read observations from a CSV file: each line holds ncoord coordinates then ncomp values; blank lines
+ * and lines starting with '#' or a letter (a header) are skipped. Every rank reads the file and keeps
+ * its share of the rows, so the data are distributed like the collocation sets. */
+static PetscErrorCode ReadData(AzLoss L, AzTerm *t)
+{
+  FILE       *fp;
+  char        line[4096];
+  PetscInt    nrow = 0, lineno = 0, start, end, row = 0, ncol = L->ncoord + L->ncomp;
+  PetscScalar *xa, *oa;
+
+  PetscFunctionBegin;
+  fp = fopen(L->data_file, "r");
+  PetscCheck(fp, L->comm, PETSC_ERR_FILE_OPEN, "Cannot open the data file %s given by -az_data", L->data_file);
+  /* first pass: count and check the rows */
+  while (fgets(line, sizeof line, fp)) {
+    char    *s = line, *e;
+    PetscInt k = 0;
+    lineno++;
+    while (*s == ' ' || *s == '\t') s++;
+    if (!*s || *s == '\n' || *s == '#' || (*s >= 'A' && *s <= 'z' && *s != 'e' && *s != 'E')) continue;
+    for (;;) {
+      double v = strtod(s, &e);
+      if (e == s) break;
+      (void)v;
+      k++;
+      s = e;
+      while (*s == ' ' || *s == '\t' || *s == ',') s++;
+    }
+    while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n') s++;
+    if (k != ncol || *s) {
+      fclose(fp);
+      SETERRQ(L->comm, PETSC_ERR_FILE_UNEXPECTED, "Data file %s, line %" PetscInt_FMT ": expected %" PetscInt_FMT " numbers (%" PetscInt_FMT " coordinate(s), then %" PetscInt_FMT " component(s)), found %" PetscInt_FMT "%s", L->data_file, lineno, ncol, L->ncoord, L->ncomp, k, *s ? " and text that is not a number" : "");
+    }
+    nrow++;
+  }
+  PetscCheck(nrow > 0, L->comm, PETSC_ERR_FILE_UNEXPECTED, "Data file %s holds no observations", L->data_file);
+  t->n = nrow;
+  PetscCall(VecCreate(L->comm, &t->x));
+  PetscCall(VecSetBlockSize(t->x, L->ncoord));
+  PetscCall(VecSetSizes(t->x, PETSC_DECIDE, nrow * L->ncoord));
+  PetscCall(VecSetFromOptions(t->x));
+  PetscCall(VecGetOwnershipRange(t->x, &start, &end));
+  start /= L->ncoord;
+  end /= L->ncoord;
+  PetscCall(VecCreateMPI(L->comm, (end - start) * L->ncomp, nrow * L->ncomp, &t->obs));
+  PetscCall(VecGetArray(t->x, &xa));
+  PetscCall(VecGetArray(t->obs, &oa));
+  rewind(fp);
+  while (fgets(line, sizeof line, fp)) {
+    char *s = line, *e;
+    while (*s == ' ' || *s == '\t') s++;
+    if (!*s || *s == '\n' || *s == '#' || (*s >= 'A' && *s <= 'z' && *s != 'e' && *s != 'E')) continue;
+    if (row >= start && row < end) {
+      for (PetscInt k = 0; k < ncol; k++) {
+        double v = strtod(s, &e);
+        s        = e;
+        while (*s == ' ' || *s == '\t' || *s == ',') s++;
+        if (k < L->ncoord) xa[(row - start) * L->ncoord + k] = v;
+        else oa[(row - start) * L->ncomp + k - L->ncoord] = v;
+      }
+    }
+    row++;
+  }
+  fclose(fp);
+  PetscCall(VecRestoreArray(t->x, &xa));
+  PetscCall(VecRestoreArray(t->obs, &oa));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -136,6 +211,16 @@ PetscErrorCode AzLossSetUp(AzLoss L)
     nrmax = PetscMax(nrmax, nres);
     L->nterms++;
   }
+  if (L->data_file[0]) {
+    AzTerm *t = &L->term[L->nterms];
+    PetscCall(PetscStrncpy(t->name, "data", sizeof t->name));
+    t->cond = AZ_COND_DATA;
+    t->nres = L->ncomp;
+    t->w    = L->w_data;
+    PetscCall(ReadData(L, t));
+    nrmax = PetscMax(nrmax, t->nres);
+    L->nterms++;
+  }
   {
     const PetscInt Ljet = L->ncomp * L->nslot;
     PetscCall(PetscMalloc3(L->chunk * Ljet, &L->jets, L->chunk * nrmax * Ljet, &L->D, L->chunk * nrmax, &L->r));
@@ -148,7 +233,10 @@ PetscErrorCode AzLossDestroy(AzLoss *loss)
 {
   PetscFunctionBegin;
   if (!*loss) PetscFunctionReturn(PETSC_SUCCESS);
-  for (PetscInt k = 0; k < (*loss)->nterms; k++) PetscCall(VecDestroy(&(*loss)->term[k].x));
+  for (PetscInt k = 0; k < (*loss)->nterms; k++) {
+    PetscCall(VecDestroy(&(*loss)->term[k].x));
+    PetscCall(VecDestroy(&(*loss)->term[k].obs));
+  }
   PetscCall(PetscFree3((*loss)->jets, (*loss)->D, (*loss)->r));
   PetscCall(PetscFree((*loss)->Jrows));
   PetscCall(PetscFree(*loss));
@@ -213,13 +301,37 @@ PetscErrorCode AzLossGetWeight(AzLoss L, PetscInt k, PetscReal *w)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* Residuals (and, if D is not NULL, ∂r/∂jet) of term t at nc points x, from their jets */
-static PetscErrorCode TermResiduals(AzLoss L, AzTerm *t, PetscInt nc, const PetscReal *x, PetscScalar *D)
+/* The residual of term t at one point (local index i) from its jet: the plugin's, or u − u_obs for data */
+static PetscErrorCode PointResidual(AzLoss L, AzTerm *t, PetscInt i, const PetscReal *x, const PetscScalar *jet, PetscScalar r[], PetscScalar D[])
 {
   const PetscInt Ljet = L->ncomp * L->nslot;
 
   PetscFunctionBegin;
-  for (PetscInt p = 0; p < nc; p++) PetscCall(AzProblemEvaluateResidual(L->prob, t->cond, x + p * L->ncoord, L->jets + p * Ljet, L->r + p * t->nres, D ? D + p * t->nres * Ljet : NULL));
+  if (t->cond != AZ_COND_DATA) {
+    PetscCall(AzProblemEvaluateResidual(L->prob, t->cond, x, jet, r, D));
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
+  {
+    const PetscScalar *obs;
+    PetscCall(VecGetArrayRead(t->obs, &obs));
+    for (PetscInt c = 0; c < L->ncomp; c++) r[c] = jet[c * L->nslot] - obs[i * L->ncomp + c];
+    PetscCall(VecRestoreArrayRead(t->obs, &obs));
+    if (D) {
+      PetscCall(PetscArrayzero(D, L->ncomp * Ljet));
+      for (PetscInt c = 0; c < L->ncomp; c++) D[c * Ljet + c * L->nslot] = 1;
+    }
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Residuals (and, if D is not NULL, ∂r/∂jet) of term t at nc points x (local indices p0, p0+1, ...),
+ * from their jets in L->jets */
+static PetscErrorCode TermResiduals(AzLoss L, AzTerm *t, PetscInt p0, PetscInt nc, const PetscReal *x, PetscScalar *D)
+{
+  const PetscInt Ljet = L->ncomp * L->nslot;
+
+  PetscFunctionBegin;
+  for (PetscInt p = 0; p < nc; p++) PetscCall(PointResidual(L, t, p0 + p, x + p * L->ncoord, L->jets + p * Ljet, L->r + p * t->nres, D ? D + p * t->nres * Ljet : NULL));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -244,7 +356,7 @@ static PetscErrorCode TermAdjoint(void *ptr, PetscInt p0, PetscInt nc, const Pet
     const PetscReal *xp = c->x + (p0 + p) * L->ncoord;
     PetscScalar     *jb = jetbar + p * Ljet;
 
-    PetscCall(AzProblemEvaluateResidual(L->prob, t->cond, xp, jets + p * Ljet, L->r, L->D));
+    PetscCall(PointResidual(L, t, p0 + p, xp, jets + p * Ljet, L->r, L->D));
     for (PetscInt s = 0; s < Ljet; s++) jb[s] = 0;
     for (PetscInt i = 0; i < t->nres; i++) {
       const PetscScalar  ri = scale * L->r[i];
@@ -288,7 +400,7 @@ PetscErrorCode AzLossEvaluate(AzLoss L, PetscReal *value, PetscReal term[], Vec 
         const PetscReal *x  = (const PetscReal *)xa + p0 * L->ncoord;
 
         PetscCall(AzFieldEvaluateJets(L->field, nc, x, L->jets));
-        PetscCall(TermResiduals(L, t, nc, x, NULL));
+        PetscCall(TermResiduals(L, t, p0, nc, x, NULL));
         for (PetscInt i = 0; i < nc * t->nres; i++) sums[k] += L->r[i] * L->r[i];
       }
     }
@@ -358,7 +470,7 @@ static PetscErrorCode ForEachJacobianChunk(AzLoss L, RowsFn fn, void *ctx)
       const PetscReal *x  = (const PetscReal *)xa + p0 * L->ncoord;
 
       PetscCall(AzFieldEvaluateJets(L->field, nc, x, L->jets));
-      PetscCall(TermResiduals(L, t, nc, x, L->D));
+      PetscCall(TermResiduals(L, t, p0, nc, x, L->D));
       for (PetscInt i = 0; i < nc * t->nres; i++) L->r[i] *= sq;
       for (PetscInt i = 0; i < nc * t->nres * Ljet; i++) L->D[i] *= sq;
       PetscCall(AzFieldResidualJacobian(L->field, nc, x, t->nres, L->D, L->Jrows));
