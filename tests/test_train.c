@@ -239,6 +239,56 @@ START_TEST(test_loss_normal_equations)
 }
 END_TEST
 
+/* The matrix-free operator equals the dense normal matrix: JᵀJ v and Jᵀρ to 1e-12. */
+START_TEST(test_loss_matrix_free_gn)
+{
+  Setup        s;
+  Vec          theta, v, y, g;
+  PetscInt     P;
+  PetscScalar *JtJ, *Jtr;
+  PetscReal    fn, fl, err = 0, scale = 0, gerr = 0, gscale = 0;
+  const PetscScalar *va, *ya, *ga;
+  PetscRandom  r;
+
+  MakeSetup(PETSC_COMM_WORLD, "heat1d", 2, 8, 64, &s);
+  AzFieldGetParameters(s.field, &theta);
+  AzFieldGetNumParameters(s.field, &P);
+  VecDuplicate(theta, &v);
+  VecDuplicate(theta, &y);
+  VecDuplicate(theta, &g);
+  PetscRandomCreate(PETSC_COMM_SELF, &r);
+  VecSetRandom(v, r);
+  PetscRandomDestroy(&r);
+  PetscMalloc2(P * P, &JtJ, P, &Jtr);
+  ck_assert_int_eq(AzLossNormalEquations(s.loss, JtJ, Jtr, &fn, NULL), 0);
+  ck_assert_int_eq(AzLossLinearize(s.loss, &fl), 0);
+  ck_assert(PetscAbsReal(fl - fn) <= 1e-13 * fn);
+  ck_assert_int_eq(AzLossGNMult(s.loss, v, y), 0);
+  ck_assert_int_eq(AzLossGNGradient(s.loss, g), 0);
+  VecGetArrayRead(v, &va);
+  VecGetArrayRead(y, &ya);
+  VecGetArrayRead(g, &ga);
+  for (PetscInt i = 0; i < P; i++) {
+    PetscScalar d = 0;
+    for (PetscInt j = 0; j < P; j++) d += JtJ[i + j * P] * va[j];
+    err    = PetscMax(err, PetscAbsScalar(d - ya[i]));
+    scale  = PetscMax(scale, PetscAbsScalar(d));
+    gerr   = PetscMax(gerr, PetscAbsScalar(ga[i] - Jtr[i]));
+    gscale = PetscMax(gscale, PetscAbsScalar(Jtr[i]));
+  }
+  VecRestoreArrayRead(v, &va);
+  VecRestoreArrayRead(y, &ya);
+  VecRestoreArrayRead(g, &ga);
+  ck_assert_msg(err <= 1e-12 * scale, "JtJ v differs from the dense product by %g (scale %g)", (double)err, (double)scale);
+  ck_assert_msg(gerr <= 1e-12 * gscale, "J^T rho differs by %g (scale %g)", (double)gerr, (double)gscale);
+  PetscFree2(JtJ, Jtr);
+  VecDestroy(&v);
+  VecDestroy(&y);
+  VecDestroy(&g);
+  FreeSetup(&s);
+}
+END_TEST
+
 /* Loss and gradient on all ranks agree with the same computation on one rank to 1e-12. */
 START_TEST(test_loss_mpi_agreement)
 {
@@ -412,16 +462,16 @@ static PetscReal Train(Setup *s, const char *types, const char *its, const char 
  * against sin πx sin πy in 100 iterations of a 2×10 network (5.4e-3 measured). */
 START_TEST(test_optimisers_reduce_loss)
 {
-  const char *types[] = {"adam", "lbfgs", "gn"};
-  const char *its[]   = {"50", "50", "100"};
-  PetscReal   rel[3];
-  for (int k = 0; k < 3; k++) {
+  const char *types[] = {"adam", "lbfgs", "gn", "gn"};
+  const char *its[]   = {"50", "50", "100", "20"};
+  PetscReal   rel[4];
+  for (int k = 0; k < 4; k++) {
     Setup     s;
     PetscReal f0, f1, maxabs;
     PetscBool has;
     MakeSetup(PETSC_COMM_WORLD, "poisson2d", 2, 10, 300, &s);
     AzLossEvaluate(s.loss, &f0, NULL, NULL);
-    f1 = Train(&s, types[k], its[k], k == 0 ? "-az_adam_lr" : NULL, "0.01");
+    f1 = Train(&s, types[k], its[k], k == 0 ? "-az_adam_lr" : (k == 3 ? "-az_gn_solver" : NULL), k == 0 ? "0.01" : "cg");
     ck_assert_msg(f1 < 0.5 * f0, "%s: loss %g -> %g", types[k], (double)f0, (double)f1);
     AzLossExactError(s.loss, &has, &rel[k], &maxabs);
     ck_assert(has);
@@ -591,6 +641,7 @@ static Suite *TrainSuite(void)
   t = tcase_create("loss");
   tcase_add_test(t, test_loss_gradient_fd);
   tcase_add_test(t, test_loss_normal_equations);
+  tcase_add_test(t, test_loss_matrix_free_gn);
   tcase_add_test(t, test_loss_mpi_agreement);
   tcase_add_test(t, test_data_term);
   tcase_add_test(t, test_data_errors);

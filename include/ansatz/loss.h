@@ -45,6 +45,12 @@ PETSC_EXTERN PetscErrorCode AzLossNormalEquations(AzLoss loss, PetscScalar JtJ[]
 PETSC_EXTERN PetscErrorCode AzLossGetLocalResidualSize(AzLoss loss, PetscInt *nrows);
 PETSC_EXTERN PetscErrorCode AzLossResidualJacobian(AzLoss loss, PetscScalar rho[], PetscScalar J[]);
 
+/* Matrix-free Gauss–Newton: AzLossLinearize stores ρ and ∂ρ/∂jet at the current θ (and returns
+ * ‖ρ‖² = loss); then AzLossGNGradient gives Jᵀρ and AzLossGNMult v ↦ JᵀJ v, reduced over ranks. */
+PETSC_EXTERN PetscErrorCode AzLossLinearize(AzLoss loss, PetscReal *value);
+PETSC_EXTERN PetscErrorCode AzLossGNGradient(AzLoss loss, Vec Jtr);
+PETSC_EXTERN PetscErrorCode AzLossGNMult(AzLoss loss, Vec v, Vec JtJv);
+
 /* Error of the field against the problem's exact solution on a uniform evaluation grid
  * (eval_n points per axis, distributed over ranks): relative L2 and max abs. has_exact is false
  * (and the errors NaN) when the problem has no exact solution. */

@@ -1,36 +1,6 @@
 /* The loss: residual terms on distributed collocation sets, their gradient and Gauss–Newton pieces. */
-#include <ansatz/loss.h>
-#include <ansatz/compat.h>
+#include "lossimpl.h"
 #include <cblas.h>
-
-typedef struct {
-  char      name[32];
-  PetscInt  cond; /* AZ_COND_INTERIOR, a face, AZ_COND_INITIAL */
-  PetscInt  n;    /* global points */
-  PetscInt  nres; /* residuals per point */
-  PetscReal w;
-  Vec       x;    /* distributed points, block size ncoord */
-  Vec       obs;  /* data term only: observed values, block size ncomp, distributed like x */
-} AzTerm;
-
-#define AZ_COND_DATA (-2) /* a data term: r = u − u_obs at observation points */
-
-struct _p_AzLoss {
-  MPI_Comm     comm;
-  AzProblem    prob;
-  AzField      field;
-  PetscInt     ncoord, ncomp, nslot, nparam;
-  AzSampleType type;
-  PetscInt64   seed;
-  PetscInt     n_interior, n_boundary, n_initial, eval_n, chunk;
-  PetscReal    w_interior, w_boundary, w_initial, w_data;
-  char         data_file[PETSC_MAX_PATH_LEN];
-  PetscInt     nterms;
-  AzTerm       term[AZ_MAX_TERMS];
-  PetscBool    setup;
-  /* chunk workspace */
-  PetscScalar *jets, *D, *r, *Jrows; /* jets: chunk × L; D: chunk × nres × L; r: chunk × nres */
-};
 
 PetscLogEvent AZ_LOSS_Eval, AZ_LOSS_Normal;
 
@@ -236,6 +206,8 @@ PetscErrorCode AzLossDestroy(AzLoss *loss)
   for (PetscInt k = 0; k < (*loss)->nterms; k++) {
     PetscCall(VecDestroy(&(*loss)->term[k].x));
     PetscCall(VecDestroy(&(*loss)->term[k].obs));
+    PetscCall(PetscFree3((*loss)->term[k].lin_rho, (*loss)->term[k].lin_D, (*loss)->term[k].lin_jet));
+    PetscCall(PetscFree((*loss)->term[k].lin_w));
   }
   PetscCall(PetscFree3((*loss)->jets, (*loss)->D, (*loss)->r));
   PetscCall(PetscFree((*loss)->Jrows));
@@ -326,7 +298,7 @@ static PetscErrorCode PointResidual(AzLoss L, AzTerm *t, PetscInt i, const Petsc
 
 /* Residuals (and, if D is not NULL, ∂r/∂jet) of term t at nc points x (local indices p0, p0+1, ...),
  * from their jets in L->jets */
-static PetscErrorCode TermResiduals(AzLoss L, AzTerm *t, PetscInt p0, PetscInt nc, const PetscReal *x, PetscScalar *D)
+PetscErrorCode TermResiduals(AzLoss L, AzTerm *t, PetscInt p0, PetscInt nc, const PetscReal *x, PetscScalar *D)
 {
   const PetscInt Ljet = L->ncomp * L->nslot;
 

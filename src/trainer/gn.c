@@ -3,12 +3,16 @@
  * solved by Cholesky. The damping follows Nielsen's rule: with the gain ratio
  *   ϱ = (actual decrease) / (decrease predicted by the linear model) = ΔL / δᵀ(μδ − Jᵀρ),
  * a step with ϱ > 0 is taken and μ ← μ·max(1/3, 1 − (2ϱ − 1)³), ν ← 2; otherwise it is refused and
- * μ ← μ·ν, ν ← 2ν. μ starts at mu0 times the mean diagonal of JᵀJ. */
+ * μ ← μ·ν, ν ← 2ν. μ starts at mu0 times the mean diagonal of JᵀJ.
+ * Two ways to solve for δ (-az_gn_solver): dense forms JᵀJ (nparam² numbers, reduced over ranks) and
+ * factors it by Cholesky, for small networks; cg never forms J: conjugate gradients on the operator
+ * v ↦ JᵀJ v + μv, each product one tangent and one reverse pass (-az_gn_ksp_* options reach the KSP). */
 #include "trainerimpl.h"
 #include <ansatz/compat.h>
 #include <petscblaslapack.h>
+#include <petscksp.h>
 
-PetscErrorCode AzTrainGN(AzTrainer tr, PetscInt max_it)
+static PetscErrorCode TrainGNDense(AzTrainer tr, PetscInt max_it)
 {
   const PetscInt P = tr->nparam;
   PetscScalar   *JtJ, *A, *Jtr, *delta;
@@ -91,5 +95,145 @@ PetscErrorCode AzTrainGN(AzTrainer tr, PetscInt max_it)
   PetscCall(PetscFree4(JtJ, A, Jtr, delta));
   PetscCall(VecDestroy(&old));
   PetscCall(VecDestroy(&state));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+typedef struct {
+  AzLoss    loss;
+  PetscReal mu;
+} ShellCtx;
+
+static PetscErrorCode ShellMult(Mat A, Vec v, Vec y)
+{
+  ShellCtx *c;
+
+  PetscFunctionBegin;
+  PetscCall(MatShellGetContext(A, &c));
+  PetscCall(AzLossGNMult(c->loss, v, y));
+  PetscCall(VecAXPY(y, c->mu, v));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* μ starts at mu0 times the mean diagonal of JᵀJ, estimated as ‖J e‖²/P over a few random ±1 vectors e */
+static PetscErrorCode InitialDamping(AzTrainer tr, Vec work, Vec y, PetscReal *mu)
+{
+  PetscReal sum = 0;
+  PetscRandom r;
+
+  PetscFunctionBegin;
+  PetscCall(PetscRandomCreate(PETSC_COMM_SELF, &r));
+  PetscCall(PetscRandomSetSeed(r, 7));
+  PetscCall(PetscRandomSeed(r));
+  for (PetscInt k = 0; k < 4; k++) {
+    PetscScalar *a, d;
+    PetscCall(VecSetRandom(work, r));
+    PetscCall(VecGetArray(work, &a));
+    for (PetscInt i = 0; i < tr->nparam; i++) a[i] = PetscRealPart(a[i]) < 0.5 ? -1 : 1;
+    PetscCall(VecRestoreArray(work, &a));
+    PetscCall(AzLossGNMult(tr->loss, work, y));
+    PetscCall(VecDot(work, y, &d));
+    sum += PetscRealPart(d) / tr->nparam / 4;
+  }
+  PetscCall(PetscRandomDestroy(&r));
+  *mu = tr->mu0 * PetscMax(sum, PETSC_SMALL);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode TrainGNMatrixFree(AzTrainer tr, PetscInt max_it)
+{
+  Vec       g, delta, old, state, work;
+  Mat       A;
+  KSP       ksp;
+  ShellCtx  c = {tr->loss, -1};
+  PetscReal f, term[AZ_MAX_TERMS], nu = 2;
+  PetscInt  start = 0;
+
+  PetscFunctionBegin;
+  PetscCall(VecDuplicate(tr->theta, &g));
+  PetscCall(VecDuplicate(tr->theta, &delta));
+  PetscCall(VecDuplicate(tr->theta, &old));
+  PetscCall(VecDuplicate(tr->theta, &work));
+  PetscCall(VecCreateSeq(PETSC_COMM_SELF, 1, &state));
+  PetscCall(MatCreateShell(PETSC_COMM_SELF, tr->nparam, tr->nparam, tr->nparam, tr->nparam, &c, &A));
+  PetscCall(MatShellSetOperation(A, MATOP_MULT, (void (*)(void))ShellMult));
+  PetscCall(KSPCreate(PETSC_COMM_SELF, &ksp));
+  PetscCall(KSPSetOperators(ksp, A, A));
+  PetscCall(KSPSetType(ksp, KSPCG));
+  {
+    PC pc;
+    PetscCall(KSPGetPC(ksp, &pc));
+    PetscCall(PCSetType(pc, PCNONE));
+  }
+  PetscCall(KSPSetTolerances(ksp, 1e-10, PETSC_DEFAULT, PETSC_DEFAULT, 200));
+  PetscCall(KSPSetOptionsPrefix(ksp, "az_gn_"));
+  PetscCall(KSPSetFromOptions(ksp));
+  if (tr->restart_state && tr->restart_stage == tr->cur_stage) {
+    const PetscScalar *s;
+    PetscCall(VecGetArrayRead(tr->restart_state, &s));
+    c.mu = PetscRealPart(s[0]);
+    PetscCall(VecRestoreArrayRead(tr->restart_state, &s));
+    start = tr->restart_it;
+  }
+  for (PetscInt k = 0; k < max_it; k++) {
+    PetscBool accepted = PETSC_FALSE;
+
+    PetscCall(AzLossEvaluate(tr->loss, &f, term, NULL));
+    PetscCheck(!PetscIsInfOrNanReal(f), tr->comm, PETSC_ERR_FP, "Gauss-Newton: the loss is not finite at iteration %" PetscInt_FMT "; the last good parameters are kept", tr->it);
+    PetscCall(AzLossLinearize(tr->loss, &f));
+    PetscCall(AzLossGNGradient(tr->loss, g));
+    if (c.mu < 0) PetscCall(InitialDamping(tr, work, delta, &c.mu));
+    PetscCall(VecCopy(tr->theta, old));
+    while (!accepted) {
+      PetscReal ftrial, pred, gain, dd;
+      PetscScalar dg;
+      PetscCall(VecScale(g, -1));
+      PetscCall(VecZeroEntries(delta));
+      PetscCall(KSPSolve(ksp, g, delta));
+      PetscCall(VecScale(g, -1));
+      PetscCall(VecAXPY(tr->theta, 1, delta));
+      PetscCall(AzLossEvaluate(tr->loss, &ftrial, NULL, NULL));
+      PetscCall(VecDot(delta, g, &dg));
+      PetscCall(VecNorm(delta, NORM_2, &dd));
+      pred = c.mu * dd * dd - PetscRealPart(dg);
+      gain = (f - ftrial) / PetscMax(pred, PETSC_MIN_REAL);
+      if (!PetscIsInfOrNanReal(ftrial) && ftrial < f && gain > 0) {
+        const PetscReal q = 2 * gain - 1;
+        accepted          = PETSC_TRUE;
+        c.mu              = PetscMax(c.mu * PetscMax(1.0 / 3, 1 - q * q * q), tr->mu_min);
+        nu                = 2;
+      } else {
+        PetscCall(VecCopy(old, tr->theta));
+        c.mu *= nu;
+        nu *= 2;
+        if (c.mu > tr->mu_max) break;
+      }
+    }
+    tr->it++;
+    PetscCall(AzTrainerRecord(tr, f, term, (PetscBool)(k == 0 || k + 1 == max_it || !accepted)));
+    PetscCall(VecSetValue(state, 0, c.mu, INSERT_VALUES));
+    PetscCall(VecAssemblyBegin(state));
+    PetscCall(VecAssemblyEnd(state));
+    PetscCall(AzTrainerCheckpoint(tr, start + k + 1, state));
+    if (!accepted) {
+      if (!tr->quiet) PetscCall(PetscPrintf(tr->comm, "Gauss-Newton (CG): no step lowers the loss (damping %g exceeds %g): stopping at loss %.6e\n", (double)c.mu, (double)tr->mu_max, (double)f));
+      break;
+    }
+  }
+  PetscCall(KSPDestroy(&ksp));
+  PetscCall(MatDestroy(&A));
+  PetscCall(VecDestroy(&g));
+  PetscCall(VecDestroy(&delta));
+  PetscCall(VecDestroy(&old));
+  PetscCall(VecDestroy(&work));
+  PetscCall(VecDestroy(&state));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzTrainGN(AzTrainer tr, PetscInt max_it)
+{
+  PetscFunctionBegin;
+  if (max_it <= 0) PetscFunctionReturn(PETSC_SUCCESS);
+  if (tr->gn_solver == AZ_GN_DENSE || (tr->gn_solver == AZ_GN_AUTO && tr->nparam <= 3000)) PetscCall(TrainGNDense(tr, max_it));
+  else PetscCall(TrainGNMatrixFree(tr, max_it));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

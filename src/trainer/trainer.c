@@ -56,6 +56,10 @@ PetscErrorCode AzTrainerSetFromOptions(AzTrainer tr)
   PetscCall(PetscOptionsReal("-az_adam_lr", "Adam learning rate", "AzTrainAdam", tr->lr, &tr->lr, NULL));
   PetscCall(PetscOptionsReal("-az_adam_lr_decay", "Adam learning-rate decay factor per -az_adam_lr_decay_steps iterations", "AzTrainAdam", tr->lr_decay, &tr->lr_decay, NULL));
   PetscCall(PetscOptionsReal("-az_adam_lr_decay_steps", "iterations per learning-rate decay", "AzTrainAdam", tr->lr_decay_steps, &tr->lr_decay_steps, NULL));
+  {
+    const char *const solvers[] = {"auto", "dense", "cg", "AzGNSolver", "AZ_GN_", NULL};
+    PetscCall(PetscOptionsEnum("-az_gn_solver", "Gauss-Newton linear solve: dense Cholesky of J^T J, matrix-free CG, or auto (dense up to 3000 parameters)", "AzTrainGN", solvers, (PetscEnum)tr->gn_solver, (PetscEnum *)&tr->gn_solver, NULL));
+  }
   PetscCall(PetscOptionsReal("-az_gn_mu0", "initial Levenberg–Marquardt damping, relative to the mean diagonal of JᵀJ", "AzTrainGN", tr->mu0, &tr->mu0, NULL));
   PetscCall(PetscOptionsInt("-az_trainer_max_failures", "NaN/Inf or failed steps tolerated in a row before training stops", "AzTrainerTrain", tr->max_failures, &tr->max_failures, NULL));
   PetscCall(PetscOptionsInt("-az_monitor_every", "iterations between history lines (and error measurements)", "AzTrainerTrain", tr->monitor_every, &tr->monitor_every, NULL));

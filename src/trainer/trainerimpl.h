@@ -17,6 +17,7 @@ struct _p_AzTrainer {
   PetscReal lr, lr_decay, lr_decay_steps, beta1, beta2, eps;
   /* Gauss–Newton / Levenberg–Marquardt */
   PetscReal mu0, mu_min, mu_max;
+  enum { AZ_GN_AUTO, AZ_GN_DENSE, AZ_GN_CG } gn_solver;
   /* robustness */
   PetscInt max_failures;
   PetscInt nrollback; /* steps undone because of NaN/Inf */

@@ -1,0 +1,146 @@
+/* The matrix-free Gauss–Newton operator of the loss: v ↦ JᵀJ v with J = ∂ρ/∂θ, never formed.
+ * At a linearisation point the scaled residuals ρ and their jet derivatives D = ∂ρ/∂jet are stored
+ * per local point (rows × ncomp·nslot numbers, a few per point); then
+ *   J v  = D · (∂jets/∂θ) v      (one tangent pass, AzFieldJetsTangent)
+ *   Jᵀ w = (∂jets/∂θ)ᵀ (Dᵀ w)    (one reverse pass, AzFieldJetsVJP)
+ * and JᵀJ v is reduced over ranks, so every rank holds the same result. */
+#include "lossimpl.h"
+
+PetscErrorCode AzLossLinearize(AzLoss L, PetscReal *value)
+{
+  const PetscInt Ljet = L->ncomp * L->nslot;
+  PetscReal      sum  = 0;
+
+  PetscFunctionBegin;
+  PetscCall(AzLossSetUp(L));
+  for (PetscInt k = 0; k < L->nterms; k++) {
+    AzTerm            *t = &L->term[k];
+    const PetscScalar *xa;
+    PetscInt           nloc;
+    const PetscReal    sq = PetscSqrtReal(t->w / ((PetscReal)t->n * t->nres));
+
+    PetscCall(VecGetLocalSize(t->x, &nloc));
+    nloc /= L->ncoord;
+    if (!t->lin_rho) PetscCall(PetscMalloc3((size_t)nloc * t->nres, &t->lin_rho, (size_t)nloc * t->nres * Ljet, &t->lin_D, (size_t)PetscMax(nloc, 1) * Ljet, &t->lin_jet));
+    PetscCall(VecGetArrayRead(t->x, &xa));
+    for (PetscInt p0 = 0; p0 < nloc; p0 += L->chunk) {
+      const PetscInt   nc = PetscMin(L->chunk, nloc - p0);
+      const PetscReal *x  = (const PetscReal *)xa + p0 * L->ncoord;
+
+      PetscCall(AzFieldEvaluateJets(L->field, nc, x, L->jets));
+      PetscCall(TermResiduals(L, t, p0, nc, x, t->lin_D + (size_t)p0 * t->nres * Ljet));
+      for (PetscInt i = 0; i < nc * t->nres; i++) {
+        t->lin_rho[p0 * t->nres + i] = sq * L->r[i];
+        sum += PetscSqr(sq * L->r[i]);
+      }
+      for (PetscInt i = 0; i < nc * t->nres * Ljet; i++) t->lin_D[(size_t)p0 * t->nres * Ljet + i] *= sq;
+    }
+    PetscCall(VecRestoreArrayRead(t->x, &xa));
+  }
+  PetscCall(MPIU_Allreduce(&sum, value, 1, MPIU_REAL, MPIU_SUM, L->comm));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* jetbar_p = Σ_i w_i D_i for the points of a chunk */
+typedef struct {
+  AzTerm            *t;
+  PetscInt           Ljet;
+  const PetscScalar *w; /* per local row */
+} AdjCtx;
+
+static PetscErrorCode RowsAdjoint(void *ptr, PetscInt p0, PetscInt np, const PetscScalar jets[], PetscScalar jetbar[])
+{
+  AdjCtx        *c = (AdjCtx *)ptr;
+  const PetscInt L = c->Ljet, nr = c->t->nres;
+
+  PetscFunctionBegin;
+  (void)jets;
+  for (PetscInt p = 0; p < np; p++) {
+    PetscScalar *jb = jetbar + p * L;
+    for (PetscInt s = 0; s < L; s++) jb[s] = 0;
+    for (PetscInt i = 0; i < nr; i++) {
+      const PetscScalar  wi = c->w[(p0 + p) * nr + i];
+      const PetscScalar *Di = c->t->lin_D + ((size_t)(p0 + p) * nr + i) * L;
+      for (PetscInt s = 0; s < L; s++) jb[s] += wi * Di[s];
+    }
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* out = Jᵀ w (w: per local row, term by term), reduced over ranks */
+static PetscErrorCode JacobianTransposeMult(AzLoss L, PetscScalar *const w[], Vec out)
+{
+  const PetscInt Ljet = L->ncomp * L->nslot;
+  Vec            local;
+  PetscInt       n;
+
+  PetscFunctionBegin;
+  PetscCall(VecDuplicate(out, &local));
+  PetscCall(VecZeroEntries(local));
+  for (PetscInt k = 0; k < L->nterms; k++) {
+    AzTerm            *t = &L->term[k];
+    const PetscScalar *xa;
+    PetscInt           nloc;
+    AdjCtx             c = {t, Ljet, w[k]};
+
+    PetscCall(VecGetLocalSize(t->x, &nloc));
+    PetscCall(VecGetArrayRead(t->x, &xa));
+    PetscCall(AzFieldJetsVJP(L->field, nloc / L->ncoord, (const PetscReal *)xa, RowsAdjoint, &c, local));
+    PetscCall(VecRestoreArrayRead(t->x, &xa));
+  }
+  PetscCall(VecGetLocalSize(out, &n));
+  {
+    const PetscScalar *a;
+    PetscScalar       *b;
+    PetscCall(VecGetArrayRead(local, &a));
+    PetscCall(VecGetArray(out, &b));
+    PetscCall(MPIU_Allreduce(a, b, (PetscMPIInt)n, MPIU_SCALAR, MPIU_SUM, L->comm));
+    PetscCall(VecRestoreArray(out, &b));
+    PetscCall(VecRestoreArrayRead(local, &a));
+  }
+  PetscCall(VecDestroy(&local));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzLossGNGradient(AzLoss L, Vec Jtr)
+{
+  PetscScalar *w[AZ_MAX_TERMS];
+
+  PetscFunctionBegin;
+  for (PetscInt k = 0; k < L->nterms; k++) w[k] = L->term[k].lin_rho;
+  PetscCall(JacobianTransposeMult(L, w, Jtr));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzLossGNMult(AzLoss L, Vec v, Vec JtJv)
+{
+  const PetscInt Ljet = L->ncomp * L->nslot;
+  PetscScalar   *w[AZ_MAX_TERMS];
+
+  PetscFunctionBegin;
+  for (PetscInt k = 0; k < L->nterms; k++) {
+    AzTerm            *t = &L->term[k];
+    const PetscScalar *xa;
+    PetscInt           nloc;
+
+    PetscCall(VecGetLocalSize(t->x, &nloc));
+    nloc /= L->ncoord;
+    if (!t->lin_w) PetscCall(PetscMalloc1((size_t)PetscMax(nloc, 1) * t->nres, &t->lin_w));
+    PetscCall(VecGetArrayRead(t->x, &xa));
+    /* (J v)_row = D_row · jetdot */
+    PetscCall(AzFieldJetsTangent(L->field, nloc, (const PetscReal *)xa, v, t->lin_jet));
+    PetscCall(VecRestoreArrayRead(t->x, &xa));
+    for (PetscInt p = 0; p < nloc; p++)
+      for (PetscInt i = 0; i < t->nres; i++) {
+        const PetscScalar *Di = t->lin_D + ((size_t)p * t->nres + i) * Ljet;
+        const PetscScalar *jd = t->lin_jet + (size_t)p * Ljet;
+        PetscScalar        s  = 0;
+        for (PetscInt q = 0; q < Ljet; q++)
+          if (Di[q] != 0) s += Di[q] * jd[q]; /* slots not requested hold NaN in jd and 0 in D */
+        t->lin_w[p * t->nres + i] = s;
+      }
+    w[k] = t->lin_w;
+  }
+  PetscCall(JacobianTransposeMult(L, w, JtJv));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}

@@ -1,0 +1,43 @@
+/* Private to src/loss: the loss object and its terms. */
+#ifndef ANSATZ_LOSSIMPL_H
+#define ANSATZ_LOSSIMPL_H
+
+#include <ansatz/loss.h>
+#include <ansatz/compat.h>
+
+typedef struct {
+  char      name[32];
+  PetscInt  cond; /* AZ_COND_INTERIOR, a face, AZ_COND_INITIAL */
+  PetscInt  n;    /* global points */
+  PetscInt  nres; /* residuals per point */
+  PetscReal w;
+  Vec       x;    /* distributed points, block size ncoord */
+  Vec       obs;  /* data term only: observed values, block size ncomp, distributed like x */
+  /* the Gauss–Newton linearisation (gnop.c): scaled residuals, their jet derivatives, work */
+  PetscScalar *lin_rho, *lin_D, *lin_jet, *lin_w;
+} AzTerm;
+
+#define AZ_COND_DATA (-2) /* a data term: r = u − u_obs at observation points */
+
+struct _p_AzLoss {
+  MPI_Comm     comm;
+  AzProblem    prob;
+  AzField      field;
+  PetscInt     ncoord, ncomp, nslot, nparam;
+  AzSampleType type;
+  PetscInt64   seed;
+  PetscInt     n_interior, n_boundary, n_initial, eval_n, chunk;
+  PetscReal    w_interior, w_boundary, w_initial, w_data;
+  char         data_file[PETSC_MAX_PATH_LEN];
+  PetscInt     nterms;
+  AzTerm       term[AZ_MAX_TERMS];
+  PetscBool    setup;
+  /* chunk workspace */
+  PetscScalar *jets, *D, *r, *Jrows; /* jets: chunk × L; D: chunk × nres × L; r: chunk × nres */
+};
+
+
+/* residuals (and ∂r/∂jet into D if not NULL) of term t at local points p0 .. p0+nc-1, from L->jets */
+PETSC_INTERN PetscErrorCode TermResiduals(AzLoss L, AzTerm *t, PetscInt p0, PetscInt nc, const PetscReal *x, PetscScalar *D);
+
+#endif
