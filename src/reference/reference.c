@@ -187,7 +187,7 @@ PetscErrorCode AzRefSetUp(AzReference ref)
   PetscCall(DMCreateMatrix(ref->da, &ref->J));
   PetscCall(DMCreateGlobalVector(ref->da, &ref->work));
   PetscCall(KSPCreate(ref->comm, &ref->ksp));
-  PetscCall(AzRefSetUpLinearSolver(ref, ref->ksp));
+  PetscCall(AzRefSetUpLinearSolver(ref, ref->ksp, PETSC_TRUE));
   ref->setup = PETSC_TRUE;
   PetscFunctionReturn(PETSC_SUCCESS);
 }

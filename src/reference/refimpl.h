@@ -120,7 +120,7 @@ PETSC_INTERN PetscErrorCode AzRefAssembleJacobian(AzReference, AzRefForm, PetscR
 PETSC_INTERN PetscErrorCode AzRefInitialState(AzReference, PetscReal t, Vec Y);
 PETSC_INTERN PetscErrorCode AzRefDifferentialId(AzReference, PetscReal t, Vec Y, Vec id);
 PETSC_INTERN PetscErrorCode AzRefCheckExplicit(AzReference);
-PETSC_INTERN PetscErrorCode AzRefSetUpLinearSolver(AzReference, KSP);
+PETSC_INTERN PetscErrorCode AzRefSetUpLinearSolver(AzReference, KSP, PetscBool inner);
 
 /* sunbridge.c */
 PETSC_INTERN PetscErrorCode AzRefSunContextCreate(AzReference);

@@ -48,7 +48,7 @@ PetscErrorCode AzRefSolveSNES(AzReference ref)
   PetscCall(SNESSetJacobian(snes, ref->J, ref->J, SnesJacobian, ref));
   PetscCall(SNESSetTolerances(snes, ref->atol, ref->rtol, 0.0, PetscMax(ref->max_steps, 1), PETSC_DEFAULT));
   PetscCall(SNESGetKSP(snes, &ksp));
-  PetscCall(AzRefSetUpLinearSolver(ref, ksp));
+  PetscCall(AzRefSetUpLinearSolver(ref, ksp, PETSC_FALSE));
   PetscCall(SNESSetFromOptions(snes));
   PetscCall(SNESSolve(snes, NULL, Y));
   PetscCall(SNESGetConvergedReason(snes, &reason));
@@ -177,7 +177,7 @@ PetscErrorCode AzRefSolveKINSOL(AzReference ref)
   PetscCheck(u && scale && LS && ref->sunmem, ref->comm, PETSC_ERR_MEM, "Cannot create KINSOL's vectors, linear solver or memory");
   if (!ref->ksp) {
     PetscCall(KSPCreate(ref->comm, &ref->ksp));
-    PetscCall(AzRefSetUpLinearSolver(ref, ref->ksp));
+    PetscCall(AzRefSetUpLinearSolver(ref, ref->ksp, PETSC_TRUE));
   }
   ierr = SolveKINSOL(ref, ref->sunmem, u, scale, LS);
   KINFree(&ref->sunmem);

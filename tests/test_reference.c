@@ -1,0 +1,600 @@
+/* The reference solver: method of lines on the plugins' own residuals.
+ *
+ * - heat1d (u_t = κ u_xx, exact e^{−κπ²t} sin πx, IDA with tight tolerances so that the spatial error
+ *   dominates) and poisson2d (−Δu = 2π² sin πx sin πy, exact sin πx sin πy, SNES) converge with the
+ *   observed order of their finite differences: 2 and 4, each within ±0.2, under grid refinement.
+ * - burgers1d (ν = 0.01/π, u₀ = −sin πx) on 2^12 nodes agrees with 2^13 nodes to ≤ 1e-4 relative L2
+ *   over all output times, and the steepest slope min u_x at t = 1 (the front at x = 0) within 2%.
+ * - Failures name the SUNDIALS flag and the time reached; stored references are reused only when
+ *   their options match; CVODE, ARKODE and KINSOL agree with IDA and SNES; the same run on all ranks
+ *   agrees with a serial one to the solver tolerance.
+ * Every check is independent of the rank count, so the binary also runs under mpiexec. */
+#include <ansatz.h>
+#include <ansatz/reference.h>
+#include <petscdmda.h>
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+/* ---- helpers ---------------------------------------------------------------------------------- */
+static char last_error[4096];
+
+static PetscErrorCode CaptureError(MPI_Comm comm, int line, const char *fun, const char *file, PetscErrorCode n, PetscErrorType p, const char *mess, void *ctx)
+{
+  (void)comm, (void)line, (void)fun, (void)file, (void)ctx;
+  if (p == PETSC_ERROR_INITIAL && mess) snprintf(last_error, sizeof last_error, "%s", mess);
+  return n;
+}
+
+static AzProblem Load(const char *name)
+{
+  AzProblem prob = NULL;
+  ck_assert_msg(AzProblemLoad(PETSC_COMM_WORLD, name, &prob) == 0, "cannot load problem %s", name);
+  ck_assert_int_eq(AzProblemSetFromOptions(prob), 0);
+  return prob;
+}
+
+/* a fresh scratch directory, the same name on every rank */
+static void ScratchDir(char dir[], size_t len)
+{
+  PetscMPIInt rank;
+  MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
+  if (rank == 0) {
+    const char *tmp = getenv("TMPDIR");
+    snprintf(dir, len, "%s/azref-XXXXXX", tmp && tmp[0] ? tmp : "/tmp");
+    ck_assert_ptr_nonnull(mkdtemp(dir));
+  }
+  MPI_Bcast(dir, (int)len, MPI_CHAR, 0, PETSC_COMM_WORLD);
+}
+
+static void RemoveDir(const char dir[])
+{
+  PetscMPIInt rank;
+  MPI_Barrier(PETSC_COMM_WORLD);
+  MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
+  if (rank == 0) PetscRMTree(dir);
+}
+
+/* Solve on n nodes per axis and return the error of the final solution against the exact one. */
+static PetscReal ErrorOnGrid(MPI_Comm comm, AzProblem prob, PetscInt n, PetscInt order)
+{
+  AzReference ref;
+  PetscReal   emax, erel;
+
+  ck_assert_int_eq(AzReferenceCreate(comm, prob, &ref), 0);
+  ck_assert_int_eq(AzReferenceSetGrid(ref, 1, &n), 0);
+  ck_assert_int_eq(AzReferenceSetOrder(ref, order), 0);
+  /* time errors far below the spatial ones */
+  ck_assert_int_eq(AzReferenceSetTolerances(ref, 1e-12, 1e-14), 0);
+  ck_assert_int_eq(AzReferenceSetNumOutputTimes(ref, 2), 0);
+  ck_assert_int_eq(AzReferenceSetFromOptions(ref), 0);
+  ck_assert_int_eq(AzReferenceSolve(ref), 0);
+  ck_assert_int_eq(AzReferenceComputeError(ref, &emax, &erel), 0);
+  ck_assert_int_eq(AzReferenceDestroy(&ref), 0);
+  return emax;
+}
+
+/* The observed order log2(e(h)/e(h/2)) for nodes n0, 2n0-1, 4n0-3 (h halves each time). */
+static void CheckObservedOrder(const char *name, PetscInt order, PetscInt n0)
+{
+  AzProblem prob = Load(name);
+  PetscInt  n[3] = {n0, 2 * n0 - 1, 4 * n0 - 3};
+  PetscReal e[3];
+
+  for (int k = 0; k < 3; k++) e[k] = ErrorOnGrid(PETSC_COMM_WORLD, prob, n[k], order);
+  for (int k = 0; k < 2; k++) {
+    PetscReal p = PetscLog2Real(e[k] / e[k + 1]);
+    PetscPrintf(PETSC_COMM_WORLD, "# %s order %d: nodes %d -> %d, max error %.3e -> %.3e, observed order %.3f\n", name, (int)order, (int)n[k], (int)n[k + 1], (double)e[k], (double)e[k + 1], (double)p);
+    ck_assert_msg(PetscAbsReal(p - order) <= 0.2, "%s with order-%d differences: observed order %.3f between %d and %d nodes (errors %.3e, %.3e), expected %d +- 0.2", name, (int)order, (double)p, (int)n[k], (int)n[k + 1], (double)e[k], (double)e[k + 1], (int)order);
+  }
+  AzProblemDestroy(&prob);
+}
+
+/* ---- convergence against exact solutions ------------------------------------------------------ */
+START_TEST(test_heat1d_order2)
+{
+  CheckObservedOrder("heat1d", 2, 17);
+}
+END_TEST
+
+START_TEST(test_heat1d_order4)
+{
+  CheckObservedOrder("heat1d", 4, 33);
+}
+END_TEST
+
+START_TEST(test_poisson2d_order2)
+{
+  CheckObservedOrder("poisson2d", 2, 17);
+}
+END_TEST
+
+START_TEST(test_poisson2d_order4)
+{
+  CheckObservedOrder("poisson2d", 4, 33);
+}
+END_TEST
+
+/* ---- Burgers: grid convergence of the front ---------------------------------------------------- */
+static AzReference SolveBurgers(AzProblem prob, PetscInt n)
+{
+  AzReference ref;
+  ck_assert_int_eq(AzReferenceCreate(PETSC_COMM_WORLD, prob, &ref), 0);
+  ck_assert_int_eq(AzReferenceSetGrid(ref, 1, &n), 0);
+  ck_assert_int_eq(AzReferenceSetFromOptions(ref), 0);
+  ck_assert_int_eq(AzReferenceSolve(ref), 0);
+  return ref;
+}
+
+/* min over the grid of u_x at the final time, by central differences */
+static PetscReal MinSlope(AzReference ref)
+{
+  Vec                u, loc;
+  DM                 da;
+  const PetscScalar *a;
+  PetscInt           xs, xm, n;
+  PetscReal          h, m = PETSC_MAX_REAL;
+
+  ck_assert_int_eq(AzReferenceGetSolution(ref, &u, &da), 0);
+  ck_assert_int_eq(AzReferenceGetGrid(ref, &n, &h), 0);
+  DMGetLocalVector(da, &loc);
+  DMGlobalToLocal(da, u, INSERT_VALUES, loc);
+  DMDAGetCorners(da, &xs, NULL, NULL, &xm, NULL, NULL);
+  DMDAVecGetArrayRead(da, loc, &a);
+  for (PetscInt i = PetscMax(xs, 1); i < PetscMin(xs + xm, n - 1); i++) m = PetscMin(m, PetscRealPart(a[i + 1] - a[i - 1]) / (2 * h));
+  DMDAVecRestoreArrayRead(da, loc, &a);
+  DMRestoreLocalVector(da, &loc);
+  MPIU_Allreduce(MPI_IN_PLACE, &m, 1, MPIU_REAL, MPIU_MIN, PETSC_COMM_WORLD);
+  return m;
+}
+
+/* relative L2 difference of coarse and fine over the coarse nodes and all output times */
+static PetscReal RelativeDifference(AzReference coarse, AzReference fine)
+{
+  PetscInt   nt, n, xs, xm;
+  PetscReal  h, sums[2] = {0, 0}, *x;
+  PetscScalar *uf;
+  DM         da;
+
+  ck_assert_int_eq(AzReferenceGetNumSnapshots(coarse, &nt), 0);
+  ck_assert_int_eq(AzReferenceGetGrid(coarse, &n, &h), 0);
+  ck_assert_int_eq(AzReferenceGetSolution(coarse, NULL, &da), 0);
+  DMDAGetCorners(da, &xs, NULL, NULL, &xm, NULL, NULL);
+  PetscMalloc2(2 * xm, &x, xm, &uf);
+  for (PetscInt k = 0; k < nt; k++) {
+    PetscReal          t;
+    Vec                uc;
+    const PetscScalar *a;
+
+    ck_assert_int_eq(AzReferenceGetSnapshot(coarse, k, &t, &uc), 0);
+    for (PetscInt i = 0; i < xm; i++) {
+      x[2 * i]     = -1 + (xs + i) * h;
+      x[2 * i + 1] = t;
+    }
+    ck_assert_int_eq(AzReferenceInterpolate(fine, xm, x, uf), 0);
+    VecGetArrayRead(uc, &a);
+    for (PetscInt i = 0; i < xm; i++) {
+      sums[0] += PetscSqr(PetscRealPart(a[i] - uf[i]));
+      sums[1] += PetscSqr(PetscRealPart(uf[i]));
+    }
+    VecRestoreArrayRead(uc, &a);
+  }
+  PetscFree2(x, uf);
+  MPIU_Allreduce(MPI_IN_PLACE, sums, 2, MPIU_REAL, MPIU_SUM, PETSC_COMM_WORLD);
+  return PetscSqrtReal(sums[0] / sums[1]);
+}
+
+START_TEST(test_burgers_grid_convergence)
+{
+  AzProblem   prob = Load("burgers1d");
+  AzReference coarse, fine;
+  PetscReal   rel, sc, sf;
+  AzReferenceStats st;
+
+  coarse = SolveBurgers(prob, 4096);
+  fine   = SolveBurgers(prob, 8192);
+  rel    = RelativeDifference(coarse, fine);
+  sc     = MinSlope(coarse);
+  sf     = MinSlope(fine);
+  AzReferenceGetStats(fine, &st);
+  PetscPrintf(PETSC_COMM_WORLD, "# burgers1d 4096 vs 8192 nodes: relative L2 difference %.3e; min u_x at t = 1: %.4f vs %.4f (%.3f%%); 8192 nodes in %.2f s\n", (double)rel, (double)sc, (double)sf, (double)(100 * PetscAbsReal(sc - sf) / PetscAbsReal(sf)), (double)st.wall_seconds);
+  ck_assert_msg(rel <= 1e-4, "Burgers on 4096 and 8192 nodes differ by %.3e (relative L2), more than 1e-4", (double)rel);
+  ck_assert_msg(sf < -10, "no steep front at x = 0: min u_x = %g", (double)sf);
+  ck_assert_msg(PetscAbsReal(sc - sf) <= 0.02 * PetscAbsReal(sf), "the front's slope min u_x differs by more than 2%%: %g on 4096 nodes, %g on 8192", (double)sc, (double)sf);
+  AzReferenceDestroy(&coarse);
+  AzReferenceDestroy(&fine);
+  AzProblemDestroy(&prob);
+}
+END_TEST
+
+/* ---- interpolation, cache, run mode ----------------------------------------------------------- */
+START_TEST(test_interpolate_heat1d)
+{
+  AzProblem        prob = Load("heat1d");
+  AzReference      ref;
+  const AzProblemInfo *info;
+  const PetscReal *param;
+  PetscInt         n = 65;
+  PetscReal        x[2 * 50], worst = 0;
+  PetscScalar      u[50];
+
+  AzProblemGetInfo(prob, &info);
+  AzProblemGetParams(prob, &param);
+  ck_assert_int_eq(AzReferenceCreate(PETSC_COMM_WORLD, prob, &ref), 0);
+  ck_assert_int_eq(AzReferenceSetGrid(ref, 1, &n), 0);
+  ck_assert_int_eq(AzReferenceSetFromOptions(ref), 0);
+  ck_assert_int_eq(AzReferenceSolve(ref), 0);
+  /* points off the grid and between output times (the same on every rank) */
+  for (int p = 0; p < 50; p++) {
+    x[2 * p]     = 0.013 + 0.0197 * p;
+    x[2 * p + 1] = 0.0031 + 0.0199 * p;
+  }
+  ck_assert_int_eq(AzReferenceInterpolate(ref, 50, x, u), 0);
+  for (int p = 0; p < 50; p++) {
+    PetscScalar ue;
+    AzPoint     pt = {x + 2 * p, 2, param, -1};
+    info->exact(&pt, &ue);
+    worst = PetscMax(worst, PetscAbsScalar(u[p] - ue));
+  }
+  PetscPrintf(PETSC_COMM_WORLD, "# heat1d, 65 nodes: interpolation error off the grid %.3e\n", (double)worst);
+  ck_assert_msg(worst < 1e-6, "interpolated reference differs from the exact solution by %g", (double)worst);
+  AzReferenceDestroy(&ref);
+  AzProblemDestroy(&prob);
+}
+END_TEST
+
+static void CheckCacheRoundTrip(const char *format)
+{
+  AzProblem   prob = Load("heat1d");
+  AzReference a, b, c;
+  PetscInt    n = 33, nt;
+  PetscBool   loaded;
+  PetscReal   diff = 0;
+  char        dir[PETSC_MAX_PATH_LEN];
+
+  ScratchDir(dir, sizeof dir);
+  PetscOptionsSetValue(NULL, "-az_ref_format", format);
+  ck_assert_int_eq(AzReferenceCreate(PETSC_COMM_WORLD, prob, &a), 0);
+  ck_assert_int_eq(AzReferenceSetGrid(a, 1, &n), 0);
+  ck_assert_int_eq(AzReferenceSetFromOptions(a), 0);
+  ck_assert_int_eq(AzReferenceSolveCached(a, dir), 0);
+  /* the same options: loaded, equal to the bit */
+  ck_assert_int_eq(AzReferenceCreate(PETSC_COMM_WORLD, prob, &b), 0);
+  ck_assert_int_eq(AzReferenceSetGrid(b, 1, &n), 0);
+  ck_assert_int_eq(AzReferenceSetFromOptions(b), 0);
+  ck_assert_int_eq(AzReferenceLoadCached(b, dir, &loaded), 0);
+  ck_assert_msg(loaded, "a stored %s reference with matching options was not reused", format);
+  ck_assert_int_eq(AzReferenceGetNumSnapshots(b, &nt), 0);
+  for (PetscInt k = 0; k < nt; k++) {
+    Vec ua, ub;
+    PetscReal d;
+    AzReferenceGetSnapshot(a, k, NULL, &ua);
+    AzReferenceGetSnapshot(b, k, NULL, &ub);
+    VecAXPY(ub, -1.0, ua);
+    VecNorm(ub, NORM_INFINITY, &d);
+    diff = PetscMax(diff, d);
+  }
+  ck_assert_msg(diff == 0, "the reloaded %s reference differs by %g", format, (double)diff);
+  /* another order: not reused */
+  ck_assert_int_eq(AzReferenceCreate(PETSC_COMM_WORLD, prob, &c), 0);
+  ck_assert_int_eq(AzReferenceSetGrid(c, 1, &n), 0);
+  ck_assert_int_eq(AzReferenceSetOrder(c, 2), 0);
+  ck_assert_int_eq(AzReferenceSetFromOptions(c), 0);
+  ck_assert_int_eq(AzReferenceLoadCached(c, dir, &loaded), 0);
+  ck_assert_msg(!loaded, "a stored reference made with order 4 was reused for order 2");
+  PetscOptionsClearValue(NULL, "-az_ref_format");
+  AzReferenceDestroy(&a);
+  AzReferenceDestroy(&b);
+  AzReferenceDestroy(&c);
+  AzProblemDestroy(&prob);
+  RemoveDir(dir);
+}
+
+START_TEST(test_cache_binary)
+{
+  CheckCacheRoundTrip("binary");
+}
+END_TEST
+
+START_TEST(test_cache_hdf5)
+{
+  CheckCacheRoundTrip("hdf5");
+}
+END_TEST
+
+static void FileContains(const char *path, const char *what)
+{
+  char  buf[8192] = "";
+  FILE *fp        = fopen(path, "r");
+  ck_assert_msg(fp != NULL, "%s was not written", path);
+  buf[fread(buf, 1, sizeof buf - 1, fp)] = 0;
+  fclose(fp);
+  ck_assert_msg(strstr(buf, what) != NULL, "%s lacks %s:\n%s", path, what, buf);
+}
+
+START_TEST(test_run_mode)
+{
+  AzProblem prob = Load("heat1d");
+  char      dir[PETSC_MAX_PATH_LEN], out[PETSC_MAX_PATH_LEN + 32];
+
+  ScratchDir(dir, sizeof dir);
+  snprintf(out, sizeof out, "%s/run", dir);
+  PetscOptionsSetValue(NULL, "-az_output_dir", out);
+  PetscOptionsSetValue(NULL, "-az_ref_n", "33");
+  ck_assert_int_eq(AzReferenceRunMode(PETSC_COMM_WORLD, prob), 0);
+  /* a second run finds the stored reference and reuses it */
+  ck_assert_int_eq(AzReferenceRunMode(PETSC_COMM_WORLD, prob), 0);
+  snprintf(out, sizeof out, "%s/run/summary.json", dir);
+  {
+    const char *keys[] = {"\"problem\": \"heat1d\"", "\"grid\": [33]", "\"order\": 4", "\"rtol\"", "\"atol\"", "\"steps\"", "\"wall_seconds\"", "\"ranks\"", "\"error_max\""};
+    for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) FileContains(out, keys[k]);
+  }
+  snprintf(out, sizeof out, "%s/run/reference.options", dir);
+  FileContains(out, "grid 33");
+  snprintf(out, sizeof out, "%s/run/reference.bin", dir);
+  ck_assert_msg(access(out, R_OK) == 0, "%s was not written", out);
+  PetscOptionsClearValue(NULL, "-az_output_dir");
+  PetscOptionsClearValue(NULL, "-az_ref_n");
+  AzProblemDestroy(&prob);
+  RemoveDir(dir);
+}
+END_TEST
+
+/* ---- failures say what happened ------------------------------------------------------------------ */
+static PetscErrorCode SolveExpectingError(AzProblem prob, PetscInt n)
+{
+  AzReference    ref;
+  PetscErrorCode ierr;
+
+  last_error[0] = 0;
+  ck_assert_int_eq(AzReferenceCreate(PETSC_COMM_WORLD, prob, &ref), 0);
+  ck_assert_int_eq(AzReferenceSetGrid(ref, 1, &n), 0);
+  ck_assert_int_eq(AzReferenceSetFromOptions(ref), 0);
+  PetscPushErrorHandler(CaptureError, NULL);
+  ierr = AzReferenceSolve(ref);
+  PetscPopErrorHandler();
+  AzReferenceDestroy(&ref);
+  return ierr;
+}
+
+START_TEST(test_failure_max_steps)
+{
+  AzProblem prob = Load("heat1d");
+
+  PetscOptionsSetValue(NULL, "-az_ref_max_steps", "5");
+  ck_assert_int_ne(SolveExpectingError(prob, 33), 0);
+  PetscOptionsClearValue(NULL, "-az_ref_max_steps");
+  ck_assert_msg(strstr(last_error, "IDA_TOO_MUCH_WORK") && strstr(last_error, "at t = ") && strstr(last_error, "-az_ref_max_steps"), "the error does not name the IDA flag, the time reached and the option: %s", last_error);
+  AzProblemDestroy(&prob);
+}
+END_TEST
+
+/* u_t = u_xx whose residual turns NaN after t = 0.25, as a plugin dividing by zero would */
+static PetscErrorCode NanInterior(const AzPoint *p, const AzJet *J, PetscScalar r[], PetscScalar drdjet[])
+{
+  r[0] = AzD(J, 0, 1) - AzD2(J, 0, 0, 0) + (p->x[1] > 0.25 ? (PetscScalar)NAN : 0);
+  if (drdjet) {
+    drdjet[AzIdxD(J, 0, 1)]     = 1;
+    drdjet[AzIdxD2(J, 0, 0, 0)] = -1;
+  }
+  return PETSC_SUCCESS;
+}
+static PetscErrorCode NanWall(const AzPoint *p, const AzJet *J, PetscScalar r[], PetscScalar drdjet[])
+{
+  (void)p;
+  r[0] = AzU(J, 0);
+  if (drdjet) drdjet[AzIdxU(J, 0)] = 1;
+  return PETSC_SUCCESS;
+}
+static PetscErrorCode NanZero(const AzPoint *p, PetscScalar u[])
+{
+  (void)p;
+  u[0] = 0;
+  return PETSC_SUCCESS;
+}
+static PetscErrorCode NanInitialValue(const AzPoint *p, PetscScalar u[])
+{
+  u[0] = PetscSinReal(PETSC_PI * p->x[0]);
+  return PETSC_SUCCESS;
+}
+static PetscErrorCode NanInitial(const AzPoint *p, const AzJet *J, PetscScalar r[], PetscScalar drdjet[])
+{
+  r[0] = AzU(J, 0) - PetscSinReal(PETSC_PI * p->x[0]);
+  if (drdjet) drdjet[AzIdxU(J, 0)] = 1;
+  return PETSC_SUCCESS;
+}
+static const AzProblemInfo nanheat = {
+  .abi            = AZ_PROBLEM_ABI,
+  .name           = "nanheat",
+  .description    = "heat equation whose residual is NaN after t = 0.25",
+  .dim            = 1,
+  .time_dependent = PETSC_TRUE,
+  .ncomp          = 1,
+  .lower          = {0},
+  .upper          = {1},
+  .t0             = 0,
+  .t1             = 1,
+  .derivatives    = "t,xx",
+  .interior       = NanInterior,
+  .boundary       = {{AZ_BC_DIRICHLET, NanWall, NanZero}, {AZ_BC_DIRICHLET, NanWall, NanZero}},
+  .initial        = NanInitial,
+  .initial_value  = NanInitialValue,
+  .exact_jacobian = PETSC_TRUE,
+};
+
+START_TEST(test_failure_nan)
+{
+  AzProblem prob;
+
+  ck_assert_int_eq(AzProblemCreateFromInfo(PETSC_COMM_WORLD, &nanheat, NULL, &prob), 0);
+  ck_assert_int_ne(SolveExpectingError(prob, 33), 0);
+  ck_assert_msg(strstr(last_error, "IDA_") && strstr(last_error, "at t = 0.2") && strstr(last_error, "NaN"), "the error does not name the IDA flag, the time reached (0.25) and the NaN: %s", last_error);
+  AzProblemDestroy(&prob);
+}
+END_TEST
+
+START_TEST(test_bad_settings)
+{
+  AzProblem   prob = Load("heat1d");
+  AzReference ref;
+  PetscInt    n = 4;
+
+  ck_assert_int_eq(AzReferenceCreate(PETSC_COMM_WORLD, prob, &ref), 0);
+  PetscPushErrorHandler(CaptureError, NULL);
+  ck_assert_int_ne(AzReferenceSetOrder(ref, 3), 0);
+  PetscPopErrorHandler();
+  ck_assert_msg(strstr(last_error, "use 2 or 4"), "%s", last_error);
+  ck_assert_int_eq(AzReferenceSetGrid(ref, 1, &n), 0);
+  PetscPushErrorHandler(CaptureError, NULL);
+  ck_assert_int_ne(AzReferenceSolve(ref), 0);
+  PetscPopErrorHandler();
+  ck_assert_msg(strstr(last_error, "too few") && strstr(last_error, "-az_ref_n"), "%s", last_error);
+  AzReferenceDestroy(&ref);
+  AzProblemDestroy(&prob);
+}
+END_TEST
+
+/* ---- other integrators and solvers agree ---------------------------------------------------------- */
+static PetscReal SolveWith(const char *name, PetscInt n, const char *opt, const char *val, PetscReal *emax)
+{
+  AzProblem   prob = Load(name);
+  AzReference ref;
+  AzReferenceStats st;
+
+  if (opt) PetscOptionsSetValue(NULL, opt, val);
+  ck_assert_int_eq(AzReferenceCreate(PETSC_COMM_WORLD, prob, &ref), 0);
+  ck_assert_int_eq(AzReferenceSetGrid(ref, 1, &n), 0);
+  ck_assert_int_eq(AzReferenceSetFromOptions(ref), 0);
+  ck_assert_msg(AzReferenceSolve(ref) == 0, "%s with %s %s failed", name, opt ? opt : "defaults", val ? val : "");
+  ck_assert_int_eq(AzReferenceComputeError(ref, emax, NULL), 0);
+  AzReferenceGetStats(ref, &st);
+  if (opt) PetscOptionsClearValue(NULL, opt);
+  AzReferenceDestroy(&ref);
+  AzProblemDestroy(&prob);
+  return (PetscReal)st.steps;
+}
+
+START_TEST(test_integrators_agree)
+{
+  const char *opts[][2] = {{NULL, NULL}, {"-az_ref_integrator", "cvode"}, {"-az_ref_integrator", "arkode"}, {"-az_ref_jacobian", "color"}};
+  PetscReal   e;
+
+  for (int k = 0; k < 4; k++) {
+    SolveWith("heat1d", 65, opts[k][0], opts[k][1], &e);
+    PetscPrintf(PETSC_COMM_WORLD, "# heat1d, 65 nodes, %s %s: max error %.3e\n", opts[k][0] ? opts[k][0] : "ida", opts[k][1] ? opts[k][1] : "", (double)e);
+    ck_assert_msg(e < 1e-6, "heat1d with %s %s: error %g against the exact solution", opts[k][0], opts[k][1], (double)e);
+  }
+  PetscOptionsSetValue(NULL, "-az_ref_integrator", "arkode");
+  SolveWith("heat1d", 33, "-az_ref_arkode_explicit", "1", &e);
+  PetscOptionsClearValue(NULL, "-az_ref_integrator");
+  ck_assert_msg(e < 1e-5, "heat1d with explicit ARKODE: error %g", (double)e);
+  SolveWith("poisson2d", 33, "-az_ref_solver", "kinsol", &e);
+  ck_assert_msg(e < 2e-6, "poisson2d with KINSOL: error %g", (double)e);
+}
+END_TEST
+
+START_TEST(test_heat2d)
+{
+  PetscReal e;
+
+  SolveWith("heat2d", 65, NULL, NULL, &e);
+  PetscPrintf(PETSC_COMM_WORLD, "# heat2d, 65^2 nodes, order 4: max error %.3e\n", (double)e);
+  ck_assert_msg(e < 1e-6, "heat2d: error %g against the exact solution", (double)e);
+}
+END_TEST
+
+/* ---- all ranks vs one rank ---------------------------------------------------------------------- */
+/* The same problem solved on PETSC_COMM_WORLD (grid distributed) and on PETSC_COMM_SELF (each rank
+ * alone), compared at every node of the final time: they agree to the solver tolerance. */
+static void CompareSerialParallel(const char *name, PetscInt n, PetscReal tol)
+{
+  AzProblem    prob = Load(name);
+  AzReference  par, ser;
+  const AzProblemInfo *info;
+  PetscInt     npts = 1, dim;
+  PetscReal   *x, worst = 0, lo[AZ_MAX_COORD], hi[AZ_MAX_COORD];
+  PetscScalar *up, *us;
+  PetscMPIInt  size;
+
+  AzProblemGetInfo(prob, &info);
+  AzProblemGetBox(prob, lo, hi);
+  dim = info->dim;
+  for (PetscInt a = 0; a < dim; a++) npts *= n;
+  PetscMalloc3(npts * (dim + 1), &x, npts, &up, npts, &us);
+  for (PetscInt p = 0; p < npts; p++) {
+    PetscInt q = p;
+    for (PetscInt a = 0; a < dim; a++, q /= n) x[p * (dim + 1) + a] = lo[a] + (q % n) * (hi[a] - lo[a]) / (n - 1);
+    x[p * (dim + 1) + dim] = info->t1;
+  }
+  ck_assert_int_eq(AzReferenceCreate(PETSC_COMM_WORLD, prob, &par), 0);
+  ck_assert_int_eq(AzReferenceCreate(PETSC_COMM_SELF, prob, &ser), 0);
+  ck_assert_int_eq(AzReferenceSetGrid(par, 1, &n), 0);
+  ck_assert_int_eq(AzReferenceSetGrid(ser, 1, &n), 0);
+  ck_assert_int_eq(AzReferenceSetFromOptions(par), 0);
+  ck_assert_int_eq(AzReferenceSetFromOptions(ser), 0);
+  ck_assert_int_eq(AzReferenceSolve(par), 0);
+  ck_assert_int_eq(AzReferenceSolve(ser), 0);
+  ck_assert_int_eq(AzReferenceInterpolate(par, npts, x, up), 0);
+  ck_assert_int_eq(AzReferenceInterpolate(ser, npts, x, us), 0);
+  for (PetscInt p = 0; p < npts; p++) worst = PetscMax(worst, PetscAbsScalar(up[p] - us[p]));
+  MPIU_Allreduce(MPI_IN_PLACE, &worst, 1, MPIU_REAL, MPIU_MAX, PETSC_COMM_WORLD);
+  MPI_Comm_size(PETSC_COMM_WORLD, &size);
+  PetscPrintf(PETSC_COMM_WORLD, "# %s on %d rank(s) vs 1 rank: max difference %.3e at t1\n", name, size, (double)worst);
+  ck_assert_msg(worst <= tol, "%s on %d ranks differs from the serial run by %g (allowed %g)", name, size, (double)worst, (double)tol);
+  PetscFree3(x, up, us);
+  AzReferenceDestroy(&par);
+  AzReferenceDestroy(&ser);
+  AzProblemDestroy(&prob);
+}
+
+START_TEST(test_parallel_matches_serial)
+{
+  CompareSerialParallel("burgers1d", 1024, 1e-5);
+  CompareSerialParallel("heat2d", 33, 1e-7);
+  CompareSerialParallel("poisson2d", 33, 1e-10);
+}
+END_TEST
+
+static Suite *ReferenceSuite(void)
+{
+  Suite *s = suite_create("reference");
+  TCase *t = tcase_create("convergence");
+
+  tcase_set_timeout(t, 300);
+  tcase_add_test(t, test_heat1d_order2);
+  tcase_add_test(t, test_heat1d_order4);
+  tcase_add_test(t, test_poisson2d_order2);
+  tcase_add_test(t, test_poisson2d_order4);
+  tcase_add_test(t, test_burgers_grid_convergence);
+  tcase_add_test(t, test_heat2d);
+  suite_add_tcase(s, t);
+  t = tcase_create("solver");
+  tcase_set_timeout(t, 300);
+  tcase_add_test(t, test_interpolate_heat1d);
+  tcase_add_test(t, test_cache_binary);
+  tcase_add_test(t, test_cache_hdf5);
+  tcase_add_test(t, test_run_mode);
+  tcase_add_test(t, test_failure_max_steps);
+  tcase_add_test(t, test_failure_nan);
+  tcase_add_test(t, test_bad_settings);
+  tcase_add_test(t, test_integrators_agree);
+  tcase_add_test(t, test_parallel_matches_serial);
+  suite_add_tcase(s, t);
+  return s;
+}
+
+int main(int argc, char **argv)
+{
+  SRunner *sr;
+  int      failed;
+
+  PetscCall(PetscInitialize(&argc, &argv, NULL, NULL));
+  sr = srunner_create(ReferenceSuite());
+  srunner_set_fork_status(sr, CK_NOFORK); /* MPI cannot be initialised twice */
+  srunner_run_all(sr, CK_NORMAL);
+  failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  PetscCall(PetscFinalize());
+  return failed ? 1 : 0;
+}
