@@ -10,5 +10,6 @@
 #include <ansatz/loss.h>
 #include <ansatz/trainer.h>
 #include <ansatz/run.h>
+#include <ansatz/reference.h>
 
 #endif

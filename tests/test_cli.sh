@@ -58,5 +58,12 @@ expect_error bad-file "no such file" "$AZ" info -problem ./nowhere/x.so
 expect_error bad-param "az_heat1d_kappa" "$AZ" info -problem heat1d -az_heat1d_kappa abc
 expect_error bad-activation "tanh" "$AZ" fieldinfo -problem heat1d -az_field_activation relu6
 
+# the reference mode, and train measuring against the reference when there is no exact solution
+expect_ok reference "written to" "$AZ" reference -problem heat1d -az_ref_n 65 -az_output_dir "$tmp/ref"
+grep -q '"integrator": "ida"' "$tmp/ref/summary.json" || fail "reference: summary.json lacks the integrator"
+expect_ok train-burgers "against the reference" "$AZ" train -problem burgers1d -az_ref_n 257 -az_field_depth 2 -az_field_width 8 -az_trainer_max_it 3 -az_quiet -az_output_dir "$tmp/burgers"
+grep -q '"yardstick": "reference"' "$tmp/burgers/summary.json" || fail "train burgers1d: the yardstick is not the reference"
+expect_error bad-ref-order "order" "$AZ" reference -problem heat1d -az_ref_order 3 -az_output_dir "$tmp/ref3"
+
 echo "$fails failure(s)"
 [ $fails -eq 0 ]

@@ -13,6 +13,7 @@
 #include <ansatz/field.h>
 #include <ansatz/problem.h>
 #include <ansatz/sampler.h>
+#include <ansatz/reference.h>
 
 #define AZ_MAX_TERMS (2 + 2 * AZ_MAX_DIM)
 
@@ -52,8 +53,10 @@ PETSC_EXTERN PetscErrorCode AzLossGNGradient(AzLoss loss, Vec Jtr);
 PETSC_EXTERN PetscErrorCode AzLossGNMult(AzLoss loss, Vec v, Vec JtJv);
 
 /* Error of the field against the problem's exact solution on a uniform evaluation grid
- * (eval_n points per axis, distributed over ranks): relative L2 and max abs. has_exact is false
- * (and the errors NaN) when the problem has no exact solution. */
+ * (eval_n points per axis, distributed over ranks): relative L2 and max abs. Without an exact
+ * solution the yardstick is the reference set by AzLossSetReference (interpolated at the grid
+ * points); with neither, has_exact is false and the errors NaN. */
+PETSC_EXTERN PetscErrorCode AzLossSetReference(AzLoss loss, AzReference ref);
 PETSC_EXTERN PetscErrorCode AzLossExactError(AzLoss loss, PetscBool *has_exact, PetscReal *rel_l2, PetscReal *max_abs);
 
 #endif

@@ -9,6 +9,7 @@ static const char help[] = "ansatz: physics-informed neural fields on PETSc.\n"
                            "  info -problem P       one problem in full (P is a name from `ansatz list` or a path to a .so)\n"
                            "  fieldinfo -problem P  the neural field for problem P: architecture, parameters, jets at sample points\n"
                            "  train -problem P      train a neural field on P; writes a run directory (-az_output_dir)\n"
+                           "  reference -problem P  a SUNDIALS/PETSc reference solution from P's own residuals (-az_ref_* options)\n"
                            "With no mode, runs the main job: train the default problem (poisson2d) with Gauss-Newton.\n"
                            "Problems are searched in $AZ_PROBLEM_PATH, the installed directory and the build tree.\n\n";
 
@@ -172,6 +173,17 @@ static PetscErrorCode ModeDefault(MPI_Comm comm)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+static PetscErrorCode ModeReference(MPI_Comm comm)
+{
+  AzProblem prob;
+
+  PetscFunctionBegin;
+  PetscCall(LoadProblemFromOptions(comm, &prob));
+  PetscCall(AzReferenceRunMode(comm, prob));
+  PetscCall(AzProblemDestroy(&prob));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 static PetscErrorCode ModeTrain(MPI_Comm comm)
 {
   PetscFunctionBegin;
@@ -187,6 +199,7 @@ static const struct {
   {"info",      ModeInfo     },
   {"fieldinfo", ModeFieldInfo},
   {"train",     ModeTrain    },
+  {"reference", ModeReference},
 };
 
 int main(int argc, char **argv)

@@ -32,6 +32,7 @@ struct _p_AzLoss {
   PetscInt     nterms;
   AzTerm       term[AZ_MAX_TERMS];
   PetscBool    setup;
+  AzReference  ref; /* yardstick when the problem has no exact solution (not owned) */
   /* chunk workspace */
   PetscScalar *jets, *D, *r, *Jrows; /* jets: chunk × L; D: chunk × nres × L; r: chunk × nres */
 };

@@ -7,6 +7,7 @@ const char *const AzRefJacobianNames[]     = {"jet", "color"};
 const char *const AzRefFormatNames[]       = {"binary", "hdf5"};
 
 static PetscLogEvent AZ_REF_Solve;
+PetscLogEvent        AZ_REF_Residual, AZ_REF_Jacobian;
 
 PetscErrorCode AzReferenceCreate(MPI_Comm comm, AzProblem prob, AzReference *ref)
 {
@@ -19,6 +20,8 @@ PetscErrorCode AzReferenceCreate(MPI_Comm comm, AzProblem prob, AzReference *ref
     PetscClassId cid;
     PetscCall(PetscClassIdRegister("AzReference", &cid));
     PetscCall(PetscLogEventRegister("AzReferenceSolve", cid, &AZ_REF_Solve));
+    PetscCall(PetscLogEventRegister("AzRefResidual", cid, &AZ_REF_Residual));
+    PetscCall(PetscLogEventRegister("AzRefJacobian", cid, &AZ_REF_Jacobian));
   }
   PetscCall(PetscNew(&r));
   r->comm = comm;
@@ -149,6 +152,25 @@ PetscErrorCode AzReferenceSetFromOptions(AzReference ref)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* a DMDA with stencil width s; with ownership ranges lx, ly, lz over np[] ranks per axis, or (NULL) PETSc's split */
+static PetscErrorCode CreateDA(AzReference ref, const DMBoundaryType bt[], DMDAStencilType stype, PetscInt s, const PetscInt np[], const PetscInt lx[], const PetscInt ly[], const PetscInt lz[], DM *da)
+{
+  PetscFunctionBegin;
+  switch (ref->dim) {
+  case 1:
+    PetscCall(DMDACreate1d(ref->comm, bt[0], ref->n[0], ref->ncomp, s, lx, da));
+    break;
+  case 2:
+    PetscCall(DMDACreate2d(ref->comm, bt[0], bt[1], stype, ref->n[0], ref->n[1], np ? np[0] : PETSC_DECIDE, np ? np[1] : PETSC_DECIDE, ref->ncomp, s, lx, ly, da));
+    break;
+  default:
+    PetscCall(DMDACreate3d(ref->comm, bt[0], bt[1], bt[2], stype, ref->n[0], ref->n[1], ref->n[2], np ? np[0] : PETSC_DECIDE, np ? np[1] : PETSC_DECIDE, np ? np[2] : PETSC_DECIDE, ref->ncomp, s, lx, ly, lz, da));
+  }
+  /* no DMSetFromOptions: -da_grid_x and friends would change the grid behind ref->n and the cache key */
+  PetscCall(DMSetUp(*da));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 /* The grid, the stencils, the DMDA and Newton's matrix. */
 PetscErrorCode AzRefSetUp(AzReference ref)
 {
@@ -166,19 +188,35 @@ PetscErrorCode AzRefSetUp(AzReference ref)
   PetscCall(AzRefStencilSetUp(ref));
   for (PetscInt s = 0; s < ref->nslots; s++)
     if (ref->slots[s].m == 2 && ref->slots[s].a != ref->slots[s].b && ref->slots[s].b < ref->dim) stype = DMDA_STENCIL_BOX;
-  switch (ref->dim) {
-  case 1:
-    PetscCall(DMDACreate1d(ref->comm, bt[0], ref->n[0], ref->ncomp, ref->swidth, NULL, &ref->da));
-    break;
-  case 2:
-    PetscCall(DMDACreate2d(ref->comm, bt[0], bt[1], stype, ref->n[0], ref->n[1], PETSC_DECIDE, PETSC_DECIDE, ref->ncomp, ref->swidth, NULL, NULL, &ref->da));
-    break;
-  default:
-    PetscCall(DMDACreate3d(ref->comm, bt[0], bt[1], bt[2], stype, ref->n[0], ref->n[1], ref->n[2], PETSC_DECIDE, PETSC_DECIDE, PETSC_DECIDE, ref->ncomp, ref->swidth, NULL, NULL, NULL, &ref->da));
+  {
+    DM              probe;
+    const PetscInt *own[3] = {NULL, NULL, NULL};
+    PetscInt        np[3] = {1, 1, 1}, narrow = PETSC_MAX_INT, axis = 0;
+    PetscInt       *lx = NULL, *ly = NULL, *lz = NULL;
+    PetscMPIInt     size;
+
+    /* Split the grid with a stencil-free DMDA first: a rank owning fewer nodes than the stencils reach
+     * fails inside DMSetUp on that rank alone, which cannot be reported collectively. */
+    PetscCall(CreateDA(ref, bt, stype, 0, NULL, NULL, NULL, NULL, &probe));
+    PetscCall(DMDAGetInfo(probe, NULL, NULL, NULL, NULL, &np[0], &np[1], &np[2], NULL, NULL, NULL, NULL, NULL, NULL));
+    PetscCall(DMDAGetOwnershipRanges(probe, &own[0], &own[1], &own[2]));
+    for (PetscInt a = 0; a < ref->dim; a++)
+      for (PetscInt r = 0; r < np[a]; r++)
+        if (own[a][r] < narrow) {
+          narrow = own[a][r];
+          axis   = a;
+        }
+    PetscCallMPI(MPI_Comm_size(ref->comm, &size));
+    if (narrow < ref->swidth) PetscCall(DMDestroy(&probe));
+    PetscCheck(narrow >= ref->swidth, ref->comm, PETSC_ERR_ARG_OUTOFRANGE, "The reference grid of %s is split over %d ranks too finely: a rank owns %" PetscInt_FMT " nodes along axis %" PetscInt_FMT ", but the order-%" PetscInt_FMT " stencils (one-sided ones included) reach %" PetscInt_FMT " nodes. Use more nodes (-az_ref_n) or fewer ranks", ref->info->name, size, narrow, axis, ref->order, ref->swidth);
+    PetscCall(PetscMalloc3(np[0], &lx, np[1], &ly, np[2], &lz));
+    PetscCall(PetscArraycpy(lx, own[0], np[0]));
+    if (ref->dim > 1) PetscCall(PetscArraycpy(ly, own[1], np[1]));
+    if (ref->dim > 2) PetscCall(PetscArraycpy(lz, own[2], np[2]));
+    PetscCall(DMDestroy(&probe));
+    PetscCall(CreateDA(ref, bt, stype, ref->swidth, np, lx, ref->dim > 1 ? ly : NULL, ref->dim > 2 ? lz : NULL, &ref->da));
+    PetscCall(PetscFree3(lx, ly, lz));
   }
-  PetscCall(DMSetOptionsPrefix(ref->da, "az_ref_"));
-  PetscCall(DMSetFromOptions(ref->da));
-  PetscCall(DMSetUp(ref->da));
   PetscCall(DMDASetUniformCoordinates(ref->da, ref->lo[0], ref->periodic[0] ? ref->hi[0] - ref->h[0] : ref->hi[0], ref->dim > 1 ? ref->lo[1] : 0, ref->dim > 1 ? (ref->periodic[1] ? ref->hi[1] - ref->h[1] : ref->hi[1]) : 1, ref->dim > 2 ? ref->lo[2] : 0, ref->dim > 2 ? (ref->periodic[2] ? ref->hi[2] - ref->h[2] : ref->hi[2]) : 1));
   PetscCall(DMCreateLocalVector(ref->da, &ref->yloc));
   PetscCall(VecDuplicate(ref->yloc, &ref->yploc));
@@ -217,6 +255,7 @@ PetscErrorCode AzReferenceSolve(AzReference ref)
   PetscCall(PetscMemzero(&ref->stats, sizeof ref->stats));
   ref->solved    = PETSC_FALSE;
   ref->has_error = PETSC_FALSE;
+  ref->nan_count = 0;
   PetscCall(PetscLogEventBegin(AZ_REF_Solve, 0, 0, 0, 0));
   PetscCall(PetscTime(&t0));
   if (ref->td) {
@@ -292,22 +331,32 @@ PetscErrorCode AzReferenceGetStats(AzReference ref, AzReferenceStats *stats)
 PetscErrorCode AzReferenceView(AzReference ref, PetscViewer viewer)
 {
   PetscMPIInt size;
+  char        line[512];
+  size_t      off = 0;
 
   PetscFunctionBegin;
   if (!viewer) viewer = PETSC_VIEWER_STDOUT_(ref->comm);
   PetscCallMPI(MPI_Comm_size(ref->comm, &size));
-  PetscCall(PetscViewerASCIIPrintf(viewer, "reference for problem %s: %" PetscInt_FMT "-D grid", ref->info->name, ref->dim));
-  for (PetscInt a = 0; a < ref->dim; a++) PetscCall(PetscViewerASCIIPrintf(viewer, "%s%" PetscInt_FMT, a ? " x " : " ", ref->n[a]));
-  PetscCall(PetscViewerASCIIPrintf(viewer, " nodes, order-%" PetscInt_FMT " differences, %d rank%s\n", ref->order, size, size > 1 ? "s" : ""));
+  /* numbers are formatted by the C library: PETSc's %g prints 1 as "1." */
+  off += (size_t)snprintf(line + off, sizeof line - off, "reference for problem %s: %d-D grid", ref->info->name, (int)ref->dim);
+  for (PetscInt a = 0; a < ref->dim; a++) off += (size_t)snprintf(line + off, sizeof line - off, "%s%d", a ? " x " : " ", (int)ref->n[a]);
+  snprintf(line + off, sizeof line - off, " nodes, order-%d differences, %d rank%s", (int)ref->order, size, size > 1 ? "s" : "");
+  PetscCall(PetscViewerASCIIPrintf(viewer, "%s\n", line));
   if (ref->td)
-    PetscCall(PetscViewerASCIIPrintf(viewer, "  %s%s over [%g, %g], rtol %g, atol %g, %" PetscInt_FMT " output times\n", AzRefIntegratorNames[ref->integrator], ref->integrator == AZ_REF_ARKODE ? (ref->arkode_explicit ? " (ERK)" : " (DIRK)") : (ref->integrator == AZ_REF_CVODE ? (ref->cvode_adams ? " (Adams)" : " (BDF)") : ""), (double)ref->info->t0, (double)ref->info->t1, (double)ref->rtol, (double)ref->atol, ref->nt_out));
-  else PetscCall(PetscViewerASCIIPrintf(viewer, "  steady, %s, rtol %g, atol %g\n", AzRefSteadySolverNames[ref->solver], (double)ref->rtol, (double)ref->atol));
-  PetscCall(PetscViewerASCIIPrintf(viewer, "  Jacobian: %s; linear solves: SPGMR/SNES preconditioned by KSP (-az_ref_ksp_type, -az_ref_pc_type)\n", AzRefJacobianNames[ref->jactype]));
-  if (ref->solved) {
-    if (ref->stats.from_cache) PetscCall(PetscViewerASCIIPrintf(viewer, "  loaded from the cache (options match)\n"));
-    else
-      PetscCall(PetscViewerASCIIPrintf(viewer, "  %ld steps, %ld residual evaluations, %ld Newton and %ld linear iterations, %ld Jacobians, %ld error-test failures, %.3g s\n", ref->stats.steps, ref->stats.residual_evals, ref->stats.nonlinear_iters, ref->stats.linear_iters, ref->stats.jacobian_evals, ref->stats.error_test_fails, (double)ref->stats.wall_seconds));
-    if (ref->has_error) PetscCall(PetscViewerASCIIPrintf(viewer, "  error vs the exact solution at t = %g: max %.3e, relative L2 %.3e\n", (double)ref->tout[ref->nt - 1], (double)ref->err_max, (double)ref->err_rel));
+    snprintf(line, sizeof line, "  %s%s over [%g, %g], rtol %g, atol %g, %d output times", AzRefIntegratorNames[ref->integrator], ref->integrator == AZ_REF_ARKODE ? (ref->arkode_explicit ? " (ERK)" : " (DIRK)") : (ref->integrator == AZ_REF_CVODE ? (ref->cvode_adams ? " (Adams)" : " (BDF)") : ""), (double)ref->info->t0, (double)ref->info->t1, (double)ref->rtol, (double)ref->atol, (int)ref->nt_out);
+  else snprintf(line, sizeof line, "  steady, %s, rtol %g, atol %g", AzRefSteadySolverNames[ref->solver], (double)ref->rtol, (double)ref->atol);
+  PetscCall(PetscViewerASCIIPrintf(viewer, "%s\n", line));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "  Jacobian: %s; Newton's linear systems: %s (-az_ref_ksp_type, -az_ref_pc_type)\n", AzRefJacobianNames[ref->jactype], ref->td || ref->solver == AZ_REF_KINSOL ? "SPGMR preconditioned by a PETSc KSP" : "a PETSc KSP"));
+  if (!ref->solved) PetscFunctionReturn(PETSC_SUCCESS);
+  if (ref->stats.from_cache) PetscCall(PetscViewerASCIIPrintf(viewer, "  loaded from the cache (its options match)\n"));
+  else {
+    snprintf(line, sizeof line, "  %ld %s, %ld residual evaluations, %ld Newton and %ld linear iterations, %ld Jacobians, %ld error-test failures, %.3g s", ref->stats.steps, ref->td ? "steps" : "Newton steps", ref->stats.residual_evals, ref->stats.nonlinear_iters, ref->stats.linear_iters, ref->stats.jacobian_evals, ref->stats.error_test_fails, (double)ref->stats.wall_seconds);
+    PetscCall(PetscViewerASCIIPrintf(viewer, "%s\n", line));
+  }
+  if (ref->has_error) {
+    if (ref->td) snprintf(line, sizeof line, "  error vs the exact solution at t = %g: max %.3e, relative L2 %.3e", (double)ref->tout[ref->nt - 1], (double)ref->err_max, (double)ref->err_rel);
+    else snprintf(line, sizeof line, "  error vs the exact solution: max %.3e, relative L2 %.3e", (double)ref->err_max, (double)ref->err_rel);
+    PetscCall(PetscViewerASCIIPrintf(viewer, "%s\n", line));
   }
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -101,10 +101,13 @@ struct _p_AzReference {
   void          *sunmem;
   int            sunkind; /* 0 IDA, 1 CVODE, 2 ARKODE, 3 KINSOL */
   PetscErrorCode cb_err;  /* a PETSc error raised inside a callback */
+  long           nan_count; /* residual evaluations that gave NaN or Inf, and the last time one did */
+  PetscReal      nan_t;
   char           sunmsg[512];
 };
 
 /* reference.c */
+PETSC_INTERN PetscLogEvent AZ_REF_Residual, AZ_REF_Jacobian; /* -log_view */
 PETSC_INTERN PetscErrorCode AzRefSetUp(AzReference);
 PETSC_INTERN PetscErrorCode AzRefAllocSnapshots(AzReference);
 

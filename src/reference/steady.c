@@ -140,6 +140,7 @@ static PetscErrorCode SolveKINSOL(AzReference ref, void *mem, N_Vector u, N_Vect
   AzSunCall(ref, KINSetFuncNormTol(mem, PetscMax(ref->atol, ref->rtol * f0)));
   AzSunCall(ref, KINSetScaledStepTol(mem, 1e-3 * ref->rtol));
   AzSunCall(ref, KINSetMaxSetupCalls(mem, 1)); /* a fresh Jacobian every Newton step */
+  AzSunCall(ref, KINSetMaxNewtonStep(mem, 1e10)); /* the default scales with ||u0||, which may be 0 */
   AzSunCall(ref, KINSetNumMaxIters(mem, PetscMax(ref->max_steps, 1)));
   AzSunCall(ref, KINSetLinearSolver(mem, LS, NULL));
   AzSunCall(ref, KINSetPreconditioner(mem, KinPSetup, KinPSolve));

@@ -37,6 +37,8 @@ int AzRefCallbackResult(AzReference ref, PetscErrorCode ierr, PetscBool bad)
 
 static const char *Hint(AzReference ref, const char *flagname)
 {
+  if (ref->nan_count && (strstr(flagname, "TOO_MUCH_WORK") || strstr(flagname, "CONV_FAIL") || strstr(flagname, "ERR_FAIL") || strstr(flagname, "REP")))
+    return "the residual turns NaN or Inf there, so the integrator keeps cutting its step: the solution blows up, or the plugin divides by zero or leaves its domain";
   if (strstr(flagname, "TOO_MUCH_WORK")) return "the integrator took -az_ref_max_steps steps without reaching the output time: raise -az_ref_max_steps, or the problem is too stiff or its solution blows up";
   if (strstr(flagname, "TOO_MUCH_ACC")) return "the tolerances are too tight for double precision: loosen -az_ref_rtol / -az_ref_atol";
   if (strstr(flagname, "REP_RES_ERR") || strstr(flagname, "REPTD") || strstr(flagname, "FIRST_RES_FAIL") || strstr(flagname, "FIRST_RHSFUNC_ERR"))
@@ -53,7 +55,7 @@ static const char *Hint(AzReference ref, const char *flagname)
 
 PetscErrorCode AzRefSunFail(AzReference ref, const char call[], int flag)
 {
-  char      *name = NULL, fname[64], fn[64], cb[64] = "";
+  char      *name = NULL, fname[64], fn[64], cb[160] = "", where[256];
   realtype   t    = ref->info->t0;
   const char *lib[] = {"IDA", "CVODE", "ARKODE", "KINSOL"};
   size_t     k;
@@ -82,7 +84,10 @@ PetscErrorCode AzRefSunFail(AzReference ref, const char call[], int flag)
   for (k = 0; call[k] && call[k] != '(' && k < sizeof fn - 1; k++) fn[k] = call[k];
   fn[k] = 0;
   if (ref->cb_err) snprintf(cb, sizeof cb, " (PETSc error %d in a callback)", (int)ref->cb_err);
+  else if (ref->nan_count) snprintf(cb, sizeof cb, " after the residual was NaN or Inf %ld times (last at t = %.9g)", ref->nan_count, (double)ref->nan_t);
   if (ref->sunkind == 3)
     SETERRQ(ref->comm, PETSC_ERR_NOT_CONVERGED, "%s failed: %s returned %s (%d) for problem %s%s: %s. %s%s", lib[ref->sunkind], fn, fname, flag, ref->info->name, cb, Hint(ref, fname), ref->sunmsg[0] ? "SUNDIALS says: " : "", ref->sunmsg);
-  SETERRQ(ref->comm, PETSC_ERR_NOT_CONVERGED, "%s failed: %s returned %s (%d) at t = %.9g (integrating problem %s over [%g, %g])%s: %s. %s%s", lib[ref->sunkind], fn, fname, flag, (double)t, ref->info->name, (double)ref->info->t0, (double)ref->info->t1, cb, Hint(ref, fname), ref->sunmsg[0] ? "SUNDIALS says: " : "", ref->sunmsg);
+  /* numbers by the C library: PETSc's own %g prints 1 as "1." */
+  snprintf(where, sizeof where, "at t = %.9g (integrating problem %s over [%g, %g])", (double)t, ref->info->name, (double)ref->info->t0, (double)ref->info->t1);
+  SETERRQ(ref->comm, PETSC_ERR_NOT_CONVERGED, "%s failed: %s returned %s (%d) %s%s: %s. %s%s", lib[ref->sunkind], fn, fname, flag, where, cb, Hint(ref, fname), ref->sunmsg[0] ? "SUNDIALS says: " : "", ref->sunmsg);
 }
