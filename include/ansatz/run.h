@@ -12,6 +12,8 @@
 
 /* `ansatz train`: load -problem, build field, loss and trainer from the options, train, write -az_output_dir */
 PETSC_EXTERN PetscErrorCode AzRunTrain(MPI_Comm comm);
+/* a field for the problem (coordinates, components, box, derivatives), configured from the options */
+PETSC_EXTERN PetscErrorCode AzRunCreateField(AzProblem prob, AzField *field);
 /* create a directory and its parents (rank 0), collective */
 PETSC_EXTERN PetscErrorCode AzRunMakeDirectory(MPI_Comm comm, const char dir[]);
 

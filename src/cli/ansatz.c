@@ -112,12 +112,7 @@ static PetscErrorCode ModeFieldInfo(MPI_Comm comm)
   PetscCall(AzProblemGetBox(prob, lo, hi));
   PetscCall(AzProblemGetJetRequest(prob, &req));
   PetscCall(AzJetRequestClose(&req));
-  PetscCall(AzFieldCreate(comm, &field));
-  PetscCall(AzFieldSetDimensions(field, ncoord, info->ncomp));
-  PetscCall(AzFieldSetBox(field, lo, hi));
-  PetscCall(AzFieldSetJetRequest(field, &req));
-  PetscCall(AzFieldSetFromOptions(field));
-  PetscCall(AzFieldSetUp(field));
+  PetscCall(AzRunCreateField(prob, &field));
   PetscCall(AzFieldView(field, PETSC_VIEWER_STDOUT_(comm)));
   PetscCall(AzFieldGetJetSize(field, &ncomp, &nslot));
   PetscCall(PetscMalloc1(ncomp * nslot, &jets));

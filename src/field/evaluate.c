@@ -98,36 +98,6 @@ static PetscErrorCode AzFieldCheckParameterVec(AzField f, Vec v, const char name
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-PetscErrorCode AzFieldJetsBackward(AzField f, PetscInt npts, const PetscReal x[], const PetscScalar jetbar[], PetscScalar jets[], Vec grad)
-{
-  const PetscScalar *theta;
-  PetscScalar       *g;
-  PetscInt           L;
-  int                nthr;
-
-  PetscFunctionBegin;
-  PetscCall(AzFieldCheckReady(f, npts, x));
-  PetscCall(AzFieldCheckParameterVec(f, grad, "grad"));
-  L = f->ncomp * AZ_JET_NSLOT(f->ncoord);
-  PetscCall(PetscLogEventBegin(AZ_FIELD_Backward, 0, 0, 0, 0));
-  nthr = BlasThreadsPush(f);
-  PetscCall(AzFieldWorkSetUp(f, f->chunk, f->chunk));
-  PetscCall(VecGetArrayRead(f->theta, &theta));
-  PetscCall(VecGetArray(grad, &g));
-  for (PetscInt p0 = 0; p0 < npts; p0 += f->chunk) {
-    const PetscInt np = PetscMin(f->chunk, npts - p0);
-    PetscCall(AzFieldForwardChunk(f, np, x + p0 * f->ncoord, theta, f->maxorder + 1));
-    if (jets) ScatterJets(f, np, f->work.U, jets + p0 * L);
-    GatherJets(f, np, jetbar + p0 * L, f->work.G[0]);
-    PetscCall(AzFieldBackwardChunk(f, np, theta, g));
-  }
-  PetscCall(VecRestoreArray(grad, &g));
-  PetscCall(VecRestoreArrayRead(f->theta, &theta));
-  BlasThreadsPop(f, nthr);
-  PetscCall(PetscLogEventEnd(AZ_FIELD_Backward, 0, 0, 0, 0));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
 /* Vector-Jacobian product with the adjoint computed from the jets, one forward pass per chunk:
  * forward, fn(jets) -> jetbar, backward. */
 PetscErrorCode AzFieldJetsVJP(AzField f, PetscInt npts, const PetscReal x[], AzJetAdjointFn fn, void *ctx, Vec grad)
@@ -160,6 +130,36 @@ PetscErrorCode AzFieldJetsVJP(AzField f, PetscInt npts, const PetscReal x[], AzJ
   BlasThreadsPop(f, nthr);
   PetscCall(PetscLogEventEnd(AZ_FIELD_Backward, 0, 0, 0, 0));
   PetscCall(PetscFree2(jets, jetbar));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* JetsBackward is the VJP whose adjoint is given: copy it in (and the jets out, when asked) */
+typedef struct {
+  PetscInt           L;
+  const PetscScalar *jetbar;
+  PetscScalar       *jets;
+} GivenAdjoint;
+
+static PetscErrorCode CopyGivenAdjoint(void *ptr, PetscInt p0, PetscInt np, const PetscScalar jets[], PetscScalar jetbar[])
+{
+  GivenAdjoint *g = (GivenAdjoint *)ptr;
+
+  PetscFunctionBegin;
+  PetscCall(PetscArraycpy(jetbar, g->jetbar + p0 * g->L, np * g->L));
+  if (g->jets) PetscCall(PetscArraycpy(g->jets + p0 * g->L, jets, np * g->L));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzFieldJetsBackward(AzField f, PetscInt npts, const PetscReal x[], const PetscScalar jetbar[], PetscScalar jets[], Vec grad)
+{
+  GivenAdjoint g;
+
+  PetscFunctionBegin;
+  PetscCall(AzFieldCheckReady(f, npts, x));
+  g.L      = f->ncomp * AZ_JET_NSLOT(f->ncoord);
+  g.jetbar = jetbar;
+  g.jets   = jets;
+  PetscCall(AzFieldJetsVJP(f, npts, x, CopyGivenAdjoint, &g, grad));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

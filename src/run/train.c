@@ -4,6 +4,31 @@
 #include <errno.h>
 #include <sys/stat.h>
 
+/* The field for a problem: its coordinates, components, box and derivatives, then the options. */
+PetscErrorCode AzRunCreateField(AzProblem prob, AzField *field)
+{
+  const AzProblemInfo *info;
+  AzJetRequest         req;
+  PetscReal            lo[AZ_MAX_COORD], hi[AZ_MAX_COORD];
+  PetscInt             ncoord;
+  MPI_Comm             comm;
+
+  PetscFunctionBegin;
+  PetscCall(AzProblemGetComm(prob, &comm));
+  PetscCall(AzProblemGetInfo(prob, &info));
+  PetscCall(AzProblemGetNumCoords(prob, &ncoord));
+  PetscCall(AzProblemGetBox(prob, lo, hi));
+  PetscCall(AzProblemGetJetRequest(prob, &req));
+  PetscCall(AzJetRequestClose(&req));
+  PetscCall(AzFieldCreate(comm, field));
+  PetscCall(AzFieldSetDimensions(*field, ncoord, info->ncomp));
+  PetscCall(AzFieldSetBox(*field, lo, hi));
+  PetscCall(AzFieldSetJetRequest(*field, &req));
+  PetscCall(AzFieldSetFromOptions(*field));
+  PetscCall(AzFieldSetUp(*field));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode AzRunMakeDirectory(MPI_Comm comm, const char dir[])
 {
   PetscMPIInt rank;
@@ -174,8 +199,7 @@ PetscErrorCode AzRunTrain(MPI_Comm comm)
   AzField              field;
   AzLoss               loss;
   AzTrainer            tr;
-  AzJetRequest         req;
-  PetscReal            lo[AZ_MAX_COORD], hi[AZ_MAX_COORD], f, term[AZ_MAX_TERMS], rel, maxabs;
+  PetscReal            f, term[AZ_MAX_TERMS], rel, maxabs;
   PetscInt             ncoord, nterms, its, nparam;
   PetscLogDouble       t0, t1;
   PetscBool            has_exact, save_points = PETSC_FALSE, use_ref = PETSC_TRUE;
@@ -197,15 +221,7 @@ PetscErrorCode AzRunTrain(MPI_Comm comm)
   if (!dir[0]) snprintf(dir, sizeof dir, "runs/train-%s", info->name);
 
   PetscCall(AzProblemGetNumCoords(prob, &ncoord));
-  PetscCall(AzProblemGetBox(prob, lo, hi));
-  PetscCall(AzProblemGetJetRequest(prob, &req));
-  PetscCall(AzJetRequestClose(&req));
-  PetscCall(AzFieldCreate(comm, &field));
-  PetscCall(AzFieldSetDimensions(field, ncoord, info->ncomp));
-  PetscCall(AzFieldSetBox(field, lo, hi));
-  PetscCall(AzFieldSetJetRequest(field, &req));
-  PetscCall(AzFieldSetFromOptions(field));
-  PetscCall(AzFieldSetUp(field));
+  PetscCall(AzRunCreateField(prob, &field));
   PetscCall(AzFieldGetNumParameters(field, &nparam));
   PetscCall(AzLossCreate(prob, field, &loss));
   PetscCall(AzLossSetFromOptions(loss));
