@@ -6,6 +6,7 @@
 #include <ansatz/jet.h>
 #include <ansatz/problem.h>
 #include <ansatz/field.h>
+#include <ansatz/constraint.h>
 #include <ansatz/sampler.h>
 #include <ansatz/loss.h>
 #include <ansatz/trainer.h>

@@ -52,6 +52,21 @@ static PetscErrorCode Initial(const AzPoint *p, const AzJet *J, PetscScalar r[],
   return PETSC_SUCCESS;
 }
 
+/* lift for hard constraints: g(x, t) = −sin(πx), the initial data, which is zero at x = ±1 */
+static PetscErrorCode Lift(const AzPoint *p, PetscScalar jet[])
+{
+  const PetscInt  n = p->ncoord, X = 0;
+  const PetscReal s = PetscSinReal(PETSC_PI * p->x[0]), c = PetscCosReal(PETSC_PI * p->x[0]), k = PETSC_PI;
+
+  for (PetscInt q = 0; q < AZ_JET_NSLOT(n); q++) jet[q] = 0;
+  jet[0]                    = -s;
+  jet[AzJetSlotD1(n, X)]    = -k * c;
+  jet[AzJetSlotD2(n, X, X)] = k * k * s;
+  jet[AzJetSlotD3(n, X)]    = k * k * k * c;
+  jet[AzJetSlotD4(n, X)]    = -k * k * k * k * s;
+  return PETSC_SUCCESS;
+}
+
 const AzProblemInfo az_problem_burgers1d = {
   .abi             = AZ_PROBLEM_ABI,
   .name            = "burgers1d",
@@ -71,4 +86,5 @@ const AzProblemInfo az_problem_burgers1d = {
   .initial         = Initial,
   .initial_value   = InitialValue,
   .exact_jacobian  = PETSC_TRUE,
+  .lift            = Lift,
 };

@@ -37,6 +37,13 @@ static PetscErrorCode Exact(const AzPoint *p, PetscScalar u[])
   return PETSC_SUCCESS;
 }
 
+/* lift for hard constraints: g = 0 (the data are zero on every face) */
+static PetscErrorCode Lift(const AzPoint *p, PetscScalar jet[])
+{
+  for (PetscInt s = 0; s < AZ_JET_NSLOT(p->ncoord); s++) jet[s] = 0;
+  return PETSC_SUCCESS;
+}
+
 const AzProblemInfo az_problem_poisson2d = {
   .abi             = AZ_PROBLEM_ABI,
   .name            = "poisson2d",
@@ -51,4 +58,5 @@ const AzProblemInfo az_problem_poisson2d = {
   .boundary        = {{AZ_BC_DIRICHLET, Wall, Zero}, {AZ_BC_DIRICHLET, Wall, Zero}, {AZ_BC_DIRICHLET, Wall, Zero}, {AZ_BC_DIRICHLET, Wall, Zero}},
   .exact_jacobian  = PETSC_TRUE,
   .exact           = Exact,
+  .lift            = Lift,
 };

@@ -30,6 +30,12 @@ PETSC_EXTERN PetscErrorCode AzLossView(AzLoss loss, PetscViewer viewer);
 PETSC_EXTERN PetscErrorCode AzLossGetComm(AzLoss loss, MPI_Comm *comm);
 PETSC_EXTERN PetscErrorCode AzLossGetNumTerms(AzLoss loss, PetscInt *nterms);
 PETSC_EXTERN PetscErrorCode AzLossGetTermName(AzLoss loss, PetscInt k, const char **name);
+/* Jets of the solution at npts points: the field's, through the hard-constraint transform
+ * u = g + φN when -az_hard_boundary / -az_hard_initial are set (see constraint.h). */
+PETSC_EXTERN PetscErrorCode AzLossEvaluateSolution(AzLoss loss, PetscInt npts, const PetscReal x[], PetscScalar jets[]);
+/* Largest |residual| of every boundary face and of the initial condition (soft or hard alike) over
+ * n Sobol points each, reduced over ranks: the constraint violation of the current solution. */
+PETSC_EXTERN PetscErrorCode AzLossConstraintViolation(AzLoss loss, PetscInt n, PetscReal *boundary, PetscReal *initial);
 /* the term's collocation points: a distributed Vec of block size ncoord (not a copy) */
 PETSC_EXTERN PetscErrorCode AzLossGetTermPoints(AzLoss loss, PetscInt k, Vec *points);
 PETSC_EXTERN PetscErrorCode AzLossSetWeight(AzLoss loss, PetscInt k, PetscReal w);

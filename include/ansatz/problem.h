@@ -16,7 +16,7 @@
 #include <ansatz/jet.h>
 
 /* Bump when AzProblemInfo or the callback signatures change; the loader rejects a mismatch. */
-#define AZ_PROBLEM_ABI 1
+#define AZ_PROBLEM_ABI 2
 
 #define AZ_MAX_DIM    3
 #define AZ_MAX_PARAMS 16
@@ -40,6 +40,12 @@ typedef PetscErrorCode (*AzResidualFn)(const AzPoint *p, const AzJet *jet, Petsc
 
 /* A pointwise function of the point only: exact solution, Dirichlet data, initial data (u[0..ncomp-1]). */
 typedef PetscErrorCode (*AzPointFn)(const AzPoint *p, PetscScalar u[]);
+
+/* A lift g for hard constraints: a smooth function that equals the Dirichlet data on the Dirichlet
+ * faces and the initial data at t0. It fills the jet of g at the point (all ncomp components, the
+ * layout of jet.h; every derivative the problem declares). The field is then u = g + φ·N, with φ a
+ * product of linear factors that vanish on those faces and at t0, so the conditions hold exactly. */
+typedef PetscErrorCode (*AzLiftFn)(const AzPoint *p, PetscScalar jet[]);
 
 typedef enum {
   AZ_BC_NONE = 0,  /* no condition on this face (the problem leaves it free) */
@@ -100,6 +106,7 @@ typedef struct {
   AzPointFn          exact;                     /* exact solution */
   AzConservationInfo conservation[AZ_MAX_LAWS]; /* ends at the first entry with a NULL name */
   PetscBool          positive[AZ_MAX_COMP];     /* component c must stay >= 0 */
+  AzLiftFn           lift;                      /* lift of the Dirichlet and initial data (hard constraints) */
 } AzProblemInfo;
 
 /* A loaded problem: the descriptor plus its parameter values and derivative request. */

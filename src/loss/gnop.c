@@ -27,8 +27,9 @@ PetscErrorCode AzLossLinearize(AzLoss L, PetscReal *value)
       const PetscInt   nc = PetscMin(L->chunk, nloc - p0);
       const PetscReal *x  = (const PetscReal *)xa + p0 * L->ncoord;
 
-      PetscCall(AzFieldEvaluateJets(L->field, nc, x, L->jets));
+      PetscCall(AzLossEvaluateSolution(L, nc, x, L->jets));
       PetscCall(TermResiduals(L, t, p0, nc, x, t->lin_D + (size_t)p0 * t->nres * Ljet));
+      if (L->transform) PetscCall(AzTransformAdjoint(L->transform, nc, x, t->nres, t->lin_D + (size_t)p0 * t->nres * Ljet));
       for (PetscInt i = 0; i < nc * t->nres; i++) {
         t->lin_rho[p0 * t->nres + i] = sq * L->r[i];
         sum += PetscSqr(sq * L->r[i]);

@@ -52,6 +52,8 @@ PetscErrorCode AzLossSetFromOptions(AzLoss L)
   PetscCall(PetscOptionsReal("-az_weight_interior", "weight of the PDE residual term", "AzLossSetWeight", L->w_interior, &L->w_interior, NULL));
   PetscCall(PetscOptionsReal("-az_weight_boundary", "weight of each boundary term", "AzLossSetWeight", L->w_boundary, &L->w_boundary, NULL));
   PetscCall(PetscOptionsReal("-az_weight_initial", "weight of the initial-condition term", "AzLossSetWeight", L->w_initial, &L->w_initial, NULL));
+  PetscCall(PetscOptionsBool("-az_hard_boundary", "impose the Dirichlet faces exactly: u = g + phi N (needs the problem's lift)", "AzTransformCreate", L->hard_boundary, &L->hard_boundary, NULL));
+  PetscCall(PetscOptionsBool("-az_hard_initial", "impose the initial condition exactly: u = g + phi N (needs the problem's lift)", "AzTransformCreate", L->hard_initial, &L->hard_initial, NULL));
   PetscCall(PetscOptionsString("-az_data", "observations: CSV file, one point per line: coordinates (x[,y[,z]][,t]) then the components", "AzLossSetUp", L->data_file, L->data_file, sizeof L->data_file, NULL));
   PetscCall(PetscOptionsReal("-az_weight_data", "weight of the data term", "AzLossSetWeight", L->w_data, &L->w_data, NULL));
   PetscCall(PetscOptionsInt("-az_eval_n", "evaluation grid points per axis, for errors", "AzLossExactError", L->eval_n, &L->eval_n, NULL));
@@ -144,6 +146,7 @@ PetscErrorCode AzLossSetUp(AzLoss L)
   if (L->setup) PetscFunctionReturn(PETSC_SUCCESS);
   PetscCall(AzProblemGetInfo(L->prob, &info));
   PetscCall(AzFieldGetNumParameters(L->field, &L->nparam));
+  if (L->hard_boundary || L->hard_initial) PetscCall(AzTransformCreate(L->prob, L->hard_boundary, L->hard_initial, &L->transform));
   L->nterms = 0;
   for (PetscInt cond = AZ_COND_INTERIOR; cond <= AZ_COND_INITIAL; cond++) {
     AzTerm *t = &L->term[L->nterms];
@@ -152,6 +155,11 @@ PetscErrorCode AzLossSetUp(AzLoss L)
     if (cond >= 2 * info->dim && cond != AZ_COND_INITIAL) continue;
     PetscCall(AzProblemGetNumResiduals(L->prob, cond, &nres));
     if (!nres) continue;
+    if (L->transform && cond != AZ_COND_INTERIOR) {
+      PetscBool hard;
+      PetscCall(AzTransformIsHard(L->transform, cond, &hard));
+      if (hard) continue; /* imposed exactly: no term */
+    }
     t->cond = cond;
     t->nres = nres;
     if (cond == AZ_COND_INTERIOR) {
@@ -211,6 +219,7 @@ PetscErrorCode AzLossDestroy(AzLoss *loss)
   }
   PetscCall(PetscFree3((*loss)->jets, (*loss)->D, (*loss)->r));
   PetscCall(PetscFree((*loss)->Jrows));
+  PetscCall(AzTransformDestroy(&(*loss)->transform));
   PetscCall(PetscFree(*loss));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -273,6 +282,15 @@ PetscErrorCode AzLossGetWeight(AzLoss L, PetscInt k, PetscReal *w)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* Jets of the solution u at npts points: the network's, through the hard-constraint transform if any */
+PetscErrorCode AzLossEvaluateSolution(AzLoss L, PetscInt npts, const PetscReal x[], PetscScalar jets[])
+{
+  PetscFunctionBegin;
+  PetscCall(AzFieldEvaluateJets(L->field, npts, x, jets));
+  if (L->transform) PetscCall(AzTransformApply(L->transform, npts, x, jets));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 /* The residual of term t at one point (local index i) from its jet: the plugin's, or u − u_obs for data */
 static PetscErrorCode PointResidual(AzLoss L, AzTerm *t, PetscInt i, const PetscReal *x, const PetscScalar *jet, PetscScalar r[], PetscScalar D[])
 {
@@ -328,7 +346,14 @@ static PetscErrorCode TermAdjoint(void *ptr, PetscInt p0, PetscInt nc, const Pet
     const PetscReal *xp = c->x + (p0 + p) * L->ncoord;
     PetscScalar     *jb = jetbar + p * Ljet;
 
-    PetscCall(PointResidual(L, t, p0 + p, xp, jets + p * Ljet, L->r, L->D));
+    const PetscScalar *jp = jets + p * Ljet;
+
+    if (L->transform) { /* network jets -> solution jets */
+      PetscCall(PetscArraycpy(L->jets, jp, Ljet));
+      PetscCall(AzTransformApply(L->transform, 1, xp, L->jets));
+      jp = L->jets;
+    }
+    PetscCall(PointResidual(L, t, p0 + p, xp, jp, L->r, L->D));
     for (PetscInt s = 0; s < Ljet; s++) jb[s] = 0;
     for (PetscInt i = 0; i < t->nres; i++) {
       const PetscScalar  ri = scale * L->r[i];
@@ -336,6 +361,7 @@ static PetscErrorCode TermAdjoint(void *ptr, PetscInt p0, PetscInt nc, const Pet
       c->sum += L->r[i] * L->r[i];
       for (PetscInt s = 0; s < Ljet; s++) jb[s] += ri * Di[s];
     }
+    if (L->transform) PetscCall(AzTransformAdjoint(L->transform, 1, xp, 1, jb)); /* ū -> N̄ */
   }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -371,7 +397,7 @@ PetscErrorCode AzLossEvaluate(AzLoss L, PetscReal *value, PetscReal term[], Vec 
         const PetscInt   nc = PetscMin(L->chunk, nloc - p0);
         const PetscReal *x  = (const PetscReal *)xa + p0 * L->ncoord;
 
-        PetscCall(AzFieldEvaluateJets(L->field, nc, x, L->jets));
+        PetscCall(AzLossEvaluateSolution(L, nc, x, L->jets));
         PetscCall(TermResiduals(L, t, p0, nc, x, NULL));
         for (PetscInt i = 0; i < nc * t->nres; i++) sums[k] += L->r[i] * L->r[i];
       }
@@ -441,10 +467,11 @@ static PetscErrorCode ForEachJacobianChunk(AzLoss L, RowsFn fn, void *ctx)
       const PetscInt   nc = PetscMin(L->chunk, nloc - p0);
       const PetscReal *x  = (const PetscReal *)xa + p0 * L->ncoord;
 
-      PetscCall(AzFieldEvaluateJets(L->field, nc, x, L->jets));
+      PetscCall(AzLossEvaluateSolution(L, nc, x, L->jets));
       PetscCall(TermResiduals(L, t, p0, nc, x, L->D));
       for (PetscInt i = 0; i < nc * t->nres; i++) L->r[i] *= sq;
       for (PetscInt i = 0; i < nc * t->nres * Ljet; i++) L->D[i] *= sq;
+      if (L->transform) PetscCall(AzTransformAdjoint(L->transform, nc, x, t->nres, L->D)); /* ∂ρ/∂u -> ∂ρ/∂N */
       PetscCall(AzFieldResidualJacobian(L->field, nc, x, t->nres, L->D, L->Jrows));
       PetscCall(fn(L, nc * t->nres, L->r, L->Jrows, ctx));
     }
@@ -573,7 +600,7 @@ PetscErrorCode AzLossExactError(AzLoss L, PetscBool *has_exact, PetscReal *rel_l
         q /= L->eval_n;
       }
     }
-    PetscCall(AzFieldEvaluateJets(L->field, nc, xs, L->jets));
+    PetscCall(AzLossEvaluateSolution(L, nc, xs, L->jets));
     for (PetscInt p = 0; p < nc; p++) {
       PetscScalar ue[AZ_MAX_COMP];
       AzPoint     pt = {xs + p * L->ncoord, L->ncoord, param, -1};
@@ -592,5 +619,44 @@ PetscErrorCode AzLossExactError(AzLoss L, PetscBool *has_exact, PetscReal *rel_l
   PetscCall(MPIU_Allreduce(&s[2], &g[2], 1, MPIU_REAL, MPIU_MAX, L->comm));
   *rel_l2  = PetscSqrtReal(g[0] / PetscMax(g[1], PETSC_SMALL));
   *max_abs = g[2];
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzLossConstraintViolation(AzLoss L, PetscInt n, PetscReal *boundary, PetscReal *initial)
+{
+  const AzProblemInfo *info;
+  const PetscInt       Ljet = L->ncomp * L->nslot;
+  PetscReal            v[2] = {0, 0}, g[2];
+
+  PetscFunctionBegin;
+  PetscCall(AzLossSetUp(L));
+  PetscCall(AzProblemGetInfo(L->prob, &info));
+  for (PetscInt cond = 0; cond <= AZ_COND_INITIAL; cond++) {
+    Vec                x;
+    const PetscScalar *xa;
+    PetscInt           nres, nloc;
+    const PetscInt     which = cond == AZ_COND_INITIAL ? 1 : 0;
+
+    if (cond >= 2 * info->dim && cond != AZ_COND_INITIAL) continue;
+    PetscCall(AzProblemGetNumResiduals(L->prob, cond, &nres));
+    if (!nres) continue;
+    PetscCall(AzSampleCondition(L->comm, L->prob, cond, AZ_SAMPLE_SOBOL, L->ncoord == 1 ? 1 : n, L->seed + 7919, &x));
+    PetscCall(VecGetLocalSize(x, &nloc));
+    nloc /= L->ncoord;
+    PetscCall(VecGetArrayRead(x, &xa));
+    for (PetscInt p = 0; p < nloc; p++) {
+      const PetscReal *xp = (const PetscReal *)xa + p * L->ncoord;
+      PetscScalar      r[AZ_MAX_RES];
+      PetscCall(AzLossEvaluateSolution(L, 1, xp, L->jets));
+      PetscCall(AzProblemEvaluateResidual(L->prob, cond, xp, L->jets, r, NULL));
+      (void)Ljet;
+      for (PetscInt i = 0; i < nres; i++) v[which] = PetscMax(v[which], PetscIsInfOrNanReal(PetscAbsScalar(r[i])) ? PETSC_MAX_REAL : PetscAbsScalar(r[i]));
+    }
+    PetscCall(VecRestoreArrayRead(x, &xa));
+    PetscCall(VecDestroy(&x));
+  }
+  PetscCall(MPIU_Allreduce(v, g, 2, MPIU_REAL, MPIU_MAX, L->comm));
+  *boundary = g[0];
+  *initial  = info->time_dependent ? g[1] : (PetscReal)NAN;
   PetscFunctionReturn(PETSC_SUCCESS);
 }

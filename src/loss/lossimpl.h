@@ -4,6 +4,7 @@
 
 #include <ansatz/loss.h>
 #include <ansatz/compat.h>
+#include <ansatz/constraint.h>
 
 typedef struct {
   char      name[32];
@@ -33,6 +34,8 @@ struct _p_AzLoss {
   AzTerm       term[AZ_MAX_TERMS];
   PetscBool    setup;
   AzReference  ref; /* yardstick when the problem has no exact solution (not owned) */
+  PetscBool    hard_boundary, hard_initial;
+  AzTransform  transform; /* u = g + φN when some conditions are hard (NULL otherwise) */
   /* chunk workspace */
   PetscScalar *jets, *D, *r, *Jrows; /* jets: chunk × L; D: chunk × nres × L; r: chunk × nres */
 };

@@ -86,7 +86,7 @@ static PetscErrorCode WriteHistory(MPI_Comm comm, const char dir[], AzTrainer tr
 
 /* The field on a uniform grid as legacy VTK structured points (ParaView opens it); space-time
  * problems put time on the last axis. Rank 0 evaluates it: θ is replicated. Up to 3 coordinates. */
-static PetscErrorCode WriteFieldVTK(MPI_Comm comm, const char dir[], AzProblem prob, AzField field, PetscInt m)
+static PetscErrorCode WriteFieldVTK(MPI_Comm comm, const char dir[], AzProblem prob, AzField field, AzLoss loss, PetscInt m)
 {
   const AzProblemInfo *info;
   const PetscReal     *param;
@@ -122,7 +122,7 @@ static PetscErrorCode WriteFieldVTK(MPI_Comm comm, const char dir[], AzProblem p
         PetscCall(info->exact(&p, ue + i * ncomp));
       }
     }
-    PetscCall(AzFieldEvaluateJets(field, total, x, jets));
+    PetscCall(AzLossEvaluateSolution(loss, total, x, jets));
     snprintf(path, sizeof path, "%s/field.vtk", dir);
     fp = fopen(path, "w");
     PetscCheck(fp, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "Cannot write %s", path);
@@ -199,7 +199,7 @@ PetscErrorCode AzRunTrain(MPI_Comm comm)
   AzField              field;
   AzLoss               loss;
   AzTrainer            tr;
-  PetscReal            f, term[AZ_MAX_TERMS], rel, maxabs;
+  PetscReal            f, term[AZ_MAX_TERMS], rel, maxabs, viol_bc, viol_ic;
   PetscInt             ncoord, nterms, its, nparam;
   PetscLogDouble       t0, t1;
   PetscBool            has_exact, save_points = PETSC_FALSE, use_ref = PETSC_TRUE;
@@ -259,6 +259,7 @@ PetscErrorCode AzRunTrain(MPI_Comm comm)
 
   PetscCall(AzLossEvaluate(loss, &f, term, NULL));
   PetscCall(AzLossExactError(loss, &has_exact, &rel, &maxabs));
+  PetscCall(AzLossConstraintViolation(loss, 200, &viol_bc, &viol_ic));
   PetscCall(AzLossGetNumTerms(loss, &nterms));
   PetscCall(AzTrainerGetIterations(tr, &its));
   PetscCall(AzTrainerGetDescription(tr, desc, sizeof desc));
@@ -275,7 +276,7 @@ PetscErrorCode AzRunTrain(MPI_Comm comm)
       PetscCall(PetscViewerDestroy(&v));
     }
   }
-  PetscCall(WriteFieldVTK(comm, dir, prob, field, ncoord <= 2 ? 101 : 41));
+  PetscCall(WriteFieldVTK(comm, dir, prob, field, loss, ncoord <= 2 ? 101 : 41));
   if (rank == 0) {
     FILE *fp;
     snprintf(path, sizeof path, "%s/summary.json", dir);
@@ -295,12 +296,24 @@ PetscErrorCode AzRunTrain(MPI_Comm comm)
     JsonNumber(fp, rel);
     fprintf(fp, ",\n  \"max_abs_error\": ");
     JsonNumber(fp, maxabs);
+    fprintf(fp, ",\n  \"max_boundary_violation\": ");
+    JsonNumber(fp, viol_bc);
+    fprintf(fp, ",\n  \"max_initial_violation\": ");
+    JsonNumber(fp, viol_ic);
+    {
+      PetscBool hb = PETSC_FALSE, hi = PETSC_FALSE;
+      PetscCall(PetscOptionsGetBool(NULL, NULL, "-az_hard_boundary", &hb, NULL));
+      PetscCall(PetscOptionsGetBool(NULL, NULL, "-az_hard_initial", &hi, NULL));
+      fprintf(fp, ",\n  \"boundary_constraint\": \"%s\",\n  \"initial_constraint\": \"%s\"", hb ? "hard" : "soft", info->time_dependent ? (hi ? "hard" : "soft") : "none");
+    }
     fprintf(fp, "\n}\n");
     fclose(fp);
   }
   PetscCall(PetscPrintf(comm, "done: %" PetscInt_FMT " iterations in %.2f s, loss %.3e", its, (double)(t1 - t0), (double)f));
   if (has_exact) PetscCall(PetscPrintf(comm, ", rel_l2 %.3e, max_abs_error %.3e (against the %s)", (double)rel, (double)maxabs, info->exact ? "exact solution" : "reference"));
-  PetscCall(PetscPrintf(comm, "\nrun directory: %s (summary.json, history.csv, field.vtk, theta.bin, options.txt)\n", dir));
+  PetscCall(PetscPrintf(comm, "\nconstraint violation: boundary %.3e%s", (double)viol_bc, info->time_dependent ? "" : "\n"));
+  if (info->time_dependent) PetscCall(PetscPrintf(comm, ", initial %.3e\n", (double)viol_ic));
+  PetscCall(PetscPrintf(comm, "run directory: %s (summary.json, history.csv, field.vtk, theta.bin, options.txt)\n", dir));
 
   PetscCall(AzTrainerDestroy(&tr));
   PetscCall(AzLossDestroy(&loss));

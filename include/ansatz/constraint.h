@@ -1,0 +1,33 @@
+/* Hard constraints by transform: u = g + φ·N.
+ *
+ * N is the network, g the problem's lift (equal to the Dirichlet data on the Dirichlet faces and to
+ * the initial data at t0; the plugin's .lift gives its jet), and φ the product of the normalised
+ * distances to the constrained faces, (x_a − lo_a)/(hi_a − lo_a) and (hi_a − x_a)/(hi_a − lo_a), and
+ * (t − t0)/(t1 − t0) for the initial condition. φ vanishes exactly where the conditions are imposed,
+ * so they hold to round-off whatever N is. The jets of u follow by Leibniz's rule,
+ *   u_s = g_s + Σ_s' C(φ)[s, s'] N_s'   (C lower triangular in the derivative order),
+ * and the adjoint is N̄ = Cᵀ ū, so the transform is a per-point linear map between the network's jets
+ * and the residuals, in training, Gauss–Newton and the report alike.
+ */
+#ifndef ANSATZ_CONSTRAINT_H
+#define ANSATZ_CONSTRAINT_H
+
+#include <ansatz/problem.h>
+
+typedef struct _p_AzTransform *AzTransform;
+
+/* hard_boundary: every Dirichlet face; hard_initial: the initial condition. Errors with a message if
+ * the problem cannot have them (no lift; a condition that is not Dirichlet data) or if the lift does
+ * not satisfy the conditions it is meant to impose. */
+PETSC_EXTERN PetscErrorCode AzTransformCreate(AzProblem prob, PetscBool hard_boundary, PetscBool hard_initial, AzTransform *T);
+PETSC_EXTERN PetscErrorCode AzTransformDestroy(AzTransform *T);
+/* whether condition cond (a face or AZ_COND_INITIAL) is imposed exactly by the transform */
+PETSC_EXTERN PetscErrorCode AzTransformIsHard(AzTransform T, PetscInt cond, PetscBool *hard);
+/* jets (ncomp*nslot per point) of N become those of u = g + φN, in place */
+PETSC_EXTERN PetscErrorCode AzTransformApply(AzTransform T, PetscInt npts, const PetscReal x[], PetscScalar jets[]);
+/* the linear part only (tangents): δu = C δN, in place */
+PETSC_EXTERN PetscErrorCode AzTransformApplyLinear(AzTransform T, PetscInt npts, const PetscReal x[], PetscScalar jets[]);
+/* adjoints: nrow adjoint rows per point (ncomp*nslot each), ū -> N̄ = Cᵀ ū, in place */
+PETSC_EXTERN PetscErrorCode AzTransformAdjoint(AzTransform T, PetscInt npts, const PetscReal x[], PetscInt nrow, PetscScalar rows[]);
+
+#endif
