@@ -1,0 +1,274 @@
+/* Hard constraints by transform, u = g + φN: the jets of u against finite differences of u itself,
+ * the conditions exact on their faces for any network, the loss gradient and Gauss–Newton pieces
+ * through the transform, training to round-off violation, and clear refusals. */
+#include <ansatz.h>
+#include <check.h>
+#include <math.h>
+
+static char last_error[4096];
+
+static PetscErrorCode CaptureError(MPI_Comm comm, int line, const char *fun, const char *file, PetscErrorCode n, PetscErrorType p, const char *mess, void *ctx)
+{
+  (void)comm, (void)line, (void)fun, (void)file, (void)ctx;
+  if (p == PETSC_ERROR_INITIAL && mess) snprintf(last_error, sizeof last_error, "%s", mess);
+  return n;
+}
+
+typedef struct {
+  AzProblem prob;
+  AzField   field;
+  AzLoss    loss;
+  PetscInt  ncoord, nslot;
+} Setup;
+
+/* problem, a 2×8 tanh field (seed 5) and a small loss with the given hard conditions */
+static PetscErrorCode MakeSetup(const char *name, PetscBool hb, PetscBool hi, Setup *s)
+{
+  const AzProblemInfo *info;
+  PetscInt             ncomp;
+
+  PetscFunctionBegin;
+  PetscCall(AzProblemLoad(PETSC_COMM_WORLD, name, &s->prob));
+  PetscCall(AzProblemGetInfo(s->prob, &info));
+  PetscCall(PetscOptionsSetValue(NULL, "-az_field_depth", "2"));
+  PetscCall(PetscOptionsSetValue(NULL, "-az_field_width", "8"));
+  PetscCall(PetscOptionsSetValue(NULL, "-az_field_seed", "5"));
+  PetscCall(PetscOptionsSetValue(NULL, "-az_n_interior", "64"));
+  PetscCall(PetscOptionsSetValue(NULL, "-az_n_boundary", "16"));
+  PetscCall(PetscOptionsSetValue(NULL, "-az_n_initial", "16"));
+  PetscCall(PetscOptionsSetValue(NULL, "-az_hard_boundary", hb ? "1" : "0"));
+  PetscCall(PetscOptionsSetValue(NULL, "-az_hard_initial", hi ? "1" : "0"));
+  PetscCall(AzRunCreateField(s->prob, &s->field));
+  PetscCall(AzLossCreate(s->prob, s->field, &s->loss));
+  PetscCall(AzLossSetFromOptions(s->loss));
+  PetscCall(PetscOptionsClear(NULL));
+  PetscCall(AzLossSetUp(s->loss));
+  PetscCall(AzProblemGetNumCoords(s->prob, &s->ncoord));
+  PetscCall(AzFieldGetJetSize(s->field, &ncomp, &s->nslot));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static void FreeSetup(Setup *s)
+{
+  AzLossDestroy(&s->loss);
+  AzFieldDestroy(&s->field);
+  AzProblemDestroy(&s->prob);
+}
+
+/* value of u at x */
+static PetscScalar U(Setup *s, const PetscReal x[])
+{
+  PetscScalar jet[AZ_JET_MAX_NSLOT];
+  AzLossEvaluateSolution(s->loss, 1, x, jet);
+  return jet[0];
+}
+
+/* first derivative of u along a by a 4th-order central difference (h = 1e-3: error ~1e-12) */
+static PetscScalar DU(Setup *s, const PetscReal x[], PetscInt a, PetscInt slot)
+{
+  PetscReal   y[AZ_MAX_COORD];
+  PetscScalar f[4], jet[AZ_JET_MAX_NSLOT];
+  const PetscReal h = 1e-3, off[4] = {-2, -1, 1, 2};
+  for (int q = 0; q < 4; q++) {
+    memcpy(y, x, sizeof(PetscReal) * s->ncoord);
+    y[a] += off[q] * h;
+    AzLossEvaluateSolution(s->loss, 1, y, jet);
+    f[q] = jet[slot];
+  }
+  return (f[0] - 8 * f[1] + 8 * f[2] - f[3]) / (12 * h);
+}
+
+/* Leibniz jets of u = g + φN: each first derivative against differences of u, each second
+ * derivative against differences of the first, at points inside the box. */
+static void CheckJets(const char *name, PetscBool hb, PetscBool hi)
+{
+  Setup       s;
+  PetscReal   lo[AZ_MAX_COORD], hi_[AZ_MAX_COORD], x[AZ_MAX_COORD];
+  PetscScalar jet[AZ_JET_MAX_NSLOT];
+  AzJetRequest req;
+
+  ck_assert_int_eq(MakeSetup(name, hb, hi, &s), 0);
+  AzProblemGetBox(s.prob, lo, hi_);
+  AzProblemGetJetRequest(s.prob, &req);
+  AzJetRequestClose(&req);
+  for (int k = 0; k < 5; k++) {
+    for (PetscInt a = 0; a < s.ncoord; a++) x[a] = lo[a] + (hi_[a] - lo[a]) * (0.15 + 0.7 * ((k * 7 + a * 3) % 11) / 11.0);
+    AzLossEvaluateSolution(s.loss, 1, x, jet);
+    for (PetscInt a = 0; a < s.ncoord; a++) {
+      const PetscInt sa = AzJetSlotD1(s.ncoord, a), saa = AzJetSlotD2(s.ncoord, a, a);
+      if (req.mask & (1 << sa)) {
+        const PetscScalar fd = DU(&s, x, a, 0);
+        ck_assert_msg(PetscAbsScalar(fd - jet[sa]) <= 1e-8 * PetscMax(1, PetscAbsScalar(fd)), "%s: du/dx%d = %.12g, differences %.12g", name, (int)a, (double)jet[sa], (double)fd);
+      }
+      if (req.mask & (1 << saa)) {
+        const PetscScalar fd = DU(&s, x, a, sa);
+        ck_assert_msg(PetscAbsScalar(fd - jet[saa]) <= 1e-7 * PetscMax(1, PetscAbsScalar(fd)), "%s: d2u/dx%d2 = %.12g, differences %.12g", name, (int)a, (double)jet[saa], (double)fd);
+      }
+    }
+  }
+  FreeSetup(&s);
+}
+
+START_TEST(test_transform_jets)
+{
+  CheckJets("heat1d", PETSC_TRUE, PETSC_TRUE);
+  CheckJets("heat1d", PETSC_FALSE, PETSC_TRUE);
+  CheckJets("poisson2d", PETSC_TRUE, PETSC_FALSE);
+  CheckJets("burgers1d", PETSC_TRUE, PETSC_TRUE);
+}
+END_TEST
+
+/* For an untrained network the hard conditions already hold to round-off; the soft ones do not. */
+START_TEST(test_transform_exact_on_faces)
+{
+  Setup     s;
+  PetscReal bc, ic;
+
+  ck_assert_int_eq(MakeSetup("heat1d", PETSC_TRUE, PETSC_TRUE, &s), 0);
+  ck_assert_int_eq(AzLossConstraintViolation(s.loss, 100, &bc, &ic), 0);
+  ck_assert_msg(bc <= 1e-14 && ic <= 1e-14, "hard violation: boundary %g, initial %g", (double)bc, (double)ic);
+  FreeSetup(&s);
+  ck_assert_int_eq(MakeSetup("heat1d", PETSC_FALSE, PETSC_TRUE, &s), 0);
+  ck_assert_int_eq(AzLossConstraintViolation(s.loss, 100, &bc, &ic), 0);
+  ck_assert_msg(bc > 1e-3 && ic <= 1e-14, "soft boundary must be violated by an untrained field (%g), hard initial not (%g)", (double)bc, (double)ic);
+  FreeSetup(&s);
+}
+END_TEST
+
+/* Through the transform: ∇loss against central differences, 2Jᵀρ = ∇loss, JᵀJ v matrix-free = dense. */
+START_TEST(test_transform_derivatives)
+{
+  Setup        s;
+  Vec          theta, g, v, t0, y, Jtrv;
+  PetscInt     P;
+  PetscScalar *JtJ, *Jtr;
+  PetscReal    f, fp, fm, dot, fn, h = 1e-5, err = 0, scale = 0;
+  const PetscScalar *ga, *va, *ya;
+
+  ck_assert_int_eq(MakeSetup("heat1d", PETSC_TRUE, PETSC_TRUE, &s), 0);
+  AzFieldGetParameters(s.field, &theta);
+  AzFieldGetNumParameters(s.field, &P);
+  VecDuplicate(theta, &g);
+  VecDuplicate(theta, &v);
+  VecDuplicate(theta, &t0);
+  VecDuplicate(theta, &y);
+  VecDuplicate(theta, &Jtrv);
+  VecCopy(theta, t0);
+  AzLossEvaluate(s.loss, &f, NULL, g);
+  {
+    PetscRandom r;
+    PetscRandomCreate(PETSC_COMM_SELF, &r);
+    VecSetRandom(v, r);
+    PetscRandomDestroy(&r);
+  }
+  VecWAXPY(theta, h, v, t0);
+  AzLossEvaluate(s.loss, &fp, NULL, NULL);
+  VecWAXPY(theta, -h, v, t0);
+  AzLossEvaluate(s.loss, &fm, NULL, NULL);
+  VecCopy(t0, theta);
+  VecDot(g, v, &dot);
+  ck_assert_msg(PetscAbsReal((fp - fm) / (2 * h) - dot) <= 1e-6 * PetscMax(1, PetscAbsReal(dot)), "directional derivative %.12g (differences) vs %.12g", (double)((fp - fm) / (2 * h)), (double)dot);
+  PetscMalloc2(P * P, &JtJ, P, &Jtr);
+  AzLossNormalEquations(s.loss, JtJ, Jtr, &fn, NULL);
+  ck_assert(PetscAbsReal(fn - f) <= 1e-12 * f);
+  AzLossLinearize(s.loss, &fn);
+  AzLossGNMult(s.loss, v, y);
+  AzLossGNGradient(s.loss, Jtrv);
+  VecGetArrayRead(g, &ga);
+  VecGetArrayRead(v, &va);
+  VecGetArrayRead(y, &ya);
+  for (PetscInt i = 0; i < P; i++) {
+    PetscScalar d = 0;
+    for (PetscInt j = 0; j < P; j++) d += JtJ[i + j * P] * va[j];
+    err   = PetscMax(err, PetscAbsScalar(d - ya[i]));
+    scale = PetscMax(scale, PetscAbsScalar(d));
+    ck_assert_msg(PetscAbsScalar(ga[i] - 2 * Jtr[i]) <= 1e-12 * PetscMax(1, PetscAbsScalar(ga[i])), "gradient %g vs 2 J^T rho %g", (double)ga[i], (double)(2 * Jtr[i]));
+  }
+  VecRestoreArrayRead(g, &ga);
+  VecRestoreArrayRead(v, &va);
+  VecRestoreArrayRead(y, &ya);
+  ck_assert_msg(err <= 1e-12 * scale, "matrix-free J^T J v differs from dense by %g", (double)err);
+  PetscFree2(JtJ, Jtr);
+  VecDestroy(&g);
+  VecDestroy(&v);
+  VecDestroy(&t0);
+  VecDestroy(&y);
+  VecDestroy(&Jtrv);
+  FreeSetup(&s);
+}
+END_TEST
+
+/* Trained with Gauss–Newton, the hard field keeps its conditions to round-off and is accurate. */
+START_TEST(test_hard_training)
+{
+  Setup     s;
+  AzTrainer tr;
+  PetscReal bc, ic, rel, maxabs;
+  PetscBool has;
+
+  ck_assert_int_eq(MakeSetup("heat1d", PETSC_TRUE, PETSC_TRUE, &s), 0);
+  PetscOptionsSetValue(NULL, "-az_trainer_type", "gn");
+  PetscOptionsSetValue(NULL, "-az_trainer_max_it", "60");
+  PetscOptionsSetValue(NULL, "-az_quiet", "1");
+  AzTrainerCreate(s.loss, s.field, &tr);
+  AzTrainerSetFromOptions(tr);
+  PetscOptionsClear(NULL);
+  ck_assert_int_eq(AzTrainerTrain(tr), 0);
+  AzTrainerDestroy(&tr);
+  AzLossConstraintViolation(s.loss, 100, &bc, &ic);
+  AzLossExactError(s.loss, &has, &rel, &maxabs);
+  ck_assert_msg(bc <= 1e-12 && ic <= 1e-12, "after training: boundary %g, initial %g", (double)bc, (double)ic);
+  ck_assert_msg(rel < 1e-3, "relative L2 error %g after 60 Gauss-Newton iterations", (double)rel);
+  FreeSetup(&s);
+}
+END_TEST
+
+static void ExpectRefused(const char *name, PetscBool hb, PetscBool hi, const char *fragment)
+{
+  Setup          s;
+  PetscErrorCode ierr;
+
+  last_error[0] = 0;
+  PetscPushErrorHandler(CaptureError, NULL);
+  ierr = MakeSetup(name, hb, hi, &s);
+  PetscPopErrorHandler();
+  PetscOptionsClear(NULL);
+  ck_assert_msg(ierr != 0, "%s: hard constraints accepted", name);
+  ck_assert_msg(strstr(last_error, fragment), "%s: message \"%s\" lacks \"%s\"", name, last_error, fragment);
+}
+
+START_TEST(test_refusals)
+{
+  char path[PETSC_MAX_PATH_LEN];
+  snprintf(path, sizeof path, "%s/myproblem.so", getenv("AZ_TEST_PLUGIN_DIR") ? getenv("AZ_TEST_PLUGIN_DIR") : "tests/.libs");
+  ExpectRefused(path, PETSC_TRUE, PETSC_FALSE, "gives no lift");
+  ExpectRefused("poisson2d", PETSC_FALSE, PETSC_TRUE, "is steady");
+  snprintf(path, sizeof path, "%s/badlift.so", getenv("AZ_TEST_PLUGIN_DIR") ? getenv("AZ_TEST_PLUGIN_DIR") : "tests/.libs");
+  ExpectRefused(path, PETSC_TRUE, PETSC_FALSE, "its lift does not satisfy the Dirichlet data");
+  ExpectRefused(path, PETSC_FALSE, PETSC_TRUE, "its lift does not satisfy the initial condition");
+}
+END_TEST
+
+int main(int argc, char **argv)
+{
+  SRunner *sr;
+  Suite   *s = suite_create("constraint");
+  TCase   *t = tcase_create("transform");
+  int      failed;
+
+  PetscCall(PetscInitialize(&argc, &argv, NULL, NULL));
+  tcase_set_timeout(t, 120);
+  tcase_add_test(t, test_transform_jets);
+  tcase_add_test(t, test_transform_exact_on_faces);
+  tcase_add_test(t, test_transform_derivatives);
+  tcase_add_test(t, test_hard_training);
+  tcase_add_test(t, test_refusals);
+  suite_add_tcase(s, t);
+  sr = srunner_create(s);
+  srunner_set_fork_status(sr, CK_NOFORK);
+  srunner_run_all(sr, CK_NORMAL);
+  failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  PetscCall(PetscFinalize());
+  return failed ? 1 : 0;
+}
