@@ -249,6 +249,93 @@ START_TEST(test_refusals)
 }
 END_TEST
 
+/* Schedules follow their formulas: w(s) = w0 + (wmax − w0)·ramp(min(s/peak, 1)) with ramp(f) = f
+ * (linear) or (1 − cos πf)/2 (cosine); soft stays at w0. */
+START_TEST(test_schedules)
+{
+  const char *types[] = {"soft", "linear", "cosine"};
+  for (int k = 0; k < 3; k++) {
+    Setup     s;
+    PetscInt  nt;
+    PetscReal w;
+    PetscOptionsSetValue(NULL, "-az_constraint", types[k]);
+    PetscOptionsSetValue(NULL, "-az_weight_max", "50");
+    PetscOptionsSetValue(NULL, "-az_weight_boundary", "2");
+    ck_assert_int_eq(MakeSetup("heat1d", PETSC_FALSE, PETSC_FALSE, &s), 0);
+    AzLossGetNumTerms(s.loss, &nt);
+    for (int q = 0; q < 3; q++) {
+      const PetscInt  its[3] = {0, 35, 90}; /* of 100: s = 0, 0.35 (half of the ramp), 0.9 (past the peak 0.7) */
+      const PetscReal f      = PetscMin(its[q] / 100.0 / 0.7, 1);
+      PetscReal       expect = 2;
+      if (k == 1) expect = 2 + 48 * f;
+      if (k == 2) expect = 2 + 48 * (1 - PetscCosReal(PETSC_PI * f)) / 2;
+      ck_assert_int_eq(AzLossUpdateConstraints(s.loss, its[q], 100), 0);
+      AzLossGetWeight(s.loss, 1, &w); /* term 1 is the face x = 0 */
+      ck_assert_msg(PetscAbsReal(w - expect) <= 1e-12 * expect, "%s at %d/100: weight %.15g, expected %.15g", types[k], (int)its[q], (double)w, (double)expect);
+    }
+    FreeSetup(&s);
+  }
+}
+END_TEST
+
+/* Augmented Lagrangian: after a multiplier update the loss is (μ/2)mean((r + λ/μ)²) with λ ≠ 0; its
+ * gradient must still match differences and 2Jᵀρ (the shift enters every path). Adaptive weights
+ * move to a positive, finite value. */
+START_TEST(test_auglag_and_adaptive)
+{
+  Setup        s;
+  Vec          theta, g, v, t0;
+  PetscReal    f, f1, fp, fm, dot, h = 1e-5, w0, w1, fn;
+  PetscInt     P;
+  PetscScalar *JtJ, *Jtr;
+  const PetscScalar *ga;
+
+  PetscOptionsSetValue(NULL, "-az_constraint", "auglag");
+  PetscOptionsSetValue(NULL, "-az_auglag_every", "1");
+  ck_assert_int_eq(MakeSetup("heat1d", PETSC_FALSE, PETSC_FALSE, &s), 0);
+  AzLossEvaluate(s.loss, &f, NULL, NULL);
+  AzLossGetWeight(s.loss, 1, &w0);
+  ck_assert_double_eq_tol(w0, 0.5, 1e-15); /* μ0/2 with μ0 = 1 */
+  ck_assert_int_eq(AzLossUpdateConstraints(s.loss, 1, 10), 0);
+  AzLossEvaluate(s.loss, &f1, NULL, NULL);
+  ck_assert_msg(f1 != f, "a multiplier update must change the augmented loss");
+  AzFieldGetParameters(s.field, &theta);
+  AzFieldGetNumParameters(s.field, &P);
+  VecDuplicate(theta, &g);
+  VecDuplicate(theta, &v);
+  VecDuplicate(theta, &t0);
+  VecCopy(theta, t0);
+  AzLossEvaluate(s.loss, &f, NULL, g);
+  VecSet(v, 1);
+  VecWAXPY(theta, h, v, t0);
+  AzLossEvaluate(s.loss, &fp, NULL, NULL);
+  VecWAXPY(theta, -h, v, t0);
+  AzLossEvaluate(s.loss, &fm, NULL, NULL);
+  VecCopy(t0, theta);
+  VecDot(g, v, &dot);
+  ck_assert_msg(PetscAbsReal((fp - fm) / (2 * h) - dot) <= 1e-6 * PetscMax(1, PetscAbsReal(dot)), "auglag: differences %.12g vs gradient %.12g", (double)((fp - fm) / (2 * h)), (double)dot);
+  PetscMalloc2(P * P, &JtJ, P, &Jtr);
+  AzLossNormalEquations(s.loss, JtJ, Jtr, &fn, NULL);
+  ck_assert(PetscAbsReal(fn - f) <= 1e-12 * f);
+  VecGetArrayRead(g, &ga);
+  for (PetscInt i = 0; i < P; i++) ck_assert(PetscAbsScalar(ga[i] - 2 * Jtr[i]) <= 1e-12 * PetscMax(1, PetscAbsScalar(ga[i])));
+  VecRestoreArrayRead(g, &ga);
+  PetscFree2(JtJ, Jtr);
+  VecDestroy(&g);
+  VecDestroy(&v);
+  VecDestroy(&t0);
+  FreeSetup(&s);
+
+  PetscOptionsSetValue(NULL, "-az_constraint", "adaptive");
+  ck_assert_int_eq(MakeSetup("heat1d", PETSC_FALSE, PETSC_FALSE, &s), 0);
+  AzLossGetWeight(s.loss, 1, &w0);
+  ck_assert_int_eq(AzLossUpdateConstraints(s.loss, 0, 10), 0);
+  AzLossGetWeight(s.loss, 1, &w1);
+  ck_assert_msg(w1 != w0 && w1 > 0 && PetscIsNormalReal(w1), "adaptive weight %g -> %g", (double)w0, (double)w1);
+  FreeSetup(&s);
+}
+END_TEST
+
 int main(int argc, char **argv)
 {
   SRunner *sr;
@@ -263,6 +350,8 @@ int main(int argc, char **argv)
   tcase_add_test(t, test_transform_derivatives);
   tcase_add_test(t, test_hard_training);
   tcase_add_test(t, test_refusals);
+  tcase_add_test(t, test_schedules);
+  tcase_add_test(t, test_auglag_and_adaptive);
   suite_add_tcase(s, t);
   sr = srunner_create(s);
   srunner_set_fork_status(sr, CK_NOFORK);

@@ -19,6 +19,27 @@
 
 typedef struct _p_AzLoss *AzLoss;
 
+/* How a boundary or initial condition is enforced:
+ *   soft      penalty w·mean(r²) with a constant weight (-az_weight_boundary, -az_weight_initial)
+ *   linear    the weight ramps linearly from that weight to -az_weight_max, reached at the fraction
+ *             -az_schedule_peak of training (default 0.7), then held
+ *   cosine    the same ramp with a cosine profile, (1 − cos(π s/peak))/2
+ *   adaptive  learning-rate annealing (Wang, Teng & Perdikaris 2021): every -az_adaptive_every
+ *             iterations w ← (1−α)w + α·max|∇L_pde| / mean|∇L_term|, α = -az_adaptive_alpha
+ *   auglag    method of multipliers: (μ/2)·mean((r + λ/μ)²) with a multiplier per residual, updated
+ *             λ ← λ + μr every -az_auglag_every iterations; μ grows by -az_auglag_grow when the
+ *             violation max|r| has not fallen below a quarter of its previous value
+ *   hard      exact, by the transform u = g + φN (constraint.h); Dirichlet data and initial data only */
+typedef enum {
+  AZ_CON_SOFT,
+  AZ_CON_LINEAR,
+  AZ_CON_COSINE,
+  AZ_CON_ADAPTIVE,
+  AZ_CON_AUGLAG,
+  AZ_CON_HARD
+} AzConstraintType;
+PETSC_EXTERN const char *const AzConstraintTypes[];
+
 PETSC_EXTERN PetscErrorCode AzLossCreate(AzProblem prob, AzField field, AzLoss *loss);
 /* -az_sampler TYPE -az_seed N -az_n_interior N -az_n_boundary N (per face) -az_n_initial N
  * -az_weight_interior w -az_weight_boundary w -az_weight_initial w -az_eval_n N (per axis) */
@@ -30,6 +51,12 @@ PETSC_EXTERN PetscErrorCode AzLossView(AzLoss loss, PetscViewer viewer);
 PETSC_EXTERN PetscErrorCode AzLossGetComm(AzLoss loss, MPI_Comm *comm);
 PETSC_EXTERN PetscErrorCode AzLossGetNumTerms(AzLoss loss, PetscInt *nterms);
 PETSC_EXTERN PetscErrorCode AzLossGetTermName(AzLoss loss, PetscInt k, const char **name);
+/* Advance the constraint strategies to iteration it of total (schedules, adaptive weights,
+ * multipliers); the trainer calls it before each iteration. Collective. */
+PETSC_EXTERN PetscErrorCode AzLossUpdateConstraints(AzLoss loss, PetscInt it, PetscInt total);
+/* whether any term's enforcement changes during training (a schedule, adaptive weights, multipliers) */
+PETSC_EXTERN PetscErrorCode AzLossConstraintsChange(AzLoss loss, PetscBool *changes);
+
 /* Jets of the solution at npts points: the field's, through the hard-constraint transform
  * u = g + φN when -az_hard_boundary / -az_hard_initial are set (see constraint.h). */
 PETSC_EXTERN PetscErrorCode AzLossEvaluateSolution(AzLoss loss, PetscInt npts, const PetscReal x[], PetscScalar jets[]);

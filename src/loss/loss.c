@@ -52,13 +52,12 @@ PetscErrorCode AzLossSetFromOptions(AzLoss L)
   PetscCall(PetscOptionsReal("-az_weight_interior", "weight of the PDE residual term", "AzLossSetWeight", L->w_interior, &L->w_interior, NULL));
   PetscCall(PetscOptionsReal("-az_weight_boundary", "weight of each boundary term", "AzLossSetWeight", L->w_boundary, &L->w_boundary, NULL));
   PetscCall(PetscOptionsReal("-az_weight_initial", "weight of the initial-condition term", "AzLossSetWeight", L->w_initial, &L->w_initial, NULL));
-  PetscCall(PetscOptionsBool("-az_hard_boundary", "impose the Dirichlet faces exactly: u = g + phi N (needs the problem's lift)", "AzTransformCreate", L->hard_boundary, &L->hard_boundary, NULL));
-  PetscCall(PetscOptionsBool("-az_hard_initial", "impose the initial condition exactly: u = g + phi N (needs the problem's lift)", "AzTransformCreate", L->hard_initial, &L->hard_initial, NULL));
   PetscCall(PetscOptionsString("-az_data", "observations: CSV file, one point per line: coordinates (x[,y[,z]][,t]) then the components", "AzLossSetUp", L->data_file, L->data_file, sizeof L->data_file, NULL));
   PetscCall(PetscOptionsReal("-az_weight_data", "weight of the data term", "AzLossSetWeight", L->w_data, &L->w_data, NULL));
   PetscCall(PetscOptionsInt("-az_eval_n", "evaluation grid points per axis, for errors", "AzLossExactError", L->eval_n, &L->eval_n, NULL));
   PetscCall(PetscOptionsInt("-az_loss_chunk", "points per chunk in loss evaluation", "AzLossEvaluate", L->chunk, &L->chunk, NULL));
   PetscOptionsEnd();
+  PetscCall(AzLossConstraintOptions(L));
   L->seed = seed;
   PetscCheck(L->n_interior >= 1 && L->n_boundary >= 1 && L->n_initial >= 1, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "Collocation counts must be at least 1 (-az_n_interior %" PetscInt_FMT ", -az_n_boundary %" PetscInt_FMT ", -az_n_initial %" PetscInt_FMT ")", L->n_interior, L->n_boundary, L->n_initial);
   PetscCheck(L->w_interior >= 0 && L->w_boundary >= 0 && L->w_initial >= 0 && L->w_data >= 0, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "Term weights must be non-negative");
@@ -176,6 +175,9 @@ PetscErrorCode AzLossSetUp(AzLoss L)
       t->n = (L->ncoord == 1) ? 1 : L->n_boundary;
       t->w = L->w_boundary;
     }
+    t->ctype = AZ_CON_SOFT;
+    if (cond != AZ_COND_INTERIOR) t->ctype = cond == AZ_COND_INITIAL ? L->con_initial : L->con_boundary;
+    t->w0 = t->w;
     /* a grid needs a perfect power: round the count to the nearest one */
     if (L->type == AZ_SAMPLE_GRID) {
       PetscInt d = L->ncoord - (cond == AZ_COND_INTERIOR ? 0 : 1), m, mm = 1;
@@ -186,6 +188,7 @@ PetscErrorCode AzLossSetUp(AzLoss L)
       }
     }
     PetscCall(AzSampleCondition(L->comm, L->prob, cond, L->type, t->n, L->seed, &t->x));
+    PetscCall(AzLossConstraintSetUpTerm(L, t));
     nrmax = PetscMax(nrmax, nres);
     L->nterms++;
   }
@@ -216,6 +219,7 @@ PetscErrorCode AzLossDestroy(AzLoss *loss)
     PetscCall(VecDestroy(&(*loss)->term[k].obs));
     PetscCall(PetscFree3((*loss)->term[k].lin_rho, (*loss)->term[k].lin_D, (*loss)->term[k].lin_jet));
     PetscCall(PetscFree((*loss)->term[k].lin_w));
+    PetscCall(PetscFree((*loss)->term[k].lambda));
   }
   PetscCall(PetscFree3((*loss)->jets, (*loss)->D, (*loss)->r));
   PetscCall(PetscFree((*loss)->Jrows));
@@ -299,6 +303,9 @@ static PetscErrorCode PointResidual(AzLoss L, AzTerm *t, PetscInt i, const Petsc
   PetscFunctionBegin;
   if (t->cond != AZ_COND_DATA) {
     PetscCall(AzProblemEvaluateResidual(L->prob, t->cond, x, jet, r, D));
+    /* augmented Lagrangian: (μ/2)(r + λ/μ)² = λr + (μ/2)r² + const */
+    if (t->lambda)
+      for (PetscInt k = 0; k < t->nres; k++) r[k] += t->lambda[i * t->nres + k] / t->mu;
     PetscFunctionReturn(PETSC_SUCCESS);
   }
   {
@@ -363,6 +370,40 @@ static PetscErrorCode TermAdjoint(void *ptr, PetscInt p0, PetscInt nc, const Pet
     }
     if (L->transform) PetscCall(AzTransformAdjoint(L->transform, 1, xp, 1, jb)); /* ū -> N̄ */
   }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzLossTermGradient(AzLoss L, PetscInt k, Vec g)
+{
+  AzTerm            *t = &L->term[k];
+  const PetscScalar *xa;
+  PetscInt           nloc, n;
+  PetscReal          w = t->w;
+  Vec                local;
+
+  PetscFunctionBegin;
+  PetscCall(VecDuplicate(g, &local));
+  PetscCall(VecZeroEntries(local));
+  PetscCall(VecGetLocalSize(t->x, &nloc));
+  PetscCall(VecGetArrayRead(t->x, &xa));
+  t->w = 1;
+  {
+    AdjointCtx c = {L, t, (const PetscReal *)xa, 0};
+    PetscCall(AzFieldJetsVJP(L->field, nloc / L->ncoord, (const PetscReal *)xa, TermAdjoint, &c, local));
+  }
+  t->w = w;
+  PetscCall(VecRestoreArrayRead(t->x, &xa));
+  PetscCall(VecGetLocalSize(g, &n));
+  {
+    const PetscScalar *a;
+    PetscScalar       *b;
+    PetscCall(VecGetArrayRead(local, &a));
+    PetscCall(VecGetArray(g, &b));
+    PetscCall(MPIU_Allreduce(a, b, (PetscMPIInt)n, MPIU_SCALAR, MPIU_SUM, L->comm));
+    PetscCall(VecRestoreArray(g, &b));
+    PetscCall(VecRestoreArrayRead(local, &a));
+  }
+  PetscCall(VecDestroy(&local));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

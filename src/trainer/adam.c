@@ -32,6 +32,7 @@ PetscErrorCode AzTrainAdam(AzTrainer tr, PetscInt max_it)
   for (PetscInt k = 0; k < max_it;) {
     PetscReal gnorm;
 
+    PetscCall(AzLossUpdateConstraints(tr->loss, tr->it, tr->total_it));
     PetscCall(AzLossEvaluate(tr->loss, &f, term, grad));
     PetscCall(VecNorm(grad, NORM_2, &gnorm));
     if (PetscIsInfOrNanReal(f) || PetscIsInfOrNanReal(gnorm)) {

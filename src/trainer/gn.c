@@ -38,6 +38,7 @@ static PetscErrorCode TrainGNDense(AzTrainer tr, PetscInt max_it)
     PetscBool accepted = PETSC_FALSE;
     PetscReal ftrial   = PETSC_MAX_REAL;
 
+    PetscCall(AzLossUpdateConstraints(tr->loss, tr->it, tr->total_it));
     PetscCall(AzLossNormalEquations(tr->loss, JtJ, Jtr, &f, term));
     PetscCheck(!PetscIsInfOrNanReal(f), tr->comm, PETSC_ERR_FP, "Gauss-Newton: the loss is not finite at iteration %" PetscInt_FMT "; the last good parameters are kept", tr->it);
     if (mu < 0) {
@@ -177,6 +178,7 @@ static PetscErrorCode TrainGNMatrixFree(AzTrainer tr, PetscInt max_it)
   for (PetscInt k = 0; k < max_it; k++) {
     PetscBool accepted = PETSC_FALSE;
 
+    PetscCall(AzLossUpdateConstraints(tr->loss, tr->it, tr->total_it));
     PetscCall(AzLossEvaluate(tr->loss, &f, term, NULL));
     PetscCheck(!PetscIsInfOrNanReal(f), tr->comm, PETSC_ERR_FP, "Gauss-Newton: the loss is not finite at iteration %" PetscInt_FMT "; the last good parameters are kept", tr->it);
     PetscCall(AzLossLinearize(tr->loss, &f));

@@ -48,6 +48,16 @@ static PetscErrorCode Monitor(Tao tao, void *ptr)
     c->tr->it++;
     PetscCall(AzTrainerRecord(c->tr, c->fbest, c->term, (PetscBool)(c->last_it == 0 || c->last_it + 1 == c->max_it)));
   }
+  /* schedules and multipliers move between iterations; the objective changes with them, so the best
+   * value seen so far no longer compares: start afresh */
+  {
+    PetscBool changes = PETSC_FALSE;
+    PetscCall(AzLossConstraintsChange(c->tr->loss, &changes));
+    if (changes) {
+      PetscCall(AzLossUpdateConstraints(c->tr->loss, c->tr->it, c->tr->total_it));
+      c->fbest = PETSC_MAX_REAL;
+    }
+  }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

@@ -1,0 +1,155 @@
+/* How boundary and initial conditions are enforced: penalty schedules, adaptive balancing, the
+ * method of multipliers, or exactly by transform (see AzConstraintType in loss.h). */
+#include "lossimpl.h"
+
+const char *const AzConstraintTypes[] = {"soft", "linear", "cosine", "adaptive", "auglag", "hard", "AzConstraintType", "AZ_CON_", NULL};
+
+PetscErrorCode AzLossConstraintOptions(AzLoss L)
+{
+  AzConstraintType all = AZ_CON_SOFT;
+  PetscBool        set_all, hb = PETSC_FALSE, hi = PETSC_FALSE;
+
+  PetscFunctionBegin;
+  L->con_boundary   = L->con_initial = AZ_CON_SOFT;
+  L->weight_max     = 100;
+  L->peak           = 0.7;
+  L->adaptive_every = 10;
+  L->adaptive_alpha = 0.1;
+  L->auglag_every   = 200;
+  L->auglag_mu0     = 1;
+  L->auglag_grow    = 2;
+  L->auglag_mu_max  = 1e4;
+  PetscOptionsBegin(L->comm, NULL, "Constraints: how boundary and initial conditions are enforced", "AzLoss");
+  PetscCall(PetscOptionsEnum("-az_constraint", "strategy for every boundary and initial condition", "AzLossConstraintOptions", AzConstraintTypes, (PetscEnum)all, (PetscEnum *)&all, &set_all));
+  if (set_all) L->con_boundary = L->con_initial = all;
+  PetscCall(PetscOptionsEnum("-az_constraint_boundary", "strategy for the boundary faces", "AzLossConstraintOptions", AzConstraintTypes, (PetscEnum)L->con_boundary, (PetscEnum *)&L->con_boundary, NULL));
+  PetscCall(PetscOptionsEnum("-az_constraint_initial", "strategy for the initial condition", "AzLossConstraintOptions", AzConstraintTypes, (PetscEnum)L->con_initial, (PetscEnum *)&L->con_initial, NULL));
+  PetscCall(PetscOptionsBool("-az_hard_boundary", "the same as -az_constraint_boundary hard", "AzLossConstraintOptions", hb, &hb, NULL));
+  PetscCall(PetscOptionsBool("-az_hard_initial", "the same as -az_constraint_initial hard", "AzLossConstraintOptions", hi, &hi, NULL));
+  PetscCall(PetscOptionsReal("-az_weight_max", "final weight of the linear and cosine schedules", "AzLossUpdateConstraints", L->weight_max, &L->weight_max, NULL));
+  PetscCall(PetscOptionsReal("-az_schedule_peak", "fraction of training at which a schedule reaches -az_weight_max", "AzLossUpdateConstraints", L->peak, &L->peak, NULL));
+  PetscCall(PetscOptionsInt("-az_adaptive_every", "iterations between adaptive weight updates", "AzLossUpdateConstraints", L->adaptive_every, &L->adaptive_every, NULL));
+  PetscCall(PetscOptionsReal("-az_adaptive_alpha", "moving-average factor of adaptive weights", "AzLossUpdateConstraints", L->adaptive_alpha, &L->adaptive_alpha, NULL));
+  PetscCall(PetscOptionsInt("-az_auglag_every", "iterations between multiplier updates", "AzLossUpdateConstraints", L->auglag_every, &L->auglag_every, NULL));
+  PetscCall(PetscOptionsReal("-az_auglag_mu", "initial penalty of the augmented Lagrangian", "AzLossUpdateConstraints", L->auglag_mu0, &L->auglag_mu0, NULL));
+  PetscCall(PetscOptionsReal("-az_auglag_grow", "penalty growth factor when the violation stalls", "AzLossUpdateConstraints", L->auglag_grow, &L->auglag_grow, NULL));
+  PetscCall(PetscOptionsReal("-az_auglag_mu_max", "largest penalty of the augmented Lagrangian", "AzLossUpdateConstraints", L->auglag_mu_max, &L->auglag_mu_max, NULL));
+  PetscOptionsEnd();
+  if (hb) L->con_boundary = AZ_CON_HARD;
+  if (hi) L->con_initial = AZ_CON_HARD;
+  L->hard_boundary = (L->con_boundary == AZ_CON_HARD) ? PETSC_TRUE : PETSC_FALSE;
+  L->hard_initial  = (L->con_initial == AZ_CON_HARD) ? PETSC_TRUE : PETSC_FALSE;
+  PetscCheck(L->weight_max > 0, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_weight_max must be positive");
+  PetscCheck(L->peak > 0 && L->peak <= 1, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_schedule_peak must be in (0, 1], not %g", (double)L->peak);
+  PetscCheck(L->adaptive_every >= 1 && L->auglag_every >= 1, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_adaptive_every and -az_auglag_every must be at least 1");
+  PetscCheck(L->adaptive_alpha > 0 && L->adaptive_alpha <= 1, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_adaptive_alpha must be in (0, 1]");
+  PetscCheck(L->auglag_mu0 > 0 && L->auglag_grow >= 1 && L->auglag_mu_max >= L->auglag_mu0, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "Augmented Lagrangian settings: need -az_auglag_mu > 0, -az_auglag_grow >= 1, -az_auglag_mu_max >= -az_auglag_mu");
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzLossConstraintSetUpTerm(AzLoss L, AzTerm *t)
+{
+  PetscFunctionBegin;
+  if (t->ctype == AZ_CON_AUGLAG) {
+    PetscInt nloc;
+    PetscCall(VecGetLocalSize(t->x, &nloc));
+    PetscCall(PetscCalloc1((size_t)PetscMax(nloc / L->ncoord, 1) * t->nres, &t->lambda));
+    t->mu        = L->auglag_mu0;
+    t->w         = t->mu / 2;
+    t->violation = PETSC_MAX_REAL;
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* λ ← λ + μ r at every local residual; the violation max |r| decides whether μ grows */
+static PetscErrorCode UpdateMultipliers(AzLoss L, AzTerm *t)
+{
+  const PetscScalar *xa;
+  PetscInt           nloc;
+  PetscReal          v = 0, gv;
+
+  PetscFunctionBegin;
+  PetscCall(VecGetLocalSize(t->x, &nloc));
+  nloc /= L->ncoord;
+  PetscCall(VecGetArrayRead(t->x, &xa));
+  for (PetscInt p0 = 0; p0 < nloc; p0 += L->chunk) {
+    const PetscInt   nc = PetscMin(L->chunk, nloc - p0);
+    const PetscReal *x  = (const PetscReal *)xa + p0 * L->ncoord;
+    PetscCall(AzLossEvaluateSolution(L, nc, x, L->jets));
+    PetscCall(TermResiduals(L, t, p0, nc, x, NULL)); /* r + λ/μ */
+    for (PetscInt i = 0; i < nc * t->nres; i++) {
+      PetscScalar *lam = &t->lambda[p0 * t->nres + i];
+      PetscScalar  r   = L->r[i] - *lam / t->mu;
+      v                = PetscMax(v, PetscAbsScalar(r));
+      *lam += t->mu * r;
+    }
+  }
+  PetscCall(VecRestoreArrayRead(t->x, &xa));
+  PetscCall(MPIU_Allreduce(&v, &gv, 1, MPIU_REAL, MPIU_MAX, L->comm));
+  if (gv > 0.25 * t->violation) t->mu = PetscMin(t->mu * L->auglag_grow, L->auglag_mu_max);
+  t->violation = gv;
+  t->w         = t->mu / 2;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzLossUpdateConstraints(AzLoss L, PetscInt it, PetscInt total)
+{
+  const PetscReal s     = total > 0 ? (PetscReal)it / total : 1;
+  const PetscReal frac  = PetscMin(s / L->peak, 1);
+  PetscBool       adapt = PETSC_FALSE;
+
+  PetscFunctionBegin;
+  PetscCall(AzLossSetUp(L));
+  for (PetscInt k = 0; k < L->nterms; k++) {
+    AzTerm *t = &L->term[k];
+    switch (t->ctype) {
+    case AZ_CON_LINEAR:
+      t->w = t->w0 + (L->weight_max - t->w0) * frac;
+      break;
+    case AZ_CON_COSINE:
+      t->w = t->w0 + (L->weight_max - t->w0) * (1 - PetscCosReal(PETSC_PI * frac)) / 2;
+      break;
+    case AZ_CON_ADAPTIVE:
+      if (it % L->adaptive_every == 0) adapt = PETSC_TRUE;
+      break;
+    case AZ_CON_AUGLAG:
+      if (it > 0 && it % L->auglag_every == 0) PetscCall(UpdateMultipliers(L, t));
+      break;
+    default:
+      break;
+    }
+  }
+  if (adapt) {
+    /* Wang, Teng & Perdikaris (2021): ŵ_k = max|∇θ L_pde| / mean|∇θ L_k| (unweighted term losses) */
+    Vec       theta, g;
+    PetscReal gmax_pde = 0;
+    PetscCall(AzFieldGetParameters(L->field, &theta));
+    PetscCall(VecDuplicate(theta, &g));
+    for (PetscInt k = 0; k < L->nterms; k++)
+      if (L->term[k].cond == AZ_COND_INTERIOR) {
+        PetscCall(AzLossTermGradient(L, k, g));
+        PetscCall(VecNorm(g, NORM_INFINITY, &gmax_pde));
+      }
+    for (PetscInt k = 0; k < L->nterms; k++) {
+      AzTerm   *t = &L->term[k];
+      PetscReal mean;
+      if (t->ctype != AZ_CON_ADAPTIVE) continue;
+      PetscCall(AzLossTermGradient(L, k, g));
+      PetscCall(VecNorm(g, NORM_1, &mean));
+      mean /= L->nparam;
+      if (mean > 0 && gmax_pde > 0) t->w = (1 - L->adaptive_alpha) * t->w + L->adaptive_alpha * gmax_pde / mean;
+    }
+    PetscCall(VecDestroy(&g));
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzLossConstraintsChange(AzLoss L, PetscBool *changes)
+{
+  PetscFunctionBegin;
+  PetscCall(AzLossSetUp(L));
+  *changes = PETSC_FALSE;
+  for (PetscInt k = 0; k < L->nterms; k++)
+    if (L->term[k].ctype != AZ_CON_SOFT && L->term[k].ctype != AZ_CON_HARD) *changes = PETSC_TRUE;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
