@@ -37,14 +37,29 @@ expect_ok help-lists-field "-az_field_width" "$AZ" fieldinfo -help
 printf -- '-problem heat1d\n-az_heat1d_kappa 0.75\n' >"$tmp/opts"
 expect_ok options-file "kappa = 0.75" "$AZ" info -options_file "$tmp/opts"
 expect_ok log-view "Event" "$AZ" info -problem heat1d -log_view
-expect_ok default-job "main job (the same as: ansatz train -problem poisson2d" "$AZ" -az_output_dir "$tmp/main" -az_trainer_max_it 60 -az_quiet
-# the run directory holds what train promises, and the short main job already beats 1e-2
-for f in summary.json history.csv field.vtk theta.bin options.txt; do
+expect_ok default-job "main job (the same as: ansatz compare -problem heat1d" "$AZ" -az_output_dir "$tmp/main" -az_trainer_max_it 40 -az_quiet
+# the run directory holds what compare promises; hard constraints hold to round-off
+for f in compare.md compare.csv report.md options.txt soft/history.csv hard/history.csv field.dat plots.gp; do
   [ -s "$tmp/main/$f" ] || fail "main job: $f missing from the run directory"
 done
-rel=$(sed -n 's/.*"rel_l2": \([0-9.eE+-]*\).*/\1/p' "$tmp/main/summary.json")
-awk -v r="$rel" 'BEGIN { exit !(r != "" && r + 0 < 1e-2) }' || fail "main job: rel_l2 '$rel' is not below 1e-2"
-grep -q '"ranks": 1' "$tmp/main/summary.json" || fail "main job: summary.json lacks ranks"
+command -v gnuplot >/dev/null && for f in error_vs_iteration.png solution.png error.png; do
+  [ -s "$tmp/main/$f" ] || fail "main job: plot $f missing"
+done
+hardbc=$(awk -F, '$1 == "hard" { print $4 }' "$tmp/main/compare.csv")
+awk -v v="$hardbc" 'BEGIN { exit !(v != "" && v + 0 <= 1e-12) }' || fail "main job: hard boundary violation '$hardbc' above 1e-12"
+softbc=$(awk -F, '$1 == "soft" { print $4 }' "$tmp/main/compare.csv")
+awk -v v="$softbc" 'BEGIN { exit !(v != "" && v + 0 > 1e-12) }' || fail "main job: soft boundary violation '$softbc' should not be round-off"
+expect_error bad-strategy "Unknown strategy 'harder'" "$AZ" compare -az_strategies soft,harder -az_output_dir "$tmp/bad"
+expect_error bad-strategy-weight "goes with soft only" "$AZ" compare -az_strategies hard@10 -az_output_dir "$tmp/bad"
+expect_error unavailable-strategy "not available in this version" "$AZ" compare -az_strategies project -az_output_dir "$tmp/bad"
+# train's own run directory
+expect_ok train "done:" "$AZ" train -problem poisson2d -az_field_depth 1 -az_field_width 32 -az_trainer_type gn -az_trainer_max_it 60 -az_quiet -az_output_dir "$tmp/train"
+for f in summary.json history.csv field.vtk theta.bin options.txt; do
+  [ -s "$tmp/train/$f" ] || fail "train: $f missing from the run directory"
+done
+rel=$(sed -n 's/.*"rel_l2": \([0-9.eE+-]*\).*/\1/p' "$tmp/train/summary.json")
+awk -v r="$rel" 'BEGIN { exit !(r != "" && r + 0 < 1e-2) }' || fail "train: rel_l2 '$rel' is not below 1e-2"
+grep -q '"ranks": 1' "$tmp/train/summary.json" || fail "train: summary.json lacks ranks"
 # train rejects bad values with a message that lists the choices
 expect_error bad-trainer "valid types are adam, lbfgs, gn" "$AZ" train -az_trainer_type adam,sgd -az_output_dir "$tmp/bad"
 expect_error bad-sampler "sobol" "$AZ" train -az_sampler random -az_output_dir "$tmp/bad"

@@ -12,6 +12,8 @@
 
 /* `ansatz train`: load -problem, build field, loss and trainer from the options, train, write -az_output_dir */
 PETSC_EXTERN PetscErrorCode AzRunTrain(MPI_Comm comm);
+/* `ansatz compare`: -az_strategies trained alike, a table (compare.md, compare.csv), plots, report.md */
+PETSC_EXTERN PetscErrorCode AzRunCompare(MPI_Comm comm);
 /* a field for the problem (coordinates, components, box, derivatives), configured from the options */
 PETSC_EXTERN PetscErrorCode AzRunCreateField(AzProblem prob, AzField *field);
 /* create a directory and its parents (rank 0), collective */

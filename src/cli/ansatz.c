@@ -10,7 +10,8 @@ static const char help[] = "ansatz: physics-informed neural fields on PETSc.\n"
                            "  fieldinfo -problem P  the neural field for problem P: architecture, parameters, jets at sample points\n"
                            "  train -problem P      train a neural field on P; writes a run directory (-az_output_dir)\n"
                            "  reference -problem P  a SUNDIALS/PETSc reference solution from P's own residuals (-az_ref_* options)\n"
-                           "With no mode, runs the main job: train the default problem (poisson2d) with Gauss-Newton.\n"
+                           "  compare -problem P    soft, scheduled, adaptive, augmented-Lagrangian and hard constraints, trained alike (-az_strategies)\n"
+                           "With no mode, runs the main job: compare constraint strategies on the default problem (heat1d).\n"
                            "Problems are searched in $AZ_PROBLEM_PATH, the installed directory and the build tree.\n\n";
 
 typedef PetscErrorCode (*AzModeFn)(MPI_Comm);
@@ -130,41 +131,46 @@ static PetscErrorCode ModeFieldInfo(MPI_Comm comm)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* The main job on the default problem: train poisson2d with Gauss-Newton on a small network (about 15 s
- * on one core, relative L2 error ~1e-7), unless the options say otherwise. It prints the equivalent command. */
+/* The main job: the soft-versus-hard comparison on the default problem, heat1d (boundary and initial
+ * conditions both), Gauss-Newton on a small network, unless the options say otherwise. It prints
+ * the equivalent command. */
 static PetscErrorCode ModeDefault(MPI_Comm comm)
 {
   const char *defaults[][2] = {
-    {"-problem",             "poisson2d"},
-    {"-az_field_depth",      "1"        },
-    {"-az_field_width",      "32"       },
-    {"-az_trainer_type",     "gn"       },
-    {"-az_trainer_max_it",   "1000"     },
-    {"-az_n_interior",       "900"      },
-    {"-az_n_boundary",       "30"       },
-    {"-az_output_dir",       "runs/main"},
+    {"-problem",             "heat1d"                                         },
+    {"-az_strategies",       "soft,soft@100,soft-cosine,adaptive,auglag,hard" },
+    {"-az_field_depth",      "1"                                              },
+    {"-az_field_width",      "32"                                             },
+    {"-az_trainer_type",     "gn"                                             },
+    {"-az_trainer_max_it",   "600"                                            },
+    {"-az_n_interior",       "900"                                            },
+    {"-az_n_boundary",       "30"                                             },
+    {"-az_n_initial",        "30"                                             },
+    {"-az_output_dir",       "runs/main"                                      },
   };
-  char cmd[1024] = "ansatz train";
+  char cmd[1024] = "ansatz compare";
 
   PetscFunctionBegin;
   for (size_t k = 0; k < sizeof defaults / sizeof defaults[0]; k++) {
     PetscBool set;
+    char      v[256];
     PetscCall(PetscOptionsHasName(NULL, NULL, defaults[k][0], &set));
     if (!set) PetscCall(PetscOptionsSetValue(NULL, defaults[k][0], defaults[k][1]));
+    PetscCall(PetscOptionsGetString(NULL, NULL, defaults[k][0], v, sizeof v, NULL));
     PetscCall(PetscStrlcat(cmd, " ", sizeof cmd));
     PetscCall(PetscStrlcat(cmd, defaults[k][0], sizeof cmd));
-    if (set) {
-      char v[256] = "";
-      PetscCall(PetscOptionsGetString(NULL, NULL, defaults[k][0], v, sizeof v, NULL));
-      PetscCall(PetscStrlcat(cmd, " ", sizeof cmd));
-      PetscCall(PetscStrlcat(cmd, v, sizeof cmd));
-    } else {
-      PetscCall(PetscStrlcat(cmd, " ", sizeof cmd));
-      PetscCall(PetscStrlcat(cmd, defaults[k][1], sizeof cmd));
-    }
+    PetscCall(PetscStrlcat(cmd, " ", sizeof cmd));
+    PetscCall(PetscStrlcat(cmd, v, sizeof cmd));
   }
   PetscCall(PetscPrintf(comm, "main job (the same as: %s)\n", cmd));
-  PetscCall(AzRunTrain(comm));
+  PetscCall(AzRunCompare(comm));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode ModeCompare(MPI_Comm comm)
+{
+  PetscFunctionBegin;
+  PetscCall(AzRunCompare(comm));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -195,6 +201,7 @@ static const struct {
   {"fieldinfo", ModeFieldInfo},
   {"train",     ModeTrain    },
   {"reference", ModeReference},
+  {"compare",   ModeCompare  },
 };
 
 int main(int argc, char **argv)

@@ -1,5 +1,5 @@
 /* `ansatz train`: train a field on a problem and write the run directory. */
-#include <ansatz/run.h>
+#include "runimpl.h"
 #include <ansatz/compat.h>
 #include <errno.h>
 #include <sys/stat.h>
@@ -52,7 +52,7 @@ PetscErrorCode AzRunMakeDirectory(MPI_Comm comm, const char dir[])
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-static PetscErrorCode WriteHistory(MPI_Comm comm, const char dir[], AzTrainer tr, AzLoss loss)
+PetscErrorCode AzRunWriteHistory(MPI_Comm comm, const char dir[], AzTrainer tr, AzLoss loss)
 {
   char                  path[PETSC_MAX_PATH_LEN];
   FILE                 *fp;
@@ -264,7 +264,7 @@ PetscErrorCode AzRunTrain(MPI_Comm comm)
   PetscCall(AzTrainerGetIterations(tr, &its));
   PetscCall(AzTrainerGetDescription(tr, desc, sizeof desc));
 
-  PetscCall(WriteHistory(comm, dir, tr, loss));
+  PetscCall(AzRunWriteHistory(comm, dir, tr, loss));
   {
     Vec         theta;
     PetscViewer v;

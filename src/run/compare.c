@@ -1,0 +1,310 @@
+/* `ansatz compare`: every enforcement strategy on one problem with the same network, points, seed
+ * and budget, measured against the same yardstick, in one table with plots. */
+#include "runimpl.h"
+#include <unistd.h>
+
+#define AZ_MAX_STRATEGIES 16
+
+typedef struct {
+  char      name[64];
+  PetscReal rel_l2, max_abs, viol_bc, viol_ic, positivity, loss, wall;
+  PetscInt  its;
+} Result;
+
+/* "soft", "soft@100" (constant weight 100), "soft-linear", "soft-cosine", "adaptive", "auglag", "hard" */
+static PetscErrorCode StrategyOptions(MPI_Comm comm, const char *name, PetscBool set)
+{
+  char        base[64], *at;
+  const char *con = NULL;
+
+  PetscFunctionBegin;
+  PetscCall(PetscStrncpy(base, name, sizeof base));
+  at = strchr(base, '@');
+  if (at) *at++ = 0;
+  if (!strcmp(base, "soft")) con = "soft";
+  else if (!strcmp(base, "soft-linear")) con = "linear";
+  else if (!strcmp(base, "soft-cosine")) con = "cosine";
+  else if (!strcmp(base, "adaptive")) con = "adaptive";
+  else if (!strcmp(base, "auglag")) con = "auglag";
+  else if (!strcmp(base, "hard")) con = "hard";
+  else if (!strcmp(base, "project") || !strcmp(base, "posthoc")) SETERRQ(comm, PETSC_ERR_SUP, "Strategy '%s' (projection onto a conservation law) is not available in this version of ansatz: choose from soft, soft@WEIGHT, soft-linear, soft-cosine, adaptive, auglag, hard", base);
+  else SETERRQ(comm, PETSC_ERR_ARG_UNKNOWN_TYPE, "Unknown strategy '%s' in -az_strategies: choose from soft, soft@WEIGHT (a constant penalty weight), soft-linear, soft-cosine, adaptive, auglag, hard", name);
+  PetscCheck(!at || !strcmp(base, "soft"), comm, PETSC_ERR_ARG_WRONG, "Strategy '%s': a weight (@w) goes with soft only", name);
+  if (set) {
+    PetscCall(PetscOptionsSetValue(NULL, "-az_constraint", con));
+    if (at) {
+      char     *end;
+      PetscReal w = strtod(at, &end);
+      PetscCheck(end != at && !*end && w > 0, comm, PETSC_ERR_ARG_WRONG, "Strategy '%s': the weight after @ must be a positive number", name);
+      PetscCall(PetscOptionsSetValue(NULL, "-az_weight_boundary", at));
+      PetscCall(PetscOptionsSetValue(NULL, "-az_weight_initial", at));
+    }
+  } else {
+    PetscCall(PetscOptionsClearValue(NULL, "-az_constraint"));
+    if (at) {
+      PetscCall(PetscOptionsClearValue(NULL, "-az_weight_boundary"));
+      PetscCall(PetscOptionsClearValue(NULL, "-az_weight_initial"));
+    }
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* max(0, −min u_c) over the evaluation grid for the components the problem requires positive */
+static PetscErrorCode PositivityViolation(AzProblem prob, AzLoss loss, PetscReal *viol)
+{
+  const AzProblemInfo *info;
+  PetscInt             ncoord, m = 41, total = 1, nslot;
+  PetscReal            lo[AZ_MAX_COORD], hi[AZ_MAX_COORD];
+  PetscBool            any = PETSC_FALSE;
+
+  PetscFunctionBegin;
+  PetscCall(AzProblemGetInfo(prob, &info));
+  for (PetscInt c = 0; c < info->ncomp; c++) any = any || info->positive[c];
+  *viol = (PetscReal)NAN;
+  if (!any) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(AzProblemGetNumCoords(prob, &ncoord));
+  PetscCall(AzProblemGetBox(prob, lo, hi));
+  nslot = AZ_JET_NSLOT(ncoord);
+  for (PetscInt d = 0; d < ncoord; d++) total *= m;
+  *viol = 0;
+  for (PetscInt i = 0; i < total; i++) {
+    PetscReal   x[AZ_MAX_COORD];
+    PetscScalar jet[AZ_MAX_COMP * AZ_JET_MAX_NSLOT];
+    PetscInt    q = i;
+    for (PetscInt d = 0; d < ncoord; d++, q /= m) x[d] = lo[d] + (hi[d] - lo[d]) * (PetscReal)(q % m) / (m - 1);
+    PetscCall(AzLossEvaluateSolution(loss, 1, x, jet));
+    for (PetscInt c = 0; c < info->ncomp; c++)
+      if (info->positive[c]) *viol = PetscMax(*viol, -PetscRealPart(jet[c * nslot]));
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* field.dat: the best strategy's solution and its error on a grid (1 or 2 coordinates) */
+static PetscErrorCode WriteFieldData(const char dir[], AzProblem prob, AzLoss loss, AzReference ref)
+{
+  const AzProblemInfo *info;
+  const PetscReal     *param;
+  PetscInt             ncoord, m;
+  PetscReal            lo[AZ_MAX_COORD], hi[AZ_MAX_COORD];
+  char                 path[PETSC_MAX_PATH_LEN + 16];
+  FILE                *fp;
+
+  PetscFunctionBegin;
+  PetscCall(AzProblemGetInfo(prob, &info));
+  PetscCall(AzProblemGetNumCoords(prob, &ncoord));
+  PetscCall(AzProblemGetParams(prob, &param));
+  PetscCall(AzProblemGetBox(prob, lo, hi));
+  if (ncoord > 2) PetscFunctionReturn(PETSC_SUCCESS);
+  m = ncoord == 1 ? 401 : 121;
+  snprintf(path, sizeof path, "%s/field.dat", dir);
+  fp = fopen(path, "w");
+  PetscCheck(fp, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "Cannot write %s", path);
+  fprintf(fp, "# coordinates, u (component 0), yardstick, error\n");
+  for (PetscInt j = 0; j < (ncoord == 2 ? m : 1); j++) {
+    for (PetscInt i = 0; i < m; i++) {
+      PetscReal   x[2] = {lo[0] + (hi[0] - lo[0]) * i / (m - 1), ncoord == 2 ? lo[1] + (hi[1] - lo[1]) * j / (m - 1) : 0};
+      PetscScalar jet[AZ_MAX_COMP * AZ_JET_MAX_NSLOT], ue[AZ_MAX_COMP] = {NAN};
+      AzPoint     p = {x, ncoord, param, -1};
+      PetscCall(AzLossEvaluateSolution(loss, 1, x, jet));
+      if (info->exact) PetscCall(info->exact(&p, ue));
+      else if (ref) PetscCall(AzReferenceInterpolate(ref, 1, x, ue));
+      if (ncoord == 2) fprintf(fp, "%.8g %.8g %.10g %.10g %.10g\n", (double)x[0], (double)x[1], (double)jet[0], (double)ue[0], (double)(jet[0] - ue[0]));
+      else fprintf(fp, "%.8g %.10g %.10g %.10g\n", (double)x[0], (double)jet[0], (double)ue[0], (double)(jet[0] - ue[0]));
+    }
+    if (ncoord == 2) fprintf(fp, "\n");
+  }
+  fclose(fp);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static void Num(FILE *fp, PetscReal v)
+{
+  if (PetscIsInfOrNanReal(v)) fprintf(fp, "n/a");
+  else fprintf(fp, "%.3e", (double)v);
+}
+
+/* gnuplot scripts and PNGs: error against iteration for every strategy, the best field and its error */
+static PetscErrorCode Plots(const char dir[], Result res[], PetscInt n, PetscInt best, PetscInt ncoord, PetscBool time_dependent, PetscBool *made)
+{
+  char  path[PETSC_MAX_PATH_LEN + 32], cmd[2 * PETSC_MAX_PATH_LEN + 64];
+  FILE *fp;
+
+  PetscFunctionBegin;
+  *made = PETSC_FALSE;
+  snprintf(path, sizeof path, "%s/plots.gp", dir);
+  fp = fopen(path, "w");
+  PetscCheck(fp, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "Cannot write %s", path);
+  fprintf(fp, "# gnuplot plots.gp (in this directory) remakes the figures\nset terminal pngcairo size 900,600\nset datafile separator ','\nset datafile columnheaders\n");
+  fprintf(fp, "set output 'error_vs_iteration.png'\nset logscale y\nset xlabel 'iteration'\nset ylabel 'relative L2 error'\nset key outside right\nset grid\n");
+  fprintf(fp, "plot ");
+  for (PetscInt k = 0; k < n; k++) fprintf(fp, "%s'%s/history.csv' using (column(\"iteration\")):(column(\"rel_l2\")) with lines lw 2 title '%s'", k ? ", \\\n     " : "", res[k].name, res[k].name);
+  fprintf(fp, "\nunset logscale y\nset datafile separator whitespace\nunset key\n");
+  if (ncoord == 2) {
+    fprintf(fp, "set autoscale fix\nset output 'solution.png'\nset xlabel 'x'\nset ylabel '%s'\nset title 'u, strategy %s'\nplot 'field.dat' using 1:2:3 with image\n", time_dependent ? "t" : "y", res[best].name);
+    fprintf(fp, "set output 'error.png'\nset title 'u - yardstick, strategy %s'\nplot 'field.dat' using 1:2:5 with image\n", res[best].name);
+  } else if (ncoord == 1) {
+    fprintf(fp, "set output 'solution.png'\nset xlabel 'x'\nset key\nset title 'strategy %s'\nplot 'field.dat' using 1:2 with lines lw 2 title 'u', '' using 1:3 with lines dt 2 title 'yardstick'\n", res[best].name);
+    fprintf(fp, "set output 'error.png'\nunset key\nset title 'u - yardstick, strategy %s'\nplot 'field.dat' using 1:4 with lines lw 2\n", res[best].name);
+  }
+  fclose(fp);
+  snprintf(cmd, sizeof cmd, "cd '%s' && gnuplot plots.gp > plots.log 2>&1", dir);
+  if (system(cmd) == 0) *made = PETSC_TRUE;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzRunCompare(MPI_Comm comm)
+{
+  char                 name[PETSC_MAX_PATH_LEN] = "poisson2d", dir[PETSC_MAX_PATH_LEN] = "", list[1024] = "soft,soft-cosine,adaptive,auglag,hard", path[PETSC_MAX_PATH_LEN + 32];
+  char                *strategies[AZ_MAX_STRATEGIES];
+  PetscInt             n = 0, ncoord, best = 0, its;
+  AzProblem            prob;
+  const AzProblemInfo *info;
+  AzReference          ref = NULL;
+  AzReferenceStats     rstats;
+  Result               res[AZ_MAX_STRATEGIES];
+  PetscMPIInt          rank, size;
+  PetscBool            plots = PETSC_FALSE;
+  char                 trainer[128] = "";
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  PetscCallMPI(MPI_Comm_size(comm, &size));
+  PetscOptionsBegin(comm, NULL, "ansatz compare", "ansatz");
+  PetscCall(PetscOptionsString("-problem", "problem: a name from `ansatz list` or a path to a plugin .so", "AzProblemLoad", name, name, sizeof name, NULL));
+  PetscCall(PetscOptionsString("-az_output_dir", "run directory (default runs/compare-PROBLEM)", "AzRunCompare", dir, dir, sizeof dir, NULL));
+  PetscCall(PetscOptionsString("-az_strategies", "strategies to compare: soft, soft@WEIGHT, soft-linear, soft-cosine, adaptive, auglag, hard", "AzRunCompare", list, list, sizeof list, NULL));
+  PetscOptionsEnd();
+  for (char *save = NULL, *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+    PetscCheck(n < AZ_MAX_STRATEGIES, comm, PETSC_ERR_ARG_SIZ, "At most %d strategies at a time", AZ_MAX_STRATEGIES);
+    PetscCall(StrategyOptions(comm, tok, PETSC_FALSE)); /* validates the name */
+    PetscCall(PetscStrallocpy(tok, &strategies[n++]));
+  }
+  PetscCheck(n > 0, comm, PETSC_ERR_ARG_WRONG, "-az_strategies is empty");
+  PetscCall(AzProblemLoad(comm, name, &prob));
+  PetscCall(AzProblemSetFromOptions(prob));
+  PetscCall(AzProblemGetInfo(prob, &info));
+  PetscCall(AzProblemGetNumCoords(prob, &ncoord));
+  if (!dir[0]) snprintf(dir, sizeof dir, "runs/compare-%s", info->name);
+  PetscCall(AzRunMakeDirectory(comm, dir));
+  {
+    PetscViewer v;
+    snprintf(path, sizeof path, "%s/options.txt", dir);
+    PetscCall(PetscViewerASCIIOpen(comm, path, &v));
+    PetscCall(PetscOptionsView(NULL, v));
+    PetscCall(PetscViewerDestroy(&v));
+  }
+  /* the reference: the yardstick without an exact solution, and its cost for scale either way */
+  {
+    char refdir[PETSC_MAX_PATH_LEN];
+    PetscCall(AzReferenceCreate(comm, prob, &ref));
+    PetscCall(AzReferenceSetFromOptions(ref));
+    PetscCall(AzReferenceGetDefaultDir(prob, refdir, sizeof refdir));
+    PetscCall(AzReferenceSolveCached(ref, refdir));
+    PetscCall(AzReferenceGetStats(ref, &rstats));
+  }
+  {
+    /* finer error curves than train's default */
+    PetscBool set;
+    PetscCall(PetscOptionsHasName(NULL, NULL, "-az_monitor_every", &set));
+    if (!set) PetscCall(PetscOptionsSetValue(NULL, "-az_monitor_every", "10"));
+  }
+  PetscCall(PetscPrintf(comm, "ansatz compare: problem %s, %d rank(s), %" PetscInt_FMT " strategies, run directory %s\n", info->name, size, n, dir));
+  for (PetscInt k = 0; k < n; k++) {
+    AzField        field;
+    AzLoss         loss;
+    AzTrainer      tr;
+    PetscLogDouble t0, t1;
+    PetscBool      has;
+    char           sub[PETSC_MAX_PATH_LEN + 72];
+
+    PetscCall(StrategyOptions(comm, strategies[k], PETSC_TRUE));
+    PetscCall(AzRunCreateField(prob, &field)); /* the same seed: the same initial network */
+    PetscCall(AzLossCreate(prob, field, &loss));
+    PetscCall(AzLossSetFromOptions(loss));
+    PetscCall(AzLossSetUp(loss));
+    if (!info->exact) PetscCall(AzLossSetReference(loss, ref));
+    PetscCall(AzTrainerCreate(loss, field, &tr));
+    PetscCall(AzTrainerSetFromOptions(tr));
+    PetscCall(AzTrainerGetDescription(tr, trainer, sizeof trainer));
+    PetscCall(PetscPrintf(comm, "== %s\n", strategies[k]));
+    PetscCall(PetscTime(&t0));
+    PetscCall(AzTrainerTrain(tr));
+    PetscCall(PetscTime(&t1));
+    PetscCall(PetscStrncpy(res[k].name, strategies[k], sizeof res[k].name));
+    res[k].wall = t1 - t0;
+    PetscCall(AzTrainerGetIterations(tr, &its));
+    res[k].its = its;
+    PetscCall(AzLossEvaluate(loss, &res[k].loss, NULL, NULL));
+    PetscCall(AzLossExactError(loss, &has, &res[k].rel_l2, &res[k].max_abs));
+    PetscCall(AzLossConstraintViolation(loss, 200, &res[k].viol_bc, &res[k].viol_ic));
+    PetscCall(PositivityViolation(prob, loss, &res[k].positivity));
+    snprintf(sub, sizeof sub, "%s/%s", dir, strategies[k]);
+    PetscCall(AzRunMakeDirectory(comm, sub));
+    PetscCall(AzRunWriteHistory(comm, sub, tr, loss));
+    if (k == 0 || res[k].rel_l2 < res[best].rel_l2) {
+      best = k;
+      if (rank == 0) PetscCall(WriteFieldData(dir, prob, loss, info->exact ? NULL : ref));
+    }
+    PetscCall(PetscPrintf(comm, "   rel_l2 %.3e  boundary violation %.3e  initial violation %.3e  %.1f s\n", (double)res[k].rel_l2, (double)res[k].viol_bc, (double)res[k].viol_ic, (double)res[k].wall));
+    PetscCall(AzTrainerDestroy(&tr));
+    PetscCall(AzLossDestroy(&loss));
+    PetscCall(AzFieldDestroy(&field));
+    PetscCall(StrategyOptions(comm, strategies[k], PETSC_FALSE));
+  }
+  if (rank == 0) {
+    FILE *csv, *md;
+    snprintf(path, sizeof path, "%s/compare.csv", dir);
+    csv = fopen(path, "w");
+    snprintf(path, sizeof path, "%s/compare.md", dir);
+    md = fopen(path, "w");
+    PetscCheck(csv && md, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "Cannot write the tables in %s", dir);
+    fprintf(csv, "strategy,rel_l2,max_abs_error,max_boundary_violation,max_initial_violation,conservation_drift,positivity_violation,final_loss,iterations,wall_seconds\n");
+    fprintf(md, "| strategy | rel L2 | max abs error | max boundary violation | max initial violation | conservation drift | positivity violation | final loss | iterations | wall (s) |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+    for (PetscInt k = 0; k < n; k++) {
+      fprintf(csv, "%s,%.6e,%.6e,%.6e,%.6e,,%.6e,%.6e,%d,%.3f\n", res[k].name, (double)res[k].rel_l2, (double)res[k].max_abs, (double)res[k].viol_bc, (double)res[k].viol_ic, (double)res[k].positivity, (double)res[k].loss, (int)res[k].its, (double)res[k].wall);
+      fprintf(md, "| %s | ", res[k].name);
+      Num(md, res[k].rel_l2), fprintf(md, " | "), Num(md, res[k].max_abs), fprintf(md, " | "), Num(md, res[k].viol_bc), fprintf(md, " | "), Num(md, res[k].viol_ic);
+      fprintf(md, " | n/a | "), Num(md, res[k].positivity), fprintf(md, " | "), Num(md, res[k].loss);
+      fprintf(md, " | %d | %.1f |\n", (int)res[k].its, (double)res[k].wall);
+    }
+    fclose(csv);
+    fclose(md);
+    PetscCall(Plots(dir, res, n, best, ncoord, info->time_dependent, &plots));
+    snprintf(path, sizeof path, "%s/report.md", dir);
+    md = fopen(path, "w");
+    PetscCheck(md, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "Cannot write %s", path);
+    fprintf(md, "# ansatz compare: %s\n\n%s\n\n", info->name, info->description);
+    fprintf(md, "Every strategy trained the same network from the same initial parameters on the same collocation points with the same budget (trainer %s, %d rank(s)). ", trainer, size);
+    fprintf(md, "Errors are measured against the %s. ", info->exact ? "exact solution" : "SUNDIALS/PETSc reference");
+    fprintf(md, "The reference solve took %.2f s (%ld steps) for scale%s.\n\n", (double)rstats.wall_seconds, rstats.steps, rstats.wall_seconds == 0 ? " (reused from its cache: see its summary.json for the original time)" : "");
+    {
+      FILE *tab;
+      char  line[1024];
+      snprintf(path, sizeof path, "%s/compare.md", dir);
+      tab = fopen(path, "r");
+      while (tab && fgets(line, sizeof line, tab)) fputs(line, md);
+      if (tab) fclose(tab);
+    }
+    fprintf(md, "\nConservation drift: the problem declares %s.\n\n", info->conservation[0].name ? "conservation laws, but drift is not measured in this version" : "no conservation law");
+    if (plots) fprintf(md, "![error against iteration](error_vs_iteration.png)\n\n![solution, best strategy (%s)](solution.png)\n\n![error, best strategy](error.png)\n\n", res[best].name);
+    else fprintf(md, "(No plots: gnuplot is missing or failed; see plots.log. plots.gp remakes them.)\n\n");
+    fprintf(md, "Files: compare.csv, compare.md, one directory per strategy with its history.csv, field.dat, plots.gp, options.txt.\n");
+    fclose(md);
+  }
+  PetscCall(PetscPrintf(comm, "\n"));
+  {
+    /* the table on the terminal too */
+    FILE *tab;
+    char  line[1024];
+    snprintf(path, sizeof path, "%s/compare.md", dir);
+    if (rank == 0 && (tab = fopen(path, "r"))) {
+      while (fgets(line, sizeof line, tab)) PetscCall(PetscPrintf(PETSC_COMM_SELF, "%s", line));
+      fclose(tab);
+    }
+  }
+  PetscCall(PetscPrintf(comm, "\nreport: %s/report.md\n", dir));
+  for (PetscInt k = 0; k < n; k++) PetscCall(PetscFree(strategies[k]));
+  PetscCall(AzReferenceDestroy(&ref));
+  PetscCall(AzProblemDestroy(&prob));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
