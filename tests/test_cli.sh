@@ -49,6 +49,11 @@ hardbc=$(awk -F, '$1 == "hard" { print $4 }' "$tmp/main/compare.csv")
 awk -v v="$hardbc" 'BEGIN { exit !(v != "" && v + 0 <= 1e-12) }' || fail "main job: hard boundary violation '$hardbc' above 1e-12"
 softbc=$(awk -F, '$1 == "soft" { print $4 }' "$tmp/main/compare.csv")
 awk -v v="$softbc" 'BEGIN { exit !(v != "" && v + 0 > 1e-12) }' || fail "main job: soft boundary violation '$softbc' should not be round-off"
+# a periodic problem with a conservation law and positivity: the table measures drift and positivity
+expect_ok compare-advection "report:" "$AZ" compare -problem advection1d -az_strategies soft,hard -az_field_depth 1 -az_field_width 16 -az_trainer_type gn -az_trainer_max_it 20 -az_n_interior 400 -az_n_initial 20 -az_quiet -az_output_dir "$tmp/adv"
+drift=$(awk -F, '$1 == "hard" { print $6 }' "$tmp/adv/compare.csv")
+awk -v v="$drift" 'BEGIN { exit !(v != "" && v + 0 >= 0 && v + 0 < 1) }' || fail "compare advection1d: conservation drift '$drift' not measured"
+awk -F, '$1 == "hard" { exit !($5 + 0 <= 1e-12) }' "$tmp/adv/compare.csv" || fail "compare advection1d: hard initial violation above 1e-12"
 expect_error bad-strategy "Unknown strategy 'harder'" "$AZ" compare -az_strategies soft,harder -az_output_dir "$tmp/bad"
 expect_error bad-strategy-weight "goes with soft only" "$AZ" compare -az_strategies hard@10 -az_output_dir "$tmp/bad"
 expect_error unavailable-strategy "not available in this version" "$AZ" compare -az_strategies project -az_output_dir "$tmp/bad"

@@ -63,6 +63,9 @@ PETSC_EXTERN PetscErrorCode AzLossEvaluateSolution(AzLoss loss, PetscInt npts, c
 /* Largest |residual| of every boundary face and of the initial condition (soft or hard alike) over
  * n Sobol points each, reduced over ranks: the constraint violation of the current solution. */
 PETSC_EXTERN PetscErrorCode AzLossConstraintViolation(AzLoss loss, PetscInt n, PetscReal *boundary, PetscReal *initial);
+/* Conservation drift of the current solution: max over the problem's laws and over 51 times of
+ * |Q(t) − Q*|, Q(t) = ∫ density dx (midpoint rule), Q* the law's value or Q(t0); NaN without laws. */
+PETSC_EXTERN PetscErrorCode AzLossConservationDrift(AzLoss loss, PetscReal *drift);
 /* the term's collocation points: a distributed Vec of block size ncoord (not a copy) */
 PETSC_EXTERN PetscErrorCode AzLossGetTermPoints(AzLoss loss, PetscInt k, Vec *points);
 PETSC_EXTERN PetscErrorCode AzLossSetWeight(AzLoss loss, PetscInt k, PetscReal w);

@@ -24,6 +24,9 @@ PetscErrorCode AzRunCreateField(AzProblem prob, AzField *field)
   PetscCall(AzFieldSetDimensions(*field, ncoord, info->ncomp));
   PetscCall(AzFieldSetBox(*field, lo, hi));
   PetscCall(AzFieldSetJetRequest(*field, &req));
+  /* a periodic axis is exact through the periodic embedding, the only way the field can satisfy it */
+  for (PetscInt a = 0; a < info->dim; a++)
+    if (info->boundary[2 * a].type == AZ_BC_PERIODIC) PetscCall(AzFieldSetPeriodic(*field, a, hi[a] - lo[a], 1));
   PetscCall(AzFieldSetFromOptions(*field));
   PetscCall(AzFieldSetUp(*field));
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -199,7 +202,7 @@ PetscErrorCode AzRunTrain(MPI_Comm comm)
   AzField              field;
   AzLoss               loss;
   AzTrainer            tr;
-  PetscReal            f, term[AZ_MAX_TERMS], rel, maxabs, viol_bc, viol_ic;
+  PetscReal            f, term[AZ_MAX_TERMS], rel, maxabs, viol_bc, viol_ic, drift;
   PetscInt             ncoord, nterms, its, nparam;
   PetscLogDouble       t0, t1;
   PetscBool            has_exact, save_points = PETSC_FALSE, use_ref = PETSC_TRUE;
@@ -260,6 +263,7 @@ PetscErrorCode AzRunTrain(MPI_Comm comm)
   PetscCall(AzLossEvaluate(loss, &f, term, NULL));
   PetscCall(AzLossExactError(loss, &has_exact, &rel, &maxabs));
   PetscCall(AzLossConstraintViolation(loss, 200, &viol_bc, &viol_ic));
+  PetscCall(AzLossConservationDrift(loss, &drift));
   PetscCall(AzLossGetNumTerms(loss, &nterms));
   PetscCall(AzTrainerGetIterations(tr, &its));
   PetscCall(AzTrainerGetDescription(tr, desc, sizeof desc));
@@ -300,6 +304,8 @@ PetscErrorCode AzRunTrain(MPI_Comm comm)
     JsonNumber(fp, viol_bc);
     fprintf(fp, ",\n  \"max_initial_violation\": ");
     JsonNumber(fp, viol_ic);
+    fprintf(fp, ",\n  \"conservation_drift\": ");
+    JsonNumber(fp, drift);
     {
       PetscBool hb = PETSC_FALSE, hi = PETSC_FALSE;
       PetscCall(PetscOptionsGetBool(NULL, NULL, "-az_hard_boundary", &hb, NULL));
