@@ -31,6 +31,7 @@ PetscErrorCode AzTrainerCreate(AzLoss loss, AzField field, AzTrainer *trainer)
   tr->mu_min         = 1e-15;
   tr->mu_max         = 1e10;
   tr->max_failures   = 10;
+  tr->lbfgs_segment  = 50;
   tr->monitor_every  = 100;
   tr->tty            = isatty(1) ? PETSC_TRUE : PETSC_FALSE;
   tr->restart_stage  = -1;
@@ -61,6 +62,7 @@ PetscErrorCode AzTrainerSetFromOptions(AzTrainer tr)
     PetscCall(PetscOptionsEnum("-az_gn_solver", "Gauss-Newton linear solve: dense Cholesky of J^T J, matrix-free CG, or auto (dense up to 3000 parameters)", "AzTrainGN", solvers, (PetscEnum)tr->gn_solver, (PetscEnum *)&tr->gn_solver, NULL));
   }
   PetscCall(PetscOptionsReal("-az_gn_mu0", "initial Levenberg–Marquardt damping, relative to the mean diagonal of JᵀJ", "AzTrainGN", tr->mu0, &tr->mu0, NULL));
+  PetscCall(PetscOptionsInt("-az_lbfgs_segment", "L-BFGS iterations between updates of moving constraints (schedules, adaptive weights, multipliers)", "AzTrainLBFGS", tr->lbfgs_segment, &tr->lbfgs_segment, NULL));
   PetscCall(PetscOptionsInt("-az_trainer_max_failures", "NaN/Inf or failed steps tolerated in a row before training stops", "AzTrainerTrain", tr->max_failures, &tr->max_failures, NULL));
   PetscCall(PetscOptionsInt("-az_monitor_every", "iterations between history lines (and error measurements)", "AzTrainerTrain", tr->monitor_every, &tr->monitor_every, NULL));
   PetscCall(PetscOptionsBool("-az_quiet", "no progress output", "AzTrainerTrain", tr->quiet, &tr->quiet, NULL));
@@ -95,6 +97,7 @@ PetscErrorCode AzTrainerSetFromOptions(AzTrainer tr)
   PetscCheck(tr->lr_decay_steps > 0, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_adam_lr_decay_steps must be positive");
   PetscCheck(tr->mu0 > 0, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_gn_mu0 must be positive");
   PetscCheck(tr->monitor_every >= 1, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_monitor_every must be at least 1");
+  PetscCheck(tr->lbfgs_segment >= 1, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_lbfgs_segment must be at least 1");
   PetscCheck(tr->max_failures >= 1, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_trainer_max_failures must be at least 1");
   PetscCheck(tr->checkpoint_every >= 0, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_checkpoint_every must be non-negative");
   PetscFunctionReturn(PETSC_SUCCESS);

@@ -20,6 +20,7 @@ struct _p_AzTrainer {
   enum { AZ_GN_AUTO, AZ_GN_DENSE, AZ_GN_CG } gn_solver;
   /* robustness */
   PetscInt max_failures;
+  PetscInt lbfgs_segment; /* L-BFGS iterations between constraint updates when they move */
   PetscInt nrollback; /* steps undone because of NaN/Inf */
 
   /* progress */
