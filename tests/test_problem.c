@@ -3,18 +3,10 @@
  * their exact jet Jacobians agree with differences of their residuals). */
 #include <ansatz.h>
 #include <check.h>
+#include "azcheck.h"
 #include <stdio.h>
 #include <unistd.h>
 
-/* ---- capturing PETSc's error message --------------------------------------------------------- */
-static char last_error[4096];
-
-static PetscErrorCode CaptureError(MPI_Comm comm, int line, const char *fun, const char *file, PetscErrorCode n, PetscErrorType p, const char *mess, void *ctx)
-{
-  (void)comm, (void)line, (void)fun, (void)file, (void)ctx;
-  if (p == PETSC_ERROR_INITIAL && mess) snprintf(last_error, sizeof last_error, "%s", mess);
-  return n;
-}
 
 /* Load and expect failure; return the error message. */
 static PetscErrorCode LoadExpectingError(const char *what, AzProblem *prob)

@@ -13,21 +13,13 @@
 #include <ansatz/reference.h>
 #include <petscdmda.h>
 #include <check.h>
+#include "azcheck.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 /* ---- helpers ---------------------------------------------------------------------------------- */
 #define OK(call) ck_assert_int_eq((int)(call), 0)
-
-static char last_error[4096];
-
-static PetscErrorCode CaptureError(MPI_Comm comm, int line, const char *fun, const char *file, PetscErrorCode n, PetscErrorType p, const char *mess, void *ctx)
-{
-  (void)comm, (void)line, (void)fun, (void)file, (void)ctx;
-  if (p == PETSC_ERROR_INITIAL && mess) snprintf(last_error, sizeof last_error, "%s", mess);
-  return n;
-}
 
 static AzProblem Load(const char *name)
 {

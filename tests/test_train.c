@@ -3,17 +3,10 @@
  * computation is made inside the run, against the same objects built on PETSC_COMM_SELF. */
 #include <ansatz.h>
 #include <check.h>
+#include "azcheck.h"
 #include <math.h>
 #include <unistd.h>
 
-static char last_error[4096];
-
-static PetscErrorCode CaptureError(MPI_Comm comm, int line, const char *fun, const char *file, PetscErrorCode n, PetscErrorType p, const char *mess, void *ctx)
-{
-  (void)comm, (void)line, (void)fun, (void)file, (void)ctx;
-  if (p == PETSC_ERROR_INITIAL && mess) snprintf(last_error, sizeof last_error, "%s", mess);
-  return n;
-}
 
 typedef struct {
   AzProblem prob;
