@@ -1,6 +1,7 @@
 /* burgers1d: u_t + u u_x = ν u_xx on [−1,1] × [0,1], u = 0 at x = ±1, u(x,0) = −sin(πx).
  * With ν = 0.01/π a steep front forms at x = 0 (the PINN benchmark of Raissi et al.); no closed-form
- * solution, so the reference solver provides the yardstick. */
+ * solution, so the reference solver provides the yardstick. The data are odd in x and so is the
+ * solution: its mass ∫u dx stays 0, a linear law to measure drift against (or to project onto). */
 #include <ansatz/problem.h>
 
 enum { NU };
@@ -52,6 +53,15 @@ static PetscErrorCode Initial(const AzPoint *p, const AzJet *J, PetscScalar r[],
   return PETSC_SUCCESS;
 }
 
+/* mass density q = u: the solution stays odd in x, so its mass ∫u dx stays 0 */
+static PetscErrorCode Mass(const AzPoint *p, const AzJet *J, PetscScalar q[], PetscScalar dqdjet[])
+{
+  (void)p;
+  q[0] = AzU(J, 0);
+  if (dqdjet) dqdjet[AzIdxU(J, 0)] = 1;
+  return PETSC_SUCCESS;
+}
+
 /* lift for hard constraints: g(x, t) = −sin(πx), the initial data, which is zero at x = ±1 */
 static PetscErrorCode Lift(const AzPoint *p, PetscScalar jet[])
 {
@@ -87,4 +97,5 @@ const AzProblemInfo az_problem_burgers1d = {
   .initial_value   = InitialValue,
   .exact_jacobian  = PETSC_TRUE,
   .lift            = Lift,
+  .conservation    = {{"mass", Mass, PETSC_TRUE, 0}},
 };

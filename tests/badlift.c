@@ -1,4 +1,5 @@
-/* badlift: heat1d with a lift that misses its initial data by 0.1, so hard constraints must refuse it. */
+/* badlift: heat1d with a lift that misses its initial data by 0.1, so hard constraints must refuse it,
+ * and with a nonlinear law, so projection must refuse it. */
 #include <ansatz/problem.h>
 
 static PetscErrorCode Interior(const AzPoint *p, const AzJet *J, PetscScalar r[], PetscScalar drdjet[])
@@ -35,6 +36,15 @@ static PetscErrorCode Lift(const AzPoint *p, PetscScalar jet[])
   return PETSC_SUCCESS;
 }
 
+/* also a law that projection cannot impose: q = u² is not linear in u */
+static PetscErrorCode Energy(const AzPoint *p, const AzJet *J, PetscScalar q[], PetscScalar dqdjet[])
+{
+  (void)p;
+  q[0] = AzU(J, 0) * AzU(J, 0);
+  if (dqdjet) dqdjet[AzIdxU(J, 0)] = 2 * AzU(J, 0);
+  return PETSC_SUCCESS;
+}
+
 const AzProblemInfo az_problem_badlift = {
   .abi            = AZ_PROBLEM_ABI,
   .name           = "badlift",
@@ -52,4 +62,5 @@ const AzProblemInfo az_problem_badlift = {
   .initial        = Initial,
   .exact_jacobian = PETSC_TRUE,
   .lift           = Lift,
+  .conservation   = {{"energy", Energy, PETSC_TRUE, 0.5}},
 };

@@ -129,16 +129,16 @@ START_TEST(test_transform_exact_on_faces)
 END_TEST
 
 /* Through the transform: ∇loss against central differences, 2Jᵀρ = ∇loss, JᵀJ v matrix-free = dense. */
-START_TEST(test_transform_derivatives)
+/* ∇loss against central differences, 2Jᵀρ = ∇loss (dense GN), JᵀJ v matrix-free = dense */
+static void CheckLossDerivatives(Setup *sp, const char *label)
 {
-  Setup        s;
+  Setup        s = *sp;
   Vec          theta, g, v, t0, y, Jtrv;
   PetscInt     P;
   PetscScalar *JtJ, *Jtr;
   PetscReal    f, fp, fm, dot, fn, h = 1e-5, err = 0, scale = 0;
   const PetscScalar *ga, *va, *ya;
 
-  ck_assert_int_eq(MakeSetup("heat1d", PETSC_TRUE, PETSC_TRUE, &s), 0);
   AzFieldGetParameters(s.field, &theta);
   AzFieldGetNumParameters(s.field, &P);
   VecDuplicate(theta, &g);
@@ -160,10 +160,10 @@ START_TEST(test_transform_derivatives)
   AzLossEvaluate(s.loss, &fm, NULL, NULL);
   VecCopy(t0, theta);
   VecDot(g, v, &dot);
-  ck_assert_msg(PetscAbsReal((fp - fm) / (2 * h) - dot) <= 1e-6 * PetscMax(1, PetscAbsReal(dot)), "directional derivative %.12g (differences) vs %.12g", (double)((fp - fm) / (2 * h)), (double)dot);
+  ck_assert_msg(PetscAbsReal((fp - fm) / (2 * h) - dot) <= 1e-6 * PetscMax(1, PetscAbsReal(dot)), "%s: directional derivative %.12g (differences) vs %.12g", label, (double)((fp - fm) / (2 * h)), (double)dot);
   PetscMalloc2(P * P, &JtJ, P, &Jtr);
   AzLossNormalEquations(s.loss, JtJ, Jtr, &fn, NULL);
-  ck_assert(PetscAbsReal(fn - f) <= 1e-12 * f);
+  ck_assert_msg(PetscAbsReal(fn - f) <= 1e-12 * f, "%s: Gauss-Newton loss %.15g vs loss %.15g", label, (double)fn, (double)f);
   AzLossLinearize(s.loss, &fn);
   AzLossGNMult(s.loss, v, y);
   AzLossGNGradient(s.loss, Jtrv);
@@ -175,19 +175,137 @@ START_TEST(test_transform_derivatives)
     for (PetscInt j = 0; j < P; j++) d += JtJ[i + j * P] * va[j];
     err   = PetscMax(err, PetscAbsScalar(d - ya[i]));
     scale = PetscMax(scale, PetscAbsScalar(d));
-    ck_assert_msg(PetscAbsScalar(ga[i] - 2 * Jtr[i]) <= 1e-12 * PetscMax(1, PetscAbsScalar(ga[i])), "gradient %g vs 2 J^T rho %g", (double)ga[i], (double)(2 * Jtr[i]));
+    ck_assert_msg(PetscAbsScalar(ga[i] - 2 * Jtr[i]) <= 1e-12 * PetscMax(1, PetscAbsScalar(ga[i])), "%s: gradient %g vs 2 J^T rho %g", label, (double)ga[i], (double)(2 * Jtr[i]));
   }
   VecRestoreArrayRead(g, &ga);
   VecRestoreArrayRead(v, &va);
   VecRestoreArrayRead(y, &ya);
-  ck_assert_msg(err <= 1e-12 * scale, "matrix-free J^T J v differs from dense by %g", (double)err);
+  ck_assert_msg(err <= 1e-12 * scale, "%s: matrix-free J^T J v differs from dense by %g", label, (double)err);
+  VecGetArrayRead(Jtrv, &ya);
+  for (PetscInt i = 0; i < P; i++) ck_assert_msg(PetscAbsScalar(ya[i] - Jtr[i]) <= 1e-12 * PetscMax(1, PetscAbsScalar(Jtr[i])), "%s: matrix-free J^T rho %g vs dense %g", label, (double)ya[i], (double)Jtr[i]);
+  VecRestoreArrayRead(Jtrv, &ya);
   PetscFree2(JtJ, Jtr);
   VecDestroy(&g);
   VecDestroy(&v);
   VecDestroy(&t0);
   VecDestroy(&y);
   VecDestroy(&Jtrv);
+}
+
+START_TEST(test_transform_derivatives)
+{
+  Setup s;
+  ck_assert_int_eq(MakeSetup("heat1d", PETSC_TRUE, PETSC_TRUE, &s), 0);
+  CheckLossDerivatives(&s, "heat1d hard");
   FreeSetup(&s);
+}
+END_TEST
+
+/* Projection onto conservation laws, small: 16 nodes per axis, 5 time slices */
+static PetscErrorCode MakeProjectedNodes(const char *name, const char *mode, PetscBool hard, const char *nodes, Setup *s)
+{
+  PetscFunctionBegin;
+  PetscCall(PetscOptionsSetValue(NULL, "-az_conservation", mode));
+  PetscCall(PetscOptionsSetValue(NULL, "-az_project_nodes", nodes));
+  PetscCall(PetscOptionsSetValue(NULL, "-az_time_slices", "5"));
+  PetscCall(MakeSetup(name, hard, hard, s));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode MakeProjected(const char *name, const char *mode, PetscBool hard, Setup *s)
+{
+  return MakeProjectedNodes(name, mode, hard, "16", s);
+}
+
+/* Through the in-training projection (c(t) from the nodes of each slice, its adjoint, tangent and
+ * Jacobian): the same three identities, with and without hard constraints underneath. */
+START_TEST(test_projection_derivatives)
+{
+  Setup s;
+  ck_assert_int_eq(MakeProjected("advection1d", "project", PETSC_FALSE, &s), 0);
+  CheckLossDerivatives(&s, "advection1d projected");
+  FreeSetup(&s);
+  ck_assert_int_eq(MakeProjected("burgers1d", "project", PETSC_TRUE, &s), 0);
+  CheckLossDerivatives(&s, "burgers1d hard + projected");
+  FreeSetup(&s);
+  ck_assert_int_eq(MakeProjected("burgers1d", "project", PETSC_FALSE, &s), 0);
+  CheckLossDerivatives(&s, "burgers1d soft + projected");
+  FreeSetup(&s);
+}
+END_TEST
+
+/* The projected solution: its jets against differences (c'(t) included), the law held to round-off
+ * by an untrained network under an independent quadrature, hard faces left exact, and training's
+ * path (per-slice coefficients) the same as the report's (computed per point). */
+START_TEST(test_projection_exact)
+{
+  Setup     s;
+  PetscReal drift, bc, ic, f, term[AZ_MAX_TERMS], sum = 0;
+  PetscInt  nloc, n;
+  Vec       x;
+  const PetscScalar *xa;
+
+  CheckJets("advection1d", PETSC_FALSE, PETSC_FALSE); /* no projection: the baseline of the check */
+  PetscOptionsSetValue(NULL, "-az_conservation", "project");
+  CheckJets("advection1d", PETSC_FALSE, PETSC_FALSE);
+  PetscOptionsSetValue(NULL, "-az_conservation", "project");
+  CheckJets("burgers1d", PETSC_TRUE, PETSC_TRUE);
+
+  ck_assert_int_eq(MakeSetup("advection1d", PETSC_FALSE, PETSC_FALSE, &s), 0);
+  AzLossConservationDrift(s.loss, &drift);
+  ck_assert_msg(drift > 1e-4, "an untrained, unprojected network must drift (%g)", (double)drift);
+  FreeSetup(&s);
+  ck_assert_int_eq(MakeProjectedNodes("advection1d", "posthoc", PETSC_FALSE, "128", &s), 0);
+  AzLossConservationDrift(s.loss, &drift);
+  ck_assert_msg(drift <= 1e-12, "advection1d, posthoc projection: drift %g", (double)drift);
+  FreeSetup(&s);
+  ck_assert_int_eq(MakeProjectedNodes("burgers1d", "project", PETSC_TRUE, "128", &s), 0);
+  AzLossConservationDrift(s.loss, &drift);
+  AzLossConstraintViolation(s.loss, 100, &bc, &ic);
+  ck_assert_msg(drift <= 1e-12, "burgers1d, hard + projected: drift %g", (double)drift);
+  ck_assert_msg(bc <= 1e-14 && ic <= 1e-14, "projection must leave hard conditions exact: boundary %g, initial %g", (double)bc, (double)ic);
+  /* the PDE term by the training path against the report's path at the same points */
+  AzLossEvaluate(s.loss, &f, term, NULL);
+  AzLossGetTermPoints(s.loss, 0, &x);
+  VecGetSize(x, &n);
+  VecGetLocalSize(x, &nloc);
+  VecGetArrayRead(x, &xa);
+  for (PetscInt p = 0; p < nloc / s.ncoord; p++) {
+    PetscScalar jet[AZ_JET_MAX_NSLOT], r;
+    AzLossEvaluateSolution(s.loss, 1, (const PetscReal *)xa + p * s.ncoord, jet);
+    AzProblemEvaluateResidual(s.prob, AZ_COND_INTERIOR, (const PetscReal *)xa + p * s.ncoord, jet, &r, NULL);
+    sum += PetscRealPart(r * r);
+  }
+  VecRestoreArrayRead(x, &xa);
+  {
+    PetscReal gsum;
+    MPI_Allreduce(&sum, &gsum, 1, MPIU_REAL, MPI_SUM, PETSC_COMM_WORLD);
+    ck_assert_msg(PetscAbsReal(gsum / (n / s.ncoord) - term[0]) <= 1e-12 * term[0], "PDE term %.15g (training) vs %.15g (report)", (double)term[0], (double)(gsum / (n / s.ncoord)));
+  }
+  FreeSetup(&s);
+}
+END_TEST
+
+static void ExpectProjectionRefused(const char *name, const char *fragment)
+{
+  Setup          s;
+  PetscErrorCode ierr;
+
+  last_error[0] = 0;
+  PetscPushErrorHandler(CaptureError, NULL);
+  ierr = MakeProjected(name, "project", PETSC_FALSE, &s);
+  PetscPopErrorHandler();
+  PetscOptionsClear(NULL);
+  ck_assert_msg(ierr != 0, "%s: projection accepted", name);
+  ck_assert_msg(strstr(last_error, fragment), "%s: message \"%s\" lacks \"%s\"", name, last_error, fragment);
+}
+
+START_TEST(test_projection_refusals)
+{
+  char path[PETSC_MAX_PATH_LEN];
+  ExpectProjectionRefused("heat1d", "declares no conservation law");
+  snprintf(path, sizeof path, "%s/badlift.so", getenv("AZ_TEST_PLUGIN_DIR") ? getenv("AZ_TEST_PLUGIN_DIR") : "tests/.libs");
+  ExpectProjectionRefused(path, "is not of the form q = a(x)");
 }
 END_TEST
 
@@ -341,6 +459,9 @@ int main(int argc, char **argv)
   tcase_add_test(t, test_transform_jets);
   tcase_add_test(t, test_transform_exact_on_faces);
   tcase_add_test(t, test_transform_derivatives);
+  tcase_add_test(t, test_projection_derivatives);
+  tcase_add_test(t, test_projection_exact);
+  tcase_add_test(t, test_projection_refusals);
   tcase_add_test(t, test_hard_training);
   tcase_add_test(t, test_refusals);
   tcase_add_test(t, test_schedules);

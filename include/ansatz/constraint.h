@@ -27,6 +27,9 @@ PETSC_EXTERN PetscErrorCode AzTransformIsHard(AzTransform T, PetscInt cond, Pets
 PETSC_EXTERN PetscErrorCode AzTransformApply(AzTransform T, PetscInt npts, const PetscReal x[], PetscScalar jets[]);
 /* the linear part only (tangents): δu = C δN, in place */
 PETSC_EXTERN PetscErrorCode AzTransformApplyLinear(AzTransform T, PetscInt npts, const PetscReal x[], PetscScalar jets[]);
+/* the jet of the faces' factor of φ alone (1 when no face is hard): a shape that vanishes on every
+ * hard Dirichlet face, for corrections that must leave those faces alone (projection, loss.h) */
+PETSC_EXTERN PetscErrorCode AzTransformShapeJet(AzTransform T, const PetscReal x[], PetscScalar s[]);
 /* adjoints: nrow adjoint rows per point (ncomp*nslot each), ū -> N̄ = Cᵀ ū, in place */
 PETSC_EXTERN PetscErrorCode AzTransformAdjoint(AzTransform T, PetscInt npts, const PetscReal x[], PetscInt nrow, PetscScalar rows[]);
 

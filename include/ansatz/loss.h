@@ -40,6 +40,21 @@ typedef enum {
 } AzConstraintType;
 PETSC_EXTERN const char *const AzConstraintTypes[];
 
+/* How the problem's conservation laws Q_l(t) = ∫ q_l(x, u) dx = M_l are enforced (-az_conservation):
+ *   none      not at all (their drift is still measured)
+ *   project   by projection inside training: the solution is ũ = u + s(x) Σ_l c_l(t) β_l with c(t)
+ *             chosen at every t so that the quadrature of each law equals M_l exactly (laws linear in
+ *             the solution values only). Differentiable: training, its gradient and Gauss–Newton see
+ *             ũ. The collocation points lie on -az_time_slices time slices, so the network is
+ *             evaluated at the -az_project_nodes quadrature nodes of each slice once per evaluation.
+ *   posthoc   the same projection applied to the trained solution only (training does not see it) */
+typedef enum {
+  AZ_CONSERVE_NONE,
+  AZ_CONSERVE_PROJECT,
+  AZ_CONSERVE_POSTHOC
+} AzConservationType;
+PETSC_EXTERN const char *const AzConservationTypes[];
+
 PETSC_EXTERN PetscErrorCode AzLossCreate(AzProblem prob, AzField field, AzLoss *loss);
 /* -az_sampler TYPE -az_seed N -az_n_interior N -az_n_boundary N (per face) -az_n_initial N
  * -az_weight_interior w -az_weight_boundary w -az_weight_initial w -az_eval_n N (per axis) */
@@ -64,8 +79,14 @@ PETSC_EXTERN PetscErrorCode AzLossEvaluateSolution(AzLoss loss, PetscInt npts, c
  * n Sobol points each, reduced over ranks: the constraint violation of the current solution. */
 PETSC_EXTERN PetscErrorCode AzLossConstraintViolation(AzLoss loss, PetscInt n, PetscReal *boundary, PetscReal *initial);
 /* Conservation drift of the current solution: max over the problem's laws and over 51 times of
- * |Q(t) − Q*|, Q(t) = ∫ density dx (midpoint rule), Q* the law's value or Q(t0); NaN without laws. */
+ * |Q(t) − Q*|, Q* the law's value or Q(t0); NaN without laws. Q(t) = ∫ density dx by composite
+ * 8-point Gauss–Legendre (1024 nodes in 1-D, 128² in 2-D, 32³ in 3-D), a rule independent of the
+ * projection's, so a projected solution's drift includes the projection's quadrature error. */
 PETSC_EXTERN PetscErrorCode AzLossConservationDrift(AzLoss loss, PetscReal *drift);
+/* Q(t) of law `law` at nt equally spaced times t0 .. t1 (the times in t[], the values in Q[]), and its
+ * target Q* (the law's value or Q(t0)). Local: every rank computes it. */
+PETSC_EXTERN PetscErrorCode AzLossConservationSeries(AzLoss loss, PetscInt law, PetscInt nt, PetscReal t[], PetscReal Q[], PetscReal *target);
+PETSC_EXTERN PetscErrorCode AzLossGetNumConservationLaws(AzLoss loss, PetscInt *nlaws);
 /* the term's collocation points: a distributed Vec of block size ncoord (not a copy) */
 PETSC_EXTERN PetscErrorCode AzLossGetTermPoints(AzLoss loss, PetscInt k, Vec *points);
 PETSC_EXTERN PetscErrorCode AzLossSetWeight(AzLoss loss, PetscInt k, PetscReal w);

@@ -28,8 +28,9 @@ static void JetMul(PetscInt n, const PetscScalar a[], const PetscScalar b[], Pet
   }
 }
 
-/* φ's jet at x: the product of the linear factors of the hard conditions */
-static void PhiJet(AzTransform T, const PetscReal x[], PetscScalar phi[])
+/* φ's jet at x: the product of the linear factors of the hard conditions (of the faces only, not of
+ * the initial condition, when spatial_only) */
+static void PhiJetFaces(AzTransform T, const PetscReal x[], PetscScalar phi[], PetscBool spatial_only)
 {
   const PetscInt n = T->ncoord;
   PetscScalar    lin[AZ_JET_MAX_NSLOT], tmp[AZ_JET_MAX_NSLOT];
@@ -39,7 +40,7 @@ static void PhiJet(AzTransform T, const PetscReal x[], PetscScalar phi[])
   for (PetscInt f = 0; f <= AZ_COND_INITIAL; f++) {
     PetscInt  a;
     PetscReal L;
-    if (!T->hard[f]) continue;
+    if (!T->hard[f] || (spatial_only && f == AZ_COND_INITIAL)) continue;
     a = (f == AZ_COND_INITIAL) ? n - 1 : f / 2;
     L = T->hi[a] - T->lo[a];
     for (PetscInt s = 0; s < T->nslot; s++) lin[s] = 0;
@@ -53,6 +54,18 @@ static void PhiJet(AzTransform T, const PetscReal x[], PetscScalar phi[])
     JetMul(n, phi, lin, tmp);
     for (PetscInt s = 0; s < T->nslot; s++) phi[s] = tmp[s];
   }
+}
+
+static void PhiJet(AzTransform T, const PetscReal x[], PetscScalar phi[])
+{
+  PhiJetFaces(T, x, phi, PETSC_FALSE);
+}
+
+PetscErrorCode AzTransformShapeJet(AzTransform T, const PetscReal x[], PetscScalar s[])
+{
+  PetscFunctionBegin;
+  PhiJetFaces(T, x, s, PETSC_TRUE);
+  PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 /* C[s][s'] (nslot × nslot, row-major) with u_s = Σ C[s][s'] N_s' for u = φ N */

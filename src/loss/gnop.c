@@ -13,22 +13,31 @@ PetscErrorCode AzLossLinearize(AzLoss L, PetscReal *value)
 
   PetscFunctionBegin;
   PetscCall(AzLossSetUp(L));
+  PetscCall(AzProjectionUpdate(L));
   for (PetscInt k = 0; k < L->nterms; k++) {
     AzTerm            *t = &L->term[k];
     const PetscScalar *xa;
     PetscInt           nloc;
     const PetscReal    sq = PetscSqrtReal(t->w / ((PetscReal)t->n * t->nres));
+    const PetscInt     R  = AzProjectionInTraining(L) ? L->proj.nk * L->proj.nlaw : 0;
 
     PetscCall(VecGetLocalSize(t->x, &nloc));
     nloc /= L->ncoord;
     if (!t->lin_rho) PetscCall(PetscMalloc3((size_t)nloc * t->nres, &t->lin_rho, (size_t)nloc * t->nres * Ljet, &t->lin_D, (size_t)PetscMax(nloc, 1) * Ljet, &t->lin_jet));
+    if (R && !t->lin_E) PetscCall(PetscMalloc1((size_t)PetscMax(nloc, 1) * t->nres * R, &t->lin_E));
     PetscCall(VecGetArrayRead(t->x, &xa));
     for (PetscInt p0 = 0; p0 < nloc; p0 += L->chunk) {
       const PetscInt   nc = PetscMin(L->chunk, nloc - p0);
       const PetscReal *x  = (const PetscReal *)xa + p0 * L->ncoord;
 
-      PetscCall(AzLossEvaluateSolution(L, nc, x, L->jets));
+      PetscCall(AzLossTermSolution(L, t, p0, nc, x, L->jets));
       PetscCall(TermResiduals(L, t, p0, nc, x, t->lin_D + (size_t)p0 * t->nres * Ljet));
+      for (PetscInt i = 0; i < nc * t->nres && R; i++) { /* E = ∂ρ/∂c (scaled below) */
+        PetscScalar *E = t->lin_E + ((size_t)p0 * t->nres + i) * R;
+        for (PetscInt r = 0; r < R; r++) E[r] = 0;
+        AzProjectionAddAdjoint(L, x + (i / t->nres) * L->ncoord, t->lin_D + ((size_t)p0 * t->nres + i) * Ljet, E);
+        for (PetscInt r = 0; r < R; r++) E[r] *= sq;
+      }
       if (L->transform) PetscCall(AzTransformAdjoint(L->transform, nc, x, t->nres, t->lin_D + (size_t)p0 * t->nres * Ljet));
       for (PetscInt i = 0; i < nc * t->nres; i++) {
         t->lin_rho[p0 * t->nres + i] = sq * L->r[i];
@@ -42,8 +51,9 @@ PetscErrorCode AzLossLinearize(AzLoss L, PetscReal *value)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* jetbar_p = Σ_i w_i D_i for the points of a chunk */
+/* jetbar_p = Σ_i w_i D_i for the points of a chunk (and c̄ += Σ_i w_i E_i when projecting) */
 typedef struct {
+  AzLoss             L;
   AzTerm            *t;
   PetscInt           Ljet;
   const PetscScalar *w; /* per local row */
@@ -63,6 +73,12 @@ static PetscErrorCode RowsAdjoint(void *ptr, PetscInt p0, PetscInt np, const Pet
       const PetscScalar  wi = c->w[(p0 + p) * nr + i];
       const PetscScalar *Di = c->t->lin_D + ((size_t)(p0 + p) * nr + i) * L;
       for (PetscInt s = 0; s < L; s++) jb[s] += wi * Di[s];
+      if (c->t->lin_E && AzProjectionInTraining(c->L)) {
+        const PetscInt     R  = c->L->proj.nk * c->L->proj.nlaw;
+        const PetscScalar *Ei = c->t->lin_E + ((size_t)(p0 + p) * nr + i) * R;
+        PetscScalar       *cb = c->L->proj.gcbar + c->t->group[p0 + p] * R;
+        for (PetscInt r = 0; r < R; r++) cb[r] += wi * Ei[r];
+      }
     }
   }
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -82,13 +98,14 @@ static PetscErrorCode JacobianTransposeMult(AzLoss L, PetscScalar *const w[], Ve
     AzTerm            *t = &L->term[k];
     const PetscScalar *xa;
     PetscInt           nloc;
-    AdjCtx             c = {t, Ljet, w[k]};
+    AdjCtx             c = {L, t, Ljet, w[k]};
 
     PetscCall(VecGetLocalSize(t->x, &nloc));
     PetscCall(VecGetArrayRead(t->x, &xa));
     PetscCall(AzFieldJetsVJP(L->field, nloc / L->ncoord, (const PetscReal *)xa, RowsAdjoint, &c, local));
     PetscCall(VecRestoreArrayRead(t->x, &xa));
   }
+  PetscCall(AzProjectionBackward(L, local));
   PetscCall(VecGetLocalSize(out, &n));
   {
     const PetscScalar *a;
@@ -119,10 +136,12 @@ PetscErrorCode AzLossGNMult(AzLoss L, Vec v, Vec JtJv)
   PetscScalar   *w[AZ_MAX_TERMS];
 
   PetscFunctionBegin;
+  PetscCall(AzProjectionTangent(L, v));
   for (PetscInt k = 0; k < L->nterms; k++) {
     AzTerm            *t = &L->term[k];
     const PetscScalar *xa;
     PetscInt           nloc;
+    const PetscInt     R = AzProjectionInTraining(L) ? L->proj.nk * L->proj.nlaw : 0;
 
     PetscCall(VecGetLocalSize(t->x, &nloc));
     nloc /= L->ncoord;
@@ -138,6 +157,7 @@ PetscErrorCode AzLossGNMult(AzLoss L, Vec v, Vec JtJv)
         PetscScalar        s  = 0;
         for (PetscInt q = 0; q < Ljet; q++)
           if (Di[q] != 0) s += Di[q] * jd[q]; /* slots not requested hold NaN in jd and 0 in D */
+        for (PetscInt r = 0; r < R; r++) s += t->lin_E[((size_t)p * t->nres + i) * R + r] * L->proj.gcdot[t->group[p] * R + r];
         t->lin_w[p * t->nres + i] = s;
       }
     w[k] = t->lin_w;

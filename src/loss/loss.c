@@ -34,13 +34,15 @@ PetscErrorCode AzLossCreate(AzProblem prob, AzField field, AzLoss *loss)
   L->eval_n = L->ncoord <= 2 ? 101 : (L->ncoord == 3 ? 41 : 17);
   L->ncomp  = info->ncomp;
   L->nslot  = AZ_JET_NSLOT(L->ncoord);
+  L->project_nodes = L->ncoord <= 2 ? 128 : (L->ncoord == 3 ? 32 : 12);
   *loss     = L;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 PetscErrorCode AzLossSetFromOptions(AzLoss L)
 {
-  PetscInt seed = (PetscInt)L->seed;
+  PetscInt  seed       = (PetscInt)L->seed;
+  PetscBool slices_set = PETSC_FALSE;
 
   PetscFunctionBegin;
   PetscOptionsBegin(L->comm, NULL, "Loss: collocation sets and term weights", "AzLoss");
@@ -56,6 +58,9 @@ PetscErrorCode AzLossSetFromOptions(AzLoss L)
   PetscCall(PetscOptionsReal("-az_weight_data", "weight of the data term", "AzLossSetWeight", L->w_data, &L->w_data, NULL));
   PetscCall(PetscOptionsInt("-az_eval_n", "evaluation grid points per axis, for errors", "AzLossExactError", L->eval_n, &L->eval_n, NULL));
   PetscCall(PetscOptionsInt("-az_loss_chunk", "points per chunk in loss evaluation", "AzLossEvaluate", L->chunk, &L->chunk, NULL));
+  PetscCall(PetscOptionsEnum("-az_conservation", "how the problem's conservation laws are enforced", "AzLossSetUp", AzConservationTypes, (PetscEnum)L->conservation, (PetscEnum *)&L->conservation, NULL));
+  PetscCall(PetscOptionsInt("-az_project_nodes", "quadrature nodes per spatial axis of the projection onto conservation laws", "AzLossSetUp", L->project_nodes, &L->project_nodes, NULL));
+  PetscCall(PetscOptionsInt("-az_time_slices", "put the collocation points' times on N slices (0: continuous; 100 by default with -az_conservation project)", "AzLossSetUp", L->time_slices, &L->time_slices, &slices_set));
   PetscOptionsEnd();
   PetscCall(AzLossConstraintOptions(L));
   L->seed = seed;
@@ -63,6 +68,9 @@ PetscErrorCode AzLossSetFromOptions(AzLoss L)
   PetscCheck(L->w_interior >= 0 && L->w_boundary >= 0 && L->w_initial >= 0 && L->w_data >= 0, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "Term weights must be non-negative");
   PetscCheck(L->eval_n >= 2, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_eval_n must be at least 2");
   PetscCheck(L->chunk >= 1, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_loss_chunk must be at least 1");
+  PetscCheck(L->project_nodes >= 2 && L->project_nodes <= 100000, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_project_nodes must be between 2 and 100000, not %" PetscInt_FMT, L->project_nodes);
+  PetscCheck(L->time_slices >= 0, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_time_slices must be 0 (continuous times) or a positive number of slices");
+  if (!slices_set && L->conservation == AZ_CONSERVE_PROJECT) L->time_slices = 100;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -188,6 +196,21 @@ PetscErrorCode AzLossSetUp(AzLoss L)
       }
     }
     PetscCall(AzSampleCondition(L->comm, L->prob, cond, L->type, t->n, L->seed, &t->x));
+    if (L->time_slices > 0 && info->time_dependent && cond != AZ_COND_INITIAL) {
+      /* times to the midpoints of time_slices equal slices: the points share few times */
+      const PetscReal t0 = info->t0, t1 = info->t1;
+      PetscScalar    *xa;
+      PetscInt        nloc;
+      PetscCall(VecGetLocalSize(t->x, &nloc));
+      PetscCall(VecGetArray(t->x, &xa));
+      for (PetscInt p = 0; p < nloc / L->ncoord; p++) {
+        PetscScalar *tp = &xa[p * L->ncoord + L->ncoord - 1];
+        PetscInt     s  = (PetscInt)PetscFloorReal((PetscRealPart(*tp) - t0) / (t1 - t0) * L->time_slices);
+        s               = PetscMax(0, PetscMin(s, L->time_slices - 1));
+        *tp             = t0 + (t1 - t0) * (s + 0.5) / L->time_slices;
+      }
+      PetscCall(VecRestoreArray(t->x, &xa));
+    }
     PetscCall(AzLossConstraintSetUpTerm(L, t));
     nrmax = PetscMax(nrmax, nres);
     L->nterms++;
@@ -206,6 +229,7 @@ PetscErrorCode AzLossSetUp(AzLoss L)
     const PetscInt Ljet = L->ncomp * L->nslot;
     PetscCall(PetscMalloc3(L->chunk * Ljet, &L->jets, L->chunk * nrmax * Ljet, &L->D, L->chunk * nrmax, &L->r));
   }
+  PetscCall(AzProjectionSetUp(L));
   L->setup = PETSC_TRUE;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -220,7 +244,10 @@ PetscErrorCode AzLossDestroy(AzLoss *loss)
     PetscCall(PetscFree3((*loss)->term[k].lin_rho, (*loss)->term[k].lin_D, (*loss)->term[k].lin_jet));
     PetscCall(PetscFree((*loss)->term[k].lin_w));
     PetscCall(PetscFree((*loss)->term[k].lambda));
+    PetscCall(PetscFree((*loss)->term[k].group));
+    PetscCall(PetscFree((*loss)->term[k].lin_E));
   }
+  PetscCall(AzProjectionDestroy(*loss));
   PetscCall(PetscFree3((*loss)->jets, (*loss)->D, (*loss)->r));
   PetscCall(PetscFree((*loss)->Jrows));
   PetscCall(AzTransformDestroy(&(*loss)->transform));
@@ -286,12 +313,29 @@ PetscErrorCode AzLossGetWeight(AzLoss L, PetscInt k, PetscReal *w)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* Jets of the solution u at npts points: the network's, through the hard-constraint transform if any */
+/* Jets of the solution u at npts points: the network's, through the hard-constraint transform if any,
+ * projected onto the conservation laws if asked (in training or post hoc) */
 PetscErrorCode AzLossEvaluateSolution(AzLoss L, PetscInt npts, const PetscReal x[], PetscScalar jets[])
 {
   PetscFunctionBegin;
   PetscCall(AzFieldEvaluateJets(L->field, npts, x, jets));
   if (L->transform) PetscCall(AzTransformApply(L->transform, npts, x, jets));
+  if (L->setup) PetscCall(AzProjectionApplyLocal(L, npts, x, jets));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* The solution as training sees it at a term's local points p0 .. p0+nc-1 (AzProjectionUpdate done) */
+PetscErrorCode AzLossTermSolution(AzLoss L, AzTerm *t, PetscInt p0, PetscInt nc, const PetscReal *x, PetscScalar jets[])
+{
+  const PetscInt Ljet = L->ncomp * L->nslot;
+
+  PetscFunctionBegin;
+  PetscCall(AzFieldEvaluateJets(L->field, nc, x, jets));
+  if (L->transform) PetscCall(AzTransformApply(L->transform, nc, x, jets));
+  if (AzProjectionInTraining(L)) {
+    const PetscInt R = L->proj.nk * L->proj.nlaw;
+    for (PetscInt p = 0; p < nc; p++) AzProjectionAdd(L, x + p * L->ncoord, L->proj.gc + t->group[p0 + p] * R, jets + p * Ljet);
+  }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -355,9 +399,13 @@ static PetscErrorCode TermAdjoint(void *ptr, PetscInt p0, PetscInt nc, const Pet
 
     const PetscScalar *jp = jets + p * Ljet;
 
-    if (L->transform) { /* network jets -> solution jets */
+    const PetscBool    proj = AzProjectionInTraining(L);
+    const PetscInt     R    = proj ? L->proj.nk * L->proj.nlaw : 0;
+
+    if (L->transform || proj) { /* network jets -> solution jets */
       PetscCall(PetscArraycpy(L->jets, jp, Ljet));
-      PetscCall(AzTransformApply(L->transform, 1, xp, L->jets));
+      if (L->transform) PetscCall(AzTransformApply(L->transform, 1, xp, L->jets));
+      if (proj) AzProjectionAdd(L, xp, L->proj.gc + t->group[p0 + p] * R, L->jets);
       jp = L->jets;
     }
     PetscCall(PointResidual(L, t, p0 + p, xp, jp, L->r, L->D));
@@ -368,6 +416,7 @@ static PetscErrorCode TermAdjoint(void *ptr, PetscInt p0, PetscInt nc, const Pet
       c->sum += L->r[i] * L->r[i];
       for (PetscInt s = 0; s < Ljet; s++) jb[s] += ri * Di[s];
     }
+    if (proj) AzProjectionAddAdjoint(L, xp, jb, L->proj.gcbar + t->group[p0 + p] * R); /* ū -> c̄ */
     if (L->transform) PetscCall(AzTransformAdjoint(L->transform, 1, xp, 1, jb)); /* ū -> N̄ */
   }
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -387,10 +436,12 @@ PetscErrorCode AzLossTermGradient(AzLoss L, PetscInt k, Vec g)
   PetscCall(VecGetLocalSize(t->x, &nloc));
   PetscCall(VecGetArrayRead(t->x, &xa));
   t->w = 1;
+  PetscCall(AzProjectionUpdate(L));
   {
     AdjointCtx c = {L, t, (const PetscReal *)xa, 0};
     PetscCall(AzFieldJetsVJP(L->field, nloc / L->ncoord, (const PetscReal *)xa, TermAdjoint, &c, local));
   }
+  PetscCall(AzProjectionBackward(L, local));
   t->w = w;
   PetscCall(VecRestoreArrayRead(t->x, &xa));
   PetscCall(VecGetLocalSize(g, &n));
@@ -415,6 +466,7 @@ PetscErrorCode AzLossEvaluate(AzLoss L, PetscReal *value, PetscReal term[], Vec 
   PetscFunctionBegin;
   PetscCall(AzLossSetUp(L));
   PetscCall(PetscLogEventBegin(AZ_LOSS_Eval, 0, 0, 0, 0));
+  PetscCall(AzProjectionUpdate(L));
   if (grad) {
     PetscCall(VecDuplicate(grad, &glocal));
     PetscCall(VecZeroEntries(glocal));
@@ -438,7 +490,7 @@ PetscErrorCode AzLossEvaluate(AzLoss L, PetscReal *value, PetscReal term[], Vec 
         const PetscInt   nc = PetscMin(L->chunk, nloc - p0);
         const PetscReal *x  = (const PetscReal *)xa + p0 * L->ncoord;
 
-        PetscCall(AzLossEvaluateSolution(L, nc, x, L->jets));
+        PetscCall(AzLossTermSolution(L, t, p0, nc, x, L->jets));
         PetscCall(TermResiduals(L, t, p0, nc, x, NULL));
         for (PetscInt i = 0; i < nc * t->nres; i++) sums[k] += L->r[i] * L->r[i];
       }
@@ -456,6 +508,7 @@ PetscErrorCode AzLossEvaluate(AzLoss L, PetscReal *value, PetscReal term[], Vec 
     const PetscScalar *g;
     PetscScalar       *go;
     PetscInt           n;
+    PetscCall(AzProjectionBackward(L, glocal));
     PetscCall(VecGetLocalSize(grad, &n));
     PetscCall(VecGetArrayRead(glocal, &g));
     PetscCall(VecGetArray(grad, &go));
@@ -487,14 +540,17 @@ typedef PetscErrorCode (*RowsFn)(AzLoss, PetscInt nrows, const PetscScalar rho[]
 static PetscErrorCode ForEachJacobianChunk(AzLoss L, RowsFn fn, void *ctx)
 {
   const PetscInt Ljet = L->ncomp * L->nslot;
+  PetscInt       nrmax = 0;
+  PetscScalar   *E     = NULL;
 
   PetscFunctionBegin;
   PetscCall(AzLossSetUp(L));
+  for (PetscInt k = 0; k < L->nterms; k++) nrmax = PetscMax(nrmax, L->term[k].nres);
   if (!L->Jrows) {
-    PetscInt nrmax = 0;
-    for (PetscInt k = 0; k < L->nterms; k++) nrmax = PetscMax(nrmax, L->term[k].nres);
     PetscCall(PetscMalloc1((size_t)L->chunk * nrmax * L->nparam, &L->Jrows));
   }
+  PetscCall(AzProjectionUpdate(L));
+  PetscCall(AzProjectionJacobian(L));
   for (PetscInt k = 0; k < L->nterms; k++) {
     AzTerm            *t = &L->term[k];
     const PetscScalar *xa;
@@ -508,16 +564,34 @@ static PetscErrorCode ForEachJacobianChunk(AzLoss L, RowsFn fn, void *ctx)
       const PetscInt   nc = PetscMin(L->chunk, nloc - p0);
       const PetscReal *x  = (const PetscReal *)xa + p0 * L->ncoord;
 
-      PetscCall(AzLossEvaluateSolution(L, nc, x, L->jets));
+      PetscCall(AzLossTermSolution(L, t, p0, nc, x, L->jets));
       PetscCall(TermResiduals(L, t, p0, nc, x, L->D));
       for (PetscInt i = 0; i < nc * t->nres; i++) L->r[i] *= sq;
       for (PetscInt i = 0; i < nc * t->nres * Ljet; i++) L->D[i] *= sq;
+      if (AzProjectionInTraining(L)) {
+        /* rows of ∂ρ/∂c: added below times ∂c/∂θ of the row's slice */
+        const PetscInt R = L->proj.nk * L->proj.nlaw;
+        if (!E) PetscCall(PetscMalloc1((size_t)L->chunk * nrmax * R, &E));
+        for (PetscInt i = 0; i < nc * t->nres; i++) {
+          for (PetscInt r = 0; r < R; r++) E[i * R + r] = 0;
+          AzProjectionAddAdjoint(L, x + (i / t->nres) * L->ncoord, L->D + (size_t)i * Ljet, E + i * R);
+        }
+      }
       if (L->transform) PetscCall(AzTransformAdjoint(L->transform, nc, x, t->nres, L->D)); /* ∂ρ/∂u -> ∂ρ/∂N */
       PetscCall(AzFieldResidualJacobian(L->field, nc, x, t->nres, L->D, L->Jrows));
+      if (AzProjectionInTraining(L)) {
+        const PetscInt R = L->proj.nk * L->proj.nlaw, P = L->nparam;
+        for (PetscInt i = 0; i < nc * t->nres; i++) {
+          const PetscScalar *Gj = L->proj.gjac + (size_t)t->group[p0 + i / t->nres] * R * P;
+          for (PetscInt r = 0; r < R; r++)
+            if (E[i * R + r] != 0) cblas_daxpy((int)P, E[i * R + r], Gj + (size_t)r * P, 1, L->Jrows + (size_t)i * P, 1);
+        }
+      }
       PetscCall(fn(L, nc * t->nres, L->r, L->Jrows, ctx));
     }
     PetscCall(VecRestoreArrayRead(t->x, &xa));
   }
+  PetscCall(PetscFree(E));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

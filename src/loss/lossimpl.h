@@ -22,7 +22,42 @@ typedef struct {
   PetscScalar     *lambda;    /* augmented Lagrangian: a multiplier per local residual */
   PetscReal        mu;        /* augmented Lagrangian: penalty (the term's weight is μ/2) */
   PetscReal        violation; /* augmented Lagrangian: max |r| at the last multiplier update */
+  /* in-training projection (project.c): each local point's time slice, and for matrix-free
+   * Gauss–Newton the rows E = ∂ρ/∂c (nk·nlaw per residual row) */
+  PetscInt    *group;
+  PetscScalar *lin_E;
 } AzTerm;
+
+#define AZ_PROJ_CACHE 64
+
+/* The projection onto linear conservation laws (project.c) */
+typedef struct {
+  PetscInt     nlaw, law[AZ_MAX_LAWS];
+  PetscInt     nk;                         /* time-derivative orders carried by c: k = 0 .. nk-1 */
+  PetscInt     tslot[AZ_MAX_ORDER + 1];    /* jet slot of ∂ₜᵏ */
+  PetscInt     kof[AZ_JET_MAX_NSLOT];      /* slot σ = ∂ₜᵏ∂^α: k (-1: slot not propagated) */
+  PetscInt     sof[AZ_JET_MAX_NSLOT];      /*                  the slot of ∂^α in the shape's jet */
+  PetscInt     nq;                         /* spatial quadrature nodes */
+  PetscReal   *qx;                         /* nq × dim */
+  PetscReal   *qa;                         /* nq × nlaw × ncomp: w_j ∂q_l/∂u_c (x_j) */
+  PetscReal    qb[AZ_MAX_LAWS];            /* Σ_j w_j q_l(x_j, 0) */
+  PetscReal    M[AZ_MAX_LAWS];             /* the laws' targets */
+  PetscReal    beta[AZ_MAX_LAWS][AZ_MAX_COMP];
+  PetscReal    Ginv[AZ_MAX_LAWS * AZ_MAX_LAWS];
+  PetscReal   *xw;                         /* workspace: nq × ncoord node coordinates */
+  PetscScalar *jw, *jw2;                   /* workspace: nq × ncomp·nslot jets */
+  /* training: the distinct collocation times of all terms over all ranks, and c at each */
+  PetscInt     ng;
+  PetscReal   *gt;
+  PetscScalar *gc, *gcbar, *gcdot, *gjac;  /* ng × nk·nlaw (gjac: × nparam) */
+  PetscBool    gvalid;
+  PetscObjectState gstate;
+  /* the report: c at recently used times */
+  PetscInt         cn, cnext;
+  PetscReal        ct[AZ_PROJ_CACHE];
+  PetscScalar      cc[AZ_PROJ_CACHE][(AZ_MAX_ORDER + 1) * AZ_MAX_LAWS];
+  PetscObjectState cstate;
+} AzProjection;
 
 #define AZ_COND_DATA (-2) /* a data term: r = u − u_obs at observation points */
 
@@ -48,6 +83,9 @@ struct _p_AzLoss {
   PetscInt     auglag_every;                 /* augmented Lagrangian: multiplier update period */
   PetscReal    auglag_mu0, auglag_grow, auglag_mu_max;
   AzTransform  transform; /* u = g + φN when some conditions are hard (NULL otherwise) */
+  AzConservationType conservation;
+  PetscInt     project_nodes, time_slices;
+  AzProjection proj;
   /* chunk workspace */
   PetscScalar *jets, *D, *r, *Jrows; /* jets: chunk × L; D: chunk × nres × L; r: chunk × nres */
 };
@@ -60,5 +98,30 @@ PETSC_INTERN PetscErrorCode AzLossTermGradient(AzLoss L, PetscInt k, Vec g);
 
 /* residuals (and ∂r/∂jet into D if not NULL) of term t at local points p0 .. p0+nc-1, from L->jets */
 PETSC_INTERN PetscErrorCode TermResiduals(AzLoss L, AzTerm *t, PetscInt p0, PetscInt nc, const PetscReal *x, PetscScalar *D);
+
+/* projection onto conservation laws (project.c) */
+PETSC_INTERN PetscErrorCode AzGaussLegendre(PetscInt n, PetscReal x[], PetscReal w[]);
+/* tensor quadrature on the spatial box: composite 8-point Gauss–Legendre with about n nodes per axis;
+ * with periodic_midpoint, a periodic axis gets the n-point midpoint rule instead */
+PETSC_INTERN PetscErrorCode AzLossSpatialQuadrature(AzLoss L, PetscInt n, PetscBool periodic_midpoint, PetscInt *nq, PetscReal **qx, PetscReal **qw);
+PETSC_INTERN PetscErrorCode AzProjectionSetUp(AzLoss L);
+PETSC_INTERN PetscErrorCode AzProjectionDestroy(AzLoss L);
+PETSC_INTERN PetscBool      AzProjectionInTraining(AzLoss L);
+/* collective: c at every time slice for the current θ (recomputed only when θ changed) */
+PETSC_INTERN PetscErrorCode AzProjectionUpdate(AzLoss L);
+/* add the correction s(x) Σ_l c_l β_l (jets, all slots) at one point, from c (nk × nlaw) */
+PETSC_INTERN void           AzProjectionAdd(AzLoss L, const PetscReal x[], const PetscScalar c[], PetscScalar jet[]);
+/* e[k·nlaw + l] += Σ_σ ū_σ ∂ũ_σ/∂c_kl at one point: the adjoint of AzProjectionAdd */
+PETSC_INTERN void           AzProjectionAddAdjoint(AzLoss L, const PetscReal x[], const PetscScalar ubar[], PetscScalar e[]);
+/* collective: grad += (∂c/∂θ)ᵀ c̄ for c̄ = L->proj.gcbar summed over ranks; zeroes gcbar */
+PETSC_INTERN PetscErrorCode AzProjectionBackward(AzLoss L, Vec grad);
+/* collective: gcdot = (∂c/∂θ) v */
+PETSC_INTERN PetscErrorCode AzProjectionTangent(AzLoss L, Vec v);
+/* collective: gjac = ∂c/∂θ, dense */
+PETSC_INTERN PetscErrorCode AzProjectionJacobian(AzLoss L);
+/* the report's path: apply the projection at any local points (no communication) */
+PETSC_INTERN PetscErrorCode AzProjectionApplyLocal(AzLoss L, PetscInt npts, const PetscReal x[], PetscScalar jets[]);
+/* the solution jets at local points p0 .. p0+nc-1 of term t, as training sees them */
+PETSC_INTERN PetscErrorCode AzLossTermSolution(AzLoss L, AzTerm *t, PetscInt p0, PetscInt nc, const PetscReal *x, PetscScalar jets[]);
 
 #endif

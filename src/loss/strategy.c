@@ -75,7 +75,7 @@ static PetscErrorCode UpdateMultipliers(AzLoss L, AzTerm *t)
   for (PetscInt p0 = 0; p0 < nloc; p0 += L->chunk) {
     const PetscInt   nc = PetscMin(L->chunk, nloc - p0);
     const PetscReal *x  = (const PetscReal *)xa + p0 * L->ncoord;
-    PetscCall(AzLossEvaluateSolution(L, nc, x, L->jets));
+    PetscCall(AzLossTermSolution(L, t, p0, nc, x, L->jets));
     PetscCall(TermResiduals(L, t, p0, nc, x, NULL)); /* r + λ/μ */
     for (PetscInt i = 0; i < nc * t->nres; i++) {
       PetscScalar *lam = &t->lambda[p0 * t->nres + i];
@@ -100,6 +100,7 @@ PetscErrorCode AzLossUpdateConstraints(AzLoss L, PetscInt it, PetscInt total)
 
   PetscFunctionBegin;
   PetscCall(AzLossSetUp(L));
+  PetscCall(AzProjectionUpdate(L));
   for (PetscInt k = 0; k < L->nterms; k++) {
     AzTerm *t = &L->term[k];
     switch (t->ctype) {
@@ -154,46 +155,76 @@ PetscErrorCode AzLossConstraintsChange(AzLoss L, PetscBool *changes)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* max over the laws and over 51 times of |Q(t) − Q*|, Q(t) = ∫ density dx by the midpoint rule
- * (400 points in 1-D, 64² in 2-D, 24³ in 3-D), Q* the law's value or Q(t0). Every rank computes it
- * (θ is replicated). NaN when the problem has no conservation law. */
-PetscErrorCode AzLossConservationDrift(AzLoss L, PetscReal *drift)
+PetscErrorCode AzLossGetNumConservationLaws(AzLoss L, PetscInt *nlaws)
 {
   const AzProblemInfo *info;
-  const PetscReal     *param;
-  PetscReal            lo[AZ_MAX_COORD], hi[AZ_MAX_COORD];
-  const PetscInt       dim = L->ncoord - 1, nt = 51;
-  PetscInt             m, total = 1;
 
   PetscFunctionBegin;
   PetscCall(AzProblemGetInfo(L->prob, &info));
-  *drift = (PetscReal)NAN;
-  if (!info->conservation[0].name) PetscFunctionReturn(PETSC_SUCCESS);
+  *nlaws = 0;
+  while (*nlaws < AZ_MAX_LAWS && info->conservation[*nlaws].name) (*nlaws)++;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Q(t) by composite Gauss–Legendre on the box, all nodes of a time in one batch (local) */
+PetscErrorCode AzLossConservationSeries(AzLoss L, PetscInt law, PetscInt nt, PetscReal t[], PetscReal Q[], PetscReal *target)
+{
+  const AzProblemInfo *info;
+  const PetscReal     *param;
+  const PetscInt       dim = L->ncoord - 1, Ljet = L->ncomp * L->nslot, batch = 256;
+  PetscInt             nlaws, nq;
+  PetscReal           *qx, *qw, x[256 * AZ_MAX_COORD];
+  PetscScalar         *jets;
+
+  PetscFunctionBegin;
+  PetscCall(AzLossSetUp(L));
+  PetscCall(AzProblemGetInfo(L->prob, &info));
+  PetscCall(AzLossGetNumConservationLaws(L, &nlaws));
+  PetscCheck(law >= 0 && law < nlaws, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "Problem %s has %" PetscInt_FMT " conservation law(s): no law %" PetscInt_FMT, info->name, nlaws, law);
+  PetscCheck(info->time_dependent && nt >= 2, L->comm, PETSC_ERR_ARG_WRONG, "A conservation series needs a time-dependent problem and at least 2 times");
   PetscCall(AzProblemGetParams(L->prob, &param));
-  PetscCall(AzProblemGetBox(L->prob, lo, hi));
-  m = dim == 1 ? 400 : (dim == 2 ? 64 : 24);
-  for (PetscInt d = 0; d < dim; d++) total *= m;
-  *drift = 0;
-  for (PetscInt law = 0; law < AZ_MAX_LAWS && info->conservation[law].name; law++) {
-    PetscReal Q0 = 0;
-    for (PetscInt j = 0; j < nt; j++) {
-      PetscReal Q = 0, vol = 1;
-      for (PetscInt d = 0; d < dim; d++) vol *= (hi[d] - lo[d]) / m;
-      for (PetscInt i = 0; i < total; i++) {
-        PetscReal   x[AZ_MAX_COORD];
-        PetscScalar q;
-        PetscInt    r = i;
-        AzPoint     pt = {x, L->ncoord, param, -1};
-        AzJet       J  = {L->ncoord, L->ncomp, L->nslot, L->jets};
-        for (PetscInt d = 0; d < dim; d++, r /= m) x[d] = lo[d] + (hi[d] - lo[d]) * ((r % m) + 0.5) / m;
-        x[dim] = lo[dim] + (hi[dim] - lo[dim]) * j / (nt - 1);
-        PetscCall(AzLossEvaluateSolution(L, 1, x, L->jets));
-        PetscCall(info->conservation[law].density(&pt, &J, &q, NULL));
-        Q += PetscRealPart(q) * vol;
+  PetscCall(AzLossSpatialQuadrature(L, dim == 1 ? 1024 : (dim == 2 ? 128 : 32), PETSC_FALSE, &nq, &qx, &qw));
+  PetscCall(PetscMalloc1((size_t)batch * Ljet, &jets));
+  for (PetscInt j = 0; j < nt; j++) {
+    t[j] = info->t0 + (info->t1 - info->t0) * j / (nt - 1);
+    Q[j] = 0;
+    for (PetscInt i0 = 0; i0 < nq; i0 += batch) {
+      const PetscInt nc = PetscMin(batch, nq - i0);
+      for (PetscInt i = 0; i < nc; i++) {
+        for (PetscInt d = 0; d < dim; d++) x[i * L->ncoord + d] = qx[(i0 + i) * dim + d];
+        x[i * L->ncoord + dim] = t[j];
       }
-      if (j == 0) Q0 = info->conservation[law].has_value ? info->conservation[law].value : Q;
-      *drift = PetscMax(*drift, PetscAbsReal(Q - Q0));
+      PetscCall(AzLossEvaluateSolution(L, nc, x, jets));
+      for (PetscInt i = 0; i < nc; i++) {
+        AzPoint     pt = {x + i * L->ncoord, L->ncoord, param, -1};
+        AzJet       J  = {L->ncoord, L->ncomp, L->nslot, jets + i * Ljet};
+        PetscScalar q;
+        PetscCall(info->conservation[law].density(&pt, &J, &q, NULL));
+        Q[j] += qw[i0 + i] * PetscRealPart(q);
+      }
     }
+  }
+  *target = info->conservation[law].has_value ? info->conservation[law].value : Q[0];
+  PetscCall(PetscFree(jets));
+  PetscCall(PetscFree(qx));
+  PetscCall(PetscFree(qw));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* max over the laws and over 51 times of |Q(t) − Q*| (see loss.h). NaN without laws. */
+PetscErrorCode AzLossConservationDrift(AzLoss L, PetscReal *drift)
+{
+  PetscInt  nlaws;
+  PetscReal t[51], Q[51], target;
+
+  PetscFunctionBegin;
+  PetscCall(AzLossGetNumConservationLaws(L, &nlaws));
+  *drift = (PetscReal)NAN;
+  if (!nlaws) PetscFunctionReturn(PETSC_SUCCESS);
+  *drift = 0;
+  for (PetscInt law = 0; law < nlaws; law++) {
+    PetscCall(AzLossConservationSeries(L, law, 51, t, Q, &target));
+    for (PetscInt j = 0; j < 51; j++) *drift = PetscMax(*drift, PetscIsInfOrNanReal(Q[j]) ? PETSC_MAX_REAL : PetscAbsReal(Q[j] - target));
   }
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -11,14 +11,29 @@ typedef struct {
   PetscInt  its;
 } Result;
 
-/* "soft", "soft@100" (constant weight 100), "soft-linear", "soft-cosine", "adaptive", "auglag", "hard" */
+/* "soft", "soft@100" (constant weight 100), "soft-linear", "soft-cosine", "adaptive", "auglag", "hard"
+ * for the boundary and initial conditions; "project" and "posthoc" (soft conditions, the conservation
+ * laws projected in training or after it), or any of the first with "+project" / "+posthoc" */
 static PetscErrorCode StrategyOptions(MPI_Comm comm, const char *name, PetscBool set)
 {
-  char        base[64], *at;
-  const char *con = NULL;
+  char        base[64], *at, *plus;
+  const char *con = NULL, *conserve = NULL;
+  const char *choices = "soft, soft@WEIGHT (a constant penalty weight), soft-linear, soft-cosine, adaptive, auglag, hard, project, posthoc, or one of the first seven with +project or +posthoc (e.g. hard+project)";
 
   PetscFunctionBegin;
   PetscCall(PetscStrncpy(base, name, sizeof base));
+  plus = strchr(base, '+');
+  if (plus) {
+    *plus++ = 0;
+    if (!strcmp(plus, "project")) conserve = "project";
+    else if (!strcmp(plus, "posthoc")) conserve = "posthoc";
+    else SETERRQ(comm, PETSC_ERR_ARG_UNKNOWN_TYPE, "Strategy '%s': after + comes project or posthoc, not '%s'", name, plus);
+  }
+  if (!strcmp(base, "project") || !strcmp(base, "posthoc")) {
+    PetscCheck(!conserve, comm, PETSC_ERR_ARG_WRONG, "Strategy '%s': choose from %s", name, choices);
+    conserve = !strcmp(base, "project") ? "project" : "posthoc";
+    PetscCall(PetscStrncpy(base, "soft", sizeof base));
+  }
   at = strchr(base, '@');
   if (at) *at++ = 0;
   if (!strcmp(base, "soft")) con = "soft";
@@ -27,11 +42,11 @@ static PetscErrorCode StrategyOptions(MPI_Comm comm, const char *name, PetscBool
   else if (!strcmp(base, "adaptive")) con = "adaptive";
   else if (!strcmp(base, "auglag")) con = "auglag";
   else if (!strcmp(base, "hard")) con = "hard";
-  else if (!strcmp(base, "project") || !strcmp(base, "posthoc")) SETERRQ(comm, PETSC_ERR_SUP, "Strategy '%s' (projection onto a conservation law) is not available in this version of ansatz: choose from soft, soft@WEIGHT, soft-linear, soft-cosine, adaptive, auglag, hard", base);
-  else SETERRQ(comm, PETSC_ERR_ARG_UNKNOWN_TYPE, "Unknown strategy '%s' in -az_strategies: choose from soft, soft@WEIGHT (a constant penalty weight), soft-linear, soft-cosine, adaptive, auglag, hard", name);
+  else SETERRQ(comm, PETSC_ERR_ARG_UNKNOWN_TYPE, "Unknown strategy '%s' in -az_strategies: choose from %s", name, choices);
   PetscCheck(!at || !strcmp(base, "soft"), comm, PETSC_ERR_ARG_WRONG, "Strategy '%s': a weight (@w) goes with soft only", name);
   if (set) {
     PetscCall(PetscOptionsSetValue(NULL, "-az_constraint", con));
+    if (conserve) PetscCall(PetscOptionsSetValue(NULL, "-az_conservation", conserve));
     if (at) {
       char     *end;
       PetscReal w = strtod(at, &end);
@@ -41,11 +56,37 @@ static PetscErrorCode StrategyOptions(MPI_Comm comm, const char *name, PetscBool
     }
   } else {
     PetscCall(PetscOptionsClearValue(NULL, "-az_constraint"));
+    if (conserve) PetscCall(PetscOptionsClearValue(NULL, "-az_conservation"));
     if (at) {
       PetscCall(PetscOptionsClearValue(NULL, "-az_weight_boundary"));
       PetscCall(PetscOptionsClearValue(NULL, "-az_weight_initial"));
     }
   }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* conservation.csv in a strategy's directory: t and Q(t) − Q* for every law */
+static PetscErrorCode WriteConservation(const char dir[], AzLoss loss, PetscInt nlaws)
+{
+  const PetscInt nt = 101;
+  PetscReal      t[101], Q[AZ_MAX_LAWS][101], target[AZ_MAX_LAWS];
+  char           path[PETSC_MAX_PATH_LEN + 32];
+  FILE          *fp;
+
+  PetscFunctionBegin;
+  for (PetscInt l = 0; l < nlaws; l++) PetscCall(AzLossConservationSeries(loss, l, nt, t, Q[l], &target[l]));
+  snprintf(path, sizeof path, "%s/conservation.csv", dir);
+  fp = fopen(path, "w");
+  PetscCheck(fp, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "Cannot write %s", path);
+  fprintf(fp, "t");
+  for (PetscInt l = 0; l < nlaws; l++) fprintf(fp, ",drift_%" PetscInt_FMT, l);
+  fprintf(fp, "\n");
+  for (PetscInt j = 0; j < nt; j++) {
+    fprintf(fp, "%.6g", (double)t[j]);
+    for (PetscInt l = 0; l < nlaws; l++) fprintf(fp, ",%.6e", (double)(Q[l][j] - target[l]));
+    fprintf(fp, "\n");
+  }
+  fclose(fp);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -124,7 +165,7 @@ static void Num(FILE *fp, PetscReal v)
 }
 
 /* gnuplot scripts and PNGs: error against iteration for every strategy, the best field and its error */
-static PetscErrorCode Plots(const char dir[], Result res[], PetscInt n, PetscInt best, PetscInt ncoord, PetscBool time_dependent, PetscBool *made)
+static PetscErrorCode Plots(const char dir[], Result res[], PetscInt n, PetscInt best, PetscInt ncoord, PetscBool time_dependent, PetscInt nlaws, PetscBool *made)
 {
   char  path[PETSC_MAX_PATH_LEN + 32], cmd[2 * PETSC_MAX_PATH_LEN + 64];
   FILE *fp;
@@ -138,6 +179,13 @@ static PetscErrorCode Plots(const char dir[], Result res[], PetscInt n, PetscInt
   fprintf(fp, "set output 'error_vs_iteration.png'\nset logscale y\nset xlabel 'iteration'\nset ylabel 'relative L2 error'\nset key outside right\nset grid\n");
   fprintf(fp, "plot ");
   for (PetscInt k = 0; k < n; k++) fprintf(fp, "%s'%s/history.csv' using (column(\"iteration\")):(column(\"rel_l2\")) with lines lw 2 title '%s'", k ? ", \\\n     " : "", res[k].name, res[k].name);
+  if (nlaws > 0 && time_dependent) {
+    /* |Q(t) − Q*| of the first law; a floor of 1e-17 keeps exact zeros on the log scale */
+    fprintf(fp, "\nset output 'drift_vs_time.png'\nset xlabel 't'\nset ylabel '|Q(t) - Q*| (first conservation law)'\nset format y '%%.0e'\n");
+    fprintf(fp, "plot ");
+    for (PetscInt k = 0; k < n; k++) fprintf(fp, "%s'%s/conservation.csv' using 1:(abs($2) + 1e-17) with lines lw 2 title '%s'", k ? ", \\\n     " : "", res[k].name, res[k].name);
+    fprintf(fp, "\nset format y '%%g'");
+  }
   fprintf(fp, "\nunset logscale y\nset datafile separator whitespace\nunset key\n");
   if (ncoord == 2) {
     fprintf(fp, "set autoscale fix\nset output 'solution.png'\nset xlabel 'x'\nset ylabel '%s'\nset title 'u, strategy %s'\nplot 'field.dat' using 1:2:3 with image\n", time_dependent ? "t" : "y", res[best].name);
@@ -163,8 +211,9 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
   AzReferenceStats     rstats;
   Result               res[AZ_MAX_STRATEGIES];
   PetscMPIInt          rank, size;
-  PetscBool            plots = PETSC_FALSE;
+  PetscBool            plots = PETSC_FALSE, projects = PETSC_FALSE;
   char                 trainer[128] = "";
+  PetscInt             nlaws = 0;
 
   PetscFunctionBegin;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
@@ -172,18 +221,26 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
   PetscOptionsBegin(comm, NULL, "ansatz compare", "ansatz");
   PetscCall(PetscOptionsString("-problem", "problem: a name from `ansatz list` or a path to a plugin .so", "AzProblemLoad", name, name, sizeof name, NULL));
   PetscCall(PetscOptionsString("-az_output_dir", "run directory (default runs/compare-PROBLEM)", "AzRunCompare", dir, dir, sizeof dir, NULL));
-  PetscCall(PetscOptionsString("-az_strategies", "strategies to compare: soft, soft@WEIGHT, soft-linear, soft-cosine, adaptive, auglag, hard", "AzRunCompare", list, list, sizeof list, NULL));
+  PetscCall(PetscOptionsString("-az_strategies", "strategies to compare: soft, soft@WEIGHT, soft-linear, soft-cosine, adaptive, auglag, hard, project, posthoc, X+project, X+posthoc", "AzRunCompare", list, list, sizeof list, NULL));
   PetscOptionsEnd();
   for (char *save = NULL, *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
     PetscCheck(n < AZ_MAX_STRATEGIES, comm, PETSC_ERR_ARG_SIZ, "At most %d strategies at a time", AZ_MAX_STRATEGIES);
     PetscCall(StrategyOptions(comm, tok, PETSC_FALSE)); /* validates the name */
     PetscCall(PetscStrallocpy(tok, &strategies[n++]));
+    if (strstr(tok, "project")) projects = PETSC_TRUE;
   }
   PetscCheck(n > 0, comm, PETSC_ERR_ARG_WRONG, "-az_strategies is empty");
   PetscCall(AzProblemLoad(comm, name, &prob));
   PetscCall(AzProblemSetFromOptions(prob));
   PetscCall(AzProblemGetInfo(prob, &info));
   PetscCall(AzProblemGetNumCoords(prob, &ncoord));
+  while (nlaws < AZ_MAX_LAWS && info->conservation[nlaws].name) nlaws++;
+  if (projects) {
+    /* in-training projection needs the points on time slices: every strategy gets the same ones */
+    PetscBool set;
+    PetscCall(PetscOptionsHasName(NULL, NULL, "-az_time_slices", &set));
+    if (!set) PetscCall(PetscOptionsSetValue(NULL, "-az_time_slices", "100"));
+  }
   if (!dir[0]) snprintf(dir, sizeof dir, "runs/compare-%s", info->name);
   PetscCall(AzRunMakeDirectory(comm, dir));
   {
@@ -242,6 +299,7 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
     snprintf(sub, sizeof sub, "%s/%s", dir, strategies[k]);
     PetscCall(AzRunMakeDirectory(comm, sub));
     PetscCall(AzRunWriteHistory(comm, sub, tr, loss));
+    if (rank == 0 && nlaws > 0 && info->time_dependent) PetscCall(WriteConservation(sub, loss, nlaws));
     if (k == 0 || res[k].rel_l2 < res[best].rel_l2) {
       best = k;
       if (rank == 0) PetscCall(WriteFieldData(dir, prob, loss, info->exact ? NULL : ref));
@@ -270,7 +328,7 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
     }
     fclose(csv);
     fclose(md);
-    PetscCall(Plots(dir, res, n, best, ncoord, info->time_dependent, &plots));
+    PetscCall(Plots(dir, res, n, best, ncoord, info->time_dependent, nlaws, &plots));
     snprintf(path, sizeof path, "%s/report.md", dir);
     md = fopen(path, "w");
     PetscCheck(md, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "Cannot write %s", path);
@@ -286,10 +344,15 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
       while (tab && fgets(line, sizeof line, tab)) fputs(line, md);
       if (tab) fclose(tab);
     }
-    fprintf(md, "\nConservation drift is max_t |Q(t) - Q*| for the problem's laws (n/a: %s).\n\n", info->conservation[0].name ? "none measured" : "the problem declares no conservation law");
-    if (plots) fprintf(md, "![error against iteration](error_vs_iteration.png)\n\n![solution, best strategy (%s)](solution.png)\n\n![error, best strategy](error.png)\n\n", res[best].name);
+    fprintf(md, "\nConservation drift is max_t |Q(t) - Q*| over 51 times for the problem's laws (n/a: %s), Q(t) by composite Gauss-Legendre quadrature independent of the projection's own nodes.", info->conservation[0].name ? "none measured" : "the problem declares no conservation law");
+    if (projects) fprintf(md, " Strategies with +project train the solution projected onto the laws; every strategy here trained on collocation points whose times lie on the same time slices.");
+    fprintf(md, "\n\n");
+    if (plots) {
+      fprintf(md, "![error against iteration](error_vs_iteration.png)\n\n![solution, best strategy (%s)](solution.png)\n\n![error, best strategy](error.png)\n\n", res[best].name);
+      if (nlaws > 0 && info->time_dependent) fprintf(md, "![conservation drift over time](drift_vs_time.png)\n\n");
+    }
     else fprintf(md, "(No plots: gnuplot is missing or failed; see plots.log. plots.gp remakes them.)\n\n");
-    fprintf(md, "Files: compare.csv, compare.md, one directory per strategy with its history.csv, field.dat, plots.gp, options.txt.\n");
+    fprintf(md, "Files: compare.csv, compare.md, one directory per strategy with its history.csv%s, field.dat, plots.gp, options.txt.\n", nlaws > 0 && info->time_dependent ? " and conservation.csv" : "");
     fclose(md);
   }
   PetscCall(PetscPrintf(comm, "\n"));

@@ -1,0 +1,633 @@
+/* Projection of the solution onto linear conservation laws (AzConservationType in loss.h).
+ *
+ * A law Q_l(t) = ∫ q_l(x, u) dx whose density is linear in the solution values,
+ * q_l = Σ_c a_lc(x) u_c + b_l(x), is imposed on its quadrature Q_h,l(t) = Σ_j w_j q_l(x_j, u(x_j, t))
+ * by the correction
+ *     ũ(x, t) = u(x, t) + s(x) Σ_l c_l(t) β_l,      c(t) = G⁻¹ (M − Q_h(t)),
+ * with β_l the law's mean coefficient vector, s a shape (1, or the product of the hard faces' linear
+ * factors so that hard Dirichlet values stay exact) and G_lm = Σ_j w_j s(x_j) a_l(x_j)·β_m. Then
+ * Q_h(ũ(·, t)) = M at every t for every θ. Time derivatives follow from the nodes' jets,
+ * c⁽ᵏ⁾(t) = −G⁻¹ Q_h⁽ᵏ⁾(t) for k ≥ 1, and spatial derivatives fall on s, so ũ's jet is exact.
+ *
+ * The correction at a point depends on θ through the network at the nq nodes of the point's time.
+ * In training the points lie on a few time slices: c at every slice is computed once per evaluation
+ * (the slices shared out over the ranks, then summed), and so are its adjoint (gradient), tangent
+ * and dense Jacobian (Gauss–Newton), exactly.
+ */
+#include "lossimpl.h"
+#include <petsc/private/petscimpl.h> /* PetscObjectStateGet */
+
+const char *const AzConservationTypes[] = {"none", "project", "posthoc", "AzConservationType", "AZ_CONSERVE_", NULL};
+
+/* Gauss–Legendre nodes and weights on [−1, 1] by Newton's method on P_n */
+PetscErrorCode AzGaussLegendre(PetscInt n, PetscReal x[], PetscReal w[])
+{
+  PetscFunctionBegin;
+  for (PetscInt i = 0; i < (n + 1) / 2; i++) {
+    PetscReal z = PetscCosReal(PETSC_PI * (i + 0.75) / (n + 0.5)), dp = 1;
+    for (PetscInt it = 0; it < 100; it++) {
+      PetscReal p0 = 1, p1 = z, dz;
+      for (PetscInt k = 2; k <= n; k++) {
+        PetscReal p2 = ((2 * k - 1) * z * p1 - (k - 1) * p0) / k;
+        p0           = p1;
+        p1           = p2;
+      }
+      if (n == 1) p1 = z, p0 = 1;
+      dp = n * (z * p1 - p0) / (z * z - 1);
+      dz = p1 / dp;
+      z -= dz;
+      if (PetscAbsReal(dz) < 1e-16) break;
+    }
+    {
+      PetscReal p0 = 1, p1 = z;
+      for (PetscInt k = 2; k <= n; k++) {
+        PetscReal p2 = ((2 * k - 1) * z * p1 - (k - 1) * p0) / k;
+        p0           = p1;
+        p1           = p2;
+      }
+      dp = n * (z * p1 - p0) / (z * z - 1);
+    }
+    x[i]         = -z;
+    x[n - 1 - i] = z;
+    w[i] = w[n - 1 - i] = 2 / ((1 - z * z) * dp * dp);
+  }
+  if (n % 2) x[n / 2] = 0;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzLossSpatialQuadrature(AzLoss L, PetscInt n, PetscBool periodic_midpoint, PetscInt *nq, PetscReal **qx, PetscReal **qw)
+{
+  const AzProblemInfo *info;
+  const PetscInt       dim = L->ncoord - 1;
+  PetscReal            lo[AZ_MAX_COORD], hi[AZ_MAX_COORD], gx[8], gw[8];
+  PetscReal           *ax[AZ_MAX_DIM], *aw[AZ_MAX_DIM];
+  PetscInt             na[AZ_MAX_DIM], total = 1;
+
+  PetscFunctionBegin;
+  PetscCall(AzProblemGetInfo(L->prob, &info));
+  PetscCall(AzProblemGetBox(L->prob, lo, hi));
+  PetscCall(AzGaussLegendre(8, gx, gw));
+  for (PetscInt d = 0; d < dim; d++) {
+    const PetscReal len = hi[d] - lo[d];
+    if (periodic_midpoint && info->boundary[2 * d].type == AZ_BC_PERIODIC) {
+      na[d] = n;
+      PetscCall(PetscMalloc2(n, &ax[d], n, &aw[d]));
+      for (PetscInt i = 0; i < n; i++) {
+        ax[d][i] = lo[d] + len * (i + 0.5) / n;
+        aw[d][i] = len / n;
+      }
+    } else {
+      const PetscInt np = (n + 7) / 8;
+      na[d]             = 8 * np;
+      PetscCall(PetscMalloc2(na[d], &ax[d], na[d], &aw[d]));
+      for (PetscInt p = 0; p < np; p++)
+        for (PetscInt i = 0; i < 8; i++) {
+          ax[d][8 * p + i] = lo[d] + len * (p + 0.5 * (gx[i] + 1)) / np;
+          aw[d][8 * p + i] = len * 0.5 * gw[i] / np;
+        }
+    }
+    total *= na[d];
+  }
+  PetscCall(PetscMalloc1((size_t)total * PetscMax(dim, 1), qx));
+  PetscCall(PetscMalloc1(total, qw));
+  for (PetscInt j = 0; j < total; j++) {
+    PetscInt r = j;
+    (*qw)[j]   = 1;
+    for (PetscInt d = 0; d < dim; d++) {
+      (*qx)[j * dim + d] = ax[d][r % na[d]];
+      (*qw)[j] *= aw[d][r % na[d]];
+      r /= na[d];
+    }
+  }
+  for (PetscInt d = 0; d < dim; d++) PetscCall(PetscFree2(ax[d], aw[d]));
+  *nq = total;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscBool AzProjectionInTraining(AzLoss L)
+{
+  return L->conservation == AZ_CONSERVE_PROJECT ? PETSC_TRUE : PETSC_FALSE;
+}
+
+/* the shape's jet at a point: vanishing on the hard faces, else 1 */
+static void ShapeJet(AzLoss L, const PetscReal x[], PetscScalar s[])
+{
+  if (L->transform) (void)AzTransformShapeJet(L->transform, x, s);
+  else {
+    for (PetscInt q = 0; q < L->nslot; q++) s[q] = 0;
+    s[0] = 1;
+  }
+}
+
+void AzProjectionAdd(AzLoss L, const PetscReal x[], const PetscScalar c[], PetscScalar jet[])
+{
+  const AzProjection *P = &L->proj;
+  PetscScalar         s[AZ_JET_MAX_NSLOT];
+
+  ShapeJet(L, x, s);
+  for (PetscInt q = 0; q < L->nslot; q++) {
+    if (P->kof[q] < 0) continue;
+    for (PetscInt comp = 0; comp < L->ncomp; comp++) {
+      PetscScalar v = 0;
+      for (PetscInt l = 0; l < P->nlaw; l++) v += P->beta[l][comp] * c[P->kof[q] * P->nlaw + l];
+      jet[comp * L->nslot + q] += s[P->sof[q]] * v;
+    }
+  }
+}
+
+void AzProjectionAddAdjoint(AzLoss L, const PetscReal x[], const PetscScalar ubar[], PetscScalar e[])
+{
+  const AzProjection *P = &L->proj;
+  PetscScalar         s[AZ_JET_MAX_NSLOT];
+
+  ShapeJet(L, x, s);
+  for (PetscInt q = 0; q < L->nslot; q++) {
+    if (P->kof[q] < 0) continue;
+    for (PetscInt comp = 0; comp < L->ncomp; comp++) {
+      const PetscScalar ub = ubar[comp * L->nslot + q] * s[P->sof[q]];
+      if (ub == 0) continue;
+      for (PetscInt l = 0; l < P->nlaw; l++) e[P->kof[q] * P->nlaw + l] += P->beta[l][comp] * ub;
+    }
+  }
+}
+
+/* node coordinates at time t into P->xw */
+static void NodePoints(AzLoss L, PetscReal t)
+{
+  AzProjection  *P   = &L->proj;
+  const PetscInt dim = L->ncoord - 1;
+
+  for (PetscInt j = 0; j < P->nq; j++) {
+    for (PetscInt d = 0; d < dim; d++) P->xw[j * L->ncoord + d] = P->qx[j * dim + d];
+    P->xw[j * L->ncoord + dim] = t;
+  }
+}
+
+/* c (nk × nlaw) at time t from the solution's jets at the nodes (P->jw, already filled) */
+static void CoefficientsFromNodes(AzLoss L, const PetscScalar jw[], PetscBool affine, PetscScalar c[])
+{
+  const AzProjection *P    = &L->proj;
+  const PetscInt      Ljet = L->ncomp * L->nslot, nl = P->nlaw;
+  PetscScalar         Q[(AZ_MAX_ORDER + 1) * AZ_MAX_LAWS];
+
+  for (PetscInt k = 0; k < P->nk; k++)
+    for (PetscInt l = 0; l < nl; l++) Q[k * nl + l] = (affine && k == 0) ? P->qb[l] : 0;
+  for (PetscInt j = 0; j < P->nq; j++)
+    for (PetscInt l = 0; l < nl; l++)
+      for (PetscInt comp = 0; comp < L->ncomp; comp++) {
+        const PetscReal a = P->qa[(j * nl + l) * L->ncomp + comp];
+        if (a == 0) continue;
+        for (PetscInt k = 0; k < P->nk; k++) Q[k * nl + l] += a * jw[j * Ljet + comp * L->nslot + P->tslot[k]];
+      }
+  for (PetscInt k = 0; k < P->nk; k++)
+    for (PetscInt l = 0; l < nl; l++) {
+      PetscScalar v = 0;
+      for (PetscInt m = 0; m < nl; m++) v += P->Ginv[l * nl + m] * (((affine && k == 0) ? P->M[m] : 0) - Q[k * nl + m]);
+      c[k * nl + l] = v;
+    }
+}
+
+/* c at time t (local: the network at the nodes) */
+static PetscErrorCode ComputeC(AzLoss L, PetscReal t, PetscScalar c[])
+{
+  AzProjection *P = &L->proj;
+
+  PetscFunctionBegin;
+  NodePoints(L, t);
+  PetscCall(AzFieldEvaluateJets(L->field, P->nq, P->xw, P->jw));
+  if (L->transform) PetscCall(AzTransformApply(L->transform, P->nq, P->xw, P->jw));
+  CoefficientsFromNodes(L, P->jw, PETSC_TRUE, c);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static int CompareReal(const void *a, const void *b)
+{
+  const PetscReal x = *(const PetscReal *)a, y = *(const PetscReal *)b;
+  return x < y ? -1 : (x > y ? 1 : 0);
+}
+
+static PetscInt SortUnique(PetscInt n, PetscReal v[])
+{
+  PetscInt m = 0;
+  qsort(v, (size_t)n, sizeof(PetscReal), CompareReal);
+  for (PetscInt i = 0; i < n; i++)
+    if (!m || v[i] != v[m - 1]) v[m++] = v[i];
+  return m;
+}
+
+/* the distinct times of every term's points over all ranks, and each local point's slice */
+static PetscErrorCode SetUpGroups(AzLoss L)
+{
+  AzProjection *P = &L->proj;
+  PetscInt      nloc = 0, m, tidx = L->ncoord - 1;
+  PetscReal    *tl, *all;
+  PetscMPIInt   size, *counts, *displs, mm;
+  const PetscInt max_slices = 8192;
+
+  PetscFunctionBegin;
+  for (PetscInt k = 0; k < L->nterms; k++) {
+    PetscInt n;
+    PetscCall(VecGetLocalSize(L->term[k].x, &n));
+    nloc += n / L->ncoord;
+  }
+  PetscCall(PetscMalloc1(PetscMax(nloc, 1), &tl));
+  nloc = 0;
+  for (PetscInt k = 0; k < L->nterms; k++) {
+    const PetscScalar *xa;
+    PetscInt           n;
+    PetscCall(VecGetLocalSize(L->term[k].x, &n));
+    PetscCall(VecGetArrayRead(L->term[k].x, &xa));
+    for (PetscInt p = 0; p < n / L->ncoord; p++) tl[nloc++] = PetscRealPart(xa[p * L->ncoord + tidx]);
+    PetscCall(VecRestoreArrayRead(L->term[k].x, &xa));
+  }
+  m = SortUnique(nloc, tl);
+  PetscCallMPI(MPI_Comm_size(L->comm, &size));
+  PetscCall(PetscMalloc2(size, &counts, size, &displs));
+  mm = (PetscMPIInt)PetscMin(m, max_slices + 1);
+  PetscCallMPI(MPI_Allgather(&mm, 1, MPI_INT, counts, 1, MPI_INT, L->comm));
+  displs[0] = 0;
+  for (PetscMPIInt r = 1; r < size; r++) displs[r] = displs[r - 1] + counts[r - 1];
+  PetscCall(PetscMalloc1(PetscMax(displs[size - 1] + counts[size - 1], 1), &all));
+  PetscCallMPI(MPI_Allgatherv(tl, mm, MPIU_REAL, all, counts, displs, MPIU_REAL, L->comm));
+  P->ng = SortUnique(displs[size - 1] + counts[size - 1], all);
+  PetscCall(PetscFree2(counts, displs));
+  PetscCall(PetscFree(tl));
+  PetscCheck(P->ng <= max_slices, L->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "In-training projection (-az_conservation project) evaluates the network at the quadrature nodes of every distinct collocation time, and these points have more than %" PetscInt_FMT " distinct times: put them on time slices with -az_time_slices N (for example 100)", max_slices);
+  PetscCall(PetscMalloc1(P->ng, &P->gt));
+  PetscCall(PetscArraycpy(P->gt, all, P->ng));
+  PetscCall(PetscFree(all));
+  PetscCall(PetscCalloc3((size_t)P->ng * P->nk * P->nlaw, &P->gc, (size_t)P->ng * P->nk * P->nlaw, &P->gcbar, (size_t)P->ng * P->nk * P->nlaw, &P->gcdot));
+  for (PetscInt k = 0; k < L->nterms; k++) {
+    AzTerm            *t = &L->term[k];
+    const PetscScalar *xa;
+    PetscInt           n;
+    PetscCall(VecGetLocalSize(t->x, &n));
+    n /= L->ncoord;
+    PetscCall(PetscMalloc1(PetscMax(n, 1), &t->group));
+    PetscCall(VecGetArrayRead(t->x, &xa));
+    for (PetscInt p = 0; p < n; p++) {
+      const PetscReal tp = PetscRealPart(xa[p * L->ncoord + tidx]);
+      PetscInt        lo = 0, hi = P->ng - 1;
+      while (lo < hi) {
+        PetscInt mid = (lo + hi) / 2;
+        if (P->gt[mid] < tp) lo = mid + 1;
+        else hi = mid;
+      }
+      t->group[p] = lo;
+    }
+    PetscCall(VecRestoreArrayRead(t->x, &xa));
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Gauss–Jordan with partial pivoting: Ginv = G⁻¹ (n ≤ AZ_MAX_LAWS); false if G is (nearly) singular */
+static PetscBool Invert(PetscInt n, const PetscReal G[], PetscReal Ginv[])
+{
+  PetscReal A[AZ_MAX_LAWS * 2 * AZ_MAX_LAWS], big = 0;
+  const PetscInt w = 2 * n;
+
+  for (PetscInt i = 0; i < n; i++)
+    for (PetscInt j = 0; j < w; j++) A[i * w + j] = j < n ? G[i * n + j] : (j - n == i ? 1 : 0);
+  for (PetscInt i = 0; i < n * n; i++) big = PetscMax(big, PetscAbsReal(G[i]));
+  for (PetscInt c = 0; c < n; c++) {
+    PetscInt p = c;
+    for (PetscInt r = c + 1; r < n; r++)
+      if (PetscAbsReal(A[r * w + c]) > PetscAbsReal(A[p * w + c])) p = r;
+    if (!(PetscAbsReal(A[p * w + c]) > 1e-12 * big)) return PETSC_FALSE;
+    for (PetscInt j = 0; j < w; j++) {
+      PetscReal tmp = A[c * w + j];
+      A[c * w + j]  = A[p * w + j];
+      A[p * w + j]  = tmp;
+    }
+    for (PetscInt r = 0; r < n; r++) {
+      PetscReal f;
+      if (r == c) continue;
+      f = A[r * w + c] / A[c * w + c];
+      for (PetscInt j = 0; j < w; j++) A[r * w + j] -= f * A[c * w + j];
+    }
+  }
+  for (PetscInt i = 0; i < n; i++)
+    for (PetscInt j = 0; j < n; j++) Ginv[i * n + j] = A[i * w + n + j] / A[i * w + i];
+  return PETSC_TRUE;
+}
+
+PetscErrorCode AzProjectionSetUp(AzLoss L)
+{
+  AzProjection        *P = &L->proj;
+  const AzProblemInfo *info;
+  const PetscReal     *param;
+  const PetscInt       n = L->ncoord, tt = n - 1, Ljet = L->ncomp * L->nslot;
+  AzJetRequest         req;
+  PetscReal           *qw, G[AZ_MAX_LAWS * AZ_MAX_LAWS], lo[AZ_MAX_COORD], hi[AZ_MAX_COORD], wsum = 0;
+  PetscScalar         *jet;
+
+  PetscFunctionBegin;
+  if (L->conservation == AZ_CONSERVE_NONE) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(AzProblemGetInfo(L->prob, &info));
+  PetscCall(AzProblemGetParams(L->prob, &param));
+  PetscCall(AzProblemGetBox(L->prob, lo, hi));
+  PetscCheck(info->conservation[0].name, L->comm, PETSC_ERR_ARG_WRONG, "-az_conservation %s: problem %s declares no conservation law to project onto; use -az_conservation none", AzConservationTypes[L->conservation], info->name);
+  PetscCheck(info->time_dependent, L->comm, PETSC_ERR_ARG_WRONG, "-az_conservation %s: problem %s is steady; projection imposes laws Q(t) = M at every time of a time-dependent problem", AzConservationTypes[L->conservation], info->name);
+  /* which jet slots carry which time derivative of c, and which derivative of the shape */
+  PetscCall(AzProblemGetJetRequest(L->prob, &req));
+  PetscCall(AzJetRequestClose(&req));
+  P->nk = 1;
+  for (PetscInt q = 0; q < L->nslot; q++) P->kof[q] = -1;
+  P->kof[0] = 0;
+  P->sof[0] = 0;
+  for (PetscInt i = 0; i < n; i++) {
+    const PetscInt s1 = AzJetSlotD1(n, i), s3 = AzJetSlotD3(n, i), s4 = AzJetSlotD4(n, i);
+    P->kof[s1] = i == tt ? 1 : 0;
+    P->sof[s1] = i == tt ? 0 : s1;
+    P->kof[s3] = i == tt ? 3 : 0;
+    P->sof[s3] = i == tt ? 0 : s3;
+    P->kof[s4] = i == tt ? 4 : 0;
+    P->sof[s4] = i == tt ? 0 : s4;
+    for (PetscInt j = i; j < n; j++) {
+      const PetscInt s2 = AzJetSlotD2(n, i, j), nt = (i == tt) + (j == tt);
+      P->kof[s2] = nt;
+      P->sof[s2] = nt == 2 ? 0 : (nt == 1 ? AzJetSlotD1(n, i == tt ? j : i) : s2);
+    }
+  }
+  for (PetscInt q = 0; q < L->nslot; q++) {
+    if (!(req.mask & ((PetscInt)1 << q))) P->kof[q] = -1;
+    if (P->kof[q] >= 0) P->nk = PetscMax(P->nk, P->kof[q] + 1);
+  }
+  P->tslot[0] = 0;
+  if (P->nk > 1) P->tslot[1] = AzJetSlotD1(n, tt);
+  if (P->nk > 2) P->tslot[2] = AzJetSlotD2(n, tt, tt);
+  if (P->nk > 3) P->tslot[3] = AzJetSlotD3(n, tt);
+  if (P->nk > 4) P->tslot[4] = AzJetSlotD4(n, tt);
+  for (PetscInt k = 0; k < P->nk; k++) PetscCheck(req.mask & ((PetscInt)1 << P->tslot[k]), L->comm, PETSC_ERR_SUP, "Projection needs the time derivative of order %" PetscInt_FMT " that problem %s does not declare", k, info->name);
+  /* the quadrature and the laws' coefficients at its nodes */
+  PetscCall(AzLossSpatialQuadrature(L, L->project_nodes, PETSC_TRUE, &P->nq, &P->qx, &qw));
+  P->nlaw = 0;
+  for (PetscInt l = 0; l < AZ_MAX_LAWS && info->conservation[l].name; l++) P->law[P->nlaw++] = l;
+  PetscCall(PetscCalloc1((size_t)P->nq * P->nlaw * L->ncomp, &P->qa));
+  PetscCall(PetscMalloc3((size_t)P->nq * n, &P->xw, (size_t)P->nq * Ljet, &P->jw, (size_t)P->nq * Ljet, &P->jw2));
+  PetscCall(PetscMalloc1(Ljet, &jet));
+  for (PetscInt j = 0; j < P->nq; j++) wsum += qw[j];
+  for (PetscInt l = 0; l < P->nlaw; l++) {
+    const AzConservationInfo *law = &info->conservation[P->law[l]];
+    PetscReal                 Qu0 = 0;
+    P->qb[l]                      = 0;
+    for (PetscInt j = 0; j < P->nq; j++) {
+      PetscReal   x[AZ_MAX_COORD];
+      AzPoint     pt = {x, n, param, -1};
+      AzJet       J  = {n, L->ncomp, L->nslot, jet};
+      PetscScalar b, q, pred, u0[AZ_MAX_COMP];
+      PetscReal   a[AZ_MAX_COMP];
+
+      for (PetscInt d = 0; d < tt; d++) x[d] = P->qx[j * tt + d];
+      x[tt] = info->t0;
+      for (PetscInt s = 0; s < Ljet; s++) jet[s] = 0;
+      PetscCall(law->density(&pt, &J, &b, NULL));
+      for (PetscInt comp = 0; comp < L->ncomp; comp++) {
+        jet[comp * L->nslot] = 1;
+        PetscCall(law->density(&pt, &J, &q, NULL));
+        a[comp]              = PetscRealPart(q - b);
+        jet[comp * L->nslot] = 0;
+      }
+      /* linear in the values and nothing else: check at a jet with every slot set, at another time */
+      x[tt] = info->t0 + 0.618 * (info->t1 - info->t0);
+      pred  = b;
+      for (PetscInt s = 0; s < Ljet; s++) jet[s] = 0.3 + 1.7 * PetscSinReal(1.3 * s + 0.7 * j + 0.1 * l);
+      for (PetscInt comp = 0; comp < L->ncomp; comp++) pred += a[comp] * jet[comp * L->nslot];
+      PetscCall(law->density(&pt, &J, &q, NULL));
+      PetscCheck(PetscAbsScalar(q - pred) <= 1e-10 * (1 + PetscAbsScalar(q)), L->comm, PETSC_ERR_ARG_WRONG,
+                 "-az_conservation %s: law '%s' of problem %s is not of the form q = a(x)·u + b(x) (linear in the solution values, independent of derivatives and time): projection imposes linear laws only; use -az_conservation none for it",
+                 AzConservationTypes[L->conservation], law->name, info->name);
+      for (PetscInt comp = 0; comp < L->ncomp; comp++) P->qa[(j * P->nlaw + l) * L->ncomp + comp] = qw[j] * a[comp];
+      P->qb[l] += qw[j] * PetscRealPart(b);
+      if (!law->has_value) {
+        PetscCheck(info->initial_value, L->comm, PETSC_ERR_ARG_WRONG, "Law '%s' of problem %s has no value and the problem no initial_value: projection has no target", law->name, info->name);
+        x[tt] = info->t0;
+        PetscCall(info->initial_value(&pt, u0));
+        Qu0 += qw[j] * PetscRealPart(b);
+        for (PetscInt comp = 0; comp < L->ncomp; comp++) Qu0 += qw[j] * a[comp] * PetscRealPart(u0[comp]);
+      }
+    }
+    P->M[l] = law->has_value ? law->value : Qu0;
+    {
+      PetscReal nb = 0;
+      for (PetscInt comp = 0; comp < L->ncomp; comp++) {
+        P->beta[l][comp] = 0;
+        for (PetscInt j = 0; j < P->nq; j++) P->beta[l][comp] += P->qa[(j * P->nlaw + l) * L->ncomp + comp] / wsum;
+        nb += PetscAbsReal(P->beta[l][comp]);
+      }
+      PetscCheck(nb > 0, L->comm, PETSC_ERR_ARG_WRONG, "Law '%s' of problem %s: its density does not depend on the solution", law->name, info->name);
+    }
+  }
+  /* G_lm = Σ_j w_j s(x_j) a_l(x_j)·β_m */
+  for (PetscInt l = 0; l < P->nlaw; l++)
+    for (PetscInt m = 0; m < P->nlaw; m++) G[l * P->nlaw + m] = 0;
+  for (PetscInt j = 0; j < P->nq; j++) {
+    PetscScalar s[AZ_JET_MAX_NSLOT];
+    PetscReal   x[AZ_MAX_COORD];
+    for (PetscInt d = 0; d < tt; d++) x[d] = P->qx[j * tt + d];
+    x[tt] = info->t0;
+    ShapeJet(L, x, s);
+    for (PetscInt l = 0; l < P->nlaw; l++)
+      for (PetscInt m = 0; m < P->nlaw; m++)
+        for (PetscInt comp = 0; comp < L->ncomp; comp++) G[l * P->nlaw + m] += PetscRealPart(s[0]) * P->qa[(j * P->nlaw + l) * L->ncomp + comp] * P->beta[m][comp];
+  }
+  PetscCheck(Invert(P->nlaw, G, P->Ginv), L->comm, PETSC_ERR_ARG_WRONG, "The conservation laws of problem %s are not independent (or vanish under the hard faces' shape): they cannot be projected onto together", info->name);
+  PetscCall(PetscFree(jet));
+  PetscCall(PetscFree(qw));
+  if (L->conservation == AZ_CONSERVE_PROJECT) PetscCall(SetUpGroups(L));
+  P->gvalid = PETSC_FALSE;
+  P->cn     = 0;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzProjectionDestroy(AzLoss L)
+{
+  AzProjection *P = &L->proj;
+
+  PetscFunctionBegin;
+  PetscCall(PetscFree(P->qx));
+  PetscCall(PetscFree(P->qa));
+  PetscCall(PetscFree3(P->xw, P->jw, P->jw2));
+  PetscCall(PetscFree(P->gt));
+  PetscCall(PetscFree3(P->gc, P->gcbar, P->gcdot));
+  PetscCall(PetscFree(P->gjac));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode ThetaState(AzLoss L, PetscObjectState *st)
+{
+  Vec theta;
+
+  PetscFunctionBegin;
+  PetscCall(AzFieldGetParameters(L->field, &theta));
+  PetscCall(PetscObjectStateGet((PetscObject)theta, st));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzProjectionUpdate(AzLoss L)
+{
+  AzProjection    *P = &L->proj;
+  PetscObjectState st;
+  PetscMPIInt      rank, size;
+  PetscInt         stale, anystale;
+  const PetscInt   R = P->nk * P->nlaw;
+  PetscScalar     *buf;
+
+  PetscFunctionBegin;
+  if (L->conservation != AZ_CONSERVE_PROJECT) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(ThetaState(L, &st));
+  stale = (!P->gvalid || st != P->gstate) ? 1 : 0;
+  PetscCall(MPIU_Allreduce(&stale, &anystale, 1, MPIU_INT, MPI_MAX, L->comm)); /* decide together */
+  if (!anystale) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCallMPI(MPI_Comm_rank(L->comm, &rank));
+  PetscCallMPI(MPI_Comm_size(L->comm, &size));
+  PetscCall(PetscCalloc1((size_t)P->ng * R, &buf));
+  for (PetscInt g = rank; g < P->ng; g += size) PetscCall(ComputeC(L, P->gt[g], buf + g * R));
+  PetscCall(MPIU_Allreduce(buf, P->gc, (PetscMPIInt)(P->ng * R), MPIU_SCALAR, MPIU_SUM, L->comm));
+  PetscCall(PetscFree(buf));
+  P->gvalid = PETSC_TRUE;
+  P->gstate = st;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* node adjoint rows: ∂c_r/∂u at node j (rows r = k·nlaw + l), nrow = R of them per node, or the
+ * adjoint ū_j = Σ_r cbar_r ∂c_r/∂u_j when cbar is given (one row) */
+static void NodeRows(AzLoss L, const PetscScalar *cbar, PetscScalar rows[])
+{
+  const AzProjection *P = &L->proj;
+  const PetscInt      Ljet = L->ncomp * L->nslot, nl = P->nlaw, R = P->nk * nl, nrow = cbar ? 1 : R;
+
+  for (PetscInt j = 0; j < P->nq; j++) {
+    PetscScalar *rj = rows + (size_t)j * nrow * Ljet;
+    for (PetscInt i = 0; i < nrow * Ljet; i++) rj[i] = 0;
+    for (PetscInt k = 0; k < P->nk; k++)
+      for (PetscInt l = 0; l < nl; l++)
+        for (PetscInt comp = 0; comp < L->ncomp; comp++) {
+          /* ∂c_kl/∂u_c,tslot(k) at node j = −Σ_m Ginv[l][m] qa[j][m][c] */
+          PetscScalar d = 0;
+          for (PetscInt m = 0; m < nl; m++) d -= P->Ginv[l * nl + m] * P->qa[(j * nl + m) * L->ncomp + comp];
+          if (cbar) rj[comp * L->nslot + P->tslot[k]] += cbar[k * nl + l] * d;
+          else rj[(k * nl + l) * Ljet + comp * L->nslot + P->tslot[k]] = d;
+        }
+  }
+}
+
+PetscErrorCode AzProjectionBackward(AzLoss L, Vec grad)
+{
+  AzProjection  *P = &L->proj;
+  const PetscInt R = P->nk * P->nlaw;
+  PetscMPIInt    rank, size;
+  PetscScalar   *sum;
+
+  PetscFunctionBegin;
+  if (L->conservation != AZ_CONSERVE_PROJECT) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCallMPI(MPI_Comm_rank(L->comm, &rank));
+  PetscCallMPI(MPI_Comm_size(L->comm, &size));
+  PetscCall(PetscMalloc1((size_t)P->ng * R, &sum));
+  PetscCall(MPIU_Allreduce(P->gcbar, sum, (PetscMPIInt)(P->ng * R), MPIU_SCALAR, MPIU_SUM, L->comm));
+  for (PetscInt g = rank; g < P->ng; g += size) {
+    PetscBool any = PETSC_FALSE;
+    for (PetscInt r = 0; r < R; r++) any = any || sum[g * R + r] != 0;
+    if (!any) continue;
+    NodePoints(L, P->gt[g]);
+    NodeRows(L, sum + g * R, P->jw);
+    if (L->transform) PetscCall(AzTransformAdjoint(L->transform, P->nq, P->xw, 1, P->jw));
+    PetscCall(AzFieldJetsBackward(L->field, P->nq, P->xw, P->jw, NULL, grad));
+  }
+  PetscCall(PetscFree(sum));
+  PetscCall(PetscArrayzero(P->gcbar, (size_t)P->ng * R));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzProjectionTangent(AzLoss L, Vec v)
+{
+  AzProjection  *P = &L->proj;
+  const PetscInt R = P->nk * P->nlaw;
+  PetscMPIInt    rank, size;
+  PetscScalar   *buf;
+
+  PetscFunctionBegin;
+  if (L->conservation != AZ_CONSERVE_PROJECT) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCallMPI(MPI_Comm_rank(L->comm, &rank));
+  PetscCallMPI(MPI_Comm_size(L->comm, &size));
+  PetscCall(PetscCalloc1((size_t)P->ng * R, &buf));
+  for (PetscInt g = rank; g < P->ng; g += size) {
+    NodePoints(L, P->gt[g]);
+    PetscCall(AzFieldJetsTangent(L->field, P->nq, P->xw, v, P->jw));
+    if (L->transform) PetscCall(AzTransformApplyLinear(L->transform, P->nq, P->xw, P->jw));
+    CoefficientsFromNodes(L, P->jw, PETSC_FALSE, buf + g * R);
+  }
+  PetscCall(MPIU_Allreduce(buf, P->gcdot, (PetscMPIInt)(P->ng * R), MPIU_SCALAR, MPIU_SUM, L->comm));
+  PetscCall(PetscFree(buf));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzProjectionJacobian(AzLoss L)
+{
+  AzProjection  *P = &L->proj;
+  const PetscInt R = P->nk * P->nlaw, Ljet = L->ncomp * L->nslot, np = L->nparam, chunk = 32;
+  PetscMPIInt    rank, size;
+  PetscScalar   *buf, *rows, *jac;
+
+  PetscFunctionBegin;
+  if (L->conservation != AZ_CONSERVE_PROJECT) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCallMPI(MPI_Comm_rank(L->comm, &rank));
+  PetscCallMPI(MPI_Comm_size(L->comm, &size));
+  if (!P->gjac) PetscCall(PetscMalloc1((size_t)P->ng * R * np, &P->gjac));
+  PetscCall(PetscCalloc1((size_t)P->ng * R * np, &buf));
+  PetscCall(PetscMalloc2((size_t)P->nq * R * Ljet, &rows, (size_t)chunk * R * np, &jac));
+  for (PetscInt g = rank; g < P->ng; g += size) {
+    NodePoints(L, P->gt[g]);
+    NodeRows(L, NULL, rows);
+    if (L->transform) PetscCall(AzTransformAdjoint(L->transform, P->nq, P->xw, R, rows));
+    for (PetscInt j0 = 0; j0 < P->nq; j0 += chunk) {
+      const PetscInt nc = PetscMin(chunk, P->nq - j0);
+      PetscCall(AzFieldResidualJacobian(L->field, nc, P->xw + j0 * L->ncoord, R, rows + (size_t)j0 * R * Ljet, jac));
+      for (PetscInt j = 0; j < nc; j++)
+        for (PetscInt i = 0; i < R * np; i++) buf[(size_t)g * R * np + i] += jac[(size_t)j * R * np + i];
+    }
+  }
+  PetscCall(PetscFree2(rows, jac));
+  PetscCall(MPIU_Allreduce(buf, P->gjac, (PetscMPIInt)(P->ng * R * np), MPIU_SCALAR, MPIU_SUM, L->comm));
+  PetscCall(PetscFree(buf));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzProjectionApplyLocal(AzLoss L, PetscInt npts, const PetscReal x[], PetscScalar jets[])
+{
+  AzProjection    *P = &L->proj;
+  PetscObjectState st;
+  const PetscInt   Ljet = L->ncomp * L->nslot, tidx = L->ncoord - 1;
+  PetscInt         hit  = -1;
+
+  PetscFunctionBegin;
+  if (L->conservation == AZ_CONSERVE_NONE) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(ThetaState(L, &st));
+  if (st != P->cstate) {
+    P->cn     = 0;
+    P->cnext  = 0;
+    P->cstate = st;
+  }
+  for (PetscInt p = 0; p < npts; p++) {
+    const PetscReal t = x[p * L->ncoord + tidx];
+    if (hit < 0 || P->ct[hit] != t) {
+      hit = -1;
+      for (PetscInt i = 0; i < P->cn; i++)
+        if (P->ct[i] == t) {
+          hit = i;
+          break;
+        }
+      if (hit < 0) {
+        /* ComputeC overwrites the workspace, not the caller's jets */
+        hit = P->cnext;
+        PetscCall(ComputeC(L, t, P->cc[hit]));
+        P->ct[hit] = t;
+        P->cnext   = (P->cnext + 1) % AZ_PROJ_CACHE;
+        P->cn      = PetscMin(P->cn + 1, AZ_PROJ_CACHE);
+      }
+    }
+    AzProjectionAdd(L, x + p * L->ncoord, P->cc[hit], jets + p * Ljet);
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
