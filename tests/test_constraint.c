@@ -97,6 +97,16 @@ static void CheckJets(const char *name, PetscBool hb, PetscBool hi)
         const PetscScalar fd = DU(&s, x, a, sa);
         ck_assert_msg(PetscAbsScalar(fd - jet[saa]) <= 1e-7 * PetscMax(1, PetscAbsScalar(fd)), "%s: d2u/dx%d2 = %.12g, differences %.12g", name, (int)a, (double)jet[saa], (double)fd);
       }
+      if (req.mask & (1 << AzJetSlotD3(s.ncoord, a))) {
+        const PetscInt    s3 = AzJetSlotD3(s.ncoord, a);
+        const PetscScalar fd = DU(&s, x, a, saa);
+        ck_assert_msg(PetscAbsScalar(fd - jet[s3]) <= 1e-7 * PetscMax(1, PetscAbsScalar(fd)), "%s: d3u/dx%d3 = %.12g, differences %.12g", name, (int)a, (double)jet[s3], (double)fd);
+      }
+      if (req.mask & (1 << AzJetSlotD4(s.ncoord, a))) {
+        const PetscInt    s4 = AzJetSlotD4(s.ncoord, a);
+        const PetscScalar fd = DU(&s, x, a, AzJetSlotD3(s.ncoord, a));
+        ck_assert_msg(PetscAbsScalar(fd - jet[s4]) <= 1e-7 * PetscMax(1, PetscAbsScalar(fd)), "%s: d4u/dx%d4 = %.12g, differences %.12g", name, (int)a, (double)jet[s4], (double)fd);
+      }
     }
   }
   FreeSetup(&s);
@@ -300,6 +310,63 @@ static void ExpectProjectionRefused(const char *name, const char *fragment)
   ck_assert_msg(strstr(last_error, fragment), "%s: message \"%s\" lacks \"%s\"", name, last_error, fragment);
 }
 
+static const char *Beam(char path[], size_t len)
+{
+  snprintf(path, len, "%s/beam.so", getenv("AZ_TEST_PLUGIN_DIR") ? getenv("AZ_TEST_PLUGIN_DIR") : "tests/.libs");
+  return path;
+}
+
+/* Positivity by softplus: jets through the fourth derivative against differences, the loss
+ * derivatives through it, a positive field however negative the network, and refusals. */
+START_TEST(test_positivity)
+{
+  Setup          s;
+  char           path[PETSC_MAX_PATH_LEN];
+  PetscErrorCode ierr;
+
+  PetscOptionsSetValue(NULL, "-az_positivity", "hard");
+  CheckJets(Beam(path, sizeof path), PETSC_FALSE, PETSC_FALSE);
+  PetscOptionsSetValue(NULL, "-az_positivity", "hard");
+  CheckJets("advection1d", PETSC_FALSE, PETSC_FALSE);
+  PetscOptionsSetValue(NULL, "-az_positivity", "hard");
+  ck_assert_int_eq(MakeSetup(Beam(path, sizeof path), PETSC_FALSE, PETSC_FALSE, &s), 0);
+  CheckLossDerivatives(&s, "beam, softplus");
+  {
+    Vec          theta;
+    PetscInt     P;
+    PetscScalar *th, jet[AZ_JET_MAX_NSLOT], nj[AZ_JET_MAX_NSLOT];
+    PetscReal    x = 0.3;
+    AzFieldGetParameters(s.field, &theta);
+    VecGetSize(theta, &P);
+    VecGetArray(theta, &th);
+    th[P - 1] -= 30; /* the output bias: the network is far below zero */
+    VecRestoreArray(theta, &th);
+    AzLossEvaluateSolution(s.loss, 1, &x, jet);
+    AzFieldEvaluateJets(s.field, 1, &x, nj);
+    ck_assert_msg(nj[0] < -20 && jet[0] > 0 && PetscAbsReal(jet[0] - log1p(exp(nj[0]))) <= 1e-14 * jet[0], "softplus(%g) = %g", (double)nj[0], (double)jet[0]);
+  }
+  FreeSetup(&s);
+  PetscOptionsSetValue(NULL, "-az_positivity", "hard");
+  ck_assert_int_eq(MakeSetup("advection1d", PETSC_FALSE, PETSC_FALSE, &s), 0);
+  CheckLossDerivatives(&s, "advection1d, softplus");
+  FreeSetup(&s);
+
+  last_error[0] = 0;
+  PetscPushErrorHandler(CaptureError, NULL);
+  PetscOptionsSetValue(NULL, "-az_positivity", "hard");
+  ierr = MakeSetup("heat1d", PETSC_FALSE, PETSC_FALSE, &s);
+  PetscPopErrorHandler();
+  PetscOptionsClear(NULL);
+  ck_assert_msg(ierr && strstr(last_error, "declares no positive component"), "heat1d: %s", last_error);
+  PetscPushErrorHandler(CaptureError, NULL);
+  PetscOptionsSetValue(NULL, "-az_positivity", "hard");
+  ierr = MakeSetup("advection1d", PETSC_FALSE, PETSC_TRUE, &s);
+  PetscPopErrorHandler();
+  PetscOptionsClear(NULL);
+  ck_assert_msg(ierr && strstr(last_error, "cannot both be exact"), "positivity with a hard initial condition: %s", last_error);
+}
+END_TEST
+
 START_TEST(test_projection_refusals)
 {
   char path[PETSC_MAX_PATH_LEN];
@@ -462,6 +529,7 @@ int main(int argc, char **argv)
   tcase_add_test(t, test_projection_derivatives);
   tcase_add_test(t, test_projection_exact);
   tcase_add_test(t, test_projection_refusals);
+  tcase_add_test(t, test_positivity);
   tcase_add_test(t, test_hard_training);
   tcase_add_test(t, test_refusals);
   tcase_add_test(t, test_schedules);

@@ -55,6 +55,15 @@ typedef enum {
 } AzConservationType;
 PETSC_EXTERN const char *const AzConservationTypes[];
 
+/* Positivity of the components a problem declares positive (-az_positivity):
+ *   none      not imposed (its violation max(0, −min u) is still measured by compare)
+ *   hard      by construction, u_c = softplus(N_c) = log(1 + e^N_c), exact jets and adjoints */
+typedef enum {
+  AZ_POSITIVE_NONE,
+  AZ_POSITIVE_HARD
+} AzPositivityType;
+PETSC_EXTERN const char *const AzPositivityTypes[];
+
 PETSC_EXTERN PetscErrorCode AzLossCreate(AzProblem prob, AzField field, AzLoss *loss);
 /* -az_sampler TYPE -az_seed N -az_n_interior N -az_n_boundary N (per face) -az_n_initial N
  * -az_weight_interior w -az_weight_boundary w -az_weight_initial w -az_eval_n N (per axis) */

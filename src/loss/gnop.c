@@ -38,6 +38,7 @@ PetscErrorCode AzLossLinearize(AzLoss L, PetscReal *value)
         AzProjectionAddAdjoint(L, x + (i / t->nres) * L->ncoord, t->lin_D + ((size_t)p0 * t->nres + i) * Ljet, E);
         for (PetscInt r = 0; r < R; r++) E[r] *= sq;
       }
+      PetscCall(AzPositivityAdjoint(L, nc, L->vjets, t->nres, t->lin_D + (size_t)p0 * t->nres * Ljet));
       if (L->transform) PetscCall(AzTransformAdjoint(L->transform, nc, x, t->nres, t->lin_D + (size_t)p0 * t->nres * Ljet));
       for (PetscInt i = 0; i < nc * t->nres; i++) {
         t->lin_rho[p0 * t->nres + i] = sq * L->r[i];

@@ -59,6 +59,7 @@ PetscErrorCode AzLossSetFromOptions(AzLoss L)
   PetscCall(PetscOptionsInt("-az_eval_n", "evaluation grid points per axis, for errors", "AzLossExactError", L->eval_n, &L->eval_n, NULL));
   PetscCall(PetscOptionsInt("-az_loss_chunk", "points per chunk in loss evaluation", "AzLossEvaluate", L->chunk, &L->chunk, NULL));
   PetscCall(PetscOptionsEnum("-az_conservation", "how the problem's conservation laws are enforced", "AzLossSetUp", AzConservationTypes, (PetscEnum)L->conservation, (PetscEnum *)&L->conservation, NULL));
+  PetscCall(PetscOptionsEnum("-az_positivity", "how positive components are kept positive", "AzLossSetUp", AzPositivityTypes, (PetscEnum)L->positivity, (PetscEnum *)&L->positivity, NULL));
   PetscCall(PetscOptionsInt("-az_project_nodes", "quadrature nodes per spatial axis of the projection onto conservation laws", "AzLossSetUp", L->project_nodes, &L->project_nodes, NULL));
   PetscCall(PetscOptionsInt("-az_time_slices", "put the collocation points' times on N slices (0: continuous; 100 by default with -az_conservation project)", "AzLossSetUp", L->time_slices, &L->time_slices, &slices_set));
   PetscOptionsEnd();
@@ -230,6 +231,8 @@ PetscErrorCode AzLossSetUp(AzLoss L)
     PetscCall(PetscMalloc3(L->chunk * Ljet, &L->jets, L->chunk * nrmax * Ljet, &L->D, L->chunk * nrmax, &L->r));
   }
   PetscCall(AzProjectionSetUp(L));
+  PetscCall(AzPositivitySetUp(L));
+  PetscCall(PetscMalloc1((size_t)L->chunk * L->ncomp * L->nslot, &L->vjets));
   L->setup = PETSC_TRUE;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -248,6 +251,7 @@ PetscErrorCode AzLossDestroy(AzLoss *loss)
     PetscCall(PetscFree((*loss)->term[k].lin_E));
   }
   PetscCall(AzProjectionDestroy(*loss));
+  PetscCall(PetscFree((*loss)->vjets));
   PetscCall(PetscFree3((*loss)->jets, (*loss)->D, (*loss)->r));
   PetscCall(PetscFree((*loss)->Jrows));
   PetscCall(AzTransformDestroy(&(*loss)->transform));
@@ -320,6 +324,7 @@ PetscErrorCode AzLossEvaluateSolution(AzLoss L, PetscInt npts, const PetscReal x
   PetscFunctionBegin;
   PetscCall(AzFieldEvaluateJets(L->field, npts, x, jets));
   if (L->transform) PetscCall(AzTransformApply(L->transform, npts, x, jets));
+  if (L->setup) PetscCall(AzPositivityApply(L, npts, jets));
   if (L->setup) PetscCall(AzProjectionApplyLocal(L, npts, x, jets));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -332,6 +337,10 @@ PetscErrorCode AzLossTermSolution(AzLoss L, AzTerm *t, PetscInt p0, PetscInt nc,
   PetscFunctionBegin;
   PetscCall(AzFieldEvaluateJets(L->field, nc, x, jets));
   if (L->transform) PetscCall(AzTransformApply(L->transform, nc, x, jets));
+  if (AzPositivityActive(L)) { /* keep the network's jets for the adjoint */
+    PetscCall(PetscArraycpy(L->vjets, jets, (size_t)nc * Ljet));
+    PetscCall(AzPositivityApply(L, nc, jets));
+  }
   if (AzProjectionInTraining(L)) {
     const PetscInt R = L->proj.nk * L->proj.nlaw;
     for (PetscInt p = 0; p < nc; p++) AzProjectionAdd(L, x + p * L->ncoord, L->proj.gc + t->group[p0 + p] * R, jets + p * Ljet);
@@ -402,9 +411,10 @@ static PetscErrorCode TermAdjoint(void *ptr, PetscInt p0, PetscInt nc, const Pet
     const PetscBool    proj = AzProjectionInTraining(L);
     const PetscInt     R    = proj ? L->proj.nk * L->proj.nlaw : 0;
 
-    if (L->transform || proj) { /* network jets -> solution jets */
+    if (L->transform || proj || AzPositivityActive(L)) { /* network jets -> solution jets */
       PetscCall(PetscArraycpy(L->jets, jp, Ljet));
       if (L->transform) PetscCall(AzTransformApply(L->transform, 1, xp, L->jets));
+      PetscCall(AzPositivityApply(L, 1, L->jets));
       if (proj) AzProjectionAdd(L, xp, L->proj.gc + t->group[p0 + p] * R, L->jets);
       jp = L->jets;
     }
@@ -417,6 +427,7 @@ static PetscErrorCode TermAdjoint(void *ptr, PetscInt p0, PetscInt nc, const Pet
       for (PetscInt s = 0; s < Ljet; s++) jb[s] += ri * Di[s];
     }
     if (proj) AzProjectionAddAdjoint(L, xp, jb, L->proj.gcbar + t->group[p0 + p] * R); /* ū -> c̄ */
+    PetscCall(AzPositivityAdjoint(L, 1, jets + p * Ljet, 1, jb)); /* ū -> v̄ at the network's jets */
     if (L->transform) PetscCall(AzTransformAdjoint(L->transform, 1, xp, 1, jb)); /* ū -> N̄ */
   }
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -577,6 +588,7 @@ static PetscErrorCode ForEachJacobianChunk(AzLoss L, RowsFn fn, void *ctx)
           AzProjectionAddAdjoint(L, x + (i / t->nres) * L->ncoord, L->D + (size_t)i * Ljet, E + i * R);
         }
       }
+      PetscCall(AzPositivityAdjoint(L, nc, L->vjets, t->nres, L->D));
       if (L->transform) PetscCall(AzTransformAdjoint(L->transform, nc, x, t->nres, L->D)); /* ∂ρ/∂u -> ∂ρ/∂N */
       PetscCall(AzFieldResidualJacobian(L->field, nc, x, t->nres, L->D, L->Jrows));
       if (AzProjectionInTraining(L)) {

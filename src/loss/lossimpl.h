@@ -84,6 +84,9 @@ struct _p_AzLoss {
   PetscReal    auglag_mu0, auglag_grow, auglag_mu_max;
   AzTransform  transform; /* u = g + φN when some conditions are hard (NULL otherwise) */
   AzConservationType conservation;
+  AzPositivityType   positivity;
+  PetscInt           pos_mask; /* jet slots the softplus map propagates */
+  PetscScalar       *vjets;    /* chunk × ncomp·nslot: the network's jets before softplus */
   PetscInt     project_nodes, time_slices;
   AzProjection proj;
   /* chunk workspace */
@@ -121,6 +124,12 @@ PETSC_INTERN PetscErrorCode AzProjectionTangent(AzLoss L, Vec v);
 PETSC_INTERN PetscErrorCode AzProjectionJacobian(AzLoss L);
 /* the report's path: apply the projection at any local points (no communication) */
 PETSC_INTERN PetscErrorCode AzProjectionApplyLocal(AzLoss L, PetscInt npts, const PetscReal x[], PetscScalar jets[]);
+/* positivity by softplus (positive.c) */
+PETSC_INTERN PetscErrorCode AzPositivitySetUp(AzLoss L);
+PETSC_INTERN PetscBool      AzPositivityActive(AzLoss L);
+PETSC_INTERN PetscErrorCode AzPositivityApply(AzLoss L, PetscInt npts, PetscScalar jets[]);
+/* rows (nrow per point) of ∂·/∂u -> ∂·/∂v at the network jets vjets */
+PETSC_INTERN PetscErrorCode AzPositivityAdjoint(AzLoss L, PetscInt npts, const PetscScalar vjets[], PetscInt nrow, PetscScalar rows[]);
 /* the solution jets at local points p0 .. p0+nc-1 of term t, as training sees them */
 PETSC_INTERN PetscErrorCode AzLossTermSolution(AzLoss L, AzTerm *t, PetscInt p0, PetscInt nc, const PetscReal *x, PetscScalar jets[]);
 

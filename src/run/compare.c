@@ -13,21 +13,27 @@ typedef struct {
 
 /* "soft", "soft@100" (constant weight 100), "soft-linear", "soft-cosine", "adaptive", "auglag", "hard"
  * for the boundary and initial conditions; "project" and "posthoc" (soft conditions, the conservation
- * laws projected in training or after it), or any of the first with "+project" / "+posthoc" */
+ * laws projected in training or after it), or any of the first with "+project" / "+posthoc" and
+ * "+softplus" (positive components by construction) */
 static PetscErrorCode StrategyOptions(MPI_Comm comm, const char *name, PetscBool set)
 {
   char        base[64], *at, *plus;
   const char *con = NULL, *conserve = NULL;
-  const char *choices = "soft, soft@WEIGHT (a constant penalty weight), soft-linear, soft-cosine, adaptive, auglag, hard, project, posthoc, or one of the first seven with +project or +posthoc (e.g. hard+project)";
+  PetscBool   positive = PETSC_FALSE;
+  const char *choices = "soft, soft@WEIGHT (a constant penalty weight), soft-linear, soft-cosine, adaptive, auglag, hard, project, posthoc, or one of the first seven with +project or +posthoc (e.g. hard+project) and/or +softplus (positivity by construction)";
 
   PetscFunctionBegin;
   PetscCall(PetscStrncpy(base, name, sizeof base));
   plus = strchr(base, '+');
   if (plus) {
     *plus++ = 0;
-    if (!strcmp(plus, "project")) conserve = "project";
-    else if (!strcmp(plus, "posthoc")) conserve = "posthoc";
-    else SETERRQ(comm, PETSC_ERR_ARG_UNKNOWN_TYPE, "Strategy '%s': after + comes project or posthoc, not '%s'", name, plus);
+    for (char *save = NULL, *tok = strtok_r(plus, "+", &save); tok; tok = strtok_r(NULL, "+", &save)) {
+      if (!strcmp(tok, "project") || !strcmp(tok, "posthoc")) {
+        PetscCheck(!conserve, comm, PETSC_ERR_ARG_WRONG, "Strategy '%s': project and posthoc exclude each other", name);
+        conserve = !strcmp(tok, "project") ? "project" : "posthoc";
+      } else if (!strcmp(tok, "softplus")) positive = PETSC_TRUE;
+      else SETERRQ(comm, PETSC_ERR_ARG_UNKNOWN_TYPE, "Strategy '%s': after + comes project, posthoc or softplus, not '%s'", name, tok);
+    }
   }
   if (!strcmp(base, "project") || !strcmp(base, "posthoc")) {
     PetscCheck(!conserve, comm, PETSC_ERR_ARG_WRONG, "Strategy '%s': choose from %s", name, choices);
@@ -47,6 +53,7 @@ static PetscErrorCode StrategyOptions(MPI_Comm comm, const char *name, PetscBool
   if (set) {
     PetscCall(PetscOptionsSetValue(NULL, "-az_constraint", con));
     if (conserve) PetscCall(PetscOptionsSetValue(NULL, "-az_conservation", conserve));
+    if (positive) PetscCall(PetscOptionsSetValue(NULL, "-az_positivity", "hard"));
     if (at) {
       char     *end;
       PetscReal w = strtod(at, &end);
@@ -57,6 +64,7 @@ static PetscErrorCode StrategyOptions(MPI_Comm comm, const char *name, PetscBool
   } else {
     PetscCall(PetscOptionsClearValue(NULL, "-az_constraint"));
     if (conserve) PetscCall(PetscOptionsClearValue(NULL, "-az_conservation"));
+    if (positive) PetscCall(PetscOptionsClearValue(NULL, "-az_positivity"));
     if (at) {
       PetscCall(PetscOptionsClearValue(NULL, "-az_weight_boundary"));
       PetscCall(PetscOptionsClearValue(NULL, "-az_weight_initial"));
@@ -70,7 +78,7 @@ static PetscErrorCode WriteConservation(const char dir[], AzLoss loss, PetscInt 
 {
   const PetscInt nt = 101;
   PetscReal      t[101], Q[AZ_MAX_LAWS][101], target[AZ_MAX_LAWS];
-  char           path[PETSC_MAX_PATH_LEN + 32];
+  char           path[PETSC_MAX_PATH_LEN + 128];
   FILE          *fp;
 
   PetscFunctionBegin;
@@ -221,7 +229,7 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
   PetscOptionsBegin(comm, NULL, "ansatz compare", "ansatz");
   PetscCall(PetscOptionsString("-problem", "problem: a name from `ansatz list` or a path to a plugin .so", "AzProblemLoad", name, name, sizeof name, NULL));
   PetscCall(PetscOptionsString("-az_output_dir", "run directory (default runs/compare-PROBLEM)", "AzRunCompare", dir, dir, sizeof dir, NULL));
-  PetscCall(PetscOptionsString("-az_strategies", "strategies to compare: soft, soft@WEIGHT, soft-linear, soft-cosine, adaptive, auglag, hard, project, posthoc, X+project, X+posthoc", "AzRunCompare", list, list, sizeof list, NULL));
+  PetscCall(PetscOptionsString("-az_strategies", "strategies to compare: soft, soft@WEIGHT, soft-linear, soft-cosine, adaptive, auglag, hard, project, posthoc, X+project, X+posthoc, X+softplus", "AzRunCompare", list, list, sizeof list, NULL));
   PetscOptionsEnd();
   for (char *save = NULL, *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
     PetscCheck(n < AZ_MAX_STRATEGIES, comm, PETSC_ERR_ARG_SIZ, "At most %d strategies at a time", AZ_MAX_STRATEGIES);
