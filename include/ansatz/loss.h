@@ -78,6 +78,10 @@ PETSC_EXTERN PetscErrorCode AzLossGetTermName(AzLoss loss, PetscInt k, const cha
 /* Advance the constraint strategies to iteration it of total (schedules, adaptive weights,
  * multipliers); the trainer calls it before each iteration. Collective. */
 PETSC_EXTERN PetscErrorCode AzLossUpdateConstraints(AzLoss loss, PetscInt it, PetscInt total);
+/* The constraint strategies' state (term weights, penalties, multipliers) for checkpoints: Save is
+ * collective and returns a sequential Vec on rank 0 (NULL elsewhere); Load takes that Vec on every rank. */
+PETSC_EXTERN PetscErrorCode AzLossConstraintStateSave(AzLoss loss, Vec *state);
+PETSC_EXTERN PetscErrorCode AzLossConstraintStateLoad(AzLoss loss, Vec state);
 /* whether any term's enforcement changes during training (a schedule, adaptive weights, multipliers) */
 PETSC_EXTERN PetscErrorCode AzLossConstraintsChange(AzLoss loss, PetscBool *changes);
 

@@ -228,3 +228,79 @@ PetscErrorCode AzLossConservationDrift(AzLoss L, PetscReal *drift)
   }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
+
+/* The strategies' state, for checkpoints: [nterms, then per term w, μ, violation, m, then the m
+ * multipliers in global order (point-major)]. The global order does not depend on the rank count. */
+PetscErrorCode AzLossConstraintStateSave(AzLoss L, Vec *state)
+{
+  PetscMPIInt rank, size;
+  PetscInt    total = 1;
+  PetscScalar *buf = NULL;
+
+  PetscFunctionBegin;
+  PetscCall(AzLossSetUp(L));
+  PetscCallMPI(MPI_Comm_rank(L->comm, &rank));
+  PetscCallMPI(MPI_Comm_size(L->comm, &size));
+  for (PetscInt k = 0; k < L->nterms; k++) total += 4 + (L->term[k].lambda ? L->term[k].n * L->term[k].nres : 0);
+  *state = NULL;
+  if (rank == 0) {
+    PetscCall(VecCreateSeq(PETSC_COMM_SELF, total, state));
+    PetscCall(VecGetArray(*state, &buf));
+    buf[0] = L->nterms;
+  }
+  for (PetscInt k = 0, off = 1; k < L->nterms; k++) {
+    AzTerm     *t = &L->term[k];
+    PetscInt    nloc, m = t->lambda ? t->n * t->nres : 0;
+    PetscMPIInt cnt, *counts = NULL, *displs = NULL;
+    if (rank == 0) {
+      buf[off]     = t->w;
+      buf[off + 1] = t->mu;
+      buf[off + 2] = t->violation;
+      buf[off + 3] = m;
+    }
+    off += 4;
+    if (!m) continue;
+    PetscCall(VecGetLocalSize(t->x, &nloc));
+    cnt = (PetscMPIInt)(nloc / L->ncoord * t->nres);
+    if (rank == 0) PetscCall(PetscMalloc2(size, &counts, size, &displs));
+    PetscCallMPI(MPI_Gather(&cnt, 1, MPI_INT, counts, 1, MPI_INT, 0, L->comm));
+    if (rank == 0) {
+      displs[0] = 0;
+      for (PetscMPIInt r = 1; r < size; r++) displs[r] = displs[r - 1] + counts[r - 1];
+    }
+    PetscCallMPI(MPI_Gatherv(t->lambda, cnt, MPIU_SCALAR, rank == 0 ? buf + off : NULL, counts, displs, MPIU_SCALAR, 0, L->comm));
+    if (rank == 0) PetscCall(PetscFree2(counts, displs));
+    off += m;
+  }
+  if (rank == 0) PetscCall(VecRestoreArray(*state, &buf));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzLossConstraintStateLoad(AzLoss L, Vec state)
+{
+  const PetscScalar *buf;
+  PetscInt           n;
+
+  PetscFunctionBegin;
+  PetscCall(AzLossSetUp(L));
+  PetscCall(VecGetSize(state, &n));
+  PetscCall(VecGetArrayRead(state, &buf));
+  PetscCheck(n >= 1 && (PetscInt)PetscRealPart(buf[0]) == L->nterms, L->comm, PETSC_ERR_FILE_UNEXPECTED, "The checkpoint's constraint state is for %d terms, this loss has %" PetscInt_FMT ": restart with the same problem and strategy options", n >= 1 ? (int)PetscRealPart(buf[0]) : -1, L->nterms);
+  for (PetscInt k = 0, off = 1; k < L->nterms; k++) {
+    AzTerm  *t = &L->term[k];
+    PetscInt m = t->lambda ? t->n * t->nres : 0, start, end;
+    PetscCheck(off + 4 <= n && (PetscInt)PetscRealPart(buf[off + 3]) == m && off + 4 + m <= n, L->comm, PETSC_ERR_FILE_UNEXPECTED, "The checkpoint's constraint state does not match term %s (strategy or point count changed?)", t->name);
+    t->w         = PetscRealPart(buf[off]);
+    t->mu        = PetscRealPart(buf[off + 1]);
+    t->violation = PetscRealPart(buf[off + 2]);
+    off += 4;
+    if (!m) continue;
+    PetscCall(VecGetOwnershipRange(t->x, &start, &end));
+    start = start / L->ncoord * t->nres;
+    end   = end / L->ncoord * t->nres;
+    for (PetscInt i = start; i < end; i++) t->lambda[i - start] = buf[off + i];
+    off += m;
+  }
+  PetscCall(VecRestoreArrayRead(state, &buf));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}

@@ -167,33 +167,40 @@ PetscErrorCode AzTrainerRecord(AzTrainer tr, PetscReal loss, const PetscReal ter
 }
 
 /* Checkpoint file (PETSc binary): header [stage, iteration within the stage, global iteration,
- * nparam], θ, the stage's optimiser state. Written by rank 0 (θ is the same on every rank) to a
- * temporary file and renamed, so a crash never leaves a half-written checkpoint. */
+ * nparam, has optimiser state, has constraint state], θ, the stage's optimiser state, the constraint
+ * strategies' state (weights, penalties, multipliers). Written by rank 0 (θ is the same on every
+ * rank) to a temporary file and renamed, so a crash never leaves a half-written checkpoint. */
 PetscErrorCode AzTrainerCheckpoint(AzTrainer tr, PetscInt stage_it, Vec state)
 {
   PetscMPIInt rank;
+  Vec         cstate = NULL;
   char        tmp[PETSC_MAX_PATH_LEN + 8];
 
   PetscFunctionBegin;
   if (!tr->checkpoint[0] || !tr->checkpoint_every || stage_it % tr->checkpoint_every) PetscFunctionReturn(PETSC_SUCCESS);
   PetscCheck(AzTrainerVecIsFinite(tr->theta), tr->comm, PETSC_ERR_FP, "Refusing to checkpoint non-finite parameters");
   PetscCallMPI(MPI_Comm_rank(tr->comm, &rank));
+  PetscCall(AzLossConstraintStateSave(tr->loss, &cstate)); /* collective */
   if (rank == 0) {
     PetscViewer v;
     Vec         hdr;
     PetscScalar *h;
     snprintf(tmp, sizeof tmp, "%s.tmp", tr->checkpoint);
-    PetscCall(VecCreateSeq(PETSC_COMM_SELF, 4, &hdr));
+    PetscCall(VecCreateSeq(PETSC_COMM_SELF, 6, &hdr));
     PetscCall(VecGetArray(hdr, &h));
     h[0] = tr->cur_stage;
     h[1] = stage_it;
     h[2] = tr->it;
     h[3] = tr->nparam;
+    h[4] = state ? 1 : 0;
+    h[5] = 1;
     PetscCall(VecRestoreArray(hdr, &h));
     PetscCall(PetscViewerBinaryOpen(PETSC_COMM_SELF, tmp, FILE_MODE_WRITE, &v));
     PetscCall(VecView(hdr, v));
     PetscCall(VecView(tr->theta, v));
     if (state) PetscCall(VecView(state, v));
+    PetscCall(VecView(cstate, v));
+    PetscCall(VecDestroy(&cstate));
     PetscCall(PetscViewerDestroy(&v));
     PetscCall(VecDestroy(&hdr));
     PetscCheck(rename(tmp, tr->checkpoint) == 0, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "Cannot move checkpoint %s into place as %s", tmp, tr->checkpoint);
@@ -208,6 +215,7 @@ static PetscErrorCode LoadRestart(AzTrainer tr)
   Vec                hdr;
   const PetscScalar *h;
   PetscBool          exists;
+  PetscInt           nh, has_state = -1, has_cstate = 0;
 
   PetscFunctionBegin;
   PetscCall(PetscTestFile(tr->restart, 'r', &exists));
@@ -215,7 +223,12 @@ static PetscErrorCode LoadRestart(AzTrainer tr)
   PetscCall(PetscViewerBinaryOpen(PETSC_COMM_SELF, tr->restart, FILE_MODE_READ, &v));
   PetscCall(VecCreate(PETSC_COMM_SELF, &hdr));
   PetscCall(VecLoad(hdr, v));
+  PetscCall(VecGetSize(hdr, &nh));
   PetscCall(VecGetArrayRead(hdr, &h));
+  if (nh >= 6) {
+    has_state  = (PetscInt)h[4];
+    has_cstate = (PetscInt)h[5];
+  }
   tr->restart_stage = (PetscInt)h[0];
   tr->restart_it    = (PetscInt)h[1];
   tr->it            = (PetscInt)h[2];
@@ -224,8 +237,20 @@ static PetscErrorCode LoadRestart(AzTrainer tr)
   PetscCall(VecRestoreArrayRead(hdr, &h));
   PetscCall(VecDestroy(&hdr));
   PetscCall(VecLoad(tr->theta, v));
-  PetscCall(VecCreate(PETSC_COMM_SELF, &tr->restart_state));
-  if (VecLoad(tr->restart_state, v)) PetscCall(VecDestroy(&tr->restart_state));
+  if (has_state < 0) { /* a checkpoint from before the header said: the state may follow */
+    PetscCall(VecCreate(PETSC_COMM_SELF, &tr->restart_state));
+    if (VecLoad(tr->restart_state, v)) PetscCall(VecDestroy(&tr->restart_state));
+  } else if (has_state) {
+    PetscCall(VecCreate(PETSC_COMM_SELF, &tr->restart_state));
+    PetscCall(VecLoad(tr->restart_state, v));
+  }
+  if (has_cstate) {
+    Vec cstate;
+    PetscCall(VecCreate(PETSC_COMM_SELF, &cstate));
+    PetscCall(VecLoad(cstate, v));
+    PetscCall(AzLossConstraintStateLoad(tr->loss, cstate));
+    PetscCall(VecDestroy(&cstate));
+  }
   PetscCall(PetscViewerDestroy(&v));
   PetscCheck(AzTrainerVecIsFinite(tr->theta), tr->comm, PETSC_ERR_FP, "Restart file %s holds non-finite parameters", tr->restart);
   PetscFunctionReturn(PETSC_SUCCESS);
