@@ -65,10 +65,17 @@ done
 drift=$(awk -F, '$1 == "soft" { print $6 }' "$tmp/adv/compare.csv")
 awk -v v="$drift" 'BEGIN { exit !(v != "" && v + 0 > 1e-8) }' || fail "compare advection1d: soft drift '$drift' should not be round-off"
 command -v gnuplot >/dev/null && { [ -s "$tmp/adv/drift_vs_time.png" ] || fail "compare advection1d: drift_vs_time.png missing"; }
+# a divergence-free velocity by a stream function: the divergence is zero exactly (the reference
+# solver cannot do steady Euler from rest; compare says so and measures against the exact solution)
+expect_ok compare-euler "report:" "$AZ" compare -problem euler2d -az_strategies soft,soft+divfree -az_field_depth 1 -az_field_width 16 -az_trainer_type gn -az_trainer_max_it 10 -az_n_interior 200 -az_n_boundary 20 -az_quiet -az_output_dir "$tmp/euler"
+div=$(awk -F, '$1 == "soft+divfree" { print $11 }' "$tmp/euler/compare.csv")
+awk -v v="$div" 'BEGIN { exit !(v != "" && v + 0 == 0) }' || fail "compare euler2d: stream-function divergence '$div' is not 0"
+div=$(awk -F, '$1 == "soft" { print $11 }' "$tmp/euler/compare.csv")
+awk -v v="$div" 'BEGIN { exit !(v != "" && v + 0 > 1e-8) }' || fail "compare euler2d: plain divergence '$div' should not be 0"
 expect_error projection-without-law "declares no conservation law" "$AZ" compare -problem heat1d -az_strategies project -az_output_dir "$tmp/bad"
 pos=$(awk -F, '$1 == "soft+softplus" { print $7 }' "$tmp/adv/compare.csv")
 awk -v v="$pos" 'BEGIN { exit !(v != "" && v + 0 == 0) }' || fail "compare advection1d: softplus positivity violation '$pos' is not 0"
-expect_error bad-strategy-suffix "after + comes project, posthoc or softplus" "$AZ" compare -az_strategies hard+foo -az_output_dir "$tmp/bad"
+expect_error bad-strategy-suffix "after + comes project, posthoc, softplus or divfree" "$AZ" compare -az_strategies hard+foo -az_output_dir "$tmp/bad"
 # train's own run directory
 expect_ok train "done:" "$AZ" train -problem poisson2d -az_field_depth 1 -az_field_width 32 -az_trainer_type gn -az_trainer_max_it 60 -az_quiet -az_output_dir "$tmp/train"
 for f in summary.json history.csv field.vtk theta.bin options.txt; do

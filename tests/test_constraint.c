@@ -51,7 +51,7 @@ static void FreeSetup(Setup *s)
 /* value of u at x */
 static PetscScalar U(Setup *s, const PetscReal x[])
 {
-  PetscScalar jet[AZ_JET_MAX_NSLOT];
+  PetscScalar jet[AZ_MAX_COMP * AZ_JET_MAX_NSLOT];
   AzLossEvaluateSolution(s->loss, 1, x, jet);
   return jet[0];
 }
@@ -60,7 +60,7 @@ static PetscScalar U(Setup *s, const PetscReal x[])
 static PetscScalar DU(Setup *s, const PetscReal x[], PetscInt a, PetscInt slot)
 {
   PetscReal   y[AZ_MAX_COORD];
-  PetscScalar f[4], jet[AZ_JET_MAX_NSLOT];
+  PetscScalar f[4], jet[AZ_MAX_COMP * AZ_JET_MAX_NSLOT];
   const PetscReal h = 1e-3, off[4] = {-2, -1, 1, 2};
   for (int q = 0; q < 4; q++) {
     memcpy(y, x, sizeof(PetscReal) * s->ncoord);
@@ -77,7 +77,7 @@ static void CheckJets(const char *name, PetscBool hb, PetscBool hi)
 {
   Setup       s;
   PetscReal   lo[AZ_MAX_COORD], hi_[AZ_MAX_COORD], x[AZ_MAX_COORD];
-  PetscScalar jet[AZ_JET_MAX_NSLOT];
+  PetscScalar jet[AZ_MAX_COMP * AZ_JET_MAX_NSLOT];
   AzJetRequest req;
 
   ck_assert_int_eq(MakeSetup(name, hb, hi, &s), 0);
@@ -281,7 +281,7 @@ START_TEST(test_projection_exact)
   VecGetLocalSize(x, &nloc);
   VecGetArrayRead(x, &xa);
   for (PetscInt p = 0; p < nloc / s.ncoord; p++) {
-    PetscScalar jet[AZ_JET_MAX_NSLOT], r;
+    PetscScalar jet[AZ_MAX_COMP * AZ_JET_MAX_NSLOT], r;
     AzLossEvaluateSolution(s.loss, 1, (const PetscReal *)xa + p * s.ncoord, jet);
     AzProblemEvaluateResidual(s.prob, AZ_COND_INTERIOR, (const PetscReal *)xa + p * s.ncoord, jet, &r, NULL);
     sum += PetscRealPart(r * r);
@@ -334,7 +334,7 @@ START_TEST(test_positivity)
   {
     Vec          theta;
     PetscInt     P;
-    PetscScalar *th, jet[AZ_JET_MAX_NSLOT], nj[AZ_JET_MAX_NSLOT];
+    PetscScalar *th, jet[AZ_MAX_COMP * AZ_JET_MAX_NSLOT], nj[AZ_JET_MAX_NSLOT];
     PetscReal    x = 0.3;
     AzFieldGetParameters(s.field, &theta);
     VecGetSize(theta, &P);
@@ -364,6 +364,55 @@ START_TEST(test_positivity)
   PetscPopErrorHandler();
   PetscOptionsClear(NULL);
   ck_assert_msg(ierr && strstr(last_error, "cannot both be exact"), "positivity with a hard initial condition: %s", last_error);
+}
+END_TEST
+
+/* Divergence-free velocity from a stream function: the velocity's jets against differences, the
+ * divergence exactly zero for any network, the loss derivatives through the map, refusals. */
+START_TEST(test_stream_function)
+{
+  Setup          s;
+  PetscErrorCode ierr;
+
+  PetscOptionsSetValue(NULL, "-az_divfree", "1");
+  CheckJets("euler2d", PETSC_FALSE, PETSC_FALSE);
+  PetscOptionsSetValue(NULL, "-az_divfree", "1");
+  ck_assert_int_eq(MakeSetup("euler2d", PETSC_FALSE, PETSC_FALSE, &s), 0);
+  {
+    PetscInt nf, ns;
+    AzFieldGetJetSize(s.field, &nf, &ns);
+    ck_assert_msg(nf == 2, "the network has psi and p: %d outputs", (int)nf);
+  }
+  for (int k = 0; k < 20; k++) {
+    PetscReal   x[2] = {0.063 + 0.9 * ((k * 7) % 20) / 20.0, 0.041 + 0.9 * ((k * 13) % 20) / 20.0}; /* off the centre, where ψ_xy of an odd untrained network vanishes */
+    PetscScalar jet[3 * AZ_JET_MAX_NSLOT];
+    AzLossEvaluateSolution(s.loss, 1, x, jet);
+    ck_assert_msg(PetscAbsScalar(jet[AzJetSlotD1(2, 0)] + jet[s.nslot + AzJetSlotD1(2, 1)]) == 0 && PetscAbsScalar(jet[AzJetSlotD1(2, 0)]) > 0, "div u = %g (u_x %g, v_y %g)", (double)(jet[AzJetSlotD1(2, 0)] + jet[s.nslot + AzJetSlotD1(2, 1)]), (double)jet[AzJetSlotD1(2, 0)], (double)jet[s.nslot + AzJetSlotD1(2, 1)]);
+  }
+  CheckLossDerivatives(&s, "euler2d, stream function");
+  FreeSetup(&s);
+  ck_assert_int_eq(MakeSetup("euler2d", PETSC_FALSE, PETSC_FALSE, &s), 0);
+  {
+    /* the plain network is not divergence-free */
+    PetscReal   x[2] = {0.3, 0.6};
+    PetscScalar jet[3 * AZ_JET_MAX_NSLOT];
+    AzLossEvaluateSolution(s.loss, 1, x, jet);
+    ck_assert(PetscAbsScalar(jet[AzJetSlotD1(2, 0)] + jet[s.nslot + AzJetSlotD1(2, 1)]) > 1e-6);
+  }
+  FreeSetup(&s);
+  last_error[0] = 0;
+  PetscPushErrorHandler(CaptureError, NULL);
+  PetscOptionsSetValue(NULL, "-az_divfree", "1");
+  ierr = MakeSetup("heat2d", PETSC_FALSE, PETSC_FALSE, &s);
+  PetscPopErrorHandler();
+  PetscOptionsClear(NULL);
+  ck_assert_msg(ierr && strstr(last_error, "need two different components"), "heat2d: %s", last_error);
+  PetscPushErrorHandler(CaptureError, NULL);
+  PetscOptionsSetValue(NULL, "-az_divfree", "1");
+  ierr = MakeSetup("burgers1d", PETSC_FALSE, PETSC_FALSE, &s);
+  PetscPopErrorHandler();
+  PetscOptionsClear(NULL);
+  ck_assert_msg(ierr && strstr(last_error, "in 2-D"), "burgers1d: %s", last_error);
 }
 END_TEST
 
@@ -530,6 +579,7 @@ int main(int argc, char **argv)
   tcase_add_test(t, test_projection_exact);
   tcase_add_test(t, test_projection_refusals);
   tcase_add_test(t, test_positivity);
+  tcase_add_test(t, test_stream_function);
   tcase_add_test(t, test_hard_training);
   tcase_add_test(t, test_refusals);
   tcase_add_test(t, test_schedules);

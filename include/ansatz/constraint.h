@@ -33,4 +33,19 @@ PETSC_EXTERN PetscErrorCode AzTransformShapeJet(AzTransform T, const PetscReal x
 /* adjoints: nrow adjoint rows per point (ncomp*nslot each), ū -> N̄ = Cᵀ ū, in place */
 PETSC_EXTERN PetscErrorCode AzTransformAdjoint(AzTransform T, PetscInt npts, const PetscReal x[], PetscInt nrow, PetscScalar rows[]);
 
+/* A divergence-free 2-D velocity by construction: solution components a and b (the velocity along x
+ * and y) are the curl of a stream function ψ, u_a = ∂ψ/∂y, u_b = −∂ψ/∂x, so ∂u_a/∂x + ∂u_b/∂y = 0
+ * exactly. The network then has ncomp − 1 outputs, ψ first and the other components in order, and
+ * its jets carry one derivative order more (so first-order problems only: their velocity jets need
+ * ψ's second derivatives, mixed ones included). The map from the network's jets to the solution's is
+ * linear; AzStreamAdjoint is its transpose (nrow rows per point). */
+typedef struct _p_AzStream *AzStream;
+PETSC_EXTERN PetscErrorCode AzStreamCreate(AzProblem prob, PetscInt a, PetscInt b, AzStream *S);
+/* from -az_divfree and -az_divfree_components a,b (default 0,1); NULL when -az_divfree is not set */
+PETSC_EXTERN PetscErrorCode AzStreamCreateFromOptions(AzProblem prob, AzStream *S);
+PETSC_EXTERN PetscErrorCode AzStreamDestroy(AzStream *S);
+PETSC_EXTERN PetscErrorCode AzStreamGetNetwork(AzStream S, PetscInt *ncomp, AzJetRequest *req);
+PETSC_EXTERN PetscErrorCode AzStreamApply(AzStream S, PetscInt npts, const PetscScalar net[], PetscScalar sol[]);
+PETSC_EXTERN PetscErrorCode AzStreamAdjoint(AzStream S, PetscInt npts, PetscInt nrow, const PetscScalar solrows[], PetscScalar netrows[]);
+
 #endif

@@ -8,7 +8,7 @@
 
 PetscErrorCode AzLossLinearize(AzLoss L, PetscReal *value)
 {
-  const PetscInt Ljet = L->ncomp * L->nslot;
+  const PetscInt Ljet = L->ncomp * L->nslot, LjetN = L->LjetN;
   PetscReal      sum  = 0;
 
   PetscFunctionBegin;
@@ -23,7 +23,7 @@ PetscErrorCode AzLossLinearize(AzLoss L, PetscReal *value)
 
     PetscCall(VecGetLocalSize(t->x, &nloc));
     nloc /= L->ncoord;
-    if (!t->lin_rho) PetscCall(PetscMalloc3((size_t)nloc * t->nres, &t->lin_rho, (size_t)nloc * t->nres * Ljet, &t->lin_D, (size_t)PetscMax(nloc, 1) * Ljet, &t->lin_jet));
+    if (!t->lin_rho) PetscCall(PetscMalloc3((size_t)nloc * t->nres, &t->lin_rho, (size_t)nloc * t->nres * LjetN, &t->lin_D, (size_t)PetscMax(nloc, 1) * LjetN, &t->lin_jet));
     if (R && !t->lin_E) PetscCall(PetscMalloc1((size_t)PetscMax(nloc, 1) * t->nres * R, &t->lin_E));
     PetscCall(VecGetArrayRead(t->x, &xa));
     for (PetscInt p0 = 0; p0 < nloc; p0 += L->chunk) {
@@ -31,20 +31,22 @@ PetscErrorCode AzLossLinearize(AzLoss L, PetscReal *value)
       const PetscReal *x  = (const PetscReal *)xa + p0 * L->ncoord;
 
       PetscCall(AzLossTermSolution(L, t, p0, nc, x, L->jets));
-      PetscCall(TermResiduals(L, t, p0, nc, x, t->lin_D + (size_t)p0 * t->nres * Ljet));
-      for (PetscInt i = 0; i < nc * t->nres && R; i++) { /* E = ∂ρ/∂c (scaled below) */
+      PetscCall(TermResiduals(L, t, p0, nc, x, L->D)); /* ∂r/∂u, solution side */
+      for (PetscInt i = 0; i < nc * t->nres && R; i++) { /* E = ∂ρ/∂c */
         PetscScalar *E = t->lin_E + ((size_t)p0 * t->nres + i) * R;
         for (PetscInt r = 0; r < R; r++) E[r] = 0;
-        AzProjectionAddAdjoint(L, x + (i / t->nres) * L->ncoord, t->lin_D + ((size_t)p0 * t->nres + i) * Ljet, E);
+        AzProjectionAddAdjoint(L, x + (i / t->nres) * L->ncoord, L->D + (size_t)i * Ljet, E);
         for (PetscInt r = 0; r < R; r++) E[r] *= sq;
       }
-      PetscCall(AzPositivityAdjoint(L, nc, L->vjets, t->nres, t->lin_D + (size_t)p0 * t->nres * Ljet));
-      if (L->transform) PetscCall(AzTransformAdjoint(L->transform, nc, x, t->nres, t->lin_D + (size_t)p0 * t->nres * Ljet));
+      PetscCall(AzPositivityAdjoint(L, nc, L->vjets, t->nres, L->D));
+      if (L->transform) PetscCall(AzTransformAdjoint(L->transform, nc, x, t->nres, L->D));
+      if (L->stream) PetscCall(AzStreamAdjoint(L->stream, nc, t->nres, L->D, t->lin_D + (size_t)p0 * t->nres * LjetN));
+      else PetscCall(PetscArraycpy(t->lin_D + (size_t)p0 * t->nres * LjetN, L->D, (size_t)nc * t->nres * LjetN));
       for (PetscInt i = 0; i < nc * t->nres; i++) {
         t->lin_rho[p0 * t->nres + i] = sq * L->r[i];
         sum += PetscSqr(sq * L->r[i]);
       }
-      for (PetscInt i = 0; i < nc * t->nres * Ljet; i++) t->lin_D[(size_t)p0 * t->nres * Ljet + i] *= sq;
+      for (PetscInt i = 0; i < nc * t->nres * LjetN; i++) t->lin_D[(size_t)p0 * t->nres * LjetN + i] *= sq;
     }
     PetscCall(VecRestoreArrayRead(t->x, &xa));
   }
@@ -88,7 +90,7 @@ static PetscErrorCode RowsAdjoint(void *ptr, PetscInt p0, PetscInt np, const Pet
 /* out = Jᵀ w (w: per local row, term by term), reduced over ranks */
 static PetscErrorCode JacobianTransposeMult(AzLoss L, PetscScalar *const w[], Vec out)
 {
-  const PetscInt Ljet = L->ncomp * L->nslot;
+  const PetscInt Ljet = L->LjetN; /* network side */
   Vec            local;
   PetscInt       n;
 
@@ -133,7 +135,7 @@ PetscErrorCode AzLossGNGradient(AzLoss L, Vec Jtr)
 
 PetscErrorCode AzLossGNMult(AzLoss L, Vec v, Vec JtJv)
 {
-  const PetscInt Ljet = L->ncomp * L->nslot;
+  const PetscInt Ljet = L->LjetN; /* network side */
   PetscScalar   *w[AZ_MAX_TERMS];
 
   PetscFunctionBegin;

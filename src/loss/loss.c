@@ -72,6 +72,8 @@ PetscErrorCode AzLossSetFromOptions(AzLoss L)
   PetscCheck(L->project_nodes >= 2 && L->project_nodes <= 100000, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_project_nodes must be between 2 and 100000, not %" PetscInt_FMT, L->project_nodes);
   PetscCheck(L->time_slices >= 0, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_time_slices must be 0 (continuous times) or a positive number of slices");
   if (!slices_set && L->conservation == AZ_CONSERVE_PROJECT) L->time_slices = 100;
+  PetscCall(AzStreamDestroy(&L->stream));
+  PetscCall(AzStreamCreateFromOptions(L->prob, &L->stream));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -233,6 +235,16 @@ PetscErrorCode AzLossSetUp(AzLoss L)
   PetscCall(AzProjectionSetUp(L));
   PetscCall(AzPositivitySetUp(L));
   PetscCall(PetscMalloc1((size_t)L->chunk * L->ncomp * L->nslot, &L->vjets));
+  L->ncompN = L->ncomp;
+  if (L->stream) {
+    PetscInt nf, ns;
+    PetscCheck(!L->transform && L->positivity == AZ_POSITIVE_NONE && L->conservation == AZ_CONSERVE_NONE, L->comm, PETSC_ERR_ARG_WRONG, "-az_divfree (a stream function) does not combine with hard boundary or initial conditions, -az_positivity hard or -az_conservation here: use soft conditions with it");
+    PetscCall(AzStreamGetNetwork(L->stream, &L->ncompN, NULL));
+    PetscCall(AzFieldGetJetSize(L->field, &nf, &ns));
+    PetscCheck(nf == L->ncompN, L->comm, PETSC_ERR_ARG_INCOMP, "-az_divfree: the field has %" PetscInt_FMT " outputs but a stream function needs %" PetscInt_FMT " (psi and the other components): create the field after setting the option (AzRunCreateField)", nf, L->ncompN);
+  }
+  L->LjetN = L->ncompN * L->nslot;
+  PetscCall(PetscMalloc2((size_t)L->chunk * L->LjetN, &L->njets, (size_t)L->chunk * nrmax * L->LjetN, &L->nD));
   L->setup = PETSC_TRUE;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -322,6 +334,14 @@ PetscErrorCode AzLossGetWeight(AzLoss L, PetscInt k, PetscReal *w)
 PetscErrorCode AzLossEvaluateSolution(AzLoss L, PetscInt npts, const PetscReal x[], PetscScalar jets[])
 {
   PetscFunctionBegin;
+  if (L->stream) {
+    PetscScalar *net;
+    PetscCall(PetscMalloc1((size_t)PetscMax(npts, 1) * L->LjetN, &net));
+    PetscCall(AzFieldEvaluateJets(L->field, npts, x, net));
+    PetscCall(AzStreamApply(L->stream, npts, net, jets));
+    PetscCall(PetscFree(net));
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
   PetscCall(AzFieldEvaluateJets(L->field, npts, x, jets));
   if (L->transform) PetscCall(AzTransformApply(L->transform, npts, x, jets));
   if (L->setup) PetscCall(AzPositivityApply(L, npts, jets));
@@ -335,6 +355,11 @@ PetscErrorCode AzLossTermSolution(AzLoss L, AzTerm *t, PetscInt p0, PetscInt nc,
   const PetscInt Ljet = L->ncomp * L->nslot;
 
   PetscFunctionBegin;
+  if (L->stream) {
+    PetscCall(AzFieldEvaluateJets(L->field, nc, x, L->njets));
+    PetscCall(AzStreamApply(L->stream, nc, L->njets, jets));
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
   PetscCall(AzFieldEvaluateJets(L->field, nc, x, jets));
   if (L->transform) PetscCall(AzTransformApply(L->transform, nc, x, jets));
   if (AzPositivityActive(L)) { /* keep the network's jets for the adjoint */
@@ -398,37 +423,38 @@ static PetscErrorCode TermAdjoint(void *ptr, PetscInt p0, PetscInt nc, const Pet
   AdjointCtx     *c = (AdjointCtx *)ptr;
   AzLoss          L = c->L;
   AzTerm         *t = c->t;
-  const PetscInt  Ljet  = L->ncomp * L->nslot;
+  const PetscInt  Ljet = L->ncomp * L->nslot, LjetN = L->LjetN;
   const PetscReal scale = 2 * t->w / ((PetscReal)t->n * t->nres);
+  const PetscBool proj  = AzProjectionInTraining(L);
+  const PetscInt  R     = proj ? L->proj.nk * L->proj.nlaw : 0;
+  PetscScalar     ub[AZ_MAX_COMP * AZ_JET_MAX_NSLOT];
 
   PetscFunctionBegin;
   for (PetscInt p = 0; p < nc; p++) {
-    const PetscReal *xp = c->x + (p0 + p) * L->ncoord;
-    PetscScalar     *jb = jetbar + p * Ljet;
+    const PetscReal   *xp = c->x + (p0 + p) * L->ncoord;
+    const PetscScalar *np = jets + p * LjetN; /* the network's jets */
+    PetscScalar       *jb = jetbar + p * LjetN;
 
-    const PetscScalar *jp = jets + p * Ljet;
-
-    const PetscBool    proj = AzProjectionInTraining(L);
-    const PetscInt     R    = proj ? L->proj.nk * L->proj.nlaw : 0;
-
-    if (L->transform || proj || AzPositivityActive(L)) { /* network jets -> solution jets */
-      PetscCall(PetscArraycpy(L->jets, jp, Ljet));
-      if (L->transform) PetscCall(AzTransformApply(L->transform, 1, xp, L->jets));
-      PetscCall(AzPositivityApply(L, 1, L->jets));
-      if (proj) AzProjectionAdd(L, xp, L->proj.gc + t->group[p0 + p] * R, L->jets);
-      jp = L->jets;
-    }
-    PetscCall(PointResidual(L, t, p0 + p, xp, jp, L->r, L->D));
-    for (PetscInt s = 0; s < Ljet; s++) jb[s] = 0;
+    /* network jets -> solution jets */
+    if (L->stream) PetscCall(AzStreamApply(L->stream, 1, np, L->jets));
+    else PetscCall(PetscArraycpy(L->jets, np, Ljet));
+    if (L->transform) PetscCall(AzTransformApply(L->transform, 1, xp, L->jets));
+    PetscCall(AzPositivityApply(L, 1, L->jets));
+    if (proj) AzProjectionAdd(L, xp, L->proj.gc + t->group[p0 + p] * R, L->jets);
+    PetscCall(PointResidual(L, t, p0 + p, xp, L->jets, L->r, L->D));
+    /* ū = Σ_i (2w/m) r_i ∂r_i/∂u, then back through each map to the network's jets */
+    for (PetscInt s = 0; s < Ljet; s++) ub[s] = 0;
     for (PetscInt i = 0; i < t->nres; i++) {
       const PetscScalar  ri = scale * L->r[i];
       const PetscScalar *Di = L->D + i * Ljet;
       c->sum += L->r[i] * L->r[i];
-      for (PetscInt s = 0; s < Ljet; s++) jb[s] += ri * Di[s];
+      for (PetscInt s = 0; s < Ljet; s++) ub[s] += ri * Di[s];
     }
-    if (proj) AzProjectionAddAdjoint(L, xp, jb, L->proj.gcbar + t->group[p0 + p] * R); /* ū -> c̄ */
-    PetscCall(AzPositivityAdjoint(L, 1, jets + p * Ljet, 1, jb)); /* ū -> v̄ at the network's jets */
-    if (L->transform) PetscCall(AzTransformAdjoint(L->transform, 1, xp, 1, jb)); /* ū -> N̄ */
+    if (proj) AzProjectionAddAdjoint(L, xp, ub, L->proj.gcbar + t->group[p0 + p] * R); /* ū -> c̄ */
+    PetscCall(AzPositivityAdjoint(L, 1, np, 1, ub));                                    /* ū -> v̄ at the network's jets */
+    if (L->transform) PetscCall(AzTransformAdjoint(L->transform, 1, xp, 1, ub));        /* ū -> N̄ */
+    if (L->stream) PetscCall(AzStreamAdjoint(L->stream, 1, 1, ub, jb));                 /* ū -> ψ̄ */
+    else PetscCall(PetscArraycpy(jb, ub, Ljet));
   }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -590,7 +616,8 @@ static PetscErrorCode ForEachJacobianChunk(AzLoss L, RowsFn fn, void *ctx)
       }
       PetscCall(AzPositivityAdjoint(L, nc, L->vjets, t->nres, L->D));
       if (L->transform) PetscCall(AzTransformAdjoint(L->transform, nc, x, t->nres, L->D)); /* ∂ρ/∂u -> ∂ρ/∂N */
-      PetscCall(AzFieldResidualJacobian(L->field, nc, x, t->nres, L->D, L->Jrows));
+      if (L->stream) PetscCall(AzStreamAdjoint(L->stream, nc, t->nres, L->D, L->nD));      /* ∂ρ/∂u -> ∂ρ/∂ψ */
+      PetscCall(AzFieldResidualJacobian(L->field, nc, x, t->nres, L->stream ? L->nD : L->D, L->Jrows));
       if (AzProjectionInTraining(L)) {
         const PetscInt R = L->proj.nk * L->proj.nlaw, P = L->nparam;
         for (PetscInt i = 0; i < nc * t->nres; i++) {

@@ -83,6 +83,9 @@ struct _p_AzLoss {
   PetscInt     auglag_every;                 /* augmented Lagrangian: multiplier update period */
   PetscReal    auglag_mu0, auglag_grow, auglag_mu_max;
   AzTransform  transform; /* u = g + φN when some conditions are hard (NULL otherwise) */
+  AzStream     stream;   /* divergence-free velocity by a stream function (NULL otherwise) */
+  PetscInt     ncompN, LjetN; /* the network's components and jet length (= the solution's without a stream function) */
+  PetscScalar *njets, *nD; /* chunk × LjetN network jets; chunk × nrmax × LjetN network-side rows */
   AzConservationType conservation;
   AzPositivityType   positivity;
   PetscInt           pos_mask; /* jet slots the softplus map propagates */

@@ -18,10 +18,17 @@ PetscErrorCode AzRunCreateField(AzProblem prob, AzField *field)
   PetscCall(AzProblemGetInfo(prob, &info));
   PetscCall(AzProblemGetNumCoords(prob, &ncoord));
   PetscCall(AzProblemGetBox(prob, lo, hi));
+  PetscInt             ncomp = info->ncomp;
+  AzStream             stream;
+
   PetscCall(AzProblemGetJetRequest(prob, &req));
   PetscCall(AzJetRequestClose(&req));
+  /* a stream function: the network outputs ψ and the other components, one derivative order more */
+  PetscCall(AzStreamCreateFromOptions(prob, &stream));
+  if (stream) PetscCall(AzStreamGetNetwork(stream, &ncomp, &req));
+  PetscCall(AzStreamDestroy(&stream));
   PetscCall(AzFieldCreate(comm, field));
-  PetscCall(AzFieldSetDimensions(*field, ncoord, info->ncomp));
+  PetscCall(AzFieldSetDimensions(*field, ncoord, ncomp));
   PetscCall(AzFieldSetBox(*field, lo, hi));
   PetscCall(AzFieldSetJetRequest(*field, &req));
   /* a periodic axis is exact through the periodic embedding, the only way the field can satisfy it */
