@@ -84,6 +84,11 @@ done
 rel=$(sed -n 's/.*"rel_l2": \([0-9.eE+-]*\).*/\1/p' "$tmp/train/summary.json")
 awk -v r="$rel" 'BEGIN { exit !(r != "" && r + 0 < 1e-2) }' || fail "train: rel_l2 '$rel' is not below 1e-2"
 grep -q '"ranks": 1' "$tmp/train/summary.json" || fail "train: summary.json lacks ranks"
+# a trained field loads back: zero iterations from its theta.bin reproduce its error
+expect_ok train-load "done: 0 iterations" "$AZ" train -problem poisson2d -az_field_depth 1 -az_field_width 32 -az_field_load "$tmp/train/theta.bin" -az_trainer_type gn -az_trainer_max_it 0 -az_quiet -az_output_dir "$tmp/train-load"
+rel2=$(sed -n 's/.*"rel_l2": \([0-9.eE+-]*\).*/\1/p' "$tmp/train-load/summary.json")
+[ "$rel2" = "$rel" ] || fail "train -az_field_load: rel_l2 '$rel2' differs from the run that wrote theta.bin ('$rel')"
+expect_error bad-load "holds 129 parameters" "$AZ" train -problem poisson2d -az_field_depth 1 -az_field_width 16 -az_field_load "$tmp/train/theta.bin" -az_output_dir "$tmp/bad"
 # train rejects bad values with a message that lists the choices
 expect_error bad-trainer "valid types are adam, lbfgs, gn" "$AZ" train -az_trainer_type adam,sgd -az_output_dir "$tmp/bad"
 expect_error bad-sampler "sobol" "$AZ" train -az_sampler random -az_output_dir "$tmp/bad"

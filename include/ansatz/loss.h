@@ -93,7 +93,7 @@ PETSC_EXTERN PetscErrorCode AzLossEvaluateSolution(AzLoss loss, PetscInt npts, c
 PETSC_EXTERN PetscErrorCode AzLossConstraintViolation(AzLoss loss, PetscInt n, PetscReal *boundary, PetscReal *initial);
 /* Conservation drift of the current solution: max over the problem's laws and over 51 times of
  * |Q(t) − Q*|, Q* the law's value or Q(t0); NaN without laws. Q(t) = ∫ density dx by composite
- * 8-point Gauss–Legendre (1024 nodes in 1-D, 128² in 2-D, 32³ in 3-D), a rule independent of the
+ * 8-point Gauss–Legendre (-az_drift_nodes per axis; 1024 in 1-D, 128² in 2-D, 32³ in 3-D), a rule independent of the
  * projection's, so a projected solution's drift includes the projection's quadrature error. */
 PETSC_EXTERN PetscErrorCode AzLossConservationDrift(AzLoss loss, PetscReal *drift);
 /* Q(t) of law `law` at nt equally spaced times t0 .. t1 (the times in t[], the values in Q[]), and its

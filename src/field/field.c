@@ -244,6 +244,7 @@ PetscErrorCode AzFieldSetFromOptions(AzField f)
   PetscCall(PetscOptionsInt("-az_field_depth", "number of hidden layers (>= 1)", "AzFieldSetArchitecture", depth, &depth, NULL));
   PetscCall(PetscOptionsInt("-az_field_width", "neurons per hidden layer (>= 1)", "AzFieldSetArchitecture", width, &width, NULL));
   PetscCall(PetscOptionsEnum("-az_field_activation", "activation function", "AzFieldSetArchitecture", AzActivations, (PetscEnum)act, (PetscEnum *)&act, NULL));
+  PetscCall(PetscOptionsString("-az_field_load", "start from these parameters (a run's theta.bin) instead of random ones", "AzFieldSetUp", f->load, f->load, sizeof f->load, NULL));
   PetscCall(PetscOptionsInt("-az_field_seed", "seed of the initial weights and the Fourier frequencies", "AzFieldSetSeed", seed, &seed, NULL));
   PetscCall(PetscOptionsInt("-az_field_fourier_features", "number of random Fourier features (0: none)", "AzFieldSetFourierFeatures", nff, &nff, NULL));
   PetscCall(PetscOptionsReal("-az_field_fourier_scale", "standard deviation of the Fourier frequencies (> 0)", "AzFieldSetFourierFeatures", scale, &scale, NULL));
@@ -326,6 +327,22 @@ PetscErrorCode AzFieldSetUp(AzField f)
   PetscCall(VecCreateSeq(PETSC_COMM_SELF, f->nparam, &f->theta));
   PetscCall(PetscObjectSetName((PetscObject)f->theta, "theta"));
   PetscCall(AzFieldInitParameters(f));
+  if (f->load[0]) {
+    PetscViewer v;
+    Vec         t;
+    PetscInt    n;
+    PetscBool   exists;
+    PetscCall(PetscTestFile(f->load, 'r', &exists));
+    PetscCheck(exists, f->comm, PETSC_ERR_FILE_OPEN, "Cannot read the parameters file %s given by -az_field_load", f->load);
+    PetscCall(PetscViewerBinaryOpen(PETSC_COMM_SELF, f->load, FILE_MODE_READ, &v));
+    PetscCall(VecCreate(PETSC_COMM_SELF, &t));
+    PetscCall(VecLoad(t, v));
+    PetscCall(PetscViewerDestroy(&v));
+    PetscCall(VecGetSize(t, &n));
+    PetscCheck(n == f->nparam, f->comm, PETSC_ERR_ARG_SIZ, "%s holds %" PetscInt_FMT " parameters, but this field has %" PetscInt_FMT ": use the network options of the run that wrote it", f->load, n, f->nparam);
+    PetscCall(VecCopy(t, f->theta));
+    PetscCall(VecDestroy(&t));
+  }
   PetscCall(AzFieldSetActiveSlots(f));
   f->setupcalled = PETSC_TRUE;
   PetscFunctionReturn(PETSC_SUCCESS);

@@ -90,6 +90,7 @@ struct _p_AzField {
   PetscInt     chunk;
   PetscInt     blas_threads; /* OpenBLAS threads during field work; 0: leave OpenBLAS's own setting */
   PetscBool    setupcalled;
+  char         load[PETSC_MAX_PATH_LEN]; /* θ from this file (PETSc binary, e.g. a run's theta.bin) instead of Glorot */
 
   /* built by AzFieldSetUp */
   PetscInt   nin;  /* inputs of the first layer (after the embeddings) */

@@ -90,7 +90,7 @@ struct _p_AzLoss {
   AzPositivityType   positivity;
   PetscInt           pos_mask; /* jet slots the softplus map propagates */
   PetscScalar       *vjets;    /* chunk × ncomp·nslot: the network's jets before softplus */
-  PetscInt     project_nodes, time_slices;
+  PetscInt     project_nodes, time_slices, drift_nodes;
   AzProjection proj;
   /* chunk workspace */
   PetscScalar *jets, *D, *r, *Jrows; /* jets: chunk × L; D: chunk × nres × L; r: chunk × nres */

@@ -183,7 +183,7 @@ PetscErrorCode AzLossConservationSeries(AzLoss L, PetscInt law, PetscInt nt, Pet
   PetscCheck(law >= 0 && law < nlaws, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "Problem %s has %" PetscInt_FMT " conservation law(s): no law %" PetscInt_FMT, info->name, nlaws, law);
   PetscCheck(info->time_dependent && nt >= 2, L->comm, PETSC_ERR_ARG_WRONG, "A conservation series needs a time-dependent problem and at least 2 times");
   PetscCall(AzProblemGetParams(L->prob, &param));
-  PetscCall(AzLossSpatialQuadrature(L, dim == 1 ? 1024 : (dim == 2 ? 128 : 32), PETSC_FALSE, &nq, &qx, &qw));
+  PetscCall(AzLossSpatialQuadrature(L, L->drift_nodes > 0 ? L->drift_nodes : (dim == 1 ? 1024 : (dim == 2 ? 128 : 32)), PETSC_FALSE, &nq, &qx, &qw));
   PetscCall(PetscMalloc1((size_t)batch * Ljet, &jets));
   for (PetscInt j = 0; j < nt; j++) {
     t[j] = info->t0 + (info->t1 - info->t0) * j / (nt - 1);
