@@ -553,13 +553,36 @@ START_TEST(test_auglag_and_adaptive)
   VecDestroy(&t0);
   FreeSetup(&s);
 
-  PetscOptionsSetValue(NULL, "-az_constraint", "adaptive");
-  ck_assert_int_eq(MakeSetup("heat1d", PETSC_FALSE, PETSC_FALSE, &s), 0);
-  AzLossGetWeight(s.loss, 1, &w0);
-  ck_assert_int_eq(AzLossUpdateConstraints(s.loss, 0, 10), 0);
-  AzLossGetWeight(s.loss, 1, &w1);
-  ck_assert_msg(w1 != w0 && w1 > 0 && PetscIsNormalReal(w1), "adaptive weight %g -> %g", (double)w0, (double)w1);
-  FreeSetup(&s);
+  /* adaptive, both rules with α = 1: the new weight is the ratio of the terms' gradient norms,
+   * computed here independently from the loss gradient with one term weighted at a time */
+  for (int rule = 0; rule < 2; rule++) {
+    PetscInt  nt;
+    PetscReal gp, gb, expect, w[AZ_MAX_TERMS];
+    Vec       gg;
+    PetscOptionsSetValue(NULL, "-az_constraint", "adaptive");
+    PetscOptionsSetValue(NULL, "-az_adaptive_alpha", "1");
+    PetscOptionsSetValue(NULL, "-az_adaptive_rule", rule ? "gradnorm" : "maxmean");
+    ck_assert_int_eq(MakeSetup("heat1d", PETSC_FALSE, PETSC_FALSE, &s), 0);
+    AzLossGetNumTerms(s.loss, &nt);
+    AzFieldGetParameters(s.field, &theta);
+    VecDuplicate(theta, &gg);
+    for (PetscInt k = 0; k < nt; k++) AzLossGetWeight(s.loss, k, &w[k]);
+    for (PetscInt k = 0; k < nt; k++) AzLossSetWeight(s.loss, k, k == 0 ? 1 : 0);
+    AzLossEvaluate(s.loss, &f, NULL, gg);
+    VecNorm(gg, rule ? NORM_2 : NORM_INFINITY, &gp);
+    for (PetscInt k = 0; k < nt; k++) AzLossSetWeight(s.loss, k, k == 1 ? 1 : 0);
+    AzLossEvaluate(s.loss, &f, NULL, gg);
+    VecNorm(gg, rule ? NORM_2 : NORM_1, &gb);
+    AzFieldGetNumParameters(s.field, &P);
+    if (!rule) gb /= P;
+    for (PetscInt k = 0; k < nt; k++) AzLossSetWeight(s.loss, k, w[k]);
+    expect = PetscMin(gp / gb, 1000);
+    ck_assert_int_eq(AzLossUpdateConstraints(s.loss, 0, 10), 0);
+    AzLossGetWeight(s.loss, 1, &w1);
+    ck_assert_msg(PetscAbsReal(w1 - expect) <= 1e-10 * expect, "adaptive (%s): weight %.15g, expected %.15g", rule ? "gradnorm" : "maxmean", (double)w1, (double)expect);
+    VecDestroy(&gg);
+    FreeSetup(&s);
+  }
 }
 END_TEST
 

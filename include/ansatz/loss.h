@@ -24,11 +24,14 @@ typedef struct _p_AzLoss *AzLoss;
  *   linear    the weight ramps linearly from that weight to -az_weight_max, reached at the fraction
  *             -az_schedule_peak of training (default 0.7), then held
  *   cosine    the same ramp with a cosine profile, (1 − cos(π s/peak))/2
- *   adaptive  learning-rate annealing (Wang, Teng & Perdikaris 2021): every -az_adaptive_every
- *             iterations w ← (1−α)w + α·max|∇L_pde| / mean|∇L_term|, α = -az_adaptive_alpha
+ *   adaptive  gradient balancing: every -az_adaptive_every iterations w ← (1−α)w + α·ŵ,
+ *             α = -az_adaptive_alpha, ŵ ≤ -az_adaptive_max (1000), with -az_adaptive_rule
+ *             gradnorm (default; Wang, Sankaran, Wang & Perdikaris 2023): ŵ = ‖∇L_pde‖₂ / ‖∇L_term‖₂,
+ *             maxmean (learning-rate annealing, Wang, Teng & Perdikaris 2021): max|∇L_pde| / mean|∇L_term|
  *   auglag    method of multipliers: (μ/2)·mean((r + λ/μ)²) with a multiplier per residual, updated
  *             λ ← λ + μr every -az_auglag_every iterations; μ grows by -az_auglag_grow when the
- *             violation max|r| has not fallen below a quarter of its previous value
+ *             violation max|r| has not fallen below a quarter of its previous value, up to
+ *             -az_auglag_mu_max (100: larger penalties repeat the too-high-penalty pathology)
  *   hard      exact, by the transform u = g + φN (constraint.h); Dirichlet data and initial data only */
 typedef enum {
   AZ_CON_SOFT,
@@ -39,6 +42,12 @@ typedef enum {
   AZ_CON_HARD
 } AzConstraintType;
 PETSC_EXTERN const char *const AzConstraintTypes[];
+
+typedef enum {
+  AZ_ADAPTIVE_MAXMEAN,
+  AZ_ADAPTIVE_GRADNORM
+} AzAdaptiveRule;
+PETSC_EXTERN const char *const AzAdaptiveRules[];
 
 /* How the problem's conservation laws Q_l(t) = ∫ q_l(x, u) dx = M_l are enforced (-az_conservation):
  *   none      not at all (their drift is still measured)

@@ -80,6 +80,8 @@ struct _p_AzLoss {
   PetscReal    weight_max, peak;             /* schedules: final weight, fraction of training where it is reached */
   PetscInt     adaptive_every;               /* adaptive balancing: update period */
   PetscReal    adaptive_alpha;               /* adaptive balancing: moving-average factor */
+  AzAdaptiveRule adaptive_rule;              /* adaptive balancing: which ratio of gradients */
+  PetscReal    adaptive_max;                 /* adaptive balancing: largest weight */
   PetscInt     auglag_every;                 /* augmented Lagrangian: multiplier update period */
   PetscReal    auglag_mu0, auglag_grow, auglag_mu_max;
   AzTransform  transform; /* u = g + φN when some conditions are hard (NULL otherwise) */

@@ -2,6 +2,8 @@
  * method of multipliers, or exactly by transform (see AzConstraintType in loss.h). */
 #include "lossimpl.h"
 
+const char *const AzAdaptiveRules[] = {"maxmean", "gradnorm", "AzAdaptiveRule", "AZ_ADAPTIVE_", NULL};
+
 const char *const AzConstraintTypes[] = {"soft", "linear", "cosine", "adaptive", "auglag", "hard", "AzConstraintType", "AZ_CON_", NULL};
 
 PetscErrorCode AzLossConstraintOptions(AzLoss L)
@@ -15,10 +17,12 @@ PetscErrorCode AzLossConstraintOptions(AzLoss L)
   L->peak           = 0.7;
   L->adaptive_every = 10;
   L->adaptive_alpha = 0.1;
+  L->adaptive_rule  = AZ_ADAPTIVE_GRADNORM;
+  L->adaptive_max   = 1e3;
   L->auglag_every   = 200;
   L->auglag_mu0     = 1;
   L->auglag_grow    = 2;
-  L->auglag_mu_max  = 1e4;
+  L->auglag_mu_max  = 100;
   PetscOptionsBegin(L->comm, NULL, "Constraints: how boundary and initial conditions are enforced", "AzLoss");
   PetscCall(PetscOptionsEnum("-az_constraint", "strategy for every boundary and initial condition", "AzLossConstraintOptions", AzConstraintTypes, (PetscEnum)all, (PetscEnum *)&all, &set_all));
   if (set_all) L->con_boundary = L->con_initial = all;
@@ -30,6 +34,8 @@ PetscErrorCode AzLossConstraintOptions(AzLoss L)
   PetscCall(PetscOptionsReal("-az_schedule_peak", "fraction of training at which a schedule reaches -az_weight_max", "AzLossUpdateConstraints", L->peak, &L->peak, NULL));
   PetscCall(PetscOptionsInt("-az_adaptive_every", "iterations between adaptive weight updates", "AzLossUpdateConstraints", L->adaptive_every, &L->adaptive_every, NULL));
   PetscCall(PetscOptionsReal("-az_adaptive_alpha", "moving-average factor of adaptive weights", "AzLossUpdateConstraints", L->adaptive_alpha, &L->adaptive_alpha, NULL));
+  PetscCall(PetscOptionsEnum("-az_adaptive_rule", "adaptive weights: maxmean (Wang, Teng & Perdikaris 2021) or gradnorm (Wang et al. 2023)", "AzLossUpdateConstraints", AzAdaptiveRules, (PetscEnum)L->adaptive_rule, (PetscEnum *)&L->adaptive_rule, NULL));
+  PetscCall(PetscOptionsReal("-az_adaptive_max", "largest adaptive weight", "AzLossUpdateConstraints", L->adaptive_max, &L->adaptive_max, NULL));
   PetscCall(PetscOptionsInt("-az_auglag_every", "iterations between multiplier updates", "AzLossUpdateConstraints", L->auglag_every, &L->auglag_every, NULL));
   PetscCall(PetscOptionsReal("-az_auglag_mu", "initial penalty of the augmented Lagrangian", "AzLossUpdateConstraints", L->auglag_mu0, &L->auglag_mu0, NULL));
   PetscCall(PetscOptionsReal("-az_auglag_grow", "penalty growth factor when the violation stalls", "AzLossUpdateConstraints", L->auglag_grow, &L->auglag_grow, NULL));
@@ -43,6 +49,7 @@ PetscErrorCode AzLossConstraintOptions(AzLoss L)
   PetscCheck(L->peak > 0 && L->peak <= 1, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_schedule_peak must be in (0, 1], not %g", (double)L->peak);
   PetscCheck(L->adaptive_every >= 1 && L->auglag_every >= 1, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_adaptive_every and -az_auglag_every must be at least 1");
   PetscCheck(L->adaptive_alpha > 0 && L->adaptive_alpha <= 1, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_adaptive_alpha must be in (0, 1]");
+  PetscCheck(L->adaptive_max > 0, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_adaptive_max must be positive");
   PetscCheck(L->auglag_mu0 > 0 && L->auglag_grow >= 1 && L->auglag_mu_max >= L->auglag_mu0, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "Augmented Lagrangian settings: need -az_auglag_mu > 0, -az_auglag_grow >= 1, -az_auglag_mu_max >= -az_auglag_mu");
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -121,24 +128,29 @@ PetscErrorCode AzLossUpdateConstraints(AzLoss L, PetscInt it, PetscInt total)
     }
   }
   if (adapt) {
-    /* Wang, Teng & Perdikaris (2021): ŵ_k = max|∇θ L_pde| / mean|∇θ L_k| (unweighted term losses) */
+    /* maxmean (Wang, Teng & Perdikaris 2021): ŵ_k = max|∇θ L_pde| / mean|∇θ L_k|;
+     * gradnorm (Wang, Sankaran, Wang & Perdikaris 2023): ŵ_k = ‖∇θ L_pde‖ / ‖∇θ L_k‖ with the PDE's
+     * weight held (the 2023 rule with every weighted gradient norm made equal to the PDE's).
+     * Term losses unweighted; ŵ capped at -az_adaptive_max; w ← (1−α)w + αŵ. */
     Vec       theta, g;
-    PetscReal gmax_pde = 0;
+    PetscReal gpde = 0;
     PetscCall(AzFieldGetParameters(L->field, &theta));
     PetscCall(VecDuplicate(theta, &g));
     for (PetscInt k = 0; k < L->nterms; k++)
       if (L->term[k].cond == AZ_COND_INTERIOR) {
         PetscCall(AzLossTermGradient(L, k, g));
-        PetscCall(VecNorm(g, NORM_INFINITY, &gmax_pde));
+        PetscCall(VecNorm(g, L->adaptive_rule == AZ_ADAPTIVE_MAXMEAN ? NORM_INFINITY : NORM_2, &gpde));
       }
     for (PetscInt k = 0; k < L->nterms; k++) {
       AzTerm   *t = &L->term[k];
-      PetscReal mean;
+      PetscReal gk;
       if (t->ctype != AZ_CON_ADAPTIVE) continue;
       PetscCall(AzLossTermGradient(L, k, g));
-      PetscCall(VecNorm(g, NORM_1, &mean));
-      mean /= L->nparam;
-      if (mean > 0 && gmax_pde > 0) t->w = (1 - L->adaptive_alpha) * t->w + L->adaptive_alpha * gmax_pde / mean;
+      if (L->adaptive_rule == AZ_ADAPTIVE_MAXMEAN) {
+        PetscCall(VecNorm(g, NORM_1, &gk));
+        gk /= L->nparam;
+      } else PetscCall(VecNorm(g, NORM_2, &gk));
+      if (gk > 0 && gpde > 0) t->w = (1 - L->adaptive_alpha) * t->w + L->adaptive_alpha * PetscMin(gpde / gk, L->adaptive_max);
     }
     PetscCall(VecDestroy(&g));
   }
