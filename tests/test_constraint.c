@@ -562,6 +562,7 @@ START_TEST(test_auglag_and_adaptive)
     PetscOptionsSetValue(NULL, "-az_constraint", "adaptive");
     PetscOptionsSetValue(NULL, "-az_adaptive_alpha", "1");
     PetscOptionsSetValue(NULL, "-az_adaptive_rule", rule ? "gradnorm" : "maxmean");
+    PetscOptionsSetValue(NULL, "-az_adaptive_min", "0"); /* the bare ratio */
     ck_assert_int_eq(MakeSetup("heat1d", PETSC_FALSE, PETSC_FALSE, &s), 0);
     AzLossGetNumTerms(s.loss, &nt);
     AzFieldGetParameters(s.field, &theta);

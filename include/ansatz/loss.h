@@ -25,7 +25,7 @@ typedef struct _p_AzLoss *AzLoss;
  *             -az_schedule_peak of training (default 0.7), then held
  *   cosine    the same ramp with a cosine profile, (1 − cos(π s/peak))/2
  *   adaptive  gradient balancing: every -az_adaptive_every iterations w ← (1−α)w + α·ŵ,
- *             α = -az_adaptive_alpha, ŵ ≤ -az_adaptive_max (1000), with -az_adaptive_rule
+ *             α = -az_adaptive_alpha, ŵ within [-az_adaptive_min, -az_adaptive_max] = [1, 1000], with -az_adaptive_rule
  *             gradnorm (default; Wang, Sankaran, Wang & Perdikaris 2023): ŵ = ‖∇L_pde‖₂ / ‖∇L_term‖₂,
  *             maxmean (learning-rate annealing, Wang, Teng & Perdikaris 2021): max|∇L_pde| / mean|∇L_term|
  *   auglag    method of multipliers: (μ/2)·mean((r + λ/μ)²) with a multiplier per residual, updated

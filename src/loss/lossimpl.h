@@ -81,7 +81,7 @@ struct _p_AzLoss {
   PetscInt     adaptive_every;               /* adaptive balancing: update period */
   PetscReal    adaptive_alpha;               /* adaptive balancing: moving-average factor */
   AzAdaptiveRule adaptive_rule;              /* adaptive balancing: which ratio of gradients */
-  PetscReal    adaptive_max;                 /* adaptive balancing: largest weight */
+  PetscReal    adaptive_min, adaptive_max;   /* adaptive balancing: weight bounds */
   PetscInt     auglag_every;                 /* augmented Lagrangian: multiplier update period */
   PetscReal    auglag_mu0, auglag_grow, auglag_mu_max;
   AzTransform  transform; /* u = g + φN when some conditions are hard (NULL otherwise) */

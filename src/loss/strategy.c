@@ -19,6 +19,7 @@ PetscErrorCode AzLossConstraintOptions(AzLoss L)
   L->adaptive_alpha = 0.1;
   L->adaptive_rule  = AZ_ADAPTIVE_GRADNORM;
   L->adaptive_max   = 1e3;
+  L->adaptive_min   = 1;
   L->auglag_every   = 200;
   L->auglag_mu0     = 1;
   L->auglag_grow    = 2;
@@ -35,6 +36,7 @@ PetscErrorCode AzLossConstraintOptions(AzLoss L)
   PetscCall(PetscOptionsInt("-az_adaptive_every", "iterations between adaptive weight updates", "AzLossUpdateConstraints", L->adaptive_every, &L->adaptive_every, NULL));
   PetscCall(PetscOptionsReal("-az_adaptive_alpha", "moving-average factor of adaptive weights", "AzLossUpdateConstraints", L->adaptive_alpha, &L->adaptive_alpha, NULL));
   PetscCall(PetscOptionsEnum("-az_adaptive_rule", "adaptive weights: maxmean (Wang, Teng & Perdikaris 2021) or gradnorm (Wang et al. 2023)", "AzLossUpdateConstraints", AzAdaptiveRules, (PetscEnum)L->adaptive_rule, (PetscEnum *)&L->adaptive_rule, NULL));
+  PetscCall(PetscOptionsReal("-az_adaptive_min", "smallest adaptive weight", "AzLossUpdateConstraints", L->adaptive_min, &L->adaptive_min, NULL));
   PetscCall(PetscOptionsReal("-az_adaptive_max", "largest adaptive weight", "AzLossUpdateConstraints", L->adaptive_max, &L->adaptive_max, NULL));
   PetscCall(PetscOptionsInt("-az_auglag_every", "iterations between multiplier updates", "AzLossUpdateConstraints", L->auglag_every, &L->auglag_every, NULL));
   PetscCall(PetscOptionsReal("-az_auglag_mu", "initial penalty of the augmented Lagrangian", "AzLossUpdateConstraints", L->auglag_mu0, &L->auglag_mu0, NULL));
@@ -49,7 +51,7 @@ PetscErrorCode AzLossConstraintOptions(AzLoss L)
   PetscCheck(L->peak > 0 && L->peak <= 1, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_schedule_peak must be in (0, 1], not %g", (double)L->peak);
   PetscCheck(L->adaptive_every >= 1 && L->auglag_every >= 1, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_adaptive_every and -az_auglag_every must be at least 1");
   PetscCheck(L->adaptive_alpha > 0 && L->adaptive_alpha <= 1, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_adaptive_alpha must be in (0, 1]");
-  PetscCheck(L->adaptive_max > 0, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_adaptive_max must be positive");
+  PetscCheck(L->adaptive_max > 0 && L->adaptive_min >= 0 && L->adaptive_min <= L->adaptive_max, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "Adaptive weights: need 0 <= -az_adaptive_min <= -az_adaptive_max and -az_adaptive_max > 0");
   PetscCheck(L->auglag_mu0 > 0 && L->auglag_grow >= 1 && L->auglag_mu_max >= L->auglag_mu0, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "Augmented Lagrangian settings: need -az_auglag_mu > 0, -az_auglag_grow >= 1, -az_auglag_mu_max >= -az_auglag_mu");
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -131,7 +133,8 @@ PetscErrorCode AzLossUpdateConstraints(AzLoss L, PetscInt it, PetscInt total)
     /* maxmean (Wang, Teng & Perdikaris 2021): ŵ_k = max|∇θ L_pde| / mean|∇θ L_k|;
      * gradnorm (Wang, Sankaran, Wang & Perdikaris 2023): ŵ_k = ‖∇θ L_pde‖ / ‖∇θ L_k‖ with the PDE's
      * weight held (the 2023 rule with every weighted gradient norm made equal to the PDE's).
-     * Term losses unweighted; ŵ capped at -az_adaptive_max; w ← (1−α)w + αŵ. */
+     * Term losses unweighted; ŵ clipped to [-az_adaptive_min, -az_adaptive_max] (1, 1000: a condition is
+ * never weighted below the PDE, which on Burgers lets training fall to the trivial u = 0); w ← (1−α)w + αŵ. */
     Vec       theta, g;
     PetscReal gpde = 0;
     PetscCall(AzFieldGetParameters(L->field, &theta));
@@ -150,7 +153,7 @@ PetscErrorCode AzLossUpdateConstraints(AzLoss L, PetscInt it, PetscInt total)
         PetscCall(VecNorm(g, NORM_1, &gk));
         gk /= L->nparam;
       } else PetscCall(VecNorm(g, NORM_2, &gk));
-      if (gk > 0 && gpde > 0) t->w = (1 - L->adaptive_alpha) * t->w + L->adaptive_alpha * PetscMin(gpde / gk, L->adaptive_max);
+      if (gk > 0 && gpde > 0) t->w = (1 - L->adaptive_alpha) * t->w + L->adaptive_alpha * PetscMax(L->adaptive_min, PetscMin(gpde / gk, L->adaptive_max));
     }
     PetscCall(VecDestroy(&g));
   }
