@@ -426,6 +426,34 @@ START_TEST(test_projection_refusals)
 END_TEST
 
 /* Trained with Gauss–Newton, the hard field keeps its conditions to round-off and is accurate. */
+/* One face at a time: x = 0 hard, x = 1 soft. u(0, t) = 0 exactly for any network, u(1, t) not; the
+ * loss keeps a term for x = 1 only; derivatives hold through the one-face transform. */
+START_TEST(test_per_face)
+{
+  Setup       s;
+  PetscInt    nt;
+  const char *name;
+  PetscBool   has_x0 = PETSC_FALSE, has_x1 = PETSC_FALSE;
+
+  PetscOptionsSetValue(NULL, "-az_constraint_bc_x0", "hard");
+  ck_assert_int_eq(MakeSetup("heat1d", PETSC_FALSE, PETSC_FALSE, &s), 0);
+  AzLossGetNumTerms(s.loss, &nt);
+  for (PetscInt k = 0; k < nt; k++) {
+    AzLossGetTermName(s.loss, k, &name);
+    if (!strcmp(name, "bc_x0")) has_x0 = PETSC_TRUE;
+    if (!strcmp(name, "bc_x1")) has_x1 = PETSC_TRUE;
+  }
+  ck_assert_msg(!has_x0 && has_x1, "terms: bc_x0 %d (hard: none expected), bc_x1 %d", (int)has_x0, (int)has_x1);
+  for (int k = 0; k < 5; k++) {
+    PetscReal a[2] = {0, 0.1 + 0.2 * k}, b[2] = {1, 0.1 + 0.2 * k};
+    ck_assert_msg(PetscAbsScalar(U(&s, a)) <= 1e-15, "u(0, t) = %g on the hard face", (double)U(&s, a));
+    ck_assert_msg(PetscAbsScalar(U(&s, b)) > 1e-6, "u(1, t) = %g on the soft face should not vanish", (double)U(&s, b));
+  }
+  CheckLossDerivatives(&s, "heat1d, x = 0 hard");
+  FreeSetup(&s);
+}
+END_TEST
+
 START_TEST(test_hard_training)
 {
   Setup     s;
@@ -604,6 +632,7 @@ int main(int argc, char **argv)
   tcase_add_test(t, test_projection_refusals);
   tcase_add_test(t, test_positivity);
   tcase_add_test(t, test_stream_function);
+  tcase_add_test(t, test_per_face);
   tcase_add_test(t, test_hard_training);
   tcase_add_test(t, test_refusals);
   tcase_add_test(t, test_schedules);

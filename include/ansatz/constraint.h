@@ -20,6 +20,8 @@ typedef struct _p_AzTransform *AzTransform;
  * the problem cannot have them (no lift; a condition that is not Dirichlet data) or if the lift does
  * not satisfy the conditions it is meant to impose. */
 PETSC_EXTERN PetscErrorCode AzTransformCreate(AzProblem prob, PetscBool hard_boundary, PetscBool hard_initial, AzTransform *T);
+/* the same with a choice of faces: hard_face[f] for face f = 2*axis + side (a Dirichlet face) */
+PETSC_EXTERN PetscErrorCode AzTransformCreateFaces(AzProblem prob, const PetscBool hard_face[], PetscBool hard_initial, AzTransform *T);
 PETSC_EXTERN PetscErrorCode AzTransformDestroy(AzTransform *T);
 /* whether condition cond (a face or AZ_COND_INITIAL) is imposed exactly by the transform */
 PETSC_EXTERN PetscErrorCode AzTransformIsHard(AzTransform T, PetscInt cond, PetscBool *hard);

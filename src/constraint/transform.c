@@ -208,6 +208,18 @@ static PetscErrorCode CheckLift(AzTransform T)
 
 PetscErrorCode AzTransformCreate(AzProblem prob, PetscBool hard_boundary, PetscBool hard_initial, AzTransform *T)
 {
+  const AzProblemInfo *info;
+  PetscBool            faces[2 * AZ_MAX_DIM] = {PETSC_FALSE};
+
+  PetscFunctionBegin;
+  PetscCall(AzProblemGetInfo(prob, &info));
+  for (PetscInt f = 0; f < 2 * info->dim; f++) faces[f] = (hard_boundary && info->boundary[f].type != AZ_BC_NONE && info->boundary[f].type != AZ_BC_PERIODIC) ? PETSC_TRUE : PETSC_FALSE;
+  PetscCall(AzTransformCreateFaces(prob, faces, hard_initial, T));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzTransformCreateFaces(AzProblem prob, const PetscBool hard_face[], PetscBool hard_initial, AzTransform *T)
+{
   AzTransform  t;
   AzJetRequest req;
 
@@ -223,22 +235,30 @@ PetscErrorCode AzTransformCreate(AzProblem prob, PetscBool hard_boundary, PetscB
   PetscCall(AzProblemGetJetRequest(prob, &req));
   PetscCall(AzJetRequestClose(&req));
   t->mask = req.mask;
-  if (hard_boundary)
-    for (PetscInt f = 0; f < 2 * t->info->dim; f++) {
-      const AzBCType type = t->info->boundary[f].type;
-      if (type == AZ_BC_NONE || type == AZ_BC_PERIODIC) continue;
-      if (type != AZ_BC_DIRICHLET) {
-        MPI_Comm comm = t->comm;
-        PetscCall(PetscFree(t));
-        SETERRQ(comm, PETSC_ERR_ARG_WRONG, "Problem's face %" PetscInt_FMT " carries a %s condition: a hard constraint by transform imposes Dirichlet data only; use a soft or augmented-Lagrangian constraint there", f, type == AZ_BC_NEUMANN ? "Neumann" : "Robin/other");
-      }
-      t->hard[f] = PETSC_TRUE;
+  for (PetscInt f = 0; f < 2 * t->info->dim; f++) {
+    const AzBCType type = t->info->boundary[f].type;
+    if (!hard_face[f]) continue;
+    if (type == AZ_BC_NONE || type == AZ_BC_PERIODIC) {
+      MPI_Comm comm = t->comm;
+      PetscCall(PetscFree(t));
+      SETERRQ(comm, PETSC_ERR_ARG_WRONG, "Face %" PetscInt_FMT " has no condition to impose (%s)", f, type == AZ_BC_NONE ? "free" : "periodic: exact through the periodic embedding");
     }
+    if (type != AZ_BC_DIRICHLET) {
+      MPI_Comm comm = t->comm;
+      PetscCall(PetscFree(t));
+      SETERRQ(comm, PETSC_ERR_ARG_WRONG, "Problem's face %" PetscInt_FMT " carries a %s condition: a hard constraint by transform imposes Dirichlet data only; use a soft or augmented-Lagrangian constraint there", f, type == AZ_BC_NEUMANN ? "Neumann" : "Robin/other");
+    }
+    t->hard[f] = PETSC_TRUE;
+  }
   if (hard_initial) {
     PetscCheck(t->info->time_dependent, t->comm, PETSC_ERR_ARG_WRONG, "Problem %s is steady: it has no initial condition to impose", t->info->name);
     t->hard[AZ_COND_INITIAL] = PETSC_TRUE;
   }
-  PetscCheck(t->info->lift || (!hard_boundary && !hard_initial), t->comm, PETSC_ERR_ARG_WRONG, "Problem %s gives no lift (.lift in its descriptor): hard constraints by transform need one; use soft constraints for it", t->info->name);
+  {
+    PetscBool any = hard_initial;
+    for (PetscInt f = 0; f < 2 * t->info->dim; f++) any = any || t->hard[f];
+    PetscCheck(t->info->lift || !any, t->comm, PETSC_ERR_ARG_WRONG, "Problem %s gives no lift (.lift in its descriptor): hard constraints by transform need one; use soft constraints for it", t->info->name);
+  }
   if (t->info->lift) PetscCall(CheckLift(t));
   *T = t;
   PetscFunctionReturn(PETSC_SUCCESS);

@@ -158,7 +158,7 @@ PetscErrorCode AzLossSetUp(AzLoss L)
   if (L->setup) PetscFunctionReturn(PETSC_SUCCESS);
   PetscCall(AzProblemGetInfo(L->prob, &info));
   PetscCall(AzFieldGetNumParameters(L->field, &L->nparam));
-  if (L->hard_boundary || L->hard_initial) PetscCall(AzTransformCreate(L->prob, L->hard_boundary, L->hard_initial, &L->transform));
+  if (L->hard_boundary || L->hard_initial) PetscCall(AzTransformCreateFaces(L->prob, L->hard_face, L->hard_initial, &L->transform));
   L->nterms = 0;
   for (PetscInt cond = AZ_COND_INTERIOR; cond <= AZ_COND_INITIAL; cond++) {
     AzTerm *t = &L->term[L->nterms];
@@ -189,7 +189,7 @@ PetscErrorCode AzLossSetUp(AzLoss L)
       t->w = L->w_boundary;
     }
     t->ctype = AZ_CON_SOFT;
-    if (cond != AZ_COND_INTERIOR) t->ctype = cond == AZ_COND_INITIAL ? L->con_initial : L->con_boundary;
+    if (cond != AZ_COND_INTERIOR) t->ctype = cond == AZ_COND_INITIAL ? L->con_initial : L->con_face[cond];
     t->w0 = t->w;
     /* a grid needs a perfect power: round the count to the nearest one */
     if (L->type == AZ_SAMPLE_GRID) {

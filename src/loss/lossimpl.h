@@ -77,6 +77,8 @@ struct _p_AzLoss {
   AzReference  ref; /* yardstick when the problem has no exact solution (not owned) */
   PetscBool    hard_boundary, hard_initial;
   AzConstraintType con_boundary, con_initial;
+  AzConstraintType con_face[2 * AZ_MAX_DIM];  /* per face (-az_constraint_bc_x0 ...), default con_boundary */
+  PetscBool        hard_face[2 * AZ_MAX_DIM];
   PetscReal    weight_max, peak;             /* schedules: final weight, fraction of training where it is reached */
   PetscInt     adaptive_every;               /* adaptive balancing: update period */
   PetscReal    adaptive_alpha;               /* adaptive balancing: moving-average factor */

@@ -45,7 +45,23 @@ PetscErrorCode AzLossConstraintOptions(AzLoss L)
   PetscOptionsEnd();
   if (hb) L->con_boundary = AZ_CON_HARD;
   if (hi) L->con_initial = AZ_CON_HARD;
-  L->hard_boundary = (L->con_boundary == AZ_CON_HARD) ? PETSC_TRUE : PETSC_FALSE;
+  {
+    /* one face at a time: -az_constraint_bc_x0 hard -az_constraint_bc_x1 soft ... (the term's name) */
+    const AzProblemInfo *info;
+    const char           axes[] = "xyz";
+    PetscCall(AzProblemGetInfo(L->prob, &info));
+    L->hard_boundary = PETSC_FALSE;
+    for (PetscInt f = 0; f < 2 * AZ_MAX_DIM; f++) {
+      char opt[64];
+      L->con_face[f] = L->con_boundary;
+      if (f >= 2 * info->dim) continue;
+      snprintf(opt, sizeof opt, "-az_constraint_bc_%c%d", axes[f / 2], (int)(f % 2));
+      PetscCall(PetscOptionsGetEnum(NULL, NULL, opt, AzConstraintTypes, (PetscEnum *)&L->con_face[f], NULL));
+      /* only faces with a condition can be hard */
+      L->hard_face[f] = (L->con_face[f] == AZ_CON_HARD && info->boundary[f].type != AZ_BC_NONE && info->boundary[f].type != AZ_BC_PERIODIC) ? PETSC_TRUE : PETSC_FALSE;
+      if (L->hard_face[f]) L->hard_boundary = PETSC_TRUE;
+    }
+  }
   L->hard_initial  = (L->con_initial == AZ_CON_HARD) ? PETSC_TRUE : PETSC_FALSE;
   PetscCheck(L->weight_max > 0, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_weight_max must be positive");
   PetscCheck(L->peak > 0 && L->peak <= 1, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_schedule_peak must be in (0, 1], not %g", (double)L->peak);
