@@ -351,6 +351,46 @@ START_TEST(test_positivity)
   CheckLossDerivatives(&s, "advection1d, softplus");
   FreeSetup(&s);
 
+  /* the penalty: a term mean(min(u, 0)²) at the interior points, checked point by point, and its
+   * derivatives, with the network shifted so that part of the box is negative */
+  PetscOptionsSetValue(NULL, "-az_positivity", "soft");
+  ck_assert_int_eq(MakeSetup("advection1d", PETSC_FALSE, PETSC_FALSE, &s), 0);
+  {
+    Vec                theta, x;
+    PetscInt           P, nt, kpos = -1, nloc, n;
+    PetscScalar       *th;
+    const PetscScalar *xa;
+    PetscReal          f, term[AZ_MAX_TERMS], sum = 0, gsum;
+    const char        *name;
+    AzFieldGetParameters(s.field, &theta);
+    VecGetSize(theta, &P);
+    VecGetArray(theta, &th);
+    th[P - 1] -= 1.0;
+    VecRestoreArray(theta, &th);
+    AzLossGetNumTerms(s.loss, &nt);
+    for (PetscInt k = 0; k < nt; k++) {
+      AzLossGetTermName(s.loss, k, &name);
+      if (!strcmp(name, "positive")) kpos = k;
+    }
+    ck_assert_msg(kpos > 0, "no positivity term");
+    AzLossEvaluate(s.loss, &f, term, NULL);
+    AzLossGetTermPoints(s.loss, kpos, &x);
+    VecGetSize(x, &n);
+    VecGetLocalSize(x, &nloc);
+    VecGetArrayRead(x, &xa);
+    for (PetscInt p = 0; p < nloc / s.ncoord; p++) {
+      PetscScalar jet[AZ_MAX_COMP * AZ_JET_MAX_NSLOT];
+      AzLossEvaluateSolution(s.loss, 1, (const PetscReal *)xa + p * s.ncoord, jet);
+      if (PetscRealPart(jet[0]) < 0) sum += PetscRealPart(jet[0] * jet[0]);
+    }
+    VecRestoreArrayRead(x, &xa);
+    MPI_Allreduce(&sum, &gsum, 1, MPIU_REAL, MPI_SUM, PETSC_COMM_WORLD);
+    gsum /= n / s.ncoord;
+    ck_assert_msg(gsum > 1e-4 && PetscAbsReal(term[kpos] - gsum) <= 1e-13 * gsum, "positivity term %.15g, by hand %.15g", (double)term[kpos], (double)gsum);
+  }
+  CheckLossDerivatives(&s, "advection1d, positivity penalty");
+  FreeSetup(&s);
+
   last_error[0] = 0;
   PetscPushErrorHandler(CaptureError, NULL);
   PetscOptionsSetValue(NULL, "-az_positivity", "hard");

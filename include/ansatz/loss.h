@@ -66,9 +66,12 @@ PETSC_EXTERN const char *const AzConservationTypes[];
 
 /* Positivity of the components a problem declares positive (-az_positivity):
  *   none      not imposed (its violation max(0, −min u) is still measured by compare)
+ *   soft      a penalty term "positive", w·mean(min(u_c, 0)²) at the interior points
+ *             (-az_weight_positivity)
  *   hard      by construction, u_c = softplus(N_c) = log(1 + e^N_c), exact jets and adjoints */
 typedef enum {
   AZ_POSITIVE_NONE,
+  AZ_POSITIVE_SOFT,
   AZ_POSITIVE_HARD
 } AzPositivityType;
 PETSC_EXTERN const char *const AzPositivityTypes[];

@@ -29,7 +29,7 @@ PetscErrorCode AzLossCreate(AzProblem prob, AzField field, AzLoss *loss)
   L->n_boundary = 100;
   L->n_initial  = 200;
   L->chunk      = 128;
-  L->w_interior = L->w_boundary = L->w_initial = L->w_data = 1;
+  L->w_interior = L->w_boundary = L->w_initial = L->w_data = L->w_positive = 1;
   PetscCall(AzProblemGetNumCoords(prob, &L->ncoord));
   L->eval_n = L->ncoord <= 2 ? 101 : (L->ncoord == 3 ? 41 : 17);
   L->ncomp  = info->ncomp;
@@ -56,6 +56,7 @@ PetscErrorCode AzLossSetFromOptions(AzLoss L)
   PetscCall(PetscOptionsReal("-az_weight_initial", "weight of the initial-condition term", "AzLossSetWeight", L->w_initial, &L->w_initial, NULL));
   PetscCall(PetscOptionsString("-az_data", "observations: CSV file, one point per line: coordinates (x[,y[,z]][,t]) then the components", "AzLossSetUp", L->data_file, L->data_file, sizeof L->data_file, NULL));
   PetscCall(PetscOptionsReal("-az_weight_data", "weight of the data term", "AzLossSetWeight", L->w_data, &L->w_data, NULL));
+  PetscCall(PetscOptionsReal("-az_weight_positivity", "weight of the positivity penalty (-az_positivity soft)", "AzLossSetWeight", L->w_positive, &L->w_positive, NULL));
   PetscCall(PetscOptionsInt("-az_eval_n", "evaluation grid points per axis, for errors", "AzLossExactError", L->eval_n, &L->eval_n, NULL));
   PetscCall(PetscOptionsInt("-az_loss_chunk", "points per chunk in loss evaluation", "AzLossEvaluate", L->chunk, &L->chunk, NULL));
   PetscCall(PetscOptionsEnum("-az_conservation", "how the problem's conservation laws are enforced", "AzLossSetUp", AzConservationTypes, (PetscEnum)L->conservation, (PetscEnum *)&L->conservation, NULL));
@@ -220,6 +221,23 @@ PetscErrorCode AzLossSetUp(AzLoss L)
     nrmax = PetscMax(nrmax, nres);
     L->nterms++;
   }
+  if (L->positivity == AZ_POSITIVE_SOFT) {
+    /* penalty on min(u_c, 0) for the positive components, at the interior points */
+    AzTerm *t = &L->term[L->nterms];
+    PetscCheck(L->term[0].cond == AZ_COND_INTERIOR, L->comm, PETSC_ERR_PLIB, "positivity penalty: no interior term");
+    PetscCall(PetscStrncpy(t->name, "positive", sizeof t->name));
+    t->cond = AZ_COND_POSITIVE;
+    t->nres = 0;
+    for (PetscInt c = 0; c < L->ncomp; c++)
+      if (info->positive[c]) t->nres++;
+    PetscCheck(t->nres > 0, L->comm, PETSC_ERR_ARG_WRONG, "-az_positivity soft: problem %s declares no positive component (.positive in its descriptor)", info->name);
+    t->n = L->term[0].n;
+    t->w = t->w0 = L->w_positive;
+    t->x = L->term[0].x;
+    PetscCall(PetscObjectReference((PetscObject)t->x));
+    nrmax = PetscMax(nrmax, t->nres);
+    L->nterms++;
+  }
   if (L->data_file[0]) {
     AzTerm *t = &L->term[L->nterms];
     PetscCall(PetscStrncpy(t->name, "data", sizeof t->name));
@@ -240,7 +258,7 @@ PetscErrorCode AzLossSetUp(AzLoss L)
   L->ncompN = L->ncomp;
   if (L->stream) {
     PetscInt nf, ns;
-    PetscCheck(!L->transform && L->positivity == AZ_POSITIVE_NONE && L->conservation == AZ_CONSERVE_NONE, L->comm, PETSC_ERR_ARG_WRONG, "-az_divfree (a stream function) does not combine with hard boundary or initial conditions, -az_positivity hard or -az_conservation here: use soft conditions with it");
+    PetscCheck(!L->transform && L->positivity != AZ_POSITIVE_HARD && L->conservation == AZ_CONSERVE_NONE, L->comm, PETSC_ERR_ARG_WRONG, "-az_divfree (a stream function) does not combine with hard boundary or initial conditions, -az_positivity hard or -az_conservation here: use soft conditions with it");
     PetscCall(AzStreamGetNetwork(L->stream, &L->ncompN, NULL));
     PetscCall(AzFieldGetJetSize(L->field, &nf, &ns));
     PetscCheck(nf == L->ncompN, L->comm, PETSC_ERR_ARG_INCOMP, "-az_divfree: the field has %" PetscInt_FMT " outputs but a stream function needs %" PetscInt_FMT " (psi and the other components): create the field after setting the option (AzRunCreateField)", nf, L->ncompN);
@@ -381,6 +399,20 @@ static PetscErrorCode PointResidual(AzLoss L, AzTerm *t, PetscInt i, const Petsc
   const PetscInt Ljet = L->ncomp * L->nslot;
 
   PetscFunctionBegin;
+  if (t->cond == AZ_COND_POSITIVE) {
+    const AzProblemInfo *info;
+    PetscInt             k = 0;
+    PetscCall(AzProblemGetInfo(L->prob, &info));
+    if (D) PetscCall(PetscArrayzero(D, t->nres * Ljet));
+    for (PetscInt c = 0; c < L->ncomp; c++) {
+      const PetscScalar u = jet[c * L->nslot];
+      if (!info->positive[c]) continue;
+      r[k] = PetscRealPart(u) < 0 ? u : 0;
+      if (D && PetscRealPart(u) < 0) D[k * Ljet + c * L->nslot] = 1;
+      k++;
+    }
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
   if (t->cond != AZ_COND_DATA) {
     PetscCall(AzProblemEvaluateResidual(L->prob, t->cond, x, jet, r, D));
     /* augmented Lagrangian: (μ/2)(r + λ/μ)² = λr + (μ/2)r² + const */

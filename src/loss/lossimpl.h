@@ -59,7 +59,8 @@ typedef struct {
   PetscObjectState cstate;
 } AzProjection;
 
-#define AZ_COND_DATA (-2) /* a data term: r = u − u_obs at observation points */
+#define AZ_COND_DATA     (-2) /* a data term: r = u − u_obs at observation points */
+#define AZ_COND_POSITIVE (-3) /* a positivity penalty: r_c = min(u_c, 0) at the interior points */
 
 struct _p_AzLoss {
   MPI_Comm     comm;
@@ -69,7 +70,7 @@ struct _p_AzLoss {
   AzSampleType type;
   PetscInt64   seed;
   PetscInt     n_interior, n_boundary, n_initial, eval_n, chunk;
-  PetscReal    w_interior, w_boundary, w_initial, w_data;
+  PetscReal    w_interior, w_boundary, w_initial, w_data, w_positive;
   char         data_file[PETSC_MAX_PATH_LEN];
   PetscInt     nterms;
   AzTerm       term[AZ_MAX_TERMS];

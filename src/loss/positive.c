@@ -12,7 +12,7 @@
 #include "lossimpl.h"
 #include <math.h>
 
-const char *const AzPositivityTypes[] = {"none", "hard", "AzPositivityType", "AZ_POSITIVE_", NULL};
+const char *const AzPositivityTypes[] = {"none", "soft", "hard", "AzPositivityType", "AZ_POSITIVE_", NULL};
 
 /* f⁽ᵏ⁾(v), k = 0 .. 5 */
 static void Softplus(PetscReal v, PetscReal f[6])
@@ -88,7 +88,7 @@ PetscErrorCode AzPositivitySetUp(AzLoss L)
   PetscBool            any = PETSC_FALSE;
 
   PetscFunctionBegin;
-  if (L->positivity == AZ_POSITIVE_NONE) PetscFunctionReturn(PETSC_SUCCESS);
+  if (L->positivity != AZ_POSITIVE_HARD) PetscFunctionReturn(PETSC_SUCCESS); /* soft: a loss term (loss.c) */
   PetscCall(AzProblemGetInfo(L->prob, &info));
   for (PetscInt c = 0; c < L->ncomp; c++) any = any || info->positive[c];
   PetscCheck(any, L->comm, PETSC_ERR_ARG_WRONG, "-az_positivity hard: problem %s declares no positive component (.positive in its descriptor)", info->name);

@@ -19,8 +19,8 @@ static PetscErrorCode StrategyOptions(MPI_Comm comm, const char *name, PetscBool
 {
   char        base[64], *at, *plus;
   const char *con = NULL, *conserve = NULL;
-  PetscBool   positive = PETSC_FALSE, divfree = PETSC_FALSE;
-  const char *choices = "soft, soft@WEIGHT (a constant penalty weight), soft-linear, soft-cosine, adaptive, auglag, hard, project, posthoc, or one of the first seven with +project or +posthoc (e.g. hard+project) and/or +softplus (positivity by construction) or +divfree (a divergence-free velocity from a stream function)";
+  PetscBool   positive = PETSC_FALSE, divfree = PETSC_FALSE, penalty = PETSC_FALSE;
+  const char *choices = "soft, soft@WEIGHT (a constant penalty weight), soft-linear, soft-cosine, adaptive, auglag, hard, project, posthoc, or one of the first seven with +project or +posthoc (e.g. hard+project) and/or +softplus (positivity by construction), +positivity (its penalty) or +divfree (a divergence-free velocity from a stream function)";
 
   PetscFunctionBegin;
   PetscCall(PetscStrncpy(base, name, sizeof base));
@@ -32,8 +32,9 @@ static PetscErrorCode StrategyOptions(MPI_Comm comm, const char *name, PetscBool
         PetscCheck(!conserve, comm, PETSC_ERR_ARG_WRONG, "Strategy '%s': project and posthoc exclude each other", name);
         conserve = !strcmp(tok, "project") ? "project" : "posthoc";
       } else if (!strcmp(tok, "softplus")) positive = PETSC_TRUE;
+      else if (!strcmp(tok, "positivity")) penalty = PETSC_TRUE;
       else if (!strcmp(tok, "divfree")) divfree = PETSC_TRUE;
-      else SETERRQ(comm, PETSC_ERR_ARG_UNKNOWN_TYPE, "Strategy '%s': after + comes project, posthoc, softplus or divfree, not '%s'", name, tok);
+      else SETERRQ(comm, PETSC_ERR_ARG_UNKNOWN_TYPE, "Strategy '%s': after + comes project, posthoc, softplus, positivity or divfree, not '%s'", name, tok);
     }
   }
   if (!strcmp(base, "project") || !strcmp(base, "posthoc")) {
@@ -54,7 +55,9 @@ static PetscErrorCode StrategyOptions(MPI_Comm comm, const char *name, PetscBool
   if (set) {
     PetscCall(PetscOptionsSetValue(NULL, "-az_constraint", con));
     if (conserve) PetscCall(PetscOptionsSetValue(NULL, "-az_conservation", conserve));
+    PetscCheck(!(positive && penalty), comm, PETSC_ERR_ARG_WRONG, "Strategy '%s': +softplus (positivity by construction) and +positivity (its penalty) exclude each other", name);
     if (positive) PetscCall(PetscOptionsSetValue(NULL, "-az_positivity", "hard"));
+    if (penalty) PetscCall(PetscOptionsSetValue(NULL, "-az_positivity", "soft"));
     if (divfree) PetscCall(PetscOptionsSetValue(NULL, "-az_divfree", "1"));
     if (at) {
       char     *end;
@@ -66,7 +69,7 @@ static PetscErrorCode StrategyOptions(MPI_Comm comm, const char *name, PetscBool
   } else {
     PetscCall(PetscOptionsClearValue(NULL, "-az_constraint"));
     if (conserve) PetscCall(PetscOptionsClearValue(NULL, "-az_conservation"));
-    if (positive) PetscCall(PetscOptionsClearValue(NULL, "-az_positivity"));
+    if (positive || penalty) PetscCall(PetscOptionsClearValue(NULL, "-az_positivity"));
     if (divfree) PetscCall(PetscOptionsClearValue(NULL, "-az_divfree"));
     if (at) {
       PetscCall(PetscOptionsClearValue(NULL, "-az_weight_boundary"));
@@ -268,7 +271,7 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
   PetscOptionsBegin(comm, NULL, "ansatz compare", "ansatz");
   PetscCall(PetscOptionsString("-problem", "problem: a name from `ansatz list` or a path to a plugin .so", "AzProblemLoad", name, name, sizeof name, NULL));
   PetscCall(PetscOptionsString("-az_output_dir", "run directory (default runs/compare-PROBLEM)", "AzRunCompare", dir, dir, sizeof dir, NULL));
-  PetscCall(PetscOptionsString("-az_strategies", "strategies to compare: soft, soft@WEIGHT, soft-linear, soft-cosine, adaptive, auglag, hard, project, posthoc, X+project, X+posthoc, X+softplus, X+divfree", "AzRunCompare", list, list, sizeof list, NULL));
+  PetscCall(PetscOptionsString("-az_strategies", "strategies to compare: soft, soft@WEIGHT, soft-linear, soft-cosine, adaptive, auglag, hard, project, posthoc, X+project, X+posthoc, X+softplus, X+positivity, X+divfree", "AzRunCompare", list, list, sizeof list, NULL));
   PetscOptionsEnd();
   for (char *save = NULL, *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
     PetscCheck(n < AZ_MAX_STRATEGIES, comm, PETSC_ERR_ARG_SIZ, "At most %d strategies at a time", AZ_MAX_STRATEGIES);
