@@ -241,6 +241,13 @@ START_TEST(test_projection_derivatives)
   ck_assert_int_eq(MakeProjected("burgers1d", "project", PETSC_FALSE, &s), 0);
   CheckLossDerivatives(&s, "burgers1d soft + projected");
   FreeSetup(&s);
+  /* the conservation penalty: a term of one residual per slice, its rows shared over the ranks */
+  ck_assert_int_eq(MakeProjected("advection1d", "soft", PETSC_FALSE, &s), 0);
+  CheckLossDerivatives(&s, "advection1d, conservation penalty");
+  FreeSetup(&s);
+  ck_assert_int_eq(MakeProjected("burgers1d", "soft", PETSC_TRUE, &s), 0);
+  CheckLossDerivatives(&s, "burgers1d hard, conservation penalty");
+  FreeSetup(&s);
 }
 END_TEST
 

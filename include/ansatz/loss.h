@@ -56,11 +56,14 @@ PETSC_EXTERN const char *const AzAdaptiveRules[];
  *             the solution values only). Differentiable: training, its gradient and Gauss–Newton see
  *             ũ. The collocation points lie on -az_time_slices time slices, so the network is
  *             evaluated at the -az_project_nodes quadrature nodes of each slice once per evaluation.
- *   posthoc   the same projection applied to the trained solution only (training does not see it) */
+ *   posthoc   the same projection applied to the trained solution only (training does not see it)
+ *   soft      a penalty term "conservation", -az_weight_conservation · mean over slices and laws of
+ *             (Q_h(t) − M)², the same quadrature on the same time slices, the solution not changed */
 typedef enum {
   AZ_CONSERVE_NONE,
   AZ_CONSERVE_PROJECT,
-  AZ_CONSERVE_POSTHOC
+  AZ_CONSERVE_POSTHOC,
+  AZ_CONSERVE_SOFT
 } AzConservationType;
 PETSC_EXTERN const char *const AzConservationTypes[];
 

@@ -21,6 +21,15 @@ PetscErrorCode AzLossLinearize(AzLoss L, PetscReal *value)
     const PetscReal    sq = PetscSqrtReal(t->w / ((PetscReal)t->n * t->nres));
     const PetscInt     R  = AzProjectionInTraining(L) ? L->proj.nk * L->proj.nlaw : 0;
 
+    if (t->cond == AZ_COND_LAW) { /* ρ of this rank's slices; no per-point rows to store */
+      PetscInt nr;
+      PetscCall(AzLawTermLocalRows(L, &nr));
+      if (!t->lin_rho) PetscCall(PetscMalloc3((size_t)PetscMax(nr, 1), &t->lin_rho, 1, &t->lin_D, 1, &t->lin_jet));
+      if (!t->lin_w) PetscCall(PetscMalloc1((size_t)PetscMax(nr, 1), &t->lin_w));
+      PetscCall(AzLawTermRows(L, t, t->lin_rho, NULL, NULL));
+      for (PetscInt i = 0; i < nr; i++) sum += PetscSqr(PetscRealPart(t->lin_rho[i]));
+      continue;
+    }
     PetscCall(VecGetLocalSize(t->x, &nloc));
     nloc /= L->ncoord;
     if (!t->lin_rho) PetscCall(PetscMalloc3((size_t)nloc * t->nres, &t->lin_rho, (size_t)nloc * t->nres * LjetN, &t->lin_D, (size_t)PetscMax(nloc, 1) * LjetN, &t->lin_jet));
@@ -103,6 +112,10 @@ static PetscErrorCode JacobianTransposeMult(AzLoss L, PetscScalar *const w[], Ve
     PetscInt           nloc;
     AdjCtx             c = {L, t, Ljet, w[k]};
 
+    if (t->cond == AZ_COND_LAW) {
+      PetscCall(AzLawTermAdjoint(L, t, w[k], local));
+      continue;
+    }
     PetscCall(VecGetLocalSize(t->x, &nloc));
     PetscCall(VecGetArrayRead(t->x, &xa));
     PetscCall(AzFieldJetsVJP(L->field, nloc / L->ncoord, (const PetscReal *)xa, RowsAdjoint, &c, local));
@@ -146,6 +159,11 @@ PetscErrorCode AzLossGNMult(AzLoss L, Vec v, Vec JtJv)
     PetscInt           nloc;
     const PetscInt     R = AzProjectionInTraining(L) ? L->proj.nk * L->proj.nlaw : 0;
 
+    if (t->cond == AZ_COND_LAW) {
+      PetscCall(AzLawTermTangent(L, t, v, t->lin_w));
+      w[k] = t->lin_w;
+      continue;
+    }
     PetscCall(VecGetLocalSize(t->x, &nloc));
     nloc /= L->ncoord;
     if (!t->lin_w) PetscCall(PetscMalloc1((size_t)PetscMax(nloc, 1) * t->nres, &t->lin_w));

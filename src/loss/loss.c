@@ -29,7 +29,7 @@ PetscErrorCode AzLossCreate(AzProblem prob, AzField field, AzLoss *loss)
   L->n_boundary = 100;
   L->n_initial  = 200;
   L->chunk      = 128;
-  L->w_interior = L->w_boundary = L->w_initial = L->w_data = L->w_positive = 1;
+  L->w_interior = L->w_boundary = L->w_initial = L->w_data = L->w_positive = L->w_law = 1;
   PetscCall(AzProblemGetNumCoords(prob, &L->ncoord));
   L->eval_n = L->ncoord <= 2 ? 101 : (L->ncoord == 3 ? 41 : 17);
   L->ncomp  = info->ncomp;
@@ -56,6 +56,7 @@ PetscErrorCode AzLossSetFromOptions(AzLoss L)
   PetscCall(PetscOptionsReal("-az_weight_initial", "weight of the initial-condition term", "AzLossSetWeight", L->w_initial, &L->w_initial, NULL));
   PetscCall(PetscOptionsString("-az_data", "observations: CSV file, one point per line: coordinates (x[,y[,z]][,t]) then the components", "AzLossSetUp", L->data_file, L->data_file, sizeof L->data_file, NULL));
   PetscCall(PetscOptionsReal("-az_weight_data", "weight of the data term", "AzLossSetWeight", L->w_data, &L->w_data, NULL));
+  PetscCall(PetscOptionsReal("-az_weight_conservation", "weight of the conservation penalty (-az_conservation soft)", "AzLossSetWeight", L->w_law, &L->w_law, NULL));
   PetscCall(PetscOptionsReal("-az_weight_positivity", "weight of the positivity penalty (-az_positivity soft)", "AzLossSetWeight", L->w_positive, &L->w_positive, NULL));
   PetscCall(PetscOptionsInt("-az_eval_n", "evaluation grid points per axis, for errors", "AzLossExactError", L->eval_n, &L->eval_n, NULL));
   PetscCall(PetscOptionsInt("-az_loss_chunk", "points per chunk in loss evaluation", "AzLossEvaluate", L->chunk, &L->chunk, NULL));
@@ -74,7 +75,7 @@ PetscErrorCode AzLossSetFromOptions(AzLoss L)
   PetscCheck(L->project_nodes >= 2 && L->project_nodes <= 100000, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_project_nodes must be between 2 and 100000, not %" PetscInt_FMT, L->project_nodes);
   PetscCheck(L->drift_nodes >= 0 && L->drift_nodes <= 1000000, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_drift_nodes must be 0 (the default) or a positive count up to 1000000");
   PetscCheck(L->time_slices >= 0, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_time_slices must be 0 (continuous times) or a positive number of slices");
-  if (!slices_set && L->conservation == AZ_CONSERVE_PROJECT) L->time_slices = 100;
+  if (!slices_set && (L->conservation == AZ_CONSERVE_PROJECT || L->conservation == AZ_CONSERVE_SOFT)) L->time_slices = 100;
   PetscCall(AzStreamDestroy(&L->stream));
   PetscCall(AzStreamCreateFromOptions(L->prob, &L->stream));
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -253,6 +254,15 @@ PetscErrorCode AzLossSetUp(AzLoss L)
     PetscCall(PetscMalloc3(L->chunk * Ljet, &L->jets, L->chunk * nrmax * Ljet, &L->D, L->chunk * nrmax, &L->r));
   }
   PetscCall(AzProjectionSetUp(L));
+  if (L->conservation == AZ_CONSERVE_SOFT) {
+    AzTerm *t = &L->term[L->nterms++];
+    PetscCall(PetscStrncpy(t->name, "conservation", sizeof t->name));
+    t->cond = AZ_COND_LAW;
+    t->n    = L->proj.ng;   /* time slices */
+    t->nres = L->proj.nlaw; /* laws */
+    t->w = t->w0 = L->w_law;
+    t->ctype     = AZ_CON_SOFT;
+  }
   PetscCall(AzPositivitySetUp(L));
   PetscCall(PetscMalloc1((size_t)L->chunk * L->ncomp * L->nslot, &L->vjets));
   L->ncompN = L->ncomp;
@@ -297,7 +307,7 @@ PetscErrorCode AzLossView(AzLoss L, PetscViewer viewer)
   if (!viewer) viewer = PETSC_VIEWER_STDOUT_(L->comm);
   PetscCall(PetscViewerASCIIPrintf(viewer, "loss: %" PetscInt_FMT " terms, %s points, seed %" PetscInt64_FMT "\n", L->nterms, AzSampleTypes[L->type], L->seed));
   PetscCall(PetscViewerASCIIPushTab(viewer));
-  for (PetscInt k = 0; k < L->nterms; k++) PetscCall(PetscViewerASCIIPrintf(viewer, "%-8s %6" PetscInt_FMT " points x %" PetscInt_FMT " residual(s), weight %g\n", L->term[k].name, L->term[k].n, L->term[k].nres, (double)L->term[k].w));
+  for (PetscInt k = 0; k < L->nterms; k++) PetscCall(PetscViewerASCIIPrintf(viewer, "%-8s %6" PetscInt_FMT " %s x %" PetscInt_FMT " residual(s), weight %g\n", L->term[k].name, L->term[k].n, L->term[k].cond == AZ_COND_LAW ? "slices" : "points", L->term[k].nres, (double)L->term[k].w));
   PetscCall(PetscViewerASCIIPopTab(viewer));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -548,6 +558,10 @@ PetscErrorCode AzLossEvaluate(AzLoss L, PetscReal *value, PetscReal term[], Vec 
     PetscInt           nloc;
 
     sums[k] = 0;
+    if (t->cond == AZ_COND_LAW) {
+      PetscCall(AzLawTermEvaluate(L, t, &sums[k], grad ? glocal : NULL));
+      continue;
+    }
     PetscCall(VecGetLocalSize(t->x, &nloc));
     nloc /= L->ncoord;
     PetscCall(VecGetArrayRead(t->x, &xa));
@@ -599,6 +613,11 @@ PetscErrorCode AzLossGetLocalResidualSize(AzLoss L, PetscInt *nrows)
   *nrows = 0;
   for (PetscInt k = 0; k < L->nterms; k++) {
     PetscInt nloc;
+    if (L->term[k].cond == AZ_COND_LAW) {
+      PetscCall(AzLawTermLocalRows(L, &nloc));
+      *nrows += nloc;
+      continue;
+    }
     PetscCall(VecGetLocalSize(L->term[k].x, &nloc));
     *nrows += nloc / L->ncoord * L->term[k].nres;
   }
@@ -628,6 +647,15 @@ static PetscErrorCode ForEachJacobianChunk(AzLoss L, RowsFn fn, void *ctx)
     PetscInt           nloc;
     const PetscReal    sq = PetscSqrtReal(t->w / ((PetscReal)t->n * t->nres));
 
+    if (t->cond == AZ_COND_LAW) {
+      PetscInt     nr;
+      PetscScalar *rho;
+      PetscCall(AzLawTermLocalRows(L, &nr));
+      PetscCall(PetscMalloc1(PetscMax(nr, 1), &rho));
+      PetscCall(AzLawTermRows(L, t, rho, fn, ctx));
+      PetscCall(PetscFree(rho));
+      continue;
+    }
     PetscCall(VecGetLocalSize(t->x, &nloc));
     nloc /= L->ncoord;
     PetscCall(VecGetArrayRead(t->x, &xa));

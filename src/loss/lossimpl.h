@@ -61,6 +61,7 @@ typedef struct {
 
 #define AZ_COND_DATA     (-2) /* a data term: r = u − u_obs at observation points */
 #define AZ_COND_POSITIVE (-3) /* a positivity penalty: r_c = min(u_c, 0) at the interior points */
+#define AZ_COND_LAW      (-4) /* the conservation penalty: r = Q_h(t_g) − M per time slice and law (no points) */
 
 struct _p_AzLoss {
   MPI_Comm     comm;
@@ -70,7 +71,7 @@ struct _p_AzLoss {
   AzSampleType type;
   PetscInt64   seed;
   PetscInt     n_interior, n_boundary, n_initial, eval_n, chunk;
-  PetscReal    w_interior, w_boundary, w_initial, w_data, w_positive;
+  PetscReal    w_interior, w_boundary, w_initial, w_data, w_positive, w_law;
   char         data_file[PETSC_MAX_PATH_LEN];
   PetscInt     nterms;
   AzTerm       term[AZ_MAX_TERMS];
@@ -138,6 +139,12 @@ PETSC_INTERN PetscBool      AzPositivityActive(AzLoss L);
 PETSC_INTERN PetscErrorCode AzPositivityApply(AzLoss L, PetscInt npts, PetscScalar jets[]);
 /* rows (nrow per point) of ∂·/∂u -> ∂·/∂v at the network jets vjets */
 PETSC_INTERN PetscErrorCode AzPositivityAdjoint(AzLoss L, PetscInt npts, const PetscScalar vjets[], PetscInt nrow, PetscScalar rows[]);
+/* the conservation penalty's term (project.c): this rank owns time slices g ≡ rank (mod size) */
+PETSC_INTERN PetscErrorCode AzLawTermLocalRows(AzLoss L, PetscInt *nrows);
+PETSC_INTERN PetscErrorCode AzLawTermEvaluate(AzLoss L, AzTerm *t, PetscReal *sumsq, Vec grad);
+PETSC_INTERN PetscErrorCode AzLawTermRows(AzLoss L, AzTerm *t, PetscScalar rho[], PetscErrorCode (*fn)(AzLoss, PetscInt, const PetscScalar[], const PetscScalar[], void *), void *ctx);
+PETSC_INTERN PetscErrorCode AzLawTermTangent(AzLoss L, AzTerm *t, Vec v, PetscScalar out[]);
+PETSC_INTERN PetscErrorCode AzLawTermAdjoint(AzLoss L, AzTerm *t, const PetscScalar w[], Vec grad);
 /* the solution jets at local points p0 .. p0+nc-1 of term t, as training sees them */
 PETSC_INTERN PetscErrorCode AzLossTermSolution(AzLoss L, AzTerm *t, PetscInt p0, PetscInt nc, const PetscReal *x, PetscScalar jets[]);
 

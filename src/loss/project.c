@@ -17,7 +17,7 @@
 #include "lossimpl.h"
 #include <petsc/private/petscimpl.h> /* PetscObjectStateGet */
 
-const char *const AzConservationTypes[] = {"none", "project", "posthoc", "AzConservationType", "AZ_CONSERVE_", NULL};
+const char *const AzConservationTypes[] = {"none", "project", "posthoc", "soft", "AzConservationType", "AZ_CONSERVE_", NULL};
 
 /* Gauss–Legendre nodes and weights on [−1, 1] by Newton's method on P_n */
 PetscErrorCode AzGaussLegendre(PetscInt n, PetscReal x[], PetscReal w[])
@@ -271,7 +271,7 @@ static PetscErrorCode SetUpGroups(AzLoss L)
   PetscCall(PetscFree2(counts, displs));
   PetscCall(PetscFree(tl));
   PetscCheck(P->ng <= max_slices, L->comm, PETSC_ERR_ARG_OUTOFRANGE,
-             "In-training projection (-az_conservation project) evaluates the network at the quadrature nodes of every distinct collocation time, and these points have more than %" PetscInt_FMT " distinct times: put them on time slices with -az_time_slices N (for example 100)", max_slices);
+             "-az_conservation project and soft evaluate the network at the quadrature nodes of every distinct collocation time, and these points have more than %" PetscInt_FMT " distinct times: put them on time slices with -az_time_slices N (for example 100)", max_slices);
   PetscCall(PetscMalloc1(P->ng, &P->gt));
   PetscCall(PetscArraycpy(P->gt, all, P->ng));
   PetscCall(PetscFree(all));
@@ -453,7 +453,7 @@ PetscErrorCode AzProjectionSetUp(AzLoss L)
   PetscCheck(Invert(P->nlaw, G, P->Ginv), L->comm, PETSC_ERR_ARG_WRONG, "The conservation laws of problem %s are not independent (or vanish under the hard faces' shape): they cannot be projected onto together", info->name);
   PetscCall(PetscFree(jet));
   PetscCall(PetscFree(qw));
-  if (L->conservation == AZ_CONSERVE_PROJECT) PetscCall(SetUpGroups(L));
+  if (L->conservation == AZ_CONSERVE_PROJECT || L->conservation == AZ_CONSERVE_SOFT) PetscCall(SetUpGroups(L));
   P->gvalid = PETSC_FALSE;
   P->cn     = 0;
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -626,7 +626,7 @@ PetscErrorCode AzProjectionApplyLocal(AzLoss L, PetscInt npts, const PetscReal x
   PetscInt         hit  = -1;
 
   PetscFunctionBegin;
-  if (L->conservation == AZ_CONSERVE_NONE) PetscFunctionReturn(PETSC_SUCCESS);
+  if (L->conservation != AZ_CONSERVE_PROJECT && L->conservation != AZ_CONSERVE_POSTHOC) PetscFunctionReturn(PETSC_SUCCESS);
   PetscCall(ThetaState(L, &st));
   if (st != P->cstate) {
     P->cn     = 0;
@@ -652,6 +652,180 @@ PetscErrorCode AzProjectionApplyLocal(AzLoss L, PetscInt npts, const PetscReal x
       }
     }
     AzProjectionAdd(L, x + p * L->ncoord, P->cc[hit], jets + p * Ljet);
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* ---- the conservation penalty (-az_conservation soft): a term with one residual per slice and law,
+ * r_gl = Q_h,l(t_g) − M_l, the slices shared out over the ranks like the projection's ---------------- */
+
+static PetscInt OwnedSlices(AzLoss L)
+{
+  PetscMPIInt rank, size;
+  MPI_Comm_rank(L->comm, &rank);
+  MPI_Comm_size(L->comm, &size);
+  return L->proj.ng > rank ? (L->proj.ng - 1 - rank) / size + 1 : 0;
+}
+
+PetscErrorCode AzLawTermLocalRows(AzLoss L, PetscInt *nrows)
+{
+  PetscFunctionBegin;
+  *nrows = OwnedSlices(L) * L->proj.nlaw;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* r (nlaw) at slice g from the solution at its nodes (left in P->jw, P->xw) */
+static PetscErrorCode SliceResiduals(AzLoss L, PetscInt g, PetscScalar r[])
+{
+  AzProjection  *P    = &L->proj;
+  const PetscInt Ljet = L->ncomp * L->nslot;
+
+  PetscFunctionBegin;
+  NodePoints(L, P->gt[g]);
+  PetscCall(NodeRequest(L, PETSC_TRUE));
+  PetscCall(AzFieldEvaluateJets(L->field, P->nq, P->xw, P->jw));
+  PetscCall(NodeRequest(L, PETSC_FALSE));
+  if (L->transform) PetscCall(AzTransformApply(L->transform, P->nq, P->xw, P->jw));
+  for (PetscInt l = 0; l < P->nlaw; l++) {
+    r[l] = P->qb[l] - P->M[l];
+    for (PetscInt j = 0; j < P->nq; j++)
+      for (PetscInt c = 0; c < L->ncomp; c++) r[l] += P->qa[(j * P->nlaw + l) * L->ncomp + c] * P->jw[j * Ljet + c * L->nslot];
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* grad += Σ_l w_l ∂r_gl/∂θ at slice g (node adjoint, then back through the transform and the field) */
+static PetscErrorCode SliceAdjoint(AzLoss L, PetscInt g, const PetscScalar w[], Vec grad)
+{
+  AzProjection  *P    = &L->proj;
+  const PetscInt Ljet = L->ncomp * L->nslot;
+
+  PetscFunctionBegin;
+  NodePoints(L, P->gt[g]);
+  for (PetscInt j = 0; j < P->nq; j++) {
+    PetscScalar *jb = P->jw2 + j * Ljet;
+    for (PetscInt s = 0; s < Ljet; s++) jb[s] = 0;
+    for (PetscInt c = 0; c < L->ncomp; c++)
+      for (PetscInt l = 0; l < P->nlaw; l++) jb[c * L->nslot] += w[l] * P->qa[(j * P->nlaw + l) * L->ncomp + c];
+  }
+  if (L->transform) PetscCall(AzTransformAdjoint(L->transform, P->nq, P->xw, 1, P->jw2));
+  PetscCall(NodeRequest(L, PETSC_TRUE));
+  PetscCall(AzFieldJetsBackward(L->field, P->nq, P->xw, P->jw2, NULL, grad));
+  PetscCall(NodeRequest(L, PETSC_FALSE));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Σ r² over this rank's slices; with grad, grad += ∇θ of the term's weighted mean */
+PetscErrorCode AzLawTermEvaluate(AzLoss L, AzTerm *t, PetscReal *sumsq, Vec grad)
+{
+  AzProjection   *P = &L->proj;
+  PetscMPIInt     rank, size;
+  const PetscReal scale = 2 * t->w / ((PetscReal)t->n * t->nres);
+  PetscScalar     r[AZ_MAX_LAWS], w[AZ_MAX_LAWS];
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(L->comm, &rank));
+  PetscCallMPI(MPI_Comm_size(L->comm, &size));
+  *sumsq = 0;
+  for (PetscInt g = rank; g < P->ng; g += size) {
+    PetscCall(SliceResiduals(L, g, r));
+    for (PetscInt l = 0; l < P->nlaw; l++) {
+      *sumsq += PetscRealPart(r[l] * r[l]);
+      w[l] = scale * r[l];
+    }
+    if (grad) PetscCall(SliceAdjoint(L, g, w, grad));
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* the scaled residuals ρ = sq·r of this rank's slices (nlaw each), and their Jacobian rows through fn */
+PetscErrorCode AzLawTermRows(AzLoss L, AzTerm *t, PetscScalar rho[], PetscErrorCode (*fn)(AzLoss, PetscInt, const PetscScalar[], const PetscScalar[], void *), void *ctx)
+{
+  AzProjection   *P  = &L->proj;
+  const PetscInt  Ljet = L->ncomp * L->nslot, np = L->nparam, nl = P->nlaw, chunk = 32;
+  const PetscReal sq = PetscSqrtReal(t->w / ((PetscReal)t->n * t->nres));
+  PetscMPIInt     rank, size;
+  PetscScalar    *rows = NULL, *jac = NULL, *J = NULL, r[AZ_MAX_LAWS];
+  PetscInt        off = 0;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(L->comm, &rank));
+  PetscCallMPI(MPI_Comm_size(L->comm, &size));
+  if (fn) PetscCall(PetscMalloc3((size_t)P->nq * nl * Ljet, &rows, (size_t)chunk * nl * np, &jac, (size_t)nl * np, &J));
+  for (PetscInt g = rank; g < P->ng; g += size) {
+    PetscCall(SliceResiduals(L, g, r));
+    for (PetscInt l = 0; l < nl; l++) rho[off + l] = sq * r[l];
+    if (fn) {
+      /* ∂ρ_l/∂u at each node: sq·qa at the value slot */
+      for (PetscInt j = 0; j < P->nq; j++)
+        for (PetscInt l = 0; l < nl; l++) {
+          PetscScalar *rj = rows + ((size_t)j * nl + l) * Ljet;
+          for (PetscInt s = 0; s < Ljet; s++) rj[s] = 0;
+          for (PetscInt c = 0; c < L->ncomp; c++) rj[c * L->nslot] = sq * P->qa[(j * nl + l) * L->ncomp + c];
+        }
+      if (L->transform) PetscCall(AzTransformAdjoint(L->transform, P->nq, P->xw, nl, rows));
+      PetscCall(PetscArrayzero(J, (size_t)nl * np));
+      for (PetscInt j0 = 0; j0 < P->nq; j0 += chunk) {
+        const PetscInt nc = PetscMin(chunk, P->nq - j0);
+        PetscCall(NodeRequest(L, PETSC_TRUE));
+        PetscCall(AzFieldResidualJacobian(L->field, nc, P->xw + j0 * L->ncoord, nl, rows + (size_t)j0 * nl * Ljet, jac));
+        PetscCall(NodeRequest(L, PETSC_FALSE));
+        for (PetscInt j = 0; j < nc; j++)
+          for (PetscInt i = 0; i < nl * np; i++) J[i] += jac[(size_t)j * nl * np + i];
+      }
+      PetscCall(fn(L, nl, rho + off, J, ctx));
+    }
+    off += nl;
+  }
+  if (fn) PetscCall(PetscFree3(rows, jac, J));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* out[i] = (J v)_i for this rank's rows (matrix-free Gauss–Newton) */
+PetscErrorCode AzLawTermTangent(AzLoss L, AzTerm *t, Vec v, PetscScalar out[])
+{
+  AzProjection   *P    = &L->proj;
+  const PetscInt  Ljet = L->ncomp * L->nslot;
+  const PetscReal sq   = PetscSqrtReal(t->w / ((PetscReal)t->n * t->nres));
+  PetscMPIInt     rank, size;
+  PetscInt        off = 0;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(L->comm, &rank));
+  PetscCallMPI(MPI_Comm_size(L->comm, &size));
+  for (PetscInt g = rank; g < P->ng; g += size) {
+    NodePoints(L, P->gt[g]);
+    PetscCall(NodeRequest(L, PETSC_TRUE));
+    PetscCall(AzFieldJetsTangent(L->field, P->nq, P->xw, v, P->jw));
+    PetscCall(NodeRequest(L, PETSC_FALSE));
+    if (L->transform) PetscCall(AzTransformApplyLinear(L->transform, P->nq, P->xw, P->jw));
+    for (PetscInt l = 0; l < P->nlaw; l++) {
+      PetscScalar s = 0;
+      for (PetscInt j = 0; j < P->nq; j++)
+        for (PetscInt c = 0; c < L->ncomp; c++) s += P->qa[(j * P->nlaw + l) * L->ncomp + c] * P->jw[j * Ljet + c * L->nslot];
+      out[off + l] = sq * s;
+    }
+    off += P->nlaw;
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* grad += Jᵀ w for this rank's rows */
+PetscErrorCode AzLawTermAdjoint(AzLoss L, AzTerm *t, const PetscScalar w[], Vec grad)
+{
+  AzProjection   *P  = &L->proj;
+  const PetscReal sq = PetscSqrtReal(t->w / ((PetscReal)t->n * t->nres));
+  PetscMPIInt     rank, size;
+  PetscInt        off = 0;
+  PetscScalar     ws[AZ_MAX_LAWS];
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(L->comm, &rank));
+  PetscCallMPI(MPI_Comm_size(L->comm, &size));
+  for (PetscInt g = rank; g < P->ng; g += size) {
+    for (PetscInt l = 0; l < P->nlaw; l++) ws[l] = sq * w[off + l];
+    PetscCall(SliceAdjoint(L, g, ws, grad));
+    off += P->nlaw;
   }
   PetscFunctionReturn(PETSC_SUCCESS);
 }

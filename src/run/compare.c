@@ -13,14 +13,15 @@ typedef struct {
 
 /* "soft", "soft@100" (constant weight 100), "soft-linear", "soft-cosine", "adaptive", "auglag", "hard"
  * for the boundary and initial conditions; "project" and "posthoc" (soft conditions, the conservation
- * laws projected in training or after it), or any of the first with "+project" / "+posthoc" and
+ * laws projected in training or after it), or any of the first with "+project" / "+posthoc" /
+ * "+conserve" (a penalty on the laws) and
  * "+softplus" (positive components by construction) or "+divfree" (velocity from a stream function) */
 static PetscErrorCode StrategyOptions(MPI_Comm comm, const char *name, PetscBool set)
 {
   char        base[64], *at, *plus;
   const char *con = NULL, *conserve = NULL;
   PetscBool   positive = PETSC_FALSE, divfree = PETSC_FALSE, penalty = PETSC_FALSE;
-  const char *choices = "soft, soft@WEIGHT (a constant penalty weight), soft-linear, soft-cosine, adaptive, auglag, hard, project, posthoc, or one of the first seven with +project or +posthoc (e.g. hard+project) and/or +softplus (positivity by construction), +positivity (its penalty) or +divfree (a divergence-free velocity from a stream function)";
+  const char *choices = "soft, soft@WEIGHT (a constant penalty weight), soft-linear, soft-cosine, adaptive, auglag, hard, project, posthoc, or one of the first seven with +project, +posthoc or +conserve (a penalty on the laws; e.g. hard+project) and/or +softplus (positivity by construction), +positivity (its penalty) or +divfree (a divergence-free velocity from a stream function)";
 
   PetscFunctionBegin;
   PetscCall(PetscStrncpy(base, name, sizeof base));
@@ -28,13 +29,13 @@ static PetscErrorCode StrategyOptions(MPI_Comm comm, const char *name, PetscBool
   if (plus) {
     *plus++ = 0;
     for (char *save = NULL, *tok = strtok_r(plus, "+", &save); tok; tok = strtok_r(NULL, "+", &save)) {
-      if (!strcmp(tok, "project") || !strcmp(tok, "posthoc")) {
-        PetscCheck(!conserve, comm, PETSC_ERR_ARG_WRONG, "Strategy '%s': project and posthoc exclude each other", name);
-        conserve = !strcmp(tok, "project") ? "project" : "posthoc";
+      if (!strcmp(tok, "project") || !strcmp(tok, "posthoc") || !strcmp(tok, "conserve")) {
+        PetscCheck(!conserve, comm, PETSC_ERR_ARG_WRONG, "Strategy '%s': project, posthoc and conserve exclude each other", name);
+        conserve = !strcmp(tok, "project") ? "project" : (!strcmp(tok, "posthoc") ? "posthoc" : "soft");
       } else if (!strcmp(tok, "softplus")) positive = PETSC_TRUE;
       else if (!strcmp(tok, "positivity")) penalty = PETSC_TRUE;
       else if (!strcmp(tok, "divfree")) divfree = PETSC_TRUE;
-      else SETERRQ(comm, PETSC_ERR_ARG_UNKNOWN_TYPE, "Strategy '%s': after + comes project, posthoc, softplus, positivity or divfree, not '%s'", name, tok);
+      else SETERRQ(comm, PETSC_ERR_ARG_UNKNOWN_TYPE, "Strategy '%s': after + comes project, posthoc, conserve, softplus, positivity or divfree, not '%s'", name, tok);
     }
   }
   if (!strcmp(base, "project") || !strcmp(base, "posthoc")) {
@@ -271,13 +272,13 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
   PetscOptionsBegin(comm, NULL, "ansatz compare", "ansatz");
   PetscCall(PetscOptionsString("-problem", "problem: a name from `ansatz list` or a path to a plugin .so", "AzProblemLoad", name, name, sizeof name, NULL));
   PetscCall(PetscOptionsString("-az_output_dir", "run directory (default runs/compare-PROBLEM)", "AzRunCompare", dir, dir, sizeof dir, NULL));
-  PetscCall(PetscOptionsString("-az_strategies", "strategies to compare: soft, soft@WEIGHT, soft-linear, soft-cosine, adaptive, auglag, hard, project, posthoc, X+project, X+posthoc, X+softplus, X+positivity, X+divfree", "AzRunCompare", list, list, sizeof list, NULL));
+  PetscCall(PetscOptionsString("-az_strategies", "strategies to compare: soft, soft@WEIGHT, soft-linear, soft-cosine, adaptive, auglag, hard, project, posthoc, X+project, X+posthoc, X+conserve, X+softplus, X+positivity, X+divfree", "AzRunCompare", list, list, sizeof list, NULL));
   PetscOptionsEnd();
   for (char *save = NULL, *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
     PetscCheck(n < AZ_MAX_STRATEGIES, comm, PETSC_ERR_ARG_SIZ, "At most %d strategies at a time", AZ_MAX_STRATEGIES);
     PetscCall(StrategyOptions(comm, tok, PETSC_FALSE)); /* validates the name */
     PetscCall(PetscStrallocpy(tok, &strategies[n++]));
-    if (strstr(tok, "project")) projects = PETSC_TRUE;
+    if (strstr(tok, "project") || strstr(tok, "conserve")) projects = PETSC_TRUE; /* time slices */
   }
   PetscCheck(n > 0, comm, PETSC_ERR_ARG_WRONG, "-az_strategies is empty");
   PetscCall(AzProblemLoad(comm, name, &prob));
@@ -407,7 +408,7 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
       if (tab) fclose(tab);
     }
     fprintf(md, "\nConservation drift is max_t |Q(t) - Q*| over 51 times for the problem's laws (n/a: %s), Q(t) by composite Gauss-Legendre quadrature independent of the projection's own nodes.", info->conservation[0].name ? "none measured" : "the problem declares no conservation law");
-    if (projects) fprintf(md, " Strategies with +project train the solution projected onto the laws; every strategy here trained on collocation points whose times lie on the same time slices.");
+    if (projects) fprintf(md, " Strategies with +project train the solution projected onto the laws, +conserve adds a penalty on them; every strategy here trained on collocation points whose times lie on the same time slices.");
     fprintf(md, "\n\n");
     if (plots) {
       fprintf(md, "![error against iteration](error_vs_iteration.png)\n\n![solution, best strategy (%s)](solution.png)\n\n![error, best strategy](error.png)\n\n", res[best].name);
