@@ -51,16 +51,19 @@ PetscErrorCode AzLossConstraintOptions(AzLoss L)
     const char           axes[] = "xyz";
     PetscCall(AzProblemGetInfo(L->prob, &info));
     L->hard_boundary = PETSC_FALSE;
+    PetscOptionsBegin(L->comm, NULL, "Constraints, one face at a time", "AzLoss");
     for (PetscInt f = 0; f < 2 * AZ_MAX_DIM; f++) {
-      char opt[64];
+      char opt[64], text[96];
       L->con_face[f] = L->con_boundary;
       if (f >= 2 * info->dim) continue;
       snprintf(opt, sizeof opt, "-az_constraint_bc_%c%d", axes[f / 2], (int)(f % 2));
-      PetscCall(PetscOptionsGetEnum(NULL, NULL, opt, AzConstraintTypes, (PetscEnum *)&L->con_face[f], NULL));
+      snprintf(text, sizeof text, "strategy for the face %c = %s", axes[f / 2], f % 2 ? "upper" : "lower");
+      PetscCall(PetscOptionsEnum(opt, text, "AzLossConstraintOptions", AzConstraintTypes, (PetscEnum)L->con_face[f], (PetscEnum *)&L->con_face[f], NULL));
       /* only faces with a condition can be hard */
       L->hard_face[f] = (L->con_face[f] == AZ_CON_HARD && info->boundary[f].type != AZ_BC_NONE && info->boundary[f].type != AZ_BC_PERIODIC) ? PETSC_TRUE : PETSC_FALSE;
       if (L->hard_face[f]) L->hard_boundary = PETSC_TRUE;
     }
+    PetscOptionsEnd();
   }
   L->hard_initial  = (L->con_initial == AZ_CON_HARD) ? PETSC_TRUE : PETSC_FALSE;
   PetscCheck(L->weight_max > 0, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_weight_max must be positive");
