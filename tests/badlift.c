@@ -36,7 +36,15 @@ static PetscErrorCode Lift(const AzPoint *p, PetscScalar jet[])
   return PETSC_SUCCESS;
 }
 
-/* also a law that projection cannot impose: q = u² is not linear in u */
+/* a linear law, mass ∫u dx (= 2/π at t = 0), and one that projection cannot impose: q = u² */
+static PetscErrorCode Mass(const AzPoint *p, const AzJet *J, PetscScalar q[], PetscScalar dqdjet[])
+{
+  (void)p;
+  q[0] = AzU(J, 0);
+  if (dqdjet) dqdjet[AzIdxU(J, 0)] = 1;
+  return PETSC_SUCCESS;
+}
+
 static PetscErrorCode Energy(const AzPoint *p, const AzJet *J, PetscScalar q[], PetscScalar dqdjet[])
 {
   (void)p;
@@ -62,5 +70,5 @@ const AzProblemInfo az_problem_badlift = {
   .initial        = Initial,
   .exact_jacobian = PETSC_TRUE,
   .lift           = Lift,
-  .conservation   = {{"energy", Energy, PETSC_TRUE, 0.5}},
+  .conservation   = {{"mass", Mass, PETSC_TRUE, 2 / PETSC_PI}, {"energy", Energy, PETSC_TRUE, 0.5}},
 };

@@ -469,6 +469,16 @@ START_TEST(test_projection_refusals)
   ExpectProjectionRefused("heat1d", "declares no conservation law");
   snprintf(path, sizeof path, "%s/badlift.so", getenv("AZ_TEST_PLUGIN_DIR") ? getenv("AZ_TEST_PLUGIN_DIR") : "tests/.libs");
   ExpectProjectionRefused(path, "is not of the form q = a(x)");
+  /* one law at a time: the linear one alone is accepted, an unknown name is refused */
+  {
+    Setup s;
+    PetscOptionsSetValue(NULL, "-az_conservation_laws", "mass");
+    ck_assert_int_eq(MakeProjected(path, "project", PETSC_FALSE, &s), 0);
+    CheckLossDerivatives(&s, "badlift, mass law only");
+    FreeSetup(&s);
+  }
+  PetscOptionsSetValue(NULL, "-az_conservation_laws", "momentum");
+  ExpectProjectionRefused(path, "has no law 'momentum' (its laws: mass, energy)");
 }
 END_TEST
 

@@ -62,6 +62,9 @@ PetscErrorCode AzLossSetFromOptions(AzLoss L)
   PetscCall(PetscOptionsInt("-az_loss_chunk", "points per chunk in loss evaluation", "AzLossEvaluate", L->chunk, &L->chunk, NULL));
   PetscCall(PetscOptionsEnum("-az_conservation", "how the problem's conservation laws are enforced", "AzLossSetUp", AzConservationTypes, (PetscEnum)L->conservation, (PetscEnum *)&L->conservation, NULL));
   PetscCall(PetscOptionsEnum("-az_positivity", "how positive components are kept positive", "AzLossSetUp", AzPositivityTypes, (PetscEnum)L->positivity, (PetscEnum *)&L->positivity, NULL));
+  for (PetscInt i = 0; i < L->nlaw_names; i++) PetscCall(PetscFree(L->law_names[i]));
+  L->nlaw_names = AZ_MAX_LAWS;
+  PetscCall(PetscOptionsStringArray("-az_conservation_laws", "the laws -az_conservation applies to, by name (default: all)", "AzLossSetUp", L->law_names, &L->nlaw_names, NULL));
   PetscCall(PetscOptionsInt("-az_project_nodes", "quadrature nodes per spatial axis of the projection onto conservation laws", "AzLossSetUp", L->project_nodes, &L->project_nodes, NULL));
   PetscCall(PetscOptionsInt("-az_drift_nodes", "quadrature nodes per axis that measure conservation drift (0: 1024 in 1-D, 128 in 2-D, 32 in 3-D)", "AzLossConservationDrift", L->drift_nodes, &L->drift_nodes, NULL));
   PetscCall(PetscOptionsInt("-az_time_slices", "put the collocation points' times on N slices (0: continuous; 100 by default with -az_conservation project)", "AzLossSetUp", L->time_slices, &L->time_slices, &slices_set));
@@ -294,6 +297,7 @@ PetscErrorCode AzLossDestroy(AzLoss *loss)
   }
   PetscCall(AzProjectionDestroy(*loss));
   PetscCall(PetscFree((*loss)->vjets));
+  for (PetscInt i = 0; i < (*loss)->nlaw_names; i++) PetscCall(PetscFree((*loss)->law_names[i]));
   PetscCall(PetscFree3((*loss)->jets, (*loss)->D, (*loss)->r));
   PetscCall(PetscFree((*loss)->Jrows));
   PetscCall(AzTransformDestroy(&(*loss)->transform));

@@ -97,6 +97,8 @@ struct _p_AzLoss {
   PetscInt           pos_mask; /* jet slots the softplus map propagates */
   PetscScalar       *vjets;    /* chunk × ncomp·nslot: the network's jets before softplus */
   PetscInt     project_nodes, time_slices, drift_nodes;
+  char        *law_names[AZ_MAX_LAWS]; /* -az_conservation_laws: which laws (none given: all) */
+  PetscInt     nlaw_names;
   AzProjection proj;
   /* chunk workspace */
   PetscScalar *jets, *D, *r, *Jrows; /* jets: chunk × L; D: chunk × nres × L; r: chunk × nres */

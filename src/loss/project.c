@@ -380,8 +380,26 @@ PetscErrorCode AzProjectionSetUp(AzLoss L)
   for (PetscInt k = 0; k < P->nk; k++) PetscCheck(req.mask & ((PetscInt)1 << P->tslot[k]), L->comm, PETSC_ERR_SUP, "Projection needs the time derivative of order %" PetscInt_FMT " that problem %s does not declare", k, info->name);
   /* the quadrature and the laws' coefficients at its nodes */
   PetscCall(AzLossSpatialQuadrature(L, L->project_nodes, PETSC_TRUE, &P->nq, &P->qx, &qw));
+  /* the laws this strategy enforces: -az_conservation_laws a,b (by name), or all of them */
   P->nlaw = 0;
-  for (PetscInt l = 0; l < AZ_MAX_LAWS && info->conservation[l].name; l++) P->law[P->nlaw++] = l;
+  if (L->nlaw_names == 0) {
+    for (PetscInt l = 0; l < AZ_MAX_LAWS && info->conservation[l].name; l++) P->law[P->nlaw++] = l;
+  } else {
+    for (PetscInt i = 0; i < L->nlaw_names; i++) {
+      PetscInt l = 0;
+      char     known[256] = "";
+      while (l < AZ_MAX_LAWS && info->conservation[l].name && strcmp(info->conservation[l].name, L->law_names[i])) l++;
+      if (l == AZ_MAX_LAWS || !info->conservation[l].name) {
+        for (PetscInt m = 0; m < AZ_MAX_LAWS && info->conservation[m].name; m++) {
+          PetscCall(PetscStrlcat(known, m ? ", " : "", sizeof known));
+          PetscCall(PetscStrlcat(known, info->conservation[m].name, sizeof known));
+        }
+        SETERRQ(L->comm, PETSC_ERR_ARG_WRONG, "-az_conservation_laws: problem %s has no law '%s' (its laws: %s)", info->name, L->law_names[i], known);
+      }
+      for (PetscInt m = 0; m < P->nlaw; m++) PetscCheck(P->law[m] != l, L->comm, PETSC_ERR_ARG_WRONG, "-az_conservation_laws names '%s' twice", L->law_names[i]);
+      P->law[P->nlaw++] = l;
+    }
+  }
   PetscCall(PetscCalloc1((size_t)P->nq * P->nlaw * L->ncomp, &P->qa));
   PetscCall(PetscMalloc3((size_t)P->nq * n, &P->xw, (size_t)P->nq * Ljet, &P->jw, (size_t)P->nq * Ljet, &P->jw2));
   PetscCall(PetscMalloc1(Ljet, &jet));
