@@ -48,6 +48,22 @@ static void FreeSetup(Setup *s)
   AzProblemDestroy(&s->prob);
 }
 
+/* the setup must fail with a message containing fragment (opt = val set first, when given) */
+static void ExpectSetupRefused(const char *name, const char *opt, const char *val, PetscBool hb, PetscBool hi, const char *fragment)
+{
+  Setup          s;
+  PetscErrorCode ierr;
+
+  last_error[0] = 0;
+  if (opt) PetscOptionsSetValue(NULL, opt, val);
+  PetscPushErrorHandler(CaptureError, NULL);
+  ierr = MakeSetup(name, hb, hi, &s);
+  PetscPopErrorHandler();
+  PetscOptionsClear(NULL);
+  ck_assert_msg(ierr != 0, "%s (%s %s): accepted", name, opt ? opt : "", opt ? val : "");
+  ck_assert_msg(strstr(last_error, fragment), "%s: message \"%s\" lacks \"%s\"", name, last_error, fragment);
+}
+
 /* value of u at x */
 static PetscScalar U(Setup *s, const PetscReal x[])
 {
@@ -329,7 +345,6 @@ START_TEST(test_positivity)
 {
   Setup          s;
   char           path[PETSC_MAX_PATH_LEN];
-  PetscErrorCode ierr;
 
   PetscOptionsSetValue(NULL, "-az_positivity", "hard");
   CheckJets(Beam(path, sizeof path), PETSC_FALSE, PETSC_FALSE);
@@ -398,19 +413,8 @@ START_TEST(test_positivity)
   CheckLossDerivatives(&s, "advection1d, positivity penalty");
   FreeSetup(&s);
 
-  last_error[0] = 0;
-  PetscPushErrorHandler(CaptureError, NULL);
-  PetscOptionsSetValue(NULL, "-az_positivity", "hard");
-  ierr = MakeSetup("heat1d", PETSC_FALSE, PETSC_FALSE, &s);
-  PetscPopErrorHandler();
-  PetscOptionsClear(NULL);
-  ck_assert_msg(ierr && strstr(last_error, "declares no positive component"), "heat1d: %s", last_error);
-  PetscPushErrorHandler(CaptureError, NULL);
-  PetscOptionsSetValue(NULL, "-az_positivity", "hard");
-  ierr = MakeSetup("advection1d", PETSC_FALSE, PETSC_TRUE, &s);
-  PetscPopErrorHandler();
-  PetscOptionsClear(NULL);
-  ck_assert_msg(ierr && strstr(last_error, "cannot both be exact"), "positivity with a hard initial condition: %s", last_error);
+  ExpectSetupRefused("heat1d", "-az_positivity", "hard", PETSC_FALSE, PETSC_FALSE, "declares no positive component");
+  ExpectSetupRefused("advection1d", "-az_positivity", "hard", PETSC_FALSE, PETSC_TRUE, "cannot both be exact");
 }
 END_TEST
 
@@ -419,7 +423,6 @@ END_TEST
 START_TEST(test_stream_function)
 {
   Setup          s;
-  PetscErrorCode ierr;
 
   PetscOptionsSetValue(NULL, "-az_divfree", "1");
   CheckJets("euler2d", PETSC_FALSE, PETSC_FALSE);
@@ -447,19 +450,8 @@ START_TEST(test_stream_function)
     ck_assert(PetscAbsScalar(jet[AzJetSlotD1(2, 0)] + jet[s.nslot + AzJetSlotD1(2, 1)]) > 1e-6);
   }
   FreeSetup(&s);
-  last_error[0] = 0;
-  PetscPushErrorHandler(CaptureError, NULL);
-  PetscOptionsSetValue(NULL, "-az_divfree", "1");
-  ierr = MakeSetup("heat2d", PETSC_FALSE, PETSC_FALSE, &s);
-  PetscPopErrorHandler();
-  PetscOptionsClear(NULL);
-  ck_assert_msg(ierr && strstr(last_error, "need two different components"), "heat2d: %s", last_error);
-  PetscPushErrorHandler(CaptureError, NULL);
-  PetscOptionsSetValue(NULL, "-az_divfree", "1");
-  ierr = MakeSetup("burgers1d", PETSC_FALSE, PETSC_FALSE, &s);
-  PetscPopErrorHandler();
-  PetscOptionsClear(NULL);
-  ck_assert_msg(ierr && strstr(last_error, "in 2-D"), "burgers1d: %s", last_error);
+  ExpectSetupRefused("heat2d", "-az_divfree", "1", PETSC_FALSE, PETSC_FALSE, "need two different components");
+  ExpectSetupRefused("burgers1d", "-az_divfree", "1", PETSC_FALSE, PETSC_FALSE, "in 2-D");
 }
 END_TEST
 
@@ -537,16 +529,7 @@ END_TEST
 
 static void ExpectRefused(const char *name, PetscBool hb, PetscBool hi, const char *fragment)
 {
-  Setup          s;
-  PetscErrorCode ierr;
-
-  last_error[0] = 0;
-  PetscPushErrorHandler(CaptureError, NULL);
-  ierr = MakeSetup(name, hb, hi, &s);
-  PetscPopErrorHandler();
-  PetscOptionsClear(NULL);
-  ck_assert_msg(ierr != 0, "%s: hard constraints accepted", name);
-  ck_assert_msg(strstr(last_error, fragment), "%s: message \"%s\" lacks \"%s\"", name, last_error, fragment);
+  ExpectSetupRefused(name, NULL, NULL, hb, hi, fragment);
 }
 
 START_TEST(test_refusals)

@@ -369,11 +369,11 @@ PetscErrorCode AzLossEvaluateSolution(AzLoss L, PetscInt npts, const PetscReal x
 {
   PetscFunctionBegin;
   if (L->stream) {
-    PetscScalar *net;
-    PetscCall(PetscMalloc1((size_t)PetscMax(npts, 1) * L->LjetN, &net));
+    PetscScalar *net = L->njets; /* the chunk buffer, when the batch fits (set up) */
+    if (!L->setup || npts > L->chunk) PetscCall(PetscMalloc1((size_t)PetscMax(npts, 1) * L->LjetN, &net));
     PetscCall(AzFieldEvaluateJets(L->field, npts, x, net));
     PetscCall(AzStreamApply(L->stream, npts, net, jets));
-    PetscCall(PetscFree(net));
+    if (net != L->njets) PetscCall(PetscFree(net));
     PetscFunctionReturn(PETSC_SUCCESS);
   }
   PetscCall(AzFieldEvaluateJets(L->field, npts, x, jets));

@@ -203,8 +203,8 @@ static void CoefficientsFromNodes(AzLoss L, const PetscScalar jw[], PetscBool af
     }
 }
 
-/* c at time t (local: the network at the nodes) */
-static PetscErrorCode ComputeC(AzLoss L, PetscReal t, PetscScalar c[])
+/* The solution at the nodes of time t, into P->jw (P->xw: the nodes): value and ∂t only */
+static PetscErrorCode NodeSolution(AzLoss L, PetscReal t)
 {
   AzProjection *P = &L->proj;
 
@@ -214,6 +214,43 @@ static PetscErrorCode ComputeC(AzLoss L, PetscReal t, PetscScalar c[])
   PetscCall(AzFieldEvaluateJets(L->field, P->nq, P->xw, P->jw));
   PetscCall(NodeRequest(L, PETSC_FALSE));
   if (L->transform) PetscCall(AzTransformApply(L->transform, P->nq, P->xw, P->jw));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* The tangent of the solution at the nodes of time t, into P->jw */
+static PetscErrorCode NodeTangent(AzLoss L, PetscReal t, Vec v)
+{
+  AzProjection *P = &L->proj;
+
+  PetscFunctionBegin;
+  NodePoints(L, t);
+  PetscCall(NodeRequest(L, PETSC_TRUE));
+  PetscCall(AzFieldJetsTangent(L->field, P->nq, P->xw, v, P->jw));
+  PetscCall(NodeRequest(L, PETSC_FALSE));
+  if (L->transform) PetscCall(AzTransformApplyLinear(L->transform, P->nq, P->xw, P->jw));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* grad += Σ_j ū_j ∂u_j/∂θ for adjoints ū (jb, overwritten) at the nodes in P->xw */
+static PetscErrorCode NodeBackward(AzLoss L, PetscScalar jb[], Vec grad)
+{
+  AzProjection *P = &L->proj;
+
+  PetscFunctionBegin;
+  if (L->transform) PetscCall(AzTransformAdjoint(L->transform, P->nq, P->xw, 1, jb));
+  PetscCall(NodeRequest(L, PETSC_TRUE));
+  PetscCall(AzFieldJetsBackward(L->field, P->nq, P->xw, jb, NULL, grad));
+  PetscCall(NodeRequest(L, PETSC_FALSE));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* c at time t (local: the network at the nodes) */
+static PetscErrorCode ComputeC(AzLoss L, PetscReal t, PetscScalar c[])
+{
+  AzProjection *P = &L->proj;
+
+  PetscFunctionBegin;
+  PetscCall(NodeSolution(L, t));
   CoefficientsFromNodes(L, P->jw, PETSC_TRUE, c);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -568,10 +605,7 @@ PetscErrorCode AzProjectionBackward(AzLoss L, Vec grad)
     if (!any) continue;
     NodePoints(L, P->gt[g]);
     NodeRows(L, sum + g * R, P->jw);
-    if (L->transform) PetscCall(AzTransformAdjoint(L->transform, P->nq, P->xw, 1, P->jw));
-    PetscCall(NodeRequest(L, PETSC_TRUE));
-    PetscCall(AzFieldJetsBackward(L->field, P->nq, P->xw, P->jw, NULL, grad));
-    PetscCall(NodeRequest(L, PETSC_FALSE));
+    PetscCall(NodeBackward(L, P->jw, grad));
   }
   PetscCall(PetscFree(sum));
   PetscCall(PetscArrayzero(P->gcbar, (size_t)P->ng * R));
@@ -591,11 +625,7 @@ PetscErrorCode AzProjectionTangent(AzLoss L, Vec v)
   PetscCallMPI(MPI_Comm_size(L->comm, &size));
   PetscCall(PetscCalloc1((size_t)P->ng * R, &buf));
   for (PetscInt g = rank; g < P->ng; g += size) {
-    NodePoints(L, P->gt[g]);
-    PetscCall(NodeRequest(L, PETSC_TRUE));
-    PetscCall(AzFieldJetsTangent(L->field, P->nq, P->xw, v, P->jw));
-    PetscCall(NodeRequest(L, PETSC_FALSE));
-    if (L->transform) PetscCall(AzTransformApplyLinear(L->transform, P->nq, P->xw, P->jw));
+    PetscCall(NodeTangent(L, P->gt[g], v));
     CoefficientsFromNodes(L, P->jw, PETSC_FALSE, buf + g * R);
   }
   PetscCall(MPIU_Allreduce(buf, P->gcdot, (PetscMPIInt)(P->ng * R), MPIU_SCALAR, MPIU_SUM, L->comm));
@@ -699,11 +729,7 @@ static PetscErrorCode SliceResiduals(AzLoss L, PetscInt g, PetscScalar r[])
   const PetscInt Ljet = L->ncomp * L->nslot;
 
   PetscFunctionBegin;
-  NodePoints(L, P->gt[g]);
-  PetscCall(NodeRequest(L, PETSC_TRUE));
-  PetscCall(AzFieldEvaluateJets(L->field, P->nq, P->xw, P->jw));
-  PetscCall(NodeRequest(L, PETSC_FALSE));
-  if (L->transform) PetscCall(AzTransformApply(L->transform, P->nq, P->xw, P->jw));
+  PetscCall(NodeSolution(L, P->gt[g]));
   for (PetscInt l = 0; l < P->nlaw; l++) {
     r[l] = P->qb[l] - P->M[l];
     for (PetscInt j = 0; j < P->nq; j++)
@@ -726,10 +752,7 @@ static PetscErrorCode SliceAdjoint(AzLoss L, PetscInt g, const PetscScalar w[], 
     for (PetscInt c = 0; c < L->ncomp; c++)
       for (PetscInt l = 0; l < P->nlaw; l++) jb[c * L->nslot] += w[l] * P->qa[(j * P->nlaw + l) * L->ncomp + c];
   }
-  if (L->transform) PetscCall(AzTransformAdjoint(L->transform, P->nq, P->xw, 1, P->jw2));
-  PetscCall(NodeRequest(L, PETSC_TRUE));
-  PetscCall(AzFieldJetsBackward(L->field, P->nq, P->xw, P->jw2, NULL, grad));
-  PetscCall(NodeRequest(L, PETSC_FALSE));
+  PetscCall(NodeBackward(L, P->jw2, grad));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -812,11 +835,7 @@ PetscErrorCode AzLawTermTangent(AzLoss L, AzTerm *t, Vec v, PetscScalar out[])
   PetscCallMPI(MPI_Comm_rank(L->comm, &rank));
   PetscCallMPI(MPI_Comm_size(L->comm, &size));
   for (PetscInt g = rank; g < P->ng; g += size) {
-    NodePoints(L, P->gt[g]);
-    PetscCall(NodeRequest(L, PETSC_TRUE));
-    PetscCall(AzFieldJetsTangent(L->field, P->nq, P->xw, v, P->jw));
-    PetscCall(NodeRequest(L, PETSC_FALSE));
-    if (L->transform) PetscCall(AzTransformApplyLinear(L->transform, P->nq, P->xw, P->jw));
+    PetscCall(NodeTangent(L, P->gt[g], v));
     for (PetscInt l = 0; l < P->nlaw; l++) {
       PetscScalar s = 0;
       for (PetscInt j = 0; j < P->nq; j++)
