@@ -655,6 +655,187 @@ START_TEST(test_auglag_and_adaptive)
 }
 END_TEST
 
+/* index of the term called name, -1 if none */
+static PetscInt TermIndex(Setup *s, const char *name)
+{
+  PetscInt    nt;
+  const char *nm;
+  AzLossGetNumTerms(s->loss, &nt);
+  for (PetscInt k = 0; k < nt; k++) {
+    AzLossGetTermName(s->loss, k, &nm);
+    if (!strcmp(nm, name)) return k;
+  }
+  return -1;
+}
+
+/* Q(t) = ∫ q(u(x, t)) dx over [lo, hi] by composite 5-point Gauss–Legendre with 400 panels, u as the
+ * report sees it (AzLossEvaluateSolution), q = u (energy: u²): independent of the loss's quadrature */
+static PetscReal QuadratureByHand(Setup *s, PetscReal lo, PetscReal hi, PetscReal t, PetscBool energy)
+{
+  const PetscReal gx[5] = {0, -0.5384693101056831, 0.5384693101056831, -0.9061798459386640, 0.9061798459386640};
+  const PetscReal gw[5] = {0.5688888888888889, 0.4786286704993665, 0.4786286704993665, 0.2369268850561891, 0.2369268850561891};
+  const PetscInt  npan  = 400;
+  PetscReal       Q     = 0, h = (hi - lo) / npan;
+  for (PetscInt k = 0; k < npan; k++)
+    for (PetscInt i = 0; i < 5; i++) {
+      PetscReal   x[2] = {lo + h * (k + 0.5 + 0.5 * gx[i]), t};
+      PetscScalar jet[AZ_MAX_COMP * AZ_JET_MAX_NSLOT];
+      AzLossEvaluateSolution(s->loss, 1, x, jet);
+      Q += 0.5 * h * gw[i] * (energy ? PetscRealPart(jet[0] * jet[0]) : PetscRealPart(jet[0]));
+    }
+  return Q;
+}
+
+/* mean over the slice times (S midpoints and t = 0, where the initial points lie) of (Q(t) − M)² */
+static PetscReal LawPenaltyByHand(Setup *s, PetscInt S, PetscReal M, PetscBool energy)
+{
+  PetscReal sum = 0;
+  for (PetscInt g = 0; g <= S; g++) {
+    const PetscReal t = g == 0 ? 0 : (g - 0.5) / S, r = QuadratureByHand(s, 0, 1, t, energy) - M;
+    sum += r * r;
+  }
+  return sum / (S + 1);
+}
+
+/* Strategies for the conservation laws and positivity, law by law: the penalty's value recomputed by
+ * an independent quadrature (through softplus; on the projected solution for a second law, with a
+ * nonlinear density), its derivatives, schedules, adaptive weights and multipliers (equality for laws,
+ * inequality for positivity) on these terms, and the refusals of mixed projections. */
+START_TEST(test_law_strategies)
+{
+  Setup     s;
+  char      path[PETSC_MAX_PATH_LEN];
+  PetscReal f, term[AZ_MAX_TERMS], byhand, w;
+  PetscInt  k;
+
+  snprintf(path, sizeof path, "%s/badlift.so", getenv("AZ_TEST_PLUGIN_DIR") ? getenv("AZ_TEST_PLUGIN_DIR") : "tests/.libs");
+  /* advection1d: the mass penalty on the softplus solution (nodes through softplus too) */
+  PetscOptionsSetValue(NULL, "-az_positivity", "hard");
+  ck_assert_int_eq(MakeProjectedNodes("advection1d", "soft", PETSC_FALSE, "64", &s), 0);
+  k = TermIndex(&s, "conservation");
+  ck_assert_msg(k > 0, "no conservation term");
+  AzLossEvaluate(s.loss, &f, term, NULL);
+  byhand = LawPenaltyByHand(&s, 5, 1.0, PETSC_FALSE);
+  ck_assert_msg(byhand > 1e-6 && PetscAbsReal(term[k] - byhand) <= 1e-9 * byhand, "advection1d + softplus: mass penalty %.15g, by hand %.15g", (double)term[k], (double)byhand);
+  CheckLossDerivatives(&s, "advection1d, softplus, conservation penalty");
+  FreeSetup(&s);
+
+  /* badlift: mass projected in training, energy (q = u², nonlinear) penalised on the projected solution */
+  PetscOptionsSetValue(NULL, "-az_conservation_mass", "project");
+  PetscOptionsSetValue(NULL, "-az_conservation_energy", "soft");
+  ck_assert_int_eq(MakeProjectedNodes(path, "none", PETSC_FALSE, "64", &s), 0);
+  k = TermIndex(&s, "conservation_energy");
+  ck_assert_msg(k > 0 && TermIndex(&s, "conservation_mass") < 0, "badlift: the energy penalty only");
+  AzLossEvaluate(s.loss, &f, term, NULL);
+  ck_assert_msg(PetscAbsReal(QuadratureByHand(&s, 0, 1, 0.3, PETSC_FALSE) - 2 / PETSC_PI) <= 1e-12, "the mass is projected");
+  byhand = LawPenaltyByHand(&s, 5, 0.5, PETSC_TRUE);
+  ck_assert_msg(byhand > 1e-6 && PetscAbsReal(term[k] - byhand) <= 1e-9 * byhand, "badlift: energy penalty %.15g, by hand %.15g", (double)term[k], (double)byhand);
+  CheckLossDerivatives(&s, "badlift, mass projected, energy penalised");
+  FreeSetup(&s);
+  /* the energy penalty alone: derivatives without the projection */
+  PetscOptionsSetValue(NULL, "-az_conservation_energy", "soft");
+  ck_assert_int_eq(MakeProjectedNodes(path, "none", PETSC_FALSE, "16", &s), 0);
+  CheckLossDerivatives(&s, "badlift, energy penalised");
+  FreeSetup(&s);
+
+  /* schedules on the law term: w(s) = w0 + (wmax − w0)(1 − cos πf)/2 */
+  PetscOptionsSetValue(NULL, "-az_weight_conservation", "2");
+  PetscOptionsSetValue(NULL, "-az_weight_max", "50");
+  ck_assert_int_eq(MakeProjected("advection1d", "cosine", PETSC_FALSE, &s), 0);
+  k = TermIndex(&s, "conservation");
+  ck_assert_int_eq(AzLossUpdateConstraints(s.loss, 35, 100), 0);
+  AzLossGetWeight(s.loss, k, &w);
+  ck_assert_msg(PetscAbsReal(w - (2 + 48 * 0.5)) <= 1e-12 * w, "cosine schedule on the law: %.15g", (double)w);
+  FreeSetup(&s);
+
+  /* adaptive on the law term (gradient-norm rule, α = 1): ‖∇L_pde‖ / ‖∇L_law‖ from separate gradients */
+  PetscOptionsSetValue(NULL, "-az_adaptive_alpha", "1");
+  PetscOptionsSetValue(NULL, "-az_adaptive_min", "0");
+  PetscOptionsSetValue(NULL, "-az_adaptive_max", "1e12");
+  ck_assert_int_eq(MakeProjected("advection1d", "adaptive", PETSC_FALSE, &s), 0);
+  {
+    PetscInt  nt;
+    PetscReal gp, gl, wk[AZ_MAX_TERMS];
+    Vec       theta, gg;
+    k = TermIndex(&s, "conservation");
+    AzLossGetNumTerms(s.loss, &nt);
+    AzFieldGetParameters(s.field, &theta);
+    VecDuplicate(theta, &gg);
+    for (PetscInt j = 0; j < nt; j++) AzLossGetWeight(s.loss, j, &wk[j]);
+    for (PetscInt j = 0; j < nt; j++) AzLossSetWeight(s.loss, j, j == 0 ? 1 : 0);
+    AzLossEvaluate(s.loss, &f, NULL, gg);
+    VecNorm(gg, NORM_2, &gp);
+    for (PetscInt j = 0; j < nt; j++) AzLossSetWeight(s.loss, j, j == k ? 1 : 0);
+    AzLossEvaluate(s.loss, &f, NULL, gg);
+    VecNorm(gg, NORM_2, &gl);
+    for (PetscInt j = 0; j < nt; j++) AzLossSetWeight(s.loss, j, wk[j]);
+    ck_assert_int_eq(AzLossUpdateConstraints(s.loss, 0, 10), 0);
+    AzLossGetWeight(s.loss, k, &w);
+    ck_assert_msg(gl > 0 && PetscAbsReal(w - gp / gl) <= 1e-10 * w, "adaptive law weight %.15g, expected %.15g", (double)w, (double)(gp / gl));
+    VecDestroy(&gg);
+  }
+  FreeSetup(&s);
+
+  /* multipliers on the law (one per slice): after the first update λ/μ = r, so the term is 4× its
+   * value and the weight μ/2; derivatives through the shift */
+  PetscOptionsSetValue(NULL, "-az_auglag_every", "1");
+  ck_assert_int_eq(MakeProjected("advection1d", "auglag", PETSC_FALSE, &s), 0);
+  {
+    PetscReal before[AZ_MAX_TERMS];
+    k = TermIndex(&s, "conservation");
+    AzLossEvaluate(s.loss, &f, before, NULL);
+    ck_assert_int_eq(AzLossUpdateConstraints(s.loss, 1, 10), 0);
+    AzLossEvaluate(s.loss, &f, term, NULL);
+    AzLossGetWeight(s.loss, k, &w);
+    ck_assert_msg(before[k] > 0 && PetscAbsReal(term[k] - 4 * before[k]) <= 1e-12 * term[k] && w == 0.5, "law multipliers: term %.15g after, %.15g before, weight %g", (double)term[k], (double)before[k], (double)w);
+  }
+  CheckLossDerivatives(&s, "advection1d, conservation multipliers");
+  FreeSetup(&s);
+
+  /* positivity by multipliers (u ≥ 0): after the first update λ/μ = max(0, −u), r = min(2u, 0) */
+  PetscOptionsSetValue(NULL, "-az_positivity", "auglag");
+  PetscOptionsSetValue(NULL, "-az_auglag_every", "1");
+  ck_assert_int_eq(MakeSetup("advection1d", PETSC_FALSE, PETSC_FALSE, &s), 0);
+  {
+    PetscReal    before[AZ_MAX_TERMS];
+    Vec          theta;
+    PetscInt     P;
+    PetscScalar *th;
+    AzFieldGetParameters(s.field, &theta);
+    VecGetSize(theta, &P);
+    VecGetArray(theta, &th);
+    th[P - 1] -= 1.0; /* part of the box negative */
+    VecRestoreArray(theta, &th);
+    k = TermIndex(&s, "positive");
+    AzLossEvaluate(s.loss, &f, before, NULL);
+    ck_assert_int_eq(AzLossUpdateConstraints(s.loss, 1, 10), 0);
+    AzLossEvaluate(s.loss, &f, term, NULL);
+    ck_assert_msg(before[k] > 1e-4 && PetscAbsReal(term[k] - 4 * before[k]) <= 1e-12 * term[k], "positivity multipliers: term %.15g after, %.15g before", (double)term[k], (double)before[k]);
+    /* a positive network: the multipliers fall to zero and so does the term */
+    VecGetArray(theta, &th);
+    th[P - 1] += 30;
+    VecRestoreArray(theta, &th);
+    ck_assert_int_eq(AzLossUpdateConstraints(s.loss, 2, 10), 0);
+    AzLossEvaluate(s.loss, &f, term, NULL);
+    ck_assert_msg(term[k] == 0, "positivity multipliers must vanish where u > 0: term %g", (double)term[k]);
+    VecGetArray(theta, &th);
+    th[P - 1] -= 30;
+    VecRestoreArray(theta, &th);
+  }
+  CheckLossDerivatives(&s, "advection1d, positivity multipliers");
+  FreeSetup(&s);
+
+  /* refusals: one projection for the projected laws; a nonlinear law is penalised, not projected */
+  PetscOptionsSetValue(NULL, "-az_conservation_mass", "project");
+  PetscOptionsSetValue(NULL, "-az_conservation_energy", "posthoc");
+  ExpectSetupRefused(path, "-az_time_slices", "5", PETSC_FALSE, PETSC_FALSE, "share one projection");
+  PetscOptionsSetValue(NULL, "-az_conservation_energy", "project");
+  ExpectSetupRefused(path, "-az_time_slices", "5", PETSC_FALSE, PETSC_FALSE, "penalise it instead (-az_conservation_energy soft");
+  ExpectSetupRefused("heat1d", "-az_conservation", "cosine", PETSC_FALSE, PETSC_FALSE, "declares no conservation law");
+  ExpectSetupRefused("heat1d", "-az_positivity", "auglag", PETSC_FALSE, PETSC_FALSE, "declares no positive component");
+}
+END_TEST
+
 int main(int argc, char **argv)
 {
   SRunner *sr;
@@ -677,6 +858,7 @@ int main(int argc, char **argv)
   tcase_add_test(t, test_refusals);
   tcase_add_test(t, test_schedules);
   tcase_add_test(t, test_auglag_and_adaptive);
+  tcase_add_test(t, test_law_strategies);
   suite_add_tcase(s, t);
   sr = srunner_create(s);
   srunner_set_fork_status(sr, CK_NOFORK);

@@ -496,10 +496,9 @@ START_TEST(test_training_mpi_agreement)
 }
 END_TEST
 
-/* Stopping at a checkpoint and restarting gives exactly the uninterrupted run (Adam, then GN). */
 /* A run cut by a checkpoint and restarted equals the uninterrupted run bit for bit; with the augmented
  * Lagrangian (multipliers updated every 7 iterations) the checkpoint must carry the multipliers. */
-static void CheckRestart(const char *constraint)
+static void CheckRestart(const char *problem, const char *opt, const char *constraint)
 {
   const char *ck = "/tmp/az_test_ckpt.bin";
   PetscMPIInt rank;
@@ -510,14 +509,14 @@ static void CheckRestart(const char *constraint)
 
   MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
   /* uninterrupted: adam 30, gn 4 */
-  PetscOptionsSetValue(NULL, "-az_constraint", constraint);
+  PetscOptionsSetValue(NULL, opt, constraint);
   PetscOptionsSetValue(NULL, "-az_auglag_every", "7");
-  MakeSetup(PETSC_COMM_WORLD, "heat1d", 2, 8, 64, &a);
+  MakeSetup(PETSC_COMM_WORLD, problem, 2, 8, 64, &a);
   Train(&a, "adam,gn", "30,4", NULL, NULL);
   /* interrupted: the same run with checkpoints every 10 iterations, cut after adam 20 */
-  PetscOptionsSetValue(NULL, "-az_constraint", constraint);
+  PetscOptionsSetValue(NULL, opt, constraint);
   PetscOptionsSetValue(NULL, "-az_auglag_every", "7");
-  MakeSetup(PETSC_COMM_WORLD, "heat1d", 2, 8, 64, &b);
+  MakeSetup(PETSC_COMM_WORLD, problem, 2, 8, 64, &b);
   PetscOptionsSetValue(NULL, "-az_trainer_type", "adam");
   PetscOptionsSetValue(NULL, "-az_trainer_max_it", "20");
   PetscOptionsSetValue(NULL, "-az_checkpoint_every", "10");
@@ -530,27 +529,31 @@ static void CheckRestart(const char *constraint)
   PetscOptionsClearValue(NULL, "-az_checkpoint_every");
   /* a new process, in effect: a fresh field and loss (θ and multipliers must come from the file) */
   FreeSetup(&b);
-  PetscOptionsSetValue(NULL, "-az_constraint", constraint);
+  PetscOptionsSetValue(NULL, opt, constraint);
   PetscOptionsSetValue(NULL, "-az_auglag_every", "7");
-  MakeSetup(PETSC_COMM_WORLD, "heat1d", 2, 8, 64, &b);
+  MakeSetup(PETSC_COMM_WORLD, problem, 2, 8, 64, &b);
   AzFieldGetParameters(b.field, &tb);
   VecSet(tb, 0.123);
   Train(&b, "adam,gn", "30,4", "-az_restart", ck);
   AzFieldGetParameters(a.field, &ta);
   VecAXPY(tb, -1, ta);
   VecNorm(tb, NORM_INFINITY, &diff);
-  ck_assert_msg(diff == 0, "%s: restarted run differs from the uninterrupted one by %g", constraint, (double)diff);
+  ck_assert_msg(diff == 0, "%s %s %s: restarted run differs from the uninterrupted one by %g", problem, opt, constraint, (double)diff);
   if (!rank) unlink(ck);
   FreeSetup(&a);
   FreeSetup(&b);
-  PetscOptionsClearValue(NULL, "-az_constraint");
+  PetscOptionsClearValue(NULL, opt);
   PetscOptionsClearValue(NULL, "-az_auglag_every");
 }
 
 START_TEST(test_checkpoint_restart)
 {
-  CheckRestart("soft");
-  CheckRestart("auglag");
+  CheckRestart("heat1d", "-az_constraint", "soft");
+  CheckRestart("heat1d", "-az_constraint", "auglag");
+  /* multipliers on the conservation law (one per time slice, slices dealt out over the ranks) and on
+   * positivity (one per interior point) */
+  CheckRestart("advection1d", "-az_conservation", "auglag");
+  CheckRestart("advection1d", "-az_positivity", "auglag");
 }
 END_TEST
 

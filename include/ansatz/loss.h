@@ -15,7 +15,8 @@
 #include <ansatz/sampler.h>
 #include <ansatz/reference.h>
 
-#define AZ_MAX_TERMS (2 + 2 * AZ_MAX_DIM)
+/* the PDE, the faces, the initial condition, positivity, data and a penalty per conservation law */
+#define AZ_MAX_TERMS (4 + 2 * AZ_MAX_DIM + AZ_MAX_LAWS)
 
 typedef struct _p_AzLoss *AzLoss;
 
@@ -49,32 +50,51 @@ typedef enum {
 } AzAdaptiveRule;
 PETSC_EXTERN const char *const AzAdaptiveRules[];
 
-/* How the problem's conservation laws Q_l(t) = ∫ q_l(x, u) dx = M_l are enforced (-az_conservation):
+/* How the problem's conservation laws Q_l(t) = ∫ q_l(x, u) dx = M_l are enforced: -az_conservation
+ * for every law (or for the laws named by -az_conservation_laws), -az_conservation_NAME for law NAME:
  *   none      not at all (their drift is still measured)
  *   project   by projection inside training: the solution is ũ = u + s(x) Σ_l c_l(t) β_l with c(t)
- *             chosen at every t so that the quadrature of each law equals M_l exactly (laws linear in
- *             the solution values only). Differentiable: training, its gradient and Gauss–Newton see
- *             ũ. The collocation points lie on -az_time_slices time slices, so the network is
- *             evaluated at the -az_project_nodes quadrature nodes of each slice once per evaluation.
+ *             chosen at every t so that the quadrature of each projected law equals M_l exactly (laws
+ *             linear in the solution values only). Differentiable: training, its gradient and
+ *             Gauss–Newton see ũ. The collocation points lie on -az_time_slices time slices, so the
+ *             network is evaluated at the -az_project_nodes quadrature nodes of each slice once per
+ *             evaluation.
  *   posthoc   the same projection applied to the trained solution only (training does not see it)
- *   soft      a penalty term "conservation", -az_weight_conservation · mean over slices and laws of
- *             (Q_h(t) − M)², the same quadrature on the same time slices, the solution not changed */
+ *   soft, linear, cosine, adaptive, auglag
+ *             a penalty term per law, "conservation" (or "conservation_NAME" when the problem has
+ *             several laws): mean over the time slices of (Q_h(t) − M)², the same quadrature on the
+ *             same slices, weighted like a boundary condition (AzConstraintType: a constant
+ *             -az_weight_conservation, a schedule, adaptive weights, or multipliers). Any law whose
+ *             density depends on the solution values only, linear or not (energy ∫u² dx).
+ * Projected laws share one mode (project or posthoc); penalised laws are evaluated on the projected
+ * solution when other laws are projected. */
 typedef enum {
   AZ_CONSERVE_NONE,
   AZ_CONSERVE_PROJECT,
   AZ_CONSERVE_POSTHOC,
-  AZ_CONSERVE_SOFT
+  AZ_CONSERVE_SOFT,
+  AZ_CONSERVE_LINEAR,
+  AZ_CONSERVE_COSINE,
+  AZ_CONSERVE_ADAPTIVE,
+  AZ_CONSERVE_AUGLAG
 } AzConservationType;
 PETSC_EXTERN const char *const AzConservationTypes[];
 
 /* Positivity of the components a problem declares positive (-az_positivity):
  *   none      not imposed (its violation max(0, −min u) is still measured by compare)
- *   soft      a penalty term "positive", w·mean(min(u_c, 0)²) at the interior points
- *             (-az_weight_positivity)
+ *   soft, linear, cosine, adaptive
+ *             a penalty term "positive", w·mean(min(u_c, 0)²) at the interior points, weighted like a
+ *             boundary condition (-az_weight_positivity, a schedule, or adaptive weights)
+ *   auglag    the method of multipliers for the inequality u_c ≥ 0: (μ/2)·mean(min(u_c − λ/μ, 0)²),
+ *             λ ← max(0, λ − μ u_c) ≥ 0 every -az_auglag_every iterations
  *   hard      by construction, u_c = softplus(N_c) = log(1 + e^N_c), exact jets and adjoints */
 typedef enum {
   AZ_POSITIVE_NONE,
   AZ_POSITIVE_SOFT,
+  AZ_POSITIVE_LINEAR,
+  AZ_POSITIVE_COSINE,
+  AZ_POSITIVE_ADAPTIVE,
+  AZ_POSITIVE_AUGLAG,
   AZ_POSITIVE_HARD
 } AzPositivityType;
 PETSC_EXTERN const char *const AzPositivityTypes[];
@@ -115,7 +135,8 @@ PETSC_EXTERN PetscErrorCode AzLossConservationDrift(AzLoss loss, PetscReal *drif
  * target Q* (the law's value or Q(t0)). Local: every rank computes it. */
 PETSC_EXTERN PetscErrorCode AzLossConservationSeries(AzLoss loss, PetscInt law, PetscInt nt, PetscReal t[], PetscReal Q[], PetscReal *target);
 PETSC_EXTERN PetscErrorCode AzLossGetNumConservationLaws(AzLoss loss, PetscInt *nlaws);
-/* the term's collocation points: a distributed Vec of block size ncoord (not a copy) */
+/* the term's collocation points: a distributed Vec of block size ncoord (not a copy); NULL for a
+ * conservation-law penalty, whose residuals live on time slices */
 PETSC_EXTERN PetscErrorCode AzLossGetTermPoints(AzLoss loss, PetscInt k, Vec *points);
 PETSC_EXTERN PetscErrorCode AzLossSetWeight(AzLoss loss, PetscInt k, PetscReal w);
 PETSC_EXTERN PetscErrorCode AzLossGetWeight(AzLoss loss, PetscInt k, PetscReal *w);

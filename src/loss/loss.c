@@ -56,15 +56,15 @@ PetscErrorCode AzLossSetFromOptions(AzLoss L)
   PetscCall(PetscOptionsReal("-az_weight_initial", "weight of the initial-condition term", "AzLossSetWeight", L->w_initial, &L->w_initial, NULL));
   PetscCall(PetscOptionsString("-az_data", "observations: CSV file, one point per line: coordinates (x[,y[,z]][,t]) then the components", "AzLossSetUp", L->data_file, L->data_file, sizeof L->data_file, NULL));
   PetscCall(PetscOptionsReal("-az_weight_data", "weight of the data term", "AzLossSetWeight", L->w_data, &L->w_data, NULL));
-  PetscCall(PetscOptionsReal("-az_weight_conservation", "weight of the conservation penalty (-az_conservation soft)", "AzLossSetWeight", L->w_law, &L->w_law, NULL));
-  PetscCall(PetscOptionsReal("-az_weight_positivity", "weight of the positivity penalty (-az_positivity soft)", "AzLossSetWeight", L->w_positive, &L->w_positive, NULL));
+  PetscCall(PetscOptionsReal("-az_weight_conservation", "weight of each conservation-law penalty (where a schedule starts)", "AzLossSetWeight", L->w_law, &L->w_law, NULL));
+  PetscCall(PetscOptionsReal("-az_weight_positivity", "weight of the positivity penalty (where a schedule starts)", "AzLossSetWeight", L->w_positive, &L->w_positive, NULL));
   PetscCall(PetscOptionsInt("-az_eval_n", "evaluation grid points per axis, for errors", "AzLossExactError", L->eval_n, &L->eval_n, NULL));
   PetscCall(PetscOptionsInt("-az_loss_chunk", "points per chunk in loss evaluation", "AzLossEvaluate", L->chunk, &L->chunk, NULL));
   PetscCall(PetscOptionsEnum("-az_conservation", "how the problem's conservation laws are enforced", "AzLossSetUp", AzConservationTypes, (PetscEnum)L->conservation, (PetscEnum *)&L->conservation, NULL));
   PetscCall(PetscOptionsEnum("-az_positivity", "how positive components are kept positive", "AzLossSetUp", AzPositivityTypes, (PetscEnum)L->positivity, (PetscEnum *)&L->positivity, NULL));
   for (PetscInt i = 0; i < L->nlaw_names; i++) PetscCall(PetscFree(L->law_names[i]));
   L->nlaw_names = AZ_MAX_LAWS;
-  PetscCall(PetscOptionsStringArray("-az_conservation_laws", "the laws -az_conservation applies to, by name (default: all)", "AzLossSetUp", L->law_names, &L->nlaw_names, NULL));
+  PetscCall(PetscOptionsStringArray("-az_conservation_laws", "the laws -az_conservation applies to, by name (default: all; -az_conservation_NAME sets one law's)", "AzLossSetUp", L->law_names, &L->nlaw_names, NULL));
   PetscCall(PetscOptionsInt("-az_project_nodes", "quadrature nodes per spatial axis of the projection onto conservation laws", "AzLossSetUp", L->project_nodes, &L->project_nodes, NULL));
   PetscCall(PetscOptionsInt("-az_drift_nodes", "quadrature nodes per axis that measure conservation drift (0: 1024 in 1-D, 128 in 2-D, 32 in 3-D)", "AzLossConservationDrift", L->drift_nodes, &L->drift_nodes, NULL));
   PetscCall(PetscOptionsInt("-az_time_slices", "put the collocation points' times on N slices (0: continuous; 100 by default with -az_conservation project)", "AzLossSetUp", L->time_slices, &L->time_slices, &slices_set));
@@ -78,7 +78,12 @@ PetscErrorCode AzLossSetFromOptions(AzLoss L)
   PetscCheck(L->project_nodes >= 2 && L->project_nodes <= 100000, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_project_nodes must be between 2 and 100000, not %" PetscInt_FMT, L->project_nodes);
   PetscCheck(L->drift_nodes >= 0 && L->drift_nodes <= 1000000, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_drift_nodes must be 0 (the default) or a positive count up to 1000000");
   PetscCheck(L->time_slices >= 0, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_time_slices must be 0 (continuous times) or a positive number of slices");
-  if (!slices_set && (L->conservation == AZ_CONSERVE_PROJECT || L->conservation == AZ_CONSERVE_SOFT)) L->time_slices = 100;
+  PetscCall(AzConservationOptions(L));
+  {
+    PetscBool slices = PETSC_FALSE; /* the projection in training and the penalties work slice by slice */
+    for (PetscInt l = 0; l < AZ_MAX_LAWS; l++) slices = slices || L->law_mode[l] == AZ_CONSERVE_PROJECT || AzConservationIsPenalty(L->law_mode[l]);
+    if (!slices_set && slices) L->time_slices = 100;
+  }
   PetscCall(AzStreamDestroy(&L->stream));
   PetscCall(AzStreamCreateFromOptions(L->prob, &L->stream));
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -225,7 +230,7 @@ PetscErrorCode AzLossSetUp(AzLoss L)
     nrmax = PetscMax(nrmax, nres);
     L->nterms++;
   }
-  if (L->positivity == AZ_POSITIVE_SOFT) {
+  if (L->positivity != AZ_POSITIVE_NONE && L->positivity != AZ_POSITIVE_HARD) {
     /* penalty on min(u_c, 0) for the positive components, at the interior points */
     AzTerm *t = &L->term[L->nterms];
     PetscCheck(L->term[0].cond == AZ_COND_INTERIOR, L->comm, PETSC_ERR_PLIB, "positivity penalty: no interior term");
@@ -234,11 +239,13 @@ PetscErrorCode AzLossSetUp(AzLoss L)
     t->nres = 0;
     for (PetscInt c = 0; c < L->ncomp; c++)
       if (info->positive[c]) t->nres++;
-    PetscCheck(t->nres > 0, L->comm, PETSC_ERR_ARG_WRONG, "-az_positivity soft: problem %s declares no positive component (.positive in its descriptor)", info->name);
+    PetscCheck(t->nres > 0, L->comm, PETSC_ERR_ARG_WRONG, "-az_positivity %s: problem %s declares no positive component (.positive in its descriptor)", AzPositivityTypes[L->positivity], info->name);
     t->n = L->term[0].n;
     t->w = t->w0 = L->w_positive;
-    t->x = L->term[0].x;
+    t->ctype     = AzPositivityPenaltyType(L);
+    t->x         = L->term[0].x;
     PetscCall(PetscObjectReference((PetscObject)t->x));
+    PetscCall(AzLossConstraintSetUpTerm(L, t));
     nrmax = PetscMax(nrmax, t->nres);
     L->nterms++;
   }
@@ -257,21 +264,20 @@ PetscErrorCode AzLossSetUp(AzLoss L)
     PetscCall(PetscMalloc3(L->chunk * Ljet, &L->jets, L->chunk * nrmax * Ljet, &L->D, L->chunk * nrmax, &L->r));
   }
   PetscCall(AzProjectionSetUp(L));
-  if (L->conservation == AZ_CONSERVE_SOFT) {
-    AzTerm *t = &L->term[L->nterms++];
-    PetscCall(PetscStrncpy(t->name, "conservation", sizeof t->name));
-    t->cond = AZ_COND_LAW;
-    t->n    = L->proj.ng;   /* time slices */
-    t->nres = L->proj.nlaw; /* laws */
-    t->w = t->w0 = L->w_law;
-    t->ctype     = AZ_CON_SOFT;
+  for (PetscInt l = 0; l < AZ_MAX_LAWS; l++) {
+    if (!AzConservationIsPenalty(L->law_mode[l])) continue;
+    PetscCall(AzLawTermSetUp(L, l, &L->term[L->nterms]));
+    PetscCall(AzLossConstraintSetUpTerm(L, &L->term[L->nterms]));
+    L->nterms++;
   }
   PetscCall(AzPositivitySetUp(L));
   PetscCall(PetscMalloc1((size_t)L->chunk * L->ncomp * L->nslot, &L->vjets));
   L->ncompN = L->ncomp;
   if (L->stream) {
     PetscInt nf, ns;
-    PetscCheck(!L->transform && L->positivity != AZ_POSITIVE_HARD && L->conservation == AZ_CONSERVE_NONE, L->comm, PETSC_ERR_ARG_WRONG, "-az_divfree (a stream function) does not combine with hard boundary or initial conditions, -az_positivity hard or -az_conservation here: use soft conditions with it");
+    PetscBool laws = PETSC_FALSE;
+    for (PetscInt l = 0; l < AZ_MAX_LAWS; l++) laws = laws || L->law_mode[l] != AZ_CONSERVE_NONE;
+    PetscCheck(!L->transform && L->positivity != AZ_POSITIVE_HARD && !laws, L->comm, PETSC_ERR_ARG_WRONG, "-az_divfree (a stream function) does not combine with hard boundary or initial conditions, -az_positivity hard or -az_conservation here: use soft conditions with it");
     PetscCall(AzStreamGetNetwork(L->stream, &L->ncompN, NULL));
     PetscCall(AzFieldGetJetSize(L->field, &nf, &ns));
     PetscCheck(nf == L->ncompN, L->comm, PETSC_ERR_ARG_INCOMP, "-az_divfree: the field has %" PetscInt_FMT " outputs but a stream function needs %" PetscInt_FMT " (psi and the other components): create the field after setting the option (AzRunCreateField)", nf, L->ncompN);
@@ -419,8 +425,10 @@ static PetscErrorCode PointResidual(AzLoss L, AzTerm *t, PetscInt i, const Petsc
     PetscCall(AzProblemGetInfo(L->prob, &info));
     if (D) PetscCall(PetscArrayzero(D, t->nres * Ljet));
     for (PetscInt c = 0; c < L->ncomp; c++) {
-      const PetscScalar u = jet[c * L->nslot];
+      /* with multipliers (u ≥ 0 by the method of multipliers): r = min(u − λ/μ, 0) */
+      PetscScalar u;
       if (!info->positive[c]) continue;
+      u = jet[c * L->nslot] - (t->lambda ? t->lambda[i * t->nres + k] / t->mu : 0);
       r[k] = PetscRealPart(u) < 0 ? u : 0;
       if (D && PetscRealPart(u) < 0) D[k * Ljet + c * L->nslot] = 1;
       k++;
@@ -518,17 +526,20 @@ PetscErrorCode AzLossTermGradient(AzLoss L, PetscInt k, Vec g)
   PetscFunctionBegin;
   PetscCall(VecDuplicate(g, &local));
   PetscCall(VecZeroEntries(local));
-  PetscCall(VecGetLocalSize(t->x, &nloc));
-  PetscCall(VecGetArrayRead(t->x, &xa));
   t->w = 1;
   PetscCall(AzProjectionUpdate(L));
-  {
+  if (t->cond == AZ_COND_LAW) {
+    PetscReal sumsq;
+    PetscCall(AzLawTermEvaluate(L, t, &sumsq, local));
+  } else {
+    PetscCall(VecGetLocalSize(t->x, &nloc));
+    PetscCall(VecGetArrayRead(t->x, &xa));
     AdjointCtx c = {L, t, (const PetscReal *)xa, 0};
     PetscCall(AzFieldJetsVJP(L->field, nloc / L->ncoord, (const PetscReal *)xa, TermAdjoint, &c, local));
+    PetscCall(VecRestoreArrayRead(t->x, &xa));
   }
   PetscCall(AzProjectionBackward(L, local));
   t->w = w;
-  PetscCall(VecRestoreArrayRead(t->x, &xa));
   PetscCall(VecGetLocalSize(g, &n));
   {
     const PetscScalar *a;

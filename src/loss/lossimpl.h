@@ -26,6 +26,9 @@ typedef struct {
    * Gauss–Newton the rows E = ∂ρ/∂c (nk·nlaw per residual row) */
   PetscInt    *group;
   PetscScalar *lin_E;
+  /* a conservation-law penalty (AZ_COND_LAW): which law of the problem, and its target M */
+  PetscInt  law;
+  PetscReal lawM;
 } AzTerm;
 
 #define AZ_PROJ_CACHE 64
@@ -39,6 +42,7 @@ typedef struct {
   PetscInt     sof[AZ_JET_MAX_NSLOT];      /*                  the slot of ∂^α in the shape's jet */
   PetscInt     nq;                         /* spatial quadrature nodes */
   PetscReal   *qx;                         /* nq × dim */
+  PetscReal   *qw;                         /* nq: the quadrature weights */
   PetscReal   *qa;                         /* nq × nlaw × ncomp: w_j ∂q_l/∂u_c (x_j) */
   PetscReal    qb[AZ_MAX_LAWS];            /* Σ_j w_j q_l(x_j, 0) */
   PetscReal    M[AZ_MAX_LAWS];             /* the laws' targets */
@@ -46,6 +50,7 @@ typedef struct {
   PetscReal    Ginv[AZ_MAX_LAWS * AZ_MAX_LAWS];
   PetscReal   *xw;                         /* workspace: nq × ncoord node coordinates */
   PetscScalar *jw, *jw2;                   /* workspace: nq × ncomp·nslot jets */
+  PetscScalar *dq, *vw;                    /* law penalties: w_j ∂q/∂u at the nodes; the network's jets before softplus */
   /* training: the distinct collocation times of all terms over all ranks, and c at each */
   PetscInt     ng;
   PetscReal   *gt;
@@ -61,7 +66,7 @@ typedef struct {
 
 #define AZ_COND_DATA     (-2) /* a data term: r = u − u_obs at observation points */
 #define AZ_COND_POSITIVE (-3) /* a positivity penalty: r_c = min(u_c, 0) at the interior points */
-#define AZ_COND_LAW      (-4) /* the conservation penalty: r = Q_h(t_g) − M per time slice and law (no points) */
+#define AZ_COND_LAW      (-4) /* a conservation-law penalty: r = Q_h(t_g) − M per time slice (no points) */
 
 struct _p_AzLoss {
   MPI_Comm     comm;
@@ -92,7 +97,9 @@ struct _p_AzLoss {
   AzStream     stream;   /* divergence-free velocity by a stream function (NULL otherwise) */
   PetscInt     ncompN, LjetN; /* the network's components and jet length (= the solution's without a stream function) */
   PetscScalar *njets, *nD; /* chunk × LjetN network jets; chunk × nrmax × LjetN network-side rows */
-  AzConservationType conservation;
+  AzConservationType conservation;            /* -az_conservation: the default for the laws */
+  AzConservationType law_mode[AZ_MAX_LAWS];   /* each law's (-az_conservation_NAME) */
+  AzConservationType proj_mode;               /* the projected laws': none, project or posthoc */
   AzPositivityType   positivity;
   PetscInt           pos_mask; /* jet slots the softplus map propagates */
   PetscScalar       *vjets;    /* chunk × ncomp·nslot: the network's jets before softplus */
@@ -118,7 +125,12 @@ PETSC_INTERN PetscErrorCode AzGaussLegendre(PetscInt n, PetscReal x[], PetscReal
 /* tensor quadrature on the spatial box: composite 8-point Gauss–Legendre with about n nodes per axis;
  * with periodic_midpoint, a periodic axis gets the n-point midpoint rule instead */
 PETSC_INTERN PetscErrorCode AzLossSpatialQuadrature(AzLoss L, PetscInt n, PetscBool periodic_midpoint, PetscInt *nq, PetscReal **qx, PetscReal **qw);
+/* each law's mode from -az_conservation, -az_conservation_laws and -az_conservation_NAME (checked) */
+PETSC_INTERN PetscErrorCode AzConservationOptions(AzLoss L);
+PETSC_INTERN PetscBool      AzConservationIsPenalty(AzConservationType mode);
 PETSC_INTERN PetscErrorCode AzProjectionSetUp(AzLoss L);
+/* a penalty term for law `law` (after AzProjectionSetUp): its target, name and slices */
+PETSC_INTERN PetscErrorCode AzLawTermSetUp(AzLoss L, PetscInt law, AzTerm *t);
 PETSC_INTERN PetscErrorCode AzProjectionDestroy(AzLoss L);
 PETSC_INTERN PetscBool      AzProjectionInTraining(AzLoss L);
 /* collective: c at every time slice for the current θ (recomputed only when θ changed) */
@@ -141,8 +153,16 @@ PETSC_INTERN PetscBool      AzPositivityActive(AzLoss L);
 PETSC_INTERN PetscErrorCode AzPositivityApply(AzLoss L, PetscInt npts, PetscScalar jets[]);
 /* rows (nrow per point) of ∂·/∂u -> ∂·/∂v at the network jets vjets */
 PETSC_INTERN PetscErrorCode AzPositivityAdjoint(AzLoss L, PetscInt npts, const PetscScalar vjets[], PetscInt nrow, PetscScalar rows[]);
+/* the tangent of the values only: u̇_c = softplus'(v_c) v̇_c in the value slots of the positive components */
+PETSC_INTERN PetscErrorCode AzPositivityTangentValues(AzLoss L, PetscInt npts, const PetscScalar vjets[], PetscScalar dots[]);
+/* the strategy of the positivity penalty term (-az_positivity soft ... auglag) */
+PETSC_INTERN AzConstraintType AzPositivityPenaltyType(AzLoss L);
 /* the conservation penalty's term (project.c): this rank owns time slices g ≡ rank (mod size) */
 PETSC_INTERN PetscErrorCode AzLawTermLocalRows(AzLoss L, PetscInt *nrows);
+/* augmented Lagrangian: λ ← λ + μ r at this rank's slices; *vmax = max |r| over all ranks */
+PETSC_INTERN PetscErrorCode AzLawTermUpdateMultipliers(AzLoss L, AzTerm *t, PetscReal *vmax);
+/* checkpoints: this rank's slice rows in global (slice) order */
+PETSC_INTERN PetscErrorCode AzLawTermRowIndex(AzLoss L, PetscInt i, PetscInt *global);
 PETSC_INTERN PetscErrorCode AzLawTermEvaluate(AzLoss L, AzTerm *t, PetscReal *sumsq, Vec grad);
 PETSC_INTERN PetscErrorCode AzLawTermRows(AzLoss L, AzTerm *t, PetscScalar rho[], PetscErrorCode (*fn)(AzLoss, PetscInt, const PetscScalar[], const PetscScalar[], void *), void *ctx);
 PETSC_INTERN PetscErrorCode AzLawTermTangent(AzLoss L, AzTerm *t, Vec v, PetscScalar out[]);

@@ -12,7 +12,12 @@
 #include "lossimpl.h"
 #include <math.h>
 
-const char *const AzPositivityTypes[] = {"none", "soft", "hard", "AzPositivityType", "AZ_POSITIVE_", NULL};
+const char *const AzPositivityTypes[] = {"none", "soft", "linear", "cosine", "adaptive", "auglag", "hard", "AzPositivityType", "AZ_POSITIVE_", NULL};
+
+AzConstraintType AzPositivityPenaltyType(AzLoss L)
+{
+  return (AzConstraintType)(AZ_CON_SOFT + (L->positivity - AZ_POSITIVE_SOFT));
+}
 
 /* f⁽ᵏ⁾(v), k = 0 .. 5 */
 static void Softplus(PetscReal v, PetscReal f[6])
@@ -93,7 +98,7 @@ PetscErrorCode AzPositivitySetUp(AzLoss L)
   for (PetscInt c = 0; c < L->ncomp; c++) any = any || info->positive[c];
   PetscCheck(any, L->comm, PETSC_ERR_ARG_WRONG, "-az_positivity hard: problem %s declares no positive component (.positive in its descriptor)", info->name);
   PetscCheck(!L->transform, L->comm, PETSC_ERR_ARG_WRONG, "-az_positivity hard (u = softplus(N)) and hard boundary or initial conditions (u = g + phi N) cannot both be exact: choose one, the other soft");
-  PetscCheck(L->conservation != AZ_CONSERVE_PROJECT && L->conservation != AZ_CONSERVE_POSTHOC, L->comm, PETSC_ERR_ARG_WRONG, "-az_positivity hard and -az_conservation %s cannot both be exact (the projection adds a shift that may turn u negative): choose one", AzConservationTypes[L->conservation]);
+  PetscCheck(L->proj_mode == AZ_CONSERVE_NONE, L->comm, PETSC_ERR_ARG_WRONG, "-az_positivity hard and -az_conservation %s cannot both be exact (the projection adds a shift that may turn u negative): choose one, or penalise the laws (-az_conservation soft, linear, cosine, adaptive or auglag)", AzConservationTypes[L->proj_mode]);
   PetscCall(AzProblemGetJetRequest(L->prob, &req));
   PetscCall(AzJetRequestClose(&req));
   L->pos_mask = req.mask;
@@ -148,6 +153,24 @@ PetscErrorCode AzPositivityAdjoint(AzLoss L, PetscInt npts, const PetscScalar vj
           r[q] = w;
         }
       }
+    }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzPositivityTangentValues(AzLoss L, PetscInt npts, const PetscScalar vjets[], PetscScalar dots[])
+{
+  const AzProblemInfo *info;
+  const PetscInt       ns = L->nslot, Ljet = L->ncomp * ns;
+
+  PetscFunctionBegin;
+  if (!AzPositivityActive(L)) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(AzProblemGetInfo(L->prob, &info));
+  for (PetscInt p = 0; p < npts; p++)
+    for (PetscInt c = 0; c < L->ncomp; c++) {
+      PetscReal f[6];
+      if (!info->positive[c]) continue;
+      Softplus(PetscRealPart(vjets[p * Ljet + c * ns]), f);
+      dots[p * Ljet + c * ns] *= f[1];
     }
   PetscFunctionReturn(PETSC_SUCCESS);
 }

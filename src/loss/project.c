@@ -15,9 +15,70 @@
  * and dense Jacobian (Gauss–Newton), exactly.
  */
 #include "lossimpl.h"
+#include <cblas.h>
 #include <petsc/private/petscimpl.h> /* PetscObjectStateGet */
 
-const char *const AzConservationTypes[] = {"none", "project", "posthoc", "soft", "AzConservationType", "AZ_CONSERVE_", NULL};
+const char *const AzConservationTypes[] = {"none", "project", "posthoc", "soft", "linear", "cosine", "adaptive", "auglag", "AzConservationType", "AZ_CONSERVE_", NULL};
+
+PetscBool AzConservationIsPenalty(AzConservationType mode)
+{
+  return mode >= AZ_CONSERVE_SOFT ? PETSC_TRUE : PETSC_FALSE;
+}
+
+/* the problem's laws by name, for messages */
+static PetscErrorCode LawList(const AzProblemInfo *info, char known[], size_t len)
+{
+  PetscFunctionBegin;
+  known[0] = 0;
+  for (PetscInt m = 0; m < AZ_MAX_LAWS && info->conservation[m].name; m++) {
+    PetscCall(PetscStrlcat(known, m ? ", " : "", len));
+    PetscCall(PetscStrlcat(known, info->conservation[m].name, len));
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzConservationOptions(AzLoss L)
+{
+  const AzProblemInfo *info;
+  PetscInt             nlaws = 0, first = -1;
+  char                 known[256];
+
+  PetscFunctionBegin;
+  PetscCall(AzProblemGetInfo(L->prob, &info));
+  while (nlaws < AZ_MAX_LAWS && info->conservation[nlaws].name) nlaws++;
+  PetscCall(LawList(info, known, sizeof known));
+  for (PetscInt l = 0; l < AZ_MAX_LAWS; l++) L->law_mode[l] = AZ_CONSERVE_NONE;
+  PetscCheck(L->conservation == AZ_CONSERVE_NONE || nlaws > 0, L->comm, PETSC_ERR_ARG_WRONG, "-az_conservation %s: problem %s declares no conservation law to enforce; use -az_conservation none", AzConservationTypes[L->conservation], info->name);
+  if (L->nlaw_names == 0) {
+    for (PetscInt l = 0; l < nlaws; l++) L->law_mode[l] = L->conservation;
+  } else {
+    /* -az_conservation_laws a,b: the default strategy for the named laws only */
+    for (PetscInt i = 0; i < L->nlaw_names; i++) {
+      PetscInt l = 0;
+      while (l < nlaws && strcmp(info->conservation[l].name, L->law_names[i])) l++;
+      PetscCheck(l < nlaws, L->comm, PETSC_ERR_ARG_WRONG, "-az_conservation_laws: problem %s has no law '%s' (its laws: %s)", info->name, L->law_names[i], nlaws ? known : "none");
+      for (PetscInt j = 0; j < i; j++) PetscCheck(strcmp(L->law_names[j], L->law_names[i]), L->comm, PETSC_ERR_ARG_WRONG, "-az_conservation_laws names '%s' twice", L->law_names[i]);
+      L->law_mode[l] = L->conservation;
+    }
+  }
+  PetscOptionsBegin(L->comm, NULL, "Conservation laws, one at a time", "AzLoss");
+  for (PetscInt l = 0; l < nlaws; l++) {
+    char opt[64], text[128];
+    snprintf(opt, sizeof opt, "-az_conservation_%s", info->conservation[l].name);
+    snprintf(text, sizeof text, "how law '%s' is enforced", info->conservation[l].name);
+    PetscCall(PetscOptionsEnum(opt, text, "AzLossSetUp", AzConservationTypes, (PetscEnum)L->law_mode[l], (PetscEnum *)&L->law_mode[l], NULL));
+  }
+  PetscOptionsEnd();
+  /* the projected laws share one projection: in training or after it */
+  L->proj_mode = AZ_CONSERVE_NONE;
+  for (PetscInt l = 0; l < nlaws; l++) {
+    if (L->law_mode[l] != AZ_CONSERVE_PROJECT && L->law_mode[l] != AZ_CONSERVE_POSTHOC) continue;
+    PetscCheck(L->proj_mode == AZ_CONSERVE_NONE || L->proj_mode == L->law_mode[l], L->comm, PETSC_ERR_ARG_WRONG, "Law '%s' is projected %s and law '%s' %s: the projected laws share one projection, in training (project) or after it (posthoc)", info->conservation[first].name, L->proj_mode == AZ_CONSERVE_PROJECT ? "in training" : "post hoc", info->conservation[l].name, L->law_mode[l] == AZ_CONSERVE_PROJECT ? "in training" : "post hoc");
+    L->proj_mode = L->law_mode[l];
+    if (first < 0) first = l;
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
 
 /* Gauss–Legendre nodes and weights on [−1, 1] by Newton's method on P_n */
 PetscErrorCode AzGaussLegendre(PetscInt n, PetscReal x[], PetscReal w[])
@@ -106,7 +167,7 @@ PetscErrorCode AzLossSpatialQuadrature(AzLoss L, PetscInt n, PetscBool periodic_
 
 PetscBool AzProjectionInTraining(AzLoss L)
 {
-  return L->conservation == AZ_CONSERVE_PROJECT ? PETSC_TRUE : PETSC_FALSE;
+  return L->proj_mode == AZ_CONSERVE_PROJECT ? PETSC_TRUE : PETSC_FALSE;
 }
 
 /* the shape's jet at a point: vanishing on the hard faces, else 1 */
@@ -374,73 +435,64 @@ PetscErrorCode AzProjectionSetUp(AzLoss L)
   const PetscReal     *param;
   const PetscInt       n = L->ncoord, tt = n - 1, Ljet = L->ncomp * L->nslot;
   AzJetRequest         req;
-  PetscReal           *qw, G[AZ_MAX_LAWS * AZ_MAX_LAWS], lo[AZ_MAX_COORD], hi[AZ_MAX_COORD], wsum = 0;
+  PetscReal            G[AZ_MAX_LAWS * AZ_MAX_LAWS], wsum = 0;
   PetscScalar         *jet;
+  PetscBool            any = PETSC_FALSE, penalty = PETSC_FALSE;
+  const char          *mode;
 
   PetscFunctionBegin;
-  if (L->conservation == AZ_CONSERVE_NONE) PetscFunctionReturn(PETSC_SUCCESS);
+  for (PetscInt l = 0; l < AZ_MAX_LAWS; l++) {
+    any     = any || L->law_mode[l] != AZ_CONSERVE_NONE;
+    penalty = penalty || AzConservationIsPenalty(L->law_mode[l]);
+  }
+  if (!any) PetscFunctionReturn(PETSC_SUCCESS);
   PetscCall(AzProblemGetInfo(L->prob, &info));
   PetscCall(AzProblemGetParams(L->prob, &param));
-  PetscCall(AzProblemGetBox(L->prob, lo, hi));
-  PetscCheck(info->conservation[0].name, L->comm, PETSC_ERR_ARG_WRONG, "-az_conservation %s: problem %s declares no conservation law to project onto; use -az_conservation none", AzConservationTypes[L->conservation], info->name);
-  PetscCheck(info->time_dependent, L->comm, PETSC_ERR_ARG_WRONG, "-az_conservation %s: problem %s is steady; projection imposes laws Q(t) = M at every time of a time-dependent problem", AzConservationTypes[L->conservation], info->name);
+  mode = AzConservationTypes[L->proj_mode != AZ_CONSERVE_NONE ? L->proj_mode : L->conservation];
+  PetscCheck(info->time_dependent, L->comm, PETSC_ERR_ARG_WRONG, "-az_conservation %s: problem %s is steady; conservation laws Q(t) = M are imposed at every time of a time-dependent problem", mode, info->name);
   /* which jet slots carry which time derivative of c, and which derivative of the shape */
   PetscCall(AzProblemGetJetRequest(L->prob, &req));
   PetscCall(AzJetRequestClose(&req));
   P->nk = 1;
-  for (PetscInt q = 0; q < L->nslot; q++) P->kof[q] = -1;
-  P->kof[0] = 0;
-  P->sof[0] = 0;
-  for (PetscInt i = 0; i < n; i++) {
-    const PetscInt s1 = AzJetSlotD1(n, i), s3 = AzJetSlotD3(n, i), s4 = AzJetSlotD4(n, i);
-    P->kof[s1] = i == tt ? 1 : 0;
-    P->sof[s1] = i == tt ? 0 : s1;
-    P->kof[s3] = i == tt ? 3 : 0;
-    P->sof[s3] = i == tt ? 0 : s3;
-    P->kof[s4] = i == tt ? 4 : 0;
-    P->sof[s4] = i == tt ? 0 : s4;
-    for (PetscInt j = i; j < n; j++) {
-      const PetscInt s2 = AzJetSlotD2(n, i, j), nt = (i == tt) + (j == tt);
-      P->kof[s2] = nt;
-      P->sof[s2] = nt == 2 ? 0 : (nt == 1 ? AzJetSlotD1(n, i == tt ? j : i) : s2);
-    }
-  }
-  for (PetscInt q = 0; q < L->nslot; q++) {
-    if (!(req.mask & ((PetscInt)1 << q))) P->kof[q] = -1;
-    if (P->kof[q] >= 0) P->nk = PetscMax(P->nk, P->kof[q] + 1);
-  }
   P->tslot[0] = 0;
-  if (P->nk > 1) P->tslot[1] = AzJetSlotD1(n, tt);
-  if (P->nk > 2) P->tslot[2] = AzJetSlotD2(n, tt, tt);
-  if (P->nk > 3) P->tslot[3] = AzJetSlotD3(n, tt);
-  if (P->nk > 4) P->tslot[4] = AzJetSlotD4(n, tt);
-  for (PetscInt k = 0; k < P->nk; k++) PetscCheck(req.mask & ((PetscInt)1 << P->tslot[k]), L->comm, PETSC_ERR_SUP, "Projection needs the time derivative of order %" PetscInt_FMT " that problem %s does not declare", k, info->name);
-  /* the quadrature and the laws' coefficients at its nodes */
-  PetscCall(AzLossSpatialQuadrature(L, L->project_nodes, PETSC_TRUE, &P->nq, &P->qx, &qw));
-  /* the laws this strategy enforces: -az_conservation_laws a,b (by name), or all of them */
-  P->nlaw = 0;
-  if (L->nlaw_names == 0) {
-    for (PetscInt l = 0; l < AZ_MAX_LAWS && info->conservation[l].name; l++) P->law[P->nlaw++] = l;
-  } else {
-    for (PetscInt i = 0; i < L->nlaw_names; i++) {
-      PetscInt l = 0;
-      char     known[256] = "";
-      while (l < AZ_MAX_LAWS && info->conservation[l].name && strcmp(info->conservation[l].name, L->law_names[i])) l++;
-      if (l == AZ_MAX_LAWS || !info->conservation[l].name) {
-        for (PetscInt m = 0; m < AZ_MAX_LAWS && info->conservation[m].name; m++) {
-          PetscCall(PetscStrlcat(known, m ? ", " : "", sizeof known));
-          PetscCall(PetscStrlcat(known, info->conservation[m].name, sizeof known));
-        }
-        SETERRQ(L->comm, PETSC_ERR_ARG_WRONG, "-az_conservation_laws: problem %s has no law '%s' (its laws: %s)", info->name, L->law_names[i], known);
+  for (PetscInt q = 0; q < L->nslot; q++) P->kof[q] = -1;
+  if (L->proj_mode != AZ_CONSERVE_NONE) {
+    P->kof[0] = 0;
+    P->sof[0] = 0;
+    for (PetscInt i = 0; i < n; i++) {
+      const PetscInt s1 = AzJetSlotD1(n, i), s3 = AzJetSlotD3(n, i), s4 = AzJetSlotD4(n, i);
+      P->kof[s1] = i == tt ? 1 : 0;
+      P->sof[s1] = i == tt ? 0 : s1;
+      P->kof[s3] = i == tt ? 3 : 0;
+      P->sof[s3] = i == tt ? 0 : s3;
+      P->kof[s4] = i == tt ? 4 : 0;
+      P->sof[s4] = i == tt ? 0 : s4;
+      for (PetscInt j = i; j < n; j++) {
+        const PetscInt s2 = AzJetSlotD2(n, i, j), nt = (i == tt) + (j == tt);
+        P->kof[s2] = nt;
+        P->sof[s2] = nt == 2 ? 0 : (nt == 1 ? AzJetSlotD1(n, i == tt ? j : i) : s2);
       }
-      for (PetscInt m = 0; m < P->nlaw; m++) PetscCheck(P->law[m] != l, L->comm, PETSC_ERR_ARG_WRONG, "-az_conservation_laws names '%s' twice", L->law_names[i]);
-      P->law[P->nlaw++] = l;
     }
+    for (PetscInt q = 0; q < L->nslot; q++) {
+      if (!(req.mask & ((PetscInt)1 << q))) P->kof[q] = -1;
+      if (P->kof[q] >= 0) P->nk = PetscMax(P->nk, P->kof[q] + 1);
+    }
+    if (P->nk > 1) P->tslot[1] = AzJetSlotD1(n, tt);
+    if (P->nk > 2) P->tslot[2] = AzJetSlotD2(n, tt, tt);
+    if (P->nk > 3) P->tslot[3] = AzJetSlotD3(n, tt);
+    if (P->nk > 4) P->tslot[4] = AzJetSlotD4(n, tt);
+    for (PetscInt k = 0; k < P->nk; k++) PetscCheck(req.mask & ((PetscInt)1 << P->tslot[k]), L->comm, PETSC_ERR_SUP, "Projection needs the time derivative of order %" PetscInt_FMT " that problem %s does not declare", k, info->name);
   }
-  PetscCall(PetscCalloc1((size_t)P->nq * P->nlaw * L->ncomp, &P->qa));
+  /* the quadrature, shared by the projection and the penalties */
+  PetscCall(AzLossSpatialQuadrature(L, L->project_nodes, PETSC_TRUE, &P->nq, &P->qx, &P->qw));
+  P->nlaw = 0;
+  for (PetscInt l = 0; l < AZ_MAX_LAWS; l++)
+    if (L->law_mode[l] == AZ_CONSERVE_PROJECT || L->law_mode[l] == AZ_CONSERVE_POSTHOC) P->law[P->nlaw++] = l;
+  PetscCall(PetscCalloc1((size_t)PetscMax(P->nq * P->nlaw * L->ncomp, 1), &P->qa));
   PetscCall(PetscMalloc3((size_t)P->nq * n, &P->xw, (size_t)P->nq * Ljet, &P->jw, (size_t)P->nq * Ljet, &P->jw2));
+  PetscCall(PetscMalloc2((size_t)P->nq * Ljet, &P->dq, (size_t)P->nq * Ljet, &P->vw));
   PetscCall(PetscMalloc1(Ljet, &jet));
-  for (PetscInt j = 0; j < P->nq; j++) wsum += qw[j];
+  for (PetscInt j = 0; j < P->nq; j++) wsum += P->qw[j];
   for (PetscInt l = 0; l < P->nlaw; l++) {
     const AzConservationInfo *law = &info->conservation[P->law[l]];
     PetscReal                 Qu0 = 0;
@@ -469,16 +521,16 @@ PetscErrorCode AzProjectionSetUp(AzLoss L)
       for (PetscInt comp = 0; comp < L->ncomp; comp++) pred += a[comp] * jet[comp * L->nslot];
       PetscCall(law->density(&pt, &J, &q, NULL));
       PetscCheck(PetscAbsScalar(q - pred) <= 1e-10 * (1 + PetscAbsScalar(q)), L->comm, PETSC_ERR_ARG_WRONG,
-                 "-az_conservation %s: law '%s' of problem %s is not of the form q = a(x)·u + b(x) (linear in the solution values, independent of derivatives and time): projection imposes linear laws only; use -az_conservation none for it",
-                 AzConservationTypes[L->conservation], law->name, info->name);
-      for (PetscInt comp = 0; comp < L->ncomp; comp++) P->qa[(j * P->nlaw + l) * L->ncomp + comp] = qw[j] * a[comp];
-      P->qb[l] += qw[j] * PetscRealPart(b);
+                 "-az_conservation %s: law '%s' of problem %s is not of the form q = a(x)·u + b(x) (linear in the solution values, independent of derivatives and time): projection imposes linear laws only; penalise it instead (-az_conservation_%s soft, linear, cosine, adaptive or auglag) or use none",
+                 AzConservationTypes[L->proj_mode], law->name, info->name, law->name);
+      for (PetscInt comp = 0; comp < L->ncomp; comp++) P->qa[(j * P->nlaw + l) * L->ncomp + comp] = P->qw[j] * a[comp];
+      P->qb[l] += P->qw[j] * PetscRealPart(b);
       if (!law->has_value) {
         PetscCheck(info->initial_value, L->comm, PETSC_ERR_ARG_WRONG, "Law '%s' of problem %s has no value and the problem no initial_value: projection has no target", law->name, info->name);
         x[tt] = info->t0;
         PetscCall(info->initial_value(&pt, u0));
-        Qu0 += qw[j] * PetscRealPart(b);
-        for (PetscInt comp = 0; comp < L->ncomp; comp++) Qu0 += qw[j] * a[comp] * PetscRealPart(u0[comp]);
+        Qu0 += P->qw[j] * PetscRealPart(b);
+        for (PetscInt comp = 0; comp < L->ncomp; comp++) Qu0 += P->qw[j] * a[comp] * PetscRealPart(u0[comp]);
       }
     }
     P->M[l] = law->has_value ? law->value : Qu0;
@@ -492,23 +544,24 @@ PetscErrorCode AzProjectionSetUp(AzLoss L)
       PetscCheck(nb > 0, L->comm, PETSC_ERR_ARG_WRONG, "Law '%s' of problem %s: its density does not depend on the solution", law->name, info->name);
     }
   }
-  /* G_lm = Σ_j w_j s(x_j) a_l(x_j)·β_m */
-  for (PetscInt l = 0; l < P->nlaw; l++)
-    for (PetscInt m = 0; m < P->nlaw; m++) G[l * P->nlaw + m] = 0;
-  for (PetscInt j = 0; j < P->nq; j++) {
-    PetscScalar s[AZ_JET_MAX_NSLOT];
-    PetscReal   x[AZ_MAX_COORD];
-    for (PetscInt d = 0; d < tt; d++) x[d] = P->qx[j * tt + d];
-    x[tt] = info->t0;
-    ShapeJet(L, x, s);
+  if (P->nlaw > 0) {
+    /* G_lm = Σ_j w_j s(x_j) a_l(x_j)·β_m */
     for (PetscInt l = 0; l < P->nlaw; l++)
-      for (PetscInt m = 0; m < P->nlaw; m++)
-        for (PetscInt comp = 0; comp < L->ncomp; comp++) G[l * P->nlaw + m] += PetscRealPart(s[0]) * P->qa[(j * P->nlaw + l) * L->ncomp + comp] * P->beta[m][comp];
+      for (PetscInt m = 0; m < P->nlaw; m++) G[l * P->nlaw + m] = 0;
+    for (PetscInt j = 0; j < P->nq; j++) {
+      PetscScalar s[AZ_JET_MAX_NSLOT];
+      PetscReal   x[AZ_MAX_COORD];
+      for (PetscInt d = 0; d < tt; d++) x[d] = P->qx[j * tt + d];
+      x[tt] = info->t0;
+      ShapeJet(L, x, s);
+      for (PetscInt l = 0; l < P->nlaw; l++)
+        for (PetscInt m = 0; m < P->nlaw; m++)
+          for (PetscInt comp = 0; comp < L->ncomp; comp++) G[l * P->nlaw + m] += PetscRealPart(s[0]) * P->qa[(j * P->nlaw + l) * L->ncomp + comp] * P->beta[m][comp];
+    }
+    PetscCheck(Invert(P->nlaw, G, P->Ginv), L->comm, PETSC_ERR_ARG_WRONG, "The conservation laws of problem %s are not independent (or vanish under the hard faces' shape): they cannot be projected onto together", info->name);
   }
-  PetscCheck(Invert(P->nlaw, G, P->Ginv), L->comm, PETSC_ERR_ARG_WRONG, "The conservation laws of problem %s are not independent (or vanish under the hard faces' shape): they cannot be projected onto together", info->name);
   PetscCall(PetscFree(jet));
-  PetscCall(PetscFree(qw));
-  if (L->conservation == AZ_CONSERVE_PROJECT || L->conservation == AZ_CONSERVE_SOFT) PetscCall(SetUpGroups(L));
+  if (L->proj_mode == AZ_CONSERVE_PROJECT || penalty) PetscCall(SetUpGroups(L));
   P->gvalid = PETSC_FALSE;
   P->cn     = 0;
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -520,7 +573,9 @@ PetscErrorCode AzProjectionDestroy(AzLoss L)
 
   PetscFunctionBegin;
   PetscCall(PetscFree(P->qx));
+  PetscCall(PetscFree(P->qw));
   PetscCall(PetscFree(P->qa));
+  PetscCall(PetscFree2(P->dq, P->vw));
   PetscCall(PetscFree3(P->xw, P->jw, P->jw2));
   PetscCall(PetscFree(P->gt));
   PetscCall(PetscFree3(P->gc, P->gcbar, P->gcdot));
@@ -548,7 +603,7 @@ PetscErrorCode AzProjectionUpdate(AzLoss L)
   PetscScalar     *buf;
 
   PetscFunctionBegin;
-  if (L->conservation != AZ_CONSERVE_PROJECT) PetscFunctionReturn(PETSC_SUCCESS);
+  if (!AzProjectionInTraining(L)) PetscFunctionReturn(PETSC_SUCCESS);
   PetscCall(ThetaState(L, &st));
   stale = (!P->gvalid || st != P->gstate) ? 1 : 0;
   PetscCall(MPIU_Allreduce(&stale, &anystale, 1, MPIU_INT, MPI_MAX, L->comm)); /* decide together */
@@ -594,7 +649,7 @@ PetscErrorCode AzProjectionBackward(AzLoss L, Vec grad)
   PetscScalar   *sum;
 
   PetscFunctionBegin;
-  if (L->conservation != AZ_CONSERVE_PROJECT) PetscFunctionReturn(PETSC_SUCCESS);
+  if (!AzProjectionInTraining(L)) PetscFunctionReturn(PETSC_SUCCESS);
   PetscCallMPI(MPI_Comm_rank(L->comm, &rank));
   PetscCallMPI(MPI_Comm_size(L->comm, &size));
   PetscCall(PetscMalloc1((size_t)P->ng * R, &sum));
@@ -620,7 +675,7 @@ PetscErrorCode AzProjectionTangent(AzLoss L, Vec v)
   PetscScalar   *buf;
 
   PetscFunctionBegin;
-  if (L->conservation != AZ_CONSERVE_PROJECT) PetscFunctionReturn(PETSC_SUCCESS);
+  if (!AzProjectionInTraining(L)) PetscFunctionReturn(PETSC_SUCCESS);
   PetscCallMPI(MPI_Comm_rank(L->comm, &rank));
   PetscCallMPI(MPI_Comm_size(L->comm, &size));
   PetscCall(PetscCalloc1((size_t)P->ng * R, &buf));
@@ -641,7 +696,7 @@ PetscErrorCode AzProjectionJacobian(AzLoss L)
   PetscScalar   *buf, *rows, *jac;
 
   PetscFunctionBegin;
-  if (L->conservation != AZ_CONSERVE_PROJECT) PetscFunctionReturn(PETSC_SUCCESS);
+  if (!AzProjectionInTraining(L)) PetscFunctionReturn(PETSC_SUCCESS);
   PetscCallMPI(MPI_Comm_rank(L->comm, &rank));
   PetscCallMPI(MPI_Comm_size(L->comm, &size));
   if (!P->gjac) PetscCall(PetscMalloc1((size_t)P->ng * R * np, &P->gjac));
@@ -674,7 +729,7 @@ PetscErrorCode AzProjectionApplyLocal(AzLoss L, PetscInt npts, const PetscReal x
   PetscInt         hit  = -1;
 
   PetscFunctionBegin;
-  if (L->conservation != AZ_CONSERVE_PROJECT && L->conservation != AZ_CONSERVE_POSTHOC) PetscFunctionReturn(PETSC_SUCCESS);
+  if (L->proj_mode == AZ_CONSERVE_NONE) PetscFunctionReturn(PETSC_SUCCESS);
   PetscCall(ThetaState(L, &st));
   if (st != P->cstate) {
     P->cn     = 0;
@@ -704,8 +759,10 @@ PetscErrorCode AzProjectionApplyLocal(AzLoss L, PetscInt npts, const PetscReal x
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* ---- the conservation penalty (-az_conservation soft): a term with one residual per slice and law,
- * r_gl = Q_h,l(t_g) − M_l, the slices shared out over the ranks like the projection's ---------------- */
+/* ---- the conservation-law penalties (-az_conservation soft ... auglag): a term per law with one
+ * residual per time slice, r_g = Q_h(t_g) − M = Σ_j w_j q(x_j, ũ(x_j, t_g)) − M, the solution ũ as
+ * training sees it (through the transform or softplus, and projected onto the projected laws), the
+ * slices shared out over the ranks like the projection's (this rank owns g ≡ rank mod size) ------- */
 
 static PetscInt OwnedSlices(AzLoss L)
 {
@@ -718,131 +775,252 @@ static PetscInt OwnedSlices(AzLoss L)
 PetscErrorCode AzLawTermLocalRows(AzLoss L, PetscInt *nrows)
 {
   PetscFunctionBegin;
-  *nrows = OwnedSlices(L) * L->proj.nlaw;
+  *nrows = OwnedSlices(L);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* r (nlaw) at slice g from the solution at its nodes (left in P->jw, P->xw) */
-static PetscErrorCode SliceResiduals(AzLoss L, PetscInt g, PetscScalar r[])
+PetscErrorCode AzLawTermRowIndex(AzLoss L, PetscInt i, PetscInt *global)
+{
+  PetscMPIInt rank, size;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(L->comm, &rank));
+  PetscCallMPI(MPI_Comm_size(L->comm, &size));
+  *global = rank + i * size;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzLawTermSetUp(AzLoss L, PetscInt law, AzTerm *t)
+{
+  AzProjection             *P = &L->proj;
+  const AzProblemInfo      *info;
+  const AzConservationInfo *cl;
+  const PetscReal          *param;
+  const PetscInt            n = L->ncoord, tt = n - 1, Ljet = L->ncomp * L->nslot;
+  PetscInt                  nlaws = 0;
+  PetscScalar              *jet, *dq;
+
+  PetscFunctionBegin;
+  PetscCall(AzProblemGetInfo(L->prob, &info));
+  PetscCall(AzProblemGetParams(L->prob, &param));
+  while (nlaws < AZ_MAX_LAWS && info->conservation[nlaws].name) nlaws++;
+  cl = &info->conservation[law];
+  if (nlaws == 1) PetscCall(PetscStrncpy(t->name, "conservation", sizeof t->name));
+  else snprintf(t->name, sizeof t->name, "conservation_%s", cl->name);
+  t->cond = AZ_COND_LAW;
+  t->law  = law;
+  t->n    = P->ng; /* time slices */
+  t->nres = 1;
+  t->w = t->w0 = L->w_law;
+  t->ctype     = (AzConstraintType)(AZ_CON_SOFT + (L->law_mode[law] - AZ_CONSERVE_SOFT));
+  /* the nodes carry values only: the density must not read derivatives */
+  PetscCall(PetscMalloc2(Ljet, &jet, Ljet, &dq));
+  t->lawM = 0;
+  for (PetscInt j = 0; j < P->nq; j++) {
+    PetscReal   x[AZ_MAX_COORD];
+    AzPoint     pt = {x, n, param, -1};
+    AzJet       J  = {n, L->ncomp, L->nslot, jet};
+    PetscScalar q, u0[AZ_MAX_COMP];
+    for (PetscInt d = 0; d < tt; d++) x[d] = P->qx[j * tt + d];
+    x[tt] = info->t0 + 0.618 * (info->t1 - info->t0);
+    for (PetscInt s = 0; s < Ljet; s++) {
+      jet[s] = 0.3 + 1.7 * PetscSinReal(1.3 * s + 0.7 * j);
+      dq[s]  = 0;
+    }
+    PetscCall(cl->density(&pt, &J, &q, dq));
+    for (PetscInt s = 0; s < Ljet; s++)
+      PetscCheck(s % L->nslot == 0 || dq[s] == 0, L->comm, PETSC_ERR_SUP, "Law '%s' of problem %s: its density depends on derivatives of the solution; a conservation penalty takes densities of the solution values only", cl->name, info->name);
+    if (!cl->has_value) {
+      /* the target: the law at the initial data */
+      PetscCheck(info->initial_value, L->comm, PETSC_ERR_ARG_WRONG, "Law '%s' of problem %s has no value and the problem no initial_value: its penalty has no target", cl->name, info->name);
+      x[tt] = info->t0;
+      PetscCall(info->initial_value(&pt, u0));
+      for (PetscInt s = 0; s < Ljet; s++) jet[s] = 0;
+      for (PetscInt c = 0; c < L->ncomp; c++) jet[c * L->nslot] = u0[c];
+      PetscCall(cl->density(&pt, &J, &q, NULL));
+      t->lawM += P->qw[j] * PetscRealPart(q);
+    }
+  }
+  if (cl->has_value) t->lawM = cl->value;
+  PetscCall(PetscFree2(jet, dq));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* the solution at the nodes of slice g as training sees it, into P->jw (the network's jets before
+ * softplus into P->vw) */
+static PetscErrorCode LawNodeSolution(AzLoss L, PetscInt g)
 {
   AzProjection  *P    = &L->proj;
   const PetscInt Ljet = L->ncomp * L->nslot;
 
   PetscFunctionBegin;
   PetscCall(NodeSolution(L, P->gt[g]));
-  for (PetscInt l = 0; l < P->nlaw; l++) {
-    r[l] = P->qb[l] - P->M[l];
-    for (PetscInt j = 0; j < P->nq; j++)
-      for (PetscInt c = 0; c < L->ncomp; c++) r[l] += P->qa[(j * P->nlaw + l) * L->ncomp + c] * P->jw[j * Ljet + c * L->nslot];
+  if (AzPositivityActive(L)) {
+    PetscCall(PetscArraycpy(P->vw, P->jw, (size_t)P->nq * Ljet));
+    PetscCall(AzPositivityApply(L, P->nq, P->jw));
+  }
+  if (AzProjectionInTraining(L))
+    for (PetscInt j = 0; j < P->nq; j++) AzProjectionAdd(L, P->xw + j * L->ncoord, P->gc + g * P->nk * P->nlaw, P->jw + j * Ljet);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* r = Q_h(t_g) − M of term t at slice g (no multiplier shift), and w_j ∂q/∂u at the nodes in P->dq */
+static PetscErrorCode SliceResidual(AzLoss L, AzTerm *t, PetscInt g, PetscScalar *r)
+{
+  AzProjection        *P    = &L->proj;
+  const PetscInt       Ljet = L->ncomp * L->nslot;
+  const AzProblemInfo *info;
+  const PetscReal     *param;
+
+  PetscFunctionBegin;
+  PetscCall(AzProblemGetInfo(L->prob, &info));
+  PetscCall(AzProblemGetParams(L->prob, &param));
+  PetscCall(LawNodeSolution(L, g));
+  *r = -t->lawM;
+  for (PetscInt j = 0; j < P->nq; j++) {
+    AzPoint      pt = {P->xw + j * L->ncoord, L->ncoord, param, -1};
+    AzJet        J  = {L->ncoord, L->ncomp, L->nslot, P->jw + j * Ljet};
+    PetscScalar  q, *dq = P->dq + j * Ljet;
+    for (PetscInt s = 0; s < Ljet; s++) dq[s] = 0;
+    PetscCall(info->conservation[t->law].density(&pt, &J, &q, dq));
+    *r += P->qw[j] * q;
+    for (PetscInt c = 0; c < L->ncomp; c++) dq[c * L->nslot] *= P->qw[j];
   }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* grad += Σ_l w_l ∂r_gl/∂θ at slice g (node adjoint, then back through the transform and the field) */
-static PetscErrorCode SliceAdjoint(AzLoss L, PetscInt g, const PetscScalar w[], Vec grad)
+/* the multiplier shift λ/μ of this rank's i-th slice (0 without multipliers) */
+static PetscScalar Shift(AzTerm *t, PetscInt i)
+{
+  return t->lambda ? t->lambda[i] / t->mu : 0;
+}
+
+/* grad += w ∂r/∂θ at slice g from P->dq (SliceResidual done at this θ; the nodes in P->xw), and the
+ * projection's share into gcbar */
+static PetscErrorCode SliceAdjoint(AzLoss L, PetscInt g, PetscScalar w, Vec grad)
 {
   AzProjection  *P    = &L->proj;
   const PetscInt Ljet = L->ncomp * L->nslot;
 
   PetscFunctionBegin;
-  NodePoints(L, P->gt[g]);
-  for (PetscInt j = 0; j < P->nq; j++) {
-    PetscScalar *jb = P->jw2 + j * Ljet;
-    for (PetscInt s = 0; s < Ljet; s++) jb[s] = 0;
-    for (PetscInt c = 0; c < L->ncomp; c++)
-      for (PetscInt l = 0; l < P->nlaw; l++) jb[c * L->nslot] += w[l] * P->qa[(j * P->nlaw + l) * L->ncomp + c];
+  for (PetscInt i = 0; i < P->nq * Ljet; i++) P->jw2[i] = w * P->dq[i];
+  if (AzProjectionInTraining(L)) {
+    PetscScalar *cb = P->gcbar + g * P->nk * P->nlaw;
+    for (PetscInt j = 0; j < P->nq; j++) AzProjectionAddAdjoint(L, P->xw + j * L->ncoord, P->jw2 + j * Ljet, cb);
   }
+  PetscCall(AzPositivityTangentValues(L, P->nq, P->vw, P->jw2)); /* diagonal in the values: its own adjoint */
   PetscCall(NodeBackward(L, P->jw2, grad));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* Σ r² over this rank's slices; with grad, grad += ∇θ of the term's weighted mean */
+/* Σ r² (shifted) over this rank's slices; with grad, grad += ∇θ of the term's weighted mean */
 PetscErrorCode AzLawTermEvaluate(AzLoss L, AzTerm *t, PetscReal *sumsq, Vec grad)
 {
   AzProjection   *P = &L->proj;
   PetscMPIInt     rank, size;
   const PetscReal scale = 2 * t->w / ((PetscReal)t->n * t->nres);
-  PetscScalar     r[AZ_MAX_LAWS], w[AZ_MAX_LAWS];
+  PetscInt        i = 0;
 
   PetscFunctionBegin;
   PetscCallMPI(MPI_Comm_rank(L->comm, &rank));
   PetscCallMPI(MPI_Comm_size(L->comm, &size));
   *sumsq = 0;
-  for (PetscInt g = rank; g < P->ng; g += size) {
-    PetscCall(SliceResiduals(L, g, r));
-    for (PetscInt l = 0; l < P->nlaw; l++) {
-      *sumsq += PetscRealPart(r[l] * r[l]);
-      w[l] = scale * r[l];
-    }
-    if (grad) PetscCall(SliceAdjoint(L, g, w, grad));
+  for (PetscInt g = rank; g < P->ng; g += size, i++) {
+    PetscScalar r;
+    PetscCall(SliceResidual(L, t, g, &r));
+    r += Shift(t, i);
+    *sumsq += PetscRealPart(r * r);
+    if (grad) PetscCall(SliceAdjoint(L, g, scale * r, grad));
   }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* the scaled residuals ρ = sq·r of this rank's slices (nlaw each), and their Jacobian rows through fn */
-PetscErrorCode AzLawTermRows(AzLoss L, AzTerm *t, PetscScalar rho[], PetscErrorCode (*fn)(AzLoss, PetscInt, const PetscScalar[], const PetscScalar[], void *), void *ctx)
+PetscErrorCode AzLawTermUpdateMultipliers(AzLoss L, AzTerm *t, PetscReal *vmax)
 {
-  AzProjection   *P  = &L->proj;
-  const PetscInt  Ljet = L->ncomp * L->nslot, np = L->nparam, nl = P->nlaw, chunk = 32;
-  const PetscReal sq = PetscSqrtReal(t->w / ((PetscReal)t->n * t->nres));
-  PetscMPIInt     rank, size;
-  PetscScalar    *rows = NULL, *jac = NULL, *J = NULL, r[AZ_MAX_LAWS];
-  PetscInt        off = 0;
+  AzProjection *P = &L->proj;
+  PetscMPIInt   rank, size;
+  PetscReal     v = 0;
+  PetscInt      i = 0;
 
   PetscFunctionBegin;
   PetscCallMPI(MPI_Comm_rank(L->comm, &rank));
   PetscCallMPI(MPI_Comm_size(L->comm, &size));
-  if (fn) PetscCall(PetscMalloc3((size_t)P->nq * nl * Ljet, &rows, (size_t)chunk * nl * np, &jac, (size_t)nl * np, &J));
-  for (PetscInt g = rank; g < P->ng; g += size) {
-    PetscCall(SliceResiduals(L, g, r));
-    for (PetscInt l = 0; l < nl; l++) rho[off + l] = sq * r[l];
-    if (fn) {
-      /* ∂ρ_l/∂u at each node: sq·qa at the value slot */
-      for (PetscInt j = 0; j < P->nq; j++)
-        for (PetscInt l = 0; l < nl; l++) {
-          PetscScalar *rj = rows + ((size_t)j * nl + l) * Ljet;
-          for (PetscInt s = 0; s < Ljet; s++) rj[s] = 0;
-          for (PetscInt c = 0; c < L->ncomp; c++) rj[c * L->nslot] = sq * P->qa[(j * nl + l) * L->ncomp + c];
-        }
-      if (L->transform) PetscCall(AzTransformAdjoint(L->transform, P->nq, P->xw, nl, rows));
-      PetscCall(PetscArrayzero(J, (size_t)nl * np));
-      for (PetscInt j0 = 0; j0 < P->nq; j0 += chunk) {
-        const PetscInt nc = PetscMin(chunk, P->nq - j0);
-        PetscCall(NodeRequest(L, PETSC_TRUE));
-        PetscCall(AzFieldResidualJacobian(L->field, nc, P->xw + j0 * L->ncoord, nl, rows + (size_t)j0 * nl * Ljet, jac));
-        PetscCall(NodeRequest(L, PETSC_FALSE));
-        for (PetscInt j = 0; j < nc; j++)
-          for (PetscInt i = 0; i < nl * np; i++) J[i] += jac[(size_t)j * nl * np + i];
-      }
-      PetscCall(fn(L, nl, rho + off, J, ctx));
-    }
-    off += nl;
+  for (PetscInt g = rank; g < P->ng; g += size, i++) {
+    PetscScalar r;
+    PetscCall(SliceResidual(L, t, g, &r));
+    v = PetscMax(v, PetscAbsScalar(r));
+    t->lambda[i] += t->mu * r;
   }
-  if (fn) PetscCall(PetscFree3(rows, jac, J));
+  PetscCall(MPIU_Allreduce(&v, vmax, 1, MPIU_REAL, MPIU_MAX, L->comm));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* out[i] = (J v)_i for this rank's rows (matrix-free Gauss–Newton) */
+/* the scaled residuals ρ = sq·(r + λ/μ) of this rank's slices, and their Jacobian rows through fn */
+PetscErrorCode AzLawTermRows(AzLoss L, AzTerm *t, PetscScalar rho[], PetscErrorCode (*fn)(AzLoss, PetscInt, const PetscScalar[], const PetscScalar[], void *), void *ctx)
+{
+  AzProjection   *P    = &L->proj;
+  const PetscInt  Ljet = L->ncomp * L->nslot, np = L->nparam, chunk = 32, R = P->nk * P->nlaw;
+  const PetscReal sq   = PetscSqrtReal(t->w / ((PetscReal)t->n * t->nres));
+  PetscMPIInt     rank, size;
+  PetscScalar    *jac = NULL, *J = NULL;
+  PetscInt        i = 0;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(L->comm, &rank));
+  PetscCallMPI(MPI_Comm_size(L->comm, &size));
+  if (fn) PetscCall(PetscMalloc2((size_t)chunk * np, &jac, (size_t)np, &J));
+  for (PetscInt g = rank; g < P->ng; g += size, i++) {
+    PetscScalar r;
+    PetscCall(SliceResidual(L, t, g, &r));
+    rho[i] = sq * (r + Shift(t, i));
+    if (!fn) continue;
+    /* ∂ρ/∂ũ at each node: sq·w_j ∂q/∂u; its projection part E = ∂ρ/∂c */
+    for (PetscInt k = 0; k < P->nq * Ljet; k++) P->jw2[k] = sq * P->dq[k];
+    PetscCall(PetscArrayzero(J, np));
+    if (AzProjectionInTraining(L)) {
+      PetscScalar e[(AZ_MAX_ORDER + 1) * AZ_MAX_LAWS] = {0};
+      for (PetscInt j = 0; j < P->nq; j++) AzProjectionAddAdjoint(L, P->xw + j * L->ncoord, P->jw2 + j * Ljet, e);
+      for (PetscInt q = 0; q < R; q++)
+        if (e[q] != 0) cblas_daxpy((int)np, e[q], P->gjac + ((size_t)g * R + q) * np, 1, J, 1);
+    }
+    PetscCall(AzPositivityTangentValues(L, P->nq, P->vw, P->jw2));
+    if (L->transform) PetscCall(AzTransformAdjoint(L->transform, P->nq, P->xw, 1, P->jw2));
+    for (PetscInt j0 = 0; j0 < P->nq; j0 += chunk) {
+      const PetscInt nc = PetscMin(chunk, P->nq - j0);
+      PetscCall(NodeRequest(L, PETSC_TRUE));
+      PetscCall(AzFieldResidualJacobian(L->field, nc, P->xw + j0 * L->ncoord, 1, P->jw2 + (size_t)j0 * Ljet, jac));
+      PetscCall(NodeRequest(L, PETSC_FALSE));
+      for (PetscInt j = 0; j < nc; j++)
+        for (PetscInt k = 0; k < np; k++) J[k] += jac[(size_t)j * np + k];
+    }
+    PetscCall(fn(L, 1, rho + i, J, ctx));
+  }
+  if (fn) PetscCall(PetscFree2(jac, J));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* out[i] = (J v)_i for this rank's rows (matrix-free Gauss–Newton; gcdot = (∂c/∂θ) v done) */
 PetscErrorCode AzLawTermTangent(AzLoss L, AzTerm *t, Vec v, PetscScalar out[])
 {
   AzProjection   *P    = &L->proj;
   const PetscInt  Ljet = L->ncomp * L->nslot;
   const PetscReal sq   = PetscSqrtReal(t->w / ((PetscReal)t->n * t->nres));
   PetscMPIInt     rank, size;
-  PetscInt        off = 0;
+  PetscInt        i = 0;
 
   PetscFunctionBegin;
   PetscCallMPI(MPI_Comm_rank(L->comm, &rank));
   PetscCallMPI(MPI_Comm_size(L->comm, &size));
-  for (PetscInt g = rank; g < P->ng; g += size) {
+  for (PetscInt g = rank; g < P->ng; g += size, i++) {
+    PetscScalar r, s = 0;
+    PetscCall(SliceResidual(L, t, g, &r)); /* ∂q/∂u and the network's values at this θ */
     PetscCall(NodeTangent(L, P->gt[g], v));
-    for (PetscInt l = 0; l < P->nlaw; l++) {
-      PetscScalar s = 0;
-      for (PetscInt j = 0; j < P->nq; j++)
-        for (PetscInt c = 0; c < L->ncomp; c++) s += P->qa[(j * P->nlaw + l) * L->ncomp + c] * P->jw[j * Ljet + c * L->nslot];
-      out[off + l] = sq * s;
-    }
-    off += P->nlaw;
+    PetscCall(AzPositivityTangentValues(L, P->nq, P->vw, P->jw));
+    if (AzProjectionInTraining(L))
+      for (PetscInt j = 0; j < P->nq; j++) AzProjectionAdd(L, P->xw + j * L->ncoord, P->gcdot + g * P->nk * P->nlaw, P->jw + j * Ljet);
+    for (PetscInt k = 0; k < P->nq * Ljet; k++)
+      if (P->dq[k] != 0) s += P->dq[k] * P->jw[k]; /* slots not requested hold NaN in jw and 0 in dq */
+    out[i] = sq * s;
   }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -853,16 +1031,15 @@ PetscErrorCode AzLawTermAdjoint(AzLoss L, AzTerm *t, const PetscScalar w[], Vec 
   AzProjection   *P  = &L->proj;
   const PetscReal sq = PetscSqrtReal(t->w / ((PetscReal)t->n * t->nres));
   PetscMPIInt     rank, size;
-  PetscInt        off = 0;
-  PetscScalar     ws[AZ_MAX_LAWS];
+  PetscInt        i = 0;
 
   PetscFunctionBegin;
   PetscCallMPI(MPI_Comm_rank(L->comm, &rank));
   PetscCallMPI(MPI_Comm_size(L->comm, &size));
-  for (PetscInt g = rank; g < P->ng; g += size) {
-    for (PetscInt l = 0; l < P->nlaw; l++) ws[l] = sq * w[off + l];
-    PetscCall(SliceAdjoint(L, g, ws, grad));
-    off += P->nlaw;
+  for (PetscInt g = rank; g < P->ng; g += size, i++) {
+    PetscScalar r;
+    PetscCall(SliceResidual(L, t, g, &r));
+    PetscCall(SliceAdjoint(L, g, sq * w[i], grad));
   }
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -80,8 +80,12 @@ PetscErrorCode AzLossConstraintSetUpTerm(AzLoss L, AzTerm *t)
   PetscFunctionBegin;
   if (t->ctype == AZ_CON_AUGLAG) {
     PetscInt nloc;
-    PetscCall(VecGetLocalSize(t->x, &nloc));
-    PetscCall(PetscCalloc1((size_t)PetscMax(nloc / L->ncoord, 1) * t->nres, &t->lambda));
+    if (t->cond == AZ_COND_LAW) PetscCall(AzLawTermLocalRows(L, &nloc)); /* one multiplier per slice this rank owns */
+    else {
+      PetscCall(VecGetLocalSize(t->x, &nloc));
+      nloc /= L->ncoord;
+    }
+    PetscCall(PetscCalloc1((size_t)PetscMax(nloc, 1) * t->nres, &t->lambda));
     t->mu        = L->auglag_mu0;
     t->w         = t->mu / 2;
     t->violation = PETSC_MAX_REAL;
@@ -89,31 +93,42 @@ PetscErrorCode AzLossConstraintSetUpTerm(AzLoss L, AzTerm *t)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* λ ← λ + μ r at every local residual; the violation max |r| decides whether μ grows */
+/* λ ← λ + μ r at every local residual (for positivity, an inequality: λ ← max(0, λ − μu)); the
+ * violation max |r| (max(0, −u)) decides whether μ grows */
 static PetscErrorCode UpdateMultipliers(AzLoss L, AzTerm *t)
 {
-  const PetscScalar *xa;
-  PetscInt           nloc;
-  PetscReal          v = 0, gv;
+  PetscReal gv;
 
   PetscFunctionBegin;
-  PetscCall(VecGetLocalSize(t->x, &nloc));
-  nloc /= L->ncoord;
-  PetscCall(VecGetArrayRead(t->x, &xa));
-  for (PetscInt p0 = 0; p0 < nloc; p0 += L->chunk) {
-    const PetscInt   nc = PetscMin(L->chunk, nloc - p0);
-    const PetscReal *x  = (const PetscReal *)xa + p0 * L->ncoord;
-    PetscCall(AzLossTermSolution(L, t, p0, nc, x, L->jets));
-    PetscCall(TermResiduals(L, t, p0, nc, x, NULL)); /* r + λ/μ */
-    for (PetscInt i = 0; i < nc * t->nres; i++) {
-      PetscScalar *lam = &t->lambda[p0 * t->nres + i];
-      PetscScalar  r   = L->r[i] - *lam / t->mu;
-      v                = PetscMax(v, PetscAbsScalar(r));
-      *lam += t->mu * r;
+  if (t->cond == AZ_COND_LAW) PetscCall(AzLawTermUpdateMultipliers(L, t, &gv));
+  else {
+    const PetscScalar *xa;
+    PetscInt           nloc;
+    PetscReal          v = 0;
+    PetscCall(VecGetLocalSize(t->x, &nloc));
+    nloc /= L->ncoord;
+    PetscCall(VecGetArrayRead(t->x, &xa));
+    for (PetscInt p0 = 0; p0 < nloc; p0 += L->chunk) {
+      const PetscInt   nc = PetscMin(L->chunk, nloc - p0);
+      const PetscReal *x  = (const PetscReal *)xa + p0 * L->ncoord;
+      PetscCall(AzLossTermSolution(L, t, p0, nc, x, L->jets));
+      PetscCall(TermResiduals(L, t, p0, nc, x, NULL)); /* r + λ/μ; for positivity min(u − λ/μ, 0) */
+      for (PetscInt i = 0; i < nc * t->nres; i++) {
+        PetscScalar *lam = &t->lambda[p0 * t->nres + i];
+        if (t->cond == AZ_COND_POSITIVE) {
+          /* where r < 0, u = r + λ/μ; elsewhere u ≥ λ/μ ≥ 0 */
+          if (PetscRealPart(L->r[i]) < 0) v = PetscMax(v, PetscMax(0, -PetscRealPart(L->r[i] + *lam / t->mu)));
+          *lam = -t->mu * L->r[i];
+        } else {
+          const PetscScalar r = L->r[i] - *lam / t->mu;
+          v                   = PetscMax(v, PetscAbsScalar(r));
+          *lam += t->mu * r;
+        }
+      }
     }
+    PetscCall(VecRestoreArrayRead(t->x, &xa));
+    PetscCall(MPIU_Allreduce(&v, &gv, 1, MPIU_REAL, MPIU_MAX, L->comm));
   }
-  PetscCall(VecRestoreArrayRead(t->x, &xa));
-  PetscCall(MPIU_Allreduce(&v, &gv, 1, MPIU_REAL, MPIU_MAX, L->comm));
   if (gv > 0.25 * t->violation) t->mu = PetscMin(t->mu * L->auglag_grow, L->auglag_mu_max);
   t->violation = gv;
   t->w         = t->mu / 2;
@@ -294,6 +309,22 @@ PetscErrorCode AzLossConstraintStateSave(AzLoss L, Vec *state)
     }
     off += 4;
     if (!m) continue;
+    if (t->cond == AZ_COND_LAW) {
+      /* one multiplier per slice, slices dealt out over the ranks: sum them into slice order */
+      PetscScalar *all;
+      PetscInt     nr;
+      PetscCall(PetscCalloc1(m, &all));
+      PetscCall(AzLawTermLocalRows(L, &nr));
+      for (PetscInt i = 0; i < nr; i++) {
+        PetscInt gi;
+        PetscCall(AzLawTermRowIndex(L, i, &gi));
+        all[gi] = t->lambda[i];
+      }
+      PetscCallMPI(MPI_Reduce(all, rank == 0 ? buf + off : NULL, (PetscMPIInt)m, MPIU_SCALAR, MPIU_SUM, 0, L->comm));
+      PetscCall(PetscFree(all));
+      off += m;
+      continue;
+    }
     PetscCall(VecGetLocalSize(t->x, &nloc));
     cnt = (PetscMPIInt)(nloc / L->ncoord * t->nres);
     if (rank == 0) PetscCall(PetscMalloc2(size, &counts, size, &displs));
@@ -329,6 +360,17 @@ PetscErrorCode AzLossConstraintStateLoad(AzLoss L, Vec state)
     t->violation = PetscRealPart(buf[off + 2]);
     off += 4;
     if (!m) continue;
+    if (t->cond == AZ_COND_LAW) {
+      PetscInt nr;
+      PetscCall(AzLawTermLocalRows(L, &nr));
+      for (PetscInt i = 0; i < nr; i++) {
+        PetscInt gi;
+        PetscCall(AzLawTermRowIndex(L, i, &gi));
+        t->lambda[i] = buf[off + gi];
+      }
+      off += m;
+      continue;
+    }
     PetscCall(VecGetOwnershipRange(t->x, &start, &end));
     start = start / L->ncoord * t->nres;
     end   = end / L->ncoord * t->nres;

@@ -14,14 +14,27 @@ typedef struct {
 /* "soft", "soft@100" (constant weight 100), "soft-linear", "soft-cosine", "adaptive", "auglag", "hard"
  * for the boundary and initial conditions; "project" and "posthoc" (soft conditions, the conservation
  * laws projected in training or after it), or any of the first with "+project" / "+posthoc" /
- * "+conserve" (a penalty on the laws) and
- * "+softplus" (positive components by construction) or "+divfree" (velocity from a stream function) */
+ * "+conserve" (a penalty on the laws; "+conserve-linear", "-cosine", "-adaptive", "-auglag" for its
+ * other strategies) and "+softplus" (positive components by construction) or "+positivity" (its
+ * penalty, with the same variants) or "+divfree" (velocity from a stream function) */
+static const char *PenaltyVariant(const char *tok, const char *stem)
+{
+  const char *variants[] = {"linear", "cosine", "adaptive", "auglag"};
+  size_t      n          = strlen(stem);
+  if (strncmp(tok, stem, n)) return NULL;
+  if (!tok[n]) return "soft";
+  if (tok[n] != '-') return NULL;
+  for (int k = 0; k < 4; k++)
+    if (!strcmp(tok + n + 1, variants[k])) return variants[k];
+  return NULL;
+}
+
 static PetscErrorCode StrategyOptions(MPI_Comm comm, const char *name, PetscBool set)
 {
   char        base[64], *at, *plus;
-  const char *con = NULL, *conserve = NULL;
-  PetscBool   positive = PETSC_FALSE, divfree = PETSC_FALSE, penalty = PETSC_FALSE;
-  const char *choices = "soft, soft@WEIGHT (a constant penalty weight), soft-linear, soft-cosine, adaptive, auglag, hard, project, posthoc, or one of the first seven with +project, +posthoc or +conserve (a penalty on the laws; e.g. hard+project) and/or +softplus (positivity by construction), +positivity (its penalty) or +divfree (a divergence-free velocity from a stream function)";
+  const char *con = NULL, *conserve = NULL, *penalty = NULL, *v;
+  PetscBool   positive = PETSC_FALSE, divfree = PETSC_FALSE;
+  const char *choices = "soft, soft@WEIGHT (a constant penalty weight), soft-linear, soft-cosine, adaptive, auglag, hard, project, posthoc, or one of the first seven with +project, +posthoc or +conserve[-linear|-cosine|-adaptive|-auglag] (a penalty on the laws; e.g. hard+project) and/or +softplus (positivity by construction), +positivity[-linear|-cosine|-adaptive|-auglag] (its penalty) or +divfree (a divergence-free velocity from a stream function)";
 
   PetscFunctionBegin;
   PetscCall(PetscStrncpy(base, name, sizeof base));
@@ -29,13 +42,13 @@ static PetscErrorCode StrategyOptions(MPI_Comm comm, const char *name, PetscBool
   if (plus) {
     *plus++ = 0;
     for (char *save = NULL, *tok = strtok_r(plus, "+", &save); tok; tok = strtok_r(NULL, "+", &save)) {
-      if (!strcmp(tok, "project") || !strcmp(tok, "posthoc") || !strcmp(tok, "conserve")) {
+      if (!strcmp(tok, "project") || !strcmp(tok, "posthoc") || (v = PenaltyVariant(tok, "conserve"))) {
         PetscCheck(!conserve, comm, PETSC_ERR_ARG_WRONG, "Strategy '%s': project, posthoc and conserve exclude each other", name);
-        conserve = !strcmp(tok, "project") ? "project" : (!strcmp(tok, "posthoc") ? "posthoc" : "soft");
+        conserve = !strcmp(tok, "project") ? "project" : (!strcmp(tok, "posthoc") ? "posthoc" : v);
       } else if (!strcmp(tok, "softplus")) positive = PETSC_TRUE;
-      else if (!strcmp(tok, "positivity")) penalty = PETSC_TRUE;
+      else if ((v = PenaltyVariant(tok, "positivity"))) penalty = v;
       else if (!strcmp(tok, "divfree")) divfree = PETSC_TRUE;
-      else SETERRQ(comm, PETSC_ERR_ARG_UNKNOWN_TYPE, "Strategy '%s': after + comes project, posthoc, conserve, softplus, positivity or divfree, not '%s'", name, tok);
+      else SETERRQ(comm, PETSC_ERR_ARG_UNKNOWN_TYPE, "Strategy '%s': after + comes project, posthoc, conserve[-linear|-cosine|-adaptive|-auglag], softplus, positivity[-linear|-cosine|-adaptive|-auglag] or divfree, not '%s'", name, tok);
     }
   }
   if (!strcmp(base, "project") || !strcmp(base, "posthoc")) {
@@ -58,7 +71,7 @@ static PetscErrorCode StrategyOptions(MPI_Comm comm, const char *name, PetscBool
     if (conserve) PetscCall(PetscOptionsSetValue(NULL, "-az_conservation", conserve));
     PetscCheck(!(positive && penalty), comm, PETSC_ERR_ARG_WRONG, "Strategy '%s': +softplus (positivity by construction) and +positivity (its penalty) exclude each other", name);
     if (positive) PetscCall(PetscOptionsSetValue(NULL, "-az_positivity", "hard"));
-    if (penalty) PetscCall(PetscOptionsSetValue(NULL, "-az_positivity", "soft"));
+    if (penalty) PetscCall(PetscOptionsSetValue(NULL, "-az_positivity", penalty));
     if (divfree) PetscCall(PetscOptionsSetValue(NULL, "-az_divfree", "1"));
     if (at) {
       char     *end;

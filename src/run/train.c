@@ -174,6 +174,7 @@ static PetscErrorCode WritePoints(MPI_Comm comm, const char dir[], AzLoss loss, 
     FILE              *fp;
 
     PetscCall(AzLossGetTermPoints(loss, k, &x));
+    if (!x) continue; /* a conservation-law penalty: time slices, no points */
     PetscCall(AzLossGetTermName(loss, k, &name));
     PetscCall(VecScatterCreateToZero(x, &sc, &all));
     PetscCall(VecScatterBegin(sc, x, all, INSERT_VALUES, SCATTER_FORWARD));
