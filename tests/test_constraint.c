@@ -191,6 +191,11 @@ static void CheckLossDerivatives(Setup *sp, const char *label)
   AzLossNormalEquations(s.loss, JtJ, Jtr, &fn, NULL);
   ck_assert_msg(PetscAbsReal(fn - f) <= 1e-12 * f, "%s: Gauss-Newton loss %.15g vs loss %.15g", label, (double)fn, (double)f);
   AzLossLinearize(s.loss, &fn);
+  /* a rejected trial step between the linearisation and the products, as in the trainer: the
+   * products must stay those of the linearisation point */
+  VecWAXPY(theta, 0.1, v, t0);
+  AzLossEvaluate(s.loss, &fp, NULL, NULL);
+  VecCopy(t0, theta);
   AzLossGNMult(s.loss, v, y);
   AzLossGNGradient(s.loss, Jtrv);
   VecGetArrayRead(g, &ga);
@@ -732,6 +737,19 @@ START_TEST(test_law_strategies)
   ck_assert_msg(byhand > 1e-6 && PetscAbsReal(term[k] - byhand) <= 1e-9 * byhand, "badlift: energy penalty %.15g, by hand %.15g", (double)term[k], (double)byhand);
   CheckLossDerivatives(&s, "badlift, mass projected, energy penalised");
   FreeSetup(&s);
+  /* under hard conditions (the projection's shape varies in x): mass projected, energy penalised, both
+   * held at their initial values */
+  {
+    char path2[PETSC_MAX_PATH_LEN];
+    snprintf(path2, sizeof path2, "%s/twolaws.so", getenv("AZ_TEST_PLUGIN_DIR") ? getenv("AZ_TEST_PLUGIN_DIR") : "tests/.libs");
+    PetscOptionsSetValue(NULL, "-az_conservation_mass", "project");
+    PetscOptionsSetValue(NULL, "-az_conservation_energy", "auglag");
+    PetscOptionsSetValue(NULL, "-az_auglag_every", "1");
+    ck_assert_int_eq(MakeProjectedNodes(path2, "none", PETSC_TRUE, "64", &s), 0);
+    ck_assert_int_eq(AzLossUpdateConstraints(s.loss, 1, 10), 0); /* multipliers ≠ 0 */
+    CheckLossDerivatives(&s, "twolaws hard, mass projected, energy multipliers");
+    FreeSetup(&s);
+  }
   /* the energy penalty alone: derivatives without the projection */
   PetscOptionsSetValue(NULL, "-az_conservation_energy", "soft");
   ck_assert_int_eq(MakeProjectedNodes(path, "none", PETSC_FALSE, "16", &s), 0);
@@ -832,6 +850,8 @@ START_TEST(test_law_strategies)
   PetscOptionsSetValue(NULL, "-az_conservation_energy", "project");
   ExpectSetupRefused(path, "-az_time_slices", "5", PETSC_FALSE, PETSC_FALSE, "penalise it instead (-az_conservation_energy soft");
   ExpectSetupRefused("heat1d", "-az_conservation", "cosine", PETSC_FALSE, PETSC_FALSE, "declares no conservation law");
+  ExpectSetupRefused("advection1d", "-az_conservation_energy", "soft", PETSC_FALSE, PETSC_FALSE, "-az_conservation_energy: problem advection1d has no law 'energy' (its laws: mass)");
+  ExpectSetupRefused("advection1d", "-az_weight_conservation", "-1", PETSC_FALSE, PETSC_FALSE, "must be non-negative");
   ExpectSetupRefused("heat1d", "-az_positivity", "auglag", PETSC_FALSE, PETSC_FALSE, "declares no positive component");
 }
 END_TEST

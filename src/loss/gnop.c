@@ -21,13 +21,10 @@ PetscErrorCode AzLossLinearize(AzLoss L, PetscReal *value)
     const PetscReal    sq = PetscSqrtReal(t->w / ((PetscReal)t->n * t->nres));
     const PetscInt     R  = AzProjectionInTraining(L) ? L->proj.nk * L->proj.nlaw : 0;
 
-    if (t->cond == AZ_COND_LAW) { /* ρ of this rank's slices; no per-point rows to store */
-      PetscInt nr;
-      PetscCall(AzLawTermLocalRows(L, &nr));
-      if (!t->lin_rho) PetscCall(PetscMalloc3((size_t)PetscMax(nr, 1), &t->lin_rho, 1, &t->lin_D, 1, &t->lin_jet));
-      if (!t->lin_w) PetscCall(PetscMalloc1((size_t)PetscMax(nr, 1), &t->lin_w));
-      PetscCall(AzLawTermRows(L, t, t->lin_rho, NULL, NULL));
-      for (PetscInt i = 0; i < nr; i++) sum += PetscSqr(PetscRealPart(t->lin_rho[i]));
+    if (t->cond == AZ_COND_LAW) { /* ρ of this rank's slices and their node data */
+      PetscReal s;
+      PetscCall(AzLawTermLinearize(L, t, &s));
+      sum += s;
       continue;
     }
     PetscCall(VecGetLocalSize(t->x, &nloc));

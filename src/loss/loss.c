@@ -67,12 +67,12 @@ PetscErrorCode AzLossSetFromOptions(AzLoss L)
   PetscCall(PetscOptionsStringArray("-az_conservation_laws", "the laws -az_conservation applies to, by name (default: all; -az_conservation_NAME sets one law's)", "AzLossSetUp", L->law_names, &L->nlaw_names, NULL));
   PetscCall(PetscOptionsInt("-az_project_nodes", "quadrature nodes per spatial axis of the projection onto conservation laws", "AzLossSetUp", L->project_nodes, &L->project_nodes, NULL));
   PetscCall(PetscOptionsInt("-az_drift_nodes", "quadrature nodes per axis that measure conservation drift (0: 1024 in 1-D, 128 in 2-D, 32 in 3-D)", "AzLossConservationDrift", L->drift_nodes, &L->drift_nodes, NULL));
-  PetscCall(PetscOptionsInt("-az_time_slices", "put the collocation points' times on N slices (0: continuous; 100 by default with -az_conservation project)", "AzLossSetUp", L->time_slices, &L->time_slices, &slices_set));
+  PetscCall(PetscOptionsInt("-az_time_slices", "put the collocation points' times on N slices (0: continuous; 100 by default when a law is projected in training or penalised)", "AzLossSetUp", L->time_slices, &L->time_slices, &slices_set));
   PetscOptionsEnd();
   PetscCall(AzLossConstraintOptions(L));
   L->seed = seed;
   PetscCheck(L->n_interior >= 1 && L->n_boundary >= 1 && L->n_initial >= 1, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "Collocation counts must be at least 1 (-az_n_interior %" PetscInt_FMT ", -az_n_boundary %" PetscInt_FMT ", -az_n_initial %" PetscInt_FMT ")", L->n_interior, L->n_boundary, L->n_initial);
-  PetscCheck(L->w_interior >= 0 && L->w_boundary >= 0 && L->w_initial >= 0 && L->w_data >= 0, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "Term weights must be non-negative");
+  PetscCheck(L->w_interior >= 0 && L->w_boundary >= 0 && L->w_initial >= 0 && L->w_data >= 0 && L->w_law >= 0 && L->w_positive >= 0, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "Term weights must be non-negative (-az_weight_interior, _boundary, _initial, _data, _conservation, _positivity)");
   PetscCheck(L->eval_n >= 2, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_eval_n must be at least 2");
   PetscCheck(L->chunk >= 1, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_loss_chunk must be at least 1");
   PetscCheck(L->project_nodes >= 2 && L->project_nodes <= 100000, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_project_nodes must be between 2 and 100000, not %" PetscInt_FMT, L->project_nodes);

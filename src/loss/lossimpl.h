@@ -165,6 +165,8 @@ PETSC_INTERN PetscErrorCode AzLawTermUpdateMultipliers(AzLoss L, AzTerm *t, Pets
 PETSC_INTERN PetscErrorCode AzLawTermRowIndex(AzLoss L, PetscInt i, PetscInt *global);
 PETSC_INTERN PetscErrorCode AzLawTermEvaluate(AzLoss L, AzTerm *t, PetscReal *sumsq, Vec grad);
 PETSC_INTERN PetscErrorCode AzLawTermRows(AzLoss L, AzTerm *t, PetscScalar rho[], PetscErrorCode (*fn)(AzLoss, PetscInt, const PetscScalar[], const PetscScalar[], void *), void *ctx);
+/* matrix-free Gauss–Newton: ρ of this rank's slices (Σ ρ² into *sumsq) and the node data J v and Jᵀw use */
+PETSC_INTERN PetscErrorCode AzLawTermLinearize(AzLoss L, AzTerm *t, PetscReal *sumsq);
 PETSC_INTERN PetscErrorCode AzLawTermTangent(AzLoss L, AzTerm *t, Vec v, PetscScalar out[]);
 PETSC_INTERN PetscErrorCode AzLawTermAdjoint(AzLoss L, AzTerm *t, const PetscScalar w[], Vec grad);
 /* the solution jets at local points p0 .. p0+nc-1 of term t, as training sees them */

@@ -98,7 +98,8 @@ PetscErrorCode AzPositivitySetUp(AzLoss L)
   for (PetscInt c = 0; c < L->ncomp; c++) any = any || info->positive[c];
   PetscCheck(any, L->comm, PETSC_ERR_ARG_WRONG, "-az_positivity hard: problem %s declares no positive component (.positive in its descriptor)", info->name);
   PetscCheck(!L->transform, L->comm, PETSC_ERR_ARG_WRONG, "-az_positivity hard (u = softplus(N)) and hard boundary or initial conditions (u = g + phi N) cannot both be exact: choose one, the other soft");
-  PetscCheck(L->proj_mode == AZ_CONSERVE_NONE, L->comm, PETSC_ERR_ARG_WRONG, "-az_positivity hard and -az_conservation %s cannot both be exact (the projection adds a shift that may turn u negative): choose one, or penalise the laws (-az_conservation soft, linear, cosine, adaptive or auglag)", AzConservationTypes[L->proj_mode]);
+  for (PetscInt l = 0; l < AZ_MAX_LAWS; l++)
+    PetscCheck(L->law_mode[l] != AZ_CONSERVE_PROJECT && L->law_mode[l] != AZ_CONSERVE_POSTHOC, L->comm, PETSC_ERR_ARG_WRONG, "-az_positivity hard and law '%s' projected (%s) cannot both be exact (the projection adds a shift that may turn u negative): choose one, or penalise the law (-az_conservation_%s soft, linear, cosine, adaptive or auglag)", info->conservation[l].name, AzConservationTypes[L->law_mode[l]], info->conservation[l].name);
   PetscCall(AzProblemGetJetRequest(L->prob, &req));
   PetscCall(AzJetRequestClose(&req));
   L->pos_mask = req.mask;

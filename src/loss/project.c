@@ -61,6 +61,24 @@ PetscErrorCode AzConservationOptions(AzLoss L)
       L->law_mode[l] = L->conservation;
     }
   }
+  {
+    /* -az_conservation_NAME for a NAME the problem does not have is an error, not an unused option */
+    char *all, *save = NULL;
+    PetscCall(PetscOptionsGetAll(NULL, &all));
+    for (char *tok = strtok_r(all, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+      const char *pre = "-az_conservation_", *name = tok + strlen(pre);
+      PetscInt    l   = 0;
+      if (strncmp(tok, pre, strlen(pre)) || !strcmp(name, "laws")) continue;
+      while (l < nlaws && strcmp(info->conservation[l].name, name)) l++;
+      if (l == nlaws) {
+        char opt[128];
+        PetscCall(PetscStrncpy(opt, tok, sizeof opt));
+        PetscCall(PetscFree(all));
+        SETERRQ(L->comm, PETSC_ERR_ARG_WRONG, "%s: problem %s has no law '%s' (its laws: %s)", opt, info->name, opt + strlen(pre), nlaws ? known : "none");
+      }
+    }
+    PetscCall(PetscFree(all));
+  }
   PetscOptionsBegin(L->comm, NULL, "Conservation laws, one at a time", "AzLoss");
   for (PetscInt l = 0; l < nlaws; l++) {
     char opt[64], text[128];
@@ -331,6 +349,13 @@ static PetscInt SortUnique(PetscInt n, PetscReal v[])
   return m;
 }
 
+/* whether a term's times are slices: observation times only when the projection in training needs c
+ * there (a penalty's slices are the sampled terms') */
+static PetscBool Grouped(AzLoss L, const AzTerm *t)
+{
+  return t->cond != AZ_COND_DATA || AzProjectionInTraining(L) ? PETSC_TRUE : PETSC_FALSE;
+}
+
 /* the distinct times of every term's points over all ranks, and each local point's slice */
 static PetscErrorCode SetUpGroups(AzLoss L)
 {
@@ -343,6 +368,7 @@ static PetscErrorCode SetUpGroups(AzLoss L)
   PetscFunctionBegin;
   for (PetscInt k = 0; k < L->nterms; k++) {
     PetscInt n;
+    if (!Grouped(L, &L->term[k])) continue;
     PetscCall(VecGetLocalSize(L->term[k].x, &n));
     nloc += n / L->ncoord;
   }
@@ -351,6 +377,7 @@ static PetscErrorCode SetUpGroups(AzLoss L)
   for (PetscInt k = 0; k < L->nterms; k++) {
     const PetscScalar *xa;
     PetscInt           n;
+    if (!Grouped(L, &L->term[k])) continue;
     PetscCall(VecGetLocalSize(L->term[k].x, &n));
     PetscCall(VecGetArrayRead(L->term[k].x, &xa));
     for (PetscInt p = 0; p < n / L->ncoord; p++) tl[nloc++] = PetscRealPart(xa[p * L->ncoord + tidx]);
@@ -369,7 +396,7 @@ static PetscErrorCode SetUpGroups(AzLoss L)
   PetscCall(PetscFree2(counts, displs));
   PetscCall(PetscFree(tl));
   PetscCheck(P->ng <= max_slices, L->comm, PETSC_ERR_ARG_OUTOFRANGE,
-             "-az_conservation project and soft evaluate the network at the quadrature nodes of every distinct collocation time, and these points have more than %" PetscInt_FMT " distinct times: put them on time slices with -az_time_slices N (for example 100)", max_slices);
+             "Projecting a conservation law in training or penalising one evaluates the network at the quadrature nodes of every distinct collocation time, and these points have more than %" PetscInt_FMT " distinct times: put them on time slices with -az_time_slices N (for example 100)", max_slices);
   PetscCall(PetscMalloc1(P->ng, &P->gt));
   PetscCall(PetscArraycpy(P->gt, all, P->ng));
   PetscCall(PetscFree(all));
@@ -378,6 +405,7 @@ static PetscErrorCode SetUpGroups(AzLoss L)
     AzTerm            *t = &L->term[k];
     const PetscScalar *xa;
     PetscInt           n;
+    if (!Grouped(L, t)) continue;
     PetscCall(VecGetLocalSize(t->x, &n));
     n /= L->ncoord;
     PetscCall(PetscMalloc1(PetscMax(n, 1), &t->group));
@@ -438,7 +466,6 @@ PetscErrorCode AzProjectionSetUp(AzLoss L)
   PetscReal            G[AZ_MAX_LAWS * AZ_MAX_LAWS], wsum = 0;
   PetscScalar         *jet;
   PetscBool            any = PETSC_FALSE, penalty = PETSC_FALSE;
-  const char          *mode;
 
   PetscFunctionBegin;
   for (PetscInt l = 0; l < AZ_MAX_LAWS; l++) {
@@ -448,8 +475,8 @@ PetscErrorCode AzProjectionSetUp(AzLoss L)
   if (!any) PetscFunctionReturn(PETSC_SUCCESS);
   PetscCall(AzProblemGetInfo(L->prob, &info));
   PetscCall(AzProblemGetParams(L->prob, &param));
-  mode = AzConservationTypes[L->proj_mode != AZ_CONSERVE_NONE ? L->proj_mode : L->conservation];
-  PetscCheck(info->time_dependent, L->comm, PETSC_ERR_ARG_WRONG, "-az_conservation %s: problem %s is steady; conservation laws Q(t) = M are imposed at every time of a time-dependent problem", mode, info->name);
+  for (PetscInt l = 0; l < AZ_MAX_LAWS; l++)
+    PetscCheck(L->law_mode[l] == AZ_CONSERVE_NONE || info->time_dependent, L->comm, PETSC_ERR_ARG_WRONG, "Law '%s' (%s): problem %s is steady; conservation laws Q(t) = M are imposed at every time of a time-dependent problem", info->conservation[l].name, AzConservationTypes[L->law_mode[l]], info->name);
   /* which jet slots carry which time derivative of c, and which derivative of the shape */
   PetscCall(AzProblemGetJetRequest(L->prob, &req));
   PetscCall(AzJetRequestClose(&req));
@@ -806,7 +833,7 @@ PetscErrorCode AzLawTermSetUp(AzLoss L, PetscInt law, AzTerm *t)
   while (nlaws < AZ_MAX_LAWS && info->conservation[nlaws].name) nlaws++;
   cl = &info->conservation[law];
   if (nlaws == 1) PetscCall(PetscStrncpy(t->name, "conservation", sizeof t->name));
-  else snprintf(t->name, sizeof t->name, "conservation_%s", cl->name);
+  else PetscCheck(snprintf(t->name, sizeof t->name, "conservation_%s", cl->name) < (int)sizeof t->name, L->comm, PETSC_ERR_ARG_WRONG, "Law '%s' of problem %s: a penalised law's name must be shorter than %d characters (its term is conservation_NAME)", cl->name, info->name, (int)(sizeof t->name - 13));
   t->cond = AZ_COND_LAW;
   t->law  = law;
   t->n    = P->ng; /* time slices */
@@ -895,8 +922,8 @@ static PetscScalar Shift(AzTerm *t, PetscInt i)
   return t->lambda ? t->lambda[i] / t->mu : 0;
 }
 
-/* grad += w ∂r/∂θ at slice g from P->dq (SliceResidual done at this θ; the nodes in P->xw), and the
- * projection's share into gcbar */
+/* grad += w ∂r/∂θ at slice g from P->dq and P->vw (SliceResidual or RestoreSlice; the nodes in
+ * P->xw), and the projection's share into gcbar */
 static PetscErrorCode SliceAdjoint(AzLoss L, PetscInt g, PetscScalar w, Vec grad)
 {
   AzProjection  *P    = &L->proj;
@@ -999,7 +1026,52 @@ PetscErrorCode AzLawTermRows(AzLoss L, AzTerm *t, PetscScalar rho[], PetscErrorC
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* out[i] = (J v)_i for this rank's rows (matrix-free Gauss–Newton; gcdot = (∂c/∂θ) v done) */
+/* Matrix-free Gauss–Newton: at the linearisation point keep, for this rank's slices, ρ and at every
+ * node w_j ∂q/∂u and the network's values before softplus (value slots only: the densities read
+ * values only), so that J v and Jᵀ w use the linearisation point's data, not whatever θ was tried since */
+PetscErrorCode AzLawTermLinearize(AzLoss L, AzTerm *t, PetscReal *sumsq)
+{
+  AzProjection   *P    = &L->proj;
+  const PetscInt  Ljet = L->ncomp * L->nslot, nc = L->ncomp, nr = OwnedSlices(L);
+  const PetscReal sq   = PetscSqrtReal(t->w / ((PetscReal)t->n * t->nres));
+  PetscMPIInt     rank, size;
+  PetscInt        i = 0;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(L->comm, &rank));
+  PetscCallMPI(MPI_Comm_size(L->comm, &size));
+  if (!t->lin_rho) PetscCall(PetscMalloc3((size_t)PetscMax(nr, 1), &t->lin_rho, (size_t)PetscMax(nr * P->nq * nc, 1), &t->lin_D, (size_t)PetscMax(nr * P->nq * nc, 1), &t->lin_jet));
+  if (!t->lin_w) PetscCall(PetscMalloc1((size_t)PetscMax(nr, 1), &t->lin_w));
+  *sumsq = 0;
+  for (PetscInt g = rank; g < P->ng; g += size, i++) {
+    PetscScalar r;
+    PetscCall(SliceResidual(L, t, g, &r));
+    t->lin_rho[i] = sq * (r + Shift(t, i));
+    *sumsq += PetscRealPart(t->lin_rho[i] * t->lin_rho[i]);
+    for (PetscInt j = 0; j < P->nq; j++)
+      for (PetscInt c = 0; c < nc; c++) {
+        t->lin_D[((size_t)i * P->nq + j) * nc + c]   = P->dq[j * Ljet + c * L->nslot];
+        t->lin_jet[((size_t)i * P->nq + j) * nc + c] = AzPositivityActive(L) ? P->vw[j * Ljet + c * L->nslot] : 0;
+      }
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* P->dq and the value slots of P->vw from the linearisation of this rank's i-th slice */
+static void RestoreSlice(AzLoss L, AzTerm *t, PetscInt i)
+{
+  AzProjection  *P  = &L->proj;
+  const PetscInt nc = L->ncomp, Ljet = nc * L->nslot;
+
+  for (PetscInt k = 0; k < P->nq * Ljet; k++) P->dq[k] = 0;
+  for (PetscInt j = 0; j < P->nq; j++)
+    for (PetscInt c = 0; c < nc; c++) {
+      P->dq[j * Ljet + c * L->nslot] = t->lin_D[((size_t)i * P->nq + j) * nc + c];
+      P->vw[j * Ljet + c * L->nslot] = t->lin_jet[((size_t)i * P->nq + j) * nc + c];
+    }
+}
+
+/* out[i] = (J v)_i for this rank's rows at the linearisation point (gcdot = (∂c/∂θ) v done) */
 PetscErrorCode AzLawTermTangent(AzLoss L, AzTerm *t, Vec v, PetscScalar out[])
 {
   AzProjection   *P    = &L->proj;
@@ -1012,8 +1084,8 @@ PetscErrorCode AzLawTermTangent(AzLoss L, AzTerm *t, Vec v, PetscScalar out[])
   PetscCallMPI(MPI_Comm_rank(L->comm, &rank));
   PetscCallMPI(MPI_Comm_size(L->comm, &size));
   for (PetscInt g = rank; g < P->ng; g += size, i++) {
-    PetscScalar r, s = 0;
-    PetscCall(SliceResidual(L, t, g, &r)); /* ∂q/∂u and the network's values at this θ */
+    PetscScalar s = 0;
+    RestoreSlice(L, t, i);
     PetscCall(NodeTangent(L, P->gt[g], v));
     PetscCall(AzPositivityTangentValues(L, P->nq, P->vw, P->jw));
     if (AzProjectionInTraining(L))
@@ -1025,7 +1097,7 @@ PetscErrorCode AzLawTermTangent(AzLoss L, AzTerm *t, Vec v, PetscScalar out[])
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* grad += Jᵀ w for this rank's rows */
+/* grad += Jᵀ w for this rank's rows at the linearisation point */
 PetscErrorCode AzLawTermAdjoint(AzLoss L, AzTerm *t, const PetscScalar w[], Vec grad)
 {
   AzProjection   *P  = &L->proj;
@@ -1037,8 +1109,8 @@ PetscErrorCode AzLawTermAdjoint(AzLoss L, AzTerm *t, const PetscScalar w[], Vec 
   PetscCallMPI(MPI_Comm_rank(L->comm, &rank));
   PetscCallMPI(MPI_Comm_size(L->comm, &size));
   for (PetscInt g = rank; g < P->ng; g += size, i++) {
-    PetscScalar r;
-    PetscCall(SliceResidual(L, t, g, &r));
+    RestoreSlice(L, t, i);
+    NodePoints(L, P->gt[g]);
     PetscCall(SliceAdjoint(L, g, sq * w[i], grad));
   }
   PetscFunctionReturn(PETSC_SUCCESS);

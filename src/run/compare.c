@@ -285,7 +285,7 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
   PetscOptionsBegin(comm, NULL, "ansatz compare", "ansatz");
   PetscCall(PetscOptionsString("-problem", "problem: a name from `ansatz list` or a path to a plugin .so", "AzProblemLoad", name, name, sizeof name, NULL));
   PetscCall(PetscOptionsString("-az_output_dir", "run directory (default runs/compare-PROBLEM)", "AzRunCompare", dir, dir, sizeof dir, NULL));
-  PetscCall(PetscOptionsString("-az_strategies", "strategies to compare: soft, soft@WEIGHT, soft-linear, soft-cosine, adaptive, auglag, hard, project, posthoc, X+project, X+posthoc, X+conserve, X+softplus, X+positivity, X+divfree", "AzRunCompare", list, list, sizeof list, NULL));
+  PetscCall(PetscOptionsString("-az_strategies", "strategies to compare: soft, soft@WEIGHT, soft-linear, soft-cosine, adaptive, auglag, hard, project, posthoc, X+project, X+posthoc, X+conserve[-linear|-cosine|-adaptive|-auglag], X+softplus, X+positivity[-linear|-cosine|-adaptive|-auglag], X+divfree", "AzRunCompare", list, list, sizeof list, NULL));
   PetscOptionsEnd();
   for (char *save = NULL, *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
     PetscCheck(n < AZ_MAX_STRATEGIES, comm, PETSC_ERR_ARG_SIZ, "At most %d strategies at a time", AZ_MAX_STRATEGIES);
