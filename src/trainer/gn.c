@@ -235,7 +235,7 @@ PetscErrorCode AzTrainGN(AzTrainer tr, PetscInt max_it)
 {
   PetscFunctionBegin;
   if (max_it <= 0) PetscFunctionReturn(PETSC_SUCCESS);
-  if (tr->gn_solver == AZ_GN_DENSE || (tr->gn_solver == AZ_GN_AUTO && tr->nparam <= 3000)) PetscCall(TrainGNDense(tr, max_it));
+  if (tr->gn_solver == AZ_GN_DENSE || (tr->gn_solver == AZ_GN_AUTO && tr->nparam <= 7000)) PetscCall(TrainGNDense(tr, max_it));
   else PetscCall(TrainGNMatrixFree(tr, max_it));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

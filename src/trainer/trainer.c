@@ -59,7 +59,7 @@ PetscErrorCode AzTrainerSetFromOptions(AzTrainer tr)
   PetscCall(PetscOptionsReal("-az_adam_lr_decay_steps", "iterations per learning-rate decay", "AzTrainAdam", tr->lr_decay_steps, &tr->lr_decay_steps, NULL));
   {
     const char *const solvers[] = {"auto", "dense", "cg", "AzGNSolver", "AZ_GN_", NULL};
-    PetscCall(PetscOptionsEnum("-az_gn_solver", "Gauss-Newton linear solve: dense Cholesky of J^T J, matrix-free CG, or auto (dense up to 3000 parameters)", "AzTrainGN", solvers, (PetscEnum)tr->gn_solver, (PetscEnum *)&tr->gn_solver, NULL));
+    PetscCall(PetscOptionsEnum("-az_gn_solver", "Gauss-Newton linear solve: dense Cholesky of J^T J, matrix-free CG, or auto (dense up to 7000 parameters: two P×P matrices per rank, 0.8 GB at 7000)", "AzTrainGN", solvers, (PetscEnum)tr->gn_solver, (PetscEnum *)&tr->gn_solver, NULL));
   }
   PetscCall(PetscOptionsReal("-az_gn_mu0", "initial Levenberg–Marquardt damping, relative to the mean diagonal of JᵀJ", "AzTrainGN", tr->mu0, &tr->mu0, NULL));
   PetscCall(PetscOptionsInt("-az_lbfgs_segment", "L-BFGS iterations between updates of moving constraints (schedules, adaptive weights, multipliers)", "AzTrainLBFGS", tr->lbfgs_segment, &tr->lbfgs_segment, NULL));
