@@ -578,6 +578,24 @@ START_TEST(test_schedules)
 }
 END_TEST
 
+/* ‖∇θ L_k‖ of term k alone (unweighted: the other terms' weights set to 0), weights restored */
+static PetscReal TermGradientNorm(Setup *s, PetscInt k, NormType type)
+{
+  PetscInt  nt;
+  PetscReal w[AZ_MAX_TERMS], f, nrm;
+  Vec       theta, g;
+  AzLossGetNumTerms(s->loss, &nt);
+  AzFieldGetParameters(s->field, &theta);
+  VecDuplicate(theta, &g);
+  for (PetscInt j = 0; j < nt; j++) AzLossGetWeight(s->loss, j, &w[j]);
+  for (PetscInt j = 0; j < nt; j++) AzLossSetWeight(s->loss, j, j == k ? 1 : 0);
+  AzLossEvaluate(s->loss, &f, NULL, g);
+  VecNorm(g, type, &nrm);
+  for (PetscInt j = 0; j < nt; j++) AzLossSetWeight(s->loss, j, w[j]);
+  VecDestroy(&g);
+  return nrm;
+}
+
 /* Augmented Lagrangian: after a multiplier update the loss is (μ/2)mean((r + λ/μ)²) with λ ≠ 0; its
  * gradient must still match differences and 2Jᵀρ (the shift enters every path). Adaptive weights
  * move to a positive, finite value. */
@@ -629,32 +647,20 @@ START_TEST(test_auglag_and_adaptive)
   /* adaptive, both rules with α = 1: the new weight is the ratio of the terms' gradient norms,
    * computed here independently from the loss gradient with one term weighted at a time */
   for (int rule = 0; rule < 2; rule++) {
-    PetscInt  nt;
-    PetscReal gp, gb, expect, w[AZ_MAX_TERMS];
-    Vec       gg;
+    PetscReal gp, gb, expect;
     PetscOptionsSetValue(NULL, "-az_constraint", "adaptive");
     PetscOptionsSetValue(NULL, "-az_adaptive_alpha", "1");
     PetscOptionsSetValue(NULL, "-az_adaptive_rule", rule ? "gradnorm" : "maxmean");
     PetscOptionsSetValue(NULL, "-az_adaptive_min", "0"); /* the bare ratio */
     ck_assert_int_eq(MakeSetup("heat1d", PETSC_FALSE, PETSC_FALSE, &s), 0);
-    AzLossGetNumTerms(s.loss, &nt);
-    AzFieldGetParameters(s.field, &theta);
-    VecDuplicate(theta, &gg);
-    for (PetscInt k = 0; k < nt; k++) AzLossGetWeight(s.loss, k, &w[k]);
-    for (PetscInt k = 0; k < nt; k++) AzLossSetWeight(s.loss, k, k == 0 ? 1 : 0);
-    AzLossEvaluate(s.loss, &f, NULL, gg);
-    VecNorm(gg, rule ? NORM_2 : NORM_INFINITY, &gp);
-    for (PetscInt k = 0; k < nt; k++) AzLossSetWeight(s.loss, k, k == 1 ? 1 : 0);
-    AzLossEvaluate(s.loss, &f, NULL, gg);
-    VecNorm(gg, rule ? NORM_2 : NORM_1, &gb);
+    gp = TermGradientNorm(&s, 0, rule ? NORM_2 : NORM_INFINITY);
+    gb = TermGradientNorm(&s, 1, rule ? NORM_2 : NORM_1);
     AzFieldGetNumParameters(s.field, &P);
     if (!rule) gb /= P;
-    for (PetscInt k = 0; k < nt; k++) AzLossSetWeight(s.loss, k, w[k]);
     expect = PetscMin(gp / gb, 1000);
     ck_assert_int_eq(AzLossUpdateConstraints(s.loss, 0, 10), 0);
     AzLossGetWeight(s.loss, 1, &w1);
     ck_assert_msg(PetscAbsReal(w1 - expect) <= 1e-10 * expect, "adaptive (%s): weight %.15g, expected %.15g", rule ? "gradnorm" : "maxmean", (double)w1, (double)expect);
-    VecDestroy(&gg);
     FreeSetup(&s);
   }
 }
@@ -772,25 +778,13 @@ START_TEST(test_law_strategies)
   PetscOptionsSetValue(NULL, "-az_adaptive_max", "1e12");
   ck_assert_int_eq(MakeProjected("advection1d", "adaptive", PETSC_FALSE, &s), 0);
   {
-    PetscInt  nt;
-    PetscReal gp, gl, wk[AZ_MAX_TERMS];
-    Vec       theta, gg;
-    k = TermIndex(&s, "conservation");
-    AzLossGetNumTerms(s.loss, &nt);
-    AzFieldGetParameters(s.field, &theta);
-    VecDuplicate(theta, &gg);
-    for (PetscInt j = 0; j < nt; j++) AzLossGetWeight(s.loss, j, &wk[j]);
-    for (PetscInt j = 0; j < nt; j++) AzLossSetWeight(s.loss, j, j == 0 ? 1 : 0);
-    AzLossEvaluate(s.loss, &f, NULL, gg);
-    VecNorm(gg, NORM_2, &gp);
-    for (PetscInt j = 0; j < nt; j++) AzLossSetWeight(s.loss, j, j == k ? 1 : 0);
-    AzLossEvaluate(s.loss, &f, NULL, gg);
-    VecNorm(gg, NORM_2, &gl);
-    for (PetscInt j = 0; j < nt; j++) AzLossSetWeight(s.loss, j, wk[j]);
+    PetscReal gp, gl;
+    k  = TermIndex(&s, "conservation");
+    gp = TermGradientNorm(&s, 0, NORM_2);
+    gl = TermGradientNorm(&s, k, NORM_2);
     ck_assert_int_eq(AzLossUpdateConstraints(s.loss, 0, 10), 0);
     AzLossGetWeight(s.loss, k, &w);
     ck_assert_msg(gl > 0 && PetscAbsReal(w - gp / gl) <= 1e-10 * w, "adaptive law weight %.15g, expected %.15g", (double)w, (double)(gp / gl));
-    VecDestroy(&gg);
   }
   FreeSetup(&s);
 
