@@ -4,6 +4,7 @@
 
 #include <ansatz/compat.h>
 #include <ansatz/jet.h>
+#include <ansatz/file.h>
 #include <ansatz/problem.h>
 #include <ansatz/field.h>
 #include <ansatz/constraint.h>

@@ -44,6 +44,15 @@ PETSC_EXTERN PetscErrorCode AzTrainerGetDescription(AzTrainer tr, char buf[], si
 /* steps undone because the loss or gradient was NaN/Inf */
 PETSC_EXTERN PetscErrorCode AzTrainerGetNumRollbacks(AzTrainer tr, PetscInt *n);
 PETSC_EXTERN PetscErrorCode AzTrainerGetIterations(AzTrainer tr, PetscInt *its);
+/* Why training stopped. AzTrainerTrain returns success in every case below; on AZ_TRAINER_FAILED the
+ * field holds the last good (finite) parameters and the history ends there, so the caller writes its
+ * results and then reports the failure (a non-zero exit). */
+typedef enum {
+  AZ_TRAINER_COMPLETED = 0, /* every stage ran its iterations (or stopped early without error) */
+  AZ_TRAINER_FAILED         /* NaN/Inf, repeated failed steps, or a non-finite end state */
+} AzTrainerReason;
+/* the reason and a one-line message saying what happened (stage, iteration, term, cause) */
+PETSC_EXTERN PetscErrorCode AzTrainerGetStopReason(AzTrainer tr, AzTrainerReason *reason, const char **msg);
 /* where to write checkpoints (NULL: none); the run directory sets it */
 PETSC_EXTERN PetscErrorCode AzTrainerSetCheckpointFile(AzTrainer tr, const char path[]);
 

@@ -304,6 +304,14 @@ PetscErrorCode AzTrainerGetHistory(AzTrainer tr, PetscInt *n, const AzHistoryEnt
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+PetscErrorCode AzTrainerGetStopReason(AzTrainer tr, AzTrainerReason *reason, const char **msg)
+{
+  PetscFunctionBegin;
+  if (reason) *reason = tr->reason;
+  if (msg) *msg = tr->reason_msg[0] ? tr->reason_msg : "completed";
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode AzTrainerGetNumRollbacks(AzTrainer tr, PetscInt *n)
 {
   PetscFunctionBegin;

@@ -22,6 +22,8 @@ struct _p_AzTrainer {
   PetscInt max_failures;
   PetscInt lbfgs_segment; /* L-BFGS iterations between constraint updates when they move */
   PetscInt nrollback; /* steps undone because of NaN/Inf */
+  AzTrainerReason reason;     /* why training stopped */
+  char            reason_msg[512];
 
   /* progress */
   PetscInt  monitor_every; /* history line (and error measurement) every N iterations */
