@@ -74,6 +74,11 @@ if [ -n "${MPIEXEC:-}" ]; then
   expect_error disk-2ranks "Could not write $tmp/mdisk/history.csv" timeout 120 "$MPIEXEC" -n 2 "$AZ" train -problem poisson2d $small -az_output_dir "$tmp/mdisk"
 fi
 
+# the sweep of stale results keeps the file a run restarts from
+expect_ok restart-first "$AZ" train -problem poisson2d -az_field_depth 1 -az_field_width 8 -az_trainer_type gn -az_trainer_max_it 4 -az_checkpoint_every 2 -az_quiet -az_output_dir "$tmp/rs"
+[ -s "$tmp/rs/checkpoint.bin" ] || fail "restart: no checkpoint.bin written"
+expect_ok restart-same-dir "$AZ" train -problem poisson2d -az_field_depth 1 -az_field_width 8 -az_trainer_type gn -az_trainer_max_it 6 -az_checkpoint_every 2 -az_restart "$tmp/rs/checkpoint.bin" -az_quiet -az_output_dir "$tmp/rs"
+
 # 9. compare checks every strategy against the problem before training any: posthoc on a problem
 #    without a conservation law fails at once, before soft trains
 expect_error compare-validate "Strategy 'posthoc' cannot run on problem heat1d (checked before any training)" "$AZ" compare -problem heat1d -az_strategies soft,posthoc $small -az_output_dir "$tmp/val"

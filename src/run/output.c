@@ -114,6 +114,17 @@ static PetscBool IsPathOption(const char name[])
   return PETSC_FALSE;
 }
 
+/* whether name is -az_PROBLEM_PARAM for one of the problem's parameters */
+static PetscBool IsParamOption(const AzProblemInfo *info, const char name[])
+{
+  const size_t n = strlen(info->name);
+
+  if (strncmp(name, "-az_", 4) || strncmp(name + 4, info->name, n) || name[4 + n] != '_') return PETSC_FALSE;
+  for (PetscInt k = 0; k < AZ_MAX_PARAMS && info->params[k].name; k++)
+    if (!strcmp(name + 5 + n, info->params[k].name)) return PETSC_TRUE;
+  return PETSC_FALSE;
+}
+
 PetscErrorCode AzRunWriteOptions(MPI_Comm comm, AzProblem prob, const char dir[])
 {
   char                 path[PETSC_MAX_PATH_LEN + 16];
@@ -152,7 +163,7 @@ PetscErrorCode AzRunWriteOptions(MPI_Comm comm, AzProblem prob, const char dir[]
       if (line[0] != '-') continue; /* PETSc's own header and footer lines */
       if (value) *value++ = 0;
       if (!strcmp(line, "-problem") || !strcmp(line, "-az_output_dir") || !strcmp(line, "-options_file")) continue;
-      if (!strncmp(line, "-az_", 4) && !strncmp(line + 4, info->name, strlen(info->name)) && line[4 + strlen(info->name)] == '_') continue; /* below, with every parameter */
+      if (IsParamOption(info, line)) continue; /* below, with every parameter */
       if (value && IsPathOption(line)) {
         AbsolutePath(value, abs, sizeof abs);
         value = abs;
