@@ -261,8 +261,8 @@ static void CsvNum(FILE *fp, PetscReal v)
 /* The table of the first n results, as Markdown (md) and CSV (csv); malloc'd strings */
 static PetscErrorCode Tables(Result res[], PetscInt n, char **md, char **csv)
 {
-  size_t sz;
-  FILE  *m = open_memstream(md, &sz), *c = open_memstream(csv, &sz);
+  size_t szm, szc;
+  FILE  *m = open_memstream(md, &szm), *c = open_memstream(csv, &szc);
 
   PetscFunctionBegin;
   PetscCheck(m && c, PETSC_COMM_SELF, PETSC_ERR_MEM, "Cannot build the comparison table");
