@@ -131,6 +131,7 @@ PetscErrorCode AzRunWriteOptions(MPI_Comm comm, AzProblem prob, const char dir[]
   AzFile               f;
   PetscMPIInt          rank;
   const AzProblemInfo *info;
+  int                  listed = 1; /* rank 0 could list the database */
 
   PetscFunctionBegin;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
@@ -139,7 +140,7 @@ PetscErrorCode AzRunWriteOptions(MPI_Comm comm, AzProblem prob, const char dir[]
   PetscCall(AzFileOpen(comm, path, &f));
   if (rank == 0) {
     /* the database as PETSc lists it, one "-name value" a line, read back from memory */
-    char       *text = NULL, *save = NULL, abs[2 * PETSC_MAX_PATH_LEN];
+    char       *text = NULL, *save = NULL, full[2 * PETSC_MAX_PATH_LEN];
     size_t      size = 0;
     FILE       *mem  = open_memstream(&text, &size);
     PetscViewer v;
@@ -147,26 +148,27 @@ PetscErrorCode AzRunWriteOptions(MPI_Comm comm, AzProblem prob, const char dir[]
     PetscInt    nparam;
     const PetscReal *param;
 
-    PetscCheck(mem, PETSC_COMM_SELF, PETSC_ERR_MEM, "Cannot list the options for %s", path);
-    PetscCall(PetscViewerASCIIOpenWithFILE(PETSC_COMM_SELF, mem, &v));
-    PetscCall(PetscOptionsView(NULL, v));
-    PetscCall(PetscViewerDestroy(&v));
-    fclose(mem);
+    if (mem) {
+      PetscCall(PetscViewerASCIIOpenWithFILE(PETSC_COMM_SELF, mem, &v));
+      PetscCall(PetscOptionsView(NULL, v));
+      PetscCall(PetscViewerDestroy(&v));
+    }
+    if (!mem || fclose(mem) || !text) listed = 0;
     PetscCall(AzFilePrintf(f, "# ansatz: every option in force (given, or set by the mode; the problem's parameters), paths absolute\n"));
     PetscCall(AzProblemGetPath(prob, &plugin));
-    AbsolutePath(plugin && plugin[0] ? plugin : info->name, abs, sizeof abs);
-    PetscCall(AzFilePrintf(f, "-problem %s\n", abs));
-    AbsolutePath(dir, abs, sizeof abs);
-    PetscCall(AzFilePrintf(f, "-az_output_dir %s\n", abs));
-    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+    AbsolutePath(plugin && plugin[0] ? plugin : info->name, full, sizeof full);
+    PetscCall(AzFilePrintf(f, "-problem %s\n", full));
+    AbsolutePath(dir, full, sizeof full);
+    PetscCall(AzFilePrintf(f, "-az_output_dir %s\n", full));
+    for (char *line = listed ? strtok_r(text, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save)) {
       char *value = strchr(line, ' ');
       if (line[0] != '-') continue; /* PETSc's own header and footer lines */
       if (value) *value++ = 0;
       if (!strcmp(line, "-problem") || !strcmp(line, "-az_output_dir") || !strcmp(line, "-options_file")) continue;
       if (IsParamOption(info, line)) continue; /* below, with every parameter */
       if (value && IsPathOption(line)) {
-        AbsolutePath(value, abs, sizeof abs);
-        value = abs;
+        AbsolutePath(value, full, sizeof full);
+        value = full;
       }
       PetscCall(AzFilePrintf(f, "%s%s%s\n", line, value ? " " : "", value ? value : ""));
     }
@@ -175,6 +177,9 @@ PetscErrorCode AzRunWriteOptions(MPI_Comm comm, AzProblem prob, const char dir[]
     PetscCall(AzProblemGetParams(prob, &param));
     for (PetscInt k = 0; k < nparam; k++) PetscCall(AzFilePrintf(f, "-az_%s_%s %.17g\n", info->name, info->params[k].name, (double)param[k]));
   }
+  PetscCallMPI(MPI_Bcast(&listed, 1, MPI_INT, 0, comm));
+  if (!listed) PetscCall(AzFileDiscard(&f));
+  PetscCheck(listed, comm, PETSC_ERR_MEM, "Cannot list the options for %s (out of memory)", path);
   PetscCall(AzFileClose(&f));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
