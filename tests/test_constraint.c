@@ -850,6 +850,44 @@ START_TEST(test_law_strategies)
 }
 END_TEST
 
+/* Drift is measured against the law's Q*, not the network's own Q(t0): twolaws' laws have no declared
+ * value, so Q* is the law at the initial data u0 = sin πx, ∫u0 = 2/π and ∫u0² = 1/2 (by hand). An
+ * untrained network misses the initial data, so Q(t0) − Q* is its initial error: compared with a
+ * midpoint rule of the network's own values (20000 cells, error ~1e-9), independent of the code's
+ * Gauss–Legendre. A periodic problem has no boundary condition: its violation is NaN (n/a), not 0. */
+START_TEST(test_drift_against_Qstar)
+{
+  Setup           s;
+  char            path[PETSC_MAX_PATH_LEN];
+  const PetscReal Qstar[2] = {2 / PETSC_PI, 0.5};
+  const PetscInt  m        = 20000;
+  PetscReal       t[3], Q[3], target, drift, bc, ic;
+
+  snprintf(path, sizeof path, "%s/twolaws.so", getenv("AZ_TEST_PLUGIN_DIR") ? getenv("AZ_TEST_PLUGIN_DIR") : "tests/.libs");
+  ck_assert_int_eq(MakeSetup(path, PETSC_FALSE, PETSC_FALSE, &s), 0);
+  ck_assert_int_eq(AzLossConservationDrift(s.loss, &drift), 0);
+  for (PetscInt law = 0; law < 2; law++) {
+    PetscReal q0 = 0;
+    for (PetscInt i = 0; i < m; i++) {
+      const PetscReal   x[2] = {(i + 0.5) / m, 0};
+      const PetscScalar u    = U(&s, x);
+      q0 += (law == 0 ? PetscRealPart(u) : PetscRealPart(u * u)) / m;
+    }
+    ck_assert_int_eq(AzLossConservationSeries(s.loss, law, 3, t, Q, &target), 0);
+    ck_assert_msg(PetscAbsReal(target - Qstar[law]) < 1e-10, "law %d: Q* %.12g, expected the law at the initial data %.12g", (int)law, (double)target, (double)Qstar[law]);
+    ck_assert_msg(PetscAbsReal(q0 - Qstar[law]) > 1e-3, "law %d: the untrained network should miss the initial data (Q(t0) %g)", (int)law, (double)q0);
+    ck_assert_msg(PetscAbsReal((Q[0] - target) - (q0 - Qstar[law])) < 1e-7, "law %d: drift at t0 %.10g, independent quadrature %.10g", (int)law, (double)(Q[0] - target), (double)(q0 - Qstar[law]));
+    ck_assert_msg(drift >= PetscAbsReal(q0 - Qstar[law]) - 1e-7, "law %d: drift %g below the initial error %g", (int)law, (double)drift, (double)PetscAbsReal(q0 - Qstar[law]));
+  }
+  FreeSetup(&s);
+  ck_assert_int_eq(MakeSetup("advection1d", PETSC_FALSE, PETSC_FALSE, &s), 0);
+  ck_assert_int_eq(AzLossConstraintViolation(s.loss, 50, &bc, &ic), 0);
+  ck_assert_msg(PetscIsNanReal(bc), "advection1d (periodic): boundary violation %g, expected NaN (no condition)", (double)bc);
+  ck_assert_msg(ic > 0 && !PetscIsInfOrNanReal(ic), "advection1d: initial violation %g", (double)ic);
+  FreeSetup(&s);
+}
+END_TEST
+
 int main(int argc, char **argv)
 {
   SRunner *sr;
@@ -873,6 +911,7 @@ int main(int argc, char **argv)
   tcase_add_test(t, test_schedules);
   tcase_add_test(t, test_auglag_and_adaptive);
   tcase_add_test(t, test_law_strategies);
+  tcase_add_test(t, test_drift_against_Qstar);
   suite_add_tcase(s, t);
   sr = srunner_create(s);
   srunner_set_fork_status(sr, CK_NOFORK);

@@ -124,17 +124,32 @@ PETSC_EXTERN PetscErrorCode AzLossConstraintsChange(AzLoss loss, PetscBool *chan
  * u = g + φN when -az_hard_boundary / -az_hard_initial are set (see constraint.h). */
 PETSC_EXTERN PetscErrorCode AzLossEvaluateSolution(AzLoss loss, PetscInt npts, const PetscReal x[], PetscScalar jets[]);
 /* Largest |residual| of every boundary face and of the initial condition (soft or hard alike) over
- * n Sobol points each, reduced over ranks: the constraint violation of the current solution. */
+ * n Sobol points each, reduced over ranks: the constraint violation of the current solution. NaN
+ * (not measured) where there is no condition: boundary when no face has one (free or periodic
+ * faces), initial for a steady problem. */
 PETSC_EXTERN PetscErrorCode AzLossConstraintViolation(AzLoss loss, PetscInt n, PetscReal *boundary, PetscReal *initial);
-/* Conservation drift of the current solution: max over the problem's laws and over 51 times of
- * |Q(t) − Q*|, Q* the law's value or Q(t0); NaN without laws. Q(t) = ∫ density dx by composite
- * 8-point Gauss–Legendre (-az_drift_nodes per axis; 1024 in 1-D, 128² in 2-D, 32³ in 3-D), a rule independent of the
- * projection's, so a projected solution's drift includes the projection's quadrature error. */
+/* Conservation drift of the current solution: max over the problem's laws and over AZ_DRIFT_TIMES
+ * equally spaced times t0 .. t1 of |Q(t) − Q*|, Q* the law's declared value or, without one, the law
+ * at the initial data (so an initial mass error shows at t0); NaN without laws, or when a law has no
+ * Q* (no value and no initial_value, or a density that reads derivatives). Q(t) = ∫ density dx by
+ * composite 8-point Gauss–Legendre (-az_drift_nodes per axis; 1024 in 1-D, 128² in 2-D, 32³ in 3-D),
+ * a rule independent of the projection's, so a projected solution's drift includes the projection's
+ * quadrature error. */
+#define AZ_DRIFT_TIMES 101
 PETSC_EXTERN PetscErrorCode AzLossConservationDrift(AzLoss loss, PetscReal *drift);
 /* Q(t) of law `law` at nt equally spaced times t0 .. t1 (the times in t[], the values in Q[]), and its
- * target Q* (the law's value or Q(t0)). Local: every rank computes it. */
+ * target Q* (as for the drift; NaN when there is none), by the same quadrature. Local: every rank
+ * computes it. */
 PETSC_EXTERN PetscErrorCode AzLossConservationSeries(AzLoss loss, PetscInt law, PetscInt nt, PetscReal t[], PetscReal Q[], PetscReal *target);
 PETSC_EXTERN PetscErrorCode AzLossGetNumConservationLaws(AzLoss loss, PetscInt *nlaws);
+/* How each constraint is enforced, as set up (after AzLossSetUp): cond a face (0 .. 2·dim − 1) or
+ * AZ_COND_INITIAL gives a name of AzConstraintTypes, "periodic" (exact by the periodic embedding) or
+ * "none" (a free face, the initial condition of a steady problem); law l gives a name of
+ * AzConservationTypes; positivity a name of AzPositivityTypes ("none" also without positive
+ * components). */
+PETSC_EXTERN PetscErrorCode AzLossGetConditionStrategy(AzLoss loss, PetscInt cond, const char **strategy);
+PETSC_EXTERN PetscErrorCode AzLossGetLawStrategy(AzLoss loss, PetscInt law, const char **strategy);
+PETSC_EXTERN PetscErrorCode AzLossGetPositivityStrategy(AzLoss loss, const char **strategy);
 /* the term's collocation points: a distributed Vec of block size ncoord (not a copy); NULL for a
  * conservation-law penalty, whose residuals live on time slices */
 PETSC_EXTERN PetscErrorCode AzLossGetTermPoints(AzLoss loss, PetscInt k, Vec *points);

@@ -1,18 +1,29 @@
-/* Run directories: what a mode writes, so that a run can be read, compared and repeated.
- *   options.txt   every option in force (rerun with -options_file options.txt)
+/* Run directories: what a mode writes, so that a run can be read, compared and repeated. Every file
+ * goes through AzFile (complete or not at all; a failed write names the file), and a run first
+ * removes the results a previous run left in its directory.
+ *   options.txt   every option given or set by the mode and the problem's parameters, paths absolute
+ *                 (rerun from anywhere with -options_file DIR/options.txt)
  *   history.csv   the training history
- *   theta.bin     the final parameters (PETSc binary)
- *   field.vtk     the field (and exact solution and error, when known) on the evaluation grid
- *   summary.json  machine-readable results
+ *   theta.bin     the final parameters (PETSc binary); the last good ones when training failed
+ *   field.vtk     every solution component (and exact solution and error, when known) on a grid
+ *   summary.json  machine-readable results: status (completed/failed) and stop reason, errors,
+ *                 violations (null where not measured), drift against Q*, the strategies as applied
+ * compare: compare.csv and compare.md (rewritten after every strategy; a failed strategy is a row
+ * marked failed), one directory per strategy (history.csv, conservation.csv), field.dat, plots.gp
+ * and its PNGs, report.md.
  */
 #ifndef ANSATZ_RUN_H
 #define ANSATZ_RUN_H
 
 #include <ansatz/trainer.h>
 
-/* `ansatz train`: load -problem, build field, loss and trainer from the options, train, write -az_output_dir */
+/* `ansatz train`: load -problem, build field, loss and trainer from the options, train, write
+ * -az_output_dir. A training that fails (AZ_TRAINER_FAILED) still writes every result, then returns
+ * PETSC_ERR_NOT_CONVERGED with the reason. */
 PETSC_EXTERN PetscErrorCode AzRunTrain(MPI_Comm comm);
-/* `ansatz compare`: -az_strategies trained alike, a table (compare.md, compare.csv), plots, report.md */
+/* `ansatz compare`: -az_strategies checked against the problem, then trained alike; a table
+ * (compare.md, compare.csv), plots of every component (-az_plot_components), report.md. Returns
+ * PETSC_ERR_NOT_CONVERGED at the end when a strategy's training failed. */
 PETSC_EXTERN PetscErrorCode AzRunCompare(MPI_Comm comm);
 /* a field for the problem (coordinates, components, box, derivatives), configured from the options */
 PETSC_EXTERN PetscErrorCode AzRunCreateField(AzProblem prob, AzField *field);

@@ -858,6 +858,7 @@ PetscErrorCode AzLossConstraintViolation(AzLoss L, PetscInt n, PetscReal *bounda
   const AzProblemInfo *info;
   const PetscInt       Ljet = L->ncomp * L->nslot;
   PetscReal            v[2] = {0, 0}, g[2];
+  PetscBool            faces = PETSC_FALSE; /* any face with a condition */
 
   PetscFunctionBegin;
   PetscCall(AzLossSetUp(L));
@@ -871,6 +872,7 @@ PetscErrorCode AzLossConstraintViolation(AzLoss L, PetscInt n, PetscReal *bounda
     if (cond >= 2 * info->dim && cond != AZ_COND_INITIAL) continue;
     PetscCall(AzProblemGetNumResiduals(L->prob, cond, &nres));
     if (!nres) continue;
+    if (cond != AZ_COND_INITIAL) faces = PETSC_TRUE;
     PetscCall(AzSampleCondition(L->comm, L->prob, cond, AZ_SAMPLE_SOBOL, L->ncoord == 1 ? 1 : n, L->seed + 7919, &x));
     PetscCall(VecGetLocalSize(x, &nloc));
     nloc /= L->ncoord;
@@ -887,7 +889,7 @@ PetscErrorCode AzLossConstraintViolation(AzLoss L, PetscInt n, PetscReal *bounda
     PetscCall(VecDestroy(&x));
   }
   PetscCall(MPIU_Allreduce(v, g, 2, MPIU_REAL, MPIU_MAX, L->comm));
-  *boundary = g[0];
+  *boundary = faces ? g[0] : (PetscReal)NAN;
   *initial  = info->time_dependent ? g[1] : (PetscReal)NAN;
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -175,3 +175,11 @@ PetscErrorCode AzPositivityTangentValues(AzLoss L, PetscInt npts, const PetscSca
     }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
+
+PetscErrorCode AzLossGetPositivityStrategy(AzLoss L, const char **strategy)
+{
+  PetscFunctionBegin;
+  PetscCall(AzLossSetUp(L));
+  *strategy = AzPositivityTypes[L->positivity];
+  PetscFunctionReturn(PETSC_SUCCESS);
+}

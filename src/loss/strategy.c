@@ -215,6 +215,87 @@ PetscErrorCode AzLossGetNumConservationLaws(AzLoss L, PetscInt *nlaws)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+PetscErrorCode AzLossGetConditionStrategy(AzLoss L, PetscInt cond, const char **strategy)
+{
+  const AzProblemInfo *info;
+
+  PetscFunctionBegin;
+  PetscCall(AzLossSetUp(L));
+  PetscCall(AzProblemGetInfo(L->prob, &info));
+  PetscCheck(cond == AZ_COND_INITIAL || (cond >= 0 && cond < 2 * info->dim), L->comm, PETSC_ERR_ARG_OUTOFRANGE, "Condition %" PetscInt_FMT ": use a face 0..%" PetscInt_FMT " or AZ_COND_INITIAL", cond, 2 * info->dim - 1);
+  *strategy = "none";
+  if (cond == AZ_COND_INITIAL ? !info->time_dependent : info->boundary[cond].type == AZ_BC_NONE) PetscFunctionReturn(PETSC_SUCCESS);
+  if (cond != AZ_COND_INITIAL && info->boundary[cond].type == AZ_BC_PERIODIC) {
+    *strategy = "periodic";
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
+  /* the term's strategy when it has one; no term: imposed by the transform */
+  for (PetscInt k = 0; k < L->nterms; k++)
+    if (L->term[k].cond == cond) {
+      *strategy = AzConstraintTypes[L->term[k].ctype];
+      PetscFunctionReturn(PETSC_SUCCESS);
+    }
+  if (L->transform) {
+    PetscBool hard;
+    PetscCall(AzTransformIsHard(L->transform, cond, &hard));
+    if (hard) *strategy = AzConstraintTypes[AZ_CON_HARD];
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzLossGetLawStrategy(AzLoss L, PetscInt law, const char **strategy)
+{
+  PetscInt nlaws;
+
+  PetscFunctionBegin;
+  PetscCall(AzLossSetUp(L));
+  PetscCall(AzLossGetNumConservationLaws(L, &nlaws));
+  PetscCheck(law >= 0 && law < nlaws, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "Law %" PetscInt_FMT ": the problem has %" PetscInt_FMT " law(s)", law, nlaws);
+  *strategy = AzConservationTypes[L->law_mode[law]];
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Q* of law `law`: its value, or the law at the initial data by the same quadrature (qx, qw: nq nodes);
+ * NaN when there is neither, or the density reads derivatives (the initial data gives values only) */
+static PetscErrorCode LawTarget(AzLoss L, PetscInt law, PetscInt nq, const PetscReal qx[], const PetscReal qw[], PetscReal *target)
+{
+  const AzProblemInfo      *info;
+  const AzConservationInfo *cl;
+  const PetscReal          *param;
+  const PetscInt            dim = L->ncoord - 1, Ljet = L->ncomp * L->nslot;
+  PetscScalar              *jet, *dq;
+
+  PetscFunctionBegin;
+  PetscCall(AzProblemGetInfo(L->prob, &info));
+  PetscCall(AzProblemGetParams(L->prob, &param));
+  cl = &info->conservation[law];
+  if (cl->has_value) {
+    *target = cl->value;
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
+  *target = (PetscReal)NAN;
+  if (!info->initial_value) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(PetscMalloc2(Ljet, &jet, Ljet, &dq));
+  *target = 0;
+  for (PetscInt j = 0; j < nq; j++) {
+    PetscReal   x[AZ_MAX_COORD];
+    AzPoint     pt = {x, L->ncoord, param, -1};
+    AzJet       J  = {L->ncoord, L->ncomp, L->nslot, jet};
+    PetscScalar q, u0[AZ_MAX_COMP];
+    for (PetscInt d = 0; d < dim; d++) x[d] = qx[j * dim + d];
+    x[dim] = info->t0;
+    PetscCall(info->initial_value(&pt, u0));
+    for (PetscInt s = 0; s < Ljet; s++) jet[s] = dq[s] = 0;
+    for (PetscInt c = 0; c < L->ncomp; c++) jet[c * L->nslot] = u0[c];
+    PetscCall(cl->density(&pt, &J, &q, dq));
+    for (PetscInt s = 0; s < Ljet; s++)
+      if (s % L->nslot && dq[s] != 0) *target = (PetscReal)NAN; /* reads a derivative */
+    *target += qw[j] * PetscRealPart(q);
+  }
+  PetscCall(PetscFree2(jet, dq));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 /* Q(t) by composite Gauss–Legendre on the box, all nodes of a time in one batch (local) */
 PetscErrorCode AzLossConservationSeries(AzLoss L, PetscInt law, PetscInt nt, PetscReal t[], PetscReal Q[], PetscReal *target)
 {
@@ -253,18 +334,18 @@ PetscErrorCode AzLossConservationSeries(AzLoss L, PetscInt law, PetscInt nt, Pet
       }
     }
   }
-  *target = info->conservation[law].has_value ? info->conservation[law].value : Q[0];
+  PetscCall(LawTarget(L, law, nq, qx, qw, target));
   PetscCall(PetscFree(jets));
   PetscCall(PetscFree(qx));
   PetscCall(PetscFree(qw));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* max over the laws and over 51 times of |Q(t) − Q*| (see loss.h). NaN without laws. */
+/* max over the laws and over AZ_DRIFT_TIMES times of |Q(t) − Q*| (see loss.h). NaN without laws. */
 PetscErrorCode AzLossConservationDrift(AzLoss L, PetscReal *drift)
 {
   PetscInt  nlaws;
-  PetscReal t[51], Q[51], target;
+  PetscReal t[AZ_DRIFT_TIMES], Q[AZ_DRIFT_TIMES], target;
 
   PetscFunctionBegin;
   PetscCall(AzLossGetNumConservationLaws(L, &nlaws));
@@ -272,8 +353,12 @@ PetscErrorCode AzLossConservationDrift(AzLoss L, PetscReal *drift)
   if (!nlaws) PetscFunctionReturn(PETSC_SUCCESS);
   *drift = 0;
   for (PetscInt law = 0; law < nlaws; law++) {
-    PetscCall(AzLossConservationSeries(L, law, 51, t, Q, &target));
-    for (PetscInt j = 0; j < 51; j++) *drift = PetscMax(*drift, PetscIsInfOrNanReal(Q[j]) ? PETSC_MAX_REAL : PetscAbsReal(Q[j] - target));
+    PetscCall(AzLossConservationSeries(L, law, AZ_DRIFT_TIMES, t, Q, &target));
+    if (PetscIsNanReal(target)) {
+      *drift = (PetscReal)NAN; /* no Q* to measure against */
+      PetscFunctionReturn(PETSC_SUCCESS);
+    }
+    for (PetscInt j = 0; j < AZ_DRIFT_TIMES; j++) *drift = PetscMax(*drift, PetscIsInfOrNanReal(Q[j]) ? PETSC_MAX_REAL : PetscAbsReal(Q[j] - target));
   }
   PetscFunctionReturn(PETSC_SUCCESS);
 }

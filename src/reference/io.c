@@ -6,6 +6,7 @@
  *   DIR/summary.json             grid, order, tolerances, counters, wall time, error vs exact
  */
 #include "refimpl.h"
+#include <ansatz/file.h>
 #include <errno.h>
 #include <sys/stat.h>
 
@@ -95,7 +96,7 @@ static void JsonEscape(const char *s, char out[], size_t len)
 static PetscErrorCode WriteSummary(AzReference ref, const char dir[])
 {
   char        path[PETSC_MAX_PATH_LEN], desc[512];
-  FILE       *fp;
+  AzFile      fp;
   PetscMPIInt size;
   PetscInt    nodes = 1;
 
@@ -104,42 +105,41 @@ static PetscErrorCode WriteSummary(AzReference ref, const char dir[])
   for (PetscInt a = 0; a < ref->dim; a++) nodes *= ref->n[a];
   JsonEscape(ref->info->description, desc, sizeof desc);
   snprintf(path, sizeof path, "%s/summary.json", dir);
-  PetscCall(PetscFOpen(ref->comm, path, "w", &fp));
-  PetscCall(PetscFPrintf(ref->comm, fp, "{\n  \"problem\": \"%s\",\n  \"description\": \"%s\",\n  \"dim\": %" PetscInt_FMT ",\n  \"components\": %" PetscInt_FMT ",\n  \"grid\": [", ref->info->name, desc, ref->dim, ref->ncomp));
-  for (PetscInt a = 0; a < ref->dim; a++) PetscCall(PetscFPrintf(ref->comm, fp, "%s%" PetscInt_FMT, a ? ", " : "", ref->n[a]));
-  PetscCall(PetscFPrintf(ref->comm, fp, "],\n  \"h\": ["));
-  for (PetscInt a = 0; a < ref->dim; a++) PetscCall(PetscFPrintf(ref->comm, fp, "%s%.17g", a ? ", " : "", (double)ref->h[a]));
-  PetscCall(PetscFPrintf(ref->comm, fp, "],\n  \"nodes\": %" PetscInt_FMT ",\n  \"periodic\": [", nodes));
-  for (PetscInt a = 0; a < ref->dim; a++) PetscCall(PetscFPrintf(ref->comm, fp, "%s%s", a ? ", " : "", ref->periodic[a] ? "true" : "false"));
-  PetscCall(PetscFPrintf(ref->comm, fp, "],\n  \"order\": %" PetscInt_FMT ",\n", ref->order));
-  if (ref->td) PetscCall(PetscFPrintf(ref->comm, fp, "  \"time_dependent\": true,\n  \"t0\": %.17g,\n  \"t1\": %.17g,\n  \"integrator\": \"%s\",\n  \"nt_out\": %" PetscInt_FMT ",\n", (double)ref->info->t0, (double)ref->info->t1, AzRefIntegratorNames[ref->integrator], ref->nt));
-  else PetscCall(PetscFPrintf(ref->comm, fp, "  \"time_dependent\": false,\n  \"solver\": \"%s\",\n", AzRefSteadySolverNames[ref->solver]));
-  PetscCall(PetscFPrintf(ref->comm, fp, "  \"jacobian\": \"%s\",\n  \"rtol\": %.17g,\n  \"atol\": %.17g,\n", AzRefJacobianNames[ref->jactype], (double)ref->rtol, (double)ref->atol));
-  PetscCall(PetscFPrintf(ref->comm, fp, "  \"steps\": %ld,\n  \"residual_evals\": %ld,\n  \"nonlinear_iters\": %ld,\n  \"linear_iters\": %ld,\n  \"jacobian_evals\": %ld,\n  \"error_test_fails\": %ld,\n", ref->stats.steps, ref->stats.residual_evals, ref->stats.nonlinear_iters, ref->stats.linear_iters, ref->stats.jacobian_evals, ref->stats.error_test_fails));
-  PetscCall(PetscFPrintf(ref->comm, fp, "  \"wall_seconds\": %.6g,\n  \"ranks\": %d,\n  \"from_cache\": %s,\n", (double)ref->stats.wall_seconds, size, ref->stats.from_cache ? "true" : "false"));
-  if (ref->has_error) PetscCall(PetscFPrintf(ref->comm, fp, "  \"error_max\": %.6e,\n  \"error_rel_l2\": %.6e,\n", (double)ref->err_max, (double)ref->err_rel));
-  else PetscCall(PetscFPrintf(ref->comm, fp, "  \"error_max\": null,\n  \"error_rel_l2\": null,\n"));
-  PetscCall(PetscFPrintf(ref->comm, fp, "  \"data\": \"reference.%s\",\n  \"options\": \"reference.options\"\n}\n", ref->format == AZ_REF_FORMAT_HDF5 ? "h5" : "bin"));
-  PetscCall(PetscFClose(ref->comm, fp));
+  PetscCall(AzFileOpen(ref->comm, path, &fp));
+  PetscCall(AzFilePrintf(fp, "{\n  \"problem\": \"%s\",\n  \"description\": \"%s\",\n  \"dim\": %" PetscInt_FMT ",\n  \"components\": %" PetscInt_FMT ",\n  \"grid\": [", ref->info->name, desc, ref->dim, ref->ncomp));
+  for (PetscInt a = 0; a < ref->dim; a++) PetscCall(AzFilePrintf(fp, "%s%" PetscInt_FMT, a ? ", " : "", ref->n[a]));
+  PetscCall(AzFilePrintf(fp, "],\n  \"h\": ["));
+  for (PetscInt a = 0; a < ref->dim; a++) PetscCall(AzFilePrintf(fp, "%s%.17g", a ? ", " : "", (double)ref->h[a]));
+  PetscCall(AzFilePrintf(fp, "],\n  \"nodes\": %" PetscInt_FMT ",\n  \"periodic\": [", nodes));
+  for (PetscInt a = 0; a < ref->dim; a++) PetscCall(AzFilePrintf(fp, "%s%s", a ? ", " : "", ref->periodic[a] ? "true" : "false"));
+  PetscCall(AzFilePrintf(fp, "],\n  \"order\": %" PetscInt_FMT ",\n", ref->order));
+  if (ref->td) PetscCall(AzFilePrintf(fp, "  \"time_dependent\": true,\n  \"t0\": %.17g,\n  \"t1\": %.17g,\n  \"integrator\": \"%s\",\n  \"nt_out\": %" PetscInt_FMT ",\n", (double)ref->info->t0, (double)ref->info->t1, AzRefIntegratorNames[ref->integrator], ref->nt));
+  else PetscCall(AzFilePrintf(fp, "  \"time_dependent\": false,\n  \"solver\": \"%s\",\n", AzRefSteadySolverNames[ref->solver]));
+  PetscCall(AzFilePrintf(fp, "  \"jacobian\": \"%s\",\n  \"rtol\": %.17g,\n  \"atol\": %.17g,\n", AzRefJacobianNames[ref->jactype], (double)ref->rtol, (double)ref->atol));
+  PetscCall(AzFilePrintf(fp, "  \"steps\": %ld,\n  \"residual_evals\": %ld,\n  \"nonlinear_iters\": %ld,\n  \"linear_iters\": %ld,\n  \"jacobian_evals\": %ld,\n  \"error_test_fails\": %ld,\n", ref->stats.steps, ref->stats.residual_evals, ref->stats.nonlinear_iters, ref->stats.linear_iters, ref->stats.jacobian_evals, ref->stats.error_test_fails));
+  PetscCall(AzFilePrintf(fp, "  \"wall_seconds\": %.6g,\n  \"ranks\": %d,\n  \"from_cache\": %s,\n", (double)ref->stats.wall_seconds, size, ref->stats.from_cache ? "true" : "false"));
+  if (ref->has_error) PetscCall(AzFilePrintf(fp, "  \"error_max\": %.6e,\n  \"error_rel_l2\": %.6e,\n", (double)ref->err_max, (double)ref->err_rel));
+  else PetscCall(AzFilePrintf(fp, "  \"error_max\": null,\n  \"error_rel_l2\": null,\n"));
+  PetscCall(AzFilePrintf(fp, "  \"data\": \"reference.%s\",\n  \"options\": \"reference.options\"\n}\n", ref->format == AZ_REF_FORMAT_HDF5 ? "h5" : "bin"));
+  PetscCall(AzFileClose(&fp));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 PetscErrorCode AzReferenceWrite(AzReference ref, const char dir[])
 {
-  char        path[PETSC_MAX_PATH_LEN], key[4096];
+  char        path[PETSC_MAX_PATH_LEN], tmp[PETSC_MAX_PATH_LEN + 8], key[4096];
   PetscViewer v;
-  FILE       *fp;
-  PetscMPIInt rank;
+  AzFile      fp;
 
   PetscFunctionBegin;
   PetscCheck(ref->solved, ref->comm, PETSC_ERR_ORDER, "AzReferenceWrite needs a solved reference");
   PetscCall(MakeDirectory(ref->comm, dir));
-  PetscCallMPI(MPI_Comm_rank(ref->comm, &rank));
   snprintf(path, sizeof path, "%s/reference.options", dir);
-  if (rank == 0) (void)remove(path); /* no key while the data is being rewritten */
-  PetscCallMPI(MPI_Barrier(ref->comm));
+  PetscCall(AzFileRemove(ref->comm, path)); /* no key while the data is being rewritten */
   DataPath(ref, dir, path, sizeof path);
-  PetscCall(OpenData(ref, path, FILE_MODE_WRITE, &v));
+  snprintf(tmp, sizeof tmp, "%s.tmp", path);
+  /* the snapshots by PETSc's viewer into a temporary file, moved into place once complete */
+  PetscCall(OpenData(ref, tmp, FILE_MODE_WRITE, &v));
   for (PetscInt k = 0; k < ref->nt; k++) {
     char name[32];
     snprintf(name, sizeof name, "u_%04d", (int)k);
@@ -147,12 +147,13 @@ PetscErrorCode AzReferenceWrite(AzReference ref, const char dir[])
     PetscCall(VecView(ref->snap[k], v));
   }
   PetscCall(PetscViewerDestroy(&v));
+  PetscCall(AzFileCommit(ref->comm, tmp, path));
   PetscCall(WriteSummary(ref, dir));
   PetscCall(AzRefCacheKey(ref, key, sizeof key));
   snprintf(path, sizeof path, "%s/reference.options", dir);
-  PetscCall(PetscFOpen(ref->comm, path, "w", &fp));
-  PetscCall(PetscFPrintf(ref->comm, fp, "%s", key));
-  PetscCall(PetscFClose(ref->comm, fp));
+  PetscCall(AzFileOpen(ref->comm, path, &fp));
+  PetscCall(AzFilePrintf(fp, "%s", key));
+  PetscCall(AzFileClose(&fp));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

@@ -1,6 +1,9 @@
 /* `ansatz compare`: every enforcement strategy on one problem with the same network, points, seed
  * and budget, measured against the same yardstick, in one table with plots. */
 #include "runimpl.h"
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 #define AZ_MAX_STRATEGIES 16
@@ -9,6 +12,8 @@ typedef struct {
   char      name[64];
   PetscReal rel_l2, max_abs, viol_bc, viol_ic, drift, positivity, divergence, loss, wall;
   PetscInt  its;
+  PetscBool failed;   /* training stopped on a failure (AZ_TRAINER_FAILED): the row describes the last good parameters */
+  char      why[256]; /* the trainer's stop reason */
 } Result;
 
 /* "soft", "soft@100" (constant weight 100), "soft-linear", "soft-cosine", "adaptive", "auglag", "hard"
@@ -93,28 +98,31 @@ static PetscErrorCode StrategyOptions(MPI_Comm comm, const char *name, PetscBool
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* conservation.csv in a strategy's directory: t and Q(t) − Q* for every law */
-static PetscErrorCode WriteConservation(const char dir[], AzLoss loss, PetscInt nlaws)
+/* conservation.csv in a strategy's directory: t and Q(t) − Q* for every law at AZ_DRIFT_TIMES times,
+ * Q* the law's value or the law at the initial data (the times the drift in the table is taken over) */
+static PetscErrorCode WriteConservation(MPI_Comm comm, const char dir[], const AzProblemInfo *info, AzLoss loss, PetscInt nlaws)
 {
-  const PetscInt nt = 101;
-  PetscReal      t[101], Q[AZ_MAX_LAWS][101], target[AZ_MAX_LAWS];
+  const PetscInt nt = AZ_DRIFT_TIMES;
+  PetscReal      t[AZ_DRIFT_TIMES], Q[AZ_MAX_LAWS][AZ_DRIFT_TIMES], target[AZ_MAX_LAWS];
   char           path[PETSC_MAX_PATH_LEN + 128];
-  FILE          *fp;
+  AzFile         f;
 
   PetscFunctionBegin;
   for (PetscInt l = 0; l < nlaws; l++) PetscCall(AzLossConservationSeries(loss, l, nt, t, Q[l], &target[l]));
   snprintf(path, sizeof path, "%s/conservation.csv", dir);
-  fp = fopen(path, "w");
-  PetscCheck(fp, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "Cannot write %s", path);
-  fprintf(fp, "t");
-  for (PetscInt l = 0; l < nlaws; l++) fprintf(fp, ",drift_%" PetscInt_FMT, l);
-  fprintf(fp, "\n");
+  PetscCall(AzFileOpen(comm, path, &f));
+  PetscCall(AzFilePrintf(f, "t"));
+  for (PetscInt l = 0; l < nlaws; l++) PetscCall(AzFilePrintf(f, ",%s_drift_vs_Qstar", info->conservation[l].name));
+  PetscCall(AzFilePrintf(f, "\n"));
   for (PetscInt j = 0; j < nt; j++) {
-    fprintf(fp, "%.6g", (double)t[j]);
-    for (PetscInt l = 0; l < nlaws; l++) fprintf(fp, ",%.6e", (double)(Q[l][j] - target[l]));
-    fprintf(fp, "\n");
+    PetscCall(AzFilePrintf(f, "%.6g", (double)t[j]));
+    for (PetscInt l = 0; l < nlaws; l++) {
+      if (PetscIsInfOrNanReal(Q[l][j] - target[l])) PetscCall(AzFilePrintf(f, ",n/a"));
+      else PetscCall(AzFilePrintf(f, ",%.6e", (double)(Q[l][j] - target[l])));
+    }
+    PetscCall(AzFilePrintf(f, "\n"));
   }
-  fclose(fp);
+  PetscCall(AzFileClose(&f));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -184,41 +192,57 @@ static PetscErrorCode DivergenceViolation(AzProblem prob, AzLoss loss, PetscReal
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* field.dat: the best strategy's solution and its error on a grid (1 or 2 coordinates) */
-static PetscErrorCode WriteFieldData(const char dir[], AzProblem prob, AzLoss loss, AzReference ref)
+/* field.dat: the best strategy's solution, the yardstick and the error of every component on a grid
+ * (1 or 2 coordinates): the coordinates, then u_c, yardstick_c, error_c for each component c */
+static PetscErrorCode WriteFieldData(MPI_Comm comm, const char dir[], AzProblem prob, AzLoss loss, AzReference ref)
 {
   const AzProblemInfo *info;
   const PetscReal     *param;
-  PetscInt             ncoord, m;
+  PetscInt             ncoord, m, ncomp, nslot;
   PetscReal            lo[AZ_MAX_COORD], hi[AZ_MAX_COORD];
   char                 path[PETSC_MAX_PATH_LEN + 16];
-  FILE                *fp;
+  PetscMPIInt          rank;
+  AzFile               f;
 
   PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
   PetscCall(AzProblemGetInfo(prob, &info));
   PetscCall(AzProblemGetNumCoords(prob, &ncoord));
   PetscCall(AzProblemGetParams(prob, &param));
   PetscCall(AzProblemGetBox(prob, lo, hi));
+  PetscCall(AzRunSolutionJetSize(prob, &ncomp, &nslot));
   if (ncoord > 2) PetscFunctionReturn(PETSC_SUCCESS);
   m = ncoord == 1 ? 401 : 121;
   snprintf(path, sizeof path, "%s/field.dat", dir);
-  fp = fopen(path, "w");
-  PetscCheck(fp, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "Cannot write %s", path);
-  fprintf(fp, "# coordinates, u (component 0), yardstick, error\n");
-  for (PetscInt j = 0; j < (ncoord == 2 ? m : 1); j++) {
-    for (PetscInt i = 0; i < m; i++) {
-      PetscReal   x[2] = {lo[0] + (hi[0] - lo[0]) * i / (m - 1), ncoord == 2 ? lo[1] + (hi[1] - lo[1]) * j / (m - 1) : 0};
-      PetscScalar jet[AZ_MAX_COMP * AZ_JET_MAX_NSLOT], ue[AZ_MAX_COMP] = {NAN};
-      AzPoint     p = {x, ncoord, param, -1};
-      PetscCall(AzLossEvaluateSolution(loss, 1, x, jet));
-      if (info->exact) PetscCall(info->exact(&p, ue));
-      else if (ref) PetscCall(AzReferenceInterpolate(ref, 1, x, ue));
-      if (ncoord == 2) fprintf(fp, "%.8g %.8g %.10g %.10g %.10g\n", (double)x[0], (double)x[1], (double)jet[0], (double)ue[0], (double)(jet[0] - ue[0]));
-      else fprintf(fp, "%.8g %.10g %.10g %.10g\n", (double)x[0], (double)jet[0], (double)ue[0], (double)(jet[0] - ue[0]));
+  PetscCall(AzFileOpen(comm, path, &f));
+  if (rank == 0) {
+    PetscCall(AzFilePrintf(f, "# %s", ncoord == 2 ? (info->time_dependent ? "x t" : "x y") : "x"));
+    for (PetscInt c = 0; c < ncomp; c++) {
+      char name[64];
+      PetscCall(AzRunComponentName(prob, c, name, sizeof name));
+      PetscCall(AzFilePrintf(f, " %s %s_yardstick %s_error", name, name, name));
     }
-    if (ncoord == 2) fprintf(fp, "\n");
+    PetscCall(AzFilePrintf(f, "\n"));
+    for (PetscInt j = 0; j < (ncoord == 2 ? m : 1); j++) {
+      for (PetscInt i = 0; i < m; i++) {
+        PetscReal   x[2] = {lo[0] + (hi[0] - lo[0]) * i / (m - 1), ncoord == 2 ? lo[1] + (hi[1] - lo[1]) * j / (m - 1) : 0};
+        PetscScalar jet[AZ_MAX_COMP * AZ_JET_MAX_NSLOT], ue[AZ_MAX_COMP];
+        AzPoint     p = {x, ncoord, param, -1};
+        for (PetscInt c = 0; c < AZ_MAX_COMP; c++) ue[c] = NAN;
+        PetscCall(AzLossEvaluateSolution(loss, 1, x, jet));
+        if (info->exact) PetscCall(info->exact(&p, ue));
+        else if (ref) PetscCall(AzReferenceInterpolate(ref, 1, x, ue));
+        for (PetscInt d = 0; d < ncoord; d++) PetscCall(AzFilePrintf(f, "%s%.8g", d ? " " : "", (double)x[d]));
+        for (PetscInt c = 0; c < ncomp; c++) {
+          const PetscReal u = PetscRealPart(jet[c * nslot]), y = PetscRealPart(ue[c]);
+          PetscCall(AzFilePrintf(f, " %.10g %.10g %.10g", (double)u, (double)y, (double)(u - y)));
+        }
+        PetscCall(AzFilePrintf(f, "\n"));
+      }
+      if (ncoord == 2) PetscCall(AzFilePrintf(f, "\n"));
+    }
   }
-  fclose(fp);
+  PetscCall(AzFileClose(&f));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -228,47 +252,196 @@ static void Num(FILE *fp, PetscReal v)
   else fprintf(fp, "%.3e", (double)v);
 }
 
-/* gnuplot scripts and PNGs: error against iteration for every strategy, the best field and its error */
-static PetscErrorCode Plots(const char dir[], Result res[], PetscInt n, PetscInt best, PetscInt ncoord, PetscBool time_dependent, PetscInt nlaws, PetscBool *made)
+static void CsvNum(FILE *fp, PetscReal v)
 {
-  char  path[PETSC_MAX_PATH_LEN + 32], cmd[2 * PETSC_MAX_PATH_LEN + 64];
-  FILE *fp;
+  if (PetscIsInfOrNanReal(v)) fprintf(fp, ",n/a");
+  else fprintf(fp, ",%.6e", (double)v);
+}
+
+/* The table of the first n results, as Markdown (md) and CSV (csv); malloc'd strings */
+static PetscErrorCode Tables(Result res[], PetscInt n, char **md, char **csv)
+{
+  size_t szm, szc;
+  FILE  *m = open_memstream(md, &szm), *c = open_memstream(csv, &szc);
 
   PetscFunctionBegin;
-  *made = PETSC_FALSE;
-  snprintf(path, sizeof path, "%s/plots.gp", dir);
-  fp = fopen(path, "w");
-  PetscCheck(fp, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "Cannot write %s", path);
-  fprintf(fp, "# gnuplot plots.gp (in this directory) remakes the figures\nset terminal pngcairo size 900,600\nset datafile separator ','\nset datafile columnheaders\n");
-  fprintf(fp, "set output 'error_vs_iteration.png'\nset logscale y\nset xlabel 'iteration'\nset ylabel 'relative L2 error'\nset key outside right\nset grid\n");
-  fprintf(fp, "plot ");
-  for (PetscInt k = 0; k < n; k++) fprintf(fp, "%s'%s/history.csv' using (column(\"iteration\")):(column(\"rel_l2\")) with lines lw 2 title '%s'", k ? ", \\\n     " : "", res[k].name, res[k].name);
-  if (nlaws > 0 && time_dependent) {
-    /* |Q(t) − Q*| of the first law; a floor of 1e-17 keeps exact zeros on the log scale */
-    fprintf(fp, "\nset output 'drift_vs_time.png'\nset xlabel 't'\nset ylabel '|Q(t) - Q*| (first conservation law)'\nset format y '%%.0e'\n");
-    fprintf(fp, "plot ");
-    for (PetscInt k = 0; k < n; k++) fprintf(fp, "%s'%s/conservation.csv' using 1:(abs($2) + 1e-17) with lines lw 2 title '%s'", k ? ", \\\n     " : "", res[k].name, res[k].name);
-    fprintf(fp, "\nset format y '%%g'");
+  PetscCheck(m && c, PETSC_COMM_SELF, PETSC_ERR_MEM, "Cannot build the comparison table");
+  fprintf(c, "strategy,rel_l2,max_abs_error,max_boundary_violation,max_initial_violation,drift_vs_Qstar,positivity_violation,final_loss,iterations,wall_seconds,max_divergence,status\n");
+  fprintf(m, "| strategy | rel L2 | max abs error | max boundary violation | max initial violation | drift vs Q* | positivity violation | max divergence | final loss | iterations | wall (s) | status |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+  for (PetscInt k = 0; k < n; k++) {
+    fprintf(c, "%s", res[k].name);
+    CsvNum(c, res[k].rel_l2), CsvNum(c, res[k].max_abs), CsvNum(c, res[k].viol_bc), CsvNum(c, res[k].viol_ic), CsvNum(c, res[k].drift), CsvNum(c, res[k].positivity), CsvNum(c, res[k].loss);
+    fprintf(c, ",%d,%.3f", (int)res[k].its, (double)res[k].wall);
+    CsvNum(c, res[k].divergence);
+    fprintf(c, ",%s\n", res[k].failed ? "failed" : "completed");
+    fprintf(m, "| %s | ", res[k].name);
+    Num(m, res[k].rel_l2), fprintf(m, " | "), Num(m, res[k].max_abs), fprintf(m, " | "), Num(m, res[k].viol_bc), fprintf(m, " | "), Num(m, res[k].viol_ic);
+    fprintf(m, " | "), Num(m, res[k].drift), fprintf(m, " | "), Num(m, res[k].positivity), fprintf(m, " | "), Num(m, res[k].divergence), fprintf(m, " | "), Num(m, res[k].loss);
+    fprintf(m, " | %d | %.1f | %s |\n", (int)res[k].its, (double)res[k].wall, res[k].failed ? "**failed**" : "completed");
   }
-  fprintf(fp, "\nunset logscale y\nset datafile separator whitespace\nunset key\n");
-  if (ncoord == 2) {
-    fprintf(fp, "set autoscale fix\nset output 'solution.png'\nset xlabel 'x'\nset ylabel '%s'\nset title 'u, strategy %s'\nplot 'field.dat' using 1:2:3 with image\n", time_dependent ? "t" : "y", res[best].name);
-    fprintf(fp, "set output 'error.png'\nset title 'u - yardstick, strategy %s'\nplot 'field.dat' using 1:2:5 with image\n", res[best].name);
-  } else if (ncoord == 1) {
-    fprintf(fp, "set output 'solution.png'\nset xlabel 'x'\nset key\nset title 'strategy %s'\nplot 'field.dat' using 1:2 with lines lw 2 title 'u', '' using 1:3 with lines dt 2 title 'yardstick'\n", res[best].name);
-    fprintf(fp, "set output 'error.png'\nunset key\nset title 'u - yardstick, strategy %s'\nplot 'field.dat' using 1:4 with lines lw 2\n", res[best].name);
-  }
-  fclose(fp);
-  snprintf(cmd, sizeof cmd, "cd '%s' && gnuplot plots.gp > plots.log 2>&1", dir);
-  if (system(cmd) == 0) *made = PETSC_TRUE;
+  fclose(m);
+  fclose(c);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* compare.csv and compare.md, rewritten whole after every strategy so a later failure loses nothing */
+static PetscErrorCode WriteTables(MPI_Comm comm, const char dir[], Result res[], PetscInt n)
+{
+  char       *md = NULL, *csv = NULL, path[PETSC_MAX_PATH_LEN + 16];
+  PetscMPIInt rank;
+  AzFile      f;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  if (rank == 0) PetscCall(Tables(res, n, &md, &csv));
+  snprintf(path, sizeof path, "%s/compare.csv", dir);
+  PetscCall(AzFileOpen(comm, path, &f));
+  if (csv) PetscCall(AzFilePrintf(f, "%s", csv));
+  PetscCall(AzFileClose(&f));
+  snprintf(path, sizeof path, "%s/compare.md", dir);
+  PetscCall(AzFileOpen(comm, path, &f));
+  if (md) PetscCall(AzFilePrintf(f, "%s", md));
+  PetscCall(AzFileClose(&f));
+  free(md);
+  free(csv);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* the plot file of component c: solution.png for a single component, solution_NAME.png otherwise */
+static void PlotName(const char stem[], const char comp[], PetscInt ncomp, char out[], size_t len)
+{
+  if (ncomp == 1) snprintf(out, len, "%s.png", stem);
+  else {
+    size_t o = (size_t)snprintf(out, len, "%s_", stem);
+    for (const char *s = comp; *s && o + 5 < len; s++) out[o++] = (isalnum((unsigned char)*s) || *s == '-') ? *s : '_';
+    snprintf(out + o, len - o, ".png");
+  }
+}
+
+/* -az_plot_components: which components to plot, by index or name ("0,2" or "u,p"); default all */
+static PetscErrorCode PlotComponents(MPI_Comm comm, AzProblem prob, const char list[], PetscInt *n, PetscInt comps[])
+{
+  PetscInt ncomp, nslot;
+  char     buf[256], known[512] = "";
+
+  PetscFunctionBegin;
+  PetscCall(AzRunSolutionJetSize(prob, &ncomp, &nslot));
+  for (PetscInt c = 0; c < ncomp; c++) {
+    char name[64];
+    PetscCall(AzRunComponentName(prob, c, name, sizeof name));
+    PetscCall(PetscStrlcat(known, c ? ", " : "", sizeof known));
+    PetscCall(PetscStrlcat(known, name, sizeof known));
+  }
+  *n = 0;
+  if (!list[0]) {
+    for (PetscInt c = 0; c < ncomp; c++) comps[(*n)++] = c;
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
+  PetscCall(PetscStrncpy(buf, list, sizeof buf));
+  for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+    PetscInt c = -1;
+    char    *end;
+    long     v = strtol(tok, &end, 10);
+    if (end != tok && !*end) c = (v >= 0 && v < ncomp) ? (PetscInt)v : -2;
+    for (PetscInt k = 0; k < ncomp && c == -1; k++) {
+      char name[64];
+      PetscCall(AzRunComponentName(prob, k, name, sizeof name));
+      if (!strcmp(name, tok)) c = k;
+    }
+    PetscCheck(c >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_plot_components: no component '%s'; the problem has %" PetscInt_FMT " (by index 0..%" PetscInt_FMT " or name: %s)", tok, ncomp, ncomp - 1, known);
+    PetscCheck(*n < AZ_MAX_COMP, comm, PETSC_ERR_ARG_SIZ, "-az_plot_components: at most %d components", AZ_MAX_COMP);
+    comps[(*n)++] = c;
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* gnuplot script and PNGs: error against iteration for every strategy, drift over time, the best
+ * strategy's solution and error for every chosen component (field.dat's columns) */
+static PetscErrorCode Plots(MPI_Comm comm, const char dir[], AzProblem prob, Result res[], PetscInt n, PetscInt best, PetscInt nplot, const PetscInt plot[], PetscInt nlaws, PetscBool *made)
+{
+  const AzProblemInfo *info;
+  char                 path[PETSC_MAX_PATH_LEN + 32], cmd[2 * PETSC_MAX_PATH_LEN + 64];
+  PetscInt             ncoord, ncomp, nslot, first = 1;
+  PetscMPIInt          rank;
+  AzFile               f;
+  int                  ok = 0;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  PetscCall(AzProblemGetInfo(prob, &info));
+  PetscCall(AzProblemGetNumCoords(prob, &ncoord));
+  PetscCall(AzRunSolutionJetSize(prob, &ncomp, &nslot));
+  snprintf(path, sizeof path, "%s/plots.gp", dir);
+  PetscCall(AzFileOpen(comm, path, &f));
+  PetscCall(AzFilePrintf(f, "# gnuplot plots.gp (in this directory) remakes the figures\nset terminal pngcairo size 900,600\nset datafile separator ','\nset datafile columnheaders\n"));
+  PetscCall(AzFilePrintf(f, "set output 'error_vs_iteration.png'\nset logscale y\nset xlabel 'iteration'\nset ylabel 'relative L2 error'\nset key outside right\nset grid\n"));
+  PetscCall(AzFilePrintf(f, "plot "));
+  for (PetscInt k = 0; k < n; k++) PetscCall(AzFilePrintf(f, "%s'%s/history.csv' using (column(\"iteration\")):(column(\"rel_l2\")) with lines lw 2 title '%s'", k ? ", \\\n     " : "", res[k].name, res[k].name));
+  if (nlaws > 0 && info->time_dependent) {
+    /* |Q(t) − Q*| of the first law; a floor of 1e-17 keeps exact zeros on the log scale */
+    PetscCall(AzFilePrintf(f, "\nset output 'drift_vs_time.png'\nset xlabel 't'\nset ylabel '|Q(t) - Q*| (%s)'\nset format y '%%.0e'\n", info->conservation[0].name));
+    PetscCall(AzFilePrintf(f, "plot "));
+    for (PetscInt k = 0; k < n; k++) PetscCall(AzFilePrintf(f, "%s'%s/conservation.csv' using 1:(abs($2) + 1e-17) with lines lw 2 title '%s'", k ? ", \\\n     " : "", res[k].name, res[k].name));
+    PetscCall(AzFilePrintf(f, "\nset format y '%%g'"));
+  }
+  PetscCall(AzFilePrintf(f, "\nunset logscale y\nset datafile separator whitespace\nset datafile nocolumnheaders\nunset key\n"));
+  if (ncoord <= 2) {
+    first = ncoord + 1; /* field.dat: the coordinates, then u, yardstick, error per component */
+    if (ncoord == 2) PetscCall(AzFilePrintf(f, "set autoscale fix\nset xlabel 'x'\nset ylabel '%s'\n", info->time_dependent ? "t" : "y"));
+    else PetscCall(AzFilePrintf(f, "set xlabel 'x'\n"));
+  }
+  for (PetscInt i = 0; i < nplot && ncoord <= 2; i++) {
+    const PetscInt c = plot[i], col = first + 3 * c;
+    char           name[64], sol[128], err[128];
+    PetscCall(AzRunComponentName(prob, c, name, sizeof name));
+    PlotName("solution", name, ncomp, sol, sizeof sol);
+    PlotName("error", name, ncomp, err, sizeof err);
+    if (ncoord == 2) {
+      PetscCall(AzFilePrintf(f, "set output '%s'\nset title '%s, strategy %s'\nplot 'field.dat' using 1:2:%d with image\n", sol, name, res[best].name, (int)col));
+      PetscCall(AzFilePrintf(f, "set output '%s'\nset title '%s - yardstick, strategy %s'\nplot 'field.dat' using 1:2:%d with image\n", err, name, res[best].name, (int)col + 2));
+    } else {
+      PetscCall(AzFilePrintf(f, "set output '%s'\nset key\nset title '%s, strategy %s'\nplot 'field.dat' using 1:%d with lines lw 2 title '%s', '' using 1:%d with lines dt 2 title 'yardstick'\n", sol, name, res[best].name, (int)col, name, (int)col + 1));
+      PetscCall(AzFilePrintf(f, "set output '%s'\nunset key\nset title '%s - yardstick, strategy %s'\nplot 'field.dat' using 1:%d with lines lw 2\n", err, name, res[best].name, (int)col + 2));
+    }
+  }
+  PetscCall(AzFileClose(&f));
+  if (rank == 0) {
+    snprintf(cmd, sizeof cmd, "cd '%s' && gnuplot plots.gp > plots.log 2>&1", dir);
+    ok = system(cmd) == 0;
+  }
+  PetscCallMPI(MPI_Bcast(&ok, 1, MPI_INT, 0, comm));
+  *made = ok ? PETSC_TRUE : PETSC_FALSE;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* A strategy's field, loss and trainer, set up from the options with the strategy's own: the same
+ * code checks every strategy before any training and builds each in its turn. The strategy's options
+ * stay set (StrategyOptions(..., PETSC_FALSE) clears them). */
+static PetscErrorCode SetUpStrategy(MPI_Comm comm, AzProblem prob, const char strategy[], AzField *field, AzLoss *loss, AzTrainer *tr)
+{
+  PetscFunctionBegin;
+  *field = NULL;
+  *loss  = NULL;
+  *tr    = NULL;
+  PetscCall(StrategyOptions(comm, strategy, PETSC_TRUE));
+  PetscCall(AzRunCreateField(prob, field)); /* the same seed: the same initial network */
+  PetscCall(AzLossCreate(prob, *field, loss));
+  PetscCall(AzLossSetFromOptions(*loss));
+  PetscCall(AzLossSetUp(*loss));
+  PetscCall(AzTrainerCreate(*loss, *field, tr));
+  PetscCall(AzTrainerSetFromOptions(*tr));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* the results a compare run writes at its top level, and in each strategy's directory */
+static const char *const CompareFiles[]  = {"compare.csv", "compare.md", "report.md", "plots.gp", "plots.log", "field.dat", "options.txt", "*.png", NULL};
+static const char *const StrategyFiles[] = {"history.csv", "conservation.csv", NULL};
+
 PetscErrorCode AzRunCompare(MPI_Comm comm)
 {
-  char                 name[PETSC_MAX_PATH_LEN] = "poisson2d", dir[PETSC_MAX_PATH_LEN] = "", list[1024] = "soft,soft-cosine,adaptive,auglag,hard", path[PETSC_MAX_PATH_LEN + 32];
+  char                 name[PETSC_MAX_PATH_LEN] = "poisson2d", dir[PETSC_MAX_PATH_LEN] = "", list[1024] = "soft,soft-cosine,adaptive,auglag,hard", path[PETSC_MAX_PATH_LEN + 32], plotlist[256] = "";
   char                *strategies[AZ_MAX_STRATEGIES];
-  PetscInt             n = 0, ncoord, best = 0, its;
+  PetscInt             n = 0, ncoord, best = -1, its, nplot, plot[AZ_MAX_COMP], nfailed = 0;
   AzProblem            prob;
   const AzProblemInfo *info;
   AzReference          ref = NULL;
@@ -282,10 +455,12 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
   PetscFunctionBegin;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   PetscCallMPI(MPI_Comm_size(comm, &size));
+  PetscCall(PetscMemzero(res, sizeof res));
   PetscOptionsBegin(comm, NULL, "ansatz compare", "ansatz");
   PetscCall(PetscOptionsString("-problem", "problem: a name from `ansatz list` or a path to a plugin .so", "AzProblemLoad", name, name, sizeof name, NULL));
   PetscCall(PetscOptionsString("-az_output_dir", "run directory (default runs/compare-PROBLEM)", "AzRunCompare", dir, dir, sizeof dir, NULL));
   PetscCall(PetscOptionsString("-az_strategies", "strategies to compare: soft, soft@WEIGHT, soft-linear, soft-cosine, adaptive, auglag, hard, project, posthoc, X+project, X+posthoc, X+conserve[-linear|-cosine|-adaptive|-auglag], X+softplus, X+positivity[-linear|-cosine|-adaptive|-auglag], X+divfree", "AzRunCompare", list, list, sizeof list, NULL));
+  PetscCall(PetscOptionsString("-az_plot_components", "components to plot, by index or name (e.g. 0,2 or u,p; default all)", "AzRunCompare", plotlist, plotlist, sizeof plotlist, NULL));
   PetscOptionsEnd();
   for (char *save = NULL, *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
     PetscCheck(n < AZ_MAX_STRATEGIES, comm, PETSC_ERR_ARG_SIZ, "At most %d strategies at a time", AZ_MAX_STRATEGIES);
@@ -298,6 +473,7 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
   PetscCall(AzProblemSetFromOptions(prob));
   PetscCall(AzProblemGetInfo(prob, &info));
   PetscCall(AzProblemGetNumCoords(prob, &ncoord));
+  PetscCall(PlotComponents(comm, prob, plotlist, &nplot, plot));
   while (nlaws < AZ_MAX_LAWS && info->conservation[nlaws].name) nlaws++;
   if (projects) {
     /* in-training projection needs the points on time slices: every strategy gets the same ones */
@@ -305,15 +481,42 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
     PetscCall(PetscOptionsHasName(NULL, NULL, "-az_time_slices", &set));
     if (!set) PetscCall(PetscOptionsSetValue(NULL, "-az_time_slices", "100"));
   }
+  {
+    /* finer error curves than train's default */
+    PetscBool set;
+    PetscCall(PetscOptionsHasName(NULL, NULL, "-az_monitor_every", &set));
+    if (!set) PetscCall(PetscOptionsSetValue(NULL, "-az_monitor_every", "10"));
+  }
+  /* every strategy against the problem before any training: one that cannot run fails the run now */
+  for (PetscInt k = 0; k < n; k++) {
+    AzField        field;
+    AzLoss         loss;
+    AzTrainer      tr;
+    PetscErrorCode ierr;
+
+    PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+    ierr = SetUpStrategy(comm, prob, strategies[k], &field, &loss, &tr);
+    PetscCall(PetscPopErrorHandler());
+    if (ierr) {
+      const char *text;
+      char       *specific = NULL;
+      PetscCall(PetscErrorMessage(ierr, &text, &specific));
+      SETERRQ(comm, ierr, "Strategy '%s' cannot run on problem %s (checked before any training): %s", strategies[k], info->name, specific && specific[0] ? specific : (text ? text : "unknown error"));
+    }
+    PetscCall(AzTrainerDestroy(&tr));
+    PetscCall(AzLossDestroy(&loss));
+    PetscCall(AzFieldDestroy(&field));
+    PetscCall(StrategyOptions(comm, strategies[k], PETSC_FALSE));
+  }
   if (!dir[0]) snprintf(dir, sizeof dir, "runs/compare-%s", info->name);
   PetscCall(AzRunMakeDirectory(comm, dir));
-  {
-    PetscViewer v;
-    snprintf(path, sizeof path, "%s/options.txt", dir);
-    PetscCall(PetscViewerASCIIOpen(comm, path, &v));
-    PetscCall(PetscOptionsView(NULL, v));
-    PetscCall(PetscViewerDestroy(&v));
+  PetscCall(AzRunRemoveStale(comm, dir, CompareFiles));
+  for (PetscInt k = 0; k < n; k++) {
+    char sub[PETSC_MAX_PATH_LEN + 72];
+    snprintf(sub, sizeof sub, "%s/%s", dir, strategies[k]);
+    PetscCall(AzRunRemoveStale(comm, sub, StrategyFiles));
   }
+  PetscCall(AzRunWriteOptions(comm, prob, dir));
   /* the reference: the yardstick without an exact solution, and its cost for scale either way */
   {
     char refdir[PETSC_MAX_PATH_LEN];
@@ -333,35 +536,29 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
     } else PetscCall(AzReferenceSolveCached(ref, refdir));
     if (ref) PetscCall(AzReferenceGetStats(ref, &rstats));
   }
-  {
-    /* finer error curves than train's default */
-    PetscBool set;
-    PetscCall(PetscOptionsHasName(NULL, NULL, "-az_monitor_every", &set));
-    if (!set) PetscCall(PetscOptionsSetValue(NULL, "-az_monitor_every", "10"));
-  }
   PetscCall(PetscPrintf(comm, "ansatz compare: problem %s, %d rank(s), %" PetscInt_FMT " strategies, run directory %s\n", info->name, size, n, dir));
   for (PetscInt k = 0; k < n; k++) {
-    AzField        field;
-    AzLoss         loss;
-    AzTrainer      tr;
-    PetscLogDouble t0, t1;
-    PetscBool      has;
-    char           sub[PETSC_MAX_PATH_LEN + 72];
+    AzField         field;
+    AzLoss          loss;
+    AzTrainer       tr;
+    PetscLogDouble  t0, t1;
+    PetscBool       has;
+    AzTrainerReason reason;
+    const char     *msg;
+    char            sub[PETSC_MAX_PATH_LEN + 72];
 
-    PetscCall(StrategyOptions(comm, strategies[k], PETSC_TRUE));
-    PetscCall(AzRunCreateField(prob, &field)); /* the same seed: the same initial network */
-    PetscCall(AzLossCreate(prob, field, &loss));
-    PetscCall(AzLossSetFromOptions(loss));
-    PetscCall(AzLossSetUp(loss));
+    PetscCall(SetUpStrategy(comm, prob, strategies[k], &field, &loss, &tr));
     if (!info->exact) PetscCall(AzLossSetReference(loss, ref));
-    PetscCall(AzTrainerCreate(loss, field, &tr));
-    PetscCall(AzTrainerSetFromOptions(tr));
     PetscCall(AzTrainerGetDescription(tr, trainer, sizeof trainer));
     PetscCall(PetscPrintf(comm, "== %s\n", strategies[k]));
     PetscCall(PetscTime(&t0));
     PetscCall(AzTrainerTrain(tr));
     PetscCall(PetscTime(&t1));
+    /* a strategy whose training failed is a row marked failed; the others still run */
+    PetscCall(AzTrainerGetStopReason(tr, &reason, &msg));
     PetscCall(PetscStrncpy(res[k].name, strategies[k], sizeof res[k].name));
+    res[k].failed = reason == AZ_TRAINER_FAILED ? PETSC_TRUE : PETSC_FALSE;
+    PetscCall(PetscStrncpy(res[k].why, msg, sizeof res[k].why));
     res[k].wall = t1 - t0;
     PetscCall(AzTrainerGetIterations(tr, &its));
     res[k].its = its;
@@ -374,77 +571,69 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
     snprintf(sub, sizeof sub, "%s/%s", dir, strategies[k]);
     PetscCall(AzRunMakeDirectory(comm, sub));
     PetscCall(AzRunWriteHistory(comm, sub, tr, loss));
-    if (rank == 0 && nlaws > 0 && info->time_dependent) PetscCall(WriteConservation(sub, loss, nlaws));
-    if (k == 0 || res[k].rel_l2 < res[best].rel_l2) {
+    if (nlaws > 0 && info->time_dependent) PetscCall(WriteConservation(comm, sub, info, loss, nlaws));
+    if (!res[k].failed && (best < 0 || res[k].rel_l2 < res[best].rel_l2)) {
       best = k;
-      if (rank == 0) PetscCall(WriteFieldData(dir, prob, loss, info->exact ? NULL : ref));
+      PetscCall(WriteFieldData(comm, dir, prob, loss, info->exact ? NULL : ref));
     }
-    PetscCall(PetscPrintf(comm, "   rel_l2 %.3e  boundary violation %.3e  initial violation %.3e  %.1f s\n", (double)res[k].rel_l2, (double)res[k].viol_bc, (double)res[k].viol_ic, (double)res[k].wall));
+    if (res[k].failed) {
+      nfailed++;
+      PetscCall(PetscPrintf(comm, "   FAILED: %s\n", res[k].why));
+    } else {
+      char bc[32] = "n/a", ic[32] = "n/a";
+      if (!PetscIsInfOrNanReal(res[k].viol_bc)) snprintf(bc, sizeof bc, "%.3e", (double)res[k].viol_bc);
+      if (!PetscIsInfOrNanReal(res[k].viol_ic)) snprintf(ic, sizeof ic, "%.3e", (double)res[k].viol_ic);
+      PetscCall(PetscPrintf(comm, "   rel_l2 %.3e  boundary violation %s  initial violation %s  %.1f s\n", (double)res[k].rel_l2, bc, ic, (double)res[k].wall));
+    }
     PetscCall(AzTrainerDestroy(&tr));
     PetscCall(AzLossDestroy(&loss));
     PetscCall(AzFieldDestroy(&field));
     PetscCall(StrategyOptions(comm, strategies[k], PETSC_FALSE));
+    PetscCall(WriteTables(comm, dir, res, k + 1));
   }
-  if (rank == 0) {
-    FILE *csv, *md;
-    snprintf(path, sizeof path, "%s/compare.csv", dir);
-    csv = fopen(path, "w");
-    snprintf(path, sizeof path, "%s/compare.md", dir);
-    md = fopen(path, "w");
-    PetscCheck(csv && md, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "Cannot write the tables in %s", dir);
-    fprintf(csv, "strategy,rel_l2,max_abs_error,max_boundary_violation,max_initial_violation,conservation_drift,positivity_violation,final_loss,iterations,wall_seconds,max_divergence\n");
-    fprintf(md, "| strategy | rel L2 | max abs error | max boundary violation | max initial violation | conservation drift | positivity violation | max divergence | final loss | iterations | wall (s) |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
-    for (PetscInt k = 0; k < n; k++) {
-      fprintf(csv, "%s,%.6e,%.6e,%.6e,%.6e,%.6e,%.6e,%.6e,%d,%.3f,%.6e\n", res[k].name, (double)res[k].rel_l2, (double)res[k].max_abs, (double)res[k].viol_bc, (double)res[k].viol_ic, (double)res[k].drift, (double)res[k].positivity, (double)res[k].loss, (int)res[k].its, (double)res[k].wall, (double)res[k].divergence);
-      fprintf(md, "| %s | ", res[k].name);
-      Num(md, res[k].rel_l2), fprintf(md, " | "), Num(md, res[k].max_abs), fprintf(md, " | "), Num(md, res[k].viol_bc), fprintf(md, " | "), Num(md, res[k].viol_ic);
-      fprintf(md, " | "), Num(md, res[k].drift), fprintf(md, " | "), Num(md, res[k].positivity), fprintf(md, " | "), Num(md, res[k].divergence), fprintf(md, " | "), Num(md, res[k].loss);
-      fprintf(md, " | %d | %.1f |\n", (int)res[k].its, (double)res[k].wall);
-    }
-    fclose(csv);
-    fclose(md);
-    PetscCall(Plots(dir, res, n, best, ncoord, info->time_dependent, nlaws, &plots));
-    snprintf(path, sizeof path, "%s/report.md", dir);
-    md = fopen(path, "w");
-    PetscCheck(md, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "Cannot write %s", path);
-    fprintf(md, "# ansatz compare: %s\n\n%s\n\n", info->name, info->description);
-    fprintf(md, "Every strategy trained the same network from the same initial parameters on the same collocation points with the same budget (trainer %s, %d rank(s)). ", trainer, size);
-    fprintf(md, "Errors are measured against the %s. ", info->exact ? "exact solution" : "SUNDIALS/PETSc reference");
-    if (ref) fprintf(md, "The reference solve took %.2f s (%ld steps) for scale%s.\n\n", (double)rstats.wall_seconds, rstats.steps, rstats.wall_seconds == 0 ? " (reused from its cache: see its summary.json for the original time)" : "");
-    else fprintf(md, "The SUNDIALS/PETSc reference failed on this problem (see `ansatz reference -problem %s`), so no reference time is given.\n\n", info->name);
-    {
-      FILE *tab;
-      char  line[1024];
-      snprintf(path, sizeof path, "%s/compare.md", dir);
-      tab = fopen(path, "r");
-      while (tab && fgets(line, sizeof line, tab)) fputs(line, md);
-      if (tab) fclose(tab);
-    }
-    fprintf(md, "\nConservation drift is max_t |Q(t) - Q*| over 51 times for the problem's laws (n/a: %s), Q(t) by composite Gauss-Legendre quadrature independent of the projection's own nodes.", info->conservation[0].name ? "none measured" : "the problem declares no conservation law");
-    if (projects) fprintf(md, " Strategies with +project train the solution projected onto the laws, +conserve adds a penalty on them; every strategy here trained on collocation points whose times lie on the same time slices.");
-    fprintf(md, "\n\n");
-    if (plots) {
-      fprintf(md, "![error against iteration](error_vs_iteration.png)\n\n![solution, best strategy (%s)](solution.png)\n\n![error, best strategy](error.png)\n\n", res[best].name);
-      if (nlaws > 0 && info->time_dependent) fprintf(md, "![conservation drift over time](drift_vs_time.png)\n\n");
-    }
-    else fprintf(md, "(No plots: gnuplot is missing or failed; see plots.log. plots.gp remakes them.)\n\n");
-    fprintf(md, "Files: compare.csv, compare.md, one directory per strategy with its history.csv%s, field.dat, plots.gp, options.txt.\n", nlaws > 0 && info->time_dependent ? " and conservation.csv" : "");
-    fclose(md);
-  }
-  PetscCall(PetscPrintf(comm, "\n"));
+  if (best >= 0) PetscCall(Plots(comm, dir, prob, res, n, best, nplot, plot, nlaws, &plots));
   {
+    char  *md = NULL, *csv = NULL;
+    AzFile f;
+    if (rank == 0) PetscCall(Tables(res, n, &md, &csv));
+    snprintf(path, sizeof path, "%s/report.md", dir);
+    PetscCall(AzFileOpen(comm, path, &f));
+    PetscCall(AzFilePrintf(f, "# ansatz compare: %s\n\n%s\n\n", info->name, info->description));
+    PetscCall(AzFilePrintf(f, "Every strategy trained the same network from the same initial parameters on the same collocation points with the same budget (trainer %s, %d rank(s)). ", trainer, size));
+    PetscCall(AzFilePrintf(f, "Errors are measured against the %s. ", info->exact ? "exact solution" : "SUNDIALS/PETSc reference"));
+    if (ref) PetscCall(AzFilePrintf(f, "The reference solve took %.2f s (%ld steps) for scale%s.\n\n", (double)rstats.wall_seconds, rstats.steps, rstats.wall_seconds == 0 ? " (reused from its cache: see its summary.json for the original time)" : ""));
+    else PetscCall(AzFilePrintf(f, "The SUNDIALS/PETSc reference failed on this problem (see `ansatz reference -problem %s`), so no reference time is given.\n\n", info->name));
+    if (md) PetscCall(AzFilePrintf(f, "%s", md));
+    for (PetscInt k = 0; k < n; k++)
+      if (res[k].failed) PetscCall(AzFilePrintf(f, "\nStrategy %s failed: %s. Its row describes the last good parameters.\n", res[k].name, res[k].why));
+    if (nlaws > 0 && info->time_dependent) PetscCall(AzFilePrintf(f, "\nDrift vs Q* is max_t |Q(t) - Q*| over the %d times of each strategy's conservation.csv (t0 to t1) for the problem's laws, Q* the law's declared value or, without one, the law at the initial data (so an initial error shows at t0); Q(t) by composite Gauss-Legendre quadrature independent of the projection's own nodes.", (int)AZ_DRIFT_TIMES));
+    else PetscCall(AzFilePrintf(f, "\nDrift vs Q*: n/a, %s.", nlaws ? "the problem is steady" : "the problem declares no conservation law"));
+    if (projects) PetscCall(AzFilePrintf(f, " Strategies with +project train the solution projected onto the laws, +conserve adds a penalty on them; every strategy here trained on collocation points whose times lie on the same time slices."));
+    PetscCall(AzFilePrintf(f, " n/a: not measured (no such condition, law or component).\n\n"));
+    if (plots) {
+      PetscInt ncomp, nslot;
+      PetscCall(AzRunSolutionJetSize(prob, &ncomp, &nslot));
+      PetscCall(AzFilePrintf(f, "![error against iteration](error_vs_iteration.png)\n\n"));
+      for (PetscInt i = 0; i < nplot; i++) {
+        char cname[64], sol[128], err[128];
+        PetscCall(AzRunComponentName(prob, plot[i], cname, sizeof cname));
+        PlotName("solution", cname, ncomp, sol, sizeof sol);
+        PlotName("error", cname, ncomp, err, sizeof err);
+        PetscCall(AzFilePrintf(f, "![%s, best strategy (%s)](%s)\n\n![%s error, best strategy](%s)\n\n", cname, res[best].name, sol, cname, err));
+      }
+      if (nlaws > 0 && info->time_dependent) PetscCall(AzFilePrintf(f, "![conservation drift over time](drift_vs_time.png)\n\n"));
+    } else PetscCall(AzFilePrintf(f, "(No plots: %s. plots.gp remakes them.)\n\n", best < 0 ? "every strategy failed" : "gnuplot is missing or failed; see plots.log"));
+    PetscCall(AzFilePrintf(f, "Files: compare.csv, compare.md, one directory per strategy with its history.csv%s, field.dat, plots.gp, options.txt.\n", nlaws > 0 && info->time_dependent ? " and conservation.csv" : ""));
+    PetscCall(AzFileClose(&f));
     /* the table on the terminal too */
-    FILE *tab;
-    char  line[1024];
-    snprintf(path, sizeof path, "%s/compare.md", dir);
-    if (rank == 0 && (tab = fopen(path, "r"))) {
-      while (fgets(line, sizeof line, tab)) PetscCall(PetscPrintf(PETSC_COMM_SELF, "%s", line));
-      fclose(tab);
-    }
+    PetscCall(PetscPrintf(comm, "\n%s", md ? md : ""));
+    free(md);
+    free(csv);
   }
   PetscCall(PetscPrintf(comm, "\nreport: %s/report.md\n", dir));
   for (PetscInt k = 0; k < n; k++) PetscCall(PetscFree(strategies[k]));
   PetscCall(AzReferenceDestroy(&ref));
   PetscCall(AzProblemDestroy(&prob));
+  PetscCheck(!nfailed, comm, PETSC_ERR_NOT_CONVERGED, "%" PetscInt_FMT " of %" PetscInt_FMT " strategies failed (marked failed in %s/compare.md; the others' results are complete)", nfailed, n, dir);
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -1,12 +1,28 @@
-/* Private to src/run: pieces shared by the modes. */
+/* Private to src/run: pieces shared by the modes. Every file goes through AzFile (file.h). */
 #ifndef ANSATZ_RUNIMPL_H
 #define ANSATZ_RUNIMPL_H
 
 #include <ansatz/run.h>
 #include <ansatz/compat.h>
 #include <ansatz/constraint.h>
+#include <ansatz/file.h>
 
 /* history.csv of a training run: iteration, stage, loss, each term, rel_l2, wall time */
 PETSC_INTERN PetscErrorCode AzRunWriteHistory(MPI_Comm comm, const char dir[], AzTrainer tr, AzLoss loss);
+/* options.txt: every option in the database (command line, option files, PETSC_OPTIONS, those the mode
+ * set) and the problem's parameters in force, paths made absolute, -problem the plugin's absolute path
+ * and -az_output_dir the run directory's, so `-options_file DIR/options.txt` repeats the run anywhere */
+PETSC_INTERN PetscErrorCode AzRunWriteOptions(MPI_Comm comm, AzProblem prob, const char dir[]);
+/* Remove the results a previous run left in dir: the names in files[] (NULL-terminated; "P*S" matches
+ * a prefix P and suffix S) and every *.tmp; a file named by -az_restart or -az_field_load is kept. */
+PETSC_INTERN PetscErrorCode AzRunRemoveStale(MPI_Comm comm, const char dir[], const char *const files[]);
+/* the size of the solution's jets (not the network's: a stream function has fewer outputs) */
+PETSC_INTERN PetscErrorCode AzRunSolutionJetSize(AzProblem prob, PetscInt *ncomp, PetscInt *nslot);
+/* component c's name ("u", "v", ...: the problem's component_names, or u0, u1, ...) */
+PETSC_INTERN PetscErrorCode AzRunComponentName(AzProblem prob, PetscInt c, char name[], size_t len);
+/* JSON: a number, or null when it is not finite */
+PETSC_INTERN PetscErrorCode AzRunJsonNumber(AzFile f, PetscReal v);
+/* JSON: string content, quotes and backslashes escaped, control characters as spaces */
+PETSC_INTERN PetscErrorCode AzRunJsonString(AzFile f, const char s[]);
 
 #endif

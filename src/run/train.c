@@ -62,47 +62,21 @@ PetscErrorCode AzRunMakeDirectory(MPI_Comm comm, const char dir[])
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-PetscErrorCode AzRunWriteHistory(MPI_Comm comm, const char dir[], AzTrainer tr, AzLoss loss)
-{
-  char                  path[PETSC_MAX_PATH_LEN];
-  FILE                 *fp;
-  PetscInt              n, nterms;
-  const AzHistoryEntry *h;
-
-  PetscFunctionBegin;
-  PetscCall(AzTrainerGetHistory(tr, &n, &h));
-  PetscCall(AzLossGetNumTerms(loss, &nterms));
-  snprintf(path, sizeof path, "%s/history.csv", dir);
-  PetscCall(PetscFOpen(comm, path, "w", &fp));
-  PetscCall(PetscFPrintf(comm, fp, "iteration,trainer,loss"));
-  for (PetscInt k = 0; k < nterms; k++) {
-    const char *name;
-    PetscCall(AzLossGetTermName(loss, k, &name));
-    PetscCall(PetscFPrintf(comm, fp, ",%s", name));
-  }
-  PetscCall(PetscFPrintf(comm, fp, ",rel_l2,wall_seconds\n"));
-  for (PetscInt i = 0; i < n; i++) {
-    char desc[128], *save = NULL, *stage;
-    PetscCall(AzTrainerGetDescription(tr, desc, sizeof desc));
-    stage = strtok_r(desc, ",", &save);
-    for (PetscInt s = 0; s < h[i].stage && stage; s++) stage = strtok_r(NULL, ",", &save);
-    PetscCall(PetscFPrintf(comm, fp, "%" PetscInt_FMT ",%s,%.10e", h[i].it, stage ? stage : "?", (double)h[i].loss));
-    for (PetscInt k = 0; k < nterms; k++) PetscCall(PetscFPrintf(comm, fp, ",%.10e", (double)h[i].term[k]));
-    PetscCall(PetscFPrintf(comm, fp, ",%.10e,%.4f\n", (double)h[i].rel_l2, (double)h[i].wall));
-  }
-  PetscCall(PetscFClose(comm, fp));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-/* The field on a uniform grid as legacy VTK structured points (ParaView opens it); space-time
- * problems put time on the last axis. Rank 0 evaluates it: θ is replicated. Up to 3 coordinates. */
-static PetscErrorCode WriteFieldVTK(MPI_Comm comm, const char dir[], AzProblem prob, AzField field, AzLoss loss, PetscInt m)
+/* The solution on a uniform grid as legacy VTK structured points (ParaView opens it): every component
+ * of the solution (not of the network: a stream function has fewer outputs), with the exact solution
+ * and the error when known; space-time problems put time on the last axis. Rank 0 evaluates it (θ is
+ * replicated); the file is collective, so every rank learns of a failed write. Up to 3 coordinates. */
+static PetscErrorCode WriteFieldVTK(MPI_Comm comm, const char dir[], AzProblem prob, AzLoss loss, PetscInt m)
 {
   const AzProblemInfo *info;
   const PetscReal     *param;
   PetscInt             ncoord, ncomp, nslot, total = 1;
   PetscReal            lo[AZ_MAX_COORD], hi[AZ_MAX_COORD];
   PetscMPIInt          rank;
+  PetscReal           *x  = NULL;
+  PetscScalar         *jets = NULL, *ue = NULL;
+  char                 path[PETSC_MAX_PATH_LEN + 16];
+  AzFile               f;
 
   PetscFunctionBegin;
   PetscCall(AzProblemGetInfo(prob, &info));
@@ -110,16 +84,12 @@ static PetscErrorCode WriteFieldVTK(MPI_Comm comm, const char dir[], AzProblem p
   PetscCall(AzProblemGetParams(prob, &param));
   if (ncoord > 3) PetscFunctionReturn(PETSC_SUCCESS);
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
-  if (rank) PetscFunctionReturn(PETSC_SUCCESS);
   PetscCall(AzProblemGetBox(prob, lo, hi));
-  PetscCall(AzFieldGetJetSize(field, &ncomp, &nslot));
+  PetscCall(AzRunSolutionJetSize(prob, &ncomp, &nslot));
   for (PetscInt d = 0; d < ncoord; d++) total *= m;
-  {
-    PetscReal   *x;
-    PetscScalar *jets, *ue;
-    char         path[PETSC_MAX_PATH_LEN];
-    FILE        *fp;
-
+  snprintf(path, sizeof path, "%s/field.vtk", dir);
+  PetscCall(AzFileOpen(comm, path, &f));
+  if (rank == 0) {
     PetscCall(PetscMalloc3(total * ncoord, &x, total * ncomp * nslot, &jets, total * ncomp, &ue));
     for (PetscInt i = 0; i < total; i++) {
       PetscInt q = i;
@@ -133,27 +103,26 @@ static PetscErrorCode WriteFieldVTK(MPI_Comm comm, const char dir[], AzProblem p
       }
     }
     PetscCall(AzLossEvaluateSolution(loss, total, x, jets));
-    snprintf(path, sizeof path, "%s/field.vtk", dir);
-    fp = fopen(path, "w");
-    PetscCheck(fp, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "Cannot write %s", path);
-    fprintf(fp, "# vtk DataFile Version 3.0\nansatz %s field\nASCII\nDATASET STRUCTURED_POINTS\n", info->name);
-    fprintf(fp, "DIMENSIONS %d %d %d\n", (int)m, ncoord > 1 ? (int)m : 1, ncoord > 2 ? (int)m : 1);
-    fprintf(fp, "ORIGIN %.17g %.17g %.17g\n", (double)lo[0], ncoord > 1 ? (double)lo[1] : 0.0, ncoord > 2 ? (double)lo[2] : 0.0);
-    fprintf(fp, "SPACING %.17g %.17g %.17g\n", (double)((hi[0] - lo[0]) / (m - 1)), ncoord > 1 ? (double)((hi[1] - lo[1]) / (m - 1)) : 1.0, ncoord > 2 ? (double)((hi[2] - lo[2]) / (m - 1)) : 1.0);
-    fprintf(fp, "POINT_DATA %d\n", (int)total);
+    PetscCall(AzFilePrintf(f, "# vtk DataFile Version 3.0\nansatz %s field\nASCII\nDATASET STRUCTURED_POINTS\n", info->name));
+    PetscCall(AzFilePrintf(f, "DIMENSIONS %d %d %d\n", (int)m, ncoord > 1 ? (int)m : 1, ncoord > 2 ? (int)m : 1));
+    PetscCall(AzFilePrintf(f, "ORIGIN %.17g %.17g %.17g\n", (double)lo[0], ncoord > 1 ? (double)lo[1] : 0.0, ncoord > 2 ? (double)lo[2] : 0.0));
+    PetscCall(AzFilePrintf(f, "SPACING %.17g %.17g %.17g\n", (double)((hi[0] - lo[0]) / (m - 1)), ncoord > 1 ? (double)((hi[1] - lo[1]) / (m - 1)) : 1.0, ncoord > 2 ? (double)((hi[2] - lo[2]) / (m - 1)) : 1.0));
+    PetscCall(AzFilePrintf(f, "POINT_DATA %d\n", (int)total));
     for (PetscInt c = 0; c < ncomp; c++) {
-      fprintf(fp, "SCALARS u%d double 1\nLOOKUP_TABLE default\n", (int)c);
-      for (PetscInt i = 0; i < total; i++) fprintf(fp, "%.17g\n", (double)jets[(i * ncomp + c) * nslot]);
+      char name[64];
+      PetscCall(AzRunComponentName(prob, c, name, sizeof name));
+      PetscCall(AzFilePrintf(f, "SCALARS %s double 1\nLOOKUP_TABLE default\n", name));
+      for (PetscInt i = 0; i < total; i++) PetscCall(AzFilePrintf(f, "%.17g\n", (double)PetscRealPart(jets[(i * ncomp + c) * nslot])));
       if (info->exact) {
-        fprintf(fp, "SCALARS exact%d double 1\nLOOKUP_TABLE default\n", (int)c);
-        for (PetscInt i = 0; i < total; i++) fprintf(fp, "%.17g\n", (double)ue[i * ncomp + c]);
-        fprintf(fp, "SCALARS error%d double 1\nLOOKUP_TABLE default\n", (int)c);
-        for (PetscInt i = 0; i < total; i++) fprintf(fp, "%.17g\n", (double)(jets[(i * ncomp + c) * nslot] - ue[i * ncomp + c]));
+        PetscCall(AzFilePrintf(f, "SCALARS %s_exact double 1\nLOOKUP_TABLE default\n", name));
+        for (PetscInt i = 0; i < total; i++) PetscCall(AzFilePrintf(f, "%.17g\n", (double)PetscRealPart(ue[i * ncomp + c])));
+        PetscCall(AzFilePrintf(f, "SCALARS %s_error double 1\nLOOKUP_TABLE default\n", name));
+        for (PetscInt i = 0; i < total; i++) PetscCall(AzFilePrintf(f, "%.17g\n", (double)PetscRealPart(jets[(i * ncomp + c) * nslot] - ue[i * ncomp + c])));
       }
     }
-    fclose(fp);
     PetscCall(PetscFree3(x, jets, ue));
   }
+  PetscCall(AzFileClose(&f));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -170,8 +139,8 @@ static PetscErrorCode WritePoints(MPI_Comm comm, const char dir[], AzLoss loss, 
     const char        *name;
     const PetscScalar *a;
     PetscInt           n;
-    char               path[PETSC_MAX_PATH_LEN];
-    FILE              *fp;
+    char               path[PETSC_MAX_PATH_LEN + 64];
+    AzFile             f;
 
     PetscCall(AzLossGetTermPoints(loss, k, &x));
     if (!x) continue; /* a conservation-law penalty: time slices, no points */
@@ -180,42 +149,112 @@ static PetscErrorCode WritePoints(MPI_Comm comm, const char dir[], AzLoss loss, 
     PetscCall(VecScatterBegin(sc, x, all, INSERT_VALUES, SCATTER_FORWARD));
     PetscCall(VecScatterEnd(sc, x, all, INSERT_VALUES, SCATTER_FORWARD));
     snprintf(path, sizeof path, "%s/points_%s.csv", dir, name);
-    PetscCall(PetscFOpen(comm, path, "w", &fp));
-    PetscCall(PetscFPrintf(comm, fp, "# collocation points of term %s, one point per line\n", name));
+    PetscCall(AzFileOpen(comm, path, &f));
+    PetscCall(AzFilePrintf(f, "# collocation points of term %s, one point per line\n", name));
     PetscCall(VecGetLocalSize(all, &n));
     PetscCall(VecGetArrayRead(all, &a));
     for (PetscInt i = 0; i < n / ncoord; i++) {
-      for (PetscInt d = 0; d < ncoord; d++) PetscCall(PetscFPrintf(comm, fp, "%s%.17g", d ? "," : "", (double)a[i * ncoord + d]));
-      PetscCall(PetscFPrintf(comm, fp, "\n"));
+      for (PetscInt d = 0; d < ncoord; d++) PetscCall(AzFilePrintf(f, "%s%.17g", d ? "," : "", (double)PetscRealPart(a[i * ncoord + d])));
+      PetscCall(AzFilePrintf(f, "\n"));
     }
     PetscCall(VecRestoreArrayRead(all, &a));
-    PetscCall(PetscFClose(comm, fp));
+    PetscCall(AzFileClose(&f));
     PetscCall(VecScatterDestroy(&sc));
     PetscCall(VecDestroy(&all));
   }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-static void JsonNumber(FILE *fp, PetscReal v)
+/* summary.json: the results, the stop reason, and how every constraint was enforced */
+static PetscErrorCode WriteSummary(MPI_Comm comm, const char dir[], AzProblem prob, AzLoss loss, AzTrainer tr, AzReference ref, PetscInt nparam, PetscReal wall, PetscReal f, const PetscReal term[], PetscReal rel, PetscReal maxabs, PetscReal viol_bc, PetscReal viol_ic, PetscReal drift)
 {
-  if (PetscIsInfOrNanReal(v)) fprintf(fp, "null");
-  else fprintf(fp, "%.10e", (double)v);
+  const AzProblemInfo *info;
+  char                 path[PETSC_MAX_PATH_LEN + 16], desc[128];
+  AzFile               file;
+  PetscInt             its, nterms, nlaws, ncomp, nslot;
+  PetscMPIInt          size;
+  AzTrainerReason      reason;
+  const char          *msg, *how, *common = NULL;
+  const char           axes[] = "xyz";
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_size(comm, &size));
+  PetscCall(AzProblemGetInfo(prob, &info));
+  PetscCall(AzTrainerGetIterations(tr, &its));
+  PetscCall(AzTrainerGetDescription(tr, desc, sizeof desc));
+  PetscCall(AzTrainerGetStopReason(tr, &reason, &msg));
+  PetscCall(AzLossGetNumTerms(loss, &nterms));
+  PetscCall(AzLossGetNumConservationLaws(loss, &nlaws));
+  PetscCall(AzRunSolutionJetSize(prob, &ncomp, &nslot));
+  snprintf(path, sizeof path, "%s/summary.json", dir);
+  PetscCall(AzFileOpen(comm, path, &file));
+  PetscCall(AzFilePrintf(file, "{\n  \"mode\": \"train\",\n  \"status\": \"%s\",\n  \"stop_reason\": \"", reason == AZ_TRAINER_FAILED ? "failed" : "completed"));
+  PetscCall(AzRunJsonString(file, msg));
+  PetscCall(AzFilePrintf(file, "\",\n  \"problem\": \"%s\",\n  \"components\": [", info->name));
+  for (PetscInt c = 0; c < ncomp; c++) {
+    char name[64];
+    PetscCall(AzRunComponentName(prob, c, name, sizeof name));
+    PetscCall(AzFilePrintf(file, "%s\"%s\"", c ? ", " : "", name));
+  }
+  PetscCall(AzFilePrintf(file, "],\n  \"trainer\": \"%s\",\n  \"iterations\": %d,\n  \"wall_seconds\": %.3f,\n  \"ranks\": %d,\n  \"parameters\": %d,\n", desc, (int)its, (double)wall, size, (int)nparam));
+  PetscCall(AzFilePrintf(file, "  \"loss\": "));
+  PetscCall(AzRunJsonNumber(file, f));
+  PetscCall(AzFilePrintf(file, ",\n  \"final_loss\": {"));
+  for (PetscInt k = 0; k < nterms; k++) {
+    const char *tn;
+    PetscCall(AzLossGetTermName(loss, k, &tn));
+    PetscCall(AzFilePrintf(file, "%s\"%s\": ", k ? ", " : "", tn));
+    PetscCall(AzRunJsonNumber(file, term[k]));
+  }
+  PetscCall(AzFilePrintf(file, "},\n  \"yardstick\": \"%s\",\n  \"rel_l2\": ", info->exact ? "exact" : (ref ? "reference" : "none")));
+  PetscCall(AzRunJsonNumber(file, rel));
+  PetscCall(AzFilePrintf(file, ",\n  \"max_abs_error\": "));
+  PetscCall(AzRunJsonNumber(file, maxabs));
+  PetscCall(AzFilePrintf(file, ",\n  \"max_boundary_violation\": "));
+  PetscCall(AzRunJsonNumber(file, viol_bc));
+  PetscCall(AzFilePrintf(file, ",\n  \"max_initial_violation\": "));
+  PetscCall(AzRunJsonNumber(file, viol_ic));
+  PetscCall(AzFilePrintf(file, ",\n  \"conservation_drift_vs_Qstar\": "));
+  PetscCall(AzRunJsonNumber(file, drift));
+  /* how each condition was enforced, as the loss applied it; boundary_constraint: the faces' common
+   * strategy ("mixed" when they differ, "none" without a face condition) */
+  PetscCall(AzFilePrintf(file, ",\n  \"constraints\": {"));
+  for (PetscInt face = 0; face < 2 * info->dim; face++) {
+    PetscCall(AzLossGetConditionStrategy(loss, face, &how));
+    PetscCall(AzFilePrintf(file, "%s\"bc_%c%d\": \"%s\"", face ? ", " : "", axes[face / 2], (int)(face % 2), how));
+    if (strcmp(how, "none") && strcmp(how, "periodic")) common = !common || !strcmp(common, how) ? how : "mixed";
+  }
+  PetscCall(AzLossGetConditionStrategy(loss, AZ_COND_INITIAL, &how));
+  PetscCall(AzFilePrintf(file, ", \"initial\": \"%s\"},\n  \"boundary_constraint\": \"%s\",\n  \"initial_constraint\": \"%s\",\n  \"conservation\": {", how, common ? common : "none", how));
+  for (PetscInt l = 0; l < nlaws; l++) {
+    PetscCall(AzLossGetLawStrategy(loss, l, &how));
+    PetscCall(AzFilePrintf(file, "%s\"%s\": \"%s\"", l ? ", " : "", info->conservation[l].name, how));
+  }
+  PetscCall(AzLossGetPositivityStrategy(loss, &how));
+  PetscCall(AzFilePrintf(file, "},\n  \"positivity\": \"%s\"\n}\n", how));
+  PetscCall(AzFileClose(&file));
+  PetscFunctionReturn(PETSC_SUCCESS);
 }
+
+/* the results a train run writes: a previous run's are removed before this one starts */
+static const char *const TrainFiles[] = {"summary.json", "history.csv", "theta.bin", "theta.bin.info", "field.vtk", "checkpoint.bin", "checkpoint.bin.info", "options.txt", "points_*.csv", NULL};
 
 PetscErrorCode AzRunTrain(MPI_Comm comm)
 {
-  char                 name[PETSC_MAX_PATH_LEN] = "poisson2d", dir[PETSC_MAX_PATH_LEN] = "", path[PETSC_MAX_PATH_LEN + 32], desc[128];
+  char                 name[PETSC_MAX_PATH_LEN] = "poisson2d", dir[PETSC_MAX_PATH_LEN] = "", path[PETSC_MAX_PATH_LEN + 32], stop[512] = "";
   AzProblem            prob;
   const AzProblemInfo *info;
   AzField              field;
   AzLoss               loss;
   AzTrainer            tr;
   PetscReal            f, term[AZ_MAX_TERMS], rel, maxabs, viol_bc, viol_ic, drift;
-  PetscInt             ncoord, nterms, its, nparam;
+  PetscInt             ncoord, its, nparam;
   PetscLogDouble       t0, t1;
   PetscBool            has_exact, save_points = PETSC_FALSE, use_ref = PETSC_TRUE;
   AzReference          ref = NULL;
   PetscMPIInt          size, rank;
+  AzTrainerReason      reason;
+  const char          *msg;
 
   PetscFunctionBegin;
   PetscCallMPI(MPI_Comm_size(comm, &size));
@@ -249,16 +288,12 @@ PetscErrorCode AzRunTrain(MPI_Comm comm)
   PetscCall(AzTrainerCreate(loss, field, &tr));
   PetscCall(AzTrainerSetFromOptions(tr));
   PetscCall(AzRunMakeDirectory(comm, dir));
+  /* nothing of a previous run may stand beside this run's options.txt (a restart or load file stays) */
+  PetscCall(AzRunRemoveStale(comm, dir, TrainFiles));
   snprintf(path, sizeof path, "%s/checkpoint.bin", dir);
   PetscCall(AzTrainerSetCheckpointFile(tr, path));
-  {
-    /* the options in force, written before training so a crashed run can be repeated */
-    PetscViewer v;
-    snprintf(path, sizeof path, "%s/options.txt", dir);
-    PetscCall(PetscViewerASCIIOpen(comm, path, &v));
-    PetscCall(PetscOptionsView(NULL, v));
-    PetscCall(PetscViewerDestroy(&v));
-  }
+  /* the options in force, written before training so a crashed run can be repeated */
+  PetscCall(AzRunWriteOptions(comm, prob, dir));
   if (save_points) PetscCall(WritePoints(comm, dir, loss, ncoord));
   PetscCall(PetscPrintf(comm, "ansatz train: problem %s, %d rank(s), run directory %s\n", info->name, size, dir));
   PetscCall(AzFieldView(field, PETSC_VIEWER_STDOUT_(comm)));
@@ -267,14 +302,16 @@ PetscErrorCode AzRunTrain(MPI_Comm comm)
   PetscCall(PetscTime(&t0));
   PetscCall(AzTrainerTrain(tr));
   PetscCall(PetscTime(&t1));
+  /* a failed training still leaves its results: the last good parameters, the history, the summary
+   * with the reason; the error (a non-zero exit) comes after them */
+  PetscCall(AzTrainerGetStopReason(tr, &reason, &msg));
+  PetscCall(PetscStrncpy(stop, msg, sizeof stop));
 
   PetscCall(AzLossEvaluate(loss, &f, term, NULL));
   PetscCall(AzLossExactError(loss, &has_exact, &rel, &maxabs));
   PetscCall(AzLossConstraintViolation(loss, 200, &viol_bc, &viol_ic));
   PetscCall(AzLossConservationDrift(loss, &drift));
-  PetscCall(AzLossGetNumTerms(loss, &nterms));
   PetscCall(AzTrainerGetIterations(tr, &its));
-  PetscCall(AzTrainerGetDescription(tr, desc, sizeof desc));
 
   PetscCall(AzRunWriteHistory(comm, dir, tr, loss));
   {
@@ -288,44 +325,12 @@ PetscErrorCode AzRunTrain(MPI_Comm comm)
       PetscCall(PetscViewerDestroy(&v));
     }
   }
-  PetscCall(WriteFieldVTK(comm, dir, prob, field, loss, ncoord <= 2 ? 101 : 41));
-  if (rank == 0) {
-    FILE *fp;
-    snprintf(path, sizeof path, "%s/summary.json", dir);
-    fp = fopen(path, "w");
-    PetscCheck(fp, PETSC_COMM_SELF, PETSC_ERR_FILE_OPEN, "Cannot write %s", path);
-    fprintf(fp, "{\n  \"mode\": \"train\",\n  \"problem\": \"%s\",\n  \"trainer\": \"%s\",\n  \"iterations\": %d,\n  \"wall_seconds\": %.3f,\n  \"ranks\": %d,\n  \"parameters\": %d,\n", info->name, desc, (int)its, (double)(t1 - t0), size, (int)nparam);
-    fprintf(fp, "  \"loss\": ");
-    JsonNumber(fp, f);
-    fprintf(fp, ",\n  \"final_loss\": {");
-    for (PetscInt k = 0; k < nterms; k++) {
-      const char *tn;
-      PetscCall(AzLossGetTermName(loss, k, &tn));
-      fprintf(fp, "%s\"%s\": ", k ? ", " : "", tn);
-      JsonNumber(fp, term[k]);
-    }
-    fprintf(fp, "},\n  \"yardstick\": \"%s\",\n  \"rel_l2\": ", info->exact ? "exact" : (ref ? "reference" : "none"));
-    JsonNumber(fp, rel);
-    fprintf(fp, ",\n  \"max_abs_error\": ");
-    JsonNumber(fp, maxabs);
-    fprintf(fp, ",\n  \"max_boundary_violation\": ");
-    JsonNumber(fp, viol_bc);
-    fprintf(fp, ",\n  \"max_initial_violation\": ");
-    JsonNumber(fp, viol_ic);
-    fprintf(fp, ",\n  \"conservation_drift\": ");
-    JsonNumber(fp, drift);
-    {
-      PetscBool hb = PETSC_FALSE, hi = PETSC_FALSE;
-      PetscCall(PetscOptionsGetBool(NULL, NULL, "-az_hard_boundary", &hb, NULL));
-      PetscCall(PetscOptionsGetBool(NULL, NULL, "-az_hard_initial", &hi, NULL));
-      fprintf(fp, ",\n  \"boundary_constraint\": \"%s\",\n  \"initial_constraint\": \"%s\"", hb ? "hard" : "soft", info->time_dependent ? (hi ? "hard" : "soft") : "none");
-    }
-    fprintf(fp, "\n}\n");
-    fclose(fp);
-  }
-  PetscCall(PetscPrintf(comm, "done: %" PetscInt_FMT " iterations in %.2f s, loss %.3e", its, (double)(t1 - t0), (double)f));
+  PetscCall(WriteFieldVTK(comm, dir, prob, loss, ncoord <= 2 ? 101 : 41));
+  PetscCall(WriteSummary(comm, dir, prob, loss, tr, ref, nparam, (PetscReal)(t1 - t0), f, term, rel, maxabs, viol_bc, viol_ic, drift));
+  PetscCall(PetscPrintf(comm, "%s: %" PetscInt_FMT " iterations in %.2f s, loss %.3e", reason == AZ_TRAINER_FAILED ? "failed" : "done", its, (double)(t1 - t0), (double)f));
   if (has_exact) PetscCall(PetscPrintf(comm, ", rel_l2 %.3e, max_abs_error %.3e (against the %s)", (double)rel, (double)maxabs, info->exact ? "exact solution" : "reference"));
-  PetscCall(PetscPrintf(comm, "\nconstraint violation: boundary %.3e%s", (double)viol_bc, info->time_dependent ? "" : "\n"));
+  if (PetscIsNanReal(viol_bc)) PetscCall(PetscPrintf(comm, "\nconstraint violation: boundary n/a (no face has a condition)%s", info->time_dependent ? "" : "\n"));
+  else PetscCall(PetscPrintf(comm, "\nconstraint violation: boundary %.3e%s", (double)viol_bc, info->time_dependent ? "" : "\n"));
   if (info->time_dependent) PetscCall(PetscPrintf(comm, ", initial %.3e\n", (double)viol_ic));
   PetscCall(PetscPrintf(comm, "run directory: %s (summary.json, history.csv, field.vtk, theta.bin, options.txt)\n", dir));
 
@@ -334,5 +339,6 @@ PetscErrorCode AzRunTrain(MPI_Comm comm)
   PetscCall(AzReferenceDestroy(&ref));
   PetscCall(AzFieldDestroy(&field));
   PetscCall(AzProblemDestroy(&prob));
+  PetscCheck(reason != AZ_TRAINER_FAILED, comm, PETSC_ERR_NOT_CONVERGED, "Training failed: %s. The last good parameters (theta.bin), the history and summary.json are in %s", stop, dir);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
