@@ -138,7 +138,8 @@ PETSC_EXTERN PetscErrorCode AzProblemGetNumResiduals(AzProblem prob, PetscInt co
  * If drdjet is not NULL it receives ∂r/∂jet (nres × ncomp*nslot): exact from the plugin when it
  * provides it, otherwise by fourth-order central differences of the residual. */
 PETSC_EXTERN PetscErrorCode AzProblemEvaluateResidual(AzProblem prob, PetscInt cond, const PetscReal x[], const PetscScalar jet[], PetscScalar r[], PetscScalar drdjet[]);
-/* Compare a plugin's exact ∂r/∂jet with differences of its residual at ntrial random points and jets. */
+/* Compare a plugin's exact ∂r/∂jet with differences of its residual at ntrial random points and jets.
+ * *maxrelerr is Inf or NaN when a residual or a Jacobian entry is not finite. */
 PETSC_EXTERN PetscErrorCode AzProblemCheckJetJacobian(AzProblem prob, PetscInt cond, PetscInt ntrial, PetscReal *maxrelerr);
 
 /* Check a descriptor without loading anything: returns PETSC_FALSE and a message naming the problem. */

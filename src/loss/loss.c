@@ -306,7 +306,9 @@ PetscErrorCode AzLossDestroy(AzLoss *loss)
   for (PetscInt i = 0; i < (*loss)->nlaw_names; i++) PetscCall(PetscFree((*loss)->law_names[i]));
   PetscCall(PetscFree3((*loss)->jets, (*loss)->D, (*loss)->r));
   PetscCall(PetscFree((*loss)->Jrows));
+  PetscCall(PetscFree2((*loss)->njets, (*loss)->nD));
   PetscCall(AzTransformDestroy(&(*loss)->transform));
+  PetscCall(AzStreamDestroy(&(*loss)->stream));
   PetscCall(PetscFree(*loss));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -306,6 +306,7 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
     if (!set) PetscCall(PetscOptionsSetValue(NULL, "-az_time_slices", "100"));
   }
   if (!dir[0]) snprintf(dir, sizeof dir, "runs/compare-%s", info->name);
+  PetscCall(AzOptionsCheckpoint(comm, PETSC_FALSE)); /* -help stops here; unused options are checked at the end */
   PetscCall(AzRunMakeDirectory(comm, dir));
   {
     PetscViewer v;

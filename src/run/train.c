@@ -248,6 +248,7 @@ PetscErrorCode AzRunTrain(MPI_Comm comm)
   }
   PetscCall(AzTrainerCreate(loss, field, &tr));
   PetscCall(AzTrainerSetFromOptions(tr));
+  PetscCall(AzOptionsCheckpoint(comm, PETSC_TRUE)); /* a misspelled option fails here, before training; -help stops here */
   PetscCall(AzRunMakeDirectory(comm, dir));
   snprintf(path, sizeof path, "%s/checkpoint.bin", dir);
   PetscCall(AzTrainerSetCheckpointFile(tr, path));
