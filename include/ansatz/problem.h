@@ -121,6 +121,8 @@ PETSC_EXTERN PetscErrorCode AzProblemDestroy(AzProblem *prob);
 PETSC_EXTERN PetscErrorCode AzProblemGetInfo(AzProblem prob, const AzProblemInfo **info);
 PETSC_EXTERN PetscErrorCode AzProblemGetComm(AzProblem prob, MPI_Comm *comm);
 PETSC_EXTERN PetscErrorCode AzProblemGetName(AzProblem prob, const char **name);
+/* A hash of the file that holds the problem's code ("fnv1a64:..."): it changes when the code does. */
+PETSC_EXTERN PetscErrorCode AzProblemGetCodeHash(AzProblem prob, const char **hash);
 PETSC_EXTERN PetscErrorCode AzProblemGetPath(AzProblem prob, const char **path);
 PETSC_EXTERN PetscErrorCode AzProblemGetNumCoords(AzProblem prob, PetscInt *ncoord);
 PETSC_EXTERN PetscErrorCode AzProblemGetNumParams(AzProblem prob, PetscInt *nparam);
