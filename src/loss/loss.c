@@ -73,11 +73,15 @@ PetscErrorCode AzLossSetFromOptions(AzLoss L)
   L->seed = seed;
   PetscCheck(L->n_interior >= 1 && L->n_boundary >= 1 && L->n_initial >= 1, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "Collocation counts must be at least 1 (-az_n_interior %" PetscInt_FMT ", -az_n_boundary %" PetscInt_FMT ", -az_n_initial %" PetscInt_FMT ")", L->n_interior, L->n_boundary, L->n_initial);
   PetscCheck(L->w_interior >= 0 && L->w_boundary >= 0 && L->w_initial >= 0 && L->w_data >= 0 && L->w_law >= 0 && L->w_positive >= 0, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "Term weights must be non-negative (-az_weight_interior, _boundary, _initial, _data, _conservation, _positivity)");
+  PetscCheck(L->n_interior <= 100000000 && L->n_boundary <= 100000000 && L->n_initial <= 100000000, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "Collocation counts must be at most 100000000 (-az_n_interior %" PetscInt_FMT ", -az_n_boundary %" PetscInt_FMT ", -az_n_initial %" PetscInt_FMT ")", L->n_interior, L->n_boundary, L->n_initial);
+  PetscCheck(seed >= 0, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_seed %" PetscInt_FMT " must be >= 0", seed);
   PetscCheck(L->eval_n >= 2, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_eval_n must be at least 2");
-  PetscCheck(L->chunk >= 1, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_loss_chunk must be at least 1");
+  /* the evaluation grid has eval_n^ncoord points */
+  PetscCheck(PetscPowReal((PetscReal)L->eval_n, (PetscReal)L->ncoord) <= 1e8, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_eval_n %" PetscInt_FMT ": the evaluation grid would have %g points in %" PetscInt_FMT " coordinates; at most 1e8 are allowed", L->eval_n, (double)PetscPowReal((PetscReal)L->eval_n, (PetscReal)L->ncoord), L->ncoord);
+  PetscCheck(L->chunk >= 1 && L->chunk <= 1000000, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_loss_chunk must be between 1 and 1000000, not %" PetscInt_FMT, L->chunk);
   PetscCheck(L->project_nodes >= 2 && L->project_nodes <= 100000, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_project_nodes must be between 2 and 100000, not %" PetscInt_FMT, L->project_nodes);
   PetscCheck(L->drift_nodes >= 0 && L->drift_nodes <= 1000000, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_drift_nodes must be 0 (the default) or a positive count up to 1000000");
-  PetscCheck(L->time_slices >= 0, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_time_slices must be 0 (continuous times) or a positive number of slices");
+  PetscCheck(L->time_slices >= 0 && L->time_slices <= 1000000, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_time_slices must be 0 (continuous times) or a positive number of slices up to 1000000, not %" PetscInt_FMT, L->time_slices);
   PetscCall(AzConservationOptions(L));
   {
     PetscBool slices = PETSC_FALSE; /* the projection in training and the penalties work slice by slice */
