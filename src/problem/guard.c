@@ -75,7 +75,7 @@ static void Describe(const AzGuardState *s, char buf[], size_t len)
 static void OnSignal(int sig, siginfo_t *si, void *uc)
 {
   if (current.prob && !in_handler) {
-    char        msg[1024], where[800];
+    char        msg[PETSC_MAX_PATH_LEN + 1024], where[PETSC_MAX_PATH_LEN + 512];
     const char *name = sig == SIGSEGV ? "SIGSEGV, a segmentation violation" : sig == SIGBUS ? "SIGBUS, a bus error" : sig == SIGFPE ? "SIGFPE, a floating-point exception" : "SIGILL, an illegal instruction";
     int         n;
 
@@ -98,7 +98,7 @@ static void OnSignal(int sig, siginfo_t *si, void *uc)
 static void OnExit(void)
 {
   if (current.prob) {
-    char msg[1024], where[800];
+    char msg[PETSC_MAX_PATH_LEN + 1024], where[PETSC_MAX_PATH_LEN + 512];
     int  n;
 
     Describe(&current, where, sizeof where);
@@ -113,11 +113,18 @@ static void Install(void)
   const int        sigs[] = {SIGSEGV, SIGBUS, SIGFPE, SIGILL};
   struct sigaction sa;
 
+  static char      altstack[1 << 16]; /* the handler runs here, so a plugin that overflows the stack is reported too */
+  stack_t          ss = {0};
+
   if (installed) return;
-  installed = PETSC_TRUE;
+  installed   = PETSC_TRUE;
+  ss.ss_sp    = altstack;
+  ss.ss_size  = sizeof altstack;
+  ss.ss_flags = 0;
+  (void)sigaltstack(&ss, NULL);
   memset(&sa, 0, sizeof sa);
   sa.sa_sigaction = OnSignal;
-  sa.sa_flags     = SA_SIGINFO | SA_NODEFER;
+  sa.sa_flags     = SA_SIGINFO | SA_NODEFER | SA_ONSTACK;
   sigemptyset(&sa.sa_mask);
   for (size_t k = 0; k < sizeof sigs / sizeof sigs[0]; k++) sigaction(sigs[k], &sa, &previous[sigs[k]]);
   atexit(OnExit);
@@ -186,7 +193,7 @@ static PetscErrorCode GuardExact(const AzPoint *p, PetscScalar u[])
   for (PetscInt c = 0; c < prob->orig->ncomp; c++) {
     if (PetscIsInfOrNanScalar(u[c])) {
       AzGuardState s = {prob, AZ_CB_EXACT, 0, p};
-      char         where[800];
+      char         where[PETSC_MAX_PATH_LEN + 512];
       Describe(&s, where, sizeof where);
       SETERRQ(PETSC_COMM_SELF, PETSC_ERR_FP, "The %s returned %s for component %" PetscInt_FMT ": the exact solution must be finite in the whole box", where, PetscIsNanScalar(u[c]) ? "NaN" : "Inf", c);
     }
