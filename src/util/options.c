@@ -197,14 +197,15 @@ PetscErrorCode AzOptionsIntArray_Private(PetscOptionItems *po, const char opt[],
 PetscErrorCode AzOptionsRealArray_Private(PetscOptionItems *po, const char opt[], const char text[], const char man[], PetscReal v[], PetscInt *n, PetscBool *set)
 {
   const char *value;
-  PetscBool   given;
+  PetscBool   given, s;
 
   PetscFunctionBegin;
   PetscCall(Raw(po->options, po->prefix, opt, &value, &given));
   PetscCall(NeedValue(po->prefix, opt, value, given, "comma-separated real numbers"));
-  PetscCall(PetscOptionsRealArray_Private(po, opt, text, man, v, n, set));
-  if (given && set && *set)
+  PetscCall(PetscOptionsRealArray_Private(po, opt, text, man, v, n, &s));
+  if (s)
     for (PetscInt k = 0; k < *n; k++) PetscCall(CheckFinite(po->prefix, opt, value, v[k]));
+  if (set) *set = s;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
