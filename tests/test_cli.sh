@@ -115,6 +115,7 @@ expect_error bad-ref-order "order" "$AZ" reference -problem heat1d -az_ref_order
 
 # ---- options: no silent wrap, no silent default, no silent misspelling; -help prints and stops ----
 expect_error int-overflow "az_trainer_max_it: 99999999999 does not fit an integer" "$AZ" train -az_trainer_max_it 99999999999 -az_output_dir "$tmp/bad"
+expect_error int-overflow-list "az_trainer_max_it: 99999999999 does not fit an integer" "$AZ" train -az_trainer_type adam,gn -az_trainer_max_it 10,99999999999 -az_output_dir "$tmp/bad"
 expect_error int-overflow-32 "az_n_interior: 4294967297 does not fit an integer" "$AZ" train -az_n_interior 4294967297 -az_output_dir "$tmp/bad"
 expect_error no-value "az_field_width needs a value" "$AZ" train -az_field_width -az_trainer_max_it 1 -az_output_dir "$tmp/bad"
 expect_error no-value-last "az_ref_n needs a value" "$AZ" reference -problem heat1d -az_ref_n
