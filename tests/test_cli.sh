@@ -113,5 +113,67 @@ expect_ok train-burgers "against the reference" "$AZ" train -problem burgers1d -
 grep -q '"yardstick": "reference"' "$tmp/burgers/summary.json" || fail "train burgers1d: the yardstick is not the reference"
 expect_error bad-ref-order "order" "$AZ" reference -problem heat1d -az_ref_order 3 -az_output_dir "$tmp/ref3"
 
+# ---- options: no silent wrap, no silent default, no silent misspelling; -help prints and stops ----
+expect_error int-overflow "az_trainer_max_it: 99999999999 does not fit an integer" "$AZ" train -az_trainer_max_it 99999999999 -az_output_dir "$tmp/bad"
+expect_error int-overflow-list "az_trainer_max_it: 99999999999 does not fit an integer" "$AZ" train -az_trainer_type adam,gn -az_trainer_max_it 10,99999999999 -az_output_dir "$tmp/bad"
+expect_error int-overflow-32 "az_n_interior: 4294967297 does not fit an integer" "$AZ" train -az_n_interior 4294967297 -az_output_dir "$tmp/bad"
+expect_error no-value "az_field_width needs a value" "$AZ" train -az_field_width -az_trainer_max_it 1 -az_output_dir "$tmp/bad"
+expect_error no-value-last "az_ref_n needs a value" "$AZ" reference -problem heat1d -az_ref_n
+expect_error misspelled "did you mean -az_field_width?" "$AZ" train -az_feild_width 9 -az_trainer_max_it 1 -az_output_dir "$tmp/misspelled"
+[ -e "$tmp/misspelled" ] && fail "misspelled option: the run directory was written before the error"
+expect_error misspelled-info "did you mean -az_check_jacobian?" "$AZ" info -problem heat1d -az_check_jacobain
+expect_error other-problem-param "az_heat1d_kappa" "$AZ" info -problem poisson2d -az_heat1d_kappa 0.5
+expect_ok unused-petsc-option-warns "Option left: name:-foo_bar" "$AZ" info -problem heat1d -foo_bar 1
+for m in train compare reference; do
+  expect_ok help-$m "az_output_dir" "$AZ" $m -problem heat1d -help -az_output_dir "$tmp/help-$m"
+  [ -e "$tmp/help-$m" ] && fail "$m -help wrote a run directory"
+  grep -q "done:\|== soft\|written to" "$tmp/out" && fail "$m -help ran the mode"
+done
+expect_ok help-train-lists-trainer "az_trainer_max_it" "$AZ" train -problem heat1d -help -az_output_dir "$tmp/help-train"
+# infinite or NaN weights and reals are refused up front
+expect_error inf-weight "az_weight_boundary: inf is not a finite number" "$AZ" train -az_weight_boundary inf -az_output_dir "$tmp/bad"
+expect_error nan-weight "az_weight_interior: nan is not a finite number" "$AZ" train -az_weight_interior nan -az_output_dir "$tmp/bad"
+expect_error inf-weight-max "az_weight_max: inf is not a finite number" "$AZ" compare -az_strategies soft-cosine -az_weight_max inf -az_output_dir "$tmp/bad"
+expect_error inf-strategy-weight "the weight after @ must be a positive finite number, not 'inf'" "$AZ" compare -az_strategies soft,soft@inf -az_output_dir "$tmp/infw"
+[ -e "$tmp/infw/soft" ] && fail "soft@inf: soft was trained before the strategy list was refused"
+expect_error inf-param "az_heat1d_kappa: inf is not a finite number" "$AZ" info -problem heat1d -az_heat1d_kappa inf
+
+# ---- plugins that crash, exit or return garbage: the message names the plugin and the callback ----
+expect_error plugin-segv "segvinterior.so (segvinterior), in the interior residual (.interior)" "$AZ" info -problem "$AZ_TEST_BROKEN_DIR/segvinterior.so" -az_check_jacobian
+grep -q "SIGSEGV" "$tmp/out" || fail "plugin-segv: the signal is not named"
+expect_error plugin-exit "exitface.so (exitface), in the boundary residual of face x = upper, bc_x1 (.boundary.1..residual) at (1) called exit()" "$AZ" info -problem "$AZ_TEST_BROKEN_DIR/exitface.so" -az_check_jacobian
+expect_error plugin-segv-train "in the interior residual (.interior)" "$AZ" train -problem "$AZ_TEST_BROKEN_DIR/segvinterior.so" -az_trainer_max_it 1 -az_output_dir "$tmp/bad"
+expect_error nan-exact-train "nanexact), in the exact solution (.exact) at (" "$AZ" train -problem "$AZ_TEST_BROKEN_DIR/nanexact.so" -az_trainer_max_it 1 -az_output_dir "$tmp/bad"
+expect_error nan-exact-reference "returned NaN for component 0" "$AZ" reference -problem "$AZ_TEST_BROKEN_DIR/nanexact.so" -az_ref_n 17 -az_output_dir "$tmp/bad"
+# -az_check_jacobian: a mismatch or a NaN fails, and a face is named
+expect_error jacobian-mismatch "differs from finite differences (relative difference above 1e-6, or not finite) for: face x = upper (bc_x1)" "$AZ" info -problem "$AZ_TEST_BROKEN_DIR/wrongjacobian.so" -az_check_jacobian
+grep -q "face x = lower (bc_x0): max relative difference [0-9.e-]*$" "$tmp/out" || fail "jacobian-mismatch: the good face is not reported by name"
+expect_error jacobian-nan "for: interior" "$AZ" info -problem "$AZ_TEST_BROKEN_DIR/nanjacobian.so" -az_check_jacobian
+grep -q "interior: max relative difference nan  <-- NOT FINITE" "$tmp/out" || fail "jacobian-nan: the NaN is not reported"
+
+# ---- the reference cache knows the plugin's code: same name, description and parameters, other residual ----
+mkdir -p "$tmp/cache"
+cp "$AZ_TEST_PLUGIN_DIR/cachea.so" "$tmp/cache/cacheprob.so"
+expect_ok cache-first "written to" "$AZ" reference -problem "$tmp/cache/cacheprob.so" -az_ref_n 17 -az_output_dir "$tmp/cache/ref"
+expect_ok cache-reuse "reused (options match)" "$AZ" reference -problem "$tmp/cache/cacheprob.so" -az_ref_n 17 -az_output_dir "$tmp/cache/ref"
+cp "$AZ_TEST_PLUGIN_DIR/cacheb.so" "$tmp/cache/cacheprob.so"
+expect_ok cache-new-code "written to" "$AZ" reference -problem "$tmp/cache/cacheprob.so" -az_ref_n 17 -az_output_dir "$tmp/cache/ref"
+
+# ---- the data file: only the first line may be a header; every defect names the file and line ----
+data_error() {
+  name=$1 frag=$2 body=$3
+  printf "$body" >"$tmp/data-$name.csv"
+  expect_error data-$name "$tmp/data-$name.csv, line $frag" "$AZ" train -problem heat1d -az_data "$tmp/data-$name.csv" -az_trainer_max_it 1 -az_output_dir "$tmp/bad"
+}
+data_error nan-row "2: field 1 is nan" 'x,t,u\nnan,0.5,1\n0.5,0.5,1\n'
+data_error word-row "3: a field is not a number (only the first line may be a header)" 'x,t,u\n0.1,0.5,1\nabc,0.5,1\n'
+data_error empty-field "2: field 2 is empty" '0.1,0.5,1\n0.2,,1\n'
+data_error columns "1: expected 3 numbers (2 coordinate(s), then 1 component(s)), found 4" '0.1,0.5,1,2\n'
+data_error inf-value "2: field 3 is inf" '0.1,0.5,1\n0.2,0.5,inf\n'
+data_error outside "2: coordinate x = 1.5 is outside the problem's box .0, 1." '0.1,0.5,1\n1.5,0.5,1\n'
+data_error outside-t "1: coordinate t = -0.25 is outside the problem's box .0, 1." '0.1,-0.25,1\n'
+printf 'x,t,u\n# a comment\n\n0.1,0.5,0.2\n0.9 , 0.25, 0.3\n' >"$tmp/data-good.csv"
+expect_ok data-good "done:" "$AZ" train -problem heat1d -az_data "$tmp/data-good.csv" -az_field_depth 1 -az_field_width 4 -az_trainer_max_it 1 -az_quiet -az_output_dir "$tmp/data-good"
+
 echo "$fails failure(s)"
 [ $fails -eq 0 ]

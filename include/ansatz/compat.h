@@ -10,4 +10,6 @@
   #endif
 #endif
 
+#include <ansatz/options.h>
+
 #endif

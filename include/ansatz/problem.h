@@ -121,6 +121,8 @@ PETSC_EXTERN PetscErrorCode AzProblemDestroy(AzProblem *prob);
 PETSC_EXTERN PetscErrorCode AzProblemGetInfo(AzProblem prob, const AzProblemInfo **info);
 PETSC_EXTERN PetscErrorCode AzProblemGetComm(AzProblem prob, MPI_Comm *comm);
 PETSC_EXTERN PetscErrorCode AzProblemGetName(AzProblem prob, const char **name);
+/* A hash of the file that holds the problem's code ("fnv1a64:..."): it changes when the code does. */
+PETSC_EXTERN PetscErrorCode AzProblemGetCodeHash(AzProblem prob, const char **hash);
 PETSC_EXTERN PetscErrorCode AzProblemGetPath(AzProblem prob, const char **path);
 PETSC_EXTERN PetscErrorCode AzProblemGetNumCoords(AzProblem prob, PetscInt *ncoord);
 PETSC_EXTERN PetscErrorCode AzProblemGetNumParams(AzProblem prob, PetscInt *nparam);
@@ -138,7 +140,8 @@ PETSC_EXTERN PetscErrorCode AzProblemGetNumResiduals(AzProblem prob, PetscInt co
  * If drdjet is not NULL it receives ∂r/∂jet (nres × ncomp*nslot): exact from the plugin when it
  * provides it, otherwise by fourth-order central differences of the residual. */
 PETSC_EXTERN PetscErrorCode AzProblemEvaluateResidual(AzProblem prob, PetscInt cond, const PetscReal x[], const PetscScalar jet[], PetscScalar r[], PetscScalar drdjet[]);
-/* Compare a plugin's exact ∂r/∂jet with differences of its residual at ntrial random points and jets. */
+/* Compare a plugin's exact ∂r/∂jet with differences of its residual at ntrial random points and jets.
+ * *maxrelerr is Inf or NaN when a residual or a Jacobian entry is not finite. */
 PETSC_EXTERN PetscErrorCode AzProblemCheckJetJacobian(AzProblem prob, PetscInt cond, PetscInt ntrial, PetscReal *maxrelerr);
 
 /* Check a descriptor without loading anything: returns PETSC_FALSE and a message naming the problem. */

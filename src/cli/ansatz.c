@@ -75,20 +75,39 @@ static PetscErrorCode ModeInfo(MPI_Comm comm)
   PetscFunctionBegin;
   PetscCall(LoadProblemFromOptions(comm, &prob));
   PetscOptionsBegin(comm, NULL, "ansatz info", "ansatz");
-  PetscCall(PetscOptionsBool("-az_check_jacobian", "compare the plugin's residual jet Jacobians with finite differences", "AzProblemCheckJetJacobian", check, &check, NULL));
+  PetscCall(PetscOptionsBool("-az_check_jacobian", "compare the plugin's residual jet Jacobians with finite differences (exit status 1 on a mismatch)", "AzProblemCheckJetJacobian", check, &check, NULL));
   PetscOptionsEnd();
+  PetscCall(AzOptionsCheckpoint(comm, PETSC_TRUE));
   PetscCall(AzProblemView(prob, PETSC_VIEWER_STDOUT_(comm)));
   if (check) {
     const AzProblemInfo *info;
+    const char           axes[] = "xyz";
+    char                 bad[512] = "";
+
     PetscCall(AzProblemGetInfo(prob, &info));
     for (PetscInt cond = -1; cond <= AZ_COND_INITIAL; cond++) {
       PetscInt  nres;
       PetscReal err;
+      char      what[64];
+      PetscBool ok;
+
       if (cond >= 2 * info->dim && cond != AZ_COND_INITIAL) continue;
       PetscCall(AzProblemGetNumResiduals(prob, cond, &nres));
       if (!nres) continue;
+      if (cond == AZ_COND_INTERIOR) snprintf(what, sizeof what, "interior");
+      else if (cond == AZ_COND_INITIAL) snprintf(what, sizeof what, "initial");
+      else snprintf(what, sizeof what, "face %c = %s (bc_%c%d)", axes[cond / 2], cond % 2 ? "upper" : "lower", axes[cond / 2], (int)(cond % 2));
       PetscCall(AzProblemCheckJetJacobian(prob, cond, 20, &err));
-      PetscCall(PetscPrintf(comm, "jet Jacobian check, %s%s: max relative difference %.3e%s\n", cond == AZ_COND_INTERIOR ? "interior" : cond == AZ_COND_INITIAL ? "initial" : "face ", "", (double)err, err > 1e-6 ? "  <-- MISMATCH" : ""));
+      ok = (err <= 1e-6) ? PETSC_TRUE : PETSC_FALSE; /* false for NaN too */
+      PetscCall(PetscPrintf(comm, "jet Jacobian check, %s: max relative difference %.3e%s\n", what, (double)err, ok ? "" : (PetscIsInfOrNanReal(err) ? "  <-- NOT FINITE (the residual or its Jacobian is Inf/NaN)" : "  <-- MISMATCH")));
+      if (!ok) {
+        PetscCall(PetscStrlcat(bad, bad[0] ? ", " : "", sizeof bad));
+        PetscCall(PetscStrlcat(bad, what, sizeof bad));
+      }
+    }
+    if (bad[0]) {
+      PetscCall(AzProblemDestroy(&prob));
+      SETERRQ(comm, PETSC_ERR_PLIB, "-az_check_jacobian: the residual jet Jacobian of the plugin differs from finite differences (relative difference above 1e-6, or not finite) for: %s", bad);
     }
   }
   PetscCall(AzProblemDestroy(&prob));
@@ -114,6 +133,7 @@ static PetscErrorCode ModeFieldInfo(MPI_Comm comm)
   PetscCall(AzProblemGetJetRequest(prob, &req));
   PetscCall(AzJetRequestClose(&req));
   PetscCall(AzRunCreateField(prob, &field));
+  PetscCall(AzOptionsCheckpoint(comm, PETSC_TRUE));
   PetscCall(AzFieldView(field, PETSC_VIEWER_STDOUT_(comm)));
   PetscCall(AzFieldGetJetSize(field, &ncomp, &nslot));
   PetscCall(PetscMalloc1(ncomp * nslot, &jets));
@@ -206,9 +226,10 @@ static const struct {
 
 int main(int argc, char **argv)
 {
-  const char *mode = NULL;
-  MPI_Comm    comm;
-  AzModeFn    fn = ModeDefault;
+  const char    *mode = NULL;
+  MPI_Comm       comm;
+  AzModeFn       fn = ModeDefault;
+  PetscErrorCode ierr;
 
   /* the mode is the first argument when it is not an option; PETSc sees the rest */
   if (argc > 1 && argv[1][0] != '-') {
@@ -219,6 +240,8 @@ int main(int argc, char **argv)
   }
   PetscCall(PetscInitialize(&argc, &argv, NULL, help));
   comm = PETSC_COMM_WORLD;
+  /* quiet for the -help stop (AzOptionsCheckpoint), PETSc's traceback for every error */
+  PetscCall(PetscPushErrorHandler(AzOptionsErrorHandler, NULL));
   if (mode) {
     char valid[256] = "";
     fn              = NULL;
@@ -229,7 +252,10 @@ int main(int argc, char **argv)
     }
     PetscCheck(fn, comm, PETSC_ERR_ARG_UNKNOWN_TYPE, "Unknown mode '%s'. Valid modes: %s (or none, for the main job)", mode, valid);
   }
-  PetscCall(fn(comm));
+  ierr = fn(comm);
+  if (ierr == AZ_ERR_HELP_DONE) ierr = PETSC_SUCCESS; /* -help: the mode printed its options and stopped */
+  else if (!ierr) ierr = AzOptionsCheckUnused(comm);  /* also the options read after a mode's checkpoint */
+  PetscCall(ierr);
   PetscCall(PetscFinalize());
   return 0;
 }

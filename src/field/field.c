@@ -259,8 +259,12 @@ PetscErrorCode AzFieldSetFromOptions(AzField f)
   PetscCheck(nff >= 0, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_field_fourier_features %" PetscInt_FMT " must be >= 0 (0: none)", nff);
   PetscCheck(scale > 0, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_field_fourier_scale %g must be > 0", (double)scale);
   PetscCheck(nharm >= 1, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_field_periodic_harmonics %" PetscInt_FMT " must be >= 1", nharm);
-  PetscCheck(chunk >= 1, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_field_chunk %" PetscInt_FMT " must be >= 1", chunk);
-  PetscCheck(nthreads >= 0, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_field_blas_threads %" PetscInt_FMT " must be >= 0 (0: OpenBLAS's own setting)", nthreads);
+  PetscCheck(chunk >= 1 && chunk <= 1000000, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_field_chunk %" PetscInt_FMT " must be between 1 and 1000000", chunk);
+  PetscCheck(nthreads >= 0 && nthreads <= 1024, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_field_blas_threads %" PetscInt_FMT " must be between 0 (OpenBLAS's own setting) and 1024", nthreads);
+  PetscCheck(seed >= 0, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_field_seed %" PetscInt_FMT " must be >= 0", seed);
+  PetscCheck(depth <= 1000 && nff <= 100000 && nharm <= 10000, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "Field options out of range: -az_field_depth %" PetscInt_FMT " (at most 1000), -az_field_fourier_features %" PetscInt_FMT " (at most 100000), -az_field_periodic_harmonics %" PetscInt_FMT " (at most 10000)", depth, nff, nharm);
+  /* about depth * width^2 parameters: they must be countable (PetscInt) and fit in memory */
+  PetscCheck((PetscReal)depth * width * width + (PetscReal)width * (2 * nff + 3 * AZ_MAX_COORD * nharm + AZ_MAX_COORD + 8) <= 1e9, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_field_depth %" PetscInt_FMT " and -az_field_width %" PetscInt_FMT ": the network would have about %g parameters; at most 1e9 are allowed", depth, width, (double)depth * width * width);
   if (flg_periodic) PetscCall(ParsePeriodic(f, periodic, &np, pc, pl));
 
   /* architecture options only before SetUp; say so instead of silently ignoring them */

@@ -73,11 +73,15 @@ PetscErrorCode AzLossSetFromOptions(AzLoss L)
   L->seed = seed;
   PetscCheck(L->n_interior >= 1 && L->n_boundary >= 1 && L->n_initial >= 1, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "Collocation counts must be at least 1 (-az_n_interior %" PetscInt_FMT ", -az_n_boundary %" PetscInt_FMT ", -az_n_initial %" PetscInt_FMT ")", L->n_interior, L->n_boundary, L->n_initial);
   PetscCheck(L->w_interior >= 0 && L->w_boundary >= 0 && L->w_initial >= 0 && L->w_data >= 0 && L->w_law >= 0 && L->w_positive >= 0, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "Term weights must be non-negative (-az_weight_interior, _boundary, _initial, _data, _conservation, _positivity)");
+  PetscCheck(L->n_interior <= 100000000 && L->n_boundary <= 100000000 && L->n_initial <= 100000000, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "Collocation counts must be at most 100000000 (-az_n_interior %" PetscInt_FMT ", -az_n_boundary %" PetscInt_FMT ", -az_n_initial %" PetscInt_FMT ")", L->n_interior, L->n_boundary, L->n_initial);
+  PetscCheck(seed >= 0, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_seed %" PetscInt_FMT " must be >= 0", seed);
   PetscCheck(L->eval_n >= 2, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_eval_n must be at least 2");
-  PetscCheck(L->chunk >= 1, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_loss_chunk must be at least 1");
+  /* the evaluation grid has eval_n^ncoord points */
+  PetscCheck(PetscPowReal((PetscReal)L->eval_n, (PetscReal)L->ncoord) <= 1e8, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_eval_n %" PetscInt_FMT ": the evaluation grid would have %g points in %" PetscInt_FMT " coordinates; at most 1e8 are allowed", L->eval_n, (double)PetscPowReal((PetscReal)L->eval_n, (PetscReal)L->ncoord), L->ncoord);
+  PetscCheck(L->chunk >= 1 && L->chunk <= 1000000, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_loss_chunk must be between 1 and 1000000, not %" PetscInt_FMT, L->chunk);
   PetscCheck(L->project_nodes >= 2 && L->project_nodes <= 100000, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_project_nodes must be between 2 and 100000, not %" PetscInt_FMT, L->project_nodes);
   PetscCheck(L->drift_nodes >= 0 && L->drift_nodes <= 1000000, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_drift_nodes must be 0 (the default) or a positive count up to 1000000");
-  PetscCheck(L->time_slices >= 0, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_time_slices must be 0 (continuous times) or a positive number of slices");
+  PetscCheck(L->time_slices >= 0 && L->time_slices <= 1000000, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_time_slices must be 0 (continuous times) or a positive number of slices up to 1000000, not %" PetscInt_FMT, L->time_slices);
   PetscCall(AzConservationOptions(L));
   {
     PetscBool slices = PETSC_FALSE; /* the projection in training and the penalties work slice by slice */
@@ -89,38 +93,103 @@ PetscErrorCode AzLossSetFromOptions(AzLoss L)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* Read observations from a CSV file: each line holds ncoord coordinates then ncomp values; blank lines
- * and lines starting with '#' or a letter (a header) are skipped. Every rank reads the file and keeps
- * its share of the rows, so the data are distributed like the collocation sets. */
+/* One line of a data file: fields separated by commas (or, on a line without commas, by blanks),
+ * each a whole finite number. Returns 0 for a row of n numbers, 1 for a blank or '#' line, 2 for a
+ * line that has a field that is not a number (a header, if it is the first line), 3 for a row of
+ * *found numbers (not n), and -1 for a defect described in msg. */
+static int ParseDataLine(char *line, PetscInt ncol, PetscReal v[], PetscInt *found, char msg[], size_t len)
+{
+  char      *s = line;
+  const char sep = strchr(line, ',') ? ',' : ' ';
+  PetscInt   k = 0;
+  int        text = 0;
+
+  line[strcspn(line, "\r\n")] = 0;
+  while (*s == ' ' || *s == '\t') s++;
+  if (!*s || *s == '#') return 1;
+  for (;;) {
+    char  *end = sep == ',' ? strchr(s, ',') : s + strcspn(s, " \t");
+    char  *f = s, *e, save;
+    double x;
+
+    if (!end) end = s + strlen(s);
+    save = *end;
+    *end = 0;
+    while (*f == ' ' || *f == '\t') f++;
+    {
+      char *t = f + strlen(f);
+      while (t > f && (t[-1] == ' ' || t[-1] == '\t')) *--t = 0;
+    }
+    if (!*f) {
+      snprintf(msg, len, "field %d is empty", (int)k + 1);
+      return -1;
+    }
+    x = strtod(f, &e);
+    if (e == f || *e) text = 1;
+    else if (k < ncol) {
+      if (!isfinite(x)) {
+        snprintf(msg, len, "field %d is %s: every value must be a finite number", (int)k + 1, f);
+        return -1;
+      }
+      v[k] = (PetscReal)x;
+    }
+    k++;
+    if (!save) break;
+    s = end + 1;
+    if (sep == ' ')
+      while (*s == ' ' || *s == '\t') s++;
+    if (sep == ' ' && !*s) break;
+  }
+  *found = k;
+  if (text) return 2;
+  return k == ncol ? 0 : 3;
+}
+
+/* Read observations from a CSV file: each line holds ncoord coordinates then ncomp values, every one
+ * a finite number and the coordinates inside the problem's box. The first line may be a header;
+ * blank lines and lines starting with '#' are skipped; any other defect is an error that names the
+ * file and the line. Every rank reads the file and keeps its share of the rows, so the data are
+ * distributed like the collocation sets. */
 static PetscErrorCode ReadData(AzLoss L, AzTerm *t)
 {
-  FILE       *fp;
-  char        line[4096];
-  PetscInt    nrow = 0, lineno = 0, start, end, row = 0, ncol = L->ncoord + L->ncomp;
+  FILE        *fp;
+  char         line[4096], msg[256];
+  PetscInt     nrow = 0, lineno = 0, start, end, row = 0, ncol = L->ncoord + L->ncomp, found;
   PetscScalar *xa, *oa;
+  PetscReal    v[AZ_MAX_COORD + AZ_MAX_COMP], lo[AZ_MAX_COORD], hi[AZ_MAX_COORD];
+  const char   names[] = "xyz";
+  const AzProblemInfo *info;
 
   PetscFunctionBegin;
+  PetscCall(AzProblemGetInfo(L->prob, &info));
+  PetscCall(AzProblemGetBox(L->prob, lo, hi));
   fp = fopen(L->data_file, "r");
   PetscCheck(fp, L->comm, PETSC_ERR_FILE_OPEN, "Cannot open the data file %s given by -az_data", L->data_file);
   /* first pass: count and check the rows */
   while (fgets(line, sizeof line, fp)) {
-    char    *s = line, *e;
-    PetscInt k = 0;
+    int r;
     lineno++;
-    while (*s == ' ' || *s == '\t') s++;
-    if (!*s || *s == '\n' || *s == '#' || (*s >= 'A' && *s <= 'z' && *s != 'e' && *s != 'E')) continue;
-    for (;;) {
-      double v = strtod(s, &e);
-      if (e == s) break;
-      (void)v;
-      k++;
-      s = e;
-      while (*s == ' ' || *s == '\t' || *s == ',') s++;
-    }
-    while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n') s++;
-    if (k != ncol || *s) {
+    if (!strchr(line, '\n') && !feof(fp)) {
       fclose(fp);
-      SETERRQ(L->comm, PETSC_ERR_FILE_UNEXPECTED, "Data file %s, line %" PetscInt_FMT ": expected %" PetscInt_FMT " numbers (%" PetscInt_FMT " coordinate(s), then %" PetscInt_FMT " component(s)), found %" PetscInt_FMT "%s", L->data_file, lineno, ncol, L->ncoord, L->ncomp, k, *s ? " and text that is not a number" : "");
+      SETERRQ(L->comm, PETSC_ERR_FILE_UNEXPECTED, "Data file %s, line %" PetscInt_FMT ": longer than %d characters", L->data_file, lineno, (int)sizeof line - 2);
+    }
+    r = ParseDataLine(line, ncol, v, &found, msg, sizeof msg);
+    if (r == 1 || (r == 2 && lineno == 1)) continue;
+    if (r == 2) snprintf(msg, sizeof msg, "a field is not a number (only the first line may be a header)");
+    if (r == 3) snprintf(msg, sizeof msg, "expected %d numbers (%d coordinate(s), then %d component(s)), found %d", (int)ncol, (int)L->ncoord, (int)L->ncomp, (int)found);
+    if (r == 0) {
+      for (PetscInt d = 0; d < L->ncoord; d++) {
+        const PetscReal tol = 1e-12 * (hi[d] - lo[d]);
+        if (v[d] < lo[d] - tol || v[d] > hi[d] + tol) {
+          snprintf(msg, sizeof msg, "coordinate %c = %g is outside the problem's box [%g, %g]", d == L->ncoord - 1 && info->time_dependent ? 't' : names[d], (double)v[d], (double)lo[d], (double)hi[d]);
+          r = -1;
+          break;
+        }
+      }
+    }
+    if (r) {
+      fclose(fp);
+      SETERRQ(L->comm, PETSC_ERR_FILE_UNEXPECTED, "Data file %s, line %" PetscInt_FMT ": %s", L->data_file, lineno, msg);
     }
     nrow++;
   }
@@ -137,17 +206,14 @@ static PetscErrorCode ReadData(AzLoss L, AzTerm *t)
   PetscCall(VecGetArray(t->x, &xa));
   PetscCall(VecGetArray(t->obs, &oa));
   rewind(fp);
+  lineno = 0;
   while (fgets(line, sizeof line, fp)) {
-    char *s = line, *e;
-    while (*s == ' ' || *s == '\t') s++;
-    if (!*s || *s == '\n' || *s == '#' || (*s >= 'A' && *s <= 'z' && *s != 'e' && *s != 'E')) continue;
+    lineno++;
+    if (ParseDataLine(line, ncol, v, &found, msg, sizeof msg)) continue; /* checked above: header, blank, comment */
     if (row >= start && row < end) {
       for (PetscInt k = 0; k < ncol; k++) {
-        double v = strtod(s, &e);
-        s        = e;
-        while (*s == ' ' || *s == '\t' || *s == ',') s++;
-        if (k < L->ncoord) xa[(row - start) * L->ncoord + k] = v;
-        else oa[(row - start) * L->ncomp + k - L->ncoord] = v;
+        if (k < L->ncoord) xa[(row - start) * L->ncoord + k] = v[k];
+        else oa[(row - start) * L->ncomp + k - L->ncoord] = v[k];
       }
     }
     row++;
@@ -306,7 +372,9 @@ PetscErrorCode AzLossDestroy(AzLoss *loss)
   for (PetscInt i = 0; i < (*loss)->nlaw_names; i++) PetscCall(PetscFree((*loss)->law_names[i]));
   PetscCall(PetscFree3((*loss)->jets, (*loss)->D, (*loss)->r));
   PetscCall(PetscFree((*loss)->Jrows));
+  PetscCall(PetscFree2((*loss)->njets, (*loss)->nD));
   PetscCall(AzTransformDestroy(&(*loss)->transform));
+  PetscCall(AzStreamDestroy(&(*loss)->stream));
   PetscCall(PetscFree(*loss));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

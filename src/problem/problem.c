@@ -1,4 +1,7 @@
 /* Loading problem plugins: by name from the search path, or by path to any shared object. */
+#ifndef _GNU_SOURCE
+  #define _GNU_SOURCE /* dladdr */
+#endif
 #include "problemimpl.h"
 #include <dirent.h>
 #include <dlfcn.h>
@@ -143,6 +146,24 @@ static PetscErrorCode ResolveName(MPI_Comm comm, const char name[], char path[],
   SETERRQ(comm, PETSC_ERR_ARG_UNKNOWN_TYPE, "Unknown problem '%s'. Available problems: %s. (Searched %s; a plugin file can also be given by path, e.g. -problem ./%s.so)", name, avail, sp, name);
 }
 
+/* FNV-1a (64 bit) of a file's bytes: the identity of a plugin's code, for the reference cache */
+static PetscErrorCode HashFile(MPI_Comm comm, const char path[], char hash[], size_t len)
+{
+  unsigned long long h = 0xcbf29ce484222325ULL;
+  unsigned char      buf[65536];
+  size_t             n;
+  FILE              *fp = fopen(path, "rb");
+
+  PetscFunctionBegin;
+  PetscCheck(fp, comm, PETSC_ERR_FILE_OPEN, "Cannot read the problem plugin %s to identify its code", path);
+  while ((n = fread(buf, 1, sizeof buf, fp)) > 0)
+    for (size_t i = 0; i < n; i++) h = (h ^ buf[i]) * 0x100000001b3ULL;
+  PetscCheck(!ferror(fp), comm, PETSC_ERR_FILE_READ, "Cannot read the problem plugin %s to identify its code", path);
+  fclose(fp);
+  snprintf(hash, len, "fnv1a64:%016llx", h);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode AzProblemCreateFromInfo(MPI_Comm comm, const AzProblemInfo *info, const char path[], AzProblem *prob)
 {
   AzProblem p;
@@ -159,6 +180,15 @@ PetscErrorCode AzProblemCreateFromInfo(MPI_Comm comm, const AzProblemInfo *info,
   if (path) PetscCall(PetscStrncpy(p->path, path, sizeof p->path));
   for (p->nparam = 0; p->nparam < AZ_MAX_PARAMS && info->params[p->nparam].name; p->nparam++) p->param[p->nparam] = info->params[p->nparam].value;
   PetscCall(AzJetRequestParse(p->ncoord, info->time_dependent, info->derivatives, &p->request, msg, sizeof msg));
+  p->orig = info;
+  {
+    /* the code is in the plugin file, or for a descriptor linked into a program, in that program */
+    Dl_info     where;
+    const char *file = path ? path : (dladdr((const void *)info, &where) && where.dli_fname ? where.dli_fname : NULL);
+    if (file) PetscCall(HashFile(comm, file, p->code_hash, sizeof p->code_hash));
+    else PetscCall(PetscStrncpy(p->code_hash, "unknown", sizeof p->code_hash));
+  }
+  PetscCall(AzProblemGuard(p));
   *prob = p;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -241,6 +271,7 @@ PetscErrorCode AzProblemDestroy(AzProblem *prob)
 {
   PetscFunctionBegin;
   if (!*prob) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(AzProblemUnguard(*prob));
   if ((*prob)->dl) dlclose((*prob)->dl);
   PetscCall(PetscFree(*prob));
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -264,6 +295,13 @@ PetscErrorCode AzProblemGetName(AzProblem prob, const char **name)
 {
   PetscFunctionBegin;
   *name = prob->info->name;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzProblemGetCodeHash(AzProblem prob, const char **hash)
+{
+  PetscFunctionBegin;
+  *hash = prob->code_hash;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

@@ -5,7 +5,10 @@
 
 struct _p_AzProblem {
   MPI_Comm             comm;
-  const AzProblemInfo *info;
+  const AzProblemInfo *info; /* &guarded: every callback goes through a guard (guard.c) */
+  const AzProblemInfo *orig; /* the plugin's own descriptor */
+  AzProblemInfo        guarded;
+  char                 code_hash[40]; /* FNV-1a 64 of the file that holds the plugin's code */
   void                *dl; /* dlopen handle, NULL for a descriptor linked into the program */
   char                 path[PETSC_MAX_PATH_LEN];
   PetscInt             ncoord;
@@ -13,5 +16,8 @@ struct _p_AzProblem {
   PetscReal            param[AZ_MAX_PARAMS];
   AzJetRequest         request; /* the declared derivatives (not closed) */
 };
+
+PETSC_INTERN PetscErrorCode AzProblemGuard(AzProblem);
+PETSC_INTERN PetscErrorCode AzProblemUnguard(AzProblem);
 
 #endif

@@ -121,7 +121,11 @@ PetscErrorCode AzProblemCheckJetJacobian(AzProblem prob, PetscInt cond, PetscInt
       for (PetscInt k = 0; k < nres; k++) {
         PetscScalar fd = (rp[0][k] - 8 * rp[1][k] + 8 * rp[2][k] - rp[3][k]) / (12 * h);
         if (!(prob->request.mask & ((PetscInt)1 << (s % nslot)))) continue; /* undeclared slots are never read */
-        *maxrelerr = PetscMax(*maxrelerr, PetscAbsScalar(fd - D[k * L + s]) / PetscMax(scale, 1e-300));
+        {
+          const PetscReal d = PetscAbsScalar(fd - D[k * L + s]) / PetscMax(scale, 1e-300);
+          /* a NaN must not vanish in the max (PetscMax drops it): once seen, the result is NaN */
+          if (!PetscIsInfOrNanReal(*maxrelerr)) *maxrelerr = PetscIsInfOrNanReal(d) ? d : PetscMax(*maxrelerr, d);
+        }
       }
     }
   }

@@ -15,6 +15,7 @@
 PetscErrorCode AzRefCacheKey(AzReference ref, char buf[], size_t len)
 {
   const PetscReal *param;
+  const char      *code;
   PetscInt         nparam;
   size_t           off = 0;
 
@@ -26,7 +27,9 @@ PetscErrorCode AzRefCacheKey(AzReference ref, char buf[], size_t len)
   } while (0)
   PetscCall(AzProblemGetParams(ref->prob, &param));
   PetscCall(AzProblemGetNumParams(ref->prob, &nparam));
-  AZ_PUT("ansatz-reference 1\nproblem %s\ndescription %s\n", ref->info->name, ref->info->description);
+  PetscCall(AzProblemGetCodeHash(ref->prob, &code));
+  /* the plugin's code too: a residual changed under the same name and parameters is another problem */
+  AZ_PUT("ansatz-reference 2\nproblem %s\ndescription %s\ncode %s\n", ref->info->name, ref->info->description, code);
   for (PetscInt k = 0; k < nparam; k++) AZ_PUT("param %s %.17g\n", ref->info->params[k].name, (double)param[k]);
   AZ_PUT("grid");
   for (PetscInt a = 0; a < ref->dim; a++) AZ_PUT(" %" PetscInt_FMT, ref->n[a]);

@@ -38,6 +38,7 @@ PetscErrorCode AzReferenceRunMode(MPI_Comm comm, AzProblem prob)
   PetscOptionsEnd();
   PetscCall(AzReferenceCreate(comm, prob, &ref));
   PetscCall(AzReferenceSetFromOptions(ref));
+  PetscCall(AzOptionsCheckpoint(comm, PETSC_TRUE)); /* before the solve: a misspelled option costs nothing */
   PetscCall(AzReferenceSolveCached(ref, dir));
   PetscCall(AzReferenceView(ref, PETSC_VIEWER_STDOUT_(comm)));
   PetscCall(PetscPrintf(comm, "  %s %s\n", ref->stats.from_cache ? "reused (options match):" : "written to", dir));

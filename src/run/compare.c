@@ -16,6 +16,13 @@ typedef struct {
   char      why[256]; /* the trainer's stop reason */
 } Result;
 
+static PetscBool PositiveFinite(const char *s)
+{
+  char  *end;
+  double w = strtod(s, &end);
+  return (end != s && !*end && isfinite(w) && w > 0) ? PETSC_TRUE : PETSC_FALSE;
+}
+
 /* "soft", "soft@100" (constant weight 100), "soft-linear", "soft-cosine", "adaptive", "auglag", "hard"
  * for the boundary and initial conditions; "project" and "posthoc" (soft conditions, the conservation
  * laws projected in training or after it), or any of the first with "+project" / "+posthoc" /
@@ -71,6 +78,7 @@ static PetscErrorCode StrategyOptions(MPI_Comm comm, const char *name, PetscBool
   else if (!strcmp(base, "hard")) con = "hard";
   else SETERRQ(comm, PETSC_ERR_ARG_UNKNOWN_TYPE, "Unknown strategy '%s' in -az_strategies: choose from %s", name, choices);
   PetscCheck(!at || !strcmp(base, "soft"), comm, PETSC_ERR_ARG_WRONG, "Strategy '%s': a weight (@w) goes with soft only", name);
+  PetscCheck(!at || PositiveFinite(at), comm, PETSC_ERR_ARG_OUTOFRANGE, "Strategy '%s': the weight after @ must be a positive finite number, not '%s'", name, at);
   if (set) {
     PetscCall(PetscOptionsSetValue(NULL, "-az_constraint", con));
     if (conserve) PetscCall(PetscOptionsSetValue(NULL, "-az_conservation", conserve));
@@ -509,6 +517,7 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
     PetscCall(StrategyOptions(comm, strategies[k], PETSC_FALSE));
   }
   if (!dir[0]) snprintf(dir, sizeof dir, "runs/compare-%s", info->name);
+  PetscCall(AzOptionsCheckpoint(comm, PETSC_FALSE)); /* -help stops here; unused options are checked at the end */
   PetscCall(AzRunMakeDirectory(comm, dir));
   PetscCall(AzRunRemoveStale(comm, dir, CompareFiles));
   for (PetscInt k = 0; k < n; k++) {

@@ -287,6 +287,7 @@ PetscErrorCode AzRunTrain(MPI_Comm comm)
   }
   PetscCall(AzTrainerCreate(loss, field, &tr));
   PetscCall(AzTrainerSetFromOptions(tr));
+  PetscCall(AzOptionsCheckpoint(comm, PETSC_TRUE)); /* a misspelled option fails here, before training; -help stops here */
   PetscCall(AzRunMakeDirectory(comm, dir));
   /* nothing of a previous run may stand beside this run's options.txt (a restart or load file stays) */
   PetscCall(AzRunRemoveStale(comm, dir, TrainFiles));

@@ -1,0 +1,2 @@
+#define CACHEPROB_F 1
+#include "cacheprob.h"

@@ -1,0 +1,2 @@
+#define CACHEPROB_F 2
+#include "cacheprob.h"
