@@ -115,6 +115,8 @@ struct _p_AzLoss {
 };
 
 
+extern PetscLogEvent AZ_LOSS_Eval, AZ_LOSS_Normal; /* loss.c */
+
 PETSC_INTERN PetscErrorCode AzLossConstraintOptions(AzLoss L);
 PETSC_INTERN PetscErrorCode AzLossConstraintSetUpTerm(AzLoss L, AzTerm *t);
 /* Reproducible sums (reduce.c). Group g of a set of n items (points of a term in global order, or
