@@ -50,6 +50,11 @@ same_on_ranks project -problem advection1d -az_conservation project -az_n_interi
 same_on_ranks penalty -problem advection1d -az_conservation auglag -az_n_interior 200 -az_n_initial 20 -az_time_slices 10 -az_trainer_type lbfgs,gn -az_gn_solver dense -az_trainer_max_it 100,10
 # fewer groups than ranks: on 4 ranks one rank holds no points
 same_on_ranks groups3 $heat -az_loss_groups 3 -az_trainer_type lbfgs -az_trainer_max_it 100
+for g in 0 129; do
+  out=$("$MPIEXEC" -n 2 "$top_builddir/ansatz" train -problem heat1d -az_loss_groups $g -az_output_dir "$ranks_tmp/bad" 2>&1) &&
+    { echo "FAIL: -az_loss_groups $g accepted"; fails=$((fails + 1)); }
+  echo "$out" | grep -q "az_loss_groups must be between 1 and 128" || { echo "FAIL: -az_loss_groups $g: unclear message"; echo "$out" | head -5; fails=$((fails + 1)); }
+done
 rm -rf "$ranks_tmp"
 echo "$fails failure(s)"
 [ $fails -eq 0 ]

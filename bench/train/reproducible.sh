@@ -5,7 +5,7 @@
 # as bench/compare/burgers_gn.sh) on 1 and 2 ranks, for a build before the change (BEFORE, default
 # /work/main/ansatz) and this tree's, side by side, the two builds alternating REPEAT times (default
 # 3): the fastest of the repeats is shown, which filters out other work on a shared machine.
-#   bench/train/reproducible.sh [Adam/L-BFGS iterations, default 40] [Gauss-Newton iterations, default 3]
+#   [REPEAT=3] [STAGES="adam lbfgs gn"] bench/train/reproducible.sh [Adam/L-BFGS iterations, default 40] [Gauss-Newton iterations, default 3]
 set -eu
 AFTER=${AFTER:-./ansatz}
 BEFORE=${BEFORE:-/work/main/ansatz}
@@ -17,6 +17,7 @@ mkdir -p "$out"
 IT=${1:-40}
 GN=${2:-3}
 REPEAT=${REPEAT:-3}
+STAGES=${STAGES:-adam lbfgs gn}
 COMMON="-problem burgers1d -az_hard_boundary -az_hard_initial -az_field_depth 8 -az_field_width 20 -az_n_interior 10000 -az_n_boundary 100 -az_n_initial 256 -az_quiet"
 
 # seconds per iteration between the first and the last row of history.csv
@@ -27,7 +28,7 @@ per_it() {
 }
 
 printf '%-6s %-5s %12s %12s %8s\n' stage ranks "before s/it" "after s/it" change
-for stage in adam lbfgs gn; do
+for stage in $STAGES; do
   its=$IT
   extra=""
   [ "$stage" = gn ] && its=$GN && extra="-az_gn_solver dense"

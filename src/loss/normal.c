@@ -81,8 +81,11 @@ static PetscErrorCode ForEachJacobianChunk(AzLoss L, PetscInt gsel, RowsFn fn, v
  * added in group order (reduce.c); then per group JᵀJ (dsyrk over the group's chunks, term by term),
  * folded exactly with scales from the total diagonal, the accumulators summed over ranks exactly. */
 typedef struct {
-  PetscScalar *part; /* per owned group: diag (P), Jᵀρ (P), Σ ρ² */
-  PetscScalar *S;    /* the current group's JᵀJ (upper triangle) */
+  PetscScalar *part;       /* per owned group: diag (P), Jᵀρ (P), Σ ρ² */
+  PetscScalar *S;          /* the current group's JᵀJ (upper triangle) */
+  PetscScalar *rows;       /* the current group's rows, up to cap of them, for one rank-k update */
+  PetscInt     n, cap;
+  PetscBool    started;    /* S holds rows of the current group */
 } NormalCtx;
 
 static PetscErrorCode AccumulateFirst(AzLoss L, PetscInt g, PetscInt nrows, const PetscScalar rho[], const PetscScalar J[], void *ctx)
@@ -102,6 +105,19 @@ static PetscErrorCode AccumulateFirst(AzLoss L, PetscInt g, PetscInt nrows, cons
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* S (+)= RᵀR for the stored rows R: one rank-k update per cap rows (S is read and written once per
+ * update, so few large updates are cheaper than one per chunk); the first overwrites S */
+static void FlushGram(AzLoss L, NormalCtx *c)
+{
+  const PetscInt P = L->nparam;
+
+  if (!c->n) return;
+  /* R is row-major (n × P) = column-major (P × n): S = R'ᵀ R' in column-major terms is dsyrk NoTrans */
+  cblas_dsyrk(CblasColMajor, CblasUpper, CblasNoTrans, (int)P, (int)c->n, 1.0, c->rows, (int)P, c->started ? 1.0 : 0.0, c->S, (int)P);
+  c->started = PETSC_TRUE;
+  c->n       = 0;
+}
+
 static PetscErrorCode AccumulateGram(AzLoss L, PetscInt g, PetscInt nrows, const PetscScalar rho[], const PetscScalar J[], void *ctx)
 {
   NormalCtx     *c = (NormalCtx *)ctx;
@@ -109,8 +125,9 @@ static PetscErrorCode AccumulateGram(AzLoss L, PetscInt g, PetscInt nrows, const
 
   PetscFunctionBegin;
   (void)g, (void)rho;
-  /* JᵀJ += Jᵀ·J is a rank-k update */
-  cblas_dsyrk(CblasColMajor, CblasUpper, CblasNoTrans, (int)P, (int)nrows, 1.0, J, (int)P, 1.0, c->S, (int)P);
+  if (c->n + nrows > c->cap) FlushGram(L, c);
+  PetscCall(PetscArraycpy(c->rows + (size_t)c->n * P, J, (size_t)nrows * P));
+  c->n += nrows;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -121,9 +138,11 @@ PetscErrorCode AzLossNormalEquations(AzLoss L, PetscScalar JtJ[], PetscScalar Jt
   const size_t   npk = (size_t)P * (P + 1) / 2;
   PetscScalar   *sum, *acc;
   PetscReal     *m;
+  PetscInt       nrmax = 1;
 
   PetscFunctionBegin;
   PetscCall(AzLossSetUp(L));
+  for (PetscInt k = 0; k < L->nterms; k++) nrmax = PetscMax(nrmax, L->term[k].nres);
   PetscCall(PetscLogEventBegin(AZ_LOSS_Normal, 0, 0, 0, 0));
   PetscCall(AzProjectionUpdate(L));
   PetscCall(AzProjectionJacobian(L));
@@ -134,14 +153,20 @@ PetscErrorCode AzLossNormalEquations(AzLoss L, PetscScalar JtJ[], PetscScalar Jt
   *value = PetscRealPart(sum[2 * P]);
   PetscCall(PetscMalloc1(P, &m));
   AzFoldScales(P, sum, m);
-  /* JtJ holds the group matrix; acc the two accumulators */
-  c.S = JtJ;
+  /* JtJ holds the group matrix, acc the two accumulators; the rows of a group are gathered up to
+   * 64 MB (at least a chunk's) for each rank-k update */
+  c.S   = JtJ;
+  c.cap = PetscMax(L->chunk * nrmax, (PetscInt)((64 << 20) / (sizeof(PetscScalar) * P)));
+  PetscCall(PetscMalloc1((size_t)c.cap * P, &c.rows));
   PetscCall(PetscCalloc1(2 * npk, &acc));
   for (PetscInt g = L->g0; g < L->g1; g++) {
-    PetscCall(PetscArrayzero(JtJ, (size_t)P * P));
+    c.n       = 0;
+    c.started = PETSC_FALSE;
     PetscCall(ForEachJacobianChunk(L, g, AccumulateGram, &c));
-    AzFoldUpper(P, m, JtJ, acc, acc + npk);
+    FlushGram(L, &c);
+    if (c.started) AzFoldUpper(P, m, JtJ, acc, acc + npk); /* a group without rows adds nothing */
   }
+  PetscCall(PetscFree(c.rows));
   PetscCall(MPIU_Allreduce(MPI_IN_PLACE, acc, (PetscMPIInt)(2 * npk), MPIU_SCALAR, MPIU_SUM, L->comm)); /* exact: see reduce.c */
   for (PetscInt j = 0; j < P; j++)
     for (PetscInt i = 0; i <= j; i++) {
