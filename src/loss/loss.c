@@ -2,7 +2,7 @@
 #include "lossimpl.h"
 #include <cblas.h>
 
-PetscLogEvent AZ_LOSS_Eval, AZ_LOSS_Normal;
+PetscLogEvent AZ_LOSS_Eval, AZ_LOSS_Normal, AZ_LOSS_Fold;
 
 PetscErrorCode AzLossCreate(AzProblem prob, AzField field, AzLoss *loss)
 {
@@ -16,6 +16,7 @@ PetscErrorCode AzLossCreate(AzProblem prob, AzField field, AzLoss *loss)
     PetscCall(PetscClassIdRegister("AzLoss", &id));
     PetscCall(PetscLogEventRegister("AzLossEval", id, &AZ_LOSS_Eval));
     PetscCall(PetscLogEventRegister("AzLossNormalEq", id, &AZ_LOSS_Normal));
+    PetscCall(PetscLogEventRegister("AzLossFold", id, &AZ_LOSS_Fold));
     registered = PETSC_TRUE;
   }
   PetscCall(PetscNew(&L));

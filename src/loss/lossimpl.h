@@ -115,7 +115,7 @@ struct _p_AzLoss {
 };
 
 
-extern PetscLogEvent AZ_LOSS_Eval, AZ_LOSS_Normal; /* loss.c */
+extern PetscLogEvent AZ_LOSS_Eval, AZ_LOSS_Normal, AZ_LOSS_Fold; /* loss.c */
 
 PETSC_INTERN PetscErrorCode AzLossConstraintOptions(AzLoss L);
 PETSC_INTERN PetscErrorCode AzLossConstraintSetUpTerm(AzLoss L, AzTerm *t);
@@ -141,10 +141,10 @@ typedef PetscErrorCode (*AzGroupFn)(AzLoss L, PetscInt g, Vec grad, PetscScalar 
  * projection in training, fn also accumulates c̄ into L->proj.gcbar (zeroed per group) and grad then
  * gets (∂c/∂θ)ᵀ c̄, summed over the slices' groups the same way */
 PETSC_INTERN PetscErrorCode AzLossReduceGroups(AzLoss L, AzGroupFn fn, void *ctx, PetscInt nextra, PetscScalar extra[], Vec grad);
-/* exact, order-free sum of symmetric P × P group matrices (upper triangles): scales from the total
- * diagonal, then each group folded into two accumulators (packed upper, P(P+1)/2 each) */
+/* exact, order-free sum of symmetric P × P group matrices (upper triangles, fold.c): scales from the
+ * total diagonal, then each group folded into one accumulator (packed upper, P(P+1)/2) */
 PETSC_INTERN void AzFoldScales(PetscInt P, const PetscScalar diag[], PetscReal m[]);
-PETSC_INTERN void AzFoldUpper(PetscInt P, const PetscReal m[], const PetscScalar S[], PetscScalar acc1[], PetscScalar acc2[]);
+PETSC_INTERN void AzFoldUpper(PetscInt P, const PetscReal *restrict m, const PetscScalar *restrict S, PetscScalar *restrict acc);
 
 /* ∇θ mean(r_k²) of term k alone, unweighted, reduced over ranks */
 PETSC_INTERN PetscErrorCode AzLossTermGradient(AzLoss L, PetscInt k, Vec g);
