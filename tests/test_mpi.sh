@@ -19,5 +19,42 @@ echo "$out" | grep -q "problem heat1d" || { echo "FAIL: ansatz info under 2 rank
 n=$(echo "$out" | grep -c "^problem heat1d")
 [ "$n" -eq 1 ] || { echo "FAIL: info printed $n times under 2 ranks"; fails=$((fails + 1)); }
 "$MPIEXEC" -n 2 "$top_builddir/ansatz" info -problem nosuch >/dev/null 2>&1 && { echo "FAIL: bad problem accepted under 2 ranks"; fails=$((fails + 1)); }
+# Training does not depend on the rank count, bit for bit (sums over fixed groups of global point
+# indices, added in group order): the same theta.bin and the same history (but wall time) on 1, 2, 3
+# and 4 ranks, for every optimiser, for moving constraints (augmented Lagrangian, adaptive weights),
+# for the projection onto a conservation law in training and for a conservation penalty.
+ranks_tmp=$(mktemp -d)
+same_on_ranks() {
+  name=$1
+  shift
+  for n in 1 2 3 4; do
+    "$MPIEXEC" -n $n --oversubscribe "$top_builddir/ansatz" train "$@" -az_field_depth 2 -az_field_width 10 -az_quiet -az_output_dir "$ranks_tmp/$name$n" >"$ranks_tmp/$name$n.log" 2>&1 ||
+      { echo "FAIL: $name on $n rank(s) did not run"; cat "$ranks_tmp/$name$n.log"; fails=$((fails + 1)); return; }
+    cut -d, -f1-$(($(head -1 "$ranks_tmp/${name}1/history.csv" | tr ',' '\n' | grep -n wall_seconds | cut -d: -f1) - 1)) "$ranks_tmp/$name$n/history.csv" >"$ranks_tmp/$name$n.hist"
+  done
+  before=$fails
+  for n in 2 3 4; do
+    cmp -s "$ranks_tmp/${name}1/theta.bin" "$ranks_tmp/$name$n/theta.bin" || { echo "FAIL: $name: theta.bin on $n ranks differs from 1 rank"; fails=$((fails + 1)); }
+    cmp -s "$ranks_tmp/${name}1.hist" "$ranks_tmp/$name$n.hist" || { echo "FAIL: $name: history.csv on $n ranks differs from 1 rank"; diff "$ranks_tmp/${name}1.hist" "$ranks_tmp/$name$n.hist" | head -4; fails=$((fails + 1)); }
+  done
+  [ $fails -eq $before ] && echo "== $name: identical on 1, 2, 3 and 4 ranks ($(tail -1 "$ranks_tmp/${name}1.hist" | cut -d, -f1-3))"
+}
+heat="-problem heat1d -az_n_interior 240 -az_n_boundary 20 -az_n_initial 30"
+same_on_ranks adam $heat -az_trainer_type adam -az_trainer_max_it 300
+same_on_ranks lbfgs $heat -az_trainer_type lbfgs -az_trainer_max_it 300
+same_on_ranks gn-dense $heat -az_trainer_type gn -az_gn_solver dense -az_trainer_max_it 20
+same_on_ranks gn-cg $heat -az_trainer_type gn -az_gn_solver cg -az_trainer_max_it 20
+same_on_ranks auglag $heat -az_constraint auglag -az_auglag_every 20 -az_trainer_type adam,lbfgs -az_trainer_max_it 100,100
+same_on_ranks adaptive $heat -az_constraint adaptive -az_adaptive_every 10 -az_trainer_type adam,lbfgs -az_trainer_max_it 100,100
+same_on_ranks project -problem advection1d -az_conservation project -az_n_interior 200 -az_n_initial 20 -az_time_slices 10 -az_trainer_type lbfgs,gn -az_trainer_max_it 100,10
+same_on_ranks penalty -problem advection1d -az_conservation auglag -az_n_interior 200 -az_n_initial 20 -az_time_slices 10 -az_trainer_type lbfgs,gn -az_gn_solver dense -az_trainer_max_it 100,10
+# fewer groups than ranks: on 4 ranks one rank holds no points
+same_on_ranks groups3 $heat -az_loss_groups 3 -az_trainer_type lbfgs -az_trainer_max_it 100
+for g in 0 129; do
+  out=$("$MPIEXEC" -n 2 "$top_builddir/ansatz" train -problem heat1d -az_loss_groups $g -az_output_dir "$ranks_tmp/bad" 2>&1) &&
+    { echo "FAIL: -az_loss_groups $g accepted"; fails=$((fails + 1)); }
+  echo "$out" | grep -q "az_loss_groups must be between 1 and 128" || { echo "FAIL: -az_loss_groups $g: unclear message"; echo "$out" | head -5; fails=$((fails + 1)); }
+done
+rm -rf "$ranks_tmp"
 echo "$fails failure(s)"
 [ $fails -eq 0 ]

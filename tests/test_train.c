@@ -7,6 +7,8 @@
 #include <math.h>
 #include <unistd.h>
 #include <malloc.h>
+/* the exact fold of dense JᵀJ's group matrices, tested directly (its functions are internal) */
+#include "../src/loss/fold.c"
 
 
 typedef struct {
@@ -664,6 +666,56 @@ START_TEST(test_bad_trainer_options)
 }
 END_TEST
 
+/* Dense JᵀJ is summed over groups of points by pre-rounding (src/loss/fold.c): the sum of the folded
+ * group matrices must not depend on the order in which groups are folded or on how they are split over
+ * ranks (accumulators added afterwards), bit for bit, and each group entry is rounded once, by at most
+ * 2^-49 √(D_i D_j). Columns span 16 orders of magnitude, one column is zero. */
+START_TEST(test_fold_order_free)
+{
+  enum { P = 7, G = 12, NR = 9, NPK = P * (P + 1) / 2 };
+  static double S[G][P * P], J[NR * P];
+  double        D[P] = {0}, m[P], acc[3][NPK], scale[P] = {1e-8, 1, 3e7, 0, 1e8, 2e-3, 5.5};
+  long double   exact[NPK] = {0};
+  unsigned      seed = 12345;
+  const int     order[3][G] = {{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}, {11, 3, 7, 0, 9, 1, 5, 10, 2, 8, 4, 6}, {6, 7, 8, 9, 10, 11, 0, 1, 2, 3, 4, 5}};
+
+  for (int g = 0; g < G; g++) {
+    for (int k = 0; k < NR * P; k++) {
+      seed = seed * 1103515245u + 12345u;
+      J[k] = ((double)(seed >> 8) / (1 << 24) - 0.5) * scale[k % P] * (1 + g % 5);
+    }
+    for (int j = 0; j < P; j++)
+      for (int i = 0; i <= j; i++) {
+        double s = 0;
+        for (int n = 0; n < NR; n++) s += J[n * P + i] * J[n * P + j];
+        S[g][i + j * P] = s;
+        exact[j * (j + 1) / 2 + i] += (long double)s;
+      }
+    for (int i = 0; i < P; i++) D[i] += S[g][i + i * P];
+  }
+  AzFoldScales(P, D, m);
+  memset(acc, 0, sizeof acc);
+  /* order 0: one rank, in order; 1: one rank, shuffled; 2: two "ranks" of 6 groups each, then added */
+  for (int o = 0; o < 2; o++)
+    for (int k = 0; k < G; k++) AzFoldUpper(P, m, S[order[o][k]], acc[o]);
+  { /* each "rank" folds its groups into its own accumulator */
+    double a2[2][NPK];
+    memset(a2, 0, sizeof a2);
+    for (int k = 0; k < G; k++) AzFoldUpper(P, m, S[order[2][k]], a2[k < G / 2 ? 0 : 1]);
+    for (int q = 0; q < NPK; q++) acc[2][q] = a2[1][q] + a2[0][q]; /* what MPI_SUM does with two ranks' accumulators */
+  }
+  ck_assert_msg(memcmp(acc[0], acc[1], sizeof acc[0]) == 0, "folded sum depends on the order of the groups");
+  ck_assert_msg(memcmp(acc[0], acc[2], sizeof acc[0]) == 0, "folded sum depends on the split of the groups over ranks");
+  for (int j = 0; j < P; j++)
+    for (int i = 0; i <= j; i++) {
+      const int    q   = j * (j + 1) / 2 + i;
+      const double err = fabs((double)((long double)acc[0][q] - exact[q]));
+      if (D[i] == 0 || D[j] == 0) ck_assert_msg(acc[0][q] == 0, "entry (%d,%d) of a zero column is %g", i, j, acc[0][q]);
+      ck_assert_msg(err <= G * 0x1p-49 * sqrt(D[i] * D[j]), "entry (%d,%d): %.17g, exact %.17Lg", i, j, acc[0][q], exact[q]);
+    }
+}
+END_TEST
+
 static Suite *TrainSuite(void)
 {
   Suite *s = suite_create("train");
@@ -678,6 +730,7 @@ static Suite *TrainSuite(void)
   tcase_add_test(t, test_loss_normal_equations);
   tcase_add_test(t, test_loss_matrix_free_gn);
   tcase_add_test(t, test_loss_mpi_agreement);
+  tcase_add_test(t, test_fold_order_free);
   tcase_add_test(t, test_data_term);
   tcase_add_test(t, test_data_errors);
   tcase_add_test(t, test_loss_no_leak);

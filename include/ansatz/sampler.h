@@ -28,5 +28,8 @@ PETSC_EXTERN PetscErrorCode AzSampleUnit(AzSampleType type, PetscInt d, PetscInt
  * coordinate, spread over the others, over the whole time span), or the initial slice t = t0.
  * The result is a distributed Vec of block size ncoord holding this rank's share of n points. */
 PETSC_EXTERN PetscErrorCode AzSampleCondition(MPI_Comm comm, AzProblem prob, PetscInt cond, AzSampleType type, PetscInt n, PetscInt64 seed, Vec *points);
+/* The same with this rank's number of points given (PETSC_DECIDE: PETSc's split); a point's
+ * coordinates depend on its global index only, whatever the split. */
+PETSC_EXTERN PetscErrorCode AzSampleConditionLocal(MPI_Comm comm, AzProblem prob, PetscInt cond, AzSampleType type, PetscInt n, PetscInt nlocal, PetscInt64 seed, Vec *points);
 
 #endif

@@ -3,37 +3,39 @@
  * per local point (rows × ncomp·nslot numbers, a few per point); then
  *   J v  = D · (∂jets/∂θ) v      (one tangent pass, AzFieldJetsTangent)
  *   Jᵀ w = (∂jets/∂θ)ᵀ (Dᵀ w)    (one reverse pass, AzFieldJetsVJP)
- * and JᵀJ v is reduced over ranks, so every rank holds the same result. */
+ * and JᵀJ v is summed group by group in a fixed order (reduce.c), so every rank holds the same result,
+ * whatever the rank count. */
 #include "lossimpl.h"
 
-PetscErrorCode AzLossLinearize(AzLoss L, PetscReal *value)
+/* the linearisation data of owned group g's points of every term, Σ ρ² into extra[0] */
+static PetscErrorCode LinearizeGroup(AzLoss L, PetscInt g, Vec grad, PetscScalar extra[], void *ctx)
 {
   const PetscInt Ljet = L->ncomp * L->nslot, LjetN = L->LjetN;
   PetscReal      sum  = 0;
 
   PetscFunctionBegin;
-  PetscCall(AzLossSetUp(L));
-  PetscCall(AzProjectionUpdate(L));
+  (void)grad, (void)ctx;
   for (PetscInt k = 0; k < L->nterms; k++) {
     AzTerm            *t = &L->term[k];
     const PetscScalar *xa;
-    PetscInt           nloc;
+    PetscInt           nloc, lo, np;
     const PetscReal    sq = PetscSqrtReal(t->w / ((PetscReal)t->n * t->nres));
     const PetscInt     R  = AzProjectionInTraining(L) ? L->proj.nk * L->proj.nlaw : 0;
 
-    if (t->cond == AZ_COND_LAW) { /* ρ of this rank's slices and their node data */
+    if (t->cond == AZ_COND_LAW) { /* ρ of the group's slices and their node data */
       PetscReal s;
-      PetscCall(AzLawTermLinearize(L, t, &s));
+      PetscCall(AzLawTermLinearize(L, t, g, &s));
       sum += s;
       continue;
     }
     PetscCall(VecGetLocalSize(t->x, &nloc));
     nloc /= L->ncoord;
-    if (!t->lin_rho) PetscCall(PetscMalloc3((size_t)nloc * t->nres, &t->lin_rho, (size_t)nloc * t->nres * LjetN, &t->lin_D, (size_t)PetscMax(nloc, 1) * LjetN, &t->lin_jet));
+    if (!t->lin_rho) PetscCall(PetscMalloc3((size_t)PetscMax(nloc, 1) * t->nres, &t->lin_rho, (size_t)PetscMax(nloc, 1) * t->nres * LjetN, &t->lin_D, (size_t)PetscMax(nloc, 1) * LjetN, &t->lin_jet));
     if (R && !t->lin_E) PetscCall(PetscMalloc1((size_t)PetscMax(nloc, 1) * t->nres * R, &t->lin_E));
+    AzLossGroupItems(L, t->n, g, &lo, &np);
     PetscCall(VecGetArrayRead(t->x, &xa));
-    for (PetscInt p0 = 0; p0 < nloc; p0 += L->chunk) {
-      const PetscInt   nc = PetscMin(L->chunk, nloc - p0);
+    for (PetscInt p0 = lo; p0 < lo + np; p0 += L->chunk) {
+      const PetscInt   nc = PetscMin(L->chunk, lo + np - p0);
       const PetscReal *x  = (const PetscReal *)xa + p0 * L->ncoord;
 
       PetscCall(AzLossTermSolution(L, t, p0, nc, x, L->jets));
@@ -56,7 +58,19 @@ PetscErrorCode AzLossLinearize(AzLoss L, PetscReal *value)
     }
     PetscCall(VecRestoreArrayRead(t->x, &xa));
   }
-  PetscCall(MPIU_Allreduce(&sum, value, 1, MPIU_REAL, MPIU_SUM, L->comm));
+  extra[0] = sum;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzLossLinearize(AzLoss L, PetscReal *value)
+{
+  PetscScalar v;
+
+  PetscFunctionBegin;
+  PetscCall(AzLossSetUp(L));
+  PetscCall(AzProjectionUpdate(L));
+  PetscCall(AzLossReduceGroups(L, LinearizeGroup, NULL, 1, &v, NULL));
+  *value = PetscRealPart(v);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -66,6 +80,7 @@ typedef struct {
   AzTerm            *t;
   PetscInt           Ljet;
   const PetscScalar *w; /* per local row */
+  PetscInt           off; /* the first point's local index */
 } AdjCtx;
 
 static PetscErrorCode RowsAdjoint(void *ptr, PetscInt p0, PetscInt np, const PetscScalar jets[], PetscScalar jetbar[])
@@ -75,6 +90,7 @@ static PetscErrorCode RowsAdjoint(void *ptr, PetscInt p0, PetscInt np, const Pet
 
   PetscFunctionBegin;
   (void)jets;
+  p0 += c->off; /* local point index */
   for (PetscInt p = 0; p < np; p++) {
     PetscScalar *jb = jetbar + p * L;
     for (PetscInt s = 0; s < L; s++) jb[s] = 0;
@@ -93,43 +109,41 @@ static PetscErrorCode RowsAdjoint(void *ptr, PetscInt p0, PetscInt np, const Pet
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* out = Jᵀ w (w: per local row, term by term), reduced over ranks */
-static PetscErrorCode JacobianTransposeMult(AzLoss L, PetscScalar *const w[], Vec out)
+/* grad += Jᵀ w over owned group g's rows (w: per local row, term by term) */
+static PetscErrorCode TransposeGroup(AzLoss L, PetscInt g, Vec grad, PetscScalar extra[], void *ctx)
 {
-  const PetscInt Ljet = L->LjetN; /* network side */
-  Vec            local;
-  PetscInt       n;
+  PetscScalar *const *w = (PetscScalar *const *)ctx;
 
   PetscFunctionBegin;
-  PetscCall(VecDuplicate(out, &local));
-  PetscCall(VecZeroEntries(local));
+  (void)extra;
   for (PetscInt k = 0; k < L->nterms; k++) {
     AzTerm            *t = &L->term[k];
     const PetscScalar *xa;
-    PetscInt           nloc;
-    AdjCtx             c = {L, t, Ljet, w[k]};
+    PetscInt           lo, np;
+    AdjCtx             c;
 
     if (t->cond == AZ_COND_LAW) {
-      PetscCall(AzLawTermAdjoint(L, t, w[k], local));
+      PetscCall(AzLawTermAdjoint(L, t, g, w[k], grad));
       continue;
     }
-    PetscCall(VecGetLocalSize(t->x, &nloc));
+    AzLossGroupItems(L, t->n, g, &lo, &np);
+    c.L    = L;
+    c.t    = t;
+    c.Ljet = L->LjetN; /* network side */
+    c.w    = w[k];
+    c.off  = lo;
     PetscCall(VecGetArrayRead(t->x, &xa));
-    PetscCall(AzFieldJetsVJP(L->field, nloc / L->ncoord, (const PetscReal *)xa, RowsAdjoint, &c, local));
+    PetscCall(AzFieldJetsVJP(L->field, np, (const PetscReal *)xa + lo * L->ncoord, RowsAdjoint, &c, grad));
     PetscCall(VecRestoreArrayRead(t->x, &xa));
   }
-  PetscCall(AzProjectionBackward(L, local));
-  PetscCall(VecGetLocalSize(out, &n));
-  {
-    const PetscScalar *a;
-    PetscScalar       *b;
-    PetscCall(VecGetArrayRead(local, &a));
-    PetscCall(VecGetArray(out, &b));
-    PetscCall(MPIU_Allreduce(a, b, (PetscMPIInt)n, MPIU_SCALAR, MPIU_SUM, L->comm));
-    PetscCall(VecRestoreArray(out, &b));
-    PetscCall(VecRestoreArrayRead(local, &a));
-  }
-  PetscCall(VecDestroy(&local));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* out = Jᵀ w, summed group by group in a fixed order */
+static PetscErrorCode JacobianTransposeMult(AzLoss L, PetscScalar *const w[], Vec out)
+{
+  PetscFunctionBegin;
+  PetscCall(AzLossReduceGroups(L, TransposeGroup, (void *)w, 0, NULL, out));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -165,8 +179,12 @@ PetscErrorCode AzLossGNMult(AzLoss L, Vec v, Vec JtJv)
     nloc /= L->ncoord;
     if (!t->lin_w) PetscCall(PetscMalloc1((size_t)PetscMax(nloc, 1) * t->nres, &t->lin_w));
     PetscCall(VecGetArrayRead(t->x, &xa));
-    /* (J v)_row = D_row · jetdot */
-    PetscCall(AzFieldJetsTangent(L->field, nloc, (const PetscReal *)xa, v, t->lin_jet));
+    /* (J v)_row = D_row · jetdot, group by group: the field's chunks start at a group's first point */
+    for (PetscInt g = L->g0; g < L->g1; g++) {
+      PetscInt lo, np;
+      AzLossGroupItems(L, t->n, g, &lo, &np);
+      PetscCall(AzFieldJetsTangent(L->field, np, (const PetscReal *)xa + lo * L->ncoord, v, t->lin_jet + (size_t)lo * Ljet));
+    }
     PetscCall(VecRestoreArrayRead(t->x, &xa));
     for (PetscInt p = 0; p < nloc; p++)
       for (PetscInt i = 0; i < t->nres; i++) {

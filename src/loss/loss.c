@@ -2,7 +2,7 @@
 #include "lossimpl.h"
 #include <cblas.h>
 
-PetscLogEvent AZ_LOSS_Eval, AZ_LOSS_Normal;
+PetscLogEvent AZ_LOSS_Eval, AZ_LOSS_Normal, AZ_LOSS_Fold;
 
 PetscErrorCode AzLossCreate(AzProblem prob, AzField field, AzLoss *loss)
 {
@@ -16,6 +16,7 @@ PetscErrorCode AzLossCreate(AzProblem prob, AzField field, AzLoss *loss)
     PetscCall(PetscClassIdRegister("AzLoss", &id));
     PetscCall(PetscLogEventRegister("AzLossEval", id, &AZ_LOSS_Eval));
     PetscCall(PetscLogEventRegister("AzLossNormalEq", id, &AZ_LOSS_Normal));
+    PetscCall(PetscLogEventRegister("AzLossFold", id, &AZ_LOSS_Fold));
     registered = PETSC_TRUE;
   }
   PetscCall(PetscNew(&L));
@@ -29,6 +30,7 @@ PetscErrorCode AzLossCreate(AzProblem prob, AzField field, AzLoss *loss)
   L->n_boundary = 100;
   L->n_initial  = 200;
   L->chunk      = 128;
+  L->ngroups    = 12;
   L->w_interior = L->w_boundary = L->w_initial = L->w_data = L->w_positive = L->w_law = 1;
   PetscCall(AzProblemGetNumCoords(prob, &L->ncoord));
   L->eval_n = L->ncoord <= 2 ? 101 : (L->ncoord == 3 ? 41 : 17);
@@ -60,6 +62,7 @@ PetscErrorCode AzLossSetFromOptions(AzLoss L)
   PetscCall(PetscOptionsReal("-az_weight_positivity", "weight of the positivity penalty (where a schedule starts)", "AzLossSetWeight", L->w_positive, &L->w_positive, NULL));
   PetscCall(PetscOptionsInt("-az_eval_n", "evaluation grid points per axis, for errors", "AzLossExactError", L->eval_n, &L->eval_n, NULL));
   PetscCall(PetscOptionsInt("-az_loss_chunk", "points per chunk in loss evaluation", "AzLossEvaluate", L->chunk, &L->chunk, NULL));
+  PetscCall(PetscOptionsInt("-az_loss_groups", "fixed groups of points whose partial sums are added in order, so that results do not depend on the rank count (up to this many ranks; more ranks hold no points)", "AzLossEvaluate", L->ngroups, &L->ngroups, NULL));
   PetscCall(PetscOptionsEnum("-az_conservation", "how the problem's conservation laws are enforced", "AzLossSetUp", AzConservationTypes, (PetscEnum)L->conservation, (PetscEnum *)&L->conservation, NULL));
   PetscCall(PetscOptionsEnum("-az_positivity", "how positive components are kept positive", "AzLossSetUp", AzPositivityTypes, (PetscEnum)L->positivity, (PetscEnum *)&L->positivity, NULL));
   for (PetscInt i = 0; i < L->nlaw_names; i++) PetscCall(PetscFree(L->law_names[i]));
@@ -79,6 +82,7 @@ PetscErrorCode AzLossSetFromOptions(AzLoss L)
   /* the evaluation grid has eval_n^ncoord points */
   PetscCheck(PetscPowReal((PetscReal)L->eval_n, (PetscReal)L->ncoord) <= 1e8, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_eval_n %" PetscInt_FMT ": the evaluation grid would have %g points in %" PetscInt_FMT " coordinates; at most 1e8 are allowed", L->eval_n, (double)PetscPowReal((PetscReal)L->eval_n, (PetscReal)L->ncoord), L->ncoord);
   PetscCheck(L->chunk >= 1 && L->chunk <= 1000000, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_loss_chunk must be between 1 and 1000000, not %" PetscInt_FMT, L->chunk);
+  PetscCheck(L->ngroups >= 1 && L->ngroups <= 128, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_loss_groups must be between 1 and 128, not %" PetscInt_FMT, L->ngroups);
   PetscCheck(L->project_nodes >= 2 && L->project_nodes <= 100000, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_project_nodes must be between 2 and 100000, not %" PetscInt_FMT, L->project_nodes);
   PetscCheck(L->drift_nodes >= 0 && L->drift_nodes <= 1000000, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_drift_nodes must be 0 (the default) or a positive count up to 1000000");
   PetscCheck(L->time_slices >= 0 && L->time_slices <= 1000000, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_time_slices must be 0 (continuous times) or a positive number of slices up to 1000000, not %" PetscInt_FMT, L->time_slices);
@@ -197,7 +201,7 @@ static PetscErrorCode ReadData(AzLoss L, AzTerm *t)
   t->n = nrow;
   PetscCall(VecCreate(L->comm, &t->x));
   PetscCall(VecSetBlockSize(t->x, L->ncoord));
-  PetscCall(VecSetSizes(t->x, PETSC_DECIDE, nrow * L->ncoord));
+  PetscCall(VecSetSizes(t->x, AzLossGroupsLocalSize(L, nrow) * L->ncoord, nrow * L->ncoord));
   PetscCall(VecSetFromOptions(t->x));
   PetscCall(VecGetOwnershipRange(t->x, &start, &end));
   start /= L->ncoord;
@@ -234,6 +238,7 @@ PetscErrorCode AzLossSetUp(AzLoss L)
   if (L->setup) PetscFunctionReturn(PETSC_SUCCESS);
   PetscCall(AzProblemGetInfo(L->prob, &info));
   PetscCall(AzFieldGetNumParameters(L->field, &L->nparam));
+  PetscCall(AzLossGroupsSetUp(L));
   if (L->hard_boundary || L->hard_initial) PetscCall(AzTransformCreateFaces(L->prob, L->hard_face, L->hard_initial, &L->transform));
   L->nterms = 0;
   for (PetscInt cond = AZ_COND_INTERIOR; cond <= AZ_COND_INITIAL; cond++) {
@@ -276,7 +281,7 @@ PetscErrorCode AzLossSetUp(AzLoss L)
         t->n = mm;
       }
     }
-    PetscCall(AzSampleCondition(L->comm, L->prob, cond, L->type, t->n, L->seed, &t->x));
+    PetscCall(AzSampleConditionLocal(L->comm, L->prob, cond, L->type, t->n, AzLossGroupsLocalSize(L, t->n), L->seed, &t->x));
     if (L->time_slices > 0 && info->time_dependent && cond != AZ_COND_INITIAL) {
       /* times to the midpoints of time_slices equal slices: the points share few times */
       const PetscReal t0 = info->t0, t1 = info->t1;
@@ -538,7 +543,8 @@ PetscErrorCode TermResiduals(AzLoss L, AzTerm *t, PetscInt p0, PetscInt nc, cons
 typedef struct {
   AzLoss           L;
   AzTerm          *t;
-  const PetscReal *x; /* the term's local points */
+  const PetscReal *x;   /* the term's local points from local index off on */
+  PetscInt         off;
   PetscReal        sum;
 } AdjointCtx;
 
@@ -555,6 +561,7 @@ static PetscErrorCode TermAdjoint(void *ptr, PetscInt p0, PetscInt nc, const Pet
 
   PetscFunctionBegin;
   for (PetscInt p = 0; p < nc; p++) {
+    const PetscInt     ip = c->off + p0 + p; /* local point index */
     const PetscReal   *xp = c->x + (p0 + p) * L->ncoord;
     const PetscScalar *np = jets + p * LjetN; /* the network's jets */
     PetscScalar       *jb = jetbar + p * LjetN;
@@ -564,8 +571,8 @@ static PetscErrorCode TermAdjoint(void *ptr, PetscInt p0, PetscInt nc, const Pet
     else PetscCall(PetscArraycpy(L->jets, np, Ljet));
     if (L->transform) PetscCall(AzTransformApply(L->transform, 1, xp, L->jets));
     PetscCall(AzPositivityApply(L, 1, L->jets));
-    if (proj) AzProjectionAdd(L, xp, L->proj.gc + t->group[p0 + p] * R, L->jets);
-    PetscCall(PointResidual(L, t, p0 + p, xp, L->jets, L->r, L->D));
+    if (proj) AzProjectionAdd(L, xp, L->proj.gc + t->group[ip] * R, L->jets);
+    PetscCall(PointResidual(L, t, ip, xp, L->jets, L->r, L->D));
     /* ū = Σ_i (2w/m) r_i ∂r_i/∂u, then back through each map to the network's jets */
     for (PetscInt s = 0; s < Ljet; s++) ub[s] = 0;
     for (PetscInt i = 0; i < t->nres; i++) {
@@ -574,7 +581,7 @@ static PetscErrorCode TermAdjoint(void *ptr, PetscInt p0, PetscInt nc, const Pet
       c->sum += L->r[i] * L->r[i];
       for (PetscInt s = 0; s < Ljet; s++) ub[s] += ri * Di[s];
     }
-    if (proj) AzProjectionAddAdjoint(L, xp, ub, L->proj.gcbar + t->group[p0 + p] * R); /* ū -> c̄ */
+    if (proj) AzProjectionAddAdjoint(L, xp, ub, L->proj.gcbar + t->group[ip] * R); /* ū -> c̄ */
     PetscCall(AzPositivityAdjoint(L, 1, np, 1, ub));                                    /* ū -> v̄ at the network's jets */
     if (L->transform) PetscCall(AzTransformAdjoint(L->transform, 1, xp, 1, ub));        /* ū -> N̄ */
     if (L->stream) PetscCall(AzStreamAdjoint(L->stream, 1, 1, ub, jb));                 /* ū -> ψ̄ */
@@ -583,107 +590,88 @@ static PetscErrorCode TermAdjoint(void *ptr, PetscInt p0, PetscInt nc, const Pet
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-PetscErrorCode AzLossTermGradient(AzLoss L, PetscInt k, Vec g)
+/* Σ r² of term t over the points of owned group g, and with grad, grad += its gradient */
+static PetscErrorCode TermGroupEvaluate(AzLoss L, AzTerm *t, PetscInt g, PetscReal *sum, Vec grad)
 {
-  AzTerm            *t = &L->term[k];
   const PetscScalar *xa;
-  PetscInt           nloc, n;
-  PetscReal          w = t->w;
-  Vec                local;
+  PetscInt           lo, np;
 
   PetscFunctionBegin;
-  PetscCall(VecDuplicate(g, &local));
-  PetscCall(VecZeroEntries(local));
+  *sum = 0;
+  if (t->cond == AZ_COND_LAW) {
+    PetscCall(AzLawTermEvaluate(L, t, g, sum, grad));
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
+  AzLossGroupItems(L, t->n, g, &lo, &np);
+  PetscCall(VecGetArrayRead(t->x, &xa));
+  if (grad) {
+    /* one forward pass per chunk: jets -> residuals and their adjoint -> backward */
+    AdjointCtx c = {L, t, (const PetscReal *)xa + lo * L->ncoord, lo, 0};
+    PetscCall(AzFieldJetsVJP(L->field, np, c.x, TermAdjoint, &c, grad));
+    *sum = c.sum;
+  } else {
+    for (PetscInt p0 = lo; p0 < lo + np; p0 += L->chunk) {
+      const PetscInt   nc = PetscMin(L->chunk, lo + np - p0);
+      const PetscReal *x  = (const PetscReal *)xa + p0 * L->ncoord;
+
+      PetscCall(AzLossTermSolution(L, t, p0, nc, x, L->jets));
+      PetscCall(TermResiduals(L, t, p0, nc, x, NULL));
+      for (PetscInt i = 0; i < nc * t->nres; i++) *sum += L->r[i] * L->r[i];
+    }
+  }
+  PetscCall(VecRestoreArrayRead(t->x, &xa));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* the terms (all, or term `only`) of one group: sums in extra[k] */
+typedef struct {
+  PetscInt only;
+} EvalCtx;
+
+static PetscErrorCode EvaluateGroup(AzLoss L, PetscInt g, Vec grad, PetscScalar extra[], void *ptr)
+{
+  EvalCtx *c = (EvalCtx *)ptr;
+
+  PetscFunctionBegin;
+  for (PetscInt k = 0; k < L->nterms; k++) {
+    PetscReal s;
+    if (c->only >= 0 && k != c->only) continue;
+    PetscCall(TermGroupEvaluate(L, &L->term[k], g, &s, grad));
+    extra[k] = s;
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzLossTermGradient(AzLoss L, PetscInt k, Vec g)
+{
+  AzTerm     *t = &L->term[k];
+  PetscReal   w = t->w;
+  PetscScalar sums[AZ_MAX_TERMS];
+  EvalCtx     c = {k};
+
+  PetscFunctionBegin;
   t->w = 1;
   PetscCall(AzProjectionUpdate(L));
-  if (t->cond == AZ_COND_LAW) {
-    PetscReal sumsq;
-    PetscCall(AzLawTermEvaluate(L, t, &sumsq, local));
-  } else {
-    PetscCall(VecGetLocalSize(t->x, &nloc));
-    PetscCall(VecGetArrayRead(t->x, &xa));
-    AdjointCtx c = {L, t, (const PetscReal *)xa, 0};
-    PetscCall(AzFieldJetsVJP(L->field, nloc / L->ncoord, (const PetscReal *)xa, TermAdjoint, &c, local));
-    PetscCall(VecRestoreArrayRead(t->x, &xa));
-  }
-  PetscCall(AzProjectionBackward(L, local));
+  PetscCall(AzLossReduceGroups(L, EvaluateGroup, &c, L->nterms, sums, g));
   t->w = w;
-  PetscCall(VecGetLocalSize(g, &n));
-  {
-    const PetscScalar *a;
-    PetscScalar       *b;
-    PetscCall(VecGetArrayRead(local, &a));
-    PetscCall(VecGetArray(g, &b));
-    PetscCall(MPIU_Allreduce(a, b, (PetscMPIInt)n, MPIU_SCALAR, MPIU_SUM, L->comm));
-    PetscCall(VecRestoreArray(g, &b));
-    PetscCall(VecRestoreArrayRead(local, &a));
-  }
-  PetscCall(VecDestroy(&local));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 PetscErrorCode AzLossEvaluate(AzLoss L, PetscReal *value, PetscReal term[], Vec grad)
 {
-  PetscReal sums[AZ_MAX_TERMS], gsums[AZ_MAX_TERMS];
-  Vec       glocal = NULL;
+  PetscScalar gsums[AZ_MAX_TERMS];
+  EvalCtx     c = {-1};
 
   PetscFunctionBegin;
   PetscCall(AzLossSetUp(L));
   PetscCall(PetscLogEventBegin(AZ_LOSS_Eval, 0, 0, 0, 0));
   PetscCall(AzProjectionUpdate(L));
-  if (grad) {
-    PetscCall(VecDuplicate(grad, &glocal));
-    PetscCall(VecZeroEntries(glocal));
-  }
-  for (PetscInt k = 0; k < L->nterms; k++) {
-    AzTerm            *t = &L->term[k];
-    const PetscScalar *xa;
-    PetscInt           nloc;
-
-    sums[k] = 0;
-    if (t->cond == AZ_COND_LAW) {
-      PetscCall(AzLawTermEvaluate(L, t, &sums[k], grad ? glocal : NULL));
-      continue;
-    }
-    PetscCall(VecGetLocalSize(t->x, &nloc));
-    nloc /= L->ncoord;
-    PetscCall(VecGetArrayRead(t->x, &xa));
-    if (grad) {
-      /* one forward pass per chunk: jets -> residuals and their adjoint -> backward */
-      AdjointCtx c = {L, t, (const PetscReal *)xa, 0};
-      PetscCall(AzFieldJetsVJP(L->field, nloc, (const PetscReal *)xa, TermAdjoint, &c, glocal));
-      sums[k] = c.sum;
-    } else {
-      for (PetscInt p0 = 0; p0 < nloc; p0 += L->chunk) {
-        const PetscInt   nc = PetscMin(L->chunk, nloc - p0);
-        const PetscReal *x  = (const PetscReal *)xa + p0 * L->ncoord;
-
-        PetscCall(AzLossTermSolution(L, t, p0, nc, x, L->jets));
-        PetscCall(TermResiduals(L, t, p0, nc, x, NULL));
-        for (PetscInt i = 0; i < nc * t->nres; i++) sums[k] += L->r[i] * L->r[i];
-      }
-    }
-    PetscCall(VecRestoreArrayRead(t->x, &xa));
-  }
-  PetscCall(MPIU_Allreduce(sums, gsums, (PetscMPIInt)L->nterms, MPIU_REAL, MPIU_SUM, L->comm));
+  PetscCall(AzLossReduceGroups(L, EvaluateGroup, &c, L->nterms, gsums, grad));
   *value = 0;
   for (PetscInt k = 0; k < L->nterms; k++) {
-    const PetscReal mean = gsums[k] / ((PetscReal)L->term[k].n * L->term[k].nres);
+    const PetscReal mean = PetscRealPart(gsums[k]) / ((PetscReal)L->term[k].n * L->term[k].nres);
     if (term) term[k] = mean;
     *value += L->term[k].w * mean;
-  }
-  if (grad) {
-    const PetscScalar *g;
-    PetscScalar       *go;
-    PetscInt           n;
-    PetscCall(AzProjectionBackward(L, glocal));
-    PetscCall(VecGetLocalSize(grad, &n));
-    PetscCall(VecGetArrayRead(glocal, &g));
-    PetscCall(VecGetArray(grad, &go));
-    PetscCall(MPIU_Allreduce(g, go, (PetscMPIInt)n, MPIU_SCALAR, MPIU_SUM, L->comm));
-    PetscCall(VecRestoreArray(grad, &go));
-    PetscCall(VecRestoreArrayRead(glocal, &g));
-    PetscCall(VecDestroy(&glocal));
   }
   PetscCall(PetscLogEventEnd(AZ_LOSS_Eval, 0, 0, 0, 0));
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -707,155 +695,6 @@ PetscErrorCode AzLossGetLocalResidualSize(AzLoss L, PetscInt *nrows)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* Visit the scaled residual rows ρ and their Jacobian rows chunk by chunk. */
-typedef PetscErrorCode (*RowsFn)(AzLoss, PetscInt nrows, const PetscScalar rho[], const PetscScalar J[], void *ctx);
-
-static PetscErrorCode ForEachJacobianChunk(AzLoss L, RowsFn fn, void *ctx)
-{
-  const PetscInt Ljet = L->ncomp * L->nslot;
-  PetscInt       nrmax = 0;
-  PetscScalar   *E     = NULL;
-
-  PetscFunctionBegin;
-  PetscCall(AzLossSetUp(L));
-  for (PetscInt k = 0; k < L->nterms; k++) nrmax = PetscMax(nrmax, L->term[k].nres);
-  if (!L->Jrows) {
-    PetscCall(PetscMalloc1((size_t)L->chunk * nrmax * L->nparam, &L->Jrows));
-  }
-  PetscCall(AzProjectionUpdate(L));
-  PetscCall(AzProjectionJacobian(L));
-  for (PetscInt k = 0; k < L->nterms; k++) {
-    AzTerm            *t = &L->term[k];
-    const PetscScalar *xa;
-    PetscInt           nloc;
-    const PetscReal    sq = PetscSqrtReal(t->w / ((PetscReal)t->n * t->nres));
-
-    if (t->cond == AZ_COND_LAW) {
-      PetscInt     nr;
-      PetscScalar *rho;
-      PetscCall(AzLawTermLocalRows(L, &nr));
-      PetscCall(PetscMalloc1(PetscMax(nr, 1), &rho));
-      PetscCall(AzLawTermRows(L, t, rho, fn, ctx));
-      PetscCall(PetscFree(rho));
-      continue;
-    }
-    PetscCall(VecGetLocalSize(t->x, &nloc));
-    nloc /= L->ncoord;
-    PetscCall(VecGetArrayRead(t->x, &xa));
-    for (PetscInt p0 = 0; p0 < nloc; p0 += L->chunk) {
-      const PetscInt   nc = PetscMin(L->chunk, nloc - p0);
-      const PetscReal *x  = (const PetscReal *)xa + p0 * L->ncoord;
-
-      PetscCall(AzLossTermSolution(L, t, p0, nc, x, L->jets));
-      PetscCall(TermResiduals(L, t, p0, nc, x, L->D));
-      for (PetscInt i = 0; i < nc * t->nres; i++) L->r[i] *= sq;
-      for (PetscInt i = 0; i < nc * t->nres * Ljet; i++) L->D[i] *= sq;
-      if (AzProjectionInTraining(L)) {
-        /* rows of ∂ρ/∂c: added below times ∂c/∂θ of the row's slice */
-        const PetscInt R = L->proj.nk * L->proj.nlaw;
-        if (!E) PetscCall(PetscMalloc1((size_t)L->chunk * nrmax * R, &E));
-        for (PetscInt i = 0; i < nc * t->nres; i++) {
-          for (PetscInt r = 0; r < R; r++) E[i * R + r] = 0;
-          AzProjectionAddAdjoint(L, x + (i / t->nres) * L->ncoord, L->D + (size_t)i * Ljet, E + i * R);
-        }
-      }
-      PetscCall(AzPositivityAdjoint(L, nc, L->vjets, t->nres, L->D));
-      if (L->transform) PetscCall(AzTransformAdjoint(L->transform, nc, x, t->nres, L->D)); /* ∂ρ/∂u -> ∂ρ/∂N */
-      if (L->stream) PetscCall(AzStreamAdjoint(L->stream, nc, t->nres, L->D, L->nD));      /* ∂ρ/∂u -> ∂ρ/∂ψ */
-      PetscCall(AzFieldResidualJacobian(L->field, nc, x, t->nres, L->stream ? L->nD : L->D, L->Jrows));
-      if (AzProjectionInTraining(L)) {
-        const PetscInt R = L->proj.nk * L->proj.nlaw, P = L->nparam;
-        for (PetscInt i = 0; i < nc * t->nres; i++) {
-          const PetscScalar *Gj = L->proj.gjac + (size_t)t->group[p0 + i / t->nres] * R * P;
-          for (PetscInt r = 0; r < R; r++)
-            if (E[i * R + r] != 0) cblas_daxpy((int)P, E[i * R + r], Gj + (size_t)r * P, 1, L->Jrows + (size_t)i * P, 1);
-        }
-      }
-      PetscCall(fn(L, nc * t->nres, L->r, L->Jrows, ctx));
-    }
-    PetscCall(VecRestoreArrayRead(t->x, &xa));
-  }
-  PetscCall(PetscFree(E));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-typedef struct {
-  PetscScalar *JtJ, *Jtr;
-  PetscReal    sum;
-} NormalCtx;
-
-static PetscErrorCode AccumulateNormal(AzLoss L, PetscInt nrows, const PetscScalar rho[], const PetscScalar J[], void *ctx)
-{
-  NormalCtx     *c = (NormalCtx *)ctx;
-  const PetscInt P = L->nparam;
-
-  PetscFunctionBegin;
-  /* J is row-major (nrows × P) = column-major (P × nrows): JᵀJ += Jᵀ·J is a rank-k update */
-  cblas_dsyrk(CblasColMajor, CblasUpper, CblasNoTrans, (int)P, (int)nrows, 1.0, J, (int)P, 1.0, c->JtJ, (int)P);
-  cblas_dgemv(CblasColMajor, CblasNoTrans, (int)P, (int)nrows, 1.0, J, (int)P, rho, 1, 1.0, c->Jtr, 1);
-  for (PetscInt i = 0; i < nrows; i++) c->sum += rho[i] * rho[i];
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-PetscErrorCode AzLossNormalEquations(AzLoss L, PetscScalar JtJ[], PetscScalar Jtr[], PetscReal *value, PetscReal term[])
-{
-  NormalCtx      c;
-  const PetscInt P = L->nparam;
-  PetscScalar   *buf;
-  PetscReal      gsum;
-
-  PetscFunctionBegin;
-  PetscCall(AzLossSetUp(L));
-  PetscCall(PetscLogEventBegin(AZ_LOSS_Normal, 0, 0, 0, 0));
-  PetscCall(PetscArrayzero(JtJ, (size_t)P * P));
-  PetscCall(PetscArrayzero(Jtr, P));
-  c.JtJ = JtJ;
-  c.Jtr = Jtr;
-  c.sum = 0;
-  PetscCall(ForEachJacobianChunk(L, AccumulateNormal, &c));
-  PetscCall(PetscMalloc1((size_t)P * P, &buf));
-  PetscCall(MPIU_Allreduce(JtJ, buf, (PetscMPIInt)(P * P), MPIU_SCALAR, MPIU_SUM, L->comm));
-  /* symmetrise: dsyrk filled the upper triangle */
-  for (PetscInt j = 0; j < P; j++)
-    for (PetscInt i = 0; i <= j; i++) JtJ[i + j * P] = JtJ[j + i * P] = buf[i + j * P];
-  PetscCall(PetscArraycpy(buf, Jtr, P));
-  PetscCall(MPIU_Allreduce(buf, Jtr, (PetscMPIInt)P, MPIU_SCALAR, MPIU_SUM, L->comm));
-  PetscCall(PetscFree(buf));
-  PetscCall(MPIU_Allreduce(&c.sum, &gsum, 1, MPIU_REAL, MPIU_SUM, L->comm));
-  *value = gsum;
-  PetscCall(PetscLogEventEnd(AZ_LOSS_Normal, 0, 0, 0, 0));
-  if (term) {
-    PetscReal v;
-    PetscCall(AzLossEvaluate(L, &v, term, NULL));
-  }
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-typedef struct {
-  PetscScalar *rho, *J;
-  PetscInt     off;
-} CopyCtx;
-
-static PetscErrorCode CopyRows(AzLoss L, PetscInt nrows, const PetscScalar rho[], const PetscScalar J[], void *ctx)
-{
-  CopyCtx *c = (CopyCtx *)ctx;
-
-  PetscFunctionBegin;
-  if (c->rho) PetscCall(PetscArraycpy(c->rho + c->off, rho, nrows));
-  if (c->J) PetscCall(PetscArraycpy(c->J + (size_t)c->off * L->nparam, J, (size_t)nrows * L->nparam));
-  c->off += nrows;
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-PetscErrorCode AzLossResidualJacobian(AzLoss L, PetscScalar rho[], PetscScalar J[])
-{
-  CopyCtx c = {rho, J, 0};
-
-  PetscFunctionBegin;
-  PetscCall(ForEachJacobianChunk(L, CopyRows, &c));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
 PetscErrorCode AzLossSetReference(AzLoss L, AzReference ref)
 {
   PetscFunctionBegin;
@@ -865,59 +704,77 @@ PetscErrorCode AzLossSetReference(AzLoss L, AzReference ref)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-PetscErrorCode AzLossExactError(AzLoss L, PetscBool *has_exact, PetscReal *rel_l2, PetscReal *max_abs)
-{
+/* Σ e², Σ u² and max |e| over the points of owned group g of the evaluation grid */
+typedef struct {
   const AzProblemInfo *info;
   const PetscReal     *param;
-  PetscReal            lo[AZ_MAX_COORD], hi[AZ_MAX_COORD], s[3] = {0, 0, 0}, g[3];
-  PetscInt64           total = 1, start, end;
-  PetscMPIInt          rank, size;
-  const PetscInt       Ljet = L->ncomp * L->nslot;
+  PetscReal            lo[AZ_MAX_COORD], hi[AZ_MAX_COORD], max;
+  PetscInt             total;
+} ErrorCtx;
+
+static PetscErrorCode ErrorGroup(AzLoss L, PetscInt g, Vec grad, PetscScalar s[], void *ptr)
+{
+  ErrorCtx      *c    = (ErrorCtx *)ptr;
+  const PetscInt Ljet = L->ncomp * L->nslot;
+  PetscInt       lo, np;
 
   PetscFunctionBegin;
-  PetscCall(AzProblemGetInfo(L->prob, &info));
-  *has_exact = (info->exact || L->ref) ? PETSC_TRUE : PETSC_FALSE;
-  *rel_l2 = *max_abs = (PetscReal)NAN;
-  if (!*has_exact) PetscFunctionReturn(PETSC_SUCCESS);
-  PetscCall(AzLossSetUp(L));
-  PetscCall(AzProblemGetParams(L->prob, &param));
-  PetscCall(AzProblemGetBox(L->prob, lo, hi));
-  for (PetscInt d = 0; d < L->ncoord; d++) total *= L->eval_n;
-  PetscCallMPI(MPI_Comm_rank(L->comm, &rank));
-  PetscCallMPI(MPI_Comm_size(L->comm, &size));
-  start = total * rank / size;
-  end   = total * (rank + 1) / size;
-  for (PetscInt64 i0 = start; i0 < end; i0 += L->chunk) {
-    const PetscInt nc = (PetscInt)PetscMin((PetscInt64)L->chunk, end - i0);
+  (void)grad;
+  AzLossGroupItems(L, c->total, g, &lo, &np);
+  lo += AzGroupStart(c->total, L->ngroups, L->g0); /* global index */
+  for (PetscInt i0 = lo; i0 < lo + np; i0 += L->chunk) {
+    const PetscInt nc = PetscMin(L->chunk, lo + np - i0);
     PetscReal      x[128 * AZ_MAX_COORD], *xs = x;
 
     if (nc * L->ncoord > 128 * AZ_MAX_COORD) PetscCall(PetscMalloc1(nc * L->ncoord, &xs));
     for (PetscInt p = 0; p < nc; p++) {
       PetscInt64 q = i0 + p;
       for (PetscInt d = 0; d < L->ncoord; d++) {
-        xs[p * L->ncoord + d] = lo[d] + (hi[d] - lo[d]) * (PetscReal)(q % L->eval_n) / (L->eval_n - 1);
+        xs[p * L->ncoord + d] = c->lo[d] + (c->hi[d] - c->lo[d]) * (PetscReal)(q % L->eval_n) / (L->eval_n - 1);
         q /= L->eval_n;
       }
     }
     PetscCall(AzLossEvaluateSolution(L, nc, xs, L->jets));
     for (PetscInt p = 0; p < nc; p++) {
       PetscScalar ue[AZ_MAX_COMP];
-      AzPoint     pt = {xs + p * L->ncoord, L->ncoord, param, -1};
-      if (info->exact) PetscCall(info->exact(&pt, ue));
+      AzPoint     pt = {xs + p * L->ncoord, L->ncoord, c->param, -1};
+      if (c->info->exact) PetscCall(c->info->exact(&pt, ue));
       else PetscCall(AzReferenceInterpolate(L->ref, 1, xs + p * L->ncoord, ue));
-      for (PetscInt c = 0; c < L->ncomp; c++) {
-        const PetscReal e = PetscAbsScalar(L->jets[p * Ljet + c * L->nslot] - ue[c]);
+      for (PetscInt k = 0; k < L->ncomp; k++) {
+        const PetscReal e = PetscAbsScalar(L->jets[p * Ljet + k * L->nslot] - ue[k]);
         s[0] += e * e;
-        s[1] += PetscRealPart(ue[c] * ue[c]);
-        s[2] = PetscMax(s[2], PetscIsInfOrNanReal(e) ? PETSC_MAX_REAL : e);
+        s[1] += PetscRealPart(ue[k] * ue[k]);
+        c->max = PetscMax(c->max, PetscIsInfOrNanReal(e) ? PETSC_MAX_REAL : e);
       }
     }
     if (xs != x) PetscCall(PetscFree(xs));
   }
-  PetscCall(MPIU_Allreduce(s, g, 2, MPIU_REAL, MPIU_SUM, L->comm));
-  PetscCall(MPIU_Allreduce(&s[2], &g[2], 1, MPIU_REAL, MPIU_MAX, L->comm));
-  *rel_l2  = PetscSqrtReal(g[0] / PetscMax(g[1], PETSC_SMALL));
-  *max_abs = g[2];
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzLossExactError(AzLoss L, PetscBool *has_exact, PetscReal *rel_l2, PetscReal *max_abs)
+{
+  ErrorCtx    c;
+  PetscInt64  total = 1;
+  PetscScalar g[2];
+
+  PetscFunctionBegin;
+  PetscCall(AzProblemGetInfo(L->prob, &c.info));
+  *has_exact = (c.info->exact || L->ref) ? PETSC_TRUE : PETSC_FALSE;
+  *rel_l2 = *max_abs = (PetscReal)NAN;
+  if (!*has_exact) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(AzLossSetUp(L));
+  PetscCall(AzProblemGetParams(L->prob, &c.param));
+  PetscCall(AzProblemGetBox(L->prob, c.lo, c.hi));
+  for (PetscInt d = 0; d < L->ncoord; d++) total *= L->eval_n;
+  PetscCheck(total <= PETSC_MAX_INT / 2, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_eval_n %" PetscInt_FMT " gives %" PetscInt64_FMT " evaluation points in %" PetscInt_FMT " coordinates: too many", L->eval_n, total, L->ncoord);
+  c.total = (PetscInt)total;
+  c.max   = 0;
+  /* the sums group by group (no projection terms here: ReduceGroups' c̄ stays zero) */
+  PetscCall(AzLossReduceGroups(L, ErrorGroup, &c, 2, g, NULL));
+  PetscCall(MPIU_Allreduce(MPI_IN_PLACE, &c.max, 1, MPIU_REAL, MPIU_MAX, L->comm)); /* a maximum is exact in any order */
+  *rel_l2  = PetscSqrtReal(PetscRealPart(g[0]) / PetscMax(PetscRealPart(g[1]), PETSC_SMALL));
+  *max_abs = c.max;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

@@ -109,11 +109,43 @@ struct _p_AzLoss {
   AzProjection proj;
   /* chunk workspace */
   PetscScalar *jets, *D, *r, *Jrows; /* jets: chunk × L; D: chunk × nres × L; r: chunk × nres */
+  /* sums that do not depend on the rank count (reduce.c): every term's points, in global index order,
+   * and the time slices, fall into ngroups fixed groups; this rank owns groups [g0, g1) */
+  PetscInt     ngroups, g0, g1;
 };
 
 
+extern PetscLogEvent AZ_LOSS_Eval, AZ_LOSS_Normal, AZ_LOSS_Fold; /* loss.c */
+
 PETSC_INTERN PetscErrorCode AzLossConstraintOptions(AzLoss L);
 PETSC_INTERN PetscErrorCode AzLossConstraintSetUpTerm(AzLoss L, AzTerm *t);
+/* Reproducible sums (reduce.c). Group g of a set of n items (points of a term in global order, or
+ * time slices) holds items [AzGroupStart(n, G, g), AzGroupStart(n, G, g + 1)). */
+static inline PetscInt AzGroupStart(PetscInt n, PetscInt G, PetscInt g)
+{
+  return (PetscInt)((PetscInt64)n * g / G);
+}
+/* set L->ngroups' owned range [g0, g1) on this rank */
+PETSC_INTERN PetscErrorCode AzLossGroupsSetUp(AzLoss L);
+/* this rank's share of n items: its groups' items */
+PETSC_INTERN PetscInt AzLossGroupsLocalSize(AzLoss L, PetscInt n);
+/* the local items [*lo, *lo + *cnt) of owned group g in a set of n items */
+PETSC_INTERN void AzLossGroupItems(AzLoss L, PetscInt n, PetscInt g, PetscInt *lo, PetscInt *cnt);
+/* collective: out = Σ_g part_g in group order g = 0 .. ngroups-1, with part (g1-g0) × n holding this
+ * rank's groups' partial sums: the same bits on every rank and for every rank count */
+PETSC_INTERN PetscErrorCode AzLossGroupSum(AzLoss L, PetscInt n, const PetscScalar part[], PetscScalar out[]);
+/* a group's share of a reduction: grad (a sequential work Vec over this group's slot, may be NULL)
+ * and nextra scalars (zeroed before the call) */
+typedef PetscErrorCode (*AzGroupFn)(AzLoss L, PetscInt g, Vec grad, PetscScalar extra[], void *ctx);
+/* collective: grad = Σ_g grad_g and extra = Σ_g extra_g in group order (grad may be NULL); with the
+ * projection in training, fn also accumulates c̄ into L->proj.gcbar (zeroed per group) and grad then
+ * gets (∂c/∂θ)ᵀ c̄, summed over the slices' groups the same way */
+PETSC_INTERN PetscErrorCode AzLossReduceGroups(AzLoss L, AzGroupFn fn, void *ctx, PetscInt nextra, PetscScalar extra[], Vec grad);
+/* exact, order-free sum of symmetric P × P group matrices (upper triangles, fold.c): scales from the
+ * total diagonal, then each group folded into one accumulator (packed upper, P(P+1)/2) */
+PETSC_INTERN void AzFoldScales(PetscInt P, const PetscScalar diag[], PetscReal m[]);
+PETSC_INTERN void AzFoldUpper(PetscInt P, const PetscReal *restrict m, const PetscScalar *restrict S, PetscScalar *restrict acc);
+
 /* ∇θ mean(r_k²) of term k alone, unweighted, reduced over ranks */
 PETSC_INTERN PetscErrorCode AzLossTermGradient(AzLoss L, PetscInt k, Vec g);
 
@@ -139,8 +171,8 @@ PETSC_INTERN PetscErrorCode AzProjectionUpdate(AzLoss L);
 PETSC_INTERN void           AzProjectionAdd(AzLoss L, const PetscReal x[], const PetscScalar c[], PetscScalar jet[]);
 /* e[k·nlaw + l] += Σ_σ ū_σ ∂ũ_σ/∂c_kl at one point: the adjoint of AzProjectionAdd */
 PETSC_INTERN void           AzProjectionAddAdjoint(AzLoss L, const PetscReal x[], const PetscScalar ubar[], PetscScalar e[]);
-/* collective: grad += (∂c/∂θ)ᵀ c̄ for c̄ = L->proj.gcbar summed over ranks; zeroes gcbar */
-PETSC_INTERN PetscErrorCode AzProjectionBackward(AzLoss L, Vec grad);
+/* grad += (∂c/∂θ)ᵀ c̄ over the slices of owned group g, for c̄ = L->proj.gcbar (summed over all points) */
+PETSC_INTERN PetscErrorCode AzProjectionBackwardGroup(AzLoss L, PetscInt g, Vec grad);
 /* collective: gcdot = (∂c/∂θ) v */
 PETSC_INTERN PetscErrorCode AzProjectionTangent(AzLoss L, Vec v);
 /* collective: gjac = ∂c/∂θ, dense */
@@ -157,18 +189,20 @@ PETSC_INTERN PetscErrorCode AzPositivityAdjoint(AzLoss L, PetscInt npts, const P
 PETSC_INTERN PetscErrorCode AzPositivityTangentValues(AzLoss L, PetscInt npts, const PetscScalar vjets[], PetscScalar dots[]);
 /* the strategy of the positivity penalty term (-az_positivity soft ... auglag) */
 PETSC_INTERN AzConstraintType AzPositivityPenaltyType(AzLoss L);
-/* the conservation penalty's term (project.c): this rank owns time slices g ≡ rank (mod size) */
+/* the conservation penalty's term (project.c): this rank owns the time slices of its groups */
 PETSC_INTERN PetscErrorCode AzLawTermLocalRows(AzLoss L, PetscInt *nrows);
 /* augmented Lagrangian: λ ← λ + μ r at this rank's slices; *vmax = max |r| over all ranks */
 PETSC_INTERN PetscErrorCode AzLawTermUpdateMultipliers(AzLoss L, AzTerm *t, PetscReal *vmax);
 /* checkpoints: this rank's slice rows in global (slice) order */
 PETSC_INTERN PetscErrorCode AzLawTermRowIndex(AzLoss L, PetscInt i, PetscInt *global);
-PETSC_INTERN PetscErrorCode AzLawTermEvaluate(AzLoss L, AzTerm *t, PetscReal *sumsq, Vec grad);
-PETSC_INTERN PetscErrorCode AzLawTermRows(AzLoss L, AzTerm *t, PetscScalar rho[], PetscErrorCode (*fn)(AzLoss, PetscInt, const PetscScalar[], const PetscScalar[], void *), void *ctx);
-/* matrix-free Gauss–Newton: ρ of this rank's slices (Σ ρ² into *sumsq) and the node data J v and Jᵀw use */
-PETSC_INTERN PetscErrorCode AzLawTermLinearize(AzLoss L, AzTerm *t, PetscReal *sumsq);
+/* the slices of owned group g only: Σ r² and, with grad, grad += ∇θ of the term's weighted mean */
+PETSC_INTERN PetscErrorCode AzLawTermEvaluate(AzLoss L, AzTerm *t, PetscInt g, PetscReal *sumsq, Vec grad);
+/* Jacobian rows of the slices of owned group g, one by one through fn (rho: this rank's rows) */
+PETSC_INTERN PetscErrorCode AzLawTermRows(AzLoss L, AzTerm *t, PetscInt g, PetscScalar rho[], PetscErrorCode (*fn)(AzLoss, PetscInt, PetscInt, const PetscScalar[], const PetscScalar[], void *), void *ctx);
+/* matrix-free Gauss–Newton: ρ of the slices of owned group g (Σ ρ² into *sumsq) and the node data J v and Jᵀw use */
+PETSC_INTERN PetscErrorCode AzLawTermLinearize(AzLoss L, AzTerm *t, PetscInt g, PetscReal *sumsq);
 PETSC_INTERN PetscErrorCode AzLawTermTangent(AzLoss L, AzTerm *t, Vec v, PetscScalar out[]);
-PETSC_INTERN PetscErrorCode AzLawTermAdjoint(AzLoss L, AzTerm *t, const PetscScalar w[], Vec grad);
+PETSC_INTERN PetscErrorCode AzLawTermAdjoint(AzLoss L, AzTerm *t, PetscInt g, const PetscScalar w[], Vec grad);
 /* the solution jets at local points p0 .. p0+nc-1 of term t, as training sees them */
 PETSC_INTERN PetscErrorCode AzLossTermSolution(AzLoss L, AzTerm *t, PetscInt p0, PetscInt nc, const PetscReal *x, PetscScalar jets[]);
 

@@ -620,12 +620,22 @@ static PetscErrorCode ThetaState(AzLoss L, PetscObjectState *st)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* this rank's time slices [*s0, *s1): those of its groups (reduce.c), or with grp >= 0 those of owned
+ * group grp only; *i0 is the first one's local row */
+static void SliceRange(AzLoss L, PetscInt grp, PetscInt *s0, PetscInt *s1, PetscInt *i0)
+{
+  const PetscInt ng = L->proj.ng, G = L->ngroups, first = AzGroupStart(ng, G, L->g0);
+
+  *s0 = grp < 0 ? first : AzGroupStart(ng, G, grp);
+  *s1 = grp < 0 ? AzGroupStart(ng, G, L->g1) : AzGroupStart(ng, G, grp + 1);
+  *i0 = *s0 - first;
+}
+
 PetscErrorCode AzProjectionUpdate(AzLoss L)
 {
   AzProjection    *P = &L->proj;
   PetscObjectState st;
-  PetscMPIInt      rank, size;
-  PetscInt         stale, anystale;
+  PetscInt         stale, anystale, s0, s1, i0;
   const PetscInt   R = P->nk * P->nlaw;
   PetscScalar     *buf;
 
@@ -635,10 +645,10 @@ PetscErrorCode AzProjectionUpdate(AzLoss L)
   stale = (!P->gvalid || st != P->gstate) ? 1 : 0;
   PetscCall(MPIU_Allreduce(&stale, &anystale, 1, MPIU_INT, MPI_MAX, L->comm)); /* decide together */
   if (!anystale) PetscFunctionReturn(PETSC_SUCCESS);
-  PetscCallMPI(MPI_Comm_rank(L->comm, &rank));
-  PetscCallMPI(MPI_Comm_size(L->comm, &size));
   PetscCall(PetscCalloc1((size_t)P->ng * R, &buf));
-  for (PetscInt g = rank; g < P->ng; g += size) PetscCall(ComputeC(L, P->gt[g], buf + g * R));
+  SliceRange(L, -1, &s0, &s1, &i0);
+  for (PetscInt g = s0; g < s1; g++) PetscCall(ComputeC(L, P->gt[g], buf + g * R));
+  /* exact: each slice has one rank's value, the others add zeros */
   PetscCall(MPIU_Allreduce(buf, P->gc, (PetscMPIInt)(P->ng * R), MPIU_SCALAR, MPIU_SUM, L->comm));
   PetscCall(PetscFree(buf));
   P->gvalid = PETSC_TRUE;
@@ -668,29 +678,23 @@ static void NodeRows(AzLoss L, const PetscScalar *cbar, PetscScalar rows[])
   }
 }
 
-PetscErrorCode AzProjectionBackward(AzLoss L, Vec grad)
+PetscErrorCode AzProjectionBackwardGroup(AzLoss L, PetscInt grp, Vec grad)
 {
   AzProjection  *P = &L->proj;
   const PetscInt R = P->nk * P->nlaw;
-  PetscMPIInt    rank, size;
-  PetscScalar   *sum;
+  PetscInt       s0, s1, i0;
 
   PetscFunctionBegin;
   if (!AzProjectionInTraining(L)) PetscFunctionReturn(PETSC_SUCCESS);
-  PetscCallMPI(MPI_Comm_rank(L->comm, &rank));
-  PetscCallMPI(MPI_Comm_size(L->comm, &size));
-  PetscCall(PetscMalloc1((size_t)P->ng * R, &sum));
-  PetscCall(MPIU_Allreduce(P->gcbar, sum, (PetscMPIInt)(P->ng * R), MPIU_SCALAR, MPIU_SUM, L->comm));
-  for (PetscInt g = rank; g < P->ng; g += size) {
+  SliceRange(L, grp, &s0, &s1, &i0);
+  for (PetscInt g = s0; g < s1; g++) {
     PetscBool any = PETSC_FALSE;
-    for (PetscInt r = 0; r < R; r++) any = any || sum[g * R + r] != 0;
+    for (PetscInt r = 0; r < R; r++) any = any || P->gcbar[g * R + r] != 0;
     if (!any) continue;
     NodePoints(L, P->gt[g]);
-    NodeRows(L, sum + g * R, P->jw);
+    NodeRows(L, P->gcbar + g * R, P->jw);
     PetscCall(NodeBackward(L, P->jw, grad));
   }
-  PetscCall(PetscFree(sum));
-  PetscCall(PetscArrayzero(P->gcbar, (size_t)P->ng * R));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -698,19 +702,18 @@ PetscErrorCode AzProjectionTangent(AzLoss L, Vec v)
 {
   AzProjection  *P = &L->proj;
   const PetscInt R = P->nk * P->nlaw;
-  PetscMPIInt    rank, size;
+  PetscInt       s0, s1, i0;
   PetscScalar   *buf;
 
   PetscFunctionBegin;
   if (!AzProjectionInTraining(L)) PetscFunctionReturn(PETSC_SUCCESS);
-  PetscCallMPI(MPI_Comm_rank(L->comm, &rank));
-  PetscCallMPI(MPI_Comm_size(L->comm, &size));
   PetscCall(PetscCalloc1((size_t)P->ng * R, &buf));
-  for (PetscInt g = rank; g < P->ng; g += size) {
+  SliceRange(L, -1, &s0, &s1, &i0);
+  for (PetscInt g = s0; g < s1; g++) {
     PetscCall(NodeTangent(L, P->gt[g], v));
     CoefficientsFromNodes(L, P->jw, PETSC_FALSE, buf + g * R);
   }
-  PetscCall(MPIU_Allreduce(buf, P->gcdot, (PetscMPIInt)(P->ng * R), MPIU_SCALAR, MPIU_SUM, L->comm));
+  PetscCall(MPIU_Allreduce(buf, P->gcdot, /* exact: one rank per slice */ (PetscMPIInt)(P->ng * R), MPIU_SCALAR, MPIU_SUM, L->comm));
   PetscCall(PetscFree(buf));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -719,17 +722,16 @@ PetscErrorCode AzProjectionJacobian(AzLoss L)
 {
   AzProjection  *P = &L->proj;
   const PetscInt R = P->nk * P->nlaw, Ljet = L->ncomp * L->nslot, np = L->nparam, chunk = 32;
-  PetscMPIInt    rank, size;
+  PetscInt       s0, s1, i0;
   PetscScalar   *buf, *rows, *jac;
 
   PetscFunctionBegin;
   if (!AzProjectionInTraining(L)) PetscFunctionReturn(PETSC_SUCCESS);
-  PetscCallMPI(MPI_Comm_rank(L->comm, &rank));
-  PetscCallMPI(MPI_Comm_size(L->comm, &size));
+  SliceRange(L, -1, &s0, &s1, &i0);
   if (!P->gjac) PetscCall(PetscMalloc1((size_t)P->ng * R * np, &P->gjac));
   PetscCall(PetscCalloc1((size_t)P->ng * R * np, &buf));
   PetscCall(PetscMalloc2((size_t)P->nq * R * Ljet, &rows, (size_t)chunk * R * np, &jac));
-  for (PetscInt g = rank; g < P->ng; g += size) {
+  for (PetscInt g = s0; g < s1; g++) {
     NodePoints(L, P->gt[g]);
     NodeRows(L, NULL, rows);
     if (L->transform) PetscCall(AzTransformAdjoint(L->transform, P->nq, P->xw, R, rows));
@@ -743,7 +745,7 @@ PetscErrorCode AzProjectionJacobian(AzLoss L)
     }
   }
   PetscCall(PetscFree2(rows, jac));
-  PetscCall(MPIU_Allreduce(buf, P->gjac, (PetscMPIInt)(P->ng * R * np), MPIU_SCALAR, MPIU_SUM, L->comm));
+  PetscCall(MPIU_Allreduce(buf, P->gjac, /* exact: one rank per slice */ (PetscMPIInt)(P->ng * R * np), MPIU_SCALAR, MPIU_SUM, L->comm));
   PetscCall(PetscFree(buf));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -789,14 +791,11 @@ PetscErrorCode AzProjectionApplyLocal(AzLoss L, PetscInt npts, const PetscReal x
 /* ---- the conservation-law penalties (-az_conservation soft ... auglag): a term per law with one
  * residual per time slice, r_g = Q_h(t_g) − M = Σ_j w_j q(x_j, ũ(x_j, t_g)) − M, the solution ũ as
  * training sees it (through the transform or softplus, and projected onto the projected laws), the
- * slices shared out over the ranks like the projection's (this rank owns g ≡ rank mod size) ------- */
+ * slices shared out over the ranks with the groups of points (reduce.c) ----------------------------- */
 
 static PetscInt OwnedSlices(AzLoss L)
 {
-  PetscMPIInt rank, size;
-  MPI_Comm_rank(L->comm, &rank);
-  MPI_Comm_size(L->comm, &size);
-  return L->proj.ng > rank ? (L->proj.ng - 1 - rank) / size + 1 : 0;
+  return AzLossGroupsLocalSize(L, L->proj.ng);
 }
 
 PetscErrorCode AzLawTermLocalRows(AzLoss L, PetscInt *nrows)
@@ -808,12 +807,8 @@ PetscErrorCode AzLawTermLocalRows(AzLoss L, PetscInt *nrows)
 
 PetscErrorCode AzLawTermRowIndex(AzLoss L, PetscInt i, PetscInt *global)
 {
-  PetscMPIInt rank, size;
-
   PetscFunctionBegin;
-  PetscCallMPI(MPI_Comm_rank(L->comm, &rank));
-  PetscCallMPI(MPI_Comm_size(L->comm, &size));
-  *global = rank + i * size;
+  *global = AzGroupStart(L->proj.ng, L->ngroups, L->g0) + i;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -940,19 +935,17 @@ static PetscErrorCode SliceAdjoint(AzLoss L, PetscInt g, PetscScalar w, Vec grad
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* Σ r² (shifted) over this rank's slices; with grad, grad += ∇θ of the term's weighted mean */
-PetscErrorCode AzLawTermEvaluate(AzLoss L, AzTerm *t, PetscReal *sumsq, Vec grad)
+/* Σ r² (shifted) over the slices of owned group grp; with grad, grad += ∇θ of the term's weighted mean */
+PetscErrorCode AzLawTermEvaluate(AzLoss L, AzTerm *t, PetscInt grp, PetscReal *sumsq, Vec grad)
 {
-  AzProjection   *P = &L->proj;
-  PetscMPIInt     rank, size;
+  PetscInt        s0, s1;
   const PetscReal scale = 2 * t->w / ((PetscReal)t->n * t->nres);
-  PetscInt        i = 0;
+  PetscInt        i;
 
   PetscFunctionBegin;
-  PetscCallMPI(MPI_Comm_rank(L->comm, &rank));
-  PetscCallMPI(MPI_Comm_size(L->comm, &size));
+  SliceRange(L, grp, &s0, &s1, &i);
   *sumsq = 0;
-  for (PetscInt g = rank; g < P->ng; g += size, i++) {
+  for (PetscInt g = s0; g < s1; g++, i++) {
     PetscScalar r;
     PetscCall(SliceResidual(L, t, g, &r));
     r += Shift(t, i);
@@ -964,15 +957,13 @@ PetscErrorCode AzLawTermEvaluate(AzLoss L, AzTerm *t, PetscReal *sumsq, Vec grad
 
 PetscErrorCode AzLawTermUpdateMultipliers(AzLoss L, AzTerm *t, PetscReal *vmax)
 {
-  AzProjection *P = &L->proj;
-  PetscMPIInt   rank, size;
+  PetscInt      s0, s1;
   PetscReal     v = 0;
-  PetscInt      i = 0;
+  PetscInt      i;
 
   PetscFunctionBegin;
-  PetscCallMPI(MPI_Comm_rank(L->comm, &rank));
-  PetscCallMPI(MPI_Comm_size(L->comm, &size));
-  for (PetscInt g = rank; g < P->ng; g += size, i++) {
+  SliceRange(L, -1, &s0, &s1, &i);
+  for (PetscInt g = s0; g < s1; g++, i++) {
     PetscScalar r;
     PetscCall(SliceResidual(L, t, g, &r));
     v = PetscMax(v, PetscAbsScalar(r));
@@ -982,21 +973,20 @@ PetscErrorCode AzLawTermUpdateMultipliers(AzLoss L, AzTerm *t, PetscReal *vmax)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* the scaled residuals ρ = sq·(r + λ/μ) of this rank's slices, and their Jacobian rows through fn */
-PetscErrorCode AzLawTermRows(AzLoss L, AzTerm *t, PetscScalar rho[], PetscErrorCode (*fn)(AzLoss, PetscInt, const PetscScalar[], const PetscScalar[], void *), void *ctx)
+/* the scaled residuals ρ = sq·(r + λ/μ) of owned group grp's slices (rho: this rank's rows), and their Jacobian rows through fn */
+PetscErrorCode AzLawTermRows(AzLoss L, AzTerm *t, PetscInt grp, PetscScalar rho[], PetscErrorCode (*fn)(AzLoss, PetscInt, PetscInt, const PetscScalar[], const PetscScalar[], void *), void *ctx)
 {
   AzProjection   *P    = &L->proj;
   const PetscInt  Ljet = L->ncomp * L->nslot, np = L->nparam, chunk = 32, R = P->nk * P->nlaw;
   const PetscReal sq   = PetscSqrtReal(t->w / ((PetscReal)t->n * t->nres));
-  PetscMPIInt     rank, size;
+  PetscInt        s0, s1;
   PetscScalar    *jac = NULL, *J = NULL;
-  PetscInt        i = 0;
+  PetscInt        i;
 
   PetscFunctionBegin;
-  PetscCallMPI(MPI_Comm_rank(L->comm, &rank));
-  PetscCallMPI(MPI_Comm_size(L->comm, &size));
+  SliceRange(L, grp, &s0, &s1, &i);
   if (fn) PetscCall(PetscMalloc2((size_t)chunk * np, &jac, (size_t)np, &J));
-  for (PetscInt g = rank; g < P->ng; g += size, i++) {
+  for (PetscInt g = s0; g < s1; g++, i++) {
     PetscScalar r;
     PetscCall(SliceResidual(L, t, g, &r));
     rho[i] = sq * (r + Shift(t, i));
@@ -1020,7 +1010,7 @@ PetscErrorCode AzLawTermRows(AzLoss L, AzTerm *t, PetscScalar rho[], PetscErrorC
       for (PetscInt j = 0; j < nc; j++)
         for (PetscInt k = 0; k < np; k++) J[k] += jac[(size_t)j * np + k];
     }
-    PetscCall(fn(L, 1, rho + i, J, ctx));
+    PetscCall(fn(L, grp, 1, rho + i, J, ctx));
   }
   if (fn) PetscCall(PetscFree2(jac, J));
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -1029,21 +1019,20 @@ PetscErrorCode AzLawTermRows(AzLoss L, AzTerm *t, PetscScalar rho[], PetscErrorC
 /* Matrix-free Gauss–Newton: at the linearisation point keep, for this rank's slices, ρ and at every
  * node w_j ∂q/∂u and the network's values before softplus (value slots only: the densities read
  * values only), so that J v and Jᵀ w use the linearisation point's data, not whatever θ was tried since */
-PetscErrorCode AzLawTermLinearize(AzLoss L, AzTerm *t, PetscReal *sumsq)
+PetscErrorCode AzLawTermLinearize(AzLoss L, AzTerm *t, PetscInt grp, PetscReal *sumsq)
 {
   AzProjection   *P    = &L->proj;
   const PetscInt  Ljet = L->ncomp * L->nslot, nc = L->ncomp, nr = OwnedSlices(L);
   const PetscReal sq   = PetscSqrtReal(t->w / ((PetscReal)t->n * t->nres));
-  PetscMPIInt     rank, size;
-  PetscInt        i = 0;
+  PetscInt        s0, s1;
+  PetscInt        i;
 
   PetscFunctionBegin;
-  PetscCallMPI(MPI_Comm_rank(L->comm, &rank));
-  PetscCallMPI(MPI_Comm_size(L->comm, &size));
+  SliceRange(L, grp, &s0, &s1, &i);
   if (!t->lin_rho) PetscCall(PetscMalloc3((size_t)PetscMax(nr, 1), &t->lin_rho, (size_t)PetscMax(nr * P->nq * nc, 1), &t->lin_D, (size_t)PetscMax(nr * P->nq * nc, 1), &t->lin_jet));
   if (!t->lin_w) PetscCall(PetscMalloc1((size_t)PetscMax(nr, 1), &t->lin_w));
   *sumsq = 0;
-  for (PetscInt g = rank; g < P->ng; g += size, i++) {
+  for (PetscInt g = s0; g < s1; g++, i++) {
     PetscScalar r;
     PetscCall(SliceResidual(L, t, g, &r));
     t->lin_rho[i] = sq * (r + Shift(t, i));
@@ -1077,13 +1066,12 @@ PetscErrorCode AzLawTermTangent(AzLoss L, AzTerm *t, Vec v, PetscScalar out[])
   AzProjection   *P    = &L->proj;
   const PetscInt  Ljet = L->ncomp * L->nslot;
   const PetscReal sq   = PetscSqrtReal(t->w / ((PetscReal)t->n * t->nres));
-  PetscMPIInt     rank, size;
-  PetscInt        i = 0;
+  PetscInt        s0, s1;
+  PetscInt        i;
 
   PetscFunctionBegin;
-  PetscCallMPI(MPI_Comm_rank(L->comm, &rank));
-  PetscCallMPI(MPI_Comm_size(L->comm, &size));
-  for (PetscInt g = rank; g < P->ng; g += size, i++) {
+  SliceRange(L, -1, &s0, &s1, &i);
+  for (PetscInt g = s0; g < s1; g++, i++) {
     PetscScalar s = 0;
     RestoreSlice(L, t, i);
     PetscCall(NodeTangent(L, P->gt[g], v));
@@ -1097,18 +1085,17 @@ PetscErrorCode AzLawTermTangent(AzLoss L, AzTerm *t, Vec v, PetscScalar out[])
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* grad += Jᵀ w for this rank's rows at the linearisation point */
-PetscErrorCode AzLawTermAdjoint(AzLoss L, AzTerm *t, const PetscScalar w[], Vec grad)
+/* grad += Jᵀ w for owned group grp's rows at the linearisation point */
+PetscErrorCode AzLawTermAdjoint(AzLoss L, AzTerm *t, PetscInt grp, const PetscScalar w[], Vec grad)
 {
   AzProjection   *P  = &L->proj;
   const PetscReal sq = PetscSqrtReal(t->w / ((PetscReal)t->n * t->nres));
-  PetscMPIInt     rank, size;
-  PetscInt        i = 0;
+  PetscInt        s0, s1;
+  PetscInt        i;
 
   PetscFunctionBegin;
-  PetscCallMPI(MPI_Comm_rank(L->comm, &rank));
-  PetscCallMPI(MPI_Comm_size(L->comm, &size));
-  for (PetscInt g = rank; g < P->ng; g += size, i++) {
+  SliceRange(L, grp, &s0, &s1, &i);
+  for (PetscInt g = s0; g < s1; g++, i++) {
     RestoreSlice(L, t, i);
     NodePoints(L, P->gt[g]);
     PetscCall(SliceAdjoint(L, g, sq * w[i], grad));

@@ -132,6 +132,13 @@ PetscErrorCode AzSampleUnit(AzSampleType type, PetscInt d, PetscInt n, PetscInt6
 
 PetscErrorCode AzSampleCondition(MPI_Comm comm, AzProblem prob, PetscInt cond, AzSampleType type, PetscInt n, PetscInt64 seed, Vec *points)
 {
+  PetscFunctionBegin;
+  PetscCall(AzSampleConditionLocal(comm, prob, cond, type, n, PETSC_DECIDE, seed, points));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzSampleConditionLocal(MPI_Comm comm, AzProblem prob, PetscInt cond, AzSampleType type, PetscInt n, PetscInt nlocal, PetscInt64 seed, Vec *points)
+{
   const AzProblemInfo *info;
   PetscInt             ncoord, nfree, free_axis[AZ_MAX_COORD], start, end;
   PetscReal            lo[AZ_MAX_COORD], hi[AZ_MAX_COORD], fixed = 0;
@@ -162,7 +169,7 @@ PetscErrorCode AzSampleCondition(MPI_Comm comm, AzProblem prob, PetscInt cond, A
   }
   PetscCall(VecCreate(comm, points));
   PetscCall(VecSetBlockSize(*points, ncoord));
-  PetscCall(VecSetSizes(*points, PETSC_DECIDE, n * ncoord));
+  PetscCall(VecSetSizes(*points, nlocal == PETSC_DECIDE ? PETSC_DECIDE : nlocal * ncoord, n * ncoord));
   PetscCall(VecSetFromOptions(*points));
   PetscCall(VecGetOwnershipRange(*points, &start, &end));
   PetscCall(VecGetArray(*points, &a));
