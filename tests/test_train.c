@@ -4,6 +4,7 @@
 #include <ansatz.h>
 #include <check.h>
 #include "azcheck.h"
+#include "../src/trainer/trainerimpl.h" /* AzTrainerETA */
 #include <math.h>
 #include <unistd.h>
 
@@ -560,6 +561,9 @@ END_TEST
 /* NaN in training: the residual of nanproblem is NaN where u > 3 while it drives u towards 10.
  * (a) With the default tolerance Adam meets NaN, undoes each bad step, halves the rate and finishes
  * with finite parameters below the cap. (b) Allowed a single failure, it stops with a clear message. */
+static AzTrainerReason last_reason;
+static char            last_reason_msg[1024];
+
 static PetscErrorCode TrainNan(Setup *s, const char *max_failures, PetscInt *rollbacks)
 {
   AzTrainer      tr;
@@ -577,6 +581,11 @@ static PetscErrorCode TrainNan(Setup *s, const char *max_failures, PetscInt *rol
   ierr = AzTrainerTrain(tr);
   PetscPopErrorHandler();
   AzTrainerGetNumRollbacks(tr, rollbacks);
+  {
+    const char *msg;
+    AzTrainerGetStopReason(tr, &last_reason, &msg);
+    snprintf(last_reason_msg, sizeof last_reason_msg, "%s", msg);
+  }
   AzTrainerDestroy(&tr);
   PetscOptionsClearValue(NULL, "-az_trainer_type");
   PetscOptionsClearValue(NULL, "-az_trainer_max_it");
@@ -597,6 +606,7 @@ START_TEST(test_nan_detected)
   snprintf(path, sizeof path, "%s/nanproblem.so", getenv("AZ_TEST_PLUGIN_DIR") ? getenv("AZ_TEST_PLUGIN_DIR") : "tests/.libs");
   MakeSetup(PETSC_COMM_WORLD, path, 1, 5, 64, &s);
   ck_assert_msg(TrainNan(&s, "10", &rollbacks) == 0, "training with rollbacks must finish: %s", last_error);
+  ck_assert_msg(last_reason == AZ_TRAINER_COMPLETED, "training that recovers from NaN completes: %s", last_reason_msg);
   ck_assert_msg(rollbacks > 0, "the run must have met NaN");
   AzFieldGetParameters(s.field, &theta);
   VecNorm(theta, NORM_2, &nrm);
@@ -606,12 +616,174 @@ START_TEST(test_nan_detected)
   FreeSetup(&s);
 
   MakeSetup(PETSC_COMM_WORLD, path, 1, 5, 64, &s);
-  ck_assert_msg(TrainNan(&s, "1", &rollbacks) != 0, "with no failures allowed, training through NaN must stop");
-  ck_assert_msg(strstr(last_error, "NaN/Inf in the loss or gradient 1 time(s) in a row"), "message: %s", last_error);
+  /* AzTrainerTrain succeeds; the stop reason says it failed, and why */
+  ck_assert_msg(TrainNan(&s, "1", &rollbacks) == 0, "a failed training returns success with a stop reason: %s", last_error);
+  ck_assert_msg(last_reason == AZ_TRAINER_FAILED, "with no failures allowed, training through NaN must stop as failed");
+  ck_assert_msg(strstr(last_reason_msg, "NaN/Inf 1 time(s) in a row") && strstr(last_reason_msg, "term pde: residual is NaN"), "message: %s", last_reason_msg);
   AzFieldGetParameters(s.field, &theta);
   VecNorm(theta, NORM_2, &nrm);
   ck_assert_msg(!PetscIsInfOrNanReal(nrm), "parameters must stay finite");
   FreeSetup(&s);
+}
+END_TEST
+
+
+/* Run one trainer (options: NULL-terminated name/value pairs) and return its stop reason and message;
+ * AzTrainerTrain itself must succeed whatever happens in training. */
+static void TrainReason(Setup *s, const char *types, const char *its, const char *const opts[], AzTrainerReason *reason, char msg[], size_t len, PetscInt *rollbacks)
+{
+  AzTrainer   tr;
+  const char *m;
+  PetscOptionsSetValue(NULL, "-az_trainer_type", types);
+  PetscOptionsSetValue(NULL, "-az_trainer_max_it", its);
+  PetscOptionsSetValue(NULL, "-az_quiet", "1");
+  for (int k = 0; opts && opts[k]; k += 2) PetscOptionsSetValue(NULL, opts[k], opts[k + 1]);
+  ck_assert_int_eq(AzTrainerCreate(s->loss, s->field, &tr), 0);
+  ck_assert_int_eq(AzTrainerSetFromOptions(tr), 0);
+  last_error[0] = 0;
+  ck_assert_msg(AzTrainerTrain(tr) == 0, "AzTrainerTrain must return success, also when training fails: %s", last_error);
+  AzTrainerGetStopReason(tr, reason, &m);
+  snprintf(msg, len, "%s", m);
+  if (rollbacks) AzTrainerGetNumRollbacks(tr, rollbacks);
+  AzTrainerDestroy(&tr);
+  PetscOptionsClearValue(NULL, "-az_trainer_type");
+  PetscOptionsClearValue(NULL, "-az_trainer_max_it");
+  PetscOptionsClearValue(NULL, "-az_quiet");
+  for (int k = 0; opts && opts[k]; k += 2) PetscOptionsClearValue(NULL, opts[k]);
+}
+
+/* A plugin whose exact Jacobian is NaN (finite residuals): every optimiser stops at once, failed, with
+ * the term (pde) and the cause (its Jacobian, NaN) named, and θ untouched (the initial parameters).
+ * Gauss–Newton used to loop forever here (the damping became NaN). */
+START_TEST(test_nonfinite_jacobian)
+{
+  const char *types[]   = {"adam", "lbfgs", "gn", "gn"};
+  const char *cg[]      = {"-az_gn_solver", "cg", NULL};
+  const char *dense[]   = {"-az_gn_solver", "dense", NULL};
+  char        path[PETSC_MAX_PATH_LEN], msg[1024];
+  snprintf(path, sizeof path, "%s/nanjac.so", getenv("AZ_TEST_PLUGIN_DIR") ? getenv("AZ_TEST_PLUGIN_DIR") : "tests/.libs");
+  for (int k = 0; k < 4; k++) {
+    Setup           s;
+    AzTrainerReason reason;
+    Vec             theta, th0;
+    PetscReal       diff;
+    MakeSetup(PETSC_COMM_WORLD, path, 1, 6, 32, &s);
+    AzFieldGetParameters(s.field, &theta);
+    VecDuplicate(theta, &th0);
+    VecCopy(theta, th0);
+    TrainReason(&s, types[k], "5", k == 3 ? cg : (k == 2 ? dense : NULL), &reason, msg, sizeof msg, NULL);
+    ck_assert_msg(reason == AZ_TRAINER_FAILED, "%s: a NaN Jacobian must fail training", types[k]);
+    ck_assert_msg(strstr(msg, "term pde: Jacobian is NaN"), "%s: message names the term and the cause: %s", types[k], msg);
+    VecAXPY(th0, -1, theta);
+    VecNorm(th0, NORM_INFINITY, &diff);
+    ck_assert_msg(diff == 0, "%s: the last good parameters (the initial ones) are kept", types[k]);
+    VecDestroy(&th0);
+    FreeSetup(&s);
+  }
+}
+END_TEST
+
+/* -az_adam_lr 1e300: every step overflows. With -az_trainer_max_failures 3 Adam undoes exactly 3 steps
+ * in a row (the counter must not reset when it steps again from the rolled-back point) and stops,
+ * failed, on the initial parameters with a finite loss and a history of that one state, never "completed". */
+START_TEST(test_adam_max_failures)
+{
+  Setup                 s;
+  AzTrainerReason       reason;
+  PetscInt              rollbacks;
+  char                  msg[1024];
+  const char           *opts[] = {"-az_adam_lr", "1e300", "-az_trainer_max_failures", "3", NULL};
+  Vec                   theta, th0;
+  PetscReal             diff, f0, f;
+  AzTrainer             tr;
+
+  MakeSetup(PETSC_COMM_WORLD, "heat1d", 1, 6, 32, &s);
+  AzFieldGetParameters(s.field, &theta);
+  VecDuplicate(theta, &th0);
+  VecCopy(theta, th0);
+  AzLossEvaluate(s.loss, &f0, NULL, NULL);
+  TrainReason(&s, "adam", "50", opts, &reason, msg, sizeof msg, &rollbacks);
+  ck_assert_msg(reason == AZ_TRAINER_FAILED, "lr 1e300 must fail, not complete: %s", msg);
+  ck_assert_msg(rollbacks == 3, "-az_trainer_max_failures 3 fires after 3 consecutive failures, not %d", (int)rollbacks);
+  ck_assert_msg(strstr(msg, "NaN/Inf 3 time(s) in a row"), "%s", msg);
+  VecAXPY(th0, -1, theta);
+  VecNorm(th0, NORM_INFINITY, &diff);
+  ck_assert_msg(diff == 0, "the last good parameters (the initial ones) are kept");
+  AzLossEvaluate(s.loss, &f, NULL, NULL);
+  ck_assert_msg(f == f0, "the loss of the kept parameters is the initial one: %g vs %g", (double)f, (double)f0);
+  /* the history holds the state the run stopped on */
+  PetscOptionsSetValue(NULL, "-az_trainer_type", "adam");
+  PetscOptionsSetValue(NULL, "-az_trainer_max_it", "50");
+  PetscOptionsSetValue(NULL, "-az_quiet", "1");
+  for (int k = 0; opts[k]; k += 2) PetscOptionsSetValue(NULL, opts[k], opts[k + 1]);
+  AzTrainerCreate(s.loss, s.field, &tr);
+  AzTrainerSetFromOptions(tr);
+  ck_assert_int_eq(AzTrainerTrain(tr), 0);
+  {
+    PetscInt              n;
+    const AzHistoryEntry *h;
+    AzTrainerGetHistory(tr, &n, &h);
+    ck_assert_msg(n == 1 && h[0].it == 0 && h[0].loss == f0, "history: %d line(s), the last at iteration %d", (int)n, n ? (int)h[n - 1].it : -1);
+  }
+  AzTrainerDestroy(&tr);
+  PetscOptionsClearValue(NULL, "-az_trainer_type");
+  PetscOptionsClearValue(NULL, "-az_trainer_max_it");
+  PetscOptionsClearValue(NULL, "-az_quiet");
+  for (int k = 0; opts[k]; k += 2) PetscOptionsClearValue(NULL, opts[k]);
+  VecDestroy(&th0);
+  FreeSetup(&s);
+}
+END_TEST
+
+/* One history line = one state: the first line is the initial state (iteration 0, the initial loss),
+ * the last line's loss is the loss re-evaluated at the final θ, for every optimiser. */
+START_TEST(test_history_one_state)
+{
+  const char *types[] = {"adam", "lbfgs", "gn", "adam,gn"};
+  const char *its[]   = {"30", "30", "5", "20,3"};
+  for (int k = 0; k < 4; k++) {
+    Setup                 s;
+    AzTrainer             tr;
+    PetscInt              n, total;
+    const AzHistoryEntry *h;
+    PetscReal             f0, f, rel, maxabs;
+    PetscBool             has;
+    MakeSetup(PETSC_COMM_WORLD, "heat1d", 1, 6, 32, &s);
+    AzLossEvaluate(s.loss, &f0, NULL, NULL);
+    PetscOptionsSetValue(NULL, "-az_trainer_type", types[k]);
+    PetscOptionsSetValue(NULL, "-az_trainer_max_it", its[k]);
+    PetscOptionsSetValue(NULL, "-az_monitor_every", "7");
+    PetscOptionsSetValue(NULL, "-az_quiet", "1");
+    AzTrainerCreate(s.loss, s.field, &tr);
+    AzTrainerSetFromOptions(tr);
+    ck_assert_int_eq(AzTrainerTrain(tr), 0);
+    AzTrainerGetHistory(tr, &n, &h);
+    AzTrainerGetIterations(tr, &total);
+    ck_assert_msg(n >= 2, "%s: %d history lines", types[k], (int)n);
+    ck_assert_msg(h[0].it == 0 && PetscAbsReal(h[0].loss - f0) <= 1e-12 * f0, "%s: first line iteration %d loss %g, initial loss %g", types[k], (int)h[0].it, (double)h[0].loss, (double)f0);
+    AzLossEvaluate(s.loss, &f, NULL, NULL);
+    AzLossExactError(s.loss, &has, &rel, &maxabs);
+    ck_assert_msg(h[n - 1].it == total, "%s: last line at iteration %d of %d", types[k], (int)h[n - 1].it, (int)total);
+    ck_assert_msg(PetscAbsReal(h[n - 1].loss - f) <= 1e-12 * f, "%s: last line's loss %.15g, loss at the final parameters %.15g", types[k], (double)h[n - 1].loss, (double)f);
+    ck_assert_msg(PetscAbsReal(h[n - 1].rel_l2 - rel) <= 1e-12 * rel, "%s: last line's rel_l2 %.15g, at the final parameters %.15g", types[k], (double)h[n - 1].rel_l2, (double)rel);
+    for (PetscInt i = 1; i < n; i++) ck_assert_msg(h[i].it > h[i - 1].it, "%s: line %d repeats iteration %d", types[k], (int)i, (int)h[i].it);
+    AzTrainerDestroy(&tr);
+    PetscOptionsClearValue(NULL, "-az_trainer_type");
+    PetscOptionsClearValue(NULL, "-az_trainer_max_it");
+    PetscOptionsClearValue(NULL, "-az_monitor_every");
+    PetscOptionsClearValue(NULL, "-az_quiet");
+    FreeSetup(&s);
+  }
+}
+END_TEST
+
+/* The ETA is remaining iterations × this stage's measured seconds per iteration: 100 left at 3 s per
+ * iteration is 300 s, whatever the faster stages before it did. */
+START_TEST(test_eta)
+{
+  ck_assert(PetscAbsReal(AzTrainerETA(10, 30.0, 100) - 300.0) < 1e-12);
+  ck_assert(AzTrainerETA(0, 0.0, 100) == 0);
+  ck_assert(AzTrainerETA(5, 1.0, 0) == 0);
 }
 END_TEST
 
@@ -636,6 +808,29 @@ START_TEST(test_bad_trainer_options)
   PetscPopErrorHandler();
   ck_assert(ierr != 0);
   ck_assert_msg(strstr(last_error, "give one per stage"), "%s", last_error);
+  /* more stages than allowed are refused, not cut to AZ_MAX_STAGES */
+  PetscOptionsClearValue(NULL, "-az_trainer_max_it");
+  PetscOptionsSetValue(NULL, "-az_trainer_type", "adam,adam,adam,adam,adam,adam,adam,adam,gn");
+  PetscPushErrorHandler(CaptureError, NULL);
+  ierr = AzTrainerSetFromOptions(tr);
+  PetscPopErrorHandler();
+  ck_assert(ierr != 0);
+  ck_assert_msg(strstr(last_error, "at most 8 are allowed"), "%s", last_error);
+  PetscOptionsSetValue(NULL, "-az_trainer_type", "adam");
+  {
+    const char *bad[][3] = {{"-az_adam_lr", "inf", "-az_adam_lr must be positive and finite"}, {"-az_adam_lr", "nan", "-az_adam_lr must be positive and finite"}, {"-az_adam_lr_decay", "1.5", "in (0, 1]"}, {"-az_adam_lr_decay_steps", "inf", "-az_adam_lr_decay_steps must be positive"}, {"-az_gn_mu0", "-1", "-az_gn_mu0 must be positive"}, {"-az_lbfgs_m", "0", "-az_lbfgs_m must be in 1..1000"}, {"-az_lbfgs_segment", "0", "-az_lbfgs_segment must be at least 1"}, {"-az_trainer_max_failures", "0", "at least 1"}, {"-az_monitor_every", "0", "at least 1"}, {"-az_checkpoint_every", "-2", "non-negative"}, {"-az_trainer_max_it", "-1", "must be non-negative"}, {"-az_trainer_max_it", "2000000000", "at most"}};
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+      AzTrainerDestroy(&tr); /* a fresh trainer: a refused value may stay in the last one */
+      AzTrainerCreate(s.loss, s.field, &tr);
+      PetscOptionsSetValue(NULL, bad[k][0], bad[k][1]);
+      last_error[0] = 0;
+      PetscPushErrorHandler(CaptureError, NULL);
+      ierr = AzTrainerSetFromOptions(tr);
+      PetscPopErrorHandler();
+      PetscOptionsClearValue(NULL, bad[k][0]);
+      ck_assert_msg(ierr != 0 && strstr(last_error, bad[k][2]), "%s %s: %s", bad[k][0], bad[k][1], last_error);
+    }
+  }
   PetscOptionsClearValue(NULL, "-az_trainer_type");
   PetscOptionsClearValue(NULL, "-az_trainer_max_it");
   AzTrainerDestroy(&tr);
@@ -667,6 +862,10 @@ static Suite *TrainSuite(void)
   tcase_add_test(t, test_checkpoint_restart);
   tcase_add_test(t, test_nan_detected);
   tcase_add_test(t, test_bad_trainer_options);
+  tcase_add_test(t, test_nonfinite_jacobian);
+  tcase_add_test(t, test_adam_max_failures);
+  tcase_add_test(t, test_history_one_state);
+  tcase_add_test(t, test_eta);
   suite_add_tcase(s, t);
   return s;
 }
