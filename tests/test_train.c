@@ -558,6 +558,62 @@ START_TEST(test_checkpoint_restart)
 }
 END_TEST
 
+/* L-BFGS restarted inside its stage continues bit for bit: the checkpoint carries the curvature pairs
+ * and the segment position. adam 10 then lbfgs 30 uninterrupted, against the same run cut at lbfgs
+ * iteration 15 (checkpoints every 5) and restarted; with the augmented Lagrangian and segments of 4
+ * iterations the cut falls inside a segment (15 = 3·4 + 3). */
+static void CheckRestartLBFGS(const char *constraint, const char *segment)
+{
+  const char *ck = "/tmp/az_test_ckpt_lbfgs.bin";
+  PetscMPIInt rank;
+  Setup       a, b;
+  AzTrainer   tr;
+  Vec         ta, tb;
+  PetscReal   diff;
+
+  MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
+  PetscOptionsSetValue(NULL, "-az_constraint", constraint);
+  PetscOptionsSetValue(NULL, "-az_auglag_every", "7");
+  PetscOptionsSetValue(NULL, "-az_lbfgs_segment", segment);
+  MakeSetup(PETSC_COMM_WORLD, "heat1d", 2, 8, 64, &a);
+  Train(&a, "adam,lbfgs", "10,30", NULL, NULL);
+  MakeSetup(PETSC_COMM_WORLD, "heat1d", 2, 8, 64, &b);
+  PetscOptionsSetValue(NULL, "-az_trainer_type", "adam,lbfgs");
+  PetscOptionsSetValue(NULL, "-az_trainer_max_it", "10,15");
+  PetscOptionsSetValue(NULL, "-az_checkpoint_every", "5");
+  PetscOptionsSetValue(NULL, "-az_quiet", "1");
+  AzTrainerCreate(b.loss, b.field, &tr);
+  AzTrainerSetFromOptions(tr);
+  AzTrainerSetCheckpointFile(tr, ck);
+  ck_assert_int_eq(AzTrainerTrain(tr), 0);
+  AzTrainerDestroy(&tr);
+  PetscOptionsClearValue(NULL, "-az_checkpoint_every");
+  FreeSetup(&b);
+  MakeSetup(PETSC_COMM_WORLD, "heat1d", 2, 8, 64, &b);
+  AzFieldGetParameters(b.field, &tb);
+  VecSet(tb, 0.123);
+  Train(&b, "adam,lbfgs", "10,30", "-az_restart", ck);
+  AzFieldGetParameters(a.field, &ta);
+  VecAXPY(tb, -1, ta);
+  VecNorm(tb, NORM_INFINITY, &diff);
+  ck_assert_msg(diff == 0, "L-BFGS (%s, segment %s): restarted run differs from the uninterrupted one by %g", constraint, segment, (double)diff);
+  if (!rank) unlink(ck);
+  FreeSetup(&a);
+  FreeSetup(&b);
+  PetscOptionsClearValue(NULL, "-az_constraint");
+  PetscOptionsClearValue(NULL, "-az_auglag_every");
+  PetscOptionsClearValue(NULL, "-az_lbfgs_segment");
+}
+
+START_TEST(test_checkpoint_restart_lbfgs)
+{
+  CheckRestartLBFGS("soft", "50");
+  CheckRestartLBFGS("auglag", "50");
+  CheckRestartLBFGS("soft", "4");
+  CheckRestartLBFGS("auglag", "4");
+}
+END_TEST
+
 /* NaN in training: the residual of nanproblem is NaN where u > 3 while it drives u towards 10.
  * (a) With the default tolerance Adam meets NaN, undoes each bad step, halves the rate and finishes
  * with finite parameters below the cap. (b) Allowed a single failure, it stops with a clear message. */
@@ -860,6 +916,7 @@ static Suite *TrainSuite(void)
   tcase_add_test(t, test_optimisers_reduce_loss);
   tcase_add_test(t, test_training_mpi_agreement);
   tcase_add_test(t, test_checkpoint_restart);
+  tcase_add_test(t, test_checkpoint_restart_lbfgs);
   tcase_add_test(t, test_nan_detected);
   tcase_add_test(t, test_bad_trainer_options);
   tcase_add_test(t, test_nonfinite_jacobian);

@@ -38,7 +38,10 @@ static PetscErrorCode Eval(LBFGS *c, PetscReal t, PetscReal *f, PetscReal term[]
 
   PetscFunctionBegin;
   PetscCall(VecGetArray(tr->theta, &th));
-  for (PetscInt i = 0; i < c->P; i++) th[i] = c->x[i] + t * c->d[i];
+  if (t == 0) /* exactly x (d may not be set yet) */
+    for (PetscInt i = 0; i < c->P; i++) th[i] = c->x[i];
+  else
+    for (PetscInt i = 0; i < c->P; i++) th[i] = c->x[i] + t * c->d[i];
   PetscCall(VecRestoreArray(tr->theta, &th));
   PetscCall(AzLossEvaluate(tr->loss, f, term, g));
   PetscCall(VecNorm(g, NORM_INFINITY, &gn));
@@ -255,7 +258,7 @@ static PetscErrorCode SaveState(LBFGS *c, PetscInt seg_it, Vec state)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-static PetscErrorCode LoadState(LBFGS *c, Vec state, PetscInt *seg_it)
+static PetscErrorCode LoadState(LBFGS *c, Vec state, PetscInt segment, PetscInt *seg_it)
 {
   const PetscScalar *st;
   const PetscInt     mP = c->m * c->P;
@@ -266,7 +269,7 @@ static PetscErrorCode LoadState(LBFGS *c, Vec state, PetscInt *seg_it)
   PetscCall(VecGetSize(state, &n));
   PetscCheck(n == 4 + 2 * mP + c->m, tr->comm, PETSC_ERR_FILE_UNEXPECTED, "Restart file %s: its L-BFGS state has %" PetscInt_FMT " entries; L-BFGS with memory %" PetscInt_FMT " and %" PetscInt_FMT " parameters expects %" PetscInt_FMT " (was -az_lbfgs_m changed?)", tr->restart, n, c->m, c->P, 4 + 2 * mP + c->m);
   PetscCall(VecGetArrayRead(state, &st));
-  PetscCheck(st[0] == c->m && st[1] >= 0 && st[1] <= c->m && st[2] >= 0 && st[2] < c->m && st[3] >= 0 && st[3] <= tr->lbfgs_segment, tr->comm, PETSC_ERR_FILE_UNEXPECTED, "Restart file %s: invalid L-BFGS state (memory %g, pairs %g, head %g, segment iteration %g)", tr->restart, (double)st[0], (double)st[1], (double)st[2], (double)st[3]);
+  PetscCheck(st[0] == c->m && st[1] >= 0 && st[1] <= c->m && st[2] >= 0 && st[2] < c->m && st[3] >= 0 && st[3] <= segment && st[3] <= tr->restart_it, tr->comm, PETSC_ERR_FILE_UNEXPECTED, "Restart file %s: invalid L-BFGS state (memory %g, pairs %g, head %g, segment iteration %g)", tr->restart, (double)st[0], (double)st[1], (double)st[2], (double)st[3]);
   for (PetscInt i = 0; i < 2 * mP + c->m; i++) PetscCheck(!PetscIsInfOrNanScalar(st[4 + i]), tr->comm, PETSC_ERR_FILE_UNEXPECTED, "Restart file %s: the L-BFGS state holds NaN/Inf", tr->restart);
   c->npairs = (PetscInt)st[1];
   c->head   = (PetscInt)st[2];
@@ -299,6 +302,7 @@ PetscErrorCode AzTrainLBFGS(AzTrainer tr, PetscInt max_it)
   PetscCall(PetscArrayzero(c.S, (size_t)c.m * c.P));
   PetscCall(PetscArrayzero(c.Y, (size_t)c.m * c.P));
   PetscCall(PetscArrayzero(c.rho, c.m));
+  PetscCall(PetscArrayzero(c.d, c.P));
   PetscCall(VecDuplicate(tr->theta, &g));
   for (PetscInt i = 0; i < 4; i++) PetscCall(VecDuplicate(tr->theta, &pt[i].g));
   PetscCall(VecDuplicate(tr->theta, &best.g));
@@ -306,7 +310,7 @@ PetscErrorCode AzTrainLBFGS(AzTrainer tr, PetscInt max_it)
   PetscCall(AzLossConstraintsChange(tr->loss, &changes));
   segment = changes ? tr->lbfgs_segment : PETSC_MAX_INT;
   if (tr->restart_state && tr->restart_stage == tr->cur_stage) {
-    PetscCall(LoadState(&c, tr->restart_state, &seg_it));
+    PetscCall(LoadState(&c, tr->restart_state, segment, &seg_it));
     start = tr->restart_it;
     fresh = (PetscBool)(seg_it == 0 || seg_it >= segment);
   }
