@@ -277,17 +277,8 @@ PetscErrorCode AzRunTrain(MPI_Comm comm)
   PetscCall(AzTrainerGetDescription(tr, desc, sizeof desc));
 
   PetscCall(AzRunWriteHistory(comm, dir, tr, loss));
-  {
-    Vec         theta;
-    PetscViewer v;
-    PetscCall(AzFieldGetParameters(field, &theta));
-    snprintf(path, sizeof path, "%s/theta.bin", dir);
-    if (rank == 0) {
-      PetscCall(PetscViewerBinaryOpen(PETSC_COMM_SELF, path, FILE_MODE_WRITE, &v));
-      PetscCall(VecView(theta, v));
-      PetscCall(PetscViewerDestroy(&v));
-    }
-  }
+  snprintf(path, sizeof path, "%s/theta.bin", dir);
+  PetscCall(AzFieldSave(field, comm, path));
   PetscCall(WriteFieldVTK(comm, dir, prob, field, loss, ncoord <= 2 ? 101 : 41));
   if (rank == 0) {
     FILE *fp;

@@ -70,6 +70,7 @@ static PetscErrorCode TrainGNDense(AzTrainer tr, PetscInt max_it)
     PetscCall(VecGetArrayRead(tr->restart_state, &s));
     mu = PetscRealPart(s[0]);
     PetscCall(VecRestoreArrayRead(tr->restart_state, &s));
+    PetscCheck(mu > 0, tr->comm, PETSC_ERR_FILE_UNEXPECTED, "Restart file %s: Gauss-Newton damping %g must be positive", tr->restart, (double)mu);
     start = tr->restart_it;
   }
   for (PetscInt k = 0;; k++) {
@@ -230,6 +231,7 @@ static PetscErrorCode TrainGNMatrixFree(AzTrainer tr, PetscInt max_it)
     PetscCall(VecGetArrayRead(tr->restart_state, &s));
     c.mu = PetscRealPart(s[0]);
     PetscCall(VecRestoreArrayRead(tr->restart_state, &s));
+    PetscCheck(c.mu > 0, tr->comm, PETSC_ERR_FILE_UNEXPECTED, "Restart file %s: Gauss-Newton damping %g must be positive", tr->restart, (double)c.mu);
     start = tr->restart_it;
   }
   for (PetscInt k = 0;; k++) {

@@ -248,93 +248,110 @@ PetscErrorCode AzTrainerRecord(AzTrainer tr, PetscReal loss, const PetscReal ter
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* Checkpoint file (PETSc binary): header [stage, iteration within the stage, global iteration,
- * nparam, has optimiser state, has constraint state], θ, the stage's optimiser state, the constraint
- * strategies' state (weights, penalties, multipliers). Written by rank 0 (θ is the same on every
- * rank) to a temporary file and renamed, so a crash never leaves a half-written checkpoint. */
+/* Checkpoint file: the field header of theta.bin with magic "AZCKPT" (the architecture, see
+ * src/field/save.c), then int64 [format version, number of stages, stage, the stage's trainer type,
+ * iteration within the stage, global iteration, optimiser state length, constraint state length],
+ * then doubles: θ, the stage's optimiser state, the constraint strategies' state (weights, penalties,
+ * multipliers). Written by rank 0 (θ is the same on every rank) through AzFile: a temporary file
+ * renamed into place, so a crash or a full disk never leaves a half-written checkpoint. */
+#define AZ_CHECKPOINT_VERSION 1
+
 PetscErrorCode AzTrainerCheckpoint(AzTrainer tr, PetscInt stage_it, Vec state)
 {
-  PetscMPIInt rank;
-  Vec         cstate = NULL;
-  char        tmp[PETSC_MAX_PATH_LEN + 8];
+  Vec                cstate = NULL;
+  AzFile             file;
+  int64_t            rec[8];
+  const PetscScalar *a;
+  PetscInt           n;
 
   PetscFunctionBegin;
   if (!tr->checkpoint[0] || !tr->checkpoint_every || stage_it % tr->checkpoint_every) PetscFunctionReturn(PETSC_SUCCESS);
-  PetscCheck(AzTrainerVecIsFinite(tr->theta), tr->comm, PETSC_ERR_FP, "Refusing to checkpoint non-finite parameters");
-  PetscCallMPI(MPI_Comm_rank(tr->comm, &rank));
-  PetscCall(AzLossConstraintStateSave(tr->loss, &cstate)); /* collective */
-  if (rank == 0) {
-    PetscViewer v;
-    Vec         hdr;
-    PetscScalar *h;
-    snprintf(tmp, sizeof tmp, "%s.tmp", tr->checkpoint);
-    PetscCall(VecCreateSeq(PETSC_COMM_SELF, 6, &hdr));
-    PetscCall(VecGetArray(hdr, &h));
-    h[0] = tr->cur_stage;
-    h[1] = stage_it;
-    h[2] = tr->it;
-    h[3] = tr->nparam;
-    h[4] = state ? 1 : 0;
-    h[5] = 1;
-    PetscCall(VecRestoreArray(hdr, &h));
-    PetscCall(PetscViewerBinaryOpen(PETSC_COMM_SELF, tmp, FILE_MODE_WRITE, &v));
-    PetscCall(VecView(hdr, v));
-    PetscCall(VecView(tr->theta, v));
-    if (state) PetscCall(VecView(state, v));
-    PetscCall(VecView(cstate, v));
-    PetscCall(VecDestroy(&cstate));
-    PetscCall(PetscViewerDestroy(&v));
-    PetscCall(VecDestroy(&hdr));
-    PetscCheck(rename(tmp, tr->checkpoint) == 0, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "Cannot move checkpoint %s into place as %s", tmp, tr->checkpoint);
+  if (!AzTrainerVecIsFinite(tr->theta)) PetscFunctionReturn(PETSC_SUCCESS); /* never a bad point to restart from */
+  PetscCall(AzLossConstraintStateSave(tr->loss, &cstate)); /* collective; the Vec on rank 0 only */
+  PetscCall(AzFileOpen(tr->comm, tr->checkpoint, &file));
+  PetscCall(AzFieldWriteHeader(tr->field, file, "AZCKPT"));
+  rec[0] = AZ_CHECKPOINT_VERSION;
+  rec[1] = tr->nstages;
+  rec[2] = tr->cur_stage;
+  rec[3] = tr->stage[tr->cur_stage];
+  rec[4] = stage_it;
+  rec[5] = tr->it;
+  rec[6] = 0;
+  rec[7] = 0;
+  if (state) {
+    PetscCall(VecGetSize(state, &n));
+    rec[6] = n;
   }
-  PetscCallMPI(MPI_Barrier(tr->comm));
+  if (cstate) {
+    PetscCall(VecGetSize(cstate, &n));
+    rec[7] = n;
+  }
+  PetscCall(AzFileWrite(file, rec, sizeof rec));
+  PetscCall(VecGetArrayRead(tr->theta, &a));
+  PetscCall(AzFileWrite(file, a, sizeof(PetscScalar) * (size_t)tr->nparam));
+  PetscCall(VecRestoreArrayRead(tr->theta, &a));
+  if (state) {
+    PetscCall(VecGetArrayRead(state, &a));
+    PetscCall(AzFileWrite(file, a, sizeof(PetscScalar) * (size_t)rec[6]));
+    PetscCall(VecRestoreArrayRead(state, &a));
+  }
+  if (cstate) {
+    PetscCall(VecGetArrayRead(cstate, &a));
+    PetscCall(AzFileWrite(file, a, sizeof(PetscScalar) * (size_t)rec[7]));
+    PetscCall(VecRestoreArrayRead(cstate, &a));
+  }
+  PetscCall(VecDestroy(&cstate));
+  PetscCall(AzFileClose(&file));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* n doubles from the checkpoint into a new sequential Vec; every one must be finite */
+static PetscErrorCode ReadFinite(AzTrainer tr, FILE *fp, PetscInt n, const char what[], Vec *v)
+{
+  PetscScalar *a;
+
+  PetscFunctionBegin;
+  PetscCall(VecCreateSeq(PETSC_COMM_SELF, n, v));
+  PetscCall(VecGetArrayWrite(*v, &a));
+  PetscCall(AzFieldFileRead(tr->comm, fp, tr->restart, a, sizeof(PetscScalar) * (size_t)n, what));
+  for (PetscInt i = 0; i < n; i++) PetscCheck(!PetscIsInfOrNanScalar(a[i]), tr->comm, PETSC_ERR_FILE_UNEXPECTED, "Restart file %s: %s hold NaN/Inf (entry %" PetscInt_FMT ")", tr->restart, what, i);
+  PetscCall(VecRestoreArrayWrite(*v, &a));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 static PetscErrorCode LoadRestart(AzTrainer tr)
 {
-  PetscViewer        v;
-  Vec                hdr;
-  const PetscScalar *h;
-  PetscBool          exists;
-  PetscInt           nh, has_state = -1, has_cstate = 0;
+  FILE   *fp;
+  int64_t rec[8];
+  long    pos, end;
+  Vec     theta, cstate = NULL;
 
   PetscFunctionBegin;
-  PetscCall(PetscTestFile(tr->restart, 'r', &exists));
-  PetscCheck(exists, tr->comm, PETSC_ERR_FILE_OPEN, "Cannot read the restart file %s given by -az_restart", tr->restart);
-  PetscCall(PetscViewerBinaryOpen(PETSC_COMM_SELF, tr->restart, FILE_MODE_READ, &v));
-  PetscCall(VecCreate(PETSC_COMM_SELF, &hdr));
-  PetscCall(VecLoad(hdr, v));
-  PetscCall(VecGetSize(hdr, &nh));
-  PetscCall(VecGetArrayRead(hdr, &h));
-  if (nh >= 6) {
-    has_state  = (PetscInt)h[4];
-    has_cstate = (PetscInt)h[5];
-  }
-  tr->restart_stage = (PetscInt)h[0];
-  tr->restart_it    = (PetscInt)h[1];
-  tr->it            = (PetscInt)h[2];
-  PetscCheck((PetscInt)h[3] == tr->nparam, tr->comm, PETSC_ERR_ARG_SIZ, "Restart file %s holds %" PetscInt_FMT " parameters, but this field has %" PetscInt_FMT ": use the same network options as the run that wrote it", tr->restart, (PetscInt)h[3], tr->nparam);
-  PetscCheck(tr->restart_stage < tr->nstages, tr->comm, PETSC_ERR_ARG_WRONG, "Restart file %s stopped in stage %" PetscInt_FMT ", but only %" PetscInt_FMT " stage(s) are configured", tr->restart, tr->restart_stage, tr->nstages);
-  PetscCall(VecRestoreArrayRead(hdr, &h));
-  PetscCall(VecDestroy(&hdr));
-  PetscCall(VecLoad(tr->theta, v));
-  if (has_state < 0) { /* a checkpoint from before the header said: the state may follow */
-    PetscCall(VecCreate(PETSC_COMM_SELF, &tr->restart_state));
-    if (VecLoad(tr->restart_state, v)) PetscCall(VecDestroy(&tr->restart_state));
-  } else if (has_state) {
-    PetscCall(VecCreate(PETSC_COMM_SELF, &tr->restart_state));
-    PetscCall(VecLoad(tr->restart_state, v));
-  }
-  if (has_cstate) {
-    Vec cstate;
-    PetscCall(VecCreate(PETSC_COMM_SELF, &cstate));
-    PetscCall(VecLoad(cstate, v));
-    PetscCall(AzLossConstraintStateLoad(tr->loss, cstate));
-    PetscCall(VecDestroy(&cstate));
-  }
-  PetscCall(PetscViewerDestroy(&v));
-  PetscCheck(AzTrainerVecIsFinite(tr->theta), tr->comm, PETSC_ERR_FP, "Restart file %s holds non-finite parameters", tr->restart);
+  fp = fopen(tr->restart, "rb");
+  PetscCheck(fp, tr->comm, PETSC_ERR_FILE_OPEN, "Cannot read the restart file %s given by -az_restart", tr->restart);
+  PetscCall(AzFieldReadHeader(tr->field, fp, tr->restart, "AZCKPT", "a checkpoint"));
+  PetscCall(AzFieldFileRead(tr->comm, fp, tr->restart, rec, sizeof rec, "its header (stage and iteration)"));
+  PetscCheck(rec[0] == AZ_CHECKPOINT_VERSION, tr->comm, PETSC_ERR_FILE_UNEXPECTED, "Restart file %s has checkpoint version %lld; this ansatz reads version %d", tr->restart, (long long)rec[0], AZ_CHECKPOINT_VERSION);
+  /* rec[1]: the stages of the run that wrote it; a restart may add stages after the one it stopped in */
+  PetscCheck(rec[2] >= 0 && rec[2] < tr->nstages, tr->comm, PETSC_ERR_FILE_UNEXPECTED, "Restart file %s stopped in stage %lld; stages are 0..%" PetscInt_FMT, tr->restart, (long long)rec[2], tr->nstages - 1);
+  PetscCheck(rec[3] == tr->stage[rec[2]], tr->comm, PETSC_ERR_FILE_UNEXPECTED, "Restart file %s stopped in a stage of type %s; stage %lld is now %s: restart with the same -az_trainer_type", tr->restart, rec[3] >= 0 && rec[3] <= AZ_TRAIN_GN ? AzTrainerTypes[rec[3]] : "(invalid)", (long long)rec[2] + 1, AzTrainerTypes[tr->stage[rec[2]]]);
+  PetscCheck(rec[4] >= 0 && rec[4] <= tr->max_it[rec[2]], tr->comm, PETSC_ERR_FILE_UNEXPECTED, "Restart file %s stopped at iteration %lld of stage %lld, outside 0..%" PetscInt_FMT " (its -az_trainer_max_it)", tr->restart, (long long)rec[4], (long long)rec[2] + 1, tr->max_it[rec[2]]);
+  PetscCheck(rec[5] >= rec[4] && rec[5] <= tr->total_it, tr->comm, PETSC_ERR_FILE_UNEXPECTED, "Restart file %s: global iteration %lld is not between the stage's %lld and the %" PetscInt_FMT " of all stages", tr->restart, (long long)rec[5], (long long)rec[4], tr->total_it);
+  /* the lengths must account for the rest of the file exactly (no huge allocation from a bad count) */
+  pos = ftell(fp);
+  PetscCheck(pos >= 0 && fseek(fp, 0, SEEK_END) == 0 && (end = ftell(fp)) >= pos && fseek(fp, pos, SEEK_SET) == 0, tr->comm, PETSC_ERR_FILE_READ, "Cannot determine the size of the restart file %s", tr->restart);
+  PetscCheck(rec[6] >= 0 && rec[7] >= 1 && rec[6] <= (end - pos) / 8 && rec[7] <= (end - pos) / 8 && (tr->nparam + rec[6] + rec[7]) * 8 == end - pos, tr->comm, PETSC_ERR_FILE_UNEXPECTED, "Restart file %s is truncated or corrupt: it announces %lld optimiser and %lld constraint state values after %" PetscInt_FMT " parameters, but %ld bytes follow", tr->restart, (long long)rec[6], (long long)rec[7], tr->nparam, end - pos);
+  PetscCall(ReadFinite(tr, fp, tr->nparam, "the parameters", &theta));
+  if (rec[6]) PetscCall(ReadFinite(tr, fp, (PetscInt)rec[6], "the optimiser state", &tr->restart_state));
+  PetscCall(ReadFinite(tr, fp, (PetscInt)rec[7], "the constraint state", &cstate));
+  fclose(fp);
+  PetscCall(AzLossConstraintStateLoad(tr->loss, cstate));
+  PetscCall(VecDestroy(&cstate));
+  PetscCall(VecCopy(theta, tr->theta));
+  PetscCall(VecDestroy(&theta));
+  tr->restart_stage = (PetscInt)rec[2];
+  tr->restart_it    = (PetscInt)rec[4];
+  tr->it            = (PetscInt)rec[5];
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
