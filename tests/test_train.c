@@ -614,6 +614,183 @@ START_TEST(test_checkpoint_restart_lbfgs)
 }
 END_TEST
 
+/* ---- parameter and checkpoint files ------------------------------------------------------------- */
+
+static void ReadAll(const char *path, unsigned char **buf, long *n)
+{
+  FILE *fp = fopen(path, "rb");
+  ck_assert_msg(fp != NULL, "cannot read %s", path);
+  fseek(fp, 0, SEEK_END);
+  *n = ftell(fp);
+  fseek(fp, 0, SEEK_SET);
+  *buf = malloc((size_t)*n);
+  ck_assert(fread(*buf, 1, (size_t)*n, fp) == (size_t)*n);
+  fclose(fp);
+}
+
+/* write buf[0..n) to path on rank 0, with the 8 bytes at off replaced by val (off < 0: unchanged) */
+static void WriteVariant(const char *path, const unsigned char *buf, long n, long off, const void *val)
+{
+  PetscMPIInt rank;
+  MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
+  MPI_Barrier(PETSC_COMM_WORLD); /* every rank is done reading the previous variant */
+  if (!rank) {
+    FILE *fp = fopen(path, "wb");
+    ck_assert(fp != NULL);
+    if (off >= 0) {
+      ck_assert(fwrite(buf, 1, (size_t)off, fp) == (size_t)off);
+      ck_assert(fwrite(val, 1, 8, fp) == 8);
+      ck_assert(fwrite(buf + off + 8, 1, (size_t)(n - off - 8), fp) == (size_t)(n - off - 8));
+    } else ck_assert(fwrite(buf, 1, (size_t)n, fp) == (size_t)n);
+    fclose(fp);
+  }
+  MPI_Barrier(PETSC_COMM_WORLD);
+}
+
+/* a restart from path must be refused with a message holding want (and the path) */
+static void ExpectRestartError(const char *path, const char *want, PetscInt width, AzActivation act)
+{
+  Setup          s;
+  AzTrainer      tr;
+  PetscErrorCode ierr;
+  if (width == 6 && act == AZ_ACT_TANH) MakeSetup(PETSC_COMM_WORLD, "heat1d", 1, 6, 32, &s);
+  PetscOptionsSetValue(NULL, "-az_trainer_type", "adam,gn");
+  PetscOptionsSetValue(NULL, "-az_trainer_max_it", "20,2");
+  PetscOptionsSetValue(NULL, "-az_quiet", "1");
+  PetscOptionsSetValue(NULL, "-az_restart", path);
+  if (width != 6 || act != AZ_ACT_TANH) { /* another network, default collocation sets */
+    const AzProblemInfo *info;
+    AzJetRequest         req;
+    PetscInt             ncoord;
+    PetscReal            lo[AZ_MAX_COORD], hi[AZ_MAX_COORD];
+    AzProblemLoad(PETSC_COMM_WORLD, "heat1d", &s.prob);
+    AzProblemSetFromOptions(s.prob);
+    AzProblemGetInfo(s.prob, &info);
+    AzProblemGetNumCoords(s.prob, &ncoord);
+    AzProblemGetBox(s.prob, lo, hi);
+    AzProblemGetJetRequest(s.prob, &req);
+    AzJetRequestClose(&req);
+    AzFieldCreate(PETSC_COMM_WORLD, &s.field);
+    AzFieldSetDimensions(s.field, ncoord, info->ncomp);
+    AzFieldSetBox(s.field, lo, hi);
+    AzFieldSetJetRequest(s.field, &req);
+    AzFieldSetArchitecture(s.field, 1, width, act);
+    AzFieldSetUp(s.field);
+    AzLossCreate(s.prob, s.field, &s.loss);
+    AzLossSetFromOptions(s.loss);
+    AzLossSetUp(s.loss);
+  }
+  AzTrainerCreate(s.loss, s.field, &tr);
+  AzTrainerSetFromOptions(tr);
+  last_error[0] = 0;
+  PetscPushErrorHandler(CaptureError, NULL);
+  ierr = AzTrainerTrain(tr);
+  PetscPopErrorHandler();
+  ck_assert_msg(ierr != 0, "restart from %s (%s) must be refused", path, want);
+  ck_assert_msg(strstr(last_error, want) && strstr(last_error, path), "restart from %s: expected '%s', got: %s", path, want, last_error);
+  AzTrainerDestroy(&tr);
+  PetscOptionsClearValue(NULL, "-az_trainer_type");
+  PetscOptionsClearValue(NULL, "-az_trainer_max_it");
+  PetscOptionsClearValue(NULL, "-az_quiet");
+  PetscOptionsClearValue(NULL, "-az_restart");
+  FreeSetup(&s);
+}
+
+/* Hostile checkpoints and parameter files, each made here from a good one: every one is refused with
+ * a message naming the file and what is wrong (they used to be read past their end, run negative or
+ * 1e12 iteration counts, run NaN constraint state, or load another network's parameters). */
+START_TEST(test_hostile_files)
+{
+  const char    *ck = "/tmp/az_test_hostile_ckpt.bin", *bad = "/tmp/az_test_hostile_bad.bin", *th = "/tmp/az_test_hostile_theta.bin";
+  const long     rec = 8 + 8 * (8 + AZ_MAX_COORD + 1) + 8 * (1 + AZ_MAX_COORD); /* after the field header */
+  Setup          s;
+  AzTrainer      tr;
+  unsigned char *buf;
+  long           n;
+  PetscMPIInt    rank;
+  PetscErrorCode ierr;
+
+  MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
+  /* a good checkpoint (adam, iteration 10 of 20) and a good theta.bin */
+  MakeSetup(PETSC_COMM_WORLD, "heat1d", 1, 6, 32, &s);
+  PetscOptionsSetValue(NULL, "-az_trainer_type", "adam");
+  PetscOptionsSetValue(NULL, "-az_trainer_max_it", "10");
+  PetscOptionsSetValue(NULL, "-az_checkpoint_every", "5");
+  PetscOptionsSetValue(NULL, "-az_quiet", "1");
+  AzTrainerCreate(s.loss, s.field, &tr);
+  AzTrainerSetFromOptions(tr);
+  AzTrainerSetCheckpointFile(tr, ck);
+  ck_assert_int_eq(AzTrainerTrain(tr), 0);
+  AzTrainerDestroy(&tr);
+  PetscOptionsClearValue(NULL, "-az_trainer_type");
+  PetscOptionsClearValue(NULL, "-az_trainer_max_it");
+  PetscOptionsClearValue(NULL, "-az_checkpoint_every");
+  PetscOptionsClearValue(NULL, "-az_quiet");
+  ck_assert_int_eq(AzFieldSave(s.field, PETSC_COMM_WORLD, th), 0);
+  ck_assert_msg(access("/tmp/az_test_hostile_ckpt.bin.tmp", F_OK) != 0, "no temporary checkpoint is left behind");
+  FreeSetup(&s);
+  ReadAll(ck, &buf, &n);
+  {
+    const int64_t neg = -1, huge = 1000000000000LL, big = 1LL << 40;
+    const double  nan = NAN;
+    WriteVariant(bad, buf, 20, -1, NULL); /* a short header */
+    ExpectRestartError(bad, "is truncated", 6, AZ_ACT_TANH);
+    WriteVariant(bad, buf, n - 100, -1, NULL); /* cut inside the data */
+    ExpectRestartError(bad, "truncated or corrupt", 6, AZ_ACT_TANH);
+    WriteVariant(bad, buf, n, 0, "NOTAZ\0\0\0"); /* wrong magic */
+    ExpectRestartError(bad, "is not a checkpoint", 6, AZ_ACT_TANH);
+    WriteVariant(bad, buf, n, 8, &huge); /* format version */
+    ExpectRestartError(bad, "format version", 6, AZ_ACT_TANH);
+    WriteVariant(bad, buf, n, rec + 16, &neg); /* stage -1 */
+    ExpectRestartError(bad, "stopped in stage -1", 6, AZ_ACT_TANH);
+    WriteVariant(bad, buf, n, rec + 32, &huge); /* stage iteration 1e12 */
+    ExpectRestartError(bad, "stopped at iteration 1000000000000", 6, AZ_ACT_TANH);
+    WriteVariant(bad, buf, n, rec + 40, &neg); /* global iteration -1 */
+    ExpectRestartError(bad, "global iteration -1", 6, AZ_ACT_TANH);
+    WriteVariant(bad, buf, n, rec + 48, &big); /* optimiser state length */
+    ExpectRestartError(bad, "truncated or corrupt", 6, AZ_ACT_TANH);
+    WriteVariant(bad, buf, n, rec + 64, &nan); /* θ[0] NaN */
+    ExpectRestartError(bad, "the parameters hold NaN", 6, AZ_ACT_TANH);
+    WriteVariant(bad, buf, n, n - 8, &nan); /* the last constraint state value NaN */
+    ExpectRestartError(bad, "the constraint state hold NaN", 6, AZ_ACT_TANH);
+    /* another network with the same parameter count (sin instead of tanh) */
+    ExpectRestartError(ck, "activation tanh in the file, sin here", 6, AZ_ACT_SIN);
+    ExpectRestartError(ck, "width 6 in the file, 7 here", 7, AZ_ACT_TANH);
+    /* theta.bin is not a checkpoint */
+    ExpectRestartError(th, "is a parameters file (theta.bin), not a checkpoint", 6, AZ_ACT_TANH);
+  }
+  free(buf);
+  /* theta.bin: loads into the same network; refused into another one, truncated, or as a checkpoint */
+  MakeSetup(PETSC_COMM_WORLD, "heat1d", 1, 6, 32, &s);
+  ck_assert_int_eq(AzFieldLoad(s.field, th), 0);
+  {
+    const char *want[] = {"activation tanh in the file, sin here", "is truncated", "is a checkpoint, not a parameters file"};
+    ReadAll(th, &buf, &n);
+    WriteVariant(bad, buf, n - 8, -1, NULL);
+    free(buf);
+    for (int k = 0; k < 3; k++) {
+      AzField f;
+      AzFieldCreate(PETSC_COMM_WORLD, &f);
+      AzFieldSetDimensions(f, 2, 1);
+      AzFieldSetArchitecture(f, 1, 6, k == 0 ? AZ_ACT_SIN : AZ_ACT_TANH);
+      AzFieldSetUp(f);
+      last_error[0] = 0;
+      PetscPushErrorHandler(CaptureError, NULL);
+      ierr = AzFieldLoad(f, k == 0 ? th : (k == 1 ? bad : ck));
+      PetscPopErrorHandler();
+      ck_assert_msg(ierr != 0 && strstr(last_error, want[k]), "theta.bin case %d: expected '%s', got: %s", k, want[k], last_error);
+      AzFieldDestroy(&f);
+    }
+  }
+  FreeSetup(&s);
+  if (!rank) {
+    unlink(ck);
+    unlink(bad);
+    unlink(th);
+  }
+}
+END_TEST
+
 /* NaN in training: the residual of nanproblem is NaN where u > 3 while it drives u towards 10.
  * (a) With the default tolerance Adam meets NaN, undoes each bad step, halves the rate and finishes
  * with finite parameters below the cap. (b) Allowed a single failure, it stops with a clear message. */
@@ -917,6 +1094,7 @@ static Suite *TrainSuite(void)
   tcase_add_test(t, test_training_mpi_agreement);
   tcase_add_test(t, test_checkpoint_restart);
   tcase_add_test(t, test_checkpoint_restart_lbfgs);
+  tcase_add_test(t, test_hostile_files);
   tcase_add_test(t, test_nan_detected);
   tcase_add_test(t, test_bad_trainer_options);
   tcase_add_test(t, test_nonfinite_jacobian);
