@@ -9,6 +9,19 @@
 #include <unistd.h>
 
 
+/* a temporary file name private to this run (other checkouts may run the suite at the same time):
+ * /tmp/az_test_<rank 0's pid>_<name>, the same on every rank */
+static const char *TmpPath(const char *name)
+{
+  static char path[8][PETSC_MAX_PATH_LEN];
+  static int  next;
+  long        pid = (long)getpid();
+  char       *p   = path[next++ % 8];
+  MPI_Bcast(&pid, 1, MPI_LONG, 0, PETSC_COMM_WORLD);
+  snprintf(p, PETSC_MAX_PATH_LEN, "/tmp/az_test_%ld_%s", pid, name);
+  return p;
+}
+
 typedef struct {
   AzProblem prob;
   AzField   field;
@@ -501,7 +514,7 @@ END_TEST
  * Lagrangian (multipliers updated every 7 iterations) the checkpoint must carry the multipliers. */
 static void CheckRestart(const char *problem, const char *opt, const char *constraint)
 {
-  const char *ck = "/tmp/az_test_ckpt.bin";
+  const char *ck = TmpPath("ckpt.bin");
   PetscMPIInt rank;
   Setup       a, b;
   AzTrainer   tr;
@@ -564,7 +577,7 @@ END_TEST
  * iterations the cut falls inside a segment (15 = 3·4 + 3). */
 static void CheckRestartLBFGS(const char *constraint, const char *segment)
 {
-  const char *ck = "/tmp/az_test_ckpt_lbfgs.bin";
+  const char *ck = TmpPath("ckpt_lbfgs.bin");
   PetscMPIInt rank;
   Setup       a, b;
   AzTrainer   tr;
@@ -701,7 +714,7 @@ static void ExpectRestartError(const char *path, const char *want, PetscInt widt
  * 1e12 iteration counts, run NaN constraint state, or load another network's parameters). */
 START_TEST(test_hostile_files)
 {
-  const char    *ck = "/tmp/az_test_hostile_ckpt.bin", *bad = "/tmp/az_test_hostile_bad.bin", *th = "/tmp/az_test_hostile_theta.bin";
+  const char    *ck = TmpPath("hostile_ckpt.bin"), *bad = TmpPath("hostile_bad.bin"), *th = TmpPath("hostile_theta.bin");
   const long     rec = 8 + 8 * (8 + AZ_MAX_COORD + 1) + 8 * (1 + AZ_MAX_COORD); /* after the field header */
   Setup          s;
   AzTrainer      tr;
@@ -727,7 +740,11 @@ START_TEST(test_hostile_files)
   PetscOptionsClearValue(NULL, "-az_checkpoint_every");
   PetscOptionsClearValue(NULL, "-az_quiet");
   ck_assert_int_eq(AzFieldSave(s.field, PETSC_COMM_WORLD, th), 0);
-  ck_assert_msg(access("/tmp/az_test_hostile_ckpt.bin.tmp", F_OK) != 0, "no temporary checkpoint is left behind");
+  {
+    char tmp[PETSC_MAX_PATH_LEN];
+    snprintf(tmp, sizeof tmp, "%s.tmp", ck);
+    ck_assert_msg(access(tmp, F_OK) != 0, "no temporary checkpoint is left behind");
+  }
   FreeSetup(&s);
   ReadAll(ck, &buf, &n);
   {
