@@ -107,7 +107,12 @@ PetscErrorCode AzFieldReadHeader(AzField f, FILE *fp, const char path[], const c
   AZ_CMP_INT("components", a.ncomp);
   AZ_CMP_INT("depth", a.depth);
   AZ_CMP_INT("width", a.width);
-  AZ_CMP_INT("activation", a.act);
+  if (iv[n] != a.act) {
+    size_t len;
+    PetscCall(PetscStrlen(diff, &len));
+    snprintf(diff + len, sizeof diff - len, "%sactivation %s in the file, %s here", len ? "; " : "", iv[n] >= 0 && iv[n] <= AZ_ACT_SWISH ? AzActivations[iv[n]] : "(invalid)", AzActivations[a.act]);
+  }
+  n++;
   AZ_CMP_INT("Fourier features", a.nfourier);
   AZ_CMP_INT("Fourier seed", a.seed);
   for (PetscInt i = 0; i < AZ_MAX_COORD; i++) AZ_CMP_INT("periodic harmonics", a.nharm[i]);
