@@ -4,12 +4,26 @@
 #include <ansatz.h>
 #include <check.h>
 #include "azcheck.h"
+#include "../src/trainer/trainerimpl.h" /* AzTrainerETA */
 #include <math.h>
 #include <unistd.h>
 #include <malloc.h>
 /* the exact fold of dense JᵀJ's group matrices, tested directly (its functions are internal) */
 #include "../src/loss/fold.c"
 
+
+/* a temporary file name private to this run (other checkouts may run the suite at the same time):
+ * /tmp/az_test_<rank 0's pid>_<name>, the same on every rank */
+static const char *TmpPath(const char *name)
+{
+  static char path[8][PETSC_MAX_PATH_LEN];
+  static int  next;
+  long        pid = (long)getpid();
+  char       *p   = path[next++ % 8];
+  MPI_Bcast(&pid, 1, MPI_LONG, 0, PETSC_COMM_WORLD);
+  snprintf(p, PETSC_MAX_PATH_LEN, "/tmp/az_test_%ld_%s", pid, name);
+  return p;
+}
 
 typedef struct {
   AzProblem prob;
@@ -523,7 +537,7 @@ END_TEST
  * Lagrangian (multipliers updated every 7 iterations) the checkpoint must carry the multipliers. */
 static void CheckRestart(const char *problem, const char *opt, const char *constraint)
 {
-  const char *ck = "/tmp/az_test_ckpt.bin";
+  const char *ck = TmpPath("ckpt.bin");
   PetscMPIInt rank;
   Setup       a, b;
   AzTrainer   tr;
@@ -580,9 +594,249 @@ START_TEST(test_checkpoint_restart)
 }
 END_TEST
 
+/* L-BFGS restarted inside its stage continues bit for bit: the checkpoint carries the curvature pairs
+ * and the segment position. adam 10 then lbfgs 30 uninterrupted, against the same run cut at lbfgs
+ * iteration 15 (checkpoints every 5) and restarted; with the augmented Lagrangian and segments of 4
+ * iterations the cut falls inside a segment (15 = 3·4 + 3). */
+static void CheckRestartLBFGS(const char *constraint, const char *segment)
+{
+  const char *ck = TmpPath("ckpt_lbfgs.bin");
+  PetscMPIInt rank;
+  Setup       a, b;
+  AzTrainer   tr;
+  Vec         ta, tb;
+  PetscReal   diff;
+
+  MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
+  PetscOptionsSetValue(NULL, "-az_constraint", constraint);
+  PetscOptionsSetValue(NULL, "-az_auglag_every", "7");
+  PetscOptionsSetValue(NULL, "-az_lbfgs_segment", segment);
+  MakeSetup(PETSC_COMM_WORLD, "heat1d", 2, 8, 64, &a);
+  Train(&a, "adam,lbfgs", "10,30", NULL, NULL);
+  MakeSetup(PETSC_COMM_WORLD, "heat1d", 2, 8, 64, &b);
+  PetscOptionsSetValue(NULL, "-az_trainer_type", "adam,lbfgs");
+  PetscOptionsSetValue(NULL, "-az_trainer_max_it", "10,15");
+  PetscOptionsSetValue(NULL, "-az_checkpoint_every", "5");
+  PetscOptionsSetValue(NULL, "-az_quiet", "1");
+  AzTrainerCreate(b.loss, b.field, &tr);
+  AzTrainerSetFromOptions(tr);
+  AzTrainerSetCheckpointFile(tr, ck);
+  ck_assert_int_eq(AzTrainerTrain(tr), 0);
+  AzTrainerDestroy(&tr);
+  PetscOptionsClearValue(NULL, "-az_checkpoint_every");
+  FreeSetup(&b);
+  MakeSetup(PETSC_COMM_WORLD, "heat1d", 2, 8, 64, &b);
+  AzFieldGetParameters(b.field, &tb);
+  VecSet(tb, 0.123);
+  Train(&b, "adam,lbfgs", "10,30", "-az_restart", ck);
+  AzFieldGetParameters(a.field, &ta);
+  VecAXPY(tb, -1, ta);
+  VecNorm(tb, NORM_INFINITY, &diff);
+  ck_assert_msg(diff == 0, "L-BFGS (%s, segment %s): restarted run differs from the uninterrupted one by %g", constraint, segment, (double)diff);
+  if (!rank) unlink(ck);
+  FreeSetup(&a);
+  FreeSetup(&b);
+  PetscOptionsClearValue(NULL, "-az_constraint");
+  PetscOptionsClearValue(NULL, "-az_auglag_every");
+  PetscOptionsClearValue(NULL, "-az_lbfgs_segment");
+}
+
+START_TEST(test_checkpoint_restart_lbfgs)
+{
+  CheckRestartLBFGS("soft", "50");
+  CheckRestartLBFGS("auglag", "50");
+  CheckRestartLBFGS("soft", "4");
+  CheckRestartLBFGS("auglag", "4");
+}
+END_TEST
+
+/* ---- parameter and checkpoint files ------------------------------------------------------------- */
+
+static void ReadAll(const char *path, unsigned char **buf, long *n)
+{
+  FILE *fp = fopen(path, "rb");
+  ck_assert_msg(fp != NULL, "cannot read %s", path);
+  fseek(fp, 0, SEEK_END);
+  *n = ftell(fp);
+  fseek(fp, 0, SEEK_SET);
+  *buf = malloc((size_t)*n);
+  ck_assert(fread(*buf, 1, (size_t)*n, fp) == (size_t)*n);
+  fclose(fp);
+}
+
+/* write buf[0..n) to path on rank 0, with the 8 bytes at off replaced by val (off < 0: unchanged) */
+static void WriteVariant(const char *path, const unsigned char *buf, long n, long off, const void *val)
+{
+  PetscMPIInt rank;
+  MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
+  MPI_Barrier(PETSC_COMM_WORLD); /* every rank is done reading the previous variant */
+  if (!rank) {
+    FILE *fp = fopen(path, "wb");
+    ck_assert(fp != NULL);
+    if (off >= 0) {
+      ck_assert(fwrite(buf, 1, (size_t)off, fp) == (size_t)off);
+      ck_assert(fwrite(val, 1, 8, fp) == 8);
+      ck_assert(fwrite(buf + off + 8, 1, (size_t)(n - off - 8), fp) == (size_t)(n - off - 8));
+    } else ck_assert(fwrite(buf, 1, (size_t)n, fp) == (size_t)n);
+    fclose(fp);
+  }
+  MPI_Barrier(PETSC_COMM_WORLD);
+}
+
+/* a restart from path must be refused with a message holding want (and the path) */
+static void ExpectRestartError(const char *path, const char *want, PetscInt width, AzActivation act)
+{
+  Setup          s;
+  AzTrainer      tr;
+  PetscErrorCode ierr;
+  if (width == 6 && act == AZ_ACT_TANH) MakeSetup(PETSC_COMM_WORLD, "heat1d", 1, 6, 32, &s);
+  PetscOptionsSetValue(NULL, "-az_trainer_type", "adam,gn");
+  PetscOptionsSetValue(NULL, "-az_trainer_max_it", "20,2");
+  PetscOptionsSetValue(NULL, "-az_quiet", "1");
+  PetscOptionsSetValue(NULL, "-az_restart", path);
+  if (width != 6 || act != AZ_ACT_TANH) { /* another network, default collocation sets */
+    const AzProblemInfo *info;
+    AzJetRequest         req;
+    PetscInt             ncoord;
+    PetscReal            lo[AZ_MAX_COORD], hi[AZ_MAX_COORD];
+    AzProblemLoad(PETSC_COMM_WORLD, "heat1d", &s.prob);
+    AzProblemSetFromOptions(s.prob);
+    AzProblemGetInfo(s.prob, &info);
+    AzProblemGetNumCoords(s.prob, &ncoord);
+    AzProblemGetBox(s.prob, lo, hi);
+    AzProblemGetJetRequest(s.prob, &req);
+    AzJetRequestClose(&req);
+    AzFieldCreate(PETSC_COMM_WORLD, &s.field);
+    AzFieldSetDimensions(s.field, ncoord, info->ncomp);
+    AzFieldSetBox(s.field, lo, hi);
+    AzFieldSetJetRequest(s.field, &req);
+    AzFieldSetArchitecture(s.field, 1, width, act);
+    AzFieldSetUp(s.field);
+    AzLossCreate(s.prob, s.field, &s.loss);
+    AzLossSetFromOptions(s.loss);
+    AzLossSetUp(s.loss);
+  }
+  AzTrainerCreate(s.loss, s.field, &tr);
+  AzTrainerSetFromOptions(tr);
+  last_error[0] = 0;
+  PetscPushErrorHandler(CaptureError, NULL);
+  ierr = AzTrainerTrain(tr);
+  PetscPopErrorHandler();
+  ck_assert_msg(ierr != 0, "restart from %s (%s) must be refused", path, want);
+  ck_assert_msg(strstr(last_error, want) && strstr(last_error, path), "restart from %s: expected '%s', got: %s", path, want, last_error);
+  AzTrainerDestroy(&tr);
+  PetscOptionsClearValue(NULL, "-az_trainer_type");
+  PetscOptionsClearValue(NULL, "-az_trainer_max_it");
+  PetscOptionsClearValue(NULL, "-az_quiet");
+  PetscOptionsClearValue(NULL, "-az_restart");
+  FreeSetup(&s);
+}
+
+/* Hostile checkpoints and parameter files, each made here from a good one: every one is refused with
+ * a message naming the file and what is wrong (they used to be read past their end, run negative or
+ * 1e12 iteration counts, run NaN constraint state, or load another network's parameters). */
+START_TEST(test_hostile_files)
+{
+  const char    *ck = TmpPath("hostile_ckpt.bin"), *bad = TmpPath("hostile_bad.bin"), *th = TmpPath("hostile_theta.bin");
+  const long     rec = 8 + 8 * (8 + AZ_MAX_COORD + 1) + 8 * (1 + AZ_MAX_COORD); /* after the field header */
+  Setup          s;
+  AzTrainer      tr;
+  unsigned char *buf;
+  long           n;
+  PetscMPIInt    rank;
+  PetscErrorCode ierr;
+
+  MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
+  /* a good checkpoint (adam, iteration 10 of 20) and a good theta.bin */
+  MakeSetup(PETSC_COMM_WORLD, "heat1d", 1, 6, 32, &s);
+  PetscOptionsSetValue(NULL, "-az_trainer_type", "adam");
+  PetscOptionsSetValue(NULL, "-az_trainer_max_it", "10");
+  PetscOptionsSetValue(NULL, "-az_checkpoint_every", "5");
+  PetscOptionsSetValue(NULL, "-az_quiet", "1");
+  AzTrainerCreate(s.loss, s.field, &tr);
+  AzTrainerSetFromOptions(tr);
+  AzTrainerSetCheckpointFile(tr, ck);
+  ck_assert_int_eq(AzTrainerTrain(tr), 0);
+  AzTrainerDestroy(&tr);
+  PetscOptionsClearValue(NULL, "-az_trainer_type");
+  PetscOptionsClearValue(NULL, "-az_trainer_max_it");
+  PetscOptionsClearValue(NULL, "-az_checkpoint_every");
+  PetscOptionsClearValue(NULL, "-az_quiet");
+  ck_assert_int_eq(AzFieldSave(s.field, PETSC_COMM_WORLD, th), 0);
+  {
+    char tmp[PETSC_MAX_PATH_LEN];
+    snprintf(tmp, sizeof tmp, "%s.tmp", ck);
+    ck_assert_msg(access(tmp, F_OK) != 0, "no temporary checkpoint is left behind");
+  }
+  FreeSetup(&s);
+  ReadAll(ck, &buf, &n);
+  {
+    const int64_t neg = -1, huge = 1000000000000LL, big = 1LL << 40;
+    const double  nan = NAN;
+    WriteVariant(bad, buf, 20, -1, NULL); /* a short header */
+    ExpectRestartError(bad, "is truncated", 6, AZ_ACT_TANH);
+    WriteVariant(bad, buf, n - 100, -1, NULL); /* cut inside the data */
+    ExpectRestartError(bad, "truncated or corrupt", 6, AZ_ACT_TANH);
+    WriteVariant(bad, buf, n, 0, "NOTAZ\0\0\0"); /* wrong magic */
+    ExpectRestartError(bad, "is not a checkpoint", 6, AZ_ACT_TANH);
+    WriteVariant(bad, buf, n, 8, &huge); /* format version */
+    ExpectRestartError(bad, "format version", 6, AZ_ACT_TANH);
+    WriteVariant(bad, buf, n, rec + 16, &neg); /* stage -1 */
+    ExpectRestartError(bad, "stopped in stage -1", 6, AZ_ACT_TANH);
+    WriteVariant(bad, buf, n, rec + 32, &huge); /* stage iteration 1e12 */
+    ExpectRestartError(bad, "stopped at iteration 1000000000000", 6, AZ_ACT_TANH);
+    WriteVariant(bad, buf, n, rec + 40, &neg); /* global iteration -1 */
+    ExpectRestartError(bad, "global iteration -1", 6, AZ_ACT_TANH);
+    WriteVariant(bad, buf, n, rec + 48, &big); /* optimiser state length */
+    ExpectRestartError(bad, "truncated or corrupt", 6, AZ_ACT_TANH);
+    WriteVariant(bad, buf, n, rec + 64, &nan); /* θ[0] NaN */
+    ExpectRestartError(bad, "the parameters hold NaN", 6, AZ_ACT_TANH);
+    WriteVariant(bad, buf, n, n - 8, &nan); /* the last constraint state value NaN */
+    ExpectRestartError(bad, "the constraint state hold NaN", 6, AZ_ACT_TANH);
+    /* another network with the same parameter count (sin instead of tanh) */
+    ExpectRestartError(ck, "activation tanh in the file, sin here", 6, AZ_ACT_SIN);
+    ExpectRestartError(ck, "width 6 in the file, 7 here", 7, AZ_ACT_TANH);
+    /* theta.bin is not a checkpoint */
+    ExpectRestartError(th, "is a parameters file (theta.bin), not a checkpoint", 6, AZ_ACT_TANH);
+  }
+  free(buf);
+  /* theta.bin: loads into the same network; refused into another one, truncated, or as a checkpoint */
+  MakeSetup(PETSC_COMM_WORLD, "heat1d", 1, 6, 32, &s);
+  ck_assert_int_eq(AzFieldLoad(s.field, th), 0);
+  {
+    const char *want[] = {"activation tanh in the file, sin here", "is truncated", "is a checkpoint, not a parameters file"};
+    ReadAll(th, &buf, &n);
+    WriteVariant(bad, buf, n - 8, -1, NULL);
+    free(buf);
+    for (int k = 0; k < 3; k++) {
+      AzField f;
+      AzFieldCreate(PETSC_COMM_WORLD, &f);
+      AzFieldSetDimensions(f, 2, 1);
+      AzFieldSetArchitecture(f, 1, 6, k == 0 ? AZ_ACT_SIN : AZ_ACT_TANH);
+      AzFieldSetUp(f);
+      last_error[0] = 0;
+      PetscPushErrorHandler(CaptureError, NULL);
+      ierr = AzFieldLoad(f, k == 0 ? th : (k == 1 ? bad : ck));
+      PetscPopErrorHandler();
+      ck_assert_msg(ierr != 0 && strstr(last_error, want[k]), "theta.bin case %d: expected '%s', got: %s", k, want[k], last_error);
+      AzFieldDestroy(&f);
+    }
+  }
+  FreeSetup(&s);
+  if (!rank) {
+    unlink(ck);
+    unlink(bad);
+    unlink(th);
+  }
+}
+END_TEST
+
 /* NaN in training: the residual of nanproblem is NaN where u > 3 while it drives u towards 10.
  * (a) With the default tolerance Adam meets NaN, undoes each bad step, halves the rate and finishes
  * with finite parameters below the cap. (b) Allowed a single failure, it stops with a clear message. */
+static AzTrainerReason last_reason;
+static char            last_reason_msg[1024];
+
 static PetscErrorCode TrainNan(Setup *s, const char *max_failures, PetscInt *rollbacks)
 {
   AzTrainer      tr;
@@ -600,6 +854,11 @@ static PetscErrorCode TrainNan(Setup *s, const char *max_failures, PetscInt *rol
   ierr = AzTrainerTrain(tr);
   PetscPopErrorHandler();
   AzTrainerGetNumRollbacks(tr, rollbacks);
+  {
+    const char *msg;
+    AzTrainerGetStopReason(tr, &last_reason, &msg);
+    snprintf(last_reason_msg, sizeof last_reason_msg, "%s", msg);
+  }
   AzTrainerDestroy(&tr);
   PetscOptionsClearValue(NULL, "-az_trainer_type");
   PetscOptionsClearValue(NULL, "-az_trainer_max_it");
@@ -620,6 +879,7 @@ START_TEST(test_nan_detected)
   snprintf(path, sizeof path, "%s/nanproblem.so", getenv("AZ_TEST_PLUGIN_DIR") ? getenv("AZ_TEST_PLUGIN_DIR") : "tests/.libs");
   MakeSetup(PETSC_COMM_WORLD, path, 1, 5, 64, &s);
   ck_assert_msg(TrainNan(&s, "10", &rollbacks) == 0, "training with rollbacks must finish: %s", last_error);
+  ck_assert_msg(last_reason == AZ_TRAINER_COMPLETED, "training that recovers from NaN completes: %s", last_reason_msg);
   ck_assert_msg(rollbacks > 0, "the run must have met NaN");
   AzFieldGetParameters(s.field, &theta);
   VecNorm(theta, NORM_2, &nrm);
@@ -629,12 +889,174 @@ START_TEST(test_nan_detected)
   FreeSetup(&s);
 
   MakeSetup(PETSC_COMM_WORLD, path, 1, 5, 64, &s);
-  ck_assert_msg(TrainNan(&s, "1", &rollbacks) != 0, "with no failures allowed, training through NaN must stop");
-  ck_assert_msg(strstr(last_error, "NaN/Inf in the loss or gradient 1 time(s) in a row"), "message: %s", last_error);
+  /* AzTrainerTrain succeeds; the stop reason says it failed, and why */
+  ck_assert_msg(TrainNan(&s, "1", &rollbacks) == 0, "a failed training returns success with a stop reason: %s", last_error);
+  ck_assert_msg(last_reason == AZ_TRAINER_FAILED, "with no failures allowed, training through NaN must stop as failed");
+  ck_assert_msg(strstr(last_reason_msg, "NaN/Inf 1 time(s) in a row") && strstr(last_reason_msg, "term pde: residual is NaN"), "message: %s", last_reason_msg);
   AzFieldGetParameters(s.field, &theta);
   VecNorm(theta, NORM_2, &nrm);
   ck_assert_msg(!PetscIsInfOrNanReal(nrm), "parameters must stay finite");
   FreeSetup(&s);
+}
+END_TEST
+
+
+/* Run one trainer (options: NULL-terminated name/value pairs) and return its stop reason and message;
+ * AzTrainerTrain itself must succeed whatever happens in training. */
+static void TrainReason(Setup *s, const char *types, const char *its, const char *const opts[], AzTrainerReason *reason, char msg[], size_t len, PetscInt *rollbacks)
+{
+  AzTrainer   tr;
+  const char *m;
+  PetscOptionsSetValue(NULL, "-az_trainer_type", types);
+  PetscOptionsSetValue(NULL, "-az_trainer_max_it", its);
+  PetscOptionsSetValue(NULL, "-az_quiet", "1");
+  for (int k = 0; opts && opts[k]; k += 2) PetscOptionsSetValue(NULL, opts[k], opts[k + 1]);
+  ck_assert_int_eq(AzTrainerCreate(s->loss, s->field, &tr), 0);
+  ck_assert_int_eq(AzTrainerSetFromOptions(tr), 0);
+  last_error[0] = 0;
+  ck_assert_msg(AzTrainerTrain(tr) == 0, "AzTrainerTrain must return success, also when training fails: %s", last_error);
+  AzTrainerGetStopReason(tr, reason, &m);
+  snprintf(msg, len, "%s", m);
+  if (rollbacks) AzTrainerGetNumRollbacks(tr, rollbacks);
+  AzTrainerDestroy(&tr);
+  PetscOptionsClearValue(NULL, "-az_trainer_type");
+  PetscOptionsClearValue(NULL, "-az_trainer_max_it");
+  PetscOptionsClearValue(NULL, "-az_quiet");
+  for (int k = 0; opts && opts[k]; k += 2) PetscOptionsClearValue(NULL, opts[k]);
+}
+
+/* A plugin whose exact Jacobian is NaN (finite residuals): every optimiser stops at once, failed, with
+ * the term (pde) and the cause (its Jacobian, NaN) named, and θ untouched (the initial parameters).
+ * Gauss–Newton used to loop forever here (the damping became NaN). */
+START_TEST(test_nonfinite_jacobian)
+{
+  const char *types[]   = {"adam", "lbfgs", "gn", "gn"};
+  const char *cg[]      = {"-az_gn_solver", "cg", NULL};
+  const char *dense[]   = {"-az_gn_solver", "dense", NULL};
+  char        path[PETSC_MAX_PATH_LEN], msg[1024];
+  snprintf(path, sizeof path, "%s/nanjac.so", getenv("AZ_TEST_PLUGIN_DIR") ? getenv("AZ_TEST_PLUGIN_DIR") : "tests/.libs");
+  for (int k = 0; k < 4; k++) {
+    Setup           s;
+    AzTrainerReason reason;
+    Vec             theta, th0;
+    PetscReal       diff;
+    MakeSetup(PETSC_COMM_WORLD, path, 1, 6, 32, &s);
+    AzFieldGetParameters(s.field, &theta);
+    VecDuplicate(theta, &th0);
+    VecCopy(theta, th0);
+    TrainReason(&s, types[k], "5", k == 3 ? cg : (k == 2 ? dense : NULL), &reason, msg, sizeof msg, NULL);
+    ck_assert_msg(reason == AZ_TRAINER_FAILED, "%s: a NaN Jacobian must fail training", types[k]);
+    ck_assert_msg(strstr(msg, "term pde: Jacobian is NaN"), "%s: message names the term and the cause: %s", types[k], msg);
+    VecAXPY(th0, -1, theta);
+    VecNorm(th0, NORM_INFINITY, &diff);
+    ck_assert_msg(diff == 0, "%s: the last good parameters (the initial ones) are kept", types[k]);
+    VecDestroy(&th0);
+    FreeSetup(&s);
+  }
+}
+END_TEST
+
+/* -az_adam_lr 1e300: every step overflows. With -az_trainer_max_failures 3 Adam undoes exactly 3 steps
+ * in a row (the counter must not reset when it steps again from the rolled-back point) and stops,
+ * failed, on the initial parameters with a finite loss and a history of that one state, never "completed". */
+START_TEST(test_adam_max_failures)
+{
+  Setup                 s;
+  AzTrainerReason       reason;
+  PetscInt              rollbacks;
+  char                  msg[1024];
+  const char           *opts[] = {"-az_adam_lr", "1e300", "-az_trainer_max_failures", "3", NULL};
+  Vec                   theta, th0;
+  PetscReal             diff, f0, f;
+  AzTrainer             tr;
+
+  MakeSetup(PETSC_COMM_WORLD, "heat1d", 1, 6, 32, &s);
+  AzFieldGetParameters(s.field, &theta);
+  VecDuplicate(theta, &th0);
+  VecCopy(theta, th0);
+  AzLossEvaluate(s.loss, &f0, NULL, NULL);
+  TrainReason(&s, "adam", "50", opts, &reason, msg, sizeof msg, &rollbacks);
+  ck_assert_msg(reason == AZ_TRAINER_FAILED, "lr 1e300 must fail, not complete: %s", msg);
+  ck_assert_msg(rollbacks == 3, "-az_trainer_max_failures 3 fires after 3 consecutive failures, not %d", (int)rollbacks);
+  ck_assert_msg(strstr(msg, "NaN/Inf 3 time(s) in a row"), "%s", msg);
+  VecAXPY(th0, -1, theta);
+  VecNorm(th0, NORM_INFINITY, &diff);
+  ck_assert_msg(diff == 0, "the last good parameters (the initial ones) are kept");
+  AzLossEvaluate(s.loss, &f, NULL, NULL);
+  ck_assert_msg(f == f0, "the loss of the kept parameters is the initial one: %g vs %g", (double)f, (double)f0);
+  /* the history holds the state the run stopped on */
+  PetscOptionsSetValue(NULL, "-az_trainer_type", "adam");
+  PetscOptionsSetValue(NULL, "-az_trainer_max_it", "50");
+  PetscOptionsSetValue(NULL, "-az_quiet", "1");
+  for (int k = 0; opts[k]; k += 2) PetscOptionsSetValue(NULL, opts[k], opts[k + 1]);
+  AzTrainerCreate(s.loss, s.field, &tr);
+  AzTrainerSetFromOptions(tr);
+  ck_assert_int_eq(AzTrainerTrain(tr), 0);
+  {
+    PetscInt              n;
+    const AzHistoryEntry *h;
+    AzTrainerGetHistory(tr, &n, &h);
+    ck_assert_msg(n == 1 && h[0].it == 0 && h[0].loss == f0, "history: %d line(s), the last at iteration %d", (int)n, n ? (int)h[n - 1].it : -1);
+  }
+  AzTrainerDestroy(&tr);
+  PetscOptionsClearValue(NULL, "-az_trainer_type");
+  PetscOptionsClearValue(NULL, "-az_trainer_max_it");
+  PetscOptionsClearValue(NULL, "-az_quiet");
+  for (int k = 0; opts[k]; k += 2) PetscOptionsClearValue(NULL, opts[k]);
+  VecDestroy(&th0);
+  FreeSetup(&s);
+}
+END_TEST
+
+/* One history line = one state: the first line is the initial state (iteration 0, the initial loss),
+ * the last line's loss is the loss re-evaluated at the final θ, for every optimiser. */
+START_TEST(test_history_one_state)
+{
+  const char *types[] = {"adam", "lbfgs", "gn", "adam,gn"};
+  const char *its[]   = {"30", "30", "5", "20,3"};
+  for (int k = 0; k < 4; k++) {
+    Setup                 s;
+    AzTrainer             tr;
+    PetscInt              n, total;
+    const AzHistoryEntry *h;
+    PetscReal             f0, f, rel, maxabs;
+    PetscBool             has;
+    MakeSetup(PETSC_COMM_WORLD, "heat1d", 1, 6, 32, &s);
+    AzLossEvaluate(s.loss, &f0, NULL, NULL);
+    PetscOptionsSetValue(NULL, "-az_trainer_type", types[k]);
+    PetscOptionsSetValue(NULL, "-az_trainer_max_it", its[k]);
+    PetscOptionsSetValue(NULL, "-az_monitor_every", "7");
+    PetscOptionsSetValue(NULL, "-az_quiet", "1");
+    AzTrainerCreate(s.loss, s.field, &tr);
+    AzTrainerSetFromOptions(tr);
+    ck_assert_int_eq(AzTrainerTrain(tr), 0);
+    AzTrainerGetHistory(tr, &n, &h);
+    AzTrainerGetIterations(tr, &total);
+    ck_assert_msg(n >= 2, "%s: %d history lines", types[k], (int)n);
+    ck_assert_msg(h[0].it == 0 && PetscAbsReal(h[0].loss - f0) <= 1e-12 * f0, "%s: first line iteration %d loss %g, initial loss %g", types[k], (int)h[0].it, (double)h[0].loss, (double)f0);
+    AzLossEvaluate(s.loss, &f, NULL, NULL);
+    AzLossExactError(s.loss, &has, &rel, &maxabs);
+    ck_assert_msg(h[n - 1].it == total, "%s: last line at iteration %d of %d", types[k], (int)h[n - 1].it, (int)total);
+    ck_assert_msg(PetscAbsReal(h[n - 1].loss - f) <= 1e-12 * f, "%s: last line's loss %.15g, loss at the final parameters %.15g", types[k], (double)h[n - 1].loss, (double)f);
+    ck_assert_msg(PetscAbsReal(h[n - 1].rel_l2 - rel) <= 1e-12 * rel, "%s: last line's rel_l2 %.15g, at the final parameters %.15g", types[k], (double)h[n - 1].rel_l2, (double)rel);
+    for (PetscInt i = 1; i < n; i++) ck_assert_msg(h[i].it > h[i - 1].it, "%s: line %d repeats iteration %d", types[k], (int)i, (int)h[i].it);
+    AzTrainerDestroy(&tr);
+    PetscOptionsClearValue(NULL, "-az_trainer_type");
+    PetscOptionsClearValue(NULL, "-az_trainer_max_it");
+    PetscOptionsClearValue(NULL, "-az_monitor_every");
+    PetscOptionsClearValue(NULL, "-az_quiet");
+    FreeSetup(&s);
+  }
+}
+END_TEST
+
+/* The ETA is remaining iterations × this stage's measured seconds per iteration: 100 left at 3 s per
+ * iteration is 300 s, whatever the faster stages before it did. */
+START_TEST(test_eta)
+{
+  ck_assert(PetscAbsReal(AzTrainerETA(10, 30.0, 100) - 300.0) < 1e-12);
+  ck_assert(AzTrainerETA(0, 0.0, 100) == 0);
+  ck_assert(AzTrainerETA(5, 1.0, 0) == 0);
 }
 END_TEST
 
@@ -659,6 +1081,29 @@ START_TEST(test_bad_trainer_options)
   PetscPopErrorHandler();
   ck_assert(ierr != 0);
   ck_assert_msg(strstr(last_error, "give one per stage"), "%s", last_error);
+  /* more stages than allowed are refused, not cut to AZ_MAX_STAGES */
+  PetscOptionsClearValue(NULL, "-az_trainer_max_it");
+  PetscOptionsSetValue(NULL, "-az_trainer_type", "adam,adam,adam,adam,adam,adam,adam,adam,gn");
+  PetscPushErrorHandler(CaptureError, NULL);
+  ierr = AzTrainerSetFromOptions(tr);
+  PetscPopErrorHandler();
+  ck_assert(ierr != 0);
+  ck_assert_msg(strstr(last_error, "at most 8 are allowed"), "%s", last_error);
+  PetscOptionsSetValue(NULL, "-az_trainer_type", "adam");
+  {
+    const char *bad[][3] = {{"-az_adam_lr", "inf", "-az_adam_lr must be positive and finite"}, {"-az_adam_lr", "nan", "-az_adam_lr must be positive and finite"}, {"-az_adam_lr_decay", "1.5", "in (0, 1]"}, {"-az_adam_lr_decay_steps", "inf", "-az_adam_lr_decay_steps must be positive"}, {"-az_gn_mu0", "-1", "-az_gn_mu0 must be positive"}, {"-az_lbfgs_m", "0", "-az_lbfgs_m must be in 1..1000"}, {"-az_lbfgs_segment", "0", "-az_lbfgs_segment must be at least 1"}, {"-az_trainer_max_failures", "0", "at least 1"}, {"-az_monitor_every", "0", "at least 1"}, {"-az_checkpoint_every", "-2", "non-negative"}, {"-az_trainer_max_it", "-1", "must be non-negative"}, {"-az_trainer_max_it", "2000000000", "at most"}};
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+      AzTrainerDestroy(&tr); /* a fresh trainer: a refused value may stay in the last one */
+      AzTrainerCreate(s.loss, s.field, &tr);
+      PetscOptionsSetValue(NULL, bad[k][0], bad[k][1]);
+      last_error[0] = 0;
+      PetscPushErrorHandler(CaptureError, NULL);
+      ierr = AzTrainerSetFromOptions(tr);
+      PetscPopErrorHandler();
+      PetscOptionsClearValue(NULL, bad[k][0]);
+      ck_assert_msg(ierr != 0 && strstr(last_error, bad[k][2]), "%s %s: %s", bad[k][0], bad[k][1], last_error);
+    }
+  }
   PetscOptionsClearValue(NULL, "-az_trainer_type");
   PetscOptionsClearValue(NULL, "-az_trainer_max_it");
   AzTrainerDestroy(&tr);
@@ -740,8 +1185,14 @@ static Suite *TrainSuite(void)
   tcase_add_test(t, test_optimisers_reduce_loss);
   tcase_add_test(t, test_training_mpi_agreement);
   tcase_add_test(t, test_checkpoint_restart);
+  tcase_add_test(t, test_checkpoint_restart_lbfgs);
+  tcase_add_test(t, test_hostile_files);
   tcase_add_test(t, test_nan_detected);
   tcase_add_test(t, test_bad_trainer_options);
+  tcase_add_test(t, test_nonfinite_jacobian);
+  tcase_add_test(t, test_adam_max_failures);
+  tcase_add_test(t, test_history_one_state);
+  tcase_add_test(t, test_eta);
   suite_add_tcase(s, t);
   return s;
 }

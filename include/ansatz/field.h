@@ -26,6 +26,7 @@
 
 #include <petscvec.h>
 #include <ansatz/jet.h>
+#include <ansatz/file.h>
 
 typedef struct _p_AzField *AzField;
 
@@ -60,6 +61,27 @@ PETSC_EXTERN PetscErrorCode AzFieldSetFromOptions(AzField field);
 /* allocates θ and fills it with Glorot-uniform weights (zero biases) from the seed */
 PETSC_EXTERN PetscErrorCode AzFieldSetUp(AzField field);
 PETSC_EXTERN PetscErrorCode AzFieldView(AzField field, PetscViewer viewer);
+
+/* What fixes the meaning of θ; the header of theta.bin and of checkpoints (see src/field/save.c) */
+typedef struct {
+  PetscInt     ncoord, ncomp, depth, width;
+  AzActivation act;
+  PetscInt     nfourier, seed; /* seed: 0 without Fourier features (it then does not shape the network) */
+  PetscReal    fourier_scale;
+  PetscReal    period[AZ_MAX_COORD]; /* 0: not periodic */
+  PetscInt     nharm[AZ_MAX_COORD];
+  PetscInt     nparam;
+} AzFieldArchitecture;
+PETSC_EXTERN PetscErrorCode AzFieldGetArchitecture(AzField field, AzFieldArchitecture *arch);
+/* theta.bin: a versioned header (the architecture), then θ; written on rank 0 of comm through AzFile.
+ * AzFieldLoad reads it on every rank and refuses a file of another network, naming what differs. */
+PETSC_EXTERN PetscErrorCode AzFieldSave(AzField field, MPI_Comm comm, const char path[]);
+PETSC_EXTERN PetscErrorCode AzFieldLoad(AzField field, const char path[]);
+/* the header alone, for files that hold more than θ (checkpoints): magic is up to 7 characters */
+PETSC_EXTERN PetscErrorCode AzFieldWriteHeader(AzField field, AzFile file, const char magic[]);
+PETSC_EXTERN PetscErrorCode AzFieldReadHeader(AzField field, FILE *fp, const char path[], const char magic[], const char kind[]);
+/* fread of exactly n bytes, or an error naming the file and what was being read */
+PETSC_EXTERN PetscErrorCode AzFieldFileRead(MPI_Comm comm, FILE *fp, const char path[], void *buf, size_t n, const char what[]);
 
 /* θ itself (not a copy): changing it changes the field. Sequential Vec, the same on every rank. */
 PETSC_EXTERN PetscErrorCode AzFieldGetParameters(AzField field, Vec *theta);

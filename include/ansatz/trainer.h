@@ -2,11 +2,16 @@
  *
  *   -az_trainer_type adam,lbfgs,gn   stages run in order (each from where the previous stopped)
  *   -az_trainer_max_it 2000,500,50   iterations of each stage
- * adam: Adam with an exponentially decaying learning rate; lbfgs: TAO's limited-memory BFGS
- * (TAOLMVM, More–Thuente line search; -az_lbfgs_tao_* options reach TAO); gn: Gauss–Newton /
- * Levenberg–Marquardt on the dense normal equations (Cholesky), with adaptive damping.
- * NaN or Inf in the loss or gradient is detected: the step is undone and shortened, and after
- * repeated failures training stops with a message; non-finite parameters are never kept.
+ * adam: Adam with an exponentially decaying learning rate; lbfgs: limited-memory BFGS (two-loop
+ * recursion over -az_lbfgs_m pairs, default 10; strong-Wolfe line search with cubic interpolation);
+ * gn: Gauss–Newton / Levenberg–Marquardt on the normal equations (dense Cholesky or matrix-free CG),
+ * with adaptive damping. At most AZ_MAX_STAGES stages.
+ * NaN or Inf in the loss or gradient is detected: Adam undoes the step and shortens it, L-BFGS
+ * shrinks its trial step; after -az_trainer_max_failures failures in a row, or a non-finite state
+ * the optimiser cannot step away from, training stops with AZ_TRAINER_FAILED (see below) and a
+ * message naming the term and the cause; non-finite parameters are never kept.
+ * The history holds one line per recorded state: iteration it (0 = the initial state), the loss, the
+ * terms and the error of the same θ.
  */
 #ifndef ANSATZ_TRAINER_H
 #define ANSATZ_TRAINER_H

@@ -331,24 +331,9 @@ PetscErrorCode AzFieldSetUp(AzField f)
   PetscCall(VecCreateSeq(PETSC_COMM_SELF, f->nparam, &f->theta));
   PetscCall(PetscObjectSetName((PetscObject)f->theta, "theta"));
   PetscCall(AzFieldInitParameters(f));
-  if (f->load[0]) {
-    PetscViewer v;
-    Vec         t;
-    PetscInt    n;
-    PetscBool   exists;
-    PetscCall(PetscTestFile(f->load, 'r', &exists));
-    PetscCheck(exists, f->comm, PETSC_ERR_FILE_OPEN, "Cannot read the parameters file %s given by -az_field_load", f->load);
-    PetscCall(PetscViewerBinaryOpen(PETSC_COMM_SELF, f->load, FILE_MODE_READ, &v));
-    PetscCall(VecCreate(PETSC_COMM_SELF, &t));
-    PetscCall(VecLoad(t, v));
-    PetscCall(PetscViewerDestroy(&v));
-    PetscCall(VecGetSize(t, &n));
-    PetscCheck(n == f->nparam, f->comm, PETSC_ERR_ARG_SIZ, "%s holds %" PetscInt_FMT " parameters, but this field has %" PetscInt_FMT ": use the network options of the run that wrote it", f->load, n, f->nparam);
-    PetscCall(VecCopy(t, f->theta));
-    PetscCall(VecDestroy(&t));
-  }
   PetscCall(AzFieldSetActiveSlots(f));
   f->setupcalled = PETSC_TRUE;
+  if (f->load[0]) PetscCall(AzFieldLoad(f, f->load)); /* -az_field_load: a run's theta.bin */
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

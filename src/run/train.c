@@ -315,17 +315,8 @@ PetscErrorCode AzRunTrain(MPI_Comm comm)
   PetscCall(AzTrainerGetIterations(tr, &its));
 
   PetscCall(AzRunWriteHistory(comm, dir, tr, loss));
-  {
-    Vec         theta;
-    PetscViewer v;
-    PetscCall(AzFieldGetParameters(field, &theta));
-    snprintf(path, sizeof path, "%s/theta.bin", dir);
-    if (rank == 0) {
-      PetscCall(PetscViewerBinaryOpen(PETSC_COMM_SELF, path, FILE_MODE_WRITE, &v));
-      PetscCall(VecView(theta, v));
-      PetscCall(PetscViewerDestroy(&v));
-    }
-  }
+  snprintf(path, sizeof path, "%s/theta.bin", dir);
+  PetscCall(AzFieldSave(field, comm, path));
   PetscCall(WriteFieldVTK(comm, dir, prob, loss, ncoord <= 2 ? 101 : 41));
   PetscCall(WriteSummary(comm, dir, prob, loss, tr, ref, nparam, (PetscReal)(t1 - t0), f, term, rel, maxabs, viol_bc, viol_ic, drift));
   PetscCall(PetscPrintf(comm, "%s: %" PetscInt_FMT " iterations in %.2f s, loss %.3e", reason == AZ_TRAINER_FAILED ? "failed" : "done", its, (double)(t1 - t0), (double)f));

@@ -12,6 +12,44 @@
 #include <petscblaslapack.h>
 #include <petscksp.h>
 
+static PetscBool ArrayIsFinite(size_t n, const PetscScalar a[])
+{
+  for (size_t i = 0; i < n; i++)
+    if (PetscIsInfOrNanScalar(a[i])) return PETSC_FALSE;
+  return PETSC_TRUE;
+}
+
+/* the state at θ is not finite (θ is the last good point): stop with the term and the cause */
+static PetscErrorCode FailNonFinite(AzTrainer tr, const PetscReal term[], const char what[])
+{
+  char why[256];
+
+  PetscFunctionBegin;
+  PetscCall(AzTrainerDiagnose(tr, term, why, sizeof why));
+  PetscCall(AzTrainerFail(tr, "Gauss-Newton: NaN/Inf in %s (%s); the last good parameters are kept", what, why));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* a trial point with a non-finite loss: remember why (not yet a failure) */
+static PetscErrorCode TrialFailure(AzTrainer tr, const PetscReal term[])
+{
+  PetscFunctionBegin;
+  PetscCall(AzTrainerDiagnose(tr, term, tr->trial_msg, sizeof tr->trial_msg));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* the history's last line: the state the stage ends on */
+static PetscErrorCode FinalState(AzTrainer tr)
+{
+  PetscReal f, term[AZ_MAX_TERMS];
+
+  PetscFunctionBegin;
+  PetscCall(AzLossEvaluate(tr->loss, &f, term, NULL));
+  if (PetscIsInfOrNanReal(f)) PetscCall(FailNonFinite(tr, term, "the final loss"));
+  else PetscCall(AzTrainerRecord(tr, f, term, PETSC_TRUE));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 static PetscErrorCode TrainGNDense(AzTrainer tr, PetscInt max_it)
 {
   const PetscInt P = tr->nparam;
@@ -32,15 +70,29 @@ static PetscErrorCode TrainGNDense(AzTrainer tr, PetscInt max_it)
     PetscCall(VecGetArrayRead(tr->restart_state, &s));
     mu = PetscRealPart(s[0]);
     PetscCall(VecRestoreArrayRead(tr->restart_state, &s));
+    PetscCheck(mu > 0, tr->comm, PETSC_ERR_FILE_UNEXPECTED, "Restart file %s: Gauss-Newton damping %g must be positive", tr->restart, (double)mu);
     start = tr->restart_it;
   }
-  for (PetscInt k = 0; k < max_it; k++) {
+  for (PetscInt k = 0;; k++) {
     PetscBool accepted = PETSC_FALSE;
-    PetscReal ftrial   = PETSC_MAX_REAL;
+    PetscReal ftrial   = PETSC_MAX_REAL, ttrial[AZ_MAX_TERMS];
+    PetscInt  ntrial = 0, nonfinite = 0;
 
+    if (k == max_it) { /* the final state, as it stands */
+      PetscCall(FinalState(tr));
+      break;
+    }
     PetscCall(AzLossUpdateConstraints(tr->loss, tr->it, tr->total_it));
     PetscCall(AzLossNormalEquations(tr->loss, JtJ, Jtr, &f, term));
-    PetscCheck(!PetscIsInfOrNanReal(f), tr->comm, PETSC_ERR_FP, "Gauss-Newton: the loss is not finite at iteration %" PetscInt_FMT "; the last good parameters are kept", tr->it);
+    if (PetscIsInfOrNanReal(f)) {
+      PetscCall(FailNonFinite(tr, term, "the loss"));
+      break;
+    }
+    PetscCall(AzTrainerRecord(tr, f, term, (PetscBool)(k == 0)));
+    if (!ArrayIsFinite((size_t)P * P, JtJ) || !ArrayIsFinite(P, Jtr)) {
+      PetscCall(FailNonFinite(tr, term, "the normal equations JᵀJ, Jᵀρ"));
+      break;
+    }
     if (mu < 0) {
       PetscReal tr_diag = 0;
       for (PetscInt i = 0; i < P; i++) tr_diag += PetscRealPart(JtJ[i + i * P]);
@@ -61,7 +113,9 @@ static PetscErrorCode TrainGNDense(AzTrainer tr, PetscInt max_it)
           for (PetscInt i = 0; i < P; i++) th[i] += delta[i];
           PetscCall(VecRestoreArray(tr->theta, &th));
         }
-        PetscCall(AzLossEvaluate(tr->loss, &ftrial, NULL, NULL));
+        PetscCall(AzLossEvaluate(tr->loss, &ftrial, ttrial, NULL));
+        ntrial++;
+        if (PetscIsInfOrNanReal(ftrial)) nonfinite++;
         {
           PetscReal pred = 0, gain;
           for (PetscInt i = 0; i < P; i++) pred += PetscRealPart(delta[i] * (mu * delta[i] - Jtr[i]));
@@ -71,27 +125,31 @@ static PetscErrorCode TrainGNDense(AzTrainer tr, PetscInt max_it)
             accepted          = PETSC_TRUE;
             mu                = PetscMax(mu * PetscMax(1.0 / 3, 1 - c * c * c), tr->mu_min);
             nu                = 2;
-          } else PetscCall(VecCopy(old, tr->theta));
+          } else {
+            if (PetscIsInfOrNanReal(ftrial)) PetscCall(TrialFailure(tr, ttrial));
+            PetscCall(VecCopy(old, tr->theta));
+          }
         }
       }
       if (!accepted) {
         mu *= nu;
         nu *= 2;
-        if (mu > tr->mu_max) break;
+        if (!(mu <= tr->mu_max)) break; /* also when μ is NaN */
       }
     }
-    tr->it++;
-    PetscCall(AzTrainerRecord(tr, f, term, (PetscBool)(k == 0 || k + 1 == max_it || !accepted)));
-    {
-      PetscCall(VecSetValue(state, 0, mu, INSERT_VALUES));
-      PetscCall(VecAssemblyBegin(state));
-      PetscCall(VecAssemblyEnd(state));
-      PetscCall(AzTrainerCheckpoint(tr, start + k + 1, state));
-    }
     if (!accepted) {
-      if (!tr->quiet) PetscCall(PetscPrintf(tr->comm, "Gauss-Newton: no step lowers the loss (damping %g exceeds %g): stopping at loss %.6e\n", (double)mu, (double)tr->mu_max, (double)f));
+      if (ntrial && nonfinite == ntrial) {
+        PetscCall(AzTrainerFail(tr, "Gauss-Newton: every trial step (%" PetscInt_FMT ") gave a non-finite loss (%s at the last one); the last good parameters are kept", ntrial, tr->trial_msg));
+        break;
+      }
+      if (!tr->quiet) PetscCall(PetscPrintf(tr->comm, "%sGauss-Newton: no step lowers the loss (damping %g exceeds %g): stopping at loss %.6e\n", tr->tty ? "\n" : "", (double)mu, (double)tr->mu_max, (double)f));
       break;
     }
+    tr->it++;
+    PetscCall(VecSetValue(state, 0, mu, INSERT_VALUES));
+    PetscCall(VecAssemblyBegin(state));
+    PetscCall(VecAssemblyEnd(state));
+    PetscCall(AzTrainerCheckpoint(tr, start + k + 1, state));
   }
   PetscCall(PetscFree4(JtJ, A, Jtr, delta));
   PetscCall(VecDestroy(&old));
@@ -173,27 +231,50 @@ static PetscErrorCode TrainGNMatrixFree(AzTrainer tr, PetscInt max_it)
     PetscCall(VecGetArrayRead(tr->restart_state, &s));
     c.mu = PetscRealPart(s[0]);
     PetscCall(VecRestoreArrayRead(tr->restart_state, &s));
+    PetscCheck(c.mu > 0, tr->comm, PETSC_ERR_FILE_UNEXPECTED, "Restart file %s: Gauss-Newton damping %g must be positive", tr->restart, (double)c.mu);
     start = tr->restart_it;
   }
-  for (PetscInt k = 0; k < max_it; k++) {
+  for (PetscInt k = 0;; k++) {
     PetscBool accepted = PETSC_FALSE;
+    PetscInt  ntrial = 0, nonfinite = 0;
 
+    if (k == max_it) {
+      PetscCall(FinalState(tr));
+      break;
+    }
     PetscCall(AzLossUpdateConstraints(tr->loss, tr->it, tr->total_it));
     PetscCall(AzLossEvaluate(tr->loss, &f, term, NULL));
-    PetscCheck(!PetscIsInfOrNanReal(f), tr->comm, PETSC_ERR_FP, "Gauss-Newton: the loss is not finite at iteration %" PetscInt_FMT "; the last good parameters are kept", tr->it);
+    if (PetscIsInfOrNanReal(f)) {
+      PetscCall(FailNonFinite(tr, term, "the loss"));
+      break;
+    }
+    PetscCall(AzTrainerRecord(tr, f, term, (PetscBool)(k == 0)));
     PetscCall(AzLossLinearize(tr->loss, &f));
     PetscCall(AzLossGNGradient(tr->loss, g));
     if (c.mu < 0) PetscCall(InitialDamping(tr, work, delta, &c.mu));
+    if (!AzTrainerVecIsFinite(g) || PetscIsInfOrNanReal(c.mu)) {
+      PetscCall(FailNonFinite(tr, term, PetscIsInfOrNanReal(c.mu) ? "the products JᵀJv" : "the gradient Jᵀρ"));
+      break;
+    }
     PetscCall(VecCopy(tr->theta, old));
     while (!accepted) {
-      PetscReal ftrial, pred, gain, dd;
+      PetscReal   ftrial, pred, gain, dd, ttrial[AZ_MAX_TERMS];
       PetscScalar dg;
       PetscCall(VecScale(g, -1));
       PetscCall(VecZeroEntries(delta));
       PetscCall(KSPSolve(ksp, g, delta));
       PetscCall(VecScale(g, -1));
+      if (!AzTrainerVecIsFinite(delta)) { /* CG met NaN/Inf in JᵀJv */
+        PetscCall(FailNonFinite(tr, term, "the products JᵀJv in CG"));
+        break;
+      }
       PetscCall(VecAXPY(tr->theta, 1, delta));
-      PetscCall(AzLossEvaluate(tr->loss, &ftrial, NULL, NULL));
+      PetscCall(AzLossEvaluate(tr->loss, &ftrial, ttrial, NULL));
+      ntrial++;
+      if (PetscIsInfOrNanReal(ftrial)) {
+        nonfinite++;
+        PetscCall(TrialFailure(tr, ttrial));
+      }
       PetscCall(VecDot(delta, g, &dg));
       PetscCall(VecNorm(delta, NORM_2, &dd));
       pred = c.mu * dd * dd - PetscRealPart(dg);
@@ -207,19 +288,23 @@ static PetscErrorCode TrainGNMatrixFree(AzTrainer tr, PetscInt max_it)
         PetscCall(VecCopy(old, tr->theta));
         c.mu *= nu;
         nu *= 2;
-        if (c.mu > tr->mu_max) break;
+        if (!(c.mu <= tr->mu_max)) break; /* also when μ is NaN */
       }
     }
+    if (AzTrainerFailed(tr)) break;
+    if (!accepted) {
+      if (ntrial && nonfinite == ntrial) {
+        PetscCall(AzTrainerFail(tr, "Gauss-Newton (CG): every trial step (%" PetscInt_FMT ") gave a non-finite loss (%s at the last one); the last good parameters are kept", ntrial, tr->trial_msg));
+        break;
+      }
+      if (!tr->quiet) PetscCall(PetscPrintf(tr->comm, "%sGauss-Newton (CG): no step lowers the loss (damping %g exceeds %g): stopping at loss %.6e\n", tr->tty ? "\n" : "", (double)c.mu, (double)tr->mu_max, (double)f));
+      break;
+    }
     tr->it++;
-    PetscCall(AzTrainerRecord(tr, f, term, (PetscBool)(k == 0 || k + 1 == max_it || !accepted)));
     PetscCall(VecSetValue(state, 0, c.mu, INSERT_VALUES));
     PetscCall(VecAssemblyBegin(state));
     PetscCall(VecAssemblyEnd(state));
     PetscCall(AzTrainerCheckpoint(tr, start + k + 1, state));
-    if (!accepted) {
-      if (!tr->quiet) PetscCall(PetscPrintf(tr->comm, "Gauss-Newton (CG): no step lowers the loss (damping %g exceeds %g): stopping at loss %.6e\n", (double)c.mu, (double)tr->mu_max, (double)f));
-      break;
-    }
   }
   PetscCall(KSPDestroy(&ksp));
   PetscCall(MatDestroy(&A));

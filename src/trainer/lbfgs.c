@@ -1,124 +1,430 @@
-/* L-BFGS through TAO (TAOLMVM with its More–Thuente line search), on every rank the same:
- * θ is replicated and the objective is reduced over ranks, so all ranks take identical steps. */
+/* L-BFGS (Nocedal & Wright, Numerical Optimization, 2nd ed.): the two-loop recursion (Alg. 7.4) over
+ * the last m = -az_lbfgs_m (default 10) curvature pairs (s, y), initial Hessian γI with
+ * γ = sᵀy / yᵀy of the newest pair; a pair with sᵀy ≤ 1e-10 ‖s‖‖y‖ is skipped (it would make H
+ * indefinite). The step length comes from a strong-Wolfe line search with cubic interpolation
+ * (Alg. 3.5 / 3.6, as PyTorch's _strong_wolfe: c1 = 1e-4, c2 = 0.9, at most 25 evaluations; the
+ * first step of a run is min(1, 1/‖g‖₁), later ones 1). A trial point whose loss or gradient is
+ * NaN/Inf is never accepted: the step is shrunk. Everything is local arithmetic on values that every
+ * rank sees identically (θ is replicated and the loss reduces over ranks), so the ranks step alike.
+ *
+ * When the objective moves during training (weight schedules, adaptive weights, multipliers), the
+ * constraints are advanced every -az_lbfgs_segment iterations and the memory starts afresh (pairs
+ * from another objective would mislead). The whole state (pairs, counters) goes into checkpoints, so
+ * a restarted stage continues exactly like an uninterrupted one. */
 #include "trainerimpl.h"
 #include <ansatz/compat.h>
-#include <petsctao.h>
+
+#define LS_C1     1e-4
+#define LS_C2     0.9
+#define LS_MAXEV  25
+#define LS_TOLCHG 1e-9
+#define PAIR_EPS  1e-10
 
 typedef struct {
-  AzTrainer tr;
-  Vec       best;
-  PetscReal fbest, term[AZ_MAX_TERMS], fterm[AZ_MAX_TERMS];
-  PetscInt  nonfinite, max_it, last_it, offset; /* offset: iterations of earlier segments */
-} LBFGSCtx;
+  AzTrainer  tr;
+  PetscInt   P, m, npairs, head; /* pairs in the ring buffer; head: slot of the next pair */
+  PetscReal *S, *Y, *rho;        /* (m, P) each, and 1/(yᵀs) */
+  PetscReal *x, *d, *q, *alpha;  /* x: the current point */
+  PetscInt   nonfinite;          /* trial points with NaN/Inf, this stage */
+  Vec        gtmp;
+} LBFGS;
 
-static PetscErrorCode FormFunctionGradient(Tao tao, Vec X, PetscReal *f, Vec G, void *ptr)
+/* f and ∇f at x + t d (θ set to it); finite says whether both are */
+static PetscErrorCode Eval(LBFGS *c, PetscReal t, PetscReal *f, PetscReal term[], Vec g, PetscBool *finite)
 {
-  LBFGSCtx *c  = (LBFGSCtx *)ptr;
-  AzTrainer tr = c->tr;
-  PetscReal gnorm;
+  AzTrainer    tr = c->tr;
+  PetscScalar *th;
+  PetscReal    gn;
 
   PetscFunctionBegin;
-  (void)tao;
-  PetscCall(VecCopy(X, tr->theta));
-  PetscCall(AzLossEvaluate(tr->loss, f, c->fterm, G));
-  PetscCall(VecNorm(G, NORM_2, &gnorm));
-  if (PetscIsInfOrNanReal(*f) || PetscIsInfOrNanReal(gnorm)) {
-    /* tell the line search this point is useless: a huge value, no slope */
-    c->nonfinite++;
-    *f = PETSC_MAX_REAL;
-    PetscCall(VecZeroEntries(G));
-  } else if (*f < c->fbest) {
-    c->fbest = *f;
-    PetscCall(PetscArraycpy(c->term, c->fterm, AZ_MAX_TERMS));
-    PetscCall(VecCopy(X, c->best));
+  PetscCall(VecGetArray(tr->theta, &th));
+  if (t == 0) /* exactly x (d may not be set yet) */
+    for (PetscInt i = 0; i < c->P; i++) th[i] = c->x[i];
+  else
+    for (PetscInt i = 0; i < c->P; i++) th[i] = c->x[i] + t * c->d[i];
+  PetscCall(VecRestoreArray(tr->theta, &th));
+  PetscCall(AzLossEvaluate(tr->loss, f, term, g));
+  PetscCall(VecNorm(g, NORM_INFINITY, &gn));
+  *finite = (PetscBool)(!PetscIsInfOrNanReal(*f) && !PetscIsInfOrNanReal(gn));
+  if (!*finite) c->nonfinite++;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* θ = x, the current point */
+static PetscErrorCode SetTheta(LBFGS *c)
+{
+  PetscScalar *th;
+
+  PetscFunctionBegin;
+  PetscCall(VecGetArray(c->tr->theta, &th));
+  for (PetscInt i = 0; i < c->P; i++) th[i] = c->x[i];
+  PetscCall(VecRestoreArray(c->tr->theta, &th));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscReal Dot(PetscInt n, const PetscReal a[], const PetscReal b[])
+{
+  PetscReal s = 0;
+  for (PetscInt i = 0; i < n; i++) s += a[i] * b[i];
+  return s;
+}
+
+/* minimiser of the cubic through (x1, f1, g1), (x2, f2, g2), clipped to the bounds; their midpoint
+ * when the cubic has no minimiser or anything is not finite */
+static PetscReal Cubic(PetscReal x1, PetscReal f1, PetscReal g1, PetscReal x2, PetscReal f2, PetscReal g2, PetscReal lo, PetscReal hi)
+{
+  const PetscReal d1 = g1 + g2 - 3 * (f1 - f2) / (x1 - x2), d2sq = d1 * d1 - g1 * g2;
+  PetscReal       t;
+  if (lo > hi) {
+    t  = lo;
+    lo = hi;
+    hi = t;
+  }
+  if (!(d2sq >= 0)) return (lo + hi) / 2;
+  {
+    const PetscReal d2 = PetscSqrtReal(d2sq);
+    if (x1 <= x2) t = x2 - (x2 - x1) * ((g2 + d2 - d1) / (g2 - g1 + 2 * d2));
+    else t = x1 - (x1 - x2) * ((g1 + d2 - d1) / (g1 - g2 + 2 * d2));
+  }
+  if (PetscIsInfOrNanReal(t)) return (lo + hi) / 2;
+  return PetscMin(PetscMax(t, lo), hi);
+}
+
+typedef struct {
+  PetscReal t, f, gtd, term[AZ_MAX_TERMS];
+  Vec       g;
+  PetscBool finite;
+} LSPoint;
+
+static PetscErrorCode LSCopy(LSPoint *dst, const LSPoint *src)
+{
+  PetscFunctionBegin;
+  dst->t      = src->t;
+  dst->f      = src->f;
+  dst->gtd    = src->gtd;
+  dst->finite = src->finite;
+  PetscCall(PetscArraycpy(dst->term, src->term, AZ_MAX_TERMS));
+  PetscCall(VecCopy(src->g, dst->g));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode LSEval(LBFGS *c, PetscReal t, LSPoint *p)
+{
+  const PetscScalar *g;
+
+  PetscFunctionBegin;
+  p->t = t;
+  PetscCall(Eval(c, t, &p->f, p->term, p->g, &p->finite));
+  PetscCall(VecGetArrayRead(p->g, &g));
+  p->gtd = Dot(c->P, (const PetscReal *)g, c->d);
+  PetscCall(VecRestoreArrayRead(p->g, &g));
+  if (!p->finite) {
+    p->f   = PETSC_INFINITY;
+    p->gtd = PETSC_INFINITY;
   }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-static PetscErrorCode Monitor(Tao tao, void *ptr)
+/* Strong-Wolfe line search along d from (f0, g0·d) with initial step t; best receives the accepted
+ * point (t = 0 and f0 when nothing better was found). pt[0..3]: work points with gradient vectors. */
+static PetscErrorCode LineSearch(LBFGS *c, PetscReal f0, PetscReal gtd0, PetscReal t, LSPoint pt[4], LSPoint *best, PetscBool *found)
 {
-  LBFGSCtx *c = (LBFGSCtx *)ptr;
-  PetscInt  its;
-  PetscReal f;
+  LSPoint  *prev = &pt[0], *cur = &pt[1], *br[2] = {&pt[2], &pt[3]};
+  PetscInt  nev = 0, low, high;
+  PetscBool done = PETSC_FALSE, bracketed = PETSC_FALSE, insuf = PETSC_FALSE;
+  PetscReal dnorm = 0;
 
   PetscFunctionBegin;
-  PetscCall(TaoGetSolutionStatus(tao, &its, &f, NULL, NULL, NULL, NULL));
-  for (; c->last_it < c->offset + its; c->last_it++) {
-    c->tr->it++;
-    PetscCall(AzTrainerRecord(c->tr, c->fbest, c->term, (PetscBool)(c->last_it == 0 || c->last_it + 1 == c->max_it)));
+  for (PetscInt i = 0; i < c->P; i++) dnorm = PetscMax(dnorm, PetscAbsReal(c->d[i]));
+  prev->t = 0, prev->f = f0, prev->gtd = gtd0, prev->finite = PETSC_TRUE;
+  PetscCall(LSEval(c, t, cur));
+  nev++;
+  /* bracketing phase (Alg. 3.5) */
+  while (nev < LS_MAXEV) {
+    if (!cur->finite) { /* shrink towards the last finite point */
+      PetscCall(LSEval(c, prev->t + (cur->t - prev->t) / 2, cur));
+      nev++;
+      continue;
+    }
+    if (cur->f > f0 + LS_C1 * cur->t * gtd0 || (nev > 1 && cur->f >= prev->f) || cur->gtd >= 0) {
+      PetscCall(LSCopy(br[0], prev));
+      PetscCall(LSCopy(br[1], cur));
+      bracketed = PETSC_TRUE;
+      break;
+    }
+    if (PetscAbsReal(cur->gtd) <= -LS_C2 * gtd0) {
+      PetscCall(LSCopy(br[0], cur));
+      done = bracketed = PETSC_TRUE;
+      break;
+    }
+    {
+      const PetscReal tn = Cubic(prev->t, prev->f, prev->gtd, cur->t, cur->f, cur->gtd, cur->t + 0.01 * (cur->t - prev->t), cur->t * 10);
+      LSPoint        *sw = prev;
+      prev               = cur;
+      cur                = sw;
+      PetscCall(LSEval(c, tn, cur));
+      nev++;
+    }
+  }
+  if (!bracketed) { /* out of evaluations: the better of the start and the last point */
+    if (cur->finite && cur->f < f0) PetscCall(LSCopy(best, cur));
+    else best->t = 0;
+    *found = (PetscBool)(best->t > 0);
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
+  if (done) {
+    PetscCall(LSCopy(best, br[0]));
+    *found = PETSC_TRUE;
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
+  /* zoom phase (Alg. 3.6) */
+  low  = br[0]->f <= br[1]->f ? 0 : 1;
+  high = 1 - low;
+  while (nev < LS_MAXEV) {
+    const PetscReal tmax = PetscMax(br[0]->t, br[1]->t), tmin = PetscMin(br[0]->t, br[1]->t);
+    PetscReal       tn, eps;
+    if ((tmax - tmin) * dnorm < LS_TOLCHG) break;
+    tn  = Cubic(br[0]->t, br[0]->f, br[0]->gtd, br[1]->t, br[1]->f, br[1]->gtd, br[0]->t, br[1]->t);
+    eps = 0.1 * (tmax - tmin);
+    if (PetscMin(tmax - tn, tn - tmin) < eps) { /* too close to an end: safeguard */
+      if (insuf || tn >= tmax || tn <= tmin) {
+        tn    = PetscAbsReal(tn - tmax) < PetscAbsReal(tn - tmin) ? tmax - eps : tmin + eps;
+        insuf = PETSC_FALSE;
+      } else insuf = PETSC_TRUE;
+    } else insuf = PETSC_FALSE;
+    PetscCall(LSEval(c, tn, cur));
+    nev++;
+    if (!cur->finite || cur->f > f0 + LS_C1 * cur->t * gtd0 || cur->f >= br[low]->f) {
+      PetscCall(LSCopy(br[high], cur));
+    } else {
+      if (PetscAbsReal(cur->gtd) <= -LS_C2 * gtd0) done = PETSC_TRUE;
+      else if (cur->gtd * (br[high]->t - br[low]->t) >= 0) PetscCall(LSCopy(br[high], br[low]));
+      PetscCall(LSCopy(br[low], cur));
+    }
+    low  = br[0]->f <= br[1]->f ? 0 : 1;
+    high = 1 - low;
+    if (done) break;
+  }
+  if (br[low]->t > 0 && br[low]->finite && br[low]->f < f0) {
+    PetscCall(LSCopy(best, br[low]));
+    *found = PETSC_TRUE;
+  } else {
+    best->t = 0;
+    *found  = PETSC_FALSE;
   }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* One TaoSolve of at most n iterations from the current θ; θ becomes the best point seen. */
-static PetscErrorCode Segment(LBFGSCtx *c, PetscInt n, TaoConvergedReason *reason)
+/* d = −H g by the two-loop recursion */
+static void Direction(LBFGS *c, const PetscReal g[])
 {
-  AzTrainer tr = c->tr;
-  Tao       tao;
-  Vec       x;
+  const PetscInt P = c->P;
+  PetscReal     *q = c->q;
+  for (PetscInt i = 0; i < P; i++) q[i] = g[i];
+  for (PetscInt j = 0; j < c->npairs; j++) { /* newest first */
+    const PetscInt k = (c->head - 1 - j + c->m) % c->m;
+    c->alpha[k]      = c->rho[k] * Dot(P, c->S + k * P, q);
+    for (PetscInt i = 0; i < P; i++) q[i] -= c->alpha[k] * c->Y[k * P + i];
+  }
+  if (c->npairs) {
+    const PetscInt  k     = (c->head - 1 + c->m) % c->m;
+    const PetscReal gamma = 1 / (c->rho[k] * Dot(P, c->Y + k * P, c->Y + k * P));
+    for (PetscInt i = 0; i < P; i++) q[i] *= gamma;
+  }
+  for (PetscInt j = c->npairs - 1; j >= 0; j--) { /* oldest first */
+    const PetscInt  k    = (c->head - 1 - j + c->m) % c->m;
+    const PetscReal beta = c->rho[k] * Dot(P, c->Y + k * P, q);
+    for (PetscInt i = 0; i < P; i++) q[i] += (c->alpha[k] - beta) * c->S[k * P + i];
+  }
+  for (PetscInt i = 0; i < P; i++) c->d[i] = -q[i];
+}
+
+/* checkpoint state: [m, npairs, head, iterations in the segment, S (m·P), Y (m·P), rho (m)] */
+static PetscErrorCode SaveState(LBFGS *c, PetscInt seg_it, Vec state)
+{
+  PetscScalar   *st;
+  const PetscInt mP = c->m * c->P;
 
   PetscFunctionBegin;
-  PetscCall(VecDuplicate(tr->theta, &x));
-  PetscCall(VecCopy(tr->theta, x));
-  PetscCall(VecCopy(tr->theta, c->best));
-  c->offset = c->last_it;
-  PetscCall(TaoCreate(PETSC_COMM_SELF, &tao));
-  PetscCall(TaoSetType(tao, TAOLMVM));
-  PetscCall(TaoSetOptionsPrefix(tao, "az_lbfgs_"));
-  PetscCall(TaoSetSolution(tao, x));
-  PetscCall(TaoSetObjectiveAndGradient(tao, NULL, FormFunctionGradient, c));
-  PetscCall(TaoSetMaximumIterations(tao, n));
-  PetscCall(TaoSetMaximumFunctionEvaluations(tao, 20 * n + 20));
-  PetscCall(TaoSetTolerances(tao, 0, 0, 0));
-  PetscCall(TaoSetMonitor(tao, Monitor, c, NULL));
-  PetscCall(TaoSetFromOptions(tao));
-  PetscCall(TaoSolve(tao));
-  PetscCall(TaoGetConvergedReason(tao, reason));
-  /* keep the best point seen (the line search may end on a worse trial) */
-  PetscCall(VecCopy(c->best, tr->theta));
-  PetscCall(TaoDestroy(&tao));
-  PetscCall(VecDestroy(&x));
+  PetscCall(VecGetArray(state, &st));
+  st[0] = c->m;
+  st[1] = c->npairs;
+  st[2] = c->head;
+  st[3] = seg_it;
+  for (PetscInt i = 0; i < mP; i++) st[4 + i] = c->S[i];
+  for (PetscInt i = 0; i < mP; i++) st[4 + mP + i] = c->Y[i];
+  for (PetscInt i = 0; i < c->m; i++) st[4 + 2 * mP + i] = c->rho[i];
+  PetscCall(VecRestoreArray(state, &st));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* When the objective moves during training (weight schedules, adaptive weights, multipliers), TAO's
- * line search cannot follow it: L-BFGS then runs in segments of -az_lbfgs_segment iterations with
- * the constraints advanced between them, each segment a fresh L-BFGS from the current point. */
+static PetscErrorCode LoadState(LBFGS *c, Vec state, PetscInt segment, PetscInt *seg_it)
+{
+  const PetscScalar *st;
+  const PetscInt     mP = c->m * c->P;
+  PetscInt           n;
+  AzTrainer          tr = c->tr;
+
+  PetscFunctionBegin;
+  PetscCall(VecGetSize(state, &n));
+  PetscCheck(n == 4 + 2 * mP + c->m, tr->comm, PETSC_ERR_FILE_UNEXPECTED, "Restart file %s: its L-BFGS state has %" PetscInt_FMT " entries; L-BFGS with memory %" PetscInt_FMT " and %" PetscInt_FMT " parameters expects %" PetscInt_FMT " (was -az_lbfgs_m changed?)", tr->restart, n, c->m, c->P, 4 + 2 * mP + c->m);
+  PetscCall(VecGetArrayRead(state, &st));
+  PetscCheck(st[0] == c->m && st[1] >= 0 && st[1] <= c->m && st[2] >= 0 && st[2] < c->m && st[3] >= 0 && st[3] <= segment && st[3] <= tr->restart_it, tr->comm, PETSC_ERR_FILE_UNEXPECTED, "Restart file %s: invalid L-BFGS state (memory %g, pairs %g, head %g, segment iteration %g)", tr->restart, (double)st[0], (double)st[1], (double)st[2], (double)st[3]);
+  for (PetscInt i = 0; i < 2 * mP + c->m; i++) PetscCheck(!PetscIsInfOrNanScalar(st[4 + i]), tr->comm, PETSC_ERR_FILE_UNEXPECTED, "Restart file %s: the L-BFGS state holds NaN/Inf", tr->restart);
+  c->npairs = (PetscInt)st[1];
+  c->head   = (PetscInt)st[2];
+  *seg_it   = (PetscInt)st[3];
+  for (PetscInt i = 0; i < mP; i++) c->S[i] = st[4 + i];
+  for (PetscInt i = 0; i < mP; i++) c->Y[i] = st[4 + mP + i];
+  for (PetscInt i = 0; i < c->m; i++) c->rho[i] = st[4 + 2 * mP + i];
+  PetscCall(VecRestoreArrayRead(state, &st));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode AzTrainLBFGS(AzTrainer tr, PetscInt max_it)
 {
-  LBFGSCtx           c;
-  TaoConvergedReason reason = TAO_CONTINUE_ITERATING;
-  PetscBool          changes;
-  PetscInt           segment, stalls = 0;
+  LBFGS       c;
+  LSPoint     pt[4], best;
+  Vec         g, state;
+  PetscBool   changes, fresh = PETSC_TRUE, need_eval = PETSC_TRUE;
+  PetscInt    segment, seg_it = 0, start = 0, k = 0;
+  PetscReal   f, term[AZ_MAX_TERMS];
+  const char *why_stop = NULL;
 
   PetscFunctionBegin;
   if (max_it <= 0) PetscFunctionReturn(PETSC_SUCCESS);
   PetscCall(PetscMemzero(&c, sizeof c));
-  c.tr     = tr;
-  c.max_it = max_it;
-  PetscCall(VecDuplicate(tr->theta, &c.best));
+  c.tr = tr;
+  c.P  = tr->nparam;
+  c.m  = tr->lbfgs_m;
+  PetscCall(PetscMalloc4((size_t)c.m * c.P, &c.S, (size_t)c.m * c.P, &c.Y, c.m, &c.rho, c.m, &c.alpha));
+  PetscCall(PetscMalloc3(c.P, &c.x, c.P, &c.d, c.P, &c.q));
+  PetscCall(PetscArrayzero(c.S, (size_t)c.m * c.P));
+  PetscCall(PetscArrayzero(c.Y, (size_t)c.m * c.P));
+  PetscCall(PetscArrayzero(c.rho, c.m));
+  PetscCall(PetscArrayzero(c.d, c.P));
+  PetscCall(VecDuplicate(tr->theta, &g));
+  for (PetscInt i = 0; i < 4; i++) PetscCall(VecDuplicate(tr->theta, &pt[i].g));
+  PetscCall(VecDuplicate(tr->theta, &best.g));
+  PetscCall(VecCreateSeq(PETSC_COMM_SELF, 4 + 2 * c.m * c.P + c.m, &state));
   PetscCall(AzLossConstraintsChange(tr->loss, &changes));
-  segment = changes ? tr->lbfgs_segment : max_it;
-  while (c.last_it < max_it) {
-    const PetscInt before = c.last_it;
-    if (changes) PetscCall(AzLossUpdateConstraints(tr->loss, tr->it, tr->total_it));
-    c.fbest = PETSC_MAX_REAL; /* the objective may have changed: compare afresh */
-    PetscCall(Segment(&c, PetscMin(segment, max_it - c.last_it), &reason));
-    if (c.last_it == before) {
-      if (!changes || ++stalls >= 2) break; /* no progress: TAO stopped at its first iteration */
-    } else stalls = 0;
-    if (!changes && c.last_it < max_it) break; /* one solve, stopped early */
+  segment = changes ? tr->lbfgs_segment : PETSC_MAX_INT;
+  if (tr->restart_state && tr->restart_stage == tr->cur_stage) {
+    PetscCall(LoadState(&c, tr->restart_state, segment, &seg_it));
+    start = tr->restart_it;
+    fresh = (PetscBool)(seg_it == 0 || seg_it >= segment);
   }
-  /* make every rank hold rank 0's θ bit for bit */
   {
-    PetscScalar *th;
-    PetscCall(VecGetArray(tr->theta, &th));
-    PetscCallMPI(MPI_Bcast(th, (PetscMPIInt)tr->nparam, MPIU_SCALAR, 0, tr->comm));
-    PetscCall(VecRestoreArray(tr->theta, &th));
+    const PetscScalar *th;
+    PetscCall(VecGetArrayRead(tr->theta, &th));
+    for (PetscInt i = 0; i < c.P; i++) c.x[i] = th[i];
+    PetscCall(VecRestoreArrayRead(tr->theta, &th));
   }
-  if (c.last_it < max_it && !tr->quiet) PetscCall(PetscPrintf(tr->comm, "%sL-BFGS stopped after %" PetscInt_FMT " of %" PetscInt_FMT " iterations: %s\n", tr->tty ? "\n" : "", c.last_it, max_it, TaoConvergedReasons[reason]));
+  for (;;) {
+    PetscBool          finite, found;
+    PetscReal          gtd, t;
+    const PetscScalar *ga;
+
+    if (fresh && k < max_it) { /* a new segment: the constraints advance, the memory starts afresh */
+      if (changes) PetscCall(AzLossUpdateConstraints(tr->loss, tr->it, tr->total_it));
+      c.npairs = c.head = 0;
+      seg_it            = 0;
+      fresh             = PETSC_FALSE;
+      need_eval         = PETSC_TRUE;
+    }
+    if (need_eval) PetscCall(Eval(&c, 0, &f, term, g, &finite)); /* θ = x */
+    else { /* the accepted line-search point is x: its values, as a new evaluation would give them */
+      finite = PETSC_TRUE;
+      f      = best.f;
+      PetscCall(PetscArraycpy(term, best.term, AZ_MAX_TERMS));
+      PetscCall(VecCopy(best.g, g));
+    }
+    need_eval = PETSC_FALSE;
+    if (!finite) {
+      char why[256];
+      PetscCall(AzTrainerDiagnose(tr, term, why, sizeof why));
+      PetscCall(AzTrainerFail(tr, "L-BFGS: the loss or its gradient is not finite at the %s point (%s); these parameters are kept", k ? "segment's starting" : "stage's starting", why));
+      break;
+    }
+    PetscCall(AzTrainerRecord(tr, f, term, (PetscBool)(k == 0 || k == max_it)));
+    if (k == max_it) break;
+    PetscCall(VecGetArrayRead(g, &ga));
+    Direction(&c, (const PetscReal *)ga);
+    gtd = Dot(c.P, (const PetscReal *)ga, c.d);
+    if (!(gtd < 0) && c.npairs) { /* not a descent direction (round-off in H): steepest descent */
+      c.npairs = c.head = 0;
+      Direction(&c, (const PetscReal *)ga);
+      gtd = Dot(c.P, (const PetscReal *)ga, c.d);
+    }
+    if (seg_it == 0) {
+      PetscReal g1 = 0;
+      for (PetscInt i = 0; i < c.P; i++) g1 += PetscAbsReal(ga[i]);
+      t = PetscMin(1, 1 / g1);
+    } else t = 1;
+    PetscCall(VecRestoreArrayRead(g, &ga));
+    if (!(gtd < 0)) {
+      why_stop = "the gradient vanishes";
+      break;
+    }
+    PetscCall(LineSearch(&c, f, gtd, t, pt, &best, &found));
+    if (!found && c.npairs) { /* retry from steepest descent with a fresh memory */
+      c.npairs = c.head = 0;
+      PetscCall(VecGetArrayRead(g, &ga));
+      Direction(&c, (const PetscReal *)ga);
+      gtd = Dot(c.P, (const PetscReal *)ga, c.d);
+      {
+        PetscReal g1 = 0;
+        for (PetscInt i = 0; i < c.P; i++) g1 += PetscAbsReal(ga[i]);
+        t = PetscMin(1, 1 / g1);
+      }
+      PetscCall(VecRestoreArrayRead(g, &ga));
+      PetscCall(LineSearch(&c, f, gtd, t, pt, &best, &found));
+    }
+    if (!found) {
+      why_stop = "the line search finds no lower loss";
+      break;
+    }
+    /* accept x + t d; the pair s = t d, y = g_new − g */
+    {
+      const PetscScalar *gn;
+      const PetscInt     P = c.P, slot = c.head;
+      PetscReal          sy, ss, yy;
+      PetscCall(VecGetArrayRead(g, &ga));
+      PetscCall(VecGetArrayRead(best.g, &gn));
+      for (PetscInt i = 0; i < P; i++) {
+        c.S[slot * P + i] = best.t * c.d[i];
+        c.Y[slot * P + i] = gn[i] - ga[i];
+        c.x[i]            = c.x[i] + best.t * c.d[i];
+      }
+      PetscCall(VecRestoreArrayRead(best.g, &gn));
+      PetscCall(VecRestoreArrayRead(g, &ga));
+      sy = Dot(P, c.S + slot * P, c.Y + slot * P);
+      ss = Dot(P, c.S + slot * P, c.S + slot * P);
+      yy = Dot(P, c.Y + slot * P, c.Y + slot * P);
+      if (sy > PAIR_EPS * PetscSqrtReal(ss * yy)) {
+        c.rho[slot] = 1 / sy;
+        c.head      = (c.head + 1) % c.m;
+        c.npairs    = PetscMin(c.npairs + 1, c.m);
+      }
+    }
+    k++;
+    seg_it++;
+    tr->it++;
+    if (seg_it >= segment) fresh = PETSC_TRUE;
+    if (tr->checkpoint[0] && tr->checkpoint_every && (start + k) % tr->checkpoint_every == 0) {
+      PetscCall(SetTheta(&c)); /* θ may be a later trial point: checkpoint x */
+      PetscCall(SaveState(&c, seg_it, state));
+      PetscCall(AzTrainerCheckpoint(tr, start + k, state));
+    }
+  }
+  PetscCall(SetTheta(&c));
+  if (why_stop && !tr->quiet) PetscCall(PetscPrintf(tr->comm, "%sL-BFGS stopped after %" PetscInt_FMT " of %" PetscInt_FMT " iterations: %s\n", tr->tty ? "\n" : "", k, max_it, why_stop));
   if (c.nonfinite && !tr->quiet) PetscCall(PetscPrintf(tr->comm, "L-BFGS: %" PetscInt_FMT " trial point(s) gave NaN/Inf and were rejected by the line search\n", c.nonfinite));
-  if (c.last_it > 0 && tr->nhist && tr->hist[tr->nhist - 1].it != tr->it) PetscCall(AzTrainerRecord(tr, c.fbest, c.term, PETSC_TRUE));
-  PetscCall(VecDestroy(&c.best));
+  PetscCall(PetscFree4(c.S, c.Y, c.rho, c.alpha));
+  PetscCall(PetscFree3(c.x, c.d, c.q));
+  PetscCall(VecDestroy(&g));
+  for (PetscInt i = 0; i < 4; i++) PetscCall(VecDestroy(&pt[i].g));
+  PetscCall(VecDestroy(&best.g));
+  PetscCall(VecDestroy(&state));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

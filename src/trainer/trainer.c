@@ -2,6 +2,7 @@
 #include "trainerimpl.h"
 #include <ansatz/compat.h>
 #include <unistd.h>
+#include <stdarg.h>
 
 const char *const AzTrainerTypes[] = {"adam", "lbfgs", "gn", "AzTrainerType", "AZ_TRAIN_", NULL};
 
@@ -32,6 +33,7 @@ PetscErrorCode AzTrainerCreate(AzLoss loss, AzField field, AzTrainer *trainer)
   tr->mu_max         = 1e10;
   tr->max_failures   = 10;
   tr->lbfgs_segment  = 50;
+  tr->lbfgs_m        = 10;
   tr->monitor_every  = 100;
   tr->tty            = isatty(1) ? PETSC_TRUE : PETSC_FALSE;
   tr->restart_stage  = -1;
@@ -41,8 +43,9 @@ PetscErrorCode AzTrainerCreate(AzLoss loss, AzField field, AzTrainer *trainer)
 
 PetscErrorCode AzTrainerSetFromOptions(AzTrainer tr)
 {
-  char      *types[AZ_MAX_STAGES];
-  PetscInt   ntypes = AZ_MAX_STAGES, nits = AZ_MAX_STAGES, its[AZ_MAX_STAGES];
+  /* one slot more than allowed: PETSc fills at most the array's size, so a full array means too many */
+  char      *types[AZ_MAX_STAGES + 1];
+  PetscInt   ntypes = AZ_MAX_STAGES + 1, nits = AZ_MAX_STAGES + 1, its[AZ_MAX_STAGES + 1];
   PetscBool  set, setit;
   char       valid[128] = "";
 
@@ -62,6 +65,7 @@ PetscErrorCode AzTrainerSetFromOptions(AzTrainer tr)
     PetscCall(PetscOptionsEnum("-az_gn_solver", "Gauss-Newton linear solve: dense Cholesky of J^T J, matrix-free CG, or auto (dense up to 7000 parameters: two P×P matrices per rank, 0.8 GB at 7000)", "AzTrainGN", solvers, (PetscEnum)tr->gn_solver, (PetscEnum *)&tr->gn_solver, NULL));
   }
   PetscCall(PetscOptionsReal("-az_gn_mu0", "initial Levenberg–Marquardt damping, relative to the mean diagonal of JᵀJ", "AzTrainGN", tr->mu0, &tr->mu0, NULL));
+  PetscCall(PetscOptionsInt("-az_lbfgs_m", "L-BFGS memory: curvature pairs kept (default 10)", "AzTrainLBFGS", tr->lbfgs_m, &tr->lbfgs_m, NULL));
   PetscCall(PetscOptionsInt("-az_lbfgs_segment", "L-BFGS iterations between updates of moving constraints (schedules, adaptive weights, multipliers)", "AzTrainLBFGS", tr->lbfgs_segment, &tr->lbfgs_segment, NULL));
   PetscCall(PetscOptionsInt("-az_trainer_max_failures", "NaN/Inf or failed steps tolerated in a row before training stops", "AzTrainerTrain", tr->max_failures, &tr->max_failures, NULL));
   PetscCall(PetscOptionsInt("-az_monitor_every", "iterations between history lines (and error measurements)", "AzTrainerTrain", tr->monitor_every, &tr->monitor_every, NULL));
@@ -69,6 +73,12 @@ PetscErrorCode AzTrainerSetFromOptions(AzTrainer tr)
   PetscCall(PetscOptionsInt("-az_checkpoint_every", "iterations between checkpoints (0: none)", "AzTrainerCheckpoint", tr->checkpoint_every, &tr->checkpoint_every, NULL));
   PetscCall(PetscOptionsString("-az_restart", "continue from this checkpoint file", "AzTrainerTrain", tr->restart, tr->restart, sizeof tr->restart, NULL));
   PetscOptionsEnd();
+  if (set && ntypes > AZ_MAX_STAGES) {
+    for (PetscInt k = 0; k < ntypes; k++) PetscCall(PetscFree(types[k]));
+    SETERRQ(tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_trainer_type gives more than %d stages: at most %d are allowed", AZ_MAX_STAGES, AZ_MAX_STAGES);
+  }
+  PetscCheck(!setit || nits <= AZ_MAX_STAGES, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_trainer_max_it gives more than %d iteration counts: at most %d stages are allowed", AZ_MAX_STAGES, AZ_MAX_STAGES);
+  PetscCheck(!set || ntypes >= 1, tr->comm, PETSC_ERR_ARG_WRONG, "-az_trainer_type needs at least one stage: %s", valid);
   if (set) {
     tr->nstages = ntypes;
     for (PetscInt k = 0; k < ntypes; k++) {
@@ -91,15 +101,25 @@ PetscErrorCode AzTrainerSetFromOptions(AzTrainer tr)
     for (PetscInt k = 0; k < tr->nstages; k++) tr->max_it[k] = its[nits == 1 ? 0 : k];
   } else
     for (PetscInt k = 0; k < tr->nstages; k++) tr->max_it[k] = tr->stage[k] == AZ_TRAIN_ADAM ? 1000 : (tr->stage[k] == AZ_TRAIN_LBFGS ? 500 : 50);
-  for (PetscInt k = 0; k < tr->nstages; k++) PetscCheck(tr->max_it[k] >= 0, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "Iteration count %" PetscInt_FMT " must be non-negative", tr->max_it[k]);
-  PetscCheck(tr->lr > 0, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_adam_lr must be positive, not %g", (double)tr->lr);
-  PetscCheck(tr->lr_decay > 0 && tr->lr_decay <= 1, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_adam_lr_decay must be in (0, 1], not %g", (double)tr->lr_decay);
-  PetscCheck(tr->lr_decay_steps > 0, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_adam_lr_decay_steps must be positive");
-  PetscCheck(tr->mu0 > 0, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_gn_mu0 must be positive");
-  PetscCheck(tr->monitor_every >= 1, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_monitor_every must be at least 1");
-  PetscCheck(tr->lbfgs_segment >= 1, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_lbfgs_segment must be at least 1");
-  PetscCheck(tr->max_failures >= 1, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_trainer_max_failures must be at least 1");
-  PetscCheck(tr->checkpoint_every >= 0, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_checkpoint_every must be non-negative");
+  {
+    PetscInt64 total = 0;
+    for (PetscInt k = 0; k < tr->nstages; k++) {
+      PetscCheck(tr->max_it[k] >= 0, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_trainer_max_it: iteration count %" PetscInt_FMT " of stage %" PetscInt_FMT " must be non-negative", tr->max_it[k], k);
+      total += tr->max_it[k];
+    }
+    PetscCheck(total <= PETSC_MAX_INT / 2, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_trainer_max_it: %lld iterations in all; at most %d are allowed", (long long)total, (int)(PETSC_MAX_INT / 2));
+  }
+#define AZ_CHECK_REAL(cond, opt, val, allowed) PetscCheck(!PetscIsInfOrNanReal(val) && (cond), tr->comm, PETSC_ERR_ARG_OUTOFRANGE, opt " must be " allowed ", not %g", (double)(val))
+  AZ_CHECK_REAL(tr->lr > 0, "-az_adam_lr", tr->lr, "positive and finite");
+  AZ_CHECK_REAL(tr->lr_decay > 0 && tr->lr_decay <= 1, "-az_adam_lr_decay", tr->lr_decay, "in (0, 1]");
+  AZ_CHECK_REAL(tr->lr_decay_steps > 0, "-az_adam_lr_decay_steps", tr->lr_decay_steps, "positive and finite");
+  AZ_CHECK_REAL(tr->mu0 > 0, "-az_gn_mu0", tr->mu0, "positive and finite");
+#undef AZ_CHECK_REAL
+  PetscCheck(tr->monitor_every >= 1, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_monitor_every must be at least 1, not %" PetscInt_FMT, tr->monitor_every);
+  PetscCheck(tr->lbfgs_segment >= 1, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_lbfgs_segment must be at least 1, not %" PetscInt_FMT, tr->lbfgs_segment);
+  PetscCheck(tr->lbfgs_m >= 1 && tr->lbfgs_m <= 1000, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_lbfgs_m must be in 1..1000, not %" PetscInt_FMT, tr->lbfgs_m);
+  PetscCheck(tr->max_failures >= 1, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_trainer_max_failures must be at least 1, not %" PetscInt_FMT, tr->max_failures);
+  PetscCheck(tr->checkpoint_every >= 0, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_checkpoint_every must be non-negative (0: no checkpoints), not %" PetscInt_FMT, tr->checkpoint_every);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -118,8 +138,66 @@ PetscBool AzTrainerVecIsFinite(Vec v)
   return PetscIsInfOrNanReal(n) ? PETSC_FALSE : PETSC_TRUE;
 }
 
-/* Record the iteration just finished (tr->it counts it already): a history line every monitor_every iterations (and when
- * forced: the first and last of a stage), with the error against the exact solution when known. */
+PetscBool AzTrainerFailed(AzTrainer tr)
+{
+  return tr->reason == AZ_TRAINER_FAILED ? PETSC_TRUE : PETSC_FALSE;
+}
+
+PetscErrorCode AzTrainerFail(AzTrainer tr, const char fmt[], ...)
+{
+  va_list ap;
+  size_t  off;
+
+  PetscFunctionBegin;
+  tr->reason = AZ_TRAINER_FAILED;
+  off        = (size_t)snprintf(tr->reason_msg, sizeof tr->reason_msg, "%s stage %" PetscInt_FMT ", iteration %" PetscInt_FMT ": ", AzTrainerTypes[tr->stage[tr->cur_stage]], tr->cur_stage + 1, tr->it);
+  va_start(ap, fmt);
+  if (off < sizeof tr->reason_msg) vsnprintf(tr->reason_msg + off, sizeof tr->reason_msg - off, fmt, ap);
+  va_end(ap);
+  PetscCall(PetscPrintf(tr->comm, "%straining failed: %s\n", tr->tty && !tr->quiet ? "\n" : "", tr->reason_msg));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzTrainerDiagnose(AzTrainer tr, const PetscReal term_in[], char buf[], size_t len)
+{
+  PetscReal   f, term[AZ_MAX_TERMS];
+  const char *name;
+  Vec         g;
+
+  PetscFunctionBegin;
+  if (term_in) PetscCall(PetscArraycpy(term, term_in, tr->nterms));
+  else PetscCall(AzLossEvaluate(tr->loss, &f, term, NULL));
+  if (!AzTrainerVecIsFinite(tr->theta)) {
+    snprintf(buf, len, "the parameters are NaN/Inf");
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
+  for (PetscInt k = 0; k < tr->nterms; k++)
+    if (PetscIsInfOrNanReal(term[k])) {
+      PetscCall(AzLossGetTermName(tr->loss, k, &name));
+      snprintf(buf, len, "term %s: residual is %s", name, PetscIsNanReal(term[k]) ? "NaN" : "Inf");
+      PetscFunctionReturn(PETSC_SUCCESS);
+    }
+  /* finite residuals: a term's Jacobian (its gradient alone) */
+  PetscCall(VecDuplicate(tr->theta, &g));
+  for (PetscInt k = 0; k < tr->nterms; k++) {
+    PetscReal n;
+    PetscCall(AzLossTermGradient(tr->loss, k, g));
+    PetscCall(VecNorm(g, NORM_INFINITY, &n));
+    if (PetscIsInfOrNanReal(n)) {
+      PetscCall(AzLossGetTermName(tr->loss, k, &name));
+      snprintf(buf, len, "term %s: Jacobian is %s", name, PetscIsNanReal(n) ? "NaN" : "Inf");
+      PetscCall(VecDestroy(&g));
+      PetscFunctionReturn(PETSC_SUCCESS);
+    }
+  }
+  PetscCall(VecDestroy(&g));
+  snprintf(buf, len, "every term's residual and Jacobian are finite, their weighted sum is not (a weight is NaN/Inf, or it overflows)");
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Record the state after tr->it iterations (one history line = one θ: its loss, terms and error):
+ * a line every monitor_every iterations, and when forced (the first and last state of a stage); a
+ * state already recorded (same iteration) is not recorded twice. */
 PetscErrorCode AzTrainerRecord(AzTrainer tr, PetscReal loss, const PetscReal term[], PetscBool force)
 {
   AzHistoryEntry *h;
@@ -129,6 +207,7 @@ PetscErrorCode AzTrainerRecord(AzTrainer tr, PetscReal loss, const PetscReal ter
 
   PetscFunctionBegin;
   if (!force && tr->it % tr->monitor_every) PetscFunctionReturn(PETSC_SUCCESS);
+  if (tr->nhist && tr->hist[tr->nhist - 1].it == tr->it) PetscFunctionReturn(PETSC_SUCCESS);
   if (tr->nhist == tr->caphist) {
     AzHistoryEntry *bigger;
     tr->caphist = tr->caphist ? 2 * tr->caphist : 256;
@@ -147,8 +226,11 @@ PetscErrorCode AzTrainerRecord(AzTrainer tr, PetscReal loss, const PetscReal ter
   h->wall   = now - tr->t0;
   for (PetscInt k = 0; k < tr->nterms; k++) h->term[k] = term ? term[k] : (PetscReal)NAN;
   if (!tr->quiet) {
-    const PetscReal rate = h->wall > 0 ? tr->it / h->wall : 0;
-    const PetscReal eta  = rate > 0 ? (tr->total_it - tr->it) / rate : 0;
+    /* the rate of this stage alone: stages differ by orders of magnitude in time per iteration */
+    const PetscReal elapsed = (PetscReal)(now - tr->stage_t0);
+    const PetscInt  done    = tr->it - tr->stage_it0;
+    const PetscReal rate    = elapsed > 0 && done > 0 ? done / elapsed : 0;
+    const PetscReal eta     = AzTrainerETA(done, elapsed, tr->total_it - tr->it);
     char            line[512];
     size_t          off = 0;
     off += (size_t)snprintf(line + off, sizeof line - off, "%-5s it %6" PetscInt_FMT "  loss %.3e", AzTrainerTypes[tr->stage[tr->cur_stage]], tr->it, (double)loss);
@@ -166,93 +248,110 @@ PetscErrorCode AzTrainerRecord(AzTrainer tr, PetscReal loss, const PetscReal ter
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* Checkpoint file (PETSc binary): header [stage, iteration within the stage, global iteration,
- * nparam, has optimiser state, has constraint state], θ, the stage's optimiser state, the constraint
- * strategies' state (weights, penalties, multipliers). Written by rank 0 (θ is the same on every
- * rank) to a temporary file and renamed, so a crash never leaves a half-written checkpoint. */
+/* Checkpoint file: the field header of theta.bin with magic "AZCKPT" (the architecture, see
+ * src/field/save.c), then int64 [format version, number of stages, stage, the stage's trainer type,
+ * iteration within the stage, global iteration, optimiser state length, constraint state length],
+ * then doubles: θ, the stage's optimiser state, the constraint strategies' state (weights, penalties,
+ * multipliers). Written by rank 0 (θ is the same on every rank) through AzFile: a temporary file
+ * renamed into place, so a crash or a full disk never leaves a half-written checkpoint. */
+#define AZ_CHECKPOINT_VERSION 1
+
 PetscErrorCode AzTrainerCheckpoint(AzTrainer tr, PetscInt stage_it, Vec state)
 {
-  PetscMPIInt rank;
-  Vec         cstate = NULL;
-  char        tmp[PETSC_MAX_PATH_LEN + 8];
+  Vec                cstate = NULL;
+  AzFile             file;
+  int64_t            rec[8];
+  const PetscScalar *a;
+  PetscInt           n;
 
   PetscFunctionBegin;
   if (!tr->checkpoint[0] || !tr->checkpoint_every || stage_it % tr->checkpoint_every) PetscFunctionReturn(PETSC_SUCCESS);
-  PetscCheck(AzTrainerVecIsFinite(tr->theta), tr->comm, PETSC_ERR_FP, "Refusing to checkpoint non-finite parameters");
-  PetscCallMPI(MPI_Comm_rank(tr->comm, &rank));
-  PetscCall(AzLossConstraintStateSave(tr->loss, &cstate)); /* collective */
-  if (rank == 0) {
-    PetscViewer v;
-    Vec         hdr;
-    PetscScalar *h;
-    snprintf(tmp, sizeof tmp, "%s.tmp", tr->checkpoint);
-    PetscCall(VecCreateSeq(PETSC_COMM_SELF, 6, &hdr));
-    PetscCall(VecGetArray(hdr, &h));
-    h[0] = tr->cur_stage;
-    h[1] = stage_it;
-    h[2] = tr->it;
-    h[3] = tr->nparam;
-    h[4] = state ? 1 : 0;
-    h[5] = 1;
-    PetscCall(VecRestoreArray(hdr, &h));
-    PetscCall(PetscViewerBinaryOpen(PETSC_COMM_SELF, tmp, FILE_MODE_WRITE, &v));
-    PetscCall(VecView(hdr, v));
-    PetscCall(VecView(tr->theta, v));
-    if (state) PetscCall(VecView(state, v));
-    PetscCall(VecView(cstate, v));
-    PetscCall(VecDestroy(&cstate));
-    PetscCall(PetscViewerDestroy(&v));
-    PetscCall(VecDestroy(&hdr));
-    PetscCheck(rename(tmp, tr->checkpoint) == 0, PETSC_COMM_SELF, PETSC_ERR_FILE_WRITE, "Cannot move checkpoint %s into place as %s", tmp, tr->checkpoint);
+  if (!AzTrainerVecIsFinite(tr->theta)) PetscFunctionReturn(PETSC_SUCCESS); /* never a bad point to restart from */
+  PetscCall(AzLossConstraintStateSave(tr->loss, &cstate)); /* collective; the Vec on rank 0 only */
+  PetscCall(AzFileOpen(tr->comm, tr->checkpoint, &file));
+  PetscCall(AzFieldWriteHeader(tr->field, file, "AZCKPT"));
+  rec[0] = AZ_CHECKPOINT_VERSION;
+  rec[1] = tr->nstages;
+  rec[2] = tr->cur_stage;
+  rec[3] = tr->stage[tr->cur_stage];
+  rec[4] = stage_it;
+  rec[5] = tr->it;
+  rec[6] = 0;
+  rec[7] = 0;
+  if (state) {
+    PetscCall(VecGetSize(state, &n));
+    rec[6] = n;
   }
-  PetscCallMPI(MPI_Barrier(tr->comm));
+  if (cstate) {
+    PetscCall(VecGetSize(cstate, &n));
+    rec[7] = n;
+  }
+  PetscCall(AzFileWrite(file, rec, sizeof rec));
+  PetscCall(VecGetArrayRead(tr->theta, &a));
+  PetscCall(AzFileWrite(file, a, sizeof(PetscScalar) * (size_t)tr->nparam));
+  PetscCall(VecRestoreArrayRead(tr->theta, &a));
+  if (state) {
+    PetscCall(VecGetArrayRead(state, &a));
+    PetscCall(AzFileWrite(file, a, sizeof(PetscScalar) * (size_t)rec[6]));
+    PetscCall(VecRestoreArrayRead(state, &a));
+  }
+  if (cstate) {
+    PetscCall(VecGetArrayRead(cstate, &a));
+    PetscCall(AzFileWrite(file, a, sizeof(PetscScalar) * (size_t)rec[7]));
+    PetscCall(VecRestoreArrayRead(cstate, &a));
+  }
+  PetscCall(VecDestroy(&cstate));
+  PetscCall(AzFileClose(&file));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* n doubles from the checkpoint into a new sequential Vec; every one must be finite */
+static PetscErrorCode ReadFinite(AzTrainer tr, FILE *fp, PetscInt n, const char what[], Vec *v)
+{
+  PetscScalar *a;
+
+  PetscFunctionBegin;
+  PetscCall(VecCreateSeq(PETSC_COMM_SELF, n, v));
+  PetscCall(VecGetArrayWrite(*v, &a));
+  PetscCall(AzFieldFileRead(tr->comm, fp, tr->restart, a, sizeof(PetscScalar) * (size_t)n, what));
+  for (PetscInt i = 0; i < n; i++) PetscCheck(!PetscIsInfOrNanScalar(a[i]), tr->comm, PETSC_ERR_FILE_UNEXPECTED, "Restart file %s: %s hold NaN/Inf (entry %" PetscInt_FMT ")", tr->restart, what, i);
+  PetscCall(VecRestoreArrayWrite(*v, &a));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 static PetscErrorCode LoadRestart(AzTrainer tr)
 {
-  PetscViewer        v;
-  Vec                hdr;
-  const PetscScalar *h;
-  PetscBool          exists;
-  PetscInt           nh, has_state = -1, has_cstate = 0;
+  FILE   *fp;
+  int64_t rec[8];
+  long    pos, end;
+  Vec     theta, cstate = NULL;
 
   PetscFunctionBegin;
-  PetscCall(PetscTestFile(tr->restart, 'r', &exists));
-  PetscCheck(exists, tr->comm, PETSC_ERR_FILE_OPEN, "Cannot read the restart file %s given by -az_restart", tr->restart);
-  PetscCall(PetscViewerBinaryOpen(PETSC_COMM_SELF, tr->restart, FILE_MODE_READ, &v));
-  PetscCall(VecCreate(PETSC_COMM_SELF, &hdr));
-  PetscCall(VecLoad(hdr, v));
-  PetscCall(VecGetSize(hdr, &nh));
-  PetscCall(VecGetArrayRead(hdr, &h));
-  if (nh >= 6) {
-    has_state  = (PetscInt)h[4];
-    has_cstate = (PetscInt)h[5];
-  }
-  tr->restart_stage = (PetscInt)h[0];
-  tr->restart_it    = (PetscInt)h[1];
-  tr->it            = (PetscInt)h[2];
-  PetscCheck((PetscInt)h[3] == tr->nparam, tr->comm, PETSC_ERR_ARG_SIZ, "Restart file %s holds %" PetscInt_FMT " parameters, but this field has %" PetscInt_FMT ": use the same network options as the run that wrote it", tr->restart, (PetscInt)h[3], tr->nparam);
-  PetscCheck(tr->restart_stage < tr->nstages, tr->comm, PETSC_ERR_ARG_WRONG, "Restart file %s stopped in stage %" PetscInt_FMT ", but only %" PetscInt_FMT " stage(s) are configured", tr->restart, tr->restart_stage, tr->nstages);
-  PetscCall(VecRestoreArrayRead(hdr, &h));
-  PetscCall(VecDestroy(&hdr));
-  PetscCall(VecLoad(tr->theta, v));
-  if (has_state < 0) { /* a checkpoint from before the header said: the state may follow */
-    PetscCall(VecCreate(PETSC_COMM_SELF, &tr->restart_state));
-    if (VecLoad(tr->restart_state, v)) PetscCall(VecDestroy(&tr->restart_state));
-  } else if (has_state) {
-    PetscCall(VecCreate(PETSC_COMM_SELF, &tr->restart_state));
-    PetscCall(VecLoad(tr->restart_state, v));
-  }
-  if (has_cstate) {
-    Vec cstate;
-    PetscCall(VecCreate(PETSC_COMM_SELF, &cstate));
-    PetscCall(VecLoad(cstate, v));
-    PetscCall(AzLossConstraintStateLoad(tr->loss, cstate));
-    PetscCall(VecDestroy(&cstate));
-  }
-  PetscCall(PetscViewerDestroy(&v));
-  PetscCheck(AzTrainerVecIsFinite(tr->theta), tr->comm, PETSC_ERR_FP, "Restart file %s holds non-finite parameters", tr->restart);
+  fp = fopen(tr->restart, "rb");
+  PetscCheck(fp, tr->comm, PETSC_ERR_FILE_OPEN, "Cannot read the restart file %s given by -az_restart", tr->restart);
+  PetscCall(AzFieldReadHeader(tr->field, fp, tr->restart, "AZCKPT", "a checkpoint"));
+  PetscCall(AzFieldFileRead(tr->comm, fp, tr->restart, rec, sizeof rec, "its header (stage and iteration)"));
+  PetscCheck(rec[0] == AZ_CHECKPOINT_VERSION, tr->comm, PETSC_ERR_FILE_UNEXPECTED, "Restart file %s has checkpoint version %lld; this ansatz reads version %d", tr->restart, (long long)rec[0], AZ_CHECKPOINT_VERSION);
+  /* rec[1]: the stages of the run that wrote it; a restart may add stages after the one it stopped in */
+  PetscCheck(rec[2] >= 0 && rec[2] < tr->nstages, tr->comm, PETSC_ERR_FILE_UNEXPECTED, "Restart file %s stopped in stage %lld; stages are 0..%" PetscInt_FMT, tr->restart, (long long)rec[2], tr->nstages - 1);
+  PetscCheck(rec[3] == tr->stage[rec[2]], tr->comm, PETSC_ERR_FILE_UNEXPECTED, "Restart file %s stopped in a stage of type %s; stage %lld is now %s: restart with the same -az_trainer_type", tr->restart, rec[3] >= 0 && rec[3] <= AZ_TRAIN_GN ? AzTrainerTypes[rec[3]] : "(invalid)", (long long)rec[2] + 1, AzTrainerTypes[tr->stage[rec[2]]]);
+  PetscCheck(rec[4] >= 0 && rec[4] <= tr->max_it[rec[2]], tr->comm, PETSC_ERR_FILE_UNEXPECTED, "Restart file %s stopped at iteration %lld of stage %lld, outside 0..%" PetscInt_FMT " (its -az_trainer_max_it)", tr->restart, (long long)rec[4], (long long)rec[2] + 1, tr->max_it[rec[2]]);
+  PetscCheck(rec[5] >= rec[4] && rec[5] <= tr->total_it, tr->comm, PETSC_ERR_FILE_UNEXPECTED, "Restart file %s: global iteration %lld is not between the stage's %lld and the %" PetscInt_FMT " of all stages", tr->restart, (long long)rec[5], (long long)rec[4], tr->total_it);
+  /* the lengths must account for the rest of the file exactly (no huge allocation from a bad count) */
+  pos = ftell(fp);
+  PetscCheck(pos >= 0 && fseek(fp, 0, SEEK_END) == 0 && (end = ftell(fp)) >= pos && fseek(fp, pos, SEEK_SET) == 0, tr->comm, PETSC_ERR_FILE_READ, "Cannot determine the size of the restart file %s", tr->restart);
+  PetscCheck(rec[6] >= 0 && rec[7] >= 1 && rec[6] <= (end - pos) / 8 && rec[7] <= (end - pos) / 8 && (tr->nparam + rec[6] + rec[7]) * 8 == end - pos, tr->comm, PETSC_ERR_FILE_UNEXPECTED, "Restart file %s is truncated or corrupt: it announces %lld optimiser and %lld constraint state values after %" PetscInt_FMT " parameters, but %ld bytes follow", tr->restart, (long long)rec[6], (long long)rec[7], tr->nparam, end - pos);
+  PetscCall(ReadFinite(tr, fp, tr->nparam, "the parameters", &theta));
+  if (rec[6]) PetscCall(ReadFinite(tr, fp, (PetscInt)rec[6], "the optimiser state", &tr->restart_state));
+  PetscCall(ReadFinite(tr, fp, (PetscInt)rec[7], "the constraint state", &cstate));
+  fclose(fp);
+  PetscCall(AzLossConstraintStateLoad(tr->loss, cstate));
+  PetscCall(VecDestroy(&cstate));
+  PetscCall(VecCopy(theta, tr->theta));
+  PetscCall(VecDestroy(&theta));
+  tr->restart_stage = (PetscInt)rec[2];
+  tr->restart_it    = (PetscInt)rec[4];
+  tr->it            = (PetscInt)rec[5];
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -260,13 +359,17 @@ PetscErrorCode AzTrainerTrain(AzTrainer tr)
 {
   PetscFunctionBegin;
   PetscCall(PetscTime(&tr->t0));
-  tr->total_it = 0;
+  tr->reason        = AZ_TRAINER_COMPLETED;
+  tr->reason_msg[0] = 0;
+  tr->total_it      = 0;
   for (PetscInt s = 0; s < tr->nstages; s++) tr->total_it += tr->max_it[s];
   if (tr->restart[0]) PetscCall(LoadRestart(tr));
-  for (PetscInt s = 0; s < tr->nstages; s++) {
+  for (PetscInt s = 0; s < tr->nstages && !AzTrainerFailed(tr); s++) {
     PetscInt its = tr->max_it[s];
     if (tr->restart_stage > s) continue;
     tr->cur_stage = s;
+    tr->stage_it0 = tr->it;
+    PetscCall(PetscTime(&tr->stage_t0));
     if (tr->restart_stage == s) its -= tr->restart_it;
     switch (tr->stage[s]) {
     case AZ_TRAIN_ADAM:
@@ -282,7 +385,16 @@ PetscErrorCode AzTrainerTrain(AzTrainer tr)
     tr->restart_stage = -1;
     PetscCall(VecDestroy(&tr->restart_state));
   }
-  PetscCheck(AzTrainerVecIsFinite(tr->theta), tr->comm, PETSC_ERR_FP, "Training ended with non-finite parameters");
+  /* every optimiser keeps finite parameters; this is the last line of defence, never "completed" */
+  if (!AzTrainerFailed(tr)) {
+    PetscReal f, term[AZ_MAX_TERMS];
+    PetscCall(AzLossEvaluate(tr->loss, &f, term, NULL));
+    if (PetscIsInfOrNanReal(f) || !AzTrainerVecIsFinite(tr->theta)) {
+      char why[256];
+      PetscCall(AzTrainerDiagnose(tr, term, why, sizeof why));
+      PetscCall(AzTrainerFail(tr, "training ended in a non-finite state: %s", why));
+    }
+  }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

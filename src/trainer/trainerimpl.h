@@ -22,8 +22,10 @@ struct _p_AzTrainer {
   PetscInt max_failures;
   PetscInt lbfgs_segment; /* L-BFGS iterations between constraint updates when they move */
   PetscInt nrollback; /* steps undone because of NaN/Inf */
+  PetscInt lbfgs_m;   /* L-BFGS memory: curvature pairs kept */
   AzTrainerReason reason;     /* why training stopped */
   char            reason_msg[512];
+  char            trial_msg[256]; /* why the last rejected trial point was not finite */
 
   /* progress */
   PetscInt  monitor_every; /* history line (and error measurement) every N iterations */
@@ -32,6 +34,8 @@ struct _p_AzTrainer {
   PetscInt  cur_stage;
   PetscInt  total_it;
   PetscLogDouble t0;
+  PetscLogDouble stage_t0; /* when the current stage started, and tr->it then: the ETA's rate */
+  PetscInt       stage_it0;
   PetscInt       nhist, caphist;
   AzHistoryEntry *hist;
 
@@ -42,6 +46,25 @@ struct _p_AzTrainer {
   PetscInt restart_stage, restart_it; /* where the restart file left off, -1 for none */
   Vec      restart_state;             /* optimiser state to resume (Adam moments; GN damping) */
 };
+
+/* Training stops with AZ_TRAINER_FAILED: the message (printf format) says what happened; the caller
+ * leaves θ at the last good parameters and returns success. */
+PETSC_INTERN PetscErrorCode AzTrainerFail(AzTrainer tr, const char fmt[], ...) PETSC_ATTRIBUTE_FORMAT(2, 3);
+/* Why the state at θ is not finite: which term and whether its residual (the loss term) or its
+ * Jacobian (the gradient of the term alone) is NaN or Inf; term[] from AzLossEvaluate, NULL to
+ * evaluate it. Collective. */
+PETSC_INTERN PetscErrorCode AzTrainerDiagnose(AzTrainer tr, const PetscReal term[], char buf[], size_t len);
+PETSC_INTERN PetscBool      AzTrainerFailed(AzTrainer tr);
+/* the internal loss API the diagnosis uses (src/loss/lossimpl.h): ∇θ of term k alone, unweighted */
+PETSC_INTERN PetscErrorCode AzLossTermGradient(AzLoss loss, PetscInt k, Vec g);
+
+/* Remaining time, from the measured rate of the current stage: it_done iterations of this stage in
+ * elapsed seconds, remaining iterations over all stages. 0 when nothing was measured yet. */
+static inline PetscReal AzTrainerETA(PetscInt it_done, PetscReal elapsed, PetscInt remaining)
+{
+  if (it_done <= 0 || elapsed <= 0 || remaining <= 0) return 0;
+  return (PetscReal)remaining * (elapsed / (PetscReal)it_done);
+}
 
 PETSC_INTERN PetscErrorCode AzTrainerRecord(AzTrainer tr, PetscReal loss, const PetscReal term[], PetscBool force);
 PETSC_INTERN PetscErrorCode AzTrainerCheckpoint(AzTrainer tr, PetscInt stage_it, Vec state);
