@@ -4,6 +4,7 @@
 #include <ansatz.h>
 #include <check.h>
 #include "azcheck.h"
+#include <math.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -349,6 +350,16 @@ START_TEST(test_validate_descriptor)
   EXPECT_INVALID(bad.positive[3] = PETSC_TRUE, "positivity of component 3");
   EXPECT_INVALID(bad.component_names = "u,v", "names 2 components");
   EXPECT_INVALID(bad.initial = bad.interior, "steady but gives an initial condition");
+  AzProblemDestroy(&prob);
+  /* a time-dependent problem: the time span must be finite (t1 = inf would run the trainers and the
+   * reference on infinite times) */
+  ck_assert_int_eq(AzProblemLoad(PETSC_COMM_WORLD, "heat1d", &prob), 0);
+  AzProblemGetInfo(prob, &good);
+  ck_assert_int_eq(AzProblemInfoValidate(good, &valid, msg, sizeof msg), 0);
+  ck_assert_msg(valid, "heat1d is valid: %s", msg);
+  EXPECT_INVALID(bad.t1 = INFINITY, "must be finite");
+  EXPECT_INVALID(bad.t0 = -INFINITY, "must be finite");
+  EXPECT_INVALID(bad.t1 = NAN, "empty time span");
 #undef EXPECT_INVALID
   AzProblemDestroy(&prob);
 }

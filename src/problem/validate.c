@@ -72,6 +72,10 @@ PetscErrorCode AzProblemInfoValidate(const AzProblemInfo *info, PetscBool *valid
     Fail(valid, msg, len, "problem '%s' has an empty time span: t0 = %g is not before t1 = %g", name, (double)info->t0, (double)info->t1);
     PetscFunctionReturn(PETSC_SUCCESS);
   }
+  if (info->time_dependent && !PetscIsNormalReal(info->t1 - info->t0)) {
+    Fail(valid, msg, len, "problem '%s' has the time span [%g, %g]: t0 and t1 must be finite, with t1 - t0 a finite positive number", name, (double)info->t0, (double)info->t1);
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
   if (!info->interior) {
     Fail(valid, msg, len, "problem '%s' has no interior residual: set .interior to the PDE's pointwise residual", name);
     PetscFunctionReturn(PETSC_SUCCESS);
