@@ -3,14 +3,15 @@
 # in group order; dense JᵀJ folded exactly). CPU seconds per iteration of Adam, L-BFGS and dense
 # Gauss-Newton on Burgers (8x20 tanh, 10,000 interior points, hard boundary and initial conditions,
 # as bench/compare/burgers_gn.sh) on 1 and 2 ranks (all ranks together, MPI's busy waiting included),
-# for a build before the change (BEFORE, default /work/main/ansatz) and this tree's, side by side.
+# for a build before the change (BEFORE: the ansatz program of a tree at commit 8ebd4db) and this
+# tree's, side by side.
 # CPU time, not wall time: on a shared machine wall time varied by ±30% from run to run. Per iteration
 # is the difference between a long and a short run (setup and the reference solve cancel), the two
 # builds alternating REPEAT times (default 2), the smallest kept.
-#   [REPEAT=2] [STAGES="adam lbfgs gn"] bench/train/reproducible.sh [Adam/L-BFGS iterations, default 40] [Gauss-Newton iterations, default 2]
+#   BEFORE=/path/to/old/ansatz [REPEAT=2] [STAGES="adam lbfgs gn"] bench/train/reproducible.sh [Adam/L-BFGS iterations, default 40] [Gauss-Newton iterations, default 2]
 set -eu
 AFTER=${AFTER:-./ansatz}
-BEFORE=${BEFORE:-/work/main/ansatz}
+BEFORE=${BEFORE:?set BEFORE to the ansatz program of a build before the change (commit 8ebd4db)}
 export AZ_PROBLEM_PATH=${AZ_PROBLEM_PATH:-$PWD/problems/.libs}
 export OPENBLAS_NUM_THREADS=1
 MPIEXEC=${MPIEXEC:-mpiexec}
