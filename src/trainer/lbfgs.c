@@ -1,6 +1,7 @@
 /* L-BFGS (Nocedal & Wright, Numerical Optimization, 2nd ed.): the two-loop recursion (Alg. 7.4) over
- * the last m = -az_lbfgs_m (default 10) curvature pairs (s, y), initial Hessian γI with
- * γ = sᵀy / yᵀy of the newest pair; a pair with sᵀy ≤ 1e-10 ‖s‖‖y‖ is skipped (it would make H
+ * the last m = -az_lbfgs_m (default 10) curvature pairs (s, y), with a diagonal initial Hessian
+ * updated from every pair of the memory (-az_lbfgs_scale diagonal, the default; see UpdateDiagonal)
+ * or γI with γ = sᵀy / yᵀy of the newest pair (scalar); a pair with sᵀy ≤ 1e-10 ‖s‖‖y‖ is skipped (it would make H
  * indefinite). The step length comes from a strong-Wolfe line search with cubic interpolation
  * (Alg. 3.5 / 3.6, as PyTorch's _strong_wolfe: c1 = 1e-4, c2 = 0.9, at most 25 evaluations; the
  * first step of a run is min(1, 1/‖g‖₁), later ones 1). A trial point whose loss or gradient is
@@ -25,6 +26,8 @@ typedef struct {
   PetscInt   P, m, npairs, head; /* pairs in the ring buffer; head: slot of the next pair */
   PetscReal *S, *Y, *rho;        /* (m, P) each, and 1/(yᵀs) */
   PetscReal *x, *d, *q, *alpha;  /* x: the current point */
+  PetscBool  diag, hasB;         /* diagonal initial Hessian B (-az_lbfgs_scale diagonal), and whether it is set */
+  PetscReal *B;
   PetscInt   nonfinite;          /* trial points with NaN/Inf, this stage */
   Vec        gtmp;
 } LBFGS;
@@ -215,6 +218,33 @@ static PetscErrorCode LineSearch(LBFGS *c, PetscReal f0, PetscReal gtd0, PetscRe
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* The diagonal initial Hessian (Gilbert & Lemaréchal 1989, as in M1QN3): from the first pair of a
+ * memory B = (yᵀy / yᵀs) I; each later pair first rescales B so that sᵀBs = yᵀs (Oren–Spedicato),
+ * then applies the diagonal of the BFGS update, B_i ← B_i + y_i²/yᵀs − (B_i s_i)²/sᵀBs, which keeps
+ * every B_i ≥ 0 (a B_i that would reach 0 keeps a floor relative to the mean). Per-parameter
+ * curvature, where γI gives one scale to every parameter. */
+static void UpdateDiagonal(LBFGS *c, const PetscReal s[], const PetscReal y[], PetscReal sy, PetscReal yy)
+{
+  const PetscInt P = c->P;
+  if (!c->hasB) {
+    for (PetscInt i = 0; i < P; i++) c->B[i] = yy / sy;
+    c->hasB = PETSC_TRUE;
+    return;
+  }
+  {
+    PetscReal sBs = 0, mean = 0;
+    for (PetscInt i = 0; i < P; i++) sBs += c->B[i] * s[i] * s[i];
+    if (!(sBs > 0)) return;
+    for (PetscInt i = 0; i < P; i++) {
+      const PetscReal b  = c->B[i] * sy / sBs; /* rescaled: Σ b s² = yᵀs */
+      const PetscReal bs = b * s[i];
+      c->B[i]            = b + y[i] * y[i] / sy - bs * bs / sy;
+      mean += c->B[i] / P;
+    }
+    for (PetscInt i = 0; i < P; i++) c->B[i] = PetscMax(c->B[i], 1e-12 * mean);
+  }
+}
+
 /* d = −H g by the two-loop recursion */
 static void Direction(LBFGS *c, const PetscReal g[])
 {
@@ -226,7 +256,9 @@ static void Direction(LBFGS *c, const PetscReal g[])
     c->alpha[k]      = c->rho[k] * Dot(P, c->S + k * P, q);
     for (PetscInt i = 0; i < P; i++) q[i] -= c->alpha[k] * c->Y[k * P + i];
   }
-  if (c->npairs) {
+  if (c->npairs && c->diag && c->hasB) {
+    for (PetscInt i = 0; i < P; i++) q[i] /= c->B[i];
+  } else if (c->npairs) {
     const PetscInt  k     = (c->head - 1 + c->m) % c->m;
     const PetscReal gamma = 1 / (c->rho[k] * Dot(P, c->Y + k * P, c->Y + k * P));
     for (PetscInt i = 0; i < P; i++) q[i] *= gamma;
@@ -239,7 +271,7 @@ static void Direction(LBFGS *c, const PetscReal g[])
   for (PetscInt i = 0; i < P; i++) c->d[i] = -q[i];
 }
 
-/* checkpoint state: [m, npairs, head, iterations in the segment, S (m·P), Y (m·P), rho (m)] */
+/* checkpoint state: [m, npairs, head, iterations in the segment, S (m·P), Y (m·P), rho (m), B set, B (P)] */
 static PetscErrorCode SaveState(LBFGS *c, PetscInt seg_it, Vec state)
 {
   PetscScalar   *st;
@@ -254,6 +286,8 @@ static PetscErrorCode SaveState(LBFGS *c, PetscInt seg_it, Vec state)
   for (PetscInt i = 0; i < mP; i++) st[4 + i] = c->S[i];
   for (PetscInt i = 0; i < mP; i++) st[4 + mP + i] = c->Y[i];
   for (PetscInt i = 0; i < c->m; i++) st[4 + 2 * mP + i] = c->rho[i];
+  st[4 + 2 * mP + c->m] = c->hasB;
+  for (PetscInt i = 0; i < c->P; i++) st[5 + 2 * mP + c->m + i] = c->B[i];
   PetscCall(VecRestoreArray(state, &st));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -267,16 +301,19 @@ static PetscErrorCode LoadState(LBFGS *c, Vec state, PetscInt segment, PetscInt 
 
   PetscFunctionBegin;
   PetscCall(VecGetSize(state, &n));
-  PetscCheck(n == 4 + 2 * mP + c->m, tr->comm, PETSC_ERR_FILE_UNEXPECTED, "Restart file %s: its L-BFGS state has %" PetscInt_FMT " entries; L-BFGS with memory %" PetscInt_FMT " and %" PetscInt_FMT " parameters expects %" PetscInt_FMT " (was -az_lbfgs_m changed?)", tr->restart, n, c->m, c->P, 4 + 2 * mP + c->m);
+  PetscCheck(n == 5 + 2 * mP + c->m + c->P, tr->comm, PETSC_ERR_FILE_UNEXPECTED, "Restart file %s: its L-BFGS state has %" PetscInt_FMT " entries; L-BFGS with memory %" PetscInt_FMT " and %" PetscInt_FMT " parameters expects %" PetscInt_FMT " (was -az_lbfgs_m changed?)", tr->restart, n, c->m, c->P, 5 + 2 * mP + c->m + c->P);
   PetscCall(VecGetArrayRead(state, &st));
   PetscCheck(st[0] == c->m && st[1] >= 0 && st[1] <= c->m && st[2] >= 0 && st[2] < c->m && st[3] >= 0 && st[3] <= segment && st[3] <= tr->restart_it, tr->comm, PETSC_ERR_FILE_UNEXPECTED, "Restart file %s: invalid L-BFGS state (memory %g, pairs %g, head %g, segment iteration %g)", tr->restart, (double)st[0], (double)st[1], (double)st[2], (double)st[3]);
-  for (PetscInt i = 0; i < 2 * mP + c->m; i++) PetscCheck(!PetscIsInfOrNanScalar(st[4 + i]), tr->comm, PETSC_ERR_FILE_UNEXPECTED, "Restart file %s: the L-BFGS state holds NaN/Inf", tr->restart);
+  PetscCheck(st[4 + 2 * mP + c->m] == 0 || st[4 + 2 * mP + c->m] == 1, tr->comm, PETSC_ERR_FILE_UNEXPECTED, "Restart file %s: invalid L-BFGS state (diagonal flag %g)", tr->restart, (double)st[4 + 2 * mP + c->m]);
+  for (PetscInt i = 0; i < 2 * mP + c->m + 1 + c->P; i++) PetscCheck(!PetscIsInfOrNanScalar(st[4 + i]), tr->comm, PETSC_ERR_FILE_UNEXPECTED, "Restart file %s: the L-BFGS state holds NaN/Inf", tr->restart);
   c->npairs = (PetscInt)st[1];
   c->head   = (PetscInt)st[2];
   *seg_it   = (PetscInt)st[3];
   for (PetscInt i = 0; i < mP; i++) c->S[i] = st[4 + i];
   for (PetscInt i = 0; i < mP; i++) c->Y[i] = st[4 + mP + i];
   for (PetscInt i = 0; i < c->m; i++) c->rho[i] = st[4 + 2 * mP + i];
+  c->hasB = (PetscBool)(st[4 + 2 * mP + c->m] == 1);
+  for (PetscInt i = 0; i < c->P; i++) c->B[i] = st[5 + 2 * mP + c->m + i];
   PetscCall(VecRestoreArrayRead(state, &st));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -298,7 +335,9 @@ PetscErrorCode AzTrainLBFGS(AzTrainer tr, PetscInt max_it)
   c.P  = tr->nparam;
   c.m  = tr->lbfgs_m;
   PetscCall(PetscMalloc4((size_t)c.m * c.P, &c.S, (size_t)c.m * c.P, &c.Y, c.m, &c.rho, c.m, &c.alpha));
-  PetscCall(PetscMalloc3(c.P, &c.x, c.P, &c.d, c.P, &c.q));
+  PetscCall(PetscMalloc4(c.P, &c.x, c.P, &c.d, c.P, &c.q, c.P, &c.B));
+  PetscCall(PetscArrayzero(c.B, c.P));
+  c.diag = tr->lbfgs_diag;
   PetscCall(PetscArrayzero(c.S, (size_t)c.m * c.P));
   PetscCall(PetscArrayzero(c.Y, (size_t)c.m * c.P));
   PetscCall(PetscArrayzero(c.rho, c.m));
@@ -306,7 +345,7 @@ PetscErrorCode AzTrainLBFGS(AzTrainer tr, PetscInt max_it)
   PetscCall(VecDuplicate(tr->theta, &g));
   for (PetscInt i = 0; i < 4; i++) PetscCall(VecDuplicate(tr->theta, &pt[i].g));
   PetscCall(VecDuplicate(tr->theta, &best.g));
-  PetscCall(VecCreateSeq(PETSC_COMM_SELF, 4 + 2 * c.m * c.P + c.m, &state));
+  PetscCall(VecCreateSeq(PETSC_COMM_SELF, 5 + 2 * c.m * c.P + c.m + c.P, &state));
   PetscCall(AzLossConstraintsChange(tr->loss, &changes));
   segment = changes ? tr->lbfgs_segment : PETSC_MAX_INT;
   if (tr->restart_state && tr->restart_stage == tr->cur_stage) {
@@ -328,6 +367,7 @@ PetscErrorCode AzTrainLBFGS(AzTrainer tr, PetscInt max_it)
     if (fresh && k < max_it) { /* a new segment: the constraints advance, the memory starts afresh */
       if (changes) PetscCall(AzLossUpdateConstraints(tr->loss, tr->it, tr->total_it));
       c.npairs = c.head = 0;
+      c.hasB = PETSC_FALSE;
       seg_it            = 0;
       fresh             = PETSC_FALSE;
       need_eval         = PETSC_TRUE;
@@ -353,6 +393,7 @@ PetscErrorCode AzTrainLBFGS(AzTrainer tr, PetscInt max_it)
     gtd = Dot(c.P, (const PetscReal *)ga, c.d);
     if (!(gtd < 0) && c.npairs) { /* not a descent direction (round-off in H): steepest descent */
       c.npairs = c.head = 0;
+      c.hasB = PETSC_FALSE;
       Direction(&c, (const PetscReal *)ga);
       gtd = Dot(c.P, (const PetscReal *)ga, c.d);
     }
@@ -369,6 +410,7 @@ PetscErrorCode AzTrainLBFGS(AzTrainer tr, PetscInt max_it)
     PetscCall(LineSearch(&c, f, gtd, t, pt, &best, &found));
     if (!found && c.npairs) { /* retry from steepest descent with a fresh memory */
       c.npairs = c.head = 0;
+      c.hasB = PETSC_FALSE;
       PetscCall(VecGetArrayRead(g, &ga));
       Direction(&c, (const PetscReal *)ga);
       gtd = Dot(c.P, (const PetscReal *)ga, c.d);
@@ -402,6 +444,7 @@ PetscErrorCode AzTrainLBFGS(AzTrainer tr, PetscInt max_it)
       ss = Dot(P, c.S + slot * P, c.S + slot * P);
       yy = Dot(P, c.Y + slot * P, c.Y + slot * P);
       if (sy > PAIR_EPS * PetscSqrtReal(ss * yy)) {
+        if (c.diag) UpdateDiagonal(&c, c.S + slot * P, c.Y + slot * P, sy, yy);
         c.rho[slot] = 1 / sy;
         c.head      = (c.head + 1) % c.m;
         c.npairs    = PetscMin(c.npairs + 1, c.m);
@@ -421,7 +464,7 @@ PetscErrorCode AzTrainLBFGS(AzTrainer tr, PetscInt max_it)
   if (why_stop && !tr->quiet) PetscCall(PetscPrintf(tr->comm, "%sL-BFGS stopped after %" PetscInt_FMT " of %" PetscInt_FMT " iterations: %s\n", tr->tty ? "\n" : "", k, max_it, why_stop));
   if (c.nonfinite && !tr->quiet) PetscCall(PetscPrintf(tr->comm, "L-BFGS: %" PetscInt_FMT " trial point(s) gave NaN/Inf and were rejected by the line search\n", c.nonfinite));
   PetscCall(PetscFree4(c.S, c.Y, c.rho, c.alpha));
-  PetscCall(PetscFree3(c.x, c.d, c.q));
+  PetscCall(PetscFree4(c.x, c.d, c.q, c.B));
   PetscCall(VecDestroy(&g));
   for (PetscInt i = 0; i < 4; i++) PetscCall(VecDestroy(&pt[i].g));
   PetscCall(VecDestroy(&best.g));

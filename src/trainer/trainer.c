@@ -34,6 +34,7 @@ PetscErrorCode AzTrainerCreate(AzLoss loss, AzField field, AzTrainer *trainer)
   tr->max_failures   = 10;
   tr->lbfgs_segment  = 50;
   tr->lbfgs_m        = 10;
+  tr->lbfgs_diag     = PETSC_TRUE;
   tr->monitor_every  = 100;
   tr->tty            = isatty(1) ? PETSC_TRUE : PETSC_FALSE;
   tr->restart_stage  = -1;
@@ -65,6 +66,12 @@ PetscErrorCode AzTrainerSetFromOptions(AzTrainer tr)
     PetscCall(PetscOptionsEnum("-az_gn_solver", "Gauss-Newton linear solve: dense Cholesky of J^T J, matrix-free CG, or auto (dense up to 7000 parameters: two P×P matrices per rank, 0.8 GB at 7000)", "AzTrainGN", solvers, (PetscEnum)tr->gn_solver, (PetscEnum *)&tr->gn_solver, NULL));
   }
   PetscCall(PetscOptionsReal("-az_gn_mu0", "initial Levenberg–Marquardt damping, relative to the mean diagonal of JᵀJ", "AzTrainGN", tr->mu0, &tr->mu0, NULL));
+  {
+    const char *const scales[] = {"scalar", "diagonal", "AzLBFGSScale", "AZ_LBFGS_", NULL};
+    PetscEnum         sc       = tr->lbfgs_diag ? 1 : 0;
+    PetscCall(PetscOptionsEnum("-az_lbfgs_scale", "L-BFGS initial Hessian: diagonal (per parameter, Gilbert-Lemarechal; the default) or scalar (gamma I, gamma = s'y/y'y)", "AzTrainLBFGS", scales, sc, &sc, NULL));
+    tr->lbfgs_diag = sc == 1 ? PETSC_TRUE : PETSC_FALSE;
+  }
   PetscCall(PetscOptionsInt("-az_lbfgs_m", "L-BFGS memory: curvature pairs kept (default 10)", "AzTrainLBFGS", tr->lbfgs_m, &tr->lbfgs_m, NULL));
   PetscCall(PetscOptionsInt("-az_lbfgs_segment", "L-BFGS iterations between updates of moving constraints (schedules, adaptive weights, multipliers)", "AzTrainLBFGS", tr->lbfgs_segment, &tr->lbfgs_segment, NULL));
   PetscCall(PetscOptionsInt("-az_trainer_max_failures", "NaN/Inf or failed steps tolerated in a row before training stops", "AzTrainerTrain", tr->max_failures, &tr->max_failures, NULL));

@@ -23,6 +23,7 @@ struct _p_AzTrainer {
   PetscInt lbfgs_segment; /* L-BFGS iterations between constraint updates when they move */
   PetscInt nrollback; /* steps undone because of NaN/Inf */
   PetscInt lbfgs_m;   /* L-BFGS memory: curvature pairs kept */
+  PetscBool lbfgs_diag; /* L-BFGS initial Hessian: diagonal (per parameter) instead of γI */
   AzTrainerReason reason;     /* why training stopped */
   char            reason_msg[512];
   char            trial_msg[256]; /* why the last rejected trial point was not finite */
