@@ -43,8 +43,9 @@ PETSC_EXTERN PetscErrorCode AzTransformAdjoint(AzTransform T, PetscInt npts, con
  * linear; AzStreamAdjoint is its transpose (nrow rows per point). */
 typedef struct _p_AzStream *AzStream;
 PETSC_EXTERN PetscErrorCode AzStreamCreate(AzProblem prob, PetscInt a, PetscInt b, AzStream *S);
-/* from -az_divfree and -az_divfree_components a,b (default 0,1); NULL when -az_divfree is not set */
-PETSC_EXTERN PetscErrorCode AzStreamCreateFromOptions(AzProblem prob, AzStream *S);
+/* from -az_divfree and -az_divfree_components a,b (default 0,1), under the options prefix (NULL: none);
+ * NULL when -az_divfree is not set */
+PETSC_EXTERN PetscErrorCode AzStreamCreateFromOptions(AzProblem prob, const char prefix[], AzStream *S);
 PETSC_EXTERN PetscErrorCode AzStreamDestroy(AzStream *S);
 PETSC_EXTERN PetscErrorCode AzStreamGetNetwork(AzStream S, PetscInt *ncomp, AzJetRequest *req);
 PETSC_EXTERN PetscErrorCode AzStreamApply(AzStream S, PetscInt npts, const PetscScalar net[], PetscScalar sol[]);

@@ -103,6 +103,11 @@ PETSC_EXTERN PetscErrorCode AzLossCreate(AzProblem prob, AzField field, AzLoss *
 /* -az_sampler TYPE -az_seed N -az_n_interior N -az_n_boundary N (per face) -az_n_initial N
  * -az_weight_interior w -az_weight_boundary w -az_weight_initial w -az_eval_n N (per axis) */
 PETSC_EXTERN PetscErrorCode AzLossSetFromOptions(AzLoss loss);
+/* Options prefix of the loss and everything it sets up (terms, chain maps): with prefix "s1_" the
+ * loss reads -s1_az_constraint, falling back to -az_constraint when the prefixed option is absent.
+ * Set before AzLossSetFromOptions. */
+PETSC_EXTERN PetscErrorCode AzLossSetOptionsPrefix(AzLoss loss, const char prefix[]);
+PETSC_EXTERN PetscErrorCode AzLossGetOptionsPrefix(AzLoss loss, const char *prefix[]);
 PETSC_EXTERN PetscErrorCode AzLossSetUp(AzLoss loss);
 PETSC_EXTERN PetscErrorCode AzLossDestroy(AzLoss *loss);
 PETSC_EXTERN PetscErrorCode AzLossView(AzLoss loss, PetscViewer viewer);

@@ -106,7 +106,7 @@ PetscErrorCode AzStreamAdjoint(AzStream S, PetscInt npts, PetscInt nrow, const P
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-PetscErrorCode AzStreamCreateFromOptions(AzProblem prob, AzStream *S)
+PetscErrorCode AzStreamCreateFromOptions(AzProblem prob, const char prefix[], AzStream *S)
 {
   MPI_Comm  comm;
   PetscBool on = PETSC_FALSE, set = PETSC_FALSE;
@@ -115,7 +115,7 @@ PetscErrorCode AzStreamCreateFromOptions(AzProblem prob, AzStream *S)
   PetscFunctionBegin;
   *S = NULL;
   PetscCall(AzProblemGetComm(prob, &comm));
-  PetscOptionsBegin(comm, NULL, "Divergence-free velocity by a stream function", "AzStream");
+  PetscOptionsBegin(comm, prefix, "Divergence-free velocity by a stream function", "AzStream");
   PetscCall(PetscOptionsBool("-az_divfree", "the velocity is the curl of a stream function (exactly divergence-free)", "AzStreamCreate", on, &on, NULL));
   PetscCall(PetscOptionsIntArray("-az_divfree_components", "the velocity's components along x and y", "AzStreamCreate", comps, &n, &set));
   PetscOptionsEnd();

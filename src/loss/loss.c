@@ -41,13 +41,30 @@ PetscErrorCode AzLossCreate(AzProblem prob, AzField field, AzLoss *loss)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+PetscErrorCode AzLossSetOptionsPrefix(AzLoss L, const char prefix[])
+{
+  PetscFunctionBegin;
+  PetscCheck(!L->setup, L->comm, PETSC_ERR_ORDER, "Set the loss's options prefix before AzLossSetUp");
+  PetscCheck(!prefix || prefix[0] != '-', L->comm, PETSC_ERR_ARG_WRONG, "An options prefix must not start with '-' (got '%s')", prefix);
+  PetscCall(PetscFree(L->prefix));
+  if (prefix && prefix[0]) PetscCall(PetscStrallocpy(prefix, &L->prefix));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzLossGetOptionsPrefix(AzLoss L, const char *prefix[])
+{
+  PetscFunctionBegin;
+  *prefix = L->prefix;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode AzLossSetFromOptions(AzLoss L)
 {
   PetscInt  seed       = (PetscInt)L->seed;
   PetscBool slices_set = PETSC_FALSE;
 
   PetscFunctionBegin;
-  PetscOptionsBegin(L->comm, NULL, "Loss: collocation sets and term weights", "AzLoss");
+  PetscOptionsBegin(L->comm, L->prefix, "Loss: collocation sets and term weights", "AzLoss");
   PetscCall(PetscOptionsEnum("-az_sampler", "collocation points", "AzSampleCondition", AzSampleTypes, (PetscEnum)L->type, (PetscEnum *)&L->type, NULL));
   PetscCall(PetscOptionsInt("-az_seed", "seed of the collocation points", "AzSampleCondition", seed, &seed, NULL));
   PetscCall(PetscOptionsInt("-az_n_interior", "interior collocation points", "AzLossSetUp", L->n_interior, &L->n_interior, NULL));
@@ -93,7 +110,7 @@ PetscErrorCode AzLossSetFromOptions(AzLoss L)
     if (!slices_set && slices) L->time_slices = 100;
   }
   PetscCall(AzStreamDestroy(&L->stream));
-  PetscCall(AzStreamCreateFromOptions(L->prob, &L->stream));
+  PetscCall(AzStreamCreateFromOptions(L->prob, L->prefix, &L->stream));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -380,6 +397,7 @@ PetscErrorCode AzLossDestroy(AzLoss *loss)
   PetscCall(PetscFree2((*loss)->njets, (*loss)->nD));
   PetscCall(AzTransformDestroy(&(*loss)->transform));
   PetscCall(AzStreamDestroy(&(*loss)->stream));
+  PetscCall(PetscFree((*loss)->prefix));
   PetscCall(PetscFree(*loss));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

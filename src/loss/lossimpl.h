@@ -70,6 +70,7 @@ typedef struct {
 
 struct _p_AzLoss {
   MPI_Comm     comm;
+  char        *prefix; /* options prefix (NULL: none) */
   AzProblem    prob;
   AzField      field;
   PetscInt     ncoord, ncomp, nslot, nparam;

@@ -65,8 +65,10 @@ PetscErrorCode AzConservationOptions(AzLoss L)
     /* -az_conservation_NAME for a NAME the problem does not have is an error, not an unused option */
     char *all, *save = NULL;
     PetscCall(PetscOptionsGetAll(NULL, &all));
+    char pfx[128];
+    snprintf(pfx, sizeof pfx, "-%saz_conservation_", L->prefix ? L->prefix : "");
     for (char *tok = strtok_r(all, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
-      const char *pre = "-az_conservation_", *name = tok + strlen(pre);
+      const char *pre = strncmp(tok, pfx, strlen(pfx)) ? "-az_conservation_" : pfx, *name = tok + strlen(pre);
       PetscInt    l   = 0;
       if (strncmp(tok, pre, strlen(pre)) || !strcmp(name, "laws")) continue;
       while (l < nlaws && strcmp(info->conservation[l].name, name)) l++;
@@ -79,7 +81,7 @@ PetscErrorCode AzConservationOptions(AzLoss L)
     }
     PetscCall(PetscFree(all));
   }
-  PetscOptionsBegin(L->comm, NULL, "Conservation laws, one at a time", "AzLoss");
+  PetscOptionsBegin(L->comm, L->prefix, "Conservation laws, one at a time", "AzLoss");
   for (PetscInt l = 0; l < nlaws; l++) {
     char opt[64], text[128];
     snprintf(opt, sizeof opt, "-az_conservation_%s", info->conservation[l].name);

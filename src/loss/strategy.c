@@ -24,7 +24,7 @@ PetscErrorCode AzLossConstraintOptions(AzLoss L)
   L->auglag_mu0     = 1;
   L->auglag_grow    = 2;
   L->auglag_mu_max  = 100;
-  PetscOptionsBegin(L->comm, NULL, "Constraints: how boundary and initial conditions are enforced", "AzLoss");
+  PetscOptionsBegin(L->comm, L->prefix, "Constraints: how boundary and initial conditions are enforced", "AzLoss");
   PetscCall(PetscOptionsEnum("-az_constraint", "strategy for every boundary and initial condition", "AzLossConstraintOptions", AzConstraintTypes, (PetscEnum)all, (PetscEnum *)&all, &set_all));
   if (set_all) L->con_boundary = L->con_initial = all;
   PetscCall(PetscOptionsEnum("-az_constraint_boundary", "strategy for the boundary faces", "AzLossConstraintOptions", AzConstraintTypes, (PetscEnum)L->con_boundary, (PetscEnum *)&L->con_boundary, NULL));
@@ -51,7 +51,7 @@ PetscErrorCode AzLossConstraintOptions(AzLoss L)
     const char           axes[] = "xyz";
     PetscCall(AzProblemGetInfo(L->prob, &info));
     L->hard_boundary = PETSC_FALSE;
-    PetscOptionsBegin(L->comm, NULL, "Constraints, one face at a time", "AzLoss");
+    PetscOptionsBegin(L->comm, L->prefix, "Constraints, one face at a time", "AzLoss");
     for (PetscInt f = 0; f < 2 * AZ_MAX_DIM; f++) {
       char opt[64], text[96];
       L->con_face[f] = L->con_boundary;

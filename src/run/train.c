@@ -24,7 +24,7 @@ PetscErrorCode AzRunCreateField(AzProblem prob, AzField *field)
   PetscCall(AzProblemGetJetRequest(prob, &req));
   PetscCall(AzJetRequestClose(&req));
   /* a stream function: the network outputs ψ and the other components, one derivative order more */
-  PetscCall(AzStreamCreateFromOptions(prob, &stream));
+  PetscCall(AzStreamCreateFromOptions(prob, NULL, &stream));
   if (stream) PetscCall(AzStreamGetNetwork(stream, &ncomp, &req));
   PetscCall(AzStreamDestroy(&stream));
   PetscCall(AzFieldCreate(comm, field));
