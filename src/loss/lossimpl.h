@@ -6,30 +6,145 @@
 #include <ansatz/compat.h>
 #include <ansatz/constraint.h>
 
+/* ---- the chain: the maps from the network's jets to the solution's (chain.c) ------------------------
+ * An ordered list of maps, each a small object with an ops table (forward jets, tangent, adjoint), the
+ * only place where stream function, hard transform, softplus and projection are composed. A map is
+ * registered once (AzChainRegisterAll, in chain order) by a create function that returns NULL when its
+ * options leave it out. A map may have side inputs: per time slice, a few global quantities computed
+ * from θ (the projection's coefficients c), with their own update, tangent, adjoint and Jacobian. */
+typedef struct _p_AzChainMap *AzChainMap;
+typedef struct _p_AzChain    *AzChain;
+
+/* where a map is applied: npts points x; their time slices (slice[p * sstride], NULL: not on slices);
+ * the jet slots that hold values (mask); whether the chain keeps the maps' inputs for a later tangent
+ * or adjoint at these points (save); training's solution or the report's (a post-hoc projection) */
 typedef struct {
-  char      name[32];
-  PetscInt  cond; /* AZ_COND_INTERIOR, a face, AZ_COND_INITIAL */
-  PetscInt  n;    /* global points */
-  PetscInt  nres; /* residuals per point */
-  PetscReal w;
-  Vec       x;    /* distributed points, block size ncoord */
-  Vec       obs;  /* data term only: observed values, block size ncomp, distributed like x */
-  /* the Gauss–Newton linearisation (gnop.c): scaled residuals, their jet derivatives, work */
+  PetscInt         npts;
+  const PetscReal *x;
+  const PetscInt  *slice;
+  PetscInt         sstride;
+  PetscInt         mask;
+  PetscBool        save;
+  PetscBool        training; /* the solution as training sees it (else as the report sees it) */
+} AzChainArgs;
+
+typedef struct {
+  const char *name;
+  /* out = map(in) at every point; in == out is allowed when the map keeps the jet size */
+  PetscErrorCode (*forward)(AzChainMap, const AzChainArgs *, const PetscScalar in[], PetscScalar out[]);
+  /* dout = (∂out/∂in) din at the input in (the side inputs held) */
+  PetscErrorCode (*tangent)(AzChainMap, const AzChainArgs *, const PetscScalar in[], const PetscScalar din[], PetscScalar dout[]);
+  /* nrow rows per point: rin = rout (∂out/∂in) at in, and, with side rows (nside per row, zeroed by
+   * the chain), side += rout ∂out/∂side; rin == rout is allowed when the map keeps the jet size */
+  PetscErrorCode (*adjoint)(AzChainMap, const AzChainArgs *, const PetscScalar in[], PetscInt nrow, const PetscScalar rout[], PetscScalar rin[], PetscScalar side[]);
+  PetscErrorCode (*destroy)(AzChainMap);
+  /* side inputs (optional): collective update at the current θ; grad += (∂side/∂θ)ᵀ side_bar over the
+   * slices of owned group g; side_dot = (∂side/∂θ) v; side_jac = ∂side/∂θ dense */
+  PetscErrorCode (*update)(AzChainMap);
+  PetscErrorCode (*side_backward)(AzChainMap, PetscInt g, Vec grad);
+  PetscErrorCode (*side_tangent)(AzChainMap, Vec v);
+  PetscErrorCode (*side_jacobian)(AzChainMap);
+} AzChainMapOps;
+
+struct _p_AzChainMap {
+  const AzChainMapOps *ops;
+  AzLoss               L;
+  void                *data;
+  PetscInt             index;        /* position in the chain */
+  PetscInt             ncin, ncout;  /* components of the input and output jets */
+  PetscBool            keep_input;   /* the tangent and adjoint read the input */
+  PetscInt             nside;        /* side inputs per slice (0: none) */
+  PetscScalar         *side, *side_bar, *side_dot, *side_jac; /* per slice: values, adjoints, tangents, ∂/∂θ */
+  PetscScalar         *saved;        /* the input of the last forward with save */
+  size_t               cap;
+};
+
+/* a map's create function: *m NULL when the loss's options leave the map out */
+typedef PetscErrorCode (*AzChainMapCreateFn)(AzLoss, AzChainMap *);
+PETSC_INTERN PetscErrorCode AzChainMapAllocate(AzLoss L, const AzChainMapOps *ops, PetscInt ncin, PetscInt ncout, AzChainMap *m);
+PETSC_INTERN PetscErrorCode AzChainRegister(const char name[], AzChainMapCreateFn create);
+
+PETSC_INTERN PetscErrorCode AzChainCreate(AzLoss L, AzChain *C);
+PETSC_INTERN PetscErrorCode AzChainDestroy(AzChain *C);
+PETSC_INTERN PetscInt       AzChainNumMaps(AzChain C);
+PETSC_INTERN AzChainMap     AzChainGetMap(AzChain C, PetscInt i);
+/* maps [0, stop) (stop < 0: all): forward, tangent and adjoint over npts points. net may be NULL: the
+ * field is evaluated at a->x first. net == sol is allowed when no map changes the jet size. The tangent
+ * and adjoint use the inputs kept by the last forward with a->save over the same points. */
+PETSC_INTERN PetscErrorCode AzChainForward(AzChain C, PetscInt stop, const AzChainArgs *a, const PetscScalar net[], PetscScalar sol[]);
+PETSC_INTERN PetscErrorCode AzChainTangent(AzChain C, PetscInt stop, const AzChainArgs *a, const PetscScalar dnet[], PetscScalar dsol[]);
+/* rows: nrow per point, ncomp·nslot each, overwritten; netrows receives the network-side rows (may be
+ * rows itself when no map changes the jet size); side: npts·nrow × AzChainSideSize rows (or NULL) */
+PETSC_INTERN PetscErrorCode AzChainAdjoint(AzChain C, PetscInt stop, const AzChainArgs *a, PetscInt nrow, PetscScalar rows[], PetscScalar netrows[], PetscScalar side[]);
+/* the side inputs: per slice R = AzChainSideSize values (0: no map has side inputs); bar accumulates
+ * their adjoints, dot their tangents, jac their Jacobian (R × nparam per slice) */
+PETSC_INTERN PetscInt       AzChainSideSize(AzChain C);
+PETSC_INTERN AzChainMap     AzChainSideMap(AzChain C);
+PETSC_INTERN PetscErrorCode AzChainUpdate(AzChain C);
+PETSC_INTERN PetscErrorCode AzChainSideBackward(AzChain C, PetscInt g, Vec grad);
+PETSC_INTERN PetscErrorCode AzChainSideTangent(AzChain C, Vec v);
+PETSC_INTERN PetscErrorCode AzChainSideJacobian(AzChain C);
+/* the inputs the maps kept for npts points, value and masked slots only (for a later tangent/adjoint
+ * at a stored linearisation point): size per point, copy out, copy back */
+PETSC_INTERN PetscInt       AzChainStateSize(AzChain C, PetscInt mask);
+PETSC_INTERN PetscErrorCode AzChainStateGet(AzChain C, PetscInt npts, PetscInt mask, PetscScalar state[]);
+PETSC_INTERN PetscErrorCode AzChainStateSet(AzChain C, PetscInt npts, PetscInt mask, const PetscScalar state[]);
+
+/* ---- terms (term.c: residuals at points; lawterm.c: a law over time slices) -----------------------
+ * A term is an object with an ops table: the loss iterates over its terms and never asks their kind.
+ * Rows are the term's residuals that this rank owns (points × nres, or slices), in global order. */
+typedef struct _AzTerm     AzTerm;
+#define AZ_TERM_NO_CONDITION (-100) /* a term that is not one of the plugin's conditions */
+typedef PetscErrorCode (*AzRowsFn)(AzLoss, PetscInt g, PetscInt nrows, const PetscScalar rho[], const PetscScalar J[], void *ctx);
+typedef struct {
+  const char *kind;
+  PetscErrorCode (*local_rows)(AzLoss, AzTerm *, PetscInt *nrows);
+  PetscErrorCode (*row_index)(AzLoss, AzTerm *, PetscInt i, PetscInt *global);
+  /* Σ r² over the rows of owned group g; with grad, grad += ∇θ (w/m) Σ r² for the weight w given */
+  PetscErrorCode (*evaluate)(AzLoss, AzTerm *, PetscInt g, PetscReal w, PetscReal *sumsq, Vec grad);
+  /* the scaled residuals ρ of owned group g and their Jacobian rows, chunk by chunk through fn */
+  PetscErrorCode (*jacobian_rows)(AzLoss, AzTerm *, PetscInt g, AzRowsFn fn, void *ctx);
+  /* matrix-free Gauss–Newton: keep ρ and ∂ρ/∂(network) of owned group g; J v for all local rows;
+   * grad += Jᵀ w over owned group g */
+  PetscErrorCode (*linearize)(AzLoss, AzTerm *, PetscInt g, PetscReal *sumsq);
+  PetscErrorCode (*tangent)(AzLoss, AzTerm *, Vec v, PetscScalar out[]);
+  PetscErrorCode (*adjoint)(AzLoss, AzTerm *, PetscInt g, const PetscScalar w[], Vec grad);
+  /* augmented Lagrangian: λ ← λ + μ r (or the inequality's update) at every local row; *vmax the
+   * violation over all ranks */
+  PetscErrorCode (*update_multipliers)(AzLoss, AzTerm *, PetscReal *vmax);
+  PetscErrorCode (*destroy)(AzTerm *);
+} AzTermOps;
+
+/* a point term's residual at one point (local index i) from its solution jet, and ∂r/∂jet into D */
+typedef PetscErrorCode (*AzPointResidualFn)(AzLoss, AzTerm *, PetscInt i, const PetscReal x[], const PetscScalar jet[], PetscScalar r[], PetscScalar D[]);
+
+struct _AzTerm {
+  char             name[32];
+  const AzTermOps *ops;
+  PetscInt         cond; /* the plugin's condition: AZ_COND_INTERIOR, a face, AZ_COND_INITIAL; or none */
+  PetscInt         n;    /* global points (or slices) */
+  PetscInt         nres; /* residuals per point */
+  PetscReal        w;
+  Vec              x;    /* distributed points, block size ncoord (point terms) */
+  Vec              obs;  /* data term only: observed values, block size ncomp, distributed like x */
+  AzPointResidualFn residual;   /* point terms */
+  PetscBool         inequality; /* multipliers of an inequality r = min(u, 0) (positivity) */
+  /* the Gauss–Newton linearisation: scaled residuals, their derivatives, work */
   PetscScalar *lin_rho, *lin_D, *lin_jet, *lin_w;
-  /* how a boundary or initial term is enforced (strategy.c); the PDE and data terms are plain */
+  /* how the term is enforced (strategy.c) */
   AzConstraintType ctype;
   PetscReal        w0;        /* the configured weight: where a schedule starts */
-  PetscScalar     *lambda;    /* augmented Lagrangian: a multiplier per local residual */
+  PetscScalar     *lambda;    /* augmented Lagrangian: a multiplier per local row */
   PetscReal        mu;        /* augmented Lagrangian: penalty (the term's weight is μ/2) */
   PetscReal        violation; /* augmented Lagrangian: max |r| at the last multiplier update */
-  /* in-training projection (project.c): each local point's time slice, and for matrix-free
-   * Gauss–Newton the rows E = ∂ρ/∂c (nk·nlaw per residual row) */
+  /* each local point's time slice (NULL: not on slices), and for matrix-free Gauss–Newton the rows
+   * E = ∂ρ/∂(side inputs) (R per residual row) */
   PetscInt    *group;
   PetscScalar *lin_E;
-  /* a conservation-law penalty (AZ_COND_LAW): which law of the problem, and its target M */
+  /* a conservation-law penalty: which law of the problem, and its target M */
   PetscInt  law;
   PetscReal lawM;
-} AzTerm;
+};
 
 #define AZ_PROJ_CACHE 64
 
@@ -50,7 +165,7 @@ typedef struct {
   PetscReal    Ginv[AZ_MAX_LAWS * AZ_MAX_LAWS];
   PetscReal   *xw;                         /* workspace: nq × ncoord node coordinates */
   PetscScalar *jw, *jw2;                   /* workspace: nq × ncomp·nslot jets */
-  PetscScalar *dq, *vw;                    /* law penalties: w_j ∂q/∂u at the nodes; the network's jets before softplus */
+  PetscScalar *dq, *vw;                    /* law penalties: w_j ∂q/∂u at the nodes; side-input rows at the nodes */
   /* training: the distinct collocation times of all terms over all ranks, and c at each */
   PetscInt     ng;
   PetscReal   *gt;
@@ -64,9 +179,6 @@ typedef struct {
   PetscObjectState cstate;
 } AzProjection;
 
-#define AZ_COND_DATA     (-2) /* a data term: r = u − u_obs at observation points */
-#define AZ_COND_POSITIVE (-3) /* a positivity penalty: r_c = min(u_c, 0) at the interior points */
-#define AZ_COND_LAW      (-4) /* a conservation-law penalty: r = Q_h(t_g) − M per time slice (no points) */
 
 struct _p_AzLoss {
   MPI_Comm     comm;
@@ -97,13 +209,14 @@ struct _p_AzLoss {
   AzTransform  transform; /* u = g + φN when some conditions are hard (NULL otherwise) */
   AzStream     stream;   /* divergence-free velocity by a stream function (NULL otherwise) */
   PetscInt     ncompN, LjetN; /* the network's components and jet length (= the solution's without a stream function) */
-  PetscScalar *njets, *nD; /* chunk × LjetN network jets; chunk × nrmax × LjetN network-side rows */
+  PetscScalar *nD;  /* chunk × nrmax × LjetN network-side rows */
+  PetscScalar *E;   /* chunk × nrmax × side size: side-input rows */
   AzConservationType conservation;            /* -az_conservation: the default for the laws */
   AzConservationType law_mode[AZ_MAX_LAWS];   /* each law's (-az_conservation_NAME) */
   AzConservationType proj_mode;               /* the projected laws': none, project or posthoc */
   AzPositivityType   positivity;
-  PetscInt           pos_mask; /* jet slots the softplus map propagates */
-  PetscScalar       *vjets;    /* chunk × ncomp·nslot: the network's jets before softplus */
+  AzChain            chain;    /* network -> solution (chain.c) */
+  PetscInt           mask;     /* the jet slots the problem's jets carry */
   PetscInt     project_nodes, time_slices, drift_nodes;
   char        *law_names[AZ_MAX_LAWS]; /* -az_conservation_laws: which laws (none given: all) */
   PetscInt     nlaw_names;
@@ -118,93 +231,64 @@ struct _p_AzLoss {
 
 extern PetscLogEvent AZ_LOSS_Eval, AZ_LOSS_Normal, AZ_LOSS_Fold; /* loss.c */
 
+/* term kinds: each adds its terms to the loss (term.c: the PDE, faces and initial condition, the
+ * positivity penalty, data; lawterm.c: a penalty per conservation law, after AzProjectionSetUp) */
+PETSC_INTERN PetscErrorCode AzPointTermsAdd(AzLoss L);
+PETSC_INTERN PetscErrorCode AzLawTermsAdd(AzLoss L);
+PETSC_INTERN PetscErrorCode AzDataRead(AzLoss L, AzTerm *t); /* data.c */
+/* the solution jets at term t's local points p0 .. p0+nc-1 as training sees them (chain inputs kept) */
+PETSC_INTERN PetscErrorCode AzLossTermSolution(AzLoss L, AzTerm *t, PetscInt p0, PetscInt nc, const PetscReal *x, PetscScalar jets[]);
+
+/* strategies (strategy.c) */
 PETSC_INTERN PetscErrorCode AzLossConstraintOptions(AzLoss L);
 PETSC_INTERN PetscErrorCode AzLossConstraintSetUpTerm(AzLoss L, AzTerm *t);
+PETSC_INTERN AzConstraintType AzPositivityPenaltyType(AzLoss L);
+/* ∇θ mean(r_k²) of term k alone, unweighted, reduced over ranks */
+PETSC_INTERN PetscErrorCode AzLossTermGradient(AzLoss L, PetscInt k, Vec g);
+
 /* Reproducible sums (reduce.c). Group g of a set of n items (points of a term in global order, or
  * time slices) holds items [AzGroupStart(n, G, g), AzGroupStart(n, G, g + 1)). */
 static inline PetscInt AzGroupStart(PetscInt n, PetscInt G, PetscInt g)
 {
   return (PetscInt)((PetscInt64)n * g / G);
 }
-/* set L->ngroups' owned range [g0, g1) on this rank */
 PETSC_INTERN PetscErrorCode AzLossGroupsSetUp(AzLoss L);
-/* this rank's share of n items: its groups' items */
 PETSC_INTERN PetscInt AzLossGroupsLocalSize(AzLoss L, PetscInt n);
-/* the local items [*lo, *lo + *cnt) of owned group g in a set of n items */
 PETSC_INTERN void AzLossGroupItems(AzLoss L, PetscInt n, PetscInt g, PetscInt *lo, PetscInt *cnt);
-/* collective: out = Σ_g part_g in group order g = 0 .. ngroups-1, with part (g1-g0) × n holding this
- * rank's groups' partial sums: the same bits on every rank and for every rank count */
 PETSC_INTERN PetscErrorCode AzLossGroupSum(AzLoss L, PetscInt n, const PetscScalar part[], PetscScalar out[]);
 /* a group's share of a reduction: grad (a sequential work Vec over this group's slot, may be NULL)
  * and nextra scalars (zeroed before the call) */
 typedef PetscErrorCode (*AzGroupFn)(AzLoss L, PetscInt g, Vec grad, PetscScalar extra[], void *ctx);
-/* collective: grad = Σ_g grad_g and extra = Σ_g extra_g in group order (grad may be NULL); with the
- * projection in training, fn also accumulates c̄ into L->proj.gcbar (zeroed per group) and grad then
- * gets (∂c/∂θ)ᵀ c̄, summed over the slices' groups the same way */
+/* collective: grad = Σ_g grad_g and extra = Σ_g extra_g in group order (grad may be NULL); with side
+ * inputs in the chain, fn also accumulates their adjoints into the side map's side_bar (zeroed per
+ * group) and grad then gets (∂side/∂θ)ᵀ side_bar, summed over the slices' groups the same way */
 PETSC_INTERN PetscErrorCode AzLossReduceGroups(AzLoss L, AzGroupFn fn, void *ctx, PetscInt nextra, PetscScalar extra[], Vec grad);
-/* exact, order-free sum of symmetric P × P group matrices (upper triangles, fold.c): scales from the
- * total diagonal, then each group folded into one accumulator (packed upper, P(P+1)/2) */
 PETSC_INTERN void AzFoldScales(PetscInt P, const PetscScalar diag[], PetscReal m[]);
 PETSC_INTERN void AzFoldUpper(PetscInt P, const PetscReal *restrict m, const PetscScalar *restrict S, PetscScalar *restrict acc);
 
-/* ∇θ mean(r_k²) of term k alone, unweighted, reduced over ranks */
-PETSC_INTERN PetscErrorCode AzLossTermGradient(AzLoss L, PetscInt k, Vec g);
-
-/* residuals (and ∂r/∂jet into D if not NULL) of term t at local points p0 .. p0+nc-1, from L->jets */
-PETSC_INTERN PetscErrorCode TermResiduals(AzLoss L, AzTerm *t, PetscInt p0, PetscInt nc, const PetscReal *x, PetscScalar *D);
-
-/* projection onto conservation laws (project.c) */
+/* quadrature (quadrature.c) */
 PETSC_INTERN PetscErrorCode AzGaussLegendre(PetscInt n, PetscReal x[], PetscReal w[]);
 /* tensor quadrature on the spatial box: composite 8-point Gauss–Legendre with about n nodes per axis;
  * with periodic_midpoint, a periodic axis gets the n-point midpoint rule instead */
 PETSC_INTERN PetscErrorCode AzLossSpatialQuadrature(AzLoss L, PetscInt n, PetscBool periodic_midpoint, PetscInt *nq, PetscReal **qx, PetscReal **qw);
-/* each law's mode from -az_conservation, -az_conservation_laws and -az_conservation_NAME (checked) */
+/* the laws' modes (laws.c) */
 PETSC_INTERN PetscErrorCode AzConservationOptions(AzLoss L);
 PETSC_INTERN PetscBool      AzConservationIsPenalty(AzConservationType mode);
+/* time slices (slices.c) */
+PETSC_INTERN PetscErrorCode AzLossSlicesSetUp(AzLoss L);
+/* this rank's slices [*s0, *s1) (of owned group grp, or all with grp < 0), *i0 the first's local row */
+PETSC_INTERN void AzLossSliceRange(AzLoss L, PetscInt grp, PetscInt *s0, PetscInt *s1, PetscInt *i0);
+/* the quadrature nodes, the projection's set-up (project.c) */
 PETSC_INTERN PetscErrorCode AzProjectionSetUp(AzLoss L);
-/* a penalty term for law `law` (after AzProjectionSetUp): its target, name and slices */
-PETSC_INTERN PetscErrorCode AzLawTermSetUp(AzLoss L, PetscInt law, AzTerm *t);
 PETSC_INTERN PetscErrorCode AzProjectionDestroy(AzLoss L);
 PETSC_INTERN PetscBool      AzProjectionInTraining(AzLoss L);
-/* collective: c at every time slice for the current θ (recomputed only when θ changed) */
-PETSC_INTERN PetscErrorCode AzProjectionUpdate(AzLoss L);
-/* add the correction s(x) Σ_l c_l β_l (jets, all slots) at one point, from c (nk × nlaw) */
-PETSC_INTERN void           AzProjectionAdd(AzLoss L, const PetscReal x[], const PetscScalar c[], PetscScalar jet[]);
-/* e[k·nlaw + l] += Σ_σ ū_σ ∂ũ_σ/∂c_kl at one point: the adjoint of AzProjectionAdd */
-PETSC_INTERN void           AzProjectionAddAdjoint(AzLoss L, const PetscReal x[], const PetscScalar ubar[], PetscScalar e[]);
-/* grad += (∂c/∂θ)ᵀ c̄ over the slices of owned group g, for c̄ = L->proj.gcbar (summed over all points) */
-PETSC_INTERN PetscErrorCode AzProjectionBackwardGroup(AzLoss L, PetscInt g, Vec grad);
-/* collective: gcdot = (∂c/∂θ) v */
-PETSC_INTERN PetscErrorCode AzProjectionTangent(AzLoss L, Vec v);
-/* collective: gjac = ∂c/∂θ, dense */
-PETSC_INTERN PetscErrorCode AzProjectionJacobian(AzLoss L);
-/* the report's path: apply the projection at any local points (no communication) */
-PETSC_INTERN PetscErrorCode AzProjectionApplyLocal(AzLoss L, PetscInt npts, const PetscReal x[], PetscScalar jets[]);
-/* positivity by softplus (positive.c) */
-PETSC_INTERN PetscErrorCode AzPositivitySetUp(AzLoss L);
-PETSC_INTERN PetscBool      AzPositivityActive(AzLoss L);
-PETSC_INTERN PetscErrorCode AzPositivityApply(AzLoss L, PetscInt npts, PetscScalar jets[]);
-/* rows (nrow per point) of ∂·/∂u -> ∂·/∂v at the network jets vjets */
-PETSC_INTERN PetscErrorCode AzPositivityAdjoint(AzLoss L, PetscInt npts, const PetscScalar vjets[], PetscInt nrow, PetscScalar rows[]);
-/* the tangent of the values only: u̇_c = softplus'(v_c) v̇_c in the value slots of the positive components */
-PETSC_INTERN PetscErrorCode AzPositivityTangentValues(AzLoss L, PetscInt npts, const PetscScalar vjets[], PetscScalar dots[]);
-/* the strategy of the positivity penalty term (-az_positivity soft ... auglag) */
-PETSC_INTERN AzConstraintType AzPositivityPenaltyType(AzLoss L);
-/* the conservation penalty's term (project.c): this rank owns the time slices of its groups */
-PETSC_INTERN PetscErrorCode AzLawTermLocalRows(AzLoss L, PetscInt *nrows);
-/* augmented Lagrangian: λ ← λ + μ r at this rank's slices; *vmax = max |r| over all ranks */
-PETSC_INTERN PetscErrorCode AzLawTermUpdateMultipliers(AzLoss L, AzTerm *t, PetscReal *vmax);
-/* checkpoints: this rank's slice rows in global (slice) order */
-PETSC_INTERN PetscErrorCode AzLawTermRowIndex(AzLoss L, PetscInt i, PetscInt *global);
-/* the slices of owned group g only: Σ r² and, with grad, grad += ∇θ of the term's weighted mean */
-PETSC_INTERN PetscErrorCode AzLawTermEvaluate(AzLoss L, AzTerm *t, PetscInt g, PetscReal *sumsq, Vec grad);
-/* Jacobian rows of the slices of owned group g, one by one through fn (rho: this rank's rows) */
-PETSC_INTERN PetscErrorCode AzLawTermRows(AzLoss L, AzTerm *t, PetscInt g, PetscScalar rho[], PetscErrorCode (*fn)(AzLoss, PetscInt, PetscInt, const PetscScalar[], const PetscScalar[], void *), void *ctx);
-/* matrix-free Gauss–Newton: ρ of the slices of owned group g (Σ ρ² into *sumsq) and the node data J v and Jᵀw use */
-PETSC_INTERN PetscErrorCode AzLawTermLinearize(AzLoss L, AzTerm *t, PetscInt g, PetscReal *sumsq);
-PETSC_INTERN PetscErrorCode AzLawTermTangent(AzLoss L, AzTerm *t, Vec v, PetscScalar out[]);
-PETSC_INTERN PetscErrorCode AzLawTermAdjoint(AzLoss L, AzTerm *t, PetscInt g, const PetscScalar w[], Vec grad);
-/* the solution jets at local points p0 .. p0+nc-1 of term t, as training sees them */
-PETSC_INTERN PetscErrorCode AzLossTermSolution(AzLoss L, AzTerm *t, PetscInt p0, PetscInt nc, const PetscReal *x, PetscScalar jets[]);
+/* the nodes at time t into P->xw; the field's jets at them (value and ∂t slots: AzNodesMask), their
+ * tangent, their backward pass, their Jacobian rows (nodes j0 .. j0+nc-1) */
+PETSC_INTERN PetscInt       AzNodesMask(AzLoss L);
+PETSC_INTERN void           AzNodesAt(AzLoss L, PetscReal t);
+PETSC_INTERN PetscErrorCode AzNodesField(AzLoss L, PetscScalar jets[]);
+PETSC_INTERN PetscErrorCode AzNodesFieldTangent(AzLoss L, Vec v, PetscScalar dots[]);
+PETSC_INTERN PetscErrorCode AzNodesFieldBackward(AzLoss L, PetscScalar jb[], Vec grad);
+PETSC_INTERN PetscErrorCode AzNodesFieldJacobian(AzLoss L, PetscInt j0, PetscInt nc, PetscInt nrow, const PetscScalar rows[], PetscScalar jac[]);
 
 #endif

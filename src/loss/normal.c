@@ -5,75 +5,17 @@
 
 /* Visit the scaled residual rows ρ and their Jacobian rows chunk by chunk: of owned group g, or with
  * g < 0 of every owned group (term by term, the groups in order within each term) */
-typedef PetscErrorCode (*RowsFn)(AzLoss, PetscInt g, PetscInt nrows, const PetscScalar rho[], const PetscScalar J[], void *ctx);
-
-static PetscErrorCode ForEachJacobianChunk(AzLoss L, PetscInt gsel, RowsFn fn, void *ctx)
+static PetscErrorCode ForEachJacobianChunk(AzLoss L, PetscInt gsel, AzRowsFn fn, void *ctx)
 {
-  const PetscInt Ljet = L->ncomp * L->nslot;
-  PetscInt       nrmax = 0;
-  PetscScalar   *E     = NULL;
+  PetscInt nrmax = 0;
 
   PetscFunctionBegin;
   PetscCall(AzLossSetUp(L));
   for (PetscInt k = 0; k < L->nterms; k++) nrmax = PetscMax(nrmax, L->term[k].nres);
-  if (!L->Jrows) {
-    PetscCall(PetscMalloc1((size_t)L->chunk * nrmax * L->nparam, &L->Jrows));
-  }
-  for (PetscInt k = 0; k < L->nterms; k++) {
-    AzTerm            *t = &L->term[k];
-    const PetscScalar *xa;
-    const PetscReal    sq = PetscSqrtReal(t->w / ((PetscReal)t->n * t->nres));
-
-    if (t->cond == AZ_COND_LAW) {
-      PetscInt     nr;
-      PetscScalar *rho;
-      PetscCall(AzLawTermLocalRows(L, &nr));
-      PetscCall(PetscMalloc1(PetscMax(nr, 1), &rho));
-      for (PetscInt g = L->g0; g < L->g1; g++)
-        if (gsel < 0 || g == gsel) PetscCall(AzLawTermRows(L, t, g, rho, fn, ctx));
-      PetscCall(PetscFree(rho));
-      continue;
-    }
-    PetscCall(VecGetArrayRead(t->x, &xa));
-    for (PetscInt g = L->g0; g < L->g1; g++) {
-      PetscInt lo, np;
-      if (gsel >= 0 && g != gsel) continue;
-      AzLossGroupItems(L, t->n, g, &lo, &np);
-      for (PetscInt p0 = lo; p0 < lo + np; p0 += L->chunk) {
-        const PetscInt   nc = PetscMin(L->chunk, lo + np - p0);
-        const PetscReal *x  = (const PetscReal *)xa + p0 * L->ncoord;
-
-        PetscCall(AzLossTermSolution(L, t, p0, nc, x, L->jets));
-        PetscCall(TermResiduals(L, t, p0, nc, x, L->D));
-        for (PetscInt i = 0; i < nc * t->nres; i++) L->r[i] *= sq;
-        for (PetscInt i = 0; i < nc * t->nres * Ljet; i++) L->D[i] *= sq;
-        if (AzProjectionInTraining(L)) {
-          /* rows of ∂ρ/∂c: added below times ∂c/∂θ of the row's slice */
-          const PetscInt R = L->proj.nk * L->proj.nlaw;
-          if (!E) PetscCall(PetscMalloc1((size_t)L->chunk * nrmax * R, &E));
-          for (PetscInt i = 0; i < nc * t->nres; i++) {
-            for (PetscInt r = 0; r < R; r++) E[i * R + r] = 0;
-            AzProjectionAddAdjoint(L, x + (i / t->nres) * L->ncoord, L->D + (size_t)i * Ljet, E + i * R);
-          }
-        }
-        PetscCall(AzPositivityAdjoint(L, nc, L->vjets, t->nres, L->D));
-        if (L->transform) PetscCall(AzTransformAdjoint(L->transform, nc, x, t->nres, L->D)); /* ∂ρ/∂u -> ∂ρ/∂N */
-        if (L->stream) PetscCall(AzStreamAdjoint(L->stream, nc, t->nres, L->D, L->nD));      /* ∂ρ/∂u -> ∂ρ/∂ψ */
-        PetscCall(AzFieldResidualJacobian(L->field, nc, x, t->nres, L->stream ? L->nD : L->D, L->Jrows));
-        if (AzProjectionInTraining(L)) {
-          const PetscInt R = L->proj.nk * L->proj.nlaw, P = L->nparam;
-          for (PetscInt i = 0; i < nc * t->nres; i++) {
-            const PetscScalar *Gj = L->proj.gjac + (size_t)t->group[p0 + i / t->nres] * R * P;
-            for (PetscInt r = 0; r < R; r++)
-              if (E[i * R + r] != 0) cblas_daxpy((int)P, E[i * R + r], Gj + (size_t)r * P, 1, L->Jrows + (size_t)i * P, 1);
-          }
-        }
-        PetscCall(fn(L, g, nc * t->nres, L->r, L->Jrows, ctx));
-      }
-    }
-    PetscCall(VecRestoreArrayRead(t->x, &xa));
-  }
-  PetscCall(PetscFree(E));
+  if (!L->Jrows) PetscCall(PetscMalloc1((size_t)L->chunk * nrmax * L->nparam, &L->Jrows));
+  for (PetscInt k = 0; k < L->nterms; k++)
+    for (PetscInt g = L->g0; g < L->g1; g++)
+      if (gsel < 0 || g == gsel) PetscCall(L->term[k].ops->jacobian_rows(L, &L->term[k], g, fn, ctx));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -156,8 +98,8 @@ PetscErrorCode AzLossNormalEquations(AzLoss L, PetscScalar JtJ[], PetscScalar Jt
   PetscCall(AzLossSetUp(L));
   for (PetscInt k = 0; k < L->nterms; k++) nrmax = PetscMax(nrmax, L->term[k].nres);
   PetscCall(PetscLogEventBegin(AZ_LOSS_Normal, 0, 0, 0, 0));
-  PetscCall(AzProjectionUpdate(L));
-  PetscCall(AzProjectionJacobian(L));
+  PetscCall(AzChainUpdate(L->chain));
+  PetscCall(AzChainSideJacobian(L->chain));
   PetscCall(PetscCalloc2((size_t)PetscMax(L->g1 - L->g0, 1) * (2 * P + 1), &c.part, 2 * P + 1, &sum));
   /* the rows are kept for the second pass when they fit in 1 GiB, else computed again */
   PetscCall(AzLossGetLocalResidualSize(L, &nrows));
@@ -240,8 +182,8 @@ PetscErrorCode AzLossResidualJacobian(AzLoss L, PetscScalar rho[], PetscScalar J
 
   PetscFunctionBegin;
   PetscCall(AzLossSetUp(L));
-  PetscCall(AzProjectionUpdate(L));
-  PetscCall(AzProjectionJacobian(L));
+  PetscCall(AzChainUpdate(L->chain));
+  PetscCall(AzChainSideJacobian(L->chain));
   PetscCall(ForEachJacobianChunk(L, -1, CopyRows, &c));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

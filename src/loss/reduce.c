@@ -68,19 +68,20 @@ PetscErrorCode AzLossGroupSum(AzLoss L, PetscInt n, const PetscScalar part[], Pe
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* the projection's share of a gradient: (∂c/∂θ)ᵀ c̄ slice by slice, in each slice's group */
-static PetscErrorCode ProjectionGroup(AzLoss L, PetscInt g, Vec grad, PetscScalar extra[], void *ctx)
+/* the side inputs' share of a gradient: (∂c/∂θ)ᵀ c̄ slice by slice, in each slice's group */
+static PetscErrorCode SideGroup(AzLoss L, PetscInt g, Vec grad, PetscScalar extra[], void *ctx)
 {
   PetscFunctionBegin;
   (void)extra, (void)ctx;
-  PetscCall(AzProjectionBackwardGroup(L, g, grad));
+  PetscCall(AzChainSideBackward(L->chain, g, grad));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 static PetscErrorCode ReduceGroups(AzLoss L, AzGroupFn fn, void *ctx, PetscInt nextra, PetscScalar extra[], Vec grad, PetscBool cbar)
 {
   const PetscInt nl = L->g1 - L->g0, P = grad ? L->nparam : 0;
-  const PetscInt nc = cbar ? L->proj.ng * L->proj.nk * L->proj.nlaw : 0, stride = P + nextra + nc;
+  const PetscInt nc = cbar ? L->proj.ng * AzChainSideSize(L->chain) : 0, stride = P + nextra + nc;
+  PetscScalar   *bar = cbar ? AzChainSideMap(L->chain)->side_bar : NULL;
   PetscScalar   *part, *sum;
   Vec            work = NULL;
 
@@ -89,15 +90,15 @@ static PetscErrorCode ReduceGroups(AzLoss L, AzGroupFn fn, void *ctx, PetscInt n
   if (grad) PetscCall(VecCreateSeqWithArray(PETSC_COMM_SELF, 1, P, NULL, &work));
   for (PetscInt g = L->g0; g < L->g1; g++) {
     PetscScalar *slot = part + (size_t)(g - L->g0) * stride;
-    if (cbar) PetscCall(PetscArrayzero(L->proj.gcbar, nc));
+    if (cbar) PetscCall(PetscArrayzero(bar, nc));
     if (work) PetscCall(VecPlaceArray(work, slot));
     PetscCall(fn(L, g, work, slot + P, ctx));
     if (work) PetscCall(VecResetArray(work));
-    if (cbar) PetscCall(PetscArraycpy(slot + P + nextra, L->proj.gcbar, nc));
+    if (cbar) PetscCall(PetscArraycpy(slot + P + nextra, bar, nc));
   }
   PetscCall(AzLossGroupSum(L, stride, part, sum));
   if (nextra) PetscCall(PetscArraycpy(extra, sum + P, nextra));
-  if (cbar) PetscCall(PetscArraycpy(L->proj.gcbar, sum + P + nextra, nc));
+  if (cbar) PetscCall(PetscArraycpy(bar, sum + P + nextra, nc));
   if (grad) {
     PetscScalar *g;
     PetscCall(VecGetArray(grad, &g));
@@ -111,7 +112,7 @@ static PetscErrorCode ReduceGroups(AzLoss L, AzGroupFn fn, void *ctx, PetscInt n
 
 PetscErrorCode AzLossReduceGroups(AzLoss L, AzGroupFn fn, void *ctx, PetscInt nextra, PetscScalar extra[], Vec grad)
 {
-  const PetscBool proj = AzProjectionInTraining(L);
+  const PetscBool proj = AzChainSideSize(L->chain) > 0 ? PETSC_TRUE : PETSC_FALSE;
 
   PetscFunctionBegin;
   PetscCall(ReduceGroups(L, fn, ctx, nextra, extra, grad, proj));
@@ -119,11 +120,11 @@ PetscErrorCode AzLossReduceGroups(AzLoss L, AzGroupFn fn, void *ctx, PetscInt ne
     if (grad) { /* grad += Σ_g (∂c/∂θ)ᵀ c̄ over group g's slices, in group order */
       Vec pg;
       PetscCall(VecDuplicate(grad, &pg));
-      PetscCall(ReduceGroups(L, ProjectionGroup, NULL, 0, NULL, pg, PETSC_FALSE));
+      PetscCall(ReduceGroups(L, SideGroup, NULL, 0, NULL, pg, PETSC_FALSE));
       PetscCall(VecAXPY(grad, 1.0, pg));
       PetscCall(VecDestroy(&pg));
     }
-    PetscCall(PetscArrayzero(L->proj.gcbar, (size_t)L->proj.ng * L->proj.nk * L->proj.nlaw));
+    PetscCall(PetscArrayzero(AzChainSideMap(L->chain)->side_bar, (size_t)L->proj.ng * AzChainSideSize(L->chain)));
   }
   PetscFunctionReturn(PETSC_SUCCESS);
 }

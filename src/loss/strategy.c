@@ -79,13 +79,9 @@ PetscErrorCode AzLossConstraintSetUpTerm(AzLoss L, AzTerm *t)
 {
   PetscFunctionBegin;
   if (t->ctype == AZ_CON_AUGLAG) {
-    PetscInt nloc;
-    if (t->cond == AZ_COND_LAW) PetscCall(AzLawTermLocalRows(L, &nloc)); /* one multiplier per slice this rank owns */
-    else {
-      PetscCall(VecGetLocalSize(t->x, &nloc));
-      nloc /= L->ncoord;
-    }
-    PetscCall(PetscCalloc1((size_t)PetscMax(nloc, 1) * t->nres, &t->lambda));
+    PetscInt nrows; /* one multiplier per row this rank owns */
+    PetscCall(t->ops->local_rows(L, t, &nrows));
+    PetscCall(PetscCalloc1((size_t)PetscMax(nrows, 1), &t->lambda));
     t->mu        = L->auglag_mu0;
     t->w         = t->mu / 2;
     t->violation = PETSC_MAX_REAL;
@@ -93,42 +89,13 @@ PetscErrorCode AzLossConstraintSetUpTerm(AzLoss L, AzTerm *t)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* λ ← λ + μ r at every local residual (for positivity, an inequality: λ ← max(0, λ − μu)); the
- * violation max |r| (max(0, −u)) decides whether μ grows */
+/* λ ← λ + μ r at every local row (the term's update); μ grows when the violation stalls */
 static PetscErrorCode UpdateMultipliers(AzLoss L, AzTerm *t)
 {
   PetscReal gv;
 
   PetscFunctionBegin;
-  if (t->cond == AZ_COND_LAW) PetscCall(AzLawTermUpdateMultipliers(L, t, &gv));
-  else {
-    const PetscScalar *xa;
-    PetscInt           nloc;
-    PetscReal          v = 0;
-    PetscCall(VecGetLocalSize(t->x, &nloc));
-    nloc /= L->ncoord;
-    PetscCall(VecGetArrayRead(t->x, &xa));
-    for (PetscInt p0 = 0; p0 < nloc; p0 += L->chunk) {
-      const PetscInt   nc = PetscMin(L->chunk, nloc - p0);
-      const PetscReal *x  = (const PetscReal *)xa + p0 * L->ncoord;
-      PetscCall(AzLossTermSolution(L, t, p0, nc, x, L->jets));
-      PetscCall(TermResiduals(L, t, p0, nc, x, NULL)); /* r + λ/μ; for positivity min(u − λ/μ, 0) */
-      for (PetscInt i = 0; i < nc * t->nres; i++) {
-        PetscScalar *lam = &t->lambda[p0 * t->nres + i];
-        if (t->cond == AZ_COND_POSITIVE) {
-          /* where r < 0, u = r + λ/μ; elsewhere u ≥ λ/μ ≥ 0 */
-          if (PetscRealPart(L->r[i]) < 0) v = PetscMax(v, PetscMax(0, -PetscRealPart(L->r[i] + *lam / t->mu)));
-          *lam = -t->mu * L->r[i];
-        } else {
-          const PetscScalar r = L->r[i] - *lam / t->mu;
-          v                   = PetscMax(v, PetscAbsScalar(r));
-          *lam += t->mu * r;
-        }
-      }
-    }
-    PetscCall(VecRestoreArrayRead(t->x, &xa));
-    PetscCall(MPIU_Allreduce(&v, &gv, 1, MPIU_REAL, MPIU_MAX, L->comm));
-  }
+  PetscCall(t->ops->update_multipliers(L, t, &gv));
   if (gv > 0.25 * t->violation) t->mu = PetscMin(t->mu * L->auglag_grow, L->auglag_mu_max);
   t->violation = gv;
   t->w         = t->mu / 2;
@@ -143,7 +110,7 @@ PetscErrorCode AzLossUpdateConstraints(AzLoss L, PetscInt it, PetscInt total)
 
   PetscFunctionBegin;
   PetscCall(AzLossSetUp(L));
-  PetscCall(AzProjectionUpdate(L));
+  PetscCall(AzChainUpdate(L->chain));
   for (PetscInt k = 0; k < L->nterms; k++) {
     AzTerm *t = &L->term[k];
     switch (t->ctype) {
@@ -255,213 +222,17 @@ PetscErrorCode AzLossGetLawStrategy(AzLoss L, PetscInt law, const char **strateg
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* Q* of law `law`: its value, or the law at the initial data by the same quadrature (qx, qw: nq nodes);
- * NaN when there is neither, or the density reads derivatives (the initial data gives values only) */
-static PetscErrorCode LawTarget(AzLoss L, PetscInt law, PetscInt nq, const PetscReal qx[], const PetscReal qw[], PetscReal *target)
-{
-  const AzProblemInfo      *info;
-  const AzConservationInfo *cl;
-  const PetscReal          *param;
-  const PetscInt            dim = L->ncoord - 1, Ljet = L->ncomp * L->nslot;
-  PetscScalar              *jet, *dq;
+const char *const AzPositivityTypes[] = {"none", "soft", "linear", "cosine", "adaptive", "auglag", "hard", "AzPositivityType", "AZ_POSITIVE_", NULL};
 
-  PetscFunctionBegin;
-  PetscCall(AzProblemGetInfo(L->prob, &info));
-  PetscCall(AzProblemGetParams(L->prob, &param));
-  cl = &info->conservation[law];
-  if (cl->has_value) {
-    *target = cl->value;
-    PetscFunctionReturn(PETSC_SUCCESS);
-  }
-  *target = (PetscReal)NAN;
-  if (!info->initial_value) PetscFunctionReturn(PETSC_SUCCESS);
-  PetscCall(PetscMalloc2(Ljet, &jet, Ljet, &dq));
-  *target = 0;
-  for (PetscInt j = 0; j < nq; j++) {
-    PetscReal   x[AZ_MAX_COORD];
-    AzPoint     pt = {x, L->ncoord, param, -1};
-    AzJet       J  = {L->ncoord, L->ncomp, L->nslot, jet};
-    PetscScalar q, u0[AZ_MAX_COMP];
-    for (PetscInt d = 0; d < dim; d++) x[d] = qx[j * dim + d];
-    x[dim] = info->t0;
-    PetscCall(info->initial_value(&pt, u0));
-    for (PetscInt s = 0; s < Ljet; s++) jet[s] = dq[s] = 0;
-    for (PetscInt c = 0; c < L->ncomp; c++) jet[c * L->nslot] = u0[c];
-    PetscCall(cl->density(&pt, &J, &q, dq));
-    for (PetscInt s = 0; s < Ljet; s++)
-      if (s % L->nslot && dq[s] != 0) *target = (PetscReal)NAN; /* reads a derivative */
-    *target += qw[j] * PetscRealPart(q);
-  }
-  PetscCall(PetscFree2(jet, dq));
-  PetscFunctionReturn(PETSC_SUCCESS);
+AzConstraintType AzPositivityPenaltyType(AzLoss L)
+{
+  return (AzConstraintType)(AZ_CON_SOFT + (L->positivity - AZ_POSITIVE_SOFT));
 }
 
-/* Q(t) by composite Gauss–Legendre on the box, all nodes of a time in one batch (local) */
-PetscErrorCode AzLossConservationSeries(AzLoss L, PetscInt law, PetscInt nt, PetscReal t[], PetscReal Q[], PetscReal *target)
+PetscErrorCode AzLossGetPositivityStrategy(AzLoss L, const char **strategy)
 {
-  const AzProblemInfo *info;
-  const PetscReal     *param;
-  const PetscInt       dim = L->ncoord - 1, Ljet = L->ncomp * L->nslot, batch = 256;
-  PetscInt             nlaws, nq;
-  PetscReal           *qx, *qw, x[256 * AZ_MAX_COORD];
-  PetscScalar         *jets;
-
   PetscFunctionBegin;
   PetscCall(AzLossSetUp(L));
-  PetscCall(AzProblemGetInfo(L->prob, &info));
-  PetscCall(AzLossGetNumConservationLaws(L, &nlaws));
-  PetscCheck(law >= 0 && law < nlaws, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "Problem %s has %" PetscInt_FMT " conservation law(s): no law %" PetscInt_FMT, info->name, nlaws, law);
-  PetscCheck(info->time_dependent && nt >= 2, L->comm, PETSC_ERR_ARG_WRONG, "A conservation series needs a time-dependent problem and at least 2 times");
-  PetscCall(AzProblemGetParams(L->prob, &param));
-  PetscCall(AzLossSpatialQuadrature(L, L->drift_nodes > 0 ? L->drift_nodes : (dim == 1 ? 1024 : (dim == 2 ? 128 : 32)), PETSC_FALSE, &nq, &qx, &qw));
-  PetscCall(PetscMalloc1((size_t)batch * Ljet, &jets));
-  for (PetscInt j = 0; j < nt; j++) {
-    t[j] = info->t0 + (info->t1 - info->t0) * j / (nt - 1);
-    Q[j] = 0;
-    for (PetscInt i0 = 0; i0 < nq; i0 += batch) {
-      const PetscInt nc = PetscMin(batch, nq - i0);
-      for (PetscInt i = 0; i < nc; i++) {
-        for (PetscInt d = 0; d < dim; d++) x[i * L->ncoord + d] = qx[(i0 + i) * dim + d];
-        x[i * L->ncoord + dim] = t[j];
-      }
-      PetscCall(AzLossEvaluateSolution(L, nc, x, jets));
-      for (PetscInt i = 0; i < nc; i++) {
-        AzPoint     pt = {x + i * L->ncoord, L->ncoord, param, -1};
-        AzJet       J  = {L->ncoord, L->ncomp, L->nslot, jets + i * Ljet};
-        PetscScalar q;
-        PetscCall(info->conservation[law].density(&pt, &J, &q, NULL));
-        Q[j] += qw[i0 + i] * PetscRealPart(q);
-      }
-    }
-  }
-  PetscCall(LawTarget(L, law, nq, qx, qw, target));
-  PetscCall(PetscFree(jets));
-  PetscCall(PetscFree(qx));
-  PetscCall(PetscFree(qw));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-/* max over the laws and over AZ_DRIFT_TIMES times of |Q(t) − Q*| (see loss.h). NaN without laws. */
-PetscErrorCode AzLossConservationDrift(AzLoss L, PetscReal *drift)
-{
-  PetscInt  nlaws;
-  PetscReal t[AZ_DRIFT_TIMES], Q[AZ_DRIFT_TIMES], target;
-
-  PetscFunctionBegin;
-  PetscCall(AzLossGetNumConservationLaws(L, &nlaws));
-  *drift = (PetscReal)NAN;
-  if (!nlaws) PetscFunctionReturn(PETSC_SUCCESS);
-  *drift = 0;
-  for (PetscInt law = 0; law < nlaws; law++) {
-    PetscCall(AzLossConservationSeries(L, law, AZ_DRIFT_TIMES, t, Q, &target));
-    if (PetscIsNanReal(target)) {
-      *drift = (PetscReal)NAN; /* no Q* to measure against */
-      PetscFunctionReturn(PETSC_SUCCESS);
-    }
-    for (PetscInt j = 0; j < AZ_DRIFT_TIMES; j++) *drift = PetscMax(*drift, PetscIsInfOrNanReal(Q[j]) ? PETSC_MAX_REAL : PetscAbsReal(Q[j] - target));
-  }
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-/* The strategies' state, for checkpoints: [nterms, then per term w, μ, violation, m, then the m
- * multipliers in global order (point-major)]. The global order does not depend on the rank count. */
-PetscErrorCode AzLossConstraintStateSave(AzLoss L, Vec *state)
-{
-  PetscMPIInt rank, size;
-  PetscInt    total = 1;
-  PetscScalar *buf = NULL;
-
-  PetscFunctionBegin;
-  PetscCall(AzLossSetUp(L));
-  PetscCallMPI(MPI_Comm_rank(L->comm, &rank));
-  PetscCallMPI(MPI_Comm_size(L->comm, &size));
-  for (PetscInt k = 0; k < L->nterms; k++) total += 4 + (L->term[k].lambda ? L->term[k].n * L->term[k].nres : 0);
-  *state = NULL;
-  if (rank == 0) {
-    PetscCall(VecCreateSeq(PETSC_COMM_SELF, total, state));
-    PetscCall(VecGetArray(*state, &buf));
-    buf[0] = L->nterms;
-  }
-  for (PetscInt k = 0, off = 1; k < L->nterms; k++) {
-    AzTerm     *t = &L->term[k];
-    PetscInt    nloc, m = t->lambda ? t->n * t->nres : 0;
-    PetscMPIInt cnt, *counts = NULL, *displs = NULL;
-    if (rank == 0) {
-      buf[off]     = t->w;
-      buf[off + 1] = t->mu;
-      buf[off + 2] = t->violation;
-      buf[off + 3] = m;
-    }
-    off += 4;
-    if (!m) continue;
-    if (t->cond == AZ_COND_LAW) {
-      /* one multiplier per slice, slices dealt out over the ranks: sum them into slice order */
-      PetscScalar *all;
-      PetscInt     nr;
-      PetscCall(PetscCalloc1(m, &all));
-      PetscCall(AzLawTermLocalRows(L, &nr));
-      for (PetscInt i = 0; i < nr; i++) {
-        PetscInt gi;
-        PetscCall(AzLawTermRowIndex(L, i, &gi));
-        all[gi] = t->lambda[i];
-      }
-      PetscCallMPI(MPI_Reduce(all, rank == 0 ? buf + off : NULL, (PetscMPIInt)m, MPIU_SCALAR, MPIU_SUM, 0, L->comm));
-      PetscCall(PetscFree(all));
-      off += m;
-      continue;
-    }
-    PetscCall(VecGetLocalSize(t->x, &nloc));
-    cnt = (PetscMPIInt)(nloc / L->ncoord * t->nres);
-    if (rank == 0) PetscCall(PetscMalloc2(size, &counts, size, &displs));
-    PetscCallMPI(MPI_Gather(&cnt, 1, MPI_INT, counts, 1, MPI_INT, 0, L->comm));
-    if (rank == 0) {
-      displs[0] = 0;
-      for (PetscMPIInt r = 1; r < size; r++) displs[r] = displs[r - 1] + counts[r - 1];
-    }
-    PetscCallMPI(MPI_Gatherv(t->lambda, cnt, MPIU_SCALAR, rank == 0 ? buf + off : NULL, counts, displs, MPIU_SCALAR, 0, L->comm));
-    if (rank == 0) PetscCall(PetscFree2(counts, displs));
-    off += m;
-  }
-  if (rank == 0) PetscCall(VecRestoreArray(*state, &buf));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-PetscErrorCode AzLossConstraintStateLoad(AzLoss L, Vec state)
-{
-  const PetscScalar *buf;
-  PetscInt           n;
-
-  PetscFunctionBegin;
-  PetscCall(AzLossSetUp(L));
-  PetscCall(VecGetSize(state, &n));
-  PetscCall(VecGetArrayRead(state, &buf));
-  PetscCheck(n >= 1 && (PetscInt)PetscRealPart(buf[0]) == L->nterms, L->comm, PETSC_ERR_FILE_UNEXPECTED, "The checkpoint's constraint state is for %d terms, this loss has %" PetscInt_FMT ": restart with the same problem and strategy options", n >= 1 ? (int)PetscRealPart(buf[0]) : -1, L->nterms);
-  for (PetscInt k = 0, off = 1; k < L->nterms; k++) {
-    AzTerm  *t = &L->term[k];
-    PetscInt m = t->lambda ? t->n * t->nres : 0, start, end;
-    PetscCheck(off + 4 <= n && (PetscInt)PetscRealPart(buf[off + 3]) == m && off + 4 + m <= n, L->comm, PETSC_ERR_FILE_UNEXPECTED, "The checkpoint's constraint state does not match term %s (strategy or point count changed?)", t->name);
-    t->w         = PetscRealPart(buf[off]);
-    t->mu        = PetscRealPart(buf[off + 1]);
-    t->violation = PetscRealPart(buf[off + 2]);
-    off += 4;
-    if (!m) continue;
-    if (t->cond == AZ_COND_LAW) {
-      PetscInt nr;
-      PetscCall(AzLawTermLocalRows(L, &nr));
-      for (PetscInt i = 0; i < nr; i++) {
-        PetscInt gi;
-        PetscCall(AzLawTermRowIndex(L, i, &gi));
-        t->lambda[i] = buf[off + gi];
-      }
-      off += m;
-      continue;
-    }
-    PetscCall(VecGetOwnershipRange(t->x, &start, &end));
-    start = start / L->ncoord * t->nres;
-    end   = end / L->ncoord * t->nres;
-    for (PetscInt i = start; i < end; i++) t->lambda[i - start] = buf[off + i];
-    off += m;
-  }
-  PetscCall(VecRestoreArrayRead(state, &buf));
+  *strategy = AzPositivityTypes[L->positivity];
   PetscFunctionReturn(PETSC_SUCCESS);
 }
