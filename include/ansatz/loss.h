@@ -125,9 +125,21 @@ PETSC_EXTERN PetscErrorCode AzLossConstraintStateLoad(AzLoss loss, Vec state);
 /* whether any term's enforcement changes during training (a schedule, adaptive weights, multipliers) */
 PETSC_EXTERN PetscErrorCode AzLossConstraintsChange(AzLoss loss, PetscBool *changes);
 
-/* Jets of the solution at npts points: the field's, through the hard-constraint transform
- * u = g + φN when -az_hard_boundary / -az_hard_initial are set (see constraint.h). */
+/* Jets of the solution at npts points as the report sees it: the field's, through the chain of maps
+ * (AzLossGetChainMaps), a post-hoc projection included. Collective the first time (sets the loss up). */
 PETSC_EXTERN PetscErrorCode AzLossEvaluateSolution(AzLoss loss, PetscInt npts, const PetscReal x[], PetscScalar jets[]);
+/* The chain of maps from the network's jets to the solution's, in order (after AzLossSetUp; names
+ * may be NULL): "stream" (-az_divfree), "transform" (hard conditions), "softplus" (-az_positivity
+ * hard), "projection" (-az_conservation project or posthoc). Forward, tangent and adjoint at npts
+ * points, the solution as the report sees it (AzLossEvaluateSolution: a projection's coefficients
+ * follow from θ, so its derivative with respect to the jets given here is the identity): net has the
+ * network's components (one more derivative order with a stream function), sol the solution's. The
+ * tangent and adjoint are taken at the jets of the last AzLossChainForward at the same points; the
+ * adjoint maps nrow rows per point (∂·/∂sol, overwritten) to netrows (∂·/∂net). */
+PETSC_EXTERN PetscErrorCode AzLossGetChainMaps(AzLoss loss, PetscInt *nmaps, const char *names[]);
+PETSC_EXTERN PetscErrorCode AzLossChainForward(AzLoss loss, PetscInt npts, const PetscReal x[], const PetscScalar net[], PetscScalar sol[]);
+PETSC_EXTERN PetscErrorCode AzLossChainTangent(AzLoss loss, PetscInt npts, const PetscReal x[], const PetscScalar dnet[], PetscScalar dsol[]);
+PETSC_EXTERN PetscErrorCode AzLossChainAdjoint(AzLoss loss, PetscInt npts, const PetscReal x[], PetscInt nrow, PetscScalar rows[], PetscScalar netrows[]);
 /* Largest |residual| of every boundary face and of the initial condition (soft or hard alike) over
  * n Sobol points each, reduced over ranks: the constraint violation of the current solution. NaN
  * (not measured) where there is no condition: boundary when no face has one (free or periodic

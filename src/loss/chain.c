@@ -300,3 +300,55 @@ PetscErrorCode AzChainStateSet(AzChain C, PetscInt npts, PetscInt mask, const Pe
   PetscCall(State(C, npts, mask, (PetscScalar *)state, PETSC_FALSE));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
+
+/* ---- the chain through the loss's public API: the solution as the report sees it (a projection's
+ * coefficients follow from θ, not from the jets given here) --------------------------------------- */
+PetscErrorCode AzLossGetChainMaps(AzLoss L, PetscInt *nmaps, const char *names[])
+{
+  PetscFunctionBegin;
+  PetscCall(AzLossSetUp(L));
+  *nmaps = AzChainNumMaps(L->chain);
+  if (names)
+    for (PetscInt i = 0; i < *nmaps; i++) names[i] = L->chain->map[i]->ops->name;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static AzChainArgs PublicArgs(AzLoss L, PetscInt npts, const PetscReal x[])
+{
+  AzChainArgs a = {npts, x, NULL, 0, L->mask, PETSC_TRUE, PETSC_FALSE};
+  return a;
+}
+
+PetscErrorCode AzLossChainForward(AzLoss L, PetscInt npts, const PetscReal x[], const PetscScalar net[], PetscScalar sol[])
+{
+  AzChainArgs a;
+
+  PetscFunctionBegin;
+  PetscCall(AzLossSetUp(L));
+  a = PublicArgs(L, npts, x);
+  PetscCheck(net != sol || L->ncompN == L->ncomp, L->comm, PETSC_ERR_ARG_WRONG, "AzLossChainForward: net and sol may coincide only when the network has the solution's components");
+  PetscCall(AzChainForward(L->chain, -1, &a, net, sol));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzLossChainTangent(AzLoss L, PetscInt npts, const PetscReal x[], const PetscScalar dnet[], PetscScalar dsol[])
+{
+  AzChainArgs a;
+
+  PetscFunctionBegin;
+  PetscCall(AzLossSetUp(L));
+  a = PublicArgs(L, npts, x);
+  PetscCall(AzChainTangent(L->chain, -1, &a, dnet, dsol));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzLossChainAdjoint(AzLoss L, PetscInt npts, const PetscReal x[], PetscInt nrow, PetscScalar rows[], PetscScalar netrows[])
+{
+  AzChainArgs a;
+
+  PetscFunctionBegin;
+  PetscCall(AzLossSetUp(L));
+  a = PublicArgs(L, npts, x);
+  PetscCall(AzChainAdjoint(L->chain, -1, &a, nrow, rows, netrows, NULL));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
