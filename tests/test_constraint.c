@@ -896,6 +896,11 @@ int main(int argc, char **argv)
   int      failed;
 
   PetscCall(PetscInitialize(&argc, &argv, NULL, NULL));
+  /* Keep PETSc's inner communicator of PETSC_COMM_WORLD alive for the whole run: a test that fails
+   * on one rank may leave an object there that the other ranks destroyed, and the next object created
+   * would then duplicate the communicator on some ranks only (a hang instead of a reported failure). */
+  MPI_Comm pinned;
+  PetscCall(PetscCommDuplicate(PETSC_COMM_WORLD, &pinned, NULL));
   tcase_set_timeout(t, 120);
   tcase_add_test(t, test_transform_jets);
   tcase_add_test(t, test_transform_exact_on_faces);
@@ -918,6 +923,7 @@ int main(int argc, char **argv)
   srunner_run_all(sr, CK_NORMAL);
   failed = srunner_ntests_failed(sr);
   srunner_free(sr);
+  PetscCall(PetscCommDestroy(&pinned));
   PetscCall(PetscFinalize());
   return failed ? 1 : 0;
 }

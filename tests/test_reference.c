@@ -763,11 +763,17 @@ int main(int argc, char **argv)
   int      failed;
 
   PetscCall(PetscInitialize(&argc, &argv, NULL, NULL));
+  /* Keep PETSc's inner communicator of PETSC_COMM_WORLD alive for the whole run: a test that fails
+   * on one rank may leave an object there that the other ranks destroyed, and the next object created
+   * would then duplicate the communicator on some ranks only (a hang instead of a reported failure). */
+  MPI_Comm pinned;
+  PetscCall(PetscCommDuplicate(PETSC_COMM_WORLD, &pinned, NULL));
   sr = srunner_create(ReferenceSuite());
   srunner_set_fork_status(sr, CK_NOFORK); /* MPI cannot be initialised twice */
   srunner_run_all(sr, CK_NORMAL);
   failed = srunner_ntests_failed(sr);
   srunner_free(sr);
+  PetscCall(PetscCommDestroy(&pinned));
   PetscCall(PetscFinalize());
   return failed ? 1 : 0;
 }
