@@ -34,7 +34,7 @@ static void ShapeJet(AzLoss L, const PetscReal x[], PetscScalar s[])
   }
 }
 
-static void AzProjectionAdd(AzLoss L, const PetscReal x[], const PetscScalar c[], PetscScalar jet[])
+static void ProjectionAdd(AzLoss L, const PetscReal x[], const PetscScalar c[], PetscScalar jet[])
 {
   const AzProjection *P = &L->proj;
   PetscScalar         s[AZ_JET_MAX_NSLOT];
@@ -50,7 +50,7 @@ static void AzProjectionAdd(AzLoss L, const PetscReal x[], const PetscScalar c[]
   }
 }
 
-static void AzProjectionAddAdjoint(AzLoss L, const PetscReal x[], const PetscScalar ubar[], PetscScalar e[])
+static void ProjectionAddAdjoint(AzLoss L, const PetscReal x[], const PetscScalar ubar[], PetscScalar e[])
 {
   const AzProjection *P = &L->proj;
   PetscScalar         s[AZ_JET_MAX_NSLOT];
@@ -392,7 +392,7 @@ void AzLossSliceRange(AzLoss L, PetscInt grp, PetscInt *s0, PetscInt *s1, PetscI
   *i0 = *s0 - first;
 }
 
-static PetscErrorCode AzProjectionUpdate(AzLoss L)
+static PetscErrorCode ProjectionUpdate(AzLoss L)
 {
   AzProjection    *P = &L->proj;
   PetscObjectState st;
@@ -439,7 +439,7 @@ static void NodeRows(AzLoss L, const PetscScalar *cbar, PetscScalar rows[])
   }
 }
 
-static PetscErrorCode AzProjectionBackwardGroup(AzLoss L, PetscInt grp, Vec grad)
+static PetscErrorCode ProjectionBackwardGroup(AzLoss L, PetscInt grp, Vec grad)
 {
   AzProjection  *P = &L->proj;
   const PetscInt R = P->nk * P->nlaw;
@@ -461,7 +461,7 @@ static PetscErrorCode AzProjectionBackwardGroup(AzLoss L, PetscInt grp, Vec grad
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-static PetscErrorCode AzProjectionTangent(AzLoss L, Vec v)
+static PetscErrorCode ProjectionTangent(AzLoss L, Vec v)
 {
   AzProjection  *P = &L->proj;
   const PetscInt R = P->nk * P->nlaw;
@@ -484,7 +484,7 @@ static PetscErrorCode AzProjectionTangent(AzLoss L, Vec v)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-static PetscErrorCode AzProjectionJacobian(AzLoss L)
+static PetscErrorCode ProjectionJacobian(AzLoss L)
 {
   AzProjection  *P = &L->proj;
   const PetscInt R = P->nk * P->nlaw, Ljet = L->ncomp * L->nslot, np = L->nparam, chunk = 32;
@@ -517,7 +517,7 @@ static PetscErrorCode AzProjectionJacobian(AzLoss L)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-static PetscErrorCode AzProjectionApplyLocal(AzLoss L, PetscInt npts, const PetscReal x[], PetscScalar jets[])
+static PetscErrorCode ProjectionApplyLocal(AzLoss L, PetscInt npts, const PetscReal x[], PetscScalar jets[])
 {
   AzProjection    *P = &L->proj;
   PetscObjectState st;
@@ -550,7 +550,7 @@ static PetscErrorCode AzProjectionApplyLocal(AzLoss L, PetscInt npts, const Pets
         P->cn      = PetscMin(P->cn + 1, AZ_PROJ_CACHE);
       }
     }
-    AzProjectionAdd(L, x + p * L->ncoord, P->cc[hit], jets + p * Ljet);
+    ProjectionAdd(L, x + p * L->ncoord, P->cc[hit], jets + p * Ljet);
   }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -565,9 +565,9 @@ static PetscErrorCode Forward(AzChainMap m, const AzChainArgs *a, const PetscSca
 
   PetscFunctionBegin;
   (void)in; /* in place */
-  if (!a->training) PetscCall(AzProjectionApplyLocal(L, a->npts, a->x, out));
+  if (!a->training) PetscCall(ProjectionApplyLocal(L, a->npts, a->x, out));
   else if (AzProjectionInTraining(L))
-    for (PetscInt p = 0; p < a->npts; p++) AzProjectionAdd(L, a->x + p * L->ncoord, L->proj.gc + a->slice[p * a->sstride] * R, out + p * Ljet);
+    for (PetscInt p = 0; p < a->npts; p++) ProjectionAdd(L, a->x + p * L->ncoord, L->proj.gc + a->slice[p * a->sstride] * R, out + p * Ljet);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -580,7 +580,7 @@ static PetscErrorCode Tangent(AzChainMap m, const AzChainArgs *a, const PetscSca
   PetscFunctionBegin;
   (void)in, (void)din; /* in place */
   if (a->training && AzProjectionInTraining(L))
-    for (PetscInt p = 0; p < a->npts; p++) AzProjectionAdd(L, a->x + p * L->ncoord, L->proj.gcdot + a->slice[p * a->sstride] * R, dout + p * Ljet);
+    for (PetscInt p = 0; p < a->npts; p++) ProjectionAdd(L, a->x + p * L->ncoord, L->proj.gcdot + a->slice[p * a->sstride] * R, dout + p * Ljet);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -593,35 +593,35 @@ static PetscErrorCode Adjoint(AzChainMap m, const AzChainArgs *a, const PetscSca
   (void)in, (void)rin; /* the identity on the rows */
   if (side && a->training && AzProjectionInTraining(L))
     for (PetscInt p = 0; p < a->npts; p++)
-      for (PetscInt k = 0; k < nrow; k++) AzProjectionAddAdjoint(L, a->x + p * L->ncoord, rout + ((size_t)p * nrow + k) * Ljet, side + ((size_t)p * nrow + k) * R);
+      for (PetscInt k = 0; k < nrow; k++) ProjectionAddAdjoint(L, a->x + p * L->ncoord, rout + ((size_t)p * nrow + k) * Ljet, side + ((size_t)p * nrow + k) * R);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 static PetscErrorCode Update(AzChainMap m)
 {
   PetscFunctionBegin;
-  PetscCall(AzProjectionUpdate(m->L));
+  PetscCall(ProjectionUpdate(m->L));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 static PetscErrorCode SideBackward(AzChainMap m, PetscInt g, Vec grad)
 {
   PetscFunctionBegin;
-  PetscCall(AzProjectionBackwardGroup(m->L, g, grad));
+  PetscCall(ProjectionBackwardGroup(m->L, g, grad));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 static PetscErrorCode SideTangent(AzChainMap m, Vec v)
 {
   PetscFunctionBegin;
-  PetscCall(AzProjectionTangent(m->L, v));
+  PetscCall(ProjectionTangent(m->L, v));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 static PetscErrorCode SideJacobian(AzChainMap m)
 {
   PetscFunctionBegin;
-  PetscCall(AzProjectionJacobian(m->L));
+  PetscCall(ProjectionJacobian(m->L));
   m->side_jac = m->L->proj.gjac;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
