@@ -173,6 +173,8 @@ PETSC_EXTERN PetscErrorCode AzLossGetTermPoints(AzLoss loss, PetscInt k, Vec *po
 PETSC_EXTERN PetscErrorCode AzLossSetWeight(AzLoss loss, PetscInt k, PetscReal w);
 PETSC_EXTERN PetscErrorCode AzLossGetWeight(AzLoss loss, PetscInt k, PetscReal *w);
 
+/* ∇θ mean(r_k²) of term k alone, weight 1, reduced over ranks (adaptive weights, diagnoses). Collective. */
+PETSC_EXTERN PetscErrorCode AzLossTermGradient(AzLoss loss, PetscInt k, Vec grad);
 /* loss at the field's current θ; term[k] = mean_k(r_k²) (unweighted) if not NULL; grad (sequential,
  * the field's parameter size) receives ∇loss if not NULL. Collective. */
 PETSC_EXTERN PetscErrorCode AzLossEvaluate(AzLoss loss, PetscReal *value, PetscReal term[], Vec grad);

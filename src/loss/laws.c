@@ -1,4 +1,5 @@
-/* How the problem's conservation laws are enforced: each law's mode from the options. */
+/* The problem's conservation laws: each law's mode from the options, and the set-up they share —
+ * the spatial quadrature, the time slices and the projection's matrices. */
 #include "lossimpl.h"
 
 const char *const AzConservationTypes[] = {"none", "project", "posthoc", "soft", "linear", "cosine", "adaptive", "auglag", "AzConservationType", "AZ_CONSERVE_", NULL};
@@ -82,3 +83,189 @@ PetscErrorCode AzConservationOptions(AzLoss L)
   }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
+
+/* Gauss–Jordan with partial pivoting: Ginv = G⁻¹ (n ≤ AZ_MAX_LAWS); false if G is (nearly) singular */
+static PetscBool Invert(PetscInt n, const PetscReal G[], PetscReal Ginv[])
+{
+  PetscReal A[AZ_MAX_LAWS * 2 * AZ_MAX_LAWS], big = 0;
+  const PetscInt w = 2 * n;
+
+  for (PetscInt i = 0; i < n; i++)
+    for (PetscInt j = 0; j < w; j++) A[i * w + j] = j < n ? G[i * n + j] : (j - n == i ? 1 : 0);
+  for (PetscInt i = 0; i < n * n; i++) big = PetscMax(big, PetscAbsReal(G[i]));
+  for (PetscInt c = 0; c < n; c++) {
+    PetscInt p = c;
+    for (PetscInt r = c + 1; r < n; r++)
+      if (PetscAbsReal(A[r * w + c]) > PetscAbsReal(A[p * w + c])) p = r;
+    if (!(PetscAbsReal(A[p * w + c]) > 1e-12 * big)) return PETSC_FALSE;
+    for (PetscInt j = 0; j < w; j++) {
+      PetscReal tmp = A[c * w + j];
+      A[c * w + j]  = A[p * w + j];
+      A[p * w + j]  = tmp;
+    }
+    for (PetscInt r = 0; r < n; r++) {
+      PetscReal f;
+      if (r == c) continue;
+      f = A[r * w + c] / A[c * w + c];
+      for (PetscInt j = 0; j < w; j++) A[r * w + j] -= f * A[c * w + j];
+    }
+  }
+  for (PetscInt i = 0; i < n; i++)
+    for (PetscInt j = 0; j < n; j++) Ginv[i * n + j] = A[i * w + n + j] / A[i * w + i];
+  return PETSC_TRUE;
+}
+
+PetscErrorCode AzProjectionSetUp(AzLoss L)
+{
+  AzProjection        *P = &L->proj;
+  const AzProblemInfo *info;
+  const PetscReal     *param;
+  const PetscInt       n = L->ncoord, tt = n - 1, Ljet = L->ncomp * L->nslot;
+  AzJetRequest         req;
+  PetscReal            G[AZ_MAX_LAWS * AZ_MAX_LAWS], wsum = 0;
+  PetscScalar         *jet;
+  PetscBool            any = PETSC_FALSE, penalty = PETSC_FALSE;
+
+  PetscFunctionBegin;
+  for (PetscInt l = 0; l < AZ_MAX_LAWS; l++) {
+    any     = any || L->law_mode[l] != AZ_CONSERVE_NONE;
+    penalty = penalty || AzConservationIsPenalty(L->law_mode[l]);
+  }
+  if (!any) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(AzProblemGetInfo(L->prob, &info));
+  PetscCall(AzProblemGetParams(L->prob, &param));
+  for (PetscInt l = 0; l < AZ_MAX_LAWS; l++)
+    PetscCheck(L->law_mode[l] == AZ_CONSERVE_NONE || info->time_dependent, L->comm, PETSC_ERR_ARG_WRONG, "Law '%s' (%s): problem %s is steady; conservation laws Q(t) = M are imposed at every time of a time-dependent problem", info->conservation[l].name, AzConservationTypes[L->law_mode[l]], info->name);
+  /* which jet slots carry which time derivative of c, and which derivative of the shape */
+  PetscCall(AzProblemGetJetRequest(L->prob, &req));
+  PetscCall(AzJetRequestClose(&req));
+  P->nk = 1;
+  P->tslot[0] = 0;
+  for (PetscInt q = 0; q < L->nslot; q++) P->kof[q] = -1;
+  if (L->proj_mode != AZ_CONSERVE_NONE) {
+    P->kof[0] = 0;
+    P->sof[0] = 0;
+    for (PetscInt i = 0; i < n; i++) {
+      const PetscInt s1 = AzJetSlotD1(n, i), s3 = AzJetSlotD3(n, i), s4 = AzJetSlotD4(n, i);
+      P->kof[s1] = i == tt ? 1 : 0;
+      P->sof[s1] = i == tt ? 0 : s1;
+      P->kof[s3] = i == tt ? 3 : 0;
+      P->sof[s3] = i == tt ? 0 : s3;
+      P->kof[s4] = i == tt ? 4 : 0;
+      P->sof[s4] = i == tt ? 0 : s4;
+      for (PetscInt j = i; j < n; j++) {
+        const PetscInt s2 = AzJetSlotD2(n, i, j), nt = (i == tt) + (j == tt);
+        P->kof[s2] = nt;
+        P->sof[s2] = nt == 2 ? 0 : (nt == 1 ? AzJetSlotD1(n, i == tt ? j : i) : s2);
+      }
+    }
+    for (PetscInt q = 0; q < L->nslot; q++) {
+      if (!(req.mask & ((PetscInt)1 << q))) P->kof[q] = -1;
+      if (P->kof[q] >= 0) P->nk = PetscMax(P->nk, P->kof[q] + 1);
+    }
+    if (P->nk > 1) P->tslot[1] = AzJetSlotD1(n, tt);
+    if (P->nk > 2) P->tslot[2] = AzJetSlotD2(n, tt, tt);
+    if (P->nk > 3) P->tslot[3] = AzJetSlotD3(n, tt);
+    if (P->nk > 4) P->tslot[4] = AzJetSlotD4(n, tt);
+    for (PetscInt k = 0; k < P->nk; k++) PetscCheck(req.mask & ((PetscInt)1 << P->tslot[k]), L->comm, PETSC_ERR_SUP, "Projection needs the time derivative of order %" PetscInt_FMT " that problem %s does not declare", k, info->name);
+  }
+  /* the quadrature, shared by the projection and the penalties */
+  PetscCall(AzLossSpatialQuadrature(L, L->project_nodes, PETSC_TRUE, &P->nq, &P->qx, &P->qw));
+  P->nlaw = 0;
+  for (PetscInt l = 0; l < AZ_MAX_LAWS; l++)
+    if (L->law_mode[l] == AZ_CONSERVE_PROJECT || L->law_mode[l] == AZ_CONSERVE_POSTHOC) P->law[P->nlaw++] = l;
+  PetscCall(PetscCalloc1((size_t)PetscMax(P->nq * P->nlaw * L->ncomp, 1), &P->qa));
+  PetscCall(PetscMalloc3((size_t)P->nq * n, &P->xw, (size_t)P->nq * Ljet, &P->jw, (size_t)P->nq * Ljet, &P->jw2));
+  PetscCall(PetscMalloc2((size_t)P->nq * Ljet, &P->dq, (size_t)P->nq * PetscMax(Ljet, (AZ_MAX_ORDER + 1) * AZ_MAX_LAWS), &P->vw));
+  PetscCall(PetscMalloc1(Ljet, &jet));
+  for (PetscInt j = 0; j < P->nq; j++) wsum += P->qw[j];
+  for (PetscInt l = 0; l < P->nlaw; l++) {
+    const AzConservationInfo *law = &info->conservation[P->law[l]];
+    PetscReal                 Qu0 = 0;
+    P->qb[l]                      = 0;
+    for (PetscInt j = 0; j < P->nq; j++) {
+      PetscReal   x[AZ_MAX_COORD];
+      AzPoint     pt = {x, n, param, -1};
+      AzJet       J  = {n, L->ncomp, L->nslot, jet};
+      PetscScalar b, q, pred, u0[AZ_MAX_COMP];
+      PetscReal   a[AZ_MAX_COMP];
+
+      for (PetscInt d = 0; d < tt; d++) x[d] = P->qx[j * tt + d];
+      x[tt] = info->t0;
+      for (PetscInt s = 0; s < Ljet; s++) jet[s] = 0;
+      PetscCall(law->density(&pt, &J, &b, NULL));
+      for (PetscInt comp = 0; comp < L->ncomp; comp++) {
+        jet[comp * L->nslot] = 1;
+        PetscCall(law->density(&pt, &J, &q, NULL));
+        a[comp]              = PetscRealPart(q - b);
+        jet[comp * L->nslot] = 0;
+      }
+      /* linear in the values and nothing else: check at a jet with every slot set, at another time */
+      x[tt] = info->t0 + 0.618 * (info->t1 - info->t0);
+      pred  = b;
+      for (PetscInt s = 0; s < Ljet; s++) jet[s] = 0.3 + 1.7 * PetscSinReal(1.3 * s + 0.7 * j + 0.1 * l);
+      for (PetscInt comp = 0; comp < L->ncomp; comp++) pred += a[comp] * jet[comp * L->nslot];
+      PetscCall(law->density(&pt, &J, &q, NULL));
+      PetscCheck(PetscAbsScalar(q - pred) <= 1e-10 * (1 + PetscAbsScalar(q)), L->comm, PETSC_ERR_ARG_WRONG,
+                 "-az_conservation %s: law '%s' of problem %s is not of the form q = a(x)·u + b(x) (linear in the solution values, independent of derivatives and time): projection imposes linear laws only; penalise it instead (-az_conservation_%s soft, linear, cosine, adaptive or auglag) or use none",
+                 AzConservationTypes[L->proj_mode], law->name, info->name, law->name);
+      for (PetscInt comp = 0; comp < L->ncomp; comp++) P->qa[(j * P->nlaw + l) * L->ncomp + comp] = P->qw[j] * a[comp];
+      P->qb[l] += P->qw[j] * PetscRealPart(b);
+      if (!law->has_value) {
+        PetscCheck(info->initial_value, L->comm, PETSC_ERR_ARG_WRONG, "Law '%s' of problem %s has no value and the problem no initial_value: projection has no target", law->name, info->name);
+        x[tt] = info->t0;
+        PetscCall(info->initial_value(&pt, u0));
+        Qu0 += P->qw[j] * PetscRealPart(b);
+        for (PetscInt comp = 0; comp < L->ncomp; comp++) Qu0 += P->qw[j] * a[comp] * PetscRealPart(u0[comp]);
+      }
+    }
+    P->M[l] = law->has_value ? law->value : Qu0;
+    {
+      PetscReal nb = 0;
+      for (PetscInt comp = 0; comp < L->ncomp; comp++) {
+        P->beta[l][comp] = 0;
+        for (PetscInt j = 0; j < P->nq; j++) P->beta[l][comp] += P->qa[(j * P->nlaw + l) * L->ncomp + comp] / wsum;
+        nb += PetscAbsReal(P->beta[l][comp]);
+      }
+      PetscCheck(nb > 0, L->comm, PETSC_ERR_ARG_WRONG, "Law '%s' of problem %s: its density does not depend on the solution", law->name, info->name);
+    }
+  }
+  if (P->nlaw > 0) {
+    /* G_lm = Σ_j w_j s(x_j) a_l(x_j)·β_m */
+    for (PetscInt l = 0; l < P->nlaw; l++)
+      for (PetscInt m = 0; m < P->nlaw; m++) G[l * P->nlaw + m] = 0;
+    for (PetscInt j = 0; j < P->nq; j++) {
+      PetscScalar s[AZ_JET_MAX_NSLOT];
+      PetscReal   x[AZ_MAX_COORD];
+      for (PetscInt d = 0; d < tt; d++) x[d] = P->qx[j * tt + d];
+      x[tt] = info->t0;
+      AzProjectionShapeJet(L, x, s);
+      for (PetscInt l = 0; l < P->nlaw; l++)
+        for (PetscInt m = 0; m < P->nlaw; m++)
+          for (PetscInt comp = 0; comp < L->ncomp; comp++) G[l * P->nlaw + m] += PetscRealPart(s[0]) * P->qa[(j * P->nlaw + l) * L->ncomp + comp] * P->beta[m][comp];
+    }
+    PetscCheck(Invert(P->nlaw, G, P->Ginv), L->comm, PETSC_ERR_ARG_WRONG, "The conservation laws of problem %s are not independent (or vanish under the hard faces' shape): they cannot be projected onto together", info->name);
+  }
+  PetscCall(PetscFree(jet));
+  if (L->proj_mode == AZ_CONSERVE_PROJECT || penalty) PetscCall(AzLossSlicesSetUp(L));
+  P->gvalid = PETSC_FALSE;
+  P->cn     = 0;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzProjectionDestroy(AzLoss L)
+{
+  AzProjection *P = &L->proj;
+
+  PetscFunctionBegin;
+  PetscCall(PetscFree(P->qx));
+  PetscCall(PetscFree(P->qw));
+  PetscCall(PetscFree(P->qa));
+  PetscCall(PetscFree2(P->dq, P->vw));
+  PetscCall(PetscFree3(P->xw, P->jw, P->jw2));
+  PetscCall(PetscFree(P->gt));
+  PetscCall(PetscFree3(P->gc, P->gcbar, P->gcdot));
+  PetscCall(PetscFree(P->gjac));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+

@@ -245,49 +245,86 @@ PetscErrorCode AzLossEvaluateSolution(AzLoss L, PetscInt npts, const PetscReal x
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* the terms (all, or term `only`) of one group: sums in extra[k]; the gradient with the terms'
- * weights, or with weight 1 (unit) */
-typedef struct {
-  PetscInt  only;
-  PetscBool unit;
-} EvalCtx;
-
+/* the terms of one group: sums in extra[k], the gradient with the terms' weights */
 static PetscErrorCode EvaluateGroup(AzLoss L, PetscInt g, Vec grad, PetscScalar extra[], void *ptr)
 {
-  EvalCtx *c = (EvalCtx *)ptr;
-
   PetscFunctionBegin;
+  (void)ptr;
   for (PetscInt k = 0; k < L->nterms; k++) {
     AzTerm   *t = &L->term[k];
     PetscReal s;
-    if (c->only >= 0 && k != c->only) continue;
-    PetscCall(t->ops->evaluate(L, t, g, c->unit ? 1 : t->w, &s, grad));
+    PetscCall(t->ops->evaluate(L, t, g, t->w, &s, grad));
     extra[k] = s;
   }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* ---- the strategies' entry points (strategy.c holds the work) ---- */
 PetscErrorCode AzLossTermGradient(AzLoss L, PetscInt k, Vec g)
 {
-  PetscScalar sums[AZ_MAX_TERMS];
-  EvalCtx     c = {k, PETSC_TRUE};
-
   PetscFunctionBegin;
-  PetscCall(AzChainUpdate(L->chain));
-  PetscCall(AzLossReduceGroups(L, EvaluateGroup, &c, L->nterms, sums, g));
+  PetscCall(AzLossSetUp(L));
+  PetscCheck(k >= 0 && k < L->nterms, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "Term %" PetscInt_FMT " outside 0..%" PetscInt_FMT, k, L->nterms - 1);
+  PetscCall(AzStrategyTermGradient(L, k, g));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzLossUpdateConstraints(AzLoss L, PetscInt it, PetscInt total)
+{
+  PetscFunctionBegin;
+  PetscCall(AzLossSetUp(L));
+  PetscCall(AzStrategyUpdate(L, it, total));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzLossConstraintsChange(AzLoss L, PetscBool *changes)
+{
+  PetscFunctionBegin;
+  PetscCall(AzLossSetUp(L));
+  PetscCall(AzStrategyChanges(L, changes));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzLossGetNumConservationLaws(AzLoss L, PetscInt *nlaws)
+{
+  PetscFunctionBegin;
+  PetscCall(AzStrategyNumLaws(L, nlaws));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzLossGetConditionStrategy(AzLoss L, PetscInt cond, const char **strategy)
+{
+  PetscFunctionBegin;
+  PetscCall(AzLossSetUp(L));
+  PetscCall(AzStrategyCondition(L, cond, strategy));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzLossGetLawStrategy(AzLoss L, PetscInt law, const char **strategy)
+{
+  PetscFunctionBegin;
+  PetscCall(AzLossSetUp(L));
+  PetscCall(AzStrategyLaw(L, law, strategy));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzLossGetPositivityStrategy(AzLoss L, const char **strategy)
+{
+  PetscFunctionBegin;
+  PetscCall(AzLossSetUp(L));
+  PetscCall(AzStrategyPositivity(L, strategy));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 PetscErrorCode AzLossEvaluate(AzLoss L, PetscReal *value, PetscReal term[], Vec grad)
 {
   PetscScalar gsums[AZ_MAX_TERMS];
-  EvalCtx     c = {-1, PETSC_FALSE};
 
   PetscFunctionBegin;
   PetscCall(AzLossSetUp(L));
   PetscCall(PetscLogEventBegin(AZ_LOSS_Eval, 0, 0, 0, 0));
   PetscCall(AzChainUpdate(L->chain));
-  PetscCall(AzLossReduceGroups(L, EvaluateGroup, &c, L->nterms, gsums, grad));
+  PetscCall(AzLossReduceGroups(L, EvaluateGroup, NULL, L->nterms, gsums, grad));
   *value = 0;
   for (PetscInt k = 0; k < L->nterms; k++) {
     const PetscReal mean = PetscRealPart(gsums[k]) / ((PetscReal)L->term[k].n * L->term[k].nres);

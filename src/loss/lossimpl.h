@@ -243,8 +243,14 @@ PETSC_INTERN PetscErrorCode AzLossTermSolution(AzLoss L, AzTerm *t, PetscInt p0,
 PETSC_INTERN PetscErrorCode AzLossConstraintOptions(AzLoss L);
 PETSC_INTERN PetscErrorCode AzLossConstraintSetUpTerm(AzLoss L, AzTerm *t);
 PETSC_INTERN AzConstraintType AzPositivityPenaltyType(AzLoss L);
-/* ∇θ mean(r_k²) of term k alone, unweighted, reduced over ranks */
-PETSC_INTERN PetscErrorCode AzLossTermGradient(AzLoss L, PetscInt k, Vec g);
+/* the work of the public entry points of the same names (loss.c), the loss set up */
+PETSC_INTERN PetscErrorCode AzStrategyTermGradient(AzLoss L, PetscInt k, Vec g);
+PETSC_INTERN PetscErrorCode AzStrategyUpdate(AzLoss L, PetscInt it, PetscInt total);
+PETSC_INTERN PetscErrorCode AzStrategyChanges(AzLoss L, PetscBool *changes);
+PETSC_INTERN PetscErrorCode AzStrategyNumLaws(AzLoss L, PetscInt *nlaws);
+PETSC_INTERN PetscErrorCode AzStrategyCondition(AzLoss L, PetscInt cond, const char **strategy);
+PETSC_INTERN PetscErrorCode AzStrategyLaw(AzLoss L, PetscInt law, const char **strategy);
+PETSC_INTERN PetscErrorCode AzStrategyPositivity(AzLoss L, const char **strategy);
 
 /* Reproducible sums (reduce.c). Group g of a set of n items (points of a term in global order, or
  * time slices) holds items [AzGroupStart(n, G, g), AzGroupStart(n, G, g + 1)). */
@@ -282,6 +288,8 @@ PETSC_INTERN void AzLossSliceRange(AzLoss L, PetscInt grp, PetscInt *s0, PetscIn
 PETSC_INTERN PetscErrorCode AzProjectionSetUp(AzLoss L);
 PETSC_INTERN PetscErrorCode AzProjectionDestroy(AzLoss L);
 PETSC_INTERN PetscBool      AzProjectionInTraining(AzLoss L);
+/* the projection's shape at a point: vanishing on the hard faces, else 1 (a jet) */
+PETSC_INTERN void           AzProjectionShapeJet(AzLoss L, const PetscReal x[], PetscScalar s[]);
 /* the nodes at time t into P->xw; the field's jets at them (value and ∂t slots: AzNodesMask), their
  * tangent, their backward pass, their Jacobian rows (nodes j0 .. j0+nc-1) */
 PETSC_INTERN PetscInt       AzNodesMask(AzLoss L);

@@ -102,14 +102,40 @@ static PetscErrorCode UpdateMultipliers(AzLoss L, AzTerm *t)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-PetscErrorCode AzLossUpdateConstraints(AzLoss L, PetscInt it, PetscInt total)
+/* ∇θ mean(r_k²) of term k alone (weight 1): term k's share of a reduction over the groups */
+typedef struct {
+  PetscInt k;
+} TermCtx;
+
+static PetscErrorCode TermGroup(AzLoss L, PetscInt g, Vec grad, PetscScalar extra[], void *ptr)
+{
+  AzTerm   *t = &L->term[((TermCtx *)ptr)->k];
+  PetscReal s;
+
+  PetscFunctionBegin;
+  PetscCall(t->ops->evaluate(L, t, g, 1, &s, grad));
+  extra[0] = s;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzStrategyTermGradient(AzLoss L, PetscInt k, Vec g)
+{
+  TermCtx     c = {k};
+  PetscScalar sum;
+
+  PetscFunctionBegin;
+  PetscCall(AzChainUpdate(L->chain));
+  PetscCall(AzLossReduceGroups(L, TermGroup, &c, 1, &sum, g));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzStrategyUpdate(AzLoss L, PetscInt it, PetscInt total)
 {
   const PetscReal s     = total > 0 ? (PetscReal)it / total : 1;
   const PetscReal frac  = PetscMin(s / L->peak, 1);
   PetscBool       adapt = PETSC_FALSE;
 
   PetscFunctionBegin;
-  PetscCall(AzLossSetUp(L));
   PetscCall(AzChainUpdate(L->chain));
   for (PetscInt k = 0; k < L->nterms; k++) {
     AzTerm *t = &L->term[k];
@@ -142,14 +168,14 @@ PetscErrorCode AzLossUpdateConstraints(AzLoss L, PetscInt it, PetscInt total)
     PetscCall(VecDuplicate(theta, &g));
     for (PetscInt k = 0; k < L->nterms; k++)
       if (L->term[k].cond == AZ_COND_INTERIOR) {
-        PetscCall(AzLossTermGradient(L, k, g));
+        PetscCall(AzStrategyTermGradient(L, k, g));
         PetscCall(VecNorm(g, L->adaptive_rule == AZ_ADAPTIVE_MAXMEAN ? NORM_INFINITY : NORM_2, &gpde));
       }
     for (PetscInt k = 0; k < L->nterms; k++) {
       AzTerm   *t = &L->term[k];
       PetscReal gk;
       if (t->ctype != AZ_CON_ADAPTIVE) continue;
-      PetscCall(AzLossTermGradient(L, k, g));
+      PetscCall(AzStrategyTermGradient(L, k, g));
       if (L->adaptive_rule == AZ_ADAPTIVE_MAXMEAN) {
         PetscCall(VecNorm(g, NORM_1, &gk));
         gk /= L->nparam;
@@ -161,17 +187,16 @@ PetscErrorCode AzLossUpdateConstraints(AzLoss L, PetscInt it, PetscInt total)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-PetscErrorCode AzLossConstraintsChange(AzLoss L, PetscBool *changes)
+PetscErrorCode AzStrategyChanges(AzLoss L, PetscBool *changes)
 {
   PetscFunctionBegin;
-  PetscCall(AzLossSetUp(L));
   *changes = PETSC_FALSE;
   for (PetscInt k = 0; k < L->nterms; k++)
     if (L->term[k].ctype != AZ_CON_SOFT && L->term[k].ctype != AZ_CON_HARD) *changes = PETSC_TRUE;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-PetscErrorCode AzLossGetNumConservationLaws(AzLoss L, PetscInt *nlaws)
+PetscErrorCode AzStrategyNumLaws(AzLoss L, PetscInt *nlaws)
 {
   const AzProblemInfo *info;
 
@@ -182,12 +207,11 @@ PetscErrorCode AzLossGetNumConservationLaws(AzLoss L, PetscInt *nlaws)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-PetscErrorCode AzLossGetConditionStrategy(AzLoss L, PetscInt cond, const char **strategy)
+PetscErrorCode AzStrategyCondition(AzLoss L, PetscInt cond, const char **strategy)
 {
   const AzProblemInfo *info;
 
   PetscFunctionBegin;
-  PetscCall(AzLossSetUp(L));
   PetscCall(AzProblemGetInfo(L->prob, &info));
   PetscCheck(cond == AZ_COND_INITIAL || (cond >= 0 && cond < 2 * info->dim), L->comm, PETSC_ERR_ARG_OUTOFRANGE, "Condition %" PetscInt_FMT ": use a face 0..%" PetscInt_FMT " or AZ_COND_INITIAL", cond, 2 * info->dim - 1);
   *strategy = "none";
@@ -210,13 +234,12 @@ PetscErrorCode AzLossGetConditionStrategy(AzLoss L, PetscInt cond, const char **
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-PetscErrorCode AzLossGetLawStrategy(AzLoss L, PetscInt law, const char **strategy)
+PetscErrorCode AzStrategyLaw(AzLoss L, PetscInt law, const char **strategy)
 {
   PetscInt nlaws;
 
   PetscFunctionBegin;
-  PetscCall(AzLossSetUp(L));
-  PetscCall(AzLossGetNumConservationLaws(L, &nlaws));
+  PetscCall(AzStrategyNumLaws(L, &nlaws));
   PetscCheck(law >= 0 && law < nlaws, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "Law %" PetscInt_FMT ": the problem has %" PetscInt_FMT " law(s)", law, nlaws);
   *strategy = AzConservationTypes[L->law_mode[law]];
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -229,10 +252,9 @@ AzConstraintType AzPositivityPenaltyType(AzLoss L)
   return (AzConstraintType)(AZ_CON_SOFT + (L->positivity - AZ_POSITIVE_SOFT));
 }
 
-PetscErrorCode AzLossGetPositivityStrategy(AzLoss L, const char **strategy)
+PetscErrorCode AzStrategyPositivity(AzLoss L, const char **strategy)
 {
   PetscFunctionBegin;
-  PetscCall(AzLossSetUp(L));
   *strategy = AzPositivityTypes[L->positivity];
   PetscFunctionReturn(PETSC_SUCCESS);
 }

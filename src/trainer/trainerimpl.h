@@ -57,7 +57,6 @@ PETSC_INTERN PetscErrorCode AzTrainerFail(AzTrainer tr, const char fmt[], ...) P
 PETSC_INTERN PetscErrorCode AzTrainerDiagnose(AzTrainer tr, const PetscReal term[], char buf[], size_t len);
 PETSC_INTERN PetscBool      AzTrainerFailed(AzTrainer tr);
 /* the internal loss API the diagnosis uses (src/loss/lossimpl.h): ∇θ of term k alone, unweighted */
-PETSC_INTERN PetscErrorCode AzLossTermGradient(AzLoss loss, PetscInt k, Vec g);
 
 /* Remaining time, from the measured rate of the current stage: it_done iterations of this stage in
  * elapsed seconds, remaining iterations over all stages. 0 when nothing was measured yet. */
