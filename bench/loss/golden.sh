@@ -44,7 +44,7 @@ if [ -z "${BEFORE:-}" ]; then
   if [ ! -f "$BEFORE/.golden-built" ]; then
     git -C "$top" rev-parse --verify -q "$BEFORE_REV^{commit}" >/dev/null || die "commit $BEFORE_REV is not in $top: set BEFORE=/path/to/a/built/tree"
     echo "== building $BEFORE_REV in $BEFORE (once; a few minutes)"
-    rm -rf "$BEFORE" && mkdir -p "$BEFORE" || die "cannot create $BEFORE"
+    { rm -rf "$BEFORE" && mkdir -p "$BEFORE"; } || die "cannot create $BEFORE"
     git -C "$top" archive "$BEFORE_REV" | tar -x -C "$BEFORE" || die "cannot extract $BEFORE_REV"
     (cd "$BEFORE" && autoreconf -fi && ./configure -q && make -j2) > "$BEFORE/golden-build.log" 2>&1 \
       || die "building $BEFORE_REV failed: see $BEFORE/golden-build.log"
@@ -59,7 +59,7 @@ make -s -C "$AFTER" -j2 >"$OUT/after-build.log" 2>&1 || die "building $AFTER fai
 # so LD_LIBRARY_PATH cannot swap the library)
 build_golden() { # tree binary
   local mk=$1/Makefile cc src cflags libs
-  [ -f "$mk" ] && [ -f "$1/.libs/libansatz.so" ] || die "$1 is not a built ansatz tree (no Makefile or .libs/libansatz.so)"
+  { [ -f "$mk" ] && [ -f "$1/.libs/libansatz.so" ]; } || die "$1 is not a built ansatz tree (no Makefile or .libs/libansatz.so)"
   cc=$(sed -n 's/^CC = //p' "$mk")
   src=$(sed -n 's/^abs_top_srcdir = //p' "$mk")
   cflags=$(sed -n 's/^PETSC_CFLAGS = //p' "$mk")
@@ -82,7 +82,7 @@ COMMON="-az_field_depth 2 -az_field_width 8 -az_n_interior 64 -az_n_boundary 16 
 
 # a strategy name of `ansatz compare` as its options (src/run/compare.c, StrategyOptions)
 strategy_options() {
-  local name=$1 base rest tok v opts="" con
+  local name=$1 base rest tok opts="" con toks
   base=${name%%+*}
   rest=""
   [ "$base" != "$name" ] && rest=${name#*+}
@@ -236,6 +236,7 @@ if [ "${GOLDEN_SELFCHECK:-1}" = 1 ]; then
   saved=${AFTER_OPTIONS:-}
   AFTER_OPTIONS="$saved -az_weight_interior 1.000000000001"
   echo "== self-check: AFTER with -az_weight_interior 1.000000000001 must FAIL"
+  # shellcheck disable=SC2046
   check_case heat1d selfcheck 1 $(strategy_options auglag)
   AFTER_OPTIONS=$saved
   [ "$LAST" = FAIL ] || die "the self-check was not caught: the comparison cannot fail"
