@@ -7,14 +7,14 @@ fails=0
 limit="timeout -k 10 900"
 run() {
   echo "== $MPIEXEC -n 2 $*"
-  $limit "$MPIEXEC" -n 2 "$@" || { echo "FAIL: $* (exit $?; 124: hung, stopped after 15 minutes)"; fails=$((fails + 1)); }
+  $limit "$MPIEXEC" -n 2 "$@" </dev/null || { echo "FAIL: $* (exit $?; 124: hung, stopped after 15 minutes)"; fails=$((fails + 1)); }
 }
 run "$top_builddir/tests/test_problem"
 run "$top_builddir/tests/test_train"
 run "$top_builddir/tests/test_reference"
 run "$top_builddir/tests/test_constraint"
 echo "== $MPIEXEC -n 4 --oversubscribe test_train (loss, gradient and training against one rank)"
-$limit "$MPIEXEC" -n 4 --oversubscribe "$top_builddir/tests/test_train" || { echo "FAIL: test_train on 4 ranks"; fails=$((fails + 1)); }
+$limit "$MPIEXEC" -n 4 --oversubscribe "$top_builddir/tests/test_train" </dev/null || { echo "FAIL: test_train on 4 ranks"; fails=$((fails + 1)); }
 for t in "$top_builddir"/tests/test_field; do [ -x "$t" ] && run "$t"; done
 out=$("$MPIEXEC" -n 2 "$top_builddir/ansatz" info -problem heat1d 2>&1)
 echo "$out" | grep -q "problem heat1d" || { echo "FAIL: ansatz info under 2 ranks"; echo "$out"; fails=$((fails + 1)); }
