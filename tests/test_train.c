@@ -1118,6 +1118,104 @@ START_TEST(test_bad_trainer_options)
 }
 END_TEST
 
+/* Trainer types come from a registry: a stage registered by name (here "skip", which only counts
+ * its iterations) is chosen with -az_trainer_type like the built-ins, chained with them, listed in
+ * the error for an unknown name, and gets the default iteration count; the built-ins keep theirs.
+ * Under an options prefix the trainer reads -PREFIXaz_..., falling back to the global -az_... A
+ * checkpoint names the stage type it stopped in (its number maps back to the name). */
+static PetscErrorCode SkipStage(AzTrainer tr, PetscInt max_it)
+{
+  PetscFunctionBeginUser;
+  tr->it += max_it;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+START_TEST(test_trainer_registry_prefix)
+{
+  Setup          s;
+  AzTrainer      tr, tp;
+  PetscErrorCode ierr;
+  PetscInt       its;
+  char           desc[128];
+  const char    *ck = TmpPath("ckpt_type.bin");
+  PetscMPIInt    rank;
+
+  MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
+  MakeSetup(PETSC_COMM_WORLD, "heat1d", 1, 4, 64, &s);
+  ck_assert_int_eq(AzTrainerRegister("skip", SkipStage), 0);
+  PetscOptionsSetValue(NULL, "-az_quiet", "1");
+  /* the default iteration counts: built-ins and a registered stage */
+  PetscOptionsSetValue(NULL, "-az_trainer_type", "adam,LBFGS,gn,skip");
+  AzTrainerCreate(s.loss, s.field, &tr);
+  ck_assert_int_eq(AzTrainerSetFromOptions(tr), 0);
+  ck_assert_msg(tr->max_it[0] == 1000 && tr->max_it[1] == 500 && tr->max_it[2] == 50 && tr->max_it[3] == 1000, "default iterations %d %d %d %d", (int)tr->max_it[0], (int)tr->max_it[1], (int)tr->max_it[2], (int)tr->max_it[3]);
+  AzTrainerGetDescription(tr, desc, sizeof desc);
+  ck_assert_str_eq(desc, "adam,lbfgs,gn,skip");
+  AzTrainerDestroy(&tr);
+  /* a registered stage runs in the chain */
+  PetscOptionsSetValue(NULL, "-az_trainer_type", "adam,skip");
+  PetscOptionsSetValue(NULL, "-az_trainer_max_it", "2,5");
+  AzTrainerCreate(s.loss, s.field, &tr);
+  ck_assert_int_eq(AzTrainerSetFromOptions(tr), 0);
+  ck_assert_int_eq(AzTrainerTrain(tr), 0);
+  AzTrainerGetIterations(tr, &its);
+  ck_assert_int_eq(its, 7);
+  AzTrainerDestroy(&tr);
+  /* an unknown name lists every registered one */
+  PetscOptionsSetValue(NULL, "-az_trainer_type", "adam,sgd");
+  AzTrainerCreate(s.loss, s.field, &tr);
+  PetscPushErrorHandler(CaptureError, NULL);
+  ierr = AzTrainerSetFromOptions(tr);
+  PetscPopErrorHandler();
+  ck_assert_msg(ierr && strstr(last_error, "Unknown trainer type 'sgd' in -az_trainer_type: valid types are adam, lbfgs, gn, skip"), "%s", last_error);
+  AzTrainerDestroy(&tr);
+  PetscOptionsClearValue(NULL, "-az_trainer_max_it");
+  /* prefixed options win for the prefixed trainer only; the global ones reach it otherwise */
+  PetscOptionsSetValue(NULL, "-az_trainer_type", "lbfgs");
+  PetscOptionsSetValue(NULL, "-az_adam_lr", "2e-3");
+  PetscOptionsSetValue(NULL, "-az_lbfgs_m", "7");
+  PetscOptionsSetValue(NULL, "-p1_az_adam_lr", "3e-3");
+  PetscOptionsSetValue(NULL, "-p1_az_trainer_type", "gn,adam");
+  AzTrainerCreate(s.loss, s.field, &tp);
+  ck_assert_int_eq(AzTrainerSetOptionsPrefix(tp, "p1_"), 0);
+  ck_assert_int_eq(AzTrainerSetFromOptions(tp), 0);
+  AzTrainerCreate(s.loss, s.field, &tr);
+  ck_assert_int_eq(AzTrainerSetFromOptions(tr), 0);
+  ck_assert_msg(tp->lr == 3e-3 && tp->lbfgs_m == 7 && tp->nstages == 2 && !strcmp(tp->stage[0], "gn"), "prefixed trainer: lr %g m %d stages %d", (double)tp->lr, (int)tp->lbfgs_m, (int)tp->nstages);
+  ck_assert_msg(tr->lr == 2e-3 && tr->lbfgs_m == 7 && tr->nstages == 1 && !strcmp(tr->stage[0], "lbfgs"), "plain trainer: lr %g stages %d", (double)tr->lr, (int)tr->nstages);
+  AzTrainerDestroy(&tp);
+  AzTrainerDestroy(&tr);
+  PetscOptionsClearValue(NULL, "-az_adam_lr");
+  PetscOptionsClearValue(NULL, "-az_lbfgs_m");
+  PetscOptionsClearValue(NULL, "-p1_az_adam_lr");
+  PetscOptionsClearValue(NULL, "-p1_az_trainer_type");
+  /* a checkpoint of an lbfgs stage does not restart a gn stage, and says which type it holds */
+  PetscOptionsSetValue(NULL, "-az_trainer_max_it", "4");
+  PetscOptionsSetValue(NULL, "-az_checkpoint_every", "2");
+  AzTrainerCreate(s.loss, s.field, &tr);
+  AzTrainerSetFromOptions(tr);
+  AzTrainerSetCheckpointFile(tr, ck);
+  ck_assert_int_eq(AzTrainerTrain(tr), 0);
+  AzTrainerDestroy(&tr);
+  PetscOptionsClearValue(NULL, "-az_checkpoint_every");
+  PetscOptionsSetValue(NULL, "-az_trainer_type", "gn");
+  PetscOptionsSetValue(NULL, "-az_restart", ck);
+  AzTrainerCreate(s.loss, s.field, &tr);
+  AzTrainerSetFromOptions(tr);
+  PetscPushErrorHandler(CaptureError, NULL);
+  ierr = AzTrainerTrain(tr);
+  PetscPopErrorHandler();
+  ck_assert_msg(ierr && strstr(last_error, "stopped in a stage of type lbfgs; stage 1 is now gn"), "%s", last_error);
+  AzTrainerDestroy(&tr);
+  if (!rank) unlink(ck);
+  PetscOptionsClearValue(NULL, "-az_restart");
+  PetscOptionsClearValue(NULL, "-az_trainer_type");
+  PetscOptionsClearValue(NULL, "-az_trainer_max_it");
+  PetscOptionsClearValue(NULL, "-az_quiet");
+  FreeSetup(&s);
+}
+END_TEST
+
 /* Options under a prefix (PETSc's options-prefix pattern, e.g. compare's s2_): an object reading
  * -az_X under prefix P takes -Paz_X, else the global -az_X, else its default; the strict checks name
  * the option actually read; a misspelled prefixed option is refused with the closest name; a global
@@ -1303,6 +1401,7 @@ static Suite *TrainSuite(void)
   tcase_add_test(t, test_nan_detected);
   tcase_add_test(t, test_bad_trainer_options);
   tcase_add_test(t, test_options_prefix);
+  tcase_add_test(t, test_trainer_registry_prefix);
   tcase_add_test(t, test_nonfinite_jacobian);
   tcase_add_test(t, test_adam_max_failures);
   tcase_add_test(t, test_history_one_state);
