@@ -80,6 +80,34 @@ expect_error projection-without-law "declares no conservation law" "$AZ" compare
 pos=$(awk -F, '$1 == "soft+softplus" { print $7 }' "$tmp/adv/compare.csv")
 awk -v v="$pos" 'BEGIN { exit !(v != "" && v + 0 == 0) }' || fail "compare advection1d: softplus positivity violation '$pos' is not 0"
 expect_error bad-strategy-suffix "after + comes project, posthoc, conserve" "$AZ" compare -az_strategies hard+foo -az_output_dir "$tmp/bad"
+# compare: strategy k reads its options under the prefix s<k>_, falling back to the global -az_X, and
+# compare writes no global option. Strategy 2's own learning rate changes strategy 2 only (its row and
+# options.txt); a global -az_weight_boundary reaches every strategy without its own (soft@100 has one),
+# and the database holds it, unchanged, and none of the strategies' settings after the run.
+cmp="-problem heat1d -az_field_depth 1 -az_field_width 8 -az_trainer_max_it 30 -az_n_interior 100 -az_quiet"
+expect_ok compare-prefix-base "report:" "$AZ" compare $cmp -az_strategies soft,soft-cosine -az_output_dir "$tmp/pfa"
+expect_ok compare-prefix "report:" "$AZ" compare $cmp -az_strategies soft,soft-cosine -s2_az_adam_lr 1e-2 -az_output_dir "$tmp/pfb"
+la=$(awk -F, '$1 == "soft" { print $8 }' "$tmp/pfa/compare.csv")
+lb=$(awk -F, '$1 == "soft" { print $8 }' "$tmp/pfb/compare.csv")
+[ -n "$la" ] && [ "$la" = "$lb" ] || fail "compare -s2_az_adam_lr changed strategy 1's final loss ($la, $lb)"
+la=$(awk -F, '$1 == "soft-cosine" { print $8 }' "$tmp/pfa/compare.csv")
+lb=$(awk -F, '$1 == "soft-cosine" { print $8 }' "$tmp/pfb/compare.csv")
+[ -n "$la" ] && [ "$la" != "$lb" ] || fail "compare -s2_az_adam_lr did not change strategy 2's final loss ($la)"
+grep -qx -- "-az_adam_lr 1e-2" "$tmp/pfb/soft-cosine/options.txt" || fail "compare: strategy 2's options.txt lacks its -az_adam_lr"
+grep -q -- "adam_lr" "$tmp/pfb/soft/options.txt" && fail "compare: strategy 1's options.txt has strategy 2's -az_adam_lr"
+grep -qx -- "-az_constraint cosine" "$tmp/pfb/soft-cosine/options.txt" || fail "compare: strategy 2's options.txt lacks its constraint"
+expect_ok compare-global-kept "report:" "$AZ" compare $cmp -az_strategies soft@100,soft -az_weight_boundary 7 -az_output_dir "$tmp/pfc" -options_view
+sed -n '/Option Table entries/,$p' "$tmp/out" >"$tmp/db"
+grep -qx -- "-az_weight_boundary 7" "$tmp/db" || fail "compare: the global -az_weight_boundary 7 is gone from the options database after the run"
+grep -Eq -- "^-az_(constraint|conservation|positivity|divfree|weight_initial|monitor_every) " "$tmp/db" && fail "compare: a strategy's setting was left in the global options database"
+expect_ok compare-global-alone "report:" "$AZ" compare $cmp -az_strategies soft -az_weight_boundary 7 -az_output_dir "$tmp/pfd"
+la=$(awk -F, '$1 == "soft" { print $8 }' "$tmp/pfc/compare.csv")
+lb=$(awk -F, '$1 == "soft" { print $8 }' "$tmp/pfd/compare.csv")
+[ -n "$la" ] && [ "$la" = "$lb" ] || fail "compare: soft after soft@100 did not train with the global -az_weight_boundary 7 ($la, alone $lb)"
+grep -qx -- "-az_weight_boundary 100" "$tmp/pfc/soft@100/options.txt" || fail "compare: soft@100's options.txt lacks its weight"
+grep -qx -- "-az_weight_boundary 7" "$tmp/pfc/soft/options.txt" || fail "compare: soft's options.txt lacks the global weight"
+expect_error compare-prefix-typo "-s2_az_adma_lr (did you mean -s2_az_adam_lr?)" "$AZ" compare $cmp -az_strategies soft,hard -s2_az_adma_lr 1e-2 -az_output_dir "$tmp/pfe"
+expect_ok compare-prefix-shadowed "report:" "$AZ" compare $cmp -az_strategies soft,hard -s1_az_adam_lr 1e-2 -s2_az_adam_lr 1e-2 -az_adam_lr 3e-3 -az_output_dir "$tmp/pfe"
 # train's own run directory
 expect_ok train "done:" "$AZ" train -problem poisson2d -az_field_depth 1 -az_field_width 32 -az_trainer_type gn -az_trainer_max_it 60 -az_quiet -az_output_dir "$tmp/train"
 for f in summary.json history.csv field.vtk theta.bin options.txt; do

@@ -1118,6 +1118,210 @@ START_TEST(test_bad_trainer_options)
 }
 END_TEST
 
+/* Trainer types come from a registry: a stage registered by name (here "skip", which only counts
+ * its iterations) is chosen with -az_trainer_type like the built-ins, chained with them, listed in
+ * the error for an unknown name, and gets the default iteration count; the built-ins keep theirs.
+ * Under an options prefix the trainer reads -PREFIXaz_..., falling back to the global -az_... A
+ * checkpoint names the stage type it stopped in (its number maps back to the name). */
+static PetscErrorCode SkipStage(AzTrainer tr, PetscInt max_it)
+{
+  PetscFunctionBeginUser;
+  tr->it += max_it;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+START_TEST(test_trainer_registry_prefix)
+{
+  Setup          s;
+  AzTrainer      tr, tp;
+  PetscErrorCode ierr;
+  PetscInt       its;
+  char           desc[128];
+  const char    *ck = TmpPath("ckpt_type.bin");
+  PetscMPIInt    rank;
+
+  MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
+  MakeSetup(PETSC_COMM_WORLD, "heat1d", 1, 4, 64, &s);
+  ck_assert_int_eq(AzTrainerRegister("skip", SkipStage), 0);
+  PetscOptionsSetValue(NULL, "-az_quiet", "1");
+  /* the default iteration counts: built-ins and a registered stage */
+  PetscOptionsSetValue(NULL, "-az_trainer_type", "adam,LBFGS,gn,skip");
+  AzTrainerCreate(s.loss, s.field, &tr);
+  ck_assert_int_eq(AzTrainerSetFromOptions(tr), 0);
+  ck_assert_msg(tr->max_it[0] == 1000 && tr->max_it[1] == 500 && tr->max_it[2] == 50 && tr->max_it[3] == 1000, "default iterations %d %d %d %d", (int)tr->max_it[0], (int)tr->max_it[1], (int)tr->max_it[2], (int)tr->max_it[3]);
+  AzTrainerGetDescription(tr, desc, sizeof desc);
+  ck_assert_str_eq(desc, "adam,lbfgs,gn,skip");
+  AzTrainerDestroy(&tr);
+  /* a registered stage runs in the chain */
+  PetscOptionsSetValue(NULL, "-az_trainer_type", "adam,skip");
+  PetscOptionsSetValue(NULL, "-az_trainer_max_it", "2,5");
+  AzTrainerCreate(s.loss, s.field, &tr);
+  ck_assert_int_eq(AzTrainerSetFromOptions(tr), 0);
+  ck_assert_int_eq(AzTrainerTrain(tr), 0);
+  AzTrainerGetIterations(tr, &its);
+  ck_assert_int_eq(its, 7);
+  AzTrainerDestroy(&tr);
+  /* an unknown name lists every registered one */
+  PetscOptionsSetValue(NULL, "-az_trainer_type", "adam,sgd");
+  AzTrainerCreate(s.loss, s.field, &tr);
+  PetscPushErrorHandler(CaptureError, NULL);
+  ierr = AzTrainerSetFromOptions(tr);
+  PetscPopErrorHandler();
+  ck_assert_msg(ierr && strstr(last_error, "Unknown trainer type 'sgd' in -az_trainer_type: valid types are adam, lbfgs, gn, skip"), "%s", last_error);
+  AzTrainerDestroy(&tr);
+  PetscOptionsClearValue(NULL, "-az_trainer_max_it");
+  /* prefixed options win for the prefixed trainer only; the global ones reach it otherwise */
+  PetscOptionsSetValue(NULL, "-az_trainer_type", "lbfgs");
+  PetscOptionsSetValue(NULL, "-az_adam_lr", "2e-3");
+  PetscOptionsSetValue(NULL, "-az_lbfgs_m", "7");
+  PetscOptionsSetValue(NULL, "-p1_az_adam_lr", "3e-3");
+  PetscOptionsSetValue(NULL, "-p1_az_trainer_type", "gn,adam");
+  AzTrainerCreate(s.loss, s.field, &tp);
+  ck_assert_int_eq(AzTrainerSetOptionsPrefix(tp, "p1_"), 0);
+  ck_assert_int_eq(AzTrainerSetFromOptions(tp), 0);
+  AzTrainerCreate(s.loss, s.field, &tr);
+  ck_assert_int_eq(AzTrainerSetFromOptions(tr), 0);
+  ck_assert_msg(tp->lr == 3e-3 && tp->lbfgs_m == 7 && tp->nstages == 2 && !strcmp(tp->stage[0], "gn"), "prefixed trainer: lr %g m %d stages %d", (double)tp->lr, (int)tp->lbfgs_m, (int)tp->nstages);
+  ck_assert_msg(tr->lr == 2e-3 && tr->lbfgs_m == 7 && tr->nstages == 1 && !strcmp(tr->stage[0], "lbfgs"), "plain trainer: lr %g stages %d", (double)tr->lr, (int)tr->nstages);
+  AzTrainerDestroy(&tp);
+  AzTrainerDestroy(&tr);
+  PetscOptionsClearValue(NULL, "-az_adam_lr");
+  PetscOptionsClearValue(NULL, "-az_lbfgs_m");
+  PetscOptionsClearValue(NULL, "-p1_az_adam_lr");
+  PetscOptionsClearValue(NULL, "-p1_az_trainer_type");
+  /* a checkpoint of an lbfgs stage does not restart a gn stage, and says which type it holds */
+  PetscOptionsSetValue(NULL, "-az_trainer_max_it", "4");
+  PetscOptionsSetValue(NULL, "-az_checkpoint_every", "2");
+  AzTrainerCreate(s.loss, s.field, &tr);
+  AzTrainerSetFromOptions(tr);
+  AzTrainerSetCheckpointFile(tr, ck);
+  ck_assert_int_eq(AzTrainerTrain(tr), 0);
+  AzTrainerDestroy(&tr);
+  PetscOptionsClearValue(NULL, "-az_checkpoint_every");
+  PetscOptionsSetValue(NULL, "-az_trainer_type", "gn");
+  PetscOptionsSetValue(NULL, "-az_restart", ck);
+  AzTrainerCreate(s.loss, s.field, &tr);
+  AzTrainerSetFromOptions(tr);
+  PetscPushErrorHandler(CaptureError, NULL);
+  ierr = AzTrainerTrain(tr);
+  PetscPopErrorHandler();
+  ck_assert_msg(ierr && strstr(last_error, "stopped in a stage of type lbfgs; stage 1 is now gn"), "%s", last_error);
+  AzTrainerDestroy(&tr);
+  if (!rank) unlink(ck);
+  PetscOptionsClearValue(NULL, "-az_restart");
+  PetscOptionsClearValue(NULL, "-az_trainer_type");
+  PetscOptionsClearValue(NULL, "-az_trainer_max_it");
+  PetscOptionsClearValue(NULL, "-az_quiet");
+  FreeSetup(&s);
+}
+END_TEST
+
+/* Options under a prefix (PETSc's options-prefix pattern, e.g. compare's s2_): an object reading
+ * -az_X under prefix P takes -Paz_X, else the global -az_X, else its default; the strict checks name
+ * the option actually read; a misspelled prefixed option is refused with the closest name; a global
+ * -az_X that every prefixed reader had its own value for still counts as used. */
+typedef struct {
+  PetscInt  n, arr[4], narr;
+  PetscReal x;
+  PetscBool b;
+  char      s[32];
+  PetscEnum e;
+} OptTest;
+
+static PetscErrorCode ReadOptTest(const char prefix[], OptTest *o)
+{
+  const char *const colours[] = {"red", "green", "blue", "OptTestColour", "OPTTEST_", NULL};
+
+  PetscFunctionBeginUser;
+  o->n = 1, o->x = 0.5, o->b = PETSC_FALSE, o->e = (PetscEnum)0, o->narr = 4;
+  o->arr[0] = o->arr[1] = o->arr[2] = o->arr[3] = -1;
+  PetscCall(PetscStrncpy(o->s, "none", sizeof o->s));
+  PetscOptionsBegin(PETSC_COMM_WORLD, prefix, "prefix test", NULL);
+  PetscCall(PetscOptionsInt("-az_optest_n", "n", NULL, o->n, &o->n, NULL));
+  PetscCall(PetscOptionsReal("-az_optest_x", "x", NULL, o->x, &o->x, NULL));
+  PetscCall(PetscOptionsBool("-az_optest_b", "b", NULL, o->b, &o->b, NULL));
+  PetscCall(PetscOptionsString("-az_optest_s", "s", NULL, o->s, o->s, sizeof o->s, NULL));
+  PetscCall(PetscOptionsEnum("-az_optest_e", "e", NULL, colours, o->e, &o->e, NULL));
+  PetscCall(PetscOptionsIntArray("-az_optest_arr", "arr", NULL, o->arr, &o->narr, NULL));
+  PetscOptionsEnd();
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+START_TEST(test_options_prefix)
+{
+  OptTest        o;
+  PetscInt       g;
+  PetscBool      set;
+  PetscErrorCode ierr;
+
+  /* defaults: nothing given */
+  ck_assert_int_eq(ReadOptTest("t1_", &o), 0);
+  ck_assert(o.n == 1 && o.x == 0.5 && !o.b && !strcmp(o.s, "none") && o.e == 0 && o.narr == 0);
+  /* the global options reach a prefixed reader (fallback) */
+  PetscOptionsSetValue(NULL, "-az_optest_n", "5");
+  PetscOptionsSetValue(NULL, "-az_optest_x", "2.5");
+  PetscOptionsSetValue(NULL, "-az_optest_b", NULL);
+  PetscOptionsSetValue(NULL, "-az_optest_s", "global");
+  PetscOptionsSetValue(NULL, "-az_optest_e", "blue");
+  PetscOptionsSetValue(NULL, "-az_optest_arr", "7,8");
+  ck_assert_int_eq(ReadOptTest("t1_", &o), 0);
+  ck_assert_msg(o.n == 5 && o.x == 2.5 && o.b && !strcmp(o.s, "global") && o.e == 2 && o.narr == 2 && o.arr[0] == 7 && o.arr[1] == 8, "fallback: n %d x %g b %d s %s e %d narr %d", (int)o.n, (double)o.x, (int)o.b, o.s, (int)o.e, (int)o.narr);
+  /* a prefixed option wins for its prefix only */
+  PetscOptionsSetValue(NULL, "-t1_az_optest_n", "9");
+  PetscOptionsSetValue(NULL, "-t1_az_optest_x", "-1");
+  PetscOptionsSetValue(NULL, "-t1_az_optest_b", "false");
+  PetscOptionsSetValue(NULL, "-t1_az_optest_s", "mine");
+  PetscOptionsSetValue(NULL, "-t1_az_optest_e", "green");
+  PetscOptionsSetValue(NULL, "-t1_az_optest_arr", "3");
+  ck_assert_int_eq(ReadOptTest("t1_", &o), 0);
+  ck_assert_msg(o.n == 9 && o.x == -1 && !o.b && !strcmp(o.s, "mine") && o.e == 1 && o.narr == 1 && o.arr[0] == 3, "precedence: n %d x %g b %d s %s e %d narr %d", (int)o.n, (double)o.x, (int)o.b, o.s, (int)o.e, (int)o.narr);
+  ck_assert_int_eq(ReadOptTest("t2_", &o), 0);
+  ck_assert(o.n == 5 && o.x == 2.5 && o.b && !strcmp(o.s, "global") && o.e == 2 && o.narr == 2);
+  ck_assert_int_eq(ReadOptTest(NULL, &o), 0);
+  ck_assert(o.n == 5 && !strcmp(o.s, "global"));
+  /* the same through PetscOptionsGet* (AzOptionsGet*) */
+  ck_assert_int_eq(PetscOptionsGetInt(NULL, "t2_", "-az_optest_n", &g, &set), 0);
+  ck_assert(set && g == 5);
+  ck_assert_int_eq(PetscOptionsGetInt(NULL, "t1_", "-az_optest_n", &g, &set), 0);
+  ck_assert(set && g == 9);
+  /* the checks name the option actually read: the prefixed one, or the global one it fell back to */
+  PetscOptionsSetValue(NULL, "-t1_az_optest_n", "99999999999");
+  PetscPushErrorHandler(CaptureError, NULL);
+  ierr = ReadOptTest("t1_", &o);
+  PetscPopErrorHandler();
+  ck_assert_msg(ierr && strstr(last_error, "-t1_az_optest_n: 99999999999 does not fit"), "%s", last_error);
+  PetscOptionsClearValue(NULL, "-t1_az_optest_n");
+  PetscOptionsSetValue(NULL, "-az_optest_x", "inf");
+  PetscPushErrorHandler(CaptureError, NULL);
+  ierr = ReadOptTest("t2_", &o);
+  PetscPopErrorHandler();
+  ck_assert_msg(ierr && strstr(last_error, "Option -az_optest_x: inf is not a finite number"), "%s", last_error);
+  PetscOptionsSetValue(NULL, "-az_optest_x", "2.5");
+  PetscOptionsSetValue(NULL, "-az_optest_s", NULL);
+  PetscPushErrorHandler(CaptureError, NULL);
+  ierr = PetscOptionsGetString(NULL, "t2_", "-az_optest_s", o.s, sizeof o.s, &set);
+  PetscPopErrorHandler();
+  ck_assert_msg(ierr && strstr(last_error, "Option -az_optest_s needs a value"), "%s", last_error);
+  PetscOptionsSetValue(NULL, "-az_optest_s", "global");
+  /* a misspelled prefixed option is refused with the closest name; the global -az_optest_y that the
+   * only reader (under t1_) had its own value for is not */
+  PetscOptionsSetValue(NULL, "-az_optest_y", "1");
+  PetscOptionsSetValue(NULL, "-t1_az_optest_y", "2");
+  ck_assert_int_eq(PetscOptionsGetInt(NULL, "t1_", "-az_optest_y", &g, &set), 0);
+  ck_assert(set && g == 2);
+  PetscOptionsSetValue(NULL, "-t2_az_optset_x", "1");
+  PetscPushErrorHandler(CaptureError, NULL);
+  ierr = AzOptionsCheckUnused(PETSC_COMM_WORLD);
+  PetscPopErrorHandler();
+  ck_assert_msg(ierr && strstr(last_error, "-t2_az_optset_x (did you mean -t2_az_optest_x?)"), "%s", last_error);
+  ck_assert_msg(!strstr(last_error, "  -az_optest_y"), "%s", last_error);
+  {
+    const char *all[] = {"-az_optest_n", "-az_optest_x", "-az_optest_b", "-az_optest_s", "-az_optest_e", "-az_optest_arr", "-az_optest_y", "-t1_az_optest_x", "-t1_az_optest_b", "-t1_az_optest_s", "-t1_az_optest_e", "-t1_az_optest_arr", "-t1_az_optest_y", "-t2_az_optset_x"};
+    for (size_t k = 0; k < sizeof all / sizeof all[0]; k++) PetscOptionsClearValue(NULL, all[k]);
+  }
+}
+END_TEST
+
 /* Dense JᵀJ is summed over groups of points by pre-rounding (src/loss/fold.c): the sum of the folded
  * group matrices must not depend on the order in which groups are folded or on how they are split over
  * ranks (accumulators added afterwards), bit for bit, and each group entry is rounded once, by at most
@@ -1196,6 +1400,8 @@ static Suite *TrainSuite(void)
   tcase_add_test(t, test_hostile_files);
   tcase_add_test(t, test_nan_detected);
   tcase_add_test(t, test_bad_trainer_options);
+  tcase_add_test(t, test_options_prefix);
+  tcase_add_test(t, test_trainer_registry_prefix);
   tcase_add_test(t, test_nonfinite_jacobian);
   tcase_add_test(t, test_adam_max_failures);
   tcase_add_test(t, test_history_one_state);

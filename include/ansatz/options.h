@@ -5,7 +5,14 @@
  *  - an option that needs a value (integer, real, string, choice) but has none is an error;
  *  - every option read is recorded, so AzOptionsCheckUnused can suggest the closest valid name
  *    for an -az_ option nothing read (a misspelling), and AzOptionsCheckpoint can stop a mode
- *    after its options were read when -help was given. */
+ *    after its options were read when -help was given.
+ * Options prefixes (PETSc's PetscObjectSetOptionsPrefix pattern): an object under prefix P (its
+ * PetscOptionsBegin(comm, P, ...), or PetscOptionsGetX(NULL, P, ...)) reading -az_X takes -Paz_X
+ * when given, else falls back to the global -az_X, else keeps its default. So -az_n_interior 500
+ * applies to every strategy of `compare` and -s2_az_n_interior 800 to strategy 2 only. The checks
+ * above name the option actually read. A prefixed -P_az_X nothing read is refused like a misspelled
+ * -az_X; a global -az_X counts as read when an object read it, with or without a prefix (also when
+ * every such object had its own -Paz_X). */
 #ifndef ANSATZ_OPTIONS_H
 #define ANSATZ_OPTIONS_H
 

@@ -1,6 +1,7 @@
 /* Trainer: the optimisation loop over a Loss, chained stages chosen by name.
  *
- *   -az_trainer_type adam,lbfgs,gn   stages run in order (each from where the previous stopped)
+ *   -az_trainer_type adam,lbfgs,gn   stages run in order (each from where the previous stopped), each a
+ *                                    type registered by name (AzTrainerRegister below)
  *   -az_trainer_max_it 2000,500,50   iterations of each stage
  * adam: Adam with an exponentially decaying learning rate; lbfgs: limited-memory BFGS (two-loop
  * recursion over -az_lbfgs_m pairs, default 10; strong-Wolfe line search with cubic interpolation);
@@ -20,14 +21,22 @@
 
 #define AZ_MAX_STAGES 8
 
-typedef enum {
-  AZ_TRAIN_ADAM,
-  AZ_TRAIN_LBFGS,
-  AZ_TRAIN_GN
-} AzTrainerType;
-PETSC_EXTERN const char *const AzTrainerTypes[];
+#define AZ_TRAINER_NAME_LEN 32 /* a trainer type's name: at most 31 characters */
 
 typedef struct _p_AzTrainer *AzTrainer;
+
+/* A stage: max_it iterations of one optimiser from the current θ (src/trainer/trainerimpl.h: the
+ * trainer's state, AzTrainerRecord for the history, AzTrainerCheckpoint, AzTrainerFail). */
+typedef PetscErrorCode (*AzTrainerStageFn)(AzTrainer tr, PetscInt max_it);
+/* Trainer types are registered by name (a PetscFunctionList, like PETSc's TaoRegister) and chosen
+ * with -az_trainer_type. A new optimiser is one file with its stage function and one register line:
+ * in AzTrainerInitializePackage (src/trainer/registry.c) for a built-in, or
+ *   PetscCall(AzTrainerRegister("myopt", MyOptStage));
+ * in a program before AzTrainerSetFromOptions (default -az_trainer_max_it of a registered stage:
+ * 1000). A name registered again gets the new function. AzTrainerRegisterAll registers the
+ * built-ins (adam, lbfgs, gn); AzTrainerCreate calls it. */
+PETSC_EXTERN PetscErrorCode AzTrainerRegister(const char name[], AzTrainerStageFn fn);
+PETSC_EXTERN PetscErrorCode AzTrainerRegisterAll(void);
 
 /* one line of the training history */
 typedef struct {
@@ -41,6 +50,11 @@ typedef struct {
 
 PETSC_EXTERN PetscErrorCode AzTrainerCreate(AzLoss loss, AzField field, AzTrainer *tr);
 PETSC_EXTERN PetscErrorCode AzTrainerSetFromOptions(AzTrainer tr);
+/* Options prefix (e.g. "s2_", compare's strategy 2): the trainer reads -s2_az_trainer_type,
+ * -s2_az_adam_lr, ..., each falling back to the global -az_... when absent (ansatz/options.h). Set
+ * it before AzTrainerSetFromOptions. */
+PETSC_EXTERN PetscErrorCode AzTrainerSetOptionsPrefix(AzTrainer tr, const char prefix[]);
+PETSC_EXTERN PetscErrorCode AzTrainerGetOptionsPrefix(AzTrainer tr, const char *prefix[]);
 PETSC_EXTERN PetscErrorCode AzTrainerTrain(AzTrainer tr);
 PETSC_EXTERN PetscErrorCode AzTrainerDestroy(AzTrainer *tr);
 PETSC_EXTERN PetscErrorCode AzTrainerGetHistory(AzTrainer tr, PetscInt *n, const AzHistoryEntry **h);

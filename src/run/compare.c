@@ -41,7 +41,47 @@ static const char *PenaltyVariant(const char *tok, const char *stem)
   return NULL;
 }
 
-static PetscErrorCode StrategyOptions(MPI_Comm comm, const char *name, PetscBool set)
+/* Strategy k (from 0) reads its options under the prefix "s<k+1>_": -s2_az_adam_lr 3e-3 is strategy
+ * 2's learning rate. Its own settings (the constraint, law and positivity strategies, the weight of
+ * soft@w, a stream function) are entries -s<k+1>_az_X in the options database, inserted only where
+ * the user gave none; the global options are never written. Precedence for each strategy: the user's
+ * -s<k+1>_az_X, then the strategy's own setting, then the user's global -az_X, then compare's
+ * defaults (-az_time_slices, -az_monitor_every), then the built-in default. */
+static void StrategyPrefix(PetscInt k, char prefix[], size_t len)
+{
+  snprintf(prefix, len, "s%d_", (int)(k + 1));
+}
+
+/* -PREFIXname value in the database unless the user gave it; marked used (it is compare's, not the
+ * user's: a stage that does not read it is no misspelling) */
+static PetscErrorCode SetUnlessGiven(const char prefix[], const char name[], const char value[])
+{
+  char      full[128];
+  PetscBool given;
+
+  PetscFunctionBegin;
+  snprintf(full, sizeof full, "-%s%s", prefix, name + 1);
+  PetscCall(PetscOptionsHasName(NULL, NULL, full, &given));
+  if (!given) {
+    PetscCall(PetscOptionsSetValue(NULL, full, value));
+    PetscCall(PetscOptionsHasName(NULL, NULL, full, &given)); /* marks it used */
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* compare's default for an option: under prefix unless the user gave it, prefixed or global */
+static PetscErrorCode DefaultUnlessGiven(const char prefix[], const char name[], const char value[])
+{
+  PetscBool given;
+
+  PetscFunctionBegin;
+  PetscCall(PetscOptionsHasName(NULL, NULL, name, &given));
+  if (!given) PetscCall(SetUnlessGiven(prefix, name, value));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Check the strategy's name; with a prefix, apply its settings under it (see StrategyPrefix) */
+static PetscErrorCode StrategyOptions(MPI_Comm comm, const char *name, const char prefix[])
 {
   char        base[64], *at, *plus;
   const char *con = NULL, *conserve = NULL, *penalty = NULL, *v;
@@ -79,29 +119,16 @@ static PetscErrorCode StrategyOptions(MPI_Comm comm, const char *name, PetscBool
   else SETERRQ(comm, PETSC_ERR_ARG_UNKNOWN_TYPE, "Unknown strategy '%s' in -az_strategies: choose from %s", name, choices);
   PetscCheck(!at || !strcmp(base, "soft"), comm, PETSC_ERR_ARG_WRONG, "Strategy '%s': a weight (@w) goes with soft only", name);
   PetscCheck(!at || PositiveFinite(at), comm, PETSC_ERR_ARG_OUTOFRANGE, "Strategy '%s': the weight after @ must be a positive finite number, not '%s'", name, at);
-  if (set) {
-    PetscCall(PetscOptionsSetValue(NULL, "-az_constraint", con));
-    if (conserve) PetscCall(PetscOptionsSetValue(NULL, "-az_conservation", conserve));
-    PetscCheck(!(positive && penalty), comm, PETSC_ERR_ARG_WRONG, "Strategy '%s': +softplus (positivity by construction) and +positivity (its penalty) exclude each other", name);
-    if (positive) PetscCall(PetscOptionsSetValue(NULL, "-az_positivity", "hard"));
-    if (penalty) PetscCall(PetscOptionsSetValue(NULL, "-az_positivity", penalty));
-    if (divfree) PetscCall(PetscOptionsSetValue(NULL, "-az_divfree", "1"));
-    if (at) {
-      char     *end;
-      PetscReal w = strtod(at, &end);
-      PetscCheck(end != at && !*end && w > 0, comm, PETSC_ERR_ARG_WRONG, "Strategy '%s': the weight after @ must be a positive number", name);
-      PetscCall(PetscOptionsSetValue(NULL, "-az_weight_boundary", at));
-      PetscCall(PetscOptionsSetValue(NULL, "-az_weight_initial", at));
-    }
-  } else {
-    PetscCall(PetscOptionsClearValue(NULL, "-az_constraint"));
-    if (conserve) PetscCall(PetscOptionsClearValue(NULL, "-az_conservation"));
-    if (positive || penalty) PetscCall(PetscOptionsClearValue(NULL, "-az_positivity"));
-    if (divfree) PetscCall(PetscOptionsClearValue(NULL, "-az_divfree"));
-    if (at) {
-      PetscCall(PetscOptionsClearValue(NULL, "-az_weight_boundary"));
-      PetscCall(PetscOptionsClearValue(NULL, "-az_weight_initial"));
-    }
+  PetscCheck(!(positive && penalty), comm, PETSC_ERR_ARG_WRONG, "Strategy '%s': +softplus (positivity by construction) and +positivity (its penalty) exclude each other", name);
+  if (!prefix) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(SetUnlessGiven(prefix, "-az_constraint", con));
+  if (conserve) PetscCall(SetUnlessGiven(prefix, "-az_conservation", conserve));
+  if (positive) PetscCall(SetUnlessGiven(prefix, "-az_positivity", "hard"));
+  if (penalty) PetscCall(SetUnlessGiven(prefix, "-az_positivity", penalty));
+  if (divfree) PetscCall(SetUnlessGiven(prefix, "-az_divfree", "1"));
+  if (at) {
+    PetscCall(SetUnlessGiven(prefix, "-az_weight_boundary", at));
+    PetscCall(SetUnlessGiven(prefix, "-az_weight_initial", at));
   }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -168,6 +195,7 @@ static PetscErrorCode PositivityViolation(AzProblem prob, AzLoss loss, PetscReal
  * for a 2-D problem with a velocity; NaN otherwise (or when the problem does not read those derivatives) */
 static PetscErrorCode DivergenceViolation(AzProblem prob, AzLoss loss, PetscReal *viol)
 {
+  const char          *prefix;
   const AzProblemInfo *info;
   PetscInt             ncoord, m = 41, total = 1, nslot, comps[2] = {0, 1}, n = 2;
   PetscReal            lo[AZ_MAX_COORD], hi[AZ_MAX_COORD];
@@ -177,7 +205,8 @@ static PetscErrorCode DivergenceViolation(AzProblem prob, AzLoss loss, PetscReal
   PetscCall(AzProblemGetInfo(prob, &info));
   *viol = (PetscReal)NAN;
   PetscBool            set;
-  PetscCall(PetscOptionsGetIntArray(NULL, NULL, "-az_divfree_components", comps, &n, &set));
+  PetscCall(AzLossGetOptionsPrefix(loss, &prefix));
+  PetscCall(PetscOptionsGetIntArray(NULL, prefix, "-az_divfree_components", comps, &n, &set));
   if (!set) n = 2;
   if (info->dim != 2 || info->ncomp < 2 || n != 2 || comps[0] < 0 || comps[1] < 0 || comps[0] >= info->ncomp || comps[1] >= info->ncomp) PetscFunctionReturn(PETSC_SUCCESS);
   PetscCall(AzProblemGetNumCoords(prob, &ncoord));
@@ -422,28 +451,34 @@ static PetscErrorCode Plots(MPI_Comm comm, const char dir[], AzProblem prob, Res
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* A strategy's field, loss and trainer, set up from the options with the strategy's own: the same
- * code checks every strategy before any training and builds each in its turn. The strategy's options
- * stay set (StrategyOptions(..., PETSC_FALSE) clears them). */
-static PetscErrorCode SetUpStrategy(MPI_Comm comm, AzProblem prob, const char strategy[], AzField *field, AzLoss *loss, AzTrainer *tr)
+/* Strategy k's field, loss and trainer, set up from the options under its prefix (StrategyPrefix): the
+ * same code checks every strategy before any training and builds each in its turn. The network is
+ * the same for every strategy (the field's options are not prefixed; a stream function, the
+ * strategy's, decides its number of outputs). */
+static PetscErrorCode SetUpStrategy(MPI_Comm comm, AzProblem prob, PetscInt k, const char strategy[], AzField *field, AzLoss *loss, AzTrainer *tr)
 {
+  char prefix[16];
+
   PetscFunctionBegin;
   *field = NULL;
   *loss  = NULL;
   *tr    = NULL;
-  PetscCall(StrategyOptions(comm, strategy, PETSC_TRUE));
-  PetscCall(AzRunCreateField(prob, field)); /* the same seed: the same initial network */
+  StrategyPrefix(k, prefix, sizeof prefix);
+  PetscCall(StrategyOptions(comm, strategy, prefix));
+  PetscCall(AzRunCreateFieldWithPrefix(prob, prefix, field)); /* the same seed: the same initial network */
   PetscCall(AzLossCreate(prob, *field, loss));
+  PetscCall(AzLossSetOptionsPrefix(*loss, prefix));
   PetscCall(AzLossSetFromOptions(*loss));
   PetscCall(AzLossSetUp(*loss));
   PetscCall(AzTrainerCreate(*loss, *field, tr));
+  PetscCall(AzTrainerSetOptionsPrefix(*tr, prefix));
   PetscCall(AzTrainerSetFromOptions(*tr));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 /* the results a compare run writes at its top level, and in each strategy's directory */
 static const char *const CompareFiles[]  = {"compare.csv", "compare.md", "report.md", "plots.gp", "plots.log", "field.dat", "options.txt", "*.png", NULL};
-static const char *const StrategyFiles[] = {"history.csv", "conservation.csv", NULL};
+static const char *const StrategyFiles[] = {"history.csv", "conservation.csv", "options.txt", NULL};
 
 PetscErrorCode AzRunCompare(MPI_Comm comm)
 {
@@ -472,7 +507,7 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
   PetscOptionsEnd();
   for (char *save = NULL, *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
     PetscCheck(n < AZ_MAX_STRATEGIES, comm, PETSC_ERR_ARG_SIZ, "At most %d strategies at a time", AZ_MAX_STRATEGIES);
-    PetscCall(StrategyOptions(comm, tok, PETSC_FALSE)); /* validates the name */
+    PetscCall(StrategyOptions(comm, tok, NULL)); /* validates the name */
     PetscCall(PetscStrallocpy(tok, &strategies[n++]));
     if (strstr(tok, "project") || strstr(tok, "conserve")) projects = PETSC_TRUE; /* time slices */
   }
@@ -483,17 +518,13 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
   PetscCall(AzProblemGetNumCoords(prob, &ncoord));
   PetscCall(PlotComponents(comm, prob, plotlist, &nplot, plot));
   while (nlaws < AZ_MAX_LAWS && info->conservation[nlaws].name) nlaws++;
-  if (projects) {
+  for (PetscInt k = 0; k < n; k++) {
+    char prefix[16];
+    StrategyPrefix(k, prefix, sizeof prefix);
     /* in-training projection needs the points on time slices: every strategy gets the same ones */
-    PetscBool set;
-    PetscCall(PetscOptionsHasName(NULL, NULL, "-az_time_slices", &set));
-    if (!set) PetscCall(PetscOptionsSetValue(NULL, "-az_time_slices", "100"));
-  }
-  {
+    if (projects) PetscCall(DefaultUnlessGiven(prefix, "-az_time_slices", "100"));
     /* finer error curves than train's default */
-    PetscBool set;
-    PetscCall(PetscOptionsHasName(NULL, NULL, "-az_monitor_every", &set));
-    if (!set) PetscCall(PetscOptionsSetValue(NULL, "-az_monitor_every", "10"));
+    PetscCall(DefaultUnlessGiven(prefix, "-az_monitor_every", "10"));
   }
   /* every strategy against the problem before any training: one that cannot run fails the run now */
   for (PetscInt k = 0; k < n; k++) {
@@ -503,7 +534,7 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
     PetscErrorCode ierr;
 
     PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
-    ierr = SetUpStrategy(comm, prob, strategies[k], &field, &loss, &tr);
+    ierr = SetUpStrategy(comm, prob, k, strategies[k], &field, &loss, &tr);
     PetscCall(PetscPopErrorHandler());
     if (ierr) {
       const char *text;
@@ -514,7 +545,6 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
     PetscCall(AzTrainerDestroy(&tr));
     PetscCall(AzLossDestroy(&loss));
     PetscCall(AzFieldDestroy(&field));
-    PetscCall(StrategyOptions(comm, strategies[k], PETSC_FALSE));
   }
   if (!dir[0]) snprintf(dir, sizeof dir, "runs/compare-%s", info->name);
   PetscCall(AzOptionsCheckpoint(comm, PETSC_FALSE)); /* -help stops here; unused options are checked at the end */
@@ -556,7 +586,7 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
     const char     *msg;
     char            sub[PETSC_MAX_PATH_LEN + 72];
 
-    PetscCall(SetUpStrategy(comm, prob, strategies[k], &field, &loss, &tr));
+    PetscCall(SetUpStrategy(comm, prob, k, strategies[k], &field, &loss, &tr));
     if (!info->exact) PetscCall(AzLossSetReference(loss, ref));
     PetscCall(AzTrainerGetDescription(tr, trainer, sizeof trainer));
     PetscCall(PetscPrintf(comm, "== %s\n", strategies[k]));
@@ -579,6 +609,11 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
     PetscCall(AzLossConservationDrift(loss, &res[k].drift));
     snprintf(sub, sizeof sub, "%s/%s", dir, strategies[k]);
     PetscCall(AzRunMakeDirectory(comm, sub));
+    {
+      const char *prefix;
+      PetscCall(AzLossGetOptionsPrefix(loss, &prefix));
+      PetscCall(AzRunWriteStrategyOptions(comm, prob, sub, strategies[k], prefix));
+    }
     PetscCall(AzRunWriteHistory(comm, sub, tr, loss));
     if (nlaws > 0 && info->time_dependent) PetscCall(WriteConservation(comm, sub, info, loss, nlaws));
     if (!res[k].failed && (best < 0 || res[k].rel_l2 < res[best].rel_l2)) {
@@ -597,7 +632,6 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
     PetscCall(AzTrainerDestroy(&tr));
     PetscCall(AzLossDestroy(&loss));
     PetscCall(AzFieldDestroy(&field));
-    PetscCall(StrategyOptions(comm, strategies[k], PETSC_FALSE));
     PetscCall(WriteTables(comm, dir, res, k + 1));
   }
   if (best >= 0) PetscCall(Plots(comm, dir, prob, res, n, best, nplot, plot, nlaws, &plots));

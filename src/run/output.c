@@ -1,6 +1,7 @@
 /* What every mode writes beside its results: history.csv, options.txt, and the sweep of the files a
  * previous run left in the same directory. */
 #include "runimpl.h"
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
@@ -125,13 +126,24 @@ static PetscBool IsParamOption(const AzProblemInfo *info, const char name[])
   return PETSC_FALSE;
 }
 
-PetscErrorCode AzRunWriteOptions(MPI_Comm comm, AzProblem prob, const char dir[])
+/* whether name is -s<digits>_...: an option of one of compare's strategies */
+static PetscBool IsStrategyOption(const char name[])
+{
+  const char *p = name + 2;
+  if (strncmp(name, "-s", 2) || !isdigit((unsigned char)*p)) return PETSC_FALSE;
+  while (isdigit((unsigned char)*p)) p++;
+  return *p == '_' ? PETSC_TRUE : PETSC_FALSE;
+}
+
+/* options.txt: with a prefix (a strategy of compare), the options as the strategy applied them */
+static PetscErrorCode WriteOptions(MPI_Comm comm, AzProblem prob, const char dir[], const char strategy[], const char prefix[])
 {
   char                 path[PETSC_MAX_PATH_LEN + 16];
   AzFile               f;
   PetscMPIInt          rank;
   const AzProblemInfo *info;
   int                  listed = 1; /* rank 0 could list the database */
+  const size_t         np     = prefix ? strlen(prefix) : 0;
 
   PetscFunctionBegin;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
@@ -145,8 +157,9 @@ PetscErrorCode AzRunWriteOptions(MPI_Comm comm, AzProblem prob, const char dir[]
     FILE       *mem  = open_memstream(&text, &size);
     PetscViewer v;
     const char *plugin;
-    PetscInt    nparam;
+    PetscInt    nparam, nlines = 0;
     const PetscReal *param;
+    char       **names = NULL, **values = NULL;
 
     if (mem) {
       PetscCall(PetscViewerASCIIOpenWithFILE(PETSC_COMM_SELF, mem, &v));
@@ -154,17 +167,39 @@ PetscErrorCode AzRunWriteOptions(MPI_Comm comm, AzProblem prob, const char dir[]
       PetscCall(PetscViewerDestroy(&v));
     }
     if (!mem || fclose(mem) || !text) listed = 0;
-    PetscCall(AzFilePrintf(f, "# ansatz: every option in force (given, or set by the mode; the problem's parameters), paths absolute\n"));
+    if (prefix) PetscCall(AzFilePrintf(f, "# ansatz compare, strategy %s: the options as it applied them (its own -%saz_X as -az_X, over the global -az_X), the problem's parameters, paths absolute\n", strategy, prefix));
+    else PetscCall(AzFilePrintf(f, "# ansatz: every option in force (given, or set by the mode; the problem's parameters), paths absolute\n"));
     PetscCall(AzProblemGetPath(prob, &plugin));
     AbsolutePath(plugin && plugin[0] ? plugin : info->name, full, sizeof full);
     PetscCall(AzFilePrintf(f, "-problem %s\n", full));
     AbsolutePath(dir, full, sizeof full);
     PetscCall(AzFilePrintf(f, "-az_output_dir %s\n", full));
+    /* the lines split into names and values (NULL: none) */
+    for (char *c = text; listed && c && *c; c++) nlines += *c == '\n';
+    PetscCall(PetscCalloc2(nlines + 1, &names, nlines + 1, &values));
+    nlines = 0;
     for (char *line = listed ? strtok_r(text, "\n", &save) : NULL; line; line = strtok_r(NULL, "\n", &save)) {
       char *value = strchr(line, ' ');
       if (line[0] != '-') continue; /* PETSc's own header and footer lines */
       if (value) *value++ = 0;
+      names[nlines]    = line;
+      values[nlines++] = value;
+    }
+    if (prefix) {
+      /* the strategy's own options under their global names; the global ones they replace go */
+      for (PetscInt k = 0; k < nlines; k++) {
+        if (!names[k] || strncmp(names[k] + 1, prefix, np)) continue;
+        names[k] += np; /* "-s2_az_X" -> "-az_X" (the '-' is written over the prefix's last character) */
+        names[k][0] = '-';
+        for (PetscInt j = 0; j < nlines; j++)
+          if (j != k && names[j] && !strcmp(names[j], names[k])) names[j] = NULL;
+      }
+    }
+    for (PetscInt k = 0; k < nlines; k++) {
+      const char *line = names[k], *value = values[k];
+      if (!line) continue;
       if (!strcmp(line, "-problem") || !strcmp(line, "-az_output_dir") || !strcmp(line, "-options_file")) continue;
+      if (prefix && (IsStrategyOption(line) || !strcmp(line, "-az_strategies") || !strcmp(line, "-az_plot_components"))) continue;
       if (IsParamOption(info, line)) continue; /* below, with every parameter */
       if (value && IsPathOption(line)) {
         AbsolutePath(value, full, sizeof full);
@@ -172,6 +207,7 @@ PetscErrorCode AzRunWriteOptions(MPI_Comm comm, AzProblem prob, const char dir[]
       }
       PetscCall(AzFilePrintf(f, "%s%s%s\n", line, value ? " " : "", value ? value : ""));
     }
+    PetscCall(PetscFree2(names, values));
     free(text);
     PetscCall(AzProblemGetNumParams(prob, &nparam));
     PetscCall(AzProblemGetParams(prob, &param));
@@ -181,6 +217,21 @@ PetscErrorCode AzRunWriteOptions(MPI_Comm comm, AzProblem prob, const char dir[]
   if (!listed) PetscCall(AzFileDiscard(&f));
   PetscCheck(listed, comm, PETSC_ERR_MEM, "Cannot list the options for %s (out of memory)", path);
   PetscCall(AzFileClose(&f));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzRunWriteOptions(MPI_Comm comm, AzProblem prob, const char dir[])
+{
+  PetscFunctionBegin;
+  PetscCall(WriteOptions(comm, prob, dir, NULL, NULL));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzRunWriteStrategyOptions(MPI_Comm comm, AzProblem prob, const char dir[], const char strategy[], const char prefix[])
+{
+  PetscFunctionBegin;
+  PetscCheck(prefix && prefix[0], comm, PETSC_ERR_ARG_WRONG, "Strategy %s has no options prefix", strategy);
+  PetscCall(WriteOptions(comm, prob, dir, strategy, prefix));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

@@ -13,6 +13,12 @@ PETSC_INTERN PetscErrorCode AzRunWriteHistory(MPI_Comm comm, const char dir[], A
  * set) and the problem's parameters in force, paths made absolute, -problem the plugin's absolute path
  * and -az_output_dir the run directory's, so `-options_file DIR/options.txt` repeats the run anywhere */
 PETSC_INTERN PetscErrorCode AzRunWriteOptions(MPI_Comm comm, AzProblem prob, const char dir[]);
+/* options.txt of one strategy of compare, in its directory: the options as the strategy applied
+ * them: its own -PREFIXaz_X written as -az_X in place of the global -az_X, the other strategies'
+ * (-s<j>_...) and compare's own (-az_strategies, -az_plot_components) left out */
+PETSC_INTERN PetscErrorCode AzRunWriteStrategyOptions(MPI_Comm comm, AzProblem prob, const char dir[], const char strategy[], const char prefix[]);
+/* AzRunCreateField with the stream function (-az_divfree) read under an options prefix (NULL: none) */
+PETSC_INTERN PetscErrorCode AzRunCreateFieldWithPrefix(AzProblem prob, const char prefix[], AzField *field);
 /* Remove the results a previous run left in dir: the names in files[] (NULL-terminated; "P*S" matches
  * a prefix P and suffix S) and every *.tmp; a file named by -az_restart or -az_field_load is kept. */
 PETSC_INTERN PetscErrorCode AzRunRemoveStale(MPI_Comm comm, const char dir[], const char *const files[]);

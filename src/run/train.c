@@ -7,6 +7,13 @@
 /* The field for a problem: its coordinates, components, box and derivatives, then the options. */
 PetscErrorCode AzRunCreateField(AzProblem prob, AzField *field)
 {
+  PetscFunctionBegin;
+  PetscCall(AzRunCreateFieldWithPrefix(prob, NULL, field));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzRunCreateFieldWithPrefix(AzProblem prob, const char prefix[], AzField *field)
+{
   const AzProblemInfo *info;
   AzJetRequest         req;
   PetscReal            lo[AZ_MAX_COORD], hi[AZ_MAX_COORD];
@@ -24,7 +31,7 @@ PetscErrorCode AzRunCreateField(AzProblem prob, AzField *field)
   PetscCall(AzProblemGetJetRequest(prob, &req));
   PetscCall(AzJetRequestClose(&req));
   /* a stream function: the network outputs ψ and the other components, one derivative order more */
-  PetscCall(AzStreamCreateFromOptions(prob, NULL, &stream));
+  PetscCall(AzStreamCreateFromOptions(prob, prefix, &stream)); /* -PREFIXaz_divfree, else -az_divfree */
   if (stream) PetscCall(AzStreamGetNetwork(stream, &ncomp, &req));
   PetscCall(AzStreamDestroy(&stream));
   PetscCall(AzFieldCreate(comm, field));

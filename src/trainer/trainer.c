@@ -4,7 +4,20 @@
 #include <unistd.h>
 #include <stdarg.h>
 
-const char *const AzTrainerTypes[] = {"adam", "lbfgs", "gn", "AzTrainerType", "AZ_TRAIN_", NULL};
+/* stage k runs the registered type name (AzTrainerTypeFind: its function and default iterations) */
+static PetscErrorCode SetStage(AzTrainer tr, PetscInt k, const char name[], PetscInt *default_its)
+{
+  PetscBool found;
+  char      valid[256];
+
+  PetscFunctionBegin;
+  PetscCall(AzTrainerTypeFind(name, tr->stage[k], &tr->stagefn[k], default_its, &found));
+  if (!found) {
+    PetscCall(AzTrainerTypeList(valid, sizeof valid));
+    SETERRQ(tr->comm, PETSC_ERR_ARG_UNKNOWN_TYPE, "Unknown trainer type '%s' in -az_trainer_type: valid types are %s (a comma-separated chain, e.g. adam,lbfgs,gn)", name, valid);
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
 
 PetscErrorCode AzTrainerCreate(AzLoss loss, AzField field, AzTrainer *trainer)
 {
@@ -20,7 +33,7 @@ PetscErrorCode AzTrainerCreate(AzLoss loss, AzField field, AzTrainer *trainer)
   PetscCall(AzFieldGetParameters(field, &tr->theta));
   PetscCall(AzFieldGetNumParameters(field, &tr->nparam));
   tr->nstages        = 1;
-  tr->stage[0]       = AZ_TRAIN_ADAM;
+  PetscCall(SetStage(tr, 0, "adam", NULL));
   tr->max_it[0]      = 1000;
   tr->lr             = 1e-3;
   tr->lr_decay       = 0.9;
@@ -48,15 +61,13 @@ PetscErrorCode AzTrainerSetFromOptions(AzTrainer tr)
   char      *types[AZ_MAX_STAGES + 1];
   PetscInt   ntypes = AZ_MAX_STAGES + 1, nits = AZ_MAX_STAGES + 1, its[AZ_MAX_STAGES + 1];
   PetscBool  set, setit;
-  char       valid[128] = "";
+  char       valid[256] = "";
+  PetscInt   default_its[AZ_MAX_STAGES];
 
   PetscFunctionBegin;
-  for (PetscInt k = 0; AzTrainerTypes[k + 2]; k++) {
-    PetscCall(PetscStrlcat(valid, k ? ", " : "", sizeof valid));
-    PetscCall(PetscStrlcat(valid, AzTrainerTypes[k], sizeof valid));
-  }
-  PetscOptionsBegin(tr->comm, NULL, "Trainer: optimisers and the training loop", "AzTrainer");
-  PetscCall(PetscOptionsStringArray("-az_trainer_type", "stages, comma separated: adam, lbfgs, gn", "AzTrainerSetFromOptions", types, &ntypes, &set));
+  PetscCall(AzTrainerTypeList(valid, sizeof valid));
+  PetscOptionsBegin(tr->comm, tr->prefix, "Trainer: optimisers and the training loop", "AzTrainer");
+  PetscCall(PetscOptionsStringArray("-az_trainer_type", "stages, comma separated: a registered type (adam, lbfgs, gn, or one added with AzTrainerRegister)", "AzTrainerSetFromOptions", types, &ntypes, &set));
   PetscCall(PetscOptionsIntArray("-az_trainer_max_it", "iterations of each stage, comma separated", "AzTrainerSetFromOptions", its, &nits, &setit));
   PetscCall(PetscOptionsReal("-az_adam_lr", "Adam learning rate", "AzTrainAdam", tr->lr, &tr->lr, NULL));
   PetscCall(PetscOptionsReal("-az_adam_lr_decay", "Adam learning-rate decay factor per -az_adam_lr_decay_steps iterations", "AzTrainAdam", tr->lr_decay, &tr->lr_decay, NULL));
@@ -87,27 +98,24 @@ PetscErrorCode AzTrainerSetFromOptions(AzTrainer tr)
   PetscCheck(!setit || nits <= AZ_MAX_STAGES, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_trainer_max_it gives more than %d iteration counts: at most %d stages are allowed", AZ_MAX_STAGES, AZ_MAX_STAGES);
   PetscCheck(!set || ntypes >= 1, tr->comm, PETSC_ERR_ARG_WRONG, "-az_trainer_type needs at least one stage: %s", valid);
   if (set) {
-    tr->nstages = ntypes;
+    PetscErrorCode ierr = PETSC_SUCCESS;
+    tr->nstages         = ntypes;
     for (PetscInt k = 0; k < ntypes; k++) {
-      PetscInt  idx   = -1;
-      PetscBool match = PETSC_FALSE;
-      for (PetscInt j = 0; AzTrainerTypes[j + 2]; j++) {
-        PetscCall(PetscStrcasecmp(types[k], AzTrainerTypes[j], &match));
-        if (match) {
-          idx = j;
-          break;
-        }
-      }
-      PetscCheck(idx >= 0, tr->comm, PETSC_ERR_ARG_UNKNOWN_TYPE, "Unknown trainer type '%s' in -az_trainer_type: valid types are %s (a comma-separated chain, e.g. adam,lbfgs,gn)", types[k], valid);
-      tr->stage[k] = (AzTrainerType)idx;
+      if (!ierr) ierr = SetStage(tr, k, types[k], &default_its[k]);
       PetscCall(PetscFree(types[k]));
     }
-  }
+    PetscCall(ierr);
+  } else
+    for (PetscInt k = 0; k < tr->nstages; k++) {
+      char name[AZ_TRAINER_NAME_LEN];
+      PetscCall(PetscStrncpy(name, tr->stage[k], sizeof name));
+      PetscCall(SetStage(tr, k, name, &default_its[k]));
+    }
   if (setit) {
     PetscCheck(nits == tr->nstages || nits == 1, tr->comm, PETSC_ERR_ARG_SIZ, "-az_trainer_max_it gives %" PetscInt_FMT " iteration counts for %" PetscInt_FMT " stage(s): give one per stage, or one for all", nits, tr->nstages);
     for (PetscInt k = 0; k < tr->nstages; k++) tr->max_it[k] = its[nits == 1 ? 0 : k];
   } else
-    for (PetscInt k = 0; k < tr->nstages; k++) tr->max_it[k] = tr->stage[k] == AZ_TRAIN_ADAM ? 1000 : (tr->stage[k] == AZ_TRAIN_LBFGS ? 500 : 50);
+    for (PetscInt k = 0; k < tr->nstages; k++) tr->max_it[k] = default_its[k];
   {
     PetscInt64 total = 0;
     for (PetscInt k = 0; k < tr->nstages; k++) {
@@ -157,7 +165,7 @@ PetscErrorCode AzTrainerFail(AzTrainer tr, const char fmt[], ...)
 
   PetscFunctionBegin;
   tr->reason = AZ_TRAINER_FAILED;
-  off        = (size_t)snprintf(tr->reason_msg, sizeof tr->reason_msg, "%s stage %" PetscInt_FMT ", iteration %" PetscInt_FMT ": ", AzTrainerTypes[tr->stage[tr->cur_stage]], tr->cur_stage + 1, tr->it);
+  off        = (size_t)snprintf(tr->reason_msg, sizeof tr->reason_msg, "%s stage %" PetscInt_FMT ", iteration %" PetscInt_FMT ": ", tr->stage[tr->cur_stage], tr->cur_stage + 1, tr->it);
   va_start(ap, fmt);
   if (off < sizeof tr->reason_msg) vsnprintf(tr->reason_msg + off, sizeof tr->reason_msg - off, fmt, ap);
   va_end(ap);
@@ -240,7 +248,7 @@ PetscErrorCode AzTrainerRecord(AzTrainer tr, PetscReal loss, const PetscReal ter
     const PetscReal eta     = AzTrainerETA(done, elapsed, tr->total_it - tr->it);
     char            line[512];
     size_t          off = 0;
-    off += (size_t)snprintf(line + off, sizeof line - off, "%-5s it %6" PetscInt_FMT "  loss %.3e", AzTrainerTypes[tr->stage[tr->cur_stage]], tr->it, (double)loss);
+    off += (size_t)snprintf(line + off, sizeof line - off, "%-5s it %6" PetscInt_FMT "  loss %.3e", tr->stage[tr->cur_stage], tr->it, (double)loss);
     for (PetscInt k = 0; k < tr->nterms && off < sizeof line; k++) {
       const char *name;
       PetscCall(AzLossGetTermName(tr->loss, k, &name));
@@ -280,7 +288,7 @@ PetscErrorCode AzTrainerCheckpoint(AzTrainer tr, PetscInt stage_it, Vec state)
   rec[0] = AZ_CHECKPOINT_VERSION;
   rec[1] = tr->nstages;
   rec[2] = tr->cur_stage;
-  rec[3] = tr->stage[tr->cur_stage];
+  rec[3] = AzTrainerTypeNumber(tr->stage[tr->cur_stage]);
   rec[4] = stage_it;
   rec[5] = tr->it;
   rec[6] = 0;
@@ -341,7 +349,7 @@ static PetscErrorCode LoadRestart(AzTrainer tr)
   PetscCheck(rec[0] == AZ_CHECKPOINT_VERSION, tr->comm, PETSC_ERR_FILE_UNEXPECTED, "Restart file %s has checkpoint version %lld; this ansatz reads version %d", tr->restart, (long long)rec[0], AZ_CHECKPOINT_VERSION);
   /* rec[1]: the stages of the run that wrote it; a restart may add stages after the one it stopped in */
   PetscCheck(rec[2] >= 0 && rec[2] < tr->nstages, tr->comm, PETSC_ERR_FILE_UNEXPECTED, "Restart file %s stopped in stage %lld; stages are 0..%" PetscInt_FMT, tr->restart, (long long)rec[2], tr->nstages - 1);
-  PetscCheck(rec[3] == tr->stage[rec[2]], tr->comm, PETSC_ERR_FILE_UNEXPECTED, "Restart file %s stopped in a stage of type %s; stage %lld is now %s: restart with the same -az_trainer_type", tr->restart, rec[3] >= 0 && rec[3] <= AZ_TRAIN_GN ? AzTrainerTypes[rec[3]] : "(invalid)", (long long)rec[2] + 1, AzTrainerTypes[tr->stage[rec[2]]]);
+  PetscCheck(rec[3] == AzTrainerTypeNumber(tr->stage[rec[2]]), tr->comm, PETSC_ERR_FILE_UNEXPECTED, "Restart file %s stopped in a stage of type %s; stage %lld is now %s: restart with the same -az_trainer_type", tr->restart, AzTrainerTypeName(rec[3]), (long long)rec[2] + 1, tr->stage[rec[2]]);
   PetscCheck(rec[4] >= 0 && rec[4] <= tr->max_it[rec[2]], tr->comm, PETSC_ERR_FILE_UNEXPECTED, "Restart file %s stopped at iteration %lld of stage %lld, outside 0..%" PetscInt_FMT " (its -az_trainer_max_it)", tr->restart, (long long)rec[4], (long long)rec[2] + 1, tr->max_it[rec[2]]);
   PetscCheck(rec[5] >= rec[4] && rec[5] <= tr->total_it, tr->comm, PETSC_ERR_FILE_UNEXPECTED, "Restart file %s: global iteration %lld is not between the stage's %lld and the %" PetscInt_FMT " of all stages", tr->restart, (long long)rec[5], (long long)rec[4], tr->total_it);
   /* the lengths must account for the rest of the file exactly (no huge allocation from a bad count) */
@@ -378,17 +386,7 @@ PetscErrorCode AzTrainerTrain(AzTrainer tr)
     tr->stage_it0 = tr->it;
     PetscCall(PetscTime(&tr->stage_t0));
     if (tr->restart_stage == s) its -= tr->restart_it;
-    switch (tr->stage[s]) {
-    case AZ_TRAIN_ADAM:
-      PetscCall(AzTrainAdam(tr, its));
-      break;
-    case AZ_TRAIN_LBFGS:
-      PetscCall(AzTrainLBFGS(tr, its));
-      break;
-    case AZ_TRAIN_GN:
-      PetscCall(AzTrainGN(tr, its));
-      break;
-    }
+    PetscCall(tr->stagefn[s](tr, its));
     tr->restart_stage = -1;
     PetscCall(VecDestroy(&tr->restart_state));
   }
@@ -411,6 +409,7 @@ PetscErrorCode AzTrainerDestroy(AzTrainer *tr)
   if (!*tr) PetscFunctionReturn(PETSC_SUCCESS);
   PetscCall(PetscFree((*tr)->hist));
   PetscCall(VecDestroy(&(*tr)->restart_state));
+  PetscCall(PetscFree((*tr)->prefix));
   PetscCall(PetscFree(*tr));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -451,7 +450,23 @@ PetscErrorCode AzTrainerGetDescription(AzTrainer tr, char buf[], size_t len)
   buf[0] = 0;
   for (PetscInt s = 0; s < tr->nstages; s++) {
     PetscCall(PetscStrlcat(buf, s ? "," : "", len));
-    PetscCall(PetscStrlcat(buf, AzTrainerTypes[tr->stage[s]], len));
+    PetscCall(PetscStrlcat(buf, tr->stage[s], len));
   }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzTrainerSetOptionsPrefix(AzTrainer tr, const char prefix[])
+{
+  PetscFunctionBegin;
+  PetscCheck(!prefix || prefix[0] != '-', tr->comm, PETSC_ERR_ARG_WRONG, "An options prefix must not start with '-' (got '%s')", prefix);
+  PetscCall(PetscFree(tr->prefix));
+  if (prefix && prefix[0]) PetscCall(PetscStrallocpy(prefix, &tr->prefix));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzTrainerGetOptionsPrefix(AzTrainer tr, const char *prefix[])
+{
+  PetscFunctionBegin;
+  *prefix = tr->prefix;
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -9,9 +9,11 @@ struct _p_AzTrainer {
   AzField       field;
   Vec           theta; /* the field's parameters (not owned) */
   PetscInt      nparam, nterms;
-  PetscInt      nstages;
-  AzTrainerType stage[AZ_MAX_STAGES];
-  PetscInt      max_it[AZ_MAX_STAGES];
+  char         *prefix; /* options prefix (NULL: none) */
+  PetscInt         nstages;
+  char             stage[AZ_MAX_STAGES][AZ_TRAINER_NAME_LEN]; /* registered type names */
+  AzTrainerStageFn stagefn[AZ_MAX_STAGES];
+  PetscInt         max_it[AZ_MAX_STAGES];
 
   /* Adam */
   PetscReal lr, lr_decay, lr_decay_steps, beta1, beta2, eps;
@@ -70,6 +72,14 @@ PETSC_INTERN PetscErrorCode AzTrainerRecord(AzTrainer tr, PetscReal loss, const 
 PETSC_INTERN PetscErrorCode AzTrainerCheckpoint(AzTrainer tr, PetscInt stage_it, Vec state);
 PETSC_INTERN PetscBool      AzTrainerVecIsFinite(Vec v);
 
+/* the registry (registry.c): the registered names, comma separated; a name (any case) to its
+ * canonical name, stage function and default iterations; the number a checkpoint stores */
+PETSC_INTERN PetscErrorCode AzTrainerTypeList(char buf[], size_t len);
+PETSC_INTERN PetscErrorCode AzTrainerTypeFind(const char name[], char canonical[], AzTrainerStageFn *fn, PetscInt *default_its, PetscBool *found);
+PETSC_INTERN int64_t        AzTrainerTypeNumber(const char name[]);
+PETSC_INTERN const char    *AzTrainerTypeName(int64_t number);
+
+/* the built-in stages */
 PETSC_INTERN PetscErrorCode AzTrainAdam(AzTrainer tr, PetscInt max_it);
 PETSC_INTERN PetscErrorCode AzTrainLBFGS(AzTrainer tr, PetscInt max_it);
 PETSC_INTERN PetscErrorCode AzTrainGN(AzTrainer tr, PetscInt max_it);

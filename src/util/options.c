@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define AZ_MAX_QUERIED 2048
+#define AZ_MAX_QUERIED 8192
 static char    *queried[AZ_MAX_QUERIED]; /* names read, without the leading '-' (prefix included) */
 static PetscInt nqueried;
 
@@ -26,14 +26,38 @@ static void Record(const char prefix[], const char opt[])
   if (nqueried < AZ_MAX_QUERIED) queried[nqueried++] = strdup(full); /* kept for the whole run */
 }
 
-/* The raw value of an option (NULL, with *given false, when absent); records the name. */
-static PetscErrorCode Raw(PetscOptions options, const char prefix[], const char opt[], const char **value, PetscBool *given)
+/* The raw value of the option an object under prefix reads (NULL, with *given false, when absent):
+ * -PREFIXopt when given, else -opt (the fallback: a global -az_X applies to every prefixed object
+ * that does not have its own), else neither, and *used is the prefix. *used is the prefix the value
+ * comes from (prefix, or NULL for the fallback): the name to read it under and to name in messages.
+ * Records both names: the unprefixed one counts as read (AzOptionsCheckUnused) even when every
+ * object had its own prefixed value. */
+static PetscErrorCode Raw(PetscOptions options, const char prefix[], const char opt[], const char **used, const char **value, PetscBool *given)
 {
   PetscFunctionBegin;
+  *used = prefix;
   Record(prefix, opt);
   PetscCall(PetscOptionsFindPair(options, prefix, opt, value, given));
+  if (prefix && prefix[0]) {
+    Record(NULL, opt);
+    if (!*given) {
+      PetscCall(PetscOptionsFindPair(options, NULL, opt, value, given));
+      if (*given) *used = NULL;
+    }
+  }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
+
+/* call PETSc's reader with the options object's prefix set to the one the value comes from */
+#define AZ_READ_UNDER(po, pre, call) \
+  do { \
+    char          *saved_ = (po)->prefix; \
+    PetscErrorCode ierr_; \
+    (po)->prefix = (char *)(pre); \
+    ierr_        = (call); \
+    (po)->prefix = saved_; \
+    PetscCall(ierr_); \
+  } while (0)
 
 static PetscErrorCode NeedValue(const char prefix[], const char opt[], const char value[], PetscBool given, const char what[])
 {
@@ -113,171 +137,177 @@ static PetscErrorCode CheckFinite(const char prefix[], const char opt[], const c
 
 PetscErrorCode AzOptionsInt_Private(PetscOptionItems *po, const char opt[], const char text[], const char man[], PetscInt cur, PetscInt *v, PetscBool *set, PetscInt lb, PetscInt ub)
 {
-  const char *value;
+  const char *value, *pre;
   PetscBool   given;
 
   PetscFunctionBegin;
-  PetscCall(Raw(po->options, po->prefix, opt, &value, &given));
-  PetscCall(NeedValue(po->prefix, opt, value, given, "an integer"));
-  if (given) PetscCall(CheckInts(po->prefix, opt, value, PETSC_FALSE));
-  PetscCall(PetscOptionsInt_Private(po, opt, text, man, cur, v, set, lb, ub));
+  PetscCall(Raw(po->options, po->prefix, opt, &pre, &value, &given));
+  PetscCall(NeedValue(pre, opt, value, given, "an integer"));
+  if (given) PetscCall(CheckInts(pre, opt, value, PETSC_FALSE));
+  AZ_READ_UNDER(po, pre, PetscOptionsInt_Private(po, opt, text, man, cur, v, set, lb, ub));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 PetscErrorCode AzOptionsReal_Private(PetscOptionItems *po, const char opt[], const char text[], const char man[], PetscReal cur, PetscReal *v, PetscBool *set)
 {
-  const char *value;
+  const char *value, *pre;
   PetscBool   given;
 
   PetscFunctionBegin;
-  PetscCall(Raw(po->options, po->prefix, opt, &value, &given));
-  PetscCall(NeedValue(po->prefix, opt, value, given, "a real number"));
-  PetscCall(PetscOptionsReal_Private(po, opt, text, man, cur, v, set));
-  if (given) PetscCall(CheckFinite(po->prefix, opt, value, *v));
+  PetscCall(Raw(po->options, po->prefix, opt, &pre, &value, &given));
+  PetscCall(NeedValue(pre, opt, value, given, "a real number"));
+  AZ_READ_UNDER(po, pre, PetscOptionsReal_Private(po, opt, text, man, cur, v, set));
+  if (given) PetscCall(CheckFinite(pre, opt, value, *v));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 PetscErrorCode AzOptionsString_Private(PetscOptionItems *po, const char opt[], const char text[], const char man[], const char cur[], char *v, size_t len, PetscBool *set)
 {
-  const char *value;
+  const char *value, *pre;
   PetscBool   given;
 
   PetscFunctionBegin;
-  PetscCall(Raw(po->options, po->prefix, opt, &value, &given));
-  PetscCall(NeedValue(po->prefix, opt, value, given, "a string"));
-  PetscCall(PetscOptionsString_Private(po, opt, text, man, cur, v, len, set));
+  PetscCall(Raw(po->options, po->prefix, opt, &pre, &value, &given));
+  PetscCall(NeedValue(pre, opt, value, given, "a string"));
+  AZ_READ_UNDER(po, pre, PetscOptionsString_Private(po, opt, text, man, cur, v, len, set));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 PetscErrorCode AzOptionsEnum_Private(PetscOptionItems *po, const char opt[], const char text[], const char man[], const char *const *list, PetscEnum cur, PetscEnum *v, PetscBool *set)
 {
-  const char *value;
+  const char *value, *pre;
   PetscBool   given;
 
   PetscFunctionBegin;
-  PetscCall(Raw(po->options, po->prefix, opt, &value, &given));
-  PetscCall(NeedValue(po->prefix, opt, value, given, "one of the listed choices"));
-  PetscCall(PetscOptionsEnum_Private(po, opt, text, man, list, cur, v, set));
+  PetscCall(Raw(po->options, po->prefix, opt, &pre, &value, &given));
+  PetscCall(NeedValue(pre, opt, value, given, "one of the listed choices"));
+  AZ_READ_UNDER(po, pre, PetscOptionsEnum_Private(po, opt, text, man, list, cur, v, set));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 PetscErrorCode AzOptionsEList_Private(PetscOptionItems *po, const char opt[], const char text[], const char man[], const char *const *list, PetscInt n, const char cur[], PetscInt *v, PetscBool *set)
 {
-  const char *value;
+  const char *value, *pre;
   PetscBool   given;
 
   PetscFunctionBegin;
-  PetscCall(Raw(po->options, po->prefix, opt, &value, &given));
-  PetscCall(NeedValue(po->prefix, opt, value, given, "one of the listed choices"));
-  PetscCall(PetscOptionsEList_Private(po, opt, text, man, list, n, cur, v, set));
+  PetscCall(Raw(po->options, po->prefix, opt, &pre, &value, &given));
+  PetscCall(NeedValue(pre, opt, value, given, "one of the listed choices"));
+  AZ_READ_UNDER(po, pre, PetscOptionsEList_Private(po, opt, text, man, list, n, cur, v, set));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 PetscErrorCode AzOptionsBool_Private(PetscOptionItems *po, const char opt[], const char text[], const char man[], PetscBool cur, PetscBool *v, PetscBool *set)
 {
+  const char *value, *pre;
+  PetscBool   given;
+
   PetscFunctionBegin;
-  Record(po->prefix, opt);
-  PetscCall(PetscOptionsBool_Private(po, opt, text, man, cur, v, set));
+  PetscCall(Raw(po->options, po->prefix, opt, &pre, &value, &given)); /* a bool may have no value */
+  AZ_READ_UNDER(po, pre, PetscOptionsBool_Private(po, opt, text, man, cur, v, set));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 PetscErrorCode AzOptionsIntArray_Private(PetscOptionItems *po, const char opt[], const char text[], const char man[], PetscInt v[], PetscInt *n, PetscBool *set)
 {
-  const char *value;
+  const char *value, *pre;
   PetscBool   given;
 
   PetscFunctionBegin;
-  PetscCall(Raw(po->options, po->prefix, opt, &value, &given));
-  PetscCall(NeedValue(po->prefix, opt, value, given, "comma-separated integers"));
-  if (given) PetscCall(CheckInts(po->prefix, opt, value, PETSC_TRUE));
-  PetscCall(PetscOptionsIntArray_Private(po, opt, text, man, v, n, set));
+  PetscCall(Raw(po->options, po->prefix, opt, &pre, &value, &given));
+  PetscCall(NeedValue(pre, opt, value, given, "comma-separated integers"));
+  if (given) PetscCall(CheckInts(pre, opt, value, PETSC_TRUE));
+  AZ_READ_UNDER(po, pre, PetscOptionsIntArray_Private(po, opt, text, man, v, n, set));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 PetscErrorCode AzOptionsRealArray_Private(PetscOptionItems *po, const char opt[], const char text[], const char man[], PetscReal v[], PetscInt *n, PetscBool *set)
 {
-  const char *value;
+  const char *value, *pre;
   PetscBool   given, s;
 
   PetscFunctionBegin;
-  PetscCall(Raw(po->options, po->prefix, opt, &value, &given));
-  PetscCall(NeedValue(po->prefix, opt, value, given, "comma-separated real numbers"));
-  PetscCall(PetscOptionsRealArray_Private(po, opt, text, man, v, n, &s));
+  PetscCall(Raw(po->options, po->prefix, opt, &pre, &value, &given));
+  PetscCall(NeedValue(pre, opt, value, given, "comma-separated real numbers"));
+  AZ_READ_UNDER(po, pre, PetscOptionsRealArray_Private(po, opt, text, man, v, n, &s));
   if (s)
-    for (PetscInt k = 0; k < *n; k++) PetscCall(CheckFinite(po->prefix, opt, value, v[k]));
+    for (PetscInt k = 0; k < *n; k++) PetscCall(CheckFinite(pre, opt, value, v[k]));
   if (set) *set = s;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 PetscErrorCode AzOptionsStringArray_Private(PetscOptionItems *po, const char opt[], const char text[], const char man[], char *v[], PetscInt *n, PetscBool *set)
 {
-  const char *value;
+  const char *value, *pre;
   PetscBool   given;
 
   PetscFunctionBegin;
-  PetscCall(Raw(po->options, po->prefix, opt, &value, &given));
-  PetscCall(NeedValue(po->prefix, opt, value, given, "comma-separated strings"));
-  PetscCall(PetscOptionsStringArray_Private(po, opt, text, man, v, n, set));
+  PetscCall(Raw(po->options, po->prefix, opt, &pre, &value, &given));
+  PetscCall(NeedValue(pre, opt, value, given, "comma-separated strings"));
+  AZ_READ_UNDER(po, pre, PetscOptionsStringArray_Private(po, opt, text, man, v, n, set));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 PetscErrorCode AzOptionsGetInt(PetscOptions options, const char prefix[], const char opt[], PetscInt *v, PetscBool *set)
 {
-  const char *value;
+  const char *value, *pre;
   PetscBool   given;
 
   PetscFunctionBegin;
-  PetscCall(Raw(options, prefix, opt, &value, &given));
-  PetscCall(NeedValue(prefix, opt, value, given, "an integer"));
-  if (given) PetscCall(CheckInts(prefix, opt, value, PETSC_FALSE));
-  PetscCall(PetscOptionsGetInt(options, prefix, opt, v, set));
+  PetscCall(Raw(options, prefix, opt, &pre, &value, &given));
+  PetscCall(NeedValue(pre, opt, value, given, "an integer"));
+  if (given) PetscCall(CheckInts(pre, opt, value, PETSC_FALSE));
+  PetscCall(PetscOptionsGetInt(options, pre, opt, v, set));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 PetscErrorCode AzOptionsGetIntArray(PetscOptions options, const char prefix[], const char opt[], PetscInt v[], PetscInt *n, PetscBool *set)
 {
-  const char *value;
+  const char *value, *pre;
   PetscBool   given;
 
   PetscFunctionBegin;
-  PetscCall(Raw(options, prefix, opt, &value, &given));
-  PetscCall(NeedValue(prefix, opt, value, given, "comma-separated integers"));
-  if (given) PetscCall(CheckInts(prefix, opt, value, PETSC_TRUE));
-  PetscCall(PetscOptionsGetIntArray(options, prefix, opt, v, n, set));
+  PetscCall(Raw(options, prefix, opt, &pre, &value, &given));
+  PetscCall(NeedValue(pre, opt, value, given, "comma-separated integers"));
+  if (given) PetscCall(CheckInts(pre, opt, value, PETSC_TRUE));
+  PetscCall(PetscOptionsGetIntArray(options, pre, opt, v, n, set));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 PetscErrorCode AzOptionsGetReal(PetscOptions options, const char prefix[], const char opt[], PetscReal *v, PetscBool *set)
 {
-  const char *value;
+  const char *value, *pre;
   PetscBool   given, s;
 
   PetscFunctionBegin;
-  PetscCall(Raw(options, prefix, opt, &value, &given));
-  PetscCall(NeedValue(prefix, opt, value, given, "a real number"));
-  PetscCall(PetscOptionsGetReal(options, prefix, opt, v, &s));
-  if (s) PetscCall(CheckFinite(prefix, opt, value, *v));
+  PetscCall(Raw(options, prefix, opt, &pre, &value, &given));
+  PetscCall(NeedValue(pre, opt, value, given, "a real number"));
+  PetscCall(PetscOptionsGetReal(options, pre, opt, v, &s));
+  if (s) PetscCall(CheckFinite(pre, opt, value, *v));
   if (set) *set = s;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 PetscErrorCode AzOptionsGetBool(PetscOptions options, const char prefix[], const char opt[], PetscBool *v, PetscBool *set)
 {
+  const char *value, *pre;
+  PetscBool   given;
+
   PetscFunctionBegin;
-  Record(prefix, opt);
-  PetscCall(PetscOptionsGetBool(options, prefix, opt, v, set));
+  PetscCall(Raw(options, prefix, opt, &pre, &value, &given)); /* a bool may have no value */
+  PetscCall(PetscOptionsGetBool(options, pre, opt, v, set));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 PetscErrorCode AzOptionsGetString(PetscOptions options, const char prefix[], const char opt[], char v[], size_t len, PetscBool *set)
 {
-  const char *value;
+  const char *value, *pre;
   PetscBool   given;
 
   PetscFunctionBegin;
-  PetscCall(Raw(options, prefix, opt, &value, &given));
-  PetscCall(NeedValue(prefix, opt, value, given, "a string"));
-  PetscCall(PetscOptionsGetString(options, prefix, opt, v, len, set));
+  PetscCall(Raw(options, prefix, opt, &pre, &value, &given));
+  PetscCall(NeedValue(pre, opt, value, given, "a string"));
+  PetscCall(PetscOptionsGetString(options, pre, opt, v, len, set));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -309,6 +339,20 @@ static PetscBool IsObjectOption(const char name[])
   return PETSC_FALSE;
 }
 
+/* an ansatz option: -az_X, or -PREFIX_az_X for an object under an options prefix (-s2_az_adam_lr) */
+static PetscBool IsAzOption(const char name[])
+{
+  const char *p = strstr(name, "_az_");
+  return (!strncmp(name, "az_", 3) || (p && p > name)) ? PETSC_TRUE : PETSC_FALSE;
+}
+
+static PetscBool WasQueried(const char name[])
+{
+  for (PetscInt q = 0; q < nqueried; q++)
+    if (!strcmp(queried[q], name)) return PETSC_TRUE;
+  return PETSC_FALSE;
+}
+
 static PetscErrorCode CheckUnused(MPI_Comm comm, PetscBool final)
 {
   PetscInt  n, nbad = 0;
@@ -321,7 +365,8 @@ static PetscErrorCode CheckUnused(MPI_Comm comm, PetscBool final)
   PetscCall(PetscOptionsLeftGet(NULL, &n, &names, &values));
   for (PetscInt k = 0; k < n; k++) {
     if (!final && IsObjectOption(names[k])) continue;
-    if (!strncmp(names[k], "az_", 3)) {
+    if (WasQueried(names[k])) continue; /* queried yet left: -az_X that every object reading it under a prefix had its own -PREFIXaz_X for; it counts as read */
+    if (IsAzOption(names[k])) {
       const char *best = NULL;
       size_t      bd   = (size_t)-1;
       char        line[512];
