@@ -10,7 +10,8 @@
  *    Gauss–Newton pieces against the explicit Jacobian J of the scaled residuals ρ: ‖ρ‖² = loss,
  *    2Jᵀρ = ∇loss, Jᵀρ and JᵀJ v matrix-free and dense, and J v against differences of ρ;
  *  - options prefixes: a loss with prefix s1_ reads -s1_az_..., one without does not; and (case
- *    prefix_fallback) a prefixed loss falls back on -az_X when -s1_az_X is absent.
+ *    prefix_fallback, skipped when AZ_TEST_NO_FALLBACK is set) a prefixed loss falls back on -az_X
+ *    when -s1_az_X is absent.
  * Runs on any number of ranks: every sum over rows or points is reduced over the ranks. */
 #include <ansatz.h>
 #include <check.h>
@@ -398,15 +399,18 @@ static void WriteData(void)
   MPI_Bcast(datafile, sizeof datafile, MPI_CHAR, 0, PETSC_COMM_WORLD);
 }
 
+/* also the terms' teardown, so that a failed assertion leaves no file behind */
 static void RemoveData(void)
 {
   PetscMPIInt rank;
+  if (!datadir[0]) return;
   MPI_Barrier(PETSC_COMM_WORLD);
   MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
   if (!rank) {
     unlink(datafile);
     rmdir(datadir);
   }
+  datadir[0] = datafile[0] = 0;
 }
 
 static PetscReal AllSum(PetscReal v)
@@ -1003,6 +1007,15 @@ START_TEST(test_prefix_fallback)
 }
 END_TEST
 
+/* the prefix cases' teardown: a failed assertion must not leave their options to the cases after them */
+static void ClearPrefixOptions(void)
+{
+  const char *names[] = {"-az_weight_boundary", "-s1_az_weight_boundary", "-s1_az_constraint", "-s1_az_constraint_bc_x1", "-s1_az_positivity", "-s1_az_conservation_mass", "-s1_az_time_slices", "-s1_az_conservation_energy", "-az_divfree", "-s1_az_divfree", "-az_constraint_initial", "-az_weight_interior", "-s1_az_weight_interior", "-az_conservation_mass", NULL};
+  for (const char **n = names; *n; n++) PetscOptionsClearValue(NULL, *n);
+  ClearOpts(NULL, base);
+  ClearOpts("s1_", base);
+}
+
 int main(int argc, char **argv)
 {
   SRunner *sr;
@@ -1017,6 +1030,9 @@ int main(int argc, char **argv)
   tcase_add_test(terms, test_terms_positivity);
   tcase_add_test(terms, test_terms_conservation);
   tcase_add_test(terms, test_terms_through_maps);
+  tcase_add_checked_fixture(terms, NULL, RemoveData);
+  tcase_add_checked_fixture(prefix, NULL, ClearPrefixOptions);
+  tcase_add_checked_fixture(fallback, NULL, ClearPrefixOptions);
   tcase_add_test(prefix, test_prefix);
   tcase_add_test(fallback, test_prefix_fallback);
   suite_add_tcase(s, chain);
