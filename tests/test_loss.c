@@ -295,6 +295,21 @@ static void CheckChain(const char *label, const char *problem, const Opt *opts, 
     ck_assert_msg(PetscAbsScalar(lhs - rhs) <= 1e-12 * mag, "%s: row %d: <rows, T dnet> = %.16g, <A rows, dnet> = %.16g", label, (int)k, (double)lhs, (double)rhs);
   }
 
+  /* in place (net == sol), where the network has the solution's components; refused otherwise */
+  if (s.ncompN == s.ncomp) {
+    PetscArraycpy(tmp, net, np * LN);
+    ck_assert_int_eq(AzLossChainForward(s.loss, np, x, tmp, tmp), 0);
+    for (PetscInt i = 0; i < np * LS; i++)
+      if (InMask(s.mask, i % s.nslot)) ck_assert_msg(PetscAbsScalar(tmp[i] - sol[i]) <= 1e-15 * PetscMax(1, PetscAbsScalar(sol[i])), "%s: entry %d in place %.16g, out of place %.16g", label, (int)i, (double)tmp[i], (double)sol[i]);
+  } else {
+    PetscErrorCode ierr;
+    last_error[0] = 0;
+    PetscPushErrorHandler(CaptureError, NULL);
+    ierr = AzLossChainForward(s.loss, np, x, net, net);
+    PetscPopErrorHandler();
+    ck_assert_msg(ierr && strstr(last_error, "net and sol may coincide only"), "%s: in place with %d network components for %d: %s", label, (int)s.ncompN, (int)s.ncomp, last_error);
+  }
+
   /* (c) the forward map of the network's own jets is the report's solution */
   ck_assert_int_eq(AzFieldEvaluateJets(s.field, np, x, net), 0);
   ck_assert_int_eq(AzLossChainForward(s.loss, np, x, net, sp), 0);
@@ -763,6 +778,28 @@ START_TEST(test_terms_conservation)
   CheckTerms("advection1d: conservation penalty", "advection1d", o_soft, 0, 5, t_law, NULL);
   CheckTerms("advection1d: conservation by multipliers", "advection1d", o_auglag, 0, 5, t_law, a_law);
   CheckTerms("advection1d: projection in training", "advection1d", o_project, 0, 5, t_proj, NULL);
+  {
+    /* a post-hoc projection is the report's only: training's terms are those without it, exactly */
+    const Opt o_posthoc[] = {{"-az_conservation", "posthoc"}, {NULL, NULL}};
+    Setup     a, b;
+    PetscReal fa, fb, ta[AZ_MAX_TERMS], tb[AZ_MAX_TERMS];
+    Vec       theta, ga, gb;
+    ck_assert_int_eq(MakeSetup("advection1d", NULL, NULL, &a), 0);
+    ck_assert_int_eq(MakeSetup("advection1d", NULL, o_posthoc, &b), 0);
+    AzFieldGetParameters(a.field, &theta);
+    VecDuplicate(theta, &ga);
+    VecDuplicate(theta, &gb);
+    AzLossEvaluate(a.loss, &fa, ta, ga);
+    AzLossEvaluate(b.loss, &fb, tb, gb);
+    ck_assert_msg(fa == fb && ta[0] == tb[0] && ta[1] == tb[1], "posthoc: training loss %.17g (terms %.17g, %.17g), without the projection %.17g (%.17g, %.17g)", (double)fb, (double)tb[0], (double)tb[1], (double)fa, (double)ta[0], (double)ta[1]);
+    VecAXPY(gb, -1, ga);
+    VecNorm(gb, NORM_INFINITY, &fb);
+    ck_assert_msg(fb == 0, "posthoc: the training gradient differs from the one without the projection by %g", (double)fb);
+    VecDestroy(&ga);
+    VecDestroy(&gb);
+    FreeSetup(&a);
+    FreeSetup(&b);
+  }
 }
 END_TEST
 
