@@ -1,0 +1,1086 @@
+/* The loss through its public API (loss.h):
+ *  - the chain of maps network -> solution (stream function, hard transform, softplus, projection) for
+ *    every combination the options allow, and the refusal of the others: the maps' names in order; the
+ *    tangent T against central differences of the forward map F, T dnet = (F(net + h dnet) −
+ *    F(net − h dnet)) / 2h + O(h²); the adjoint A the transpose of T, <rows, T dnet> = <A rows, dnet>;
+ *    F of the network's own jets the solution the report sees (AzLossEvaluateSolution);
+ *  - each term kind (the PDE, a face, the initial condition, data, the positivity penalty, a
+ *    conservation-law penalty, each soft and by multipliers, and through every map in training): its
+ *    value mean(r²) recomputed by hand from the solution, ∇loss against central differences, and the
+ *    Gauss–Newton pieces against the explicit Jacobian J of the scaled residuals ρ: ‖ρ‖² = loss,
+ *    2Jᵀρ = ∇loss, Jᵀρ and JᵀJ v matrix-free and dense, and J v against differences of ρ;
+ *  - options prefixes: a loss with prefix s1_ reads -s1_az_..., one without does not; and (case
+ *    prefix_fallback, skipped when AZ_TEST_NO_FALLBACK is set) a prefixed loss falls back on -az_X
+ *    when -s1_az_X is absent.
+ * Runs on any number of ranks: every sum over rows or points is reduced over the ranks. */
+#include <ansatz.h>
+#include <check.h>
+#include "azcheck.h"
+#include <math.h>
+#include <unistd.h>
+
+typedef struct {
+  const char *name, *value;
+} Opt;
+
+typedef struct {
+  AzProblem prob;
+  AzField   field;
+  AzLoss    loss;
+  PetscInt  ncoord, ncomp, ncompN, nslot, P;
+  PetscInt  mask;    /* the solution's slots: the problem's jet request */
+  PetscInt  netmask; /* the network's slots: those the field computes (one order more for a stream function) */
+} Setup;
+
+/* small sets and a small network: depth 2, width 8 */
+static const Opt base[] = {
+  {"-az_field_depth", "2"},
+  {"-az_field_width", "8"},
+  {"-az_field_seed", "5"},
+  {"-az_n_interior", "40"},
+  {"-az_n_boundary", "8"},
+  {"-az_n_initial", "16"},
+  {"-az_project_nodes", "16"},
+  {"-az_loss_chunk", "7"}, /* chunks that do not divide the sets */
+  {NULL, NULL},
+};
+
+/* a deterministic generator, the same sequence on every rank: uniform in [-1, 1) */
+static PetscReal Rand(unsigned long *st)
+{
+  *st = *st * 6364136223846793005UL + 1442695040888963407UL;
+  return (PetscReal)((*st >> 11) * (1.0 / 9007199254740992.0)) * 2 - 1;
+}
+
+static void SetOpts(const char *prefix, const Opt *o)
+{
+  for (; o && o->name; o++) {
+    char full[256];
+    snprintf(full, sizeof full, "-%s%s", prefix ? prefix : "", o->name + 1);
+    PetscOptionsSetValue(NULL, full, o->value);
+  }
+}
+
+static void ClearOpts(const char *prefix, const Opt *o)
+{
+  for (; o && o->name; o++) {
+    char full[256];
+    snprintf(full, sizeof full, "-%s%s", prefix ? prefix : "", o->name + 1);
+    PetscOptionsClearValue(NULL, full);
+  }
+}
+
+static void FreeSetup(Setup *s)
+{
+  AzLossDestroy(&s->loss);
+  AzFieldDestroy(&s->field);
+  AzProblemDestroy(&s->prob);
+}
+
+/* flow2d, a problem linked into this test (AzProblemCreateFromInfo): a 2-D velocity (u, v) with
+ * u_x + v_y = 0 and zero Dirichlet data on every face, so it has a lift (g = 0) as well as two
+ * components for a stream function: the one problem where both maps could be asked for */
+static PetscErrorCode FlowInterior(const AzPoint *p, const AzJet *J, PetscScalar r[], PetscScalar drdjet[])
+{
+  (void)p;
+  r[0] = AzD(J, 0, 0) + AzD(J, 1, 1);
+  if (drdjet) {
+    drdjet[AzIdxD(J, 0, 0)] = 1;
+    drdjet[AzIdxD(J, 1, 1)] = 1;
+  }
+  return PETSC_SUCCESS;
+}
+
+static PetscErrorCode FlowWall(const AzPoint *p, const AzJet *J, PetscScalar r[], PetscScalar drdjet[])
+{
+  (void)p;
+  for (PetscInt c = 0; c < 2; c++) {
+    r[c] = AzU(J, c);
+    if (drdjet) drdjet[c * J->ncomp * J->nslot + AzIdxU(J, c)] = 1;
+  }
+  return PETSC_SUCCESS;
+}
+
+static PetscErrorCode FlowZero(const AzPoint *p, PetscScalar u[])
+{
+  (void)p;
+  u[0] = u[1] = 0;
+  return PETSC_SUCCESS;
+}
+
+static PetscErrorCode FlowLift(const AzPoint *p, PetscScalar jet[])
+{
+  for (PetscInt s = 0; s < 2 * AZ_JET_NSLOT(p->ncoord); s++) jet[s] = 0;
+  return PETSC_SUCCESS;
+}
+
+static const AzProblemInfo flow2d = {
+  .abi             = AZ_PROBLEM_ABI,
+  .name            = "flow2d",
+  .description     = "u_x + v_y = 0 on [0,1]^2, u = v = 0 on the boundary",
+  .dim             = 2,
+  .ncomp           = 2,
+  .nres            = 1,
+  .lower           = {0, 0},
+  .upper           = {1, 1},
+  .component_names = "u,v",
+  .derivatives     = "x,y",
+  .interior        = FlowInterior,
+  .boundary        = {{AZ_BC_DIRICHLET, FlowWall, FlowZero}, {AZ_BC_DIRICHLET, FlowWall, FlowZero}, {AZ_BC_DIRICHLET, FlowWall, FlowZero}, {AZ_BC_DIRICHLET, FlowWall, FlowZero}},
+  .exact_jacobian  = PETSC_TRUE,
+  .lift            = FlowLift,
+};
+
+/* problem, field (AzRunCreateField: -az_divfree gives the stream function's network) and loss with
+ * the options set; with a prefix the loss also gets base's options under it */
+static PetscErrorCode Build(const char *problem, const char *prefix, Setup *s)
+{
+  const AzProblemInfo *info;
+  AzJetRequest         req;
+  PetscReal            lo[AZ_MAX_COORD], hi[AZ_MAX_COORD], x[AZ_MAX_COORD];
+  PetscScalar          jet[AZ_MAX_COMP * AZ_JET_MAX_NSLOT];
+
+  PetscFunctionBegin;
+  if (!strcmp(problem, "flow2d")) PetscCall(AzProblemCreateFromInfo(PETSC_COMM_WORLD, &flow2d, NULL, &s->prob));
+  else PetscCall(AzProblemLoad(PETSC_COMM_WORLD, problem, &s->prob));
+  PetscCall(AzProblemGetInfo(s->prob, &info));
+  PetscCall(AzProblemGetNumCoords(s->prob, &s->ncoord));
+  PetscCall(AzProblemGetJetRequest(s->prob, &req));
+  PetscCall(AzJetRequestClose(&req));
+  s->mask  = req.mask;
+  s->ncomp = info->ncomp;
+  PetscCall(AzRunCreateField(s->prob, &s->field));
+  PetscCall(AzFieldGetJetSize(s->field, &s->ncompN, &s->nslot));
+  PetscCall(AzFieldGetNumParameters(s->field, &s->P));
+  PetscCall(AzLossCreate(s->prob, s->field, &s->loss));
+  if (prefix) PetscCall(AzLossSetOptionsPrefix(s->loss, prefix));
+  PetscCall(AzLossSetFromOptions(s->loss));
+  PetscCall(AzLossSetUp(s->loss));
+  /* the field leaves the slots it does not compute NaN */
+  PetscCall(AzProblemGetBox(s->prob, lo, hi));
+  for (PetscInt a = 0; a < s->ncoord; a++) x[a] = lo[a] + 0.37 * (hi[a] - lo[a]);
+  PetscCall(AzFieldEvaluateJets(s->field, 1, x, jet));
+  s->netmask = 0;
+  for (PetscInt q = 0; q < s->nslot; q++)
+    if (!PetscIsNanScalar(jet[q])) s->netmask |= (PetscInt)1 << q;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode MakeSetup(const char *problem, const char *prefix, const Opt *opts, Setup *s)
+{
+  PetscErrorCode ierr;
+
+  memset(s, 0, sizeof *s);
+  SetOpts(NULL, base);
+  if (prefix) SetOpts(prefix, base);
+  SetOpts(NULL, opts);
+  ierr = Build(problem, prefix, s);
+  ClearOpts(NULL, base);
+  if (prefix) ClearOpts(prefix, base);
+  ClearOpts(NULL, opts);
+  if (ierr) FreeSetup(s);
+  return ierr;
+}
+
+/* the setup must be refused with a message containing fragment */
+static void ExpectRefused(const char *label, const char *problem, const char *prefix, const Opt *opts, const char *fragment)
+{
+  Setup          s;
+  PetscErrorCode ierr;
+
+  last_error[0] = 0;
+  PetscPushErrorHandler(CaptureError, NULL);
+  ierr = MakeSetup(problem, prefix, opts, &s);
+  PetscPopErrorHandler();
+  if (!ierr) FreeSetup(&s);
+  ck_assert_msg(ierr != 0, "%s: accepted, should be refused", label);
+  ck_assert_msg(strstr(last_error, fragment), "%s: message \"%s\" lacks \"%s\"", label, last_error, fragment);
+}
+
+static PetscInt TermIndex(AzLoss loss, const char *name)
+{
+  PetscInt    nt;
+  const char *nm;
+  AzLossGetNumTerms(loss, &nt);
+  for (PetscInt k = 0; k < nt; k++) {
+    AzLossGetTermName(loss, k, &nm);
+    if (!strcmp(nm, name)) return k;
+  }
+  return -1;
+}
+
+static PetscBool InMask(PetscInt mask, PetscInt q)
+{
+  return (mask >> q) & 1 ? PETSC_TRUE : PETSC_FALSE;
+}
+
+/* ==== 1. the chain ================================================================================= */
+
+/* the maps of the setup's chain are expect[0 .. nexpect-1], in order */
+static void CheckMaps(const char *label, Setup *s, PetscInt nexpect, const char *const expect[])
+{
+  PetscInt    nm;
+  const char *names[16];
+
+  ck_assert_int_eq(AzLossGetChainMaps(s->loss, &nm, names), 0);
+  ck_assert_msg(nm == nexpect, "%s: %d chain maps, expected %d", label, (int)nm, (int)nexpect);
+  for (PetscInt i = 0; i < nm; i++) ck_assert_msg(!strcmp(names[i], expect[i]), "%s: map %d is %s, expected %s", label, (int)i, names[i], expect[i]);
+}
+
+/* F, T and A at np random points of the box, random network jets in every slot (the slots the problem
+ * does not request may hold anything); compared on the requested slots */
+static void CheckChain(const char *label, const char *problem, const Opt *opts, PetscInt nexpect, const char *const expect[])
+{
+  enum { np = 5, nrow = 3 };
+  Setup           s;
+  unsigned long   st = 12345;
+  PetscReal       lo[AZ_MAX_COORD], hi[AZ_MAX_COORD], x[np * AZ_MAX_COORD], h = 1e-6, err, scale;
+  PetscScalar    *net, *dnet, *tmp, *sol, *sp, *sm, *dsol, *rows, *rows0, *netrows;
+  PetscInt        LN, LS;
+
+  ck_assert_msg(MakeSetup(problem, NULL, opts, &s) == 0, "%s: set-up failed", label);
+  CheckMaps(label, &s, nexpect, expect);
+  ck_assert_msg(s.ncompN == (nexpect > 0 && !strcmp(expect[0], "stream") ? s.ncomp - 1 : s.ncomp), "%s: the network has %d outputs for %d components", label, (int)s.ncompN, (int)s.ncomp);
+  LN = s.ncompN * s.nslot;
+  LS = s.ncomp * s.nslot;
+  AzProblemGetBox(s.prob, lo, hi);
+  for (PetscInt p = 0; p < np; p++)
+    for (PetscInt a = 0; a < s.ncoord; a++) x[p * s.ncoord + a] = lo[a] + (hi[a] - lo[a]) * (0.5 + 0.45 * Rand(&st));
+  PetscMalloc5(np * LN, &net, np * LN, &dnet, np * LN, &tmp, np * LS, &sol, np * LS, &sp);
+  PetscMalloc5(np * LS, &sm, np * LS, &dsol, np * nrow * LS, &rows, np * nrow * LS, &rows0, np * nrow * LN, &netrows);
+  for (PetscInt i = 0; i < np * LN; i++) net[i] = Rand(&st), dnet[i] = Rand(&st);
+
+  /* (a) the tangent against central differences of the forward map */
+  for (PetscInt i = 0; i < np * LN; i++) tmp[i] = net[i] + h * dnet[i];
+  ck_assert_int_eq(AzLossChainForward(s.loss, np, x, tmp, sp), 0);
+  for (PetscInt i = 0; i < np * LN; i++) tmp[i] = net[i] - h * dnet[i];
+  ck_assert_int_eq(AzLossChainForward(s.loss, np, x, tmp, sm), 0);
+  ck_assert_int_eq(AzLossChainForward(s.loss, np, x, net, sol), 0);
+  ck_assert_int_eq(AzLossChainTangent(s.loss, np, x, dnet, dsol), 0);
+  err = scale = 0;
+  for (PetscInt p = 0; p < np; p++)
+    for (PetscInt c = 0; c < s.ncomp; c++)
+      for (PetscInt q = 0; q < s.nslot; q++) {
+        const PetscInt i = p * LS + c * s.nslot + q;
+        if (!InMask(s.mask, q)) continue;
+        ck_assert_msg(!PetscIsInfOrNanScalar(sol[i]) && !PetscIsInfOrNanScalar(dsol[i]), "%s: point %d component %d slot %d: solution %g, tangent %g", label, (int)p, (int)c, (int)q, (double)sol[i], (double)dsol[i]);
+        err   = PetscMax(err, PetscAbsScalar((sp[i] - sm[i]) / (2 * h) - dsol[i]));
+        scale = PetscMax(scale, PetscAbsScalar(dsol[i]));
+      }
+  ck_assert_msg(scale > 0 && err <= 1e-6 * scale, "%s: tangent differs from central differences by %g (scale %g)", label, (double)err, (double)scale);
+
+  /* (b) the adjoint is the tangent's transpose: nrow rows per point */
+  for (PetscInt p = 0; p < np; p++)
+    for (PetscInt k = 0; k < nrow; k++)
+      for (PetscInt i = 0; i < LS; i++) rows[(p * nrow + k) * LS + i] = InMask(s.mask, i % s.nslot) ? Rand(&st) : 0;
+  PetscArraycpy(rows0, rows, np * nrow * LS);
+  for (PetscInt i = 0; i < np * nrow * LN; i++) netrows[i] = NAN; /* every slot the network computes must be written */
+  ck_assert_int_eq(AzLossChainAdjoint(s.loss, np, x, nrow, rows, netrows), 0);
+  for (PetscInt k = 0; k < nrow; k++) {
+    PetscScalar lhs = 0, rhs = 0;
+    PetscReal   mag = 0;
+    for (PetscInt p = 0; p < np; p++) {
+      for (PetscInt i = 0; i < LS; i++)
+        if (InMask(s.mask, i % s.nslot)) {
+          lhs += rows0[(p * nrow + k) * LS + i] * dsol[p * LS + i];
+          mag += PetscAbsScalar(rows0[(p * nrow + k) * LS + i] * dsol[p * LS + i]);
+        }
+      for (PetscInt i = 0; i < LN; i++)
+        if (InMask(s.netmask, i % s.nslot)) {
+          rhs += netrows[(p * nrow + k) * LN + i] * dnet[p * LN + i];
+          mag += PetscAbsScalar(netrows[(p * nrow + k) * LN + i] * dnet[p * LN + i]);
+        }
+    }
+    ck_assert_msg(!PetscIsInfOrNanScalar(rhs), "%s: row %d: the adjoint left a network slot unwritten (NaN)", label, (int)k);
+    ck_assert_msg(PetscAbsScalar(lhs - rhs) <= 1e-12 * mag, "%s: row %d: <rows, T dnet> = %.16g, <A rows, dnet> = %.16g", label, (int)k, (double)lhs, (double)rhs);
+  }
+
+  /* in place (net == sol), where the network has the solution's components; refused otherwise */
+  if (s.ncompN == s.ncomp) {
+    PetscArraycpy(tmp, net, np * LN);
+    ck_assert_int_eq(AzLossChainForward(s.loss, np, x, tmp, tmp), 0);
+    for (PetscInt i = 0; i < np * LS; i++)
+      if (InMask(s.mask, i % s.nslot)) ck_assert_msg(PetscAbsScalar(tmp[i] - sol[i]) <= 1e-15 * PetscMax(1, PetscAbsScalar(sol[i])), "%s: entry %d in place %.16g, out of place %.16g", label, (int)i, (double)tmp[i], (double)sol[i]);
+  } else {
+    PetscErrorCode ierr;
+    last_error[0] = 0;
+    PetscPushErrorHandler(CaptureError, NULL);
+    ierr = AzLossChainForward(s.loss, np, x, net, net);
+    PetscPopErrorHandler();
+    ck_assert_msg(ierr && strstr(last_error, "net and sol may coincide only"), "%s: in place with %d network components for %d: %s", label, (int)s.ncompN, (int)s.ncomp, last_error);
+  }
+
+  /* (c) the forward map of the network's own jets is the report's solution */
+  ck_assert_int_eq(AzFieldEvaluateJets(s.field, np, x, net), 0);
+  ck_assert_int_eq(AzLossChainForward(s.loss, np, x, net, sp), 0);
+  ck_assert_int_eq(AzLossEvaluateSolution(s.loss, np, x, sm), 0);
+  for (PetscInt p = 0; p < np; p++)
+    for (PetscInt i = 0; i < LS; i++)
+      if (InMask(s.mask, i % s.nslot))
+        ck_assert_msg(PetscAbsScalar(sp[p * LS + i] - sm[p * LS + i]) <= 1e-14 * PetscMax(1, PetscAbsScalar(sm[p * LS + i])), "%s: point %d, entry %d: chain of the network's jets %.16g, AzLossEvaluateSolution %.16g", label, (int)p, (int)i, (double)sp[p * LS + i], (double)sm[p * LS + i]);
+  PetscFree5(net, dnet, tmp, sol, sp);
+  PetscFree5(sm, dsol, rows, rows0, netrows);
+  FreeSetup(&s);
+}
+
+START_TEST(test_chain_combinations)
+{
+  const char *const none[] = {NULL}, *stream[] = {"stream"}, *transform[] = {"transform"}, *softplus[] = {"softplus"}, *projection[] = {"projection"}, *both[] = {"transform", "projection"};
+  const Opt         o_none[] = {{NULL, NULL}};
+  const Opt         o_stream[] = {{"-az_divfree", "1"}, {NULL, NULL}};
+  const Opt         o_hard[] = {{"-az_constraint", "hard"}, {NULL, NULL}};
+  const Opt         o_face[] = {{"-az_constraint_bc_x0", "hard"}, {NULL, NULL}};
+  const Opt         o_boundary[] = {{"-az_constraint_boundary", "hard"}, {NULL, NULL}};
+  const Opt         o_initial[] = {{"-az_constraint_initial", "hard"}, {NULL, NULL}};
+  const Opt         o_softplus[] = {{"-az_positivity", "hard"}, {NULL, NULL}};
+  const Opt         o_project[] = {{"-az_conservation", "project"}, {"-az_time_slices", "5"}, {NULL, NULL}};
+  const Opt         o_posthoc[] = {{"-az_conservation", "posthoc"}, {NULL, NULL}};
+  const Opt         o_hard_project[] = {{"-az_constraint", "hard"}, {"-az_conservation", "project"}, {"-az_time_slices", "5"}, {NULL, NULL}};
+  const Opt         o_hard_posthoc[] = {{"-az_constraint", "hard"}, {"-az_conservation", "posthoc"}, {NULL, NULL}};
+  const Opt         o_face_project[] = {{"-az_constraint_bc_x1", "hard"}, {"-az_conservation", "project"}, {"-az_time_slices", "5"}, {NULL, NULL}};
+  const Opt         o_softplus_penalties[] = {{"-az_positivity", "hard"}, {"-az_conservation", "soft"}, {"-az_time_slices", "5"}, {NULL, NULL}};
+
+  CheckChain("heat1d, no map", "heat1d", o_none, 0, none);
+  CheckChain("euler2d -az_divfree", "euler2d", o_stream, 1, stream);
+  CheckChain("flow2d -az_divfree", "flow2d", o_stream, 1, stream);
+  CheckChain("flow2d -az_constraint_boundary hard", "flow2d", o_boundary, 1, transform);
+  CheckChain("heat1d -az_constraint hard", "heat1d", o_hard, 1, transform);
+  CheckChain("heat1d -az_constraint_bc_x0 hard", "heat1d", o_face, 1, transform);
+  CheckChain("burgers1d -az_constraint hard", "burgers1d", o_hard, 1, transform);
+  CheckChain("advection1d -az_constraint hard (initial only)", "advection1d", o_hard, 1, transform);
+  CheckChain("heat1d -az_constraint_initial hard", "heat1d", o_initial, 1, transform);
+  CheckChain("advection1d -az_positivity hard", "advection1d", o_softplus, 1, softplus);
+  CheckChain("advection1d -az_positivity hard, conservation penalty", "advection1d", o_softplus_penalties, 1, softplus);
+  CheckChain("advection1d -az_conservation project", "advection1d", o_project, 1, projection);
+  CheckChain("advection1d -az_conservation posthoc", "advection1d", o_posthoc, 1, projection);
+  CheckChain("burgers1d -az_conservation posthoc", "burgers1d", o_posthoc, 1, projection);
+  CheckChain("burgers1d hard + project", "burgers1d", o_hard_project, 2, both);
+  CheckChain("burgers1d hard + posthoc", "burgers1d", o_hard_posthoc, 2, both);
+  CheckChain("burgers1d x1 hard + project", "burgers1d", o_face_project, 2, both);
+  CheckChain("advection1d hard initial + project", "advection1d", o_hard_project, 2, both);
+}
+END_TEST
+
+/* the combinations the loss refuses, each with a message that says why */
+START_TEST(test_chain_refusals)
+{
+  const Opt softplus_transform[] = {{"-az_positivity", "hard"}, {"-az_constraint", "hard"}, {NULL, NULL}};
+  const Opt softplus_project[]   = {{"-az_positivity", "hard"}, {"-az_conservation", "project"}, {NULL, NULL}};
+  const Opt softplus_posthoc[]   = {{"-az_positivity", "hard"}, {"-az_conservation", "posthoc"}, {NULL, NULL}};
+  const Opt stream_transform[]   = {{"-az_divfree", "1"}, {"-az_constraint_boundary", "hard"}, {NULL, NULL}};
+  const Opt stream_face[]        = {{"-az_divfree", "1"}, {"-az_constraint_bc_y1", "hard"}, {NULL, NULL}};
+  const Opt project_nolaw[]      = {{"-az_conservation", "project"}, {NULL, NULL}};
+  const Opt softplus_nopos[]     = {{"-az_positivity", "hard"}, {NULL, NULL}};
+
+  ExpectRefused("softplus + transform", "advection1d", NULL, softplus_transform, "cannot both be exact");
+  ExpectRefused("softplus + projection", "advection1d", NULL, softplus_project, "cannot both be exact (the projection adds a shift");
+  ExpectRefused("softplus + posthoc projection", "advection1d", NULL, softplus_posthoc, "cannot both be exact (the projection adds a shift");
+  ExpectRefused("stream + transform", "flow2d", NULL, stream_transform, "-az_divfree (a stream function) does not combine");
+  ExpectRefused("stream + one hard face", "flow2d", NULL, stream_face, "-az_divfree (a stream function) does not combine");
+  ExpectRefused("transform without a lift", "euler2d", NULL, stream_face, "gives no lift");
+  ExpectRefused("projection without a law", "heat1d", NULL, project_nolaw, "declares no conservation law");
+  ExpectRefused("softplus without a positive component", "heat1d", NULL, softplus_nopos, "declares no positive component");
+}
+END_TEST
+
+/* ==== 2. the terms ================================================================================== */
+
+/* an observation file for heat1d (x, t, u): nobs rows, a header */
+#define NOBS 7
+static PetscReal obs[NOBS][3];
+static char      datadir[PETSC_MAX_PATH_LEN], datafile[PETSC_MAX_PATH_LEN];
+
+static void WriteData(void)
+{
+  PetscMPIInt rank;
+  for (int i = 0; i < NOBS; i++) {
+    obs[i][0] = 0.05 + 0.9 * ((i * 0.61803398875) - (int)(i * 0.61803398875));
+    obs[i][1] = 0.05 + 0.9 * ((i * 0.41421356237) - (int)(i * 0.41421356237));
+    obs[i][2] = sin(M_PI * obs[i][0]) * exp(-obs[i][1]) + 0.1 * i;
+  }
+  MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
+  if (!rank) {
+    FILE *fp;
+    snprintf(datadir, sizeof datadir, "/tmp/az_test_loss_XXXXXX");
+    ck_assert_msg(mkdtemp(datadir) != NULL, "cannot create a temporary directory");
+    snprintf(datafile, sizeof datafile, "%s/obs.csv", datadir);
+    fp = fopen(datafile, "w");
+    ck_assert(fp != NULL);
+    fprintf(fp, "x,t,u\n");
+    for (int i = 0; i < NOBS; i++) fprintf(fp, "%.17g,%.17g,%.17g\n", obs[i][0], obs[i][1], obs[i][2]);
+    fclose(fp);
+  }
+  MPI_Bcast(datadir, sizeof datadir, MPI_CHAR, 0, PETSC_COMM_WORLD);
+  MPI_Bcast(datafile, sizeof datafile, MPI_CHAR, 0, PETSC_COMM_WORLD);
+}
+
+/* also the terms' teardown, so that a failed assertion leaves no file behind */
+static void RemoveData(void)
+{
+  PetscMPIInt rank;
+  if (!datadir[0]) return;
+  MPI_Barrier(PETSC_COMM_WORLD);
+  MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
+  if (!rank) {
+    unlink(datafile);
+    rmdir(datadir);
+  }
+  datadir[0] = datafile[0] = 0;
+}
+
+static PetscReal AllSum(PetscReal v)
+{
+  PetscReal g;
+  MPI_Allreduce(&v, &g, 1, MPIU_REAL, MPI_SUM, PETSC_COMM_WORLD);
+  return g;
+}
+
+static PetscReal AllMax(PetscReal v)
+{
+  PetscReal g;
+  MPI_Allreduce(&v, &g, 1, MPIU_REAL, MPI_MAX, PETSC_COMM_WORLD);
+  return g;
+}
+
+static PetscScalar U(Setup *s, const PetscReal x[], PetscInt c)
+{
+  PetscScalar jet[AZ_MAX_COMP * AZ_JET_MAX_NSLOT];
+  AzLossEvaluateSolution(s->loss, 1, x, jet);
+  return jet[c * s->nslot];
+}
+
+/* Q(t) = ∫ u(x, t) dx over the interval by composite 5-point Gauss–Legendre, 200 panels: a rule
+ * independent of the loss's quadrature */
+static PetscReal Mass(Setup *s, PetscReal t)
+{
+  PetscReal lo[AZ_MAX_COORD], hi[AZ_MAX_COORD];
+  const PetscReal gx[5] = {0, -0.5384693101056831, 0.5384693101056831, -0.9061798459386640, 0.9061798459386640};
+  const PetscReal gw[5] = {0.5688888888888889, 0.4786286704993665, 0.4786286704993665, 0.2369268850561891, 0.2369268850561891};
+  const PetscInt  npan  = 200;
+  PetscReal       Q     = 0, h;
+  AzProblemGetBox(s->prob, lo, hi);
+  h = (hi[0] - lo[0]) / npan;
+  for (PetscInt k = 0; k < npan; k++)
+    for (PetscInt i = 0; i < 5; i++) {
+      const PetscReal x[2] = {lo[0] + h * (k + 0.5 + 0.5 * gx[i]), t};
+      Q += 0.5 * h * gw[i] * PetscRealPart(U(s, x, 0));
+    }
+  return Q;
+}
+
+/* Each term's value, mean(r²), recomputed from the solution the report sees (AzLossEvaluateSolution):
+ * the plugin's residuals at the term's points for the PDE, faces and initial condition, min(u, 0) for
+ * positivity, u − u_obs at the observations of the data file, Q(t) − M at the slice times (t0 and
+ * the midpoints of S slices) for a 1-D problem's one law. Multipliers must still be zero. */
+static void CheckTermValues(const char *label, Setup *s, const PetscReal term[], PetscInt slices)
+{
+  PetscInt nt;
+
+  AzLossGetNumTerms(s->loss, &nt);
+  for (PetscInt k = 0; k < nt; k++) {
+    const char *name;
+    PetscReal   sum = 0, byhand;
+    PetscInt    cond = -100, n = 0, nres = 1, neg = 0;
+    AzLossGetTermName(s->loss, k, &name);
+    if (!strcmp(name, "pde")) cond = AZ_COND_INTERIOR;
+    else if (!strcmp(name, "initial")) cond = AZ_COND_INITIAL;
+    else if (!strncmp(name, "bc_", 3)) cond = 2 * (name[3] - 'x') + (name[4] - '0');
+    if (cond != -100 || !strcmp(name, "positive")) {
+      Vec                xv;
+      const PetscScalar *xa;
+      PetscInt           nloc;
+      if (cond != -100) AzProblemGetNumResiduals(s->prob, cond, &nres);
+      else nres = 1; /* the problems here have one positive component */
+      AzLossGetTermPoints(s->loss, k, &xv);
+      VecGetSize(xv, &n);
+      VecGetLocalSize(xv, &nloc);
+      n /= s->ncoord;
+      VecGetArrayRead(xv, &xa);
+      for (PetscInt p = 0; p < nloc / s->ncoord; p++) {
+        const PetscReal *x = (const PetscReal *)xa + p * s->ncoord;
+        PetscScalar      jet[AZ_MAX_COMP * AZ_JET_MAX_NSLOT], r[AZ_MAX_COMP * 4];
+        AzLossEvaluateSolution(s->loss, 1, x, jet);
+        if (cond != -100) {
+          AzProblemEvaluateResidual(s->prob, cond, x, jet, r, NULL);
+          for (PetscInt i = 0; i < nres; i++) sum += PetscRealPart(r[i] * r[i]);
+        } else if (PetscRealPart(jet[0]) < 0) {
+          sum += PetscRealPart(jet[0] * jet[0]);
+          neg++;
+        }
+      }
+      VecRestoreArrayRead(xv, &xa);
+      if (cond == -100) { /* the penalty active at some points, not at others: its kink is crossed */
+        const PetscReal nn = AllSum((PetscReal)neg);
+        ck_assert_msg(nn > 0 && nn < n, "%s: u < 0 at %g of %d points: the positivity test needs both signs", label, (double)nn, (int)n);
+      }
+      byhand = AllSum(sum) / (n * nres);
+    } else if (!strcmp(name, "data")) {
+      for (int i = 0; i < NOBS; i++) {
+        const PetscReal d = PetscRealPart(U(s, obs[i], 0)) - obs[i][2];
+        sum += d * d;
+      }
+      byhand = sum / NOBS;
+    } else if (!strcmp(name, "conservation")) {
+      const AzProblemInfo *info;
+      PetscReal            tq[2], Q[2], M = NAN;
+      AzProblemGetInfo(s->prob, &info);
+      ck_assert_int_eq(AzLossConservationSeries(s->loss, 0, 2, tq, Q, &M), 0);
+      ck_assert_msg(!PetscIsNanReal(M), "%s: the law has no target", label);
+      /* the slices are the distinct times of the collocation points: t0 only with an initial term */
+      const PetscInt g0 = TermIndex(s->loss, "initial") >= 0 ? 0 : 1;
+      for (PetscInt g = g0; g <= slices; g++) {
+        const PetscReal r = Mass(s, g == 0 ? info->t0 : info->t0 + (info->t1 - info->t0) * (g - 0.5) / slices) - M;
+        sum += r * r;
+      }
+      byhand = sum / (slices + 1 - g0);
+    } else {
+      ck_abort_msg("%s: no hand computation for term %s", label, name);
+      return;
+    }
+    ck_assert_msg(byhand > 0 && PetscAbsReal(term[k] - byhand) <= 1e-9 * byhand, "%s: term %s = %.15g, by hand %.15g", label, name, (double)term[k], (double)byhand);
+  }
+}
+
+static void RandomVec(Vec v, unsigned long *st)
+{
+  PetscScalar *a;
+  PetscInt     n;
+  VecGetLocalSize(v, &n);
+  VecGetArray(v, &a);
+  for (PetscInt i = 0; i < n; i++) a[i] = Rand(st);
+  VecRestoreArray(v, &a);
+}
+
+static PetscReal MaxDiff(PetscInt n, const PetscScalar a[], const PetscScalar b[], PetscReal *scale)
+{
+  PetscReal d = 0;
+  *scale      = 0;
+  for (PetscInt i = 0; i < n; i++) {
+    d      = PetscMax(d, PetscAbsScalar(a[i] - b[i]));
+    *scale = PetscMax(*scale, PetscAbsScalar(a[i]));
+  }
+  return d;
+}
+
+/* ∇loss against central differences along 3 random directions; the Gauss–Newton pieces against the
+ * explicit rows J of this rank (sums over the ranks): ‖ρ‖² = loss, 2Jᵀρ = ∇loss, Jᵀρ by AzLossGNGradient
+ * and AzLossNormalEquations, JᵀJ v by AzLossGNMult and from the dense JᵀJ, and J v against central
+ * differences of ρ (AzLossResidualJacobian at θ ± h v) */
+static void CheckDerivatives(const char *label, Setup *s)
+{
+  const PetscInt P = s->P;
+  unsigned long  st = 777;
+  Vec            theta, t0, g, v, y;
+  PetscReal      f, fp, fm, val, d, scale;
+  PetscInt       nloc;
+  PetscScalar   *rho, *J, *rp, *rm, *Jv, *tmp, *tmp2, *JtJ, *Jtr, *JtJd;
+  const PetscScalar *ga, *va, *ya;
+
+  AzFieldGetParameters(s->field, &theta);
+  VecDuplicate(theta, &t0);
+  VecDuplicate(theta, &g);
+  VecDuplicate(theta, &v);
+  VecDuplicate(theta, &y);
+  VecCopy(theta, t0);
+  ck_assert_int_eq(AzLossEvaluate(s->loss, &f, NULL, g), 0);
+  ck_assert_msg(f > 0 && !PetscIsInfOrNanReal(f), "%s: loss %g", label, (double)f);
+
+  /* (a) the gradient against central differences of the loss */
+  for (int dir = 0; dir < 3; dir++) {
+    const PetscReal h = 1e-5;
+    PetscScalar     dot;
+    RandomVec(v, &st);
+    VecWAXPY(theta, h, v, t0);
+    AzLossEvaluate(s->loss, &fp, NULL, NULL);
+    VecWAXPY(theta, -h, v, t0);
+    AzLossEvaluate(s->loss, &fm, NULL, NULL);
+    VecCopy(t0, theta);
+    VecDot(g, v, &dot);
+    ck_assert_msg(PetscAbsReal((fp - fm) / (2 * h) - PetscRealPart(dot)) <= 1e-6 * PetscAbsScalar(dot) + 1e-12, "%s: direction %d: ∇loss·v %.12g, central differences %.12g", label, dir, (double)PetscRealPart(dot), (double)((fp - fm) / (2 * h)));
+  }
+
+  /* (b) the explicit rows */
+  ck_assert_int_eq(AzLossGetLocalResidualSize(s->loss, &nloc), 0);
+  PetscMalloc5((size_t)PetscMax(nloc, 1), &rho, (size_t)PetscMax(nloc, 1) * P, &J, (size_t)PetscMax(nloc, 1), &rp, (size_t)PetscMax(nloc, 1), &rm, (size_t)PetscMax(nloc, 1), &Jv);
+  PetscMalloc5(P, &tmp, P, &tmp2, (size_t)P * P, &JtJ, P, &Jtr, (size_t)P * P, &JtJd);
+  ck_assert_int_eq(AzLossResidualJacobian(s->loss, rho, J), 0);
+  {
+    PetscReal ss = 0;
+    for (PetscInt i = 0; i < nloc; i++) ss += PetscRealPart(rho[i] * rho[i]);
+    ss = AllSum(ss);
+    ck_assert_msg(PetscAbsReal(ss - f) <= 1e-12 * f, "%s: ‖ρ‖² %.15g, loss %.15g", label, (double)ss, (double)f);
+  }
+  /* Jᵀρ (explicit, summed over the ranks) against ∇loss/2 */
+  for (PetscInt j = 0; j < P; j++) tmp[j] = 0;
+  for (PetscInt i = 0; i < nloc; i++)
+    for (PetscInt j = 0; j < P; j++) tmp[j] += J[(size_t)i * P + j] * rho[i];
+  MPI_Allreduce(MPI_IN_PLACE, tmp, (PetscMPIInt)P, MPIU_SCALAR, MPI_SUM, PETSC_COMM_WORLD);
+  VecGetArrayRead(g, &ga);
+  for (PetscInt j = 0; j < P; j++) tmp2[j] = ga[j] / 2;
+  VecRestoreArrayRead(g, &ga);
+  d = MaxDiff(P, tmp2, tmp, &scale);
+  ck_assert_msg(scale > 0 && d <= 1e-11 * scale, "%s: ∇loss/2 and Jᵀρ differ by %g (scale %g)", label, (double)d, (double)scale);
+  /* matrix-free: Jᵀρ and JᵀJ v */
+  ck_assert_int_eq(AzLossLinearize(s->loss, &val), 0);
+  ck_assert_msg(PetscAbsReal(val - f) <= 1e-12 * f, "%s: AzLossLinearize %.15g, loss %.15g", label, (double)val, (double)f);
+  ck_assert_int_eq(AzLossGNGradient(s->loss, y), 0);
+  VecGetArrayRead(y, &ya);
+  d = MaxDiff(P, tmp, ya, &scale);
+  VecRestoreArrayRead(y, &ya);
+  ck_assert_msg(d <= 1e-11 * scale, "%s: AzLossGNGradient differs from the explicit Jᵀρ by %g (scale %g)", label, (double)d, (double)scale);
+  RandomVec(v, &st);
+  VecGetArrayRead(v, &va);
+  for (PetscInt i = 0; i < nloc; i++) {
+    Jv[i] = 0;
+    for (PetscInt j = 0; j < P; j++) Jv[i] += J[(size_t)i * P + j] * va[j];
+  }
+  VecRestoreArrayRead(v, &va);
+  for (PetscInt j = 0; j < P; j++) tmp2[j] = 0;
+  for (PetscInt i = 0; i < nloc; i++)
+    for (PetscInt j = 0; j < P; j++) tmp2[j] += J[(size_t)i * P + j] * Jv[i];
+  MPI_Allreduce(MPI_IN_PLACE, tmp2, (PetscMPIInt)P, MPIU_SCALAR, MPI_SUM, PETSC_COMM_WORLD);
+  ck_assert_int_eq(AzLossGNMult(s->loss, v, y), 0);
+  VecGetArrayRead(y, &ya);
+  d = MaxDiff(P, tmp2, ya, &scale);
+  VecRestoreArrayRead(y, &ya);
+  ck_assert_msg(scale > 0 && d <= 1e-11 * scale, "%s: AzLossGNMult differs from the explicit Jᵀ(J v) by %g (scale %g)", label, (double)d, (double)scale);
+  /* dense: JᵀJ, Jᵀρ and ‖ρ‖²; JᵀJ against the explicit rows, and its product with v against AzLossGNMult */
+  ck_assert_int_eq(AzLossNormalEquations(s->loss, JtJ, Jtr, &val, NULL), 0);
+  ck_assert_msg(PetscAbsReal(val - f) <= 1e-12 * f, "%s: AzLossNormalEquations value %.15g, loss %.15g", label, (double)val, (double)f);
+  d = MaxDiff(P, tmp, Jtr, &scale);
+  ck_assert_msg(d <= 1e-11 * scale, "%s: dense Jᵀρ differs from the explicit one by %g (scale %g)", label, (double)d, (double)scale);
+  for (PetscInt a = 0; a < P; a++)
+    for (PetscInt b = 0; b < P; b++) {
+      PetscScalar sab = 0;
+      for (PetscInt i = 0; i < nloc; i++) sab += J[(size_t)i * P + a] * J[(size_t)i * P + b];
+      JtJd[a + b * P] = sab;
+    }
+  MPI_Allreduce(MPI_IN_PLACE, JtJd, (PetscMPIInt)(P * P), MPIU_SCALAR, MPI_SUM, PETSC_COMM_WORLD);
+  d = MaxDiff(P * P, JtJd, JtJ, &scale);
+  ck_assert_msg(d <= 1e-11 * scale, "%s: dense JᵀJ differs from the explicit rows' by %g (scale %g)", label, (double)d, (double)scale);
+  VecGetArrayRead(v, &va);
+  for (PetscInt a = 0; a < P; a++) {
+    tmp[a] = 0;
+    for (PetscInt b = 0; b < P; b++) tmp[a] += JtJ[a + b * P] * va[b];
+  }
+  VecRestoreArrayRead(v, &va);
+  VecGetArrayRead(y, &ya);
+  d = MaxDiff(P, tmp, ya, &scale);
+  VecRestoreArrayRead(y, &ya);
+  ck_assert_msg(d <= 1e-11 * scale, "%s: dense JᵀJ v differs from AzLossGNMult by %g (scale %g)", label, (double)d, (double)scale);
+
+  /* J v against central differences of ρ */
+  {
+    const PetscReal h = 1e-5;
+    PetscReal       e = 0, sc = 0;
+    VecWAXPY(theta, h, v, t0);
+    ck_assert_int_eq(AzLossResidualJacobian(s->loss, rp, NULL), 0);
+    VecWAXPY(theta, -h, v, t0);
+    ck_assert_int_eq(AzLossResidualJacobian(s->loss, rm, NULL), 0);
+    VecCopy(t0, theta);
+    for (PetscInt i = 0; i < nloc; i++) {
+      e  = PetscMax(e, PetscAbsScalar((rp[i] - rm[i]) / (2 * h) - Jv[i]));
+      sc = PetscMax(sc, PetscAbsScalar(Jv[i]));
+    }
+    e  = AllMax(e);
+    sc = AllMax(sc);
+    ck_assert_msg(sc > 0 && e <= 1e-6 * sc, "%s: J v differs from central differences of ρ by %g (scale %g)", label, (double)e, (double)sc);
+  }
+  PetscFree5(rho, J, rp, rm, Jv);
+  PetscFree5(tmp, tmp2, JtJ, Jtr, JtJd);
+  VecDestroy(&t0);
+  VecDestroy(&g);
+  VecDestroy(&v);
+  VecDestroy(&y);
+}
+
+/* a loss with the given options: the terms named in expect (in order), their values by hand; then,
+ * for the terms named in auglag, the multipliers stepped (AzLossUpdateConstraints at the iteration
+ * -az_auglag_every, here 2) and each such term changed by them; then the derivatives. shift moves the
+ * network's output bias. */
+static void CheckTerms(const char *label, const char *problem, const Opt *opts, PetscReal shift, PetscInt slices, const char *const expect[], const char *const auglag[])
+{
+  Setup     s;
+  PetscReal f, before[AZ_MAX_TERMS], after[AZ_MAX_TERMS];
+  PetscInt  nt, ne = 0;
+
+  ck_assert_msg(MakeSetup(problem, NULL, opts, &s) == 0, "%s: set-up failed", label);
+  AzLossGetNumTerms(s.loss, &nt);
+  while (expect[ne]) ne++;
+  ck_assert_msg(nt == ne, "%s: %d terms, expected %d", label, (int)nt, (int)ne);
+  for (PetscInt k = 0; k < nt; k++) {
+    const char *name;
+    AzLossGetTermName(s.loss, k, &name);
+    ck_assert_msg(!strcmp(name, expect[k]), "%s: term %d is %s, expected %s", label, (int)k, name, expect[k]);
+  }
+  if (shift != 0) {
+    Vec          theta;
+    PetscScalar *th;
+    AzFieldGetParameters(s.field, &theta);
+    VecGetArray(theta, &th);
+    for (PetscInt c = 0; c < s.ncompN; c++) th[s.P - s.ncompN + c] += shift;
+    VecRestoreArray(theta, &th);
+  }
+  ck_assert_int_eq(AzLossEvaluate(s.loss, &f, before, NULL), 0);
+  CheckTermValues(label, &s, before, slices);
+  if (auglag && auglag[0]) {
+    ck_assert_int_eq(AzLossUpdateConstraints(s.loss, 2, 10), 0);
+    ck_assert_int_eq(AzLossEvaluate(s.loss, &f, after, NULL), 0);
+    for (const char *const *a = auglag; *a; a++) {
+      const PetscInt k = TermIndex(s.loss, *a);
+      ck_assert_msg(k >= 0, "%s: no term %s", label, *a);
+      ck_assert_msg(PetscAbsReal(after[k] - before[k]) > 1e-3 * before[k], "%s: term %s %.15g before the multiplier update, %.15g after: the multipliers are zero", label, *a, (double)before[k], (double)after[k]);
+    }
+  }
+  CheckDerivatives(label, &s);
+  FreeSetup(&s);
+}
+
+START_TEST(test_terms_conditions_data)
+{
+  const char *const t_heat[] = {"pde", "bc_x0", "bc_x1", "initial", "data", NULL};
+  const char *const t_burgers[] = {"pde", "bc_x0", "bc_x1", "initial", NULL};
+  const char *const a_burgers[] = {"bc_x0", "bc_x1", "initial", NULL};
+  const Opt         o_auglag[] = {{"-az_constraint", "auglag"}, {"-az_auglag_every", "2"}, {NULL, NULL}};
+
+  WriteData();
+  {
+    const Opt o_data[] = {{"-az_data", datafile}, {NULL, NULL}};
+    CheckTerms("heat1d: PDE, faces, initial condition, data", "heat1d", o_data, 0, 0, t_heat, NULL);
+  }
+  RemoveData();
+  CheckTerms("burgers1d: faces and initial condition by multipliers", "burgers1d", o_auglag, 0, 0, t_burgers, a_burgers);
+}
+END_TEST
+
+START_TEST(test_terms_positivity)
+{
+  const char *const t_pos[] = {"pde", "initial", "positive", NULL};
+  const char *const a_pos[] = {"positive", NULL};
+  const Opt         o_soft[] = {{"-az_positivity", "soft"}, {NULL, NULL}};
+  const Opt         o_auglag[] = {{"-az_positivity", "auglag"}, {"-az_auglag_every", "2"}, {NULL, NULL}};
+
+  /* the untrained network is negative on part of the box */
+  CheckTerms("advection1d: positivity penalty", "advection1d", o_soft, 0, 0, t_pos, NULL);
+  CheckTerms("advection1d: positivity by multipliers", "advection1d", o_auglag, 0, 0, t_pos, a_pos);
+}
+END_TEST
+
+START_TEST(test_terms_conservation)
+{
+  const char *const t_law[] = {"pde", "initial", "conservation", NULL};
+  const char *const t_proj[] = {"pde", "initial", NULL};
+  const char *const a_law[] = {"conservation", NULL};
+  const Opt         o_soft[] = {{"-az_conservation", "soft"}, {"-az_time_slices", "5"}, {"-az_project_nodes", "64"}, {NULL, NULL}};
+  const Opt         o_auglag[] = {{"-az_conservation", "auglag"}, {"-az_auglag_every", "2"}, {"-az_time_slices", "5"}, {"-az_project_nodes", "64"}, {NULL, NULL}};
+  const Opt         o_project[] = {{"-az_conservation", "project"}, {"-az_time_slices", "5"}, {NULL, NULL}};
+
+  CheckTerms("advection1d: conservation penalty", "advection1d", o_soft, 0, 5, t_law, NULL);
+  CheckTerms("advection1d: conservation by multipliers", "advection1d", o_auglag, 0, 5, t_law, a_law);
+  CheckTerms("advection1d: projection in training", "advection1d", o_project, 0, 5, t_proj, NULL);
+  {
+    /* a post-hoc projection is the report's only: training's terms are those without it, exactly */
+    const Opt o_posthoc[] = {{"-az_conservation", "posthoc"}, {NULL, NULL}};
+    Setup     a, b;
+    PetscReal fa, fb, ta[AZ_MAX_TERMS], tb[AZ_MAX_TERMS];
+    Vec       theta, ga, gb;
+    ck_assert_int_eq(MakeSetup("advection1d", NULL, NULL, &a), 0);
+    ck_assert_int_eq(MakeSetup("advection1d", NULL, o_posthoc, &b), 0);
+    AzFieldGetParameters(a.field, &theta);
+    VecDuplicate(theta, &ga);
+    VecDuplicate(theta, &gb);
+    AzLossEvaluate(a.loss, &fa, ta, ga);
+    AzLossEvaluate(b.loss, &fb, tb, gb);
+    ck_assert_msg(fa == fb && ta[0] == tb[0] && ta[1] == tb[1], "posthoc: training loss %.17g (terms %.17g, %.17g), without the projection %.17g (%.17g, %.17g)", (double)fb, (double)tb[0], (double)tb[1], (double)fa, (double)ta[0], (double)ta[1]);
+    VecAXPY(gb, -1, ga);
+    VecNorm(gb, NORM_INFINITY, &fb);
+    ck_assert_msg(fb == 0, "posthoc: the training gradient differs from the one without the projection by %g", (double)fb);
+    VecDestroy(&ga);
+    VecDestroy(&gb);
+    FreeSetup(&a);
+    FreeSetup(&b);
+  }
+}
+END_TEST
+
+/* the terms through each map of the chain in training */
+START_TEST(test_terms_through_maps)
+{
+  const char *const t_heat[] = {"pde", NULL};
+  const char *const t_face[] = {"pde", "bc_x1", "initial", NULL};
+  const char *const t_adv[] = {"pde", "initial", NULL};
+  const char *const t_euler[] = {"pde", "bc_x0", "bc_x1", "bc_y0", "bc_y1", NULL};
+  const char *const t_burgers[] = {"pde", "conservation", NULL};
+  const char *const a_burgers[] = {"conservation", NULL};
+  const Opt         o_hard[] = {{"-az_constraint", "hard"}, {NULL, NULL}};
+  const Opt         o_face[] = {{"-az_constraint_bc_x0", "hard"}, {NULL, NULL}};
+  const Opt         o_softplus[] = {{"-az_positivity", "hard"}, {NULL, NULL}};
+  const Opt         o_stream[] = {{"-az_divfree", "1"}, {"-az_n_boundary", "5"}, {NULL, NULL}};
+  const Opt         o_hard_project[] = {{"-az_constraint", "hard"}, {"-az_conservation", "project"}, {"-az_time_slices", "5"}, {NULL, NULL}};
+  const Opt         o_hard_penalty[] = {{"-az_constraint", "hard"}, {"-az_conservation", "auglag"}, {"-az_auglag_every", "2"}, {"-az_time_slices", "5"}, {"-az_project_nodes", "64"}, {NULL, NULL}};
+
+  CheckTerms("heat1d hard: transform", "heat1d", o_hard, 0, 0, t_heat, NULL);
+  CheckTerms("heat1d x = 0 hard: one-face transform", "heat1d", o_face, 0, 0, t_face, NULL);
+  CheckTerms("advection1d: softplus", "advection1d", o_softplus, -1.0, 0, t_adv, NULL);
+  CheckTerms("euler2d: stream function", "euler2d", o_stream, 0, 0, t_euler, NULL);
+  CheckTerms("burgers1d hard + project: transform, projection", "burgers1d", o_hard_project, 0, 5, t_heat, NULL);
+  CheckTerms("burgers1d hard, conservation by multipliers: transform under the law", "burgers1d", o_hard_penalty, 0, 5, t_burgers, a_burgers);
+}
+END_TEST
+
+/* ==== 3. options prefixes =========================================================================== */
+
+static PetscReal Weight(Setup *s, const char *name)
+{
+  PetscReal w = -1;
+  PetscInt  k = TermIndex(s->loss, name);
+  ck_assert_msg(k >= 0, "no term %s", name);
+  AzLossGetWeight(s->loss, k, &w);
+  return w;
+}
+
+/* the same options database, two losses: one with prefix s1_, one without */
+START_TEST(test_prefix)
+{
+  Setup       s;
+  const char *strategy, *prefix;
+
+  /* a weight */
+  PetscOptionsSetValue(NULL, "-s1_az_weight_boundary", "7");
+  ck_assert_int_eq(MakeSetup("heat1d", "s1_", NULL, &s), 0);
+  AzLossGetOptionsPrefix(s.loss, &prefix);
+  ck_assert_str_eq(prefix, "s1_");
+  ck_assert_msg(Weight(&s, "bc_x0") == 7 && Weight(&s, "bc_x1") == 7 && Weight(&s, "pde") == 1 && Weight(&s, "initial") == 1, "prefix s1_: bc weights %g %g (expected 7), pde %g, initial %g (expected 1)", (double)Weight(&s, "bc_x0"), (double)Weight(&s, "bc_x1"), (double)Weight(&s, "pde"), (double)Weight(&s, "initial"));
+  FreeSetup(&s);
+  ck_assert_int_eq(MakeSetup("heat1d", NULL, NULL, &s), 0);
+  ck_assert_msg(Weight(&s, "bc_x0") == 1 && Weight(&s, "bc_x1") == 1, "no prefix: bc weights %g %g, expected the default 1", (double)Weight(&s, "bc_x0"), (double)Weight(&s, "bc_x1"));
+  FreeSetup(&s);
+  /* the prefixed option wins over the unprefixed one, which the other loss reads */
+  PetscOptionsSetValue(NULL, "-az_weight_boundary", "5");
+  ck_assert_int_eq(MakeSetup("heat1d", "s1_", NULL, &s), 0);
+  ck_assert_msg(Weight(&s, "bc_x0") == 7, "prefix s1_ with -az_weight_boundary 5 -s1_az_weight_boundary 7: weight %g", (double)Weight(&s, "bc_x0"));
+  FreeSetup(&s);
+  ck_assert_int_eq(MakeSetup("heat1d", NULL, NULL, &s), 0);
+  ck_assert_msg(Weight(&s, "bc_x0") == 5, "no prefix with -az_weight_boundary 5 -s1_az_weight_boundary 7: weight %g", (double)Weight(&s, "bc_x0"));
+  FreeSetup(&s);
+  PetscOptionsClearValue(NULL, "-az_weight_boundary");
+  PetscOptionsClearValue(NULL, "-s1_az_weight_boundary");
+
+  /* the constraint strategy: a transform in the chain */
+  {
+    const char *const transform[] = {"transform"}, *none[] = {NULL};
+    PetscOptionsSetValue(NULL, "-s1_az_constraint", "hard");
+    ck_assert_int_eq(MakeSetup("heat1d", "s1_", NULL, &s), 0);
+    CheckMaps("prefix s1_, -s1_az_constraint hard", &s, 1, transform);
+    AzLossGetConditionStrategy(s.loss, 0, &strategy);
+    ck_assert_str_eq(strategy, "hard");
+    ck_assert_msg(TermIndex(s.loss, "bc_x0") < 0 && TermIndex(s.loss, "initial") < 0, "prefix s1_, hard: no condition terms");
+    FreeSetup(&s);
+    ck_assert_int_eq(MakeSetup("heat1d", NULL, NULL, &s), 0);
+    CheckMaps("no prefix, -s1_az_constraint hard", &s, 0, none);
+    AzLossGetConditionStrategy(s.loss, 0, &strategy);
+    ck_assert_str_eq(strategy, "soft");
+    FreeSetup(&s);
+    PetscOptionsClearValue(NULL, "-s1_az_constraint");
+    /* one face */
+    PetscOptionsSetValue(NULL, "-s1_az_constraint_bc_x1", "hard");
+    ck_assert_int_eq(MakeSetup("heat1d", "s1_", NULL, &s), 0);
+    CheckMaps("prefix s1_, -s1_az_constraint_bc_x1 hard", &s, 1, transform);
+    ck_assert_msg(TermIndex(s.loss, "bc_x0") >= 0 && TermIndex(s.loss, "bc_x1") < 0, "prefix s1_, x = 1 hard: bc_x0 only");
+    FreeSetup(&s);
+    ck_assert_int_eq(MakeSetup("heat1d", NULL, NULL, &s), 0);
+    CheckMaps("no prefix, -s1_az_constraint_bc_x1 hard", &s, 0, none);
+    FreeSetup(&s);
+    PetscOptionsClearValue(NULL, "-s1_az_constraint_bc_x1");
+  }
+
+  /* positivity, a law's mode, the stream function */
+  {
+    const char *const softplus[] = {"softplus"}, *projection[] = {"projection"}, *stream[] = {"stream"}, *none[] = {NULL};
+    PetscOptionsSetValue(NULL, "-s1_az_positivity", "hard");
+    ck_assert_int_eq(MakeSetup("advection1d", "s1_", NULL, &s), 0);
+    CheckMaps("prefix s1_, -s1_az_positivity hard", &s, 1, softplus);
+    FreeSetup(&s);
+    ck_assert_int_eq(MakeSetup("advection1d", NULL, NULL, &s), 0);
+    CheckMaps("no prefix, -s1_az_positivity hard", &s, 0, none);
+    FreeSetup(&s);
+    PetscOptionsClearValue(NULL, "-s1_az_positivity");
+
+    PetscOptionsSetValue(NULL, "-s1_az_conservation_mass", "project");
+    PetscOptionsSetValue(NULL, "-s1_az_time_slices", "5");
+    ck_assert_int_eq(MakeSetup("advection1d", "s1_", NULL, &s), 0);
+    CheckMaps("prefix s1_, -s1_az_conservation_mass project", &s, 1, projection);
+    AzLossGetLawStrategy(s.loss, 0, &strategy);
+    ck_assert_str_eq(strategy, "project");
+    FreeSetup(&s);
+    ck_assert_int_eq(MakeSetup("advection1d", NULL, NULL, &s), 0);
+    CheckMaps("no prefix, -s1_az_conservation_mass project", &s, 0, none);
+    AzLossGetLawStrategy(s.loss, 0, &strategy);
+    ck_assert_str_eq(strategy, "none");
+    FreeSetup(&s);
+    PetscOptionsClearValue(NULL, "-s1_az_conservation_mass");
+    PetscOptionsClearValue(NULL, "-s1_az_time_slices");
+
+    /* a law the problem does not have, under the loss's prefix: refused by that loss, not by the other */
+    {
+      const Opt bad[] = {{"-s1_az_conservation_energy", "soft"}, {NULL, NULL}};
+      ExpectRefused("prefix s1_, -s1_az_conservation_energy", "advection1d", "s1_", bad, "-s1_az_conservation_energy: problem advection1d has no law 'energy'");
+      PetscOptionsSetValue(NULL, "-s1_az_conservation_energy", "soft");
+      ck_assert_msg(MakeSetup("advection1d", NULL, NULL, &s) == 0, "no prefix: -s1_az_conservation_energy must be left to the prefixed loss");
+      FreeSetup(&s);
+      PetscOptionsClearValue(NULL, "-s1_az_conservation_energy");
+    }
+
+    /* the stream function: the field made for it (AzRunCreateField reads -az_divfree), the loss told by
+     * -s1_az_divfree alone */
+    memset(&s, 0, sizeof s);
+    SetOpts(NULL, base);
+    SetOpts("s1_", base);
+    PetscOptionsSetValue(NULL, "-az_divfree", "1");
+    ck_assert_int_eq(AzProblemLoad(PETSC_COMM_WORLD, "euler2d", &s.prob), 0);
+    ck_assert_int_eq(AzRunCreateField(s.prob, &s.field), 0);
+    PetscOptionsClearValue(NULL, "-az_divfree");
+    PetscOptionsSetValue(NULL, "-s1_az_divfree", "1");
+    ck_assert_int_eq(AzLossCreate(s.prob, s.field, &s.loss), 0);
+    ck_assert_int_eq(AzLossSetOptionsPrefix(s.loss, "s1_"), 0);
+    ck_assert_int_eq(AzLossSetFromOptions(s.loss), 0);
+    PetscOptionsClearValue(NULL, "-s1_az_divfree");
+    ClearOpts(NULL, base);
+    ClearOpts("s1_", base);
+    CheckMaps("prefix s1_, -s1_az_divfree 1", &s, 1, stream);
+    FreeSetup(&s);
+  }
+
+  /* the prefix is set before the set-up, and is not an option name */
+  {
+    PetscErrorCode ierr;
+    ck_assert_int_eq(MakeSetup("heat1d", NULL, NULL, &s), 0);
+    PetscPushErrorHandler(CaptureError, NULL);
+    last_error[0] = 0;
+    ierr          = AzLossSetOptionsPrefix(s.loss, "s1_");
+    PetscPopErrorHandler();
+    ck_assert_msg(ierr && strstr(last_error, "before AzLossSetUp"), "prefix after the set-up: %s", last_error);
+    FreeSetup(&s);
+    ck_assert_int_eq(AzProblemLoad(PETSC_COMM_WORLD, "heat1d", &s.prob), 0);
+    ck_assert_int_eq(AzRunCreateField(s.prob, &s.field), 0);
+    ck_assert_int_eq(AzLossCreate(s.prob, s.field, &s.loss), 0);
+    PetscPushErrorHandler(CaptureError, NULL);
+    last_error[0] = 0;
+    ierr          = AzLossSetOptionsPrefix(s.loss, "-s1_");
+    PetscPopErrorHandler();
+    ck_assert_msg(ierr && strstr(last_error, "must not start with '-'"), "prefix -s1_: %s", last_error);
+    FreeSetup(&s);
+  }
+}
+END_TEST
+
+/* A prefixed loss falls back on -az_X when -s1_az_X is absent (src/util/options.c). Skipped, with a
+ * message, when AZ_TEST_NO_FALLBACK is set (a tree without the fallback). */
+START_TEST(test_prefix_fallback)
+{
+  Setup       s;
+  Vec         x;
+  PetscInt    n;
+  const char *strategy;
+
+  if (getenv("AZ_TEST_NO_FALLBACK")) {
+    PetscPrintf(PETSC_COMM_WORLD, "prefix_fallback: skipped (AZ_TEST_NO_FALLBACK is set)\n");
+    return;
+  }
+  /* sizes, a weight and the constraint strategy, all unprefixed; one prefixed option besides */
+  memset(&s, 0, sizeof s);
+  SetOpts(NULL, base);
+  PetscOptionsSetValue(NULL, "-az_weight_boundary", "5");
+  PetscOptionsSetValue(NULL, "-az_constraint_initial", "hard");
+  PetscOptionsSetValue(NULL, "-az_weight_interior", "9");
+  PetscOptionsSetValue(NULL, "-s1_az_weight_interior", "3");
+  ck_assert_int_eq(AzProblemLoad(PETSC_COMM_WORLD, "heat1d", &s.prob), 0);
+  ck_assert_int_eq(AzRunCreateField(s.prob, &s.field), 0);
+  ck_assert_int_eq(AzLossCreate(s.prob, s.field, &s.loss), 0);
+  ck_assert_int_eq(AzLossSetOptionsPrefix(s.loss, "s1_"), 0);
+  ck_assert_int_eq(AzLossSetFromOptions(s.loss), 0);
+  ClearOpts(NULL, base);
+  PetscOptionsClearValue(NULL, "-az_weight_boundary");
+  PetscOptionsClearValue(NULL, "-az_constraint_initial");
+  PetscOptionsClearValue(NULL, "-az_weight_interior");
+  PetscOptionsClearValue(NULL, "-s1_az_weight_interior");
+  ck_assert_int_eq(AzLossSetUp(s.loss), 0);
+  AzLossGetTermPoints(s.loss, TermIndex(s.loss, "pde"), &x);
+  VecGetSize(x, &n);
+  ck_assert_msg(n / 2 == 40, "prefix s1_ without -s1_az_n_interior: %d interior points, expected 40 from -az_n_interior", (int)(n / 2));
+  ck_assert_msg(Weight(&s, "bc_x0") == 5, "prefix s1_ without -s1_az_weight_boundary: weight %g, expected 5 from -az_weight_boundary", (double)Weight(&s, "bc_x0"));
+  AzLossGetConditionStrategy(s.loss, AZ_COND_INITIAL, &strategy);
+  ck_assert_msg(!strcmp(strategy, "hard"), "prefix s1_ without -s1_az_constraint_initial: initial condition %s, expected hard from -az_constraint_initial", strategy);
+  ck_assert_msg(Weight(&s, "pde") == 3, "prefix s1_ with -az_weight_interior 9 -s1_az_weight_interior 3: pde weight %g, expected 3", (double)Weight(&s, "pde"));
+  FreeSetup(&s);
+
+  /* a law's mode and the stream function, unprefixed */
+  {
+    const char *const projection[] = {"projection"}, *stream[] = {"stream"};
+    memset(&s, 0, sizeof s);
+    SetOpts(NULL, base);
+    PetscOptionsSetValue(NULL, "-az_conservation_mass", "posthoc");
+    ck_assert_int_eq(AzProblemLoad(PETSC_COMM_WORLD, "advection1d", &s.prob), 0);
+    ck_assert_int_eq(AzRunCreateField(s.prob, &s.field), 0);
+    ck_assert_int_eq(AzLossCreate(s.prob, s.field, &s.loss), 0);
+    ck_assert_int_eq(AzLossSetOptionsPrefix(s.loss, "s1_"), 0);
+    ck_assert_int_eq(AzLossSetFromOptions(s.loss), 0);
+    PetscOptionsClearValue(NULL, "-az_conservation_mass");
+    CheckMaps("prefix s1_ without -s1_az_conservation_mass", &s, 1, projection);
+    FreeSetup(&s);
+
+    memset(&s, 0, sizeof s);
+    PetscOptionsSetValue(NULL, "-az_divfree", "1");
+    ck_assert_int_eq(AzProblemLoad(PETSC_COMM_WORLD, "euler2d", &s.prob), 0);
+    ck_assert_int_eq(AzRunCreateField(s.prob, &s.field), 0);
+    ck_assert_int_eq(AzLossCreate(s.prob, s.field, &s.loss), 0);
+    ck_assert_int_eq(AzLossSetOptionsPrefix(s.loss, "s1_"), 0);
+    ck_assert_int_eq(AzLossSetFromOptions(s.loss), 0);
+    PetscOptionsClearValue(NULL, "-az_divfree");
+    ClearOpts(NULL, base);
+    CheckMaps("prefix s1_ without -s1_az_divfree", &s, 1, stream);
+    FreeSetup(&s);
+  }
+}
+END_TEST
+
+/* the prefix cases' teardown: a failed assertion must not leave their options to the cases after them */
+static void ClearPrefixOptions(void)
+{
+  const char *names[] = {"-az_weight_boundary", "-s1_az_weight_boundary", "-s1_az_constraint", "-s1_az_constraint_bc_x1", "-s1_az_positivity", "-s1_az_conservation_mass", "-s1_az_time_slices", "-s1_az_conservation_energy", "-az_divfree", "-s1_az_divfree", "-az_constraint_initial", "-az_weight_interior", "-s1_az_weight_interior", "-az_conservation_mass", NULL};
+  for (const char **n = names; *n; n++) PetscOptionsClearValue(NULL, *n);
+  ClearOpts(NULL, base);
+  ClearOpts("s1_", base);
+}
+
+int main(int argc, char **argv)
+{
+  SRunner *sr;
+  Suite   *s = suite_create("loss");
+  TCase   *chain = tcase_create("chain"), *terms = tcase_create("terms"), *prefix = tcase_create("prefix"), *fallback = tcase_create("prefix_fallback");
+  int      failed;
+
+  PetscCall(PetscInitialize(&argc, &argv, NULL, NULL));
+  tcase_add_test(chain, test_chain_combinations);
+  tcase_add_test(chain, test_chain_refusals);
+  tcase_add_test(terms, test_terms_conditions_data);
+  tcase_add_test(terms, test_terms_positivity);
+  tcase_add_test(terms, test_terms_conservation);
+  tcase_add_test(terms, test_terms_through_maps);
+  tcase_add_checked_fixture(terms, NULL, RemoveData);
+  tcase_add_checked_fixture(prefix, NULL, ClearPrefixOptions);
+  tcase_add_checked_fixture(fallback, NULL, ClearPrefixOptions);
+  tcase_add_test(prefix, test_prefix);
+  tcase_add_test(fallback, test_prefix_fallback);
+  suite_add_tcase(s, chain);
+  suite_add_tcase(s, terms);
+  suite_add_tcase(s, prefix);
+  suite_add_tcase(s, fallback);
+  sr = srunner_create(s);
+  srunner_set_fork_status(sr, CK_NOFORK);
+  srunner_run_all(sr, CK_NORMAL);
+  failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  PetscCall(PetscFinalize());
+  return failed ? 1 : 0;
+}
