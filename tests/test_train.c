@@ -7,6 +7,7 @@
 #include "../src/trainer/trainerimpl.h" /* AzTrainerETA */
 #include <math.h>
 #include <unistd.h>
+#include <dirent.h>
 #include <malloc.h>
 /* the exact fold of dense JᵀJ's group matrices, tested directly (its functions are internal) */
 #include "../src/loss/fold.c"
@@ -666,6 +667,17 @@ static void ReadAll(const char *path, unsigned char **buf, long *n)
   fclose(fp);
 }
 
+/* open file descriptors of this process */
+static int OpenFiles(void)
+{
+  DIR *d = opendir("/proc/self/fd");
+  int  n = 0;
+  if (!d) return -1;
+  while (readdir(d)) n++;
+  closedir(d);
+  return n;
+}
+
 /* write buf[0..n) to path on rank 0, with the 8 bytes at off replaced by val (off < 0: unchanged) */
 static void WriteVariant(const char *path, const unsigned char *buf, long n, long off, const void *val)
 {
@@ -747,6 +759,7 @@ START_TEST(test_hostile_files)
   long           n;
   PetscMPIInt    rank;
   PetscErrorCode ierr;
+  int            nfiles;
 
   MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
   /* a good checkpoint (adam, iteration 10 of 20) and a good theta.bin */
@@ -772,6 +785,7 @@ START_TEST(test_hostile_files)
   }
   FreeSetup(&s);
   ReadAll(ck, &buf, &n);
+  nfiles = OpenFiles();
   {
     const int64_t neg = -1, huge = 1000000000000LL, big = 1LL << 40;
     const double  nan = NAN;
@@ -802,6 +816,7 @@ START_TEST(test_hostile_files)
     ExpectRestartError(th, "is a parameters file (theta.bin), not a checkpoint", 6, AZ_ACT_TANH);
   }
   free(buf);
+  ck_assert_msg(OpenFiles() == nfiles, "a refused restart leaves no file open (%d open before, %d after)", nfiles, OpenFiles());
   /* theta.bin: loads into the same network; refused into another one, truncated, or as a checkpoint */
   MakeSetup(PETSC_COMM_WORLD, "heat1d", 1, 6, 32, &s);
   ck_assert_int_eq(AzFieldLoad(s.field, th), 0);
@@ -823,6 +838,7 @@ START_TEST(test_hostile_files)
       ck_assert_msg(ierr != 0 && strstr(last_error, want[k]), "theta.bin case %d: expected '%s', got: %s", k, want[k], last_error);
       AzFieldDestroy(&f);
     }
+    ck_assert_msg(OpenFiles() == nfiles, "a refused theta.bin leaves no file open (%d open before, %d after)", nfiles, OpenFiles());
   }
   FreeSetup(&s);
   MPI_Barrier(PETSC_COMM_WORLD); /* every rank is done reading the files (the refusals above do not synchronise) */

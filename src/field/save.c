@@ -145,28 +145,40 @@ PetscErrorCode AzFieldSave(AzField f, MPI_Comm comm, const char path[])
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* the parameters of an open theta.bin into buf, checked */
+static PetscErrorCode ReadParameters(AzField f, FILE *fp, const char path[], PetscScalar buf[])
+{
+  char extra;
+
+  PetscFunctionBegin;
+  PetscCall(AzFieldReadHeader(f, fp, path, "AZTHETA", "a parameters file (theta.bin)"));
+  PetscCall(AzFieldFileRead(f->comm, fp, path, buf, sizeof(PetscScalar) * (size_t)f->nparam, "the parameters"));
+  PetscCheck(fread(&extra, 1, 1, fp) == 0, f->comm, PETSC_ERR_FILE_UNEXPECTED, "%s has data after its %" PetscInt_FMT " parameters: not a parameters file of this network", path, f->nparam);
+  for (PetscInt i = 0; i < f->nparam; i++) PetscCheck(!PetscIsInfOrNanScalar(buf[i]), f->comm, PETSC_ERR_FILE_UNEXPECTED, "%s holds a non-finite parameter (index %" PetscInt_FMT ")", path, i);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* on any error the file is closed and θ is left as it was */
 PetscErrorCode AzFieldLoad(AzField f, const char path[])
 {
-  FILE        *fp;
-  PetscScalar *buf;
-  char         extra;
+  FILE          *fp;
+  PetscScalar   *buf;
+  PetscErrorCode ierr;
 
   PetscFunctionBegin;
   PetscCheck(f->setupcalled, f->comm, PETSC_ERR_ORDER, "call AzFieldSetUp() before AzFieldLoad()");
   fp = fopen(path, "rb");
   PetscCheck(fp, f->comm, PETSC_ERR_FILE_OPEN, "Cannot read the parameters file %s", path);
   PetscCall(PetscMalloc1(f->nparam, &buf));
-  PetscCall(AzFieldReadHeader(f, fp, path, "AZTHETA", "a parameters file (theta.bin)"));
-  PetscCall(AzFieldFileRead(f->comm, fp, path, buf, sizeof(PetscScalar) * (size_t)f->nparam, "the parameters"));
-  PetscCheck(fread(&extra, 1, 1, fp) == 0, f->comm, PETSC_ERR_FILE_UNEXPECTED, "%s has data after its %" PetscInt_FMT " parameters: not a parameters file of this network", path, f->nparam);
+  ierr = ReadParameters(f, fp, path, buf);
   fclose(fp);
-  for (PetscInt i = 0; i < f->nparam; i++) PetscCheck(!PetscIsInfOrNanScalar(buf[i]), f->comm, PETSC_ERR_FILE_UNEXPECTED, "%s holds a non-finite parameter (index %" PetscInt_FMT ")", path, i);
-  {
+  if (!ierr) {
     PetscScalar *th;
     PetscCall(VecGetArrayWrite(f->theta, &th));
     PetscCall(PetscArraycpy(th, buf, f->nparam));
     PetscCall(VecRestoreArrayWrite(f->theta, &th));
   }
   PetscCall(PetscFree(buf));
+  PetscCall(ierr);
   PetscFunctionReturn(PETSC_SUCCESS);
 }

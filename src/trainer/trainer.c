@@ -320,32 +320,36 @@ PetscErrorCode AzTrainerCheckpoint(AzTrainer tr, PetscInt stage_it, Vec state)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* n doubles from the checkpoint into a new sequential Vec; every one must be finite */
+/* n doubles from the checkpoint into a new sequential Vec; every one must be finite (on an error the
+ * Vec is destroyed and *v is NULL) */
 static PetscErrorCode ReadFinite(AzTrainer tr, FILE *fp, PetscInt n, const char what[], Vec *v)
 {
-  PetscScalar *a;
+  PetscScalar   *a;
+  PetscErrorCode ierr;
+  PetscInt       bad = -1;
 
   PetscFunctionBegin;
   PetscCall(VecCreateSeq(PETSC_COMM_SELF, n, v));
   PetscCall(VecGetArrayWrite(*v, &a));
-  PetscCall(AzFieldFileRead(tr->comm, fp, tr->restart, a, sizeof(PetscScalar) * (size_t)n, what));
-  for (PetscInt i = 0; i < n; i++) PetscCheck(!PetscIsInfOrNanScalar(a[i]), tr->comm, PETSC_ERR_FILE_UNEXPECTED, "Restart file %s: %s hold NaN/Inf (entry %" PetscInt_FMT ")", tr->restart, what, i);
+  ierr = AzFieldFileRead(tr->comm, fp, tr->restart, a, sizeof(PetscScalar) * (size_t)n, what);
+  for (PetscInt i = 0; i < n && !ierr && bad < 0; i++)
+    if (PetscIsInfOrNanScalar(a[i])) bad = i;
   PetscCall(VecRestoreArrayWrite(*v, &a));
+  if (ierr || bad >= 0) PetscCall(VecDestroy(v));
+  PetscCall(ierr);
+  PetscCheck(bad < 0, tr->comm, PETSC_ERR_FILE_UNEXPECTED, "Restart file %s: %s hold NaN/Inf (entry %" PetscInt_FMT ")", tr->restart, what, bad);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-static PetscErrorCode LoadRestart(AzTrainer tr)
+/* the checkpoint's header, checked, then θ and the constraint state into new Vecs (the optimiser's
+ * state into tr->restart_state) */
+static PetscErrorCode ReadRestart(AzTrainer tr, FILE *fp, int64_t rec[8], Vec *theta, Vec *cstate)
 {
-  FILE   *fp;
-  int64_t rec[8];
-  long    pos, end;
-  Vec     theta, cstate = NULL;
+  long pos, end;
 
   PetscFunctionBegin;
-  fp = fopen(tr->restart, "rb");
-  PetscCheck(fp, tr->comm, PETSC_ERR_FILE_OPEN, "Cannot read the restart file %s given by -az_restart", tr->restart);
   PetscCall(AzFieldReadHeader(tr->field, fp, tr->restart, "AZCKPT", "a checkpoint"));
-  PetscCall(AzFieldFileRead(tr->comm, fp, tr->restart, rec, sizeof rec, "its header (stage and iteration)"));
+  PetscCall(AzFieldFileRead(tr->comm, fp, tr->restart, rec, 8 * sizeof(int64_t), "its header (stage and iteration)"));
   PetscCheck(rec[0] == AZ_CHECKPOINT_VERSION, tr->comm, PETSC_ERR_FILE_UNEXPECTED, "Restart file %s has checkpoint version %lld; this ansatz reads version %d", tr->restart, (long long)rec[0], AZ_CHECKPOINT_VERSION);
   /* rec[1]: the stages of the run that wrote it; a restart may add stages after the one it stopped in */
   PetscCheck(rec[2] >= 0 && rec[2] < tr->nstages, tr->comm, PETSC_ERR_FILE_UNEXPECTED, "Restart file %s stopped in stage %lld; stages are 0..%" PetscInt_FMT, tr->restart, (long long)rec[2], tr->nstages - 1);
@@ -356,11 +360,32 @@ static PetscErrorCode LoadRestart(AzTrainer tr)
   pos = ftell(fp);
   PetscCheck(pos >= 0 && fseek(fp, 0, SEEK_END) == 0 && (end = ftell(fp)) >= pos && fseek(fp, pos, SEEK_SET) == 0, tr->comm, PETSC_ERR_FILE_READ, "Cannot determine the size of the restart file %s", tr->restart);
   PetscCheck(rec[6] >= 0 && rec[7] >= 1 && rec[6] <= (end - pos) / 8 && rec[7] <= (end - pos) / 8 && (tr->nparam + rec[6] + rec[7]) * 8 == end - pos, tr->comm, PETSC_ERR_FILE_UNEXPECTED, "Restart file %s is truncated or corrupt: it announces %lld optimiser and %lld constraint state values after %" PetscInt_FMT " parameters, but %ld bytes follow", tr->restart, (long long)rec[6], (long long)rec[7], tr->nparam, end - pos);
-  PetscCall(ReadFinite(tr, fp, tr->nparam, "the parameters", &theta));
+  PetscCall(ReadFinite(tr, fp, tr->nparam, "the parameters", theta));
   if (rec[6]) PetscCall(ReadFinite(tr, fp, (PetscInt)rec[6], "the optimiser state", &tr->restart_state));
-  PetscCall(ReadFinite(tr, fp, (PetscInt)rec[7], "the constraint state", &cstate));
+  PetscCall(ReadFinite(tr, fp, (PetscInt)rec[7], "the constraint state", cstate));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* on any error the file is closed and nothing read is kept */
+static PetscErrorCode LoadRestart(AzTrainer tr)
+{
+  FILE          *fp;
+  int64_t        rec[8];
+  Vec            theta = NULL, cstate = NULL;
+  PetscErrorCode ierr;
+
+  PetscFunctionBegin;
+  fp = fopen(tr->restart, "rb");
+  PetscCheck(fp, tr->comm, PETSC_ERR_FILE_OPEN, "Cannot read the restart file %s given by -az_restart", tr->restart);
+  ierr = ReadRestart(tr, fp, rec, &theta, &cstate);
   fclose(fp);
-  PetscCall(AzLossConstraintStateLoad(tr->loss, cstate));
+  if (!ierr) ierr = AzLossConstraintStateLoad(tr->loss, cstate);
+  if (ierr) {
+    PetscCall(VecDestroy(&theta));
+    PetscCall(VecDestroy(&cstate));
+    PetscCall(VecDestroy(&tr->restart_state));
+  }
+  PetscCall(ierr);
   PetscCall(VecDestroy(&cstate));
   PetscCall(VecCopy(theta, tr->theta));
   PetscCall(VecDestroy(&theta));
