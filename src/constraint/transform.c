@@ -225,6 +225,7 @@ PetscErrorCode AzTransformCreateFaces(AzProblem prob, const PetscBool hard_face[
 
   PetscFunctionBegin;
   PetscCall(PetscNew(&t));
+  *T      = t; /* the caller's from here on: a refusal below leaves it to AzTransformDestroy */
   t->prob = prob;
   PetscCall(AzProblemGetComm(prob, &t->comm));
   PetscCall(AzProblemGetInfo(prob, &t->info));
@@ -239,14 +240,10 @@ PetscErrorCode AzTransformCreateFaces(AzProblem prob, const PetscBool hard_face[
     const AzBCType type = t->info->boundary[f].type;
     if (!hard_face[f]) continue;
     if (type == AZ_BC_NONE || type == AZ_BC_PERIODIC) {
-      MPI_Comm comm = t->comm;
-      PetscCall(PetscFree(t));
-      SETERRQ(comm, PETSC_ERR_ARG_WRONG, "Face %" PetscInt_FMT " has no condition to impose (%s)", f, type == AZ_BC_NONE ? "free" : "periodic: exact through the periodic embedding");
+      SETERRQ(t->comm, PETSC_ERR_ARG_WRONG, "Face %" PetscInt_FMT " has no condition to impose (%s)", f, type == AZ_BC_NONE ? "free" : "periodic: exact through the periodic embedding");
     }
     if (type != AZ_BC_DIRICHLET) {
-      MPI_Comm comm = t->comm;
-      PetscCall(PetscFree(t));
-      SETERRQ(comm, PETSC_ERR_ARG_WRONG, "Problem's face %" PetscInt_FMT " carries a %s condition: a hard constraint by transform imposes Dirichlet data only; use a soft or augmented-Lagrangian constraint there", f, type == AZ_BC_NEUMANN ? "Neumann" : "Robin/other");
+      SETERRQ(t->comm, PETSC_ERR_ARG_WRONG, "Problem's face %" PetscInt_FMT " carries a %s condition: a hard constraint by transform imposes Dirichlet data only; use a soft or augmented-Lagrangian constraint there", f, type == AZ_BC_NEUMANN ? "Neumann" : "Robin/other");
     }
     t->hard[f] = PETSC_TRUE;
   }
@@ -260,7 +257,6 @@ PetscErrorCode AzTransformCreateFaces(AzProblem prob, const PetscBool hard_face[
     PetscCheck(t->info->lift || !any, t->comm, PETSC_ERR_ARG_WRONG, "Problem %s gives no lift (.lift in its descriptor): hard constraints by transform need one; use soft constraints for it", t->info->name);
   }
   if (t->info->lift) PetscCall(CheckLift(t));
-  *T = t;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

@@ -66,6 +66,7 @@ PetscErrorCode AzChainMapAllocate(AzLoss L, const AzChainMapOps *ops, PetscInt n
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* the chain is *chain from the start, so that a refusal while it is built leaves it to AzChainDestroy */
 PetscErrorCode AzChainCreate(AzLoss L, AzChain *chain)
 {
   AzChain C;
@@ -75,20 +76,20 @@ PetscErrorCode AzChainCreate(AzLoss L, AzChain *chain)
   PetscCall(PetscNew(&C));
   C->L    = L;
   C->side = -1;
+  *chain  = C;
   for (PetscInt i = 0; i < ntypes; i++) {
     AzChainMap m = NULL;
     PetscCall(types[i].create(L, &m));
     if (!m) continue;
-    m->index = C->nmap;
-    PetscCheck(C->nmap == 0 || m->ncin == C->map[C->nmap - 1]->ncout, L->comm, PETSC_ERR_PLIB, "Chain map %s takes %" PetscInt_FMT " components, its predecessor gives %" PetscInt_FMT, m->ops->name, m->ncin, C->map[C->nmap - 1]->ncout);
-    PetscCheck(m->ncin == m->ncout || C->nmap == 0, L->comm, PETSC_ERR_SUP, "Chain map %s changes the number of components: only the first map may", m->ops->name);
+    m->index          = C->nmap;
+    C->map[C->nmap++] = m; /* owned by the chain from here on */
+    PetscCheck(m->index == 0 || m->ncin == C->map[m->index - 1]->ncout, L->comm, PETSC_ERR_PLIB, "Chain map %s takes %" PetscInt_FMT " components, its predecessor gives %" PetscInt_FMT, m->ops->name, m->ncin, C->map[m->index - 1]->ncout);
+    PetscCheck(m->ncin == m->ncout || m->index == 0, L->comm, PETSC_ERR_SUP, "Chain map %s changes the number of components: only the first map may", m->ops->name);
     if (m->nside) {
       PetscCheck(C->side < 0, L->comm, PETSC_ERR_SUP, "Chain maps %s and %s both have side inputs: at most one may", C->map[C->side]->ops->name, m->ops->name);
-      C->side = C->nmap;
+      C->side = m->index;
     }
-    C->map[C->nmap++] = m;
   }
-  *chain = C;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
