@@ -271,7 +271,7 @@ PetscErrorCode AzReferenceGetVerificationLine(AzReference ref, char line[], size
   } else {
     AZ_PUT("reference: unverified — ");
     if (v->estimated) AZ_PUT("estimated error %.1e (threshold %.0e)", (double)v->estimated_error, (double)v->tol);
-    else AZ_PUT("error %s (threshold %.0e)", v->note, (double)v->tol);
+    else AZ_PUT("error not estimated, %s (threshold %.0e)", v->note, (double)v->tol);
     if (v->skipped) {
       off = 0;
       AZ_PUT("reference: not verified — error %s", v->note);
