@@ -55,10 +55,12 @@ typedef struct {
  *                      same nodes (AzLossConservationSeries' definition, on the reference's grid).
  *   drift_rel[l]       drift[l] / max_k ∫|density| dx (the size of the conserved quantity).
  *   halfres_difference the relative discrete L2 difference between this solution and a second solve
- *                      at half the resolution (every axis), at the coarse grid's nodes at every
- *                      snapshot time (the fine solution interpolated there, exactly at shared nodes).
- *   estimated_error    halfres_difference / (2^order − 1): Richardson's estimate of this solution's
- *                      own error for differences of order p (the coarse error is 2^p times the fine).
+ *                      at half the resolution (every axis; time too: tolerances × 2^p), at the coarse
+ *                      grid's nodes at every snapshot time (the fine solution interpolated there,
+ *                      exactly at shared nodes).
+ *   estimated_error    halfres_difference / (2^p − 1), p = order: Richardson's estimate of this
+ *                      solution's own error (the coarse error is 2^p times the fine, in space by the
+ *                      order, in time by the integrator's tolerance proportionality).
  * verified: estimated_error and every drift_rel at most tol (-az_ref_verify_tol, 1e-6). */
 typedef struct {
   PetscBool estimated;          /* a half-resolution solve gave estimated_error */

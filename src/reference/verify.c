@@ -165,8 +165,11 @@ static PetscErrorCode Estimate(AzReference ref)
    * (A new setting of AzReference that changes the solution must be copied here too.) */
   for (PetscInt a = 0; a < ref->dim; a++) c->n[a] = nc[a];
   c->order           = ref->order;
-  c->rtol            = ref->rtol;
-  c->atol            = ref->atol;
+  /* time is coarsened with space: tolerances × 2^p, so that the integrator's error (about
+   * proportional to its tolerance) grows by the factor of the spatial error and Richardson's scaling
+   * covers both; with the same tolerances the estimate misses the time error */
+  c->rtol            = ref->rtol * PetscPowRealInt(2, ref->order);
+  c->atol            = ref->atol * PetscPowRealInt(2, ref->order);
   c->nt_out          = ref->nt_out;
   c->max_steps       = ref->max_steps;
   c->maxl            = ref->maxl;
