@@ -874,6 +874,34 @@ START_TEST(test_verify_cache)
   ck_assert_msg(vb.nlaws == 1 && PetscAbsReal(vb.drift[0] - va.drift[0]) <= 1e-15 && vb.verified == va.verified, "the reloaded drift %g differs from %g", (double)vb.drift[0], (double)va.drift[0]);
   OK(AzReferenceDestroy(&a));
   OK(AzReferenceDestroy(&b));
+  /* stored without an estimate (-az_ref_verify 0), loaded with one asked for: estimated on load, and
+   * kept for the next load */
+  RemoveDir(dir);
+  ScratchDir(dir, sizeof dir);
+  OK(PetscOptionsSetValue(NULL, "-az_ref_verify", "0"));
+  ck_assert_int_eq(AzReferenceCreate(PETSC_COMM_WORLD, prob, &a), 0);
+  ck_assert_int_eq(AzReferenceSetGrid(a, 1, &n), 0);
+  ck_assert_int_eq(AzReferenceSetFromOptions(a), 0);
+  OK(PetscOptionsClearValue(NULL, "-az_ref_verify"));
+  ck_assert_int_eq(AzReferenceSolveCached(a, dir), 0);
+  OK(AzReferenceGetVerification(a, &va));
+  ck_assert_msg(!va.estimated && va.skipped && PetscIsNanReal(va.estimated_error), "-az_ref_verify 0 made an estimate");
+  for (int pass = 0; pass < 2; pass++) {
+    ck_assert_int_eq(AzReferenceCreate(PETSC_COMM_WORLD, prob, &b), 0);
+    ck_assert_int_eq(AzReferenceSetGrid(b, 1, &n), 0);
+    ck_assert_int_eq(AzReferenceSetFromOptions(b), 0);
+    if (pass == 1) OK(PetscOptionsClearValue(NULL, "-az_ref_verify"));
+    ck_assert_int_eq(AzReferenceLoadCached(b, dir, &loaded), 0);
+    ck_assert_msg(loaded, "the stored reference was not reused (pass %d)", pass);
+    OK(AzReferenceGetVerification(b, &vb));
+    ck_assert_msg(vb.estimated && !vb.skipped && vb.estimated_error > 0, "pass %d: the load has no estimate", pass);
+    if (pass == 0) va = vb;
+    else ck_assert_msg(vb.estimated_error == va.estimated_error, "the estimate made on load was not stored: %g, then %g", (double)va.estimated_error, (double)vb.estimated_error);
+    OK(AzReferenceDestroy(&b));
+    OK(PetscOptionsSetValue(NULL, "-az_ref_verify", "0")); /* the second load must find it stored */
+  }
+  OK(PetscOptionsClearValue(NULL, "-az_ref_verify"));
+  OK(AzReferenceDestroy(&a));
   OK(AzProblemDestroy(&prob));
   RemoveDir(dir);
 }
