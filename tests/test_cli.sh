@@ -139,6 +139,25 @@ expect_ok reference "written to" "$AZ" reference -problem heat1d -az_ref_n 65 -a
 grep -q '"integrator": "ida"' "$tmp/ref/summary.json" || fail "reference: summary.json lacks the integrator"
 expect_ok train-burgers "against the reference" "$AZ" train -problem burgers1d -az_ref_n 257 -az_field_depth 2 -az_field_width 8 -az_trainer_max_it 3 -az_quiet -az_output_dir "$tmp/burgers"
 grep -q '"yardstick": "reference"' "$tmp/burgers/summary.json" || fail "train burgers1d: the yardstick is not the reference"
+# self-verification: 257 nodes are too few for burgers1d (estimated error ~4e-3, threshold 1e-6): the
+# reference warns on stderr, train says so, summary.json carries the numbers, compare's reports say it
+expect_ok train-burgers-unverified "WARNING: reference: unverified — estimated error" "$AZ" train -problem burgers1d -az_ref_n 257 -az_field_depth 2 -az_field_width 8 -az_trainer_max_it 3 -az_quiet -az_output_dir "$tmp/burgers"
+grep -q "the yardstick is unverified" "$tmp/out" || fail "train burgers1d: the output does not say the yardstick is unverified"
+grep -q '"verified": false' "$tmp/burgers/summary.json" || fail "train burgers1d: summary.json does not mark the reference unverified"
+grep -q '"estimated_error": [0-9]' "$tmp/burgers/summary.json" || fail "train burgers1d: summary.json lacks the estimated error"
+grep -q '"mass": {"drift": [0-9]' "$tmp/burgers/summary.json" || fail "train burgers1d: summary.json lacks the drift of law mass"
+expect_ok compare-burgers-unverified "report:" "$AZ" compare -problem burgers1d -az_ref_n 257 -az_strategies soft -az_field_depth 1 -az_field_width 8 -az_trainer_max_it 3 -az_quiet -az_output_dir "$tmp/cmpb"
+grep -q "reference: unverified — estimated error [0-9.e-]* (threshold 1e-06), drift of law mass" "$tmp/cmpb/report.md" || fail "compare burgers1d: report.md does not say the reference is unverified"
+grep -q "The yardstick is unverified" "$tmp/cmpb/report.md" || fail "compare burgers1d: report.md does not say the yardstick is unverified"
+grep -q "reference: unverified" "$tmp/cmpb/compare.md" || fail "compare burgers1d: compare.md does not say the reference is unverified"
+# a fine enough reference verifies, and says nothing on stderr; -az_ref_verify 0 skips the second solve
+"$AZ" reference -problem heat1d -az_ref_n 65 -az_output_dir "$tmp/refv" >"$tmp/out" 2>"$tmp/err" || fail "reference heat1d 65: failed"
+grep -q "reference: verified (estimated error" "$tmp/out" || fail "reference heat1d 65: not verified"
+[ -s "$tmp/err" ] && fail "reference heat1d 65: verified, yet it wrote on stderr: $(cat "$tmp/err")"
+grep -q '"verified": true' "$tmp/refv/summary.json" || fail "reference heat1d 65: summary.json does not say verified"
+expect_ok reference-verify-off "not estimated (-az_ref_verify 0)" "$AZ" reference -problem heat1d -az_ref_n 65 -az_ref_verify 0 -az_output_dir "$tmp/refv0"
+grep -q '"halfres_difference": null' "$tmp/refv0/summary.json" || fail "reference -az_ref_verify 0: a half-resolution difference in summary.json"
+expect_error bad-verify-tol "az_ref_verify_tol must be positive" "$AZ" reference -problem heat1d -az_ref_n 65 -az_ref_verify_tol 0 -az_output_dir "$tmp/refv1"
 expect_error bad-ref-order "order" "$AZ" reference -problem heat1d -az_ref_order 3 -az_output_dir "$tmp/ref3"
 
 # ---- options: no silent wrap, no silent default, no silent misspelling; -help prints and stops ----

@@ -516,6 +516,23 @@ START_TEST(test_failure_max_steps)
   ck_assert_int_ne(SolveExpectingError(prob, 33), 0);
   OK(PetscOptionsClearValue(NULL, "-az_ref_max_steps"));
   ck_assert_msg(strstr(last_error, "IDA_TOO_MUCH_WORK") && strstr(last_error, "at t = ") && strstr(last_error, "-az_ref_max_steps"), "the error does not name the IDA flag, the time reached and the option: %s", last_error);
+  /* failure guidance for a non-periodic problem: more steps (the budget ran out), order 2, another
+   * grid; not the spectral method (heat1d has walls) */
+  ck_assert_msg(strstr(last_error, "What to try for heat1d") && strstr(last_error, "-az_ref_max_steps 50 (now 5)") && strstr(last_error, "-az_ref_order 2") && strstr(last_error, "-az_ref_n 66"), "the error does not say what to try: %s", last_error);
+  ck_assert_msg(!strstr(last_error, "spectral"), "the spectral method is suggested for heat1d, which is not periodic: %s", last_error);
+  OK(AzProblemDestroy(&prob));
+}
+END_TEST
+
+/* a periodic problem: the spectral method is named (advection1d is periodic in its only axis) */
+START_TEST(test_failure_periodic_advice)
+{
+  AzProblem prob = Load("advection1d");
+
+  OK(PetscOptionsSetValue(NULL, "-az_ref_max_steps", "5"));
+  ck_assert_int_ne(SolveExpectingError(prob, 32), 0);
+  OK(PetscOptionsClearValue(NULL, "-az_ref_max_steps"));
+  ck_assert_msg(strstr(last_error, "IDA_TOO_MUCH_WORK") && strstr(last_error, "-az_ref_method spectral") && strstr(last_error, "periodic in every axis") && strstr(last_error, "-az_ref_order 2"), "the error of a periodic problem does not name the spectral method: %s", last_error);
   OK(AzProblemDestroy(&prob));
 }
 END_TEST
@@ -580,6 +597,8 @@ START_TEST(test_failure_nan)
   ck_assert_int_eq(AzProblemCreateFromInfo(PETSC_COMM_WORLD, &nanheat, NULL, &prob), 0);
   ck_assert_int_ne(SolveExpectingError(prob, 33), 0);
   ck_assert_msg(strstr(last_error, "IDA_") && strstr(last_error, "at t = 0.2") && strstr(last_error, "NaN"), "the error does not name the IDA flag, the time reached (0.25) and the NaN: %s", last_error);
+  /* the step budget is not the cause here: no advice to raise it; order 2 and another grid instead */
+  ck_assert_msg(strstr(last_error, "What to try for nanheat") && strstr(last_error, "-az_ref_order 2") && strstr(last_error, "-az_ref_n 66") && !strstr(last_error, "more steps") && !strstr(last_error, "spectral"), "the advice after a NaN residual is wrong: %s", last_error);
   PetscPrintf(PETSC_COMM_WORLD, "# expected failure: %s\n", last_error);
   OK(AzProblemDestroy(&prob));
 }
@@ -719,9 +738,178 @@ START_TEST(test_parallel_matches_serial)
 END_TEST
 
 /* A failed assertion leaves its test at once: no option a test sets may outlive it. */
+/* ---- self-verification ------------------------------------------------------------------------ */
+static AzReference SolveOn(AzProblem prob, PetscInt n, PetscInt order)
+{
+  AzReference ref;
+  ck_assert_int_eq(AzReferenceCreate(PETSC_COMM_WORLD, prob, &ref), 0);
+  ck_assert_int_eq(AzReferenceSetGrid(ref, 1, &n), 0);
+  ck_assert_int_eq(AzReferenceSetOrder(ref, order), 0);
+  ck_assert_int_eq(AzReferenceSetFromOptions(ref), 0);
+  ck_assert_int_eq(AzReferenceSolve(ref), 0);
+  return ref;
+}
+
+/* relative discrete L2 error against the exact solution over every node and every snapshot: the norm
+ * estimated_error estimates */
+static PetscReal TrueErrorAllSnapshots(AzProblem prob, AzReference ref)
+{
+  const AzProblemInfo *info;
+  const PetscReal     *param;
+  PetscInt             nt, n[3] = {0, 0, 0}, xs, xm;
+  PetscReal            h[3], s[2] = {0, 0}, lo[3], hi[3];
+  DM                   da;
+  Vec                  u;
+
+  OK(AzProblemGetInfo(prob, &info));
+  OK(AzProblemGetParams(prob, &param));
+  OK(AzProblemGetBox(prob, lo, hi));
+  OK(AzReferenceGetNumSnapshots(ref, &nt));
+  OK(AzReferenceGetGrid(ref, n, h));
+  OK(AzReferenceGetSolution(ref, NULL, &da));
+  OK(DMDAGetCorners(da, &xs, NULL, NULL, &xm, NULL, NULL));
+  for (PetscInt k = 0; k < nt; k++) {
+    const PetscScalar *a;
+    PetscReal          t;
+    OK(AzReferenceGetSnapshot(ref, k, &t, &u));
+    OK(VecGetArrayRead(u, &a));
+    for (PetscInt i = xs; i < xs + xm; i++) {
+      PetscReal   x[2] = {lo[0] + i * h[0], t};
+      AzPoint     p    = {x, 2, param, -1};
+      PetscScalar ue;
+      OK(info->exact(&p, &ue));
+      s[0] += PetscSqr(PetscRealPart(a[i - xs] - ue));
+      s[1] += PetscSqr(PetscRealPart(ue));
+    }
+    OK(VecRestoreArrayRead(u, &a));
+  }
+  ck_assert_int_eq(MPI_Allreduce(MPI_IN_PLACE, s, 2, MPIU_REAL, MPIU_SUM, PETSC_COMM_WORLD), MPI_SUCCESS);
+  return PetscSqrtReal(s[0] / s[1]);
+}
+
+/* advection1d conserves mass ∫u dx = 1 exactly, and the central differences on its periodic grid keep
+ * the trapezoid sum: the reference's own drift is round-off, and its law is reported by name */
+START_TEST(test_verify_drift)
+{
+  AzProblem               prob = Load("advection1d");
+  AzReference             ref  = SolveOn(prob, 64, 4);
+  AzReferenceVerification v;
+  char                    line[1024];
+
+  OK(AzReferenceGetVerification(ref, &v));
+  ck_assert_int_eq((int)v.nlaws, 1);
+  ck_assert_msg(v.drift[0] <= 1e-12 && v.drift_rel[0] <= 1e-12, "advection1d: the reference's mass drifts by %g (relative %g), expected round-off", (double)v.drift[0], (double)v.drift_rel[0]);
+  ck_assert_msg(PetscAbsReal(v.qstar[0] - 1) < 1e-15, "advection1d: Q* = %g, declared 1", (double)v.qstar[0]);
+  ck_assert_msg(v.estimated && v.estimated_error > 0, "advection1d: no error estimate");
+  OK(AzReferenceGetVerificationLine(ref, line, sizeof line));
+  ck_assert_msg(strstr(line, "drift of law mass"), "the verification line lacks the law: %s", line);
+  OK(AzReferenceDestroy(&ref));
+  OK(AzProblemDestroy(&prob));
+}
+END_TEST
+
+/* the half-resolution estimate against the true error (all snapshots, relative L2), on coarse grids
+ * where the spatial error dominates and on finer ones where the time integrator's does: within a
+ * factor 4. Those far above 1e-6 are unverified. The grids
+ * split over 3 ranks at half resolution (order-4 stencils need 6 nodes a rank). */
+START_TEST(test_verify_estimate)
+{
+  const struct {
+    const char *name;
+    PetscInt    n, order;
+  } cases[] = {
+    {"advection1d", 32, 2},
+    {"advection1d", 24, 4},
+    {"heat1d", 17, 2},
+    {"heat1d", 33, 4},
+    {"heat1d", 257, 4},      /* the integrator's error dominates: the half-resolution solve's */
+    {"advection1d", 512, 4}, /* tolerances × 2^p make the estimate see it */
+  };
+  for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    AzProblem               prob = Load(cases[c].name);
+    AzReference             ref  = SolveOn(prob, cases[c].n, cases[c].order);
+    AzReferenceVerification v;
+    PetscReal               err = TrueErrorAllSnapshots(prob, ref);
+    char                    line[1024];
+
+    OK(AzReferenceGetVerification(ref, &v));
+    PetscPrintf(PETSC_COMM_WORLD, "# %s n %d order %d: estimated error %.3e, true error %.3e (ratio %.2f), half-resolution difference %.3e\n", cases[c].name, (int)cases[c].n, (int)cases[c].order, (double)v.estimated_error, (double)err, (double)(v.estimated_error / err), (double)v.halfres_difference);
+    ck_assert_msg(v.estimated && v.estimated_error >= err / 4 && v.estimated_error <= 4 * err, "%s n %d order %d: estimated error %g, true error %g: not within a factor 4 (%s)", cases[c].name, (int)cases[c].n, (int)cases[c].order, (double)v.estimated_error, (double)err, v.note);
+    ck_assert_msg(v.tol == 1e-6, "the default threshold is %g, not 1e-6", (double)v.tol);
+    ck_assert_msg(v.verified == (v.estimated_error <= v.tol && v.drift_rel[0] <= v.tol), "%s n %d: verified %d with estimated error %g (threshold %g)", cases[c].name, (int)cases[c].n, (int)v.verified, (double)v.estimated_error, (double)v.tol);
+    OK(AzReferenceGetVerificationLine(ref, line, sizeof line));
+    if (err > 10 * v.tol) ck_assert_msg(!v.verified && strstr(line, "reference: unverified — estimated error"), "%s n %d: an error of %g passes as verified: %s", cases[c].name, (int)cases[c].n, (double)err, line);
+    OK(AzReferenceDestroy(&ref));
+    OK(AzProblemDestroy(&prob));
+  }
+}
+END_TEST
+
+/* a cached reference reloads its verification: the same estimate, the same drift */
+START_TEST(test_verify_cache)
+{
+  AzProblem               prob = Load("advection1d");
+  AzReference             a, b;
+  AzReferenceVerification va, vb;
+  PetscInt                n = 32;
+  PetscBool               loaded;
+  char                    dir[PETSC_MAX_PATH_LEN];
+
+  ScratchDir(dir, sizeof dir);
+  ck_assert_int_eq(AzReferenceCreate(PETSC_COMM_WORLD, prob, &a), 0);
+  ck_assert_int_eq(AzReferenceSetGrid(a, 1, &n), 0);
+  ck_assert_int_eq(AzReferenceSetFromOptions(a), 0);
+  ck_assert_int_eq(AzReferenceSolveCached(a, dir), 0);
+  OK(AzReferenceGetVerification(a, &va));
+  /* the reload must not solve at half resolution again: with -az_ref_verify 0 it still has the estimate */
+  OK(PetscOptionsSetValue(NULL, "-az_ref_verify", "0"));
+  ck_assert_int_eq(AzReferenceCreate(PETSC_COMM_WORLD, prob, &b), 0);
+  ck_assert_int_eq(AzReferenceSetGrid(b, 1, &n), 0);
+  ck_assert_int_eq(AzReferenceSetFromOptions(b), 0);
+  OK(PetscOptionsClearValue(NULL, "-az_ref_verify"));
+  ck_assert_int_eq(AzReferenceLoadCached(b, dir, &loaded), 0);
+  ck_assert_msg(loaded, "the stored reference was not reused");
+  OK(AzReferenceGetVerification(b, &vb));
+  ck_assert_msg(va.estimated && vb.estimated && vb.estimated_error == va.estimated_error && vb.halfres_difference == va.halfres_difference && vb.coarse_n[0] == va.coarse_n[0], "the reloaded estimate %g differs from the stored %g", (double)vb.estimated_error, (double)va.estimated_error);
+  ck_assert_msg(vb.nlaws == 1 && PetscAbsReal(vb.drift[0] - va.drift[0]) <= 1e-15 && vb.verified == va.verified, "the reloaded drift %g differs from %g", (double)vb.drift[0], (double)va.drift[0]);
+  OK(AzReferenceDestroy(&a));
+  OK(AzReferenceDestroy(&b));
+  /* stored without an estimate (-az_ref_verify 0), loaded with one asked for: estimated on load, and
+   * kept for the next load */
+  RemoveDir(dir);
+  ScratchDir(dir, sizeof dir);
+  OK(PetscOptionsSetValue(NULL, "-az_ref_verify", "0"));
+  ck_assert_int_eq(AzReferenceCreate(PETSC_COMM_WORLD, prob, &a), 0);
+  ck_assert_int_eq(AzReferenceSetGrid(a, 1, &n), 0);
+  ck_assert_int_eq(AzReferenceSetFromOptions(a), 0);
+  OK(PetscOptionsClearValue(NULL, "-az_ref_verify"));
+  ck_assert_int_eq(AzReferenceSolveCached(a, dir), 0);
+  OK(AzReferenceGetVerification(a, &va));
+  ck_assert_msg(!va.estimated && va.skipped && PetscIsNanReal(va.estimated_error), "-az_ref_verify 0 made an estimate");
+  for (int pass = 0; pass < 2; pass++) {
+    ck_assert_int_eq(AzReferenceCreate(PETSC_COMM_WORLD, prob, &b), 0);
+    ck_assert_int_eq(AzReferenceSetGrid(b, 1, &n), 0);
+    ck_assert_int_eq(AzReferenceSetFromOptions(b), 0);
+    if (pass == 1) OK(PetscOptionsClearValue(NULL, "-az_ref_verify"));
+    ck_assert_int_eq(AzReferenceLoadCached(b, dir, &loaded), 0);
+    ck_assert_msg(loaded, "the stored reference was not reused (pass %d)", pass);
+    OK(AzReferenceGetVerification(b, &vb));
+    ck_assert_msg(vb.estimated && !vb.skipped && vb.estimated_error > 0, "pass %d: the load has no estimate", pass);
+    if (pass == 0) va = vb;
+    else ck_assert_msg(vb.estimated_error == va.estimated_error, "the estimate made on load was not stored: %g, then %g", (double)va.estimated_error, (double)vb.estimated_error);
+    OK(AzReferenceDestroy(&b));
+    OK(PetscOptionsSetValue(NULL, "-az_ref_verify", "0")); /* the second load must find it stored */
+  }
+  OK(PetscOptionsClearValue(NULL, "-az_ref_verify"));
+  OK(AzReferenceDestroy(&a));
+  OK(AzProblemDestroy(&prob));
+  RemoveDir(dir);
+}
+END_TEST
+
 static void ClearOptions(void)
 {
-  const char *opts[] = {"-az_ref_format", "-az_output_dir", "-az_ref_n", "-az_ref_max_steps", "-az_ref_integrator", "-az_ref_arkode_explicit", "-az_ref_solver", "-az_ref_jacobian"};
+  const char *opts[] = {"-az_ref_format", "-az_output_dir", "-az_ref_n", "-az_ref_max_steps", "-az_ref_integrator", "-az_ref_arkode_explicit", "-az_ref_solver", "-az_ref_jacobian", "-az_ref_verify"};
   for (size_t k = 0; k < sizeof opts / sizeof opts[0]; k++) (void)PetscOptionsClearValue(NULL, opts[k]);
 }
 
@@ -750,6 +938,10 @@ static Suite *ReferenceSuite(void)
   tcase_add_test(t, test_run_mode);
   tcase_add_test(t, test_failure_max_steps);
   tcase_add_test(t, test_failure_nan);
+  tcase_add_test(t, test_failure_periodic_advice);
+  tcase_add_test(t, test_verify_drift);
+  tcase_add_test(t, test_verify_estimate);
+  tcase_add_test(t, test_verify_cache);
   tcase_add_test(t, test_bad_settings);
   tcase_add_test(t, test_integrators_agree);
   tcase_add_test(t, test_parallel_matches_serial);

@@ -22,7 +22,8 @@
  * Options (all -az_ref_...): n (nodes per axis, one value or one per axis), order (2 or 4), rtol,
  * atol, nt_out, max_steps, integrator (ida|cvode|arkode), arkode_explicit, cvode_lmm (bdf|adams),
  * solver (snes|kinsol, steady problems), jacobian (jet|color), maxl (Krylov dimension),
- * format (binary|hdf5), cache (reuse a stored reference whose options match), interp_max_mb.
+ * format (binary|hdf5), cache (reuse a stored reference whose options match), interp_max_mb,
+ * verify (0 skips the half-resolution solve of the self-verification), verify_tol (its threshold).
  * The preconditioner and the steady solver take the prefix az_ref_: -az_ref_pc_type, -az_ref_snes_rtol ...
  */
 #ifndef ANSATZ_REFERENCE_H
@@ -46,6 +47,35 @@ typedef struct {
   PetscBool from_cache;
 } AzReferenceStats;
 
+/* Self-verification (verify.c), made after every solve and every cached load:
+ *   drift[l]           max over the snapshots of |Q(t_k) − Q*| for law l, Q(t) = ∫ density dx by the
+ *                      trapezoid rule on the reference's own nodes (the rectangle rule on a periodic
+ *                      axis), the density fed the finite-difference jets of the solve; Q* the law's
+ *                      declared value or, without one, the law at the problem's initial data on the
+ *                      same nodes (AzLossConservationSeries' definition, on the reference's grid).
+ *   drift_rel[l]       drift[l] / max_k ∫|density| dx (the size of the conserved quantity).
+ *   halfres_difference the relative discrete L2 difference between this solution and a second solve
+ *                      at half the resolution (every axis; time too: tolerances × 2^p), at the coarse
+ *                      grid's nodes at every snapshot time (the fine solution interpolated there,
+ *                      exactly at shared nodes).
+ *   estimated_error    halfres_difference / (2^p − 1), p = order: Richardson's estimate of this
+ *                      solution's own error (the coarse error is 2^p times the fine, in space by the
+ *                      order, in time by the integrator's tolerance proportionality).
+ * verified: estimated_error and every drift_rel at most tol (-az_ref_verify_tol, 1e-6). */
+typedef struct {
+  PetscBool estimated;          /* a half-resolution solve gave estimated_error */
+  PetscReal estimated_error;    /* NaN when not estimated */
+  PetscReal halfres_difference; /* NaN when not estimated */
+  PetscInt  coarse_n[AZ_MAX_DIM];
+  PetscReal seconds; /* wall time of the half-resolution solve */
+  char      note[256]; /* why there is no estimate ("" when there is) */
+  PetscInt  nlaws;     /* laws measured (0 for a steady problem) */
+  PetscReal drift[AZ_MAX_LAWS], drift_rel[AZ_MAX_LAWS], qstar[AZ_MAX_LAWS];
+  PetscReal tol;
+  PetscBool verified;
+  PetscBool skipped; /* -az_ref_verify 0: no estimate was asked for (no warning for its absence) */
+} AzReferenceVerification;
+
 PETSC_EXTERN PetscErrorCode AzReferenceCreate(MPI_Comm comm, AzProblem prob, AzReference *ref);
 PETSC_EXTERN PetscErrorCode AzReferenceSetGrid(AzReference ref, PetscInt naxes, const PetscInt n[]);
 PETSC_EXTERN PetscErrorCode AzReferenceSetOrder(AzReference ref, PetscInt order);
@@ -64,6 +94,13 @@ PETSC_EXTERN PetscErrorCode AzReferenceGetSnapshot(AzReference ref, PetscInt k, 
 /* Node coordinates: x_i = lower + i*h along each spatial axis. */
 PETSC_EXTERN PetscErrorCode AzReferenceGetGrid(AzReference ref, PetscInt n[], PetscReal h[]);
 PETSC_EXTERN PetscErrorCode AzReferenceGetStats(AzReference ref, AzReferenceStats *stats);
+
+PETSC_EXTERN PetscErrorCode AzReferenceGetVerification(AzReference ref, AzReferenceVerification *v);
+/* One line for a report: "reference: verified (estimated error 2.1e-09, drift of law mass 3.3e-16;
+ * threshold 1e-06)" or "reference: unverified — estimated error 3.0e-03 (threshold 1e-06), ..." */
+PETSC_EXTERN PetscErrorCode AzReferenceGetVerificationLine(AzReference ref, char line[], size_t len);
+/* The verification as the members of a JSON object (no braces), each line starting with indent. */
+PETSC_EXTERN PetscErrorCode AzReferenceVerificationJSON(AzReference ref, char buf[], size_t len, const char indent[]);
 
 /* Collective. x holds npts points of ncoord coordinates each (time last for a time-dependent
  * problem); u receives npts*ncomp values. Points outside the box are clamped onto it. */

@@ -3,7 +3,9 @@
  *   DIR/reference.bin (or .h5)   the snapshots in natural ordering, so any rank count can load them
  *   DIR/reference.options        the settings that produced them: the cache key, written last, so a
  *                                directory with a matching key always holds a complete reference
- *   DIR/summary.json             grid, order, tolerances, counters, wall time, error vs exact
+ *   DIR/reference.verification   the half-resolution error estimate (verify.c), written before the key
+ *   DIR/summary.json             grid, order, tolerances, counters, wall time, error vs exact, the
+ *                                self-verification
  */
 #include "refimpl.h"
 #include <ansatz/file.h>
@@ -29,7 +31,8 @@ PetscErrorCode AzRefCacheKey(AzReference ref, char buf[], size_t len)
   PetscCall(AzProblemGetNumParams(ref->prob, &nparam));
   PetscCall(AzProblemGetCodeHash(ref->prob, &code));
   /* the plugin's code too: a residual changed under the same name and parameters is another problem */
-  AZ_PUT("ansatz-reference 2\nproblem %s\ndescription %s\ncode %s\n", ref->info->name, ref->info->description, code);
+  /* 3: the directory also holds reference.verification */
+  AZ_PUT("ansatz-reference 3\nproblem %s\ndescription %s\ncode %s\n", ref->info->name, ref->info->description, code);
   for (PetscInt k = 0; k < nparam; k++) AZ_PUT("param %s %.17g\n", ref->info->params[k].name, (double)param[k]);
   AZ_PUT("grid");
   for (PetscInt a = 0; a < ref->dim; a++) AZ_PUT(" %" PetscInt_FMT, ref->n[a]);
@@ -123,6 +126,11 @@ static PetscErrorCode WriteSummary(AzReference ref, const char dir[])
   PetscCall(AzFilePrintf(fp, "  \"wall_seconds\": %.6g,\n  \"ranks\": %d,\n  \"from_cache\": %s,\n", (double)ref->stats.wall_seconds, size, ref->stats.from_cache ? "true" : "false"));
   if (ref->has_error) PetscCall(AzFilePrintf(fp, "  \"error_max\": %.6e,\n  \"error_rel_l2\": %.6e,\n", (double)ref->err_max, (double)ref->err_rel));
   else PetscCall(AzFilePrintf(fp, "  \"error_max\": null,\n  \"error_rel_l2\": null,\n"));
+  {
+    char ver[4096];
+    PetscCall(AzReferenceVerificationJSON(ref, ver, sizeof ver, "  "));
+    PetscCall(AzFilePrintf(fp, "%s,\n", ver));
+  }
   PetscCall(AzFilePrintf(fp, "  \"data\": \"reference.%s\",\n  \"options\": \"reference.options\"\n}\n", ref->format == AZ_REF_FORMAT_HDF5 ? "h5" : "bin"));
   PetscCall(AzFileClose(&fp));
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -151,6 +159,7 @@ PetscErrorCode AzReferenceWrite(AzReference ref, const char dir[])
   }
   PetscCall(PetscViewerDestroy(&v));
   PetscCall(AzFileCommit(ref->comm, tmp, path));
+  PetscCall(AzRefVerifyWrite(ref, dir));
   PetscCall(WriteSummary(ref, dir));
   PetscCall(AzRefCacheKey(ref, key, sizeof key));
   snprintf(path, sizeof path, "%s/reference.options", dir);
@@ -218,6 +227,16 @@ PetscErrorCode AzReferenceLoadCached(AzReference ref, const char dir[], PetscBoo
   if (ref->info->exact) {
     PetscCall(AzReferenceComputeError(ref, &ref->err_max, &ref->err_rel));
     ref->has_error = PETSC_TRUE;
+  }
+  /* the stored estimate; made now (and stored) when it is missing and asked for */
+  {
+    PetscBool found;
+    PetscCall(AzRefVerifyRead(ref, dir, &found));
+    if (!found || (!ref->ver.estimated && ref->ver.skipped && ref->verify)) {
+      PetscCall(AzRefVerify(ref, PETSC_TRUE));
+      if (ref->ver.estimated) PetscCall(AzRefVerifyWrite(ref, dir));
+    } else PetscCall(AzRefVerify(ref, PETSC_FALSE));
+    PetscCall(AzRefVerifyWarn(ref));
   }
   *loaded = PETSC_TRUE;
   PetscFunctionReturn(PETSC_SUCCESS);

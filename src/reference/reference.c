@@ -48,6 +48,8 @@ PetscErrorCode AzReferenceCreate(MPI_Comm comm, AzProblem prob, AzReference *ref
   r->format        = AZ_REF_FORMAT_BINARY;
   r->cache         = PETSC_TRUE;
   r->interp_max_mb = 1024;
+  r->verify        = PETSC_TRUE;
+  r->verify_tol    = 1e-6;
   *ref             = r;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -147,6 +149,9 @@ PetscErrorCode AzReferenceSetFromOptions(AzReference ref)
   PetscCheck(ref->format != AZ_REF_FORMAT_HDF5, ref->comm, PETSC_ERR_SUP, "-az_ref_format hdf5 needs a PETSc built with HDF5: use -az_ref_format binary");
 #endif
   PetscCall(PetscOptionsBool("-az_ref_cache", "reuse a stored reference whose options match", "AzReferenceSolveCached", ref->cache, &ref->cache, NULL));
+  PetscCall(PetscOptionsBool("-az_ref_verify", "self-verification: estimate the reference's error by a second solve at half the resolution", "AzReferenceGetVerification", ref->verify, &ref->verify, NULL));
+  PetscCall(PetscOptionsReal("-az_ref_verify_tol", "threshold of the self-verification: a larger estimated error or relative drift of a law marks the reference unverified", "AzReferenceGetVerification", ref->verify_tol, &ref->verify_tol, NULL));
+  PetscCheck(ref->verify_tol > 0, ref->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_ref_verify_tol must be positive, not %g", (double)ref->verify_tol);
   PetscCall(PetscOptionsReal("-az_ref_interp_max_mb", "most memory per rank for the gathered snapshots used by interpolation (MB)", "AzReferenceInterpolate", ref->interp_max_mb, &ref->interp_max_mb, NULL));
   PetscOptionsEnd();
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -273,6 +278,10 @@ PetscErrorCode AzReferenceSolve(AzReference ref)
     PetscCall(AzReferenceComputeError(ref, &ref->err_max, &ref->err_rel));
     ref->has_error = PETSC_TRUE;
   }
+  if (!ref->halfres) {
+    PetscCall(AzRefVerify(ref, PETSC_TRUE));
+    PetscCall(AzRefVerifyWarn(ref));
+  }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -357,6 +366,16 @@ PetscErrorCode AzReferenceView(AzReference ref, PetscViewer viewer)
     if (ref->td) snprintf(line, sizeof line, "  error vs the exact solution at t = %g: max %.3e, relative L2 %.3e", (double)ref->tout[ref->nt - 1], (double)ref->err_max, (double)ref->err_rel);
     else snprintf(line, sizeof line, "  error vs the exact solution: max %.3e, relative L2 %.3e", (double)ref->err_max, (double)ref->err_rel);
     PetscCall(PetscViewerASCIIPrintf(viewer, "%s\n", line));
+  }
+  if (!ref->halfres) {
+    PetscCall(AzReferenceGetVerificationLine(ref, line, sizeof line));
+    PetscCall(PetscViewerASCIIPrintf(viewer, "  %s\n", line));
+    if (ref->ver.estimated) {
+      snprintf(line, sizeof line, "  half-resolution solve (grid");
+      for (PetscInt a = 0; a < ref->dim; a++) snprintf(line + strlen(line), sizeof line - strlen(line), "%s%d", a ? " x " : " ", (int)ref->ver.coarse_n[a]);
+      snprintf(line + strlen(line), sizeof line - strlen(line), "): relative L2 difference %.3e, %.3g s", (double)ref->ver.halfres_difference, (double)ref->ver.seconds);
+      PetscCall(PetscViewerASCIIPrintf(viewer, "%s\n", line));
+    }
   }
   PetscFunctionReturn(PETSC_SUCCESS);
 }

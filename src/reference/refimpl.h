@@ -104,6 +104,12 @@ struct _p_AzReference {
   long           nan_count; /* residual evaluations that gave NaN or Inf, and the last time one did */
   PetscReal      nan_t;
   char           sunmsg[512];
+
+  /* self-verification (verify.c) */
+  PetscBool               verify;     /* make the half-resolution solve */
+  PetscReal               verify_tol; /* relative threshold */
+  PetscBool               halfres;    /* this is another reference's half-resolution solve: no verification */
+  AzReferenceVerification ver;
 };
 
 /* reference.c */
@@ -142,6 +148,12 @@ PETSC_INTERN PetscErrorCode AzRefSolveIDA(AzReference);
 PETSC_INTERN PetscErrorCode AzRefSolveODE(AzReference); /* CVODE or ARKODE */
 PETSC_INTERN PetscErrorCode AzRefSolveSNES(AzReference);
 PETSC_INTERN PetscErrorCode AzRefSolveKINSOL(AzReference);
+
+/* verify.c: drift (always) and the half-resolution estimate (when ref->verify), then the warning */
+PETSC_INTERN PetscErrorCode AzRefVerify(AzReference, PetscBool estimate);
+PETSC_INTERN PetscErrorCode AzRefVerifyWrite(AzReference, const char dir[]);
+PETSC_INTERN PetscErrorCode AzRefVerifyRead(AzReference, const char dir[], PetscBool *found);
+PETSC_INTERN PetscErrorCode AzRefVerifyWarn(AzReference);
 
 /* io.c */
 PETSC_INTERN PetscErrorCode AzRefCacheKey(AzReference, char buf[], size_t len);

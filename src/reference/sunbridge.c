@@ -53,8 +53,52 @@ static const char *Hint(AzReference ref, const char *flagname)
   return "see SUNDIALS' message";
 }
 
+/* Whether the problem gives its PDE in conservation form (u_t + div F = S): the ABI-3 descriptor's .flux */
+static PetscBool ConservationForm(AzReference ref)
+{
+#if AZ_PROBLEM_ABI >= 3
+  return ref->info->flux ? PETSC_TRUE : PETSC_FALSE;
+#else
+  (void)ref;
+  return PETSC_FALSE;
+#endif
+}
+
+/* What to try for this problem after an integrator failure (flag: SUNDIALS' flag name): the cause's
+ * own remedy first (more steps only when the step budget ran out), then the reference's other methods
+ * that suit the problem, then a lower order and another grid. */
+static void Advice(AzReference ref, const char *flagname, char out[], size_t len)
+{
+  size_t    off = 0;
+  PetscBool periodic = ref->dim > 0 ? PETSC_TRUE : PETSC_FALSE;
+  PetscInt  k = 0;
+
+#define AZ_PUT(...) \
+  do { \
+    int w_ = snprintf(out + off, len > off ? len - off : 0, __VA_ARGS__); \
+    if (w_ > 0) off += (size_t)w_; \
+  } while (0)
+  out[0] = 0;
+  for (PetscInt a = 0; a < ref->dim; a++)
+    if (ref->info->boundary[2 * a].type != AZ_BC_PERIODIC) periodic = PETSC_FALSE;
+  AZ_PUT(" What to try for %s:", ref->info->name);
+  if (strstr(flagname, "TOO_MUCH_WORK") && !ref->nan_count) AZ_PUT(" (%d) more steps, -az_ref_max_steps %ld (now %ld), if the solution is smooth and only the budget ran out;", (int)++k, 10 * (long)ref->max_steps, (long)ref->max_steps);
+  if (periodic) AZ_PUT(" (%d) the Fourier pseudo-spectral reference, -az_ref_method spectral (the problem is periodic in every axis: no one-sided stencils, exact derivatives, and an integrator that suits dispersive and oscillatory problems, where BDF above order 2 is unstable);", (int)++k);
+  if (ConservationForm(ref)) AZ_PUT(" (%d) the conservative finite-volume reference, -az_ref_method fv (the problem has a conservation form: mass is kept to round-off and steep or degenerate fronts stay monotone);", (int)++k);
+  if (ref->order > 2) AZ_PUT(" (%d) second-order differences, -az_ref_order 2 (more robust at steep fronts, where order %d oscillates);", (int)++k, (int)ref->order);
+  AZ_PUT(" (%d) another grid, -az_ref_n", (int)++k);
+  for (PetscInt a = 0; a < ref->dim; a++) AZ_PUT("%s%d", a ? "," : " ", (int)(2 * ref->n[a]));
+  AZ_PUT(" (finer, now");
+  for (PetscInt a = 0; a < ref->dim; a++) AZ_PUT("%s%d", a ? "," : " ", (int)ref->n[a]);
+  AZ_PUT(": resolves a steep front) or coarser (fewer, larger steps);");
+  if (ref->td && ref->integrator == AZ_REF_IDA) AZ_PUT(" (%d) another integrator, -az_ref_integrator cvode or arkode, where the residual is explicit in u_t.", (int)++k);
+  else if (off && out[off - 1] == ';') out[off - 1] = '.';
+#undef AZ_PUT
+}
+
 PetscErrorCode AzRefSunFail(AzReference ref, const char call[], int flag)
 {
+  char advice[1536] = "";
   char      *name = NULL, fname[64], fn[64], cb[160] = "", where[256];
   realtype   t    = ref->info->t0;
   const char *lib[] = {"IDA", "CVODE", "ARKODE", "KINSOL"};
@@ -89,5 +133,8 @@ PetscErrorCode AzRefSunFail(AzReference ref, const char call[], int flag)
     SETERRQ(ref->comm, PETSC_ERR_NOT_CONVERGED, "%s failed: %s returned %s (%d) for problem %s%s: %s. %s%s", lib[ref->sunkind], fn, fname, flag, ref->info->name, cb, Hint(ref, fname), ref->sunmsg[0] ? "SUNDIALS says: " : "", ref->sunmsg);
   /* numbers by the C library: PETSc's own %g prints 1 as "1." */
   snprintf(where, sizeof where, "at t = %.9g (integrating problem %s over [%g, %g])", (double)t, ref->info->name, (double)ref->info->t0, (double)ref->info->t1);
-  SETERRQ(ref->comm, PETSC_ERR_NOT_CONVERGED, "%s failed: %s returned %s (%d) %s%s: %s. %s%s", lib[ref->sunkind], fn, fname, flag, where, cb, Hint(ref, fname), ref->sunmsg[0] ? "SUNDIALS says: " : "", ref->sunmsg);
+  /* the integrators' failures of the solution itself get advice for this problem (not bad input, nor a
+   * PETSc error raised inside a callback) */
+  if (!ref->cb_err && !strstr(fname, "ILL_INPUT") && !strstr(fname, "MEM_NULL") && !strstr(fname, "NO_MALLOC") && !strstr(fname, "TOO_MUCH_ACC")) Advice(ref, fname, advice, sizeof advice);
+  SETERRQ(ref->comm, PETSC_ERR_NOT_CONVERGED, "%s failed: %s returned %s (%d) %s%s: %s. %s%s%s", lib[ref->sunkind], fn, fname, flag, where, cb, Hint(ref, fname), ref->sunmsg[0] ? "SUNDIALS says: " : "", ref->sunmsg, advice);
 }

@@ -322,7 +322,8 @@ static PetscErrorCode Tables(Result res[], PetscInt n, char **md, char **csv)
 }
 
 /* compare.csv and compare.md, rewritten whole after every strategy so a later failure loses nothing */
-static PetscErrorCode WriteTables(MPI_Comm comm, const char dir[], Result res[], PetscInt n)
+/* refline: the yardstick's verification line (the reference's, when it is the yardstick), or NULL */
+static PetscErrorCode WriteTables(MPI_Comm comm, const char dir[], Result res[], PetscInt n, const char refline[])
 {
   char       *md = NULL, *csv = NULL, path[PETSC_MAX_PATH_LEN + 16];
   PetscMPIInt rank;
@@ -338,6 +339,7 @@ static PetscErrorCode WriteTables(MPI_Comm comm, const char dir[], Result res[],
   snprintf(path, sizeof path, "%s/compare.md", dir);
   PetscCall(AzFileOpen(comm, path, &f));
   if (md) PetscCall(AzFilePrintf(f, "%s", md));
+  if (refline) PetscCall(AzFilePrintf(f, "\n%s\n", refline));
   PetscCall(AzFileClose(&f));
   free(md);
   free(csv);
@@ -494,6 +496,7 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
   PetscBool            plots = PETSC_FALSE, projects = PETSC_FALSE;
   char                 trainer[128] = "";
   PetscInt             nlaws = 0;
+  char                 refline[1024] = "";
 
   PetscFunctionBegin;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
@@ -574,6 +577,7 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
       }
     } else PetscCall(AzReferenceSolveCached(ref, refdir));
     if (ref) PetscCall(AzReferenceGetStats(ref, &rstats));
+    if (ref) PetscCall(AzReferenceGetVerificationLine(ref, refline, sizeof refline));
   }
   PetscCall(PetscPrintf(comm, "ansatz compare: problem %s, %d rank(s), %" PetscInt_FMT " strategies, run directory %s\n", info->name, size, n, dir));
   for (PetscInt k = 0; k < n; k++) {
@@ -632,7 +636,7 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
     PetscCall(AzTrainerDestroy(&tr));
     PetscCall(AzLossDestroy(&loss));
     PetscCall(AzFieldDestroy(&field));
-    PetscCall(WriteTables(comm, dir, res, k + 1));
+    PetscCall(WriteTables(comm, dir, res, k + 1, !info->exact && refline[0] ? refline : NULL));
   }
   if (best >= 0) PetscCall(Plots(comm, dir, prob, res, n, best, nplot, plot, nlaws, &plots));
   {
@@ -646,6 +650,11 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
     PetscCall(AzFilePrintf(f, "Errors are measured against the %s. ", info->exact ? "exact solution" : "SUNDIALS/PETSc reference"));
     if (ref) PetscCall(AzFilePrintf(f, "The reference solve took %.2f s (%ld steps) for scale%s.\n\n", (double)rstats.wall_seconds, rstats.steps, rstats.wall_seconds == 0 ? " (reused from its cache: see its summary.json for the original time)" : ""));
     else PetscCall(AzFilePrintf(f, "The SUNDIALS/PETSc reference failed on this problem (see `ansatz reference -problem %s`), so no reference time is given.\n\n", info->name));
+    if (ref) {
+      AzReferenceVerification v;
+      PetscCall(AzReferenceGetVerification(ref, &v));
+      PetscCall(AzFilePrintf(f, "%s.%s\n\n", refline, info->exact ? " (The exact solution is the yardstick here.)" : (v.verified ? "" : " The yardstick is unverified: errors against it below that level mean nothing (see its summary.json; a finer -az_ref_n or another -az_ref_order may verify it).")));
+    }
     if (md) PetscCall(AzFilePrintf(f, "%s", md));
     for (PetscInt k = 0; k < n; k++)
       if (res[k].failed) PetscCall(AzFilePrintf(f, "\nStrategy %s failed: %s. Its row describes the last good parameters.\n", res[k].name, res[k].why));

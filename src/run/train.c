@@ -223,6 +223,13 @@ static PetscErrorCode WriteSummary(MPI_Comm comm, const char dir[], AzProblem pr
   PetscCall(AzRunJsonNumber(file, viol_ic));
   PetscCall(AzFilePrintf(file, ",\n  \"conservation_drift_vs_Qstar\": "));
   PetscCall(AzRunJsonNumber(file, drift));
+  /* the yardstick's self-verification (null with an exact solution or without a reference) */
+  PetscCall(AzFilePrintf(file, ",\n  \"reference\": "));
+  if (ref) {
+    char ver[4096];
+    PetscCall(AzReferenceVerificationJSON(ref, ver, sizeof ver, "    "));
+    PetscCall(AzFilePrintf(file, "{\n%s\n  }", ver));
+  } else PetscCall(AzFilePrintf(file, "null"));
   /* how each condition was enforced, as the loss applied it; boundary_constraint: the faces' common
    * strategy ("mixed" when they differ, "none" without a face condition) */
   PetscCall(AzFilePrintf(file, ",\n  \"constraints\": {"));
@@ -328,6 +335,13 @@ PetscErrorCode AzRunTrain(MPI_Comm comm)
   PetscCall(WriteSummary(comm, dir, prob, loss, tr, ref, nparam, (PetscReal)(t1 - t0), f, term, rel, maxabs, viol_bc, viol_ic, drift));
   PetscCall(PetscPrintf(comm, "%s: %" PetscInt_FMT " iterations in %.2f s, loss %.3e", reason == AZ_TRAINER_FAILED ? "failed" : "done", its, (double)(t1 - t0), (double)f));
   if (has_exact) PetscCall(PetscPrintf(comm, ", rel_l2 %.3e, max_abs_error %.3e (against the %s)", (double)rel, (double)maxabs, info->exact ? "exact solution" : "reference"));
+  if (ref) {
+    char                    line[1024];
+    AzReferenceVerification v;
+    PetscCall(AzReferenceGetVerification(ref, &v));
+    PetscCall(AzReferenceGetVerificationLine(ref, line, sizeof line));
+    PetscCall(PetscPrintf(comm, "\n%s%s", line, v.verified ? "" : ": the yardstick is unverified, so is the error against it"));
+  }
   if (PetscIsNanReal(viol_bc)) PetscCall(PetscPrintf(comm, "\nconstraint violation: boundary n/a (no face has a condition)%s", info->time_dependent ? "" : "\n"));
   else PetscCall(PetscPrintf(comm, "\nconstraint violation: boundary %.3e%s", (double)viol_bc, info->time_dependent ? "" : "\n"));
   if (info->time_dependent) PetscCall(PetscPrintf(comm, ", initial %.3e\n", (double)viol_ic));
