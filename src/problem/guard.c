@@ -16,7 +16,9 @@ enum {
   AZ_CB_INITIAL_VALUE,
   AZ_CB_EXACT,
   AZ_CB_LIFT,
-  AZ_CB_DENSITY
+  AZ_CB_DENSITY,
+  AZ_CB_FLUX,
+  AZ_CB_SOURCE
 };
 
 typedef struct {
@@ -60,6 +62,12 @@ static void Describe(const AzGuardState *s, char buf[], size_t len)
     break;
   case AZ_CB_LIFT:
     snprintf(what, sizeof what, "the lift (.lift)");
+    break;
+  case AZ_CB_FLUX:
+    snprintf(what, sizeof what, "the flux (.flux)");
+    break;
+  case AZ_CB_SOURCE:
+    snprintf(what, sizeof what, "the source (.source)");
     break;
   default:
     snprintf(what, sizeof what, "the density of conservation law '%s' (.conservation[%d].density)", orig->conservation[s->index].name, s->index);
@@ -160,6 +168,20 @@ static PetscErrorCode GuardInterior(const AzPoint *p, const AzJet *J, PetscScala
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+static PetscErrorCode GuardFlux(const AzPoint *p, const AzJet *J, PetscScalar r[], PetscScalar d[])
+{
+  PetscFunctionBegin;
+  AZ_GUARD_CALL(AZ_CB_FLUX, 0, prob_->orig->flux(p, J, r, d));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode GuardSource(const AzPoint *p, const AzJet *J, PetscScalar r[], PetscScalar d[])
+{
+  PetscFunctionBegin;
+  AZ_GUARD_CALL(AZ_CB_SOURCE, 0, prob_->orig->source(p, J, r, d));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 static PetscErrorCode GuardInitial(const AzPoint *p, const AzJet *J, PetscScalar r[], PetscScalar d[])
 {
   PetscFunctionBegin;
@@ -248,6 +270,8 @@ PetscErrorCode AzProblemGuard(AzProblem p)
   *g = *p->orig;
   if (g->interior) g->interior = GuardInterior;
   if (g->initial) g->initial = GuardInitial;
+  if (g->flux) g->flux = GuardFlux;
+  if (g->source) g->source = GuardSource;
   if (g->initial_value) g->initial_value = GuardInitialValue;
   if (g->exact) g->exact = GuardExact;
   if (g->lift) g->lift = GuardLift;

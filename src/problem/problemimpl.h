@@ -14,10 +14,13 @@ struct _p_AzProblem {
   PetscInt             ncoord;
   PetscInt             nparam;
   PetscReal            param[AZ_MAX_PARAMS];
-  AzJetRequest         request; /* the declared derivatives (not closed) */
+  AzJetRequest         request;  /* the declared derivatives (not closed), and those the conservation form needs */
+  PetscInt             fluxmask; /* conservation form: the jet slots .flux and .source read (0: no flux) */
 };
 
 PETSC_INTERN PetscErrorCode AzProblemGuard(AzProblem);
 PETSC_INTERN PetscErrorCode AzProblemUnguard(AzProblem);
+PETSC_INTERN PetscErrorCode AzProblemSetUpFlux(AzProblem);
+PETSC_INTERN PetscErrorCode AzProblemFluxResidual(AzProblem, PetscInt, const PetscReal[], const PetscScalar[], PetscScalar[], PetscScalar[]);
 
 #endif

@@ -1,0 +1,223 @@
+/* The conservation form u_c,t + Σ_d ∂_d F_cd(x, t, u, ∇u) = S_c(x, t, u, ∇u): the strong residual and
+ * the residual of a face with a prescribed normal flux, derived from the plugin's pointwise F and S.
+ *
+ * ∂_d F along the solution is a total derivative; with the first-order Taylor direction of the
+ * arguments along x_d, v_d = (∂_d u, ∂_d ∇u) (jet slots one order up), the chain rule reads
+ *     ∂_d F(x, J(x)) = Σ_s ∂F/∂J_s v_d,s + ∂F/∂x_d|explicit.
+ * ∂F/∂J is the plugin's exact Jacobian (or fourth-order differences of F when it gives none); the
+ * explicit part is a fourth-order difference in x_d at fixed J, exactly 0 for a flux that does not
+ * read x. ∂r/∂J adds the curvature Σ_s ∂²F/∂J∂J_s v_d,s + ∂²F/∂J∂x_d, taken by differences of the
+ * exact ∂F/∂J (exact for ∂F/∂J polynomial of degree ≤ 4 in each argument, up to rounding). A plugin
+ * without an exact Jacobian gets ∂r/∂J by differences of the derived residual, as any residual. */
+#include "problemimpl.h"
+
+/* the jet slots that ∂_d moves slot s to: the value to ∂_d, ∂_e to ∂_e∂_d (−1: not a flux slot) */
+static PetscInt ShiftSlot(PetscInt ncoord, PetscInt dim, PetscInt s, PetscInt d)
+{
+  if (s == 0) return AzJetSlotD1(ncoord, d);
+  for (PetscInt e = 0; e < dim; e++)
+    if (s == AzJetSlotD1(ncoord, e)) return AzJetSlotD2(ncoord, e, d);
+  return -1;
+}
+
+PetscErrorCode AzProblemSetUpFlux(AzProblem prob)
+{
+  const AzProblemInfo *info = prob->info;
+  const PetscInt       n    = prob->ncoord;
+  AzJetRequest         req;
+  char                 msg[256];
+
+  PetscFunctionBegin;
+  prob->fluxmask = 0;
+  if (!info->flux) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(AzJetRequestParse(n, info->time_dependent, info->flux_derivatives, &req, msg, sizeof msg));
+  PetscCheck(req.mask >= 0, prob->comm, PETSC_ERR_ARG_WRONG, "Problem %s: flux derivatives: %s", info->name, msg);
+  prob->fluxmask = req.mask | 1;
+  prob->request.mask |= prob->fluxmask;
+  if (info->time_dependent) prob->request.mask |= (PetscInt)1 << AzJetSlotD1(n, n - 1);
+  for (PetscInt s = 0; s < AZ_JET_NSLOT(n); s++) {
+    if (!(prob->fluxmask & ((PetscInt)1 << s))) continue;
+    for (PetscInt d = 0; d < info->dim; d++) prob->request.mask |= (PetscInt)1 << ShiftSlot(n, info->dim, s, d);
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* F (ncomp*dim) and S (ncomp) at (x, jet), the jet restricted to the flux's slots (others NaN, so a
+ * flux that reads an undeclared derivative gives NaN); with G != NULL also ∂F/∂J (ncomp*dim × L) and
+ * with GS != NULL ∂S/∂J (ncomp × L), exact or by differences in the flux's slots */
+static PetscErrorCode CallFlux(AzProblem prob, PetscInt face, const PetscReal x[], const PetscScalar jet[], PetscScalar F[], PetscScalar S[], PetscScalar G[], PetscScalar GS[])
+{
+  const AzProblemInfo *info  = prob->info;
+  const PetscInt       nslot = AZ_JET_NSLOT(prob->ncoord), L = info->ncomp * nslot, nF = info->ncomp * info->dim;
+  PetscScalar          Jf[AZ_MAX_COMP * AZ_JET_MAX_NSLOT];
+  AzPoint              p = {x, prob->ncoord, prob->param, face};
+  AzJet                J = {prob->ncoord, info->ncomp, nslot, Jf};
+
+  PetscFunctionBegin;
+  for (PetscInt k = 0; k < L; k++) Jf[k] = (prob->fluxmask & ((PetscInt)1 << (k % nslot))) ? jet[k] : (PetscScalar)NAN;
+  if (G) PetscCall(PetscArrayzero(G, nF * L));
+  if (GS) PetscCall(PetscArrayzero(GS, info->ncomp * L));
+  if (info->exact_jacobian || (!G && !GS)) {
+    PetscCall(info->flux(&p, &J, F, G));
+    if (S) {
+      if (info->source) PetscCall(info->source(&p, &J, S, GS));
+      else PetscCall(PetscArrayzero(S, info->ncomp));
+    }
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
+  PetscCall(info->flux(&p, &J, F, NULL));
+  if (S) {
+    if (info->source) PetscCall(info->source(&p, &J, S, NULL));
+    else PetscCall(PetscArrayzero(S, info->ncomp));
+  }
+  for (PetscInt k = 0; k < L; k++) {
+    const PetscScalar v0    = Jf[k];
+    const PetscReal   h     = 1e-3 * PetscMax(1.0, PetscAbsScalar(v0));
+    const PetscReal   off[] = {-2, -1, 1, 2};
+    PetscScalar       Fp[4][AZ_MAX_COMP * AZ_MAX_DIM], Sp[4][AZ_MAX_COMP];
+
+    if (!(prob->fluxmask & ((PetscInt)1 << (k % nslot)))) continue;
+    for (PetscInt q = 0; q < 4; q++) {
+      Jf[k] = v0 + off[q] * h;
+      PetscCall(info->flux(&p, &J, Fp[q], NULL));
+      if (GS && info->source) PetscCall(info->source(&p, &J, Sp[q], NULL));
+    }
+    Jf[k] = v0;
+    if (G)
+      for (PetscInt i = 0; i < nF; i++) G[i * L + k] = ((Fp[0][i] - Fp[3][i]) + 8 * (Fp[2][i] - Fp[1][i])) / (12 * h);
+    if (GS && info->source)
+      for (PetscInt i = 0; i < info->ncomp; i++) GS[i * L + k] = ((Sp[0][i] - Sp[3][i]) + 8 * (Sp[2][i] - Sp[1][i])) / (12 * h);
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* the Taylor direction along x_d: v[c*nslot + s] = jet[c*nslot + ShiftSlot(s, d)] on the flux's slots */
+static void TaylorDirection(AzProblem prob, PetscInt d, const PetscScalar jet[], PetscScalar v[])
+{
+  const PetscInt nslot = AZ_JET_NSLOT(prob->ncoord), L = prob->info->ncomp * nslot;
+
+  for (PetscInt k = 0; k < L; k++) v[k] = (prob->fluxmask & ((PetscInt)1 << (k % nslot))) ? jet[k - k % nslot + ShiftSlot(prob->ncoord, prob->info->dim, k % nslot, d)] : 0;
+}
+
+/* Derived residuals: the interior r_c = u_c,t + Σ_d ∂_d F_cd − S_c, or at an AZ_BC_FLUX face
+ * r_c = F_c·n − g_c (n the outward normal). drdjet (zeroed by the caller) only with exact_jacobian. */
+PetscErrorCode AzProblemFluxResidual(AzProblem prob, PetscInt cond, const PetscReal x[], const PetscScalar jet[], PetscScalar r[], PetscScalar drdjet[])
+{
+  const AzProblemInfo *info  = prob->info;
+  const PetscInt       n     = prob->ncoord, dim = info->dim, nc = info->ncomp, nslot = AZ_JET_NSLOT(n), L = nc * nslot, nF = nc * dim;
+  PetscScalar          F[AZ_MAX_COMP * AZ_MAX_DIM], S[AZ_MAX_COMP], *G = NULL, *GS = NULL;
+
+  PetscFunctionBegin;
+  PetscCall(PetscMalloc2(nF * L, &G, nc * L, &GS));
+  if (cond != AZ_COND_INTERIOR) {
+    const PetscInt  axis = cond / 2;
+    const PetscReal sign = (cond % 2) ? 1.0 : -1.0;
+    AzPoint         p    = {x, n, prob->param, cond};
+    PetscScalar     g[AZ_MAX_COMP];
+
+    PetscCall(CallFlux(prob, cond, x, jet, F, NULL, drdjet ? G : NULL, NULL));
+    if (info->boundary[cond].value) PetscCall(info->boundary[cond].value(&p, g));
+    else PetscCall(PetscArrayzero(g, nc));
+    for (PetscInt c = 0; c < nc; c++) {
+      r[c] = sign * F[c * dim + axis] - g[c];
+      if (drdjet)
+        for (PetscInt k = 0; k < L; k++) drdjet[c * L + k] = sign * G[(c * dim + axis) * L + k];
+    }
+    PetscCall(PetscFree2(G, GS));
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
+  {
+    PetscScalar  Fp[4][AZ_MAX_COMP * AZ_MAX_DIM], v[AZ_MAX_COMP * AZ_JET_MAX_NSLOT], Jp[AZ_MAX_COMP * AZ_JET_MAX_NSLOT];
+    PetscReal    xp[AZ_MAX_COORD], lo[AZ_MAX_COORD], hi[AZ_MAX_COORD];
+    const PetscReal off[] = {-2, -1, 1, 2};
+
+    PetscCall(AzProblemGetBox(prob, lo, hi));
+    PetscCall(CallFlux(prob, -1, x, jet, F, S, G, drdjet ? GS : NULL));
+    for (PetscInt c = 0; c < nc; c++) r[c] = info->time_dependent ? jet[c * nslot + AzJetSlotD1(n, n - 1)] : 0;
+    for (PetscInt d = 0; d < dim; d++) {
+      const PetscReal    h  = 1e-3 * (hi[d] - lo[d]);
+
+      TaylorDirection(prob, d, jet, v);
+      for (PetscInt c = 0; c < nc; c++)
+        for (PetscInt k = 0; k < L; k++)
+          if (prob->fluxmask & ((PetscInt)1 << (k % nslot))) r[c] += G[(c * dim + d) * L + k] * v[k];
+      /* the explicit x_d-dependence of F at fixed arguments */
+      PetscCall(PetscArraycpy(xp, x, n));
+      for (PetscInt q = 0; q < 4; q++) {
+        xp[d] = x[d] + off[q] * h;
+        PetscCall(CallFlux(prob, -1, xp, jet, Fp[q], NULL, NULL, NULL));
+      }
+      for (PetscInt c = 0; c < nc; c++) r[c] += ((Fp[0][c * dim + d] - Fp[3][c * dim + d]) + 8 * (Fp[2][c * dim + d] - Fp[1][c * dim + d])) / (12 * h);
+    }
+    if (info->source)
+      for (PetscInt c = 0; c < nc; c++) r[c] -= S[c];
+    if (drdjet) {
+      PetscScalar *Gp, V[AZ_MAX_DIM][AZ_MAX_COMP * AZ_JET_MAX_NSLOT];
+
+      PetscCall(PetscMalloc1(4 * nF * L, &Gp));
+      for (PetscInt c = 0; c < nc; c++)
+        if (info->time_dependent) drdjet[c * L + c * nslot + AzJetSlotD1(n, n - 1)] = 1;
+      /* the linear part: r_c ∋ ∂F_cd/∂J_k v_d,k, and v_d,k is the jet's slot ShiftSlot(k) */
+      for (PetscInt d = 0; d < dim; d++) {
+        TaylorDirection(prob, d, jet, V[d]);
+        for (PetscInt c = 0; c < nc; c++)
+          for (PetscInt k = 0; k < L; k++)
+            if (prob->fluxmask & ((PetscInt)1 << (k % nslot))) drdjet[c * L + k - k % nslot + ShiftSlot(n, dim, k % nslot, d)] += G[(c * dim + d) * L + k];
+      }
+      /* the curvature part, Σ_d [Σ_s ∂²F_cd/∂J_k∂J_s v_d,s + ∂²F_cd/∂J_k∂x_d]: ∂(∂F/∂J)/∂J_s by
+       * differences in J_s alone, with a power-of-two step 1/64 of J_s's scale (few rounding digits lost,
+       * exact for ∂F/∂J polynomial of degree ≤ 4 in J_s), and ∂(∂F/∂J)/∂x_d with a step 1e-3 of the box */
+      for (PetscInt s = 0; s <= L + dim; s++) {
+        const PetscInt d = s - L - 1; /* s = L+1+d: the explicit x_d; s == L: nothing */
+        PetscReal      h;
+
+        if (s < L) {
+          PetscBool used = PETSC_FALSE;
+          if (!(prob->fluxmask & ((PetscInt)1 << (s % nslot)))) continue;
+          for (PetscInt e = 0; e < dim; e++) used = used || V[e][s] != 0;
+          if (!used) continue;
+          h = PetscPowReal(2.0, PetscFloorReal(PetscLog2Real(PetscMax(1.0, PetscAbsScalar(jet[s]))))) / 64;
+        } else if (s == L) continue;
+        else h = 1e-3 * (hi[d] - lo[d]);
+        PetscCall(PetscArraycpy(xp, x, n));
+        PetscCall(PetscArraycpy(Jp, jet, L));
+        for (PetscInt q = 0; q < 4; q++) {
+          if (s < L) Jp[s] = jet[s] + off[q] * h;
+          else xp[d] = x[d] + off[q] * h;
+          PetscCall(CallFlux(prob, -1, xp, Jp, Fp[q], NULL, Gp + q * nF * L, NULL));
+        }
+        for (PetscInt c = 0; c < nc; c++)
+          for (PetscInt e = 0; e < dim; e++) {
+            const PetscInt    i = (c * dim + e) * L;
+            const PetscScalar w = s < L ? V[e][s] : (e == d ? 1 : 0);
+
+            if (w == 0) continue;
+            for (PetscInt k = 0; k < L; k++) {
+              if (!(prob->fluxmask & ((PetscInt)1 << (k % nslot)))) continue;
+              drdjet[c * L + k] += w * ((Gp[i + k] - Gp[3 * nF * L + i + k]) + 8 * (Gp[2 * nF * L + i + k] - Gp[nF * L + i + k])) / (12 * h);
+            }
+          }
+      }
+      if (info->source)
+        for (PetscInt k = 0; k < nc * L; k++) drdjet[k] -= GS[k];
+      PetscCall(PetscFree(Gp));
+    }
+  }
+  PetscCall(PetscFree2(G, GS));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzProblemHasFlux(AzProblem prob, PetscBool *has)
+{
+  PetscFunctionBegin;
+  *has = prob->info->flux ? PETSC_TRUE : PETSC_FALSE;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzProblemEvaluateFlux(AzProblem prob, const PetscReal x[], const PetscScalar jet[], PetscScalar F[], PetscScalar S[])
+{
+  PetscFunctionBegin;
+  PetscCheck(prob->info->flux, prob->comm, PETSC_ERR_ARG_WRONG, "Problem %s is not in conservation form (it has no .flux)", prob->info->name);
+  PetscCall(CallFlux(prob, -1, x, jet, F, S, NULL, NULL));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
