@@ -440,6 +440,78 @@ START_TEST(test_flux_2d)
 }
 END_TEST
 
+/* the mass target from the data: consform with both faces prescribing the flux F·n of u* (at x = 0,
+ * n = −1: g = −(2 − κπe^{−t})) and the source s(x, t) alone; then Q*(t) = ∫u* dx = 2 + 2e^{−t}/π */
+static void CfExact(PetscReal x, PetscReal t, PetscReal *u, PetscReal *ux, PetscReal *ut, PetscReal *uxx)
+{
+  const PetscReal e = PetscExpReal(-t), k = PETSC_PI;
+  *u = 2 + e * PetscSinReal(k * x), *ux = k * e * PetscCosReal(k * x), *ut = -e * PetscSinReal(k * x), *uxx = -k * k * e * PetscSinReal(k * x);
+}
+static PetscErrorCode DataSource(const AzPoint *p, const AzJet *J, PetscScalar S[], PetscScalar dS[])
+{
+  PetscReal u, ux, ut, uxx;
+  (void)J, (void)dS;
+  CfExact(p->x[0], p->x[1], &u, &ux, &ut, &uxx);
+  S[0] = ut + 0.5 * u + (1 + 0.5 * p->x[0]) * ux - p->param[0] * uxx;
+  return PETSC_SUCCESS;
+}
+static PetscErrorCode InFlux(const AzPoint *p, PetscScalar g[])
+{
+  g[0] = -(2 - p->param[0] * PETSC_PI * PetscExpReal(-p->x[1]));
+  return PETSC_SUCCESS;
+}
+
+START_TEST(test_mass_target)
+{
+  char                 path[PETSC_MAX_PATH_LEN];
+  AzProblem            prob;
+  const AzProblemInfo *orig;
+  AzProblemInfo        copy;
+  void                *dl;
+  PetscBool            known;
+  PetscReal            Q;
+
+  PluginPath("consform.so", path, sizeof path);
+  /* a Dirichlet face: its flux depends on the solution, so the data fix no target */
+  ck_assert_int_eq(AzProblemLoad(PETSC_COMM_WORLD, path, &prob), 0);
+  ck_assert_int_eq(AzProblemGetMassTarget(prob, 0, 0.5, &known, &Q), 0);
+  ck_assert(!known && PetscIsNanReal(Q));
+  AzProblemDestroy(&prob);
+  dl   = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+  orig = (const AzProblemInfo *)dlsym(dl, "az_problem_consform");
+  ck_assert_ptr_nonnull(orig);
+  copy                      = *orig;
+  copy.boundary[0].type     = AZ_BC_FLUX;
+  copy.boundary[0].residual = NULL;
+  copy.boundary[0].value    = InFlux;
+  /* the plugin's source reads u (β(u − u*)): no target either */
+  ck_assert_int_eq(AzProblemCreateFromInfo(PETSC_COMM_WORLD, &copy, NULL, &prob), 0);
+  ck_assert_int_eq(AzProblemGetMassTarget(prob, 0, 0.5, &known, &Q), 0);
+  ck_assert(!known);
+  AzProblemDestroy(&prob);
+  copy.source = DataSource;
+  ck_assert_int_eq(AzProblemCreateFromInfo(PETSC_COMM_WORLD, &copy, NULL, &prob), 0);
+  for (int k = 0; k <= 4; k++) {
+    const PetscReal t = 0.25 * k, exact = 2 + 2 * PetscExpReal(-t) / PETSC_PI;
+    ck_assert_int_eq(AzProblemGetMassTarget(prob, 0, t, &known, &Q), 0);
+    ck_assert(known);
+    ck_assert_msg(PetscAbsReal(Q - exact) < 1e-12, "Q*(%g) = %.15g, exact mass %.15g", (double)t, (double)Q, (double)exact);
+  }
+  /* and the residual of the new flux face vanishes on u* */
+  {
+    PetscReal   x[2] = {0, 0.3}, u, ux, ut, uxx;
+    PetscScalar jet[AZ_JET_MAX_NSLOT], r[1];
+    for (PetscInt s = 0; s < AZ_JET_NSLOT(2); s++) jet[s] = NAN;
+    CfExact(0, 0.3, &u, &ux, &ut, &uxx);
+    jet[0] = u, jet[AzJetSlotD1(2, 0)] = ux;
+    ck_assert_int_eq(AzProblemEvaluateResidual(prob, 0, x, jet, r, NULL), 0);
+    ck_assert_msg(PetscAbsScalar(r[0]) < 1e-13, "lower flux face residual %g", (double)r[0]);
+  }
+  AzProblemDestroy(&prob);
+  dlclose(dl);
+}
+END_TEST
+
 /* the conservation form's consistency rules */
 START_TEST(test_validate_flux)
 {
@@ -606,6 +678,7 @@ static Suite *ProblemSuite(void)
   tcase_add_test(t, test_burgers_conservation_form);
   tcase_add_test(t, test_flux_2d);
   tcase_add_test(t, test_validate_flux);
+  tcase_add_test(t, test_mass_target);
   suite_add_tcase(s, t);
   t = tcase_create("reject");
   tcase_add_test(t, test_reject_missing_file);

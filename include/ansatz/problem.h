@@ -166,6 +166,13 @@ PETSC_EXTERN PetscErrorCode AzProblemCheckJetJacobian(AzProblem prob, PetscInt c
 PETSC_EXTERN PetscErrorCode AzProblemHasFlux(AzProblem prob, PetscBool *has);
 PETSC_EXTERN PetscErrorCode AzProblemEvaluateFlux(AzProblem prob, const PetscReal x[], const PetscScalar jet[], PetscScalar F[], PetscScalar S[]);
 
+/* The mass law of component c in conservation form: Q*(t) = ∫u_c(x, t0) dx − ∫_t0^t ∮ g_c dA dt' +
+ * ∫_t0^t ∫ S_c dx dt', by composite Gauss quadrature of the plugin's data (never of a solution).
+ * *known is PETSC_FALSE (and Q NaN) when the data do not fix it: no flux form or no initial data, a
+ * face that is neither AZ_BC_FLUX nor periodic (a Dirichlet face's flux depends on the solution), or a
+ * source that reads u (detected: S of a NaN jet is not finite). A no-flux box without source: Q(t0). */
+PETSC_EXTERN PetscErrorCode AzProblemGetMassTarget(AzProblem prob, PetscInt c, PetscReal t, PetscBool *known, PetscReal *Q);
+
 /* Check a descriptor without loading anything: returns PETSC_FALSE and a message naming the problem. */
 PETSC_EXTERN PetscErrorCode AzProblemInfoValidate(const AzProblemInfo *info, PetscBool *valid, char msg[], size_t len);
 
