@@ -3,7 +3,10 @@
  *     S = s(x, t) − β (u − u*(x, t)),  u*(x, t) = 2 + e^{−t} sin πx,
  * with s chosen so that u* is the solution; u = 2 at x = 0 (Dirichlet) and the outward normal flux
  * F·n = a(1) u*(1, t) − κ u*_x(1, t) = 3 + κπ e^{−t} prescribed at x = 1 (AZ_BC_FLUX). The flux reads x
- * (the chain rule's explicit part), the source reads u (its Jacobian). Mass: Q(t) = ∫u* dx = 2 + 2e^{−t}/π. */
+ * (the chain rule's explicit part), the source reads u (its Jacobian). Mass: Q(t) = ∫u* dx = 2 + 2e^{−t}/π.
+ * tests/consmass.c builds the variant CONSFORM_MASS: the flux prescribed at x = 0 too (g = −(2 − κπe^{−t}))
+ * and the source s(x, t) alone, so the data fix the mass and ansatz adds the law mass_u0 with the target
+ * Q*(t) = 2 + 2e^{−t}/π, which varies in time. */
 #include <ansatz/problem.h>
 
 enum { KAPPA, BETA };
@@ -42,11 +45,17 @@ static PetscErrorCode Source(const AzPoint *p, const AzJet *J, PetscScalar S[], 
   PetscReal       u, ux, ut, uxx;
 
   Exact3(p, &u, &ux, &ut, &uxx);
+#ifdef CONSFORM_MASS
+  (void)J, (void)beta, (void)dSdjet;
+  S[0] = ut + 0.5 * u + A(p->x[0]) * ux - kappa * uxx;
+#else
   S[0] = ut + 0.5 * u + A(p->x[0]) * ux - kappa * uxx - beta * (AzU(J, 0) - u);
   if (dSdjet) dSdjet[AzIdxU(J, 0)] = -beta;
+#endif
   return PETSC_SUCCESS;
 }
 
+#ifndef CONSFORM_MASS
 static PetscErrorCode Wall(const AzPoint *p, const AzJet *J, PetscScalar r[], PetscScalar drdjet[])
 {
   (void)p;
@@ -62,11 +71,21 @@ static PetscErrorCode Two(const AzPoint *p, PetscScalar u[])
   return PETSC_SUCCESS;
 }
 
+#endif
+
 static PetscErrorCode OutFlux(const AzPoint *p, PetscScalar g[])
 {
   g[0] = 3 + p->param[KAPPA] * PETSC_PI * PetscExpReal(-p->x[p->ncoord - 1]);
   return PETSC_SUCCESS;
 }
+
+#ifdef CONSFORM_MASS
+static PetscErrorCode InFlux(const AzPoint *p, PetscScalar g[])
+{
+  g[0] = -(2 - p->param[KAPPA] * PETSC_PI * PetscExpReal(-p->x[p->ncoord - 1]));
+  return PETSC_SUCCESS;
+}
+#endif
 
 static PetscErrorCode InitialValue(const AzPoint *p, PetscScalar u[])
 {
@@ -89,9 +108,15 @@ static PetscErrorCode Exact(const AzPoint *p, PetscScalar u[])
   return PETSC_SUCCESS;
 }
 
+#ifdef CONSFORM_MASS
+#define CONSFORM_NAME "consmass"
+const AzProblemInfo az_problem_consmass = {
+#else
+#define CONSFORM_NAME "consform"
 const AzProblemInfo az_problem_consform = {
+#endif
   .abi              = AZ_PROBLEM_ABI,
-  .name             = "consform",
+  .name             = CONSFORM_NAME,
   .description      = "u_t + ((1 + x/2) u - kappa u_x)_x = s - beta (u - u*), u* = 2 + exp(-t) sin(pi x)",
   .dim              = 1,
   .time_dependent   = PETSC_TRUE,
@@ -104,7 +129,11 @@ const AzProblemInfo az_problem_consform = {
   .flux             = Flux,
   .source           = Source,
   .flux_derivatives = "x",
-  .boundary         = {{AZ_BC_DIRICHLET, Wall, Two}, {AZ_BC_FLUX, NULL, OutFlux}},
+#ifdef CONSFORM_MASS
+  .boundary = {{AZ_BC_FLUX, NULL, InFlux}, {AZ_BC_FLUX, NULL, OutFlux}},
+#else
+  .boundary = {{AZ_BC_DIRICHLET, Wall, Two}, {AZ_BC_FLUX, NULL, OutFlux}},
+#endif
   .initial          = Initial,
   .initial_value    = InitialValue,
   .exact            = Exact,

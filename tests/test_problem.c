@@ -509,6 +509,39 @@ START_TEST(test_mass_target)
   }
   AzProblemDestroy(&prob);
   dlclose(dl);
+  /* consmass (the same, as a plugin): its automatic law mass_u0 and the target's time derivative */
+  PluginPath("consmass.so", path, sizeof path);
+  ck_assert_int_eq(AzProblemLoad(PETSC_COMM_WORLD, path, &prob), 0);
+  {
+    const AzProblemInfo *info;
+    PetscReal            Mk[3];
+    PetscBool            varies;
+    AzProblemGetInfo(prob, &info);
+    ck_assert_str_eq(info->conservation[0].name, "mass_u0");
+    ck_assert_ptr_null(info->conservation[1].name);
+    for (int k = 0; k <= 4; k++) {
+      const PetscReal t = 0.25 * k, e = PetscExpReal(-t);
+      ck_assert_int_eq(AzProblemGetLawTarget(prob, 0, t, 3, &varies, Mk), 0);
+      ck_assert(varies);
+      ck_assert_msg(PetscAbsReal(Mk[0] - (2 + 2 * e / PETSC_PI)) < 1e-12, "Q*(%g) = %.15g", (double)t, (double)Mk[0]);
+      ck_assert_msg(PetscAbsReal(Mk[1] + 2 * e / PETSC_PI) < 1e-12, "Q*'(%g) = %.15g, expected %.15g", (double)t, (double)Mk[1], (double)(-2 * e / PETSC_PI));
+      ck_assert_msg(PetscAbsReal(Mk[2] - 2 * e / PETSC_PI) < 1e-8, "Q*''(%g) = %.15g, expected %.15g", (double)t, (double)Mk[2], (double)(2 * e / PETSC_PI));
+    }
+  }
+  AzProblemDestroy(&prob);
+  /* a shipped problem with Dirichlet faces gets no automatic law, and its declared law is constant */
+  ck_assert_int_eq(AzProblemLoad(PETSC_COMM_WORLD, "burgers1d", &prob), 0);
+  {
+    const AzProblemInfo *info;
+    PetscReal            Mk[1];
+    PetscBool            varies;
+    AzProblemGetInfo(prob, &info);
+    ck_assert_str_eq(info->conservation[0].name, "mass");
+    ck_assert_ptr_null(info->conservation[1].name);
+    ck_assert_int_eq(AzProblemGetLawTarget(prob, 0, 0.5, 1, &varies, Mk), 0);
+    ck_assert(!varies);
+  }
+  AzProblemDestroy(&prob);
 }
 END_TEST
 

@@ -72,13 +72,19 @@ typedef struct {
   const char *help;
 } AzParamInfo;
 
+/* A law's target that varies in time: Q*(t) at t = p->x[p->ncoord − 1] (the spatial coordinates unset). */
+typedef PetscErrorCode (*AzLawTargetFn)(const AzPoint *p, PetscReal *Q);
+
 /* A conservation law: Q(t) = ∫ density(x, u) dx over the spatial box must stay equal to its initial
- * value (or to `value` when has_value). density returns q[0] and, if dqdjet is not NULL, ∂q/∂jet. */
+ * value (or to `value` when has_value, or to target(t) when given: ProbConserv's integral constraint).
+ * density returns q[0] and, if dqdjet is not NULL, ∂q/∂jet. A problem in conservation form gets the
+ * mass law "mass_<component>" of every component whose mass its data fix (AzProblemGetMassTarget). */
 typedef struct {
-  const char  *name;
-  AzResidualFn density;
-  PetscBool    has_value;
-  PetscReal    value;
+  const char   *name;
+  AzResidualFn  density;
+  PetscBool     has_value;
+  PetscReal     value;
+  AzLawTargetFn target; /* optional (ABI 3): a target that varies in time; not with has_value */
 } AzConservationInfo;
 
 typedef struct {
@@ -172,6 +178,12 @@ PETSC_EXTERN PetscErrorCode AzProblemEvaluateFlux(AzProblem prob, const PetscRea
  * face that is neither AZ_BC_FLUX nor periodic (a Dirichlet face's flux depends on the solution), or a
  * source that reads u (detected: S of a NaN jet is not finite). A no-flux box without source: Q(t0). */
 PETSC_EXTERN PetscErrorCode AzProblemGetMassTarget(AzProblem prob, PetscInt c, PetscReal t, PetscBool *known, PetscReal *Q);
+
+/* Law `law`'s target at time t and its time derivatives: Mk[k] = dᵏ/dtᵏ Q*(t), k = 0 .. nk−1 (nk ≤ 5).
+ * *varies is PETSC_FALSE (Mk untouched) for a law with a constant target (its .value or Q(t0)); a
+ * law with .target, or an automatic mass law, varies: derivatives exact from the rate for the mass
+ * law's first, by fourth-order differences otherwise. */
+PETSC_EXTERN PetscErrorCode AzProblemGetLawTarget(AzProblem prob, PetscInt law, PetscReal t, PetscInt nk, PetscBool *varies, PetscReal Mk[]);
 
 /* Check a descriptor without loading anything: returns PETSC_FALSE and a message naming the problem. */
 PETSC_EXTERN PetscErrorCode AzProblemInfoValidate(const AzProblemInfo *info, PetscBool *valid, char msg[], size_t len);

@@ -265,48 +265,190 @@ static PetscErrorCode BoxIntegral(AzProblem prob, PetscInt skip, PetscReal x[], 
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-PetscErrorCode AzProblemGetMassTarget(AzProblem prob, PetscInt c, PetscReal t, PetscBool *known, PetscReal *Q)
+/* whether the data fix the mass of component c: flux form, initial data, every face a flux face or
+ * periodic, a source that does not read u (S of a NaN jet is finite) */
+static PetscErrorCode MassKnown(AzProblem prob, PetscInt c, PetscBool *known)
 {
   const AzProblemInfo *info = prob->info;
-  const PetscInt       n    = prob->ncoord, ntpanel = 16;
-  PetscReal            x[AZ_MAX_COORD], q0, rate, hp;
+  const PetscInt       n    = prob->ncoord;
 
   PetscFunctionBegin;
   *known = PETSC_FALSE;
-  *Q     = NAN;
-  PetscCheck(c >= 0 && c < info->ncomp, prob->comm, PETSC_ERR_ARG_OUTOFRANGE, "Component %" PetscInt_FMT " does not exist: problem %s has %" PetscInt_FMT, c, info->name, info->ncomp);
   if (!info->flux || !info->time_dependent || !info->initial_value) PetscFunctionReturn(PETSC_SUCCESS);
   for (PetscInt f = 0; f < 2 * info->dim; f++)
     if (info->boundary[f].type != AZ_BC_FLUX && info->boundary[f].type != AZ_BC_PERIODIC) PetscFunctionReturn(PETSC_SUCCESS);
-  if (info->source) { /* a source that reads the solution makes the mass depend on it: no target from data */
+  if (info->source) {
     PetscScalar jet[AZ_MAX_COMP * AZ_JET_MAX_NSLOT], F[AZ_MAX_COMP * AZ_MAX_DIM], S[AZ_MAX_COMP];
+    PetscReal   x[AZ_MAX_COORD];
     for (PetscInt k = 0; k < AZ_MAX_COMP * AZ_JET_MAX_NSLOT; k++) jet[k] = NAN;
     for (PetscInt d = 0; d < n; d++) x[d] = d < info->dim ? 0.5 * (info->lower[d] + info->upper[d]) : info->t0;
     PetscCall(CallFlux(prob, -1, x, jet, F, S, NULL, NULL));
     if (PetscIsInfOrNanScalar(S[c])) PetscFunctionReturn(PETSC_SUCCESS);
   }
-  x[n - 1] = info->t0;
-  PetscCall(BoxIntegral(prob, -1, x, c, 0, &q0));
-  *Q    = q0;
-  hp    = (t - info->t0) / ntpanel;
-  for (PetscInt panel = 0; panel < ntpanel && hp != 0; panel++)
-    for (PetscInt k = 0; k < 5; k++) {
-      x[n - 1] = info->t0 + (panel + gl_x[k]) * hp;
-      rate     = 0;
-      if (info->source) {
-        PetscReal s;
-        PetscCall(BoxIntegral(prob, -1, x, c, 1, &s));
-        rate += s;
-      }
-      for (PetscInt f = 0; f < 2 * info->dim; f++) {
-        PetscReal g;
-        if (info->boundary[f].type != AZ_BC_FLUX || !info->boundary[f].value) continue;
-        x[f / 2] = (f % 2) ? info->upper[f / 2] : info->lower[f / 2];
-        PetscCall(BoxIntegral(prob, f / 2, x, c, 2 + f, &g));
-        rate -= g;
-      }
-      *Q += gl_w[k] * hp * rate;
-    }
   *known = PETSC_TRUE;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* d/dt Q* = ∫S_c dx − Σ_faces ∫ g_c dA at time t */
+static PetscErrorCode MassRate(AzProblem prob, PetscInt c, PetscReal t, PetscReal *rate)
+{
+  const AzProblemInfo *info = prob->info;
+  PetscReal            x[AZ_MAX_COORD], v;
+
+  PetscFunctionBegin;
+  *rate            = 0;
+  x[prob->ncoord - 1] = t;
+  if (info->source) {
+    PetscCall(BoxIntegral(prob, -1, x, c, 1, &v));
+    *rate += v;
+  }
+  for (PetscInt f = 0; f < 2 * info->dim; f++) {
+    if (info->boundary[f].type != AZ_BC_FLUX || !info->boundary[f].value) continue;
+    x[f / 2] = (f % 2) ? info->upper[f / 2] : info->lower[f / 2];
+    PetscCall(BoxIntegral(prob, f / 2, x, c, 2 + f, &v));
+    *rate -= v;
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* ∫_a^b rate dt by 5-point Gauss (b < a allowed) */
+static PetscErrorCode RateIntegral(AzProblem prob, PetscInt c, PetscReal a, PetscReal b, PetscReal *sum)
+{
+  PetscReal r;
+
+  PetscFunctionBegin;
+  *sum = 0;
+  if (a == b) PetscFunctionReturn(PETSC_SUCCESS);
+  for (PetscInt k = 0; k < 5; k++) {
+    PetscCall(MassRate(prob, c, a + gl_x[k] * (b - a), &r));
+    *sum += gl_w[k] * (b - a) * r;
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzProblemGetMassTarget(AzProblem prob, PetscInt c, PetscReal t, PetscBool *known, PetscReal *Q)
+{
+  const AzProblemInfo *info = prob->info;
+  const PetscReal      H    = (info->t1 - info->t0) / AZ_MASS_PANELS;
+  PetscInt             i;
+  PetscReal            tail;
+
+  PetscFunctionBegin;
+  *Q = NAN;
+  PetscCheck(c >= 0 && c < info->ncomp, prob->comm, PETSC_ERR_ARG_OUTOFRANGE, "Component %" PetscInt_FMT " does not exist: problem %s has %" PetscInt_FMT, c, info->name, info->ncomp);
+  PetscCall(MassKnown(prob, c, known));
+  if (!*known) PetscFunctionReturn(PETSC_SUCCESS);
+  if (!prob->mass_ready[c]) { /* Q* at the ends of AZ_MASS_PANELS panels of [t0, t1], once */
+    PetscReal x[AZ_MAX_COORD], piece;
+    x[prob->ncoord - 1] = info->t0;
+    PetscCall(BoxIntegral(prob, -1, x, c, 0, &prob->mass_cum[c][0]));
+    for (PetscInt k = 0; k < AZ_MASS_PANELS; k++) {
+      PetscCall(RateIntegral(prob, c, info->t0 + k * H, info->t0 + (k + 1) * H, &piece));
+      prob->mass_cum[c][k + 1] = prob->mass_cum[c][k] + piece;
+    }
+    prob->mass_ready[c] = PETSC_TRUE;
+  }
+  i = (PetscInt)PetscFloorReal((t - info->t0) / H);
+  i = PetscMax(0, PetscMin(AZ_MASS_PANELS - 1, i));
+  PetscCall(RateIntegral(prob, c, info->t0 + i * H, t, &tail));
+  *Q = prob->mass_cum[c][i] + tail;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode MassDensity(PetscInt c, const AzJet *J, PetscScalar q[], PetscScalar dq[])
+{
+  q[0] = AzU(J, c);
+  if (dq) dq[AzIdxU(J, c)] = 1;
+  return PETSC_SUCCESS;
+}
+#define AZ_MASS_DENSITY(c) \
+  static PetscErrorCode MassDensity##c(const AzPoint *p, const AzJet *J, PetscScalar q[], PetscScalar dq[]) \
+  { \
+    (void)p; \
+    return MassDensity(c, J, q, dq); \
+  }
+AZ_MASS_DENSITY(0)
+AZ_MASS_DENSITY(1)
+AZ_MASS_DENSITY(2)
+AZ_MASS_DENSITY(3)
+AZ_MASS_DENSITY(4)
+AZ_MASS_DENSITY(5)
+AZ_MASS_DENSITY(6)
+AZ_MASS_DENSITY(7)
+static const AzResidualFn mass_density[AZ_MAX_COMP] = {MassDensity0, MassDensity1, MassDensity2, MassDensity3, MassDensity4, MassDensity5, MassDensity6, MassDensity7};
+
+/* the automatic mass laws: "mass_<component>" for every component whose mass the data fix, unless the
+ * plugin declares a law of that name, while there is room (AZ_MAX_LAWS) */
+PetscErrorCode AzProblemAddMassLaws(AzProblem prob)
+{
+  AzProblemInfo *info = &prob->guarded;
+  PetscInt       nl   = 0;
+
+  PetscFunctionBegin;
+  for (PetscInt l = 0; l < AZ_MAX_LAWS; l++) prob->law_comp[l] = -1;
+  while (nl < AZ_MAX_LAWS && info->conservation[nl].name) nl++;
+  for (PetscInt c = 0; c < info->ncomp && nl < AZ_MAX_LAWS; c++) {
+    PetscBool known, taken = PETSC_FALSE;
+    char      comp[64] = "";
+
+    PetscCall(MassKnown(prob, c, &known));
+    if (!known) continue;
+    if (info->component_names) { /* the c-th name of "u,v,p" */
+      const char *s = info->component_names;
+      for (PetscInt k = 0; k < c && s; k++) s = strchr(s, ',') ? strchr(s, ',') + 1 : NULL;
+      if (s) {
+        size_t len = strcspn(s, ",");
+        snprintf(comp, sizeof comp, "%.*s", (int)PetscMin(len, sizeof comp - 1), s);
+      }
+    }
+    if (!comp[0]) snprintf(comp, sizeof comp, "u%d", (int)c);
+    snprintf(prob->law_name[nl], sizeof prob->law_name[nl], "mass_%s", comp);
+    for (PetscInt l = 0; l < nl; l++) taken = taken || !strcmp(info->conservation[l].name, prob->law_name[nl]);
+    if (taken) continue;
+    info->conservation[nl] = (AzConservationInfo){prob->law_name[nl], mass_density[c], PETSC_FALSE, 0, NULL};
+    prob->law_comp[nl++]   = c;
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzProblemGetLawTarget(AzProblem prob, PetscInt law, PetscReal t, PetscInt nk, PetscBool *varies, PetscReal Mk[])
+{
+  const AzProblemInfo *info = prob->info;
+  const PetscInt       c    = (law >= 0 && law < AZ_MAX_LAWS) ? prob->law_comp[law] : -1;
+  PetscReal            f[5], h;
+  PetscBool            known;
+  AzPoint              p;
+  PetscReal            x[AZ_MAX_COORD] = {0};
+
+  PetscFunctionBegin;
+  PetscCheck(law >= 0 && law < AZ_MAX_LAWS && info->conservation[law].name, prob->comm, PETSC_ERR_ARG_OUTOFRANGE, "Problem %s has no conservation law %" PetscInt_FMT, info->name, law);
+  PetscCheck(nk >= 1 && nk <= 5, prob->comm, PETSC_ERR_ARG_OUTOFRANGE, "A law's target has time derivatives up to order 4: nk = %" PetscInt_FMT " is not in 1..5", nk);
+  *varies = (c >= 0 || info->conservation[law].target) ? PETSC_TRUE : PETSC_FALSE;
+  if (!*varies) PetscFunctionReturn(PETSC_SUCCESS);
+  p = (AzPoint){x, prob->ncoord, prob->param, -1};
+  /* f(t + jh), j = −2..2, of the function whose derivatives are taken by differences: the rate for
+   * the mass law (so Mk[1] is exact), the target itself otherwise */
+  h = (nk > 3 ? 1e-2 : 1e-3) * (info->t1 - info->t0);
+  if (c >= 0) {
+    PetscCall(AzProblemGetMassTarget(prob, c, t, &known, &Mk[0]));
+    if (nk > 1) PetscCall(MassRate(prob, c, t, &Mk[1]));
+    if (nk > 2)
+      for (PetscInt j = 0; j < 5; j++) PetscCall(MassRate(prob, c, t + (j - 2) * h, &f[j]));
+  } else {
+    x[prob->ncoord - 1] = t;
+    PetscCall(info->conservation[law].target(&p, &Mk[0]));
+    if (nk > 1)
+      for (PetscInt j = 0; j < 5; j++) {
+        x[prob->ncoord - 1] = t + (j - 2) * h;
+        PetscCall(info->conservation[law].target(&p, &f[j]));
+      }
+  }
+  {
+    /* derivatives of f: first (fourth order), second (fourth order), third and fourth (second order) */
+    const PetscReal d1 = ((f[0] - f[4]) + 8 * (f[3] - f[1])) / (12 * h), d2 = (-(f[0] + f[4]) + 16 * (f[1] + f[3]) - 30 * f[2]) / (12 * h * h);
+    const PetscReal d3 = ((f[4] - f[0]) + 2 * (f[1] - f[3])) / (2 * h * h * h), d4 = ((f[0] + f[4]) - 4 * (f[1] + f[3]) + 6 * f[2]) / (h * h * h * h);
+    const PetscReal d[4] = {d1, d2, d3, d4};
+    for (PetscInt k = (c >= 0 ? 2 : 1); k < nk; k++) Mk[k] = d[k - (c >= 0 ? 2 : 1)];
+  }
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -18,7 +18,8 @@ enum {
   AZ_CB_LIFT,
   AZ_CB_DENSITY,
   AZ_CB_FLUX,
-  AZ_CB_SOURCE
+  AZ_CB_SOURCE,
+  AZ_CB_TARGET
 };
 
 typedef struct {
@@ -62,6 +63,9 @@ static void Describe(const AzGuardState *s, char buf[], size_t len)
     break;
   case AZ_CB_LIFT:
     snprintf(what, sizeof what, "the lift (.lift)");
+    break;
+  case AZ_CB_TARGET:
+    snprintf(what, sizeof what, "the target of conservation law '%s' (.conservation[%d].target)", orig->conservation[s->index].name, s->index);
     break;
   case AZ_CB_FLUX:
     snprintf(what, sizeof what, "the flux (.flux)");
@@ -250,6 +254,17 @@ AZ_GUARD_FACE(5)
     AZ_GUARD_CALL(AZ_CB_DENSITY, l, prob_->orig->conservation[l].density(p, J, q, d)); \
     PetscFunctionReturn(PETSC_SUCCESS); \
   }
+#define AZ_GUARD_TARGET(l) \
+  static PetscErrorCode GuardTarget##l(const AzPoint *p, PetscReal *Q) \
+  { \
+    PetscFunctionBegin; \
+    AZ_GUARD_CALL(AZ_CB_TARGET, l, prob_->orig->conservation[l].target(p, Q)); \
+    PetscFunctionReturn(PETSC_SUCCESS); \
+  }
+AZ_GUARD_TARGET(0)
+AZ_GUARD_TARGET(1)
+AZ_GUARD_TARGET(2)
+AZ_GUARD_TARGET(3)
 AZ_GUARD_LAW(0)
 AZ_GUARD_LAW(1)
 AZ_GUARD_LAW(2)
@@ -258,6 +273,7 @@ AZ_GUARD_LAW(3)
 static const AzResidualFn guard_face[2 * AZ_MAX_DIM]       = {GuardFace0, GuardFace1, GuardFace2, GuardFace3, GuardFace4, GuardFace5};
 static const AzPointFn    guard_face_value[2 * AZ_MAX_DIM] = {GuardFaceValue0, GuardFaceValue1, GuardFaceValue2, GuardFaceValue3, GuardFaceValue4, GuardFaceValue5};
 static const AzResidualFn guard_density[AZ_MAX_LAWS]       = {GuardDensity0, GuardDensity1, GuardDensity2, GuardDensity3};
+static const AzLawTargetFn guard_target[AZ_MAX_LAWS]       = {GuardTarget0, GuardTarget1, GuardTarget2, GuardTarget3};
 
 /* p->guarded: a copy of the plugin's descriptor with every callback guarded; p->info points to it */
 PetscErrorCode AzProblemGuard(AzProblem p)
@@ -280,7 +296,10 @@ PetscErrorCode AzProblemGuard(AzProblem p)
     if (g->boundary[f].value) g->boundary[f].value = guard_face_value[f];
   }
   for (int l = 0; l < AZ_MAX_LAWS; l++)
+  {
     if (g->conservation[l].density) g->conservation[l].density = guard_density[l];
+    if (g->conservation[l].target) g->conservation[l].target = guard_target[l];
+  }
   p->info                = g;
   registry[nregistry++] = p;
   PetscFunctionReturn(PETSC_SUCCESS);

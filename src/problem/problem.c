@@ -190,6 +190,7 @@ PetscErrorCode AzProblemCreateFromInfo(MPI_Comm comm, const AzProblemInfo *info,
   }
   PetscCall(AzProblemGuard(p));
   PetscCall(AzProblemSetUpFlux(p));
+  PetscCall(AzProblemAddMassLaws(p));
   *prob = p;
   PetscFunctionReturn(PETSC_SUCCESS);
 }

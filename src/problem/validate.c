@@ -193,6 +193,10 @@ PetscErrorCode AzProblemInfoValidate(const AzProblemInfo *info, PetscBool *valid
       Fail(valid, msg, len, "problem '%s', conservation law '%s': a conservation law needs a time-dependent problem", name, info->conservation[k].name);
       PetscFunctionReturn(PETSC_SUCCESS);
     }
+    if (info->conservation[k].has_value && info->conservation[k].target) {
+      Fail(valid, msg, len, "problem '%s', conservation law '%s' gives both a constant value (.has_value) and a target function (.target): give one", name, info->conservation[k].name);
+      PetscFunctionReturn(PETSC_SUCCESS);
+    }
   }
   for (PetscInt c = info->ncomp; c < AZ_MAX_COMP; c++) {
     if (info->positive[c]) {

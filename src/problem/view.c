@@ -67,7 +67,9 @@ PetscErrorCode AzProblemView(AzProblem prob, PetscViewer viewer)
   PetscCall(PetscViewerASCIIPrintf(viewer, "exact solution: %s\n", info->exact ? "yes" : "no (the reference solver is the yardstick)"));
   PetscCall(PetscViewerASCIIPrintf(viewer, "residual jet Jacobian: %s\n", info->exact_jacobian ? "exact (from the plugin)" : "numerical (finite differences of the residual)"));
   for (PetscInt k = 0; k < AZ_MAX_LAWS && info->conservation[k].name; k++) {
-    if (info->conservation[k].has_value) PetscCall(PetscViewerASCIIPrintf(viewer, "conservation law %s: Q(t) = %s for all t\n", info->conservation[k].name, Num(a, info->conservation[k].value)));
+    if (prob->law_comp[k] >= 0) PetscCall(PetscViewerASCIIPrintf(viewer, "conservation law %s: Q(t) = Q(t0) - int int F.n + int int S, from the flux faces' data and the source (automatic)\n", info->conservation[k].name));
+    else if (info->conservation[k].target) PetscCall(PetscViewerASCIIPrintf(viewer, "conservation law %s: Q(t) = Q*(t), the plugin's target\n", info->conservation[k].name));
+    else if (info->conservation[k].has_value) PetscCall(PetscViewerASCIIPrintf(viewer, "conservation law %s: Q(t) = %s for all t\n", info->conservation[k].name, Num(a, info->conservation[k].value)));
     else PetscCall(PetscViewerASCIIPrintf(viewer, "conservation law %s: Q(t) = Q(t0) for all t\n", info->conservation[k].name));
   }
   for (PetscInt c = 0; c < info->ncomp; c++)
