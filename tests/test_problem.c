@@ -545,6 +545,38 @@ START_TEST(test_mass_target)
 }
 END_TEST
 
+/* a declared law's own target Q*(t) = sin t: the value, and its time derivatives by differences */
+static PetscErrorCode SinTarget(const AzPoint *p, PetscReal *Q)
+{
+  *Q = PetscSinReal(p->x[p->ncoord - 1]);
+  return PETSC_SUCCESS;
+}
+
+START_TEST(test_law_target_function)
+{
+  AzProblemInfo info = {.abi = AZ_PROBLEM_ABI, .name = "flux2d", .description = "a 2-D flux", .dim = 2, .time_dependent = PETSC_TRUE, .ncomp = 1, .lower = {0, 0}, .upper = {1, 2}, .t0 = 0, .t1 = 1, .flux = Flux2, .flux_derivatives = "x,y", .initial = Init2};
+  AzProblem     prob;
+  PetscReal     Mk[5];
+  PetscBool     varies, valid;
+  char          msg[512];
+
+  info.conservation[0] = (AzConservationInfo){"mass", Init2, PETSC_FALSE, 0, SinTarget};
+  ck_assert_int_eq(AzProblemCreateFromInfo(PETSC_COMM_WORLD, &info, NULL, &prob), 0);
+  for (int k = 0; k < 5; k++) {
+    const PetscReal t = 0.2 * k + 0.1;
+    ck_assert_int_eq(AzProblemGetLawTarget(prob, 0, t, 3, &varies, Mk), 0);
+    ck_assert(varies);
+    ck_assert_msg(Mk[0] == PetscSinReal(t) && PetscAbsReal(Mk[1] - PetscCosReal(t)) < 1e-11 && PetscAbsReal(Mk[2] + PetscSinReal(t)) < 1e-8, "Q* and its first two derivatives at %g: %g %g %g", (double)t, (double)Mk[0], (double)Mk[1], (double)Mk[2]);
+  }
+  ck_assert_int_eq(AzProblemGetLawTarget(prob, 0, 0.5, 5, &varies, Mk), 0);
+  ck_assert_msg(PetscAbsReal(Mk[3] + PetscCosReal(0.5)) < 1e-3 && PetscAbsReal(Mk[4] - PetscSinReal(0.5)) < 1e-3, "third and fourth derivatives of Q* at 0.5: %g %g", (double)Mk[3], (double)Mk[4]);
+  AzProblemDestroy(&prob);
+  info.conservation[0].has_value = PETSC_TRUE;
+  ck_assert_int_eq(AzProblemInfoValidate(&info, &valid, msg, sizeof msg), 0);
+  ck_assert_msg(!valid && strstr(msg, "give one"), "a constant value and a target function: %s", msg);
+}
+END_TEST
+
 /* the conservation form's consistency rules */
 START_TEST(test_validate_flux)
 {
@@ -712,6 +744,7 @@ static Suite *ProblemSuite(void)
   tcase_add_test(t, test_flux_2d);
   tcase_add_test(t, test_validate_flux);
   tcase_add_test(t, test_mass_target);
+  tcase_add_test(t, test_law_target_function);
   suite_add_tcase(s, t);
   t = tcase_create("reject");
   tcase_add_test(t, test_reject_missing_file);
