@@ -247,6 +247,23 @@ START_TEST(test_periodic_order)
 }
 END_TEST
 
+/* The conservation form through the method of lines: consform (tests/consform.c), whose residual is
+ * derived from its flux and source, with a Dirichlet face and a prescribed normal flux F·n = g at
+ * x = 1 (a derived residual, one-sided like a Neumann closure): order 2 and 4 against its exact solution */
+START_TEST(test_conservation_form_order)
+{
+  AzProblem      prob;
+  char           path[PETSC_MAX_PATH_LEN];
+  const PetscInt n2[3] = {65, 129, 257}, n4[3] = {33, 65, 129};
+
+  snprintf(path, sizeof path, "%s/consform.so", getenv("AZ_TEST_PLUGIN_DIR") ? getenv("AZ_TEST_PLUGIN_DIR") : "tests/.libs");
+  ck_assert_int_eq(AzProblemLoad(PETSC_COMM_WORLD, path, &prob), 0);
+  CheckObservedOrderOf(prob, 2, n2, 0.2);
+  CheckObservedOrderOf(prob, 4, n4, 0.4);
+  OK(AzProblemDestroy(&prob));
+}
+END_TEST
+
 START_TEST(test_neumann_order)
 {
   AzProblem      prob;
@@ -738,6 +755,7 @@ static Suite *ReferenceSuite(void)
   tcase_add_test(t, test_poisson2d_order4);
   tcase_add_test(t, test_periodic_order);
   tcase_add_test(t, test_neumann_order);
+  tcase_add_test(t, test_conservation_form_order);
   tcase_add_test(t, test_burgers_grid_convergence);
   tcase_add_test(t, test_heat2d);
   suite_add_tcase(s, t);
