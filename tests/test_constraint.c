@@ -888,6 +888,79 @@ START_TEST(test_drift_against_Qstar)
 }
 END_TEST
 
+/* A law whose target varies in time (ProbConserv's integral constraint): consmass (tests/consform.c)
+ * has the flux prescribed on both faces and a data source, so its mass follows from the data,
+ * Q*(t) = 2 + 2e^{−t}/π. Projected in training or post hoc, the untrained network's mass follows
+ * Q*(t), not Q(t0) (which would miss by up to 2(1 − e^{−1})/π = 0.40); the loss's derivatives hold
+ * through the projection and the penalty. */
+START_TEST(test_varying_target)
+{
+  Setup       s;
+  char        path[PETSC_MAX_PATH_LEN];
+  const char *modes[] = {"project", "posthoc"};
+
+  snprintf(path, sizeof path, "%s/consmass.so", getenv("AZ_TEST_PLUGIN_DIR") ? getenv("AZ_TEST_PLUGIN_DIR") : "tests/.libs");
+  for (int m = 0; m < 2; m++) {
+    PetscReal t[5], Q[5], M[5], target, drift;
+
+    ck_assert_int_eq(MakeProjected(path, modes[m], PETSC_FALSE, &s), 0);
+    ck_assert_int_eq(AzLossConservationSeries(s.loss, 0, 5, t, Q, &target), 0);
+    ck_assert_int_eq(AzLossConservationTargets(s.loss, 0, 5, t, M), 0);
+    for (int j = 0; j < 5; j++) {
+      const PetscReal exact = 2 + 2 * PetscExpReal(-t[j]) / PETSC_PI;
+      ck_assert_msg(PetscAbsReal(M[j] - exact) < 1e-12, "%s: Q*(%g) = %.15g, exact mass %.15g", modes[m], (double)t[j], (double)M[j], (double)exact);
+      /* 16 Gauss nodes against the drift's 1024: the network's quadrature error, ~1e-6 at most */
+      ck_assert_msg(PetscAbsReal(Q[j] - M[j]) < 1e-5, "%s: Q(%g) = %.10g, target Q*(t) = %.10g", modes[m], (double)t[j], (double)Q[j], (double)M[j]);
+    }
+    ck_assert_int_eq(AzLossConservationDrift(s.loss, &drift), 0);
+    ck_assert_msg(drift < 1e-5, "%s: drift %g against Q*(t)", modes[m], (double)drift);
+    if (m == 0) CheckLossDerivatives(&s, "consmass projected onto a varying target");
+    FreeSetup(&s);
+  }
+  ck_assert_int_eq(MakeProjected(path, "soft", PETSC_FALSE, &s), 0);
+  CheckLossDerivatives(&s, "consmass, a penalty towards a varying target");
+  {
+    /* the penalty's value: mean over the time slices (the distinct times of the terms, t0 included,
+     * of the initial condition) of (Q(t_g) − Q*(t_g))², Q by a midpoint rule of the network's values (2000 cells) */
+    PetscInt  nterms, law = -1, ng = 0;
+    PetscReal tg[4096], term[16], value, expect = 0;
+
+    ck_assert_int_eq(AzLossGetNumTerms(s.loss, &nterms), 0);
+    for (PetscInt k = 0; k < nterms; k++) {
+      const char        *name;
+      Vec                pts;
+      const PetscScalar *xa;
+      PetscInt           n;
+      AzLossGetTermName(s.loss, k, &name);
+      if (!strcmp(name, "conservation")) law = k;
+      AzLossGetTermPoints(s.loss, k, &pts);
+      if (!pts) continue;
+      VecGetLocalSize(pts, &n);
+      VecGetArrayRead(pts, &xa);
+      for (PetscInt p = 0; p < n / 2; p++) {
+        PetscBool seen = PETSC_FALSE;
+        for (PetscInt g = 0; g < ng; g++) seen = seen || tg[g] == PetscRealPart(xa[2 * p + 1]);
+        if (!seen && ng < 4096) tg[ng++] = PetscRealPart(xa[2 * p + 1]);
+      }
+      VecRestoreArrayRead(pts, &xa);
+    }
+    ck_assert_msg(law >= 0 && ng > 1, "no conservation term (%d) or slices (%d)", (int)law, (int)ng);
+    ck_assert_int_eq(AzLossEvaluate(s.loss, &value, term, NULL), 0);
+    for (PetscInt g = 0; g < ng; g++) {
+      const PetscInt m = 2000;
+      PetscReal      Q = 0, M = 2 + 2 * PetscExpReal(-tg[g]) / PETSC_PI;
+      for (PetscInt i = 0; i < m; i++) {
+        const PetscReal x[2] = {(i + 0.5) / m, tg[g]};
+        Q += PetscRealPart(U(&s, x)) / m;
+      }
+      expect += (Q - M) * (Q - M) / ng;
+    }
+    ck_assert_msg(PetscAbsReal(term[law] - expect) < 1e-4 * expect, "penalty mean (Q − Q*)² = %.10g over %d slices, expected %.10g", (double)term[law], (int)ng, (double)expect);
+  }
+  FreeSetup(&s);
+}
+END_TEST
+
 int main(int argc, char **argv)
 {
   SRunner *sr;
@@ -917,6 +990,7 @@ int main(int argc, char **argv)
   tcase_add_test(t, test_auglag_and_adaptive);
   tcase_add_test(t, test_law_strategies);
   tcase_add_test(t, test_drift_against_Qstar);
+  tcase_add_test(t, test_varying_target);
   suite_add_tcase(s, t);
   sr = srunner_create(s);
   srunner_set_fork_status(sr, CK_NOFORK);

@@ -7,6 +7,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <unistd.h>
+#include <dlfcn.h>
 
 
 /* Load and expect failure; return the error message. */
@@ -248,6 +249,362 @@ START_TEST(test_numerical_jet_jacobian)
 }
 END_TEST
 
+/* ---- the conservation form ---------------------------------------------------------------------- */
+static unsigned long long cf_seed = 977;
+static PetscReal CfUniform(void)
+{
+  cf_seed = cf_seed * 6364136223846793005ULL + 1442695040888963407ULL;
+  return (PetscReal)(cf_seed >> 11) / 9007199254740992.0;
+}
+
+static void PluginPath(const char *file, char path[], size_t len)
+{
+  snprintf(path, len, "%s/%s", getenv("AZ_TEST_PLUGIN_DIR") ? getenv("AZ_TEST_PLUGIN_DIR") : "tests/.libs", file);
+}
+
+/* consform: u_t + ((1 + x/2) u − κ u_x)_x = s − β(u − u*) with u* = 2 + e^{−t} sin πx. The residual
+ * derived from the flux and the source vanishes on u*'s jet, and so does F·n − g at the flux face. */
+START_TEST(test_consform_exact_solution)
+{
+  char           path[PETSC_MAX_PATH_LEN];
+  AzProblem      prob;
+  AzJetRequest   req;
+  const PetscInt n = 2, X = 0, T = 1;
+  const PetscReal kappa = 0.1, pi = PETSC_PI;
+
+  PluginPath("consform.so", path, sizeof path);
+  ck_assert_int_eq(AzProblemLoad(PETSC_COMM_WORLD, path, &prob), 0);
+  /* the request follows from the flux: t, the flux's x, and x again for ∂_x F: t, x, xx */
+  ck_assert_int_eq(AzProblemGetJetRequest(prob, &req), 0);
+  ck_assert_int_eq(req.mask, 1 | (1 << AzJetSlotD1(n, X)) | (1 << AzJetSlotD1(n, T)) | (1 << AzJetSlotD2(n, X, X)));
+  for (int k = 0; k < 20; k++) {
+    PetscReal   x[2] = {CfUniform(), CfUniform()}, e = PetscExpReal(-x[1]);
+    PetscScalar jet[AZ_JET_MAX_NSLOT], r[1];
+
+    for (PetscInt s = 0; s < AZ_JET_NSLOT(n); s++) jet[s] = NAN;
+    jet[0]                    = 2 + e * PetscSinReal(pi * x[0]);
+    jet[AzJetSlotD1(n, X)]    = pi * e * PetscCosReal(pi * x[0]);
+    jet[AzJetSlotD1(n, T)]    = -e * PetscSinReal(pi * x[0]);
+    jet[AzJetSlotD2(n, X, X)] = -pi * pi * e * PetscSinReal(pi * x[0]);
+    ck_assert_int_eq(AzProblemEvaluateResidual(prob, AZ_COND_INTERIOR, x, jet, r, NULL), 0);
+    ck_assert_msg(PetscAbsScalar(r[0]) < 1e-11, "derived residual on the exact solution at (%g, %g): %g", (double)x[0], (double)x[1], (double)r[0]);
+    /* off the solution it is not zero: u_t alone moves it one for one */
+    jet[AzJetSlotD1(n, T)] += 1;
+    ck_assert_int_eq(AzProblemEvaluateResidual(prob, AZ_COND_INTERIOR, x, jet, r, NULL), 0);
+    ck_assert_msg(PetscAbsScalar(r[0] - 1) < 1e-11, "residual %g, expected 1", (double)r[0]);
+    jet[AzJetSlotD1(n, T)] -= 1;
+    /* the outward flux at x = 1: F·n − g, g = 3 + κπe^{−t} */
+    x[0]                      = 1;
+    jet[0]                    = 2 + e * PetscSinReal(pi);
+    jet[AzJetSlotD1(n, X)]    = pi * e * PetscCosReal(pi);
+    ck_assert_int_eq(AzProblemEvaluateResidual(prob, 1, x, jet, r, NULL), 0);
+    ck_assert_msg(PetscAbsScalar(r[0]) < 1e-13, "flux face residual on the exact solution: %g", (double)r[0]);
+    jet[AzJetSlotD1(n, X)] += 1; /* F = a u − κ u_x: F·n moves by −κ */
+    ck_assert_int_eq(AzProblemEvaluateResidual(prob, 1, x, jet, r, NULL), 0);
+    ck_assert_msg(PetscAbsScalar(r[0] + kappa) < 1e-13, "flux face residual %g, expected %g", (double)r[0], -kappa);
+  }
+  AzProblemDestroy(&prob);
+}
+END_TEST
+
+/* ∂r/∂jet of the derived residuals against differences, with the plugin's exact ∂F/∂jet and ∂S/∂jet
+ * and (the same descriptor with exact_jacobian off) with ∂F/∂jet by differences of F */
+START_TEST(test_consform_jacobian)
+{
+  char                 path[PETSC_MAX_PATH_LEN];
+  AzProblem            prob, num;
+  const AzProblemInfo *orig;
+  AzProblemInfo        copy;
+  void                *dl;
+
+  PluginPath("consform.so", path, sizeof path);
+  ck_assert_int_eq(AzProblemLoad(PETSC_COMM_WORLD, path, &prob), 0);
+  for (PetscInt cond = AZ_COND_INTERIOR; cond <= AZ_COND_INITIAL; cond++) {
+    PetscReal err;
+    if (cond >= 2 && cond != AZ_COND_INITIAL) continue;
+    ck_assert_int_eq(AzProblemCheckJetJacobian(prob, cond, 20, &err), 0);
+    ck_assert_msg(err < 1e-9, "consform condition %d: derived ∂r/∂jet differs from differences by %g", (int)cond, (double)err);
+  }
+  dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+  ck_assert_ptr_nonnull(dl);
+  orig = (const AzProblemInfo *)dlsym(dl, "az_problem_consform");
+  ck_assert_ptr_nonnull(orig);
+  copy                = *orig;
+  copy.exact_jacobian = PETSC_FALSE;
+  ck_assert_int_eq(AzProblemCreateFromInfo(PETSC_COMM_WORLD, &copy, NULL, &num), 0);
+  for (int k = 0; k < 10; k++) {
+    const PetscInt n = 2, L = AZ_JET_NSLOT(n);
+    PetscReal      x[2] = {CfUniform(), CfUniform()};
+    PetscScalar    jet[AZ_JET_MAX_NSLOT], r1[1], r2[1], D1[AZ_JET_MAX_NSLOT], D2[AZ_JET_MAX_NSLOT];
+
+    for (PetscInt s = 0; s < L; s++) jet[s] = 2 * CfUniform() - 1;
+    ck_assert_int_eq(AzProblemEvaluateResidual(prob, AZ_COND_INTERIOR, x, jet, r1, D1), 0);
+    ck_assert_int_eq(AzProblemEvaluateResidual(num, AZ_COND_INTERIOR, x, jet, r2, D2), 0);
+    ck_assert_msg(PetscAbsScalar(r1[0] - r2[0]) < 1e-9, "residual with exact %g, with differenced ∂F/∂jet %g", (double)r1[0], (double)r2[0]);
+    for (PetscInt s = 0; s < L; s++)
+      if (!PetscIsNanScalar(D1[s]) || !PetscIsNanScalar(D2[s])) ck_assert_msg(PetscAbsScalar(D1[s] - D2[s]) < 1e-6, "slot %d: exact %g, numerical %g", (int)s, (double)D1[s], (double)D2[s]);
+  }
+  AzProblemDestroy(&num);
+  AzProblemDestroy(&prob);
+  dlclose(dl);
+}
+END_TEST
+
+/* burgers1d in conservation form, F = u²/2 − ν u_x: the derived residual is u_t + u u_x − ν u_xx (the
+ * old hand-written residual) to the last bit, and its ∂r/∂jet (1, u_x, u, −ν) to round-off */
+START_TEST(test_burgers_conservation_form)
+{
+  AzProblem        prob;
+  const PetscReal *param;
+  const PetscInt   n = 2, X = 0, T = 1, L = AZ_JET_NSLOT(2);
+
+  ck_assert_int_eq(AzProblemLoad(PETSC_COMM_WORLD, "burgers1d", &prob), 0);
+  AzProblemGetParams(prob, &param);
+  for (int k = 0; k < 50; k++) {
+    PetscReal   x[2] = {2 * CfUniform() - 1, CfUniform()}, nu = param[0];
+    PetscScalar jet[AZ_JET_MAX_NSLOT], r[1], D[AZ_JET_MAX_NSLOT], u, ux, ut, uxx, old;
+
+    for (PetscInt s = 0; s < L; s++) jet[s] = NAN;
+    u = jet[0] = 4 * CfUniform() - 2;
+    ux = jet[AzJetSlotD1(n, X)] = 200 * CfUniform() - 100;
+    ut = jet[AzJetSlotD1(n, T)] = 20 * CfUniform() - 10;
+    uxx = jet[AzJetSlotD2(n, X, X)] = 2e4 * CfUniform() - 1e4;
+    old = ut + u * ux - nu * uxx;
+    ck_assert_int_eq(AzProblemEvaluateResidual(prob, AZ_COND_INTERIOR, x, jet, r, D), 0);
+    ck_assert_msg(r[0] == old, "derived %.17g, old residual %.17g", (double)r[0], (double)old);
+    ck_assert(D[AzJetSlotD1(n, T)] == 1 && D[AzJetSlotD1(n, X)] == u && D[AzJetSlotD2(n, X, X)] == -nu);
+    ck_assert_msg(PetscAbsScalar(D[0] - ux) <= 1e-13 * PetscMax(1, PetscAbsScalar(ux)), "dr/du = %.17g, expected u_x = %.17g", (double)D[0], (double)ux);
+  }
+  AzProblemDestroy(&prob);
+}
+END_TEST
+
+/* 2-D divergence: F = (x u + u²/2 − κ u_x, u³/3 − κ u_y + x y u_x), whose ∂_y F_y reads the mixed u_xy:
+ * r = u_t + u + 2x u_x + u u_x − κ u_xx + u² u_y − κ u_yy + x y u_xy. Not exact Jacobian: differences. */
+static PetscErrorCode Flux2(const AzPoint *p, const AzJet *J, PetscScalar F[], PetscScalar dF[])
+{
+  const PetscReal   x = p->x[0], y = p->x[1], k = 0.3;
+  const PetscScalar u = AzU(J, 0), ux = AzD(J, 0, 0), uy = AzD(J, 0, 1);
+
+  F[0] = x * u + 0.5 * u * u - k * ux;
+  F[1] = u * u * u / 3 - k * uy + x * y * ux;
+  if (dF) {
+    const PetscInt Ls = J->ncomp * J->nslot;
+    dF[AzIdxU(J, 0)]           = x + u;
+    dF[AzIdxD(J, 0, 0)]        = -k;
+    dF[Ls + AzIdxU(J, 0)]      = u * u;
+    dF[Ls + AzIdxD(J, 0, 1)]   = -k;
+    dF[Ls + AzIdxD(J, 0, 0)]   = x * y;
+  }
+  return PETSC_SUCCESS;
+}
+
+static PetscErrorCode Init2(const AzPoint *p, const AzJet *J, PetscScalar r[], PetscScalar d[])
+{
+  (void)p;
+  r[0] = AzU(J, 0);
+  if (d) d[AzIdxU(J, 0)] = 1;
+  return PETSC_SUCCESS;
+}
+
+START_TEST(test_flux_2d)
+{
+  AzProblemInfo info = {.abi = AZ_PROBLEM_ABI, .name = "flux2d", .description = "a 2-D flux", .dim = 2, .time_dependent = PETSC_TRUE, .ncomp = 1, .lower = {0, 0}, .upper = {1, 2}, .t0 = 0, .t1 = 1, .flux = Flux2, .flux_derivatives = "x,y", .initial = Init2};
+  const PetscInt n = 3, L = AZ_JET_NSLOT(3);
+
+  for (int exact = 0; exact < 2; exact++) {
+    AzProblem    prob;
+    AzJetRequest req;
+    PetscReal    err;
+
+    info.exact_jacobian = exact ? PETSC_TRUE : PETSC_FALSE;
+    ck_assert_int_eq(AzProblemCreateFromInfo(PETSC_COMM_WORLD, &info, NULL, &prob), 0);
+    ck_assert_int_eq(AzProblemGetJetRequest(prob, &req), 0);
+    for (PetscInt i = 0; i < 2; i++)
+      for (PetscInt j = i; j < 2; j++) ck_assert_msg(req.mask & (1 << AzJetSlotD2(n, i, j)), "second derivative %d%d not requested", (int)i, (int)j);
+    for (int k = 0; k < 20; k++) {
+      PetscReal   x[3] = {CfUniform(), 2 * CfUniform(), CfUniform()}, kk = 0.3;
+      PetscScalar jet[AZ_JET_MAX_NSLOT], r[1], expect, u, ux, uy, uxx, uyy, uxy;
+
+      for (PetscInt s = 0; s < L; s++) jet[s] = 2 * CfUniform() - 1;
+      u = jet[0], ux = jet[AzJetSlotD1(n, 0)], uy = jet[AzJetSlotD1(n, 1)];
+      uxx = jet[AzJetSlotD2(n, 0, 0)], uyy = jet[AzJetSlotD2(n, 1, 1)], uxy = jet[AzJetSlotD2(n, 0, 1)];
+      expect = jet[AzJetSlotD1(n, 2)] + u + 2 * x[0] * ux + u * ux - kk * uxx + u * u * uy - kk * uyy + x[0] * x[1] * uxy;
+      ck_assert_int_eq(AzProblemEvaluateResidual(prob, AZ_COND_INTERIOR, x, jet, r, NULL), 0);
+      ck_assert_msg(PetscAbsScalar(r[0] - expect) < 1e-10, "exact=%d: derived %.15g, expected %.15g", exact, (double)r[0], (double)expect);
+    }
+    ck_assert_int_eq(AzProblemCheckJetJacobian(prob, AZ_COND_INTERIOR, 20, &err), 0);
+    ck_assert_msg(err < (exact ? 1e-9 : 1e-6), "exact=%d: ∂r/∂jet differs from differences by %g", exact, (double)err);
+    AzProblemDestroy(&prob);
+  }
+}
+END_TEST
+
+/* the mass target from the data: consform with both faces prescribing the flux F·n of u* (at x = 0,
+ * n = −1: g = −(2 − κπe^{−t})) and the source s(x, t) alone; then Q*(t) = ∫u* dx = 2 + 2e^{−t}/π */
+static void CfExact(PetscReal x, PetscReal t, PetscReal *u, PetscReal *ux, PetscReal *ut, PetscReal *uxx)
+{
+  const PetscReal e = PetscExpReal(-t), k = PETSC_PI;
+  *u = 2 + e * PetscSinReal(k * x), *ux = k * e * PetscCosReal(k * x), *ut = -e * PetscSinReal(k * x), *uxx = -k * k * e * PetscSinReal(k * x);
+}
+static PetscErrorCode DataSource(const AzPoint *p, const AzJet *J, PetscScalar S[], PetscScalar dS[])
+{
+  PetscReal u, ux, ut, uxx;
+  (void)J, (void)dS;
+  CfExact(p->x[0], p->x[1], &u, &ux, &ut, &uxx);
+  S[0] = ut + 0.5 * u + (1 + 0.5 * p->x[0]) * ux - p->param[0] * uxx;
+  return PETSC_SUCCESS;
+}
+static PetscErrorCode InFlux(const AzPoint *p, PetscScalar g[])
+{
+  g[0] = -(2 - p->param[0] * PETSC_PI * PetscExpReal(-p->x[1]));
+  return PETSC_SUCCESS;
+}
+
+START_TEST(test_mass_target)
+{
+  char                 path[PETSC_MAX_PATH_LEN];
+  AzProblem            prob;
+  const AzProblemInfo *orig;
+  AzProblemInfo        copy;
+  void                *dl;
+  PetscBool            known;
+  PetscReal            Q;
+
+  PluginPath("consform.so", path, sizeof path);
+  /* a Dirichlet face: its flux depends on the solution, so the data fix no target */
+  ck_assert_int_eq(AzProblemLoad(PETSC_COMM_WORLD, path, &prob), 0);
+  ck_assert_int_eq(AzProblemGetMassTarget(prob, 0, 0.5, &known, &Q), 0);
+  ck_assert(!known && PetscIsNanReal(Q));
+  AzProblemDestroy(&prob);
+  dl   = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+  orig = (const AzProblemInfo *)dlsym(dl, "az_problem_consform");
+  ck_assert_ptr_nonnull(orig);
+  copy                      = *orig;
+  copy.boundary[0].type     = AZ_BC_FLUX;
+  copy.boundary[0].residual = NULL;
+  copy.boundary[0].value    = InFlux;
+  /* the plugin's source reads u (β(u − u*)): no target either */
+  ck_assert_int_eq(AzProblemCreateFromInfo(PETSC_COMM_WORLD, &copy, NULL, &prob), 0);
+  ck_assert_int_eq(AzProblemGetMassTarget(prob, 0, 0.5, &known, &Q), 0);
+  ck_assert(!known);
+  AzProblemDestroy(&prob);
+  copy.source = DataSource;
+  ck_assert_int_eq(AzProblemCreateFromInfo(PETSC_COMM_WORLD, &copy, NULL, &prob), 0);
+  for (int k = 0; k <= 4; k++) {
+    const PetscReal t = 0.25 * k, exact = 2 + 2 * PetscExpReal(-t) / PETSC_PI;
+    ck_assert_int_eq(AzProblemGetMassTarget(prob, 0, t, &known, &Q), 0);
+    ck_assert(known);
+    ck_assert_msg(PetscAbsReal(Q - exact) < 1e-12, "Q*(%g) = %.15g, exact mass %.15g", (double)t, (double)Q, (double)exact);
+  }
+  /* and the residual of the new flux face vanishes on u* */
+  {
+    PetscReal   x[2] = {0, 0.3}, u, ux, ut, uxx;
+    PetscScalar jet[AZ_JET_MAX_NSLOT], r[1];
+    for (PetscInt s = 0; s < AZ_JET_NSLOT(2); s++) jet[s] = NAN;
+    CfExact(0, 0.3, &u, &ux, &ut, &uxx);
+    jet[0] = u, jet[AzJetSlotD1(2, 0)] = ux;
+    ck_assert_int_eq(AzProblemEvaluateResidual(prob, 0, x, jet, r, NULL), 0);
+    ck_assert_msg(PetscAbsScalar(r[0]) < 1e-13, "lower flux face residual %g", (double)r[0]);
+  }
+  AzProblemDestroy(&prob);
+  dlclose(dl);
+  /* consmass (the same, as a plugin): its automatic law mass_u0 and the target's time derivative */
+  PluginPath("consmass.so", path, sizeof path);
+  ck_assert_int_eq(AzProblemLoad(PETSC_COMM_WORLD, path, &prob), 0);
+  {
+    const AzProblemInfo *info;
+    PetscReal            Mk[3];
+    PetscBool            varies;
+    AzProblemGetInfo(prob, &info);
+    ck_assert_str_eq(info->conservation[0].name, "mass_u0");
+    ck_assert_ptr_null(info->conservation[1].name);
+    for (int k = 0; k <= 4; k++) {
+      const PetscReal t = 0.25 * k, e = PetscExpReal(-t);
+      ck_assert_int_eq(AzProblemGetLawTarget(prob, 0, t, 3, &varies, Mk), 0);
+      ck_assert(varies);
+      ck_assert_msg(PetscAbsReal(Mk[0] - (2 + 2 * e / PETSC_PI)) < 1e-12, "Q*(%g) = %.15g", (double)t, (double)Mk[0]);
+      ck_assert_msg(PetscAbsReal(Mk[1] + 2 * e / PETSC_PI) < 1e-12, "Q*'(%g) = %.15g, expected %.15g", (double)t, (double)Mk[1], (double)(-2 * e / PETSC_PI));
+      ck_assert_msg(PetscAbsReal(Mk[2] - 2 * e / PETSC_PI) < 1e-8, "Q*''(%g) = %.15g, expected %.15g", (double)t, (double)Mk[2], (double)(2 * e / PETSC_PI));
+    }
+  }
+  AzProblemDestroy(&prob);
+  /* a shipped problem with Dirichlet faces gets no automatic law, and its declared law is constant */
+  ck_assert_int_eq(AzProblemLoad(PETSC_COMM_WORLD, "burgers1d", &prob), 0);
+  {
+    const AzProblemInfo *info;
+    PetscReal            Mk[1];
+    PetscBool            varies;
+    AzProblemGetInfo(prob, &info);
+    ck_assert_str_eq(info->conservation[0].name, "mass");
+    ck_assert_ptr_null(info->conservation[1].name);
+    ck_assert_int_eq(AzProblemGetLawTarget(prob, 0, 0.5, 1, &varies, Mk), 0);
+    ck_assert(!varies);
+  }
+  AzProblemDestroy(&prob);
+}
+END_TEST
+
+/* a declared law's own target Q*(t) = sin t: the value, and its time derivatives by differences */
+static PetscErrorCode SinTarget(const AzPoint *p, PetscReal *Q)
+{
+  *Q = PetscSinReal(p->x[p->ncoord - 1]);
+  return PETSC_SUCCESS;
+}
+
+START_TEST(test_law_target_function)
+{
+  AzProblemInfo info = {.abi = AZ_PROBLEM_ABI, .name = "flux2d", .description = "a 2-D flux", .dim = 2, .time_dependent = PETSC_TRUE, .ncomp = 1, .lower = {0, 0}, .upper = {1, 2}, .t0 = 0, .t1 = 1, .flux = Flux2, .flux_derivatives = "x,y", .initial = Init2};
+  AzProblem     prob;
+  PetscReal     Mk[5];
+  PetscBool     varies, valid;
+  char          msg[512];
+
+  info.conservation[0] = (AzConservationInfo){"mass", Init2, PETSC_FALSE, 0, SinTarget};
+  ck_assert_int_eq(AzProblemCreateFromInfo(PETSC_COMM_WORLD, &info, NULL, &prob), 0);
+  for (int k = 0; k < 5; k++) {
+    const PetscReal t = 0.2 * k + 0.1;
+    ck_assert_int_eq(AzProblemGetLawTarget(prob, 0, t, 3, &varies, Mk), 0);
+    ck_assert(varies);
+    ck_assert_msg(Mk[0] == PetscSinReal(t) && PetscAbsReal(Mk[1] - PetscCosReal(t)) < 1e-11 && PetscAbsReal(Mk[2] + PetscSinReal(t)) < 1e-8, "Q* and its first two derivatives at %g: %g %g %g", (double)t, (double)Mk[0], (double)Mk[1], (double)Mk[2]);
+  }
+  ck_assert_int_eq(AzProblemGetLawTarget(prob, 0, 0.5, 5, &varies, Mk), 0);
+  ck_assert_msg(PetscAbsReal(Mk[3] + PetscCosReal(0.5)) < 1e-3 && PetscAbsReal(Mk[4] - PetscSinReal(0.5)) < 1e-3, "third and fourth derivatives of Q* at 0.5: %g %g", (double)Mk[3], (double)Mk[4]);
+  AzProblemDestroy(&prob);
+  info.conservation[0].has_value = PETSC_TRUE;
+  ck_assert_int_eq(AzProblemInfoValidate(&info, &valid, msg, sizeof msg), 0);
+  ck_assert_msg(!valid && strstr(msg, "give one"), "a constant value and a target function: %s", msg);
+}
+END_TEST
+
+/* the conservation form's consistency rules */
+START_TEST(test_validate_flux)
+{
+  AzProblemInfo good = {.abi = AZ_PROBLEM_ABI, .name = "flux2d", .description = "a 2-D flux", .dim = 2, .time_dependent = PETSC_TRUE, .ncomp = 1, .lower = {0, 0}, .upper = {1, 2}, .t0 = 0, .t1 = 1, .flux = Flux2, .flux_derivatives = "x,y", .initial = Init2}, bad;
+  PetscBool     valid;
+  char          msg[512];
+
+  ck_assert_int_eq(AzProblemInfoValidate(&good, &valid, msg, sizeof msg), 0);
+  ck_assert_msg(valid, "%s", msg);
+#define EXPECT_INVALID(mutate, fragment) \
+  do { \
+    bad = good; \
+    mutate; \
+    ck_assert_int_eq(AzProblemInfoValidate(&bad, &valid, msg, sizeof msg), 0); \
+    ck_assert_msg(!valid && strstr(msg, fragment), "expected \"%s\", got valid=%d \"%s\"", fragment, (int)valid, msg); \
+  } while (0)
+  EXPECT_INVALID(bad.interior = Init2, "gives both .interior and .flux");
+  EXPECT_INVALID((bad.flux = NULL, bad.interior = Init2), "without .flux");
+  EXPECT_INVALID((bad.flux = NULL, bad.flux_derivatives = NULL), "has no interior residual");
+  EXPECT_INVALID(bad.flux_derivatives = "xx", "first spatial derivatives only");
+  EXPECT_INVALID(bad.flux_derivatives = "t", "first spatial derivatives only");
+  EXPECT_INVALID(bad.nres = 2, "leave .nres 0");
+  EXPECT_INVALID((bad.boundary[0].type = AZ_BC_FLUX, bad.boundary[0].residual = Init2), "takes no residual");
+  EXPECT_INVALID((bad.flux = NULL, bad.flux_derivatives = NULL, bad.interior = Init2, bad.boundary[0].type = AZ_BC_FLUX), "has no .flux");
+#undef EXPECT_INVALID
+}
+END_TEST
+
 /* ---- rejections -------------------------------------------------------------------------------- */
 static void ExpectRejected(const char *file, const char *fragment)
 {
@@ -297,6 +654,8 @@ END_TEST
 START_TEST(test_reject_abi)
 {
   ExpectRejected("badabi.so", "built for problem ABI");
+  /* a plugin built before the conservation form (ABI 2) is refused: its descriptor is shorter */
+  ExpectRejected("oldabi.so", "built for problem ABI 2, but this ansatz expects ABI 3: rebuild");
 }
 END_TEST
 
@@ -377,6 +736,15 @@ static Suite *ProblemSuite(void)
   tcase_add_test(t, test_wrong_kappa_detected);
   tcase_add_test(t, test_exact_jet_jacobians);
   tcase_add_test(t, test_numerical_jet_jacobian);
+  suite_add_tcase(s, t);
+  t = tcase_create("conservation_form");
+  tcase_add_test(t, test_consform_exact_solution);
+  tcase_add_test(t, test_consform_jacobian);
+  tcase_add_test(t, test_burgers_conservation_form);
+  tcase_add_test(t, test_flux_2d);
+  tcase_add_test(t, test_validate_flux);
+  tcase_add_test(t, test_mass_target);
+  tcase_add_test(t, test_law_target_function);
   suite_add_tcase(s, t);
   t = tcase_create("reject");
   tcase_add_test(t, test_reject_missing_file);

@@ -158,6 +158,10 @@ PETSC_EXTERN PetscErrorCode AzLossConservationDrift(AzLoss loss, PetscReal *drif
  * target Q* (as for the drift; NaN when there is none), by the same quadrature. Local: every rank
  * computes it. */
 PETSC_EXTERN PetscErrorCode AzLossConservationSeries(AzLoss loss, PetscInt law, PetscInt nt, PetscReal t[], PetscReal Q[], PetscReal *target);
+/* Q*(t_j) of law `law` at nt given times: a constant (as *target above), or the target that varies in
+ * time (AzProblemGetLawTarget: a .target of the plugin, or a conservation-form mass law). For such a
+ * law, the series' *target is Q(t0). Local. */
+PETSC_EXTERN PetscErrorCode AzLossConservationTargets(AzLoss loss, PetscInt law, PetscInt nt, const PetscReal t[], PetscReal M[]);
 PETSC_EXTERN PetscErrorCode AzLossGetNumConservationLaws(AzLoss loss, PetscInt *nlaws);
 /* How each constraint is enforced, as set up (after AzLossSetUp): cond a face (0 .. 2·dim − 1) or
  * AZ_COND_INITIAL gives a name of AzConstraintTypes, "periodic" (exact by the periodic embedding) or

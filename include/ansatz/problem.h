@@ -15,8 +15,10 @@
 #include <petscviewer.h>
 #include <ansatz/jet.h>
 
-/* Bump when AzProblemInfo or the callback signatures change; the loader rejects a mismatch. */
-#define AZ_PROBLEM_ABI 2
+/* Bump when AzProblemInfo or the callback signatures change; the loader rejects a mismatch.
+ * 3: the conservation form (.flux, .source, .flux_derivatives, AZ_BC_FLUX). A plugin's source from
+ * ABI 2 compiles unchanged; a binary built for ABI 2 is refused (its descriptor is shorter). */
+#define AZ_PROBLEM_ABI 3
 
 #define AZ_MAX_DIM    3
 #define AZ_MAX_PARAMS 16
@@ -52,13 +54,16 @@ typedef enum {
   AZ_BC_DIRICHLET, /* u = g: the residual is u - g and `value` gives g (used by hard constraints) */
   AZ_BC_NEUMANN,   /* a condition on the normal derivative */
   AZ_BC_ROBIN,     /* any other pointwise condition */
-  AZ_BC_PERIODIC   /* u(lower) = u(upper): set on both faces of an axis, no residual */
+  AZ_BC_PERIODIC,  /* u(lower) = u(upper): set on both faces of an axis, no residual */
+  AZ_BC_FLUX       /* conservation form only: the outward normal flux F·n = g; the residual F·n − g is
+                    * derived from .flux (no .residual), `value` gives g (NULL: no flux, g = 0) */
 } AzBCType;
 
 typedef struct {
   AzBCType     type;
   AzResidualFn residual; /* ncomp residuals on the face (NULL for AZ_BC_NONE and AZ_BC_PERIODIC) */
-  AzPointFn    value;    /* Dirichlet data g (AZ_BC_DIRICHLET only; optional but needed for hard constraints) */
+  AzPointFn    value;    /* Dirichlet data g (AZ_BC_DIRICHLET: optional but needed for hard constraints), or the
+                          * outward normal flux g (AZ_BC_FLUX, optional: NULL is a no-flux face) */
 } AzBoundaryInfo;
 
 typedef struct {
@@ -67,13 +72,19 @@ typedef struct {
   const char *help;
 } AzParamInfo;
 
+/* A law's target that varies in time: Q*(t) at t = p->x[p->ncoord − 1] (the spatial coordinates unset). */
+typedef PetscErrorCode (*AzLawTargetFn)(const AzPoint *p, PetscReal *Q);
+
 /* A conservation law: Q(t) = ∫ density(x, u) dx over the spatial box must stay equal to its initial
- * value (or to `value` when has_value). density returns q[0] and, if dqdjet is not NULL, ∂q/∂jet. */
+ * value (or to `value` when has_value, or to target(t) when given: ProbConserv's integral constraint).
+ * density returns q[0] and, if dqdjet is not NULL, ∂q/∂jet. A problem in conservation form gets the
+ * mass law "mass_<component>" of every component whose mass its data fix (AzProblemGetMassTarget). */
 typedef struct {
-  const char  *name;
-  AzResidualFn density;
-  PetscBool    has_value;
-  PetscReal    value;
+  const char   *name;
+  AzResidualFn  density;
+  PetscBool     has_value;
+  PetscReal     value;
+  AzLawTargetFn target; /* optional (ABI 3): a target that varies in time; not with has_value */
 } AzConservationInfo;
 
 typedef struct {
@@ -107,6 +118,18 @@ typedef struct {
   AzConservationInfo conservation[AZ_MAX_LAWS]; /* ends at the first entry with a NULL name */
   PetscBool          positive[AZ_MAX_COMP];     /* component c must stay >= 0 */
   AzLiftFn           lift;                      /* lift of the Dirichlet and initial data (hard constraints) */
+
+  /* Conservation form (ABI 3, optional; instead of .interior): per component c,
+   *     u_c,t + Σ_d ∂_d F_cd(x, t, u, ∇u) = S_c(x, t, u, ∇u)      (no u_t for a steady problem).
+   * .flux fills F[c*dim + d] (ncomp × dim values) and, with exact_jacobian, dFdjet[(c*dim + d)*ncomp*nslot
+   * + idx]; .source (optional: NULL is S = 0) fills S[c] and dSdjet[c*ncomp*nslot + idx]. Both read the
+   * values u and the first spatial derivatives listed in .flux_derivatives ("x", "x,y"; NULL: values
+   * only); every other jet slot is NaN. ansatz derives the strong residual and its jet request
+   * (t, the flux's slots, one spatial order more), the residual of AZ_BC_FLUX faces, and the mass
+   * law of every component (AzProblemGetMassTarget). */
+  AzResidualFn flux;
+  AzResidualFn source;
+  const char  *flux_derivatives;
 } AzProblemInfo;
 
 /* A loaded problem: the descriptor plus its parameter values and derivative request. */
@@ -143,6 +166,24 @@ PETSC_EXTERN PetscErrorCode AzProblemEvaluateResidual(AzProblem prob, PetscInt c
 /* Compare a plugin's exact ∂r/∂jet with differences of its residual at ntrial random points and jets.
  * *maxrelerr is Inf or NaN when a residual or a Jacobian entry is not finite. */
 PETSC_EXTERN PetscErrorCode AzProblemCheckJetJacobian(AzProblem prob, PetscInt cond, PetscInt ntrial, PetscReal *maxrelerr);
+
+/* Conservation form: whether the problem gives one, and its flux F[c*dim + d] and source S[c] at a
+ * point from a jet (the layout of AzProblemEvaluateResidual; S is 0 without .source). */
+PETSC_EXTERN PetscErrorCode AzProblemHasFlux(AzProblem prob, PetscBool *has);
+PETSC_EXTERN PetscErrorCode AzProblemEvaluateFlux(AzProblem prob, const PetscReal x[], const PetscScalar jet[], PetscScalar F[], PetscScalar S[]);
+
+/* The mass law of component c in conservation form: Q*(t) = ∫u_c(x, t0) dx − ∫_t0^t ∮ g_c dA dt' +
+ * ∫_t0^t ∫ S_c dx dt', by composite Gauss quadrature of the plugin's data (never of a solution).
+ * *known is PETSC_FALSE (and Q NaN) when the data do not fix it: no flux form or no initial data, a
+ * face that is neither AZ_BC_FLUX nor periodic (a Dirichlet face's flux depends on the solution), or a
+ * source that reads u (detected: S of a NaN jet is not finite). A no-flux box without source: Q(t0). */
+PETSC_EXTERN PetscErrorCode AzProblemGetMassTarget(AzProblem prob, PetscInt c, PetscReal t, PetscBool *known, PetscReal *Q);
+
+/* Law `law`'s target at time t and its time derivatives: Mk[k] = dᵏ/dtᵏ Q*(t), k = 0 .. nk−1 (nk ≤ 5).
+ * *varies is PETSC_FALSE (Mk untouched) for a law with a constant target (its .value or Q(t0)); a
+ * law with .target, or an automatic mass law, varies: derivatives exact from the rate for the mass
+ * law's first, by fourth-order differences otherwise. */
+PETSC_EXTERN PetscErrorCode AzProblemGetLawTarget(AzProblem prob, PetscInt law, PetscReal t, PetscInt nk, PetscBool *varies, PetscReal Mk[]);
 
 /* Check a descriptor without loading anything: returns PETSC_FALSE and a message naming the problem. */
 PETSC_EXTERN PetscErrorCode AzProblemInfoValidate(const AzProblemInfo *info, PetscBool *valid, char msg[], size_t len);

@@ -221,6 +221,10 @@ PetscErrorCode AzProjectionSetUp(AzLoss L)
     }
     P->M[l] = law->has_value ? law->value : Qu0;
     {
+      PetscReal Mk[1];
+      PetscCall(AzProblemGetLawTarget(L->prob, P->law[l], info->t0, 1, &P->varies[l], Mk));
+    }
+    {
       PetscReal nb = 0;
       for (PetscInt comp = 0; comp < L->ncomp; comp++) {
         P->beta[l][comp] = 0;
@@ -248,6 +252,19 @@ PetscErrorCode AzProjectionSetUp(AzLoss L)
   }
   PetscCall(PetscFree(jet));
   if (L->proj_mode == AZ_CONSERVE_PROJECT || penalty) PetscCall(AzLossSlicesSetUp(L));
+  /* the targets that vary in time, at the slices' times, once */
+  P->gM = NULL;
+  if (L->proj_mode == AZ_CONSERVE_PROJECT || penalty) {
+    for (PetscInt l = 0; l < AZ_MAX_LAWS && info->conservation[l].name; l++) {
+      PetscBool varies;
+      PetscReal Mk[1];
+      if (L->law_mode[l] == AZ_CONSERVE_NONE) continue;
+      PetscCall(AzProblemGetLawTarget(L->prob, l, info->t0, 1, &varies, Mk));
+      if (!varies) continue;
+      if (!P->gM) PetscCall(PetscCalloc1((size_t)PetscMax(P->ng, 1) * AZ_MAX_LAWS, &P->gM));
+      for (PetscInt g = 0; g < P->ng; g++) PetscCall(AzProblemGetLawTarget(L->prob, l, P->gt[g], 1, &varies, &P->gM[g * AZ_MAX_LAWS + l]));
+    }
+  }
   P->gvalid = PETSC_FALSE;
   P->cn     = 0;
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -264,6 +281,7 @@ PetscErrorCode AzProjectionDestroy(AzLoss L)
   PetscCall(PetscFree2(P->dq, P->vw));
   PetscCall(PetscFree3(P->xw, P->jw, P->jw2));
   PetscCall(PetscFree(P->gt));
+  PetscCall(PetscFree(P->gM));
   PetscCall(PetscFree3(P->gc, P->gcbar, P->gcdot));
   PetscCall(PetscFree(P->gjac));
   PetscFunctionReturn(PETSC_SUCCESS);

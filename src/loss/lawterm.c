@@ -78,6 +78,11 @@ static PetscErrorCode LawTermSetUp(AzLoss L, PetscInt law, AzTerm *t)
     }
   }
   if (cl->has_value) t->lawM = cl->value;
+  {
+    PetscReal Mk[1];
+    PetscCall(AzProblemGetLawTarget(L->prob, law, info->t0, 1, &t->lawvaries, Mk));
+    PetscCheck(!t->lawvaries || P->gM, L->comm, PETSC_ERR_PLIB, "Law '%s': its target varies in time but was not tabulated at the time slices", cl->name);
+  }
   PetscCall(PetscFree2(jet, dq));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -115,7 +120,7 @@ static PetscErrorCode SliceResidual(AzLoss L, AzTerm *t, PetscInt g, PetscScalar
   PetscCall(AzProblemGetInfo(L->prob, &info));
   PetscCall(AzProblemGetParams(L->prob, &param));
   PetscCall(LawNodeSolution(L, g));
-  *r = -t->lawM;
+  *r = t->lawvaries ? -P->gM[g * AZ_MAX_LAWS + t->law] : -t->lawM;
   for (PetscInt j = 0; j < P->nq; j++) {
     AzPoint      pt = {P->xw + j * L->ncoord, L->ncoord, param, -1};
     AzJet        J  = {L->ncoord, L->ncomp, L->nslot, P->jw + j * Ljet};

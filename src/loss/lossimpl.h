@@ -144,6 +144,7 @@ struct _AzTerm {
   /* a conservation-law penalty: which law of the problem, and its target M */
   PetscInt  law;
   PetscReal lawM;
+  PetscBool lawvaries; /* the target varies in time: P->gM at the slices' times instead of lawM */
 };
 
 #define AZ_PROJ_CACHE 64
@@ -160,7 +161,9 @@ typedef struct {
   PetscReal   *qw;                         /* nq: the quadrature weights */
   PetscReal   *qa;                         /* nq × nlaw × ncomp: w_j ∂q_l/∂u_c (x_j) */
   PetscReal    qb[AZ_MAX_LAWS];            /* Σ_j w_j q_l(x_j, 0) */
-  PetscReal    M[AZ_MAX_LAWS];             /* the laws' targets */
+  PetscReal    M[AZ_MAX_LAWS];             /* the laws' targets (constant ones) */
+  PetscBool    varies[AZ_MAX_LAWS];        /* projected law l's target varies in time (AzProblemGetLawTarget) */
+  PetscReal   *gM;                         /* ng × AZ_MAX_LAWS: law l's target at slice g's time (varying laws; else NULL) */
   PetscReal    beta[AZ_MAX_LAWS][AZ_MAX_COMP];
   PetscReal    Ginv[AZ_MAX_LAWS * AZ_MAX_LAWS];
   PetscReal   *xw;                         /* workspace: nq × ncoord node coordinates */

@@ -140,13 +140,20 @@ static AzChainArgs NodeArgs(AzLoss L, const PetscInt *slice, PetscBool training,
   return a;
 }
 
-/* c (nk × nlaw) at time t from the solution's jets at the nodes (P->jw, already filled) */
-static void CoefficientsFromNodes(AzLoss L, const PetscScalar jw[], PetscBool affine, PetscScalar c[])
+/* c (nk × nlaw) at time t from the solution's jets at the nodes (P->jw, already filled); affine: with
+ * the targets (dᵏ/dtᵏ of a target that varies in time), else the linear part only */
+static PetscErrorCode CoefficientsFromNodes(AzLoss L, const PetscScalar jw[], PetscBool affine, PetscReal t, PetscScalar c[])
 {
   const AzProjection *P    = &L->proj;
   const PetscInt      Ljet = L->ncomp * L->nslot, nl = P->nlaw;
   PetscScalar         Q[(AZ_MAX_ORDER + 1) * AZ_MAX_LAWS];
+  PetscReal           Mt[AZ_MAX_LAWS][AZ_MAX_ORDER + 1];
 
+  PetscFunctionBegin;
+  for (PetscInt m = 0; m < nl; m++) {
+    PetscBool varies;
+    if (affine && P->varies[m]) PetscCall(AzProblemGetLawTarget(L->prob, P->law[m], t, P->nk, &varies, Mt[m]));
+  }
   for (PetscInt k = 0; k < P->nk; k++)
     for (PetscInt l = 0; l < nl; l++) Q[k * nl + l] = (affine && k == 0) ? P->qb[l] : 0;
   for (PetscInt j = 0; j < P->nq; j++)
@@ -159,9 +166,10 @@ static void CoefficientsFromNodes(AzLoss L, const PetscScalar jw[], PetscBool af
   for (PetscInt k = 0; k < P->nk; k++)
     for (PetscInt l = 0; l < nl; l++) {
       PetscScalar v = 0;
-      for (PetscInt m = 0; m < nl; m++) v += P->Ginv[l * nl + m] * (((affine && k == 0) ? P->M[m] : 0) - Q[k * nl + m]);
+      for (PetscInt m = 0; m < nl; m++) v += P->Ginv[l * nl + m] * ((affine && P->varies[m] ? Mt[m][k] : ((affine && k == 0) ? P->M[m] : 0)) - Q[k * nl + m]);
       c[k * nl + l] = v;
     }
+  PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 /* the index of the projection in the chain: the maps before it give the solution c is computed from */
@@ -182,7 +190,7 @@ static PetscErrorCode ComputeC(AzLoss L, PetscReal t, PetscScalar c[])
   AzNodesAt(L, t);
   PetscCall(AzNodesField(L, P->jw));
   PetscCall(AzChainForward(L->chain, Stop(L), &a, P->jw, P->jw));
-  CoefficientsFromNodes(L, P->jw, PETSC_TRUE, c);
+  PetscCall(CoefficientsFromNodes(L, P->jw, PETSC_TRUE, t, c));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -292,7 +300,7 @@ static PetscErrorCode ProjectionTangent(AzLoss L, Vec v)
     AzNodesAt(L, P->gt[g]);
     PetscCall(AzNodesFieldTangent(L, v, P->jw));
     PetscCall(AzChainTangent(L->chain, Stop(L), &a, P->jw, P->jw));
-    CoefficientsFromNodes(L, P->jw, PETSC_FALSE, buf + g * R);
+    PetscCall(CoefficientsFromNodes(L, P->jw, PETSC_FALSE, P->gt[g], buf + g * R));
   }
   PetscCall(MPIU_Allreduce(buf, P->gcdot, /* exact: one rank per slice */ (PetscMPIInt)(P->ng * R), MPIU_SCALAR, MPIU_SUM, L->comm));
   PetscCall(PetscFree(buf));

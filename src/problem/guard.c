@@ -16,7 +16,10 @@ enum {
   AZ_CB_INITIAL_VALUE,
   AZ_CB_EXACT,
   AZ_CB_LIFT,
-  AZ_CB_DENSITY
+  AZ_CB_DENSITY,
+  AZ_CB_FLUX,
+  AZ_CB_SOURCE,
+  AZ_CB_TARGET
 };
 
 typedef struct {
@@ -60,6 +63,15 @@ static void Describe(const AzGuardState *s, char buf[], size_t len)
     break;
   case AZ_CB_LIFT:
     snprintf(what, sizeof what, "the lift (.lift)");
+    break;
+  case AZ_CB_TARGET:
+    snprintf(what, sizeof what, "the target of conservation law '%s' (.conservation[%d].target)", orig->conservation[s->index].name, s->index);
+    break;
+  case AZ_CB_FLUX:
+    snprintf(what, sizeof what, "the flux (.flux)");
+    break;
+  case AZ_CB_SOURCE:
+    snprintf(what, sizeof what, "the source (.source)");
     break;
   default:
     snprintf(what, sizeof what, "the density of conservation law '%s' (.conservation[%d].density)", orig->conservation[s->index].name, s->index);
@@ -160,6 +172,20 @@ static PetscErrorCode GuardInterior(const AzPoint *p, const AzJet *J, PetscScala
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+static PetscErrorCode GuardFlux(const AzPoint *p, const AzJet *J, PetscScalar r[], PetscScalar d[])
+{
+  PetscFunctionBegin;
+  AZ_GUARD_CALL(AZ_CB_FLUX, 0, prob_->orig->flux(p, J, r, d));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode GuardSource(const AzPoint *p, const AzJet *J, PetscScalar r[], PetscScalar d[])
+{
+  PetscFunctionBegin;
+  AZ_GUARD_CALL(AZ_CB_SOURCE, 0, prob_->orig->source(p, J, r, d));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 static PetscErrorCode GuardInitial(const AzPoint *p, const AzJet *J, PetscScalar r[], PetscScalar d[])
 {
   PetscFunctionBegin;
@@ -228,6 +254,17 @@ AZ_GUARD_FACE(5)
     AZ_GUARD_CALL(AZ_CB_DENSITY, l, prob_->orig->conservation[l].density(p, J, q, d)); \
     PetscFunctionReturn(PETSC_SUCCESS); \
   }
+#define AZ_GUARD_TARGET(l) \
+  static PetscErrorCode GuardTarget##l(const AzPoint *p, PetscReal *Q) \
+  { \
+    PetscFunctionBegin; \
+    AZ_GUARD_CALL(AZ_CB_TARGET, l, prob_->orig->conservation[l].target(p, Q)); \
+    PetscFunctionReturn(PETSC_SUCCESS); \
+  }
+AZ_GUARD_TARGET(0)
+AZ_GUARD_TARGET(1)
+AZ_GUARD_TARGET(2)
+AZ_GUARD_TARGET(3)
 AZ_GUARD_LAW(0)
 AZ_GUARD_LAW(1)
 AZ_GUARD_LAW(2)
@@ -236,6 +273,7 @@ AZ_GUARD_LAW(3)
 static const AzResidualFn guard_face[2 * AZ_MAX_DIM]       = {GuardFace0, GuardFace1, GuardFace2, GuardFace3, GuardFace4, GuardFace5};
 static const AzPointFn    guard_face_value[2 * AZ_MAX_DIM] = {GuardFaceValue0, GuardFaceValue1, GuardFaceValue2, GuardFaceValue3, GuardFaceValue4, GuardFaceValue5};
 static const AzResidualFn guard_density[AZ_MAX_LAWS]       = {GuardDensity0, GuardDensity1, GuardDensity2, GuardDensity3};
+static const AzLawTargetFn guard_target[AZ_MAX_LAWS]       = {GuardTarget0, GuardTarget1, GuardTarget2, GuardTarget3};
 
 /* p->guarded: a copy of the plugin's descriptor with every callback guarded; p->info points to it */
 PetscErrorCode AzProblemGuard(AzProblem p)
@@ -248,6 +286,8 @@ PetscErrorCode AzProblemGuard(AzProblem p)
   *g = *p->orig;
   if (g->interior) g->interior = GuardInterior;
   if (g->initial) g->initial = GuardInitial;
+  if (g->flux) g->flux = GuardFlux;
+  if (g->source) g->source = GuardSource;
   if (g->initial_value) g->initial_value = GuardInitialValue;
   if (g->exact) g->exact = GuardExact;
   if (g->lift) g->lift = GuardLift;
@@ -256,7 +296,10 @@ PetscErrorCode AzProblemGuard(AzProblem p)
     if (g->boundary[f].value) g->boundary[f].value = guard_face_value[f];
   }
   for (int l = 0; l < AZ_MAX_LAWS; l++)
+  {
     if (g->conservation[l].density) g->conservation[l].density = guard_density[l];
+    if (g->conservation[l].target) g->conservation[l].target = guard_target[l];
+  }
   p->info                = g;
   registry[nregistry++] = p;
   PetscFunctionReturn(PETSC_SUCCESS);

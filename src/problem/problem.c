@@ -189,6 +189,8 @@ PetscErrorCode AzProblemCreateFromInfo(MPI_Comm comm, const AzProblemInfo *info,
     else PetscCall(PetscStrncpy(p->code_hash, "unknown", sizeof p->code_hash));
   }
   PetscCall(AzProblemGuard(p));
+  PetscCall(AzProblemSetUpFlux(p));
+  PetscCall(AzProblemAddMassLaws(p));
   *prob = p;
   PetscFunctionReturn(PETSC_SUCCESS);
 }

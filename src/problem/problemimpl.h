@@ -3,6 +3,8 @@
 
 #include <ansatz/problem.h>
 
+#define AZ_MASS_PANELS 64
+
 struct _p_AzProblem {
   MPI_Comm             comm;
   const AzProblemInfo *info; /* &guarded: every callback goes through a guard (guard.c) */
@@ -14,10 +16,18 @@ struct _p_AzProblem {
   PetscInt             ncoord;
   PetscInt             nparam;
   PetscReal            param[AZ_MAX_PARAMS];
-  AzJetRequest         request; /* the declared derivatives (not closed) */
+  AzJetRequest         request;  /* the declared derivatives (not closed), and those the conservation form needs */
+  PetscInt             fluxmask; /* conservation form: the jet slots .flux and .source read (0: no flux) */
+  PetscInt             law_comp[AZ_MAX_LAWS];    /* law l is the automatic mass law of this component (−1: declared) */
+  char                 law_name[AZ_MAX_LAWS][64]; /* the automatic laws' names */
+  PetscBool            mass_ready[AZ_MAX_COMP];   /* mass_cum computed */
+  PetscReal            mass_cum[AZ_MAX_COMP][AZ_MASS_PANELS + 1]; /* Q*(t0 + k (t1 − t0)/AZ_MASS_PANELS) */
 };
 
 PETSC_INTERN PetscErrorCode AzProblemGuard(AzProblem);
 PETSC_INTERN PetscErrorCode AzProblemUnguard(AzProblem);
+PETSC_INTERN PetscErrorCode AzProblemSetUpFlux(AzProblem);
+PETSC_INTERN PetscErrorCode AzProblemAddMassLaws(AzProblem);
+PETSC_INTERN PetscErrorCode AzProblemFluxResidual(AzProblem, PetscInt, const PetscReal[], const PetscScalar[], PetscScalar[], PetscScalar[]);
 
 #endif

@@ -9,13 +9,21 @@ static AzResidualFn ResidualOf(const AzProblemInfo *info, PetscInt cond)
   return NULL;
 }
 
+/* a residual ansatz derives from the conservation form: the interior, and faces with a prescribed flux */
+static PetscBool Derived(const AzProblemInfo *info, PetscInt cond)
+{
+  if (!info->flux) return PETSC_FALSE;
+  if (cond == AZ_COND_INTERIOR) return PETSC_TRUE;
+  return (cond >= 0 && cond < 2 * info->dim && info->boundary[cond].type == AZ_BC_FLUX) ? PETSC_TRUE : PETSC_FALSE;
+}
+
 PetscErrorCode AzProblemGetNumResiduals(AzProblem prob, PetscInt cond, PetscInt *nres)
 {
   const AzProblemInfo *info = prob->info;
 
   PetscFunctionBegin;
   PetscCheck(cond == AZ_COND_INTERIOR || cond == AZ_COND_INITIAL || (cond >= 0 && cond < 2 * info->dim), prob->comm, PETSC_ERR_ARG_OUTOFRANGE, "Condition %" PetscInt_FMT " does not exist: use AZ_COND_INTERIOR, a face 0..%" PetscInt_FMT " or AZ_COND_INITIAL", cond, 2 * info->dim - 1);
-  if (!ResidualOf(info, cond)) *nres = 0;
+  if (!ResidualOf(info, cond) && !Derived(info, cond)) *nres = 0;
   else if (cond == AZ_COND_INTERIOR) *nres = info->nres ? info->nres : info->ncomp;
   else *nres = info->ncomp;
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -28,7 +36,8 @@ static PetscErrorCode CallResidual(AzProblem prob, PetscInt cond, const PetscRea
   AzJet                J    = {prob->ncoord, info->ncomp, AZ_JET_NSLOT(prob->ncoord), jet};
 
   PetscFunctionBegin;
-  PetscCall(ResidualOf(info, cond)(&p, &J, r, drdjet));
+  if (Derived(info, cond)) PetscCall(AzProblemFluxResidual(prob, cond, x, jet, r, drdjet));
+  else PetscCall(ResidualOf(info, cond)(&p, &J, r, drdjet));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

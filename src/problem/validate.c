@@ -76,8 +76,20 @@ PetscErrorCode AzProblemInfoValidate(const AzProblemInfo *info, PetscBool *valid
     Fail(valid, msg, len, "problem '%s' has the time span [%g, %g]: t0 and t1 must be finite, with t1 - t0 a finite positive number", name, (double)info->t0, (double)info->t1);
     PetscFunctionReturn(PETSC_SUCCESS);
   }
-  if (!info->interior) {
-    Fail(valid, msg, len, "problem '%s' has no interior residual: set .interior to the PDE's pointwise residual", name);
+  if (!info->interior && !info->flux) {
+    Fail(valid, msg, len, "problem '%s' has no interior residual: set .interior to the PDE's pointwise residual, or .flux (and .source) to its conservation form", name);
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
+  if (info->interior && info->flux) {
+    Fail(valid, msg, len, "problem '%s' gives both .interior and .flux: give the PDE once, either as its residual (.interior) or in conservation form (.flux, .source), from which ansatz derives the residual", name);
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
+  if (!info->flux && (info->source || info->flux_derivatives)) {
+    Fail(valid, msg, len, "problem '%s' gives %s without .flux: the source and the flux's derivatives belong to the conservation form, which needs .flux (F = 0 is a flux too)", name, info->source ? ".source" : ".flux_derivatives");
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
+  if (info->flux && info->nres && info->nres != info->ncomp) {
+    Fail(valid, msg, len, "problem '%s' is in conservation form, one equation per component, but sets nres = %" PetscInt_FMT " for %" PetscInt_FMT " component(s): leave .nres 0", name, info->nres, info->ncomp);
     PetscFunctionReturn(PETSC_SUCCESS);
   }
   if (info->time_dependent && !info->initial) {
@@ -94,12 +106,29 @@ PetscErrorCode AzProblemInfoValidate(const AzProblemInfo *info, PetscBool *valid
     Fail(valid, msg, len, "problem '%s' declares derivatives \"%s\": %s", name, info->derivatives, err);
     PetscFunctionReturn(PETSC_SUCCESS);
   }
+  if (info->flux) {
+    /* F and S read values and first spatial derivatives only: ∇·F then needs one order more, which
+     * the jets hold (all second derivatives, mixed included) */
+    PetscCall(AzJetRequestParse(ncoord, info->time_dependent, info->flux_derivatives, &req, err, sizeof err));
+    if (req.mask < 0) {
+      Fail(valid, msg, len, "problem '%s' declares flux derivatives \"%s\": %s", name, info->flux_derivatives, err);
+      PetscFunctionReturn(PETSC_SUCCESS);
+    }
+    {
+      PetscInt allowed = 1;
+      for (PetscInt d = 0; d < info->dim; d++) allowed |= (PetscInt)1 << AzJetSlotD1(ncoord, d);
+      if (req.mask & ~allowed) {
+        Fail(valid, msg, len, "problem '%s' declares flux derivatives \"%s\": the flux and the source read u and its first spatial derivatives only (of \"%s\"), since ∇·F takes one derivative more", name, info->flux_derivatives, info->dim == 1 ? "x" : info->dim == 2 ? "x,y" : "x,y,z");
+        PetscFunctionReturn(PETSC_SUCCESS);
+      }
+    }
+  }
   for (PetscInt f = 0; f < 2 * AZ_MAX_DIM; f++) {
     const AzBoundaryInfo *b    = &info->boundary[f];
     const PetscInt        axis = f / 2, side = f % 2;
 
-    if (b->type < AZ_BC_NONE || b->type > AZ_BC_PERIODIC) {
-      Fail(valid, msg, len, "problem '%s', face %" PetscInt_FMT ": unknown boundary type %d (allowed: AZ_BC_NONE, AZ_BC_DIRICHLET, AZ_BC_NEUMANN, AZ_BC_ROBIN, AZ_BC_PERIODIC)", name, f, (int)b->type);
+    if (b->type < AZ_BC_NONE || b->type > AZ_BC_FLUX) {
+      Fail(valid, msg, len, "problem '%s', face %" PetscInt_FMT ": unknown boundary type %d (allowed: AZ_BC_NONE, AZ_BC_DIRICHLET, AZ_BC_NEUMANN, AZ_BC_ROBIN, AZ_BC_PERIODIC, AZ_BC_FLUX)", name, f, (int)b->type);
       PetscFunctionReturn(PETSC_SUCCESS);
     }
     if (axis >= info->dim) {
@@ -109,7 +138,16 @@ PetscErrorCode AzProblemInfoValidate(const AzProblemInfo *info, PetscBool *valid
       }
       continue;
     }
-    if (b->type == AZ_BC_PERIODIC) {
+    if (b->type == AZ_BC_FLUX) {
+      if (!info->flux) {
+        Fail(valid, msg, len, "problem '%s', face %" PetscInt_FMT ": AZ_BC_FLUX prescribes the normal flux F·n, but the problem has no .flux (conservation form); use AZ_BC_NEUMANN or AZ_BC_ROBIN with a residual", name, f);
+        PetscFunctionReturn(PETSC_SUCCESS);
+      }
+      if (b->residual) {
+        Fail(valid, msg, len, "problem '%s', face %" PetscInt_FMT ": an AZ_BC_FLUX face takes no residual (ansatz derives F·n − g from .flux); give g in .value, or nothing for a no-flux face", name, f);
+        PetscFunctionReturn(PETSC_SUCCESS);
+      }
+    } else if (b->type == AZ_BC_PERIODIC) {
       if (info->boundary[2 * axis + 1 - side].type != AZ_BC_PERIODIC) {
         Fail(valid, msg, len, "problem '%s': axis %" PetscInt_FMT " is periodic on one face only; set AZ_BC_PERIODIC on both faces %" PetscInt_FMT " and %" PetscInt_FMT, name, axis, 2 * axis, 2 * axis + 1);
         PetscFunctionReturn(PETSC_SUCCESS);
@@ -125,8 +163,8 @@ PetscErrorCode AzProblemInfoValidate(const AzProblemInfo *info, PetscBool *valid
       Fail(valid, msg, len, "problem '%s', face %" PetscInt_FMT ": a residual is given but the boundary type is AZ_BC_NONE; say which kind of condition it is", name, f);
       PetscFunctionReturn(PETSC_SUCCESS);
     }
-    if (b->value && b->type != AZ_BC_DIRICHLET) {
-      Fail(valid, msg, len, "problem '%s', face %" PetscInt_FMT ": boundary data (.value) is only meaningful for AZ_BC_DIRICHLET", name, f);
+    if (b->value && b->type != AZ_BC_DIRICHLET && b->type != AZ_BC_FLUX) {
+      Fail(valid, msg, len, "problem '%s', face %" PetscInt_FMT ": boundary data (.value) is only meaningful for AZ_BC_DIRICHLET and AZ_BC_FLUX", name, f);
       PetscFunctionReturn(PETSC_SUCCESS);
     }
   }
@@ -153,6 +191,10 @@ PetscErrorCode AzProblemInfoValidate(const AzProblemInfo *info, PetscBool *valid
     }
     if (!info->time_dependent) {
       Fail(valid, msg, len, "problem '%s', conservation law '%s': a conservation law needs a time-dependent problem", name, info->conservation[k].name);
+      PetscFunctionReturn(PETSC_SUCCESS);
+    }
+    if (info->conservation[k].has_value && info->conservation[k].target) {
+      Fail(valid, msg, len, "problem '%s', conservation law '%s' gives both a constant value (.has_value) and a target function (.target): give one", name, info->conservation[k].name);
       PetscFunctionReturn(PETSC_SUCCESS);
     }
   }

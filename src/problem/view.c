@@ -14,6 +14,8 @@ static const char *BCName(AzBCType t)
     return "Robin/other";
   case AZ_BC_PERIODIC:
     return "periodic";
+  case AZ_BC_FLUX:
+    return "normal flux";
   }
   return "unknown";
 }
@@ -44,6 +46,7 @@ PetscErrorCode AzProblemView(AzProblem prob, PetscViewer viewer)
   if (info->time_dependent) PetscCall(PetscViewerASCIIPrintf(viewer, ", t in [%s, %s]", Num(a, info->t0), Num(b, info->t1)));
   PetscCall(PetscViewerASCIIPrintf(viewer, "\n"));
   PetscCall(PetscViewerASCIIUseTabs(viewer, PETSC_TRUE));
+  if (info->flux) PetscCall(PetscViewerASCIIPrintf(viewer, "conservation form: u_t + div F(x, t, u, grad u) = %s (the residual is derived from the flux)\n", info->source ? "S(x, t, u, grad u)" : "0"));
   PetscCall(AzJetRequestView(&prob->request, info->time_dependent, deriv, sizeof deriv));
   PetscCall(PetscViewerASCIIPrintf(viewer, "derivatives used: %s\n", deriv[0] ? deriv : "(value only)"));
   if (prob->nparam) {
@@ -57,14 +60,16 @@ PetscErrorCode AzProblemView(AzProblem prob, PetscViewer viewer)
   PetscCall(PetscViewerASCIIPushTab(viewer));
   for (PetscInt f = 0; f < 2 * info->dim; f++) {
     const AzBoundaryInfo *b = &info->boundary[f];
-    PetscCall(PetscViewerASCIIPrintf(viewer, "%c = %s: %s%s\n", axes[f / 2], Num(a, f % 2 ? info->upper[f / 2] : info->lower[f / 2]), BCName(b->type), b->type == AZ_BC_DIRICHLET ? (b->value ? " (data given: hard constraint possible)" : " (no data: soft only)") : ""));
+    PetscCall(PetscViewerASCIIPrintf(viewer, "%c = %s: %s%s\n", axes[f / 2], Num(a, f % 2 ? info->upper[f / 2] : info->lower[f / 2]), BCName(b->type), b->type == AZ_BC_DIRICHLET ? (b->value ? " (data given: hard constraint possible)" : " (no data: soft only)") : b->type == AZ_BC_FLUX ? (b->value ? " F.n = g" : " F.n = 0 (no flux)") : ""));
   }
   PetscCall(PetscViewerASCIIPopTab(viewer));
   if (info->time_dependent) PetscCall(PetscViewerASCIIPrintf(viewer, "initial condition at t = %s: residual%s\n", Num(a, info->t0), info->initial_value ? " and data (hard constraint possible)" : " only"));
   PetscCall(PetscViewerASCIIPrintf(viewer, "exact solution: %s\n", info->exact ? "yes" : "no (the reference solver is the yardstick)"));
   PetscCall(PetscViewerASCIIPrintf(viewer, "residual jet Jacobian: %s\n", info->exact_jacobian ? "exact (from the plugin)" : "numerical (finite differences of the residual)"));
   for (PetscInt k = 0; k < AZ_MAX_LAWS && info->conservation[k].name; k++) {
-    if (info->conservation[k].has_value) PetscCall(PetscViewerASCIIPrintf(viewer, "conservation law %s: Q(t) = %s for all t\n", info->conservation[k].name, Num(a, info->conservation[k].value)));
+    if (prob->law_comp[k] >= 0) PetscCall(PetscViewerASCIIPrintf(viewer, "conservation law %s: Q(t) = Q(t0) - int int F.n + int int S, from the flux faces' data and the source (automatic)\n", info->conservation[k].name));
+    else if (info->conservation[k].target) PetscCall(PetscViewerASCIIPrintf(viewer, "conservation law %s: Q(t) = Q*(t), the plugin's target\n", info->conservation[k].name));
+    else if (info->conservation[k].has_value) PetscCall(PetscViewerASCIIPrintf(viewer, "conservation law %s: Q(t) = %s for all t\n", info->conservation[k].name, Num(a, info->conservation[k].value)));
     else PetscCall(PetscViewerASCIIPrintf(viewer, "conservation law %s: Q(t) = Q(t0) for all t\n", info->conservation[k].name));
   }
   for (PetscInt c = 0; c < info->ncomp; c++)

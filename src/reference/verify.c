@@ -3,7 +3,8 @@
  *
  *   drift:     Q(t_k) = Σ_i w_i q(x_i, t_k, jet_i), w the trapezoid weights of the grid (rectangle
  *              on a periodic axis), jet_i the solve's own finite-difference jets of the snapshot;
- *              Q* = the declared value, or the same sum over the problem's initial data.
+ *              Q* = the declared value, the law's target Q*(t_k) where it varies in time (a .target,
+ *              a conservation-form mass law), or the same sum over the problem's initial data.
  *   estimate:  ‖u_h/2 − u_h‖ / ‖u_h‖ over the coarse nodes and every snapshot, scaled by 1/(2^p − 1). */
 #include "refimpl.h"
 #include <ansatz/file.h>
@@ -87,12 +88,18 @@ static PetscErrorCode Drift(AzReference ref)
     const AzConservationInfo *cl    = &ref->info->conservation[l];
     PetscReal                 scale = 0, d = 0;
 
+    PetscBool                 varies;
+    PetscReal                 Qt;
+
     if (cl->has_value) v->qstar[l] = cl->value;
     else PetscCall(LawSum(ref, l, ref->info->t0, Y0, &v->qstar[l], NULL));
+    /* a time-varying target (the plugin's .target, a conservation-form mass law fed through the boundary) */
+    PetscCall(AzProblemGetLawTarget(ref->prob, l, ref->info->t0, 1, &varies, &Qt));
     for (PetscInt k = 0; k < ref->nt; k++) {
-      PetscReal Q, Qa;
+      PetscReal Q, Qa, Qs = v->qstar[l];
       PetscCall(LawSum(ref, l, ref->tout[k], ref->snap[k], &Q, &Qa));
-      d     = PetscMax(d, PetscIsInfOrNanReal(Q) ? PETSC_INFINITY : PetscAbsReal(Q - v->qstar[l]));
+      if (varies) PetscCall(AzProblemGetLawTarget(ref->prob, l, ref->tout[k], 1, &varies, &Qs));
+      d     = PetscMax(d, PetscIsInfOrNanReal(Q) || PetscIsInfOrNanReal(Qs) ? PETSC_INFINITY : PetscAbsReal(Q - Qs));
       scale = PetscMax(scale, Qa);
     }
     v->drift[l]     = PetscIsInfOrNanReal(v->qstar[l]) ? (PetscReal)NAN : d;

@@ -138,12 +138,15 @@ static PetscErrorCode StrategyOptions(MPI_Comm comm, const char *name, const cha
 static PetscErrorCode WriteConservation(MPI_Comm comm, const char dir[], const AzProblemInfo *info, AzLoss loss, PetscInt nlaws)
 {
   const PetscInt nt = AZ_DRIFT_TIMES;
-  PetscReal      t[AZ_DRIFT_TIMES], Q[AZ_MAX_LAWS][AZ_DRIFT_TIMES], target[AZ_MAX_LAWS];
+  PetscReal      t[AZ_DRIFT_TIMES], Q[AZ_MAX_LAWS][AZ_DRIFT_TIMES], target[AZ_MAX_LAWS], M[AZ_MAX_LAWS][AZ_DRIFT_TIMES];
   char           path[PETSC_MAX_PATH_LEN + 128];
   AzFile         f;
 
   PetscFunctionBegin;
-  for (PetscInt l = 0; l < nlaws; l++) PetscCall(AzLossConservationSeries(loss, l, nt, t, Q[l], &target[l]));
+  for (PetscInt l = 0; l < nlaws; l++) {
+    PetscCall(AzLossConservationSeries(loss, l, nt, t, Q[l], &target[l]));
+    PetscCall(AzLossConservationTargets(loss, l, nt, t, M[l])); /* Q*(t): constant, or varying in time */
+  }
   snprintf(path, sizeof path, "%s/conservation.csv", dir);
   PetscCall(AzFileOpen(comm, path, &f));
   PetscCall(AzFilePrintf(f, "t"));
@@ -152,8 +155,8 @@ static PetscErrorCode WriteConservation(MPI_Comm comm, const char dir[], const A
   for (PetscInt j = 0; j < nt; j++) {
     PetscCall(AzFilePrintf(f, "%.6g", (double)t[j]));
     for (PetscInt l = 0; l < nlaws; l++) {
-      if (PetscIsInfOrNanReal(Q[l][j] - target[l])) PetscCall(AzFilePrintf(f, ",n/a"));
-      else PetscCall(AzFilePrintf(f, ",%.6e", (double)(Q[l][j] - target[l])));
+      if (PetscIsInfOrNanReal(Q[l][j] - target[l]) || PetscIsInfOrNanReal(M[l][j])) PetscCall(AzFilePrintf(f, ",n/a"));
+      else PetscCall(AzFilePrintf(f, ",%.6e", (double)(Q[l][j] - M[l][j])));
     }
     PetscCall(AzFilePrintf(f, "\n"));
   }
