@@ -12,6 +12,7 @@ run() {
 run "$top_builddir/tests/test_problem"
 run "$top_builddir/tests/test_train"
 run "$top_builddir/tests/test_reference"
+run "$top_builddir/tests/test_spectral"
 run "$top_builddir/tests/test_constraint"
 run "$top_builddir/tests/test_loss"
 echo "== $MPIEXEC -n 4 --oversubscribe test_train (loss, gradient and training against one rank)"

@@ -57,6 +57,7 @@ static PetscReal ErrorOnGrid(MPI_Comm comm, AzProblem prob, PetscInt n, PetscInt
   PetscReal   emax, erel;
 
   ck_assert_int_eq(AzReferenceCreate(comm, prob, &ref), 0);
+  ck_assert_int_eq(AzReferenceSetMethod(ref, AZ_REFERENCE_FD), 0); /* the order of the differences is measured */
   ck_assert_int_eq(AzReferenceSetGrid(ref, 1, &n), 0);
   ck_assert_int_eq(AzReferenceSetOrder(ref, order), 0);
   /* time errors far below the spatial ones */
@@ -721,7 +722,7 @@ END_TEST
 /* A failed assertion leaves its test at once: no option a test sets may outlive it. */
 static void ClearOptions(void)
 {
-  const char *opts[] = {"-az_ref_format", "-az_output_dir", "-az_ref_n", "-az_ref_max_steps", "-az_ref_integrator", "-az_ref_arkode_explicit", "-az_ref_solver", "-az_ref_jacobian"};
+  const char *opts[] = {"-az_ref_method", "-az_ref_format", "-az_output_dir", "-az_ref_n", "-az_ref_max_steps", "-az_ref_integrator", "-az_ref_arkode_explicit", "-az_ref_solver", "-az_ref_jacobian"};
   for (size_t k = 0; k < sizeof opts / sizeof opts[0]; k++) (void)PetscOptionsClearValue(NULL, opts[k]);
 }
 
