@@ -287,12 +287,15 @@ PetscErrorCode AzRefSetUp(AzReference ref)
   PetscCall(DMDASetUniformCoordinates(ref->da, ref->lo[0], ref->periodic[0] ? ref->hi[0] - ref->h[0] : ref->hi[0], ref->dim > 1 ? ref->lo[1] : 0, ref->dim > 1 ? (ref->periodic[1] ? ref->hi[1] - ref->h[1] : ref->hi[1]) : 1, ref->dim > 2 ? ref->lo[2] : 0, ref->dim > 2 ? (ref->periodic[2] ? ref->hi[2] - ref->h[2] : ref->hi[2]) : 1));
   PetscCall(DMCreateLocalVector(ref->da, &ref->yloc));
   PetscCall(VecDuplicate(ref->yloc, &ref->yploc));
-  /* the exact Jacobian inserts exactly its stencils; the colored one needs the DMDA's full pattern */
-  PetscCall(DMSetMatrixPreallocateOnly(ref->da, ref->jactype == AZ_REF_JAC_JET ? PETSC_TRUE : PETSC_FALSE));
-  PetscCall(DMCreateMatrix(ref->da, &ref->J));
   PetscCall(DMCreateGlobalVector(ref->da, &ref->work));
-  PetscCall(KSPCreate(ref->comm, &ref->ksp));
-  PetscCall(AzRefSetUpLinearSolver(ref, ref->ksp, PETSC_TRUE));
+  /* Newton's matrix and solver: not for the spectral method, which would leave their options unused */
+  if (ref->method != AZ_REFERENCE_SPECTRAL) {
+    /* the exact Jacobian inserts exactly its stencils; the colored one needs the DMDA's full pattern */
+    PetscCall(DMSetMatrixPreallocateOnly(ref->da, ref->jactype == AZ_REF_JAC_JET ? PETSC_TRUE : PETSC_FALSE));
+    PetscCall(DMCreateMatrix(ref->da, &ref->J));
+    PetscCall(KSPCreate(ref->comm, &ref->ksp));
+    PetscCall(AzRefSetUpLinearSolver(ref, ref->ksp, PETSC_TRUE));
+  }
   ref->setup = PETSC_TRUE;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
