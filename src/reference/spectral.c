@@ -53,6 +53,7 @@ typedef struct {
   double     *jets;            /* N * nc * nder: ∂^order[d] u_c at node j: [(j * nc + c) * nder + d] */
   double     *f;               /* N * nc: u_t at the nodes */
   Cplx       *L;               /* nk * nc * nc: the linear part per mode, row major */
+  Cplx       *Ltr, *Ls;        /* nk: for nc = 2, trace T and s = sqrt(T²/4 - det) of L_k */
   Cplx       *uh, *eplus, *eminus; /* nk * nc scratch; nk * nc * nc exponentials */
   PetscReal   eplus_t;         /* t - tau for which eplus/eminus hold (NAN: none) */
   PetscReal   growth;          /* max over modes of |Re λ(L_k)| (a bound) */
@@ -132,13 +133,57 @@ static PetscReal RealPartBound(PetscInt n, const Cplx *A)
   return b;
 }
 
-/* e^{±L_k dt} for every kept mode */
+/* cosh z and sinh z, by sincos when z is imaginary (dispersive modes: the common case) */
+static inline void CoshSinh(Cplx z, Cplx *ch, Cplx *sh)
+{
+  if (creal(z) == 0) {
+    const double y = cimag(z);
+    *ch = cos(y);
+    *sh = I * sin(y);
+  } else {
+    *ch = ccosh(z);
+    *sh = csinh(z);
+  }
+}
+
+/* e^{±L_k dt} for every kept mode. The right-hand side needs them at every stage time, so for one
+ * and two components they come from the closed forms with the per-mode constants precomputed: one
+ * (co)sh per mode gives both signs. */
 static void Exponentials(Spectral *sp, PetscReal dt)
 {
   const PetscInt nc = sp->nc, nn = nc * nc;
   Cplx           A[AZ_MAX_COMP * AZ_MAX_COMP];
 
   if (dt == sp->eplus_t) return;
+  if (nc <= 2) {
+    for (PetscInt k = 0; k <= sp->kall; k++) {
+      const Cplx *Lk = sp->L + k * nn, T = sp->Ltr[k], s = sp->Ls[k], z = s * dt;
+      Cplx        ch, sh, e = 1, ei = 1, *Ep = sp->eplus + k * nn, *Em = sp->eminus + k * nn;
+
+      if (nc == 1) {
+        CoshSinh(Lk[0] * dt, &ch, &sh);
+        Ep[0] = ch + sh;
+        Em[0] = ch - sh;
+        continue;
+      }
+      if (T != 0) {
+        e  = cexp(T * dt / 2);
+        ei = 1 / e;
+      }
+      CoshSinh(z, &ch, &sh);
+      sh = cabs(z) < 1e-4 ? dt * (1 + z * z / 6 + z * z * z * z / 120) : sh / s; /* sinh(s dt)/s */
+      Ep[0] = e * (ch + sh * (Lk[0] - T / 2));
+      Ep[1] = e * sh * Lk[1];
+      Ep[2] = e * sh * Lk[2];
+      Ep[3] = e * (ch + sh * (Lk[3] - T / 2));
+      Em[0] = ei * (ch - sh * (Lk[0] - T / 2));
+      Em[1] = -ei * sh * Lk[1];
+      Em[2] = -ei * sh * Lk[2];
+      Em[3] = ei * (ch - sh * (Lk[3] - T / 2));
+    }
+    sp->eplus_t = dt;
+    return;
+  }
   for (PetscInt k = 0; k <= sp->kall; k++) {
     for (PetscInt q = 0; q < nn; q++) A[q] = sp->L[k * nn + q] * dt;
     MatExp(nc, A, sp->eplus + k * nn);
@@ -333,6 +378,10 @@ static PetscErrorCode FindLinearPart(Spectral *sp)
           if (linear[d][j][c]) Lk[j * nc + c] += A[d][j][c] * IKPow(kappa, sp->order[d]);
       }
     if (k <= sp->kall) sp->growth = PetscMax(sp->growth, RealPartBound(nc, Lk));
+    if (nc == 2) {
+      sp->Ltr[k] = Lk[0] + Lk[3];
+      sp->Ls[k]  = csqrt(sp->Ltr[k] * sp->Ltr[k] / 4 - (Lk[0] * Lk[3] - Lk[1] * Lk[2]));
+    }
   }
   {
     char   msg[512];
@@ -507,7 +556,7 @@ PetscErrorCode AzRefSolveSpectral(AzReference ref)
     sp.fwd = fftw_plan_dft_r2c_1d((int)N, sp.phys, (fftw_complex *)sp.hat, FFTW_ESTIMATE);
     sp.bwd = fftw_plan_dft_c2r_1d((int)N, (fftw_complex *)sp.hat, sp.phys, FFTW_ESTIMATE);
     PetscCall(PetscMalloc4(N * nc * sp.nder, &sp.jets, N * nc, &sp.f, sp.nk * nc * nc, &sp.L, sp.nk * nc, &sp.uh));
-    PetscCall(PetscMalloc2(sp.nk * nc * nc, &sp.eplus, sp.nk * nc * nc, &sp.eminus));
+    PetscCall(PetscMalloc4(sp.nk * nc * nc, &sp.eplus, sp.nk * nc * nc, &sp.eminus, sp.nk, &sp.Ltr, sp.nk, &sp.Ls));
     ref->sunmsg[0] = 0;
     ierr           = SolveSerial(&sp, all, failmsg, sizeof failmsg);
     if (ierr && !failmsg[0]) snprintf(failmsg, sizeof failmsg, "PETSc error %d (see the trace above)", (int)ierr);
@@ -517,7 +566,7 @@ PetscErrorCode AzRefSolveSpectral(AzReference ref)
     fftw_free(sp.hat);
     PetscCall(PetscFree(sp.phys));
     PetscCall(PetscFree4(sp.jets, sp.f, sp.L, sp.uh));
-    PetscCall(PetscFree2(sp.eplus, sp.eminus));
+    PetscCall(PetscFree4(sp.eplus, sp.eminus, sp.Ltr, sp.Ls));
   }
   PetscCallMPI(MPI_Bcast(&err, 1, MPI_INT, 0, ref->comm));
   PetscCallMPI(MPI_Bcast(failmsg, (int)sizeof failmsg, MPI_CHAR, 0, ref->comm));
