@@ -568,7 +568,17 @@ PetscErrorCode AzRefSolveSpectral(AzReference ref)
     PetscCall(PetscFree4(sp.jets, sp.f, sp.L, sp.uh));
     PetscCall(PetscFree4(sp.eplus, sp.eminus, sp.Ltr, sp.Ls));
   }
-  PetscCallMPI(MPI_Bcast(&err, 1, MPI_INT, 0, ref->comm));
+  /* the other ranks wait without spinning, so they leave rank 0 the cores (Open MPI polls otherwise) */
+  {
+    MPI_Request req;
+    int         done = 0;
+
+    PetscCallMPI(MPI_Ibcast(&err, 1, MPI_INT, 0, ref->comm, &req));
+    while (!done) {
+      PetscCallMPI(MPI_Test(&req, &done, MPI_STATUS_IGNORE));
+      if (!done) PetscCall(PetscSleep(0.002));
+    }
+  }
   PetscCallMPI(MPI_Bcast(failmsg, (int)sizeof failmsg, MPI_CHAR, 0, ref->comm));
   if (err) PetscCall(PetscFree(all));
   PetscCheck(!err, ref->comm, PETSC_ERR_NOT_CONVERGED, "The spectral reference of %s failed (on rank 0): %s", ref->info->name, failmsg);
