@@ -428,7 +428,7 @@ static PetscErrorCode SolveSerial(Spectral *sp, double *all, char failmsg[], siz
   PetscFunctionBegin;
   failmsg[0] = 0;
   PetscCall(FindLinearPart(sp));
-  /* The initial modes by an oversampled transform (M = 32 N samples): the DFT of N samples aliases
+  /* The initial modes by an oversampled transform (M = 128 N samples): the DFT of N samples aliases
    * the tail of the spectrum into every mode, O(N^-2) for data with a kink (x² cos πx at ±1), which
    * would then limit the whole solution to second order. The snapshot at t0 holds the data itself. */
   PetscCall(AzProblemGetParams(ref->prob, &param));
@@ -437,7 +437,7 @@ static PetscErrorCode SolveSerial(Spectral *sp, double *all, char failmsg[], siz
   PetscCheck(y, PETSC_COMM_SELF, PETSC_ERR_MEM, "Cannot create the spectral state vector");
   v = (Cplx *)N_VGetArrayPointer(y);
   {
-    const PetscInt M = 32 * N;
+    const PetscInt M = 128 * N;
     double        *ph;
     Cplx          *hh;
     fftw_plan      plan;
@@ -454,7 +454,7 @@ static PetscErrorCode SolveSerial(Spectral *sp, double *all, char failmsg[], siz
 
         PetscCall(ref->info->initial_value(&p, u));
         ph[j] = PetscRealPart(u[c]);
-        if (j % 32 == 0) all[(j / 32) * nc + c] = ph[j];
+        if (j % 128 == 0) all[(j / 128) * nc + c] = ph[j];
       }
       fftw_execute(plan);
       for (PetscInt k = 0; k < nk; k++) v[c * nk + k] = k <= sp->kall ? hh[k] / M : 0;
