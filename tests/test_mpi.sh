@@ -12,6 +12,7 @@ run() {
 run "$top_builddir/tests/test_problem"
 run "$top_builddir/tests/test_train"
 run "$top_builddir/tests/test_reference"
+run "$top_builddir/tests/test_spectral"
 run "$top_builddir/tests/test_constraint"
 run "$top_builddir/tests/test_loss"
 echo "== $MPIEXEC -n 4 --oversubscribe test_train (loss, gradient and training against one rank)"
@@ -22,6 +23,12 @@ echo "$out" | grep -q "problem heat1d" || { echo "FAIL: ansatz info under 2 rank
 # rank 0 prints once, not once per rank
 n=$(echo "$out" | grep -c "^problem heat1d")
 [ "$n" -eq 1 ] || { echo "FAIL: info printed $n times under 2 ranks"; fails=$((fails + 1)); }
+# the spectral reference from the command line on 2 ranks: the fd method's parallel defaults (ASM with
+# LU blocks, set as options) must not be left unused when the spectral method runs instead
+spec_tmp=$(mktemp -d)
+"$MPIEXEC" -n 2 "$top_builddir/ansatz" reference -problem kdv1d -az_ref_n 128 -az_ref_nt_out 5 -az_ref_cache 0 -az_output_dir "$spec_tmp/kdv" >"$spec_tmp/log" 2>&1 &&
+  grep -q '"method": "spectral"' "$spec_tmp/kdv/summary.json" || { echo "FAIL: ansatz reference -problem kdv1d (spectral) on 2 ranks"; cat "$spec_tmp/log"; fails=$((fails + 1)); }
+rm -rf "$spec_tmp"
 "$MPIEXEC" -n 2 "$top_builddir/ansatz" info -problem nosuch >/dev/null 2>&1 && { echo "FAIL: bad problem accepted under 2 ranks"; fails=$((fails + 1)); }
 # Training does not depend on the rank count, bit for bit (sums over fixed groups of global point
 # indices, added in group order): the same theta.bin and the same history (but wall time) on 1, 2, 3

@@ -57,6 +57,7 @@ static PetscReal ErrorOnGrid(MPI_Comm comm, AzProblem prob, PetscInt n, PetscInt
   PetscReal   emax, erel;
 
   ck_assert_int_eq(AzReferenceCreate(comm, prob, &ref), 0);
+  ck_assert_int_eq(AzReferenceSetMethod(ref, AZ_REFERENCE_FD), 0); /* the order of the differences is measured */
   ck_assert_int_eq(AzReferenceSetGrid(ref, 1, &n), 0);
   ck_assert_int_eq(AzReferenceSetOrder(ref, order), 0);
   /* time errors far below the spatial ones */
@@ -547,8 +548,10 @@ START_TEST(test_failure_periodic_advice)
   AzProblem prob = Load("advection1d");
 
   OK(PetscOptionsSetValue(NULL, "-az_ref_max_steps", "5"));
+  OK(PetscOptionsSetValue(NULL, "-az_ref_method", "fd")); /* auto would pick spectral for it */
   ck_assert_int_ne(SolveExpectingError(prob, 32), 0);
   OK(PetscOptionsClearValue(NULL, "-az_ref_max_steps"));
+  OK(PetscOptionsClearValue(NULL, "-az_ref_method"));
   ck_assert_msg(strstr(last_error, "IDA_TOO_MUCH_WORK") && strstr(last_error, "-az_ref_method spectral") && strstr(last_error, "periodic in every axis") && strstr(last_error, "-az_ref_order 2"), "the error of a periodic problem does not name the spectral method: %s", last_error);
   OK(AzProblemDestroy(&prob));
 }
@@ -756,15 +759,22 @@ END_TEST
 
 /* A failed assertion leaves its test at once: no option a test sets may outlive it. */
 /* ---- self-verification ------------------------------------------------------------------------ */
-static AzReference SolveOn(AzProblem prob, PetscInt n, PetscInt order)
+static AzReference SolveBy(AzProblem prob, AzReferenceMethod method, PetscInt n, PetscInt order)
 {
   AzReference ref;
   ck_assert_int_eq(AzReferenceCreate(PETSC_COMM_WORLD, prob, &ref), 0);
+  ck_assert_int_eq(AzReferenceSetMethod(ref, method), 0);
   ck_assert_int_eq(AzReferenceSetGrid(ref, 1, &n), 0);
   ck_assert_int_eq(AzReferenceSetOrder(ref, order), 0);
   ck_assert_int_eq(AzReferenceSetFromOptions(ref), 0);
   ck_assert_int_eq(AzReferenceSolve(ref), 0);
   return ref;
+}
+
+/* finite differences of the given order (auto would pick the spectral method on a periodic problem) */
+static AzReference SolveOn(AzProblem prob, PetscInt n, PetscInt order)
+{
+  return SolveBy(prob, AZ_REFERENCE_FD, n, order);
 }
 
 /* relative discrete L2 error against the exact solution over every node and every snapshot: the norm
@@ -862,19 +872,20 @@ END_TEST
 START_TEST(test_verify_estimate)
 {
   const struct {
-    const char *name;
-    PetscInt    n, order;
+    const char       *name;
+    PetscInt          n, order;
+    AzReferenceMethod method;
   } cases[] = {
-    {"advection1d", 32, 2},
-    {"advection1d", 24, 4},
-    {"heat1d", 17, 2},
-    {"heat1d", 33, 4},
-    {"heat1d", 257, 4},      /* the integrator's error dominates: the half-resolution solve's */
-    {"advection1d", 512, 4}, /* tolerances × 2^p make the estimate see it */
+    {"advection1d", 32, 2, AZ_REFERENCE_FD},
+    {"advection1d", 24, 4, AZ_REFERENCE_FD},
+    {"heat1d", 17, 2, AZ_REFERENCE_FD},
+    {"heat1d", 33, 4, AZ_REFERENCE_FD},
+    {"heat1d", 257, 4, AZ_REFERENCE_FD},      /* the integrator's error dominates: the half-resolution solve's */
+    {"advection1d", 512, 4, AZ_REFERENCE_FD}, /* tolerances × 2^p make the estimate see it */
   };
   for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
     AzProblem               prob = Load(cases[c].name);
-    AzReference             ref  = SolveOn(prob, cases[c].n, cases[c].order);
+    AzReference             ref  = SolveBy(prob, cases[c].method, cases[c].n, cases[c].order);
     AzReferenceVerification v;
     PetscReal               err = TrueErrorAllSnapshots(prob, ref);
     char                    line[1024];
@@ -956,7 +967,7 @@ END_TEST
 
 static void ClearOptions(void)
 {
-  const char *opts[] = {"-az_ref_format", "-az_output_dir", "-az_ref_n", "-az_ref_max_steps", "-az_ref_integrator", "-az_ref_arkode_explicit", "-az_ref_solver", "-az_ref_jacobian", "-az_ref_verify"};
+  const char *opts[] = {"-az_ref_method", "-az_ref_format", "-az_output_dir", "-az_ref_n", "-az_ref_max_steps", "-az_ref_integrator", "-az_ref_arkode_explicit", "-az_ref_solver", "-az_ref_jacobian", "-az_ref_verify"};
   for (size_t k = 0; k < sizeof opts / sizeof opts[0]; k++) (void)PetscOptionsClearValue(NULL, opts[k]);
 }
 

@@ -19,7 +19,7 @@
  * first time it is called, so it is collective and needs nt_out × nodes × ncomp scalars per rank
  * (-az_ref_interp_max_mb, default 1024).
  *
- * Options (all -az_ref_...): n (nodes per axis, one value or one per axis), order (2 or 4), rtol,
+ * Options (all -az_ref_...): method (auto|fd|spectral), n (nodes per axis, one value or one per axis), order (2 or 4), rtol,
  * atol, nt_out, max_steps, integrator (ida|cvode|arkode), arkode_explicit, cvode_lmm (bdf|adams),
  * solver (snes|kinsol, steady problems), jacobian (jet|color), maxl (Krylov dimension),
  * format (binary|hdf5), cache (reuse a stored reference whose options match), interp_max_mb,
@@ -34,6 +34,14 @@
 #include <ansatz/problem.h>
 
 typedef struct _p_AzReference *AzReference;
+
+/* How space is discretized (-az_ref_method):
+ *   AZ_REFERENCE_FD        finite differences on the DMDA, any problem (the method of lines above)
+ *   AZ_REFERENCE_SPECTRAL  Fourier pseudo-spectral, time-dependent problems periodic in every axis
+ *                          and explicit in time (1-D for now; see spectral.c)
+ *   AZ_REFERENCE_AUTO      spectral when every spatial axis is periodic (1-D), fd otherwise
+ * A conservative finite-volume method (fv) for conservation-form problems will sit between them. */
+typedef enum { AZ_REFERENCE_AUTO = 0, AZ_REFERENCE_FD, AZ_REFERENCE_SPECTRAL } AzReferenceMethod;
 
 /* Counters of the last solve (those that do not apply stay 0). */
 typedef struct {
@@ -81,6 +89,9 @@ PETSC_EXTERN PetscErrorCode AzReferenceSetGrid(AzReference ref, PetscInt naxes, 
 PETSC_EXTERN PetscErrorCode AzReferenceSetOrder(AzReference ref, PetscInt order);
 PETSC_EXTERN PetscErrorCode AzReferenceSetTolerances(AzReference ref, PetscReal rtol, PetscReal atol);
 PETSC_EXTERN PetscErrorCode AzReferenceSetNumOutputTimes(AzReference ref, PetscInt nt_out);
+PETSC_EXTERN PetscErrorCode AzReferenceSetMethod(AzReference ref, AzReferenceMethod method);
+/* The method that is (or will be) used: auto resolved to fd or spectral. */
+PETSC_EXTERN PetscErrorCode AzReferenceGetMethod(AzReference ref, AzReferenceMethod *method);
 PETSC_EXTERN PetscErrorCode AzReferenceSetFromOptions(AzReference ref);
 PETSC_EXTERN PetscErrorCode AzReferenceSolve(AzReference ref);
 PETSC_EXTERN PetscErrorCode AzReferenceView(AzReference ref, PetscViewer viewer);

@@ -133,6 +133,13 @@ static PetscErrorCode ExplicitRate(AzReference ref, const PetscReal x[], PetscSc
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+PetscErrorCode AzRefExplicitRate(AzReference ref, const PetscReal x[], PetscScalar jet[], PetscScalar f[])
+{
+  PetscFunctionBegin;
+  PetscCall(ExplicitRate(ref, x, jet, f));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 /* Dirichlet data g(x, t) into the nodes of Dirichlet faces: of the owned nodes of a global vector,
  * or of every node (ghosts included) of a local one. Nodes on other faces are left alone. */
 static PetscErrorCode ApplyDirichlet(AzReference ref, PetscReal t, Vec v, PetscBool ghosted)

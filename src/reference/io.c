@@ -27,6 +27,7 @@ PetscErrorCode AzRefCacheKey(AzReference ref, char buf[], size_t len)
     int w_ = snprintf(buf + off, len > off ? len - off : 0, __VA_ARGS__); \
     if (w_ > 0) off += (size_t)w_; \
   } while (0)
+  PetscCall(AzRefResolveMethod(ref));
   PetscCall(AzProblemGetParams(ref->prob, &param));
   PetscCall(AzProblemGetNumParams(ref->prob, &nparam));
   PetscCall(AzProblemGetCodeHash(ref->prob, &code));
@@ -34,6 +35,8 @@ PetscErrorCode AzRefCacheKey(AzReference ref, char buf[], size_t len)
   /* 3: the directory also holds reference.verification */
   AZ_PUT("ansatz-reference 3\nproblem %s\ndescription %s\ncode %s\n", ref->info->name, ref->info->description, code);
   for (PetscInt k = 0; k < nparam; k++) AZ_PUT("param %s %.17g\n", ref->info->params[k].name, (double)param[k]);
+  /* fd keys keep their old form, so stored fd references stay valid */
+  if (ref->method != AZ_REFERENCE_FD) AZ_PUT("method %s\n", AzRefMethodNames[ref->method]);
   AZ_PUT("grid");
   for (PetscInt a = 0; a < ref->dim; a++) AZ_PUT(" %" PetscInt_FMT, ref->n[a]);
   AZ_PUT("\norder %" PetscInt_FMT "\n", ref->order);
@@ -118,8 +121,8 @@ static PetscErrorCode WriteSummary(AzReference ref, const char dir[])
   for (PetscInt a = 0; a < ref->dim; a++) PetscCall(AzFilePrintf(fp, "%s%.17g", a ? ", " : "", (double)ref->h[a]));
   PetscCall(AzFilePrintf(fp, "],\n  \"nodes\": %" PetscInt_FMT ",\n  \"periodic\": [", nodes));
   for (PetscInt a = 0; a < ref->dim; a++) PetscCall(AzFilePrintf(fp, "%s%s", a ? ", " : "", ref->periodic[a] ? "true" : "false"));
-  PetscCall(AzFilePrintf(fp, "],\n  \"order\": %" PetscInt_FMT ",\n", ref->order));
-  if (ref->td) PetscCall(AzFilePrintf(fp, "  \"time_dependent\": true,\n  \"t0\": %.17g,\n  \"t1\": %.17g,\n  \"integrator\": \"%s\",\n  \"nt_out\": %" PetscInt_FMT ",\n", (double)ref->info->t0, (double)ref->info->t1, AzRefIntegratorNames[ref->integrator], ref->nt));
+  PetscCall(AzFilePrintf(fp, "],\n  \"method\": \"%s\",\n  \"order\": %" PetscInt_FMT ",\n", AzRefMethodNames[ref->method], ref->order));
+  if (ref->td) PetscCall(AzFilePrintf(fp, "  \"time_dependent\": true,\n  \"t0\": %.17g,\n  \"t1\": %.17g,\n  \"integrator\": \"%s\",\n  \"nt_out\": %" PetscInt_FMT ",\n", (double)ref->info->t0, (double)ref->info->t1, ref->method == AZ_REFERENCE_SPECTRAL ? "arkode-erk8-if" : AzRefIntegratorNames[ref->integrator], ref->nt));
   else PetscCall(AzFilePrintf(fp, "  \"time_dependent\": false,\n  \"solver\": \"%s\",\n", AzRefSteadySolverNames[ref->solver]));
   PetscCall(AzFilePrintf(fp, "  \"jacobian\": \"%s\",\n  \"rtol\": %.17g,\n  \"atol\": %.17g,\n", AzRefJacobianNames[ref->jactype], (double)ref->rtol, (double)ref->atol));
   PetscCall(AzFilePrintf(fp, "  \"steps\": %ld,\n  \"residual_evals\": %ld,\n  \"nonlinear_iters\": %ld,\n  \"linear_iters\": %ld,\n  \"jacobian_evals\": %ld,\n  \"error_test_fails\": %ld,\n", ref->stats.steps, ref->stats.residual_evals, ref->stats.nonlinear_iters, ref->stats.linear_iters, ref->stats.jacobian_evals, ref->stats.error_test_fails));

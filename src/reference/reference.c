@@ -5,6 +5,7 @@ const char *const AzRefIntegratorNames[]   = {"ida", "cvode", "arkode"};
 const char *const AzRefSteadySolverNames[] = {"snes", "kinsol"};
 const char *const AzRefJacobianNames[]     = {"jet", "color"};
 const char *const AzRefFormatNames[]       = {"binary", "hdf5"};
+const char *const AzRefMethodNames[]       = {"auto", "fd", "spectral"};
 
 static PetscLogEvent AZ_REF_Solve;
 PetscLogEvent        AZ_REF_Residual, AZ_REF_Jacobian;
@@ -50,6 +51,8 @@ PetscErrorCode AzReferenceCreate(MPI_Comm comm, AzProblem prob, AzReference *ref
   r->interp_max_mb = 1024;
   r->verify        = PETSC_TRUE;
   r->verify_tol    = 1e-6;
+  r->method_opt    = AZ_REFERENCE_AUTO;
+  r->method        = AZ_REFERENCE_FD;
   *ref             = r;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -70,6 +73,58 @@ PetscErrorCode AzReferenceSetGrid(AzReference ref, PetscInt naxes, const PetscIn
     ref->n[a] = n[naxes == 1 ? 0 : a];
     PetscCheck(ref->n[a] >= 3, ref->comm, PETSC_ERR_ARG_OUTOFRANGE, "The reference grid needs at least 3 nodes per axis, not %" PetscInt_FMT, ref->n[a]);
   }
+  ref->nset = PETSC_TRUE;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzReferenceSetMethod(AzReference ref, AzReferenceMethod method)
+{
+  PetscFunctionBegin;
+  PetscCall(CheckNotSetUp(ref, "AzReferenceSetMethod"));
+  PetscCheck(method >= AZ_REFERENCE_AUTO && method <= AZ_REFERENCE_SPECTRAL, ref->comm, PETSC_ERR_ARG_OUTOFRANGE, "Unknown reference method %d: use auto, fd or spectral", (int)method);
+  ref->method_opt = method;
+  PetscCall(AzRefResolveMethod(ref));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzReferenceGetMethod(AzReference ref, AzReferenceMethod *method)
+{
+  PetscFunctionBegin;
+  PetscCall(AzRefResolveMethod(ref));
+  *method = ref->method;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* auto -> fd or spectral; a grid nobody gave gets the method's default size. The spectral method
+ * needs every axis periodic and a time-dependent problem; it is 1-D for now. (The conservative
+ * finite-volume method, fv, will be chosen here for conservation-form problems.) */
+PetscErrorCode AzRefResolveMethod(AzReference ref)
+{
+  PetscBool periodic = PETSC_TRUE;
+  PetscInt  axis     = -1;
+
+  PetscFunctionBegin;
+  if (ref->setup) PetscFunctionReturn(PETSC_SUCCESS);
+  for (PetscInt a = 0; a < ref->dim; a++)
+    if (ref->info->boundary[2 * a].type != AZ_BC_PERIODIC && periodic) {
+      periodic = PETSC_FALSE;
+      axis     = a;
+    }
+  if (ref->method_opt == AZ_REFERENCE_AUTO) ref->method = (ref->td && periodic && ref->dim == 1) ? AZ_REFERENCE_SPECTRAL : AZ_REFERENCE_FD;
+  else ref->method = ref->method_opt;
+  if (ref->method == AZ_REFERENCE_SPECTRAL) {
+    PetscCheck(ref->td, ref->comm, PETSC_ERR_SUP, "-az_ref_method spectral integrates in time, but problem %s is steady: use -az_ref_method fd", ref->info->name);
+    PetscCheck(periodic, ref->comm, PETSC_ERR_SUP, "-az_ref_method spectral needs every spatial axis periodic, but axis %" PetscInt_FMT " of problem %s is not: use -az_ref_method fd", axis, ref->info->name);
+    PetscCheck(ref->dim == 1, ref->comm, PETSC_ERR_SUP, "-az_ref_method spectral is 1-D only for now, and problem %s is %" PetscInt_FMT "-D: use -az_ref_method fd", ref->info->name, ref->dim);
+  }
+  /* the spectral reference is cheap, and its integrating factor makes it exact for the linear part:
+   * tight tolerances are what keep NLS mass to 1e-10 (the drift follows the tolerance) */
+  if (!ref->tolset) {
+    ref->rtol = ref->method == AZ_REFERENCE_SPECTRAL ? 1e-11 : 1e-8;
+    ref->atol = ref->method == AZ_REFERENCE_SPECTRAL ? 1e-13 : 1e-10;
+  }
+  if (!ref->nset)
+    for (PetscInt a = 0; a < AZ_MAX_DIM; a++) ref->n[a] = ref->method == AZ_REFERENCE_SPECTRAL ? 512 : (ref->dim == 1 ? 4096 : (ref->dim == 2 ? 256 : 48));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -87,8 +142,9 @@ PetscErrorCode AzReferenceSetTolerances(AzReference ref, PetscReal rtol, PetscRe
   PetscFunctionBegin;
   PetscCall(CheckNotSetUp(ref, "AzReferenceSetTolerances"));
   PetscCheck(rtol > 0 && atol > 0, ref->comm, PETSC_ERR_ARG_OUTOFRANGE, "Tolerances must be positive (rtol %g, atol %g)", (double)rtol, (double)atol);
-  ref->rtol = rtol;
-  ref->atol = atol;
+  ref->rtol   = rtol;
+  ref->atol   = atol;
+  ref->tolset = PETSC_TRUE;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -110,13 +166,23 @@ PetscErrorCode AzReferenceSetFromOptions(AzReference ref)
   PetscCall(CheckNotSetUp(ref, "AzReferenceSetFromOptions"));
   for (PetscInt a = 0; a < ref->dim; a++) n[a] = ref->n[a];
   PetscOptionsBegin(ref->comm, NULL, "Reference solver (method of lines with SUNDIALS / PETSc)", "AzReference");
-  PetscCall(PetscOptionsIntArray("-az_ref_n", "grid nodes per axis (one value for all axes, or one per axis)", "AzReferenceSetGrid", n, &nn, &set));
+  e = ref->method_opt;
+  PetscCall(PetscOptionsEList("-az_ref_method", "spatial discretization: auto (spectral when every axis is periodic, else fd), fd (finite differences) or spectral (Fourier, periodic 1-D)", "AzReferenceSetMethod", AzRefMethodNames, 3, AzRefMethodNames[e], &e, &set));
+  if (set) PetscCall(AzReferenceSetMethod(ref, (AzReferenceMethod)e));
+  PetscCall(AzRefResolveMethod(ref));
+  for (PetscInt a = 0; a < ref->dim; a++) n[a] = ref->n[a];
+  PetscCall(PetscOptionsIntArray("-az_ref_n", "grid nodes per axis (one value for all axes, or one per axis; default 4096 in 1-D, 256^2, 48^3; spectral: 512)", "AzReferenceSetGrid", n, &nn, &set));
   if (set) PetscCall(AzReferenceSetGrid(ref, nn, n));
   PetscCall(PetscOptionsInt("-az_ref_order", "order of the finite differences (2 or 4)", "AzReferenceSetOrder", ref->order, &ref->order, &set));
   if (set) PetscCall(AzReferenceSetOrder(ref, ref->order));
-  PetscCall(PetscOptionsReal("-az_ref_rtol", "relative tolerance of the integrator (steady: of the nonlinear solver)", "AzReferenceSetTolerances", ref->rtol, &ref->rtol, NULL));
-  PetscCall(PetscOptionsReal("-az_ref_atol", "absolute tolerance", "AzReferenceSetTolerances", ref->atol, &ref->atol, NULL));
-  PetscCall(AzReferenceSetTolerances(ref, ref->rtol, ref->atol));
+  {
+    PetscReal rtol = ref->rtol, atol = ref->atol;
+    PetscBool s1, s2;
+
+    PetscCall(PetscOptionsReal("-az_ref_rtol", "relative tolerance of the integrator (steady: of the nonlinear solver; default 1e-8, spectral 1e-11)", "AzReferenceSetTolerances", rtol, &rtol, &s1));
+    PetscCall(PetscOptionsReal("-az_ref_atol", "absolute tolerance (default 1e-10, spectral 1e-13)", "AzReferenceSetTolerances", atol, &atol, &s2));
+    if (s1 || s2) PetscCall(AzReferenceSetTolerances(ref, rtol, atol));
+  }
   if (ref->td) {
     PetscCall(PetscOptionsInt("-az_ref_nt_out", "output times kept for interpolation, equally spaced in [t0, t1]", "AzReferenceSetNumOutputTimes", ref->nt_out, &ref->nt_out, NULL));
     PetscCall(AzReferenceSetNumOutputTimes(ref, ref->nt_out));
@@ -184,6 +250,7 @@ PetscErrorCode AzRefSetUp(AzReference ref)
 
   PetscFunctionBegin;
   if (ref->setup) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(AzRefResolveMethod(ref));
   PetscCall(AzProblemGetBox(ref->prob, ref->lo, ref->hi));
   for (PetscInt a = 0; a < ref->dim; a++) {
     ref->periodic[a] = ref->info->boundary[2 * a].type == AZ_BC_PERIODIC ? PETSC_TRUE : PETSC_FALSE;
@@ -225,12 +292,15 @@ PetscErrorCode AzRefSetUp(AzReference ref)
   PetscCall(DMDASetUniformCoordinates(ref->da, ref->lo[0], ref->periodic[0] ? ref->hi[0] - ref->h[0] : ref->hi[0], ref->dim > 1 ? ref->lo[1] : 0, ref->dim > 1 ? (ref->periodic[1] ? ref->hi[1] - ref->h[1] : ref->hi[1]) : 1, ref->dim > 2 ? ref->lo[2] : 0, ref->dim > 2 ? (ref->periodic[2] ? ref->hi[2] - ref->h[2] : ref->hi[2]) : 1));
   PetscCall(DMCreateLocalVector(ref->da, &ref->yloc));
   PetscCall(VecDuplicate(ref->yloc, &ref->yploc));
-  /* the exact Jacobian inserts exactly its stencils; the colored one needs the DMDA's full pattern */
-  PetscCall(DMSetMatrixPreallocateOnly(ref->da, ref->jactype == AZ_REF_JAC_JET ? PETSC_TRUE : PETSC_FALSE));
-  PetscCall(DMCreateMatrix(ref->da, &ref->J));
   PetscCall(DMCreateGlobalVector(ref->da, &ref->work));
-  PetscCall(KSPCreate(ref->comm, &ref->ksp));
-  PetscCall(AzRefSetUpLinearSolver(ref, ref->ksp, PETSC_TRUE));
+  /* Newton's matrix and solver: not for the spectral method, which would leave their options unused */
+  if (ref->method != AZ_REFERENCE_SPECTRAL) {
+    /* the exact Jacobian inserts exactly its stencils; the colored one needs the DMDA's full pattern */
+    PetscCall(DMSetMatrixPreallocateOnly(ref->da, ref->jactype == AZ_REF_JAC_JET ? PETSC_TRUE : PETSC_FALSE));
+    PetscCall(DMCreateMatrix(ref->da, &ref->J));
+    PetscCall(KSPCreate(ref->comm, &ref->ksp));
+    PetscCall(AzRefSetUpLinearSolver(ref, ref->ksp, PETSC_TRUE));
+  }
   ref->setup = PETSC_TRUE;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -263,7 +333,8 @@ PetscErrorCode AzReferenceSolve(AzReference ref)
   ref->nan_count = 0;
   PetscCall(PetscLogEventBegin(AZ_REF_Solve, 0, 0, 0, 0));
   PetscCall(PetscTime(&t0));
-  if (ref->td) {
+  if (ref->method == AZ_REFERENCE_SPECTRAL) PetscCall(AzRefSolveSpectral(ref));
+  else if (ref->td) {
     if (ref->integrator == AZ_REF_IDA) PetscCall(AzRefSolveIDA(ref));
     else PetscCall(AzRefSolveODE(ref));
   } else {
@@ -349,13 +420,20 @@ PetscErrorCode AzReferenceView(AzReference ref, PetscViewer viewer)
   /* numbers are formatted by the C library: PETSc's %g prints 1 as "1." */
   off += (size_t)snprintf(line + off, sizeof line - off, "reference for problem %s: %d-D grid", ref->info->name, (int)ref->dim);
   for (PetscInt a = 0; a < ref->dim; a++) off += (size_t)snprintf(line + off, sizeof line - off, "%s%d", a ? " x " : " ", (int)ref->n[a]);
-  snprintf(line + off, sizeof line - off, " nodes, order-%d differences, %d rank%s", (int)ref->order, size, size > 1 ? "s" : "");
-  PetscCall(PetscViewerASCIIPrintf(viewer, "%s\n", line));
-  if (ref->td)
+  if (ref->method == AZ_REFERENCE_SPECTRAL) {
+    snprintf(line + off, sizeof line - off, " nodes, Fourier pseudo-spectral (2/3 dealiased), %d rank%s (solved on rank 0)", size, size > 1 ? "s" : "");
+    PetscCall(PetscViewerASCIIPrintf(viewer, "%s\n", line));
+  } else {
+    snprintf(line + off, sizeof line - off, " nodes, order-%d differences, %d rank%s", (int)ref->order, size, size > 1 ? "s" : "");
+    PetscCall(PetscViewerASCIIPrintf(viewer, "%s\n", line));
+  }
+  if (ref->method == AZ_REFERENCE_SPECTRAL)
+    snprintf(line, sizeof line, "  integrating factor of the linear part + ARKODE ERK Verner 8(7) over [%g, %g], rtol %g, atol %g, %d output times", (double)ref->info->t0, (double)ref->info->t1, (double)ref->rtol, (double)ref->atol, (int)ref->nt_out);
+  else if (ref->td)
     snprintf(line, sizeof line, "  %s%s over [%g, %g], rtol %g, atol %g, %d output times", AzRefIntegratorNames[ref->integrator], ref->integrator == AZ_REF_ARKODE ? (ref->arkode_explicit ? " (ERK)" : " (DIRK)") : (ref->integrator == AZ_REF_CVODE ? (ref->cvode_adams ? " (Adams)" : " (BDF)") : ""), (double)ref->info->t0, (double)ref->info->t1, (double)ref->rtol, (double)ref->atol, (int)ref->nt_out);
   else snprintf(line, sizeof line, "  steady, %s, rtol %g, atol %g", AzRefSteadySolverNames[ref->solver], (double)ref->rtol, (double)ref->atol);
   PetscCall(PetscViewerASCIIPrintf(viewer, "%s\n", line));
-  PetscCall(PetscViewerASCIIPrintf(viewer, "  Jacobian: %s; Newton's linear systems: %s (-az_ref_ksp_type, -az_ref_pc_type)\n", AzRefJacobianNames[ref->jactype], ref->td || ref->solver == AZ_REF_KINSOL ? "SPGMR preconditioned by a PETSc KSP" : "a PETSc KSP"));
+  if (ref->method != AZ_REFERENCE_SPECTRAL) PetscCall(PetscViewerASCIIPrintf(viewer, "  Jacobian: %s; Newton's linear systems: %s (-az_ref_ksp_type, -az_ref_pc_type)\n", AzRefJacobianNames[ref->jactype], ref->td || ref->solver == AZ_REF_KINSOL ? "SPGMR preconditioned by a PETSc KSP" : "a PETSc KSP"));
   if (!ref->solved) PetscFunctionReturn(PETSC_SUCCESS);
   if (ref->stats.from_cache) PetscCall(PetscViewerASCIIPrintf(viewer, "  loaded from the cache (its options match)\n"));
   else {

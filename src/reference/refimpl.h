@@ -16,6 +16,7 @@ extern const char *const AzRefIntegratorNames[];   /* "ida", "cvode", "arkode" *
 extern const char *const AzRefSteadySolverNames[]; /* "snes", "kinsol" */
 extern const char *const AzRefJacobianNames[];     /* "jet", "color" */
 extern const char *const AzRefFormatNames[];       /* "binary", "hdf5" */
+extern const char *const AzRefMethodNames[];       /* "auto", "fd", "spectral" */
 
 /* What the discrete function means. */
 typedef enum {
@@ -65,6 +66,10 @@ struct _p_AzReference {
   AzRefFormat       format;
   PetscBool         cache;
   PetscReal         interp_max_mb;
+  AzReferenceMethod method_opt; /* as asked (auto by default) */
+  AzReferenceMethod method;     /* as resolved (AzRefResolveMethod): fd or spectral */
+  PetscBool         tolset;     /* the tolerances were given (-az_ref_rtol/atol, AzReferenceSetTolerances): no method default */
+  PetscBool         nset;       /* the grid was given (-az_ref_n, AzReferenceSetGrid): no method default */
 
   /* grid and discretization (AzRefSetUp) */
   PetscBool    setup;
@@ -129,6 +134,8 @@ PETSC_INTERN PetscErrorCode AzRefAssembleJacobian(AzReference, AzRefForm, PetscR
 PETSC_INTERN PetscErrorCode AzRefInitialState(AzReference, PetscReal t, Vec Y);
 PETSC_INTERN PetscErrorCode AzRefDifferentialId(AzReference, PetscReal t, Vec Y, Vec id);
 PETSC_INTERN PetscErrorCode AzRefCheckExplicit(AzReference);
+/* u_t from the interior residual at a point whose jet holds u_t = 0 (the residual is affine in u_t) */
+PETSC_INTERN PetscErrorCode AzRefExplicitRate(AzReference, const PetscReal x[], PetscScalar jet[], PetscScalar f[]);
 PETSC_INTERN PetscErrorCode AzRefSetUpLinearSolver(AzReference, KSP, PetscBool inner);
 
 /* sunbridge.c */
@@ -148,6 +155,8 @@ PETSC_INTERN PetscErrorCode AzRefSolveIDA(AzReference);
 PETSC_INTERN PetscErrorCode AzRefSolveODE(AzReference); /* CVODE or ARKODE */
 PETSC_INTERN PetscErrorCode AzRefSolveSNES(AzReference);
 PETSC_INTERN PetscErrorCode AzRefSolveKINSOL(AzReference);
+PETSC_INTERN PetscErrorCode AzRefSolveSpectral(AzReference); /* spectral.c */
+PETSC_INTERN PetscErrorCode AzRefResolveMethod(AzReference);
 
 /* verify.c: drift (always) and the half-resolution estimate (when ref->verify), then the warning */
 PETSC_INTERN PetscErrorCode AzRefVerify(AzReference, PetscBool estimate);

@@ -5,7 +5,8 @@
  *              on a periodic axis), jet_i the solve's own finite-difference jets of the snapshot;
  *              Q* = the declared value, the law's target Q*(t_k) where it varies in time (a .target,
  *              a conservation-form mass law), or the same sum over the problem's initial data.
- *   estimate:  ‖u_h/2 − u_h‖ / ‖u_h‖ over the coarse nodes and every snapshot, scaled by 1/(2^p − 1). */
+ *   estimate:  ‖u_h/2 − u_h‖ / ‖u_h‖ over the coarse nodes and every snapshot, scaled by 1/(2^p − 1)
+ *              for differences of order p (tolerances × 2^p); the spectral method: unscaled, same tolerances. */
 #include "refimpl.h"
 #include <ansatz/file.h>
 
@@ -172,11 +173,15 @@ static PetscErrorCode Estimate(AzReference ref)
    * (A new setting of AzReference that changes the solution must be copied here too.) */
   for (PetscInt a = 0; a < ref->dim; a++) c->n[a] = nc[a];
   c->order           = ref->order;
+  c->method_opt      = ref->method; /* the method this reference resolved to, with its settings */
+  c->method          = ref->method;
+  c->nset            = PETSC_TRUE;
+  c->tolset          = PETSC_TRUE;
   /* time is coarsened with space: tolerances × 2^p, so that the integrator's error (about
    * proportional to its tolerance) grows by the factor of the spatial error and Richardson's scaling
    * covers both; with the same tolerances the estimate misses the time error */
-  c->rtol            = ref->rtol * PetscPowRealInt(2, ref->order);
-  c->atol            = ref->atol * PetscPowRealInt(2, ref->order);
+  c->rtol            = ref->method == AZ_REFERENCE_SPECTRAL ? ref->rtol : ref->rtol * PetscPowRealInt(2, ref->order);
+  c->atol            = ref->method == AZ_REFERENCE_SPECTRAL ? ref->atol : ref->atol * PetscPowRealInt(2, ref->order);
   c->nt_out          = ref->nt_out;
   c->max_steps       = ref->max_steps;
   c->maxl            = ref->maxl;
@@ -201,7 +206,10 @@ static PetscErrorCode Estimate(AzReference ref)
   } else {
     v->estimated          = PETSC_TRUE;
     v->halfres_difference = diff;
-    v->estimated_error    = diff / (PetscPowRealInt(2, ref->order) - 1);
+    /* fd: Richardson for differences of order p. spectral: no order to scale by (convergence is
+     * exponential where the solution is smooth, algebraic where it is not), so the difference itself,
+     * an upper bound of the fine solution's error whenever the coarse one's is the larger */
+    v->estimated_error = ref->method == AZ_REFERENCE_SPECTRAL ? diff : diff / (PetscPowRealInt(2, ref->order) - 1);
   }
   PetscCall(AzReferenceDestroy(&c));
   PetscFunctionReturn(PETSC_SUCCESS);
