@@ -709,6 +709,14 @@ START_TEST(test_validate_descriptor)
   EXPECT_INVALID(bad.positive[3] = PETSC_TRUE, "positivity of component 3");
   EXPECT_INVALID(bad.component_names = "u,v", "names 2 components");
   EXPECT_INVALID(bad.initial = bad.interior, "steady but gives an initial condition");
+  EXPECT_INVALID(bad.min_reference_n[0] = -5, ".min_reference_n[0] = -5");
+  EXPECT_INVALID(bad.min_reference_n[2] = 64, "on the problem's 2 spatial axes");
+  EXPECT_INVALID((bad.bounded[0] = PETSC_TRUE, bad.bound_lower[0] = 1, bad.bound_upper[0] = -1), "a bound needs lower < upper");
+  EXPECT_INVALID((bad.bounded[1] = PETSC_TRUE, bad.bound_lower[1] = -1, bad.bound_upper[1] = 1), "component 1 bounded");
+  bad = *good;
+  bad.bounded[0] = PETSC_TRUE, bad.bound_lower[0] = -INFINITY, bad.bound_upper[0] = 1, bad.min_reference_n[1] = 1024;
+  ck_assert_int_eq(AzProblemInfoValidate(&bad, &valid, msg, sizeof msg), 0);
+  ck_assert_msg(valid, "a one-sided bound and a minimum grid are valid: %s", msg);
   AzProblemDestroy(&prob);
   /* a time-dependent problem: the time span must be finite (t1 = inf would run the trainers and the
    * reference on infinite times) */

@@ -355,6 +355,26 @@ START_TEST(test_method_choice)
     OK(AzReferenceDestroy(&ref));
     OK(AzProblemDestroy(&prob));
   }
+  /* default grids: the method's (512 modes, 4096 fd nodes), raised to a problem's .min_reference_n
+   * (allen_cahn1d: 2048), never lowered, and never over a grid the user gave */
+  {
+    const char       *gname[] = {"kdv1d", "allen_cahn1d", "allen_cahn1d", "allen_cahn1d"};
+    AzReferenceMethod gm[]    = {AZ_REFERENCE_AUTO, AZ_REFERENCE_AUTO, AZ_REFERENCE_FD, AZ_REFERENCE_AUTO};
+    PetscInt          given[] = {0, 0, 0, 256}, want[] = {512, 2048, 4096, 256};
+
+    for (size_t k = 0; k < sizeof gname / sizeof gname[0]; k++) {
+      PetscInt n;
+      prob = Load(gname[k]);
+      OK(AzReferenceCreate(PETSC_COMM_WORLD, prob, &ref));
+      OK(AzReferenceSetMethod(ref, gm[k]));
+      if (given[k]) OK(AzReferenceSetGrid(ref, 1, &given[k]));
+      OK(AzReferenceSetFromOptions(ref));
+      OK(AzReferenceGetGrid(ref, &n, NULL));
+      ck_assert_msg(n == want[k], "%s (method %d, grid given %d): %d nodes, expected %d", gname[k], (int)gm[k], (int)given[k], (int)n, (int)want[k]);
+      OK(AzReferenceDestroy(&ref));
+      OK(AzProblemDestroy(&prob));
+    }
+  }
   /* the option, and what it refuses */
   prob = Load("kdv1d");
   OK(PetscOptionsSetValue(NULL, "-az_ref_method", "fd"));

@@ -130,6 +130,17 @@ typedef struct {
   AzResidualFn flux;
   AzResidualFn source;
   const char  *flux_derivatives;
+
+  /* optional (ABI 3): the fewest reference nodes per spatial axis that resolve the problem's finest
+   * scale (an interface, a boundary layer); a reference grid nobody gave (-az_ref_n) below it is raised
+   * to it, whatever the method. 0: the method's default. */
+  PetscInt min_reference_n[AZ_MAX_DIM];
+
+  /* optional (ABI 3): component c stays in [bound_lower[c], bound_upper[c]] when bounded[c] (a maximum
+   * principle, |u| ≤ 1 for Allen–Cahn): declared for strategies that enforce bounds and shown by
+   * `ansatz list`; .positive[c] is the bound [0, ∞). */
+  PetscBool bounded[AZ_MAX_COMP];
+  PetscReal bound_lower[AZ_MAX_COMP], bound_upper[AZ_MAX_COMP];
 } AzProblemInfo;
 
 /* A loaded problem: the descriptor plus its parameter values and derivative request. */

@@ -84,6 +84,16 @@ PetscErrorCode AzProblemInfoValidate(const AzProblemInfo *info, PetscBool *valid
     Fail(valid, msg, len, "problem '%s' gives both .interior and .flux: give the PDE once, either as its residual (.interior) or in conservation form (.flux, .source), from which ansatz derives the residual", name);
     PetscFunctionReturn(PETSC_SUCCESS);
   }
+  for (PetscInt a = 0; a < AZ_MAX_DIM; a++)
+    if (info->min_reference_n[a] < 0 || info->min_reference_n[a] > 1048576 || (a >= info->dim && info->min_reference_n[a])) {
+      Fail(valid, msg, len, "problem '%s' has .min_reference_n[%d] = %d: allowed are 0 (the method's default) to 1048576 nodes, on the problem's %d spatial axes", name, (int)a, (int)info->min_reference_n[a], (int)info->dim);
+      PetscFunctionReturn(PETSC_SUCCESS);
+    }
+  for (PetscInt c = 0; c < AZ_MAX_COMP; c++)
+    if (info->bounded[c] && (c >= info->ncomp || !(info->bound_lower[c] < info->bound_upper[c]) || PetscIsNanReal(info->bound_lower[c]) || PetscIsNanReal(info->bound_upper[c]))) {
+      Fail(valid, msg, len, "problem '%s' declares component %d bounded in [%g, %g]: a bound needs lower < upper (either may be infinite) on one of its %d components", name, (int)c, (double)info->bound_lower[c], (double)info->bound_upper[c], (int)info->ncomp);
+      PetscFunctionReturn(PETSC_SUCCESS);
+    }
   if (!info->flux && (info->source || info->flux_derivatives)) {
     Fail(valid, msg, len, "problem '%s' gives %s without .flux: the source and the flux's derivatives belong to the conservation form, which needs .flux (F = 0 is a flux too)", name, info->source ? ".source" : ".flux_derivatives");
     PetscFunctionReturn(PETSC_SUCCESS);

@@ -74,6 +74,10 @@ PetscErrorCode AzProblemView(AzProblem prob, PetscViewer viewer)
   }
   for (PetscInt c = 0; c < info->ncomp; c++)
     if (info->positive[c]) PetscCall(PetscViewerASCIIPrintf(viewer, "positivity: component %" PetscInt_FMT " >= 0\n", c));
+  for (PetscInt c = 0; c < info->ncomp; c++)
+    if (info->bounded[c]) PetscCall(PetscViewerASCIIPrintf(viewer, "bound: component %" PetscInt_FMT " in [%s, %s]\n", c, Num(a, info->bound_lower[c]), Num(b, info->bound_upper[c])));
+  for (PetscInt d = 0; d < info->dim; d++)
+    if (info->min_reference_n[d]) PetscCall(PetscViewerASCIIPrintf(viewer, "reference grid: at least %" PetscInt_FMT " nodes along %c (the problem's finest scale)\n", info->min_reference_n[d], axes[d]));
   PetscCall(PetscViewerASCIIPopTab(viewer));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

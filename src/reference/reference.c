@@ -124,7 +124,10 @@ PetscErrorCode AzRefResolveMethod(AzReference ref)
     ref->atol = ref->method == AZ_REFERENCE_SPECTRAL ? 1e-13 : 1e-10;
   }
   if (!ref->nset)
-    for (PetscInt a = 0; a < AZ_MAX_DIM; a++) ref->n[a] = ref->method == AZ_REFERENCE_SPECTRAL ? 512 : (ref->dim == 1 ? 4096 : (ref->dim == 2 ? 256 : 48));
+    for (PetscInt a = 0; a < AZ_MAX_DIM; a++) {
+      ref->n[a] = ref->method == AZ_REFERENCE_SPECTRAL ? 512 : (ref->dim == 1 ? 4096 : (ref->dim == 2 ? 256 : 48));
+      if (a < ref->dim) ref->n[a] = PetscMax(ref->n[a], ref->info->min_reference_n[a]); /* the problem's finest scale */
+    }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
