@@ -865,6 +865,65 @@ START_TEST(test_verify_drift_varying_target)
 }
 END_TEST
 
+/* pulse: u_t + u_x = 0 periodic on [0,1), u0 = exp(−200 (x − ½)²), declared positive: coarse
+ * fourth-order central differences make it ripple below 0 (their dispersive error) */
+static PetscErrorCode PulseValue(const AzPoint *p, PetscScalar u[])
+{
+  u[0] = PetscExpReal(-200 * PetscSqr(p->x[0] - 0.5));
+  return PETSC_SUCCESS;
+}
+static PetscErrorCode PulseInitial(const AzPoint *p, const AzJet *J, PetscScalar r[], PetscScalar drdjet[])
+{
+  r[0] = AzU(J, 0) - PetscExpReal(-200 * PetscSqr(p->x[0] - 0.5));
+  if (drdjet) drdjet[AzIdxU(J, 0)] = 1;
+  return PETSC_SUCCESS;
+}
+static const AzProblemInfo pulse = {
+  .abi            = AZ_PROBLEM_ABI,
+  .name           = "pulse",
+  .description    = "periodic advection of a narrow positive pulse",
+  .dim            = 1,
+  .time_dependent = PETSC_TRUE,
+  .ncomp          = 1,
+  .lower          = {0},
+  .upper          = {1},
+  .t0             = 0,
+  .t1             = 0.5,
+  .params         = {{"nu", 0, "viscosity"}},
+  .derivatives    = "t,x,xx",
+  .interior       = AdvInterior,
+  .boundary       = {{AZ_BC_PERIODIC, NULL, NULL}, {AZ_BC_PERIODIC, NULL, NULL}},
+  .initial        = PulseInitial,
+  .initial_value  = PulseValue,
+  .exact_jacobian = PETSC_TRUE,
+  .positive       = {PETSC_TRUE},
+};
+
+/* declared bounds: the pulse undershoots 0 on a coarse fd grid, and the reference is unverified and
+ * says by how much; advection1d (positive, 1 ± ½ sin) stays far from 0: no violation */
+START_TEST(test_verify_bounds)
+{
+  for (int k = 0; k < 2; k++) {
+    AzProblem               prob;
+    AzReference             ref;
+    AzReferenceVerification v;
+    char                    line[1024];
+
+    if (k == 0) prob = Load("advection1d");
+    else OK(AzProblemCreateFromInfo(PETSC_COMM_WORLD, &pulse, NULL, &prob));
+    ref = SolveOn(prob, 32, 4);
+    OK(AzReferenceGetVerification(ref, &v));
+    OK(AzReferenceGetVerificationLine(ref, line, sizeof line));
+    PetscPrintf(PETSC_COMM_WORLD, "# %s, 32 nodes: outside the bounds by %.3e (relative %.3e)\n", k ? "pulse" : "advection1d", (double)v.bound_violation, (double)v.bound_violation_rel);
+    ck_assert_msg(v.bounds, "both declare positivity");
+    if (k == 0) ck_assert_msg(v.bound_violation == 0, "advection1d: violation %g", (double)v.bound_violation);
+    else ck_assert_msg(v.bound_violation > 1e-3 && !v.verified && strstr(line, "outside the declared bounds"), "pulse: violation %g, verified %d: %s", (double)v.bound_violation, (int)v.verified, line);
+    OK(AzReferenceDestroy(&ref));
+    OK(AzProblemDestroy(&prob));
+  }
+}
+END_TEST
+
 /* the half-resolution estimate against the true error (all snapshots, relative L2), on coarse grids
  * where the spatial error dominates and on finer ones where the time integrator's does: within a
  * factor 4. Those far above 1e-6 are unverified. The grids
@@ -1000,6 +1059,7 @@ static Suite *ReferenceSuite(void)
   tcase_add_test(t, test_failure_periodic_advice);
   tcase_add_test(t, test_verify_drift);
   tcase_add_test(t, test_verify_drift_varying_target);
+  tcase_add_test(t, test_verify_bounds);
   tcase_add_test(t, test_verify_estimate);
   tcase_add_test(t, test_verify_cache);
   tcase_add_test(t, test_bad_settings);

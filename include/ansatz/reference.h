@@ -69,7 +69,11 @@ typedef struct {
  *   estimated_error    halfres_difference / (2^p − 1), p = order: Richardson's estimate of this
  *                      solution's own error (the coarse error is 2^p times the fine, in space by the
  *                      order, in time by the integrator's tolerance proportionality).
- * verified: estimated_error and every drift_rel at most tol (-az_ref_verify_tol, 1e-6). */
+ *   bound_violation    where the problem declares bounds (.positive, .bounded): the largest distance
+ *                      of a snapshot's nodal value outside them (an undershoot below 0 at a front).
+ * verified: estimated_error, every drift_rel and bound_violation_rel at most tol (-az_ref_verify_tol,
+ * 1e-6). The spectral method's estimate is halfres_difference itself (no order to scale by). A law
+ * whose target varies in time (.target, a conservation-form mass law) drifts from Q*(t_k). */
 typedef struct {
   PetscBool estimated;          /* a half-resolution solve gave estimated_error */
   PetscReal estimated_error;    /* NaN when not estimated */
@@ -82,6 +86,9 @@ typedef struct {
   PetscReal tol;
   PetscBool verified;
   PetscBool skipped; /* -az_ref_verify 0: no estimate was asked for (no warning for its absence) */
+  PetscBool bounds;              /* the problem declares bounds (.positive, .bounded) */
+  PetscReal bound_violation;     /* max over snapshots, nodes, components of the distance outside them */
+  PetscReal bound_violation_rel; /* bound_violation / max |u| */
 } AzReferenceVerification;
 
 PETSC_EXTERN PetscErrorCode AzReferenceCreate(MPI_Comm comm, AzProblem prob, AzReference *ref);

@@ -215,6 +215,42 @@ static PetscErrorCode Estimate(AzReference ref)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* distance of the snapshots outside the declared bounds (positivity: [0, ∞)) */
+static PetscErrorCode Bounds(AzReference ref)
+{
+  AzReferenceVerification *v = &ref->ver;
+  PetscReal                lo[AZ_MAX_COMP], hi[AZ_MAX_COMP], s[2] = {0, 0};
+
+  PetscFunctionBegin;
+  v->bounds = PETSC_FALSE;
+  for (PetscInt c = 0; c < ref->ncomp; c++) {
+    lo[c] = -PETSC_INFINITY, hi[c] = PETSC_INFINITY;
+    if (ref->info->bounded[c]) lo[c] = ref->info->bound_lower[c], hi[c] = ref->info->bound_upper[c], v->bounds = PETSC_TRUE;
+    if (ref->info->positive[c]) lo[c] = PetscMax(lo[c], 0), v->bounds = PETSC_TRUE;
+  }
+  v->bound_violation = v->bound_violation_rel = 0;
+  if (!v->bounds) PetscFunctionReturn(PETSC_SUCCESS);
+  for (PetscInt k = 0; k < ref->nt; k++) {
+    const PetscScalar *y;
+    PetscInt           n;
+
+    PetscCall(VecGetLocalSize(ref->snap[k], &n));
+    PetscCall(VecGetArrayRead(ref->snap[k], &y));
+    for (PetscInt i = 0; i < n; i++) {
+      PetscReal u = PetscRealPart(y[i]);
+      PetscInt  c = i % ref->ncomp;
+
+      s[0] = PetscMax(s[0], PetscIsInfOrNanReal(u) ? PETSC_INFINITY : PetscMax(lo[c] - u, u - hi[c]));
+      s[1] = PetscMax(s[1], PetscAbsReal(u));
+    }
+    PetscCall(VecRestoreArrayRead(ref->snap[k], &y));
+  }
+  PetscCall(MPIU_Allreduce(MPI_IN_PLACE, s, 2, MPIU_REAL, MPIU_MAX, ref->comm));
+  v->bound_violation     = s[0];
+  v->bound_violation_rel = s[1] > 0 ? s[0] / s[1] : s[0];
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 static void Judge(AzReference ref)
 {
   AzReferenceVerification *v = &ref->ver;
@@ -223,6 +259,7 @@ static void Judge(AzReference ref)
   v->verified = v->estimated && v->estimated_error <= v->tol ? PETSC_TRUE : PETSC_FALSE;
   for (PetscInt l = 0; l < v->nlaws; l++)
     if (!(v->drift_rel[l] <= v->tol)) v->verified = PETSC_FALSE; /* NaN too */
+  if (v->bounds && !(v->bound_violation_rel <= v->tol)) v->verified = PETSC_FALSE;
 }
 
 PetscErrorCode AzRefVerify(AzReference ref, PetscBool estimate)
@@ -240,6 +277,7 @@ PetscErrorCode AzRefVerify(AzReference ref, PetscBool estimate)
     }
   }
   PetscCall(Drift(ref));
+  PetscCall(Bounds(ref));
   Judge(ref);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -254,6 +292,7 @@ PetscErrorCode AzRefVerifyWarn(AzReference ref)
     PetscBool bad = PETSC_FALSE;
     for (PetscInt l = 0; l < ref->ver.nlaws; l++)
       if (!(ref->ver.drift_rel[l] <= ref->ver.tol)) bad = PETSC_TRUE;
+    if (ref->ver.bounds && !(ref->ver.bound_violation_rel <= ref->ver.tol)) bad = PETSC_TRUE;
     if (!bad) PetscFunctionReturn(PETSC_SUCCESS); /* nothing measured is over the threshold */
   }
   PetscCall(AzReferenceGetVerificationLine(ref, line, sizeof line));
@@ -285,6 +324,7 @@ PetscErrorCode AzReferenceGetVerificationLine(AzReference ref, char line[], size
   if (v->verified) {
     AZ_PUT("reference: verified (estimated error %.1e", (double)v->estimated_error);
     for (PetscInt l = 0; l < v->nlaws; l++) AZ_PUT(", drift of law %s %.1e", ref->info->conservation[l].name, (double)v->drift[l]);
+    if (v->bounds) AZ_PUT(", outside the bounds by %.1e", (double)v->bound_violation);
     AZ_PUT("; threshold %.0e)", (double)v->tol);
   } else {
     AZ_PUT("reference: unverified — ");
@@ -298,6 +338,7 @@ PetscErrorCode AzReferenceGetVerificationLine(AzReference ref, char line[], size
       if (PetscIsNanReal(v->drift[l])) AZ_PUT(", drift of law %s not measured (no Q*)", ref->info->conservation[l].name);
       else AZ_PUT(", drift of law %s %.2g (relative %.1e)", ref->info->conservation[l].name, (double)v->drift[l], (double)v->drift_rel[l]);
     }
+    if (v->bounds) AZ_PUT(", outside the declared bounds (positivity) by %.2g (relative %.1e)", (double)v->bound_violation, (double)v->bound_violation_rel);
   }
 #undef AZ_PUT
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -343,6 +384,9 @@ PetscErrorCode AzReferenceVerificationJSON(AzReference ref, char buf[], size_t l
     AZ_PUT("%s\"%s\": {\"drift\": %s, \"relative\": %s}", l ? ", " : "", ref->info->conservation[l].name, a, b);
   }
   AZ_PUT("}");
+  JsonNum(a, sizeof a, v->bound_violation);
+  JsonNum(b, sizeof b, v->bound_violation_rel);
+  if (v->bounds) AZ_PUT(",\n%s\"bound_violation\": {\"max\": %s, \"relative\": %s}", indent, a, b);
 #undef AZ_PUT
   PetscCheck(off < len, ref->comm, PETSC_ERR_PLIB, "The verification's JSON is longer than %zu characters", len);
   PetscFunctionReturn(PETSC_SUCCESS);
