@@ -6,7 +6,7 @@
 set -eu
 cd "$(dirname "$0")"
 
-PKGS="build-essential autoconf automake libtool pkg-config petsc-dev libsundials-dev libopenmpi-dev openmpi-bin check libopenblas-dev gnuplot-nox"
+PKGS="build-essential autoconf automake libtool pkg-config petsc-dev libsundials-dev libopenmpi-dev openmpi-bin check libopenblas-dev libfftw3-dev gnuplot-nox"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
