@@ -108,6 +108,14 @@ grep -qx -- "-az_weight_boundary 100" "$tmp/pfc/soft@100/options.txt" || fail "c
 grep -qx -- "-az_weight_boundary 7" "$tmp/pfc/soft/options.txt" || fail "compare: soft's options.txt lacks the global weight"
 expect_error compare-prefix-typo "-s2_az_adma_lr (did you mean -s2_az_adam_lr?)" "$AZ" compare $cmp -az_strategies soft,hard -s2_az_adma_lr 1e-2 -az_output_dir "$tmp/pfe"
 expect_ok compare-prefix-shadowed "report:" "$AZ" compare $cmp -az_strategies soft,hard -s1_az_adam_lr 1e-2 -s2_az_adam_lr 1e-2 -az_adam_lr 3e-3 -az_output_dir "$tmp/pfe"
+# the GN solver's KSP under a strategy's prefix: -s2_az_gn_ksp_* reaches strategy 2's KSP only; the
+# global -az_gn_ksp_* every strategy without its own
+gncg="-problem heat1d -az_field_depth 1 -az_field_width 8 -az_trainer_type gn -az_gn_solver cg -az_trainer_max_it 2 -az_n_interior 100 -az_quiet"
+expect_ok compare-prefix-ksp "report:" "$AZ" compare $gncg -az_strategies soft,hard -s2_az_gn_ksp_monitor -az_output_dir "$tmp/pff"
+n2=$(grep -c "KSP Residual norm" "$tmp/out")
+expect_ok compare-global-ksp "report:" "$AZ" compare $gncg -az_strategies soft,hard -az_gn_ksp_monitor -az_output_dir "$tmp/pff"
+nb=$(grep -c "KSP Residual norm" "$tmp/out")
+[ "$n2" -gt 0 ] && [ "$nb" -gt "$n2" ] || fail "compare: -s2_az_gn_ksp_monitor printed $n2 KSP lines, the global -az_gn_ksp_monitor $nb (expected fewer for one strategy than for both, and some)"
 # train's own run directory
 expect_ok train "done:" "$AZ" train -problem poisson2d -az_field_depth 1 -az_field_width 32 -az_trainer_type gn -az_trainer_max_it 60 -az_quiet -az_output_dir "$tmp/train"
 for f in summary.json history.csv field.vtk theta.bin options.txt; do

@@ -50,6 +50,29 @@ static PetscErrorCode FinalState(AzTrainer tr)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* The CG solver's KSP reads -az_gn_ksp_* options; under a trainer prefix P (compare's s<k>_) it reads
+ * -Paz_gn_ksp_* when any -Paz_gn_ option is given, else the global -az_gn_ksp_* (the fallback of every
+ * prefixed ansatz option, by the whole set: PETSc's objects read one prefix) */
+static PetscErrorCode SetKSPPrefix(AzTrainer tr, KSP ksp)
+{
+  char      *all = NULL, want[128];
+  PetscBool  own = PETSC_FALSE;
+
+  PetscFunctionBegin;
+  if (tr->prefix) {
+    PetscCall(PetscSNPrintf(want, sizeof want, "-%saz_gn_", tr->prefix));
+    PetscCall(PetscOptionsGetAll(NULL, &all));
+    for (const char *s = all; s && (s = strstr(s, want)); s++)
+      if (s == all || s[-1] == ' ') own = PETSC_TRUE;
+    PetscCall(PetscFree(all));
+  }
+  if (own) {
+    PetscCall(KSPSetOptionsPrefix(ksp, tr->prefix));
+    PetscCall(KSPAppendOptionsPrefix(ksp, "az_gn_"));
+  } else PetscCall(KSPSetOptionsPrefix(ksp, "az_gn_"));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 static PetscErrorCode TrainGNDense(AzTrainer tr, PetscInt max_it)
 {
   const PetscInt P = tr->nparam;
@@ -224,7 +247,7 @@ static PetscErrorCode TrainGNMatrixFree(AzTrainer tr, PetscInt max_it)
     PetscCall(PCSetType(pc, PCNONE));
   }
   PetscCall(KSPSetTolerances(ksp, 1e-10, PETSC_DEFAULT, PETSC_DEFAULT, 200));
-  PetscCall(KSPSetOptionsPrefix(ksp, "az_gn_"));
+  PetscCall(SetKSPPrefix(tr, ksp));
   PetscCall(KSPSetFromOptions(ksp));
   if (tr->restart_state && tr->restart_stage == tr->cur_stage) {
     const PetscScalar *s;
