@@ -719,6 +719,9 @@ START_TEST(test_validate_descriptor)
   EXPECT_INVALID(bad.t1 = INFINITY, "must be finite");
   EXPECT_INVALID(bad.t0 = -INFINITY, "must be finite");
   EXPECT_INVALID(bad.t1 = NAN, "empty time span");
+  /* a choice parameter's default is the index of one of its names */
+  EXPECT_INVALID((bad.params[0].name = "kind", bad.params[0].value = 3, bad.params[0].help = "{a|b|c} which one"), "its default must be an index 0..2");
+  EXPECT_INVALID((bad.params[0].name = "kind", bad.params[0].value = 0.5, bad.params[0].help = "{a|b|c} which one"), "its default must be an index 0..2");
 #undef EXPECT_INVALID
   AzProblemDestroy(&prob);
 }
