@@ -1,6 +1,6 @@
 /* diffusion_sorption1d: PDEBench's diffusion–sorption problem (Takamoto et al., "PDEBench: An Extensive
- * Benchmark for Scientific Machine Learning", NeurIPS 2022 Datasets & Benchmarks, §D (1D diffusion-sorption);
- * generator pdebench/data_gen/src/sim_diff_sorp.py, configs/diff-sorp.yaml), the problem of the
+ * Benchmark for Scientific Machine Learning", NeurIPS 2022 Datasets & Benchmarks; the values below are
+ * those of its generator pdebench/data_gen/src/sim_diff_sorp.py and configs/diff-sorp.yaml), the problem of the
  * hard-constraint mixture-of-experts paper (Chalapathi, Du & Krishnapriyan, "Scaling physics-informed hard
  * constraints with mixture-of-experts", ICLR 2024; code ASK-Berkeley/physics-NNs-hard-constraints,
  * neptune/pdes/diffusion_sorption.py, which trains on PDEBench's data):

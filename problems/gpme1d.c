@@ -1,11 +1,12 @@
 /* gpme1d: the generalized porous medium equation u_t = ∂x(k(u) ∂x u) in conservation form,
  *     u_t + ∂x F = 0,  F = −k(u) u_x,  on x ∈ [0, 1], t ∈ [0.01, 0.1],
  * the family of ProbConserv (Hansen, Maddix, Alizadeh, Gupta & Mahoney, "Learning Physical Models that
- * Can Respect Conservation Laws", ICML 2023, §4 and App. C; code amazon-science/probconserv,
- * deep_pdes/datasets/pme.py), chosen by -az_gpme1d_kind:
+ * Can Respect Conservation Laws", ICML 2023; the settings below are those of its code, amazon-science/
+ * probconserv: deep_pdes/datasets/pme.py and experiments/conf/experiments/{1b_pme_var_m,2b_stefan_var_p,
+ * 3b_heat_var_c}.yaml), chosen by -az_gpme1d_kind:
  *   heat    k = κ (ProbConserv's range κ ∈ [1, 5], test values 1 and 5); exact u = e^(−κπ²t/4) sin(πx/2).
- *           Not ProbConserv's periodic sin x on [0, 2π] (mass 0): the box and faces are shared by the
- *           three kinds, and this mode has u = 0 at x = 0 and u_x = 0 at x = 1.
+ *           Not ProbConserv's periodic u0 = sin x on [0, 2π], t ∈ [0, 1] (mass 0): the box and faces are
+ *           shared by the three kinds, and this mode has u = 0 at x = 0 and u_x = 0 at x = 1.
  *   pme     k = |u|^m (m ≥ 1; ProbConserv trains m ∈ [1, 6], tests 1, 3, 6; default 3, the issue's u³):
  *           the exact Barenblatt–Pattle solution centred at x = 1/2,
  *               u = t^(−a) C^(1/m) (1 − ((x − 1/2)/w(t))²)_+^(1/m),  a = 1/(m + 2),  w(t) = 0.4 (t/0.1)^a,
