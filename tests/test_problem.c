@@ -892,6 +892,31 @@ START_TEST(test_gpme_kind_option)
 }
 END_TEST
 
+/* k(u) = |u|^m is not smooth at u = 0 and Stefan's k jumps at u*: the derived residual and its ∂r/∂jet
+ * stay finite there and for u < 0 (a network may go below 0), for every kind */
+START_TEST(test_gpme_residual_finite)
+{
+  const struct {
+    const char *kind, *opt, *value;
+  } cases[] = {{"pme", "-az_gpme1d_m", "1"}, {"pme", "-az_gpme1d_m", "3"}, {"pme", "-az_gpme1d_m", "2.5"}, {"stefan", NULL, NULL}, {"heat", NULL, NULL}};
+  const PetscReal us[] = {0, -0.1, 1e-300, -1e-300, 0.5, 0.5 * (1 + 1e-16), 2};
+  PetscReal       x[2] = {0.3, 0.05};
+  PetscScalar     jet[AZ_JET_MAX_NSLOT], r[1], dr[AZ_JET_MAX_NSLOT];
+
+  for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    AzProblem prob = GpmeLoad(cases[c].kind, cases[c].opt, cases[c].value);
+    for (size_t k = 0; k < sizeof us / sizeof us[0]; k++) {
+      for (int s = 0; s < AZ_JET_MAX_NSLOT; s++) jet[s] = 0.7;
+      jet[0] = us[k];
+      ck_assert_int_eq(AzProblemEvaluateResidual(prob, AZ_COND_INTERIOR, x, jet, r, dr), 0);
+      ck_assert_msg(PetscIsNormalReal(r[0]) || r[0] == 0, "%s %s: residual %g at u = %g", cases[c].kind, cases[c].value ? cases[c].value : "", (double)r[0], (double)us[k]);
+      for (int s = 0; s < AZ_JET_NSLOT(2); s++) ck_assert_msg(!PetscIsInfOrNanScalar(dr[s]), "%s %s: dr/djet[%d] = %g at u = %g", cases[c].kind, cases[c].value ? cases[c].value : "", s, (double)dr[s], (double)us[k]);
+    }
+    GpmeUnload(&prob);
+  }
+}
+END_TEST
+
 /* ∫₀¹ u(x, t) dx of the exact solution: composite 8-point Gauss on panels of [0, 1] split at the
  * points where u is not smooth (a panel edge at each), so the quadrature sees smooth pieces; near a
  * Barenblatt edge u ~ d^(1/m) is integrable but not smooth, so many panels */
@@ -1071,6 +1096,7 @@ static Suite *ProblemSuite(void)
   t = tcase_create("shipped_gpme_ds");
   tcase_add_test(t, test_gpme_exact_solutions);
   tcase_add_test(t, test_gpme_kind_option);
+  tcase_add_test(t, test_gpme_residual_finite);
   tcase_add_test(t, test_barenblatt_mass);
   tcase_add_test(t, test_stefan_front_and_mass);
   tcase_add_test(t, test_gpme_heat_mass);
