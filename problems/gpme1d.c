@@ -18,7 +18,9 @@
  *               u = 1 − (1 − u*) erf(x/(2√t))/erf(z)  for x ≤ x*(t) = 2z√t,  0 beyond,
  *           z the root of u* erf(z) z e^(z²) = (1 − u*)/√π (solved by bisection to the last bit, once per u*).
  *           u jumps from u* to 0 at the front (the Stefan condition u* x*' = −u_x(x*−) carries the mass).
- * Shared setting (the descriptor is one for the three kinds): u = exact(0, t) at x = 0 (Dirichlet: 0, 0, 1),
+ * Shared setting (one descriptor serves the three kinds, so they share the box and the face types; Stefan
+ * needs its Dirichlet inlet, so pme's left wall is Dirichlet u = 0 too, which passes no flux since k(0) = 0):
+ * u = exact(0, t) at x = 0 (Dirichlet: 0, 0, 1),
  * no flux at x = 1 (AZ_BC_FLUX: u_x = 0 for heat, u = 0 and k(0) = 0 for pme and stefan), data the exact
  * solution at t0 = 0.01 > 0 (the Barenblatt profile; Stefan's start without its t = 0 corner; ProbConserv's
  * Stefan window is [0, 0.1]). u ≥ 0. Mass: Q(t) = ∫u dx changes only through x = 0, so the law "mass" has
