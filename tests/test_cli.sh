@@ -26,6 +26,19 @@ expect_error() {
 expect_ok list-heat "heat1d" "$AZ" list
 expect_ok list-poisson "poisson2d" "$AZ" list
 expect_ok list-params "az_heat1d_kappa" "$AZ" list
+# gpme1d (ProbConserv's family: a choice parameter) and diffusion_sorption1d (PDEBench) are shipped
+expect_ok list-gpme "-az_gpme1d_kind pme" "$AZ" list
+expect_ok list-diffusion-sorption "-az_diffusion_sorption1d_n_f 0.874" "$AZ" list
+expect_ok info-gpme-kind "kind = stefan (default pme" "$AZ" info -problem gpme1d -az_gpme1d_kind stefan
+expect_error bad-gpme-kind "Option -az_gpme1d_kind porous: not a gpme1d kind; allowed: heat, pme, stefan" "$AZ" info -problem gpme1d -az_gpme1d_kind porous
+# the kind is written back by name (options.txt) and a rerun from it reads it again
+expect_ok train-gpme-stefan "against the exact solution" "$AZ" train -problem gpme1d -az_gpme1d_kind stefan -az_gpme1d_ustar 0.6 -az_field_depth 2 -az_field_width 8 -az_trainer_max_it 3 -az_quiet -az_output_dir "$tmp/gpme"
+grep -q -- "-az_gpme1d_kind stefan" "$tmp/gpme/options.txt" || fail "train gpme1d: options.txt lacks -az_gpme1d_kind stefan"
+expect_ok rerun-gpme-stefan "against the exact solution" "$AZ" train -options_file "$tmp/gpme/options.txt" -az_output_dir "$tmp/gpme2"
+[ "$(cut -d, -f1-8 "$tmp/gpme/history.csv")" = "$(cut -d, -f1-8 "$tmp/gpme2/history.csv")" ] || fail "rerun of gpme1d stefan from options.txt differs from the run (losses)"
+# order-2 finite-difference references on small grids: heat against its exact solution, diffusion_sorption1d runs
+expect_ok reference-gpme-heat "error vs the exact solution at t = 0.1: max [0-9.]*e-0[7-9]" "$AZ" reference -problem gpme1d -az_gpme1d_kind heat -az_ref_method fd -az_ref_order 2 -az_ref_n 256 -az_output_dir "$tmp/refgh"
+expect_ok reference-diffusion-sorption "written to" "$AZ" reference -problem diffusion_sorption1d -az_ref_method fd -az_ref_order 2 -az_ref_n 64 -az_output_dir "$tmp/refds"
 expect_ok info "u = 0 on the boundary" "$AZ" info -problem poisson2d
 expect_ok info-bc "x = 1: Dirichlet" "$AZ" info -problem heat1d
 expect_ok info-param "kappa = 0.5" "$AZ" info -problem heat1d -az_heat1d_kappa 0.5

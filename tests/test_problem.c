@@ -727,7 +727,354 @@ START_TEST(test_validate_descriptor)
   EXPECT_INVALID(bad.t1 = INFINITY, "must be finite");
   EXPECT_INVALID(bad.t0 = -INFINITY, "must be finite");
   EXPECT_INVALID(bad.t1 = NAN, "empty time span");
+  /* a choice parameter's default is the index of one of its names */
+  EXPECT_INVALID((bad.params[0].name = "kind", bad.params[0].value = 3, bad.params[0].help = "{a|b|c} which one"), "its default must be an index 0..2");
+  EXPECT_INVALID((bad.params[0].name = "kind", bad.params[0].value = 0.5, bad.params[0].help = "{a|b|c} which one"), "its default must be an index 0..2");
 #undef EXPECT_INVALID
+  AzProblemDestroy(&prob);
+}
+END_TEST
+
+/* ---- gpme1d and diffusion_sorption1d ----------------------------------------------------------- */
+
+/* gpme1d with -az_gpme1d_kind KIND and one more option (NULL: none); the options stay set until
+ * GpmeUnload clears them */
+static AzProblem GpmeLoad(const char *kind, const char *opt, const char *value)
+{
+  AzProblem prob;
+
+  ck_assert_int_eq(PetscOptionsSetValue(NULL, "-az_gpme1d_kind", kind), 0);
+  if (opt) ck_assert_int_eq(PetscOptionsSetValue(NULL, opt, value), 0);
+  ck_assert_int_eq(AzProblemLoad(PETSC_COMM_WORLD, "gpme1d", &prob), 0);
+  ck_assert_int_eq(AzProblemSetFromOptions(prob), 0);
+  return prob;
+}
+
+static void GpmeUnload(AzProblem *prob)
+{
+  PetscOptionsClearValue(NULL, "-az_gpme1d_kind");
+  PetscOptionsClearValue(NULL, "-az_gpme1d_m");
+  PetscOptionsClearValue(NULL, "-az_gpme1d_ustar");
+  PetscOptionsClearValue(NULL, "-az_gpme1d_kappa");
+  AzProblemDestroy(prob);
+}
+
+static PetscReal GpmeExact(AzProblem prob, PetscReal x, PetscReal t)
+{
+  const AzProblemInfo *info;
+  const PetscReal     *param;
+  PetscReal            X[2] = {x, t};
+  PetscScalar          u;
+  AzPoint              p;
+
+  AzProblemGetInfo(prob, &info);
+  AzProblemGetParams(prob, &param);
+  p = (AzPoint){X, 2, param, -1};
+  ck_assert_int_eq(info->exact(&p, &u), 0);
+  return u;
+}
+
+/* the Stefan constant z of u* erf(z) z e^(z²) = (1 − u*)/√π, by Newton from z = 0.5 (independent of
+ * the plugin's bisection) */
+static PetscReal StefanRoot(PetscReal us)
+{
+  PetscReal z = 0.5;
+  for (int k = 0; k < 50; k++) {
+    const PetscReal e = PetscExpReal(z * z), f = us * erf(z) * z * e - (1 - us) / PetscSqrtReal(PETSC_PI);
+    const PetscReal df = us * (2 / PetscSqrtReal(PETSC_PI) * z + erf(z) * e * (1 + 2 * z * z));
+    z -= f / df;
+  }
+  return z;
+}
+
+/* the front of each kind at t (pme: the right edge of the support), for keeping sample points off it */
+static PetscReal GpmeFront(const char *kind, PetscReal m, PetscReal us, PetscReal t)
+{
+  if (!strcmp(kind, "pme")) return 0.5 + 0.4 * PetscPowReal(t / 0.1, 1 / (m + 2));
+  if (!strcmp(kind, "stefan")) return 2 * StefanRoot(us) * PetscSqrtReal(t);
+  return 2; /* heat: none */
+}
+
+/* Every residual of gpme1d (the interior one derived from the flux, the Dirichlet face x = 0, the flux
+ * face x = 1, the initial one) vanishes on the jet of the exact solution by differences (ExactJet), at
+ * points 0.05 (Barenblatt: 0.1) or more away from the fronts where the solution is not smooth; relative to
+ * the size of u_t, the differences' accuracy (~1e-7; 1e-5 for Barenblatt's u ~ d^(1/m) at its edge). */
+START_TEST(test_gpme_exact_solutions)
+{
+  const struct {
+    const char *kind, *opt, *value;
+    PetscReal   m, us;
+  } cases[] = {
+    {"heat", NULL, NULL, 0, 0},           {"heat", "-az_gpme1d_kappa", "5", 0, 0}, {"pme", NULL, NULL, 3, 0}, {"pme", "-az_gpme1d_m", "1", 1, 0},
+    {"pme", "-az_gpme1d_m", "6", 6, 0}, {"stefan", NULL, NULL, 0, 0.5},         {"stefan", "-az_gpme1d_ustar", "0.6", 0, 0.6},
+  };
+  for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    AzProblem   prob = GpmeLoad(cases[c].kind, cases[c].opt, cases[c].value);
+    PetscInt    checked = 0;
+    /* Barenblatt's u ~ d^(1/m) at distance d from its edge: the differences' error grows as d^(1/m − 4) */
+    const PetscReal away = strcmp(cases[c].kind, "pme") ? 0.05 : 0.1, tol = strcmp(cases[c].kind, "pme") ? 1e-6 : 1e-5;
+    PetscScalar jet[AZ_JET_MAX_NSLOT], r[AZ_MAX_RES];
+
+    for (PetscInt cond = AZ_COND_INTERIOR; cond <= AZ_COND_INITIAL; cond++) {
+      if (cond >= 2 && cond != AZ_COND_INITIAL) continue;
+      for (PetscInt k = 0; k < 40; k++) {
+        PetscReal x[2] = {0.02 + 0.96 * ((k * 37) % 101) / 101.0, 0.01 + 0.09 * ((k * 53 + 11) % 97) / 97.0}, front, scale;
+        if (cond == 0) x[0] = 0;
+        if (cond == 1) x[0] = 1;
+        if (cond == AZ_COND_INITIAL) x[1] = 0.01;
+        front = GpmeFront(cases[c].kind, cases[c].m, cases[c].us, x[1]);
+        if (PetscAbsReal(x[0] - front) < away || PetscAbsReal(x[0] - (1 - front)) < away) continue;
+        ExactJet(prob, x, jet);
+        ck_assert_int_eq(AzProblemEvaluateResidual(prob, cond, x, jet, r, NULL), 0);
+        scale = 1 + PetscAbsScalar(jet[AzJetSlotD1(2, 1)]);
+        ck_assert_msg(PetscAbsScalar(r[0]) < tol * scale, "gpme1d %s %s %s, condition %d at (%g, %g): residual %g on the exact solution (u_t %g)", cases[c].kind, cases[c].opt ? cases[c].opt : "", cases[c].value ? cases[c].value : "", (int)cond,
+                      (double)x[0], (double)x[1], (double)r[0], (double)jet[AzJetSlotD1(2, 1)]);
+        checked++;
+      }
+    }
+    ck_assert_int_ge(checked, 60);
+    GpmeUnload(&prob);
+  }
+}
+END_TEST
+
+/* -az_gpme1d_kind takes heat, pme or stefan (default pme) and refuses anything else with the list;
+ * the kinds' parameters are checked where they are used */
+START_TEST(test_gpme_kind_option)
+{
+  const char *kinds[] = {"heat", "pme", "stefan"};
+  AzProblem   prob;
+  const PetscReal *param;
+  PetscReal   x[2] = {0.5, 0.05};
+  PetscScalar jet[AZ_JET_MAX_NSLOT], r[1];
+
+  ck_assert_int_eq(AzProblemLoad(PETSC_COMM_WORLD, "gpme1d", &prob), 0);
+  AzProblemGetParams(prob, &param);
+  ck_assert_double_eq(param[0], 1); /* pme */
+  AzProblemDestroy(&prob);
+  for (int k = 0; k < 3; k++) {
+    prob = GpmeLoad(kinds[k], NULL, NULL);
+    AzProblemGetParams(prob, &param);
+    ck_assert_double_eq(param[0], k);
+    /* written back (options.txt) as its name */
+    {
+      const AzProblemInfo *info;
+      char                 v[64];
+      AzProblemGetInfo(prob, &info);
+      ck_assert_int_eq(AzParamInfoFormatValue(&info->params[0], param[0], v, sizeof v), 0);
+      ck_assert_str_eq(v, kinds[k]);
+    }
+    GpmeUnload(&prob);
+  }
+  {
+    const char *bad[] = {"porous", "1", "Heat"};
+    for (int k = 0; k < 3; k++) {
+      PetscErrorCode ierr;
+      ck_assert_int_eq(AzProblemLoad(PETSC_COMM_WORLD, "gpme1d", &prob), 0);
+      ck_assert_int_eq(PetscOptionsSetValue(NULL, "-az_gpme1d_kind", bad[k]), 0);
+      last_error[0] = 0;
+      PetscPushErrorHandler(CaptureError, NULL);
+      ierr = AzProblemSetFromOptions(prob);
+      PetscPopErrorHandler();
+      ck_assert_msg(ierr != 0, "-az_gpme1d_kind '%s' accepted", bad[k]);
+      ck_assert_msg(strstr(last_error, "allowed: heat, pme, stefan") != NULL, "message: %s", last_error);
+      GpmeUnload(&prob);
+    }
+  }
+  /* m < 1 would make k'(0) infinite: refused where the flux is evaluated */
+  prob = GpmeLoad("pme", "-az_gpme1d_m", "0.5");
+  for (int s = 0; s < AZ_JET_MAX_NSLOT; s++) jet[s] = 0.1;
+  last_error[0] = 0;
+  PetscPushErrorHandler(CaptureError, NULL);
+  ck_assert_int_ne(AzProblemEvaluateResidual(prob, AZ_COND_INTERIOR, x, jet, r, NULL), 0);
+  PetscPopErrorHandler();
+  ck_assert_msg(strstr(last_error, "-az_gpme1d_m 0.5: allowed 1 <= m") != NULL, "message: %s", last_error);
+  GpmeUnload(&prob);
+  prob = GpmeLoad("stefan", "-az_gpme1d_ustar", "1.5");
+  last_error[0] = 0;
+  PetscPushErrorHandler(CaptureError, NULL);
+  ck_assert_int_ne(AzProblemEvaluateResidual(prob, AZ_COND_INTERIOR, x, jet, r, NULL), 0);
+  PetscPopErrorHandler();
+  ck_assert_msg(strstr(last_error, "u* must lie in (0, 1)") != NULL, "message: %s", last_error);
+  GpmeUnload(&prob);
+}
+END_TEST
+
+/* k(u) = |u|^m is not smooth at u = 0 and Stefan's k jumps at u*: the derived residual and its ∂r/∂jet
+ * stay finite there and for u < 0 (a network may go below 0), for every kind */
+START_TEST(test_gpme_residual_finite)
+{
+  const struct {
+    const char *kind, *opt, *value;
+  } cases[] = {{"pme", "-az_gpme1d_m", "1"}, {"pme", "-az_gpme1d_m", "3"}, {"pme", "-az_gpme1d_m", "2.5"}, {"stefan", NULL, NULL}, {"heat", NULL, NULL}};
+  const PetscReal us[] = {0, -0.1, 1e-300, -1e-300, 0.5, 0.5 * (1 + 1e-16), 2};
+  PetscReal       x[2] = {0.3, 0.05};
+  PetscScalar     jet[AZ_JET_MAX_NSLOT], r[1], dr[AZ_JET_MAX_NSLOT];
+
+  for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+    AzProblem prob = GpmeLoad(cases[c].kind, cases[c].opt, cases[c].value);
+    for (size_t k = 0; k < sizeof us / sizeof us[0]; k++) {
+      for (int s = 0; s < AZ_JET_MAX_NSLOT; s++) jet[s] = 0.7;
+      jet[0] = us[k];
+      ck_assert_int_eq(AzProblemEvaluateResidual(prob, AZ_COND_INTERIOR, x, jet, r, dr), 0);
+      ck_assert_msg(PetscIsNormalReal(r[0]) || r[0] == 0, "%s %s: residual %g at u = %g", cases[c].kind, cases[c].value ? cases[c].value : "", (double)r[0], (double)us[k]);
+      for (int s = 0; s < AZ_JET_NSLOT(2); s++) ck_assert_msg(!PetscIsInfOrNanScalar(dr[s]), "%s %s: dr/djet[%d] = %g at u = %g", cases[c].kind, cases[c].value ? cases[c].value : "", s, (double)dr[s], (double)us[k]);
+    }
+    GpmeUnload(&prob);
+  }
+}
+END_TEST
+
+/* ∫₀¹ u(x, t) dx of the exact solution: composite 8-point Gauss on panels of [0, 1] split at the
+ * points where u is not smooth (a panel edge at each), so the quadrature sees smooth pieces; near a
+ * Barenblatt edge u ~ d^(1/m) is integrable but not smooth, so many panels */
+static PetscReal GpmeMass(AzProblem prob, const PetscReal cuts[], PetscInt ncut, PetscReal t)
+{
+  static const PetscReal g[4] = {0.1834346424956498, 0.5255324099163290, 0.7966664774136267, 0.9602898564975363}, w[4] = {0.3626837833783620, 0.3137066458778873, 0.2223810344533745, 0.1012285362903763};
+  PetscReal              edges[8] = {0}, Q = 0;
+  PetscInt               ne       = 1;
+
+  for (PetscInt c = 0; c < ncut; c++) edges[ne++] = cuts[c];
+  edges[ne++] = 1;
+  for (PetscInt e = 0; e + 1 < ne; e++) {
+    const PetscInt np = 4000;
+    const PetscReal h  = (edges[e + 1] - edges[e]) / np;
+    for (PetscInt k = 0; k < np; k++) {
+      const PetscReal c = edges[e] + (k + 0.5) * h;
+      for (int q = 0; q < 4; q++) Q += 0.5 * h * w[q] * (GpmeExact(prob, c - 0.5 * h * g[q], t) + GpmeExact(prob, c + 0.5 * h * g[q], t));
+    }
+  }
+  return Q;
+}
+
+/* Barenblatt: support inside [0.1, 0.9] at every t (u = 0 near the walls, > 0 at the centre), the
+ * mass constant in time and equal to the law's target */
+START_TEST(test_barenblatt_mass)
+{
+  const char *ms[] = {"1", "3", "6"};
+  for (int k = 0; k < 3; k++) {
+    AzProblem prob = GpmeLoad("pme", "-az_gpme1d_m", ms[k]);
+    PetscReal m    = atof(ms[k]), Q0 = 0;
+    for (int j = 0; j <= 4; j++) {
+      const PetscReal t = 0.01 + 0.09 * j / 4, w = 0.4 * PetscPowReal(t / 0.1, 1 / (m + 2)), cuts[2] = {0.5 - w, 0.5 + w};
+      PetscReal       Q, M[1];
+      PetscBool       varies;
+      for (PetscReal x = 0; x <= 0.1; x += 0.01) ck_assert_msg(GpmeExact(prob, x, t) == 0 && GpmeExact(prob, 1 - x, t) == 0, "m %s: u(%g, %g) or u(%g, %g) is not 0", ms[k], (double)x, (double)t, (double)(1 - x), (double)t);
+      ck_assert(GpmeExact(prob, 0.5, t) > 0.2);
+      ck_assert(GpmeExact(prob, 0.5 - 0.999 * w, t) > 0 && GpmeExact(prob, 0.5 + 1.001 * w, t) == 0);
+      Q = GpmeMass(prob, cuts, 2, t);
+      if (j == 0) Q0 = Q;
+      ck_assert_msg(PetscAbsReal(Q - Q0) < 1e-6 * Q0, "m %s: mass %.12g at t = %g, %.12g at t0", ms[k], (double)Q, (double)t, (double)Q0);
+      ck_assert_int_eq(AzProblemGetLawTarget(prob, 0, t, 1, &varies, M), 0);
+      ck_assert_msg(PetscAbsReal(M[0] - Q) < 1e-6 * Q0, "m %s: law target %.12g, mass %.12g at t = %g", ms[k], (double)M[0], (double)Q, (double)t);
+    }
+    GpmeUnload(&prob);
+  }
+}
+END_TEST
+
+/* Stefan: the front (where u jumps from u* to 0) sits at 2z√t with z the root of the transcendental
+ * equation, found here by Newton independently of the plugin; the mass law's target is the exact
+ * solution's mass 2(1 − u*)/erf(z) √(t/π), the time integral of the inflow at x = 0 */
+START_TEST(test_stefan_front_and_mass)
+{
+  const char *uss[] = {"0.5", "0.6", "0.7"};
+  for (int k = 0; k < 3; k++) {
+    AzProblem       prob = GpmeLoad("stefan", "-az_gpme1d_ustar", uss[k]);
+    const PetscReal us = atof(uss[k]), z = StefanRoot(us);
+    ck_assert_msg(PetscAbsReal(us * erf(z) * z * PetscExpReal(z * z) - (1 - us) / PetscSqrtReal(PETSC_PI)) < 1e-15, "Newton's z %g", (double)z);
+    for (int j = 0; j <= 3; j++) {
+      const PetscReal t = 0.01 + 0.03 * j, front = 2 * z * PetscSqrtReal(t);
+      PetscReal       lo = 0, hi = 1, Q, M[1];
+      PetscBool       varies;
+      /* bisection on the jump: u ≥ u* behind the front, 0 ahead */
+      while (hi - lo > 1e-15) {
+        const PetscReal mid = 0.5 * (lo + hi);
+        if (GpmeExact(prob, mid, t) > 0.5 * us) lo = mid;
+        else hi = mid;
+      }
+      ck_assert_msg(PetscAbsReal(lo - front) < 1e-13, "u* %s, t %g: the front at %.15g, the transcendental equation says %.15g", uss[k], (double)t, (double)lo, (double)front);
+      ck_assert(PetscAbsReal(GpmeExact(prob, front * (1 - 1e-12), t) - us) < 1e-9 && GpmeExact(prob, front * (1 + 1e-12), t) == 0);
+      ck_assert(front < 0.5); /* inside the box, far from x = 1 */
+      Q = GpmeMass(prob, &front, 1, t);
+      ck_assert_int_eq(AzProblemGetLawTarget(prob, 0, t, 1, &varies, M), 0);
+      ck_assert(varies);
+      ck_assert_msg(PetscAbsReal(M[0] - Q) < 1e-12, "u* %s, t %g: law target %.15g, mass of the exact solution %.15g", uss[k], (double)t, (double)M[0], (double)Q);
+    }
+    GpmeUnload(&prob);
+  }
+}
+END_TEST
+
+/* heat: the law's target is the mass of e^(−κπ²t/4) sin(πx/2) */
+START_TEST(test_gpme_heat_mass)
+{
+  AzProblem prob = GpmeLoad("heat", "-az_gpme1d_kappa", "3");
+  for (int j = 0; j <= 2; j++) {
+    const PetscReal t = 0.01 + 0.045 * j;
+    PetscReal       M[1], Q = GpmeMass(prob, NULL, 0, t);
+    PetscBool       varies;
+    ck_assert_int_eq(AzProblemGetLawTarget(prob, 0, t, 1, &varies, M), 0);
+    ck_assert_msg(PetscAbsReal(M[0] - Q) < 1e-13 && PetscAbsReal(Q - 2 / PETSC_PI * PetscExpReal(-3 * PETSC_PI * PETSC_PI * t / 4)) < 1e-13, "t %g: target %.15g, mass %.15g", (double)t, (double)M[0], (double)Q);
+  }
+  GpmeUnload(&prob);
+}
+END_TEST
+
+/* The exact ∂r/∂jet of gpme1d (heat and pme; Stefan's k jumps) and diffusion_sorption1d against
+ * differences of their residuals */
+START_TEST(test_gpme_ds_jacobians)
+{
+  const char *kinds[] = {"heat", "pme"};
+  for (int k = 0; k < 3; k++) {
+    AzProblem prob = k < 2 ? GpmeLoad(kinds[k], NULL, NULL) : NULL;
+    if (k == 2) ck_assert_int_eq(AzProblemLoad(PETSC_COMM_WORLD, "diffusion_sorption1d", &prob), 0);
+    for (PetscInt cond = AZ_COND_INTERIOR; cond <= AZ_COND_INITIAL; cond++) {
+      PetscReal err;
+      if (cond >= 2 && cond != AZ_COND_INITIAL) continue;
+      ck_assert_int_eq(AzProblemCheckJetJacobian(prob, cond, 10, &err), 0);
+      ck_assert_msg(err < 1e-7, "%s condition %d: exact jet Jacobian differs from differences by %g", k < 2 ? kinds[k] : "diffusion_sorption1d", (int)cond, (double)err);
+    }
+    if (k < 2) GpmeUnload(&prob);
+    else AzProblemDestroy(&prob);
+  }
+}
+END_TEST
+
+/* diffusion_sorption1d: PDEBench's constants, r = u_t − D/R(u) u_xx with R(u) = 1 + (1−φ)/φ ρ_s k n_f
+ * (max(u, 0) + 1e-6)^(n_f − 1), finite at u = 0 and below; u = 1 at x = 0, u = D u_x at x = 1, u0 = 0 */
+START_TEST(test_diffusion_sorption)
+{
+  AzProblem            prob;
+  const AzProblemInfo *info;
+  const PetscReal      us[] = {0.3, 0, -0.2, 1};
+  PetscScalar          jet[AZ_JET_MAX_NSLOT] = {0}, r[1];
+  PetscReal            x[2] = {0.4, 100};
+  const PetscReal      c = (1 - 0.29) / 0.29 * 2880 * 3.5e-4 * 0.874;
+
+  ck_assert_int_eq(AzProblemLoad(PETSC_COMM_WORLD, "diffusion_sorption1d", &prob), 0);
+  AzProblemGetInfo(prob, &info);
+  ck_assert(info->t0 == 0 && info->t1 == 500 && info->lower[0] == 0 && info->upper[0] == 1);
+  for (int k = 0; k < 4; k++) {
+    const PetscReal R = 1 + c * PetscPowReal(PetscMax(us[k], 0) + 1e-6, 0.874 - 1);
+    jet[0]                   = us[k];
+    jet[AzJetSlotD1(2, 1)]   = 0.7;
+    jet[AzJetSlotD2(2, 0, 0)] = -3;
+    ck_assert_int_eq(AzProblemEvaluateResidual(prob, AZ_COND_INTERIOR, x, jet, r, NULL), 0);
+    ck_assert_msg(PetscIsNormalReal(r[0]) && PetscAbsScalar(r[0] - (0.7 + 5e-4 / R * 3)) < 1e-15, "u = %g: residual %.17g, expected %.17g", (double)us[k], (double)r[0], (double)(0.7 + 5e-4 / R * 3));
+  }
+  jet[0]                 = 0.02;
+  jet[AzJetSlotD1(2, 0)] = 8;
+  x[0]                   = 1;
+  ck_assert_int_eq(AzProblemEvaluateResidual(prob, 1, x, jet, r, NULL), 0);
+  ck_assert(PetscAbsScalar(r[0] - (0.02 - 5e-4 * 8)) < 1e-16);
+  x[0] = 0;
+  ck_assert_int_eq(AzProblemEvaluateResidual(prob, 0, x, jet, r, NULL), 0);
+  ck_assert(PetscAbsScalar(r[0] - (0.02 - 1)) < 1e-16);
+  x[0] = 0.5, x[1] = 0;
+  ck_assert_int_eq(AzProblemEvaluateResidual(prob, AZ_COND_INITIAL, x, jet, r, NULL), 0);
+  ck_assert(PetscAbsScalar(r[0] - 0.02) < 1e-16);
+  ck_assert(info->positive[0]);
   AzProblemDestroy(&prob);
 }
 END_TEST
@@ -753,6 +1100,16 @@ static Suite *ProblemSuite(void)
   tcase_add_test(t, test_validate_flux);
   tcase_add_test(t, test_mass_target);
   tcase_add_test(t, test_law_target_function);
+  suite_add_tcase(s, t);
+  t = tcase_create("shipped_gpme_ds");
+  tcase_add_test(t, test_gpme_exact_solutions);
+  tcase_add_test(t, test_gpme_kind_option);
+  tcase_add_test(t, test_gpme_residual_finite);
+  tcase_add_test(t, test_barenblatt_mass);
+  tcase_add_test(t, test_stefan_front_and_mass);
+  tcase_add_test(t, test_gpme_heat_mass);
+  tcase_add_test(t, test_gpme_ds_jacobians);
+  tcase_add_test(t, test_diffusion_sorption);
   suite_add_tcase(s, t);
   t = tcase_create("reject");
   tcase_add_test(t, test_reject_missing_file);

@@ -66,6 +66,11 @@ typedef struct {
                           * outward normal flux g (AZ_BC_FLUX, optional: NULL is a no-flux face) */
 } AzBoundaryInfo;
 
+/* A parameter: a real number, or a choice among names when its help begins with them in braces,
+ * "{heat|pme|stefan} which member of the family": then -az_<problem>_<name> takes one of the names,
+ * anything else is refused with the list, and the value the callbacks read is the name's index
+ * (0, 1, 2, ...), as is the default. Older ansatz (ABI 3 without choices) reads the index as a number. */
+#define AZ_MAX_CHOICES 8
 typedef struct {
   const char *name;  /* option -az_<problem>_<name> */
   PetscReal   value; /* default */
@@ -195,6 +200,9 @@ PETSC_EXTERN PetscErrorCode AzProblemGetMassTarget(AzProblem prob, PetscInt c, P
  * law with .target, or an automatic mass law, varies: derivatives exact from the rate for the mass
  * law's first, by fourth-order differences otherwise. */
 PETSC_EXTERN PetscErrorCode AzProblemGetLawTarget(AzProblem prob, PetscInt law, PetscReal t, PetscInt nk, PetscBool *varies, PetscReal Mk[]);
+
+/* A parameter's value as its option takes it: the name for a choice parameter, "%.17g" otherwise. */
+PETSC_EXTERN PetscErrorCode AzParamInfoFormatValue(const AzParamInfo *param, PetscReal value, char buf[], size_t len);
 
 /* Check a descriptor without loading anything: returns PETSC_FALSE and a message naming the problem. */
 PETSC_EXTERN PetscErrorCode AzProblemInfoValidate(const AzProblemInfo *info, PetscBool *valid, char msg[], size_t len);

@@ -44,7 +44,12 @@ static PetscErrorCode ModeList(MPI_Comm comm)
     }
     PetscCall(AzProblemGetInfo(prob, &info));
     PetscCall(PetscPrintf(comm, "%-14s %" PetscInt_FMT "-D%s  %s\n", info->name, info->dim, info->time_dependent ? "+t" : "  ", info->description));
-    for (PetscInt p = 0; p < AZ_MAX_PARAMS && info->params[p].name; p++) PetscCall(PetscPrintf(comm, "%-14s         -az_%s_%s %g  (%s)\n", "", info->name, info->params[p].name, (double)info->params[p].value, info->params[p].help ? info->params[p].help : ""));
+    for (PetscInt p = 0; p < AZ_MAX_PARAMS && info->params[p].name; p++) {
+      char v[64];
+      if (info->params[p].help && info->params[p].help[0] == '{') PetscCall(AzParamInfoFormatValue(&info->params[p], info->params[p].value, v, sizeof v)); /* a choice: its name */
+      else snprintf(v, sizeof v, "%g", (double)info->params[p].value);
+      PetscCall(PetscPrintf(comm, "%-14s         -az_%s_%s %s  (%s)\n", "", info->name, info->params[p].name, v, info->params[p].help ? info->params[p].help : ""));
+    }
     PetscCall(AzProblemDestroy(&prob));
     PetscCall(PetscFree(paths[k]));
   }

@@ -251,7 +251,35 @@ PetscErrorCode AzProblemLoad(MPI_Comm comm, const char name_or_path[], AzProblem
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* Parameters are set with -az_<problem>_<param>, e.g. -az_heat1d_kappa 0.5 */
+PetscErrorCode AzParamChoices(const AzParamInfo *pi, PetscInt *n, char names[][32])
+{
+  const char *s = pi->help, *end;
+
+  PetscFunctionBegin;
+  *n = 0;
+  if (!s || s[0] != '{' || !(end = strchr(s, '}'))) PetscFunctionReturn(PETSC_SUCCESS);
+  for (s++; s < end && *n < AZ_MAX_CHOICES;) {
+    size_t len = strcspn(s, "|}");
+    snprintf(names[*n], 32, "%.*s", (int)PetscMin(len, 31), s);
+    (*n)++;
+    s += len + 1;
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzParamInfoFormatValue(const AzParamInfo *pi, PetscReal value, char buf[], size_t len)
+{
+  char     names[AZ_MAX_CHOICES][32];
+  PetscInt n;
+
+  PetscFunctionBegin;
+  PetscCall(AzParamChoices(pi, &n, names));
+  if (n && value >= 0 && value < n && value == PetscFloorReal(value)) snprintf(buf, len, "%s", names[(PetscInt)value]);
+  else snprintf(buf, len, "%.17g", (double)value);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Parameters are set with -az_<problem>_<param>, e.g. -az_heat1d_kappa 0.5, or a name for a choice */
 PetscErrorCode AzProblemSetFromOptions(AzProblem prob)
 {
   char title[256];
@@ -261,7 +289,26 @@ PetscErrorCode AzProblemSetFromOptions(AzProblem prob)
   PetscOptionsBegin(prob->comm, NULL, title, "AzProblem");
   for (PetscInt k = 0; k < prob->nparam; k++) {
     char opt[320];
+    char     names[AZ_MAX_CHOICES][32];
+    PetscInt nchoice;
     snprintf(opt, sizeof opt, "-az_%s_%s", prob->info->name, prob->info->params[k].name);
+    PetscCall(AzParamChoices(&prob->info->params[k], &nchoice, names));
+    if (nchoice) {
+      char      given[64], allowed[AZ_MAX_CHOICES * 34] = "";
+      PetscBool set;
+      PetscInt  idx = -1;
+      for (PetscInt c = 0; c < nchoice; c++) {
+        if (c) PetscCall(PetscStrlcat(allowed, ", ", sizeof allowed));
+        PetscCall(PetscStrlcat(allowed, names[c], sizeof allowed));
+      }
+      PetscCall(PetscStrncpy(given, names[(PetscInt)prob->param[k]], sizeof given));
+      PetscCall(PetscOptionsString(opt, prob->info->params[k].help, "AzProblemSetFromOptions", given, given, sizeof given, &set));
+      for (PetscInt c = 0; c < nchoice; c++)
+        if (!strcmp(given, names[c])) idx = c;
+      PetscCheck(idx >= 0, prob->comm, PETSC_ERR_ARG_OUTOFRANGE, "Option %s %s: not a %s %s; allowed: %s", opt, given, prob->info->name, prob->info->params[k].name, allowed);
+      prob->param[k] = (PetscReal)idx;
+      continue;
+    }
     PetscCall(PetscOptionsReal(opt, prob->info->params[k].help ? prob->info->params[k].help : prob->info->params[k].name, "AzProblemSetFromOptions", prob->param[k], &prob->param[k], NULL));
     PetscCheck(!PetscIsInfOrNanReal(prob->param[k]), prob->comm, PETSC_ERR_ARG_OUTOFRANGE, "Option %s must be a finite number", opt);
   }

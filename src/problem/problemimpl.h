@@ -24,6 +24,8 @@ struct _p_AzProblem {
   PetscReal            mass_cum[AZ_MAX_COMP][AZ_MASS_PANELS + 1]; /* Q*(t0 + k (t1 − t0)/AZ_MASS_PANELS) */
 };
 
+/* the names of a choice parameter ("{a|b|c} help"): *n of them (0: a real parameter), each at most 31 characters */
+PETSC_INTERN PetscErrorCode AzParamChoices(const AzParamInfo *, PetscInt *n, char names[][32]);
 PETSC_INTERN PetscErrorCode AzProblemGuard(AzProblem);
 PETSC_INTERN PetscErrorCode AzProblemUnguard(AzProblem);
 PETSC_INTERN PetscErrorCode AzProblemSetUpFlux(AzProblem);

@@ -1,6 +1,6 @@
 /* Checking a problem descriptor before anything uses it: every inconsistency gets a message that
  * names the problem, the field at fault and what is allowed. */
-#include <ansatz/problem.h>
+#include "problemimpl.h"
 #include <ctype.h>
 #include <stdarg.h>
 
@@ -192,6 +192,15 @@ PetscErrorCode AzProblemInfoValidate(const AzProblemInfo *info, PetscBool *valid
     if (!PetscIsNormalReal(info->params[k].value) && info->params[k].value != 0) {
       Fail(valid, msg, len, "problem '%s', parameter '%s': default value is not a finite number", name, info->params[k].name);
       PetscFunctionReturn(PETSC_SUCCESS);
+    }
+    {
+      char     names[AZ_MAX_CHOICES][32];
+      PetscInt nchoice;
+      PetscCall(AzParamChoices(&info->params[k], &nchoice, names));
+      if (nchoice && !(info->params[k].value >= 0 && info->params[k].value < nchoice && info->params[k].value == PetscFloorReal(info->params[k].value))) {
+        Fail(valid, msg, len, "problem '%s', parameter '%s' is a choice among %" PetscInt_FMT " names: its default must be an index 0..%" PetscInt_FMT, name, info->params[k].name, nchoice, nchoice - 1);
+        PetscFunctionReturn(PETSC_SUCCESS);
+      }
     }
   }
   for (PetscInt k = 0; k < AZ_MAX_LAWS && info->conservation[k].name; k++) {

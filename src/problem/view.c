@@ -52,8 +52,13 @@ PetscErrorCode AzProblemView(AzProblem prob, PetscViewer viewer)
   if (prob->nparam) {
     PetscCall(PetscViewerASCIIPrintf(viewer, "parameters:\n"));
     PetscCall(PetscViewerASCIIPushTab(viewer));
-    for (PetscInt k = 0; k < prob->nparam; k++)
-      PetscCall(PetscViewerASCIIPrintf(viewer, "%s = %s (default %s; -az_%s_%s): %s\n", info->params[k].name, Num(a, prob->param[k]), Num(b, info->params[k].value), info->name, info->params[k].name, info->params[k].help ? info->params[k].help : ""));
+    for (PetscInt k = 0; k < prob->nparam; k++) {
+      char     names[AZ_MAX_CHOICES][32];
+      PetscInt nchoice;
+      PetscCall(AzParamChoices(&info->params[k], &nchoice, names));
+      if (nchoice) PetscCall(PetscViewerASCIIPrintf(viewer, "%s = %s (default %s; -az_%s_%s): %s\n", info->params[k].name, names[(PetscInt)prob->param[k]], names[(PetscInt)info->params[k].value], info->name, info->params[k].name, info->params[k].help));
+      else PetscCall(PetscViewerASCIIPrintf(viewer, "%s = %s (default %s; -az_%s_%s): %s\n", info->params[k].name, Num(a, prob->param[k]), Num(b, info->params[k].value), info->name, info->params[k].name, info->params[k].help ? info->params[k].help : ""));
+    }
     PetscCall(PetscViewerASCIIPopTab(viewer));
   } else PetscCall(PetscViewerASCIIPrintf(viewer, "parameters: none\n"));
   PetscCall(PetscViewerASCIIPrintf(viewer, "boundary conditions:\n"));

@@ -211,7 +211,11 @@ static PetscErrorCode WriteOptions(MPI_Comm comm, AzProblem prob, const char dir
     free(text);
     PetscCall(AzProblemGetNumParams(prob, &nparam));
     PetscCall(AzProblemGetParams(prob, &param));
-    for (PetscInt k = 0; k < nparam; k++) PetscCall(AzFilePrintf(f, "-az_%s_%s %.17g\n", info->name, info->params[k].name, (double)param[k]));
+    for (PetscInt k = 0; k < nparam; k++) {
+      char v[64];
+      PetscCall(AzParamInfoFormatValue(&info->params[k], param[k], v, sizeof v));
+      PetscCall(AzFilePrintf(f, "-az_%s_%s %s\n", info->name, info->params[k].name, v));
+    }
   }
   PetscCallMPI(MPI_Bcast(&listed, 1, MPI_INT, 0, comm));
   if (!listed) PetscCall(AzFileDiscard(&f));
