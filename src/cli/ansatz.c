@@ -20,6 +20,7 @@ static PetscErrorCode ModeList(MPI_Comm comm)
 {
   PetscInt n;
   char   **paths;
+  int      width = 14;
 
   PetscFunctionBegin;
   PetscCall(AzProblemList(comm, &n, &paths));
@@ -27,6 +28,11 @@ static PetscErrorCode ModeList(MPI_Comm comm)
     char sp[4 * PETSC_MAX_PATH_LEN];
     PetscCall(AzProblemGetSearchPath(sp, sizeof sp));
     PetscCall(PetscPrintf(comm, "No problems found (searched %s)\n", sp));
+  }
+  for (PetscInt k = 0; k < n; k++) { /* the name column fits the longest file name (the problem's name) */
+    const char *base = strrchr(paths[k], '/') ? strrchr(paths[k], '/') + 1 : paths[k];
+    const char *dot  = strstr(base, ".so");
+    width            = PetscMax(width, (int)(dot ? dot - base : (ptrdiff_t)strlen(base)));
   }
   for (PetscInt k = 0; k < n; k++) {
     AzProblem            prob;
@@ -38,17 +44,17 @@ static PetscErrorCode ModeList(MPI_Comm comm)
     ierr = AzProblemLoad(comm, paths[k], &prob);
     PetscCall(PetscPopErrorHandler());
     if (ierr) {
-      PetscCall(PetscPrintf(comm, "%-14s (cannot be loaded: run `ansatz info -problem %s` to see why)\n", paths[k], paths[k]));
+      PetscCall(PetscPrintf(comm, "%-*s (cannot be loaded: run `ansatz info -problem %s` to see why)\n", width, paths[k], paths[k]));
       PetscCall(PetscFree(paths[k]));
       continue;
     }
     PetscCall(AzProblemGetInfo(prob, &info));
-    PetscCall(PetscPrintf(comm, "%-14s %" PetscInt_FMT "-D%s  %s\n", info->name, info->dim, info->time_dependent ? "+t" : "  ", info->description));
+    PetscCall(PetscPrintf(comm, "%-*s %" PetscInt_FMT "-D%s  %s\n", width, info->name, info->dim, info->time_dependent ? "+t" : "  ", info->description));
     for (PetscInt p = 0; p < AZ_MAX_PARAMS && info->params[p].name; p++) {
       char v[64];
       if (info->params[p].help && info->params[p].help[0] == '{') PetscCall(AzParamInfoFormatValue(&info->params[p], info->params[p].value, v, sizeof v)); /* a choice: its name */
       else snprintf(v, sizeof v, "%g", (double)info->params[p].value);
-      PetscCall(PetscPrintf(comm, "%-14s         -az_%s_%s %s  (%s)\n", "", info->name, info->params[p].name, v, info->params[p].help ? info->params[p].help : ""));
+      PetscCall(PetscPrintf(comm, "%-*s         -az_%s_%s %s  (%s)\n", width, "", info->name, info->params[p].name, v, info->params[p].help ? info->params[p].help : ""));
     }
     PetscCall(AzProblemDestroy(&prob));
     PetscCall(PetscFree(paths[k]));
