@@ -73,6 +73,7 @@ drift=$(awk -F, '$1 == "soft+conserve-auglag+positivity-cosine" { print $6 }' "$
 awk -v v="$drift" 'BEGIN { exit !(v != "" && v + 0 >= 0 && v + 0 < 1) }' || fail "compare advection1d: conserve-auglag drift '$drift' not measured"
 expect_error bad-strategy "Unknown strategy 'harder'" "$AZ" compare -az_strategies soft,harder -az_output_dir "$tmp/bad"
 expect_error bad-strategy-weight "goes with soft only" "$AZ" compare -az_strategies hard@10 -az_output_dir "$tmp/bad"
+expect_error hard-flux-face "(bc_x1) carries a prescribed-flux (F.n = g) condition" "$AZ" train -problem gpme1d -az_constraint hard -az_trainer_max_it 1 -az_output_dir "$tmp/bad"
 # projection onto the mass: in training and post hoc, the drift to round-off; a drift plot
 for st in project posthoc; do
   drift=$(awk -F, -v s=$st '$1 == s { print $6 }' "$tmp/adv/compare.csv")

@@ -243,7 +243,8 @@ PetscErrorCode AzTransformCreateFaces(AzProblem prob, const PetscBool hard_face[
       SETERRQ(t->comm, PETSC_ERR_ARG_WRONG, "Face %" PetscInt_FMT " has no condition to impose (%s)", f, type == AZ_BC_NONE ? "free" : "periodic: exact through the periodic embedding");
     }
     if (type != AZ_BC_DIRICHLET) {
-      SETERRQ(t->comm, PETSC_ERR_ARG_WRONG, "Problem's face %" PetscInt_FMT " carries a %s condition: a hard constraint by transform imposes Dirichlet data only; use a soft or augmented-Lagrangian constraint there", f, type == AZ_BC_NEUMANN ? "Neumann" : "Robin/other");
+      const char *kind = type == AZ_BC_NEUMANN ? "Neumann" : type == AZ_BC_ROBIN ? "Robin" : type == AZ_BC_FLUX ? "prescribed-flux (F.n = g)" : "non-Dirichlet";
+      SETERRQ(t->comm, PETSC_ERR_ARG_WRONG, "Problem's face %" PetscInt_FMT " (bc_%c%d) carries a %s condition: a hard constraint by transform imposes Dirichlet data only; constrain that face softly (-az_constraint_bc_%c%d soft, or an augmented-Lagrangian strategy) and keep hard on the others", f, "xyz"[f / 2], (int)(f % 2), kind, "xyz"[f / 2], (int)(f % 2));
     }
     t->hard[f] = PETSC_TRUE;
   }
