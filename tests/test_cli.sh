@@ -26,6 +26,10 @@ expect_error() {
 expect_ok list-heat "heat1d" "$AZ" list
 expect_ok list-poisson "poisson2d" "$AZ" list
 expect_ok list-params "az_heat1d_kappa" "$AZ" list
+expect_ok list-convection "az_convection1d_beta 40" "$AZ" list
+expect_ok list-wave "wave1d .*u_tt = 4 u_xx" "$AZ" list
+# wave1d is second order in time: the finite-difference reference refuses it and says why
+expect_error wave-reference-refused "of order 2 in time: the reference solver integrates problems of first order in time" "$AZ" reference -problem wave1d -az_output_dir "$tmp/wave-ref"
 expect_ok info "u = 0 on the boundary" "$AZ" info -problem poisson2d
 expect_ok info-bc "x = 1: Dirichlet" "$AZ" info -problem heat1d
 expect_ok info-param "kappa = 0.5" "$AZ" info -problem heat1d -az_heat1d_kappa 0.5

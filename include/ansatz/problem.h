@@ -17,8 +17,11 @@
 
 /* Bump when AzProblemInfo or the callback signatures change; the loader rejects a mismatch.
  * 3: the conservation form (.flux, .source, .flux_derivatives, AZ_BC_FLUX). A plugin's source from
- * ABI 2 compiles unchanged; a binary built for ABI 2 is refused (its descriptor is shorter). */
-#define AZ_PROBLEM_ABI 3
+ * ABI 2 compiles unchanged; a binary built for ABI 2 is refused (its descriptor is shorter).
+ * 4: .ninitial (initial conditions on time derivatives, u_t(x, t0) for u_tt). Appended at the end: a
+ * binary built for ABI 3 still loads (its shorter descriptor is read up to .ninitial, which is 0). */
+#define AZ_PROBLEM_ABI     4
+#define AZ_PROBLEM_ABI_MIN 3 /* the oldest ABI whose binaries still load */
 
 #define AZ_MAX_DIM    3
 #define AZ_MAX_PARAMS 16
@@ -130,6 +133,11 @@ typedef struct {
   AzResidualFn flux;
   AzResidualFn source;
   const char  *flux_derivatives;
+
+  /* ABI 4 (optional): the number of initial residuals (0 means ncomp). An equation of second order in
+   * time needs u and u_t at t0: .initial then returns ncomp more residuals that read the jet's t slot
+   * (declare "t" in .derivatives), e.g. wave1d's r = (u − u0, u_t). Up to AZ_MAX_RES. */
+  PetscInt ninitial;
 } AzProblemInfo;
 
 /* A loaded problem: the descriptor plus its parameter values and derivative request. */

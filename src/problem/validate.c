@@ -37,8 +37,8 @@ PetscErrorCode AzProblemInfoValidate(const AzProblemInfo *info, PetscBool *valid
     Fail(valid, msg, len, "no problem descriptor");
     PetscFunctionReturn(PETSC_SUCCESS);
   }
-  if (info->abi != AZ_PROBLEM_ABI) {
-    Fail(valid, msg, len, "problem '%s' was built for problem ABI %d, but this ansatz expects ABI %d: rebuild the plugin against this version", name, info->abi, AZ_PROBLEM_ABI);
+  if (info->abi < AZ_PROBLEM_ABI_MIN || info->abi > AZ_PROBLEM_ABI) {
+    Fail(valid, msg, len, "problem '%s' was built for problem ABI %d, but this ansatz expects ABI %d (or %d): rebuild the plugin against this version", name, info->abi, AZ_PROBLEM_ABI, AZ_PROBLEM_ABI_MIN);
     PetscFunctionReturn(PETSC_SUCCESS);
   }
   if (!IsIdentifier(info->name)) {
@@ -98,6 +98,11 @@ PetscErrorCode AzProblemInfoValidate(const AzProblemInfo *info, PetscBool *valid
   }
   if (!info->time_dependent && (info->initial || info->initial_value)) {
     Fail(valid, msg, len, "problem '%s' is steady but gives an initial condition: set .time_dependent = PETSC_TRUE or remove .initial", name);
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
+  /* .ninitial exists from ABI 4 on (an ABI-3 descriptor ends before it) */
+  if (info->abi >= 4 && (info->ninitial < 0 || info->ninitial > AZ_MAX_RES || (info->ninitial && !info->time_dependent))) {
+    Fail(valid, msg, len, "problem '%s' sets ninitial = %" PetscInt_FMT ": allowed are 0 (one initial residual per component) to %d, and only for a time-dependent problem", name, info->ninitial, AZ_MAX_RES);
     PetscFunctionReturn(PETSC_SUCCESS);
   }
   ncoord = info->dim + (info->time_dependent ? 1 : 0);
