@@ -240,6 +240,12 @@ PetscErrorCode AzTrainerRecord(AzTrainer tr, PetscReal loss, const PetscReal ter
   h->rel_l2 = rel;
   h->wall   = now - tr->t0;
   for (PetscInt k = 0; k < tr->nterms; k++) h->term[k] = term ? term[k] : (PetscReal)NAN;
+  {
+    PetscInt         m;
+    const PetscReal *w;
+    PetscCall(AzLossGetCausal(tr->loss, &m, &w, &h->causal_eps));
+    h->causal_wmin = m ? w[m - 1] : (PetscReal)NAN;
+  }
   if (!tr->quiet) {
     /* the rate of this stage alone: stages differ by orders of magnitude in time per iteration */
     const PetscReal elapsed = (PetscReal)(now - tr->stage_t0);
@@ -254,6 +260,7 @@ PetscErrorCode AzTrainerRecord(AzTrainer tr, PetscReal loss, const PetscReal ter
       PetscCall(AzLossGetTermName(tr->loss, k, &name));
       off += (size_t)snprintf(line + off, sizeof line - off, "  %s %.2e", name, (double)h->term[k]);
     }
+    if (!PetscIsNanReal(h->causal_wmin) && off < sizeof line) off += (size_t)snprintf(line + off, sizeof line - off, "  eps %g min_w %.3f", (double)h->causal_eps, (double)h->causal_wmin);
     if (has_exact && off < sizeof line) off += (size_t)snprintf(line + off, sizeof line - off, "  rel_l2 %.3e", (double)rel);
     if (off < sizeof line) snprintf(line + off, sizeof line - off, "  %.0f it/s  eta %.0fs", (double)rate, (double)eta);
     /* one updating line on a terminal, plain lines otherwise (files, pipes, CI logs) */
