@@ -125,6 +125,15 @@ expect_ok train-load "done: 0 iterations" "$AZ" train -problem poisson2d -az_fie
 rel2=$(sed -n 's/.*"rel_l2": \([0-9.eE+-]*\).*/\1/p' "$tmp/train-load/summary.json")
 [ "$rel2" = "$rel" ] || fail "train -az_field_load: rel_l2 '$rel2' differs from the run that wrote theta.bin ('$rel')"
 expect_error bad-load "holds 129 parameters" "$AZ" train -problem poisson2d -az_field_depth 1 -az_field_width 16 -az_field_load "$tmp/train/theta.bin" -az_output_dir "$tmp/bad"
+# causal training with L-BFGS: the weights are set before the first iteration and recomputed at the
+# start of every -az_lbfgs_segment (frozen within it); history.csv shows ε and the smallest weight,
+# and the schedule advances (ε = 0.01 gives w > 0.99 within 10 iterations on this easy β = 5)
+"$AZ" train -problem convection1d -az_convection1d_beta 5 -az_causal 1 -az_causal_slices 8 -az_n_interior 240 -az_n_initial 30 -az_trainer_type lbfgs -az_lbfgs_segment 10 -az_trainer_max_it 20 -az_monitor_every 10 -az_field_depth 2 -az_field_width 10 -az_quiet -az_output_dir "$tmp/causal" >"$tmp/causal.log" 2>&1 || { fail "causal lbfgs: did not run"; cat "$tmp/causal.log"; }
+head -1 "$tmp/causal/history.csv" | grep -q ",causal_eps,causal_min_weight,rel_l2," || fail "causal: history.csv lacks the causal columns"
+awk -F, 'NR == 2 { e0 = $6; w0 = $7 } NR == 3 { e1 = $6 } END { exit !(w0 > 0 && w0 < 1 && e1 > e0) }' "$tmp/causal/history.csv" ||
+  { fail "causal lbfgs: the weights were not updated before the first iteration, or ε did not advance at the segment's start"; cat "$tmp/causal/history.csv"; }
+expect_error causal-steady "problem poisson2d is steady" "$AZ" train -problem poisson2d -az_causal 1 -az_output_dir "$tmp/bad"
+
 # train rejects bad values with a message that lists the choices
 expect_error bad-trainer "valid types are adam, lbfgs, gn" "$AZ" train -az_trainer_type adam,sgd -az_output_dir "$tmp/bad"
 expect_error bad-sampler "sobol" "$AZ" train -az_sampler random -az_output_dir "$tmp/bad"
