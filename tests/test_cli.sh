@@ -133,6 +133,11 @@ head -1 "$tmp/causal/history.csv" | grep -q ",causal_eps,causal_min_weight,rel_l
 awk -F, 'NR == 2 { e0 = $6; w0 = $7 } NR == 3 { e1 = $6 } END { exit !(w0 > 0 && w0 < 1 && e1 > e0) }' "$tmp/causal/history.csv" ||
   { fail "causal lbfgs: the weights were not updated before the first iteration, or ε did not advance at the segment's start"; cat "$tmp/causal/history.csv"; }
 expect_error causal-steady "problem poisson2d is steady" "$AZ" train -problem poisson2d -az_causal 1 -az_output_dir "$tmp/bad"
+# time-marching: 3 windows, each stage's iterations split over them (adam 41 = 13 + 13 + 15, lbfgs 10 =
+# 3 + 3 + 4), the last window the whole span; the history ends at iteration 51
+expect_ok time-march "time-marching: window 3 of 3 (the whole span)" "$AZ" train -problem convection1d -az_convection1d_beta 5 -az_n_interior 240 -az_n_initial 30 -az_time_march 3 -az_trainer_type adam,lbfgs -az_trainer_max_it 41,10 -az_field_depth 2 -az_field_width 10 -az_output_dir "$tmp/march"
+[ "$(tail -1 "$tmp/march/history.csv" | cut -d, -f1)" = 51 ] || { fail "time-march: the history does not end at iteration 51"; tail -3 "$tmp/march/history.csv"; }
+expect_error time-march-causal "does not combine with -az_causal" "$AZ" train -problem convection1d -az_time_march 2 -az_causal 1 -az_output_dir "$tmp/bad"
 
 # train rejects bad values with a message that lists the choices
 expect_error bad-trainer "valid types are adam, lbfgs, gn" "$AZ" train -az_trainer_type adam,sgd -az_output_dir "$tmp/bad"

@@ -1232,6 +1232,74 @@ START_TEST(test_causal_refusals)
 }
 END_TEST
 
+
+/* time-marching's windows: window 1 of 4 counts the PDE points with t ≤ t0 + (t1 − t0)/4 only, as their
+ * mean (by hand); the rows beyond are 0; the derivatives hold; window 4 of 4 is the plain loss, bit for
+ * bit; with causal training it is refused */
+START_TEST(test_time_window)
+{
+  Setup              s, plain;
+  const Opt          opts[] = {{"-az_n_interior", "64"}, {NULL, NULL}};
+  const AzProblemInfo *info;
+  PetscReal          f, fp, term[AZ_MAX_TERMS], sum = 0, cnt = 0, tw;
+  PetscInt           k, nloc, npde;
+  Vec                x;
+  const PetscScalar *xa;
+  PetscScalar       *rho;
+
+  ck_assert_int_eq(MakeSetup("convection1d", NULL, opts, &s), 0);
+  ck_assert_int_eq(MakeSetup("convection1d", NULL, opts, &plain), 0);
+  ck_assert_int_eq(AzLossSetTimeWindow(s.loss, 1, 4), 0);
+  AzProblemGetInfo(s.prob, &info);
+  tw = info->t0 + (info->t1 - info->t0) / 4;
+  k  = TermIndex(s.loss, "pde");
+  AzLossGetTermPoints(s.loss, k, &x);
+  VecGetLocalSize(x, &npde);
+  npde /= s.ncoord;
+  ck_assert_int_eq(AzLossGetLocalResidualSize(s.loss, &nloc), 0);
+  PetscMalloc1(PetscMax(nloc, 1), &rho);
+  ck_assert_int_eq(AzLossResidualJacobian(s.loss, rho, NULL), 0);
+  VecGetArrayRead(x, &xa);
+  for (PetscInt p = 0; p < npde; p++) {
+    const PetscReal *xp = (const PetscReal *)xa + p * s.ncoord;
+    PetscScalar      jet[AZ_MAX_COMP * AZ_JET_MAX_NSLOT], r[AZ_MAX_RES];
+    if (xp[s.ncoord - 1] > tw) {
+      ck_assert_msg(rho[p] == 0, "point %d at t = %g beyond the window: row %g", (int)p, (double)xp[s.ncoord - 1], (double)rho[p]);
+      continue;
+    }
+    AzLossEvaluateSolution(s.loss, 1, xp, jet);
+    AzProblemEvaluateResidual(s.prob, AZ_COND_INTERIOR, xp, jet, r, NULL);
+    sum += PetscRealPart(r[0] * r[0]);
+    cnt += 1;
+  }
+  VecRestoreArrayRead(x, &xa);
+  PetscFree(rho);
+  sum = AllSum(sum);
+  cnt = AllSum(cnt);
+  ck_assert(cnt > 0 && cnt < 64);
+  ck_assert_int_eq(AzLossEvaluate(s.loss, &f, term, NULL), 0);
+  ck_assert_msg(PetscAbsReal(term[k] - sum / cnt) <= 1e-12 * term[k], "window 1 of 4: pde %.15g, by hand %.15g", (double)term[k], (double)(sum / cnt));
+  CheckDerivatives("window", &s);
+  ck_assert_int_eq(AzLossSetTimeWindow(s.loss, 4, 4), 0);
+  ck_assert_int_eq(AzLossEvaluate(s.loss, &f, NULL, NULL), 0);
+  ck_assert_int_eq(AzLossEvaluate(plain.loss, &fp, NULL, NULL), 0);
+  ck_assert_msg(f == fp, "the last window %.17g, the plain loss %.17g", (double)f, (double)fp);
+  FreeSetup(&plain);
+  FreeSetup(&s);
+  {
+    const Opt causal[] = {{"-az_causal", "1"}, {NULL, NULL}};
+    PetscErrorCode ierr;
+    ck_assert_int_eq(MakeSetup("convection1d", NULL, causal, &s), 0);
+    last_error[0] = 0;
+    PetscPushErrorHandler(CaptureError, NULL);
+    ierr = AzLossSetTimeWindow(s.loss, 1, 4);
+    PetscPopErrorHandler();
+    ck_assert(ierr != 0 && strstr(last_error, "does not combine with -az_causal"));
+    FreeSetup(&s);
+  }
+}
+END_TEST
+
 static void ClearPrefixOptions(void)
 {
   const char *names[] = {"-az_weight_boundary", "-s1_az_weight_boundary", "-s1_az_constraint", "-s1_az_constraint_bc_x1", "-s1_az_positivity", "-s1_az_conservation_mass", "-s1_az_time_slices", "-s1_az_conservation_energy", "-az_divfree", "-s1_az_divfree", "-az_constraint_initial", "-az_weight_interior", "-s1_az_weight_interior", "-az_conservation_mass", NULL};
@@ -1269,6 +1337,7 @@ int main(int argc, char **argv)
     tcase_add_test(causal, test_causal_eps_zero);
     tcase_add_test(causal, test_causal_schedule);
     tcase_add_test(causal, test_causal_refusals);
+    tcase_add_test(causal, test_time_window);
     suite_add_tcase(s, causal);
   }
   sr = srunner_create(s);

@@ -134,6 +134,11 @@ PETSC_EXTERN PetscErrorCode AzLossConstraintsChange(AzLoss loss, PetscBool *chan
  * -az_causal_delta (0.99). The number of slices (0 when causal training is off), the current weights
  * (the smallest is w[M−1]) and ε (NaN when off). */
 PETSC_EXTERN PetscErrorCode AzLossGetCausal(AzLoss loss, PetscInt *nslices, const PetscReal *w[], PetscReal *eps);
+/* Time-marching (-az_time_march K, the trainer's): window j of K, 1 ≤ j ≤ K, counts only the points of
+ * the PDE, the faces, positivity and data with t ≤ t0 + (t1 − t0) j/K (each such term the mean over
+ * its points inside, as if the others were absent); the initial slice always counts, conservation-law
+ * penalties are not windowed; j = K: every point, the plain loss. Collective. */
+PETSC_EXTERN PetscErrorCode AzLossSetTimeWindow(AzLoss loss, PetscInt j, PetscInt K);
 
 /* Jets of the solution at npts points as the report sees it: the field's, through the chain of maps
  * (AzLossGetChainMaps), a post-hoc projection included. Collective the first time (sets the loss up). */

@@ -1,4 +1,6 @@
-/* Causal training (Wang, Sankaran & Perdikaris 2022, "Respecting causality is all you need for
+/* The PDE residual weighted in time: causal training and time-marching.
+ *
+ * Causal training (Wang, Sankaran & Perdikaris 2022, "Respecting causality is all you need for
  * training physics-informed neural networks", arXiv 2203.07404): the PDE term's points fall into M
  * time slices of equal length (-az_causal_slices, 32), and
  *     loss_pde = (1/m) Σ_p w_{s(p)} r_p²,   w_i = exp(−ε Σ_{k<i} L_k),   L_k = mean r² over slice k,
@@ -151,5 +153,42 @@ PetscErrorCode AzLossGetCausal(AzLoss L, PetscInt *nslices, const PetscReal *w[]
   if (nslices) *nslices = L->causal ? L->causal_m : 0;
   if (w) *w = L->causal ? L->causal_w : NULL;
   if (eps) *eps = L->causal ? L->causal_eps[L->causal_k] : (PetscReal)NAN;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Time-marching: window j of K holds the times t <= t0 + (t1 − t0) j/K; a point term's points beyond it
+ * weigh 0, those within n/n_in (the term stays the mean over the points that count); j == K: all. The
+ * initial slice always counts; conservation-law penalties are not windowed. */
+PetscErrorCode AzLossSetTimeWindow(AzLoss L, PetscInt j, PetscInt K)
+{
+  const AzProblemInfo *info;
+  PetscReal            tw;
+
+  PetscFunctionBegin;
+  PetscCall(AzLossSetUp(L));
+  PetscCall(AzProblemGetInfo(L->prob, &info));
+  PetscCheck(K >= 1 && j >= 1 && j <= K, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "Time window %" PetscInt_FMT " of %" PetscInt_FMT ": windows are 1..K", j, K);
+  PetscCheck(info->time_dependent || K == 1, L->comm, PETSC_ERR_ARG_WRONG, "-az_time_march: problem %s is steady; time-marching needs a time-dependent problem", info->name);
+  PetscCheck(!L->causal || K == 1, L->comm, PETSC_ERR_ARG_WRONG, "-az_time_march does not combine with -az_causal 1: both order training in time; choose one");
+  tw = info->t0 + (info->t1 - info->t0) * (PetscReal)j / (PetscReal)K;
+  for (PetscInt k = 0; k < L->nterms; k++) {
+    AzTerm            *t = &L->term[k];
+    const PetscScalar *xa;
+    PetscInt           nloc, in = 0, nin;
+    if (!t->x || t->cond == AZ_COND_INITIAL || !info->time_dependent) continue;
+    PetscCall(PetscFree(t->rw));
+    if (j == K) continue;
+    PetscCall(VecGetLocalSize(t->x, &nloc));
+    nloc /= L->ncoord;
+    PetscCall(PetscMalloc1(PetscMax(nloc, 1), &t->rw));
+    PetscCall(VecGetArrayRead(t->x, &xa));
+    for (PetscInt p = 0; p < nloc; p++) {
+      t->rw[p] = PetscRealPart(xa[p * L->ncoord + L->ncoord - 1]) <= tw ? 1 : 0;
+      in += t->rw[p] > 0;
+    }
+    PetscCall(VecRestoreArrayRead(t->x, &xa));
+    PetscCall(MPIU_Allreduce(&in, &nin, 1, MPIU_INT, MPI_SUM, L->comm));
+    for (PetscInt p = 0; p < nloc; p++) t->rw[p] *= nin ? (PetscReal)t->n / (PetscReal)nin : 0;
+  }
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -148,6 +148,9 @@ struct _AzTerm {
   /* causal training (causal.c): each local point's causal time slice (NULL: the term is not weighted);
    * its rows are weighted by the slice's w (L->causal_w), ρ by √w */
   PetscInt *cslice;
+  /* time-marching (AzLossSetTimeWindow): each local point's weight, n/n_in inside the window, 0 beyond
+   * it (NULL: every point counts, weight 1) */
+  PetscReal *rw;
 };
 
 #define AZ_PROJ_CACHE 64
@@ -303,9 +306,9 @@ PETSC_INTERN PetscErrorCode AzCausalSetUp(AzLoss L);
 PETSC_INTERN PetscErrorCode AzCausalUpdate(AzLoss L);
 PETSC_INTERN PetscErrorCode AzCausalDestroy(AzLoss L);
 PETSC_INTERN PetscErrorCode AzPointTermSliceSums(AzLoss L, AzTerm *t, PetscInt g, PetscScalar sums[]); /* term.c */
-static inline PetscReal AzCausalWeight(AzLoss L, const AzTerm *t, PetscInt i)
+static inline PetscReal AzTermRowWeight(AzLoss L, const AzTerm *t, PetscInt i)
 {
-  return t->cslice ? L->causal_w[t->cslice[i]] : 1;
+  return (t->cslice ? L->causal_w[t->cslice[i]] : 1) * (t->rw ? t->rw[i] : 1);
 }
 /* time slices (slices.c) */
 PETSC_INTERN PetscErrorCode AzLossSlicesSetUp(AzLoss L);

@@ -118,7 +118,7 @@ static PetscErrorCode PointAdjoint(void *ptr, PetscInt p0, PetscInt nc, const Pe
     const PetscReal  *xp = c->x + (p0 + p) * L->ncoord;
     const AzChainArgs a  = Args(L, t, ip, 1, xp);
 
-    const PetscReal   cw = AzCausalWeight(L, t, ip); /* causal training: the slice's weight, a constant */
+    const PetscReal   cw = AzTermRowWeight(L, t, ip); /* causal training: the slice's weight, a constant */
 
     PetscCall(AzChainForward(L->chain, -1, &a, jets + p * LjetN, L->jets));
     PetscCall(t->residual(L, t, ip, xp, L->jets, L->r, L->D));
@@ -156,7 +156,7 @@ static PetscErrorCode Evaluate(AzLoss L, AzTerm *t, PetscInt g, PetscReal w, Pet
       PetscCall(AzLossTermSolution(L, t, p0, nc, x, L->jets));
       PetscCall(Residuals(L, t, p0, nc, x, NULL));
       for (PetscInt p = 0; p < nc; p++) {
-        const PetscReal cw = AzCausalWeight(L, t, p0 + p);
+        const PetscReal cw = AzTermRowWeight(L, t, p0 + p);
         for (PetscInt i = p * t->nres; i < (p + 1) * t->nres; i++) *sum += cw * L->r[i] * L->r[i];
       }
     }
@@ -206,7 +206,7 @@ static PetscErrorCode Rows(AzLoss L, AzTerm *t, PetscInt g, AzRowsFn fn, void *c
     PetscCall(AzLossTermSolution(L, t, p0, nc, x, L->jets));
     PetscCall(Residuals(L, t, p0, nc, x, L->D));
     for (PetscInt p = 0; p < nc; p++) { /* ρ = √(w cw / m) r: causal training scales the rows by √cw */
-      const PetscReal sp = sq * PetscSqrtReal(AzCausalWeight(L, t, p0 + p));
+      const PetscReal sp = sq * PetscSqrtReal(AzTermRowWeight(L, t, p0 + p));
       for (PetscInt i = p * t->nres; i < (p + 1) * t->nres; i++) L->r[i] *= sp;
       for (PetscInt i = p * t->nres * Ljet; i < (p + 1) * t->nres * Ljet; i++) L->D[i] *= sp;
     }
@@ -257,7 +257,7 @@ static PetscErrorCode Linearize(AzLoss L, AzTerm *t, PetscInt g, PetscReal *sums
     PetscCall(Residuals(L, t, p0, nc, x, L->D)); /* ∂r/∂u, solution side */
     PetscCall(AzChainAdjoint(L->chain, -1, &a, t->nres, L->D, D, E));
     for (PetscInt p = 0; p < nc; p++) { /* ρ = √(w cw / m) r */
-      const PetscReal sp = sq * PetscSqrtReal(AzCausalWeight(L, t, p0 + p));
+      const PetscReal sp = sq * PetscSqrtReal(AzTermRowWeight(L, t, p0 + p));
       for (PetscInt i = p * t->nres * R; i < (p + 1) * t->nres * R; i++) E[i] *= sp;
       for (PetscInt i = p * t->nres; i < (p + 1) * t->nres; i++) {
         t->lin_rho[p0 * t->nres + i] = sp * L->r[i];
@@ -414,6 +414,7 @@ static PetscErrorCode Destroy(AzTerm *t)
   PetscCall(PetscFree(t->group));
   PetscCall(PetscFree(t->lin_E));
   PetscCall(PetscFree(t->cslice));
+  PetscCall(PetscFree(t->rw));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
