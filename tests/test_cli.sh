@@ -133,6 +133,13 @@ head -1 "$tmp/causal/history.csv" | grep -q ",causal_eps,causal_min_weight,rel_l
 awk -F, 'NR == 2 { e0 = $6; w0 = $7 } NR == 3 { e1 = $6 } END { exit !(w0 > 0 && w0 < 1 && e1 > e0) }' "$tmp/causal/history.csv" ||
   { fail "causal lbfgs: the weights were not updated before the first iteration, or ε did not advance at the segment's start"; cat "$tmp/causal/history.csv"; }
 expect_error causal-steady "problem poisson2d is steady" "$AZ" train -problem poisson2d -az_causal 1 -az_output_dir "$tmp/bad"
+# causal training through a checkpoint: restarted inside an L-BFGS segment (its weights are frozen
+# there, so they come from the checkpoint), the run ends on the same parameters as an uninterrupted one
+cz="-problem convection1d -az_convection1d_beta 5 -az_causal 1 -az_causal_slices 8 -az_n_interior 240 -az_n_initial 30 -az_field_depth 2 -az_field_width 10 -az_quiet -az_trainer_type adam,lbfgs"
+"$AZ" train $cz -az_trainer_max_it 30,30 -az_output_dir "$tmp/cfull" >/dev/null 2>&1 &&
+  "$AZ" train $cz -az_trainer_max_it 30,25 -az_checkpoint_every 5 -az_output_dir "$tmp/cpart" >/dev/null 2>&1 &&
+  "$AZ" train $cz -az_trainer_max_it 30,30 -az_restart "$tmp/cpart/checkpoint.bin" -az_output_dir "$tmp/cres" >/dev/null 2>&1 &&
+  cmp -s "$tmp/cfull/theta.bin" "$tmp/cres/theta.bin" || fail "causal: a run restarted from a checkpoint differs from the uninterrupted one"
 # time-marching: 3 windows, each stage's iterations split over them (adam 41 = 13 + 13 + 15, lbfgs 10 =
 # 3 + 3 + 4), the last window the whole span; the history ends at iteration 51
 expect_ok time-march "time-marching: window 3 of 3 (the whole span)" "$AZ" train -problem convection1d -az_convection1d_beta 5 -az_n_interior 240 -az_n_initial 30 -az_time_march 3 -az_trainer_type adam,lbfgs -az_trainer_max_it 41,10 -az_field_depth 2 -az_field_width 10 -az_output_dir "$tmp/march"
