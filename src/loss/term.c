@@ -118,7 +118,7 @@ static PetscErrorCode PointAdjoint(void *ptr, PetscInt p0, PetscInt nc, const Pe
     const PetscReal  *xp = c->x + (p0 + p) * L->ncoord;
     const AzChainArgs a  = Args(L, t, ip, 1, xp);
 
-    const PetscReal   cw = AzTermRowWeight(L, t, ip); /* causal training: the slice's weight, a constant */
+    const PetscReal   cw = AzTermRowWeight(L, t, ip); /* causal slice weight × time window: a constant */
 
     PetscCall(AzChainForward(L->chain, -1, &a, jets + p * LjetN, L->jets));
     PetscCall(t->residual(L, t, ip, xp, L->jets, L->r, L->D));
