@@ -1300,6 +1300,47 @@ START_TEST(test_time_window)
 }
 END_TEST
 
+
+/* wave1d's initial condition has two residuals per point (u − u0 and u_t, .ninitial = 2): the term is
+ * their mean over points and both residuals (by hand), and the derivatives hold (the u_t row reads
+ * the jet's t slot at t0) */
+START_TEST(test_two_initial_conditions)
+{
+  Setup              s;
+  const Opt          opts[] = {{"-az_n_interior", "32"}, {NULL, NULL}};
+  PetscInt           k, nloc;
+  Vec                x;
+  const PetscScalar *xa;
+  PetscReal          f, term[AZ_MAX_TERMS], sum = 0, cnt = 0, sum1 = 0;
+
+  ck_assert_int_eq(MakeSetup("wave1d", NULL, opts, &s), 0);
+  k = TermIndex(s.loss, "initial");
+  ck_assert(k >= 0);
+  AzLossGetTermPoints(s.loss, k, &x);
+  VecGetLocalSize(x, &nloc);
+  nloc /= s.ncoord;
+  VecGetArrayRead(x, &xa);
+  for (PetscInt p = 0; p < nloc; p++) {
+    const PetscReal *xp = (const PetscReal *)xa + p * s.ncoord;
+    PetscScalar      jet[AZ_MAX_COMP * AZ_JET_MAX_NSLOT], r[AZ_MAX_RES];
+    AzLossEvaluateSolution(s.loss, 1, xp, jet);
+    AzProblemEvaluateResidual(s.prob, AZ_COND_INITIAL, xp, jet, r, NULL);
+    sum += PetscRealPart(r[0] * r[0] + r[1] * r[1]);
+    sum1 += PetscRealPart(r[1] * r[1]);
+    cnt += 2;
+  }
+  VecRestoreArrayRead(x, &xa);
+  sum  = AllSum(sum);
+  sum1 = AllSum(sum1);
+  cnt  = AllSum(cnt);
+  ck_assert_msg(sum1 > 0, "the u_t residual is 0 on an untrained network");
+  ck_assert_int_eq(AzLossEvaluate(s.loss, &f, term, NULL), 0);
+  ck_assert_msg(PetscAbsReal(term[k] - sum / cnt) <= 1e-12 * term[k], "initial %.15g, by hand %.15g", (double)term[k], (double)(sum / cnt));
+  CheckDerivatives("wave1d", &s);
+  FreeSetup(&s);
+}
+END_TEST
+
 static void ClearPrefixOptions(void)
 {
   const char *names[] = {"-az_weight_boundary", "-s1_az_weight_boundary", "-s1_az_constraint", "-s1_az_constraint_bc_x1", "-s1_az_positivity", "-s1_az_conservation_mass", "-s1_az_time_slices", "-s1_az_conservation_energy", "-az_divfree", "-s1_az_divfree", "-az_constraint_initial", "-az_weight_interior", "-s1_az_weight_interior", "-az_conservation_mass", NULL};
@@ -1338,6 +1379,7 @@ int main(int argc, char **argv)
     tcase_add_test(causal, test_causal_schedule);
     tcase_add_test(causal, test_causal_refusals);
     tcase_add_test(causal, test_time_window);
+    tcase_add_test(causal, test_two_initial_conditions);
     suite_add_tcase(s, causal);
   }
   sr = srunner_create(s);
