@@ -39,6 +39,10 @@ expect_ok rerun-gpme-stefan "against the exact solution" "$AZ" train -options_fi
 # order-2 finite-difference references on small grids: heat against its exact solution, diffusion_sorption1d runs
 expect_ok reference-gpme-heat "error vs the exact solution at t = 0.1: max [0-9.]*e-0[7-9]" "$AZ" reference -problem gpme1d -az_gpme1d_kind heat -az_ref_method fd -az_ref_order 2 -az_ref_n 256 -az_output_dir "$tmp/refgh"
 expect_ok reference-diffusion-sorption "written to" "$AZ" reference -problem diffusion_sorption1d -az_ref_method fd -az_ref_order 2 -az_ref_n 64 -az_output_dir "$tmp/refds"
+expect_ok list-convection "az_convection1d_beta 40" "$AZ" list
+expect_ok list-wave "wave1d .*u_tt = 4 u_xx" "$AZ" list
+# wave1d is second order in time: the finite-difference reference refuses it and says why
+expect_error wave-reference-refused "of order 2 in time: the reference solver integrates problems of first order in time" "$AZ" reference -problem wave1d -az_output_dir "$tmp/wave-ref"
 expect_ok info "u = 0 on the boundary" "$AZ" info -problem poisson2d
 expect_ok info-bc "x = 1: Dirichlet" "$AZ" info -problem heat1d
 expect_ok info-param "kappa = 0.5" "$AZ" info -problem heat1d -az_heat1d_kappa 0.5
@@ -143,6 +147,27 @@ expect_ok train-load "done: 0 iterations" "$AZ" train -problem poisson2d -az_fie
 rel2=$(sed -n 's/.*"rel_l2": \([0-9.eE+-]*\).*/\1/p' "$tmp/train-load/summary.json")
 [ "$rel2" = "$rel" ] || fail "train -az_field_load: rel_l2 '$rel2' differs from the run that wrote theta.bin ('$rel')"
 expect_error bad-load "holds 129 parameters" "$AZ" train -problem poisson2d -az_field_depth 1 -az_field_width 16 -az_field_load "$tmp/train/theta.bin" -az_output_dir "$tmp/bad"
+# causal training with L-BFGS: the weights are set before the first iteration and recomputed at the
+# start of every -az_lbfgs_segment (frozen within it); history.csv shows ε and the smallest weight,
+# and the schedule advances (ε = 0.01 gives w > 0.99 within 10 iterations on this easy β = 5)
+"$AZ" train -problem convection1d -az_convection1d_beta 5 -az_causal 1 -az_causal_slices 8 -az_n_interior 240 -az_n_initial 30 -az_trainer_type lbfgs -az_lbfgs_segment 10 -az_trainer_max_it 20 -az_monitor_every 10 -az_field_depth 2 -az_field_width 10 -az_quiet -az_output_dir "$tmp/causal" >"$tmp/causal.log" 2>&1 || { fail "causal lbfgs: did not run"; cat "$tmp/causal.log"; }
+head -1 "$tmp/causal/history.csv" | grep -q ",causal_eps,causal_min_weight,rel_l2," || fail "causal: history.csv lacks the causal columns"
+awk -F, 'NR == 2 { e0 = $6; w0 = $7 } NR == 3 { e1 = $6 } END { exit !(w0 > 0 && w0 < 1 && e1 > e0) }' "$tmp/causal/history.csv" ||
+  { fail "causal lbfgs: the weights were not updated before the first iteration, or ε did not advance at the segment's start"; cat "$tmp/causal/history.csv"; }
+expect_error causal-steady "problem poisson2d is steady" "$AZ" train -problem poisson2d -az_causal 1 -az_output_dir "$tmp/bad"
+# causal training through a checkpoint: restarted inside an L-BFGS segment (its weights are frozen
+# there, so they come from the checkpoint), the run ends on the same parameters as an uninterrupted one
+cz="-problem convection1d -az_convection1d_beta 5 -az_causal 1 -az_causal_slices 8 -az_n_interior 240 -az_n_initial 30 -az_field_depth 2 -az_field_width 10 -az_quiet -az_trainer_type adam,lbfgs"
+"$AZ" train $cz -az_trainer_max_it 30,30 -az_output_dir "$tmp/cfull" >/dev/null 2>&1 &&
+  "$AZ" train $cz -az_trainer_max_it 30,25 -az_checkpoint_every 5 -az_output_dir "$tmp/cpart" >/dev/null 2>&1 &&
+  "$AZ" train $cz -az_trainer_max_it 30,30 -az_restart "$tmp/cpart/checkpoint.bin" -az_output_dir "$tmp/cres" >/dev/null 2>&1 &&
+  cmp -s "$tmp/cfull/theta.bin" "$tmp/cres/theta.bin" || fail "causal: a run restarted from a checkpoint differs from the uninterrupted one"
+# time-marching: 3 windows, each stage's iterations split over them (adam 41 = 13 + 13 + 15, lbfgs 10 =
+# 3 + 3 + 4), the last window the whole span; the history ends at iteration 51
+expect_ok time-march "time-marching: window 3 of 3 (the whole span)" "$AZ" train -problem convection1d -az_convection1d_beta 5 -az_n_interior 240 -az_n_initial 30 -az_time_march 3 -az_trainer_type adam,lbfgs -az_trainer_max_it 41,10 -az_field_depth 2 -az_field_width 10 -az_output_dir "$tmp/march"
+[ "$(tail -1 "$tmp/march/history.csv" | cut -d, -f1)" = 51 ] || { fail "time-march: the history does not end at iteration 51"; tail -3 "$tmp/march/history.csv"; }
+expect_error time-march-causal "does not combine with -az_causal" "$AZ" train -problem convection1d -az_time_march 2 -az_causal 1 -az_output_dir "$tmp/bad"
+
 # train rejects bad values with a message that lists the choices
 expect_error bad-trainer "valid types are adam, lbfgs, gn" "$AZ" train -az_trainer_type adam,sgd -az_output_dir "$tmp/bad"
 expect_error bad-sampler "sobol" "$AZ" train -az_sampler random -az_output_dir "$tmp/bad"

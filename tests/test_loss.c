@@ -1057,6 +1057,290 @@ START_TEST(test_prefix_fallback)
 END_TEST
 
 /* the prefix cases' teardown: a failed assertion must not leave their options to the cases after them */
+
+/* ---- causal training (Wang, Sankaran & Perdikaris 2022) ---------------------------------------------
+ * On convection1d (β = 40, an untrained network): the PDE term's points fall into M slices of [t0, t1]
+ * by their time; L_s = mean r² over slice s, w_s = exp(−ε Σ_{k<s} L_k), loss_pde = (1/n) Σ_p w_{s(p)} r_p²,
+ * every sum recomputed here from the solution and the plugin's residual. */
+static void CausalByHand(Setup *s, PetscInt M, PetscReal eps, PetscReal w[], PetscReal *pde, PetscInt *slice)
+{
+  const AzProblemInfo *info;
+  Vec                  x;
+  const PetscScalar   *xa;
+  PetscInt             nloc, k = TermIndex(s->loss, "pde");
+  PetscReal            sum[64], cnt[64], cum = 0, n = 0, all;
+
+  ck_assert(M <= 64 && k >= 0);
+  AzProblemGetInfo(s->prob, &info);
+  AzLossGetTermPoints(s->loss, k, &x);
+  VecGetLocalSize(x, &nloc);
+  nloc /= s->ncoord;
+  for (PetscInt i = 0; i < M; i++) sum[i] = cnt[i] = 0;
+  VecGetArrayRead(x, &xa);
+  for (PetscInt p = 0; p < nloc; p++) {
+    const PetscReal *xp = (const PetscReal *)xa + p * s->ncoord;
+    PetscScalar      jet[AZ_MAX_COMP * AZ_JET_MAX_NSLOT], r[AZ_MAX_RES];
+    PetscInt         sl = (PetscInt)PetscFloorReal((xp[s->ncoord - 1] - info->t0) / (info->t1 - info->t0) * M);
+    sl                  = PetscMax(0, PetscMin(sl, M - 1));
+    if (slice) slice[p] = sl;
+    AzLossEvaluateSolution(s->loss, 1, xp, jet);
+    AzProblemEvaluateResidual(s->prob, AZ_COND_INTERIOR, xp, jet, r, NULL);
+    sum[sl] += PetscRealPart(r[0] * r[0]);
+    cnt[sl] += 1;
+  }
+  VecRestoreArrayRead(x, &xa);
+  MPI_Allreduce(MPI_IN_PLACE, sum, (PetscMPIInt)M, MPIU_REAL, MPI_SUM, PETSC_COMM_WORLD);
+  MPI_Allreduce(MPI_IN_PLACE, cnt, (PetscMPIInt)M, MPIU_REAL, MPI_SUM, PETSC_COMM_WORLD);
+  *pde = 0;
+  for (PetscInt i = 0; i < M; i++) {
+    w[i] = PetscExpReal(-eps * cum);
+    cum += cnt[i] > 0 ? sum[i] / cnt[i] : 0;
+    *pde += w[i] * sum[i];
+    n += cnt[i];
+  }
+  all = n;
+  *pde /= all;
+}
+
+static const Opt causal_eps[] = {{"-az_causal", "1"}, {"-az_causal_slices", "4"}, {"-az_causal_eps", "0.002"}, {"-az_n_interior", "64"}, {NULL, NULL}};
+
+START_TEST(test_causal_weights)
+{
+  Setup            s, plain;
+  PetscInt         M, nloc, nlp, k, slice[64];
+  const PetscReal *w;
+  PetscReal        eps, wh[4], pde, f, term[AZ_MAX_TERMS];
+  PetscScalar     *rc, *rp;
+  const Opt        plain_opts[] = {{"-az_n_interior", "64"}, {NULL, NULL}};
+
+  ck_assert_int_eq(MakeSetup("convection1d", NULL, causal_eps, &s), 0);
+  ck_assert_int_eq(AzLossUpdateConstraints(s.loss, 0, 10), 0);
+  ck_assert_int_eq(AzLossGetCausal(s.loss, &M, &w, &eps), 0);
+  ck_assert_int_eq(M, 4);
+  ck_assert(eps == 0.002);
+  k = TermIndex(s.loss, "pde");
+  CausalByHand(&s, M, eps, wh, &pde, slice);
+  ck_assert(w[0] == 1);
+  for (PetscInt i = 0; i < M; i++) ck_assert_msg(PetscAbsReal(w[i] - wh[i]) <= 1e-12 * wh[i], "slice %d: weight %.15g, by hand %.15g", (int)i, (double)w[i], (double)wh[i]);
+  /* on an untrained network every slice has a residual: the weights fall along the slices */
+  for (PetscInt i = 1; i < M; i++) ck_assert_msg(w[i] < w[i - 1], "weights do not fall: w[%d] = %g, w[%d] = %g", (int)i - 1, (double)w[i - 1], (double)i, (double)w[i]);
+  ck_assert_msg(w[M - 1] < 0.9 && w[M - 1] > 1e-6, "the last weight %g: choose eps so that the test sees weights between 0 and 1", (double)w[M - 1]);
+  ck_assert_int_eq(AzLossEvaluate(s.loss, &f, term, NULL), 0);
+  ck_assert_msg(PetscAbsReal(term[k] - pde) <= 1e-12 * pde, "loss_pde %.15g, by hand %.15g", (double)term[k], (double)pde);
+  /* with the weights frozen: ∇loss against differences, the Gauss–Newton pieces against the rows */
+  CheckDerivatives("causal", &s);
+
+  /* the rows: ρ_causal = √w_slice ρ_plain for the PDE's rows, the others unchanged (the same network) */
+  ck_assert_int_eq(MakeSetup("convection1d", NULL, plain_opts, &plain), 0);
+  ck_assert_int_eq(AzLossGetLocalResidualSize(s.loss, &nloc), 0);
+  ck_assert_int_eq(AzLossGetLocalResidualSize(plain.loss, &nlp), 0);
+  ck_assert_int_eq(nloc, nlp);
+  PetscMalloc2(PetscMax(nloc, 1), &rc, PetscMax(nloc, 1), &rp);
+  ck_assert_int_eq(AzLossResidualJacobian(s.loss, rc, NULL), 0);
+  ck_assert_int_eq(AzLossResidualJacobian(plain.loss, rp, NULL), 0);
+  {
+    Vec      x;
+    PetscInt npde;
+    AzLossGetTermPoints(s.loss, k, &x);
+    VecGetLocalSize(x, &npde);
+    npde /= s.ncoord;
+    ck_assert(k == 0 && npde <= 64);
+    for (PetscInt i = 0; i < nloc; i++) {
+      const PetscReal sc = i < npde ? PetscSqrtReal(w[slice[i]]) : 1;
+      ck_assert_msg(PetscAbsScalar(rc[i] - sc * rp[i]) <= 1e-14 * PetscAbsScalar(rp[i]), "row %d: causal %.15g, √w × plain %.15g", (int)i, (double)rc[i], (double)(sc * rp[i]));
+    }
+  }
+  PetscFree2(rc, rp);
+  FreeSetup(&plain);
+  FreeSetup(&s);
+}
+END_TEST
+
+/* ε = 0: every weight is 1 and the loss, its terms and its gradient are the plain loss's, bit for bit */
+START_TEST(test_causal_eps_zero)
+{
+  Setup            s, plain;
+  const Opt        zero[]  = {{"-az_causal", "1"}, {"-az_causal_eps", "0"}, {"-az_n_interior", "64"}, {NULL, NULL}};
+  const Opt        plain_opts[] = {{"-az_n_interior", "64"}, {NULL, NULL}};
+  PetscInt         M;
+  const PetscReal *w;
+  PetscReal        f, fp, term[AZ_MAX_TERMS], termp[AZ_MAX_TERMS];
+  Vec              g, gp;
+  PetscBool        eq;
+
+  ck_assert_int_eq(MakeSetup("convection1d", NULL, zero, &s), 0);
+  ck_assert_int_eq(MakeSetup("convection1d", NULL, plain_opts, &plain), 0);
+  ck_assert_int_eq(AzLossUpdateConstraints(s.loss, 0, 10), 0);
+  ck_assert_int_eq(AzLossGetCausal(s.loss, &M, &w, NULL), 0);
+  ck_assert_int_eq(M, 32); /* the default */
+  for (PetscInt i = 0; i < M; i++) ck_assert(w[i] == 1);
+  AzFieldGetParameters(s.field, &g);
+  VecDuplicate(g, &g);
+  VecDuplicate(g, &gp);
+  ck_assert_int_eq(AzLossEvaluate(s.loss, &f, term, g), 0);
+  ck_assert_int_eq(AzLossEvaluate(plain.loss, &fp, termp, gp), 0);
+  ck_assert_msg(f == fp && term[0] == termp[0], "ε = 0: loss %.17g, plain %.17g", (double)f, (double)fp);
+  VecEqual(g, gp, &eq);
+  ck_assert_msg(eq, "ε = 0: the gradient differs from the plain loss's");
+  VecDestroy(&g);
+  VecDestroy(&gp);
+  FreeSetup(&plain);
+  FreeSetup(&s);
+}
+END_TEST
+
+/* the schedule: at an update where min w > δ the next ε is taken (ε = 0 gives w ≡ 1 > 0.99: on to 0.5;
+ * on an untrained network w < 0.99 there: it stays); with δ tiny every update advances, up to the last */
+START_TEST(test_causal_schedule)
+{
+  Setup     s;
+  const Opt list[]  = {{"-az_causal", "1"}, {"-az_causal_eps_list", "0,0.5,1000"}, {"-az_n_interior", "64"}, {NULL, NULL}};
+  const Opt tiny[]  = {{"-az_causal", "1"}, {"-az_causal_eps_list", "0,0.001,1000"}, {"-az_causal_delta", "1e-300"}, {"-az_n_interior", "64"}, {NULL, NULL}};
+  PetscReal eps;
+  PetscInt  M;
+  const PetscReal *w;
+
+  ck_assert_int_eq(MakeSetup("convection1d", NULL, list, &s), 0);
+  ck_assert_int_eq(AzLossGetCausal(s.loss, NULL, NULL, &eps), 0);
+  ck_assert(eps == 0);
+  ck_assert_int_eq(AzLossUpdateConstraints(s.loss, 0, 10), 0);
+  ck_assert_int_eq(AzLossGetCausal(s.loss, &M, &w, &eps), 0);
+  ck_assert_msg(eps == 0.5, "after the first update ε = %g, expected 0.5", (double)eps);
+  ck_assert_msg(w[M - 1] < 0.99, "the weights are those of the new ε (min %g)", (double)w[M - 1]);
+  ck_assert_int_eq(AzLossUpdateConstraints(s.loss, 1, 10), 0);
+  ck_assert_int_eq(AzLossGetCausal(s.loss, NULL, NULL, &eps), 0);
+  ck_assert_msg(eps == 0.5, "min w < 0.99: ε stays 0.5, not %g", (double)eps);
+  FreeSetup(&s);
+  ck_assert_int_eq(MakeSetup("convection1d", NULL, tiny, &s), 0);
+  for (PetscInt it = 0; it < 4; it++) ck_assert_int_eq(AzLossUpdateConstraints(s.loss, it, 10), 0);
+  ck_assert_int_eq(AzLossGetCausal(s.loss, NULL, NULL, &eps), 0);
+  ck_assert_msg(eps == 1000, "δ = 1e-300: ε ends at the last value, not %g", (double)eps);
+  FreeSetup(&s);
+}
+END_TEST
+
+START_TEST(test_causal_refusals)
+{
+  const Opt steady[]  = {{"-az_causal", "1"}, {NULL, NULL}};
+  const Opt off[]     = {{"-az_causal_eps", "1"}, {NULL, NULL}};
+  const Opt both[]    = {{"-az_causal", "1"}, {"-az_causal_eps", "1"}, {"-az_causal_eps_list", "1,2"}, {NULL, NULL}};
+  const Opt negative[] = {{"-az_causal", "1"}, {"-az_causal_eps_list", "1,-2"}, {NULL, NULL}};
+  ExpectRefused("causal on a steady problem", "poisson2d", NULL, steady, "problem poisson2d is steady");
+  ExpectRefused("causal option without -az_causal", "convection1d", NULL, off, "-az_causal_eps is set but causal training is off");
+  ExpectRefused("eps and a list", "convection1d", NULL, both, "not both");
+  ExpectRefused("negative eps", "convection1d", NULL, negative, "must be finite and non-negative");
+}
+END_TEST
+
+
+/* time-marching's windows: window 1 of 4 counts the PDE points with t ≤ t0 + (t1 − t0)/4 only, as their
+ * mean (by hand); the rows beyond are 0; the derivatives hold; window 4 of 4 is the plain loss, bit for
+ * bit; with causal training it is refused */
+START_TEST(test_time_window)
+{
+  Setup              s, plain;
+  const Opt          opts[] = {{"-az_n_interior", "64"}, {NULL, NULL}};
+  const AzProblemInfo *info;
+  PetscReal          f, fp, term[AZ_MAX_TERMS], sum = 0, cnt = 0, tw;
+  PetscInt           k, nloc, npde;
+  Vec                x;
+  const PetscScalar *xa;
+  PetscScalar       *rho;
+
+  ck_assert_int_eq(MakeSetup("convection1d", NULL, opts, &s), 0);
+  ck_assert_int_eq(MakeSetup("convection1d", NULL, opts, &plain), 0);
+  ck_assert_int_eq(AzLossSetTimeWindow(s.loss, 1, 4), 0);
+  AzProblemGetInfo(s.prob, &info);
+  tw = info->t0 + (info->t1 - info->t0) / 4;
+  k  = TermIndex(s.loss, "pde");
+  AzLossGetTermPoints(s.loss, k, &x);
+  VecGetLocalSize(x, &npde);
+  npde /= s.ncoord;
+  ck_assert_int_eq(AzLossGetLocalResidualSize(s.loss, &nloc), 0);
+  PetscMalloc1(PetscMax(nloc, 1), &rho);
+  ck_assert_int_eq(AzLossResidualJacobian(s.loss, rho, NULL), 0);
+  VecGetArrayRead(x, &xa);
+  for (PetscInt p = 0; p < npde; p++) {
+    const PetscReal *xp = (const PetscReal *)xa + p * s.ncoord;
+    PetscScalar      jet[AZ_MAX_COMP * AZ_JET_MAX_NSLOT], r[AZ_MAX_RES];
+    if (xp[s.ncoord - 1] > tw) {
+      ck_assert_msg(rho[p] == 0, "point %d at t = %g beyond the window: row %g", (int)p, (double)xp[s.ncoord - 1], (double)rho[p]);
+      continue;
+    }
+    AzLossEvaluateSolution(s.loss, 1, xp, jet);
+    AzProblemEvaluateResidual(s.prob, AZ_COND_INTERIOR, xp, jet, r, NULL);
+    sum += PetscRealPart(r[0] * r[0]);
+    cnt += 1;
+  }
+  VecRestoreArrayRead(x, &xa);
+  PetscFree(rho);
+  sum = AllSum(sum);
+  cnt = AllSum(cnt);
+  ck_assert(cnt > 0 && cnt < 64);
+  ck_assert_int_eq(AzLossEvaluate(s.loss, &f, term, NULL), 0);
+  ck_assert_msg(PetscAbsReal(term[k] - sum / cnt) <= 1e-12 * term[k], "window 1 of 4: pde %.15g, by hand %.15g", (double)term[k], (double)(sum / cnt));
+  CheckDerivatives("window", &s);
+  ck_assert_int_eq(AzLossSetTimeWindow(s.loss, 4, 4), 0);
+  ck_assert_int_eq(AzLossEvaluate(s.loss, &f, NULL, NULL), 0);
+  ck_assert_int_eq(AzLossEvaluate(plain.loss, &fp, NULL, NULL), 0);
+  ck_assert_msg(f == fp, "the last window %.17g, the plain loss %.17g", (double)f, (double)fp);
+  FreeSetup(&plain);
+  FreeSetup(&s);
+  {
+    const Opt causal[] = {{"-az_causal", "1"}, {NULL, NULL}};
+    PetscErrorCode ierr;
+    ck_assert_int_eq(MakeSetup("convection1d", NULL, causal, &s), 0);
+    last_error[0] = 0;
+    PetscPushErrorHandler(CaptureError, NULL);
+    ierr = AzLossSetTimeWindow(s.loss, 1, 4);
+    PetscPopErrorHandler();
+    ck_assert(ierr != 0 && strstr(last_error, "does not combine with -az_causal"));
+    FreeSetup(&s);
+  }
+}
+END_TEST
+
+
+/* wave1d's initial condition has two residuals per point (u − u0 and u_t, .ninitial = 2): the term is
+ * their mean over points and both residuals (by hand), and the derivatives hold (the u_t row reads
+ * the jet's t slot at t0) */
+START_TEST(test_two_initial_conditions)
+{
+  Setup              s;
+  const Opt          opts[] = {{"-az_n_interior", "32"}, {NULL, NULL}};
+  PetscInt           k, nloc;
+  Vec                x;
+  const PetscScalar *xa;
+  PetscReal          f, term[AZ_MAX_TERMS], sum = 0, cnt = 0, sum1 = 0;
+
+  ck_assert_int_eq(MakeSetup("wave1d", NULL, opts, &s), 0);
+  k = TermIndex(s.loss, "initial");
+  ck_assert(k >= 0);
+  AzLossGetTermPoints(s.loss, k, &x);
+  VecGetLocalSize(x, &nloc);
+  nloc /= s.ncoord;
+  VecGetArrayRead(x, &xa);
+  for (PetscInt p = 0; p < nloc; p++) {
+    const PetscReal *xp = (const PetscReal *)xa + p * s.ncoord;
+    PetscScalar      jet[AZ_MAX_COMP * AZ_JET_MAX_NSLOT], r[AZ_MAX_RES];
+    AzLossEvaluateSolution(s.loss, 1, xp, jet);
+    AzProblemEvaluateResidual(s.prob, AZ_COND_INITIAL, xp, jet, r, NULL);
+    sum += PetscRealPart(r[0] * r[0] + r[1] * r[1]);
+    sum1 += PetscRealPart(r[1] * r[1]);
+    cnt += 2;
+  }
+  VecRestoreArrayRead(x, &xa);
+  sum  = AllSum(sum);
+  sum1 = AllSum(sum1);
+  cnt  = AllSum(cnt);
+  ck_assert_msg(sum1 > 0, "the u_t residual is 0 on an untrained network");
+  ck_assert_int_eq(AzLossEvaluate(s.loss, &f, term, NULL), 0);
+  ck_assert_msg(PetscAbsReal(term[k] - sum / cnt) <= 1e-12 * term[k], "initial %.15g, by hand %.15g", (double)term[k], (double)(sum / cnt));
+  CheckDerivatives("wave1d", &s);
+  FreeSetup(&s);
+}
+END_TEST
+
 static void ClearPrefixOptions(void)
 {
   const char *names[] = {"-az_weight_boundary", "-s1_az_weight_boundary", "-s1_az_constraint", "-s1_az_constraint_bc_x1", "-s1_az_positivity", "-s1_az_conservation_mass", "-s1_az_time_slices", "-s1_az_conservation_energy", "-az_divfree", "-s1_az_divfree", "-az_constraint_initial", "-az_weight_interior", "-s1_az_weight_interior", "-az_conservation_mass", NULL};
@@ -1088,6 +1372,16 @@ int main(int argc, char **argv)
   suite_add_tcase(s, terms);
   suite_add_tcase(s, prefix);
   suite_add_tcase(s, fallback);
+  {
+    TCase *causal = tcase_create("causal");
+    tcase_add_test(causal, test_causal_weights);
+    tcase_add_test(causal, test_causal_eps_zero);
+    tcase_add_test(causal, test_causal_schedule);
+    tcase_add_test(causal, test_causal_refusals);
+    tcase_add_test(causal, test_time_window);
+    tcase_add_test(causal, test_two_initial_conditions);
+    suite_add_tcase(s, causal);
+  }
   sr = srunner_create(s);
   srunner_set_fork_status(sr, CK_NOFORK);
   srunner_run_all(sr, CK_NORMAL);

@@ -59,6 +59,10 @@ same_on_ranks auglag $heat -az_constraint auglag -az_auglag_every 20 -az_trainer
 same_on_ranks adaptive $heat -az_constraint adaptive -az_adaptive_every 10 -az_trainer_type adam,lbfgs -az_trainer_max_it 100,100
 same_on_ranks project -problem advection1d -az_conservation project -az_n_interior 200 -az_n_initial 20 -az_time_slices 10 -az_trainer_type lbfgs,gn -az_trainer_max_it 100,10
 same_on_ranks penalty -problem advection1d -az_conservation auglag -az_n_interior 200 -az_n_initial 20 -az_time_slices 10 -az_trainer_type lbfgs,gn -az_gn_solver dense -az_trainer_max_it 100,10
+# causal training: the slice losses, so the weights and the ε schedule, are group sums too
+conv="-problem convection1d -az_convection1d_beta 5 -az_causal 1 -az_causal_slices 8 -az_n_interior 240 -az_n_initial 30"
+same_on_ranks causal $conv -az_trainer_type adam,lbfgs,gn -az_gn_solver dense -az_trainer_max_it 60,40,5
+same_on_ranks causal-cg $conv -az_trainer_type gn -az_gn_solver cg -az_trainer_max_it 8
 # fewer groups than ranks: on 4 ranks one rank holds no points
 same_on_ranks groups3 $heat -az_loss_groups 3 -az_trainer_type lbfgs -az_trainer_max_it 100
 for g in 0 129; do

@@ -59,16 +59,19 @@ START_TEST(test_list)
 {
   PetscInt  n;
   char    **paths;
-  PetscBool heat = PETSC_FALSE, poisson = PETSC_FALSE;
+  PetscBool heat = PETSC_FALSE, poisson = PETSC_FALSE, convection = PETSC_FALSE, wave = PETSC_FALSE;
 
   ck_assert_int_eq(AzProblemList(PETSC_COMM_WORLD, &n, &paths), 0);
   for (PetscInt k = 0; k < n; k++) {
     if (strstr(paths[k], "/heat1d.so")) heat = PETSC_TRUE;
     if (strstr(paths[k], "/poisson2d.so")) poisson = PETSC_TRUE;
+    if (strstr(paths[k], "/convection1d.so")) convection = PETSC_TRUE;
+    if (strstr(paths[k], "/wave1d.so")) wave = PETSC_TRUE;
     PetscFree(paths[k]);
   }
   PetscFree(paths);
   ck_assert_msg(heat && poisson, "heat1d and poisson2d are on the search path");
+  ck_assert_msg(convection && wave, "convection1d and wave1d are on the search path");
 }
 END_TEST
 
@@ -186,6 +189,122 @@ START_TEST(test_exact_solutions)
 {
   CheckExactSolutionSatisfiesResiduals("poisson2d");
   CheckExactSolutionSatisfiesResiduals("heat1d");
+}
+END_TEST
+
+/* The jet of the exact solution by fourth-order central differences (h = 2e-4): value, first and pure
+ * second derivatives (mixed ones NaN). For fast solutions: convection1d's u_t = −β cos(x − βt) with
+ * β = 40 has a fifth derivative of 1e8, wave1d's u_tt a sixth of 5e8; the truncation errors are then
+ * h⁴/30·1e8 ≈ 5e-9 and h⁴/90·5e8 ≈ 9e-9, rounding ~1e-8. */
+static void ExactJet4(AzProblem prob, const PetscReal x[], PetscScalar jet[])
+{
+  const AzProblemInfo *info;
+  const PetscReal     *param, h = 2e-4;
+  PetscInt             n;
+  PetscReal            xp[AZ_MAX_COORD];
+  PetscScalar          f[5];
+  AzPoint              p;
+
+  AzProblemGetInfo(prob, &info);
+  AzProblemGetParams(prob, &param);
+  AzProblemGetNumCoords(prob, &n);
+  p.ncoord = n;
+  p.param  = param;
+  p.face   = -1;
+  p.x      = xp;
+  for (PetscInt s = 0; s < AZ_JET_NSLOT(n); s++) jet[s] = NAN;
+  for (PetscInt i = 0; i < n; i++) {
+    for (PetscInt k = -2; k <= 2; k++) {
+      memcpy(xp, x, n * sizeof(PetscReal));
+      xp[i] = x[i] + k * h;
+      info->exact(&p, &f[k + 2]);
+    }
+    jet[0]                    = f[2];
+    jet[AzJetSlotD1(n, i)]    = (f[0] - 8 * f[1] + 8 * f[3] - f[4]) / (12 * h);
+    jet[AzJetSlotD2(n, i, i)] = (-f[0] + 16 * f[1] - 30 * f[2] + 16 * f[3] - f[4]) / (12 * h * h);
+  }
+}
+
+/* convection1d (β = 40) and wave1d: every residual of every condition (both of wave1d's initial
+ * conditions, u − u0 and u_t) vanishes on the exact solution, to the differences' ~1e-8 against terms
+ * of size 40 and 500 */
+START_TEST(test_exact_solutions_rathore)
+{
+  const char *names[] = {"convection1d", "wave1d"};
+  for (int m = 0; m < 2; m++) {
+    AzProblem            prob;
+    const AzProblemInfo *info;
+    PetscInt             n, ninit;
+    PetscReal            lo[AZ_MAX_COORD], hi[AZ_MAX_COORD], x[AZ_MAX_COORD];
+    PetscScalar          jet[AZ_JET_MAX_NSLOT], r[AZ_MAX_RES];
+
+    ck_assert_int_eq(AzProblemLoad(PETSC_COMM_WORLD, names[m], &prob), 0);
+    AzProblemGetInfo(prob, &info);
+    AzProblemGetNumCoords(prob, &n);
+    AzProblemGetBox(prob, lo, hi);
+    ck_assert_ptr_nonnull(info->exact);
+    ck_assert_int_eq(AzProblemGetNumResiduals(prob, AZ_COND_INITIAL, &ninit), 0);
+    ck_assert_int_eq(ninit, m == 1 ? 2 : 1); /* wave1d: u and u_t at t0 */
+    for (PetscInt cond = AZ_COND_INTERIOR; cond <= AZ_COND_INITIAL; cond++) {
+      PetscInt nres;
+      if (cond >= 2 * info->dim && cond != AZ_COND_INITIAL) continue;
+      ck_assert_int_eq(AzProblemGetNumResiduals(prob, cond, &nres), 0);
+      if (!nres) continue;
+      for (PetscInt k = 0; k < 9; k++) {
+        for (PetscInt i = 0; i < n; i++) x[i] = lo[i] + (hi[i] - lo[i]) * (0.1 + 0.8 * ((k * (i + 3) * 37) % 101) / 101.0);
+        if (cond >= 0 && cond < AZ_COND_INITIAL) x[cond / 2] = cond % 2 ? hi[cond / 2] : lo[cond / 2];
+        if (cond == AZ_COND_INITIAL) x[n - 1] = lo[n - 1];
+        ExactJet4(prob, x, jet);
+        ck_assert_int_eq(AzProblemEvaluateResidual(prob, cond, x, jet, r, NULL), 0);
+        for (PetscInt i = 0; i < nres; i++) ck_assert_msg(PetscAbsScalar(r[i]) < 1e-6, "%s condition %d residual %d at point %d: %g on the exact solution", names[m], (int)cond, (int)i, (int)k, (double)r[i]);
+      }
+    }
+    /* and the residuals see a wrong solution: the jet at t shifted by 0.01 fails the initial conditions */
+    x[0] = 0.3 * hi[0];
+    x[1] = lo[1] + 0.01;
+    ExactJet4(prob, x, jet);
+    x[1] = lo[1];
+    ck_assert_int_eq(AzProblemEvaluateResidual(prob, AZ_COND_INITIAL, x, jet, r, NULL), 0);
+    ck_assert_msg(PetscAbsScalar(r[ninit - 1]) > 1e-2, "%s: the initial residual %d misses a shifted solution (%g)", names[m], (int)ninit - 1, (double)r[ninit - 1]);
+    AzProblemDestroy(&prob);
+  }
+}
+END_TEST
+
+/* r = u_t + u_x, and r = u at t0 */
+static PetscErrorCode Transport1(const AzPoint *p, const AzJet *J, PetscScalar r[], PetscScalar d[])
+{
+  r[0] = AzD(J, 0, 1) + AzD(J, 0, 0);
+  return PETSC_SUCCESS;
+}
+static PetscErrorCode Value1(const AzPoint *p, const AzJet *J, PetscScalar r[], PetscScalar d[])
+{
+  r[0] = AzU(J, 0);
+  return PETSC_SUCCESS;
+}
+
+/* A descriptor built for ABI 3 ends before .ninitial: whatever follows it in memory is not read (here
+ * a stray 5 where .ninitial would be), the problem has one initial residual per component. */
+START_TEST(test_abi3_descriptor)
+{
+  AzProblemInfo info = {.abi = 3, .name = "old3", .description = "an ABI-3 descriptor", .dim = 1, .time_dependent = PETSC_TRUE, .ncomp = 1, .lower = {0}, .upper = {1}, .t0 = 0, .t1 = 1, .derivatives = "t,x", .interior = Transport1, .initial = Value1, .boundary = {{AZ_BC_PERIODIC}, {AZ_BC_PERIODIC}}, .ninitial = 5};
+  AzProblem     prob;
+  PetscInt      nres;
+  PetscBool     valid;
+  char          msg[256];
+
+  ck_assert_int_eq(AzProblemInfoValidate(&info, &valid, msg, sizeof msg), 0);
+  ck_assert_msg(valid, "an ABI-3 descriptor is valid: %s", msg);
+  ck_assert_int_eq(AzProblemCreateFromInfo(PETSC_COMM_WORLD, &info, NULL, &prob), 0);
+  ck_assert_int_eq(AzProblemGetNumResiduals(prob, AZ_COND_INITIAL, &nres), 0);
+  ck_assert_int_eq(nres, 1);
+  AzProblemDestroy(&prob);
+  /* the same at ABI 4 reads .ninitial, and a bad count is refused */
+  info.abi      = AZ_PROBLEM_ABI;
+  info.ninitial = AZ_MAX_RES + 1;
+  ck_assert_int_eq(AzProblemInfoValidate(&info, &valid, msg, sizeof msg), 0);
+  ck_assert(!valid);
+  ck_assert_msg(strstr(msg, "ninitial"), "message: %s", msg);
 }
 END_TEST
 
@@ -655,7 +774,7 @@ START_TEST(test_reject_abi)
 {
   ExpectRejected("badabi.so", "built for problem ABI");
   /* a plugin built before the conservation form (ABI 2) is refused: its descriptor is shorter */
-  ExpectRejected("oldabi.so", "built for problem ABI 2, but this ansatz expects ABI 3: rebuild");
+  ExpectRejected("oldabi.so", "built for problem ABI 2, but this ansatz expects ABI 4 (or 3): rebuild");
 }
 END_TEST
 
@@ -1088,6 +1207,8 @@ static Suite *ProblemSuite(void)
   tcase_add_test(t, test_list);
   tcase_add_test(t, test_params_from_options);
   tcase_add_test(t, test_exact_solutions);
+  tcase_add_test(t, test_exact_solutions_rathore);
+  tcase_add_test(t, test_abi3_descriptor);
   tcase_add_test(t, test_wrong_kappa_detected);
   tcase_add_test(t, test_exact_jet_jacobians);
   tcase_add_test(t, test_numerical_jet_jacobian);

@@ -122,8 +122,23 @@ PETSC_EXTERN PetscErrorCode AzLossUpdateConstraints(AzLoss loss, PetscInt it, Pe
  * collective and returns a sequential Vec on rank 0 (NULL elsewhere); Load takes that Vec on every rank. */
 PETSC_EXTERN PetscErrorCode AzLossConstraintStateSave(AzLoss loss, Vec *state);
 PETSC_EXTERN PetscErrorCode AzLossConstraintStateLoad(AzLoss loss, Vec state);
-/* whether any term's enforcement changes during training (a schedule, adaptive weights, multipliers) */
+/* whether any term's enforcement changes during training (a schedule, adaptive weights, multipliers,
+ * causal weights) */
 PETSC_EXTERN PetscErrorCode AzLossConstraintsChange(AzLoss loss, PetscBool *changes);
+/* Causal training (-az_causal 1; Wang, Sankaran & Perdikaris 2022): the PDE residual's points fall into
+ * -az_causal_slices M time slices, and slice i's rows weigh w_i = exp(−ε Σ_{k<i} L_k), L_k the mean r²
+ * of slice k, so that loss_pde = mean_p(w_{slice(p)} r_p²) and Gauss–Newton's rows are √w_i ρ. The
+ * weights are constants of the loss, set at the current θ by AzLossUpdateConstraints (the trainers
+ * call it between iterations) and frozen in between; ε steps through -az_causal_eps_list (default
+ * 1e-2,1e-1,1,10,100; -az_causal_eps E: one value), the next at an update where min_i w_i exceeds
+ * -az_causal_delta (0.99). The number of slices (0 when causal training is off), the current weights
+ * (the smallest is w[M−1]) and ε (NaN when off). */
+PETSC_EXTERN PetscErrorCode AzLossGetCausal(AzLoss loss, PetscInt *nslices, const PetscReal *w[], PetscReal *eps);
+/* Time-marching (-az_time_march K, the trainer's): window j of K, 1 ≤ j ≤ K, counts only the points of
+ * the PDE, the faces, positivity and data with t ≤ t0 + (t1 − t0) j/K (each such term the mean over
+ * its points inside, as if the others were absent); the initial slice always counts, conservation-law
+ * penalties are not windowed; j = K: every point, the plain loss. Collective. */
+PETSC_EXTERN PetscErrorCode AzLossSetTimeWindow(AzLoss loss, PetscInt j, PetscInt K);
 
 /* Jets of the solution at npts points as the report sees it: the field's, through the chain of maps
  * (AzLossGetChainMaps), a post-hoc projection included. Collective the first time (sets the loss up). */
@@ -179,8 +194,9 @@ PETSC_EXTERN PetscErrorCode AzLossGetWeight(AzLoss loss, PetscInt k, PetscReal *
 
 /* ∇θ mean(r_k²) of term k alone, weight 1, reduced over ranks (adaptive weights, diagnoses). Collective. */
 PETSC_EXTERN PetscErrorCode AzLossTermGradient(AzLoss loss, PetscInt k, Vec grad);
-/* loss at the field's current θ; term[k] = mean_k(r_k²) (unweighted) if not NULL; grad (sequential,
- * the field's parameter size) receives ∇loss if not NULL. Collective. */
+/* loss at the field's current θ; term[k] = mean_k(r_k²) (unweighted; with causal training the PDE
+ * term's mean of w_slice r², as optimised) if not NULL; grad (sequential, the field's parameter size)
+ * receives ∇loss if not NULL. Collective. */
 PETSC_EXTERN PetscErrorCode AzLossEvaluate(AzLoss loss, PetscReal *value, PetscReal term[], Vec grad);
 
 /* Gauss–Newton pieces: the normal matrix JᵀJ (nparam × nparam, column-major, reduced over ranks),

@@ -17,8 +17,11 @@
 
 /* Bump when AzProblemInfo or the callback signatures change; the loader rejects a mismatch.
  * 3: the conservation form (.flux, .source, .flux_derivatives, AZ_BC_FLUX). A plugin's source from
- * ABI 2 compiles unchanged; a binary built for ABI 2 is refused (its descriptor is shorter). */
-#define AZ_PROBLEM_ABI 3
+ * ABI 2 compiles unchanged; a binary built for ABI 2 is refused (its descriptor is shorter).
+ * 4: .ninitial (initial conditions on time derivatives, u_t(x, t0) for u_tt). Appended at the end: a
+ * binary built for ABI 3 still loads (its shorter descriptor is read up to .ninitial, which is 0). */
+#define AZ_PROBLEM_ABI     4
+#define AZ_PROBLEM_ABI_MIN 3 /* the oldest ABI whose binaries still load */
 
 #define AZ_MAX_DIM    3
 #define AZ_MAX_PARAMS 16
@@ -136,12 +139,17 @@ typedef struct {
   AzResidualFn source;
   const char  *flux_derivatives;
 
-  /* optional (ABI 3): the fewest reference nodes per spatial axis that resolve the problem's finest
+  /* ABI 4 (optional): the number of initial residuals (0 means ncomp). An equation of second order in
+   * time needs u and u_t at t0: .initial then returns ncomp more residuals that read the jet's t slot
+   * (declare "t" in .derivatives), e.g. wave1d's r = (u − u0, u_t). Up to AZ_MAX_RES. */
+  PetscInt ninitial;
+
+  /* ABI 4 (optional): the fewest reference nodes per spatial axis that resolve the problem's finest
    * scale (an interface, a boundary layer); a reference grid nobody gave (-az_ref_n) below it is raised
    * to it, whatever the method. 0: the method's default. */
   PetscInt min_reference_n[AZ_MAX_DIM];
 
-  /* optional (ABI 3): component c stays in [bound_lower[c], bound_upper[c]] when bounded[c] (a maximum
+  /* ABI 4 (optional): component c stays in [bound_lower[c], bound_upper[c]] when bounded[c] (a maximum
    * principle, |u| ≤ 1 for Allen–Cahn): declared for strategies that enforce bounds and shown by
    * `ansatz list`; .positive[c] is the bound [0, ∞). */
   PetscBool bounded[AZ_MAX_COMP];

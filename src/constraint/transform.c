@@ -250,6 +250,7 @@ PetscErrorCode AzTransformCreateFaces(AzProblem prob, const PetscBool hard_face[
   }
   if (hard_initial) {
     PetscCheck(t->info->time_dependent, t->comm, PETSC_ERR_ARG_WRONG, "Problem %s is steady: it has no initial condition to impose", t->info->name);
+    PetscCheck(!t->info->ninitial || t->info->ninitial == t->info->ncomp, t->comm, PETSC_ERR_ARG_WRONG, "Problem %s has %" PetscInt_FMT " initial conditions for %" PetscInt_FMT " component(s) (conditions on time derivatives, .ninitial): the transform imposes u(x, t0) only; use a soft initial condition (-az_constraint_initial soft)", t->info->name, t->info->ninitial, t->info->ncomp);
     t->hard[AZ_COND_INITIAL] = PETSC_TRUE;
   }
   {

@@ -90,6 +90,7 @@ PetscErrorCode AzLossSetFromOptions(AzLoss L)
   PetscCall(PetscOptionsInt("-az_time_slices", "put the collocation points' times on N slices (0: continuous; 100 by default when a law is projected in training or penalised)", "AzLossSetUp", L->time_slices, &L->time_slices, &slices_set));
   PetscOptionsEnd();
   PetscCall(AzLossConstraintOptions(L));
+  PetscCall(AzCausalOptions(L));
   L->seed = seed;
   PetscCheck(L->n_interior >= 1 && L->n_boundary >= 1 && L->n_initial >= 1, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "Collocation counts must be at least 1 (-az_n_interior %" PetscInt_FMT ", -az_n_boundary %" PetscInt_FMT ", -az_n_initial %" PetscInt_FMT ")", L->n_interior, L->n_boundary, L->n_initial);
   PetscCheck(L->w_interior >= 0 && L->w_boundary >= 0 && L->w_initial >= 0 && L->w_data >= 0 && L->w_law >= 0 && L->w_positive >= 0, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "Term weights must be non-negative (-az_weight_interior, _boundary, _initial, _data, _conservation, _positivity)");
@@ -129,6 +130,7 @@ PetscErrorCode AzLossSetUp(AzLoss L)
   if (L->hard_boundary || L->hard_initial) PetscCall(AzTransformCreateFaces(L->prob, L->hard_face, L->hard_initial, &L->transform));
   L->nterms = 0;
   PetscCall(AzPointTermsAdd(L));
+  PetscCall(AzCausalSetUp(L)); /* the PDE term's points on causal time slices */
   PetscCall(AzProjectionSetUp(L)); /* the laws' quadrature and time slices (after the point terms) */
   L->ncompN = L->ncomp;
   if (L->stream) {
@@ -163,6 +165,7 @@ PetscErrorCode AzLossDestroy(AzLoss *loss)
   for (PetscInt k = 0; k < L->nterms; k++) PetscCall(L->term[k].ops->destroy(&L->term[k]));
   PetscCall(AzChainDestroy(&L->chain));
   PetscCall(AzProjectionDestroy(L));
+  PetscCall(AzCausalDestroy(L));
   for (PetscInt i = 0; i < L->nlaw_names; i++) PetscCall(PetscFree(L->law_names[i]));
   PetscCall(PetscFree3(L->jets, L->D, L->r));
   PetscCall(PetscFree(L->Jrows));
@@ -181,6 +184,11 @@ PetscErrorCode AzLossView(AzLoss L, PetscViewer viewer)
   PetscCall(PetscViewerASCIIPrintf(viewer, "loss: %" PetscInt_FMT " terms, %s points, seed %" PetscInt64_FMT "\n", L->nterms, AzSampleTypes[L->type], L->seed));
   PetscCall(PetscViewerASCIIPushTab(viewer));
   for (PetscInt k = 0; k < L->nterms; k++) PetscCall(PetscViewerASCIIPrintf(viewer, "%-8s %6" PetscInt_FMT " %s x %" PetscInt_FMT " residual(s), weight %g\n", L->term[k].name, L->term[k].n, L->term[k].ops->kind, L->term[k].nres, (double)L->term[k].w));
+  if (L->causal) {
+    PetscCall(PetscViewerASCIIPrintf(viewer, "causal training: %" PetscInt_FMT " time slices, eps", L->causal_m));
+    for (PetscInt k = 0; k < L->causal_neps; k++) PetscCall(PetscViewerASCIIPrintf(viewer, "%s%g", k ? "," : " ", (double)L->causal_eps[k]));
+    PetscCall(PetscViewerASCIIPrintf(viewer, " (the next when min w > %g)\n", (double)L->causal_delta));
+  }
   PetscCall(PetscViewerASCIIPopTab(viewer));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -145,9 +145,16 @@ struct _AzTerm {
   PetscInt  law;
   PetscReal lawM;
   PetscBool lawvaries; /* the target varies in time: P->gM at the slices' times instead of lawM */
+  /* causal training (causal.c): each local point's causal time slice (NULL: the term is not weighted);
+   * its rows are weighted by the slice's w (L->causal_w), ρ by √w */
+  PetscInt *cslice;
+  /* time-marching (AzLossSetTimeWindow): each local point's weight, n/n_in inside the window, 0 beyond
+   * it (NULL: every point counts, weight 1) */
+  PetscReal *rw;
 };
 
 #define AZ_PROJ_CACHE 64
+#define AZ_CAUSAL_MAX_EPS 16
 
 /* The projection onto linear conservation laws (project.c) */
 typedef struct {
@@ -229,6 +236,15 @@ struct _p_AzLoss {
   /* sums that do not depend on the rank count (reduce.c): every term's points, in global index order,
    * and the time slices, fall into ngroups fixed groups; this rank owns groups [g0, g1) */
   PetscInt     ngroups, g0, g1;
+  /* causal training (causal.c, Wang, Sankaran & Perdikaris 2022): the PDE term's points fall into
+   * causal_m time slices; slice i's rows carry the weight w_i = exp(−ε Σ_{k<i} L_k), L_k the mean r² of
+   * slice k, frozen between updates (AzLossUpdateConstraints); ε steps through causal_eps[] */
+  PetscBool  causal;
+  PetscInt   causal_m;
+  PetscReal  causal_eps[AZ_CAUSAL_MAX_EPS];
+  PetscInt   causal_neps, causal_k; /* the schedule, and the index of the current ε */
+  PetscReal  causal_delta;          /* the next ε when min w > δ */
+  PetscReal *causal_w, *causal_L, *causal_count; /* per slice: weight, mean r² at the last update, global points */
 };
 
 
@@ -283,6 +299,17 @@ PETSC_INTERN PetscErrorCode AzLossSpatialQuadrature(AzLoss L, PetscInt n, PetscB
 /* the laws' modes (laws.c) */
 PETSC_INTERN PetscErrorCode AzConservationOptions(AzLoss L);
 PETSC_INTERN PetscBool      AzConservationIsPenalty(AzConservationType mode);
+/* causal training (causal.c): options, the slices of the PDE term's points (after AzPointTermsAdd),
+ * the weights' update at the current θ (collective), the row weight of local point i of term t */
+PETSC_INTERN PetscErrorCode AzCausalOptions(AzLoss L);
+PETSC_INTERN PetscErrorCode AzCausalSetUp(AzLoss L);
+PETSC_INTERN PetscErrorCode AzCausalUpdate(AzLoss L);
+PETSC_INTERN PetscErrorCode AzCausalDestroy(AzLoss L);
+PETSC_INTERN PetscErrorCode AzPointTermSliceSums(AzLoss L, AzTerm *t, PetscInt g, PetscScalar sums[]); /* term.c */
+static inline PetscReal AzTermRowWeight(AzLoss L, const AzTerm *t, PetscInt i)
+{
+  return (t->cslice ? L->causal_w[t->cslice[i]] : 1) * (t->rw ? t->rw[i] : 1);
+}
 /* time slices (slices.c) */
 PETSC_INTERN PetscErrorCode AzLossSlicesSetUp(AzLoss L);
 /* this rank's slices [*s0, *s1) (of owned group grp, or all with grp < 0), *i0 the first's local row */

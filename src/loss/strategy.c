@@ -137,6 +137,7 @@ PetscErrorCode AzStrategyUpdate(AzLoss L, PetscInt it, PetscInt total)
 
   PetscFunctionBegin;
   PetscCall(AzChainUpdate(L->chain));
+  PetscCall(AzCausalUpdate(L)); /* the causal weights at this θ, frozen until the next update */
   for (PetscInt k = 0; k < L->nterms; k++) {
     AzTerm *t = &L->term[k];
     switch (t->ctype) {
@@ -190,7 +191,7 @@ PetscErrorCode AzStrategyUpdate(AzLoss L, PetscInt it, PetscInt total)
 PetscErrorCode AzStrategyChanges(AzLoss L, PetscBool *changes)
 {
   PetscFunctionBegin;
-  *changes = PETSC_FALSE;
+  *changes = L->causal; /* the causal weights move */
   for (PetscInt k = 0; k < L->nterms; k++)
     if (L->term[k].ctype != AZ_CON_SOFT && L->term[k].ctype != AZ_CON_HARD) *changes = PETSC_TRUE;
   PetscFunctionReturn(PETSC_SUCCESS);

@@ -118,13 +118,15 @@ static PetscErrorCode PointAdjoint(void *ptr, PetscInt p0, PetscInt nc, const Pe
     const PetscReal  *xp = c->x + (p0 + p) * L->ncoord;
     const AzChainArgs a  = Args(L, t, ip, 1, xp);
 
+    const PetscReal   cw = AzTermRowWeight(L, t, ip); /* causal slice weight × time window: a constant */
+
     PetscCall(AzChainForward(L->chain, -1, &a, jets + p * LjetN, L->jets));
     PetscCall(t->residual(L, t, ip, xp, L->jets, L->r, L->D));
     for (PetscInt s = 0; s < Ljet; s++) ub[s] = 0;
     for (PetscInt i = 0; i < t->nres; i++) {
-      const PetscScalar  ri = scale * L->r[i];
+      const PetscScalar  ri = cw * scale * L->r[i];
       const PetscScalar *Di = L->D + i * Ljet;
-      c->sum += L->r[i] * L->r[i];
+      c->sum += cw * L->r[i] * L->r[i];
       for (PetscInt s = 0; s < Ljet; s++) ub[s] += ri * Di[s];
     }
     PetscCall(AzChainAdjoint(L->chain, -1, &a, 1, ub, jetbar + p * LjetN, R ? e : NULL));
@@ -153,8 +155,33 @@ static PetscErrorCode Evaluate(AzLoss L, AzTerm *t, PetscInt g, PetscReal w, Pet
 
       PetscCall(AzLossTermSolution(L, t, p0, nc, x, L->jets));
       PetscCall(Residuals(L, t, p0, nc, x, NULL));
-      for (PetscInt i = 0; i < nc * t->nres; i++) *sum += L->r[i] * L->r[i];
+      for (PetscInt p = 0; p < nc; p++) {
+        const PetscReal cw = AzTermRowWeight(L, t, p0 + p);
+        for (PetscInt i = p * t->nres; i < (p + 1) * t->nres; i++) *sum += cw * L->r[i] * L->r[i];
+      }
     }
+  }
+  PetscCall(VecRestoreArrayRead(t->x, &xa));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* causal training: Σ r² (unweighted) of owned group g's points, slice by slice into sums[] */
+PetscErrorCode AzPointTermSliceSums(AzLoss L, AzTerm *t, PetscInt g, PetscScalar sums[])
+{
+  const PetscScalar *xa;
+  PetscInt           lo, np;
+
+  PetscFunctionBegin;
+  AzLossGroupItems(L, t->n, g, &lo, &np);
+  PetscCall(VecGetArrayRead(t->x, &xa));
+  for (PetscInt p0 = lo; p0 < lo + np; p0 += L->chunk) {
+    const PetscInt   nc = PetscMin(L->chunk, lo + np - p0);
+    const PetscReal *x  = (const PetscReal *)xa + p0 * L->ncoord;
+
+    PetscCall(AzLossTermSolution(L, t, p0, nc, x, L->jets));
+    PetscCall(Residuals(L, t, p0, nc, x, NULL));
+    for (PetscInt p = 0; p < nc; p++)
+      for (PetscInt i = p * t->nres; i < (p + 1) * t->nres; i++) sums[t->cslice[p0 + p]] += L->r[i] * L->r[i];
   }
   PetscCall(VecRestoreArrayRead(t->x, &xa));
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -178,8 +205,11 @@ static PetscErrorCode Rows(AzLoss L, AzTerm *t, PetscInt g, AzRowsFn fn, void *c
 
     PetscCall(AzLossTermSolution(L, t, p0, nc, x, L->jets));
     PetscCall(Residuals(L, t, p0, nc, x, L->D));
-    for (PetscInt i = 0; i < nc * t->nres; i++) L->r[i] *= sq;
-    for (PetscInt i = 0; i < nc * t->nres * Ljet; i++) L->D[i] *= sq;
+    for (PetscInt p = 0; p < nc; p++) { /* ρ = √(w cw / m) r: causal training scales the rows by √cw */
+      const PetscReal sp = sq * PetscSqrtReal(AzTermRowWeight(L, t, p0 + p));
+      for (PetscInt i = p * t->nres; i < (p + 1) * t->nres; i++) L->r[i] *= sp;
+      for (PetscInt i = p * t->nres * Ljet; i < (p + 1) * t->nres * Ljet; i++) L->D[i] *= sp;
+    }
     PetscScalar      *N  = L->ncompN != L->ncomp ? L->nD : L->D;
     PetscCall(AzChainAdjoint(L->chain, -1, &a, t->nres, L->D, N, R ? L->E : NULL)); /* ∂ρ/∂u -> ∂ρ/∂network, ∂ρ/∂side */
     PetscCall(AzFieldResidualJacobian(L->field, nc, x, t->nres, N, L->Jrows));
@@ -226,12 +256,15 @@ static PetscErrorCode Linearize(AzLoss L, AzTerm *t, PetscInt g, PetscReal *sums
     PetscCall(AzLossTermSolution(L, t, p0, nc, x, L->jets));
     PetscCall(Residuals(L, t, p0, nc, x, L->D)); /* ∂r/∂u, solution side */
     PetscCall(AzChainAdjoint(L->chain, -1, &a, t->nres, L->D, D, E));
-    for (PetscInt i = 0; i < nc * t->nres * R; i++) E[i] *= sq;
-    for (PetscInt i = 0; i < nc * t->nres; i++) {
-      t->lin_rho[p0 * t->nres + i] = sq * L->r[i];
-      *sumsq += PetscSqr(sq * L->r[i]);
+    for (PetscInt p = 0; p < nc; p++) { /* ρ = √(w cw / m) r */
+      const PetscReal sp = sq * PetscSqrtReal(AzTermRowWeight(L, t, p0 + p));
+      for (PetscInt i = p * t->nres * R; i < (p + 1) * t->nres * R; i++) E[i] *= sp;
+      for (PetscInt i = p * t->nres; i < (p + 1) * t->nres; i++) {
+        t->lin_rho[p0 * t->nres + i] = sp * L->r[i];
+        *sumsq += PetscSqr(sp * L->r[i]);
+      }
+      for (PetscInt i = p * t->nres * LjetN; i < (p + 1) * t->nres * LjetN; i++) D[i] *= sp;
     }
-    for (PetscInt i = 0; i < nc * t->nres * LjetN; i++) D[i] *= sq;
   }
   PetscCall(VecRestoreArrayRead(t->x, &xa));
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -380,6 +413,8 @@ static PetscErrorCode Destroy(AzTerm *t)
   PetscCall(PetscFree(t->lambda));
   PetscCall(PetscFree(t->group));
   PetscCall(PetscFree(t->lin_E));
+  PetscCall(PetscFree(t->cslice));
+  PetscCall(PetscFree(t->rw));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

@@ -5,6 +5,7 @@
  * be finite (the exact solution). The wrappers find their problem by its parameter array, which
  * every caller passes in AzPoint.param (AzProblemGetParams). */
 #include "problemimpl.h"
+#include <stddef.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -283,7 +284,10 @@ PetscErrorCode AzProblemGuard(AzProblem p)
   PetscFunctionBegin;
   PetscCheck(nregistry < (int)(sizeof registry / sizeof registry[0]), p->comm, PETSC_ERR_SUP, "More than %d problems loaded at once", (int)(sizeof registry / sizeof registry[0]));
   Install();
-  *g = *p->orig;
+  /* a descriptor built for an older ABI is shorter: read what it has, the newer fields stay 0 */
+  PetscCall(PetscMemzero(g, sizeof *g));
+  if (p->orig->abi == 3) PetscCall(PetscMemcpy(g, p->orig, offsetof(AzProblemInfo, ninitial)));
+  else *g = *p->orig;
   if (g->interior) g->interior = GuardInterior;
   if (g->initial) g->initial = GuardInitial;
   if (g->flux) g->flux = GuardFlux;

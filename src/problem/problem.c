@@ -226,10 +226,10 @@ PetscErrorCode AzProblemLoad(MPI_Comm comm, const char name_or_path[], AzProblem
     dlclose(dl);
     SETERRQ(comm, PETSC_ERR_ARG_WRONG, "Problem plugin '%s' exports no descriptor '%s': a plugin in file %s.so must define `const AzProblemInfo %s = {.abi = AZ_PROBLEM_ABI, .name = \"%s\", ...};`", path, sym, stem, sym, stem);
   }
-  if (info->abi != AZ_PROBLEM_ABI) {
+  if (info->abi < AZ_PROBLEM_ABI_MIN || info->abi > AZ_PROBLEM_ABI) {
     int abi = info->abi;
     dlclose(dl);
-    SETERRQ(comm, PETSC_ERR_ARG_WRONG, "Problem plugin '%s' was built for problem ABI %d, but this ansatz expects ABI %d: rebuild the plugin against this version of ansatz", path, abi, AZ_PROBLEM_ABI);
+    SETERRQ(comm, PETSC_ERR_ARG_WRONG, "Problem plugin '%s' was built for problem ABI %d, but this ansatz expects ABI %d (or %d): rebuild the plugin against this version of ansatz", path, abi, AZ_PROBLEM_ABI, AZ_PROBLEM_ABI_MIN);
   }
   if (!info->name || strcmp(info->name, stem)) {
     char given[256];

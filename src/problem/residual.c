@@ -25,6 +25,7 @@ PetscErrorCode AzProblemGetNumResiduals(AzProblem prob, PetscInt cond, PetscInt 
   PetscCheck(cond == AZ_COND_INTERIOR || cond == AZ_COND_INITIAL || (cond >= 0 && cond < 2 * info->dim), prob->comm, PETSC_ERR_ARG_OUTOFRANGE, "Condition %" PetscInt_FMT " does not exist: use AZ_COND_INTERIOR, a face 0..%" PetscInt_FMT " or AZ_COND_INITIAL", cond, 2 * info->dim - 1);
   if (!ResidualOf(info, cond) && !Derived(info, cond)) *nres = 0;
   else if (cond == AZ_COND_INTERIOR) *nres = info->nres ? info->nres : info->ncomp;
+  else if (cond == AZ_COND_INITIAL) *nres = info->ninitial ? info->ninitial : info->ncomp;
   else *nres = info->ncomp;
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -37,8 +37,8 @@ PetscErrorCode AzProblemInfoValidate(const AzProblemInfo *info, PetscBool *valid
     Fail(valid, msg, len, "no problem descriptor");
     PetscFunctionReturn(PETSC_SUCCESS);
   }
-  if (info->abi != AZ_PROBLEM_ABI) {
-    Fail(valid, msg, len, "problem '%s' was built for problem ABI %d, but this ansatz expects ABI %d: rebuild the plugin against this version", name, info->abi, AZ_PROBLEM_ABI);
+  if (info->abi < AZ_PROBLEM_ABI_MIN || info->abi > AZ_PROBLEM_ABI) {
+    Fail(valid, msg, len, "problem '%s' was built for problem ABI %d, but this ansatz expects ABI %d (or %d): rebuild the plugin against this version", name, info->abi, AZ_PROBLEM_ABI, AZ_PROBLEM_ABI_MIN);
     PetscFunctionReturn(PETSC_SUCCESS);
   }
   if (!IsIdentifier(info->name)) {
@@ -84,12 +84,12 @@ PetscErrorCode AzProblemInfoValidate(const AzProblemInfo *info, PetscBool *valid
     Fail(valid, msg, len, "problem '%s' gives both .interior and .flux: give the PDE once, either as its residual (.interior) or in conservation form (.flux, .source), from which ansatz derives the residual", name);
     PetscFunctionReturn(PETSC_SUCCESS);
   }
-  for (PetscInt a = 0; a < AZ_MAX_DIM; a++)
+  for (PetscInt a = 0; a < AZ_MAX_DIM && info->abi >= 4; a++) /* ABI-4 fields: an ABI-3 descriptor ends before them */
     if (info->min_reference_n[a] < 0 || info->min_reference_n[a] > 1048576 || (a >= info->dim && info->min_reference_n[a])) {
       Fail(valid, msg, len, "problem '%s' has .min_reference_n[%d] = %d: allowed are 0 (the method's default) to 1048576 nodes, on the problem's %d spatial axes", name, (int)a, (int)info->min_reference_n[a], (int)info->dim);
       PetscFunctionReturn(PETSC_SUCCESS);
     }
-  for (PetscInt c = 0; c < AZ_MAX_COMP; c++)
+  for (PetscInt c = 0; c < AZ_MAX_COMP && info->abi >= 4; c++)
     if (info->bounded[c] && (c >= info->ncomp || !(info->bound_lower[c] < info->bound_upper[c]) || PetscIsNanReal(info->bound_lower[c]) || PetscIsNanReal(info->bound_upper[c]))) {
       Fail(valid, msg, len, "problem '%s' declares component %d bounded in [%g, %g]: a bound needs lower < upper (either may be infinite) on one of its %d components", name, (int)c, (double)info->bound_lower[c], (double)info->bound_upper[c], (int)info->ncomp);
       PetscFunctionReturn(PETSC_SUCCESS);
@@ -108,6 +108,11 @@ PetscErrorCode AzProblemInfoValidate(const AzProblemInfo *info, PetscBool *valid
   }
   if (!info->time_dependent && (info->initial || info->initial_value)) {
     Fail(valid, msg, len, "problem '%s' is steady but gives an initial condition: set .time_dependent = PETSC_TRUE or remove .initial", name);
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
+  /* .ninitial exists from ABI 4 on (an ABI-3 descriptor ends before it) */
+  if (info->abi >= 4 && (info->ninitial < 0 || info->ninitial > AZ_MAX_RES || (info->ninitial && !info->time_dependent))) {
+    Fail(valid, msg, len, "problem '%s' sets ninitial = %" PetscInt_FMT ": allowed are 0 (one initial residual per component) to %d, and only for a time-dependent problem", name, info->ninitial, AZ_MAX_RES);
     PetscFunctionReturn(PETSC_SUCCESS);
   }
   ncoord = info->dim + (info->time_dependent ? 1 : 0);

@@ -68,7 +68,7 @@ PetscErrorCode AzProblemView(AzProblem prob, PetscViewer viewer)
     PetscCall(PetscViewerASCIIPrintf(viewer, "%c = %s: %s%s\n", axes[f / 2], Num(a, f % 2 ? info->upper[f / 2] : info->lower[f / 2]), BCName(b->type), b->type == AZ_BC_DIRICHLET ? (b->value ? " (data given: hard constraint possible)" : " (no data: soft only)") : b->type == AZ_BC_FLUX ? (b->value ? " F.n = g" : " F.n = 0 (no flux)") : ""));
   }
   PetscCall(PetscViewerASCIIPopTab(viewer));
-  if (info->time_dependent) PetscCall(PetscViewerASCIIPrintf(viewer, "initial condition at t = %s: residual%s\n", Num(a, info->t0), info->initial_value ? " and data (hard constraint possible)" : " only"));
+  if (info->time_dependent) PetscCall(PetscViewerASCIIPrintf(viewer, "initial condition at t = %s: residual%s%s\n", Num(a, info->t0), info->initial_value ? (info->ninitial && info->ninitial != info->ncomp ? " and data" : " and data (hard constraint possible)") : " only", info->ninitial && info->ninitial != info->ncomp ? ", with conditions on time derivatives (soft only)" : ""));
   PetscCall(PetscViewerASCIIPrintf(viewer, "exact solution: %s\n", info->exact ? "yes" : "no (the reference solver is the yardstick)"));
   PetscCall(PetscViewerASCIIPrintf(viewer, "residual jet Jacobian: %s\n", info->exact_jacobian ? "exact (from the plugin)" : "numerical (finite differences of the residual)"));
   for (PetscInt k = 0; k < AZ_MAX_LAWS && info->conservation[k].name; k++) {

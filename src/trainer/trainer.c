@@ -46,6 +46,7 @@ PetscErrorCode AzTrainerCreate(AzLoss loss, AzField field, AzTrainer *trainer)
   tr->mu_max         = 1e10;
   tr->max_failures   = 10;
   tr->lbfgs_segment  = 50;
+  tr->march          = 1;
   tr->lbfgs_m        = 10;
   tr->lbfgs_diag     = PETSC_TRUE;
   tr->monitor_every  = 100;
@@ -85,6 +86,7 @@ PetscErrorCode AzTrainerSetFromOptions(AzTrainer tr)
   }
   PetscCall(PetscOptionsInt("-az_lbfgs_m", "L-BFGS memory: curvature pairs kept (default 10)", "AzTrainLBFGS", tr->lbfgs_m, &tr->lbfgs_m, NULL));
   PetscCall(PetscOptionsInt("-az_lbfgs_segment", "L-BFGS iterations between updates of moving constraints (schedules, adaptive weights, multipliers)", "AzTrainLBFGS", tr->lbfgs_segment, &tr->lbfgs_segment, NULL));
+  PetscCall(PetscOptionsInt("-az_time_march", "time-marching: train on K growing windows [t0, t0 + (t1 - t0) j/K], j = 1..K, warm-started, every stage's iterations split evenly over them (1: no marching)", "AzTrainerTrain", tr->march, &tr->march, NULL));
   PetscCall(PetscOptionsInt("-az_trainer_max_failures", "NaN/Inf or failed steps tolerated in a row before training stops", "AzTrainerTrain", tr->max_failures, &tr->max_failures, NULL));
   PetscCall(PetscOptionsInt("-az_monitor_every", "iterations between history lines (and error measurements)", "AzTrainerTrain", tr->monitor_every, &tr->monitor_every, NULL));
   PetscCall(PetscOptionsBool("-az_quiet", "no progress output", "AzTrainerTrain", tr->quiet, &tr->quiet, NULL));
@@ -133,6 +135,8 @@ PetscErrorCode AzTrainerSetFromOptions(AzTrainer tr)
   PetscCheck(tr->monitor_every >= 1, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_monitor_every must be at least 1, not %" PetscInt_FMT, tr->monitor_every);
   PetscCheck(tr->lbfgs_segment >= 1, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_lbfgs_segment must be at least 1, not %" PetscInt_FMT, tr->lbfgs_segment);
   PetscCheck(tr->lbfgs_m >= 1 && tr->lbfgs_m <= 1000, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_lbfgs_m must be in 1..1000, not %" PetscInt_FMT, tr->lbfgs_m);
+  PetscCheck(tr->march >= 1 && tr->march <= 1000, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_time_march must be between 1 (no marching) and 1000 windows, not %" PetscInt_FMT, tr->march);
+  PetscCheck(tr->march == 1 || (!tr->restart[0] && !tr->checkpoint_every), tr->comm, PETSC_ERR_ARG_WRONG, "-az_time_march does not combine with checkpoints (-az_checkpoint_every, -az_restart): a checkpoint does not record the time window");
   PetscCheck(tr->max_failures >= 1, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_trainer_max_failures must be at least 1, not %" PetscInt_FMT, tr->max_failures);
   PetscCheck(tr->checkpoint_every >= 0, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_checkpoint_every must be non-negative (0: no checkpoints), not %" PetscInt_FMT, tr->checkpoint_every);
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -240,6 +244,12 @@ PetscErrorCode AzTrainerRecord(AzTrainer tr, PetscReal loss, const PetscReal ter
   h->rel_l2 = rel;
   h->wall   = now - tr->t0;
   for (PetscInt k = 0; k < tr->nterms; k++) h->term[k] = term ? term[k] : (PetscReal)NAN;
+  {
+    PetscInt         m;
+    const PetscReal *w;
+    PetscCall(AzLossGetCausal(tr->loss, &m, &w, &h->causal_eps));
+    h->causal_wmin = m ? w[m - 1] : (PetscReal)NAN;
+  }
   if (!tr->quiet) {
     /* the rate of this stage alone: stages differ by orders of magnitude in time per iteration */
     const PetscReal elapsed = (PetscReal)(now - tr->stage_t0);
@@ -254,6 +264,7 @@ PetscErrorCode AzTrainerRecord(AzTrainer tr, PetscReal loss, const PetscReal ter
       PetscCall(AzLossGetTermName(tr->loss, k, &name));
       off += (size_t)snprintf(line + off, sizeof line - off, "  %s %.2e", name, (double)h->term[k]);
     }
+    if (!PetscIsNanReal(h->causal_wmin) && off < sizeof line) off += (size_t)snprintf(line + off, sizeof line - off, "  eps %g min_w %.3f", (double)h->causal_eps, (double)h->causal_wmin);
     if (has_exact && off < sizeof line) off += (size_t)snprintf(line + off, sizeof line - off, "  rel_l2 %.3e", (double)rel);
     if (off < sizeof line) snprintf(line + off, sizeof line - off, "  %.0f it/s  eta %.0fs", (double)rate, (double)eta);
     /* one updating line on a terminal, plain lines otherwise (files, pipes, CI logs) */
@@ -404,6 +415,22 @@ PetscErrorCode AzTrainerTrain(AzTrainer tr)
   tr->total_it      = 0;
   for (PetscInt s = 0; s < tr->nstages; s++) tr->total_it += tr->max_it[s];
   if (tr->restart[0]) PetscCall(LoadRestart(tr));
+  /* time-marching: windows 1 .. K−1 with every stage's share of iterations, then the whole span with
+   * the rest below (its share and the remainders) */
+  for (PetscInt j = 1; j < tr->march && !AzTrainerFailed(tr); j++) {
+    PetscCall(AzLossSetTimeWindow(tr->loss, j, tr->march));
+    if (!tr->quiet) PetscCall(PetscPrintf(tr->comm, "time-marching: window %" PetscInt_FMT " of %" PetscInt_FMT "\n", j, tr->march));
+    for (PetscInt s = 0; s < tr->nstages && !AzTrainerFailed(tr); s++) {
+      tr->cur_stage = s;
+      tr->stage_it0 = tr->it;
+      PetscCall(PetscTime(&tr->stage_t0));
+      PetscCall(tr->stagefn[s](tr, tr->max_it[s] / tr->march));
+    }
+  }
+  if (tr->march > 1) {
+    PetscCall(AzLossSetTimeWindow(tr->loss, tr->march, tr->march));
+    if (!tr->quiet) PetscCall(PetscPrintf(tr->comm, "time-marching: window %" PetscInt_FMT " of %" PetscInt_FMT " (the whole span)\n", tr->march, tr->march));
+  }
   for (PetscInt s = 0; s < tr->nstages && !AzTrainerFailed(tr); s++) {
     PetscInt its = tr->max_it[s];
     if (tr->restart_stage > s) continue;
@@ -411,6 +438,7 @@ PetscErrorCode AzTrainerTrain(AzTrainer tr)
     tr->stage_it0 = tr->it;
     PetscCall(PetscTime(&tr->stage_t0));
     if (tr->restart_stage == s) its -= tr->restart_it;
+    if (tr->march > 1) its -= (tr->march - 1) * (its / tr->march); /* what the earlier windows left */
     PetscCall(tr->stagefn[s](tr, its));
     tr->restart_stage = -1;
     PetscCall(VecDestroy(&tr->restart_state));

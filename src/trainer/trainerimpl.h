@@ -23,6 +23,7 @@ struct _p_AzTrainer {
   /* robustness */
   PetscInt max_failures;
   PetscInt lbfgs_segment; /* L-BFGS iterations between constraint updates when they move */
+  PetscInt march;         /* time-marching: windows (1: none) */
   PetscInt nrollback; /* steps undone because of NaN/Inf */
   PetscInt lbfgs_m;   /* L-BFGS memory: curvature pairs kept */
   PetscBool lbfgs_diag; /* L-BFGS initial Hessian: diagonal (per parameter) instead of γI */
