@@ -370,11 +370,16 @@ static PetscErrorCode TrainGNMatrixFree(AzTrainer tr, PetscInt max_it)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* -az_gn_solver auto: dense up to this many parameters, Nyström-preconditioned CG above
+ * (bench/train/gn_scaling.sh: dense 2.7 s against 3.3 s per iteration at 3,441 parameters, 24.8 s
+ * against 10.2 s at 7,851; CG without preconditioner is slower than both up to 8,000) */
+#define AZ_GN_DENSE_MAX 4000
+
 PetscErrorCode AzTrainGN(AzTrainer tr, PetscInt max_it)
 {
   PetscFunctionBegin;
   if (max_it <= 0) PetscFunctionReturn(PETSC_SUCCESS);
-  if (tr->gn_solver == AZ_GN_DENSE || (tr->gn_solver == AZ_GN_AUTO && tr->nparam <= 7000)) PetscCall(TrainGNDense(tr, max_it));
+  if (tr->gn_solver == AZ_GN_DENSE || (tr->gn_solver == AZ_GN_AUTO && tr->nparam <= AZ_GN_DENSE_MAX)) PetscCall(TrainGNDense(tr, max_it));
   else PetscCall(TrainGNMatrixFree(tr, max_it));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

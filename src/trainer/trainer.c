@@ -77,7 +77,7 @@ PetscErrorCode AzTrainerSetFromOptions(AzTrainer tr)
   PetscCall(PetscOptionsReal("-az_adam_lr_decay_steps", "iterations per learning-rate decay", "AzTrainAdam", tr->lr_decay_steps, &tr->lr_decay_steps, NULL));
   {
     const char *const solvers[] = {"auto", "dense", "cg", "AzGNSolver", "AZ_GN_", NULL};
-    PetscCall(PetscOptionsEnum("-az_gn_solver", "Gauss-Newton linear solve: dense Cholesky of J^T J, matrix-free CG, or auto (dense up to 7000 parameters: two P×P matrices per rank, 0.8 GB at 7000)", "AzTrainGN", solvers, (PetscEnum)tr->gn_solver, (PetscEnum *)&tr->gn_solver, NULL));
+    PetscCall(PetscOptionsEnum("-az_gn_solver", "Gauss-Newton linear solve: dense Cholesky of J^T J, matrix-free CG (preconditioned: -az_gn_pc), or auto (dense up to 4000 parameters, CG above)", "AzTrainGN", solvers, (PetscEnum)tr->gn_solver, (PetscEnum *)&tr->gn_solver, NULL));
   }
   {
     const char *const pcs[] = {"none", "nystrom", "AzGNPC", "AZ_GN_PC_", NULL};
