@@ -944,6 +944,77 @@ static void TrainReason(Setup *s, const char *types, const char *its, const char
   for (int k = 0; opts && opts[k]; k += 2) PetscOptionsClearValue(NULL, opts[k]);
 }
 
+/* One Gauss-Newton step from the same parameters, three ways: Cholesky of the dense JᵀJ, matrix-free
+ * CG, and CG preconditioned by a randomized Nyström sketch of JᵀJ (NNCG) of rank 6 and of full rank,
+ * all from the same damping (-az_gn_mu_init: the relative rule estimates diag(JᵀJ) differently).
+ * The steps agree to 1e-10 of their size; the sketch cuts CG's iterations (full rank: one or two per
+ * solve), at the price of one product JᵀJv per direction. */
+static void GNStep(Setup *s, Vec th0, const char *const opts[], Vec out, PetscInt *solves, PetscInt *its, PetscInt *products)
+{
+  AzTrainer tr;
+  Vec       theta;
+
+  AzFieldGetParameters(s->field, &theta);
+  VecCopy(th0, theta);
+  PetscOptionsSetValue(NULL, "-az_trainer_type", "gn");
+  PetscOptionsSetValue(NULL, "-az_trainer_max_it", "1");
+  PetscOptionsSetValue(NULL, "-az_quiet", "1");
+  for (int k = 0; opts[k]; k += 2) PetscOptionsSetValue(NULL, opts[k], opts[k + 1]);
+  ck_assert_int_eq(AzTrainerCreate(s->loss, s->field, &tr), 0);
+  ck_assert_int_eq(AzTrainerSetFromOptions(tr), 0);
+  ck_assert_int_eq(AzTrainerTrain(tr), 0);
+  ck_assert_int_eq(AzTrainerGetLinearIterations(tr, solves, its, products), 0);
+  AzTrainerDestroy(&tr);
+  PetscOptionsClearValue(NULL, "-az_trainer_type");
+  PetscOptionsClearValue(NULL, "-az_trainer_max_it");
+  PetscOptionsClearValue(NULL, "-az_quiet");
+  for (int k = 0; opts[k]; k += 2) PetscOptionsClearValue(NULL, opts[k]);
+  VecCopy(theta, out);
+}
+
+START_TEST(test_gn_nystrom_step)
+{
+  Setup       s;
+  Vec         theta, th0, step[4];
+  PetscInt    P, solves[4], its[4], prod[4];
+  PetscReal   size, diff;
+  char        full[16];
+  const char *dense[] = {"-az_gn_solver", "dense", "-az_gn_mu_init", "1e-3", NULL};
+  const char *none[]  = {"-az_gn_solver", "cg", "-az_gn_mu_init", "1e-3", "-az_gn_pc", "none", "-az_gn_ksp_rtol", "1e-14", NULL};
+  const char *low[]   = {"-az_gn_solver", "cg", "-az_gn_mu_init", "1e-3", "-az_gn_pc", "nystrom", "-az_gn_nystrom_rank", "6", "-az_gn_ksp_rtol", "1e-14", NULL};
+  const char *fullr[] = {"-az_gn_solver", "cg", "-az_gn_mu_init", "1e-3", "-az_gn_pc", "nystrom", "-az_gn_nystrom_rank", full, "-az_gn_ksp_rtol", "1e-14", NULL};
+
+  MakeSetup(PETSC_COMM_WORLD, "heat1d", 1, 8, 64, &s);
+  AzFieldGetParameters(s.field, &theta);
+  VecGetSize(theta, &P);
+  snprintf(full, sizeof full, "%d", (int)P);
+  VecDuplicate(theta, &th0);
+  VecCopy(theta, th0);
+  for (int k = 0; k < 4; k++) VecDuplicate(theta, &step[k]);
+  GNStep(&s, th0, dense, step[0], &solves[0], &its[0], &prod[0]);
+  GNStep(&s, th0, none, step[1], &solves[1], &its[1], &prod[1]);
+  GNStep(&s, th0, low, step[2], &solves[2], &its[2], &prod[2]);
+  GNStep(&s, th0, fullr, step[3], &solves[3], &its[3], &prod[3]);
+  VecAXPY(step[0], -1, th0);
+  VecNorm(step[0], NORM_2, &size);
+  ck_assert_msg(size > 0, "the dense step is zero");
+  for (int k = 1; k < 4; k++) {
+    VecAXPY(step[k], -1, th0);
+    VecAXPY(step[k], -1, step[0]);
+    VecNorm(step[k], NORM_2, &diff);
+    PetscPrintf(PETSC_COMM_WORLD, "# GN step, %s: %d solves, %d CG iterations, %d sketch products; differs from the dense step by %.2e of its size %.2e\n", k == 1 ? "cg" : (k == 2 ? "cg + nystrom rank 6" : "cg + nystrom full rank"), (int)solves[k], (int)its[k], (int)prod[k], (double)(diff / size), (double)size);
+    ck_assert_msg(diff <= 1e-10 * size, "solver %d: the step differs from the dense one by %g of its size", k, (double)(diff / size));
+    ck_assert_msg(solves[k] == solves[1], "solver %d: %d solves, cg %d (the same trials)", k, (int)solves[k], (int)solves[1]);
+  }
+  ck_assert_msg(prod[1] == 0 && prod[2] == 6 && prod[3] == P, "sketch products %d %d %d", (int)prod[1], (int)prod[2], (int)prod[3]);
+  ck_assert_msg(its[2] < its[1], "the rank-6 sketch does not cut CG's iterations (%d, unpreconditioned %d)", (int)its[2], (int)its[1]);
+  ck_assert_msg(its[3] <= 2 * solves[3], "the full-rank sketch: %d CG iterations in %d solves (expected 1 or 2 each)", (int)its[3], (int)solves[3]);
+  for (int k = 0; k < 4; k++) VecDestroy(&step[k]);
+  VecDestroy(&th0);
+  FreeSetup(&s);
+}
+END_TEST
+
 /* A plugin whose exact Jacobian is NaN (finite residuals): every optimiser stops at once, failed, with
  * the term (pde) and the cause (its Jacobian, NaN) named, and θ untouched (the initial parameters).
  * Gauss–Newton used to loop forever here (the damping became NaN). */
@@ -1416,6 +1487,7 @@ static Suite *TrainSuite(void)
   tcase_add_test(t, test_options_prefix);
   tcase_add_test(t, test_trainer_registry_prefix);
   tcase_add_test(t, test_nonfinite_jacobian);
+  tcase_add_test(t, test_gn_nystrom_step);
   tcase_add_test(t, test_adam_max_failures);
   tcase_add_test(t, test_history_one_state);
   tcase_add_test(t, test_eta);

@@ -63,6 +63,9 @@ PETSC_EXTERN PetscErrorCode AzTrainerGetHistory(AzTrainer tr, PetscInt *n, const
 PETSC_EXTERN PetscErrorCode AzTrainerGetDescription(AzTrainer tr, char buf[], size_t len);
 /* steps undone because the loss or gradient was NaN/Inf */
 PETSC_EXTERN PetscErrorCode AzTrainerGetNumRollbacks(AzTrainer tr, PetscInt *n);
+/* Gauss-Newton's matrix-free solver: the linear solves and the CG iterations they took, and the
+ * products J^T J v its Nystrom sketches cost (all 0 for the dense solver) */
+PETSC_EXTERN PetscErrorCode AzTrainerGetLinearIterations(AzTrainer tr, PetscInt *solves, PetscInt *iterations, PetscInt *sketch_products);
 PETSC_EXTERN PetscErrorCode AzTrainerGetIterations(AzTrainer tr, PetscInt *its);
 /* Why training stopped. AzTrainerTrain returns success in every case below; on AZ_TRAINER_FAILED the
  * field holds the last good (finite) parameters and the history ends there, so the caller writes its

@@ -204,6 +204,11 @@ static PetscErrorCode WriteSummary(MPI_Comm comm, const char dir[], AzProblem pr
     PetscCall(AzFilePrintf(file, "%s\"%s\"", c ? ", " : "", name));
   }
   PetscCall(AzFilePrintf(file, "],\n  \"trainer\": \"%s\",\n  \"iterations\": %d,\n  \"wall_seconds\": %.3f,\n  \"ranks\": %d,\n  \"parameters\": %d,\n", desc, (int)its, (double)wall, size, (int)nparam));
+  {
+    PetscInt solves, linits, products;
+    PetscCall(AzTrainerGetLinearIterations(tr, &solves, &linits, &products));
+    PetscCall(AzFilePrintf(file, "  \"gn_linear_solves\": %d,\n  \"gn_cg_iterations\": %d,\n  \"gn_sketch_products\": %d,\n", (int)solves, (int)linits, (int)products));
+  }
   PetscCall(AzFilePrintf(file, "  \"loss\": "));
   PetscCall(AzRunJsonNumber(file, f));
   PetscCall(AzFilePrintf(file, ",\n  \"final_loss\": {"));

@@ -42,6 +42,9 @@ PetscErrorCode AzTrainerCreate(AzLoss loss, AzField field, AzTrainer *trainer)
   tr->beta2          = 0.999;
   tr->eps            = 1e-8;
   tr->mu0            = 1e-3;
+  tr->gn_pc          = AZ_GN_PC_NYSTROM;
+  tr->nystrom_rank   = 60;
+  tr->nystrom_every  = 1;
   tr->mu_min         = 1e-15;
   tr->mu_max         = 1e10;
   tr->max_failures   = 10;
@@ -75,8 +78,15 @@ PetscErrorCode AzTrainerSetFromOptions(AzTrainer tr)
   PetscCall(PetscOptionsReal("-az_adam_lr_decay_steps", "iterations per learning-rate decay", "AzTrainAdam", tr->lr_decay_steps, &tr->lr_decay_steps, NULL));
   {
     const char *const solvers[] = {"auto", "dense", "cg", "AzGNSolver", "AZ_GN_", NULL};
-    PetscCall(PetscOptionsEnum("-az_gn_solver", "Gauss-Newton linear solve: dense Cholesky of J^T J, matrix-free CG, or auto (dense up to 7000 parameters: two P×P matrices per rank, 0.8 GB at 7000)", "AzTrainGN", solvers, (PetscEnum)tr->gn_solver, (PetscEnum *)&tr->gn_solver, NULL));
+    PetscCall(PetscOptionsEnum("-az_gn_solver", "Gauss-Newton linear solve: dense Cholesky of J^T J, matrix-free CG (preconditioned: -az_gn_pc), or auto (dense up to 4000 parameters, CG above)", "AzTrainGN", solvers, (PetscEnum)tr->gn_solver, (PetscEnum *)&tr->gn_solver, NULL));
   }
+  {
+    const char *const pcs[] = {"none", "nystrom", "AzGNPC", "AZ_GN_PC_", NULL};
+    PetscCall(PetscOptionsEnum("-az_gn_pc", "preconditioner of the matrix-free CG solve: none, or nystrom (a randomized rank -az_gn_nystrom_rank approximation of J^T J, NNCG)", "AzTrainGN", pcs, (PetscEnum)tr->gn_pc, (PetscEnum *)&tr->gn_pc, NULL));
+  }
+  PetscCall(PetscOptionsInt("-az_gn_nystrom_rank", "directions of the Nystrom sketch of J^T J (each costs one J^T J product)", "AzTrainGN", tr->nystrom_rank, &tr->nystrom_rank, NULL));
+  PetscCall(PetscOptionsInt("-az_gn_nystrom_every", "Gauss-Newton iterations between Nystrom sketches", "AzTrainGN", tr->nystrom_every, &tr->nystrom_every, NULL));
+  PetscCall(PetscOptionsReal("-az_gn_mu_init", "initial Levenberg–Marquardt damping itself (0: -az_gn_mu0 times the mean diagonal of JᵀJ)", "AzTrainGN", tr->mu_init, &tr->mu_init, NULL));
   PetscCall(PetscOptionsReal("-az_gn_mu0", "initial Levenberg–Marquardt damping, relative to the mean diagonal of JᵀJ", "AzTrainGN", tr->mu0, &tr->mu0, NULL));
   {
     const char *const scales[] = {"scalar", "diagonal", "AzLBFGSScale", "AZ_LBFGS_", NULL};
@@ -131,7 +141,10 @@ PetscErrorCode AzTrainerSetFromOptions(AzTrainer tr)
   AZ_CHECK_REAL(tr->lr_decay > 0 && tr->lr_decay <= 1, "-az_adam_lr_decay", tr->lr_decay, "in (0, 1]");
   AZ_CHECK_REAL(tr->lr_decay_steps > 0, "-az_adam_lr_decay_steps", tr->lr_decay_steps, "positive and finite");
   AZ_CHECK_REAL(tr->mu0 > 0, "-az_gn_mu0", tr->mu0, "positive and finite");
+  AZ_CHECK_REAL(tr->mu_init >= 0, "-az_gn_mu_init", tr->mu_init, "non-negative and finite (0: relative, -az_gn_mu0)");
 #undef AZ_CHECK_REAL
+  PetscCheck(tr->nystrom_rank >= 1 && tr->nystrom_rank <= 10000, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_gn_nystrom_rank must be in 1..10000, not %" PetscInt_FMT, tr->nystrom_rank);
+  PetscCheck(tr->nystrom_every >= 1, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_gn_nystrom_every must be at least 1, not %" PetscInt_FMT, tr->nystrom_every);
   PetscCheck(tr->monitor_every >= 1, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_monitor_every must be at least 1, not %" PetscInt_FMT, tr->monitor_every);
   PetscCheck(tr->lbfgs_segment >= 1, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_lbfgs_segment must be at least 1, not %" PetscInt_FMT, tr->lbfgs_segment);
   PetscCheck(tr->lbfgs_m >= 1 && tr->lbfgs_m <= 1000, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_lbfgs_m must be in 1..1000, not %" PetscInt_FMT, tr->lbfgs_m);
@@ -480,6 +493,15 @@ PetscErrorCode AzTrainerGetStopReason(AzTrainer tr, AzTrainerReason *reason, con
   PetscFunctionBegin;
   if (reason) *reason = tr->reason;
   if (msg) *msg = tr->reason_msg[0] ? tr->reason_msg : "completed";
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzTrainerGetLinearIterations(AzTrainer tr, PetscInt *solves, PetscInt *iterations, PetscInt *sketch_products)
+{
+  PetscFunctionBegin;
+  if (solves) *solves = tr->lin_solves;
+  if (iterations) *iterations = tr->lin_its;
+  if (sketch_products) *sketch_products = tr->sketch_products;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

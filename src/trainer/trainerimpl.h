@@ -19,7 +19,11 @@ struct _p_AzTrainer {
   PetscReal lr, lr_decay, lr_decay_steps, beta1, beta2, eps;
   /* Gauss–Newton / Levenberg–Marquardt */
   PetscReal mu0, mu_min, mu_max;
+  PetscReal mu_init; /* > 0: the initial damping itself (-az_gn_mu_init), else mu0 × mean diag(JᵀJ) */
   enum { AZ_GN_AUTO, AZ_GN_DENSE, AZ_GN_CG } gn_solver;
+  enum { AZ_GN_PC_NONE, AZ_GN_PC_NYSTROM } gn_pc; /* the CG solver's preconditioner */
+  PetscInt nystrom_rank, nystrom_every;           /* sketch size; GN iterations between sketches */
+  PetscInt lin_solves, lin_its, sketch_products;   /* the CG solver's work (AzTrainerGetLinearIterations) */
   /* robustness */
   PetscInt max_failures;
   PetscInt lbfgs_segment; /* L-BFGS iterations between constraint updates when they move */
@@ -50,6 +54,17 @@ struct _p_AzTrainer {
   PetscInt restart_stage, restart_it; /* where the restart file left off, -1 for none */
   Vec      restart_state;             /* optimiser state to resume (Adam moments; GN damping) */
 };
+
+/* The randomized Nyström preconditioner of the GN CG solve (nystrom.c): H = JᵀJ ≈ U diag(λ) Uᵀ */
+typedef struct {
+  PetscInt     P, s; /* parameters; sketch rank (0: none, the identity) */
+  PetscScalar *U;    /* P × s, orthonormal columns */
+  PetscReal   *lambda;
+  PetscScalar *c; /* s, work */
+} AzNystrom;
+PETSC_INTERN PetscErrorCode AzNystromBuild(AzTrainer tr, PetscInt rank, PetscInt seed, AzNystrom *ny);
+PETSC_INTERN PetscErrorCode AzNystromApply(const AzNystrom *ny, PetscReal mu, Vec x, Vec y);
+PETSC_INTERN PetscErrorCode AzNystromDestroy(AzNystrom *ny);
 
 /* Training stops with AZ_TRAINER_FAILED: the message (printf format) says what happened; the caller
  * leaves θ at the last good parameters and returns success. */
