@@ -35,8 +35,9 @@ static PetscErrorCode GatherSnapshots(AzReference ref)
 }
 
 /* Lagrange weights at s (in units of the spacing) over np consecutive nodes starting at *first,
- * chosen around s and kept inside [0, n-1] unless periodic (then indices wrap). */
-static void LagrangeWeights(PetscReal s, PetscInt n, PetscBool periodic, PetscInt *first, PetscInt *np, PetscReal w[])
+ * chosen around s and kept inside [0, n-1] unless periodic (then indices wrap). s is clamped to
+ * [-ext, n-1+ext]: ext = 1/2 for cell centres (fv), whose outer half cells are extrapolated. */
+static void LagrangeWeights(PetscReal s, PetscInt n, PetscBool periodic, PetscReal ext, PetscInt *first, PetscInt *np, PetscReal w[])
 {
   PetscInt b;
 
@@ -45,7 +46,7 @@ static void LagrangeWeights(PetscReal s, PetscInt n, PetscBool periodic, PetscIn
     *np = 4;
     b   = (PetscInt)PetscFloorReal(s) - 1;
   } else {
-    s = PetscMin(PetscMax(s, 0), (PetscReal)(n - 1));
+    s = PetscMin(PetscMax(s, -ext), (PetscReal)(n - 1) + ext);
     b = (PetscInt)PetscFloorReal(s) - (*np / 2 - 1);
     b = PetscMin(PetscMax(b, 0), n - *np);
   }
@@ -71,10 +72,10 @@ PetscErrorCode AzReferenceInterpolate(AzReference ref, PetscInt npts, const Pets
     PetscInt         first[AZ_MAX_DIM + 1] = {0, 0, 0, 0}, np[AZ_MAX_DIM + 1] = {1, 1, 1, 1}, k[AZ_MAX_DIM + 1];
     PetscReal        w[AZ_MAX_DIM + 1][4] = {{1}, {1}, {1}, {1}};
 
-    for (PetscInt a = 0; a < dim; a++) LagrangeWeights((xp[a] - ref->lo[a]) / ref->h[a], ref->n[a], ref->periodic[a], &first[a], &np[a], w[a]);
+    for (PetscInt a = 0; a < dim; a++) LagrangeWeights((xp[a] - ref->x0[a]) / ref->h[a], ref->n[a], ref->periodic[a], ref->method == AZ_REFERENCE_FV ? 0.5 : 0, &first[a], &np[a], w[a]);
     if (ref->td) {
       const PetscReal dt = (ref->info->t1 - ref->info->t0) / (ref->nt - 1);
-      LagrangeWeights((xp[dim] - ref->info->t0) / dt, ref->nt, PETSC_FALSE, &first[3], &np[3], w[3]);
+      LagrangeWeights((xp[dim] - ref->info->t0) / dt, ref->nt, PETSC_FALSE, 0, &first[3], &np[3], w[3]);
     }
     for (PetscInt c = 0; c < nc; c++) u[p * nc + c] = 0;
     for (k[3] = 0; k[3] < np[3]; k[3]++)
@@ -118,7 +119,7 @@ PetscErrorCode AzReferenceComputeError(AzReference ref, PetscReal *maxerr, Petsc
         const PetscInt     l = ((idx[2] - xs[2]) * xm[1] + (idx[1] - xs[1])) * xm[0] + (idx[0] - xs[0]);
         AzPoint            p = {x, ref->ncoord, param, -1};
 
-        for (PetscInt d = 0; d < ref->dim; d++) x[d] = ref->lo[d] + idx[d] * ref->h[d];
+        for (PetscInt d = 0; d < ref->dim; d++) x[d] = ref->x0[d] + idx[d] * ref->h[d];
         if (ref->td) x[ref->dim] = ref->tout[ref->nt - 1];
         PetscCall(ref->info->exact(&p, ue));
         for (PetscInt c = 0; c < nc; c++) {
