@@ -23,6 +23,10 @@
  * Error O(h²) in smooth regions, first order at extrema clipped by the limiter. */
 #include "refimpl.h"
 
+/* Gauss–Legendre, 3 points on [0, 1] */
+static const PetscReal gs_x[3] = {0.11270166537925831, 0.5, 0.88729833462074169};
+static const PetscReal gs_w[3] = {0.27777777777777778, 0.44444444444444444, 0.27777777777777778};
+
 /* the monotonized-central limiter of the one-sided differences a, b */
 static inline PetscReal LimitMC(PetscReal a, PetscReal b)
 {
@@ -137,6 +141,42 @@ static PetscErrorCode BoundaryValue(const Ctx *c, PetscInt face, PetscReal x, Pe
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* The diffusive flux of a scalar problem, F_d(u, g) = F(u, g) − F(u, 0), averaged over u between the
+ * cell values a and b: the exact average of its piecewise-linear interpolant on the fixed lattice
+ * u_m = m δ (δ = fv_du). The lattice does not move with a and b, so the average is a continuous
+ * function of the cell values even where k(u) jumps (the jump is spread over one lattice interval):
+ * moving Gauss nodes would make the rate jump whenever a node crosses u*, and the integrator stall. */
+static PetscErrorCode LatticeAverage(const Ctx *c, PetscReal xf, PetscScalar a, PetscScalar b, const PetscScalar g[], PetscScalar F[])
+{
+  const PetscReal du = c->ref->fv_du, lo = PetscMin(a, b), hi = PetscMax(a, b);
+  const PetscReal m0 = PetscFloorReal(lo / du), m1 = PetscMax(m0 + 1, PetscCeilReal(hi / du));
+  PetscScalar     zero[1] = {0}, f0, f1, u, Fg, F0, sum = 0;
+
+  PetscFunctionBegin;
+  PetscCheck(m1 - m0 <= 1e7, PETSC_COMM_SELF, PETSC_ERR_FP, "fv: cell values %g and %g span %g lattice intervals of the diffusive flux (the solution is not finite)", (double)a, (double)b, (double)(m1 - m0));
+  u = m0 * du;
+  PetscCall(Flux(c, xf, &u, g, &Fg, NULL));
+  PetscCall(Flux(c, xf, &u, zero, &F0, NULL));
+  f0 = Fg - F0;
+  for (PetscReal m = m0; m < m1; m++) {
+    const PetscReal ua = m * du, ub = (m + 1) * du, sa = PetscMax(lo, ua), sb = PetscMin(hi, ub);
+
+    u = ub;
+    PetscCall(Flux(c, xf, &u, g, &Fg, NULL));
+    PetscCall(Flux(c, xf, &u, zero, &F0, NULL));
+    f1 = Fg - F0;
+    if (hi == lo) { /* the limit: the interpolant at a */
+      if (lo <= ub) {
+        sum = f0 + (f1 - f0) * (lo - ua) / du;
+        break;
+      }
+    } else if (sb > sa) sum += (sb - sa) * (f0 + (f1 - f0) * (0.5 * (sa + sb) - ua) / du); /* exact for a linear piece */
+    f0 = f1;
+  }
+  F[0] += hi == lo ? sum : sum / (hi - lo);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 /* The rate of every owned cell: rate_i = (F*_{i-1/2} − F*_{i+1/2}) / h + S_i. u is the ghosted local
  * array (index i at u[(i - gs) * nc]); faces j = xs .. xs + xm, face j between cells j-1 and j. */
 static PetscErrorCode Rates(const Ctx *c, const PetscScalar *u, PetscInt gs, PetscInt xs, PetscInt xm, PetscScalar rate[])
@@ -147,7 +187,7 @@ static PetscErrorCode Rates(const Ctx *c, const PetscScalar *u, PetscInt gs, Pet
   const PetscReal      h = ref->h[0], lo = ref->lo[0];
   const PetscBool      per = ref->periodic[0];
   const AzBCType       tlo = info->boundary[0].type, thi = info->boundary[1].type;
-  PetscScalar          ub[2][AZ_MAX_COMP], *slope, *Fs, *grad;
+  PetscScalar          ub[2][AZ_MAX_COMP], *slope, *Fs, *grad, zero[AZ_MAX_COMP] = {0};
 
   PetscFunctionBegin;
   /* slope: cells xs-1 .. xs+xm (index + 1 - xs); Fs, grad: faces xs .. xs+xm (index - xs) */
@@ -200,11 +240,25 @@ static PetscErrorCode Rates(const Ctx *c, const PetscScalar *u, PetscInt gs, Pet
         uR[k] = U(j, k) - 0.5 * slope[(j + 1 - xs) * nc + k];
         g[k]  = (U(j, k) - U(j - 1, k)) / h;
       }
-      PetscCall(Flux(c, xf, uL, g, FL, NULL));
-      PetscCall(Flux(c, xf, uR, g, FR, NULL));
+      /* convective part F(u, 0): local Lax-Friedrichs on the reconstructions */
+      PetscCall(Flux(c, xf, uL, zero, FL, NULL));
+      PetscCall(Flux(c, xf, uR, zero, FR, NULL));
       PetscCall(WaveSpeed(c, xf, uL, &aL));
       PetscCall(WaveSpeed(c, xf, uR, &aR));
       for (PetscInt k = 0; k < nc; k++) F[k] = 0.5 * (FL[k] + FR[k]) - 0.5 * PetscMax(aL, aR) * (uR[k] - uL[k]);
+      /* diffusive part F(u, g) − F(u, 0), averaged over the states between the two cells (Gauss in u):
+       * for F = −k(u) u_x exactly the Kirchhoff flux −(K(ū_R) − K(ū_L))/h, K' = k, which stays
+       * continuous in the cell values where k(u) jumps (Stefan) and vanishes with k (porous medium) */
+      if (nc == 1 && ref->fv_du > 0) PetscCall(LatticeAverage(c, xf, U(j - 1, 0), U(j, 0), g, F));
+      else
+        for (PetscInt q = 0; q < 3; q++) {
+          PetscScalar uq[AZ_MAX_COMP], Fg[AZ_MAX_COMP], F0[AZ_MAX_COMP];
+
+          for (PetscInt k = 0; k < nc; k++) uq[k] = U(j - 1, k) + gs_x[q] * (U(j, k) - U(j - 1, k));
+          PetscCall(Flux(c, xf, uq, g, Fg, NULL));
+          PetscCall(Flux(c, xf, uq, zero, F0, NULL));
+          for (PetscInt k = 0; k < nc; k++) F[k] += gs_w[q] * (Fg[k] - F0[k]);
+        }
     }
   }
   for (PetscInt i = xs; i < xs + xm; i++) {
@@ -300,5 +354,13 @@ PetscErrorCode AzRefFVInitialState(AzReference ref, PetscReal t, Vec Y)
     }
   }
   PetscCall(VecRestoreArray(Y, &a));
+  /* the lattice of the scalar diffusive flux average: 1/4096 of the data's range (or of its size) */
+  if (ref->td && !ref->halfres_du) {
+    PetscReal umin, umax;
+
+    PetscCall(VecMin(Y, NULL, &umin));
+    PetscCall(VecMax(Y, NULL, &umax));
+    ref->fv_du = (umax > umin ? umax - umin : PetscMax(PetscAbsReal(umax), 1.0)) / 4096;
+  }
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -184,6 +184,8 @@ static PetscErrorCode Estimate(AzReference ref)
    * (A new setting of AzReference that changes the solution must be copied here too.) */
   for (PetscInt a = 0; a < ref->dim; a++) c->n[a] = nc[a];
   c->order           = ref->order;
+  c->fv_du           = ref->fv_du; /* fv: the same lattice of the diffusive flux average */
+  c->halfres_du      = ref->fv_du > 0 ? PETSC_TRUE : PETSC_FALSE;
   c->method_opt      = ref->method; /* the method this reference resolved to, with its settings */
   c->method          = ref->method;
   c->nset            = PETSC_TRUE;
