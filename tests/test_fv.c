@@ -16,7 +16,8 @@
  *   the bound is at the integrator's tolerance, not at round-off).
  * - The method choice: auto picks fv for a conservation form (consform, burgers1d), spectral for a
  *   periodic problem, fd for a problem without a flux; fv refuses a problem without flux or with a
- *   Neumann face, saying why and what to use; summary.json names the method.
+ *   Neumann face, saying why and what to use; summary.json names the method; an integrator failure
+ *   advises fv for a conservation form solved by fd, and not after fv itself failed.
  * - 2 ranks against 1 (under mpiexec): the same cell averages to 1e-10 and the mass to 1e-12. */
 #include <ansatz.h>
 #include <ansatz/reference.h>
@@ -314,6 +315,33 @@ START_TEST(test_fv_method_choice)
 }
 END_TEST
 
+/* an integrator failure names fv for a conservation-form problem solved by fd, and not when fv failed */
+START_TEST(test_fv_failure_advice)
+{
+  AzProblem   prob = LoadTestPlugin(PETSC_COMM_WORLD, "barenblatt");
+  AzReference ref;
+  PetscInt    n = 64;
+
+  OK(PetscPushErrorHandler(CaptureError, NULL));
+  for (int fv = 0; fv < 2; fv++) {
+    OK(PetscOptionsSetValue(NULL, "-az_ref_max_steps", "3"));
+    OK(AzReferenceCreate(PETSC_COMM_WORLD, prob, &ref));
+    OK(AzReferenceSetMethod(ref, fv ? AZ_REFERENCE_FV : AZ_REFERENCE_FD));
+    OK(AzReferenceSetGrid(ref, 1, &n));
+    OK(AzReferenceSetFromOptions(ref));
+    OK(PetscOptionsClearValue(NULL, "-az_ref_max_steps"));
+    last_error[0] = 0;
+    ck_assert_int_ne(AzReferenceSolve(ref), 0);
+    ck_assert_msg(strstr(last_error, "What to try for barenblatt"), "no advice after a failure: %s", last_error);
+    if (fv) ck_assert_msg(!strstr(last_error, "-az_ref_method fv"), "the advice after an fv failure names fv: %s", last_error);
+    else ck_assert_msg(strstr(last_error, "-az_ref_method fv"), "the advice after an fd failure on a conservation-form problem does not name fv: %s", last_error);
+    OK(AzReferenceDestroy(&ref));
+  }
+  OK(PetscPopErrorHandler());
+  OK(AzProblemDestroy(&prob));
+}
+END_TEST
+
 /* summary.json and the cache key name the method: an fd reference does not reuse a stored fv one */
 START_TEST(test_fv_cache)
 {
@@ -398,7 +426,7 @@ END_TEST
 
 static void ClearOptions(void)
 {
-  const char *opts[] = {"-az_ref_method", "-az_ref_n", "-az_ref_verify", "-az_burgers1d_nu"};
+  const char *opts[] = {"-az_ref_method", "-az_ref_n", "-az_ref_verify", "-az_burgers1d_nu", "-az_ref_max_steps"};
   for (size_t k = 0; k < sizeof opts / sizeof opts[0]; k++) (void)PetscOptionsClearValue(NULL, opts[k]);
 }
 
@@ -421,6 +449,7 @@ int main(int argc, char **argv)
   tcase_add_test(t, test_fv_barenblatt);
   tcase_add_test(t, test_fv_stefan_jump);
   tcase_add_test(t, test_fv_shock);
+  tcase_add_test(t, test_fv_failure_advice);
   tcase_add_test(t, test_fv_cache);
   tcase_add_test(t, test_fv_parallel);
   suite_add_tcase(s, t);

@@ -1,5 +1,8 @@
 /* Self-verification of a reference: its own conservation drift, and an error estimate from a second
  * solve at half the resolution (see AzReferenceVerification in reference.h for the definitions).
+ * fv: weights are the cells' volumes (Σ h ū_i, the mass the method keeps), the coarse solve has n/2
+ * cells and is compared with the mean of the fine solution over the two fine cells each one holds,
+ * p = 2.
  *
  *   drift:     Q(t_k) = Σ_i w_i q(x_i, t_k, jet_i), w the trapezoid weights of the grid (rectangle
  *              on a periodic axis), jet_i the solve's own finite-difference jets of the snapshot;
@@ -270,7 +273,7 @@ PetscErrorCode AzRefVerifyWarn(AzReference ref)
     if (!bad) PetscFunctionReturn(PETSC_SUCCESS); /* nothing measured is over the threshold */
   }
   PetscCall(AzReferenceGetVerificationLine(ref, line, sizeof line));
-  PetscCall(PetscFPrintf(ref->comm, PETSC_STDERR, "\n*** WARNING: %s.\n*** Errors measured against this reference are uncertain by that much. Try a finer grid (-az_ref_n), tighter tolerances (-az_ref_rtol, -az_ref_atol) or another order (-az_ref_order); -az_ref_verify_tol sets the threshold.\n\n", line));
+  PetscCall(PetscFPrintf(ref->comm, PETSC_STDERR, "\n*** WARNING: %s.\n*** Errors measured against this reference are uncertain by that much. Try a finer grid (-az_ref_n), tighter tolerances (-az_ref_rtol, -az_ref_atol) or %s; -az_ref_verify_tol sets the threshold.\n\n", line, ref->method == AZ_REFERENCE_FV ? "for a smooth solution the fourth-order differences (-az_ref_method fd; fv is second order)" : "another order (-az_ref_order)"));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
