@@ -565,15 +565,11 @@ PetscErrorCode AzRefSetUpLinearSolver(AzReference ref, KSP ksp, PetscBool inner)
   }
 #endif
   if (size > 1 && ref->method == AZ_REFERENCE_FV && ref->dim == 1) {
-    /* fv in 1-D: a direct parallel solve, so that every Newton correction keeps the mass (a Krylov
-     * solve preconditioned by ASM blocks keeps it only to the Krylov tolerance) */
-    PetscCall(PCSetType(pc, PCLU));
-#if defined(PETSC_HAVE_MUMPS)
-    PetscCall(PCFactorSetMatSolverType(pc, MATSOLVERMUMPS));
-#else
-    PetscCall(PCSetType(pc, PCBJACOBI));
-    PetscCall(KSPSetType(ksp, KSPGMRES));
-#endif
+    /* fv in 1-D: a direct solve, so that every Newton correction keeps the mass (a Krylov solve
+     * preconditioned by ASM blocks keeps it only to the Krylov tolerance): the banded matrix is
+     * gathered and factored by LU on every rank (PCREDUNDANT), far cheaper than MUMPS's distributed
+     * triangular solves on a 1-D grid */
+    PetscCall(PCSetType(pc, PCREDUNDANT));
     PetscCall(KSPSetFromOptions(ksp));
     PetscFunctionReturn(PETSC_SUCCESS);
   }
