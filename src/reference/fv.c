@@ -7,12 +7,14 @@
  * by nothing else, to round-off, on any grid (each face flux is computed once per rank from the same
  * ghost values, so both neighbours of a face see the same bits).
  *
- *   face flux     F* = ½ (F(u_L, g) + F(u_R, g)) − ½ α (u_R − u_L): local Lax–Friedrichs for the
- *                 convective part, u_L, u_R the MC-limited linear reconstructions of the two cells at
- *                 the face (second order where smooth, no new extrema at a shock), g = (ū_R − ū_L)/h,
- *                 α = max over u_L, u_R of ‖∂F/∂u(x, t, u, u_x = 0)‖_∞ (exact from the plugin's
- *                 ∂F/∂jet when it gives it, else central differences): the wave speed of the flux at
- *                 zero gradient, so a pure diffusion flux F = −k(u) u_x gets α = 0 (central).
+ *   face flux     F* = ½ (F(u_L, 0) + F(u_R, 0)) − ½ α (u_R − u_L) + ⟨F(u, g) − F(u, 0)⟩:
+ *                 local Lax–Friedrichs for the convective part F(u, 0), u_L, u_R the MC-limited linear
+ *                 reconstructions of the two cells at the face (second order where smooth, no new
+ *                 extrema at a shock), α = max over u_L, u_R of ‖∂F/∂u(x, t, u, u_x = 0)‖_∞ (exact
+ *                 from the plugin's ∂F/∂jet when it gives it, else central differences), so a pure
+ *                 diffusion flux gets α = 0; the diffusive part at the face gradient g = (ū_R − ū_L)/h,
+ *                 averaged over the states u between ū_L and ū_R (⟨⟩: for F = −k(u) u_x the Kirchhoff
+ *                 flux −(K(ū_R) − K(ū_L))/h, K' = k; see LatticeAverage).
  *   source        S(x_i, t, ū_i, ∇u_i) at the centre (midpoint rule), ∇u_i the mean of the two face
  *                 gradients.
  *   boundary      periodic: a face like any other; AZ_BC_FLUX: F·n = g exactly (the plugin's value);
