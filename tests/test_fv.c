@@ -14,6 +14,7 @@
  *   t = 1/π on: no new extrema, max ū and min ū within the initial ones + 1e-9 at every output time
  *   (the limited reconstruction and the Lax–Friedrichs dissipation; BDF is not strictly monotone, so
  *   the bound is at the integrator's tolerance, not at round-off).
+ * - A steady problem (Newton on the rates): −u_xx = π² sin πx with Dirichlet ends, order 2.
  * - The method choice: auto picks fv for a conservation form (consform, burgers1d), spectral for a
  *   periodic problem, fd for a problem without a flux; fv refuses a problem without flux or with a
  *   Neumann face, saying why and what to use; summary.json names the method; an integrator failure
@@ -231,6 +232,87 @@ START_TEST(test_fv_shock)
   PetscPrintf(PETSC_COMM_WORLD, "# fv inviscid Burgers: initial range [%.12f, %.12f], later [%.12f, %.12f]\n", (double)lo0, (double)hi0, (double)lo, (double)hi);
   ck_assert_msg(hi <= hi0 + 1e-9 && lo >= lo0 - 1e-9, "fv on inviscid Burgers: new extrema, range [%.12g, %.12g] against the initial [%.12g, %.12g]", (double)lo, (double)hi, (double)lo0, (double)hi0);
   OK(AzReferenceDestroy(&ref));
+  OK(AzProblemDestroy(&prob));
+}
+END_TEST
+
+/* ---- a steady problem: −u_xx = π² sin πx on [0, 1], u = 0 at both ends (Newton on −rate(ū) = 0) ---- */
+static PetscErrorCode PoissonFlux(const AzPoint *p, const AzJet *J, PetscScalar F[], PetscScalar dFdjet[])
+{
+  (void)p;
+  F[0] = -AzD(J, 0, 0);
+  if (dFdjet) dFdjet[AzIdxD(J, 0, 0)] = -1;
+  return PETSC_SUCCESS;
+}
+
+static PetscErrorCode PoissonSource(const AzPoint *p, const AzJet *J, PetscScalar S[], PetscScalar dSdjet[])
+{
+  (void)J, (void)dSdjet;
+  S[0] = PETSC_PI * PETSC_PI * PetscSinReal(PETSC_PI * p->x[0]);
+  return PETSC_SUCCESS;
+}
+
+static PetscErrorCode PoissonWall(const AzPoint *p, const AzJet *J, PetscScalar r[], PetscScalar drdjet[])
+{
+  (void)p;
+  r[0] = AzU(J, 0);
+  if (drdjet) drdjet[AzIdxU(J, 0)] = 1;
+  return PETSC_SUCCESS;
+}
+
+static PetscErrorCode PoissonZero(const AzPoint *p, PetscScalar u[])
+{
+  (void)p;
+  u[0] = 0;
+  return PETSC_SUCCESS;
+}
+
+static PetscErrorCode PoissonExact(const AzPoint *p, PetscScalar u[])
+{
+  u[0] = PetscSinReal(PETSC_PI * p->x[0]);
+  return PETSC_SUCCESS;
+}
+
+static const AzProblemInfo poisson = {
+  .abi              = AZ_PROBLEM_ABI,
+  .name             = "fvpoisson",
+  .description      = "-u_xx = pi^2 sin(pi x), u(0) = u(1) = 0",
+  .dim              = 1,
+  .ncomp            = 1,
+  .lower            = {0},
+  .upper            = {1},
+  .flux             = PoissonFlux,
+  .source           = PoissonSource,
+  .flux_derivatives = "x",
+  .boundary         = {{AZ_BC_DIRICHLET, PoissonWall, PoissonZero}, {AZ_BC_DIRICHLET, PoissonWall, PoissonZero}},
+  .exact            = PoissonExact,
+  .exact_jacobian   = PETSC_TRUE,
+};
+
+START_TEST(test_fv_steady)
+{
+  AzProblem         prob;
+  AzReferenceMethod m;
+  PetscReal         e[2];
+
+  OK(AzProblemCreateFromInfo(PETSC_COMM_WORLD, &poisson, NULL, &prob));
+  for (int k = 0; k < 2; k++) {
+    AzReference ref;
+    PetscInt    n = 64 << k;
+
+    OK(AzReferenceCreate(PETSC_COMM_WORLD, prob, &ref));
+    OK(AzReferenceGetMethod(ref, &m));
+    ck_assert_msg(m == AZ_REFERENCE_FV, "auto chose method %d for a steady conservation form, not fv", (int)m);
+    OK(AzReferenceSetGrid(ref, 1, &n));
+    OK(PetscOptionsSetValue(NULL, "-az_ref_verify", "0"));
+    OK(AzReferenceSetFromOptions(ref));
+    OK(PetscOptionsClearValue(NULL, "-az_ref_verify"));
+    OK(AzReferenceSolve(ref));
+    OK(AzReferenceComputeError(ref, NULL, &e[k]));
+    OK(AzReferenceDestroy(&ref));
+  }
+  PetscPrintf(PETSC_COMM_WORLD, "# fv steady Poisson: relative L2 %.3e %.3e, order %.2f\n", (double)e[0], (double)e[1], (double)PetscLog2Real(e[0] / e[1]));
+  ck_assert_msg(e[0] < 1e-3 && PetscLog2Real(e[0] / e[1]) >= 1.8, "fv on a steady problem: relative L2 %g, %g at 64, 128 cells", (double)e[0], (double)e[1]);
   OK(AzProblemDestroy(&prob));
 }
 END_TEST
@@ -455,6 +537,7 @@ int main(int argc, char **argv)
   tcase_add_test(t, test_fv_barenblatt);
   tcase_add_test(t, test_fv_stefan_jump);
   tcase_add_test(t, test_fv_shock);
+  tcase_add_test(t, test_fv_steady);
   tcase_add_test(t, test_fv_failure_advice);
   tcase_add_test(t, test_fv_cache);
   tcase_add_test(t, test_fv_parallel);
