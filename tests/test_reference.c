@@ -285,6 +285,7 @@ static AzReference SolveBurgers(AzProblem prob, PetscInt n)
 {
   AzReference ref;
   ck_assert_int_eq(AzReferenceCreate(PETSC_COMM_WORLD, prob, &ref), 0);
+  ck_assert_int_eq(AzReferenceSetMethod(ref, AZ_REFERENCE_FD), 0); /* the fd grid convergence (auto picks fv: test_fv.c) */
   ck_assert_int_eq(AzReferenceSetGrid(ref, 1, &n), 0);
   ck_assert_int_eq(AzReferenceSetFromOptions(ref), 0);
   ck_assert_int_eq(AzReferenceSolve(ref), 0);

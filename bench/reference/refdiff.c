@@ -1,7 +1,7 @@
 /* Difference of two references of one problem (bench/reference/spectral.sh): max |u1 - u2| over the
  * nodes of the coarser grid (nodes of the finer one too when N2 is a multiple of N1, so no spatial
  * interpolation error enters) at 11 output times. Usage: refdiff PROBLEM METHOD1 N1 METHOD2 N2 [options]
- * (METHOD: 1 fd, 2 spectral); each solve prints its steps and wall time. */
+ * (METHOD: 1 fd, 2 spectral, 3 fv); each solve prints its steps and wall time. */
 #include <ansatz.h>
 #include <ansatz/reference.h>
 #include <stdlib.h>

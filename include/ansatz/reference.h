@@ -39,9 +39,11 @@ typedef struct _p_AzReference *AzReference;
  *   AZ_REFERENCE_FD        finite differences on the DMDA, any problem (the method of lines above)
  *   AZ_REFERENCE_SPECTRAL  Fourier pseudo-spectral, time-dependent problems periodic in every axis
  *                          and explicit in time (1-D for now; see spectral.c)
- *   AZ_REFERENCE_AUTO      spectral when every spatial axis is periodic (1-D), fd otherwise
- * A conservative finite-volume method (fv) for conservation-form problems will sit between them. */
-typedef enum { AZ_REFERENCE_AUTO = 0, AZ_REFERENCE_FD, AZ_REFERENCE_SPECTRAL } AzReferenceMethod;
+ *   AZ_REFERENCE_FV        conservative finite volumes for problems in conservation form (1-D for
+ *                          now; see fv.c): cell averages, mass kept to round-off, monotone at shocks
+ *   AZ_REFERENCE_AUTO      spectral when every spatial axis is periodic (1-D), else fv when the
+ *                          problem has a conservation form (1-D), else fd */
+typedef enum { AZ_REFERENCE_AUTO = 0, AZ_REFERENCE_FD, AZ_REFERENCE_SPECTRAL, AZ_REFERENCE_FV } AzReferenceMethod;
 
 /* Counters of the last solve (those that do not apply stay 0). */
 typedef struct {
@@ -97,7 +99,7 @@ PETSC_EXTERN PetscErrorCode AzReferenceSetOrder(AzReference ref, PetscInt order)
 PETSC_EXTERN PetscErrorCode AzReferenceSetTolerances(AzReference ref, PetscReal rtol, PetscReal atol);
 PETSC_EXTERN PetscErrorCode AzReferenceSetNumOutputTimes(AzReference ref, PetscInt nt_out);
 PETSC_EXTERN PetscErrorCode AzReferenceSetMethod(AzReference ref, AzReferenceMethod method);
-/* The method that is (or will be) used: auto resolved to fd or spectral. */
+/* The method that is (or will be) used: auto resolved to fd, fv or spectral. */
 PETSC_EXTERN PetscErrorCode AzReferenceGetMethod(AzReference ref, AzReferenceMethod *method);
 PETSC_EXTERN PetscErrorCode AzReferenceSetFromOptions(AzReference ref);
 PETSC_EXTERN PetscErrorCode AzReferenceSolve(AzReference ref);

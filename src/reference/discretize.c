@@ -181,6 +181,10 @@ PetscErrorCode AzRefFormFunction(AzReference ref, AzRefForm form, PetscReal t, V
   Box                b;
 
   PetscFunctionBegin;
+  if (ref->method == AZ_REFERENCE_FV) {
+    PetscCall(AzRefFVFunction(ref, form, t, Y, Yp, F, bad));
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
   PetscCall(PetscLogEventBegin(AZ_REF_Residual, 0, 0, 0, 0));
   PetscCall(GetBox(ref, &b));
   PetscCall(DMGlobalToLocal(ref->da, Y, INSERT_VALUES, ref->yloc));
@@ -367,7 +371,7 @@ PetscErrorCode AzRefAssembleJacobian(AzReference ref, AzRefForm form, PetscReal 
 {
   PetscFunctionBegin;
   ref->stats.jacobian_evals++;
-  if (ref->jactype == AZ_REF_JAC_JET) {
+  if (ref->jactype == AZ_REF_JAC_JET && ref->method != AZ_REFERENCE_FV) {
     PetscCall(PetscLogEventBegin(AZ_REF_Jacobian, 0, 0, 0, 0));
     PetscCall(AssembleJet(ref, form, t, Y, Yp, cj, J));
     PetscCall(PetscLogEventEnd(AZ_REF_Jacobian, 0, 0, 0, 0));
@@ -407,6 +411,10 @@ PetscErrorCode AzRefInitialState(AzReference ref, PetscReal t, Vec Y)
 
   PetscFunctionBegin;
   PetscCheck(!ref->td || ref->info->initial_value, ref->comm, PETSC_ERR_ARG_WRONG, "Problem %s gives no initial_value: the reference solver starts from u(x, t0) = initial_value(x), so the plugin must define it", ref->info->name);
+  if (ref->method == AZ_REFERENCE_FV) {
+    PetscCall(AzRefFVInitialState(ref, t, Y));
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
   PetscCall(GetBox(ref, &b));
   PetscCall(VecGetArray(Y, &a));
   FOR_OWNED(b, idx)
@@ -435,6 +443,10 @@ PetscErrorCode AzRefDifferentialId(AzReference ref, PetscReal t, Vec Y, Vec id)
   Box                b;
 
   PetscFunctionBegin;
+  if (ref->method == AZ_REFERENCE_FV) { /* every cell average obeys d/dt ū = rate: all differential */
+    PetscCall(VecSet(id, 1.0));
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
   PetscCall(GetBox(ref, &b));
   PetscCall(PetscMalloc1(AZ_MAX_RES * L, &D));
   PetscCall(DMGlobalToLocal(ref->da, Y, INSERT_VALUES, ref->yloc));
@@ -478,6 +490,7 @@ PetscErrorCode AzRefCheckExplicit(AzReference ref)
   Box                b;
 
   PetscFunctionBegin;
+  if (ref->method == AZ_REFERENCE_FV) PetscFunctionReturn(PETSC_SUCCESS); /* y' = rate(y) by construction, on any face it supports */
   for (PetscInt face = 0; face < 2 * ref->dim; face++) {
     const AzBoundaryInfo *bc = &ref->info->boundary[face];
     PetscCheck(bc->type == AZ_BC_PERIODIC || (bc->type == AZ_BC_DIRICHLET && bc->value), ref->comm, PETSC_ERR_SUP, "-az_ref_integrator %s needs every face of problem %s to be periodic or Dirichlet with data (.value), but face %" PetscInt_FMT " is not: its boundary condition is algebraic, so use -az_ref_integrator ida", AzRefIntegratorNames[ref->integrator], ref->info->name, face);
@@ -551,6 +564,15 @@ PetscErrorCode AzRefSetUpLinearSolver(AzReference ref, KSP ksp, PetscBool inner)
     PetscFunctionReturn(PETSC_SUCCESS);
   }
 #endif
+  if (size > 1 && ref->method == AZ_REFERENCE_FV && ref->dim == 1) {
+    /* fv in 1-D: a direct solve, so that every Newton correction keeps the mass (a Krylov solve
+     * preconditioned by ASM blocks keeps it only to the Krylov tolerance): the banded matrix is
+     * gathered and factored by LU on every rank (PCREDUNDANT), far cheaper than MUMPS's distributed
+     * triangular solves on a 1-D grid */
+    PetscCall(PCSetType(pc, PCREDUNDANT));
+    PetscCall(KSPSetFromOptions(ksp));
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
   if (size > 1 && inner) {
     PetscBool set;
 

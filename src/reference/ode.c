@@ -193,6 +193,6 @@ PetscErrorCode AzRefSolveODE(AzReference ref)
   N_VDestroy(y);
   PetscCall(VecDestroy(&Y));
   PetscCall(ierr);
-  PetscCall(FixDirichletSnapshots(ref));
+  if (ref->method != AZ_REFERENCE_FV) PetscCall(FixDirichletSnapshots(ref)); /* fv has cells, no boundary nodes */
   PetscFunctionReturn(PETSC_SUCCESS);
 }

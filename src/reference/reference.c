@@ -5,7 +5,7 @@ const char *const AzRefIntegratorNames[]   = {"ida", "cvode", "arkode"};
 const char *const AzRefSteadySolverNames[] = {"snes", "kinsol"};
 const char *const AzRefJacobianNames[]     = {"jet", "color"};
 const char *const AzRefFormatNames[]       = {"binary", "hdf5"};
-const char *const AzRefMethodNames[]       = {"auto", "fd", "spectral"};
+const char *const AzRefMethodNames[]       = {"auto", "fd", "spectral", "fv"};
 
 static PetscLogEvent AZ_REF_Solve;
 PetscLogEvent        AZ_REF_Residual, AZ_REF_Jacobian;
@@ -81,7 +81,7 @@ PetscErrorCode AzReferenceSetMethod(AzReference ref, AzReferenceMethod method)
 {
   PetscFunctionBegin;
   PetscCall(CheckNotSetUp(ref, "AzReferenceSetMethod"));
-  PetscCheck(method >= AZ_REFERENCE_AUTO && method <= AZ_REFERENCE_SPECTRAL, ref->comm, PETSC_ERR_ARG_OUTOFRANGE, "Unknown reference method %d: use auto, fd or spectral", (int)method);
+  PetscCheck(method >= AZ_REFERENCE_AUTO && method <= AZ_REFERENCE_FV, ref->comm, PETSC_ERR_ARG_OUTOFRANGE, "Unknown reference method %d: use auto, fd, fv or spectral", (int)method);
   ref->method_opt = method;
   PetscCall(AzRefResolveMethod(ref));
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -95,23 +95,35 @@ PetscErrorCode AzReferenceGetMethod(AzReference ref, AzReferenceMethod *method)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* auto -> fd or spectral; a grid nobody gave gets the method's default size. The spectral method
- * needs every axis periodic and a time-dependent problem; it is 1-D for now. (The conservative
- * finite-volume method, fv, will be chosen here for conservation-form problems.) */
+/* auto -> spectral, fv or fd; a grid nobody gave gets the method's default size. The spectral method
+ * needs every axis periodic and a time-dependent problem; it is 1-D for now. The conservative
+ * finite-volume method needs a conservation form (.flux) and is 1-D for now; it is second order. */
 PetscErrorCode AzRefResolveMethod(AzReference ref)
 {
-  PetscBool periodic = PETSC_TRUE;
+  PetscBool periodic = PETSC_TRUE, flux;
   PetscInt  axis     = -1;
 
   PetscFunctionBegin;
   if (ref->setup) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(AzProblemHasFlux(ref->prob, &flux));
   for (PetscInt a = 0; a < ref->dim; a++)
     if (ref->info->boundary[2 * a].type != AZ_BC_PERIODIC && periodic) {
       periodic = PETSC_FALSE;
       axis     = a;
     }
-  if (ref->method_opt == AZ_REFERENCE_AUTO) ref->method = (ref->td && periodic && ref->dim == 1) ? AZ_REFERENCE_SPECTRAL : AZ_REFERENCE_FD;
-  else ref->method = ref->method_opt;
+  if (ref->method_opt == AZ_REFERENCE_AUTO) {
+    if (ref->td && periodic && ref->dim == 1) ref->method = AZ_REFERENCE_SPECTRAL;
+    else if (flux && ref->dim == 1 && AzRefFVSupports(ref, NULL, 0)) ref->method = AZ_REFERENCE_FV;
+    else ref->method = AZ_REFERENCE_FD;
+  } else ref->method = ref->method_opt;
+  if (ref->method == AZ_REFERENCE_FV) {
+    char why[256];
+
+    PetscCheck(flux, ref->comm, PETSC_ERR_SUP, "-az_ref_method fv needs a problem in conservation form (u_t + div F = S: the descriptor's .flux), but problem %s gives only residuals: use -az_ref_method fd", ref->info->name);
+    PetscCheck(ref->dim == 1, ref->comm, PETSC_ERR_SUP, "-az_ref_method fv is 1-D only for now, and problem %s is %" PetscInt_FMT "-D: use -az_ref_method fd", ref->info->name, ref->dim);
+    PetscCheck(AzRefFVSupports(ref, why, sizeof why), ref->comm, PETSC_ERR_SUP, "-az_ref_method fv cannot solve problem %s: %s. Use -az_ref_method fd", ref->info->name, why);
+    ref->order = 2; /* the method's order (Richardson's scaling in verify.c, the cache key) */
+  }
   if (ref->method == AZ_REFERENCE_SPECTRAL) {
     PetscCheck(ref->td, ref->comm, PETSC_ERR_SUP, "-az_ref_method spectral integrates in time, but problem %s is steady: use -az_ref_method fd", ref->info->name);
     PetscCheck(periodic, ref->comm, PETSC_ERR_SUP, "-az_ref_method spectral needs every spatial axis periodic, but axis %" PetscInt_FMT " of problem %s is not: use -az_ref_method fd", axis, ref->info->name);
@@ -125,7 +137,7 @@ PetscErrorCode AzRefResolveMethod(AzReference ref)
   }
   if (!ref->nset)
     for (PetscInt a = 0; a < AZ_MAX_DIM; a++) {
-      ref->n[a] = ref->method == AZ_REFERENCE_SPECTRAL ? 512 : (ref->dim == 1 ? 4096 : (ref->dim == 2 ? 256 : 48));
+      ref->n[a] = ref->method == AZ_REFERENCE_SPECTRAL ? 512 : ref->method == AZ_REFERENCE_FV ? AZ_REF_FV_DEFAULT_N : (ref->dim == 1 ? 4096 : (ref->dim == 2 ? 256 : 48));
       if (a < ref->dim) ref->n[a] = PetscMax(ref->n[a], ref->info->min_reference_n[a]); /* the problem's finest scale */
     }
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -170,14 +182,15 @@ PetscErrorCode AzReferenceSetFromOptions(AzReference ref)
   for (PetscInt a = 0; a < ref->dim; a++) n[a] = ref->n[a];
   PetscOptionsBegin(ref->comm, NULL, "Reference solver (method of lines with SUNDIALS / PETSc)", "AzReference");
   e = ref->method_opt;
-  PetscCall(PetscOptionsEList("-az_ref_method", "spatial discretization: auto (spectral when every axis is periodic, else fd), fd (finite differences) or spectral (Fourier, periodic 1-D)", "AzReferenceSetMethod", AzRefMethodNames, 3, AzRefMethodNames[e], &e, &set));
+  PetscCall(PetscOptionsEList("-az_ref_method", "spatial discretization: auto (spectral when every axis is periodic, else fv for a conservation form, else fd), fd (finite differences), fv (conservative finite volumes, 1-D) or spectral (Fourier, periodic 1-D)", "AzReferenceSetMethod", AzRefMethodNames, 4, AzRefMethodNames[e], &e, &set));
   if (set) PetscCall(AzReferenceSetMethod(ref, (AzReferenceMethod)e));
   PetscCall(AzRefResolveMethod(ref));
   for (PetscInt a = 0; a < ref->dim; a++) n[a] = ref->n[a];
-  PetscCall(PetscOptionsIntArray("-az_ref_n", "grid nodes per axis (one value for all axes, or one per axis; default 4096 in 1-D, 256^2, 48^3; spectral: 512)", "AzReferenceSetGrid", n, &nn, &set));
+  PetscCall(PetscOptionsIntArray("-az_ref_n", "grid nodes per axis (fv: cells; one value for all axes, or one per axis; default 4096 in 1-D, 256^2, 48^3; spectral: 512; fv: " PetscStringize(AZ_REF_FV_DEFAULT_N) ")", "AzReferenceSetGrid", n, &nn, &set));
   if (set) PetscCall(AzReferenceSetGrid(ref, nn, n));
-  PetscCall(PetscOptionsInt("-az_ref_order", "order of the finite differences (2 or 4)", "AzReferenceSetOrder", ref->order, &ref->order, &set));
+  PetscCall(PetscOptionsInt("-az_ref_order", "order of the finite differences (2 or 4; fv is second order)", "AzReferenceSetOrder", ref->order, &ref->order, &set));
   if (set) PetscCall(AzReferenceSetOrder(ref, ref->order));
+  if (ref->method == AZ_REFERENCE_FV) ref->order = 2;
   {
     PetscReal rtol = ref->rtol, atol = ref->atol;
     PetscBool s1, s2;
@@ -258,9 +271,16 @@ PetscErrorCode AzRefSetUp(AzReference ref)
   for (PetscInt a = 0; a < ref->dim; a++) {
     ref->periodic[a] = ref->info->boundary[2 * a].type == AZ_BC_PERIODIC ? PETSC_TRUE : PETSC_FALSE;
     bt[a]            = ref->periodic[a] ? DM_BOUNDARY_PERIODIC : DM_BOUNDARY_NONE;
-    ref->h[a]        = (ref->hi[a] - ref->lo[a]) / (ref->periodic[a] ? ref->n[a] : ref->n[a] - 1);
+    /* fv: n cells of width h, index i at the centre lo + (i + 1/2) h; otherwise nodes lo + i h */
+    ref->h[a]        = (ref->hi[a] - ref->lo[a]) / ((ref->periodic[a] || ref->method == AZ_REFERENCE_FV) ? ref->n[a] : ref->n[a] - 1);
+    ref->x0[a]       = ref->lo[a] + (ref->method == AZ_REFERENCE_FV ? 0.5 * ref->h[a] : 0);
+  }
+  if (ref->method == AZ_REFERENCE_FV) {
+    ref->order   = 2;
+    ref->jactype = AZ_REF_JAC_COLOR; /* the numerical flux has no jet Jacobian: colored differences on the DMDA */
   }
   PetscCall(AzRefStencilSetUp(ref));
+  if (ref->method == AZ_REFERENCE_FV) ref->swidth = 2; /* a face reads two cells on each side */
   for (PetscInt s = 0; s < ref->nslots; s++)
     if (ref->slots[s].m == 2 && ref->slots[s].a != ref->slots[s].b && ref->slots[s].b < ref->dim) stype = DMDA_STENCIL_BOX;
   {
@@ -292,7 +312,14 @@ PetscErrorCode AzRefSetUp(AzReference ref)
     PetscCall(CreateDA(ref, bt, stype, ref->swidth, np, lx, ref->dim > 1 ? ly : NULL, ref->dim > 2 ? lz : NULL, &ref->da));
     PetscCall(PetscFree3(lx, ly, lz));
   }
-  PetscCall(DMDASetUniformCoordinates(ref->da, ref->lo[0], ref->periodic[0] ? ref->hi[0] - ref->h[0] : ref->hi[0], ref->dim > 1 ? ref->lo[1] : 0, ref->dim > 1 ? (ref->periodic[1] ? ref->hi[1] - ref->h[1] : ref->hi[1]) : 1, ref->dim > 2 ? ref->lo[2] : 0, ref->dim > 2 ? (ref->periodic[2] ? ref->hi[2] - ref->h[2] : ref->hi[2]) : 1));
+  {
+    PetscReal cmin[3] = {0, 0, 0}, cmax[3] = {1, 1, 1};
+    for (PetscInt a = 0; a < ref->dim; a++) {
+      cmin[a] = ref->x0[a];
+      cmax[a] = ref->x0[a] + (ref->n[a] - 1) * ref->h[a];
+    }
+    PetscCall(DMDASetUniformCoordinates(ref->da, cmin[0], cmax[0], cmin[1], cmax[1], cmin[2], cmax[2]));
+  }
   PetscCall(DMCreateLocalVector(ref->da, &ref->yloc));
   PetscCall(VecDuplicate(ref->yloc, &ref->yploc));
   PetscCall(DMCreateGlobalVector(ref->da, &ref->work));
@@ -425,6 +452,9 @@ PetscErrorCode AzReferenceView(AzReference ref, PetscViewer viewer)
   for (PetscInt a = 0; a < ref->dim; a++) off += (size_t)snprintf(line + off, sizeof line - off, "%s%d", a ? " x " : " ", (int)ref->n[a]);
   if (ref->method == AZ_REFERENCE_SPECTRAL) {
     snprintf(line + off, sizeof line - off, " nodes, Fourier pseudo-spectral (2/3 dealiased), %d rank%s (solved on rank 0)", size, size > 1 ? "s" : "");
+    PetscCall(PetscViewerASCIIPrintf(viewer, "%s\n", line));
+  } else if (ref->method == AZ_REFERENCE_FV) {
+    snprintf(line + off, sizeof line - off, " cells, conservative finite volumes (MC-limited reconstruction, local Lax-Friedrichs), %d rank%s", size, size > 1 ? "s" : "");
     PetscCall(PetscViewerASCIIPrintf(viewer, "%s\n", line));
   } else {
     snprintf(line + off, sizeof line - off, " nodes, order-%d differences, %d rank%s", (int)ref->order, size, size > 1 ? "s" : "");

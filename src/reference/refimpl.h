@@ -16,7 +16,7 @@ extern const char *const AzRefIntegratorNames[];   /* "ida", "cvode", "arkode" *
 extern const char *const AzRefSteadySolverNames[]; /* "snes", "kinsol" */
 extern const char *const AzRefJacobianNames[];     /* "jet", "color" */
 extern const char *const AzRefFormatNames[];       /* "binary", "hdf5" */
-extern const char *const AzRefMethodNames[];       /* "auto", "fd", "spectral" */
+extern const char *const AzRefMethodNames[];       /* "auto", "fd", "spectral", "fv" */
 
 /* What the discrete function means. */
 typedef enum {
@@ -67,7 +67,7 @@ struct _p_AzReference {
   PetscBool         cache;
   PetscReal         interp_max_mb;
   AzReferenceMethod method_opt; /* as asked (auto by default) */
-  AzReferenceMethod method;     /* as resolved (AzRefResolveMethod): fd or spectral */
+  AzReferenceMethod method;     /* as resolved (AzRefResolveMethod): fd, fv or spectral */
   PetscBool         tolset;     /* the tolerances were given (-az_ref_rtol/atol, AzReferenceSetTolerances): no method default */
   PetscBool         nset;       /* the grid was given (-az_ref_n, AzReferenceSetGrid): no method default */
 
@@ -76,6 +76,9 @@ struct _p_AzReference {
   DM           da;
   PetscInt     swidth;
   PetscReal    lo[AZ_MAX_DIM], hi[AZ_MAX_DIM], h[AZ_MAX_DIM];
+  PetscReal    fv_du;     /* fv: the lattice spacing in u of the diffusive flux average (fv.c; 0 until the initial state) */
+  PetscBool    halfres_du; /* fv_du was given (the half-resolution solve takes the fine one's) */
+  PetscReal    x0[AZ_MAX_DIM]; /* coordinate of index 0: lo (fd, spectral: nodes), lo + h/2 (fv: cell centres) */
   PetscBool    periodic[AZ_MAX_DIM];
   AzRefStencil st[AZ_MAX_DIM][AZ_MAX_ORDER + 1]; /* [axis][m] */
   AzRefSlot    slots[AZ_JET_MAX_NSLOT];
@@ -157,6 +160,12 @@ PETSC_INTERN PetscErrorCode AzRefSolveSNES(AzReference);
 PETSC_INTERN PetscErrorCode AzRefSolveKINSOL(AzReference);
 PETSC_INTERN PetscErrorCode AzRefSolveSpectral(AzReference); /* spectral.c */
 PETSC_INTERN PetscErrorCode AzRefResolveMethod(AzReference);
+
+/* fv.c: the conservative finite-volume method (1-D); the method of lines above calls these for it */
+#define AZ_REF_FV_DEFAULT_N 32768 /* second order: burgers1d verifies (estimated 3.9e-7) where fd order 4 needs 4096 nodes */
+PETSC_INTERN PetscBool      AzRefFVSupports(AzReference, char why[], size_t len); /* the faces it can treat */
+PETSC_INTERN PetscErrorCode AzRefFVFunction(AzReference, AzRefForm, PetscReal t, Vec Y, Vec Yp, Vec F, PetscBool *bad);
+PETSC_INTERN PetscErrorCode AzRefFVInitialState(AzReference, PetscReal t, Vec Y);
 
 /* verify.c: drift (always) and the half-resolution estimate (when ref->verify), then the warning */
 PETSC_INTERN PetscErrorCode AzRefVerify(AzReference, PetscBool estimate);

@@ -84,7 +84,7 @@ static void Advice(AzReference ref, const char *flagname, char out[], size_t len
   AZ_PUT(" What to try for %s:", ref->info->name);
   if (strstr(flagname, "TOO_MUCH_WORK") && !ref->nan_count) AZ_PUT(" (%d) more steps, -az_ref_max_steps %ld (now %ld), if the solution is smooth and only the budget ran out;", (int)++k, 10 * (long)ref->max_steps, (long)ref->max_steps);
   if (periodic) AZ_PUT(" (%d) the Fourier pseudo-spectral reference, -az_ref_method spectral (the problem is periodic in every axis: no one-sided stencils, exact derivatives, and an integrator that suits dispersive and oscillatory problems, where BDF above order 2 is unstable);", (int)++k);
-  if (ConservationForm(ref)) AZ_PUT(" (%d) the conservative finite-volume reference, -az_ref_method fv (the problem has a conservation form: mass is kept to round-off and steep or degenerate fronts stay monotone);", (int)++k);
+  if (ConservationForm(ref) && ref->method != AZ_REFERENCE_FV && ref->dim == 1) AZ_PUT(" (%d) the conservative finite-volume reference, -az_ref_method fv (the problem has a conservation form: mass is kept to round-off and steep or degenerate fronts stay monotone);", (int)++k);
   if (ref->order > 2) AZ_PUT(" (%d) second-order differences, -az_ref_order 2 (more robust at steep fronts, where order %d oscillates);", (int)++k, (int)ref->order);
   AZ_PUT(" (%d) another grid, -az_ref_n", (int)++k);
   for (PetscInt a = 0; a < ref->dim; a++) AZ_PUT("%s%d", a ? "," : " ", (int)(2 * ref->n[a]));

@@ -1,5 +1,8 @@
 /* Self-verification of a reference: its own conservation drift, and an error estimate from a second
  * solve at half the resolution (see AzReferenceVerification in reference.h for the definitions).
+ * fv: weights are the cells' volumes (Σ h ū_i, the mass the method keeps), the coarse solve has n/2
+ * cells and is compared with the mean of the fine solution over the two fine cells each one holds,
+ * p = 2.
  *
  *   drift:     Q(t_k) = Σ_i w_i q(x_i, t_k, jet_i), w the trapezoid weights of the grid (rectangle
  *              on a periodic axis), jet_i the solve's own finite-difference jets of the snapshot;
@@ -10,11 +13,12 @@
 #include "refimpl.h"
 #include <ansatz/file.h>
 
-/* trapezoid weight of node idx (product over the axes) */
+/* trapezoid weight of node idx (product over the axes); a cell's volume for fv (the midpoint rule,
+ * exact for the mass: Σ h ū_i is the discrete mass the method conserves) */
 static PetscReal NodeWeight(AzReference ref, const PetscInt idx[])
 {
   PetscReal w = 1;
-  for (PetscInt a = 0; a < ref->dim; a++) w *= ref->h[a] * ((!ref->periodic[a] && (idx[a] == 0 || idx[a] == ref->n[a] - 1)) ? 0.5 : 1.0);
+  for (PetscInt a = 0; a < ref->dim; a++) w *= ref->h[a] * ((ref->method != AZ_REFERENCE_FV && !ref->periodic[a] && (idx[a] == 0 || idx[a] == ref->n[a] - 1)) ? 0.5 : 1.0);
   return w;
 }
 
@@ -59,7 +63,7 @@ static PetscErrorCode LawSum(AzReference ref, PetscInt law, PetscReal t, Vec Y, 
             for (PetscInt c = 0; c < nc; c++) jet[c * ref->nslot + ref->slots[sl].slot] += e[k].w * y[l * nc + c];
           }
         }
-        for (PetscInt a = 0; a < ref->dim; a++) x[a] = ref->lo[a] + idx[a] * ref->h[a];
+        for (PetscInt a = 0; a < ref->dim; a++) x[a] = ref->x0[a] + idx[a] * ref->h[a];
         x[ref->dim] = t;
         PetscCall(cl->density(&p, &J, &q, NULL));
         w = NodeWeight(ref, idx);
@@ -117,6 +121,9 @@ static PetscErrorCode HalfResolution(AzReference ref, AzReference c, PetscReal *
   PetscInt       xs[3], xm[3], idx[3], nloc;
   PetscReal     *x;
   PetscScalar   *uf;
+  /* fv compares cell averages: a coarse cell's with the mean of the fine solution at the centres of
+   * the 2^dim fine cells it holds (exactly the fine cells' averages when n is even) */
+  const PetscInt nsub = ref->method == AZ_REFERENCE_FV ? (1 << ref->dim) : 1;
   PetscLogDouble t0, t1;
 
   PetscFunctionBegin;
@@ -126,19 +133,26 @@ static PetscErrorCode HalfResolution(AzReference ref, AzReference c, PetscReal *
   ref->ver.seconds = (PetscReal)(t1 - t0);
   PetscCall(DMDAGetCorners(c->da, &xs[0], &xs[1], &xs[2], &xm[0], &xm[1], &xm[2]));
   nloc = xm[0] * xm[1] * xm[2];
-  PetscCall(PetscMalloc2((size_t)PetscMax(nloc, 1) * ref->ncoord, &x, (size_t)PetscMax(nloc, 1) * ref->ncomp, &uf));
+  PetscCall(PetscMalloc2((size_t)PetscMax(nloc, 1) * nsub * ref->ncoord, &x, (size_t)PetscMax(nloc, 1) * nsub * ref->ncomp, &uf));
   for (PetscInt k = 0; k < ref->nt; k++) {
     const PetscScalar *uc;
     PetscInt           i = 0;
 
     for (idx[2] = xs[2]; idx[2] < xs[2] + xm[2]; idx[2]++)
       for (idx[1] = xs[1]; idx[1] < xs[1] + xm[1]; idx[1]++)
-        for (idx[0] = xs[0]; idx[0] < xs[0] + xm[0]; idx[0]++, i++) {
-          for (PetscInt a = 0; a < ref->dim; a++) x[i * ref->ncoord + a] = c->lo[a] + idx[a] * c->h[a];
-          if (ref->td) x[i * ref->ncoord + ref->dim] = ref->tout[k];
-        }
+        for (idx[0] = xs[0]; idx[0] < xs[0] + xm[0]; idx[0]++)
+          for (PetscInt q = 0; q < nsub; q++, i++) {
+            for (PetscInt a = 0; a < ref->dim; a++) x[i * ref->ncoord + a] = c->x0[a] + idx[a] * c->h[a] + (nsub > 1 ? (((q >> a) & 1) ? 0.25 : -0.25) * c->h[a] : 0);
+            if (ref->td) x[i * ref->ncoord + ref->dim] = ref->tout[k];
+          }
     /* the fine solution at the coarse nodes: cubic Lagrange, exact where the nodes coincide (collective) */
-    PetscCall(AzReferenceInterpolate(ref, nloc, x, uf));
+    PetscCall(AzReferenceInterpolate(ref, nloc * nsub, x, uf));
+    for (PetscInt j = 0; j < nloc && nsub > 1; j++)
+      for (PetscInt cc = 0; cc < ref->ncomp; cc++) {
+        PetscScalar m = 0;
+        for (PetscInt q = 0; q < nsub; q++) m += uf[(j * nsub + q) * ref->ncomp + cc];
+        uf[j * ref->ncomp + cc] = m / nsub;
+      }
     PetscCall(VecGetArrayRead(c->snap[k], &uc));
     for (PetscInt j = 0; j < nloc * ref->ncomp; j++) {
       s[0] += PetscRealPart((uc[j] - uf[j]) * PetscConj(uc[j] - uf[j]));
@@ -162,7 +176,7 @@ static PetscErrorCode Estimate(AzReference ref)
 
   PetscFunctionBegin;
   /* half the resolution: h doubles (n/2 nodes on a periodic axis, (n+1)/2 otherwise) */
-  for (PetscInt a = 0; a < ref->dim; a++) nc[a] = v->coarse_n[a] = ref->periodic[a] ? ref->n[a] / 2 : (ref->n[a] + 1) / 2;
+  for (PetscInt a = 0; a < ref->dim; a++) nc[a] = v->coarse_n[a] = (ref->periodic[a] || ref->method == AZ_REFERENCE_FV) ? ref->n[a] / 2 : (ref->n[a] + 1) / 2;
   for (PetscInt a = 0; a < ref->dim; a++)
     if (nc[a] < ref->order + 1) {
       snprintf(v->note, sizeof v->note, "the grid is too coarse to halve (%d nodes along axis %d)", (int)ref->n[a], (int)a);
@@ -173,6 +187,8 @@ static PetscErrorCode Estimate(AzReference ref)
    * (A new setting of AzReference that changes the solution must be copied here too.) */
   for (PetscInt a = 0; a < ref->dim; a++) c->n[a] = nc[a];
   c->order           = ref->order;
+  c->fv_du           = ref->fv_du; /* fv: the same lattice of the diffusive flux average */
+  c->halfres_du      = ref->fv_du > 0 ? PETSC_TRUE : PETSC_FALSE;
   c->method_opt      = ref->method; /* the method this reference resolved to, with its settings */
   c->method          = ref->method;
   c->nset            = PETSC_TRUE;
@@ -296,7 +312,7 @@ PetscErrorCode AzRefVerifyWarn(AzReference ref)
     if (!bad) PetscFunctionReturn(PETSC_SUCCESS); /* nothing measured is over the threshold */
   }
   PetscCall(AzReferenceGetVerificationLine(ref, line, sizeof line));
-  PetscCall(PetscFPrintf(ref->comm, PETSC_STDERR, "\n*** WARNING: %s.\n*** Errors measured against this reference are uncertain by that much. Try a finer grid (-az_ref_n), tighter tolerances (-az_ref_rtol, -az_ref_atol) or another order (-az_ref_order); -az_ref_verify_tol sets the threshold.\n\n", line));
+  PetscCall(PetscFPrintf(ref->comm, PETSC_STDERR, "\n*** WARNING: %s.\n*** Errors measured against this reference are uncertain by that much. Try a finer grid (-az_ref_n), tighter tolerances (-az_ref_rtol, -az_ref_atol) or %s; -az_ref_verify_tol sets the threshold.\n\n", line, ref->method == AZ_REFERENCE_FV ? "for a smooth solution the fourth-order differences (-az_ref_method fd; fv is second order)" : "another order (-az_ref_order)"));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
