@@ -30,7 +30,6 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#define OK(call) ck_assert_int_eq((int)(call), 0)
 
 static AzProblem LoadTestPlugin(MPI_Comm comm, const char *name)
 {
@@ -39,14 +38,6 @@ static AzProblem LoadTestPlugin(MPI_Comm comm, const char *name)
 
   snprintf(path, sizeof path, "%s/%s.so", getenv("AZ_TEST_PLUGIN_DIR") ? getenv("AZ_TEST_PLUGIN_DIR") : "tests/.libs", name);
   ck_assert_msg(AzProblemLoad(comm, path, &prob) == 0, "cannot load %s", path);
-  OK(AzProblemSetFromOptions(prob));
-  return prob;
-}
-
-static AzProblem Load(const char *name)
-{
-  AzProblem prob = NULL;
-  ck_assert_msg(AzProblemLoad(PETSC_COMM_WORLD, name, &prob) == 0, "cannot load problem %s", name);
   OK(AzProblemSetFromOptions(prob));
   return prob;
 }
@@ -148,7 +139,7 @@ START_TEST(test_fv_initial_mass)
   AzReferenceVerification v;
 
   OK(PetscOptionsSetValue(NULL, "-az_gpme1d_kind", "pme"));
-  prob = Load("gpme1d");
+  prob = LoadProblem("gpme1d");
   OK(PetscOptionsClearValue(NULL, "-az_gpme1d_kind"));
   ref = SolveFV(PETSC_COMM_WORLD, prob, 64, 1e-6, 3, PETSC_FALSE);
   OK(AzReferenceGetVerification(ref, &v));
@@ -240,7 +231,7 @@ START_TEST(test_fv_shock)
   PetscInt    nt;
 
   OK(PetscOptionsSetValue(NULL, "-az_burgers1d_nu", "0"));
-  prob = Load("burgers1d");
+  prob = LoadProblem("burgers1d");
   OK(PetscOptionsClearValue(NULL, "-az_burgers1d_nu"));
   ref = SolveFV(PETSC_COMM_WORLD, prob, 400, 1e-8, 21, PETSC_FALSE);
   OK(AzReferenceGetNumSnapshots(ref, &nt));
@@ -359,7 +350,7 @@ START_TEST(test_fv_method_choice)
   PetscReal         h[1];
 
   for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
-    prob = Load(names[k]);
+    prob = LoadProblem(names[k]);
     OK(AzReferenceCreate(PETSC_COMM_WORLD, prob, &ref));
     OK(AzReferenceGetMethod(ref, &m));
     ck_assert_msg(m == want[k], "auto chose method %d for %s, not %d", (int)m, names[k], (int)want[k]);
@@ -384,7 +375,7 @@ START_TEST(test_fv_method_choice)
   OK(AzReferenceDestroy(&ref));
   OK(PetscOptionsSetValue(NULL, "-az_ref_method", "fv"));
   OK(AzProblemDestroy(&prob));
-  prob = Load("burgers1d");
+  prob = LoadProblem("burgers1d");
   OK(AzReferenceCreate(PETSC_COMM_WORLD, prob, &ref));
   OK(AzReferenceSetFromOptions(ref));
   OK(AzReferenceGetMethod(ref, &m));
@@ -395,7 +386,7 @@ START_TEST(test_fv_method_choice)
 
   /* what fv refuses, and says */
   OK(PetscPushErrorHandler(CaptureError, NULL));
-  prob = Load("heat1d");
+  prob = LoadProblem("heat1d");
   OK(AzReferenceCreate(PETSC_COMM_WORLD, prob, &ref));
   last_error[0] = 0;
   ck_assert_int_ne(AzReferenceSetMethod(ref, AZ_REFERENCE_FV), 0);

@@ -19,15 +19,6 @@
 #include <unistd.h>
 
 /* ---- helpers ---------------------------------------------------------------------------------- */
-#define OK(call) ck_assert_int_eq((int)(call), 0)
-
-static AzProblem Load(const char *name)
-{
-  AzProblem prob = NULL;
-  ck_assert_msg(AzProblemLoad(PETSC_COMM_WORLD, name, &prob) == 0, "cannot load problem %s", name);
-  ck_assert_int_eq(AzProblemSetFromOptions(prob), 0);
-  return prob;
-}
 
 /* a fresh scratch directory, the same name on every rank */
 static void ScratchDir(char dir[], size_t len)
@@ -88,7 +79,7 @@ static void CheckObservedOrderOf(AzProblem prob, PetscInt order, const PetscInt 
 /* nodes n0, 2n0-1, 4n0-3: h = 1/(n-1) halves */
 static void CheckObservedOrder(const char *name, PetscInt order, PetscInt n0)
 {
-  AzProblem      prob = Load(name);
+  AzProblem      prob = LoadProblem(name);
   const PetscInt n[3] = {n0, 2 * n0 - 1, 4 * n0 - 3};
 
   CheckObservedOrderOf(prob, order, n, 0.2);
@@ -354,7 +345,7 @@ static PetscReal RelativeDifference(AzReference coarse, AzReference fine)
 
 START_TEST(test_burgers_grid_convergence)
 {
-  AzProblem   prob = Load("burgers1d");
+  AzProblem   prob = LoadProblem("burgers1d");
   AzReference coarse, fine;
   PetscReal   rel, sc, sf;
   AzReferenceStats st;
@@ -378,7 +369,7 @@ END_TEST
 /* ---- interpolation, cache, run mode ----------------------------------------------------------- */
 START_TEST(test_interpolate_heat1d)
 {
-  AzProblem        prob = Load("heat1d");
+  AzProblem        prob = LoadProblem("heat1d");
   AzReference      ref;
   const AzProblemInfo *info;
   const PetscReal *param;
@@ -413,7 +404,7 @@ END_TEST
 
 static void CheckCacheRoundTrip(const char *format)
 {
-  AzProblem   prob = Load("heat1d");
+  AzProblem   prob = LoadProblem("heat1d");
   AzReference a, b, c;
   PetscInt    n = 33, nt;
   PetscBool   loaded;
@@ -484,7 +475,7 @@ static void FileContains(const char *path, const char *what)
 
 START_TEST(test_run_mode)
 {
-  AzProblem prob = Load("heat1d");
+  AzProblem prob = LoadProblem("heat1d");
   char      dir[PETSC_MAX_PATH_LEN], out[PETSC_MAX_PATH_LEN + 32];
 
   ScratchDir(dir, sizeof dir);
@@ -529,7 +520,7 @@ static PetscErrorCode SolveExpectingError(AzProblem prob, PetscInt n)
 
 START_TEST(test_failure_max_steps)
 {
-  AzProblem prob = Load("heat1d");
+  AzProblem prob = LoadProblem("heat1d");
 
   OK(PetscOptionsSetValue(NULL, "-az_ref_max_steps", "5"));
   ck_assert_int_ne(SolveExpectingError(prob, 33), 0);
@@ -546,7 +537,7 @@ END_TEST
 /* a periodic problem: the spectral method is named (advection1d is periodic in its only axis) */
 START_TEST(test_failure_periodic_advice)
 {
-  AzProblem prob = Load("advection1d");
+  AzProblem prob = LoadProblem("advection1d");
 
   OK(PetscOptionsSetValue(NULL, "-az_ref_max_steps", "5"));
   OK(PetscOptionsSetValue(NULL, "-az_ref_method", "fd")); /* auto would pick spectral for it */
@@ -627,7 +618,7 @@ END_TEST
 
 START_TEST(test_bad_settings)
 {
-  AzProblem   prob = Load("heat1d");
+  AzProblem   prob = LoadProblem("heat1d");
   AzReference ref;
   PetscInt    n = 4;
 
@@ -656,7 +647,7 @@ END_TEST
 /* ---- other integrators and solvers agree ---------------------------------------------------------- */
 static PetscReal SolveWith(const char *name, PetscInt n, const char *opt, const char *val, PetscReal *emax)
 {
-  AzProblem   prob = Load(name);
+  AzProblem   prob = LoadProblem(name);
   AzReference ref;
   AzReferenceStats st;
 
@@ -707,7 +698,7 @@ END_TEST
  * alone), compared at every node of the final time: they agree to the solver tolerance. */
 static void CompareSerialParallel(const char *name, PetscInt n, PetscReal tol)
 {
-  AzProblem    prob = Load(name);
+  AzProblem    prob = LoadProblem(name);
   AzReference  par, ser;
   const AzProblemInfo *info;
   PetscInt     npts = 1, dim;
@@ -819,7 +810,7 @@ static PetscReal TrueErrorAllSnapshots(AzProblem prob, AzReference ref)
  * the trapezoid sum: the reference's own drift is round-off, and its law is reported by name */
 START_TEST(test_verify_drift)
 {
-  AzProblem               prob = Load("advection1d");
+  AzProblem               prob = LoadProblem("advection1d");
   AzReference             ref  = SolveOn(prob, 64, 4);
   AzReferenceVerification v;
   char                    line[1024];
@@ -910,7 +901,7 @@ START_TEST(test_verify_bounds)
     AzReferenceVerification v;
     char                    line[1024];
 
-    if (k == 0) prob = Load("advection1d");
+    if (k == 0) prob = LoadProblem("advection1d");
     else OK(AzProblemCreateFromInfo(PETSC_COMM_WORLD, &pulse, NULL, &prob));
     ref = SolveOn(prob, 32, 4);
     OK(AzReferenceGetVerification(ref, &v));
@@ -944,7 +935,7 @@ START_TEST(test_verify_estimate)
     {"advection1d", 512, 4, AZ_REFERENCE_FD}, /* tolerances × 2^p make the estimate see it */
   };
   for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-    AzProblem               prob = Load(cases[c].name);
+    AzProblem               prob = LoadProblem(cases[c].name);
     AzReference             ref  = SolveBy(prob, cases[c].method, cases[c].n, cases[c].order);
     AzReferenceVerification v;
     PetscReal               err = TrueErrorAllSnapshots(prob, ref);
@@ -966,7 +957,7 @@ END_TEST
 /* a cached reference reloads its verification: the same estimate, the same drift */
 START_TEST(test_verify_cache)
 {
-  AzProblem               prob = Load("advection1d");
+  AzProblem               prob = LoadProblem("advection1d");
   AzReference             a, b;
   AzReferenceVerification va, vb;
   PetscInt                n = 32;

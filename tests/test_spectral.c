@@ -21,15 +21,6 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#define OK(call) ck_assert_int_eq((int)(call), 0)
-
-static AzProblem Load(const char *name)
-{
-  AzProblem prob = NULL;
-  ck_assert_msg(AzProblemLoad(PETSC_COMM_WORLD, name, &prob) == 0, "cannot load problem %s", name);
-  ck_assert_int_eq(AzProblemSetFromOptions(prob), 0);
-  return prob;
-}
 
 /* ---- the KdV soliton ------------------------------------------------------------------------- */
 static const PetscReal kdv_delta = 0.0025, kdv_c = 4;
@@ -266,7 +257,7 @@ static void Mass(AzReference ref, PetscInt k, PetscReal *mass)
 
 START_TEST(test_nls_mass)
 {
-  AzProblem         prob = Load("nls1d");
+  AzProblem         prob = LoadProblem("nls1d");
   AzReference       ref;
   AzReferenceMethod m;
   PetscInt          nt;
@@ -348,7 +339,7 @@ START_TEST(test_method_choice)
   AzProblem         prob;
 
   for (size_t k = 0; k < sizeof names / sizeof names[0]; k++) {
-    prob = Load(names[k]);
+    prob = LoadProblem(names[k]);
     OK(AzReferenceCreate(PETSC_COMM_WORLD, prob, &ref));
     OK(AzReferenceGetMethod(ref, &m));
     ck_assert_msg((m == AZ_REFERENCE_SPECTRAL) == spec[k], "auto chose %s for %s", m == AZ_REFERENCE_SPECTRAL ? "spectral" : "fd", names[k]);
@@ -364,7 +355,7 @@ START_TEST(test_method_choice)
 
     for (size_t k = 0; k < sizeof gname / sizeof gname[0]; k++) {
       PetscInt n;
-      prob = Load(gname[k]);
+      prob = LoadProblem(gname[k]);
       OK(AzReferenceCreate(PETSC_COMM_WORLD, prob, &ref));
       OK(AzReferenceSetMethod(ref, gm[k]));
       if (given[k]) OK(AzReferenceSetGrid(ref, 1, &given[k]));
@@ -376,7 +367,7 @@ START_TEST(test_method_choice)
     }
   }
   /* the option, and what it refuses */
-  prob = Load("kdv1d");
+  prob = LoadProblem("kdv1d");
   OK(PetscOptionsSetValue(NULL, "-az_ref_method", "fd"));
   OK(AzReferenceCreate(PETSC_COMM_WORLD, prob, &ref));
   OK(AzReferenceSetFromOptions(ref));
@@ -387,14 +378,14 @@ START_TEST(test_method_choice)
   OK(AzProblemDestroy(&prob));
 
   OK(PetscPushErrorHandler(CaptureError, NULL));
-  prob = Load("burgers1d");
+  prob = LoadProblem("burgers1d");
   OK(AzReferenceCreate(PETSC_COMM_WORLD, prob, &ref));
   last_error[0] = 0;
   ck_assert_int_ne(AzReferenceSetMethod(ref, AZ_REFERENCE_SPECTRAL), 0);
   ck_assert_msg(strstr(last_error, "periodic") && strstr(last_error, "-az_ref_method fd"), "spectral on a non-periodic problem: %s", last_error);
   OK(AzReferenceDestroy(&ref));
   OK(AzProblemDestroy(&prob));
-  prob = Load("kdv1d");
+  prob = LoadProblem("kdv1d");
   OK(AzReferenceCreate(PETSC_COMM_WORLD, prob, &ref));
   {
     PetscInt odd = 101;
@@ -412,7 +403,7 @@ END_TEST
 /* the cache: a spectral reference is stored and reused, and not taken for an fd one */
 START_TEST(test_spectral_cache)
 {
-  AzProblem   prob = Load("kdv1d");
+  AzProblem   prob = LoadProblem("kdv1d");
   AzReference a, b;
   char        dir[PETSC_MAX_PATH_LEN];
   PetscMPIInt rank;
@@ -461,7 +452,7 @@ END_TEST
 /* on every rank count the numbers are rank 0's serial solve: compare with a solve on PETSC_COMM_SELF */
 START_TEST(test_spectral_parallel)
 {
-  AzProblem   pw = Load("kdv1d"), ps;
+  AzProblem   pw = LoadProblem("kdv1d"), ps;
   AzReference par, ser;
   PetscInt    n = 128, npts = 64, nt = 5;
   PetscReal  *x, worst = 0;
