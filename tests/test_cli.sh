@@ -269,5 +269,22 @@ data_error outside-t "1: coordinate t = -0.25 is outside the problem's box .0, 1
 printf 'x,t,u\n# a comment\n\n0.1,0.5,0.2\n0.9 , 0.25, 0.3\n' >"$tmp/data-good.csv"
 expect_ok data-good "done:" "$AZ" train -problem heat1d -az_data "$tmp/data-good.csv" -az_field_depth 1 -az_field_width 4 -az_trainer_max_it 1 -az_quiet -az_output_dir "$tmp/data-good"
 
+# ---- recipes: the problem's options, then ansatz's, for every option the user did not give ----
+rp="$AZ_TEST_PLUGIN_DIR/recipe.so"
+expect_ok recipe-used "recipe (options not given, -az_recipe none for none): -az_field_depth 1 -az_field_width 5 -az_n_interior 40 -az_trainer_type adam -az_trainer_max_it 7 -az_adam_lr 2e-3" "$AZ" train -problem "$rp" -az_quiet -az_output_dir "$tmp/rcp"
+grep -q '"parameters": 16,' "$tmp/rcp/summary.json" && grep -q '"iterations": 7,' "$tmp/rcp/summary.json" &&
+  grep -q '"recipe": "-az_field_depth 1 -az_field_width 5' "$tmp/rcp/summary.json" && grep -q -- '-az_n_interior 40' "$tmp/rcp/options.txt" ||
+  fail "recipe-used: the recipe's 1 x 5 network (16 parameters), 7 iterations, summary and options.txt"
+# the user's options win, one by one; a count alone keeps the single Adam stage and leaves the chain alone
+expect_ok recipe-user-wins "recipe (options not given, -az_recipe none for none): -az_field_depth 1 -az_n_interior 40 -az_adam_lr 2e-3" "$AZ" train -problem "$rp" -az_field_width 3 -az_trainer_max_it 2 -az_quiet -az_output_dir "$tmp/rcp2"
+grep -q '"parameters": 10,' "$tmp/rcp2/summary.json" && grep -q '"iterations": 2,' "$tmp/rcp2/summary.json" || fail "recipe-user-wins: width 3 (10 parameters) and 2 iterations"
+# ansatz's own recipe where the problem has none: 3 x 32 and Adam + Gauss-Newton
+expect_ok recipe-ansatz "recipe (options not given, -az_recipe none for none): -az_field_depth 3 -az_field_width 32 -az_trainer_type adam,gn -az_trainer_max_it 500,300" "$AZ" train -problem "$AZ_TEST_PLUGIN_DIR/myproblem.so" -az_n_interior 20 -az_n_boundary 2 -help -az_output_dir "$tmp/rcp3"
+expect_ok recipe-none "recipe (options not given, -az_recipe none for none): none" "$AZ" train -problem "$rp" -az_recipe none -az_trainer_max_it 1 -az_quiet -az_output_dir "$tmp/rcp4"
+grep -q '"parameters": 7801,' "$tmp/rcp4/summary.json" || fail "recipe-none: the library's 4 x 50 network (7801 parameters)"
+expect_error recipe-bad-choice "Unknown option fast for -az_recipe. Available options: auto none" "$AZ" train -problem "$rp" -az_recipe fast -az_output_dir "$tmp/bad"
+expect_error recipe-bad-plugin "sets -az_output_dir: a recipe may not name the run's files" "$AZ" train -problem "$AZ_TEST_BROKEN_DIR/badrecipe.so" -az_output_dir "$tmp/bad"
+expect_ok recipe-compare "recipe (options not given, -az_recipe none for none): -az_field_depth 1" "$AZ" compare -problem "$rp" -az_strategies soft -az_quiet -az_output_dir "$tmp/rcp5"
+
 echo "$fails failure(s)"
 [ $fails -eq 0 ]

@@ -308,6 +308,48 @@ START_TEST(test_abi3_descriptor)
 }
 END_TEST
 
+/* A recipe is checked when the plugin loads: -az_ options only, each once, not the run's files, the
+ * optimiser chain whole; a descriptor built for ABI 4 ends before .recipe, which is not read. */
+START_TEST(test_recipe_check)
+{
+  const char *bad[][2] = {
+    {"-az_field_width 8 -ksp_type cg",                      "'-ksp_type' is not an -az_ option"},
+    {"-az_field_width 8 width",                             "'width' is not an -az_ option"     },
+    {"-az_field_width 8 -az_field_width 9",                 "sets -az_field_width twice"        },
+    {"-az_restart c.bin",                                   "sets -az_restart"                  },
+    {"-az_trainer_type adam,gn",                            "without -az_trainer_max_it"        },
+    {"-az_trainer_max_it 3 -az_causal",                     "without -az_trainer_type"          },
+  };
+  const char   *good = "-az_causal -az_adam_lr -1e-3 -az_trainer_type adam,gn -az_trainer_max_it 5,6";
+  PetscBool     valid;
+  char          msg[512];
+  AzProblemInfo info = {.abi = 4, .name = "old4", .description = "an ABI-4 descriptor", .dim = 1, .time_dependent = PETSC_TRUE, .ncomp = 1, .lower = {0}, .upper = {1}, .t0 = 0, .t1 = 1, .derivatives = "t,x", .interior = Transport1, .initial = Value1, .boundary = {{AZ_BC_PERIODIC}, {AZ_BC_PERIODIC}}, .recipe = "stray bytes"};
+  AzProblem     prob;
+  const AzProblemInfo *got;
+
+  for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+    ck_assert_int_eq(AzProblemRecipeCheck(bad[k][0], &valid, msg, sizeof msg), 0);
+    ck_assert_msg(!valid, "recipe \"%s\" accepted", bad[k][0]);
+    ck_assert_msg(strstr(msg, bad[k][1]), "recipe \"%s\": message %s", bad[k][0], msg);
+  }
+  ck_assert_int_eq(AzProblemRecipeCheck(good, &valid, msg, sizeof msg), 0);
+  ck_assert_msg(valid, "%s", msg);
+  ck_assert(AzRecipeIsOption("-az_x") && !AzRecipeIsOption("-1e-3") && !AzRecipeIsOption("3"));
+  /* ABI 4: the stray recipe is neither checked nor read */
+  ck_assert_int_eq(AzProblemInfoValidate(&info, &valid, msg, sizeof msg), 0);
+  ck_assert_msg(valid, "%s", msg);
+  ck_assert_int_eq(AzProblemCreateFromInfo(PETSC_COMM_WORLD, &info, NULL, &prob), 0);
+  ck_assert_int_eq(AzProblemGetInfo(prob, &got), 0);
+  ck_assert_ptr_null(got->recipe);
+  AzProblemDestroy(&prob);
+  /* the same at ABI 5 is refused */
+  info.abi = AZ_PROBLEM_ABI;
+  ck_assert_int_eq(AzProblemInfoValidate(&info, &valid, msg, sizeof msg), 0);
+  ck_assert(!valid);
+  ck_assert_msg(strstr(msg, "'stray' is not an -az_ option"), "message: %s", msg);
+}
+END_TEST
+
 /* A mismatch between residual and solution must show: the κ = 0.1 solution u = e^(−κπ²t) sin πx in
  * the residual with κ' = 0.2 gives u_t − κ'u_xx = (κ' − κ)π² u = 0.1 π² e^(−0.1π²t) sin πx ≠ 0. */
 START_TEST(test_wrong_kappa_detected)
@@ -774,7 +816,7 @@ START_TEST(test_reject_abi)
 {
   ExpectRejected("badabi.so", "built for problem ABI");
   /* a plugin built before the conservation form (ABI 2) is refused: its descriptor is shorter */
-  ExpectRejected("oldabi.so", "built for problem ABI 2, but this ansatz expects ABI 4 (or 3): rebuild");
+  ExpectRejected("oldabi.so", "built for problem ABI 2, but this ansatz expects ABI 5 (or 3): rebuild");
 }
 END_TEST
 
@@ -1209,6 +1251,7 @@ static Suite *ProblemSuite(void)
   tcase_add_test(t, test_exact_solutions);
   tcase_add_test(t, test_exact_solutions_rathore);
   tcase_add_test(t, test_abi3_descriptor);
+  tcase_add_test(t, test_recipe_check);
   tcase_add_test(t, test_wrong_kappa_detected);
   tcase_add_test(t, test_exact_jet_jacobians);
   tcase_add_test(t, test_numerical_jet_jacobian);

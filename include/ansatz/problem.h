@@ -19,8 +19,9 @@
  * 3: the conservation form (.flux, .source, .flux_derivatives, AZ_BC_FLUX). A plugin's source from
  * ABI 2 compiles unchanged; a binary built for ABI 2 is refused (its descriptor is shorter).
  * 4: .ninitial (initial conditions on time derivatives, u_t(x, t0) for u_tt). Appended at the end: a
- * binary built for ABI 3 still loads (its shorter descriptor is read up to .ninitial, which is 0). */
-#define AZ_PROBLEM_ABI     4
+ * binary built for ABI 3 still loads (its shorter descriptor is read up to .ninitial, which is 0).
+ * 5: .recipe (the options the problem trains well with). Appended: ABI-3 and ABI-4 binaries load. */
+#define AZ_PROBLEM_ABI     5
 #define AZ_PROBLEM_ABI_MIN 3 /* the oldest ABI whose binaries still load */
 
 #define AZ_MAX_DIM    3
@@ -154,6 +155,12 @@ typedef struct {
    * `ansatz list`; .positive[c] is the bound [0, ∞). */
   PetscBool bounded[AZ_MAX_COMP];
   PetscReal bound_lower[AZ_MAX_COMP], bound_upper[AZ_MAX_COMP];
+
+  /* ABI 5 (optional): the recipe, options this problem trains well with, as on a command line
+   * ("-az_causal 1 -az_n_interior 4000"): `ansatz train` and `ansatz compare` use each one the user
+   * did not give (before ansatz's own recipe; -az_recipe none uses neither). Only -az_ options
+   * (not -az_output_dir, -az_recipe or the run's files), each at most once. */
+  const char *recipe;
 } AzProblemInfo;
 
 /* A loaded problem: the descriptor plus its parameter values and derivative request. */
@@ -214,6 +221,10 @@ PETSC_EXTERN PetscErrorCode AzParamInfoFormatValue(const AzParamInfo *param, Pet
 
 /* Check a descriptor without loading anything: returns PETSC_FALSE and a message naming the problem. */
 PETSC_EXTERN PetscErrorCode AzProblemInfoValidate(const AzProblemInfo *info, PetscBool *valid, char msg[], size_t len);
+/* a recipe string (AzProblemInfo.recipe): valid, or msg says what is wrong and what is allowed */
+PETSC_EXTERN PetscErrorCode AzProblemRecipeCheck(const char recipe[], PetscBool *valid, char msg[], size_t len);
+/* whether a recipe token starts an option ("-" then a letter; "-1e-3" is a value) */
+PETSC_EXTERN PetscBool AzRecipeIsOption(const char s[]);
 
 /* Every problem visible on the search path: the build tree, AZ_PROBLEM_PATH, the installed directory. */
 PETSC_EXTERN PetscErrorCode AzProblemList(MPI_Comm comm, PetscInt *n, char ***paths);

@@ -287,6 +287,7 @@ PetscErrorCode AzProblemGuard(AzProblem p)
   /* a descriptor built for an older ABI is shorter: read what it has, the newer fields stay 0 */
   PetscCall(PetscMemzero(g, sizeof *g));
   if (p->orig->abi == 3) PetscCall(PetscMemcpy(g, p->orig, offsetof(AzProblemInfo, ninitial)));
+  else if (p->orig->abi == 4) PetscCall(PetscMemcpy(g, p->orig, offsetof(AzProblemInfo, recipe)));
   else *g = *p->orig;
   if (g->interior) g->interior = GuardInterior;
   if (g->initial) g->initial = GuardInitial;

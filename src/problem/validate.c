@@ -23,6 +23,66 @@ static PetscBool IsIdentifier(const char *s)
   return PETSC_TRUE;
 }
 
+/* a recipe token that starts an option: "-" then a letter ("-1e-3" is a value) */
+PetscBool AzRecipeIsOption(const char s[])
+{
+  return s[0] == '-' && isalpha((unsigned char)s[1]) ? PETSC_TRUE : PETSC_FALSE;
+}
+
+/* A recipe: "-az_a [value] -az_b [value] ...": -az_ options only, each once, not the ones that name
+ * the run's files or the recipe itself, and the optimiser chain whole (type and counts together). */
+PetscErrorCode AzProblemRecipeCheck(const char recipe[], PetscBool *valid, char msg[], size_t len)
+{
+  const char *const forbidden[] = {"-az_output_dir", "-az_recipe", "-az_restart", "-az_field_load", "-az_data", "-az_checkpoint_every", NULL};
+  char              seen[32][64];
+  int               nseen = 0, chain = 0;
+  const char       *s     = recipe;
+
+  PetscFunctionBegin;
+  *valid = PETSC_TRUE;
+  if (len) msg[0] = 0;
+  if (!recipe) PetscFunctionReturn(PETSC_SUCCESS);
+  if (strlen(recipe) > 1024) {
+    Fail(valid, msg, len, "the recipe is %d characters long: at most 1024 are allowed", (int)strlen(recipe));
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
+  while (*s) {
+    size_t n = 0;
+    char   name[64];
+    while (isspace((unsigned char)*s)) s++;
+    if (!*s) break;
+    while (s[n] && !isspace((unsigned char)s[n])) n++;
+    if (!AzRecipeIsOption(s) || strncmp(s, "-az_", 4) || n >= sizeof name) {
+      Fail(valid, msg, len, "recipe \"%s\": '%.*s' is not an -az_ option (a recipe is \"-az_name [value] ...\", -az_ options only)", recipe, (int)n, s);
+      PetscFunctionReturn(PETSC_SUCCESS);
+    }
+    snprintf(name, sizeof name, "%.*s", (int)n, s);
+    for (int k = 0; forbidden[k]; k++)
+      if (!strcmp(name, forbidden[k])) {
+        Fail(valid, msg, len, "recipe \"%s\" sets %s: a recipe may not name the run's files, restarts or the recipe itself (-az_output_dir, -az_recipe, -az_restart, -az_field_load, -az_data, -az_checkpoint_every)", recipe, name);
+        PetscFunctionReturn(PETSC_SUCCESS);
+      }
+    for (int k = 0; k < nseen; k++)
+      if (!strcmp(seen[k], name)) {
+        Fail(valid, msg, len, "recipe \"%s\" sets %s twice: each option at most once", recipe, name);
+        PetscFunctionReturn(PETSC_SUCCESS);
+      }
+    if (nseen == 32) {
+      Fail(valid, msg, len, "recipe \"%s\" sets more than 32 options", recipe);
+      PetscFunctionReturn(PETSC_SUCCESS);
+    }
+    snprintf(seen[nseen++], sizeof seen[0], "%s", name);
+    if (!strcmp(name, "-az_trainer_type")) chain |= 1;
+    if (!strcmp(name, "-az_trainer_max_it")) chain |= 2;
+    s += n;
+    while (isspace((unsigned char)*s)) s++;
+    if (*s && !AzRecipeIsOption(s))
+      while (*s && !isspace((unsigned char)*s)) s++;
+  }
+  if (chain == 1 || chain == 2) Fail(valid, msg, len, "recipe \"%s\" sets %s without %s: a recipe's optimiser chain gives both, the stages and their iteration counts", recipe, chain == 1 ? "-az_trainer_type" : "-az_trainer_max_it", chain == 1 ? "-az_trainer_max_it" : "-az_trainer_type");
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode AzProblemInfoValidate(const AzProblemInfo *info, PetscBool *valid, char msg[], size_t len)
 {
   const char  *name = info && info->name ? info->name : "(unnamed)";
@@ -114,6 +174,15 @@ PetscErrorCode AzProblemInfoValidate(const AzProblemInfo *info, PetscBool *valid
   if (info->abi >= 4 && (info->ninitial < 0 || info->ninitial > AZ_MAX_RES || (info->ninitial && !info->time_dependent))) {
     Fail(valid, msg, len, "problem '%s' sets ninitial = %" PetscInt_FMT ": allowed are 0 (one initial residual per component) to %d, and only for a time-dependent problem", name, info->ninitial, AZ_MAX_RES);
     PetscFunctionReturn(PETSC_SUCCESS);
+  }
+  if (info->abi >= 5 && info->recipe) { /* .recipe exists from ABI 5 on */
+    char why[384];
+    PetscCall(AzProblemRecipeCheck(info->recipe, valid, why, sizeof why));
+    if (!*valid) {
+      *valid = PETSC_TRUE;
+      Fail(valid, msg, len, "problem '%s': %s", name, why);
+      PetscFunctionReturn(PETSC_SUCCESS);
+    }
   }
   ncoord = info->dim + (info->time_dependent ? 1 : 0);
   PetscCall(AzJetRequestParse(ncoord, info->time_dependent, info->derivatives, &req, err, sizeof err));

@@ -499,7 +499,7 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
   PetscBool            plots = PETSC_FALSE, projects = PETSC_FALSE;
   char                 trainer[128] = "";
   PetscInt             nlaws = 0;
-  char                 refline[1024] = "";
+  char                 refline[1024] = "", recipe[2048];
 
   PetscFunctionBegin;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
@@ -520,6 +520,8 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
   PetscCheck(n > 0, comm, PETSC_ERR_ARG_WRONG, "-az_strategies is empty");
   PetscCall(AzProblemLoad(comm, name, &prob));
   PetscCall(AzProblemSetFromOptions(prob));
+  PetscCall(AzRunApplyRecipe(prob, recipe, sizeof recipe));
+  PetscCall(PetscPrintf(comm, "recipe (options not given, -az_recipe none for none): %s\n", recipe[0] ? recipe : "(every option given)"));
   PetscCall(AzProblemGetInfo(prob, &info));
   PetscCall(AzProblemGetNumCoords(prob, &ncoord));
   PetscCall(PlotComponents(comm, prob, plotlist, &nplot, plot));

@@ -31,4 +31,8 @@ PETSC_INTERN PetscErrorCode AzRunJsonNumber(AzFile f, PetscReal v);
 /* JSON: string content, quotes and backslashes escaped, control characters as spaces */
 PETSC_INTERN PetscErrorCode AzRunJsonString(AzFile f, const char s[]);
 
+/* The recipe (src/run/recipe.c): the problem's, then ansatz's, defaults for every option the user did
+ * not give (-az_recipe auto|none); applied says which, as options ("none" when switched off) */
+PETSC_INTERN PetscErrorCode AzRunApplyRecipe(AzProblem prob, char applied[], size_t len);
+
 #endif

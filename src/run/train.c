@@ -173,7 +173,7 @@ static PetscErrorCode WritePoints(MPI_Comm comm, const char dir[], AzLoss loss, 
 }
 
 /* summary.json: the results, the stop reason, and how every constraint was enforced */
-static PetscErrorCode WriteSummary(MPI_Comm comm, const char dir[], AzProblem prob, AzLoss loss, AzTrainer tr, AzReference ref, PetscInt nparam, PetscReal wall, PetscReal f, const PetscReal term[], PetscReal rel, PetscReal maxabs, PetscReal viol_bc, PetscReal viol_ic, PetscReal drift)
+static PetscErrorCode WriteSummary(MPI_Comm comm, const char dir[], const char recipe[], AzProblem prob, AzLoss loss, AzTrainer tr, AzReference ref, PetscInt nparam, PetscReal wall, PetscReal f, const PetscReal term[], PetscReal rel, PetscReal maxabs, PetscReal viol_bc, PetscReal viol_ic, PetscReal drift)
 {
   const AzProblemInfo *info;
   char                 path[PETSC_MAX_PATH_LEN + 16], desc[128];
@@ -203,7 +203,9 @@ static PetscErrorCode WriteSummary(MPI_Comm comm, const char dir[], AzProblem pr
     PetscCall(AzRunComponentName(prob, c, name, sizeof name));
     PetscCall(AzFilePrintf(file, "%s\"%s\"", c ? ", " : "", name));
   }
-  PetscCall(AzFilePrintf(file, "],\n  \"trainer\": \"%s\",\n  \"iterations\": %d,\n  \"wall_seconds\": %.3f,\n  \"ranks\": %d,\n  \"parameters\": %d,\n", desc, (int)its, (double)wall, size, (int)nparam));
+  PetscCall(AzFilePrintf(file, "],\n  \"recipe\": \""));
+  PetscCall(AzRunJsonString(file, recipe));
+  PetscCall(AzFilePrintf(file, "\",\n  \"trainer\": \"%s\",\n  \"iterations\": %d,\n  \"wall_seconds\": %.3f,\n  \"ranks\": %d,\n  \"parameters\": %d,\n", desc, (int)its, (double)wall, size, (int)nparam));
   {
     PetscInt solves, linits, products;
     PetscCall(AzTrainerGetLinearIterations(tr, &solves, &linits, &products));
@@ -260,7 +262,7 @@ static const char *const TrainFiles[] = {"summary.json", "history.csv", "theta.b
 
 PetscErrorCode AzRunTrain(MPI_Comm comm)
 {
-  char                 name[PETSC_MAX_PATH_LEN] = "poisson2d", dir[PETSC_MAX_PATH_LEN] = "", path[PETSC_MAX_PATH_LEN + 32], stop[512] = "";
+  char                 name[PETSC_MAX_PATH_LEN] = "poisson2d", dir[PETSC_MAX_PATH_LEN] = "", path[PETSC_MAX_PATH_LEN + 32], stop[512] = "", recipe[2048];
   AzProblem            prob;
   const AzProblemInfo *info;
   AzField              field;
@@ -288,6 +290,8 @@ PetscErrorCode AzRunTrain(MPI_Comm comm)
   PetscCall(AzProblemSetFromOptions(prob));
   PetscCall(AzProblemGetInfo(prob, &info));
   if (!dir[0]) snprintf(dir, sizeof dir, "runs/train-%s", info->name);
+  PetscCall(AzRunApplyRecipe(prob, recipe, sizeof recipe));
+  PetscCall(PetscPrintf(comm, "recipe (options not given, -az_recipe none for none): %s\n", recipe[0] ? recipe : "(every option given)"));
 
   PetscCall(AzProblemGetNumCoords(prob, &ncoord));
   PetscCall(AzRunCreateField(prob, &field));
@@ -337,7 +341,7 @@ PetscErrorCode AzRunTrain(MPI_Comm comm)
   snprintf(path, sizeof path, "%s/theta.bin", dir);
   PetscCall(AzFieldSave(field, comm, path));
   PetscCall(WriteFieldVTK(comm, dir, prob, loss, ncoord <= 2 ? 101 : 41));
-  PetscCall(WriteSummary(comm, dir, prob, loss, tr, ref, nparam, (PetscReal)(t1 - t0), f, term, rel, maxabs, viol_bc, viol_ic, drift));
+  PetscCall(WriteSummary(comm, dir, recipe, prob, loss, tr, ref, nparam, (PetscReal)(t1 - t0), f, term, rel, maxabs, viol_bc, viol_ic, drift));
   PetscCall(PetscPrintf(comm, "%s: %" PetscInt_FMT " iterations in %.2f s, loss %.3e", reason == AZ_TRAINER_FAILED ? "failed" : "done", its, (double)(t1 - t0), (double)f));
   if (has_exact) PetscCall(PetscPrintf(comm, ", rel_l2 %.3e, max_abs_error %.3e (against the %s)", (double)rel, (double)maxabs, info->exact ? "exact solution" : "reference"));
   if (ref) {
