@@ -39,6 +39,14 @@ typedef enum {
 } AzActivation;
 PETSC_EXTERN const char *const AzActivations[];
 
+/* The network kind (-az_field_arch): a multilayer perceptron, or PirateNet (Wang, Li, Chen, Perdikaris
+ * 2024: gated residual blocks with a trainable skip weight α, initially 0) */
+typedef enum {
+  AZ_NET_MLP,
+  AZ_NET_PIRATE
+} AzNetwork;
+PETSC_EXTERN const char *const AzNetworks[];
+
 PETSC_EXTERN PetscErrorCode AzFieldCreate(MPI_Comm comm, AzField *field);
 PETSC_EXTERN PetscErrorCode AzFieldDestroy(AzField *field);
 /* ncoord inputs (space, then time), ncomp outputs */
@@ -47,7 +55,12 @@ PETSC_EXTERN PetscErrorCode AzFieldSetDimensions(AzField field, PetscInt ncoord,
 PETSC_EXTERN PetscErrorCode AzFieldSetBox(AzField field, const PetscReal lower[], const PetscReal upper[]);
 /* which slots to compute (closed here with AzJetRequestClose; the value alone if never set) */
 PETSC_EXTERN PetscErrorCode AzFieldSetJetRequest(AzField field, const AzJetRequest *req);
+/* mlp: depth hidden layers of width neurons; pirate: depth residual blocks of width neurons */
 PETSC_EXTERN PetscErrorCode AzFieldSetArchitecture(AzField field, PetscInt depth, PetscInt width, AzActivation act);
+PETSC_EXTERN PetscErrorCode AzFieldSetNetwork(AzField field, AzNetwork net);
+/* random weight factorisation (Wang et al. 2022) of every dense kernel: W = diag(exp(s))·V with
+ * s ~ N(mean, std²) at initialisation and V = W_Glorot/exp(s); θ holds s and V */
+PETSC_EXTERN PetscErrorCode AzFieldSetWeightFactorization(AzField field, PetscBool rwf, PetscReal mean, PetscReal std);
 /* exact periodic embedding of coordinate i with period L: x_i -> cos(2πk x_i/L), sin(2πk x_i/L), k = 1..nharm */
 PETSC_EXTERN PetscErrorCode AzFieldSetPeriodic(AzField field, PetscInt coord, PetscReal period, PetscInt nharm);
 /* random Fourier features: cos(2π B x̂), sin(2π B x̂), B (count × ncoord) ~ N(0, scale²) from the seed */
@@ -64,6 +77,8 @@ PETSC_EXTERN PetscErrorCode AzFieldView(AzField field, PetscViewer viewer);
 
 /* What fixes the meaning of θ; the header of theta.bin and of checkpoints (see src/field/save.c) */
 typedef struct {
+  AzNetwork    net;
+  PetscBool    rwf; /* random weight factorisation (the initial mean and std do not shape θ's meaning) */
   PetscInt     ncoord, ncomp, depth, width;
   AzActivation act;
   PetscInt     nfourier, seed; /* seed: 0 without Fourier features (it then does not shape the network) */
