@@ -526,7 +526,7 @@ START_TEST(test_arch_training)
   const char     *its[]   = {"50", "50", "20"};
   const AzNetwork nets[]  = {AZ_NET_MLP, AZ_NET_PIRATE, AZ_NET_PIRATE};
   const PetscBool rwfs[]  = {PETSC_TRUE, PETSC_FALSE, PETSC_TRUE};
-  const int       ncase   = 1;
+  const int       ncase   = 3;
   for (int a = 0; a < ncase; a++)
     for (int k = 0; k < 3; k++) {
       Setup     s;
