@@ -1049,9 +1049,33 @@ static PetscErrorCode LoadInto(const Config *c, const char *path, PetscErrorCode
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* a file name of this run, the same on every rank (rank 0's pid): the suite may run alone and under
+ * mpiexec at the same time in one directory */
+static const char *RunPath(const char *name)
+{
+  static char p[4][PETSC_MAX_PATH_LEN];
+  static int  k = 0;
+  long        pid = (long)getpid();
+  char       *q   = p[k++ % 4];
+
+  MPI_Bcast(&pid, 1, MPI_LONG, 0, PETSC_COMM_WORLD);
+  snprintf(q, PETSC_MAX_PATH_LEN, "/tmp/az_test_field_%ld_%s", pid, name);
+  return q;
+}
+
+/* every rank is done with the file before rank 0 removes it */
+static void RemoveShared(const char *path)
+{
+  PetscMPIInt rank;
+  MPI_Barrier(PETSC_COMM_WORLD);
+  MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
+  if (!rank) unlink(path);
+  MPI_Barrier(PETSC_COMM_WORLD);
+}
+
 static void SaveLoadCase(const Config *c, const Config *other, const char *want)
 {
-  const char    *path = "test_field_arch_theta.bin";
+  const char    *path = RunPath("arch_theta.bin");
   AzField        f, g;
   Vec            t1, t2;
   PetscReal      d;
@@ -1075,7 +1099,7 @@ static void SaveLoadCase(const Config *c, const Config *other, const char *want)
   ck_assert_msg(ierr != 0 && strstr(last_error, want), "expected '%s', got: %s", want, last_error);
   printf("  refused: %s\n", last_error);
   TRY(AzFieldDestroy(&f));
-  unlink(path);
+  RemoveShared(path);
 }
 
 START_TEST(test_arch_save_load)
@@ -1092,7 +1116,8 @@ START_TEST(test_arch_save_load)
   SaveLoadCase(&pirrwf, &pir, "weight factorisation on in the file, off here");
   {
     /* a version-1 file: the version 2 header less the network kind and RWF (16 bytes before θ) */
-    const char    *path = "test_field_v1_theta.bin";
+    const char    *path = RunPath("v1_theta.bin");
+    PetscMPIInt    rank;
     const long     hdr  = 8 + 8 * (8 + AZ_MAX_COORD + 1) + 8 * (1 + AZ_MAX_COORD);
     AzField        f, g;
     FILE          *fp;
@@ -1105,6 +1130,7 @@ START_TEST(test_arch_save_load)
 
     TRY(MakeField(&mlp, &f));
     TRY(AzFieldSave(f, PETSC_COMM_WORLD, path));
+    MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
     fp = fopen(path, "rb");
     ck_assert(fp != NULL);
     fseek(fp, 0, SEEK_END);
@@ -1115,9 +1141,13 @@ START_TEST(test_arch_save_load)
     fclose(fp);
     ck_assert(((int64_t *)(buf + 8))[0] == 2);
     memcpy(buf + 8, &one, 8);
-    fp = fopen(path, "wb");
-    ck_assert(fwrite(buf, 1, (size_t)hdr, fp) == (size_t)hdr && fwrite(buf + hdr + 16, 1, (size_t)(n - hdr - 16), fp) == (size_t)(n - hdr - 16));
-    fclose(fp);
+    MPI_Barrier(PETSC_COMM_WORLD); /* every rank has read the version-2 file */
+    if (!rank) {
+      fp = fopen(path, "wb");
+      ck_assert(fwrite(buf, 1, (size_t)hdr, fp) == (size_t)hdr && fwrite(buf + hdr + 16, 1, (size_t)(n - hdr - 16), fp) == (size_t)(n - hdr - 16));
+      fclose(fp);
+    }
+    MPI_Barrier(PETSC_COMM_WORLD);
     free(buf);
     TRY(LoadInto(&mlp, path, &ierr, &g));
     ck_assert_msg(ierr == 0, "a version-1 file of the same MLP is refused: %s", last_error);
@@ -1131,7 +1161,7 @@ START_TEST(test_arch_save_load)
     ck_assert_msg(ierr != 0 && strstr(last_error, "weight factorisation off in the file"), "version-1 file into an RWF field: %s", last_error);
     printf("  version-1 theta.bin loads into its MLP; refused by an RWF one: %s\n", last_error);
     TRY(AzFieldDestroy(&f));
-    unlink(path);
+    RemoveShared(path);
   }
 }
 END_TEST

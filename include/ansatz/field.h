@@ -1,22 +1,27 @@
 /* Field: the neural ansatz u_θ(x) and its exact derivative jets.
  *
- * A multilayer perceptron with optional input embeddings (random Fourier features; an exact periodic
- * embedding in chosen coordinates), inputs mapped to [-1, 1] from the problem's box. All parameters
- * θ live in one PETSc Vec. Derivatives with respect to the inputs propagate forward through the
- * layers (Taylor mode, one GEMM per layer over width × points·slots); derivatives with respect to θ
- * come from reverse mode through that propagation (Jᵀw), forward mode (J·v), or the dense Jacobian.
+ * A network of one kind (AzNetwork: a multilayer perceptron, or PirateNet) with optional input
+ * embeddings (random Fourier features; an exact periodic embedding in chosen coordinates), inputs
+ * mapped to [-1, 1] from the problem's box, and optional random weight factorisation (RWF) of every
+ * dense kernel. All parameters θ live in one PETSc Vec. Derivatives with respect to the inputs
+ * propagate forward through the layers (Taylor mode, one GEMM per layer over width × points·slots);
+ * derivatives with respect to θ come from reverse mode through that propagation (Jᵀw), forward mode
+ * (J·v), or the dense Jacobian.
  *
  * Jets use the layout of jet.h: jets[p*ncomp*nslot + c*nslot + slot], slots that were not
  * requested hold NaN. Points are x[p*ncoord + i]. Work is done in chunks of points, so memory does
  * not grow with npts.
  *
- * θ layout: layers l = 0..depth (depth hidden layers, then the linear output layer), each stored as
- * W_l (nout_l, nin_l) row-major, W_l[o*nin_l + i], followed by b_l (nout_l):
- *     θ = [W_0, b_0, W_1, b_1, ..., W_depth, b_depth],
- * nin_0 = the number of embedded inputs, nout_depth = ncomp, width otherwise. Embedded inputs, in order:
- * for each coordinate i, x̂_i (or, if periodic, cos and sin of 2πk x_i/L for k = 1..nharm), then the
- * Fourier features cos(2π B_r·x̂) for r = 1..count, then sin(2π B_r·x̂) (concatenated with the inputs;
- * B's columns of periodic coordinates are zero, so periodicity stays exact).
+ * θ layout: the network's dense layers one after the other, each stored as W (nout, nin) row-major,
+ * W[o*nin + i], followed by b (nout), and with RWF followed by s (nout), W = diag(exp(s))·V and V
+ * stored in W's place. E = the number of embedded inputs, w = width, c = ncomp:
+ *   mlp (depth hidden layers):  θ = [W_0, b_0, W_1, b_1, ..., W_depth, b_depth], W_0 (w, E),
+ *                               W_l (w, w), W_depth (c, w).
+ *   pirate (depth blocks):      θ = [W_u, b_u, W_v, b_v, then per block W_1, b_1, W_2, b_2, W_3, b_3, α,
+ *                               then W_o, b_o], W_u, W_v, W_1 (w, E), W_2 (w, w), W_3 (E, w), W_o (c, E).
+ * Embedded inputs, in order: for each coordinate i, x̂_i (or, if periodic, cos and sin of 2πk x_i/L for
+ * k = 1..nharm), then the Fourier features cos(2π B_r·x̂) for r = 1..count, then sin(2π B_r·x̂)
+ * (concatenated with the inputs; B's columns of periodic coordinates are zero, so periodicity stays exact).
  *
  * The architecture, embeddings and seed are fixed by AzFieldSetUp; the box, the jet request and the
  * chunk size may change at any time.
@@ -67,11 +72,12 @@ PETSC_EXTERN PetscErrorCode AzFieldSetPeriodic(AzField field, PetscInt coord, Pe
 PETSC_EXTERN PetscErrorCode AzFieldSetFourierFeatures(AzField field, PetscInt count, PetscReal scale);
 PETSC_EXTERN PetscErrorCode AzFieldSetSeed(AzField field, PetscInt seed);
 PETSC_EXTERN PetscErrorCode AzFieldSetChunkSize(AzField field, PetscInt chunk);
-/* -az_field_depth -az_field_width -az_field_activation -az_field_seed -az_field_fourier_features
+/* -az_field_arch -az_field_rwf -az_field_rwf_mean -az_field_rwf_std
+ * -az_field_depth -az_field_width -az_field_activation -az_field_seed -az_field_fourier_features
  * -az_field_fourier_scale -az_field_periodic i:L[,j:L] -az_field_periodic_harmonics -az_field_chunk
  * -az_field_blas_threads (OpenBLAS threads during field work, default 1; 0 leaves OpenBLAS's setting) */
 PETSC_EXTERN PetscErrorCode AzFieldSetFromOptions(AzField field);
-/* allocates θ and fills it with Glorot-uniform weights (zero biases) from the seed */
+/* allocates θ and fills it with Glorot-uniform weights (zero biases and α; RWF: s ~ N(mean, std²), V = W/exp(s)) from the seed */
 PETSC_EXTERN PetscErrorCode AzFieldSetUp(AzField field);
 PETSC_EXTERN PetscErrorCode AzFieldView(AzField field, PetscViewer viewer);
 

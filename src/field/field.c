@@ -17,6 +17,10 @@
  * at a time, so it needs no more (for nres > C: replace C by nres in the last term).
  * Example: C = 256, w = 50, d = 4, 2-D with u, all first and second derivatives (n_a = 6, m = 2):
  *     8·[256·6·(2 + 400 + 1) + 256·3·200 + 2·256·6·50] ≈ 7.4 MB, whatever the number of points.
+ * That is the MLP's (mlp.c); PirateNet (pirate.c) keeps per block 6 jet arrays of width w, 3 of E = nin and
+ * σ^(1..m+1) of its 3 layers, plus 5 of width w for the gates, and 9 adjoint/tangent buffers of
+ * max(w, E, c): about 8·C·[n_a·(E + c + 5w + d·(6w + 3E)) + (m+1)·(2w + d·(2w + E)) + 9·n_a·max(w, E, c)]
+ * bytes. RWF adds three vectors of the parameters' length (rwf.c).
  */
 #include "fieldimpl.h"
 
@@ -425,7 +429,7 @@ PetscErrorCode AzFieldView(AzField f, PetscViewer viewer)
   PetscCall(PetscViewerASCIIPrintf(viewer, "seed %" PetscInt_FMT ", chunk %" PetscInt_FMT " points, BLAS threads %" PetscInt_FMT "%s\n", f->seed, f->chunk, f->blas_threads, f->blas_threads ? "" : " (OpenBLAS default)"));
   if (f->setupcalled) {
     PetscCall(PetscViewerASCIIPrintf(viewer, "first-layer inputs after embedding: %" PetscInt_FMT "\n", f->nin));
-    PetscCall(PetscViewerASCIIPrintf(viewer, "parameters: %" PetscInt_FMT " (per layer W (out, in) row-major, then b)\n", f->nparam));
+    PetscCall(PetscViewerASCIIPrintf(viewer, "parameters: %" PetscInt_FMT " (per dense layer W (out, in) row-major, then b%s%s)\n", f->nparam, f->rwf ? ", then s" : "", f->net == AZ_NET_PIRATE ? "; alpha after each block" : ""));
   } else PetscCall(PetscViewerASCIIPrintf(viewer, "(not set up)\n"));
   for (PetscInt a = 0; a < f->nact; a++) {
     char nm[16];
