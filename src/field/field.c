@@ -176,7 +176,7 @@ PetscErrorCode AzFieldSetWeightFactorization(AzField f, PetscBool rwf, PetscReal
 {
   PetscFunctionBegin;
   PetscCall(AzFieldCheckNotSetUp(f, "AzFieldSetWeightFactorization"));
-  PetscCheck(PetscIsNormalReal(mean) || mean == 0, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "weight factorisation mean %g must be finite", (double)mean);
+  PetscCheck(!PetscIsInfOrNanReal(mean), f->comm, PETSC_ERR_ARG_OUTOFRANGE, "weight factorisation mean %g must be finite", (double)mean);
   PetscCheck(std >= 0 && std < PETSC_INFINITY, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "weight factorisation standard deviation %g must be finite and >= 0", (double)std);
   PetscCheck(PetscAbsReal(mean) + 10 * std <= 20, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "weight factorisation mean %g and standard deviation %g: |mean| + 10 std must be <= 20 (the scales exp(s) would over- or underflow)", (double)mean, (double)std);
   f->rwf      = rwf;
@@ -307,7 +307,7 @@ PetscErrorCode AzFieldSetFromOptions(AzField f)
   if (flg_periodic) PetscCall(ParsePeriodic(f, periodic, &np, pc, pl));
 
   /* architecture options only before SetUp; say so instead of silently ignoring them */
-  PetscCheck(PetscIsNormalReal(rwf_mean) || rwf_mean == 0, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_field_rwf_mean %g must be finite", (double)rwf_mean);
+  PetscCheck(!PetscIsInfOrNanReal(rwf_mean), f->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_field_rwf_mean %g must be finite", (double)rwf_mean);
   PetscCheck(rwf_std >= 0 && PetscAbsReal(rwf_mean) + 10 * rwf_std <= 20, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_field_rwf_mean %g -az_field_rwf_std %g: the standard deviation must be >= 0 and |mean| + 10 std <= 20 (the scales exp(s) would over- or underflow)", (double)rwf_mean, (double)rwf_std);
   if (depth != f->depth || width != f->width || act != f->act || seed != f->seed || nff != f->nfourier || scale != f->fourier_scale || np > 0 || flg_harm || net != f->net || rwf != f->rwf || rwf_mean != f->rwf_mean || rwf_std != f->rwf_std) {
     PetscCall(AzFieldCheckNotSetUp(f, "AzFieldSetFromOptions"));
