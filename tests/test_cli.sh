@@ -147,6 +147,16 @@ expect_ok train-load "done: 0 iterations" "$AZ" train -problem poisson2d -az_fie
 rel2=$(sed -n 's/.*"rel_l2": \([0-9.eE+-]*\).*/\1/p' "$tmp/train-load/summary.json")
 [ "$rel2" = "$rel" ] || fail "train -az_field_load: rel_l2 '$rel2' differs from the run that wrote theta.bin ('$rel')"
 expect_error bad-load "holds 129 parameters" "$AZ" train -problem poisson2d -az_field_depth 1 -az_field_width 16 -az_field_load "$tmp/train/theta.bin" -az_output_dir "$tmp/bad"
+# the other network kinds from the command line: PirateNet with RWF trains, loads back, and its theta.bin
+# is refused by an MLP naming the difference; an unknown kind is refused listing the kinds
+PIR="-az_field_arch pirate -az_field_rwf -az_field_depth 1 -az_field_width 8"
+expect_ok train-pirate "done:" "$AZ" train -problem poisson2d $PIR -az_trainer_type gn -az_trainer_max_it 10 -az_quiet -az_output_dir "$tmp/pirate"
+relp=$(sed -n 's/.*"rel_l2": \([0-9.eE+-]*\).*/\1/p' "$tmp/pirate/summary.json")
+expect_ok pirate-load "done: 0 iterations" "$AZ" train -problem poisson2d $PIR -az_field_load "$tmp/pirate/theta.bin" -az_trainer_type gn -az_trainer_max_it 0 -az_quiet -az_output_dir "$tmp/pirate-load"
+relp2=$(sed -n 's/.*"rel_l2": \([0-9.eE+-]*\).*/\1/p' "$tmp/pirate-load/summary.json")
+[ -n "$relp" ] && [ "$relp2" = "$relp" ] || fail "pirate -az_field_load: rel_l2 '$relp2' differs from the run that wrote theta.bin ('$relp')"
+expect_error pirate-into-mlp "network pirate in the file, mlp here" "$AZ" train -problem poisson2d -az_field_depth 1 -az_field_width 8 -az_field_rwf -az_field_load "$tmp/pirate/theta.bin" -az_output_dir "$tmp/bad"
+expect_error bad-arch "Available options: mlp pirate" "$AZ" train -problem poisson2d -az_field_arch resnet -az_output_dir "$tmp/bad"
 # causal training with L-BFGS: the weights are set before the first iteration and recomputed at the
 # start of every -az_lbfgs_segment (frozen within it); history.csv shows ε and the smallest weight,
 # and the schedule advances (ε = 0.01 gives w > 0.99 within 10 iterations on this easy β = 5)

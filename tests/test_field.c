@@ -22,6 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <ansatz/field.h>
+#include <unistd.h>
+#include "azcheck.h"
 
 /* a PETSc call inside a test body */
 #define TRY(call) \
@@ -54,6 +56,8 @@ typedef struct {
   PetscReal    fscale;
   PetscInt     seed, chunk;
   PetscBool    randbias; /* replace the zero initial biases by random ones (to exercise b) */
+  AzNetwork    net;      /* mlp or pirate (depth = blocks) */
+  PetscBool    rwf;      /* random weight factorisation, initial s ~ N(1, 0.1²) */
 } Config;
 
 static void Uniform(unsigned long long *st, PetscInt n, PetscReal lo, PetscReal hi, PetscReal v[])
@@ -81,6 +85,8 @@ static PetscErrorCode MakeField(const Config *c, AzField *field)
   PetscCheck(req.mask >= 0, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "bad request in test: %s", err);
   PetscCall(AzFieldSetJetRequest(f, &req));
   PetscCall(AzFieldSetArchitecture(f, c->depth, c->width, c->act));
+  PetscCall(AzFieldSetNetwork(f, c->net));
+  if (c->rwf) PetscCall(AzFieldSetWeightFactorization(f, PETSC_TRUE, 1.0, 0.1));
   if (c->pcoord >= 0) PetscCall(AzFieldSetPeriodic(f, c->pcoord, c->period, c->nharm));
   if (c->nfourier) PetscCall(AzFieldSetFourierFeatures(f, c->nfourier, c->fscale));
   PetscCall(AzFieldSetSeed(f, c->seed));
@@ -244,6 +250,20 @@ static PetscReal RefActivation(AzActivation a, PetscReal z)
   return NAN;
 }
 
+/* one dense layer of the documented θ layout at *off: W (nout, nin) row-major (with RWF: V, and
+ * W = diag(exp(s))·V), b (nout), with RWF s (nout); out = W·in + b, then σ if act */
+static void RefDense(const Config *c, const PetscScalar t[], PetscInt *off, PetscInt nout, PetscInt nin, const PetscReal in[], PetscBool act, PetscReal out[])
+{
+  const PetscInt o0 = *off;
+  for (PetscInt o = 0; o < nout; o++) {
+    const PetscReal e = c->rwf ? exp(t[o0 + nout * nin + nout + o]) : 1.0;
+    PetscReal       z = t[o0 + nout * nin + o]; /* b[o] */
+    for (PetscInt i = 0; i < nin; i++) z += e * t[o0 + o * nin + i] * in[i];
+    out[o] = act ? RefActivation(c->act, z) : z;
+  }
+  *off = o0 + nout * nin + nout + (c->rwf ? nout : 0);
+}
+
 static PetscErrorCode ReferenceValue(const Config *c, AzField f, const PetscReal x[], PetscReal u[])
 {
   Vec                theta;
@@ -263,16 +283,36 @@ static PetscErrorCode ReferenceValue(const Config *c, AzField f, const PetscReal
   }
   PetscCall(AzFieldGetParameters(f, &theta));
   PetscCall(VecGetArrayRead(theta, &t));
-  for (PetscInt l = 0; l <= c->depth; l++) {
-    const PetscInt nout = l == c->depth ? c->ncomp : c->width;
-    for (PetscInt o = 0; o < nout; o++) {
-      PetscReal z = t[off + nout * nin + o]; /* b_l[o] */
-      for (PetscInt i = 0; i < nin; i++) z += t[off + o * nin + i] * h[i];
-      g[o] = l == c->depth ? z : RefActivation(c->act, z);
+  if (c->net == AZ_NET_PIRATE) {
+    /* U = σ(W_u Φ + b_u), V = σ(W_v Φ + b_v), x₀ = Φ; per block: f = σ(W₁x + b₁), z₁ = f U + (1 − f) V,
+     * g = σ(W₂z₁ + b₂), z₂ = g U + (1 − g) V, h = σ(W₃z₂ + b₃), x ← α h + (1 − α) x; u = W x + b */
+    PetscReal U[64], V[64], a1[64], a2[64], a3[512];
+    RefDense(c, t, &off, c->width, nin, h, PETSC_TRUE, U);
+    RefDense(c, t, &off, c->width, nin, h, PETSC_TRUE, V);
+    for (PetscInt b = 0; b < c->depth; b++) {
+      PetscReal alpha;
+      RefDense(c, t, &off, c->width, nin, h, PETSC_TRUE, a1);
+      for (PetscInt k = 0; k < c->width; k++) a1[k] = a1[k] * U[k] + (1 - a1[k]) * V[k];
+      RefDense(c, t, &off, c->width, c->width, a1, PETSC_TRUE, a2);
+      for (PetscInt k = 0; k < c->width; k++) a2[k] = a2[k] * U[k] + (1 - a2[k]) * V[k];
+      RefDense(c, t, &off, nin, c->width, a2, PETSC_TRUE, a3);
+      alpha = t[off++];
+      for (PetscInt k = 0; k < nin; k++) h[k] = alpha * a3[k] + (1 - alpha) * h[k];
     }
-    off += nout * nin + nout;
-    nin = nout;
-    for (PetscInt o = 0; o < nout; o++) h[o] = g[o];
+    RefDense(c, t, &off, c->ncomp, nin, h, PETSC_FALSE, g);
+    for (PetscInt cc = 0; cc < c->ncomp; cc++) h[cc] = g[cc];
+  } else {
+    for (PetscInt l = 0; l <= c->depth; l++) {
+      const PetscInt nout = l == c->depth ? c->ncomp : c->width;
+      RefDense(c, t, &off, nout, nin, h, (PetscBool)(l < c->depth), g);
+      nin = nout;
+      for (PetscInt o = 0; o < nout; o++) h[o] = g[o];
+    }
+  }
+  {
+    PetscInt n;
+    PetscCall(VecGetLocalSize(theta, &n));
+    PetscCheck(off == n, PETSC_COMM_SELF, PETSC_ERR_PLIB, "the reference read %" PetscInt_FMT " parameters of the documented layout, the field has %" PetscInt_FMT, off, n);
   }
   for (PetscInt cc = 0; cc < c->ncomp; cc++) u[cc] = h[cc];
   PetscCall(VecRestoreArrayRead(theta, &t));
@@ -480,7 +520,7 @@ END_TEST
  *       Richardson-extrapolated (error O(ε⁶)), slot-max relative;
  *   (4) a random D with 2 residuals per point: Jac·v = D·(J v).
  * Non-active slots of w and D hold NaN: they must be ignored. */
-static void RunThetaCheck(const char *label, const Config *c, PetscReal tol_fd)
+static void RunThetaCheck(const char *label, const Config *c, PetscReal eps0, PetscReal tol_fd)
 {
   const PetscInt     npts = 6, n = c->ncoord, nslot = AZ_JET_NSLOT(n), L = c->ncomp * nslot, mask = ClosedMask(c);
   AzField            f;
@@ -573,7 +613,7 @@ static void RunThetaCheck(const char *label, const Config *c, PetscReal tol_fd)
   /* (3) */
   {
     const PetscInt M = 3;
-    PetscReal      eps = 2.5e-3, vmax[AZ_JET_MAX_NSLOT * 8] = {0}, e = 0;
+    PetscReal      eps = eps0, vmax[AZ_JET_MAX_NSLOT * 8] = {0}, e = 0;
     PetscReal     *T;
     TRY(PetscMalloc1(M * npts * L, &T));
     for (PetscInt m = 0; m < M; m++, eps /= 2) {
@@ -644,7 +684,7 @@ START_TEST(test_theta_derivatives)
     c.td     = PETSC_TRUE;
     c.depth = 2, c.width = 8;
     snprintf(label, sizeof(label), "%s, 3 coords", AzActivations[a]);
-    RunThetaCheck(label, &c, 1e-9);
+    RunThetaCheck(label, &c, 2.5e-3, 1e-9);
   }
   {
     Config c   = BaseConfig(2, "x,y,xx,xy,yy,xxx,xxxx", AZ_ACT_TANH);
@@ -652,12 +692,12 @@ START_TEST(test_theta_derivatives)
     c.nfourier = 4;
     c.pcoord = 1, c.period = 3.0, c.nharm = 2;
     c.depth = 3, c.width = 7;
-    RunThetaCheck("tanh, 2 coords, 2 comps, Fourier + periodic", &c, 1e-9);
+    RunThetaCheck("tanh, 2 coords, 2 comps, Fourier + periodic", &c, 2.5e-3, 1e-9);
   }
   {
     Config c = BaseConfig(1, "", AZ_ACT_GELU); /* value only */
     c.depth = 2, c.width = 6;
-    RunThetaCheck("gelu, 1 coord, value only", &c, 1e-9);
+    RunThetaCheck("gelu, 1 coord, value only", &c, 2.5e-3, 1e-9);
   }
 }
 END_TEST
@@ -692,7 +732,7 @@ START_TEST(test_periodic_exact)
 END_TEST
 
 /* results do not depend on the chunk size: chunk 7 (many chunks, a ragged last one) vs one chunk */
-START_TEST(test_chunking)
+static void RunChunking(AzNetwork net, PetscBool rwf)
 {
   Config         c = BaseConfig(2, "x,y,xx,xy,yy,xxx,xxxx", AZ_ACT_GELU);
   const PetscInt npts = 300, L = AZ_JET_NSLOT(2), nres = 3, nj = 40;
@@ -702,6 +742,8 @@ START_TEST(test_chunking)
   Vec            th1, th2, g1, g2, v;
   PetscInt       nparam;
 
+  c.net      = net;
+  c.rwf      = rwf;
   c.nfourier = 4;
   c.chunk    = 7;
   TRY(MakeField(&c, &f1));
@@ -778,6 +820,13 @@ START_TEST(test_chunking)
   TRY(AzFieldDestroy(&f1));
   TRY(AzFieldDestroy(&f2));
 }
+
+START_TEST(test_chunking)
+{
+  RunChunking(AZ_NET_MLP, PETSC_FALSE);
+  printf("  pirate + rwf:\n");
+  RunChunking(AZ_NET_PIRATE, PETSC_TRUE);
+}
 END_TEST
 
 /* the request can change between calls (interior vs boundary sets): the value and first derivatives
@@ -809,6 +858,311 @@ START_TEST(test_request_switch)
   }
   Report("request switch: u, u_y alone = u, u_y with 2nd/4th slots", e / vmax, 1e-14);
   TRY(AzFieldDestroy(&f));
+}
+END_TEST
+
+/* ---------------------------------------------------------------------------------------------- */
+/* other architectures: random weight factorisation (RWF) and PirateNet, through the same checks as the
+ * MLP (input derivatives against FD of the lower slots, the value against the reference written here
+ * from the documented θ layout, Jᵀw / J·v / dense Jacobian against each other and against FD in θ) */
+
+static Config ArchConfig(PetscInt ncoord, const char *spec, AzActivation act, AzNetwork net, PetscBool rwf)
+{
+  Config c = BaseConfig(ncoord, spec, act);
+  c.net    = net;
+  c.rwf    = rwf;
+  if (net == AZ_NET_PIRATE) c.depth = 2; /* blocks */
+  return c;
+}
+
+static void RunArchChecks(AzNetwork net, PetscBool rwf)
+{
+  /* FD in θ from half the MLP's first step for pirate+rwf: its O(ε⁶) truncation reached 2.8e-9 at
+   * ε = 2.5e-3 (4.3e-11 at 1.25e-3, 6.4e-13 at 6.25e-4, the tangent being exact) */
+  const PetscReal eps = net == AZ_NET_PIRATE && rwf ? 1.25e-3 : 2.5e-3;
+  const char *tag = net == AZ_NET_PIRATE ? (rwf ? "pirate+rwf" : "pirate") : (rwf ? "mlp+rwf" : "mlp");
+  char        label[96];
+
+  /* every activation, 2 space + time, every slot kind (as test_activations_fd) */
+  for (int a = AZ_ACT_TANH; a <= AZ_ACT_SWISH; a++) {
+    Config c = ArchConfig(3, FULL3, (AzActivation)a, net, rwf);
+    c.td     = PETSC_TRUE;
+    snprintf(label, sizeof(label), "%s, %s, 3 coords", tag, AzActivations[a]);
+    RunInputCheck(label, &c, 0.0025, 1e-9);
+  }
+  {
+    Config c = ArchConfig(1, "x,xx,xxx,xxxx", AZ_ACT_SWISH, net, rwf);
+    c.pcoord = 0, c.period = 2.0, c.nharm = 2;
+    snprintf(label, sizeof(label), "%s, swish, 1 coord, periodic x", tag);
+    RunInputCheck(label, &c, 0.0025, 1e-9);
+  }
+  {
+    Config c   = ArchConfig(4, "x,y,z,t,xx,xy,xz,xt,yy,yz,yt,zz,zt,tt,xxx,yyy,zzz,ttt,xxxx,yyyy,zzzz,tttt", AZ_ACT_SIN, net, rwf);
+    c.td       = PETSC_TRUE;
+    c.nfourier = 6, c.fscale = 0.7;
+    c.pcoord = 2, c.period = 1.0, c.nharm = 1;
+    c.width    = 10;
+    snprintf(label, sizeof(label), "%s, sin, 4 coords, Fourier + periodic z", tag);
+    /* half the MLP's step: pirate+rwf (perturbed V, s) is rougher here and the O(h⁸) truncation of the
+     * FD reference itself reached 5e-9 at h = 0.0025 (2e-11 at 0.00125, 1e-12 at 0.000625: exact jets) */
+    RunInputCheck(label, &c, 0.00125, 1e-9);
+  }
+  {
+    Config c = ArchConfig(2, "t,xx", AZ_ACT_SOFTPLUS, net, rwf);
+    c.td     = PETSC_TRUE;
+    c.ncomp  = 2;
+    snprintf(label, sizeof(label), "%s, softplus, 2 components, request t,xx", tag);
+    RunInputCheck(label, &c, 0.0025, 1e-9);
+  }
+  /* θ derivatives (as test_theta_derivatives) */
+  for (int a = AZ_ACT_TANH; a <= AZ_ACT_SWISH; a++) {
+    Config c = ArchConfig(3, FULL3, (AzActivation)a, net, rwf);
+    c.td     = PETSC_TRUE;
+    c.depth = 2, c.width = 8;
+    snprintf(label, sizeof(label), "%s, %s, 3 coords", tag, AzActivations[a]);
+    RunThetaCheck(label, &c, eps, 1e-9);
+  }
+  {
+    Config c   = ArchConfig(2, "x,y,xx,xy,yy,xxx,xxxx", AZ_ACT_TANH, net, rwf);
+    c.ncomp    = 2;
+    c.nfourier = 4;
+    c.pcoord = 1, c.period = 3.0, c.nharm = 2;
+    c.depth = 3, c.width = 7;
+    snprintf(label, sizeof(label), "%s, tanh, 2 coords, 2 comps, Fourier + periodic", tag);
+    RunThetaCheck(label, &c, eps, 1e-9);
+  }
+  {
+    Config c = ArchConfig(1, "", AZ_ACT_GELU, net, rwf);
+    c.depth = 2, c.width = 6;
+    snprintf(label, sizeof(label), "%s, gelu, 1 coord, value only", tag);
+    RunThetaCheck(label, &c, eps, 1e-9);
+  }
+}
+
+START_TEST(test_rwf_fd)
+{
+  RunArchChecks(AZ_NET_MLP, PETSC_TRUE);
+}
+END_TEST
+
+/* RWF at initialisation: θ holds V = W/exp(s) and s ~ N(1, 0.1²) besides the MLP's W, so with the
+ * same seed the network is the same function as without RWF, with one s per neuron more */
+START_TEST(test_rwf_init)
+{
+  Config         c = BaseConfig(2, "x,y,xx,xy,yy", AZ_ACT_TANH);
+  const PetscInt npts = 30, L = AZ_JET_NSLOT(2);
+  AzField        f0, f1;
+  PetscInt       n0, n1;
+  PetscReal      x[60], e = 0, vmax = 0, smean = 0, svar = 0;
+  PetscScalar    J0[30 * AZ_JET_NSLOT(2)], J1[30 * AZ_JET_NSLOT(2)];
+
+  c.randbias = PETSC_FALSE;
+  TRY(MakeField(&c, &f0));
+  c.rwf = PETSC_TRUE;
+  TRY(MakeField(&c, &f1));
+  TRY(AzFieldGetNumParameters(f0, &n0));
+  TRY(AzFieldGetNumParameters(f1, &n1));
+  ck_assert_int_eq(n1, n0 + c.depth * c.width + c.ncomp);
+  RandomPoints(&c, npts, 3, x);
+  TRY(AzFieldEvaluateJets(f0, npts, x, J0));
+  TRY(AzFieldEvaluateJets(f1, npts, x, J1));
+  for (PetscInt q = 0; q < npts * L; q++) {
+    if (isnan(J0[q])) {
+      ck_assert_msg(isnan(J1[q]), "slot %d: not requested, so NaN in both", (int)(q % L));
+      continue;
+    }
+    e    = PetscMax(e, PetscAbsReal(J0[q] - J1[q]));
+    vmax = PetscMax(vmax, PetscAbsReal(J0[q]));
+  }
+  Report("rwf at initialisation = the same seed's MLP, all slots", e / vmax, 1e-14);
+  {
+    /* the s of the first layer: after W_0 (width × 2) and b_0 */
+    Vec                th;
+    const PetscScalar *t;
+    const PetscInt     off = c.width * 2 + c.width;
+    TRY(AzFieldGetParameters(f1, &th));
+    TRY(VecGetArrayRead(th, &t));
+    for (PetscInt o = 0; o < c.width; o++) smean += t[off + o] / c.width;
+    for (PetscInt o = 0; o < c.width; o++) svar += PetscSqr(t[off + o] - smean) / (c.width - 1);
+    TRY(VecRestoreArrayRead(th, &t));
+  }
+  printf("  rwf: first layer's s: mean %.3f, std %.3f (drawn from N(1, 0.1^2), %d of them)\n", (double)smean, (double)PetscSqrtReal(svar), (int)c.width);
+  ck_assert_msg(PetscAbsReal(smean - 1.0) < 0.1 && PetscSqrtReal(svar) > 0.03 && PetscSqrtReal(svar) < 0.3, "s is not drawn from N(1, 0.1^2): mean %g std %g", (double)smean, (double)PetscSqrtReal(svar));
+  TRY(AzFieldDestroy(&f0));
+  TRY(AzFieldDestroy(&f1));
+}
+END_TEST
+
+START_TEST(test_pirate_fd)
+{
+  RunArchChecks(AZ_NET_PIRATE, PETSC_FALSE);
+  RunArchChecks(AZ_NET_PIRATE, PETSC_TRUE);
+}
+END_TEST
+
+/* PirateNet at initialisation: every α is 0, so x_depth = Φ exactly and u = W_o Φ + b_o is linear in the
+ * mapped inputs x̂: the first derivatives are constants, the second ones exactly 0; θ has
+ * 2(wE + w) + depth(wE + w + w² + w + Ew + E + 1) + cE + c entries (E = embedded inputs, w = width) */
+START_TEST(test_pirate_init)
+{
+  Config         c = BaseConfig(2, "x,y,xx,xy,yy", AZ_ACT_TANH);
+  const PetscInt npts = 20, L = AZ_JET_NSLOT(2), E = 2, w = 12, d = 2;
+  AzField        f;
+  PetscInt       n;
+  PetscReal      x[40], e1 = 0, e2 = 0;
+  PetscScalar    J[20 * AZ_JET_NSLOT(2)];
+
+  c.randbias = PETSC_FALSE;
+  c.net      = AZ_NET_PIRATE;
+  c.depth = d, c.width = w;
+  TRY(MakeField(&c, &f));
+  TRY(AzFieldGetNumParameters(f, &n));
+  ck_assert_int_eq(n, 2 * (w * E + w) + d * (w * E + w + w * w + w + E * w + E + 1) + E + 1);
+  RandomPoints(&c, npts, 5, x);
+  TRY(AzFieldEvaluateJets(f, npts, x, J));
+  for (PetscInt p = 0; p < npts; p++) {
+    for (PetscInt i = 0; i < 2; i++) e1 = PetscMax(e1, PetscAbsReal(J[p * L + AzJetSlotD1(2, i)] - J[AzJetSlotD1(2, i)]));
+    for (PetscInt i = 0; i < 2; i++)
+      for (PetscInt j = i; j < 2; j++) e2 = PetscMax(e2, PetscAbsReal(J[p * L + AzJetSlotD2(2, i, j)]));
+  }
+  ck_assert_msg(PetscAbsReal(J[1]) > 1e-3, "u_x at initialisation %g: the linear map should not vanish", (double)J[1]);
+  Report("pirate at initialisation (alpha = 0): u_x, u_y constant", e1, 1e-15);
+  Report("pirate at initialisation (alpha = 0): second derivatives 0", e2, 0.0);
+  TRY(AzFieldDestroy(&f));
+}
+END_TEST
+
+/* theta.bin round trip; a file of another network is refused naming what differs; a version-1 file
+ * (an MLP without RWF, before the network kind joined the header) still loads */
+static PetscErrorCode LoadInto(const Config *c, const char *path, PetscErrorCode *ierr, AzField *out)
+{
+  AzField f;
+
+  PetscFunctionBegin;
+  PetscCall(MakeField(c, &f));
+  last_error[0] = 0;
+  PetscCall(PetscPushErrorHandler(CaptureError, NULL));
+  *ierr = AzFieldLoad(f, path);
+  PetscCall(PetscPopErrorHandler());
+  if (out) *out = f;
+  else PetscCall(AzFieldDestroy(&f));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* a file name of this run, the same on every rank (rank 0's pid): the suite may run alone and under
+ * mpiexec at the same time in one directory */
+static const char *RunPath(const char *name)
+{
+  static char p[4][PETSC_MAX_PATH_LEN];
+  static int  k = 0;
+  long        pid = (long)getpid();
+  char       *q   = p[k++ % 4];
+
+  MPI_Bcast(&pid, 1, MPI_LONG, 0, PETSC_COMM_WORLD);
+  snprintf(q, PETSC_MAX_PATH_LEN, "/tmp/az_test_field_%ld_%s", pid, name);
+  return q;
+}
+
+/* every rank is done with the file before rank 0 removes it */
+static void RemoveShared(const char *path)
+{
+  PetscMPIInt rank;
+  MPI_Barrier(PETSC_COMM_WORLD);
+  MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
+  if (!rank) unlink(path);
+  MPI_Barrier(PETSC_COMM_WORLD);
+}
+
+static void SaveLoadCase(const Config *c, const Config *other, const char *want)
+{
+  const char    *path = RunPath("arch_theta.bin");
+  AzField        f, g;
+  Vec            t1, t2;
+  PetscReal      d;
+  PetscErrorCode ierr;
+
+  TRY(MakeField(c, &f)); /* random biases: not the initial θ */
+  TRY(AzFieldSave(f, PETSC_COMM_WORLD, path));
+  {
+    Config c2   = *c;
+    c2.randbias = PETSC_FALSE;
+    TRY(LoadInto(&c2, path, &ierr, &g));
+  }
+  ck_assert_msg(ierr == 0, "loading into the same network failed: %s", last_error);
+  TRY(AzFieldGetParameters(f, &t1));
+  TRY(AzFieldGetParameters(g, &t2));
+  TRY(VecAXPY(t2, -1, t1));
+  TRY(VecNorm(t2, NORM_INFINITY, &d));
+  ck_assert_msg(d == 0, "theta.bin round trip changed θ by %g", (double)d);
+  TRY(AzFieldDestroy(&g));
+  TRY(LoadInto(other, path, &ierr, NULL));
+  ck_assert_msg(ierr != 0 && strstr(last_error, want), "expected '%s', got: %s", want, last_error);
+  printf("  refused: %s\n", last_error);
+  TRY(AzFieldDestroy(&f));
+  RemoveShared(path);
+}
+
+START_TEST(test_arch_save_load)
+{
+  Config mlp = BaseConfig(2, "x,y", AZ_ACT_TANH), rwf = mlp, pir = mlp, pirrwf;
+  rwf.rwf    = PETSC_TRUE;
+  pir.net    = AZ_NET_PIRATE;
+  pirrwf     = pir;
+  pirrwf.rwf = PETSC_TRUE;
+  SaveLoadCase(&rwf, &mlp, "weight factorisation on in the file, off here");
+  SaveLoadCase(&mlp, &rwf, "weight factorisation off in the file, on (-az_field_rwf) here");
+  SaveLoadCase(&pir, &mlp, "network pirate in the file, mlp here");
+  SaveLoadCase(&mlp, &pir, "network mlp in the file, pirate here");
+  SaveLoadCase(&pirrwf, &pir, "weight factorisation on in the file, off here");
+  {
+    /* a version-1 file: the version 2 header less the network kind and RWF (16 bytes before θ) */
+    const char    *path = RunPath("v1_theta.bin");
+    PetscMPIInt    rank;
+    const long     hdr  = 8 + 8 * (8 + AZ_MAX_COORD + 1) + 8 * (1 + AZ_MAX_COORD);
+    AzField        f, g;
+    FILE          *fp;
+    unsigned char *buf;
+    long           n;
+    int64_t        one = 1;
+    Vec            t1, t2;
+    PetscReal      d;
+    PetscErrorCode ierr;
+
+    TRY(MakeField(&mlp, &f));
+    TRY(AzFieldSave(f, PETSC_COMM_WORLD, path));
+    MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
+    fp = fopen(path, "rb");
+    ck_assert(fp != NULL);
+    fseek(fp, 0, SEEK_END);
+    n = ftell(fp);
+    fseek(fp, 0, SEEK_SET);
+    buf = malloc((size_t)n);
+    ck_assert(fread(buf, 1, (size_t)n, fp) == (size_t)n);
+    fclose(fp);
+    ck_assert(((int64_t *)(buf + 8))[0] == 2);
+    memcpy(buf + 8, &one, 8);
+    MPI_Barrier(PETSC_COMM_WORLD); /* every rank has read the version-2 file */
+    if (!rank) {
+      fp = fopen(path, "wb");
+      ck_assert(fwrite(buf, 1, (size_t)hdr, fp) == (size_t)hdr && fwrite(buf + hdr + 16, 1, (size_t)(n - hdr - 16), fp) == (size_t)(n - hdr - 16));
+      fclose(fp);
+    }
+    MPI_Barrier(PETSC_COMM_WORLD);
+    free(buf);
+    TRY(LoadInto(&mlp, path, &ierr, &g));
+    ck_assert_msg(ierr == 0, "a version-1 file of the same MLP is refused: %s", last_error);
+    TRY(AzFieldGetParameters(f, &t1));
+    TRY(AzFieldGetParameters(g, &t2));
+    TRY(VecAXPY(t2, -1, t1));
+    TRY(VecNorm(t2, NORM_INFINITY, &d));
+    ck_assert_msg(d == 0, "version-1 file: θ differs by %g", (double)d);
+    TRY(AzFieldDestroy(&g));
+    TRY(LoadInto(&rwf, path, &ierr, NULL));
+    ck_assert_msg(ierr != 0 && strstr(last_error, "weight factorisation off in the file"), "version-1 file into an RWF field: %s", last_error);
+    printf("  version-1 theta.bin loads into its MLP; refused by an RWF one: %s\n", last_error);
+    TRY(AzFieldDestroy(&f));
+    RemoveShared(path);
+  }
 }
 END_TEST
 
@@ -847,6 +1201,9 @@ START_TEST(test_bad_options)
     {"-az_field_fourier_features", "-1"},
     {"-az_field_fourier_scale", "0"},
     {"-az_field_chunk", "0"},
+    {"-az_field_arch", "resnet"},
+    {"-az_field_rwf_std", "-0.1"},
+    {"-az_field_rwf_mean", "50"},
   };
   for (size_t k = 0; k < sizeof(bad) / sizeof(bad[0]); k++) {
     PetscErrorCode ierr = 0;
@@ -914,6 +1271,11 @@ static Suite *FieldSuite(void)
   tcase_add_test(tc, test_chunking);
   tcase_add_test(tc, test_request_switch);
   tcase_add_test(tc, test_bad_options);
+  tcase_add_test(tc, test_rwf_init);
+  tcase_add_test(tc, test_rwf_fd);
+  tcase_add_test(tc, test_pirate_init);
+  tcase_add_test(tc, test_pirate_fd);
+  tcase_add_test(tc, test_arch_save_load);
   suite_add_tcase(s, tc);
   return s;
 }

@@ -1,22 +1,27 @@
 /* Field: the neural ansatz u_θ(x) and its exact derivative jets.
  *
- * A multilayer perceptron with optional input embeddings (random Fourier features; an exact periodic
- * embedding in chosen coordinates), inputs mapped to [-1, 1] from the problem's box. All parameters
- * θ live in one PETSc Vec. Derivatives with respect to the inputs propagate forward through the
- * layers (Taylor mode, one GEMM per layer over width × points·slots); derivatives with respect to θ
- * come from reverse mode through that propagation (Jᵀw), forward mode (J·v), or the dense Jacobian.
+ * A network of one kind (AzNetwork: a multilayer perceptron, or PirateNet) with optional input
+ * embeddings (random Fourier features; an exact periodic embedding in chosen coordinates), inputs
+ * mapped to [-1, 1] from the problem's box, and optional random weight factorisation (RWF) of every
+ * dense kernel. All parameters θ live in one PETSc Vec. Derivatives with respect to the inputs
+ * propagate forward through the layers (Taylor mode, one GEMM per layer over width × points·slots);
+ * derivatives with respect to θ come from reverse mode through that propagation (Jᵀw), forward mode
+ * (J·v), or the dense Jacobian.
  *
  * Jets use the layout of jet.h: jets[p*ncomp*nslot + c*nslot + slot], slots that were not
  * requested hold NaN. Points are x[p*ncoord + i]. Work is done in chunks of points, so memory does
  * not grow with npts.
  *
- * θ layout: layers l = 0..depth (depth hidden layers, then the linear output layer), each stored as
- * W_l (nout_l, nin_l) row-major, W_l[o*nin_l + i], followed by b_l (nout_l):
- *     θ = [W_0, b_0, W_1, b_1, ..., W_depth, b_depth],
- * nin_0 = the number of embedded inputs, nout_depth = ncomp, width otherwise. Embedded inputs, in order:
- * for each coordinate i, x̂_i (or, if periodic, cos and sin of 2πk x_i/L for k = 1..nharm), then the
- * Fourier features cos(2π B_r·x̂) for r = 1..count, then sin(2π B_r·x̂) (concatenated with the inputs;
- * B's columns of periodic coordinates are zero, so periodicity stays exact).
+ * θ layout: the network's dense layers one after the other, each stored as W (nout, nin) row-major,
+ * W[o*nin + i], followed by b (nout), and with RWF followed by s (nout), W = diag(exp(s))·V and V
+ * stored in W's place. E = the number of embedded inputs, w = width, c = ncomp:
+ *   mlp (depth hidden layers):  θ = [W_0, b_0, W_1, b_1, ..., W_depth, b_depth], W_0 (w, E),
+ *                               W_l (w, w), W_depth (c, w).
+ *   pirate (depth blocks):      θ = [W_u, b_u, W_v, b_v, then per block W_1, b_1, W_2, b_2, W_3, b_3, α,
+ *                               then W_o, b_o], W_u, W_v, W_1 (w, E), W_2 (w, w), W_3 (E, w), W_o (c, E).
+ * Embedded inputs, in order: for each coordinate i, x̂_i (or, if periodic, cos and sin of 2πk x_i/L for
+ * k = 1..nharm), then the Fourier features cos(2π B_r·x̂) for r = 1..count, then sin(2π B_r·x̂)
+ * (concatenated with the inputs; B's columns of periodic coordinates are zero, so periodicity stays exact).
  *
  * The architecture, embeddings and seed are fixed by AzFieldSetUp; the box, the jet request and the
  * chunk size may change at any time.
@@ -39,6 +44,14 @@ typedef enum {
 } AzActivation;
 PETSC_EXTERN const char *const AzActivations[];
 
+/* The network kind (-az_field_arch): a multilayer perceptron, or PirateNet (Wang, Li, Chen, Perdikaris
+ * 2024: gated residual blocks with a trainable skip weight α, initially 0) */
+typedef enum {
+  AZ_NET_MLP,
+  AZ_NET_PIRATE
+} AzNetwork;
+PETSC_EXTERN const char *const AzNetworks[];
+
 PETSC_EXTERN PetscErrorCode AzFieldCreate(MPI_Comm comm, AzField *field);
 PETSC_EXTERN PetscErrorCode AzFieldDestroy(AzField *field);
 /* ncoord inputs (space, then time), ncomp outputs */
@@ -47,23 +60,31 @@ PETSC_EXTERN PetscErrorCode AzFieldSetDimensions(AzField field, PetscInt ncoord,
 PETSC_EXTERN PetscErrorCode AzFieldSetBox(AzField field, const PetscReal lower[], const PetscReal upper[]);
 /* which slots to compute (closed here with AzJetRequestClose; the value alone if never set) */
 PETSC_EXTERN PetscErrorCode AzFieldSetJetRequest(AzField field, const AzJetRequest *req);
+/* mlp: depth hidden layers of width neurons; pirate: depth residual blocks of width neurons */
 PETSC_EXTERN PetscErrorCode AzFieldSetArchitecture(AzField field, PetscInt depth, PetscInt width, AzActivation act);
+PETSC_EXTERN PetscErrorCode AzFieldSetNetwork(AzField field, AzNetwork net);
+/* random weight factorisation (Wang et al. 2022) of every dense kernel: W = diag(exp(s))·V with
+ * s ~ N(mean, std²) at initialisation and V = W_Glorot/exp(s); θ holds s and V */
+PETSC_EXTERN PetscErrorCode AzFieldSetWeightFactorization(AzField field, PetscBool rwf, PetscReal mean, PetscReal std);
 /* exact periodic embedding of coordinate i with period L: x_i -> cos(2πk x_i/L), sin(2πk x_i/L), k = 1..nharm */
 PETSC_EXTERN PetscErrorCode AzFieldSetPeriodic(AzField field, PetscInt coord, PetscReal period, PetscInt nharm);
 /* random Fourier features: cos(2π B x̂), sin(2π B x̂), B (count × ncoord) ~ N(0, scale²) from the seed */
 PETSC_EXTERN PetscErrorCode AzFieldSetFourierFeatures(AzField field, PetscInt count, PetscReal scale);
 PETSC_EXTERN PetscErrorCode AzFieldSetSeed(AzField field, PetscInt seed);
 PETSC_EXTERN PetscErrorCode AzFieldSetChunkSize(AzField field, PetscInt chunk);
-/* -az_field_depth -az_field_width -az_field_activation -az_field_seed -az_field_fourier_features
+/* -az_field_arch -az_field_rwf -az_field_rwf_mean -az_field_rwf_std
+ * -az_field_depth -az_field_width -az_field_activation -az_field_seed -az_field_fourier_features
  * -az_field_fourier_scale -az_field_periodic i:L[,j:L] -az_field_periodic_harmonics -az_field_chunk
  * -az_field_blas_threads (OpenBLAS threads during field work, default 1; 0 leaves OpenBLAS's setting) */
 PETSC_EXTERN PetscErrorCode AzFieldSetFromOptions(AzField field);
-/* allocates θ and fills it with Glorot-uniform weights (zero biases) from the seed */
+/* allocates θ and fills it with Glorot-uniform weights (zero biases and α; RWF: s ~ N(mean, std²), V = W/exp(s)) from the seed */
 PETSC_EXTERN PetscErrorCode AzFieldSetUp(AzField field);
 PETSC_EXTERN PetscErrorCode AzFieldView(AzField field, PetscViewer viewer);
 
 /* What fixes the meaning of θ; the header of theta.bin and of checkpoints (see src/field/save.c) */
 typedef struct {
+  AzNetwork    net;
+  PetscBool    rwf; /* random weight factorisation (the initial mean and std do not shape θ's meaning) */
   PetscInt     ncoord, ncomp, depth, width;
   AzActivation act;
   PetscInt     nfourier, seed; /* seed: 0 without Fourier features (it then does not shape the network) */

@@ -1,6 +1,8 @@
-/* The public evaluation entry points: split the points into chunks, run mlp.c's passes on each, and
- * move jets between the compact active-slot blocks and the jet.h layout
+/* The public evaluation entry points: split the points into chunks, run the network's passes on each
+ * (f->ops: mlp.c, pirate.c), and move jets between the compact active-slot blocks and the jet.h layout
  *     jets[p*ncomp*nslot + c*nslot + slot]   (slots not requested: NaN).
+ * The passes see the effective parameters; with random weight factorisation rwf.c maps θ onto them
+ * before and the gradient, tangent and Jacobian rows back onto θ after.
  */
 #include "fieldimpl.h"
 #include <cblas.h>
@@ -66,7 +68,7 @@ static void GatherJets(AzField f, PetscInt np, const PetscScalar jets[], PetscSc
 
 PetscErrorCode AzFieldEvaluateJets(AzField f, PetscInt npts, const PetscReal x[], PetscScalar jets[])
 {
-  const PetscScalar *theta;
+  const PetscScalar *theta, *teff;
   PetscInt           L;
   int                nthr;
 
@@ -75,11 +77,12 @@ PetscErrorCode AzFieldEvaluateJets(AzField f, PetscInt npts, const PetscReal x[]
   L = f->ncomp * AZ_JET_NSLOT(f->ncoord);
   PetscCall(PetscLogEventBegin(AZ_FIELD_Jets, 0, 0, 0, 0));
   nthr = BlasThreadsPush(f);
-  PetscCall(AzFieldWorkSetUp(f, f->chunk, f->chunk));
+  PetscCall(f->ops->worksetup(f, f->chunk, f->chunk));
   PetscCall(VecGetArrayRead(f->theta, &theta));
+  PetscCall(AzFieldEffectiveParameters(f, theta, &teff));
   for (PetscInt p0 = 0; p0 < npts; p0 += f->chunk) {
     const PetscInt np = PetscMin(f->chunk, npts - p0);
-    PetscCall(AzFieldForwardChunk(f, np, x + p0 * f->ncoord, theta, f->maxorder));
+    PetscCall(f->ops->forward(f, np, x + p0 * f->ncoord, teff, f->maxorder));
     ScatterJets(f, np, f->work.U, jets + p0 * L);
   }
   PetscCall(VecRestoreArrayRead(f->theta, &theta));
@@ -102,8 +105,8 @@ static PetscErrorCode AzFieldCheckParameterVec(AzField f, Vec v, const char name
  * forward, fn(jets) -> jetbar, backward. */
 PetscErrorCode AzFieldJetsVJP(AzField f, PetscInt npts, const PetscReal x[], AzJetAdjointFn fn, void *ctx, Vec grad)
 {
-  const PetscScalar *theta;
-  PetscScalar       *g, *jets, *jetbar;
+  const PetscScalar *theta, *teff;
+  PetscScalar       *g, *jets, *jetbar, *ge;
   PetscInt           L;
   int                nthr;
 
@@ -114,17 +117,24 @@ PetscErrorCode AzFieldJetsVJP(AzField f, PetscInt npts, const PetscReal x[], AzJ
   PetscCall(PetscMalloc2((size_t)f->chunk * L, &jets, (size_t)f->chunk * L, &jetbar));
   PetscCall(PetscLogEventBegin(AZ_FIELD_Backward, 0, 0, 0, 0));
   nthr = BlasThreadsPush(f);
-  PetscCall(AzFieldWorkSetUp(f, f->chunk, f->chunk));
+  PetscCall(f->ops->worksetup(f, f->chunk, f->chunk));
   PetscCall(VecGetArrayRead(f->theta, &theta));
   PetscCall(VecGetArray(grad, &g));
+  PetscCall(AzFieldEffectiveParameters(f, theta, &teff));
+  ge = g;
+  if (f->rwf) { /* the gradient in the effective parameters, mapped onto θ at the end */
+    ge = f->geff;
+    PetscCall(PetscArrayzero(ge, f->nparam));
+  }
   for (PetscInt p0 = 0; p0 < npts; p0 += f->chunk) {
     const PetscInt np = PetscMin(f->chunk, npts - p0);
-    PetscCall(AzFieldForwardChunk(f, np, x + p0 * f->ncoord, theta, f->maxorder + 1));
+    PetscCall(f->ops->forward(f, np, x + p0 * f->ncoord, teff, f->maxorder + 1));
     ScatterJets(f, np, f->work.U, jets);
     PetscCall(fn(ctx, p0, np, jets, jetbar));
     GatherJets(f, np, jetbar, f->work.G[0]);
-    PetscCall(AzFieldBackwardChunk(f, np, theta, g));
+    PetscCall(f->ops->backward(f, np, teff, ge));
   }
+  if (f->rwf) AzFieldPullBackGradient(f, theta, teff, ge, g);
   PetscCall(VecRestoreArray(grad, &g));
   PetscCall(VecRestoreArrayRead(f->theta, &theta));
   BlasThreadsPop(f, nthr);
@@ -165,7 +175,7 @@ PetscErrorCode AzFieldJetsBackward(AzField f, PetscInt npts, const PetscReal x[]
 
 PetscErrorCode AzFieldJetsTangent(AzField f, PetscInt npts, const PetscReal x[], Vec v, PetscScalar jetdot[])
 {
-  const PetscScalar *theta, *vv;
+  const PetscScalar *theta, *vv, *teff, *veff;
   PetscInt           L;
   int                nthr;
 
@@ -175,13 +185,15 @@ PetscErrorCode AzFieldJetsTangent(AzField f, PetscInt npts, const PetscReal x[],
   L = f->ncomp * AZ_JET_NSLOT(f->ncoord);
   PetscCall(PetscLogEventBegin(AZ_FIELD_Tangent, 0, 0, 0, 0));
   nthr = BlasThreadsPush(f);
-  PetscCall(AzFieldWorkSetUp(f, f->chunk, f->chunk));
+  PetscCall(f->ops->worksetup(f, f->chunk, f->chunk));
   PetscCall(VecGetArrayRead(f->theta, &theta));
   PetscCall(VecGetArrayRead(v, &vv));
+  PetscCall(AzFieldEffectiveParameters(f, theta, &teff));
+  PetscCall(AzFieldEffectiveTangent(f, theta, teff, vv, &veff));
   for (PetscInt p0 = 0; p0 < npts; p0 += f->chunk) {
     const PetscInt np = PetscMin(f->chunk, npts - p0);
-    PetscCall(AzFieldForwardChunk(f, np, x + p0 * f->ncoord, theta, f->maxorder + 1));
-    PetscCall(AzFieldTangentChunk(f, np, theta, vv));
+    PetscCall(f->ops->forward(f, np, x + p0 * f->ncoord, teff, f->maxorder + 1));
+    PetscCall(f->ops->tangent(f, np, teff, veff));
     ScatterJets(f, np, f->work.G[1], jetdot + p0 * L);
   }
   PetscCall(VecRestoreArrayRead(v, &vv));
@@ -195,7 +207,7 @@ PetscErrorCode AzFieldJetsTangent(AzField f, PetscInt npts, const PetscReal x[],
  * the adjoint buffers then hold nres·(chunk/nres)·nact columns, no more than a plain backward pass. */
 PetscErrorCode AzFieldResidualJacobian(AzField f, PetscInt npts, const PetscReal x[], PetscInt nres, const PetscScalar drdjet[], PetscScalar Jac[])
 {
-  const PetscScalar *theta;
+  const PetscScalar *theta, *teff;
   PetscInt           L, cj;
   int                nthr;
 
@@ -207,15 +219,16 @@ PetscErrorCode AzFieldResidualJacobian(AzField f, PetscInt npts, const PetscReal
   cj = PetscMax(1, f->chunk / nres);
   PetscCall(PetscLogEventBegin(AZ_FIELD_Jacobian, 0, 0, 0, 0));
   nthr = BlasThreadsPush(f);
-  PetscCall(AzFieldWorkSetUp(f, cj, cj * nres));
+  PetscCall(f->ops->worksetup(f, cj, cj * nres));
   PetscCall(VecGetArrayRead(f->theta, &theta));
+  PetscCall(AzFieldEffectiveParameters(f, theta, &teff));
   for (PetscInt p0 = 0; p0 < npts; p0 += cj) {
     const PetscInt     np = PetscMin(cj, npts - p0);
     const PetscScalar *D  = drdjet + (size_t)p0 * nres * L;
     PetscScalar       *G  = f->work.G[0];
     const PetscInt     nc = f->ncomp, ncol = f->nact * np;
 
-    PetscCall(AzFieldForwardChunk(f, np, x + p0 * f->ncoord, theta, f->maxorder + 1));
+    PetscCall(f->ops->forward(f, np, x + p0 * f->ncoord, teff, f->maxorder + 1));
     /* seed of row (p, k): Ū[k block][a][p][c] = D_p[k, c*nslot + slot_a] */
     for (PetscInt k = 0; k < nres; k++)
       for (PetscInt a = 0; a < f->nact; a++) {
@@ -223,7 +236,8 @@ PetscErrorCode AzFieldResidualJacobian(AzField f, PetscInt npts, const PetscReal
         for (PetscInt p = 0; p < np; p++)
           for (PetscInt c = 0; c < nc; c++) G[(k * ncol + a * np + p) * nc + c] = D[(p * nres + k) * L + c * AZ_JET_NSLOT(f->ncoord) + s];
       }
-    PetscCall(AzFieldJacobianChunk(f, np, nres, theta, Jac + (size_t)p0 * nres * f->nparam));
+    PetscCall(f->ops->jacobian(f, np, nres, teff, Jac + (size_t)p0 * nres * f->nparam));
+    if (f->rwf) AzFieldPullBackRows(f, teff, np * nres, Jac + (size_t)p0 * nres * f->nparam);
   }
   PetscCall(VecRestoreArrayRead(f->theta, &theta));
   BlasThreadsPop(f, nthr);

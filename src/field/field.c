@@ -1,13 +1,12 @@
 /* AzField: the object — creation, configuration, options, parameter layout and initialisation, view.
  *
- * Parameter layout (θ, one sequential Vec, identical on every rank). Layers l = 0..depth: depth hidden
- * layers of width `width`, then the linear output layer; layer l maps nin_l inputs to nout_l outputs
- * (nin_0 = the number of embedded input features, nout_depth = ncomp, width otherwise), and stores
- *     W_l  (nout_l, nin_l) row-major: W_l[o*nin_l + i]
+ * Parameter layout (θ, one sequential Vec, identical on every rank): the network kind's dense layers
+ * (mlp.c, pirate.c) one after the other, each stored as
+ *     W_l  (nout_l, nin_l) row-major: W_l[o*nin_l + i]      (with RWF: V_l, W_l = diag(exp(s_l))·V_l)
  *     b_l  (nout_l)
- * one layer after the other: θ = [W_0, b_0, W_1, b_1, ..., W_depth, b_depth].
- * Initialisation: W_l ~ U(−r, r) with r = √(6/(nin_l + nout_l)) (Glorot uniform) drawn in θ order from
- * splitmix64 seeded with the seed; b_l = 0.
+ *     s_l  (nout_l)                                         (with RWF only)
+ * and PirateNet's α of each block after the block's third layer (pirate.c).
+ * Initialisation: rwf.c (Glorot-uniform W, zero b and α, s ~ N(mean, std²)).
  *
  * Memory bound. Workspace is allocated once per field and reused for every chunk (it grows only if a
  * later request propagates more slots); with C = chunk points, w = width, d = depth, n_a the number of
@@ -18,8 +17,14 @@
  * at a time, so it needs no more (for nres > C: replace C by nres in the last term).
  * Example: C = 256, w = 50, d = 4, 2-D with u, all first and second derivatives (n_a = 6, m = 2):
  *     8·[256·6·(2 + 400 + 1) + 256·3·200 + 2·256·6·50] ≈ 7.4 MB, whatever the number of points.
+ * That is the MLP's (mlp.c); PirateNet (pirate.c) keeps per block 6 jet arrays of width w, 3 of E = nin and
+ * σ^(1..m+1) of its 3 layers, plus 5 of width w for the gates, and 9 adjoint/tangent buffers of
+ * max(w, E, c): about 8·C·[n_a·(E + c + 5w + d·(6w + 3E)) + (m+1)·(2w + d·(2w + E)) + 9·n_a·max(w, E, c)]
+ * bytes. RWF adds three vectors of the parameters' length (rwf.c).
  */
 #include "fieldimpl.h"
+
+const char *const AzNetworks[] = {"mlp", "pirate", "AzNetwork", "AZ_NET_", NULL};
 
 PetscLogEvent         AZ_FIELD_Jets, AZ_FIELD_Backward, AZ_FIELD_Tangent, AZ_FIELD_Jacobian;
 static PetscClassId   AZ_FIELD_CLASSID;
@@ -57,6 +62,9 @@ PetscErrorCode AzFieldCreate(MPI_Comm comm, AzField *field)
   f->depth         = 4;
   f->width         = 50;
   f->act           = AZ_ACT_TANH;
+  f->net           = AZ_NET_MLP;
+  f->rwf_mean      = 1.0; /* jaxpi's defaults */
+  f->rwf_std       = 0.1;
   f->fourier_scale = 1.0;
   f->chunk         = 256;
   f->blas_threads  = 1;
@@ -79,6 +87,8 @@ PetscErrorCode AzFieldDestroy(AzField *field)
   PetscCall(AzFieldWorkDestroy(&f->work));
   PetscCall(VecDestroy(&f->theta));
   PetscCall(PetscFree(f->layer));
+  PetscCall(PetscFree(f->offalpha));
+  PetscCall(PetscFree3(f->teff, f->geff, f->veff));
   PetscCall(PetscFree(f->feat));
   PetscCall(PetscFree(f->B));
   PetscCall(PetscFree(f));
@@ -144,12 +154,34 @@ PetscErrorCode AzFieldSetArchitecture(AzField f, PetscInt depth, PetscInt width,
 {
   PetscFunctionBegin;
   PetscCall(AzFieldCheckNotSetUp(f, "AzFieldSetArchitecture"));
-  PetscCheck(depth >= 1, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "depth (hidden layers) %" PetscInt_FMT " must be >= 1", depth);
+  PetscCheck(depth >= 1, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "depth (hidden layers of an MLP, blocks of a PirateNet) %" PetscInt_FMT " must be >= 1", depth);
   PetscCheck(width >= 1, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "width (neurons per hidden layer) %" PetscInt_FMT " must be >= 1", width);
   PetscCheck((int)act >= 0 && act <= AZ_ACT_SWISH, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "unknown activation %d: use tanh, sin, softplus, gelu or swish", (int)act);
   f->depth = depth;
   f->width = width;
   f->act   = act;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzFieldSetNetwork(AzField f, AzNetwork net)
+{
+  PetscFunctionBegin;
+  PetscCall(AzFieldCheckNotSetUp(f, "AzFieldSetNetwork"));
+  PetscCheck((int)net >= 0 && net <= AZ_NET_PIRATE, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "unknown network kind %d: use mlp or pirate", (int)net);
+  f->net = net;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzFieldSetWeightFactorization(AzField f, PetscBool rwf, PetscReal mean, PetscReal std)
+{
+  PetscFunctionBegin;
+  PetscCall(AzFieldCheckNotSetUp(f, "AzFieldSetWeightFactorization"));
+  PetscCheck(!PetscIsInfOrNanReal(mean), f->comm, PETSC_ERR_ARG_OUTOFRANGE, "weight factorisation mean %g must be finite", (double)mean);
+  PetscCheck(std >= 0 && std < PETSC_INFINITY, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "weight factorisation standard deviation %g must be finite and >= 0", (double)std);
+  PetscCheck(PetscAbsReal(mean) + 10 * std <= 20, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "weight factorisation mean %g and standard deviation %g: |mean| + 10 std must be <= 20 (the scales exp(s) would over- or underflow)", (double)mean, (double)std);
+  f->rwf      = rwf;
+  f->rwf_mean = mean;
+  f->rwf_std  = std;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -231,6 +263,9 @@ PetscErrorCode AzFieldSetFromOptions(AzField f)
   PetscInt     nthreads = f->blas_threads;
   PetscReal    scale = f->fourier_scale, pl[AZ_MAX_COORD];
   AzActivation act   = f->act;
+  AzNetwork    net   = f->net;
+  PetscBool    rwf   = f->rwf;
+  PetscReal    rwf_mean = f->rwf_mean, rwf_std = f->rwf_std;
   char         periodic[256] = "";
   PetscBool    flg_periodic = PETSC_FALSE, flg_harm = PETSC_FALSE;
 
@@ -241,9 +276,13 @@ PetscErrorCode AzFieldSetFromOptions(AzField f)
       break;
     }
   PetscOptionsBegin(f->comm, NULL, "Neural field (AzField) options", "AzField");
-  PetscCall(PetscOptionsInt("-az_field_depth", "number of hidden layers (>= 1)", "AzFieldSetArchitecture", depth, &depth, NULL));
+  PetscCall(PetscOptionsEnum("-az_field_arch", "network kind: mlp (multilayer perceptron) or pirate (PirateNet)", "AzFieldSetNetwork", AzNetworks, (PetscEnum)net, (PetscEnum *)&net, NULL));
+  PetscCall(PetscOptionsInt("-az_field_depth", "number of hidden layers (mlp) or residual blocks (pirate) (>= 1)", "AzFieldSetArchitecture", depth, &depth, NULL));
   PetscCall(PetscOptionsInt("-az_field_width", "neurons per hidden layer (>= 1)", "AzFieldSetArchitecture", width, &width, NULL));
   PetscCall(PetscOptionsEnum("-az_field_activation", "activation function", "AzFieldSetArchitecture", AzActivations, (PetscEnum)act, (PetscEnum *)&act, NULL));
+  PetscCall(PetscOptionsBool("-az_field_rwf", "random weight factorisation W = diag(exp(s)) V of every dense kernel", "AzFieldSetWeightFactorization", rwf, &rwf, NULL));
+  PetscCall(PetscOptionsReal("-az_field_rwf_mean", "mean of the initial log-scales s", "AzFieldSetWeightFactorization", rwf_mean, &rwf_mean, NULL));
+  PetscCall(PetscOptionsReal("-az_field_rwf_std", "standard deviation of the initial log-scales s (>= 0)", "AzFieldSetWeightFactorization", rwf_std, &rwf_std, NULL));
   PetscCall(PetscOptionsString("-az_field_load", "start from these parameters (a run's theta.bin) instead of random ones", "AzFieldSetUp", f->load, f->load, sizeof f->load, NULL));
   PetscCall(PetscOptionsInt("-az_field_seed", "seed of the initial weights and the Fourier frequencies", "AzFieldSetSeed", seed, &seed, NULL));
   PetscCall(PetscOptionsInt("-az_field_fourier_features", "number of random Fourier features (0: none)", "AzFieldSetFourierFeatures", nff, &nff, NULL));
@@ -268,9 +307,15 @@ PetscErrorCode AzFieldSetFromOptions(AzField f)
   if (flg_periodic) PetscCall(ParsePeriodic(f, periodic, &np, pc, pl));
 
   /* architecture options only before SetUp; say so instead of silently ignoring them */
-  if (depth != f->depth || width != f->width || act != f->act || seed != f->seed || nff != f->nfourier || scale != f->fourier_scale || np > 0 || flg_harm) {
+  PetscCheck(!PetscIsInfOrNanReal(rwf_mean), f->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_field_rwf_mean %g must be finite", (double)rwf_mean);
+  PetscCheck(rwf_std >= 0 && PetscAbsReal(rwf_mean) + 10 * rwf_std <= 20, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_field_rwf_mean %g -az_field_rwf_std %g: the standard deviation must be >= 0 and |mean| + 10 std <= 20 (the scales exp(s) would over- or underflow)", (double)rwf_mean, (double)rwf_std);
+  if (depth != f->depth || width != f->width || act != f->act || seed != f->seed || nff != f->nfourier || scale != f->fourier_scale || np > 0 || flg_harm || net != f->net || rwf != f->rwf || rwf_mean != f->rwf_mean || rwf_std != f->rwf_std) {
     PetscCall(AzFieldCheckNotSetUp(f, "AzFieldSetFromOptions"));
   }
+  f->net      = net;
+  f->rwf      = rwf;
+  f->rwf_mean = rwf_mean;
+  f->rwf_std  = rwf_std;
   f->depth         = depth;
   f->width         = width;
   f->act           = act;
@@ -288,45 +333,19 @@ PetscErrorCode AzFieldSetFromOptions(AzField f)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* Glorot-uniform weights, zero biases, in θ order (see the top of this file) */
-static PetscErrorCode AzFieldInitParameters(AzField f)
-{
-  unsigned long long st = (unsigned long long)f->seed;
-  PetscScalar       *th;
-
-  PetscFunctionBegin;
-  PetscCall(VecGetArrayWrite(f->theta, &th));
-  for (PetscInt l = 0; l <= f->depth; l++) {
-    const AzLayer  *L = &f->layer[l];
-    const PetscReal r = PetscSqrtReal(6.0 / (PetscReal)(L->nin + L->nout));
-
-    for (PetscInt q = 0; q < L->nout * L->nin; q++) th[L->offW + q] = r * (2.0 * AzRandUniform(&st) - 1.0);
-    for (PetscInt o = 0; o < L->nout; o++) th[L->offb + o] = 0.0;
-  }
-  PetscCall(VecRestoreArrayWrite(f->theta, &th));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
 PetscErrorCode AzFieldSetUp(AzField f)
 {
-  PetscInt off = 0;
-
   PetscFunctionBegin;
   if (f->setupcalled) PetscFunctionReturn(PETSC_SUCCESS);
   PetscCheck(f->ncoord > 0 && f->ncomp > 0, f->comm, PETSC_ERR_ORDER, "call AzFieldSetDimensions() before AzFieldSetUp()");
   for (PetscInt i = f->ncoord; i < AZ_MAX_COORD; i++) PetscCheck(f->period[i] == 0, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "periodic coordinate %" PetscInt_FMT " is out of range 0..%" PetscInt_FMT, i, f->ncoord - 1);
   PetscCall(AzFieldBuildFeatures(f));
   PetscCall(PetscFree(f->layer));
-  PetscCall(PetscMalloc1(f->depth + 1, &f->layer));
-  for (PetscInt l = 0; l <= f->depth; l++) {
-    AzLayer *L = &f->layer[l];
-    L->nin     = l == 0 ? f->nin : f->width;
-    L->nout    = l == f->depth ? f->ncomp : f->width;
-    L->offW    = off;
-    L->offb    = off + L->nout * L->nin;
-    off        = L->offb + L->nout;
-  }
-  f->nparam = off;
+  PetscCall(PetscFree(f->offalpha));
+  f->ops = f->net == AZ_NET_PIRATE ? &AzFieldOps_Pirate : &AzFieldOps_MLP;
+  PetscCall(f->ops->layout(f));
+  PetscCall(PetscFree3(f->teff, f->geff, f->veff));
+  if (f->rwf) PetscCall(PetscMalloc3(f->nparam, &f->teff, f->nparam, &f->geff, f->nparam, &f->veff));
   PetscCall(VecDestroy(&f->theta));
   PetscCall(VecCreateSeq(PETSC_COMM_SELF, f->nparam, &f->theta));
   PetscCall(PetscObjectSetName((PetscObject)f->theta, "theta"));
@@ -394,8 +413,10 @@ PetscErrorCode AzFieldView(AzField f, PetscViewer viewer)
   if (!viewer) viewer = PETSC_VIEWER_STDOUT_(f->comm);
   PetscCall(PetscObjectTypeCompare((PetscObject)viewer, PETSCVIEWERASCII, &iascii));
   if (!iascii) PetscFunctionReturn(PETSC_SUCCESS);
-  PetscCall(PetscViewerASCIIPrintf(viewer, "AzField: multilayer perceptron, %" PetscInt_FMT " coordinates -> %" PetscInt_FMT " hidden layers x %" PetscInt_FMT " %s -> %" PetscInt_FMT " component%s\n", f->ncoord, f->depth, f->width, AzActivations[f->act], f->ncomp, f->ncomp == 1 ? "" : "s"));
+  if (f->net == AZ_NET_PIRATE) PetscCall(PetscViewerASCIIPrintf(viewer, "AzField: PirateNet, %" PetscInt_FMT " coordinates -> embedding -> gates U, V -> %" PetscInt_FMT " residual blocks x %" PetscInt_FMT " %s -> %" PetscInt_FMT " component%s\n", f->ncoord, f->depth, f->width, AzActivations[f->act], f->ncomp, f->ncomp == 1 ? "" : "s"));
+  else PetscCall(PetscViewerASCIIPrintf(viewer, "AzField: multilayer perceptron, %" PetscInt_FMT " coordinates -> %" PetscInt_FMT " hidden layers x %" PetscInt_FMT " %s -> %" PetscInt_FMT " component%s\n", f->ncoord, f->depth, f->width, AzActivations[f->act], f->ncomp, f->ncomp == 1 ? "" : "s"));
   PetscCall(PetscViewerASCIIPushTab(viewer));
+  if (f->rwf) PetscCall(PetscViewerASCIIPrintf(viewer, "random weight factorisation W = diag(exp(s)) V of every dense kernel, initial s ~ N(%g, %g^2)\n", (double)f->rwf_mean, (double)f->rwf_std));
   {
     char   box[256];
     size_t o = 0;
@@ -408,7 +429,7 @@ PetscErrorCode AzFieldView(AzField f, PetscViewer viewer)
   PetscCall(PetscViewerASCIIPrintf(viewer, "seed %" PetscInt_FMT ", chunk %" PetscInt_FMT " points, BLAS threads %" PetscInt_FMT "%s\n", f->seed, f->chunk, f->blas_threads, f->blas_threads ? "" : " (OpenBLAS default)"));
   if (f->setupcalled) {
     PetscCall(PetscViewerASCIIPrintf(viewer, "first-layer inputs after embedding: %" PetscInt_FMT "\n", f->nin));
-    PetscCall(PetscViewerASCIIPrintf(viewer, "parameters: %" PetscInt_FMT " (per layer W (out, in) row-major, then b)\n", f->nparam));
+    PetscCall(PetscViewerASCIIPrintf(viewer, "parameters: %" PetscInt_FMT " (per dense layer W (out, in) row-major, then b%s%s)\n", f->nparam, f->rwf ? ", then s" : "", f->net == AZ_NET_PIRATE ? "; alpha after each block" : ""));
   } else PetscCall(PetscViewerASCIIPrintf(viewer, "(not set up)\n"));
   for (PetscInt a = 0; a < f->nact; a++) {
     char nm[16];

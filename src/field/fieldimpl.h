@@ -53,10 +53,13 @@ typedef struct {
   PetscReal     c[AZ_MAX_COORD];
 } AzFeature;
 
-/* A linear layer Z = W·A + b: W (nout, nin) row-major at theta + offW, then b (nout) at theta + offb. */
+/* A linear layer Z = W·A + b: W (nout, nin) row-major at theta + offW, then b (nout) at theta + offb.
+ * With random weight factorisation (offs >= 0) θ holds V at offW and s (nout) at offs, and the kernels
+ * read W = diag(exp(s))·V from the effective parameters (rwf.c), which have W at offW. */
 typedef struct {
   PetscInt nin, nout;
   PetscInt offW, offb;
+  PetscInt offs; /* -1: no factorisation */
 } AzLayer;
 
 /* Per-chunk workspace, allocated once (grown only when a request or a Jacobian needs more). */
@@ -71,7 +74,23 @@ typedef struct {
   PetscScalar **S;   /* [depth] (width, K*np): σ^(k)(z) for k = 1..K, block k-1 */
   PetscScalar *U;    /* (ncomp, nact*np) output jets */
   PetscScalar *G[2]; /* (max(width,ncomp), nact*gcols) adjoint / tangent ping-pong buffers */
+  PetscScalar **P;   /* [nP] buffers of other architectures (pirate.c) */
+  PetscInt      nP;
 } AzFieldWork;
+
+/* One network kind: its parameter layout and its passes over one chunk of points (mlp.c, pirate.c).
+ * Every pass reads the effective parameters (plain W, b: rwf.c maps θ onto them) and writes
+ * gradients, tangents and Jacobian rows in terms of them; evaluate.c maps those back onto θ. */
+typedef struct {
+  /* fills f->layer, f->nlayer, f->offalpha and f->nparam from f->nin, width, depth, ncomp */
+  PetscErrorCode (*layout)(AzField f);
+  /* lays out f->work for np points per chunk and gcols adjoint columns per slot: H, U, G[0..1] and its own */
+  PetscErrorCode (*worksetup)(AzField f, PetscInt np, PetscInt gcols);
+  PetscErrorCode (*forward)(AzField f, PetscInt np, const PetscReal x[], const PetscScalar theta[], PetscInt K);
+  PetscErrorCode (*backward)(AzField f, PetscInt np, const PetscScalar theta[], PetscScalar grad[]);
+  PetscErrorCode (*tangent)(AzField f, PetscInt np, const PetscScalar theta[], const PetscScalar v[]);
+  PetscErrorCode (*jacobian)(AzField f, PetscInt np, PetscInt nres, const PetscScalar theta[], PetscScalar Jac[]);
+} AzFieldOps;
 
 struct _p_AzField {
   MPI_Comm comm;
@@ -80,8 +99,11 @@ struct _p_AzField {
   PetscInt     ncoord, ncomp;
   PetscReal    lo[AZ_MAX_COORD], hi[AZ_MAX_COORD];
   AzJetRequest req; /* closed */
-  PetscInt     depth, width;
+  AzNetwork    net;   /* the network kind */
+  PetscInt     depth, width; /* mlp: hidden layers; pirate: residual blocks */
   AzActivation act;
+  PetscBool    rwf; /* random weight factorisation of every dense kernel */
+  PetscReal    rwf_mean, rwf_std;
   PetscReal    period[AZ_MAX_COORD]; /* 0: coordinate not periodic */
   PetscInt     nharm[AZ_MAX_COORD];
   PetscInt     nfourier;
@@ -96,9 +118,13 @@ struct _p_AzField {
   PetscInt   nin;  /* inputs of the first layer (after the embeddings) */
   AzFeature *feat; /* [nin] */
   PetscReal *B;    /* (nfourier, ncoord) Fourier frequencies, row-major */
-  AzLayer   *layer; /* [depth+1]: depth hidden layers, then the output layer */
+  const AzFieldOps *ops;
+  AzLayer   *layer;    /* [nlayer] dense layers (mlp: depth hidden layers, then the output layer) */
+  PetscInt   nlayer;
+  PetscInt  *offalpha; /* [depth] pirate: offset of each block's α in θ */
   PetscInt   nparam;
   Vec        theta;
+  PetscScalar *teff, *geff, *veff; /* [nparam] with rwf: effective parameters, their gradient, a tangent */
 
   /* active slots of the current request */
   PetscInt     nact, maxorder;
@@ -120,14 +146,29 @@ PETSC_INTERN PetscErrorCode AzActivationJetsTangent(PetscScalar Adot[], const Pe
 PETSC_INTERN PetscErrorCode AzFieldBuildFeatures(AzField field);
 PETSC_INTERN PetscErrorCode AzFieldFeatureJets(AzField field, PetscInt np, const PetscReal x[], PetscScalar H[]);
 
-/* mlp.c: the network over one chunk of np points (see there) */
-PETSC_INTERN PetscErrorCode AzFieldSetActiveSlots(AzField field);
-PETSC_INTERN PetscErrorCode AzFieldWorkSetUp(AzField field, PetscInt np, PetscInt gcols);
-PETSC_INTERN PetscErrorCode AzFieldWorkDestroy(AzFieldWork *work);
-PETSC_INTERN PetscErrorCode AzFieldForwardChunk(AzField field, PetscInt np, const PetscReal x[], const PetscScalar theta[], PetscInt K);
-PETSC_INTERN PetscErrorCode AzFieldBackwardChunk(AzField field, PetscInt np, const PetscScalar theta[], PetscScalar grad[]);
-PETSC_INTERN PetscErrorCode AzFieldTangentChunk(AzField field, PetscInt np, const PetscScalar theta[], const PetscScalar v[]);
-PETSC_INTERN PetscErrorCode AzFieldJacobianChunk(AzField field, PetscInt np, PetscInt nres, const PetscScalar theta[], PetscScalar Jac[]);
+/* product.c: jets of an elementwise product c = a ⊙ b (Leibniz), on slot blocks of n numbers */
+PETSC_INTERN void AzJetProductAdd(PetscScalar C[], const PetscScalar A[], const PetscScalar B[], const AzActiveSlot slots[], PetscInt nact, PetscInt n);
+PETSC_INTERN void AzJetProductBackward(PetscScalar Abar[], PetscScalar Bbar[], const PetscScalar Cbar[], const PetscScalar A[], const PetscScalar B[], const AzActiveSlot slots[], PetscInt nact, PetscInt n);
+
+/* mlp.c: the multilayer perceptron over one chunk of np points (see there), and the shared helpers */
+PETSC_INTERN const AzFieldOps AzFieldOps_MLP;
+PETSC_INTERN PetscErrorCode   AzFieldSetActiveSlots(AzField field);
+PETSC_INTERN PetscErrorCode   AzFieldWorkDestroy(AzFieldWork *work);
+PETSC_INTERN PetscErrorCode   AzFieldWorkReserve(AzFieldWork *w, size_t need);
+PETSC_INTERN void AzLinearForward(PetscScalar Z[], const PetscScalar A[], const PetscScalar W[], const PetscScalar b[], PetscInt nout, PetscInt nin, PetscInt ncol, PetscInt nval);
+PETSC_INTERN void AzLinearBackward(PetscScalar Abar[], PetscScalar dW[], PetscScalar db[], const PetscScalar Zbar[], const PetscScalar A[], const PetscScalar W[], PetscInt nout, PetscInt nin, PetscInt ncol, PetscInt nval);
+PETSC_INTERN void AzLinearTangent(PetscScalar Zdot[], const PetscScalar Adot[], const PetscScalar A[], const PetscScalar W[], const PetscScalar Wdot[], const PetscScalar bdot[], PetscInt nout, PetscInt nin, PetscInt ncol, PetscInt nval);
+PETSC_INTERN void AzLinearJacobianRows(PetscScalar Jac[], PetscInt nparam, const AzLayer *L, const PetscScalar Zbar[], const PetscScalar A[], PetscInt np, PetscInt nres, PetscInt nact);
+
+/* pirate.c: PirateNet (Wang, Li, Chen, Perdikaris 2024) */
+PETSC_INTERN const AzFieldOps AzFieldOps_Pirate;
+
+/* rwf.c: random weight factorisation W = diag(exp(s))·V: θ -> effective parameters and back */
+PETSC_INTERN PetscErrorCode AzFieldEffectiveParameters(AzField f, const PetscScalar theta[], const PetscScalar **teff);
+PETSC_INTERN PetscErrorCode AzFieldEffectiveTangent(AzField f, const PetscScalar theta[], const PetscScalar teff[], const PetscScalar v[], const PetscScalar **veff);
+PETSC_INTERN void           AzFieldPullBackGradient(AzField f, const PetscScalar theta[], const PetscScalar teff[], const PetscScalar geff[], PetscScalar grad[]);
+PETSC_INTERN void           AzFieldPullBackRows(AzField f, const PetscScalar teff[], PetscInt nrow, PetscScalar Jac[]);
+PETSC_INTERN PetscErrorCode AzFieldInitParameters(AzField f);
 
 /* splitmix64 (Steele, Lea, Flood 2014): a small, fully deterministic generator, the same on every
  * platform and rank. */

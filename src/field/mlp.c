@@ -55,13 +55,49 @@ PetscErrorCode AzFieldWorkDestroy(AzFieldWork *w)
   PetscFunctionBegin;
   PetscCall(PetscFree(w->mem));
   PetscCall(PetscFree3(w->Z, w->A, w->S));
+  PetscCall(PetscFree(w->P));
   w->capacity = 0;
+  w->nP       = 0;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* the one allocation of the workspace holds at least need numbers */
+PetscErrorCode AzFieldWorkReserve(AzFieldWork *w, size_t need)
+{
+  PetscFunctionBegin;
+  if (need > w->capacity) {
+    PetscCall(PetscFree(w->mem));
+    PetscCall(PetscMalloc1(need, &w->mem));
+    w->capacity = need;
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Layers l = 0..depth: depth hidden layers of width neurons, then the linear output layer */
+static PetscErrorCode MLPLayout(AzField f)
+{
+  PetscInt off = 0;
+
+  PetscFunctionBegin;
+  f->nlayer = f->depth + 1;
+  PetscCall(PetscMalloc1(f->nlayer, &f->layer));
+  for (PetscInt l = 0; l <= f->depth; l++) {
+    AzLayer *L = &f->layer[l];
+    L->nin     = l == 0 ? f->nin : f->width;
+    L->nout    = l == f->depth ? f->ncomp : f->width;
+    L->offW    = off;
+    L->offb    = off + L->nout * L->nin;
+    off        = L->offb + L->nout;
+    L->offs    = -1;
+    if (f->rwf) L->offs = off, off += L->nout;
+  }
+  f->nparam = off;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 /* Lay the workspace out for np points per chunk and gcols adjoint columns per slot (>= np; the
  * Jacobian batches nres rows per point), growing the one allocation if it is too small. */
-PetscErrorCode AzFieldWorkSetUp(AzField f, PetscInt np, PetscInt gcols)
+static PetscErrorCode MLPWorkSetUp(AzField f, PetscInt np, PetscInt gcols)
 {
   AzFieldWork   *w = &f->work;
   const PetscInt nact = f->nact, K = f->maxorder + 1, W = f->width, maxw = PetscMax(f->width, f->ncomp);
@@ -70,11 +106,7 @@ PetscErrorCode AzFieldWorkSetUp(AzField f, PetscInt np, PetscInt gcols)
   PetscFunctionBegin;
   need = (size_t)np * nact * (f->nin + 2 * f->depth * W + f->ncomp) + (size_t)np * K * f->depth * W + 2 * (size_t)gcols * nact * maxw;
   if (!w->Z) PetscCall(PetscMalloc3(f->depth, &w->Z, f->depth, &w->A, f->depth, &w->S));
-  if (need > w->capacity) {
-    PetscCall(PetscFree(w->mem));
-    PetscCall(PetscMalloc1(need, &w->mem));
-    w->capacity = need;
-  }
+  PetscCall(AzFieldWorkReserve(w, need));
   w->np   = np;
   w->nact = nact;
   w->H    = w->mem + off, off += (size_t)np * nact * f->nin;
@@ -92,7 +124,7 @@ PetscErrorCode AzFieldWorkSetUp(AzField f, PetscInt np, PetscInt gcols)
 
 /* Z = W·A + b on the value columns. Z (nout, ncol), A (nin, ncol) column-major; W (nout, nin) row-major,
  * which is W's transpose in column-major terms. The first nval columns are the value slot. */
-static void LinearForward(PetscScalar Z[], const PetscScalar A[], const PetscScalar W[], const PetscScalar b[], PetscInt nout, PetscInt nin, PetscInt ncol, PetscInt nval)
+void AzLinearForward(PetscScalar Z[], const PetscScalar A[], const PetscScalar W[], const PetscScalar b[], PetscInt nout, PetscInt nin, PetscInt ncol, PetscInt nval)
 {
   cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, (int)nout, (int)ncol, (int)nin, 1.0, W, (int)nin, A, (int)nin, 0.0, Z, (int)nout);
   for (PetscInt c = 0; c < nval; c++)
@@ -101,7 +133,7 @@ static void LinearForward(PetscScalar Z[], const PetscScalar A[], const PetscSca
 
 /* Reverse of LinearForward: dW += Z̄·Aᵀ (summed over every point and slot), db += Σ_value-columns Z̄,
  * and, if Abar is not NULL, Ā = Wᵀ·Z̄. */
-static void LinearBackward(PetscScalar Abar[], PetscScalar dW[], PetscScalar db[], const PetscScalar Zbar[], const PetscScalar A[], const PetscScalar W[], PetscInt nout, PetscInt nin, PetscInt ncol, PetscInt nval)
+void AzLinearBackward(PetscScalar Abar[], PetscScalar dW[], PetscScalar db[], const PetscScalar Zbar[], const PetscScalar A[], const PetscScalar W[], PetscInt nout, PetscInt nin, PetscInt ncol, PetscInt nval)
 {
   /* dW row-major (nout, nin) is the column-major (nin, nout) matrix A·Z̄ᵀ */
   cblas_dgemm(CblasColMajor, CblasNoTrans, CblasTrans, (int)nin, (int)nout, (int)ncol, 1.0, A, (int)nin, Zbar, (int)nout, 1.0, dW, (int)nin);
@@ -112,7 +144,7 @@ static void LinearBackward(PetscScalar Abar[], PetscScalar dW[], PetscScalar db[
 
 /* Tangent of LinearForward: Ż = Ẇ·A + W·Ȧ + ḃ on the value columns (Ȧ = NULL: the inputs do not
  * depend on θ). */
-static void LinearTangent(PetscScalar Zdot[], const PetscScalar Adot[], const PetscScalar A[], const PetscScalar W[], const PetscScalar Wdot[], const PetscScalar bdot[], PetscInt nout, PetscInt nin, PetscInt ncol, PetscInt nval)
+void AzLinearTangent(PetscScalar Zdot[], const PetscScalar Adot[], const PetscScalar A[], const PetscScalar W[], const PetscScalar Wdot[], const PetscScalar bdot[], PetscInt nout, PetscInt nin, PetscInt ncol, PetscInt nval)
 {
   cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, (int)nout, (int)ncol, (int)nin, 1.0, Wdot, (int)nin, A, (int)nin, 0.0, Zdot, (int)nout);
   if (Adot) cblas_dgemm(CblasColMajor, CblasTrans, CblasNoTrans, (int)nout, (int)ncol, (int)nin, 1.0, W, (int)nin, Adot, (int)nin, 1.0, Zdot, (int)nout);
@@ -135,7 +167,7 @@ static PetscLogDouble GemmFlops(PetscInt m, PetscInt n, PetscInt k)
 
 /* Forward pass over np points: H, then Z_l, σ^(k)(Z_l) for k <= K, A_l, and U. K = maxorder for jets
  * alone, maxorder + 1 when a reverse or tangent pass follows. */
-PetscErrorCode AzFieldForwardChunk(AzField f, PetscInt np, const PetscReal x[], const PetscScalar theta[], PetscInt K)
+static PetscErrorCode MLPForward(AzField f, PetscInt np, const PetscReal x[], const PetscScalar theta[], PetscInt K)
 {
   AzFieldWork       *w    = &f->work;
   const PetscInt     nact = f->nact, ncol = nact * np;
@@ -148,11 +180,11 @@ PetscErrorCode AzFieldForwardChunk(AzField f, PetscInt np, const PetscReal x[], 
     PetscScalar   *S[AZ_MAX_ORDER + 2];
 
     if (l == f->depth) {
-      LinearForward(w->U, in, theta + L->offW, theta + L->offb, L->nout, L->nin, ncol, np);
+      AzLinearForward(w->U, in, theta + L->offW, theta + L->offb, L->nout, L->nin, ncol, np);
       PetscCall(PetscLogFlops(GemmFlops(L->nout, ncol, L->nin)));
       break;
     }
-    LinearForward(w->Z[l], in, theta + L->offW, theta + L->offb, L->nout, L->nin, ncol, np);
+    AzLinearForward(w->Z[l], in, theta + L->offW, theta + L->offb, L->nout, L->nin, ncol, np);
     SigmaBlocks(f, l, np, S);
     PetscCall(AzActivationDerivatives(S, w->Z[l], f->act, K, np * L->nout));
     PetscCall(AzActivationJetsForward(w->A[l], w->Z[l], (const PetscScalar *const *)S, f->slots, nact, np * L->nout));
@@ -162,9 +194,9 @@ PetscErrorCode AzFieldForwardChunk(AzField f, PetscInt np, const PetscReal x[], 
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* Reverse pass after AzFieldForwardChunk(K = maxorder + 1): G[0] holds Ū (ncomp, nact*np) on entry
+/* Reverse pass after the forward pass (K = maxorder + 1): G[0] holds Ū (ncomp, nact*np) on entry
  * (it is overwritten); grad += ∂/∂θ ⟨Ū, U⟩ in the θ layout. */
-PetscErrorCode AzFieldBackwardChunk(AzField f, PetscInt np, const PetscScalar theta[], PetscScalar grad[])
+static PetscErrorCode MLPBackward(AzField f, PetscInt np, const PetscScalar theta[], PetscScalar grad[])
 {
   AzFieldWork   *w    = &f->work;
   const PetscInt nact = f->nact, ncol = nact * np;
@@ -175,7 +207,7 @@ PetscErrorCode AzFieldBackwardChunk(AzField f, PetscInt np, const PetscScalar th
     const AzLayer     *L  = &f->layer[l];
     const PetscScalar *in = l > 0 ? w->A[l - 1] : w->H;
 
-    LinearBackward(l > 0 ? abar : NULL, grad + L->offW, grad + L->offb, bar, in, theta + L->offW, L->nout, L->nin, ncol, np);
+    AzLinearBackward(l > 0 ? abar : NULL, grad + L->offW, grad + L->offb, bar, in, theta + L->offW, L->nout, L->nin, ncol, np);
     PetscCall(PetscLogFlops(GemmFlops(L->nout, ncol, L->nin) * (l > 0 ? 2 : 1)));
     if (l > 0) {
       PetscScalar *S[AZ_MAX_ORDER + 2];
@@ -186,8 +218,8 @@ PetscErrorCode AzFieldBackwardChunk(AzField f, PetscInt np, const PetscScalar th
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* Tangent pass after AzFieldForwardChunk(K = maxorder + 1): U̇ = (∂U/∂θ)·v into G[1] (ncomp, nact*np). */
-PetscErrorCode AzFieldTangentChunk(AzField f, PetscInt np, const PetscScalar theta[], const PetscScalar v[])
+/* Tangent pass after the forward pass (K = maxorder + 1): U̇ = (∂U/∂θ)·v into G[1] (ncomp, nact*np). */
+static PetscErrorCode MLPTangent(AzField f, PetscInt np, const PetscScalar theta[], const PetscScalar v[])
 {
   AzFieldWork       *w    = &f->work;
   const PetscInt     nact = f->nact, ncol = nact * np;
@@ -198,7 +230,7 @@ PetscErrorCode AzFieldTangentChunk(AzField f, PetscInt np, const PetscScalar the
     const AzLayer     *L  = &f->layer[l];
     const PetscScalar *in = l > 0 ? w->A[l - 1] : w->H;
 
-    LinearTangent(w->G[1], adot, in, theta + L->offW, v + L->offW, v + L->offb, L->nout, L->nin, ncol, np);
+    AzLinearTangent(w->G[1], adot, in, theta + L->offW, v + L->offW, v + L->offb, L->nout, L->nin, ncol, np);
     PetscCall(PetscLogFlops(GemmFlops(L->nout, ncol, L->nin) * (adot ? 2 : 1)));
     if (l < f->depth) {
       PetscScalar *S[AZ_MAX_ORDER + 2];
@@ -210,13 +242,36 @@ PetscErrorCode AzFieldTangentChunk(AzField f, PetscInt np, const PetscScalar the
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* Per-row reverse pass after AzFieldForwardChunk(K = maxorder + 1) on np points, for nres adjoint
+/* The weight and bias entries of a linear layer's Jacobian rows, row (p, k) = Jac + (p*nres + k)*nparam:
+ * Jac[row, W] = Σ_a Z̄[row, a] ⊗ A[p, a] (one small GEMM (nout × nact)(nact × nin)), Jac[row, b] = Z̄[row,
+ * value]. Z̄ holds nres stacked blocks of (nout, nact*np), A is (nin, nact*np). */
+void AzLinearJacobianRows(PetscScalar Jac[], PetscInt nparam, const AzLayer *L, const PetscScalar Zbar[], const PetscScalar A[], PetscInt np, PetscInt nres, PetscInt nact)
+{
+  const PetscInt nout = L->nout, nin = L->nin, ncol = nact * np;
+
+  for (PetscInt p = 0; p < np; p++) {
+    for (PetscInt k = 0; k < nres; k++) {
+      PetscScalar       *row = Jac + (size_t)(p * nres + k) * nparam;
+      const PetscScalar *zb  = Zbar + ((size_t)k * ncol + p) * nout; /* slot a at zb + a*np*nout */
+
+      if (nact == 1) {
+        for (PetscInt o = 0; o < nout; o++)
+          for (PetscInt i = 0; i < nin; i++) row[L->offW + o * nin + i] = zb[o] * A[p * nin + i];
+      } else {
+        cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)nout, (int)nin, (int)nact, 1.0, zb, (int)(np * nout), A + p * nin, (int)(np * nin), 0.0, row + L->offW, (int)nin);
+      }
+      for (PetscInt o = 0; o < nout; o++) row[L->offb + o] = zb[o];
+    }
+  }
+}
+
+/* Per-row reverse pass after the forward pass (K = maxorder + 1) on np points, for nres adjoint
  * seeds per point: G[0] holds Ū as nres stacked blocks, Ū[((k*nact + a)*np + p)*ncomp + c] for row
  * (p, k). Every row is propagated like a separate point (a row's adjoints live only at its point),
  * so Ā = Wᵀ·Z̄ is still one GEMM over all nres·nact·np columns, but the weight gradients are kept
  * per row: Jac[row, W_l] = Σ_a Z̄_l[row, a] ⊗ A_{l-1}[p, a], one small GEMM (nout × nact)(nact × nin).
  * Jac points at the chunk's first row; rows are nparam long and every entry is written. */
-PetscErrorCode AzFieldJacobianChunk(AzField f, PetscInt np, PetscInt nres, const PetscScalar theta[], PetscScalar Jac[])
+static PetscErrorCode MLPJacobian(AzField f, PetscInt np, PetscInt nres, const PetscScalar theta[], PetscScalar Jac[])
 {
   AzFieldWork   *w    = &f->work;
   const PetscInt nact = f->nact, ncol = nact * np;
@@ -228,20 +283,7 @@ PetscErrorCode AzFieldJacobianChunk(AzField f, PetscInt np, PetscInt nres, const
     const PetscInt     nout = L->nout, nin = L->nin;
     const PetscScalar *in   = l > 0 ? w->A[l - 1] : w->H;
 
-    for (PetscInt p = 0; p < np; p++) {
-      for (PetscInt k = 0; k < nres; k++) {
-        PetscScalar       *row = Jac + (size_t)(p * nres + k) * f->nparam;
-        const PetscScalar *zb  = bar + ((size_t)k * ncol + p) * nout; /* slot a at zb + a*np*nout */
-
-        if (nact == 1) {
-          for (PetscInt o = 0; o < nout; o++)
-            for (PetscInt i = 0; i < nin; i++) row[L->offW + o * nin + i] = zb[o] * in[p * nin + i];
-        } else {
-          cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)nout, (int)nin, (int)nact, 1.0, zb, (int)(np * nout), in + p * nin, (int)(np * nin), 0.0, row + L->offW, (int)nin);
-        }
-        for (PetscInt o = 0; o < nout; o++) row[L->offb + o] = zb[o];
-      }
-    }
+    AzLinearJacobianRows(Jac, f->nparam, L, bar, in, np, nres, nact);
     PetscCall(PetscLogFlops(GemmFlops(nout, nin, nact) * np * nres));
     if (l > 0) {
       PetscScalar *S[AZ_MAX_ORDER + 2];
@@ -254,3 +296,5 @@ PetscErrorCode AzFieldJacobianChunk(AzField f, PetscInt np, PetscInt nres, const
   }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
+
+const AzFieldOps AzFieldOps_MLP = {MLPLayout, MLPWorkSetUp, MLPForward, MLPBackward, MLPTangent, MLPJacobian};

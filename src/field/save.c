@@ -3,8 +3,10 @@
  * Binary, native byte order (the machines ansatz runs on are little-endian), every integer int64,
  * every real double:
  *   magic (8 bytes: "AZTHETA" for theta.bin, "AZCKPT" for a checkpoint), format version,
- *   the architecture: ncoord, ncomp, depth, width, activation, Fourier features (count, scale, seed),
- *   per coordinate (AZ_MAX_COORD) period and harmonics, the number of parameters;
+ *   the architecture: ncoord, ncomp, depth, width, activation, Fourier features (count, seed),
+ *   per coordinate (AZ_MAX_COORD) harmonics, the number of parameters; then the Fourier scale and per
+ *   coordinate the period;
+ *   version 2 on: the network kind (0 mlp, 1 pirate) and RWF (0 or 1) (version 1 files: an MLP without RWF);
  *   then θ (theta.bin), or the trainer's state (checkpoint, see src/trainer/trainer.c).
  * A reader checks the magic, the version and every architecture field against the field it loads
  * into and names the file and what differs; a short file is an error naming the file and the part
@@ -12,13 +14,15 @@
 #include "fieldimpl.h"
 #include <ansatz/file.h>
 
-#define AZ_FIELD_FILE_VERSION 1
+#define AZ_FIELD_FILE_VERSION 2 /* 2: + network kind and RWF; version 1 is still read */
 
 PetscErrorCode AzFieldGetArchitecture(AzField f, AzFieldArchitecture *a)
 {
   PetscFunctionBegin;
   PetscCheck(f->setupcalled, f->comm, PETSC_ERR_ORDER, "call AzFieldSetUp() before AzFieldGetArchitecture()");
   PetscCall(PetscMemzero(a, sizeof *a));
+  a->net           = f->net;
+  a->rwf           = f->rwf;
   a->ncoord        = f->ncoord;
   a->ncomp         = f->ncomp;
   a->depth         = f->depth;
@@ -61,6 +65,10 @@ PetscErrorCode AzFieldWriteHeader(AzField f, AzFile file, const char magic[])
   PetscCall(AzFileWrite(file, m, sizeof m));
   PetscCall(AzFileWrite(file, iv, sizeof iv));
   PetscCall(AzFileWrite(file, rv, sizeof rv));
+  {
+    const int64_t ext[2] = {a.net, a.rwf ? 1 : 0};
+    PetscCall(AzFileWrite(file, ext, sizeof ext));
+  }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -77,6 +85,7 @@ PetscErrorCode AzFieldReadHeader(AzField f, FILE *fp, const char path[], const c
   char                m[8], want[8] = {0};
   int64_t             iv[8 + AZ_MAX_COORD + 1];
   double              rv[1 + AZ_MAX_COORD];
+  int64_t             ext[2] = {AZ_NET_MLP, 0}; /* version 1: an MLP without RWF */
   char                diff[512] = "";
   PetscInt            n = 0;
   PetscBool           same;
@@ -92,7 +101,18 @@ PetscErrorCode AzFieldReadHeader(AzField f, FILE *fp, const char path[], const c
   }
   PetscCall(AzFieldFileRead(f->comm, fp, path, iv, sizeof iv, "its header (the network's architecture)"));
   PetscCall(AzFieldFileRead(f->comm, fp, path, rv, sizeof rv, "its header (the network's embedding)"));
-  PetscCheck(iv[0] == AZ_FIELD_FILE_VERSION, f->comm, PETSC_ERR_FILE_UNEXPECTED, "%s has format version %lld; this ansatz reads version %d", path, (long long)iv[0], AZ_FIELD_FILE_VERSION);
+  PetscCheck(iv[0] >= 1 && iv[0] <= AZ_FIELD_FILE_VERSION, f->comm, PETSC_ERR_FILE_UNEXPECTED, "%s has format version %lld; this ansatz reads versions 1 to %d", path, (long long)iv[0], AZ_FIELD_FILE_VERSION);
+  if (iv[0] >= 2) PetscCall(AzFieldFileRead(f->comm, fp, path, ext, sizeof ext, "its header (the network kind)"));
+  if (ext[0] != a.net) {
+    size_t len;
+    PetscCall(PetscStrlen(diff, &len));
+    snprintf(diff + len, sizeof diff - len, "%snetwork %s in the file, %s here", len ? "; " : "", ext[0] >= 0 && ext[0] <= AZ_NET_PIRATE ? AzNetworks[ext[0]] : "(invalid)", AzNetworks[a.net]);
+  }
+  if (ext[1] != (a.rwf ? 1 : 0)) {
+    size_t len;
+    PetscCall(PetscStrlen(diff, &len));
+    snprintf(diff + len, sizeof diff - len, "%sweight factorisation %s in the file, %s here", len ? "; " : "", ext[1] ? "on" : "off", a.rwf ? "on (-az_field_rwf)" : "off");
+  }
   n = 1;
 #define AZ_CMP_INT(name, val) \
   do { \
@@ -124,7 +144,7 @@ PetscErrorCode AzFieldReadHeader(AzField f, FILE *fp, const char path[], const c
     PetscCall(PetscStrlen(diff, &len));
     snprintf(diff + len, sizeof diff - len, "%sFourier scale or periods differ", len ? "; " : "");
   }
-  PetscCheck(!diff[0] && iv[n] == a.nparam, f->comm, PETSC_ERR_FILE_UNEXPECTED, "%s holds %lld parameters of another network (%s), this field has %" PetscInt_FMT " (depth %" PetscInt_FMT ", width %" PetscInt_FMT ", activation %s): use the network options of the run that wrote it", path, (long long)iv[n], diff[0] ? diff : "parameter count", a.nparam, a.depth, a.width, AzActivations[a.act]);
+  PetscCheck(!diff[0] && iv[n] == a.nparam, f->comm, PETSC_ERR_FILE_UNEXPECTED, "%s holds %lld parameters of another network (%s), this field has %" PetscInt_FMT " (%s%s, depth %" PetscInt_FMT ", width %" PetscInt_FMT ", activation %s): use the network options of the run that wrote it", path, (long long)iv[n], diff[0] ? diff : "parameter count", a.nparam, AzNetworks[a.net], a.rwf ? " with RWF" : "", a.depth, a.width, AzActivations[a.act]);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
