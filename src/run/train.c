@@ -314,7 +314,6 @@ PetscErrorCode AzRunTrain(MPI_Comm comm)
   PetscCall(AzTrainerSetCheckpointFile(tr, path));
   /* the options in force, written before training so a crashed run can be repeated */
   PetscCall(AzRunWriteOptions(comm, prob, dir));
-  if (save_points) PetscCall(WritePoints(comm, dir, loss, ncoord));
   PetscCall(PetscPrintf(comm, "ansatz train: problem %s, %d rank(s), run directory %s\n", info->name, size, dir));
   PetscCall(AzFieldView(field, PETSC_VIEWER_STDOUT_(comm)));
   PetscCall(AzLossView(loss, PETSC_VIEWER_STDOUT_(comm)));
@@ -334,6 +333,7 @@ PetscErrorCode AzRunTrain(MPI_Comm comm)
   PetscCall(AzTrainerGetIterations(tr, &its));
 
   PetscCall(AzRunWriteHistory(comm, dir, tr, loss));
+  if (save_points) PetscCall(WritePoints(comm, dir, loss, ncoord)); /* after training: the final set (resampling moves it) */
   snprintf(path, sizeof path, "%s/theta.bin", dir);
   PetscCall(AzFieldSave(field, comm, path));
   PetscCall(WriteFieldVTK(comm, dir, prob, loss, ncoord <= 2 ? 101 : 41));
