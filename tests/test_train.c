@@ -1680,6 +1680,31 @@ START_TEST(test_resample_bad_options)
     AzFieldDestroy(&field);
     AzProblemDestroy(&prob);
   }
+  { /* a grid rounds 1000 points up to 32² = 1024: RAD's pool of 1000 cannot give as many distinct points */
+    const char *const opts[] = {"-az_sampler", "grid", "-az_resample", "rad", "-az_resample_pool", "1000", NULL};
+    AzProblem         prob = LoadProblem("heat1d");
+    AzField           field;
+    AzLoss            loss;
+    PetscErrorCode    ierr;
+    AzFieldCreate(PETSC_COMM_WORLD, &field);
+    AzFieldSetDimensions(field, 2, 1);
+    AzFieldSetArchitecture(field, 1, 4, AZ_ACT_TANH);
+    OK(AzFieldSetUp(field));
+    OK(AzLossCreate(prob, field, &loss));
+    PetscOptionsSetValue(NULL, "-az_n_interior", "1000");
+    for (int i = 0; opts[i]; i += 2) PetscOptionsSetValue(NULL, opts[i], opts[i + 1]);
+    OK(AzLossSetFromOptions(loss));
+    last_error[0] = 0;
+    PetscPushErrorHandler(CaptureError, NULL);
+    ierr = AzLossSetUp(loss);
+    PetscPopErrorHandler();
+    PetscOptionsClearValue(NULL, "-az_n_interior");
+    for (int i = 0; opts[i]; i += 2) PetscOptionsClearValue(NULL, opts[i]);
+    ck_assert_msg(ierr != 0 && strstr(last_error, "(1024 points") && strstr(last_error, "-az_resample_pool 1000 must be at least that"), "'%s'", last_error);
+    AzLossDestroy(&loss);
+    AzFieldDestroy(&field);
+    AzProblemDestroy(&prob);
+  }
 }
 END_TEST
 
