@@ -209,6 +209,12 @@ static PetscErrorCode WriteSummary(MPI_Comm comm, const char dir[], AzProblem pr
     PetscCall(AzTrainerGetLinearIterations(tr, &solves, &linits, &products));
     PetscCall(AzFilePrintf(file, "  \"gn_linear_solves\": %d,\n  \"gn_cg_iterations\": %d,\n  \"gn_sketch_products\": %d,\n", (int)solves, (int)linits, (int)products));
   }
+  {
+    AzResampleType rs;
+    PetscInt       npde, nres;
+    PetscCall(AzLossGetResample(loss, &rs, NULL, &npde, &nres));
+    PetscCall(AzFilePrintf(file, "  \"resample\": \"%s\",\n  \"pde_points\": %d,\n  \"points_resampled\": %d,\n", AzResampleTypes[rs], (int)npde, (int)nres));
+  }
   PetscCall(AzFilePrintf(file, "  \"loss\": "));
   PetscCall(AzRunJsonNumber(file, f));
   PetscCall(AzFilePrintf(file, ",\n  \"final_loss\": {"));
