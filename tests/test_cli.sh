@@ -164,6 +164,17 @@ expect_error bad-arch "Available options: mlp pirate" "$AZ" train -problem poiss
 head -1 "$tmp/causal/history.csv" | grep -q ",causal_eps,causal_min_weight,rel_l2," || fail "causal: history.csv lacks the causal columns"
 awk -F, 'NR == 2 { e0 = $6; w0 = $7 } NR == 3 { e1 = $6 } END { exit !(w0 > 0 && w0 < 1 && e1 > e0) }' "$tmp/causal/history.csv" ||
   { fail "causal lbfgs: the weights were not updated before the first iteration, or ε did not advance at the segment's start"; cat "$tmp/causal/history.csv"; }
+# resampling of the PDE's set (RAR-D, 6 points per round every 10 iterations: rounds at 10 under Adam and
+# at 20 and 30 at L-BFGS's segment starts, none at the final 40; the line at 20 is Adam's last state,
+# before L-BFGS's round): history.csv counts the set and the points added at each line, summary.json the final count, -az_save_points writes the final set
+"$AZ" train -problem heat1d -az_n_interior 240 -az_n_boundary 20 -az_n_initial 30 -az_field_depth 2 -az_field_width 10 -az_resample rard -az_resample_every 10 -az_resample_add 6 -az_resample_pool 600 -az_trainer_type adam,lbfgs -az_trainer_max_it 20,20 -az_monitor_every 10 -az_save_points 1 -az_quiet -az_output_dir "$tmp/resample" >"$tmp/resample.log" 2>&1 || { fail "resample: did not run"; cat "$tmp/resample.log"; }
+head -1 "$tmp/resample/history.csv" | grep -q ",initial,n_pde,resampled,rel_l2," || fail "resample: history.csv lacks the n_pde and resampled columns"
+awk -F, 'NR > 1 { n[$1] = $8; r[$1] = $9 } END { exit !(n[0] == 240 && r[0] == 0 && n[10] == 246 && n[20] == 246 && n[30] == 258 && n[40] == 258 && r[40] == 18) }' "$tmp/resample/history.csv" ||
+  { fail "resample: history.csv's set sizes are not 240, 246, 246, 258, 258"; cat "$tmp/resample/history.csv"; }
+[ "$(grep -c . "$tmp/resample/points_pde.csv")" -eq 259 ] || fail "resample: points_pde.csv holds $(grep -c . "$tmp/resample/points_pde.csv") lines, not a header and the final 258 points"
+grep -q '"resample": "rard",' "$tmp/resample/summary.json" && grep -q '"pde_points": 258,' "$tmp/resample/summary.json" || fail "resample: summary.json lacks the method or the final count"
+expect_error resample-pool "-az_resample_pool must be between 1 and 10000000 points, not 0" "$AZ" train -problem heat1d -az_resample rard -az_resample_pool 0 -az_output_dir "$tmp/bad"
+expect_error resample-restart "-az_restart does not combine with -az_resample r3" "$AZ" train -problem heat1d -az_resample r3 -az_restart "$tmp/resample/theta.bin" -az_output_dir "$tmp/bad"
 expect_error causal-steady "problem poisson2d is steady" "$AZ" train -problem poisson2d -az_causal 1 -az_output_dir "$tmp/bad"
 # causal training through a checkpoint: restarted inside an L-BFGS segment (its weights are frozen
 # there, so they come from the checkpoint), the run ends on the same parameters as an uninterrupted one

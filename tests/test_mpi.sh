@@ -64,6 +64,11 @@ same_on_ranks penalty -problem advection1d -az_conservation auglag -az_n_interio
 conv="-problem convection1d -az_convection1d_beta 5 -az_causal 1 -az_causal_slices 8 -az_n_interior 240 -az_n_initial 30"
 same_on_ranks causal $conv -az_trainer_type adam,lbfgs,gn -az_gn_solver dense -az_trainer_max_it 60,40,5
 same_on_ranks causal-cg $conv -az_trainer_type gn -az_gn_solver cg -az_trainer_max_it 8
+# resampling of the PDE's set: pools and fresh points by global index, selections from values gathered
+# in global order; the sets move at every round (history.csv's n_pde and resampled columns compared too)
+same_on_ranks resample-r3 $heat -az_resample r3 -az_resample_every 10 -az_trainer_type adam,lbfgs,gn -az_trainer_max_it 60,40,5
+same_on_ranks resample-rard $heat -az_resample rard -az_resample_every 10 -az_resample_add 9 -az_resample_pool 900 -az_trainer_type adam,lbfgs,gn -az_gn_solver cg -az_trainer_max_it 60,40,5
+same_on_ranks resample-rad-causal $conv -az_resample rad -az_resample_every 15 -az_resample_pool 600 -az_trainer_type adam,gn -az_gn_solver dense -az_trainer_max_it 45,4
 # fewer groups than ranks: on 4 ranks one rank holds no points
 same_on_ranks groups3 $heat -az_loss_groups 3 -az_trainer_type lbfgs -az_trainer_max_it 100
 for g in 0 129; do

@@ -1489,6 +1489,258 @@ START_TEST(test_fold_order_free)
 }
 END_TEST
 
+
+/* ---- resampling of the PDE's collocation set ------------------------------------------------------ */
+
+/* every entry of a distributed Vec on every rank, in global order */
+static PetscReal *GatherAll(Vec x, PetscInt *N)
+{
+  Vec                seq;
+  VecScatter         sc;
+  const PetscScalar *a;
+  PetscReal         *all;
+
+  ck_assert_int_eq(VecScatterCreateToAll(x, &sc, &seq), 0);
+  VecScatterBegin(sc, x, seq, INSERT_VALUES, SCATTER_FORWARD);
+  VecScatterEnd(sc, x, seq, INSERT_VALUES, SCATTER_FORWARD);
+  VecGetSize(seq, N);
+  all = (PetscReal *)malloc(sizeof(PetscReal) * (size_t)(*N > 0 ? *N : 1));
+  VecGetArrayRead(seq, &a);
+  for (PetscInt i = 0; i < *N; i++) all[i] = PetscRealPart(a[i]);
+  VecRestoreArrayRead(seq, &a);
+  VecScatterDestroy(&sc);
+  VecDestroy(&seq);
+  return all;
+}
+
+/* whether cond holds on every rank (an assertion that fails on one rank only would leave the others
+ * waiting in the next collective) */
+static int AllRanks(int cond)
+{
+  int all;
+  MPI_Allreduce(&cond, &all, 1, MPI_INT, MPI_LAND, PETSC_COMM_WORLD);
+  return all;
+}
+
+/* a loss of heat1d (2 × 8 tanh) with the resampling options opts (name, value pairs, NULL-ended) */
+static void MakeResampleSetup(MPI_Comm comm, const char *const opts[], PetscInt nint, Setup *s)
+{
+  for (PetscInt i = 0; opts[i]; i += 2) PetscOptionsSetValue(NULL, opts[i], opts[i + 1]);
+  MakeSetup(comm, "heat1d", 2, 8, nint, s);
+  for (PetscInt i = 0; opts[i]; i += 2) PetscOptionsClearValue(NULL, opts[i]);
+}
+
+/* RAR-D's density (Wu et al. 2023) on planted residual norms: p_i = w_i/Σw, w_i = ε_i^k/mean(ε^k) + c,
+ * for the RAR-D default (k 2, c 0), RAD's (1, 1), k 0 (uniform) and all ε zero (uniform); and the
+ * draw without replacement: m distinct indices in increasing order, and with m = 1 over 20000 rounds
+ * each index drawn with frequency p_i (binomial standard deviation ≤ 0.0036; tolerance 0.015). */
+START_TEST(test_resample_density)
+{
+  const PetscReal eps[5] = {0.5, 2, 0, 1, 3}, zero[5] = {0, 0, 0, 0, 0};
+  const PetscReal kc[4][2] = {{2, 0}, {1, 1}, {0, 0}, {1.5, 0.25}};
+  PetscReal       p[5], want[5];
+  PetscInt        idx[5], count[5] = {0, 0, 0, 0, 0};
+
+  for (int q = 0; q < 4; q++) {
+    PetscReal mean = 0, sum = 0;
+    for (int i = 0; i < 5; i++) mean += pow(eps[i], kc[q][0]) / 5;
+    for (int i = 0; i < 5; i++) sum += want[i] = pow(eps[i], kc[q][0]) / mean + kc[q][1];
+    OK(AzResampleDensity(5, eps, kc[q][0], kc[q][1], p));
+    for (int i = 0; i < 5; i++) ck_assert_msg(PetscAbsReal(p[i] - want[i] / sum) <= 1e-15, "k %g c %g: p[%d] = %.17g, formula %.17g", (double)kc[q][0], (double)kc[q][1], i, (double)p[i], (double)(want[i] / sum));
+  }
+  OK(AzResampleDensity(5, zero, 2, 0, p));
+  for (int i = 0; i < 5; i++) ck_assert_msg(PetscAbsReal(p[i] - 0.2) <= 1e-15, "all residuals 0: p[%d] = %g, not uniform", i, (double)p[i]);
+  OK(AzResampleDensity(5, eps, 1, 0.5, p));
+  OK(AzResampleSelect(5, p, 3, 7, 1, idx));
+  ck_assert_msg(idx[0] < idx[1] && idx[1] < idx[2] && idx[0] >= 0 && idx[2] < 5, "three distinct indices in order: %d %d %d", (int)idx[0], (int)idx[1], (int)idx[2]);
+  for (PetscInt r = 0; r < 20000; r++) {
+    OK(AzResampleSelect(5, p, 1, 7, r, idx));
+    count[idx[0]]++;
+  }
+  for (int i = 0; i < 5; i++) ck_assert_msg(PetscAbsReal(count[i] / 20000.0 - p[i]) < 0.015, "index %d drawn with frequency %g; the density gives %g", i, count[i] / 20000.0, (double)p[i]);
+  /* a zero density is never drawn while others are left */
+  {
+    const PetscReal pz[4] = {0.5, 0, 0.5, 0};
+    OK(AzResampleSelect(4, pz, 2, 3, 9, idx));
+    ck_assert(idx[0] == 0 && idx[1] == 2);
+  }
+}
+END_TEST
+
+/* R3 (Daw et al. 2023): a round keeps exactly the points whose |r| exceeds the set's mean |r|, in their
+ * order, then as many fresh points as were released: the set's size does not change. RAR-D adds
+ * -az_resample_add points per round until -az_resample_max. On every rank count (this suite also runs
+ * under mpiexec) against the mean over all points. */
+START_TEST(test_resample_r3_retain)
+{
+  const char *const opts[] = {"-az_resample", "r3", "-az_resample_every", "5", NULL};
+  Setup             s;
+  Vec               xv, nv;
+  PetscReal        *x0, *eps, *x1, mean = 0;
+  PetscInt          n, N0, N1, kept = 0, npde, nres;
+
+  MakeResampleSetup(PETSC_COMM_WORLD, opts, 101, &s);
+  Train(&s, "adam", "3", NULL, NULL); /* a field that is not the initial one; no round before iteration 5 */
+  OK(AzLossGetTermPoints(s.loss, 0, &xv));
+  x0 = GatherAll(xv, &N0);
+  OK(AzLossGetTermResidualNorms(s.loss, 0, &nv));
+  eps = GatherAll(nv, &n);
+  VecDestroy(&nv);
+  ck_assert_int_eq(n, 101);
+  ck_assert_int_eq(N0, 2 * n);
+  for (PetscInt i = 0; i < n; i++) mean += eps[i] / n;
+  OK(AzLossUpdateConstraints(s.loss, 4, 100)); /* not due */
+  OK(AzLossGetResample(s.loss, NULL, NULL, &npde, &nres));
+  ck_assert_int_eq(nres, 0);
+  OK(AzLossUpdateConstraints(s.loss, 5, 100));
+  OK(AzLossGetTermPoints(s.loss, 0, &xv));
+  x1 = GatherAll(xv, &N1);
+  ck_assert_msg(N1 == N0, "R3 changed the set's size: %d -> %d coordinates", (int)N0, (int)N1);
+  {
+    int good = 1, first = -1;
+    for (PetscInt i = 0; i < n; i++)
+      if (eps[i] > mean) {
+        if (!(x1[2 * kept] == x0[2 * i] && x1[2 * kept + 1] == x0[2 * i + 1]) && first < 0) first = (int)i;
+        kept++;
+      }
+    for (PetscInt j = kept; j < n; j++) /* the released points are not kept among the fresh ones */
+      for (PetscInt i = 0; i < n; i++)
+        if (eps[i] <= mean && x1[2 * j] == x0[2 * i] && x1[2 * j + 1] == x0[2 * i + 1]) good = 0;
+    good = AllRanks(good && first < 0);
+    ck_assert_msg(good, "the retained points are not exactly the old points with |r| > mean |r| = %g, in order (first wrong: old point %d)", (double)mean, first);
+  }
+  ck_assert_msg(kept > 0 && kept < n, "%d of %d points above the mean", (int)kept, (int)n);
+  OK(AzLossGetResample(s.loss, NULL, NULL, &npde, &nres));
+  ck_assert_msg(AllRanks(npde == n && nres == n - kept), "after an R3 round: %d points, %d resampled (want %d, %d)", (int)npde, (int)nres, (int)n, (int)(n - kept));
+  free(x0), free(x1), free(eps);
+  FreeSetup(&s);
+  { /* RAR-D grows the set by -az_resample_add per round up to -az_resample_max */
+    const char *const ropts[] = {"-az_resample", "rard", "-az_resample_every", "2", "-az_resample_add", "7", "-az_resample_max", "80", "-az_resample_pool", "300", NULL};
+    MakeResampleSetup(PETSC_COMM_WORLD, ropts, 64, &s);
+    OK(AzLossUpdateConstraints(s.loss, 2, 100));
+    OK(AzLossGetResample(s.loss, NULL, NULL, &npde, &nres));
+    ck_assert_int_eq(npde, 71);
+    for (PetscInt it = 3; it <= 10; it++) OK(AzLossUpdateConstraints(s.loss, it, 100));
+    OK(AzLossGetResample(s.loss, NULL, NULL, &npde, &nres));
+    ck_assert_msg(npde == 80 && nres == 16, "after rounds at 2, 4, 6, 8, 10: %d points, %d added (want 80, 16: capped by -az_resample_max)", (int)npde, (int)nres);
+    FreeSetup(&s);
+  }
+}
+END_TEST
+
+/* Training with resampling gives the same point sets and parameters on all ranks as on one rank
+ * (bit for bit: pools by global index, selections from values gathered in global order), for R3,
+ * RAR-D and RAD with Adam, L-BFGS and Gauss-Newton; and the set did change. */
+START_TEST(test_resample_mpi_agreement)
+{
+  const char *methods[] = {"r3", "rard", "rad"};
+  for (int m = 0; m < 3; m++) {
+    const char *const opts[] = {"-az_resample", methods[m], "-az_resample_every", "6", "-az_resample_pool", "400", NULL};
+    const char *const r3[]   = {"-az_resample", methods[m], "-az_resample_every", "6", NULL};
+    Setup             w, s;
+    Vec               tw, ts, xw, xs;
+    PetscReal        *pw, *ps;
+    PetscInt          nw, ns, nres;
+
+    MakeResampleSetup(PETSC_COMM_WORLD, m ? opts : r3, 64, &w);
+    MakeResampleSetup(PETSC_COMM_SELF, m ? opts : r3, 64, &s);
+    Train(&w, "adam,lbfgs,gn", "14,10,3", NULL, NULL);
+    Train(&s, "adam,lbfgs,gn", "14,10,3", NULL, NULL);
+    OK(AzLossGetTermPoints(w.loss, 0, &xw));
+    OK(AzLossGetTermPoints(s.loss, 0, &xs));
+    pw = GatherAll(xw, &nw);
+    ps = GatherAll(xs, &ns);
+    ck_assert_msg(AllRanks(nw == ns && !memcmp(pw, ps, sizeof(PetscReal) * (size_t)PetscMin(nw, ns))), "%s: the point sets differ between all ranks (%d coordinates) and one (%d)", methods[m], (int)nw, (int)ns);
+    OK(AzLossGetResample(w.loss, NULL, NULL, NULL, &nres));
+    ck_assert_msg(nres > 0, "%s: nothing was resampled", methods[m]);
+    AzFieldGetParameters(w.field, &tw);
+    AzFieldGetParameters(s.field, &ts);
+    {
+      const PetscScalar *a, *b;
+      PetscInt           P;
+      VecGetLocalSize(tw, &P);
+      VecGetArrayRead(tw, &a);
+      VecGetArrayRead(ts, &b);
+      const int same = !memcmp(a, b, sizeof(PetscScalar) * (size_t)P);
+      VecRestoreArrayRead(tw, &a);
+      VecRestoreArrayRead(ts, &b);
+      ck_assert_msg(AllRanks(same), "%s: trained parameters differ between all ranks and one", methods[m]);
+    }
+    free(pw), free(ps);
+    FreeSetup(&w);
+    FreeSetup(&s);
+  }
+}
+END_TEST
+
+/* Bad resampling options are refused with a message naming the option and what is allowed. */
+START_TEST(test_resample_bad_options)
+{
+  const char *bad[][5] = {
+    {"-az_resample", "rarg", NULL, NULL, "none rard rad r3"},
+    {"-az_resample_every", "10", NULL, NULL, "resampling is off: add -az_resample rard, rad or r3"},
+    {"-az_resample", "r3", "-az_resample_every", "0", "-az_resample_every must be between 1 and"},
+    {"-az_resample", "r3", "-az_resample_k", "2", "-az_resample_k does not apply to -az_resample r3"},
+    {"-az_resample", "rad", "-az_resample_add", "5", "-az_resample_add does not apply to -az_resample rad"},
+    {"-az_resample", "rad", "-az_resample_pool", "10", "-az_resample_pool 10 must be at least that"},
+    {"-az_resample", "rard", "-az_resample_k", "nan", "-az_resample_k"},
+    {"-az_resample", "rard", "-az_resample_c", "-1", "-az_resample_c must be finite and non-negative"},
+    {"-az_resample", "rard", "-az_resample_max", "10", "-az_resample_max must be between -az_n_interior (64)"},
+    {"-az_resample", "rard", "-az_resample_add", "0", "-az_resample_add must be between 1 and"},
+  };
+  for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+    AzProblem      prob = LoadProblem("heat1d");
+    AzField        field;
+    AzLoss         loss;
+    PetscErrorCode ierr;
+    PetscInt       ncoord;
+    AzProblemGetNumCoords(prob, &ncoord);
+    OK(AzFieldCreate(PETSC_COMM_WORLD, &field));
+    AzFieldSetDimensions(field, ncoord, 1);
+    OK(AzLossCreate(prob, field, &loss));
+    PetscOptionsSetValue(NULL, "-az_n_interior", "64");
+    PetscOptionsSetValue(NULL, bad[k][0], bad[k][1]);
+    if (bad[k][2]) PetscOptionsSetValue(NULL, bad[k][2], bad[k][3]);
+    last_error[0] = 0;
+    PetscPushErrorHandler(CaptureError, NULL);
+    ierr = AzLossSetFromOptions(loss);
+    PetscPopErrorHandler();
+    PetscOptionsClearValue(NULL, "-az_n_interior");
+    PetscOptionsClearValue(NULL, bad[k][0]);
+    if (bad[k][2]) PetscOptionsClearValue(NULL, bad[k][2]);
+    ck_assert_msg(ierr != 0 && strstr(last_error, bad[k][4]), "%s %s %s %s: '%s'", bad[k][0], bad[k][1], bad[k][2] ? bad[k][2] : "", bad[k][3] ? bad[k][3] : "", last_error);
+    AzLossDestroy(&loss);
+    AzFieldDestroy(&field);
+    AzProblemDestroy(&prob);
+  }
+  { /* a grid rounds 1000 points up to 32² = 1024: RAD's pool of 1000 cannot give as many distinct points */
+    const char *const opts[] = {"-az_sampler", "grid", "-az_resample", "rad", "-az_resample_pool", "1000", NULL};
+    AzProblem         prob = LoadProblem("heat1d");
+    AzField           field;
+    AzLoss            loss;
+    PetscErrorCode    ierr;
+    AzFieldCreate(PETSC_COMM_WORLD, &field);
+    AzFieldSetDimensions(field, 2, 1);
+    AzFieldSetArchitecture(field, 1, 4, AZ_ACT_TANH);
+    OK(AzFieldSetUp(field));
+    OK(AzLossCreate(prob, field, &loss));
+    PetscOptionsSetValue(NULL, "-az_n_interior", "1000");
+    for (int i = 0; opts[i]; i += 2) PetscOptionsSetValue(NULL, opts[i], opts[i + 1]);
+    OK(AzLossSetFromOptions(loss));
+    last_error[0] = 0;
+    PetscPushErrorHandler(CaptureError, NULL);
+    ierr = AzLossSetUp(loss);
+    PetscPopErrorHandler();
+    PetscOptionsClearValue(NULL, "-az_n_interior");
+    for (int i = 0; opts[i]; i += 2) PetscOptionsClearValue(NULL, opts[i]);
+    ck_assert_msg(ierr != 0 && strstr(last_error, "(1024 points") && strstr(last_error, "-az_resample_pool 1000 must be at least that"), "'%s'", last_error);
+    AzLossDestroy(&loss);
+    AzFieldDestroy(&field);
+    AzProblemDestroy(&prob);
+  }
+}
+END_TEST
+
 static Suite *TrainSuite(void)
 {
   Suite *s = suite_create("train");
@@ -1525,6 +1777,13 @@ static Suite *TrainSuite(void)
   tcase_add_test(t, test_adam_max_failures);
   tcase_add_test(t, test_history_one_state);
   tcase_add_test(t, test_eta);
+  suite_add_tcase(s, t);
+  t = tcase_create("resample");
+  tcase_set_timeout(t, 120);
+  tcase_add_test(t, test_resample_density);
+  tcase_add_test(t, test_resample_r3_retain);
+  tcase_add_test(t, test_resample_mpi_agreement);
+  tcase_add_test(t, test_resample_bad_options);
   suite_add_tcase(s, t);
   return s;
 }

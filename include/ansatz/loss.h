@@ -134,6 +134,41 @@ PETSC_EXTERN PetscErrorCode AzLossConstraintsChange(AzLoss loss, PetscBool *chan
  * -az_causal_delta (0.99). The number of slices (0 when causal training is off), the current weights
  * (the smallest is w[M−1]) and ε (NaN when off). */
 PETSC_EXTERN PetscErrorCode AzLossGetCausal(AzLoss loss, PetscInt *nslices, const PetscReal *w[], PetscReal *eps);
+/* Resampling of the PDE's collocation set during training (-az_resample; src/loss/resample.c). Every
+ * -az_resample_every iterations (at AzLossUpdateConstraints: before each step of Adam and Gauss–Newton,
+ * at the start of each L-BFGS segment, which is then at most that long, with a fresh memory):
+ *   rard  residual-based adaptive refinement with distribution (Wu, Zhu, Tan, Kartha & Lu 2023): a
+ *         pool of -az_resample_pool fresh uniform points, the density p(x) ∝ ε(x)^k / mean_pool(ε^k) + c
+ *         (ε = |r|₂, -az_resample_k 2, -az_resample_c 0 by default, the paper's choice for RAR-D), and
+ *         -az_resample_add points drawn from the pool by p without replacement are ADDED to the set,
+ *         until it holds -az_resample_max points
+ *   rad   residual-based adaptive distribution (the same paper): the whole set is replaced by as many
+ *         points drawn from the pool by p (k 1, c 1 by default, the paper's choice for RAD)
+ *   r3    retain-resample-release (Daw, Bu, Wang, Perdikaris & Karpatne 2023): the points whose ε
+ *         exceeds the mean ε of the set are retained, the others released and replaced by as many
+ *         fresh uniform points; the set keeps its size
+ * Every point is a function of (seed, iteration, index) and every selection is made from values
+ * gathered in global index order, so the sets, and training, do not depend on the rank count. */
+typedef enum {
+  AZ_RESAMPLE_NONE,
+  AZ_RESAMPLE_RARD,
+  AZ_RESAMPLE_RAD,
+  AZ_RESAMPLE_R3
+} AzResampleType;
+PETSC_EXTERN const char *const AzResampleTypes[];
+/* the method, its period (0 when off), the PDE set's current size and the points resampled or added
+ * so far (any of them may be NULL) */
+PETSC_EXTERN PetscErrorCode AzLossGetResample(AzLoss loss, AzResampleType *type, PetscInt *every, PetscInt *npde, PetscInt *nresampled);
+/* The resampling density of the pool's residual norms eps[0..n): p_i = w_i / Σ w, w_i = eps_i^k /
+ * mean(eps^k) + c (w_i = 1 + c when every eps is 0). */
+PETSC_EXTERN PetscErrorCode AzResampleDensity(PetscInt n, const PetscReal eps[], PetscReal k, PetscReal c, PetscReal p[]);
+/* m distinct indices of [0, n) drawn with probabilities p without replacement (Efraimidis & Spirakis:
+ * the m largest keys log(u_i)/p_i, u_i = AzSampleHash(seed, round, i)), in increasing order. Local. */
+PETSC_EXTERN PetscErrorCode AzResampleSelect(PetscInt n, const PetscReal p[], PetscInt m, PetscInt64 seed, PetscInt64 round, PetscInt idx[]);
+/* |r|₂ of point term k's residuals at each of its points: a new Vec laid out like the points (one
+ * entry per point). Collective. */
+PETSC_EXTERN PetscErrorCode AzLossGetTermResidualNorms(AzLoss loss, PetscInt k, Vec *norms);
+
 /* Time-marching (-az_time_march K, the trainer's): window j of K, 1 ≤ j ≤ K, counts only the points of
  * the PDE, the faces, positivity and data with t ≤ t0 + (t1 − t0) j/K (each such term the mean over
  * its points inside, as if the others were absent); the initial slice always counts, conservation-law

@@ -24,6 +24,12 @@ PETSC_EXTERN const char *const AzSampleTypes[];
 /* The unit-cube sample of global index i in dimension d (values in [0,1)^d), for a set of n points. */
 PETSC_EXTERN PetscErrorCode AzSampleUnit(AzSampleType type, PetscInt d, PetscInt n, PetscInt64 seed, PetscInt64 i, PetscReal u[]);
 
+/* Counter-based random numbers: a uniform in (0,1) that is a pure function of (seed, a, b), and a new
+ * non-negative seed from (seed, a, b) (e.g. a fresh stream per iteration). Resampling draws its
+ * candidate points and its selections from these, so they do not depend on the rank count. */
+PETSC_EXTERN PetscReal  AzSampleHash(PetscInt64 seed, PetscInt64 a, PetscInt64 b);
+PETSC_EXTERN PetscInt64 AzSampleSeed(PetscInt64 seed, PetscInt64 a, PetscInt64 b);
+
 /* Points of one condition of a problem: the interior of the space-time box, one face (at the face's
  * coordinate, spread over the others, over the whole time span), or the initial slice t = t0.
  * The result is a distributed Vec of block size ncoord holding this rank's share of n points. */

@@ -47,6 +47,7 @@ typedef struct {
   PetscReal rel_l2; /* against the exact solution; NaN when unknown or not measured at this line */
   PetscReal wall;   /* seconds since training started */
   PetscReal causal_eps, causal_wmin; /* causal training (AzLossGetCausal): ε and the smallest weight; NaN when off */
+  PetscInt  npde, nresampled;        /* resampling (AzLossGetResample): the PDE set's size, points resampled or added so far */
 } AzHistoryEntry;
 
 PETSC_EXTERN PetscErrorCode AzTrainerCreate(AzLoss loss, AzField field, AzTrainer *tr);

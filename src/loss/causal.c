@@ -59,6 +59,24 @@ PetscErrorCode AzCausalOptions(AzLoss L)
 PetscErrorCode AzCausalSetUp(AzLoss L)
 {
   const AzProblemInfo *info;
+  const PetscInt       M = L->causal_m;
+
+  PetscFunctionBegin;
+  if (!L->causal) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(AzProblemGetInfo(L->prob, &info));
+  PetscCheck(info->time_dependent, L->comm, PETSC_ERR_ARG_WRONG, "-az_causal: causal training weights a time-dependent PDE by time slice; problem %s is steady", info->name);
+  PetscCall(PetscMalloc3(M, &L->causal_w, M, &L->causal_L, M, &L->causal_count));
+  for (PetscInt s = 0; s < M; s++) {
+    L->causal_w[s] = 1;
+    L->causal_L[s] = 0;
+  }
+  PetscCall(AzCausalAssign(L));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzCausalAssign(AzLoss L)
+{
+  const AzProblemInfo *info;
   AzTerm              *t = NULL;
   const PetscInt       M = L->causal_m;
   const PetscScalar   *xa;
@@ -68,12 +86,12 @@ PetscErrorCode AzCausalSetUp(AzLoss L)
   PetscFunctionBegin;
   if (!L->causal) PetscFunctionReturn(PETSC_SUCCESS);
   PetscCall(AzProblemGetInfo(L->prob, &info));
-  PetscCheck(info->time_dependent, L->comm, PETSC_ERR_ARG_WRONG, "-az_causal: causal training weights a time-dependent PDE by time slice; problem %s is steady", info->name);
   for (PetscInt k = 0; k < L->nterms; k++)
     if (L->term[k].cond == AZ_COND_INTERIOR) t = &L->term[k];
   PetscCheck(t, L->comm, PETSC_ERR_PLIB, "-az_causal: no PDE term");
   PetscCall(VecGetLocalSize(t->x, &nloc));
   nloc /= L->ncoord;
+  PetscCall(PetscFree(t->cslice));
   PetscCall(PetscMalloc1(PetscMax(nloc, 1), &t->cslice));
   PetscCall(VecGetArrayRead(t->x, &xa));
   for (PetscInt p = 0; p < nloc; p++) {
@@ -82,7 +100,6 @@ PetscErrorCode AzCausalSetUp(AzLoss L)
     t->cslice[p]       = PetscMax(0, PetscMin(s, M - 1));
   }
   PetscCall(VecRestoreArrayRead(t->x, &xa));
-  PetscCall(PetscMalloc3(M, &L->causal_w, M, &L->causal_L, M, &L->causal_count));
   PetscCall(PetscCalloc2((size_t)PetscMax(L->g1 - L->g0, 1) * M, &part, M, &count));
   for (PetscInt g = L->g0; g < L->g1; g++) {
     PetscInt lo, np;
@@ -90,11 +107,7 @@ PetscErrorCode AzCausalSetUp(AzLoss L)
     for (PetscInt p = lo; p < lo + np; p++) part[(size_t)(g - L->g0) * M + t->cslice[p]] += 1;
   }
   PetscCall(AzLossGroupSum(L, M, part, count));
-  for (PetscInt s = 0; s < M; s++) {
-    L->causal_w[s]     = 1;
-    L->causal_L[s]     = 0;
-    L->causal_count[s] = PetscRealPart(count[s]);
-  }
+  for (PetscInt s = 0; s < M; s++) L->causal_count[s] = PetscRealPart(count[s]);
   PetscCall(PetscFree2(part, count));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -170,7 +183,9 @@ PetscErrorCode AzLossSetTimeWindow(AzLoss L, PetscInt j, PetscInt K)
   PetscCheck(K >= 1 && j >= 1 && j <= K, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "Time window %" PetscInt_FMT " of %" PetscInt_FMT ": windows are 1..K", j, K);
   PetscCheck(info->time_dependent || K == 1, L->comm, PETSC_ERR_ARG_WRONG, "-az_time_march: problem %s is steady; time-marching needs a time-dependent problem", info->name);
   PetscCheck(!L->causal || K == 1, L->comm, PETSC_ERR_ARG_WRONG, "-az_time_march does not combine with -az_causal 1: both order training in time; choose one");
-  tw = info->t0 + (info->t1 - info->t0) * (PetscReal)j / (PetscReal)K;
+  L->win_j = j; /* kept: points added later are weighted by the same window */
+  L->win_K = K;
+  tw       = info->t0 + (info->t1 - info->t0) * (PetscReal)j / (PetscReal)K;
   for (PetscInt k = 0; k < L->nterms; k++) {
     AzTerm            *t = &L->term[k];
     const PetscScalar *xa;

@@ -105,6 +105,7 @@ PetscErrorCode AzLossSetFromOptions(AzLoss L)
   PetscCheck(L->drift_nodes >= 0 && L->drift_nodes <= 1000000, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_drift_nodes must be 0 (the default) or a positive count up to 1000000");
   PetscCheck(L->time_slices >= 0 && L->time_slices <= 1000000, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_time_slices must be 0 (continuous times) or a positive number of slices up to 1000000, not %" PetscInt_FMT, L->time_slices);
   PetscCall(AzConservationOptions(L));
+  PetscCall(AzResampleOptions(L)); /* its defaults follow -az_n_interior */
   {
     PetscBool slices = PETSC_FALSE; /* the projection in training and the penalties work slice by slice */
     for (PetscInt l = 0; l < AZ_MAX_LAWS; l++) slices = slices || L->law_mode[l] == AZ_CONSERVE_PROJECT || AzConservationIsPenalty(L->law_mode[l]);
@@ -144,6 +145,7 @@ PetscErrorCode AzLossSetUp(AzLoss L)
   }
   PetscCall(AzChainCreate(L, &L->chain));
   PetscCall(AzLawTermsAdd(L));
+  PetscCall(AzResampleCheck(L));
   for (PetscInt k = 0; k < L->nterms; k++) nrmax = PetscMax(nrmax, L->term[k].nres);
   {
     const PetscInt Ljet = L->ncomp * L->nslot, R = AzChainSideSize(L->chain);
@@ -189,6 +191,9 @@ PetscErrorCode AzLossView(AzLoss L, PetscViewer viewer)
     for (PetscInt k = 0; k < L->causal_neps; k++) PetscCall(PetscViewerASCIIPrintf(viewer, "%s%g", k ? "," : " ", (double)L->causal_eps[k]));
     PetscCall(PetscViewerASCIIPrintf(viewer, " (the next when min w > %g)\n", (double)L->causal_delta));
   }
+  if (L->resample == AZ_RESAMPLE_RARD) PetscCall(PetscViewerASCIIPrintf(viewer, "resampling: rard every %" PetscInt_FMT " iterations, %" PetscInt_FMT " points added from a pool of %" PetscInt_FMT " up to %" PetscInt_FMT ", density |r|^%g/mean + %g\n", L->rs_every, L->rs_add, L->rs_pool, L->rs_max, (double)L->rs_k, (double)L->rs_c));
+  if (L->resample == AZ_RESAMPLE_RAD) PetscCall(PetscViewerASCIIPrintf(viewer, "resampling: rad every %" PetscInt_FMT " iterations, the set drawn from a pool of %" PetscInt_FMT ", density |r|^%g/mean + %g\n", L->rs_every, L->rs_pool, (double)L->rs_k, (double)L->rs_c));
+  if (L->resample == AZ_RESAMPLE_R3) PetscCall(PetscViewerASCIIPrintf(viewer, "resampling: r3 every %" PetscInt_FMT " iterations (retain |r| above the mean, release and resample the rest)\n", L->rs_every));
   PetscCall(PetscViewerASCIIPopTab(viewer));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -245,6 +245,13 @@ struct _p_AzLoss {
   PetscInt   causal_neps, causal_k; /* the schedule, and the index of the current ε */
   PetscReal  causal_delta;          /* the next ε when min w > δ */
   PetscReal *causal_w, *causal_L, *causal_count; /* per slice: weight, mean r² at the last update, global points */
+  /* resampling of the PDE's collocation set (resample.c) */
+  AzResampleType resample;
+  PetscInt       rs_every, rs_pool, rs_add, rs_max;
+  PetscReal      rs_k, rs_c;
+  PetscInt       rs_next;  /* the next iteration due */
+  PetscInt       rs_total; /* points resampled or added so far */
+  PetscInt       win_j, win_K; /* the time window (AzLossSetTimeWindow; 0: none set), kept for new points */
 };
 
 
@@ -305,6 +312,17 @@ PETSC_INTERN PetscErrorCode AzCausalOptions(AzLoss L);
 PETSC_INTERN PetscErrorCode AzCausalSetUp(AzLoss L);
 PETSC_INTERN PetscErrorCode AzCausalUpdate(AzLoss L);
 PETSC_INTERN PetscErrorCode AzCausalDestroy(AzLoss L);
+/* each local point of the PDE term to its causal slice, and the slices' global counts (again after
+ * the points change) */
+PETSC_INTERN PetscErrorCode AzCausalAssign(AzLoss L);
+/* resampling (resample.c): options, the checks after set-up, a round at iteration it when one is due */
+PETSC_INTERN PetscErrorCode AzResampleOptions(AzLoss L);
+PETSC_INTERN PetscErrorCode AzResampleCheck(AzLoss L);
+PETSC_INTERN PetscErrorCode AzResampleUpdate(AzLoss L, PetscInt it);
+/* term.c: |r|₂ of term t's residual at the local points of xv (n global points laid out by groups),
+ * chunk by chunk from each group's first point; times onto the -az_time_slices midpoints */
+PETSC_INTERN PetscErrorCode AzPointTermResidualNorms(AzLoss L, AzTerm *t, Vec xv, PetscInt n, PetscReal out[]);
+PETSC_INTERN PetscErrorCode AzLossSnapTimes(AzLoss L, Vec x);
 PETSC_INTERN PetscErrorCode AzPointTermSliceSums(AzLoss L, AzTerm *t, PetscInt g, PetscScalar sums[]); /* term.c */
 static inline PetscReal AzTermRowWeight(AzLoss L, const AzTerm *t, PetscInt i)
 {

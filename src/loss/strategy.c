@@ -136,6 +136,7 @@ PetscErrorCode AzStrategyUpdate(AzLoss L, PetscInt it, PetscInt total)
   PetscBool       adapt = PETSC_FALSE;
 
   PetscFunctionBegin;
+  PetscCall(AzResampleUpdate(L, it)); /* first: the causal weights below are those of the new points */
   PetscCall(AzChainUpdate(L->chain));
   PetscCall(AzCausalUpdate(L)); /* the causal weights at this θ, frozen until the next update */
   for (PetscInt k = 0; k < L->nterms; k++) {
@@ -191,7 +192,7 @@ PetscErrorCode AzStrategyUpdate(AzLoss L, PetscInt it, PetscInt total)
 PetscErrorCode AzStrategyChanges(AzLoss L, PetscBool *changes)
 {
   PetscFunctionBegin;
-  *changes = L->causal; /* the causal weights move */
+  *changes = (L->causal || L->resample != AZ_RESAMPLE_NONE) ? PETSC_TRUE : PETSC_FALSE; /* the causal weights, the points move */
   for (PetscInt k = 0; k < L->nterms; k++)
     if (L->term[k].ctype != AZ_CON_SOFT && L->term[k].ctype != AZ_CON_HARD) *changes = PETSC_TRUE;
   PetscFunctionReturn(PETSC_SUCCESS);

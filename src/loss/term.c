@@ -420,6 +420,55 @@ static PetscErrorCode Destroy(AzTerm *t)
 
 static const AzTermOps ops = {"points", LocalRows, RowIndex, Evaluate, Rows, Linearize, Tangent, Adjoint, UpdateMultipliers, Destroy};
 
+/* times to the midpoints of -az_time_slices equal slices (none: unchanged): the points share few times */
+PetscErrorCode AzLossSnapTimes(AzLoss L, Vec x)
+{
+  const AzProblemInfo *info;
+  PetscScalar         *xa;
+  PetscInt             nloc;
+
+  PetscFunctionBegin;
+  PetscCall(AzProblemGetInfo(L->prob, &info));
+  if (L->time_slices <= 0 || !info->time_dependent) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(VecGetLocalSize(x, &nloc));
+  PetscCall(VecGetArray(x, &xa));
+  for (PetscInt p = 0; p < nloc / L->ncoord; p++) {
+    PetscScalar *tp = &xa[p * L->ncoord + L->ncoord - 1];
+    PetscInt     s  = (PetscInt)PetscFloorReal((PetscRealPart(*tp) - info->t0) / (info->t1 - info->t0) * L->time_slices);
+    s               = PetscMax(0, PetscMin(s, L->time_slices - 1));
+    *tp             = info->t0 + (info->t1 - info->t0) * (s + 0.5) / L->time_slices;
+  }
+  PetscCall(VecRestoreArray(x, &xa));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzPointTermResidualNorms(AzLoss L, AzTerm *t, Vec xv, PetscInt n, PetscReal out[])
+{
+  const PetscScalar *xa;
+
+  PetscFunctionBegin;
+  PetscCall(VecGetArrayRead(xv, &xa));
+  for (PetscInt g = L->g0; g < L->g1; g++) {
+    PetscInt lo, np;
+    AzLossGroupItems(L, n, g, &lo, &np);
+    for (PetscInt p0 = lo; p0 < lo + np; p0 += L->chunk) {
+      const PetscInt    nc = PetscMin(L->chunk, lo + np - p0);
+      const PetscReal  *x  = (const PetscReal *)xa + p0 * L->ncoord;
+      const AzChainArgs a  = {nc, x, NULL, 1, L->mask, PETSC_FALSE, PETSC_TRUE};
+
+      PetscCall(AzChainForward(L->chain, -1, &a, NULL, L->jets));
+      PetscCall(Residuals(L, t, p0, nc, x, NULL));
+      for (PetscInt p = 0; p < nc; p++) {
+        PetscReal s = 0;
+        for (PetscInt i = p * t->nres; i < (p + 1) * t->nres; i++) s += PetscRealPart(L->r[i] * L->r[i]);
+        out[p0 + p] = PetscSqrtReal(s);
+      }
+    }
+  }
+  PetscCall(VecRestoreArrayRead(xv, &xa));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 /* ---- the point terms of a loss: the PDE, the faces and the initial slice with a condition (none for
  * those imposed exactly), the positivity penalty, the data ------------------------------------------ */
 static PetscErrorCode AddConditions(AzLoss L)
@@ -472,21 +521,7 @@ static PetscErrorCode AddConditions(AzLoss L)
       }
     }
     PetscCall(AzSampleConditionLocal(L->comm, L->prob, cond, L->type, t->n, AzLossGroupsLocalSize(L, t->n), L->seed, &t->x));
-    if (L->time_slices > 0 && info->time_dependent && cond != AZ_COND_INITIAL) {
-      /* times to the midpoints of time_slices equal slices: the points share few times */
-      const PetscReal t0 = info->t0, t1 = info->t1;
-      PetscScalar    *xa;
-      PetscInt        nloc;
-      PetscCall(VecGetLocalSize(t->x, &nloc));
-      PetscCall(VecGetArray(t->x, &xa));
-      for (PetscInt p = 0; p < nloc / L->ncoord; p++) {
-        PetscScalar *tp = &xa[p * L->ncoord + L->ncoord - 1];
-        PetscInt     s  = (PetscInt)PetscFloorReal((PetscRealPart(*tp) - t0) / (t1 - t0) * L->time_slices);
-        s               = PetscMax(0, PetscMin(s, L->time_slices - 1));
-        *tp             = t0 + (t1 - t0) * (s + 0.5) / L->time_slices;
-      }
-      PetscCall(VecRestoreArray(t->x, &xa));
-    }
+    if (cond != AZ_COND_INITIAL) PetscCall(AzLossSnapTimes(L, t->x));
     PetscCall(AzLossConstraintSetUpTerm(L, t));
     L->nterms++;
   }

@@ -211,6 +211,12 @@ static PetscErrorCode WriteSummary(MPI_Comm comm, const char dir[], const char r
     PetscCall(AzTrainerGetLinearIterations(tr, &solves, &linits, &products));
     PetscCall(AzFilePrintf(file, "  \"gn_linear_solves\": %d,\n  \"gn_cg_iterations\": %d,\n  \"gn_sketch_products\": %d,\n", (int)solves, (int)linits, (int)products));
   }
+  {
+    AzResampleType rs;
+    PetscInt       npde, nres;
+    PetscCall(AzLossGetResample(loss, &rs, NULL, &npde, &nres));
+    PetscCall(AzFilePrintf(file, "  \"resample\": \"%s\",\n  \"pde_points\": %d,\n  \"points_resampled\": %d,\n", AzResampleTypes[rs], (int)npde, (int)nres));
+  }
   PetscCall(AzFilePrintf(file, "  \"loss\": "));
   PetscCall(AzRunJsonNumber(file, f));
   PetscCall(AzFilePrintf(file, ",\n  \"final_loss\": {"));
@@ -318,7 +324,6 @@ PetscErrorCode AzRunTrain(MPI_Comm comm)
   PetscCall(AzTrainerSetCheckpointFile(tr, path));
   /* the options in force, written before training so a crashed run can be repeated */
   PetscCall(AzRunWriteOptions(comm, prob, dir));
-  if (save_points) PetscCall(WritePoints(comm, dir, loss, ncoord));
   PetscCall(PetscPrintf(comm, "ansatz train: problem %s, %d rank(s), run directory %s\n", info->name, size, dir));
   PetscCall(AzFieldView(field, PETSC_VIEWER_STDOUT_(comm)));
   PetscCall(AzLossView(loss, PETSC_VIEWER_STDOUT_(comm)));
@@ -338,6 +343,7 @@ PetscErrorCode AzRunTrain(MPI_Comm comm)
   PetscCall(AzTrainerGetIterations(tr, &its));
 
   PetscCall(AzRunWriteHistory(comm, dir, tr, loss));
+  if (save_points) PetscCall(WritePoints(comm, dir, loss, ncoord)); /* after training: the final set (resampling moves it) */
   snprintf(path, sizeof path, "%s/theta.bin", dir);
   PetscCall(AzFieldSave(field, comm, path));
   PetscCall(WriteFieldVTK(comm, dir, prob, loss, ncoord <= 2 ? 101 : 41));

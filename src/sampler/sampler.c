@@ -92,6 +92,16 @@ static PetscReal Sobol(PetscInt64 i, int dim)
   return (PetscReal)x / 4294967296.0;
 }
 
+PetscReal AzSampleHash(PetscInt64 seed, PetscInt64 a, PetscInt64 b)
+{
+  return ((PetscReal)(Mix(Key(seed, a, b)) >> 11) + 0.5) * (1.0 / 9007199254740992.0);
+}
+
+PetscInt64 AzSampleSeed(PetscInt64 seed, PetscInt64 a, PetscInt64 b)
+{
+  return (PetscInt64)(Mix(Key(seed, a, b) ^ 0xD1B54A32D192ED03ULL) >> 2);
+}
+
 PetscErrorCode AzSampleUnit(AzSampleType type, PetscInt d, PetscInt n, PetscInt64 seed, PetscInt64 i, PetscReal u[])
 {
   static const int primes[AZ_MAX_COORD] = {2, 3, 5, 7};

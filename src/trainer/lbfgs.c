@@ -348,6 +348,11 @@ PetscErrorCode AzTrainLBFGS(AzTrainer tr, PetscInt max_it)
   PetscCall(VecCreateSeq(PETSC_COMM_SELF, 5 + 2 * c.m * c.P + c.m + c.P, &state));
   PetscCall(AzLossConstraintsChange(tr->loss, &changes));
   segment = changes ? tr->lbfgs_segment : PETSC_MAX_INT;
+  {
+    PetscInt every; /* resampling changes the objective: a segment ends where a round is due */
+    PetscCall(AzLossGetResample(tr->loss, NULL, &every, NULL, NULL));
+    if (every) segment = PetscMin(segment, every);
+  }
   if (tr->restart_state && tr->restart_stage == tr->cur_stage) {
     PetscCall(LoadState(&c, tr->restart_state, segment, &seg_it));
     start = tr->restart_it;

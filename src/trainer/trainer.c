@@ -263,6 +263,7 @@ PetscErrorCode AzTrainerRecord(AzTrainer tr, PetscReal loss, const PetscReal ter
     PetscCall(AzLossGetCausal(tr->loss, &m, &w, &h->causal_eps));
     h->causal_wmin = m ? w[m - 1] : (PetscReal)NAN;
   }
+  PetscCall(AzLossGetResample(tr->loss, NULL, NULL, &h->npde, &h->nresampled));
   if (!tr->quiet) {
     /* the rate of this stage alone: stages differ by orders of magnitude in time per iteration */
     const PetscReal elapsed = (PetscReal)(now - tr->stage_t0);
@@ -427,7 +428,12 @@ PetscErrorCode AzTrainerTrain(AzTrainer tr)
   tr->reason_msg[0] = 0;
   tr->total_it      = 0;
   for (PetscInt s = 0; s < tr->nstages; s++) tr->total_it += tr->max_it[s];
-  if (tr->restart[0]) PetscCall(LoadRestart(tr));
+  if (tr->restart[0]) {
+    AzResampleType rs;
+    PetscCall(AzLossGetResample(tr->loss, &rs, NULL, NULL, NULL));
+    PetscCheck(rs == AZ_RESAMPLE_NONE, tr->comm, PETSC_ERR_ARG_WRONG, "-az_restart does not combine with -az_resample %s: a checkpoint does not hold the resampled collocation set, so the run could not continue where it stopped", AzResampleTypes[rs]);
+    PetscCall(LoadRestart(tr));
+  }
   /* time-marching: windows 1 .. K−1 with every stage's share of iterations, then the whole span with
    * the rest below (its share and the remainders) */
   for (PetscInt j = 1; j < tr->march && !AzTrainerFailed(tr); j++) {
