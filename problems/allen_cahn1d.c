@@ -68,4 +68,6 @@ const AzProblemInfo az_problem_allen_cahn1d = {
   .bounded         = {PETSC_TRUE},
   .bound_lower     = {-1},
   .bound_upper     = {1},
+  /* the recipe (bench/accuracy/allen_cahn1d.sh): the slices in time order, points for the interfaces */
+  .recipe          = "-az_causal 1 -az_n_interior 5000 -az_n_initial 512 -az_trainer_type adam,gn -az_trainer_max_it 500,500",
 };

@@ -303,6 +303,7 @@ grep -q '"parameters": 10,' "$tmp/rcp2/summary.json" && grep -q '"iterations": 2
 expect_ok recipe-ansatz "recipe (options not given, -az_recipe none for none): -az_field_depth 3 -az_field_width 32 -az_trainer_type adam,gn -az_trainer_max_it 500,300" "$AZ" train -problem "$AZ_TEST_PLUGIN_DIR/myproblem.so" -az_n_interior 20 -az_n_boundary 2 -help -az_output_dir "$tmp/rcp3"
 expect_ok recipe-none "recipe (options not given, -az_recipe none for none): none" "$AZ" train -problem "$rp" -az_recipe none -az_trainer_max_it 1 -az_quiet -az_output_dir "$tmp/rcp4"
 grep -q '"parameters": 7801,' "$tmp/rcp4/summary.json" || fail "recipe-none: the library's 4 x 50 network (7801 parameters)"
+expect_ok recipe-info "recipe (train and compare use each option not given): -az_field_depth 1 -az_field_width 5" "$AZ" info -problem "$rp"
 expect_error recipe-bad-choice "Unknown option fast for -az_recipe. Available options: auto none" "$AZ" train -problem "$rp" -az_recipe fast -az_output_dir "$tmp/bad"
 expect_error recipe-bad-plugin "sets -az_output_dir: a recipe may not name the run's files" "$AZ" train -problem "$AZ_TEST_BROKEN_DIR/badrecipe.so" -az_output_dir "$tmp/bad"
 expect_ok recipe-compare "recipe (options not given, -az_recipe none for none): -az_field_depth 1" "$AZ" compare -problem "$rp" -az_strategies soft -az_quiet -az_output_dir "$tmp/rcp5"

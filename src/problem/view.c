@@ -83,6 +83,7 @@ PetscErrorCode AzProblemView(AzProblem prob, PetscViewer viewer)
     if (info->bounded[c]) PetscCall(PetscViewerASCIIPrintf(viewer, "bound: component %" PetscInt_FMT " in [%s, %s]\n", c, Num(a, info->bound_lower[c]), Num(b, info->bound_upper[c])));
   for (PetscInt d = 0; d < info->dim; d++)
     if (info->min_reference_n[d]) PetscCall(PetscViewerASCIIPrintf(viewer, "reference grid: at least %" PetscInt_FMT " nodes along %c (the problem's finest scale)\n", info->min_reference_n[d], axes[d]));
+  if (info->recipe) PetscCall(PetscViewerASCIIPrintf(viewer, "recipe (train and compare use each option not given): %s\n", info->recipe));
   PetscCall(PetscViewerASCIIPopTab(viewer));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -9,6 +9,10 @@
  *      start, where Gauss–Newton's steps are poor. The optimiser chain is the recipe's only when
  *      the user gave neither -az_trainer_type nor -az_trainer_max_it (a count alone keeps the
  *      single Adam stage it always meant).
+ * Options that decide one thing together form a group (Groups below: the optimiser chain; causal
+ * training or time-marching; the constraint strategies): where the user gave any option of a group,
+ * no recipe sets another of it (a recipe's -az_causal 1 would refuse the user's -az_time_march, its
+ * -az_constraint_initial hard would override the user's -az_constraint soft).
  * -az_recipe none uses neither recipe (the library's own defaults: 4 × 50, Adam 1000).
  * Each option the recipe sets goes into the options database (so options.txt repeats the run) and
  * into the text returned, written to summary.json and printed. */
@@ -42,13 +46,49 @@ static PetscErrorCode SetUnlessGiven(const char name[], const char value[], char
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* options that decide one thing together: a name belongs to a group when it is one of its names or
+ * starts with one followed by '_' */
+static const char *const Groups[][4] = {
+  {"-az_trainer_type", "-az_trainer_max_it", NULL},
+  {"-az_causal", "-az_time_march", NULL},
+  {"-az_constraint", NULL},
+};
+#define NGROUPS ((int)(sizeof Groups / sizeof Groups[0]))
+
+static int GroupOf(const char name[])
+{
+  for (int g = 0; g < NGROUPS; g++)
+    for (int k = 0; Groups[g][k]; k++) {
+      size_t n = strlen(Groups[g][k]);
+      if (!strncmp(name, Groups[g][k], n) && (!name[n] || name[n] == '_')) return g;
+    }
+  return -1;
+}
+
+/* which groups the user touched: any option in the database (given before the recipe) in the group */
+static PetscErrorCode GroupsGiven(PetscBool given[])
+{
+  char *all = NULL;
+
+  PetscFunctionBegin;
+  for (int g = 0; g < NGROUPS; g++) given[g] = PETSC_FALSE;
+  PetscCall(PetscOptionsGetAll(NULL, &all));
+  for (char *save = NULL, *tok = strtok_r(all, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
+    int g;
+    if (tok[0] != '-' || !isalpha((unsigned char)tok[1])) continue;
+    if ((g = GroupOf(tok)) >= 0) given[g] = PETSC_TRUE;
+  }
+  PetscCall(PetscFree(all));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode AzRunApplyRecipe(AzProblem prob, char applied[], size_t len)
 {
   const AzProblemInfo *info;
   MPI_Comm             comm;
   const char *const    choices[] = {"auto", "none"};
   PetscInt             which     = 0;
-  PetscBool            type_given, its_given;
+  PetscBool            group_given[NGROUPS];
 
   PetscFunctionBegin;
   PetscCall(AzProblemGetComm(prob, &comm));
@@ -61,8 +101,7 @@ PetscErrorCode AzRunApplyRecipe(AzProblem prob, char applied[], size_t len)
     PetscCall(PetscStrncpy(applied, "none", len));
     PetscFunctionReturn(PETSC_SUCCESS);
   }
-  PetscCall(PetscOptionsHasName(NULL, NULL, "-az_trainer_type", &type_given));
-  PetscCall(PetscOptionsHasName(NULL, NULL, "-az_trainer_max_it", &its_given));
+  PetscCall(GroupsGiven(group_given));
   if (info->recipe) {
     char        name[128], value[512];
     const char *s = info->recipe;
@@ -86,14 +125,14 @@ PetscErrorCode AzRunApplyRecipe(AzProblem prob, char applied[], size_t len)
         snprintf(value, sizeof value, "%.*s", (int)n, s);
         s += n;
       }
-      /* the chain is one choice: the problem's chain only where the user chose no part of it */
-      if ((!strcmp(name, "-az_trainer_type") || !strcmp(name, "-az_trainer_max_it")) && (type_given || its_given)) continue;
+      /* a group is one choice: the problem's only where the user chose no part of it */
+      if (GroupOf(name) >= 0 && group_given[GroupOf(name)]) continue;
       PetscCall(SetUnlessGiven(name, value, applied, len));
     }
   }
   PetscCall(SetUnlessGiven("-az_field_depth", "3", applied, len));
   PetscCall(SetUnlessGiven("-az_field_width", "32", applied, len));
-  if (!type_given && !its_given) {
+  if (!group_given[0]) { /* the chain (Groups[0]) */
     PetscCall(SetUnlessGiven("-az_trainer_type", "adam,gn", applied, len));
     PetscCall(SetUnlessGiven("-az_trainer_max_it", "500,300", applied, len));
   }
