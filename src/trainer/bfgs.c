@@ -161,6 +161,7 @@ PetscErrorCode AzTrainBFGS(AzTrainer tr, PetscInt max_it)
   PetscBLASInt   bn, ione = 1;
   PetscScalar    mone = -1, zero = 0;
   const char    *why_stop = NULL;
+  char           why_buf[400];
 
   PetscFunctionBegin;
   if (max_it <= 0) PetscFunctionReturn(PETSC_SUCCESS);
@@ -243,7 +244,11 @@ PetscErrorCode AzTrainBFGS(AzTrainer tr, PetscInt max_it)
     if (!found) {
       PetscReal gg = 0;
       for (PetscInt i = 0; i < P; i++) gg += g[i] * g[i];
-      why_stop = gg == 0 ? "the gradient vanishes" : "the line search finds no strong-Wolfe point along -H g, also after H was reset to the scaled identity (the loss cannot be lowered further at this precision)";
+      if (gg == 0) why_stop = "the gradient vanishes";
+      else {
+        PetscCall(PetscSNPrintf(why_buf, sizeof why_buf, "the line search finds no strong-Wolfe point along -H g, neither before nor after H was reset to the scaled identity (%" PetscInt_FMT " reset(s) of H in this stage): the loss cannot be lowered further at this precision", c.nreset));
+        why_stop = why_buf;
+      }
       break;
     }
     if (L.t != t) { /* the accepted point is the last one evaluated (qn.h); never otherwise, but be safe */
