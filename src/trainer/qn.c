@@ -218,9 +218,10 @@ static PetscErrorCode Zoom(AzQNPhiFn phi, void *ctx, PetscReal a_lo, PetscReal a
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* [NW] Alg. 3.5 as scipy's scalar_search_wolfe2 (the line search of the authors' runs): double the
- * step until a bracket is found, then zoom. scipy allows 10 doublings and 10 zoom steps; here 30
- * evaluations in all. */
+/* [NW] Alg. 3.5 as scipy's scalar_search_wolfe2: double the step until a bracket is found, then zoom.
+ * The authors' runs (scipy's BFGS driver) try MINPACK's dcsrch (Moré–Thuente) first and this one when
+ * it fails; both accept only strong-Wolfe points with the same c1, c2 and first trial step. scipy
+ * allows 10 doublings and 10 zoom steps; here 30 evaluations in all. */
 PetscErrorCode AzQNLineSearch(AzQNPhiFn phi, void *ctx, PetscReal f0, PetscReal d0, PetscReal t1, PetscReal *t, PetscReal *ft, PetscReal *dt, PetscInt *nev, PetscBool *found)
 {
   PetscReal a0 = 0, phi_a0 = f0, dphi_a0 = d0, a1 = t1, f1, d1;
