@@ -173,6 +173,7 @@ PetscErrorCode AzTrainBFGS(AzTrainer tr, PetscInt max_it)
   L.P  = P;
   PetscCall(PetscMalloc1((size_t)P * P, &H));
   PetscCall(PetscMalloc6(P, &L.x, P, &L.d, P, &g, P, &u, P, &s, P, &y));
+  PetscCall(PetscArrayzero(L.d, P)); /* φ'(0) at the first evaluation reads d: never uninitialised memory */
   PetscCall(VecDuplicate(tr->theta, &L.g));
   PetscCall(VecCreateSeq(PETSC_COMM_SELF, AZ_BFGS_STATE_HEAD + (P <= AZ_BFGS_CKPT_MAX_PARAMS ? P * P : 0), &state));
   ScaledIdentity(P, H, 1); /* H_0 = I (the authors' hess_inv0) */
