@@ -54,6 +54,7 @@ same_on_ranks() {
 heat="-problem heat1d -az_n_interior 240 -az_n_boundary 20 -az_n_initial 30"
 same_on_ranks adam $heat -az_trainer_type adam -az_trainer_max_it 300
 same_on_ranks lbfgs $heat -az_trainer_type lbfgs -az_trainer_max_it 300
+same_on_ranks bfgs $heat -az_trainer_type adam,bfgs -az_bfgs_update ssbroyden -az_trainer_max_it 50,100
 same_on_ranks gn-dense $heat -az_trainer_type gn -az_gn_solver dense -az_trainer_max_it 20
 same_on_ranks gn-cg $heat -az_trainer_type gn -az_gn_solver cg -az_trainer_max_it 20
 same_on_ranks auglag $heat -az_constraint auglag -az_auglag_every 20 -az_trainer_type adam,lbfgs -az_trainer_max_it 100,100

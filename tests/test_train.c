@@ -686,6 +686,60 @@ START_TEST(test_checkpoint_restart_lbfgs)
 }
 END_TEST
 
+/* bfgs restarted inside its stage continues bit for bit: the checkpoint carries H and the counters
+ * (adam 10 then bfgs 30, cut at bfgs 15 with checkpoints every 5; with the augmented Lagrangian the
+ * constraints advance every 4 iterations, so the cut falls inside a segment). */
+static void CheckRestartBFGS(const char *constraint, const char *segment)
+{
+  const char *ck = TmpPath("ckpt_bfgs.bin");
+  PetscMPIInt rank;
+  Setup       a, b;
+  AzTrainer   tr;
+  Vec         ta, tb;
+  PetscReal   diff;
+
+  MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
+  PetscOptionsSetValue(NULL, "-az_constraint", constraint);
+  PetscOptionsSetValue(NULL, "-az_auglag_every", "7");
+  PetscOptionsSetValue(NULL, "-az_lbfgs_segment", segment);
+  MakeSetup(PETSC_COMM_WORLD, "heat1d", 2, 8, 64, &a);
+  Train(&a, "adam,bfgs", "10,30", NULL, NULL);
+  MakeSetup(PETSC_COMM_WORLD, "heat1d", 2, 8, 64, &b);
+  PetscOptionsSetValue(NULL, "-az_trainer_type", "adam,bfgs");
+  PetscOptionsSetValue(NULL, "-az_trainer_max_it", "10,15");
+  PetscOptionsSetValue(NULL, "-az_checkpoint_every", "5");
+  PetscOptionsSetValue(NULL, "-az_quiet", "1");
+  AzTrainerCreate(b.loss, b.field, &tr);
+  AzTrainerSetFromOptions(tr);
+  AzTrainerSetCheckpointFile(tr, ck);
+  ck_assert_int_eq(AzTrainerTrain(tr), 0);
+  AzTrainerDestroy(&tr);
+  PetscOptionsClearValue(NULL, "-az_checkpoint_every");
+  FreeSetup(&b);
+  MakeSetup(PETSC_COMM_WORLD, "heat1d", 2, 8, 64, &b);
+  AzFieldGetParameters(b.field, &tb);
+  VecSet(tb, 0.123);
+  Train(&b, "adam,bfgs", "10,30", "-az_restart", ck);
+  AzFieldGetParameters(a.field, &ta);
+  VecAXPY(tb, -1, ta);
+  VecNorm(tb, NORM_INFINITY, &diff);
+  ck_assert_msg(diff == 0, "bfgs (%s, segment %s): restarted run differs from the uninterrupted one by %g", constraint, segment, (double)diff);
+  MPI_Barrier(PETSC_COMM_WORLD);
+  if (!rank) unlink(ck);
+  FreeSetup(&a);
+  FreeSetup(&b);
+  PetscOptionsClearValue(NULL, "-az_constraint");
+  PetscOptionsClearValue(NULL, "-az_auglag_every");
+  PetscOptionsClearValue(NULL, "-az_lbfgs_segment");
+}
+
+START_TEST(test_checkpoint_restart_bfgs)
+{
+  CheckRestartBFGS("soft", "50");
+  CheckRestartBFGS("auglag", "4");
+}
+END_TEST
+
 /* ---- parameter and checkpoint files ------------------------------------------------------------- */
 
 static void ReadAll(const char *path, unsigned char **buf, long *n)
@@ -976,6 +1030,124 @@ static void TrainReason(Setup *s, const char *types, const char *its, const char
   PetscOptionsClearValue(NULL, "-az_quiet");
   for (int k = 0; opts && opts[k]; k += 2) PetscOptionsClearValue(NULL, opts[k]);
 }
+
+/* ---- the dense quasi-Newton stage (bfgs) ---------------------------------------------------------- */
+
+/* Each update of the bfgs stage lowers the loss of poisson2d (2×10, 300 points) by more than 100× in
+ * 60 iterations from the same initial network (measured: the self-scaled ones by about 10⁴×). */
+START_TEST(test_bfgs_reduces_loss)
+{
+  const char *upd[] = {"ssbroyden", "ssbfgs", "bfgs"};
+  for (int k = 0; k < 3; k++) {
+    Setup     s;
+    PetscReal f0, f1, rel, maxabs;
+    PetscBool has;
+    MakeSetup(PETSC_COMM_WORLD, "poisson2d", 2, 10, 300, &s);
+    AzLossEvaluate(s.loss, &f0, NULL, NULL);
+    f1 = Train(&s, "bfgs", "60", "-az_bfgs_update", upd[k]);
+    AzLossExactError(s.loss, &has, &rel, &maxabs);
+    ck_assert_msg(f1 < 1e-2 * f0 && !PetscIsInfOrNanReal(rel), "bfgs %s: loss %g -> %g (rel L2 %g)", upd[k], (double)f0, (double)f1, (double)rel);
+    FreeSetup(&s);
+  }
+}
+END_TEST
+
+/* The dense inverse Hessian is updated from reduced quantities only: a bfgs run on all ranks gives the
+ * parameters of the same run on one rank (to round-off; test_mpi.sh checks the CLI bit for bit). */
+START_TEST(test_bfgs_mpi_agreement)
+{
+  Setup     w, s;
+  Vec       tw, ts;
+  PetscReal diff, nrm;
+
+  MakeSetup(PETSC_COMM_WORLD, "heat1d", 2, 8, 64, &w);
+  MakeSetup(PETSC_COMM_SELF, "heat1d", 2, 8, 64, &s);
+  Train(&w, "adam,bfgs", "10,40", NULL, NULL);
+  Train(&s, "adam,bfgs", "10,40", NULL, NULL);
+  AzFieldGetParameters(w.field, &tw);
+  AzFieldGetParameters(s.field, &ts);
+  VecNorm(ts, NORM_2, &nrm);
+  VecAXPY(tw, -1, ts);
+  VecNorm(tw, NORM_2, &diff);
+  ck_assert_msg(diff <= 1e-12 * nrm, "bfgs: trained parameters differ by %g relative between all ranks and one", (double)(diff / nrm));
+  FreeSetup(&w);
+  FreeSetup(&s);
+}
+END_TEST
+
+/* Above -az_bfgs_max_params the stage is refused when the options are read, with the parameter count,
+ * the memory it would take and the alternatives. */
+START_TEST(test_bfgs_refuses_large)
+{
+  Setup          s;
+  AzTrainer      tr;
+  PetscErrorCode ierr;
+  PetscInt       P;
+
+  MakeSetup(PETSC_COMM_WORLD, "heat1d", 2, 8, 64, &s);
+  AzFieldGetNumParameters(s.field, &P);
+  PetscOptionsSetValue(NULL, "-az_trainer_type", "adam,bfgs");
+  PetscOptionsSetValue(NULL, "-az_bfgs_max_params", "50");
+  AzTrainerCreate(s.loss, s.field, &tr);
+  last_error[0] = 0;
+  PetscPushErrorHandler(CaptureError, NULL);
+  ierr = AzTrainerSetFromOptions(tr);
+  PetscPopErrorHandler();
+  {
+    char want[64];
+    snprintf(want, sizeof want, "has %d parameters", (int)P);
+    ck_assert_msg(ierr != 0 && strstr(last_error, want) && strstr(last_error, "-az_bfgs_max_params 50") && strstr(last_error, "GB") && strstr(last_error, "lbfgs") && strstr(last_error, "gn"), "%s", last_error);
+  }
+  AzTrainerDestroy(&tr);
+  PetscOptionsSetValue(NULL, "-az_bfgs_update", "lbfgs");
+  PetscOptionsClearValue(NULL, "-az_bfgs_max_params");
+  AzTrainerCreate(s.loss, s.field, &tr);
+  last_error[0] = 0;
+  PetscPushErrorHandler(CaptureError, NULL);
+  ierr = AzTrainerSetFromOptions(tr);
+  PetscPopErrorHandler();
+  ck_assert_msg(ierr != 0 && strstr(last_error, "-az_bfgs_update") && strstr(last_error, "ssbroyden"), "%s", last_error);
+  AzTrainerDestroy(&tr);
+  PetscOptionsClearValue(NULL, "-az_bfgs_update");
+  PetscOptionsClearValue(NULL, "-az_trainer_type");
+  FreeSetup(&s);
+}
+END_TEST
+
+/* nanproblem (its residual is NaN where u > cap, while it drives u up to 10): bfgs never accepts a
+ * NaN trial point, keeps finite parameters, and when no strong-Wolfe step is left below the wall (also
+ * after H is reset to the scaled identity) stops early; the stop reason says so, and training counts
+ * as completed. */
+START_TEST(test_bfgs_nan_stop)
+{
+  const char *upd[] = {"ssbroyden", "ssbfgs", "bfgs"};
+  char        path[PETSC_MAX_PATH_LEN];
+
+  snprintf(path, sizeof path, "%s/nanproblem.so", getenv("AZ_TEST_PLUGIN_DIR") ? getenv("AZ_TEST_PLUGIN_DIR") : "tests/.libs");
+  for (int k = 0; k < 3; k++) {
+    Setup             s;
+    AzTrainerReason   reason;
+    char              msg[1024];
+    const char *const opts[] = {"-az_bfgs_update", upd[k], NULL};
+    Vec               theta;
+    PetscReal         nrm, f;
+    PetscInt          its;
+    MakeSetup(PETSC_COMM_WORLD, path, 1, 5, 64, &s);
+    TrainReason(&s, "bfgs", "2000", opts, &reason, msg, sizeof msg, NULL);
+    ck_assert_msg(reason == AZ_TRAINER_COMPLETED && strstr(msg, "bfgs stage 1, iteration") && strstr(msg, "stopped after") && strstr(msg, "after H was reset") && strstr(msg, "reset(s) of H"), "bfgs %s: %s", upd[k], msg);
+    {
+      int nreset = 0;
+      ck_assert_msg(sscanf(strstr(msg, "scaled identity (") + 17, "%d", &nreset) == 1 && nreset >= 1, "bfgs %s: H must have been reset before the stage stopped: %s", upd[k], msg);
+    }
+    ck_assert_msg(sscanf(strstr(msg, "stopped after") + 14, "%d", (int *)&its) == 1 && its < 2000, "bfgs %s: %s", upd[k], msg);
+    AzFieldGetParameters(s.field, &theta);
+    VecNorm(theta, NORM_2, &nrm);
+    AzLossEvaluate(s.loss, &f, NULL, NULL);
+    ck_assert_msg(!PetscIsInfOrNanReal(nrm) && !PetscIsInfOrNanReal(f), "bfgs %s: parameters and loss must stay finite (%g, %g)", upd[k], (double)nrm, (double)f);
+    FreeSetup(&s);
+  }
+}
+END_TEST
 
 /* One Gauss-Newton step from the same parameters, three ways: Cholesky of the dense JᵀJ, matrix-free
  * CG, and CG preconditioned by a randomized Nyström sketch of JᵀJ (NNCG) of rank 6 and of full rank,
@@ -1283,7 +1455,7 @@ START_TEST(test_trainer_registry_prefix)
   PetscPushErrorHandler(CaptureError, NULL);
   ierr = AzTrainerSetFromOptions(tr);
   PetscPopErrorHandler();
-  ck_assert_msg(ierr && strstr(last_error, "Unknown trainer type 'sgd' in -az_trainer_type: valid types are adam, lbfgs, gn, skip"), "%s", last_error);
+  ck_assert_msg(ierr && strstr(last_error, "Unknown trainer type 'sgd' in -az_trainer_type: valid types are adam, lbfgs, gn, bfgs, skip"), "%s", last_error);
   AzTrainerDestroy(&tr);
   PetscOptionsClearValue(NULL, "-az_trainer_max_it");
   /* prefixed options win for the prefixed trainer only; the global ones reach it otherwise */
@@ -1767,6 +1939,11 @@ static Suite *TrainSuite(void)
   tcase_add_test(t, test_training_mpi_agreement);
   tcase_add_test(t, test_checkpoint_restart);
   tcase_add_test(t, test_checkpoint_restart_lbfgs);
+  tcase_add_test(t, test_checkpoint_restart_bfgs);
+  tcase_add_test(t, test_bfgs_reduces_loss);
+  tcase_add_test(t, test_bfgs_mpi_agreement);
+  tcase_add_test(t, test_bfgs_refuses_large);
+  tcase_add_test(t, test_bfgs_nan_stop);
   tcase_add_test(t, test_hostile_files);
   tcase_add_test(t, test_nan_detected);
   tcase_add_test(t, test_bad_trainer_options);

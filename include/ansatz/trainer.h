@@ -6,7 +6,9 @@
  * adam: Adam with an exponentially decaying learning rate; lbfgs: limited-memory BFGS (two-loop
  * recursion over -az_lbfgs_m pairs, default 10; strong-Wolfe line search with cubic interpolation);
  * gn: Gauss–Newton / Levenberg–Marquardt on the normal equations (dense Cholesky or matrix-free CG),
- * with adaptive damping. At most AZ_MAX_STAGES stages.
+ * with adaptive damping; bfgs: dense quasi-Newton (a P×P inverse Hessian on every rank, refused above
+ * -az_bfgs_max_params) with the self-scaled Broyden (default), self-scaled BFGS or plain BFGS update
+ * (-az_bfgs_update) and a strong-Wolfe line search. At most AZ_MAX_STAGES stages.
  * NaN or Inf in the loss or gradient is detected: Adam undoes the step and shortens it, L-BFGS
  * shrinks its trial step; after -az_trainer_max_failures failures in a row, or a non-finite state
  * the optimiser cannot step away from, training stops with AZ_TRAINER_FAILED (see below) and a
@@ -34,7 +36,7 @@ typedef PetscErrorCode (*AzTrainerStageFn)(AzTrainer tr, PetscInt max_it);
  *   PetscCall(AzTrainerRegister("myopt", MyOptStage));
  * in a program before AzTrainerSetFromOptions (default -az_trainer_max_it of a registered stage:
  * 1000). A name registered again gets the new function. AzTrainerRegisterAll registers the
- * built-ins (adam, lbfgs, gn); AzTrainerCreate calls it. */
+ * built-ins (adam, lbfgs, gn, bfgs); AzTrainerCreate calls it. */
 PETSC_EXTERN PetscErrorCode AzTrainerRegister(const char name[], AzTrainerStageFn fn);
 PETSC_EXTERN PetscErrorCode AzTrainerRegisterAll(void);
 
@@ -72,7 +74,7 @@ PETSC_EXTERN PetscErrorCode AzTrainerGetIterations(AzTrainer tr, PetscInt *its);
  * field holds the last good (finite) parameters and the history ends there, so the caller writes its
  * results and then reports the failure (a non-zero exit). */
 typedef enum {
-  AZ_TRAINER_COMPLETED = 0, /* every stage ran its iterations (or stopped early without error) */
+  AZ_TRAINER_COMPLETED = 0, /* every stage ran its iterations, or stopped early without error (the message then says where and why, e.g. bfgs: no strong-Wolfe step left) */
   AZ_TRAINER_FAILED         /* NaN/Inf, repeated failed steps, or a non-finite end state */
 } AzTrainerReason;
 /* the reason and a one-line message saying what happened (stage, iteration, term, cause) */

@@ -56,6 +56,7 @@ static PetscErrorCode AzTrainerInitializePackage(void)
   PetscCall(Register("adam", AzTrainAdam, 1000));
   PetscCall(Register("lbfgs", AzTrainLBFGS, 500));
   PetscCall(Register("gn", AzTrainGN, 50));
+  PetscCall(Register("bfgs", AzTrainBFGS, 500));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

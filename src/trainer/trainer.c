@@ -52,6 +52,8 @@ PetscErrorCode AzTrainerCreate(AzLoss loss, AzField field, AzTrainer *trainer)
   tr->march          = 1;
   tr->lbfgs_m        = 10;
   tr->lbfgs_diag     = PETSC_TRUE;
+  tr->bfgs_update    = 0; /* ssbroyden */
+  tr->bfgs_max_params = 20000;
   tr->monitor_every  = 100;
   tr->tty            = isatty(1) ? PETSC_TRUE : PETSC_FALSE;
   tr->restart_stage  = -1;
@@ -95,6 +97,11 @@ PetscErrorCode AzTrainerSetFromOptions(AzTrainer tr)
     tr->lbfgs_diag = sc == 1 ? PETSC_TRUE : PETSC_FALSE;
   }
   PetscCall(PetscOptionsInt("-az_lbfgs_m", "L-BFGS memory: curvature pairs kept (default 10)", "AzTrainLBFGS", tr->lbfgs_m, &tr->lbfgs_m, NULL));
+  {
+    const char *const updates[] = {"ssbroyden", "ssbfgs", "bfgs"};
+    PetscCall(PetscOptionsEList("-az_bfgs_update", "bfgs stage: update of the dense inverse Hessian: ssbroyden (self-scaled Broyden, Urban et al. 2025), ssbfgs (self-scaled BFGS) or bfgs", "AzTrainBFGS", updates, 3, updates[tr->bfgs_update], &tr->bfgs_update, NULL));
+  }
+  PetscCall(PetscOptionsInt("-az_bfgs_max_params", "bfgs stage: largest network accepted (its inverse Hessian is P^2 numbers on every rank)", "AzTrainBFGS", tr->bfgs_max_params, &tr->bfgs_max_params, NULL));
   PetscCall(PetscOptionsInt("-az_lbfgs_segment", "L-BFGS iterations between updates of moving constraints (schedules, adaptive weights, multipliers)", "AzTrainLBFGS", tr->lbfgs_segment, &tr->lbfgs_segment, NULL));
   PetscCall(PetscOptionsInt("-az_time_march", "time-marching: train on K growing windows [t0, t0 + (t1 - t0) j/K], j = 1..K, warm-started, every stage's iterations split evenly over them (1: no marching)", "AzTrainerTrain", tr->march, &tr->march, NULL));
   PetscCall(PetscOptionsInt("-az_trainer_max_failures", "NaN/Inf or failed steps tolerated in a row before training stops", "AzTrainerTrain", tr->max_failures, &tr->max_failures, NULL));
@@ -148,6 +155,9 @@ PetscErrorCode AzTrainerSetFromOptions(AzTrainer tr)
   PetscCheck(tr->monitor_every >= 1, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_monitor_every must be at least 1, not %" PetscInt_FMT, tr->monitor_every);
   PetscCheck(tr->lbfgs_segment >= 1, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_lbfgs_segment must be at least 1, not %" PetscInt_FMT, tr->lbfgs_segment);
   PetscCheck(tr->lbfgs_m >= 1 && tr->lbfgs_m <= 1000, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_lbfgs_m must be in 1..1000, not %" PetscInt_FMT, tr->lbfgs_m);
+  PetscCheck(tr->bfgs_max_params >= 1, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_bfgs_max_params must be at least 1, not %" PetscInt_FMT, tr->bfgs_max_params);
+  for (PetscInt k = 0; k < tr->nstages; k++)
+    PetscCheck(tr->stagefn[k] != AzTrainBFGS || tr->nparam <= tr->bfgs_max_params, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_trainer_type: stage %" PetscInt_FMT " (%s) keeps a dense inverse Hessian, but the network has %" PetscInt_FMT " parameters, above -az_bfgs_max_params %" PetscInt_FMT ": %.2f GB on every rank. Use lbfgs (-az_lbfgs_m x %" PetscInt_FMT " numbers) or gn (-az_gn_solver cg, matrix-free) for this network, or raise -az_bfgs_max_params", k + 1, tr->stage[k], tr->nparam, tr->bfgs_max_params, 8e-9 * (double)tr->nparam * (double)tr->nparam, tr->nparam);
   PetscCheck(tr->march >= 1 && tr->march <= 1000, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_time_march must be between 1 (no marching) and 1000 windows, not %" PetscInt_FMT, tr->march);
   PetscCheck(tr->march == 1 || (!tr->restart[0] && !tr->checkpoint_every), tr->comm, PETSC_ERR_ARG_WRONG, "-az_time_march does not combine with checkpoints (-az_checkpoint_every, -az_restart): a checkpoint does not record the time window");
   PetscCheck(tr->max_failures >= 1, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_trainer_max_failures must be at least 1, not %" PetscInt_FMT, tr->max_failures);
@@ -187,6 +197,20 @@ PetscErrorCode AzTrainerFail(AzTrainer tr, const char fmt[], ...)
   if (off < sizeof tr->reason_msg) vsnprintf(tr->reason_msg + off, sizeof tr->reason_msg - off, fmt, ap);
   va_end(ap);
   PetscCall(PetscPrintf(tr->comm, "%straining failed: %s\n", tr->tty && !tr->quiet ? "\n" : "", tr->reason_msg));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzTrainerStop(AzTrainer tr, const char fmt[], ...)
+{
+  va_list ap;
+  size_t  off;
+
+  PetscFunctionBegin;
+  off = (size_t)snprintf(tr->reason_msg, sizeof tr->reason_msg, "%s stage %" PetscInt_FMT ", iteration %" PetscInt_FMT ": ", tr->stage[tr->cur_stage], tr->cur_stage + 1, tr->it);
+  va_start(ap, fmt);
+  if (off < sizeof tr->reason_msg) vsnprintf(tr->reason_msg + off, sizeof tr->reason_msg - off, fmt, ap);
+  va_end(ap);
+  if (!tr->quiet) PetscCall(PetscPrintf(tr->comm, "%s%s\n", tr->tty ? "\n" : "", tr->reason_msg));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

@@ -31,6 +31,8 @@ struct _p_AzTrainer {
   PetscInt nrollback; /* steps undone because of NaN/Inf */
   PetscInt lbfgs_m;   /* L-BFGS memory: curvature pairs kept */
   PetscBool lbfgs_diag; /* L-BFGS initial Hessian: diagonal (per parameter) instead of γI */
+  PetscInt  bfgs_update;     /* dense quasi-Newton update: an AzQNUpdateType (qn.h: ssbroyden, ssbfgs, bfgs) */
+  PetscInt  bfgs_max_params; /* larger networks are refused by the bfgs stage (P² numbers per rank) */
   AzTrainerReason reason;     /* why training stopped */
   char            reason_msg[512];
   char            trial_msg[256]; /* why the last rejected trial point was not finite */
@@ -74,6 +76,9 @@ PETSC_INTERN PetscErrorCode AzTrainerFail(AzTrainer tr, const char fmt[], ...) P
  * evaluate it. Collective. */
 PETSC_INTERN PetscErrorCode AzTrainerDiagnose(AzTrainer tr, const PetscReal term[], char buf[], size_t len);
 PETSC_INTERN PetscBool      AzTrainerFailed(AzTrainer tr);
+/* A stage ends before its iterations are done without failing (e.g. the loss cannot be lowered at this
+ * precision): the reason stays AZ_TRAINER_COMPLETED, its message (printf format) says why and where */
+PETSC_INTERN PetscErrorCode AzTrainerStop(AzTrainer tr, const char fmt[], ...) PETSC_ATTRIBUTE_FORMAT(2, 3);
 /* the internal loss API the diagnosis uses (src/loss/lossimpl.h): ∇θ of term k alone, unweighted */
 
 /* Remaining time, from the measured rate of the current stage: it_done iterations of this stage in
@@ -99,5 +104,6 @@ PETSC_INTERN const char    *AzTrainerTypeName(int64_t number);
 PETSC_INTERN PetscErrorCode AzTrainAdam(AzTrainer tr, PetscInt max_it);
 PETSC_INTERN PetscErrorCode AzTrainLBFGS(AzTrainer tr, PetscInt max_it);
 PETSC_INTERN PetscErrorCode AzTrainGN(AzTrainer tr, PetscInt max_it);
+PETSC_INTERN PetscErrorCode AzTrainBFGS(AzTrainer tr, PetscInt max_it);
 
 #endif
