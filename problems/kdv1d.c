@@ -93,5 +93,5 @@ const AzProblemInfo az_problem_kdv1d = {
   .conservation    = {{"mass", Mass, PETSC_TRUE, 0.0}, {"energy", Energy, PETSC_TRUE, 1.0}},
   .lift            = Lift,
   /* the recipe (bench/accuracy/kdv1d.sh): the initial condition exact, the slices in time order, enough points for the solitons */
-  .recipe          = "-az_constraint_initial hard -az_causal 1 -az_n_interior 4000",
+  .recipe          = "-az_constraint_initial hard -az_causal 1 -az_n_interior 4000 -az_trainer_type adam,gn -az_trainer_max_it 500,500",
 };
