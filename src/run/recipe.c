@@ -1,5 +1,5 @@
 /* The recipe: defaults for the options a user did not give, so that `ansatz train -problem P` with no
- * other option trains well. Two layers, each option taken from the first that has it:
+ * other option trains well. Three layers, each option taken from the first that has it:
  *   1. the user's own options (command line, option files, PETSC_OPTIONS): never overridden;
  *   2. the problem's recipe (AzProblemInfo.recipe, ABI 5): what its author found to work (causal
  *      training for a travelling wave, more collocation points for an interface, ...);
