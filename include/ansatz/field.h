@@ -106,7 +106,13 @@ PETSC_EXTERN PetscErrorCode AzFieldFileRead(MPI_Comm comm, FILE *fp, const char 
 
 /* θ itself (not a copy): changing it changes the field. Sequential Vec, the same on every rank. */
 PETSC_EXTERN PetscErrorCode AzFieldGetParameters(AzField field, Vec *theta);
-PETSC_EXTERN PetscErrorCode AzFieldGetNumParameters(AzField field, PetscInt *n);
+PETSC_EXTERN PetscErrorCode AzFieldGetNumParameters(AzField field, PetscInt *n); /* θ's length: the network's and the extras */
+/* the network's parameters alone (θ's first entries) */
+PETSC_EXTERN PetscErrorCode AzFieldGetNumNetworkParameters(AzField field, PetscInt *n);
+/* Append n unknowns to θ that the network does not read (an inverse problem's parameters): θ becomes
+ * a new Vec (get it again with AzFieldGetParameters), the network's entries kept, the extras 0. Their
+ * gradient and Jacobian entries are left to the caller (the loss); theta.bin holds the network's alone. */
+PETSC_EXTERN PetscErrorCode AzFieldSetExtraParameters(AzField field, PetscInt n);
 PETSC_EXTERN PetscErrorCode AzFieldGetJetSize(AzField field, PetscInt *ncomp, PetscInt *nslot);
 
 /* jets at npts points */

@@ -252,6 +252,13 @@ PETSC_EXTERN PetscErrorCode AzLossGNMult(AzLoss loss, Vec v, Vec JtJv);
  * solution the yardstick is the reference set by AzLossSetReference (interpolated at the grid
  * points); with neither, has_exact is false and the errors NaN. */
 PETSC_EXTERN PetscErrorCode AzLossSetReference(AzLoss loss, AzReference ref);
+
+/* Inverse problems (-az_infer nu,kappa): the n inferred parameters' names and, when values is not
+ * NULL, their current values (of the loss's θ; the problem's parameters are set to them); a parameter
+ * k's unknown is θ entry theta_index (after the network's), p = T(s) with dp/ds at the current θ
+ * (1 plain, p with -az_infer_log, the sigmoid's with -az_infer_bounds). */
+PETSC_EXTERN PetscErrorCode AzLossGetInferred(AzLoss loss, PetscInt *n, const char *const *names[], PetscReal values[]);
+PETSC_EXTERN PetscErrorCode AzLossGetInferredIndex(AzLoss loss, PetscInt k, PetscInt *theta_index, PetscInt *param_index, PetscReal *dpds);
 PETSC_EXTERN PetscErrorCode AzLossExactError(AzLoss loss, PetscBool *has_exact, PetscReal *rel_l2, PetscReal *max_abs);
 
 #endif

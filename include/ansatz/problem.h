@@ -20,8 +20,9 @@
  * ABI 2 compiles unchanged; a binary built for ABI 2 is refused (its descriptor is shorter).
  * 4: .ninitial (initial conditions on time derivatives, u_t(x, t0) for u_tt). Appended at the end: a
  * binary built for ABI 3 still loads (its shorter descriptor is read up to .ninitial, which is 0).
- * 5: .recipe (the options the problem trains well with). Appended: ABI-3 and ABI-4 binaries load. */
-#define AZ_PROBLEM_ABI     5
+ * 5: .recipe (the options the problem trains well with). Appended: ABI-3 and ABI-4 binaries load.
+ * 6: .param_derivative (∂r/∂param for inverse problems). Appended: ABI-3 to ABI-5 binaries load. */
+#define AZ_PROBLEM_ABI     6
 #define AZ_PROBLEM_ABI_MIN 3 /* the oldest ABI whose binaries still load */
 
 #define AZ_MAX_DIM    3
@@ -46,6 +47,12 @@ typedef PetscErrorCode (*AzResidualFn)(const AzPoint *p, const AzJet *jet, Petsc
 
 /* A pointwise function of the point only: exact solution, Dirichlet data, initial data (u[0..ncomp-1]). */
 typedef PetscErrorCode (*AzPointFn)(const AzPoint *p, PetscScalar u[]);
+
+/* The derivative of condition cond's residuals (cond: AZ_COND_INTERIOR, a face, AZ_COND_INITIAL) with
+ * respect to parameter k (its index in .params) at a point and jet: drdp[0 .. nres-1]. Set *provided to
+ * PETSC_FALSE (it is PETSC_TRUE on entry) for a condition or parameter the function does not cover:
+ * ansatz then differentiates the residual numerically in the parameter. */
+typedef PetscErrorCode (*AzParamDerivativeFn)(PetscInt cond, PetscInt k, const AzPoint *p, const AzJet *jet, PetscScalar drdp[], PetscBool *provided);
 
 /* A lift g for hard constraints: a smooth function that equals the Dirichlet data on the Dirichlet
  * faces and the initial data at t0. It fills the jet of g at the point (all ncomp components, the
@@ -161,6 +168,11 @@ typedef struct {
    * did not give (before ansatz's own recipe; -az_recipe none uses neither). Only -az_ options
    * (not -az_output_dir, -az_recipe or the run's files), each at most once. */
   const char *recipe;
+
+  /* ABI 6 (optional): ∂r/∂param for inverse problems (-az_infer makes parameters unknowns of the
+   * training); NULL: fourth-order differences of the residual in the parameter. -az_check_jacobian
+   * compares it with the differences. */
+  AzParamDerivativeFn param_derivative;
 } AzProblemInfo;
 
 /* A loaded problem: the descriptor plus its parameter values and derivative request. */
@@ -181,6 +193,20 @@ PETSC_EXTERN PetscErrorCode AzProblemGetPath(AzProblem prob, const char **path);
 PETSC_EXTERN PetscErrorCode AzProblemGetNumCoords(AzProblem prob, PetscInt *ncoord);
 PETSC_EXTERN PetscErrorCode AzProblemGetNumParams(AzProblem prob, PetscInt *nparam);
 PETSC_EXTERN PetscErrorCode AzProblemGetParams(AzProblem prob, const PetscReal **param);
+/* Set parameter k's value (a finite number; an inverse problem's current estimate). Caches of the
+ * problem that depend on the parameters (the mass laws' targets) are dropped. */
+PETSC_EXTERN PetscErrorCode AzProblemSetParam(AzProblem prob, PetscInt k, PetscReal value);
+/* The index of the parameter called name; an unknown name is an error that lists the valid ones
+ * (opt names the option that gave it, for the message). A choice parameter is refused when
+ * numeric_only (it cannot be inferred). */
+PETSC_EXTERN PetscErrorCode AzProblemGetParamIndex(AzProblem prob, const char name[], const char opt[], PetscBool numeric_only, PetscInt *k);
+/* ∂r/∂param_k of a condition's residuals at x from a jet (nres values): exact from the plugin's
+ * .param_derivative when it covers the condition and parameter, else by fourth-order central
+ * differences in the parameter. */
+PETSC_EXTERN PetscErrorCode AzProblemEvaluateParamDerivative(AzProblem prob, PetscInt cond, PetscInt k, const PetscReal x[], const PetscScalar jet[], PetscScalar drdp[]);
+/* Compare a plugin's exact ∂r/∂param_k with differences at ntrial random points and jets (*maxrelerr 0
+ * when the plugin gives none for this condition and parameter; Inf/NaN when not finite). */
+PETSC_EXTERN PetscErrorCode AzProblemCheckParamJacobian(AzProblem prob, PetscInt cond, PetscInt k, PetscInt ntrial, PetscReal *maxrelerr);
 PETSC_EXTERN PetscErrorCode AzProblemGetJetRequest(AzProblem prob, AzJetRequest *req);
 PETSC_EXTERN PetscErrorCode AzProblemGetBox(AzProblem prob, PetscReal lower[], PetscReal upper[]);
 

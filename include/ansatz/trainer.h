@@ -50,6 +50,7 @@ typedef struct {
   PetscReal wall;   /* seconds since training started */
   PetscReal causal_eps, causal_wmin; /* causal training (AzLossGetCausal): ε and the smallest weight; NaN when off */
   PetscInt  npde, nresampled;        /* resampling (AzLossGetResample): the PDE set's size, points resampled or added so far */
+  PetscReal infer[AZ_MAX_PARAMS];    /* inverse problems (AzLossGetInferred): the inferred parameters' values */
 } AzHistoryEntry;
 
 PETSC_EXTERN PetscErrorCode AzTrainerCreate(AzLoss loss, AzField field, AzTrainer *tr);

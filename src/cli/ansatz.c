@@ -115,10 +115,22 @@ static PetscErrorCode ModeInfo(MPI_Comm comm)
         PetscCall(PetscStrlcat(bad, bad[0] ? ", " : "", sizeof bad));
         PetscCall(PetscStrlcat(bad, what, sizeof bad));
       }
+      /* the plugin's ∂r/∂param (inverse problems), where it gives one */
+      for (PetscInt k = 0; info->param_derivative && k < AZ_MAX_PARAMS && info->params[k].name; k++) {
+        char pwhat[128];
+        PetscCall(AzProblemCheckParamJacobian(prob, cond, k, 20, &err));
+        ok = (err <= 1e-6) ? PETSC_TRUE : PETSC_FALSE;
+        snprintf(pwhat, sizeof pwhat, "%s d/d%s", what, info->params[k].name);
+        PetscCall(PetscPrintf(comm, "parameter derivative check, %s: max relative difference %.3e%s\n", pwhat, (double)err, ok ? "" : (PetscIsInfOrNanReal(err) ? "  <-- NOT FINITE" : "  <-- MISMATCH")));
+        if (!ok) {
+          PetscCall(PetscStrlcat(bad, bad[0] ? ", " : "", sizeof bad));
+          PetscCall(PetscStrlcat(bad, pwhat, sizeof bad));
+        }
+      }
     }
     if (bad[0]) {
       PetscCall(AzProblemDestroy(&prob));
-      SETERRQ(comm, PETSC_ERR_PLIB, "-az_check_jacobian: the residual jet Jacobian of the plugin differs from finite differences (relative difference above 1e-6, or not finite) for: %s", bad);
+      SETERRQ(comm, PETSC_ERR_PLIB, "-az_check_jacobian: the plugin's residual jet Jacobian or parameter derivative differs from finite differences (relative difference above 1e-6, or not finite) for: %s", bad);
     }
   }
   PetscCall(AzProblemDestroy(&prob));

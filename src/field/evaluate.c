@@ -97,7 +97,7 @@ static PetscErrorCode AzFieldCheckParameterVec(AzField f, Vec v, const char name
 
   PetscFunctionBegin;
   PetscCall(VecGetLocalSize(v, &n));
-  PetscCheck(n == f->nparam, f->comm, PETSC_ERR_ARG_SIZ, "%s has local size %" PetscInt_FMT " but the field has %" PetscInt_FMT " parameters (use a sequential Vec like AzFieldGetParameters' one, e.g. VecDuplicate of it)", name, n, f->nparam);
+  PetscCheck(n == f->ldj, f->comm, PETSC_ERR_ARG_SIZ, "%s has local size %" PetscInt_FMT " but the field has %" PetscInt_FMT " parameters (use a sequential Vec like AzFieldGetParameters' one, e.g. VecDuplicate of it)", name, n, f->ldj);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -236,8 +236,9 @@ PetscErrorCode AzFieldResidualJacobian(AzField f, PetscInt npts, const PetscReal
         for (PetscInt p = 0; p < np; p++)
           for (PetscInt c = 0; c < nc; c++) G[(k * ncol + a * np + p) * nc + c] = D[(p * nres + k) * L + c * AZ_JET_NSLOT(f->ncoord) + s];
       }
-    PetscCall(f->ops->jacobian(f, np, nres, teff, Jac + (size_t)p0 * nres * f->nparam));
-    if (f->rwf) AzFieldPullBackRows(f, teff, np * nres, Jac + (size_t)p0 * nres * f->nparam);
+    PetscCall(f->ops->jacobian(f, np, nres, teff, Jac + (size_t)p0 * nres * f->ldj));
+    if (f->rwf) AzFieldPullBackRows(f, teff, np * nres, Jac + (size_t)p0 * nres * f->ldj);
+    for (PetscInt r = 0; r < np * nres && f->nextra; r++) PetscCall(PetscArrayzero(Jac + ((size_t)p0 * nres + r) * f->ldj + f->nparam, f->nextra)); /* the network does not read them */
   }
   PetscCall(VecRestoreArrayRead(f->theta, &theta));
   BlasThreadsPop(f, nthr);

@@ -347,7 +347,8 @@ PetscErrorCode AzFieldSetUp(AzField f)
   PetscCall(PetscFree3(f->teff, f->geff, f->veff));
   if (f->rwf) PetscCall(PetscMalloc3(f->nparam, &f->teff, f->nparam, &f->geff, f->nparam, &f->veff));
   PetscCall(VecDestroy(&f->theta));
-  PetscCall(VecCreateSeq(PETSC_COMM_SELF, f->nparam, &f->theta));
+  f->ldj = f->nparam + f->nextra;
+  PetscCall(VecCreateSeq(PETSC_COMM_SELF, f->ldj, &f->theta));
   PetscCall(PetscObjectSetName((PetscObject)f->theta, "theta"));
   PetscCall(AzFieldInitParameters(f));
   PetscCall(AzFieldSetActiveSlots(f));
@@ -368,7 +369,41 @@ PetscErrorCode AzFieldGetNumParameters(AzField f, PetscInt *n)
 {
   PetscFunctionBegin;
   if (!f->setupcalled) PetscCall(AzFieldSetUp(f));
+  *n = f->ldj;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzFieldGetNumNetworkParameters(AzField f, PetscInt *n)
+{
+  PetscFunctionBegin;
+  if (!f->setupcalled) PetscCall(AzFieldSetUp(f));
   *n = f->nparam;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* θ = (the network's parameters, n extra unknowns): the extras start at 0, the network's are kept */
+PetscErrorCode AzFieldSetExtraParameters(AzField f, PetscInt n)
+{
+  Vec                th;
+  const PetscScalar *a;
+  PetscScalar       *b;
+
+  PetscFunctionBegin;
+  PetscCheck(n >= 0 && n <= 1024, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "Extra parameters: %" PetscInt_FMT " is outside 0..1024", n);
+  if (!f->setupcalled) PetscCall(AzFieldSetUp(f));
+  if (n == f->nextra) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(VecCreateSeq(PETSC_COMM_SELF, f->nparam + n, &th));
+  PetscCall(PetscObjectSetName((PetscObject)th, "theta"));
+  PetscCall(VecGetArrayRead(f->theta, &a));
+  PetscCall(VecGetArray(th, &b));
+  PetscCall(PetscArraycpy(b, a, f->nparam));
+  for (PetscInt i = f->nparam; i < f->nparam + n; i++) b[i] = 0;
+  PetscCall(VecRestoreArray(th, &b));
+  PetscCall(VecRestoreArrayRead(f->theta, &a));
+  PetscCall(VecDestroy(&f->theta));
+  f->theta  = th;
+  f->nextra = n;
+  f->ldj    = f->nparam + n;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

@@ -122,7 +122,9 @@ struct _p_AzField {
   AzLayer   *layer;    /* [nlayer] dense layers (mlp: depth hidden layers, then the output layer) */
   PetscInt   nlayer;
   PetscInt  *offalpha; /* [depth] pirate: offset of each block's α in θ */
-  PetscInt   nparam;
+  PetscInt   nparam;  /* the network's parameters */
+  PetscInt   nextra;  /* unknowns appended to θ that the network does not read (inferred problem parameters) */
+  PetscInt   ldj;     /* θ's length nparam + nextra: the stride of Jacobian rows */
   Vec        theta;
   PetscScalar *teff, *geff, *veff; /* [nparam] with rwf: effective parameters, their gradient, a tangent */
 

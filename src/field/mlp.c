@@ -283,7 +283,7 @@ static PetscErrorCode MLPJacobian(AzField f, PetscInt np, PetscInt nres, const P
     const PetscInt     nout = L->nout, nin = L->nin;
     const PetscScalar *in   = l > 0 ? w->A[l - 1] : w->H;
 
-    AzLinearJacobianRows(Jac, f->nparam, L, bar, in, np, nres, nact);
+    AzLinearJacobianRows(Jac, f->ldj, L, bar, in, np, nres, nact);
     PetscCall(PetscLogFlops(GemmFlops(nout, nin, nact) * np * nres));
     if (l > 0) {
       PetscScalar *S[AZ_MAX_ORDER + 2];

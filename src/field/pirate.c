@@ -167,7 +167,7 @@ static PetscErrorCode DenseBackward(AzField f, const Sink *sk, const AzLayer *L,
 
   PetscFunctionBegin;
   if (sk->grad) AzLinearBackward(NULL, sk->grad + L->offW, sk->grad + L->offb, Zbar, A, theta + L->offW, L->nout, L->nin, ncol, sk->np);
-  else AzLinearJacobianRows(sk->Jac, f->nparam, L, Zbar, A, sk->np, sk->nres, f->nact);
+  else AzLinearJacobianRows(sk->Jac, f->ldj, L, Zbar, A, sk->np, sk->nres, f->nact);
   if (Abar) cblas_dgemm(CblasColMajor, CblasNoTrans, CblasNoTrans, (int)L->nin, (int)(sk->nres * ncol), (int)L->nout, 1.0, theta + L->offW, (int)L->nin, Zbar, (int)L->nout, beta, Abar, (int)L->nin);
   PetscCall(PetscLogFlops(2.0 * L->nout * L->nin * ncol * sk->nres * (Abar ? 2 : 1)));
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -227,7 +227,7 @@ static PetscErrorCode PirateReverse(AzField f, const Sink *sk, const PetscScalar
             const PetscScalar *xb = XB + ((size_t)k * ncol + s * np + p) * E, *h = A3 + ((size_t)s * np + p) * E, *xl = X + ((size_t)s * np + p) * E;
             for (PetscInt e = 0; e < E; e++) ab += xb[e] * (h[e] - xl[e]);
           }
-          sk->Jac[(size_t)(p * nres + k) * f->nparam + f->offalpha[l]] = ab;
+          sk->Jac[(size_t)(p * nres + k) * f->ldj + f->offalpha[l]] = ab;
         }
     }
     for (PetscInt q = 0; q < nres * ncol * E; q++) {

@@ -109,11 +109,11 @@ void AzFieldPullBackGradient(AzField f, const PetscScalar theta[], const PetscSc
     for (PetscInt b = 0; b < f->depth; b++) grad[f->offalpha[b]] += geff[f->offalpha[b]];
 }
 
-/* nrow Jacobian rows (nparam long) in the effective parameters, mapped onto θ in place */
+/* nrow Jacobian rows (ldj long) in the effective parameters, mapped onto θ in place */
 void AzFieldPullBackRows(AzField f, const PetscScalar teff[], PetscInt nrow, PetscScalar Jac[])
 {
   for (PetscInt r = 0; r < nrow; r++) {
-    PetscScalar *row = Jac + (size_t)r * f->nparam;
+    PetscScalar *row = Jac + (size_t)r * f->ldj;
     for (PetscInt l = 0; l < f->nlayer; l++) {
       const AzLayer *L = &f->layer[l];
       for (PetscInt o = 0; o < L->nout; o++) {

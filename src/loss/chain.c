@@ -214,6 +214,7 @@ AzChainMap AzChainSideMap(AzChain C)
 PetscErrorCode AzChainUpdate(AzChain C)
 {
   PetscFunctionBegin;
+  PetscCall(AzInferSync(C->L)); /* the inferred parameters at the current θ */
   for (PetscInt i = 0; i < AzChainNumMaps(C); i++)
     if (C->map[i]->ops->update) PetscCall(C->map[i]->ops->update(C->map[i]));
   PetscFunctionReturn(PETSC_SUCCESS);

@@ -91,6 +91,7 @@ PetscErrorCode AzLossSetFromOptions(AzLoss L)
   PetscOptionsEnd();
   PetscCall(AzLossConstraintOptions(L));
   PetscCall(AzCausalOptions(L));
+  PetscCall(AzInferOptions(L));
   L->seed = seed;
   PetscCheck(L->n_interior >= 1 && L->n_boundary >= 1 && L->n_initial >= 1, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "Collocation counts must be at least 1 (-az_n_interior %" PetscInt_FMT ", -az_n_boundary %" PetscInt_FMT ", -az_n_initial %" PetscInt_FMT ")", L->n_interior, L->n_boundary, L->n_initial);
   PetscCheck(L->w_interior >= 0 && L->w_boundary >= 0 && L->w_initial >= 0 && L->w_data >= 0 && L->w_law >= 0 && L->w_positive >= 0, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "Term weights must be non-negative (-az_weight_interior, _boundary, _initial, _data, _conservation, _positivity)");
@@ -129,6 +130,8 @@ PetscErrorCode AzLossSetUp(AzLoss L)
   L->mask = req.mask;
   PetscCall(AzLossGroupsSetUp(L));
   if (L->hard_boundary || L->hard_initial) PetscCall(AzTransformCreateFaces(L->prob, L->hard_face, L->hard_initial, &L->transform));
+  PetscCall(AzInferSetUp(L)); /* inferred parameters: θ gains their unknowns */
+  PetscCall(AzFieldGetNumParameters(L->field, &L->nparam));
   L->nterms = 0;
   PetscCall(AzPointTermsAdd(L));
   PetscCall(AzCausalSetUp(L)); /* the PDE term's points on causal time slices */
@@ -152,6 +155,7 @@ PetscErrorCode AzLossSetUp(AzLoss L)
     L->LjetN            = L->ncompN * L->nslot;
     PetscCall(PetscMalloc3(L->chunk * Ljet, &L->jets, L->chunk * nrmax * Ljet, &L->D, L->chunk * nrmax, &L->r));
     PetscCall(PetscMalloc2((size_t)L->chunk * nrmax * L->LjetN, &L->nD, (size_t)L->chunk * nrmax * PetscMax(R, 1), &L->E));
+    if (L->ninfer) PetscCall(PetscMalloc1((size_t)nrmax * L->ninfer, &L->Pd));
   }
   L->setup = PETSC_TRUE;
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -168,6 +172,7 @@ PetscErrorCode AzLossDestroy(AzLoss *loss)
   PetscCall(AzChainDestroy(&L->chain));
   PetscCall(AzProjectionDestroy(L));
   PetscCall(AzCausalDestroy(L));
+  PetscCall(AzInferDestroy(L));
   for (PetscInt i = 0; i < L->nlaw_names; i++) PetscCall(PetscFree(L->law_names[i]));
   PetscCall(PetscFree3(L->jets, L->D, L->r));
   PetscCall(PetscFree(L->Jrows));
@@ -190,6 +195,16 @@ PetscErrorCode AzLossView(AzLoss L, PetscViewer viewer)
     PetscCall(PetscViewerASCIIPrintf(viewer, "causal training: %" PetscInt_FMT " time slices, eps", L->causal_m));
     for (PetscInt k = 0; k < L->causal_neps; k++) PetscCall(PetscViewerASCIIPrintf(viewer, "%s%g", k ? "," : " ", (double)L->causal_eps[k]));
     PetscCall(PetscViewerASCIIPrintf(viewer, " (the next when min w > %g)\n", (double)L->causal_delta));
+  }
+  if (L->ninfer) {
+    char   line[2048];
+    size_t off = (size_t)snprintf(line, sizeof line, "inferred parameters (unknowns after the network's %" PetscInt_FMT "):", L->nnet);
+    for (PetscInt k = 0; k < L->ninfer && off < sizeof line; k++) {
+      off += (size_t)snprintf(line + off, sizeof line - off, "%s %s (initial %g%s", k ? "," : "", L->infer_names[k], (double)L->infer_init[k], L->infer_log[k] ? ", learned as log" : "");
+      if (L->infer_bounded[k] && off < sizeof line) off += (size_t)snprintf(line + off, sizeof line - off, ", in [%g, %g]", (double)L->infer_lo[k], (double)L->infer_hi[k]);
+      if (off < sizeof line) off += (size_t)snprintf(line + off, sizeof line - off, ")");
+    }
+    PetscCall(PetscViewerASCIIPrintf(viewer, "%s\n", line));
   }
   if (L->resample == AZ_RESAMPLE_RARD) PetscCall(PetscViewerASCIIPrintf(viewer, "resampling: rard every %" PetscInt_FMT " iterations, %" PetscInt_FMT " points added from a pool of %" PetscInt_FMT " up to %" PetscInt_FMT ", density |r|^%g/mean + %g\n", L->rs_every, L->rs_add, L->rs_pool, L->rs_max, (double)L->rs_k, (double)L->rs_c));
   if (L->resample == AZ_RESAMPLE_RAD) PetscCall(PetscViewerASCIIPrintf(viewer, "resampling: rad every %" PetscInt_FMT " iterations, the set drawn from a pool of %" PetscInt_FMT ", density |r|^%g/mean + %g\n", L->rs_every, L->rs_pool, (double)L->rs_k, (double)L->rs_c));
@@ -253,6 +268,7 @@ PetscErrorCode AzLossEvaluateSolution(AzLoss L, PetscInt npts, const PetscReal x
 
   PetscFunctionBegin;
   PetscCall(AzLossSetUp(L));
+  PetscCall(AzInferSync(L));
   a.mask = L->mask;
   PetscCall(AzChainForward(L->chain, -1, &a, NULL, jets));
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -277,6 +293,7 @@ PetscErrorCode AzLossTermGradient(AzLoss L, PetscInt k, Vec g)
 {
   PetscFunctionBegin;
   PetscCall(AzLossSetUp(L));
+  PetscCall(AzInferSync(L));
   PetscCheck(k >= 0 && k < L->nterms, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "Term %" PetscInt_FMT " outside 0..%" PetscInt_FMT, k, L->nterms - 1);
   PetscCall(AzStrategyTermGradient(L, k, g));
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -286,6 +303,7 @@ PetscErrorCode AzLossUpdateConstraints(AzLoss L, PetscInt it, PetscInt total)
 {
   PetscFunctionBegin;
   PetscCall(AzLossSetUp(L));
+  PetscCall(AzInferSync(L));
   PetscCall(AzStrategyUpdate(L, it, total));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -141,6 +141,7 @@ struct _AzTerm {
    * E = ∂ρ/∂(side inputs) (R per residual row) */
   PetscInt    *group;
   PetscScalar *lin_E;
+  PetscScalar *lin_P; /* inverse problems: ∂ρ/∂s of every local row (ninfer per row) */
   /* a conservation-law penalty: which law of the problem, and its target M */
   PetscInt  law;
   PetscReal lawM;
@@ -252,6 +253,20 @@ struct _p_AzLoss {
   PetscInt       rs_next;  /* the next iteration due */
   PetscInt       rs_total; /* points resampled or added so far */
   PetscInt       win_j, win_K; /* the time window (AzLossSetTimeWindow; 0: none set), kept for new points */
+  /* inverse problems (infer.c): ninfer problem parameters are unknowns, θ's entries nnet .. nnet+ninfer-1
+   * after the network's; parameter k = T_k(s_k), s_k the θ entry: s (plain), exp(s) (log), or a sigmoid
+   * onto [lo, hi] (of log p with log) */
+  PetscInt         nnet, ninfer;
+  PetscInt         infer_param[AZ_MAX_PARAMS]; /* the problem's parameter index */
+  PetscBool        infer_log[AZ_MAX_PARAMS], infer_bounded[AZ_MAX_PARAMS];
+  PetscReal        infer_lo[AZ_MAX_PARAMS], infer_hi[AZ_MAX_PARAMS];
+  PetscReal        infer_init[AZ_MAX_PARAMS]; /* the initial guesses */
+  PetscReal        infer_dp[AZ_MAX_PARAMS];   /* dp/ds at the last sync */
+  PetscObjectState infer_state;               /* θ's state at the last sync */
+  PetscBool        infer_synced;
+  char            *infer_names[AZ_MAX_PARAMS], *infer_log_names[AZ_MAX_PARAMS], *infer_bound_specs[AZ_MAX_PARAMS];
+  PetscInt         ninfer_names, ninfer_log_names, ninfer_bound_specs;
+  PetscScalar     *Pd; /* chunk × nrmax × ninfer: ∂r/∂s of a chunk's rows */
 };
 
 
@@ -327,6 +342,19 @@ PETSC_INTERN PetscErrorCode AzPointTermSliceSums(AzLoss L, AzTerm *t, PetscInt g
 static inline PetscReal AzTermRowWeight(AzLoss L, const AzTerm *t, PetscInt i)
 {
   return (t->cslice ? L->causal_w[t->cslice[i]] : 1) * (t->rw ? t->rw[i] : 1);
+}
+/* inverse problems (infer.c): options; set-up (θ's extra entries, their initial values, the checks);
+ * the problem's parameters from θ (cheap when θ has not changed; every evaluation calls it through
+ * AzChainUpdate); ∂r/∂s of term t's residuals at a point from its solution jet (nres × ninfer,
+ * row-major, zero for terms that do not read the parameters) */
+PETSC_INTERN PetscErrorCode AzInferOptions(AzLoss L);
+PETSC_INTERN PetscErrorCode AzInferSetUp(AzLoss L);
+PETSC_INTERN PetscErrorCode AzInferSync(AzLoss L);
+PETSC_INTERN PetscErrorCode AzInferDestroy(AzLoss L);
+PETSC_INTERN PetscErrorCode AzInferRows(AzLoss L, AzTerm *t, const PetscReal x[], const PetscScalar jet[], PetscScalar P[]);
+static inline PetscBool AzInferReads(AzLoss L, const AzTerm *t)
+{
+  return L->ninfer > 0 && t->cond != AZ_TERM_NO_CONDITION ? PETSC_TRUE : PETSC_FALSE; /* the plugin's conditions */
 }
 /* time slices (slices.c) */
 PETSC_INTERN PetscErrorCode AzLossSlicesSetUp(AzLoss L);

@@ -66,6 +66,7 @@ PetscErrorCode AzLossExactError(AzLoss L, PetscBool *has_exact, PetscReal *rel_l
   PetscScalar g[2];
 
   PetscFunctionBegin;
+  if (L->setup) PetscCall(AzInferSync(L)); /* an inverse problem's parameters at the current θ */
   PetscCall(AzProblemGetInfo(L->prob, &c.info));
   *has_exact = (c.info->exact || L->ref) ? PETSC_TRUE : PETSC_FALSE;
   *rel_l2 = *max_abs = (PetscReal)NAN;
@@ -93,6 +94,7 @@ PetscErrorCode AzLossConstraintViolation(AzLoss L, PetscInt n, PetscReal *bounda
   PetscBool            faces = PETSC_FALSE; /* any face with a condition */
 
   PetscFunctionBegin;
+  if (L->setup) PetscCall(AzInferSync(L)); /* an inverse problem's parameters at the current θ */
   PetscCall(AzLossSetUp(L));
   PetscCall(AzProblemGetInfo(L->prob, &info));
   for (PetscInt cond = 0; cond <= AZ_COND_INITIAL; cond++) {
@@ -178,6 +180,7 @@ PetscErrorCode AzLossConservationSeries(AzLoss L, PetscInt law, PetscInt nt, Pet
   PetscScalar         *jets;
 
   PetscFunctionBegin;
+  if (L->setup) PetscCall(AzInferSync(L)); /* an inverse problem's parameters at the current θ */
   PetscCall(AzLossSetUp(L));
   PetscCall(AzProblemGetInfo(L->prob, &info));
   PetscCall(AzLossGetNumConservationLaws(L, &nlaws));
@@ -245,6 +248,7 @@ PetscErrorCode AzLossConservationDrift(AzLoss L, PetscReal *drift)
   PetscReal t[AZ_DRIFT_TIMES], Q[AZ_DRIFT_TIMES], target;
 
   PetscFunctionBegin;
+  if (L->setup) PetscCall(AzInferSync(L)); /* an inverse problem's parameters at the current θ */
   PetscCall(AzLossGetNumConservationLaws(L, &nlaws));
   *drift = (PetscReal)NAN;
   if (!nlaws) PetscFunctionReturn(PETSC_SUCCESS);

@@ -207,6 +207,7 @@ static PetscErrorCode DropLinearisation(AzTerm *t)
   PetscCall(PetscFree3(t->lin_rho, t->lin_D, t->lin_jet));
   PetscCall(PetscFree(t->lin_w));
   PetscCall(PetscFree(t->lin_E));
+  PetscCall(PetscFree(t->lin_P));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

@@ -92,6 +92,18 @@ static void AddSide(AzLoss L, AzTerm *t, PetscInt ip, PetscInt nrow, const Petsc
     for (PetscInt r = 0; r < R; r++) cb[r] += E[k * R + r];
 }
 
+/* grad's inferred-parameter entries += pg */
+static PetscErrorCode AddParamGradient(AzLoss L, const PetscScalar pg[], Vec grad)
+{
+  PetscScalar *g;
+
+  PetscFunctionBegin;
+  PetscCall(VecGetArray(grad, &g));
+  for (PetscInt k = 0; k < L->ninfer; k++) g[L->nnet + k] += pg[k];
+  PetscCall(VecRestoreArray(grad, &g));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 /* ---- gradient: one forward pass per chunk of the field, then back per point ---------------------- */
 typedef struct {
   AzLoss           L;
@@ -100,6 +112,7 @@ typedef struct {
   PetscInt         off;
   PetscReal        w;   /* the weight of the gradient */
   PetscReal        sum;
+  PetscScalar      pg[AZ_MAX_PARAMS]; /* inverse problems: the gradient in the inferred parameters' unknowns */
 } AdjointCtx;
 
 /* jetbar_p = Σ_i (2 w / m) r_i ∂r_i/∂jet back through the chain, and Σ r² */
@@ -129,6 +142,11 @@ static PetscErrorCode PointAdjoint(void *ptr, PetscInt p0, PetscInt nc, const Pe
       c->sum += cw * L->r[i] * L->r[i];
       for (PetscInt s = 0; s < Ljet; s++) ub[s] += ri * Di[s];
     }
+    if (AzInferReads(L, t)) {
+      PetscCall(AzInferRows(L, t, xp, L->jets, L->Pd));
+      for (PetscInt i = 0; i < t->nres; i++)
+        for (PetscInt k = 0; k < L->ninfer; k++) c->pg[k] += cw * scale * L->r[i] * L->Pd[i * L->ninfer + k];
+    }
     PetscCall(AzChainAdjoint(L->chain, -1, &a, 1, ub, jetbar + p * LjetN, R ? e : NULL));
     if (R) AddSide(L, t, ip, 1, e);
   }
@@ -145,9 +163,10 @@ static PetscErrorCode Evaluate(AzLoss L, AzTerm *t, PetscInt g, PetscReal w, Pet
   AzLossGroupItems(L, t->n, g, &lo, &np);
   PetscCall(VecGetArrayRead(t->x, &xa));
   if (grad) {
-    AdjointCtx c = {L, t, (const PetscReal *)xa + lo * L->ncoord, lo, w, 0};
+    AdjointCtx c = {L, t, (const PetscReal *)xa + lo * L->ncoord, lo, w, 0, {0}};
     PetscCall(AzFieldJetsVJP(L->field, np, c.x, PointAdjoint, &c, grad));
     *sum = c.sum;
+    if (AzInferReads(L, t)) PetscCall(AddParamGradient(L, c.pg, grad));
   } else {
     for (PetscInt p0 = lo; p0 < lo + np; p0 += L->chunk) {
       const PetscInt   nc = PetscMin(L->chunk, lo + np - p0);
@@ -213,6 +232,12 @@ static PetscErrorCode Rows(AzLoss L, AzTerm *t, PetscInt g, AzRowsFn fn, void *c
     PetscScalar      *N  = L->ncompN != L->ncomp ? L->nD : L->D;
     PetscCall(AzChainAdjoint(L->chain, -1, &a, t->nres, L->D, N, R ? L->E : NULL)); /* ∂ρ/∂u -> ∂ρ/∂network, ∂ρ/∂side */
     PetscCall(AzFieldResidualJacobian(L->field, nc, x, t->nres, N, L->Jrows));
+    for (PetscInt p = 0; p < nc && AzInferReads(L, t); p++) { /* the inferred parameters' columns: ∂ρ/∂s */
+      const PetscReal sp = sq * PetscSqrtReal(AzTermRowWeight(L, t, p0 + p));
+      PetscCall(AzInferRows(L, t, x + p * L->ncoord, L->jets + p * Ljet, L->Pd));
+      for (PetscInt i = 0; i < t->nres; i++)
+        for (PetscInt k = 0; k < L->ninfer; k++) L->Jrows[(size_t)(p * t->nres + i) * P + L->nnet + k] = sp * L->Pd[i * L->ninfer + k];
+    }
     for (PetscInt i = 0; i < nc * t->nres && R; i++) { /* + ∂ρ/∂c ∂c/∂θ of the row's slice */
       const PetscScalar *Gj = AzChainSideMap(L->chain)->side_jac + (size_t)t->group[p0 + i / t->nres] * R * P;
       for (PetscInt r = 0; r < R; r++)
@@ -245,6 +270,7 @@ static PetscErrorCode Linearize(AzLoss L, AzTerm *t, PetscInt g, PetscReal *sums
   PetscCall(LocalPoints(L, t, &nloc));
   if (!t->lin_rho) PetscCall(PetscMalloc3((size_t)PetscMax(nloc, 1) * t->nres, &t->lin_rho, (size_t)PetscMax(nloc, 1) * t->nres * LjetN, &t->lin_D, (size_t)PetscMax(nloc, 1) * LjetN, &t->lin_jet));
   if (R && !t->lin_E) PetscCall(PetscMalloc1((size_t)PetscMax(nloc, 1) * t->nres * R, &t->lin_E));
+  if (AzInferReads(L, t) && !t->lin_P) PetscCall(PetscMalloc1((size_t)PetscMax(nloc, 1) * t->nres * L->ninfer, &t->lin_P));
   AzLossGroupItems(L, t->n, g, &lo, &np);
   PetscCall(VecGetArrayRead(t->x, &xa));
   for (PetscInt p0 = lo; p0 < lo + np; p0 += L->chunk) {
@@ -264,6 +290,11 @@ static PetscErrorCode Linearize(AzLoss L, AzTerm *t, PetscInt g, PetscReal *sums
         *sumsq += PetscSqr(sp * L->r[i]);
       }
       for (PetscInt i = p * t->nres * LjetN; i < (p + 1) * t->nres * LjetN; i++) D[i] *= sp;
+      if (AzInferReads(L, t)) {
+        PetscScalar *Pp = t->lin_P + (size_t)(p0 + p) * t->nres * L->ninfer;
+        PetscCall(AzInferRows(L, t, x + p * L->ncoord, L->jets + p * L->ncomp * L->nslot, Pp));
+        for (PetscInt i = 0; i < t->nres * L->ninfer; i++) Pp[i] *= sp;
+      }
     }
   }
   PetscCall(VecRestoreArrayRead(t->x, &xa));
@@ -275,6 +306,7 @@ static PetscErrorCode Tangent(AzLoss L, AzTerm *t, Vec v, PetscScalar out[])
 {
   const PetscInt     Ljet = L->LjetN, R = AzChainSideSize(L->chain); /* network side */
   const PetscScalar *xa, *cdot = R ? AzChainSideMap(L->chain)->side_dot : NULL;
+  PetscScalar        vs[AZ_MAX_PARAMS];
   PetscInt           nloc;
 
   PetscFunctionBegin;
@@ -286,6 +318,12 @@ static PetscErrorCode Tangent(AzLoss L, AzTerm *t, Vec v, PetscScalar out[])
     PetscCall(AzFieldJetsTangent(L->field, np, (const PetscReal *)xa + lo * L->ncoord, v, t->lin_jet + (size_t)lo * Ljet));
   }
   PetscCall(VecRestoreArrayRead(t->x, &xa));
+  if (AzInferReads(L, t)) {
+    const PetscScalar *va;
+    PetscCall(VecGetArrayRead(v, &va));
+    for (PetscInt k = 0; k < L->ninfer; k++) vs[k] = va[L->nnet + k];
+    PetscCall(VecRestoreArrayRead(v, &va));
+  }
   for (PetscInt p = 0; p < nloc; p++)
     for (PetscInt i = 0; i < t->nres; i++) {
       const PetscScalar *Di = t->lin_D + ((size_t)p * t->nres + i) * Ljet;
@@ -294,6 +332,8 @@ static PetscErrorCode Tangent(AzLoss L, AzTerm *t, Vec v, PetscScalar out[])
       for (PetscInt q = 0; q < Ljet; q++)
         if (Di[q] != 0) s += Di[q] * jd[q]; /* slots not requested hold NaN in jd and 0 in D */
       for (PetscInt r = 0; r < R; r++) s += t->lin_E[((size_t)p * t->nres + i) * R + r] * cdot[t->group[p] * R + r];
+      if (AzInferReads(L, t))
+        for (PetscInt k = 0; k < L->ninfer; k++) s += t->lin_P[((size_t)p * t->nres + i) * L->ninfer + k] * vs[k];
       out[p * t->nres + i] = s;
     }
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -348,6 +388,12 @@ static PetscErrorCode Adjoint(AzLoss L, AzTerm *t, PetscInt g, const PetscScalar
   PetscCall(VecGetArrayRead(t->x, &xa));
   PetscCall(AzFieldJetsVJP(L->field, np, (const PetscReal *)xa + lo * L->ncoord, RowsAdjoint, &c, grad));
   PetscCall(VecRestoreArrayRead(t->x, &xa));
+  if (AzInferReads(L, t)) {
+    PetscScalar pg[AZ_MAX_PARAMS] = {0};
+    for (PetscInt i = lo * t->nres; i < (lo + np) * t->nres; i++)
+      for (PetscInt k = 0; k < L->ninfer; k++) pg[k] += w[i] * t->lin_P[(size_t)i * L->ninfer + k];
+    PetscCall(AddParamGradient(L, pg, grad));
+  }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -413,6 +459,7 @@ static PetscErrorCode Destroy(AzTerm *t)
   PetscCall(PetscFree(t->lambda));
   PetscCall(PetscFree(t->group));
   PetscCall(PetscFree(t->lin_E));
+  PetscCall(PetscFree(t->lin_P));
   PetscCall(PetscFree(t->cslice));
   PetscCall(PetscFree(t->rw));
   PetscFunctionReturn(PETSC_SUCCESS);

@@ -20,7 +20,8 @@ enum {
   AZ_CB_DENSITY,
   AZ_CB_FLUX,
   AZ_CB_SOURCE,
-  AZ_CB_TARGET
+  AZ_CB_TARGET,
+  AZ_CB_PARAM_DERIVATIVE
 };
 
 typedef struct {
@@ -73,6 +74,9 @@ static void Describe(const AzGuardState *s, char buf[], size_t len)
     break;
   case AZ_CB_SOURCE:
     snprintf(what, sizeof what, "the source (.source)");
+    break;
+  case AZ_CB_PARAM_DERIVATIVE:
+    snprintf(what, sizeof what, "the parameter derivative (.param_derivative) of parameter '%s'", s->index >= 0 && s->index < AZ_MAX_PARAMS && orig->params[s->index].name ? orig->params[s->index].name : "?");
     break;
   default:
     snprintf(what, sizeof what, "the density of conservation law '%s' (.conservation[%d].density)", orig->conservation[s->index].name, s->index);
@@ -187,6 +191,13 @@ static PetscErrorCode GuardSource(const AzPoint *p, const AzJet *J, PetscScalar 
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+static PetscErrorCode GuardParamDerivative(PetscInt cond, PetscInt k, const AzPoint *p, const AzJet *J, PetscScalar d[], PetscBool *provided)
+{
+  PetscFunctionBegin;
+  AZ_GUARD_CALL(AZ_CB_PARAM_DERIVATIVE, (int)k, prob_->orig->param_derivative(cond, k, p, J, d, provided));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 static PetscErrorCode GuardInitial(const AzPoint *p, const AzJet *J, PetscScalar r[], PetscScalar d[])
 {
   PetscFunctionBegin;
@@ -288,7 +299,9 @@ PetscErrorCode AzProblemGuard(AzProblem p)
   PetscCall(PetscMemzero(g, sizeof *g));
   if (p->orig->abi == 3) PetscCall(PetscMemcpy(g, p->orig, offsetof(AzProblemInfo, ninitial)));
   else if (p->orig->abi == 4) PetscCall(PetscMemcpy(g, p->orig, offsetof(AzProblemInfo, recipe)));
+  else if (p->orig->abi == 5) PetscCall(PetscMemcpy(g, p->orig, offsetof(AzProblemInfo, param_derivative)));
   else *g = *p->orig;
+  if (g->param_derivative) g->param_derivative = GuardParamDerivative;
   if (g->interior) g->interior = GuardInterior;
   if (g->initial) g->initial = GuardInitial;
   if (g->flux) g->flux = GuardFlux;

@@ -382,6 +382,39 @@ PetscErrorCode AzProblemGetParams(AzProblem prob, const PetscReal **param)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+PetscErrorCode AzProblemSetParam(AzProblem prob, PetscInt k, PetscReal value)
+{
+  PetscFunctionBegin;
+  PetscCheck(k >= 0 && k < prob->nparam, prob->comm, PETSC_ERR_ARG_OUTOFRANGE, "Problem %s: parameter index %" PetscInt_FMT " outside 0..%" PetscInt_FMT, prob->info->name, k, prob->nparam - 1);
+  PetscCheck(!PetscIsInfOrNanReal(value), PETSC_COMM_SELF, PETSC_ERR_FP, "Problem %s: parameter %s set to a non-finite value", prob->info->name, prob->info->params[k].name);
+  if (prob->param[k] == value) PetscFunctionReturn(PETSC_SUCCESS);
+  prob->param[k] = value;
+  for (PetscInt c = 0; c < AZ_MAX_COMP; c++) prob->mass_ready[c] = PETSC_FALSE; /* the mass targets may read it */
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzProblemGetParamIndex(AzProblem prob, const char name[], const char opt[], PetscBool numeric_only, PetscInt *k)
+{
+  char valid[AZ_MAX_PARAMS * 40] = "";
+
+  PetscFunctionBegin;
+  *k = -1;
+  for (PetscInt j = 0; j < prob->nparam; j++) {
+    PetscInt nchoice;
+    char     names[AZ_MAX_CHOICES][32];
+    PetscCall(AzParamChoices(&prob->info->params[j], &nchoice, names));
+    if (numeric_only && nchoice) {
+      PetscCheck(strcmp(name, prob->info->params[j].name), prob->comm, PETSC_ERR_ARG_WRONG, "%s %s: parameter %s of problem %s is a choice among names, not a number: it cannot be inferred", opt, name, name, prob->info->name);
+      continue;
+    }
+    if (!strcmp(name, prob->info->params[j].name)) *k = j;
+    PetscCall(PetscStrlcat(valid, valid[0] ? ", " : "", sizeof valid));
+    PetscCall(PetscStrlcat(valid, prob->info->params[j].name, sizeof valid));
+  }
+  PetscCheck(*k >= 0, prob->comm, PETSC_ERR_ARG_WRONG, "%s %s: problem %s has no parameter %s; %s%s", opt, name, prob->info->name, name, valid[0] ? "its parameters are: " : "it has no numeric parameters", valid);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode AzProblemGetJetRequest(AzProblem prob, AzJetRequest *req)
 {
   PetscFunctionBegin;

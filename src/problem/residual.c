@@ -142,3 +142,84 @@ PetscErrorCode AzProblemCheckJetJacobian(AzProblem prob, PetscInt cond, PetscInt
   PetscCall(PetscFree(D));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
+
+/* ∂r/∂param_k: the plugin's, or fourth-order central differences of the residual in the parameter.
+ * The parameter is perturbed in place (the guards find the problem by its parameter array). */
+PetscErrorCode AzProblemEvaluateParamDerivative(AzProblem prob, PetscInt cond, PetscInt k, const PetscReal x[], const PetscScalar jet[], PetscScalar drdp[])
+{
+  const AzProblemInfo *info = prob->info;
+  PetscInt             nres;
+  PetscBool            provided = PETSC_FALSE;
+
+  PetscFunctionBegin;
+  PetscCheck(k >= 0 && k < prob->nparam, prob->comm, PETSC_ERR_ARG_OUTOFRANGE, "Problem %s: parameter index %" PetscInt_FMT " outside 0..%" PetscInt_FMT, info->name, k, prob->nparam - 1);
+  PetscCall(AzProblemGetNumResiduals(prob, cond, &nres));
+  if (!nres) PetscFunctionReturn(PETSC_SUCCESS);
+  if (info->param_derivative && !Derived(info, cond)) {
+    AzPoint p = {x, prob->ncoord, prob->param, (cond >= 0 && cond < 2 * AZ_MAX_DIM) ? cond : -1};
+    AzJet   J = {prob->ncoord, info->ncomp, AZ_JET_NSLOT(prob->ncoord), jet};
+    provided  = PETSC_TRUE;
+    for (PetscInt i = 0; i < nres; i++) drdp[i] = 0;
+    PetscCall(info->param_derivative(cond, k, &p, &J, drdp, &provided));
+  }
+  if (!provided) {
+    PetscScalar     rp[4][AZ_MAX_RES];
+    const PetscReal v0 = prob->param[k], h = 1e-3 * PetscMax(1e-3, PetscAbsReal(v0)), off[] = {-2, -1, 1, 2};
+    PetscErrorCode  ierr = PETSC_SUCCESS;
+
+    for (PetscInt q = 0; q < 4 && !ierr; q++) {
+      prob->param[k] = v0 + off[q] * h;
+      ierr           = CallResidual(prob, cond, x, jet, rp[q], NULL);
+    }
+    prob->param[k] = v0;
+    PetscCall(ierr);
+    for (PetscInt i = 0; i < nres; i++) drdp[i] = (rp[0][i] - 8 * rp[1][i] + 8 * rp[2][i] - rp[3][i]) / (12 * h);
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzProblemCheckParamJacobian(AzProblem prob, PetscInt cond, PetscInt k, PetscInt ntrial, PetscReal *maxrelerr)
+{
+  const AzProblemInfo *info  = prob->info;
+  const PetscInt       nslot = AZ_JET_NSLOT(prob->ncoord), L = info->ncomp * nslot;
+  unsigned long long   seed  = 54321;
+  PetscInt             nres;
+  PetscScalar          jet[AZ_MAX_COMP * AZ_JET_MAX_NSLOT], d[AZ_MAX_RES], rp[4][AZ_MAX_RES];
+  PetscReal            x[AZ_MAX_COORD], lo[AZ_MAX_COORD], hi[AZ_MAX_COORD];
+
+  PetscFunctionBegin;
+  *maxrelerr = 0;
+  PetscCall(AzProblemGetNumResiduals(prob, cond, &nres));
+  if (!nres || !info->param_derivative || Derived(info, cond)) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(AzProblemGetBox(prob, lo, hi));
+  for (PetscInt t = 0; t < ntrial; t++) {
+    AzPoint         p;
+    AzJet           J        = {prob->ncoord, info->ncomp, nslot, jet};
+    PetscBool       provided = PETSC_TRUE;
+    PetscReal       scale    = 0;
+    const PetscReal v0 = prob->param[k], h = 1e-3 * PetscMax(1e-3, PetscAbsReal(v0)), off[] = {-2, -1, 1, 2};
+    PetscErrorCode  ierr = PETSC_SUCCESS;
+
+    for (PetscInt i = 0; i < prob->ncoord; i++) x[i] = lo[i] + (hi[i] - lo[i]) * Uniform(&seed);
+    if (cond >= 0 && cond < 2 * AZ_MAX_DIM) x[cond / 2] = (cond % 2) ? hi[cond / 2] : lo[cond / 2];
+    if (cond == AZ_COND_INITIAL) x[prob->ncoord - 1] = lo[prob->ncoord - 1];
+    for (PetscInt s = 0; s < L; s++) jet[s] = 2 * Uniform(&seed) - 1;
+    p = (AzPoint){x, prob->ncoord, prob->param, (cond >= 0 && cond < 2 * AZ_MAX_DIM) ? cond : -1};
+    for (PetscInt i = 0; i < nres; i++) d[i] = 0;
+    PetscCall(info->param_derivative(cond, k, &p, &J, d, &provided));
+    if (!provided) continue;
+    for (PetscInt q = 0; q < 4 && !ierr; q++) {
+      prob->param[k] = v0 + off[q] * h;
+      ierr           = CallResidual(prob, cond, x, jet, rp[q], NULL);
+    }
+    prob->param[k] = v0;
+    PetscCall(ierr);
+    for (PetscInt i = 0; i < nres; i++) scale = PetscMax(scale, PetscAbsScalar(d[i]));
+    for (PetscInt i = 0; i < nres; i++) {
+      const PetscScalar fd = (rp[0][i] - 8 * rp[1][i] + 8 * rp[2][i] - rp[3][i]) / (12 * h);
+      const PetscReal   e  = PetscAbsScalar(fd - d[i]) / PetscMax(PetscMax(scale, PetscAbsScalar(fd)), 1e-300);
+      if (!PetscIsInfOrNanReal(*maxrelerr)) *maxrelerr = PetscIsInfOrNanReal(e) || PetscIsInfOrNanReal(PetscAbsScalar(d[i])) ? (PetscReal)NAN : PetscMax(*maxrelerr, e);
+    }
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}

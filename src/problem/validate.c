@@ -33,7 +33,7 @@ PetscBool AzRecipeIsOption(const char s[])
  * the run's files or the recipe itself, and the optimiser chain whole (type and counts together). */
 PetscErrorCode AzProblemRecipeCheck(const char recipe[], PetscBool *valid, char msg[], size_t len)
 {
-  const char *const forbidden[] = {"-az_output_dir", "-az_recipe", "-az_restart", "-az_field_load", "-az_data", "-az_checkpoint_every", NULL};
+  const char *const forbidden[] = {"-az_output_dir", "-az_recipe", "-az_restart", "-az_field_load", "-az_data", "-az_checkpoint_every", "-az_infer", "-az_infer_log", "-az_infer_bounds", NULL};
   char              seen[32][64];
   int               nseen = 0, chain = 0;
   const char       *s     = recipe;

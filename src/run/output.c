@@ -67,8 +67,9 @@ PetscErrorCode AzRunWriteHistory(MPI_Comm comm, const char dir[], AzTrainer tr, 
 {
   char                  path[PETSC_MAX_PATH_LEN + 16], desc[128];
   AzFile                f;
-  PetscInt              n, nterms, ncausal, every;
+  PetscInt              n, nterms, ncausal, every, ninfer;
   const AzHistoryEntry *h;
+  const char *const    *inames;
 
   PetscFunctionBegin;
   PetscCall(AzTrainerGetHistory(tr, &n, &h));
@@ -86,6 +87,8 @@ PetscErrorCode AzRunWriteHistory(MPI_Comm comm, const char dir[], AzTrainer tr, 
   if (ncausal) PetscCall(AzFilePrintf(f, ",causal_eps,causal_min_weight")); /* causal training */
   PetscCall(AzLossGetResample(loss, NULL, &every, NULL, NULL));
   if (every) PetscCall(AzFilePrintf(f, ",n_pde,resampled")); /* resampling: the PDE set's size, points resampled or added so far */
+  PetscCall(AzLossGetInferred(loss, &ninfer, &inames, NULL));
+  for (PetscInt k = 0; k < ninfer; k++) PetscCall(AzFilePrintf(f, ",infer_%s", inames[k])); /* inverse problems: the parameters' trajectories */
   PetscCall(AzFilePrintf(f, ",rel_l2,wall_seconds\n"));
   for (PetscInt i = 0; i < n; i++) {
     char d[128], *save = NULL, *stage;
@@ -96,6 +99,7 @@ PetscErrorCode AzRunWriteHistory(MPI_Comm comm, const char dir[], AzTrainer tr, 
     for (PetscInt k = 0; k < nterms; k++) PetscCall(AzFilePrintf(f, ",%.10e", (double)h[i].term[k]));
     if (ncausal) PetscCall(AzFilePrintf(f, ",%.10e,%.10e", (double)h[i].causal_eps, (double)h[i].causal_wmin));
     if (every) PetscCall(AzFilePrintf(f, ",%" PetscInt_FMT ",%" PetscInt_FMT, h[i].npde, h[i].nresampled));
+    for (PetscInt k = 0; k < ninfer; k++) PetscCall(AzFilePrintf(f, ",%.15e", (double)h[i].infer[k]));
     PetscCall(AzFilePrintf(f, ",%.10e,%.4f\n", (double)h[i].rel_l2, (double)h[i].wall));
   }
   PetscCall(AzFileClose(&f));

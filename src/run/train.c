@@ -217,6 +217,19 @@ static PetscErrorCode WriteSummary(MPI_Comm comm, const char dir[], const char r
     PetscCall(AzLossGetResample(loss, &rs, NULL, &npde, &nres));
     PetscCall(AzFilePrintf(file, "  \"resample\": \"%s\",\n  \"pde_points\": %d,\n  \"points_resampled\": %d,\n", AzResampleTypes[rs], (int)npde, (int)nres));
   }
+  {
+    PetscInt           ninf;
+    const char *const *names;
+    PetscReal          v[AZ_MAX_PARAMS];
+    PetscCall(AzLossGetInferred(loss, &ninf, &names, v));
+    PetscCall(AzFilePrintf(file, "  \"inferred\": {"));
+    for (PetscInt k = 0; k < ninf; k++) {
+      PetscCall(AzFilePrintf(file, "%s\"%s\": {\"value\": ", k ? ", " : "", names[k]));
+      PetscCall(AzRunJsonNumber(file, v[k]));
+      PetscCall(AzFilePrintf(file, "}"));
+    }
+    PetscCall(AzFilePrintf(file, "},\n"));
+  }
   PetscCall(AzFilePrintf(file, "  \"loss\": "));
   PetscCall(AzRunJsonNumber(file, f));
   PetscCall(AzFilePrintf(file, ",\n  \"final_loss\": {"));
@@ -263,8 +276,30 @@ static PetscErrorCode WriteSummary(MPI_Comm comm, const char dir[], const char r
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* inferred.txt: the inferred parameters as options (-az_PROBLEM_NAME value), which `ansatz eval -az_run`
+ * and a rerun read: the problem as the run found it */
+static PetscErrorCode WriteInferred(MPI_Comm comm, const char dir[], AzProblem prob, AzLoss loss)
+{
+  const AzProblemInfo *info;
+  const char *const   *names;
+  PetscReal            v[AZ_MAX_PARAMS];
+  PetscInt             n;
+  char                 path[PETSC_MAX_PATH_LEN + 16];
+  AzFile               f;
+
+  PetscFunctionBegin;
+  PetscCall(AzProblemGetInfo(prob, &info));
+  PetscCall(AzLossGetInferred(loss, &n, &names, v));
+  snprintf(path, sizeof path, "%s/inferred.txt", dir);
+  PetscCall(AzFileOpen(comm, path, &f));
+  PetscCall(AzFilePrintf(f, "# ansatz train: the parameters inferred by this run, as options\n"));
+  for (PetscInt k = 0; k < n; k++) PetscCall(AzFilePrintf(f, "-az_%s_%s %.17g\n", info->name, names[k], (double)v[k]));
+  PetscCall(AzFileClose(&f));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 /* the results a train run writes: a previous run's are removed before this one starts */
-static const char *const TrainFiles[] = {"summary.json", "history.csv", "theta.bin", "theta.bin.info", "field.vtk", "checkpoint.bin", "checkpoint.bin.info", "options.txt", "points_*.csv", NULL};
+static const char *const TrainFiles[] = {"inferred.txt", "summary.json", "history.csv", "theta.bin", "theta.bin.info", "field.vtk", "checkpoint.bin", "checkpoint.bin.info", "options.txt", "points_*.csv", NULL};
 
 PetscErrorCode AzRunTrain(MPI_Comm comm)
 {
@@ -275,7 +310,9 @@ PetscErrorCode AzRunTrain(MPI_Comm comm)
   AzLoss               loss;
   AzTrainer            tr;
   PetscReal            f, term[AZ_MAX_TERMS], rel, maxabs, viol_bc, viol_ic, drift;
-  PetscInt             ncoord, its, nparam;
+  PetscInt             ncoord, its, nparam, ninfer;
+  const char *const   *inames;
+  PetscReal            inferred[AZ_MAX_PARAMS];
   PetscLogDouble       t0, t1;
   PetscBool            has_exact, save_points = PETSC_FALSE, use_ref = PETSC_TRUE;
   AzReference          ref = NULL;
@@ -301,11 +338,14 @@ PetscErrorCode AzRunTrain(MPI_Comm comm)
 
   PetscCall(AzProblemGetNumCoords(prob, &ncoord));
   PetscCall(AzRunCreateField(prob, &field));
-  PetscCall(AzFieldGetNumParameters(field, &nparam));
   PetscCall(AzLossCreate(prob, field, &loss));
   PetscCall(AzLossSetFromOptions(loss));
   PetscCall(AzLossSetUp(loss));
-  if (!info->exact && use_ref) {
+  PetscCall(AzFieldGetNumParameters(field, &nparam)); /* the network's and the inferred parameters' */
+  PetscCall(AzLossGetInferred(loss, &ninfer, &inames, NULL));
+  /* an inverse run measures its field against the problem at the parameters it infers: the reference
+   * is solved after training */
+  if (!info->exact && use_ref && !ninfer) {
     char refdir[PETSC_MAX_PATH_LEN];
     PetscCall(AzReferenceCreate(comm, prob, &ref));
     PetscCall(AzReferenceSetFromOptions(ref));
@@ -337,6 +377,19 @@ PetscErrorCode AzRunTrain(MPI_Comm comm)
   PetscCall(PetscStrncpy(stop, msg, sizeof stop));
 
   PetscCall(AzLossEvaluate(loss, &f, term, NULL));
+  if (ninfer) {
+    PetscCall(AzLossGetInferred(loss, &ninfer, &inames, inferred));
+    for (PetscInt k = 0; k < ninfer; k++) PetscCall(PetscPrintf(comm, "inferred %s = %.10g\n", inames[k], (double)inferred[k]));
+    if (!info->exact && use_ref) { /* the yardstick at the inferred parameters */
+      char refdir[PETSC_MAX_PATH_LEN];
+      PetscCall(AzReferenceCreate(comm, prob, &ref));
+      PetscCall(AzReferenceSetFromOptions(ref));
+      PetscCall(AzReferenceGetDefaultDir(prob, refdir, sizeof refdir));
+      PetscCall(PetscPrintf(comm, "no exact solution: errors are measured against the reference at the inferred parameters, in %s\n", refdir));
+      PetscCall(AzReferenceSolveCached(ref, refdir));
+      PetscCall(AzLossSetReference(loss, ref));
+    }
+  }
   PetscCall(AzLossExactError(loss, &has_exact, &rel, &maxabs));
   PetscCall(AzLossConstraintViolation(loss, 200, &viol_bc, &viol_ic));
   PetscCall(AzLossConservationDrift(loss, &drift));
@@ -348,6 +401,7 @@ PetscErrorCode AzRunTrain(MPI_Comm comm)
   PetscCall(AzFieldSave(field, comm, path));
   PetscCall(WriteFieldVTK(comm, dir, prob, loss, ncoord <= 2 ? 101 : 41));
   PetscCall(WriteSummary(comm, dir, recipe, prob, loss, tr, ref, nparam, (PetscReal)(t1 - t0), f, term, rel, maxabs, viol_bc, viol_ic, drift));
+  if (ninfer) PetscCall(WriteInferred(comm, dir, prob, loss));
   PetscCall(PetscPrintf(comm, "%s: %" PetscInt_FMT " iterations in %.2f s, loss %.3e", reason == AZ_TRAINER_FAILED ? "failed" : "done", its, (double)(t1 - t0), (double)f));
   if (has_exact) PetscCall(PetscPrintf(comm, ", rel_l2 %.3e, max_abs_error %.3e (against the %s)", (double)rel, (double)maxabs, info->exact ? "exact solution" : "reference"));
   if (ref) {

@@ -260,6 +260,8 @@ PetscErrorCode AzTrainerRecord(AzTrainer tr, PetscReal loss, const PetscReal ter
   PetscLogDouble  now;
   PetscBool       has_exact;
   PetscReal       rel, maxabs;
+  PetscInt        ninfer;
+  const char *const *inames;
 
   PetscFunctionBegin;
   if (!force && tr->it % tr->monitor_every) PetscFunctionReturn(PETSC_SUCCESS);
@@ -288,6 +290,7 @@ PetscErrorCode AzTrainerRecord(AzTrainer tr, PetscReal loss, const PetscReal ter
     h->causal_wmin = m ? w[m - 1] : (PetscReal)NAN;
   }
   PetscCall(AzLossGetResample(tr->loss, NULL, NULL, &h->npde, &h->nresampled));
+  PetscCall(AzLossGetInferred(tr->loss, &ninfer, &inames, h->infer));
   if (!tr->quiet) {
     /* the rate of this stage alone: stages differ by orders of magnitude in time per iteration */
     const PetscReal elapsed = (PetscReal)(now - tr->stage_t0);
@@ -303,6 +306,7 @@ PetscErrorCode AzTrainerRecord(AzTrainer tr, PetscReal loss, const PetscReal ter
       off += (size_t)snprintf(line + off, sizeof line - off, "  %s %.2e", name, (double)h->term[k]);
     }
     if (!PetscIsNanReal(h->causal_wmin) && off < sizeof line) off += (size_t)snprintf(line + off, sizeof line - off, "  eps %g min_w %.3f", (double)h->causal_eps, (double)h->causal_wmin);
+    for (PetscInt k = 0; k < ninfer && off < sizeof line; k++) off += (size_t)snprintf(line + off, sizeof line - off, "  %s %.6g", inames[k], (double)h->infer[k]);
     if (has_exact && off < sizeof line) off += (size_t)snprintf(line + off, sizeof line - off, "  rel_l2 %.3e", (double)rel);
     if (off < sizeof line) snprintf(line + off, sizeof line - off, "  %.0f it/s  eta %.0fs", (double)rate, (double)eta);
     /* one updating line on a terminal, plain lines otherwise (files, pipes, CI logs) */
