@@ -27,7 +27,7 @@ typedef struct {
   AzProblem prob;
   AzField   field;
   AzLoss    loss;
-  PetscInt  ncoord, ncomp, ncompN, nslot, P;
+  PetscInt  ncoord, ncomp, ncompN, nslot, P, Pnet; /* θ's length; the network's part (inferred parameters after it) */
   PetscInt  mask;    /* the solution's slots: the problem's jet request */
   PetscInt  netmask; /* the network's slots: those the field computes (one order more for a stream function) */
 } Setup;
@@ -143,6 +143,7 @@ static PetscErrorCode Build(const char *problem, const char *prefix, Setup *s)
   PetscFunctionBegin;
   if (!strcmp(problem, "flow2d")) PetscCall(AzProblemCreateFromInfo(PETSC_COMM_WORLD, &flow2d, NULL, &s->prob));
   else PetscCall(AzProblemLoad(PETSC_COMM_WORLD, problem, &s->prob));
+  PetscCall(AzProblemSetFromOptions(s->prob)); /* -az_heat1d_kappa: an inferred parameter's guess */
   PetscCall(AzProblemGetInfo(s->prob, &info));
   PetscCall(AzProblemGetNumCoords(s->prob, &s->ncoord));
   PetscCall(AzProblemGetJetRequest(s->prob, &req));
@@ -156,6 +157,8 @@ static PetscErrorCode Build(const char *problem, const char *prefix, Setup *s)
   if (prefix) PetscCall(AzLossSetOptionsPrefix(s->loss, prefix));
   PetscCall(AzLossSetFromOptions(s->loss));
   PetscCall(AzLossSetUp(s->loss));
+  PetscCall(AzFieldGetNumNetworkParameters(s->field, &s->Pnet));
+  PetscCall(AzFieldGetNumParameters(s->field, &s->P)); /* with -az_infer, longer than before the set-up */
   /* the field leaves the slots it does not compute NaN */
   PetscCall(AzProblemGetBox(s->prob, lo, hi));
   for (PetscInt a = 0; a < s->ncoord; a++) x[a] = lo[a] + 0.37 * (hi[a] - lo[a]);
@@ -730,7 +733,7 @@ static void CheckTerms(const char *label, const char *problem, const Opt *opts, 
     PetscScalar *th;
     AzFieldGetParameters(s.field, &theta);
     VecGetArray(theta, &th);
-    for (PetscInt c = 0; c < s.ncompN; c++) th[s.P - s.ncompN + c] += shift;
+    for (PetscInt c = 0; c < s.ncompN; c++) th[s.Pnet - s.ncompN + c] += shift;
     VecRestoreArray(theta, &th);
   }
   ck_assert_int_eq(AzLossEvaluate(s.loss, &f, before, NULL), 0);
@@ -762,6 +765,98 @@ START_TEST(test_terms_conditions_data)
   }
   RemoveData();
   CheckTerms("burgers1d: faces and initial condition by multipliers", "burgers1d", o_auglag, 0, 0, t_burgers, a_burgers);
+}
+END_TEST
+
+/* Inverse problems: the inferred parameters' entries of θ in every derivative check, plus the loss's
+ * derivative along each of them alone against central differences (their share of a random direction
+ * could hide an error); the parameters follow θ (p = s, exp(s), a sigmoid onto the bounds) */
+static void CheckInferred(const char *label, const char *problem, const Opt *opts, PetscInt nexpect, const PetscReal expect[])
+{
+  Setup              s;
+  Vec                theta, g;
+  PetscReal          f, fp, fm, vals[AZ_MAX_PARAMS];
+  PetscInt           n;
+  const char *const *names;
+  PetscScalar       *th;
+  const PetscScalar *ga;
+
+  ck_assert_msg(MakeSetup(problem, NULL, opts, &s) == 0, "%s: set-up failed", label);
+  ck_assert_int_eq(AzLossGetInferred(s.loss, &n, &names, vals), 0);
+  ck_assert_msg(n == nexpect && s.P == s.Pnet + n, "%s: %d inferred parameters (θ %d = %d + ?), expected %d", label, (int)n, (int)s.P, (int)s.Pnet, (int)nexpect);
+  for (PetscInt k = 0; k < n; k++) ck_assert_msg(PetscAbsReal(vals[k] - expect[k]) <= 1e-14 * PetscAbsReal(expect[k]), "%s: %s starts at %.17g, expected %.17g", label, names[k], (double)vals[k], (double)expect[k]);
+  AzFieldGetParameters(s.field, &theta);
+  VecDuplicate(theta, &g);
+  ck_assert_int_eq(AzLossEvaluate(s.loss, &f, NULL, g), 0);
+  for (PetscInt k = 0; k < n; k++) {
+    const PetscInt  j = s.Pnet + k;
+    const PetscReal h = 1e-6;
+    PetscScalar     s0;
+    PetscReal       gk, moved;
+    VecGetArray(theta, &th);
+    s0    = th[j];
+    th[j] = s0 + h;
+    VecRestoreArray(theta, &th);
+    AzLossEvaluate(s.loss, &fp, NULL, NULL);
+    AzLossGetInferred(s.loss, &n, &names, vals);
+    moved = vals[k];
+    VecGetArray(theta, &th);
+    th[j] = s0 - h;
+    VecRestoreArray(theta, &th);
+    AzLossEvaluate(s.loss, &fm, NULL, NULL);
+    VecGetArray(theta, &th);
+    th[j] = s0;
+    VecRestoreArray(theta, &th);
+    VecGetArrayRead(g, &ga);
+    gk = PetscRealPart(ga[j]);
+    VecRestoreArrayRead(g, &ga);
+    ck_assert_msg(moved != expect[k], "%s: %s did not follow θ", label, names[k]);
+    ck_assert_msg(PetscAbsReal(gk) > 1e-8, "%s: ∂loss/∂%s is %g: the test needs a loss that depends on it", label, names[k], (double)gk);
+    ck_assert_msg(PetscAbsReal((fp - fm) / (2 * h) - gk) <= 1e-6 * PetscAbsReal(gk), "%s: ∂loss/∂s(%s) %.12g, central differences %.12g", label, names[k], (double)gk, (double)((fp - fm) / (2 * h)));
+  }
+  VecDestroy(&g);
+  CheckDerivatives(label, &s);
+  FreeSetup(&s);
+}
+
+START_TEST(test_terms_infer)
+{
+  WriteData();
+  {
+    const Opt       o_plain[] = {{"-az_data", datafile}, {"-az_infer", "kappa"}, {"-az_heat1d_kappa", "0.3"}, {NULL, NULL}};
+    const Opt       o_hard[]  = {{"-az_data", datafile}, {"-az_infer", "kappa"}, {"-az_infer_log", "kappa"}, {"-az_heat1d_kappa", "0.3"}, {"-az_constraint", "hard"}, {NULL, NULL}};
+    const Opt       o_bound[] = {{"-az_data", datafile}, {"-az_infer", "kappa"}, {"-az_infer_log", "kappa"}, {"-az_infer_bounds", "kappa=0.01:2"}, {"-az_heat1d_kappa", "0.3"}, {"-az_constraint", "auglag"}, {NULL, NULL}};
+    const PetscReal k0[]      = {0.3};
+    CheckInferred("heat1d: kappa inferred (plain), soft conditions and data", "heat1d", o_plain, 1, k0);
+    CheckInferred("heat1d: kappa inferred as log, hard conditions", "heat1d", o_hard, 1, k0);
+    CheckInferred("heat1d: kappa inferred as log within bounds, multipliers", "heat1d", o_bound, 1, k0);
+  }
+  RemoveData();
+  {
+    /* the conservation form: ∂r/∂nu by differences of the residual derived from the flux */
+    const Opt       o_burgers[] = {{"-az_infer", "nu"}, {"-az_burgers1d_nu", "0.05"}, {NULL, NULL}};
+    const PetscReal nu0[]       = {0.05};
+    CheckInferred("burgers1d: nu inferred, conservation form", "burgers1d", o_burgers, 1, nu0);
+  }
+}
+END_TEST
+
+START_TEST(test_infer_refusals)
+{
+  const Opt o_unknown[] = {{"-az_infer", "kapa"}, {NULL, NULL}};
+  const Opt o_twice[]   = {{"-az_infer", "kappa,kappa"}, {NULL, NULL}};
+  const Opt o_log[]     = {{"-az_infer", "kappa"}, {"-az_infer_log", "kappa"}, {"-az_heat1d_kappa", "-1"}, {NULL, NULL}};
+  const Opt o_lognot[]  = {{"-az_infer", "kappa"}, {"-az_infer_log", "nu"}, {NULL, NULL}};
+  const Opt o_bounds[]  = {{"-az_infer", "kappa"}, {"-az_infer_bounds", "kappa=1:2"}, {NULL, NULL}};
+  const Opt o_syntax[]  = {{"-az_infer", "kappa"}, {"-az_infer_bounds", "kappa=2"}, {NULL, NULL}};
+  const Opt o_order[]   = {{"-az_infer", "kappa"}, {"-az_infer_bounds", "kappa=2:1"}, {NULL, NULL}};
+  ExpectRefused("unknown parameter", "heat1d", NULL, o_unknown, "its parameters are: kappa");
+  ExpectRefused("parameter named twice", "heat1d", NULL, o_twice, "named twice");
+  ExpectRefused("log of a negative guess", "heat1d", NULL, o_log, "must be positive");
+  ExpectRefused("log of a parameter not inferred", "heat1d", NULL, o_lognot, "not a parameter named by -az_infer");
+  ExpectRefused("guess outside the bounds", "heat1d", NULL, o_bounds, "strictly inside the bounds");
+  ExpectRefused("bounds syntax", "heat1d", NULL, o_syntax, "expected name=lo:hi");
+  ExpectRefused("bounds in the wrong order", "heat1d", NULL, o_order, "lo < hi");
 }
 END_TEST
 
@@ -1361,6 +1456,8 @@ int main(int argc, char **argv)
   tcase_add_test(chain, test_chain_refusals);
   tcase_add_test(terms, test_terms_conditions_data);
   tcase_add_test(terms, test_terms_positivity);
+  tcase_add_test(terms, test_terms_infer);
+  tcase_add_test(terms, test_infer_refusals);
   tcase_add_test(terms, test_terms_conservation);
   tcase_add_test(terms, test_terms_through_maps);
   tcase_add_checked_fixture(terms, NULL, RemoveData);
