@@ -389,6 +389,99 @@ START_TEST(test_exact_jet_jacobians)
 }
 END_TEST
 
+/* ∂r/∂param: heat1d's exact one (−u_xx inside, 0 elsewhere) agrees with the differences and with the
+ * formula; a wrong one (linked in, ABI 6) is caught by the check, and a plugin without one gets
+ * differences (burgers1d's ∂r/∂nu = −u_xx through its flux) */
+static PetscReal wrong_factor = 2;
+static PetscErrorCode WrongParamDerivative(PetscInt cond, PetscInt k, const AzPoint *p, const AzJet *J, PetscScalar drdp[], PetscBool *provided)
+{
+  (void)p;
+  (void)k;
+  (void)provided;
+  if (cond == AZ_COND_INTERIOR) drdp[0] = -wrong_factor * AzD2(J, 0, 0, 0);
+  return PETSC_SUCCESS;
+}
+
+static PetscErrorCode PHeatInterior(const AzPoint *p, const AzJet *J, PetscScalar r[], PetscScalar drdjet[])
+{
+  r[0] = 1 - p->param[0] * AzD2(J, 0, 0, 0);
+  if (drdjet) drdjet[AzIdxD2(J, 0, 0, 0)] = -p->param[0];
+  return PETSC_SUCCESS;
+}
+
+static PetscErrorCode PHeatWall(const AzPoint *p, const AzJet *J, PetscScalar r[], PetscScalar drdjet[])
+{
+  (void)p;
+  r[0] = AzU(J, 0);
+  if (drdjet) drdjet[AzIdxU(J, 0)] = 1;
+  return PETSC_SUCCESS;
+}
+
+/* -kappa u_xx = -1 on [0, 1], u = 0 at both ends, with a plugin parameter derivative */
+static const AzProblemInfo pheat = {
+  .abi              = AZ_PROBLEM_ABI,
+  .name             = "pheat",
+  .description      = "kappa u_xx = 1, with a plugin parameter derivative",
+  .dim              = 1,
+  .ncomp            = 1,
+  .lower            = {0},
+  .upper            = {1},
+  .params           = {{"kappa", 0.1, "diffusivity"}},
+  .derivatives      = "xx",
+  .boundary         = {{AZ_BC_DIRICHLET, PHeatWall, NULL}, {AZ_BC_DIRICHLET, PHeatWall, NULL}},
+  .interior         = PHeatInterior,
+  .exact_jacobian   = PETSC_TRUE,
+  .param_derivative = WrongParamDerivative,
+};
+
+START_TEST(test_param_derivative)
+{
+  AzProblem            prob;
+  const AzProblemInfo *info;
+  PetscReal            err, x[2] = {0.3, 0.4};
+  PetscScalar          jet[AZ_JET_MAX_NSLOT], d[1];
+  PetscInt             k;
+
+  ck_assert_int_eq(AzProblemLoad(PETSC_COMM_WORLD, "heat1d", &prob), 0);
+  AzProblemGetInfo(prob, &info);
+  ck_assert(info->param_derivative != NULL);
+  ck_assert_int_eq(AzProblemGetParamIndex(prob, "kappa", "-az_infer", PETSC_TRUE, &k), 0);
+  for (PetscInt cond = AZ_COND_INTERIOR; cond <= AZ_COND_INITIAL; cond++) {
+    if (cond >= 2 && cond != AZ_COND_INITIAL) continue;
+    ck_assert_int_eq(AzProblemCheckParamJacobian(prob, cond, k, 10, &err), 0);
+    ck_assert_msg(err < 1e-7, "heat1d condition %d: ∂r/∂kappa differs from differences by %g", (int)cond, (double)err);
+  }
+  for (PetscInt s = 0; s < AZ_JET_MAX_NSLOT; s++) jet[s] = 0.1 * (s + 1);
+  ck_assert_int_eq(AzProblemEvaluateParamDerivative(prob, AZ_COND_INTERIOR, k, x, jet, d), 0);
+  ck_assert_msg(PetscAbsScalar(d[0] + jet[AzJetSlotD2(2, 0, 0)]) < 1e-15, "heat1d: ∂r/∂kappa %g, expected -u_xx = %g", (double)d[0], (double)-jet[AzJetSlotD2(2, 0, 0)]);
+  AzProblemDestroy(&prob);
+  /* a plugin's function, wrong by a factor 2: caught */
+  ck_assert_int_eq(AzProblemCreateFromInfo(PETSC_COMM_WORLD, &pheat, NULL, &prob), 0);
+  ck_assert_int_eq(AzProblemCheckParamJacobian(prob, AZ_COND_INTERIOR, 0, 10, &err), 0);
+  ck_assert_msg(err > 0.1, "a wrong ∂r/∂kappa passed the check (difference %g)", (double)err);
+  wrong_factor = 1;
+  ck_assert_int_eq(AzProblemCheckParamJacobian(prob, AZ_COND_INTERIOR, 0, 10, &err), 0);
+  ck_assert_msg(err < 1e-9, "the right ∂r/∂kappa failed the check (difference %g)", (double)err);
+  AzProblemDestroy(&prob);
+  /* an ABI-5 descriptor ends before .param_derivative: a stray value there is not read */
+  {
+    AzProblemInfo        old = pheat;
+    const AzProblemInfo *got;
+    old.abi                  = 5;
+    ck_assert_int_eq(AzProblemCreateFromInfo(PETSC_COMM_WORLD, &old, NULL, &prob), 0);
+    AzProblemGetInfo(prob, &got);
+    ck_assert_ptr_null(got->param_derivative);
+    AzProblemDestroy(&prob);
+  }
+  /* differences: burgers1d (conservation form) has ∂r/∂nu = −u_xx */
+  ck_assert_int_eq(AzProblemLoad(PETSC_COMM_WORLD, "burgers1d", &prob), 0);
+  ck_assert_int_eq(AzProblemGetParamIndex(prob, "nu", "-az_infer", PETSC_TRUE, &k), 0);
+  ck_assert_int_eq(AzProblemEvaluateParamDerivative(prob, AZ_COND_INTERIOR, k, x, jet, d), 0);
+  ck_assert_msg(PetscAbsScalar(d[0] + jet[AzJetSlotD2(2, 0, 0)]) < 1e-9, "burgers1d: ∂r/∂nu %.15g by differences, expected -u_xx = %.15g", (double)d[0], (double)-jet[AzJetSlotD2(2, 0, 0)]);
+  AzProblemDestroy(&prob);
+}
+END_TEST
+
 /* myproblem has no exact Jacobian: the numerical one must match ∂r/∂u = 3cu², ∂r/∂u_xx = −1. */
 START_TEST(test_numerical_jet_jacobian)
 {
@@ -816,7 +909,7 @@ START_TEST(test_reject_abi)
 {
   ExpectRejected("badabi.so", "built for problem ABI");
   /* a plugin built before the conservation form (ABI 2) is refused: its descriptor is shorter */
-  ExpectRejected("oldabi.so", "built for problem ABI 2, but this ansatz expects ABI 5 (or 3): rebuild");
+  ExpectRejected("oldabi.so", "built for problem ABI 2, but this ansatz expects ABI 6 (or 3): rebuild");
 }
 END_TEST
 
@@ -1255,6 +1348,7 @@ static Suite *ProblemSuite(void)
   tcase_add_test(t, test_wrong_kappa_detected);
   tcase_add_test(t, test_exact_jet_jacobians);
   tcase_add_test(t, test_numerical_jet_jacobian);
+  tcase_add_test(t, test_param_derivative);
   suite_add_tcase(s, t);
   t = tcase_create("conservation_form");
   tcase_add_test(t, test_consform_exact_solution);

@@ -215,6 +215,8 @@ PetscErrorCode AzProblemCheckParamJacobian(AzProblem prob, PetscInt cond, PetscI
     prob->param[k] = v0;
     PetscCall(ierr);
     for (PetscInt i = 0; i < nres; i++) scale = PetscMax(scale, PetscAbsScalar(d[i]));
+    for (PetscInt q = 0; q < 4; q++) /* above the differences' rounding, about ε|r|/h: a residual independent of the parameter passes */
+      for (PetscInt i = 0; i < nres; i++) scale = PetscMax(scale, 1e-8 * PetscAbsScalar(rp[q][i]) / h);
     for (PetscInt i = 0; i < nres; i++) {
       const PetscScalar fd = (rp[0][i] - 8 * rp[1][i] + 8 * rp[2][i] - rp[3][i]) / (12 * h);
       const PetscReal   e  = PetscAbsScalar(fd - d[i]) / PetscMax(PetscMax(scale, PetscAbsScalar(fd)), 1e-300);
