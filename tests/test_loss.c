@@ -131,6 +131,52 @@ static const AzProblemInfo flow2d = {
   .lift            = FlowLift,
 };
 
+/* wall1d, linked in: -u_xx = 1 on [0, 1] with u = g at both walls, g a parameter that the lift reads:
+ * inferring g with hard conditions must be refused */
+static PetscErrorCode WallInterior(const AzPoint *p, const AzJet *J, PetscScalar r[], PetscScalar drdjet[])
+{
+  (void)p;
+  r[0] = -AzD2(J, 0, 0, 0) - 1;
+  if (drdjet) drdjet[AzIdxD2(J, 0, 0, 0)] = -1;
+  return PETSC_SUCCESS;
+}
+
+static PetscErrorCode WallFace(const AzPoint *p, const AzJet *J, PetscScalar r[], PetscScalar drdjet[])
+{
+  r[0] = AzU(J, 0) - p->param[0];
+  if (drdjet) drdjet[AzIdxU(J, 0)] = 1;
+  return PETSC_SUCCESS;
+}
+
+static PetscErrorCode WallValue(const AzPoint *p, PetscScalar u[])
+{
+  u[0] = p->param[0];
+  return PETSC_SUCCESS;
+}
+
+static PetscErrorCode WallLift(const AzPoint *p, PetscScalar jet[])
+{
+  for (PetscInt s = 0; s < AZ_JET_NSLOT(p->ncoord); s++) jet[s] = 0;
+  jet[0] = p->param[0];
+  return PETSC_SUCCESS;
+}
+
+static const AzProblemInfo wall1d = {
+  .abi            = AZ_PROBLEM_ABI,
+  .name           = "wall1d",
+  .description    = "-u_xx = 1 on [0,1], u = g at both walls",
+  .dim            = 1,
+  .ncomp          = 1,
+  .lower          = {0},
+  .upper          = {1},
+  .params         = {{"g", 0.5, "the walls' value"}},
+  .derivatives    = "xx",
+  .interior       = WallInterior,
+  .boundary       = {{AZ_BC_DIRICHLET, WallFace, WallValue}, {AZ_BC_DIRICHLET, WallFace, WallValue}},
+  .exact_jacobian = PETSC_TRUE,
+  .lift           = WallLift,
+};
+
 /* problem, field (AzRunCreateField: -az_divfree gives the stream function's network) and loss with
  * the options set; with a prefix the loss also gets base's options under it */
 static PetscErrorCode Build(const char *problem, const char *prefix, Setup *s)
@@ -142,6 +188,7 @@ static PetscErrorCode Build(const char *problem, const char *prefix, Setup *s)
 
   PetscFunctionBegin;
   if (!strcmp(problem, "flow2d")) PetscCall(AzProblemCreateFromInfo(PETSC_COMM_WORLD, &flow2d, NULL, &s->prob));
+  else if (!strcmp(problem, "wall1d")) PetscCall(AzProblemCreateFromInfo(PETSC_COMM_WORLD, &wall1d, NULL, &s->prob));
   else PetscCall(AzProblemLoad(PETSC_COMM_WORLD, problem, &s->prob));
   PetscCall(AzProblemSetFromOptions(s->prob)); /* -az_heat1d_kappa: an inferred parameter's guess */
   PetscCall(AzProblemGetInfo(s->prob, &info));
@@ -857,6 +904,18 @@ START_TEST(test_infer_refusals)
   ExpectRefused("guess outside the bounds", "heat1d", NULL, o_bounds, "strictly inside the bounds");
   ExpectRefused("bounds syntax", "heat1d", NULL, o_syntax, "expected name=lo:hi");
   ExpectRefused("bounds in the wrong order", "heat1d", NULL, o_order, "lo < hi");
+  {
+    const Opt o_lift[] = {{"-az_infer", "g"}, {"-az_constraint_boundary", "hard"}, {NULL, NULL}};
+    const Opt o_soft[] = {{"-az_infer", "g"}, {NULL, NULL}};
+    const Opt o_law[]  = {{"-az_infer", "kappa"}, {"-az_gpme1d_kind", "heat"}, {"-az_conservation", "soft"}, {NULL, NULL}};
+    const Opt o_kind[] = {{"-az_infer", "kind"}, {NULL, NULL}};
+    Setup     s;
+    ExpectRefused("the lift reads the parameter", "wall1d", NULL, o_lift, "hard-constraint data (its lift, initial or Dirichlet data) depend on g");
+    ck_assert_msg(MakeSetup("wall1d", NULL, o_soft, &s) == 0, "wall1d: g inferred with soft conditions refused");
+    FreeSetup(&s);
+    ExpectRefused("an enforced law's target reads the parameter", "gpme1d", NULL, o_law, "the target of conservation law mass");
+    ExpectRefused("a choice parameter", "gpme1d", NULL, o_kind, "is a choice among names, not a number");
+  }
 }
 END_TEST
 

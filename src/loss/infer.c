@@ -136,6 +136,30 @@ static PetscErrorCode ProbeDensity(AzLoss L, const PetscReal x[], PetscScalar ou
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* a law's target: its initial value Q(t0) comes from the initial data, a varying target from the plugin */
+static PetscErrorCode ProbeLawTarget(AzLoss L, const PetscReal x[], PetscScalar out[], PetscInt *nout, void *ctx)
+{
+  const AzProblemInfo *info;
+  const PetscReal     *param;
+  const PetscInt       l = *(PetscInt *)ctx;
+  PetscBool            varies = PETSC_FALSE;
+  PetscReal            M[1];
+
+  PetscFunctionBegin;
+  PetscCall(AzProblemGetInfo(L->prob, &info));
+  PetscCall(AzProblemGetParams(L->prob, &param));
+  *nout = 0;
+  if (info->conservation[l].has_value) PetscFunctionReturn(PETSC_SUCCESS);
+  if (info->initial_value) {
+    AzPoint p = {x, L->ncoord, param, -1};
+    PetscCall(info->initial_value(&p, out));
+    *nout = L->ncomp;
+  }
+  PetscCall(AzProblemGetLawTarget(L->prob, l, info->t0 + (info->t1 - info->t0) * (x[0] - (PetscReal)(PetscInt)x[0]), 1, &varies, M));
+  if (varies) out[(*nout)++] = M[0];
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 /* After the point terms and the chain: θ's extra entries with their initial values, and the checks */
 PetscErrorCode AzInferSetUp(AzLoss L)
 {
@@ -196,6 +220,10 @@ PetscErrorCode AzInferSetUp(AzLoss L)
     for (PetscInt l = 0; l < AZ_MAX_LAWS && info->conservation[l].name; l++) {
       if (L->law_mode[l] == AZ_CONSERVE_NONE || L->law_mode[l] == AZ_CONSERVE_POSTHOC) continue;
       PetscCall(Depends(L, k, ProbeDensity, &l, &dep));
+      if (!dep && info->time_dependent) {
+        PetscCall(Depends(L, k, ProbeLawTarget, &l, &dep));
+        PetscCheck(!dep, L->comm, PETSC_ERR_ARG_INCOMP, "%s %s: the target of conservation law %s (its initial value from the initial data, or its target in time) depends on %s, and an enforced law does not follow an inferred parameter: use -az_conservation_%s none (or posthoc), or infer another parameter", opt, L->infer_names[k], info->conservation[l].name, L->infer_names[k], info->conservation[l].name);
+      }
       PetscCheck(!dep, L->comm, PETSC_ERR_ARG_INCOMP, "%s %s: the density of conservation law %s depends on %s, and an enforced law does not follow an inferred parameter: use -az_conservation_%s none (or posthoc), or infer another parameter", opt, L->infer_names[k], info->conservation[l].name, L->infer_names[k], info->conservation[l].name);
     }
   }
