@@ -308,5 +308,21 @@ expect_error recipe-bad-choice "Unknown option fast for -az_recipe. Available op
 expect_error recipe-bad-plugin "sets -az_output_dir: a recipe may not name the run's files" "$AZ" train -problem "$AZ_TEST_BROKEN_DIR/badrecipe.so" -az_output_dir "$tmp/bad"
 expect_ok recipe-compare "recipe (options not given, -az_recipe none for none): -az_field_depth 1" "$AZ" compare -problem "$rp" -az_strategies soft -az_quiet -az_output_dir "$tmp/rcp5"
 
+# ---- inverse problems: kappa learned from observations of the kappa = 0.1 solution, from 0.05 ----
+awk 'BEGIN { print "x,t,u"; for (i = 0; i < 200; i++) { x = (i * 0.61803398875) % 1; t = (i * 0.41421356237) % 1; printf "%.17g,%.17g,%.17g\n", x, t, exp(-0.1 * 9.8696044010893586 * t) * sin(3.1415926535897932 * x) } }' >"$tmp/heat.csv"
+inv="-problem heat1d -az_data $tmp/heat.csv -az_heat1d_kappa 0.05 -az_recipe none -az_field_depth 1 -az_field_width 16 -az_n_interior 400 -az_trainer_type gn -az_trainer_max_it 100 -az_quiet"
+expect_ok infer-kappa "inferred kappa = 0.09[89]" "$AZ" train $inv -az_infer kappa -az_output_dir "$tmp/inv"
+k=$(sed -n 's/^-az_heat1d_kappa //p' "$tmp/inv/inferred.txt")
+awk -v k="$k" 'BEGIN { exit !(k > 0.0995 && k < 0.1005) }' || fail "infer-kappa: inferred.txt holds kappa = '$k', expected 0.1 to 5e-3 relative"
+grep -q '"inferred": {"kappa": {"value": ' "$tmp/inv/summary.json" || fail "infer-kappa: summary.json lacks the inferred value"
+head -1 "$tmp/inv/history.csv" | grep -q ",infer_kappa," || fail "infer-kappa: history.csv lacks the infer_kappa column"
+[ "$(sed -n 2p "$tmp/inv/history.csv" | cut -d, -f9)" = "5.000000000000000e-02" ] || fail "infer-kappa: history.csv does not start from the guess 0.05"
+# without -az_infer the same run keeps kappa at 0.05 and fits the data worse
+expect_ok infer-off "done" "$AZ" train $inv -az_output_dir "$tmp/inv-off"
+[ ! -e "$tmp/inv-off/inferred.txt" ] || fail "infer-off: inferred.txt written without -az_infer"
+expect_error infer-unknown "problem heat1d has no parameter kapa; its parameters are: kappa" "$AZ" train $inv -az_infer kapa -az_output_dir "$tmp/inv-bad"
+expect_error infer-compare "compare does not infer parameters" "$AZ" compare -problem heat1d -az_infer kappa -az_output_dir "$tmp/inv-cmp"
+expect_ok infer-check-jacobian "parameter derivative check, interior d/dkappa" "$AZ" info -problem heat1d -az_check_jacobian
+
 echo "$fails failure(s)"
 [ $fails -eq 0 ]

@@ -317,6 +317,7 @@ START_TEST(test_recipe_check)
     {"-az_field_width 8 width",                             "'width' is not an -az_ option"     },
     {"-az_field_width 8 -az_field_width 9",                 "sets -az_field_width twice"        },
     {"-az_restart c.bin",                                   "sets -az_restart"                  },
+    {"-az_infer nu",                                        "sets -az_infer"                    },
     {"-az_trainer_type adam,gn",                            "without -az_trainer_max_it"        },
     {"-az_trainer_max_it 3 -az_causal",                     "without -az_trainer_type"          },
   };

@@ -475,6 +475,11 @@ static PetscErrorCode SetUpStrategy(MPI_Comm comm, AzProblem prob, PetscInt k, c
   PetscCall(AzLossSetOptionsPrefix(*loss, prefix));
   PetscCall(AzLossSetFromOptions(*loss));
   PetscCall(AzLossSetUp(*loss));
+  {
+    PetscInt ninfer;
+    PetscCall(AzLossGetInferred(*loss, &ninfer, NULL, NULL));
+    PetscCheck(!ninfer, comm, PETSC_ERR_SUP, "-az_infer: compare does not infer parameters (each strategy would start from another's estimate and need its own yardstick); infer them with `ansatz train`, one strategy per run (-az_constraint ...)");
+  }
   PetscCall(AzTrainerCreate(*loss, *field, tr));
   PetscCall(AzTrainerSetOptionsPrefix(*tr, prefix));
   PetscCall(AzTrainerSetFromOptions(*tr));
