@@ -2,21 +2,23 @@
  * conservation form u_t + (u²/2 − ν u_x)_x = 0: ansatz derives the residual u_t + u u_x − ν u_xx.
  * With ν = 0.01/π a steep front forms at x = 0 (the PINN benchmark of Raissi et al.); no closed-form
  * solution, so the reference solver provides the yardstick. The data are odd in x and so is the
- * solution: its mass ∫u dx stays 0, a linear law to measure drift against (or to project onto). */
+ * solution: its mass ∫u dx stays 0, a linear law to measure drift against (or to project onto).
+ * The convection coefficient a (1: Burgers) makes Raissi et al.'s two-parameter inverse problem,
+ * u_t + λ₁ u u_x = λ₂ u_xx: -az_infer a,nu. */
 #include <ansatz/problem.h>
 
-enum { NU };
+enum { NU, A };
 
-/* the flux F = u²/2 − ν u_x */
+/* the flux F = a u²/2 − ν u_x */
 static PetscErrorCode Flux(const AzPoint *p, const AzJet *J, PetscScalar F[], PetscScalar dFdjet[])
 {
-  const PetscReal   nu = p->param[NU];
+  const PetscReal   nu = p->param[NU], a = p->param[A];
   const PetscInt    X  = 0;
   const PetscScalar u  = AzU(J, 0);
 
-  F[0] = 0.5 * u * u - nu * AzD(J, 0, X);
+  F[0] = 0.5 * a * u * u - nu * AzD(J, 0, X);
   if (dFdjet) {
-    dFdjet[AzIdxU(J, 0)]    = u;
+    dFdjet[AzIdxU(J, 0)]    = a * u;
     dFdjet[AzIdxD(J, 0, X)] = -nu;
   }
   return PETSC_SUCCESS;
@@ -88,7 +90,7 @@ const AzProblemInfo az_problem_burgers1d = {
   .t0              = 0,
   .t1              = 1,
   .component_names = "u",
-  .params          = {{"nu", 0.01 / PETSC_PI, "viscosity"}},
+  .params          = {{"nu", 0.01 / PETSC_PI, "viscosity"}, {"a", 1, "convection coefficient: u_t + a u u_x = nu u_xx (1 for Burgers)"}},
   .flux            = Flux,
   .flux_derivatives = "x",
   .boundary        = {{AZ_BC_DIRICHLET, Wall, Zero}, {AZ_BC_DIRICHLET, Wall, Zero}},

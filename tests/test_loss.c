@@ -881,9 +881,9 @@ START_TEST(test_terms_infer)
   RemoveData();
   {
     /* the conservation form: ∂r/∂nu by differences of the residual derived from the flux */
-    const Opt       o_burgers[] = {{"-az_infer", "nu"}, {"-az_burgers1d_nu", "0.05"}, {NULL, NULL}};
-    const PetscReal nu0[]       = {0.05};
-    CheckInferred("burgers1d: nu inferred, conservation form", "burgers1d", o_burgers, 1, nu0);
+    const Opt       o_burgers[] = {{"-az_infer", "nu,a"}, {"-az_infer_log", "nu"}, {"-az_burgers1d_nu", "0.05"}, {"-az_burgers1d_a", "0.8"}, {NULL, NULL}};
+    const PetscReal nu0[]       = {0.05, 0.8};
+    CheckInferred("burgers1d: nu (as log) and a inferred, conservation form", "burgers1d", o_burgers, 2, nu0);
   }
 }
 END_TEST
