@@ -6,7 +6,8 @@
  *    textbook least-squares estimate RSS/(m − P) exactly; without data σ² = s² = loss/(N − γ),
  *    γ = tr((JᵀJ + λI)⁻¹ JᵀJ); the default λ = 1e-8 trace(JᵀJ)/P;
  *  - the field's standard deviation s ‖L⁻¹ g‖ = s √(gᵀ(JᵀJ + λI)⁻¹g) with g = ∂u_c(x)/∂θ by central
- *    differences of the solution in θ (through the chain of maps: a hard transform, two components);
+ *    differences of the solution in θ (through the chain of maps: a hard transform, a stream function;
+ *    two and three components);
  *  - the same numbers on the world communicator (1 or 2 ranks) and on one rank alone;
  *  - refusals: too many parameters, interpolated data, a negative λ, a projection in the chain.
  * Runs on any number of ranks. */
@@ -464,6 +465,12 @@ START_TEST(test_field_std)
   CheckFieldStd("heat1d, hard conditions (the transform in the chain), data", "heat1d", o_hard, 1e-3, 1);
   RemoveData();
   CheckFieldStd("nls1d: two components", "nls1d", o_nls, 1e-2, 0);
+  {
+    /* a stream function: the network (ψ, p) has fewer components than the solution (u, v, p) and one
+     * derivative order more */
+    const Opt o_div[] = {{"-az_divfree", "1"}, {"-az_laplace_lambda", "1e-2"}, {"-az_laplace_sigma2", "2"}, {NULL, NULL}};
+    CheckFieldStd("euler2d: stream function, three components", "euler2d", o_div, 1e-2, 1);
+  }
 }
 END_TEST
 
