@@ -138,34 +138,26 @@ static PetscErrorCode DataDof(AzLaplace lap, PetscInt kd, PetscReal *dof)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-PetscErrorCode AzLaplaceCreate(AzLoss L, AzLaplace *out)
+/* H, λ, the factor, σ² and s² into lap (allocated, its factor too) */
+static PetscErrorCode Compute(AzLaplace lap, const Options *opt)
 {
-  AzLaplace    lap;
-  Options      o;
-  PetscInt     P, nloc, kd = -1;
-  PetscScalar *Jtr;
+  const Options o = *opt;
+  AzLoss       L = lap->loss;
+  const PetscInt P = lap->P;
+  PetscInt     nloc, kd = -1;
   PetscReal    value, term[AZ_MAX_TERMS], trH = 0;
   PetscBLASInt n, info;
   PetscBool    finite = PETSC_TRUE;
 
   PetscFunctionBegin;
-  *out = NULL;
-  PetscCall(AzLossSetUp(L));
-  PetscCall(ReadOptions(L, &o));
-  PetscCall(AzFieldGetNumParameters(L->field, &P));
-  PetscCheck(P == L->nparam, L->comm, PETSC_ERR_ARG_WRONGSTATE, "AzLaplaceCreate: the field has %" PetscInt_FMT " parameters, the loss was set up for %" PetscInt_FMT, P, L->nparam);
-  PetscCheck(P <= o.maxp, L->comm, PETSC_ERR_ARG_OUTOFRANGE,
-             "The Laplace approximation needs the dense %" PetscInt_FMT " x %" PetscInt_FMT " matrix J^T J + lambda I (%.0f MB) and its Cholesky factorisation (%.1e flops): θ has %" PetscInt_FMT " parameters, more than -az_laplace_max_parameters %" PetscInt_FMT ". Use a smaller network, or raise the limit if memory and time allow",
-             P, P, (double)P * P * sizeof(PetscScalar) / 1048576.0, (double)P * P * P / 3, P, o.maxp);
-  PetscCall(PetscNew(&lap));
-  lap->loss  = L;
-  lap->comm  = L->comm;
-  lap->P     = P;
-  lap->block = o.block;
-  PetscCall(PetscMalloc1((size_t)P * P, &lap->Lf));
-  PetscCall(PetscMalloc1(P, &Jtr));
-  PetscCall(AzLossNormalEquations(L, lap->Lf, Jtr, &value, term));
-  PetscCall(PetscFree(Jtr));
+  {
+    PetscScalar *Jtr;
+    PetscErrorCode ierr;
+    PetscCall(PetscMalloc1(P, &Jtr));
+    ierr = AzLossNormalEquations(L, lap->Lf, Jtr, &value, term);
+    PetscCall(PetscFree(Jtr));
+    PetscCall(ierr);
+  }
   for (size_t i = 0; i < (size_t)P * P; i++)
     if (PetscIsInfOrNanScalar(lap->Lf[i])) finite = PETSC_FALSE;
   PetscCheck(finite && !PetscIsInfOrNanReal(value), L->comm, PETSC_ERR_FP, "The Laplace approximation: the loss (%g) or J^T J at the current parameters is not finite", (double)value);
@@ -215,6 +207,34 @@ PetscErrorCode AzLaplaceCreate(AzLoss L, AzLaplace *out)
     }
     lap->info.s2 = lap->info.sigma2;
   }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzLaplaceCreate(AzLoss L, AzLaplace *out)
+{
+  AzLaplace      lap;
+  Options        o;
+  PetscInt       P;
+  PetscErrorCode ierr;
+
+  PetscFunctionBegin;
+  *out = NULL;
+  PetscCall(AzLossSetUp(L));
+  PetscCall(ReadOptions(L, &o));
+  PetscCall(AzFieldGetNumParameters(L->field, &P));
+  PetscCheck(P == L->nparam, L->comm, PETSC_ERR_ARG_WRONGSTATE, "AzLaplaceCreate: the field has %" PetscInt_FMT " parameters, the loss was set up for %" PetscInt_FMT, P, L->nparam);
+  PetscCheck(P <= o.maxp, L->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "The Laplace approximation needs the dense %" PetscInt_FMT " x %" PetscInt_FMT " matrix J^T J + lambda I (%.0f MB) and its Cholesky factorisation (%.1e flops): θ has %" PetscInt_FMT " parameters, more than -az_laplace_max_parameters %" PetscInt_FMT ". Use a smaller network, or raise the limit if memory and time allow",
+             P, P, (double)P * P * sizeof(PetscScalar) / 1048576.0, (double)P * P * P / 3, P, o.maxp);
+  PetscCall(PetscNew(&lap));
+  lap->loss  = L;
+  lap->comm  = L->comm;
+  lap->P     = P;
+  lap->block = o.block;
+  PetscCall(PetscMalloc1((size_t)P * P, &lap->Lf));
+  ierr = Compute(lap, &o); /* a refusal leaves nothing allocated behind */
+  if (ierr) PetscCall(AzLaplaceDestroy(&lap));
+  PetscCall(ierr);
   *out = lap;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
