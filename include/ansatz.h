@@ -10,6 +10,7 @@
 #include <ansatz/constraint.h>
 #include <ansatz/sampler.h>
 #include <ansatz/loss.h>
+#include <ansatz/laplace.h>
 #include <ansatz/trainer.h>
 #include <ansatz/run.h>
 #include <ansatz/reference.h>

@@ -16,6 +16,7 @@ run "$top_builddir/tests/test_spectral"
 run "$top_builddir/tests/test_fv"
 run "$top_builddir/tests/test_constraint"
 run "$top_builddir/tests/test_loss"
+run "$top_builddir/tests/test_laplace"
 echo "== $MPIEXEC -n 4 --oversubscribe test_train (loss, gradient and training against one rank)"
 $limit "$MPIEXEC" -n 4 --oversubscribe "$top_builddir/tests/test_train" </dev/null || { echo "FAIL: test_train on 4 ranks"; fails=$((fails + 1)); }
 for t in "$top_builddir"/tests/test_field; do [ -x "$t" ] && run "$t"; done
@@ -82,5 +83,20 @@ for g in 0 129; do
   echo "$out" | grep -q "az_loss_groups must be between 1 and 128" || { echo "FAIL: -az_loss_groups $g: unclear message"; echo "$out" | head -5; fails=$((fails + 1)); }
 done
 rm -rf "$ranks_tmp"
+# -az_uncertainty: the Laplace approximation (JᵀJ reduced exactly, γ_d summed by groups, the field's
+# standard deviation shared out over the ranks) gives the same summary and field.vtk on 1, 2 and 3 ranks
+unc_tmp=$(mktemp -d)
+awk 'BEGIN { pi = atan2(0, -1); print "x,t,u"; for (i = 0; i < 50; i++) { a = i * 0.61803398875; b = i * 0.41421356237;
+  printf "%.17g,%.17g,%.17g\n", 0.02 + 0.96 * (a - int(a)), 0.02 + 0.96 * (b - int(b)), sin(pi * (0.02 + 0.96 * (a - int(a)))) + 0.01 * sin(7.3 * i * i) } }' >"$unc_tmp/obs.csv"
+for n in 1 2 3; do
+  "$MPIEXEC" -n $n --oversubscribe "$top_builddir/ansatz" train -problem heat1d -az_data "$unc_tmp/obs.csv" -az_n_interior 240 -az_n_boundary 20 -az_n_initial 30 -az_field_depth 2 -az_field_width 10 -az_trainer_type gn -az_trainer_max_it 5 -az_quiet -az_uncertainty -az_output_dir "$unc_tmp/r$n" >"$unc_tmp/r$n.log" 2>&1 ||
+    { echo "FAIL: -az_uncertainty on $n rank(s) did not run"; cat "$unc_tmp/r$n.log"; fails=$((fails + 1)); }
+  grep '"uncertainty"' "$unc_tmp/r$n/summary.json" >"$unc_tmp/u$n" 2>/dev/null
+done
+for n in 2 3; do
+  cmp -s "$unc_tmp/u1" "$unc_tmp/u$n" && [ -s "$unc_tmp/u1" ] || { echo "FAIL: -az_uncertainty: summary.json's uncertainty on $n ranks differs from 1 rank"; cat "$unc_tmp/u1" "$unc_tmp/u$n"; fails=$((fails + 1)); }
+  cmp -s "$unc_tmp/r1/field.vtk" "$unc_tmp/r$n/field.vtk" || { echo "FAIL: -az_uncertainty: field.vtk on $n ranks differs from 1 rank"; fails=$((fails + 1)); }
+done
+rm -rf "$unc_tmp"
 echo "$fails failure(s)"
 [ $fails -eq 0 ]

@@ -160,5 +160,42 @@ awk -F, '$1 == "soft" { exit $12 != "failed" }' "$tmp/cnan/compare.csv" || fail 
 awk -F, '$1 == "soft+softplus" { exit $12 != "completed" }' "$tmp/cnan/compare.csv" || fail "compare: the strategy after a failed one did not run"
 grep -q "Strategy soft failed" "$tmp/cnan/report.md" || fail "compare: report.md does not say why soft failed"
 
+# 6. -az_uncertainty: the Laplace approximation after training. With data, σ² comes from the data
+#    residual; summary.json's "uncertainty", field.vtk's <component>_std, uncertainty.png; without
+#    gnuplot the run still succeeds and says why there is no plot; the -az_laplace_* options are read
+#    before training (a misspelling is refused then) and only with -az_uncertainty.
+awk 'BEGIN { pi = atan2(0, -1); print "x,t,u"; for (i = 0; i < 60; i++) { a = i * 0.61803398875; b = i * 0.41421356237;
+  x = 0.02 + 0.96 * (a - int(a)); t = 0.02 + 0.96 * (b - int(b));
+  printf "%.17g,%.17g,%.17g\n", x, t, sin(pi * x) * exp(-0.1 * pi * pi * t) + 0.01 * sin(7.3 * i * i) } }' >"$tmp/obs.csv"
+if expect_ok uncertainty "$AZ" train -problem heat1d -az_data "$tmp/obs.csv" $small -az_uncertainty -az_output_dir "$tmp/unc"; then
+  [ "$(json "$tmp/unc/summary.json" sigma2_source)" = '"data"' ] || fail "-az_uncertainty with data: sigma2_source is $(json "$tmp/unc/summary.json" sigma2_source)"
+  [ "$(json "$tmp/unc/summary.json" observations)" = 60 ] || fail "-az_uncertainty: observations $(json "$tmp/unc/summary.json" observations), expected 60"
+  for k in sigma2 lambda field_std_mean field_std_max; do
+    v=$(json "$tmp/unc/summary.json" $k)
+    awk -v v="$v" 'BEGIN { exit !(v + 0 > 0) }' || fail "-az_uncertainty: summary.json $k is '$v', expected a positive number"
+  done
+  grep -q "^SCALARS u_std double" "$tmp/unc/field.vtk" || fail "-az_uncertainty: field.vtk lacks u_std"
+  grep -q "^uncertainty (Laplace approximation.*field std mean" "$tmp/out" || fail "-az_uncertainty: no summary line"
+  if command -v gnuplot >/dev/null 2>&1; then
+    [ -s "$tmp/unc/uncertainty.png" ] || fail "-az_uncertainty: no uncertainty.png (gnuplot is installed)"
+  fi
+fi
+grep -q '"uncertainty": null' "$tmp/eu/summary.json" || fail "without -az_uncertainty: summary.json's uncertainty is not null"
+# gnuplot missing (a gnuplot that fails): no plot, a note, success
+mkdir -p "$tmp/nognuplot" && printf '#!/bin/sh\nexit 127\n' >"$tmp/nognuplot/gnuplot" && chmod +x "$tmp/nognuplot/gnuplot"
+if PATH="$tmp/nognuplot:$PATH" expect_ok uncertainty-nognuplot "$AZ" train -problem heat1d $small -az_uncertainty -az_output_dir "$tmp/unc2"; then
+  grep -q "no uncertainty plot: gnuplot is missing or failed" "$tmp/out" || fail "-az_uncertainty without gnuplot: no note"
+  [ -e "$tmp/unc2/uncertainty.png" ] && fail "-az_uncertainty without gnuplot: uncertainty.png exists"
+  grep -q "^SCALARS u_std double" "$tmp/unc2/field.vtk" || fail "-az_uncertainty without gnuplot: field.vtk lacks u_std"
+fi
+# two components: a standard deviation for each
+if expect_ok uncertainty-nls "$AZ" train -problem nls1d $small -az_n_interior 100 -az_n_initial 20 -az_uncertainty -az_output_dir "$tmp/unc3"; then
+  for c in u v; do grep -q "^SCALARS ${c}_std double" "$tmp/unc3/field.vtk" || fail "nls1d -az_uncertainty: field.vtk lacks ${c}_std"; done
+fi
+expect_error uncertainty-misspelled "did you mean -az_laplace_lambda" "$AZ" train -problem heat1d $small -az_uncertainty -az_laplace_lamda 1 -az_output_dir "$tmp/bad"
+grep -q "^ansatz train: problem" "$tmp/out" && fail "-az_laplace_lamda: refused only after training"
+expect_error uncertainty-off "az_laplace_lambda" "$AZ" train -problem heat1d $small -az_laplace_lambda 1 -az_output_dir "$tmp/bad"
+expect_error uncertainty-too-large "more than -az_laplace_max_parameters 10" "$AZ" train -problem heat1d $small -az_uncertainty -az_laplace_max_parameters 10 -az_output_dir "$tmp/bad"
+
 echo "$fails failure(s)"
 [ $fails -eq 0 ]

@@ -8,6 +8,8 @@
  *   field.vtk     every solution component (and exact solution and error, when known) on a grid
  *   summary.json  machine-readable results: status (completed/failed) and stop reason, errors,
  *                 violations (null where not measured), drift against Q*, the strategies as applied
+ *   uncertainty.png/.dat/.gp  with -az_uncertainty: the solution's standard deviation (laplace.h),
+ *                 also in field.vtk (NAME_std) and summary.json ("uncertainty")
  * compare: compare.csv and compare.md (rewritten after every strategy; a failed strategy is a row
  * marked failed), one directory per strategy (history.csv, conservation.csv), field.dat, plots.gp
  * and its PNGs, report.md.

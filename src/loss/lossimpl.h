@@ -277,6 +277,9 @@ extern PetscLogEvent AZ_LOSS_Eval, AZ_LOSS_Normal, AZ_LOSS_Fold; /* loss.c */
 PETSC_INTERN PetscErrorCode AzPointTermsAdd(AzLoss L);
 PETSC_INTERN PetscErrorCode AzLawTermsAdd(AzLoss L);
 PETSC_INTERN PetscErrorCode AzDataRead(AzLoss L, AzTerm *t); /* data.c */
+/* normal.c: the scaled rows ρ and their Jacobian rows chunk by chunk, of term ksel (< 0: every term)
+ * and owned group gsel (< 0: every owned group), after AzChainUpdate and AzChainSideJacobian */
+PETSC_INTERN PetscErrorCode AzLossForEachJacobianChunk(AzLoss L, PetscInt ksel, PetscInt gsel, AzRowsFn fn, void *ctx);
 /* the solution jets at term t's local points p0 .. p0+nc-1 as training sees them (chain inputs kept) */
 PETSC_INTERN PetscErrorCode AzLossTermSolution(AzLoss L, AzTerm *t, PetscInt p0, PetscInt nc, const PetscReal *x, PetscScalar jets[]);
 

@@ -3,9 +3,10 @@
 #include "lossimpl.h"
 #include <cblas.h>
 
-/* Visit the scaled residual rows ρ and their Jacobian rows chunk by chunk: of owned group g, or with
- * g < 0 of every owned group (term by term, the groups in order within each term) */
-static PetscErrorCode ForEachJacobianChunk(AzLoss L, PetscInt gsel, AzRowsFn fn, void *ctx)
+/* Visit the scaled residual rows ρ and their Jacobian rows chunk by chunk: of term ksel (every term
+ * with ksel < 0), of owned group g, or with g < 0 of every owned group (term by term, the groups in
+ * order within each term) */
+PetscErrorCode AzLossForEachJacobianChunk(AzLoss L, PetscInt ksel, PetscInt gsel, AzRowsFn fn, void *ctx)
 {
   PetscInt nrmax = 0;
 
@@ -15,7 +16,7 @@ static PetscErrorCode ForEachJacobianChunk(AzLoss L, PetscInt gsel, AzRowsFn fn,
   if (!L->Jrows) PetscCall(PetscMalloc1((size_t)L->chunk * nrmax * L->nparam, &L->Jrows));
   for (PetscInt k = 0; k < L->nterms; k++)
     for (PetscInt g = L->g0; g < L->g1; g++)
-      if (gsel < 0 || g == gsel) PetscCall(L->term[k].ops->jacobian_rows(L, &L->term[k], g, fn, ctx));
+      if ((ksel < 0 || k == ksel) && (gsel < 0 || g == gsel)) PetscCall(L->term[k].ops->jacobian_rows(L, &L->term[k], g, fn, ctx));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -109,7 +110,7 @@ PetscErrorCode AzLossNormalEquations(AzLoss L, PetscScalar JtJ[], PetscScalar Jt
   if ((double)nrows * P * sizeof(PetscScalar) <= 1073741824.0) PetscCall(PetscMalloc1((size_t)PetscMax(nrows, 1) * P, &c.store));
   for (PetscInt g = L->g0; g < L->g1; g++) {
     goff[g - L->g0] = c.nstored;
-    PetscCall(ForEachJacobianChunk(L, g, AccumulateFirst, &c));
+    PetscCall(AzLossForEachJacobianChunk(L, -1, g, AccumulateFirst, &c));
   }
   goff[L->g1 - L->g0] = c.nstored;
   PetscCheck(c.nstored == nrows, PETSC_COMM_SELF, PETSC_ERR_PLIB, "%" PetscInt_FMT " Jacobian rows visited, %" PetscInt_FMT " expected", c.nstored, nrows);
@@ -132,7 +133,7 @@ PetscErrorCode AzLossNormalEquations(AzLoss L, PetscScalar JtJ[], PetscScalar Jt
       const PetscInt n = goff[g + 1 - L->g0] - goff[g - L->g0];
       for (PetscInt b0 = 0; b0 < n; b0 += c.cap) Gram(L, &c, PetscMin(c.cap, n - b0), c.store + ((size_t)goff[g - L->g0] + b0) * P);
     } else {
-      PetscCall(ForEachJacobianChunk(L, g, AccumulateGram, &c));
+      PetscCall(AzLossForEachJacobianChunk(L, -1, g, AccumulateGram, &c));
       Gram(L, &c, c.n, c.rows);
     }
     if (c.started) { /* a group without rows adds nothing */
@@ -184,6 +185,6 @@ PetscErrorCode AzLossResidualJacobian(AzLoss L, PetscScalar rho[], PetscScalar J
   PetscCall(AzLossSetUp(L));
   PetscCall(AzChainUpdate(L->chain));
   PetscCall(AzChainSideJacobian(L->chain));
-  PetscCall(ForEachJacobianChunk(L, -1, CopyRows, &c));
+  PetscCall(AzLossForEachJacobianChunk(L, -1, -1, CopyRows, &c));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

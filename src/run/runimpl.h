@@ -6,6 +6,7 @@
 #include <ansatz/compat.h>
 #include <ansatz/constraint.h>
 #include <ansatz/file.h>
+#include <ansatz/laplace.h>
 
 /* history.csv of a training run: iteration, stage, loss, each term, rel_l2, wall time */
 PETSC_INTERN PetscErrorCode AzRunWriteHistory(MPI_Comm comm, const char dir[], AzTrainer tr, AzLoss loss);
@@ -34,5 +35,24 @@ PETSC_INTERN PetscErrorCode AzRunJsonString(AzFile f, const char s[]);
 /* The recipe (src/run/recipe.c): the problem's, then ansatz's, defaults for every option the user did
  * not give (-az_recipe auto|none); applied says which, as options ("none" when switched off) */
 PETSC_INTERN PetscErrorCode AzRunApplyRecipe(AzProblem prob, char applied[], size_t len);
+
+/* The point i of the uniform grid with m points per axis on the box (the first axis fastest) */
+PETSC_INTERN void AzRunGridPoint(PetscInt i, PetscInt ncoord, PetscInt m, const PetscReal lo[], const PetscReal hi[], PetscReal x[]);
+
+/* -az_uncertainty (src/run/uncertainty.c): the Laplace approximation after training (laplace.h) and the
+ * solution's pointwise standard deviation on the field.vtk grid (m points per axis, up to 3 coordinates;
+ * shared out over the ranks, gathered on rank 0) */
+typedef struct {
+  AzLaplace  lap;          /* NULL when off: AzLaplaceGetVariance(lap, n, idx, var) for entries of θ */
+  PetscReal *std;          /* rank 0: grid points × components, std[i*ncomp + c]; NULL when not computed */
+  PetscReal  std_mean, std_max; /* over the grid and the components (NaN when not computed) */
+  char       note[256];    /* why the field's std was not computed, or why there is no plot ("" when both were made) */
+  PetscBool  plot;         /* uncertainty.png (or uncertainty_<comp>.png) made */
+} AzRunUncertainty;
+PETSC_INTERN PetscErrorCode AzRunUncertaintyCompute(MPI_Comm comm, AzProblem prob, AzLoss loss, PetscBool on, PetscInt m, AzRunUncertainty *u);
+PETSC_INTERN PetscErrorCode AzRunUncertaintyJSON(AzFile f, const AzRunUncertainty *u); /* null when u is NULL */
+PETSC_INTERN PetscErrorCode AzRunUncertaintyPlot(MPI_Comm comm, const char dir[], AzProblem prob, AzLoss loss, PetscInt m, AzRunUncertainty *u);
+PETSC_INTERN PetscErrorCode AzRunUncertaintyPrint(MPI_Comm comm, const AzRunUncertainty *u);
+PETSC_INTERN PetscErrorCode AzRunUncertaintyDestroy(AzRunUncertainty *u);
 
 #endif

@@ -73,7 +73,7 @@ PetscErrorCode AzRunMakeDirectory(MPI_Comm comm, const char dir[])
  * of the solution (not of the network: a stream function has fewer outputs), with the exact solution
  * and the error when known; space-time problems put time on the last axis. Rank 0 evaluates it (θ is
  * replicated); the file is collective, so every rank learns of a failed write. Up to 3 coordinates. */
-static PetscErrorCode WriteFieldVTK(MPI_Comm comm, const char dir[], AzProblem prob, AzLoss loss, PetscInt m)
+static PetscErrorCode WriteFieldVTK(MPI_Comm comm, const char dir[], AzProblem prob, AzLoss loss, PetscInt m, const PetscReal std[])
 {
   const AzProblemInfo *info;
   const PetscReal     *param;
@@ -99,11 +99,7 @@ static PetscErrorCode WriteFieldVTK(MPI_Comm comm, const char dir[], AzProblem p
   if (rank == 0) {
     PetscCall(PetscMalloc3(total * ncoord, &x, total * ncomp * nslot, &jets, total * ncomp, &ue));
     for (PetscInt i = 0; i < total; i++) {
-      PetscInt q = i;
-      for (PetscInt d = 0; d < ncoord; d++) {
-        x[i * ncoord + d] = lo[d] + (hi[d] - lo[d]) * (PetscReal)(q % m) / (m - 1);
-        q /= m;
-      }
+      AzRunGridPoint(i, ncoord, m, lo, hi, x + i * ncoord);
       if (info->exact) {
         AzPoint p = {x + i * ncoord, ncoord, param, -1};
         PetscCall(info->exact(&p, ue + i * ncomp));
@@ -125,6 +121,10 @@ static PetscErrorCode WriteFieldVTK(MPI_Comm comm, const char dir[], AzProblem p
         for (PetscInt i = 0; i < total; i++) PetscCall(AzFilePrintf(f, "%.17g\n", (double)PetscRealPart(ue[i * ncomp + c])));
         PetscCall(AzFilePrintf(f, "SCALARS %s_error double 1\nLOOKUP_TABLE default\n", name));
         for (PetscInt i = 0; i < total; i++) PetscCall(AzFilePrintf(f, "%.17g\n", (double)PetscRealPart(jets[(i * ncomp + c) * nslot] - ue[i * ncomp + c])));
+      }
+      if (std) { /* the Laplace approximation's pointwise standard deviation (-az_uncertainty) */
+        PetscCall(AzFilePrintf(f, "SCALARS %s_std double 1\nLOOKUP_TABLE default\n", name));
+        for (PetscInt i = 0; i < total; i++) PetscCall(AzFilePrintf(f, "%.17g\n", (double)std[i * ncomp + c]));
       }
     }
     PetscCall(PetscFree3(x, jets, ue));
@@ -173,7 +173,7 @@ static PetscErrorCode WritePoints(MPI_Comm comm, const char dir[], AzLoss loss, 
 }
 
 /* summary.json: the results, the stop reason, and how every constraint was enforced */
-static PetscErrorCode WriteSummary(MPI_Comm comm, const char dir[], const char recipe[], AzProblem prob, AzLoss loss, AzTrainer tr, AzReference ref, PetscInt nparam, PetscReal wall, PetscReal f, const PetscReal term[], PetscReal rel, PetscReal maxabs, PetscReal viol_bc, PetscReal viol_ic, PetscReal drift)
+static PetscErrorCode WriteSummary(MPI_Comm comm, const char dir[], const char recipe[], AzProblem prob, AzLoss loss, AzTrainer tr, AzReference ref, PetscInt nparam, PetscReal wall, PetscReal f, const PetscReal term[], PetscReal rel, PetscReal maxabs, PetscReal viol_bc, PetscReal viol_ic, PetscReal drift, const AzRunUncertainty *unc, const PetscReal istd[])
 {
   const AzProblemInfo *info;
   char                 path[PETSC_MAX_PATH_LEN + 16], desc[128];
@@ -226,6 +226,8 @@ static PetscErrorCode WriteSummary(MPI_Comm comm, const char dir[], const char r
     for (PetscInt k = 0; k < ninf; k++) {
       PetscCall(AzFilePrintf(file, "%s\"%s\": {\"value\": ", k ? ", " : "", names[k]));
       PetscCall(AzRunJsonNumber(file, v[k]));
+      PetscCall(AzFilePrintf(file, ", \"std\": ")); /* the Laplace approximation's (null without it) */
+      PetscCall(AzRunJsonNumber(file, istd ? istd[k] : (PetscReal)NAN));
       PetscCall(AzFilePrintf(file, "}"));
     }
     PetscCall(AzFilePrintf(file, "},\n"));
@@ -271,14 +273,16 @@ static PetscErrorCode WriteSummary(MPI_Comm comm, const char dir[], const char r
     PetscCall(AzFilePrintf(file, "%s\"%s\": \"%s\"", l ? ", " : "", info->conservation[l].name, how));
   }
   PetscCall(AzLossGetPositivityStrategy(loss, &how));
-  PetscCall(AzFilePrintf(file, "},\n  \"positivity\": \"%s\"\n}\n", how));
+  PetscCall(AzFilePrintf(file, "},\n  \"positivity\": \"%s\",\n  \"uncertainty\": ", how));
+  PetscCall(AzRunUncertaintyJSON(file, unc));
+  PetscCall(AzFilePrintf(file, "\n}\n"));
   PetscCall(AzFileClose(&file));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 /* inferred.txt: the inferred parameters as options (-az_PROBLEM_NAME value), which `ansatz eval -az_run`
  * and a rerun read: the problem as the run found it */
-static PetscErrorCode WriteInferred(MPI_Comm comm, const char dir[], AzProblem prob, AzLoss loss)
+static PetscErrorCode WriteInferred(MPI_Comm comm, const char dir[], AzProblem prob, AzLoss loss, const PetscReal istd[])
 {
   const AzProblemInfo *info;
   const char *const   *names;
@@ -293,13 +297,33 @@ static PetscErrorCode WriteInferred(MPI_Comm comm, const char dir[], AzProblem p
   snprintf(path, sizeof path, "%s/inferred.txt", dir);
   PetscCall(AzFileOpen(comm, path, &f));
   PetscCall(AzFilePrintf(f, "# ansatz train: the parameters inferred by this run, as options\n"));
-  for (PetscInt k = 0; k < n; k++) PetscCall(AzFilePrintf(f, "-az_%s_%s %.17g\n", info->name, names[k], (double)v[k]));
+  for (PetscInt k = 0; k < n; k++) {
+    if (!PetscIsInfOrNanReal(istd[k])) PetscCall(AzFilePrintf(f, "# %s = %.10g +- %.3g (one standard deviation, Laplace approximation)\n", names[k], (double)v[k], (double)istd[k]));
+    PetscCall(AzFilePrintf(f, "-az_%s_%s %.17g\n", info->name, names[k], (double)v[k]));
+  }
   PetscCall(AzFileClose(&f));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* the inferred parameters' standard deviations from the Laplace approximation (NaN without one):
+ * σ_p = |dp/ds| σ_s, s the parameter's unknown in θ */
+static PetscErrorCode InferredStd(AzLoss loss, AzLaplace lap, PetscReal std[])
+{
+  PetscInt  n, idx[AZ_MAX_PARAMS];
+  PetscReal var[AZ_MAX_PARAMS], dp[AZ_MAX_PARAMS];
+
+  PetscFunctionBegin;
+  PetscCall(AzLossGetInferred(loss, &n, NULL, NULL));
+  for (PetscInt k = 0; k < n; k++) std[k] = (PetscReal)NAN;
+  if (!lap || !n) PetscFunctionReturn(PETSC_SUCCESS);
+  for (PetscInt k = 0; k < n; k++) PetscCall(AzLossGetInferredIndex(loss, k, &idx[k], NULL, &dp[k]));
+  PetscCall(AzLaplaceGetVariance(lap, n, idx, var));
+  for (PetscInt k = 0; k < n; k++) std[k] = PetscAbsReal(dp[k]) * PetscSqrtReal(PetscMax(var[k], 0));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 /* the results a train run writes: a previous run's are removed before this one starts */
-static const char *const TrainFiles[] = {"inferred.txt", "summary.json", "history.csv", "theta.bin", "theta.bin.info", "field.vtk", "checkpoint.bin", "checkpoint.bin.info", "options.txt", "points_*.csv", NULL};
+static const char *const TrainFiles[] = {"inferred.txt", "summary.json", "history.csv", "theta.bin", "theta.bin.info", "field.vtk", "checkpoint.bin", "checkpoint.bin.info", "options.txt", "points_*.csv", "uncertainty.dat", "uncertainty.gp", "uncertainty.log", "uncertainty*.png", NULL};
 
 PetscErrorCode AzRunTrain(MPI_Comm comm)
 {
@@ -314,7 +338,9 @@ PetscErrorCode AzRunTrain(MPI_Comm comm)
   const char *const   *inames;
   PetscReal            inferred[AZ_MAX_PARAMS];
   PetscLogDouble       t0, t1;
-  PetscBool            has_exact, save_points = PETSC_FALSE, use_ref = PETSC_TRUE;
+  PetscBool            has_exact, save_points = PETSC_FALSE, use_ref = PETSC_TRUE, uncertainty = PETSC_FALSE, uncertainty_set, uncertainty_auto = PETSC_FALSE;
+  PetscReal            inferred_std[AZ_MAX_PARAMS];
+  AzRunUncertainty     unc;
   AzReference          ref = NULL;
   PetscMPIInt          size, rank;
   AzTrainerReason      reason;
@@ -328,6 +354,7 @@ PetscErrorCode AzRunTrain(MPI_Comm comm)
   PetscCall(PetscOptionsString("-az_output_dir", "run directory (default runs/train-PROBLEM)", "AzRunTrain", dir, dir, sizeof dir, NULL));
   PetscCall(PetscOptionsBool("-az_reference", "without an exact solution, measure errors against the SUNDIALS/PETSc reference (computed or reused from its cache)", "AzRunTrain", use_ref, &use_ref, NULL));
   PetscCall(PetscOptionsBool("-az_save_points", "write the collocation sets to points_TERM.csv in the run directory", "AzRunTrain", save_points, &save_points, NULL));
+  PetscCall(PetscOptionsBool("-az_uncertainty", "after training, the Laplace approximation of the posterior: sigma^2, the field's pointwise standard deviation (field.vtk, uncertainty.png, summary.json)", "AzLaplaceCreate", uncertainty, &uncertainty, &uncertainty_set));
   PetscOptionsEnd();
   PetscCall(AzProblemLoad(comm, name, &prob));
   PetscCall(AzProblemSetFromOptions(prob));
@@ -343,6 +370,10 @@ PetscErrorCode AzRunTrain(MPI_Comm comm)
   PetscCall(AzLossSetUp(loss));
   PetscCall(AzFieldGetNumParameters(field, &nparam)); /* the network's and the inferred parameters' */
   PetscCall(AzLossGetInferred(loss, &ninfer, &inames, NULL));
+  /* an inverse run reports its parameters with their standard deviations: the Laplace approximation is
+   * on unless -az_uncertainty says otherwise, and where it cannot be made (too many parameters, data
+   * that the network interpolates) the run says so and keeps its results */
+  if (ninfer && !uncertainty_set) uncertainty = uncertainty_auto = PETSC_TRUE;
   /* an inverse run measures its field against the problem at the parameters it infers: the reference
    * is solved after training */
   if (!info->exact && use_ref && !ninfer) {
@@ -356,6 +387,19 @@ PetscErrorCode AzRunTrain(MPI_Comm comm)
   }
   PetscCall(AzTrainerCreate(loss, field, &tr));
   PetscCall(AzTrainerSetFromOptions(tr));
+  if (uncertainty_auto) { /* on by default: what it cannot do is a note */
+    PetscErrorCode ierr;
+    PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+    ierr = AzLaplaceCheckOptions(loss);
+    PetscCall(PetscPopErrorHandler());
+    if (ierr) {
+      const char *text;
+      char       *specific = NULL;
+      PetscCall(PetscErrorMessage(ierr, &text, &specific));
+      PetscCall(PetscPrintf(comm, "no uncertainty for the inferred parameters: %s\n", specific && specific[0] ? specific : (text ? text : "the Laplace approximation cannot be made")));
+      uncertainty = uncertainty_auto = PETSC_FALSE;
+    }
+  } else if (uncertainty) PetscCall(AzLaplaceCheckOptions(loss)); /* the -az_laplace_* options, read before training */
   PetscCall(AzOptionsCheckpoint(comm, PETSC_TRUE)); /* a misspelled option fails here, before training; -help stops here */
   PetscCall(AzRunMakeDirectory(comm, dir));
   /* nothing of a previous run may stand beside this run's options.txt (a restart or load file stays) */
@@ -379,7 +423,6 @@ PetscErrorCode AzRunTrain(MPI_Comm comm)
   PetscCall(AzLossEvaluate(loss, &f, term, NULL));
   if (ninfer) {
     PetscCall(AzLossGetInferred(loss, &ninfer, &inames, inferred));
-    for (PetscInt k = 0; k < ninfer; k++) PetscCall(PetscPrintf(comm, "inferred %s = %.10g\n", inames[k], (double)inferred[k]));
     if (!info->exact && use_ref) { /* the yardstick at the inferred parameters */
       char refdir[PETSC_MAX_PATH_LEN];
       PetscCall(AzReferenceCreate(comm, prob, &ref));
@@ -399,9 +442,34 @@ PetscErrorCode AzRunTrain(MPI_Comm comm)
   if (save_points) PetscCall(WritePoints(comm, dir, loss, ncoord)); /* after training: the final set (resampling moves it) */
   snprintf(path, sizeof path, "%s/theta.bin", dir);
   PetscCall(AzFieldSave(field, comm, path));
-  PetscCall(WriteFieldVTK(comm, dir, prob, loss, ncoord <= 2 ? 101 : 41));
-  PetscCall(WriteSummary(comm, dir, recipe, prob, loss, tr, ref, nparam, (PetscReal)(t1 - t0), f, term, rel, maxabs, viol_bc, viol_ic, drift));
-  if (ninfer) PetscCall(WriteInferred(comm, dir, prob, loss));
+  /* the Laplace approximation at the trained θ (-az_uncertainty): unc.lap is live until the end, for
+   * AzLaplaceGetVariance of chosen entries of θ */
+  if (uncertainty_auto) { /* on by default (an inverse run): a refusal is a note, not a failed run */
+    PetscErrorCode ierr;
+    PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+    ierr = AzRunUncertaintyCompute(comm, prob, loss, (PetscBool)(reason != AZ_TRAINER_FAILED), ncoord <= 2 ? 101 : 41, &unc);
+    PetscCall(PetscPopErrorHandler());
+    if (ierr) {
+      const char *text;
+      char       *specific = NULL;
+      PetscCall(PetscErrorMessage(ierr, &text, &specific));
+      PetscCall(PetscPrintf(comm, "no uncertainty for the inferred parameters: %s\n", specific && specific[0] ? specific : (text ? text : "the Laplace approximation failed")));
+      PetscCall(AzRunUncertaintyDestroy(&unc));
+      PetscCall(AzRunUncertaintyCompute(comm, prob, loss, PETSC_FALSE, 0, &unc));
+      uncertainty = PETSC_FALSE;
+    }
+  } else PetscCall(AzRunUncertaintyCompute(comm, prob, loss, (PetscBool)(uncertainty && reason != AZ_TRAINER_FAILED), ncoord <= 2 ? 101 : 41, &unc)); /* not after a failure */
+  PetscCall(WriteFieldVTK(comm, dir, prob, loss, ncoord <= 2 ? 101 : 41, unc.std));
+  if (ninfer) {
+    PetscCall(InferredStd(loss, unc.lap, inferred_std)); /* the inferred parameters' ±σ (NaN without the Laplace approximation) */
+    for (PetscInt k = 0; k < ninfer; k++) {
+      if (PetscIsInfOrNanReal(inferred_std[k])) PetscCall(PetscPrintf(comm, "inferred %s = %.10g\n", inames[k], (double)inferred[k]));
+      else PetscCall(PetscPrintf(comm, "inferred %s = %.10g +- %.3g (one standard deviation, Laplace approximation)\n", inames[k], (double)inferred[k], (double)inferred_std[k]));
+    }
+  }
+  PetscCall(WriteSummary(comm, dir, recipe, prob, loss, tr, ref, nparam, (PetscReal)(t1 - t0), f, term, rel, maxabs, viol_bc, viol_ic, drift, uncertainty ? &unc : NULL, inferred_std));
+  if (ninfer) PetscCall(WriteInferred(comm, dir, prob, loss, inferred_std));
+  if (uncertainty) PetscCall(AzRunUncertaintyPlot(comm, dir, prob, loss, ncoord <= 2 ? 101 : 41, &unc));
   PetscCall(PetscPrintf(comm, "%s: %" PetscInt_FMT " iterations in %.2f s, loss %.3e", reason == AZ_TRAINER_FAILED ? "failed" : "done", its, (double)(t1 - t0), (double)f));
   if (has_exact) PetscCall(PetscPrintf(comm, ", rel_l2 %.3e, max_abs_error %.3e (against the %s)", (double)rel, (double)maxabs, info->exact ? "exact solution" : "reference"));
   if (ref) {
@@ -414,7 +482,9 @@ PetscErrorCode AzRunTrain(MPI_Comm comm)
   if (PetscIsNanReal(viol_bc)) PetscCall(PetscPrintf(comm, "\nconstraint violation: boundary n/a (no face has a condition)%s", info->time_dependent ? "" : "\n"));
   else PetscCall(PetscPrintf(comm, "\nconstraint violation: boundary %.3e%s", (double)viol_bc, info->time_dependent ? "" : "\n"));
   if (info->time_dependent) PetscCall(PetscPrintf(comm, ", initial %.3e\n", (double)viol_ic));
-  PetscCall(PetscPrintf(comm, "run directory: %s (summary.json, history.csv, field.vtk, theta.bin, options.txt)\n", dir));
+  if (uncertainty) PetscCall(AzRunUncertaintyPrint(comm, &unc));
+  PetscCall(PetscPrintf(comm, "run directory: %s (summary.json, history.csv, field.vtk, theta.bin, options.txt%s)\n", dir, unc.plot ? ", uncertainty.png" : ""));
+  PetscCall(AzRunUncertaintyDestroy(&unc));
 
   PetscCall(AzTrainerDestroy(&tr));
   PetscCall(AzLossDestroy(&loss));

@@ -1,0 +1,350 @@
+/* The Laplace approximation of the posterior of θ (include/ansatz/laplace.h): the Gauss–Newton
+ * matrix H = JᵀJ of the scaled rows ρ, H + λI = L Lᵀ by Cholesky, the noise variance from the data
+ * residual, and from them the variances of θ's entries and the field's pointwise standard deviation.
+ *
+ * The scaling, once more: the loss is Σ_k (w_k/m_k) Σ_i r_ki² = ‖ρ‖² with ρ_ki = √(w_k/m_k) r_ki
+ * (AzLossNormalEquations gives JᵀJ and Jᵀρ of exactly these rows). Reading exp(−loss/(2s²)) as the
+ * likelihood makes every ρ_i ~ N(0, s²); for the data term's rows ρ = √(w_d/m_d) r that is
+ * r ~ N(0, σ²) with σ² = s² m_d/w_d, i.e. s² = (w_d/m_d) σ². The linearised posterior with the prior
+ * N(θ*, (s²/λ) I) has precision (JᵀJ + λI)/s², so Σ = s² (H + λI)⁻¹. */
+#include "lossimpl.h"
+#include <ansatz/laplace.h>
+#include <petscblaslapack.h>
+
+struct _p_AzLaplace {
+  AzLoss        loss;
+  MPI_Comm      comm;
+  PetscInt      P, block;
+  PetscScalar  *Lf; /* P × P column-major: the lower Cholesky factor of H + λI (upper triangle unused) */
+  AzLaplaceInfo info;
+};
+
+typedef struct {
+  PetscReal lambda, sigma2;
+  PetscBool lambda_set, sigma2_set;
+  PetscInt  maxp, block;
+} Options;
+
+static PetscErrorCode ReadOptions(AzLoss L, Options *o)
+{
+  PetscFunctionBegin;
+  o->lambda     = 0;
+  o->sigma2     = 0;
+  o->lambda_set = o->sigma2_set = PETSC_FALSE;
+  o->maxp       = AZ_LAPLACE_DENSE_MAX;
+  o->block      = 32;
+  PetscOptionsBegin(L->comm, L->prefix, "Laplace approximation of the posterior (-az_uncertainty)", "AzLaplace");
+  PetscCall(PetscOptionsReal("-az_laplace_lambda", "lambda added to the Gauss-Newton matrix J^T J: a prior of precision lambda/s^2 (default 1e-8 trace(J^T J)/P)", "AzLaplaceCreate", o->lambda, &o->lambda, &o->lambda_set));
+  PetscCall(PetscOptionsReal("-az_laplace_sigma2", "noise variance of the data residual (default: estimated from it; without data, the variance of the loss's scaled rows)", "AzLaplaceCreate", o->sigma2, &o->sigma2, &o->sigma2_set));
+  PetscCall(PetscOptionsInt("-az_laplace_max_parameters", "largest number of parameters for the dense P x P matrix of the Laplace approximation", "AzLaplaceCreate", o->maxp, &o->maxp, NULL));
+  PetscCall(PetscOptionsInt("-az_laplace_block", "points per block when computing the field's standard deviation", "AzLaplaceFieldStd", o->block, &o->block, NULL));
+  PetscOptionsEnd();
+  PetscCheck(!o->lambda_set || o->lambda >= 0, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_laplace_lambda %g must be >= 0 (a prior precision; 0 needs J^T J positive definite)", (double)o->lambda);
+  PetscCheck(!o->sigma2_set || o->sigma2 > 0, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_laplace_sigma2 %g must be > 0 (a noise variance)", (double)o->sigma2);
+  PetscCheck(o->maxp >= 1, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_laplace_max_parameters %" PetscInt_FMT " must be >= 1", o->maxp);
+  PetscCheck(o->block >= 1 && o->block <= 100000, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_laplace_block %" PetscInt_FMT " must be between 1 and 100000", o->block);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzLaplaceCheckOptions(AzLoss L)
+{
+  Options o;
+
+  PetscFunctionBegin;
+  PetscCall(ReadOptions(L, &o));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* B ← L⁻¹ B for B (n × nrhs, column-major, leading dimension ldb) with the trailing block of the factor
+ * from row and column j0 on (n = P − j0): columns of L⁻¹ beyond j0 vanish above j0 */
+static PetscErrorCode SolveTrailing(AzLaplace lap, PetscInt j0, PetscInt nrhs, PetscScalar B[], PetscInt ldb)
+{
+  PetscBLASInt n, m, lda, lb;
+  PetscScalar  one = 1;
+
+  PetscFunctionBegin;
+  if (nrhs <= 0 || j0 >= lap->P) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(PetscBLASIntCast(lap->P - j0, &n));
+  PetscCall(PetscBLASIntCast(nrhs, &m));
+  PetscCall(PetscBLASIntCast(lap->P, &lda));
+  PetscCall(PetscBLASIntCast(ldb, &lb));
+  BLAStrsm_("L", "L", "N", "N", &n, &m, &one, lap->Lf + (size_t)j0 * lap->P + j0, &lda, B, &lb);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* tr((H + λI)⁻¹) = ‖L⁻¹‖_F², by blocks of columns of L⁻¹ (each from its diagonal down: P³/3 flops) */
+static PetscErrorCode TraceInverse(AzLaplace lap, PetscReal *tr)
+{
+  const PetscInt P = lap->P, nb = PetscMin(P, 64);
+  PetscScalar   *Y;
+
+  PetscFunctionBegin;
+  *tr = 0;
+  PetscCall(PetscMalloc1((size_t)P * nb, &Y));
+  for (PetscInt j0 = 0; j0 < P; j0 += nb) {
+    const PetscInt m = PetscMin(nb, P - j0), n = P - j0;
+    PetscCall(PetscArrayzero(Y, (size_t)n * m));
+    for (PetscInt j = 0; j < m; j++) Y[(size_t)j * n + j] = 1;
+    PetscCall(SolveTrailing(lap, j0, m, Y, n));
+    for (size_t i = 0; i < (size_t)n * m; i++) *tr += PetscRealPart(Y[i] * Y[i]);
+  }
+  PetscCall(PetscFree(Y));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* γ_d = tr((H + λI)⁻¹ J_dᵀJ_d) = Σ_i ‖L⁻¹ j_i‖² over the data term's rows j_i, one partial sum per
+ * owned group added in group order (AzLossGroupSum), so it does not depend on the rank count */
+typedef struct {
+  AzLaplace    lap;
+  PetscScalar *part;
+  PetscScalar *Y;
+  PetscInt     cap;
+} DofCtx;
+
+static PetscErrorCode DofRows(AzLoss L, PetscInt g, PetscInt nrows, const PetscScalar rho[], const PetscScalar J[], void *ptr)
+{
+  DofCtx        *c = (DofCtx *)ptr;
+  const PetscInt P = c->lap->P;
+
+  PetscFunctionBegin;
+  (void)rho;
+  if (nrows > c->cap) {
+    PetscCall(PetscFree(c->Y));
+    PetscCall(PetscMalloc1((size_t)nrows * P, &c->Y));
+    c->cap = nrows;
+  }
+  /* J is row-major nrows × P = column-major P × nrows: the rows are the right-hand sides */
+  PetscCall(PetscArraycpy(c->Y, J, (size_t)nrows * P));
+  PetscCall(SolveTrailing(c->lap, 0, nrows, c->Y, P));
+  for (size_t i = 0; i < (size_t)nrows * P; i++) c->part[g - L->g0] += c->Y[i] * c->Y[i];
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode DataDof(AzLaplace lap, PetscInt kd, PetscReal *dof)
+{
+  AzLoss      L = lap->loss;
+  DofCtx      c = {lap, NULL, NULL, 0};
+  PetscScalar sum;
+
+  PetscFunctionBegin;
+  PetscCall(PetscCalloc1(PetscMax(L->g1 - L->g0, 1), &c.part));
+  PetscCall(AzChainUpdate(L->chain));
+  PetscCall(AzChainSideJacobian(L->chain));
+  PetscCall(AzLossForEachJacobianChunk(L, kd, -1, DofRows, &c));
+  PetscCall(AzLossGroupSum(L, 1, c.part, &sum));
+  *dof = PetscRealPart(sum);
+  PetscCall(PetscFree(c.Y));
+  PetscCall(PetscFree(c.part));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* H, λ, the factor, σ² and s² into lap (allocated, its factor too) */
+static PetscErrorCode Compute(AzLaplace lap, const Options *opt)
+{
+  const Options o = *opt;
+  AzLoss       L = lap->loss;
+  const PetscInt P = lap->P;
+  PetscInt     nloc, kd = -1;
+  PetscReal    value, term[AZ_MAX_TERMS], trH = 0;
+  PetscBLASInt n, info;
+  PetscBool    finite = PETSC_TRUE;
+
+  PetscFunctionBegin;
+  {
+    PetscScalar *Jtr;
+    PetscErrorCode ierr;
+    PetscCall(PetscMalloc1(P, &Jtr));
+    ierr = AzLossNormalEquations(L, lap->Lf, Jtr, &value, term);
+    PetscCall(PetscFree(Jtr));
+    PetscCall(ierr);
+  }
+  for (size_t i = 0; i < (size_t)P * P; i++)
+    if (PetscIsInfOrNanScalar(lap->Lf[i])) finite = PETSC_FALSE;
+  PetscCheck(finite && !PetscIsInfOrNanReal(value), L->comm, PETSC_ERR_FP, "The Laplace approximation: the loss (%g) or J^T J at the current parameters is not finite", (double)value);
+  for (PetscInt j = 0; j < P; j++) trH += PetscRealPart(lap->Lf[(size_t)j * P + j]);
+  lap->info.nparam = P;
+  lap->info.lambda = o.lambda_set ? o.lambda : 1e-8 * trH / P;
+  PetscCheck(lap->info.lambda > 0 || trH > 0, L->comm, PETSC_ERR_ARG_WRONG, "The Laplace approximation: J^T J is zero (the loss does not depend on the parameters) and lambda is 0");
+  for (PetscInt j = 0; j < P; j++) lap->Lf[(size_t)j * P + j] += lap->info.lambda;
+  PetscCall(PetscBLASIntCast(P, &n));
+  LAPACKpotrf_("L", &n, lap->Lf, &n, &info);
+  PetscCheck(info == 0, L->comm, PETSC_ERR_MAT_CH_ZRPVT, "The Laplace approximation: J^T J + lambda I is not positive definite (LAPACK potrf: leading minor %d) with lambda = %g; give a larger -az_laplace_lambda", (int)info, (double)lap->info.lambda);
+
+  /* the rows, over all ranks */
+  PetscCall(AzLossGetLocalResidualSize(L, &nloc));
+  PetscCall(MPIU_Allreduce(&nloc, &lap->info.rows, 1, MPIU_INT, MPI_SUM, L->comm));
+  for (PetscInt k = 0; k < L->nterms; k++)
+    if (!strcmp(L->term[k].name, "data")) kd = k;
+  lap->info.given = o.sigma2_set;
+  lap->info.dof   = (PetscReal)NAN;
+  if (kd >= 0) {
+    const AzTerm   *t = &L->term[kd];
+    const PetscReal m = (PetscReal)t->n * t->nres;
+    PetscCheck(t->w > 0, L->comm, PETSC_ERR_ARG_WRONG, "The Laplace approximation reads the data term as the likelihood, but its weight is %g: give -az_weight_data > 0", (double)t->w);
+    lap->info.from_data = PETSC_TRUE;
+    lap->info.nobs      = t->n * t->nres;
+    lap->info.rss       = term[kd] * m; /* term[k] = mean_k(r²), unweighted */
+    if (o.sigma2_set) lap->info.sigma2 = o.sigma2;
+    else {
+      PetscCall(DataDof(lap, kd, &lap->info.dof));
+      PetscCheck(m - lap->info.dof >= 1, L->comm, PETSC_ERR_NOT_CONVERGED,
+                 "The Laplace approximation cannot estimate the noise from the data: the fit uses %.3f of the %" PetscInt_FMT " data values' degrees of freedom (the data are interpolated, residual sum of squares %g). Give the noise variance (-az_laplace_sigma2), or use more observations or fewer parameters",
+                 (double)lap->info.dof, lap->info.nobs, (double)lap->info.rss);
+      lap->info.sigma2 = lap->info.rss / (m - lap->info.dof);
+    }
+    lap->info.s2 = t->w / m * lap->info.sigma2;
+  } else {
+    lap->info.rss = value;
+    if (o.sigma2_set) lap->info.sigma2 = o.sigma2;
+    else {
+      PetscReal tr;
+      PetscCall(TraceInverse(lap, &tr));
+      lap->info.dof = P - lap->info.lambda * tr;
+      PetscCheck(lap->info.rows - lap->info.dof >= 1, L->comm, PETSC_ERR_NOT_CONVERGED,
+                 "The Laplace approximation cannot estimate the noise from the loss: the fit uses %.3f of the %" PetscInt_FMT " residual rows' degrees of freedom (loss %g). Give the rows' variance (-az_laplace_sigma2), or use more collocation points or fewer parameters",
+                 (double)lap->info.dof, lap->info.rows, (double)value);
+      lap->info.sigma2 = value / (lap->info.rows - lap->info.dof);
+    }
+    lap->info.s2 = lap->info.sigma2;
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzLaplaceCreate(AzLoss L, AzLaplace *out)
+{
+  AzLaplace      lap;
+  Options        o;
+  PetscInt       P;
+  PetscErrorCode ierr;
+
+  PetscFunctionBegin;
+  *out = NULL;
+  PetscCall(AzLossSetUp(L));
+  PetscCall(ReadOptions(L, &o));
+  PetscCall(AzFieldGetNumParameters(L->field, &P));
+  PetscCheck(P == L->nparam, L->comm, PETSC_ERR_ARG_WRONGSTATE, "AzLaplaceCreate: the field has %" PetscInt_FMT " parameters, the loss was set up for %" PetscInt_FMT, P, L->nparam);
+  PetscCheck(P <= o.maxp, L->comm, PETSC_ERR_ARG_OUTOFRANGE,
+             "The Laplace approximation needs the dense %" PetscInt_FMT " x %" PetscInt_FMT " matrix J^T J + lambda I (%.0f MB) and its Cholesky factorisation (%.1e flops): θ has %" PetscInt_FMT " parameters, more than -az_laplace_max_parameters %" PetscInt_FMT ". Use a smaller network, or raise the limit if memory and time allow",
+             P, P, (double)P * P * sizeof(PetscScalar) / 1048576.0, (double)P * P * P / 3, P, o.maxp);
+  PetscCall(PetscNew(&lap));
+  lap->loss  = L;
+  lap->comm  = L->comm;
+  lap->P     = P;
+  lap->block = o.block;
+  PetscCall(PetscMalloc1((size_t)P * P, &lap->Lf));
+  ierr = Compute(lap, &o); /* a refusal leaves nothing allocated behind */
+  if (ierr) PetscCall(AzLaplaceDestroy(&lap));
+  PetscCall(ierr);
+  *out = lap;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzLaplaceDestroy(AzLaplace *lap)
+{
+  PetscFunctionBegin;
+  if (!*lap) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(PetscFree((*lap)->Lf));
+  PetscCall(PetscFree(*lap));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzLaplaceGetInfo(AzLaplace lap, AzLaplaceInfo *info)
+{
+  PetscFunctionBegin;
+  *info = lap->info;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode CheckIndices(AzLaplace lap, PetscInt nidx, const PetscInt idx[])
+{
+  PetscFunctionBegin;
+  PetscCheck(nidx >= 0, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "AzLaplace: %" PetscInt_FMT " indices: must be >= 0", nidx);
+  for (PetscInt i = 0; i < nidx; i++) PetscCheck(idx[i] >= 0 && idx[i] < lap->P, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "AzLaplace: index %" PetscInt_FMT " of θ is outside 0..%" PetscInt_FMT, idx[i], lap->P - 1);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Σ_ii = s² ‖L⁻¹ e_i‖²: L⁻¹ e_i vanishes above i, so only the trailing block from i on is solved */
+PetscErrorCode AzLaplaceGetVariance(AzLaplace lap, PetscInt nidx, const PetscInt idx[], PetscReal var[])
+{
+  PetscScalar *y;
+
+  PetscFunctionBegin;
+  PetscCall(CheckIndices(lap, nidx, idx));
+  PetscCall(PetscMalloc1(lap->P, &y));
+  for (PetscInt k = 0; k < nidx; k++) {
+    const PetscInt i = idx[k], n = lap->P - i;
+    PetscReal      s = 0;
+    PetscCall(PetscArrayzero(y, n));
+    y[0] = 1;
+    PetscCall(SolveTrailing(lap, i, 1, y, n));
+    for (PetscInt j = 0; j < n; j++) s += PetscRealPart(y[j] * y[j]);
+    var[k] = lap->info.s2 * s;
+  }
+  PetscCall(PetscFree(y));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Σ_IJ = s² (L⁻¹ e_I)ᵀ (L⁻¹ e_J) */
+PetscErrorCode AzLaplaceGetCovariance(AzLaplace lap, PetscInt nidx, const PetscInt idx[], PetscReal cov[])
+{
+  const PetscInt P = lap->P;
+  PetscScalar   *Y;
+
+  PetscFunctionBegin;
+  PetscCall(CheckIndices(lap, nidx, idx));
+  if (!nidx) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(PetscCalloc1((size_t)P * nidx, &Y));
+  for (PetscInt k = 0; k < nidx; k++) Y[(size_t)k * P + idx[k]] = 1;
+  PetscCall(SolveTrailing(lap, 0, nidx, Y, P));
+  for (PetscInt a = 0; a < nidx; a++)
+    for (PetscInt b = 0; b <= a; b++) {
+      PetscReal s = 0;
+      for (PetscInt j = 0; j < P; j++) s += PetscRealPart(Y[(size_t)a * P + j] * Y[(size_t)b * P + j]);
+      cov[a * nidx + b] = cov[b * nidx + a] = lap->info.s2 * s;
+    }
+  PetscCall(PetscFree(Y));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Block by block: the network's jets, the chain forward (its inputs kept), a unit row on each solution
+ * component's value slot taken back through the chain's adjoint to the network's jets, the dense
+ * Jacobian rows g = ∂u_c/∂θ (AzFieldResidualJacobian), then L⁻¹ g for the whole block in one solve */
+PetscErrorCode AzLaplaceFieldStd(AzLaplace lap, PetscInt npts, const PetscReal x[], PetscReal std[])
+{
+  AzLoss         L = lap->loss;
+  const PetscInt P = lap->P, nc = L->ncomp, ns = L->nslot, Ljet = nc * ns, B = lap->block;
+  PetscInt       ncN, nsN, ncoord = L->ncoord;
+  PetscScalar   *net, *sol, *rows, *netrows, *G;
+  const PetscReal s = PetscSqrtReal(lap->info.s2);
+
+  PetscFunctionBegin;
+  PetscCheck(npts >= 0, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "AzLaplaceFieldStd: %" PetscInt_FMT " points", npts);
+  for (PetscInt i = 0; i < AzChainNumMaps(L->chain); i++)
+    PetscCheck(strcmp(AzChainGetMap(L->chain, i)->ops->name, "projection"), PETSC_COMM_SELF, PETSC_ERR_SUP,
+               "The field's standard deviation through the projection onto conservation laws (-az_conservation project or posthoc) is not available: the projection's coefficients depend on θ through a quadrature that it does not follow (AzLaplaceGetVariance still gives the variances of θ's entries)");
+  PetscCall(AzFieldGetJetSize(L->field, &ncN, &nsN));
+  PetscCheck(nsN == ns && ncN == L->ncompN, PETSC_COMM_SELF, PETSC_ERR_PLIB, "AzLaplaceFieldStd: the field's jets (%" PetscInt_FMT " x %" PetscInt_FMT ") are not the network's of the loss (%" PetscInt_FMT " x %" PetscInt_FMT ")", ncN, nsN, L->ncompN, ns);
+  PetscCall(PetscMalloc5((size_t)B * ncN * ns, &net, (size_t)B * Ljet, &sol, (size_t)B * nc * Ljet, &rows, (size_t)B * nc * ncN * ns, &netrows, (size_t)B * nc * P, &G));
+  for (PetscInt p0 = 0; p0 < npts; p0 += B) {
+    const PetscInt   nb = PetscMin(B, npts - p0), nr = nb * nc;
+    const PetscReal *xb = x + (size_t)p0 * ncoord;
+
+    PetscCall(AzFieldEvaluateJets(L->field, nb, xb, net));
+    PetscCall(AzLossChainForward(L, nb, xb, net, sol));
+    PetscCall(PetscArrayzero(rows, (size_t)nr * Ljet));
+    for (PetscInt p = 0; p < nb; p++)
+      for (PetscInt c = 0; c < nc; c++) rows[((size_t)p * nc + c) * Ljet + c * ns] = 1; /* ∂u_c/∂(solution jet) */
+    PetscCall(AzLossChainAdjoint(L, nb, xb, nc, rows, netrows));
+    PetscCall(PetscArrayzero(G, (size_t)nr * P)); /* entries of θ the network does not read stay 0 */
+    PetscCall(AzFieldResidualJacobian(L->field, nb, xb, nc, netrows, G));
+    /* G is row-major nr × P = column-major P × nr: one solve for the block */
+    PetscCall(SolveTrailing(lap, 0, nr, G, P));
+    for (PetscInt r = 0; r < nr; r++) {
+      PetscReal q = 0;
+      for (PetscInt j = 0; j < P; j++) q += PetscRealPart(G[(size_t)r * P + j] * G[(size_t)r * P + j]);
+      std[(size_t)p0 * nc + r] = s * PetscSqrtReal(q);
+    }
+  }
+  PetscCall(PetscFree5(net, sol, rows, netrows, G));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}

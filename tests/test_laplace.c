@@ -1,0 +1,587 @@
+/* The Laplace approximation (laplace.h) against brute force on tiny problems:
+ *  - the covariance Σ = s² (JᵀJ + λI)⁻¹, JᵀJ built here from AzLossResidualJacobian's rows and inverted
+ *    by Gauss–Jordan elimination, entry by entry to 1e-10 (relative to the largest entry);
+ *  - σ² on constructed residuals: with data, σ² = Σ_data r² / (m_d − γ_d), γ_d = tr((JᵀJ + λI)⁻¹ J_dᵀJ_d)
+ *    and s² = (w_d/m_d) σ² (the data rows are ρ = √(w_d/m_d) r); on the data alone with λ = 0 the
+ *    textbook least-squares estimate RSS/(m − P) exactly; without data σ² = s² = loss/(N − γ),
+ *    γ = tr((JᵀJ + λI)⁻¹ JᵀJ); the default λ = 1e-8 trace(JᵀJ)/P;
+ *  - the field's standard deviation s ‖L⁻¹ g‖ = s √(gᵀ(JᵀJ + λI)⁻¹g) with g = ∂u_c(x)/∂θ by central
+ *    differences of the solution in θ (through the chain of maps: a hard transform, a stream function;
+ *    two and three components);
+ *  - the same numbers on the world communicator (1 or 2 ranks) and on one rank alone;
+ *  - refusals: too many parameters, interpolated data, a negative λ, a projection in the chain.
+ * Runs on any number of ranks. */
+#include <ansatz.h>
+#include <check.h>
+#include "azcheck.h"
+#include <math.h>
+#include <unistd.h>
+
+typedef struct {
+  const char *name, *value;
+} Opt;
+
+typedef struct {
+  AzProblem prob;
+  AzField   field;
+  AzLoss    loss;
+  PetscInt  P;
+} Setup;
+
+/* a tiny network and tiny sets: P = 17 for heat1d (2 inputs, width 4, 1 output) */
+static const Opt base[] = {
+  {"-az_field_depth", "1"},
+  {"-az_field_width", "4"},
+  {"-az_field_seed", "3"},
+  {"-az_n_interior", "12"},
+  {"-az_n_boundary", "3"},
+  {"-az_n_initial", "5"},
+  {"-az_loss_chunk", "5"},
+  {"-az_loss_groups", "4"},
+  {NULL, NULL},
+};
+
+#define NOBS 20
+static char datadir[PETSC_MAX_PATH_LEN], datafile[PETSC_MAX_PATH_LEN];
+static int  nobs = NOBS;
+
+/* nobs observations of heat1d's exact solution with a deterministic perturbation, inside [0,1]² */
+static void WriteData(void)
+{
+  PetscMPIInt rank;
+  MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
+  if (!rank) {
+    FILE *fp;
+    snprintf(datadir, sizeof datadir, "/tmp/az_test_laplace_XXXXXX");
+    ck_assert_msg(mkdtemp(datadir) != NULL, "cannot create a temporary directory");
+    snprintf(datafile, sizeof datafile, "%s/obs.csv", datadir);
+    fp = fopen(datafile, "w");
+    ck_assert(fp != NULL);
+    fprintf(fp, "x,t,u\n");
+    for (int i = 0; i < nobs; i++) {
+      const double x = 0.05 + 0.9 * ((i * 0.61803398875) - (int)(i * 0.61803398875));
+      const double t = 0.05 + 0.9 * ((i * 0.41421356237) - (int)(i * 0.41421356237));
+      fprintf(fp, "%.17g,%.17g,%.17g\n", x, t, sin(M_PI * x) * exp(-0.1 * M_PI * M_PI * t) + 0.05 * sin(7.0 * i));
+    }
+    fclose(fp);
+  }
+  MPI_Bcast(datadir, sizeof datadir, MPI_CHAR, 0, PETSC_COMM_WORLD);
+  MPI_Bcast(datafile, sizeof datafile, MPI_CHAR, 0, PETSC_COMM_WORLD);
+}
+
+static void RemoveData(void)
+{
+  PetscMPIInt rank;
+  MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
+  MPI_Barrier(PETSC_COMM_WORLD);
+  if (!rank && datafile[0]) {
+    unlink(datafile);
+    rmdir(datadir);
+  }
+  datafile[0] = 0;
+  nobs        = NOBS;
+}
+
+static void SetOpts(const Opt *o)
+{
+  for (; o && o->name; o++) PetscOptionsSetValue(NULL, o->name, o->value);
+}
+
+static void ClearOpts(const Opt *o)
+{
+  for (; o && o->name; o++) PetscOptionsClearValue(NULL, o->name);
+}
+
+static void FreeSetup(Setup *s)
+{
+  AzLossDestroy(&s->loss);
+  AzFieldDestroy(&s->field);
+  AzProblemDestroy(&s->prob);
+}
+
+static PetscErrorCode Build(MPI_Comm comm, const char *problem, Setup *s)
+{
+  PetscFunctionBegin;
+  PetscCall(AzProblemLoad(comm, problem, &s->prob));
+  PetscCall(AzProblemSetFromOptions(s->prob));
+  PetscCall(AzRunCreateField(s->prob, &s->field));
+  PetscCall(AzFieldGetNumParameters(s->field, &s->P));
+  PetscCall(AzLossCreate(s->prob, s->field, &s->loss));
+  PetscCall(AzLossSetFromOptions(s->loss));
+  PetscCall(AzLossSetUp(s->loss));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* problem, loss and the Laplace approximation under the base options and opts (kept until Done) */
+static PetscErrorCode Make(MPI_Comm comm, const char *problem, const Opt *opts, Setup *s, AzLaplace *lap)
+{
+  PetscErrorCode ierr;
+
+  memset(s, 0, sizeof *s);
+  *lap = NULL;
+  SetOpts(base);
+  SetOpts(opts);
+  ierr = Build(comm, problem, s);
+  if (!ierr) ierr = AzLaplaceCreate(s->loss, lap);
+  ClearOpts(base);
+  ClearOpts(opts);
+  if (ierr) FreeSetup(s);
+  return ierr;
+}
+
+static void Done(Setup *s, AzLaplace *lap)
+{
+  AzLaplaceDestroy(lap);
+  FreeSetup(s);
+}
+
+static PetscInt TermIndex(AzLoss loss, const char *name)
+{
+  PetscInt    nt;
+  const char *nm;
+  AzLossGetNumTerms(loss, &nt);
+  for (PetscInt k = 0; k < nt; k++) {
+    AzLossGetTermName(loss, k, &nm);
+    if (!strcmp(nm, name)) return k;
+  }
+  return -1;
+}
+
+/* the inverse of the symmetric positive definite n × n matrix A by Gauss–Jordan elimination with
+ * partial pivoting (A is overwritten) */
+static void Invert(PetscInt n, PetscReal *A, PetscReal *Ai)
+{
+  for (PetscInt i = 0; i < n; i++)
+    for (PetscInt j = 0; j < n; j++) Ai[i * n + j] = i == j;
+  for (PetscInt c = 0; c < n; c++) {
+    PetscInt  piv = c;
+    PetscReal d;
+    for (PetscInt r = c + 1; r < n; r++)
+      if (fabs(A[r * n + c]) > fabs(A[piv * n + c])) piv = r;
+    for (PetscInt j = 0; j < n; j++) {
+      PetscReal t = A[c * n + j];
+      A[c * n + j] = A[piv * n + j], A[piv * n + j] = t;
+      t = Ai[c * n + j], Ai[c * n + j] = Ai[piv * n + j], Ai[piv * n + j] = t;
+    }
+    d = A[c * n + c];
+    for (PetscInt j = 0; j < n; j++) A[c * n + j] /= d, Ai[c * n + j] /= d;
+    for (PetscInt r = 0; r < n; r++) {
+      const PetscReal f = A[r * n + c];
+      if (r == c || f == 0) continue;
+      for (PetscInt j = 0; j < n; j++) A[r * n + j] -= f * A[c * n + j], Ai[r * n + j] -= f * Ai[c * n + j];
+    }
+  }
+}
+
+/* Brute force from the rows: H = JᵀJ, Hd = J_dᵀJ_d (the data term's rows; every term of these
+ * problems has one residual per point), the loss Σρ², the data's Σρ², the global rows; all reduced */
+typedef struct {
+  PetscReal *H, *Hd, *Ai; /* P × P */
+  PetscReal  loss, rhod;
+  PetscInt   rows;
+} Brute;
+
+static void BruteForce(Setup *s, PetscReal lambda, Brute *b)
+{
+  const PetscInt P = s->P, kd = TermIndex(s->loss, "data");
+  PetscInt       nloc, off = 0, d0 = -1, d1 = -1, nt;
+  PetscScalar   *rho, *J;
+  PetscReal     *A;
+  MPI_Comm       comm;
+
+  AzLossGetComm(s->loss, &comm);
+  OK(AzLossGetLocalResidualSize(s->loss, &nloc));
+  OK(AzLossGetNumTerms(s->loss, &nt));
+  for (PetscInt k = 0; k < nt; k++) { /* the local rows come term by term */
+    Vec      x;
+    PetscInt n;
+    OK(AzLossGetTermPoints(s->loss, k, &x));
+    ck_assert(x != NULL);
+    OK(VecGetLocalSize(x, &n));
+    n /= 2; /* heat1d and nls1d: (x, t) */
+    if (k == kd) d0 = off, d1 = off + n;
+    off += n;
+  }
+  if (kd >= 0) ck_assert_int_eq(off, nloc); /* heat1d: one residual per point in every term */
+  rho = malloc(sizeof(PetscScalar) * (size_t)PetscMax(nloc, 1));
+  J   = malloc(sizeof(PetscScalar) * (size_t)PetscMax(nloc, 1) * P);
+  b->H  = calloc((size_t)P * P, sizeof(PetscReal));
+  b->Hd = calloc((size_t)P * P, sizeof(PetscReal));
+  b->Ai = calloc((size_t)P * P, sizeof(PetscReal));
+  A     = calloc((size_t)P * P, sizeof(PetscReal));
+  OK(AzLossResidualJacobian(s->loss, rho, J));
+  b->loss = b->rhod = 0;
+  for (PetscInt i = 0; i < nloc; i++) {
+    b->loss += rho[i] * rho[i];
+    if (i >= d0 && i < d1) b->rhod += rho[i] * rho[i];
+    for (PetscInt a = 0; a < P; a++)
+      for (PetscInt c = 0; c < P; c++) {
+        b->H[a * P + c] += J[i * P + a] * J[i * P + c];
+        if (i >= d0 && i < d1) b->Hd[a * P + c] += J[i * P + a] * J[i * P + c];
+      }
+  }
+  MPI_Allreduce(MPI_IN_PLACE, b->H, (int)(P * P), MPIU_REAL, MPI_SUM, comm);
+  MPI_Allreduce(MPI_IN_PLACE, b->Hd, (int)(P * P), MPIU_REAL, MPI_SUM, comm);
+  MPI_Allreduce(MPI_IN_PLACE, &b->loss, 1, MPIU_REAL, MPI_SUM, comm);
+  MPI_Allreduce(MPI_IN_PLACE, &b->rhod, 1, MPIU_REAL, MPI_SUM, comm);
+  MPI_Allreduce(&nloc, &b->rows, 1, MPIU_INT, MPI_SUM, comm);
+  for (PetscInt i = 0; i < P * P; i++) A[i] = b->H[i];
+  for (PetscInt i = 0; i < P; i++) A[i * P + i] += lambda;
+  Invert(P, A, b->Ai);
+  free(A);
+  free(rho);
+  free(J);
+}
+
+static void FreeBrute(Brute *b)
+{
+  free(b->H);
+  free(b->Hd);
+  free(b->Ai);
+}
+
+/* tr(Ai M) */
+static PetscReal TraceProduct(PetscInt P, const PetscReal *Ai, const PetscReal *M)
+{
+  PetscReal t = 0;
+  for (PetscInt a = 0; a < P; a++)
+    for (PetscInt c = 0; c < P; c++) t += Ai[a * P + c] * M[c * P + a];
+  return t;
+}
+
+static void CheckClose(const char *label, PetscReal got, PetscReal want, PetscReal tol)
+{
+  ck_assert_msg(PetscAbsReal(got - want) <= tol * PetscAbsReal(want), "%s: %.17g, brute force %.17g (relative tolerance %g)", label, (double)got, (double)want, (double)tol);
+}
+
+/* Σ against s² (JᵀJ + λI)⁻¹, every entry, and the variances */
+static void CheckCovariance(const char *label, Setup *s, AzLaplace lap, const Brute *b, PetscReal s2)
+{
+  const PetscInt P = s->P;
+  PetscInt      *idx = malloc(sizeof(PetscInt) * P);
+  PetscReal     *cov = malloc(sizeof(PetscReal) * P * P), *var = malloc(sizeof(PetscReal) * P), big = 0, err = 0, verr = 0;
+
+  for (PetscInt i = 0; i < P; i++) idx[i] = i;
+  OK(AzLaplaceGetCovariance(lap, P, idx, cov));
+  OK(AzLaplaceGetVariance(lap, P, idx, var));
+  for (PetscInt i = 0; i < P * P; i++) big = PetscMax(big, PetscAbsReal(s2 * b->Ai[i]));
+  for (PetscInt i = 0; i < P * P; i++) err = PetscMax(err, PetscAbsReal(cov[i] - s2 * b->Ai[i]));
+  for (PetscInt i = 0; i < P; i++) verr = PetscMax(verr, PetscAbsReal(var[i] - s2 * b->Ai[i * P + i]));
+  ck_assert_msg(big > 0, "%s: a zero covariance", label);
+  ck_assert_msg(err <= 1e-10 * big, "%s: covariance off by %.3e (largest entry %.3e)", label, (double)err, (double)big);
+  ck_assert_msg(verr <= 1e-10 * big, "%s: variances off by %.3e (largest entry %.3e)", label, (double)verr, (double)big);
+  /* a block of chosen entries, in a chosen order */
+  {
+    const PetscInt sel[3] = {P - 1, 0, P / 2};
+    PetscReal      blk[9];
+    OK(AzLaplaceGetCovariance(lap, 3, sel, blk));
+    for (PetscInt a = 0; a < 3; a++)
+      for (PetscInt c = 0; c < 3; c++) ck_assert_msg(PetscAbsReal(blk[a * 3 + c] - s2 * b->Ai[sel[a] * P + sel[c]]) <= 1e-10 * big, "%s: block entry (%d,%d)", label, (int)a, (int)c);
+  }
+  free(idx);
+  free(cov);
+  free(var);
+}
+
+START_TEST(test_covariance_data)
+{
+  const Opt     o[] = {{"-az_data", datafile}, {"-az_laplace_lambda", "1e-3"}, {"-az_weight_data", "3"}, {NULL, NULL}};
+  Setup         s;
+  AzLaplace     lap;
+  AzLaplaceInfo info;
+  Brute         b;
+  PetscReal     m = NOBS, w = 3, rss, dof, sigma2;
+
+  WriteData();
+  OK(Make(PETSC_COMM_WORLD, "heat1d", o, &s, &lap));
+  OK(AzLaplaceGetInfo(lap, &info));
+  BruteForce(&s, 1e-3, &b);
+  /* ρ = √(w/m) r on the data rows: Σ r² = (m/w) Σ ρ² */
+  rss    = b.rhod * m / w;
+  dof    = TraceProduct(s.P, b.Ai, b.Hd);
+  sigma2 = rss / (m - dof);
+  ck_assert_int_eq(info.nparam, s.P);
+  ck_assert_int_eq(info.rows, b.rows);
+  ck_assert_int_eq(info.nobs, NOBS);
+  ck_assert(info.from_data && !info.given);
+  ck_assert_msg(dof > 1 && dof < m - 1, "gamma_d %g", (double)dof);
+  CheckClose("lambda", info.lambda, 1e-3, 1e-15);
+  CheckClose("data RSS", info.rss, rss, 1e-10);
+  CheckClose("gamma_d", info.dof, dof, 1e-10);
+  CheckClose("sigma2", info.sigma2, sigma2, 1e-10);
+  CheckClose("s2 = (w/m) sigma2", info.s2, w / m * sigma2, 1e-10);
+  CheckCovariance("heat1d with data", &s, lap, &b, w / m * sigma2);
+  FreeBrute(&b);
+  Done(&s, &lap);
+  RemoveData();
+}
+END_TEST
+
+START_TEST(test_sigma2_no_data)
+{
+  const Opt     o[] = {{"-az_laplace_lambda", "1e-4"}, {NULL, NULL}};
+  const Opt     o_default[] = {{NULL, NULL}};
+  Setup         s;
+  AzLaplace     lap;
+  AzLaplaceInfo info;
+  Brute         b;
+  PetscReal     dof, trH = 0;
+
+  OK(Make(PETSC_COMM_WORLD, "heat1d", o, &s, &lap));
+  OK(AzLaplaceGetInfo(lap, &info));
+  BruteForce(&s, 1e-4, &b);
+  dof = TraceProduct(s.P, b.Ai, b.H);
+  ck_assert(!info.from_data);
+  ck_assert_int_eq(info.nobs, 0);
+  CheckClose("loss", info.rss, b.loss, 1e-12);
+  CheckClose("gamma", info.dof, dof, 1e-9);
+  CheckClose("sigma2 without data", info.sigma2, b.loss / (b.rows - dof), 1e-10);
+  CheckClose("s2 without data", info.s2, info.sigma2, 1e-15);
+  CheckCovariance("heat1d without data", &s, lap, &b, info.s2);
+  FreeBrute(&b);
+  Done(&s, &lap);
+
+  /* the default λ: 1e-8 trace(JᵀJ)/P */
+  OK(Make(PETSC_COMM_WORLD, "heat1d", o_default, &s, &lap));
+  OK(AzLaplaceGetInfo(lap, &info));
+  BruteForce(&s, 0, &b);
+  for (PetscInt i = 0; i < s.P; i++) trH += b.H[i * s.P + i];
+  CheckClose("default lambda", info.lambda, 1e-8 * trH / s.P, 1e-12);
+  FreeBrute(&b);
+  Done(&s, &lap);
+}
+END_TEST
+
+/* the data alone (every other weight 0), λ = 0: ordinary least squares, γ_d = P, σ² = RSS/(m − P)
+ * (200 observations keep JᵀJ well enough conditioned for γ_d = tr((JᵀJ)⁻¹JᵀJ) to come out as P to
+ * 1e-6); σ² given: s² = (w/m) σ² */
+START_TEST(test_sigma2_least_squares)
+{
+  const Opt     o[] = {{"-az_data", datafile}, {"-az_laplace_lambda", "0"}, {"-az_weight_interior", "0"}, {"-az_weight_boundary", "0"}, {"-az_weight_initial", "0"}, {NULL, NULL}};
+  const Opt     o_given[] = {{"-az_data", datafile}, {"-az_laplace_sigma2", "0.25"}, {"-az_weight_data", "2"}, {NULL, NULL}};
+  Setup         s;
+  AzLaplace     lap;
+  AzLaplaceInfo info;
+  Brute         b;
+  const int     m = 200;
+
+  nobs = m;
+  WriteData();
+  OK(Make(PETSC_COMM_WORLD, "heat1d", o, &s, &lap));
+  OK(AzLaplaceGetInfo(lap, &info));
+  BruteForce(&s, 0, &b);
+  ck_assert_int_eq(info.nobs, m);
+  CheckClose("least squares: gamma_d = P", info.dof, (PetscReal)s.P, 1e-6);
+  CheckClose("least squares: sigma2 = RSS/(m - P)", info.sigma2, b.rhod * m / (m - s.P), 1e-6);
+  CheckClose("least squares: s2", info.s2, info.sigma2 / m, 1e-12);
+  FreeBrute(&b);
+  Done(&s, &lap);
+
+  OK(Make(PETSC_COMM_WORLD, "heat1d", o_given, &s, &lap));
+  OK(AzLaplaceGetInfo(lap, &info));
+  ck_assert(info.given && info.from_data);
+  CheckClose("given sigma2", info.sigma2, 0.25, 1e-15);
+  CheckClose("given sigma2: s2 = (w/m) sigma2", info.s2, 2.0 / m * 0.25, 1e-15);
+  ck_assert(PetscIsNanReal(info.dof));
+  Done(&s, &lap);
+  RemoveData();
+}
+END_TEST
+
+/* std of u_c(x) against s √(gᵀ(JᵀJ + λI)⁻¹g), g by central differences of the solution in θ */
+static void CheckFieldStd(const char *label, const char *problem, const Opt *o, PetscReal lambda, PetscInt nmaps_min)
+{
+  Setup            s;
+  AzLaplace        lap;
+  AzLaplaceInfo    info;
+  Brute            b;
+  PetscInt         ncomp, nmaps, ncoord;
+  const PetscInt   npts = 7;
+  PetscReal        x[7 * 2], lo[2], hi[2], *std;
+  const PetscReal  h = 1e-6;
+  const AzProblemInfo *pi;
+  Vec              theta;
+
+  OK(Make(PETSC_COMM_WORLD, problem, o, &s, &lap));
+  OK(AzLaplaceGetInfo(lap, &info));
+  OK(AzLossGetChainMaps(s.loss, &nmaps, NULL));
+  ck_assert_msg(nmaps >= nmaps_min, "%s: %d maps in the chain, expected at least %d", label, (int)nmaps, (int)nmaps_min);
+  BruteForce(&s, lambda, &b);
+  OK(AzProblemGetInfo(s.prob, &pi));
+  OK(AzProblemGetNumCoords(s.prob, &ncoord));
+  ck_assert_int_eq(ncoord, 2);
+  ncomp = pi->ncomp;
+  OK(AzProblemGetBox(s.prob, lo, hi));
+  for (PetscInt p = 0; p < npts; p++) {
+    x[2 * p]     = lo[0] + (hi[0] - lo[0]) * (0.07 + 0.13 * p);
+    x[2 * p + 1] = lo[1] + (hi[1] - lo[1]) * (0.93 - 0.11 * p);
+  }
+  std = malloc(sizeof(PetscReal) * npts * ncomp);
+  OK(AzLaplaceFieldStd(lap, npts, x, std));
+  OK(AzFieldGetParameters(s.field, &theta));
+  {
+    PetscInt     nslot = AZ_JET_NSLOT(ncoord), L = ncomp * nslot;
+    PetscScalar *jp = malloc(sizeof(PetscScalar) * npts * L), *jm = malloc(sizeof(PetscScalar) * npts * L);
+    PetscReal   *g = calloc((size_t)npts * ncomp * s.P, sizeof(PetscReal));
+    for (PetscInt j = 0; j < s.P; j++) {
+      PetscScalar *th;
+      VecGetArray(theta, &th);
+      th[j] += h;
+      VecRestoreArray(theta, &th);
+      OK(AzLossEvaluateSolution(s.loss, npts, x, jp));
+      VecGetArray(theta, &th);
+      th[j] -= 2 * h;
+      VecRestoreArray(theta, &th);
+      OK(AzLossEvaluateSolution(s.loss, npts, x, jm));
+      VecGetArray(theta, &th);
+      th[j] += h;
+      VecRestoreArray(theta, &th);
+      for (PetscInt p = 0; p < npts; p++)
+        for (PetscInt c = 0; c < ncomp; c++) g[(p * ncomp + c) * s.P + j] = PetscRealPart(jp[p * L + c * nslot] - jm[p * L + c * nslot]) / (2 * h);
+    }
+    for (PetscInt r = 0; r < npts * ncomp; r++) {
+      PetscReal q = 0, want;
+      for (PetscInt a = 0; a < s.P; a++)
+        for (PetscInt c = 0; c < s.P; c++) q += g[r * s.P + a] * b.Ai[a * s.P + c] * g[r * s.P + c];
+      want = PetscSqrtReal(info.s2 * q);
+      ck_assert_msg(want > 0, "%s: zero std", label);
+      ck_assert_msg(PetscAbsReal(std[r] - want) <= 1e-6 * want, "%s: point %d component %d: std %.12g, by differences %.12g", label, (int)(r / ncomp), (int)(r % ncomp), (double)std[r], (double)want);
+    }
+    free(jp);
+    free(jm);
+    free(g);
+  }
+  free(std);
+  FreeBrute(&b);
+  Done(&s, &lap);
+}
+
+START_TEST(test_field_std)
+{
+  const Opt o_hard[] = {{"-az_data", datafile}, {"-az_constraint", "hard"}, {"-az_laplace_lambda", "1e-3"}, {"-az_laplace_block", "3"}, {NULL, NULL}};
+  const Opt o_nls[]  = {{"-az_laplace_lambda", "1e-2"}, {"-az_laplace_sigma2", "0.5"}, {NULL, NULL}};
+
+  WriteData();
+  CheckFieldStd("heat1d, hard conditions (the transform in the chain), data", "heat1d", o_hard, 1e-3, 1);
+  RemoveData();
+  CheckFieldStd("nls1d: two components", "nls1d", o_nls, 1e-2, 0);
+  {
+    /* a stream function: the network (ψ, p) has fewer components than the solution (u, v, p) and one
+     * derivative order more */
+    const Opt o_div[] = {{"-az_divfree", "1"}, {"-az_laplace_lambda", "1e-2"}, {"-az_laplace_sigma2", "2"}, {NULL, NULL}};
+    CheckFieldStd("euler2d: stream function, three components", "euler2d", o_div, 1e-2, 1);
+  }
+}
+END_TEST
+
+/* the world communicator against one rank alone: the same σ², Σ and std */
+START_TEST(test_ranks)
+{
+  const Opt       o[] = {{"-az_data", datafile}, {"-az_laplace_lambda", "1e-3"}, {NULL, NULL}};
+  Setup           sw, s1;
+  AzLaplace       lw, l1;
+  AzLaplaceInfo   iw, i1;
+  PetscInt        idx[17];
+  PetscReal       cw[17 * 17], c1[17 * 17], x[10], stdw[5], std1[5];
+  PetscMPIInt     size;
+
+  WriteData();
+  MPI_Comm_size(PETSC_COMM_WORLD, &size);
+  OK(Make(PETSC_COMM_WORLD, "heat1d", o, &sw, &lw));
+  OK(Make(PETSC_COMM_SELF, "heat1d", o, &s1, &l1));
+  ck_assert_int_eq(sw.P, 17);
+  OK(AzLaplaceGetInfo(lw, &iw));
+  OK(AzLaplaceGetInfo(l1, &i1));
+  ck_assert_int_eq(iw.rows, i1.rows);
+  CheckClose("ranks: sigma2", iw.sigma2, i1.sigma2, 1e-12);
+  CheckClose("ranks: gamma_d", iw.dof, i1.dof, 1e-12);
+  CheckClose("ranks: lambda", iw.lambda, i1.lambda, 1e-15);
+  for (PetscInt i = 0; i < 17; i++) idx[i] = i;
+  OK(AzLaplaceGetCovariance(lw, 17, idx, cw));
+  OK(AzLaplaceGetCovariance(l1, 17, idx, c1));
+  for (PetscInt i = 0; i < 17 * 17; i++) ck_assert_msg(PetscAbsReal(cw[i] - c1[i]) <= 1e-12 * PetscAbsReal(c1[i]) + 1e-300, "ranks: covariance entry %d: %.17g on %d ranks, %.17g on one", (int)i, (double)cw[i], size, (double)c1[i]);
+  for (PetscInt p = 0; p < 5; p++) x[2 * p] = 0.1 + 0.2 * p, x[2 * p + 1] = 0.9 - 0.2 * p;
+  OK(AzLaplaceFieldStd(lw, 5, x, stdw));
+  OK(AzLaplaceFieldStd(l1, 5, x, std1));
+  for (PetscInt p = 0; p < 5; p++) CheckClose("ranks: field std", stdw[p], std1[p], 1e-12);
+  Done(&sw, &lw);
+  Done(&s1, &l1);
+  RemoveData();
+}
+END_TEST
+
+static void ExpectRefused(const char *label, const char *problem, const Opt *o, const char *fragment)
+{
+  Setup          s;
+  AzLaplace      lap;
+  PetscErrorCode ierr;
+
+  last_error[0] = 0;
+  PetscPushErrorHandler(CaptureError, NULL);
+  ierr = Make(PETSC_COMM_WORLD, problem, o, &s, &lap);
+  PetscPopErrorHandler();
+  if (!ierr) Done(&s, &lap);
+  ck_assert_msg(ierr != 0, "%s: accepted, should be refused", label);
+  ck_assert_msg(strstr(last_error, fragment), "%s: message \"%s\" lacks \"%s\"", label, last_error, fragment);
+}
+
+START_TEST(test_refusals)
+{
+  const Opt o_max[]    = {{"-az_laplace_max_parameters", "10"}, {NULL, NULL}};
+  const Opt o_lambda[] = {{"-az_laplace_lambda", "-1"}, {NULL, NULL}};
+  /* 17 parameters, 2 observations and nothing else: the data are interpolated */
+  const Opt o_interp[] = {{"-az_data", datafile}, {"-az_weight_interior", "0"}, {"-az_weight_boundary", "0"}, {"-az_weight_initial", "0"}, {NULL, NULL}};
+  const Opt o_w0[]     = {{"-az_data", datafile}, {"-az_weight_data", "0"}, {NULL, NULL}};
+  const Opt o_proj[]   = {{"-az_conservation", "posthoc"}, {"-az_laplace_sigma2", "1"}, {NULL, NULL}};
+
+  WriteData();
+  ExpectRefused("17 parameters, limit 10", "heat1d", o_max, "-az_laplace_max_parameters 10");
+  ExpectRefused("negative lambda", "heat1d", o_lambda, "-az_laplace_lambda -1");
+  ExpectRefused("data weight 0", "heat1d", o_w0, "-az_weight_data > 0");
+  RemoveData();
+  nobs = 2;
+  WriteData();
+  ExpectRefused("interpolated data", "heat1d", o_interp, "cannot estimate the noise from the data");
+  RemoveData();
+  {
+    Setup          s;
+    AzLaplace      lap;
+    PetscReal      x[2] = {0.3, 0.5}, std[1];
+    PetscErrorCode ierr;
+    OK(Make(PETSC_COMM_WORLD, "advection1d", o_proj, &s, &lap));
+    last_error[0] = 0;
+    PetscPushErrorHandler(CaptureError, NULL);
+    ierr = AzLaplaceFieldStd(lap, 1, x, std);
+    PetscPopErrorHandler();
+    ck_assert_msg(ierr != 0, "field std through a projection: accepted");
+    ck_assert_msg(strstr(last_error, "projection onto conservation laws"), "message \"%s\"", last_error);
+    Done(&s, &lap);
+  }
+}
+END_TEST
+
+int main(int argc, char **argv)
+{
+  SRunner *sr;
+  Suite   *s = suite_create("laplace");
+  TCase   *tc = tcase_create("laplace");
+  int      failed;
+
+  PetscCall(PetscInitialize(&argc, &argv, NULL, NULL));
+  tcase_add_checked_fixture(tc, NULL, RemoveData);
+  tcase_add_test(tc, test_covariance_data);
+  tcase_add_test(tc, test_sigma2_no_data);
+  tcase_add_test(tc, test_sigma2_least_squares);
+  tcase_add_test(tc, test_field_std);
+  tcase_add_test(tc, test_ranks);
+  tcase_add_test(tc, test_refusals);
+  tcase_set_timeout(tc, 600);
+  suite_add_tcase(s, tc);
+  sr = srunner_create(s);
+  srunner_set_fork_status(sr, CK_NOFORK);
+  srunner_run_all(sr, CK_NORMAL);
+  failed = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  PetscCall(PetscFinalize());
+  return failed ? 1 : 0;
+}
