@@ -91,23 +91,28 @@ PetscErrorCode AzDiscoverLeastSquares(PetscInt m, PetscInt k, const PetscReal A[
 }
 
 /* The default tol: the drifts of the singular directions, sorted, split into a noise floor (the laws, as
- * exact as the data allow) and the signal (quantities that change). tol sits at the geometric middle of
- * the widest gap between consecutive drifts, a gap of at least a factor 20 whose lower side is below
- * 1e-3 (a quantity changing by 0.1% of its size is not conserved at any accuracy worth the name). Without
- * such a gap there is no floor to speak of and tol is a tenth of the smallest drift: nothing is found. */
+ * exact as the data allow) and the signal (quantities that change). The split is the highest gap between
+ * consecutive drifts of at least a factor 100 whose lower side is below 1e-3 (a quantity changing by 0.1%
+ * of its size is not conserved at any accuracy worth the name); the highest, not the widest: integrals
+ * that vanish by a symmetry of the data sit at round-off, far below the laws the solver conserves to its
+ * own accuracy, and the widest gap would fall between the two. Without a factor-100 gap, the widest of
+ * at least 20. tol sits at the geometric middle of the gap. Without any, there is no floor to speak of
+ * and tol is a tenth of the smallest drift: nothing is found. */
 static void ChooseTol(PetscInt n, const PetscReal d[], PetscReal *tol, PetscReal *floor, PetscReal *signal, PetscBool *gap)
 {
   PetscReal best = 0;
-  PetscInt  kb   = -1;
+  PetscInt  kb = -1, khigh = -1;
   for (PetscInt k = 0; k + 1 < n; k++) {
     const PetscReal lo = PetscMax(d[k], 1e-300), hi = PetscMax(d[k + 1], 1e-300), ratio = hi / lo;
     if (d[k] > 1e-3) break;
+    if (ratio >= 100) khigh = k;
     if (ratio > best) {
       best = ratio;
       kb   = k;
     }
   }
-  if (kb >= 0 && best >= 20) {
+  if (khigh >= 0) kb = khigh;
+  if (kb >= 0 && (khigh >= 0 || best >= 20)) {
     *floor  = d[kb];
     *signal = d[kb + 1];
     *tol    = PetscMin(1e-3, PetscSqrtReal(PetscMax(d[kb], 1e-300) * d[kb + 1]));

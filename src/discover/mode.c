@@ -80,7 +80,7 @@ PetscErrorCode AzDiscoverRunMode(MPI_Comm comm)
   char                 name[PETSC_MAX_PATH_LEN] = "", run[PETSC_MAX_PATH_LEN] = "", from[16] = "", data[PETSC_MAX_PATH_LEN] = "", derivs[64] = "x", out[PETSC_MAX_PATH_LEN] = "";
   char                 inserted[512][64];
   PetscInt             ninserted = 0, degree = 3, nt = 0, nodes = 1024;
-  PetscBool            with_x = PETSC_FALSE, nt_set;
+  PetscBool            with_x = PETSC_FALSE, nt_set, spectrum = PETSC_FALSE;
   PetscReal            tol = 0;
   AzProblem            prob;
   const AzProblemInfo *info;
@@ -117,6 +117,7 @@ PetscErrorCode AzDiscoverRunMode(MPI_Comm comm)
   PetscCall(PetscOptionsInt("-az_discover_times", "time samples (default: 5 times the library, at least 40; a grid: all its times)", "AzDiscoverRunMode", nt, &nt, &nt_set));
   PetscCall(PetscOptionsInt("-az_discover_nodes", "quadrature nodes over the box for a field (composite Gauss, 8 a panel)", "AzDiscoverRunMode", nodes, &nodes, NULL));
   PetscCall(PetscOptionsReal("-az_discover_tol", "the largest relative drift of a law (default: from the noise floor, the widest gap of the spectrum)", "AzDiscoverRunMode", tol, &tol, NULL));
+  PetscCall(PetscOptionsBool("-az_discover_spectrum", "print the relative drifts of all singular directions (where the noise floor and the gap are)", "AzDiscoverRunMode", spectrum, &spectrum, NULL));
   PetscCall(PetscOptionsString("-az_discover_output", "the laws as JSON (default runs/discover-PROBLEM/discovered.json)", "AzDiscoverRunMode", out, out, sizeof out, NULL));
   PetscOptionsEnd();
   PetscCheck(!strcmp(from, "field") || !strcmp(from, "reference") || !strcmp(from, "data"), comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_discover_from %s: allowed field, reference, data", from);
@@ -237,8 +238,13 @@ PetscErrorCode AzDiscoverRunMode(MPI_Comm comm)
   PetscCall(PetscPrintf(comm, "ansatz discover: problem %s, solution from the %s\n", info->name, src.desc));
   PetscCall(PetscPrintf(comm, "library: %" PetscInt_FMT " monomials of degree <= %" PetscInt_FMT " in %s%s%s (%" PetscInt_FMT " before leaving out %" PetscInt_FMT " that differ from them by a total x-derivative)\n", n, degree, lib.comp[0], derivs[0] ? " and the derivatives " : "", derivs, lib.nfull, lib.ntd));
   PetscCall(PetscPrintf(comm, "samples: %" PetscInt_FMT " times in [%g, %g], %" PetscInt_FMT " nodes\n", src.nt, (double)src.t[0], (double)src.t[src.nt - 1], src.nq));
-  if (res.gap || tol > 0) PetscCall(PetscPrintf(comm, "noise floor %.1e, next drift %.1e: tol %.1e%s\n", (double)res.floor, (double)res.signal, (double)res.tol, tol > 0 ? " (-az_discover_tol)" : " (the widest gap of the spectrum)"));
+  if (res.gap || tol > 0) PetscCall(PetscPrintf(comm, "noise floor %.1e, next drift %.1e: tol %.1e%s\n", (double)res.floor, (double)res.signal, (double)res.tol, tol > 0 ? " (-az_discover_tol)" : " (the highest gap in the spectrum)"));
   else PetscCall(PetscPrintf(comm, "no gap in the drifts of the singular directions (smallest %.1e): tol %.1e\n", (double)res.sdrift[0], (double)res.tol));
+  if (spectrum) {
+    PetscCall(PetscPrintf(comm, "drifts of the singular directions, ascending:"));
+    for (PetscInt k = 0; k < n; k++) PetscCall(PetscPrintf(comm, " %.1e", (double)res.sdrift[k]));
+    PetscCall(PetscPrintf(comm, "\n"));
+  }
   PetscCall(PetscPrintf(comm, "%-8s %-10s %-9s %-16s %s\n", "law", "drift", "vanishes", "declared", "formula"));
   for (PetscInt k = 0; k < res.nlaws; k++) {
     char formula[2048];
