@@ -168,6 +168,10 @@ static PetscBool ReadLaw(Reader *r, PetscInt ncomp, const char comp[][32], AzDis
           Fail(r, "a law's name must be letters, digits and _ (it names options, -az_conservation_NAME)");
           return PETSC_FALSE;
         }
+        if (!strcmp(law->name, "laws") || !strcmp(law->name, "from")) {
+          Fail(r, "a law may not be named \"laws\" or \"from\" (-az_conservation_laws and -az_conservation_from are options)");
+          return PETSC_FALSE;
+        }
         has_name = PETSC_TRUE;
       } else if (!strcmp(key, "formula")) {
         if (!String(r, law->formula, sizeof law->formula)) return PETSC_FALSE;
