@@ -85,6 +85,7 @@ typedef struct AzDiscoveredLaw_ {
   AzMonomial mono[AZ_DISCOVER_MAX_TERMS];
   PetscReal  coef[AZ_DISCOVER_MAX_TERMS];
   PetscReal  drift;
+  PetscReal  value;         /* the law's value at the first sample time (NaN: not given) */
   char       declared[256]; /* the declared laws it matches ("" when none) */
 } AzDiscoveredLaw;
 

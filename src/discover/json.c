@@ -159,6 +159,7 @@ static PetscBool ReadLaw(Reader *r, PetscInt ncomp, const char comp[][32], AzDis
 
   memset(law, 0, sizeof *law);
   law->drift = (PetscReal)NAN;
+  law->value = (PetscReal)NAN;
   if (!Expect(r, '{', "to open a law")) return PETSC_FALSE;
   if (!Eat(r, '}')) do {
       if (!String(r, key, sizeof key) || !Expect(r, ':', "after a key")) return PETSC_FALSE;
@@ -179,7 +180,9 @@ static PetscBool ReadLaw(Reader *r, PetscInt ncomp, const char comp[][32], AzDis
         if (!Word(r, "null") && !Number(r, &law->drift)) return PETSC_FALSE;
       } else if (!strcmp(key, "declared")) {
         if (!Word(r, "null") && !String(r, law->declared, sizeof law->declared)) return PETSC_FALSE;
-      } else if (!strcmp(key, "vanishes") || !strcmp(key, "value")) {
+      } else if (!strcmp(key, "value")) {
+        if (!Word(r, "null") && !Number(r, &law->value)) return PETSC_FALSE;
+      } else if (!strcmp(key, "vanishes")) {
         if (!SkipValue(r, 0)) return PETSC_FALSE;
       } else if (!strcmp(key, "coefficients")) {
         if (!Expect(r, '{', "to open the coefficients (an object \"monomial\": number)")) return PETSC_FALSE;

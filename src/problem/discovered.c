@@ -107,8 +107,15 @@ PetscErrorCode AzProblemAddDiscoveredLaws(AzProblem prob, const char path[])
           }
         }
     PetscCall(PetscNew(&prob->disc[nl]));
-    *prob->disc[nl]        = *law;
-    info->conservation[nl] = (AzConservationInfo){prob->disc[nl]->name, discovered_density[nl], PETSC_FALSE, 0, NULL};
+    *prob->disc[nl] = *law;
+    {
+      /* the target Q*: the law at the initial data (as for a declared law without a value), which gives
+       * values only; a law that reads derivatives takes the value measured at t0 by discovery */
+      PetscBool deriv = PETSC_FALSE;
+      for (PetscInt t = 0; t < law->nterm; t++)
+        for (PetscInt c = 0; c < info->ncomp; c++) deriv = deriv || law->mono[t].e[c][1] || law->mono[t].e[c][2];
+      info->conservation[nl] = (AzConservationInfo){prob->disc[nl]->name, discovered_density[nl], (deriv && !PetscIsNanReal(law->value)) ? PETSC_TRUE : PETSC_FALSE, deriv ? law->value : 0, NULL};
+    }
     prob->law_comp[nl]     = -1;
     nl++;
   }
