@@ -22,7 +22,7 @@ d kdv1d-reference-xx -problem kdv1d -az_discover_derivatives x,xx
 # from trained fields (short runs)
 "$AZ" train -problem "$hn" -az_trainer_type adam,gn -az_trainer_max_it 500,200 -az_field_depth 2 -az_field_width 20 -az_n_interior 600 -az_output_dir "$out/heatneumann-train" -az_quiet
 d heatneumann-field -az_run "$out/heatneumann-train"
-"$AZ" train -problem kdv1d -az_trainer_type adam,gn -az_trainer_max_it 300,100 -az_output_dir "$out/kdv1d-train" -az_quiet
+"$AZ" train -problem kdv1d -az_trainer_type adam,gn -az_trainer_max_it 500,150 -az_output_dir "$out/kdv1d-train" -az_quiet
 d kdv1d-field -az_run "$out/kdv1d-train"
 
 # feeding the discovered mass back: heatneumann declares no law; project it in training
