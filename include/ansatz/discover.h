@@ -62,6 +62,7 @@ typedef struct {
   PetscBool *vanish;  /* the law's integral is itself 0 at every time (within tol) */
   PetscInt  *lead;    /* each law's leading monomial */
   PetscReal  tol;     /* the threshold used */
+  PetscReal  tol_sparse; /* the sparse forms' drift limit: max(tol, min(100 tol, signal/10)) */
   PetscReal  floor;   /* the measured noise floor: the largest drift among the directions below tol
                        * (NaN when none) */
   PetscReal  signal;  /* the smallest drift above tol (NaN when none) */

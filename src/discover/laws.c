@@ -19,8 +19,11 @@
  * ChooseTol); its reduced row-echelon form with the pivots taken simplest monomial first, so each law
  * has one leading monomial that no other law contains (a basis: laws that are combinations of others
  * never appear); each law made sparse by sequential thresholding with least-squares refits (drop the
- * smallest term, refit the rest, keep the drop while the drift stays ≤ tol); an independence check;
- * sorted by drift. */
+ * smallest term, refit the rest, keep the drop while the drift stays ≤ the sparse tolerance); an
+ * independence check; sorted by drift. The sparse tolerance is max(tol, min(100 tol, next/10)), next
+ * the smallest drift above tol: a law stays an order of magnitude below anything that is not one, and
+ * terms whose only use is to fit the data's own error (u + 6e-9·x·u, with tol in the middle of the gap)
+ * go. */
 #include "discoverimpl.h"
 #include <petscblaslapack.h>
 
@@ -242,8 +245,9 @@ PetscErrorCode AzDiscoverLaws(MPI_Comm comm, PetscInt nt, PetscInt n, const Pets
     r = np; /* rows left without a pivot are noise */
   }
 
-  /* each law made sparse: drop the smallest term while the refit drift stays ≤ tol; other pivots never
-   * enter (so the laws stay independent) */
+  /* each law made sparse: drop the smallest term while the refit drift stays ≤ the sparse tolerance;
+   * other pivots never enter (so the laws stay independent) */
+  res->tol_sparse = PetscMax(tol, PetscIsNanReal(res->signal) ? tol : PetscMin(100 * tol, 0.1 * res->signal));
   PetscCall(PetscCalloc1((size_t)PetscMax(r, 1) * n, &lawc));
   PetscCall(PetscMalloc2(PetscMax(r, 1), &res->drift, PetscMax(r, 1), &res->vanish));
   PetscCall(PetscMalloc1(PetscMax(r, 1), &res->lead));
@@ -281,7 +285,7 @@ PetscErrorCode AzDiscoverLaws(MPI_Comm comm, PetscInt nt, PetscInt n, const Pets
       trial[p] = 1;
       for (PetscInt q = 0; q < m; q++) trial[idx[q]] = y[q];
       dr = ScaledDrift(nt, n, G, trial);
-      if (!(dr <= tol)) break;
+      if (!(dr <= res->tol_sparse)) break;
       in[jmin] = PETSC_FALSE;
       PetscCall(PetscArraycpy(c, trial, n));
     }
@@ -289,7 +293,7 @@ PetscErrorCode AzDiscoverLaws(MPI_Comm comm, PetscInt nt, PetscInt n, const Pets
     {
       const PetscReal d = ScaledDrift(nt, n, G, c);
       PetscReal       zero = 0, den = 0;
-      if (!(d <= tol)) continue; /* the echelon form of a noisy null space can miss; such a row is no law */
+      if (!(d <= res->tol_sparse)) continue; /* the echelon form of a noisy null space can miss; such a row is no law */
       /* independence of the laws kept so far (by construction; checked, since the refits moved them) */
       {
         PetscReal *Bm, *coef, res2 = 0, nrm = 0;

@@ -238,7 +238,7 @@ PetscErrorCode AzDiscoverRunMode(MPI_Comm comm)
   PetscCall(PetscPrintf(comm, "ansatz discover: problem %s, solution from the %s\n", info->name, src.desc));
   PetscCall(PetscPrintf(comm, "library: %" PetscInt_FMT " monomials of degree <= %" PetscInt_FMT " in %s%s%s (%" PetscInt_FMT " before leaving out %" PetscInt_FMT " that differ from them by a total x-derivative)\n", n, degree, lib.comp[0], derivs[0] ? " and the derivatives " : "", derivs, lib.nfull, lib.ntd));
   PetscCall(PetscPrintf(comm, "samples: %" PetscInt_FMT " times in [%g, %g], %" PetscInt_FMT " nodes\n", src.nt, (double)src.t[0], (double)src.t[src.nt - 1], src.nq));
-  if (res.gap || tol > 0) PetscCall(PetscPrintf(comm, "noise floor %.1e, next drift %.1e: tol %.1e%s\n", (double)res.floor, (double)res.signal, (double)res.tol, tol > 0 ? " (-az_discover_tol)" : " (the highest gap in the spectrum)"));
+  if (res.gap || tol > 0) PetscCall(PetscPrintf(comm, "noise floor %.1e, next drift %.1e: tol %.1e%s, sparse forms up to %.1e\n", (double)res.floor, (double)res.signal, (double)res.tol, tol > 0 ? " (-az_discover_tol)" : " (the highest gap in the spectrum)", (double)res.tol_sparse));
   else PetscCall(PetscPrintf(comm, "no gap in the drifts of the singular directions (smallest %.1e): tol %.1e\n", (double)res.sdrift[0], (double)res.tol));
   if (spectrum) {
     PetscCall(PetscPrintf(comm, "drifts of the singular directions, ascending:"));
@@ -283,7 +283,9 @@ PetscErrorCode AzDiscoverRunMode(MPI_Comm comm)
     Num(b1, sizeof b1, res.tol);
     Num(b2, sizeof b2, res.floor);
     Num(b3, sizeof b3, res.signal);
-    PetscCall(AzFilePrintf(f, "]},\n  \"times\": %" PetscInt_FMT ", \"t0\": %.17g, \"t1\": %.17g,\n  \"tol\": %s, \"noise_floor\": %s, \"next_drift\": %s,\n  \"laws\": [", src.nt, (double)src.t[0], (double)src.t[src.nt - 1], b1, b2, b3));
+    PetscCall(AzFilePrintf(f, "]},\n  \"times\": %" PetscInt_FMT ", \"t0\": %.17g, \"t1\": %.17g,\n  \"tol\": %s, \"noise_floor\": %s, \"next_drift\": %s, ", src.nt, (double)src.t[0], (double)src.t[src.nt - 1], b1, b2, b3));
+    Num(b1, sizeof b1, res.tol_sparse);
+    PetscCall(AzFilePrintf(f, "\"sparse_tol\": %s,\n  \"laws\": [", b1));
     for (PetscInt k = 0; k < res.nlaws; k++) {
       char      formula[2048], lname[64];
       PetscReal value = 0;
