@@ -18,6 +18,8 @@ d nls1d-reference-deg4-tol -problem nls1d -az_discover_degree 4 -az_discover_tol
 d burgers1d-reference -problem burgers1d
 d heatneumann-reference -problem "$hn"
 d kdv1d-reference-xx -problem kdv1d -az_discover_derivatives x,xx
+d heatneumann-reference-x -problem "$hn" -az_ref_n 256 -az_discover_x
+d heat1d-reference -problem heat1d
 
 # from trained fields (short runs)
 "$AZ" train -problem "$hn" -az_trainer_type adam,gn -az_trainer_max_it 500,200 -az_field_depth 2 -az_field_width 20 -az_n_interior 600 -az_output_dir "$out/heatneumann-train" -az_quiet
