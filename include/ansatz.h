@@ -14,5 +14,6 @@
 #include <ansatz/trainer.h>
 #include <ansatz/run.h>
 #include <ansatz/reference.h>
+#include <ansatz/discover.h>
 
 #endif

@@ -317,12 +317,48 @@ awk -v k="$k" 'BEGIN { exit !(k > 0.0995 && k < 0.1005) }' || fail "infer-kappa:
 grep -q '"inferred": {"kappa": {"value": ' "$tmp/inv/summary.json" || fail "infer-kappa: summary.json lacks the inferred value"
 head -1 "$tmp/inv/history.csv" | grep -q ",infer_kappa," || fail "infer-kappa: history.csv lacks the infer_kappa column"
 [ "$(sed -n 2p "$tmp/inv/history.csv" | cut -d, -f9)" = "5.000000000000000e-02" ] || fail "infer-kappa: history.csv does not start from the guess 0.05"
-# without -az_infer the same run keeps kappa at 0.05 and fits the data worse
+# without -az_infer the same run keeps kappa at 0.05 and writes no inferred.txt
 expect_ok infer-off "done" "$AZ" train $inv -az_output_dir "$tmp/inv-off"
 [ ! -e "$tmp/inv-off/inferred.txt" ] || fail "infer-off: inferred.txt written without -az_infer"
 expect_error infer-unknown "problem heat1d has no parameter kapa; its parameters are: kappa" "$AZ" train $inv -az_infer kapa -az_output_dir "$tmp/inv-bad"
 expect_error infer-compare "compare does not infer parameters" "$AZ" compare -problem heat1d -az_infer kappa -az_output_dir "$tmp/inv-cmp"
 expect_ok infer-check-jacobian "parameter derivative check, interior d/dkappa" "$AZ" info -problem heat1d -az_check_jacobian
+# ---- discovering conservation laws (ansatz discover) and feeding them back (-az_conservation_from) ----
+hn="$AZ_TEST_PLUGIN_DIR/heatneumann.so"
+# KdV from its (cached) spectral reference: the mass, the energy and the third invariant with the problem's
+# own coefficient 3 delta = 0.0075; the declared ones flagged; nothing else
+expect_ok discover-kdv "law_2 .* no  *-  *u^3 - 0.0075\*u_x^2" "$AZ" discover -problem kdv1d -az_discover_output "$tmp/kdv/discovered.json"
+grep -q "mass  *u$" "$tmp/out" && grep -q "energy  *u^2$" "$tmp/out" && [ "$(grep -c '^law_' "$tmp/out")" -eq 3 ] || fail "discover-kdv: mass (u) and energy (u^2) flagged declared, three laws in all"
+grep -q '"coefficients": {"u^3": 1, "u_x^2": -0.0074999' "$tmp/kdv/discovered.json" || fail "discover-kdv: discovered.json coefficients"
+# no-flux heat: its undeclared mass, nothing else (u^2 decays)
+expect_ok discover-heat-neumann "law_1 .* no  *-  *u$" "$AZ" discover -problem "$hn" -az_ref_n 256 -az_discover_output "$tmp/hn/discovered.json"
+[ "$(grep -c '^law_' "$tmp/out")" -eq 1 ] || fail "discover-heat-neumann: one law only"
+# with x in the library the reference's own mass error (1e-9) would buy tiny terms (u + 2.5e-8*u^2): they go
+expect_ok discover-heat-neumann-x "law_1 .* no  *-  *u$" "$AZ" discover -problem "$hn" -az_ref_n 256 -az_discover_x -az_discover_output "$tmp/hnx/discovered.json"
+[ "$(grep -c '^law_' "$tmp/out")" -eq 1 ] || fail "discover-heat-neumann-x: one law only"
+# the same from values on a grid (CSV: t,x,u), the exact solution at 41 times and 129 nodes
+awk 'BEGIN { pi = 3.141592653589793; k = 0.05 * pi * pi; print "t,x,u";
+  for (i = 0; i <= 40; i++) for (q = 0; q <= 128; q++) { t = i / 40; x = q / 128; u = 2;
+    for (m = 1; m <= 6; m++) u += 0.6 * (m % 2 ? -1 : 1) / m * exp(-k * m * m * t) * cos(m * pi * x);
+    printf "%.17g,%.17g,%.17g\n", t, x, u } }' >"$tmp/grid.csv"
+expect_ok discover-data "law_1 .* u$" "$AZ" discover -problem "$hn" -az_discover_data "$tmp/grid.csv" -az_discover_output "$tmp/hnd/discovered.json"
+[ "$(grep -c '^law_' "$tmp/out")" -eq 1 ] || fail "discover-data: one law only"
+# bad input
+expect_error discover-steady "is steady: a conservation law is a quantity that stays constant in time" "$AZ" discover -problem poisson2d
+expect_error discover-too-large "but the data .*grid.csv gives 8 times: the search needs more times than monomials" "$AZ" discover -problem "$hn" -az_discover_data "$tmp/grid.csv" -az_discover_times 8 -az_discover_derivatives x,xx -az_discover_output "$tmp/bad/d.json"
+expect_error discover-derivative "unknown derivative 'xxx'; allowed: x, xx" "$AZ" discover -problem "$hn" -az_discover_data "$tmp/grid.csv" -az_discover_derivatives xxx
+expect_error discover-from "-az_discover_from tape: allowed field, reference, data" "$AZ" discover -problem "$hn" -az_discover_from tape
+expect_error discover-field-without-theta "needs the trained parameters: -az_field_load" "$AZ" discover -problem "$hn" -az_discover_from field
+sed '200d' "$tmp/grid.csv" >"$tmp/short.csv"
+expect_error discover-bad-grid "5288 rows do not form a grid of 129 nodes at each time" "$AZ" discover -problem "$hn" -az_discover_data "$tmp/short.csv"
+# feeding the law back: projected exactly in training, measured in the summary
+expect_ok conservation-from "done:" "$AZ" train -problem "$hn" -az_conservation_from "$tmp/hn/discovered.json" -az_conservation project -az_field_depth 1 -az_field_width 8 -az_n_interior 100 -az_trainer_max_it 20 -az_quiet -az_output_dir "$tmp/hnt"
+grep -q '"conservation": {"law_1": "project"}' "$tmp/hnt/summary.json" || fail "conservation-from: summary.json lacks law_1 projected"
+# discovery from that run's field (-az_run: its options.txt and theta.bin): the fed-back law is now declared
+expect_ok discover-run "solution from the field" "$AZ" discover -az_run "$tmp/hnt" -az_discover_output "$tmp/hnr/discovered.json"
+grep -q "law_1  *u$" "$tmp/out" || fail "discover-run: the mass flagged as the problem's law_1"
+printf '{"laws": [{"name": "a", "coefficients": {"u": 1}}\n' >"$tmp/broken.json"
+expect_error conservation-from-malformed "broken.json, line 2: expected ']' to close the laws" "$AZ" train -problem "$hn" -az_conservation_from "$tmp/broken.json" -az_output_dir "$tmp/bad2"
 
 echo "$fails failure(s)"
 [ $fails -eq 0 ]

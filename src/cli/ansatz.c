@@ -11,6 +11,7 @@ static const char help[] = "ansatz: physics-informed neural fields on PETSc.\n"
                            "  train -problem P      train a neural field on P; writes a run directory (-az_output_dir)\n"
                            "  reference -problem P  a SUNDIALS/PETSc reference solution from P's own residuals (-az_ref_* options)\n"
                            "  compare -problem P    soft, scheduled, adaptive, augmented-Lagrangian and hard constraints, trained alike (-az_strategies)\n"
+                           "  discover -problem P   conservation laws nobody declared, from a trained field (-az_run DIR), the reference or grid data\n"
                            "With no mode, runs the main job: compare constraint strategies on the default problem (heat1d).\n"
                            "Problems are searched in $AZ_PROBLEM_PATH, the installed directory and the build tree.\n\n";
 
@@ -235,6 +236,13 @@ static PetscErrorCode ModeTrain(MPI_Comm comm)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+static PetscErrorCode ModeDiscover(MPI_Comm comm)
+{
+  PetscFunctionBegin;
+  PetscCall(AzDiscoverRunMode(comm));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 static const struct {
   const char *name;
   AzModeFn    fn;
@@ -245,6 +253,7 @@ static const struct {
   {"train",     ModeTrain    },
   {"reference", ModeReference},
   {"compare",   ModeCompare  },
+  {"discover",  ModeDiscover },
 };
 
 int main(int argc, char **argv)

@@ -54,7 +54,7 @@ PetscErrorCode AzConservationOptions(AzLoss L)
     for (char *tok = strtok_r(all, " ", &save); tok; tok = strtok_r(NULL, " ", &save)) {
       const char *pre = strncmp(tok, pfx, strlen(pfx)) ? "-az_conservation_" : pfx, *name = tok + strlen(pre);
       PetscInt    l   = 0;
-      if (strncmp(tok, pre, strlen(pre)) || !strcmp(name, "laws")) continue;
+      if (strncmp(tok, pre, strlen(pre)) || !strcmp(name, "laws") || !strcmp(name, "from")) continue; /* options, not laws (-az_conservation_from: discovered laws) */
       while (l < nlaws && strcmp(info->conservation[l].name, name)) l++;
       if (l == nlaws) {
         char opt[128];

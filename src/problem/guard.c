@@ -147,6 +147,12 @@ static void Install(void)
   atexit(OnExit);
 }
 
+static PetscErrorCode Find(const AzPoint *p, AzProblem *prob);
+PetscErrorCode AzProblemFind(const AzPoint *p, AzProblem *prob)
+{
+  return Find(p, prob);
+}
+
 static PetscErrorCode Find(const AzPoint *p, AzProblem *prob)
 {
   PetscFunctionBegin;

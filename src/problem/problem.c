@@ -313,6 +313,7 @@ PetscErrorCode AzProblemSetFromOptions(AzProblem prob)
     PetscCheck(!PetscIsInfOrNanReal(prob->param[k]), prob->comm, PETSC_ERR_ARG_OUTOFRANGE, "Option %s must be a finite number", opt);
   }
   PetscOptionsEnd();
+  PetscCall(AzProblemConservationFromOptions(prob)); /* -az_conservation_from discovered.json */
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -321,6 +322,7 @@ PetscErrorCode AzProblemDestroy(AzProblem *prob)
   PetscFunctionBegin;
   if (!*prob) PetscFunctionReturn(PETSC_SUCCESS);
   PetscCall(AzProblemUnguard(*prob));
+  PetscCall(AzProblemDestroyDiscovered(*prob));
   if ((*prob)->dl) dlclose((*prob)->dl);
   PetscCall(PetscFree(*prob));
   PetscFunctionReturn(PETSC_SUCCESS);

@@ -22,7 +22,14 @@ struct _p_AzProblem {
   char                 law_name[AZ_MAX_LAWS][64]; /* the automatic laws' names */
   PetscBool            mass_ready[AZ_MAX_COMP];   /* mass_cum computed */
   PetscReal            mass_cum[AZ_MAX_COMP][AZ_MASS_PANELS + 1]; /* Q*(t0 + k (t1 − t0)/AZ_MASS_PANELS) */
+  /* -az_conservation_from: laws l ≥ nbase are discovered ones, evaluated by discovered.c from disc[l] */
+  PetscInt                nbase; /* the laws before them (−1: none added yet) */
+  struct AzDiscoveredLaw_ *disc[AZ_MAX_LAWS];
 };
+/* the problem whose parameter array a point carries (guard.c's registry) */
+PETSC_INTERN PetscErrorCode AzProblemFind(const AzPoint *, AzProblem *);
+PETSC_INTERN PetscErrorCode AzProblemConservationFromOptions(AzProblem);
+PETSC_INTERN PetscErrorCode AzProblemDestroyDiscovered(AzProblem);
 
 /* the names of a choice parameter ("{a|b|c} help"): *n of them (0: a real parameter), each at most 31 characters */
 PETSC_INTERN PetscErrorCode AzParamChoices(const AzParamInfo *, PetscInt *n, char names[][32]);

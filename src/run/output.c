@@ -119,7 +119,7 @@ static void AbsolutePath(const char in[], char out[], size_t len)
 /* the options whose values are paths: written absolute */
 static PetscBool IsPathOption(const char name[])
 {
-  const char *paths[] = {"-az_data", "-az_field_load", "-az_restart", "-az_output_dir", "-az_ref_dir", NULL};
+  const char *paths[] = {"-az_data", "-az_field_load", "-az_restart", "-az_output_dir", "-az_ref_dir", "-az_conservation_from", "-az_discover_data", "-az_discover_output", NULL};
   for (PetscInt k = 0; paths[k]; k++)
     if (!strcmp(name, paths[k])) return PETSC_TRUE;
   return PETSC_FALSE;
