@@ -30,6 +30,13 @@ n=$(echo "$out" | grep -c "^problem heat1d")
 spec_tmp=$(mktemp -d)
 "$MPIEXEC" -n 2 "$top_builddir/ansatz" reference -problem kdv1d -az_ref_n 128 -az_ref_nt_out 5 -az_ref_cache 0 -az_output_dir "$spec_tmp/kdv" >"$spec_tmp/log" 2>&1 &&
   grep -q '"method": "spectral"' "$spec_tmp/kdv/summary.json" || { echo "FAIL: ansatz reference -problem kdv1d (spectral) on 2 ranks"; cat "$spec_tmp/log"; fails=$((fails + 1)); }
+# the fd reference on 2 ranks, twice: the second run loads the cache and builds no solver, and the
+# block solver option the first set for itself must not count as the user's unused option
+for i in 1 2; do
+  "$MPIEXEC" -n 2 "$top_builddir/ansatz" reference -problem heat1d -az_ref_method fd -az_ref_n 64 -az_output_dir "$spec_tmp/heat" >"$spec_tmp/log$i" 2>&1 ||
+    { echo "FAIL: ansatz reference -problem heat1d (fd) on 2 ranks, run $i"; cat "$spec_tmp/log$i"; fails=$((fails + 1)); }
+done
+grep -q "loaded from the cache" "$spec_tmp/log2" || { echo "FAIL: the second fd reference on 2 ranks did not load the cache"; fails=$((fails + 1)); }
 rm -rf "$spec_tmp"
 "$MPIEXEC" -n 2 "$top_builddir/ansatz" info -problem nosuch >/dev/null 2>&1 && { echo "FAIL: bad problem accepted under 2 ranks"; fails=$((fails + 1)); }
 # Training does not depend on the rank count, bit for bit (sums over fixed groups of global point

@@ -580,7 +580,11 @@ PetscErrorCode AzRefSetUpLinearSolver(AzReference ref, KSP ksp, PetscBool inner)
     PetscCall(PCASMSetOverlap(pc, ref->swidth));
     /* the blocks' solver is chosen through the options database: LU unless the user says otherwise */
     PetscCall(PetscOptionsHasName(NULL, NULL, "-az_ref_sub_pc_type", &set));
-    if (!set) PetscCall(PetscOptionsSetValue(NULL, "-az_ref_sub_pc_type", "lu"));
+    if (!set) {
+      PetscCall(PetscOptionsSetValue(NULL, "-az_ref_sub_pc_type", "lu"));
+      /* ours, not the user's: a run that never builds the blocks (a cached reference) has not left it unused */
+      PetscCall(PetscOptionsHasName(NULL, NULL, "-az_ref_sub_pc_type", &set));
+    }
     PetscCall(KSPSetFromOptions(ksp));
     PetscFunctionReturn(PETSC_SUCCESS);
   }
