@@ -25,6 +25,13 @@ PETSC_EXTERN PetscErrorCode AzRunTrain(MPI_Comm comm);
  * (compare.md, compare.csv), plots of every component (-az_plot_components), report.md. Returns
  * PETSC_ERR_NOT_CONVERGED at the end when a strategy's training failed. */
 PETSC_EXTERN PetscErrorCode AzRunCompare(MPI_Comm comm);
+/* `ansatz sample`: synthetic observations of -problem's exact solution or reference at -az_sample_n
+ * points, with Gaussian noise, written as CSV or HDF5 that -az_data reads (src/run/sample.c) */
+PETSC_EXTERN PetscErrorCode AzRunSample(MPI_Comm comm);
+/* `ansatz eval`: a trained field (-az_run DIR, or -az_field_load FILE with train's options) at the
+ * points of -az_eval_points or on a grid (-az_eval_grid): coordinates, components and the requested
+ * derivatives, as CSV or HDF5 (src/run/eval.c) */
+PETSC_EXTERN PetscErrorCode AzRunEval(MPI_Comm comm);
 /* a field for the problem (coordinates, components, box, derivatives), configured from the options */
 PETSC_EXTERN PetscErrorCode AzRunCreateField(AzProblem prob, AzField *field);
 /* create a directory and its parents (rank 0), collective */

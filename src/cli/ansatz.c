@@ -11,6 +11,7 @@ static const char help[] = "ansatz: physics-informed neural fields on PETSc.\n"
                            "  train -problem P      train a neural field on P; writes a run directory (-az_output_dir)\n"
                            "  reference -problem P  a SUNDIALS/PETSc reference solution from P's own residuals (-az_ref_* options)\n"
                            "  compare -problem P    soft, scheduled, adaptive, augmented-Lagrangian and hard constraints, trained alike (-az_strategies)\n"
+                           "  sample -problem P     synthetic observations (-az_sample_n, -az_sample_noise) of the exact solution or the reference, for -az_data\n"
                            "With no mode, runs the main job: compare constraint strategies on the default problem (heat1d).\n"
                            "Problems are searched in $AZ_PROBLEM_PATH, the installed directory and the build tree.\n\n";
 
@@ -233,6 +234,7 @@ static const struct {
   {"train",     ModeTrain    },
   {"reference", ModeReference},
   {"compare",   ModeCompare  },
+  {"sample",    AzRunSample  },
 };
 
 int main(int argc, char **argv)
