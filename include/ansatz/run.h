@@ -32,6 +32,15 @@ PETSC_EXTERN PetscErrorCode AzRunSample(MPI_Comm comm);
  * points of -az_eval_points or on a grid (-az_eval_grid): coordinates, components and the requested
  * derivatives, as CSV or HDF5 (src/run/eval.c) */
 PETSC_EXTERN PetscErrorCode AzRunEval(MPI_Comm comm);
+/* The grid of field.h5: m points per spatial axis (the ends included) and nt output times t0 .. t1
+ * (1 for a steady problem); its npts points (x may be NULL), time slowest, then the spatial axes, x
+ * fastest: npts × ncoord, to PetscFree. */
+PETSC_EXTERN PetscErrorCode AzRunFieldGrid(AzProblem prob, PetscInt *m, PetscInt *nt, PetscInt *npts, PetscReal **x);
+/* field.h5 and field.xmf in dir: on AzRunFieldGrid's grid, every solution component (the loss's, as
+ * the report sees it), the yardstick (exact solution, else ref when not NULL) and the error, then
+ * nextra per-point fields (names[a], values[a]: npts values in the grid's order, read on rank 0);
+ * dataset /step_KKKK/NAME, KKKK the time's index; field.xmf describes them for ParaView. Collective. */
+PETSC_EXTERN PetscErrorCode AzRunWriteField(MPI_Comm comm, const char dir[], AzProblem prob, AzLoss loss, AzReference ref, PetscInt nextra, const char *const names[], const PetscReal *const values[]);
 /* a field for the problem (coordinates, components, box, derivatives), configured from the options */
 PETSC_EXTERN PetscErrorCode AzRunCreateField(AzProblem prob, AzField *field);
 /* create a directory and its parents (rank 0), collective */

@@ -11,7 +11,6 @@ static PetscErrorCode WriteAll(const char tmp[], PetscInt ndata, const AzH5Datas
 
   PetscFunctionBegin;
   PetscCall(PetscViewerHDF5Open(PETSC_COMM_SELF, tmp, FILE_MODE_WRITE, &v));
-  PetscCall(PetscViewerHDF5SetBaseDimension2(v, PETSC_TRUE)); /* n × 1 for one column, like n × k */
   for (PetscInt a = 0; a < nattr; a++) PetscCall(PetscViewerHDF5WriteAttribute(v, "/", attr[2 * a], PETSC_STRING, attr[2 * a + 1]));
   for (PetscInt k = 0; k < ndata; k++) {
     const char *slash = strrchr(data[k].name, '/');
@@ -22,11 +21,13 @@ static PetscErrorCode WriteAll(const char tmp[], PetscInt ndata, const AzH5Datas
     if (slash && slash != data[k].name) {
       PetscCall(PetscStrncpy(group, data[k].name, PetscMin((size_t)(slash - data[k].name) + 1, sizeof group)));
     }
-    PetscCall(VecCreateSeq(PETSC_COMM_SELF, data[k].rows * data[k].cols, &x));
-    PetscCall(VecSetBlockSize(x, data[k].cols));
+    const PetscInt cols = PetscMax(data[k].cols, 1);
+    PetscCall(PetscViewerHDF5SetBaseDimension2(v, data[k].cols > 0 ? PETSC_TRUE : PETSC_FALSE)); /* n × 1 for one column, like n × k */
+    PetscCall(VecCreateSeq(PETSC_COMM_SELF, data[k].rows * cols, &x));
+    PetscCall(VecSetBlockSize(x, cols));
     PetscCall(PetscObjectSetName((PetscObject)x, slash ? slash + 1 : data[k].name));
     PetscCall(VecGetArray(x, &a));
-    for (PetscInt i = 0; i < data[k].rows * data[k].cols; i++) a[i] = data[k].v[i];
+    for (PetscInt i = 0; i < data[k].rows * cols; i++) a[i] = data[k].v[i];
     PetscCall(VecRestoreArray(x, &a));
     PetscCall(PetscViewerHDF5PushGroup(v, group));
     PetscCall(VecView(x, v));

@@ -33,7 +33,7 @@ PETSC_INTERN PetscErrorCode AzRunJsonString(AzFile f, const char s[]);
 
 /* HDF5 through PETSc's viewer (h5.c): rank 0 writes PATH complete or not at all (PATH.tmp, then
  * AzFileCommit); collective. Each dataset is rows × cols (cols > 1, or 1 written as rows × 1) at a
- * path "/group/name"; attr holds nattr (name, value) string pairs, attributes of the root group.
+ * path "/group/name" (cols 0: a 1-D dataset of rows values); attr holds nattr (name, value) string pairs, attributes of the root group.
  * Only rank 0's data are read. */
 typedef struct {
   const char      *name;

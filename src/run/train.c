@@ -258,13 +258,36 @@ static PetscErrorCode WriteSummary(MPI_Comm comm, const char dir[], const char r
     PetscCall(AzFilePrintf(file, "%s\"%s\": \"%s\"", l ? ", " : "", info->conservation[l].name, how));
   }
   PetscCall(AzLossGetPositivityStrategy(loss, &how));
-  PetscCall(AzFilePrintf(file, "},\n  \"positivity\": \"%s\"\n}\n", how));
+  PetscCall(AzFilePrintf(file, "},\n  \"positivity\": \"%s\",\n  \"data\": ", how));
+  {
+    /* the observations of -az_data and their noise model (null without data) */
+    const char      *dfile;
+    PetscInt         nobs;
+    const PetscReal *sigma, *weight;
+    PetscCall(AzLossGetData(loss, &dfile, &nobs, &sigma, &weight));
+    if (dfile) {
+      PetscCall(AzFilePrintf(file, "{\"file\": \""));
+      PetscCall(AzRunJsonString(file, dfile));
+      PetscCall(AzFilePrintf(file, "\", \"observations\": %" PetscInt_FMT ", \"noise\": [", nobs));
+      for (PetscInt c = 0; c < ncomp; c++) {
+        PetscCall(AzFilePrintf(file, "%s", c ? ", " : ""));
+        PetscCall(AzRunJsonNumber(file, sigma[c]));
+      }
+      PetscCall(AzFilePrintf(file, "], \"weights\": ["));
+      for (PetscInt c = 0; c < ncomp; c++) {
+        PetscCall(AzFilePrintf(file, "%s", c ? ", " : ""));
+        PetscCall(AzRunJsonNumber(file, weight[c]));
+      }
+      PetscCall(AzFilePrintf(file, "]}"));
+    } else PetscCall(AzFilePrintf(file, "null"));
+  }
+  PetscCall(AzFilePrintf(file, "\n}\n"));
   PetscCall(AzFileClose(&file));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 /* the results a train run writes: a previous run's are removed before this one starts */
-static const char *const TrainFiles[] = {"summary.json", "history.csv", "theta.bin", "theta.bin.info", "field.vtk", "checkpoint.bin", "checkpoint.bin.info", "options.txt", "points_*.csv", NULL};
+static const char *const TrainFiles[] = {"summary.json", "history.csv", "theta.bin", "theta.bin.info", "field.vtk", "field.h5", "field.xmf", "checkpoint.bin", "checkpoint.bin.info", "options.txt", "points_*.csv", NULL};
 
 PetscErrorCode AzRunTrain(MPI_Comm comm)
 {
@@ -347,6 +370,7 @@ PetscErrorCode AzRunTrain(MPI_Comm comm)
   snprintf(path, sizeof path, "%s/theta.bin", dir);
   PetscCall(AzFieldSave(field, comm, path));
   PetscCall(WriteFieldVTK(comm, dir, prob, loss, ncoord <= 2 ? 101 : 41));
+  PetscCall(AzRunWriteField(comm, dir, prob, loss, ref, 0, NULL, NULL)); /* field.h5 + field.xmf, for ParaView */
   PetscCall(WriteSummary(comm, dir, recipe, prob, loss, tr, ref, nparam, (PetscReal)(t1 - t0), f, term, rel, maxabs, viol_bc, viol_ic, drift));
   PetscCall(PetscPrintf(comm, "%s: %" PetscInt_FMT " iterations in %.2f s, loss %.3e", reason == AZ_TRAINER_FAILED ? "failed" : "done", its, (double)(t1 - t0), (double)f));
   if (has_exact) PetscCall(PetscPrintf(comm, ", rel_l2 %.3e, max_abs_error %.3e (against the %s)", (double)rel, (double)maxabs, info->exact ? "exact solution" : "reference"));
@@ -360,7 +384,7 @@ PetscErrorCode AzRunTrain(MPI_Comm comm)
   if (PetscIsNanReal(viol_bc)) PetscCall(PetscPrintf(comm, "\nconstraint violation: boundary n/a (no face has a condition)%s", info->time_dependent ? "" : "\n"));
   else PetscCall(PetscPrintf(comm, "\nconstraint violation: boundary %.3e%s", (double)viol_bc, info->time_dependent ? "" : "\n"));
   if (info->time_dependent) PetscCall(PetscPrintf(comm, ", initial %.3e\n", (double)viol_ic));
-  PetscCall(PetscPrintf(comm, "run directory: %s (summary.json, history.csv, field.vtk, theta.bin, options.txt)\n", dir));
+  PetscCall(PetscPrintf(comm, "run directory: %s (summary.json, history.csv, field.vtk, field.h5 + field.xmf, theta.bin, options.txt)\n", dir));
 
   PetscCall(AzTrainerDestroy(&tr));
   PetscCall(AzLossDestroy(&loss));
