@@ -103,7 +103,7 @@ static PetscErrorCode ReadCSV(AzProblem prob, const char path[], const char opti
     if (!strchr(line, '\n') && !feof(fp)) {
       fclose(fp);
       PetscCall(PetscFree(a));
-      SETERRQ(comm, PETSC_ERR_FILE_UNEXPECTED, "Data file %s, line %" PetscInt_FMT ": longer than %d characters", path, lineno, (int)sizeof line - 2);
+      SETERRQ(comm, PETSC_ERR_FILE_UNEXPECTED, "%s file %s, line %" PetscInt_FMT ": longer than %d characters", nval ? "Data" : "Points", path, lineno, (int)sizeof line - 2);
     }
     r = ParseDataLine(line, ncol, v, &found, msg, sizeof msg);
     if (r == 1) continue;
@@ -121,7 +121,7 @@ static PetscErrorCode ReadCSV(AzProblem prob, const char path[], const char opti
     if (r) {
       fclose(fp);
       PetscCall(PetscFree(a));
-      SETERRQ(comm, PETSC_ERR_FILE_UNEXPECTED, "Data file %s, line %" PetscInt_FMT ": %s", path, lineno, msg);
+      SETERRQ(comm, PETSC_ERR_FILE_UNEXPECTED, "%s file %s, line %" PetscInt_FMT ": %s", nval ? "Data" : "Points", path, lineno, msg);
     }
     if (nrow == cap) {
       PetscReal *b;
@@ -213,7 +213,7 @@ static PetscErrorCode ReadHDF5(AzProblem prob, const char path[], const char opt
       PetscCall(VecDestroy(&xc));
       PetscCall(VecDestroy(&xv));
       PetscCall(PetscFree(a));
-      SETERRQ(comm, PETSC_ERR_FILE_UNEXPECTED, "Data file %s, row %" PetscInt_FMT " (counting from 1): %s", path, i + 1, msg);
+      SETERRQ(comm, PETSC_ERR_FILE_UNEXPECTED, "%s file %s, row %" PetscInt_FMT " (counting from 1): %s", nval ? "Data" : "Points", path, i + 1, msg);
     }
   }
   PetscCall(VecRestoreArrayRead(xc, &c));
