@@ -96,7 +96,7 @@ static PetscErrorCode ReadCSV(AzProblem prob, const char path[], const char opti
   PetscCall(AzProblemGetBox(prob, lo, hi));
   ncol = ncoord + nval;
   fp   = fopen(path, "r");
-  PetscCheck(fp, comm, PETSC_ERR_FILE_OPEN, "Cannot open the file %s given by %s", path, option);
+  PetscCheck(fp, comm, PETSC_ERR_FILE_OPEN, "Cannot open the %s file %s given by %s", nval ? "data" : "points", path, option);
   while (fgets(line, sizeof line, fp)) {
     int r;
     lineno++;
@@ -183,7 +183,7 @@ static PetscErrorCode ReadHDF5(AzProblem prob, const char path[], const char opt
   PetscCall(AzProblemGetBox(prob, lo, hi));
   ncol = ncoord + nval;
   PetscCall(PetscTestFile(path, 'r', &exists));
-  PetscCheck(exists, comm, PETSC_ERR_FILE_OPEN, "Cannot open the file %s given by %s", path, option);
+  PetscCheck(exists, comm, PETSC_ERR_FILE_OPEN, "Cannot open the %s file %s given by %s", nval ? "data" : "points", path, option);
   PetscCall(PetscViewerHDF5Open(PETSC_COMM_SELF, path, FILE_MODE_READ, &v));
   snprintf(what, sizeof what, "problem %s has %" PetscInt_FMT " coordinate(s)%s", info->name, ncoord, info->time_dependent ? ", time last" : "");
   PetscCall(LoadDataset(comm, v, path, "coords", what, ncoord, &nr, &xc));

@@ -110,7 +110,7 @@ static PetscErrorCode ParseDerivatives(MPI_Comm comm, AzProblem prob, char *list
 PetscErrorCode AzRunEval(MPI_Comm comm)
 {
   char                 run[PETSC_MAX_PATH_LEN] = "", path[PETSC_MAX_PATH_LEN + 32], load[PETSC_MAX_PATH_LEN] = "", pts[PETSC_MAX_PATH_LEN] = "", out[PETSC_MAX_PATH_LEN] = "", name[PETSC_MAX_PATH_LEN] = "poisson2d", recipe[2048];
-  char                *dlist[16], dname[16][8];
+  char                *dlist[16], dname[16][8], params[1024] = "";
   PetscInt             ndl = 16, grid = 0, ncoord, ncomp, nslot, n, nd = 0, slot[16], start, end, ncol, chunk = 1024;
   PetscBool            run_set, load_set, grid_set, pts_set;
   Inserted             ins = {0, {NULL}};
@@ -157,6 +157,19 @@ PetscErrorCode AzRunEval(MPI_Comm comm)
   PetscCall(AzProblemGetInfo(prob, &info));
   PetscCall(AzProblemGetNumCoords(prob, &ncoord));
   PetscCall(AzProblemGetBox(prob, lo, hi));
+  {
+    /* the parameters in force (the command line's, inferred.txt's, options.txt's), for the record */
+    const PetscReal *param;
+    PetscInt         np;
+    PetscCall(AzProblemGetNumParams(prob, &np));
+    PetscCall(AzProblemGetParams(prob, &param));
+    for (PetscInt k = 0; k < np; k++) {
+      char v[64], item[192];
+      PetscCall(AzParamInfoFormatValue(&info->params[k], param[k], v, sizeof v));
+      snprintf(item, sizeof item, "%s-az_%s_%s %s", k ? " " : "", info->name, info->params[k].name, v);
+      PetscCall(PetscStrlcat(params, item, sizeof params));
+    }
+  }
   PetscCall(AzRunApplyRecipe(prob, recipe, sizeof recipe)); /* the architecture train chose, when its options are given again */
   if (ndl > 16) ndl = 16;
   PetscCall(ParseDerivatives(comm, prob, dlist, ndl, slot, dname));
@@ -253,14 +266,14 @@ PetscErrorCode AzRunEval(MPI_Comm comm)
       ds[1] = (AzH5Dataset){"/values", n, ncomp, vals};
       ds[2] = (AzH5Dataset){"/derivatives", n, ncomp * nd, ders};
       {
-        const char *const attr[] = {"problem", info->name, "field", load, "columns", colnames, "layout", "/coords (n x ncoord), /values (n x ncomp: the solution), /derivatives (n x ncomp*nd: per component, the derivatives in -az_eval_derivatives' order)"};
-        PetscCall(AzRunWriteHDF5(comm, out, nd ? 3 : 2, ds, 4, attr));
+        const char *const attr[] = {"problem", info->name, "parameters", params, "field", load, "columns", colnames, "layout", "/coords (n x ncoord), /values (n x ncomp: the solution), /derivatives (n x ncomp*nd: per component, the derivatives in -az_eval_derivatives' order)"};
+        PetscCall(AzRunWriteHDF5(comm, out, nd ? 3 : 2, ds, 5, attr));
       }
       if (rank == 0) PetscCall(PetscFree2(vals, ders));
     } else {
       AzFile f;
       PetscCall(AzFileOpen(comm, out, &f));
-      PetscCall(AzFilePrintf(f, "# ansatz eval: problem %s, field %s, %" PetscInt_FMT " points\n%s\n", info->name, load, n, colnames));
+      PetscCall(AzFilePrintf(f, "# ansatz eval: problem %s (%s), field %s, %" PetscInt_FMT " points\n%s\n", info->name, params[0] ? params : "no parameters", load, n, colnames));
       for (PetscInt i = 0; rank == 0 && i < n; i++) {
         for (PetscInt d = 0; d < ncoord; d++) PetscCall(AzFilePrintf(f, "%s%.17g", d ? "," : "", (double)x[i * ncoord + d]));
         for (PetscInt k = 0; k < ncol; k++) PetscCall(AzFilePrintf(f, ",%.17g", (double)all[i * ncol + k]));
@@ -269,7 +282,7 @@ PetscErrorCode AzRunEval(MPI_Comm comm)
       PetscCall(AzFileClose(&f));
     }
   }
-  PetscCall(PetscPrintf(comm, "ansatz eval: problem %s, field %s, %" PetscInt_FMT " point(s), %d rank(s): written to %s\n", info->name, load, n, size, out));
+  PetscCall(PetscPrintf(comm, "ansatz eval: problem %s (%s), field %s, %" PetscInt_FMT " point(s), %d rank(s): written to %s\n", info->name, params[0] ? params : "no parameters", load, n, size, out));
   if (rank == 0) PetscCall(PetscFree3(all, counts, displs));
   PetscCall(PetscFree2(loc, jets));
   PetscCall(PetscFree(x));
