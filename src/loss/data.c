@@ -140,19 +140,28 @@ static PetscErrorCode ReadCSV(AzProblem prob, const char path[], const char opti
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* dataset name of the HDF5 file: its columns (1 for a 1-D dataset) and rows, checked against cols */
-static PetscErrorCode LoadDataset(MPI_Comm comm, PetscViewer v, const char path[], const char name[], const char what[], PetscInt cols, PetscInt *nrow, Vec *x)
+/* dataset name of the HDF5 file into a new sequential Vec x of block size cols, and its rows; a
+ * defect (no such dataset, another number of columns) is described in msg and x is NULL, so the
+ * caller can close the file before it reports the error */
+static PetscErrorCode LoadDataset(PetscViewer v, const char path[], const char name[], const char what[], PetscInt cols, PetscInt *nrow, Vec *x, char msg[], size_t len)
 {
   PetscBool has;
   PetscInt  bs, N;
   char      ds[64];
 
   PetscFunctionBegin;
+  *x = NULL;
   snprintf(ds, sizeof ds, "/%s", name);
   PetscCall(PetscViewerHDF5HasDataset(v, ds, &has));
-  PetscCheck(has, comm, PETSC_ERR_FILE_UNEXPECTED, "Data file %s has no dataset %s: an HDF5 data file holds /coords (n x ncoord) and /values (n x ncomp)", path, ds);
+  if (!has) {
+    snprintf(msg, len, "Data file %s has no dataset %s: an HDF5 data file holds /coords (n x ncoord) and /values (n x ncomp)", path, ds);
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
   PetscCall(PetscViewerHDF5ReadSizes(v, name, &bs, &N));
-  PetscCheck(bs == cols, comm, PETSC_ERR_FILE_UNEXPECTED, "Data file %s: dataset %s has %" PetscInt_FMT " column(s), expected %" PetscInt_FMT " (%s)", path, ds, bs, cols, what);
+  if (bs != cols) {
+    snprintf(msg, len, "Data file %s: dataset %s has %d column(s), expected %d (%s)", path, ds, (int)bs, (int)cols, what);
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
   PetscCall(VecCreate(PETSC_COMM_SELF, x));
   PetscCall(VecSetSizes(*x, N, N));
   PetscCall(VecSetBlockSize(*x, cols));
@@ -173,7 +182,7 @@ static PetscErrorCode ReadHDF5(AzProblem prob, const char path[], const char opt
   const PetscScalar   *c, *u = NULL;
   const AzProblemInfo *info;
   MPI_Comm             comm;
-  char                 what[128], msg[256];
+  char                 what[128], msg[PETSC_MAX_PATH_LEN + 256];
   PetscBool            exists;
 
   PetscFunctionBegin;
@@ -185,14 +194,20 @@ static PetscErrorCode ReadHDF5(AzProblem prob, const char path[], const char opt
   PetscCall(PetscTestFile(path, 'r', &exists));
   PetscCheck(exists, comm, PETSC_ERR_FILE_OPEN, "Cannot open the %s file %s given by %s", nval ? "data" : "points", path, option);
   PetscCall(PetscViewerHDF5Open(PETSC_COMM_SELF, path, FILE_MODE_READ, &v));
+  msg[0] = 0;
   snprintf(what, sizeof what, "problem %s has %" PetscInt_FMT " coordinate(s)%s", info->name, ncoord, info->time_dependent ? ", time last" : "");
-  PetscCall(LoadDataset(comm, v, path, "coords", what, ncoord, &nr, &xc));
-  if (nval) {
+  PetscCall(LoadDataset(v, path, "coords", what, ncoord, &nr, &xc, msg, sizeof msg));
+  if (xc && nval) {
     snprintf(what, sizeof what, "problem %s has %" PetscInt_FMT " component(s)", info->name, nval);
-    PetscCall(LoadDataset(comm, v, path, "values", what, nval, &nv, &xv));
-    PetscCheck(nv == nr, comm, PETSC_ERR_FILE_UNEXPECTED, "Data file %s: /coords has %" PetscInt_FMT " rows, /values %" PetscInt_FMT ": one row of values per point", path, nr, nv);
+    PetscCall(LoadDataset(v, path, "values", what, nval, &nv, &xv, msg, sizeof msg));
+    if (xv && nv != nr) snprintf(msg, sizeof msg, "Data file %s: /coords has %" PetscInt_FMT " rows, /values %" PetscInt_FMT ": one row of values per point", path, nr, nv);
   }
-  PetscCall(PetscViewerDestroy(&v));
+  PetscCall(PetscViewerDestroy(&v)); /* closed before any error, so that the file can be written again */
+  if (msg[0]) {
+    PetscCall(VecDestroy(&xc));
+    PetscCall(VecDestroy(&xv));
+    SETERRQ(comm, PETSC_ERR_FILE_UNEXPECTED, "%s", msg);
+  }
   PetscCall(PetscMalloc1(nr * ncol, &a));
   PetscCall(VecGetArrayRead(xc, &c));
   if (xv) PetscCall(VecGetArrayRead(xv, &u));

@@ -69,7 +69,7 @@ static PetscErrorCode DataNoiseOptions(AzLoss L, PetscBool sigma_set, PetscInt n
     PetscCheck(nsigma == 1 || nsigma == L->ncomp, L->comm, PETSC_ERR_ARG_SIZ, "-az_data_noise: %" PetscInt_FMT " value(s) given; allowed: one sigma for every component, or one per component (%" PetscInt_FMT ")", nsigma, L->ncomp);
     for (PetscInt c = 0; c < L->ncomp; c++) {
       const PetscReal s = sigma[nsigma == 1 ? 0 : c];
-      PetscCheck(s > 0 && !PetscIsInfOrNanReal(s), L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_data_noise: sigma of component %" PetscInt_FMT " is %g; a noise level must be a finite number > 0", c, (double)s);
+      PetscCheck(s > 0 && !PetscIsInfOrNanReal(s), L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_data_noise: a noise level must be a finite number > 0; component %" PetscInt_FMT " has %g", c, (double)s);
       L->data_sigma[c] = s;
     }
   }
@@ -77,7 +77,7 @@ static PetscErrorCode DataNoiseOptions(AzLoss L, PetscBool sigma_set, PetscInt n
     PetscCheck(nweight == 1 || nweight == L->ncomp, L->comm, PETSC_ERR_ARG_SIZ, "-az_data_weights: %" PetscInt_FMT " value(s) given; allowed: one weight for every component, or one per component (%" PetscInt_FMT ")", nweight, L->ncomp);
     for (PetscInt c = 0; c < L->ncomp; c++) {
       const PetscReal w = weight[nweight == 1 ? 0 : c];
-      PetscCheck(w >= 0 && !PetscIsInfOrNanReal(w), L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_data_weights: weight of component %" PetscInt_FMT " is %g; a weight must be a finite number >= 0", c, (double)w);
+      PetscCheck(w >= 0 && !PetscIsInfOrNanReal(w), L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_data_weights: a weight must be a finite number >= 0; component %" PetscInt_FMT " has %g", c, (double)w);
       L->data_weight[c] = w;
       any               = any || w > 0;
     }
