@@ -148,8 +148,6 @@ PetscErrorCode AzRunEval(MPI_Comm comm)
   PetscCall(PetscOptionsString("-az_eval_output", "output: CSV, or HDF5 for a name ending in .h5 (default DIR/eval.csv with -az_run, else eval.csv)", "AzRunEval", out, out, sizeof out, NULL));
   PetscOptionsEnd();
   PetscCall(PetscOptionsGetString(NULL, NULL, "-az_field_load", load, sizeof load, &load_set));
-  PetscCheck(load_set && load[0], comm, PETSC_ERR_ARG_WRONG, "ansatz eval needs a trained field: -az_run DIR (the directory of an `ansatz train` run) or -az_field_load FILE (a theta.bin) with the options the training took");
-  PetscCheck(pts_set != grid_set, comm, PETSC_ERR_ARG_WRONG, "ansatz eval: give the points by -az_eval_points FILE or -az_eval_grid m (%s)", pts_set ? "not both" : "neither was given");
   if (!out[0]) snprintf(out, sizeof out, "%s%seval.csv", run_set ? run : "", run_set ? "/" : "");
 
   PetscCall(AzProblemLoad(comm, name, &prob));
@@ -183,7 +181,9 @@ PetscErrorCode AzRunEval(MPI_Comm comm)
     PetscCall(PetscOptionsUsed(NULL, ins.name[k], &used));
     if (!used) PetscCall(PetscOptionsClearValue(NULL, ins.name[k]));
   }
-  PetscCall(AzOptionsCheckpoint(comm, PETSC_TRUE));
+  PetscCall(AzOptionsCheckpoint(comm, PETSC_TRUE)); /* -help stops here */
+  PetscCheck(load_set && load[0], comm, PETSC_ERR_ARG_WRONG, "ansatz eval needs a trained field: -az_run DIR (the directory of an `ansatz train` run) or -az_field_load FILE (a theta.bin) with the options the training took");
+  PetscCheck(pts_set != grid_set, comm, PETSC_ERR_ARG_WRONG, "ansatz eval: give the points by -az_eval_points FILE or -az_eval_grid m (%s)", pts_set ? "not both" : "neither was given");
   PetscCall(AzLossSetUp(loss));
 
   /* the points: every rank knows them all (file or grid), evaluates its block of a PETSc split */
