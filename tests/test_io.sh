@@ -84,6 +84,9 @@ expect_ok eval-h5 "written to $tmp/e.h5" "$AZ" eval -az_run "$tmp/run" -az_eval_
 expect_ok eval-h5-points "1089 point(s)" "$AZ" eval -az_run "$tmp/run" -az_eval_points "$tmp/e.h5" -az_eval_output "$tmp/e3.csv"
 [ "$(cut -d, -f1-3 "$tmp/e1.csv" | tail -n +3)" = "$(tail -n +3 "$tmp/e3.csv")" ] || fail "eval at the points of its own HDF5 output differs"
 expect_ok eval-h5-data "done:" "$AZ" train -problem heat1d $small -az_data "$tmp/e.h5" -az_output_dir "$tmp/rd"
+# a run trained on data evaluates without its data file
+rm "$tmp/e.h5"
+expect_ok eval-data-gone "written to" "$AZ" eval -az_run "$tmp/rd" -az_eval_grid 3
 # without -az_run: train's options and -az_field_load
 expect_ok eval-load "written to $tmp/e4.csv" "$AZ" eval -problem heat1d -az_field_depth 1 -az_field_width 4 -az_field_load "$tmp/run/theta.bin" -az_eval_grid 33 -az_eval_derivatives x,xx,t -az_eval_output "$tmp/e4.csv"
 [ "$(tail -n +2 "$tmp/e1.csv")" = "$(tail -n +2 "$tmp/e4.csv")" ] || fail "eval with -az_field_load and train's options differs from eval -az_run"

@@ -43,7 +43,8 @@ static PetscErrorCode InsertDefaults(MPI_Comm comm, const char path[], PetscBool
       while (isspace((unsigned char)*value)) value++;
       for (char *e = value + strlen(value); e > value && isspace((unsigned char)e[-1]);) *--e = 0;
     }
-    if (!strcmp(s, "-az_output_dir") || !strcmp(s, "-options_file")) continue; /* train's, not eval's */
+    /* train's, not eval's: the run's files, and its observations (they do not change the field) */
+    if (!strcmp(s, "-az_output_dir") || !strcmp(s, "-options_file") || !strcmp(s, "-az_restart") || !strncmp(s, "-az_data", 8)) continue;
     PetscCall(PetscOptionsHasName(NULL, NULL, s, &has));
     if (has) continue; /* the command line (or a file read before) wins */
     PetscCall(PetscOptionsSetValue(NULL, s, *value ? value : NULL));
