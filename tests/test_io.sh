@@ -55,6 +55,7 @@ grep -q '"data": null' "$tmp/run/summary.json" 2>/dev/null; :
 expect_error noise-count "-az_data_noise: 2 value(s) given; allowed: one sigma for every component, or one per component (1)" "$AZ" train -problem heat1d $small -az_data "$tmp/obs.csv" -az_data_noise 0.1,0.2 -az_output_dir "$tmp/bad"
 expect_error noise-zero "-az_data_noise: a noise level must be a finite number > 0; component 0 has 0" "$AZ" train -problem heat1d $small -az_data "$tmp/obs.csv" -az_data_noise 0 -az_output_dir "$tmp/bad"
 expect_error weights-zero "-az_data_weights: every weight is 0" "$AZ" train -problem heat1d $small -az_data "$tmp/obs.csv" -az_data_weights 0 -az_output_dir "$tmp/bad"
+expect_error noise-without-data "-az_data_noise given without -az_data" "$AZ" train -problem heat1d $small -az_data_noise 0.1 -az_output_dir "$tmp/bad"
 printf '# comment\nx,t,u\n0.1,0.5,1\n0.2,0.5,nan\n' >"$tmp/nan.csv"
 expect_error data-nan-after-comment "nan.csv, line 4: field 3 is nan" "$AZ" train -problem heat1d $small -az_data "$tmp/nan.csv" -az_output_dir "$tmp/bad"
 expect_error data-h5-missing "Cannot open the data file $tmp/none.h5 given by -az_data" "$AZ" train -problem heat1d $small -az_data "$tmp/none.h5" -az_output_dir "$tmp/bad"
@@ -112,6 +113,10 @@ expect_error eval-grid-bad "-az_eval_grid 1: the grid needs at least 2 points pe
 [ ! -e "$tmp/bad.csv" ] || fail "a refused eval left a file"
 expect_ok eval-help "-az_eval_derivatives" "$AZ" eval -az_run "$tmp/run" -help
 expect_ok sample-help "-az_sample_noise_abs" "$AZ" sample -problem heat1d -help
+
+# ---- the reference as the yardstick: field.h5 holds u_reference and u_error ----
+expect_ok train-reference "against the reference" sh -c "cd '$tmp' && '$AZ' train -problem burgers1d $small -az_ref_n 64 -az_ref_nt_out 11 -az_output_dir rb"
+grep -q 'field.h5:/step_0050/u_reference<' "$tmp/rb/field.xmf" && grep -q 'field.h5:/step_0050/u_error<' "$tmp/rb/field.xmf" || fail "burgers1d: field.xmf lacks u_reference and u_error"
 
 # ---- a steady problem: one grid ----
 expect_ok train-steady "done:" "$AZ" train -problem poisson2d -az_field_depth 1 -az_field_width 4 -az_n_interior 30 -az_n_boundary 5 -az_trainer_type adam -az_trainer_max_it 2 -az_quiet -az_output_dir "$tmp/st"

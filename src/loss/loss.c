@@ -65,6 +65,7 @@ static PetscErrorCode DataNoiseOptions(AzLoss L, PetscBool sigma_set, PetscInt n
   PetscBool any = PETSC_FALSE;
 
   PetscFunctionBegin;
+  PetscCheck(L->data_file[0] || !(sigma_set || weight_set), L->comm, PETSC_ERR_ARG_WRONG, "%s given without -az_data: the noise model and the weights are those of the observations -az_data reads", sigma_set ? "-az_data_noise" : "-az_data_weights");
   if (sigma_set) {
     PetscCheck(nsigma == 1 || nsigma == L->ncomp, L->comm, PETSC_ERR_ARG_SIZ, "-az_data_noise: %" PetscInt_FMT " value(s) given; allowed: one sigma for every component, or one per component (%" PetscInt_FMT ")", nsigma, L->ncomp);
     for (PetscInt c = 0; c < L->ncomp; c++) {
