@@ -41,6 +41,10 @@ expect_error sample-noise-bad "-az_sample_noise -0.1: the noise level must be >=
 expect_error sample-n-bad "-az_sample_n 0: the number of points must be between 1 and 100000000" "$AZ" sample -problem heat1d -az_sample_n 0 -az_sample_output "$tmp/bad.csv"
 expect_error sample-no-exact "-az_sample_from exact: problem burgers1d has no exact solution; use -az_sample_from reference" "$AZ" sample -problem burgers1d -az_sample_from exact -az_sample_output "$tmp/bad.csv"
 [ ! -e "$tmp/bad.csv" ] || fail "a refused sample left a file"
+expect_error sample-h5-unwritable "Cannot write the HDF5 file $tmp/none/x.h5" "$AZ" sample -problem heat1d -az_sample_n 3 -az_sample_output "$tmp/none/x.h5"
+# 2 ranks write the same file as 1
+expect_ok sample-2-ranks "written to" "$MPIEXEC" -n 2 "$AZ" sample -problem heat1d -az_sample_n 50 -az_sample_noise 0.01 -az_sample_seed 3 -az_sample_output "$tmp/obs2.csv"
+cmp -s "$tmp/obs.csv" "$tmp/obs2.csv" || fail "sample on 2 ranks differs from 1 rank"
 # the reference as the source: a small cached one
 expect_ok sample-reference "values from the reference in runs/reference-burgers1d" sh -c "cd '$tmp' && '$AZ' sample -problem burgers1d -az_sample_n 20 -az_ref_n 64 -az_ref_nt_out 11 -az_sample_output burgers.csv"
 [ "$(grep -vc '^[#x]' "$tmp/burgers.csv")" -eq 20 ] || fail "sample-reference: 20 rows"
