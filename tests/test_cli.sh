@@ -56,7 +56,7 @@ expect_ok options-file "kappa = 0.75" "$AZ" info -options_file "$tmp/opts"
 expect_ok log-view "Event" "$AZ" info -problem heat1d -log_view
 expect_ok default-job "main job (the same as: ansatz compare -problem heat1d" "$AZ" -az_output_dir "$tmp/main" -az_trainer_max_it 40 -az_quiet
 # the run directory holds what compare promises; hard constraints hold to round-off
-for f in compare.md compare.csv report.md options.txt soft/history.csv hard/history.csv field.dat plots.gp; do
+for f in compare.md compare.csv report.md options.txt soft/history.csv hard/history.csv field.dat field.h5 field.xmf plots.gp; do
   [ -s "$tmp/main/$f" ] || fail "main job: $f missing from the run directory"
 done
 command -v gnuplot >/dev/null && for f in error_vs_iteration.png solution.png error.png; do

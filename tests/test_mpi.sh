@@ -17,6 +17,7 @@ run "$top_builddir/tests/test_fv"
 run "$top_builddir/tests/test_constraint"
 run "$top_builddir/tests/test_loss"
 run "$top_builddir/tests/test_laplace"
+run "$top_builddir/tests/test_io"
 echo "== $MPIEXEC -n 4 --oversubscribe test_train (loss, gradient and training against one rank)"
 $limit "$MPIEXEC" -n 4 --oversubscribe "$top_builddir/tests/test_train" </dev/null || { echo "FAIL: test_train on 4 ranks"; fails=$((fails + 1)); }
 for t in "$top_builddir"/tests/test_field; do [ -x "$t" ] && run "$t"; done

@@ -175,6 +175,19 @@ PETSC_EXTERN PetscErrorCode AzLossGetTermResidualNorms(AzLoss loss, PetscInt k, 
  * penalties are not windowed; j = K: every point, the plain loss. Collective. */
 PETSC_EXTERN PetscErrorCode AzLossSetTimeWindow(AzLoss loss, PetscInt j, PetscInt K);
 
+/* The observations of -az_data: the file (NULL without data), their number (after AzLossSetUp; 0
+ * without data), and per component (ncomp each) the noise level σ_c of -az_data_noise and the weight
+ * w_c of -az_data_weights (default 1): the data residual is r_c = √w_c (u_c − obs_c)/σ_c. */
+PETSC_EXTERN PetscErrorCode AzLossGetData(AzLoss loss, const char **file, PetscInt *nobs, const PetscReal *sigma[], const PetscReal *weight[]);
+/* A file of points, CSV or HDF5 (a name ending in .h5), read whole on every rank of the problem's
+ * communicator: each point its ncoord coordinates, then nval values (0 for points alone). CSV: one
+ * point per line, commas or blanks between the numbers, blank lines and '#' comments skipped, and the
+ * first other line may be a header. HDF5: datasets /coords (n × ncoord) and /values (n × nval; absent
+ * when nval is 0). Every number finite and every point inside the problem's box, else an error that
+ * names the file and the line (row) and says what is allowed (option: the option that named the
+ * file). rows: n × (ncoord + nval), to PetscFree. Collective. */
+PETSC_EXTERN PetscErrorCode AzPointsFileRead(AzProblem prob, const char path[], const char option[], PetscInt nval, PetscInt *n, PetscReal **rows);
+
 /* Jets of the solution at npts points as the report sees it: the field's, through the chain of maps
  * (AzLossGetChainMaps), a post-hoc projection included. Collective the first time (sets the loss up). */
 PETSC_EXTERN PetscErrorCode AzLossEvaluateSolution(AzLoss loss, PetscInt npts, const PetscReal x[], PetscScalar jets[]);

@@ -12,6 +12,8 @@ static const char help[] = "ansatz: physics-informed neural fields on PETSc.\n"
                            "  reference -problem P  a SUNDIALS/PETSc reference solution from P's own residuals (-az_ref_* options)\n"
                            "  compare -problem P    soft, scheduled, adaptive, augmented-Lagrangian and hard constraints, trained alike (-az_strategies)\n"
                            "  discover -problem P   conservation laws nobody declared, from a trained field (-az_run DIR), the reference or grid data\n"
+                           "  eval -az_run DIR      a trained field at given points (-az_eval_points FILE or -az_eval_grid m), values and derivatives, CSV or HDF5\n"
+                           "  sample -problem P     synthetic observations (-az_sample_n, -az_sample_noise) of the exact solution or the reference, for -az_data\n"
                            "With no mode, runs the main job: compare constraint strategies on the default problem (heat1d).\n"
                            "Problems are searched in $AZ_PROBLEM_PATH, the installed directory and the build tree.\n\n";
 
@@ -254,6 +256,8 @@ static const struct {
   {"reference", ModeReference},
   {"compare",   ModeCompare  },
   {"discover",  ModeDiscover },
+  {"sample",    AzRunSample  },
+  {"eval",      AzRunEval    },
 };
 
 int main(int argc, char **argv)

@@ -32,6 +32,7 @@ PetscErrorCode AzLossCreate(AzProblem prob, AzField field, AzLoss *loss)
   L->chunk      = 128;
   L->ngroups    = 12;
   L->w_interior = L->w_boundary = L->w_initial = L->w_data = L->w_positive = L->w_law = 1;
+  for (PetscInt c = 0; c < AZ_MAX_COMP; c++) L->data_sigma[c] = L->data_weight[c] = L->data_scale[c] = 1;
   PetscCall(AzProblemGetNumCoords(prob, &L->ncoord));
   L->eval_n = L->ncoord <= 2 ? 101 : (L->ncoord == 3 ? 41 : 17);
   L->ncomp  = info->ncomp;
@@ -58,10 +59,50 @@ PetscErrorCode AzLossGetOptionsPrefix(AzLoss L, const char *prefix[])
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* -az_data_noise and -az_data_weights: one value for every component or one per component */
+static PetscErrorCode DataNoiseOptions(AzLoss L, PetscBool sigma_set, PetscInt nsigma, const PetscReal sigma[], PetscBool weight_set, PetscInt nweight, const PetscReal weight[])
+{
+  PetscBool any = PETSC_FALSE;
+
+  PetscFunctionBegin;
+  PetscCheck(L->data_file[0] || !(sigma_set || weight_set), L->comm, PETSC_ERR_ARG_WRONG, "%s given without -az_data: the noise model and the weights are those of the observations -az_data reads", sigma_set ? "-az_data_noise" : "-az_data_weights");
+  if (sigma_set) {
+    PetscCheck(nsigma == 1 || nsigma == L->ncomp, L->comm, PETSC_ERR_ARG_SIZ, "-az_data_noise: %" PetscInt_FMT " value(s) given; allowed: one sigma for every component, or one per component (%" PetscInt_FMT ")", nsigma, L->ncomp);
+    for (PetscInt c = 0; c < L->ncomp; c++) {
+      const PetscReal s = sigma[nsigma == 1 ? 0 : c];
+      PetscCheck(s > 0 && !PetscIsInfOrNanReal(s), L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_data_noise: a noise level must be a finite number > 0; component %" PetscInt_FMT " has %g", c, (double)s);
+      L->data_sigma[c] = s;
+    }
+  }
+  if (weight_set) {
+    PetscCheck(nweight == 1 || nweight == L->ncomp, L->comm, PETSC_ERR_ARG_SIZ, "-az_data_weights: %" PetscInt_FMT " value(s) given; allowed: one weight for every component, or one per component (%" PetscInt_FMT ")", nweight, L->ncomp);
+    for (PetscInt c = 0; c < L->ncomp; c++) {
+      const PetscReal w = weight[nweight == 1 ? 0 : c];
+      PetscCheck(w >= 0 && !PetscIsInfOrNanReal(w), L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_data_weights: a weight must be a finite number >= 0; component %" PetscInt_FMT " has %g", c, (double)w);
+      L->data_weight[c] = w;
+      any               = any || w > 0;
+    }
+    PetscCheck(any, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_data_weights: every weight is 0; at least one component must have a weight > 0 (or leave -az_data out)");
+  }
+  for (PetscInt c = 0; c < L->ncomp; c++) L->data_scale[c] = PetscSqrtReal(L->data_weight[c]) / L->data_sigma[c];
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzLossGetData(AzLoss L, const char **file, PetscInt *nobs, const PetscReal *sigma[], const PetscReal *weight[])
+{
+  PetscFunctionBegin;
+  if (file) *file = L->data_file[0] ? L->data_file : NULL;
+  if (nobs) *nobs = L->data_n;
+  if (sigma) *sigma = L->data_sigma;
+  if (weight) *weight = L->data_weight;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode AzLossSetFromOptions(AzLoss L)
 {
-  PetscInt  seed       = (PetscInt)L->seed;
-  PetscBool slices_set = PETSC_FALSE;
+  PetscInt  seed       = (PetscInt)L->seed, nsigma, nweight;
+  PetscBool slices_set = PETSC_FALSE, sigma_set = PETSC_FALSE, weight_set = PETSC_FALSE;
+  PetscReal sigma[AZ_MAX_COMP], weight[AZ_MAX_COMP];
 
   PetscFunctionBegin;
   PetscOptionsBegin(L->comm, L->prefix, "Loss: collocation sets and term weights", "AzLoss");
@@ -73,7 +114,11 @@ PetscErrorCode AzLossSetFromOptions(AzLoss L)
   PetscCall(PetscOptionsReal("-az_weight_interior", "weight of the PDE residual term", "AzLossSetWeight", L->w_interior, &L->w_interior, NULL));
   PetscCall(PetscOptionsReal("-az_weight_boundary", "weight of each boundary term", "AzLossSetWeight", L->w_boundary, &L->w_boundary, NULL));
   PetscCall(PetscOptionsReal("-az_weight_initial", "weight of the initial-condition term", "AzLossSetWeight", L->w_initial, &L->w_initial, NULL));
-  PetscCall(PetscOptionsString("-az_data", "observations: CSV file, one point per line: coordinates (x[,y[,z]][,t]) then the components", "AzLossSetUp", L->data_file, L->data_file, sizeof L->data_file, NULL));
+  PetscCall(PetscOptionsString("-az_data", "observations: CSV file, one point per line: coordinates (x[,y[,z]][,t]) then the components; or HDF5 (a name ending in .h5) with datasets /coords (n x ncoord) and /values (n x ncomp)", "AzLossSetUp", L->data_file, L->data_file, sizeof L->data_file, NULL));
+  nsigma = AZ_MAX_COMP;
+  PetscCall(PetscOptionsRealArray("-az_data_noise", "noise level of the observations: one sigma > 0, or one per component (s1,s2,...); the data residual is (u_c - obs_c)/sigma_c", "AzLossGetData", sigma, &nsigma, &sigma_set));
+  nweight = AZ_MAX_COMP;
+  PetscCall(PetscOptionsRealArray("-az_data_weights", "weights of the components in the data term: one w >= 0, or one per component (w1,w2,...), not all 0; each multiplies its squared residual", "AzLossGetData", weight, &nweight, &weight_set));
   PetscCall(PetscOptionsReal("-az_weight_data", "weight of the data term", "AzLossSetWeight", L->w_data, &L->w_data, NULL));
   PetscCall(PetscOptionsReal("-az_weight_conservation", "weight of each conservation-law penalty (where a schedule starts)", "AzLossSetWeight", L->w_law, &L->w_law, NULL));
   PetscCall(PetscOptionsReal("-az_weight_positivity", "weight of the positivity penalty (where a schedule starts)", "AzLossSetWeight", L->w_positive, &L->w_positive, NULL));
@@ -105,6 +150,7 @@ PetscErrorCode AzLossSetFromOptions(AzLoss L)
   PetscCheck(L->project_nodes >= 2 && L->project_nodes <= 100000, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_project_nodes must be between 2 and 100000, not %" PetscInt_FMT, L->project_nodes);
   PetscCheck(L->drift_nodes >= 0 && L->drift_nodes <= 1000000, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_drift_nodes must be 0 (the default) or a positive count up to 1000000");
   PetscCheck(L->time_slices >= 0 && L->time_slices <= 1000000, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_time_slices must be 0 (continuous times) or a positive number of slices up to 1000000, not %" PetscInt_FMT, L->time_slices);
+  PetscCall(DataNoiseOptions(L, sigma_set, nsigma, sigma, weight_set, nweight, weight));
   PetscCall(AzConservationOptions(L));
   PetscCall(AzResampleOptions(L)); /* its defaults follow -az_n_interior */
   {

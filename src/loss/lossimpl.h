@@ -202,6 +202,10 @@ struct _p_AzLoss {
   PetscInt     n_interior, n_boundary, n_initial, eval_n, chunk;
   PetscReal    w_interior, w_boundary, w_initial, w_data, w_positive, w_law;
   char         data_file[PETSC_MAX_PATH_LEN];
+  PetscReal    data_sigma[AZ_MAX_COMP];  /* -az_data_noise: σ_c of each component's observations (default 1) */
+  PetscReal    data_weight[AZ_MAX_COMP]; /* -az_data_weights: w_c (default 1) */
+  PetscReal    data_scale[AZ_MAX_COMP];  /* the data residual's factor √w_c/σ_c */
+  PetscInt     data_n;                   /* observations read (0: no data) */
   PetscInt     nterms;
   AzTerm       term[AZ_MAX_TERMS];
   PetscBool    setup;

@@ -37,7 +37,7 @@ static PetscErrorCode PositiveResidual(AzLoss L, AzTerm *t, PetscInt i, const Pe
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* r = u − u_obs at an observation point */
+/* r_c = √w_c (u_c − obs_c)/σ_c at an observation point */
 static PetscErrorCode DataResidual(AzLoss L, AzTerm *t, PetscInt i, const PetscReal x[], const PetscScalar jet[], PetscScalar r[], PetscScalar D[])
 {
   const PetscInt     Ljet = L->ncomp * L->nslot;
@@ -46,11 +46,11 @@ static PetscErrorCode DataResidual(AzLoss L, AzTerm *t, PetscInt i, const PetscR
   PetscFunctionBegin;
   (void)x;
   PetscCall(VecGetArrayRead(t->obs, &obs));
-  for (PetscInt c = 0; c < L->ncomp; c++) r[c] = jet[c * L->nslot] - obs[i * L->ncomp + c];
+  for (PetscInt c = 0; c < L->ncomp; c++) r[c] = L->data_scale[c] * (jet[c * L->nslot] - obs[i * L->ncomp + c]);
   PetscCall(VecRestoreArrayRead(t->obs, &obs));
   if (D) {
     PetscCall(PetscArrayzero(D, L->ncomp * Ljet));
-    for (PetscInt c = 0; c < L->ncomp; c++) D[c * Ljet + c * L->nslot] = 1;
+    for (PetscInt c = 0; c < L->ncomp; c++) D[c * Ljet + c * L->nslot] = L->data_scale[c];
   }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -604,7 +604,7 @@ static PetscErrorCode AddPositivity(AzLoss L)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* r = u − u_obs at the observations of -az_data */
+/* r_c = √w_c (u_c − u_obs,c)/σ_c at the observations of -az_data (σ: -az_data_noise, w: -az_data_weights) */
 static PetscErrorCode AddData(AzLoss L)
 {
   AzTerm *t = &L->term[L->nterms];
@@ -618,6 +618,7 @@ static PetscErrorCode AddData(AzLoss L)
   t->nres     = L->ncomp;
   t->w        = L->w_data;
   PetscCall(AzDataRead(L, t));
+  L->data_n = t->n;
   L->nterms++;
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -487,7 +487,7 @@ static PetscErrorCode SetUpStrategy(MPI_Comm comm, AzProblem prob, PetscInt k, c
 }
 
 /* the results a compare run writes at its top level, and in each strategy's directory */
-static const char *const CompareFiles[]  = {"compare.csv", "compare.md", "report.md", "plots.gp", "plots.log", "field.dat", "options.txt", "*.png", NULL};
+static const char *const CompareFiles[]  = {"compare.csv", "compare.md", "report.md", "plots.gp", "plots.log", "field.dat", "field.h5", "field.xmf", "options.txt", "*.png", NULL};
 static const char *const StrategyFiles[] = {"history.csv", "conservation.csv", "options.txt", NULL};
 
 PetscErrorCode AzRunCompare(MPI_Comm comm)
@@ -633,6 +633,7 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
     if (!res[k].failed && (best < 0 || res[k].rel_l2 < res[best].rel_l2)) {
       best = k;
       PetscCall(WriteFieldData(comm, dir, prob, loss, info->exact ? NULL : ref));
+      PetscCall(AzRunWriteField(comm, dir, prob, loss, info->exact ? NULL : ref, 0, NULL, NULL)); /* field.h5 + field.xmf */
     }
     if (res[k].failed) {
       nfailed++;
@@ -685,7 +686,7 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
       }
       if (nlaws > 0 && info->time_dependent) PetscCall(AzFilePrintf(f, "![conservation drift over time](drift_vs_time.png)\n\n"));
     } else PetscCall(AzFilePrintf(f, "(No plots: %s. plots.gp remakes them.)\n\n", best < 0 ? "every strategy failed" : "gnuplot is missing or failed; see plots.log"));
-    PetscCall(AzFilePrintf(f, "Files: compare.csv, compare.md, one directory per strategy with its history.csv%s, field.dat, plots.gp, options.txt.\n", nlaws > 0 && info->time_dependent ? " and conservation.csv" : ""));
+    PetscCall(AzFilePrintf(f, "Files: compare.csv, compare.md, one directory per strategy with its history.csv%s, field.dat, field.h5 and field.xmf (the best strategy's field for ParaView), plots.gp, options.txt.\n", nlaws > 0 && info->time_dependent ? " and conservation.csv" : ""));
     PetscCall(AzFileClose(&f));
     /* the table on the terminal too */
     PetscCall(PetscPrintf(comm, "\n%s", md ? md : ""));

@@ -32,6 +32,21 @@ PETSC_INTERN PetscErrorCode AzRunJsonNumber(AzFile f, PetscReal v);
 /* JSON: string content, quotes and backslashes escaped, control characters as spaces */
 PETSC_INTERN PetscErrorCode AzRunJsonString(AzFile f, const char s[]);
 
+/* HDF5 through PETSc's viewer (h5.c): rank 0 writes PATH complete or not at all (PATH.tmp, then
+ * AzFileCommit); collective. Each dataset is rows × cols (cols > 1, or 1 written as rows × 1) at a
+ * path "/group/name" (cols 0: a 1-D dataset of rows values); attr holds nattr (name, value) string pairs, attributes of the root group.
+ * Only rank 0's data are read. */
+typedef struct {
+  const char      *name;
+  PetscInt         rows, cols;
+  const PetscReal *v; /* rows × cols, row-major */
+} AzH5Dataset;
+PETSC_INTERN PetscErrorCode AzRunWriteHDF5(MPI_Comm comm, const char path[], PetscInt ndata, const AzH5Dataset data[], PetscInt nattr, const char *const attr[]);
+/* a standard normal deviate, a pure function of (seed, i, c): Box–Muller on AzSampleHash */
+PETSC_INTERN PetscReal AzRunGaussian(PetscInt64 seed, PetscInt64 i, PetscInt64 c);
+/* a path ends in .h5 */
+PETSC_INTERN PetscBool AzRunIsHDF5(const char path[]);
+
 /* The recipe (src/run/recipe.c): the problem's, then ansatz's, defaults for every option the user did
  * not give (-az_recipe auto|none); applied says which, as options ("none" when switched off) */
 PETSC_INTERN PetscErrorCode AzRunApplyRecipe(AzProblem prob, char applied[], size_t len);
@@ -54,5 +69,7 @@ PETSC_INTERN PetscErrorCode AzRunUncertaintyJSON(AzFile f, const AzRunUncertaint
 PETSC_INTERN PetscErrorCode AzRunUncertaintyPlot(MPI_Comm comm, const char dir[], AzProblem prob, AzLoss loss, PetscInt m, AzRunUncertainty *u);
 PETSC_INTERN PetscErrorCode AzRunUncertaintyPrint(MPI_Comm comm, const AzRunUncertainty *u);
 PETSC_INTERN PetscErrorCode AzRunUncertaintyDestroy(AzRunUncertainty *u);
+/* the field's std at npts points (the same on every rank), gathered on rank 0 (npts × ncomp, to PetscFree) */
+PETSC_INTERN PetscErrorCode AzRunUncertaintyAtPoints(MPI_Comm comm, AzLaplace lap, PetscInt npts, PetscInt ncoord, PetscInt ncomp, const PetscReal x[], PetscReal **std);
 
 #endif

@@ -273,7 +273,30 @@ static PetscErrorCode WriteSummary(MPI_Comm comm, const char dir[], const char r
     PetscCall(AzFilePrintf(file, "%s\"%s\": \"%s\"", l ? ", " : "", info->conservation[l].name, how));
   }
   PetscCall(AzLossGetPositivityStrategy(loss, &how));
-  PetscCall(AzFilePrintf(file, "},\n  \"positivity\": \"%s\",\n  \"uncertainty\": ", how));
+  PetscCall(AzFilePrintf(file, "},\n  \"positivity\": \"%s\",\n  \"data\": ", how));
+  {
+    /* the observations of -az_data and their noise model (null without data) */
+    const char      *dfile;
+    PetscInt         nobs;
+    const PetscReal *sigma, *weight;
+    PetscCall(AzLossGetData(loss, &dfile, &nobs, &sigma, &weight));
+    if (dfile) {
+      PetscCall(AzFilePrintf(file, "{\"file\": \""));
+      PetscCall(AzRunJsonString(file, dfile));
+      PetscCall(AzFilePrintf(file, "\", \"observations\": %" PetscInt_FMT ", \"noise\": [", nobs));
+      for (PetscInt c = 0; c < ncomp; c++) {
+        PetscCall(AzFilePrintf(file, "%s", c ? ", " : ""));
+        PetscCall(AzRunJsonNumber(file, sigma[c]));
+      }
+      PetscCall(AzFilePrintf(file, "], \"weights\": ["));
+      for (PetscInt c = 0; c < ncomp; c++) {
+        PetscCall(AzFilePrintf(file, "%s", c ? ", " : ""));
+        PetscCall(AzRunJsonNumber(file, weight[c]));
+      }
+      PetscCall(AzFilePrintf(file, "]}"));
+    } else PetscCall(AzFilePrintf(file, "null"));
+  }
+  PetscCall(AzFilePrintf(file, ",\n  \"uncertainty\": "));
   PetscCall(AzRunUncertaintyJSON(file, unc));
   PetscCall(AzFilePrintf(file, "\n}\n"));
   PetscCall(AzFileClose(&file));
@@ -323,7 +346,7 @@ static PetscErrorCode InferredStd(AzLoss loss, AzLaplace lap, PetscReal std[])
 }
 
 /* the results a train run writes: a previous run's are removed before this one starts */
-static const char *const TrainFiles[] = {"inferred.txt", "summary.json", "history.csv", "theta.bin", "theta.bin.info", "field.vtk", "checkpoint.bin", "checkpoint.bin.info", "options.txt", "points_*.csv", "uncertainty.dat", "uncertainty.gp", "uncertainty.log", "uncertainty*.png", NULL};
+static const char *const TrainFiles[] = {"inferred.txt", "summary.json", "history.csv", "theta.bin", "theta.bin.info", "field.vtk", "field.h5", "field.xmf", "checkpoint.bin", "checkpoint.bin.info", "options.txt", "points_*.csv", "uncertainty.dat", "uncertainty.gp", "uncertainty.log", "uncertainty*.png", NULL};
 
 PetscErrorCode AzRunTrain(MPI_Comm comm)
 {
@@ -460,6 +483,34 @@ PetscErrorCode AzRunTrain(MPI_Comm comm)
     }
   } else PetscCall(AzRunUncertaintyCompute(comm, prob, loss, (PetscBool)(uncertainty && reason != AZ_TRAINER_FAILED), ncoord <= 2 ? 101 : 41, &unc)); /* not after a failure */
   PetscCall(WriteFieldVTK(comm, dir, prob, loss, ncoord <= 2 ? 101 : 41, unc.std));
+  {
+    /* field.h5 + field.xmf for ParaView, with the pointwise standard deviation when there is one */
+    PetscInt    ncomp, nslot, npts;
+    PetscReal  *gx = NULL, *gstd = NULL, *cstd[AZ_MAX_COMP] = {NULL};
+    char        sname[AZ_MAX_COMP][72];
+    const char *snames[AZ_MAX_COMP];
+    PetscBool   has_std = unc.lap && !PetscIsNanReal(unc.std_mean) ? PETSC_TRUE : PETSC_FALSE;
+
+    PetscCall(AzRunSolutionJetSize(prob, &ncomp, &nslot));
+    if (has_std) {
+      PetscCall(AzRunFieldGrid(prob, NULL, NULL, &npts, &gx));
+      PetscCall(AzRunUncertaintyAtPoints(comm, unc.lap, npts, ncoord, ncomp, gx, &gstd));
+      for (PetscInt c = 0; c < ncomp; c++) {
+        char cn[64];
+        PetscCall(AzRunComponentName(prob, c, cn, sizeof cn));
+        snprintf(sname[c], sizeof sname[c], "%s_std", cn);
+        snames[c] = sname[c];
+        if (gstd) {
+          PetscCall(PetscMalloc1(npts, &cstd[c]));
+          for (PetscInt i = 0; i < npts; i++) cstd[c][i] = gstd[i * ncomp + c];
+        }
+      }
+    }
+    PetscCall(AzRunWriteField(comm, dir, prob, loss, ref, has_std ? ncomp : 0, snames, (const PetscReal *const *)cstd));
+    for (PetscInt c = 0; c < ncomp; c++) PetscCall(PetscFree(cstd[c]));
+    PetscCall(PetscFree(gstd));
+    PetscCall(PetscFree(gx));
+  }
   if (ninfer) {
     PetscCall(InferredStd(loss, unc.lap, inferred_std)); /* the inferred parameters' ±σ (NaN without the Laplace approximation) */
     for (PetscInt k = 0; k < ninfer; k++) {
@@ -483,7 +534,7 @@ PetscErrorCode AzRunTrain(MPI_Comm comm)
   else PetscCall(PetscPrintf(comm, "\nconstraint violation: boundary %.3e%s", (double)viol_bc, info->time_dependent ? "" : "\n"));
   if (info->time_dependent) PetscCall(PetscPrintf(comm, ", initial %.3e\n", (double)viol_ic));
   if (uncertainty) PetscCall(AzRunUncertaintyPrint(comm, &unc));
-  PetscCall(PetscPrintf(comm, "run directory: %s (summary.json, history.csv, field.vtk, theta.bin, options.txt%s)\n", dir, unc.plot ? ", uncertainty.png" : ""));
+  PetscCall(PetscPrintf(comm, "run directory: %s (summary.json, history.csv, field.vtk, field.h5 + field.xmf, theta.bin, options.txt%s%s)\n", dir, ninfer ? ", inferred.txt" : "", unc.plot ? ", uncertainty.png" : ""));
   PetscCall(AzRunUncertaintyDestroy(&unc));
 
   PetscCall(AzTrainerDestroy(&tr));

@@ -208,3 +208,34 @@ PetscErrorCode AzRunUncertaintyDestroy(AzRunUncertainty *u)
   PetscCall(PetscFree(u->std));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
+
+/* the field's standard deviation at npts points x (the same on every rank), shared out over the ranks
+ * and gathered on rank 0 into *std (npts × ncomp, to PetscFree; NULL on the other ranks) */
+PetscErrorCode AzRunUncertaintyAtPoints(MPI_Comm comm, AzLaplace lap, PetscInt npts, PetscInt ncoord, PetscInt ncomp, const PetscReal x[], PetscReal **std)
+{
+  PetscMPIInt rank, size, *counts = NULL, *displs = NULL;
+  PetscInt    p0, p1;
+  PetscReal  *part;
+
+  PetscFunctionBegin;
+  *std = NULL;
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  PetscCallMPI(MPI_Comm_size(comm, &size));
+  p0 = (PetscInt)((PetscInt64)npts * rank / size);
+  p1 = (PetscInt)((PetscInt64)npts * (rank + 1) / size);
+  PetscCall(PetscMalloc1((size_t)PetscMax(p1 - p0, 1) * ncomp, &part));
+  PetscCall(AzLaplaceFieldStd(lap, p1 - p0, x + (size_t)p0 * ncoord, part));
+  if (rank == 0) {
+    PetscCall(PetscMalloc1((size_t)npts * ncomp, std));
+    PetscCall(PetscMalloc2(size, &counts, size, &displs));
+    for (PetscMPIInt r = 0; r < size; r++) {
+      const PetscInt a = (PetscInt)((PetscInt64)npts * r / size), b = (PetscInt)((PetscInt64)npts * (r + 1) / size);
+      counts[r] = (PetscMPIInt)((b - a) * ncomp);
+      displs[r] = (PetscMPIInt)(a * ncomp);
+    }
+  }
+  PetscCallMPI(MPI_Gatherv(part, (PetscMPIInt)((p1 - p0) * ncomp), MPIU_REAL, rank == 0 ? *std : NULL, counts, displs, MPIU_REAL, 0, comm));
+  PetscCall(PetscFree2(counts, displs));
+  PetscCall(PetscFree(part));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
