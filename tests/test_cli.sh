@@ -317,6 +317,19 @@ awk -v k="$k" 'BEGIN { exit !(k > 0.0995 && k < 0.1005) }' || fail "infer-kappa:
 grep -q '"inferred": {"kappa": {"value": ' "$tmp/inv/summary.json" || fail "infer-kappa: summary.json lacks the inferred value"
 head -1 "$tmp/inv/history.csv" | grep -q ",infer_kappa," || fail "infer-kappa: history.csv lacks the infer_kappa column"
 [ "$(sed -n 2p "$tmp/inv/history.csv" | cut -d, -f9)" = "5.000000000000000e-02" ] || fail "infer-kappa: history.csv does not start from the guess 0.05"
+# the standard deviation (Laplace, on by default for an inverse run) is that of kappa, whatever its
+# unknown: learned plain or as log kappa (sigma_s = sigma_kappa / kappa), the same within 10%
+# (noisy observations: the noise sets sigma^2, not how far each run converged)
+awk 'BEGIN { print "x,t,u"; for (i = 0; i < 200; i++) { x = (i * 0.61803398875) % 1; t = (i * 0.41421356237) % 1; r = sin(i * 12.9898) * 43758.5453; r -= int(r); if (r < 0) r += 1; printf "%.17g,%.17g,%.17g\n", x, t, exp(-0.1 * 9.8696044010893586 * t) * sin(3.1415926535897932 * x) + 0.02 * (r - 0.5) } }' >"$tmp/heatn.csv"
+invn=$(echo "$inv" | sed "s|$tmp/heat.csv|$tmp/heatn.csv|")
+expect_ok infer-kappa-noisy "inferred kappa = [0-9.]* +- " "$AZ" train $invn -az_infer kappa -az_output_dir "$tmp/inv-noisy"
+sd1=$(sed -n 's/.*"kappa": {"value": [^,]*, "std": \([^}]*\)}.*/\1/p' "$tmp/inv-noisy/summary.json")
+expect_ok infer-kappa-log "inferred kappa = [0-9.]* +- " "$AZ" train $invn -az_infer kappa -az_infer_log kappa -az_output_dir "$tmp/inv-log"
+sd2=$(sed -n 's/.*"kappa": {"value": [^,]*, "std": \([^}]*\)}.*/\1/p' "$tmp/inv-log/summary.json")
+awk -v a="$sd1" -v b="$sd2" 'BEGIN { exit !(a > 0 && b > 0 && a / b < 1.1 && b / a < 1.1) }' || fail "infer-kappa: kappa's std $sd1 (plain) and $sd2 (log) differ"
+grep -q "^# kappa = .* +- " "$tmp/inv/inferred.txt" || fail "infer-kappa: inferred.txt lacks the standard deviation"
+expect_ok infer-no-uncertainty "inferred kappa = 0.09[89][0-9]*$" "$AZ" train $inv -az_infer kappa -az_uncertainty 0 -az_output_dir "$tmp/inv-nou"
+grep -q '"kappa": {"value": [^,]*, "std": null}' "$tmp/inv-nou/summary.json" || fail "infer-no-uncertainty: summary.json's std should be null"
 # without -az_infer the same run keeps kappa at 0.05 and writes no inferred.txt
 expect_ok infer-off "done" "$AZ" train $inv -az_output_dir "$tmp/inv-off"
 [ ! -e "$tmp/inv-off/inferred.txt" ] || fail "infer-off: inferred.txt written without -az_infer"
