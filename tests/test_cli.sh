@@ -334,7 +334,15 @@ grep -q '"kappa": {"value": [^,]*, "std": null}' "$tmp/inv-nou/summary.json" || 
 expect_ok infer-off "done" "$AZ" train $inv -az_output_dir "$tmp/inv-off"
 [ ! -e "$tmp/inv-off/inferred.txt" ] || fail "infer-off: inferred.txt written without -az_infer"
 expect_error infer-unknown "problem heat1d has no parameter kapa; its parameters are: kappa" "$AZ" train $inv -az_infer kapa -az_output_dir "$tmp/inv-bad"
-expect_error infer-compare "compare does not infer parameters" "$AZ" compare -problem heat1d -az_infer kappa -az_output_dir "$tmp/inv-cmp"
+expect_ok infer-compare "inferred kappa = " "$AZ" compare $inv -az_infer kappa -az_strategies soft,hard -az_output_dir "$tmp/inv-cmp"
+head -1 "$tmp/inv-cmp/compare.csv" | grep -q ",inferred_kappa," || fail "infer-compare: compare.csv lacks the inferred_kappa column"
+# every strategy from the same guess (0.05, not the previous strategy's estimate), each to kappa = 0.1
+for s in soft hard; do
+  k=$(grep "^$s," "$tmp/inv-cmp/compare.csv" | awk -F, '{ print $12 }')
+  awk -v k="$k" 'BEGIN { exit !(k > 0.0995 && k < 0.1005) }' || fail "infer-compare: strategy $s inferred kappa = $k"
+  c=$(head -1 "$tmp/inv-cmp/$s/history.csv" | tr ',' '\n' | grep -n '^infer_kappa$' | cut -d: -f1)
+  [ -n "$c" ] && [ "$(sed -n 2p "$tmp/inv-cmp/$s/history.csv" | cut -d, -f"$c")" = "5.000000000000000e-02" ] || fail "infer-compare: strategy $s did not start from the guess 0.05"
+done
 expect_ok infer-check-jacobian "parameter derivative check, interior d/dkappa" "$AZ" info -problem heat1d -az_check_jacobian
 # ---- discovering conservation laws (ansatz discover) and feeding them back (-az_conservation_from) ----
 hn="$AZ_TEST_PLUGIN_DIR/heatneumann.so"

@@ -14,6 +14,9 @@ typedef struct {
   PetscInt  its;
   PetscBool failed;   /* training stopped on a failure (AZ_TRAINER_FAILED): the row describes the last good parameters */
   char      why[256]; /* the trainer's stop reason */
+  PetscInt  ninfer;   /* an inverse problem (-az_infer): the parameters this strategy inferred */
+  char      iname[AZ_MAX_PARAMS][32];
+  PetscReal ival[AZ_MAX_PARAMS];
 } Result;
 
 static PetscBool PositiveFinite(const char *s)
@@ -306,18 +309,41 @@ static PetscErrorCode Tables(Result res[], PetscInt n, char **md, char **csv)
 
   PetscFunctionBegin;
   PetscCheck(m && c, PETSC_COMM_SELF, PETSC_ERR_MEM, "Cannot build the comparison table");
-  fprintf(c, "strategy,rel_l2,max_abs_error,max_boundary_violation,max_initial_violation,drift_vs_Qstar,positivity_violation,final_loss,iterations,wall_seconds,max_divergence,status\n");
-  fprintf(m, "| strategy | rel L2 | max abs error | max boundary violation | max initial violation | drift vs Q* | positivity violation | max divergence | final loss | iterations | wall (s) | status |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |\n");
+  /* an inverse problem: a column per inferred parameter (the first strategy's names) */
+  const PetscInt ni = n > 0 ? res[0].ninfer : 0;
+  fprintf(c, "strategy,rel_l2,max_abs_error,max_boundary_violation,max_initial_violation,drift_vs_Qstar,positivity_violation,final_loss,iterations,wall_seconds,max_divergence");
+  for (PetscInt i = 0; i < ni; i++) fprintf(c, ",inferred_%s", res[0].iname[i]);
+  fprintf(c, ",status\n");
+  fprintf(m, "| strategy | rel L2 | max abs error | max boundary violation | max initial violation | drift vs Q* | positivity violation | max divergence | final loss | iterations | wall (s) |");
+  for (PetscInt i = 0; i < ni; i++) fprintf(m, " inferred %s |", res[0].iname[i]);
+  fprintf(m, " status |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+  for (PetscInt i = 0; i < ni; i++) fprintf(m, " --- |");
+  fprintf(m, " --- |\n");
   for (PetscInt k = 0; k < n; k++) {
     fprintf(c, "%s", res[k].name);
     CsvNum(c, res[k].rel_l2), CsvNum(c, res[k].max_abs), CsvNum(c, res[k].viol_bc), CsvNum(c, res[k].viol_ic), CsvNum(c, res[k].drift), CsvNum(c, res[k].positivity), CsvNum(c, res[k].loss);
     fprintf(c, ",%d,%.3f", (int)res[k].its, (double)res[k].wall);
     CsvNum(c, res[k].divergence);
+    for (PetscInt i = 0; i < ni; i++) {
+      PetscReal v = (PetscReal)NAN;
+      for (PetscInt j = 0; j < res[k].ninfer; j++)
+        if (!strcmp(res[k].iname[j], res[0].iname[i])) v = res[k].ival[j];
+      if (PetscIsInfOrNanReal(v)) fprintf(c, ",n/a");
+      else fprintf(c, ",%.10e", (double)v);
+    }
     fprintf(c, ",%s\n", res[k].failed ? "failed" : "completed");
     fprintf(m, "| %s | ", res[k].name);
     Num(m, res[k].rel_l2), fprintf(m, " | "), Num(m, res[k].max_abs), fprintf(m, " | "), Num(m, res[k].viol_bc), fprintf(m, " | "), Num(m, res[k].viol_ic);
     fprintf(m, " | "), Num(m, res[k].drift), fprintf(m, " | "), Num(m, res[k].positivity), fprintf(m, " | "), Num(m, res[k].divergence), fprintf(m, " | "), Num(m, res[k].loss);
-    fprintf(m, " | %d | %.1f | %s |\n", (int)res[k].its, (double)res[k].wall, res[k].failed ? "**failed**" : "completed");
+    fprintf(m, " | %d | %.1f |", (int)res[k].its, (double)res[k].wall);
+    for (PetscInt i = 0; i < ni; i++) {
+      PetscReal v = (PetscReal)NAN;
+      for (PetscInt j = 0; j < res[k].ninfer; j++)
+        if (!strcmp(res[k].iname[j], res[0].iname[i])) v = res[k].ival[j];
+      if (PetscIsInfOrNanReal(v)) fprintf(m, " n/a |");
+      else fprintf(m, " %.6g |", (double)v);
+    }
+    fprintf(m, " %s |\n", res[k].failed ? "**failed**" : "completed");
   }
   fclose(m);
   fclose(c);
@@ -456,6 +482,14 @@ static PetscErrorCode Plots(MPI_Comm comm, const char dir[], AzProblem prob, Res
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* an inverse problem: every strategy starts from the parameters' values as given (its initial guesses) */
+static PetscErrorCode RestoreParams(AzProblem prob, PetscInt n, const PetscReal param0[])
+{
+  PetscFunctionBegin;
+  for (PetscInt k = 0; k < n; k++) PetscCall(AzProblemSetParam(prob, k, param0[k]));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 /* Strategy k's field, loss and trainer, set up from the options under its prefix (StrategyPrefix): the
  * same code checks every strategy before any training and builds each in its turn. The network is
  * the same for every strategy (the field's options are not prefixed; a stream function, the
@@ -475,11 +509,6 @@ static PetscErrorCode SetUpStrategy(MPI_Comm comm, AzProblem prob, PetscInt k, c
   PetscCall(AzLossSetOptionsPrefix(*loss, prefix));
   PetscCall(AzLossSetFromOptions(*loss));
   PetscCall(AzLossSetUp(*loss));
-  {
-    PetscInt ninfer;
-    PetscCall(AzLossGetInferred(*loss, &ninfer, NULL, NULL));
-    PetscCheck(!ninfer, comm, PETSC_ERR_SUP, "-az_infer: compare does not infer parameters (each strategy would start from another's estimate and need its own yardstick); infer them with `ansatz train`, one strategy per run (-az_constraint ...)");
-  }
   PetscCall(AzTrainerCreate(*loss, *field, tr));
   PetscCall(AzTrainerSetOptionsPrefix(*tr, prefix));
   PetscCall(AzTrainerSetFromOptions(*tr));
@@ -505,6 +534,9 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
   char                 trainer[128] = "";
   PetscInt             nlaws = 0;
   char                 refline[1024] = "", recipe[2048];
+  PetscReal            param0[AZ_MAX_PARAMS];
+  PetscInt             nparam0 = 0;
+  PetscBool            inverse = PETSC_FALSE; /* a strategy infers parameters (-az_infer) */
 
   PetscFunctionBegin;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
@@ -525,6 +557,12 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
   PetscCheck(n > 0, comm, PETSC_ERR_ARG_WRONG, "-az_strategies is empty");
   PetscCall(AzProblemLoad(comm, name, &prob));
   PetscCall(AzProblemSetFromOptions(prob));
+  {
+    const PetscReal *p;
+    PetscCall(AzProblemGetNumParams(prob, &nparam0));
+    PetscCall(AzProblemGetParams(prob, &p));
+    for (PetscInt k = 0; k < nparam0; k++) param0[k] = p[k];
+  }
   PetscCall(AzRunApplyRecipe(prob, recipe, sizeof recipe));
   PetscCall(PetscPrintf(comm, "recipe (options not given, -az_recipe none for none): %s\n", recipe[0] ? recipe : "(every option given)"));
   PetscCall(AzProblemGetInfo(prob, &info));
@@ -546,9 +584,15 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
     AzTrainer      tr;
     PetscErrorCode ierr;
 
+    PetscCall(RestoreParams(prob, nparam0, param0));
     PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
     ierr = SetUpStrategy(comm, prob, k, strategies[k], &field, &loss, &tr);
     PetscCall(PetscPopErrorHandler());
+    if (!ierr) {
+      PetscInt ni;
+      PetscCall(AzLossGetInferred(loss, &ni, NULL, NULL));
+      if (ni) inverse = PETSC_TRUE;
+    }
     if (ierr) {
       const char *text;
       char       *specific = NULL;
@@ -600,8 +644,11 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
     const char     *msg;
     char            sub[PETSC_MAX_PATH_LEN + 72];
 
+    AzReference sref = NULL; /* an inverse problem's yardstick: the reference at this strategy's inferred parameters */
+
+    PetscCall(RestoreParams(prob, nparam0, param0)); /* every strategy from the same initial guesses */
     PetscCall(SetUpStrategy(comm, prob, k, strategies[k], &field, &loss, &tr));
-    if (!info->exact) PetscCall(AzLossSetReference(loss, ref));
+    if (!info->exact && !inverse) PetscCall(AzLossSetReference(loss, ref));
     PetscCall(AzTrainerGetDescription(tr, trainer, sizeof trainer));
     PetscCall(PetscPrintf(comm, "== %s\n", strategies[k]));
     PetscCall(PetscTime(&t0));
@@ -616,6 +663,20 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
     PetscCall(AzTrainerGetIterations(tr, &its));
     res[k].its = its;
     PetscCall(AzLossEvaluate(loss, &res[k].loss, NULL, NULL));
+    if (inverse) { /* the problem is now at this strategy's inferred parameters: its yardstick too */
+      const char *const *inames;
+      PetscCall(AzLossGetInferred(loss, &res[k].ninfer, &inames, res[k].ival));
+      for (PetscInt i = 0; i < res[k].ninfer; i++) PetscCall(PetscStrncpy(res[k].iname[i], inames[i], sizeof res[k].iname[i]));
+      for (PetscInt i = 0; i < res[k].ninfer; i++) PetscCall(PetscPrintf(comm, "   inferred %s = %.10g\n", inames[i], (double)res[k].ival[i]));
+      if (!info->exact) {
+        char refdir[PETSC_MAX_PATH_LEN];
+        PetscCall(AzReferenceCreate(comm, prob, &sref));
+        PetscCall(AzReferenceSetFromOptions(sref));
+        PetscCall(AzReferenceGetDefaultDir(prob, refdir, sizeof refdir));
+        PetscCall(AzReferenceSolveCached(sref, refdir));
+        PetscCall(AzLossSetReference(loss, sref));
+      }
+    }
     PetscCall(AzLossExactError(loss, &has, &res[k].rel_l2, &res[k].max_abs));
     PetscCall(AzLossConstraintViolation(loss, 200, &res[k].viol_bc, &res[k].viol_ic));
     PetscCall(PositivityViolation(prob, loss, &res[k].positivity));
@@ -632,8 +693,8 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
     if (nlaws > 0 && info->time_dependent) PetscCall(WriteConservation(comm, sub, info, loss, nlaws));
     if (!res[k].failed && (best < 0 || res[k].rel_l2 < res[best].rel_l2)) {
       best = k;
-      PetscCall(WriteFieldData(comm, dir, prob, loss, info->exact ? NULL : ref));
-      PetscCall(AzRunWriteField(comm, dir, prob, loss, info->exact ? NULL : ref, 0, NULL, NULL)); /* field.h5 + field.xmf */
+      PetscCall(WriteFieldData(comm, dir, prob, loss, info->exact ? NULL : (sref ? sref : ref)));
+      PetscCall(AzRunWriteField(comm, dir, prob, loss, info->exact ? NULL : (sref ? sref : ref), 0, NULL, NULL)); /* field.h5 + field.xmf */
     }
     if (res[k].failed) {
       nfailed++;
@@ -647,6 +708,7 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
     PetscCall(AzTrainerDestroy(&tr));
     PetscCall(AzLossDestroy(&loss));
     PetscCall(AzFieldDestroy(&field));
+    PetscCall(AzReferenceDestroy(&sref));
     PetscCall(WriteTables(comm, dir, res, k + 1, !info->exact && refline[0] ? refline : NULL));
   }
   if (best >= 0) PetscCall(Plots(comm, dir, prob, res, n, best, nplot, plot, nlaws, &plots));
@@ -659,6 +721,7 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
     PetscCall(AzFilePrintf(f, "# ansatz compare: %s\n\n%s\n\n", info->name, info->description));
     PetscCall(AzFilePrintf(f, "Every strategy trained the same network from the same initial parameters on the same collocation points with the same budget (trainer %s, %d rank(s)). ", trainer, size));
     PetscCall(AzFilePrintf(f, "Errors are measured against the %s. ", info->exact ? "exact solution" : "SUNDIALS/PETSc reference"));
+    if (inverse) PetscCall(AzFilePrintf(f, "An inverse problem: every strategy learned the parameters of -az_infer from the same initial guesses, and its errors are measured against the problem at the parameters it inferred (the %s at them; the columns inferred ... give them). ", info->exact ? "exact solution" : "reference solved"));
     if (ref) PetscCall(AzFilePrintf(f, "The reference solve took %.2f s (%ld steps) for scale%s.\n\n", (double)rstats.wall_seconds, rstats.steps, rstats.wall_seconds == 0 ? " (reused from its cache: see its summary.json for the original time)" : ""));
     else PetscCall(AzFilePrintf(f, "The SUNDIALS/PETSc reference failed on this problem (see `ansatz reference -problem %s`), so no reference time is given.\n\n", info->name));
     if (ref) {
