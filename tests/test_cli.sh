@@ -364,6 +364,13 @@ awk 'BEGIN { pi = 3.141592653589793; k = 0.05 * pi * pi; print "t,x,u";
     printf "%.17g,%.17g,%.17g\n", t, x, u } }' >"$tmp/grid.csv"
 expect_ok discover-data "law_1 .* u$" "$AZ" discover -problem "$hn" -az_discover_data "$tmp/grid.csv" -az_discover_output "$tmp/hnd/discovered.json"
 [ "$(grep -c '^law_' "$tmp/out")" -eq 1 ] || fail "discover-data: one law only"
+# the same grid as HDF5, made by `ansatz sample` at the grid's points (-az_sample_points)
+awk 'BEGIN { for (i = 0; i <= 40; i++) for (q = 0; q <= 128; q++) printf "%.17g,%.17g\n", q / 128, i / 40 }' >"$tmp/gridpts.csv"
+expect_ok sample-at-points "5289 points (.*gridpts.csv" "$AZ" sample -problem "$hn" -az_sample_points "$tmp/gridpts.csv" -az_sample_output "$tmp/grid.h5"
+expect_ok discover-data-h5 "law_1 .* u$" "$AZ" discover -problem "$hn" -az_discover_data "$tmp/grid.h5" -az_discover_output "$tmp/hnh/discovered.json"
+[ "$(grep -c '^law_' "$tmp/out")" -eq 1 ] || fail "discover-data-h5: one law only"
+head -c 400 "$tmp/grid.h5" >"$tmp/broken.h5"
+expect_error discover-data-h5-broken "broken.h5" "$AZ" discover -problem "$hn" -az_discover_data "$tmp/broken.h5" -az_discover_output "$tmp/bad/d.json"
 # bad input
 expect_error discover-steady "is steady: a conservation law is a quantity that stays constant in time" "$AZ" discover -problem poisson2d
 expect_error discover-too-large "but the data .*grid.csv gives 8 times: the search needs more times than monomials" "$AZ" discover -problem "$hn" -az_discover_data "$tmp/grid.csv" -az_discover_times 8 -az_discover_derivatives x,xx -az_discover_output "$tmp/bad/d.json"

@@ -267,7 +267,8 @@ PetscErrorCode AzDiscoverSourceReference(AzProblem prob, PetscInt nt, AzDiscover
 
 /* ---- values on a grid from CSV: a header "t,x,NAME,..." with the problem's component names, then one
  * row per (time, node): every time has the same nodes, equally spaced, covering [lower, upper] (on a
- * periodic axis the upper end may be left out); rows in any order. ------------------------------- */
+ * periodic axis the upper end may be left out); rows in any order. Or from HDF5 (a name ending in .h5):
+ * the observations' layout, /coords (x, t per row) and /values (the components per row). -------- */
 static int CompareRow(const void *a, const void *b)
 {
   const PetscReal *x = (const PetscReal *)a, *y = (const PetscReal *)b;
@@ -291,10 +292,18 @@ PetscErrorCode AzDiscoverSourceData(AzProblem prob, const char path[], PetscInt 
   nc   = info->ncomp;
   ncol = 2 + nc;
   PetscCall(PetscSNPrintf(s->desc, sizeof s->desc, "data %s", path));
-  {
-    size_t n = strlen(path);
-    PetscCheck(!(n > 3 && !strcmp(path + n - 3, ".h5")), PETSC_COMM_WORLD, PETSC_ERR_SUP, "-az_discover_data %s: HDF5 grids are not read yet; give the grid as CSV (header t,x,%s...)", path, s->comp[0]);
-  }
+  if (strlen(path) > 3 && !strcmp(path + strlen(path) - 3, ".h5")) {
+    /* HDF5: the layout of -az_data, /coords (n × 2: x, t) and /values (n × ncomp), read with its checks */
+    PetscReal *pts;
+    PetscCall(AzPointsFileRead(prob, path, "-az_discover_data", nc, &nrow, &pts));
+    PetscCall(PetscMalloc1((size_t)PetscMax(nrow, 1) * ncol, &rows));
+    for (PetscInt i = 0; i < nrow; i++) {
+      rows[i * ncol + 0] = pts[i * ncol + 1];
+      rows[i * ncol + 1] = pts[i * ncol + 0];
+      for (PetscInt c = 0; c < nc; c++) rows[i * ncol + 2 + c] = pts[i * ncol + 2 + c];
+    }
+    PetscCall(PetscFree(pts));
+  } else {
   fp = fopen(path, "r");
   PetscCheck(fp, PETSC_COMM_WORLD, PETSC_ERR_FILE_OPEN, "-az_discover_data: cannot open %s", path);
   {
@@ -337,6 +346,7 @@ PetscErrorCode AzDiscoverSourceData(AzProblem prob, const char path[], PetscInt 
     nrow++;
   }
   fclose(fp);
+  }
   PetscCheck(nrow > 0, PETSC_COMM_WORLD, PETSC_ERR_FILE_UNEXPECTED, "%s has no data rows", path);
   qsort(rows, (size_t)nrow, sizeof(PetscReal) * ncol, CompareRow);
   for (nx = 1; nx < nrow && rows[nx * ncol] == rows[0]; nx++) {}

@@ -30,7 +30,7 @@ PetscReal AzRunGaussian(PetscInt64 seed, PetscInt64 i, PetscInt64 c)
 
 PetscErrorCode AzRunSample(MPI_Comm comm)
 {
-  char                 name[PETSC_MAX_PATH_LEN] = "poisson2d", out[PETSC_MAX_PATH_LEN] = "", params[1024] = "", sig[512] = "", head[2048];
+  char                 name[PETSC_MAX_PATH_LEN] = "poisson2d", out[PETSC_MAX_PATH_LEN] = "", pfile[PETSC_MAX_PATH_LEN] = "", params[1024] = "", sig[512] = "", head[2048];
   AzProblem            prob;
   const AzProblemInfo *info;
   const PetscReal     *param;
@@ -51,6 +51,7 @@ PetscErrorCode AzRunSample(MPI_Comm comm)
   PetscCall(PetscOptionsInt("-az_sample_seed", "seed of the points and of the noise", "AzRunSample", seed, &seed, NULL));
   PetscCall(PetscOptionsEnum("-az_sample_type", "how the points fill the space(-time) box (grid: n = m^ncoord cell centres)", "AzRunSample", SampleKinds, (PetscEnum)kind, (PetscEnum *)&kind, NULL));
   PetscCall(PetscOptionsEnum("-az_sample_from", "the values: the problem's exact solution (the default when it has one) or its SUNDIALS/PETSc reference, interpolated", "AzRunSample", SampleFroms, (PetscEnum)from, (PetscEnum *)&from, &from_set));
+  PetscCall(PetscOptionsString("-az_sample_points", "sample at these points instead (CSV or HDF5, the layout of -az_eval_points: one point per row), e.g. a grid for ansatz discover", "AzRunSample", pfile, pfile, sizeof pfile, NULL));
   PetscCall(PetscOptionsString("-az_sample_output", "output file: CSV, or HDF5 for a name ending in .h5 (default sample-PROBLEM.csv in the current directory)", "AzRunSample", out, out, sizeof out, NULL));
   PetscOptionsEnd();
   PetscCall(AzProblemLoad(comm, name, &prob));
@@ -79,12 +80,21 @@ PetscErrorCode AzRunSample(MPI_Comm comm)
   }
   PetscCall(AzOptionsCheckpoint(comm, PETSC_TRUE));
 
-  /* the points (every rank computes all of them: they are few, and each a function of its index) */
-  PetscCall(PetscMalloc2(n * ncoord, &x, n * ncomp, &u));
-  for (PetscInt i = 0; i < n; i++) {
-    PetscReal w[AZ_MAX_COORD];
-    PetscCall(AzSampleUnit(SampleTypeOf[kind], ncoord, n, AzSampleSeed(seed, 1, 0), i, w));
-    for (PetscInt d = 0; d < ncoord; d++) x[i * ncoord + d] = lo[d] + (hi[d] - lo[d]) * w[d];
+  /* the points (every rank computes all of them: they are few, and each a function of its index), or
+   * the user's (-az_sample_points, read whole on every rank with the data reader's checks) */
+  if (pfile[0]) {
+    PetscReal *pts;
+    PetscCall(AzPointsFileRead(prob, pfile, "-az_sample_points", 0, &n, &pts));
+    PetscCall(PetscMalloc2(n * ncoord, &x, n * ncomp, &u));
+    PetscCall(PetscArraycpy(x, pts, n * ncoord));
+    PetscCall(PetscFree(pts));
+  } else {
+    PetscCall(PetscMalloc2(n * ncoord, &x, n * ncomp, &u));
+    for (PetscInt i = 0; i < n; i++) {
+      PetscReal w[AZ_MAX_COORD];
+      PetscCall(AzSampleUnit(SampleTypeOf[kind], ncoord, n, AzSampleSeed(seed, 1, 0), i, w));
+      for (PetscInt d = 0; d < ncoord; d++) x[i * ncoord + d] = lo[d] + (hi[d] - lo[d]) * w[d];
+    }
   }
   if (ref) {
     PetscScalar *us;
@@ -125,7 +135,7 @@ PetscErrorCode AzRunSample(MPI_Comm comm)
     snprintf(item, sizeof item, "%s%.6g", c ? "," : "", (double)sigma[c]);
     PetscCall(PetscStrlcat(sig, item, sizeof sig));
   }
-  snprintf(head, sizeof head, "ansatz sample: problem %s, parameters: %s; %" PetscInt_FMT " points (%s, seed %" PetscInt_FMT ") from the %s; noise %g %s: sigma = %s", info->name, params[0] ? params : "none", n, SampleKinds[kind], seed, ref ? "reference" : "exact solution", (double)noise,
+  snprintf(head, sizeof head, "ansatz sample: problem %s, parameters: %s; %" PetscInt_FMT " points (%s%s%" PetscInt_FMT ") from the %s; noise %g %s: sigma = %s", info->name, params[0] ? params : "none", n, pfile[0] ? pfile : SampleKinds[kind], pfile[0] ? ", noise seed " : ", seed ", seed, ref ? "reference" : "exact solution", (double)noise,
            abs_noise ? "absolute" : "relative (sigma_c = noise * std(u_c))", sig);
   if (AzRunIsHDF5(out)) {
     AzH5Dataset       ds[2]   = {{"/coords", n, ncoord, x}, {"/values", n, ncomp, u}};
