@@ -5,7 +5,9 @@
  *     u_t + 0.5 v_xx + (u² + v²) v = 0,      v_t − 0.5 u_xx − (u² + v²) u = 0.
  * No closed-form solution; it conserves the mass ∫|h|² dx = 8 tanh 5 and the Hamiltonian
  * ∫ ½|h_x|² − ½|h|⁴ dx (both checked against their values at t = 0). Dispersive: its reference is the
- * Fourier pseudo-spectral one (-az_ref_method spectral, chosen automatically: every axis is periodic). */
+ * Fourier pseudo-spectral one (-az_ref_method spectral, chosen automatically: every axis is periodic).
+ * -az_nls1d_k gives the soliton a momentum: h(x, 0) = 2 sech x · e^{ikx} (k = 0: the benchmark; a
+ * multiple of π/5 keeps the phase periodic), so that ∫(u v_x − v u_x) dx is not zero by symmetry. */
 #include <ansatz/problem.h>
 
 static PetscErrorCode Interior(const AzPoint *p, const AzJet *J, PetscScalar r[], PetscScalar drdjet[])
@@ -31,11 +33,13 @@ static PetscErrorCode Interior(const AzPoint *p, const AzJet *J, PetscScalar r[]
   return PETSC_SUCCESS;
 }
 
-/* u = 2 sech x, v = 0 at t = 0 */
+/* u = 2 sech x cos kx, v = 2 sech x sin kx at t = 0 */
 static PetscErrorCode Initial(const AzPoint *p, const AzJet *J, PetscScalar r[], PetscScalar drdjet[])
 {
-  r[0] = AzU(J, 0) - 2 / PetscCoshReal(p->x[0]);
-  r[1] = AzU(J, 1);
+  const PetscReal k = p->param[0], a = 2 / PetscCoshReal(p->x[0]);
+
+  r[0] = AzU(J, 0) - a * PetscCosReal(k * p->x[0]);
+  r[1] = AzU(J, 1) - a * PetscSinReal(k * p->x[0]);
   if (drdjet) {
     drdjet[AzIdxU(J, 0)]                     = 1;
     drdjet[J->ncomp * J->nslot + AzIdxU(J, 1)] = 1;
@@ -45,8 +49,10 @@ static PetscErrorCode Initial(const AzPoint *p, const AzJet *J, PetscScalar r[],
 
 static PetscErrorCode InitialValue(const AzPoint *p, PetscScalar u[])
 {
-  u[0] = 2 / PetscCoshReal(p->x[0]);
-  u[1] = 0;
+  const PetscReal k = p->param[0], a = 2 / PetscCoshReal(p->x[0]);
+
+  u[0] = a * PetscCosReal(k * p->x[0]);
+  u[1] = a * PetscSinReal(k * p->x[0]);
   return PETSC_SUCCESS;
 }
 
@@ -91,6 +97,7 @@ const AzProblemInfo az_problem_nls1d = {
   .t0              = 0,
   .t1              = 1.5707963267948966,
   .component_names = "u,v",
+  .params          = {{"k", 0, "wavenumber of the initial phase, h(x,0) = 2 sech(x) exp(i k x) (0: the benchmark; multiples of pi/5 keep it periodic)"}},
   .derivatives     = "t,x,xx",
   .interior        = Interior,
   .boundary        = {{AZ_BC_PERIODIC, NULL, NULL}, {AZ_BC_PERIODIC, NULL, NULL}},
