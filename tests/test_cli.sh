@@ -330,6 +330,14 @@ awk -v a="$sd1" -v b="$sd2" 'BEGIN { exit !(a > 0 && b > 0 && a / b < 1.1 && b /
 grep -q "^# kappa = .* +- " "$tmp/inv/inferred.txt" || fail "infer-kappa: inferred.txt lacks the standard deviation"
 expect_ok infer-no-uncertainty "inferred kappa = 0.09[89][0-9]*$" "$AZ" train $inv -az_infer kappa -az_uncertainty 0 -az_output_dir "$tmp/inv-nou"
 grep -q '"kappa": {"value": [^,]*, "std": null}' "$tmp/inv-nou/summary.json" || fail "infer-no-uncertainty: summary.json's std should be null"
+# a checkpoint holds the inferred parameter's unknown with the network's: a restart ends where the
+# uninterrupted run does (inside the L-BFGS stage), bit for bit
+invr="-problem heat1d -az_data $tmp/heat.csv -az_heat1d_kappa 0.05 -az_recipe none -az_field_depth 1 -az_field_width 16 -az_n_interior 400 -az_quiet -az_infer kappa -az_infer_log kappa -az_uncertainty 0"
+expect_ok infer-full "inferred kappa" "$AZ" train $invr -az_trainer_type adam,lbfgs -az_trainer_max_it 60,60 -az_output_dir "$tmp/inv-full"
+expect_ok infer-half "inferred kappa" "$AZ" train $invr -az_trainer_type adam,lbfgs -az_trainer_max_it 60,30 -az_checkpoint_every 30 -az_output_dir "$tmp/inv-half"
+cp "$tmp/inv-half/checkpoint.bin" "$tmp/inv-ck.bin"
+expect_ok infer-restart "inferred kappa" "$AZ" train $invr -az_trainer_type adam,lbfgs -az_trainer_max_it 60,60 -az_restart "$tmp/inv-ck.bin" -az_output_dir "$tmp/inv-resumed"
+[ "$(tail -1 "$tmp/inv-full/history.csv" | cut -d, -f1-9)" = "$(tail -1 "$tmp/inv-resumed/history.csv" | cut -d, -f1-9)" ] || fail "infer-restart: the restarted run ends elsewhere than the uninterrupted one"
 # without -az_infer the same run keeps kappa at 0.05 and writes no inferred.txt
 expect_ok infer-off "done" "$AZ" train $inv -az_output_dir "$tmp/inv-off"
 [ ! -e "$tmp/inv-off/inferred.txt" ] || fail "infer-off: inferred.txt written without -az_infer"
