@@ -905,6 +905,14 @@ START_TEST(test_infer_refusals)
   ExpectRefused("bounds syntax", "heat1d", NULL, o_syntax, "expected name=lo:hi");
   ExpectRefused("bounds in the wrong order", "heat1d", NULL, o_order, "lo < hi");
   {
+    const Opt o_empty[]  = {{"-az_infer", ",kappa"}, {NULL, NULL}};
+    const Opt o_twiceb[] = {{"-az_infer", "kappa"}, {"-az_infer_bounds", "kappa=0.01:1,kappa=0.02:2"}, {NULL, NULL}};
+    const Opt o_twicel[] = {{"-az_infer", "kappa"}, {"-az_infer_log", "kappa,kappa"}, {NULL, NULL}};
+    ExpectRefused("an empty name", "heat1d", NULL, o_empty, "name 1 of the list is empty");
+    ExpectRefused("bounds given twice", "heat1d", NULL, o_twiceb, "is given bounds twice");
+    ExpectRefused("log named twice", "heat1d", NULL, o_twicel, "-az_infer_log: parameter kappa is named twice");
+  }
+  {
     const Opt o_lift[] = {{"-az_infer", "g"}, {"-az_constraint_boundary", "hard"}, {NULL, NULL}};
     const Opt o_soft[] = {{"-az_infer", "g"}, {NULL, NULL}};
     const Opt o_law[]  = {{"-az_infer", "kappa"}, {"-az_gpme1d_kind", "heat"}, {"-az_conservation", "soft"}, {NULL, NULL}};

@@ -176,6 +176,7 @@ PetscErrorCode AzInferSetUp(AzLoss L)
   snprintf(opt, sizeof opt, "-%saz_infer", L->prefix ? L->prefix : "");
   PetscCall(AzProblemGetParams(L->prob, &param));
   for (PetscInt k = 0; k < L->ninfer; k++) {
+    PetscCheck(L->infer_names[k][0], L->comm, PETSC_ERR_ARG_WRONG, "%s: name %" PetscInt_FMT " of the list is empty: give the parameters' names, comma separated (e.g. -az_infer nu,kappa)", opt, k + 1);
     PetscCall(AzProblemGetParamIndex(L->prob, L->infer_names[k], opt, PETSC_TRUE, &L->infer_param[k]));
     for (PetscInt j = 0; j < k; j++) PetscCheck(L->infer_param[j] != L->infer_param[k], L->comm, PETSC_ERR_ARG_WRONG, "%s: parameter %s is named twice", opt, L->infer_names[k]);
     L->infer_log[k] = L->infer_bounded[k] = PETSC_FALSE;
@@ -186,6 +187,7 @@ PetscErrorCode AzInferSetUp(AzLoss L)
     for (PetscInt j = 0; j < L->ninfer; j++)
       if (!strcmp(L->infer_log_names[i], L->infer_names[j])) k = j;
     PetscCheck(k >= 0, L->comm, PETSC_ERR_ARG_WRONG, "-az_infer_log %s: not a parameter named by -az_infer (%s)", L->infer_log_names[i], L->ninfer ? "name it there too" : "none is");
+    PetscCheck(!L->infer_log[k], L->comm, PETSC_ERR_ARG_WRONG, "-az_infer_log: parameter %s is named twice", L->infer_names[k]);
     PetscCheck(L->infer_init[k] > 0, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_infer_log %s: its initial guess %g (from -az_%s_%s) must be positive to be learned as a logarithm", L->infer_names[k], (double)L->infer_init[k], info->name, L->infer_names[k]);
     L->infer_log[k] = PETSC_TRUE;
   }
@@ -200,6 +202,7 @@ PetscErrorCode AzInferSetUp(AzLoss L)
       if (!strcmp(spec, L->infer_names[j])) k = j;
     *eq = '=';
     PetscCheck(k >= 0, L->comm, PETSC_ERR_ARG_WRONG, "-az_infer_bounds %s: not a parameter named by -az_infer", spec);
+    PetscCheck(!L->infer_bounded[k], L->comm, PETSC_ERR_ARG_WRONG, "-az_infer_bounds %s: parameter %s is given bounds twice", spec, L->infer_names[k]);
     lo = (PetscReal)strtod(eq + 1, &e1);
     hi = (PetscReal)strtod(colon + 1, &e2);
     PetscCheck(e1 == colon && e1 != eq + 1 && *e2 == 0 && e2 != colon + 1 && !PetscIsInfOrNanReal(lo) && !PetscIsInfOrNanReal(hi) && lo < hi, L->comm, PETSC_ERR_ARG_WRONG, "-az_infer_bounds %s: expected name=lo:hi with finite numbers lo < hi", spec);
