@@ -5,7 +5,8 @@
 #   nu        ν alone, from the guess 0.01, learned as log ν; the known initial and boundary data in the loss
 #   nu-pinn   the same with the PDE and the data alone (Raissi's loss: no initial or boundary term)
 #   a,nu      both coefficients, from the guesses 0.5 and 0.01 (Raissi's two-parameter problem)
-# Each reports the parameters ± the Laplace approximation's σ. Run from the build directory.
+# Each reports the parameters ± the Laplace approximation's σ. runs="nu" (say) runs only those. Run
+# from the build directory.
 set -e
 here=$(dirname "$0")
 . "$here/lib.sh"
@@ -14,7 +15,13 @@ out=${out:-bench/out/inverse-burgers}
 nu=0.0031830988618379067
 sample "$out/obs$seed.csv" -problem burgers1d -az_sample_from reference -az_sample_n 500 -az_sample_noise 0.01 -az_sample_seed "$seed"
 common="-problem burgers1d -az_data $out/obs$seed.csv -az_n_interior 4000 -az_trainer_type adam,gn -az_trainer_max_it 500,300"
+runs=${runs:-"nu nu-pinn a,nu"}
 header
-infer "nu-seed$seed" "nu=$nu" $common -az_infer nu -az_infer_log nu -az_burgers1d_nu 0.01
-infer "nu-pinn-seed$seed" "nu=$nu" $common -az_infer nu -az_infer_log nu -az_burgers1d_nu 0.01 -az_weight_boundary 0 -az_weight_initial 0
-infer "a,nu-seed$seed" "a=1 nu=$nu" $common -az_infer a,nu -az_infer_log nu -az_burgers1d_nu 0.01 -az_burgers1d_a 0.5
+for r in $runs; do
+  case $r in
+  nu) infer "nu-seed$seed" "nu=$nu" $common -az_infer nu -az_infer_log nu -az_burgers1d_nu 0.01 ;;
+  nu-pinn) infer "nu-pinn-seed$seed" "nu=$nu" $common -az_infer nu -az_infer_log nu -az_burgers1d_nu 0.01 -az_weight_boundary 0 -az_weight_initial 0 ;;
+  a,nu) infer "a,nu-seed$seed" "a=1 nu=$nu" $common -az_infer a,nu -az_infer_log nu -az_burgers1d_nu 0.01 -az_burgers1d_a 0.5 ;;
+  *) echo "unknown run $r (nu, nu-pinn, a,nu)"; exit 1 ;;
+  esac
+done
