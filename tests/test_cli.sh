@@ -98,6 +98,24 @@ expect_error projection-without-law "declares no conservation law" "$AZ" compare
 pos=$(awk -F, '$1 == "soft+softplus" { print $7 }' "$tmp/adv/compare.csv")
 awk -v v="$pos" 'BEGIN { exit !(v != "" && v + 0 == 0) }' || fail "compare advection1d: softplus positivity violation '$pos' is not 0"
 expect_error bad-strategy-suffix "after + comes project, posthoc, conserve" "$AZ" compare -az_strategies hard+foo -az_output_dir "$tmp/bad"
+# bounds (allen_cahn1d: |u| <= 1): by construction (+bounds) and by a penalty (+bounds-auglag, its term in
+# the history); the table's bounds violation is measured where the problem declares bounds, n/a elsewhere
+expect_ok compare-bounds "report:" "$AZ" compare -problem allen_cahn1d -az_strategies soft,soft+bounds,soft+bounds-auglag -az_field_depth 1 -az_field_width 16 -az_trainer_type gn -az_trainer_max_it 10 -az_n_interior 200 -az_n_initial 20 -az_ref_n 128 -az_quiet -az_output_dir "$tmp/acb"
+head -1 "$tmp/acb/compare.csv" | grep -q ",max_divergence,bounds_violation,status$" || fail "compare-bounds: compare.csv lacks the bounds_violation column"
+grep -q "| positivity violation | bounds violation |" "$tmp/acb/compare.md" || fail "compare-bounds: compare.md lacks the bounds violation column"
+for st in soft soft+bounds soft+bounds-auglag; do
+  b=$(awk -F, -v s=$st '$1 == s { print $12 }' "$tmp/acb/compare.csv")
+  awk -v v="$b" 'BEGIN { exit !(v != "" && v != "n/a" && v + 0 >= 0) }' || fail "compare-bounds: $st bounds violation '$b' not measured"
+done
+grep -q "^-az_bounds hard$" "$tmp/acb/soft+bounds/options.txt" || fail "compare-bounds: +bounds did not set -az_bounds hard"
+head -1 "$tmp/acb/soft+bounds-auglag/history.csv" | grep -q ",bounds," || fail "compare-bounds: +bounds-auglag history lacks the bounds term"
+b=$(awk -F, '$1 == "soft+softplus" { print $12 }' "$tmp/adv/compare.csv")
+[ "$b" = "n/a" ] || fail "compare advection1d (no bounds): bounds violation '$b' is not n/a"
+expect_error bounds-both "+bounds (bounds by construction) and +bounds-auglag (their penalty) exclude each other" "$AZ" compare -problem allen_cahn1d -az_strategies soft+bounds+bounds-auglag -az_output_dir "$tmp/bad"
+expect_error bounds-suffix "not 'bounds-foo'" "$AZ" compare -problem allen_cahn1d -az_strategies soft+bounds-foo -az_output_dir "$tmp/bad"
+expect_error bounds-none "-az_bounds soft: problem heat1d declares no bounded component" "$AZ" train -problem heat1d -az_bounds soft -az_trainer_max_it 1 -az_output_dir "$tmp/bad"
+expect_ok bounds-summary "done" "$AZ" train -problem allen_cahn1d -az_bounds hard -az_field_depth 1 -az_field_width 8 -az_trainer_max_it 2 -az_n_interior 50 -az_n_initial 10 -az_ref_n 64 -az_output_dir "$tmp/acs"
+grep -q '"bounds": "hard"' "$tmp/acs/summary.json" || fail "bounds-summary: summary.json lacks \"bounds\": \"hard\""
 # compare: strategy k reads its options under the prefix s<k>_, falling back to the global -az_X, and
 # compare writes no global option. Strategy 2's own learning rate changes strategy 2 only (its row and
 # options.txt); a global -az_weight_boundary reaches every strategy without its own (soft@100 has one),
@@ -346,7 +364,7 @@ expect_ok infer-compare "inferred kappa = " "$AZ" compare $inv -az_infer kappa -
 head -1 "$tmp/inv-cmp/compare.csv" | grep -q ",inferred_kappa," || fail "infer-compare: compare.csv lacks the inferred_kappa column"
 # every strategy from the same guess (0.05, not the previous strategy's estimate), each to kappa = 0.1
 for s in soft hard; do
-  k=$(grep "^$s," "$tmp/inv-cmp/compare.csv" | awk -F, '{ print $12 }')
+  k=$(grep "^$s," "$tmp/inv-cmp/compare.csv" | awk -F, '{ print $13 }')
   awk -v k="$k" 'BEGIN { exit !(k > 0.0995 && k < 0.1005) }' || fail "infer-compare: strategy $s inferred kappa = $k"
   c=$(head -1 "$tmp/inv-cmp/$s/history.csv" | tr ',' '\n' | grep -n '^infer_kappa$' | cut -d: -f1)
   [ -n "$c" ] && [ "$(sed -n 2p "$tmp/inv-cmp/$s/history.csv" | cut -d, -f"$c")" = "5.000000000000000e-02" ] || fail "infer-compare: strategy $s did not start from the guess 0.05"

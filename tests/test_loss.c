@@ -375,7 +375,8 @@ static void CheckChain(const char *label, const char *problem, const Opt *opts, 
 
 START_TEST(test_chain_combinations)
 {
-  const char *const none[] = {NULL}, *stream[] = {"stream"}, *transform[] = {"transform"}, *softplus[] = {"softplus"}, *projection[] = {"projection"}, *both[] = {"transform", "projection"};
+  const char *const none[] = {NULL}, *stream[] = {"stream"}, *transform[] = {"transform"}, *softplus[] = {"softplus"}, *projection[] = {"projection"}, *both[] = {"transform", "projection"}, *bounds[] = {"bounds"};
+  const Opt         o_bounds[] = {{"-az_bounds", "hard"}, {NULL, NULL}};
   const Opt         o_none[] = {{NULL, NULL}};
   const Opt         o_stream[] = {{"-az_divfree", "1"}, {NULL, NULL}};
   const Opt         o_hard[] = {{"-az_constraint", "hard"}, {NULL, NULL}};
@@ -400,6 +401,7 @@ START_TEST(test_chain_combinations)
   CheckChain("advection1d -az_constraint hard (initial only)", "advection1d", o_hard, 1, transform);
   CheckChain("heat1d -az_constraint_initial hard", "heat1d", o_initial, 1, transform);
   CheckChain("advection1d -az_positivity hard", "advection1d", o_softplus, 1, softplus);
+  CheckChain("allen_cahn1d -az_bounds hard", "allen_cahn1d", o_bounds, 1, bounds);
   CheckChain("advection1d -az_positivity hard, conservation penalty", "advection1d", o_softplus_penalties, 1, softplus);
   CheckChain("advection1d -az_conservation project", "advection1d", o_project, 1, projection);
   CheckChain("advection1d -az_conservation posthoc", "advection1d", o_posthoc, 1, projection);
@@ -421,6 +423,10 @@ START_TEST(test_chain_refusals)
   const Opt stream_face[]        = {{"-az_divfree", "1"}, {"-az_constraint_bc_y1", "hard"}, {NULL, NULL}};
   const Opt project_nolaw[]      = {{"-az_conservation", "project"}, {NULL, NULL}};
   const Opt softplus_nopos[]     = {{"-az_positivity", "hard"}, {NULL, NULL}};
+  const Opt bounds_transform[]   = {{"-az_bounds", "hard"}, {"-az_constraint", "hard"}, {NULL, NULL}};
+  const Opt bounds_project[]     = {{"-az_bounds", "hard"}, {"-az_conservation", "project"}, {NULL, NULL}};
+  const Opt bounds_hard[]        = {{"-az_bounds", "hard"}, {NULL, NULL}};
+  const Opt bounds_soft[]        = {{"-az_bounds", "auglag"}, {NULL, NULL}};
 
   PetscLogDouble before = 0, after = 0;
   PetscBool      tracked = PETSC_FALSE;
@@ -439,6 +445,10 @@ START_TEST(test_chain_refusals)
     ExpectRefused("transform without a lift", "euler2d", NULL, stream_face, "gives no lift");
     ExpectRefused("projection without a law", "heat1d", NULL, project_nolaw, "declares no conservation law");
     ExpectRefused("softplus without a positive component", "heat1d", NULL, softplus_nopos, "declares no positive component");
+    ExpectRefused("bounds + transform", "allen_cahn1d", NULL, bounds_transform, "-az_bounds hard (u = a + (b - a) sigmoid(N)) and hard boundary or initial conditions");
+    ExpectRefused("bounds without a bounded component", "advection1d", NULL, bounds_project, "-az_bounds hard: problem advection1d declares no bounded component");
+    ExpectRefused("bounds without a bounded component", "heat1d", NULL, bounds_hard, "-az_bounds hard: problem heat1d declares no bounded component");
+    ExpectRefused("bounds penalty without a bounded component", "heat1d", NULL, bounds_soft, "-az_bounds auglag: problem heat1d declares no bounded component");
   }
   PetscMallocGetCurrentUsage(&after);
   if (tracked) ck_assert_msg(after <= before, "two rounds of refused set-ups kept %g bytes of PETSc allocations", (double)(after - before));
@@ -547,12 +557,13 @@ static void CheckTermValues(const char *label, Setup *s, const PetscReal term[],
     if (!strcmp(name, "pde")) cond = AZ_COND_INTERIOR;
     else if (!strcmp(name, "initial")) cond = AZ_COND_INITIAL;
     else if (!strncmp(name, "bc_", 3)) cond = 2 * (name[3] - 'x') + (name[4] - '0');
-    if (cond != -100 || !strcmp(name, "positive")) {
+    if (cond != -100 || !strcmp(name, "positive") || !strcmp(name, "bounds")) {
+      const PetscBool bounds = (PetscBool)!strcmp(name, "bounds");
       Vec                xv;
       const PetscScalar *xa;
       PetscInt           nloc;
       if (cond != -100) AzProblemGetNumResiduals(s->prob, cond, &nres);
-      else nres = 1; /* the problems here have one positive component */
+      else nres = bounds ? 2 : 1; /* the problems here have one positive or one bounded component in [-1, 1] */
       AzLossGetTermPoints(s->loss, k, &xv);
       VecGetSize(xv, &n);
       VecGetLocalSize(xv, &nloc);
@@ -565,6 +576,10 @@ static void CheckTermValues(const char *label, Setup *s, const PetscReal term[],
         if (cond != -100) {
           AzProblemEvaluateResidual(s->prob, cond, x, jet, r, NULL);
           for (PetscInt i = 0; i < nres; i++) sum += PetscRealPart(r[i] * r[i]);
+        } else if (bounds) { /* min(u + 1, 0)² + max(u − 1, 0)² */
+          const PetscReal u = PetscRealPart(jet[0]);
+          if (u < -1) sum += (u + 1) * (u + 1), neg++;
+          if (u > 1) sum += (u - 1) * (u - 1), neg++;
         } else if (PetscRealPart(jet[0]) < 0) {
           sum += PetscRealPart(jet[0] * jet[0]);
           neg++;
@@ -573,7 +588,7 @@ static void CheckTermValues(const char *label, Setup *s, const PetscReal term[],
       VecRestoreArrayRead(xv, &xa);
       if (cond == -100) { /* the penalty active at some points, not at others: its kink is crossed */
         const PetscReal nn = AllSum((PetscReal)neg);
-        ck_assert_msg(nn > 0 && nn < n, "%s: u < 0 at %g of %d points: the positivity test needs both signs", label, (double)nn, (int)n);
+        ck_assert_msg(nn > 0 && nn < n, "%s: u out of its bounds at %g of %d points: the test needs points inside and outside", label, (double)nn, (int)n);
       }
       byhand = AllSum(sum) / (n * nres);
     } else if (!strcmp(name, "data")) {
@@ -940,6 +955,20 @@ START_TEST(test_terms_positivity)
 }
 END_TEST
 
+START_TEST(test_terms_bounds)
+{
+  const char *const t_b[] = {"pde", "initial", "bounds", NULL};
+  const char *const a_b[] = {"bounds", NULL};
+  const Opt         o_soft[] = {{"-az_bounds", "soft"}, {NULL, NULL}};
+  const Opt         o_auglag[] = {{"-az_bounds", "auglag"}, {"-az_auglag_every", "2"}, {NULL, NULL}};
+
+  /* shifted, the untrained network leaves [-1, 1] on part of the box: above it (+1), below it (-1) */
+  CheckTerms("allen_cahn1d: bounds penalty, above", "allen_cahn1d", o_soft, 1.0, 0, t_b, NULL);
+  CheckTerms("allen_cahn1d: bounds penalty, below", "allen_cahn1d", o_soft, -1.0, 0, t_b, NULL);
+  CheckTerms("allen_cahn1d: bounds by multipliers", "allen_cahn1d", o_auglag, 1.0, 0, t_b, a_b);
+}
+END_TEST
+
 START_TEST(test_terms_conservation)
 {
   const char *const t_law[] = {"pde", "initial", "conservation", NULL};
@@ -996,6 +1025,10 @@ START_TEST(test_terms_through_maps)
   CheckTerms("heat1d hard: transform", "heat1d", o_hard, 0, 0, t_heat, NULL);
   CheckTerms("heat1d x = 0 hard: one-face transform", "heat1d", o_face, 0, 0, t_face, NULL);
   CheckTerms("advection1d: softplus", "advection1d", o_softplus, -1.0, 0, t_adv, NULL);
+  {
+    const Opt o_bounds[] = {{"-az_bounds", "hard"}, {NULL, NULL}};
+    CheckTerms("allen_cahn1d: bounds map", "allen_cahn1d", o_bounds, 0, 0, t_adv, NULL);
+  }
   CheckTerms("euler2d: stream function", "euler2d", o_stream, 0, 0, t_euler, NULL);
   CheckTerms("burgers1d hard + project: transform, projection", "burgers1d", o_hard_project, 0, 5, t_heat, NULL);
   CheckTerms("burgers1d hard, conservation by multipliers: transform under the law", "burgers1d", o_hard_penalty, 0, 5, t_burgers, a_burgers);
@@ -1523,6 +1556,7 @@ int main(int argc, char **argv)
   tcase_add_test(chain, test_chain_refusals);
   tcase_add_test(terms, test_terms_conditions_data);
   tcase_add_test(terms, test_terms_positivity);
+  tcase_add_test(terms, test_terms_bounds);
   tcase_add_test(terms, test_terms_infer);
   tcase_add_test(terms, test_infer_refusals);
   tcase_add_test(terms, test_terms_conservation);

@@ -156,8 +156,8 @@ for f in theta.bin history.csv field.vtk options.txt; do
   [ -s "$tmp/nan/$f" ] || fail "failed training: $f missing"
 done
 expect_error compare-failed "1 of 2 strategies failed" "$AZ" compare $nan -az_strategies soft,soft+softplus -az_output_dir "$tmp/cnan"
-awk -F, '$1 == "soft" { exit $12 != "failed" }' "$tmp/cnan/compare.csv" || fail "compare: the failed strategy's row is not marked failed"
-awk -F, '$1 == "soft+softplus" { exit $12 != "completed" }' "$tmp/cnan/compare.csv" || fail "compare: the strategy after a failed one did not run"
+awk -F, '$1 == "soft" { exit $13 != "failed" }' "$tmp/cnan/compare.csv" || fail "compare: the failed strategy's row is not marked failed"
+awk -F, '$1 == "soft+softplus" { exit $13 != "completed" }' "$tmp/cnan/compare.csv" || fail "compare: the strategy after a failed one did not run"
 grep -q "Strategy soft failed" "$tmp/cnan/report.md" || fail "compare: report.md does not say why soft failed"
 
 # 6. -az_uncertainty: the Laplace approximation after training. With data, σ² comes from the data

@@ -15,8 +15,8 @@
 #include <ansatz/sampler.h>
 #include <ansatz/reference.h>
 
-/* the PDE, the faces, the initial condition, positivity, data and a penalty per conservation law */
-#define AZ_MAX_TERMS (4 + 2 * AZ_MAX_DIM + AZ_MAX_LAWS)
+/* the PDE, the faces, the initial condition, positivity, bounds, data and a penalty per conservation law */
+#define AZ_MAX_TERMS (5 + 2 * AZ_MAX_DIM + AZ_MAX_LAWS)
 
 typedef struct _p_AzLoss *AzLoss;
 
@@ -87,7 +87,10 @@ PETSC_EXTERN const char *const AzConservationTypes[];
  *             boundary condition (-az_weight_positivity, a schedule, or adaptive weights)
  *   auglag    the method of multipliers for the inequality u_c ≥ 0: (μ/2)·mean(min(u_c − λ/μ, 0)²),
  *             λ ← max(0, λ − μ u_c) ≥ 0 every -az_auglag_every iterations
- *   hard      by construction, u_c = softplus(N_c) = log(1 + e^N_c), exact jets and adjoints */
+ *   hard      by construction, u_c = softplus(N_c) = log(1 + e^N_c), exact jets and adjoints
+ * The same names choose how bounded components (.bounded: a_c ≤ u_c ≤ b_c) stay in their bounds
+ * (-az_bounds, -az_weight_bounds): a penalty term "bounds" on min(u_c − a_c, 0) and max(u_c − b_c, 0)
+ * (two residuals per component; auglag: the two inequalities), or hard: u_c = a_c + (b_c − a_c)σ(N_c). */
 typedef enum {
   AZ_POSITIVE_NONE,
   AZ_POSITIVE_SOFT,
@@ -234,6 +237,8 @@ PETSC_EXTERN PetscErrorCode AzLossGetNumConservationLaws(AzLoss loss, PetscInt *
 PETSC_EXTERN PetscErrorCode AzLossGetConditionStrategy(AzLoss loss, PetscInt cond, const char **strategy);
 PETSC_EXTERN PetscErrorCode AzLossGetLawStrategy(AzLoss loss, PetscInt law, const char **strategy);
 PETSC_EXTERN PetscErrorCode AzLossGetPositivityStrategy(AzLoss loss, const char **strategy);
+/* bounds (-az_bounds, on the components a problem declares .bounded): a name of AzPositivityTypes */
+PETSC_EXTERN PetscErrorCode AzLossGetBoundsStrategy(AzLoss loss, const char **strategy);
 /* the term's collocation points: a distributed Vec of block size ncoord (not a copy); NULL for a
  * conservation-law penalty, whose residuals live on time slices */
 PETSC_EXTERN PetscErrorCode AzLossGetTermPoints(AzLoss loss, PetscInt k, Vec *points);

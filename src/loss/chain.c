@@ -40,9 +40,10 @@ PetscErrorCode AzChainRegister(const char name[], AzChainMapCreateFn create)
 PETSC_INTERN PetscErrorCode AzChainMapCreate_Stream(AzLoss, AzChainMap *);
 PETSC_INTERN PetscErrorCode AzChainMapCreate_Transform(AzLoss, AzChainMap *);
 PETSC_INTERN PetscErrorCode AzChainMapCreate_Softplus(AzLoss, AzChainMap *);
+PETSC_INTERN PetscErrorCode AzChainMapCreate_Bounds(AzLoss, AzChainMap *);
 PETSC_INTERN PetscErrorCode AzChainMapCreate_Projection(AzLoss, AzChainMap *);
 
-/* the maps in chain order: network -> stream function -> hard transform -> softplus -> projection */
+/* the maps in chain order: network -> stream function -> hard transform -> softplus -> bounds -> projection */
 static PetscErrorCode AzChainRegisterAll(void)
 {
   PetscFunctionBegin;
@@ -51,6 +52,7 @@ static PetscErrorCode AzChainRegisterAll(void)
   PetscCall(AzChainRegister("stream", AzChainMapCreate_Stream));
   PetscCall(AzChainRegister("transform", AzChainMapCreate_Transform));
   PetscCall(AzChainRegister("softplus", AzChainMapCreate_Softplus));
+  PetscCall(AzChainRegister("bounds", AzChainMapCreate_Bounds));
   PetscCall(AzChainRegister("projection", AzChainMapCreate_Projection));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

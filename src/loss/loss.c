@@ -31,7 +31,7 @@ PetscErrorCode AzLossCreate(AzProblem prob, AzField field, AzLoss *loss)
   L->n_initial  = 200;
   L->chunk      = 128;
   L->ngroups    = 12;
-  L->w_interior = L->w_boundary = L->w_initial = L->w_data = L->w_positive = L->w_law = 1;
+  L->w_interior = L->w_boundary = L->w_initial = L->w_data = L->w_positive = L->w_bounds = L->w_law = 1;
   for (PetscInt c = 0; c < AZ_MAX_COMP; c++) L->data_sigma[c] = L->data_weight[c] = L->data_scale[c] = 1;
   PetscCall(AzProblemGetNumCoords(prob, &L->ncoord));
   L->eval_n = L->ncoord <= 2 ? 101 : (L->ncoord == 3 ? 41 : 17);
@@ -127,6 +127,8 @@ PetscErrorCode AzLossSetFromOptions(AzLoss L)
   PetscCall(PetscOptionsInt("-az_loss_groups", "fixed groups of points whose partial sums are added in order, so that results do not depend on the rank count (up to this many ranks; more ranks hold no points)", "AzLossEvaluate", L->ngroups, &L->ngroups, NULL));
   PetscCall(PetscOptionsEnum("-az_conservation", "how the problem's conservation laws are enforced", "AzLossSetUp", AzConservationTypes, (PetscEnum)L->conservation, (PetscEnum *)&L->conservation, NULL));
   PetscCall(PetscOptionsEnum("-az_positivity", "how positive components are kept positive", "AzLossSetUp", AzPositivityTypes, (PetscEnum)L->positivity, (PetscEnum *)&L->positivity, NULL));
+  PetscCall(PetscOptionsEnum("-az_bounds", "how bounded components (.bounded: a <= u <= b) are kept in their bounds", "AzLossSetUp", AzPositivityTypes, (PetscEnum)L->bounds, (PetscEnum *)&L->bounds, NULL));
+  PetscCall(PetscOptionsReal("-az_weight_bounds", "weight of the bounds penalty (where a schedule starts)", "AzLossSetWeight", L->w_bounds, &L->w_bounds, NULL));
   for (PetscInt i = 0; i < L->nlaw_names; i++) PetscCall(PetscFree(L->law_names[i]));
   L->nlaw_names = AZ_MAX_LAWS;
   PetscCall(PetscOptionsStringArray("-az_conservation_laws", "the laws -az_conservation applies to, by name (default: all; -az_conservation_NAME sets one law's)", "AzLossSetUp", L->law_names, &L->nlaw_names, NULL));
@@ -139,7 +141,7 @@ PetscErrorCode AzLossSetFromOptions(AzLoss L)
   PetscCall(AzInferOptions(L));
   L->seed = seed;
   PetscCheck(L->n_interior >= 1 && L->n_boundary >= 1 && L->n_initial >= 1, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "Collocation counts must be at least 1 (-az_n_interior %" PetscInt_FMT ", -az_n_boundary %" PetscInt_FMT ", -az_n_initial %" PetscInt_FMT ")", L->n_interior, L->n_boundary, L->n_initial);
-  PetscCheck(L->w_interior >= 0 && L->w_boundary >= 0 && L->w_initial >= 0 && L->w_data >= 0 && L->w_law >= 0 && L->w_positive >= 0, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "Term weights must be non-negative (-az_weight_interior, _boundary, _initial, _data, _conservation, _positivity)");
+  PetscCheck(L->w_interior >= 0 && L->w_boundary >= 0 && L->w_initial >= 0 && L->w_data >= 0 && L->w_law >= 0 && L->w_positive >= 0 && L->w_bounds >= 0, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "Term weights must be non-negative (-az_weight_interior, _boundary, _initial, _data, _conservation, _positivity, _bounds)");
   PetscCheck(L->n_interior <= 100000000 && L->n_boundary <= 100000000 && L->n_initial <= 100000000, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "Collocation counts must be at most 100000000 (-az_n_interior %" PetscInt_FMT ", -az_n_boundary %" PetscInt_FMT ", -az_n_initial %" PetscInt_FMT ")", L->n_interior, L->n_boundary, L->n_initial);
   PetscCheck(seed >= 0, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_seed %" PetscInt_FMT " must be >= 0", seed);
   PetscCheck(L->eval_n >= 2, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_eval_n must be at least 2");
@@ -175,6 +177,8 @@ PetscErrorCode AzLossSetUp(AzLoss L)
   PetscCall(AzJetRequestClose(&req));
   L->mask = req.mask;
   PetscCall(AzLossGroupsSetUp(L));
+  /* before the transform, which would refuse a problem without a lift first */
+  PetscCheck(L->bounds != AZ_POSITIVE_HARD || !(L->hard_boundary || L->hard_initial), L->comm, PETSC_ERR_ARG_WRONG, "-az_bounds hard (u = a + (b - a) sigmoid(N)) and hard boundary or initial conditions (u = g + phi N) cannot both be exact: choose one, the other soft");
   if (L->hard_boundary || L->hard_initial) PetscCall(AzTransformCreateFaces(L->prob, L->hard_face, L->hard_initial, &L->transform));
   PetscCall(AzInferSetUp(L)); /* inferred parameters: θ gains their unknowns */
   PetscCall(AzFieldGetNumParameters(L->field, &L->nparam));
@@ -187,7 +191,7 @@ PetscErrorCode AzLossSetUp(AzLoss L)
     PetscInt  nf, ns;
     PetscBool laws = PETSC_FALSE;
     for (PetscInt l = 0; l < AZ_MAX_LAWS; l++) laws = laws || L->law_mode[l] != AZ_CONSERVE_NONE;
-    PetscCheck(!L->transform && L->positivity != AZ_POSITIVE_HARD && !laws, L->comm, PETSC_ERR_ARG_WRONG, "-az_divfree (a stream function) does not combine with hard boundary or initial conditions, -az_positivity hard or -az_conservation here: use soft conditions with it");
+    PetscCheck(!L->transform && L->positivity != AZ_POSITIVE_HARD && L->bounds != AZ_POSITIVE_HARD && !laws, L->comm, PETSC_ERR_ARG_WRONG, "-az_divfree (a stream function) does not combine with hard boundary or initial conditions, -az_positivity hard, -az_bounds hard or -az_conservation here: use soft conditions with it");
     PetscCall(AzStreamGetNetwork(L->stream, &L->ncompN, NULL));
     PetscCall(AzFieldGetJetSize(L->field, &nf, &ns));
     PetscCheck(nf == L->ncompN, L->comm, PETSC_ERR_ARG_INCOMP, "-az_divfree: the field has %" PetscInt_FMT " outputs but a stream function needs %" PetscInt_FMT " (psi and the other components): create the field after setting the option (AzRunCreateField)", nf, L->ncompN);
@@ -390,6 +394,14 @@ PetscErrorCode AzLossGetPositivityStrategy(AzLoss L, const char **strategy)
   PetscFunctionBegin;
   PetscCall(AzLossSetUp(L));
   PetscCall(AzStrategyPositivity(L, strategy));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzLossGetBoundsStrategy(AzLoss L, const char **strategy)
+{
+  PetscFunctionBegin;
+  PetscCall(AzLossSetUp(L));
+  PetscCall(AzStrategyBounds(L, strategy));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

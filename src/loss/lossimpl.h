@@ -64,6 +64,20 @@ typedef PetscErrorCode (*AzChainMapCreateFn)(AzLoss, AzChainMap *);
 PETSC_INTERN PetscErrorCode AzChainMapAllocate(AzLoss L, const AzChainMapOps *ops, PetscInt ncin, PetscInt ncout, AzChainMap *m);
 PETSC_INTERN PetscErrorCode AzChainRegister(const char name[], AzChainMapCreateFn create);
 
+/* an elementwise map u_c = f(v_c) on the components with on[c] (softplus.c: softplus; bounds.c: the
+ * scaled sigmoid), jets by Faà di Bruno; fn gives f⁽ᵏ⁾(v), k = 0 .. 5, with the component's a, b */
+typedef void (*AzElementwiseFn)(PetscReal v, PetscReal a, PetscReal b, PetscReal f[6]);
+typedef struct {
+  AzElementwiseFn fn;
+  PetscBool       on[AZ_MAX_COMP];
+  PetscReal       a[AZ_MAX_COMP], b[AZ_MAX_COMP];
+  PetscInt        mask; /* the slots the problem's jets carry */
+} AzElementwise_Ctx;
+PETSC_INTERN PetscErrorCode AzElementwiseForward(AzChainMap, const AzChainArgs *, const PetscScalar[], PetscScalar[]);
+PETSC_INTERN PetscErrorCode AzElementwiseTangent(AzChainMap, const AzChainArgs *, const PetscScalar[], const PetscScalar[], PetscScalar[]);
+PETSC_INTERN PetscErrorCode AzElementwiseAdjoint(AzChainMap, const AzChainArgs *, const PetscScalar[], PetscInt, const PetscScalar[], PetscScalar[], PetscScalar[]);
+PETSC_INTERN PetscErrorCode AzElementwiseDestroy(AzChainMap);
+
 PETSC_INTERN PetscErrorCode AzChainCreate(AzLoss L, AzChain *C);
 PETSC_INTERN PetscErrorCode AzChainDestroy(AzChain *C);
 PETSC_INTERN PetscInt       AzChainNumMaps(AzChain C);
@@ -200,7 +214,7 @@ struct _p_AzLoss {
   AzSampleType type;
   PetscInt64   seed;
   PetscInt     n_interior, n_boundary, n_initial, eval_n, chunk;
-  PetscReal    w_interior, w_boundary, w_initial, w_data, w_positive, w_law;
+  PetscReal    w_interior, w_boundary, w_initial, w_data, w_positive, w_bounds, w_law;
   char         data_file[PETSC_MAX_PATH_LEN];
   PetscReal    data_sigma[AZ_MAX_COMP];  /* -az_data_noise: σ_c of each component's observations (default 1) */
   PetscReal    data_weight[AZ_MAX_COMP]; /* -az_data_weights: w_c (default 1) */
@@ -230,6 +244,7 @@ struct _p_AzLoss {
   AzConservationType law_mode[AZ_MAX_LAWS];   /* each law's (-az_conservation_NAME) */
   AzConservationType proj_mode;               /* the projected laws': none, project or posthoc */
   AzPositivityType   positivity;
+  AzPositivityType   bounds;     /* -az_bounds: the same strategies for the two-sided bounds (.bounded) */
   AzChain            chain;    /* network -> solution (chain.c) */
   PetscInt           mask;     /* the jet slots the problem's jets carry */
   PetscInt     project_nodes, time_slices, drift_nodes;
@@ -291,6 +306,7 @@ PETSC_INTERN PetscErrorCode AzLossTermSolution(AzLoss L, AzTerm *t, PetscInt p0,
 PETSC_INTERN PetscErrorCode AzLossConstraintOptions(AzLoss L);
 PETSC_INTERN PetscErrorCode AzLossConstraintSetUpTerm(AzLoss L, AzTerm *t);
 PETSC_INTERN AzConstraintType AzPositivityPenaltyType(AzLoss L);
+PETSC_INTERN AzConstraintType AzBoundsPenaltyType(AzLoss L);
 /* the work of the public entry points of the same names (loss.c), the loss set up */
 PETSC_INTERN PetscErrorCode AzStrategyTermGradient(AzLoss L, PetscInt k, Vec g);
 PETSC_INTERN PetscErrorCode AzStrategyUpdate(AzLoss L, PetscInt it, PetscInt total);
@@ -299,6 +315,7 @@ PETSC_INTERN PetscErrorCode AzStrategyNumLaws(AzLoss L, PetscInt *nlaws);
 PETSC_INTERN PetscErrorCode AzStrategyCondition(AzLoss L, PetscInt cond, const char **strategy);
 PETSC_INTERN PetscErrorCode AzStrategyLaw(AzLoss L, PetscInt law, const char **strategy);
 PETSC_INTERN PetscErrorCode AzStrategyPositivity(AzLoss L, const char **strategy);
+PETSC_INTERN PetscErrorCode AzStrategyBounds(AzLoss L, const char **strategy);
 
 /* Reproducible sums (reduce.c). Group g of a set of n items (points of a term in global order, or
  * time slices) holds items [AzGroupStart(n, G, g), AzGroupStart(n, G, g + 1)). */

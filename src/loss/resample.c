@@ -82,7 +82,7 @@ PetscErrorCode AzResampleCheck(AzLoss L)
   PetscCheck(t, L->comm, PETSC_ERR_ARG_WRONG, "-az_resample %s: the problem has no PDE residual term to resample", AzResampleTypes[L->resample]);
   PetscCheck(L->resample != AZ_RESAMPLE_RAD || L->rs_pool >= t->n, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_resample rad draws the whole set (%" PetscInt_FMT " points: -az_sampler grid rounds -az_n_interior to a perfect power) from the pool without replacement: -az_resample_pool %" PetscInt_FMT " must be at least that", t->n, L->rs_pool);
   for (PetscInt k = 0; k < L->nterms; k++)
-    PetscCheck(L->term[k].x != t->x || !L->term[k].lambda, L->comm, PETSC_ERR_ARG_WRONG, "-az_resample %s does not combine with -az_positivity auglag (its multipliers belong to the points): use -az_positivity soft or hard", AzResampleTypes[L->resample]);
+    PetscCheck(L->term[k].x != t->x || !L->term[k].lambda, L->comm, PETSC_ERR_ARG_WRONG, "-az_resample %s does not combine with -az_positivity auglag or -az_bounds auglag (their multipliers belong to the points): use soft or hard", AzResampleTypes[L->resample]);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

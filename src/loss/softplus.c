@@ -1,5 +1,6 @@
 /* Chain map: positivity by construction (-az_positivity hard): u_c = softplus(v_c) = log(1 + e^v) for every component the problem
- * declares positive (-az_positivity hard), v the network. The jet of u follows from v's by Faà di
+ * declares positive, v the network. The elementwise machinery here (jets, tangent, adjoint of any
+ * u_c = f(v_c)) is shared with bounds.c. The jet of u follows from v's by Faà di
  * Bruno's formula (all slots up to the pure fourth derivatives), and the adjoint is the transpose of
  * that map's Jacobian A = ∂u/∂v, lower triangular in the derivative order:
  *   u       = f(v)
@@ -25,14 +26,21 @@ static void Softplus(PetscReal v, PetscReal f[6])
   f[5] = d * (1 - 14 * s + 36 * s * s - 24 * s * s * s);
 }
 
-/* u (one component's jet, slots in mask) from v; if A is not NULL, A[s*ns + q] = ∂u_s/∂v_q */
-static void SoftplusJet(PetscInt n, PetscInt mask, const PetscScalar v[], PetscScalar u[], PetscScalar A[])
+static void SoftplusFn(PetscReal v, PetscReal a, PetscReal b, PetscReal f[6])
+{
+  (void)a, (void)b;
+  Softplus(v, f);
+}
+
+/* u = f(v) (one component's jet, slots in mask) from v, f⁽ᵏ⁾ at v's value given by fn; if A is not
+ * NULL, A[s*ns + q] = ∂u_s/∂v_q */
+static void ElementwiseJet(AzElementwiseFn fn, PetscReal a, PetscReal b, PetscInt n, PetscInt mask, const PetscScalar v[], PetscScalar u[], PetscScalar A[])
 {
   const PetscInt ns = AZ_JET_NSLOT(n);
   PetscReal      f[6];
 
 #define IN(s_) (mask & ((PetscInt)1 << (s_)))
-  Softplus(PetscRealPart(v[0]), f);
+  fn(PetscRealPart(v[0]), a, b, f);
   if (A)
     for (PetscInt q = 0; q < ns * ns; q++) A[q] = 0;
   u[0] = f[0];
@@ -79,14 +87,9 @@ static void SoftplusJet(PetscInt n, PetscInt mask, const PetscScalar v[], PetscS
 #undef IN
 }
 
-typedef struct {
-  PetscBool positive[AZ_MAX_COMP];
-  PetscInt  mask; /* the slots the problem's jets carry */
-} Softplus_Ctx;
-
-static PetscErrorCode Forward(AzChainMap m, const AzChainArgs *a, const PetscScalar in[], PetscScalar out[])
+PetscErrorCode AzElementwiseForward(AzChainMap m, const AzChainArgs *a, const PetscScalar in[], PetscScalar out[])
 {
-  Softplus_Ctx  *sp = (Softplus_Ctx *)m->data;
+  AzElementwise_Ctx *sp = (AzElementwise_Ctx *)m->data;
   const PetscInt n = m->L->ncoord, ns = m->L->nslot, Ljet = m->ncout * ns, mask = sp->mask & a->mask;
   PetscScalar    v[AZ_JET_MAX_NSLOT];
 
@@ -95,17 +98,17 @@ static PetscErrorCode Forward(AzChainMap m, const AzChainArgs *a, const PetscSca
   for (PetscInt p = 0; p < a->npts; p++)
     for (PetscInt c = 0; c < m->ncout; c++) {
       PetscScalar *u = out + p * Ljet + c * ns;
-      if (!sp->positive[c]) continue;
+      if (!sp->on[c]) continue;
       for (PetscInt s = 0; s < ns; s++) v[s] = u[s];
-      SoftplusJet(n, mask, v, u, NULL);
+      ElementwiseJet(sp->fn, sp->a[c], sp->b[c], n, mask, v, u, NULL);
     }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 /* dout = A din in the slots of the mask (A = ∂u/∂v at the kept input), the other slots unchanged */
-static PetscErrorCode Tangent(AzChainMap m, const AzChainArgs *a, const PetscScalar in[], const PetscScalar din[], PetscScalar dout[])
+PetscErrorCode AzElementwiseTangent(AzChainMap m, const AzChainArgs *a, const PetscScalar in[], const PetscScalar din[], PetscScalar dout[])
 {
-  Softplus_Ctx  *sp = (Softplus_Ctx *)m->data;
+  AzElementwise_Ctx *sp = (AzElementwise_Ctx *)m->data;
   const PetscInt n = m->L->ncoord, ns = m->L->nslot, Ljet = m->ncout * ns, mask = sp->mask & a->mask;
   PetscScalar    u[AZ_JET_MAX_NSLOT], A[AZ_JET_MAX_NSLOT * AZ_JET_MAX_NSLOT], d[AZ_JET_MAX_NSLOT];
 
@@ -114,8 +117,8 @@ static PetscErrorCode Tangent(AzChainMap m, const AzChainArgs *a, const PetscSca
   for (PetscInt p = 0; p < a->npts; p++)
     for (PetscInt c = 0; c < m->ncout; c++) {
       PetscScalar *r = dout + p * Ljet + c * ns;
-      if (!sp->positive[c]) continue;
-      SoftplusJet(n, mask, in + p * Ljet + c * ns, u, A);
+      if (!sp->on[c]) continue;
+      ElementwiseJet(sp->fn, sp->a[c], sp->b[c], n, mask, in + p * Ljet + c * ns, u, A);
       for (PetscInt s = 0; s < ns; s++) d[s] = (mask & ((PetscInt)1 << s)) ? r[s] : 0;
       for (PetscInt s = 0; s < ns; s++) {
         PetscScalar w = 0;
@@ -129,9 +132,9 @@ static PetscErrorCode Tangent(AzChainMap m, const AzChainArgs *a, const PetscSca
 }
 
 /* rows ∂·/∂u -> ∂·/∂v = rows A, in the slots of the mask */
-static PetscErrorCode Adjoint(AzChainMap m, const AzChainArgs *a, const PetscScalar in[], PetscInt nrow, const PetscScalar rout[], PetscScalar rin[], PetscScalar side[])
+PetscErrorCode AzElementwiseAdjoint(AzChainMap m, const AzChainArgs *a, const PetscScalar in[], PetscInt nrow, const PetscScalar rout[], PetscScalar rin[], PetscScalar side[])
 {
-  Softplus_Ctx  *sp = (Softplus_Ctx *)m->data;
+  AzElementwise_Ctx *sp = (AzElementwise_Ctx *)m->data;
   const PetscInt n = m->L->ncoord, ns = m->L->nslot, Ljet = m->ncout * ns, mask = sp->mask & a->mask;
   PetscScalar    u[AZ_JET_MAX_NSLOT], A[AZ_JET_MAX_NSLOT * AZ_JET_MAX_NSLOT], ub[AZ_JET_MAX_NSLOT];
 
@@ -139,8 +142,8 @@ static PetscErrorCode Adjoint(AzChainMap m, const AzChainArgs *a, const PetscSca
   (void)rout, (void)side; /* in place */
   for (PetscInt p = 0; p < a->npts; p++)
     for (PetscInt c = 0; c < m->ncout; c++) {
-      if (!sp->positive[c]) continue;
-      SoftplusJet(n, mask, in + p * Ljet + c * ns, u, A);
+      if (!sp->on[c]) continue;
+      ElementwiseJet(sp->fn, sp->a[c], sp->b[c], n, mask, in + p * Ljet + c * ns, u, A);
       for (PetscInt k = 0; k < nrow; k++) {
         PetscScalar *r = rin + ((size_t)p * nrow + k) * Ljet + c * ns;
         for (PetscInt s = 0; s < ns; s++) ub[s] = (mask & ((PetscInt)1 << s)) ? r[s] : 0;
@@ -156,21 +159,21 @@ static PetscErrorCode Adjoint(AzChainMap m, const AzChainArgs *a, const PetscSca
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-static PetscErrorCode Destroy(AzChainMap m)
+PetscErrorCode AzElementwiseDestroy(AzChainMap m)
 {
   PetscFunctionBegin;
   PetscCall(PetscFree(m->data));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-static const AzChainMapOps ops = {"softplus", Forward, Tangent, Adjoint, Destroy, NULL, NULL, NULL, NULL};
+static const AzChainMapOps ops = {"softplus", AzElementwiseForward, AzElementwiseTangent, AzElementwiseAdjoint, AzElementwiseDestroy, NULL, NULL, NULL, NULL};
 
 PetscErrorCode AzChainMapCreate_Softplus(AzLoss L, AzChainMap *m)
 {
   const AzProblemInfo *info;
   AzJetRequest         req;
   PetscBool            any = PETSC_FALSE;
-  Softplus_Ctx        *sp;
+  AzElementwise_Ctx   *sp;
 
   PetscFunctionBegin;
   *m = NULL;
@@ -186,7 +189,8 @@ PetscErrorCode AzChainMapCreate_Softplus(AzLoss L, AzChainMap *m)
   PetscCall(AzChainMapAllocate(L, &ops, L->ncomp, L->ncomp, m));
   PetscCall(PetscNew(&sp));
   sp->mask = req.mask;
-  for (PetscInt c = 0; c < L->ncomp; c++) sp->positive[c] = info->positive[c];
+  sp->fn   = SoftplusFn;
+  for (PetscInt c = 0; c < L->ncomp; c++) sp->on[c] = info->positive[c];
   (*m)->data       = sp;
   (*m)->keep_input = PETSC_TRUE;
   PetscFunctionReturn(PETSC_SUCCESS);

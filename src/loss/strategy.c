@@ -260,3 +260,15 @@ PetscErrorCode AzStrategyPositivity(AzLoss L, const char **strategy)
   *strategy = AzPositivityTypes[L->positivity];
   PetscFunctionReturn(PETSC_SUCCESS);
 }
+
+AzConstraintType AzBoundsPenaltyType(AzLoss L)
+{
+  return (AzConstraintType)(AZ_CON_SOFT + (L->bounds - AZ_POSITIVE_SOFT));
+}
+
+PetscErrorCode AzStrategyBounds(AzLoss L, const char **strategy)
+{
+  PetscFunctionBegin;
+  *strategy = AzPositivityTypes[L->bounds];
+  PetscFunctionReturn(PETSC_SUCCESS);
+}

@@ -14,25 +14,47 @@ static PetscErrorCode PluginResidual(AzLoss L, AzTerm *t, PetscInt i, const Pets
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* r_c = min(u_c, 0) for the positive components; with multipliers (u ≥ 0 by the method of
- * multipliers) r = min(u − λ/μ, 0) */
+/* the inequality g = sign·(u_c − offset) ≥ 0 as residual k: r = min(g, 0); with multipliers (the
+ * method of multipliers) r = min(g − λ/μ, 0) */
+static void Inequality(AzLoss L, AzTerm *t, PetscInt i, PetscInt k, PetscInt c, PetscReal sign, PetscReal offset, const PetscScalar jet[], PetscScalar r[], PetscScalar D[])
+{
+  const PetscInt    Ljet = L->ncomp * L->nslot;
+  const PetscScalar g    = sign * (jet[c * L->nslot] - offset) - (t->lambda ? t->lambda[i * t->nres + k] / t->mu : 0);
+
+  r[k] = PetscRealPart(g) < 0 ? g : 0;
+  if (D && PetscRealPart(g) < 0) D[k * Ljet + c * L->nslot] = sign;
+}
+
+/* r_c = min(u_c, 0) for the positive components (u_c ≥ 0) */
 static PetscErrorCode PositiveResidual(AzLoss L, AzTerm *t, PetscInt i, const PetscReal x[], const PetscScalar jet[], PetscScalar r[], PetscScalar D[])
 {
   const AzProblemInfo *info;
-  const PetscInt       Ljet = L->ncomp * L->nslot;
-  PetscInt             k    = 0;
+  PetscInt             k = 0;
 
   PetscFunctionBegin;
   (void)x;
   PetscCall(AzProblemGetInfo(L->prob, &info));
-  if (D) PetscCall(PetscArrayzero(D, t->nres * Ljet));
+  if (D) PetscCall(PetscArrayzero(D, t->nres * L->ncomp * L->nslot));
+  for (PetscInt c = 0; c < L->ncomp; c++)
+    if (info->positive[c]) Inequality(L, t, i, k++, c, 1, 0, jet, r, D);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* two residuals per bounded component (a_c ≤ u_c ≤ b_c): min(u_c − a_c, 0) and min(b_c − u_c, 0) =
+ * −max(u_c − b_c, 0) */
+static PetscErrorCode BoundsResidual(AzLoss L, AzTerm *t, PetscInt i, const PetscReal x[], const PetscScalar jet[], PetscScalar r[], PetscScalar D[])
+{
+  const AzProblemInfo *info;
+  PetscInt             k = 0;
+
+  PetscFunctionBegin;
+  (void)x;
+  PetscCall(AzProblemGetInfo(L->prob, &info));
+  if (D) PetscCall(PetscArrayzero(D, t->nres * L->ncomp * L->nslot));
   for (PetscInt c = 0; c < L->ncomp; c++) {
-    PetscScalar u;
-    if (!info->positive[c]) continue;
-    u    = jet[c * L->nslot] - (t->lambda ? t->lambda[i * t->nres + k] / t->mu : 0);
-    r[k] = PetscRealPart(u) < 0 ? u : 0;
-    if (D && PetscRealPart(u) < 0) D[k * Ljet + c * L->nslot] = 1;
-    k++;
+    if (!info->bounded[c]) continue;
+    Inequality(L, t, i, k++, c, 1, info->bound_lower[c], jet, r, D);
+    Inequality(L, t, i, k++, c, -1, info->bound_upper[c], jet, r, D);
   }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -397,7 +419,7 @@ static PetscErrorCode Adjoint(AzLoss L, AzTerm *t, PetscInt g, const PetscScalar
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* λ ← λ + μ r at every local residual (an inequality: λ ← max(0, λ − μu)); *vmax = max |r| (max(0, −u)) */
+/* λ ← λ + μ r at every local residual (an inequality g ≥ 0: λ ← max(0, λ − μg)); *vmax = max |r| (max(0, −g)) */
 static PetscErrorCode UpdateMultipliers(AzLoss L, AzTerm *t, PetscReal *vmax)
 {
   const PetscScalar *xa;
@@ -411,11 +433,11 @@ static PetscErrorCode UpdateMultipliers(AzLoss L, AzTerm *t, PetscReal *vmax)
     const PetscInt   nc = PetscMin(L->chunk, nloc - p0);
     const PetscReal *x  = (const PetscReal *)xa + p0 * L->ncoord;
     PetscCall(AzLossTermSolution(L, t, p0, nc, x, L->jets));
-    PetscCall(Residuals(L, t, p0, nc, x, NULL)); /* r + λ/μ; for an inequality min(u − λ/μ, 0) */
+    PetscCall(Residuals(L, t, p0, nc, x, NULL)); /* r + λ/μ; for an inequality min(g − λ/μ, 0) */
     for (PetscInt i = 0; i < nc * t->nres; i++) {
       PetscScalar *lam = &t->lambda[p0 * t->nres + i];
       if (t->inequality) {
-        /* where r < 0, u = r + λ/μ; elsewhere u ≥ λ/μ ≥ 0 */
+        /* where r < 0, g = r + λ/μ; elsewhere g ≥ λ/μ ≥ 0 */
         if (PetscRealPart(L->r[i]) < 0) v = PetscMax(v, PetscMax(0, -PetscRealPart(L->r[i] + *lam / t->mu)));
         *lam = -t->mu * L->r[i];
       } else {
@@ -575,28 +597,29 @@ static PetscErrorCode AddConditions(AzLoss L)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* a penalty on min(u_c, 0) for the positive components, at the interior points */
-static PetscErrorCode AddPositivity(AzLoss L)
+/* a penalty on inequalities of the solution at the interior points: min(u_c, 0) for the positive
+ * components (-az_positivity), min(u_c − a_c, 0) and max(u_c − b_c, 0) for the bounded ones (-az_bounds) */
+static PetscErrorCode AddInequality(AzLoss L, PetscBool bounds)
 {
   const AzProblemInfo *info;
-  AzTerm              *t = &L->term[L->nterms];
+  AzTerm              *t    = &L->term[L->nterms];
+  AzPositivityType     type = bounds ? L->bounds : L->positivity;
 
   PetscFunctionBegin;
-  if (L->positivity == AZ_POSITIVE_NONE || L->positivity == AZ_POSITIVE_HARD) PetscFunctionReturn(PETSC_SUCCESS);
+  if (type == AZ_POSITIVE_NONE || type == AZ_POSITIVE_HARD) PetscFunctionReturn(PETSC_SUCCESS);
   PetscCall(AzProblemGetInfo(L->prob, &info));
-  PetscCheck(L->nterms > 0 && L->term[0].cond == AZ_COND_INTERIOR, L->comm, PETSC_ERR_PLIB, "positivity penalty: no interior term");
-  PetscCall(PetscStrncpy(t->name, "positive", sizeof t->name));
+  PetscCheck(L->nterms > 0 && L->term[0].cond == AZ_COND_INTERIOR, L->comm, PETSC_ERR_PLIB, "%s penalty: no interior term", bounds ? "bounds" : "positivity");
+  PetscCall(PetscStrncpy(t->name, bounds ? "bounds" : "positive", sizeof t->name));
   t->ops        = &ops;
-  t->residual   = PositiveResidual;
+  t->residual   = bounds ? BoundsResidual : PositiveResidual;
   t->inequality = PETSC_TRUE;
   t->cond       = AZ_TERM_NO_CONDITION;
   t->nres       = 0;
-  for (PetscInt c = 0; c < L->ncomp; c++)
-    if (info->positive[c]) t->nres++;
-  PetscCheck(t->nres > 0, L->comm, PETSC_ERR_ARG_WRONG, "-az_positivity %s: problem %s declares no positive component (.positive in its descriptor)", AzPositivityTypes[L->positivity], info->name);
+  for (PetscInt c = 0; c < L->ncomp; c++) t->nres += bounds ? (info->bounded[c] ? 2 : 0) : (info->positive[c] ? 1 : 0);
+  PetscCheck(t->nres > 0, L->comm, PETSC_ERR_ARG_WRONG, "-az_%s %s: problem %s declares no %s component (%s in its descriptor)", bounds ? "bounds" : "positivity", AzPositivityTypes[type], info->name, bounds ? "bounded" : "positive", bounds ? ".bounded" : ".positive");
   t->n = L->term[0].n;
-  t->w = t->w0 = L->w_positive;
-  t->ctype     = AzPositivityPenaltyType(L);
+  t->w = t->w0 = bounds ? L->w_bounds : L->w_positive;
+  t->ctype     = bounds ? AzBoundsPenaltyType(L) : AzPositivityPenaltyType(L);
   t->x         = L->term[0].x;
   PetscCall(PetscObjectReference((PetscObject)t->x));
   PetscCall(AzLossConstraintSetUpTerm(L, t));
@@ -627,7 +650,8 @@ PetscErrorCode AzPointTermsAdd(AzLoss L)
 {
   PetscFunctionBegin;
   PetscCall(AddConditions(L));
-  PetscCall(AddPositivity(L));
+  PetscCall(AddInequality(L, PETSC_FALSE));
+  PetscCall(AddInequality(L, PETSC_TRUE));
   PetscCall(AddData(L));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

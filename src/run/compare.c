@@ -10,7 +10,7 @@
 
 typedef struct {
   char      name[64];
-  PetscReal rel_l2, max_abs, viol_bc, viol_ic, drift, positivity, divergence, loss, wall;
+  PetscReal rel_l2, max_abs, viol_bc, viol_ic, drift, positivity, bounds, divergence, loss, wall;
   PetscInt  its;
   PetscBool failed;   /* training stopped on a failure (AZ_TRAINER_FAILED): the row describes the last good parameters */
   char      why[256]; /* the trainer's stop reason */
@@ -31,7 +31,8 @@ static PetscBool PositiveFinite(const char *s)
  * laws projected in training or after it), or any of the first with "+project" / "+posthoc" /
  * "+conserve" (a penalty on the laws; "+conserve-linear", "-cosine", "-adaptive", "-auglag" for its
  * other strategies) and "+softplus" (positive components by construction) or "+positivity" (its
- * penalty, with the same variants) or "+divfree" (velocity from a stream function) */
+ * penalty, with the same variants), "+bounds" (bounded components by construction) or "+bounds-soft"
+ * (their penalty; "+bounds-linear", ... as for positivity) or "+divfree" (velocity from a stream function) */
 static const char *PenaltyVariant(const char *tok, const char *stem)
 {
   const char *variants[] = {"linear", "cosine", "adaptive", "auglag"};
@@ -88,8 +89,9 @@ static PetscErrorCode StrategyOptions(MPI_Comm comm, const char *name, const cha
 {
   char        base[64], *at, *plus;
   const char *con = NULL, *conserve = NULL, *penalty = NULL, *v;
-  PetscBool   positive = PETSC_FALSE, divfree = PETSC_FALSE;
-  const char *choices = "soft, soft@WEIGHT (a constant penalty weight), soft-linear, soft-cosine, adaptive, auglag, hard, project, posthoc, or one of the first seven with +project, +posthoc or +conserve[-linear|-cosine|-adaptive|-auglag] (a penalty on the laws; e.g. hard+project) and/or +softplus (positivity by construction), +positivity[-linear|-cosine|-adaptive|-auglag] (its penalty) or +divfree (a divergence-free velocity from a stream function)";
+  const char *bpenalty = NULL;
+  PetscBool   positive = PETSC_FALSE, bounded = PETSC_FALSE, divfree = PETSC_FALSE;
+  const char *choices = "soft, soft@WEIGHT (a constant penalty weight), soft-linear, soft-cosine, adaptive, auglag, hard, project, posthoc, or one of the first seven with +project, +posthoc or +conserve[-linear|-cosine|-adaptive|-auglag] (a penalty on the laws; e.g. hard+project) and/or +softplus (positivity by construction), +positivity[-linear|-cosine|-adaptive|-auglag] (its penalty), +bounds (bounds by construction), +bounds-soft|-linear|-cosine|-adaptive|-auglag (their penalty) or +divfree (a divergence-free velocity from a stream function)";
 
   PetscFunctionBegin;
   PetscCall(PetscStrncpy(base, name, sizeof base));
@@ -102,8 +104,11 @@ static PetscErrorCode StrategyOptions(MPI_Comm comm, const char *name, const cha
         conserve = !strcmp(tok, "project") ? "project" : (!strcmp(tok, "posthoc") ? "posthoc" : v);
       } else if (!strcmp(tok, "softplus")) positive = PETSC_TRUE;
       else if ((v = PenaltyVariant(tok, "positivity"))) penalty = v;
+      else if (!strcmp(tok, "bounds")) bounded = PETSC_TRUE;
+      else if (!strcmp(tok, "bounds-soft")) bpenalty = "soft";
+      else if (!strncmp(tok, "bounds-", 7) && (v = PenaltyVariant(tok, "bounds")) && strcmp(v, "soft")) bpenalty = v;
       else if (!strcmp(tok, "divfree")) divfree = PETSC_TRUE;
-      else SETERRQ(comm, PETSC_ERR_ARG_UNKNOWN_TYPE, "Strategy '%s': after + comes project, posthoc, conserve[-linear|-cosine|-adaptive|-auglag], softplus, positivity[-linear|-cosine|-adaptive|-auglag] or divfree, not '%s'", name, tok);
+      else SETERRQ(comm, PETSC_ERR_ARG_UNKNOWN_TYPE, "Strategy '%s': after + comes project, posthoc, conserve[-linear|-cosine|-adaptive|-auglag], softplus, positivity[-linear|-cosine|-adaptive|-auglag], bounds, bounds-soft|-linear|-cosine|-adaptive|-auglag or divfree, not '%s'", name, tok);
     }
   }
   if (!strcmp(base, "project") || !strcmp(base, "posthoc")) {
@@ -123,11 +128,14 @@ static PetscErrorCode StrategyOptions(MPI_Comm comm, const char *name, const cha
   PetscCheck(!at || !strcmp(base, "soft"), comm, PETSC_ERR_ARG_WRONG, "Strategy '%s': a weight (@w) goes with soft only", name);
   PetscCheck(!at || PositiveFinite(at), comm, PETSC_ERR_ARG_OUTOFRANGE, "Strategy '%s': the weight after @ must be a positive finite number, not '%s'", name, at);
   PetscCheck(!(positive && penalty), comm, PETSC_ERR_ARG_WRONG, "Strategy '%s': +softplus (positivity by construction) and +positivity (its penalty) exclude each other", name);
+  PetscCheck(!(bounded && bpenalty), comm, PETSC_ERR_ARG_WRONG, "Strategy '%s': +bounds (bounds by construction) and +bounds-%s (their penalty) exclude each other", name, bpenalty);
   if (!prefix) PetscFunctionReturn(PETSC_SUCCESS);
   PetscCall(SetUnlessGiven(prefix, "-az_constraint", con));
   if (conserve) PetscCall(SetUnlessGiven(prefix, "-az_conservation", conserve));
   if (positive) PetscCall(SetUnlessGiven(prefix, "-az_positivity", "hard"));
   if (penalty) PetscCall(SetUnlessGiven(prefix, "-az_positivity", penalty));
+  if (bounded) PetscCall(SetUnlessGiven(prefix, "-az_bounds", "hard"));
+  if (bpenalty) PetscCall(SetUnlessGiven(prefix, "-az_bounds", bpenalty));
   if (divfree) PetscCall(SetUnlessGiven(prefix, "-az_divfree", "1"));
   if (at) {
     PetscCall(SetUnlessGiven(prefix, "-az_weight_boundary", at));
@@ -167,8 +175,9 @@ static PetscErrorCode WriteConservation(MPI_Comm comm, const char dir[], const A
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* max(0, −min u_c) over the evaluation grid for the components the problem requires positive */
-static PetscErrorCode PositivityViolation(AzProblem prob, AzLoss loss, PetscReal *viol)
+/* max(0, −min u_c) over the evaluation grid for the components the problem requires positive; with
+ * bounds, max(a_c − u_c, u_c − b_c, 0) for the components it declares bounded (NaN: none) */
+static PetscErrorCode BoundViolation(AzProblem prob, AzLoss loss, PetscBool bounds, PetscReal *viol)
 {
   const AzProblemInfo *info;
   PetscInt             ncoord, m = 41, total = 1, nslot;
@@ -177,7 +186,7 @@ static PetscErrorCode PositivityViolation(AzProblem prob, AzLoss loss, PetscReal
 
   PetscFunctionBegin;
   PetscCall(AzProblemGetInfo(prob, &info));
-  for (PetscInt c = 0; c < info->ncomp; c++) any = any || info->positive[c];
+  for (PetscInt c = 0; c < info->ncomp; c++) any = any || (bounds ? info->bounded[c] : info->positive[c]);
   *viol = (PetscReal)NAN;
   if (!any) PetscFunctionReturn(PETSC_SUCCESS);
   PetscCall(AzProblemGetNumCoords(prob, &ncoord));
@@ -192,7 +201,8 @@ static PetscErrorCode PositivityViolation(AzProblem prob, AzLoss loss, PetscReal
     for (PetscInt d = 0; d < ncoord; d++, q /= m) x[d] = lo[d] + (hi[d] - lo[d]) * (PetscReal)(q % m) / (m - 1);
     PetscCall(AzLossEvaluateSolution(loss, 1, x, jet));
     for (PetscInt c = 0; c < info->ncomp; c++)
-      if (info->positive[c]) *viol = PetscMax(*viol, -PetscRealPart(jet[c * nslot]));
+      if (bounds && info->bounded[c]) *viol = PetscMax(*viol, PetscMax(info->bound_lower[c] - PetscRealPart(jet[c * nslot]), PetscRealPart(jet[c * nslot]) - info->bound_upper[c]));
+      else if (!bounds && info->positive[c]) *viol = PetscMax(*viol, -PetscRealPart(jet[c * nslot]));
   }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -311,12 +321,12 @@ static PetscErrorCode Tables(Result res[], PetscInt n, char **md, char **csv)
   PetscCheck(m && c, PETSC_COMM_SELF, PETSC_ERR_MEM, "Cannot build the comparison table");
   /* an inverse problem: a column per inferred parameter (the first strategy's names) */
   const PetscInt ni = n > 0 ? res[0].ninfer : 0;
-  fprintf(c, "strategy,rel_l2,max_abs_error,max_boundary_violation,max_initial_violation,drift_vs_Qstar,positivity_violation,final_loss,iterations,wall_seconds,max_divergence");
+  fprintf(c, "strategy,rel_l2,max_abs_error,max_boundary_violation,max_initial_violation,drift_vs_Qstar,positivity_violation,final_loss,iterations,wall_seconds,max_divergence,bounds_violation");
   for (PetscInt i = 0; i < ni; i++) fprintf(c, ",inferred_%s", res[0].iname[i]);
   fprintf(c, ",status\n");
-  fprintf(m, "| strategy | rel L2 | max abs error | max boundary violation | max initial violation | drift vs Q* | positivity violation | max divergence | final loss | iterations | wall (s) |");
+  fprintf(m, "| strategy | rel L2 | max abs error | max boundary violation | max initial violation | drift vs Q* | positivity violation | bounds violation | max divergence | final loss | iterations | wall (s) |");
   for (PetscInt i = 0; i < ni; i++) fprintf(m, " inferred %s |", res[0].iname[i]);
-  fprintf(m, " status |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+  fprintf(m, " status |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
   for (PetscInt i = 0; i < ni; i++) fprintf(m, " --- |");
   fprintf(m, " --- |\n");
   for (PetscInt k = 0; k < n; k++) {
@@ -324,6 +334,7 @@ static PetscErrorCode Tables(Result res[], PetscInt n, char **md, char **csv)
     CsvNum(c, res[k].rel_l2), CsvNum(c, res[k].max_abs), CsvNum(c, res[k].viol_bc), CsvNum(c, res[k].viol_ic), CsvNum(c, res[k].drift), CsvNum(c, res[k].positivity), CsvNum(c, res[k].loss);
     fprintf(c, ",%d,%.3f", (int)res[k].its, (double)res[k].wall);
     CsvNum(c, res[k].divergence);
+    CsvNum(c, res[k].bounds);
     for (PetscInt i = 0; i < ni; i++) {
       PetscReal v = (PetscReal)NAN;
       for (PetscInt j = 0; j < res[k].ninfer; j++)
@@ -334,7 +345,7 @@ static PetscErrorCode Tables(Result res[], PetscInt n, char **md, char **csv)
     fprintf(c, ",%s\n", res[k].failed ? "failed" : "completed");
     fprintf(m, "| %s | ", res[k].name);
     Num(m, res[k].rel_l2), fprintf(m, " | "), Num(m, res[k].max_abs), fprintf(m, " | "), Num(m, res[k].viol_bc), fprintf(m, " | "), Num(m, res[k].viol_ic);
-    fprintf(m, " | "), Num(m, res[k].drift), fprintf(m, " | "), Num(m, res[k].positivity), fprintf(m, " | "), Num(m, res[k].divergence), fprintf(m, " | "), Num(m, res[k].loss);
+    fprintf(m, " | "), Num(m, res[k].drift), fprintf(m, " | "), Num(m, res[k].positivity), fprintf(m, " | "), Num(m, res[k].bounds), fprintf(m, " | "), Num(m, res[k].divergence), fprintf(m, " | "), Num(m, res[k].loss);
     fprintf(m, " | %d | %.1f |", (int)res[k].its, (double)res[k].wall);
     for (PetscInt i = 0; i < ni; i++) {
       PetscReal v = (PetscReal)NAN;
@@ -545,7 +556,7 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
   PetscOptionsBegin(comm, NULL, "ansatz compare", "ansatz");
   PetscCall(PetscOptionsString("-problem", "problem: a name from `ansatz list` or a path to a plugin .so", "AzProblemLoad", name, name, sizeof name, NULL));
   PetscCall(PetscOptionsString("-az_output_dir", "run directory (default runs/compare-PROBLEM)", "AzRunCompare", dir, dir, sizeof dir, NULL));
-  PetscCall(PetscOptionsString("-az_strategies", "strategies to compare: soft, soft@WEIGHT, soft-linear, soft-cosine, adaptive, auglag, hard, project, posthoc, X+project, X+posthoc, X+conserve[-linear|-cosine|-adaptive|-auglag], X+softplus, X+positivity[-linear|-cosine|-adaptive|-auglag], X+divfree", "AzRunCompare", list, list, sizeof list, NULL));
+  PetscCall(PetscOptionsString("-az_strategies", "strategies to compare: soft, soft@WEIGHT, soft-linear, soft-cosine, adaptive, auglag, hard, project, posthoc, X+project, X+posthoc, X+conserve[-linear|-cosine|-adaptive|-auglag], X+softplus, X+positivity[-linear|-cosine|-adaptive|-auglag], X+bounds, X+bounds-soft|-linear|-cosine|-adaptive|-auglag, X+divfree", "AzRunCompare", list, list, sizeof list, NULL));
   PetscCall(PetscOptionsString("-az_plot_components", "components to plot, by index or name (e.g. 0,2 or u,p; default all)", "AzRunCompare", plotlist, plotlist, sizeof plotlist, NULL));
   PetscOptionsEnd();
   for (char *save = NULL, *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
@@ -679,7 +690,8 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
     }
     PetscCall(AzLossExactError(loss, &has, &res[k].rel_l2, &res[k].max_abs));
     PetscCall(AzLossConstraintViolation(loss, 200, &res[k].viol_bc, &res[k].viol_ic));
-    PetscCall(PositivityViolation(prob, loss, &res[k].positivity));
+    PetscCall(BoundViolation(prob, loss, PETSC_FALSE, &res[k].positivity));
+    PetscCall(BoundViolation(prob, loss, PETSC_TRUE, &res[k].bounds));
     PetscCall(DivergenceViolation(prob, loss, &res[k].divergence));
     PetscCall(AzLossConservationDrift(loss, &res[k].drift));
     snprintf(sub, sizeof sub, "%s/%s", dir, strategies[k]);

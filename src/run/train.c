@@ -273,7 +273,9 @@ static PetscErrorCode WriteSummary(MPI_Comm comm, const char dir[], const char r
     PetscCall(AzFilePrintf(file, "%s\"%s\": \"%s\"", l ? ", " : "", info->conservation[l].name, how));
   }
   PetscCall(AzLossGetPositivityStrategy(loss, &how));
-  PetscCall(AzFilePrintf(file, "},\n  \"positivity\": \"%s\",\n  \"data\": ", how));
+  PetscCall(AzFilePrintf(file, "},\n  \"positivity\": \"%s\",\n", how));
+  PetscCall(AzLossGetBoundsStrategy(loss, &how));
+  PetscCall(AzFilePrintf(file, "  \"bounds\": \"%s\",\n  \"data\": ", how));
   {
     /* the observations of -az_data and their noise model (null without data) */
     const char      *dfile;
