@@ -455,11 +455,15 @@ END_TEST
 
 /* Creating, setting up and destroying a loss returns every byte: after one warm-up cycle (PETSc
  * registers its log events and classes once), three more cycles leave the heap where it was.
- * (AzLossSetUp's jet buffers leaked 20 kB per loss.) */
+ * (AzLossSetUp's jet buffers leaked 20 kB per loss.) The heap is the process's: under several ranks
+ * MPI's own progress machinery may allocate a buffer at any moment (1024 bytes once, seen on 4
+ * oversubscribed ranks), so two windows of three cycles are measured and the smaller growth must stay
+ * under 1024 bytes: a leak per loss shows in both, a one-time allocation elsewhere in one. */
 START_TEST(test_loss_no_leak)
 {
   Setup  s;
-  size_t before, after;
+  size_t before, mid, after;
+  long   d1, d2;
 
   MakeSetup(PETSC_COMM_SELF, "heat1d", 1, 8, 32, &s);
   FreeSetup(&s);
@@ -468,8 +472,15 @@ START_TEST(test_loss_no_leak)
     MakeSetup(PETSC_COMM_SELF, "heat1d", 1, 8, 32, &s);
     FreeSetup(&s);
   }
+  mid = mallinfo2().uordblks;
+  for (int k = 0; k < 3; k++) {
+    MakeSetup(PETSC_COMM_SELF, "heat1d", 1, 8, 32, &s);
+    FreeSetup(&s);
+  }
   after = mallinfo2().uordblks;
-  ck_assert_msg(after < before + 1024, "3 loss objects created and destroyed leave %ld bytes allocated (a few bytes of allocator noise are allowed)", (long)after - (long)before);
+  d1    = (long)mid - (long)before;
+  d2    = (long)after - (long)mid;
+  ck_assert_msg(PetscMin(d1, d2) < 1024, "3 loss objects created and destroyed leave %ld bytes allocated, and 3 more %ld (a few bytes of allocator noise are allowed)", d1, d2);
 }
 END_TEST
 
