@@ -54,18 +54,25 @@ expect_ok help-lists-field "-az_field_width" "$AZ" fieldinfo -help
 printf -- '-problem heat1d\n-az_heat1d_kappa 0.75\n' >"$tmp/opts"
 expect_ok options-file "kappa = 0.75" "$AZ" info -options_file "$tmp/opts"
 expect_ok log-view "Event" "$AZ" info -problem heat1d -log_view
-expect_ok default-job "main job (the same as: ansatz compare -problem heat1d" "$AZ" -az_output_dir "$tmp/main" -az_trainer_max_it 40 -az_quiet
-# the run directory holds what compare promises; hard constraints hold to round-off
-for f in compare.md compare.csv report.md options.txt soft/history.csv hard/history.csv field.dat field.h5 field.xmf plots.gp; do
+expect_ok default-job "main job (the same as: ansatz compare -problem advection1d" "$AZ" -az_output_dir "$tmp/main" -az_trainer_max_it 40 -az_n_interior 400 -az_quiet
+# the run directory holds what compare promises; the hard initial condition holds to round-off, the
+# projections conserve mass to round-off, the unconstrained network does neither; the verdict is
+# printed and heads report.md
+for f in compare.md compare.csv report.md options.txt soft/history.csv hard/history.csv project/history.csv posthoc/conservation.csv field.dat field.h5 field.xmf plots.gp; do
   [ -s "$tmp/main/$f" ] || fail "main job: $f missing from the run directory"
 done
-command -v gnuplot >/dev/null && for f in error_vs_iteration.png solution.png error.png; do
+command -v gnuplot >/dev/null && for f in summary.png error_vs_iteration.png drift_vs_time.png solution.png error.png; do
   [ -s "$tmp/main/$f" ] || fail "main job: plot $f missing"
 done
-hardbc=$(awk -F, '$1 == "hard" { print $4 }' "$tmp/main/compare.csv")
-awk -v v="$hardbc" 'BEGIN { exit !(v != "" && v + 0 <= 1e-12) }' || fail "main job: hard boundary violation '$hardbc' above 1e-12"
-softbc=$(awk -F, '$1 == "soft" { print $4 }' "$tmp/main/compare.csv")
-awk -v v="$softbc" 'BEGIN { exit !(v != "" && v + 0 > 1e-12) }' || fail "main job: soft boundary violation '$softbc' should not be round-off"
+awk -F, '$1 == "hard" { exit !($5 != "" && $5 + 0 <= 1e-12) }' "$tmp/main/compare.csv" || fail "main job: hard initial violation above 1e-12"
+awk -F, '$1 == "soft" { exit !($5 + 0 > 1e-12) }' "$tmp/main/compare.csv" || fail "main job: soft initial violation should not be round-off"
+for s in project posthoc; do
+  awk -F, -v s=$s '$1 == s { exit !($6 != "" && $6 + 0 <= 1e-10) }' "$tmp/main/compare.csv" || fail "main job: $s mass drift above 1e-10"
+done
+awk -F, '$1 == "soft" { exit !($6 + 0 > 1e-10) }' "$tmp/main/compare.csv" || fail "main job: the unconstrained drift should not be round-off"
+grep -q "^Most accurate: " "$tmp/out" || fail "main job: no verdict printed"
+grep -q "with project and posthoc" "$tmp/out" || fail "main job: the verdict does not name the strategies that conserve mass"
+grep -q '^\*\*Verdict\*\* (against the first strategy, soft)' "$tmp/main/report.md" || fail "main job: report.md lacks the verdict"
 # a periodic problem with a conservation law and positivity: the table measures drift and positivity
 expect_ok compare-advection "report:" "$AZ" compare -problem advection1d -az_strategies soft,hard,project,posthoc,soft+conserve,soft+softplus,soft+positivity,soft+conserve-auglag+positivity-cosine -az_field_depth 1 -az_field_width 16 -az_trainer_type gn -az_trainer_max_it 20 -az_n_interior 400 -az_n_initial 20 -az_quiet -az_output_dir "$tmp/adv"
 drift=$(awk -F, '$1 == "hard" { print $6 }' "$tmp/adv/compare.csv")

@@ -463,6 +463,13 @@ static PetscErrorCode Plots(MPI_Comm comm, const char dir[], AzProblem prob, Res
     for (PetscInt k = 0; k < n; k++) PetscCall(AzFilePrintf(f, "%s'%s/conservation.csv' using 1:(abs($2) + 1e-17) with lines lw 2 title '%s'", k ? ", \\\n     " : "", res[k].name, res[k].name));
     PetscCall(AzFilePrintf(f, "\nset format y '%%g'"));
   }
+  /* the figure to look at first: each strategy's error beside its drift (without a law in time, its
+   * wall time), bars on log scales from compare.csv; a floor of 1e-17 keeps a zero drift visible */
+  PetscCall(AzFilePrintf(f, "\nset terminal pngcairo size 1200,600\nset output 'summary.png'\nset multiplot layout 1,2\nunset key\nset style fill solid 0.7 border -1\nset boxwidth 0.7\nset xtics rotate by -40 left noenhanced\nset format y '%%.0e'\nunset xlabel\nset xrange [-0.6:%g]\n", (double)n - 0.4));
+  PetscCall(AzFilePrintf(f, "set title 'relative L2 error (lower is better)'\nset ylabel 'rel L2'\nplot 'compare.csv' using 0:(column(\"rel_l2\")):xtic(1) with boxes lc rgb '#3060b0'\n"));
+  if (nlaws > 0 && info->time_dependent) PetscCall(AzFilePrintf(f, "set title 'conservation drift max_t |Q(t) - Q*| (%s)'\nset ylabel 'drift'\nplot 'compare.csv' using 0:(column(\"drift_vs_Qstar\") + 1e-17):xtic(1) with boxes lc rgb '#b04030'\n", info->conservation[0].name));
+  else PetscCall(AzFilePrintf(f, "set title 'wall time (s)'\nset ylabel 's'\nset format y '%%g'\nplot 'compare.csv' using 0:(column(\"wall_seconds\")):xtic(1) with boxes lc rgb '#b04030'\n"));
+  PetscCall(AzFilePrintf(f, "unset multiplot\nset terminal pngcairo size 900,600\nset output\nset xtics norotate\nset format y '%%g'\nunset xrange\nunset title\nset style fill empty\nset boxwidth\n"));
   PetscCall(AzFilePrintf(f, "\nunset logscale y\nset datafile separator whitespace\nset datafile nocolumnheaders\nunset key\n"));
   if (ncoord <= 2) {
     first = ncoord + 1; /* field.dat: the coordinates, then u, yardstick, error per component */
@@ -532,7 +539,7 @@ static const char *const StrategyFiles[] = {"history.csv", "conservation.csv", "
 
 PetscErrorCode AzRunCompare(MPI_Comm comm)
 {
-  char                 name[PETSC_MAX_PATH_LEN] = "poisson2d", dir[PETSC_MAX_PATH_LEN] = "", list[1024] = "soft,soft-cosine,adaptive,auglag,hard", path[PETSC_MAX_PATH_LEN + 32], plotlist[256] = "";
+  char                 name[PETSC_MAX_PATH_LEN] = "poisson2d", dir[PETSC_MAX_PATH_LEN] = "", list[1024] = "soft,soft-cosine,adaptive,auglag,hard", path[PETSC_MAX_PATH_LEN + 32], plotlist[256] = "", story[2048] = "";
   char                *strategies[AZ_MAX_STRATEGIES];
   PetscInt             n = 0, ncoord, best = -1, its, nplot, plot[AZ_MAX_COMP], nfailed = 0;
   AzProblem            prob;
@@ -725,12 +732,26 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
   }
   if (best >= 0) PetscCall(Plots(comm, dir, prob, res, n, best, nplot, plot, nlaws, &plots));
   {
+    AzStoryRow rows[AZ_MAX_STRATEGIES];
+    for (PetscInt k = 0; k < n; k++) {
+      rows[k].name       = res[k].name;
+      rows[k].rel_l2     = res[k].rel_l2;
+      rows[k].drift      = nlaws > 0 && info->time_dependent ? res[k].drift : (PetscReal)NAN;
+      rows[k].positivity = res[k].positivity;
+      rows[k].wall       = res[k].wall;
+      rows[k].failed     = res[k].failed;
+    }
+    PetscCall(AzRunStory(n, rows, nlaws > 0 ? info->conservation[0].name : "", story, sizeof story));
+  }
+  {
     char  *md = NULL, *csv = NULL;
     AzFile f;
     if (rank == 0) PetscCall(Tables(res, n, &md, &csv));
     snprintf(path, sizeof path, "%s/report.md", dir);
     PetscCall(AzFileOpen(comm, path, &f));
     PetscCall(AzFilePrintf(f, "# ansatz compare: %s\n\n%s\n\n", info->name, info->description));
+    if (story[0]) PetscCall(AzFilePrintf(f, "**Verdict** (against the first strategy, %s). %s\n\n", res[0].name, story));
+    if (plots) PetscCall(AzFilePrintf(f, "![error and %s per strategy](summary.png)\n\n", nlaws > 0 && info->time_dependent ? "drift" : "time"));
     PetscCall(AzFilePrintf(f, "Every strategy trained the same network from the same initial parameters on the same collocation points with the same budget (trainer %s, %d rank(s)). ", trainer, size));
     PetscCall(AzFilePrintf(f, "Errors are measured against the %s. ", info->exact ? "exact solution" : "SUNDIALS/PETSc reference"));
     if (inverse) PetscCall(AzFilePrintf(f, "An inverse problem: every strategy learned the parameters of -az_infer from the same initial guesses, and its errors are measured against the problem at the parameters it inferred (the %s at them; the columns inferred ... give them). ", info->exact ? "exact solution" : "reference solved"));
@@ -765,6 +786,7 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
     PetscCall(AzFileClose(&f));
     /* the table on the terminal too */
     PetscCall(PetscPrintf(comm, "\n%s", md ? md : ""));
+    if (story[0]) PetscCall(PetscPrintf(comm, "\n%s\n", story));
     free(md);
     free(csv);
   }

@@ -72,4 +72,14 @@ PETSC_INTERN PetscErrorCode AzRunUncertaintyDestroy(AzRunUncertainty *u);
 /* the field's std at npts points (the same on every rank), gathered on rank 0 (npts × ncomp, to PetscFree) */
 PETSC_INTERN PetscErrorCode AzRunUncertaintyAtPoints(MPI_Comm comm, AzLaplace lap, PetscInt npts, PetscInt ncoord, PetscInt ncomp, const PetscReal x[], PetscReal **std);
 
+/* the comparison's verdict (story.c): one row per strategy, the first the baseline; drift and positivity
+ * NaN where not measured. out: two sentences, which strategy won, by how much and at what cost, in
+ * accuracy and in the law named law (and positivity); empty with fewer than two rows */
+typedef struct {
+  const char *name;
+  PetscReal   rel_l2, drift, positivity, wall;
+  PetscBool   failed;
+} AzStoryRow;
+PETSC_INTERN PetscErrorCode AzRunStory(PetscInt n, const AzStoryRow rows[], const char law[], char out[], size_t len);
+
 #endif
