@@ -109,7 +109,7 @@ static PetscErrorCode StrategyOptions(MPI_Comm comm, const char *name, const cha
       else if (!strcmp(tok, "bounds-soft")) bpenalty = "soft";
       else if (!strncmp(tok, "bounds-", 7) && (v = PenaltyVariant(tok, "bounds")) && strcmp(v, "soft")) bpenalty = v;
       else if (!strcmp(tok, "divfree")) divfree = PETSC_TRUE;
-      else SETERRQ(comm, PETSC_ERR_ARG_UNKNOWN_TYPE, "Strategy '%s': after + comes project, posthoc, probconserv, conserve[-linear|-cosine|-adaptive|-auglag], softplus, positivity[-linear|-cosine|-adaptive|-auglag], bounds, bounds-soft|-linear|-cosine|-adaptive|-auglag or divfree, not '%s'", name, tok);
+      else SETERRQ(comm, PETSC_ERR_ARG_UNKNOWN_TYPE, "Strategy '%s': after + comes project, posthoc, conserve[-linear|-cosine|-adaptive|-auglag], probconserv, softplus, positivity[-linear|-cosine|-adaptive|-auglag], bounds, bounds-soft|-linear|-cosine|-adaptive|-auglag or divfree, not '%s'", name, tok);
     }
   }
   if (!strcmp(base, "project") || !strcmp(base, "posthoc") || !strcmp(base, "probconserv")) {
