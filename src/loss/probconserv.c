@@ -232,7 +232,21 @@ PetscErrorCode AzLossProbConserv(AzLoss L, AzLaplace lap, AzProbConservInfo *inf
     PetscCall(PetscFree2(Aloc, rloc));
   }
   PetscCall(PetscMalloc1(np, &dth));
-  PetscCall(AzLaplaceCondition(lap, m, A, r, L->pc_sigma * L->pc_sigma, dth));
+  {
+    /* a refusal of the conditioning says which options change it */
+    PetscErrorCode ierr;
+    PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+    ierr = AzLaplaceCondition(lap, m, A, r, L->pc_sigma * L->pc_sigma, dth);
+    PetscCall(PetscPopErrorHandler());
+    if (ierr) {
+      const char *text;
+      char       *specific = NULL;
+      PetscCall(PetscErrorMessage(ierr, &text, &specific));
+      PetscCall(PetscFree(dth));
+      PetscCall(PetscFree2(A, r));
+      SETERRQ(L->comm, ierr, "-az_conservation probconserv: %s. The %" PetscInt_FMT " constraints are %" PetscInt_FMT " times x %" PetscInt_FMT " laws: use fewer -az_probconserv_times or -az_probconserv_sigma > 0", specific && specific[0] ? specific : text, m, T, nl);
+    }
+  }
   pc->info.m           = m;
   pc->info.ntimes      = T;
   pc->info.sigma       = L->pc_sigma;

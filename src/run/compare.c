@@ -691,8 +691,13 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
     }
     {
       AzLaplace pclap; /* -az_conservation probconserv: the update before anything is measured */
-      PetscCall(AzRunProbConserv(comm, loss, res[k].failed, "   ", &pclap));
+      char pcwhy[1024];
+      PetscCall(AzRunProbConserv(comm, loss, res[k].failed, "   ", &pclap, pcwhy, sizeof pcwhy));
       PetscCall(AzLaplaceDestroy(&pclap));
+      if (pcwhy[0]) { /* the strategy's row is marked failed, with the reason */
+        res[k].failed = PETSC_TRUE;
+        PetscCall(PetscStrncpy(res[k].why, pcwhy, sizeof res[k].why));
+      }
     }
     PetscCall(AzLossExactError(loss, &has, &res[k].rel_l2, &res[k].max_abs));
     PetscCall(AzLossConstraintViolation(loss, 200, &res[k].viol_bc, &res[k].viol_ic));

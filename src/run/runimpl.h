@@ -69,8 +69,10 @@ typedef struct {
 PETSC_INTERN PetscErrorCode AzRunUncertaintyCompute(MPI_Comm comm, AzProblem prob, AzLoss loss, PetscBool on, PetscInt m, AzLaplace given, AzRunUncertainty *u);
 /* -az_conservation probconserv after training (train.c, compare.c): the Laplace approximation at the
  * trained θ and the update (AzLossProbConserv), a progress line; *lap is kept for the field's std
- * (NULL when the loss has no probconserv or training failed) */
-PETSC_INTERN PetscErrorCode AzRunProbConserv(MPI_Comm comm, AzLoss loss, PetscBool failed, const char indent[], AzLaplace *lap);
+ * (NULL when the loss has no probconserv, training failed or the update was refused). A refusal is
+ * not an error here: why says it ("" when none), the solution stays uncorrected, and the caller
+ * writes its results before failing. */
+PETSC_INTERN PetscErrorCode AzRunProbConserv(MPI_Comm comm, AzLoss loss, PetscBool failed, const char indent[], AzLaplace *lap, char why[], size_t len);
 /* summary.json's "probconserv": null, or the update's numbers */
 PETSC_INTERN PetscErrorCode AzRunProbConservJSON(AzFile f, AzLoss loss);
 PETSC_INTERN PetscErrorCode AzRunUncertaintyJSON(AzFile f, const AzRunUncertainty *u); /* null when u is NULL */

@@ -369,6 +369,7 @@ PetscErrorCode AzRunTrain(MPI_Comm comm)
   PetscReal            inferred_std[AZ_MAX_PARAMS];
   AzRunUncertainty     unc;
   AzLaplace            pclap = NULL; /* probconserv's, conditioned on its constraints */
+  char                 pcwhy[1024] = "";  /* why its update was refused ("" when it was not) */
   AzReference          ref = NULL;
   PetscMPIInt          size, rank;
   AzTrainerReason      reason;
@@ -463,7 +464,7 @@ PetscErrorCode AzRunTrain(MPI_Comm comm)
   }
   /* -az_conservation probconserv: the update after training, before anything is measured: the errors,
    * drift and fields below are the corrected solution's */
-  PetscCall(AzRunProbConserv(comm, loss, (PetscBool)(reason == AZ_TRAINER_FAILED), "", &pclap));
+  PetscCall(AzRunProbConserv(comm, loss, (PetscBool)(reason == AZ_TRAINER_FAILED), "", &pclap, pcwhy, sizeof pcwhy));
   PetscCall(AzLossExactError(loss, &has_exact, &rel, &maxabs));
   PetscCall(AzLossConstraintViolation(loss, 200, &viol_bc, &viol_ic));
   PetscCall(AzLossConservationDrift(loss, &drift));
@@ -557,5 +558,6 @@ PetscErrorCode AzRunTrain(MPI_Comm comm)
   PetscCall(AzFieldDestroy(&field));
   PetscCall(AzProblemDestroy(&prob));
   PetscCheck(reason != AZ_TRAINER_FAILED, comm, PETSC_ERR_NOT_CONVERGED, "Training failed: %s. The last good parameters (theta.bin), the history and summary.json are in %s", stop, dir);
+  PetscCheck(!pcwhy[0], comm, PETSC_ERR_ARG_WRONG, "%s. The trained results, uncorrected, are in %s", pcwhy, dir);
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -241,21 +241,36 @@ PetscErrorCode AzRunUncertaintyAtPoints(MPI_Comm comm, AzLaplace lap, PetscInt n
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-PetscErrorCode AzRunProbConserv(MPI_Comm comm, AzLoss loss, PetscBool failed, const char indent[], AzLaplace *lap)
+PetscErrorCode AzRunProbConserv(MPI_Comm comm, AzLoss loss, PetscBool failed, const char indent[], AzLaplace *lap, char why[], size_t len)
 {
   PetscBool         on;
   AzProbConservInfo pi;
+  PetscErrorCode    ierr;
 
   PetscFunctionBegin;
   *lap = NULL;
+  if (why && len) why[0] = 0;
   PetscCall(AzLossGetProbConserv(loss, &on, NULL, NULL));
   if (!on) PetscFunctionReturn(PETSC_SUCCESS);
   if (failed) {
     PetscCall(PetscPrintf(comm, "%sprobconserv: no update (training failed)\n", indent));
     PetscFunctionReturn(PETSC_SUCCESS);
   }
-  PetscCall(AzLaplaceCreate(loss, lap));
-  PetscCall(AzLossProbConserv(loss, *lap, &pi));
+  /* a refusal here (the constraints dependent, the approximation not positive definite) keeps the
+   * trained results: the caller writes them, then reports it */
+  PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  ierr = AzLaplaceCreate(loss, lap);
+  if (!ierr) ierr = AzLossProbConserv(loss, *lap, &pi);
+  PetscCall(PetscPopErrorHandler());
+  if (ierr) {
+    const char *text;
+    char       *specific = NULL;
+    PetscCall(PetscErrorMessage(ierr, &text, &specific));
+    snprintf(why, len, "probconserv update refused: %s", specific && specific[0] ? specific : (text ? text : "unknown error"));
+    PetscCall(PetscPrintf(comm, "%s%s; the results are the trained solution's, uncorrected\n", indent, why));
+    PetscCall(AzLaplaceDestroy(lap));
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
   PetscCall(PetscPrintf(comm, "%sprobconserv: %d constraints (%d times), sigma_c %g: max |G mu - b| %.3e before, %.3e after, |dtheta| %.3e\n", indent, (int)pi.m, (int)pi.ntimes, (double)pi.sigma, (double)pi.misfit, (double)pi.misfit_after, (double)pi.dtheta_norm));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
