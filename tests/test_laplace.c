@@ -802,7 +802,7 @@ START_TEST(test_probconserv_refusals)
   ExpectRefused("probconserv, sigma_c < 0", "gpme1d", o_neg, "-az_probconserv_sigma -1");
   snprintf(path, sizeof path, "%s/badlift.so", getenv("AZ_TEST_PLUGIN_DIR") ? getenv("AZ_TEST_PLUGIN_DIR") : "tests/.libs");
   ExpectRefused("probconserv, a nonlinear law", path, o_energy, "is not of the form q = a(x)");
-  ExpectRefused("probconserv beside posthoc", path, o_mixed, "share one mode");
+  ExpectRefused("probconserv beside posthoc", path, o_mixed, "share one projection");
   {
     /* with σ_c > 0 more constraints than parameters are accepted (a Bayesian update, not a projection) */
     Setup     s;

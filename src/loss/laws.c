@@ -83,7 +83,7 @@ PetscErrorCode AzConservationOptions(AzLoss L)
   L->proj_mode = AZ_CONSERVE_NONE;
   for (PetscInt l = 0; l < nlaws; l++) {
     if (!AzConservationIsProjected(L->law_mode[l])) continue;
-    PetscCheck(L->proj_mode == AZ_CONSERVE_NONE || L->proj_mode == L->law_mode[l], L->comm, PETSC_ERR_ARG_WRONG, "Law '%s' is imposed by %s and law '%s' by %s: the projected laws share one mode, in training (project) or after it (posthoc or probconserv)", info->conservation[first].name, AzConservationTypes[L->proj_mode], info->conservation[l].name, AzConservationTypes[L->law_mode[l]]);
+    PetscCheck(L->proj_mode == AZ_CONSERVE_NONE || L->proj_mode == L->law_mode[l], L->comm, PETSC_ERR_ARG_WRONG, "Law '%s' is imposed by %s and law '%s' by %s: the projected laws share one projection, in training (project) or after it (posthoc or probconserv)", info->conservation[first].name, AzConservationTypes[L->proj_mode], info->conservation[l].name, AzConservationTypes[L->law_mode[l]]);
     L->proj_mode = L->law_mode[l];
     if (first < 0) first = l;
   }
