@@ -105,6 +105,28 @@ expect_error projection-without-law "declares no conservation law" "$AZ" compare
 pos=$(awk -F, '$1 == "soft+softplus" { print $7 }' "$tmp/adv/compare.csv")
 awk -v v="$pos" 'BEGIN { exit !(v != "" && v + 0 == 0) }' || fail "compare advection1d: softplus positivity violation '$pos' is not 0"
 expect_error bad-strategy-suffix "after + comes project, posthoc, conserve" "$AZ" compare -az_strategies hard+foo -az_output_dir "$tmp/bad"
+# probconserv (the Bayesian update with the Laplace covariance after training) on gpme1d heat: the
+# mass drift to round-off at the drift's times, the update's numbers in the strategy's summary line;
+# in train with -az_uncertainty the field's std (field.h5 u_std) is the conditioned posterior's
+expect_ok compare-probconserv "probconserv: 101 constraints" "$AZ" compare -problem gpme1d -az_gpme1d_kind heat -az_strategies soft,posthoc,probconserv,soft-cosine+probconserv -az_field_depth 2 -az_field_width 12 -az_trainer_type gn -az_trainer_max_it 20 -az_n_interior 300 -az_n_initial 30 -az_n_boundary 30 -az_quiet -az_output_dir "$tmp/pc"
+for st in probconserv soft-cosine+probconserv; do
+  drift=$(awk -F, -v s=$st '$1 == s { print $6 }' "$tmp/pc/compare.csv")
+  awk -v v="$drift" 'BEGIN { exit !(v != "" && v + 0 <= 1e-12) }' || fail "compare gpme1d heat: $st drift '$drift' above 1e-12"
+done
+drift=$(awk -F, '$1 == "soft" { print $6 }' "$tmp/pc/compare.csv")
+awk -v v="$drift" 'BEGIN { exit !(v != "" && v + 0 > 1e-8) }' || fail "compare gpme1d heat: soft drift '$drift' should not be round-off"
+expect_ok train-probconserv "probconserv: 11 constraints" "$AZ" train -problem gpme1d -az_gpme1d_kind heat -az_conservation probconserv -az_probconserv_times 11 -az_uncertainty -az_field_depth 1 -az_field_width 8 -az_trainer_type gn -az_trainer_max_it 10 -az_n_interior 200 -az_n_initial 20 -az_n_boundary 20 -az_quiet -az_output_dir "$tmp/pct"
+grep -q '"probconserv": {"constraints": 11, "times": 11, "sigma": 0' "$tmp/pct/summary.json" || fail "train probconserv: summary.json lacks the probconserv block"
+after=$(sed -n 's/.*"misfit_after": \([^,]*\),.*/\1/p' "$tmp/pct/summary.json")
+awk -v v="$after" 'BEGIN { exit !(v != "" && v + 0 <= 1e-12) }' || fail "train probconserv: misfit after the update '$after' above 1e-12"
+grep -q '"field_std_mean": [0-9]' "$tmp/pct/summary.json" || fail "train probconserv -az_uncertainty: no field std in summary.json"
+grep -q "u_std" "$tmp/pct/field.xmf" || fail "train probconserv -az_uncertainty: field.xmf lacks u_std"
+expect_error probconserv-too-many "at most 33 can be" "$AZ" train -problem gpme1d -az_conservation probconserv -az_field_depth 1 -az_field_width 8 -az_trainer_max_it 1 -az_output_dir "$tmp/bad"
+expect_error probconserv-posthoc "exclude each other" "$AZ" compare -problem gpme1d -az_strategies soft+posthoc+probconserv -az_output_dir "$tmp/bad"
+# a refused update (101 constraints numerically dependent under a strong prior) keeps the trained results
+expect_error probconserv-refused "use fewer -az_probconserv_times or -az_probconserv_sigma > 0" "$AZ" train -problem gpme1d -az_gpme1d_kind stefan -az_conservation probconserv -az_laplace_lambda 1 -az_field_depth 2 -az_field_width 16 -az_trainer_type gn -az_trainer_max_it 100 -az_n_interior 500 -az_n_initial 50 -az_n_boundary 50 -az_quiet -az_output_dir "$tmp/pcr"
+grep -q '"probconserv": null' "$tmp/pcr/summary.json" || fail "probconserv refused after training: summary.json missing or not null"
+[ -s "$tmp/pcr/theta.bin" ] || fail "probconserv refused after training: theta.bin missing"
 # bounds (allen_cahn1d: |u| <= 1): by construction (+bounds) and by a penalty (+bounds-auglag, its term in
 # the history); the table's bounds violation is measured where the problem declares bounds, n/a elsewhere
 expect_ok compare-bounds "report:" "$AZ" compare -problem allen_cahn1d -az_strategies soft,soft+bounds,soft+bounds-auglag -az_field_depth 1 -az_field_width 16 -az_trainer_type gn -az_trainer_max_it 10 -az_n_interior 200 -az_n_initial 20 -az_ref_n 128 -az_quiet -az_output_dir "$tmp/acb"

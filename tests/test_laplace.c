@@ -9,7 +9,10 @@
  *    differences of the solution in θ (through the chain of maps: a hard transform, a stream function;
  *    two and three components);
  *  - the same numbers on the world communicator (1 or 2 ranks) and on one rank alone;
- *  - refusals: too many parameters, interpolated data, a negative λ, a projection in the chain.
+ *  - refusals: too many parameters, interpolated data, a negative λ, a projection in the chain;
+ *  - ProbConserv (AzLossProbConserv): the θ-space update against the function-space formula with
+ *    Σ = J_u Σθ J_uᵀ formed densely (mean and std), G μ̃ = b to 1e-12 with σ_c = 0, μ unchanged as
+ *    σ_c → ∞, the orthogonal projection when Σθ ∝ I, and its refusals.
  * Runs on any number of ranks. */
 #include <ansatz.h>
 #include <check.h>
@@ -560,6 +563,277 @@ START_TEST(test_refusals)
 }
 END_TEST
 
+/* ---- ProbConserv (-az_conservation probconserv, AzLossProbConserv) against brute force ------------
+ * gpme1d heat: mass, a linear law whose target varies in time; the projection's quadrature and the
+ * series' are the same rule (16 nodes each), so Q(t) of AzLossConservationSeries is G u at t. Brute
+ * force in function space: A = ∂Q(t_k)/∂θ and J_u(x) = ∂u(x)/∂θ by central differences of the public
+ * series and solution, Σθ from AzLaplaceGetCovariance before the update, r = Q − Q*, S = AΣθAᵀ + σ_c²I:
+ *     μ̃(x) = μ(x) − J_u(x)ΣθAᵀ S⁻¹ r,   var̃(x) = J_uΣθJ_uᵀ − J_uΣθAᵀ S⁻¹ AΣθJ_uᵀ,
+ * the update with Σ = J_u Σθ J_uᵀ formed densely over the nodes (G J_u = A). */
+#define PC_T 3
+#define PC_K 4
+
+/* Gaussian elimination, n ≤ 8: x = S⁻¹ b (S overwritten) */
+static void SolveSmall(PetscInt n, PetscReal S[], PetscReal x[])
+{
+  for (PetscInt c = 0; c < n; c++) {
+    PetscInt p = c;
+    for (PetscInt r = c + 1; r < n; r++)
+      if (PetscAbsReal(S[r * n + c]) > PetscAbsReal(S[p * n + c])) p = r;
+    for (PetscInt j = 0; j < n; j++) {
+      PetscReal t = S[c * n + j];
+      S[c * n + j] = S[p * n + j];
+      S[p * n + j] = t;
+    }
+    {
+      PetscReal t = x[c];
+      x[c] = x[p];
+      x[p] = t;
+    }
+    for (PetscInt r = c + 1; r < n; r++) {
+      const PetscReal f = S[r * n + c] / S[c * n + c];
+      for (PetscInt j = c; j < n; j++) S[r * n + j] -= f * S[c * n + j];
+      x[r] -= f * x[c];
+    }
+  }
+  for (PetscInt c = n - 1; c >= 0; c--) {
+    for (PetscInt j = c + 1; j < n; j++) x[c] -= S[c * n + j] * x[j];
+    x[c] /= S[c * n + c];
+  }
+}
+
+/* the series' misfit Q(t_k) − Q*(t_k) at the loss's current θ */
+static void Misfit(AzLoss loss, PetscReal r[])
+{
+  PetscReal t[PC_T], Q[PC_T], M[PC_T], target;
+  OK(AzLossConservationSeries(loss, 0, PC_T, t, Q, &target));
+  OK(AzLossConservationTargets(loss, 0, PC_T, t, M));
+  for (PetscInt k = 0; k < PC_T; k++) r[k] = Q[k] - M[k];
+}
+
+static void SolutionAt(Setup *s, const PetscReal x[], PetscReal u[])
+{
+  PetscScalar jets[PC_K * 64];
+  PetscInt    nc, ns;
+  OK(AzFieldGetJetSize(s->field, &nc, &ns));
+  ck_assert(nc * ns <= 64);
+  OK(AzLossEvaluateSolution(s->loss, PC_K, x, jets));
+  for (PetscInt p = 0; p < PC_K; p++) u[p] = PetscRealPart(jets[p * nc * ns]);
+}
+
+static void CheckProbConserv(const char *label, const char *sigma)
+{
+  const Opt o[] = {{"-az_gpme1d_kind", "heat"}, {"-az_conservation", "probconserv"}, {"-az_probconserv_times", "3"}, {"-az_probconserv_sigma", sigma}, {"-az_project_nodes", "16"}, {"-az_drift_nodes", "16"}, {"-az_laplace_lambda", "1e-3"}, {"-az_laplace_sigma2", "0.5"}, {NULL, NULL}};
+  const PetscReal   sc = atof(sigma), h = 1e-5;
+  Setup             s;
+  AzLaplace         lap;
+  AzProbConservInfo pi;
+  Vec               theta;
+  PetscInt          P, *idx;
+  PetscReal         x[2 * PC_K], mu[PC_K], r[PC_T], *A, *J, *Sig, up[PC_K], um[PC_K], rp[PC_T], rm[PC_T], want[PC_K], wvar[PC_K], got[PC_K], std[PC_K], after[PC_T], corr = 0;
+
+  OK(Make(PETSC_COMM_WORLD, "gpme1d", o, &s, &lap));
+  P = s.P;
+  for (PetscInt p = 0; p < PC_K; p++) x[2 * p] = 0.15 + 0.23 * p, x[2 * p + 1] = 0.02 + 0.021 * p;
+  idx = (PetscInt *)malloc(sizeof(PetscInt) * P);
+  A   = (PetscReal *)malloc(sizeof(PetscReal) * PC_T * P);
+  J   = (PetscReal *)malloc(sizeof(PetscReal) * PC_K * P);
+  Sig = (PetscReal *)malloc(sizeof(PetscReal) * P * P);
+  for (PetscInt i = 0; i < P; i++) idx[i] = i;
+  OK(AzLaplaceGetCovariance(lap, P, idx, Sig));
+  Misfit(s.loss, r);
+  SolutionAt(&s, x, mu);
+  OK(AzFieldGetParameters(s.field, &theta));
+  for (PetscInt j = 0; j < P; j++) {
+    PetscScalar *v;
+    PetscReal    t0;
+    OK(VecGetArray(theta, &v));
+    t0   = PetscRealPart(v[j]);
+    v[j] = t0 + h;
+    OK(VecRestoreArray(theta, &v));
+    Misfit(s.loss, rp);
+    SolutionAt(&s, x, up);
+    OK(VecGetArray(theta, &v));
+    v[j] = t0 - h;
+    OK(VecRestoreArray(theta, &v));
+    Misfit(s.loss, rm);
+    SolutionAt(&s, x, um);
+    OK(VecGetArray(theta, &v));
+    v[j] = t0;
+    OK(VecRestoreArray(theta, &v));
+    for (PetscInt k = 0; k < PC_T; k++) A[k * P + j] = (rp[k] - rm[k]) / (2 * h);
+    for (PetscInt p = 0; p < PC_K; p++) J[p * P + j] = (up[p] - um[p]) / (2 * h);
+  }
+  /* brute force: SA = Σθ Aᵀ (P × T), S = A Σθ Aᵀ + σ_c² I */
+  {
+    PetscReal *SA = (PetscReal *)calloc((size_t)P * PC_T, sizeof(PetscReal)), S[PC_T * PC_T], z[PC_T];
+    for (PetscInt a = 0; a < P; a++)
+      for (PetscInt k = 0; k < PC_T; k++)
+        for (PetscInt b = 0; b < P; b++) SA[a * PC_T + k] += Sig[a * P + b] * A[k * P + b];
+    for (PetscInt p = 0; p < PC_K; p++) {
+      PetscReal JSA[PC_T] = {0}, jsj = 0;
+      for (PetscInt k = 0; k < PC_T; k++)
+        for (PetscInt a = 0; a < P; a++) JSA[k] += J[p * P + a] * SA[a * PC_T + k];
+      for (PetscInt a = 0; a < P; a++)
+        for (PetscInt b = 0; b < P; b++) jsj += J[p * P + a] * Sig[a * P + b] * J[p * P + b];
+      for (PetscInt k = 0; k < PC_T; k++)
+        for (PetscInt l = 0; l < PC_T; l++) {
+          S[k * PC_T + l] = (k == l ? sc * sc : 0);
+          for (PetscInt a = 0; a < P; a++) S[k * PC_T + l] += A[k * P + a] * SA[a * PC_T + l];
+        }
+      for (PetscInt k = 0; k < PC_T; k++) z[k] = r[k];
+      {
+        PetscReal S2[PC_T * PC_T], w[PC_T];
+        memcpy(S2, S, sizeof S);
+        SolveSmall(PC_T, S, z); /* S⁻¹ r */
+        want[p] = mu[p];
+        for (PetscInt k = 0; k < PC_T; k++) want[p] -= JSA[k] * z[k];
+        for (PetscInt k = 0; k < PC_T; k++) w[k] = JSA[k];
+        SolveSmall(PC_T, S2, w); /* S⁻¹ AΣJᵀ */
+        wvar[p] = jsj;
+        for (PetscInt k = 0; k < PC_T; k++) wvar[p] -= JSA[k] * w[k];
+      }
+    }
+    free(SA);
+  }
+  OK(AzLossProbConserv(s.loss, lap, &pi));
+  ck_assert_int_eq(pi.m, PC_T);
+  SolutionAt(&s, x, got);
+  OK(AzLaplaceFieldStd(lap, PC_K, x, std));
+  for (PetscInt p = 0; p < PC_K; p++) corr = PetscMax(corr, PetscAbsReal(want[p] - mu[p]));
+  for (PetscInt p = 0; p < PC_K; p++) {
+    ck_assert_msg(PetscAbsReal(got[p] - want[p]) <= 1e-5 * corr + 1e-13, "%s: point %d: updated mean %.15g, brute force %.15g (correction %g)", label, (int)p, (double)got[p], (double)want[p], (double)corr);
+    ck_assert_msg(wvar[p] > 0 && PetscAbsReal(std[p] - PetscSqrtReal(wvar[p])) <= 1e-5 * PetscSqrtReal(wvar[p]), "%s: point %d: updated std %.15g, brute force %.15g", label, (int)p, (double)std[p], (double)PetscSqrtReal(PetscMax(wvar[p], 0)));
+  }
+  Misfit(s.loss, after);
+  if (sc == 0) {
+    ck_assert_msg(corr > 1e-8, "%s: the update changed nothing (correction %g): the test is void", label, (double)corr);
+    for (PetscInt k = 0; k < PC_T; k++) ck_assert_msg(PetscAbsReal(after[k]) <= 1e-12, "%s: time %d: G mu~ - b = %g after the update (before %g)", label, (int)k, (double)after[k], (double)r[k]);
+    ck_assert_msg(pi.misfit_after <= 1e-12 && pi.misfit > 1e-8, "%s: the update's own misfit %g after, %g before", label, (double)pi.misfit_after, (double)pi.misfit);
+  }
+  if (sc >= 1e6) /* the constraints carry no information: the mean stays */
+    for (PetscInt p = 0; p < PC_K; p++) ck_assert_msg(PetscAbsReal(got[p] - mu[p]) <= 1e-9 * (PetscAbsReal(mu[p]) + 1), "%s: point %d moved by %g", label, (int)p, (double)(got[p] - mu[p]));
+  free(idx);
+  free(A);
+  free(J);
+  free(Sig);
+  Done(&s, &lap);
+}
+
+START_TEST(test_probconserv)
+{
+  CheckProbConserv("probconserv, sigma_c 0 (exact)", "0");
+  CheckProbConserv("probconserv, sigma_c 0.01", "0.01");
+  CheckProbConserv("probconserv, sigma_c 1e8", "1e8");
+}
+END_TEST
+
+/* Σθ = (s²/λ) I (λ far above JᵀJ): the update is the orthogonal projection in θ onto A δ = −r,
+ * δ = −Aᵀ(AAᵀ)⁻¹ r; and the conditioned variances are Σ − ΣAᵀ(AΣAᵀ)⁻¹AΣ */
+START_TEST(test_probconserv_orthogonal)
+{
+  const Opt     o[] = {{"-az_laplace_lambda", "1e12"}, {"-az_laplace_sigma2", "1"}, {NULL, NULL}};
+  Setup         s;
+  AzLaplace     lap;
+  AzLaplaceInfo info;
+  PetscInt      P, m = 2, idx[17];
+  PetscScalar   A[2 * 17], r[2] = {0.3, -0.7}, d[17];
+  PetscReal     S[4], z[2], want, var[17], cov[17 * 17];
+
+  OK(Make(PETSC_COMM_WORLD, "heat1d", o, &s, &lap));
+  P = s.P;
+  ck_assert_int_eq(P, 17);
+  OK(AzLaplaceGetInfo(lap, &info));
+  for (PetscInt i = 0; i < m * P; i++) A[i] = PetscSinReal(1.7 * i + 0.3) + (i % 5 == 0 ? 1 : 0);
+  for (PetscInt i = 0; i < P; i++) idx[i] = i;
+  OK(AzLaplaceGetCovariance(lap, P, idx, cov));
+  for (PetscInt k = 0; k < m; k++)
+    for (PetscInt l = 0; l < m; l++) {
+      S[k * m + l] = 0;
+      for (PetscInt a = 0; a < P; a++) S[k * m + l] += PetscRealPart(A[k * P + a] * A[l * P + a]);
+    }
+  z[0] = PetscRealPart(r[0]), z[1] = PetscRealPart(r[1]);
+  SolveSmall(m, S, z);
+  OK(AzLaplaceCondition(lap, m, A, r, 0, d));
+  for (PetscInt a = 0; a < P; a++) {
+    want = -(PetscRealPart(A[a]) * z[0] + PetscRealPart(A[P + a]) * z[1]);
+    ck_assert_msg(PetscAbsReal(PetscRealPart(d[a]) - want) <= 1e-6 * (PetscAbsReal(want) + 1e-3), "orthogonal projection: entry %d: %.15g, -A^T(AA^T)^-1 r %.15g", (int)a, (double)PetscRealPart(d[a]), (double)want);
+  }
+  for (PetscInt k = 0; k < m; k++) {
+    PetscScalar Ad = r[k];
+    for (PetscInt a = 0; a < P; a++) Ad += A[k * P + a] * d[a];
+    ck_assert_msg(PetscAbsScalar(Ad) <= 1e-12, "orthogonal projection: row %d: A d + r = %g", (int)k, (double)PetscAbsScalar(Ad));
+  }
+  /* the conditioned variances against Σ − ΣAᵀ(AΣAᵀ)⁻¹AΣ with the unconditioned Σ */
+  OK(AzLaplaceGetVariance(lap, P, idx, var));
+  for (PetscInt i = 0; i < P; i++) {
+    PetscReal SA[2] = {0, 0}, M[4] = {0, 0, 0, 0}, w[2];
+    for (PetscInt k = 0; k < m; k++)
+      for (PetscInt a = 0; a < P; a++) SA[k] += cov[i * P + a] * PetscRealPart(A[k * P + a]);
+    for (PetscInt k = 0; k < m; k++)
+      for (PetscInt l = 0; l < m; l++)
+        for (PetscInt a = 0; a < P; a++)
+          for (PetscInt b = 0; b < P; b++) M[k * m + l] += PetscRealPart(A[k * P + a]) * cov[a * P + b] * PetscRealPart(A[l * P + b]);
+    w[0] = SA[0], w[1] = SA[1];
+    SolveSmall(m, M, w);
+    want = cov[i * P + i] - (SA[0] * w[0] + SA[1] * w[1]);
+    ck_assert_msg(PetscAbsReal(var[i] - want) <= 1e-6 * cov[i * P + i], "conditioned variance %d: %.15g, brute force %.15g (prior %.15g)", (int)i, (double)var[i], (double)want, (double)cov[i * P + i]);
+  }
+  Done(&s, &lap);
+}
+END_TEST
+
+START_TEST(test_probconserv_refusals)
+{
+  char      path[PETSC_MAX_PATH_LEN];
+  const Opt o_nolaw[]  = {{"-az_conservation", "probconserv"}, {NULL, NULL}};
+  const Opt o_times[]  = {{"-az_gpme1d_kind", "heat"}, {"-az_conservation", "probconserv"}, {"-az_probconserv_times", "30"}, {NULL, NULL}};
+  const Opt o_sigma[]  = {{"-az_gpme1d_kind", "heat"}, {"-az_conservation", "probconserv"}, {"-az_probconserv_times", "30"}, {"-az_probconserv_sigma", "0.1"}, {"-az_laplace_sigma2", "1"}, {NULL, NULL}};
+  const Opt o_maxp[]   = {{"-az_gpme1d_kind", "heat"}, {"-az_conservation", "probconserv"}, {"-az_laplace_max_parameters", "10"}, {NULL, NULL}};
+  const Opt o_pos[]    = {{"-az_gpme1d_kind", "heat"}, {"-az_conservation", "probconserv"}, {"-az_positivity", "hard"}, {NULL, NULL}};
+  const Opt o_neg[]    = {{"-az_gpme1d_kind", "heat"}, {"-az_conservation", "probconserv"}, {"-az_probconserv_sigma", "-1"}, {NULL, NULL}};
+  const Opt o_energy[] = {{"-az_conservation", "probconserv"}, {NULL, NULL}};
+  const Opt o_mixed[]  = {{"-az_conservation_mass", "posthoc"}, {"-az_conservation_energy", "probconserv"}, {NULL, NULL}};
+
+  ExpectRefused("probconserv, no law", "heat1d", o_nolaw, "declares no conservation law");
+  ExpectRefused("probconserv, 30 constraints on 17 parameters", "gpme1d", o_times, "at most 17 can be");
+  ExpectRefused("probconserv, more parameters than the dense limit", "gpme1d", o_maxp, "-az_conservation probconserv needs the Laplace approximation's dense 17 x 17");
+  ExpectRefused("probconserv and hard positivity", "gpme1d", o_pos, "cannot both be exact");
+  ExpectRefused("probconserv, sigma_c < 0", "gpme1d", o_neg, "-az_probconserv_sigma -1");
+  snprintf(path, sizeof path, "%s/badlift.so", getenv("AZ_TEST_PLUGIN_DIR") ? getenv("AZ_TEST_PLUGIN_DIR") : "tests/.libs");
+  ExpectRefused("probconserv, a nonlinear law", path, o_energy, "is not of the form q = a(x)");
+  ExpectRefused("probconserv beside posthoc", path, o_mixed, "share one projection");
+  {
+    /* with σ_c > 0 more constraints than parameters are accepted (a Bayesian update, not a projection) */
+    Setup     s;
+    AzLaplace lap;
+    OK(Make(PETSC_COMM_WORLD, "gpme1d", o_sigma, &s, &lap));
+    OK(AzLossProbConserv(s.loss, lap, NULL));
+    /* the update is made once, at the θ it was made at */
+    last_error[0] = 0;
+    PetscPushErrorHandler(CaptureError, NULL);
+    ck_assert_msg(AzLossProbConserv(s.loss, lap, NULL) != 0, "a second update accepted");
+    PetscPopErrorHandler();
+    ck_assert_msg(strstr(last_error, "already"), "message \"%s\"", last_error);
+    {
+      Vec         theta;
+      PetscReal   x[2] = {0.3, 0.05};
+      PetscScalar jets[64];
+      PetscErrorCode ierr;
+      OK(AzFieldGetParameters(s.field, &theta));
+      OK(VecShift(theta, 1e-3));
+      last_error[0] = 0;
+      PetscPushErrorHandler(CaptureError, NULL);
+      ierr = AzLossEvaluateSolution(s.loss, 1, x, jets);
+      PetscPopErrorHandler();
+      ck_assert_msg(ierr != 0, "the update applied at another theta");
+      ck_assert_msg(strstr(last_error, "other parameters"), "message \"%s\"", last_error);
+    }
+    Done(&s, &lap);
+  }
+}
+END_TEST
+
 int main(int argc, char **argv)
 {
   SRunner *sr;
@@ -575,6 +849,9 @@ int main(int argc, char **argv)
   tcase_add_test(tc, test_field_std);
   tcase_add_test(tc, test_ranks);
   tcase_add_test(tc, test_refusals);
+  tcase_add_test(tc, test_probconserv);
+  tcase_add_test(tc, test_probconserv_orthogonal);
+  tcase_add_test(tc, test_probconserv_refusals);
   tcase_set_timeout(tc, 600);
   suite_add_tcase(s, tc);
   sr = srunner_create(s);

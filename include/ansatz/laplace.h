@@ -66,11 +66,44 @@ PETSC_EXTERN PetscErrorCode AzLaplaceGetInfo(AzLaplace lap, AzLaplaceInfo *info)
 PETSC_EXTERN PetscErrorCode AzLaplaceGetVariance(AzLaplace lap, PetscInt nidx, const PetscInt idx[], PetscReal var[]);
 /* cov = Σ restricted to the entries idx[0..nidx): nidx × nidx, cov[i*nidx + j] = Σ_{idx[i], idx[j]}. Local. */
 PETSC_EXTERN PetscErrorCode AzLaplaceGetCovariance(AzLaplace lap, PetscInt nidx, const PetscInt idx[], PetscReal cov[]);
+/* Conditioning on m linear observations of θ, A δθ = −r + ε, ε ~ N(0, sigma2 I) (the ProbConserv update,
+ * AzLossProbConserv): A is m × P row-major, r the misfit Gμ − b; dtheta (P) receives the posterior
+ * mean's shift δθ = −Σ Aᵀ(sigma2 I + AΣAᵀ)⁻¹ r, and from then on the approximation is the posterior
+ * Σ̃ = Σ − ΣAᵀ(sigma2 I + AΣAᵀ)⁻¹AΣ: AzLaplaceGetVariance, GetCovariance and FieldStd give Σ̃'s.
+ * sigma2 = 0 imposes the observations exactly (m ≤ P, independent: refused otherwise). Once per
+ * approximation. Local (the same on every rank). */
+PETSC_EXTERN PetscErrorCode AzLaplaceCondition(AzLaplace lap, PetscInt m, const PetscScalar A[], const PetscScalar r[], PetscReal sigma2, PetscScalar dtheta[]);
+/* the observations it is conditioned on (0: none) */
+PETSC_EXTERN PetscErrorCode AzLaplaceGetNumConditions(AzLaplace lap, PetscInt *m);
+
+/* -az_conservation probconserv (src/loss/probconserv.c): the ProbConserv update of the trained
+ * solution, at the field's current θ, by lap (made at that θ, not yet conditioned). The constraints
+ * G u = b are every projected (linear) law's quadrature on the projection's nodes (-az_project_nodes)
+ * at -az_probconserv_times equally spaced times t0 .. t1 equal to its target; with u(x) ≈ μ(x) + J_u(x)
+ * δθ, J_u = ∂u/∂θ, the constraints read A δθ = −(Gμ − b), A = G J_u (m = times × laws rows), and the
+ * update is AzLaplaceCondition with sigma2 = σ_c² (-az_probconserv_sigma). The solution as the report
+ * sees it (AzLossEvaluateSolution: errors, drift, fields) is then μ̃(x) = μ(x) + J_u(x) δθ, its jets
+ * included (a tangent of the network), and lap gives its posterior standard deviation. θ itself is not
+ * changed; evaluating the report at another θ afterwards is an error. Collective. */
+typedef struct {
+  PetscInt  m;           /* constraints: times × laws */
+  PetscInt  ntimes;
+  PetscReal sigma;       /* σ_c */
+  PetscReal misfit;      /* max |Gμ − b| before the update */
+  PetscReal misfit_after; /* max |Gμ̃ − b| after it (on the same nodes, by the tangent) */
+  PetscReal dtheta_norm; /* ‖δθ‖₂ */
+} AzProbConservInfo;
+PETSC_EXTERN PetscErrorCode AzLossProbConserv(AzLoss loss, AzLaplace lap, AzProbConservInfo *info);
+/* whether the loss's laws are imposed by probconserv (after AzLossSetUp), and whether its update is in
+ * place (info, when not NULL, then describes it) */
+PETSC_EXTERN PetscErrorCode AzLossGetProbConserv(AzLoss loss, PetscBool *on, PetscBool *applied, AzProbConservInfo *info);
+
 /* The pointwise standard deviation of every solution component at npts points x (npts × ncoord):
  * std[p*ncomp + c] = s ‖L⁻¹ g‖, g = ∂u_c(x_p)/∂θ, u the solution as the report sees it (the network
  * through the loss's chain of maps: stream function, hard transform, softplus), at the field's current
  * θ. Local (every rank holds L): ranks may share out the points. Refused with a projection onto
- * conservation laws in the chain (its coefficients depend on θ through a quadrature not followed here). */
+ * conservation laws in the chain (its coefficients depend on θ through a quadrature not followed here).
+ * Conditioned (AzLaplaceCondition), the posterior's Σ̃: with probconserv, the corrected solution's. */
 PETSC_EXTERN PetscErrorCode AzLaplaceFieldStd(AzLaplace lap, PetscInt npts, const PetscReal x[], PetscReal std[]);
 
 #endif

@@ -60,18 +60,25 @@ PETSC_EXTERN const char *const AzAdaptiveRules[];
  *             network is evaluated at the -az_project_nodes quadrature nodes of each slice once per
  *             evaluation.
  *   posthoc   the same projection applied to the trained solution only (training does not see it)
+ *   probconserv
+ *             after training too, the Bayesian update of ProbConserv (Hansen et al., ICML 2023): the
+ *             laws' quadrature at -az_probconserv_times times, G u = b, is imposed on the trained
+ *             solution with the Gauss–Newton Laplace covariance Σ = J_u Σθ J_uᵀ as the prior,
+ *             μ̃ = μ − ΣGᵀ(σ_c²I + GΣGᵀ)⁻¹(Gμ − b) (-az_probconserv_sigma σ_c, default 0: exact at
+ *             those times); the correction goes where the model is unsure (AzLossProbConserv, laplace.h)
  *   soft, linear, cosine, adaptive, auglag
  *             a penalty term per law, "conservation" (or "conservation_NAME" when the problem has
  *             several laws): mean over the time slices of (Q_h(t) − M)², the same quadrature on the
  *             same slices, weighted like a boundary condition (AzConstraintType: a constant
  *             -az_weight_conservation, a schedule, adaptive weights, or multipliers). Any law whose
  *             density depends on the solution values only, linear or not (energy ∫u² dx).
- * Projected laws share one mode (project or posthoc); penalised laws are evaluated on the projected
+ * Projected laws share one mode (project, posthoc or probconserv); penalised laws are evaluated on the projected
  * solution when other laws are projected. */
 typedef enum {
   AZ_CONSERVE_NONE,
   AZ_CONSERVE_PROJECT,
   AZ_CONSERVE_POSTHOC,
+  AZ_CONSERVE_PROBCONSERV,
   AZ_CONSERVE_SOFT,
   AZ_CONSERVE_LINEAR,
   AZ_CONSERVE_COSINE,
@@ -196,7 +203,8 @@ PETSC_EXTERN PetscErrorCode AzPointsFileRead(AzProblem prob, const char path[], 
 PETSC_EXTERN PetscErrorCode AzLossEvaluateSolution(AzLoss loss, PetscInt npts, const PetscReal x[], PetscScalar jets[]);
 /* The chain of maps from the network's jets to the solution's, in order (after AzLossSetUp; names
  * may be NULL): "stream" (-az_divfree), "transform" (hard conditions), "softplus" (-az_positivity
- * hard), "projection" (-az_conservation project or posthoc). Forward, tangent and adjoint at npts
+ * hard), "projection" (-az_conservation project or posthoc), "probconserv" (the update of
+ * -az_conservation probconserv: the identity until AzLossProbConserv, then + J_u(x) δθ). Forward, tangent and adjoint at npts
  * points, the solution as the report sees it (AzLossEvaluateSolution: a projection's coefficients
  * follow from θ, so its derivative with respect to the jets given here is the identity): net has the
  * network's components (one more derivative order with a stream function), sol the solution's. The

@@ -37,7 +37,7 @@ PetscErrorCode AzChainMapCreate_Bounds(AzLoss L, AzChainMap *m)
   for (PetscInt c = 0; c < L->ncomp; c++)
     PetscCheck(!(info->bounded[c] && info->positive[c] && L->positivity == AZ_POSITIVE_HARD), L->comm, PETSC_ERR_ARG_WRONG, "-az_bounds hard and -az_positivity hard would both map component %" PetscInt_FMT " of %s: choose one (the bounds imply positivity when the lower bound is >= 0)", c, info->name);
   for (PetscInt l = 0; l < AZ_MAX_LAWS; l++)
-    PetscCheck(L->law_mode[l] != AZ_CONSERVE_PROJECT && L->law_mode[l] != AZ_CONSERVE_POSTHOC, L->comm, PETSC_ERR_ARG_WRONG, "-az_bounds hard and law '%s' projected (%s) cannot both be exact (the projection adds a shift that may leave the bounds): choose one, or penalise the law (-az_conservation_%s soft, linear, cosine, adaptive or auglag)", info->conservation[l].name, AzConservationTypes[L->law_mode[l]], info->conservation[l].name);
+    PetscCheck(!AzConservationIsProjected(L->law_mode[l]), L->comm, PETSC_ERR_ARG_WRONG, "-az_bounds hard and law '%s' projected (%s) cannot both be exact (the projection adds a shift that may leave the bounds): choose one, or penalise the law (-az_conservation_%s soft, linear, cosine, adaptive or auglag)", info->conservation[l].name, AzConservationTypes[L->law_mode[l]], info->conservation[l].name);
   PetscCall(AzProblemGetJetRequest(L->prob, &req));
   PetscCall(AzJetRequestClose(&req));
   PetscCall(AzChainMapAllocate(L, &ops, L->ncomp, L->ncomp, m));

@@ -42,8 +42,10 @@ PETSC_INTERN PetscErrorCode AzChainMapCreate_Transform(AzLoss, AzChainMap *);
 PETSC_INTERN PetscErrorCode AzChainMapCreate_Softplus(AzLoss, AzChainMap *);
 PETSC_INTERN PetscErrorCode AzChainMapCreate_Bounds(AzLoss, AzChainMap *);
 PETSC_INTERN PetscErrorCode AzChainMapCreate_Projection(AzLoss, AzChainMap *);
+PETSC_INTERN PetscErrorCode AzChainMapCreate_ProbConserv(AzLoss, AzChainMap *);
 
-/* the maps in chain order: network -> stream function -> hard transform -> softplus -> bounds -> projection */
+/* the maps in chain order: network -> stream function -> hard transform -> softplus -> bounds -> projection
+ * -> probconserv (its update after training, last: it reads the solution of every map before it) */
 static PetscErrorCode AzChainRegisterAll(void)
 {
   PetscFunctionBegin;
@@ -54,6 +56,7 @@ static PetscErrorCode AzChainRegisterAll(void)
   PetscCall(AzChainRegister("softplus", AzChainMapCreate_Softplus));
   PetscCall(AzChainRegister("bounds", AzChainMapCreate_Bounds));
   PetscCall(AzChainRegister("projection", AzChainMapCreate_Projection));
+  PetscCall(AzChainRegister("probconserv", AzChainMapCreate_ProbConserv));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

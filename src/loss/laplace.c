@@ -17,6 +17,10 @@ struct _p_AzLaplace {
   PetscInt      P, block;
   PetscScalar  *Lf; /* P × P column-major: the lower Cholesky factor of H + λI (upper triangle unused) */
   AzLaplaceInfo info;
+  /* conditioned on m linear observations A θ (AzLaplaceCondition): Q1, the first P rows of the thin Q
+   * of [L⁻¹Aᵀ; √τ I] = QR (τ = σ_c²/s²), P × m column-major */
+  PetscInt      m;
+  PetscScalar  *Q1;
 };
 
 typedef struct {
@@ -43,6 +47,16 @@ static PetscErrorCode ReadOptions(AzLoss L, Options *o)
   PetscCheck(!o->sigma2_set || o->sigma2 > 0, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_laplace_sigma2 %g must be > 0 (a noise variance)", (double)o->sigma2);
   PetscCheck(o->maxp >= 1, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_laplace_max_parameters %" PetscInt_FMT " must be >= 1", o->maxp);
   PetscCheck(o->block >= 1 && o->block <= 100000, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_laplace_block %" PetscInt_FMT " must be between 1 and 100000", o->block);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzLaplaceMaxParameters(AzLoss L, PetscInt *maxp)
+{
+  Options o;
+
+  PetscFunctionBegin;
+  PetscCall(ReadOptions(L, &o));
+  *maxp = o.maxp;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -244,6 +258,7 @@ PetscErrorCode AzLaplaceDestroy(AzLaplace *lap)
   PetscFunctionBegin;
   if (!*lap) PetscFunctionReturn(PETSC_SUCCESS);
   PetscCall(PetscFree((*lap)->Lf));
+  PetscCall(PetscFree((*lap)->Q1));
   PetscCall(PetscFree(*lap));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -255,6 +270,110 @@ PetscErrorCode AzLaplaceGetInfo(AzLaplace lap, AzLaplaceInfo *info)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* the conditioning's share of gᵀΣ̃g for nr columns Y = L⁻¹g (P × nr, column-major): d_r = ‖Q1ᵀ y_r‖²
+ * (so that gᵀΣ̃g = s²(‖y‖² − d), see AzLaplaceCondition); d = 0 when not conditioned */
+static PetscErrorCode Downdate(AzLaplace lap, PetscInt nr, const PetscScalar Y[], PetscReal d[])
+{
+  const PetscInt m = lap->m, P = lap->P;
+  PetscScalar   *W, one = 1, zero = 0;
+  PetscBLASInt   bm, bn, bk;
+
+  PetscFunctionBegin;
+  for (PetscInt r = 0; r < nr; r++) d[r] = 0;
+  if (!m || !nr) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(PetscMalloc1((size_t)m * nr, &W));
+  PetscCall(PetscBLASIntCast(m, &bm));
+  PetscCall(PetscBLASIntCast(nr, &bn));
+  PetscCall(PetscBLASIntCast(P, &bk));
+  BLASgemm_("T", "N", &bm, &bn, &bk, &one, lap->Q1, &bk, Y, &bk, &zero, W, &bm); /* W = Q1ᵀ Y */
+  for (PetscInt r = 0; r < nr; r++)
+    for (PetscInt i = 0; i < m; i++) d[r] += PetscRealPart(W[(size_t)r * m + i] * W[(size_t)r * m + i]);
+  PetscCall(PetscFree(W));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Gaussian conditioning on m linear observations of θ (ProbConserv): with A (m × P) and the misfit
+ * r = Gμ − b, the observations A δθ = −r + ε, ε ~ N(0, σ_c² I), give
+ *     δθ = −Σ Aᵀ(σ_c²I + AΣAᵀ)⁻¹ r,   Σ̃ = Σ − ΣAᵀ(σ_c²I + AΣAᵀ)⁻¹AΣ.
+ * With Σ = s² L⁻ᵀL⁻¹, B = L⁻¹Aᵀ and the QR factorisation [B; √τ I] = [Q1; Q2] R (τ = σ_c²/s²), so that
+ * B = Q1 R and σ_c²I + AΣAᵀ = s² RᵀR:
+ *     δθ = −L⁻ᵀ B (RᵀR)⁻¹ r = −L⁻ᵀ Q1 R⁻ᵀ r,   gᵀΣ̃g = s² (‖L⁻¹g‖² − ‖Q1ᵀ L⁻¹g‖²),
+ * and A δθ = −Bᵀ Q1 R⁻ᵀ r = −RᵀQ1ᵀQ1R⁻ᵀ r, which is −r for σ_c = 0 (Q1 = Q orthonormal): the
+ * observations imposed to round-off however ill-conditioned A is (no normal matrix is formed).
+ * Local: every rank holds A, r and the factor. */
+PetscErrorCode AzLaplaceCondition(AzLaplace lap, PetscInt m, const PetscScalar A[], const PetscScalar r[], PetscReal sigma2, PetscScalar dtheta[])
+{
+  const PetscInt P = lap->P, rows = P + m;
+  const PetscReal tau = sigma2 / lap->info.s2;
+  PetscScalar   *Z, *tauq, *work, *R, wq, one = 1;
+  PetscBLASInt   bm, brows, lwork, info, bP, inc = 1;
+  PetscReal      rmax = 0, rmin = PETSC_MAX_REAL;
+
+  PetscFunctionBegin;
+  PetscCheck(!lap->m, PETSC_COMM_SELF, PETSC_ERR_ARG_WRONGSTATE, "AzLaplaceCondition: the approximation is already conditioned (on %" PetscInt_FMT " observations); create it again", lap->m);
+  PetscCheck(m >= 1, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "AzLaplaceCondition: %" PetscInt_FMT " observations: at least 1", m);
+  PetscCheck(sigma2 >= 0 && !PetscIsInfOrNanReal(sigma2), PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "AzLaplaceCondition: the observations' variance %g must be finite and >= 0", (double)sigma2);
+  PetscCheck(sigma2 > 0 || m <= P, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "AzLaplaceCondition: %" PetscInt_FMT " observations imposed exactly (variance 0) on %" PetscInt_FMT " parameters: at most %" PetscInt_FMT " can be", m, P, P);
+  PetscCall(PetscMalloc3((size_t)rows * m, &Z, m, &tauq, (size_t)m * m, &R));
+  PetscCall(PetscArrayzero(Z, (size_t)rows * m));
+  /* Z = [L⁻¹Aᵀ; √τ I]: A is row-major m × P, i.e. Aᵀ column-major P × m */
+  for (PetscInt j = 0; j < m; j++) {
+    PetscCall(PetscArraycpy(Z + (size_t)j * rows, A + (size_t)j * P, P));
+    Z[(size_t)j * rows + P + j] = PetscSqrtReal(tau);
+  }
+  PetscCall(SolveTrailing(lap, 0, m, Z, rows));
+  PetscCall(PetscBLASIntCast(m, &bm));
+  PetscCall(PetscBLASIntCast(rows, &brows));
+  lwork = -1;
+  LAPACKgeqrf_(&brows, &bm, Z, &brows, tauq, &wq, &lwork, &info);
+  PetscCall(PetscBLASIntCast(PetscMax((PetscInt)PetscRealPart(wq), m), &lwork));
+  PetscCall(PetscMalloc1(lwork, &work));
+  LAPACKgeqrf_(&brows, &bm, Z, &brows, tauq, work, &lwork, &info);
+  PetscCheck(info == 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "AzLaplaceCondition: LAPACK geqrf failed (%d)", (int)info);
+  PetscCall(PetscArrayzero(R, (size_t)m * m));
+  for (PetscInt j = 0; j < m; j++)
+    for (PetscInt i = 0; i <= j; i++) R[(size_t)j * m + i] = Z[(size_t)j * rows + i];
+  for (PetscInt i = 0; i < m; i++) {
+    rmax = PetscMax(rmax, PetscAbsScalar(R[(size_t)i * m + i]));
+    rmin = PetscMin(rmin, PetscAbsScalar(R[(size_t)i * m + i]));
+  }
+  if (!(rmin > 1e-13 * rmax)) {
+    PetscCall(PetscFree(work));
+    PetscCall(PetscFree3(Z, tauq, R));
+    SETERRQ(PETSC_COMM_SELF, PETSC_ERR_ARG_WRONG, "AzLaplaceCondition: the %" PetscInt_FMT " observations are linearly dependent under the covariance (R's diagonal from %g down to %g): impose fewer, or give them a variance > 0", m, (double)rmax, (double)rmin);
+  }
+  LAPACKorgqr_(&brows, &bm, &bm, Z, &brows, tauq, work, &lwork, &info); /* the thin Q */
+  PetscCall(PetscFree(work));
+  PetscCheck(info == 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "AzLaplaceCondition: LAPACK orgqr failed (%d)", (int)info);
+  PetscCall(PetscMalloc1((size_t)P * m, &lap->Q1));
+  for (PetscInt j = 0; j < m; j++) PetscCall(PetscArraycpy(lap->Q1 + (size_t)j * P, Z + (size_t)j * rows, P));
+  lap->m = m;
+  /* δθ = −L⁻ᵀ Q1 R⁻ᵀ r */
+  {
+    PetscScalar *z;
+    PetscCall(PetscMalloc1(m, &z));
+    PetscCall(PetscArraycpy(z, r, m));
+    BLAStrsm_("L", "U", "T", "N", &bm, &inc, &one, R, &bm, z, &bm);
+    for (PetscInt i = 0; i < P; i++) {
+      PetscScalar v = 0;
+      for (PetscInt j = 0; j < m; j++) v += lap->Q1[(size_t)j * P + i] * z[j];
+      dtheta[i] = -v;
+    }
+    PetscCall(PetscBLASIntCast(P, &bP));
+    BLAStrsm_("L", "L", "T", "N", &bP, &inc, &one, lap->Lf, &bP, dtheta, &bP);
+    PetscCall(PetscFree(z));
+  }
+  PetscCall(PetscFree3(Z, tauq, R));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzLaplaceGetNumConditions(AzLaplace lap, PetscInt *m)
+{
+  PetscFunctionBegin;
+  *m = lap->m;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 static PetscErrorCode CheckIndices(AzLaplace lap, PetscInt nidx, const PetscInt idx[])
 {
   PetscFunctionBegin;
@@ -263,7 +382,8 @@ static PetscErrorCode CheckIndices(AzLaplace lap, PetscInt nidx, const PetscInt 
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* Σ_ii = s² ‖L⁻¹ e_i‖²: L⁻¹ e_i vanishes above i, so only the trailing block from i on is solved */
+/* Σ_ii = s² ‖L⁻¹ e_i‖²: L⁻¹ e_i vanishes above i, so only the trailing block from i on is solved;
+ * conditioned (AzLaplaceCondition), Σ̃_ii = s² (‖L⁻¹ e_i‖² − ‖Q1ᵀL⁻¹ e_i‖²) */
 PetscErrorCode AzLaplaceGetVariance(AzLaplace lap, PetscInt nidx, const PetscInt idx[], PetscReal var[])
 {
   PetscScalar *y;
@@ -273,22 +393,23 @@ PetscErrorCode AzLaplaceGetVariance(AzLaplace lap, PetscInt nidx, const PetscInt
   PetscCall(PetscMalloc1(lap->P, &y));
   for (PetscInt k = 0; k < nidx; k++) {
     const PetscInt i = idx[k], n = lap->P - i;
-    PetscReal      s = 0;
-    PetscCall(PetscArrayzero(y, n));
-    y[0] = 1;
-    PetscCall(SolveTrailing(lap, i, 1, y, n));
-    for (PetscInt j = 0; j < n; j++) s += PetscRealPart(y[j] * y[j]);
-    var[k] = lap->info.s2 * s;
+    PetscReal      s = 0, d;
+    PetscCall(PetscArrayzero(y, lap->P));
+    y[i] = 1;
+    PetscCall(SolveTrailing(lap, i, 1, y + i, n));
+    for (PetscInt j = i; j < lap->P; j++) s += PetscRealPart(y[j] * y[j]);
+    PetscCall(Downdate(lap, 1, y, &d));
+    var[k] = lap->info.s2 * PetscMax(s - d, 0);
   }
   PetscCall(PetscFree(y));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* Σ_IJ = s² (L⁻¹ e_I)ᵀ (L⁻¹ e_J) */
+/* Σ_IJ = s² (L⁻¹ e_I)ᵀ (L⁻¹ e_J), less s² (Q1ᵀL⁻¹ e_I)ᵀ(Q1ᵀL⁻¹ e_J) when conditioned */
 PetscErrorCode AzLaplaceGetCovariance(AzLaplace lap, PetscInt nidx, const PetscInt idx[], PetscReal cov[])
 {
-  const PetscInt P = lap->P;
-  PetscScalar   *Y;
+  const PetscInt P = lap->P, m = lap->m;
+  PetscScalar   *Y, *W = NULL;
 
   PetscFunctionBegin;
   PetscCall(CheckIndices(lap, nidx, idx));
@@ -296,12 +417,23 @@ PetscErrorCode AzLaplaceGetCovariance(AzLaplace lap, PetscInt nidx, const PetscI
   PetscCall(PetscCalloc1((size_t)P * nidx, &Y));
   for (PetscInt k = 0; k < nidx; k++) Y[(size_t)k * P + idx[k]] = 1;
   PetscCall(SolveTrailing(lap, 0, nidx, Y, P));
+  if (m) {
+    PetscScalar  one = 1, zero = 0;
+    PetscBLASInt bm, bn, bP;
+    PetscCall(PetscMalloc1((size_t)m * nidx, &W));
+    PetscCall(PetscBLASIntCast(m, &bm));
+    PetscCall(PetscBLASIntCast(nidx, &bn));
+    PetscCall(PetscBLASIntCast(P, &bP));
+    BLASgemm_("T", "N", &bm, &bn, &bP, &one, lap->Q1, &bP, Y, &bP, &zero, W, &bm); /* Q1ᵀ L⁻¹ e_I */
+  }
   for (PetscInt a = 0; a < nidx; a++)
     for (PetscInt b = 0; b <= a; b++) {
       PetscReal s = 0;
       for (PetscInt j = 0; j < P; j++) s += PetscRealPart(Y[(size_t)a * P + j] * Y[(size_t)b * P + j]);
+      for (PetscInt j = 0; j < m; j++) s -= PetscRealPart(W[(size_t)a * m + j] * W[(size_t)b * m + j]);
       cov[a * nidx + b] = cov[b * nidx + a] = lap->info.s2 * s;
     }
+  PetscCall(PetscFree(W));
   PetscCall(PetscFree(Y));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -315,6 +447,7 @@ PetscErrorCode AzLaplaceFieldStd(AzLaplace lap, PetscInt npts, const PetscReal x
   const PetscInt P = lap->P, nc = L->ncomp, ns = L->nslot, Ljet = nc * ns, B = lap->block;
   PetscInt       ncN, nsN, ncoord = L->ncoord;
   PetscScalar   *net, *sol, *rows, *netrows, *G;
+  PetscReal     *dd;
   const PetscReal s = PetscSqrtReal(lap->info.s2);
 
   PetscFunctionBegin;
@@ -325,6 +458,7 @@ PetscErrorCode AzLaplaceFieldStd(AzLaplace lap, PetscInt npts, const PetscReal x
   PetscCall(AzFieldGetJetSize(L->field, &ncN, &nsN));
   PetscCheck(nsN == ns && ncN == L->ncompN, PETSC_COMM_SELF, PETSC_ERR_PLIB, "AzLaplaceFieldStd: the field's jets (%" PetscInt_FMT " x %" PetscInt_FMT ") are not the network's of the loss (%" PetscInt_FMT " x %" PetscInt_FMT ")", ncN, nsN, L->ncompN, ns);
   PetscCall(PetscMalloc5((size_t)B * ncN * ns, &net, (size_t)B * Ljet, &sol, (size_t)B * nc * Ljet, &rows, (size_t)B * nc * ncN * ns, &netrows, (size_t)B * nc * P, &G));
+  PetscCall(PetscMalloc1((size_t)B * nc, &dd));
   for (PetscInt p0 = 0; p0 < npts; p0 += B) {
     const PetscInt   nb = PetscMin(B, npts - p0), nr = nb * nc;
     const PetscReal *xb = x + (size_t)p0 * ncoord;
@@ -339,12 +473,14 @@ PetscErrorCode AzLaplaceFieldStd(AzLaplace lap, PetscInt npts, const PetscReal x
     PetscCall(AzFieldResidualJacobian(L->field, nb, xb, nc, netrows, G));
     /* G is row-major nr × P = column-major P × nr: one solve for the block */
     PetscCall(SolveTrailing(lap, 0, nr, G, P));
+    PetscCall(Downdate(lap, nr, G, dd)); /* conditioned: Σ̃ (0 otherwise) */
     for (PetscInt r = 0; r < nr; r++) {
       PetscReal q = 0;
       for (PetscInt j = 0; j < P; j++) q += PetscRealPart(G[(size_t)r * P + j] * G[(size_t)r * P + j]);
-      std[(size_t)p0 * nc + r] = s * PetscSqrtReal(q);
+      std[(size_t)p0 * nc + r] = s * PetscSqrtReal(PetscMax(q - dd[r], 0));
     }
   }
   PetscCall(PetscFree5(net, sol, rows, netrows, G));
+  PetscCall(PetscFree(dd));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -2,11 +2,17 @@
  * the spatial quadrature, the time slices and the projection's matrices. */
 #include "lossimpl.h"
 
-const char *const AzConservationTypes[] = {"none", "project", "posthoc", "soft", "linear", "cosine", "adaptive", "auglag", "AzConservationType", "AZ_CONSERVE_", NULL};
+const char *const AzConservationTypes[] = {"none", "project", "posthoc", "probconserv", "soft", "linear", "cosine", "adaptive", "auglag", "AzConservationType", "AZ_CONSERVE_", NULL};
 
 PetscBool AzConservationIsPenalty(AzConservationType mode)
 {
   return mode >= AZ_CONSERVE_SOFT ? PETSC_TRUE : PETSC_FALSE;
+}
+
+/* imposed on the quadrature of the projection's nodes: in training (project) or after it (posthoc, probconserv) */
+PetscBool AzConservationIsProjected(AzConservationType mode)
+{
+  return mode == AZ_CONSERVE_PROJECT || mode == AZ_CONSERVE_POSTHOC || mode == AZ_CONSERVE_PROBCONSERV ? PETSC_TRUE : PETSC_FALSE;
 }
 
 /* the problem's laws by name, for messages */
@@ -76,11 +82,12 @@ PetscErrorCode AzConservationOptions(AzLoss L)
   /* the projected laws share one projection: in training or after it */
   L->proj_mode = AZ_CONSERVE_NONE;
   for (PetscInt l = 0; l < nlaws; l++) {
-    if (L->law_mode[l] != AZ_CONSERVE_PROJECT && L->law_mode[l] != AZ_CONSERVE_POSTHOC) continue;
-    PetscCheck(L->proj_mode == AZ_CONSERVE_NONE || L->proj_mode == L->law_mode[l], L->comm, PETSC_ERR_ARG_WRONG, "Law '%s' is projected %s and law '%s' %s: the projected laws share one projection, in training (project) or after it (posthoc)", info->conservation[first].name, L->proj_mode == AZ_CONSERVE_PROJECT ? "in training" : "post hoc", info->conservation[l].name, L->law_mode[l] == AZ_CONSERVE_PROJECT ? "in training" : "post hoc");
+    if (!AzConservationIsProjected(L->law_mode[l])) continue;
+    PetscCheck(L->proj_mode == AZ_CONSERVE_NONE || L->proj_mode == L->law_mode[l], L->comm, PETSC_ERR_ARG_WRONG, "Law '%s' is imposed by %s and law '%s' by %s: the projected laws share one projection, in training (project) or after it (posthoc or probconserv)", info->conservation[first].name, AzConservationTypes[L->proj_mode], info->conservation[l].name, AzConservationTypes[L->law_mode[l]]);
     L->proj_mode = L->law_mode[l];
     if (first < 0) first = l;
   }
+  PetscCall(AzProbConservOptions(L));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -173,7 +180,7 @@ PetscErrorCode AzProjectionSetUp(AzLoss L)
   PetscCall(AzLossSpatialQuadrature(L, L->project_nodes, PETSC_TRUE, &P->nq, &P->qx, &P->qw));
   P->nlaw = 0;
   for (PetscInt l = 0; l < AZ_MAX_LAWS; l++)
-    if (L->law_mode[l] == AZ_CONSERVE_PROJECT || L->law_mode[l] == AZ_CONSERVE_POSTHOC) P->law[P->nlaw++] = l;
+    if (AzConservationIsProjected(L->law_mode[l])) P->law[P->nlaw++] = l;
   PetscCall(PetscCalloc1((size_t)PetscMax(P->nq * P->nlaw * L->ncomp, 1), &P->qa));
   PetscCall(PetscMalloc3((size_t)P->nq * n, &P->xw, (size_t)P->nq * Ljet, &P->jw, (size_t)P->nq * Ljet, &P->jw2));
   PetscCall(PetscMalloc2((size_t)P->nq * Ljet, &P->dq, (size_t)P->nq * PetscMax(Ljet, (AZ_MAX_ORDER + 1) * AZ_MAX_LAWS), &P->vw));
@@ -207,7 +214,7 @@ PetscErrorCode AzProjectionSetUp(AzLoss L)
       for (PetscInt comp = 0; comp < L->ncomp; comp++) pred += a[comp] * jet[comp * L->nslot];
       PetscCall(law->density(&pt, &J, &q, NULL));
       PetscCheck(PetscAbsScalar(q - pred) <= 1e-10 * (1 + PetscAbsScalar(q)), L->comm, PETSC_ERR_ARG_WRONG,
-                 "-az_conservation %s: law '%s' of problem %s is not of the form q = a(x)·u + b(x) (linear in the solution values, independent of derivatives and time): projection imposes linear laws only; penalise it instead (-az_conservation_%s soft, linear, cosine, adaptive or auglag) or use none",
+                 "-az_conservation %s: law '%s' of problem %s is not of the form q = a(x)·u + b(x) (linear in the solution values, independent of derivatives and time): projection (and probconserv's linear update) imposes linear laws only; penalise it instead (-az_conservation_%s soft, linear, cosine, adaptive or auglag) or use none",
                  AzConservationTypes[L->proj_mode], law->name, info->name, law->name);
       for (PetscInt comp = 0; comp < L->ncomp; comp++) P->qa[(j * P->nlaw + l) * L->ncomp + comp] = P->qw[j] * a[comp];
       P->qb[l] += P->qw[j] * PetscRealPart(b);

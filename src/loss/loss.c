@@ -197,6 +197,7 @@ PetscErrorCode AzLossSetUp(AzLoss L)
     PetscCheck(nf == L->ncompN, L->comm, PETSC_ERR_ARG_INCOMP, "-az_divfree: the field has %" PetscInt_FMT " outputs but a stream function needs %" PetscInt_FMT " (psi and the other components): create the field after setting the option (AzRunCreateField)", nf, L->ncompN);
   }
   PetscCall(AzChainCreate(L, &L->chain));
+  PetscCall(AzProbConservCheck(L)); /* before training: what its update after training needs */
   PetscCall(AzLawTermsAdd(L));
   PetscCall(AzResampleCheck(L));
   for (PetscInt k = 0; k < L->nterms; k++) nrmax = PetscMax(nrmax, L->term[k].nres);

@@ -242,7 +242,9 @@ struct _p_AzLoss {
   PetscScalar *E;   /* chunk × nrmax × side size: side-input rows */
   AzConservationType conservation;            /* -az_conservation: the default for the laws */
   AzConservationType law_mode[AZ_MAX_LAWS];   /* each law's (-az_conservation_NAME) */
-  AzConservationType proj_mode;               /* the projected laws': none, project or posthoc */
+  AzConservationType proj_mode;               /* the projected laws': none, project, posthoc or probconserv */
+  PetscReal          pc_sigma;                /* -az_probconserv_sigma: σ_c of the constraints G u = b */
+  PetscInt           pc_times;                /* -az_probconserv_times: the times they are imposed at */
   AzPositivityType   positivity;
   AzPositivityType   bounds;     /* -az_bounds: the same strategies for the two-sided bounds (.bounded) */
   AzChain            chain;    /* network -> solution (chain.c) */
@@ -345,6 +347,13 @@ PETSC_INTERN PetscErrorCode AzLossSpatialQuadrature(AzLoss L, PetscInt n, PetscB
 /* the laws' modes (laws.c) */
 PETSC_INTERN PetscErrorCode AzConservationOptions(AzLoss L);
 PETSC_INTERN PetscBool      AzConservationIsPenalty(AzConservationType mode);
+PETSC_INTERN PetscBool      AzConservationIsProjected(AzConservationType mode);
+/* probconserv (probconserv.c): its options (after the laws' modes), its checks at set-up (the dense
+ * Laplace approximation's size, the number of constraints) */
+PETSC_INTERN PetscErrorCode AzProbConservOptions(AzLoss L);
+PETSC_INTERN PetscErrorCode AzProbConservCheck(AzLoss L);
+/* the largest P of the dense Laplace approximation (-az_laplace_max_parameters, laplace.c) */
+PETSC_INTERN PetscErrorCode AzLaplaceMaxParameters(AzLoss L, PetscInt *maxp);
 /* causal training (causal.c): options, the slices of the PDE term's points (after AzPointTermsAdd),
  * the weights' update at the current θ (collective), the row weight of local point i of term t */
 PETSC_INTERN PetscErrorCode AzCausalOptions(AzLoss L);

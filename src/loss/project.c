@@ -348,7 +348,7 @@ static PetscErrorCode ProjectionApplyLocal(AzLoss L, PetscInt npts, const PetscR
   PetscInt         hit  = -1;
 
   PetscFunctionBegin;
-  if (L->proj_mode == AZ_CONSERVE_NONE) PetscFunctionReturn(PETSC_SUCCESS);
+  if (L->proj_mode != AZ_CONSERVE_PROJECT && L->proj_mode != AZ_CONSERVE_POSTHOC) PetscFunctionReturn(PETSC_SUCCESS);
   PetscCall(ThetaState(L, &st));
   if (st != P->cstate) {
     P->cn     = 0;
@@ -455,7 +455,7 @@ PetscErrorCode AzChainMapCreate_Projection(AzLoss L, AzChainMap *m)
 {
   PetscFunctionBegin;
   *m = NULL;
-  if (L->proj_mode == AZ_CONSERVE_NONE) PetscFunctionReturn(PETSC_SUCCESS);
+  if (L->proj_mode != AZ_CONSERVE_PROJECT && L->proj_mode != AZ_CONSERVE_POSTHOC) PetscFunctionReturn(PETSC_SUCCESS); /* probconserv: its own map */
   PetscCall(AzChainMapAllocate(L, &ops, L->ncomp, L->ncomp, m));
   if (AzProjectionInTraining(L)) {
     (*m)->nside    = L->proj.nk * L->proj.nlaw;

@@ -183,7 +183,7 @@ PetscErrorCode AzChainMapCreate_Softplus(AzLoss L, AzChainMap *m)
   PetscCheck(any, L->comm, PETSC_ERR_ARG_WRONG, "-az_positivity hard: problem %s declares no positive component (.positive in its descriptor)", info->name);
   PetscCheck(!L->transform, L->comm, PETSC_ERR_ARG_WRONG, "-az_positivity hard (u = softplus(N)) and hard boundary or initial conditions (u = g + phi N) cannot both be exact: choose one, the other soft");
   for (PetscInt l = 0; l < AZ_MAX_LAWS; l++)
-    PetscCheck(L->law_mode[l] != AZ_CONSERVE_PROJECT && L->law_mode[l] != AZ_CONSERVE_POSTHOC, L->comm, PETSC_ERR_ARG_WRONG, "-az_positivity hard and law '%s' projected (%s) cannot both be exact (the projection adds a shift that may turn u negative): choose one, or penalise the law (-az_conservation_%s soft, linear, cosine, adaptive or auglag)", info->conservation[l].name, AzConservationTypes[L->law_mode[l]], info->conservation[l].name);
+    PetscCheck(!AzConservationIsProjected(L->law_mode[l]), L->comm, PETSC_ERR_ARG_WRONG, "-az_positivity hard and law '%s' projected (%s) cannot both be exact (the projection adds a shift that may turn u negative): choose one, or penalise the law (-az_conservation_%s soft, linear, cosine, adaptive or auglag)", info->conservation[l].name, AzConservationTypes[L->law_mode[l]], info->conservation[l].name);
   PetscCall(AzProblemGetJetRequest(L->prob, &req));
   PetscCall(AzJetRequestClose(&req));
   PetscCall(AzChainMapAllocate(L, &ops, L->ncomp, L->ncomp, m));

@@ -28,7 +28,8 @@ static PetscBool PositiveFinite(const char *s)
 
 /* "soft", "soft@100" (constant weight 100), "soft-linear", "soft-cosine", "adaptive", "auglag", "hard"
  * for the boundary and initial conditions; "project" and "posthoc" (soft conditions, the conservation
- * laws projected in training or after it), or any of the first with "+project" / "+posthoc" /
+ * laws projected in training or after it) and "probconserv" (soft conditions, the laws imposed after training
+ * by the ProbConserv update with the Laplace covariance), or any of the first with "+project" / "+posthoc" / "+probconserv" /
  * "+conserve" (a penalty on the laws; "+conserve-linear", "-cosine", "-adaptive", "-auglag" for its
  * other strategies) and "+softplus" (positive components by construction) or "+positivity" (its
  * penalty, with the same variants), "+bounds" (bounded components by construction) or "+bounds-soft"
@@ -91,7 +92,7 @@ static PetscErrorCode StrategyOptions(MPI_Comm comm, const char *name, const cha
   const char *con = NULL, *conserve = NULL, *penalty = NULL, *v;
   const char *bpenalty = NULL;
   PetscBool   positive = PETSC_FALSE, bounded = PETSC_FALSE, divfree = PETSC_FALSE;
-  const char *choices = "soft, soft@WEIGHT (a constant penalty weight), soft-linear, soft-cosine, adaptive, auglag, hard, project, posthoc, or one of the first seven with +project, +posthoc or +conserve[-linear|-cosine|-adaptive|-auglag] (a penalty on the laws; e.g. hard+project) and/or +softplus (positivity by construction), +positivity[-linear|-cosine|-adaptive|-auglag] (its penalty), +bounds (bounds by construction), +bounds-soft|-linear|-cosine|-adaptive|-auglag (their penalty) or +divfree (a divergence-free velocity from a stream function)";
+  const char *choices = "soft, soft@WEIGHT (a constant penalty weight), soft-linear, soft-cosine, adaptive, auglag, hard, project, posthoc, probconserv, or one of the first seven with +project, +posthoc, +probconserv or +conserve[-linear|-cosine|-adaptive|-auglag] (a penalty on the laws; e.g. hard+project) and/or +softplus (positivity by construction), +positivity[-linear|-cosine|-adaptive|-auglag] (its penalty), +bounds (bounds by construction), +bounds-soft|-linear|-cosine|-adaptive|-auglag (their penalty) or +divfree (a divergence-free velocity from a stream function)";
 
   PetscFunctionBegin;
   PetscCall(PetscStrncpy(base, name, sizeof base));
@@ -99,21 +100,21 @@ static PetscErrorCode StrategyOptions(MPI_Comm comm, const char *name, const cha
   if (plus) {
     *plus++ = 0;
     for (char *save = NULL, *tok = strtok_r(plus, "+", &save); tok; tok = strtok_r(NULL, "+", &save)) {
-      if (!strcmp(tok, "project") || !strcmp(tok, "posthoc") || (v = PenaltyVariant(tok, "conserve"))) {
-        PetscCheck(!conserve, comm, PETSC_ERR_ARG_WRONG, "Strategy '%s': project, posthoc and conserve exclude each other", name);
-        conserve = !strcmp(tok, "project") ? "project" : (!strcmp(tok, "posthoc") ? "posthoc" : v);
+      if (!strcmp(tok, "project") || !strcmp(tok, "posthoc") || !strcmp(tok, "probconserv") || (v = PenaltyVariant(tok, "conserve"))) {
+        PetscCheck(!conserve, comm, PETSC_ERR_ARG_WRONG, "Strategy '%s': project, posthoc, probconserv and conserve exclude each other", name);
+        conserve = !strcmp(tok, "project") ? "project" : (!strcmp(tok, "posthoc") ? "posthoc" : (!strcmp(tok, "probconserv") ? "probconserv" : v));
       } else if (!strcmp(tok, "softplus")) positive = PETSC_TRUE;
       else if ((v = PenaltyVariant(tok, "positivity"))) penalty = v;
       else if (!strcmp(tok, "bounds")) bounded = PETSC_TRUE;
       else if (!strcmp(tok, "bounds-soft")) bpenalty = "soft";
       else if (!strncmp(tok, "bounds-", 7) && (v = PenaltyVariant(tok, "bounds")) && strcmp(v, "soft")) bpenalty = v;
       else if (!strcmp(tok, "divfree")) divfree = PETSC_TRUE;
-      else SETERRQ(comm, PETSC_ERR_ARG_UNKNOWN_TYPE, "Strategy '%s': after + comes project, posthoc, conserve[-linear|-cosine|-adaptive|-auglag], softplus, positivity[-linear|-cosine|-adaptive|-auglag], bounds, bounds-soft|-linear|-cosine|-adaptive|-auglag or divfree, not '%s'", name, tok);
+      else SETERRQ(comm, PETSC_ERR_ARG_UNKNOWN_TYPE, "Strategy '%s': after + comes project, posthoc, conserve[-linear|-cosine|-adaptive|-auglag], probconserv, softplus, positivity[-linear|-cosine|-adaptive|-auglag], bounds, bounds-soft|-linear|-cosine|-adaptive|-auglag or divfree, not '%s'", name, tok);
     }
   }
-  if (!strcmp(base, "project") || !strcmp(base, "posthoc")) {
+  if (!strcmp(base, "project") || !strcmp(base, "posthoc") || !strcmp(base, "probconserv")) {
     PetscCheck(!conserve, comm, PETSC_ERR_ARG_WRONG, "Strategy '%s': choose from %s", name, choices);
-    conserve = !strcmp(base, "project") ? "project" : "posthoc";
+    conserve = !strcmp(base, "project") ? "project" : (!strcmp(base, "posthoc") ? "posthoc" : "probconserv");
     PetscCall(PetscStrncpy(base, "soft", sizeof base));
   }
   at = strchr(base, '@');
@@ -563,7 +564,7 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
   PetscOptionsBegin(comm, NULL, "ansatz compare", "ansatz");
   PetscCall(PetscOptionsString("-problem", "problem: a name from `ansatz list` or a path to a plugin .so", "AzProblemLoad", name, name, sizeof name, NULL));
   PetscCall(PetscOptionsString("-az_output_dir", "run directory (default runs/compare-PROBLEM)", "AzRunCompare", dir, dir, sizeof dir, NULL));
-  PetscCall(PetscOptionsString("-az_strategies", "strategies to compare: soft, soft@WEIGHT, soft-linear, soft-cosine, adaptive, auglag, hard, project, posthoc, X+project, X+posthoc, X+conserve[-linear|-cosine|-adaptive|-auglag], X+softplus, X+positivity[-linear|-cosine|-adaptive|-auglag], X+bounds, X+bounds-soft|-linear|-cosine|-adaptive|-auglag, X+divfree", "AzRunCompare", list, list, sizeof list, NULL));
+  PetscCall(PetscOptionsString("-az_strategies", "strategies to compare: soft, soft@WEIGHT, soft-linear, soft-cosine, adaptive, auglag, hard, project, posthoc, probconserv, X+project, X+posthoc, X+probconserv, X+conserve[-linear|-cosine|-adaptive|-auglag], X+softplus, X+positivity[-linear|-cosine|-adaptive|-auglag], X+bounds, X+bounds-soft|-linear|-cosine|-adaptive|-auglag, X+divfree", "AzRunCompare", list, list, sizeof list, NULL));
   PetscCall(PetscOptionsString("-az_plot_components", "components to plot, by index or name (e.g. 0,2 or u,p; default all)", "AzRunCompare", plotlist, plotlist, sizeof plotlist, NULL));
   PetscOptionsEnd();
   for (char *save = NULL, *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
@@ -693,6 +694,16 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
         PetscCall(AzReferenceGetDefaultDir(prob, refdir, sizeof refdir));
         PetscCall(AzReferenceSolveCached(sref, refdir));
         PetscCall(AzLossSetReference(loss, sref));
+      }
+    }
+    {
+      AzLaplace pclap; /* -az_conservation probconserv: the update before anything is measured */
+      char pcwhy[1024];
+      PetscCall(AzRunProbConserv(comm, loss, res[k].failed, "   ", &pclap, pcwhy, sizeof pcwhy));
+      PetscCall(AzLaplaceDestroy(&pclap));
+      if (pcwhy[0]) { /* the strategy's row is marked failed, with the reason */
+        res[k].failed = PETSC_TRUE;
+        PetscCall(PetscStrncpy(res[k].why, pcwhy, sizeof res[k].why));
       }
     }
     PetscCall(AzLossExactError(loss, &has, &res[k].rel_l2, &res[k].max_abs));

@@ -64,7 +64,17 @@ typedef struct {
   char       note[256];    /* why the field's std was not computed, or why there is no plot ("" when both were made) */
   PetscBool  plot;         /* uncertainty.png (or uncertainty_<comp>.png) made */
 } AzRunUncertainty;
-PETSC_INTERN PetscErrorCode AzRunUncertaintyCompute(MPI_Comm comm, AzProblem prob, AzLoss loss, PetscBool on, PetscInt m, AzRunUncertainty *u);
+/* given: an approximation already made at the trained θ (probconserv's, conditioned), owned by u from
+ * here on (NULL: made here) */
+PETSC_INTERN PetscErrorCode AzRunUncertaintyCompute(MPI_Comm comm, AzProblem prob, AzLoss loss, PetscBool on, PetscInt m, AzLaplace given, AzRunUncertainty *u);
+/* -az_conservation probconserv after training (train.c, compare.c): the Laplace approximation at the
+ * trained θ and the update (AzLossProbConserv), a progress line; *lap is kept for the field's std
+ * (NULL when the loss has no probconserv, training failed or the update was refused). A refusal is
+ * not an error here: why says it ("" when none), the solution stays uncorrected, and the caller
+ * writes its results before failing. */
+PETSC_INTERN PetscErrorCode AzRunProbConserv(MPI_Comm comm, AzLoss loss, PetscBool failed, const char indent[], AzLaplace *lap, char why[], size_t len);
+/* summary.json's "probconserv": null, or the update's numbers */
+PETSC_INTERN PetscErrorCode AzRunProbConservJSON(AzFile f, AzLoss loss);
 PETSC_INTERN PetscErrorCode AzRunUncertaintyJSON(AzFile f, const AzRunUncertainty *u); /* null when u is NULL */
 PETSC_INTERN PetscErrorCode AzRunUncertaintyPlot(MPI_Comm comm, const char dir[], AzProblem prob, AzLoss loss, PetscInt m, AzRunUncertainty *u);
 PETSC_INTERN PetscErrorCode AzRunUncertaintyPrint(MPI_Comm comm, const AzRunUncertainty *u);

@@ -298,6 +298,8 @@ static PetscErrorCode WriteSummary(MPI_Comm comm, const char dir[], const char r
       PetscCall(AzFilePrintf(file, "]}"));
     } else PetscCall(AzFilePrintf(file, "null"));
   }
+  PetscCall(AzFilePrintf(file, ",\n  \"probconserv\": "));
+  PetscCall(AzRunProbConservJSON(file, loss));
   PetscCall(AzFilePrintf(file, ",\n  \"uncertainty\": "));
   PetscCall(AzRunUncertaintyJSON(file, unc));
   PetscCall(AzFilePrintf(file, "\n}\n"));
@@ -366,6 +368,8 @@ PetscErrorCode AzRunTrain(MPI_Comm comm)
   PetscBool            has_exact, save_points = PETSC_FALSE, use_ref = PETSC_TRUE, uncertainty = PETSC_FALSE, uncertainty_set, uncertainty_auto = PETSC_FALSE;
   PetscReal            inferred_std[AZ_MAX_PARAMS];
   AzRunUncertainty     unc;
+  AzLaplace            pclap = NULL; /* probconserv's, conditioned on its constraints */
+  char                 pcwhy[1024] = "";  /* why its update was refused ("" when it was not) */
   AzReference          ref = NULL;
   PetscMPIInt          size, rank;
   AzTrainerReason      reason;
@@ -458,6 +462,9 @@ PetscErrorCode AzRunTrain(MPI_Comm comm)
       PetscCall(AzLossSetReference(loss, ref));
     }
   }
+  /* -az_conservation probconserv: the update after training, before anything is measured: the errors,
+   * drift and fields below are the corrected solution's */
+  PetscCall(AzRunProbConserv(comm, loss, (PetscBool)(reason == AZ_TRAINER_FAILED), "", &pclap, pcwhy, sizeof pcwhy));
   PetscCall(AzLossExactError(loss, &has_exact, &rel, &maxabs));
   PetscCall(AzLossConstraintViolation(loss, 200, &viol_bc, &viol_ic));
   PetscCall(AzLossConservationDrift(loss, &drift));
@@ -472,7 +479,8 @@ PetscErrorCode AzRunTrain(MPI_Comm comm)
   if (uncertainty_auto) { /* on by default (an inverse run): a refusal is a note, not a failed run */
     PetscErrorCode ierr;
     PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
-    ierr = AzRunUncertaintyCompute(comm, prob, loss, (PetscBool)(reason != AZ_TRAINER_FAILED), ncoord <= 2 ? 101 : 41, &unc);
+    ierr = AzRunUncertaintyCompute(comm, prob, loss, (PetscBool)(reason != AZ_TRAINER_FAILED), ncoord <= 2 ? 101 : 41, pclap, &unc);
+    pclap = NULL; /* unc's now */
     PetscCall(PetscPopErrorHandler());
     if (ierr) {
       const char *text;
@@ -480,10 +488,15 @@ PetscErrorCode AzRunTrain(MPI_Comm comm)
       PetscCall(PetscErrorMessage(ierr, &text, &specific));
       PetscCall(PetscPrintf(comm, "no uncertainty for the inferred parameters: %s\n", specific && specific[0] ? specific : (text ? text : "the Laplace approximation failed")));
       PetscCall(AzRunUncertaintyDestroy(&unc));
-      PetscCall(AzRunUncertaintyCompute(comm, prob, loss, PETSC_FALSE, 0, &unc));
+      PetscCall(AzRunUncertaintyCompute(comm, prob, loss, PETSC_FALSE, 0, NULL, &unc));
       uncertainty = PETSC_FALSE;
     }
-  } else PetscCall(AzRunUncertaintyCompute(comm, prob, loss, (PetscBool)(uncertainty && reason != AZ_TRAINER_FAILED), ncoord <= 2 ? 101 : 41, &unc)); /* not after a failure */
+  } else {
+    const PetscBool on = (PetscBool)(uncertainty && reason != AZ_TRAINER_FAILED); /* not after a failure */
+    PetscCall(AzRunUncertaintyCompute(comm, prob, loss, on, ncoord <= 2 ? 101 : 41, on ? pclap : NULL, &unc));
+    if (on) pclap = NULL; /* unc's now */
+  }
+  PetscCall(AzLaplaceDestroy(&pclap)); /* probconserv's, when the field's std is not asked for */
   PetscCall(WriteFieldVTK(comm, dir, prob, loss, ncoord <= 2 ? 101 : 41, unc.std));
   {
     /* field.h5 + field.xmf for ParaView, with the pointwise standard deviation when there is one */
@@ -545,5 +558,6 @@ PetscErrorCode AzRunTrain(MPI_Comm comm)
   PetscCall(AzFieldDestroy(&field));
   PetscCall(AzProblemDestroy(&prob));
   PetscCheck(reason != AZ_TRAINER_FAILED, comm, PETSC_ERR_NOT_CONVERGED, "Training failed: %s. The last good parameters (theta.bin), the history and summary.json are in %s", stop, dir);
+  PetscCheck(!pcwhy[0], comm, PETSC_ERR_ARG_WRONG, "%s. The trained results, uncorrected, are in %s", pcwhy, dir);
   PetscFunctionReturn(PETSC_SUCCESS);
 }

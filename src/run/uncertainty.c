@@ -12,7 +12,7 @@ void AzRunGridPoint(PetscInt i, PetscInt ncoord, PetscInt m, const PetscReal lo[
   }
 }
 
-PetscErrorCode AzRunUncertaintyCompute(MPI_Comm comm, AzProblem prob, AzLoss loss, PetscBool on, PetscInt m, AzRunUncertainty *u)
+PetscErrorCode AzRunUncertaintyCompute(MPI_Comm comm, AzProblem prob, AzLoss loss, PetscBool on, PetscInt m, AzLaplace given, AzRunUncertainty *u)
 {
   PetscInt    ncoord, ncomp, nslot, nmaps, total = 1, p0, p1;
   const char *names[16];
@@ -23,7 +23,8 @@ PetscErrorCode AzRunUncertaintyCompute(MPI_Comm comm, AzProblem prob, AzLoss los
   PetscCall(PetscMemzero(u, sizeof *u));
   u->std_mean = u->std_max = (PetscReal)NAN;
   if (!on) PetscFunctionReturn(PETSC_SUCCESS);
-  PetscCall(AzLaplaceCreate(loss, &u->lap));
+  if (given) u->lap = given; /* probconserv's, conditioned on its constraints: the field's std is Σ̃'s */
+  else PetscCall(AzLaplaceCreate(loss, &u->lap));
   PetscCall(AzProblemGetNumCoords(prob, &ncoord));
   if (ncoord > 3) {
     snprintf(u->note, sizeof u->note, "no field standard deviation: %d coordinates, and the field.vtk grid has at most 3", (int)ncoord);
@@ -237,5 +238,62 @@ PetscErrorCode AzRunUncertaintyAtPoints(MPI_Comm comm, AzLaplace lap, PetscInt n
   PetscCallMPI(MPI_Gatherv(part, (PetscMPIInt)((p1 - p0) * ncomp), MPIU_REAL, rank == 0 ? *std : NULL, counts, displs, MPIU_REAL, 0, comm));
   PetscCall(PetscFree2(counts, displs));
   PetscCall(PetscFree(part));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzRunProbConserv(MPI_Comm comm, AzLoss loss, PetscBool failed, const char indent[], AzLaplace *lap, char why[], size_t len)
+{
+  PetscBool         on;
+  AzProbConservInfo pi;
+  PetscErrorCode    ierr;
+
+  PetscFunctionBegin;
+  *lap = NULL;
+  if (why && len) why[0] = 0;
+  PetscCall(AzLossGetProbConserv(loss, &on, NULL, NULL));
+  if (!on) PetscFunctionReturn(PETSC_SUCCESS);
+  if (failed) {
+    PetscCall(PetscPrintf(comm, "%sprobconserv: no update (training failed)\n", indent));
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
+  /* a refusal here (the constraints dependent, the approximation not positive definite) keeps the
+   * trained results: the caller writes them, then reports it */
+  PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
+  ierr = AzLaplaceCreate(loss, lap);
+  if (!ierr) ierr = AzLossProbConserv(loss, *lap, &pi);
+  PetscCall(PetscPopErrorHandler());
+  if (ierr) {
+    const char *text;
+    char       *specific = NULL;
+    PetscCall(PetscErrorMessage(ierr, &text, &specific));
+    snprintf(why, len, "probconserv update refused: %s", specific && specific[0] ? specific : (text ? text : "unknown error"));
+    PetscCall(PetscPrintf(comm, "%s%s; the results are the trained solution's, uncorrected\n", indent, why));
+    PetscCall(AzLaplaceDestroy(lap));
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
+  PetscCall(PetscPrintf(comm, "%sprobconserv: %d constraints (%d times), sigma_c %g: max |G mu - b| %.3e before, %.3e after, |dtheta| %.3e\n", indent, (int)pi.m, (int)pi.ntimes, (double)pi.sigma, (double)pi.misfit, (double)pi.misfit_after, (double)pi.dtheta_norm));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzRunProbConservJSON(AzFile f, AzLoss loss)
+{
+  PetscBool         on, applied;
+  AzProbConservInfo pi;
+
+  PetscFunctionBegin;
+  PetscCall(AzLossGetProbConserv(loss, &on, &applied, &pi));
+  if (!on || !applied) {
+    PetscCall(AzFilePrintf(f, "null"));
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
+  PetscCall(AzFilePrintf(f, "{\"constraints\": %d, \"times\": %d, \"sigma\": ", (int)pi.m, (int)pi.ntimes));
+  PetscCall(AzRunJsonNumber(f, pi.sigma));
+  PetscCall(AzFilePrintf(f, ", \"misfit_before\": "));
+  PetscCall(AzRunJsonNumber(f, pi.misfit));
+  PetscCall(AzFilePrintf(f, ", \"misfit_after\": "));
+  PetscCall(AzRunJsonNumber(f, pi.misfit_after));
+  PetscCall(AzFilePrintf(f, ", \"dtheta_norm\": "));
+  PetscCall(AzRunJsonNumber(f, pi.dtheta_norm));
+  PetscCall(AzFilePrintf(f, "}"));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
