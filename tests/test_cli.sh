@@ -66,12 +66,12 @@ command -v gnuplot >/dev/null && for f in summary.png error_vs_iteration.png dri
 done
 awk -F, '$1 == "hard" { exit !($5 != "" && $5 + 0 <= 1e-12) }' "$tmp/main/compare.csv" || fail "main job: hard initial violation above 1e-12"
 awk -F, '$1 == "soft" { exit !($5 + 0 > 1e-12) }' "$tmp/main/compare.csv" || fail "main job: soft initial violation should not be round-off"
-for s in project posthoc; do
+for s in project hard+project posthoc probconserv; do
   awk -F, -v s=$s '$1 == s { exit !($6 != "" && $6 + 0 <= 1e-10) }' "$tmp/main/compare.csv" || fail "main job: $s mass drift above 1e-10"
 done
 awk -F, '$1 == "soft" { exit !($6 + 0 > 1e-10) }' "$tmp/main/compare.csv" || fail "main job: the unconstrained drift should not be round-off"
 grep -q "^Most accurate: " "$tmp/out" || fail "main job: no verdict printed"
-grep -q "with project and posthoc" "$tmp/out" || fail "main job: the verdict does not name the strategies that conserve mass"
+grep -q "with project, hard+project, posthoc and probconserv" "$tmp/out" || fail "main job: the verdict does not name the strategies that conserve mass"
 grep -q '^\*\*Verdict\*\* (against the first strategy, soft)' "$tmp/main/report.md" || fail "main job: report.md lacks the verdict"
 # a periodic problem with a conservation law and positivity: the table measures drift and positivity
 expect_ok compare-advection "report:" "$AZ" compare -problem advection1d -az_strategies soft,hard,project,posthoc,soft+conserve,soft+softplus,soft+positivity,soft+conserve-auglag+positivity-cosine -az_field_depth 1 -az_field_width 16 -az_trainer_type gn -az_trainer_max_it 20 -az_n_interior 400 -az_n_initial 20 -az_quiet -az_output_dir "$tmp/adv"

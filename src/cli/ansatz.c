@@ -190,7 +190,7 @@ static PetscErrorCode ModeDefault(MPI_Comm comm)
   const char *defaults[][2] = {
     {"-problem",             "advection1d"                                                                                  },
     {"-az_advection1d_amp",  "1"                                                                                            },
-    {"-az_strategies",       "soft,hard,soft+softplus,project,hard+project,soft+conserve,soft+conserve-cosine,soft+conserve-auglag,posthoc"},
+    {"-az_strategies",       "soft,hard,soft+softplus,project,hard+project,soft+conserve,soft+conserve-cosine,soft+conserve-auglag,posthoc,probconserv"},
     {"-az_field_depth",      "1"                                                                                            },
     {"-az_field_width",      "32"                                                                                           },
     {"-az_trainer_type",     "gn"                                                                                           },
