@@ -453,6 +453,10 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
   Result              *res = NULL; /* run (repeat r, strategy k) at res[r * n + k] */
   PetscInt             nrep = 1, stop_after = 0, ntrained = 0, nkept = 0, fseed[AZ_MAX_STRATEGIES], cseed[AZ_MAX_STRATEGIES];
   PetscBool            resume = PETSC_FALSE;
+  PetscInt             ngroups = 1, color = 0, *color_of = NULL; /* -az_compare_groups: this rank's group, every rank's */
+  MPI_Comm             gcomm = comm;                              /* the group's ranks (comm itself for one group) */
+  AzProblem            gprob = NULL;                              /* the problem and the reference on them */
+  AzReference          gref  = NULL;
   PetscMPIInt          rank, size;
   PetscBool            plots = PETSC_FALSE, projects = PETSC_FALSE;
   char                 trainer[128] = "";
@@ -473,9 +477,11 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
   PetscCall(PetscOptionsString("-az_plot_components", "components to plot, by index or name (e.g. 0,2 or u,p; default all)", "AzRunCompare", plotlist, plotlist, sizeof plotlist, NULL));
   PetscCall(PetscOptionsInt("-az_repeats", "train every strategy N times, at the network seeds (-az_field_seed) s, s+1, ... and the point seeds (-az_seed) likewise: the same N seeds for every strategy", "AzRunCompare", nrep, &nrep, NULL));
   PetscCall(PetscOptionsBool("-az_compare_resume", "keep the runs a previous compare finished in this run directory (their result.txt; their options must be the same) and train only the others", "AzRunCompare", resume, &resume, NULL));
+  PetscCall(PetscOptionsInt("-az_compare_groups", "split the ranks into G groups, each training its share of the runs on its ranks (data-parallel inside the group)", "AzRunCompare", ngroups, &ngroups, NULL));
   PetscCall(PetscOptionsInt("-az_compare_stop_after", "stop with an error after training this many runs (0: never), as a kill would: for testing -az_compare_resume", "AzRunCompare", stop_after, &stop_after, NULL));
   PetscOptionsEnd();
   PetscCheck(nrep >= 1 && nrep <= AZ_MAX_REPEATS, comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_repeats %" PetscInt_FMT ": the number of runs of every strategy must be between 1 and %d", nrep, AZ_MAX_REPEATS);
+  PetscCheck(ngroups >= 1 && ngroups <= size, comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_compare_groups %" PetscInt_FMT ": the number of rank groups must be between 1 and the number of ranks, %d", ngroups, size);
   PetscCheck(stop_after >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_compare_stop_after %" PetscInt_FMT " must be >= 0 (0: never stop)", stop_after);
   for (char *save = NULL, *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
     PetscCheck(n < AZ_MAX_STRATEGIES, comm, PETSC_ERR_ARG_SIZ, "At most %d strategies at a time", AZ_MAX_STRATEGIES);
@@ -532,10 +538,12 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
       PetscCall(PetscErrorMessage(ierr, &text, &specific));
       SETERRQ(comm, ierr, "Strategy '%s' cannot run on problem %s (checked before any training): %s", strategies[k], info->name, specific && specific[0] ? specific : (text ? text : "unknown error"));
     }
+    PetscCall(AzTrainerGetDescription(tr, trainer, sizeof trainer));
     PetscCall(AzTrainerDestroy(&tr));
     PetscCall(AzLossDestroy(&loss));
     PetscCall(AzFieldDestroy(&field));
   }
+  PetscCheck(!(inverse && ngroups > 1), comm, PETSC_ERR_SUP, "-az_compare_groups %" PetscInt_FMT " with -az_infer: not supported (each run solves a reference at its inferred parameters, which groups would write to one cache at once); use -az_compare_groups 1", ngroups);
   if (!dir[0]) snprintf(dir, sizeof dir, "runs/compare-%s", info->name);
   PetscCall(AzOptionsCheckpoint(comm, PETSC_FALSE)); /* -help stops here; unused options are checked at the end */
   PetscCall(AzRunMakeDirectory(comm, dir));
@@ -572,106 +580,146 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
     if (ref) PetscCall(AzReferenceGetVerificationLine(ref, refline, sizeof refline));
   }
   PetscCall(PetscPrintf(comm, "ansatz compare: problem %s, %d rank(s), %" PetscInt_FMT " strategies, %" PetscInt_FMT " run(s) each, run directory %s\n", info->name, size, n, nrep, dir));
-  for (PetscInt i = 0; i < n * nrep; i++) {
-    const PetscInt  k = i % n, r = i / n; /* repeat by repeat: every strategy at a seed before the next seed */
+  /* rank groups: rank q in group q G / size (contiguous, sizes differing by at most one); each group
+   * has the problem and the yardstick on its own ranks, the reference read from the cache just written */
+  PetscCall(PetscMalloc1(size, &color_of));
+  for (PetscMPIInt q = 0; q < size; q++) color_of[q] = (PetscInt)(((PetscInt64)q * ngroups) / size);
+  color = color_of[rank];
+  gprob = prob;
+  gref  = ref;
+  if (ngroups > 1) {
+    PetscMPIInt gsize;
+    PetscCallMPI(MPI_Comm_split(comm, (PetscMPIInt)color, rank, &gcomm));
+    PetscCallMPI(MPI_Comm_size(gcomm, &gsize));
+    PetscCall(PetscPrintf(comm, "ansatz compare: %" PetscInt_FMT " rank groups (-az_compare_groups), %d rank(s) in group 0\n", ngroups, gsize));
+    PetscCall(AzProblemLoad(gcomm, name, &gprob));
+    PetscCall(AzProblemSetFromOptions(gprob));
+    PetscCall(AzRunApplyRecipe(gprob, recipe, sizeof recipe));
+    gref = NULL;
+    if (!info->exact) {
+      char refdir[PETSC_MAX_PATH_LEN];
+      PetscCall(AzReferenceCreate(gcomm, gprob, &gref));
+      PetscCall(AzReferenceSetFromOptions(gref));
+      PetscCall(AzReferenceGetDefaultDir(gprob, refdir, sizeof refdir));
+      PetscCall(AzReferenceSolveCached(gref, refdir));
+    }
+  }
+  /* the grid of runs, G at a time: group g (-az_compare_groups) trains run base + g on its ranks, then
+   * every rank learns every result of the round (the tables, the best run, the stop) */
+  for (PetscInt base = 0; base < n * nrep; base += ngroups) {
+    const PetscInt  i = base + color, k = i % n, r = i / n; /* repeat by repeat: every strategy at a seed before the next seed */
     char            prefix[16];
-    Result         *x = &res[i];
-    PetscBool       kept;
-    AzField         field;
-    AzLoss          loss;
-    AzTrainer       tr;
-    PetscLogDouble  t0, t1;
-    PetscBool       has;
-    AzTrainerReason reason;
-    const char     *msg;
+    Result          mine, *round;
+    AzField         field = NULL;
+    AzLoss          loss  = NULL;
+    AzTrainer       tr    = NULL;
+    AzReference     sref  = NULL; /* an inverse problem's yardstick: the reference at this strategy's inferred parameters */
+    PetscInt        before = best;
 
-    AzReference sref = NULL; /* an inverse problem's yardstick: the reference at this strategy's inferred parameters */
+    PetscCall(PetscMemzero(&mine, sizeof mine));
+    if (i < n * nrep) {
+      Result         *x = &mine;
+      PetscBool       kept = PETSC_FALSE, has;
+      PetscLogDouble  t0, t1;
+      AzTrainerReason reason;
+      const char     *msg;
 
-    StrategyPrefix(k, prefix, sizeof prefix);
-    AzCompareRunDirectory(dir, strategies[k], nrep, r, sub, sizeof sub);
-    if (nrep > 1) { /* this repeat's seeds, the same for every strategy */
-      PetscCall(AzCompareSetSeed(prefix, "-az_field_seed", fseed[k] + r));
-      PetscCall(AzCompareSetSeed(prefix, "-az_seed", cseed[k] + r));
-    }
-    PetscCall(RestoreParams(prob, nparam0, param0)); /* every strategy from the same initial guesses */
-    kept = PETSC_FALSE;
-    if (resume) PetscCall(AzCompareKeptRun(comm, prob, sub, strategies[k], prefix, &kept, x));
-    if (kept) {
-      if (nrep > 1) PetscCall(PetscPrintf(comm, "== %s, repeat %" PetscInt_FMT " of %" PetscInt_FMT ": kept from the previous run (%s/result.txt)\n", strategies[k], r + 1, nrep, sub));
-      else PetscCall(PetscPrintf(comm, "== %s: kept from the previous run (%s/result.txt)\n", strategies[k], sub));
-      nkept++;
-      nfailed += x->failed;
-      if (!x->failed && (best < 0 || x->rel_l2 < res[best].rel_l2)) best = i;
-      PetscCall(AzCompareWriteTables(comm, dir, res, n, nrep, i + 1, !info->exact && refline[0] ? refline : NULL, NULL));
-      continue;
-    }
-    PetscCall(AzRunRemoveStale(comm, sub, StrategyFiles)); /* a run stopped before its result.txt leaves nothing */
-    PetscCall(SetUpStrategy(comm, prob, k, strategies[k], &field, &loss, &tr));
-    if (!info->exact && !inverse) PetscCall(AzLossSetReference(loss, ref));
-    PetscCall(AzTrainerGetDescription(tr, trainer, sizeof trainer));
-    if (nrep > 1) PetscCall(PetscPrintf(comm, "== %s, repeat %" PetscInt_FMT " of %" PetscInt_FMT " (seeds: network %" PetscInt_FMT ", points %" PetscInt_FMT ")\n", strategies[k], r + 1, nrep, fseed[k] + r, cseed[k] + r));
-    else PetscCall(PetscPrintf(comm, "== %s\n", strategies[k]));
-    PetscCall(PetscTime(&t0));
-    PetscCall(AzTrainerTrain(tr));
-    PetscCall(PetscTime(&t1));
-    /* a strategy whose training failed is a row marked failed; the others still run */
-    PetscCall(AzTrainerGetStopReason(tr, &reason, &msg));
-    PetscCall(PetscStrncpy(x->name, strategies[k], sizeof x->name));
-    x->repeat     = r + 1;
-    x->field_seed = fseed[k] + r;
-    x->seed       = cseed[k] + r;
-    x->failed = reason == AZ_TRAINER_FAILED ? PETSC_TRUE : PETSC_FALSE;
-    PetscCall(PetscStrncpy(x->why, msg, sizeof x->why));
-    x->wall = t1 - t0;
-    PetscCall(AzTrainerGetIterations(tr, &its));
-    x->its = its;
-    PetscCall(AzLossEvaluate(loss, &x->loss, NULL, NULL));
-    if (inverse) { /* the problem is now at this strategy's inferred parameters: its yardstick too */
-      const char *const *inames;
-      PetscCall(AzLossGetInferred(loss, &x->ninfer, &inames, x->ival));
-      for (PetscInt i = 0; i < x->ninfer; i++) PetscCall(PetscStrncpy(x->iname[i], inames[i], sizeof x->iname[i]));
-      for (PetscInt i = 0; i < x->ninfer; i++) PetscCall(PetscPrintf(comm, "   inferred %s = %.10g\n", inames[i], (double)x->ival[i]));
-      if (!info->exact) {
-        char refdir[PETSC_MAX_PATH_LEN];
-        PetscCall(AzReferenceCreate(comm, prob, &sref));
-        PetscCall(AzReferenceSetFromOptions(sref));
-        PetscCall(AzReferenceGetDefaultDir(prob, refdir, sizeof refdir));
-        PetscCall(AzReferenceSolveCached(sref, refdir));
-        PetscCall(AzLossSetReference(loss, sref));
+      StrategyPrefix(k, prefix, sizeof prefix);
+      AzCompareRunDirectory(dir, strategies[k], nrep, r, sub, sizeof sub);
+      if (nrep > 1) { /* this repeat's seeds, the same for every strategy */
+        PetscCall(AzCompareSetSeed(prefix, "-az_field_seed", fseed[k] + r));
+        PetscCall(AzCompareSetSeed(prefix, "-az_seed", cseed[k] + r));
+      }
+      PetscCall(RestoreParams(gprob, nparam0, param0)); /* every strategy from the same initial guesses */
+      if (resume) PetscCall(AzCompareKeptRun(gcomm, gprob, sub, strategies[k], prefix, &kept, x));
+      if (kept) {
+        if (nrep > 1) PetscCall(PetscPrintf(gcomm, "== %s, repeat %" PetscInt_FMT " of %" PetscInt_FMT ": kept from the previous run (%s/result.txt)\n", strategies[k], r + 1, nrep, sub));
+        else PetscCall(PetscPrintf(gcomm, "== %s: kept from the previous run (%s/result.txt)\n", strategies[k], sub));
+      } else {
+        PetscCall(AzRunRemoveStale(gcomm, sub, StrategyFiles)); /* a run stopped before its result.txt leaves nothing */
+        PetscCall(SetUpStrategy(gcomm, gprob, k, strategies[k], &field, &loss, &tr));
+        if (!info->exact && !inverse) PetscCall(AzLossSetReference(loss, gref));
+        if (nrep > 1) PetscCall(PetscPrintf(gcomm, "== %s, repeat %" PetscInt_FMT " of %" PetscInt_FMT " (seeds: network %" PetscInt_FMT ", points %" PetscInt_FMT ")\n", strategies[k], r + 1, nrep, fseed[k] + r, cseed[k] + r));
+        else PetscCall(PetscPrintf(gcomm, "== %s\n", strategies[k]));
+        PetscCall(PetscTime(&t0));
+        PetscCall(AzTrainerTrain(tr));
+        PetscCall(PetscTime(&t1));
+        /* a strategy whose training failed is a row marked failed; the others still run */
+        PetscCall(AzTrainerGetStopReason(tr, &reason, &msg));
+        PetscCall(PetscStrncpy(x->name, strategies[k], sizeof x->name));
+        x->repeat     = r + 1;
+        x->field_seed = fseed[k] + r;
+        x->seed       = cseed[k] + r;
+        x->failed     = reason == AZ_TRAINER_FAILED ? PETSC_TRUE : PETSC_FALSE;
+        PetscCall(PetscStrncpy(x->why, msg, sizeof x->why));
+        x->wall = t1 - t0;
+        PetscCall(AzTrainerGetIterations(tr, &its));
+        x->its = its;
+        PetscCall(AzLossEvaluate(loss, &x->loss, NULL, NULL));
+        if (inverse) { /* the problem is now at this strategy's inferred parameters: its yardstick too */
+          const char *const *inames;
+          PetscCall(AzLossGetInferred(loss, &x->ninfer, &inames, x->ival));
+          for (PetscInt j = 0; j < x->ninfer; j++) PetscCall(PetscStrncpy(x->iname[j], inames[j], sizeof x->iname[j]));
+          for (PetscInt j = 0; j < x->ninfer; j++) PetscCall(PetscPrintf(gcomm, "   inferred %s = %.10g\n", inames[j], (double)x->ival[j]));
+          if (!info->exact) {
+            char refdir[PETSC_MAX_PATH_LEN];
+            PetscCall(AzReferenceCreate(gcomm, gprob, &sref));
+            PetscCall(AzReferenceSetFromOptions(sref));
+            PetscCall(AzReferenceGetDefaultDir(gprob, refdir, sizeof refdir));
+            PetscCall(AzReferenceSolveCached(sref, refdir));
+            PetscCall(AzLossSetReference(loss, sref));
+          }
+        }
+        PetscCall(AzLossExactError(loss, &has, &x->rel_l2, &x->max_abs));
+        PetscCall(AzLossConstraintViolation(loss, 200, &x->viol_bc, &x->viol_ic));
+        PetscCall(BoundViolation(gprob, loss, PETSC_FALSE, &x->positivity));
+        PetscCall(BoundViolation(gprob, loss, PETSC_TRUE, &x->bounds));
+        PetscCall(DivergenceViolation(gprob, loss, &x->divergence));
+        PetscCall(AzLossConservationDrift(loss, &x->drift));
+        PetscCall(AzRunMakeDirectory(gcomm, sub));
+        PetscCall(AzRunWriteStrategyOptions(gcomm, gprob, sub, "options.txt", strategies[k], prefix));
+        PetscCall(AzRunWriteHistory(gcomm, sub, tr, loss));
+        if (nlaws > 0 && info->time_dependent) PetscCall(WriteConservation(gcomm, sub, info, loss, nlaws));
+        if (x->failed) PetscCall(PetscPrintf(gcomm, "   FAILED: %s\n", x->why));
+        else {
+          char bc[32] = "n/a", ic[32] = "n/a";
+          if (!PetscIsInfOrNanReal(x->viol_bc)) snprintf(bc, sizeof bc, "%.3e", (double)x->viol_bc);
+          if (!PetscIsInfOrNanReal(x->viol_ic)) snprintf(ic, sizeof ic, "%.3e", (double)x->viol_ic);
+          PetscCall(PetscPrintf(gcomm, "   rel_l2 %.3e  boundary violation %s  initial violation %s  %.1f s\n", (double)x->rel_l2, bc, ic, (double)x->wall));
+        }
       }
     }
-    PetscCall(AzLossExactError(loss, &has, &x->rel_l2, &x->max_abs));
-    PetscCall(AzLossConstraintViolation(loss, 200, &x->viol_bc, &x->viol_ic));
-    PetscCall(BoundViolation(prob, loss, PETSC_FALSE, &x->positivity));
-    PetscCall(BoundViolation(prob, loss, PETSC_TRUE, &x->bounds));
-    PetscCall(DivergenceViolation(prob, loss, &x->divergence));
-    PetscCall(AzLossConservationDrift(loss, &x->drift));
-    PetscCall(AzRunMakeDirectory(comm, sub));
-    PetscCall(AzRunWriteStrategyOptions(comm, prob, sub, "options.txt", strategies[k], prefix));
-    PetscCall(AzRunWriteHistory(comm, sub, tr, loss));
-    if (nlaws > 0 && info->time_dependent) PetscCall(WriteConservation(comm, sub, info, loss, nlaws));
-    if (!x->failed && (best < 0 || x->rel_l2 < res[best].rel_l2)) {
-      best = i;
-      PetscCall(WriteFieldData(comm, dir, prob, loss, info->exact ? NULL : (sref ? sref : ref)));
-      PetscCall(AzRunWriteField(comm, dir, prob, loss, info->exact ? NULL : (sref ? sref : ref), 0, NULL, NULL)); /* field.h5 + field.xmf */
+    /* the round's results on every rank: each group's from its first rank */
+    round = &res[base];
+    if (ngroups == 1) *round = mine;
+    else {
+      Result *all;
+      PetscCall(PetscMalloc1(size, &all));
+      PetscCallMPI(MPI_Allgather(&mine, (PetscMPIInt)sizeof mine, MPI_BYTE, all, (PetscMPIInt)sizeof mine, MPI_BYTE, comm));
+      for (PetscMPIInt q = size - 1; q >= 0; q--) /* the lowest rank of each group last: its leader */
+        if (base + color_of[q] < n * nrep) round[color_of[q]] = all[q];
+      PetscCall(PetscFree(all));
     }
-    if (x->failed) {
-      nfailed++;
-      PetscCall(PetscPrintf(comm, "   FAILED: %s\n", x->why));
-    } else {
-      char bc[32] = "n/a", ic[32] = "n/a";
-      if (!PetscIsInfOrNanReal(x->viol_bc)) snprintf(bc, sizeof bc, "%.3e", (double)x->viol_bc);
-      if (!PetscIsInfOrNanReal(x->viol_ic)) snprintf(ic, sizeof ic, "%.3e", (double)x->viol_ic);
-      PetscCall(PetscPrintf(comm, "   rel_l2 %.3e  boundary violation %s  initial violation %s  %.1f s\n", (double)x->rel_l2, bc, ic, (double)x->wall));
+    for (PetscInt g = 0; g < ngroups && base + g < n * nrep; g++) {
+      const Result *y = &res[base + g];
+      if (y->kept) nkept++;
+      else ntrained++;
+      nfailed += y->failed;
+      if (!y->failed && (best < 0 || y->rel_l2 < res[best].rel_l2)) best = base + g;
+    }
+    /* a run trained in this round is the best so far: its group writes its field (a kept run's is there) */
+    if (best != before && best == i && !res[best].kept) {
+      PetscCall(WriteFieldData(gcomm, dir, gprob, loss, info->exact ? NULL : (sref ? sref : gref)));
+      PetscCall(AzRunWriteField(gcomm, dir, gprob, loss, info->exact ? NULL : (sref ? sref : gref), 0, NULL, NULL)); /* field.h5 + field.xmf */
     }
     PetscCall(AzTrainerDestroy(&tr));
     PetscCall(AzLossDestroy(&loss));
     PetscCall(AzFieldDestroy(&field));
     PetscCall(AzReferenceDestroy(&sref));
-    PetscCall(AzCompareWriteResult(comm, sub, x)); /* last: the run is finished */
-    ntrained++;
-    PetscCall(AzCompareWriteTables(comm, dir, res, n, nrep, i + 1, !info->exact && refline[0] ? refline : NULL, NULL));
-    PetscCheck(!stop_after || ntrained < stop_after, comm, PETSC_ERR_USER, "ansatz compare: stopped after training %" PetscInt_FMT " run(s), as -az_compare_stop_after asked (%" PetscInt_FMT " of %" PetscInt_FMT " runs finished in %s; -az_compare_resume trains the rest)", ntrained, i + 1, n * nrep, dir);
+    if (i < n * nrep && !mine.kept) PetscCall(AzCompareWriteResult(gcomm, sub, &mine)); /* last: the run is finished */
+    PetscCallMPI(MPI_Barrier(comm)); /* every result.txt of the round is written before the tables say so */
+    PetscCall(AzCompareWriteTables(comm, dir, res, n, nrep, PetscMin(base + ngroups, n * nrep), !info->exact && refline[0] ? refline : NULL, NULL));
+    PetscCheck(!stop_after || ntrained < stop_after, comm, PETSC_ERR_USER, "ansatz compare: stopped after training %" PetscInt_FMT " run(s), as -az_compare_stop_after asked (%" PetscInt_FMT " of %" PetscInt_FMT " runs finished in %s; -az_compare_resume trains the rest)", ntrained, PetscMin(base + ngroups, n * nrep), n * nrep, dir);
   }
   for (PetscInt k = 0; k < n && nrep > 1; k++) { /* the median error curve of each strategy, with its band */
     snprintf(sub, sizeof sub, "%s/%s", dir, strategies[k]);
@@ -738,6 +786,12 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
   }
   PetscCall(PetscPrintf(comm, "\nruns: %" PetscInt_FMT " trained, %" PetscInt_FMT " kept from a previous run\nreport: %s/report.md\n", ntrained, nkept, dir));
   PetscCall(PetscFree(res));
+  PetscCall(PetscFree(color_of));
+  if (ngroups > 1) {
+    PetscCall(AzReferenceDestroy(&gref));
+    PetscCall(AzProblemDestroy(&gprob));
+    PetscCallMPI(MPI_Comm_free(&gcomm));
+  }
   for (PetscInt k = 0; k < n; k++) PetscCall(PetscFree(strategies[k]));
   PetscCall(AzReferenceDestroy(&ref));
   PetscCall(AzProblemDestroy(&prob));
