@@ -181,6 +181,41 @@ n2=$(grep -c "KSP Residual norm" "$tmp/out")
 expect_ok compare-global-ksp "report:" "$AZ" compare $gncg -az_strategies soft,hard -az_gn_ksp_monitor -az_output_dir "$tmp/pff"
 nb=$(grep -c "KSP Residual norm" "$tmp/out")
 [ "$n2" -gt 0 ] && [ "$nb" -gt "$n2" ] || fail "compare: -s2_az_gn_ksp_monitor printed $n2 KSP lines, the global -az_gn_ksp_monitor $nb (expected fewer for one strategy than for both, and some)"
+# compare -az_repeats: every strategy at the same seeds (repeat r: network seed r-1, point seed r by
+# default), statistics per column over the repeats, every run in compare_runs.csv, a band per strategy
+rep="-problem heat1d -az_strategies soft,hard -az_field_depth 1 -az_field_width 8 -az_trainer_type gn -az_trainer_max_it 10 -az_n_interior 100 -az_n_initial 10 -az_quiet -az_repeats 3"
+nowall() { awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) keep[i] = $i !~ /^wall_seconds/ } { s = ""; for (i = 1; i <= NF; i++) if (keep[i]) s = s "," $i; print s }' "$1"; }
+expect_ok compare-repeats "hard beats soft (better in 3 of 3 paired seeds" "$AZ" compare $rep -az_output_dir "$tmp/rep1"
+for f in compare.csv compare.md compare_runs.csv verdicts.csv report.md soft/history_band.csv hard/history_band.csv soft/repeat-1/history.csv soft/repeat-3/result.txt hard/repeat-2/options.txt; do
+  [ -s "$tmp/rep1/$f" ] || fail "compare -az_repeats: $f missing"
+done
+[ "$(awk -F, 'NR > 1 && $3 == $2 - 1 && $4 == $2' "$tmp/rep1/compare_runs.csv" | wc -l)" = 6 ] || fail "compare -az_repeats: compare_runs.csv lacks the 6 runs at seeds (r-1, r)"
+grep -qx -- "-az_field_seed 2" "$tmp/rep1/hard/repeat-3/options.txt" && grep -qx -- "-az_seed 3" "$tmp/rep1/hard/repeat-3/options.txt" || fail "compare -az_repeats: repeat 3's options.txt lacks its seeds"
+[ "$(awk -F, '$1 == "soft" { print $5 }' "$tmp/rep1/compare_runs.csv" | sort -u | wc -l)" = 3 ] || fail "compare -az_repeats: soft's 3 seeds gave fewer than 3 different errors"
+med=$(awk -F, '$1 == "soft" { print $5 }' "$tmp/rep1/compare_runs.csv" | sort -g | sed -n 2p)
+[ "$(awk -F, '$1 == "soft" { print $4 }' "$tmp/rep1/compare.csv")" = "$med" ] || fail "compare -az_repeats: soft's median rel_l2 in compare.csv is not the middle of its runs ($med)"
+grep -q "^rel_l2,soft,hard,3,0,3,.*,b_beats_a$" "$tmp/rep1/verdicts.csv" || fail "compare -az_repeats: verdicts.csv lacks hard beating soft at 3 of 3 seeds"
+# deterministic: the same command again gives the same tables (wall time apart)
+expect_ok compare-repeats-again "report:" "$AZ" compare $rep -az_output_dir "$tmp/rep2"
+[ "$(nowall "$tmp/rep1/compare.csv")" = "$(nowall "$tmp/rep2/compare.csv")" ] || fail "compare -az_repeats: the same command twice gave different compare.csv"
+[ "$(nowall "$tmp/rep1/compare_runs.csv")" = "$(nowall "$tmp/rep2/compare_runs.csv")" ] || fail "compare -az_repeats: the same command twice gave different compare_runs.csv"
+# resume: a compare stopped after 3 runs (as a kill would) and resumed trains only the other 3; the
+# finished runs' files are untouched and the tables are those of the uninterrupted run
+expect_error compare-stop "stopped after training 3 run(s)" "$AZ" compare $rep -az_compare_stop_after 3 -az_output_dir "$tmp/rep3"
+[ "$(awk -F, 'NR > 1' "$tmp/rep3/compare_runs.csv" | wc -l)" = 3 ] || fail "compare stopped after 3 runs: compare_runs.csv does not hold its 3 runs"
+[ -s "$tmp/rep3/hard/repeat-2/result.txt" ] && fail "compare stopped after 3 runs: the 4th run finished"
+t1=$(stat -c %y "$tmp/rep3/soft/repeat-1/history.csv" "$tmp/rep3/hard/repeat-1/history.csv" "$tmp/rep3/soft/repeat-2/history.csv")
+expect_ok compare-resume "runs: 3 trained, 3 kept from a previous run" "$AZ" compare $rep -az_compare_resume -az_output_dir "$tmp/rep3"
+t2=$(stat -c %y "$tmp/rep3/soft/repeat-1/history.csv" "$tmp/rep3/hard/repeat-1/history.csv" "$tmp/rep3/soft/repeat-2/history.csv")
+[ "$t1" = "$t2" ] || fail "compare -az_compare_resume retrained a finished run (its history.csv was rewritten)"
+[ "$(nowall "$tmp/rep1/compare_runs.csv")" = "$(nowall "$tmp/rep3/compare_runs.csv")" ] || fail "compare -az_compare_resume: the resumed tables differ from the uninterrupted run's"
+expect_ok compare-resume-done "runs: 0 trained, 6 kept" "$AZ" compare $rep -az_compare_resume -az_output_dir "$tmp/rep3"
+expect_error compare-resume-other "trained with other options than this run's (first difference: now '-az_trainer_max_it 11', then '-az_trainer_max_it 10'" "$AZ" compare $rep -az_trainer_max_it 11 -az_compare_resume -az_output_dir "$tmp/rep3"
+# one run each: the layout of old (STRATEGY/ holds the run), resume likewise; no verdict from one seed
+expect_ok compare-resume-one "runs: 0 trained, 2 kept" sh -c "\"$AZ\" compare $(echo $rep | sed 's/-az_repeats 3//') -az_output_dir \"$tmp/rep4\" >/dev/null 2>&1 && \"$AZ\" compare $(echo $rep | sed 's/-az_repeats 3//') -az_compare_resume -az_output_dir \"$tmp/rep4\""
+[ -s "$tmp/rep4/soft/result.txt" ] && [ -s "$tmp/rep4/soft/history.csv" ] && [ ! -d "$tmp/rep4/soft/repeat-1" ] || fail "compare with one run each: not the layout STRATEGY/history.csv"
+grep -q "One seed per strategy: no verdicts" "$tmp/rep4/report.md" || fail "compare with one run: report.md states a verdict from one seed"
+expect_error compare-repeats-zero "-az_repeats 0: the number of runs of every strategy must be between 1 and 1000" "$AZ" compare $rep -az_repeats 0 -az_output_dir "$tmp/bad"
 # train's own run directory
 expect_ok train "done:" "$AZ" train -problem poisson2d -az_field_depth 1 -az_field_width 32 -az_trainer_type gn -az_trainer_max_it 60 -az_quiet -az_output_dir "$tmp/train"
 for f in summary.json history.csv field.vtk theta.bin options.txt; do

@@ -91,6 +91,36 @@ for g in 0 129; do
   echo "$out" | grep -q "az_loss_groups must be between 1 and 128" || { echo "FAIL: -az_loss_groups $g: unclear message"; echo "$out" | head -5; fails=$((fails + 1)); }
 done
 rm -rf "$ranks_tmp"
+# compare's rank groups: -az_compare_groups G trains the grid G runs at a time, each on its group's
+# ranks; every run's results (result.txt, history.csv; wall time apart) are those of the same compare
+# alone on a group's number of ranks, bit for bit: 2 groups of 2 ranks against 2 ranks, 2 groups of 1
+# rank against 1 rank (3 runs: the second round leaves a group idle)
+grp_tmp=$(mktemp -d)
+grp="compare -problem heat1d -az_heat1d_kappa 0.5 -az_strategies soft,hard,soft-cosine -az_field_depth 1 -az_field_width 8 -az_trainer_type adam,gn -az_trainer_max_it 20,5 -az_n_interior 120 -az_n_initial 12 -az_quiet"
+for c in "1 1" "2 1" "2 2" "4 2"; do
+  set -- $c
+  "$MPIEXEC" -n $1 --oversubscribe "$top_builddir/ansatz" $grp -az_compare_groups $2 -az_output_dir "$grp_tmp/n$1g$2" >"$grp_tmp/n$1g$2.log" 2>&1 ||
+    { echo "FAIL: compare on $1 rank(s) in $2 group(s) did not run"; tail -20 "$grp_tmp/n$1g$2.log"; fails=$((fails + 1)); }
+  cut -d, -f1-12,14- "$grp_tmp/n$1g$2/compare_runs.csv" >"$grp_tmp/n$1g$2.runs" 2>/dev/null # all but wall_seconds
+  for s in soft hard soft-cosine; do
+    grep -v "^wall_seconds" "$grp_tmp/n$1g$2/$s/result.txt" >"$grp_tmp/n$1g$2.$s.res" 2>/dev/null
+    awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "wall_seconds") w = i } { s = ""; for (i = 1; i <= NF; i++) if (i != w) s = s "," $i; print s }' "$grp_tmp/n$1g$2/$s/history.csv" >"$grp_tmp/n$1g$2.$s.hist" 2>/dev/null
+  done
+done
+before=$fails
+for pair in "n1g1 n2g2" "n2g1 n4g2" "n1g1 n2g1"; do
+  set -- $pair
+  [ -s "$grp_tmp/$1.runs" ] && cmp -s "$grp_tmp/$1.runs" "$grp_tmp/$2.runs" || { echo "FAIL: compare groups: compare_runs.csv in $2 differs from $1"; diff "$grp_tmp/$1.runs" "$grp_tmp/$2.runs" | head -4; fails=$((fails + 1)); }
+  for s in soft hard soft-cosine; do
+    [ -s "$grp_tmp/$1.$s.res" ] && cmp -s "$grp_tmp/$1.$s.res" "$grp_tmp/$2.$s.res" || { echo "FAIL: compare groups: $s's result.txt in $2 differs from $1"; diff "$grp_tmp/$1.$s.res" "$grp_tmp/$2.$s.res" | head -4; fails=$((fails + 1)); }
+    [ -s "$grp_tmp/$1.$s.hist" ] && cmp -s "$grp_tmp/$1.$s.hist" "$grp_tmp/$2.$s.hist" || { echo "FAIL: compare groups: $s's history.csv in $2 differs from $1"; fails=$((fails + 1)); }
+  done
+done
+grep -q "2 rank groups" "$grp_tmp/n4g2.log" || { echo "FAIL: compare -az_compare_groups 2 did not say it split the ranks"; fails=$((fails + 1)); }
+[ $fails -eq $before ] && echo "== compare -az_compare_groups: every run identical in groups and alone"
+out=$("$MPIEXEC" -n 2 "$top_builddir/ansatz" $grp -az_compare_groups 3 -az_output_dir "$grp_tmp/bad" 2>&1) && { echo "FAIL: -az_compare_groups 3 on 2 ranks accepted"; fails=$((fails + 1)); }
+echo "$out" | grep -q "the number of rank groups must be between 1 and the number of ranks, 2" || { echo "FAIL: -az_compare_groups 3 on 2 ranks: unclear message"; echo "$out" | head -5; fails=$((fails + 1)); }
+rm -rf "$grp_tmp"
 # -az_uncertainty: the Laplace approximation (JᵀJ reduced exactly, γ_d summed by groups, the field's
 # standard deviation shared out over the ranks) gives the same summary and field.vtk on 1, 2 and 3 ranks
 unc_tmp=$(mktemp -d)

@@ -11,6 +11,8 @@
 #include <malloc.h>
 /* the exact fold of dense JᵀJ's group matrices, tested directly (its functions are internal) */
 #include "../src/loss/fold.c"
+/* compare's statistics over repeats and its paired verdicts (pure functions, internal) */
+#include "../src/run/stats.c"
 
 
 /* a temporary file name private to this run (other checkouts may run the suite at the same time):
@@ -1924,6 +1926,53 @@ START_TEST(test_resample_bad_options)
 }
 END_TEST
 
+
+/* compare's paired verdict (-az_repeats): A beats B only when a[i] < b[i] in at least 80% of the seeds
+ * where both are finite, with the median of a[i]/b[i]; otherwise within seed-to-seed spread */
+START_TEST(test_compare_verdict)
+{
+  const PetscReal b[5]     = {1e-3, 2e-3, 4e-3, 1e-3, 3e-3};
+  const PetscReal half[5]  = {5e-4, 1e-3, 2e-3, 5e-4, 1.5e-3};     /* a clear win: half of b at every seed */
+  const PetscReal four[5]  = {5e-4, 1e-3, 2e-3, 5e-4, 6e-3};       /* better at 4 of 5 seeds: exactly 80% */
+  const PetscReal three[5] = {5e-4, 1e-3, 2e-3, 2e-3, 6e-3};       /* better at 3 of 5: within spread */
+  const PetscReal gap[5]   = {5e-4, NAN, 2e-3, 5e-4, 1.5e-3};      /* a failed run: its seed is no pair */
+  AzVerdict       v;
+
+  AzCompareVerdict(5, half, b, &v);
+  ck_assert_msg(v.kind == AZ_VERDICT_A && v.pairs == 5 && v.a_better == 5 && v.b_better == 0, "clear win: kind %d, %d of %d", (int)v.kind, (int)v.a_better, (int)v.pairs);
+  ck_assert_msg(fabs(v.ratio - 0.5) < 1e-15, "clear win: median ratio %g, expected 0.5", (double)v.ratio);
+  AzCompareVerdict(5, b, half, &v); /* the same the other way round */
+  ck_assert_msg(v.kind == AZ_VERDICT_B && v.b_better == 5 && fabs(v.ratio - 2) < 1e-14, "clear loss: kind %d, ratio %g", (int)v.kind, (double)v.ratio);
+  AzCompareVerdict(5, four, b, &v);
+  ck_assert_msg(v.kind == AZ_VERDICT_A && v.a_better == 4, "4 of 5 (80%%) is a win: kind %d", (int)v.kind);
+  AzCompareVerdict(5, three, b, &v);
+  ck_assert_msg(v.kind == AZ_VERDICT_SPREAD && v.a_better == 3 && v.b_better == 2, "3 of 5 is within spread: kind %d, %d/%d", (int)v.kind, (int)v.a_better, (int)v.b_better);
+  ck_assert_msg(fabs(v.ratio - 0.5) < 1e-15, "3 of 5: median ratio %g (ratios 0.5 0.5 0.5 2 2)", (double)v.ratio);
+  AzCompareVerdict(5, b, b, &v); /* a tie at every seed: neither is better */
+  ck_assert_msg(v.kind == AZ_VERDICT_SPREAD && v.a_better == 0 && v.b_better == 0 && v.ratio == 1, "tie: kind %d, ratio %g", (int)v.kind, (double)v.ratio);
+  AzCompareVerdict(5, gap, b, &v);
+  ck_assert_msg(v.pairs == 4 && v.a_better == 4 && v.kind == AZ_VERDICT_A, "a missing seed: %d pairs, kind %d", (int)v.pairs, (int)v.kind);
+  AzCompareVerdict(1, half, b, &v); /* one seed is no verdict */
+  ck_assert_msg(v.kind == AZ_VERDICT_NONE && v.pairs == 1, "one seed: kind %d", (int)v.kind);
+}
+END_TEST
+
+/* statistics over repeats: of the finite values only; the sample standard deviation */
+START_TEST(test_compare_statistics)
+{
+  const PetscReal v[5] = {3, 1, 2, NAN, 10};
+  AzCompareStats  s;
+
+  AzCompareStatistics(5, v, &s);
+  ck_assert_msg(s.count == 4 && s.median == 2.5 && s.min == 1 && s.max == 10 && s.mean == 4, "stats: count %d median %g min %g max %g mean %g", (int)s.count, (double)s.median, (double)s.min, (double)s.max, (double)s.mean);
+  ck_assert_msg(fabs(s.std - sqrt(50.0 / 3)) < 1e-14, "std %g, expected sqrt(50/3)", (double)s.std);
+  AzCompareStatistics(3, v, &s); /* odd count: the middle value */
+  ck_assert_msg(s.median == 2 && s.std == 1, "odd count: median %g std %g", (double)s.median, (double)s.std);
+  AzCompareStatistics(1, v + 3, &s);
+  ck_assert_msg(s.count == 0 && PetscIsInfOrNanReal(s.median), "no finite value: count %d", (int)s.count);
+}
+END_TEST
+
 static Suite *TrainSuite(void)
 {
   Suite *s = suite_create("train");
@@ -1972,6 +2021,10 @@ static Suite *TrainSuite(void)
   tcase_add_test(t, test_resample_r3_retain);
   tcase_add_test(t, test_resample_mpi_agreement);
   tcase_add_test(t, test_resample_bad_options);
+  suite_add_tcase(s, t);
+  t = tcase_create("compare");
+  tcase_add_test(t, test_compare_verdict);
+  tcase_add_test(t, test_compare_statistics);
   suite_add_tcase(s, t);
   return s;
 }

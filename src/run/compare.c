@@ -1,23 +1,15 @@
 /* `ansatz compare`: every enforcement strategy on one problem with the same network, points, seed
  * and budget, measured against the same yardstick, in one table with plots. */
-#include "runimpl.h"
+#include "compareimpl.h"
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 #define AZ_MAX_STRATEGIES 16
+#define AZ_MAX_REPEATS    1000
 
-typedef struct {
-  char      name[64];
-  PetscReal rel_l2, max_abs, viol_bc, viol_ic, drift, positivity, bounds, divergence, loss, wall;
-  PetscInt  its;
-  PetscBool failed;   /* training stopped on a failure (AZ_TRAINER_FAILED): the row describes the last good parameters */
-  char      why[256]; /* the trainer's stop reason */
-  PetscInt  ninfer;   /* an inverse problem (-az_infer): the parameters this strategy inferred */
-  char      iname[AZ_MAX_PARAMS][32];
-  PetscReal ival[AZ_MAX_PARAMS];
-} Result;
+typedef AzCompareResult Result;
 
 static PetscBool PositiveFinite(const char *s)
 {
@@ -300,93 +292,6 @@ static PetscErrorCode WriteFieldData(MPI_Comm comm, const char dir[], AzProblem 
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-static void Num(FILE *fp, PetscReal v)
-{
-  if (PetscIsInfOrNanReal(v)) fprintf(fp, "n/a");
-  else fprintf(fp, "%.3e", (double)v);
-}
-
-static void CsvNum(FILE *fp, PetscReal v)
-{
-  if (PetscIsInfOrNanReal(v)) fprintf(fp, ",n/a");
-  else fprintf(fp, ",%.6e", (double)v);
-}
-
-/* The table of the first n results, as Markdown (md) and CSV (csv); malloc'd strings */
-static PetscErrorCode Tables(Result res[], PetscInt n, char **md, char **csv)
-{
-  size_t szm, szc;
-  FILE  *m = open_memstream(md, &szm), *c = open_memstream(csv, &szc);
-
-  PetscFunctionBegin;
-  PetscCheck(m && c, PETSC_COMM_SELF, PETSC_ERR_MEM, "Cannot build the comparison table");
-  /* an inverse problem: a column per inferred parameter (the first strategy's names) */
-  const PetscInt ni = n > 0 ? res[0].ninfer : 0;
-  fprintf(c, "strategy,rel_l2,max_abs_error,max_boundary_violation,max_initial_violation,drift_vs_Qstar,positivity_violation,final_loss,iterations,wall_seconds,max_divergence,bounds_violation");
-  for (PetscInt i = 0; i < ni; i++) fprintf(c, ",inferred_%s", res[0].iname[i]);
-  fprintf(c, ",status\n");
-  fprintf(m, "| strategy | rel L2 | max abs error | max boundary violation | max initial violation | drift vs Q* | positivity violation | bounds violation | max divergence | final loss | iterations | wall (s) |");
-  for (PetscInt i = 0; i < ni; i++) fprintf(m, " inferred %s |", res[0].iname[i]);
-  fprintf(m, " status |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
-  for (PetscInt i = 0; i < ni; i++) fprintf(m, " --- |");
-  fprintf(m, " --- |\n");
-  for (PetscInt k = 0; k < n; k++) {
-    fprintf(c, "%s", res[k].name);
-    CsvNum(c, res[k].rel_l2), CsvNum(c, res[k].max_abs), CsvNum(c, res[k].viol_bc), CsvNum(c, res[k].viol_ic), CsvNum(c, res[k].drift), CsvNum(c, res[k].positivity), CsvNum(c, res[k].loss);
-    fprintf(c, ",%d,%.3f", (int)res[k].its, (double)res[k].wall);
-    CsvNum(c, res[k].divergence);
-    CsvNum(c, res[k].bounds);
-    for (PetscInt i = 0; i < ni; i++) {
-      PetscReal v = (PetscReal)NAN;
-      for (PetscInt j = 0; j < res[k].ninfer; j++)
-        if (!strcmp(res[k].iname[j], res[0].iname[i])) v = res[k].ival[j];
-      if (PetscIsInfOrNanReal(v)) fprintf(c, ",n/a");
-      else fprintf(c, ",%.10e", (double)v);
-    }
-    fprintf(c, ",%s\n", res[k].failed ? "failed" : "completed");
-    fprintf(m, "| %s | ", res[k].name);
-    Num(m, res[k].rel_l2), fprintf(m, " | "), Num(m, res[k].max_abs), fprintf(m, " | "), Num(m, res[k].viol_bc), fprintf(m, " | "), Num(m, res[k].viol_ic);
-    fprintf(m, " | "), Num(m, res[k].drift), fprintf(m, " | "), Num(m, res[k].positivity), fprintf(m, " | "), Num(m, res[k].bounds), fprintf(m, " | "), Num(m, res[k].divergence), fprintf(m, " | "), Num(m, res[k].loss);
-    fprintf(m, " | %d | %.1f |", (int)res[k].its, (double)res[k].wall);
-    for (PetscInt i = 0; i < ni; i++) {
-      PetscReal v = (PetscReal)NAN;
-      for (PetscInt j = 0; j < res[k].ninfer; j++)
-        if (!strcmp(res[k].iname[j], res[0].iname[i])) v = res[k].ival[j];
-      if (PetscIsInfOrNanReal(v)) fprintf(m, " n/a |");
-      else fprintf(m, " %.6g |", (double)v);
-    }
-    fprintf(m, " %s |\n", res[k].failed ? "**failed**" : "completed");
-  }
-  fclose(m);
-  fclose(c);
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-/* compare.csv and compare.md, rewritten whole after every strategy so a later failure loses nothing */
-/* refline: the yardstick's verification line (the reference's, when it is the yardstick), or NULL */
-static PetscErrorCode WriteTables(MPI_Comm comm, const char dir[], Result res[], PetscInt n, const char refline[])
-{
-  char       *md = NULL, *csv = NULL, path[PETSC_MAX_PATH_LEN + 16];
-  PetscMPIInt rank;
-  AzFile      f;
-
-  PetscFunctionBegin;
-  PetscCallMPI(MPI_Comm_rank(comm, &rank));
-  if (rank == 0) PetscCall(Tables(res, n, &md, &csv));
-  snprintf(path, sizeof path, "%s/compare.csv", dir);
-  PetscCall(AzFileOpen(comm, path, &f));
-  if (csv) PetscCall(AzFilePrintf(f, "%s", csv));
-  PetscCall(AzFileClose(&f));
-  snprintf(path, sizeof path, "%s/compare.md", dir);
-  PetscCall(AzFileOpen(comm, path, &f));
-  if (md) PetscCall(AzFilePrintf(f, "%s", md));
-  if (refline) PetscCall(AzFilePrintf(f, "\n%s\n", refline));
-  PetscCall(AzFileClose(&f));
-  free(md);
-  free(csv);
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
 /* the plot file of component c: solution.png for a single component, solution_NAME.png otherwise */
 static void PlotName(const char stem[], const char comp[], PetscInt ncomp, char out[], size_t len)
 {
@@ -437,7 +342,9 @@ static PetscErrorCode PlotComponents(MPI_Comm comm, AzProblem prob, const char l
 
 /* gnuplot script and PNGs: error against iteration for every strategy, drift over time, the best
  * strategy's solution and error for every chosen component (field.dat's columns) */
-static PetscErrorCode Plots(MPI_Comm comm, const char dir[], AzProblem prob, Result res[], PetscInt n, PetscInt best, PetscInt nplot, const PetscInt plot[], PetscInt nlaws, PetscBool *made)
+/* (nrep > 1: the median error of each strategy with its min-max band, from history_band.csv, and the
+ * drift of its first repeat; res[best] the best run) */
+static PetscErrorCode Plots(MPI_Comm comm, const char dir[], AzProblem prob, Result res[], PetscInt n, PetscInt nrep, PetscInt best, PetscInt nplot, const PetscInt plot[], PetscInt nlaws, PetscBool *made)
 {
   const AzProblemInfo *info;
   char                 path[PETSC_MAX_PATH_LEN + 32], cmd[2 * PETSC_MAX_PATH_LEN + 64];
@@ -456,20 +363,26 @@ static PetscErrorCode Plots(MPI_Comm comm, const char dir[], AzProblem prob, Res
   PetscCall(AzFilePrintf(f, "# gnuplot plots.gp (in this directory) remakes the figures\nset terminal pngcairo size 900,600\nset datafile separator ','\nset datafile columnheaders\n"));
   PetscCall(AzFilePrintf(f, "set output 'error_vs_iteration.png'\nset logscale y\nset xlabel 'iteration'\nset ylabel 'relative L2 error'\nset key outside right\nset grid\n"));
   PetscCall(AzFilePrintf(f, "plot "));
-  for (PetscInt k = 0; k < n; k++) PetscCall(AzFilePrintf(f, "%s'%s/history.csv' using (column(\"iteration\")):(column(\"rel_l2\")) with lines lw 2 title '%s'", k ? ", \\\n     " : "", res[k].name, res[k].name));
+  if (nrep > 1) { /* the band first, the median over it, in the strategy's colour */
+    PetscCall(AzFilePrintf(f, "%s", "\\\n     "));
+    for (PetscInt k = 0; k < n; k++) PetscCall(AzFilePrintf(f, "%s'%s/history_band.csv' using 1:3:4 with filledcurves fs transparent solid 0.2 noborder lc %d notitle, '' using 1:2 with lines lw 2 lc %d title '%s (median of %d)'", k ? ", \\\n     " : "", res[k].name, (int)(k + 1), (int)(k + 1), res[k].name, (int)nrep));
+  } else
+    for (PetscInt k = 0; k < n; k++) PetscCall(AzFilePrintf(f, "%s'%s/history.csv' using (column(\"iteration\")):(column(\"rel_l2\")) with lines lw 2 title '%s'", k ? ", \\\n     " : "", res[k].name, res[k].name));
   if (nlaws > 0 && info->time_dependent) {
     /* |Q(t) − Q*| of the first law; a floor of 1e-17 keeps exact zeros on the log scale */
     PetscCall(AzFilePrintf(f, "\nset output 'drift_vs_time.png'\nset xlabel 't'\nset ylabel '|Q(t) - Q*| (%s)'\nset format y '%%.0e'\n", info->conservation[0].name));
     PetscCall(AzFilePrintf(f, "plot "));
-    for (PetscInt k = 0; k < n; k++) PetscCall(AzFilePrintf(f, "%s'%s/conservation.csv' using 1:(abs($2) + 1e-17) with lines lw 2 title '%s'", k ? ", \\\n     " : "", res[k].name, res[k].name));
+    for (PetscInt k = 0; k < n; k++) PetscCall(AzFilePrintf(f, "%s'%s%s/conservation.csv' using 1:(abs($2) + 1e-17) with lines lw 2 title '%s%s'", k ? ", \\\n     " : "", res[k].name, nrep > 1 ? "/repeat-1" : "", res[k].name, nrep > 1 ? " (repeat 1)" : ""));
     PetscCall(AzFilePrintf(f, "\nset format y '%%g'"));
   }
   /* the figure to look at first: each strategy's error beside its drift (without a law in time, its
-   * wall time), bars on log scales from compare.csv; a floor of 1e-17 keeps a zero drift visible */
+   * wall time), bars on log scales from compare.csv (the medians over repeats); a floor of 1e-17 keeps a
+   * zero drift visible */
+  const char *med = nrep > 1 ? " (median over the repeats)" : "";
   PetscCall(AzFilePrintf(f, "\nset terminal pngcairo size 1200,600\nset output 'summary.png'\nset multiplot layout 1,2\nunset key\nset style fill solid 0.7 border -1\nset boxwidth 0.7\nset xtics rotate by -40 left noenhanced\nset format y '%%.0e'\nunset xlabel\nset xrange [-0.6:%g]\n", (double)n - 0.4));
-  PetscCall(AzFilePrintf(f, "set title 'relative L2 error (lower is better)'\nset ylabel 'rel L2'\nplot 'compare.csv' using 0:(column(\"rel_l2\")):xtic(1) with boxes lc rgb '#3060b0'\n"));
-  if (nlaws > 0 && info->time_dependent) PetscCall(AzFilePrintf(f, "set title 'conservation drift max_t |Q(t) - Q*| (%s)'\nset ylabel 'drift'\nplot 'compare.csv' using 0:(column(\"drift_vs_Qstar\") + 1e-17):xtic(1) with boxes lc rgb '#b04030'\n", info->conservation[0].name));
-  else PetscCall(AzFilePrintf(f, "set title 'wall time (s)'\nset ylabel 's'\nset format y '%%g'\nplot 'compare.csv' using 0:(column(\"wall_seconds\")):xtic(1) with boxes lc rgb '#b04030'\n"));
+  PetscCall(AzFilePrintf(f, "set title 'relative L2 error (lower is better)%s'\nset ylabel 'rel L2'\nplot 'compare.csv' using 0:(column(\"rel_l2%s\")):xtic(1) with boxes lc rgb '#3060b0'\n", med, med[0] ? "_median" : ""));
+  if (nlaws > 0 && info->time_dependent) PetscCall(AzFilePrintf(f, "set title 'conservation drift max_t |Q(t) - Q*| (%s)'\nset ylabel 'drift'\nplot 'compare.csv' using 0:(column(\"drift_vs_Qstar%s\") + 1e-17):xtic(1) with boxes lc rgb '#b04030'\n", info->conservation[0].name, med[0] ? "_median" : ""));
+  else PetscCall(AzFilePrintf(f, "set title 'wall time (s)'\nset ylabel 's'\nset format y '%%g'\nplot 'compare.csv' using 0:(column(\"wall_seconds%s\")):xtic(1) with boxes lc rgb '#b04030'\n", med[0] ? "_median" : ""));
   PetscCall(AzFilePrintf(f, "unset multiplot\nset terminal pngcairo size 900,600\nset output\nset xtics norotate\nset format y '%%g'\nunset xrange\nunset title\nset style fill empty\nset boxwidth\n"));
   PetscCall(AzFilePrintf(f, "\nunset logscale y\nset datafile separator whitespace\nset datafile nocolumnheaders\nunset key\n"));
   if (ncoord <= 2) {
@@ -535,8 +448,8 @@ static PetscErrorCode SetUpStrategy(MPI_Comm comm, AzProblem prob, PetscInt k, c
 }
 
 /* the results a compare run writes at its top level, and in each strategy's directory */
-static const char *const CompareFiles[]  = {"compare.csv", "compare.md", "report.md", "plots.gp", "plots.log", "field.dat", "field.h5", "field.xmf", "options.txt", "*.png", NULL};
-static const char *const StrategyFiles[] = {"history.csv", "conservation.csv", "options.txt", NULL};
+static const char *const CompareFiles[]  = {"compare.csv", "compare.md", "compare_runs.csv", "verdicts.csv", "report.md", "plots.gp", "plots.log", "field.dat", "field.h5", "field.xmf", "options.txt", "*.png", NULL};
+static const char *const StrategyFiles[] = {"history.csv", "conservation.csv", "options.txt", "result.txt", "history_band.csv", "options.check", NULL};
 
 PetscErrorCode AzRunCompare(MPI_Comm comm)
 {
@@ -547,11 +460,18 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
   const AzProblemInfo *info;
   AzReference          ref = NULL;
   AzReferenceStats     rstats;
-  Result               res[AZ_MAX_STRATEGIES];
+  Result              *res = NULL; /* run (repeat r, strategy k) at res[r * n + k] */
+  PetscInt             nrep = 1, stop_after = 0, ntrained = 0, nkept = 0, fseed[AZ_MAX_STRATEGIES], cseed[AZ_MAX_STRATEGIES];
+  PetscBool            resume = PETSC_FALSE;
+  PetscInt             ngroups = 1, color = 0, *color_of = NULL; /* -az_compare_groups: this rank's group, every rank's */
+  MPI_Comm             gcomm = comm;                              /* the group's ranks (comm itself for one group) */
+  AzProblem            gprob = NULL;                              /* the problem and the reference on them */
+  AzReference          gref  = NULL;
   PetscMPIInt          rank, size;
   PetscBool            plots = PETSC_FALSE, projects = PETSC_FALSE;
   char                 trainer[128] = "";
   PetscInt             nlaws = 0;
+  char                 sub[PETSC_MAX_PATH_LEN + 96];
   char                 refline[1024] = "", recipe[2048];
   PetscReal            param0[AZ_MAX_PARAMS];
   PetscInt             nparam0 = 0;
@@ -560,13 +480,19 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
   PetscFunctionBegin;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   PetscCallMPI(MPI_Comm_size(comm, &size));
-  PetscCall(PetscMemzero(res, sizeof res));
   PetscOptionsBegin(comm, NULL, "ansatz compare", "ansatz");
   PetscCall(PetscOptionsString("-problem", "problem: a name from `ansatz list` or a path to a plugin .so", "AzProblemLoad", name, name, sizeof name, NULL));
   PetscCall(PetscOptionsString("-az_output_dir", "run directory (default runs/compare-PROBLEM)", "AzRunCompare", dir, dir, sizeof dir, NULL));
   PetscCall(PetscOptionsString("-az_strategies", "strategies to compare: soft, soft@WEIGHT, soft-linear, soft-cosine, adaptive, auglag, hard, project, posthoc, probconserv, X+project, X+posthoc, X+probconserv, X+conserve[-linear|-cosine|-adaptive|-auglag], X+softplus, X+positivity[-linear|-cosine|-adaptive|-auglag], X+bounds, X+bounds-soft|-linear|-cosine|-adaptive|-auglag, X+divfree", "AzRunCompare", list, list, sizeof list, NULL));
   PetscCall(PetscOptionsString("-az_plot_components", "components to plot, by index or name (e.g. 0,2 or u,p; default all)", "AzRunCompare", plotlist, plotlist, sizeof plotlist, NULL));
+  PetscCall(PetscOptionsInt("-az_repeats", "train every strategy N times, at the network seeds (-az_field_seed) s, s+1, ... and the point seeds (-az_seed) likewise: the same N seeds for every strategy", "AzRunCompare", nrep, &nrep, NULL));
+  PetscCall(PetscOptionsBool("-az_compare_resume", "keep the runs a previous compare finished in this run directory (their result.txt; their options must be the same) and train only the others", "AzRunCompare", resume, &resume, NULL));
+  PetscCall(PetscOptionsInt("-az_compare_groups", "split the ranks into G groups, each training its share of the runs on its ranks (data-parallel inside the group)", "AzRunCompare", ngroups, &ngroups, NULL));
+  PetscCall(PetscOptionsInt("-az_compare_stop_after", "stop with an error after training this many runs (0: never), as a kill would: for testing -az_compare_resume", "AzRunCompare", stop_after, &stop_after, NULL));
   PetscOptionsEnd();
+  PetscCheck(nrep >= 1 && nrep <= AZ_MAX_REPEATS, comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_repeats %" PetscInt_FMT ": the number of runs of every strategy must be between 1 and %d", nrep, AZ_MAX_REPEATS);
+  PetscCheck(ngroups >= 1 && ngroups <= size, comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_compare_groups %" PetscInt_FMT ": the number of rank groups must be between 1 and the number of ranks, %d", ngroups, size);
+  PetscCheck(stop_after >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_compare_stop_after %" PetscInt_FMT " must be >= 0 (0: never stop)", stop_after);
   for (char *save = NULL, *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
     PetscCheck(n < AZ_MAX_STRATEGIES, comm, PETSC_ERR_ARG_SIZ, "At most %d strategies at a time", AZ_MAX_STRATEGIES);
     PetscCall(StrategyOptions(comm, tok, NULL)); /* validates the name */
@@ -595,7 +521,11 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
     if (projects) PetscCall(DefaultUnlessGiven(prefix, "-az_time_slices", "100"));
     /* finer error curves than train's default */
     PetscCall(DefaultUnlessGiven(prefix, "-az_monitor_every", "10"));
+    /* the seeds of repeat 1 (the strategy's own, else the global ones, else the defaults); repeat r adds r - 1 */
+    PetscCall(AzCompareBaseSeed(prefix, "-az_field_seed", 0, &fseed[k])); /* AzFieldCreate's default */
+    PetscCall(AzCompareBaseSeed(prefix, "-az_seed", 1, &cseed[k]));       /* AzLossCreate's default */
   }
+  PetscCall(PetscCalloc1(n * nrep, &res));
   /* every strategy against the problem before any training: one that cannot run fails the run now */
   for (PetscInt k = 0; k < n; k++) {
     AzField        field;
@@ -618,18 +548,25 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
       PetscCall(PetscErrorMessage(ierr, &text, &specific));
       SETERRQ(comm, ierr, "Strategy '%s' cannot run on problem %s (checked before any training): %s", strategies[k], info->name, specific && specific[0] ? specific : (text ? text : "unknown error"));
     }
+    PetscCall(AzTrainerGetDescription(tr, trainer, sizeof trainer));
     PetscCall(AzTrainerDestroy(&tr));
     PetscCall(AzLossDestroy(&loss));
     PetscCall(AzFieldDestroy(&field));
   }
+  PetscCheck(!(inverse && ngroups > 1), comm, PETSC_ERR_SUP, "-az_compare_groups %" PetscInt_FMT " with -az_infer: not supported (each run solves a reference at its inferred parameters, which groups would write to one cache at once); use -az_compare_groups 1", ngroups);
   if (!dir[0]) snprintf(dir, sizeof dir, "runs/compare-%s", info->name);
   PetscCall(AzOptionsCheckpoint(comm, PETSC_FALSE)); /* -help stops here; unused options are checked at the end */
   PetscCall(AzRunMakeDirectory(comm, dir));
-  PetscCall(AzRunRemoveStale(comm, dir, CompareFiles));
+  /* -az_compare_resume keeps what a previous run finished (and its field.dat while no run beats it) */
+  if (!resume) PetscCall(AzRunRemoveStale(comm, dir, CompareFiles));
   for (PetscInt k = 0; k < n; k++) {
     char sub[PETSC_MAX_PATH_LEN + 72];
     snprintf(sub, sizeof sub, "%s/%s", dir, strategies[k]);
-    PetscCall(AzRunRemoveStale(comm, sub, StrategyFiles));
+    if (!resume) PetscCall(AzRunRemoveStale(comm, sub, StrategyFiles));
+    for (PetscInt r = 0; r < nrep && nrep > 1 && !resume; r++) {
+      AzCompareRunDirectory(dir, strategies[k], nrep, r, sub, sizeof sub);
+      PetscCall(AzRunRemoveStale(comm, sub, StrategyFiles));
+    }
   }
   PetscCall(AzRunWriteOptions(comm, prob, dir));
   /* the reference: the yardstick without an exact solution, and its cost for scale either way */
@@ -652,96 +589,163 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
     if (ref) PetscCall(AzReferenceGetStats(ref, &rstats));
     if (ref) PetscCall(AzReferenceGetVerificationLine(ref, refline, sizeof refline));
   }
-  PetscCall(PetscPrintf(comm, "ansatz compare: problem %s, %d rank(s), %" PetscInt_FMT " strategies, run directory %s\n", info->name, size, n, dir));
-  for (PetscInt k = 0; k < n; k++) {
-    AzField         field;
-    AzLoss          loss;
-    AzTrainer       tr;
-    PetscLogDouble  t0, t1;
-    PetscBool       has;
-    AzTrainerReason reason;
-    const char     *msg;
-    char            sub[PETSC_MAX_PATH_LEN + 72];
+  PetscCall(PetscPrintf(comm, "ansatz compare: problem %s, %d rank(s), %" PetscInt_FMT " strategies, %" PetscInt_FMT " run(s) each, run directory %s\n", info->name, size, n, nrep, dir));
+  /* rank groups: rank q in group q G / size (contiguous, sizes differing by at most one); each group
+   * has the problem and the yardstick on its own ranks, the reference read from the cache just written */
+  PetscCall(PetscMalloc1(size, &color_of));
+  for (PetscMPIInt q = 0; q < size; q++) color_of[q] = (PetscInt)(((PetscInt64)q * ngroups) / size);
+  color = color_of[rank];
+  gprob = prob;
+  gref  = ref;
+  if (ngroups > 1) {
+    PetscMPIInt gsize;
+    PetscCallMPI(MPI_Comm_split(comm, (PetscMPIInt)color, rank, &gcomm));
+    PetscCallMPI(MPI_Comm_size(gcomm, &gsize));
+    PetscCall(PetscPrintf(comm, "ansatz compare: %" PetscInt_FMT " rank groups (-az_compare_groups), %d rank(s) in group 0\n", ngroups, gsize));
+    PetscCall(AzProblemLoad(gcomm, name, &gprob));
+    PetscCall(AzProblemSetFromOptions(gprob));
+    PetscCall(AzRunApplyRecipe(gprob, recipe, sizeof recipe));
+    gref = NULL;
+    if (!info->exact) {
+      char refdir[PETSC_MAX_PATH_LEN];
+      PetscCall(AzReferenceCreate(gcomm, gprob, &gref));
+      PetscCall(AzReferenceSetFromOptions(gref));
+      PetscCall(AzReferenceGetDefaultDir(gprob, refdir, sizeof refdir));
+      PetscCall(AzReferenceSolveCached(gref, refdir));
+    }
+  }
+  /* the grid of runs, G at a time: group g (-az_compare_groups) trains run base + g on its ranks, then
+   * every rank learns every result of the round (the tables, the best run, the stop) */
+  for (PetscInt base = 0; base < n * nrep; base += ngroups) {
+    const PetscInt  i = base + color, k = i % n, r = i / n; /* repeat by repeat: every strategy at a seed before the next seed */
+    char            prefix[16];
+    Result          mine, *round;
+    AzField         field = NULL;
+    AzLoss          loss  = NULL;
+    AzTrainer       tr    = NULL;
+    AzReference     sref  = NULL; /* an inverse problem's yardstick: the reference at this strategy's inferred parameters */
+    PetscInt        before = best;
 
-    AzReference sref = NULL; /* an inverse problem's yardstick: the reference at this strategy's inferred parameters */
+    PetscCall(PetscMemzero(&mine, sizeof mine));
+    if (i < n * nrep) {
+      Result         *x = &mine;
+      PetscBool       kept = PETSC_FALSE, has;
+      PetscLogDouble  t0, t1;
+      AzTrainerReason reason;
+      const char     *msg;
 
-    PetscCall(RestoreParams(prob, nparam0, param0)); /* every strategy from the same initial guesses */
-    PetscCall(SetUpStrategy(comm, prob, k, strategies[k], &field, &loss, &tr));
-    if (!info->exact && !inverse) PetscCall(AzLossSetReference(loss, ref));
-    PetscCall(AzTrainerGetDescription(tr, trainer, sizeof trainer));
-    PetscCall(PetscPrintf(comm, "== %s\n", strategies[k]));
-    PetscCall(PetscTime(&t0));
-    PetscCall(AzTrainerTrain(tr));
-    PetscCall(PetscTime(&t1));
-    /* a strategy whose training failed is a row marked failed; the others still run */
-    PetscCall(AzTrainerGetStopReason(tr, &reason, &msg));
-    PetscCall(PetscStrncpy(res[k].name, strategies[k], sizeof res[k].name));
-    res[k].failed = reason == AZ_TRAINER_FAILED ? PETSC_TRUE : PETSC_FALSE;
-    PetscCall(PetscStrncpy(res[k].why, msg, sizeof res[k].why));
-    res[k].wall = t1 - t0;
-    PetscCall(AzTrainerGetIterations(tr, &its));
-    res[k].its = its;
-    PetscCall(AzLossEvaluate(loss, &res[k].loss, NULL, NULL));
-    if (inverse) { /* the problem is now at this strategy's inferred parameters: its yardstick too */
-      const char *const *inames;
-      PetscCall(AzLossGetInferred(loss, &res[k].ninfer, &inames, res[k].ival));
-      for (PetscInt i = 0; i < res[k].ninfer; i++) PetscCall(PetscStrncpy(res[k].iname[i], inames[i], sizeof res[k].iname[i]));
-      for (PetscInt i = 0; i < res[k].ninfer; i++) PetscCall(PetscPrintf(comm, "   inferred %s = %.10g\n", inames[i], (double)res[k].ival[i]));
-      if (!info->exact) {
-        char refdir[PETSC_MAX_PATH_LEN];
-        PetscCall(AzReferenceCreate(comm, prob, &sref));
-        PetscCall(AzReferenceSetFromOptions(sref));
-        PetscCall(AzReferenceGetDefaultDir(prob, refdir, sizeof refdir));
-        PetscCall(AzReferenceSolveCached(sref, refdir));
-        PetscCall(AzLossSetReference(loss, sref));
+      StrategyPrefix(k, prefix, sizeof prefix);
+      AzCompareRunDirectory(dir, strategies[k], nrep, r, sub, sizeof sub);
+      if (nrep > 1) { /* this repeat's seeds, the same for every strategy */
+        PetscCall(AzCompareSetSeed(prefix, "-az_field_seed", fseed[k] + r));
+        PetscCall(AzCompareSetSeed(prefix, "-az_seed", cseed[k] + r));
+      }
+      PetscCall(RestoreParams(gprob, nparam0, param0)); /* every strategy from the same initial guesses */
+      if (resume) PetscCall(AzCompareKeptRun(gcomm, gprob, sub, strategies[k], prefix, &kept, x));
+      if (kept) {
+        if (nrep > 1) PetscCall(PetscPrintf(gcomm, "== %s, repeat %" PetscInt_FMT " of %" PetscInt_FMT ": kept from the previous run (%s/result.txt)\n", strategies[k], r + 1, nrep, sub));
+        else PetscCall(PetscPrintf(gcomm, "== %s: kept from the previous run (%s/result.txt)\n", strategies[k], sub));
+      } else {
+        PetscCall(AzRunRemoveStale(gcomm, sub, StrategyFiles)); /* a run stopped before its result.txt leaves nothing */
+        PetscCall(SetUpStrategy(gcomm, gprob, k, strategies[k], &field, &loss, &tr));
+        if (!info->exact && !inverse) PetscCall(AzLossSetReference(loss, gref));
+        if (nrep > 1) PetscCall(PetscPrintf(gcomm, "== %s, repeat %" PetscInt_FMT " of %" PetscInt_FMT " (seeds: network %" PetscInt_FMT ", points %" PetscInt_FMT ")\n", strategies[k], r + 1, nrep, fseed[k] + r, cseed[k] + r));
+        else PetscCall(PetscPrintf(gcomm, "== %s\n", strategies[k]));
+        PetscCall(PetscTime(&t0));
+        PetscCall(AzTrainerTrain(tr));
+        PetscCall(PetscTime(&t1));
+        /* a strategy whose training failed is a row marked failed; the others still run */
+        PetscCall(AzTrainerGetStopReason(tr, &reason, &msg));
+        PetscCall(PetscStrncpy(x->name, strategies[k], sizeof x->name));
+        x->repeat     = r + 1;
+        x->field_seed = fseed[k] + r;
+        x->seed       = cseed[k] + r;
+        x->failed     = reason == AZ_TRAINER_FAILED ? PETSC_TRUE : PETSC_FALSE;
+        PetscCall(PetscStrncpy(x->why, msg, sizeof x->why));
+        x->wall = t1 - t0;
+        PetscCall(AzTrainerGetIterations(tr, &its));
+        x->its = its;
+        PetscCall(AzLossEvaluate(loss, &x->loss, NULL, NULL));
+        if (inverse) { /* the problem is now at this strategy's inferred parameters: its yardstick too */
+          const char *const *inames;
+          PetscCall(AzLossGetInferred(loss, &x->ninfer, &inames, x->ival));
+          for (PetscInt j = 0; j < x->ninfer; j++) PetscCall(PetscStrncpy(x->iname[j], inames[j], sizeof x->iname[j]));
+          for (PetscInt j = 0; j < x->ninfer; j++) PetscCall(PetscPrintf(gcomm, "   inferred %s = %.10g\n", inames[j], (double)x->ival[j]));
+          if (!info->exact) {
+            char refdir[PETSC_MAX_PATH_LEN];
+            PetscCall(AzReferenceCreate(gcomm, gprob, &sref));
+            PetscCall(AzReferenceSetFromOptions(sref));
+            PetscCall(AzReferenceGetDefaultDir(gprob, refdir, sizeof refdir));
+            PetscCall(AzReferenceSolveCached(sref, refdir));
+            PetscCall(AzLossSetReference(loss, sref));
+          }
+        }
+        {
+          AzLaplace pclap; /* -az_conservation probconserv: the update before anything is measured */
+          char pcwhy[1024];
+          PetscCall(AzRunProbConserv(gcomm, loss, x->failed, "   ", &pclap, pcwhy, sizeof pcwhy));
+          PetscCall(AzLaplaceDestroy(&pclap));
+          if (pcwhy[0]) { /* the strategy's row is marked failed, with the reason */
+            x->failed = PETSC_TRUE;
+            PetscCall(PetscStrncpy(x->why, pcwhy, sizeof x->why));
+          }
+        }
+        PetscCall(AzLossExactError(loss, &has, &x->rel_l2, &x->max_abs));
+        PetscCall(AzLossConstraintViolation(loss, 200, &x->viol_bc, &x->viol_ic));
+        PetscCall(BoundViolation(gprob, loss, PETSC_FALSE, &x->positivity));
+        PetscCall(BoundViolation(gprob, loss, PETSC_TRUE, &x->bounds));
+        PetscCall(DivergenceViolation(gprob, loss, &x->divergence));
+        PetscCall(AzLossConservationDrift(loss, &x->drift));
+        PetscCall(AzRunMakeDirectory(gcomm, sub));
+        PetscCall(AzRunWriteStrategyOptions(gcomm, gprob, sub, "options.txt", strategies[k], prefix));
+        PetscCall(AzRunWriteHistory(gcomm, sub, tr, loss));
+        if (nlaws > 0 && info->time_dependent) PetscCall(WriteConservation(gcomm, sub, info, loss, nlaws));
+        if (x->failed) PetscCall(PetscPrintf(gcomm, "   FAILED: %s\n", x->why));
+        else {
+          char bc[32] = "n/a", ic[32] = "n/a";
+          if (!PetscIsInfOrNanReal(x->viol_bc)) snprintf(bc, sizeof bc, "%.3e", (double)x->viol_bc);
+          if (!PetscIsInfOrNanReal(x->viol_ic)) snprintf(ic, sizeof ic, "%.3e", (double)x->viol_ic);
+          PetscCall(PetscPrintf(gcomm, "   rel_l2 %.3e  boundary violation %s  initial violation %s  %.1f s\n", (double)x->rel_l2, bc, ic, (double)x->wall));
+        }
       }
     }
-    {
-      AzLaplace pclap; /* -az_conservation probconserv: the update before anything is measured */
-      char pcwhy[1024];
-      PetscCall(AzRunProbConserv(comm, loss, res[k].failed, "   ", &pclap, pcwhy, sizeof pcwhy));
-      PetscCall(AzLaplaceDestroy(&pclap));
-      if (pcwhy[0]) { /* the strategy's row is marked failed, with the reason */
-        res[k].failed = PETSC_TRUE;
-        PetscCall(PetscStrncpy(res[k].why, pcwhy, sizeof res[k].why));
-      }
+    /* the round's results on every rank: each group's from its first rank */
+    round = &res[base];
+    if (ngroups == 1) *round = mine;
+    else {
+      Result *all;
+      PetscCall(PetscMalloc1(size, &all));
+      PetscCallMPI(MPI_Allgather(&mine, (PetscMPIInt)sizeof mine, MPI_BYTE, all, (PetscMPIInt)sizeof mine, MPI_BYTE, comm));
+      for (PetscMPIInt q = size - 1; q >= 0; q--) /* the lowest rank of each group last: its leader */
+        if (base + color_of[q] < n * nrep) round[color_of[q]] = all[q];
+      PetscCall(PetscFree(all));
     }
-    PetscCall(AzLossExactError(loss, &has, &res[k].rel_l2, &res[k].max_abs));
-    PetscCall(AzLossConstraintViolation(loss, 200, &res[k].viol_bc, &res[k].viol_ic));
-    PetscCall(BoundViolation(prob, loss, PETSC_FALSE, &res[k].positivity));
-    PetscCall(BoundViolation(prob, loss, PETSC_TRUE, &res[k].bounds));
-    PetscCall(DivergenceViolation(prob, loss, &res[k].divergence));
-    PetscCall(AzLossConservationDrift(loss, &res[k].drift));
-    snprintf(sub, sizeof sub, "%s/%s", dir, strategies[k]);
-    PetscCall(AzRunMakeDirectory(comm, sub));
-    {
-      const char *prefix;
-      PetscCall(AzLossGetOptionsPrefix(loss, &prefix));
-      PetscCall(AzRunWriteStrategyOptions(comm, prob, sub, strategies[k], prefix));
+    for (PetscInt g = 0; g < ngroups && base + g < n * nrep; g++) {
+      const Result *y = &res[base + g];
+      if (y->kept) nkept++;
+      else ntrained++;
+      nfailed += y->failed;
+      if (!y->failed && (best < 0 || y->rel_l2 < res[best].rel_l2)) best = base + g;
     }
-    PetscCall(AzRunWriteHistory(comm, sub, tr, loss));
-    if (nlaws > 0 && info->time_dependent) PetscCall(WriteConservation(comm, sub, info, loss, nlaws));
-    if (!res[k].failed && (best < 0 || res[k].rel_l2 < res[best].rel_l2)) {
-      best = k;
-      PetscCall(WriteFieldData(comm, dir, prob, loss, info->exact ? NULL : (sref ? sref : ref)));
-      PetscCall(AzRunWriteField(comm, dir, prob, loss, info->exact ? NULL : (sref ? sref : ref), 0, NULL, NULL)); /* field.h5 + field.xmf */
-    }
-    if (res[k].failed) {
-      nfailed++;
-      PetscCall(PetscPrintf(comm, "   FAILED: %s\n", res[k].why));
-    } else {
-      char bc[32] = "n/a", ic[32] = "n/a";
-      if (!PetscIsInfOrNanReal(res[k].viol_bc)) snprintf(bc, sizeof bc, "%.3e", (double)res[k].viol_bc);
-      if (!PetscIsInfOrNanReal(res[k].viol_ic)) snprintf(ic, sizeof ic, "%.3e", (double)res[k].viol_ic);
-      PetscCall(PetscPrintf(comm, "   rel_l2 %.3e  boundary violation %s  initial violation %s  %.1f s\n", (double)res[k].rel_l2, bc, ic, (double)res[k].wall));
+    /* a run trained in this round is the best so far: its group writes its field (a kept run's is there) */
+    if (best != before && best == i && !res[best].kept) {
+      PetscCall(WriteFieldData(gcomm, dir, gprob, loss, info->exact ? NULL : (sref ? sref : gref)));
+      PetscCall(AzRunWriteField(gcomm, dir, gprob, loss, info->exact ? NULL : (sref ? sref : gref), 0, NULL, NULL)); /* field.h5 + field.xmf */
     }
     PetscCall(AzTrainerDestroy(&tr));
     PetscCall(AzLossDestroy(&loss));
     PetscCall(AzFieldDestroy(&field));
     PetscCall(AzReferenceDestroy(&sref));
-    PetscCall(WriteTables(comm, dir, res, k + 1, !info->exact && refline[0] ? refline : NULL));
+    if (i < n * nrep && !mine.kept) PetscCall(AzCompareWriteResult(gcomm, sub, &mine)); /* last: the run is finished */
+    PetscCallMPI(MPI_Barrier(comm)); /* every result.txt of the round is written before the tables say so */
+    PetscCall(AzCompareWriteTables(comm, dir, res, n, nrep, PetscMin(base + ngroups, n * nrep), !info->exact && refline[0] ? refline : NULL, NULL));
+    PetscCheck(!stop_after || ntrained < stop_after, comm, PETSC_ERR_USER, "ansatz compare: stopped after training %" PetscInt_FMT " run(s), as -az_compare_stop_after asked (%" PetscInt_FMT " of %" PetscInt_FMT " runs finished in %s; -az_compare_resume trains the rest)", ntrained, PetscMin(base + ngroups, n * nrep), n * nrep, dir);
   }
-  if (best >= 0) PetscCall(Plots(comm, dir, prob, res, n, best, nplot, plot, nlaws, &plots));
+  for (PetscInt k = 0; k < n && nrep > 1; k++) { /* the median error curve of each strategy, with its band */
+    snprintf(sub, sizeof sub, "%s/%s", dir, strategies[k]);
+    PetscCall(AzCompareWriteBand(comm, sub, nrep));
+  }
+  if (best >= 0) PetscCall(Plots(comm, dir, prob, res, n, nrep, best, nplot, plot, nlaws, &plots));
   {
     AzStoryRow rows[AZ_MAX_STRATEGIES];
     for (PetscInt k = 0; k < n; k++) {
@@ -752,18 +756,26 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
       rows[k].wall       = res[k].wall;
       rows[k].failed     = res[k].failed;
     }
-    PetscCall(AzRunStory(n, rows, nlaws > 0 ? info->conservation[0].name : "", story, sizeof story));
+    /* one run per strategy: the verdict against the first; with repeats the paired verdicts speak */
+    if (nrep == 1) PetscCall(AzRunStory(n, rows, nlaws > 0 ? info->conservation[0].name : "", story, sizeof story));
   }
   {
-    char  *md = NULL, *csv = NULL;
+    char  *md = NULL, *csv = NULL, *vmd = NULL, *vcsv = NULL;
     AzFile f;
-    if (rank == 0) PetscCall(Tables(res, n, &md, &csv));
+    if (rank == 0 && nrep == 1) PetscCall(AzCompareTables(res, n, &md, &csv));
+    if (nrep > 1) PetscCall(AzCompareWriteTables(comm, dir, res, n, nrep, n * nrep, !info->exact && refline[0] ? refline : NULL, &md));
+    if (rank == 0) PetscCall(AzCompareVerdicts(n, nrep, res, &vmd, &vcsv));
+    snprintf(path, sizeof path, "%s/verdicts.csv", dir);
+    PetscCall(AzFileOpen(comm, path, &f));
+    if (vcsv) PetscCall(AzFilePrintf(f, "%s", vcsv));
+    PetscCall(AzFileClose(&f));
     snprintf(path, sizeof path, "%s/report.md", dir);
     PetscCall(AzFileOpen(comm, path, &f));
     PetscCall(AzFilePrintf(f, "# ansatz compare: %s\n\n%s\n\n", info->name, info->description));
     if (story[0]) PetscCall(AzFilePrintf(f, "**Verdict** (against the first strategy, %s). %s\n\n", res[0].name, story));
-    if (plots) PetscCall(AzFilePrintf(f, "![error and %s per strategy](summary.png)\n\n", nlaws > 0 && info->time_dependent ? "drift" : "time"));
-    PetscCall(AzFilePrintf(f, "Every strategy trained the same network from the same initial parameters on the same collocation points with the same budget (trainer %s, %d rank(s)). ", trainer, size));
+    if (plots) PetscCall(AzFilePrintf(f, "![error and %s per strategy%s](summary.png)\n\n", nlaws > 0 && info->time_dependent ? "drift" : "time", nrep > 1 ? ", medians over the repeats" : ""));
+    if (nrep > 1) PetscCall(AzFilePrintf(f, "Every strategy trained %" PetscInt_FMT " times with the same budget (trainer %s, %d rank(s)), at the same %" PetscInt_FMT " seeds as every other: repeat r at the network seed (-az_field_seed) and the collocation seed (-az_seed) of repeat 1 plus r - 1, so the runs are paired by seed. ", nrep, trainer, size, nrep));
+    else PetscCall(AzFilePrintf(f, "Every strategy trained the same network from the same initial parameters on the same collocation points with the same budget (trainer %s, %d rank(s)). ", trainer, size));
     PetscCall(AzFilePrintf(f, "Errors are measured against the %s. ", info->exact ? "exact solution" : "SUNDIALS/PETSc reference"));
     if (inverse) PetscCall(AzFilePrintf(f, "An inverse problem: every strategy learned the parameters of -az_infer from the same initial guesses, and its errors are measured against the problem at the parameters it inferred (the %s at them; the columns inferred ... give them). ", info->exact ? "exact solution" : "reference solved"));
     if (ref) PetscCall(AzFilePrintf(f, "The reference solve took %.2f s (%ld steps) for scale%s.\n\n", (double)rstats.wall_seconds, rstats.steps, rstats.wall_seconds == 0 ? " (reused from its cache: see its summary.json for the original time)" : ""));
@@ -774,37 +786,51 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
       PetscCall(AzFilePrintf(f, "%s.%s\n\n", refline, info->exact ? " (The exact solution is the yardstick here.)" : (v.verified ? "" : " The yardstick is unverified: errors against it below that level mean nothing (see its summary.json; a finer -az_ref_n or another -az_ref_order may verify it).")));
     }
     if (md) PetscCall(AzFilePrintf(f, "%s", md));
-    for (PetscInt k = 0; k < n; k++)
-      if (res[k].failed) PetscCall(AzFilePrintf(f, "\nStrategy %s failed: %s. Its row describes the last good parameters.\n", res[k].name, res[k].why));
+    for (PetscInt k = 0; k < n * nrep; k++)
+      if (res[k].failed && nrep == 1) PetscCall(AzFilePrintf(f, "\nStrategy %s failed: %s. Its row describes the last good parameters.\n", res[k].name, res[k].why));
+      else if (res[k].failed) PetscCall(AzFilePrintf(f, "\nStrategy %s failed in repeat %" PetscInt_FMT ": %s. Its row in compare_runs.csv describes the last good parameters; the statistics leave it out.\n", res[k].name, res[k].repeat, res[k].why));
     if (nlaws > 0 && info->time_dependent) PetscCall(AzFilePrintf(f, "\nDrift vs Q* is max_t |Q(t) - Q*| over the %d times of each strategy's conservation.csv (t0 to t1) for the problem's laws, Q* the law's declared value or, without one, the law at the initial data (so an initial error shows at t0); Q(t) by composite Gauss-Legendre quadrature independent of the projection's own nodes.", (int)AZ_DRIFT_TIMES));
     else PetscCall(AzFilePrintf(f, "\nDrift vs Q*: n/a, %s.", nlaws ? "the problem is steady" : "the problem declares no conservation law"));
     if (projects) PetscCall(AzFilePrintf(f, " Strategies with +project train the solution projected onto the laws, +conserve adds a penalty on them; every strategy here trained on collocation points whose times lie on the same time slices."));
     PetscCall(AzFilePrintf(f, " n/a: not measured (no such condition, law or component).\n\n"));
+    if (vmd) PetscCall(AzFilePrintf(f, "%s\n", vmd));
     if (plots) {
       PetscInt ncomp, nslot;
       PetscCall(AzRunSolutionJetSize(prob, &ncomp, &nslot));
-      PetscCall(AzFilePrintf(f, "![error against iteration](error_vs_iteration.png)\n\n"));
+      PetscCall(AzFilePrintf(f, "![error against iteration%s](error_vs_iteration.png)\n\n", nrep > 1 ? ": the median over the repeats, the band from min to max" : ""));
       for (PetscInt i = 0; i < nplot; i++) {
         char cname[64], sol[128], err[128];
         PetscCall(AzRunComponentName(prob, plot[i], cname, sizeof cname));
         PlotName("solution", cname, ncomp, sol, sizeof sol);
         PlotName("error", cname, ncomp, err, sizeof err);
-        PetscCall(AzFilePrintf(f, "![%s, best strategy (%s)](%s)\n\n![%s error, best strategy](%s)\n\n", cname, res[best].name, sol, cname, err));
+        if (nrep > 1) PetscCall(AzFilePrintf(f, "![%s, best run (%s, repeat %" PetscInt_FMT ")](%s)\n\n![%s error, best run](%s)\n\n", cname, res[best].name, res[best].repeat, sol, cname, err));
+        else PetscCall(AzFilePrintf(f, "![%s, best strategy (%s)](%s)\n\n![%s error, best strategy](%s)\n\n", cname, res[best].name, sol, cname, err));
       }
       if (nlaws > 0 && info->time_dependent) PetscCall(AzFilePrintf(f, "![conservation drift over time](drift_vs_time.png)\n\n"));
     } else PetscCall(AzFilePrintf(f, "(No plots: %s. plots.gp remakes them.)\n\n", best < 0 ? "every strategy failed" : "gnuplot is missing or failed; see plots.log"));
-    PetscCall(AzFilePrintf(f, "Files: compare.csv, compare.md, one directory per strategy with its history.csv%s, field.dat, field.h5 and field.xmf (the best strategy's field for ParaView), plots.gp, options.txt.\n", nlaws > 0 && info->time_dependent ? " and conservation.csv" : ""));
+    if (nrep > 1) PetscCall(AzFilePrintf(f, "Files: compare.csv, compare.md (statistics over the repeats), compare_runs.csv (every run), verdicts.csv, one directory per strategy with history_band.csv and a directory repeat-R per repeat with its history.csv%s, options.txt and result.txt, field.dat, field.h5 and field.xmf (the best run's field for ParaView), plots.gp, options.txt.\n", nlaws > 0 && info->time_dependent ? ", conservation.csv" : ""));
+    else PetscCall(AzFilePrintf(f, "Files: compare.csv, compare.md, compare_runs.csv, verdicts.csv, one directory per strategy with its history.csv%s, options.txt and result.txt, field.dat, field.h5 and field.xmf (the best strategy's field for ParaView), plots.gp, options.txt.\n", nlaws > 0 && info->time_dependent ? ", conservation.csv" : ""));
     PetscCall(AzFileClose(&f));
     /* the table on the terminal too */
     PetscCall(PetscPrintf(comm, "\n%s", md ? md : ""));
     if (story[0]) PetscCall(PetscPrintf(comm, "\n%s\n", story));
+    if (vmd && nrep > 1) PetscCall(PetscPrintf(comm, "\n%s", vmd));
     free(md);
     free(csv);
+    free(vmd);
+    free(vcsv);
   }
-  PetscCall(PetscPrintf(comm, "\nreport: %s/report.md\n", dir));
+  PetscCall(PetscPrintf(comm, "\nruns: %" PetscInt_FMT " trained, %" PetscInt_FMT " kept from a previous run\nreport: %s/report.md\n", ntrained, nkept, dir));
+  PetscCall(PetscFree(res));
+  PetscCall(PetscFree(color_of));
+  if (ngroups > 1) {
+    PetscCall(AzReferenceDestroy(&gref));
+    PetscCall(AzProblemDestroy(&gprob));
+    PetscCallMPI(MPI_Comm_free(&gcomm));
+  }
   for (PetscInt k = 0; k < n; k++) PetscCall(PetscFree(strategies[k]));
   PetscCall(AzReferenceDestroy(&ref));
   PetscCall(AzProblemDestroy(&prob));
-  PetscCheck(!nfailed, comm, PETSC_ERR_NOT_CONVERGED, "%" PetscInt_FMT " of %" PetscInt_FMT " strategies failed (marked failed in %s/compare.md; the others' results are complete)", nfailed, n, dir);
+  PetscCheck(!nfailed, comm, PETSC_ERR_NOT_CONVERGED, "%" PetscInt_FMT " of %" PetscInt_FMT " %s failed (marked failed in %s/compare.md; the others' results are complete)", nfailed, n * nrep, nrep > 1 ? "runs" : "strategies", dir);
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -146,7 +146,7 @@ static PetscBool IsStrategyOption(const char name[])
 }
 
 /* options.txt: with a prefix (a strategy of compare), the options as the strategy applied them */
-static PetscErrorCode WriteOptions(MPI_Comm comm, AzProblem prob, const char dir[], const char strategy[], const char prefix[])
+static PetscErrorCode WriteOptions(MPI_Comm comm, AzProblem prob, const char dir[], const char file[], const char strategy[], const char prefix[])
 {
   char                 path[PETSC_MAX_PATH_LEN + 16];
   AzFile               f;
@@ -158,7 +158,7 @@ static PetscErrorCode WriteOptions(MPI_Comm comm, AzProblem prob, const char dir
   PetscFunctionBegin;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   PetscCall(AzProblemGetInfo(prob, &info));
-  snprintf(path, sizeof path, "%s/options.txt", dir);
+  snprintf(path, sizeof path, "%s/%s", dir, file);
   PetscCall(AzFileOpen(comm, path, &f));
   if (rank == 0) {
     /* the database as PETSc lists it, one "-name value" a line, read back from memory */
@@ -209,7 +209,7 @@ static PetscErrorCode WriteOptions(MPI_Comm comm, AzProblem prob, const char dir
       const char *line = names[k], *value = values[k];
       if (!line) continue;
       if (!strcmp(line, "-problem") || !strcmp(line, "-az_output_dir") || !strcmp(line, "-options_file")) continue;
-      if (prefix && (IsStrategyOption(line) || !strcmp(line, "-az_strategies") || !strcmp(line, "-az_plot_components"))) continue;
+      if (prefix && (IsStrategyOption(line) || !strcmp(line, "-az_strategies") || !strcmp(line, "-az_plot_components") || !strcmp(line, "-az_repeats") || !strcmp(line, "-az_compare_resume") || !strcmp(line, "-az_compare_stop_after") || !strcmp(line, "-az_compare_groups"))) continue;
       if (IsParamOption(info, line)) continue; /* below, with every parameter */
       if (value && IsPathOption(line)) {
         AbsolutePath(value, full, sizeof full);
@@ -237,15 +237,15 @@ static PetscErrorCode WriteOptions(MPI_Comm comm, AzProblem prob, const char dir
 PetscErrorCode AzRunWriteOptions(MPI_Comm comm, AzProblem prob, const char dir[])
 {
   PetscFunctionBegin;
-  PetscCall(WriteOptions(comm, prob, dir, NULL, NULL));
+  PetscCall(WriteOptions(comm, prob, dir, "options.txt", NULL, NULL));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-PetscErrorCode AzRunWriteStrategyOptions(MPI_Comm comm, AzProblem prob, const char dir[], const char strategy[], const char prefix[])
+PetscErrorCode AzRunWriteStrategyOptions(MPI_Comm comm, AzProblem prob, const char dir[], const char file[], const char strategy[], const char prefix[])
 {
   PetscFunctionBegin;
   PetscCheck(prefix && prefix[0], comm, PETSC_ERR_ARG_WRONG, "Strategy %s has no options prefix", strategy);
-  PetscCall(WriteOptions(comm, prob, dir, strategy, prefix));
+  PetscCall(WriteOptions(comm, prob, dir, file, strategy, prefix));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

@@ -16,9 +16,11 @@ PETSC_INTERN PetscErrorCode AzRunWriteHistory(MPI_Comm comm, const char dir[], A
 PETSC_INTERN PetscErrorCode AzRunWriteOptions(MPI_Comm comm, AzProblem prob, const char dir[]);
 /* options.txt of one strategy of compare, in its directory: the options as the strategy applied
  * them: its own -PREFIXaz_X written as -az_X in place of the global -az_X, the other strategies'
- * (-s<j>_...) and compare's own (-az_strategies, -az_plot_components) left out */
-PETSC_INTERN PetscErrorCode AzRunWriteStrategyOptions(MPI_Comm comm, AzProblem prob, const char dir[], const char strategy[], const char prefix[]);
-/* AzRunCreateField with the stream function (-az_divfree) read under an options prefix (NULL: none) */
+ * (-s<j>_...) and compare's own (-az_strategies, -az_plot_components, -az_repeats, -az_compare_resume,
+ * -az_compare_stop_after) left out; written to DIR/FILE (options.txt) */
+PETSC_INTERN PetscErrorCode AzRunWriteStrategyOptions(MPI_Comm comm, AzProblem prob, const char dir[], const char file[], const char strategy[], const char prefix[]);
+/* AzRunCreateField with the stream function (-az_divfree) and the network's seed (-az_field_seed, for
+ * compare's repeats) read under an options prefix (NULL: none) */
 PETSC_INTERN PetscErrorCode AzRunCreateFieldWithPrefix(AzProblem prob, const char prefix[], AzField *field);
 /* Remove the results a previous run left in dir: the names in files[] (NULL-terminated; "P*S" matches
  * a prefix P and suffix S) and every *.tmp; a file named by -az_restart or -az_field_load is kept. */

@@ -42,6 +42,13 @@ PetscErrorCode AzRunCreateFieldWithPrefix(AzProblem prob, const char prefix[], A
   for (PetscInt a = 0; a < info->dim; a++)
     if (info->boundary[2 * a].type == AZ_BC_PERIODIC) PetscCall(AzFieldSetPeriodic(*field, a, hi[a] - lo[a], 1));
   PetscCall(AzFieldSetFromOptions(*field));
+  if (prefix) { /* compare's repeats: each run's network seed under its prefix */
+    PetscInt  seed;
+    PetscBool set;
+    PetscCall(PetscOptionsGetInt(NULL, prefix, "-az_field_seed", &seed, &set));
+    PetscCheck(!set || seed >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-%saz_field_seed %" PetscInt_FMT " must be >= 0", prefix, seed);
+    if (set) PetscCall(AzFieldSetSeed(*field, seed));
+  }
   PetscCall(AzFieldSetUp(*field));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

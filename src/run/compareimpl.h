@@ -1,0 +1,69 @@
+/* Private to compare (src/run/compare.c, repeats.c, stats.c): one run's results, the statistics over
+ * repeats and the paired verdicts. */
+#ifndef ANSATZ_COMPAREIMPL_H
+#define ANSATZ_COMPAREIMPL_H
+
+#include "runimpl.h"
+
+/* one training of one strategy at one pair of seeds */
+typedef struct {
+  char      name[64];
+  PetscReal rel_l2, max_abs, viol_bc, viol_ic, drift, positivity, bounds, divergence, loss, wall;
+  PetscInt  its;
+  PetscBool failed;   /* training stopped on a failure (AZ_TRAINER_FAILED): the row describes the last good parameters */
+  char      why[256]; /* the trainer's stop reason */
+  PetscInt  ninfer;   /* an inverse problem (-az_infer): the parameters this strategy inferred */
+  char      iname[AZ_MAX_PARAMS][32];
+  PetscReal ival[AZ_MAX_PARAMS];
+  PetscInt  repeat, field_seed, seed; /* the repeat (from 1) and its seeds: network (-az_field_seed), points (-az_seed) */
+  PetscBool kept;                     /* read back from a previous run's result.txt (-az_compare_resume), not trained */
+} AzCompareResult;
+
+/* statistics of the finite values among n: their count, median, min, max, mean and (sample) standard
+ * deviation (0 for one value); NaN when none is finite */
+typedef struct {
+  PetscInt  count;
+  PetscReal median, min, max, mean, std;
+} AzCompareStats;
+PETSC_INTERN void AzCompareStatistics(PetscInt n, const PetscReal v[], AzCompareStats *s);
+
+/* The paired verdict on a metric where lower is better, over the seeds where both a[i] and b[i] are
+ * finite (the pairs): A beats B when a[i] < b[i] in at least AZ_VERDICT_SHARE of the pairs (and
+ * conversely); otherwise the difference is within seed-to-seed spread. Fewer than 2 pairs: no verdict.
+ * ratio: the median over the pairs of a[i]/b[i] (1 where a[i] = b[i], +inf where only b[i] is 0). */
+#define AZ_VERDICT_SHARE 0.8
+typedef enum {
+  AZ_VERDICT_NONE,   /* fewer than 2 paired seeds */
+  AZ_VERDICT_A,      /* A beats B */
+  AZ_VERDICT_B,      /* B beats A */
+  AZ_VERDICT_SPREAD  /* within seed-to-seed spread */
+} AzVerdictKind;
+typedef struct {
+  AzVerdictKind kind;
+  PetscInt      pairs, a_better, b_better;
+  PetscReal     ratio;
+} AzVerdict;
+PETSC_INTERN void AzCompareVerdict(PetscInt n, const PetscReal a[], const PetscReal b[], AzVerdict *v);
+
+/* repeats.c: the per-run result file (result.txt: written last, so its presence marks a finished run),
+ * the tables over repeats, the long-form CSV, the median error curve with its band, the verdicts */
+PETSC_INTERN PetscErrorCode AzCompareWriteResult(MPI_Comm comm, const char dir[], const AzCompareResult *r);
+PETSC_INTERN PetscErrorCode AzCompareReadResult(MPI_Comm comm, const char dir[], PetscBool *found, AzCompareResult *r);
+PETSC_INTERN PetscErrorCode AzCompareWriteRepeatTables(MPI_Comm comm, const char dir[], PetscInt n, PetscInt nrep, const AzCompareResult run[], const char refline[], char **md);
+PETSC_INTERN PetscErrorCode AzCompareWriteRuns(MPI_Comm comm, const char dir[], PetscInt n, PetscInt nrep, const AzCompareResult run[]);
+PETSC_INTERN PetscErrorCode AzCompareWriteBand(MPI_Comm comm, const char sdir[], PetscInt nrep);
+PETSC_INTERN PetscErrorCode AzCompareVerdicts(PetscInt n, PetscInt nrep, const AzCompareResult run[], char **md, char **csv);
+
+/* the table of the first n results (one run each), as Markdown (md) and CSV (csv); malloc'd strings */
+PETSC_INTERN PetscErrorCode AzCompareTables(const AzCompareResult res[], PetscInt n, char **md, char **csv);
+/* compare.md/csv and compare_runs.csv after the first done runs (see repeats.c) */
+PETSC_INTERN PetscErrorCode AzCompareWriteTables(MPI_Comm comm, const char dir[], const AzCompareResult res[], PetscInt n, PetscInt nrep, PetscInt done, const char refline[], char **md);
+/* a run's directory: DIR/STRATEGY for one run each (as always), DIR/STRATEGY/repeat-R for several */
+PETSC_INTERN void AzCompareRunDirectory(const char dir[], const char strategy[], PetscInt nrep, PetscInt r, char sub[], size_t len);
+/* the seeds of repeat 1 and a repeat's seed under a strategy's prefix */
+PETSC_INTERN PetscErrorCode AzCompareBaseSeed(const char prefix[], const char name[], PetscInt def, PetscInt *seed);
+PETSC_INTERN PetscErrorCode AzCompareSetSeed(const char prefix[], const char name[], PetscInt seed);
+/* -az_compare_resume: whether the run in sub finished with the same options (then its result in x) */
+PETSC_INTERN PetscErrorCode AzCompareKeptRun(MPI_Comm comm, AzProblem prob, const char sub[], const char strategy[], const char prefix[], PetscBool *kept, AzCompareResult *x);
+
+#endif
