@@ -1035,6 +1035,95 @@ START_TEST(test_terms_through_maps)
 }
 END_TEST
 
+/* Hard PDE constraints by a solved output layer (-az_hardpde): the network gives K basis functions per
+ * component, u = Σ w φ with w = argmin Σ ρ² + α|w|² at the constraint points. (a) the solved w satisfies
+ * the normal equations Fᵀρ + αw = 0 (against the scale |F||ρ|), and the objective's gradient in w is its
+ * central difference (the rows F); (b) every term's value by hand and ∇loss through the solve (implicit
+ * function theorem) against central differences with the solve redone at each θ ± h v, the
+ * Gauss–Newton pieces (side tangent and dense ∂w/∂θ) against the explicit rows and J v against
+ * differences of ρ: heat1d (linear), and poisson2d */
+static void CheckHardPDESolve(const char *label, const char *problem, const Opt *opts)
+{
+  Setup              s;
+  PetscReal          f, obj, o2, op, om;
+  PetscInt           R, its;
+  const PetscScalar *w;
+  PetscScalar       *g, *wc, *gd;
+
+  ck_assert_msg(MakeSetup(problem, NULL, opts, &s) == 0, "%s: set-up failed", label);
+  ck_assert_msg(s.ncompN == 3 * s.ncomp, "%s: the network has %d outputs, expected 3 per component", label, (int)s.ncompN);
+  ck_assert_int_eq(AzLossEvaluate(s.loss, &f, NULL, NULL), 0);
+  ck_assert_int_eq(AzLossHardPDEInfo(s.loss, &its, &obj, &R, &w), 0);
+  ck_assert_msg(R == 3 * s.ncomp && its >= 1, "%s: R %d, %d Gauss-Newton steps", label, (int)R, (int)its);
+  PetscMalloc3(R, &g, R, &wc, R, &gd);
+  PetscArraycpy(wc, w, R);
+  ck_assert_int_eq(AzLossHardPDEObjective(s.loss, wc, &o2, g), 0);
+  ck_assert_msg(PetscAbsReal(o2 - obj) <= 1e-12 * obj, "%s: objective %.15g, the solve's %.15g", label, (double)o2, (double)obj);
+  for (PetscInt j = 0; j < R; j++) { /* the objective's gradient in w against central differences */
+    const PetscReal h = 1e-6 * (1 + PetscAbsScalar(w[j]));
+    wc[j] = w[j] + h;
+    AzLossHardPDEObjective(s.loss, wc, &op, NULL);
+    wc[j] = w[j] - h;
+    AzLossHardPDEObjective(s.loss, wc, &om, NULL);
+    wc[j] = w[j];
+    gd[j] = (op - om) / (2 * h);
+    ck_assert_msg(op >= obj && om >= obj, "%s: w_%d ± h lowers the objective (%.15g, %.15g < %.15g): w is not the minimiser", label, (int)j, (double)op, (double)om, (double)obj);
+  }
+  {
+    PetscReal scale = 0, e = 0;
+    for (PetscInt j = 0; j < R; j++) {
+      scale = PetscMax(scale, PetscAbsScalar(gd[j]));
+      e     = PetscMax(e, PetscAbsScalar(g[j]));
+    }
+    /* at the minimiser Fᵀρ + αw = 0 up to rounding: against √obj times the rows' size */
+    ck_assert_msg(e <= 1e-8 * PetscSqrtReal(obj) * (1 + scale) + 1e-12, "%s: |Fᵀρ + αw| = %g at the solved w (objective %g)", label, (double)e, (double)obj);
+    wc[0] = w[0] + 0.1; /* away from the minimiser the gradient is the objective's slope */
+    AzLossHardPDEObjective(s.loss, wc, &o2, g);
+    {
+      const PetscReal h = 1e-6;
+      wc[0] += h;
+      AzLossHardPDEObjective(s.loss, wc, &op, NULL);
+      wc[0] -= 2 * h;
+      AzLossHardPDEObjective(s.loss, wc, &om, NULL);
+      ck_assert_msg(PetscAbsReal((op - om) / (2 * h) - 2 * PetscRealPart(g[0])) <= 1e-6 * PetscAbsScalar(g[0]) + 1e-12, "%s: objective slope %.12g, 2(Fᵀρ + αw)_0 %.12g", label, (double)((op - om) / (2 * h)), (double)(2 * PetscRealPart(g[0])));
+    }
+  }
+  PetscFree3(g, wc, gd);
+  FreeSetup(&s);
+}
+
+START_TEST(test_hardpde)
+{
+  const char *const t_heat[] = {"pde", "bc_x0", "bc_x1", "initial", NULL};
+  const char *const t_poisson[] = {"pde", "bc_x0", "bc_x1", "bc_y0", "bc_y1", NULL};
+  const Opt         o_hp[] = {{"-az_hardpde", "1"}, {"-az_hardpde_basis", "3"}, {"-az_hardpde_points", "20"}, {NULL, NULL}};
+
+  CheckHardPDESolve("heat1d hardpde: the solve", "heat1d", o_hp);
+  CheckTerms("heat1d hardpde: terms and derivatives through the solve", "heat1d", o_hp, 0, 0, t_heat, NULL);
+  CheckTerms("poisson2d hardpde: terms and derivatives through the solve", "poisson2d", o_hp, 0, 0, t_poisson, NULL);
+}
+END_TEST
+
+START_TEST(test_hardpde_refusals)
+{
+  const Opt few[]       = {{"-az_hardpde", "1"}, {"-az_hardpde_basis", "40"}, {"-az_hardpde_points", "10"}, {NULL, NULL}};
+  const Opt hard[]      = {{"-az_hardpde", "1"}, {"-az_constraint", "hard"}, {NULL, NULL}};
+  const Opt softplus[]  = {{"-az_hardpde", "1"}, {"-az_positivity", "hard"}, {NULL, NULL}};
+  const Opt project[]   = {{"-az_hardpde", "1"}, {"-az_conservation", "project"}, {NULL, NULL}};
+  const Opt infer[]     = {{"-az_hardpde", "1"}, {"-az_infer", "kappa"}, {NULL, NULL}};
+  const Opt divfree[]   = {{"-az_hardpde", "1"}, {"-az_divfree", "1"}, {NULL, NULL}};
+  const Opt basis0[]    = {{"-az_hardpde", "1"}, {"-az_hardpde_basis", "0"}, {NULL, NULL}};
+
+  ExpectRefused("fewer residuals than unknowns", "heat1d", NULL, few, "at least as many residuals as unknowns are needed");
+  ExpectRefused("hardpde + hard conditions", "heat1d", NULL, hard, "-az_hardpde (a solved output layer) does not combine with hard boundary or initial conditions");
+  ExpectRefused("hardpde + softplus", "advection1d", NULL, softplus, "-az_positivity hard and -az_bounds hard (a nonlinear output map) are refused");
+  ExpectRefused("hardpde + projection", "advection1d", NULL, project, "-az_hardpde does not combine with -az_conservation");
+  ExpectRefused("hardpde + infer", "heat1d", NULL, infer, "-az_hardpde does not combine with -az_infer");
+  ExpectRefused("hardpde + divfree", "flow2d", NULL, divfree, "-az_hardpde does not combine with -az_divfree");
+  ExpectRefused("hardpde with no basis", "heat1d", NULL, basis0, "-az_hardpde_basis must be between 1 and 4096");
+}
+END_TEST
+
 /* ==== 3. options prefixes =========================================================================== */
 
 static PetscReal Weight(Setup *s, const char *name)
@@ -1561,6 +1650,8 @@ int main(int argc, char **argv)
   tcase_add_test(terms, test_infer_refusals);
   tcase_add_test(terms, test_terms_conservation);
   tcase_add_test(terms, test_terms_through_maps);
+  tcase_add_test(terms, test_hardpde);
+  tcase_add_test(terms, test_hardpde_refusals);
   tcase_add_checked_fixture(terms, NULL, RemoveData);
   tcase_add_checked_fixture(prefix, NULL, ClearPrefixOptions);
   tcase_add_checked_fixture(fallback, NULL, ClearPrefixOptions);

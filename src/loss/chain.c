@@ -37,18 +37,20 @@ PetscErrorCode AzChainRegister(const char name[], AzChainMapCreateFn create)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+PETSC_INTERN PetscErrorCode AzChainMapCreate_HardPDE(AzLoss, AzChainMap *);
 PETSC_INTERN PetscErrorCode AzChainMapCreate_Stream(AzLoss, AzChainMap *);
 PETSC_INTERN PetscErrorCode AzChainMapCreate_Transform(AzLoss, AzChainMap *);
 PETSC_INTERN PetscErrorCode AzChainMapCreate_Softplus(AzLoss, AzChainMap *);
 PETSC_INTERN PetscErrorCode AzChainMapCreate_Bounds(AzLoss, AzChainMap *);
 PETSC_INTERN PetscErrorCode AzChainMapCreate_Projection(AzLoss, AzChainMap *);
 
-/* the maps in chain order: network -> stream function -> hard transform -> softplus -> bounds -> projection */
+/* the maps in chain order: network -> solved output layer (hardpde, alone) -> stream function -> hard transform -> softplus -> bounds -> projection */
 static PetscErrorCode AzChainRegisterAll(void)
 {
   PetscFunctionBegin;
   if (registered) PetscFunctionReturn(PETSC_SUCCESS);
   registered = PETSC_TRUE;
+  PetscCall(AzChainRegister("hardpde", AzChainMapCreate_HardPDE));
   PetscCall(AzChainRegister("stream", AzChainMapCreate_Stream));
   PetscCall(AzChainRegister("transform", AzChainMapCreate_Transform));
   PetscCall(AzChainRegister("softplus", AzChainMapCreate_Softplus));
@@ -211,6 +213,11 @@ PetscInt AzChainSideSize(AzChain C)
 AzChainMap AzChainSideMap(AzChain C)
 {
   return (C && C->side >= 0) ? C->map[C->side] : NULL;
+}
+
+PetscInt AzChainSideSlices(AzChain C)
+{
+  return (C && C->side >= 0) ? C->map[C->side]->nslice : 0;
 }
 
 PetscErrorCode AzChainUpdate(AzChain C)

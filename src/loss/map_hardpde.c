@@ -1,0 +1,744 @@
+/* Chain map: hard PDE constraints by a solved output layer (Chalapathi, Du & Krishnapriyan, ICLR 2024).
+ *
+ * The network outputs K basis functions per component, φ_{c,k}(x; θ) (output c·K + k); the solution is
+ * u_c = Σ_k w_{c,k} φ_{c,k}, and the R = K·ncomp weights w are not trained but solved at every θ:
+ *     w(θ) = argmin_w Σ_sets (ω_s / (n_s m_s)) Σ_{i in s} |r_s(x_i, u(x_i))|² + α |w|²,
+ * the problem's PDE, boundary and initial residuals at their own constraint points (-az_hardpde_points),
+ * weighted as the loss weights its terms (ω the configured weight, n points, m residuals per point),
+ * α a small ridge (-az_hardpde_ridge) that keeps the solve well posed when the basis is nearly
+ * dependent. The rows [F | ρ] (F = ∂ρ/∂w, ρ the scaled residuals) are gathered in group order on every
+ * rank (reduce.c's groups: the same bits on any number of ranks), and w follows by Gauss–Newton with
+ * the SVD of F, in double precision: one step for a linear PDE (its residual is affine in w), a step
+ * that does not decrease the objective halved; w starts from the previous solve.
+ *
+ * Gradients through the solve by the implicit function theorem, not by unrolling: at the optimum
+ * Fᵀρ + αw = 0; with H = FᵀF + αI (exact for a linear PDE, Gauss–Newton's for a nonlinear one) and
+ * w̄ = ∂ℓ/∂w, λ = H⁻¹ w̄, and ∇θ ℓ gains −∇θ[(Fλ)ᵀρ] at fixed w and λ. At a point, with v = Σ λ φ (a
+ * jet like u) and D = ∂r/∂u, (Fλ)ᵀρ = s² r·(D v) (s the row scale), whose derivative in u is
+ * s²[Dᵀ D v + (∂D/∂u·v)ᵀ r] (the second part by a central difference of D along v: zero for a linear
+ * PDE, O(ε²) otherwise) and in v is s² Dᵀ r; back to the basis jets through u = Σ w φ and v = Σ λ φ.
+ * The tangent ẇ = −H⁻¹ d(Fᵀρ)/dθ·v and the dense ∂w/∂θ (Gauss–Newton, the Laplace approximation)
+ * follow the same way. */
+#include "lossimpl.h"
+#include <petscblaslapack.h>
+#include <petsc/private/petscimpl.h> /* PetscObjectStateGet */
+
+#define AZ_HP_MAX_SETS (2 * AZ_MAX_DIM + 1)
+
+typedef struct {
+  PetscInt     cond, n, nres, nloc;
+  PetscReal    sq;  /* the row scale √(ω/(n m)) */
+  Vec          x;   /* the constraint points, distributed by groups like a term's */
+  PetscScalar *phi; /* nloc × LjetN: the basis jets at the last update */
+} HPSet;
+
+typedef struct {
+  PetscInt         K, R, nset;
+  HPSet            set[AZ_HP_MAX_SETS];
+  PetscInt         nrows, nrows_loc; /* rows of F over all ranks and on this one */
+  PetscScalar     *w, *wbar, *wdot, *wjac;
+  PetscReal       *V, *s2;           /* H = V diag(s2 + α) Vᵀ: F's right singular vectors (column j: V + j R), σ² */
+  PetscReal       *Floc, *Fall, *A, *VT, *sv, *work;
+  PetscBLASInt     lwork;
+  PetscMPIInt     *counts, *displs;
+  PetscObjectState state;
+  PetscBool        valid;
+  PetscInt         its;
+  PetscReal        obj;
+} HardPDE;
+
+static PetscErrorCode ThetaState(AzLoss L, PetscObjectState *st)
+{
+  Vec theta;
+
+  PetscFunctionBegin;
+  PetscCall(AzFieldGetParameters(L->field, &theta));
+  PetscCall(PetscObjectStateGet((PetscObject)theta, st));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzHardPDENetworkComponents(MPI_Comm comm, const char prefix[], PetscInt ncomp, PetscInt *ncompN)
+{
+  PetscBool on = PETSC_FALSE;
+  PetscInt  K  = 32;
+
+  PetscFunctionBegin;
+  PetscOptionsBegin(comm, prefix, "Hard PDE constraints by a solved output layer", "AzLoss");
+  PetscCall(PetscOptionsBool("-az_hardpde", "the network outputs basis functions; the output weights are solved so that the PDE, boundary and initial residuals are least at constraint points", "AzLossSetUp", on, &on, NULL));
+  PetscCall(PetscOptionsInt("-az_hardpde_basis", "basis functions per solution component (the network's outputs: this times the components)", "AzLossSetUp", K, &K, NULL));
+  PetscOptionsEnd();
+  PetscCheck(K >= 1 && K <= 4096, comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_hardpde_basis must be between 1 and 4096, not %" PetscInt_FMT, K);
+  *ncompN = on ? ncomp * K : ncomp;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzHardPDEOptions(AzLoss L)
+{
+  PetscFunctionBegin;
+  L->hardpde_K     = 32;
+  L->hardpde_ridge = 1e-12;
+  L->hardpde_tol   = 1e-10;
+  L->hardpde_maxit = 50;
+  PetscOptionsBegin(L->comm, L->prefix, "Hard PDE constraints by a solved output layer", "AzLoss");
+  PetscCall(PetscOptionsBool("-az_hardpde", "the network outputs basis functions; the output weights are solved so that the PDE, boundary and initial residuals are least at constraint points", "AzLossSetUp", L->hardpde, &L->hardpde, NULL));
+  PetscCall(PetscOptionsInt("-az_hardpde_basis", "basis functions per solution component", "AzLossSetUp", L->hardpde_K, &L->hardpde_K, NULL));
+  PetscCall(PetscOptionsInt("-az_hardpde_points", "interior constraint points (0: four per unknown weight); each face and the initial slice get a quarter as many", "AzLossSetUp", L->hardpde_n, &L->hardpde_n, NULL));
+  PetscCall(PetscOptionsReal("-az_hardpde_ridge", "ridge alpha |w|^2 added to the solve's objective", "AzLossSetUp", L->hardpde_ridge, &L->hardpde_ridge, NULL));
+  PetscCall(PetscOptionsReal("-az_hardpde_tol", "the solve stops when a Gauss-Newton step is below tol (1 + |w|)", "AzLossSetUp", L->hardpde_tol, &L->hardpde_tol, NULL));
+  PetscCall(PetscOptionsInt("-az_hardpde_maxit", "at most this many Gauss-Newton steps per solve", "AzLossSetUp", L->hardpde_maxit, &L->hardpde_maxit, NULL));
+  PetscOptionsEnd();
+  PetscCheck(L->hardpde_K >= 1 && L->hardpde_K <= 4096, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_hardpde_basis must be between 1 and 4096, not %" PetscInt_FMT, L->hardpde_K);
+  PetscCheck(L->hardpde_n >= 0 && L->hardpde_n <= 10000000, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_hardpde_points must be 0 (four per unknown) or a count up to 10000000, not %" PetscInt_FMT, L->hardpde_n);
+  PetscCheck(L->hardpde_ridge >= 0 && L->hardpde_tol > 0 && L->hardpde_maxit >= 1, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_hardpde_ridge must be >= 0, -az_hardpde_tol > 0 and -az_hardpde_maxit >= 1");
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* u_c = Σ_k w_{c,k} φ_{c,k}, every slot */
+static inline void Combine(PetscInt nc, PetscInt K, PetscInt ns, const PetscScalar w[], const PetscScalar phi[], PetscScalar u[])
+{
+  for (PetscInt c = 0; c < nc; c++)
+    for (PetscInt s = 0; s < ns; s++) {
+      PetscScalar v = 0;
+      for (PetscInt k = 0; k < K; k++) v += w[c * K + k] * phi[(c * K + k) * ns + s];
+      u[c * ns + s] = v;
+    }
+}
+
+/* dv = H⁻¹ b (σ² below 1e-15 σ²_max left out when α = 0) */
+static void SolveH(AzLoss L, HardPDE *h, const PetscScalar b[], PetscScalar x[])
+{
+  const PetscInt R = h->R;
+  PetscReal      smax = 0;
+
+  for (PetscInt j = 0; j < R; j++) smax = PetscMax(smax, h->s2[j]);
+  for (PetscInt i = 0; i < R; i++) x[i] = 0;
+  for (PetscInt j = 0; j < R; j++) {
+    const PetscReal *v = h->V + j * R, d = h->s2[j] + L->hardpde_ridge;
+    PetscReal        c = 0;
+    if (d <= 1e-15 * smax || d <= 0) continue;
+    for (PetscInt i = 0; i < R; i++) c += v[i] * PetscRealPart(b[i]);
+    c /= d;
+    for (PetscInt i = 0; i < R; i++) x[i] += c * v[i];
+  }
+}
+
+/* the residuals at the constraint points of set s, local point p, at the solution jet u */
+static PetscErrorCode Residual(AzLoss L, HPSet *S, const PetscReal x[], const PetscScalar u[], PetscScalar r[], PetscScalar D[])
+{
+  PetscFunctionBegin;
+  PetscCall(AzProblemEvaluateResidual(L->prob, S->cond, x, u, r, D));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* the local rows [F | ρ] at w, group by group, set by set; gathered in group order into Fall; the
+ * objective Σ ρ² + α|w|² (the same on every rank) */
+static PetscErrorCode BuildRows(AzChainMap m, const PetscScalar w[], PetscReal *obj)
+{
+  AzLoss         L = m->L;
+  HardPDE       *h = (HardPDE *)m->data;
+  const PetscInt ns = L->nslot, Ljet = L->ncomp * ns, K = h->K, R = h->R;
+  PetscScalar    u[AZ_MAX_COMP * AZ_JET_MAX_NSLOT], r[64];
+  PetscScalar   *D;
+  PetscInt       row = 0;
+  PetscReal      o   = 0;
+
+  PetscFunctionBegin;
+  PetscCall(PetscMalloc1((size_t)64 * Ljet, &D));
+  for (PetscInt g = L->g0; g < L->g1; g++)
+    for (PetscInt si = 0; si < h->nset; si++) {
+      HPSet             *S = &h->set[si];
+      const PetscScalar *xa;
+      PetscInt           lo, cnt;
+      AzLossGroupItems(L, S->n, g, &lo, &cnt);
+      PetscCall(VecGetArrayRead(S->x, &xa));
+      for (PetscInt p = lo; p < lo + cnt; p++) {
+        const PetscScalar *phi = S->phi + (size_t)p * L->LjetN;
+        Combine(L->ncomp, K, ns, w, phi, u);
+        PetscCall(Residual(L, S, (const PetscReal *)xa + p * L->ncoord, u, r, D));
+        for (PetscInt i = 0; i < S->nres; i++, row++) {
+          PetscReal *fr = h->Floc + (size_t)row * (R + 1);
+          for (PetscInt c = 0; c < L->ncomp; c++)
+            for (PetscInt k = 0; k < K; k++) {
+              PetscScalar f = 0;
+              for (PetscInt s = 0; s < ns; s++)
+                if ((L->mask >> s) & 1) f += D[i * Ljet + c * ns + s] * phi[(c * K + k) * ns + s];
+              fr[c * K + k] = S->sq * PetscRealPart(f);
+            }
+          fr[R] = S->sq * PetscRealPart(r[i]);
+        }
+      }
+      PetscCall(VecRestoreArrayRead(S->x, &xa));
+    }
+  PetscCall(PetscFree(D));
+  PetscCallMPI(MPI_Allgatherv(h->Floc, (PetscMPIInt)(h->nrows_loc * (R + 1)), MPIU_REAL, h->Fall, h->counts, h->displs, MPIU_REAL, L->comm));
+  for (PetscInt i = 0; i < h->nrows; i++) o += h->Fall[(size_t)i * (R + 1) + R] * h->Fall[(size_t)i * (R + 1) + R];
+  for (PetscInt j = 0; j < R; j++) o += L->hardpde_ridge * PetscRealPart(w[j] * w[j]);
+  *obj = o;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* V and σ² of the gathered F (every rank the same), and grad = Fᵀρ + αw */
+static PetscErrorCode Factor(AzChainMap m, const PetscScalar w[], PetscScalar grad[])
+{
+  AzLoss         L = m->L;
+  HardPDE       *h = (HardPDE *)m->data;
+  const PetscInt R = h->R, n = h->nrows;
+  PetscBLASInt   M, N, lda, one = 1, ldvt, info;
+
+  PetscFunctionBegin;
+  for (PetscInt j = 0; j < R; j++) {
+    PetscReal gj = 0;
+    for (PetscInt i = 0; i < n; i++) {
+      h->A[(size_t)j * n + i] = h->Fall[(size_t)i * (R + 1) + j];
+      gj += h->Fall[(size_t)i * (R + 1) + j] * h->Fall[(size_t)i * (R + 1) + R];
+    }
+    grad[j] = gj + L->hardpde_ridge * w[j];
+  }
+  PetscCall(PetscBLASIntCast(n, &M));
+  PetscCall(PetscBLASIntCast(R, &N));
+  lda = M;
+  ldvt = N;
+  PetscCall(PetscFPTrapPush(PETSC_FP_TRAP_OFF));
+  PetscCallBLAS("LAPACKgesvd", LAPACKgesvd_("N", "A", &M, &N, h->A, &lda, h->sv, NULL, &one, h->VT, &ldvt, h->work, &h->lwork, &info));
+  PetscCall(PetscFPTrapPop());
+  PetscCheck(info == 0, L->comm, PETSC_ERR_LIB, "-az_hardpde: the SVD of the constraint rows failed (LAPACK info %d)", (int)info);
+  for (PetscInt j = 0; j < R; j++) {
+    h->s2[j] = h->sv[j] * h->sv[j];
+    for (PetscInt i = 0; i < R; i++) h->V[j * R + i] = h->VT[j + i * R]; /* column j of V = row j of Vᵀ */
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* w at the current θ (collective): the basis at the constraint points, then Gauss–Newton in w */
+static PetscErrorCode Update(AzChainMap m)
+{
+  AzLoss           L = m->L;
+  HardPDE         *h = (HardPDE *)m->data;
+  const PetscInt   R = h->R;
+  PetscObjectState st;
+  PetscScalar     *g, *d, *wn;
+  PetscReal        obj;
+  PetscBool        conv = PETSC_FALSE;
+
+  PetscFunctionBegin;
+  PetscCall(ThetaState(L, &st));
+  if (h->valid && st == h->state) PetscFunctionReturn(PETSC_SUCCESS);
+  for (PetscInt si = 0; si < h->nset; si++) {
+    HPSet             *S = &h->set[si];
+    const PetscScalar *xa;
+    PetscCall(VecGetArrayRead(S->x, &xa));
+    PetscCall(AzFieldEvaluateJets(L->field, S->nloc, (const PetscReal *)xa, S->phi));
+    PetscCall(VecRestoreArrayRead(S->x, &xa));
+  }
+  PetscCall(PetscMalloc3(R, &g, R, &d, R, &wn));
+  PetscCall(BuildRows(m, h->w, &obj));
+  for (h->its = 0; h->its < L->hardpde_maxit; h->its++) {
+    PetscReal nd = 0, nw = 0, t = 1, objn = obj;
+    PetscCall(Factor(m, h->w, g));
+    SolveH(L, h, g, d);
+    for (PetscInt j = 0; j < R; j++) {
+      nd += PetscRealPart(d[j] * d[j]);
+      nw += PetscRealPart(h->w[j] * h->w[j]);
+    }
+    if (PetscSqrtReal(nd) <= L->hardpde_tol * (1 + PetscSqrtReal(nw))) {
+      conv = PETSC_TRUE;
+      break;
+    }
+    for (PetscInt k = 0; k < 30; k++, t /= 2) { /* the step, halved while the objective grows */
+      for (PetscInt j = 0; j < R; j++) wn[j] = h->w[j] - t * d[j];
+      PetscCall(BuildRows(m, wn, &objn));
+      if (objn <= obj) break;
+    }
+    PetscCall(PetscArraycpy(h->w, wn, R));
+    obj = objn;
+  }
+  if (!conv) {
+    PetscCall(Factor(m, h->w, g)); /* H at the final w */
+    PetscCall(PetscInfo(NULL, "-az_hardpde: the solve stopped after %" PetscInt_FMT " Gauss-Newton steps without converging\n", h->its));
+  }
+  PetscCall(PetscFree3(g, d, wn));
+  h->obj   = obj;
+  h->state = st;
+  h->valid = PETSC_TRUE;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* ---- the map on the jets: u = Σ w φ ------------------------------------------------------------- */
+static PetscErrorCode Forward(AzChainMap m, const AzChainArgs *a, const PetscScalar in[], PetscScalar out[])
+{
+  AzLoss         L = m->L;
+  HardPDE       *h = (HardPDE *)m->data;
+  const PetscInt ns = L->nslot;
+
+  PetscFunctionBegin;
+  if (!a->training) {
+    PetscObjectState st;
+    PetscCall(ThetaState(L, &st));
+    PetscCheck(h->valid && st == h->state, PETSC_COMM_SELF, PETSC_ERR_ORDER, "-az_hardpde: the output weights were solved at other network parameters; evaluate the loss (AzLossEvaluate, collective) at these parameters first");
+  }
+  for (PetscInt p = 0; p < a->npts; p++) Combine(L->ncomp, h->K, ns, h->w, in + (size_t)p * m->ncin * ns, out + (size_t)p * L->ncomp * ns);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* du = Σ w dφ (+ Σ ẇ φ where training sees the solve) */
+static PetscErrorCode Tangent(AzChainMap m, const AzChainArgs *a, const PetscScalar in[], const PetscScalar din[], PetscScalar dout[])
+{
+  AzLoss         L  = m->L;
+  HardPDE       *h  = (HardPDE *)m->data;
+  const PetscInt ns = L->nslot, Lo = L->ncomp * ns;
+  PetscScalar    e[AZ_MAX_COMP * AZ_JET_MAX_NSLOT];
+
+  PetscFunctionBegin;
+  for (PetscInt p = 0; p < a->npts; p++) {
+    Combine(L->ncomp, h->K, ns, h->w, din + (size_t)p * m->ncin * ns, dout + (size_t)p * Lo);
+    if (a->training) {
+      Combine(L->ncomp, h->K, ns, h->wdot, in + (size_t)p * m->ncin * ns, e);
+      for (PetscInt s = 0; s < Lo; s++) dout[(size_t)p * Lo + s] += e[s];
+    }
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* rin_{(c,k),σ} = w_{c,k} rout_{c,σ}; side_{c,k} = Σ_σ rout_{c,σ} φ_{c,k,σ} (the slots carried) */
+static PetscErrorCode Adjoint(AzChainMap m, const AzChainArgs *a, const PetscScalar in[], PetscInt nrow, const PetscScalar rout[], PetscScalar rin[], PetscScalar side[])
+{
+  AzLoss         L = m->L;
+  HardPDE       *h = (HardPDE *)m->data;
+  const PetscInt ns = L->nslot, K = h->K, Lo = L->ncomp * ns, Li = m->ncin * ns;
+
+  PetscFunctionBegin;
+  for (PetscInt p = 0; p < a->npts; p++)
+    for (PetscInt q = 0; q < nrow; q++) {
+      const PetscScalar *ro = rout + ((size_t)p * nrow + q) * Lo;
+      PetscScalar       *ri = rin + ((size_t)p * nrow + q) * Li;
+      for (PetscInt c = 0; c < L->ncomp; c++)
+        for (PetscInt k = 0; k < K; k++)
+          for (PetscInt s = 0; s < ns; s++) ri[(c * K + k) * ns + s] = h->w[c * K + k] * ro[c * ns + s];
+      if (side) {
+        const PetscScalar *phi = in + (size_t)p * Li;
+        PetscScalar       *e   = side + ((size_t)p * nrow + q) * h->R;
+        for (PetscInt c = 0; c < L->ncomp; c++)
+          for (PetscInt k = 0; k < K; k++) {
+            PetscScalar v = 0;
+            for (PetscInt s = 0; s < ns; s++)
+              if (((a->mask >> s) & 1) && ro[c * ns + s] != 0) v += ro[c * ns + s] * phi[(c * K + k) * ns + s];
+            e[c * K + k] = v;
+          }
+      }
+    }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* ---- derivatives through the solve ----------------------------------------------------------------
+ * At one constraint point with basis jets φ, the rows gu = ∂/∂u and gv = ∂/∂v of Σ_i s² r_i (D_i v)
+ * at u = Σ w φ and v = Σ λ φ (the slots carried; the others 0) */
+static PetscErrorCode PointRows(AzLoss L, HPSet *S, const PetscReal x[], const PetscScalar u[], const PetscScalar v[], PetscScalar D[], PetscScalar Dp[], PetscScalar Dm[], PetscScalar gu[], PetscScalar gv[])
+{
+  const PetscInt ns = L->nslot, Ljet = L->ncomp * ns;
+  PetscScalar    r[64], rr[64], up[AZ_MAX_COMP * AZ_JET_MAX_NSLOT], um[AZ_MAX_COMP * AZ_JET_MAX_NSLOT];
+  PetscReal      nu = 0, nv = 0, eps;
+
+  PetscFunctionBegin;
+  PetscCall(Residual(L, S, x, u, r, D));
+  for (PetscInt q = 0; q < Ljet; q++) {
+    gu[q] = gv[q] = 0;
+    if (!((L->mask >> (q % ns)) & 1)) continue;
+    nu = PetscMax(nu, PetscAbsScalar(u[q]));
+    nv = PetscMax(nv, PetscAbsScalar(v[q]));
+  }
+  if (nv == 0) { /* v = 0: only ∂/∂v = s² Dᵀr */
+    for (PetscInt i = 0; i < S->nres; i++)
+      for (PetscInt q = 0; q < Ljet; q++)
+        if ((L->mask >> (q % ns)) & 1) gv[q] += S->sq * S->sq * r[i] * D[i * Ljet + q];
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
+  eps = 1e-4 * (1 + nu) / nv;
+  for (PetscInt q = 0; q < Ljet; q++) {
+    up[q] = u[q] + eps * v[q];
+    um[q] = u[q] - eps * v[q];
+  }
+  PetscCall(Residual(L, S, x, up, rr, Dp));
+  PetscCall(Residual(L, S, x, um, rr, Dm));
+  for (PetscInt i = 0; i < S->nres; i++) {
+    const PetscScalar *Di = D + i * Ljet;
+    PetscScalar        dv = 0;
+    const PetscReal    s2 = S->sq * S->sq;
+    for (PetscInt q = 0; q < Ljet; q++)
+      if ((L->mask >> (q % ns)) & 1) dv += Di[q] * v[q];
+    for (PetscInt q = 0; q < Ljet; q++) {
+      if (!((L->mask >> (q % ns)) & 1)) continue;
+      const PetscScalar dd = Dp[i * Ljet + q] - Dm[i * Ljet + q]; /* 0 for a linear PDE: exact */
+      gu[q] += s2 * (Di[q] * dv + (dd != 0 ? r[i] * dd / (2 * eps) : 0));
+      gv[q] += s2 * r[i] * Di[q];
+    }
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+typedef struct {
+  AzChainMap         m;
+  HPSet             *S;
+  const PetscReal   *x;   /* the chunk's points from the group's first */
+  const PetscScalar *lam; /* λ */
+  PetscScalar       *D, *Dp, *Dm;
+} BackCtx;
+
+/* jetbar_{(c,k),σ} = −(w_{c,k} gu_{c,σ} + λ_{c,k} gv_{c,σ}) */
+static PetscErrorCode BackwardPoints(void *ptr, PetscInt p0, PetscInt np, const PetscScalar jets[], PetscScalar jetbar[])
+{
+  BackCtx       *b = (BackCtx *)ptr;
+  AzLoss         L = b->m->L;
+  HardPDE       *h = (HardPDE *)b->m->data;
+  const PetscInt ns = L->nslot, K = h->K;
+  PetscScalar    u[AZ_MAX_COMP * AZ_JET_MAX_NSLOT], v[AZ_MAX_COMP * AZ_JET_MAX_NSLOT], gu[AZ_MAX_COMP * AZ_JET_MAX_NSLOT], gv[AZ_MAX_COMP * AZ_JET_MAX_NSLOT];
+
+  PetscFunctionBegin;
+  for (PetscInt p = 0; p < np; p++) {
+    const PetscScalar *phi = jets + (size_t)p * L->LjetN;
+    PetscScalar       *jb  = jetbar + (size_t)p * L->LjetN;
+    Combine(L->ncomp, K, ns, h->w, phi, u);
+    Combine(L->ncomp, K, ns, b->lam, phi, v);
+    PetscCall(PointRows(L, b->S, b->x + (p0 + p) * L->ncoord, u, v, b->D, b->Dp, b->Dm, gu, gv));
+    for (PetscInt c = 0; c < L->ncomp; c++)
+      for (PetscInt k = 0; k < K; k++)
+        for (PetscInt s = 0; s < ns; s++) jb[(c * K + k) * ns + s] = -(h->w[c * K + k] * gu[c * ns + s] + b->lam[c * K + k] * gv[c * ns + s]);
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode Work(AzLoss L, PetscScalar **D, PetscScalar **Dp, PetscScalar **Dm)
+{
+  const size_t n = (size_t)64 * L->ncomp * L->nslot;
+
+  PetscFunctionBegin;
+  PetscCall(PetscMalloc3(n, D, n, Dp, n, Dm));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* grad += (∂w/∂θ)ᵀ w̄ over the constraint points of owned group g: −∇θ[(Fλ)ᵀρ], λ = H⁻¹ w̄ */
+static PetscErrorCode SideBackward(AzChainMap m, PetscInt g, Vec grad)
+{
+  AzLoss       L = m->L;
+  HardPDE     *h = (HardPDE *)m->data;
+  PetscScalar *lam;
+  PetscBool    any = PETSC_FALSE;
+  BackCtx      b;
+
+  PetscFunctionBegin;
+  for (PetscInt j = 0; j < h->R; j++) any = any || h->wbar[j] != 0;
+  if (!any) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(PetscMalloc1(h->R, &lam));
+  SolveH(L, h, h->wbar, lam);
+  PetscCall(Work(L, &b.D, &b.Dp, &b.Dm));
+  b.m   = m;
+  b.lam = lam;
+  for (PetscInt si = 0; si < h->nset; si++) {
+    const PetscScalar *xa;
+    PetscInt           lo, cnt;
+    b.S = &h->set[si];
+    AzLossGroupItems(L, b.S->n, g, &lo, &cnt);
+    if (!cnt) continue;
+    PetscCall(VecGetArrayRead(b.S->x, &xa));
+    b.x = (const PetscReal *)xa + lo * L->ncoord;
+    PetscCall(AzFieldJetsVJP(L->field, cnt, b.x, BackwardPoints, &b, grad));
+    PetscCall(VecRestoreArrayRead(b.S->x, &xa));
+  }
+  PetscCall(PetscFree3(b.D, b.Dp, b.Dm));
+  PetscCall(PetscFree(lam));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* ẇ = −H⁻¹ d(Fᵀρ)/dθ·v: per point, with φ̇ the basis' tangent, u̇ = Σ w φ̇ and (F e_j)ᵀρ = s² r·(D φ_j),
+ * d/dθ = s²[(D u̇)·(D φ_j) + r·(Ḋ φ_j) + r·(D φ̇_j)], Ḋ = ∂D/∂u·u̇ by a central difference */
+static PetscErrorCode SideTangent(AzChainMap m, Vec v)
+{
+  AzLoss         L = m->L;
+  HardPDE       *h = (HardPDE *)m->data;
+  const PetscInt ns = L->nslot, K = h->K, R = h->R, Ljet = L->ncomp * ns, nl = L->g1 - L->g0;
+  PetscScalar   *part, *sum, *pd, *D, *Dp, *Dm;
+  PetscScalar    u[AZ_MAX_COMP * AZ_JET_MAX_NSLOT], ud[AZ_MAX_COMP * AZ_JET_MAX_NSLOT], up[AZ_MAX_COMP * AZ_JET_MAX_NSLOT], r[64], rr[64];
+  PetscInt       nmax = 1;
+
+  PetscFunctionBegin;
+  for (PetscInt si = 0; si < h->nset; si++) nmax = PetscMax(nmax, h->set[si].nloc);
+  PetscCall(PetscCalloc2((size_t)PetscMax(nl, 1) * R, &part, R, &sum));
+  PetscCall(PetscMalloc1((size_t)nmax * L->LjetN, &pd));
+  PetscCall(Work(L, &D, &Dp, &Dm));
+  for (PetscInt si = 0; si < h->nset; si++) {
+    HPSet             *S = &h->set[si];
+    const PetscScalar *xa;
+    PetscCall(VecGetArrayRead(S->x, &xa));
+    PetscCall(AzFieldJetsTangent(L->field, S->nloc, (const PetscReal *)xa, v, pd));
+    for (PetscInt g = L->g0; g < L->g1; g++) {
+      PetscScalar *acc = part + (size_t)(g - L->g0) * R;
+      PetscInt     lo, cnt;
+      AzLossGroupItems(L, S->n, g, &lo, &cnt);
+      for (PetscInt p = lo; p < lo + cnt; p++) {
+        const PetscScalar *phi = S->phi + (size_t)p * L->LjetN, *phid = pd + (size_t)p * L->LjetN;
+        const PetscReal   *x   = (const PetscReal *)xa + p * L->ncoord;
+        PetscReal          nu = 0, nv = 0, eps = 0;
+        Combine(L->ncomp, K, ns, h->w, phi, u);
+        Combine(L->ncomp, K, ns, h->w, phid, ud);
+        PetscCall(Residual(L, S, x, u, r, D));
+        for (PetscInt q = 0; q < Ljet; q++)
+          if ((L->mask >> (q % ns)) & 1) {
+            nu = PetscMax(nu, PetscAbsScalar(u[q]));
+            nv = PetscMax(nv, PetscAbsScalar(ud[q]));
+          }
+        if (nv > 0) {
+          eps = 1e-4 * (1 + nu) / nv;
+          for (PetscInt q = 0; q < Ljet; q++) up[q] = u[q] + eps * ud[q];
+          PetscCall(Residual(L, S, x, up, rr, Dp));
+          for (PetscInt q = 0; q < Ljet; q++) up[q] = u[q] - eps * ud[q];
+          PetscCall(Residual(L, S, x, up, rr, Dm));
+        }
+        for (PetscInt i = 0; i < S->nres; i++) {
+          const PetscScalar *Di  = D + i * Ljet;
+          PetscScalar        dud = 0;
+          for (PetscInt q = 0; q < Ljet; q++)
+            if ((L->mask >> (q % ns)) & 1) dud += Di[q] * ud[q];
+          for (PetscInt c = 0; c < L->ncomp; c++)
+            for (PetscInt k = 0; k < K; k++) {
+              PetscScalar f = 0, fd = 0;
+              for (PetscInt s = 0; s < ns; s++) {
+                const PetscInt q = c * ns + s;
+                if (!((L->mask >> s) & 1)) continue;
+                f += Di[q] * phi[(c * K + k) * ns + s];
+                fd += Di[q] * phid[(c * K + k) * ns + s];
+                if (nv > 0) fd += (Dp[i * Ljet + q] - Dm[i * Ljet + q]) / (2 * eps) * phi[(c * K + k) * ns + s];
+              }
+              acc[c * K + k] += S->sq * S->sq * (dud * f + r[i] * fd);
+            }
+        }
+      }
+    }
+    PetscCall(VecRestoreArrayRead(S->x, &xa));
+  }
+  PetscCall(AzLossGroupSum(L, R, part, sum));
+  SolveH(L, h, sum, h->wdot);
+  for (PetscInt j = 0; j < R; j++) h->wdot[j] = -h->wdot[j];
+  PetscCall(PetscFree3(D, Dp, Dm));
+  PetscCall(PetscFree(pd));
+  PetscCall(PetscFree2(part, sum));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* ∂w/∂θ = −H⁻¹ G, row j of G = ∇θ (Fᵀρ)_j: per point the jet rows of λ = e_j (BackwardPoints' without
+ * the sign), through the field's dense Jacobian, summed group by group */
+static PetscErrorCode SideJacobian(AzChainMap m)
+{
+  AzLoss         L = m->L;
+  HardPDE       *h = (HardPDE *)m->data;
+  const PetscInt ns = L->nslot, K = h->K, R = h->R, P = L->nparam, LN = L->LjetN, nl = L->g1 - L->g0;
+  PetscScalar   *part, *G, *rows, *jac, *D, *Dp, *Dm, *e, *Hi;
+  PetscScalar    u[AZ_MAX_COMP * AZ_JET_MAX_NSLOT], v[AZ_MAX_COMP * AZ_JET_MAX_NSLOT], gu[AZ_MAX_COMP * AZ_JET_MAX_NSLOT], gv[AZ_MAX_COMP * AZ_JET_MAX_NSLOT];
+  const PetscInt cp = PetscMax(1, PetscMin(L->chunk, (PetscInt)(4000000 / ((PetscInt64)R * P + 1))));
+
+  PetscFunctionBegin;
+  PetscCall(PetscCalloc2((size_t)PetscMax(nl, 1) * R * P, &part, (size_t)R * P, &G));
+  PetscCall(PetscMalloc4((size_t)cp * R * LN, &rows, (size_t)cp * R * P, &jac, R, &e, (size_t)R * R, &Hi));
+  PetscCall(Work(L, &D, &Dp, &Dm));
+  for (PetscInt g = L->g0; g < L->g1; g++) {
+    PetscScalar *acc = part + (size_t)(g - L->g0) * R * P;
+    for (PetscInt si = 0; si < h->nset; si++) {
+      HPSet             *S = &h->set[si];
+      const PetscScalar *xa;
+      PetscInt           lo, cnt;
+      AzLossGroupItems(L, S->n, g, &lo, &cnt);
+      PetscCall(VecGetArrayRead(S->x, &xa));
+      for (PetscInt p0 = lo; p0 < lo + cnt; p0 += cp) {
+        const PetscInt nc = PetscMin(cp, lo + cnt - p0);
+        for (PetscInt p = 0; p < nc; p++) {
+          const PetscScalar *phi = S->phi + (size_t)(p0 + p) * LN;
+          Combine(L->ncomp, K, ns, h->w, phi, u);
+          for (PetscInt j = 0; j < R; j++) {
+            PetscScalar *jr = rows + ((size_t)p * R + j) * LN;
+            for (PetscInt i = 0; i < R; i++) e[i] = i == j;
+            Combine(L->ncomp, K, ns, e, phi, v);
+            PetscCall(PointRows(L, S, (const PetscReal *)xa + (p0 + p) * L->ncoord, u, v, D, Dp, Dm, gu, gv));
+            for (PetscInt c = 0; c < L->ncomp; c++)
+              for (PetscInt k = 0; k < K; k++)
+                for (PetscInt s = 0; s < ns; s++) jr[(c * K + k) * ns + s] = h->w[c * K + k] * gu[c * ns + s] + (c * K + k == j ? gv[c * ns + s] : 0);
+          }
+        }
+        PetscCall(AzFieldResidualJacobian(L->field, nc, (const PetscReal *)xa + p0 * L->ncoord, R, rows, jac));
+        for (PetscInt p = 0; p < nc; p++)
+          for (size_t i = 0; i < (size_t)R * P; i++) acc[i] += jac[(size_t)p * R * P + i];
+      }
+      PetscCall(VecRestoreArrayRead(S->x, &xa));
+    }
+  }
+  PetscCall(AzLossGroupSum(L, R * P, part, G));
+  for (PetscInt j = 0; j < R; j++) { /* H⁻¹ column by column */
+    for (PetscInt i = 0; i < R; i++) e[i] = i == j;
+    SolveH(L, h, e, Hi + (size_t)j * R);
+  }
+  for (PetscInt i = 0; i < R; i++) {
+    PetscScalar *ji = h->wjac + (size_t)i * P;
+    for (PetscInt q = 0; q < P; q++) ji[q] = 0;
+    for (PetscInt j = 0; j < R; j++) {
+      const PetscScalar c = -Hi[(size_t)j * R + i]; /* H⁻¹ symmetric */
+      for (PetscInt q = 0; q < P; q++) ji[q] += c * G[(size_t)j * P + q];
+    }
+  }
+  PetscCall(PetscFree3(D, Dp, Dm));
+  PetscCall(PetscFree4(rows, jac, e, Hi));
+  PetscCall(PetscFree2(part, G));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode Destroy(AzChainMap m)
+{
+  HardPDE *h = (HardPDE *)m->data;
+
+  PetscFunctionBegin;
+  if (!h) PetscFunctionReturn(PETSC_SUCCESS);
+  for (PetscInt si = 0; si < h->nset; si++) {
+    PetscCall(VecDestroy(&h->set[si].x));
+    PetscCall(PetscFree(h->set[si].phi));
+  }
+  PetscCall(PetscFree4(h->w, h->wbar, h->wdot, h->wjac));
+  PetscCall(PetscFree4(h->V, h->s2, h->VT, h->sv));
+  PetscCall(PetscFree4(h->Floc, h->Fall, h->A, h->work));
+  PetscCall(PetscFree2(h->counts, h->displs));
+  PetscCall(PetscFree(m->data));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static const AzChainMapOps ops = {"hardpde", Forward, Tangent, Adjoint, Destroy, Update, SideBackward, SideTangent, SideJacobian};
+
+/* the options the solved layer does not combine with (checked before the network's width) */
+static PetscErrorCode Refusals(AzLoss L)
+{
+  PetscBool laws = PETSC_FALSE;
+
+  PetscFunctionBegin;
+  for (PetscInt l = 0; l < AZ_MAX_LAWS; l++) laws = laws || L->law_mode[l] != AZ_CONSERVE_NONE;
+  PetscCheck(!L->transform, L->comm, PETSC_ERR_ARG_WRONG, "-az_hardpde (a solved output layer) does not combine with hard boundary or initial conditions (-az_constraint hard): the solve already imposes them at its constraint points; use soft conditions with it");
+  PetscCheck(L->positivity != AZ_POSITIVE_HARD && L->bounds != AZ_POSITIVE_HARD, L->comm, PETSC_ERR_ARG_WRONG, "-az_hardpde: the solution must be linear in the solved weights, so -az_positivity hard and -az_bounds hard (a nonlinear output map) are refused; their penalties (soft, linear, cosine, adaptive, auglag) are allowed");
+  PetscCheck(!L->stream, L->comm, PETSC_ERR_ARG_WRONG, "-az_hardpde does not combine with -az_divfree (a stream function): choose one output map");
+  PetscCheck(!laws, L->comm, PETSC_ERR_ARG_WRONG, "-az_hardpde does not combine with -az_conservation (projection or penalties of conservation laws) here: use -az_conservation none");
+  PetscCheck(L->ninfer == 0, L->comm, PETSC_ERR_ARG_WRONG, "-az_hardpde does not combine with -az_infer: the solve's derivatives in the inferred parameters are not implemented");
+  PetscCheck(L->resample == AZ_RESAMPLE_NONE, L->comm, PETSC_ERR_ARG_WRONG, "-az_hardpde does not combine with -az_resample %s here: use -az_resample none", AzResampleTypes[L->resample]);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzChainMapCreate_HardPDE(AzLoss L, AzChainMap *m)
+{
+  const AzProblemInfo *info;
+  HardPDE             *h;
+  PetscInt             N, R;
+  PetscMPIInt          size;
+
+  PetscFunctionBegin;
+  *m = NULL;
+  if (!L->hardpde) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(AzProblemGetInfo(L->prob, &info));
+  R = L->hardpde_K * L->ncomp;
+  PetscCall(AzChainMapAllocate(L, &ops, R, L->ncomp, m));
+  PetscCall(PetscNew(&h));
+  (*m)->data       = h;
+  (*m)->keep_input = PETSC_TRUE;
+  (*m)->nside      = R;
+  (*m)->nslice     = 1;
+  h->K             = L->hardpde_K;
+  h->R             = R;
+  N                = L->hardpde_n ? L->hardpde_n : 4 * R;
+  for (PetscInt cond = AZ_COND_INTERIOR; cond <= AZ_COND_INITIAL; cond++) {
+    HPSet   *S = &h->set[h->nset];
+    PetscInt nres;
+    if (cond >= 2 * info->dim && cond != AZ_COND_INITIAL) continue;
+    PetscCall(AzProblemGetNumResiduals(L->prob, cond, &nres));
+    if (!nres) continue;
+    PetscCheck(nres <= 64, L->comm, PETSC_ERR_SUP, "-az_hardpde: condition %" PetscInt_FMT " has %" PetscInt_FMT " residuals per point; at most 64 are supported", cond, nres);
+    S->cond = cond;
+    S->nres = nres;
+    S->n    = cond == AZ_COND_INTERIOR ? N : ((L->ncoord == 1 && cond != AZ_COND_INITIAL) ? 1 : PetscMax(1, N / 4));
+    S->sq   = PetscSqrtReal((cond == AZ_COND_INTERIOR ? L->w_interior : (cond == AZ_COND_INITIAL ? L->w_initial : L->w_boundary)) / ((PetscReal)S->n * nres));
+    /* its own points: the loss's sampler (Sobol for a grid) with another seed */
+    PetscCall(AzSampleConditionLocal(L->comm, L->prob, cond, L->type == AZ_SAMPLE_GRID ? AZ_SAMPLE_SOBOL : L->type, S->n, AzLossGroupsLocalSize(L, S->n), L->seed + 7919, &S->x));
+    PetscCall(VecGetLocalSize(S->x, &S->nloc));
+    S->nloc /= L->ncoord;
+    PetscCall(PetscMalloc1((size_t)PetscMax(S->nloc, 1) * R * L->nslot, &S->phi));
+    h->nrows += S->n * nres;
+    h->nrows_loc += S->nloc * nres;
+    h->nset++;
+  }
+  PetscCheck(h->nrows >= R, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_hardpde: %" PetscInt_FMT " constraint residuals for %" PetscInt_FMT " unknown weights (-az_hardpde_basis %" PetscInt_FMT " times %" PetscInt_FMT " components); at least as many residuals as unknowns are needed: raise -az_hardpde_points (now %" PetscInt_FMT ") or lower -az_hardpde_basis", h->nrows, R, h->K, L->ncomp, N);
+  PetscCall(PetscCalloc4(R, &h->w, R, &h->wbar, R, &h->wdot, (size_t)R * L->nparam, &h->wjac));
+  (*m)->side     = h->w;
+  (*m)->side_bar = h->wbar;
+  (*m)->side_dot = h->wdot;
+  (*m)->side_jac = h->wjac;
+  {
+    PetscBLASInt M, Nn, lda, one = 1, ldvt, info = 0, lw = -1;
+    PetscReal    wq = 0;
+    PetscCall(PetscMalloc4((size_t)R * R, &h->V, R, &h->s2, (size_t)R * R, &h->VT, R, &h->sv));
+    PetscCall(PetscBLASIntCast(h->nrows, &M));
+    PetscCall(PetscBLASIntCast(R, &Nn));
+    lda  = M;
+    ldvt = Nn;
+    LAPACKgesvd_("N", "A", &M, &Nn, NULL, &lda, NULL, NULL, &one, NULL, &ldvt, &wq, &lw, &info);
+    PetscCheck(info == 0, L->comm, PETSC_ERR_LIB, "-az_hardpde: LAPACK's workspace query failed (info %d)", (int)info);
+    h->lwork = (PetscBLASInt)wq + 1;
+    PetscCall(PetscMalloc4((size_t)PetscMax(h->nrows_loc, 1) * (R + 1), &h->Floc, (size_t)h->nrows * (R + 1), &h->Fall, (size_t)h->nrows * R, &h->A, (size_t)h->lwork, &h->work));
+  }
+  PetscCallMPI(MPI_Comm_size(L->comm, &size));
+  PetscCall(PetscMalloc2(size, &h->counts, size, &h->displs));
+  {
+    PetscMPIInt mine = (PetscMPIInt)(h->nrows_loc * (R + 1));
+    PetscCallMPI(MPI_Allgather(&mine, 1, MPI_INT, h->counts, 1, MPI_INT, L->comm));
+    h->displs[0] = 0;
+    for (PetscMPIInt r = 1; r < size; r++) h->displs[r] = h->displs[r - 1] + h->counts[r - 1];
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzHardPDECheck(AzLoss L)
+{
+  PetscFunctionBegin;
+  if (L->hardpde) PetscCall(Refusals(L));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static AzChainMap HardPDEMap(AzLoss L)
+{
+  for (PetscInt i = 0; i < AzChainNumMaps(L->chain); i++)
+    if (!strcmp(AzChainGetMap(L->chain, i)->ops->name, "hardpde")) return AzChainGetMap(L->chain, i);
+  return NULL;
+}
+
+PetscErrorCode AzLossHardPDEInfo(AzLoss L, PetscInt *its, PetscReal *obj, PetscInt *R, const PetscScalar *w[])
+{
+  AzChainMap m;
+
+  PetscFunctionBegin;
+  PetscCall(AzLossSetUp(L));
+  m = HardPDEMap(L);
+  if (its) *its = m ? ((HardPDE *)m->data)->its : -1;
+  if (obj) *obj = m ? ((HardPDE *)m->data)->obj : 0;
+  if (R) *R = m ? ((HardPDE *)m->data)->R : 0;
+  if (w) *w = m ? ((HardPDE *)m->data)->w : NULL;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzLossHardPDEObjective(AzLoss L, const PetscScalar w[], PetscReal *obj, PetscScalar grad[])
+{
+  AzChainMap m;
+  HardPDE   *h;
+
+  PetscFunctionBegin;
+  PetscCall(AzLossSetUp(L));
+  m = HardPDEMap(L);
+  PetscCheck(m, L->comm, PETSC_ERR_ARG_WRONG, "AzLossHardPDEObjective: the loss has no solved output layer (-az_hardpde)");
+  h = (HardPDE *)m->data;
+  PetscCall(AzChainUpdate(L->chain)); /* the basis at the current θ */
+  PetscCall(BuildRows(m, w, obj));
+  if (grad)
+    for (PetscInt j = 0; j < h->R; j++) {
+      PetscReal gj = 0;
+      for (PetscInt i = 0; i < h->nrows; i++) gj += h->Fall[(size_t)i * (h->R + 1) + j] * h->Fall[(size_t)i * (h->R + 1) + h->R];
+      grad[j] = gj + L->hardpde_ridge * w[j];
+    }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
