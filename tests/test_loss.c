@@ -1041,7 +1041,7 @@ END_TEST
  * central difference (the rows F); (b) every term's value by hand and ∇loss through the solve (implicit
  * function theorem) against central differences with the solve redone at each θ ± h v, the
  * Gauss–Newton pieces (side tangent and dense ∂w/∂θ) against the explicit rows and J v against
- * differences of ρ: heat1d (linear), and poisson2d */
+ * differences of ρ: heat1d and poisson2d (linear), burgers1d (nonlinear: H's second-order part) */
 static void CheckHardPDESolve(const char *label, const char *problem, const Opt *opts)
 {
   Setup              s;
@@ -1101,6 +1101,11 @@ START_TEST(test_hardpde)
   CheckHardPDESolve("heat1d hardpde: the solve", "heat1d", o_hp);
   CheckTerms("heat1d hardpde: terms and derivatives through the solve", "heat1d", o_hp, 0, 0, t_heat, NULL);
   CheckTerms("poisson2d hardpde: terms and derivatives through the solve", "poisson2d", o_hp, 0, 0, t_poisson, NULL);
+  {
+    const Opt o_nl[] = {{"-az_hardpde", "1"}, {"-az_hardpde_basis", "3"}, {"-az_hardpde_points", "20"}, {"-az_hardpde_tol", "1e-14"}, {NULL, NULL}};
+    CheckHardPDESolve("burgers1d hardpde (nonlinear): the solve", "burgers1d", o_nl);
+    CheckTerms("burgers1d hardpde (nonlinear): derivatives through the solve with H's second-order part", "burgers1d", o_nl, 0, 0, t_heat, NULL);
+  }
 }
 END_TEST
 

@@ -209,6 +209,100 @@ static PetscErrorCode Factor(AzChainMap m, const PetscScalar w[], PetscScalar gr
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+static PetscErrorCode Work(AzLoss L, PetscScalar **D, PetscScalar **Dp, PetscScalar **Dm)
+{
+  const size_t n = (size_t)64 * L->ncomp * L->nslot;
+
+  PetscFunctionBegin;
+  PetscCall(PetscMalloc3(n, D, n, Dp, n, Dm));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* the second-order part of H for a nonlinear PDE, S = Σ s² r_i ∂²r_i/∂w² (column j by a central
+ * difference of D along φ_j, exact for a residual quadratic in u), summed group by group; where it is
+ * not zero, H = FᵀF + S + αI by its eigenvectors in place of F's singular ones, so that the implicit
+ * derivatives are exact at the solved w (a linear PDE keeps F's SVD) */
+static PetscErrorCode SecondOrder(AzChainMap m)
+{
+  AzLoss         L = m->L;
+  HardPDE       *h = (HardPDE *)m->data;
+  const PetscInt ns = L->nslot, K = h->K, R = h->R, Ljet = L->ncomp * ns, nl = L->g1 - L->g0;
+  PetscScalar   *part, *S, *D, *Dp, *Dm;
+  PetscScalar    u[AZ_MAX_COMP * AZ_JET_MAX_NSLOT], up[AZ_MAX_COMP * AZ_JET_MAX_NSLOT], r[64], rr[64];
+  PetscBool      any = PETSC_FALSE;
+
+  PetscFunctionBegin;
+  PetscCall(PetscCalloc2((size_t)PetscMax(nl, 1) * R * R, &part, (size_t)R * R, &S));
+  PetscCall(Work(L, &D, &Dp, &Dm));
+  for (PetscInt g = L->g0; g < L->g1; g++)
+    for (PetscInt si = 0; si < h->nset; si++) {
+      HPSet             *St  = &h->set[si];
+      PetscScalar       *acc = part + (size_t)(g - L->g0) * R * R;
+      const PetscScalar *xa;
+      PetscInt           lo, cnt;
+      AzLossGroupItems(L, St->n, g, &lo, &cnt);
+      PetscCall(VecGetArrayRead(St->x, &xa));
+      for (PetscInt p = lo; p < lo + cnt; p++) {
+        const PetscScalar *phi = St->phi + (size_t)p * L->LjetN;
+        const PetscReal   *x   = (const PetscReal *)xa + p * L->ncoord;
+        PetscReal          nu  = 0;
+        Combine(L->ncomp, K, ns, h->w, phi, u);
+        PetscCall(Residual(L, St, x, u, r, D));
+        for (PetscInt q = 0; q < Ljet; q++)
+          if ((L->mask >> (q % ns)) & 1) nu = PetscMax(nu, PetscAbsScalar(u[q]));
+        for (PetscInt j = 0; j < R; j++) {
+          const PetscInt cj = j / K;
+          PetscReal      nv = 0, eps;
+          for (PetscInt s = 0; s < ns; s++)
+            if ((L->mask >> s) & 1) nv = PetscMax(nv, PetscAbsScalar(phi[j * ns + s]));
+          if (nv == 0) continue;
+          eps = 1e-4 * (1 + nu) / nv;
+          PetscCall(PetscArraycpy(up, u, Ljet));
+          for (PetscInt s = 0; s < ns; s++) up[cj * ns + s] = u[cj * ns + s] + eps * phi[j * ns + s];
+          PetscCall(Residual(L, St, x, up, rr, Dp));
+          for (PetscInt s = 0; s < ns; s++) up[cj * ns + s] = u[cj * ns + s] - eps * phi[j * ns + s];
+          PetscCall(Residual(L, St, x, up, rr, Dm));
+          for (PetscInt i = 0; i < St->nres; i++)
+            for (PetscInt k = 0; k < R; k++) {
+              const PetscInt ck = k / K;
+              PetscScalar    v  = 0;
+              for (PetscInt s = 0; s < ns; s++)
+                if (((L->mask >> s) & 1) && Dp[i * Ljet + ck * ns + s] != Dm[i * Ljet + ck * ns + s]) v += (Dp[i * Ljet + ck * ns + s] - Dm[i * Ljet + ck * ns + s]) / (2 * eps) * phi[k * ns + s];
+              acc[k * R + j] += St->sq * St->sq * r[i] * v;
+            }
+        }
+      }
+      PetscCall(VecRestoreArrayRead(St->x, &xa));
+    }
+  PetscCall(AzLossGroupSum(L, R * R, part, S));
+  for (PetscInt i = 0; i < R * R; i++) any = any || S[i] != 0;
+  if (any) {
+    PetscBLASInt n, lw = -1, info = 0;
+    PetscReal    wq = 0, *wk, *Hm;
+    PetscCall(PetscBLASIntCast(R, &n));
+    PetscCall(PetscMalloc1((size_t)R * R, &Hm));
+    for (PetscInt a = 0; a < R; a++)
+      for (PetscInt b = 0; b < R; b++) {
+        PetscReal v = 0.5 * PetscRealPart(S[a * R + b] + S[b * R + a]);
+        for (PetscInt j = 0; j < R; j++) v += h->V[j * R + a] * h->s2[j] * h->V[j * R + b];
+        Hm[a + b * R] = v;
+      }
+    LAPACKsyev_("V", "U", &n, Hm, &n, h->s2, &wq, &lw, &info);
+    lw = (PetscBLASInt)wq + 1;
+    PetscCall(PetscMalloc1(lw, &wk));
+    PetscCall(PetscFPTrapPush(PETSC_FP_TRAP_OFF));
+    PetscCallBLAS("LAPACKsyev", LAPACKsyev_("V", "U", &n, Hm, &n, h->s2, wk, &lw, &info));
+    PetscCall(PetscFPTrapPop());
+    PetscCheck(info == 0, L->comm, PETSC_ERR_LIB, "-az_hardpde: the eigendecomposition of the solve's Hessian failed (LAPACK info %d)", (int)info);
+    PetscCall(PetscArraycpy(h->V, Hm, (size_t)R * R)); /* column j: eigenvector j */
+    PetscCall(PetscFree(wk));
+    PetscCall(PetscFree(Hm));
+  }
+  PetscCall(PetscFree3(D, Dp, Dm));
+  PetscCall(PetscFree2(part, S));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 /* w at the current θ (collective): the basis at the constraint points, then Gauss–Newton in w */
 static PetscErrorCode Update(AzChainMap m)
 {
@@ -257,6 +351,7 @@ static PetscErrorCode Update(AzChainMap m)
     PetscCall(PetscInfo(NULL, "-az_hardpde: the solve stopped after %" PetscInt_FMT " Gauss-Newton steps without converging\n", h->its));
   }
   PetscCall(PetscFree3(g, d, wn));
+  PetscCall(SecondOrder(m));
   h->obj   = obj;
   h->state = st;
   h->valid = PETSC_TRUE;
@@ -403,15 +498,6 @@ static PetscErrorCode BackwardPoints(void *ptr, PetscInt p0, PetscInt np, const 
       for (PetscInt k = 0; k < K; k++)
         for (PetscInt s = 0; s < ns; s++) jb[(c * K + k) * ns + s] = -(h->w[c * K + k] * gu[c * ns + s] + b->lam[c * K + k] * gv[c * ns + s]);
   }
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-static PetscErrorCode Work(AzLoss L, PetscScalar **D, PetscScalar **Dp, PetscScalar **Dm)
-{
-  const size_t n = (size_t)64 * L->ncomp * L->nslot;
-
-  PetscFunctionBegin;
-  PetscCall(PetscMalloc3(n, D, n, Dp, n, Dm));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
