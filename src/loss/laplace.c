@@ -320,6 +320,8 @@ PetscErrorCode AzLaplaceFieldStd(AzLaplace lap, PetscInt npts, const PetscReal x
   PetscFunctionBegin;
   PetscCheck(npts >= 0, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "AzLaplaceFieldStd: %" PetscInt_FMT " points", npts);
   for (PetscInt i = 0; i < AzChainNumMaps(L->chain); i++)
+    PetscCheck(strcmp(AzChainGetMap(L->chain, i)->ops->name, "hardpde"), PETSC_COMM_SELF, PETSC_ERR_SUP, "The field's standard deviation through a solved output layer (-az_hardpde) is not available: its weights depend on θ through the solve, which it does not follow (AzLaplaceGetVariance still gives the variances of θ's entries)");
+  for (PetscInt i = 0; i < AzChainNumMaps(L->chain); i++)
     PetscCheck(strcmp(AzChainGetMap(L->chain, i)->ops->name, "projection"), PETSC_COMM_SELF, PETSC_ERR_SUP,
                "The field's standard deviation through the projection onto conservation laws (-az_conservation project or posthoc) is not available: the projection's coefficients depend on θ through a quadrature that it does not follow (AzLaplaceGetVariance still gives the variances of θ's entries)");
   PetscCall(AzFieldGetJetSize(L->field, &ncN, &nsN));

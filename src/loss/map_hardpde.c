@@ -45,6 +45,7 @@ typedef struct {
   PetscBool        valid;
   PetscInt         its;
   PetscReal        obj;
+  PetscBool        linear; /* D = ∂r/∂u did not change with u at the first solve's points: a linear PDE */
 } HardPDE;
 
 static PetscErrorCode ThetaState(AzLoss L, PetscObjectState *st)
@@ -230,6 +231,7 @@ static PetscErrorCode SecondOrder(AzChainMap m)
   PetscScalar   *part, *S, *D, *Dp, *Dm;
   PetscScalar    u[AZ_MAX_COMP * AZ_JET_MAX_NSLOT], up[AZ_MAX_COMP * AZ_JET_MAX_NSLOT], r[64], rr[64];
   PetscBool      any = PETSC_FALSE;
+  PetscMPIInt    anyd = 0;
 
   PetscFunctionBegin;
   PetscCall(PetscCalloc2((size_t)PetscMax(nl, 1) * R * R, &part, (size_t)R * R, &S));
@@ -267,7 +269,10 @@ static PetscErrorCode SecondOrder(AzChainMap m)
               const PetscInt ck = k / K;
               PetscScalar    v  = 0;
               for (PetscInt s = 0; s < ns; s++)
-                if (((L->mask >> s) & 1) && Dp[i * Ljet + ck * ns + s] != Dm[i * Ljet + ck * ns + s]) v += (Dp[i * Ljet + ck * ns + s] - Dm[i * Ljet + ck * ns + s]) / (2 * eps) * phi[k * ns + s];
+                if (((L->mask >> s) & 1) && Dp[i * Ljet + ck * ns + s] != Dm[i * Ljet + ck * ns + s]) {
+                  v += (Dp[i * Ljet + ck * ns + s] - Dm[i * Ljet + ck * ns + s]) / (2 * eps) * phi[k * ns + s];
+                  anyd = 1;
+                }
               acc[k * R + j] += St->sq * St->sq * r[i] * v;
             }
         }
@@ -275,6 +280,8 @@ static PetscErrorCode SecondOrder(AzChainMap m)
       PetscCall(VecRestoreArrayRead(St->x, &xa));
     }
   PetscCall(AzLossGroupSum(L, R * R, part, S));
+  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &anyd, 1, MPI_INT, MPI_MAX, L->comm));
+  h->linear = anyd ? PETSC_FALSE : PETSC_TRUE; /* then later solves take one step, and skip this */
   for (PetscInt i = 0; i < R * R; i++) any = any || S[i] != 0;
   if (any) {
     PetscBLASInt n, lw = -1, info = 0;
@@ -313,6 +320,7 @@ static PetscErrorCode Update(AzChainMap m)
   PetscScalar     *g, *d, *wn;
   PetscReal        obj;
   PetscBool        conv = PETSC_FALSE;
+  PetscReal        ndprev = PETSC_MAX_REAL;
 
   PetscFunctionBegin;
   PetscCall(ThetaState(L, &st));
@@ -328,30 +336,49 @@ static PetscErrorCode Update(AzChainMap m)
   PetscCall(BuildRows(m, h->w, &obj));
   for (h->its = 0; h->its < L->hardpde_maxit; h->its++) {
     PetscReal nd = 0, nw = 0, t = 1, objn = obj;
+    PetscBool down = PETSC_FALSE;
     PetscCall(Factor(m, h->w, g));
     SolveH(L, h, g, d);
     for (PetscInt j = 0; j < R; j++) {
       nd += PetscRealPart(d[j] * d[j]);
       nw += PetscRealPart(h->w[j] * h->w[j]);
     }
-    if (PetscSqrtReal(nd) <= L->hardpde_tol * (1 + PetscSqrtReal(nw))) {
+    nd = PetscSqrtReal(nd);
+    nw = PetscSqrtReal(nw);
+    if (nd <= L->hardpde_tol * (1 + nw)) {
       conv = PETSC_TRUE;
       break;
     }
-    for (PetscInt k = 0; k < 30; k++, t /= 2) { /* the step, halved while the objective grows */
-      for (PetscInt j = 0; j < R; j++) wn[j] = h->w[j] - t * d[j];
+    if (nd > 0.5 * ndprev && nd <= 1e-6 * (1 + nw)) { /* steps of rounding's size that no longer shrink */
+      conv = PETSC_TRUE;
+      break;
+    }
+    ndprev = nd;
+    if (nd <= 1e-6 * (1 + nw)) { /* a step of rounding's size in the objective: it cannot judge, the step is accurate */
+      for (PetscInt j = 0; j < R; j++) wn[j] = h->w[j] - d[j];
       PetscCall(BuildRows(m, wn, &objn));
-      if (objn <= obj) break;
+    } else {
+      for (PetscInt k = 0; k < 10 && !down; k++, t /= 2) { /* the step, halved while the objective grows */
+        for (PetscInt j = 0; j < R; j++) wn[j] = h->w[j] - t * d[j];
+        PetscCall(BuildRows(m, wn, &objn));
+        down = objn <= obj ? PETSC_TRUE : PETSC_FALSE;
+      }
+      if (!down) break; /* no decrease along a real step: stop where we are */
     }
     PetscCall(PetscArraycpy(h->w, wn, R));
     obj = objn;
+    if (h->linear) { /* F does not depend on w: one step is the solution, and F's SVD stays H's */
+      h->its++;
+      conv = PETSC_TRUE;
+      break;
+    }
   }
   if (!conv) {
     PetscCall(Factor(m, h->w, g)); /* H at the final w */
     PetscCall(PetscInfo(NULL, "-az_hardpde: the solve stopped after %" PetscInt_FMT " Gauss-Newton steps without converging\n", h->its));
   }
   PetscCall(PetscFree3(g, d, wn));
-  PetscCall(SecondOrder(m));
+  if (!h->linear) PetscCall(SecondOrder(m));
   h->obj   = obj;
   h->state = st;
   h->valid = PETSC_TRUE;

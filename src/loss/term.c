@@ -145,7 +145,7 @@ static PetscErrorCode PointAdjoint(void *ptr, PetscInt p0, PetscInt nc, const Pe
   AzTerm         *t = c->t;
   const PetscInt  Ljet = L->ncomp * L->nslot, LjetN = L->LjetN, R = AzChainSideSize(L->chain);
   const PetscReal scale = 2 * c->w / ((PetscReal)t->n * t->nres);
-  PetscScalar     ub[AZ_MAX_COMP * AZ_JET_MAX_NSLOT], e[(AZ_MAX_ORDER + 1) * AZ_MAX_LAWS];
+  PetscScalar     ub[AZ_MAX_COMP * AZ_JET_MAX_NSLOT], *e = L->E; /* the side rows: R of them (a solved output layer's R is not bounded by the laws') */
 
   PetscFunctionBegin;
   for (PetscInt p = 0; p < nc; p++) {
