@@ -454,11 +454,11 @@ static PetscErrorCode Adjoint(AzChainMap m, const AzChainArgs *a, const PetscSca
 /* ---- derivatives through the solve ----------------------------------------------------------------
  * At one constraint point with basis jets φ, the rows gu = ∂/∂u and gv = ∂/∂v of Σ_i s² r_i (D_i v)
  * at u = Σ w φ and v = Σ λ φ (the slots carried; the others 0) */
-static PetscErrorCode PointRows(AzLoss L, HPSet *S, const PetscReal x[], const PetscScalar u[], const PetscScalar v[], PetscScalar D[], PetscScalar Dp[], PetscScalar Dm[], PetscScalar gu[], PetscScalar gv[])
+static PetscErrorCode PointRows(AzLoss L, HPSet *S, PetscBool linear, const PetscReal x[], const PetscScalar u[], const PetscScalar v[], PetscScalar D[], PetscScalar Dp[], PetscScalar Dm[], PetscScalar gu[], PetscScalar gv[])
 {
   const PetscInt ns = L->nslot, Ljet = L->ncomp * ns;
   PetscScalar    r[64], rr[64], up[AZ_MAX_COMP * AZ_JET_MAX_NSLOT], um[AZ_MAX_COMP * AZ_JET_MAX_NSLOT];
-  PetscReal      nu = 0, nv = 0, eps;
+  PetscReal      nu = 0, nv = 0, eps = 1;
 
   PetscFunctionBegin;
   PetscCall(Residual(L, S, x, u, r, D));
@@ -474,13 +474,18 @@ static PetscErrorCode PointRows(AzLoss L, HPSet *S, const PetscReal x[], const P
         if ((L->mask >> (q % ns)) & 1) gv[q] += S->sq * S->sq * r[i] * D[i * Ljet + q];
     PetscFunctionReturn(PETSC_SUCCESS);
   }
-  eps = 1e-4 * (1 + nu) / nv;
-  for (PetscInt q = 0; q < Ljet; q++) {
-    up[q] = u[q] + eps * v[q];
-    um[q] = u[q] - eps * v[q];
+  if (linear) { /* D does not depend on u: no second-order part */
+    PetscCall(PetscArraycpy(Dp, D, S->nres * Ljet));
+    PetscCall(PetscArraycpy(Dm, D, S->nres * Ljet));
+  } else {
+    eps = 1e-4 * (1 + nu) / nv;
+    for (PetscInt q = 0; q < Ljet; q++) {
+      up[q] = u[q] + eps * v[q];
+      um[q] = u[q] - eps * v[q];
+    }
+    PetscCall(Residual(L, S, x, up, rr, Dp));
+    PetscCall(Residual(L, S, x, um, rr, Dm));
   }
-  PetscCall(Residual(L, S, x, up, rr, Dp));
-  PetscCall(Residual(L, S, x, um, rr, Dm));
   for (PetscInt i = 0; i < S->nres; i++) {
     const PetscScalar *Di = D + i * Ljet;
     PetscScalar        dv = 0;
@@ -520,7 +525,7 @@ static PetscErrorCode BackwardPoints(void *ptr, PetscInt p0, PetscInt np, const 
     PetscScalar       *jb  = jetbar + (size_t)p * L->LjetN;
     Combine(L->ncomp, K, ns, h->w, phi, u);
     Combine(L->ncomp, K, ns, b->lam, phi, v);
-    PetscCall(PointRows(L, b->S, b->x + (p0 + p) * L->ncoord, u, v, b->D, b->Dp, b->Dm, gu, gv));
+    PetscCall(PointRows(L, b->S, h->linear, b->x + (p0 + p) * L->ncoord, u, v, b->D, b->Dp, b->Dm, gu, gv));
     for (PetscInt c = 0; c < L->ncomp; c++)
       for (PetscInt k = 0; k < K; k++)
         for (PetscInt s = 0; s < ns; s++) jb[(c * K + k) * ns + s] = -(h->w[c * K + k] * gu[c * ns + s] + b->lam[c * K + k] * gv[c * ns + s]);
@@ -598,7 +603,7 @@ static PetscErrorCode SideTangent(AzChainMap m, Vec v)
             nu = PetscMax(nu, PetscAbsScalar(u[q]));
             nv = PetscMax(nv, PetscAbsScalar(ud[q]));
           }
-        if (nv > 0) {
+        if (nv > 0 && !h->linear) {
           eps = 1e-4 * (1 + nu) / nv;
           for (PetscInt q = 0; q < Ljet; q++) up[q] = u[q] + eps * ud[q];
           PetscCall(Residual(L, S, x, up, rr, Dp));
@@ -618,7 +623,7 @@ static PetscErrorCode SideTangent(AzChainMap m, Vec v)
                 if (!((L->mask >> s) & 1)) continue;
                 f += Di[q] * phi[(c * K + k) * ns + s];
                 fd += Di[q] * phid[(c * K + k) * ns + s];
-                if (nv > 0) fd += (Dp[i * Ljet + q] - Dm[i * Ljet + q]) / (2 * eps) * phi[(c * K + k) * ns + s];
+                if (nv > 0 && !h->linear) fd += (Dp[i * Ljet + q] - Dm[i * Ljet + q]) / (2 * eps) * phi[(c * K + k) * ns + s];
               }
               acc[c * K + k] += S->sq * S->sq * (dud * f + r[i] * fd);
             }
@@ -668,7 +673,7 @@ static PetscErrorCode SideJacobian(AzChainMap m)
             PetscScalar *jr = rows + ((size_t)p * R + j) * LN;
             for (PetscInt i = 0; i < R; i++) e[i] = i == j;
             Combine(L->ncomp, K, ns, e, phi, v);
-            PetscCall(PointRows(L, S, (const PetscReal *)xa + (p0 + p) * L->ncoord, u, v, D, Dp, Dm, gu, gv));
+            PetscCall(PointRows(L, S, h->linear, (const PetscReal *)xa + (p0 + p) * L->ncoord, u, v, D, Dp, Dm, gu, gv));
             for (PetscInt c = 0; c < L->ncomp; c++)
               for (PetscInt k = 0; k < K; k++)
                 for (PetscInt s = 0; s < ns; s++) jr[(c * K + k) * ns + s] = h->w[c * K + k] * gu[c * ns + s] + (c * K + k == j ? gv[c * ns + s] : 0);
