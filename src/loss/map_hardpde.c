@@ -333,6 +333,9 @@ static PetscErrorCode Update(AzChainMap m)
     PetscCall(VecRestoreArrayRead(S->x, &xa));
   }
   PetscCall(PetscMalloc3(R, &g, R, &d, R, &wn));
+  /* a linear PDE starts from w = 0: one step, and w(θ) a function of θ alone (a warm start would make
+   * its rounding depend on the path, and a line search on the loss see that noise) */
+  if (h->linear) PetscCall(PetscArrayzero(h->w, R));
   PetscCall(BuildRows(m, h->w, &obj));
   for (h->its = 0; h->its < L->hardpde_maxit; h->its++) {
     PetscReal nd = 0, nw = 0, t = 1, objn = obj;
