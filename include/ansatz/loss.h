@@ -211,6 +211,9 @@ PETSC_EXTERN PetscErrorCode AzLossGetChainMaps(AzLoss loss, PetscInt *nmaps, con
 PETSC_EXTERN PetscErrorCode AzHardPDENetworkComponents(MPI_Comm comm, const char prefix[], PetscInt ncomp, PetscInt *ncompN);
 PETSC_EXTERN PetscErrorCode AzLossHardPDEInfo(AzLoss loss, PetscInt *its, PetscReal *obj, PetscInt *R, const PetscScalar *w[]);
 PETSC_EXTERN PetscErrorCode AzLossHardPDEObjective(AzLoss loss, const PetscScalar w[], PetscReal *obj, PetscScalar grad[]);
+/* Collective: what the solution reads from θ besides the network (a solved output layer's weights,
+ * inferred parameters) brought to the current θ, before AzLossEvaluateSolution on any rank */
+PETSC_EXTERN PetscErrorCode AzLossSyncSolution(AzLoss loss);
 PETSC_EXTERN PetscErrorCode AzLossChainForward(AzLoss loss, PetscInt npts, const PetscReal x[], const PetscScalar net[], PetscScalar sol[]);
 PETSC_EXTERN PetscErrorCode AzLossChainTangent(AzLoss loss, PetscInt npts, const PetscReal x[], const PetscScalar dnet[], PetscScalar dsol[]);
 PETSC_EXTERN PetscErrorCode AzLossChainAdjoint(AzLoss loss, PetscInt npts, const PetscReal x[], PetscInt nrow, PetscScalar rows[], PetscScalar netrows[]);

@@ -314,6 +314,14 @@ PetscErrorCode AzChainStateSet(AzChain C, PetscInt npts, PetscInt mask, const Pe
 
 /* ---- the chain through the loss's public API: the solution as the report sees it (a projection's
  * coefficients follow from θ, not from the jets given here) --------------------------------------- */
+PetscErrorCode AzLossSyncSolution(AzLoss L)
+{
+  PetscFunctionBegin;
+  PetscCall(AzLossSetUp(L));
+  PetscCall(AzChainUpdate(L->chain));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode AzLossGetChainMaps(AzLoss L, PetscInt *nmaps, const char *names[])
 {
   PetscFunctionBegin;
