@@ -84,6 +84,7 @@ awk -F, -v s="$soft_l2" '$1 == "hardpde" { exit !($13 == "completed" && $2 + 0 >
 expect_ok hardpde-train "done:" "$AZ" train -problem heat1d -az_hardpde -az_hardpde_basis 8 -az_field_width 8 -az_field_depth 1 -az_trainer_max_it 5 -az_n_interior 100 -az_quiet -az_output_dir "$tmp/hptrain"
 expect_ok hardpde-eval "121 point(s)" "$AZ" eval -az_run "$tmp/hptrain" -az_eval_grid 11
 [ "$(tail -n +3 "$tmp/hptrain/eval.csv" | grep -vc nan)" = 121 ] || fail "hardpde eval: 121 finite rows expected in eval.csv"
+expect_error hardpde-uncertainty "-az_uncertainty with -az_hardpde" "$AZ" train -problem heat1d -az_hardpde -az_uncertainty -az_trainer_max_it 1 -az_output_dir "$tmp/bad"
 expect_error hardpde-suffix "hardpde takes no +suffix" "$AZ" compare -problem heat1d -az_strategies hardpde+project -az_output_dir "$tmp/bad"
 expect_error hardpde-hard "-az_hardpde (a solved output layer) does not combine with hard boundary or initial conditions" "$AZ" train -problem heat1d -az_hardpde -az_constraint hard -az_trainer_max_it 1 -az_output_dir "$tmp/bad"
 expect_error hardpde-few "at least as many residuals as unknowns are needed" "$AZ" train -problem heat1d -az_hardpde -az_hardpde_basis 64 -az_hardpde_points 20 -az_trainer_max_it 1 -az_output_dir "$tmp/bad"

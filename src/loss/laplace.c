@@ -52,6 +52,8 @@ PetscErrorCode AzLaplaceCheckOptions(AzLoss L)
 
   PetscFunctionBegin;
   PetscCall(ReadOptions(L, &o));
+  PetscCall(AzLossSetUp(L));
+  PetscCheck(!L->hardpde, L->comm, PETSC_ERR_SUP, "-az_uncertainty with -az_hardpde: the field's standard deviation through a solved output layer is not available (its weights depend on θ through the solve, which the Laplace approximation does not follow); leave one of them out");
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
