@@ -292,7 +292,7 @@ struct _p_AzLoss {
   /* hard PDE constraints by a solved output layer (map_hardpde.c): K basis functions per component,
    * interior constraint points (0: 4 per unknown), the ridge, the Gauss–Newton tolerance and steps */
   PetscBool        hardpde;
-  PetscInt         hardpde_K, hardpde_n, hardpde_maxit;
+  PetscInt         hardpde_K, hardpde_n, hardpde_maxit, moe_experts; /* moe: experts along the first axis (0: one per rank) */
   PetscReal        hardpde_ridge, hardpde_tol;
 };
 

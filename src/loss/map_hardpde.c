@@ -48,6 +48,22 @@ typedef struct {
   PetscBool        linear; /* D = ∂r/∂u did not change with u at the first solve's points: a linear PDE */
 } HardPDE;
 
+/* the map: E experts (hardpde-moe: -az_moe_experts), expert e solving its own w_e (side inputs e R ..
+ * (e+1) R − 1) from its own points in the box [c_e − m, c_{e+1} + m] of the first axis, blended by the
+ * partition of unity χ_e = S((x − c_e)/τ) − S((x − c_{e+1})/τ) (S the logistic; S ≡ 1 below c_0 and 0
+ * above c_E), so that u = Σ_e χ_e Σ_k w_{e,c,k} φ_{c,k}; one expert: u = Σ_k w_{c,k} φ_{c,k} */
+#define AZ_HP_MAX_EXPERTS 64
+typedef struct {
+  PetscInt         E;
+  HardPDE          ex[AZ_HP_MAX_EXPERTS];
+  PetscReal        cut[AZ_HP_MAX_EXPERTS + 1], tau;
+  PetscObjectState state;
+  PetscBool        valid;
+  /* the product of a jet with χ(x_0): (χv)_σ = Σ_t coef_t χ^(k_t) v_(slot_t) */
+  PetscInt  nprod[AZ_JET_MAX_NSLOT], pk[AZ_JET_MAX_NSLOT][5], pslot[AZ_JET_MAX_NSLOT][5];
+  PetscReal pcoef[AZ_JET_MAX_NSLOT][5];
+} HPMap;
+
 static PetscErrorCode ThetaState(AzLoss L, PetscObjectState *st)
 {
   Vec theta;
@@ -80,15 +96,18 @@ PetscErrorCode AzHardPDEOptions(AzLoss L)
   L->hardpde_ridge = 1e-12;
   L->hardpde_tol   = 1e-10;
   L->hardpde_maxit = 50;
+  L->moe_experts   = 1;
   PetscOptionsBegin(L->comm, L->prefix, "Hard PDE constraints by a solved output layer", "AzLoss");
   PetscCall(PetscOptionsBool("-az_hardpde", "the network outputs basis functions; the output weights are solved so that the PDE, boundary and initial residuals are least at constraint points", "AzLossSetUp", L->hardpde, &L->hardpde, NULL));
   PetscCall(PetscOptionsInt("-az_hardpde_basis", "basis functions per solution component", "AzLossSetUp", L->hardpde_K, &L->hardpde_K, NULL));
   PetscCall(PetscOptionsInt("-az_hardpde_points", "interior constraint points (0: four per unknown weight); each face and the initial slice get a quarter as many", "AzLossSetUp", L->hardpde_n, &L->hardpde_n, NULL));
   PetscCall(PetscOptionsReal("-az_hardpde_ridge", "ridge alpha |w|^2 added to the solve's objective", "AzLossSetUp", L->hardpde_ridge, &L->hardpde_ridge, NULL));
   PetscCall(PetscOptionsReal("-az_hardpde_tol", "the solve stops when a Gauss-Newton step is below tol (1 + |w|)", "AzLossSetUp", L->hardpde_tol, &L->hardpde_tol, NULL));
+  PetscCall(PetscOptionsInt("-az_moe_experts", "hardpde-moe: experts along the first axis, each with its own solved weights from its own points, blended by a partition of unity (0: one per rank)", "AzLossSetUp", L->moe_experts, &L->moe_experts, NULL));
   PetscCall(PetscOptionsInt("-az_hardpde_maxit", "at most this many Gauss-Newton steps per solve", "AzLossSetUp", L->hardpde_maxit, &L->hardpde_maxit, NULL));
   PetscOptionsEnd();
   PetscCheck(L->hardpde_K >= 1 && L->hardpde_K <= 4096, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_hardpde_basis must be between 1 and 4096, not %" PetscInt_FMT, L->hardpde_K);
+  PetscCheck(L->moe_experts >= 0 && L->moe_experts <= AZ_HP_MAX_EXPERTS, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_moe_experts must be between 0 (one per rank) and %d, not %" PetscInt_FMT, AZ_HP_MAX_EXPERTS, L->moe_experts);
   PetscCheck(L->hardpde_n >= 0 && L->hardpde_n <= 10000000, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_hardpde_points must be 0 (four per unknown) or a count up to 10000000, not %" PetscInt_FMT, L->hardpde_n);
   PetscCheck(L->hardpde_ridge >= 0 && L->hardpde_tol > 0 && L->hardpde_maxit >= 1, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_hardpde_ridge must be >= 0, -az_hardpde_tol > 0 and -az_hardpde_maxit >= 1");
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -133,10 +152,8 @@ static PetscErrorCode Residual(AzLoss L, HPSet *S, const PetscReal x[], const Pe
 
 /* the local rows [F | ρ] at w, group by group, set by set; gathered in group order into Fall; the
  * objective Σ ρ² + α|w|² (the same on every rank) */
-static PetscErrorCode BuildRows(AzChainMap m, const PetscScalar w[], PetscReal *obj)
+static PetscErrorCode BuildRows(AzLoss L, HardPDE *h, const PetscScalar w[], PetscReal *obj)
 {
-  AzLoss         L = m->L;
-  HardPDE       *h = (HardPDE *)m->data;
   const PetscInt ns = L->nslot, Ljet = L->ncomp * ns, K = h->K, R = h->R;
   PetscScalar    u[AZ_MAX_COMP * AZ_JET_MAX_NSLOT], r[64];
   PetscScalar   *D;
@@ -179,10 +196,8 @@ static PetscErrorCode BuildRows(AzChainMap m, const PetscScalar w[], PetscReal *
 }
 
 /* V and σ² of the gathered F (every rank the same), and grad = Fᵀρ + αw */
-static PetscErrorCode Factor(AzChainMap m, const PetscScalar w[], PetscScalar grad[])
+static PetscErrorCode Factor(AzLoss L, HardPDE *h, const PetscScalar w[], PetscScalar grad[])
 {
-  AzLoss         L = m->L;
-  HardPDE       *h = (HardPDE *)m->data;
   const PetscInt R = h->R, n = h->nrows;
   PetscBLASInt   M, N, lda, one = 1, ldvt, info;
 
@@ -223,10 +238,8 @@ static PetscErrorCode Work(AzLoss L, PetscScalar **D, PetscScalar **Dp, PetscSca
  * difference of D along φ_j, exact for a residual quadratic in u), summed group by group; where it is
  * not zero, H = FᵀF + S + αI by its eigenvectors in place of F's singular ones, so that the implicit
  * derivatives are exact at the solved w (a linear PDE keeps F's SVD) */
-static PetscErrorCode SecondOrder(AzChainMap m)
+static PetscErrorCode SecondOrder(AzLoss L, HardPDE *h)
 {
-  AzLoss         L = m->L;
-  HardPDE       *h = (HardPDE *)m->data;
   const PetscInt ns = L->nslot, K = h->K, R = h->R, Ljet = L->ncomp * ns, nl = L->g1 - L->g0;
   PetscScalar   *part, *S, *D, *Dp, *Dm;
   PetscScalar    u[AZ_MAX_COMP * AZ_JET_MAX_NSLOT], up[AZ_MAX_COMP * AZ_JET_MAX_NSLOT], r[64], rr[64];
@@ -310,21 +323,16 @@ static PetscErrorCode SecondOrder(AzChainMap m)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* w at the current θ (collective): the basis at the constraint points, then Gauss–Newton in w */
-static PetscErrorCode Update(AzChainMap m)
+/* one expert's w at the current θ (collective): the basis at the constraint points, then Gauss–Newton in w */
+static PetscErrorCode Solve(AzLoss L, HardPDE *h)
 {
-  AzLoss           L = m->L;
-  HardPDE         *h = (HardPDE *)m->data;
   const PetscInt   R = h->R;
-  PetscObjectState st;
   PetscScalar     *g, *d, *wn;
   PetscReal        obj;
   PetscBool        conv = PETSC_FALSE;
   PetscReal        ndprev = PETSC_MAX_REAL;
 
   PetscFunctionBegin;
-  PetscCall(ThetaState(L, &st));
-  if (h->valid && st == h->state) PetscFunctionReturn(PETSC_SUCCESS);
   for (PetscInt si = 0; si < h->nset; si++) {
     HPSet             *S = &h->set[si];
     const PetscScalar *xa;
@@ -336,11 +344,11 @@ static PetscErrorCode Update(AzChainMap m)
   /* a linear PDE starts from w = 0: one step, and w(θ) a function of θ alone (a warm start would make
    * its rounding depend on the path, and a line search on the loss see that noise) */
   if (h->linear) PetscCall(PetscArrayzero(h->w, R));
-  PetscCall(BuildRows(m, h->w, &obj));
+  PetscCall(BuildRows(L, h, h->w, &obj));
   for (h->its = 0; h->its < L->hardpde_maxit; h->its++) {
     PetscReal nd = 0, nw = 0, t = 1, objn = obj;
     PetscBool down = PETSC_FALSE;
-    PetscCall(Factor(m, h->w, g));
+    PetscCall(Factor(L, h, h->w, g));
     SolveH(L, h, g, d);
     for (PetscInt j = 0; j < R; j++) {
       nd += PetscRealPart(d[j] * d[j]);
@@ -359,11 +367,11 @@ static PetscErrorCode Update(AzChainMap m)
     ndprev = nd;
     if (nd <= 1e-6 * (1 + nw)) { /* a step of rounding's size in the objective: it cannot judge, the step is accurate */
       for (PetscInt j = 0; j < R; j++) wn[j] = h->w[j] - d[j];
-      PetscCall(BuildRows(m, wn, &objn));
+      PetscCall(BuildRows(L, h, wn, &objn));
     } else {
       for (PetscInt k = 0; k < 10 && !down; k++, t /= 2) { /* the step, halved while the objective grows */
         for (PetscInt j = 0; j < R; j++) wn[j] = h->w[j] - t * d[j];
-        PetscCall(BuildRows(m, wn, &objn));
+        PetscCall(BuildRows(L, h, wn, &objn));
         down = objn <= obj ? PETSC_TRUE : PETSC_FALSE;
       }
       if (!down) break; /* no decrease along a real step: stop where we are */
@@ -377,78 +385,158 @@ static PetscErrorCode Update(AzChainMap m)
     }
   }
   if (!conv) {
-    PetscCall(Factor(m, h->w, g)); /* H at the final w */
+    PetscCall(Factor(L, h, h->w, g)); /* H at the final w */
     PetscCall(PetscInfo(NULL, "-az_hardpde: the solve stopped after %" PetscInt_FMT " Gauss-Newton steps without converging\n", h->its));
   }
   PetscCall(PetscFree3(g, d, wn));
-  if (!h->linear) PetscCall(SecondOrder(m));
-  h->obj   = obj;
-  h->state = st;
-  h->valid = PETSC_TRUE;
+  if (!h->linear) PetscCall(SecondOrder(L, h));
+  h->obj = obj;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* ---- the map on the jets: u = Σ w φ ------------------------------------------------------------- */
+/* ---- the map on the jets: u = Σ_e χ_e Σ w_e φ -------------------------------------------------- */
+/* χ_e and its derivatives along the first axis at x0 */
+static void Chi(const HPMap *M, PetscInt e, PetscReal x0, PetscReal f[5])
+{
+  PetscReal lo[5] = {1, 0, 0, 0, 0}, hi[5] = {0, 0, 0, 0, 0};
+
+  for (int side = 0; side < 2; side++) {
+    PetscReal *g = side ? hi : lo;
+    PetscInt   c = side ? e + 1 : e;
+    PetscReal  z, sg, s1, s2, s3, s4, it = 1 / M->tau;
+    if ((side == 0 && e == 0) || (side == 1 && e == M->E - 1)) continue;
+    z     = (x0 - M->cut[c]) * it;
+    sg    = 1 / (1 + PetscExpReal(-z));
+    s1    = sg * (1 - sg);
+    s2    = s1 * (1 - 2 * sg);
+    s3    = s2 * (1 - 2 * sg) - 2 * s1 * s1;
+    s4    = s3 * (1 - 2 * sg) - 6 * s1 * s2;
+    g[0]  = sg;
+    g[1]  = s1 * it;
+    g[2]  = s2 * it * it;
+    g[3]  = s3 * it * it * it;
+    g[4]  = s4 * it * it * it * it;
+  }
+  for (int k = 0; k < 5; k++) f[k] = lo[k] - hi[k];
+}
+
+/* out (+)= χ ⊙ v for the ncomp components (the slots carried; the others χ v) */
+static void Blend(AzLoss L, const HPMap *M, const PetscReal f[5], const PetscScalar v[], PetscScalar out[], PetscBool add)
+{
+  const PetscInt ns = L->nslot;
+  for (PetscInt c = 0; c < L->ncomp; c++)
+    for (PetscInt s = 0; s < ns; s++) {
+      PetscScalar y = 0;
+      if ((L->mask >> s) & 1)
+        for (PetscInt t = 0; t < M->nprod[s]; t++) y += M->pcoef[s][t] * f[M->pk[s][t]] * v[c * ns + M->pslot[s][t]];
+      else y = f[0] * v[c * ns + s];
+      out[c * ns + s] = add ? out[c * ns + s] + y : y;
+    }
+}
+
+/* vbar = (χ ⊙)ᵀ ubar (the slots carried) */
+static void BlendAdjoint(AzLoss L, const HPMap *M, const PetscReal f[5], const PetscScalar ub[], PetscScalar vb[])
+{
+  const PetscInt ns = L->nslot;
+  for (PetscInt q = 0; q < L->ncomp * ns; q++) vb[q] = 0;
+  for (PetscInt c = 0; c < L->ncomp; c++)
+    for (PetscInt s = 0; s < ns; s++)
+      if ((L->mask >> s) & 1)
+        for (PetscInt t = 0; t < M->nprod[s]; t++) vb[c * ns + M->pslot[s][t]] += M->pcoef[s][t] * f[M->pk[s][t]] * ub[c * ns + s];
+}
+
 static PetscErrorCode Forward(AzChainMap m, const AzChainArgs *a, const PetscScalar in[], PetscScalar out[])
 {
   AzLoss         L = m->L;
-  HardPDE       *h = (HardPDE *)m->data;
-  const PetscInt ns = L->nslot;
+  HPMap         *M = (HPMap *)m->data;
+  const PetscInt ns = L->nslot, Lo = L->ncomp * ns;
+  PetscScalar    v[AZ_MAX_COMP * AZ_JET_MAX_NSLOT];
 
   PetscFunctionBegin;
   if (!a->training) {
     PetscObjectState st;
     PetscCall(ThetaState(L, &st));
-    PetscCheck(h->valid && st == h->state, PETSC_COMM_SELF, PETSC_ERR_ORDER, "-az_hardpde: the output weights were solved at other network parameters; evaluate the loss (AzLossEvaluate, collective) at these parameters first");
+    PetscCheck(M->valid && st == M->state, PETSC_COMM_SELF, PETSC_ERR_ORDER, "-az_hardpde: the output weights were solved at other network parameters; bring them to these parameters first (AzLossSyncSolution or AzLossEvaluate, collective)");
   }
-  for (PetscInt p = 0; p < a->npts; p++) Combine(L->ncomp, h->K, ns, h->w, in + (size_t)p * m->ncin * ns, out + (size_t)p * L->ncomp * ns);
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-/* du = Σ w dφ (+ Σ ẇ φ where training sees the solve) */
-static PetscErrorCode Tangent(AzChainMap m, const AzChainArgs *a, const PetscScalar in[], const PetscScalar din[], PetscScalar dout[])
-{
-  AzLoss         L  = m->L;
-  HardPDE       *h  = (HardPDE *)m->data;
-  const PetscInt ns = L->nslot, Lo = L->ncomp * ns;
-  PetscScalar    e[AZ_MAX_COMP * AZ_JET_MAX_NSLOT];
-
-  PetscFunctionBegin;
   for (PetscInt p = 0; p < a->npts; p++) {
-    Combine(L->ncomp, h->K, ns, h->w, din + (size_t)p * m->ncin * ns, dout + (size_t)p * Lo);
-    if (a->training) {
-      Combine(L->ncomp, h->K, ns, h->wdot, in + (size_t)p * m->ncin * ns, e);
-      for (PetscInt s = 0; s < Lo; s++) dout[(size_t)p * Lo + s] += e[s];
+    const PetscScalar *phi = in + (size_t)p * m->ncin * ns;
+    if (M->E == 1) {
+      Combine(L->ncomp, M->ex[0].K, ns, M->ex[0].w, phi, out + (size_t)p * Lo);
+      continue;
+    }
+    for (PetscInt e = 0; e < M->E; e++) {
+      PetscReal f[5];
+      Chi(M, e, a->x[p * L->ncoord], f);
+      Combine(L->ncomp, M->ex[e].K, ns, M->ex[e].w, phi, v);
+      Blend(L, M, f, v, out + (size_t)p * Lo, e > 0 ? PETSC_TRUE : PETSC_FALSE);
     }
   }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* rin_{(c,k),σ} = w_{c,k} rout_{c,σ}; side_{c,k} = Σ_σ rout_{c,σ} φ_{c,k,σ} (the slots carried) */
+/* du = Σ_e χ_e (Σ w_e dφ + Σ ẇ_e φ where training sees the solve) */
+static PetscErrorCode Tangent(AzChainMap m, const AzChainArgs *a, const PetscScalar in[], const PetscScalar din[], PetscScalar dout[])
+{
+  AzLoss         L  = m->L;
+  HPMap         *M  = (HPMap *)m->data;
+  const PetscInt ns = L->nslot, Lo = L->ncomp * ns;
+  PetscScalar    v[AZ_MAX_COMP * AZ_JET_MAX_NSLOT], e2[AZ_MAX_COMP * AZ_JET_MAX_NSLOT];
+
+  PetscFunctionBegin;
+  for (PetscInt p = 0; p < a->npts; p++)
+    for (PetscInt e = 0; e < M->E; e++) {
+      HardPDE *h = &M->ex[e];
+      PetscReal f[5] = {1, 0, 0, 0, 0};
+      Combine(L->ncomp, h->K, ns, h->w, din + (size_t)p * m->ncin * ns, v);
+      if (a->training) {
+        Combine(L->ncomp, h->K, ns, h->wdot, in + (size_t)p * m->ncin * ns, e2);
+        for (PetscInt s = 0; s < Lo; s++) v[s] += e2[s];
+      }
+      if (M->E > 1) Chi(M, e, a->x[p * L->ncoord], f);
+      if (M->E == 1) PetscCall(PetscArraycpy(dout + (size_t)p * Lo, v, Lo));
+      else Blend(L, M, f, v, dout + (size_t)p * Lo, e > 0 ? PETSC_TRUE : PETSC_FALSE);
+    }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* v̄_e = χ_eᵀ rout; rin_{(c,k),σ} = Σ_e w_{e,c,k} v̄_{e,c,σ}; side_{e,(c,k)} = Σ_σ v̄_{e,c,σ} φ_{c,k,σ} */
 static PetscErrorCode Adjoint(AzChainMap m, const AzChainArgs *a, const PetscScalar in[], PetscInt nrow, const PetscScalar rout[], PetscScalar rin[], PetscScalar side[])
 {
   AzLoss         L = m->L;
-  HardPDE       *h = (HardPDE *)m->data;
-  const PetscInt ns = L->nslot, K = h->K, Lo = L->ncomp * ns, Li = m->ncin * ns;
+  HPMap         *M = (HPMap *)m->data;
+  const PetscInt ns = L->nslot, K = M->ex[0].K, R = M->ex[0].R, Lo = L->ncomp * ns, Li = m->ncin * ns;
+  PetscScalar    vb[AZ_MAX_COMP * AZ_JET_MAX_NSLOT];
 
   PetscFunctionBegin;
   for (PetscInt p = 0; p < a->npts; p++)
     for (PetscInt q = 0; q < nrow; q++) {
       const PetscScalar *ro = rout + ((size_t)p * nrow + q) * Lo;
       PetscScalar       *ri = rin + ((size_t)p * nrow + q) * Li;
-      for (PetscInt c = 0; c < L->ncomp; c++)
-        for (PetscInt k = 0; k < K; k++)
-          for (PetscInt s = 0; s < ns; s++) ri[(c * K + k) * ns + s] = h->w[c * K + k] * ro[c * ns + s];
-      if (side) {
-        const PetscScalar *phi = in + (size_t)p * Li;
-        PetscScalar       *e   = side + ((size_t)p * nrow + q) * h->R;
+      for (PetscInt e = 0; e < M->E; e++) {
+        const PetscScalar *w = M->ex[e].w, *vbar = ro;
+        if (M->E > 1) {
+          PetscReal f[5];
+          Chi(M, e, a->x[p * L->ncoord], f);
+          BlendAdjoint(L, M, f, ro, vb);
+          vbar = vb;
+        }
         for (PetscInt c = 0; c < L->ncomp; c++)
-          for (PetscInt k = 0; k < K; k++) {
-            PetscScalar v = 0;
-            for (PetscInt s = 0; s < ns; s++)
-              if (((a->mask >> s) & 1) && ro[c * ns + s] != 0) v += ro[c * ns + s] * phi[(c * K + k) * ns + s];
-            e[c * K + k] = v;
-          }
+          for (PetscInt k = 0; k < K; k++)
+            for (PetscInt s = 0; s < ns; s++) {
+              const PetscScalar y = w[c * K + k] * vbar[c * ns + s];
+              ri[(c * K + k) * ns + s] = e ? ri[(c * K + k) * ns + s] + y : y;
+            }
+        if (side) {
+          const PetscScalar *phi = in + (size_t)p * Li;
+          PetscScalar       *es  = side + ((size_t)p * nrow + q) * R * M->E + e * R;
+          for (PetscInt c = 0; c < L->ncomp; c++)
+            for (PetscInt k = 0; k < K; k++) {
+              PetscScalar v = 0;
+              for (PetscInt s = 0; s < ns; s++)
+                if (((a->mask >> s) & 1) && vbar[c * ns + s] != 0) v += vbar[c * ns + s] * phi[(c * K + k) * ns + s];
+              es[c * K + k] = v;
+            }
+        }
       }
     }
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -506,7 +594,8 @@ static PetscErrorCode PointRows(AzLoss L, HPSet *S, PetscBool linear, const Pets
 }
 
 typedef struct {
-  AzChainMap         m;
+  AzLoss             L;
+  HardPDE           *h;
   HPSet             *S;
   const PetscReal   *x;   /* the chunk's points from the group's first */
   const PetscScalar *lam; /* λ */
@@ -517,8 +606,8 @@ typedef struct {
 static PetscErrorCode BackwardPoints(void *ptr, PetscInt p0, PetscInt np, const PetscScalar jets[], PetscScalar jetbar[])
 {
   BackCtx       *b = (BackCtx *)ptr;
-  AzLoss         L = b->m->L;
-  HardPDE       *h = (HardPDE *)b->m->data;
+  AzLoss         L = b->L;
+  HardPDE       *h = b->h;
   const PetscInt ns = L->nslot, K = h->K;
   PetscScalar    u[AZ_MAX_COMP * AZ_JET_MAX_NSLOT], v[AZ_MAX_COMP * AZ_JET_MAX_NSLOT], gu[AZ_MAX_COMP * AZ_JET_MAX_NSLOT], gv[AZ_MAX_COMP * AZ_JET_MAX_NSLOT];
 
@@ -537,10 +626,8 @@ static PetscErrorCode BackwardPoints(void *ptr, PetscInt p0, PetscInt np, const 
 }
 
 /* grad += (∂w/∂θ)ᵀ w̄ over the constraint points of owned group g: −∇θ[(Fλ)ᵀρ], λ = H⁻¹ w̄ */
-static PetscErrorCode SideBackward(AzChainMap m, PetscInt g, Vec grad)
+static PetscErrorCode BackwardExpert(AzLoss L, HardPDE *h, PetscInt g, Vec grad)
 {
-  AzLoss       L = m->L;
-  HardPDE     *h = (HardPDE *)m->data;
   PetscScalar *lam;
   PetscBool    any = PETSC_FALSE;
   BackCtx      b;
@@ -551,7 +638,8 @@ static PetscErrorCode SideBackward(AzChainMap m, PetscInt g, Vec grad)
   PetscCall(PetscMalloc1(h->R, &lam));
   SolveH(L, h, h->wbar, lam);
   PetscCall(Work(L, &b.D, &b.Dp, &b.Dm));
-  b.m   = m;
+  b.L   = L;
+  b.h   = h;
   b.lam = lam;
   for (PetscInt si = 0; si < h->nset; si++) {
     const PetscScalar *xa;
@@ -571,10 +659,8 @@ static PetscErrorCode SideBackward(AzChainMap m, PetscInt g, Vec grad)
 
 /* ẇ = −H⁻¹ d(Fᵀρ)/dθ·v: per point, with φ̇ the basis' tangent, u̇ = Σ w φ̇ and (F e_j)ᵀρ = s² r·(D φ_j),
  * d/dθ = s²[(D u̇)·(D φ_j) + r·(Ḋ φ_j) + r·(D φ̇_j)], Ḋ = ∂D/∂u·u̇ by a central difference */
-static PetscErrorCode SideTangent(AzChainMap m, Vec v)
+static PetscErrorCode TangentExpert(AzLoss L, HardPDE *h, Vec v)
 {
-  AzLoss         L = m->L;
-  HardPDE       *h = (HardPDE *)m->data;
   const PetscInt ns = L->nslot, K = h->K, R = h->R, Ljet = L->ncomp * ns, nl = L->g1 - L->g0;
   PetscScalar   *part, *sum, *pd, *D, *Dp, *Dm;
   PetscScalar    u[AZ_MAX_COMP * AZ_JET_MAX_NSLOT], ud[AZ_MAX_COMP * AZ_JET_MAX_NSLOT], up[AZ_MAX_COMP * AZ_JET_MAX_NSLOT], r[64], rr[64];
@@ -646,10 +732,8 @@ static PetscErrorCode SideTangent(AzChainMap m, Vec v)
 
 /* ∂w/∂θ = −H⁻¹ G, row j of G = ∇θ (Fᵀρ)_j: per point the jet rows of λ = e_j (BackwardPoints' without
  * the sign), through the field's dense Jacobian, summed group by group */
-static PetscErrorCode SideJacobian(AzChainMap m)
+static PetscErrorCode JacobianExpert(AzLoss L, HardPDE *h)
 {
-  AzLoss         L = m->L;
-  HardPDE       *h = (HardPDE *)m->data;
   const PetscInt ns = L->nslot, K = h->K, R = h->R, P = L->nparam, LN = L->LjetN, nl = L->g1 - L->g0;
   PetscScalar   *part, *G, *rows, *jac, *D, *Dp, *Dm, *e, *Hi;
   PetscScalar    u[AZ_MAX_COMP * AZ_JET_MAX_NSLOT], v[AZ_MAX_COMP * AZ_JET_MAX_NSLOT], gu[AZ_MAX_COMP * AZ_JET_MAX_NSLOT], gv[AZ_MAX_COMP * AZ_JET_MAX_NSLOT];
@@ -708,20 +792,65 @@ static PetscErrorCode SideJacobian(AzChainMap m)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-static PetscErrorCode Destroy(AzChainMap m)
+static PetscErrorCode Update(AzChainMap m)
 {
-  HardPDE *h = (HardPDE *)m->data;
+  AzLoss           L = m->L;
+  HPMap           *M = (HPMap *)m->data;
+  PetscObjectState st;
 
   PetscFunctionBegin;
-  if (!h) PetscFunctionReturn(PETSC_SUCCESS);
-  for (PetscInt si = 0; si < h->nset; si++) {
-    PetscCall(VecDestroy(&h->set[si].x));
-    PetscCall(PetscFree(h->set[si].phi));
+  PetscCall(ThetaState(L, &st));
+  if (M->valid && st == M->state) PetscFunctionReturn(PETSC_SUCCESS);
+  for (PetscInt e = 0; e < M->E; e++) PetscCall(Solve(L, &M->ex[e]));
+  M->state = st;
+  M->valid = PETSC_TRUE;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode SideBackward(AzChainMap m, PetscInt g, Vec grad)
+{
+  HPMap *M = (HPMap *)m->data;
+
+  PetscFunctionBegin;
+  for (PetscInt e = 0; e < M->E; e++) PetscCall(BackwardExpert(m->L, &M->ex[e], g, grad));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode SideTangent(AzChainMap m, Vec v)
+{
+  HPMap *M = (HPMap *)m->data;
+
+  PetscFunctionBegin;
+  for (PetscInt e = 0; e < M->E; e++) PetscCall(TangentExpert(m->L, &M->ex[e], v));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode SideJacobian(AzChainMap m)
+{
+  HPMap *M = (HPMap *)m->data;
+
+  PetscFunctionBegin;
+  for (PetscInt e = 0; e < M->E; e++) PetscCall(JacobianExpert(m->L, &M->ex[e]));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode Destroy(AzChainMap m)
+{
+  HPMap *M = (HPMap *)m->data;
+
+  PetscFunctionBegin;
+  if (!M) PetscFunctionReturn(PETSC_SUCCESS);
+  for (PetscInt e = 0; e < M->E; e++) {
+    HardPDE *h = &M->ex[e];
+    for (PetscInt si = 0; si < h->nset; si++) {
+      PetscCall(VecDestroy(&h->set[si].x));
+      PetscCall(PetscFree(h->set[si].phi));
+    }
+    PetscCall(PetscFree4(h->V, h->s2, h->VT, h->sv));
+    PetscCall(PetscFree4(h->Floc, h->Fall, h->A, h->work));
+    PetscCall(PetscFree2(h->counts, h->displs));
   }
-  PetscCall(PetscFree4(h->w, h->wbar, h->wdot, h->wjac));
-  PetscCall(PetscFree4(h->V, h->s2, h->VT, h->sv));
-  PetscCall(PetscFree4(h->Floc, h->Fall, h->A, h->work));
-  PetscCall(PetscFree2(h->counts, h->displs));
+  PetscCall(PetscFree4(m->side, m->side_bar, m->side_dot, m->side_jac));
   PetscCall(PetscFree(m->data));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -744,62 +873,101 @@ static PetscErrorCode Refusals(AzLoss L)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-PetscErrorCode AzChainMapCreate_HardPDE(AzLoss L, AzChainMap *m)
+/* the product table of a jet with a function of x_0: slot σ = ∂^α, (χv)_α = Σ_k C(α_0, k) χ^(k) v_(α − k e_0) */
+static PetscErrorCode ProductTable(AzLoss L, HPMap *M)
+{
+  const PetscInt n = L->ncoord, ns = L->nslot;
+  PetscInt       alpha[AZ_JET_MAX_NSLOT][AZ_MAX_COORD];
+
+  PetscFunctionBegin;
+  PetscCall(PetscArrayzero(&alpha[0][0], AZ_JET_MAX_NSLOT * AZ_MAX_COORD));
+  for (PetscInt i = 0; i < n; i++) {
+    alpha[AzJetSlotD1(n, i)][i] = 1;
+    alpha[AzJetSlotD3(n, i)][i] = 3;
+    alpha[AzJetSlotD4(n, i)][i] = 4;
+    for (PetscInt j = i; j < n; j++) {
+      alpha[AzJetSlotD2(n, i, j)][i] += 1;
+      alpha[AzJetSlotD2(n, i, j)][j] += 1;
+    }
+  }
+  for (PetscInt s = 0; s < ns; s++) {
+    const PetscReal binom[5][5] = {{1}, {1, 1}, {1, 2, 1}, {1, 3, 3, 1}, {1, 4, 6, 4, 1}};
+    M->nprod[s] = 0;
+    for (PetscInt k = 0; k <= alpha[s][0]; k++) {
+      PetscInt t = -1;
+      for (PetscInt q = 0; q < ns && t < 0; q++) {
+        PetscBool same = PETSC_TRUE;
+        for (PetscInt d = 0; d < n; d++) same = same && alpha[q][d] == alpha[s][d] - (d == 0 ? k : 0);
+        if (same) t = q;
+      }
+      PetscCheck(t >= 0 && (!((L->mask >> s) & 1) || ((L->mask >> t) & 1)), L->comm, PETSC_ERR_SUP, "-az_moe_experts: the blend of the experts needs jet slot %" PetscInt_FMT " for slot %" PetscInt_FMT ", which the problem's jets do not carry", t, s);
+      M->pk[s][M->nprod[s]]    = k;
+      M->pslot[s][M->nprod[s]] = t;
+      M->pcoef[s][M->nprod[s]] = binom[alpha[s][0]][k];
+      M->nprod[s]++;
+    }
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* expert e's constraint sets: its share of the points, in its box of the first axis */
+static PetscErrorCode ExpertSetUp(AzLoss L, HPMap *M, PetscInt e, PetscInt N, PetscScalar *side, PetscScalar *bar, PetscScalar *dot, PetscScalar *jac)
 {
   const AzProblemInfo *info;
-  HardPDE             *h;
-  PetscInt             N, R;
+  HardPDE             *h = &M->ex[e];
+  const PetscInt       R = L->hardpde_K * L->ncomp, E = M->E;
+  PetscReal            lo[AZ_MAX_COORD], hi[AZ_MAX_COORD], a, b, mg;
   PetscMPIInt          size;
 
   PetscFunctionBegin;
-  *m = NULL;
-  if (!L->hardpde) PetscFunctionReturn(PETSC_SUCCESS);
   PetscCall(AzProblemGetInfo(L->prob, &info));
-  R = L->hardpde_K * L->ncomp;
-  PetscCall(AzChainMapAllocate(L, &ops, R, L->ncomp, m));
-  PetscCall(PetscNew(&h));
-  (*m)->data       = h;
-  (*m)->keep_input = PETSC_TRUE;
-  (*m)->nside      = R;
-  (*m)->nslice     = 1;
-  h->K             = L->hardpde_K;
-  h->R             = R;
-  N                = L->hardpde_n ? L->hardpde_n : 4 * R;
+  PetscCall(AzProblemGetBox(L->prob, lo, hi));
+  mg   = (hi[0] - lo[0]) / (2 * E); /* half a neighbour's box: χ_e is below 4e-4 beyond it */
+  a    = E > 1 ? PetscMax(lo[0], M->cut[e] - mg) : lo[0];
+  b    = E > 1 ? PetscMin(hi[0], M->cut[e + 1] + mg) : hi[0];
+  h->K = L->hardpde_K;
+  h->R = R;
+  h->w = side + e * R;
+  h->wbar = bar + e * R;
+  h->wdot = dot + e * R;
+  h->wjac = jac + (size_t)e * R * L->nparam;
   for (PetscInt cond = AZ_COND_INTERIOR; cond <= AZ_COND_INITIAL; cond++) {
     HPSet   *S = &h->set[h->nset];
     PetscInt nres;
     if (cond >= 2 * info->dim && cond != AZ_COND_INITIAL) continue;
+    if ((cond == 0 && e > 0) || (cond == 1 && e < E - 1)) continue; /* the first axis' faces: the end experts' */
     PetscCall(AzProblemGetNumResiduals(L->prob, cond, &nres));
     if (!nres) continue;
     PetscCheck(nres <= 64, L->comm, PETSC_ERR_SUP, "-az_hardpde: condition %" PetscInt_FMT " has %" PetscInt_FMT " residuals per point; at most 64 are supported", cond, nres);
     S->cond = cond;
     S->nres = nres;
-    S->n    = cond == AZ_COND_INTERIOR ? N : ((L->ncoord == 1 && cond != AZ_COND_INITIAL) ? 1 : PetscMax(1, N / 4));
+    S->n    = cond == AZ_COND_INTERIOR ? PetscMax(1, N / E) : ((L->ncoord == 1 && cond != AZ_COND_INITIAL) ? 1 : PetscMax(1, (cond < 2 ? N : N / E) / 4));
     S->sq   = PetscSqrtReal((cond == AZ_COND_INTERIOR ? L->w_interior : (cond == AZ_COND_INITIAL ? L->w_initial : L->w_boundary)) / ((PetscReal)S->n * nres));
-    /* its own points: the loss's sampler (Sobol for a grid) with another seed */
-    PetscCall(AzSampleConditionLocal(L->comm, L->prob, cond, L->type == AZ_SAMPLE_GRID ? AZ_SAMPLE_SOBOL : L->type, S->n, AzLossGroupsLocalSize(L, S->n), L->seed + 7919, &S->x));
+    /* its own points: the loss's sampler (Sobol for a grid) with another seed, the first axis onto [a, b] */
+    PetscCall(AzSampleConditionLocal(L->comm, L->prob, cond, L->type == AZ_SAMPLE_GRID ? AZ_SAMPLE_SOBOL : L->type, S->n, AzLossGroupsLocalSize(L, S->n), L->seed + 7919 + 104729 * e, &S->x));
     PetscCall(VecGetLocalSize(S->x, &S->nloc));
     S->nloc /= L->ncoord;
+    if (E > 1 && cond > 1) {
+      PetscScalar *xa;
+      PetscCall(VecGetArray(S->x, &xa));
+      for (PetscInt p = 0; p < S->nloc; p++) xa[p * L->ncoord] = a + (PetscRealPart(xa[p * L->ncoord]) - lo[0]) * (b - a) / (hi[0] - lo[0]);
+      PetscCall(VecRestoreArray(S->x, &xa));
+    }
     PetscCall(PetscMalloc1((size_t)PetscMax(S->nloc, 1) * R * L->nslot, &S->phi));
     h->nrows += S->n * nres;
     h->nrows_loc += S->nloc * nres;
     h->nset++;
   }
-  PetscCheck(h->nrows >= R, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_hardpde: %" PetscInt_FMT " constraint residuals for %" PetscInt_FMT " unknown weights (-az_hardpde_basis %" PetscInt_FMT " times %" PetscInt_FMT " components); at least as many residuals as unknowns are needed: raise -az_hardpde_points (now %" PetscInt_FMT ") or lower -az_hardpde_basis", h->nrows, R, h->K, L->ncomp, N);
-  PetscCall(PetscCalloc4(R, &h->w, R, &h->wbar, R, &h->wdot, (size_t)R * L->nparam, &h->wjac));
-  (*m)->side     = h->w;
-  (*m)->side_bar = h->wbar;
-  (*m)->side_dot = h->wdot;
-  (*m)->side_jac = h->wjac;
+  PetscCheck(h->nrows >= R, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_hardpde: %" PetscInt_FMT " constraint residuals for %" PetscInt_FMT " unknown weights of %s(-az_hardpde_basis %" PetscInt_FMT " times %" PetscInt_FMT " components); at least as many residuals as unknowns are needed: raise -az_hardpde_points (now %" PetscInt_FMT " in all), lower -az_hardpde_basis%s", h->nrows, R, E > 1 ? "an expert " : "", h->K, L->ncomp, N, E > 1 ? " or use fewer experts (-az_moe_experts)" : "");
   {
-    PetscBLASInt M, Nn, lda, one = 1, ldvt, info = 0, lw = -1;
+    PetscBLASInt Mm, Nn, lda, one = 1, ldvt, info = 0, lw = -1;
     PetscReal    wq = 0;
     PetscCall(PetscMalloc4((size_t)R * R, &h->V, R, &h->s2, (size_t)R * R, &h->VT, R, &h->sv));
-    PetscCall(PetscBLASIntCast(h->nrows, &M));
+    PetscCall(PetscBLASIntCast(h->nrows, &Mm));
     PetscCall(PetscBLASIntCast(R, &Nn));
-    lda  = M;
+    lda  = Mm;
     ldvt = Nn;
-    LAPACKgesvd_("N", "A", &M, &Nn, NULL, &lda, NULL, NULL, &one, NULL, &ldvt, &wq, &lw, &info);
+    LAPACKgesvd_("N", "A", &Mm, &Nn, NULL, &lda, NULL, NULL, &one, NULL, &ldvt, &wq, &lw, &info);
     PetscCheck(info == 0, L->comm, PETSC_ERR_LIB, "-az_hardpde: LAPACK's workspace query failed (info %d)", (int)info);
     h->lwork = (PetscBLASInt)wq + 1;
     PetscCall(PetscMalloc4((size_t)PetscMax(h->nrows_loc, 1) * (R + 1), &h->Floc, (size_t)h->nrows * (R + 1), &h->Fall, (size_t)h->nrows * R, &h->A, (size_t)h->lwork, &h->work));
@@ -812,6 +980,37 @@ PetscErrorCode AzChainMapCreate_HardPDE(AzLoss L, AzChainMap *m)
     h->displs[0] = 0;
     for (PetscMPIInt r = 1; r < size; r++) h->displs[r] = h->displs[r - 1] + h->counts[r - 1];
   }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzChainMapCreate_HardPDE(AzLoss L, AzChainMap *m)
+{
+  HPMap      *M;
+  PetscInt    N, R, E = L->moe_experts;
+  PetscMPIInt size;
+  PetscReal   lo[AZ_MAX_COORD], hi[AZ_MAX_COORD];
+
+  PetscFunctionBegin;
+  *m = NULL;
+  if (!L->hardpde) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCallMPI(MPI_Comm_size(L->comm, &size));
+  if (E == 0) E = size; /* one expert per rank */
+  PetscCheck(E >= 1 && E <= AZ_HP_MAX_EXPERTS, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_moe_experts %" PetscInt_FMT ": between 1 and %d experts (0: one per rank)", E, AZ_HP_MAX_EXPERTS);
+  R = L->hardpde_K * L->ncomp;
+  PetscCall(AzChainMapAllocate(L, &ops, R, L->ncomp, m));
+  PetscCall(PetscNew(&M));
+  (*m)->data       = M;
+  (*m)->keep_input = PETSC_TRUE;
+  (*m)->nside      = R * E;
+  (*m)->nslice     = 1;
+  M->E             = E;
+  PetscCall(AzProblemGetBox(L->prob, lo, hi));
+  for (PetscInt e = 0; e <= E; e++) M->cut[e] = lo[0] + (hi[0] - lo[0]) * e / E;
+  M->tau = (hi[0] - lo[0]) / (16 * E); /* the blend's width: a steep one makes u's derivatives at the cuts large */
+  PetscCall(ProductTable(L, M));
+  N = L->hardpde_n ? L->hardpde_n : 4 * R * E;
+  PetscCall(PetscCalloc4(R * E, &(*m)->side, R * E, &(*m)->side_bar, R * E, &(*m)->side_dot, (size_t)R * E * L->nparam, &(*m)->side_jac));
+  for (PetscInt e = 0; e < E; e++) PetscCall(ExpertSetUp(L, M, e, N, (*m)->side, (*m)->side_bar, (*m)->side_dot, (*m)->side_jac));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -832,34 +1031,47 @@ static AzChainMap HardPDEMap(AzLoss L)
 PetscErrorCode AzLossHardPDEInfo(AzLoss L, PetscInt *its, PetscReal *obj, PetscInt *R, const PetscScalar *w[])
 {
   AzChainMap m;
+  HPMap     *M;
 
   PetscFunctionBegin;
   PetscCall(AzLossSetUp(L));
   m = HardPDEMap(L);
-  if (its) *its = m ? ((HardPDE *)m->data)->its : -1;
-  if (obj) *obj = m ? ((HardPDE *)m->data)->obj : 0;
-  if (R) *R = m ? ((HardPDE *)m->data)->R : 0;
-  if (w) *w = m ? ((HardPDE *)m->data)->w : NULL;
+  M = m ? (HPMap *)m->data : NULL;
+  if (its) *its = M ? 0 : -1;
+  if (obj) *obj = 0;
+  for (PetscInt e = 0; M && e < M->E; e++) {
+    if (its) *its = PetscMax(*its, M->ex[e].its);
+    if (obj) *obj += M->ex[e].obj;
+  }
+  if (R) *R = m ? m->nside : 0;
+  if (w) *w = m ? m->side : NULL;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
 PetscErrorCode AzLossHardPDEObjective(AzLoss L, const PetscScalar w[], PetscReal *obj, PetscScalar grad[])
 {
   AzChainMap m;
-  HardPDE   *h;
+  HPMap     *M;
 
   PetscFunctionBegin;
   PetscCall(AzLossSetUp(L));
   m = HardPDEMap(L);
   PetscCheck(m, L->comm, PETSC_ERR_ARG_WRONG, "AzLossHardPDEObjective: the loss has no solved output layer (-az_hardpde)");
-  h = (HardPDE *)m->data;
+  M = (HPMap *)m->data;
   PetscCall(AzChainUpdate(L->chain)); /* the basis at the current θ */
-  PetscCall(BuildRows(m, w, obj));
-  if (grad)
-    for (PetscInt j = 0; j < h->R; j++) {
-      PetscReal gj = 0;
-      for (PetscInt i = 0; i < h->nrows; i++) gj += h->Fall[(size_t)i * (h->R + 1) + j] * h->Fall[(size_t)i * (h->R + 1) + h->R];
-      grad[j] = gj + L->hardpde_ridge * w[j];
-    }
+  *obj = 0;
+  for (PetscInt e = 0; e < M->E; e++) {
+    HardPDE        *h = &M->ex[e];
+    const PetscInt  R = h->R;
+    PetscReal       oe;
+    PetscCall(BuildRows(L, h, w + e * R, &oe));
+    *obj += oe;
+    if (grad)
+      for (PetscInt j = 0; j < R; j++) {
+        PetscReal gj = 0;
+        for (PetscInt i = 0; i < h->nrows; i++) gj += h->Fall[(size_t)i * (R + 1) + j] * h->Fall[(size_t)i * (R + 1) + R];
+        grad[e * R + j] = gj + L->hardpde_ridge * w[e * R + j];
+      }
+  }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
