@@ -1146,6 +1146,17 @@ START_TEST(test_hardpde)
      * unity (its jets by the product rule: every derivative check goes through them) */
     const Opt o_moe[] = {{"-az_hardpde", "1"}, {"-az_hardpde_basis", "3"}, {"-az_hardpde_points", "60"}, {"-az_moe_experts", "3"}, {NULL, NULL}};
     CheckHardPDESolve("heat1d hardpde-moe: the solves", "heat1d", o_moe);
+    { /* expert e's points lie in its box [c_e − 1/6, c_{e+1} + 1/6] ∩ [0, 1] (cuts at 0, 1/3, 2/3, 1) and fill most of it */
+      Setup s;
+      ck_assert_msg(MakeSetup("heat1d", NULL, o_moe, &s) == 0, "hardpde-moe: set-up failed");
+      for (PetscInt e = 0; e < 3; e++) {
+        const PetscReal a = PetscMax(0, e / 3.0 - 1 / 6.0), b = PetscMin(1, (e + 1) / 3.0 + 1 / 6.0);
+        PetscReal       xmin, xmax;
+        ck_assert_int_eq(AzLossHardPDEExpertRange(s.loss, e, &xmin, &xmax), 0);
+        ck_assert_msg(xmin >= a - 1e-12 && xmax <= b + 1e-12 && xmax - xmin >= 0.8 * (b - a), "hardpde-moe: expert %d's points span [%g, %g], its box is [%g, %g]", (int)e, (double)xmin, (double)xmax, (double)a, (double)b);
+      }
+      FreeSetup(&s);
+    }
     CheckBlendJets("heat1d hardpde-moe: the blend's jets", "heat1d", o_moe);
     CheckBlendJets("poisson2d hardpde-moe: the blend's jets", "poisson2d", o_moe);
     CheckTerms("heat1d hardpde-moe: terms and derivatives through three solves and the blend", "heat1d", o_moe, 0, 0, t_heat, NULL);

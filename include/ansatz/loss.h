@@ -211,6 +211,8 @@ PETSC_EXTERN PetscErrorCode AzLossGetChainMaps(AzLoss loss, PetscInt *nmaps, con
 PETSC_EXTERN PetscErrorCode AzHardPDENetworkComponents(MPI_Comm comm, const char prefix[], PetscInt ncomp, PetscInt *ncompN);
 PETSC_EXTERN PetscErrorCode AzLossHardPDEInfo(AzLoss loss, PetscInt *its, PetscReal *obj, PetscInt *R, const PetscScalar *w[]);
 PETSC_EXTERN PetscErrorCode AzLossHardPDEObjective(AzLoss loss, const PetscScalar w[], PetscReal *obj, PetscScalar grad[]);
+/* collective: the least and greatest first coordinate of expert e's constraint points (-az_moe_experts) */
+PETSC_EXTERN PetscErrorCode AzLossHardPDEExpertRange(AzLoss loss, PetscInt e, PetscReal *xmin, PetscReal *xmax);
 /* Collective: what the solution reads from θ besides the network (a solved output layer's weights,
  * inferred parameters) brought to the current θ, before AzLossEvaluateSolution on any rank */
 PETSC_EXTERN PetscErrorCode AzLossSyncSolution(AzLoss loss);

@@ -947,7 +947,7 @@ static PetscErrorCode ExpertSetUp(AzLoss L, HPMap *M, PetscInt e, PetscInt N, Pe
     PetscCall(AzSampleConditionLocal(L->comm, L->prob, cond, L->type == AZ_SAMPLE_GRID ? AZ_SAMPLE_SOBOL : L->type, S->n, AzLossGroupsLocalSize(L, S->n), L->seed + 7919 + 104729 * e, &S->x));
     PetscCall(VecGetLocalSize(S->x, &S->nloc));
     S->nloc /= L->ncoord;
-    if (E > 1 && cond > 1) {
+    if (E > 1 && cond != 0 && cond != 1) { /* all but the first axis' own faces */
       PetscScalar *xa;
       PetscCall(VecGetArray(S->x, &xa));
       for (PetscInt p = 0; p < S->nloc; p++) xa[p * L->ncoord] = a + (PetscRealPart(xa[p * L->ncoord]) - lo[0]) * (b - a) / (hi[0] - lo[0]);
@@ -1073,5 +1073,33 @@ PetscErrorCode AzLossHardPDEObjective(AzLoss L, const PetscScalar w[], PetscReal
         grad[e * R + j] = gj + L->hardpde_ridge * w[e * R + j];
       }
   }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzLossHardPDEExpertRange(AzLoss L, PetscInt e, PetscReal *xmin, PetscReal *xmax)
+{
+  AzChainMap m;
+  HPMap     *M;
+  PetscReal  mm[2] = {PETSC_MAX_REAL, PETSC_MAX_REAL};
+
+  PetscFunctionBegin;
+  PetscCall(AzLossSetUp(L));
+  m = HardPDEMap(L);
+  PetscCheck(m, L->comm, PETSC_ERR_ARG_WRONG, "AzLossHardPDEExpertRange: the loss has no solved output layer (-az_hardpde)");
+  M = (HPMap *)m->data;
+  PetscCheck(e >= 0 && e < M->E, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "AzLossHardPDEExpertRange: expert %" PetscInt_FMT " of %" PetscInt_FMT, e, M->E);
+  for (PetscInt si = 0; si < M->ex[e].nset; si++) {
+    const HPSet       *S = &M->ex[e].set[si];
+    const PetscScalar *xa;
+    PetscCall(VecGetArrayRead(S->x, &xa));
+    for (PetscInt p = 0; p < S->nloc; p++) {
+      mm[0] = PetscMin(mm[0], PetscRealPart(xa[p * L->ncoord]));
+      mm[1] = PetscMin(mm[1], -PetscRealPart(xa[p * L->ncoord]));
+    }
+    PetscCall(VecRestoreArrayRead(S->x, &xa));
+  }
+  PetscCallMPI(MPIU_Allreduce(MPI_IN_PLACE, mm, 2, MPIU_REAL, MPIU_MIN, L->comm));
+  *xmin = mm[0];
+  *xmax = -mm[1];
   PetscFunctionReturn(PETSC_SUCCESS);
 }
