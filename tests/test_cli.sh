@@ -82,6 +82,25 @@ awk -F, '$1 == "hard" { exit !($5 + 0 <= 1e-12) }' "$tmp/adv/compare.csv" || fai
 head -1 "$tmp/adv/soft+conserve-auglag+positivity-cosine/history.csv" | grep -q "positive,conservation" || fail "compare advection1d: conserve-auglag+positivity-cosine history lacks its terms"
 drift=$(awk -F, '$1 == "soft+conserve-auglag+positivity-cosine" { print $6 }' "$tmp/adv/compare.csv")
 awk -v v="$drift" 'BEGIN { exit !(v != "" && v + 0 >= 0 && v + 0 < 1) }' || fail "compare advection1d: conserve-auglag drift '$drift' not measured"
+# hardpde (a solved output layer): on heat1d, the same network, points and 60 L-BFGS steps, at least
+# 5x more accurate than soft (2.6e-4 against 7.4e-3 when recorded); its refusals
+expect_ok compare-hardpde "report:" "$AZ" compare -problem heat1d -az_strategies soft,hardpde -az_trainer_type lbfgs -az_trainer_max_it 60 -az_hardpde_basis 24 -az_field_width 24 -az_field_depth 2 -az_n_interior 500 -az_hardpde_points 500 -az_quiet -az_output_dir "$tmp/hpde"
+soft_l2=$(awk -F, '$1 == "soft" { print $2 }' "$tmp/hpde/compare.csv")
+awk -F, -v s="$soft_l2" '$1 == "hardpde" { exit !($13 == "completed" && $2 + 0 > 0 && $2 * 5 < s + 0) }' "$tmp/hpde/compare.csv" || fail "compare hardpde: rel_l2 not 5x below soft's ($soft_l2)"
+# eval of a hardpde run: the weights solved at the loaded θ (eval refused stale weights before)
+expect_ok hardpde-train "done:" "$AZ" train -problem heat1d -az_hardpde -az_hardpde_basis 8 -az_field_width 8 -az_field_depth 1 -az_trainer_max_it 5 -az_n_interior 100 -az_quiet -az_output_dir "$tmp/hptrain"
+expect_ok hardpde-eval "121 point(s)" "$AZ" eval -az_run "$tmp/hptrain" -az_eval_grid 11
+[ "$(tail -n +3 "$tmp/hptrain/eval.csv" | grep -vc nan)" = 121 ] || fail "hardpde eval: 121 finite rows expected in eval.csv"
+expect_error hardpde-uncertainty "-az_uncertainty with -az_hardpde" "$AZ" train -problem heat1d -az_hardpde -az_uncertainty -az_trainer_max_it 1 -az_output_dir "$tmp/bad"
+# hardpde-moe with 2 experts on the same budget: it runs, and beats soft too
+expect_ok compare-hardpde-moe "report:" "$AZ" compare -problem heat1d -az_strategies soft,hardpde-moe -az_moe_experts 2 -az_trainer_type lbfgs -az_trainer_max_it 60 -az_hardpde_basis 24 -az_field_width 24 -az_field_depth 2 -az_n_interior 500 -az_hardpde_points 500 -az_quiet -az_output_dir "$tmp/hmoe"
+soft_l2=$(awk -F, '$1 == "soft" { print $2 }' "$tmp/hmoe/compare.csv")
+awk -F, -v s="$soft_l2" '$1 == "hardpde-moe" { exit !($13 == "completed" && $2 + 0 > 0 && $2 < s + 0) }' "$tmp/hmoe/compare.csv" || fail "compare hardpde-moe: rel_l2 not below soft's ($soft_l2)"
+grep -q -- "-az_moe_experts 2" "$tmp/hmoe/hardpde-moe/options.txt" || fail "compare hardpde-moe: its options.txt lacks the user's -az_moe_experts 2"
+expect_error hardpde-moe-many "use fewer experts (-az_moe_experts)" "$AZ" train -problem heat1d -az_hardpde -az_hardpde_basis 8 -az_hardpde_points 64 -az_moe_experts 16 -az_trainer_max_it 1 -az_output_dir "$tmp/bad"
+expect_error hardpde-suffix "hardpde takes no +suffix" "$AZ" compare -problem heat1d -az_strategies hardpde+project -az_output_dir "$tmp/bad"
+expect_error hardpde-hard "-az_hardpde (a solved output layer) does not combine with hard boundary or initial conditions" "$AZ" train -problem heat1d -az_hardpde -az_constraint hard -az_trainer_max_it 1 -az_output_dir "$tmp/bad"
+expect_error hardpde-few "at least as many residuals as unknowns are needed" "$AZ" train -problem heat1d -az_hardpde -az_hardpde_basis 64 -az_hardpde_points 20 -az_trainer_max_it 1 -az_output_dir "$tmp/bad"
 expect_error bad-strategy "Unknown strategy 'harder'" "$AZ" compare -az_strategies soft,harder -az_output_dir "$tmp/bad"
 expect_error bad-strategy-weight "goes with soft only" "$AZ" compare -az_strategies hard@10 -az_output_dir "$tmp/bad"
 expect_error hard-flux-face "(bc_x1) carries a prescribed-flux (F.n = g) condition" "$AZ" train -problem gpme1d -az_constraint hard -az_trainer_max_it 1 -az_output_dir "$tmp/bad"

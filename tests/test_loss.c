@@ -184,7 +184,7 @@ static PetscErrorCode Build(const char *problem, const char *prefix, Setup *s)
   const AzProblemInfo *info;
   AzJetRequest         req;
   PetscReal            lo[AZ_MAX_COORD], hi[AZ_MAX_COORD], x[AZ_MAX_COORD];
-  PetscScalar          jet[AZ_MAX_COMP * AZ_JET_MAX_NSLOT];
+  PetscScalar         *jet;
 
   PetscFunctionBegin;
   if (!strcmp(problem, "flow2d")) PetscCall(AzProblemCreateFromInfo(PETSC_COMM_WORLD, &flow2d, NULL, &s->prob));
@@ -209,10 +209,12 @@ static PetscErrorCode Build(const char *problem, const char *prefix, Setup *s)
   /* the field leaves the slots it does not compute NaN */
   PetscCall(AzProblemGetBox(s->prob, lo, hi));
   for (PetscInt a = 0; a < s->ncoord; a++) x[a] = lo[a] + 0.37 * (hi[a] - lo[a]);
+  PetscCall(PetscMalloc1(s->ncompN * s->nslot, &jet)); /* the network's outputs: a solved output layer's are many */
   PetscCall(AzFieldEvaluateJets(s->field, 1, x, jet));
   s->netmask = 0;
   for (PetscInt q = 0; q < s->nslot; q++)
     if (!PetscIsNanScalar(jet[q])) s->netmask |= (PetscInt)1 << q;
+  PetscCall(PetscFree(jet));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -1035,6 +1037,161 @@ START_TEST(test_terms_through_maps)
 }
 END_TEST
 
+/* Hard PDE constraints by a solved output layer (-az_hardpde): the network gives K basis functions per
+ * component, u = Σ w φ with w = argmin Σ ρ² + α|w|² at the constraint points. (a) the solved w satisfies
+ * the normal equations Fᵀρ + αw = 0 (against the scale |F||ρ|), and the objective's gradient in w is its
+ * central difference (the rows F); (b) every term's value by hand and ∇loss through the solve (implicit
+ * function theorem) against central differences with the solve redone at each θ ± h v, the
+ * Gauss–Newton pieces (side tangent and dense ∂w/∂θ) against the explicit rows and J v against
+ * differences of ρ: heat1d and poisson2d (linear), burgers1d (nonlinear: H's second-order part) */
+static void CheckHardPDESolve(const char *label, const char *problem, const Opt *opts)
+{
+  Setup              s;
+  PetscReal          f, obj, o2, op, om;
+  PetscInt           R, its;
+  const PetscScalar *w;
+  PetscScalar       *g, *wc, *gd;
+
+  ck_assert_msg(MakeSetup(problem, NULL, opts, &s) == 0, "%s: set-up failed", label);
+  ck_assert_msg(s.ncompN == 3 * s.ncomp, "%s: the network has %d outputs, expected 3 per component", label, (int)s.ncompN);
+  ck_assert_int_eq(AzLossEvaluate(s.loss, &f, NULL, NULL), 0);
+  ck_assert_int_eq(AzLossHardPDEInfo(s.loss, &its, &obj, &R, &w), 0);
+  ck_assert_msg(R % (3 * s.ncomp) == 0 && its >= 1, "%s: R %d, %d Gauss-Newton steps", label, (int)R, (int)its);
+  PetscMalloc3(R, &g, R, &wc, R, &gd);
+  PetscArraycpy(wc, w, R);
+  ck_assert_int_eq(AzLossHardPDEObjective(s.loss, wc, &o2, g), 0);
+  ck_assert_msg(PetscAbsReal(o2 - obj) <= 1e-12 * obj, "%s: objective %.15g, the solve's %.15g", label, (double)o2, (double)obj);
+  for (PetscInt j = 0; j < R; j++) { /* the objective's gradient in w against central differences */
+    const PetscReal h = 1e-6 * (1 + PetscAbsScalar(w[j]));
+    wc[j] = w[j] + h;
+    AzLossHardPDEObjective(s.loss, wc, &op, NULL);
+    wc[j] = w[j] - h;
+    AzLossHardPDEObjective(s.loss, wc, &om, NULL);
+    wc[j] = w[j];
+    gd[j] = (op - om) / (2 * h);
+    ck_assert_msg(op >= obj && om >= obj, "%s: w_%d ± h lowers the objective (%.15g, %.15g < %.15g): w is not the minimiser", label, (int)j, (double)op, (double)om, (double)obj);
+  }
+  {
+    PetscReal scale = 0, e = 0;
+    for (PetscInt j = 0; j < R; j++) {
+      scale = PetscMax(scale, PetscAbsScalar(gd[j]));
+      e     = PetscMax(e, PetscAbsScalar(g[j]));
+    }
+    /* at the minimiser Fᵀρ + αw = 0 up to rounding: against √obj times the rows' size */
+    ck_assert_msg(e <= 1e-8 * PetscSqrtReal(obj) * (1 + scale) + 1e-12, "%s: |Fᵀρ + αw| = %g at the solved w (objective %g)", label, (double)e, (double)obj);
+    wc[0] = w[0] + 0.1; /* away from the minimiser the gradient is the objective's slope */
+    AzLossHardPDEObjective(s.loss, wc, &o2, g);
+    {
+      const PetscReal h = 1e-6;
+      wc[0] += h;
+      AzLossHardPDEObjective(s.loss, wc, &op, NULL);
+      wc[0] -= 2 * h;
+      AzLossHardPDEObjective(s.loss, wc, &om, NULL);
+      ck_assert_msg(PetscAbsReal((op - om) / (2 * h) - 2 * PetscRealPart(g[0])) <= 1e-6 * PetscAbsScalar(g[0]) + 1e-12, "%s: objective slope %.12g, 2(Fᵀρ + αw)_0 %.12g", label, (double)((op - om) / (2 * h)), (double)(2 * PetscRealPart(g[0])));
+    }
+  }
+  PetscFree3(g, wc, gd);
+  FreeSetup(&s);
+}
+
+/* the blended solution's jets along the first axis against differences of the solution itself, near
+ * the cuts of three experts at 1/3 and 2/3 of the box: u_x against (u(x+h) − u(x−h))/2h and u_xx against
+ * the same of u_x (h = 1e-5: the blend's steep χ_e makes the truncation error of u_xx's ~1e-3) */
+static void CheckBlendJets(const char *label, const char *problem, const Opt *opts)
+{
+  Setup     s;
+  PetscReal f, lo[AZ_MAX_COORD], hi[AZ_MAX_COORD];
+  const PetscReal h = 1e-5, at[] = {1.0 / 3 + 0.004, 2.0 / 3 - 0.003, 0.5};
+
+  ck_assert_msg(MakeSetup(problem, NULL, opts, &s) == 0, "%s: set-up failed", label);
+  ck_assert_int_eq(AzLossEvaluate(s.loss, &f, NULL, NULL), 0);
+  AzProblemGetBox(s.prob, lo, hi);
+  for (int i = 0; i < 3; i++) {
+    PetscReal   x[AZ_MAX_COORD], xp[AZ_MAX_COORD], xm[AZ_MAX_COORD];
+    PetscScalar j0[AZ_MAX_COMP * AZ_JET_MAX_NSLOT], jp[AZ_MAX_COMP * AZ_JET_MAX_NSLOT], jm[AZ_MAX_COMP * AZ_JET_MAX_NSLOT];
+    const PetscInt sx = AzJetSlotD1(s.ncoord, 0), sxx = AzJetSlotD2(s.ncoord, 0, 0);
+    for (PetscInt d = 0; d < s.ncoord; d++) x[d] = xp[d] = xm[d] = lo[d] + (d ? 0.37 : at[i]) * (hi[d] - lo[d]);
+    xp[0] += h;
+    xm[0] -= h;
+    ck_assert_int_eq(AzLossEvaluateSolution(s.loss, 1, x, j0), 0);
+    AzLossEvaluateSolution(s.loss, 1, xp, jp);
+    AzLossEvaluateSolution(s.loss, 1, xm, jm);
+    {
+      const PetscReal ux = PetscRealPart((jp[0] - jm[0]) / (2 * h)), uxx = PetscRealPart((jp[sx] - jm[sx]) / (2 * h));
+      ck_assert_msg(PetscAbsReal(ux - PetscRealPart(j0[sx])) <= 1e-5 * (1 + PetscAbsReal(ux)), "%s: x = %g: u_x %.10g, differences %.10g", label, (double)x[0], (double)PetscRealPart(j0[sx]), (double)ux);
+      if ((s.mask >> sxx) & 1) ck_assert_msg(PetscAbsReal(uxx - PetscRealPart(j0[sxx])) <= 1e-3 * (1 + PetscAbsReal(uxx)), "%s: x = %g: u_xx %.10g, differences of u_x %.10g", label, (double)x[0], (double)PetscRealPart(j0[sxx]), (double)uxx);
+    }
+  }
+  FreeSetup(&s);
+}
+
+START_TEST(test_hardpde)
+{
+  const char *const t_heat[] = {"pde", "bc_x0", "bc_x1", "initial", NULL};
+  const char *const t_poisson[] = {"pde", "bc_x0", "bc_x1", "bc_y0", "bc_y1", NULL};
+  const Opt         o_hp[] = {{"-az_hardpde", "1"}, {"-az_hardpde_basis", "3"}, {"-az_hardpde_points", "20"}, {NULL, NULL}};
+
+  CheckHardPDESolve("heat1d hardpde: the solve", "heat1d", o_hp);
+  {
+    /* more weights than a conservation law's side inputs (R = 24 > 20: a side row on the stack overflowed);
+     * a ridge that keeps H well conditioned for the differences (24 basis functions of 24 tanh units
+     * are nearly dependent) */
+    const Opt o_wide[] = {{"-az_hardpde", "1"}, {"-az_hardpde_basis", "24"}, {"-az_hardpde_points", "60"}, {"-az_field_width", "24"}, {"-az_hardpde_ridge", "1e-1"}, {NULL, NULL}};
+    CheckTerms("heat1d hardpde, 24 weights: terms and derivatives through the solve", "heat1d", o_wide, 0, 0, t_heat, NULL);
+  }
+  CheckTerms("heat1d hardpde: terms and derivatives through the solve", "heat1d", o_hp, 0, 0, t_heat, NULL);
+  CheckTerms("poisson2d hardpde: terms and derivatives through the solve", "poisson2d", o_hp, 0, 0, t_poisson, NULL);
+  {
+    /* hardpde-moe: 3 experts along x, each its own w from its own points, blended by a partition of
+     * unity (its jets by the product rule: every derivative check goes through them) */
+    const Opt o_moe[] = {{"-az_hardpde", "1"}, {"-az_hardpde_basis", "3"}, {"-az_hardpde_points", "60"}, {"-az_moe_experts", "3"}, {NULL, NULL}};
+    CheckHardPDESolve("heat1d hardpde-moe: the solves", "heat1d", o_moe);
+    { /* expert e's points lie in its box [c_e − 1/6, c_{e+1} + 1/6] ∩ [0, 1] (cuts at 0, 1/3, 2/3, 1) and fill most of it */
+      Setup s;
+      ck_assert_msg(MakeSetup("heat1d", NULL, o_moe, &s) == 0, "hardpde-moe: set-up failed");
+      for (PetscInt e = 0; e < 3; e++) {
+        const PetscReal a = PetscMax(0, e / 3.0 - 1 / 6.0), b = PetscMin(1, (e + 1) / 3.0 + 1 / 6.0);
+        PetscReal       xmin, xmax;
+        ck_assert_int_eq(AzLossHardPDEExpertRange(s.loss, e, &xmin, &xmax), 0);
+        ck_assert_msg(xmin >= a - 1e-12 && xmax <= b + 1e-12 && xmax - xmin >= 0.8 * (b - a), "hardpde-moe: expert %d's points span [%g, %g], its box is [%g, %g]", (int)e, (double)xmin, (double)xmax, (double)a, (double)b);
+      }
+      FreeSetup(&s);
+    }
+    CheckBlendJets("heat1d hardpde-moe: the blend's jets", "heat1d", o_moe);
+    CheckBlendJets("poisson2d hardpde-moe: the blend's jets", "poisson2d", o_moe);
+    CheckTerms("heat1d hardpde-moe: terms and derivatives through three solves and the blend", "heat1d", o_moe, 0, 0, t_heat, NULL);
+    CheckTerms("poisson2d hardpde-moe: terms and derivatives through three solves and the blend", "poisson2d", o_moe, 0, 0, t_poisson, NULL);
+  }
+  {
+    const Opt o_nl[] = {{"-az_hardpde", "1"}, {"-az_hardpde_basis", "3"}, {"-az_hardpde_points", "20"}, {"-az_hardpde_tol", "1e-14"}, {NULL, NULL}};
+    CheckHardPDESolve("burgers1d hardpde (nonlinear): the solve", "burgers1d", o_nl);
+    CheckTerms("burgers1d hardpde (nonlinear): derivatives through the solve with H's second-order part", "burgers1d", o_nl, 0, 0, t_heat, NULL);
+  }
+}
+END_TEST
+
+START_TEST(test_hardpde_refusals)
+{
+  const Opt few[]       = {{"-az_hardpde", "1"}, {"-az_hardpde_basis", "40"}, {"-az_hardpde_points", "10"}, {NULL, NULL}};
+  const Opt hard[]      = {{"-az_hardpde", "1"}, {"-az_constraint", "hard"}, {NULL, NULL}};
+  const Opt softplus[]  = {{"-az_hardpde", "1"}, {"-az_positivity", "hard"}, {NULL, NULL}};
+  const Opt project[]   = {{"-az_hardpde", "1"}, {"-az_conservation", "project"}, {NULL, NULL}};
+  const Opt infer[]     = {{"-az_hardpde", "1"}, {"-az_infer", "kappa"}, {NULL, NULL}};
+  const Opt divfree[]   = {{"-az_hardpde", "1"}, {"-az_divfree", "1"}, {NULL, NULL}};
+  const Opt basis0[]    = {{"-az_hardpde", "1"}, {"-az_hardpde_basis", "0"}, {NULL, NULL}};
+  const Opt experts[]   = {{"-az_hardpde", "1"}, {"-az_hardpde_basis", "4"}, {"-az_hardpde_points", "40"}, {"-az_moe_experts", "20"}, {NULL, NULL}};
+
+  ExpectRefused("fewer residuals than unknowns", "heat1d", NULL, few, "at least as many residuals as unknowns are needed");
+  ExpectRefused("hardpde + hard conditions", "heat1d", NULL, hard, "-az_hardpde (a solved output layer) does not combine with hard boundary or initial conditions");
+  ExpectRefused("hardpde + softplus", "advection1d", NULL, softplus, "-az_positivity hard and -az_bounds hard (a nonlinear output map) are refused");
+  ExpectRefused("hardpde + projection", "advection1d", NULL, project, "-az_hardpde does not combine with -az_conservation");
+  ExpectRefused("hardpde + infer", "heat1d", NULL, infer, "-az_hardpde does not combine with -az_infer");
+  ExpectRefused("hardpde + divfree", "flow2d", NULL, divfree, "-az_hardpde does not combine with -az_divfree");
+  ExpectRefused("hardpde with no basis", "heat1d", NULL, basis0, "-az_hardpde_basis must be between 1 and 4096");
+  ExpectRefused("more experts than points per expert", "heat1d", NULL, experts, "use fewer experts (-az_moe_experts)");
+}
+END_TEST
+
 /* ==== 3. options prefixes =========================================================================== */
 
 static PetscReal Weight(Setup *s, const char *name)
@@ -1561,6 +1718,8 @@ int main(int argc, char **argv)
   tcase_add_test(terms, test_infer_refusals);
   tcase_add_test(terms, test_terms_conservation);
   tcase_add_test(terms, test_terms_through_maps);
+  tcase_add_test(terms, test_hardpde);
+  tcase_add_test(terms, test_hardpde_refusals);
   tcase_add_checked_fixture(terms, NULL, RemoveData);
   tcase_add_checked_fixture(prefix, NULL, ClearPrefixOptions);
   tcase_add_checked_fixture(fallback, NULL, ClearPrefixOptions);

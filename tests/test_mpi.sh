@@ -81,6 +81,9 @@ same_on_ranks resample-rard $heat -az_resample rard -az_resample_every 10 -az_re
 same_on_ranks resample-rad-causal $conv -az_resample rad -az_resample_every 15 -az_resample_pool 600 -az_trainer_type adam,gn -az_gn_solver dense -az_trainer_max_it 45,4
 # inverse problems: the inferred parameter (history.csv's infer_kappa) with the network, every optimiser
 awk 'BEGIN { print "x,t,u"; for (i = 0; i < 60; i++) { x = (i * 0.61803398875) % 1; t = (i * 0.41421356237) % 1; printf "%.17g,%.17g,%.17g\n", x, t, exp(-0.1 * 9.8696044010893586 * t) * sin(3.1415926535897932 * x) } }' >"$ranks_tmp/heat.csv"
+# the solved output layer: its rows gathered in group order, every rank solving the same system
+same_on_ranks hardpde $heat -az_hardpde -az_hardpde_basis 8 -az_hardpde_points 200 -az_trainer_type adam,lbfgs,gn -az_gn_solver dense -az_trainer_max_it 40,40,5
+same_on_ranks hardpde-cg $heat -az_hardpde -az_hardpde_basis 8 -az_hardpde_points 200 -az_trainer_type gn -az_gn_solver cg -az_trainer_max_it 6
 same_on_ranks infer $heat -az_data "$ranks_tmp/heat.csv" -az_heat1d_kappa 0.05 -az_infer kappa -az_infer_log kappa -az_trainer_type adam,lbfgs,gn -az_trainer_max_it 60,40,5
 same_on_ranks infer-cg $heat -az_data "$ranks_tmp/heat.csv" -az_heat1d_kappa 0.05 -az_infer kappa -az_trainer_type gn -az_gn_solver cg -az_trainer_max_it 8
 # fewer groups than ranks: on 4 ranks one rank holds no points

@@ -211,6 +211,19 @@ PETSC_EXTERN PetscErrorCode AzLossEvaluateSolution(AzLoss loss, PetscInt npts, c
  * tangent and adjoint are taken at the jets of the last AzLossChainForward at the same points; the
  * adjoint maps nrow rows per point (∂·/∂sol, overwritten) to netrows (∂·/∂net). */
 PETSC_EXTERN PetscErrorCode AzLossGetChainMaps(AzLoss loss, PetscInt *nmaps, const char *names[]);
+/* Hard PDE constraints by a solved output layer (-az_hardpde, -az_hardpde_basis K): the network's
+ * outputs for a problem of ncomp components (K ncomp with the option, else ncomp), read under prefix;
+ * after an evaluation the last solve's Gauss-Newton steps, objective, and its R = K ncomp weights w
+ * (its = -1, R = 0 without the option); the solve's objective Σ ρ² + α|w|² at any w, and its gradient
+ * Fᵀρ + αw (grad may be NULL), at the current parameters (collective) */
+PETSC_EXTERN PetscErrorCode AzHardPDENetworkComponents(MPI_Comm comm, const char prefix[], PetscInt ncomp, PetscInt *ncompN);
+PETSC_EXTERN PetscErrorCode AzLossHardPDEInfo(AzLoss loss, PetscInt *its, PetscReal *obj, PetscInt *R, const PetscScalar *w[]);
+PETSC_EXTERN PetscErrorCode AzLossHardPDEObjective(AzLoss loss, const PetscScalar w[], PetscReal *obj, PetscScalar grad[]);
+/* collective: the least and greatest first coordinate of expert e's constraint points (-az_moe_experts) */
+PETSC_EXTERN PetscErrorCode AzLossHardPDEExpertRange(AzLoss loss, PetscInt e, PetscReal *xmin, PetscReal *xmax);
+/* Collective: what the solution reads from θ besides the network (a solved output layer's weights,
+ * inferred parameters) brought to the current θ, before AzLossEvaluateSolution on any rank */
+PETSC_EXTERN PetscErrorCode AzLossSyncSolution(AzLoss loss);
 PETSC_EXTERN PetscErrorCode AzLossChainForward(AzLoss loss, PetscInt npts, const PetscReal x[], const PetscScalar net[], PetscScalar sol[]);
 PETSC_EXTERN PetscErrorCode AzLossChainTangent(AzLoss loss, PetscInt npts, const PetscReal x[], const PetscScalar dnet[], PetscScalar dsol[]);
 PETSC_EXTERN PetscErrorCode AzLossChainAdjoint(AzLoss loss, PetscInt npts, const PetscReal x[], PetscInt nrow, PetscScalar rows[], PetscScalar netrows[]);

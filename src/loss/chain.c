@@ -37,6 +37,7 @@ PetscErrorCode AzChainRegister(const char name[], AzChainMapCreateFn create)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+PETSC_INTERN PetscErrorCode AzChainMapCreate_HardPDE(AzLoss, AzChainMap *);
 PETSC_INTERN PetscErrorCode AzChainMapCreate_Stream(AzLoss, AzChainMap *);
 PETSC_INTERN PetscErrorCode AzChainMapCreate_Transform(AzLoss, AzChainMap *);
 PETSC_INTERN PetscErrorCode AzChainMapCreate_Softplus(AzLoss, AzChainMap *);
@@ -44,13 +45,15 @@ PETSC_INTERN PetscErrorCode AzChainMapCreate_Bounds(AzLoss, AzChainMap *);
 PETSC_INTERN PetscErrorCode AzChainMapCreate_Projection(AzLoss, AzChainMap *);
 PETSC_INTERN PetscErrorCode AzChainMapCreate_ProbConserv(AzLoss, AzChainMap *);
 
-/* the maps in chain order: network -> stream function -> hard transform -> softplus -> bounds -> projection
- * -> probconserv (its update after training, last: it reads the solution of every map before it) */
+/* the maps in chain order: network -> solved output layer (hardpde, alone) -> stream function -> hard transform
+ * -> softplus -> bounds -> projection -> probconserv (its update after training, last: it reads the solution of
+ * every map before it) */
 static PetscErrorCode AzChainRegisterAll(void)
 {
   PetscFunctionBegin;
   if (registered) PetscFunctionReturn(PETSC_SUCCESS);
   registered = PETSC_TRUE;
+  PetscCall(AzChainRegister("hardpde", AzChainMapCreate_HardPDE));
   PetscCall(AzChainRegister("stream", AzChainMapCreate_Stream));
   PetscCall(AzChainRegister("transform", AzChainMapCreate_Transform));
   PetscCall(AzChainRegister("softplus", AzChainMapCreate_Softplus));
@@ -216,6 +219,11 @@ AzChainMap AzChainSideMap(AzChain C)
   return (C && C->side >= 0) ? C->map[C->side] : NULL;
 }
 
+PetscInt AzChainSideSlices(AzChain C)
+{
+  return (C && C->side >= 0) ? C->map[C->side]->nslice : 0;
+}
+
 PetscErrorCode AzChainUpdate(AzChain C)
 {
   PetscFunctionBegin;
@@ -310,6 +318,14 @@ PetscErrorCode AzChainStateSet(AzChain C, PetscInt npts, PetscInt mask, const Pe
 
 /* ---- the chain through the loss's public API: the solution as the report sees it (a projection's
  * coefficients follow from θ, not from the jets given here) --------------------------------------- */
+PetscErrorCode AzLossSyncSolution(AzLoss L)
+{
+  PetscFunctionBegin;
+  PetscCall(AzLossSetUp(L));
+  PetscCall(AzChainUpdate(L->chain));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode AzLossGetChainMaps(AzLoss L, PetscInt *nmaps, const char *names[])
 {
   PetscFunctionBegin;

@@ -66,6 +66,8 @@ PetscErrorCode AzLaplaceCheckOptions(AzLoss L)
 
   PetscFunctionBegin;
   PetscCall(ReadOptions(L, &o));
+  PetscCall(AzLossSetUp(L));
+  PetscCheck(!L->hardpde, L->comm, PETSC_ERR_SUP, "-az_uncertainty with -az_hardpde: the field's standard deviation through a solved output layer is not available (its weights depend on θ through the solve, which the Laplace approximation does not follow); leave one of them out");
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -452,6 +454,8 @@ PetscErrorCode AzLaplaceFieldStd(AzLaplace lap, PetscInt npts, const PetscReal x
 
   PetscFunctionBegin;
   PetscCheck(npts >= 0, PETSC_COMM_SELF, PETSC_ERR_ARG_OUTOFRANGE, "AzLaplaceFieldStd: %" PetscInt_FMT " points", npts);
+  for (PetscInt i = 0; i < AzChainNumMaps(L->chain); i++)
+    PetscCheck(strcmp(AzChainGetMap(L->chain, i)->ops->name, "hardpde"), PETSC_COMM_SELF, PETSC_ERR_SUP, "The field's standard deviation through a solved output layer (-az_hardpde) is not available: its weights depend on θ through the solve, which it does not follow (AzLaplaceGetVariance still gives the variances of θ's entries)");
   for (PetscInt i = 0; i < AzChainNumMaps(L->chain); i++)
     PetscCheck(strcmp(AzChainGetMap(L->chain, i)->ops->name, "projection"), PETSC_COMM_SELF, PETSC_ERR_SUP,
                "The field's standard deviation through the projection onto conservation laws (-az_conservation project or posthoc) is not available: the projection's coefficients depend on θ through a quadrature that it does not follow (AzLaplaceGetVariance still gives the variances of θ's entries)");

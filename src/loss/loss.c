@@ -139,6 +139,7 @@ PetscErrorCode AzLossSetFromOptions(AzLoss L)
   PetscCall(AzLossConstraintOptions(L));
   PetscCall(AzCausalOptions(L));
   PetscCall(AzInferOptions(L));
+  PetscCall(AzHardPDEOptions(L));
   L->seed = seed;
   PetscCheck(L->n_interior >= 1 && L->n_boundary >= 1 && L->n_initial >= 1, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "Collocation counts must be at least 1 (-az_n_interior %" PetscInt_FMT ", -az_n_boundary %" PetscInt_FMT ", -az_n_initial %" PetscInt_FMT ")", L->n_interior, L->n_boundary, L->n_initial);
   PetscCheck(L->w_interior >= 0 && L->w_boundary >= 0 && L->w_initial >= 0 && L->w_data >= 0 && L->w_law >= 0 && L->w_positive >= 0 && L->w_bounds >= 0, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "Term weights must be non-negative (-az_weight_interior, _boundary, _initial, _data, _conservation, _positivity, _bounds)");
@@ -186,6 +187,7 @@ PetscErrorCode AzLossSetUp(AzLoss L)
   PetscCall(AzPointTermsAdd(L));
   PetscCall(AzCausalSetUp(L)); /* the PDE term's points on causal time slices */
   PetscCall(AzProjectionSetUp(L)); /* the laws' quadrature and time slices (after the point terms) */
+  PetscCall(AzHardPDECheck(L)); /* before the stream function's own check of the network */
   L->ncompN = L->ncomp;
   if (L->stream) {
     PetscInt  nf, ns;
@@ -195,6 +197,12 @@ PetscErrorCode AzLossSetUp(AzLoss L)
     PetscCall(AzStreamGetNetwork(L->stream, &L->ncompN, NULL));
     PetscCall(AzFieldGetJetSize(L->field, &nf, &ns));
     PetscCheck(nf == L->ncompN, L->comm, PETSC_ERR_ARG_INCOMP, "-az_divfree: the field has %" PetscInt_FMT " outputs but a stream function needs %" PetscInt_FMT " (psi and the other components): create the field after setting the option (AzRunCreateField)", nf, L->ncompN);
+  }
+  if (L->hardpde) { /* a solved output layer: the network gives K basis functions per component */
+    PetscInt nf, ns;
+    L->ncompN = L->ncomp * L->hardpde_K;
+    PetscCall(AzFieldGetJetSize(L->field, &nf, &ns));
+    PetscCheck(nf == L->ncompN, L->comm, PETSC_ERR_ARG_INCOMP, "-az_hardpde: the field has %" PetscInt_FMT " outputs but the solved output layer needs %" PetscInt_FMT " (-az_hardpde_basis %" PetscInt_FMT " per component): create the field after setting the options (AzRunCreateField)", nf, L->ncompN, L->hardpde_K);
   }
   PetscCall(AzChainCreate(L, &L->chain));
   PetscCall(AzProbConservCheck(L)); /* before training: what its update after training needs */

@@ -54,6 +54,8 @@ struct _p_AzChainMap {
   PetscInt             ncin, ncout;  /* components of the input and output jets */
   PetscBool            keep_input;   /* the tangent and adjoint read the input */
   PetscInt             nside;        /* side inputs per slice (0: none) */
+  PetscInt             nslice;       /* slices they are given for (the projection: the time slices; a
+                                        global block, as the solved output layer's: 1, every point's slice 0) */
   PetscScalar         *side, *side_bar, *side_dot, *side_jac; /* per slice: values, adjoints, tangents, ∂/∂θ */
   PetscScalar         *saved;        /* the input of the last forward with save */
   size_t               cap;
@@ -94,6 +96,7 @@ PETSC_INTERN PetscErrorCode AzChainAdjoint(AzChain C, PetscInt stop, const AzCha
  * their adjoints, dot their tangents, jac their Jacobian (R × nparam per slice) */
 PETSC_INTERN PetscInt       AzChainSideSize(AzChain C);
 PETSC_INTERN AzChainMap     AzChainSideMap(AzChain C);
+PETSC_INTERN PetscInt       AzChainSideSlices(AzChain C);
 PETSC_INTERN PetscErrorCode AzChainUpdate(AzChain C);
 PETSC_INTERN PetscErrorCode AzChainSideBackward(AzChain C, PetscInt g, Vec grad);
 PETSC_INTERN PetscErrorCode AzChainSideTangent(AzChain C, Vec v);
@@ -288,6 +291,11 @@ struct _p_AzLoss {
   char            *infer_names[AZ_MAX_PARAMS], *infer_log_names[AZ_MAX_PARAMS], *infer_bound_specs[AZ_MAX_PARAMS];
   PetscInt         ninfer_names, ninfer_log_names, ninfer_bound_specs;
   PetscScalar     *Pd; /* chunk × nrmax × ninfer: ∂r/∂s of a chunk's rows */
+  /* hard PDE constraints by a solved output layer (map_hardpde.c): K basis functions per component,
+   * interior constraint points (0: 4 per unknown), the ridge, the Gauss–Newton tolerance and steps */
+  PetscBool        hardpde;
+  PetscInt         hardpde_K, hardpde_n, hardpde_maxit, moe_experts; /* moe: experts along the first axis (0: one per rank) */
+  PetscReal        hardpde_ridge, hardpde_tol;
 };
 
 
@@ -372,6 +380,11 @@ PETSC_INTERN PetscErrorCode AzResampleUpdate(AzLoss L, PetscInt it);
 PETSC_INTERN PetscErrorCode AzPointTermResidualNorms(AzLoss L, AzTerm *t, Vec xv, PetscInt n, PetscReal out[]);
 PETSC_INTERN PetscErrorCode AzLossSnapTimes(AzLoss L, Vec x);
 PETSC_INTERN PetscErrorCode AzPointTermSliceSums(AzLoss L, AzTerm *t, PetscInt g, PetscScalar sums[]); /* term.c */
+/* a term's local point i: its slice for the side inputs (0 when the term is not on slices) */
+static inline PetscInt AzTermSideSlice(const AzTerm *t, PetscInt i)
+{
+  return t->group ? t->group[i] : 0;
+}
 static inline PetscReal AzTermRowWeight(AzLoss L, const AzTerm *t, PetscInt i)
 {
   return (t->cslice ? L->causal_w[t->cslice[i]] : 1) * (t->rw ? t->rw[i] : 1);
@@ -389,6 +402,9 @@ static inline PetscBool AzInferReads(AzLoss L, const AzTerm *t)
 {
   return L->ninfer > 0 && t->cond != AZ_TERM_NO_CONDITION ? PETSC_TRUE : PETSC_FALSE; /* the plugin's conditions */
 }
+/* the solved output layer (map_hardpde.c): options, the refusals of what it does not combine with */
+PETSC_INTERN PetscErrorCode AzHardPDEOptions(AzLoss L);
+PETSC_INTERN PetscErrorCode AzHardPDECheck(AzLoss L);
 /* time slices (slices.c) */
 PETSC_INTERN PetscErrorCode AzLossSlicesSetUp(AzLoss L);
 /* this rank's slices [*s0, *s1) (of owned group grp, or all with grp < 0), *i0 the first's local row */

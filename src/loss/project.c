@@ -459,6 +459,7 @@ PetscErrorCode AzChainMapCreate_Projection(AzLoss L, AzChainMap *m)
   PetscCall(AzChainMapAllocate(L, &ops, L->ncomp, L->ncomp, m));
   if (AzProjectionInTraining(L)) {
     (*m)->nside    = L->proj.nk * L->proj.nlaw;
+    (*m)->nslice   = L->proj.ng;
     (*m)->side     = L->proj.gc;
     (*m)->side_bar = L->proj.gcbar;
     (*m)->side_dot = L->proj.gcdot;

@@ -80,7 +80,7 @@ static PetscErrorCode SideGroup(AzLoss L, PetscInt g, Vec grad, PetscScalar extr
 static PetscErrorCode ReduceGroups(AzLoss L, AzGroupFn fn, void *ctx, PetscInt nextra, PetscScalar extra[], Vec grad, PetscBool cbar)
 {
   const PetscInt nl = L->g1 - L->g0, P = grad ? L->nparam : 0;
-  const PetscInt nc = cbar ? L->proj.ng * AzChainSideSize(L->chain) : 0, stride = P + nextra + nc;
+  const PetscInt nc = cbar ? AzChainSideSlices(L->chain) * AzChainSideSize(L->chain) : 0, stride = P + nextra + nc;
   PetscScalar   *bar = cbar ? AzChainSideMap(L->chain)->side_bar : NULL;
   PetscScalar   *part, *sum;
   Vec            work = NULL;
@@ -124,7 +124,7 @@ PetscErrorCode AzLossReduceGroups(AzLoss L, AzGroupFn fn, void *ctx, PetscInt ne
       PetscCall(VecAXPY(grad, 1.0, pg));
       PetscCall(VecDestroy(&pg));
     }
-    PetscCall(PetscArrayzero(AzChainSideMap(L->chain)->side_bar, (size_t)L->proj.ng * AzChainSideSize(L->chain)));
+    PetscCall(PetscArrayzero(AzChainSideMap(L->chain)->side_bar, (size_t)AzChainSideSlices(L->chain) * AzChainSideSize(L->chain)));
   }
   PetscFunctionReturn(PETSC_SUCCESS);
 }

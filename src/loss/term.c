@@ -108,7 +108,7 @@ static PetscErrorCode Residuals(AzLoss L, AzTerm *t, PetscInt p0, PetscInt nc, c
 static void AddSide(AzLoss L, AzTerm *t, PetscInt ip, PetscInt nrow, const PetscScalar E[])
 {
   const PetscInt R  = AzChainSideSize(L->chain);
-  PetscScalar   *cb = AzChainSideMap(L->chain)->side_bar + t->group[ip] * R;
+  PetscScalar   *cb = AzChainSideMap(L->chain)->side_bar + AzTermSideSlice(t, ip) * R;
 
   for (PetscInt k = 0; k < nrow; k++)
     for (PetscInt r = 0; r < R; r++) cb[r] += E[k * R + r];
@@ -145,7 +145,7 @@ static PetscErrorCode PointAdjoint(void *ptr, PetscInt p0, PetscInt nc, const Pe
   AzTerm         *t = c->t;
   const PetscInt  Ljet = L->ncomp * L->nslot, LjetN = L->LjetN, R = AzChainSideSize(L->chain);
   const PetscReal scale = 2 * c->w / ((PetscReal)t->n * t->nres);
-  PetscScalar     ub[AZ_MAX_COMP * AZ_JET_MAX_NSLOT], e[(AZ_MAX_ORDER + 1) * AZ_MAX_LAWS];
+  PetscScalar     ub[AZ_MAX_COMP * AZ_JET_MAX_NSLOT], *e = L->E; /* the side rows: R of them (a solved output layer's R is not bounded by the laws') */
 
   PetscFunctionBegin;
   for (PetscInt p = 0; p < nc; p++) {
@@ -261,7 +261,7 @@ static PetscErrorCode Rows(AzLoss L, AzTerm *t, PetscInt g, AzRowsFn fn, void *c
         for (PetscInt k = 0; k < L->ninfer; k++) L->Jrows[(size_t)(p * t->nres + i) * P + L->nnet + k] = sp * L->Pd[i * L->ninfer + k];
     }
     for (PetscInt i = 0; i < nc * t->nres && R; i++) { /* + ∂ρ/∂c ∂c/∂θ of the row's slice */
-      const PetscScalar *Gj = AzChainSideMap(L->chain)->side_jac + (size_t)t->group[p0 + i / t->nres] * R * P;
+      const PetscScalar *Gj = AzChainSideMap(L->chain)->side_jac + (size_t)AzTermSideSlice(t, p0 + i / t->nres) * R * P;
       for (PetscInt r = 0; r < R; r++)
         if (L->E[i * R + r] != 0) cblas_daxpy((int)P, L->E[i * R + r], Gj + (size_t)r * P, 1, L->Jrows + (size_t)i * P, 1);
     }
@@ -353,7 +353,7 @@ static PetscErrorCode Tangent(AzLoss L, AzTerm *t, Vec v, PetscScalar out[])
       PetscScalar        s  = 0;
       for (PetscInt q = 0; q < Ljet; q++)
         if (Di[q] != 0) s += Di[q] * jd[q]; /* slots not requested hold NaN in jd and 0 in D */
-      for (PetscInt r = 0; r < R; r++) s += t->lin_E[((size_t)p * t->nres + i) * R + r] * cdot[t->group[p] * R + r];
+      for (PetscInt r = 0; r < R; r++) s += t->lin_E[((size_t)p * t->nres + i) * R + r] * cdot[AzTermSideSlice(t, p) * R + r];
       if (AzInferReads(L, t))
         for (PetscInt k = 0; k < L->ninfer; k++) s += t->lin_P[((size_t)p * t->nres + i) * L->ninfer + k] * vs[k];
       out[p * t->nres + i] = s;
@@ -387,7 +387,7 @@ static PetscErrorCode RowsAdjoint(void *ptr, PetscInt p0, PetscInt np, const Pet
       for (PetscInt s = 0; s < L; s++) jb[s] += wi * Di[s];
       if (R) {
         const PetscScalar *Ei = t->lin_E + ((size_t)(p0 + p) * nr + i) * R;
-        PetscScalar       *cb = AzChainSideMap(c->L->chain)->side_bar + t->group[p0 + p] * R;
+        PetscScalar       *cb = AzChainSideMap(c->L->chain)->side_bar + AzTermSideSlice(t, p0 + p) * R;
         for (PetscInt r = 0; r < R; r++) cb[r] += wi * Ei[r];
       }
     }

@@ -83,8 +83,8 @@ static PetscErrorCode StrategyOptions(MPI_Comm comm, const char *name, const cha
   char        base[64], *at, *plus;
   const char *con = NULL, *conserve = NULL, *penalty = NULL, *v;
   const char *bpenalty = NULL;
-  PetscBool   positive = PETSC_FALSE, bounded = PETSC_FALSE, divfree = PETSC_FALSE;
-  const char *choices = "soft, soft@WEIGHT (a constant penalty weight), soft-linear, soft-cosine, adaptive, auglag, hard, project, posthoc, probconserv, or one of the first seven with +project, +posthoc, +probconserv or +conserve[-linear|-cosine|-adaptive|-auglag] (a penalty on the laws; e.g. hard+project) and/or +softplus (positivity by construction), +positivity[-linear|-cosine|-adaptive|-auglag] (its penalty), +bounds (bounds by construction), +bounds-soft|-linear|-cosine|-adaptive|-auglag (their penalty) or +divfree (a divergence-free velocity from a stream function)";
+  PetscBool   positive = PETSC_FALSE, bounded = PETSC_FALSE, divfree = PETSC_FALSE, hardpde = PETSC_FALSE, moe = PETSC_FALSE;
+  const char *choices = "soft, soft@WEIGHT (a constant penalty weight), soft-linear, soft-cosine, adaptive, auglag, hard, project, posthoc, probconserv, hardpde (a solved output layer: -az_hardpde), hardpde-moe (its mixture of experts: -az_moe_experts, default one per rank), or one of the first seven with +project, +posthoc, +probconserv or +conserve[-linear|-cosine|-adaptive|-auglag] (a penalty on the laws; e.g. hard+project) and/or +softplus (positivity by construction), +positivity[-linear|-cosine|-adaptive|-auglag] (its penalty), +bounds (bounds by construction), +bounds-soft|-linear|-cosine|-adaptive|-auglag (their penalty) or +divfree (a divergence-free velocity from a stream function)";
 
   PetscFunctionBegin;
   PetscCall(PetscStrncpy(base, name, sizeof base));
@@ -109,6 +109,12 @@ static PetscErrorCode StrategyOptions(MPI_Comm comm, const char *name, const cha
     conserve = !strcmp(base, "project") ? "project" : (!strcmp(base, "posthoc") ? "posthoc" : "probconserv");
     PetscCall(PetscStrncpy(base, "soft", sizeof base));
   }
+  if (!strcmp(base, "hardpde") || !strcmp(base, "hardpde-moe")) { /* the PDE, boundary and initial residuals least at constraint points by solved output weights */
+    PetscCheck(!plus, comm, PETSC_ERR_ARG_WRONG, "Strategy '%s': %s takes no +suffix (it does not combine with projections, exact positivity or bounds, or a stream function)", name, base);
+    hardpde = PETSC_TRUE;
+    moe     = base[7] ? PETSC_TRUE : PETSC_FALSE;
+    PetscCall(PetscStrncpy(base, "soft", sizeof base));
+  }
   at = strchr(base, '@');
   if (at) *at++ = 0;
   if (!strcmp(base, "soft")) con = "soft";
@@ -130,6 +136,9 @@ static PetscErrorCode StrategyOptions(MPI_Comm comm, const char *name, const cha
   if (bounded) PetscCall(SetUnlessGiven(prefix, "-az_bounds", "hard"));
   if (bpenalty) PetscCall(SetUnlessGiven(prefix, "-az_bounds", bpenalty));
   if (divfree) PetscCall(SetUnlessGiven(prefix, "-az_divfree", "1"));
+  if (hardpde) PetscCall(SetUnlessGiven(prefix, "-az_hardpde", "1"));
+  if (hardpde && !moe) PetscCall(SetUnlessGiven(prefix, "-az_moe_experts", "1")); /* the global solve even under a global -az_moe_experts */
+  if (moe) PetscCall(DefaultUnlessGiven(prefix, "-az_moe_experts", "0"));          /* one expert per rank unless the user says */
   if (at) {
     PetscCall(SetUnlessGiven(prefix, "-az_weight_boundary", at));
     PetscCall(SetUnlessGiven(prefix, "-az_weight_initial", at));
@@ -483,7 +492,7 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
   PetscOptionsBegin(comm, NULL, "ansatz compare", "ansatz");
   PetscCall(PetscOptionsString("-problem", "problem: a name from `ansatz list` or a path to a plugin .so", "AzProblemLoad", name, name, sizeof name, NULL));
   PetscCall(PetscOptionsString("-az_output_dir", "run directory (default runs/compare-PROBLEM)", "AzRunCompare", dir, dir, sizeof dir, NULL));
-  PetscCall(PetscOptionsString("-az_strategies", "strategies to compare: soft, soft@WEIGHT, soft-linear, soft-cosine, adaptive, auglag, hard, project, posthoc, probconserv, X+project, X+posthoc, X+probconserv, X+conserve[-linear|-cosine|-adaptive|-auglag], X+softplus, X+positivity[-linear|-cosine|-adaptive|-auglag], X+bounds, X+bounds-soft|-linear|-cosine|-adaptive|-auglag, X+divfree", "AzRunCompare", list, list, sizeof list, NULL));
+  PetscCall(PetscOptionsString("-az_strategies", "strategies to compare: soft, soft@WEIGHT, soft-linear, soft-cosine, adaptive, auglag, hard, project, posthoc, probconserv, hardpde, hardpde-moe, X+project, X+posthoc, X+probconserv, X+conserve[-linear|-cosine|-adaptive|-auglag], X+softplus, X+positivity[-linear|-cosine|-adaptive|-auglag], X+bounds, X+bounds-soft|-linear|-cosine|-adaptive|-auglag, X+divfree", "AzRunCompare", list, list, sizeof list, NULL));
   PetscCall(PetscOptionsString("-az_plot_components", "components to plot, by index or name (e.g. 0,2 or u,p; default all)", "AzRunCompare", plotlist, plotlist, sizeof plotlist, NULL));
   PetscCall(PetscOptionsInt("-az_repeats", "train every strategy N times, at the network seeds (-az_field_seed) s, s+1, ... and the point seeds (-az_seed) likewise: the same N seeds for every strategy", "AzRunCompare", nrep, &nrep, NULL));
   PetscCall(PetscOptionsBool("-az_compare_resume", "keep the runs a previous compare finished in this run directory (their result.txt; their options must be the same) and train only the others", "AzRunCompare", resume, &resume, NULL));

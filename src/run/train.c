@@ -34,6 +34,8 @@ PetscErrorCode AzRunCreateFieldWithPrefix(AzProblem prob, const char prefix[], A
   PetscCall(AzStreamCreateFromOptions(prob, prefix, &stream)); /* -PREFIXaz_divfree, else -az_divfree */
   if (stream) PetscCall(AzStreamGetNetwork(stream, &ncomp, &req));
   PetscCall(AzStreamDestroy(&stream));
+  /* a solved output layer (-az_hardpde): K basis functions per component */
+  PetscCall(AzHardPDENetworkComponents(comm, prefix, ncomp, &ncomp));
   PetscCall(AzFieldCreate(comm, field));
   PetscCall(AzFieldSetDimensions(*field, ncoord, ncomp));
   PetscCall(AzFieldSetBox(*field, lo, hi));
