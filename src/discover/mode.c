@@ -271,7 +271,7 @@ PetscErrorCode AzDiscoverRunMode(MPI_Comm comm)
   PetscCall(PetscPrintf(comm, "samples: %" PetscInt_FMT " times in [%g, %g], %" PetscInt_FMT " nodes\n", src.nt, (double)src.t[0], (double)src.t[src.nt - 1], src.nq));
   if (src.accuracy > 0) PetscCall(PetscPrintf(comm, "source accuracy %.1e (%s)%s\n", (double)src.accuracy, src.accuracy_desc, tol > 0 ? ", not used: -az_discover_tol is given" : ": no gap at or below it counts"));
   if (res.gap || tol > 0) PetscCall(PetscPrintf(comm, "noise floor %.1e, next drift %.1e: tol %.1e%s, sparse forms up to %.1e\n", (double)res.floor, (double)res.signal, (double)res.tol, tol > 0 ? " (-az_discover_tol)" : " (the highest gap in the spectrum)", (double)res.tol_sparse));
-  else PetscCall(PetscPrintf(comm, "no gap in the drifts of the singular directions (smallest %.1e): tol %.1e\n", (double)res.sdrift[0], (double)res.tol));
+  else PetscCall(PetscPrintf(comm, "no gap in the drifts of the singular directions%s (smallest %.1e): tol %.1e%s\n", src.accuracy > 0 ? " above the source's accuracy" : "", (double)res.sdrift[0], (double)res.tol, src.accuracy > 0 ? "; the source cannot tell its laws from the rest at this library (a smaller library, more or longer times, or a more accurate source; -az_discover_tol to choose)" : ""));
   if (spectrum) {
     PetscCall(PetscPrintf(comm, "drifts of the singular directions, ascending:"));
     for (PetscInt k = 0; k < n; k++) PetscCall(PetscPrintf(comm, " %.1e", (double)res.sdrift[k]));
