@@ -1,27 +1,7 @@
 #!/bin/sh
 # The ansatz command: modes, -help, -options_file, parameters, and clear errors for bad input.
 set -u
-AZ="$top_builddir/ansatz"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-
-# expect_ok NAME FRAGMENT CMD...: CMD succeeds and its output contains FRAGMENT
-expect_ok() {
-  name=$1 frag=$2; shift 2
-  if ! "$@" >"$tmp/out" 2>&1; then fail "$name: exit status $? (expected 0)"; sed 's/^/    /' "$tmp/out" | head -20; return; fi
-  grep -q -- "$frag" "$tmp/out" || { fail "$name: output lacks '$frag'"; sed 's/^/    /' "$tmp/out" | head -20; }
-}
-# expect_error NAME FRAGMENT CMD...: CMD fails (non-zero, no crash signal) and says FRAGMENT
-expect_error() {
-  name=$1 frag=$2; shift 2
-  "$@" >"$tmp/out" 2>&1
-  st=$?
-  if [ $st -eq 0 ]; then fail "$name: succeeded, expected an error"; return; fi
-  if [ $st -ge 128 ]; then fail "$name: killed by signal $((st - 128))"; fi
-  grep -q -- "$frag" "$tmp/out" || { fail "$name: message lacks '$frag'"; sed 's/^/    /' "$tmp/out" | head -20; }
-}
+. "${top_srcdir:-$(dirname "$0")/..}/tests/clilib.sh"
 
 expect_ok list-heat "heat1d" "$AZ" list
 expect_ok list-poisson "poisson2d" "$AZ" list
@@ -414,5 +394,4 @@ grep -q "law_1  *u$" "$tmp/out" || fail "discover-run: the mass flagged as the p
 printf '{"laws": [{"name": "a", "coefficients": {"u": 1}}\n' >"$tmp/broken.json"
 expect_error conservation-from-malformed "broken.json, line 2: expected ']' to close the laws" "$AZ" train -problem "$hn" -az_conservation_from "$tmp/broken.json" -az_output_dir "$tmp/bad2"
 
-echo "$fails failure(s)"
-[ $fails -eq 0 ]
+finish
