@@ -119,7 +119,7 @@ PetscErrorCode AzDiscoverRunMode(MPI_Comm comm)
   PetscCall(PetscOptionsInt("-az_discover_times", "time samples (default: 5 times the library, at least 40; a grid: all its times)", "AzDiscoverRunMode", nt, &nt, &nt_set));
   PetscCall(PetscOptionsInt("-az_discover_nodes", "quadrature nodes over the box for a field (composite Gauss, 8 a panel)", "AzDiscoverRunMode", nodes, &nodes, NULL));
   PetscCall(PetscOptionsReal("-az_discover_tol", "the largest relative drift of a law (default: from the noise floor, the widest gap of the spectrum)", "AzDiscoverRunMode", tol, &tol, NULL));
-  PetscCall(PetscOptionsReal("-az_discover_accuracy", "the source's own error on an integral, a relative drift: no gap at or below it splits laws from the rest (default: the reference's smallest verified law drift; 0 for a field or data)", "AzDiscoverRunMode", accuracy, &accuracy, &accuracy_set));
+  PetscCall(PetscOptionsReal("-az_discover_accuracy", "the source's own error on an integral, a relative drift: no gap at or below it splits laws from the rest (default: the smallest relative drift, on the same samples, of a declared law whose integral is not 0; 0 without one)", "AzDiscoverRunMode", accuracy, &accuracy, &accuracy_set));
   PetscCall(PetscOptionsBool("-az_discover_spectrum", "print the relative drifts of all singular directions (where the noise floor and the gap are)", "AzDiscoverRunMode", spectrum, &spectrum, NULL));
   PetscCall(PetscOptionsString("-az_discover_output", "the laws as JSON (default runs/discover-PROBLEM/discovered.json)", "AzDiscoverRunMode", out, out, sizeof out, NULL));
   PetscOptionsEnd();
