@@ -1,27 +1,7 @@
 #!/bin/sh
 # The ansatz command: modes, -help, -options_file, parameters, and clear errors for bad input.
 set -u
-AZ="$top_builddir/ansatz"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-
-# expect_ok NAME FRAGMENT CMD...: CMD succeeds and its output contains FRAGMENT
-expect_ok() {
-  name=$1 frag=$2; shift 2
-  if ! "$@" >"$tmp/out" 2>&1; then fail "$name: exit status $? (expected 0)"; sed 's/^/    /' "$tmp/out" | head -20; return; fi
-  grep -q -- "$frag" "$tmp/out" || { fail "$name: output lacks '$frag'"; sed 's/^/    /' "$tmp/out" | head -20; }
-}
-# expect_error NAME FRAGMENT CMD...: CMD fails (non-zero, no crash signal) and says FRAGMENT
-expect_error() {
-  name=$1 frag=$2; shift 2
-  "$@" >"$tmp/out" 2>&1
-  st=$?
-  if [ $st -eq 0 ]; then fail "$name: succeeded, expected an error"; return; fi
-  if [ $st -ge 128 ]; then fail "$name: killed by signal $((st - 128))"; fi
-  grep -q -- "$frag" "$tmp/out" || { fail "$name: message lacks '$frag'"; sed 's/^/    /' "$tmp/out" | head -20; }
-}
+. "${top_srcdir:-$(dirname "$0")/..}/tests/clilib.sh"
 
 expect_ok list-heat "heat1d" "$AZ" list
 expect_ok list-poisson "poisson2d" "$AZ" list
@@ -460,6 +440,10 @@ hn="$AZ_TEST_PLUGIN_DIR/heatneumann.so"
 expect_ok discover-kdv "law_2 .* no  *-  *u^3 - 0.0075\*u_x^2" "$AZ" discover -problem kdv1d -az_discover_output "$tmp/kdv/discovered.json"
 grep -q "mass  *u$" "$tmp/out" && grep -q "energy  *u^2$" "$tmp/out" && [ "$(grep -c '^law_' "$tmp/out")" -eq 3 ] || fail "discover-kdv: mass (u) and energy (u^2) flagged declared, three laws in all"
 grep -q '"coefficients": {"u^3": 1, "u_x^2": -0.0074999' "$tmp/kdv/discovered.json" || fail "discover-kdv: discovered.json coefficients"
+# the source's accuracy: the smallest relative drift among kdv1d's declared laws whose integral is not
+# 0 (the mass vanishes: the energy's, ~1e-12), in the output and in discovered.json
+grep -q "^source accuracy [0-9.]*e-1[0-4] (the relative drift of the declared law energy in this source)" "$tmp/out" || fail "discover-kdv: the source accuracy line names the energy's drift"
+grep -q '"accuracy": [0-9.]*e-1[0-4]' "$tmp/kdv/discovered.json" || fail "discover-kdv: discovered.json lacks the accuracy"
 # no-flux heat: its undeclared mass, nothing else (u^2 decays)
 expect_ok discover-heat-neumann "law_1 .* no  *-  *u$" "$AZ" discover -problem "$hn" -az_ref_n 256 -az_discover_output "$tmp/hn/discovered.json"
 [ "$(grep -c '^law_' "$tmp/out")" -eq 1 ] || fail "discover-heat-neumann: one law only"
@@ -485,6 +469,7 @@ expect_error discover-steady "is steady: a conservation law is a quantity that s
 expect_error discover-too-large "but the data .*grid.csv gives 8 times: the search needs more times than monomials" "$AZ" discover -problem "$hn" -az_discover_data "$tmp/grid.csv" -az_discover_times 8 -az_discover_derivatives x,xx -az_discover_output "$tmp/bad/d.json"
 expect_error discover-derivative "unknown derivative 'xxx'; allowed: x, xx" "$AZ" discover -problem "$hn" -az_discover_data "$tmp/grid.csv" -az_discover_derivatives xxx
 expect_error discover-from "-az_discover_from tape: allowed field, reference, data" "$AZ" discover -problem "$hn" -az_discover_from tape
+expect_error discover-accuracy "-az_discover_accuracy 0.01: a relative drift in \[0, 1e-3) (0: unknown)" "$AZ" discover -problem "$hn" -az_discover_accuracy 0.01
 expect_error discover-field-without-theta "needs the trained parameters: -az_field_load" "$AZ" discover -problem "$hn" -az_discover_from field
 sed '200d' "$tmp/grid.csv" >"$tmp/short.csv"
 expect_error discover-bad-grid "5288 rows do not form a grid of 129 nodes at each time" "$AZ" discover -problem "$hn" -az_discover_data "$tmp/short.csv"
@@ -497,5 +482,4 @@ grep -q "law_1  *u$" "$tmp/out" || fail "discover-run: the mass flagged as the p
 printf '{"laws": [{"name": "a", "coefficients": {"u": 1}}\n' >"$tmp/broken.json"
 expect_error conservation-from-malformed "broken.json, line 2: expected ']' to close the laws" "$AZ" train -problem "$hn" -az_conservation_from "$tmp/broken.json" -az_output_dir "$tmp/bad2"
 
-echo "$fails failure(s)"
-[ $fails -eq 0 ]
+finish

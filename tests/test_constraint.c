@@ -41,13 +41,6 @@ static PetscErrorCode MakeSetup(const char *name, PetscBool hb, PetscBool hi, Se
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-static void FreeSetup(Setup *s)
-{
-  AzLossDestroy(&s->loss);
-  AzFieldDestroy(&s->field);
-  AzProblemDestroy(&s->prob);
-}
-
 /* the setup must fail with a message containing fragment (opt = val set first, when given) */
 static void ExpectSetupRefused(const char *name, const char *opt, const char *val, PetscBool hb, PetscBool hi, const char *fragment)
 {

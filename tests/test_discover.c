@@ -25,7 +25,7 @@ START_TEST(test_planted_law)
   AzDiscoverResult res;
 
   Synthetic(nt, Q, 0);
-  OK(AzDiscoverLaws(PETSC_COMM_SELF, nt, 5, Q, NULL, 0, &res));
+  OK(AzDiscoverLaws(PETSC_COMM_SELF, nt, 5, Q, NULL, 0, 0, &res));
   ck_assert_int_eq(res.nlaws, 1);
   /* the law with its leading (first) coefficient 1: (1, 0, −1.5, 0, 0.5) */
   ck_assert_int_eq(res.lead[0], 0);
@@ -50,7 +50,7 @@ START_TEST(test_planted_law_noisy)
   AzDiscoverResult res;
 
   Synthetic(nt, Q, 1e-7);
-  OK(AzDiscoverLaws(PETSC_COMM_SELF, nt, 5, Q, NULL, 0, &res));
+  OK(AzDiscoverLaws(PETSC_COMM_SELF, nt, 5, Q, NULL, 0, 0, &res));
   ck_assert_int_eq(res.nlaws, 1);
   ck_assert_msg(res.gap && res.floor < 1e-5 && res.tol > res.floor && res.tol < res.signal, "floor %g tol %g signal %g", (double)res.floor, (double)res.tol, (double)res.signal);
   ck_assert_msg(PetscAbsReal(res.coef[2] + 1.5) < 1e-4 && PetscAbsReal(res.coef[4] - 0.5) < 1e-4 && res.coef[1] == 0 && res.coef[3] == 0, "noisy law: %g %g %g %g %g", (double)res.coef[0], (double)res.coef[1], (double)res.coef[2], (double)res.coef[3], (double)res.coef[4]);
@@ -75,7 +75,7 @@ START_TEST(test_vanishing_and_noisy_law)
     }
     Q[i * 6 + 5] = 1e-17 * PetscSinReal(77.0 * i);
   }
-  OK(AzDiscoverLaws(PETSC_COMM_SELF, nt, 6, Q, S, 0, &res));
+  OK(AzDiscoverLaws(PETSC_COMM_SELF, nt, 6, Q, S, 0, 0, &res));
   ck_assert_msg(res.nlaws == 2, "%d laws, tol %g", (int)res.nlaws, (double)res.tol);
   ck_assert(res.vanish[0] && res.lead[0] == 5);
   ck_assert(!res.vanish[1] && res.lead[1] == 0);
@@ -98,9 +98,56 @@ START_TEST(test_no_law)
     Q4[i * 4 + 2] = Q[i * 5 + 2];
     Q4[i * 4 + 3] = PetscExpReal(3.0 * i / nt) * PetscCosReal(5.0 * i / nt);
   }
-  OK(AzDiscoverLaws(PETSC_COMM_SELF, nt, 4, Q4, NULL, 0, &res));
+  OK(AzDiscoverLaws(PETSC_COMM_SELF, nt, 4, Q4, NULL, 0, 0, &res));
   ck_assert_int_eq(res.nlaws, 0);
   OK(AzDiscoverResultDestroy(&res));
+}
+END_TEST
+
+/* Two laws known only to the source's accuracy ε = 1e-8, the NLS case: Q_2 = 5 + 5e-8 sin 3t and
+ * Q_3 = 2 − 2.5e-8 sin 3t each drift by about ε (relative), while their errors cancel in Q_2 + 2 Q_3 = 9,
+ * conserved to round-off. The others change by 1e-7 (Q_4 = 3 + 3e-7 sin 5t: a near-law, not a law),
+ * then about 9e-6, 1e-4, 2e-3 of their size: a spectrum without a factor-100 gap above ε, as NLS's
+ * (smooth functions of t on one interval are nearly dependent). The highest factor-100 gap, round-off →
+ * ε, gives one law, the combination; told the source's accuracy, discovery counts no gap at or below
+ * it, takes the widest above (ε → 1e-7), and reports the two laws separately, Q_2 alone and Q_3
+ * alone, and not Q_4. */
+START_TEST(test_accuracy_separates_laws)
+{
+  const PetscInt   nt = 80, n = 7;
+  PetscReal        Q[80 * 7];
+  AzDiscoverResult res;
+
+  for (PetscInt i = 0; i < nt; i++) {
+    const PetscReal t = (PetscReal)i / (nt - 1);
+    Q[i * n + 0]      = 1 + 1.5e-3 * PetscSinReal(9 * t);
+    Q[i * n + 1]      = 1 + 1e-3 * (PetscCosReal(13 * t) - 1 + 0.5 * t);
+    Q[i * n + 2]      = 5 + 5e-8 * PetscSinReal(3 * t);
+    Q[i * n + 3]      = 2 - 2.5e-8 * PetscSinReal(3 * t);
+    Q[i * n + 4]      = 3 + 3e-7 * PetscSinReal(5 * t);
+    Q[i * n + 5]      = 1 + 4.4e-6 * (1 - PetscCosReal(7 * t));
+    Q[i * n + 6]      = 1 + 6e-5 * PetscSinReal(11 * t);
+  }
+  OK(AzDiscoverLaws(PETSC_COMM_SELF, nt, n, Q, NULL, 0, 1e-8, &res));
+  ck_assert_msg(res.nlaws == 2, "%d laws (tol %g; drifts %g %g %g %g %g %g %g)", (int)res.nlaws, (double)res.tol, (double)res.sdrift[0], (double)res.sdrift[1], (double)res.sdrift[2], (double)res.sdrift[3], (double)res.sdrift[4], (double)res.sdrift[5], (double)res.sdrift[6]);
+  for (PetscInt k = 0; k < 2; k++) {
+    const PetscInt lead = res.lead[k];
+    ck_assert_msg(lead == 2 || lead == 3, "law %d leads with monomial %d", (int)k, (int)lead);
+    for (PetscInt j = 0; j < n; j++) ck_assert_msg(j == lead ? res.coef[k * n + j] == 1 : res.coef[k * n + j] == 0, "law %d: coefficient %d is %g (one term per law)", (int)k, (int)j, (double)res.coef[k * n + j]);
+    ck_assert_msg(res.drift[k] < 3e-8, "law %d drifts %g", (int)k, (double)res.drift[k]);
+  }
+  ck_assert(res.lead[0] != res.lead[1]);
+  /* the near-law is rejected: its drift is above the tol used */
+  {
+    const PetscReal c[7] = {0, 0, 0, 0, 1, 0, 0};
+    ck_assert_msg(AzDiscoverDrift(nt, n, Q, NULL, c) > res.tol, "near-law drift %g, tol %g", (double)AzDiscoverDrift(nt, n, Q, NULL, c), (double)res.tol);
+  }
+  OK(AzDiscoverResultDestroy(&res));
+  /* an accuracy that is no drift is refused */
+  OK(PetscPushErrorHandler(CaptureError, NULL));
+  ck_assert_int_ne(AzDiscoverLaws(PETSC_COMM_SELF, nt, n, Q, NULL, 0, 0.5, &res), 0);
+  OK(PetscPopErrorHandler());
+  ck_assert_msg(strstr(last_error, "below 1e-3"), "%s", last_error);
 }
 END_TEST
 
@@ -111,7 +158,7 @@ START_TEST(test_too_few_times)
 
   Synthetic(5, Q, 0);
   OK(PetscPushErrorHandler(CaptureError, NULL));
-  ck_assert_int_ne(AzDiscoverLaws(PETSC_COMM_SELF, 5, 5, Q, NULL, 0, &res), 0);
+  ck_assert_int_ne(AzDiscoverLaws(PETSC_COMM_SELF, 5, 5, Q, NULL, 0, 0, &res), 0);
   OK(PetscPopErrorHandler());
   ck_assert_msg(strstr(last_error, "more times than monomials") && strstr(last_error, "at least 6"), "%s", last_error);
 }
@@ -222,6 +269,7 @@ int main(int argc, char **argv)
   tcase_add_test(tc, test_planted_law_noisy);
   tcase_add_test(tc, test_vanishing_and_noisy_law);
   tcase_add_test(tc, test_no_law);
+  tcase_add_test(tc, test_accuracy_separates_laws);
   tcase_add_test(tc, test_too_few_times);
   tcase_add_test(tc, test_library_reduction);
   tcase_add_test(tc, test_json_and_feedback);

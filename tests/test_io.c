@@ -2,21 +2,11 @@
  * same checks; the noise model scales the data residual by √w/σ; `ansatz sample` writes the exact
  * solution when the noise is 0 and Gaussian noise of the stated σ otherwise; field.h5 holds the
  * solution the loss evaluates, the exact solution and the error, and field.xmf names every dataset. */
+#define AZ_TEST_TAG "io_"
 #include "azcheck.h"
 #include <petscviewerhdf5.h>
 #include <math.h>
 #include <unistd.h>
-
-static const char *TmpPath(const char *name)
-{
-  static char path[8][PETSC_MAX_PATH_LEN];
-  static int  next;
-  long        pid = (long)getpid();
-  char       *p   = path[next++ % 8];
-  MPI_Bcast(&pid, 1, MPI_LONG, 0, PETSC_COMM_WORLD);
-  snprintf(p, PETSC_MAX_PATH_LEN, "/tmp/az_test_io_%ld_%s", pid, name);
-  return p;
-}
 
 typedef struct {
   AzProblem prob;
@@ -24,46 +14,10 @@ typedef struct {
   AzLoss    loss;
 } Setup;
 
-/* a small field and its loss on a problem (collocation sets small, options cleared afterwards) */
+/* a small field and its loss on a problem (depth 2, width 6, seed 5; collocation sets small) */
 static PetscErrorCode MakeSetup(const char *name, Setup *s)
 {
-  const AzProblemInfo *info;
-  AzJetRequest         req;
-  PetscInt             ncoord;
-  PetscReal            lo[AZ_MAX_COORD], hi[AZ_MAX_COORD];
-
-  PetscFunctionBegin;
-  PetscCall(AzProblemLoad(PETSC_COMM_WORLD, name, &s->prob));
-  PetscCall(AzProblemSetFromOptions(s->prob));
-  PetscCall(AzProblemGetInfo(s->prob, &info));
-  PetscCall(AzProblemGetNumCoords(s->prob, &ncoord));
-  PetscCall(AzProblemGetBox(s->prob, lo, hi));
-  PetscCall(AzProblemGetJetRequest(s->prob, &req));
-  PetscCall(AzJetRequestClose(&req));
-  PetscCall(AzFieldCreate(PETSC_COMM_WORLD, &s->field));
-  PetscCall(AzFieldSetDimensions(s->field, ncoord, info->ncomp));
-  PetscCall(AzFieldSetBox(s->field, lo, hi));
-  PetscCall(AzFieldSetJetRequest(s->field, &req));
-  PetscCall(AzFieldSetArchitecture(s->field, 2, 6, AZ_ACT_TANH));
-  PetscCall(AzFieldSetSeed(s->field, 5));
-  PetscCall(AzFieldSetUp(s->field));
-  PetscCall(AzLossCreate(s->prob, s->field, &s->loss));
-  PetscCall(PetscOptionsSetValue(NULL, "-az_n_interior", "50"));
-  PetscCall(PetscOptionsSetValue(NULL, "-az_n_boundary", "10"));
-  PetscCall(PetscOptionsSetValue(NULL, "-az_n_initial", "10"));
-  PetscCall(AzLossSetFromOptions(s->loss));
-  PetscCall(PetscOptionsClearValue(NULL, "-az_n_interior"));
-  PetscCall(PetscOptionsClearValue(NULL, "-az_n_boundary"));
-  PetscCall(PetscOptionsClearValue(NULL, "-az_n_initial"));
-  PetscCall(AzLossSetUp(s->loss));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
-static void FreeSetup(Setup *s)
-{
-  AzLossDestroy(&s->loss);
-  AzFieldDestroy(&s->field);
-  AzProblemDestroy(&s->prob);
+  return BuildSmallSetup(PETSC_COMM_WORLD, name, 2, 6, 5, AZ_NET_MLP, PETSC_FALSE, 50, 10, 10, 0, &s->prob, &s->field, &s->loss);
 }
 
 /* n observations of heat1d (x, t, u): u = exact + 0.25 */
@@ -124,18 +78,6 @@ static void WriteH5(const char *path, const PetscReal rows[], int nc, int ccols,
   MPI_Barrier(PETSC_COMM_WORLD);
 }
 
-static PetscInt TermIndex(AzLoss loss, const char *want)
-{
-  PetscInt nt;
-  AzLossGetNumTerms(loss, &nt);
-  for (PetscInt k = 0; k < nt; k++) {
-    const char *name;
-    AzLossGetTermName(loss, k, &name);
-    if (!strcmp(name, want)) return k;
-  }
-  return -1;
-}
-
 /* every term of the loss with -az_data FILE and the given noise options */
 static void LossWithData(const char *file, const char *noise, const char *weights, PetscReal term[], PetscReal *f, PetscInt *kdata, PetscInt *nobs, PetscReal *sigma, PetscReal *weight)
 {
@@ -151,7 +93,7 @@ static void LossWithData(const char *file, const char *noise, const char *weight
   PetscOptionsClearValue(NULL, "-az_data_noise");
   PetscOptionsClearValue(NULL, "-az_data_weights");
   OK(AzLossEvaluate(s.loss, f, term, NULL));
-  *kdata = TermIndex(s.loss, "data");
+  *kdata = LossTermIndex(s.loss, "data");
   OK(AzLossGetData(s.loss, &dfile, nobs, &sg, &wt));
   ck_assert_str_eq(dfile, file);
   *sigma  = sg[0];

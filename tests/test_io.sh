@@ -4,26 +4,7 @@
 # ranks alike, a run directory's options below the command line, a field of another architecture
 # refused, field.h5/field.xmf written and swept with the run's other results.
 set -u
-AZ="$top_builddir/ansatz"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-expect_ok() {
-  name=$1 frag=$2; shift 2
-  "$@" >"$tmp/out" 2>&1
-  st=$?
-  if [ $st -ne 0 ]; then fail "$name: exit status $st (expected 0)"; sed 's/^/    /' "$tmp/out" | grep -v "Configure options" | head -20; return; fi
-  grep -q -- "$frag" "$tmp/out" || { fail "$name: output lacks '$frag'"; sed 's/^/    /' "$tmp/out" | head -20; }
-}
-expect_error() {
-  name=$1 frag=$2; shift 2
-  "$@" >"$tmp/out" 2>&1
-  st=$?
-  if [ $st -eq 0 ]; then fail "$name: succeeded, expected an error"; return; fi
-  if [ $st -ge 128 ]; then fail "$name: killed by signal $((st - 128))"; fi
-  grep -q -- "$frag" "$tmp/out" || { fail "$name: message lacks '$frag'"; sed 's/^/    /' "$tmp/out" | head -20; }
-}
+. "${top_srcdir:-$(dirname "$0")/..}/tests/clilib.sh"
 small="-az_field_depth 1 -az_field_width 4 -az_n_interior 40 -az_n_boundary 8 -az_n_initial 8 -az_trainer_type adam -az_trainer_max_it 3 -az_quiet"
 
 # ---- sample: CSV with a '#' line and a header, HDF5, and both read back by -az_data ----
@@ -127,5 +108,4 @@ expect_ok train-steady "done:" "$AZ" train -problem poisson2d -az_field_depth 1 
 grep -q 'CollectionType' "$tmp/st/field.xmf" && fail "poisson2d: field.xmf is a collection, expected one grid"
 grep -q 'Dimensions="1 101 101"' "$tmp/st/field.xmf" || fail "poisson2d: field.xmf's grid is not 101 x 101"
 
-echo "$fails failure(s)"
-[ $fails -eq 0 ]
+finish

@@ -21,10 +21,6 @@
 #include <unistd.h>
 
 typedef struct {
-  const char *name, *value;
-} Opt;
-
-typedef struct {
   AzProblem prob;
   AzField   field;
   AzLoss    loss;
@@ -51,55 +47,23 @@ static int  nobs = NOBS;
 /* nobs observations of heat1d's exact solution with a deterministic perturbation, inside [0,1]² */
 static void WriteData(void)
 {
-  PetscMPIInt rank;
-  MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
-  if (!rank) {
-    FILE *fp;
-    snprintf(datadir, sizeof datadir, "/tmp/az_test_laplace_XXXXXX");
-    ck_assert_msg(mkdtemp(datadir) != NULL, "cannot create a temporary directory");
-    snprintf(datafile, sizeof datafile, "%s/obs.csv", datadir);
-    fp = fopen(datafile, "w");
-    ck_assert(fp != NULL);
-    fprintf(fp, "x,t,u\n");
-    for (int i = 0; i < nobs; i++) {
-      const double x = 0.05 + 0.9 * ((i * 0.61803398875) - (int)(i * 0.61803398875));
-      const double t = 0.05 + 0.9 * ((i * 0.41421356237) - (int)(i * 0.41421356237));
-      fprintf(fp, "%.17g,%.17g,%.17g\n", x, t, sin(M_PI * x) * exp(-0.1 * M_PI * M_PI * t) + 0.05 * sin(7.0 * i));
-    }
-    fclose(fp);
+  double *rows = malloc(sizeof(double) * 3 * nobs);
+  ck_assert(rows != NULL);
+  for (int i = 0; i < nobs; i++) {
+    const double x = 0.05 + 0.9 * ((i * 0.61803398875) - (int)(i * 0.61803398875));
+    const double t = 0.05 + 0.9 * ((i * 0.41421356237) - (int)(i * 0.41421356237));
+    rows[i * 3 + 0] = x;
+    rows[i * 3 + 1] = t;
+    rows[i * 3 + 2] = sin(M_PI * x) * exp(-0.1 * M_PI * M_PI * t) + 0.05 * sin(7.0 * i);
   }
-  MPI_Bcast(datadir, sizeof datadir, MPI_CHAR, 0, PETSC_COMM_WORLD);
-  MPI_Bcast(datafile, sizeof datafile, MPI_CHAR, 0, PETSC_COMM_WORLD);
+  WriteRowsCSV("laplace", "x,t,u", nobs, 3, rows, datadir, datafile);
+  free(rows);
 }
 
 static void RemoveData(void)
 {
-  PetscMPIInt rank;
-  MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
-  MPI_Barrier(PETSC_COMM_WORLD);
-  if (!rank && datafile[0]) {
-    unlink(datafile);
-    rmdir(datadir);
-  }
-  datafile[0] = 0;
-  nobs        = NOBS;
-}
-
-static void SetOpts(const Opt *o)
-{
-  for (; o && o->name; o++) PetscOptionsSetValue(NULL, o->name, o->value);
-}
-
-static void ClearOpts(const Opt *o)
-{
-  for (; o && o->name; o++) PetscOptionsClearValue(NULL, o->name);
-}
-
-static void FreeSetup(Setup *s)
-{
-  AzLossDestroy(&s->loss);
-  AzFieldDestroy(&s->field);
-  AzProblemDestroy(&s->prob);
+  RemoveRowsCSV(datadir, datafile);
+  nobs = NOBS;
 }
 
 static PetscErrorCode Build(MPI_Comm comm, const char *problem, Setup *s)
@@ -122,12 +86,12 @@ static PetscErrorCode Make(MPI_Comm comm, const char *problem, const Opt *opts, 
 
   memset(s, 0, sizeof *s);
   *lap = NULL;
-  SetOpts(base);
-  SetOpts(opts);
+  SetOpts(NULL, base);
+  SetOpts(NULL, opts);
   ierr = Build(comm, problem, s);
   if (!ierr) ierr = AzLaplaceCreate(s->loss, lap);
-  ClearOpts(base);
-  ClearOpts(opts);
+  ClearOpts(NULL, base);
+  ClearOpts(NULL, opts);
   if (ierr) FreeSetup(s);
   return ierr;
 }
@@ -136,18 +100,6 @@ static void Done(Setup *s, AzLaplace *lap)
 {
   AzLaplaceDestroy(lap);
   FreeSetup(s);
-}
-
-static PetscInt TermIndex(AzLoss loss, const char *name)
-{
-  PetscInt    nt;
-  const char *nm;
-  AzLossGetNumTerms(loss, &nt);
-  for (PetscInt k = 0; k < nt; k++) {
-    AzLossGetTermName(loss, k, &nm);
-    if (!strcmp(nm, name)) return k;
-  }
-  return -1;
 }
 
 /* the inverse of the symmetric positive definite n × n matrix A by Gauss–Jordan elimination with
@@ -186,7 +138,7 @@ typedef struct {
 
 static void BruteForce(Setup *s, PetscReal lambda, Brute *b)
 {
-  const PetscInt P = s->P, kd = TermIndex(s->loss, "data");
+  const PetscInt P = s->P, kd = LossTermIndex(s->loss, "data");
   PetscInt       nloc, off = 0, d0 = -1, d1 = -1, nt;
   PetscScalar   *rho, *J;
   PetscReal     *A;

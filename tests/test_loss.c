@@ -20,10 +20,6 @@
 #include <unistd.h>
 
 typedef struct {
-  const char *name, *value;
-} Opt;
-
-typedef struct {
   AzProblem prob;
   AzField   field;
   AzLoss    loss;
@@ -50,31 +46,6 @@ static PetscReal Rand(unsigned long *st)
 {
   *st = *st * 6364136223846793005UL + 1442695040888963407UL;
   return (PetscReal)((*st >> 11) * (1.0 / 9007199254740992.0)) * 2 - 1;
-}
-
-static void SetOpts(const char *prefix, const Opt *o)
-{
-  for (; o && o->name; o++) {
-    char full[256];
-    snprintf(full, sizeof full, "-%s%s", prefix ? prefix : "", o->name + 1);
-    PetscOptionsSetValue(NULL, full, o->value);
-  }
-}
-
-static void ClearOpts(const char *prefix, const Opt *o)
-{
-  for (; o && o->name; o++) {
-    char full[256];
-    snprintf(full, sizeof full, "-%s%s", prefix ? prefix : "", o->name + 1);
-    PetscOptionsClearValue(NULL, full);
-  }
-}
-
-static void FreeSetup(Setup *s)
-{
-  AzLossDestroy(&s->loss);
-  AzFieldDestroy(&s->field);
-  AzProblemDestroy(&s->prob);
 }
 
 /* flow2d, a problem linked into this test (AzProblemCreateFromInfo): a 2-D velocity (u, v) with
@@ -247,18 +218,6 @@ static void ExpectRefused(const char *label, const char *problem, const char *pr
   if (!ierr) FreeSetup(&s);
   ck_assert_msg(ierr != 0, "%s: accepted, should be refused", label);
   ck_assert_msg(strstr(last_error, fragment), "%s: message \"%s\" lacks \"%s\"", label, last_error, fragment);
-}
-
-static PetscInt TermIndex(AzLoss loss, const char *name)
-{
-  PetscInt    nt;
-  const char *nm;
-  AzLossGetNumTerms(loss, &nt);
-  for (PetscInt k = 0; k < nt; k++) {
-    AzLossGetTermName(loss, k, &nm);
-    if (!strcmp(nm, name)) return k;
-  }
-  return -1;
 }
 
 static PetscBool InMask(PetscInt mask, PetscInt q)
@@ -466,40 +425,18 @@ static char      datadir[PETSC_MAX_PATH_LEN], datafile[PETSC_MAX_PATH_LEN];
 
 static void WriteData(void)
 {
-  PetscMPIInt rank;
   for (int i = 0; i < NOBS; i++) {
     obs[i][0] = 0.05 + 0.9 * ((i * 0.61803398875) - (int)(i * 0.61803398875));
     obs[i][1] = 0.05 + 0.9 * ((i * 0.41421356237) - (int)(i * 0.41421356237));
     obs[i][2] = sin(M_PI * obs[i][0]) * exp(-obs[i][1]) + 0.1 * i;
   }
-  MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
-  if (!rank) {
-    FILE *fp;
-    snprintf(datadir, sizeof datadir, "/tmp/az_test_loss_XXXXXX");
-    ck_assert_msg(mkdtemp(datadir) != NULL, "cannot create a temporary directory");
-    snprintf(datafile, sizeof datafile, "%s/obs.csv", datadir);
-    fp = fopen(datafile, "w");
-    ck_assert(fp != NULL);
-    fprintf(fp, "x,t,u\n");
-    for (int i = 0; i < NOBS; i++) fprintf(fp, "%.17g,%.17g,%.17g\n", obs[i][0], obs[i][1], obs[i][2]);
-    fclose(fp);
-  }
-  MPI_Bcast(datadir, sizeof datadir, MPI_CHAR, 0, PETSC_COMM_WORLD);
-  MPI_Bcast(datafile, sizeof datafile, MPI_CHAR, 0, PETSC_COMM_WORLD);
+  WriteRowsCSV("loss", "x,t,u", NOBS, 3, &obs[0][0], datadir, datafile);
 }
 
 /* also the terms' teardown, so that a failed assertion leaves no file behind */
 static void RemoveData(void)
 {
-  PetscMPIInt rank;
-  if (!datadir[0]) return;
-  MPI_Barrier(PETSC_COMM_WORLD);
-  MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
-  if (!rank) {
-    unlink(datafile);
-    rmdir(datadir);
-  }
-  datadir[0] = datafile[0] = 0;
+  RemoveRowsCSV(datadir, datafile);
 }
 
 static PetscReal AllSum(PetscReal v)
@@ -606,7 +543,7 @@ static void CheckTermValues(const char *label, Setup *s, const PetscReal term[],
       ck_assert_int_eq(AzLossConservationSeries(s->loss, 0, 2, tq, Q, &M), 0);
       ck_assert_msg(!PetscIsNanReal(M), "%s: the law has no target", label);
       /* the slices are the distinct times of the collocation points: t0 only with an initial term */
-      const PetscInt g0 = TermIndex(s->loss, "initial") >= 0 ? 0 : 1;
+      const PetscInt g0 = LossTermIndex(s->loss, "initial") >= 0 ? 0 : 1;
       for (PetscInt g = g0; g <= slices; g++) {
         const PetscReal r = Mass(s, g == 0 ? info->t0 : info->t0 + (info->t1 - info->t0) * (g - 0.5) / slices) - M;
         sum += r * r;
@@ -806,7 +743,7 @@ static void CheckTerms(const char *label, const char *problem, const Opt *opts, 
     ck_assert_int_eq(AzLossUpdateConstraints(s.loss, 2, 10), 0);
     ck_assert_int_eq(AzLossEvaluate(s.loss, &f, after, NULL), 0);
     for (const char *const *a = auglag; *a; a++) {
-      const PetscInt k = TermIndex(s.loss, *a);
+      const PetscInt k = LossTermIndex(s.loss, *a);
       ck_assert_msg(k >= 0, "%s: no term %s", label, *a);
       ck_assert_msg(PetscAbsReal(after[k] - before[k]) > 1e-3 * before[k], "%s: term %s %.15g before the multiplier update, %.15g after: the multipliers are zero", label, *a, (double)before[k], (double)after[k]);
     }
@@ -1197,7 +1134,7 @@ END_TEST
 static PetscReal Weight(Setup *s, const char *name)
 {
   PetscReal w = -1;
-  PetscInt  k = TermIndex(s->loss, name);
+  PetscInt  k = LossTermIndex(s->loss, name);
   ck_assert_msg(k >= 0, "no term %s", name);
   AzLossGetWeight(s->loss, k, &w);
   return w;
@@ -1238,7 +1175,7 @@ START_TEST(test_prefix)
     CheckMaps("prefix s1_, -s1_az_constraint hard", &s, 1, transform);
     AzLossGetConditionStrategy(s.loss, 0, &strategy);
     ck_assert_str_eq(strategy, "hard");
-    ck_assert_msg(TermIndex(s.loss, "bc_x0") < 0 && TermIndex(s.loss, "initial") < 0, "prefix s1_, hard: no condition terms");
+    ck_assert_msg(LossTermIndex(s.loss, "bc_x0") < 0 && LossTermIndex(s.loss, "initial") < 0, "prefix s1_, hard: no condition terms");
     FreeSetup(&s);
     ck_assert_int_eq(MakeSetup("heat1d", NULL, NULL, &s), 0);
     CheckMaps("no prefix, -s1_az_constraint hard", &s, 0, none);
@@ -1250,7 +1187,7 @@ START_TEST(test_prefix)
     PetscOptionsSetValue(NULL, "-s1_az_constraint_bc_x1", "hard");
     ck_assert_int_eq(MakeSetup("heat1d", "s1_", NULL, &s), 0);
     CheckMaps("prefix s1_, -s1_az_constraint_bc_x1 hard", &s, 1, transform);
-    ck_assert_msg(TermIndex(s.loss, "bc_x0") >= 0 && TermIndex(s.loss, "bc_x1") < 0, "prefix s1_, x = 1 hard: bc_x0 only");
+    ck_assert_msg(LossTermIndex(s.loss, "bc_x0") >= 0 && LossTermIndex(s.loss, "bc_x1") < 0, "prefix s1_, x = 1 hard: bc_x0 only");
     FreeSetup(&s);
     ck_assert_int_eq(MakeSetup("heat1d", NULL, NULL, &s), 0);
     CheckMaps("no prefix, -s1_az_constraint_bc_x1 hard", &s, 0, none);
@@ -1369,7 +1306,7 @@ START_TEST(test_prefix_fallback)
   PetscOptionsClearValue(NULL, "-az_weight_interior");
   PetscOptionsClearValue(NULL, "-s1_az_weight_interior");
   ck_assert_int_eq(AzLossSetUp(s.loss), 0);
-  AzLossGetTermPoints(s.loss, TermIndex(s.loss, "pde"), &x);
+  AzLossGetTermPoints(s.loss, LossTermIndex(s.loss, "pde"), &x);
   VecGetSize(x, &n);
   ck_assert_msg(n / 2 == 40, "prefix s1_ without -s1_az_n_interior: %d interior points, expected 40 from -az_n_interior", (int)(n / 2));
   ck_assert_msg(Weight(&s, "bc_x0") == 5, "prefix s1_ without -s1_az_weight_boundary: weight %g, expected 5 from -az_weight_boundary", (double)Weight(&s, "bc_x0"));
@@ -1419,7 +1356,7 @@ static void CausalByHand(Setup *s, PetscInt M, PetscReal eps, PetscReal w[], Pet
   const AzProblemInfo *info;
   Vec                  x;
   const PetscScalar   *xa;
-  PetscInt             nloc, k = TermIndex(s->loss, "pde");
+  PetscInt             nloc, k = LossTermIndex(s->loss, "pde");
   PetscReal            sum[64], cnt[64], cum = 0, n = 0, all;
 
   ck_assert(M <= 64 && k >= 0);
@@ -1470,7 +1407,7 @@ START_TEST(test_causal_weights)
   ck_assert_int_eq(AzLossGetCausal(s.loss, &M, &w, &eps), 0);
   ck_assert_int_eq(M, 4);
   ck_assert(eps == 0.002);
-  k = TermIndex(s.loss, "pde");
+  k = LossTermIndex(s.loss, "pde");
   CausalByHand(&s, M, eps, wh, &pde, slice);
   ck_assert(w[0] == 1);
   for (PetscInt i = 0; i < M; i++) ck_assert_msg(PetscAbsReal(w[i] - wh[i]) <= 1e-12 * wh[i], "slice %d: weight %.15g, by hand %.15g", (int)i, (double)w[i], (double)wh[i]);
@@ -1604,7 +1541,7 @@ START_TEST(test_time_window)
   ck_assert_int_eq(AzLossSetTimeWindow(s.loss, 1, 4), 0);
   AzProblemGetInfo(s.prob, &info);
   tw = info->t0 + (info->t1 - info->t0) / 4;
-  k  = TermIndex(s.loss, "pde");
+  k  = LossTermIndex(s.loss, "pde");
   AzLossGetTermPoints(s.loss, k, &x);
   VecGetLocalSize(x, &npde);
   npde /= s.ncoord;
@@ -1666,7 +1603,7 @@ START_TEST(test_two_initial_conditions)
   PetscReal          f, term[AZ_MAX_TERMS], sum = 0, cnt = 0, sum1 = 0;
 
   ck_assert_int_eq(MakeSetup("wave1d", NULL, opts, &s), 0);
-  k = TermIndex(s.loss, "initial");
+  k = LossTermIndex(s.loss, "initial");
   ck_assert(k >= 0);
   AzLossGetTermPoints(s.loss, k, &x);
   VecGetLocalSize(x, &nloc);

@@ -15,19 +15,6 @@
 #include "../src/run/stats.c"
 
 
-/* a temporary file name private to this run (other checkouts may run the suite at the same time):
- * /tmp/az_test_<rank 0's pid>_<name>, the same on every rank */
-static const char *TmpPath(const char *name)
-{
-  static char path[8][PETSC_MAX_PATH_LEN];
-  static int  next;
-  long        pid = (long)getpid();
-  char       *p   = path[next++ % 8];
-  MPI_Bcast(&pid, 1, MPI_LONG, 0, PETSC_COMM_WORLD);
-  snprintf(p, PETSC_MAX_PATH_LEN, "/tmp/az_test_%ld_%s", pid, name);
-  return p;
-}
-
 typedef struct {
   AzProblem prob;
   AzField   field;
@@ -38,52 +25,11 @@ typedef struct {
 static AzNetwork setup_net = AZ_NET_MLP;
 static PetscBool setup_rwf = PETSC_FALSE;
 
-/* problem + field (depth × width tanh, seed 3) + loss (sobol, small sets) on comm */
+/* problem + field (depth × width tanh, seed 3) + loss (sobol, small sets; chunks of 7 that do not
+ * divide the sets) on comm */
 static void MakeSetup(MPI_Comm comm, const char *name, PetscInt depth, PetscInt width, PetscInt nint, Setup *s)
 {
-  const AzProblemInfo *info;
-  AzJetRequest         req;
-  PetscInt             ncoord;
-  PetscReal            lo[AZ_MAX_COORD], hi[AZ_MAX_COORD];
-
-  ck_assert_int_eq(AzProblemLoad(comm, name, &s->prob), 0);
-  ck_assert_int_eq(AzProblemSetFromOptions(s->prob), 0);
-  AzProblemGetInfo(s->prob, &info);
-  AzProblemGetNumCoords(s->prob, &ncoord);
-  AzProblemGetBox(s->prob, lo, hi);
-  AzProblemGetJetRequest(s->prob, &req);
-  AzJetRequestClose(&req);
-  ck_assert_int_eq(AzFieldCreate(comm, &s->field), 0);
-  AzFieldSetDimensions(s->field, ncoord, info->ncomp);
-  AzFieldSetBox(s->field, lo, hi);
-  AzFieldSetJetRequest(s->field, &req);
-  AzFieldSetArchitecture(s->field, depth, width, AZ_ACT_TANH);
-  AzFieldSetSeed(s->field, 3);
-  ck_assert_int_eq(AzFieldSetNetwork(s->field, setup_net), 0);
-  ck_assert_int_eq(AzFieldSetWeightFactorization(s->field, setup_rwf, 1.0, 0.1), 0);
-  ck_assert_int_eq(AzFieldSetUp(s->field), 0);
-  ck_assert_int_eq(AzLossCreate(s->prob, s->field, &s->loss), 0);
-  {
-    char buf[32];
-    snprintf(buf, sizeof buf, "%d", (int)nint);
-    ck_assert_int_eq(PetscOptionsSetValue(NULL, "-az_n_interior", buf), 0);
-  }
-  ck_assert_int_eq(PetscOptionsSetValue(NULL, "-az_n_boundary", "24"), 0);
-  ck_assert_int_eq(PetscOptionsSetValue(NULL, "-az_n_initial", "24"), 0);
-  ck_assert_int_eq(PetscOptionsSetValue(NULL, "-az_loss_chunk", "7"), 0); /* chunks that do not divide the sets */
-  ck_assert_int_eq(AzLossSetFromOptions(s->loss), 0);
-  ck_assert_int_eq(AzLossSetUp(s->loss), 0);
-  PetscOptionsClearValue(NULL, "-az_n_interior");
-  PetscOptionsClearValue(NULL, "-az_n_boundary");
-  PetscOptionsClearValue(NULL, "-az_n_initial");
-  PetscOptionsClearValue(NULL, "-az_loss_chunk");
-}
-
-static void FreeSetup(Setup *s)
-{
-  AzLossDestroy(&s->loss);
-  AzFieldDestroy(&s->field);
-  AzProblemDestroy(&s->prob);
+  ck_assert_int_eq(BuildSmallSetup(comm, name, depth, width, 3, setup_net, setup_rwf, nint, 24, 24, 7, &s->prob, &s->field, &s->loss), 0);
 }
 
 /* ---- sampler ------------------------------------------------------------------------------------- */
@@ -581,10 +527,15 @@ START_TEST(test_training_mpi_agreement)
 END_TEST
 
 /* A run cut by a checkpoint and restarted equals the uninterrupted run bit for bit; with the augmented
- * Lagrangian (multipliers updated every 7 iterations) the checkpoint must carry the multipliers. */
-static void CheckRestart(const char *problem, const char *opt, const char *constraint)
+ * Lagrangian (multipliers updated every 7 iterations) the checkpoint must carry the multipliers.
+ * CheckRestartCut: with opts set (and cleared at the end): run a
+ * (types, its) uninterrupted; run b with cut_types, cut_its and checkpoints every `every` iterations
+ * into the file; then, a new process in effect, a fresh field and loss (θ set to 0.123 everywhere:
+ * θ, multipliers and optimiser state must come from the file) trained (types, its) with -az_restart;
+ * θ_b must equal θ_a exactly. */
+static void CheckRestartCut(const char *label, const char *problem, const Opt opts[], const char *types, const char *its, const char *cut_types, const char *cut_its, const char *every, const char *file)
 {
-  const char *ck = TmpPath("ckpt.bin");
+  const char *ck = TmpPath(file);
   PetscMPIInt rank;
   Setup       a, b;
   AzTrainer   tr;
@@ -592,18 +543,16 @@ static void CheckRestart(const char *problem, const char *opt, const char *const
   PetscReal   diff;
 
   MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
-  /* uninterrupted: adam 30, gn 4 */
-  PetscOptionsSetValue(NULL, opt, constraint);
-  PetscOptionsSetValue(NULL, "-az_auglag_every", "7");
+  /* uninterrupted */
+  SetOpts(NULL, opts);
   MakeSetup(PETSC_COMM_WORLD, problem, 2, 8, 64, &a);
-  Train(&a, "adam,gn", "30,4", NULL, NULL);
-  /* interrupted: the same run with checkpoints every 10 iterations, cut after adam 20 */
-  PetscOptionsSetValue(NULL, opt, constraint);
-  PetscOptionsSetValue(NULL, "-az_auglag_every", "7");
+  Train(&a, types, its, NULL, NULL);
+  /* interrupted: the same run with checkpoints, cut */
+  SetOpts(NULL, opts);
   MakeSetup(PETSC_COMM_WORLD, problem, 2, 8, 64, &b);
-  PetscOptionsSetValue(NULL, "-az_trainer_type", "adam");
-  PetscOptionsSetValue(NULL, "-az_trainer_max_it", "20");
-  PetscOptionsSetValue(NULL, "-az_checkpoint_every", "10");
+  PetscOptionsSetValue(NULL, "-az_trainer_type", cut_types);
+  PetscOptionsSetValue(NULL, "-az_trainer_max_it", cut_its);
+  PetscOptionsSetValue(NULL, "-az_checkpoint_every", every);
   PetscOptionsSetValue(NULL, "-az_quiet", "1");
   AzTrainerCreate(b.loss, b.field, &tr);
   AzTrainerSetFromOptions(tr);
@@ -613,22 +562,31 @@ static void CheckRestart(const char *problem, const char *opt, const char *const
   PetscOptionsClearValue(NULL, "-az_checkpoint_every");
   /* a new process, in effect: a fresh field and loss (θ and multipliers must come from the file) */
   FreeSetup(&b);
-  PetscOptionsSetValue(NULL, opt, constraint);
-  PetscOptionsSetValue(NULL, "-az_auglag_every", "7");
+  SetOpts(NULL, opts);
   MakeSetup(PETSC_COMM_WORLD, problem, 2, 8, 64, &b);
   AzFieldGetParameters(b.field, &tb);
   VecSet(tb, 0.123);
-  Train(&b, "adam,gn", "30,4", "-az_restart", ck);
+  Train(&b, types, its, "-az_restart", ck);
   AzFieldGetParameters(a.field, &ta);
   VecAXPY(tb, -1, ta);
   VecNorm(tb, NORM_INFINITY, &diff);
-  ck_assert_msg(diff == 0, "%s %s %s: restarted run differs from the uninterrupted one by %g", problem, opt, constraint, (double)diff);
+  ck_assert_msg(diff == 0, "%s: restarted run differs from the uninterrupted one by %g", label, (double)diff);
   MPI_Barrier(PETSC_COMM_WORLD); /* every rank is done with the file */
   if (!rank) unlink(ck);
   FreeSetup(&a);
   FreeSetup(&b);
-  PetscOptionsClearValue(NULL, opt);
-  PetscOptionsClearValue(NULL, "-az_auglag_every");
+  ClearOpts(NULL, opts);
+}
+
+/* adam 30 then gn 4 uninterrupted, against the same run cut after adam 20 (checkpoints every 10), with
+ * opt = constraint and the augmented Lagrangian's multipliers updated every 7 iterations */
+static void CheckRestart(const char *problem, const char *opt, const char *constraint)
+{
+  const Opt o[] = {{opt, constraint}, {"-az_auglag_every", "7"}, {NULL, NULL}};
+  char      label[256];
+
+  snprintf(label, sizeof label, "%s %s %s", problem, opt, constraint);
+  CheckRestartCut(label, problem, o, "adam,gn", "30,4", "adam", "20", "10", "ckpt.bin");
 }
 
 START_TEST(test_checkpoint_restart)
@@ -648,46 +606,11 @@ END_TEST
  * iterations the cut falls inside a segment (15 = 3·4 + 3). */
 static void CheckRestartLBFGS(const char *constraint, const char *segment)
 {
-  const char *ck = TmpPath("ckpt_lbfgs.bin");
-  PetscMPIInt rank;
-  Setup       a, b;
-  AzTrainer   tr;
-  Vec         ta, tb;
-  PetscReal   diff;
+  const Opt o[] = {{"-az_constraint", constraint}, {"-az_auglag_every", "7"}, {"-az_lbfgs_segment", segment}, {NULL, NULL}};
+  char      label[256];
 
-  MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
-  PetscOptionsSetValue(NULL, "-az_constraint", constraint);
-  PetscOptionsSetValue(NULL, "-az_auglag_every", "7");
-  PetscOptionsSetValue(NULL, "-az_lbfgs_segment", segment);
-  MakeSetup(PETSC_COMM_WORLD, "heat1d", 2, 8, 64, &a);
-  Train(&a, "adam,lbfgs", "10,30", NULL, NULL);
-  MakeSetup(PETSC_COMM_WORLD, "heat1d", 2, 8, 64, &b);
-  PetscOptionsSetValue(NULL, "-az_trainer_type", "adam,lbfgs");
-  PetscOptionsSetValue(NULL, "-az_trainer_max_it", "10,15");
-  PetscOptionsSetValue(NULL, "-az_checkpoint_every", "5");
-  PetscOptionsSetValue(NULL, "-az_quiet", "1");
-  AzTrainerCreate(b.loss, b.field, &tr);
-  AzTrainerSetFromOptions(tr);
-  AzTrainerSetCheckpointFile(tr, ck);
-  ck_assert_int_eq(AzTrainerTrain(tr), 0);
-  AzTrainerDestroy(&tr);
-  PetscOptionsClearValue(NULL, "-az_checkpoint_every");
-  FreeSetup(&b);
-  MakeSetup(PETSC_COMM_WORLD, "heat1d", 2, 8, 64, &b);
-  AzFieldGetParameters(b.field, &tb);
-  VecSet(tb, 0.123);
-  Train(&b, "adam,lbfgs", "10,30", "-az_restart", ck);
-  AzFieldGetParameters(a.field, &ta);
-  VecAXPY(tb, -1, ta);
-  VecNorm(tb, NORM_INFINITY, &diff);
-  ck_assert_msg(diff == 0, "L-BFGS (%s, segment %s): restarted run differs from the uninterrupted one by %g", constraint, segment, (double)diff);
-  MPI_Barrier(PETSC_COMM_WORLD); /* every rank is done with the file */
-  if (!rank) unlink(ck);
-  FreeSetup(&a);
-  FreeSetup(&b);
-  PetscOptionsClearValue(NULL, "-az_constraint");
-  PetscOptionsClearValue(NULL, "-az_auglag_every");
-  PetscOptionsClearValue(NULL, "-az_lbfgs_segment");
+  snprintf(label, sizeof label, "L-BFGS (%s, segment %s)", constraint, segment);
+  CheckRestartCut(label, "heat1d", o, "adam,lbfgs", "10,30", "adam,lbfgs", "10,15", "5", "ckpt_lbfgs.bin");
 }
 
 START_TEST(test_checkpoint_restart_lbfgs)
@@ -704,46 +627,11 @@ END_TEST
  * constraints advance every 4 iterations, so the cut falls inside a segment). */
 static void CheckRestartBFGS(const char *constraint, const char *segment)
 {
-  const char *ck = TmpPath("ckpt_bfgs.bin");
-  PetscMPIInt rank;
-  Setup       a, b;
-  AzTrainer   tr;
-  Vec         ta, tb;
-  PetscReal   diff;
+  const Opt o[] = {{"-az_constraint", constraint}, {"-az_auglag_every", "7"}, {"-az_lbfgs_segment", segment}, {NULL, NULL}};
+  char      label[256];
 
-  MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
-  PetscOptionsSetValue(NULL, "-az_constraint", constraint);
-  PetscOptionsSetValue(NULL, "-az_auglag_every", "7");
-  PetscOptionsSetValue(NULL, "-az_lbfgs_segment", segment);
-  MakeSetup(PETSC_COMM_WORLD, "heat1d", 2, 8, 64, &a);
-  Train(&a, "adam,bfgs", "10,30", NULL, NULL);
-  MakeSetup(PETSC_COMM_WORLD, "heat1d", 2, 8, 64, &b);
-  PetscOptionsSetValue(NULL, "-az_trainer_type", "adam,bfgs");
-  PetscOptionsSetValue(NULL, "-az_trainer_max_it", "10,15");
-  PetscOptionsSetValue(NULL, "-az_checkpoint_every", "5");
-  PetscOptionsSetValue(NULL, "-az_quiet", "1");
-  AzTrainerCreate(b.loss, b.field, &tr);
-  AzTrainerSetFromOptions(tr);
-  AzTrainerSetCheckpointFile(tr, ck);
-  ck_assert_int_eq(AzTrainerTrain(tr), 0);
-  AzTrainerDestroy(&tr);
-  PetscOptionsClearValue(NULL, "-az_checkpoint_every");
-  FreeSetup(&b);
-  MakeSetup(PETSC_COMM_WORLD, "heat1d", 2, 8, 64, &b);
-  AzFieldGetParameters(b.field, &tb);
-  VecSet(tb, 0.123);
-  Train(&b, "adam,bfgs", "10,30", "-az_restart", ck);
-  AzFieldGetParameters(a.field, &ta);
-  VecAXPY(tb, -1, ta);
-  VecNorm(tb, NORM_INFINITY, &diff);
-  ck_assert_msg(diff == 0, "bfgs (%s, segment %s): restarted run differs from the uninterrupted one by %g", constraint, segment, (double)diff);
-  MPI_Barrier(PETSC_COMM_WORLD);
-  if (!rank) unlink(ck);
-  FreeSetup(&a);
-  FreeSetup(&b);
-  PetscOptionsClearValue(NULL, "-az_constraint");
-  PetscOptionsClearValue(NULL, "-az_auglag_every");
-  PetscOptionsClearValue(NULL, "-az_lbfgs_segment");
+  snprintf(label, sizeof label, "bfgs (%s, segment %s)", constraint, segment);
+  CheckRestartCut(label, "heat1d", o, "adam,bfgs", "10,30", "adam,bfgs", "10,15", "5", "ckpt_bfgs.bin");
 }
 
 START_TEST(test_checkpoint_restart_bfgs)

@@ -13,7 +13,9 @@ d() { name=$1; shift; echo "== $name: ansatz discover $*"; "$AZ" discover "$@" -
 # from the SUNDIALS/spectral/finite-volume references
 d kdv1d-reference -problem kdv1d
 d nls1d-reference -problem nls1d
+d nls1d-k-reference -problem nls1d -az_nls1d_k 0.6283185307179586
 d nls1d-reference-deg4 -problem nls1d -az_discover_degree 4
+d nls1d-k-reference-deg4 -problem nls1d -az_nls1d_k 0.6283185307179586 -az_discover_degree 4
 d nls1d-reference-deg4-tol -problem nls1d -az_discover_degree 4 -az_discover_tol 5e-8
 d burgers1d-reference -problem burgers1d
 d heatneumann-reference -problem "$hn"

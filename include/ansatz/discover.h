@@ -67,12 +67,14 @@ typedef struct {
                        * (NaN when none) */
   PetscReal  signal;  /* the smallest drift above tol (NaN when none) */
   PetscBool  gap;     /* the default tol found a gap in the spectrum */
+  PetscReal  accuracy; /* the source's accuracy given (a relative drift; 0: unknown) */
   PetscReal *sdrift;  /* n: the drifts of the right singular vectors, ascending */
 } AzDiscoverResult;
 
 /* Q[i*n + j] = Q_j(t_i), i < nt (times in increasing order, t0 first); S: n scales (NULL: max_t |Q_j|);
- * tol ≤ 0: chosen from the spectrum (laws.c). Refuses n ≥ nt. */
-PETSC_EXTERN PetscErrorCode AzDiscoverLaws(MPI_Comm comm, PetscInt nt, PetscInt n, const PetscReal Q[], const PetscReal S[], PetscReal tol, AzDiscoverResult *res);
+ * tol ≤ 0: chosen from the spectrum (laws.c), with no gap counted whose upper side is at or below
+ * accuracy, the source's own error on an integral as a relative drift (0: unknown). Refuses n ≥ nt. */
+PETSC_EXTERN PetscErrorCode AzDiscoverLaws(MPI_Comm comm, PetscInt nt, PetscInt n, const PetscReal Q[], const PetscReal S[], PetscReal tol, PetscReal accuracy, AzDiscoverResult *res);
 PETSC_EXTERN PetscErrorCode AzDiscoverResultDestroy(AzDiscoverResult *res);
 /* the relative drift of a coefficient vector (the definition above) */
 PETSC_EXTERN PetscReal AzDiscoverDrift(PetscInt nt, PetscInt n, const PetscReal Q[], const PetscReal S[], const PetscReal c[]);

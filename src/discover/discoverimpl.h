@@ -12,6 +12,9 @@ typedef struct {
   char       comp[AZ_MAX_COMP][32];
   char       desc[PETSC_MAX_PATH_LEN + 64];
   PetscInt   nq, nt;
+  /* the source's own error on an integral, a relative drift (0: unknown), and where it comes from */
+  PetscReal  accuracy;
+  char       accuracy_desc[128];
   PetscReal *qx, *qw, *t;
   PetscReal *vals;
   PetscScalar *jets;

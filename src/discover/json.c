@@ -285,10 +285,10 @@ PetscErrorCode AzDiscoveredRead(AzProblem prob, const char path[], PetscInt *nla
           n++;
         } while (Eat(&r, ','));
         if (ok) ok = Expect(&r, ']', "to close the laws");
-      } else if (!strcmp(key, "source") || !strcmp(key, "library") || !strcmp(key, "times") || !strcmp(key, "t0") || !strcmp(key, "t1") || !strcmp(key, "tol") || !strcmp(key, "noise_floor") || !strcmp(key, "next_drift") || !strcmp(key, "sparse_tol") || !strcmp(key, "declared")) ok = SkipValue(&r, 0);
+      } else if (!strcmp(key, "source") || !strcmp(key, "library") || !strcmp(key, "times") || !strcmp(key, "t0") || !strcmp(key, "t1") || !strcmp(key, "tol") || !strcmp(key, "noise_floor") || !strcmp(key, "next_drift") || !strcmp(key, "sparse_tol") || !strcmp(key, "accuracy") || !strcmp(key, "declared")) ok = SkipValue(&r, 0);
       else {
-        char msg[400];
-        snprintf(msg, sizeof msg, "unknown key \"%s\" (allowed: problem, laws; informative: source, library, times, t0, t1, tol, noise_floor, next_drift, sparse_tol, declared)", key);
+        char msg[512];
+        snprintf(msg, sizeof msg, "unknown key \"%s\" (allowed: problem, laws; informative: source, library, times, t0, t1, tol, noise_floor, next_drift, sparse_tol, accuracy, declared)", key);
         Fail(&r, msg);
         ok = PETSC_FALSE;
       }

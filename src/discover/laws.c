@@ -100,14 +100,22 @@ PetscErrorCode AzDiscoverLeastSquares(PetscInt m, PetscInt k, const PetscReal A[
  * that vanish by a symmetry of the data sit at round-off, far below the laws the solver conserves to its
  * own accuracy, and the widest gap would fall between the two. Without a factor-100 gap, the widest of
  * at least 20. tol sits at the geometric middle of the gap. Without any, there is no floor to speak of
- * and tol is a tenth of the smallest drift: nothing is found. */
-static void ChooseTol(PetscInt n, const PetscReal d[], PetscReal *tol, PetscReal *floor, PetscReal *signal, PetscBool *gap)
+ * and tol is a tenth of the smallest drift: nothing is found.
+ *
+ * The source's accuracy acc (a relative drift; 0: unknown) rules out the gaps whose upper side is at or
+ * below it: a direction that changes by less than the source's own error on an integral cannot be told
+ * from a law, so a gap there splits the laws among themselves (NLS's mass and momentum: their errors
+ * cancel in one combination, conserved to round-off, while each alone drifts by the reference's 4e-9),
+ * not the laws from the rest. The gaps left are measured as before; tol is then the geometric middle
+ * of max(lower side, acc) and the upper side. */
+static void ChooseTol(PetscInt n, const PetscReal d[], PetscReal acc, PetscReal *tol, PetscReal *floor, PetscReal *signal, PetscBool *gap)
 {
   PetscReal best = 0;
   PetscInt  kb = -1, khigh = -1;
   for (PetscInt k = 0; k + 1 < n; k++) {
     const PetscReal lo = PetscMax(d[k], 1e-300), hi = PetscMax(d[k + 1], 1e-300), ratio = hi / lo;
     if (d[k] > 1e-3) break;
+    if (!(d[k + 1] > acc)) continue; /* both sides within the source's accuracy */
     if (ratio >= 100) khigh = k;
     if (ratio > best) {
       best = ratio;
@@ -118,7 +126,7 @@ static void ChooseTol(PetscInt n, const PetscReal d[], PetscReal *tol, PetscReal
   if (kb >= 0 && (khigh >= 0 || best >= 20)) {
     *floor  = d[kb];
     *signal = d[kb + 1];
-    *tol    = PetscMin(1e-3, PetscSqrtReal(PetscMax(d[kb], 1e-300) * d[kb + 1]));
+    *tol    = PetscMin(1e-3, PetscSqrtReal(PetscMax(PetscMax(d[kb], acc), 1e-300) * d[kb + 1]));
     *gap    = PETSC_TRUE;
   } else if (n > 0 && d[n - 1] <= 1e-3 && n > 1 && d[n - 1] / PetscMax(d[0], 1e-300) < 20) {
     /* every direction conserved alike (no gap because there is no signal): all are laws */
@@ -140,7 +148,7 @@ static int CompareReal(const void *a, const void *b)
   return x < y ? -1 : (x > y ? 1 : 0);
 }
 
-PetscErrorCode AzDiscoverLaws(MPI_Comm comm, PetscInt nt, PetscInt n, const PetscReal Q[], const PetscReal Sin[], PetscReal tol, AzDiscoverResult *res)
+PetscErrorCode AzDiscoverLaws(MPI_Comm comm, PetscInt nt, PetscInt n, const PetscReal Q[], const PetscReal Sin[], PetscReal tol, PetscReal accuracy, AzDiscoverResult *res)
 {
   PetscReal   *S, *G, *D, *sv, *vt, *work, wq, *M, *lawc;
   PetscReal   *vdrift;
@@ -153,7 +161,9 @@ PetscErrorCode AzDiscoverLaws(MPI_Comm comm, PetscInt nt, PetscInt n, const Pets
   PetscCheck(n <= 5000, comm, PETSC_ERR_ARG_OUTOFRANGE, "A library of %" PetscInt_FMT " monomials: at most 5000", n);
   PetscCheck(n < nt, comm, PETSC_ERR_ARG_OUTOFRANGE, "The library has %" PetscInt_FMT " monomials but there are only %" PetscInt_FMT " time samples: the search needs more times than monomials (at least %" PetscInt_FMT "; several times more for a reliable null space): raise -az_discover_times (or the reference's -az_ref_nt_out, the data's times), or shrink the library (-az_discover_degree, -az_discover_derivatives, -az_discover_x)", n, nt, n + 1);
   for (PetscInt i = 0; i < nt * n; i++) PetscCheck(!PetscIsInfOrNanReal(Q[i]), comm, PETSC_ERR_FP, "The integral of monomial %" PetscInt_FMT " at time sample %" PetscInt_FMT " is not finite: the solution is not finite there", i % n, i / n);
-  res->n = n;
+  PetscCheck(accuracy >= 0 && accuracy < 1e-3, comm, PETSC_ERR_ARG_OUTOFRANGE, "The source's accuracy %g (a relative drift) must be >= 0 (0: unknown) and below 1e-3 (a quantity changing by 0.1%% is no law)", (double)accuracy);
+  res->n        = n;
+  res->accuracy = accuracy;
   PetscCall(PetscMalloc3(n, &S, (size_t)nt * n, &G, (size_t)nt * n, &D));
   for (PetscInt j = 0; j < n; j++) {
     PetscReal mean = 0;
@@ -194,7 +204,7 @@ PetscErrorCode AzDiscoverLaws(MPI_Comm comm, PetscInt nt, PetscInt n, const Pets
       if (res->sdrift[k] <= tol) res->floor = res->sdrift[k];
       else if (PetscIsNanReal(res->signal)) res->signal = res->sdrift[k];
     }
-  } else ChooseTol(n, res->sdrift, &res->tol, &res->floor, &res->signal, &res->gap);
+  } else ChooseTol(n, res->sdrift, accuracy, &res->tol, &res->floor, &res->signal, &res->gap);
   tol = res->tol;
 
   /* the null space, r × n row-major in M, then its reduced row-echelon form, pivots simplest first */

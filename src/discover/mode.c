@@ -81,7 +81,8 @@ PetscErrorCode AzDiscoverRunMode(MPI_Comm comm)
   char                 inserted[512][64];
   PetscInt             ninserted = 0, degree = 3, nt = 0, nodes = 1024;
   PetscBool            with_x = PETSC_FALSE, nt_set, spectrum = PETSC_FALSE;
-  PetscReal            tol = 0;
+  PetscReal            tol = 0, accuracy = 0;
+  PetscBool            accuracy_set = PETSC_FALSE;
   AzProblem            prob;
   const AzProblemInfo *info;
   AzDiscoverLibrary    lib;
@@ -90,6 +91,7 @@ PetscErrorCode AzDiscoverRunMode(MPI_Comm comm)
   PetscReal           *Q, *A, *S;
   PetscInt             n, ndecl = 0, nfull;
   PetscReal           *declQ = NULL;         /* samples of the declared densities, for the span check */
+  PetscReal           *declI = NULL, *declA = NULL, *declS = NULL; /* the declared laws: ∫q and ∫|q| at every time, relative drifts */
   PetscReal           *mono  = NULL;         /* samples of every monomial (kept, then left-out) */
   PetscInt             nsamp = 0, ncheck;
   char               (*declared_of)[256]; /* per law: the declared laws it matches */
@@ -117,6 +119,7 @@ PetscErrorCode AzDiscoverRunMode(MPI_Comm comm)
   PetscCall(PetscOptionsInt("-az_discover_times", "time samples (default: 5 times the library, at least 40; a grid: all its times)", "AzDiscoverRunMode", nt, &nt, &nt_set));
   PetscCall(PetscOptionsInt("-az_discover_nodes", "quadrature nodes over the box for a field (composite Gauss, 8 a panel)", "AzDiscoverRunMode", nodes, &nodes, NULL));
   PetscCall(PetscOptionsReal("-az_discover_tol", "the largest relative drift of a law (default: from the noise floor, the widest gap of the spectrum)", "AzDiscoverRunMode", tol, &tol, NULL));
+  PetscCall(PetscOptionsReal("-az_discover_accuracy", "the source's own error on an integral, a relative drift: no gap at or below it splits laws from the rest (default: the smallest relative drift, on the same samples, of a declared law whose integral is not 0; 0 without one)", "AzDiscoverRunMode", accuracy, &accuracy, &accuracy_set));
   PetscCall(PetscOptionsBool("-az_discover_spectrum", "print the relative drifts of all singular directions (where the noise floor and the gap are)", "AzDiscoverRunMode", spectrum, &spectrum, NULL));
   PetscCall(PetscOptionsString("-az_discover_output", "the laws as JSON (default runs/discover-PROBLEM/discovered.json)", "AzDiscoverRunMode", out, out, sizeof out, NULL));
   PetscOptionsEnd();
@@ -125,6 +128,7 @@ PetscErrorCode AzDiscoverRunMode(MPI_Comm comm)
   PetscCheck(!data[0] || !strcmp(from, "data"), comm, PETSC_ERR_ARG_WRONG, "-az_discover_data is given but -az_discover_from is %s: give one source", from);
   PetscCheck(!nt_set || nt >= 3, comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_discover_times %" PetscInt_FMT ": at least 3", nt);
   PetscCheck(nodes >= 8, comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_discover_nodes %" PetscInt_FMT ": at least 8", nodes);
+  PetscCheck(!accuracy_set || (accuracy >= 0 && accuracy < 1e-3), comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_discover_accuracy %g: a relative drift in [0, 1e-3) (0: unknown)", (double)accuracy);
   PetscCheck(tol >= 0 && tol < 1, comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_discover_tol %g: a relative drift in (0, 1), or 0 for the default", (double)tol);
   PetscCall(AzProblemLoad(comm, name, &prob));
   PetscCall(AzProblemSetFromOptions(prob));
@@ -158,6 +162,7 @@ PetscErrorCode AzDiscoverRunMode(MPI_Comm comm)
   nsamp  = ncheck * src.nq;
   PetscCall(PetscMalloc3((size_t)src.nt * n, &Q, (size_t)src.nt * n, &A, n, &S));
   PetscCall(PetscCalloc2((size_t)PetscMax(ndecl, 1) * nsamp, &declQ, (size_t)nfull * nsamp, &mono));
+  PetscCall(PetscCalloc3((size_t)PetscMax(ndecl, 1) * src.nt, &declI, (size_t)PetscMax(ndecl, 1) * src.nt, &declA, PetscMax(ndecl, 1), &declS));
   for (PetscInt i = 0; i < src.nt; i++) {
     PetscInt slot = -1; /* which of the ncheck sampled times this is */
     for (PetscInt k = 0; k < ncheck; k++)
@@ -172,8 +177,8 @@ PetscErrorCode AzDiscoverRunMode(MPI_Comm comm)
         A[i * n + j] += src.qw[q] * PetscAbsReal(m);
         if (slot >= 0) mono[(size_t)j * nsamp + slot * src.nq + q] = m * PetscSqrtReal(src.qw[q]);
       }
-      if (slot < 0) continue;
-      for (PetscInt j = 0; j < lib.ntd; j++) mono[(size_t)(n + j) * nsamp + slot * src.nq + q] = AzMonomialEvaluate(&lib.tdmono[j], lib.ncomp, src.qx[q], u) * PetscSqrtReal(src.qw[q]);
+      if (slot >= 0)
+        for (PetscInt j = 0; j < lib.ntd; j++) mono[(size_t)(n + j) * nsamp + slot * src.nq + q] = AzMonomialEvaluate(&lib.tdmono[j], lib.ncomp, src.qx[q], u) * PetscSqrtReal(src.qw[q]);
       for (PetscInt l = 0; l < ndecl; l++) {
         const PetscReal *param;
         PetscReal        x[2] = {src.qx[q], src.t[i]};
@@ -183,15 +188,41 @@ PetscErrorCode AzDiscoverRunMode(MPI_Comm comm)
         PetscCall(AzProblemGetParams(prob, &param));
         pt = (AzPoint){x, 2, param, -1};
         PetscCall(info->conservation[l].density(&pt, &J, &qd, NULL));
-        declQ[(size_t)l * nsamp + slot * src.nq + q] = PetscRealPart(qd) * PetscSqrtReal(src.qw[q]);
+        declI[(size_t)l * src.nt + i] += src.qw[q] * PetscRealPart(qd);
+        if (slot >= 0) declQ[(size_t)l * nsamp + slot * src.nq + q] = PetscRealPart(qd) * PetscSqrtReal(src.qw[q]);
+        declA[(size_t)l * src.nt + i] += src.qw[q] * PetscAbsReal(PetscRealPart(qd));
       }
+    }
+  }
+  /* the source's accuracy on an integral: the smallest relative drift, on these samples and by this
+   * quadrature, among the declared laws with a constant target whose integral does not vanish (those
+   * are exact laws of the PDE, so their drift is the source's error: the solver's, the field's, the
+   * data's; a vanishing integral's drift is round-off and says nothing of it) */
+  for (PetscInt l = 0; l < ndecl; l++) {
+    PetscReal d = 0, size = 0, Mk[1];
+    PetscBool varies, finite = PETSC_TRUE;
+    PetscCall(AzProblemGetLawTarget(prob, l, src.t[0], 1, &varies, Mk));
+    for (PetscInt i = 0; i < src.nt; i++) {
+      finite = finite && !PetscIsInfOrNanReal(declI[(size_t)l * src.nt + i]);
+      d      = PetscMax(d, PetscAbsReal(declI[(size_t)l * src.nt + i] - declI[(size_t)l * src.nt]));
+      size   = PetscMax(size, declA[(size_t)l * src.nt + i]);
+    }
+    if (varies || !finite || !(size > 0) || !(PetscAbsReal(declI[(size_t)l * src.nt]) > 1e-6 * size)) continue;
+    declS[l] = d / size;
+    if (declS[l] < 1e-3 && (src.accuracy == 0 || declS[l] < src.accuracy)) {
+      src.accuracy = declS[l];
+      PetscCall(PetscSNPrintf(src.accuracy_desc, sizeof src.accuracy_desc, "the relative drift of the declared law %s in this source", info->conservation[l].name));
     }
   }
   for (PetscInt j = 0; j < n; j++) {
     S[j] = 0;
     for (PetscInt i = 0; i < src.nt; i++) S[j] = PetscMax(S[j], A[i * n + j]);
   }
-  PetscCall(AzDiscoverLaws(comm, src.nt, n, Q, S, tol, &res));
+  if (accuracy_set) {
+    src.accuracy = accuracy;
+    PetscCall(PetscStrncpy(src.accuracy_desc, "-az_discover_accuracy", sizeof src.accuracy_desc));
+  }
+  PetscCall(AzDiscoverLaws(comm, src.nt, n, Q, S, tol, src.accuracy, &res));
 
   /* which laws the plugin declares: q_decl = Σ_k a_k q_law_k + a total derivative, at the sampled nodes */
   PetscCall(PetscMalloc1(PetscMax(res.nlaws, 1), &declared_of));
@@ -238,8 +269,9 @@ PetscErrorCode AzDiscoverRunMode(MPI_Comm comm)
   PetscCall(PetscPrintf(comm, "ansatz discover: problem %s, solution from the %s\n", info->name, src.desc));
   PetscCall(PetscPrintf(comm, "library: %" PetscInt_FMT " monomials of degree <= %" PetscInt_FMT " in %s%s%s (%" PetscInt_FMT " before leaving out %" PetscInt_FMT " that differ from them by a total x-derivative)\n", n, degree, lib.comp[0], derivs[0] ? " and the derivatives " : "", derivs, lib.nfull, lib.ntd));
   PetscCall(PetscPrintf(comm, "samples: %" PetscInt_FMT " times in [%g, %g], %" PetscInt_FMT " nodes\n", src.nt, (double)src.t[0], (double)src.t[src.nt - 1], src.nq));
+  if (src.accuracy > 0) PetscCall(PetscPrintf(comm, "source accuracy %.1e (%s)%s\n", (double)src.accuracy, src.accuracy_desc, tol > 0 ? ", not used: -az_discover_tol is given" : ": no gap at or below it counts"));
   if (res.gap || tol > 0) PetscCall(PetscPrintf(comm, "noise floor %.1e, next drift %.1e: tol %.1e%s, sparse forms up to %.1e\n", (double)res.floor, (double)res.signal, (double)res.tol, tol > 0 ? " (-az_discover_tol)" : " (the highest gap in the spectrum)", (double)res.tol_sparse));
-  else PetscCall(PetscPrintf(comm, "no gap in the drifts of the singular directions (smallest %.1e): tol %.1e\n", (double)res.sdrift[0], (double)res.tol));
+  else PetscCall(PetscPrintf(comm, "no gap in the drifts of the singular directions%s (smallest %.1e): tol %.1e%s\n", src.accuracy > 0 ? " above the source's accuracy" : "", (double)res.sdrift[0], (double)res.tol, src.accuracy > 0 ? "; the source cannot tell its laws from the rest at this library (a smaller library, more or longer times, or a more accurate source; -az_discover_tol to choose)" : ""));
   if (spectrum) {
     PetscCall(PetscPrintf(comm, "drifts of the singular directions, ascending:"));
     for (PetscInt k = 0; k < n; k++) PetscCall(PetscPrintf(comm, " %.1e", (double)res.sdrift[k]));
@@ -285,7 +317,8 @@ PetscErrorCode AzDiscoverRunMode(MPI_Comm comm)
     Num(b3, sizeof b3, res.signal);
     PetscCall(AzFilePrintf(f, "]},\n  \"times\": %" PetscInt_FMT ", \"t0\": %.17g, \"t1\": %.17g,\n  \"tol\": %s, \"noise_floor\": %s, \"next_drift\": %s, ", src.nt, (double)src.t[0], (double)src.t[src.nt - 1], b1, b2, b3));
     Num(b1, sizeof b1, res.tol_sparse);
-    PetscCall(AzFilePrintf(f, "\"sparse_tol\": %s,\n  \"laws\": [", b1));
+    Num(b2, sizeof b2, src.accuracy);
+    PetscCall(AzFilePrintf(f, "\"sparse_tol\": %s, \"accuracy\": %s,\n  \"laws\": [", b1, b2));
     for (PetscInt k = 0; k < res.nlaws; k++) {
       char      formula[2048], lname[64];
       PetscReal value = 0;
@@ -326,6 +359,7 @@ PetscErrorCode AzDiscoverRunMode(MPI_Comm comm)
   PetscCall(PetscFree(declared_of));
   PetscCall(PetscFree3(Q, A, S));
   PetscCall(PetscFree2(declQ, mono));
+  PetscCall(PetscFree3(declI, declA, declS));
   PetscCall(AzDiscoverSourceDestroy(&src));
   PetscCall(AzDiscoverLibraryDestroy(&lib));
   PetscCall(AzProblemDestroy(&prob));

@@ -20,37 +20,33 @@ static void Sigmoid(PetscReal v, PetscReal a, PetscReal b, PetscReal f[6])
 
 static const AzChainMapOps ops = {"bounds", AzElementwiseForward, AzElementwiseTangent, AzElementwiseAdjoint, AzElementwiseDestroy, NULL, NULL, NULL, NULL};
 
+/* a bounded component may not be mapped by softplus too */
+static PetscErrorCode CheckNotPositiveHard(AzLoss L)
+{
+  const AzProblemInfo *info;
+
+  PetscFunctionBegin;
+  PetscCall(AzProblemGetInfo(L->prob, &info));
+  for (PetscInt c = 0; c < L->ncomp; c++)
+    PetscCheck(!(info->bounded[c] && info->positive[c] && L->positivity == AZ_POSITIVE_HARD), L->comm, PETSC_ERR_ARG_WRONG, "-az_bounds hard and -az_positivity hard would both map component %" PetscInt_FMT " of %s: choose one (the bounds imply positivity when the lower bound is >= 0)", c, info->name);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode AzChainMapCreate_Bounds(AzLoss L, AzChainMap *m)
 {
   const AzProblemInfo *info;
-  AzJetRequest         req;
-  PetscBool            any = PETSC_FALSE;
   AzElementwise_Ctx   *sp;
 
   PetscFunctionBegin;
   *m = NULL;
   if (L->bounds != AZ_POSITIVE_HARD) PetscFunctionReturn(PETSC_SUCCESS); /* otherwise a penalty term or nothing */
   PetscCall(AzProblemGetInfo(L->prob, &info));
-  for (PetscInt c = 0; c < L->ncomp; c++) any = any || info->bounded[c];
-  PetscCheck(any, L->comm, PETSC_ERR_ARG_WRONG, "-az_bounds hard: problem %s declares no bounded component (.bounded in its descriptor)", info->name);
-  PetscCheck(!L->transform, L->comm, PETSC_ERR_ARG_WRONG, "-az_bounds hard (u = a + (b - a) sigmoid(N)) and hard boundary or initial conditions (u = g + phi N) cannot both be exact: choose one, the other soft");
-  for (PetscInt c = 0; c < L->ncomp; c++)
-    PetscCheck(!(info->bounded[c] && info->positive[c] && L->positivity == AZ_POSITIVE_HARD), L->comm, PETSC_ERR_ARG_WRONG, "-az_bounds hard and -az_positivity hard would both map component %" PetscInt_FMT " of %s: choose one (the bounds imply positivity when the lower bound is >= 0)", c, info->name);
-  for (PetscInt l = 0; l < AZ_MAX_LAWS; l++)
-    PetscCheck(!AzConservationIsProjected(L->law_mode[l]), L->comm, PETSC_ERR_ARG_WRONG, "-az_bounds hard and law '%s' projected (%s) cannot both be exact (the projection adds a shift that may leave the bounds): choose one, or penalise the law (-az_conservation_%s soft, linear, cosine, adaptive or auglag)", info->conservation[l].name, AzConservationTypes[L->law_mode[l]], info->conservation[l].name);
-  PetscCall(AzProblemGetJetRequest(L->prob, &req));
-  PetscCall(AzJetRequestClose(&req));
-  PetscCall(AzChainMapAllocate(L, &ops, L->ncomp, L->ncomp, m));
-  PetscCall(PetscNew(&sp));
-  sp->mask = req.mask;
-  sp->fn   = Sigmoid;
+  PetscCall(AzElementwiseCreate(L, &ops, Sigmoid, info->bounded, "-az_bounds", "u = a + (b - a) sigmoid(N)", "bounded", "may leave the bounds", CheckNotPositiveHard, m));
+  sp = (AzElementwise_Ctx *)(*m)->data;
   for (PetscInt c = 0; c < L->ncomp; c++) {
     PetscCheck(!info->bounded[c] || info->bound_lower[c] < info->bound_upper[c], L->comm, PETSC_ERR_ARG_WRONG, "-az_bounds hard: component %" PetscInt_FMT " of %s has bounds [%g, %g]; the lower must be below the upper", c, info->name, (double)info->bound_lower[c], (double)info->bound_upper[c]);
-    sp->on[c] = info->bounded[c];
-    sp->a[c]  = info->bound_lower[c];
-    sp->b[c]  = info->bound_upper[c];
+    sp->a[c] = info->bound_lower[c];
+    sp->b[c] = info->bound_upper[c];
   }
-  (*m)->data       = sp;
-  (*m)->keep_input = PETSC_TRUE;
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -79,6 +79,12 @@ PETSC_INTERN PetscErrorCode AzElementwiseForward(AzChainMap, const AzChainArgs *
 PETSC_INTERN PetscErrorCode AzElementwiseTangent(AzChainMap, const AzChainArgs *, const PetscScalar[], const PetscScalar[], PetscScalar[]);
 PETSC_INTERN PetscErrorCode AzElementwiseAdjoint(AzChainMap, const AzChainArgs *, const PetscScalar[], PetscInt, const PetscScalar[], PetscScalar[], PetscScalar[]);
 PETSC_INTERN PetscErrorCode AzElementwiseDestroy(AzChainMap);
+/* The set-up both elementwise maps share: refuses a problem without a component in on[] ("OPTION hard:
+ * problem P declares no KIND component (.KIND in its descriptor)"), hard conditions ("OPTION hard
+ * (FORMULA) and hard boundary or initial conditions ... cannot both be exact"), then runs check (may be
+ * NULL), then refuses a projected law (the projection adds a shift that EFFECT); allocates the map
+ * (ncomp in and out, ops) with its context: fn, on[], the jets' mask, keep_input. */
+PETSC_INTERN PetscErrorCode AzElementwiseCreate(AzLoss L, const AzChainMapOps *ops, AzElementwiseFn fn, const PetscBool on[], const char option[], const char formula[], const char kind[], const char effect[], PetscErrorCode (*check)(AzLoss), AzChainMap *m);
 
 PETSC_INTERN PetscErrorCode AzChainCreate(AzLoss L, AzChain *C);
 PETSC_INTERN PetscErrorCode AzChainDestroy(AzChain *C);

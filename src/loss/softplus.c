@@ -168,7 +168,7 @@ PetscErrorCode AzElementwiseDestroy(AzChainMap m)
 
 static const AzChainMapOps ops = {"softplus", AzElementwiseForward, AzElementwiseTangent, AzElementwiseAdjoint, AzElementwiseDestroy, NULL, NULL, NULL, NULL};
 
-PetscErrorCode AzChainMapCreate_Softplus(AzLoss L, AzChainMap *m)
+PetscErrorCode AzElementwiseCreate(AzLoss L, const AzChainMapOps *ops, AzElementwiseFn fn, const PetscBool on[], const char option[], const char formula[], const char kind[], const char effect[], PetscErrorCode (*check)(AzLoss), AzChainMap *m)
 {
   const AzProblemInfo *info;
   AzJetRequest         req;
@@ -176,22 +176,33 @@ PetscErrorCode AzChainMapCreate_Softplus(AzLoss L, AzChainMap *m)
   AzElementwise_Ctx   *sp;
 
   PetscFunctionBegin;
+  PetscCall(AzProblemGetInfo(L->prob, &info));
+  for (PetscInt c = 0; c < L->ncomp; c++) any = any || on[c];
+  PetscCheck(any, L->comm, PETSC_ERR_ARG_WRONG, "%s hard: problem %s declares no %s component (.%s in its descriptor)", option, info->name, kind, kind);
+  PetscCheck(!L->transform, L->comm, PETSC_ERR_ARG_WRONG, "%s hard (%s) and hard boundary or initial conditions (u = g + phi N) cannot both be exact: choose one, the other soft", option, formula);
+  if (check) PetscCall(check(L));
+  for (PetscInt l = 0; l < AZ_MAX_LAWS; l++)
+    PetscCheck(!AzConservationIsProjected(L->law_mode[l]), L->comm, PETSC_ERR_ARG_WRONG, "%s hard and law '%s' projected (%s) cannot both be exact (the projection adds a shift that %s): choose one, or penalise the law (-az_conservation_%s soft, linear, cosine, adaptive or auglag)", option, info->conservation[l].name, AzConservationTypes[L->law_mode[l]], effect, info->conservation[l].name);
+  PetscCall(AzProblemGetJetRequest(L->prob, &req));
+  PetscCall(AzJetRequestClose(&req));
+  PetscCall(AzChainMapAllocate(L, ops, L->ncomp, L->ncomp, m));
+  PetscCall(PetscNew(&sp));
+  sp->mask = req.mask;
+  sp->fn   = fn;
+  for (PetscInt c = 0; c < L->ncomp; c++) sp->on[c] = on[c];
+  (*m)->data       = sp;
+  (*m)->keep_input = PETSC_TRUE;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzChainMapCreate_Softplus(AzLoss L, AzChainMap *m)
+{
+  const AzProblemInfo *info;
+
+  PetscFunctionBegin;
   *m = NULL;
   if (L->positivity != AZ_POSITIVE_HARD) PetscFunctionReturn(PETSC_SUCCESS); /* otherwise a penalty term or nothing */
   PetscCall(AzProblemGetInfo(L->prob, &info));
-  for (PetscInt c = 0; c < L->ncomp; c++) any = any || info->positive[c];
-  PetscCheck(any, L->comm, PETSC_ERR_ARG_WRONG, "-az_positivity hard: problem %s declares no positive component (.positive in its descriptor)", info->name);
-  PetscCheck(!L->transform, L->comm, PETSC_ERR_ARG_WRONG, "-az_positivity hard (u = softplus(N)) and hard boundary or initial conditions (u = g + phi N) cannot both be exact: choose one, the other soft");
-  for (PetscInt l = 0; l < AZ_MAX_LAWS; l++)
-    PetscCheck(!AzConservationIsProjected(L->law_mode[l]), L->comm, PETSC_ERR_ARG_WRONG, "-az_positivity hard and law '%s' projected (%s) cannot both be exact (the projection adds a shift that may turn u negative): choose one, or penalise the law (-az_conservation_%s soft, linear, cosine, adaptive or auglag)", info->conservation[l].name, AzConservationTypes[L->law_mode[l]], info->conservation[l].name);
-  PetscCall(AzProblemGetJetRequest(L->prob, &req));
-  PetscCall(AzJetRequestClose(&req));
-  PetscCall(AzChainMapAllocate(L, &ops, L->ncomp, L->ncomp, m));
-  PetscCall(PetscNew(&sp));
-  sp->mask = req.mask;
-  sp->fn   = SoftplusFn;
-  for (PetscInt c = 0; c < L->ncomp; c++) sp->on[c] = info->positive[c];
-  (*m)->data       = sp;
-  (*m)->keep_input = PETSC_TRUE;
+  PetscCall(AzElementwiseCreate(L, &ops, SoftplusFn, info->positive, "-az_positivity", "u = softplus(N)", "positive", "may turn u negative", NULL, m));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
