@@ -10,9 +10,10 @@
  *    two and three components);
  *  - the same numbers on the world communicator (1 or 2 ranks) and on one rank alone;
  *  - refusals: too many parameters, interpolated data, a negative λ, a projection in the chain;
- *  - ProbConserv (AzLossProbConserv): the θ-space update against the function-space formula with
+ *  - ProbConserv (AzLossProbConserv), joint: the θ-space update against the function-space formula with
  *    Σ = J_u Σθ J_uᵀ formed densely (mean and std), G μ̃ = b to 1e-12 with σ_c = 0, μ unchanged as
- *    σ_c → ∞, the orthogonal projection when Σθ ∝ I, and its refusals.
+ *    σ_c → ∞, the orthogonal projection when Σθ ∝ I, and its refusals; pertime: each time's update
+ *    against Σ_t formed densely at that time, exact at times it was not computed for, its jets.
  * Runs on any number of ranks. */
 #include <ansatz.h>
 #include <check.h>
