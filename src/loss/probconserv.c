@@ -91,6 +91,7 @@ PetscErrorCode AzProbConservCheck(AzLoss L)
   PetscCheck(!L->pc_joint || L->pc_sigma > 0 || m <= L->nparam, L->comm, PETSC_ERR_ARG_OUTOFRANGE,
              "-az_conservation probconserv with -az_probconserv_sigma 0 imposes %" PetscInt_FMT " constraints exactly (%" PetscInt_FMT " times x %" PetscInt_FMT " laws) through %" PetscInt_FMT " parameters: at most %" PetscInt_FMT " can be. Use fewer -az_probconserv_times, a larger network, or -az_probconserv_sigma > 0",
              m, L->pc_times, L->proj.nlaw, L->nparam, L->nparam);
+  PetscCheck(L->pc_joint || L->proj.nk <= 2, L->comm, PETSC_ERR_SUP, "-az_probconserv_mode pertime gives the corrected solution's first time derivatives (through c'(t)) but not the second or higher ones that the problem's jets carry; use -az_probconserv_mode joint");
   for (PetscInt i = 0; i < AzChainNumMaps(L->chain); i++) {
     AzChainMap mp = AzChainGetMap(L->chain, i);
     /* the maps before it must be affine in the network's jets, or the tangent is not the update */
