@@ -120,10 +120,10 @@ after=$(sed -n 's/.*"misfit_after": \([^,]*\),.*/\1/p' "$tmp/pct/summary.json")
 awk -v v="$after" 'BEGIN { exit !(v != "" && v + 0 <= 1e-12) }' || fail "train probconserv: misfit after the update '$after' above 1e-12"
 grep -q '"field_std_mean": [0-9]' "$tmp/pct/summary.json" || fail "train probconserv -az_uncertainty: no field std in summary.json"
 grep -q "u_std" "$tmp/pct/field.xmf" || fail "train probconserv -az_uncertainty: field.xmf lacks u_std"
-expect_error probconserv-too-many "at most 33 can be" "$AZ" train -problem gpme1d -az_conservation probconserv -az_field_depth 1 -az_field_width 8 -az_trainer_max_it 1 -az_output_dir "$tmp/bad"
+expect_error probconserv-too-many "at most 33 can be" "$AZ" train -problem gpme1d -az_conservation probconserv -az_probconserv_mode joint -az_field_depth 1 -az_field_width 8 -az_trainer_max_it 1 -az_output_dir "$tmp/bad"
 expect_error probconserv-posthoc "exclude each other" "$AZ" compare -problem gpme1d -az_strategies soft+posthoc+probconserv -az_output_dir "$tmp/bad"
-# a refused update (101 constraints numerically dependent under a strong prior) keeps the trained results
-expect_error probconserv-refused "use fewer -az_probconserv_times or -az_probconserv_sigma > 0" "$AZ" train -problem gpme1d -az_gpme1d_kind stefan -az_conservation probconserv -az_laplace_lambda 1 -az_field_depth 2 -az_field_width 16 -az_trainer_type gn -az_trainer_max_it 100 -az_n_interior 500 -az_n_initial 50 -az_n_boundary 50 -az_quiet -az_output_dir "$tmp/pcr"
+# a refused update (joint: 101 constraints numerically dependent under a strong prior) keeps the trained results
+expect_error probconserv-refused "use fewer -az_probconserv_times or -az_probconserv_sigma > 0" "$AZ" train -problem gpme1d -az_gpme1d_kind stefan -az_conservation probconserv -az_probconserv_mode joint -az_laplace_lambda 1 -az_field_depth 2 -az_field_width 16 -az_trainer_type gn -az_trainer_max_it 100 -az_n_interior 500 -az_n_initial 50 -az_n_boundary 50 -az_quiet -az_output_dir "$tmp/pcr"
 grep -q '"probconserv": null' "$tmp/pcr/summary.json" || fail "probconserv refused after training: summary.json missing or not null"
 [ -s "$tmp/pcr/theta.bin" ] || fail "probconserv refused after training: theta.bin missing"
 # bounds (allen_cahn1d: |u| <= 1): by construction (+bounds) and by a penalty (+bounds-auglag, its term in

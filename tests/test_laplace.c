@@ -10,9 +10,10 @@
  *    two and three components);
  *  - the same numbers on the world communicator (1 or 2 ranks) and on one rank alone;
  *  - refusals: too many parameters, interpolated data, a negative λ, a projection in the chain;
- *  - ProbConserv (AzLossProbConserv): the θ-space update against the function-space formula with
+ *  - ProbConserv (AzLossProbConserv), joint: the θ-space update against the function-space formula with
  *    Σ = J_u Σθ J_uᵀ formed densely (mean and std), G μ̃ = b to 1e-12 with σ_c = 0, μ unchanged as
- *    σ_c → ∞, the orthogonal projection when Σθ ∝ I, and its refusals.
+ *    σ_c → ∞, the orthogonal projection when Σθ ∝ I, and its refusals; pertime: each time's update
+ *    against Σ_t formed densely at that time, exact at times it was not computed for, its jets.
  * Runs on any number of ranks. */
 #include <ansatz.h>
 #include <check.h>
@@ -575,7 +576,7 @@ static void SolutionAt(Setup *s, const PetscReal x[], PetscReal u[])
 
 static void CheckProbConserv(const char *label, const char *sigma)
 {
-  const Opt o[] = {{"-az_gpme1d_kind", "heat"}, {"-az_conservation", "probconserv"}, {"-az_probconserv_times", "3"}, {"-az_probconserv_sigma", sigma}, {"-az_project_nodes", "16"}, {"-az_drift_nodes", "16"}, {"-az_laplace_lambda", "1e-3"}, {"-az_laplace_sigma2", "0.5"}, {NULL, NULL}};
+  const Opt o[] = {{"-az_gpme1d_kind", "heat"}, {"-az_conservation", "probconserv"}, {"-az_probconserv_mode", "joint"}, {"-az_probconserv_times", "3"}, {"-az_probconserv_sigma", sigma}, {"-az_project_nodes", "16"}, {"-az_drift_nodes", "16"}, {"-az_laplace_lambda", "1e-3"}, {"-az_laplace_sigma2", "0.5"}, {NULL, NULL}};
   const PetscReal   sc = atof(sigma), h = 1e-5;
   Setup             s;
   AzLaplace         lap;
@@ -739,11 +740,12 @@ START_TEST(test_probconserv_refusals)
 {
   char      path[PETSC_MAX_PATH_LEN];
   const Opt o_nolaw[]  = {{"-az_conservation", "probconserv"}, {NULL, NULL}};
-  const Opt o_times[]  = {{"-az_gpme1d_kind", "heat"}, {"-az_conservation", "probconserv"}, {"-az_probconserv_times", "30"}, {NULL, NULL}};
-  const Opt o_sigma[]  = {{"-az_gpme1d_kind", "heat"}, {"-az_conservation", "probconserv"}, {"-az_probconserv_times", "30"}, {"-az_probconserv_sigma", "0.1"}, {"-az_laplace_sigma2", "1"}, {NULL, NULL}};
+  const Opt o_times[]  = {{"-az_gpme1d_kind", "heat"}, {"-az_conservation", "probconserv"}, {"-az_probconserv_mode", "joint"}, {"-az_probconserv_times", "30"}, {NULL, NULL}};
+  const Opt o_sigma[]  = {{"-az_gpme1d_kind", "heat"}, {"-az_conservation", "probconserv"}, {"-az_probconserv_mode", "joint"}, {"-az_probconserv_times", "30"}, {"-az_probconserv_sigma", "0.1"}, {"-az_laplace_sigma2", "1"}, {NULL, NULL}};
   const Opt o_maxp[]   = {{"-az_gpme1d_kind", "heat"}, {"-az_conservation", "probconserv"}, {"-az_laplace_max_parameters", "10"}, {NULL, NULL}};
   const Opt o_pos[]    = {{"-az_gpme1d_kind", "heat"}, {"-az_conservation", "probconserv"}, {"-az_positivity", "hard"}, {NULL, NULL}};
   const Opt o_neg[]    = {{"-az_gpme1d_kind", "heat"}, {"-az_conservation", "probconserv"}, {"-az_probconserv_sigma", "-1"}, {NULL, NULL}};
+  const Opt o_mode[]   = {{"-az_gpme1d_kind", "heat"}, {"-az_conservation", "probconserv"}, {"-az_probconserv_mode", "both"}, {NULL, NULL}};
   const Opt o_energy[] = {{"-az_conservation", "probconserv"}, {NULL, NULL}};
   const Opt o_mixed[]  = {{"-az_conservation_mass", "posthoc"}, {"-az_conservation_energy", "probconserv"}, {NULL, NULL}};
 
@@ -752,6 +754,7 @@ START_TEST(test_probconserv_refusals)
   ExpectRefused("probconserv, more parameters than the dense limit", "gpme1d", o_maxp, "-az_conservation probconserv needs the Laplace approximation's dense 17 x 17");
   ExpectRefused("probconserv and hard positivity", "gpme1d", o_pos, "cannot both be exact");
   ExpectRefused("probconserv, sigma_c < 0", "gpme1d", o_neg, "-az_probconserv_sigma -1");
+  ExpectRefused("probconserv, an unknown mode", "gpme1d", o_mode, "pertime");
   snprintf(path, sizeof path, "%s/badlift.so", getenv("AZ_TEST_PLUGIN_DIR") ? getenv("AZ_TEST_PLUGIN_DIR") : "tests/.libs");
   ExpectRefused("probconserv, a nonlinear law", path, o_energy, "is not of the form q = a(x)");
   ExpectRefused("probconserv beside posthoc", path, o_mixed, "share one projection");
@@ -786,6 +789,150 @@ START_TEST(test_probconserv_refusals)
 }
 END_TEST
 
+/* -az_probconserv_mode pertime: at a time t of the series (7 times, none of them among the update's
+ * -az_probconserv_times 3 ones but t0 and t1 and the middle), the update of u(·, t) alone against the
+ * function-space formula with Σ_t = J_u(·,t) Σθ J_u(·,t)ᵀ formed densely at that time: a = ∂Q(t)/∂θ,
+ *     μ̃ = μ − J_uΣθaᵀ (Q(t) − Q*(t)) / (σ_c² + aΣθaᵀ),   var̃ = J_uΣθJ_uᵀ − (J_uΣθaᵀ)² / (σ_c² + aΣθaᵀ);
+ * with σ_c = 0 the law exact at all 7 times; σ_c → ∞ leaves μ; the jets' u_x and u_t slots of the
+ * correction against central differences of the corrected field (u_t needs c'(t)) */
+#define PT_N 7
+static void SeriesMisfit(AzLoss loss, PetscReal r[])
+{
+  PetscReal t[PT_N], Q[PT_N], M[PT_N], target;
+  OK(AzLossConservationSeries(loss, 0, PT_N, t, Q, &target));
+  OK(AzLossConservationTargets(loss, 0, PT_N, t, M));
+  for (PetscInt k = 0; k < PT_N; k++) r[k] = Q[k] - M[k];
+}
+
+static void JetsAt(Setup *s, PetscInt n, const PetscReal x[], PetscInt slot, PetscReal u[])
+{
+  PetscScalar jets[PC_K * 64];
+  PetscInt    nc, ns;
+  OK(AzFieldGetJetSize(s->field, &nc, &ns));
+  ck_assert(nc * ns <= 64 && n <= PC_K);
+  OK(AzLossEvaluateSolution(s->loss, n, x, jets));
+  for (PetscInt p = 0; p < n; p++) u[p] = PetscRealPart(jets[p * nc * ns + slot]);
+}
+
+static void CheckPerTime(const char *label, const char *sigma, PetscInt kt)
+{
+  const Opt o[] = {{"-az_gpme1d_kind", "heat"}, {"-az_conservation", "probconserv"}, {"-az_probconserv_times", "3"}, {"-az_probconserv_sigma", sigma}, {"-az_project_nodes", "16"}, {"-az_drift_nodes", "16"}, {"-az_laplace_lambda", "1e-3"}, {"-az_laplace_sigma2", "0.5"}, {NULL, NULL}};
+  const PetscReal   sc = atof(sigma), h = 1e-5;
+  const PetscInt    sx = AzJetSlotD1(2, 0), st = AzJetSlotD1(2, 1);
+  Setup             s;
+  AzLaplace         lap;
+  AzProbConservInfo pi;
+  Vec               theta;
+  PetscInt          P, *idx;
+  PetscReal         tt[PT_N], Qs[PT_N], tgt, x[2 * PC_K], mu[PC_K], r[PT_N], *a, *J, *Sig, up[PC_K], um[PC_K], rp[PT_N], rm[PT_N], want[PC_K], wvar[PC_K], got[PC_K], std[PC_K], after[PT_N], corr = 0;
+  PetscReal         jb[2][PC_K], ja[2][PC_K];
+
+  OK(Make(PETSC_COMM_WORLD, "gpme1d", o, &s, &lap));
+  P = s.P;
+  OK(AzLossConservationSeries(s.loss, 0, PT_N, tt, Qs, &tgt));
+  for (PetscInt p = 0; p < PC_K; p++) x[2 * p] = 0.15 + 0.23 * p, x[2 * p + 1] = tt[kt];
+  idx = (PetscInt *)malloc(sizeof(PetscInt) * P);
+  a   = (PetscReal *)malloc(sizeof(PetscReal) * P);
+  J   = (PetscReal *)malloc(sizeof(PetscReal) * PC_K * P);
+  Sig = (PetscReal *)malloc(sizeof(PetscReal) * P * P);
+  for (PetscInt i = 0; i < P; i++) idx[i] = i;
+  OK(AzLaplaceGetCovariance(lap, P, idx, Sig));
+  SeriesMisfit(s.loss, r);
+  SolutionAt(&s, x, mu);
+  JetsAt(&s, PC_K, x, sx, jb[0]);
+  JetsAt(&s, PC_K, x, st, jb[1]);
+  OK(AzFieldGetParameters(s.field, &theta));
+  for (PetscInt j = 0; j < P; j++) {
+    PetscScalar *v;
+    PetscReal    t0;
+    OK(VecGetArray(theta, &v));
+    t0   = PetscRealPart(v[j]);
+    v[j] = t0 + h;
+    OK(VecRestoreArray(theta, &v));
+    SeriesMisfit(s.loss, rp);
+    SolutionAt(&s, x, up);
+    OK(VecGetArray(theta, &v));
+    v[j] = t0 - h;
+    OK(VecRestoreArray(theta, &v));
+    SeriesMisfit(s.loss, rm);
+    SolutionAt(&s, x, um);
+    OK(VecGetArray(theta, &v));
+    v[j] = t0;
+    OK(VecRestoreArray(theta, &v));
+    a[j] = (rp[kt] - rm[kt]) / (2 * h);
+    for (PetscInt p = 0; p < PC_K; p++) J[p * P + j] = (up[p] - um[p]) / (2 * h);
+  }
+  {
+    PetscReal aSa = 0;
+    for (PetscInt i = 0; i < P; i++)
+      for (PetscInt j = 0; j < P; j++) aSa += a[i] * Sig[i * P + j] * a[j];
+    for (PetscInt p = 0; p < PC_K; p++) {
+      PetscReal JSa = 0, JSJ = 0;
+      for (PetscInt i = 0; i < P; i++)
+        for (PetscInt j = 0; j < P; j++) JSa += J[p * P + i] * Sig[i * P + j] * a[j], JSJ += J[p * P + i] * Sig[i * P + j] * J[p * P + j];
+      want[p] = mu[p] - JSa * r[kt] / (sc * sc + aSa);
+      wvar[p] = JSJ - JSa * JSa / (sc * sc + aSa);
+    }
+  }
+  OK(AzLossProbConserv(s.loss, lap, &pi));
+  ck_assert_int_eq(pi.ntimes, 3);
+  SolutionAt(&s, x, got);
+  OK(AzLaplaceFieldStd(lap, PC_K, x, std));
+  for (PetscInt p = 0; p < PC_K; p++) corr = PetscMax(corr, PetscAbsReal(want[p] - mu[p]));
+  for (PetscInt p = 0; p < PC_K; p++) {
+    ck_assert_msg(PetscAbsReal(got[p] - want[p]) <= 1e-5 * corr + 1e-13, "%s: point %d at t = %g: updated mean %.15g, brute force %.15g (correction %g)", label, (int)p, (double)tt[kt], (double)got[p], (double)want[p], (double)corr);
+    ck_assert_msg(wvar[p] > 0 && PetscAbsReal(std[p] - PetscSqrtReal(wvar[p])) <= 1e-5 * PetscSqrtReal(wvar[p]), "%s: point %d: updated std %.15g, brute force %.15g", label, (int)p, (double)std[p], (double)PetscSqrtReal(PetscMax(wvar[p], 0)));
+  }
+  SeriesMisfit(s.loss, after);
+  if (sc == 0) {
+    ck_assert_msg(corr > 1e-8, "%s: the update changed nothing (correction %g): the test is void", label, (double)corr);
+    for (PetscInt k = 0; k < PT_N; k++) ck_assert_msg(PetscAbsReal(after[k]) <= 1e-12, "%s: time %g: G mu~ - b = %g after the update (before %g)", label, (double)tt[k], (double)after[k], (double)r[k]);
+    ck_assert_msg(pi.misfit_after <= 1e-12 && pi.misfit > 1e-8, "%s: the update's own misfit %g after, %g before", label, (double)pi.misfit_after, (double)pi.misfit);
+    /* jets: the correction's x and t derivatives against central differences of the corrected field */
+    JetsAt(&s, PC_K, x, sx, ja[0]);
+    JetsAt(&s, PC_K, x, st, ja[1]);
+    for (PetscInt d = 0; d < 2; d++) {
+      const PetscReal hd = 1e-3 * (d ? tt[PT_N - 1] - tt[0] : 1);
+      PetscReal       xp[2 * PC_K], xm[2 * PC_K], fp[PC_K], fm[PC_K], bp[PC_K], bm[PC_K], dmax = 0;
+      for (PetscInt i = 0; i < 2 * PC_K; i++) xp[i] = xm[i] = x[i];
+      for (PetscInt p = 0; p < PC_K; p++) xp[2 * p + d] += hd, xm[2 * p + d] -= hd;
+      SolutionAt(&s, xp, fp);
+      SolutionAt(&s, xm, fm);
+      /* the uncorrected field at the same points: the correction's own difference */
+      {
+        Setup     s0;
+        AzLaplace l0;
+        OK(Make(PETSC_COMM_WORLD, "gpme1d", o, &s0, &l0));
+        SolutionAt(&s0, xp, bp);
+        SolutionAt(&s0, xm, bm);
+        Done(&s0, &l0);
+      }
+      for (PetscInt p = 0; p < PC_K; p++) dmax = PetscMax(dmax, PetscAbsReal(ja[d][p] - jb[d][p]));
+      ck_assert_msg(dmax > 1e-8, "%s: the correction's %s derivative is %g: the test is void", label, d ? "t" : "x", (double)dmax);
+      for (PetscInt p = 0; p < PC_K; p++) {
+        const PetscReal fd = ((fp[p] - bp[p]) - (fm[p] - bm[p])) / (2 * hd);
+        ck_assert_msg(PetscAbsReal((ja[d][p] - jb[d][p]) - fd) <= 1e-4 * dmax + 1e-11, "%s: point %d: the correction's u_%s %.12g, central difference %.12g", label, (int)p, d ? "t" : "x", (double)(ja[d][p] - jb[d][p]), (double)fd);
+      }
+    }
+  }
+  if (sc >= 1e6)
+    for (PetscInt p = 0; p < PC_K; p++) ck_assert_msg(PetscAbsReal(got[p] - mu[p]) <= 1e-9 * (PetscAbsReal(mu[p]) + 1), "%s: point %d moved by %g", label, (int)p, (double)(got[p] - mu[p]));
+  free(idx);
+  free(a);
+  free(J);
+  free(Sig);
+  Done(&s, &lap);
+}
+
+START_TEST(test_probconserv_pertime)
+{
+  CheckPerTime("pertime, sigma_c 0, t between the update's times", "0", 1);
+  CheckPerTime("pertime, sigma_c 0, the last time", "0", PT_N - 1);
+  CheckPerTime("pertime, sigma_c 0.01", "0.01", 2);
+  CheckPerTime("pertime, sigma_c 1e8", "1e8", 4);
+}
+END_TEST
+
 int main(int argc, char **argv)
 {
   SRunner *sr;
@@ -804,6 +951,7 @@ int main(int argc, char **argv)
   tcase_add_test(tc, test_probconserv);
   tcase_add_test(tc, test_probconserv_orthogonal);
   tcase_add_test(tc, test_probconserv_refusals);
+  tcase_add_test(tc, test_probconserv_pertime);
   tcase_set_timeout(tc, 600);
   suite_add_tcase(s, tc);
   sr = srunner_create(s);

@@ -2,8 +2,10 @@
 # bench/compare/probconserv.sh: ProbConserv (-az_conservation probconserv) against posthoc and no
 # correction on gpme1d heat, pme and stefan (ProbConserv's three difficulty levels). Each kind is
 # trained once (soft conditions, no law enforced); the same trained network is then measured as it is
-# (none), projected post hoc (posthoc) and updated by probconserv (the Laplace covariance, σ_c = 0 at
-# -az_probconserv_times T equally spaced times; T = 101 are the drift's own times), by loading its
+# (none), projected post hoc (posthoc) and updated by probconserv: pertime (-az_probconserv_mode
+# pertime, the default: one update per time, exact at every t; and with σ_c = 0.01) and joint (one δθ
+# for the laws at -az_probconserv_times T equally spaced times, σ_c = 0; T = 101 are the drift's own
+# times; joint-T21, joint-T6), by loading its
 # theta.bin with 0 iterations: the same training budget for all, the columns differ by the step after
 # training alone. Columns: rel L2 and max drift |Q(t) − Q*(t)| over the 101 drift times (summary.json),
 # and for stefan the front at t = 0.1: the x where u falls through u*/2 on field.vtk's 101-point row
@@ -35,14 +37,16 @@ for kind in $KINDS; do
   base="-problem gpme1d -az_gpme1d_kind $kind $net -az_recipe none -az_quiet"
   mkdir -p "$out/$kind"
   [ -s "$out/$kind/none/theta.bin" ] || ./ansatz train $base $train -az_output_dir "$out/$kind/none" > "$out/$kind/none.log" 2>&1
-  for st in none posthoc probconserv probconserv-T21 probconserv-T6 probconserv-s0.01; do
+  for st in ${STRATEGIES:-none posthoc probconserv probconserv-s0.01 joint joint-T21 joint-T6}; do
     case $st in
       none) opt="" ;;
       posthoc) opt="-az_conservation posthoc" ;;
-      probconserv) opt="-az_conservation probconserv" ;;
-      probconserv-T21) opt="-az_conservation probconserv -az_probconserv_times 21" ;;
-      probconserv-T6) opt="-az_conservation probconserv -az_probconserv_times 6" ;;
-      probconserv-s0.01) opt="-az_conservation probconserv -az_probconserv_sigma 0.01" ;;
+      probconserv) opt="-az_conservation probconserv -az_probconserv_mode pertime" ;;
+      probconserv-s0.01) opt="-az_conservation probconserv -az_probconserv_mode pertime -az_probconserv_sigma 0.01" ;;
+      joint) opt="-az_conservation probconserv -az_probconserv_mode joint" ;;
+      joint-T21) opt="-az_conservation probconserv -az_probconserv_mode joint -az_probconserv_times 21" ;;
+      joint-T6) opt="-az_conservation probconserv -az_probconserv_mode joint -az_probconserv_times 6" ;;
+      *) echo "unknown strategy $st" >&2; exit 1 ;;
     esac
     d="$out/$kind/$st"
     if [ "$st" != none ]; then

@@ -369,6 +369,15 @@ PetscErrorCode AzLaplaceCondition(AzLaplace lap, PetscInt m, const PetscScalar A
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+PetscErrorCode AzLaplaceGetFactor(AzLaplace lap, PetscInt *P, const PetscScalar **Lf, PetscReal *s2)
+{
+  PetscFunctionBegin;
+  *P  = lap->P;
+  *Lf = lap->Lf;
+  *s2 = lap->info.s2;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode AzLaplaceGetNumConditions(AzLaplace lap, PetscInt *m)
 {
   PetscFunctionBegin;
@@ -478,6 +487,23 @@ PetscErrorCode AzLaplaceFieldStd(AzLaplace lap, PetscInt npts, const PetscReal x
     /* G is row-major nr × P = column-major P × nr: one solve for the block */
     PetscCall(SolveTrailing(lap, 0, nr, G, P));
     PetscCall(Downdate(lap, nr, G, dd)); /* conditioned: Σ̃ (0 otherwise) */
+    for (PetscInt p = 0; p < nb; p++) { /* probconserv pertime: Σ̃_t at each point's own time */
+      const PetscScalar *Bt, *Mi;
+      PetscInt           nl;
+      PetscCall(AzProbConservAt(L, xb[(size_t)p * ncoord + ncoord - 1], &nl, &Bt, &Mi));
+      for (PetscInt c = 0; c < nc && nl; c++) {
+        const PetscScalar *y = G + (size_t)(p * nc + c) * P;
+        PetscScalar        w[AZ_MAX_LAWS];
+        PetscReal          d = 0;
+        for (PetscInt i = 0; i < nl; i++) {
+          w[i] = 0;
+          for (PetscInt j = 0; j < P; j++) w[i] += Bt[(size_t)i * P + j] * y[j];
+        }
+        for (PetscInt i = 0; i < nl; i++)
+          for (PetscInt j = 0; j < nl; j++) d += PetscRealPart(w[i] * Mi[i * nl + j] * w[j]);
+        dd[p * nc + c] += lap->info.s2 * d;
+      }
+    }
     for (PetscInt r = 0; r < nr; r++) {
       PetscReal q = 0;
       for (PetscInt j = 0; j < P; j++) q += PetscRealPart(G[(size_t)r * P + j] * G[(size_t)r * P + j]);

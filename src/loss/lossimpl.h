@@ -5,6 +5,7 @@
 #include <ansatz/loss.h>
 #include <ansatz/compat.h>
 #include <ansatz/constraint.h>
+#include <ansatz/laplace.h>
 
 /* ---- the chain: the maps from the network's jets to the solution's (chain.c) ------------------------
  * An ordered list of maps, each a small object with an ops table (forward jets, tangent, adjoint), the
@@ -254,6 +255,7 @@ struct _p_AzLoss {
   AzConservationType proj_mode;               /* the projected laws': none, project, posthoc or probconserv */
   PetscReal          pc_sigma;                /* -az_probconserv_sigma: σ_c of the constraints G u = b */
   PetscInt           pc_times;                /* -az_probconserv_times: the times they are imposed at */
+  PetscBool          pc_joint;                /* -az_probconserv_mode joint: one δθ for all times (else pertime) */
   AzPositivityType   positivity;
   AzPositivityType   bounds;     /* -az_bounds: the same strategies for the two-sided bounds (.bounded) */
   AzChain            chain;    /* network -> solution (chain.c) */
@@ -368,6 +370,11 @@ PETSC_INTERN PetscErrorCode AzProbConservOptions(AzLoss L);
 PETSC_INTERN PetscErrorCode AzProbConservCheck(AzLoss L);
 /* the largest P of the dense Laplace approximation (-az_laplace_max_parameters, laplace.c) */
 PETSC_INTERN PetscErrorCode AzLaplaceMaxParameters(AzLoss L, PetscInt *maxp);
+/* the Laplace approximation's factor: H + λI = L Lᵀ (P × P column-major, lower), Σ = s² L⁻ᵀL⁻¹ (probconserv pertime) */
+PETSC_INTERN PetscErrorCode AzLaplaceGetFactor(AzLaplace lap, PetscInt *P, const PetscScalar **Lf, PetscReal *s2);
+/* probconserv pertime, for the field's std: at time t the nl columns B = L⁻¹A(t)ᵀ (P × nl) and
+ * M(t)⁻¹ = (σ_c² I + s² BᵀB)⁻¹ (nl × nl), so that gᵀΣ̃_t g = s²‖L⁻¹g‖² − s⁴ (BᵀL⁻¹g)ᵀ M⁻¹ (BᵀL⁻¹g) */
+PETSC_INTERN PetscErrorCode AzProbConservAt(AzLoss L, PetscReal t, PetscInt *nl, const PetscScalar **B, const PetscScalar **Minv);
 /* causal training (causal.c): options, the slices of the PDE term's points (after AzPointTermsAdd),
  * the weights' update at the current θ (collective), the row weight of local point i of term t */
 PETSC_INTERN PetscErrorCode AzCausalOptions(AzLoss L);
