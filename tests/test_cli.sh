@@ -107,19 +107,22 @@ expect_error bad-strategy-suffix "after + comes project, posthoc, conserve" "$AZ
 # probconserv (the Bayesian update with the Laplace covariance after training) on gpme1d heat: the
 # mass drift to round-off at the drift's times, the update's numbers in the strategy's summary line;
 # in train with -az_uncertainty the field's std (field.h5 u_std) is the conditioned posterior's
-expect_ok compare-probconserv "probconserv: 101 constraints" "$AZ" compare -problem gpme1d -az_gpme1d_kind heat -az_strategies soft,posthoc,probconserv,soft-cosine+probconserv -az_field_depth 2 -az_field_width 12 -az_trainer_type gn -az_trainer_max_it 20 -az_n_interior 300 -az_n_initial 30 -az_n_boundary 30 -az_quiet -az_output_dir "$tmp/pc"
+expect_ok compare-probconserv "probconserv (pertime): 101 constraints" "$AZ" compare -problem gpme1d -az_gpme1d_kind heat -az_strategies soft,posthoc,probconserv,soft-cosine+probconserv -az_field_depth 2 -az_field_width 12 -az_trainer_type gn -az_trainer_max_it 20 -az_n_interior 300 -az_n_initial 30 -az_n_boundary 30 -az_quiet -az_output_dir "$tmp/pc"
 for st in probconserv soft-cosine+probconserv; do
   drift=$(awk -F, -v s=$st '$1 == s { print $6 }' "$tmp/pc/compare.csv")
   awk -v v="$drift" 'BEGIN { exit !(v != "" && v + 0 <= 1e-12) }' || fail "compare gpme1d heat: $st drift '$drift' above 1e-12"
 done
 drift=$(awk -F, '$1 == "soft" { print $6 }' "$tmp/pc/compare.csv")
 awk -v v="$drift" 'BEGIN { exit !(v != "" && v + 0 > 1e-8) }' || fail "compare gpme1d heat: soft drift '$drift' should not be round-off"
-expect_ok train-probconserv "probconserv: 11 constraints" "$AZ" train -problem gpme1d -az_gpme1d_kind heat -az_conservation probconserv -az_probconserv_times 11 -az_uncertainty -az_field_depth 1 -az_field_width 8 -az_trainer_type gn -az_trainer_max_it 10 -az_n_interior 200 -az_n_initial 20 -az_n_boundary 20 -az_quiet -az_output_dir "$tmp/pct"
-grep -q '"probconserv": {"constraints": 11, "times": 11, "sigma": 0' "$tmp/pct/summary.json" || fail "train probconserv: summary.json lacks the probconserv block"
+expect_ok train-probconserv "probconserv (pertime): 11 constraints" "$AZ" train -problem gpme1d -az_gpme1d_kind heat -az_conservation probconserv -az_probconserv_times 11 -az_uncertainty -az_field_depth 1 -az_field_width 8 -az_trainer_type gn -az_trainer_max_it 10 -az_n_interior 200 -az_n_initial 20 -az_n_boundary 20 -az_quiet -az_output_dir "$tmp/pct"
+grep -q '"probconserv": {"mode": "pertime", "constraints": 11, "times": 11, "sigma": 0' "$tmp/pct/summary.json" || fail "train probconserv: summary.json lacks the probconserv block"
 after=$(sed -n 's/.*"misfit_after": \([^,]*\),.*/\1/p' "$tmp/pct/summary.json")
 awk -v v="$after" 'BEGIN { exit !(v != "" && v + 0 <= 1e-12) }' || fail "train probconserv: misfit after the update '$after' above 1e-12"
 grep -q '"field_std_mean": [0-9]' "$tmp/pct/summary.json" || fail "train probconserv -az_uncertainty: no field std in summary.json"
 grep -q "u_std" "$tmp/pct/field.xmf" || fail "train probconserv -az_uncertainty: field.xmf lacks u_std"
+# the joint update says so, on the terminal and in summary.json
+expect_ok train-probconserv-joint "probconserv (joint): 11 constraints" "$AZ" train -problem gpme1d -az_gpme1d_kind heat -az_conservation probconserv -az_probconserv_mode joint -az_probconserv_times 11 -az_field_depth 1 -az_field_width 8 -az_trainer_type gn -az_trainer_max_it 10 -az_n_interior 200 -az_n_initial 20 -az_n_boundary 20 -az_quiet -az_output_dir "$tmp/pcj"
+grep -q '"probconserv": {"mode": "joint", "constraints": 11' "$tmp/pcj/summary.json" || fail "train probconserv joint: summary.json does not name the mode"
 expect_error probconserv-too-many "at most 33 can be" "$AZ" train -problem gpme1d -az_conservation probconserv -az_probconserv_mode joint -az_field_depth 1 -az_field_width 8 -az_trainer_max_it 1 -az_output_dir "$tmp/bad"
 expect_error probconserv-posthoc "exclude each other" "$AZ" compare -problem gpme1d -az_strategies soft+posthoc+probconserv -az_output_dir "$tmp/bad"
 # a refused update (joint: 101 constraints numerically dependent under a strong prior) keeps the trained results

@@ -91,7 +91,8 @@ typedef struct {
   PetscReal sigma;       /* σ_c */
   PetscReal misfit;      /* max |Gμ − b| before the update */
   PetscReal misfit_after; /* max |Gμ̃ − b| after it (on the same nodes, by the tangent) */
-  PetscReal dtheta_norm; /* ‖δθ‖₂ */
+  PetscReal dtheta_norm; /* ‖δθ‖₂ (pertime: the largest ‖c(t)‖₂ over the times) */
+  PetscBool joint;       /* -az_probconserv_mode joint (else pertime) */
 } AzProbConservInfo;
 PETSC_EXTERN PetscErrorCode AzLossProbConserv(AzLoss loss, AzLaplace lap, AzProbConservInfo *info);
 /* whether the loss's laws are imposed by probconserv (after AzLossSetUp), and whether its update is in

@@ -499,6 +499,7 @@ static PetscErrorCode PerTimeSetUp(AzLoss L, AzLaplace lap, ProbConserv *pc, Pet
   PetscCall(VecDuplicate(theta, &pc->dtheta)); /* the direction c(t) of each tangent */
   PetscCall(ThetaState(L, &pc->state));
   pc->info.m            = T * nl;
+  pc->info.joint        = PETSC_FALSE;
   pc->info.ntimes       = T;
   pc->info.sigma        = L->pc_sigma;
   pc->info.misfit       = 0;
@@ -596,6 +597,7 @@ PetscErrorCode AzLossProbConserv(AzLoss L, AzLaplace lap, AzProbConservInfo *inf
     }
   }
   pc->info.m           = m;
+  pc->info.joint       = PETSC_TRUE;
   pc->info.ntimes      = T;
   pc->info.sigma       = L->pc_sigma;
   pc->info.misfit      = 0;

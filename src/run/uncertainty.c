@@ -271,7 +271,7 @@ PetscErrorCode AzRunProbConserv(MPI_Comm comm, AzLoss loss, PetscBool failed, co
     PetscCall(AzLaplaceDestroy(lap));
     PetscFunctionReturn(PETSC_SUCCESS);
   }
-  PetscCall(PetscPrintf(comm, "%sprobconserv: %d constraints (%d times), sigma_c %g: max |G mu - b| %.3e before, %.3e after, |dtheta| %.3e\n", indent, (int)pi.m, (int)pi.ntimes, (double)pi.sigma, (double)pi.misfit, (double)pi.misfit_after, (double)pi.dtheta_norm));
+  PetscCall(PetscPrintf(comm, "%sprobconserv (%s): %d constraints (%d times), sigma_c %g: max |G mu - b| %.3e before, %.3e after, %s %.3e\n", indent, pi.joint ? "joint" : "pertime", (int)pi.m, (int)pi.ntimes, (double)pi.sigma, (double)pi.misfit, (double)pi.misfit_after, pi.joint ? "|dtheta|" : "max_t |c(t)|", (double)pi.dtheta_norm));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -286,7 +286,7 @@ PetscErrorCode AzRunProbConservJSON(AzFile f, AzLoss loss)
     PetscCall(AzFilePrintf(f, "null"));
     PetscFunctionReturn(PETSC_SUCCESS);
   }
-  PetscCall(AzFilePrintf(f, "{\"constraints\": %d, \"times\": %d, \"sigma\": ", (int)pi.m, (int)pi.ntimes));
+  PetscCall(AzFilePrintf(f, "{\"mode\": \"%s\", \"constraints\": %d, \"times\": %d, \"sigma\": ", pi.joint ? "joint" : "pertime", (int)pi.m, (int)pi.ntimes));
   PetscCall(AzRunJsonNumber(f, pi.sigma));
   PetscCall(AzFilePrintf(f, ", \"misfit_before\": "));
   PetscCall(AzRunJsonNumber(f, pi.misfit));
