@@ -3,7 +3,9 @@
  *   r = u + 10 in the interior (drives u down), NaN wherever u < −cap (a parameter);
  *   r = u at x = 0 and 1.
  * Trained plainly, u falls past −cap and training fails; with positivity by construction (softplus,
- * u > 0) the residual stays finite. The "exact" solution u = 0 is only a yardstick for the tables. */
+ * u > 0) the residual stays finite. The "exact" solution u = 0 is only a yardstick for the tables.
+ * u is also declared bounded, in [0, 100], so that the refusal of two exact maps on one component
+ * (-az_bounds hard with -az_positivity hard) has a problem to be tested on. */
 #include <ansatz/problem.h>
 
 enum { CAP };
@@ -47,4 +49,7 @@ const AzProblemInfo az_problem_nanpositive = {
   .exact_jacobian = PETSC_TRUE,
   .exact          = Exact,
   .positive       = {PETSC_TRUE},
+  .bounded        = {PETSC_TRUE},
+  .bound_lower    = {0},
+  .bound_upper    = {100},
 };

@@ -145,6 +145,9 @@ b=$(awk -F, '$1 == "soft+softplus" { print $12 }' "$tmp/adv/compare.csv")
 expect_error bounds-both "+bounds (bounds by construction) and +bounds-auglag (their penalty) exclude each other" "$AZ" compare -problem allen_cahn1d -az_strategies soft+bounds+bounds-auglag -az_output_dir "$tmp/bad"
 expect_error bounds-suffix "not 'bounds-foo'" "$AZ" compare -problem allen_cahn1d -az_strategies soft+bounds-foo -az_output_dir "$tmp/bad"
 expect_error bounds-none "-az_bounds soft: problem heat1d declares no bounded component" "$AZ" train -problem heat1d -az_bounds soft -az_trainer_max_it 1 -az_output_dir "$tmp/bad"
+# two exact maps on one component (nanpositive's u is declared positive and bounded): refused
+expect_error bounds-and-softplus "-az_bounds hard and -az_positivity hard would both map component 0 of nanpositive" "$AZ" train -problem "$AZ_TEST_PLUGIN_DIR/nanpositive.so" -az_bounds hard -az_positivity hard -az_trainer_max_it 1 -az_output_dir "$tmp/bad"
+expect_ok bounds-penalty-with-softplus "done" "$AZ" train -problem "$AZ_TEST_PLUGIN_DIR/nanpositive.so" -az_bounds soft -az_positivity hard -az_field_depth 1 -az_field_width 8 -az_trainer_max_it 2 -az_n_interior 20 -az_quiet -az_output_dir "$tmp/bps"
 expect_ok bounds-summary "done" "$AZ" train -problem allen_cahn1d -az_bounds hard -az_field_depth 1 -az_field_width 8 -az_trainer_max_it 2 -az_n_interior 50 -az_n_initial 10 -az_ref_n 64 -az_output_dir "$tmp/acs"
 grep -q '"bounds": "hard"' "$tmp/acs/summary.json" || fail "bounds-summary: summary.json lacks \"bounds\": \"hard\""
 # compare: strategy k reads its options under the prefix s<k>_, falling back to the global -az_X, and
