@@ -2,6 +2,7 @@
  * forward, tangent and in reverse (see lossimpl.h). The maps come in the order they were registered;
  * a new map is one file with its ops table and create function, and one line in AzChainRegisterAll. */
 #include "lossimpl.h"
+#include <petsc/private/petscimpl.h> /* PetscObjectStateGet */
 
 #define AZ_MAX_MAP_TYPES 16
 
@@ -373,5 +374,15 @@ PetscErrorCode AzLossChainAdjoint(AzLoss L, PetscInt npts, const PetscReal x[], 
   PetscCall(AzLossSetUp(L));
   a = PublicArgs(L, npts, x);
   PetscCall(AzChainAdjoint(L->chain, -1, &a, nrow, rows, netrows, NULL));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzLossThetaState(AzLoss L, PetscObjectState *st)
+{
+  Vec theta;
+
+  PetscFunctionBegin;
+  PetscCall(AzFieldGetParameters(L->field, &theta));
+  PetscCall(PetscObjectStateGet((PetscObject)theta, st));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -87,6 +87,8 @@ PETSC_INTERN PetscErrorCode AzElementwiseDestroy(AzChainMap);
  * (ncomp in and out, ops) with its context: fn, on[], the jets' mask, keep_input. */
 PETSC_INTERN PetscErrorCode AzElementwiseCreate(AzLoss L, const AzChainMapOps *ops, AzElementwiseFn fn, const PetscBool on[], const char option[], const char formula[], const char kind[], const char effect[], PetscErrorCode (*check)(AzLoss), AzChainMap *m);
 
+/* the state of the field's θ Vec (it changes whenever θ does): what a map's cache is keyed on */
+PETSC_INTERN PetscErrorCode AzLossThetaState(AzLoss L, PetscObjectState *st);
 PETSC_INTERN PetscErrorCode AzChainCreate(AzLoss L, AzChain *C);
 PETSC_INTERN PetscErrorCode AzChainDestroy(AzChain *C);
 PETSC_INTERN PetscInt       AzChainNumMaps(AzChain C);

@@ -64,16 +64,6 @@ typedef struct {
   PetscReal pcoef[AZ_JET_MAX_NSLOT][5];
 } HPMap;
 
-static PetscErrorCode ThetaState(AzLoss L, PetscObjectState *st)
-{
-  Vec theta;
-
-  PetscFunctionBegin;
-  PetscCall(AzFieldGetParameters(L->field, &theta));
-  PetscCall(PetscObjectStateGet((PetscObject)theta, st));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
 PetscErrorCode AzHardPDENetworkComponents(MPI_Comm comm, const char prefix[], PetscInt ncomp, PetscInt *ncompN)
 {
   PetscBool on = PETSC_FALSE;
@@ -455,7 +445,7 @@ static PetscErrorCode Forward(AzChainMap m, const AzChainArgs *a, const PetscSca
   PetscFunctionBegin;
   if (!a->training) {
     PetscObjectState st;
-    PetscCall(ThetaState(L, &st));
+    PetscCall(AzLossThetaState(L, &st));
     PetscCheck(M->valid && st == M->state, PETSC_COMM_SELF, PETSC_ERR_ORDER, "-az_hardpde: the output weights were solved at other network parameters; bring them to these parameters first (AzLossSyncSolution or AzLossEvaluate, collective)");
   }
   for (PetscInt p = 0; p < a->npts; p++) {
@@ -799,7 +789,7 @@ static PetscErrorCode Update(AzChainMap m)
   PetscObjectState st;
 
   PetscFunctionBegin;
-  PetscCall(ThetaState(L, &st));
+  PetscCall(AzLossThetaState(L, &st));
   if (M->valid && st == M->state) PetscFunctionReturn(PETSC_SUCCESS);
   for (PetscInt e = 0; e < M->E; e++) PetscCall(Solve(L, &M->ex[e]));
   M->state = st;

@@ -107,16 +107,6 @@ static PetscInt MapIndex(AzLoss L)
   return -1;
 }
 
-static PetscErrorCode ThetaState(AzLoss L, PetscObjectState *st)
-{
-  Vec theta;
-
-  PetscFunctionBegin;
-  PetscCall(AzFieldGetParameters(L->field, &theta));
-  PetscCall(PetscObjectStateGet((PetscObject)theta, st));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
 static PetscErrorCode Reserve(ProbConserv *pc, size_t n)
 {
   PetscFunctionBegin;
@@ -140,7 +130,7 @@ static PetscErrorCode Forward(AzChainMap m, const AzChainArgs *a, const PetscSca
   PetscFunctionBegin;
   (void)in; /* in place */
   if (a->training || !pc->dtheta || !a->npts) PetscFunctionReturn(PETSC_SUCCESS);
-  PetscCall(ThetaState(L, &st));
+  PetscCall(AzLossThetaState(L, &st));
   PetscCheck(st == pc->state, L->comm, PETSC_ERR_ARG_WRONGSTATE, "The probconserv update was made at other parameters than the field's now: make it again (AzLossProbConserv) after changing θ");
   PetscCall(Reserve(pc, n));
   if (pc->pertime) {
@@ -497,7 +487,7 @@ static PetscErrorCode PerTimeSetUp(AzLoss L, AzLaplace lap, ProbConserv *pc, Pet
   pc->pertime = PETSC_TRUE;
   PetscCall(AzFieldGetParameters(L->field, &theta));
   PetscCall(VecDuplicate(theta, &pc->dtheta)); /* the direction c(t) of each tangent */
-  PetscCall(ThetaState(L, &pc->state));
+  PetscCall(AzLossThetaState(L, &pc->state));
   pc->info.m            = T * nl;
   pc->info.joint        = PETSC_FALSE;
   pc->info.ntimes       = T;
@@ -622,7 +612,7 @@ PetscErrorCode AzLossProbConserv(AzLoss L, AzLaplace lap, AzProbConservInfo *inf
     PetscCall(PetscArraycpy(v, dth, np));
     PetscCall(VecRestoreArray(pc->dtheta, &v));
   }
-  PetscCall(ThetaState(L, &pc->state));
+  PetscCall(AzLossThetaState(L, &pc->state));
   PetscCall(PetscFree(dth));
   PetscCall(PetscFree2(A, r));
   if (info) *info = pc->info;

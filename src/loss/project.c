@@ -194,16 +194,6 @@ static PetscErrorCode ComputeC(AzLoss L, PetscReal t, PetscScalar c[])
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-static PetscErrorCode ThetaState(AzLoss L, PetscObjectState *st)
-{
-  Vec theta;
-
-  PetscFunctionBegin;
-  PetscCall(AzFieldGetParameters(L->field, &theta));
-  PetscCall(PetscObjectStateGet((PetscObject)theta, st));
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
 /* this rank's time slices [*s0, *s1): those of its groups (reduce.c), or with grp >= 0 those of owned
  * group grp only; *i0 is the first one's local row */
 void AzLossSliceRange(AzLoss L, PetscInt grp, PetscInt *s0, PetscInt *s1, PetscInt *i0)
@@ -225,7 +215,7 @@ static PetscErrorCode ProjectionUpdate(AzLoss L)
 
   PetscFunctionBegin;
   if (!AzProjectionInTraining(L)) PetscFunctionReturn(PETSC_SUCCESS);
-  PetscCall(ThetaState(L, &st));
+  PetscCall(AzLossThetaState(L, &st));
   stale = (!P->gvalid || st != P->gstate) ? 1 : 0;
   PetscCall(MPIU_Allreduce(&stale, &anystale, 1, MPIU_INT, MPI_MAX, L->comm)); /* decide together */
   if (!anystale) PetscFunctionReturn(PETSC_SUCCESS);
@@ -349,7 +339,7 @@ static PetscErrorCode ProjectionApplyLocal(AzLoss L, PetscInt npts, const PetscR
 
   PetscFunctionBegin;
   if (L->proj_mode != AZ_CONSERVE_PROJECT && L->proj_mode != AZ_CONSERVE_POSTHOC) PetscFunctionReturn(PETSC_SUCCESS);
-  PetscCall(ThetaState(L, &st));
+  PetscCall(AzLossThetaState(L, &st));
   if (st != P->cstate) {
     P->cn     = 0;
     P->cnext  = 0;

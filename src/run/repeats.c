@@ -121,14 +121,34 @@ static void CsvStats(FILE *c, const AzCompareStats *s)
   else fprintf(c, ",%.6e,%.6e,%.6e,%.6e,%.6e", (double)s->median, (double)s->min, (double)s->max, (double)s->mean, (double)s->std);
 }
 
+
+/* compare.csv and compare.md from the tables rank 0 made (NULL on the others), the reference's line
+ * under the markdown table */
+static PetscErrorCode WriteTablePair(MPI_Comm comm, const char dir[], const char md[], const char csv[], const char refline[])
+{
+  char   path[PETSC_MAX_PATH_LEN + 16];
+  AzFile f;
+
+  PetscFunctionBegin;
+  snprintf(path, sizeof path, "%s/compare.csv", dir);
+  PetscCall(AzFileOpen(comm, path, &f));
+  if (csv) PetscCall(AzFilePrintf(f, "%s", csv));
+  PetscCall(AzFileClose(&f));
+  snprintf(path, sizeof path, "%s/compare.md", dir);
+  PetscCall(AzFileOpen(comm, path, &f));
+  if (md) PetscCall(AzFilePrintf(f, "%s", md));
+  if (refline) PetscCall(AzFilePrintf(f, "\n%s\n", refline));
+  PetscCall(AzFileClose(&f));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 /* compare.md/csv over repeats: per strategy and column the median, min, max, mean and standard
  * deviation over its completed runs (a failed run's row describes its last good parameters: it is
  * counted in status, not in the statistics) */
 PetscErrorCode AzCompareWriteRepeatTables(MPI_Comm comm, const char dir[], PetscInt n, PetscInt nrep, const AzCompareResult run[], const char refline[], char **mdout)
 {
-  char       *md = NULL, *csv = NULL, path[PETSC_MAX_PATH_LEN + 16];
+  char       *md = NULL, *csv = NULL;
   PetscMPIInt rank;
-  AzFile      f;
 
   PetscFunctionBegin;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
@@ -183,15 +203,7 @@ PetscErrorCode AzCompareWriteRepeatTables(MPI_Comm comm, const char dir[], Petsc
     fclose(m);
     fclose(c);
   }
-  snprintf(path, sizeof path, "%s/compare.csv", dir);
-  PetscCall(AzFileOpen(comm, path, &f));
-  if (csv) PetscCall(AzFilePrintf(f, "%s", csv));
-  PetscCall(AzFileClose(&f));
-  snprintf(path, sizeof path, "%s/compare.md", dir);
-  PetscCall(AzFileOpen(comm, path, &f));
-  if (md) PetscCall(AzFilePrintf(f, "%s", md));
-  if (refline) PetscCall(AzFilePrintf(f, "\n%s\n", refline));
-  PetscCall(AzFileClose(&f));
+  PetscCall(WriteTablePair(comm, dir, md, csv, refline));
   if (mdout) *mdout = md;
   else free(md);
   free(csv);
@@ -435,22 +447,13 @@ PetscErrorCode AzCompareTables(const AzCompareResult res[], PetscInt n, char **m
 /* refline: the yardstick's verification line (the reference's, when it is the yardstick), or NULL */
 static PetscErrorCode WriteTables(MPI_Comm comm, const char dir[], const AzCompareResult res[], PetscInt n, const char refline[])
 {
-  char       *md = NULL, *csv = NULL, path[PETSC_MAX_PATH_LEN + 16];
+  char       *md = NULL, *csv = NULL;
   PetscMPIInt rank;
-  AzFile      f;
 
   PetscFunctionBegin;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   if (rank == 0) PetscCall(AzCompareTables(res, n, &md, &csv));
-  snprintf(path, sizeof path, "%s/compare.csv", dir);
-  PetscCall(AzFileOpen(comm, path, &f));
-  if (csv) PetscCall(AzFilePrintf(f, "%s", csv));
-  PetscCall(AzFileClose(&f));
-  snprintf(path, sizeof path, "%s/compare.md", dir);
-  PetscCall(AzFileOpen(comm, path, &f));
-  if (md) PetscCall(AzFilePrintf(f, "%s", md));
-  if (refline) PetscCall(AzFilePrintf(f, "\n%s\n", refline));
-  PetscCall(AzFileClose(&f));
+  PetscCall(WriteTablePair(comm, dir, md, csv, refline));
   free(md);
   free(csv);
   PetscFunctionReturn(PETSC_SUCCESS);
