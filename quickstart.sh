@@ -1,6 +1,6 @@
 #!/bin/sh
 # ansatz quick start, from a fresh clone on Debian 12:
-#   ./quickstart.sh          install missing Debian packages, build, run the main job on the default problem
+#   ./quickstart.sh          install missing Debian packages, build, run the main job (where a physical prior should live, on advection1d)
 #   ./quickstart.sh test     the same build, then the whole test suite (serial and MPI with 2 ranks)
 # Anything after the first argument is passed on (to `ansatz`, or to `make check` for `test`).
 set -eu
