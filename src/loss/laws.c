@@ -87,7 +87,11 @@ PetscErrorCode AzConservationOptions(AzLoss L)
     L->proj_mode = L->law_mode[l];
     if (first < 0) first = l;
   }
-  PetscCall(AzProbConservOptions(L));
+  /* read only where it applies, so that a stray -az_probconserv_* is reported as unused */
+  L->pc_sigma = 0;
+  L->pc_times = AZ_DRIFT_TIMES;
+  L->pc_joint = PETSC_FALSE;
+  if (L->proj_mode == AZ_CONSERVE_PROBCONSERV) PetscCall(AzProbConservOptions(L));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
