@@ -327,6 +327,9 @@ expect_error misspelled-info "did you mean -az_check_jacobian?" "$AZ" info -prob
 expect_error other-problem-param "az_heat1d_kappa" "$AZ" info -problem poisson2d -az_heat1d_kappa 0.5
 # a feature's own options without the feature are refused as unused, not silently ignored
 expect_error stray-probconserv-option "az_probconserv_sigma" "$AZ" train -problem advection1d -az_probconserv_sigma 1 -az_trainer_max_it 1 -az_output_dir "$tmp/bad"
+expect_error strategies-twice "names 'soft' twice" "$AZ" compare -problem heat1d -az_strategies soft,hard,soft -az_trainer_max_it 1 -az_output_dir "$tmp/bad"
+expect_error strategies-empty "has an empty entry" "$AZ" compare -problem heat1d -az_strategies soft,,hard -az_trainer_max_it 1 -az_output_dir "$tmp/bad"
+expect_error strategies-empty-last "has an empty entry" "$AZ" compare -problem heat1d -az_strategies soft, -az_trainer_max_it 1 -az_output_dir "$tmp/bad"
 expect_ok unused-petsc-option-warns "Option left: name:-foo_bar" "$AZ" info -problem heat1d -foo_bar 1
 for m in train compare reference; do
   expect_ok help-$m "az_output_dir" "$AZ" $m -problem heat1d -help -az_output_dir "$tmp/help-$m"

@@ -502,9 +502,14 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
   PetscCheck(nrep >= 1 && nrep <= AZ_MAX_REPEATS, comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_repeats %" PetscInt_FMT ": the number of runs of every strategy must be between 1 and %d", nrep, AZ_MAX_REPEATS);
   PetscCheck(ngroups >= 1 && ngroups <= size, comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_compare_groups %" PetscInt_FMT ": the number of rank groups must be between 1 and the number of ranks, %d", ngroups, size);
   PetscCheck(stop_after >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_compare_stop_after %" PetscInt_FMT " must be >= 0 (0: never stop)", stop_after);
+  {
+    size_t len = strlen(list);
+    PetscCheck(len && list[0] != ',' && list[len - 1] != ',' && !strstr(list, ",,"), comm, PETSC_ERR_ARG_WRONG, "-az_strategies '%s' has an empty entry: give strategy names separated by single commas, e.g. soft,hard", list);
+  }
   for (char *save = NULL, *tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
     PetscCheck(n < AZ_MAX_STRATEGIES, comm, PETSC_ERR_ARG_SIZ, "At most %d strategies at a time", AZ_MAX_STRATEGIES);
     PetscCall(StrategyOptions(comm, tok, NULL)); /* validates the name */
+    for (PetscInt k = 0; k < n; k++) PetscCheck(strcmp(strategies[k], tok), comm, PETSC_ERR_ARG_WRONG, "-az_strategies names '%s' twice: each strategy once (use -az_repeats N for several runs of one)", tok);
     PetscCall(PetscStrallocpy(tok, &strategies[n++]));
     if (strstr(tok, "project") || strstr(tok, "conserve")) projects = PETSC_TRUE; /* time slices */
   }
