@@ -7,7 +7,7 @@
 # For comparison, the dense quasi-Newton stage (bfgs, self-scaled Broyden: a P x P inverse Hessian per
 # rank, up to 8,000 parameters here) per iteration, 10 iterations after the same 100 of Adam (its
 # line search: about one loss and gradient per iteration, plus two P x P passes).
-# Usage, from the top of the build tree: [SOLVERS="dense bfgs"] bench/train/gn_scaling.sh [max_parameters]
+# Usage, from the top of the build tree: [SOLVERS="dense bfgs"] [NETS="4x80 5x110"] bench/train/gn_scaling.sh [max_parameters]
 set -eu
 export OPENBLAS_NUM_THREADS=1 OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export AZ_PROBLEM_PATH=${AZ_PROBLEM_PATH:-$PWD/problems/.libs}
@@ -15,8 +15,8 @@ MAXP=${1:-60000}
 out=${BENCH_OUT:-bench/out}/gn-scaling
 mkdir -p "$out"
 printf '%-8s %-8s %-12s %10s %10s %14s %12s\n' params net solver s_per_it cg_per_solve sketch_per_it loss
-for net in "2 30" "3 40" "4 50" "4 80" "5 110"; do
-  set -- $net
+for net in ${NETS:-2x30 3x40 4x50 4x80 5x110}; do
+  set -- $(echo "$net" | tr x ' ')
   for solver in ${SOLVERS:-dense cg nystrom bfgs}; do
     stage=gn its=3
     case $solver in
