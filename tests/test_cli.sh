@@ -221,6 +221,54 @@ expect_ok compare-resume-one "runs: 0 trained, 2 kept" sh -c "\"$AZ\" compare $(
 [ -s "$tmp/rep4/soft/result.txt" ] && [ -s "$tmp/rep4/soft/history.csv" ] && [ ! -d "$tmp/rep4/soft/repeat-1" ] || fail "compare with one run each: not the layout STRATEGY/history.csv"
 grep -q "One seed per strategy: no verdicts" "$tmp/rep4/report.md" || fail "compare with one run: report.md states a verdict from one seed"
 expect_error compare-repeats-zero "-az_repeats 0: the number of runs of every strategy must be between 1 and 1000" "$AZ" compare $rep -az_repeats 0 -az_output_dir "$tmp/bad"
+# compare -az_sweep: settings added to the grid (strategies x settings x repeats). A 2x2 sweep gives a row
+# per strategy, setting and repeat; each cell's rows are bit for bit those of the same compare run alone
+# with the cell's options on the command line (wall time apart); verdicts compare strategies within a
+# setting only; a stopped sweep resumes without retraining what finished, and a sweep with one more
+# value keeps the settings it had
+swp="-problem heat1d -az_strategies soft,hard -az_field_depth 1 -az_trainer_type adam,gn -az_trainer_max_it 10,5 -az_n_interior 100 -az_n_initial 10 -az_quiet -az_repeats 2"
+sweep="az_field_width=6,8;az_adam_lr=1e-3,3e-3"
+# the rows without the sweep's columns (setting and one per option) and wall time, by column name
+nosweep() { awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) keep[i] = $i !~ /^(wall_seconds|setting|az_field_width|az_adam_lr)$/ } { s = ""; for (i = 1; i <= NF; i++) if (keep[i]) s = s "," $i; print s }' "$1"; }
+expect_ok compare-sweep "8 runs in all\|16 runs in all" "$AZ" compare $swp -az_sweep "$sweep" -az_output_dir "$tmp/sw1"
+head -1 "$tmp/sw1/compare_runs.csv" | grep -q "^strategy,setting,az_field_width,az_adam_lr,repeat," || fail "compare -az_sweep: compare_runs.csv lacks the columns setting,az_field_width,az_adam_lr"
+[ "$(awk -F, 'NR > 1' "$tmp/sw1/compare_runs.csv" | wc -l)" = 16 ] || fail "compare -az_sweep: compare_runs.csv does not hold 2 strategies x 4 settings x 2 repeats = 16 runs"
+[ "$(awk -F, 'NR > 1' "$tmp/sw1/compare.csv" | wc -l)" = 8 ] || fail "compare -az_sweep: compare.csv does not hold a row per strategy and setting (8)"
+for w in 6 8; do
+  for lr in 1e-3 3e-3; do
+    [ -s "$tmp/sw1/field_width=$w,adam_lr=$lr/hard/repeat-2/result.txt" ] || fail "compare -az_sweep: no run directory field_width=$w,adam_lr=$lr/hard/repeat-2"
+    expect_ok compare-sweep-alone-$w-$lr "report:" "$AZ" compare $swp -az_field_width $w -az_adam_lr $lr -az_output_dir "$tmp/sw-$w-$lr" || continue
+    awk -F, -v w=$w -v lr=$lr 'NR == 1 || ($3 == w && $4 == lr)' "$tmp/sw1/compare_runs.csv" >"$tmp/sw-cell"
+    [ "$(nosweep "$tmp/sw-cell")" = "$(nosweep "$tmp/sw-$w-$lr/compare_runs.csv")" ] || { fail "compare -az_sweep: the cell field_width=$w adam_lr=$lr differs from the same compare alone"; diff "$tmp/sw-cell" "$tmp/sw-$w-$lr/compare_runs.csv" | head -4; }
+  done
+done
+[ "$(grep -c "^rel_l2," "$tmp/sw1/verdicts.csv")" = 4 ] && [ "$(awk -F, '$1 == "rel_l2" && $2 == "field_width=8 adam_lr=3e-3" && $5 == "soft" && $6 == "hard"' "$tmp/sw1/verdicts.csv" | wc -l)" = 1 ] || { fail "compare -az_sweep: verdicts.csv is not one soft-hard verdict per setting"; head -6 "$tmp/sw1/verdicts.csv"; }
+grep -q "^- rel L2 \[field_width=6 adam_lr=1e-3\]: " "$tmp/sw1/report.md" || fail "compare -az_sweep: report.md's verdicts do not name their setting"
+expect_error compare-sweep-stop "stopped after training 5 run(s)" "$AZ" compare $swp -az_sweep "$sweep" -az_compare_stop_after 5 -az_output_dir "$tmp/sw2"
+t1=$(stat -c %y "$tmp/sw2/field_width=6,adam_lr=1e-3/soft/repeat-1/history.csv")
+expect_ok compare-sweep-resume "runs: 11 trained, 5 kept from a previous run" "$AZ" compare $swp -az_sweep "$sweep" -az_compare_resume -az_output_dir "$tmp/sw2"
+[ "$t1" = "$(stat -c %y "$tmp/sw2/field_width=6,adam_lr=1e-3/soft/repeat-1/history.csv")" ] || fail "compare -az_sweep -az_compare_resume retrained a finished run"
+[ "$(nowall "$tmp/sw1/compare_runs.csv")" = "$(nowall "$tmp/sw2/compare_runs.csv")" ] || fail "compare -az_sweep -az_compare_resume: the resumed tables differ from the uninterrupted run's"
+expect_ok compare-sweep-resume-more "runs: 8 trained, 16 kept from a previous run" "$AZ" compare $swp -az_sweep "az_field_width=6,8,10;az_adam_lr=1e-3,3e-3" -az_compare_resume -az_output_dir "$tmp/sw2"
+expect_error compare-sweep-resume-other "trained with other options than this run's (first difference: now '-az_trainer_max_it 10,6'" "$AZ" compare $swp -az_trainer_max_it 10,6 -az_sweep "$sweep" -az_compare_resume -az_output_dir "$tmp/sw2"
+# bad sweeps, each refused before any training with what is wrong and what is allowed
+sweep_bad() { expect_error "compare-sweep-bad-$1" "$3" "$AZ" compare $swp -az_sweep "$2" -az_output_dir "$tmp/swbad"; }
+sweep_bad empty "az_field_width=" "az_field_width has no values after '='"
+sweep_bad emptyvalue "az_field_width=6,,8" "az_field_width=6,,8 has an empty value"
+sweep_bad notaz "field_width=6,8" "'field_width' is not an ansatz option: a swept option starts with az_"
+sweep_bad unknown "az_fiel_width=6,8" "no run reads az_fiel_width (did you mean az_field_width?)"
+sweep_bad twice "az_field_width=6;az_field_width=8" "az_field_width is given twice"
+sweep_bad twicevalue "az_field_width=6,6" "az_field_width has the value 6 twice"
+sweep_bad emptyitem "az_field_width=6,8;;az_adam_lr=1e-3" "an empty option between ';' or after the last ';'"
+sweep_bad noequals "az_field_width 6,8" "has no '=' between the option and its values"
+sweep_bad once "az_heat1d_kappa=0.1,0.2" "az_heat1d_kappa is read once for the whole comparison"
+sweep_bad seed "az_field_seed=1,2" "az_field_seed cannot be swept (the seeds are the repeats'"
+sweep_bad own "az_constraint=soft,hard" "az_constraint, which strategy 1 ('soft') sets itself"
+sweep_bad value "az_field_width=abc,8" "Strategy 'soft' at setting 'field_width=abc' cannot run"
+sweep_bad runs "az_n_interior=$(seq -s, 100 350)" "2 strategies x 251 settings x 2 repeats make 1004 runs; a comparison has at most 1000"
+expect_error compare-sweep-bad-given "sweeps az_field_width, which is also given as -az_field_width" "$AZ" compare $swp -az_field_width 8 -az_sweep "$sweep" -az_output_dir "$tmp/swbad"
+expect_error compare-sweep-bad-prefixed "sweeps az_adam_lr, which is also given for strategy 2 as -s2_az_adam_lr" "$AZ" compare $swp -s2_az_adam_lr 1e-2 -az_sweep "$sweep" -az_output_dir "$tmp/swbad"
+[ -e "$tmp/swbad/compare_runs.csv" ] && fail "compare -az_sweep: a refused sweep wrote results"
 # train's own run directory
 expect_ok train "done:" "$AZ" train -problem poisson2d -az_field_depth 1 -az_field_width 32 -az_trainer_type gn -az_trainer_max_it 60 -az_quiet -az_output_dir "$tmp/train"
 for f in summary.json history.csv field.vtk theta.bin options.txt; do

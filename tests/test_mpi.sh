@@ -123,6 +123,17 @@ grep -q "2 rank groups" "$grp_tmp/n4g2.log" || { echo "FAIL: compare -az_compare
 [ $fails -eq $before ] && echo "== compare -az_compare_groups: every run identical in groups and alone"
 out=$("$MPIEXEC" -n 2 "$top_builddir/ansatz" $grp -az_compare_groups 3 -az_output_dir "$grp_tmp/bad" 2>&1) && { echo "FAIL: -az_compare_groups 3 on 2 ranks accepted"; fails=$((fails + 1)); }
 echo "$out" | grep -q "the number of rank groups must be between 1 and the number of ranks, 2" || { echo "FAIL: -az_compare_groups 3 on 2 ranks: unclear message"; echo "$out" | head -5; fails=$((fails + 1)); }
+# a sweep (-az_sweep) in groups: the whole grid (strategies x settings) shared out over the groups gives
+# the table of one group, run by run (wall time apart): 2 groups of 1 rank against 1 rank
+swp="$grp -az_sweep az_adam_lr=1e-3,3e-3;az_weight_initial=1,10"
+for c in "1 1" "2 2"; do
+  set -- $c
+  "$MPIEXEC" -n $1 --oversubscribe "$top_builddir/ansatz" $swp -az_compare_groups $2 -az_output_dir "$grp_tmp/sw$1g$2" >"$grp_tmp/sw$1g$2.log" 2>&1 ||
+    { echo "FAIL: compare -az_sweep on $1 rank(s) in $2 group(s) did not run"; tail -20 "$grp_tmp/sw$1g$2.log"; fails=$((fails + 1)); }
+  awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "wall_seconds") w = i } { s = ""; for (i = 1; i <= NF; i++) if (i != w) s = s "," $i; print s }' "$grp_tmp/sw$1g$2/compare_runs.csv" >"$grp_tmp/sw$1g$2.runs" 2>/dev/null
+done
+[ "$(awk 'END { print NR }' "$grp_tmp/sw1g1.runs")" = 13 ] && cmp -s "$grp_tmp/sw1g1.runs" "$grp_tmp/sw2g2.runs" && echo "== compare -az_sweep: the grid in 2 groups is the grid in one" ||
+  { echo "FAIL: compare -az_sweep: compare_runs.csv in 2 groups differs from 1 rank (or lacks its 12 runs)"; diff "$grp_tmp/sw1g1.runs" "$grp_tmp/sw2g2.runs" | head -4; fails=$((fails + 1)); }
 rm -rf "$grp_tmp"
 # -az_uncertainty: the Laplace approximation (JᵀJ reduced exactly, γ_d summed by groups, the field's
 # standard deviation shared out over the ranks) gives the same summary and field.vtk on 1, 2 and 3 ranks

@@ -39,6 +39,9 @@ PETSC_EXTERN PetscErrorCode AzOptionsGetIntArray(PetscOptions, const char[], con
 /* Every -az_ option given but never read is an error that names the closest option that was read;
  * other unused options are a warning, as PETSc's -options_left. */
 PETSC_EXTERN PetscErrorCode AzOptionsCheckUnused(MPI_Comm);
+/* whether the option name (with or without its '-') was read so far, and the closest -az_ option read
+ * (without '-'; "" when none is close): for a mode that checks a name given inside another option */
+PETSC_EXTERN PetscErrorCode AzOptionsClosestRead(const char name[], PetscBool *read, char best[], size_t len);
 /* Called by a mode once all its options are read, before it writes or computes anything heavy:
  * checks unused options (when check_unused) and, under -help, stops the mode (AZ_ERR_HELP_DONE). */
 PETSC_EXTERN PetscErrorCode AzOptionsCheckpoint(MPI_Comm, PetscBool check_unused);

@@ -7,9 +7,20 @@
 #include <unistd.h>
 
 #define AZ_MAX_STRATEGIES 16
-#define AZ_MAX_REPEATS    1000
 
 typedef AzCompareResult Result;
+
+/* the directory of setting p's runs: dir itself without a sweep, dir/LABEL with one */
+static void SettingDirectory(const char dir[], const AzCompareSweep *sw, PetscInt p, char out[], size_t len)
+{
+  char label[PETSC_MAX_PATH_LEN];
+  if (!sw->nopt) {
+    snprintf(out, len, "%s", dir);
+    return;
+  }
+  AzCompareSweepLabel(sw, p, PETSC_TRUE, label, sizeof label);
+  snprintf(out, len, "%s/%s", dir, label);
+}
 
 static PetscBool PositiveFinite(const char *s)
 {
@@ -353,7 +364,9 @@ static PetscErrorCode PlotComponents(MPI_Comm comm, AzProblem prob, const char l
  * strategy's solution and error for every chosen component (field.dat's columns) */
 /* (nrep > 1: the median error of each strategy with its min-max band, from history_band.csv, and the
  * drift of its first repeat; res[best] the best run) */
-static PetscErrorCode Plots(MPI_Comm comm, const char dir[], AzProblem prob, Result res[], PetscInt n, PetscInt nrep, PetscInt best, PetscInt nplot, const PetscInt plot[], PetscInt nlaws, PetscBool *made)
+/* (a sweep: the error and drift plots have a panel per setting, every strategy in the same colour in
+ * each; summary.png a bar per strategy and setting, coloured by strategy) */
+static PetscErrorCode Plots(MPI_Comm comm, const char dir[], AzProblem prob, Result res[], PetscInt n, const AzCompareSweep *sw, PetscInt nrep, PetscInt best, PetscInt nplot, const PetscInt plot[], PetscInt nlaws, PetscBool *made)
 {
   const AzProblemInfo *info;
   char                 path[PETSC_MAX_PATH_LEN + 32], cmd[2 * PETSC_MAX_PATH_LEN + 64];
@@ -370,28 +383,49 @@ static PetscErrorCode Plots(MPI_Comm comm, const char dir[], AzProblem prob, Res
   snprintf(path, sizeof path, "%s/plots.gp", dir);
   PetscCall(AzFileOpen(comm, path, &f));
   PetscCall(AzFilePrintf(f, "# gnuplot plots.gp (in this directory) remakes the figures\nset terminal pngcairo size 900,600\nset datafile separator ','\nset datafile columnheaders\n"));
-  PetscCall(AzFilePrintf(f, "set output 'error_vs_iteration.png'\nset logscale y\nset xlabel 'iteration'\nset ylabel 'relative L2 error'\nset key outside right\nset grid\n"));
-  PetscCall(AzFilePrintf(f, "plot "));
-  if (nrep > 1) { /* the band first, the median over it, in the strategy's colour */
-    PetscCall(AzFilePrintf(f, "%s", "\\\n     "));
-    for (PetscInt k = 0; k < n; k++) PetscCall(AzFilePrintf(f, "%s'%s/history_band.csv' using 1:3:4 with filledcurves fs transparent solid 0.2 noborder lc %d notitle, '' using 1:2 with lines lw 2 lc %d title '%s (median of %d)'", k ? ", \\\n     " : "", res[k].name, (int)(k + 1), (int)(k + 1), res[k].name, (int)nrep));
-  } else
-    for (PetscInt k = 0; k < n; k++) PetscCall(AzFilePrintf(f, "%s'%s/history.csv' using (column(\"iteration\")):(column(\"rel_l2\")) with lines lw 2 title '%s'", k ? ", \\\n     " : "", res[k].name, res[k].name));
-  if (nlaws > 0 && info->time_dependent) {
+  const PetscInt npts = sw->npts, ncol = n * npts, pcols = (PetscInt)PetscCeilReal(PetscSqrtReal((PetscReal)npts)), prows = (npts + pcols - 1) / pcols;
+  for (int drift = 0; drift < 2; drift++) {
+    if (drift && !(nlaws > 0 && info->time_dependent)) break;
+    if (!drift) PetscCall(AzFilePrintf(f, "set output 'error_vs_iteration.png'\nset logscale y\nset xlabel 'iteration'\nset ylabel 'relative L2 error'\nset key outside right\nset grid\n"));
     /* |Q(t) − Q*| of the first law; a floor of 1e-17 keeps exact zeros on the log scale */
-    PetscCall(AzFilePrintf(f, "\nset output 'drift_vs_time.png'\nset xlabel 't'\nset ylabel '|Q(t) - Q*| (%s)'\nset format y '%%.0e'\n", info->conservation[0].name));
-    PetscCall(AzFilePrintf(f, "plot "));
-    for (PetscInt k = 0; k < n; k++) PetscCall(AzFilePrintf(f, "%s'%s%s/conservation.csv' using 1:(abs($2) + 1e-17) with lines lw 2 title '%s%s'", k ? ", \\\n     " : "", res[k].name, nrep > 1 ? "/repeat-1" : "", res[k].name, nrep > 1 ? " (repeat 1)" : ""));
-    PetscCall(AzFilePrintf(f, "\nset format y '%%g'"));
+    else PetscCall(AzFilePrintf(f, "\nset output 'drift_vs_time.png'\nset xlabel 't'\nset ylabel '|Q(t) - Q*| (%s)'\nset format y '%%.0e'\n", info->conservation[0].name));
+    if (sw->nopt) PetscCall(AzFilePrintf(f, "set terminal pngcairo size %d,%d\nset multiplot layout %d,%d\n", (int)(700 * pcols), (int)(450 * prows), (int)prows, (int)pcols));
+    for (PetscInt p = 0; p < npts; p++) {
+      char at[PETSC_MAX_PATH_LEN] = "", label[1024];
+      if (sw->nopt) {
+        AzCompareSweepLabel(sw, p, PETSC_TRUE, at, sizeof at - 1);
+        PetscCall(PetscStrlcat(at, "/", sizeof at));
+        AzCompareSweepLabel(sw, p, PETSC_FALSE, label, sizeof label);
+        PetscCall(AzFilePrintf(f, "set title '%s' noenhanced\n", label));
+      }
+      PetscCall(AzFilePrintf(f, "plot "));
+      if (drift)
+        for (PetscInt k = 0; k < n; k++) PetscCall(AzFilePrintf(f, "%s'%s%s%s/conservation.csv' using 1:(abs($2) + 1e-17) with lines lw 2 lc %d title '%s%s'", k ? ", \\\n     " : "", at, res[k].name, nrep > 1 ? "/repeat-1" : "", (int)(k + 1), res[k].name, nrep > 1 ? " (repeat 1)" : ""));
+      else if (nrep > 1) { /* the band first, the median over it, in the strategy's colour */
+        PetscCall(AzFilePrintf(f, "%s", "\\\n     "));
+        for (PetscInt k = 0; k < n; k++) PetscCall(AzFilePrintf(f, "%s'%s%s/history_band.csv' using 1:3:4 with filledcurves fs transparent solid 0.2 noborder lc %d notitle, '' using 1:2 with lines lw 2 lc %d title '%s (median of %d)'", k ? ", \\\n     " : "", at, res[k].name, (int)(k + 1), (int)(k + 1), res[k].name, (int)nrep));
+      } else
+        for (PetscInt k = 0; k < n; k++) PetscCall(AzFilePrintf(f, "%s'%s%s/history.csv' using (column(\"iteration\")):(column(\"rel_l2\")) with lines lw 2 lc %d title '%s'", k ? ", \\\n     " : "", at, res[k].name, (int)(k + 1), res[k].name));
+      PetscCall(AzFilePrintf(f, "\n"));
+    }
+    if (sw->nopt) PetscCall(AzFilePrintf(f, "unset multiplot\nunset title\nset terminal pngcairo size 900,600\n"));
+    if (drift) PetscCall(AzFilePrintf(f, "set format y '%%g'"));
   }
   /* the figure to look at first: each strategy's error beside its drift (without a law in time, its
    * wall time), bars on log scales from compare.csv (the medians over repeats); a floor of 1e-17 keeps a
    * zero drift visible */
   const char *med = nrep > 1 ? " (median over the repeats)" : "";
-  PetscCall(AzFilePrintf(f, "\nset terminal pngcairo size 1200,600\nset output 'summary.png'\nset multiplot layout 1,2\nunset key\nset style fill solid 0.7 border -1\nset boxwidth 0.7\nset xtics rotate by -40 left noenhanced\nset format y '%%.0e'\nunset xlabel\nset xrange [-0.6:%g]\n", (double)n - 0.4));
-  PetscCall(AzFilePrintf(f, "set title 'relative L2 error (lower is better)%s'\nset ylabel 'rel L2'\nplot 'compare.csv' using 0:(column(\"rel_l2%s\")):xtic(1) with boxes lc rgb '#3060b0'\n", med, med[0] ? "_median" : ""));
-  if (nlaws > 0 && info->time_dependent) PetscCall(AzFilePrintf(f, "set title 'conservation drift max_t |Q(t) - Q*| (%s)'\nset ylabel 'drift'\nplot 'compare.csv' using 0:(column(\"drift_vs_Qstar%s\") + 1e-17):xtic(1) with boxes lc rgb '#b04030'\n", info->conservation[0].name, med[0] ? "_median" : ""));
-  else PetscCall(AzFilePrintf(f, "set title 'wall time (s)'\nset ylabel 's'\nset format y '%%g'\nplot 'compare.csv' using 0:(column(\"wall_seconds%s\")):xtic(1) with boxes lc rgb '#b04030'\n", med[0] ? "_median" : ""));
+  /* with a sweep: a bar per strategy and setting, labelled with both, in the strategy's colour */
+  char xtic[64], colour[2][64];
+  snprintf(xtic, sizeof xtic, "%s", sw->nopt ? "xtic(strcol(1).' '.strcol(2))" : "xtic(1)");
+  snprintf(colour[0], sizeof colour[0], "%s", sw->nopt ? "lc variable" : "lc rgb '#3060b0'");
+  snprintf(colour[1], sizeof colour[1], "%s", sw->nopt ? "lc variable" : "lc rgb '#b04030'");
+  char lcv[64] = "";
+  if (sw->nopt) snprintf(lcv, sizeof lcv, ":(int($0) %% %d + 1)", (int)n);
+  PetscCall(AzFilePrintf(f, "\nset terminal pngcairo size %d,600\nset output 'summary.png'\nset multiplot layout 1,2\nunset key\nset style fill solid 0.7 border -1\nset boxwidth 0.7\nset xtics rotate by -40 left noenhanced\nset format y '%%.0e'\nunset xlabel\nset xrange [-0.6:%g]\n", (int)PetscMax(1200, 300 + 80 * ncol), (double)ncol - 0.4));
+  PetscCall(AzFilePrintf(f, "set title 'relative L2 error (lower is better)%s'\nset ylabel 'rel L2'\nplot 'compare.csv' using 0:(column(\"rel_l2%s\"))%s:%s with boxes %s\n", med, med[0] ? "_median" : "", lcv, xtic, colour[0]));
+  if (nlaws > 0 && info->time_dependent) PetscCall(AzFilePrintf(f, "set title 'conservation drift max_t |Q(t) - Q*| (%s)'\nset ylabel 'drift'\nplot 'compare.csv' using 0:(column(\"drift_vs_Qstar%s\") + 1e-17)%s:%s with boxes %s\n", info->conservation[0].name, med[0] ? "_median" : "", lcv, xtic, colour[1]));
+  else PetscCall(AzFilePrintf(f, "set title 'wall time (s)'\nset ylabel 's'\nset format y '%%g'\nplot 'compare.csv' using 0:(column(\"wall_seconds%s\"))%s:%s with boxes %s\n", med[0] ? "_median" : "", lcv, xtic, colour[1]));
   PetscCall(AzFilePrintf(f, "unset multiplot\nset terminal pngcairo size 900,600\nset output\nset xtics norotate\nset format y '%%g'\nunset xrange\nunset title\nset style fill empty\nset boxwidth\n"));
   PetscCall(AzFilePrintf(f, "\nunset logscale y\nset datafile separator whitespace\nset datafile nocolumnheaders\nunset key\n"));
   if (ncoord <= 2) {
@@ -480,11 +514,15 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
   PetscBool            plots = PETSC_FALSE, projects = PETSC_FALSE;
   char                 trainer[128] = "";
   PetscInt             nlaws = 0;
-  char                 sub[PETSC_MAX_PATH_LEN + 96];
+  char                 sub[2 * PETSC_MAX_PATH_LEN + 1300];
   char                 refline[1024] = "", recipe[2048];
   PetscReal            param0[AZ_MAX_PARAMS];
   PetscInt             nparam0 = 0;
   PetscBool            inverse = PETSC_FALSE; /* a strategy infers parameters (-az_infer) */
+  char                 sweeptext[4096] = "";
+  AzCompareSweep       sweep;                 /* -az_sweep: the settings (one, with no option, without it) */
+  PetscInt             npts, ncol, nruns;     /* settings; columns (strategy, setting); runs: columns × repeats */
+  char                 setdir[PETSC_MAX_PATH_LEN + 1100];
 
   PetscFunctionBegin;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
@@ -497,9 +535,10 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
   PetscCall(PetscOptionsInt("-az_repeats", "train every strategy N times, at the network seeds (-az_field_seed) s, s+1, ... and the point seeds (-az_seed) likewise: the same N seeds for every strategy", "AzRunCompare", nrep, &nrep, NULL));
   PetscCall(PetscOptionsBool("-az_compare_resume", "keep the runs a previous compare finished in this run directory (their result.txt; their options must be the same) and train only the others", "AzRunCompare", resume, &resume, NULL));
   PetscCall(PetscOptionsInt("-az_compare_groups", "split the ranks into G groups, each training its share of the runs on its ranks (data-parallel inside the group)", "AzRunCompare", ngroups, &ngroups, NULL));
+  PetscCall(PetscOptionsString("-az_sweep", "settings added to the grid: \"az_field_width=20,40;az_adam_lr=1e-3,3e-3\" trains every strategy at every combination of the values (options without '-'; values separated by ',', or by '|' where a value is a list)", "AzRunCompare", sweeptext, sweeptext, sizeof sweeptext, NULL));
   PetscCall(PetscOptionsInt("-az_compare_stop_after", "stop with an error after training this many runs (0: never), as a kill would: for testing -az_compare_resume", "AzRunCompare", stop_after, &stop_after, NULL));
   PetscOptionsEnd();
-  PetscCheck(nrep >= 1 && nrep <= AZ_MAX_REPEATS, comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_repeats %" PetscInt_FMT ": the number of runs of every strategy must be between 1 and %d", nrep, AZ_MAX_REPEATS);
+  PetscCheck(nrep >= 1 && nrep <= AZ_MAX_RUNS, comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_repeats %" PetscInt_FMT ": the number of runs of every strategy must be between 1 and %d", nrep, AZ_MAX_RUNS);
   PetscCheck(ngroups >= 1 && ngroups <= size, comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_compare_groups %" PetscInt_FMT ": the number of rank groups must be between 1 and the number of ranks, %d", ngroups, size);
   PetscCheck(stop_after >= 0, comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_compare_stop_after %" PetscInt_FMT " must be >= 0 (0: never stop)", stop_after);
   {
@@ -514,6 +553,12 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
     if (strstr(tok, "project") || strstr(tok, "conserve")) projects = PETSC_TRUE; /* time slices */
   }
   PetscCheck(n > 0, comm, PETSC_ERR_ARG_WRONG, "-az_strategies is empty");
+  PetscCall(AzCompareSweepParse(comm, sweeptext, &sweep));
+  npts  = sweep.npts;
+  ncol  = n * npts;
+  nruns = ncol * nrep;
+  PetscCheck(nruns <= AZ_MAX_RUNS, comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_sweep: %" PetscInt_FMT " strategies x %" PetscInt_FMT " settings x %" PetscInt_FMT " repeats make %" PetscInt_FMT " runs; a comparison has at most %d: fewer values, strategies or repeats", n, npts, nrep, nruns, AZ_MAX_RUNS);
+  PetscCall(AzCompareSweepCheckGiven(comm, &sweep, n));
   PetscCall(AzProblemLoad(comm, name, &prob));
   PetscCall(AzProblemSetFromOptions(prob));
   {
@@ -522,6 +567,8 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
     PetscCall(AzProblemGetParams(prob, &p));
     for (PetscInt k = 0; k < nparam0; k++) param0[k] = p[k];
   }
+  /* the recipe and compare's defaults see a swept option as given (as the same run alone would) */
+  PetscCall(AzCompareSweepApply(&sweep, 0));
   PetscCall(AzRunApplyRecipe(prob, recipe, sizeof recipe));
   PetscCall(PetscPrintf(comm, "recipe (options not given, -az_recipe none for none): %s\n", recipe[0] ? recipe : "(every option given)"));
   PetscCall(AzProblemGetInfo(prob, &info));
@@ -539,14 +586,23 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
     PetscCall(AzCompareBaseSeed(prefix, "-az_field_seed", 0, &fseed[k])); /* AzFieldCreate's default */
     PetscCall(AzCompareBaseSeed(prefix, "-az_seed", 1, &cseed[k]));       /* AzLossCreate's default */
   }
-  PetscCall(PetscCalloc1(n * nrep, &res));
+  PetscCall(AzCompareSweepApply(&sweep, -1));
+  PetscCall(PetscCalloc1(nruns, &res));
   /* every strategy against the problem before any training: one that cannot run fails the run now */
-  for (PetscInt k = 0; k < n; k++) {
+  for (PetscInt c = 0; c < ncol; c++) { /* every strategy at every setting */
+    const PetscInt k = c % n, p = c / n;
     AzField        field;
     AzLoss         loss;
     AzTrainer      tr;
     PetscErrorCode ierr;
+    char           at[1100] = "";
 
+    if (k == 0) PetscCall(AzCompareSweepApply(&sweep, p));
+    if (sweep.nopt) {
+      AzCompareSweepLabel(&sweep, p, PETSC_FALSE, at + 13, sizeof at - 13);
+      memcpy(at, " at setting '", 13);
+      PetscCall(PetscStrlcat(at, "'", sizeof at));
+    }
     PetscCall(RestoreParams(prob, nparam0, param0));
     PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
     ierr = SetUpStrategy(comm, prob, k, strategies[k], &field, &loss, &tr);
@@ -560,12 +616,25 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
       const char *text;
       char       *specific = NULL;
       PetscCall(PetscErrorMessage(ierr, &text, &specific));
-      SETERRQ(comm, ierr, "Strategy '%s' cannot run on problem %s (checked before any training): %s", strategies[k], info->name, specific && specific[0] ? specific : (text ? text : "unknown error"));
+      SETERRQ(comm, ierr, "Strategy '%s'%s cannot run on problem %s (checked before any training): %s", strategies[k], at, info->name, specific && specific[0] ? specific : (text ? text : "unknown error"));
     }
     PetscCall(AzTrainerGetDescription(tr, trainer, sizeof trainer));
     PetscCall(AzTrainerDestroy(&tr));
     PetscCall(AzLossDestroy(&loss));
     PetscCall(AzFieldDestroy(&field));
+    for (PetscInt j = 0; j < sweep.nopt; j++) { /* the strategy's own setting of a swept option would shadow the sweep */
+      char      opt[96];
+      PetscBool own;
+      snprintf(opt, sizeof opt, "-s%d_%s", (int)(k + 1), sweep.name[j]);
+      PetscCall(PetscOptionsHasName(NULL, NULL, opt, &own));
+      PetscCheck(!own, comm, PETSC_ERR_ARG_INCOMP, "-az_sweep sweeps %s, which strategy %d ('%s') sets itself (%s): the sweep would not change it there; sweep another option or leave that strategy out", sweep.name[j], (int)(k + 1), strategies[k], opt);
+    }
+    if (k == n - 1 && sweep.nopt) { /* every strategy set up at setting p: each swept option was read */
+      PetscInt unread;
+      PetscCall(AzCompareSweepUnread(&sweep, PETSC_FALSE, &unread));
+      if (unread >= 0) PetscCall(AzCompareSweepUnreadError(comm, &sweep, unread));
+      PetscCall(AzCompareSweepApply(&sweep, -1));
+    }
   }
   PetscCheck(!(inverse && ngroups > 1), comm, PETSC_ERR_SUP, "-az_compare_groups %" PetscInt_FMT " with -az_infer: not supported (each run solves a reference at its inferred parameters, which groups would write to one cache at once); use -az_compare_groups 1", ngroups);
   if (!dir[0]) snprintf(dir, sizeof dir, "runs/compare-%s", info->name);
@@ -573,12 +642,13 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
   PetscCall(AzRunMakeDirectory(comm, dir));
   /* -az_compare_resume keeps what a previous run finished (and its field.dat while no run beats it) */
   if (!resume) PetscCall(AzRunRemoveStale(comm, dir, CompareFiles));
-  for (PetscInt k = 0; k < n; k++) {
-    char sub[PETSC_MAX_PATH_LEN + 72];
-    snprintf(sub, sizeof sub, "%s/%s", dir, strategies[k]);
+  for (PetscInt c = 0; c < ncol; c++) {
+    const PetscInt k = c % n;
+    SettingDirectory(dir, &sweep, c / n, setdir, sizeof setdir);
+    snprintf(sub, sizeof sub, "%s/%s", setdir, strategies[k]);
     if (!resume) PetscCall(AzRunRemoveStale(comm, sub, StrategyFiles));
     for (PetscInt r = 0; r < nrep && nrep > 1 && !resume; r++) {
-      AzCompareRunDirectory(dir, strategies[k], nrep, r, sub, sizeof sub);
+      AzCompareRunDirectory(setdir, strategies[k], nrep, r, sub, sizeof sub);
       PetscCall(AzRunRemoveStale(comm, sub, StrategyFiles));
     }
   }
@@ -604,6 +674,7 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
     if (ref) PetscCall(AzReferenceGetVerificationLine(ref, refline, sizeof refline));
   }
   PetscCall(PetscPrintf(comm, "ansatz compare: problem %s, %d rank(s), %" PetscInt_FMT " strategies, %" PetscInt_FMT " run(s) each, run directory %s\n", info->name, size, n, nrep, dir));
+  if (sweep.nopt) PetscCall(PetscPrintf(comm, "ansatz compare: -az_sweep, %" PetscInt_FMT " settings: every strategy at each (%" PetscInt_FMT " runs in all)\n", npts, nruns));
   /* rank groups: rank q in group q G / size (contiguous, sizes differing by at most one); each group
    * has the problem and the yardstick on its own ranks, the reference read from the cache just written */
   PetscCall(PetscMalloc1(size, &color_of));
@@ -618,7 +689,9 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
     PetscCall(PetscPrintf(comm, "ansatz compare: %" PetscInt_FMT " rank groups (-az_compare_groups), %d rank(s) in group 0\n", ngroups, gsize));
     PetscCall(AzProblemLoad(gcomm, name, &gprob));
     PetscCall(AzProblemSetFromOptions(gprob));
+    PetscCall(AzCompareSweepApply(&sweep, 0));
     PetscCall(AzRunApplyRecipe(gprob, recipe, sizeof recipe));
+    PetscCall(AzCompareSweepApply(&sweep, -1));
     gref = NULL;
     if (!info->exact) {
       char refdir[PETSC_MAX_PATH_LEN];
@@ -630,8 +703,9 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
   }
   /* the grid of runs, G at a time: group g (-az_compare_groups) trains run base + g on its ranks, then
    * every rank learns every result of the round (the tables, the best run, the stop) */
-  for (PetscInt base = 0; base < n * nrep; base += ngroups) {
-    const PetscInt  i = base + color, k = i % n, r = i / n; /* repeat by repeat: every strategy at a seed before the next seed */
+  for (PetscInt base = 0; base < nruns; base += ngroups) {
+    /* repeat by repeat (every strategy at every setting at a seed before the next seed), setting by setting */
+    const PetscInt  i = base + color, k = i % n, p = (i / n) % npts, r = i / ncol;
     char            prefix[16];
     Result          mine, *round;
     AzField         field = NULL;
@@ -641,7 +715,7 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
     PetscInt        before = best;
 
     PetscCall(PetscMemzero(&mine, sizeof mine));
-    if (i < n * nrep) {
+    if (i < nruns) {
       Result         *x = &mine;
       PetscBool       kept = PETSC_FALSE, has;
       PetscLogDouble  t0, t1;
@@ -649,22 +723,30 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
       const char     *msg;
 
       StrategyPrefix(k, prefix, sizeof prefix);
-      AzCompareRunDirectory(dir, strategies[k], nrep, r, sub, sizeof sub);
+      char            at[1100] = "";
+      if (sweep.nopt) { /* " at field_width=20 adam_lr=1e-3" in the progress lines */
+        memcpy(at, " at ", 5);
+        AzCompareSweepLabel(&sweep, p, PETSC_FALSE, at + 4, sizeof at - 4);
+      }
+      SettingDirectory(dir, &sweep, p, setdir, sizeof setdir);
+      AzCompareRunDirectory(setdir, strategies[k], nrep, r, sub, sizeof sub);
+      PetscCall(AzCompareSweepApply(&sweep, p)); /* this run's setting, cleared after it */
       if (nrep > 1) { /* this repeat's seeds, the same for every strategy */
         PetscCall(AzCompareSetSeed(prefix, "-az_field_seed", fseed[k] + r));
         PetscCall(AzCompareSetSeed(prefix, "-az_seed", cseed[k] + r));
       }
       PetscCall(RestoreParams(gprob, nparam0, param0)); /* every strategy from the same initial guesses */
       if (resume) PetscCall(AzCompareKeptRun(gcomm, gprob, sub, strategies[k], prefix, &kept, x));
+      x->setting = p;
       if (kept) {
-        if (nrep > 1) PetscCall(PetscPrintf(gcomm, "== %s, repeat %" PetscInt_FMT " of %" PetscInt_FMT ": kept from the previous run (%s/result.txt)\n", strategies[k], r + 1, nrep, sub));
-        else PetscCall(PetscPrintf(gcomm, "== %s: kept from the previous run (%s/result.txt)\n", strategies[k], sub));
+        if (nrep > 1) PetscCall(PetscPrintf(gcomm, "== %s%s, repeat %" PetscInt_FMT " of %" PetscInt_FMT ": kept from the previous run (%s/result.txt)\n", strategies[k], at, r + 1, nrep, sub));
+        else PetscCall(PetscPrintf(gcomm, "== %s%s: kept from the previous run (%s/result.txt)\n", strategies[k], at, sub));
       } else {
         PetscCall(AzRunRemoveStale(gcomm, sub, StrategyFiles)); /* a run stopped before its result.txt leaves nothing */
         PetscCall(SetUpStrategy(gcomm, gprob, k, strategies[k], &field, &loss, &tr));
         if (!info->exact && !inverse) PetscCall(AzLossSetReference(loss, gref));
-        if (nrep > 1) PetscCall(PetscPrintf(gcomm, "== %s, repeat %" PetscInt_FMT " of %" PetscInt_FMT " (seeds: network %" PetscInt_FMT ", points %" PetscInt_FMT ")\n", strategies[k], r + 1, nrep, fseed[k] + r, cseed[k] + r));
-        else PetscCall(PetscPrintf(gcomm, "== %s\n", strategies[k]));
+        if (nrep > 1) PetscCall(PetscPrintf(gcomm, "== %s%s, repeat %" PetscInt_FMT " of %" PetscInt_FMT " (seeds: network %" PetscInt_FMT ", points %" PetscInt_FMT ")\n", strategies[k], at, r + 1, nrep, fseed[k] + r, cseed[k] + r));
+        else PetscCall(PetscPrintf(gcomm, "== %s%s\n", strategies[k], at));
         PetscCall(PetscTime(&t0));
         PetscCall(AzTrainerTrain(tr));
         PetscCall(PetscTime(&t1));
@@ -721,6 +803,11 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
           if (!PetscIsInfOrNanReal(x->viol_ic)) snprintf(ic, sizeof ic, "%.3e", (double)x->viol_ic);
           PetscCall(PetscPrintf(gcomm, "   rel_l2 %.3e  boundary violation %s  initial violation %s  %.1f s\n", (double)x->rel_l2, bc, ic, (double)x->wall));
         }
+        if (sweep.nopt) { /* an option read only after the set-up (a solver's, an update's): read by now */
+          PetscInt unread;
+          PetscCall(AzCompareSweepUnread(&sweep, PETSC_TRUE, &unread));
+          x->unread = unread + 1;
+        }
       }
     }
     /* the round's results on every rank: each group's from its first rank */
@@ -731,11 +818,12 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
       PetscCall(PetscMalloc1(size, &all));
       PetscCallMPI(MPI_Allgather(&mine, (PetscMPIInt)sizeof mine, MPI_BYTE, all, (PetscMPIInt)sizeof mine, MPI_BYTE, comm));
       for (PetscMPIInt q = size - 1; q >= 0; q--) /* the lowest rank of each group last: its leader */
-        if (base + color_of[q] < n * nrep) round[color_of[q]] = all[q];
+        if (base + color_of[q] < nruns) round[color_of[q]] = all[q];
       PetscCall(PetscFree(all));
     }
-    for (PetscInt g = 0; g < ngroups && base + g < n * nrep; g++) {
+    for (PetscInt g = 0; g < ngroups && base + g < nruns; g++) {
       const Result *y = &res[base + g];
+      if (y->unread) PetscCall(AzCompareSweepUnreadError(comm, &sweep, y->unread - 1));
       if (y->kept) nkept++;
       else ntrained++;
       nfailed += y->failed;
@@ -750,35 +838,47 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
     PetscCall(AzLossDestroy(&loss));
     PetscCall(AzFieldDestroy(&field));
     PetscCall(AzReferenceDestroy(&sref));
-    if (i < n * nrep && !mine.kept) PetscCall(AzCompareWriteResult(gcomm, sub, &mine)); /* last: the run is finished */
+    PetscCall(AzCompareSweepApply(&sweep, -1));
+    if (i < nruns && !mine.kept) PetscCall(AzCompareWriteResult(gcomm, sub, &mine)); /* last: the run is finished */
     PetscCallMPI(MPI_Barrier(comm)); /* every result.txt of the round is written before the tables say so */
-    PetscCall(AzCompareWriteTables(comm, dir, res, n, nrep, PetscMin(base + ngroups, n * nrep), !info->exact && refline[0] ? refline : NULL, NULL));
-    PetscCheck(!stop_after || ntrained < stop_after, comm, PETSC_ERR_USER, "ansatz compare: stopped after training %" PetscInt_FMT " run(s), as -az_compare_stop_after asked (%" PetscInt_FMT " of %" PetscInt_FMT " runs finished in %s; -az_compare_resume trains the rest)", ntrained, PetscMin(base + ngroups, n * nrep), n * nrep, dir);
+    PetscCall(AzCompareWriteTables(comm, dir, res, ncol, nrep, PetscMin(base + ngroups, nruns), !info->exact && refline[0] ? refline : NULL, &sweep, NULL));
+    PetscCheck(!stop_after || ntrained < stop_after, comm, PETSC_ERR_USER, "ansatz compare: stopped after training %" PetscInt_FMT " run(s), as -az_compare_stop_after asked (%" PetscInt_FMT " of %" PetscInt_FMT " runs finished in %s; -az_compare_resume trains the rest)", ntrained, PetscMin(base + ngroups, nruns), nruns, dir);
   }
-  for (PetscInt k = 0; k < n && nrep > 1; k++) { /* the median error curve of each strategy, with its band */
-    snprintf(sub, sizeof sub, "%s/%s", dir, strategies[k]);
+  for (PetscInt c = 0; c < ncol && nrep > 1; c++) { /* the median error curve of each strategy at each setting, with its band */
+    SettingDirectory(dir, &sweep, c / n, setdir, sizeof setdir);
+    snprintf(sub, sizeof sub, "%s/%s", setdir, strategies[c % n]);
     PetscCall(AzCompareWriteBand(comm, sub, nrep));
   }
-  if (best >= 0) PetscCall(Plots(comm, dir, prob, res, n, nrep, best, nplot, plot, nlaws, &plots));
-  {
-    AzStoryRow rows[AZ_MAX_STRATEGIES];
+  if (best >= 0) PetscCall(Plots(comm, dir, prob, res, n, &sweep, nrep, best, nplot, plot, nlaws, &plots));
+  for (PetscInt p = 0; p < npts && nrep == 1; p++) { /* one run per strategy: the verdict against the first (at each setting); with repeats the paired verdicts speak */
+    AzStoryRow    rows[AZ_MAX_STRATEGIES];
+    const Result *y = &res[p * n];
+    char          one[2048], label[1024];
     for (PetscInt k = 0; k < n; k++) {
-      rows[k].name       = res[k].name;
-      rows[k].rel_l2     = res[k].rel_l2;
-      rows[k].drift      = nlaws > 0 && info->time_dependent ? res[k].drift : (PetscReal)NAN;
-      rows[k].positivity = res[k].positivity;
-      rows[k].wall       = res[k].wall;
-      rows[k].failed     = res[k].failed;
+      rows[k].name       = y[k].name;
+      rows[k].rel_l2     = y[k].rel_l2;
+      rows[k].drift      = nlaws > 0 && info->time_dependent ? y[k].drift : (PetscReal)NAN;
+      rows[k].positivity = y[k].positivity;
+      rows[k].wall       = y[k].wall;
+      rows[k].failed     = y[k].failed;
     }
-    /* one run per strategy: the verdict against the first; with repeats the paired verdicts speak */
-    if (nrep == 1) PetscCall(AzRunStory(n, rows, nlaws > 0 ? info->conservation[0].name : "", story, sizeof story));
+    PetscCall(AzRunStory(n, rows, nlaws > 0 ? info->conservation[0].name : "", one, sizeof one));
+    if (!sweep.nopt) PetscCall(PetscStrncpy(story, one, sizeof story));
+    else {
+      AzCompareSweepLabel(&sweep, p, PETSC_FALSE, label, sizeof label);
+      PetscCall(PetscStrlcat(story, p ? "\n\n" : "", sizeof story));
+      PetscCall(PetscStrlcat(story, "At ", sizeof story));
+      PetscCall(PetscStrlcat(story, label, sizeof story));
+      PetscCall(PetscStrlcat(story, ": ", sizeof story));
+      PetscCall(PetscStrlcat(story, one, sizeof story));
+    }
   }
   {
     char  *md = NULL, *csv = NULL, *vmd = NULL, *vcsv = NULL;
     AzFile f;
-    if (rank == 0 && nrep == 1) PetscCall(AzCompareTables(res, n, &md, &csv));
-    if (nrep > 1) PetscCall(AzCompareWriteTables(comm, dir, res, n, nrep, n * nrep, !info->exact && refline[0] ? refline : NULL, &md));
-    if (rank == 0) PetscCall(AzCompareVerdicts(n, nrep, res, &vmd, &vcsv));
+    if (rank == 0 && nrep == 1) PetscCall(AzCompareTables(res, ncol, &sweep, &md, &csv));
+    if (nrep > 1) PetscCall(AzCompareWriteTables(comm, dir, res, ncol, nrep, nruns, !info->exact && refline[0] ? refline : NULL, &sweep, &md));
+    if (rank == 0) PetscCall(AzCompareVerdicts(ncol, nrep, res, &sweep, &vmd, &vcsv));
     snprintf(path, sizeof path, "%s/verdicts.csv", dir);
     PetscCall(AzFileOpen(comm, path, &f));
     if (vcsv) PetscCall(AzFilePrintf(f, "%s", vcsv));
@@ -800,7 +900,8 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
       PetscCall(AzFilePrintf(f, "%s.%s\n\n", refline, info->exact ? " (The exact solution is the yardstick here.)" : (v.verified ? "" : " The yardstick is unverified: errors against it below that level mean nothing (see its summary.json; a finer -az_ref_n or another -az_ref_order may verify it).")));
     }
     if (md) PetscCall(AzFilePrintf(f, "%s", md));
-    for (PetscInt k = 0; k < n * nrep; k++)
+    if (sweep.nopt) PetscCall(AzFilePrintf(f, "A sweep (-az_sweep \"%s\"): every strategy trained at each of the %" PetscInt_FMT " settings, the Cartesian product of the options' values, each applied on top of the command line for its runs only (as if given there); the tables have a row per strategy and setting, and strategies are compared within a setting.\n\n", sweep.text, npts));
+    for (PetscInt k = 0; k < nruns; k++)
       if (res[k].failed && nrep == 1) PetscCall(AzFilePrintf(f, "\nStrategy %s failed: %s. Its row describes the last good parameters.\n", res[k].name, res[k].why));
       else if (res[k].failed) PetscCall(AzFilePrintf(f, "\nStrategy %s failed in repeat %" PetscInt_FMT ": %s. Its row in compare_runs.csv describes the last good parameters; the statistics leave it out.\n", res[k].name, res[k].repeat, res[k].why));
     if (nlaws > 0 && info->time_dependent) PetscCall(AzFilePrintf(f, "\nDrift vs Q* is max_t |Q(t) - Q*| over the %d times of each strategy's conservation.csv (t0 to t1) for the problem's laws, Q* the law's declared value or, without one, the law at the initial data (so an initial error shows at t0); Q(t) by composite Gauss-Legendre quadrature independent of the projection's own nodes.", (int)AZ_DRIFT_TIMES));
@@ -845,6 +946,7 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
   for (PetscInt k = 0; k < n; k++) PetscCall(PetscFree(strategies[k]));
   PetscCall(AzReferenceDestroy(&ref));
   PetscCall(AzProblemDestroy(&prob));
-  PetscCheck(!nfailed, comm, PETSC_ERR_NOT_CONVERGED, "%" PetscInt_FMT " of %" PetscInt_FMT " %s failed (marked failed in %s/compare.md; the others' results are complete)", nfailed, n * nrep, nrep > 1 ? "runs" : "strategies", dir);
+  PetscCall(AzCompareSweepDestroy(&sweep));
+  PetscCheck(!nfailed, comm, PETSC_ERR_NOT_CONVERGED, "%" PetscInt_FMT " of %" PetscInt_FMT " %s failed (marked failed in %s/compare.md; the others' results are complete)", nfailed, nruns, nrep > 1 || npts > 1 ? "runs" : "strategies", dir);
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -17,7 +17,30 @@ typedef struct {
   PetscReal ival[AZ_MAX_PARAMS];
   PetscInt  repeat, field_seed, seed; /* the repeat (from 1) and its seeds: network (-az_field_seed), points (-az_seed) */
   PetscBool kept;                     /* read back from a previous run's result.txt (-az_compare_resume), not trained */
+  PetscInt  setting;                  /* the sweep's setting (from 0; 0 without -az_sweep) */
+  PetscInt  unread;                   /* a swept option this run did not read (its index + 1; 0: none) */
 } AzCompareResult;
+
+/* -az_sweep (sweep.c): nopt options (names without '-', "az_field_width"), nval[j] values each; the
+ * settings are their Cartesian product, npts of them (1 and nopt 0 without a sweep), setting p's
+ * values by AzCompareSweepValue (the first option the slowest) */
+#define AZ_MAX_RUNS          1000
+#define AZ_SWEEP_MAX_OPTIONS 8
+typedef struct {
+  char    *text;
+  PetscInt nopt, npts;
+  char     name[AZ_SWEEP_MAX_OPTIONS][64];
+  PetscInt nval[AZ_SWEEP_MAX_OPTIONS];
+  char   **value[AZ_SWEEP_MAX_OPTIONS];
+} AzCompareSweep;
+PETSC_INTERN PetscErrorCode AzCompareSweepParse(MPI_Comm comm, const char text[], AzCompareSweep *s);
+PETSC_INTERN PetscErrorCode AzCompareSweepDestroy(AzCompareSweep *s);
+PETSC_INTERN const char    *AzCompareSweepValue(const AzCompareSweep *s, PetscInt p, PetscInt j);
+PETSC_INTERN void           AzCompareSweepLabel(const AzCompareSweep *s, PetscInt p, PetscBool dir, char out[], size_t len);
+PETSC_INTERN PetscErrorCode AzCompareSweepApply(const AzCompareSweep *s, PetscInt p);
+PETSC_INTERN PetscErrorCode AzCompareSweepCheckGiven(MPI_Comm comm, const AzCompareSweep *s, PetscInt nstrategies);
+PETSC_INTERN PetscErrorCode AzCompareSweepUnread(const AzCompareSweep *s, PetscBool after, PetscInt *unread);
+PETSC_INTERN PetscErrorCode AzCompareSweepUnreadError(MPI_Comm comm, const AzCompareSweep *s, PetscInt j);
 
 /* statistics of the finite values among n: their count, median, min, max, mean and (sample) standard
  * deviation (0 for one value); NaN when none is finite */
@@ -49,15 +72,17 @@ PETSC_INTERN void AzCompareVerdict(PetscInt n, const PetscReal a[], const PetscR
  * the tables over repeats, the long-form CSV, the median error curve with its band, the verdicts */
 PETSC_INTERN PetscErrorCode AzCompareWriteResult(MPI_Comm comm, const char dir[], const AzCompareResult *r);
 PETSC_INTERN PetscErrorCode AzCompareReadResult(MPI_Comm comm, const char dir[], PetscBool *found, AzCompareResult *r);
-PETSC_INTERN PetscErrorCode AzCompareWriteRepeatTables(MPI_Comm comm, const char dir[], PetscInt n, PetscInt nrep, const AzCompareResult run[], const char refline[], char **md);
-PETSC_INTERN PetscErrorCode AzCompareWriteRuns(MPI_Comm comm, const char dir[], PetscInt n, PetscInt nrep, const AzCompareResult run[]);
+/* with a sweep (sw->nopt > 0) the columns (strategy, setting) are n = strategies × settings, run[] in
+ * the grid's order, each row gains the setting's label and a column per swept option */
+PETSC_INTERN PetscErrorCode AzCompareWriteRepeatTables(MPI_Comm comm, const char dir[], PetscInt n, PetscInt nrep, const AzCompareResult run[], const char refline[], const AzCompareSweep *sw, char **md);
+PETSC_INTERN PetscErrorCode AzCompareWriteRuns(MPI_Comm comm, const char dir[], PetscInt n, PetscInt nrep, const AzCompareResult run[], const AzCompareSweep *sw);
 PETSC_INTERN PetscErrorCode AzCompareWriteBand(MPI_Comm comm, const char sdir[], PetscInt nrep);
-PETSC_INTERN PetscErrorCode AzCompareVerdicts(PetscInt n, PetscInt nrep, const AzCompareResult run[], char **md, char **csv);
+PETSC_INTERN PetscErrorCode AzCompareVerdicts(PetscInt n, PetscInt nrep, const AzCompareResult run[], const AzCompareSweep *sw, char **md, char **csv);
 
 /* the table of the first n results (one run each), as Markdown (md) and CSV (csv); malloc'd strings */
-PETSC_INTERN PetscErrorCode AzCompareTables(const AzCompareResult res[], PetscInt n, char **md, char **csv);
+PETSC_INTERN PetscErrorCode AzCompareTables(const AzCompareResult res[], PetscInt n, const AzCompareSweep *sw, char **md, char **csv);
 /* compare.md/csv and compare_runs.csv after the first done runs (see repeats.c) */
-PETSC_INTERN PetscErrorCode AzCompareWriteTables(MPI_Comm comm, const char dir[], const AzCompareResult res[], PetscInt n, PetscInt nrep, PetscInt done, const char refline[], char **md);
+PETSC_INTERN PetscErrorCode AzCompareWriteTables(MPI_Comm comm, const char dir[], const AzCompareResult res[], PetscInt n, PetscInt nrep, PetscInt done, const char refline[], const AzCompareSweep *sw, char **md);
 /* a run's directory: DIR/STRATEGY for one run each (as always), DIR/STRATEGY/repeat-R for several */
 PETSC_INTERN void AzCompareRunDirectory(const char dir[], const char strategy[], PetscInt nrep, PetscInt r, char sub[], size_t len);
 /* the seeds of repeat 1 and a repeat's seed under a strategy's prefix */

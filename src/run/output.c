@@ -209,7 +209,7 @@ static PetscErrorCode WriteOptions(MPI_Comm comm, AzProblem prob, const char dir
       const char *line = names[k], *value = values[k];
       if (!line) continue;
       if (!strcmp(line, "-problem") || !strcmp(line, "-az_output_dir") || !strcmp(line, "-options_file")) continue;
-      if (prefix && (IsStrategyOption(line) || !strcmp(line, "-az_strategies") || !strcmp(line, "-az_plot_components") || !strcmp(line, "-az_repeats") || !strcmp(line, "-az_compare_resume") || !strcmp(line, "-az_compare_stop_after") || !strcmp(line, "-az_compare_groups"))) continue;
+      if (prefix && (IsStrategyOption(line) || !strcmp(line, "-az_strategies") || !strcmp(line, "-az_plot_components") || !strcmp(line, "-az_repeats") || !strcmp(line, "-az_compare_resume") || !strcmp(line, "-az_compare_stop_after") || !strcmp(line, "-az_compare_groups") || !strcmp(line, "-az_sweep"))) continue;
       if (IsParamOption(info, line)) continue; /* below, with every parameter */
       if (value && IsPathOption(line)) {
         AbsolutePath(value, full, sizeof full);

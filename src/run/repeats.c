@@ -109,6 +109,47 @@ PetscErrorCode AzCompareReadResult(MPI_Comm comm, const char dir[], PetscBool *f
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+static PetscBool Swept(const AzCompareSweep *sw)
+{
+  return sw && sw->nopt > 0 ? PETSC_TRUE : PETSC_FALSE;
+}
+
+/* a CSV field, quoted when it holds a comma or a quote */
+static void CsvField(FILE *c, const char v[])
+{
+  if (!strpbrk(v, ",\"")) fprintf(c, ",%s", v);
+  else {
+    fprintf(c, ",\"");
+    for (; *v; v++) fprintf(c, *v == '"' ? "\"\"" : "%c", *v);
+    fprintf(c, "\"");
+  }
+}
+
+/* with a sweep: the columns setting (its label) and one per swept option, after strategy */
+static void SettingHeader(FILE *c, const AzCompareSweep *sw)
+{
+  if (!Swept(sw)) return;
+  fprintf(c, ",setting");
+  for (PetscInt j = 0; j < sw->nopt; j++) fprintf(c, ",%s", sw->name[j]);
+}
+
+static void SettingCsv(FILE *c, const AzCompareSweep *sw, PetscInt p)
+{
+  char label[1024];
+  if (!Swept(sw)) return;
+  AzCompareSweepLabel(sw, p, PETSC_FALSE, label, sizeof label);
+  CsvField(c, label);
+  for (PetscInt j = 0; j < sw->nopt; j++) CsvField(c, AzCompareSweepValue(sw, p, j));
+}
+
+static void SettingMd(FILE *m, const AzCompareSweep *sw, PetscInt p)
+{
+  char label[1024];
+  if (!Swept(sw)) return;
+  AzCompareSweepLabel(sw, p, PETSC_FALSE, label, sizeof label);
+  fprintf(m, " %s |", label);
+}
+
 static void Cell(FILE *m, const AzCompareStats *s)
 {
   if (!s->count) fprintf(m, " n/a |");
@@ -145,7 +186,7 @@ static PetscErrorCode WriteTablePair(MPI_Comm comm, const char dir[], const char
 /* compare.md/csv over repeats: per strategy and column the median, min, max, mean and standard
  * deviation over its completed runs (a failed run's row describes its last good parameters: it is
  * counted in status, not in the statistics) */
-PetscErrorCode AzCompareWriteRepeatTables(MPI_Comm comm, const char dir[], PetscInt n, PetscInt nrep, const AzCompareResult run[], const char refline[], char **mdout)
+PetscErrorCode AzCompareWriteRepeatTables(MPI_Comm comm, const char dir[], PetscInt n, PetscInt nrep, const AzCompareResult run[], const char refline[], const AzCompareSweep *sw, char **mdout)
 {
   char       *md = NULL, *csv = NULL;
   PetscMPIInt rank;
@@ -159,14 +200,16 @@ PetscErrorCode AzCompareWriteRepeatTables(MPI_Comm comm, const char dir[], Petsc
     PetscReal      v[1024];
 
     PetscCheck(m && c && nrep <= 1024, PETSC_COMM_SELF, PETSC_ERR_MEM, "Cannot build the comparison table");
-    fprintf(c, "strategy,runs,failed");
+    fprintf(c, "strategy");
+    SettingHeader(c, sw);
+    fprintf(c, ",runs,failed");
     for (int k = 0; k < C_NCOL; k++) fprintf(c, ",%s_median,%s_min,%s_max,%s_mean,%s_std", ColumnCsv[k], ColumnCsv[k], ColumnCsv[k], ColumnCsv[k], ColumnCsv[k]);
     for (PetscInt i = 0; i < ni; i++) fprintf(c, ",inferred_%s_median,inferred_%s_min,inferred_%s_max,inferred_%s_mean,inferred_%s_std", run[0].iname[i], run[0].iname[i], run[0].iname[i], run[0].iname[i], run[0].iname[i]);
     fprintf(c, ",status\n");
-    fprintf(m, "Each cell: median [min, max] mean ± std over the completed runs of the strategy (seeds paired across strategies; every run in compare_runs.csv).\n\n| strategy | runs |");
+    fprintf(m, "Each cell: median [min, max] mean ± std over the completed runs of the strategy (seeds paired across strategies; every run in compare_runs.csv).\n\n| strategy |%s runs |", Swept(sw) ? " setting |" : "");
     for (int k = 0; k < C_NCOL; k++) fprintf(m, " %s |", ColumnMd[k]);
     for (PetscInt i = 0; i < ni; i++) fprintf(m, " inferred %s |", run[0].iname[i]);
-    fprintf(m, " status |\n| --- | --- |");
+    fprintf(m, " status |\n| --- | --- |%s", Swept(sw) ? " --- |" : "");
     for (PetscInt k = 0; k < C_NCOL + ni + 1; k++) fprintf(m, " --- |");
     fprintf(m, "\n");
     for (PetscInt s = 0; s < n; s++) {
@@ -178,8 +221,12 @@ PetscErrorCode AzCompareWriteRepeatTables(MPI_Comm comm, const char dir[], Petsc
         failed += x->failed;
       }
       if (!done) continue;
-      fprintf(c, "%s,%d,%d", run[s].name, (int)done, (int)failed);
-      fprintf(m, "| %s | %d |", run[s].name, (int)done);
+      fprintf(c, "%s", run[s].name);
+      SettingCsv(c, sw, run[s].setting);
+      fprintf(c, ",%d,%d", (int)done, (int)failed);
+      fprintf(m, "| %s |", run[s].name);
+      SettingMd(m, sw, run[s].setting);
+      fprintf(m, " %d |", (int)done);
       for (PetscInt k = 0; k < C_NCOL + ni; k++) {
         AzCompareStats st;
         PetscInt       cnt = 0;
@@ -211,7 +258,7 @@ PetscErrorCode AzCompareWriteRepeatTables(MPI_Comm comm, const char dir[], Petsc
 }
 
 /* compare_runs.csv: every finished run's row (compare.csv's columns), with its repeat and seeds */
-PetscErrorCode AzCompareWriteRuns(MPI_Comm comm, const char dir[], PetscInt n, PetscInt nrep, const AzCompareResult run[])
+PetscErrorCode AzCompareWriteRuns(MPI_Comm comm, const char dir[], PetscInt n, PetscInt nrep, const AzCompareResult run[], const AzCompareSweep *sw)
 {
   char   path[PETSC_MAX_PATH_LEN + 24];
   AzFile f;
@@ -219,7 +266,12 @@ PetscErrorCode AzCompareWriteRuns(MPI_Comm comm, const char dir[], PetscInt n, P
   PetscFunctionBegin;
   snprintf(path, sizeof path, "%s/compare_runs.csv", dir);
   PetscCall(AzFileOpen(comm, path, &f));
-  PetscCall(AzFilePrintf(f, "strategy,repeat,field_seed,seed"));
+  PetscCall(AzFilePrintf(f, "strategy"));
+  if (Swept(sw)) {
+    PetscCall(AzFilePrintf(f, ",setting"));
+    for (PetscInt j = 0; j < sw->nopt; j++) PetscCall(AzFilePrintf(f, ",%s", sw->name[j]));
+  }
+  PetscCall(AzFilePrintf(f, ",repeat,field_seed,seed"));
   for (int k = 0; k < C_NCOL; k++) PetscCall(AzFilePrintf(f, ",%s", ColumnCsv[k]));
   for (PetscInt i = 0; i < run[0].ninfer; i++) PetscCall(AzFilePrintf(f, ",inferred_%s", run[0].iname[i]));
   PetscCall(AzFilePrintf(f, ",status\n"));
@@ -227,7 +279,18 @@ PetscErrorCode AzCompareWriteRuns(MPI_Comm comm, const char dir[], PetscInt n, P
     for (PetscInt r = 0; r < nrep; r++) {
       const AzCompareResult *x = &run[r * n + s];
       if (!x->name[0]) continue;
-      PetscCall(AzFilePrintf(f, "%s,%d,%d,%d", x->name, (int)x->repeat, (int)x->field_seed, (int)x->seed));
+      PetscCall(AzFilePrintf(f, "%s", x->name));
+      if (Swept(sw)) {
+        char  *text = NULL;
+        size_t sz;
+        FILE  *m = open_memstream(&text, &sz);
+        PetscCheck(m, PETSC_COMM_SELF, PETSC_ERR_MEM, "Cannot write compare_runs.csv");
+        SettingCsv(m, sw, x->setting);
+        fclose(m);
+        PetscCall(AzFilePrintf(f, "%s", text));
+        free(text);
+      }
+      PetscCall(AzFilePrintf(f, ",%d,%d,%d", (int)x->repeat, (int)x->field_seed, (int)x->seed));
       for (int k = 0; k < C_NCOL; k++) {
         const PetscReal v = ColumnValue(x, (Column)k);
         if (k == C_ITS) PetscCall(AzFilePrintf(f, ",%d", (int)x->its));
@@ -338,7 +401,7 @@ PetscErrorCode AzCompareWriteBand(MPI_Comm comm, const char sdir[], PetscInt nre
 
 /* The paired verdicts of every pair of strategies on rel L2, and on drift vs Q* where both measure it:
  * Markdown lines for report.md and verdicts.csv's rows (malloc'd) */
-PetscErrorCode AzCompareVerdicts(PetscInt n, PetscInt nrep, const AzCompareResult run[], char **md, char **csv)
+PetscErrorCode AzCompareVerdicts(PetscInt n, PetscInt nrep, const AzCompareResult run[], const AzCompareSweep *sw, char **md, char **csv)
 {
   size_t     szm, szc;
   FILE      *m = open_memstream(md, &szm), *c = open_memstream(csv, &szc);
@@ -348,7 +411,9 @@ PetscErrorCode AzCompareVerdicts(PetscInt n, PetscInt nrep, const AzCompareResul
   PetscFunctionBegin;
   PetscCheck(m && c, PETSC_COMM_SELF, PETSC_ERR_MEM, "Cannot write the verdicts");
   PetscCall(PetscMalloc2(nrep, &a, nrep, &b));
-  fprintf(c, "metric,a,b,pairs,a_better,b_better,median_ratio_a_over_b,verdict\n");
+  fprintf(c, "metric");
+  SettingHeader(c, sw);
+  fprintf(c, ",a,b,pairs,a_better,b_better,median_ratio_a_over_b,verdict\n");
   fprintf(m, "## Verdicts\n\n");
   if (nrep < 2) fprintf(m, "One seed per strategy: no verdicts. A difference between two strategies is only a finding when it holds across seeds: -az_repeats N trains every strategy at N paired seeds and states a verdict here.\n");
   else fprintf(m, "Paired over the %d seeds (every strategy trained at the same seeds; a failed run leaves its seed out of its pairs): A beats B only when A is better in at least %.0f%% of the paired seeds; the median of A/B over the pairs is given.\n\n", (int)nrep, 100 * AZ_VERDICT_SHARE);
@@ -357,6 +422,13 @@ PetscErrorCode AzCompareVerdicts(PetscInt n, PetscInt nrep, const AzCompareResul
       for (PetscInt j = i + 1; j < n; j++) {
         AzVerdict   v;
         const char *A = run[i].name, *B = run[j].name;
+        char        in[1100] = "";
+        if (run[i].setting != run[j].setting) continue; /* strategies are compared within one setting */
+        if (Swept(sw)) {
+          char label[1024];
+          AzCompareSweepLabel(sw, run[i].setting, PETSC_FALSE, label, sizeof label);
+          snprintf(in, sizeof in, " [%s]", label);
+        }
         for (PetscInt r = 0; r < nrep; r++) {
           const AzCompareResult *x = &run[r * n + i], *y = &run[r * n + j];
           a[r] = x->name[0] && !x->failed ? ColumnValue(x, metric[q]) : (PetscReal)NAN;
@@ -364,16 +436,18 @@ PetscErrorCode AzCompareVerdicts(PetscInt n, PetscInt nrep, const AzCompareResul
         }
         AzCompareVerdict(nrep, a, b, &v);
         if (!v.pairs) continue; /* not measured (drift without a law) or not run */
-        fprintf(c, "%s,%s,%s,%d,%d,%d,%.6e,%s\n", ColumnCsv[metric[q]], A, B, (int)v.pairs, (int)v.a_better, (int)v.b_better, (double)v.ratio, v.kind == AZ_VERDICT_A ? "a_beats_b" : (v.kind == AZ_VERDICT_B ? "b_beats_a" : (v.kind == AZ_VERDICT_SPREAD ? "within_spread" : "no_verdict")));
+        fprintf(c, "%s", ColumnCsv[metric[q]]);
+        SettingCsv(c, sw, run[i].setting);
+        fprintf(c, ",%s,%s,%d,%d,%d,%.6e,%s\n", A, B, (int)v.pairs, (int)v.a_better, (int)v.b_better, (double)v.ratio, v.kind == AZ_VERDICT_A ? "a_beats_b" : (v.kind == AZ_VERDICT_B ? "b_beats_a" : (v.kind == AZ_VERDICT_SPREAD ? "within_spread" : "no_verdict")));
         if (nrep < 2) continue;
-        if (v.kind == AZ_VERDICT_A) fprintf(m, "- %s: %s beats %s (better in %d of %d paired seeds, median ratio %.3g)\n", ColumnMd[metric[q]], A, B, (int)v.a_better, (int)v.pairs, (double)v.ratio);
+        if (v.kind == AZ_VERDICT_A) fprintf(m, "- %s%s: %s beats %s (better in %d of %d paired seeds, median ratio %.3g)\n", ColumnMd[metric[q]], in, A, B, (int)v.a_better, (int)v.pairs, (double)v.ratio);
         else if (v.kind == AZ_VERDICT_B) {
           AzVerdict w; /* the ratio the other way round: B/A */
           AzCompareVerdict(nrep, b, a, &w);
-          fprintf(m, "- %s: %s beats %s (better in %d of %d paired seeds, median ratio %.3g)\n", ColumnMd[metric[q]], B, A, (int)w.a_better, (int)w.pairs, (double)w.ratio);
+          fprintf(m, "- %s%s: %s beats %s (better in %d of %d paired seeds, median ratio %.3g)\n", ColumnMd[metric[q]], in, B, A, (int)w.a_better, (int)w.pairs, (double)w.ratio);
         }
-        else if (v.kind == AZ_VERDICT_SPREAD) fprintf(m, "- %s: %s and %s are within seed-to-seed spread (%s better in %d of %d paired seeds, median ratio %.3g)\n", ColumnMd[metric[q]], A, B, A, (int)v.a_better, (int)v.pairs, (double)v.ratio);
-        else fprintf(m, "- %s: %s and %s: too few paired seeds for a verdict (%d)\n", ColumnMd[metric[q]], A, B, (int)v.pairs);
+        else if (v.kind == AZ_VERDICT_SPREAD) fprintf(m, "- %s%s: %s and %s are within seed-to-seed spread (%s better in %d of %d paired seeds, median ratio %.3g)\n", ColumnMd[metric[q]], in, A, B, A, (int)v.a_better, (int)v.pairs, (double)v.ratio);
+        else fprintf(m, "- %s%s: %s and %s: too few paired seeds for a verdict (%d)\n", ColumnMd[metric[q]], in, A, B, (int)v.pairs);
       }
   PetscCall(PetscFree2(a, b));
   fclose(m);
@@ -394,7 +468,7 @@ static void CsvNum(FILE *fp, PetscReal v)
 }
 
 /* The table of the first n results, as Markdown (md) and CSV (csv); malloc'd strings */
-PetscErrorCode AzCompareTables(const AzCompareResult res[], PetscInt n, char **md, char **csv)
+PetscErrorCode AzCompareTables(const AzCompareResult res[], PetscInt n, const AzCompareSweep *sw, char **md, char **csv)
 {
   size_t szm, szc;
   FILE  *m = open_memstream(md, &szm), *c = open_memstream(csv, &szc);
@@ -403,16 +477,19 @@ PetscErrorCode AzCompareTables(const AzCompareResult res[], PetscInt n, char **m
   PetscCheck(m && c, PETSC_COMM_SELF, PETSC_ERR_MEM, "Cannot build the comparison table");
   /* an inverse problem: a column per inferred parameter (the first strategy's names) */
   const PetscInt ni = n > 0 ? res[0].ninfer : 0;
-  fprintf(c, "strategy,rel_l2,max_abs_error,max_boundary_violation,max_initial_violation,drift_vs_Qstar,positivity_violation,final_loss,iterations,wall_seconds,max_divergence,bounds_violation");
+  fprintf(c, "strategy");
+  SettingHeader(c, sw);
+  fprintf(c, ",rel_l2,max_abs_error,max_boundary_violation,max_initial_violation,drift_vs_Qstar,positivity_violation,final_loss,iterations,wall_seconds,max_divergence,bounds_violation");
   for (PetscInt i = 0; i < ni; i++) fprintf(c, ",inferred_%s", res[0].iname[i]);
   fprintf(c, ",status\n");
-  fprintf(m, "| strategy | rel L2 | max abs error | max boundary violation | max initial violation | drift vs Q* | positivity violation | bounds violation | max divergence | final loss | iterations | wall (s) |");
+  fprintf(m, "| strategy |%s rel L2 | max abs error | max boundary violation | max initial violation | drift vs Q* | positivity violation | bounds violation | max divergence | final loss | iterations | wall (s) |", Swept(sw) ? " setting |" : "");
   for (PetscInt i = 0; i < ni; i++) fprintf(m, " inferred %s |", res[0].iname[i]);
-  fprintf(m, " status |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+  fprintf(m, " status |\n| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |%s", Swept(sw) ? " --- |" : "");
   for (PetscInt i = 0; i < ni; i++) fprintf(m, " --- |");
   fprintf(m, " --- |\n");
   for (PetscInt k = 0; k < n; k++) {
     fprintf(c, "%s", res[k].name);
+    SettingCsv(c, sw, res[k].setting);
     CsvNum(c, res[k].rel_l2), CsvNum(c, res[k].max_abs), CsvNum(c, res[k].viol_bc), CsvNum(c, res[k].viol_ic), CsvNum(c, res[k].drift), CsvNum(c, res[k].positivity), CsvNum(c, res[k].loss);
     fprintf(c, ",%d,%.3f", (int)res[k].its, (double)res[k].wall);
     CsvNum(c, res[k].divergence);
@@ -425,7 +502,9 @@ PetscErrorCode AzCompareTables(const AzCompareResult res[], PetscInt n, char **m
       else fprintf(c, ",%.10e", (double)v);
     }
     fprintf(c, ",%s\n", res[k].failed ? "failed" : "completed");
-    fprintf(m, "| %s | ", res[k].name);
+    fprintf(m, "| %s |", res[k].name);
+    SettingMd(m, sw, res[k].setting);
+    fprintf(m, " ");
     Num(m, res[k].rel_l2), fprintf(m, " | "), Num(m, res[k].max_abs), fprintf(m, " | "), Num(m, res[k].viol_bc), fprintf(m, " | "), Num(m, res[k].viol_ic);
     fprintf(m, " | "), Num(m, res[k].drift), fprintf(m, " | "), Num(m, res[k].positivity), fprintf(m, " | "), Num(m, res[k].bounds), fprintf(m, " | "), Num(m, res[k].divergence), fprintf(m, " | "), Num(m, res[k].loss);
     fprintf(m, " | %d | %.1f |", (int)res[k].its, (double)res[k].wall);
@@ -445,14 +524,14 @@ PetscErrorCode AzCompareTables(const AzCompareResult res[], PetscInt n, char **m
 
 /* compare.csv and compare.md, rewritten whole after every strategy so a later failure loses nothing */
 /* refline: the yardstick's verification line (the reference's, when it is the yardstick), or NULL */
-static PetscErrorCode WriteTables(MPI_Comm comm, const char dir[], const AzCompareResult res[], PetscInt n, const char refline[])
+static PetscErrorCode WriteTables(MPI_Comm comm, const char dir[], const AzCompareResult res[], PetscInt n, const char refline[], const AzCompareSweep *sw)
 {
   char       *md = NULL, *csv = NULL;
   PetscMPIInt rank;
 
   PetscFunctionBegin;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
-  if (rank == 0) PetscCall(AzCompareTables(res, n, &md, &csv));
+  if (rank == 0) PetscCall(AzCompareTables(res, n, sw, &md, &csv));
   PetscCall(WriteTablePair(comm, dir, md, csv, refline));
   free(md);
   free(csv);
@@ -549,11 +628,11 @@ PetscErrorCode AzCompareKeptRun(MPI_Comm comm, AzProblem prob, const char sub[],
 /* the tables after the first done runs (repeat by repeat): compare.md/csv (one run each: one row per
  * strategy, as always; several: statistics over the repeats) and compare_runs.csv; md: compare.md's
  * table on rank 0 (NULL: not wanted) */
-PetscErrorCode AzCompareWriteTables(MPI_Comm comm, const char dir[], const AzCompareResult res[], PetscInt n, PetscInt nrep, PetscInt done, const char refline[], char **md)
+PetscErrorCode AzCompareWriteTables(MPI_Comm comm, const char dir[], const AzCompareResult res[], PetscInt n, PetscInt nrep, PetscInt done, const char refline[], const AzCompareSweep *sw, char **md)
 {
   PetscFunctionBegin;
-  if (nrep == 1) PetscCall(WriteTables(comm, dir, res, done, refline));
-  else PetscCall(AzCompareWriteRepeatTables(comm, dir, n, nrep, res, refline, md));
-  PetscCall(AzCompareWriteRuns(comm, dir, n, nrep, res));
+  if (nrep == 1) PetscCall(WriteTables(comm, dir, res, done, refline, sw));
+  else PetscCall(AzCompareWriteRepeatTables(comm, dir, n, nrep, res, refline, sw, md));
+  PetscCall(AzCompareWriteRuns(comm, dir, n, nrep, res, sw));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -386,6 +386,22 @@ static PetscErrorCode CheckUnused(MPI_Comm comm, PetscBool final)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+PetscErrorCode AzOptionsClosestRead(const char name[], PetscBool *read, char best[], size_t len)
+{
+  size_t bd = (size_t)-1;
+
+  PetscFunctionBegin;
+  *read = WasQueried(name[0] == '-' ? name + 1 : name);
+  best[0] = 0;
+  for (PetscInt q = 0; q < nqueried; q++) {
+    size_t d;
+    if (strncmp(queried[q], "az_", 3)) continue; /* the global names only */
+    d = EditDistance(name[0] == '-' ? name + 1 : name, queried[q]);
+    if (d < bd && d <= PetscMax(3, strlen(name) / 3)) bd = d, snprintf(best, len, "%s", queried[q]);
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode AzOptionsCheckUnused(MPI_Comm comm)
 {
   PetscFunctionBegin;
