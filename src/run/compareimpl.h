@@ -91,4 +91,14 @@ PETSC_INTERN PetscErrorCode AzCompareSetSeed(const char prefix[], const char nam
 /* -az_compare_resume: whether the run in sub finished with the same options (then its result in x) */
 PETSC_INTERN PetscErrorCode AzCompareKeptRun(MPI_Comm comm, AzProblem prob, const char sub[], const char strategy[], const char prefix[], PetscBool *kept, AzCompareResult *x);
 
+
+/* compare_output.c: measurements and outputs beside the tables */
+PETSC_INTERN PetscErrorCode AzCompareWriteConservation(MPI_Comm comm, const char dir[], const AzProblemInfo *info, AzLoss loss, PetscInt nlaws);
+PETSC_INTERN PetscErrorCode AzCompareBoundViolation(AzProblem prob, AzLoss loss, PetscBool bounds, PetscReal *viol);
+PETSC_INTERN PetscErrorCode AzCompareDivergenceViolation(AzProblem prob, AzLoss loss, PetscReal *viol);
+PETSC_INTERN PetscErrorCode AzCompareWriteFieldData(MPI_Comm comm, const char dir[], AzProblem prob, AzLoss loss, AzReference ref);
+PETSC_INTERN void AzComparePlotName(const char stem[], const char comp[], PetscInt ncomp, char out[], size_t len);
+PETSC_INTERN PetscErrorCode AzComparePlotComponents(MPI_Comm comm, AzProblem prob, const char list[], PetscInt *n, PetscInt comps[]);
+PETSC_INTERN PetscErrorCode AzComparePlots(MPI_Comm comm, const char dir[], AzProblem prob, AzCompareResult res[], PetscInt n, const AzCompareSweep *sw, PetscInt nrep, PetscInt best, PetscInt nplot, const PetscInt plot[], PetscInt nlaws, PetscBool *made);
+
 #endif
