@@ -11,17 +11,24 @@ typedef struct {
   PetscReal    sq;  /* the row scale √(ω/(n m)) */
   Vec          x;   /* the constraint points, distributed by groups like a term's */
   PetscScalar *phi; /* nloc × LjetN: the basis jets at the last update */
+  /* on the expert's owner rank only: all n points and their basis jets in global order, gathered there */
+  PetscReal   *xall;
+  PetscScalar *phiall;
+  PetscMPIInt *cnt, *dsp; /* every rank's share of the points (Gatherv, in points) */
 } HPSet;
 
 typedef struct {
   PetscInt         K, R, nset;
   HPSet            set[AZ_HP_MAX_SETS];
-  PetscInt         nrows, nrows_loc; /* rows of F over all ranks and on this one */
+  PetscInt         nrows;            /* rows of F */
+  PetscMPIInt      owner;            /* the rank that gathers the rows and solves (block distribution of the experts) */
+  PetscBool        mine;             /* this rank is the owner */
+  MPI_Datatype     tjet, tx;         /* one point's basis jets (LjetN scalars) and coordinates (ncoord reals) */
+  PetscBool        typed;            /* tjet and tx are committed */
   PetscScalar     *w, *wbar, *wdot, *wjac;
-  PetscReal       *V, *s2;           /* H = V diag(s2 + α) Vᵀ: F's right singular vectors (column j: V + j R), σ² */
-  PetscReal       *Floc, *Fall, *A, *VT, *sv, *work;
+  PetscReal       *V, *s2;           /* H = V diag(s2 + α) Vᵀ: F's right singular vectors (column j: V + j R), σ², on every rank */
+  PetscReal       *Fall, *A, *VT, *sv, *work; /* the owner's: the rows [F | ρ], the SVD's workspace */
   PetscBLASInt     lwork;
-  PetscMPIInt     *counts, *displs;
   PetscObjectState state;
   PetscBool        valid;
   PetscInt         its;
@@ -56,10 +63,16 @@ static inline void Combine(PetscInt nc, PetscInt K, PetscInt ns, const PetscScal
     }
 }
 
-/* hardpde_solve.c: one expert's solve (collective) and the implicit-function-theorem derivatives */
+/* hardpde_solve.c: one expert's solve on its owner rank and the implicit-function-theorem derivatives.
+ * An update is AzHPGather for every expert (collective: the basis at this rank's points, sent to the
+ * owner), AzHPSolve on the owner of each (no communication), then AzHPShare (one collective: w, V, σ²). */
+PETSC_INTERN PetscErrorCode AzHPSetUpSolver(AzLoss, HardPDE *, PetscInt, PetscInt);
+PETSC_INTERN PetscErrorCode AzHPDestroySolver(HardPDE *);
 PETSC_INTERN void           AzHPSolveH(AzLoss, HardPDE *, const PetscScalar[], PetscScalar[]);
-PETSC_INTERN PetscErrorCode AzHPBuildRows(AzLoss, HardPDE *, const PetscScalar[], PetscReal *);
+PETSC_INTERN PetscErrorCode AzHPGather(AzLoss, HardPDE *);
 PETSC_INTERN PetscErrorCode AzHPSolve(AzLoss, HardPDE *);
+PETSC_INTERN PetscErrorCode AzHPShare(AzLoss, HardPDE[], PetscInt);
+PETSC_INTERN PetscErrorCode AzHPObjective(AzLoss, HardPDE *, const PetscScalar[], PetscReal *, PetscScalar[]);
 PETSC_INTERN PetscErrorCode AzHPBackward(AzLoss, HardPDE *, PetscInt, Vec);
 PETSC_INTERN PetscErrorCode AzHPTangent(AzLoss, HardPDE *, Vec);
 PETSC_INTERN PetscErrorCode AzHPJacobian(AzLoss, HardPDE *);

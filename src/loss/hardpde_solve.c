@@ -48,31 +48,30 @@ static PetscErrorCode Residual(AzLoss L, HPSet *S, const PetscReal x[], const Pe
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* the local rows [F | ρ] at w, group by group, set by set; gathered in group order into Fall; the
- * objective Σ ρ² + α|w|² (the same on every rank) */
-PetscErrorCode AzHPBuildRows(AzLoss L, HardPDE *h, const PetscScalar w[], PetscReal *obj)
+/* the rows [F | ρ] at w on the expert's owner, from the gathered points and basis jets: group by group
+ * (the groups of global point indices, reduce.c), set by set, so that the rows and their order do not
+ * depend on the number of ranks; the objective Σ ρ² + α|w|² */
+static PetscErrorCode BuildRows(AzLoss L, HardPDE *h, const PetscScalar w[], PetscReal *obj)
 {
-  const PetscInt ns = L->nslot, Ljet = L->ncomp * ns, K = h->K, R = h->R;
+  const PetscInt ns = L->nslot, Ljet = L->ncomp * ns, K = h->K, R = h->R, G = L->ngroups;
   PetscScalar    u[AZ_MAX_COMP * AZ_JET_MAX_NSLOT], r[64];
   PetscScalar   *D;
   PetscInt       row = 0;
   PetscReal      o   = 0;
 
   PetscFunctionBegin;
+  PetscCheck(h->mine, PETSC_COMM_SELF, PETSC_ERR_PLIB, "-az_hardpde: the rows of an expert are built on its owner rank only");
   PetscCall(PetscMalloc1((size_t)64 * Ljet, &D));
-  for (PetscInt g = L->g0; g < L->g1; g++)
+  for (PetscInt g = 0; g < G; g++)
     for (PetscInt si = 0; si < h->nset; si++) {
-      HPSet             *S = &h->set[si];
-      const PetscScalar *xa;
-      PetscInt           lo, cnt;
-      AzLossGroupItems(L, S->n, g, &lo, &cnt);
-      PetscCall(VecGetArrayRead(S->x, &xa));
-      for (PetscInt p = lo; p < lo + cnt; p++) {
-        const PetscScalar *phi = S->phi + (size_t)p * L->LjetN;
+      HPSet         *S  = &h->set[si];
+      const PetscInt lo = AzGroupStart(S->n, G, g), hi = AzGroupStart(S->n, G, g + 1);
+      for (PetscInt p = lo; p < hi; p++) {
+        const PetscScalar *phi = S->phiall + (size_t)p * L->LjetN;
         Combine(L->ncomp, K, ns, w, phi, u);
-        PetscCall(Residual(L, S, (const PetscReal *)xa + p * L->ncoord, u, r, D));
+        PetscCall(Residual(L, S, S->xall + (size_t)p * L->ncoord, u, r, D));
         for (PetscInt i = 0; i < S->nres; i++, row++) {
-          PetscReal *fr = h->Floc + (size_t)row * (R + 1);
+          PetscReal *fr = h->Fall + (size_t)row * (R + 1);
           for (PetscInt c = 0; c < L->ncomp; c++)
             for (PetscInt k = 0; k < K; k++) {
               PetscScalar f = 0;
@@ -83,17 +82,15 @@ PetscErrorCode AzHPBuildRows(AzLoss L, HardPDE *h, const PetscScalar w[], PetscR
           fr[R] = S->sq * PetscRealPart(r[i]);
         }
       }
-      PetscCall(VecRestoreArrayRead(S->x, &xa));
     }
   PetscCall(PetscFree(D));
-  PetscCallMPI(MPI_Allgatherv(h->Floc, (PetscMPIInt)(h->nrows_loc * (R + 1)), MPIU_REAL, h->Fall, h->counts, h->displs, MPIU_REAL, L->comm));
   for (PetscInt i = 0; i < h->nrows; i++) o += h->Fall[(size_t)i * (R + 1) + R] * h->Fall[(size_t)i * (R + 1) + R];
   for (PetscInt j = 0; j < R; j++) o += L->hardpde_ridge * PetscRealPart(w[j] * w[j]);
   *obj = o;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* V and σ² of the gathered F (every rank the same), and grad = Fᵀρ + αw */
+/* V and σ² of F (on the owner), and grad = Fᵀρ + αw */
 static PetscErrorCode Factor(AzLoss L, HardPDE *h, const PetscScalar w[], PetscScalar grad[])
 {
   const PetscInt R = h->R, n = h->nrows;
@@ -115,7 +112,7 @@ static PetscErrorCode Factor(AzLoss L, HardPDE *h, const PetscScalar w[], PetscS
   PetscCall(PetscFPTrapPush(PETSC_FP_TRAP_OFF));
   PetscCallBLAS("LAPACKgesvd", LAPACKgesvd_("N", "A", &M, &N, h->A, &lda, h->sv, NULL, &one, h->VT, &ldvt, h->work, &h->lwork, &info));
   PetscCall(PetscFPTrapPop());
-  PetscCheck(info == 0, L->comm, PETSC_ERR_LIB, "-az_hardpde: the SVD of the constraint rows failed (LAPACK info %d)", (int)info);
+  PetscCheck(info == 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "-az_hardpde: the SVD of the constraint rows failed (LAPACK info %d)", (int)info);
   for (PetscInt j = 0; j < R; j++) {
     h->s2[j] = h->sv[j] * h->sv[j];
     for (PetscInt i = 0; i < R; i++) h->V[j * R + i] = h->VT[j + i * R]; /* column j of V = row j of Vᵀ */
@@ -138,26 +135,23 @@ static PetscErrorCode Work(AzLoss L, PetscScalar **D, PetscScalar **Dp, PetscSca
  * derivatives are exact at the solved w (a linear PDE keeps F's SVD) */
 static PetscErrorCode SecondOrder(AzLoss L, HardPDE *h)
 {
-  const PetscInt ns = L->nslot, K = h->K, R = h->R, Ljet = L->ncomp * ns, nl = L->g1 - L->g0;
+  const PetscInt ns = L->nslot, K = h->K, R = h->R, Ljet = L->ncomp * ns, G = L->ngroups;
   PetscScalar   *part, *S, *D, *Dp, *Dm;
   PetscScalar    u[AZ_MAX_COMP * AZ_JET_MAX_NSLOT], up[AZ_MAX_COMP * AZ_JET_MAX_NSLOT], r[64], rr[64];
   PetscBool      any = PETSC_FALSE;
-  PetscMPIInt    anyd = 0;
+  PetscBool      anyd = PETSC_FALSE;
 
   PetscFunctionBegin;
-  PetscCall(PetscCalloc2((size_t)PetscMax(nl, 1) * R * R, &part, (size_t)R * R, &S));
+  PetscCall(PetscCalloc2((size_t)G * R * R, &part, (size_t)R * R, &S));
   PetscCall(Work(L, &D, &Dp, &Dm));
-  for (PetscInt g = L->g0; g < L->g1; g++)
+  for (PetscInt g = 0; g < G; g++)
     for (PetscInt si = 0; si < h->nset; si++) {
-      HPSet             *St  = &h->set[si];
-      PetscScalar       *acc = part + (size_t)(g - L->g0) * R * R;
-      const PetscScalar *xa;
-      PetscInt           lo, cnt;
-      AzLossGroupItems(L, St->n, g, &lo, &cnt);
-      PetscCall(VecGetArrayRead(St->x, &xa));
-      for (PetscInt p = lo; p < lo + cnt; p++) {
-        const PetscScalar *phi = St->phi + (size_t)p * L->LjetN;
-        const PetscReal   *x   = (const PetscReal *)xa + p * L->ncoord;
+      HPSet         *St  = &h->set[si];
+      PetscScalar   *acc = part + (size_t)g * R * R;
+      const PetscInt lo  = AzGroupStart(St->n, G, g), hi = AzGroupStart(St->n, G, g + 1);
+      for (PetscInt p = lo; p < hi; p++) {
+        const PetscScalar *phi = St->phiall + (size_t)p * L->LjetN;
+        const PetscReal   *x   = St->xall + (size_t)p * L->ncoord;
         PetscReal          nu  = 0;
         Combine(L->ncomp, K, ns, h->w, phi, u);
         PetscCall(Residual(L, St, x, u, r, D));
@@ -182,16 +176,15 @@ static PetscErrorCode SecondOrder(AzLoss L, HardPDE *h)
               for (PetscInt s = 0; s < ns; s++)
                 if (((L->mask >> s) & 1) && Dp[i * Ljet + ck * ns + s] != Dm[i * Ljet + ck * ns + s]) {
                   v += (Dp[i * Ljet + ck * ns + s] - Dm[i * Ljet + ck * ns + s]) / (2 * eps) * phi[k * ns + s];
-                  anyd = 1;
+                  anyd = PETSC_TRUE;
                 }
               acc[k * R + j] += St->sq * St->sq * r[i] * v;
             }
         }
       }
-      PetscCall(VecRestoreArrayRead(St->x, &xa));
     }
-  PetscCall(AzLossGroupSum(L, R * R, part, S));
-  PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &anyd, 1, MPI_INT, MPI_MAX, L->comm));
+  for (PetscInt g = 0; g < G; g++) /* the groups' sums added in group order, as AzLossGroupSum does */
+    for (PetscInt i = 0; i < R * R; i++) S[i] = g ? S[i] + part[(size_t)g * R * R + i] : part[i];
   h->linear = anyd ? PETSC_FALSE : PETSC_TRUE; /* then later solves take one step, and skip this */
   for (PetscInt i = 0; i < R * R; i++) any = any || S[i] != 0;
   if (any) {
@@ -211,7 +204,7 @@ static PetscErrorCode SecondOrder(AzLoss L, HardPDE *h)
     PetscCall(PetscFPTrapPush(PETSC_FP_TRAP_OFF));
     PetscCallBLAS("LAPACKsyev", LAPACKsyev_("V", "U", &n, Hm, &n, h->s2, wk, &lw, &info));
     PetscCall(PetscFPTrapPop());
-    PetscCheck(info == 0, L->comm, PETSC_ERR_LIB, "-az_hardpde: the eigendecomposition of the solve's Hessian failed (LAPACK info %d)", (int)info);
+    PetscCheck(info == 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "-az_hardpde: the eigendecomposition of the solve's Hessian failed (LAPACK info %d)", (int)info);
     PetscCall(PetscArraycpy(h->V, Hm, (size_t)R * R)); /* column j: eigenvector j */
     PetscCall(PetscFree(wk));
     PetscCall(PetscFree(Hm));
@@ -221,7 +214,23 @@ static PetscErrorCode SecondOrder(AzLoss L, HardPDE *h)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* one expert's w at the current θ (collective): the basis at the constraint points, then Gauss–Newton in w */
+/* the basis at this rank's constraint points of one expert (collective), and its gather, in global
+ * point order, onto the expert's owner */
+PetscErrorCode AzHPGather(AzLoss L, HardPDE *h)
+{
+  PetscFunctionBegin;
+  for (PetscInt si = 0; si < h->nset; si++) {
+    HPSet             *S = &h->set[si];
+    const PetscScalar *xa;
+    PetscCall(VecGetArrayRead(S->x, &xa));
+    PetscCall(AzFieldEvaluateJets(L->field, S->nloc, (const PetscReal *)xa, S->phi));
+    PetscCall(VecRestoreArrayRead(S->x, &xa));
+    PetscCallMPI(MPI_Gatherv(S->phi, (PetscMPIInt)S->nloc, h->tjet, S->phiall, S->cnt, S->dsp, h->tjet, h->owner, L->comm));
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* one expert's w at the current θ, on its owner (no communication; after AzHPGather): Gauss–Newton in w */
 PetscErrorCode AzHPSolve(AzLoss L, HardPDE *h)
 {
   const PetscInt   R = h->R;
@@ -231,18 +240,11 @@ PetscErrorCode AzHPSolve(AzLoss L, HardPDE *h)
   PetscReal        ndprev = PETSC_MAX_REAL;
 
   PetscFunctionBegin;
-  for (PetscInt si = 0; si < h->nset; si++) {
-    HPSet             *S = &h->set[si];
-    const PetscScalar *xa;
-    PetscCall(VecGetArrayRead(S->x, &xa));
-    PetscCall(AzFieldEvaluateJets(L->field, S->nloc, (const PetscReal *)xa, S->phi));
-    PetscCall(VecRestoreArrayRead(S->x, &xa));
-  }
   PetscCall(PetscMalloc3(R, &g, R, &d, R, &wn));
   /* a linear PDE starts from w = 0: one step, and w(θ) a function of θ alone (a warm start would make
    * its rounding depend on the path, and a line search on the loss see that noise) */
   if (h->linear) PetscCall(PetscArrayzero(h->w, R));
-  PetscCall(AzHPBuildRows(L, h, h->w, &obj));
+  PetscCall(BuildRows(L, h, h->w, &obj));
   for (h->its = 0; h->its < L->hardpde_maxit; h->its++) {
     PetscReal nd = 0, nw = 0, t = 1, objn = obj;
     PetscBool down = PETSC_FALSE;
@@ -265,11 +267,11 @@ PetscErrorCode AzHPSolve(AzLoss L, HardPDE *h)
     ndprev = nd;
     if (nd <= 1e-6 * (1 + nw)) { /* a step of rounding's size in the objective: it cannot judge, the step is accurate */
       for (PetscInt j = 0; j < R; j++) wn[j] = h->w[j] - d[j];
-      PetscCall(AzHPBuildRows(L, h, wn, &objn));
+      PetscCall(BuildRows(L, h, wn, &objn));
     } else {
       for (PetscInt k = 0; k < 10 && !down; k++, t /= 2) { /* the step, halved while the objective grows */
         for (PetscInt j = 0; j < R; j++) wn[j] = h->w[j] - t * d[j];
-        PetscCall(AzHPBuildRows(L, h, wn, &objn));
+        PetscCall(BuildRows(L, h, wn, &objn));
         down = objn <= obj ? PETSC_TRUE : PETSC_FALSE;
       }
       if (!down) break; /* no decrease along a real step: stop where we are */
@@ -292,6 +294,141 @@ PetscErrorCode AzHPSolve(AzLoss L, HardPDE *h)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+
+/* every expert's solution from its owner to every rank, in one collective: w, V and σ² (what the
+ * derivatives through the solve need), the steps, the objective and whether the PDE is linear; the
+ * experts are owned in blocks of consecutive ranks, so each rank's part is one piece of the message */
+PetscErrorCode AzHPShare(AzLoss L, HardPDE ex[], PetscInt E)
+{
+  const PetscInt R = ex[0].R, stride = R * R + 2 * R + 3;
+  PetscMPIInt    size, rank, *counts, *displs;
+  PetscReal     *all;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_size(L->comm, &size));
+  PetscCallMPI(MPI_Comm_rank(L->comm, &rank));
+  PetscCheck((PetscInt64)E * stride < PETSC_MPI_INT_MAX, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_hardpde: %" PetscInt_FMT " experts of %" PetscInt_FMT " weights are too many to share in one MPI message: use fewer experts or basis functions", E, R);
+  PetscCall(PetscMalloc3(size, &counts, size, &displs, (size_t)E * stride, &all));
+  for (PetscMPIInt r = 0; r < size; r++) {
+    displs[r] = (PetscMPIInt)(AzGroupStart(E, size, r) * stride);
+    counts[r] = (PetscMPIInt)((AzGroupStart(E, size, r + 1) - AzGroupStart(E, size, r)) * stride);
+  }
+  for (PetscInt e = 0; e < E; e++) {
+    PetscReal *b = all + (size_t)e * stride;
+    if (!ex[e].mine) continue;
+    for (PetscInt j = 0; j < R; j++) b[j] = PetscRealPart(ex[e].w[j]);
+    PetscCall(PetscArraycpy(b + R, ex[e].V, (size_t)R * R));
+    PetscCall(PetscArraycpy(b + R + R * R, ex[e].s2, R));
+    b[stride - 3] = (PetscReal)ex[e].its;
+    b[stride - 2] = ex[e].obj;
+    b[stride - 1] = ex[e].linear ? 1 : 0;
+  }
+  PetscCallMPI(MPI_Allgatherv(MPI_IN_PLACE, 0, MPI_DATATYPE_NULL, all, counts, displs, MPIU_REAL, L->comm));
+  for (PetscInt e = 0; e < E; e++) {
+    const PetscReal *b = all + (size_t)e * stride;
+    if (ex[e].mine) continue;
+    for (PetscInt j = 0; j < R; j++) ex[e].w[j] = b[j];
+    PetscCall(PetscArraycpy(ex[e].V, b + R, (size_t)R * R));
+    PetscCall(PetscArraycpy(ex[e].s2, b + R + R * R, R));
+    ex[e].its    = (PetscInt)b[stride - 3];
+    ex[e].obj    = b[stride - 2];
+    ex[e].linear = b[stride - 1] != 0 ? PETSC_TRUE : PETSC_FALSE;
+  }
+  PetscCall(PetscFree3(counts, displs, all));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* the solve's objective and its gradient Fᵀρ + αw at w for one expert (collective: computed on the
+ * owner, sent from there); the basis is the last update's */
+PetscErrorCode AzHPObjective(AzLoss L, HardPDE *h, const PetscScalar w[], PetscReal *obj, PetscScalar grad[])
+{
+  const PetscInt R = h->R;
+  PetscReal     *b;
+
+  PetscFunctionBegin;
+  PetscCall(PetscCalloc1(R + 1, &b));
+  if (h->mine) {
+    PetscCall(BuildRows(L, h, w, &b[R]));
+    for (PetscInt j = 0; j < R; j++) {
+      PetscReal gj = 0;
+      for (PetscInt i = 0; i < h->nrows; i++) gj += h->Fall[(size_t)i * (R + 1) + j] * h->Fall[(size_t)i * (R + 1) + R];
+      b[j] = gj + L->hardpde_ridge * PetscRealPart(w[j]);
+    }
+  }
+  PetscCallMPI(MPI_Bcast(b, (PetscMPIInt)(R + 1), MPIU_REAL, h->owner, L->comm));
+  *obj = b[R];
+  if (grad)
+    for (PetscInt j = 0; j < R; j++) grad[j] = b[j];
+  PetscCall(PetscFree(b));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* expert e of E: its owner (rank r owns experts [r E/size, (r+1) E/size)), every rank's share of its
+ * points, the owner's copy of all of them, and the owner's workspace for the rows and the SVD */
+PetscErrorCode AzHPSetUpSolver(AzLoss L, HardPDE *h, PetscInt e, PetscInt E)
+{
+  const PetscInt R = h->R;
+  PetscMPIInt    size, rank;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_size(L->comm, &size));
+  PetscCallMPI(MPI_Comm_rank(L->comm, &rank));
+  for (PetscMPIInt r = 0; r < size; r++)
+    if (AzGroupStart(E, size, r) <= e && e < AzGroupStart(E, size, r + 1)) h->owner = r;
+  h->mine = h->owner == rank ? PETSC_TRUE : PETSC_FALSE;
+  PetscCallMPI(MPI_Type_contiguous((PetscMPIInt)(R * L->nslot), MPIU_SCALAR, &h->tjet));
+  PetscCallMPI(MPI_Type_commit(&h->tjet));
+  PetscCallMPI(MPI_Type_contiguous((PetscMPIInt)L->ncoord, MPIU_REAL, &h->tx));
+  PetscCallMPI(MPI_Type_commit(&h->tx));
+  h->typed = PETSC_TRUE;
+  PetscCall(PetscMalloc4((size_t)R * R, &h->V, R, &h->s2, (size_t)R * R, &h->VT, R, &h->sv));
+  for (PetscInt si = 0; si < h->nset; si++) {
+    HPSet             *S = &h->set[si];
+    PetscMPIInt        mine;
+    const PetscScalar *xa;
+    PetscCall(PetscMPIIntCast(S->nloc, &mine));
+    PetscCall(PetscMalloc2(size, &S->cnt, size, &S->dsp));
+    PetscCallMPI(MPI_Allgather(&mine, 1, MPI_INT, S->cnt, 1, MPI_INT, L->comm));
+    S->dsp[0] = 0;
+    for (PetscMPIInt r = 1; r < size; r++) S->dsp[r] = S->dsp[r - 1] + S->cnt[r - 1];
+    if (h->mine) PetscCall(PetscMalloc2((size_t)S->n * L->ncoord, &S->xall, (size_t)S->n * R * L->nslot, &S->phiall));
+    PetscCall(VecGetArrayRead(S->x, &xa));
+    PetscCallMPI(MPI_Gatherv(xa, mine, h->tx, S->xall, S->cnt, S->dsp, h->tx, h->owner, L->comm));
+    PetscCall(VecRestoreArrayRead(S->x, &xa));
+  }
+  if (h->mine) {
+    PetscBLASInt Mm, Nn, lda, one = 1, ldvt, info = 0, lw = -1;
+    PetscReal    wq = 0;
+    PetscCall(PetscBLASIntCast(h->nrows, &Mm));
+    PetscCall(PetscBLASIntCast(R, &Nn));
+    lda  = Mm;
+    ldvt = Nn;
+    LAPACKgesvd_("N", "A", &Mm, &Nn, NULL, &lda, NULL, NULL, &one, NULL, &ldvt, &wq, &lw, &info);
+    PetscCheck(info == 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "-az_hardpde: LAPACK's workspace query failed (info %d)", (int)info);
+    h->lwork = (PetscBLASInt)wq + 1;
+    PetscCall(PetscMalloc3((size_t)h->nrows * (R + 1), &h->Fall, (size_t)h->nrows * R, &h->A, (size_t)h->lwork, &h->work));
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzHPDestroySolver(HardPDE *h)
+{
+  PetscFunctionBegin;
+  for (PetscInt si = 0; si < h->nset; si++) {
+    PetscCall(VecDestroy(&h->set[si].x));
+    PetscCall(PetscFree(h->set[si].phi));
+    PetscCall(PetscFree2(h->set[si].cnt, h->set[si].dsp));
+    PetscCall(PetscFree2(h->set[si].xall, h->set[si].phiall));
+  }
+  PetscCall(PetscFree4(h->V, h->s2, h->VT, h->sv));
+  PetscCall(PetscFree3(h->Fall, h->A, h->work));
+  if (h->typed) {
+    PetscCallMPI(MPI_Type_free(&h->tjet));
+    PetscCallMPI(MPI_Type_free(&h->tx));
+    h->typed = PETSC_FALSE;
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
 
 /* ---- derivatives through the solve ----------------------------------------------------------------
  * At one constraint point with basis jets φ, the rows gu = ∂/∂u and gv = ∂/∂v of Σ_i s² r_i (D_i v)

@@ -203,7 +203,12 @@ static PetscErrorCode Update(AzChainMap m)
   PetscFunctionBegin;
   PetscCall(AzLossThetaState(L, &st));
   if (M->valid && st == M->state) PetscFunctionReturn(PETSC_SUCCESS);
-  for (PetscInt e = 0; e < M->E; e++) PetscCall(AzHPSolve(L, &M->ex[e]));
+  /* the basis at every expert's points, gathered onto its owner; the owners' solves (in parallel, no
+   * communication); their solutions to every rank in one collective */
+  for (PetscInt e = 0; e < M->E; e++) PetscCall(AzHPGather(L, &M->ex[e]));
+  for (PetscInt e = 0; e < M->E; e++)
+    if (M->ex[e].mine) PetscCall(AzHPSolve(L, &M->ex[e]));
+  PetscCall(AzHPShare(L, M->ex, M->E));
   M->state = st;
   M->valid = PETSC_TRUE;
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -242,16 +247,7 @@ static PetscErrorCode Destroy(AzChainMap m)
 
   PetscFunctionBegin;
   if (!M) PetscFunctionReturn(PETSC_SUCCESS);
-  for (PetscInt e = 0; e < M->E; e++) {
-    HardPDE *h = &M->ex[e];
-    for (PetscInt si = 0; si < h->nset; si++) {
-      PetscCall(VecDestroy(&h->set[si].x));
-      PetscCall(PetscFree(h->set[si].phi));
-    }
-    PetscCall(PetscFree4(h->V, h->s2, h->VT, h->sv));
-    PetscCall(PetscFree4(h->Floc, h->Fall, h->A, h->work));
-    PetscCall(PetscFree2(h->counts, h->displs));
-  }
+  for (PetscInt e = 0; e < M->E; e++) PetscCall(AzHPDestroySolver(&M->ex[e]));
   PetscCall(PetscFree4(m->side, m->side_bar, m->side_dot, m->side_jac));
   PetscCall(PetscFree(m->data));
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -319,7 +315,6 @@ static PetscErrorCode ExpertSetUp(AzLoss L, HPMap *M, PetscInt e, PetscInt N, Pe
   HardPDE             *h = &M->ex[e];
   const PetscInt       R = L->hardpde_K * L->ncomp, E = M->E;
   PetscReal            lo[AZ_MAX_COORD], hi[AZ_MAX_COORD], a, b, mg;
-  PetscMPIInt          size;
 
   PetscFunctionBegin;
   PetscCall(AzProblemGetInfo(L->prob, &info));
@@ -357,31 +352,10 @@ static PetscErrorCode ExpertSetUp(AzLoss L, HPMap *M, PetscInt e, PetscInt N, Pe
     }
     PetscCall(PetscMalloc1((size_t)PetscMax(S->nloc, 1) * R * L->nslot, &S->phi));
     h->nrows += S->n * nres;
-    h->nrows_loc += S->nloc * nres;
     h->nset++;
   }
   PetscCheck(h->nrows >= R, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_hardpde: %" PetscInt_FMT " constraint residuals for %" PetscInt_FMT " unknown weights of %s(-az_hardpde_basis %" PetscInt_FMT " times %" PetscInt_FMT " components); at least as many residuals as unknowns are needed: raise -az_hardpde_points (now %" PetscInt_FMT " in all), lower -az_hardpde_basis%s", h->nrows, R, E > 1 ? "an expert " : "", h->K, L->ncomp, N, E > 1 ? " or use fewer experts (-az_moe_experts)" : "");
-  {
-    PetscBLASInt Mm, Nn, lda, one = 1, ldvt, info = 0, lw = -1;
-    PetscReal    wq = 0;
-    PetscCall(PetscMalloc4((size_t)R * R, &h->V, R, &h->s2, (size_t)R * R, &h->VT, R, &h->sv));
-    PetscCall(PetscBLASIntCast(h->nrows, &Mm));
-    PetscCall(PetscBLASIntCast(R, &Nn));
-    lda  = Mm;
-    ldvt = Nn;
-    LAPACKgesvd_("N", "A", &Mm, &Nn, NULL, &lda, NULL, NULL, &one, NULL, &ldvt, &wq, &lw, &info);
-    PetscCheck(info == 0, L->comm, PETSC_ERR_LIB, "-az_hardpde: LAPACK's workspace query failed (info %d)", (int)info);
-    h->lwork = (PetscBLASInt)wq + 1;
-    PetscCall(PetscMalloc4((size_t)PetscMax(h->nrows_loc, 1) * (R + 1), &h->Floc, (size_t)h->nrows * (R + 1), &h->Fall, (size_t)h->nrows * R, &h->A, (size_t)h->lwork, &h->work));
-  }
-  PetscCallMPI(MPI_Comm_size(L->comm, &size));
-  PetscCall(PetscMalloc2(size, &h->counts, size, &h->displs));
-  {
-    PetscMPIInt mine = (PetscMPIInt)(h->nrows_loc * (R + 1));
-    PetscCallMPI(MPI_Allgather(&mine, 1, MPI_INT, h->counts, 1, MPI_INT, L->comm));
-    h->displs[0] = 0;
-    for (PetscMPIInt r = 1; r < size; r++) h->displs[r] = h->displs[r - 1] + h->counts[r - 1];
-  }
+  PetscCall(AzHPSetUpSolver(L, h, e, E));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -463,17 +437,10 @@ PetscErrorCode AzLossHardPDEObjective(AzLoss L, const PetscScalar w[], PetscReal
   PetscCall(AzChainUpdate(L->chain)); /* the basis at the current θ */
   *obj = 0;
   for (PetscInt e = 0; e < M->E; e++) {
-    HardPDE        *h = &M->ex[e];
-    const PetscInt  R = h->R;
-    PetscReal       oe;
-    PetscCall(AzHPBuildRows(L, h, w + e * R, &oe));
+    const PetscInt R = M->ex[e].R;
+    PetscReal      oe;
+    PetscCall(AzHPObjective(L, &M->ex[e], w + e * R, &oe, grad ? grad + e * R : NULL));
     *obj += oe;
-    if (grad)
-      for (PetscInt j = 0; j < R; j++) {
-        PetscReal gj = 0;
-        for (PetscInt i = 0; i < h->nrows; i++) gj += h->Fall[(size_t)i * (R + 1) + j] * h->Fall[(size_t)i * (R + 1) + R];
-        grad[e * R + j] = gj + L->hardpde_ridge * w[e * R + j];
-      }
   }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
