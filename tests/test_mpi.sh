@@ -84,6 +84,10 @@ awk 'BEGIN { print "x,t,u"; for (i = 0; i < 60; i++) { x = (i * 0.61803398875) %
 # the solved output layer: its rows gathered in group order, every rank solving the same system
 same_on_ranks hardpde $heat -az_hardpde -az_hardpde_basis 8 -az_hardpde_points 200 -az_trainer_type adam,lbfgs,gn -az_gn_solver dense -az_trainer_max_it 40,40,5
 same_on_ranks hardpde-cg $heat -az_hardpde -az_hardpde_basis 8 -az_hardpde_points 200 -az_trainer_type gn -az_gn_solver cg -az_trainer_max_it 6
+# hardpde-moe: 3 experts, each solved on its owner rank (1, 2 or 3 ranks own them; on 4 one rank owns
+# none) and shared; a linear PDE (heat1d) and a nonlinear one (burgers1d: Gauss-Newton in w on the owner)
+same_on_ranks hardpde-moe $heat -az_hardpde -az_hardpde_basis 8 -az_hardpde_points 200 -az_moe_experts 3 -az_trainer_type adam,lbfgs,gn -az_gn_solver dense -az_trainer_max_it 20,20,3
+same_on_ranks hardpde-moe-burgers -problem burgers1d -az_n_interior 240 -az_n_boundary 20 -az_n_initial 30 -az_hardpde -az_hardpde_basis 8 -az_hardpde_points 200 -az_moe_experts 3 -az_trainer_type adam,lbfgs -az_trainer_max_it 20,10
 same_on_ranks infer $heat -az_data "$ranks_tmp/heat.csv" -az_heat1d_kappa 0.05 -az_infer kappa -az_infer_log kappa -az_trainer_type adam,lbfgs,gn -az_trainer_max_it 60,40,5
 same_on_ranks infer-cg $heat -az_data "$ranks_tmp/heat.csv" -az_heat1d_kappa 0.05 -az_infer kappa -az_trainer_type gn -az_gn_solver cg -az_trainer_max_it 8
 # fewer groups than ranks: on 4 ranks one rank holds no points

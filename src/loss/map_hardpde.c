@@ -472,3 +472,19 @@ PetscErrorCode AzLossHardPDEExpertRange(AzLoss L, PetscInt e, PetscReal *xmin, P
   *xmax = -mm[1];
   PetscFunctionReturn(PETSC_SUCCESS);
 }
+
+PetscErrorCode AzLossHardPDEExpertOwner(AzLoss L, PetscInt e, PetscMPIInt *owner, PetscInt *rows_here)
+{
+  AzChainMap m;
+  HPMap     *M;
+
+  PetscFunctionBegin;
+  PetscCall(AzLossSetUp(L));
+  m = HardPDEMap(L);
+  PetscCheck(m, L->comm, PETSC_ERR_ARG_WRONG, "AzLossHardPDEExpertOwner: the loss has no solved output layer (-az_hardpde)");
+  M = (HPMap *)m->data;
+  PetscCheck(e >= 0 && e < M->E, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "AzLossHardPDEExpertOwner: expert %" PetscInt_FMT " of %" PetscInt_FMT, e, M->E);
+  *owner     = M->ex[e].owner;
+  *rows_here = M->ex[e].Fall ? M->ex[e].nrows : 0;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
