@@ -223,7 +223,12 @@ PetscErrorCode AzHPGather(AzLoss L, HardPDE *h)
     HPSet             *S = &h->set[si];
     const PetscScalar *xa;
     PetscCall(VecGetArrayRead(S->x, &xa));
-    PetscCall(AzFieldEvaluateJets(L->field, S->nloc, (const PetscReal *)xa, S->phi));
+    for (PetscInt g = L->g0; g < L->g1; g++) { /* group by group from its first point, as the terms: the
+                                                * BLAS calls, so the bits, do not depend on the ranks */
+      PetscInt lo, cnt;
+      AzLossGroupItems(L, S->n, g, &lo, &cnt);
+      if (cnt) PetscCall(AzFieldEvaluateJets(L->field, cnt, (const PetscReal *)xa + lo * L->ncoord, S->phi + (size_t)lo * L->LjetN));
+    }
     PetscCall(VecRestoreArrayRead(S->x, &xa));
     PetscCallMPI(MPI_Gatherv(S->phi, (PetscMPIInt)S->nloc, h->tjet, S->phiall, S->cnt, S->dsp, h->tjet, h->owner, L->comm));
   }
@@ -563,7 +568,11 @@ PetscErrorCode AzHPTangent(AzLoss L, HardPDE *h, Vec v)
     HPSet             *S = &h->set[si];
     const PetscScalar *xa;
     PetscCall(VecGetArrayRead(S->x, &xa));
-    PetscCall(AzFieldJetsTangent(L->field, S->nloc, (const PetscReal *)xa, v, pd));
+    for (PetscInt g = L->g0; g < L->g1; g++) { /* group by group, as in AzHPGather */
+      PetscInt lo, cnt;
+      AzLossGroupItems(L, S->n, g, &lo, &cnt);
+      if (cnt) PetscCall(AzFieldJetsTangent(L->field, cnt, (const PetscReal *)xa + lo * L->ncoord, v, pd + (size_t)lo * L->LjetN));
+    }
     for (PetscInt g = L->g0; g < L->g1; g++) {
       PetscScalar *acc = part + (size_t)(g - L->g0) * R;
       PetscInt     lo, cnt;
