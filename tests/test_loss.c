@@ -1094,6 +1094,28 @@ START_TEST(test_hardpde)
       }
       FreeSetup(&s);
     }
+    { /* each expert's solve on one rank only, its owner (rank r owns experts [3r/size, 3(r+1)/size)), which
+       * holds all its rows; the others none */
+      Setup       s;
+      PetscMPIInt rank, size;
+      PetscReal   f;
+      MPI_Comm_rank(PETSC_COMM_WORLD, &rank);
+      MPI_Comm_size(PETSC_COMM_WORLD, &size);
+      ck_assert_msg(MakeSetup("heat1d", NULL, o_moe, &s) == 0, "hardpde-moe: set-up failed");
+      ck_assert_int_eq(AzLossEvaluate(s.loss, &f, NULL, NULL), 0);
+      for (PetscInt e = 0; e < 3; e++) {
+        PetscMPIInt owner, expect = 0;
+        PetscInt    rows, holders, total;
+        for (PetscMPIInt r = 0; r < size; r++)
+          if ((3 * r) / size <= e && e < (3 * (r + 1)) / size) expect = r;
+        ck_assert_int_eq(AzLossHardPDEExpertOwner(s.loss, e, &owner, &rows), 0);
+        holders = rows > 0;
+        MPI_Allreduce(MPI_IN_PLACE, &holders, 1, MPIU_INT, MPI_SUM, PETSC_COMM_WORLD);
+        MPI_Allreduce(&rows, &total, 1, MPIU_INT, MPI_SUM, PETSC_COMM_WORLD);
+        ck_assert_msg(owner == expect && holders == 1 && (rank == owner) == (rows > 0) && total >= 20, "hardpde-moe: expert %d of 3 on %d ranks: owner %d (expected %d), its rows on %d rank(s), %d rows here, %d in all", (int)e, (int)size, (int)owner, (int)expect, (int)holders, (int)rows, (int)total);
+      }
+      FreeSetup(&s);
+    }
     CheckBlendJets("heat1d hardpde-moe: the blend's jets", "heat1d", o_moe);
     CheckBlendJets("poisson2d hardpde-moe: the blend's jets", "poisson2d", o_moe);
     CheckTerms("heat1d hardpde-moe: terms and derivatives through three solves and the blend", "heat1d", o_moe, 0, 0, t_heat, NULL);

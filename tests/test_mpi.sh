@@ -49,7 +49,7 @@ same_on_ranks() {
   name=$1
   shift
   for n in 1 2 3 4; do
-    "$MPIEXEC" -n $n --oversubscribe "$top_builddir/ansatz" train "$@" -az_field_depth 2 -az_field_width 10 -az_quiet -az_output_dir "$ranks_tmp/$name$n" >"$ranks_tmp/$name$n.log" 2>&1 ||
+    "$MPIEXEC" -n $n --oversubscribe "$top_builddir/ansatz" train "$@" -az_field_depth 2 -az_field_width ${width:-10} -az_quiet -az_output_dir "$ranks_tmp/$name$n" >"$ranks_tmp/$name$n.log" 2>&1 ||
       { echo "FAIL: $name on $n rank(s) did not run"; cat "$ranks_tmp/$name$n.log"; fails=$((fails + 1)); return; }
     cut -d, -f1-$(($(head -1 "$ranks_tmp/${name}1/history.csv" | tr ',' '\n' | grep -n wall_seconds | cut -d: -f1) - 1)) "$ranks_tmp/$name$n/history.csv" >"$ranks_tmp/$name$n.hist"
   done
@@ -84,6 +84,15 @@ awk 'BEGIN { print "x,t,u"; for (i = 0; i < 60; i++) { x = (i * 0.61803398875) %
 # the solved output layer: its rows gathered in group order, every rank solving the same system
 same_on_ranks hardpde $heat -az_hardpde -az_hardpde_basis 8 -az_hardpde_points 200 -az_trainer_type adam,lbfgs,gn -az_gn_solver dense -az_trainer_max_it 40,40,5
 same_on_ranks hardpde-cg $heat -az_hardpde -az_hardpde_basis 8 -az_hardpde_points 200 -az_trainer_type gn -az_gn_solver cg -az_trainer_max_it 6
+# hardpde-moe: 3 experts, each solved on its owner rank (1, 2 or 3 ranks own them; on 4 one rank owns
+# none) and shared; a linear PDE (heat1d) and a nonlinear one (burgers1d: Gauss-Newton in w on the owner)
+same_on_ranks hardpde-moe $heat -az_hardpde -az_hardpde_basis 8 -az_hardpde_points 200 -az_moe_experts 3 -az_trainer_type adam,lbfgs,gn -az_gn_solver dense -az_trainer_max_it 20,20,3
+same_on_ranks hardpde-moe-burgers -problem burgers1d -az_n_interior 240 -az_n_boundary 20 -az_n_initial 30 -az_hardpde -az_hardpde_basis 8 -az_hardpde_points 200 -az_moe_experts 3 -az_trainer_type adam,lbfgs -az_trainer_max_it 20,10
+# the basis at the constraint points evaluated group by group, not from each rank's first point: with
+# 32 tanh units the BLAS calls' bits depend on how the points are chunked (4 experts differed on 4 ranks)
+width=32
+same_on_ranks hardpde-moe-w32 $heat -az_hardpde -az_hardpde_basis 8 -az_hardpde_points 200 -az_moe_experts 4 -az_trainer_type adam -az_trainer_max_it 3
+unset width
 same_on_ranks infer $heat -az_data "$ranks_tmp/heat.csv" -az_heat1d_kappa 0.05 -az_infer kappa -az_infer_log kappa -az_trainer_type adam,lbfgs,gn -az_trainer_max_it 60,40,5
 same_on_ranks infer-cg $heat -az_data "$ranks_tmp/heat.csv" -az_heat1d_kappa 0.05 -az_infer kappa -az_trainer_type gn -az_gn_solver cg -az_trainer_max_it 8
 # fewer groups than ranks: on 4 ranks one rank holds no points

@@ -1,0 +1,79 @@
+/* Private to the solved output layer (map_hardpde.c: the map, the experts and their blend;
+ * hardpde_solve.c: one expert's constrained solve and the derivatives through it). */
+#ifndef AZ_HARDPDE_H
+#define AZ_HARDPDE_H
+#include "lossimpl.h"
+
+#define AZ_HP_MAX_SETS (2 * AZ_MAX_DIM + 1)
+
+typedef struct {
+  PetscInt     cond, n, nres, nloc;
+  PetscReal    sq;  /* the row scale √(ω/(n m)) */
+  Vec          x;   /* the constraint points, distributed by groups like a term's */
+  PetscScalar *phi; /* nloc × LjetN: the basis jets at the last update */
+  /* on the expert's owner rank only: all n points and their basis jets in global order, gathered there */
+  PetscReal   *xall;
+  PetscScalar *phiall;
+  PetscMPIInt *cnt, *dsp; /* every rank's share of the points (Gatherv, in points) */
+} HPSet;
+
+typedef struct {
+  PetscInt         K, R, nset;
+  HPSet            set[AZ_HP_MAX_SETS];
+  PetscInt         nrows;            /* rows of F */
+  PetscMPIInt      owner;            /* the rank that gathers the rows and solves (block distribution of the experts) */
+  PetscBool        mine;             /* this rank is the owner */
+  MPI_Datatype     tjet, tx;         /* one point's basis jets (LjetN scalars) and coordinates (ncoord reals) */
+  PetscBool        typed;            /* tjet and tx are committed */
+  PetscScalar     *w, *wbar, *wdot, *wjac;
+  PetscReal       *V, *s2;           /* H = V diag(s2 + α) Vᵀ: F's right singular vectors (column j: V + j R), σ², on every rank */
+  PetscReal       *Fall, *A, *VT, *sv, *work; /* the owner's: the rows [F | ρ], the SVD's workspace */
+  PetscBLASInt     lwork;
+  PetscObjectState state;
+  PetscBool        valid;
+  PetscInt         its;
+  PetscReal        obj;
+  PetscBool        linear; /* D = ∂r/∂u did not change with u at the first solve's points: a linear PDE */
+} HardPDE;
+
+/* the map: E experts (hardpde-moe: -az_moe_experts), expert e solving its own w_e (side inputs e R ..
+ * (e+1) R − 1) from its own points in the box [c_e − m, c_{e+1} + m] of the first axis, blended by the
+ * partition of unity χ_e = S((x − c_e)/τ) − S((x − c_{e+1})/τ) (S the logistic; S ≡ 1 below c_0 and 0
+ * above c_E), so that u = Σ_e χ_e Σ_k w_{e,c,k} φ_{c,k}; one expert: u = Σ_k w_{c,k} φ_{c,k} */
+#define AZ_HP_MAX_EXPERTS 64
+typedef struct {
+  PetscInt         E;
+  HardPDE          ex[AZ_HP_MAX_EXPERTS];
+  PetscReal        cut[AZ_HP_MAX_EXPERTS + 1], tau;
+  PetscObjectState state;
+  PetscBool        valid;
+  /* the product of a jet with χ(x_0): (χv)_σ = Σ_t coef_t χ^(k_t) v_(slot_t) */
+  PetscInt  nprod[AZ_JET_MAX_NSLOT], pk[AZ_JET_MAX_NSLOT][5], pslot[AZ_JET_MAX_NSLOT][5];
+  PetscReal pcoef[AZ_JET_MAX_NSLOT][5];
+} HPMap;
+
+/* u_c = Σ_k w_{c,k} φ_{c,k}, every slot */
+static inline void Combine(PetscInt nc, PetscInt K, PetscInt ns, const PetscScalar w[], const PetscScalar phi[], PetscScalar u[])
+{
+  for (PetscInt c = 0; c < nc; c++)
+    for (PetscInt s = 0; s < ns; s++) {
+      PetscScalar v = 0;
+      for (PetscInt k = 0; k < K; k++) v += w[c * K + k] * phi[(c * K + k) * ns + s];
+      u[c * ns + s] = v;
+    }
+}
+
+/* hardpde_solve.c: one expert's solve on its owner rank and the implicit-function-theorem derivatives.
+ * An update is AzHPGather for every expert (collective: the basis at this rank's points, sent to the
+ * owner), AzHPSolve on the owner of each (no communication), then AzHPShare (one collective: w, V, σ²). */
+PETSC_INTERN PetscErrorCode AzHPSetUpSolver(AzLoss, HardPDE *, PetscInt, PetscInt);
+PETSC_INTERN PetscErrorCode AzHPDestroySolver(HardPDE *);
+PETSC_INTERN void           AzHPSolveH(AzLoss, HardPDE *, const PetscScalar[], PetscScalar[]);
+PETSC_INTERN PetscErrorCode AzHPGather(AzLoss, HardPDE *);
+PETSC_INTERN PetscErrorCode AzHPSolve(AzLoss, HardPDE *);
+PETSC_INTERN PetscErrorCode AzHPShare(AzLoss, HardPDE[], PetscInt);
+PETSC_INTERN PetscErrorCode AzHPObjective(AzLoss, HardPDE *, const PetscScalar[], PetscReal *, PetscScalar[]);
+PETSC_INTERN PetscErrorCode AzHPBackward(AzLoss, HardPDE *, PetscInt, Vec);
+PETSC_INTERN PetscErrorCode AzHPTangent(AzLoss, HardPDE *, Vec);
+PETSC_INTERN PetscErrorCode AzHPJacobian(AzLoss, HardPDE *);
+#endif
