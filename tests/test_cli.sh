@@ -265,6 +265,7 @@ sweep_bad once "az_heat1d_kappa=0.1,0.2" "az_heat1d_kappa is read once for the w
 sweep_bad seed "az_field_seed=1,2" "az_field_seed cannot be swept (the seeds are the repeats'"
 sweep_bad own "az_constraint=soft,hard" "az_constraint, which strategy 1 ('soft') sets itself"
 sweep_bad value "az_field_width=abc,8" "Strategy 'soft' at setting 'field_width=abc' cannot run"
+sweep_bad lazy "az_gn_ksp_rtol=1e-3,1e-4" "no run reads az_gn_ksp_rtol" # a solver's option: read (or not) during a run, checked after it
 sweep_bad runs "az_n_interior=$(seq -s, 100 350)" "2 strategies x 251 settings x 2 repeats make 1004 runs; a comparison has at most 1000"
 expect_error compare-sweep-bad-given "sweeps az_field_width, which is also given as -az_field_width" "$AZ" compare $swp -az_field_width 8 -az_sweep "$sweep" -az_output_dir "$tmp/swbad"
 expect_error compare-sweep-bad-prefixed "sweeps az_adam_lr, which is also given for strategy 2 as -s2_az_adam_lr" "$AZ" compare $swp -s2_az_adam_lr 1e-2 -az_sweep "$sweep" -az_output_dir "$tmp/swbad"

@@ -599,7 +599,8 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
       PetscCall(AzFilePrintf(f, "%s.%s\n\n", refline, info->exact ? " (The exact solution is the yardstick here.)" : (v.verified ? "" : " The yardstick is unverified: errors against it below that level mean nothing (see its summary.json; a finer -az_ref_n or another -az_ref_order may verify it).")));
     }
     if (md) PetscCall(AzFilePrintf(f, "%s", md));
-    if (sweep.nopt) PetscCall(AzFilePrintf(f, "A sweep (-az_sweep \"%s\"): every strategy trained at each of the %" PetscInt_FMT " settings, the Cartesian product of the options' values, each applied on top of the command line for its runs only (as if given there); the tables have a row per strategy and setting, and strategies are compared within a setting.\n\n", sweep.text, npts));
+    if (sweep.nopt) SettingDirectory(dir, &sweep, 0, setdir, sizeof setdir);
+    if (sweep.nopt) PetscCall(AzFilePrintf(f, "A sweep (-az_sweep \"%s\"): every strategy trained at each of the %" PetscInt_FMT " settings, the Cartesian product of the options' values, each applied on top of the command line for its runs only (as if given there); the tables have a row per strategy and setting, and strategies are compared within a setting. Each setting's runs are in its own directory (e.g. %s/), laid out as below.\n\n", sweep.text, npts, setdir + strlen(dir) + 1));
     for (PetscInt k = 0; k < nruns; k++)
       if (res[k].failed && nrep == 1) PetscCall(AzFilePrintf(f, "\nStrategy %s failed: %s. Its row describes the last good parameters.\n", res[k].name, res[k].why));
       else if (res[k].failed) PetscCall(AzFilePrintf(f, "\nStrategy %s failed in repeat %" PetscInt_FMT ": %s. Its row in compare_runs.csv describes the last good parameters; the statistics leave it out.\n", res[k].name, res[k].repeat, res[k].why));
