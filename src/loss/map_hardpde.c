@@ -14,7 +14,8 @@ PetscErrorCode AzHardPDENetworkComponents(MPI_Comm comm, const char prefix[], Pe
   PetscFunctionBegin;
   PetscOptionsBegin(comm, prefix, "Hard PDE constraints by a solved output layer", "AzLoss");
   PetscCall(PetscOptionsBool("-az_hardpde", "the network outputs basis functions; the output weights are solved so that the PDE, boundary and initial residuals are least at constraint points", "AzLossSetUp", on, &on, NULL));
-  PetscCall(PetscOptionsInt("-az_hardpde_basis", "basis functions per solution component (the network's outputs: this times the components)", "AzLossSetUp", K, &K, NULL));
+  /* its options only with it, so that a stray -az_hardpde_* is reported as unused */
+  if (on) PetscCall(PetscOptionsInt("-az_hardpde_basis", "basis functions per solution component (the network's outputs: this times the components)", "AzLossSetUp", K, &K, NULL));
   PetscOptionsEnd();
   PetscCheck(K >= 1 && K <= 4096, comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_hardpde_basis must be between 1 and 4096, not %" PetscInt_FMT, K);
   *ncompN = on ? ncomp * K : ncomp;
@@ -31,12 +32,14 @@ PetscErrorCode AzHardPDEOptions(AzLoss L)
   L->moe_experts   = 1;
   PetscOptionsBegin(L->comm, L->prefix, "Hard PDE constraints by a solved output layer", "AzLoss");
   PetscCall(PetscOptionsBool("-az_hardpde", "the network outputs basis functions; the output weights are solved so that the PDE, boundary and initial residuals are least at constraint points", "AzLossSetUp", L->hardpde, &L->hardpde, NULL));
-  PetscCall(PetscOptionsInt("-az_hardpde_basis", "basis functions per solution component", "AzLossSetUp", L->hardpde_K, &L->hardpde_K, NULL));
-  PetscCall(PetscOptionsInt("-az_hardpde_points", "interior constraint points (0: four per unknown weight); each face and the initial slice get a quarter as many", "AzLossSetUp", L->hardpde_n, &L->hardpde_n, NULL));
-  PetscCall(PetscOptionsReal("-az_hardpde_ridge", "ridge alpha |w|^2 added to the solve's objective", "AzLossSetUp", L->hardpde_ridge, &L->hardpde_ridge, NULL));
-  PetscCall(PetscOptionsReal("-az_hardpde_tol", "the solve stops when a Gauss-Newton step is below tol (1 + |w|)", "AzLossSetUp", L->hardpde_tol, &L->hardpde_tol, NULL));
-  PetscCall(PetscOptionsInt("-az_moe_experts", "hardpde-moe: experts along the first axis, each with its own solved weights from its own points, blended by a partition of unity (0: one per rank)", "AzLossSetUp", L->moe_experts, &L->moe_experts, NULL));
-  PetscCall(PetscOptionsInt("-az_hardpde_maxit", "at most this many Gauss-Newton steps per solve", "AzLossSetUp", L->hardpde_maxit, &L->hardpde_maxit, NULL));
+  if (L->hardpde) { /* its options only with it: a stray one is reported as unused */
+    PetscCall(PetscOptionsInt("-az_hardpde_basis", "basis functions per solution component", "AzLossSetUp", L->hardpde_K, &L->hardpde_K, NULL));
+    PetscCall(PetscOptionsInt("-az_hardpde_points", "interior constraint points (0: four per unknown weight); each face and the initial slice get a quarter as many", "AzLossSetUp", L->hardpde_n, &L->hardpde_n, NULL));
+    PetscCall(PetscOptionsReal("-az_hardpde_ridge", "ridge alpha |w|^2 added to the solve's objective", "AzLossSetUp", L->hardpde_ridge, &L->hardpde_ridge, NULL));
+    PetscCall(PetscOptionsReal("-az_hardpde_tol", "the solve stops when a Gauss-Newton step is below tol (1 + |w|)", "AzLossSetUp", L->hardpde_tol, &L->hardpde_tol, NULL));
+    PetscCall(PetscOptionsInt("-az_moe_experts", "hardpde-moe: experts along the first axis, each with its own solved weights from its own points, blended by a partition of unity (0: one per rank)", "AzLossSetUp", L->moe_experts, &L->moe_experts, NULL));
+    PetscCall(PetscOptionsInt("-az_hardpde_maxit", "at most this many Gauss-Newton steps per solve", "AzLossSetUp", L->hardpde_maxit, &L->hardpde_maxit, NULL));
+  }
   PetscOptionsEnd();
   PetscCheck(L->hardpde_K >= 1 && L->hardpde_K <= 4096, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_hardpde_basis must be between 1 and 4096, not %" PetscInt_FMT, L->hardpde_K);
   PetscCheck(L->moe_experts >= 0 && L->moe_experts <= AZ_HP_MAX_EXPERTS, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_moe_experts must be between 0 (one per rank) and %d, not %" PetscInt_FMT, AZ_HP_MAX_EXPERTS, L->moe_experts);
