@@ -155,6 +155,15 @@ grep -q '"bounds": "hard"' "$tmp/acs/summary.json" || fail "bounds-summary: summ
 # options.txt); a global -az_weight_boundary reaches every strategy without its own (soft@100 has one),
 # and the database holds it, unchanged, and none of the strategies' settings after the run.
 cmp="-problem heat1d -az_field_depth 1 -az_field_width 8 -az_trainer_max_it 30 -az_n_interior 100 -az_quiet"
+# with an exact solution the yardstick is exact: compare solves no reference (gpme1d's porous medium
+# takes minutes); the reference time comes only from a cache that `ansatz reference` made
+mkdir -p "$tmp/cwd-exact"
+expect_ok compare-exact-no-reference "no cached SUNDIALS/PETSc reference" sh -c "cd \"$tmp/cwd-exact\" && \"$AZ\" compare $cmp -az_strategies soft -az_output_dir cmp"
+[ -e "$tmp/cwd-exact/runs" ] && fail "compare on heat1d (exact solution) solved and cached a reference"
+grep -q "reference solve took" "$tmp/cwd-exact/cmp/report.md" && fail "compare without a cached reference: report.md states a reference time"
+expect_ok compare-exact-cached-reference "written to" sh -c "cd \"$tmp/cwd-exact\" && \"$AZ\" reference -problem heat1d"
+expect_ok compare-exact-cached-reference-used "report:" sh -c "cd \"$tmp/cwd-exact\" && \"$AZ\" compare $cmp -az_strategies soft -az_output_dir cmp2"
+grep -q "reference solve took .* (reused from its cache" "$tmp/cwd-exact/cmp2/report.md" || fail "compare with a cached reference: report.md lacks its time from the cache"
 expect_ok compare-prefix-base "report:" "$AZ" compare $cmp -az_strategies soft,soft-cosine -az_output_dir "$tmp/pfa"
 expect_ok compare-prefix "report:" "$AZ" compare $cmp -az_strategies soft,soft-cosine -s2_az_adam_lr 1e-2 -az_output_dir "$tmp/pfb"
 la=$(awk -F, '$1 == "soft" { print $8 }' "$tmp/pfa/compare.csv")
