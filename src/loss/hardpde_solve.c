@@ -6,10 +6,12 @@
  * the problem's PDE, boundary and initial residuals at their own constraint points (-az_hardpde_points),
  * weighted as the loss weights its terms (ω the configured weight, n points, m residuals per point),
  * α a small ridge (-az_hardpde_ridge) that keeps the solve well posed when the basis is nearly
- * dependent. The rows [F | ρ] (F = ∂ρ/∂w, ρ the scaled residuals) are gathered in group order on every
- * rank (reduce.c's groups: the same bits on any number of ranks), and w follows by Gauss–Newton with
- * the SVD of F, in double precision: one step for a linear PDE (its residual is affine in w), a step
- * that does not decrease the objective halved; w starts from the previous solve.
+ * dependent. The basis at the expert's points is gathered in global order onto the rank that owns the
+ * expert, which alone builds the rows [F | ρ] (F = ∂ρ/∂w, ρ the scaled residuals) in group order
+ * (reduce.c's groups: the same bits on any number of ranks) and finds w by Gauss–Newton with the SVD
+ * of F, in double precision: one step for a linear PDE (its residual is affine in w, solved from
+ * w = 0), a step that does not decrease the objective halved, warm-started for a nonlinear one. w, V
+ * and σ² then go to every rank (AzHPShare), where the derivatives below run over each rank's points.
  *
  * Gradients through the solve by the implicit function theorem, not by unrolling: at the optimum
  * Fᵀρ + αw = 0; with H = FᵀF + αI (exact for a linear PDE, Gauss–Newton's for a nonlinear one) and
