@@ -21,8 +21,10 @@ out=${BENCH_OUT:-bench/out/tta-burgers}
 RANKS=${RANKS:-2}
 mkdir -p "$out"
 SETUP="-problem burgers1d -az_hard_boundary -az_hard_initial -az_field_depth 8 -az_field_width 20 -az_n_interior 10000 -az_n_boundary 100 -az_n_initial 256 -az_monitor_every 10 -az_quiet"
+# the recipe measured fastest to 1e-3 (bench/README.md, issue 18): a short Adam warm-up, then the dense
+# self-scaled Broyden quasi-Newton stage (src/trainer/bfgs.c)
 RECIPE=${AZ_RECIPE:-"-az_trainer_type adam,bfgs -az_bfgs_update ssbroyden -az_adam_lr 2e-3"}
-AZ_RECIPE_IT=${AZ_RECIPE_IT:-1000,3000}
+AZ_RECIPE_IT=${AZ_RECIPE_IT:-200,1000}
 tta() { # first wall time and iteration in a history.csv (ansatz's or burgers.py's) with rel_l2 <= $2
   awk -F, -v t="$2" 'NR == 1 { for (i = 1; i <= NF; i++) { if ($i == "rel_l2") r = i; if ($i == "wall_seconds") w = i } next }
            $r != "nan" && $r + 0 <= t + 0 { print $w, $1; exit }' "$1"
@@ -31,7 +33,7 @@ last() { # the last rel_l2, wall and iteration of a history.csv
   awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) { if ($i == "rel_l2") r = i; if ($i == "wall_seconds") w = i } next } { l = $r " after " $w " s (iteration " $1 ")" } END { print l }' "$1"
 }
 echo "load before: $(uptime)"
-mpiexec -n "$RANKS" ./ansatz train $SETUP -az_adam_lr 2e-3 -az_trainer_type adam,lbfgs -az_trainer_max_it "${AZ_BASE_IT:-1000,10000}" \
+mpiexec -n "$RANKS" ./ansatz train $SETUP -az_adam_lr 2e-3 -az_trainer_type adam,lbfgs -az_trainer_max_it "${AZ_BASE_IT:-1000,5000}" \
   -az_save_points -az_output_dir "$out/adam-lbfgs" >/dev/null
 ref=${REF_DIR:-runs/reference-burgers1d} # where ansatz train keeps burgers1d's reference
 echo "load: $(uptime)"
@@ -39,7 +41,7 @@ echo "load: $(uptime)"
 echo "check: ansatz $(grep -E '"(rel_l2|loss)"' "$out/adam-lbfgs/summary.json" | tr -d ' \n')," \
   "burgers.py on its theta.bin (float64): $(/usr/bin/python3 bench/torch/burgers.py "$out/adam-lbfgs" "$ref" --dtype float64 --check-theta "$out/adam-lbfgs/theta.bin")"
 torch=$(/usr/bin/python3 bench/torch/burgers.py "$out/adam-lbfgs" "$ref" --threads "${TORCH_THREADS:-2}" --adam "${TORCH_ADAM:-5000}" \
-  --lbfgs "${TORCH_LBFGS:-20000}" --lr 1e-3 --targets 1e-3,1e-4 --history "$out/torch.csv")
+  --lbfgs "${TORCH_LBFGS:-10000}" --lr 1e-3 --targets 1e-3,1e-4 --history "$out/torch.csv")
 echo "pytorch: $torch"
 echo "load: $(uptime)"
 mpiexec -n "$RANKS" ./ansatz train $SETUP $RECIPE -az_trainer_max_it "$AZ_RECIPE_IT" -az_output_dir "$out/recipe" >/dev/null
