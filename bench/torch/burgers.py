@@ -15,7 +15,8 @@ Float32 by default (--dtype float64 for the other).
   OPENBLAS_NUM_THREADS=1 /usr/bin/python3 bench/torch/burgers.py RUN_DIR REF_DIR --threads 2 \
       --adam 5000 --lbfgs 20000 --lr 1e-3 --targets 1e-3,1e-4 --history torch.csv
 Prints one JSON line: the time and iteration at which each target was first reached (null if not),
-iterations, final error. L-BFGS stops early once the last target is reached (--no-stop to run on).
+iterations, final error. L-BFGS stops early once the last target is reached (--no-stop to run on), or
+when its loss has stopped changing (20 calls in a row; `stalled_at` the iteration).
 """
 import argparse, json, math, os, struct, time
 import numpy as np
@@ -221,7 +222,7 @@ def closure():
     return L
 
 
-lbfgs_it = 0
+lbfgs_it, same, prev, stalled = 0, 0, None, None
 while lbfgs_it < a.lbfgs and not (done and not a.no_stop):
     before = lb.state[lb._params[0]].get("n_iter", 0)
     lb.param_groups[0]["max_iter"] = min(a.every, a.lbfgs - lbfgs_it)
@@ -232,10 +233,17 @@ while lbfgs_it < a.lbfgs and not (done and not a.no_stop):
     lbfgs_it += n
     it += n
     done = record(it, "lbfgs", L.item())
+    # in float32 the line search stops finding lower points: each call then makes one iteration that
+    # leaves the loss unchanged; 20 such calls in a row end the stage
+    same = same + 1 if L.item() == prev else 0
+    prev = L.item()
+    if same >= 20:
+        stalled = it
+        break
 wall = time.perf_counter() - t0
 out = {"impl": "pytorch " + torch.__version__, "dtype": a.dtype, "threads": a.threads, "points": interior.shape[0],
        "conditions": "soft" if a.soft else "hard", "iterations": it, "adam": a.adam, "lbfgs_iterations": lbfgs_it,
-       "wall_seconds": wall, "rel_l2": rel_l2(), "loss": loss_fn().item()}
+       "wall_seconds": wall, "rel_l2": rel_l2(), "loss": loss_fn().item(), "stalled_at": stalled}
 for t in targets:
     out[f"time_to_{t:g}"] = hit[t][0] if hit[t] else None
     out[f"iterations_to_{t:g}"] = hit[t][1] if hit[t] else None
