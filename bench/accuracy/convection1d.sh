@@ -11,6 +11,9 @@
 # The table's row (8.9e-5): N=3000 NI=200 WI=100 GN_IT=1500 RUNS=causal, then the same with
 # FROM=runs/accuracy-convection1d/causal/theta.bin OUT=runs/accuracy-convection1d-more.
 set -eu
+# the dense Gauss-Newton step's BLAS (dsyrk, potrf) rounds differently with another thread count, and
+# on this setting that alone can decide between the right and a wrong solution (bench/accuracy/README.md)
+export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1}
 AZ=${AZ:-./ansatz}
 beta=${1:-40}
 out=${OUT:-runs/accuracy-convection1d}
