@@ -556,6 +556,15 @@ static void SolveSmall(PetscInt n, PetscReal S[], PetscReal x[])
 }
 
 /* the series' misfit Q(t_k) − Q*(t_k) at the loss's current θ */
+/* θ_j = value, in place */
+static void SetTheta(Vec theta, PetscInt j, PetscReal value)
+{
+  PetscScalar *v;
+  OK(VecGetArray(theta, &v));
+  v[j] = value;
+  OK(VecRestoreArray(theta, &v));
+}
+
 static void Misfit(AzLoss loss, PetscReal r[])
 {
   PetscReal t[PC_T], Q[PC_T], M[PC_T], target;
@@ -598,22 +607,18 @@ static void CheckProbConserv(const char *label, const char *sigma)
   SolutionAt(&s, x, mu);
   OK(AzFieldGetParameters(s.field, &theta));
   for (PetscInt j = 0; j < P; j++) {
-    PetscScalar *v;
-    PetscReal    t0;
-    OK(VecGetArray(theta, &v));
-    t0   = PetscRealPart(v[j]);
-    v[j] = t0 + h;
-    OK(VecRestoreArray(theta, &v));
+    const PetscScalar *v;
+    PetscReal          t0;
+    OK(VecGetArrayRead(theta, &v));
+    t0 = PetscRealPart(v[j]);
+    OK(VecRestoreArrayRead(theta, &v));
+    SetTheta(theta, j, t0 + h);
     Misfit(s.loss, rp);
     SolutionAt(&s, x, up);
-    OK(VecGetArray(theta, &v));
-    v[j] = t0 - h;
-    OK(VecRestoreArray(theta, &v));
+    SetTheta(theta, j, t0 - h);
     Misfit(s.loss, rm);
     SolutionAt(&s, x, um);
-    OK(VecGetArray(theta, &v));
-    v[j] = t0;
-    OK(VecRestoreArray(theta, &v));
+    SetTheta(theta, j, t0);
     for (PetscInt k = 0; k < PC_T; k++) A[k * P + j] = (rp[k] - rm[k]) / (2 * h);
     for (PetscInt p = 0; p < PC_K; p++) J[p * P + j] = (up[p] - um[p]) / (2 * h);
   }
@@ -843,22 +848,18 @@ static void CheckPerTime(const char *label, const char *sigma, PetscInt kt)
   JetsAt(&s, PC_K, x, st, jb[1]);
   OK(AzFieldGetParameters(s.field, &theta));
   for (PetscInt j = 0; j < P; j++) {
-    PetscScalar *v;
-    PetscReal    t0;
-    OK(VecGetArray(theta, &v));
-    t0   = PetscRealPart(v[j]);
-    v[j] = t0 + h;
-    OK(VecRestoreArray(theta, &v));
+    const PetscScalar *v;
+    PetscReal          t0;
+    OK(VecGetArrayRead(theta, &v));
+    t0 = PetscRealPart(v[j]);
+    OK(VecRestoreArrayRead(theta, &v));
+    SetTheta(theta, j, t0 + h);
     SeriesMisfit(s.loss, rp);
     SolutionAt(&s, x, up);
-    OK(VecGetArray(theta, &v));
-    v[j] = t0 - h;
-    OK(VecRestoreArray(theta, &v));
+    SetTheta(theta, j, t0 - h);
     SeriesMisfit(s.loss, rm);
     SolutionAt(&s, x, um);
-    OK(VecGetArray(theta, &v));
-    v[j] = t0;
-    OK(VecRestoreArray(theta, &v));
+    SetTheta(theta, j, t0);
     a[j] = (rp[kt] - rm[kt]) / (2 * h);
     for (PetscInt p = 0; p < PC_K; p++) J[p * P + j] = (up[p] - um[p]) / (2 * h);
   }

@@ -407,6 +407,20 @@ static AzChainMap HardPDEMap(AzLoss L)
   return NULL;
 }
 
+/* the set-up loss's solved output layer, for the public function fn; with expert, e must name an expert */
+static PetscErrorCode HardPDEData(AzLoss L, const char fn[], PetscBool expert, PetscInt e, HPMap **M)
+{
+  AzChainMap m;
+
+  PetscFunctionBegin;
+  PetscCall(AzLossSetUp(L));
+  m = HardPDEMap(L);
+  PetscCheck(m, L->comm, PETSC_ERR_ARG_WRONG, "%s: the loss has no solved output layer (-az_hardpde)", fn);
+  *M = (HPMap *)m->data;
+  PetscCheck(!expert || (e >= 0 && e < (*M)->E), L->comm, PETSC_ERR_ARG_OUTOFRANGE, "%s: expert %" PetscInt_FMT " of %" PetscInt_FMT, fn, e, (*M)->E);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode AzLossHardPDEInfo(AzLoss L, PetscInt *its, PetscReal *obj, PetscInt *R, const PetscScalar *w[])
 {
   AzChainMap m;
@@ -429,14 +443,10 @@ PetscErrorCode AzLossHardPDEInfo(AzLoss L, PetscInt *its, PetscReal *obj, PetscI
 
 PetscErrorCode AzLossHardPDEObjective(AzLoss L, const PetscScalar w[], PetscReal *obj, PetscScalar grad[])
 {
-  AzChainMap m;
-  HPMap     *M;
+  HPMap *M;
 
   PetscFunctionBegin;
-  PetscCall(AzLossSetUp(L));
-  m = HardPDEMap(L);
-  PetscCheck(m, L->comm, PETSC_ERR_ARG_WRONG, "AzLossHardPDEObjective: the loss has no solved output layer (-az_hardpde)");
-  M = (HPMap *)m->data;
+  PetscCall(HardPDEData(L, "AzLossHardPDEObjective", PETSC_FALSE, 0, &M));
   PetscCall(AzChainUpdate(L->chain)); /* the basis at the current θ */
   *obj = 0;
   for (PetscInt e = 0; e < M->E; e++) {
@@ -450,16 +460,11 @@ PetscErrorCode AzLossHardPDEObjective(AzLoss L, const PetscScalar w[], PetscReal
 
 PetscErrorCode AzLossHardPDEExpertRange(AzLoss L, PetscInt e, PetscReal *xmin, PetscReal *xmax)
 {
-  AzChainMap m;
-  HPMap     *M;
-  PetscReal  mm[2] = {PETSC_MAX_REAL, PETSC_MAX_REAL};
+  HPMap    *M;
+  PetscReal mm[2] = {PETSC_MAX_REAL, PETSC_MAX_REAL};
 
   PetscFunctionBegin;
-  PetscCall(AzLossSetUp(L));
-  m = HardPDEMap(L);
-  PetscCheck(m, L->comm, PETSC_ERR_ARG_WRONG, "AzLossHardPDEExpertRange: the loss has no solved output layer (-az_hardpde)");
-  M = (HPMap *)m->data;
-  PetscCheck(e >= 0 && e < M->E, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "AzLossHardPDEExpertRange: expert %" PetscInt_FMT " of %" PetscInt_FMT, e, M->E);
+  PetscCall(HardPDEData(L, "AzLossHardPDEExpertRange", PETSC_TRUE, e, &M));
   for (PetscInt si = 0; si < M->ex[e].nset; si++) {
     const HPSet       *S = &M->ex[e].set[si];
     const PetscScalar *xa;
@@ -478,15 +483,10 @@ PetscErrorCode AzLossHardPDEExpertRange(AzLoss L, PetscInt e, PetscReal *xmin, P
 
 PetscErrorCode AzLossHardPDEExpertOwner(AzLoss L, PetscInt e, PetscMPIInt *owner, PetscInt *rows_here)
 {
-  AzChainMap m;
-  HPMap     *M;
+  HPMap *M;
 
   PetscFunctionBegin;
-  PetscCall(AzLossSetUp(L));
-  m = HardPDEMap(L);
-  PetscCheck(m, L->comm, PETSC_ERR_ARG_WRONG, "AzLossHardPDEExpertOwner: the loss has no solved output layer (-az_hardpde)");
-  M = (HPMap *)m->data;
-  PetscCheck(e >= 0 && e < M->E, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "AzLossHardPDEExpertOwner: expert %" PetscInt_FMT " of %" PetscInt_FMT, e, M->E);
+  PetscCall(HardPDEData(L, "AzLossHardPDEExpertOwner", PETSC_TRUE, e, &M));
   *owner     = M->ex[e].owner;
   *rows_here = M->ex[e].Fall ? M->ex[e].nrows : 0;
   PetscFunctionReturn(PETSC_SUCCESS);
