@@ -187,6 +187,60 @@ START_TEST(test_qn_update_formula)
 }
 END_TEST
 
+/* The pieces the bfgs stage runs on a block of H's columns per rank: products and the update done on
+ * blocks of 1, 2 or 3 columns' splits give the same bits as on the whole H (any rank count gives the
+ * same H); H_{k+1} g from H_k g and the update's vectors matches the product with the updated H to
+ * 1e-12; an update that overflows is reported as not finite by the fused check. */
+START_TEST(test_qn_column_blocks)
+{
+  const int n = 11, splits[3][4] = {{0, 11, 11, 11}, {0, 6, 11, 11}, {0, 4, 8, 11}};
+  unsigned  seed = 5;
+  for (int trial = 0; trial < 10; trial++) {
+    double         H0[NMAX * NMAX], Ainv[NMAX * NMAX], s[NMAX], y[NMAX], g[NMAX], u[NMAX], w[NMAX], Hfull[NMAX * NMAX], Hg1[NMAX], ref[NMAX], err = 0, nrm = 0;
+    AzQNUpdateInfo info;
+    PetscBool      finite;
+    RandomSPD(n, 900 + trial, H0, Ainv);
+    for (int i = 0; i < n; i++) g[i] = Urand(&seed) - 0.5, s[i] = Urand(&seed) - 0.5, y[i] = s[i] * (0.5 + Urand(&seed));
+    AzQNColumnProducts(n, n, H0, g, y, w, u);
+    ck_assert_int_eq(AzQNUpdateScalars((AzQNUpdateType)(trial % 3), n, s, y, u, -0.3 * Dot_(n, s, s), 1, &info), 0);
+    ck_assert_msg(!info.skipped, "trial %d: %s", trial, info.why);
+    memcpy(Hfull, H0, sizeof Hfull);
+    AzQNUpdateColumns(n, 0, n, Hfull, u, s, &info, &finite);
+    ck_assert(finite);
+    for (int sp = 0; sp < 3; sp++) {
+      double H[NMAX * NMAX], wb[NMAX], ub[NMAX], xb[NMAX];
+      memcpy(H, H0, sizeof H);
+      for (int b = 0; b < 3; b++) {
+        const int c0 = splits[sp][b], nloc = splits[sp][b + 1] - c0;
+        if (!nloc) continue;
+        AzQNColumnProducts(n, nloc, H + c0 * n, g, y, wb + c0, ub + c0);
+        AzQNColumnProducts(n, nloc, H + c0 * n, g, NULL, xb + c0, NULL);
+        AzQNUpdateColumns(n, c0, nloc, H + c0 * n, u, s, &info, &finite);
+        ck_assert(finite);
+      }
+      ck_assert_msg(memcmp(wb, w, n * sizeof(double)) == 0 && memcmp(ub, u, n * sizeof(double)) == 0 && memcmp(xb, w, n * sizeof(double)) == 0, "split %d: the products differ from the whole H's", sp);
+      ck_assert_msg(memcmp(H, Hfull, n * n * sizeof(double)) == 0, "split %d: the updated blocks differ from the whole H's update", sp);
+    }
+    AzQNUpdatedProduct(n, &info, w, u, s, g, Hg1);
+    MatVec(n, Hfull, g, ref);
+    for (int i = 0; i < n; i++) err = fmax(err, fabs(Hg1[i] - ref[i])), nrm = fmax(nrm, fabs(ref[i]));
+    ck_assert_msg(err <= 1e-12 * nrm, "trial %d: H_{k+1} g from the update's vectors is off by %g (relative %g)", trial, err, err / nrm);
+  }
+  { /* overflow: the fused check sees it */
+    double         H[4] = {1e308, 0, 0, 1}, u[2] = {1, 0}, s[2] = {1, 0};
+    AzQNUpdateInfo info;
+    PetscBool      finite = PETSC_TRUE;
+    memset(&info, 0, sizeof info);
+    info.itau = 2;
+    AzQNUpdateColumns(2, 0, 2, H, u, s, &info, &finite);
+    ck_assert_msg(!finite, "an entry that overflowed to %g must be reported", H[0]);
+    H[0] = 1, H[3] = NAN, info.itau = 1, finite = PETSC_TRUE;
+    AzQNUpdateColumns(2, 1, 1, H + 2, u, s, &info, &finite);
+    ck_assert_msg(!finite, "a NaN entry must be reported");
+  }
+}
+END_TEST
+
 /* extended Rosenbrock f = Σ 100 (x_{2i} − x_{2i−1}²)² + (1 − x_{2i−1})², NaN outside |x|∞ ≤ 3 (a trial
  * step beyond must be shortened, never accepted) */
 typedef struct {
@@ -307,6 +361,7 @@ int main(int argc, char **argv)
   PetscCall(PetscInitialize(&argc, &argv, NULL, NULL));
   tcase_add_test(t, test_qn_quadratic_termination);
   tcase_add_test(t, test_qn_update_formula);
+  tcase_add_test(t, test_qn_column_blocks);
   tcase_add_test(t, test_qn_wolfe_rosenbrock);
   tcase_add_test(t, test_qn_line_search_fails);
   suite_add_tcase(s, t);

@@ -6,10 +6,13 @@
  * search min(1, 1.01 · 2 (f_k − f_{k−1}) / ∇f_kᵀp_k) (1 when that is not positive), with
  * f_{−1} = f_0 + ‖∇f_0‖/2 at the start (a first step of length about 1); c1 = 1e-4, c2 = 0.9.
  *
- * H is P × P, replicated on every rank: θ is replicated and the gradient is already reduced over the
- * ranks, so every rank computes the same H from the same numbers (no communication here, the same
- * bits on any number of ranks). Networks above -az_bfgs_max_params (default 20000: 3.2 GB) are
- * refused when the options are read.
+ * H is P × P, its columns split in blocks over the ranks (P²/size numbers on each). θ is replicated
+ * and the gradient already reduced, so each rank updates its own columns from the same vectors; one
+ * pass over the block gives H_k ∇f_{k+1} and H_k y (by symmetry a column's product is a row's, each
+ * summed over the rows in order: the same bits on any number of ranks), an Allgatherv joins them,
+ * a second pass applies the update, and the next direction −H_{k+1}∇f_{k+1} follows from the update's
+ * vectors without a third (qn.h). Networks above -az_bfgs_max_params (default 20000: 3.2 GB in all)
+ * are refused when the options are read.
  *
  * Robustness. An update with yᵀs ≤ 0 or non-finite numbers is skipped (H kept; a note is printed).
  * A trial point with NaN/Inf counts as too long a step. When the line search finds no strong-Wolfe
@@ -23,7 +26,6 @@
 #include "trainerimpl.h"
 #include "qn.h"
 #include <ansatz/compat.h>
-#include <petscblaslapack.h>
 
 #define AZ_BFGS_CKPT_MAX_PARAMS 5000 /* H in checkpoints up to 5000² × 8 B = 200 MB */
 #define AZ_BFGS_NOTES           5    /* skipped updates and resets noted one by one, then counted */
@@ -66,10 +68,60 @@ static PetscErrorCode Phi(void *ctx, PetscReal t, PetscReal *f, PetscReal *dphi,
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-static void ScaledIdentity(PetscInt P, PetscReal H[], PetscReal gamma)
+/* this rank's block of H's columns and the ownership of all blocks */
+typedef struct {
+  MPI_Comm     comm;
+  PetscInt     P, c0, nloc;    /* columns c0 … c0 + nloc − 1, stored P × nloc */
+  PetscReal   *H, *bx, *bz;    /* the block; its products (nloc each) */
+  PetscMPIInt *counts, *displs; /* every rank's nloc and c0 */
+} Dense;
+
+static PetscErrorCode DenseCreate(MPI_Comm comm, PetscInt P, Dense *D)
 {
-  for (size_t k = 0; k < (size_t)P * P; k++) H[k] = 0;
-  for (PetscInt i = 0; i < P; i++) H[i + (size_t)i * P] = gamma;
+  PetscMPIInt size, rank;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_size(comm, &size));
+  PetscCallMPI(MPI_Comm_rank(comm, &rank));
+  D->comm = comm;
+  D->P    = P;
+  PetscCall(PetscMalloc2(size, &D->counts, size, &D->displs));
+  for (PetscMPIInt r = 0, c = 0; r < size; r++) { /* blocks of P/size columns, the first P mod size one longer */
+    D->counts[r] = (PetscMPIInt)(P / size + (r < P % size));
+    D->displs[r] = c;
+    c += D->counts[r];
+  }
+  D->c0   = D->displs[rank];
+  D->nloc = D->counts[rank];
+  PetscCall(PetscMalloc1((size_t)P * D->nloc, &D->H));
+  PetscCall(PetscMalloc2(D->nloc, &D->bx, D->nloc, &D->bz));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+static PetscErrorCode DenseDestroy(Dense *D)
+{
+  PetscFunctionBegin;
+  PetscCall(PetscFree(D->H));
+  PetscCall(PetscFree2(D->bx, D->bz));
+  PetscCall(PetscFree2(D->counts, D->displs));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* Hx = H x and, when z is given, Hz = H z, on every rank */
+static PetscErrorCode DenseProducts(Dense *D, const PetscReal x[], const PetscReal z[], PetscReal Hx[], PetscReal Hz[])
+{
+  PetscFunctionBegin;
+  AzQNColumnProducts(D->P, D->nloc, D->H, x, z, D->bx, z ? D->bz : NULL);
+  PetscCallMPI(MPI_Allgatherv(D->bx, (PetscMPIInt)D->nloc, MPIU_REAL, Hx, D->counts, D->displs, MPIU_REAL, D->comm));
+  if (z) PetscCallMPI(MPI_Allgatherv(D->bz, (PetscMPIInt)D->nloc, MPIU_REAL, Hz, D->counts, D->displs, MPIU_REAL, D->comm));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* p = −γ g: the direction of H = γI */
+static void ScaledIdentity(Dense *D, PetscReal gamma, const PetscReal g[], PetscReal p[])
+{
+  AzQNScaledIdentity(D->P, D->c0, D->nloc, D->H, gamma);
+  for (PetscInt i = 0; i < D->P; i++) p[i] = -gamma * g[i];
 }
 
 static PetscErrorCode SetTheta(AzTrainer tr, const PetscReal x[])
@@ -90,19 +142,34 @@ typedef struct {
 } Counters;
 
 /* checkpoint state: [update type, P, H stored, segment iteration, f_{k−1} known, f_{k−1}, pair known,
- * γ, skipped updates, resets, H (P² when stored)] */
-static PetscErrorCode SaveState(AzTrainer tr, const PetscReal H[], const Counters *c, Vec state)
+ * γ, skipped updates, resets, then with H stored (2): the next direction d = −H∇f (P) and H (P²)];
+ * checkpoints of before the direction was stored (1: H alone) are read too */
+static PetscErrorCode SaveState(AzTrainer tr, const Dense *D, const PetscReal d[], const Counters *c, Vec state)
 {
   PetscScalar   *st;
   const PetscInt P = tr->nparam;
   PetscInt       n;
+  PetscBool      stored = (PetscBool)(P <= AZ_BFGS_CKPT_MAX_PARAMS);
 
   PetscFunctionBegin;
+  if (stored) { /* the blocks into rank 0's state (the only copy written), collectively */
+    PetscMPIInt  size, rank;
+    PetscMPIInt *cnt = NULL, *dsp = NULL;
+    PetscCallMPI(MPI_Comm_size(tr->comm, &size));
+    PetscCallMPI(MPI_Comm_rank(tr->comm, &rank));
+    PetscCall(PetscMalloc2(size, &cnt, size, &dsp));
+    for (PetscMPIInt r = 0; r < size; r++) cnt[r] = (PetscMPIInt)(D->counts[r] * P), dsp[r] = (PetscMPIInt)(D->displs[r] * P);
+    PetscCall(VecGetArray(state, &st));
+    PetscCallMPI(MPI_Gatherv(D->H, (PetscMPIInt)(D->nloc * P), MPIU_REAL, rank ? NULL : st + AZ_BFGS_STATE_HEAD + P, cnt, dsp, MPIU_REAL, 0, tr->comm));
+    if (!rank) PetscCall(PetscArraycpy(st + AZ_BFGS_STATE_HEAD, d, P));
+    PetscCall(VecRestoreArray(state, &st));
+    PetscCall(PetscFree2(cnt, dsp));
+  }
   PetscCall(VecGetSize(state, &n));
   PetscCall(VecGetArray(state, &st));
   st[0] = tr->bfgs_update;
   st[1] = P;
-  st[2] = n > AZ_BFGS_STATE_HEAD;
+  st[2] = stored ? 2 : 0;
   st[3] = c->seg_it;
   st[4] = c->have_prev;
   st[5] = c->f_prev;
@@ -110,24 +177,24 @@ static PetscErrorCode SaveState(AzTrainer tr, const PetscReal H[], const Counter
   st[7] = c->gamma;
   st[8] = c->nskip;
   st[9] = c->nreset;
-  if (n > AZ_BFGS_STATE_HEAD) PetscCall(PetscArraycpy(st + AZ_BFGS_STATE_HEAD, H, (size_t)P * P));
   PetscCall(VecRestoreArray(state, &st));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-static PetscErrorCode LoadState(AzTrainer tr, Vec state, PetscInt segment, PetscReal H[], Counters *c)
+static PetscErrorCode LoadState(AzTrainer tr, Vec state, PetscInt segment, Dense *D, PetscReal d[], PetscBool *have_d, Counters *c)
 {
   const PetscScalar *st;
   const PetscInt     P = tr->nparam;
   PetscInt           n;
   const char *const  names[] = {"ssbroyden", "ssbfgs", "bfgs"};
+  const PetscInt64   nH = AZ_BFGS_STATE_HEAD + (PetscInt64)P * P, nHd = nH + P;
 
   PetscFunctionBegin;
   PetscCall(VecGetSize(state, &n));
-  PetscCheck(n == AZ_BFGS_STATE_HEAD || n == AZ_BFGS_STATE_HEAD + (PetscInt64)P * P, tr->comm, PETSC_ERR_FILE_UNEXPECTED, "Restart file %s: its bfgs state has %" PetscInt_FMT " entries; with %" PetscInt_FMT " parameters it must have %d, or %" PetscInt64_FMT " with the inverse Hessian", tr->restart, n, P, AZ_BFGS_STATE_HEAD, AZ_BFGS_STATE_HEAD + (PetscInt64)P * P);
+  PetscCheck(n == AZ_BFGS_STATE_HEAD || n == nH || n == nHd, tr->comm, PETSC_ERR_FILE_UNEXPECTED, "Restart file %s: its bfgs state has %" PetscInt_FMT " entries; with %" PetscInt_FMT " parameters it must have %d, or %" PetscInt64_FMT " with the inverse Hessian and the direction (%" PetscInt64_FMT " with the inverse Hessian alone)", tr->restart, n, P, AZ_BFGS_STATE_HEAD, nHd, nH);
   PetscCall(VecGetArrayRead(state, &st));
   PetscCheck(st[0] == tr->bfgs_update, tr->comm, PETSC_ERR_FILE_UNEXPECTED, "Restart file %s was written with -az_bfgs_update %s; this run asks for %s: restart with the same update", tr->restart, st[0] >= 0 && st[0] <= 2 && st[0] == (PetscInt)st[0] ? names[(PetscInt)st[0]] : "(invalid)", names[tr->bfgs_update]);
-  PetscCheck(st[1] == P && (st[2] == 1) == (n > AZ_BFGS_STATE_HEAD) && st[3] >= 0 && st[3] <= segment && st[3] <= tr->restart_it && (st[4] == 0 || st[4] == 1) && (st[6] == 0 || st[6] == 1) && st[7] >= 0 && st[8] >= 0 && st[9] >= 0, tr->comm, PETSC_ERR_FILE_UNEXPECTED, "Restart file %s: invalid bfgs state (parameters %g, H stored %g, segment iteration %g, flags %g %g, gamma %g)", tr->restart, (double)st[1], (double)st[2], (double)st[3], (double)st[4], (double)st[6], (double)st[7]);
+  PetscCheck(st[1] == P && st[2] == (n == nHd ? 2 : n == nH ? 1 : 0) && st[3] >= 0 && st[3] <= segment && st[3] <= tr->restart_it && (st[4] == 0 || st[4] == 1) && (st[6] == 0 || st[6] == 1) && st[7] >= 0 && st[8] >= 0 && st[9] >= 0, tr->comm, PETSC_ERR_FILE_UNEXPECTED, "Restart file %s: invalid bfgs state (parameters %g, H stored %g, segment iteration %g, flags %g %g, gamma %g)", tr->restart, (double)st[1], (double)st[2], (double)st[3], (double)st[4], (double)st[6], (double)st[7]);
   c->seg_it    = (PetscInt)st[3];
   c->have_prev = (PetscBool)(st[4] == 1);
   c->f_prev    = st[5];
@@ -135,7 +202,9 @@ static PetscErrorCode LoadState(AzTrainer tr, Vec state, PetscInt segment, Petsc
   c->gamma     = st[7];
   c->nskip     = (PetscInt)st[8];
   c->nreset    = (PetscInt)st[9];
-  if (n > AZ_BFGS_STATE_HEAD) PetscCall(PetscArraycpy(H, st + AZ_BFGS_STATE_HEAD, (size_t)P * P));
+  if (n > AZ_BFGS_STATE_HEAD) PetscCall(PetscArraycpy(D->H, st + (n - (PetscInt64)P * P) + (size_t)D->c0 * P, (size_t)P * D->nloc)); /* this rank's columns */
+  *have_d = (PetscBool)(n == nHd);
+  if (*have_d) PetscCall(PetscArraycpy(d, st + AZ_BFGS_STATE_HEAD, P));
   PetscCall(VecRestoreArrayRead(state, &st));
   if (n == AZ_BFGS_STATE_HEAD && !tr->quiet) PetscCall(PetscPrintf(tr->comm, "bfgs: the checkpoint holds no inverse Hessian (%" PetscInt_FMT " parameters > %d): the restarted stage begins again from H = I\n", P, AZ_BFGS_CKPT_MAX_PARAMS));
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -152,35 +221,37 @@ PetscErrorCode AzTrainBFGS(AzTrainer tr, PetscInt max_it)
 {
   const PetscInt P = tr->nparam;
   Line           L;
-  PetscReal     *H, *g, *u, *s, *y;
+  Dense          D;
+  PetscReal     *g, *w, *u, *s, *y;
   Vec            state;
-  PetscBool      changes, fresh = PETSC_TRUE, need_eval = PETSC_TRUE;
+  PetscBool      changes, fresh = PETSC_TRUE, need_eval = PETSC_TRUE, need_dir = PETSC_TRUE, dir_loaded = PETSC_FALSE;
   PetscInt       segment, start = 0, k = 0;
   PetscReal      f = 0, term[AZ_MAX_TERMS];
   Counters       c;
-  PetscBLASInt   bn, ione = 1;
-  PetscScalar    mone = -1, zero = 0;
+  PetscMPIInt    rank, size;
   const char    *why_stop = NULL;
   char           why_buf[400];
 
   PetscFunctionBegin;
   if (max_it <= 0) PetscFunctionReturn(PETSC_SUCCESS);
-  PetscCheck(P <= tr->bfgs_max_params, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "bfgs: the network has %" PetscInt_FMT " parameters, above -az_bfgs_max_params %" PetscInt_FMT ": its dense inverse Hessian would take %.2f GB on every rank. Use lbfgs (memory -az_lbfgs_m x %" PetscInt_FMT " numbers) or gn (-az_gn_solver cg, matrix-free), or raise -az_bfgs_max_params", P, tr->bfgs_max_params, 8e-9 * (double)P * (double)P, P);
-  PetscCall(PetscBLASIntCast(P, &bn));
+  PetscCallMPI(MPI_Comm_rank(tr->comm, &rank));
+  PetscCallMPI(MPI_Comm_size(tr->comm, &size));
+  PetscCheck(P <= tr->bfgs_max_params, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "bfgs: the network has %" PetscInt_FMT " parameters, above -az_bfgs_max_params %" PetscInt_FMT ": its dense inverse Hessian would take %.2f GB (%.2f GB on each of the %d ranks). Use lbfgs (memory -az_lbfgs_m x %" PetscInt_FMT " numbers) or gn (-az_gn_solver cg, matrix-free), or raise -az_bfgs_max_params", P, tr->bfgs_max_params, 8e-9 * (double)P * (double)P, 8e-9 * (double)P * (double)P / size, (int)size, P);
   PetscCall(PetscMemzero(&L, sizeof L));
   PetscCall(PetscMemzero(&c, sizeof c));
   L.tr = tr;
   L.P  = P;
-  PetscCall(PetscMalloc1((size_t)P * P, &H));
-  PetscCall(PetscMalloc6(P, &L.x, P, &L.d, P, &g, P, &u, P, &s, P, &y));
+  PetscCall(DenseCreate(tr->comm, P, &D));
+  PetscCall(PetscMalloc7(P, &L.x, P, &L.d, P, &g, P, &w, P, &u, P, &s, P, &y));
   PetscCall(PetscArrayzero(L.d, P)); /* φ'(0) at the first evaluation reads d: never uninitialised memory */
   PetscCall(VecDuplicate(tr->theta, &L.g));
-  PetscCall(VecCreateSeq(PETSC_COMM_SELF, AZ_BFGS_STATE_HEAD + (P <= AZ_BFGS_CKPT_MAX_PARAMS ? P * P : 0), &state));
-  ScaledIdentity(P, H, 1); /* H_0 = I (the authors' hess_inv0) */
+  /* the checkpoint's copy of H lives on rank 0, the one that writes it */
+  PetscCall(VecCreateSeq(PETSC_COMM_SELF, AZ_BFGS_STATE_HEAD + (P <= AZ_BFGS_CKPT_MAX_PARAMS && rank == 0 ? P + P * P : 0), &state));
+  AzQNScaledIdentity(P, D.c0, D.nloc, D.H, 1); /* H_0 = I (the authors' hess_inv0) */
   PetscCall(AzLossConstraintsChange(tr->loss, &changes));
   segment = changes ? tr->lbfgs_segment : PETSC_MAX_INT;
   if (tr->restart_state && tr->restart_stage == tr->cur_stage) {
-    PetscCall(LoadState(tr, tr->restart_state, segment, H, &c));
+    PetscCall(LoadState(tr, tr->restart_state, segment, &D, L.d, &dir_loaded, &c));
     start = tr->restart_it;
     fresh = (PetscBool)(c.seg_it == 0 || c.seg_it >= segment);
   }
@@ -201,6 +272,7 @@ PetscErrorCode AzTrainBFGS(AzTrainer tr, PetscInt max_it)
       c.have_prev = PETSC_FALSE;
       fresh       = PETSC_FALSE;
       need_eval   = PETSC_TRUE;
+      dir_loaded  = PETSC_FALSE; /* the loss changes: the direction is computed anew */
     }
     if (need_eval) { /* θ = x */
       PetscCall(Phi(&L, 0, &f, &dt, &finite));
@@ -210,7 +282,9 @@ PetscErrorCode AzTrainBFGS(AzTrainer tr, PetscInt max_it)
         PetscCall(AzTrainerFail(tr, "bfgs: the loss or its gradient is not finite at the %s point (%s); these parameters are kept", k ? "segment's starting" : "stage's starting", why));
         break;
       }
-    } /* else: the accepted line-search point is x, and L holds its values */
+      need_dir   = (PetscBool)!dir_loaded; /* a restart inside a segment continues along the checkpoint's direction, bit for bit */
+      dir_loaded = PETSC_FALSE;
+    } /* else: the accepted line-search point is x, L holds its values, and d = −H∇f at it */
     need_eval = PETSC_FALSE;
     f         = L.f;
     PetscCall(PetscArraycpy(term, L.term, AZ_MAX_TERMS));
@@ -222,11 +296,14 @@ PetscErrorCode AzTrainBFGS(AzTrainer tr, PetscInt max_it)
     }
     PetscCall(AzTrainerRecord(tr, f, term, (PetscBool)(k == 0 || k == max_it)));
     if (k == max_it) break;
+    if (need_dir) { /* p = −H ∇f by a pass over H (at the start and when the loss has changed) */
+      PetscCall(DenseProducts(&D, g, NULL, w, NULL));
+      for (PetscInt i = 0; i < P; i++) L.d[i] = -w[i];
+      need_dir = PETSC_FALSE;
+    }
     for (PetscInt attempt = 0;; attempt++) {
       PetscReal gg = 0;
-      /* p = −H ∇f */
-      PetscCallBLAS("BLASgemv", BLASgemv_("N", &bn, &bn, &mone, H, &bn, g, &ione, &zero, L.d, &ione));
-      gtd = 0;
+      gtd          = 0;
       for (PetscInt i = 0; i < P; i++) gtd += g[i] * L.d[i], gg += g[i] * g[i];
       found = PETSC_FALSE;
       if (gg == 0) break;
@@ -240,7 +317,7 @@ PetscErrorCode AzTrainBFGS(AzTrainer tr, PetscInt max_it)
       /* no strong-Wolfe point along −H∇f (or not a descent direction): H ← γI, once */
       c.nreset++;
       PetscCall(Note(tr, &c, "the line search failed: H reset to the scaled identity", gtd < 0 ? "no strong-Wolfe point found" : "-H g is not a descent direction"));
-      ScaledIdentity(P, H, c.have_pair ? c.gamma : 1);
+      ScaledIdentity(&D, c.have_pair ? c.gamma : 1, g, L.d);
     }
     if (!found) {
       PetscReal gg = 0;
@@ -269,8 +346,23 @@ PetscErrorCode AzTrainBFGS(AzTrainer tr, PetscInt max_it)
         ys += y[i] * s[i];
         L.x[i] = L.x[i] + t * L.d[i];
       }
+      /* one pass over H_k: w = H_k ∇f_new, u = H_k y */
+      PetscCall(DenseProducts(&D, gn, y, w, u));
+      PetscCall(AzQNUpdateScalars((AzQNUpdateType)tr->bfgs_update, P, s, y, u, sg, t, &info));
+      if (!info.skipped) { /* a second pass updates H; the next direction −H_{k+1}∇f_new from w, u, s */
+        AzQNUpdateColumns(P, D.c0, D.nloc, D.H, u, s, &info, &finite);
+        PetscCallMPI(MPI_Allreduce(MPI_IN_PLACE, &finite, 1, MPIU_BOOL, MPI_LAND, tr->comm));
+        if (finite) {
+          AzQNUpdatedProduct(P, &info, w, u, s, gn, L.d);
+          for (PetscInt i = 0; i < P; i++) L.d[i] = -L.d[i];
+        } else { /* overflow: the scaled identity of [NW] eq. (6.20) from this pair */
+          ScaledIdentity(&D, ys / yy, gn, L.d);
+          info.skipped = PETSC_TRUE;
+          info.why     = "the updated H is not finite: reset to (sᵀy/yᵀy) I";
+        }
+      } else
+        for (PetscInt i = 0; i < P; i++) L.d[i] = -w[i]; /* H kept */
       PetscCall(VecRestoreArrayRead(L.g, &gn));
-      PetscCall(AzQNUpdateInverse((AzQNUpdateType)tr->bfgs_update, P, H, s, y, sg, t, u, &info));
       if (info.skipped) {
         c.nskip++;
         PetscCall(Note(tr, &c, "update skipped", info.why));
@@ -289,7 +381,7 @@ PetscErrorCode AzTrainBFGS(AzTrainer tr, PetscInt max_it)
     if (c.seg_it >= segment) fresh = PETSC_TRUE;
     if (tr->checkpoint[0] && tr->checkpoint_every && (start + k) % tr->checkpoint_every == 0) {
       PetscCall(SetTheta(tr, L.x));
-      PetscCall(SaveState(tr, H, &c, state));
+      PetscCall(SaveState(tr, &D, L.d, &c, state));
       PetscCall(AzTrainerCheckpoint(tr, start + k, state));
     }
   }
@@ -297,8 +389,8 @@ PetscErrorCode AzTrainBFGS(AzTrainer tr, PetscInt max_it)
   if (why_stop) PetscCall(AzTrainerStop(tr, "stopped after %" PetscInt_FMT " of %" PetscInt_FMT " iterations: %s", k, max_it, why_stop));
   if (!tr->quiet && (c.nskip || c.nreset)) PetscCall(PetscPrintf(tr->comm, "bfgs: %" PetscInt_FMT " update(s) skipped, %" PetscInt_FMT " reset(s) of H in this stage\n", c.nskip, c.nreset));
   if (!tr->quiet && L.nonfinite) PetscCall(PetscPrintf(tr->comm, "bfgs: %" PetscInt_FMT " trial point(s) gave NaN/Inf and were rejected by the line search\n", L.nonfinite));
-  PetscCall(PetscFree(H));
-  PetscCall(PetscFree6(L.x, L.d, g, u, s, y));
+  PetscCall(DenseDestroy(&D));
+  PetscCall(PetscFree7(L.x, L.d, g, w, u, s, y));
   PetscCall(VecDestroy(&L.g));
   PetscCall(VecDestroy(&state));
   PetscFunctionReturn(PETSC_SUCCESS);

@@ -18,7 +18,6 @@
  *   v = (yᵀH_k y)^{1/2} [s / yᵀs − H_k y / yᵀH_k y],
  * which satisfies the secant equation H_{k+1} y = s for every τ_k, φ_k (vᵀy = 0). */
 #include "qn.h"
-#include <petscblaslapack.h>
 
 static PetscBool Finite(PetscReal x)
 {
@@ -50,17 +49,12 @@ static void SSBroydenParameters(PetscReal a, PetscReal b, PetscReal h, PetscInt 
   *tau = th <= 0 ? PetscMin(rho_p * sig_n, sigma) : rho_p * PetscMin(sig_n, 1 / th);
 }
 
-PetscErrorCode AzQNUpdateInverse(AzQNUpdateType type, PetscInt n, PetscReal H[], const PetscReal s[], const PetscReal y[], PetscReal sg, PetscReal alpha, PetscReal work[], AzQNUpdateInfo *info)
+PetscErrorCode AzQNUpdateScalars(AzQNUpdateType type, PetscInt n, const PetscReal s[], const PetscReal y[], const PetscReal u[], PetscReal sg, PetscReal alpha, AzQNUpdateInfo *info)
 {
-  PetscReal   *u = work; /* H_k y */
-  PetscReal    ys, yHy, rho, h, b, a, theta = 0, phi, tau = 1, cuu, css, cus;
-  PetscBLASInt bn, ione = 1;
-  PetscScalar  one = 1, zero = 0;
-  PetscBool    finite = PETSC_TRUE;
+  PetscReal ys, yHy, rho, h, b, a, theta = 0, phi, tau = 1;
 
   PetscFunctionBegin;
   PetscCall(PetscMemzero(info, sizeof *info));
-  PetscCall(PetscBLASIntCast(n, &bn));
   ys       = Dot(n, y, s);
   info->ys = ys;
   if (!Finite(ys) || !Finite(sg) || !Finite(alpha)) {
@@ -73,7 +67,6 @@ PetscErrorCode AzQNUpdateInverse(AzQNUpdateType type, PetscInt n, PetscReal H[],
     info->why     = "the curvature condition fails: yᵀs ≤ 0";
     PetscFunctionReturn(PETSC_SUCCESS);
   }
-  PetscCallBLAS("BLASgemv", BLASgemv_("N", &bn, &bn, &one, H, &bn, y, &ione, &zero, u, &ione));
   yHy       = Dot(n, y, u);
   info->yHy = yHy;
   if (!(yHy > 0) || !Finite(yHy)) {
@@ -115,25 +108,116 @@ PetscErrorCode AzQNUpdateInverse(AzQNUpdateType type, PetscInt n, PetscReal H[],
   info->phi   = phi;
   info->tau   = tau;
   /* the family's formula (top of this file) expanded in u = H_k y and s (v = √(yᵀHy) (s/yᵀs − u/yᵀHy)):
-   *   H_{k+1} = H_k/τ + (φ − 1)/(τ yᵀHy) u uᵀ + (φ yᵀHy/(τ (yᵀs)²) + 1/yᵀs) s sᵀ − φ/(τ yᵀs) (s uᵀ + u sᵀ)
-   * Each entry (i, j) and (j, i) is the same sum of the same products: H stays exactly symmetric. */
-  cuu = (phi - 1) / (tau * yHy);
-  css = phi * yHy / (tau * ys * ys) + rho;
-  cus = -phi / (tau * ys);
-  for (PetscInt j = 0; j < n; j++) {
-    const PetscReal uj = u[j], sj = s[j];
-    PetscReal      *Hj = H + (size_t)j * n;
-    for (PetscInt i = 0; i < n; i++) Hj[i] = Hj[i] / tau + cuu * (u[i] * uj) + css * (s[i] * sj) + cus * (s[i] * uj + u[i] * sj);
+   *   H_{k+1} = H_k/τ + (φ − 1)/(τ yᵀHy) u uᵀ + (φ yᵀHy/(τ (yᵀs)²) + 1/yᵀs) s sᵀ − φ/(τ yᵀs) (s uᵀ + u sᵀ) */
+  info->itau = 1 / tau;
+  info->cuu  = (phi - 1) / (tau * yHy);
+  info->css  = phi * yHy / (tau * ys * ys) + rho;
+  info->cus  = -phi / (tau * ys);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+void AzQNUpdateColumns(PetscInt n, PetscInt c0, PetscInt nloc, PetscReal H[], const PetscReal u[], const PetscReal s[], const AzQNUpdateInfo *info, PetscBool *finite)
+{
+  const PetscReal itau = info->itau, cuu = info->cuu, css = info->css, cus = info->cus;
+  int             bad = 0;
+
+  /* Entries (i, j) and (j, i) are the same sum of the same products: H stays exactly symmetric. A
+   * non-finite entry makes |h| ≤ DBL_MAX false (the check is fused into the one pass over H). */
+  for (PetscInt jl = 0; jl < nloc; jl++) {
+    const PetscReal uj = u[c0 + jl], sj = s[c0 + jl];
+    PetscReal      *Hj = H + (size_t)jl * n;
+    for (PetscInt i = 0; i < n; i++) {
+      const PetscReal h = Hj[i] * itau + cuu * (u[i] * uj) + css * (s[i] * sj) + cus * (s[i] * uj + u[i] * sj);
+      Hj[i]             = h;
+      bad |= !(PetscAbsReal(h) <= PETSC_MAX_REAL);
+    }
   }
-  for (size_t k = 0; k < (size_t)n * n && finite; k++) finite = Finite(H[k]);
+  *finite = bad ? PETSC_FALSE : PETSC_TRUE;
+}
+
+void AzQNColumnProducts(PetscInt n, PetscInt nloc, const PetscReal H[], const PetscReal x[], const PetscReal z[], PetscReal Hx[], PetscReal Hz[])
+{
+  PetscInt j = 0;
+
+  if (!z) { /* Hx alone: the same sums, four columns at a time */
+    for (; j + 4 <= nloc; j += 4) {
+      const PetscReal *h0 = H + (size_t)j * n, *h1 = h0 + n, *h2 = h1 + n, *h3 = h2 + n;
+      PetscReal        a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+      for (PetscInt i = 0; i < n; i++) {
+        const PetscReal xi = x[i];
+        a0 += h0[i] * xi;
+        a1 += h1[i] * xi;
+        a2 += h2[i] * xi;
+        a3 += h3[i] * xi;
+      }
+      Hx[j] = a0, Hx[j + 1] = a1, Hx[j + 2] = a2, Hx[j + 3] = a3;
+    }
+    for (; j < nloc; j++) {
+      const PetscReal *h0 = H + (size_t)j * n;
+      PetscReal        a0 = 0;
+      for (PetscInt i = 0; i < n; i++) a0 += h0[i] * x[i];
+      Hx[j] = a0;
+    }
+    return;
+  }
+  /* four columns at a time (eight independent sums hide the additions' latency); each sum runs over
+   * the rows in order, so (Hx)_j has the same bits however the columns are grouped or split */
+  for (; j + 4 <= nloc; j += 4) {
+    const PetscReal *h0 = H + (size_t)j * n, *h1 = h0 + n, *h2 = h1 + n, *h3 = h2 + n;
+    PetscReal        a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;
+    for (PetscInt i = 0; i < n; i++) {
+      const PetscReal xi = x[i], zi = z[i];
+      a0 += h0[i] * xi;
+      a1 += h1[i] * xi;
+      a2 += h2[i] * xi;
+      a3 += h3[i] * xi;
+      b0 += h0[i] * zi;
+      b1 += h1[i] * zi;
+      b2 += h2[i] * zi;
+      b3 += h3[i] * zi;
+    }
+    Hx[j] = a0, Hx[j + 1] = a1, Hx[j + 2] = a2, Hx[j + 3] = a3;
+    Hz[j] = b0, Hz[j + 1] = b1, Hz[j + 2] = b2, Hz[j + 3] = b3;
+  }
+  for (; j < nloc; j++) {
+    const PetscReal *h0 = H + (size_t)j * n;
+    PetscReal        a0 = 0, b0 = 0;
+    for (PetscInt i = 0; i < n; i++) a0 += h0[i] * x[i], b0 += h0[i] * z[i];
+    Hx[j] = a0, Hz[j] = b0;
+  }
+}
+
+void AzQNUpdatedProduct(PetscInt n, const AzQNUpdateInfo *info, const PetscReal Hg[], const PetscReal u[], const PetscReal s[], const PetscReal g[], PetscReal out[])
+{
+  const PetscReal ug = Dot(n, u, g), sg = Dot(n, s, g);
+  const PetscReal cu = info->cuu * ug + info->cus * sg, cs = info->css * sg + info->cus * ug;
+
+  /* H_{k+1} g = H_k g/τ + cuu u (uᵀg) + css s (sᵀg) + cus (s (uᵀg) + u (sᵀg)) */
+  for (PetscInt i = 0; i < n; i++) out[i] = Hg[i] * info->itau + cu * u[i] + cs * s[i];
+}
+
+PetscErrorCode AzQNUpdateInverse(AzQNUpdateType type, PetscInt n, PetscReal H[], const PetscReal s[], const PetscReal y[], PetscReal sg, PetscReal alpha, PetscReal work[], AzQNUpdateInfo *info)
+{
+  PetscReal *u = work; /* H_k y */
+  PetscBool  finite;
+
+  PetscFunctionBegin;
+  AzQNColumnProducts(n, n, H, y, NULL, u, NULL);
+  PetscCall(AzQNUpdateScalars(type, n, s, y, u, sg, alpha, info));
+  if (info->skipped) PetscFunctionReturn(PETSC_SUCCESS);
+  AzQNUpdateColumns(n, 0, n, H, u, s, info, &finite);
   if (!finite) { /* overflow: the scaled identity of [NW] eq. (6.20) from this pair */
-    const PetscReal gamma = ys / Dot(n, y, y);
-    for (size_t k = 0; k < (size_t)n * n; k++) H[k] = 0;
-    for (PetscInt i = 0; i < n; i++) H[i + (size_t)i * n] = gamma;
+    AzQNScaledIdentity(n, 0, n, H, info->ys / Dot(n, y, y));
     info->skipped = PETSC_TRUE;
     info->why     = "the updated H is not finite: reset to (sᵀy/yᵀy) I";
   }
   PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+void AzQNScaledIdentity(PetscInt n, PetscInt c0, PetscInt nloc, PetscReal H[], PetscReal gamma)
+{
+  for (size_t k = 0; k < (size_t)n * nloc; k++) H[k] = 0;
+  for (PetscInt jl = 0; jl < nloc; jl++) H[c0 + jl + (size_t)jl * n] = gamma;
 }
 
 /* ---- strong-Wolfe line search ------------------------------------------------------------------ */

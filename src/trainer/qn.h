@@ -17,14 +17,32 @@ typedef enum {
 typedef struct {
   PetscReal   ys, yHy, b, h, a; /* yᵀs, yᵀHy, b_k, h_k, a_k = b_k h_k − 1 */
   PetscReal   theta, phi, tau;  /* Broyden parameter θ_k (0: BFGS) and φ_k of the inverse form; scaling τ_k */
+  PetscReal   itau, cuu, css, cus; /* H_{k+1} = H_k/τ + cuu u uᵀ + css s sᵀ + cus (s uᵀ + u sᵀ), u = H_k y */
   PetscBool   skipped;
   const char *why; /* when skipped */
 } AzQNUpdateInfo;
 
-/* H ← the update of the dense symmetric inverse Hessian H (n × n, column-major, both triangles) with
+/* The update of the dense symmetric inverse Hessian H (n × n, column-major, both triangles) with
  * s = x_{k+1} − x_k = α_k p_k, y = ∇f_{k+1} − ∇f_k, sg = sᵀ∇f_k (the old gradient) and the step α_k
- * (they give b_k = −α_k sᵀ∇f_k / yᵀs = sᵀB_k s / yᵀs). work: n entries. An update whose yᵀs ≤ 0,
- * whose scalars are not finite, or whose result is not finite leaves H unchanged (info->skipped). */
+ * (they give b_k = −α_k sᵀ∇f_k / yᵀs = sᵀB_k s / yᵀs), in pieces that work on a block of H's columns
+ * (the bfgs stage splits the columns over the ranks):
+ * - AzQNColumnProducts: Hx_j = H_jᵀx and Hz_j = H_jᵀz (z may be NULL: Hx alone) for the nloc columns
+ *   H_j of the block (one pass over it); by symmetry these are the rows of Hx and Hz. Each is summed over the rows in
+ *   order: the same bits however the columns are split.
+ * - AzQNUpdateScalars: from u = H_k y, the update's scalars (info); info->skipped (with why) when
+ *   yᵀs ≤ 0 or a scalar is not finite: H must then stay as it is.
+ * - AzQNUpdateColumns: the update of the block (columns c0 … c0 + nloc − 1 of H, stored n × nloc)
+ *   in one pass; *finite is false when an entry overflowed.
+ * - AzQNUpdatedProduct: H_{k+1} g from Hg = H_k g, u, s and g, without another pass over H.
+ * - AzQNScaledIdentity: the block of γI.
+ * AzQNUpdateInverse does the whole update on a full H (work: n entries); an update that is skipped
+ * leaves H unchanged, one whose result is not finite resets H to (sᵀy/yᵀy) I ([NW] eq. 6.20;
+ * info->skipped). */
+PETSC_INTERN void           AzQNColumnProducts(PetscInt n, PetscInt nloc, const PetscReal H[], const PetscReal x[], const PetscReal z[], PetscReal Hx[], PetscReal Hz[]);
+PETSC_INTERN PetscErrorCode AzQNUpdateScalars(AzQNUpdateType type, PetscInt n, const PetscReal s[], const PetscReal y[], const PetscReal u[], PetscReal sg, PetscReal alpha, AzQNUpdateInfo *info);
+PETSC_INTERN void           AzQNUpdateColumns(PetscInt n, PetscInt c0, PetscInt nloc, PetscReal H[], const PetscReal u[], const PetscReal s[], const AzQNUpdateInfo *info, PetscBool *finite);
+PETSC_INTERN void           AzQNUpdatedProduct(PetscInt n, const AzQNUpdateInfo *info, const PetscReal Hg[], const PetscReal u[], const PetscReal s[], const PetscReal g[], PetscReal out[]);
+PETSC_INTERN void           AzQNScaledIdentity(PetscInt n, PetscInt c0, PetscInt nloc, PetscReal H[], PetscReal gamma);
 PETSC_INTERN PetscErrorCode AzQNUpdateInverse(AzQNUpdateType type, PetscInt n, PetscReal H[], const PetscReal s[], const PetscReal y[], PetscReal sg, PetscReal alpha, PetscReal work[], AzQNUpdateInfo *info);
 
 /* φ(t) = f(x + t p) and φ'(t) = ∇f(x + t p)ᵀp; finite says whether both are */
