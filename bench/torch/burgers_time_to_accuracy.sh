@@ -50,7 +50,8 @@ echo "ansatz recipe: $RECIPE -az_trainer_max_it $AZ_RECIPE_IT"
 for target in 1e-3 1e-4; do
   set -- $(tta "$out/torch.csv" $target) "" ""
   tt=${1:-inf}
-  echo "pytorch adam+lbfgs: rel_l2 <= $target ${1:+after $1 s (iteration $2)}${1:-not reached: $(last "$out/torch.csv")}"
+  if [ -n "$1" ]; then echo "pytorch adam+lbfgs: rel_l2 <= $target after $1 s (iteration $2)"
+  else echo "pytorch adam+lbfgs: rel_l2 <= $target not reached: $(last "$out/torch.csv")"; fi
   for run in adam-lbfgs recipe; do
     set -- $(tta "$out/$run/history.csv" $target) "" ""
     if [ -n "$1" ]; then
