@@ -454,6 +454,12 @@ expect_ok recipe-user-wins "recipe (options not given, -az_recipe none for none)
 grep -q '"parameters": 10,' "$tmp/rcp2/summary.json" && grep -q '"iterations": 2,' "$tmp/rcp2/summary.json" || fail "recipe-user-wins: width 3 (10 parameters) and 2 iterations"
 # ansatz's own recipe where the problem has none: 3 x 32 and Adam + Gauss-Newton
 expect_ok recipe-ansatz "recipe (options not given, -az_recipe none for none): -az_field_depth 3 -az_field_width 32 -az_trainer_type adam,gn -az_trainer_max_it 500,300" "$AZ" train -problem "$AZ_TEST_PLUGIN_DIR/myproblem.so" -az_n_interior 20 -az_n_boundary 2 -help -az_output_dir "$tmp/rcp3"
+# where the user's network and points make a dense Gauss-Newton iteration slow (rows x P^2 > 5e10:
+# 8 x 20 at 10,000 points is 9.1e10; 3 x 32 at 2,000 is 1.0e10), Adam 200 at 2e-3 then the bfgs stage
+expect_ok recipe-large "recipe (options not given, -az_recipe none for none): -az_trainer_type adam,bfgs -az_trainer_max_it 200,1000 -az_adam_lr 2e-3" "$AZ" train -problem burgers1d -az_field_depth 8 -az_field_width 20 -az_n_interior 10000 -help -az_output_dir "$tmp/rcp6"
+expect_ok recipe-large-lr "recipe (options not given, -az_recipe none for none): -az_trainer_type adam,bfgs -az_trainer_max_it 200,1000" "$AZ" train -problem burgers1d -az_field_depth 8 -az_field_width 20 -az_n_interior 10000 -az_adam_lr 1e-3 -help -az_output_dir "$tmp/rcp7"
+grep "^recipe" "$tmp/out" | grep -q -- "-az_adam_lr" && fail "recipe-large-lr: the user's -az_adam_lr 1e-3 must win over the recipe's"
+expect_ok recipe-small "recipe (options not given, -az_recipe none for none): -az_field_depth 3 -az_field_width 32 -az_trainer_type adam,gn -az_trainer_max_it 500,300" "$AZ" train -problem burgers1d -az_n_interior 8000 -help -az_output_dir "$tmp/rcp8"
 expect_ok recipe-none "recipe (options not given, -az_recipe none for none): none" "$AZ" train -problem "$rp" -az_recipe none -az_trainer_max_it 1 -az_quiet -az_output_dir "$tmp/rcp4"
 grep -q '"parameters": 7801,' "$tmp/rcp4/summary.json" || fail "recipe-none: the library's 4 x 50 network (7801 parameters)"
 expect_ok recipe-info "recipe (train and compare use each option not given): -az_field_depth 1 -az_field_width 5" "$AZ" info -problem "$rp"

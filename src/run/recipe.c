@@ -6,7 +6,9 @@
  *   3. ansatz's recipe for every problem: a 3 × 32 network, so that Gauss–Newton solves densely
  *      (2,000-3,000 parameters), trained by Adam 500 then Gauss–Newton/LM 300. Gauss–Newton is what
  *      reaches 1e-5..1e-8 (bench/accuracy/README.md); Adam first moves the network off its random
- *      start, where Gauss–Newton's steps are poor. The optimiser chain is the recipe's only when
+ *      start, where Gauss–Newton's steps are poor. Where the network and points the user chose
+ *      make a dense Gauss–Newton iteration slow (DenseGNSlow), Adam 200 (learning rate 2e-3) then
+ *      the dense self-scaled Broyden stage 1000 instead. The optimiser chain is the recipe's only when
  *      the user gave neither -az_trainer_type nor -az_trainer_max_it (a count alone keeps the
  *      single Adam stage it always meant).
  * Options that decide one thing together form a group (Groups below: the optimiser chain; causal
@@ -82,6 +84,34 @@ static PetscErrorCode GroupsGiven(PetscBool given[])
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* Whether a dense Gauss–Newton iteration would be slow for the network and points of this run: rows ×
+ * P² (the flops of forming JᵀJ) above AZ_RECIPE_GN_FLOPS, P estimated for the plain MLP of
+ * -az_field_depth × -az_field_width on the problem's coordinates and components, the rows
+ * -az_n_interior (default 2000) times the interior residuals. There the dense self-scaled Broyden
+ * stage is the faster road (Burgers, 8 × 20, 10,000 points: 9.1e10, dense GN 2.2 s per iteration,
+ * the bfgs stage 0.05 s and 1e-3 in 570 iterations; bench/README.md, issue 18), up to the parameters
+ * whose dense inverse Hessian it keeps (-az_bfgs_max_params' default, 20,000). */
+#define AZ_RECIPE_GN_FLOPS 5e10
+static PetscErrorCode DenseGNSlow(const AzProblemInfo *info, PetscBool *slow)
+{
+  PetscInt  depth = 3, width = 32, n = 2000;
+  PetscReal P, rows;
+
+  PetscFunctionBegin;
+  PetscCall(PetscOptionsGetInt(NULL, NULL, "-az_field_depth", &depth, NULL));
+  PetscCall(PetscOptionsGetInt(NULL, NULL, "-az_field_width", &width, NULL));
+  PetscCall(PetscOptionsGetInt(NULL, NULL, "-az_n_interior", &n, NULL));
+  /* bad values are refused later, where they are read, with their own messages: no estimate here */
+  if (depth < 1 || width < 1 || n < 1) {
+    *slow = PETSC_FALSE;
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
+  P     = (PetscReal)(info->dim + (info->time_dependent ? 1 : 0) + 1) * width + (PetscReal)(depth - 1) * (width + 1) * width + (PetscReal)(width + 1) * info->ncomp;
+  rows  = (PetscReal)n * (info->nres ? info->nres : info->ncomp);
+  *slow = (PetscBool)(rows * P * P > AZ_RECIPE_GN_FLOPS && P <= 20000);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode AzRunApplyRecipe(AzProblem prob, char applied[], size_t len)
 {
   const AzProblemInfo *info;
@@ -133,8 +163,16 @@ PetscErrorCode AzRunApplyRecipe(AzProblem prob, char applied[], size_t len)
   PetscCall(SetUnlessGiven("-az_field_depth", "3", applied, len));
   PetscCall(SetUnlessGiven("-az_field_width", "32", applied, len));
   if (!group_given[0]) { /* the chain (Groups[0]) */
-    PetscCall(SetUnlessGiven("-az_trainer_type", "adam,gn", applied, len));
-    PetscCall(SetUnlessGiven("-az_trainer_max_it", "500,300", applied, len));
+    PetscBool dense_gn_slow = PETSC_FALSE;
+    PetscCall(DenseGNSlow(info, &dense_gn_slow));
+    if (dense_gn_slow) {
+      PetscCall(SetUnlessGiven("-az_trainer_type", "adam,bfgs", applied, len));
+      PetscCall(SetUnlessGiven("-az_trainer_max_it", "200,1000", applied, len));
+      PetscCall(SetUnlessGiven("-az_adam_lr", "2e-3", applied, len));
+    } else {
+      PetscCall(SetUnlessGiven("-az_trainer_type", "adam,gn", applied, len));
+      PetscCall(SetUnlessGiven("-az_trainer_max_it", "500,300", applied, len));
+    }
   }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
