@@ -245,8 +245,8 @@ PetscErrorCode AzTrainBFGS(AzTrainer tr, PetscInt max_it)
   PetscCall(PetscMalloc7(P, &L.x, P, &L.d, P, &g, P, &w, P, &u, P, &s, P, &y));
   PetscCall(PetscArrayzero(L.d, P)); /* φ'(0) at the first evaluation reads d: never uninitialised memory */
   PetscCall(VecDuplicate(tr->theta, &L.g));
-  /* the checkpoint's copy of H lives on rank 0, the one that writes it */
-  PetscCall(VecCreateSeq(PETSC_COMM_SELF, AZ_BFGS_STATE_HEAD + (P <= AZ_BFGS_CKPT_MAX_PARAMS && rank == 0 ? P + P * P : 0), &state));
+  /* the checkpoint's copy of H lives on rank 0, the one that writes it, and only when checkpoints are written */
+  PetscCall(VecCreateSeq(PETSC_COMM_SELF, AZ_BFGS_STATE_HEAD + (P <= AZ_BFGS_CKPT_MAX_PARAMS && rank == 0 && tr->checkpoint[0] && tr->checkpoint_every ? P + P * P : 0), &state));
   AzQNScaledIdentity(P, D.c0, D.nloc, D.H, 1); /* H_0 = I (the authors' hess_inv0) */
   PetscCall(AzLossConstraintsChange(tr->loss, &changes));
   segment = changes ? tr->lbfgs_segment : PETSC_MAX_INT;
