@@ -186,8 +186,7 @@ static PetscErrorCode MLPForward(AzField f, PetscInt np, const PetscReal x[], co
     }
     AzLinearForward(w->Z[l], in, theta + L->offW, theta + L->offb, L->nout, L->nin, ncol, np);
     SigmaBlocks(f, l, np, S);
-    PetscCall(AzActivationDerivatives(S, w->Z[l], f->act, K, np * L->nout));
-    PetscCall(AzActivationJetsForward(w->A[l], w->Z[l], (const PetscScalar *const *)S, f->slots, nact, np * L->nout));
+    PetscCall(AzActivationForward(w->A[l], S, w->Z[l], f->act, K, f->slots, nact, np * L->nout));
     PetscCall(PetscLogFlops(GemmFlops(L->nout, ncol, L->nin)));
     in = w->A[l];
   }
