@@ -267,7 +267,7 @@ PetscErrorCode AzFieldSetFromOptions(AzField f)
   PetscBool    rwf   = f->rwf;
   PetscReal    rwf_mean = f->rwf_mean, rwf_std = f->rwf_std;
   char         periodic[256] = "";
-  PetscBool    flg_periodic = PETSC_FALSE, flg_harm = PETSC_FALSE;
+  PetscBool    flg_periodic = PETSC_FALSE, flg_harm = PETSC_FALSE, avx2 = AzUseAVX2(), flg_avx2 = PETSC_FALSE;
 
   PetscFunctionBegin;
   for (PetscInt i = 0; i < AZ_MAX_COORD; i++)
@@ -291,7 +291,9 @@ PetscErrorCode AzFieldSetFromOptions(AzField f)
   PetscCall(PetscOptionsInt("-az_field_periodic_harmonics", "harmonics k = 1..n of each periodic coordinate (>= 1)", "AzFieldSetPeriodic", nharm, &nharm, &flg_harm));
   PetscCall(PetscOptionsInt("-az_field_chunk", "points evaluated at a time (bounds memory; >= 1)", "AzFieldSetChunkSize", chunk, &chunk, NULL));
   PetscCall(PetscOptionsInt("-az_field_blas_threads", "OpenBLAS threads for the field's GEMMs (0: OpenBLAS's own setting)", "AzFieldSetFromOptions", nthreads, &nthreads, NULL));
+  PetscCall(PetscOptionsBool("-az_field_avx2", "the field's AVX2 + FMA kernels where the CPU has them (false: the baseline code; for the whole process)", "AzFieldSetFromOptions", avx2, &avx2, &flg_avx2));
   PetscOptionsEnd();
+  if (flg_avx2) AzSetAVX2(avx2);
 
   PetscCheck(depth >= 1, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_field_depth %" PetscInt_FMT ": the number of hidden layers must be >= 1", depth);
   PetscCheck(width >= 1, f->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_field_width %" PetscInt_FMT ": the number of neurons per layer must be >= 1", width);
@@ -461,7 +463,7 @@ PetscErrorCode AzFieldView(AzField f, PetscViewer viewer)
   for (PetscInt i = 0; i < f->ncoord; i++)
     if (f->period[i] > 0) PetscCall(PetscViewerASCIIPrintf(viewer, "periodic embedding: coordinate %" PetscInt_FMT ", period %g, harmonics 1..%" PetscInt_FMT " (exact)\n", i, (double)f->period[i], f->nharm[i]));
   if (f->nfourier) PetscCall(PetscViewerASCIIPrintf(viewer, "random Fourier features: %" PetscInt_FMT " (cos and sin of 2 pi B x^, B ~ N(0, %g^2)), concatenated with the inputs\n", f->nfourier, (double)f->fourier_scale));
-  PetscCall(PetscViewerASCIIPrintf(viewer, "seed %" PetscInt_FMT ", chunk %" PetscInt_FMT " points, BLAS threads %" PetscInt_FMT "%s\n", f->seed, f->chunk, f->blas_threads, f->blas_threads ? "" : " (OpenBLAS default)"));
+  PetscCall(PetscViewerASCIIPrintf(viewer, "seed %" PetscInt_FMT ", chunk %" PetscInt_FMT " points, BLAS threads %" PetscInt_FMT "%s, elementwise steps %s\n", f->seed, f->chunk, f->blas_threads, f->blas_threads ? "" : " (OpenBLAS default)", AzUseAVX2() ? "AVX2 + FMA" : "baseline"));
   if (f->setupcalled) {
     PetscCall(PetscViewerASCIIPrintf(viewer, "first-layer inputs after embedding: %" PetscInt_FMT "\n", f->nin));
     PetscCall(PetscViewerASCIIPrintf(viewer, "parameters: %" PetscInt_FMT " (per dense layer W (out, in) row-major, then b%s%s)\n", f->nparam, f->rwf ? ", then s" : "", f->net == AZ_NET_PIRATE ? "; alpha after each block" : ""));

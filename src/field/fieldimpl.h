@@ -11,6 +11,8 @@
 #define ANSATZ_FIELDIMPL_H
 
 #include <ansatz/field.h>
+#include <stdint.h>
+#include <string.h>
 
 #if defined(PETSC_USE_COMPLEX)
   #error "ansatz's field needs real PetscScalar (PETSc configured without complex scalars)"
@@ -137,10 +139,20 @@ struct _p_AzField {
 
 PETSC_INTERN PetscLogEvent AZ_FIELD_Jets, AZ_FIELD_Backward, AZ_FIELD_Tangent, AZ_FIELD_Jacobian;
 
+/* x86-64 with GCC or Clang: activation.c's elementwise passes are compiled a second time for AVX2 + FMA
+ * (a function attribute, no build flag), and AzUseAVX2 (simd.c) picks them at run time where the CPU
+ * has both; elsewhere the baseline code runs. */
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(AZ_NO_X86_CLONES)
+  #define AZ_X86_CLONES
+  #define AZ_TARGET_AVX2 __attribute__((target("avx2,fma")))
+#endif
+PETSC_INTERN PetscBool AzUseAVX2(void);
+PETSC_INTERN void      AzSetAVX2(PetscBool use); /* PETSC_FALSE: the baseline code even where the CPU has AVX2 */
+
+
 /* activation.c: σ and its derivatives, and the Faà di Bruno steps over slot blocks of n numbers each.
  * S[k] points to the block of σ^(k)(z₀) (S[0] is σ itself, the value block of A). */
-PETSC_INTERN PetscErrorCode AzActivationDerivatives(PetscScalar *const S[], const PetscScalar z[], AzActivation act, PetscInt K, PetscInt n);
-PETSC_INTERN PetscErrorCode AzActivationJetsForward(PetscScalar A[], const PetscScalar Z[], const PetscScalar *const S[], const AzActiveSlot slots[], PetscInt nact, PetscInt n);
+PETSC_INTERN PetscErrorCode AzActivationForward(PetscScalar A[], PetscScalar *const S[], const PetscScalar Z[], AzActivation act, PetscInt K, const AzActiveSlot slots[], PetscInt nact, PetscInt n);
 PETSC_INTERN PetscErrorCode AzActivationJetsBackward(PetscScalar Zbar[], const PetscScalar Abar[], const PetscScalar Z[], const PetscScalar *const S[], const AzActiveSlot slots[], PetscInt nact, PetscInt n);
 PETSC_INTERN PetscErrorCode AzActivationJetsTangent(PetscScalar Adot[], const PetscScalar Zdot[], const PetscScalar Z[], const PetscScalar *const S[], const AzActiveSlot slots[], PetscInt nact, PetscInt n);
 
@@ -171,6 +183,41 @@ PETSC_INTERN PetscErrorCode AzFieldEffectiveTangent(AzField f, const PetscScalar
 PETSC_INTERN void           AzFieldPullBackGradient(AzField f, const PetscScalar theta[], const PetscScalar teff[], const PetscScalar geff[], PetscScalar grad[]);
 PETSC_INTERN void           AzFieldPullBackRows(AzField f, const PetscScalar teff[], PetscInt nrow, PetscScalar Jac[]);
 PETSC_INTERN PetscErrorCode AzFieldInitParameters(AzField f);
+
+/* e^a for 0 <= a <= 80 in arithmetic the compiler can vectorise (libm's exp is a call per number):
+ * a = k ln2 + r with k = round(a/ln2), |r| <= ln2/2 (Cody and Waite: ln2 split into a high part with
+ * trailing zeros, so that k·ln2_hi is exact, and a low part), e^r by its Taylor polynomial of degree 13
+ * (truncation r¹⁴/14! < 5e-18 relative), and 2^k written into the exponent field. Within a few ulp of
+ * the exact value (tests/test_field's test_fast_exp checks it against libm). */
+#if defined(__GNUC__)
+__attribute__((always_inline))
+#endif
+static inline PetscScalar AzExpFast(PetscScalar a)
+{
+  const double shift = 0x1.8p52, ln2_hi = 0x1.62e42fee00000p-1, ln2_lo = 0x1.a39ef35793c76p-33;
+  const double kd = a * 1.4426950408889634074 + shift, k = kd - shift, r = (a - k * ln2_hi) - k * ln2_lo;
+  double       p, scale;
+  uint64_t     u;
+
+  p = 1.0 / 6227020800.0;
+  p = p * r + 1.0 / 479001600.0;
+  p = p * r + 1.0 / 39916800.0;
+  p = p * r + 1.0 / 3628800.0;
+  p = p * r + 1.0 / 362880.0;
+  p = p * r + 1.0 / 40320.0;
+  p = p * r + 1.0 / 5040.0;
+  p = p * r + 1.0 / 720.0;
+  p = p * r + 1.0 / 120.0;
+  p = p * r + 1.0 / 24.0;
+  p = p * r + 1.0 / 6.0;
+  p = p * r + 0.5;
+  p = p * r + 1.0;
+  p = p * r + 1.0;
+  memcpy(&u, &kd, sizeof u);
+  u = (u - 0x4338000000000000ULL + 1023) << 52; /* kd's low mantissa bits hold k; 2^k is (k + 1023) << 52 */
+  memcpy(&scale, &u, sizeof scale);
+  return p * scale;
+}
 
 /* splitmix64 (Steele, Lea, Flood 2014): a small, fully deterministic generator, the same on every
  * platform and rank. */

@@ -114,8 +114,7 @@ static PetscErrorCode DenseAct(AzField f, const AzLayer *L, const PetscScalar th
   PetscFunctionBegin;
   AzLinearForward(Z, in, theta + L->offW, theta + L->offb, L->nout, L->nin, ncol, np);
   Sigma(f, A, Sb, np * L->nout, S);
-  PetscCall(AzActivationDerivatives(S, Z, f->act, K, np * L->nout));
-  PetscCall(AzActivationJetsForward(A, Z, (const PetscScalar *const *)S, f->slots, f->nact, np * L->nout));
+  PetscCall(AzActivationForward(A, S, Z, f->act, K, f->slots, f->nact, np * L->nout));
   PetscCall(PetscLogFlops(2.0 * L->nout * L->nin * ncol));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
