@@ -1234,6 +1234,7 @@ START_TEST(test_hardpde_refusals)
   const Opt infer[]     = {{"-az_hardpde", "1"}, {"-az_infer", "kappa"}, {NULL, NULL}};
   const Opt divfree[]   = {{"-az_hardpde", "1"}, {"-az_divfree", "1"}, {NULL, NULL}};
   const Opt basis0[]    = {{"-az_hardpde", "1"}, {"-az_hardpde_basis", "0"}, {NULL, NULL}};
+  const Opt rcond1[]    = {{"-az_hardpde", "1"}, {"-az_hardpde_rcond", "1"}, {NULL, NULL}};
   const Opt experts[]   = {{"-az_hardpde", "1"}, {"-az_hardpde_basis", "4"}, {"-az_hardpde_points", "40"}, {"-az_moe_experts", "20"}, {NULL, NULL}};
 
   ExpectRefused("fewer residuals than unknowns", "heat1d", NULL, few, "at least as many residuals as unknowns are needed");
@@ -1243,6 +1244,7 @@ START_TEST(test_hardpde_refusals)
   ExpectRefused("hardpde + infer", "heat1d", NULL, infer, "-az_hardpde does not combine with -az_infer");
   ExpectRefused("hardpde + divfree", "flow2d", NULL, divfree, "-az_hardpde does not combine with -az_divfree");
   ExpectRefused("hardpde with no basis", "heat1d", NULL, basis0, "-az_hardpde_basis must be between 1 and 4096");
+  ExpectRefused("hardpde with rcond 1", "heat1d", NULL, rcond1, "-az_hardpde_rcond must be in [0, 1)");
   ExpectRefused("more experts than points per expert", "heat1d", NULL, experts, "use fewer experts (-az_moe_experts)");
 }
 END_TEST
