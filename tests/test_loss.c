@@ -18,6 +18,8 @@
 #include "azcheck.h"
 #include <math.h>
 #include <unistd.h>
+/* the solved output layer's least-squares core, tested directly (its functions are internal) */
+#include "../src/loss/hardpde_lsq.c"
 
 typedef struct {
   AzProblem prob;
@@ -1129,6 +1131,100 @@ START_TEST(test_hardpde)
 }
 END_TEST
 
+/* The solved output layer's least-squares core (AzHPLeastSquares) on a matrix with a nearly dependent
+ * basis, as a tanh network's: the monomials x^j, j < 14, at 64 points of [0, 1] (cond ~1e10), with a
+ * consistent right-hand side ρ = −A w* (w* known). The step from w = 0 (α = 0) must be w*'s to
+ * ε cond(A) and leave a residual |A d − ρ| of rounding's size against |A||d|; the normal equations
+ * (Fᵀρ formed, divided by σ²) miss w* by ε cond² and leave ε cond |ρ|. Then, well conditioned (4
+ * monomials) with a ridge and w ≠ 0: (AᵀA + αI) d = Aᵀρ + αw, and AᵀA = V diag(σ²) Vᵀ; a cut-off
+ * rcond leaves the small directions out of d. */
+START_TEST(test_hardpde_lsq)
+{
+  enum { n = 64, R = 14, R4 = 4 };
+  PetscReal A[n * (R + 1)], A0[n * R], rho[n], ws[R], w0[R] = {0}, V[R * R], s2[R], d[R], *work;
+  PetscInt  nwork;
+  PetscReal kappa, err = 0, nw = 0, res = 0, nrho = 0, nA = 0, nd = 0;
+
+  for (PetscInt j = 0; j < R; j++) ws[j] = 1 + 0.1 * (PetscReal)j * ((j % 2) ? -1 : 1);
+  for (PetscInt i = 0; i < n; i++) {
+    const PetscReal x = (i + 0.5) / n;
+    PetscReal       p = 1, r = 0;
+    for (PetscInt j = 0; j < R; j++, p *= x) {
+      A0[(size_t)j * n + i] = p;
+      r -= p * ws[j];
+    }
+    rho[i] = r;
+  }
+  PetscArraycpy(A, A0, n * R);
+  PetscArraycpy(A + n * R, rho, n);
+  ck_assert_int_eq(AzHPLeastSquaresWork(n, R, &nwork), 0);
+  PetscMalloc1(nwork, &work);
+  ck_assert_int_eq(AzHPLeastSquares(n, R, A, 0.0, 1e-14, w0, work, nwork, V, s2, d), 0);
+  kappa = PetscSqrtReal(s2[0] / s2[R - 1]);
+  ck_assert_msg(kappa > 1e8 && kappa < 1e12, "the test matrix's condition number %g: expected 1e8 .. 1e12 (ill-conditioned, yet within the cut-off)", (double)kappa);
+  for (PetscInt j = 0; j < R; j++) { /* d = H⁻¹ Fᵀρ, so the solution of A w = −ρ is −d */
+    err = PetscMax(err, PetscAbsReal(-d[j] - ws[j]));
+    nw  = PetscMax(nw, PetscAbsReal(ws[j]));
+    nd  = PetscMax(nd, PetscAbsReal(d[j]));
+  }
+  for (PetscInt i = 0; i < n; i++) {
+    PetscReal r = rho[i], a = 0;
+    for (PetscInt j = 0; j < R; j++) {
+      r -= A0[(size_t)j * n + i] * d[j];
+      a += PetscAbsReal(A0[(size_t)j * n + i]);
+    }
+    res  = PetscMax(res, PetscAbsReal(r));
+    nrho = PetscMax(nrho, PetscAbsReal(rho[i]));
+    nA   = PetscMax(nA, a);
+  }
+  ck_assert_msg(err <= 100 * PETSC_MACHINE_EPSILON * kappa * nw, "ill-conditioned least squares (cond %g): |w - w*| = %g, more than 100 eps cond |w*| = %g", (double)kappa, (double)err, (double)(100 * PETSC_MACHINE_EPSILON * kappa * nw));
+  ck_assert_msg(res <= 100 * PETSC_MACHINE_EPSILON * nA * nd, "ill-conditioned least squares (cond %g): residual %g (|rho| %g), more than 100 eps |A||w| = %g", (double)kappa, (double)res, (double)nrho, (double)(100 * PETSC_MACHINE_EPSILON * nA * nd));
+
+  { /* well conditioned, with a ridge and a current w: the normal equations hold; AᵀA = V σ² Vᵀ */
+    const PetscReal alpha = 0.1;
+    PetscReal       w[R4], e = 0, sc = 0;
+    for (PetscInt j = 0; j < R4; j++) w[j] = 0.3 * (PetscReal)j - 0.5;
+    PetscArraycpy(A, A0, n * R4);
+    PetscArraycpy(A + n * R4, rho, n);
+    ck_assert_int_eq(AzHPLeastSquares(n, R4, A, alpha, 1e-14, w, work, nwork, V, s2, d), 0);
+    for (PetscInt a = 0; a < R4; a++) {
+      PetscReal lhs = alpha * d[a], rhs = alpha * w[a];
+      for (PetscInt i = 0; i < n; i++) {
+        PetscReal ad = 0;
+        for (PetscInt b = 0; b < R4; b++) ad += A0[(size_t)b * n + i] * d[b];
+        lhs += A0[(size_t)a * n + i] * ad;
+        rhs += A0[(size_t)a * n + i] * rho[i];
+      }
+      e  = PetscMax(e, PetscAbsReal(lhs - rhs));
+      sc = PetscMax(sc, PetscAbsReal(rhs));
+      for (PetscInt b = 0; b < R4; b++) {
+        PetscReal g = 0, h = 0;
+        for (PetscInt i = 0; i < n; i++) g += A0[(size_t)a * n + i] * A0[(size_t)b * n + i];
+        for (PetscInt j = 0; j < R4; j++) h += V[j * R4 + a] * s2[j] * V[j * R4 + b];
+        ck_assert_msg(PetscAbsReal(g - h) <= 1e-12 * (PetscAbsReal(g) + s2[0]), "(AᵀA)_%d%d = %.15g, V σ² Vᵀ gives %.15g", (int)a, (int)b, (double)g, (double)h);
+      }
+    }
+    ck_assert_msg(e <= 1e-12 * sc, "with a ridge: |(AᵀA + αI) d − (Aᵀρ + αw)| = %g against %g", (double)e, (double)sc);
+  }
+  { /* a cut-off: d has no part along the directions left out */
+    const PetscReal rcond = 1e-4;
+    PetscInt        out = 0;
+    PetscArraycpy(A, A0, n * R);
+    PetscArraycpy(A + n * R, rho, n);
+    ck_assert_int_eq(AzHPLeastSquares(n, R, A, 0.0, rcond, w0, work, nwork, V, s2, d), 0);
+    for (PetscInt j = 0; j < R; j++) {
+      PetscReal c = 0;
+      if (s2[j] > rcond * rcond * s2[0]) continue;
+      out++;
+      for (PetscInt i = 0; i < R; i++) c += V[j * R + i] * d[i];
+      ck_assert_msg(PetscAbsReal(c) <= 1e-10 * nd, "rcond %g: d has %g along direction %d (sigma^2 %g of %g), which is left out", (double)rcond, (double)c, (int)j, (double)s2[j], (double)s2[0]);
+    }
+    ck_assert_msg(out >= 2, "rcond %g left out %d directions: expected at least 2 of this matrix's", (double)rcond, (int)out);
+  }
+  PetscFree(work);
+}
+END_TEST
+
 START_TEST(test_hardpde_refusals)
 {
   const Opt few[]       = {{"-az_hardpde", "1"}, {"-az_hardpde_basis", "40"}, {"-az_hardpde_points", "10"}, {NULL, NULL}};
@@ -1138,6 +1234,7 @@ START_TEST(test_hardpde_refusals)
   const Opt infer[]     = {{"-az_hardpde", "1"}, {"-az_infer", "kappa"}, {NULL, NULL}};
   const Opt divfree[]   = {{"-az_hardpde", "1"}, {"-az_divfree", "1"}, {NULL, NULL}};
   const Opt basis0[]    = {{"-az_hardpde", "1"}, {"-az_hardpde_basis", "0"}, {NULL, NULL}};
+  const Opt rcond1[]    = {{"-az_hardpde", "1"}, {"-az_hardpde_rcond", "1"}, {NULL, NULL}};
   const Opt experts[]   = {{"-az_hardpde", "1"}, {"-az_hardpde_basis", "4"}, {"-az_hardpde_points", "40"}, {"-az_moe_experts", "20"}, {NULL, NULL}};
 
   ExpectRefused("fewer residuals than unknowns", "heat1d", NULL, few, "at least as many residuals as unknowns are needed");
@@ -1147,6 +1244,7 @@ START_TEST(test_hardpde_refusals)
   ExpectRefused("hardpde + infer", "heat1d", NULL, infer, "-az_hardpde does not combine with -az_infer");
   ExpectRefused("hardpde + divfree", "flow2d", NULL, divfree, "-az_hardpde does not combine with -az_divfree");
   ExpectRefused("hardpde with no basis", "heat1d", NULL, basis0, "-az_hardpde_basis must be between 1 and 4096");
+  ExpectRefused("hardpde with rcond 1", "heat1d", NULL, rcond1, "-az_hardpde_rcond must be in [0, 1)");
   ExpectRefused("more experts than points per expert", "heat1d", NULL, experts, "use fewer experts (-az_moe_experts)");
 }
 END_TEST
@@ -1679,6 +1777,7 @@ int main(int argc, char **argv)
   tcase_add_test(terms, test_terms_through_maps);
   tcase_add_test(terms, test_hardpde);
   tcase_add_test(terms, test_hardpde_refusals);
+  tcase_add_test(terms, test_hardpde_lsq);
   tcase_add_checked_fixture(terms, NULL, RemoveData);
   tcase_add_checked_fixture(prefix, NULL, ClearPrefixOptions);
   tcase_add_checked_fixture(fallback, NULL, ClearPrefixOptions);

@@ -27,8 +27,8 @@ typedef struct {
   PetscBool        typed;            /* tjet and tx are committed */
   PetscScalar     *w, *wbar, *wdot, *wjac;
   PetscReal       *V, *s2;           /* H = V diag(s2 + α) Vᵀ: F's right singular vectors (column j: V + j R), σ², on every rank */
-  PetscReal       *Fall, *A, *VT, *sv, *work; /* the owner's: the rows [F | ρ], the SVD's workspace */
-  PetscBLASInt     lwork;
+  PetscReal       *Fall, *A, *work; /* the owner's: the rows [F | ρ] (by rows), their copy by columns and the solve's workspace */
+  PetscInt         nwork;
   PetscObjectState state;
   PetscBool        valid;
   PetscInt         its;
@@ -62,6 +62,18 @@ static inline void Combine(PetscInt nc, PetscInt K, PetscInt ns, const PetscScal
       u[c * ns + s] = v;
     }
 }
+
+/* keep direction j of H = V diag(σ² + α) Vᵀ in a solve with H (the step, λ = H⁻¹ w̄): σ_j² + α positive
+ * and above rcond² σ²_max (-az_hardpde_rcond); the others are left out, as a truncated SVD does */
+static inline PetscBool AzHPKeep(PetscReal s2j, PetscReal alpha, PetscReal rcond, PetscReal s2max)
+{
+  const PetscReal d = s2j + alpha;
+  return d > 0 && d > rcond * rcond * s2max ? PETSC_TRUE : PETSC_FALSE;
+}
+
+/* hardpde_lsq.c: the SVD of the rows and one Gauss–Newton step from it (self-contained: the tests include it) */
+PETSC_INTERN PetscErrorCode AzHPLeastSquaresWork(PetscInt, PetscInt, PetscInt *);
+PETSC_INTERN PetscErrorCode AzHPLeastSquares(PetscInt, PetscInt, PetscReal[], PetscReal, PetscReal, const PetscReal[], PetscReal[], PetscInt, PetscReal[], PetscReal[], PetscReal[]);
 
 /* hardpde_solve.c: one expert's solve on its owner rank and the implicit-function-theorem derivatives.
  * An update is AzHPGather for every expert (collective: the basis at this rank's points, sent to the

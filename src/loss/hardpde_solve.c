@@ -24,7 +24,7 @@
 #include "hardpde.h"
 #include <petscblaslapack.h>
 
-/* dv = H⁻¹ b (σ² below 1e-15 σ²_max left out when α = 0) */
+/* dv = H⁻¹ b (the directions AzHPKeep leaves out skipped) */
 void AzHPSolveH(AzLoss L, HardPDE *h, const PetscScalar b[], PetscScalar x[])
 {
   const PetscInt R = h->R;
@@ -35,7 +35,7 @@ void AzHPSolveH(AzLoss L, HardPDE *h, const PetscScalar b[], PetscScalar x[])
   for (PetscInt j = 0; j < R; j++) {
     const PetscReal *v = h->V + j * R, d = h->s2[j] + L->hardpde_ridge;
     PetscReal        c = 0;
-    if (d <= 1e-15 * smax || d <= 0) continue;
+    if (!AzHPKeep(h->s2[j], L->hardpde_ridge, L->hardpde_rcond, smax)) continue;
     for (PetscInt i = 0; i < R; i++) c += v[i] * PetscRealPart(b[i]);
     c /= d;
     for (PetscInt i = 0; i < R; i++) x[i] += c * v[i];
@@ -92,33 +92,16 @@ static PetscErrorCode BuildRows(AzLoss L, HardPDE *h, const PetscScalar w[], Pet
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* V and σ² of F (on the owner), and grad = Fᵀρ + αw */
-static PetscErrorCode Factor(AzLoss L, HardPDE *h, const PetscScalar w[], PetscScalar grad[])
+/* V and σ² of F (on the owner), and with d the Gauss–Newton step H⁻¹(Fᵀρ + αw) at w from F's SVD
+ * (AzHPLeastSquares: through U, never forming Fᵀρ) */
+static PetscErrorCode Factor(AzLoss L, HardPDE *h, const PetscScalar w[], PetscScalar d[])
 {
   const PetscInt R = h->R, n = h->nrows;
-  PetscBLASInt   M, N, lda, one = 1, ldvt, info;
 
   PetscFunctionBegin;
-  for (PetscInt j = 0; j < R; j++) {
-    PetscReal gj = 0;
-    for (PetscInt i = 0; i < n; i++) {
-      h->A[(size_t)j * n + i] = h->Fall[(size_t)i * (R + 1) + j];
-      gj += h->Fall[(size_t)i * (R + 1) + j] * h->Fall[(size_t)i * (R + 1) + R];
-    }
-    grad[j] = gj + L->hardpde_ridge * w[j];
-  }
-  PetscCall(PetscBLASIntCast(n, &M));
-  PetscCall(PetscBLASIntCast(R, &N));
-  lda = M;
-  ldvt = N;
-  PetscCall(PetscFPTrapPush(PETSC_FP_TRAP_OFF));
-  PetscCallBLAS("LAPACKgesvd", LAPACKgesvd_("N", "A", &M, &N, h->A, &lda, h->sv, NULL, &one, h->VT, &ldvt, h->work, &h->lwork, &info));
-  PetscCall(PetscFPTrapPop());
-  PetscCheck(info == 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "-az_hardpde: the SVD of the constraint rows failed (LAPACK info %d)", (int)info);
-  for (PetscInt j = 0; j < R; j++) {
-    h->s2[j] = h->sv[j] * h->sv[j];
-    for (PetscInt i = 0; i < R; i++) h->V[j * R + i] = h->VT[j + i * R]; /* column j of V = row j of Vᵀ */
-  }
+  for (PetscInt j = 0; j <= R; j++)
+    for (PetscInt i = 0; i < n; i++) h->A[(size_t)j * n + i] = h->Fall[(size_t)i * (R + 1) + j];
+  PetscCall(AzHPLeastSquares(n, R, h->A, L->hardpde_ridge, L->hardpde_rcond, (const PetscReal *)w, h->work, h->nwork, h->V, h->s2, (PetscReal *)d));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -241,13 +224,13 @@ PetscErrorCode AzHPGather(AzLoss L, HardPDE *h)
 PetscErrorCode AzHPSolve(AzLoss L, HardPDE *h)
 {
   const PetscInt   R = h->R;
-  PetscScalar     *g, *d, *wn;
+  PetscScalar     *d, *wn;
   PetscReal        obj;
   PetscBool        conv = PETSC_FALSE;
   PetscReal        ndprev = PETSC_MAX_REAL;
 
   PetscFunctionBegin;
-  PetscCall(PetscMalloc3(R, &g, R, &d, R, &wn));
+  PetscCall(PetscMalloc2(R, &d, R, &wn));
   /* a linear PDE starts from w = 0: one step, and w(θ) a function of θ alone (a warm start would make
    * its rounding depend on the path, and a line search on the loss see that noise) */
   if (h->linear) PetscCall(PetscArrayzero(h->w, R));
@@ -255,8 +238,7 @@ PetscErrorCode AzHPSolve(AzLoss L, HardPDE *h)
   for (h->its = 0; h->its < L->hardpde_maxit; h->its++) {
     PetscReal nd = 0, nw = 0, t = 1, objn = obj;
     PetscBool down = PETSC_FALSE;
-    PetscCall(Factor(L, h, h->w, g));
-    AzHPSolveH(L, h, g, d);
+    PetscCall(Factor(L, h, h->w, d));
     for (PetscInt j = 0; j < R; j++) {
       nd += PetscRealPart(d[j] * d[j]);
       nw += PetscRealPart(h->w[j] * h->w[j]);
@@ -292,10 +274,10 @@ PetscErrorCode AzHPSolve(AzLoss L, HardPDE *h)
     }
   }
   if (!conv) {
-    PetscCall(Factor(L, h, h->w, g)); /* H at the final w */
+    PetscCall(Factor(L, h, h->w, NULL)); /* H at the final w */
     PetscCall(PetscInfo(NULL, "-az_hardpde: the solve stopped after %" PetscInt_FMT " Gauss-Newton steps without converging\n", h->its));
   }
-  PetscCall(PetscFree3(g, d, wn));
+  PetscCall(PetscFree2(d, wn));
   if (!h->linear) PetscCall(SecondOrder(L, h));
   h->obj = obj;
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -388,7 +370,7 @@ PetscErrorCode AzHPSetUpSolver(AzLoss L, HardPDE *h, PetscInt e, PetscInt E)
   PetscCallMPI(MPI_Type_contiguous((PetscMPIInt)L->ncoord, MPIU_REAL, &h->tx));
   PetscCallMPI(MPI_Type_commit(&h->tx));
   h->typed = PETSC_TRUE;
-  PetscCall(PetscMalloc4((size_t)R * R, &h->V, R, &h->s2, (size_t)R * R, &h->VT, R, &h->sv));
+  PetscCall(PetscMalloc2((size_t)R * R, &h->V, R, &h->s2));
   for (PetscInt si = 0; si < h->nset; si++) {
     HPSet             *S = &h->set[si];
     PetscMPIInt        mine;
@@ -404,16 +386,8 @@ PetscErrorCode AzHPSetUpSolver(AzLoss L, HardPDE *h, PetscInt e, PetscInt E)
     PetscCall(VecRestoreArrayRead(S->x, &xa));
   }
   if (h->mine) {
-    PetscBLASInt Mm, Nn, lda, one = 1, ldvt, info = 0, lw = -1;
-    PetscReal    wq = 0;
-    PetscCall(PetscBLASIntCast(h->nrows, &Mm));
-    PetscCall(PetscBLASIntCast(R, &Nn));
-    lda  = Mm;
-    ldvt = Nn;
-    LAPACKgesvd_("N", "A", &Mm, &Nn, NULL, &lda, NULL, NULL, &one, NULL, &ldvt, &wq, &lw, &info);
-    PetscCheck(info == 0, PETSC_COMM_SELF, PETSC_ERR_LIB, "-az_hardpde: LAPACK's workspace query failed (info %d)", (int)info);
-    h->lwork = (PetscBLASInt)wq + 1;
-    PetscCall(PetscMalloc3((size_t)h->nrows * (R + 1), &h->Fall, (size_t)h->nrows * R, &h->A, (size_t)h->lwork, &h->work));
+    PetscCall(AzHPLeastSquaresWork(h->nrows, R, &h->nwork));
+    PetscCall(PetscMalloc3((size_t)h->nrows * (R + 1), &h->Fall, (size_t)h->nrows * (R + 1), &h->A, (size_t)h->nwork, &h->work));
   }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -427,7 +401,7 @@ PetscErrorCode AzHPDestroySolver(HardPDE *h)
     PetscCall(PetscFree2(h->set[si].cnt, h->set[si].dsp));
     PetscCall(PetscFree2(h->set[si].xall, h->set[si].phiall));
   }
-  PetscCall(PetscFree4(h->V, h->s2, h->VT, h->sv));
+  PetscCall(PetscFree2(h->V, h->s2));
   PetscCall(PetscFree3(h->Fall, h->A, h->work));
   if (h->typed) {
     PetscCallMPI(MPI_Type_free(&h->tjet));

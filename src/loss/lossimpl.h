@@ -305,7 +305,7 @@ struct _p_AzLoss {
    * interior constraint points (0: 4 per unknown), the ridge, the Gauss–Newton tolerance and steps */
   PetscBool        hardpde;
   PetscInt         hardpde_K, hardpde_n, hardpde_maxit, moe_experts; /* moe: experts along the first axis (0: one per rank) */
-  PetscReal        hardpde_ridge, hardpde_tol;
+  PetscReal        hardpde_ridge, hardpde_tol, hardpde_rcond; /* rcond: directions with σ² + α <= rcond² σ²_max left out */
 };
 
 
