@@ -287,6 +287,15 @@ done
 rel=$(sed -n 's/.*"rel_l2": \([0-9.eE+-]*\).*/\1/p' "$tmp/train/summary.json")
 awk -v r="$rel" 'BEGIN { exit !(r != "" && r + 0 < 1e-2) }' || fail "train: rel_l2 '$rel' is not below 1e-2"
 grep -q '"ranks": 1' "$tmp/train/summary.json" || fail "train: summary.json lacks ranks"
+# the dense Gauss-Newton step pins OpenBLAS's threads (-az_trainer_blas_threads, default 1): one and two
+# OpenBLAS threads give the same bits, and summary.json says which count ran and which was OpenBLAS's own
+bt="-problem poisson2d -az_field_depth 2 -az_field_width 32 -az_n_interior 1000 -az_trainer_type gn -az_trainer_max_it 4 -az_quiet"
+for n in 1 2; do
+  expect_ok blas-threads-$n "done:" env OPENBLAS_NUM_THREADS=$n "$AZ" train $bt -az_output_dir "$tmp/blas$n"
+  grep -q "\"blas\": {\"threads_trainer\": 1, \"threads_field\": 1, \"threads_default\": $n, \"config\": \"" "$tmp/blas$n/summary.json" || fail "blas threads: summary.json does not record 1 thread pinned over OpenBLAS's own $n"
+done
+cmp -s "$tmp/blas1/theta.bin" "$tmp/blas2/theta.bin" || fail "blas threads: theta.bin differs between OPENBLAS_NUM_THREADS=1 and 2 (the Gauss-Newton step's BLAS follows the environment)"
+expect_error blas-threads-bad "-az_trainer_blas_threads -1 must be between 0 (OpenBLAS's own setting) and 1024" "$AZ" train $bt -az_trainer_blas_threads -1 -az_output_dir "$tmp/bad"
 # a trained field loads back: zero iterations from its theta.bin reproduce its error
 expect_ok train-load "done: 0 iterations" "$AZ" train -problem poisson2d -az_field_depth 1 -az_field_width 32 -az_field_load "$tmp/train/theta.bin" -az_trainer_type gn -az_trainer_max_it 0 -az_quiet -az_output_dir "$tmp/train-load"
 rel2=$(sed -n 's/.*"rel_l2": \([0-9.eE+-]*\).*/\1/p' "$tmp/train-load/summary.json")
