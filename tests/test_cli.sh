@@ -322,7 +322,7 @@ awk -F, 'NR == 2 { e0 = $6; w0 = $7 } NR == 3 { e1 = $6 } END { exit !(w0 > 0 &&
 # resampling of the PDE's set (RAR-D, 6 points per round every 10 iterations: rounds at 10 under Adam and
 # at 20 and 30 at L-BFGS's segment starts, none at the final 40; the line at 20 is Adam's last state,
 # before L-BFGS's round): history.csv counts the set and the points added at each line, summary.json the final count, -az_save_points writes the final set
-"$AZ" train -problem heat1d -az_n_interior 240 -az_n_boundary 20 -az_n_initial 30 -az_field_depth 2 -az_field_width 10 -az_resample rard -az_resample_every 10 -az_resample_add 6 -az_resample_pool 600 -az_trainer_type adam,lbfgs -az_trainer_max_it 20,20 -az_monitor_every 10 -az_save_points 1 -az_quiet -az_output_dir "$tmp/resample" >"$tmp/resample.log" 2>&1 || { fail "resample: did not run"; cat "$tmp/resample.log"; }
+"$AZ" train -problem heat1d -az_constraint soft -az_n_interior 240 -az_n_boundary 20 -az_n_initial 30 -az_field_depth 2 -az_field_width 10 -az_resample rard -az_resample_every 10 -az_resample_add 6 -az_resample_pool 600 -az_trainer_type adam,lbfgs -az_trainer_max_it 20,20 -az_monitor_every 10 -az_save_points 1 -az_quiet -az_output_dir "$tmp/resample" >"$tmp/resample.log" 2>&1 || { fail "resample: did not run"; cat "$tmp/resample.log"; }
 head -1 "$tmp/resample/history.csv" | grep -q ",initial,n_pde,resampled,rel_l2," || fail "resample: history.csv lacks the n_pde and resampled columns"
 awk -F, 'NR > 1 { n[$1] = $8; r[$1] = $9 } END { exit !(n[0] == 240 && r[0] == 0 && n[10] == 246 && n[20] == 246 && n[30] == 258 && n[40] == 258 && r[40] == 18) }' "$tmp/resample/history.csv" ||
   { fail "resample: history.csv's set sizes are not 240, 246, 246, 258, 258"; cat "$tmp/resample/history.csv"; }
@@ -463,6 +463,26 @@ expect_ok recipe-user-wins "recipe (options not given, -az_recipe none for none)
 grep -q '"parameters": 10,' "$tmp/rcp2/summary.json" && grep -q '"iterations": 2,' "$tmp/rcp2/summary.json" || fail "recipe-user-wins: width 3 (10 parameters) and 2 iterations"
 # ansatz's own recipe where the problem has none: 3 x 32 and Adam + Gauss-Newton
 expect_ok recipe-ansatz "recipe (options not given, -az_recipe none for none): -az_field_depth 3 -az_field_width 32 -az_trainer_type adam,gn -az_trainer_max_it 500,300" "$AZ" train -problem "$AZ_TEST_PLUGIN_DIR/myproblem.so" -az_n_interior 20 -az_n_boundary 2 -help -az_output_dir "$tmp/rcp3"
+# ansatz's recipe by class (README "The recipe"): a problem with a lift takes hard conditions, unless the
+# user or the problem's recipe chose how conditions are enforced, or a parameter is inferred
+rl="recipe (options not given, -az_recipe none for none):"
+expect_ok recipe-lift "$rl -az_constraint hard -az_field_depth 3 -az_field_width 32 -az_trainer_type adam,gn -az_trainer_max_it 500,300" "$AZ" train -problem heat1d -help -az_output_dir "$tmp/rcp6"
+expect_ok recipe-lift-run "done: 1 iterations" "$AZ" train -problem heat1d -az_field_depth 1 -az_field_width 4 -az_n_interior 20 -az_n_boundary 2 -az_n_initial 4 -az_trainer_max_it 1 -az_quiet -az_output_dir "$tmp/rcp7"
+grep -q -- "-az_constraint hard" "$tmp/rcp7/options.txt" && grep -q '"initial_constraint": "hard"' "$tmp/rcp7/summary.json" && grep -q '"bc_x0": "hard"' "$tmp/rcp7/summary.json" ||
+  fail "recipe-lift-run: heat1d's conditions hard (options.txt, summary.json)"
+expect_ok recipe-lift-user "$rl -az_field_depth 3 -az_field_width 32 -az_trainer_type" "$AZ" train -problem heat1d -az_constraint_initial soft -help -az_output_dir "$tmp/rcp6"
+grep -q -- "-az_constraint hard" "$tmp/out" && fail "recipe-lift-user: the user's -az_constraint_initial soft chose the group, yet the recipe hardens"
+printf 'x,t,u\n0.5,0.5,0.6\n0.25,0.5,0.4\n' >"$tmp/rcp.csv"
+expect_ok recipe-lift-infer "$rl -az_field_depth 3" "$AZ" train -problem heat1d -az_infer kappa -az_data "$tmp/rcp.csv" -help -az_output_dir "$tmp/rcp6"
+grep -q -- "-az_constraint hard" "$tmp/out" && fail "recipe-lift-infer: hard conditions with an inferred parameter"
+expect_ok recipe-lift-steady "$rl -az_constraint_boundary hard -az_field_depth 3" "$AZ" train -problem poisson2d -help -az_output_dir "$tmp/rcp6"
+expect_ok recipe-lift-hardpde "$rl -az_field_depth 3" "$AZ" train -problem heat1d -az_hardpde -help -az_output_dir "$tmp/rcp6"
+grep -q -- "-az_constraint hard" "$tmp/out" && fail "recipe-lift-hardpde: hard conditions with -az_hardpde, which refuses them"
+expect_ok recipe-lift-problem "$rl -az_constraint_initial hard -az_causal 1" "$AZ" train -problem kdv1d -az_reference 0 -help -az_output_dir "$tmp/rcp6"
+grep -q -- "-az_constraint hard" "$tmp/out" && fail "recipe-lift-problem: kdv1d's recipe chose the group (initial hard, boundary periodic), yet ansatz's hardens"
+expect_ok recipe-convection "$rl -az_constraint soft -az_causal 1" "$AZ" train -problem convection1d -help -az_output_dir "$tmp/rcp6"
+expect_ok recipe-nolift "$rl -az_field_depth 3 -az_field_width 32 -az_trainer_type adam,gn -az_trainer_max_it 500,300" "$AZ" train -problem nls1d -az_reference 0 -help -az_output_dir "$tmp/rcp6"
+expect_ok recipe-burgers "$rl -az_n_interior 4000 -az_resample rard -az_resample_every 50 -az_resample_add 200 -az_resample_max 8000 -az_trainer_type adam,gn -az_trainer_max_it 1000,250 -az_constraint hard -az_field_depth 3" "$AZ" train -problem burgers1d -az_reference 0 -help -az_output_dir "$tmp/rcp6"
 expect_ok recipe-none "recipe (options not given, -az_recipe none for none): none" "$AZ" train -problem "$rp" -az_recipe none -az_trainer_max_it 1 -az_quiet -az_output_dir "$tmp/rcp4"
 grep -q '"parameters": 7801,' "$tmp/rcp4/summary.json" || fail "recipe-none: the library's 4 x 50 network (7801 parameters)"
 expect_ok recipe-info "recipe (train and compare use each option not given): -az_field_depth 1 -az_field_width 5" "$AZ" info -problem "$rp"

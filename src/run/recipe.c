@@ -3,7 +3,8 @@
  *   1. the user's own options (command line, option files, PETSC_OPTIONS): never overridden;
  *   2. the problem's recipe (AzProblemInfo.recipe, ABI 5): what its author found to work (causal
  *      training for a travelling wave, more collocation points for an interface, ...);
- *   3. ansatz's recipe for every problem: a 3 × 32 network, so that Gauss–Newton solves densely
+ *   3. ansatz's recipe for every problem: hard conditions where the problem has a lift (and neither the
+ *      user nor its recipe chose how conditions are enforced), a 3 × 32 network, so that Gauss–Newton solves densely
  *      (2,000-3,000 parameters), trained by Adam 500 then Gauss–Newton/LM 300. Gauss–Newton is what
  *      reaches 1e-5..1e-8 (bench/accuracy/README.md); Adam first moves the network off its random
  *      start, where Gauss–Newton's steps are poor. The optimiser chain is the recipe's only when
@@ -82,7 +83,7 @@ static PetscErrorCode GroupsGiven(PetscBool given[])
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-PetscErrorCode AzRunApplyRecipe(AzProblem prob, char applied[], size_t len)
+PetscErrorCode AzRunApplyRecipe(AzProblem prob, PetscBool conditions, char applied[], size_t len)
 {
   const AzProblemInfo *info;
   MPI_Comm             comm;
@@ -95,7 +96,7 @@ PetscErrorCode AzRunApplyRecipe(AzProblem prob, char applied[], size_t len)
   PetscCall(AzProblemGetInfo(prob, &info));
   applied[0] = 0;
   PetscOptionsBegin(comm, NULL, "Recipe", "ansatz");
-  PetscCall(PetscOptionsEList("-az_recipe", "defaults for the options not given: auto (the problem's recipe, then ansatz's: 3 x 32, Adam 500 + Gauss-Newton 300) or none (the library's: 4 x 50, Adam 1000)", "AzRunApplyRecipe", choices, 2, choices[which], &which, NULL));
+  PetscCall(PetscOptionsEList("-az_recipe", "defaults for the options not given: auto (the problem's recipe, then ansatz's: hard conditions with a lift, 3 x 32, Adam 500 + Gauss-Newton 300) or none (the library's: 4 x 50, Adam 1000)", "AzRunApplyRecipe", choices, 2, choices[which], &which, NULL));
   PetscOptionsEnd();
   if (which == 1) {
     PetscCall(PetscStrncpy(applied, "none", len));
@@ -129,6 +130,26 @@ PetscErrorCode AzRunApplyRecipe(AzProblem prob, char applied[], size_t len)
       if (GroupOf(name) >= 0 && group_given[GroupOf(name)]) continue;
       PetscCall(SetUnlessGiven(name, value, applied, len));
     }
+  }
+  /* ansatz's recipe by class of problem, only in a group that neither the user nor the problem's recipe
+   * chose (a recipe's -az_constraint_boundary hard with ansatz's -az_constraint hard would also harden
+   * its initial condition): a problem with a lift (its author's transform onto the Dirichlet and initial
+   * data) takes hard conditions, exact to round-off and, under Gauss-Newton, 10x and more below the
+   * soft ones (bench/accuracy/README.md, "Defaults": heat1d 2.15e-7 soft, 2.25e-8 hard; advection1d's best
+   * is hard). A problem where they fail says -az_constraint soft in its recipe (convection1d). */
+  PetscCall(GroupsGiven(group_given));
+  if (conditions && info->lift && !group_given[2]) {
+    /* options that refuse hard conditions (each says so): an inferred parameter the lift may depend on, a
+     * solved output layer, a stream function, positivity or bounds by construction */
+    const char *const excl[] = {"-az_infer", "-az_hardpde", "-az_divfree", "-az_positivity", "-az_bounds"};
+    PetscBool         hard   = PETSC_TRUE;
+    for (size_t k = 0; k < sizeof excl / sizeof excl[0]; k++) {
+      PetscBool set;
+      PetscCall(PetscOptionsHasName(NULL, NULL, excl[k], &set));
+      if (set) hard = PETSC_FALSE;
+    }
+    /* a steady problem has no initial condition: its boundary alone */
+    if (hard) PetscCall(SetUnlessGiven(info->time_dependent ? "-az_constraint" : "-az_constraint_boundary", "hard", applied, len));
   }
   PetscCall(SetUnlessGiven("-az_field_depth", "3", applied, len));
   PetscCall(SetUnlessGiven("-az_field_width", "32", applied, len));
