@@ -44,7 +44,7 @@ mkdir -p "$out"
 for p in $problems; do
   read -r rec src <<<"$(record "$p")"
   TIMEFORMAT='%U %S'
-  { time (ulimit -t "$limit"; exec $AZ train -problem "$p" -az_quiet -az_output_dir "$out/$p") >"$out/$p.log" 2>&1; } 2>"$out/$p.time"
+  { time bash -c 'ulimit -t "$1"; shift; exec "$@"' limit "$limit" $AZ train -problem "$p" -az_quiet -az_output_dir "$out/$p" >"$out/$p.log" 2>&1; } 2>"$out/$p.time"
   st=$?
   cpu=$(awk 'NF == 2 { printf "%.0f", $1 + $2 }' "$out/$p.time")
   s=$out/$p/summary.json

@@ -169,7 +169,7 @@ PetscErrorCode AzRunEval(MPI_Comm comm)
       PetscCall(PetscStrlcat(params, item, sizeof params));
     }
   }
-  PetscCall(AzRunApplyRecipe(prob, PETSC_FALSE, recipe, sizeof recipe)); /* the architecture train chose, when its options are given again */
+  PetscCall(AzRunApplyRecipe(prob, PETSC_TRUE, recipe, sizeof recipe)); /* the architecture (and the conditions) train chose, when its options are given again */
   if (ndl > 16) ndl = 16;
   PetscCall(ParseDerivatives(comm, prob, dlist, ndl, slot, dname));
   nd = ndl;
