@@ -483,6 +483,8 @@ grep -q -- "-az_constraint hard" "$tmp/out" && fail "recipe-lift-problem: kdv1d'
 expect_ok recipe-convection "$rl -az_constraint soft -az_causal 1" "$AZ" train -problem convection1d -help -az_output_dir "$tmp/rcp6"
 expect_ok recipe-nolift "$rl -az_field_depth 3 -az_field_width 32 -az_trainer_type adam,gn -az_trainer_max_it 500,300" "$AZ" train -problem nls1d -az_reference 0 -help -az_output_dir "$tmp/rcp6"
 expect_ok recipe-burgers "$rl -az_n_interior 4000 -az_resample rard -az_resample_every 50 -az_resample_add 200 -az_resample_max 8000 -az_trainer_type adam,gn -az_trainer_max_it 1000,250 -az_constraint hard -az_field_depth 3" "$AZ" train -problem burgers1d -az_reference 0 -help -az_output_dir "$tmp/rcp6"
+expect_ok recipe-burgers-hardpde "$rl -az_n_interior 4000 -az_trainer_type" "$AZ" train -problem burgers1d -az_hardpde -az_reference 0 -help -az_output_dir "$tmp/rcp6"
+grep "^recipe" "$tmp/out" | grep -q -- "-az_resample" && fail "recipe-burgers-hardpde: the recipe's resampling with -az_hardpde, which refuses it"
 expect_ok recipe-none "recipe (options not given, -az_recipe none for none): none" "$AZ" train -problem "$rp" -az_recipe none -az_trainer_max_it 1 -az_quiet -az_output_dir "$tmp/rcp4"
 grep -q '"parameters": 7801,' "$tmp/rcp4/summary.json" || fail "recipe-none: the library's 4 x 50 network (7801 parameters)"
 expect_ok recipe-info "recipe (train and compare use each option not given): -az_field_depth 1 -az_field_width 5" "$AZ" info -problem "$rp"

@@ -49,10 +49,11 @@ static PetscErrorCode SetUnlessGiven(const char name[], const char value[], char
 
 /* options that decide one thing together: a name belongs to a group when it is one of its names or
  * starts with one followed by '_' */
-static const char *const Groups[][4] = {
+static const char *const Groups[][4] = { /* a row ends at its NULL */
   {"-az_trainer_type", "-az_trainer_max_it", NULL},
   {"-az_causal", "-az_time_march", NULL},
   {"-az_constraint", NULL},
+  {"-az_resample", "-az_hardpde", NULL}, /* the PDE's points: resampled, or a solved layer's fixed ones (which refuses resampling) */
 };
 #define NGROUPS ((int)(sizeof Groups / sizeof Groups[0]))
 
