@@ -11,7 +11,7 @@
  *      the user gave neither -az_trainer_type nor -az_trainer_max_it (a count alone keeps the
  *      single Adam stage it always meant).
  * Options that decide one thing together form a group (Groups below: the optimiser chain; causal
- * training or time-marching; the constraint strategies): where the user gave any option of a group,
+ * training or time-marching; the constraint strategies; the PDE's points, resampled or a solved layer's): where the user gave any option of a group,
  * no recipe sets another of it (a recipe's -az_causal 1 would refuse the user's -az_time_march, its
  * -az_constraint_initial hard would override the user's -az_constraint soft).
  * -az_recipe none uses neither recipe (the library's own defaults: 4 × 50, Adam 1000).
