@@ -287,6 +287,15 @@ done
 rel=$(sed -n 's/.*"rel_l2": \([0-9.eE+-]*\).*/\1/p' "$tmp/train/summary.json")
 awk -v r="$rel" 'BEGIN { exit !(r != "" && r + 0 < 1e-2) }' || fail "train: rel_l2 '$rel' is not below 1e-2"
 grep -q '"ranks": 1' "$tmp/train/summary.json" || fail "train: summary.json lacks ranks"
+# the dense Gauss-Newton step pins OpenBLAS's threads (-az_trainer_blas_threads, default 1): one and two
+# OpenBLAS threads give the same bits, and summary.json says which count ran and which was OpenBLAS's own
+bt="-problem poisson2d -az_field_depth 2 -az_field_width 32 -az_n_interior 1000 -az_trainer_type gn -az_trainer_max_it 4 -az_quiet"
+for n in 1 2; do
+  expect_ok blas-threads-$n "done:" env OPENBLAS_NUM_THREADS=$n "$AZ" train $bt -az_output_dir "$tmp/blas$n"
+  grep -q "\"blas\": {\"threads_trainer\": 1, \"threads_field\": 1, \"threads_default\": $n, \"config\": \"" "$tmp/blas$n/summary.json" || fail "blas threads: summary.json does not record 1 thread pinned over OpenBLAS's own $n"
+done
+cmp -s "$tmp/blas1/theta.bin" "$tmp/blas2/theta.bin" || fail "blas threads: theta.bin differs between OPENBLAS_NUM_THREADS=1 and 2 (the Gauss-Newton step's BLAS follows the environment)"
+expect_error blas-threads-bad "-az_trainer_blas_threads -1 must be between 0 (OpenBLAS's own setting) and 1024" "$AZ" train $bt -az_trainer_blas_threads -1 -az_output_dir "$tmp/bad"
 # a trained field loads back: zero iterations from its theta.bin reproduce its error
 expect_ok train-load "done: 0 iterations" "$AZ" train -problem poisson2d -az_field_depth 1 -az_field_width 32 -az_field_load "$tmp/train/theta.bin" -az_trainer_type gn -az_trainer_max_it 0 -az_quiet -az_output_dir "$tmp/train-load"
 rel2=$(sed -n 's/.*"rel_l2": \([0-9.eE+-]*\).*/\1/p' "$tmp/train-load/summary.json")
@@ -313,7 +322,7 @@ awk -F, 'NR == 2 { e0 = $6; w0 = $7 } NR == 3 { e1 = $6 } END { exit !(w0 > 0 &&
 # resampling of the PDE's set (RAR-D, 6 points per round every 10 iterations: rounds at 10 under Adam and
 # at 20 and 30 at L-BFGS's segment starts, none at the final 40; the line at 20 is Adam's last state,
 # before L-BFGS's round): history.csv counts the set and the points added at each line, summary.json the final count, -az_save_points writes the final set
-"$AZ" train -problem heat1d -az_n_interior 240 -az_n_boundary 20 -az_n_initial 30 -az_field_depth 2 -az_field_width 10 -az_resample rard -az_resample_every 10 -az_resample_add 6 -az_resample_pool 600 -az_trainer_type adam,lbfgs -az_trainer_max_it 20,20 -az_monitor_every 10 -az_save_points 1 -az_quiet -az_output_dir "$tmp/resample" >"$tmp/resample.log" 2>&1 || { fail "resample: did not run"; cat "$tmp/resample.log"; }
+"$AZ" train -problem heat1d -az_constraint soft -az_n_interior 240 -az_n_boundary 20 -az_n_initial 30 -az_field_depth 2 -az_field_width 10 -az_resample rard -az_resample_every 10 -az_resample_add 6 -az_resample_pool 600 -az_trainer_type adam,lbfgs -az_trainer_max_it 20,20 -az_monitor_every 10 -az_save_points 1 -az_quiet -az_output_dir "$tmp/resample" >"$tmp/resample.log" 2>&1 || { fail "resample: did not run"; cat "$tmp/resample.log"; }
 head -1 "$tmp/resample/history.csv" | grep -q ",initial,n_pde,resampled,rel_l2," || fail "resample: history.csv lacks the n_pde and resampled columns"
 awk -F, 'NR > 1 { n[$1] = $8; r[$1] = $9 } END { exit !(n[0] == 240 && r[0] == 0 && n[10] == 246 && n[20] == 246 && n[30] == 258 && n[40] == 258 && r[40] == 18) }' "$tmp/resample/history.csv" ||
   { fail "resample: history.csv's set sizes are not 240, 246, 246, 258, 258"; cat "$tmp/resample/history.csv"; }
@@ -445,7 +454,7 @@ expect_ok data-good "done:" "$AZ" train -problem heat1d -az_data "$tmp/data-good
 
 # ---- recipes: the problem's options, then ansatz's, for every option the user did not give ----
 rp="$AZ_TEST_PLUGIN_DIR/recipe.so"
-expect_ok recipe-used "recipe (options not given, -az_recipe none for none): -az_field_depth 1 -az_field_width 5 -az_n_interior 40 -az_trainer_type adam -az_trainer_max_it 7 -az_adam_lr 2e-3" "$AZ" train -problem "$rp" -az_quiet -az_output_dir "$tmp/rcp"
+expect_ok recipe-used "recipe (options not given, -az_recipe none for none): -az_field_depth 1 -az_field_width 5 -az_n_interior 40 -az_adam_lr 2e-3 -az_trainer_type adam -az_trainer_max_it 7" "$AZ" train -problem "$rp" -az_quiet -az_output_dir "$tmp/rcp"
 grep -q '"parameters": 16,' "$tmp/rcp/summary.json" && grep -q '"iterations": 7,' "$tmp/rcp/summary.json" &&
   grep -q '"recipe": "-az_field_depth 1 -az_field_width 5' "$tmp/rcp/summary.json" && grep -q -- '-az_n_interior 40' "$tmp/rcp/options.txt" ||
   fail "recipe-used: the recipe's 1 x 5 network (16 parameters), 7 iterations, summary and options.txt"
@@ -454,12 +463,47 @@ expect_ok recipe-user-wins "recipe (options not given, -az_recipe none for none)
 grep -q '"parameters": 10,' "$tmp/rcp2/summary.json" && grep -q '"iterations": 2,' "$tmp/rcp2/summary.json" || fail "recipe-user-wins: width 3 (10 parameters) and 2 iterations"
 # ansatz's own recipe where the problem has none: 3 x 32 and Adam + Gauss-Newton
 expect_ok recipe-ansatz "recipe (options not given, -az_recipe none for none): -az_field_depth 3 -az_field_width 32 -az_trainer_type adam,gn -az_trainer_max_it 500,300" "$AZ" train -problem "$AZ_TEST_PLUGIN_DIR/myproblem.so" -az_n_interior 20 -az_n_boundary 2 -help -az_output_dir "$tmp/rcp3"
+# ansatz's recipe by class (README "The recipe"): a problem with a lift takes hard conditions, unless the
+# user or the problem's recipe chose how conditions are enforced, or a parameter is inferred
+rl="recipe (options not given, -az_recipe none for none):"
+expect_ok recipe-lift "$rl -az_constraint hard -az_field_depth 3 -az_field_width 32 -az_trainer_type adam,gn -az_trainer_max_it 500,300" "$AZ" train -problem heat1d -help -az_output_dir "$tmp/rcp6"
+expect_ok recipe-lift-run "done: 1 iterations" "$AZ" train -problem heat1d -az_field_depth 1 -az_field_width 4 -az_n_interior 20 -az_n_boundary 2 -az_n_initial 4 -az_trainer_max_it 1 -az_quiet -az_output_dir "$tmp/rcp7"
+grep -q -- "-az_constraint hard" "$tmp/rcp7/options.txt" && grep -q '"initial_constraint": "hard"' "$tmp/rcp7/summary.json" && grep -q '"bc_x0": "hard"' "$tmp/rcp7/summary.json" ||
+  fail "recipe-lift-run: heat1d's conditions hard (options.txt, summary.json)"
+expect_ok recipe-lift-user "$rl -az_field_depth 3 -az_field_width 32 -az_trainer_type" "$AZ" train -problem heat1d -az_constraint_initial soft -help -az_output_dir "$tmp/rcp6"
+grep -q -- "-az_constraint hard" "$tmp/out" && fail "recipe-lift-user: the user's -az_constraint_initial soft chose the group, yet the recipe hardens"
+printf 'x,t,u\n0.5,0.5,0.6\n0.25,0.5,0.4\n' >"$tmp/rcp.csv"
+expect_ok recipe-lift-infer "$rl -az_field_depth 3" "$AZ" train -problem heat1d -az_infer kappa -az_data "$tmp/rcp.csv" -help -az_output_dir "$tmp/rcp6"
+grep -q -- "-az_constraint hard" "$tmp/out" && fail "recipe-lift-infer: hard conditions with an inferred parameter"
+expect_ok recipe-lift-steady "$rl -az_constraint_boundary hard -az_field_depth 3" "$AZ" train -problem poisson2d -help -az_output_dir "$tmp/rcp6"
+expect_ok recipe-lift-hardpde "$rl -az_field_depth 3" "$AZ" train -problem heat1d -az_hardpde -help -az_output_dir "$tmp/rcp6"
+grep -q -- "-az_constraint hard" "$tmp/out" && fail "recipe-lift-hardpde: hard conditions with -az_hardpde, which refuses them"
+expect_ok recipe-lift-problem "$rl -az_constraint_initial hard -az_causal 1" "$AZ" train -problem kdv1d -az_reference 0 -help -az_output_dir "$tmp/rcp6"
+grep -q -- "-az_constraint hard" "$tmp/out" && fail "recipe-lift-problem: kdv1d's recipe chose the group (initial hard, boundary periodic), yet ansatz's hardens"
+expect_ok recipe-convection "$rl -az_constraint soft -az_causal 1" "$AZ" train -problem convection1d -help -az_output_dir "$tmp/rcp6"
+expect_ok recipe-nolift "$rl -az_field_depth 3 -az_field_width 32 -az_trainer_type adam,gn -az_trainer_max_it 500,300" "$AZ" train -problem nls1d -az_reference 0 -help -az_output_dir "$tmp/rcp6"
+expect_ok recipe-burgers "$rl -az_n_interior 4000 -az_resample rard -az_resample_every 50 -az_resample_add 200 -az_resample_max 8000 -az_constraint hard -az_field_depth 3 -az_field_width 32 -az_trainer_type adam,gn -az_trainer_max_it 1000,250" "$AZ" train -problem burgers1d -az_reference 0 -help -az_output_dir "$tmp/rcp6"
+expect_ok recipe-burgers-hardpde "$rl -az_field_depth 3 -az_field_width 32 -az_trainer_type" "$AZ" train -problem burgers1d -az_hardpde -az_reference 0 -help -az_output_dir "$tmp/rcp6"
+grep "^recipe" "$tmp/out" | grep -q -- "-az_resample" && fail "recipe-burgers-hardpde: the recipe's resampling with -az_hardpde, which refuses it"
 # where the user's network and points make a dense Gauss-Newton iteration slow (rows x P^2 > 5e10:
-# 8 x 20 at 10,000 points is 9.1e10; 3 x 32 at 2,000 is 1.0e10), Adam 200 at 2e-3 then the bfgs stage
-expect_ok recipe-large "recipe (options not given, -az_recipe none for none): -az_trainer_type adam,bfgs -az_trainer_max_it 200,1000 -az_adam_lr 2e-3" "$AZ" train -problem burgers1d -az_field_depth 8 -az_field_width 20 -az_n_interior 10000 -help -az_output_dir "$tmp/rcp6"
-expect_ok recipe-large-lr "recipe (options not given, -az_recipe none for none): -az_trainer_type adam,bfgs -az_trainer_max_it 200,1000" "$AZ" train -problem burgers1d -az_field_depth 8 -az_field_width 20 -az_n_interior 10000 -az_adam_lr 1e-3 -help -az_output_dir "$tmp/rcp7"
+# 8 x 20 at 10,000 points is 9.1e10; 3 x 32 at 2,000 is 1.0e10), Adam 200 at 2e-3 then the bfgs stage,
+# over the problem's own chain too (burgers1d's Adam 1,000 + GN 250 is for its 3 x 32 and 4,000 points)
+expect_ok recipe-large "$rl -az_constraint hard -az_trainer_type adam,bfgs -az_trainer_max_it 200,1000 -az_adam_lr 2e-3" "$AZ" train -problem burgers1d -az_field_depth 8 -az_field_width 20 -az_n_interior 10000 -az_reference 0 -help -az_output_dir "$tmp/rcp6"
+expect_ok recipe-large-noproblem "$rl -az_constraint hard -az_trainer_type adam,bfgs -az_trainer_max_it 200,1000 -az_adam_lr 2e-3" "$AZ" train -problem heat1d -az_field_depth 8 -az_field_width 20 -az_n_interior 10000 -help -az_output_dir "$tmp/rcp6"
+expect_ok recipe-large-lr "-az_trainer_type adam,bfgs -az_trainer_max_it 200,1000" "$AZ" train -problem burgers1d -az_field_depth 8 -az_field_width 20 -az_n_interior 10000 -az_adam_lr 1e-3 -az_reference 0 -help -az_output_dir "$tmp/rcp7"
 grep "^recipe" "$tmp/out" | grep -q -- "-az_adam_lr" && fail "recipe-large-lr: the user's -az_adam_lr 1e-3 must win over the recipe's"
-expect_ok recipe-small "recipe (options not given, -az_recipe none for none): -az_field_depth 3 -az_field_width 32 -az_trainer_type adam,gn -az_trainer_max_it 500,300" "$AZ" train -problem burgers1d -az_n_interior 8000 -help -az_output_dir "$tmp/rcp8"
+# the user's points: the problem's resampling, sized for its own count, is not applied (burgers1d's
+# -az_resample_max 8000 would refuse 10,000 points)
+expect_ok recipe-burgers-points "$rl -az_constraint hard" "$AZ" train -problem burgers1d -az_n_interior 10000 -az_reference 0 -help -az_output_dir "$tmp/rcp7"
+grep "^recipe" "$tmp/out" | grep -q -- "-az_resample" && fail "recipe-burgers-points: the recipe's resampling with the user's -az_n_interior"
+# a run directory made before the lift rule (options.txt without -az_constraint) is evaluated as it
+# was trained: its options.txt decides, not the rule
+"$AZ" train -problem heat1d -az_constraint soft -az_field_depth 1 -az_field_width 4 -az_n_interior 20 -az_n_boundary 2 -az_n_initial 4 -az_trainer_type adam -az_trainer_max_it 20 -az_quiet -az_output_dir "$tmp/oldrun" >/dev/null 2>&1 || fail "eval-old-run: the training did not run"
+"$AZ" eval -az_run "$tmp/oldrun" -az_eval_grid 3 -az_eval_output "$tmp/oldrun-a.csv" >/dev/null 2>&1 || fail "eval-old-run: eval did not run"
+grep -v -- "-az_constraint soft" "$tmp/oldrun/options.txt" >"$tmp/oldrun-o" && cp "$tmp/oldrun-o" "$tmp/oldrun/options.txt"
+"$AZ" eval -az_run "$tmp/oldrun" -az_eval_grid 3 -az_eval_output "$tmp/oldrun-b.csv" >/dev/null 2>&1 || fail "eval-old-run: eval of the older layout did not run"
+cmp -s "$tmp/oldrun-a.csv" "$tmp/oldrun-b.csv" || fail "eval-old-run: a soft run without -az_constraint in options.txt was evaluated with hard conditions"
+expect_ok recipe-small "-az_field_depth 3 -az_field_width 32 -az_trainer_type adam,gn -az_trainer_max_it 1000,250" "$AZ" train -problem burgers1d -az_n_interior 8000 -az_reference 0 -help -az_output_dir "$tmp/rcp8"
 expect_ok recipe-none "recipe (options not given, -az_recipe none for none): none" "$AZ" train -problem "$rp" -az_recipe none -az_trainer_max_it 1 -az_quiet -az_output_dir "$tmp/rcp4"
 grep -q '"parameters": 7801,' "$tmp/rcp4/summary.json" || fail "recipe-none: the library's 4 x 50 network (7801 parameters)"
 expect_ok recipe-info "recipe (train and compare use each option not given): -az_field_depth 1 -az_field_width 5" "$AZ" info -problem "$rp"

@@ -34,7 +34,9 @@ expect_ok sample-reference "values from the reference in runs/reference-burgers1
 expect_ok train-csv "done:" "$AZ" train -problem heat1d $small -az_data "$tmp/obs.csv" -az_data_noise 0.01 -az_output_dir "$tmp/rc"
 expect_ok train-h5 "done:" "$AZ" train -problem heat1d $small -az_data "$tmp/obs.h5" -az_data_noise 0.01 -az_output_dir "$tmp/rh"
 grep -q "\"data\": {\"file\": \"$tmp/obs.csv\", \"observations\": 50, \"noise\": \[1.0000000000e-02\], \"weights\": \[1.0000000000e+00\]}" "$tmp/rc/summary.json" || fail "train-csv: summary.json's data: file, 50 observations, noise, weights"
-[ "$(cut -d, -f1-9 "$tmp/rc/history.csv")" = "$(cut -d, -f1-9 "$tmp/rh/history.csv")" ] || fail "train from the HDF5 sample differs from train from the CSV sample (history.csv)"
+# the columns before wall_seconds (their number follows the problem's terms: the recipe's hard conditions have none for the conditions)
+before_wall() { awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "wall_seconds") w = i - 1 } { s = $1; for (i = 2; i <= w; i++) s = s "," $i; print s }' "$1"; }
+[ -n "$(before_wall "$tmp/rc/history.csv" | cut -d, -f2 | head -1)" ] && [ "$(before_wall "$tmp/rc/history.csv")" = "$(before_wall "$tmp/rh/history.csv")" ] || fail "train from the HDF5 sample differs from train from the CSV sample (history.csv)"
 grep -q '"data": null' "$tmp/run/summary.json" 2>/dev/null; :
 # bad noise options and bad data
 expect_error noise-count "-az_data_noise: 2 value(s) given; allowed: one sigma for every component, or one per component (1)" "$AZ" train -problem heat1d $small -az_data "$tmp/obs.csv" -az_data_noise 0.1,0.2 -az_output_dir "$tmp/bad"

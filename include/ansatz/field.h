@@ -72,6 +72,8 @@ PETSC_EXTERN PetscErrorCode AzFieldSetPeriodic(AzField field, PetscInt coord, Pe
 PETSC_EXTERN PetscErrorCode AzFieldSetFourierFeatures(AzField field, PetscInt count, PetscReal scale);
 PETSC_EXTERN PetscErrorCode AzFieldSetSeed(AzField field, PetscInt seed);
 PETSC_EXTERN PetscErrorCode AzFieldSetChunkSize(AzField field, PetscInt chunk);
+/* OpenBLAS threads pinned during field work (-az_field_blas_threads; 0: OpenBLAS's own setting) */
+PETSC_EXTERN PetscErrorCode AzFieldGetBlasThreads(AzField field, PetscInt *n);
 /* -az_field_arch -az_field_rwf -az_field_rwf_mean -az_field_rwf_std
  * -az_field_depth -az_field_width -az_field_activation -az_field_seed -az_field_fourier_features
  * -az_field_fourier_scale -az_field_periodic i:L[,j:L] -az_field_periodic_harmonics -az_field_chunk

@@ -71,6 +71,8 @@ PETSC_EXTERN PetscErrorCode AzTrainerGetNumRollbacks(AzTrainer tr, PetscInt *n);
  * products J^T J v its Nystrom sketches cost (all 0 for the dense solver) */
 PETSC_EXTERN PetscErrorCode AzTrainerGetLinearIterations(AzTrainer tr, PetscInt *solves, PetscInt *iterations, PetscInt *sketch_products);
 PETSC_EXTERN PetscErrorCode AzTrainerGetIterations(AzTrainer tr, PetscInt *its);
+/* OpenBLAS threads pinned while training (-az_trainer_blas_threads, default 1; 0: OpenBLAS's own) */
+PETSC_EXTERN PetscErrorCode AzTrainerGetBlasThreads(AzTrainer tr, PetscInt *n);
 /* Why training stopped. AzTrainerTrain returns success in every case below; on AZ_TRAINER_FAILED the
  * field holds the last good (finite) parameters and the history ends there, so the caller writes its
  * results and then reports the failure (a non-zero exit). */

@@ -5,31 +5,22 @@
  * before and the gradient, tangent and Jacobian rows back onto θ after.
  */
 #include "fieldimpl.h"
-#include <cblas.h>
+#include "../util/blas.h"
 
-/* BLAS threads while the field computes. The layer GEMMs are thin (width × width × nact·chunk): at width 50
- * OpenBLAS ran them about twice as fast on one thread as on two (about 44 vs 18 GFlop/s for 50 × 1536 × 50
- * on a 2-core EPYC), and ansatz's parallelism is one MPI rank per core. The caller's setting is restored
- * on return; -az_field_blas_threads 0 leaves OpenBLAS alone. */
+/* BLAS threads while the field computes (src/util/blas.h). The layer GEMMs are thin (width × width ×
+ * nact·chunk): at width 50 OpenBLAS ran them about twice as fast on one thread as on two (about 44 vs 18
+ * GFlop/s for 50 × 1536 × 50 on a 2-core EPYC), and ansatz's parallelism is one MPI rank per core. The
+ * caller's setting is restored on return; -az_field_blas_threads 0 leaves OpenBLAS alone. */
 static int BlasThreadsPush(AzField f)
 {
-#if defined(OPENBLAS_VERSION)
-  const int old = openblas_get_num_threads();
-  if (f->blas_threads > 0 && old != (int)f->blas_threads) openblas_set_num_threads((int)f->blas_threads);
+  int old;
+  AzBlasThreadsPush(f->blas_threads, &old);
   return old;
-#else
-  (void)f;
-  return 0;
-#endif
 }
 
 static void BlasThreadsPop(AzField f, int old)
 {
-#if defined(OPENBLAS_VERSION)
-  if (f->blas_threads > 0 && old != (int)f->blas_threads) openblas_set_num_threads(old);
-#else
-  (void)f, (void)old;
-#endif
+  AzBlasThreadsPop(f->blas_threads, old);
 }
 
 static PetscErrorCode AzFieldCheckReady(AzField f, PetscInt npts, const PetscReal x[])

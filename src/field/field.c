@@ -359,6 +359,13 @@ PetscErrorCode AzFieldSetUp(AzField f)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+PetscErrorCode AzFieldGetBlasThreads(AzField f, PetscInt *n)
+{
+  PetscFunctionBegin;
+  *n = f->blas_threads;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode AzFieldGetParameters(AzField f, Vec *theta)
 {
   PetscFunctionBegin;

@@ -268,7 +268,7 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
   }
   /* the recipe and compare's defaults see a swept option as given (as the same run alone would) */
   PetscCall(AzCompareSweepApply(&sweep, 0));
-  PetscCall(AzRunApplyRecipe(prob, recipe, sizeof recipe));
+  PetscCall(AzRunApplyRecipe(prob, PETSC_FALSE, recipe, sizeof recipe));
   PetscCall(PetscPrintf(comm, "recipe (options not given, -az_recipe none for none): %s\n", recipe[0] ? recipe : "(every option given)"));
   PetscCall(AzProblemGetInfo(prob, &info));
   PetscCall(AzProblemGetNumCoords(prob, &ncoord));
@@ -392,7 +392,7 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
     PetscCall(AzProblemLoad(gcomm, name, &gprob));
     PetscCall(AzProblemSetFromOptions(gprob));
     PetscCall(AzCompareSweepApply(&sweep, 0));
-    PetscCall(AzRunApplyRecipe(gprob, recipe, sizeof recipe));
+    PetscCall(AzRunApplyRecipe(gprob, PETSC_FALSE, recipe, sizeof recipe));
     PetscCall(AzCompareSweepApply(&sweep, -1));
     gref = NULL;
     if (!info->exact) {

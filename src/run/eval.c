@@ -169,7 +169,10 @@ PetscErrorCode AzRunEval(MPI_Comm comm)
       PetscCall(PetscStrlcat(params, item, sizeof params));
     }
   }
-  PetscCall(AzRunApplyRecipe(prob, recipe, sizeof recipe)); /* the architecture train chose, when its options are given again */
+  /* the architecture (and, without a run directory, the conditions) train chose, when its options are
+   * given again; a run directory's options.txt holds every option train's recipe set, so the conditions
+   * are its own: a run made before a recipe rule existed is evaluated as it was trained */
+  PetscCall(AzRunApplyRecipe(prob, (PetscBool)!run_set, recipe, sizeof recipe));
   if (ndl > 16) ndl = 16;
   PetscCall(ParseDerivatives(comm, prob, dlist, ndl, slot, dname));
   nd = ndl;

@@ -3,7 +3,8 @@
  *   1. the user's own options (command line, option files, PETSC_OPTIONS): never overridden;
  *   2. the problem's recipe (AzProblemInfo.recipe, ABI 5): what its author found to work (causal
  *      training for a travelling wave, more collocation points for an interface, ...);
- *   3. ansatz's recipe for every problem: a 3 × 32 network, so that Gauss–Newton solves densely
+ *   3. ansatz's recipe for every problem: hard conditions where the problem has a lift (and neither the
+ *      user nor its recipe chose how conditions are enforced), a 3 × 32 network, so that Gauss–Newton solves densely
  *      (2,000-3,000 parameters), trained by Adam 500 then Gauss–Newton/LM 300. Gauss–Newton is what
  *      reaches 1e-5..1e-8 (bench/accuracy/README.md); Adam first moves the network off its random
  *      start, where Gauss–Newton's steps are poor. Where the network and points the user chose
@@ -12,7 +13,7 @@
  *      the user gave neither -az_trainer_type nor -az_trainer_max_it (a count alone keeps the
  *      single Adam stage it always meant).
  * Options that decide one thing together form a group (Groups below: the optimiser chain; causal
- * training or time-marching; the constraint strategies): where the user gave any option of a group,
+ * training or time-marching; the constraint strategies; the PDE's points, resampled or a solved layer's): where the user gave any option of a group,
  * no recipe sets another of it (a recipe's -az_causal 1 would refuse the user's -az_time_march, its
  * -az_constraint_initial hard would override the user's -az_constraint soft).
  * -az_recipe none uses neither recipe (the library's own defaults: 4 × 50, Adam 1000).
@@ -50,10 +51,13 @@ static PetscErrorCode SetUnlessGiven(const char name[], const char value[], char
 
 /* options that decide one thing together: a name belongs to a group when it is one of its names or
  * starts with one followed by '_' */
-static const char *const Groups[][4] = {
+static const char *const Groups[][5] = { /* a row ends at its NULL */
   {"-az_trainer_type", "-az_trainer_max_it", NULL},
   {"-az_causal", "-az_time_march", NULL},
   {"-az_constraint", NULL},
+  /* the PDE's points: how many, resampled, or a solved layer's fixed ones (which refuses resampling); a
+   * recipe's resampling is sized for its own count (-az_resample_max at least -az_n_interior) */
+  {"-az_resample", "-az_hardpde", "-az_n_interior", NULL},
 };
 #define NGROUPS ((int)(sizeof Groups / sizeof Groups[0]))
 
@@ -112,26 +116,28 @@ static PetscErrorCode DenseGNSlow(const AzProblemInfo *info, PetscBool *slow)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-PetscErrorCode AzRunApplyRecipe(AzProblem prob, char applied[], size_t len)
+PetscErrorCode AzRunApplyRecipe(AzProblem prob, PetscBool conditions, char applied[], size_t len)
 {
   const AzProblemInfo *info;
   MPI_Comm             comm;
   const char *const    choices[] = {"auto", "none"};
   PetscInt             which     = 0;
-  PetscBool            group_given[NGROUPS];
+  PetscBool            group_given[NGROUPS], user_chain;
+  char                 chain[2][512] = {"", ""}; /* the problem's recipe's chain: type, iterations */
 
   PetscFunctionBegin;
   PetscCall(AzProblemGetComm(prob, &comm));
   PetscCall(AzProblemGetInfo(prob, &info));
   applied[0] = 0;
   PetscOptionsBegin(comm, NULL, "Recipe", "ansatz");
-  PetscCall(PetscOptionsEList("-az_recipe", "defaults for the options not given: auto (the problem's recipe, then ansatz's: 3 x 32, Adam 500 + Gauss-Newton 300) or none (the library's: 4 x 50, Adam 1000)", "AzRunApplyRecipe", choices, 2, choices[which], &which, NULL));
+  PetscCall(PetscOptionsEList("-az_recipe", "defaults for the options not given: auto (the problem's recipe, then ansatz's: hard conditions with a lift, 3 x 32, Adam 500 + Gauss-Newton 300) or none (the library's: 4 x 50, Adam 1000)", "AzRunApplyRecipe", choices, 2, choices[which], &which, NULL));
   PetscOptionsEnd();
   if (which == 1) {
     PetscCall(PetscStrncpy(applied, "none", len));
     PetscFunctionReturn(PETSC_SUCCESS);
   }
   PetscCall(GroupsGiven(group_given));
+  user_chain = group_given[0];
   if (info->recipe) {
     char        name[128], value[512];
     const char *s = info->recipe;
@@ -157,18 +163,47 @@ PetscErrorCode AzRunApplyRecipe(AzProblem prob, char applied[], size_t len)
       }
       /* a group is one choice: the problem's only where the user chose no part of it */
       if (GroupOf(name) >= 0 && group_given[GroupOf(name)]) continue;
+      if (GroupOf(name) == 0) { /* the chain: decided below, with the network and points known */
+        PetscCall(PetscStrncpy(chain[strcmp(name, "-az_trainer_type") ? 1 : 0], value, sizeof chain[0]));
+        continue;
+      }
       PetscCall(SetUnlessGiven(name, value, applied, len));
     }
   }
+  /* ansatz's recipe by class of problem, only in a group that neither the user nor the problem's recipe
+   * chose (a recipe's -az_constraint_boundary hard with ansatz's -az_constraint hard would also harden
+   * its initial condition): a problem with a lift (its author's transform onto the Dirichlet and initial
+   * data) takes hard conditions, exact to round-off and, under Gauss-Newton, 10x and more below the
+   * soft ones (bench/accuracy/README.md, "Defaults": heat1d 2.15e-7 soft, 2.25e-8 hard; advection1d's best
+   * is hard). A problem where they fail says -az_constraint soft in its recipe (convection1d). */
+  PetscCall(GroupsGiven(group_given));
+  if (conditions && info->lift && !group_given[2]) {
+    /* options that refuse hard conditions (each says so): an inferred parameter the lift may depend on, a
+     * solved output layer, a stream function, positivity or bounds by construction */
+    const char *const excl[] = {"-az_infer", "-az_hardpde", "-az_divfree", "-az_positivity", "-az_bounds"};
+    PetscBool         hard   = PETSC_TRUE;
+    for (size_t k = 0; k < sizeof excl / sizeof excl[0]; k++) {
+      PetscBool set;
+      PetscCall(PetscOptionsHasName(NULL, NULL, excl[k], &set));
+      if (set) hard = PETSC_FALSE;
+    }
+    /* a steady problem has no initial condition: its boundary alone */
+    if (hard) PetscCall(SetUnlessGiven(info->time_dependent ? "-az_constraint" : "-az_constraint_boundary", "hard", applied, len));
+  }
   PetscCall(SetUnlessGiven("-az_field_depth", "3", applied, len));
   PetscCall(SetUnlessGiven("-az_field_width", "32", applied, len));
-  if (!group_given[0]) { /* the chain (Groups[0]) */
+  if (!user_chain) { /* the chain (Groups[0]): where dense Gauss-Newton would be slow for the network and
+                      * points of this run, the bfgs stage, even over the problem's recipe (its chain was
+                      * chosen for its own network and points); else the problem's, else ansatz's */
     PetscBool dense_gn_slow = PETSC_FALSE;
     PetscCall(DenseGNSlow(info, &dense_gn_slow));
     if (dense_gn_slow) {
       PetscCall(SetUnlessGiven("-az_trainer_type", "adam,bfgs", applied, len));
       PetscCall(SetUnlessGiven("-az_trainer_max_it", "200,1000", applied, len));
       PetscCall(SetUnlessGiven("-az_adam_lr", "2e-3", applied, len));
+    } else if (chain[0][0]) {
+      PetscCall(SetUnlessGiven("-az_trainer_type", chain[0], applied, len));
+      PetscCall(SetUnlessGiven("-az_trainer_max_it", chain[1], applied, len));
     } else {
       PetscCall(SetUnlessGiven("-az_trainer_type", "adam,gn", applied, len));
       PetscCall(SetUnlessGiven("-az_trainer_max_it", "500,300", applied, len));

@@ -1,5 +1,6 @@
 /* `ansatz train`: train a field on a problem and write the run directory. */
 #include "runimpl.h"
+#include "../util/blas.h"
 #include <ansatz/compat.h>
 #include <errno.h>
 #include <sys/stat.h>
@@ -182,7 +183,7 @@ static PetscErrorCode WritePoints(MPI_Comm comm, const char dir[], AzLoss loss, 
 }
 
 /* summary.json: the results, the stop reason, and how every constraint was enforced */
-static PetscErrorCode WriteSummary(MPI_Comm comm, const char dir[], const char recipe[], AzProblem prob, AzLoss loss, AzTrainer tr, AzReference ref, PetscInt nparam, PetscReal wall, PetscReal f, const PetscReal term[], PetscReal rel, PetscReal maxabs, PetscReal viol_bc, PetscReal viol_ic, PetscReal drift, const AzRunUncertainty *unc, const PetscReal istd[])
+static PetscErrorCode WriteSummary(MPI_Comm comm, const char dir[], const char recipe[], AzProblem prob, AzLoss loss, AzTrainer tr, AzReference ref, PetscInt nparam, PetscReal wall, PetscReal f, const PetscReal term[], PetscReal rel, PetscReal maxabs, PetscReal viol_bc, PetscReal viol_ic, PetscReal drift, const AzRunUncertainty *unc, const PetscReal istd[], AzField field, int blas_default)
 {
   const AzProblemInfo *info;
   char                 path[PETSC_MAX_PATH_LEN + 16], desc[128];
@@ -215,6 +216,20 @@ static PetscErrorCode WriteSummary(MPI_Comm comm, const char dir[], const char r
   PetscCall(AzFilePrintf(file, "],\n  \"recipe\": \""));
   PetscCall(AzRunJsonString(file, recipe));
   PetscCall(AzFilePrintf(file, "\",\n  \"trainer\": \"%s\",\n  \"iterations\": %d,\n  \"wall_seconds\": %.3f,\n  \"ranks\": %d,\n  \"parameters\": %d,\n", desc, (int)its, (double)wall, size, (int)nparam));
+  {
+    /* OpenBLAS's threads: the counts pinned (0: OpenBLAS's own), OpenBLAS's own (OPENBLAS_NUM_THREADS
+     * or the cores), its build and the core kernels it chose: what a run's bits depend on */
+    PetscInt    ntr, nfield;
+    const char *config, *core;
+    PetscCall(AzTrainerGetBlasThreads(tr, &ntr));
+    PetscCall(AzFieldGetBlasThreads(field, &nfield));
+    AzBlasGetInfo(NULL, &config, &core);
+    PetscCall(AzFilePrintf(file, "  \"blas\": {\"threads_trainer\": %d, \"threads_field\": %d, \"threads_default\": %d, \"config\": \"", (int)ntr, (int)nfield, blas_default));
+    PetscCall(AzRunJsonString(file, config));
+    PetscCall(AzFilePrintf(file, "\", \"core\": \""));
+    PetscCall(AzRunJsonString(file, core));
+    PetscCall(AzFilePrintf(file, "\"},\n"));
+  }
   {
     PetscInt solves, linits, products;
     PetscCall(AzTrainerGetLinearIterations(tr, &solves, &linits, &products));
@@ -370,7 +385,8 @@ PetscErrorCode AzRunTrain(MPI_Comm comm)
   AzLoss               loss;
   AzTrainer            tr;
   PetscReal            f, term[AZ_MAX_TERMS], rel, maxabs, viol_bc, viol_ic, drift;
-  PetscInt             ncoord, its, nparam, ninfer;
+  PetscInt             ncoord, its, nparam, ninfer, blas_threads;
+  int                  blas_default; /* OpenBLAS's own thread count, outside the pinned sections */
   const char *const   *inames;
   PetscReal            inferred[AZ_MAX_PARAMS];
   PetscLogDouble       t0, t1;
@@ -398,7 +414,7 @@ PetscErrorCode AzRunTrain(MPI_Comm comm)
   PetscCall(AzProblemSetFromOptions(prob));
   PetscCall(AzProblemGetInfo(prob, &info));
   if (!dir[0]) snprintf(dir, sizeof dir, "runs/train-%s", info->name);
-  PetscCall(AzRunApplyRecipe(prob, recipe, sizeof recipe));
+  PetscCall(AzRunApplyRecipe(prob, PETSC_TRUE, recipe, sizeof recipe));
   PetscCall(PetscPrintf(comm, "recipe (options not given, -az_recipe none for none): %s\n", recipe[0] ? recipe : "(every option given)"));
 
   PetscCall(AzProblemGetNumCoords(prob, &ncoord));
@@ -425,6 +441,10 @@ PetscErrorCode AzRunTrain(MPI_Comm comm)
   }
   PetscCall(AzTrainerCreate(loss, field, &tr));
   PetscCall(AzTrainerSetFromOptions(tr));
+  /* the trainer's BLAS threads for the rest of the run too: after training, the Laplace approximation
+   * and the probconserv update factor dense P x P matrices (src/util/blas.h) */
+  PetscCall(AzTrainerGetBlasThreads(tr, &blas_threads));
+  AzBlasThreadsPush(blas_threads, &blas_default);
   if (uncertainty_auto) { /* on by default: what it cannot do is a note */
     PetscErrorCode ierr;
     PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));
@@ -542,7 +562,7 @@ PetscErrorCode AzRunTrain(MPI_Comm comm)
       else PetscCall(PetscPrintf(comm, "inferred %s = %.10g +- %.3g (one standard deviation, Laplace approximation)\n", inames[k], (double)inferred[k], (double)inferred_std[k]));
     }
   }
-  PetscCall(WriteSummary(comm, dir, recipe, prob, loss, tr, ref, nparam, (PetscReal)(t1 - t0), f, term, rel, maxabs, viol_bc, viol_ic, drift, uncertainty ? &unc : NULL, inferred_std));
+  PetscCall(WriteSummary(comm, dir, recipe, prob, loss, tr, ref, nparam, (PetscReal)(t1 - t0), f, term, rel, maxabs, viol_bc, viol_ic, drift, uncertainty ? &unc : NULL, inferred_std, field, blas_default));
   if (ninfer) PetscCall(WriteInferred(comm, dir, prob, loss, inferred_std));
   if (uncertainty) PetscCall(AzRunUncertaintyPlot(comm, dir, prob, loss, ncoord <= 2 ? 101 : 41, &unc));
   PetscCall(PetscPrintf(comm, "%s: %" PetscInt_FMT " iterations in %.2f s, loss %.3e", reason == AZ_TRAINER_FAILED ? "failed" : "done", its, (double)(t1 - t0), (double)f));
@@ -560,6 +580,7 @@ PetscErrorCode AzRunTrain(MPI_Comm comm)
   if (uncertainty) PetscCall(AzRunUncertaintyPrint(comm, &unc));
   PetscCall(PetscPrintf(comm, "run directory: %s (summary.json, history.csv, field.vtk, field.h5 + field.xmf, theta.bin, options.txt%s%s)\n", dir, ninfer ? ", inferred.txt" : "", unc.plot ? ", uncertainty.png" : ""));
   PetscCall(AzRunUncertaintyDestroy(&unc));
+  AzBlasThreadsPop(blas_threads, blas_default);
 
   PetscCall(AzTrainerDestroy(&tr));
   PetscCall(AzLossDestroy(&loss));

@@ -1,5 +1,6 @@
 /* The training loop: stages, progress, history and checkpoints. */
 #include "trainerimpl.h"
+#include "../util/blas.h"
 #include <ansatz/compat.h>
 #include <unistd.h>
 #include <stdarg.h>
@@ -48,6 +49,7 @@ PetscErrorCode AzTrainerCreate(AzLoss loss, AzField field, AzTrainer *trainer)
   tr->mu_min         = 1e-15;
   tr->mu_max         = 1e10;
   tr->max_failures   = 10;
+  tr->blas_threads   = 1;
   tr->lbfgs_segment  = 50;
   tr->march          = 1;
   tr->lbfgs_m        = 10;
@@ -104,6 +106,7 @@ PetscErrorCode AzTrainerSetFromOptions(AzTrainer tr)
   PetscCall(PetscOptionsInt("-az_bfgs_max_params", "bfgs stage: largest network accepted (its inverse Hessian is P^2 numbers on every rank)", "AzTrainBFGS", tr->bfgs_max_params, &tr->bfgs_max_params, NULL));
   PetscCall(PetscOptionsInt("-az_lbfgs_segment", "L-BFGS iterations between updates of moving constraints (schedules, adaptive weights, multipliers)", "AzTrainLBFGS", tr->lbfgs_segment, &tr->lbfgs_segment, NULL));
   PetscCall(PetscOptionsInt("-az_time_march", "time-marching: train on K growing windows [t0, t0 + (t1 - t0) j/K], j = 1..K, warm-started, every stage's iterations split evenly over them (1: no marching)", "AzTrainerTrain", tr->march, &tr->march, NULL));
+  PetscCall(PetscOptionsInt("-az_trainer_blas_threads", "OpenBLAS threads for the dense linear algebra of training (the Gauss-Newton normal matrix and its Cholesky, the Nystrom sketch, the dense quasi-Newton products); the same count gives the same bits whatever OPENBLAS_NUM_THREADS says (0: OpenBLAS's own setting)", "AzTrainerTrain", tr->blas_threads, &tr->blas_threads, NULL));
   PetscCall(PetscOptionsInt("-az_trainer_max_failures", "NaN/Inf or failed steps tolerated in a row before training stops", "AzTrainerTrain", tr->max_failures, &tr->max_failures, NULL));
   PetscCall(PetscOptionsInt("-az_monitor_every", "iterations between history lines (and error measurements)", "AzTrainerTrain", tr->monitor_every, &tr->monitor_every, NULL));
   PetscCall(PetscOptionsBool("-az_quiet", "no progress output", "AzTrainerTrain", tr->quiet, &tr->quiet, NULL));
@@ -160,6 +163,7 @@ PetscErrorCode AzTrainerSetFromOptions(AzTrainer tr)
     PetscCheck(tr->stagefn[k] != AzTrainBFGS || tr->nparam <= tr->bfgs_max_params, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_trainer_type: stage %" PetscInt_FMT " (%s) keeps a dense inverse Hessian, but the network has %" PetscInt_FMT " parameters, above -az_bfgs_max_params %" PetscInt_FMT ": %.2f GB on every rank. Use lbfgs (-az_lbfgs_m x %" PetscInt_FMT " numbers) or gn (-az_gn_solver cg, matrix-free) for this network, or raise -az_bfgs_max_params", k + 1, tr->stage[k], tr->nparam, tr->bfgs_max_params, 8e-9 * (double)tr->nparam * (double)tr->nparam, tr->nparam);
   PetscCheck(tr->march >= 1 && tr->march <= 1000, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_time_march must be between 1 (no marching) and 1000 windows, not %" PetscInt_FMT, tr->march);
   PetscCheck(tr->march == 1 || (!tr->restart[0] && !tr->checkpoint_every), tr->comm, PETSC_ERR_ARG_WRONG, "-az_time_march does not combine with checkpoints (-az_checkpoint_every, -az_restart): a checkpoint does not record the time window");
+  PetscCheck(tr->blas_threads >= 0 && tr->blas_threads <= 1024, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_trainer_blas_threads %" PetscInt_FMT " must be between 0 (OpenBLAS's own setting) and 1024", tr->blas_threads);
   PetscCheck(tr->max_failures >= 1, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_trainer_max_failures must be at least 1, not %" PetscInt_FMT, tr->max_failures);
   PetscCheck(tr->checkpoint_every >= 0, tr->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_checkpoint_every must be non-negative (0: no checkpoints), not %" PetscInt_FMT, tr->checkpoint_every);
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -448,7 +452,7 @@ static PetscErrorCode LoadRestart(AzTrainer tr)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-PetscErrorCode AzTrainerTrain(AzTrainer tr)
+static PetscErrorCode Train(AzTrainer tr)
 {
   PetscFunctionBegin;
   PetscCall(PetscTime(&tr->t0));
@@ -500,6 +504,30 @@ PetscErrorCode AzTrainerTrain(AzTrainer tr)
       PetscCall(AzTrainerFail(tr, "training ended in a non-finite state: %s", why));
     }
   }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* OpenBLAS's threads pinned for the whole of training (src/util/blas.h), restored after it, an error
+ * included: the dense Gauss-Newton step (normal.c's dsyrk, gn.c's Cholesky), the Nystrom sketch and the
+ * dense quasi-Newton products split their sums by the thread count, so without the pin a run's results
+ * followed OPENBLAS_NUM_THREADS. The field's GEMMs inside pin their own count (-az_field_blas_threads). */
+PetscErrorCode AzTrainerTrain(AzTrainer tr)
+{
+  PetscErrorCode ierr;
+  int            old;
+
+  PetscFunctionBegin;
+  AzBlasThreadsPush(tr->blas_threads, &old);
+  ierr = Train(tr);
+  AzBlasThreadsPop(tr->blas_threads, old);
+  PetscCall(ierr);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzTrainerGetBlasThreads(AzTrainer tr, PetscInt *n)
+{
+  PetscFunctionBegin;
+  *n = tr->blas_threads;
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

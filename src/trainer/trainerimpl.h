@@ -26,6 +26,7 @@ struct _p_AzTrainer {
   PetscInt lin_solves, lin_its, sketch_products;   /* the CG solver's work (AzTrainerGetLinearIterations) */
   /* robustness */
   PetscInt max_failures;
+  PetscInt blas_threads; /* OpenBLAS threads while training (-az_trainer_blas_threads; 0: OpenBLAS's own) */
   PetscInt lbfgs_segment; /* L-BFGS iterations between constraint updates when they move */
   PetscInt march;         /* time-marching: windows (1: none) */
   PetscInt nrollback; /* steps undone because of NaN/Inf */
