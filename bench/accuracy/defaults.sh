@@ -22,15 +22,15 @@ record()
   case $1 in
     advection1d) echo "2.27e-5 bench/README.md small.sh: hard initial condition, 1 x 32, GN 300" ;;
     allen_cahn1d) echo "8.30e-5 bench/accuracy: 3 x 32, causal, Adam 500 + GN 1,000" ;;
-    burgers1d) echo "2.14e-5 bench/README.md compare-gn: 8 x 20, 10,000 points, projection, Adam + L-BFGS + GN" ;;
+    burgers1d) echo "2.24e-6 bench/accuracy: 3 x 20 periodic in x, hard initial condition, 10,000 points with RAD, Adam 500 + self-scaled Broyden 7,000" ;;
     convection1d) echo "8.90e-5 bench/accuracy: 3 x 20, causal, GN 3,000" ;;
-    diffusion_sorption1d) echo "- none recorded (bench/hardpde: soft 1.06)" ;;
+    diffusion_sorption1d) echo "8.34e-2 bench/hardpde: 3 x 32, -az_weight_interior 1e4, Adam 500 + GN 300" ;;
     euler2d) echo "2.82e-4 bench/README.md small.sh: 2 x 20, GN 200" ;;
     gpme1d) echo "1.44e-1 bench/README.md seeds.sh gpme (kind pme): projection in training, best of 5 seeds" ;;
     heat1d) echo "1.3e-8 README.md: hard conditions, 1 x 32, GN 600" ;;
     heat2d) echo "- none recorded" ;;
     kdv1d) echo "1.89e-5 bench/accuracy: hard initial condition, causal, GN 1,000" ;;
-    nls1d) echo "4.60e-4 bench/accuracy: 3 x 32, causal, Adam 500 + GN 800" ;;
+    nls1d) echo "4.10e-4 bench/accuracy: 3 x 32, causal, Adam 500 + GN 800, then self-scaled Broyden 4,000" ;;
     poisson2d) echo "8.29e-8 bench/README.md run.sh: 1 x 32, GN 1,200" ;;
     wave1d) echo "7.75e-4 bench/accuracy: hard boundary, causal, Adam 500 + GN 1,200" ;;
     *) echo "- unknown problem" ;;
