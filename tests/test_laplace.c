@@ -557,6 +557,16 @@ static void SolveSmall(PetscInt n, PetscReal S[], PetscReal x[])
 
 /* the series' misfit Q(t_k) − Q*(t_k) at the loss's current θ */
 /* θ_j = value, in place */
+static PetscReal GetTheta(Vec theta, PetscInt j)
+{
+  const PetscScalar *v;
+  PetscReal          t;
+  OK(VecGetArrayRead(theta, &v));
+  t = PetscRealPart(v[j]);
+  OK(VecRestoreArrayRead(theta, &v));
+  return t;
+}
+
 static void SetTheta(Vec theta, PetscInt j, PetscReal value)
 {
   PetscScalar *v;
@@ -607,11 +617,7 @@ static void CheckProbConserv(const char *label, const char *sigma)
   SolutionAt(&s, x, mu);
   OK(AzFieldGetParameters(s.field, &theta));
   for (PetscInt j = 0; j < P; j++) {
-    const PetscScalar *v;
-    PetscReal          t0;
-    OK(VecGetArrayRead(theta, &v));
-    t0 = PetscRealPart(v[j]);
-    OK(VecRestoreArrayRead(theta, &v));
+    const PetscReal t0 = GetTheta(theta, j);
     SetTheta(theta, j, t0 + h);
     Misfit(s.loss, rp);
     SolutionAt(&s, x, up);
@@ -848,11 +854,7 @@ static void CheckPerTime(const char *label, const char *sigma, PetscInt kt)
   JetsAt(&s, PC_K, x, st, jb[1]);
   OK(AzFieldGetParameters(s.field, &theta));
   for (PetscInt j = 0; j < P; j++) {
-    const PetscScalar *v;
-    PetscReal          t0;
-    OK(VecGetArrayRead(theta, &v));
-    t0 = PetscRealPart(v[j]);
-    OK(VecRestoreArrayRead(theta, &v));
+    const PetscReal t0 = GetTheta(theta, j);
     SetTheta(theta, j, t0 + h);
     SeriesMisfit(s.loss, rp);
     SolutionAt(&s, x, up);
