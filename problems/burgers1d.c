@@ -99,8 +99,12 @@ const AzProblemInfo az_problem_burgers1d = {
   .exact_jacobian  = PETSC_TRUE,
   .lift            = Lift,
   .conservation    = {{"mass", Mass, PETSC_TRUE, 0}},
-  /* the recipe (bench/accuracy/burgers1d.sh's RAR-D row at Gauss-Newton 250: 6.4e-5): on a fixed set of
-     points the loss falls to 1e-9 while the error stays at 1e-3 between the points at the front (the
-     default 2,000: 5.5e-3); RAR-D adds points where the residual is large. Hard conditions: ansatz's */
-  .recipe          = "-az_n_interior 4000 -az_resample rard -az_resample_every 50 -az_resample_add 200 -az_resample_max 8000 -az_trainer_type adam,gn -az_trainer_max_it 1000,250",
+  /* the recipe: bench/accuracy/burgers1d.sh's ssb-rad row (2.24e-6, Urban, Stefanou & Pons's Burgers
+     recipe). 3 x 20 on the exact periodic embedding of x (the odd solution of the Dirichlet problem is
+     the 2-periodic one), the initial condition hard, the walls soft; on a fixed set of points the loss
+     falls to 1e-9 while the error stays at 1e-3 between the points at the front, so 10,000 points are
+     replaced every 500 iterations by RAD (drawn by the residual from 50,000 fresh ones), the
+     quasi-Newton stage's segments as long; Adam 500 moves the network off its start, then the dense
+     self-scaled Broyden stage (941 parameters) */
+  .recipe          = "-az_field_depth 3 -az_field_width 20 -az_field_periodic 0:2 -az_constraint_initial hard -az_n_interior 10000 -az_resample rad -az_resample_every 500 -az_resample_pool 50000 -az_lbfgs_segment 500 -az_adam_lr 2e-3 -az_trainer_type adam,bfgs -az_trainer_max_it 500,7000",
 };

@@ -482,19 +482,30 @@ expect_ok recipe-lift-problem "$rl -az_constraint_initial hard -az_causal 1" "$A
 grep -q -- "-az_constraint hard" "$tmp/out" && fail "recipe-lift-problem: kdv1d's recipe chose the group (initial hard, boundary periodic), yet ansatz's hardens"
 expect_ok recipe-convection "$rl -az_constraint soft -az_causal 1" "$AZ" train -problem convection1d -help -az_output_dir "$tmp/rcp6"
 expect_ok recipe-nolift "$rl -az_field_depth 3 -az_field_width 32 -az_trainer_type adam,gn -az_trainer_max_it 500,300" "$AZ" train -problem nls1d -az_reference 0 -help -az_output_dir "$tmp/rcp6"
-expect_ok recipe-burgers "$rl -az_n_interior 4000 -az_resample rard -az_resample_every 50 -az_resample_add 200 -az_resample_max 8000 -az_constraint hard -az_field_depth 3 -az_field_width 32 -az_trainer_type adam,gn -az_trainer_max_it 1000,250" "$AZ" train -problem burgers1d -az_reference 0 -help -az_output_dir "$tmp/rcp6"
-expect_ok recipe-burgers-hardpde "$rl -az_field_depth 3 -az_field_width 32 -az_trainer_type" "$AZ" train -problem burgers1d -az_hardpde -az_reference 0 -help -az_output_dir "$tmp/rcp6"
+expect_ok recipe-burgers "$rl -az_field_depth 3 -az_field_width 20 -az_field_periodic 0:2 -az_constraint_initial hard -az_n_interior 10000 -az_resample rad -az_resample_every 500 -az_resample_pool 50000 -az_lbfgs_segment 500 -az_adam_lr 2e-3 -az_trainer_type adam,bfgs -az_trainer_max_it 500,7000" "$AZ" train -problem burgers1d -az_reference 0 -help -az_output_dir "$tmp/rcp6"
+expect_ok recipe-burgers-hardpde "$rl -az_field_depth 3 -az_field_width 20 -az_field_periodic 0:2 -az_lbfgs_segment 500 -az_adam_lr 2e-3 -az_trainer_type adam,bfgs -az_trainer_max_it 500,7000" "$AZ" train -problem burgers1d -az_hardpde -az_reference 0 -help -az_output_dir "$tmp/rcp6"
 grep "^recipe" "$tmp/out" | grep -q -- "-az_resample" && fail "recipe-burgers-hardpde: the recipe's resampling with -az_hardpde, which refuses it"
+grep "^recipe" "$tmp/out" | grep -q -- "-az_constraint" && fail "recipe-burgers-hardpde: the recipe's hard initial condition with -az_hardpde, which refuses it"
+# the problem's hard initial condition stays out beside every option that refuses hard conditions, and
+# the run starts (kdv1d's recipe: initial hard, causal training)
+expect_ok recipe-kdv-hardpde "$rl -az_causal 1 -az_field_depth 3" "$AZ" train -problem kdv1d -az_hardpde -az_reference 0 -help -az_output_dir "$tmp/rcp6"
+grep "^recipe" "$tmp/out" | grep -q -- "-az_constraint" && fail "recipe-kdv-hardpde: the recipe's hard initial condition with -az_hardpde"
+expect_ok recipe-burgers-hardpde-run "done: 1 iterations" "$AZ" train -problem burgers1d -az_hardpde -az_hardpde_basis 8 -az_hardpde_points 60 -az_n_interior 40 -az_n_boundary 4 -az_n_initial 8 -az_trainer_type adam -az_trainer_max_it 1 -az_reference 0 -az_quiet -az_output_dir "$tmp/rcp9"
+grep -q -- "-az_constraint" "$tmp/rcp9/options.txt" && fail "recipe-burgers-hardpde-run: the recipe's hard initial condition beside -az_hardpde"
+# compare's strategies choose the conditions: the problem's recipe does not (kdv1d's initial hard
+# would make every strategy's initial condition hard)
+expect_ok recipe-compare-conditions "$rl -az_causal 1" "$AZ" compare -problem kdv1d -az_reference 0 -az_strategies soft -help -az_output_dir "$tmp/rcp6"
+grep "^recipe" "$tmp/out" | grep -q -- "-az_constraint" && fail "recipe-compare-conditions: the problem's recipe chose the conditions of a comparison"
 # where the user's network and points make a dense Gauss-Newton iteration slow (rows x P^2 > 5e10:
 # 8 x 20 at 10,000 points is 9.1e10; 3 x 32 at 2,000 is 1.0e10), Adam 200 at 2e-3 then the bfgs stage,
-# over the problem's own chain too (burgers1d's Adam 1,000 + GN 250 is for its 3 x 32 and 4,000 points)
-expect_ok recipe-large "$rl -az_constraint hard -az_trainer_type adam,bfgs -az_trainer_max_it 200,1000 -az_adam_lr 2e-3" "$AZ" train -problem burgers1d -az_field_depth 8 -az_field_width 20 -az_n_interior 10000 -az_reference 0 -help -az_output_dir "$tmp/rcp6"
+# over the problem's own chain too (burgers1d's Adam 500 + bfgs 7,000 is for its 3 x 20 and 10,000 points)
+expect_ok recipe-large "$rl -az_field_periodic 0:2 -az_constraint_initial hard -az_lbfgs_segment 500 -az_adam_lr 2e-3 -az_trainer_type adam,bfgs -az_trainer_max_it 200,1000" "$AZ" train -problem burgers1d -az_field_depth 8 -az_field_width 20 -az_n_interior 10000 -az_reference 0 -help -az_output_dir "$tmp/rcp6"
 expect_ok recipe-large-noproblem "$rl -az_constraint hard -az_trainer_type adam,bfgs -az_trainer_max_it 200,1000 -az_adam_lr 2e-3" "$AZ" train -problem heat1d -az_field_depth 8 -az_field_width 20 -az_n_interior 10000 -help -az_output_dir "$tmp/rcp6"
 expect_ok recipe-large-lr "-az_trainer_type adam,bfgs -az_trainer_max_it 200,1000" "$AZ" train -problem burgers1d -az_field_depth 8 -az_field_width 20 -az_n_interior 10000 -az_adam_lr 1e-3 -az_reference 0 -help -az_output_dir "$tmp/rcp7"
 grep "^recipe" "$tmp/out" | grep -q -- "-az_adam_lr" && fail "recipe-large-lr: the user's -az_adam_lr 1e-3 must win over the recipe's"
 # the user's points: the problem's resampling, sized for its own count, is not applied (burgers1d's
-# -az_resample_max 8000 would refuse 10,000 points)
-expect_ok recipe-burgers-points "$rl -az_constraint hard" "$AZ" train -problem burgers1d -az_n_interior 10000 -az_reference 0 -help -az_output_dir "$tmp/rcp7"
+# -az_resample_pool 50000 would refuse 60,000 points)
+expect_ok recipe-burgers-points "$rl -az_field_depth 3 -az_field_width 20 -az_field_periodic 0:2 -az_constraint_initial hard -az_lbfgs_segment 500 -az_adam_lr 2e-3 -az_trainer_type adam,bfgs -az_trainer_max_it 500,7000" "$AZ" train -problem burgers1d -az_n_interior 10000 -az_reference 0 -help -az_output_dir "$tmp/rcp7"
 grep "^recipe" "$tmp/out" | grep -q -- "-az_resample" && fail "recipe-burgers-points: the recipe's resampling with the user's -az_n_interior"
 # a run directory made before the lift rule (options.txt without -az_constraint) is evaluated as it
 # was trained: its options.txt decides, not the rule
@@ -503,7 +514,7 @@ grep "^recipe" "$tmp/out" | grep -q -- "-az_resample" && fail "recipe-burgers-po
 grep -v -- "-az_constraint soft" "$tmp/oldrun/options.txt" >"$tmp/oldrun-o" && cp "$tmp/oldrun-o" "$tmp/oldrun/options.txt"
 "$AZ" eval -az_run "$tmp/oldrun" -az_eval_grid 3 -az_eval_output "$tmp/oldrun-b.csv" >/dev/null 2>&1 || fail "eval-old-run: eval of the older layout did not run"
 cmp -s "$tmp/oldrun-a.csv" "$tmp/oldrun-b.csv" || fail "eval-old-run: a soft run without -az_constraint in options.txt was evaluated with hard conditions"
-expect_ok recipe-small "-az_field_depth 3 -az_field_width 32 -az_trainer_type adam,gn -az_trainer_max_it 1000,250" "$AZ" train -problem burgers1d -az_n_interior 8000 -az_reference 0 -help -az_output_dir "$tmp/rcp8"
+expect_ok recipe-small "-az_field_depth 3 -az_field_width 20 -az_field_periodic 0:2 -az_constraint_initial hard -az_lbfgs_segment 500 -az_adam_lr 2e-3 -az_trainer_type adam,bfgs -az_trainer_max_it 500,7000" "$AZ" train -problem burgers1d -az_n_interior 8000 -az_reference 0 -help -az_output_dir "$tmp/rcp8"
 expect_ok recipe-none "recipe (options not given, -az_recipe none for none): none" "$AZ" train -problem "$rp" -az_recipe none -az_trainer_max_it 1 -az_quiet -az_output_dir "$tmp/rcp4"
 grep -q '"parameters": 7801,' "$tmp/rcp4/summary.json" || fail "recipe-none: the library's 4 x 50 network (7801 parameters)"
 expect_ok recipe-info "recipe (train and compare use each option not given): -az_field_depth 1 -az_field_width 5" "$AZ" info -problem "$rp"

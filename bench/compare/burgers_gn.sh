@@ -9,7 +9,7 @@ export OPENBLAS_NUM_THREADS=1
 export AZ_PROBLEM_PATH=${AZ_PROBLEM_PATH:-$PWD/problems/.libs}
 MPIEXEC=${MPIEXEC:-mpiexec}
 out=${BENCH_OUT:-bench/out}/burgers-adam-lbfgs-gn
-$MPIEXEC -n 2 ./ansatz train -problem burgers1d -az_hard_boundary -az_hard_initial \
+$MPIEXEC -n 2 ./ansatz train -problem burgers1d -az_recipe none -az_hard_boundary -az_hard_initial \
   -az_field_depth 8 -az_field_width 20 -az_n_interior 10000 -az_n_boundary 100 -az_n_initial 256 \
   -az_adam_lr 2e-3 -az_trainer_type adam,lbfgs,gn -az_trainer_max_it "1000,4000,${1:-200}" \
   -az_gn_solver dense -az_monitor_every 10 -az_quiet -az_output_dir "$out"

@@ -17,7 +17,7 @@ out=$out-$npts-$seed0
 mkdir -p "$out"
 cp "$theta" "$out/theta0.bin"
 for k in $(seq 1 "$stages"); do
-  mpiexec -n 2 ./ansatz train -problem burgers1d -az_hard_boundary -az_hard_initial \
+  mpiexec -n 2 ./ansatz train -problem burgers1d -az_recipe none -az_hard_boundary -az_hard_initial \
     -az_field_depth 8 -az_field_width 20 -az_n_interior "$npts" -az_n_boundary 100 -az_n_initial 256 \
     -az_seed $((k + seed0 - 1)) -az_field_load "$out/theta$((k - 1)).bin" -az_trainer_type gn \
     -az_trainer_max_it "$its" -az_quiet -az_output_dir "$out/stage$k" | grep -E "^done|violation"

@@ -9,7 +9,7 @@ export OPENBLAS_NUM_THREADS=1 OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CO
 export AZ_PROBLEM_PATH=${AZ_PROBLEM_PATH:-$PWD/problems/.libs}
 out=${BENCH_OUT:-bench/out/drift_nodes}
 NP=${NP:-2}
-net="-problem burgers1d -az_hard_boundary -az_hard_initial -az_field_depth 8 -az_field_width 20 -az_n_interior 10000 -az_n_boundary 100 -az_n_initial 256"
+net="-problem burgers1d -az_recipe none -az_hard_boundary -az_hard_initial -az_field_depth 8 -az_field_width 20 -az_n_interior 10000 -az_n_boundary 100 -az_n_initial 256"
 [ -s "$out/trained/theta.bin" ] || mpiexec -n "$NP" ./ansatz train $net -az_trainer_type adam,lbfgs -az_trainer_max_it 1000,4000 -az_adam_lr 2e-3 -az_quiet -az_output_dir "$out/trained"
 printf '| projection nodes | conservation drift | rel L2 |\n| --- | --- | --- |\n'
 d=$(sed -n 's/.*"conservation_drift_vs_Qstar": \([^,]*\).*/\1/p' "$out/trained/summary.json")

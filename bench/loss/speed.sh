@@ -7,6 +7,9 @@
 #     empty chain): seconds per iteration from history.csv, iterations 1 .. ITS
 # Prints the median of REPS runs of each and the ratio AFTER / BEFORE.
 #   BEFORE=/path/to/built/tree bench/loss/speed.sh      (AFTER: this tree; REPS=5, ITS=4, RANKS=1)
+# Builds from commit f0999dc on fill the options not given from the problem's recipe (burgers1d's: the
+# periodic embedding of x since 2026-11-27); the runs recorded here had none: run two such builds with
+# PETSC_OPTIONS="-az_recipe none".
 set -u
 top=$(cd "$(dirname "$0")/../.." && pwd)
 AFTER=$(cd "${AFTER:-$top}" && pwd)

@@ -20,7 +20,7 @@ export AZ_PROBLEM_PATH=${AZ_PROBLEM_PATH:-$PWD/problems/.libs}
 out=${BENCH_OUT:-bench/out/tta-burgers}
 RANKS=${RANKS:-2}
 mkdir -p "$out"
-SETUP="-problem burgers1d -az_hard_boundary -az_hard_initial -az_field_depth 8 -az_field_width 20 -az_n_interior 10000 -az_n_boundary 100 -az_n_initial 256 -az_monitor_every 10 -az_quiet"
+SETUP="-problem burgers1d -az_recipe none -az_hard_boundary -az_hard_initial -az_field_depth 8 -az_field_width 20 -az_n_interior 10000 -az_n_boundary 100 -az_n_initial 256 -az_monitor_every 10 -az_quiet"
 # the recipe measured fastest to 1e-3 (bench/README.md, issue 18): a short Adam warm-up, then the dense
 # self-scaled Broyden quasi-Newton stage (src/trainer/bfgs.c)
 RECIPE=${AZ_RECIPE:-"-az_trainer_type adam,bfgs -az_bfgs_update ssbroyden -az_adam_lr 2e-3"}

@@ -18,7 +18,7 @@ ITS=${ITS:-50}
 RANKS=${RANKS:-1}
 EXTRA=${EXTRA:-}
 export OPENBLAS_NUM_THREADS=1 OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
-SETUP="-problem burgers1d -az_hard_boundary -az_hard_initial -az_field_depth 8 -az_field_width 20 -az_n_interior 10000 -az_n_boundary 100 -az_n_initial 256"
+SETUP="-problem burgers1d -az_recipe none -az_hard_boundary -az_hard_initial -az_field_depth 8 -az_field_width 20 -az_n_interior 10000 -az_n_boundary 100 -az_n_initial 256"
 
 run() { # tree -> "ms_per_eval gflops evaluations"
   local out

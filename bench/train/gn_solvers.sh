@@ -9,7 +9,7 @@ MPIEXEC=${MPIEXEC:-mpiexec}
 for width in 20 30; do
   for solver in dense cg; do
     printf 'width %s, %s: ' "$width" "$solver"
-    $MPIEXEC -n 2 ./ansatz train -problem burgers1d -az_hard_boundary -az_hard_initial -az_field_depth 8 \
+    $MPIEXEC -n 2 ./ansatz train -problem burgers1d -az_recipe none -az_hard_boundary -az_hard_initial -az_field_depth 8 \
       -az_field_width "$width" -az_n_interior 10000 -az_n_boundary 100 -az_n_initial 256 \
       -az_trainer_type adam,gn -az_trainer_max_it 200,3 -az_gn_solver "$solver" -az_quiet \
       -az_output_dir "${BENCH_OUT:-bench/out}/gn-solvers-$width-$solver" >/dev/null

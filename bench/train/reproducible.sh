@@ -9,6 +9,9 @@
 # is the difference between a long and a short run (setup and the reference solve cancel), the two
 # builds alternating REPEAT times (default 2), the smallest kept.
 #   BEFORE=/path/to/old/ansatz [REPEAT=2] [STAGES="adam lbfgs gn"] bench/train/reproducible.sh [Adam/L-BFGS iterations, default 40] [Gauss-Newton iterations, default 2]
+# Builds from commit f0999dc on fill the options not given from the problem's recipe (burgers1d's: the
+# periodic embedding of x since 2026-11-27); the runs recorded here had none: run two such builds with
+# PETSC_OPTIONS="-az_recipe none".
 set -eu
 AFTER=${AFTER:-./ansatz}
 BEFORE=${BEFORE:?set BEFORE to the ansatz program of a build before the change (commit 8ebd4db)}

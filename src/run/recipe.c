@@ -15,7 +15,10 @@
  * Options that decide one thing together form a group (Groups below: the optimiser chain; causal
  * training or time-marching; the constraint strategies; the PDE's points, resampled or a solved layer's): where the user gave any option of a group,
  * no recipe sets another of it (a recipe's -az_causal 1 would refuse the user's -az_time_march, its
- * -az_constraint_initial hard would override the user's -az_constraint soft).
+ * -az_constraint_initial hard would override the user's -az_constraint soft). How conditions are
+ * enforced is a recipe's to choose only where the caller lets it (train; not compare, whose strategies
+ * choose, nor eval of a run, whose options.txt does), and never hard beside an option that refuses hard
+ * conditions (RefusesHard).
  * -az_recipe none uses neither recipe (the library's own defaults: 4 × 50, Adam 1000).
  * Each option the recipe sets goes into the options database (so options.txt repeats the run) and
  * into the text returned, written to summary.json and printed. */
@@ -54,7 +57,7 @@ static PetscErrorCode SetUnlessGiven(const char name[], const char value[], char
 static const char *const Groups[][5] = { /* a row ends at its NULL */
   {"-az_trainer_type", "-az_trainer_max_it", NULL},
   {"-az_causal", "-az_time_march", NULL},
-  {"-az_constraint", NULL},
+  {"-az_constraint", "-az_hard", NULL}, /* -az_hard_boundary, -az_hard_initial: -az_constraint_* hard */
   /* the PDE's points: how many, resampled, or a solved layer's fixed ones (which refuses resampling); a
    * recipe's resampling is sized for its own count (-az_resample_max at least -az_n_interior) */
   {"-az_resample", "-az_hardpde", "-az_n_interior", NULL},
@@ -85,6 +88,23 @@ static PetscErrorCode GroupsGiven(PetscBool given[])
     if ((g = GroupOf(tok)) >= 0) given[g] = PETSC_TRUE;
   }
   PetscCall(PetscFree(all));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* whether an option that refuses hard conditions was given (each says so where it is read): an inferred
+ * parameter the lift may depend on, a solved output layer, a stream function, positivity or bounds by
+ * construction */
+static PetscErrorCode RefusesHard(PetscBool *refuses)
+{
+  const char *const excl[] = {"-az_infer", "-az_hardpde", "-az_divfree", "-az_positivity", "-az_bounds"};
+
+  PetscFunctionBegin;
+  *refuses = PETSC_FALSE;
+  for (size_t k = 0; k < sizeof excl / sizeof excl[0]; k++) {
+    PetscBool set;
+    PetscCall(PetscOptionsHasName(NULL, NULL, excl[k], &set));
+    if (set) *refuses = PETSC_TRUE;
+  }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -163,6 +183,14 @@ PetscErrorCode AzRunApplyRecipe(AzProblem prob, PetscBool conditions, char appli
       }
       /* a group is one choice: the problem's only where the user chose no part of it */
       if (GroupOf(name) >= 0 && group_given[GroupOf(name)]) continue;
+      if (GroupOf(name) == 2) { /* how conditions are enforced: not where the caller decides them (a
+                                 * comparison's strategies, a run's own options.txt), and no hard
+                                 * condition beside an option that refuses them (kdv1d's initial
+                                 * condition with the user's -az_hardpde) */
+        PetscBool refuses;
+        PetscCall(RefusesHard(&refuses));
+        if (!conditions || (refuses && (strstr(value, "hard") || !strncmp(name, "-az_hard", 8)))) continue;
+      }
       if (GroupOf(name) == 0) { /* the chain: decided below, with the network and points known */
         PetscCall(PetscStrncpy(chain[strcmp(name, "-az_trainer_type") ? 1 : 0], value, sizeof chain[0]));
         continue;
@@ -178,17 +206,10 @@ PetscErrorCode AzRunApplyRecipe(AzProblem prob, PetscBool conditions, char appli
    * is hard). A problem where they fail says -az_constraint soft in its recipe (convection1d). */
   PetscCall(GroupsGiven(group_given));
   if (conditions && info->lift && !group_given[2]) {
-    /* options that refuse hard conditions (each says so): an inferred parameter the lift may depend on, a
-     * solved output layer, a stream function, positivity or bounds by construction */
-    const char *const excl[] = {"-az_infer", "-az_hardpde", "-az_divfree", "-az_positivity", "-az_bounds"};
-    PetscBool         hard   = PETSC_TRUE;
-    for (size_t k = 0; k < sizeof excl / sizeof excl[0]; k++) {
-      PetscBool set;
-      PetscCall(PetscOptionsHasName(NULL, NULL, excl[k], &set));
-      if (set) hard = PETSC_FALSE;
-    }
+    PetscBool refuses;
+    PetscCall(RefusesHard(&refuses));
     /* a steady problem has no initial condition: its boundary alone */
-    if (hard) PetscCall(SetUnlessGiven(info->time_dependent ? "-az_constraint" : "-az_constraint_boundary", "hard", applied, len));
+    if (!refuses) PetscCall(SetUnlessGiven(info->time_dependent ? "-az_constraint" : "-az_constraint_boundary", "hard", applied, len));
   }
   PetscCall(SetUnlessGiven("-az_field_depth", "3", applied, len));
   PetscCall(SetUnlessGiven("-az_field_width", "32", applied, len));
