@@ -499,6 +499,13 @@ grep "^recipe" "$tmp/out" | grep -q -- "-az_constraint" && fail "recipe-compare-
 # where the user's network and points make a dense Gauss-Newton iteration slow (rows x P^2 > 5e10:
 # 8 x 20 at 10,000 points is 9.1e10; 3 x 32 at 2,000 is 1.0e10), Adam 200 at 2e-3 then the bfgs stage,
 # over the problem's own chain too (burgers1d's Adam 500 + bfgs 7,000 is for its 3 x 20 and 10,000 points)
+# a problem's resampling stays out where the points must stay put (a law projected in training or
+# penalised: its time slices; a solved layer's points), in train and in compare, its point count not
+expect_ok recipe-burgers-project "$rl -az_field_depth 3 -az_field_width 20 -az_field_periodic 0:2 -az_constraint_initial hard -az_n_interior 10000 -az_lbfgs_segment 500" "$AZ" train -problem burgers1d -az_conservation_mass soft -az_reference 0 -help -az_output_dir "$tmp/rcp6"
+grep "^recipe" "$tmp/out" | grep -q -- "-az_resample" && fail "recipe-burgers-project: the recipe's resampling with a law penalty, which refuses it"
+expect_ok recipe-burgers-posthoc "-az_n_interior 10000 -az_resample rad" "$AZ" train -problem burgers1d -az_conservation posthoc -az_reference 0 -help -az_output_dir "$tmp/rcp6"
+expect_ok recipe-compare-project "runs: 2 trained" "$AZ" compare -problem burgers1d -az_strategies soft,project -az_field_depth 1 -az_field_width 4 -az_trainer_type adam -az_trainer_max_it 1 -az_ref_n 257 -az_quiet -az_output_dir "$tmp/rcp10"
+grep -q -- "-az_resample" "$tmp/rcp10/project/options.txt" && fail "recipe-compare-project: the recipe's resampling in a comparison with a projection"
 expect_ok recipe-large "$rl -az_field_periodic 0:2 -az_constraint_initial hard -az_lbfgs_segment 500 -az_adam_lr 2e-3 -az_trainer_type adam,bfgs -az_trainer_max_it 200,1000" "$AZ" train -problem burgers1d -az_field_depth 8 -az_field_width 20 -az_n_interior 10000 -az_reference 0 -help -az_output_dir "$tmp/rcp6"
 expect_ok recipe-large-noproblem "$rl -az_constraint hard -az_trainer_type adam,bfgs -az_trainer_max_it 200,1000 -az_adam_lr 2e-3" "$AZ" train -problem heat1d -az_field_depth 8 -az_field_width 20 -az_n_interior 10000 -help -az_output_dir "$tmp/rcp6"
 expect_ok recipe-large-lr "-az_trainer_type adam,bfgs -az_trainer_max_it 200,1000" "$AZ" train -problem burgers1d -az_field_depth 8 -az_field_width 20 -az_n_interior 10000 -az_adam_lr 1e-3 -az_reference 0 -help -az_output_dir "$tmp/rcp7"

@@ -210,7 +210,7 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
   AzProblem            gprob = NULL;                              /* the problem and the reference on them */
   AzReference          gref  = NULL;
   PetscMPIInt          rank, size;
-  PetscBool            plots = PETSC_FALSE, projects = PETSC_FALSE;
+  PetscBool            plots = PETSC_FALSE, projects = PETSC_FALSE, fixed_points = PETSC_FALSE;
   char                 trainer[128] = "";
   PetscInt             nlaws = 0;
   char                 sub[2 * PETSC_MAX_PATH_LEN + 1300];
@@ -250,6 +250,8 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
     for (PetscInt k = 0; k < n; k++) PetscCheck(strcmp(strategies[k], tok), comm, PETSC_ERR_ARG_WRONG, "-az_strategies names '%s' twice: each strategy once (use -az_repeats N for several runs of one)", tok);
     PetscCall(PetscStrallocpy(tok, &strategies[n++]));
     if (strstr(tok, "project") || strstr(tok, "conserve")) projects = PETSC_TRUE; /* time slices */
+    /* points that stay put for every strategy: time slices, or a solved layer's (no recipe resampling) */
+    if (projects || strstr(tok, "hardpde")) fixed_points = PETSC_TRUE;
   }
   PetscCheck(n > 0, comm, PETSC_ERR_ARG_WRONG, "-az_strategies is empty");
   PetscCall(AzCompareSweepParse(comm, sweeptext, &sweep));
@@ -268,7 +270,7 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
   }
   /* the recipe and compare's defaults see a swept option as given (as the same run alone would) */
   PetscCall(AzCompareSweepApply(&sweep, 0));
-  PetscCall(AzRunApplyRecipe(prob, PETSC_FALSE, recipe, sizeof recipe));
+  PetscCall(AzRunApplyRecipe(prob, PETSC_FALSE, (PetscBool)!fixed_points, recipe, sizeof recipe));
   PetscCall(PetscPrintf(comm, "recipe (options not given, -az_recipe none for none): %s\n", recipe[0] ? recipe : "(every option given)"));
   PetscCall(AzProblemGetInfo(prob, &info));
   PetscCall(AzProblemGetNumCoords(prob, &ncoord));
@@ -392,7 +394,7 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
     PetscCall(AzProblemLoad(gcomm, name, &gprob));
     PetscCall(AzProblemSetFromOptions(gprob));
     PetscCall(AzCompareSweepApply(&sweep, 0));
-    PetscCall(AzRunApplyRecipe(gprob, PETSC_FALSE, recipe, sizeof recipe));
+    PetscCall(AzRunApplyRecipe(gprob, PETSC_FALSE, (PetscBool)!fixed_points, recipe, sizeof recipe));
     PetscCall(AzCompareSweepApply(&sweep, -1));
     gref = NULL;
     if (!info->exact) {

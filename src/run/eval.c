@@ -172,7 +172,7 @@ PetscErrorCode AzRunEval(MPI_Comm comm)
   /* the architecture (and, without a run directory, the conditions) train chose, when its options are
    * given again; a run directory's options.txt holds every option train's recipe set, so the conditions
    * are its own: a run made before a recipe rule existed is evaluated as it was trained */
-  PetscCall(AzRunApplyRecipe(prob, (PetscBool)!run_set, recipe, sizeof recipe));
+  PetscCall(AzRunApplyRecipe(prob, (PetscBool)!run_set, PETSC_TRUE, recipe, sizeof recipe));
   if (ndl > 16) ndl = 16;
   PetscCall(ParseDerivatives(comm, prob, dlist, ndl, slot, dname));
   nd = ndl;

@@ -108,6 +108,28 @@ static PetscErrorCode RefusesHard(PetscBool *refuses)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* whether an option that refuses resampled points was given (each says so where it is read): a solved
+ * output layer's fixed points, or a conservation law projected in training or penalised, whose time
+ * slices are fixed at set-up (-az_conservation or -az_conservation_NAME other than none, posthoc or
+ * probconserv) */
+static PetscErrorCode RefusesResample(PetscBool *refuses)
+{
+  char *all = NULL;
+
+  PetscFunctionBegin;
+  PetscCall(PetscOptionsHasName(NULL, NULL, "-az_hardpde", refuses));
+  PetscCall(PetscOptionsGetAll(NULL, &all));
+  for (char *save = NULL, *tok = strtok_r(all, " ", &save); tok && !*refuses; tok = strtok_r(NULL, " ", &save)) {
+    char      value[64];
+    PetscBool set;
+    if (strncmp(tok, "-az_conservation", 16) || (tok[16] && tok[16] != '_') || !strncmp(tok, "-az_conservation_laws", 21)) continue;
+    PetscCall(PetscOptionsGetString(NULL, NULL, tok, value, sizeof value, &set));
+    if (set && strcmp(value, "none") && strcmp(value, "posthoc") && strcmp(value, "probconserv")) *refuses = PETSC_TRUE;
+  }
+  PetscCall(PetscFree(all));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 /* Whether a dense Gauss–Newton iteration would be slow for the network and points of this run: rows ×
  * P² (the flops of forming JᵀJ) above AZ_RECIPE_GN_FLOPS, P estimated for the plain MLP of
  * -az_field_depth × -az_field_width on the problem's coordinates and components, the rows
@@ -136,7 +158,7 @@ static PetscErrorCode DenseGNSlow(const AzProblemInfo *info, PetscBool *slow)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-PetscErrorCode AzRunApplyRecipe(AzProblem prob, PetscBool conditions, char applied[], size_t len)
+PetscErrorCode AzRunApplyRecipe(AzProblem prob, PetscBool conditions, PetscBool resample, char applied[], size_t len)
 {
   const AzProblemInfo *info;
   MPI_Comm             comm;
@@ -190,6 +212,12 @@ PetscErrorCode AzRunApplyRecipe(AzProblem prob, PetscBool conditions, char appli
         PetscBool refuses;
         PetscCall(RefusesHard(&refuses));
         if (!conditions || (refuses && (strstr(value, "hard") || !strncmp(name, "-az_hard", 8)))) continue;
+      }
+      if (!strncmp(name, "-az_resample", 12)) { /* resampled points: not where the caller or an option
+                                                  * needs them fixed (its -az_n_interior still applies) */
+        PetscBool refuses;
+        PetscCall(RefusesResample(&refuses));
+        if (!resample || refuses) continue;
       }
       if (GroupOf(name) == 0) { /* the chain: decided below, with the network and points known */
         PetscCall(PetscStrncpy(chain[strcmp(name, "-az_trainer_type") ? 1 : 0], value, sizeof chain[0]));

@@ -53,7 +53,7 @@ PETSC_INTERN PetscBool AzRunIsHDF5(const char path[]);
  * not give (-az_recipe auto|none); applied says which, as options ("none" when switched off) */
 /* conditions: ansatz's layer may choose how conditions are enforced (train; compare's strategies choose
  * it themselves, eval reads it from the run's options.txt) */
-PETSC_INTERN PetscErrorCode AzRunApplyRecipe(AzProblem prob, PetscBool conditions, char applied[], size_t len);
+PETSC_INTERN PetscErrorCode AzRunApplyRecipe(AzProblem prob, PetscBool conditions, PetscBool resample, char applied[], size_t len);
 
 /* The point i of the uniform grid with m points per axis on the box (the first axis fastest) */
 PETSC_INTERN void AzRunGridPoint(PetscInt i, PetscInt ncoord, PetscInt m, const PetscReal lo[], const PetscReal hi[], PetscReal x[]);

@@ -414,7 +414,7 @@ PetscErrorCode AzRunTrain(MPI_Comm comm)
   PetscCall(AzProblemSetFromOptions(prob));
   PetscCall(AzProblemGetInfo(prob, &info));
   if (!dir[0]) snprintf(dir, sizeof dir, "runs/train-%s", info->name);
-  PetscCall(AzRunApplyRecipe(prob, PETSC_TRUE, recipe, sizeof recipe));
+  PetscCall(AzRunApplyRecipe(prob, PETSC_TRUE, PETSC_TRUE, recipe, sizeof recipe));
   PetscCall(PetscPrintf(comm, "recipe (options not given, -az_recipe none for none): %s\n", recipe[0] ? recipe : "(every option given)"));
 
   PetscCall(AzProblemGetNumCoords(prob, &ncoord));
