@@ -7,7 +7,9 @@
 # back on the same 2 cores (ansatz on 2 MPI ranks, PyTorch with 2 threads).
 #   bench/torch/burgers_time_to_accuracy.sh
 # Cheap mode (a smoke test, a couple of minutes):
-#   TORCH_ADAM=50 TORCH_LBFGS=50 AZ_BASE_IT=50,50 AZ_RECIPE_IT=20,20 bench/torch/burgers_time_to_accuracy.sh
+#   TORCH_ADAM=50 TORCH_LBFGS=50 AZ_BASE_IT=50,50 AZ_RECIPE_IT=20,20 AZ_DEFAULT=0 bench/torch/burgers_time_to_accuracy.sh
+# The third ansatz run (AZ_DEFAULT=0 skips it) is `ansatz train -problem burgers1d` with the network
+# and points alone: the default of issue 18 item 4 (about 35 s).
 # Environment: TORCH_ADAM, TORCH_LBFGS (PyTorch's Adam iterations and L-BFGS cap; it stops early once
 # 1e-4 is reached), AZ_BASE_IT (ansatz's Adam + L-BFGS baseline), AZ_RECIPE / AZ_RECIPE_IT (the
 # recipe's stages and their iterations), TORCH_THREADS, RANKS, REF_DIR, BENCH_OUT.
@@ -45,6 +47,13 @@ torch=$(/usr/bin/python3 bench/torch/burgers.py "$out/adam-lbfgs" "$ref" --threa
 echo "pytorch: $torch"
 echo "load: $(uptime)"
 mpiexec -n "$RANKS" ./ansatz train $SETUP $RECIPE -az_trainer_max_it "$AZ_RECIPE_IT" -az_output_dir "$out/recipe" >/dev/null
+runs="adam-lbfgs recipe"
+# issue 18 item 4: the same network and points with no other option (the recipes choose the rest)
+if [ "${AZ_DEFAULT:-1}" != 0 ]; then
+  mpiexec -n "$RANKS" ./ansatz train -problem burgers1d -az_field_depth 8 -az_field_width 20 -az_n_interior 10000 \
+    -az_monitor_every 10 -az_quiet -az_output_dir "$out/default" | grep "^recipe"
+  runs="$runs default"
+fi
 echo "load after: $(uptime)"
 echo "ansatz recipe: $RECIPE -az_trainer_max_it $AZ_RECIPE_IT"
 for target in 1e-3 1e-4; do
@@ -52,7 +61,7 @@ for target in 1e-3 1e-4; do
   tt=${1:-inf}
   if [ -n "$1" ]; then echo "pytorch adam+lbfgs: rel_l2 <= $target after $1 s (iteration $2)"
   else echo "pytorch adam+lbfgs: rel_l2 <= $target not reached: $(last "$out/torch.csv")"; fi
-  for run in adam-lbfgs recipe; do
+  for run in $runs; do
     set -- $(tta "$out/$run/history.csv" $target) "" ""
     if [ -n "$1" ]; then
       echo "  ansatz $run: rel_l2 <= $target after $1 s (iteration $2); ratio $(/usr/bin/python3 -c "print(f'{float(\"$tt\")/float(\"$1\"):.1f}')")x"
