@@ -77,6 +77,10 @@ expect_ok compare-hardpde-moe "report:" "$AZ" compare -problem heat1d -az_strate
 soft_l2=$(awk -F, '$1 == "soft" { print $2 }' "$tmp/hmoe/compare.csv")
 awk -F, -v s="$soft_l2" '$1 == "hardpde-moe" { exit !($13 == "completed" && $2 + 0 > 0 && $2 < s + 0) }' "$tmp/hmoe/compare.csv" || fail "compare hardpde-moe: rel_l2 not below soft's ($soft_l2)"
 grep -q -- "-az_moe_experts 2" "$tmp/hmoe/hardpde-moe/options.txt" || fail "compare hardpde-moe: its options.txt lacks the user's -az_moe_experts 2"
+# -az_moe_blend interface given to the whole comparison: the mixture gets the interface term, the global solve (one expert) keeps pou
+expect_ok compare-hardpde-interface "report:" "$AZ" compare -problem heat1d -az_strategies hardpde,hardpde-moe -az_moe_experts 2 -az_moe_blend interface -az_trainer_type adam -az_trainer_max_it 2 -az_hardpde_basis 8 -az_field_width 8 -az_field_depth 2 -az_n_interior 100 -az_hardpde_points 100 -az_quiet -az_output_dir "$tmp/hif"
+head -1 "$tmp/hif/hardpde-moe/history.csv" | grep -q ",interface," || fail "compare -az_moe_blend interface: hardpde-moe's history.csv has no interface column"
+head -1 "$tmp/hif/hardpde/history.csv" | grep -q ",interface," && fail "compare -az_moe_blend interface: the global hardpde has an interface column"
 expect_error hardpde-moe-many "use fewer experts (-az_moe_experts)" "$AZ" train -problem heat1d -az_hardpde -az_hardpde_basis 8 -az_hardpde_points 64 -az_moe_experts 16 -az_trainer_max_it 1 -az_output_dir "$tmp/bad"
 expect_error hardpde-suffix "hardpde takes no +suffix" "$AZ" compare -problem heat1d -az_strategies hardpde+project -az_output_dir "$tmp/bad"
 expect_error hardpde-hard "-az_hardpde (a solved output layer) does not combine with hard boundary or initial conditions" "$AZ" train -problem heat1d -az_hardpde -az_constraint hard -az_trainer_max_it 1 -az_output_dir "$tmp/bad"

@@ -551,6 +551,46 @@ static void CheckTermValues(const char *label, Setup *s, const PetscReal term[],
         sum += r * r;
       }
       byhand = sum / (slices + 1 - g0);
+    } else if (!strcmp(name, "interface")) {
+      /* -az_moe_blend interface: at a point on cut i (x_0 = lo + (hi − lo) i/E, between experts i−1 and i),
+       * the jumps of u and u_x (the problems here are second order in x) of the two experts' solutions
+       * u_e = Σ_k w_{e,c,k} φ_{c,k}, from their solved weights and the network's basis itself */
+      const PetscInt     K = s->ncompN / s->ncomp, sl[2] = {0, AzJetSlotD1(s->ncoord, 0)};
+      const PetscScalar *w;
+      PetscInt           R, E, nloc, hits[AZ_HP_MAX_EXPERTS] = {0};
+      PetscReal          lo[AZ_MAX_COORD], hi[AZ_MAX_COORD];
+      Vec                xv;
+      const PetscScalar *xa;
+      PetscScalar       *phi;
+      AzLossHardPDEInfo(s->loss, NULL, NULL, &R, &w);
+      E    = R / (K * s->ncomp);
+      nres = 2 * s->ncomp;
+      AzProblemGetBox(s->prob, lo, hi);
+      AzLossGetTermPoints(s->loss, k, &xv);
+      VecGetSize(xv, &n);
+      VecGetLocalSize(xv, &nloc);
+      n /= s->ncoord;
+      PetscMalloc1((size_t)s->ncompN * s->nslot, &phi);
+      VecGetArrayRead(xv, &xa);
+      for (PetscInt p = 0; p < nloc / s->ncoord; p++) {
+        const PetscReal *x = (const PetscReal *)xa + p * s->ncoord;
+        PetscInt         i = -1;
+        for (PetscInt c = 1; c < E; c++)
+          if (x[0] == lo[0] + (hi[0] - lo[0]) * c / E) i = c;
+        ck_assert_msg(i > 0, "%s: interface point %d at x = %.17g, on none of the %d cuts", label, (int)p, (double)x[0], (int)(E - 1));
+        hits[i]++;
+        AzFieldEvaluateJets(s->field, 1, x, phi);
+        for (PetscInt c = 0; c < s->ncomp; c++)
+          for (PetscInt j = 0; j < 2; j++) {
+            PetscScalar jump = 0;
+            for (PetscInt q = 0; q < K; q++) jump += (w[(i - 1) * R / E + c * K + q] - w[i * R / E + c * K + q]) * phi[(c * K + q) * s->nslot + sl[j]];
+            sum += PetscRealPart(jump * jump);
+          }
+      }
+      VecRestoreArrayRead(xv, &xa);
+      PetscFree(phi);
+      for (PetscInt c = 1; c < E; c++) ck_assert_msg(AllSum((PetscReal)hits[c]) > 0, "%s: no interface point on cut %d", label, (int)c);
+      byhand = AllSum(sum) / (n * nres);
     } else {
       ck_abort_msg("%s: no hand computation for term %s", label, name);
       return;
@@ -1131,6 +1171,57 @@ START_TEST(test_hardpde)
 }
 END_TEST
 
+/* hardpde-moe -az_moe_blend interface: crisp boxes [c_e, c_{e+1}) along x, u = Σ w_e φ in box e (the
+ * expert's points in its box alone), and a term on the jumps of u and u_x at points on the cuts; its
+ * value by hand from the solved weights and the basis (CheckTermValues), its gradient, Gauss–Newton
+ * product and dense Jacobian through the three solves against differences: heat1d (linear) and
+ * burgers1d (nonlinear) */
+START_TEST(test_hardpde_interface)
+{
+  const char *const t_if[] = {"pde", "bc_x0", "bc_x1", "initial", "interface", NULL};
+  const Opt         o_if[] = {{"-az_hardpde", "1"}, {"-az_hardpde_basis", "3"}, {"-az_hardpde_points", "60"}, {"-az_moe_experts", "3"}, {"-az_moe_blend", "interface"}, {"-az_moe_interface_points", "12"}, {"-az_moe_interface_weight", "2"}, {NULL, NULL}};
+  const Opt         o_nl[] = {{"-az_hardpde", "1"}, {"-az_hardpde_basis", "3"}, {"-az_hardpde_points", "60"}, {"-az_moe_experts", "3"}, {"-az_moe_blend", "interface"}, {"-az_moe_interface_points", "12"}, {"-az_hardpde_tol", "1e-14"}, {NULL, NULL}};
+
+  CheckHardPDESolve("heat1d hardpde-moe interface: the solves", "heat1d", o_if);
+  {
+    Setup              s;
+    PetscReal          f, w8 = 0;
+    PetscInt           R, k;
+    const PetscScalar *w;
+    PetscScalar       *phi;
+    ck_assert_msg(MakeSetup("heat1d", NULL, o_if, &s) == 0, "hardpde-moe interface: set-up failed");
+    k = LossTermIndex(s.loss, "interface");
+    AzLossGetWeight(s.loss, k, &w8);
+    ck_assert_msg(w8 == 2, "hardpde-moe interface: the interface term's weight %g, -az_moe_interface_weight 2", (double)w8);
+    for (PetscInt e = 0; e < 3; e++) { /* crisp boxes: expert e's points in [e/3, (e+1)/3] only */
+      PetscReal xmin, xmax;
+      ck_assert_int_eq(AzLossHardPDEExpertRange(s.loss, e, &xmin, &xmax), 0);
+      ck_assert_msg(xmin >= e / 3.0 - 1e-12 && xmax <= (e + 1) / 3.0 + 1e-12 && xmax - xmin >= 0.8 / 3, "hardpde-moe interface: expert %d's points span [%g, %g], its box is [%g, %g]", (int)e, (double)xmin, (double)xmax, e / 3.0, (e + 1) / 3.0);
+    }
+    ck_assert_int_eq(AzLossEvaluate(s.loss, &f, NULL, NULL), 0);
+    AzLossHardPDEInfo(s.loss, NULL, NULL, &R, &w);
+    PetscMalloc1((size_t)s.ncompN * s.nslot, &phi);
+    for (int i = 0; i < 6; i++) { /* the solution (and its jets) in box e is expert e's alone */
+      const PetscReal x[2] = {(i + 0.5) / 6, 0.37};
+      const PetscInt  e = i / 2, K = 3;
+      PetscScalar     jet[AZ_MAX_COMP * AZ_JET_MAX_NSLOT];
+      AzLossEvaluateSolution(s.loss, 1, x, jet);
+      AzFieldEvaluateJets(s.field, 1, x, phi);
+      for (PetscInt q = 0; q < s.nslot; q++) {
+        PetscScalar u = 0;
+        if (!InMask(s.mask, q)) continue;
+        for (PetscInt j = 0; j < K; j++) u += w[e * R / 3 + j] * phi[j * s.nslot + q];
+        ck_assert_msg(PetscAbsScalar(u - jet[q]) <= 1e-12 * (1 + PetscAbsScalar(u)), "hardpde-moe interface: x = %g (box %d), slot %d: u %.15g, expert %d's %.15g", (double)x[0], (int)e, (int)q, (double)PetscRealPart(jet[q]), (int)e, (double)PetscRealPart(u));
+      }
+    }
+    PetscFree(phi);
+    FreeSetup(&s);
+  }
+  CheckTerms("heat1d hardpde-moe interface: terms and derivatives through three solves and the jumps", "heat1d", o_if, 0, 0, t_if, NULL);
+  CheckTerms("burgers1d hardpde-moe interface (nonlinear): terms and derivatives through three solves and the jumps", "burgers1d", o_nl, 0, 0, t_if, NULL);
+}
+END_TEST
+
 /* The solved output layer's least-squares core (AzHPLeastSquares) on a matrix with a nearly dependent
  * basis, as a tanh network's: the monomials x^j, j < 14, at 64 points of [0, 1] (cond ~1e10), with a
  * consistent right-hand side ρ = −A w* (w* known). The step from w = 0 (α = 0) must be w*'s to
@@ -1236,6 +1327,11 @@ START_TEST(test_hardpde_refusals)
   const Opt basis0[]    = {{"-az_hardpde", "1"}, {"-az_hardpde_basis", "0"}, {NULL, NULL}};
   const Opt rcond1[]    = {{"-az_hardpde", "1"}, {"-az_hardpde_rcond", "1"}, {NULL, NULL}};
   const Opt experts[]   = {{"-az_hardpde", "1"}, {"-az_hardpde_basis", "4"}, {"-az_hardpde_points", "40"}, {"-az_moe_experts", "20"}, {NULL, NULL}};
+  const Opt blend[]     = {{"-az_hardpde", "1"}, {"-az_moe_experts", "2"}, {"-az_moe_blend", "overlap"}, {NULL, NULL}};
+  const Opt if1[]       = {{"-az_hardpde", "1"}, {"-az_moe_experts", "1"}, {"-az_moe_blend", "interface"}, {NULL, NULL}};
+  const Opt ifw0[]      = {{"-az_hardpde", "1"}, {"-az_moe_experts", "2"}, {"-az_moe_blend", "interface"}, {"-az_moe_interface_weight", "0"}, {NULL, NULL}};
+  const Opt ifwneg[]    = {{"-az_hardpde", "1"}, {"-az_moe_experts", "2"}, {"-az_moe_blend", "interface"}, {"-az_moe_interface_weight", "-1"}, {NULL, NULL}};
+  const Opt ifpts[]     = {{"-az_hardpde", "1"}, {"-az_moe_experts", "4"}, {"-az_moe_blend", "interface"}, {"-az_moe_interface_points", "2"}, {NULL, NULL}};
 
   ExpectRefused("fewer residuals than unknowns", "heat1d", NULL, few, "at least as many residuals as unknowns are needed");
   ExpectRefused("hardpde + hard conditions", "heat1d", NULL, hard, "-az_hardpde (a solved output layer) does not combine with hard boundary or initial conditions");
@@ -1246,6 +1342,11 @@ START_TEST(test_hardpde_refusals)
   ExpectRefused("hardpde with no basis", "heat1d", NULL, basis0, "-az_hardpde_basis must be between 1 and 4096");
   ExpectRefused("hardpde with rcond 1", "heat1d", NULL, rcond1, "-az_hardpde_rcond must be in [0, 1)");
   ExpectRefused("more experts than points per expert", "heat1d", NULL, experts, "use fewer experts (-az_moe_experts)");
+  ExpectRefused("an unknown blend", "heat1d", NULL, blend, "-az_moe_blend overlap: the experts join by pou");
+  ExpectRefused("interface with one expert", "heat1d", NULL, if1, "it needs at least 2 experts, and -az_moe_experts 1 gives 1");
+  ExpectRefused("interface weight 0", "heat1d", NULL, ifw0, "-az_moe_interface_weight must be positive and finite");
+  ExpectRefused("interface weight -1", "heat1d", NULL, ifwneg, "-az_moe_interface_weight must be positive and finite");
+  ExpectRefused("fewer interface points than cuts", "heat1d", NULL, ifpts, "at least one point per cut (3 cuts between 4 experts)");
 }
 END_TEST
 
@@ -1776,6 +1877,7 @@ int main(int argc, char **argv)
   tcase_add_test(terms, test_terms_conservation);
   tcase_add_test(terms, test_terms_through_maps);
   tcase_add_test(terms, test_hardpde);
+  tcase_add_test(terms, test_hardpde_interface);
   tcase_add_test(terms, test_hardpde_refusals);
   tcase_add_test(terms, test_hardpde_lsq);
   tcase_add_checked_fixture(terms, NULL, RemoveData);

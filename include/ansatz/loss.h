@@ -15,8 +15,9 @@
 #include <ansatz/sampler.h>
 #include <ansatz/reference.h>
 
-/* the PDE, the faces, the initial condition, positivity, bounds, data and a penalty per conservation law */
-#define AZ_MAX_TERMS (5 + 2 * AZ_MAX_DIM + AZ_MAX_LAWS)
+/* the PDE, the faces, the initial condition, positivity, bounds, data, the experts' interfaces and a
+ * penalty per conservation law */
+#define AZ_MAX_TERMS (6 + 2 * AZ_MAX_DIM + AZ_MAX_LAWS)
 
 typedef struct _p_AzLoss *AzLoss;
 

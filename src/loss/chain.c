@@ -339,7 +339,7 @@ PetscErrorCode AzLossGetChainMaps(AzLoss L, PetscInt *nmaps, const char *names[]
 
 static AzChainArgs PublicArgs(AzLoss L, PetscInt npts, const PetscReal x[])
 {
-  AzChainArgs a = {npts, x, NULL, 0, L->mask, PETSC_TRUE, PETSC_FALSE};
+  AzChainArgs a = {npts, x, NULL, 0, L->mask, PETSC_TRUE, PETSC_FALSE, PETSC_FALSE};
   return a;
 }
 

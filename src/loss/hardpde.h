@@ -39,10 +39,13 @@ typedef struct {
 /* the map: E experts (hardpde-moe: -az_moe_experts), expert e solving its own w_e (side inputs e R ..
  * (e+1) R − 1) from its own points in the box [c_e − m, c_{e+1} + m] of the first axis, blended by the
  * partition of unity χ_e = S((x − c_e)/τ) − S((x − c_{e+1})/τ) (S the logistic; S ≡ 1 below c_0 and 0
- * above c_E), so that u = Σ_e χ_e Σ_k w_{e,c,k} φ_{c,k}; one expert: u = Σ_k w_{c,k} φ_{c,k} */
+ * above c_E), so that u = Σ_e χ_e Σ_k w_{e,c,k} φ_{c,k}; one expert: u = Σ_k w_{c,k} φ_{c,k}.
+ * -az_moe_blend interface (crisp): m = 0 and u = Σ_k w_{e,c,k} φ_{c,k} for x_0 in [c_e, c_{e+1}); at the
+ * interface term's points (AzChainArgs.jump, x_0 = c_i) the map gives the jump u_{i−1} − u_i instead */
 #define AZ_HP_MAX_EXPERTS 64
 typedef struct {
   PetscInt         E;
+  PetscBool        crisp; /* -az_moe_blend interface: crisp boxes, no blend */
   HardPDE          ex[AZ_HP_MAX_EXPERTS];
   PetscReal        cut[AZ_HP_MAX_EXPERTS + 1], tau;
   PetscObjectState state;

@@ -91,7 +91,7 @@ static PetscErrorCode LawTermSetUp(AzLoss L, PetscInt law, AzTerm *t)
  * value_only: at a stored linearisation point, where only the values are kept */
 static AzChainArgs NodeArgs(AzLoss L, const PetscInt *g, PetscBool value_only)
 {
-  AzChainArgs a = {L->proj.nq, L->proj.xw, g, 0, value_only ? 1 : AzNodesMask(L), PETSC_TRUE, PETSC_TRUE};
+  AzChainArgs a = {L->proj.nq, L->proj.xw, g, 0, value_only ? 1 : AzNodesMask(L), PETSC_TRUE, PETSC_TRUE, PETSC_FALSE};
   return a;
 }
 

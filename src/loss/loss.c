@@ -323,7 +323,7 @@ PetscErrorCode AzLossGetWeight(AzLoss L, PetscInt k, PetscReal *w)
  * projected onto the conservation laws if asked (in training or post hoc) */
 PetscErrorCode AzLossEvaluateSolution(AzLoss L, PetscInt npts, const PetscReal x[], PetscScalar jets[])
 {
-  AzChainArgs a = {npts, x, NULL, 0, 0, PETSC_FALSE, PETSC_FALSE};
+  AzChainArgs a = {npts, x, NULL, 0, 0, PETSC_FALSE, PETSC_FALSE, PETSC_FALSE};
 
   PetscFunctionBegin;
   PetscCall(AzLossSetUp(L));

@@ -27,6 +27,8 @@ typedef struct {
   PetscInt         mask;
   PetscBool        save;
   PetscBool        training; /* the solution as training sees it (else as the report sees it) */
+  PetscBool        jump;     /* the points lie on the experts' interfaces: the solved output layer gives the
+                                jump u_{i-1} − u_i between the two experts that meet there (map_hardpde.c) */
 } AzChainArgs;
 
 typedef struct {
@@ -178,6 +180,9 @@ struct _AzTerm {
   /* time-marching (AzLossSetTimeWindow): each local point's weight, n/n_in inside the window, 0 beyond
    * it (NULL: every point counts, weight 1) */
   PetscReal *rw;
+  /* the experts' interfaces (-az_moe_blend interface): the chain gives the jump between the two experts
+   * that meet at each point, not the solution (AzChainArgs.jump) */
+  PetscBool jump;
 };
 
 #define AZ_PROJ_CACHE 64
@@ -306,6 +311,11 @@ struct _p_AzLoss {
   PetscBool        hardpde;
   PetscInt         hardpde_K, hardpde_n, hardpde_maxit, moe_experts; /* moe: experts along the first axis (0: one per rank) */
   PetscReal        hardpde_ridge, hardpde_tol, hardpde_rcond; /* rcond: directions with σ² + α <= rcond² σ²_max left out */
+  /* -az_moe_blend interface: crisp boxes, continuity by a penalty on the jumps at interface points (its
+   * weight, its points: 0 for a face's count per interface) */
+  PetscBool        moe_interface;
+  PetscInt         moe_interface_n;
+  PetscReal        w_interface;
 };
 
 
@@ -420,6 +430,11 @@ static inline PetscBool AzInferReads(AzLoss L, const AzTerm *t)
 /* the solved output layer (map_hardpde.c): options, the refusals of what it does not combine with */
 PETSC_INTERN PetscErrorCode AzHardPDEOptions(AzLoss L);
 PETSC_INTERN PetscErrorCode AzHardPDECheck(AzLoss L);
+/* -az_moe_blend interface: the interface term's points (first coordinate on the cuts, deterministic in the
+ * seed and the global index) and residuals per point; the jump slots ∂^k/∂x_0^k, k below the PDE's order
+ * in x_0 (returns their number) */
+PETSC_INTERN PetscErrorCode AzHardPDEInterfacePoints(AzLoss L, PetscInt *n, PetscInt *nres, Vec *x);
+PETSC_INTERN PetscInt       AzHardPDEJumpSlots(AzLoss L, PetscInt slots[]);
 /* time slices (slices.c) */
 PETSC_INTERN PetscErrorCode AzLossSlicesSetUp(AzLoss L);
 /* this rank's slices [*s0, *s1) (of owned group grp, or all with grp < 0), *i0 the first's local row */

@@ -24,6 +24,8 @@ PetscErrorCode AzHardPDENetworkComponents(MPI_Comm comm, const char prefix[], Pe
 
 PetscErrorCode AzHardPDEOptions(AzLoss L)
 {
+  char blend[32] = "pou";
+
   PetscFunctionBegin;
   L->hardpde_K     = 32;
   L->hardpde_ridge = 1e-12;
@@ -31,6 +33,7 @@ PetscErrorCode AzHardPDEOptions(AzLoss L)
   L->hardpde_rcond = 3.16227766016838e-8; /* √1e-15: σ² + α below 1e-15 σ²_max left out */
   L->hardpde_maxit = 50;
   L->moe_experts   = 1;
+  L->w_interface   = 1;
   PetscOptionsBegin(L->comm, L->prefix, "Hard PDE constraints by a solved output layer", "AzLoss");
   PetscCall(PetscOptionsBool("-az_hardpde", "the network outputs basis functions; the output weights are solved so that the PDE, boundary and initial residuals are least at constraint points", "AzLossSetUp", L->hardpde, &L->hardpde, NULL));
   if (L->hardpde) { /* its options only with it: a stray one is reported as unused */
@@ -41,8 +44,17 @@ PetscErrorCode AzHardPDEOptions(AzLoss L)
     PetscCall(PetscOptionsReal("-az_hardpde_tol", "the solve stops when a Gauss-Newton step is below tol (1 + |w|)", "AzLossSetUp", L->hardpde_tol, &L->hardpde_tol, NULL));
     PetscCall(PetscOptionsInt("-az_moe_experts", "hardpde-moe: experts along the first axis, each with its own solved weights from its own points, blended by a partition of unity (0: one per rank)", "AzLossSetUp", L->moe_experts, &L->moe_experts, NULL));
     PetscCall(PetscOptionsInt("-az_hardpde_maxit", "at most this many Gauss-Newton steps per solve", "AzLossSetUp", L->hardpde_maxit, &L->hardpde_maxit, NULL));
+    PetscCall(PetscOptionsString("-az_moe_blend", "hardpde-moe: how the experts join: pou (a smooth partition of unity) or interface (crisp boxes and a penalty on the jumps at the cuts)", "AzLossSetUp", blend, blend, sizeof blend, NULL));
+    if (!strcmp(blend, "interface")) {
+      PetscCall(PetscOptionsReal("-az_moe_interface_weight", "-az_moe_blend interface: weight of the penalty on the experts' jumps at the cuts", "AzLossSetWeight", L->w_interface, &L->w_interface, NULL));
+      PetscCall(PetscOptionsInt("-az_moe_interface_points", "-az_moe_blend interface: points on the cuts in all (0: -az_n_boundary per cut; one per cut in 1-D)", "AzLossSetUp", L->moe_interface_n, &L->moe_interface_n, NULL));
+    }
   }
   PetscOptionsEnd();
+  PetscCheck(!strcmp(blend, "pou") || !strcmp(blend, "interface"), L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_moe_blend %s: the experts join by pou (a smooth partition of unity) or interface (crisp boxes and a penalty on the jumps at the cuts)", blend);
+  L->moe_interface = !strcmp(blend, "interface") ? PETSC_TRUE : PETSC_FALSE;
+  PetscCheck(L->w_interface > 0 && !PetscIsInfOrNanReal(L->w_interface), L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_moe_interface_weight must be positive and finite (the penalty that joins the experts), not %g", (double)L->w_interface);
+  PetscCheck(L->moe_interface_n >= 0 && L->moe_interface_n <= 10000000, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_moe_interface_points must be 0 (-az_n_boundary per cut) or a count up to 10000000, not %" PetscInt_FMT, L->moe_interface_n);
   PetscCheck(L->hardpde_K >= 1 && L->hardpde_K <= 4096, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_hardpde_basis must be between 1 and 4096, not %" PetscInt_FMT, L->hardpde_K);
   PetscCheck(L->moe_experts >= 0 && L->moe_experts <= AZ_HP_MAX_EXPERTS, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_moe_experts must be between 0 (one per rank) and %d, not %" PetscInt_FMT, AZ_HP_MAX_EXPERTS, L->moe_experts);
   PetscCheck(L->hardpde_n >= 0 && L->hardpde_n <= 10000000, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_hardpde_points must be 0 (four per unknown) or a count up to 10000000, not %" PetscInt_FMT, L->hardpde_n);
@@ -103,6 +115,25 @@ static void BlendAdjoint(AzLoss L, const HPMap *M, const PetscReal f[5], const P
         for (PetscInt t = 0; t < M->nprod[s]; t++) vb[c * ns + M->pslot[s][t]] += M->pcoef[s][t] * f[M->pk[s][t]] * ub[c * ns + s];
 }
 
+/* crisp boxes (-az_moe_blend interface): the experts a point's output combines, with their signs: the
+ * one whose box [c_e, c_{e+1}) holds x_0; at an interface point (a->jump, x_0 = c_i) u_{i−1} − u_i */
+static PetscInt Experts(const HPMap *M, PetscInt ncoord, const AzChainArgs *a, PetscInt p, PetscInt e[2], PetscReal sg[2])
+{
+  const PetscReal z = (a->x[p * ncoord] - M->cut[0]) / (M->cut[M->E] - M->cut[0]) * M->E;
+
+  if (a->jump) {
+    const PetscInt i = PetscMax(1, PetscMin(M->E - 1, (PetscInt)PetscFloorReal(z + 0.5)));
+    e[0]             = i - 1;
+    e[1]             = i;
+    sg[0]            = 1;
+    sg[1]            = -1;
+    return 2;
+  }
+  e[0]  = PetscMax(0, PetscMin(M->E - 1, (PetscInt)PetscFloorReal(z)));
+  sg[0] = 1;
+  return 1;
+}
+
 static PetscErrorCode Forward(AzChainMap m, const AzChainArgs *a, const PetscScalar in[], PetscScalar out[])
 {
   AzLoss         L = m->L;
@@ -116,10 +147,22 @@ static PetscErrorCode Forward(AzChainMap m, const AzChainArgs *a, const PetscSca
     PetscCall(AzLossThetaState(L, &st));
     PetscCheck(M->valid && st == M->state, PETSC_COMM_SELF, PETSC_ERR_ORDER, "-az_hardpde: the output weights were solved at other network parameters; bring them to these parameters first (AzLossSyncSolution or AzLossEvaluate, collective)");
   }
+  PetscCheck(!a->jump || M->crisp, PETSC_COMM_SELF, PETSC_ERR_PLIB, "-az_hardpde: jumps at the cuts need -az_moe_blend interface");
   for (PetscInt p = 0; p < a->npts; p++) {
     const PetscScalar *phi = in + (size_t)p * m->ncin * ns;
     if (M->E == 1) {
       Combine(L->ncomp, M->ex[0].K, ns, M->ex[0].w, phi, out + (size_t)p * Lo);
+      continue;
+    }
+    if (M->crisp) { /* u = Σ_k sg_k u_{e_k}: one expert, or a jump */
+      PetscInt  ne, e[2];
+      PetscReal sg[2];
+      ne = Experts(M, L->ncoord, a, p, e, sg);
+      Combine(L->ncomp, M->ex[e[0]].K, ns, M->ex[e[0]].w, phi, out + (size_t)p * Lo);
+      for (PetscInt k = 1; k < ne; k++) {
+        Combine(L->ncomp, M->ex[e[k]].K, ns, M->ex[e[k]].w, phi, v);
+        for (PetscInt s = 0; s < Lo; s++) out[(size_t)p * Lo + s] += sg[k] * v[s];
+      }
       continue;
     }
     for (PetscInt e = 0; e < M->E; e++) {
@@ -141,7 +184,22 @@ static PetscErrorCode Tangent(AzChainMap m, const AzChainArgs *a, const PetscSca
   PetscScalar    v[AZ_MAX_COMP * AZ_JET_MAX_NSLOT], e2[AZ_MAX_COMP * AZ_JET_MAX_NSLOT];
 
   PetscFunctionBegin;
-  for (PetscInt p = 0; p < a->npts; p++)
+  for (PetscInt p = 0; p < a->npts && M->crisp; p++) { /* du = Σ_k sg_k (Σ w_{e_k} dφ + Σ ẇ_{e_k} φ) */
+    PetscInt  ne, ex[2];
+    PetscReal sg[2];
+    ne = Experts(M, L->ncoord, a, p, ex, sg);
+    for (PetscInt s = 0; s < Lo; s++) dout[(size_t)p * Lo + s] = 0;
+    for (PetscInt k = 0; k < ne; k++) {
+      HardPDE *h = &M->ex[ex[k]];
+      Combine(L->ncomp, h->K, ns, h->w, din + (size_t)p * m->ncin * ns, v);
+      if (a->training) {
+        Combine(L->ncomp, h->K, ns, h->wdot, in + (size_t)p * m->ncin * ns, e2);
+        for (PetscInt s = 0; s < Lo; s++) v[s] += e2[s];
+      }
+      for (PetscInt s = 0; s < Lo; s++) dout[(size_t)p * Lo + s] += sg[k] * v[s];
+    }
+  }
+  for (PetscInt p = 0; p < a->npts && !M->crisp; p++)
     for (PetscInt e = 0; e < M->E; e++) {
       HardPDE *h = &M->ex[e];
       PetscReal f[5] = {1, 0, 0, 0, 0};
@@ -166,7 +224,36 @@ static PetscErrorCode Adjoint(AzChainMap m, const AzChainArgs *a, const PetscSca
   PetscScalar    vb[AZ_MAX_COMP * AZ_JET_MAX_NSLOT];
 
   PetscFunctionBegin;
-  for (PetscInt p = 0; p < a->npts; p++)
+  for (PetscInt p = 0; p < a->npts && M->crisp; p++) { /* rin = Σ_k sg_k w_{e_k} ⊗ rout; side_{e_k} = sg_k Σ_σ rout φ */
+    PetscInt  ne, ex[2];
+    PetscReal sg[2];
+    ne = Experts(M, L->ncoord, a, p, ex, sg);
+    for (PetscInt q = 0; q < nrow; q++) {
+      const PetscScalar *ro = rout + ((size_t)p * nrow + q) * Lo;
+      PetscScalar       *ri = rin + ((size_t)p * nrow + q) * Li;
+      PetscScalar       *rs = side ? side + ((size_t)p * nrow + q) * R * M->E : NULL;
+      for (PetscInt i = 0; i < Li; i++) ri[i] = 0;
+      for (PetscInt i = 0; rs && i < R * M->E; i++) rs[i] = 0;
+      for (PetscInt k = 0; k < ne; k++) {
+        const PetscScalar *w = M->ex[ex[k]].w;
+        for (PetscInt c = 0; c < L->ncomp; c++)
+          for (PetscInt j = 0; j < K; j++)
+            for (PetscInt s = 0; s < ns; s++) ri[(c * K + j) * ns + s] += sg[k] * w[c * K + j] * ro[c * ns + s];
+        if (rs) {
+          const PetscScalar *phi = in + (size_t)p * Li;
+          PetscScalar       *es  = rs + ex[k] * R;
+          for (PetscInt c = 0; c < L->ncomp; c++)
+            for (PetscInt j = 0; j < K; j++) {
+              PetscScalar v = 0;
+              for (PetscInt s = 0; s < ns; s++)
+                if (((a->mask >> s) & 1) && ro[c * ns + s] != 0) v += ro[c * ns + s] * phi[(c * K + j) * ns + s];
+              es[c * K + j] += sg[k] * v;
+            }
+        }
+      }
+    }
+  }
+  for (PetscInt p = 0; p < a->npts && !M->crisp; p++)
     for (PetscInt q = 0; q < nrow; q++) {
       const PetscScalar *ro = rout + ((size_t)p * nrow + q) * Lo;
       PetscScalar       *ri = rin + ((size_t)p * nrow + q) * Li;
@@ -325,7 +412,7 @@ static PetscErrorCode ExpertSetUp(AzLoss L, HPMap *M, PetscInt e, PetscInt N, Pe
   PetscFunctionBegin;
   PetscCall(AzProblemGetInfo(L->prob, &info));
   PetscCall(AzProblemGetBox(L->prob, lo, hi));
-  mg   = (hi[0] - lo[0]) / (2 * E); /* half a neighbour's box: χ_e is below 4e-4 beyond it */
+  mg   = M->crisp ? 0 : (hi[0] - lo[0]) / (2 * E); /* half a neighbour's box: χ_e is below 4e-4 beyond it; crisp boxes: none */
   a    = E > 1 ? PetscMax(lo[0], M->cut[e] - mg) : lo[0];
   b    = E > 1 ? PetscMin(hi[0], M->cut[e + 1] + mg) : hi[0];
   h->K = L->hardpde_K;
@@ -386,13 +473,58 @@ PetscErrorCode AzChainMapCreate_HardPDE(AzLoss L, AzChainMap *m)
   (*m)->nside      = R * E;
   (*m)->nslice     = 1;
   M->E             = E;
+  M->crisp         = L->moe_interface && E > 1 ? PETSC_TRUE : PETSC_FALSE;
   PetscCall(AzProblemGetBox(L->prob, lo, hi));
   for (PetscInt e = 0; e <= E; e++) M->cut[e] = lo[0] + (hi[0] - lo[0]) * e / E;
   M->tau = (hi[0] - lo[0]) / (16 * E); /* the blend's width: a steep one makes u's derivatives at the cuts large */
-  PetscCall(ProductTable(L, M));
+  if (!M->crisp) PetscCall(ProductTable(L, M));
   N = L->hardpde_n ? L->hardpde_n : 4 * R * E;
   PetscCall(PetscCalloc4(R * E, &(*m)->side, R * E, &(*m)->side_bar, R * E, &(*m)->side_dot, (size_t)R * E * L->nparam, &(*m)->side_jac));
   for (PetscInt e = 0; e < E; e++) PetscCall(ExpertSetUp(L, M, e, N, (*m)->side, (*m)->side_bar, (*m)->side_dot, (*m)->side_jac));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* the jump slots: ∂^k/∂x_0^k for k below the highest order in x_0 the problem's jets carry (at least u) */
+PetscInt AzHardPDEJumpSlots(AzLoss L, PetscInt slots[])
+{
+  const PetscInt n = L->ncoord, all[5] = {0, AzJetSlotD1(n, 0), AzJetSlotD2(n, 0, 0), AzJetSlotD3(n, 0), AzJetSlotD4(n, 0)};
+  PetscInt       order = 0, nj = 0;
+
+  for (PetscInt k = 1; k < 5; k++)
+    if ((L->mask >> all[k]) & 1) order = k;
+  for (PetscInt k = 0; k < PetscMax(order, 1); k++)
+    if (!k || ((L->mask >> all[k]) & 1)) slots[nj++] = all[k];
+  return nj;
+}
+
+/* the interface term's points: the interior sampler with its own seed, the first coordinate then put on
+ * cut i = 1 + (global index mod (E − 1)), c_i = lo + (hi − lo) i / E as the map's cuts: the same points on
+ * any number of ranks */
+PetscErrorCode AzHardPDEInterfacePoints(AzLoss L, PetscInt *n, PetscInt *nres, Vec *x)
+{
+  PetscMPIInt  size;
+  PetscInt     E = L->moe_experts, slot[5], start, nloc;
+  PetscReal    lo[AZ_MAX_COORD], hi[AZ_MAX_COORD];
+  PetscScalar *xa;
+
+  PetscFunctionBegin;
+  PetscCallMPI(MPI_Comm_size(L->comm, &size));
+  if (E == 0) E = size;
+  PetscCheck(E >= 2, L->comm, PETSC_ERR_ARG_WRONG, "-az_moe_blend interface joins experts at the cuts between them: it needs at least 2 experts, and -az_moe_experts %" PetscInt_FMT " gives %" PetscInt_FMT " (0: one per rank, here %d ranks); use -az_moe_blend pou or more experts", L->moe_experts, E, (int)size);
+  *nres = L->ncomp * AzHardPDEJumpSlots(L, slot);
+  *n    = L->moe_interface_n ? L->moe_interface_n : (L->ncoord == 1 ? 1 : L->n_boundary) * (E - 1);
+  PetscCheck(*n >= E - 1, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_moe_interface_points %" PetscInt_FMT ": at least one point per cut (%" PetscInt_FMT " cuts between %" PetscInt_FMT " experts)", *n, E - 1, E);
+  PetscCall(AzProblemGetBox(L->prob, lo, hi));
+  PetscCall(AzSampleConditionLocal(L->comm, L->prob, AZ_COND_INTERIOR, L->type == AZ_SAMPLE_GRID ? AZ_SAMPLE_SOBOL : L->type, *n, AzLossGroupsLocalSize(L, *n), L->seed + 15485863, x));
+  PetscCall(VecGetOwnershipRange(*x, &start, NULL));
+  PetscCall(VecGetLocalSize(*x, &nloc));
+  PetscCall(VecGetArray(*x, &xa));
+  for (PetscInt p = 0; p < nloc / L->ncoord; p++) {
+    const PetscInt i       = 1 + (start / L->ncoord + p) % (E - 1);
+    xa[p * L->ncoord] = lo[0] + (hi[0] - lo[0]) * i / E;
+  }
+  PetscCall(VecRestoreArray(*x, &xa));
+  PetscCall(AzLossSnapTimes(L, *x));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

@@ -196,7 +196,7 @@ static PetscErrorCode RowsAt(AzLoss L, PetscInt stop, PetscReal t, PetscScalar *
 {
   AzProjection  *P = &L->proj;
   const PetscInt nl = P->nlaw, Ljet = L->ncomp * L->nslot, np = L->nparam, chunk = 32;
-  AzChainArgs    a  = {P->nq, P->xw, NULL, 0, AzNodesMask(L), PETSC_TRUE, PETSC_FALSE};
+  AzChainArgs    a  = {P->nq, P->xw, NULL, 0, AzNodesMask(L), PETSC_TRUE, PETSC_FALSE, PETSC_FALSE};
 
   PetscFunctionBegin;
   AzNodesAt(L, t);

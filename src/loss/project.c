@@ -136,7 +136,7 @@ PetscErrorCode AzNodesFieldJacobian(AzLoss L, PetscInt j0, PetscInt nc, PetscInt
 /* the chain's arguments at the nodes in P->xw: the maps before the projection (stop), or all of them */
 static AzChainArgs NodeArgs(AzLoss L, const PetscInt *slice, PetscBool training, PetscBool save)
 {
-  AzChainArgs a = {L->proj.nq, L->proj.xw, slice, 0, AzNodesMask(L), save, training};
+  AzChainArgs a = {L->proj.nq, L->proj.xw, slice, 0, AzNodesMask(L), save, training, PETSC_FALSE};
   return a;
 }
 

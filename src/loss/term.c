@@ -77,10 +77,30 @@ static PetscErrorCode DataResidual(AzLoss L, AzTerm *t, PetscInt i, const PetscR
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* the experts' interfaces: the chain gives the jump u_{i-1} − u_i there (Args); r = its slots ∂^k/∂x_0^k,
+ * k below the PDE's order in x_0, per component */
+static PetscErrorCode JumpResidual(AzLoss L, AzTerm *t, PetscInt i, const PetscReal x[], const PetscScalar jet[], PetscScalar r[], PetscScalar D[])
+{
+  const PetscInt Ljet = L->ncomp * L->nslot;
+  PetscInt       slot[5], nj;
+
+  PetscFunctionBegin;
+  (void)i;
+  (void)x;
+  nj = AzHardPDEJumpSlots(L, slot);
+  if (D) PetscCall(PetscArrayzero(D, t->nres * Ljet));
+  for (PetscInt c = 0; c < L->ncomp; c++)
+    for (PetscInt j = 0; j < nj; j++) {
+      r[c * nj + j] = jet[c * L->nslot + slot[j]];
+      if (D) D[(c * nj + j) * Ljet + c * L->nslot + slot[j]] = 1;
+    }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 /* the chain's arguments at term t's local points p0 .. p0+nc-1 */
 static AzChainArgs Args(AzLoss L, AzTerm *t, PetscInt p0, PetscInt nc, const PetscReal *x)
 {
-  AzChainArgs a = {nc, x, t->group ? t->group + p0 : NULL, 1, L->mask, PETSC_TRUE, PETSC_TRUE};
+  AzChainArgs a = {nc, x, t->group ? t->group + p0 : NULL, 1, L->mask, PETSC_TRUE, PETSC_TRUE, t->jump};
   return a;
 }
 
@@ -523,7 +543,7 @@ PetscErrorCode AzPointTermResidualNorms(AzLoss L, AzTerm *t, Vec xv, PetscInt n,
     for (PetscInt p0 = lo; p0 < lo + np; p0 += L->chunk) {
       const PetscInt    nc = PetscMin(L->chunk, lo + np - p0);
       const PetscReal  *x  = (const PetscReal *)xa + p0 * L->ncoord;
-      const AzChainArgs a  = {nc, x, NULL, 1, L->mask, PETSC_FALSE, PETSC_TRUE};
+      const AzChainArgs a  = {nc, x, NULL, 1, L->mask, PETSC_FALSE, PETSC_TRUE, PETSC_FALSE};
 
       PetscCall(AzChainForward(L->chain, -1, &a, NULL, L->jets));
       PetscCall(Residuals(L, t, p0, nc, x, NULL));
@@ -646,6 +666,26 @@ static PetscErrorCode AddData(AzLoss L)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* -az_moe_blend interface: the jumps of the experts' solutions and their derivatives along x_0 at points
+ * on the cuts (map_hardpde.c places them) */
+static PetscErrorCode AddInterface(AzLoss L)
+{
+  AzTerm *t = &L->term[L->nterms];
+
+  PetscFunctionBegin;
+  if (!L->hardpde || !L->moe_interface) PetscFunctionReturn(PETSC_SUCCESS);
+  PetscCall(PetscStrncpy(t->name, "interface", sizeof t->name));
+  t->ops      = &ops;
+  t->residual = JumpResidual;
+  t->jump     = PETSC_TRUE;
+  t->cond     = AZ_TERM_NO_CONDITION;
+  t->w = t->w0 = L->w_interface;
+  t->ctype     = AZ_CON_SOFT;
+  PetscCall(AzHardPDEInterfacePoints(L, &t->n, &t->nres, &t->x));
+  L->nterms++;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode AzPointTermsAdd(AzLoss L)
 {
   PetscFunctionBegin;
@@ -653,5 +693,6 @@ PetscErrorCode AzPointTermsAdd(AzLoss L)
   PetscCall(AddInequality(L, PETSC_FALSE));
   PetscCall(AddInequality(L, PETSC_TRUE));
   PetscCall(AddData(L));
+  PetscCall(AddInterface(L));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

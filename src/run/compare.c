@@ -148,6 +148,7 @@ static PetscErrorCode StrategyOptions(MPI_Comm comm, const char *name, const cha
   if (divfree) PetscCall(SetUnlessGiven(prefix, "-az_divfree", "1"));
   if (hardpde) PetscCall(SetUnlessGiven(prefix, "-az_hardpde", "1"));
   if (hardpde && !moe) PetscCall(SetUnlessGiven(prefix, "-az_moe_experts", "1")); /* the global solve even under a global -az_moe_experts */
+  if (hardpde && !moe) PetscCall(SetUnlessGiven(prefix, "-az_moe_blend", "pou"));  /* one expert: no cuts to join under a global -az_moe_blend interface */
   if (moe) PetscCall(DefaultUnlessGiven(prefix, "-az_moe_experts", "0"));          /* one expert per rank unless the user says */
   if (at) {
     PetscCall(SetUnlessGiven(prefix, "-az_weight_boundary", at));
