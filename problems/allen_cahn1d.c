@@ -52,7 +52,8 @@ static PetscErrorCode InitialValue(const AzPoint *p, PetscScalar u[])
  *   g = u₀ + 2χ(y) (e^{−2γt} H − |y|),   χ = exp(−(y/w)⁴), w = 0.3,
  * equal to u₀ at t = 0 and smooth for t > 0 (the −2χ|y| cancels u₀'s kink; χ'(0) = χ''(0) = 0 keeps
  * u₀ − 2χ|y| as smooth as u₀'s own expansion, and χ(±1) = e^{−123} keeps g periodic): the V's linear
- * evolution is in g, the network t·N fits the rest. */
+ * evolution is in g, the network t·N fits the rest. The jet: u, u_x, u_t, u_xx (the derivatives the
+ * problem declares) and u_xt; the others are not requested and stay 0. */
 static PetscErrorCode Lift(const AzPoint *p, PetscScalar jet[])
 {
   const PetscInt  n = p->ncoord, X = 0, T = 1;
