@@ -954,6 +954,59 @@ START_TEST(test_varying_target)
 }
 END_TEST
 
+/* allen_cahn1d's lift g = u₀ + 2χ(y)(e^{−2γt} H(y, t) − |y|) (problems/allen_cahn1d.c): u₀ = x² cos πx
+ * at t = 0, and for t > 0 smooth across the periodic boundary, where u₀ has its kink (u₀' = −2 at
+ * x = 1, +2 at x = −1): g, g_x and g_xx agree at x = −1 and x = 1 (the kink is subtracted; u₀ alone
+ * would leave g_x differing by 4). Its jets against central differences of g near the kink (y = x − 1
+ * within a few s = 2√(εt)) and away from it. */
+static void LiftJet(const AzProblemInfo *info, const PetscReal *param, PetscReal x, PetscReal t, PetscScalar g[])
+{
+  PetscReal xt[2] = {x, t};
+  AzPoint   pt    = {xt, 2, param, -1};
+  ck_assert_int_eq(info->lift(&pt, g), 0);
+}
+
+START_TEST(test_allen_cahn_lift)
+{
+  AzProblem            prob;
+  const AzProblemInfo *info;
+  const PetscReal     *param;
+  PetscScalar          g[AZ_JET_MAX_NSLOT], gm[AZ_JET_MAX_NSLOT], gp[AZ_JET_MAX_NSLOT], a[AZ_JET_MAX_NSLOT];
+  const PetscInt       X = AzJetSlotD1(2, 0), T = AzJetSlotD1(2, 1), XX = AzJetSlotD2(2, 0, 0), XT = AzJetSlotD2(2, 0, 1);
+  const PetscReal      ts[] = {1e-4, 0.01, 0.3, 1}, xs[] = {0.999, 0.9995, 1 - 1e-5, -0.998, -0.99, 0.97, 0.6, -0.3, 0};
+
+  ck_assert_int_eq(AzProblemLoad(PETSC_COMM_WORLD, "allen_cahn1d", &prob), 0);
+  ck_assert_int_eq(AzProblemGetInfo(prob, &info), 0);
+  ck_assert_int_eq(AzProblemGetParams(prob, &param), 0);
+  ck_assert_msg(info->lift, "allen_cahn1d has no lift");
+  for (PetscInt i = 0; i <= 20; i++) { /* the initial data, kink included */
+    const PetscReal x = -1 + 0.1 * i;
+    LiftJet(info, param, x, 0, g);
+    ck_assert_msg(PetscAbsScalar(g[0] - x * x * PetscCosReal(PETSC_PI * x)) <= 1e-15, "g(%g, 0) = %.17g, u0 %.17g", (double)x, (double)g[0], (double)(x * x * PetscCosReal(PETSC_PI * x)));
+  }
+  for (size_t k = 0; k < sizeof ts / sizeof ts[0]; k++) { /* smooth across x = ±1 for t > 0 */
+    LiftJet(info, param, -1, ts[k], gm);
+    LiftJet(info, param, 1, ts[k], gp);
+    ck_assert_msg(PetscAbsScalar(gm[0] - gp[0]) <= 1e-13 && PetscAbsScalar(gm[X] - gp[X]) <= 1e-11 && PetscAbsScalar(gm[XX] - gp[XX]) <= 1e-9 * PetscMax(1, PetscAbsScalar(gp[XX])) && PetscAbsScalar(gm[T] - gp[T]) <= 1e-11,
+                  "t = %g: g, g_x, g_xx, g_t at x = -1: %.15g %.15g %.15g %.15g; at x = 1: %.15g %.15g %.15g %.15g", (double)ts[k], (double)gm[0], (double)gm[X], (double)gm[XX], (double)gm[T], (double)gp[0], (double)gp[X], (double)gp[XX], (double)gp[T]);
+    for (size_t j = 0; j < sizeof xs / sizeof xs[0]; j++) { /* jets against differences, steps well below s */
+      const PetscReal x = xs[j], t = ts[k], h = 1e-4 * 2 * PetscSqrtReal(param[0] * t), ht = 1e-4 * t;
+      PetscScalar     d[4];
+      LiftJet(info, param, x, t, a);
+      LiftJet(info, param, x - h, t, gm), LiftJet(info, param, x + h, t, gp);
+      d[0] = (gp[0] - gm[0]) / (2 * h), d[1] = (gp[X] - gm[X]) / (2 * h), d[2] = (gp[T] - gm[T]) / (2 * h);
+      LiftJet(info, param, x, t - ht, gm), LiftJet(info, param, x, t + ht, gp);
+      d[3] = (gp[0] - gm[0]) / (2 * ht);
+      ck_assert_msg(PetscAbsScalar(d[0] - a[X]) <= 1e-6 * PetscMax(1, PetscAbsScalar(a[X])), "g_x at (%g, %g): %.12g, differences %.12g", (double)x, (double)t, (double)a[X], (double)d[0]);
+      ck_assert_msg(PetscAbsScalar(d[1] - a[XX]) <= 1e-6 * PetscMax(1, PetscAbsScalar(a[XX])), "g_xx at (%g, %g): %.12g, differences %.12g", (double)x, (double)t, (double)a[XX], (double)d[1]);
+      ck_assert_msg(PetscAbsScalar(d[2] - a[XT]) <= 1e-6 * PetscMax(1, PetscAbsScalar(a[XT])), "g_xt at (%g, %g): %.12g, differences %.12g", (double)x, (double)t, (double)a[XT], (double)d[2]);
+      ck_assert_msg(PetscAbsScalar(d[3] - a[T]) <= 1e-6 * PetscMax(1, PetscAbsScalar(a[T])), "g_t at (%g, %g): %.12g, differences %.12g", (double)x, (double)t, (double)a[T], (double)d[3]);
+    }
+  }
+  ck_assert_int_eq(AzProblemDestroy(&prob), 0);
+}
+END_TEST
+
 int main(int argc, char **argv)
 {
   SRunner *sr;
@@ -984,6 +1037,7 @@ int main(int argc, char **argv)
   tcase_add_test(t, test_law_strategies);
   tcase_add_test(t, test_drift_against_Qstar);
   tcase_add_test(t, test_varying_target);
+  tcase_add_test(t, test_allen_cahn_lift);
   suite_add_tcase(s, t);
   sr = srunner_create(s);
   srunner_set_fork_status(sr, CK_NOFORK);
