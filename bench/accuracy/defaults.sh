@@ -30,7 +30,7 @@ record()
     heat1d) echo "1.3e-8 README.md: hard conditions, 1 x 32, GN 600" ;;
     heat2d) echo "1.82e-6 bench/accuracy: 3 x 32, Adam 500 + GN 900" ;;
     kdv1d) echo "1.89e-5 bench/accuracy: hard initial condition, causal, GN 1,000" ;;
-    nls1d) echo "4.10e-4 bench/accuracy: 3 x 32, causal, Adam 500 + GN 800, then self-scaled Broyden 4,000" ;;
+    nls1d) echo "3.44e-4 bench/accuracy: 2 x 40 periodic in x, initial weight 10, 10,000 points with RAD, Adam 500 + self-scaled Broyden 20,000 + 15,000" ;;
     poisson2d) echo "8.29e-8 bench/README.md run.sh: 1 x 32, GN 1,200" ;;
     wave1d) echo "7.75e-4 bench/accuracy: hard boundary, causal, Adam 500 + GN 1,200" ;;
     *) echo "- unknown problem" ;;
