@@ -3,15 +3,16 @@
 # grow 1x, 2x, 4x, 8x, on 1, 2 and 4 ranks (4 with --oversubscribe on a 2-core machine), heat1d and
 # burgers1d: Adam 20 steps, 2 x 32 tanh, 32 basis functions per expert, 1000 collocation points.
 # Prints one line per run: problem ranks experts N s/iteration rel_l2. Usage: bench/hardpde/scaling.sh [ansatz]
+# (PROBLEMS="heat1d burgers1d" and RANKS="1 2 4" choose a subset)
 AZ=${1:-./ansatz}
 out=$(mktemp -d)
 export OPENBLAS_NUM_THREADS=1
 echo "problem ranks experts N s_per_it rel_l2"
-for prob in heat1d burgers1d; do
-  for n in 1 2 4; do
+for prob in ${PROBLEMS:-heat1d burgers1d}; do
+  for n in ${RANKS:-1 2 4}; do
     for E in 1 4; do
       for N in 500 1000 2000 4000; do
-        mpiexec -n $n --oversubscribe "$AZ" train -problem $prob -az_trainer_type adam -az_trainer_max_it 20 \
+        mpiexec -n $n --oversubscribe "$AZ" train -problem $prob -az_recipe none -az_trainer_type adam -az_trainer_max_it 20 \
           -az_field_width 32 -az_field_depth 2 -az_n_interior 1000 -az_hardpde -az_hardpde_basis 32 \
           -az_hardpde_points $N -az_moe_experts $E -az_quiet -az_output_dir "$out/r" >"$out/log" 2>&1 || { echo "$prob $n $E $N failed"; tail -3 "$out/log"; continue; }
         # wall seconds from iteration 0 to 20 (no start-up, no reference), per iteration
