@@ -355,7 +355,9 @@ static PetscErrorCode Refusals(AzLoss L)
 
   PetscFunctionBegin;
   for (PetscInt l = 0; l < AZ_MAX_LAWS; l++) laws = laws || L->law_mode[l] != AZ_CONSERVE_NONE;
-  PetscCheck(!L->transform, L->comm, PETSC_ERR_ARG_WRONG, "-az_hardpde (a solved output layer) does not combine with hard boundary or initial conditions (-az_constraint hard): the solve already imposes them at its constraint points; use soft conditions with it");
+  /* hard conditions (the transform u = g + C N after this map) combine: u = g + Σ w C φ is affine in w;
+   * but the interface term's jump u_{i−1} − u_i would gain the lift g */
+  PetscCheck(!L->transform || !L->moe_interface, L->comm, PETSC_ERR_ARG_WRONG, "-az_hardpde with -az_moe_blend interface does not combine with hard boundary or initial conditions (-az_constraint hard): the jumps between experts would carry the lift; use -az_moe_blend pou or soft conditions");
   PetscCheck(L->positivity != AZ_POSITIVE_HARD && L->bounds != AZ_POSITIVE_HARD, L->comm, PETSC_ERR_ARG_WRONG, "-az_hardpde: the solution must be linear in the solved weights, so -az_positivity hard and -az_bounds hard (a nonlinear output map) are refused; their penalties (soft, linear, cosine, adaptive, auglag) are allowed");
   PetscCheck(!L->stream, L->comm, PETSC_ERR_ARG_WRONG, "-az_hardpde does not combine with -az_divfree (a stream function): choose one output map");
   PetscCheck(!laws, L->comm, PETSC_ERR_ARG_WRONG, "-az_hardpde does not combine with -az_conservation (projection or penalties of conservation laws) here: use -az_conservation none");
@@ -423,8 +425,11 @@ static PetscErrorCode ExpertSetUp(AzLoss L, HPMap *M, PetscInt e, PetscInt N, Pe
   h->wjac = jac + (size_t)e * R * L->nparam;
   for (PetscInt cond = AZ_COND_INTERIOR; cond <= AZ_COND_INITIAL; cond++) {
     HPSet   *S = &h->set[h->nset];
-    PetscInt nres;
+    PetscInt  nres;
+    PetscBool hard = PETSC_FALSE;
     if (cond >= 2 * info->dim && cond != AZ_COND_INITIAL) continue;
+    if (L->transform) PetscCall(AzTransformIsHard(L->transform, cond, &hard));
+    if (hard) continue; /* imposed exactly by the transform: its rows would vanish */
     if ((cond == 0 && e > 0) || (cond == 1 && e < E - 1)) continue; /* the first axis' faces: the end experts' */
     PetscCall(AzProblemGetNumResiduals(L->prob, cond, &nres));
     if (!nres) continue;
