@@ -1244,6 +1244,41 @@ START_TEST(test_hardpde_hard)
 }
 END_TEST
 
+/* AzLossHardPDEFinalSolve: after training the weights are solved again at -az_hardpde_final_ridge (here
+ * 0, trained at α = 0.1, where the ridge is most of the objective): at the re-solved w the gradient of
+ * Σ ρ² (no ridge now) vanishes against its scale, the ridge's w is not that minimiser (its objective is
+ * higher and its gradient is not zero), and an evaluation after it keeps the final weights */
+START_TEST(test_hardpde_final)
+{
+  const Opt          o[] = {{"-az_hardpde", "1"}, {"-az_hardpde_basis", "3"}, {"-az_hardpde_points", "20"}, {"-az_hardpde_ridge", "1e-1"}, {"-az_hardpde_final_ridge", "0"}, {"-az_constraint", "hard"}, {NULL, NULL}};
+  Setup              s;
+  PetscReal          f, obj0, obj1, o0, o1, e0 = 0, e1 = 0, dw = 0;
+  PetscInt           R;
+  const PetscScalar *w;
+  PetscScalar        w0[3], g[3];
+
+  ck_assert_msg(MakeSetup("heat1d", NULL, o, &s) == 0, "hardpde final ridge: set-up failed");
+  ck_assert_int_eq(AzLossEvaluate(s.loss, &f, NULL, NULL), 0);
+  AzLossHardPDEInfo(s.loss, NULL, &obj0, &R, &w);
+  ck_assert_int_eq(R, 3);
+  PetscArraycpy(w0, w, R);
+  ck_assert_int_eq(AzLossHardPDEFinalSolve(s.loss), 0);
+  AzLossHardPDEInfo(s.loss, NULL, &obj1, &R, &w);
+  AzLossHardPDEObjective(s.loss, w, &o1, g);
+  for (PetscInt j = 0; j < R; j++) {
+    e1 = PetscMax(e1, PetscAbsScalar(g[j]));
+    dw = PetscMax(dw, PetscAbsScalar(w[j] - w0[j]));
+  }
+  AzLossHardPDEObjective(s.loss, w0, &o0, g);
+  for (PetscInt j = 0; j < R; j++) e0 = PetscMax(e0, PetscAbsScalar(g[j]));
+  ck_assert_msg(PetscAbsReal(o1 - obj1) <= 1e-12 * obj1 && o1 < o0 && e1 <= 1e-8 * e0 && dw > 1e-3, "hardpde final ridge 0: objective %g (the solve's %g), %g at the ridge's w; |grad| %g there, %g at the ridge's w; |w - w_ridge| %g", (double)o1, (double)obj1, (double)o0, (double)e1, (double)e0, (double)dw);
+  ck_assert_int_eq(AzLossEvaluate(s.loss, &f, NULL, NULL), 0); /* the final ridge stays */
+  AzLossHardPDEInfo(s.loss, NULL, &obj0, &R, &w);
+  ck_assert_msg(obj0 == obj1, "hardpde final ridge: an evaluation after the final solve changed its objective %g to %g", (double)obj1, (double)obj0);
+  FreeSetup(&s);
+}
+END_TEST
+
 /* hardpde-moe -az_moe_blend interface: crisp boxes [c_e, c_{e+1}) along x, u = Σ w_e φ in box e (the
  * expert's points in its box alone), and a term on the jumps of u and u_x at points on the cuts; its
  * value by hand from the solved weights and the basis (CheckTermValues), its gradient, Gauss–Newton
@@ -1399,6 +1434,7 @@ START_TEST(test_hardpde_refusals)
   const Opt divfree[]   = {{"-az_hardpde", "1"}, {"-az_divfree", "1"}, {NULL, NULL}};
   const Opt basis0[]    = {{"-az_hardpde", "1"}, {"-az_hardpde_basis", "0"}, {NULL, NULL}};
   const Opt rcond1[]    = {{"-az_hardpde", "1"}, {"-az_hardpde_rcond", "1"}, {NULL, NULL}};
+  const Opt final1[]    = {{"-az_hardpde", "1"}, {"-az_hardpde_final_ridge", "-1"}, {NULL, NULL}};
   const Opt experts[]   = {{"-az_hardpde", "1"}, {"-az_hardpde_basis", "4"}, {"-az_hardpde_points", "40"}, {"-az_moe_experts", "20"}, {NULL, NULL}};
   const Opt blend[]     = {{"-az_hardpde", "1"}, {"-az_moe_experts", "2"}, {"-az_moe_blend", "overlap"}, {NULL, NULL}};
   const Opt if1[]       = {{"-az_hardpde", "1"}, {"-az_moe_experts", "1"}, {"-az_moe_blend", "interface"}, {NULL, NULL}};
@@ -1414,6 +1450,7 @@ START_TEST(test_hardpde_refusals)
   ExpectRefused("hardpde + divfree", "flow2d", NULL, divfree, "-az_hardpde does not combine with -az_divfree");
   ExpectRefused("hardpde with no basis", "heat1d", NULL, basis0, "-az_hardpde_basis must be between 1 and 4096");
   ExpectRefused("hardpde with rcond 1", "heat1d", NULL, rcond1, "-az_hardpde_rcond must be in [0, 1)");
+  ExpectRefused("hardpde with a negative final ridge", "heat1d", NULL, final1, "-az_hardpde_final_ridge must be >= 0 and finite");
   ExpectRefused("more experts than points per expert", "heat1d", NULL, experts, "use fewer experts (-az_moe_experts)");
   ExpectRefused("an unknown blend", "heat1d", NULL, blend, "-az_moe_blend overlap: the experts join by pou");
   ExpectRefused("interface with one expert", "heat1d", NULL, if1, "it needs at least 2 experts, and -az_moe_experts 1 gives 1");
@@ -1952,6 +1989,7 @@ int main(int argc, char **argv)
   tcase_add_test(terms, test_hardpde);
   tcase_add_test(terms, test_hardpde_interface);
   tcase_add_test(terms, test_hardpde_hard);
+  tcase_add_test(terms, test_hardpde_final);
   tcase_add_test(terms, test_hardpde_refusals);
   tcase_add_test(terms, test_hardpde_lsq);
   tcase_add_checked_fixture(terms, NULL, RemoveData);
