@@ -83,7 +83,18 @@ head -1 "$tmp/hif/hardpde-moe/history.csv" | grep -q ",interface," || fail "comp
 head -1 "$tmp/hif/hardpde/history.csv" | grep -q ",interface," && fail "compare -az_moe_blend interface: the global hardpde has an interface column"
 expect_error hardpde-moe-many "use fewer experts (-az_moe_experts)" "$AZ" train -problem heat1d -az_hardpde -az_hardpde_basis 8 -az_hardpde_points 64 -az_moe_experts 16 -az_trainer_max_it 1 -az_output_dir "$tmp/bad"
 expect_error hardpde-suffix "hardpde takes no +suffix" "$AZ" compare -problem heat1d -az_strategies hardpde+project -az_output_dir "$tmp/bad"
-expect_error hardpde-hard "-az_hardpde (a solved output layer) does not combine with hard boundary or initial conditions" "$AZ" train -problem heat1d -az_hardpde -az_constraint hard -az_trainer_max_it 1 -az_output_dir "$tmp/bad"
+# hardpde with hard conditions (u = g + d Σ w φ): the solve has the PDE's rows alone, the conditions hold exactly
+expect_ok hardpde-hard "done:" "$AZ" train -problem heat1d -az_recipe none -az_hardpde -az_constraint hard -az_hardpde_basis 8 -az_field_width 8 -az_field_depth 1 -az_trainer_max_it 5 -az_n_interior 100 -az_hardpde_points 100 -az_quiet -az_output_dir "$tmp/hphard"
+grep -q -- "-az_constraint hard" "$tmp/hphard/options.txt" || fail "hardpde-hard: options.txt lacks -az_constraint hard"
+# the final solve (-az_hardpde_final_ridge, default 0): train's summary after a ridge of 1e-3 is the
+# solve of its theta.bin at ridge 0; with the final ridge 1e-3 it is another
+hpf="-problem heat1d -az_recipe none -az_hardpde -az_hardpde_basis 8 -az_field_width 8 -az_field_depth 1 -az_n_interior 100 -az_hardpde_points 100 -az_quiet"
+expect_ok hardpde-final "done:" "$AZ" train $hpf -az_trainer_max_it 5 -az_hardpde_ridge 1e-3 -az_output_dir "$tmp/hpfin"
+expect_ok hardpde-final-resolve "done:" "$AZ" train $hpf -az_trainer_max_it 0 -az_hardpde_ridge 0 -az_field_load "$tmp/hpfin/theta.bin" -az_output_dir "$tmp/hpfin0"
+expect_ok hardpde-final-kept "done:" "$AZ" train $hpf -az_trainer_max_it 5 -az_hardpde_ridge 1e-3 -az_hardpde_final_ridge 1e-3 -az_output_dir "$tmp/hpfin1"
+a=$(grep '"rel_l2"' "$tmp/hpfin/summary.json") b=$(grep '"rel_l2"' "$tmp/hpfin0/summary.json") c=$(grep '"rel_l2"' "$tmp/hpfin1/summary.json")
+[ -n "$a" ] && [ "$a" = "$b" ] && [ "$a" != "$c" ] || fail "hardpde final ridge: summary $a, theta.bin re-solved at ridge 0 $b, final ridge 1e-3 $c"
+expect_error hardpde-hard-interface "-az_hardpde with -az_moe_blend interface does not combine with hard boundary or initial conditions" "$AZ" train -problem heat1d -az_hardpde -az_constraint hard -az_moe_experts 2 -az_moe_blend interface -az_trainer_max_it 1 -az_output_dir "$tmp/bad"
 expect_error hardpde-few "at least as many residuals as unknowns are needed" "$AZ" train -problem heat1d -az_hardpde -az_hardpde_basis 64 -az_hardpde_points 20 -az_trainer_max_it 1 -az_output_dir "$tmp/bad"
 expect_error bad-strategy "Unknown strategy 'harder'" "$AZ" compare -az_strategies soft,harder -az_output_dir "$tmp/bad"
 expect_error bad-strategy-weight "goes with soft only" "$AZ" compare -az_strategies hard@10 -az_output_dir "$tmp/bad"

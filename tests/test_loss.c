@@ -1171,6 +1171,114 @@ START_TEST(test_hardpde)
 }
 END_TEST
 
+/* -az_hardpde with hard conditions (-az_constraint hard): u = g + Σ_k w_k C φ_k, the transform's lift g
+ * and Leibniz factor C (constraint.h) on the solved basis. (a) the solve has the PDE's rows alone (the
+ * sets of the conditions the transform imposes are dropped): nint interior constraint points in all
+ * experts, one residual each; (b) every hard condition's residual (each hard face, the initial slice)
+ * is zero to round-off at points on it, at the solved w. The derivative checks (CheckHardPDESolve,
+ * CheckTerms) run beside it in test_hardpde_hard. */
+static void CheckHardConditions(const char *label, const char *problem, const Opt *opts, PetscInt nint)
+{
+  Setup                s;
+  PetscReal            f, lo[AZ_MAX_COORD], hi[AZ_MAX_COORD], emax = 0;
+  PetscInt             R, E, rows = 0, total, nchecked = 0;
+  const AzProblemInfo *info;
+
+  ck_assert_msg(MakeSetup(problem, NULL, opts, &s) == 0, "%s: set-up failed", label);
+  ck_assert_int_eq(AzLossEvaluate(s.loss, &f, NULL, NULL), 0);
+  AzLossHardPDEInfo(s.loss, NULL, NULL, &R, NULL);
+  E = R / s.ncompN;
+  for (PetscInt e = 0; e < E; e++) {
+    PetscMPIInt owner;
+    PetscInt    here;
+    ck_assert_int_eq(AzLossHardPDEExpertOwner(s.loss, e, &owner, &here), 0);
+    rows += here;
+  }
+  MPI_Allreduce(&rows, &total, 1, MPIU_INT, MPI_SUM, PETSC_COMM_WORLD);
+  ck_assert_msg(total == nint, "%s: %d rows in the solve(s), expected the PDE's %d alone (the hard conditions' rows dropped)", label, (int)total, (int)nint);
+  AzProblemGetInfo(s.prob, &info);
+  AzProblemGetBox(s.prob, lo, hi);
+  for (PetscInt cond = 0; cond <= AZ_COND_INITIAL; cond++) {
+    const char *strategy;
+    PetscInt    nres = 0;
+    if (cond >= 2 * info->dim && cond != AZ_COND_INITIAL) continue;
+    AzProblemGetNumResiduals(s.prob, cond, &nres);
+    if (!nres) continue;
+    AzLossGetConditionStrategy(s.loss, cond, &strategy);
+    ck_assert_msg(!strcmp(strategy, "hard"), "%s: condition %d is %s, the test expects every condition hard", label, (int)cond, strategy);
+    for (int i = 0; i < 7; i++) {
+      PetscReal   x[AZ_MAX_COORD];
+      PetscScalar jet[AZ_MAX_COMP * AZ_JET_MAX_NSLOT], r[AZ_MAX_RES];
+      for (PetscInt d = 0; d < s.ncoord; d++) x[d] = lo[d] + (hi[d] - lo[d]) * ((i + 1) * (d + 2) * 0.6180339887 - PetscFloorReal((i + 1) * (d + 2) * 0.6180339887));
+      if (cond == AZ_COND_INITIAL) x[s.ncoord - 1] = lo[s.ncoord - 1];
+      else x[cond / 2] = cond % 2 ? hi[cond / 2] : lo[cond / 2];
+      ck_assert_int_eq(AzLossEvaluateSolution(s.loss, 1, x, jet), 0);
+      ck_assert_int_eq(AzProblemEvaluateResidual(s.prob, cond, x, jet, r, NULL), 0);
+      for (PetscInt q = 0; q < nres; q++) emax = PetscMax(emax, PetscAbsScalar(r[q]) / (1 + PetscAbsScalar(jet[0])));
+      nchecked++;
+    }
+  }
+  ck_assert_msg(nchecked > 0 && emax <= 1e-14, "%s: a hard condition's residual %g at the solved weights (%d points checked), expected round-off", label, (double)emax, (int)nchecked);
+  FreeSetup(&s);
+}
+
+START_TEST(test_hardpde_hard)
+{
+  const char *const t_pde[] = {"pde", NULL};
+  const Opt         o_hp[]  = {{"-az_hardpde", "1"}, {"-az_hardpde_basis", "3"}, {"-az_hardpde_points", "20"}, {"-az_constraint", "hard"}, {NULL, NULL}};
+  const Opt         o_p2[]  = {{"-az_hardpde", "1"}, {"-az_hardpde_basis", "3"}, {"-az_hardpde_points", "20"}, {"-az_constraint_boundary", "hard"}, {NULL, NULL}}; /* steady: no initial condition */
+  const Opt         o_moe[] = {{"-az_hardpde", "1"}, {"-az_hardpde_basis", "3"}, {"-az_hardpde_points", "60"}, {"-az_moe_experts", "3"}, {"-az_constraint", "hard"}, {NULL, NULL}};
+  const Opt         o_nl[]  = {{"-az_hardpde", "1"}, {"-az_hardpde_basis", "3"}, {"-az_hardpde_points", "20"}, {"-az_hardpde_tol", "1e-14"}, {"-az_constraint", "hard"}, {NULL, NULL}};
+
+  CheckHardConditions("heat1d hardpde + hard conditions", "heat1d", o_hp, 20);
+  CheckHardConditions("poisson2d hardpde + hard conditions", "poisson2d", o_p2, 20);
+  CheckHardConditions("burgers1d hardpde + hard conditions (nonlinear)", "burgers1d", o_nl, 20);
+  CheckHardConditions("heat1d hardpde-moe + hard conditions", "heat1d", o_moe, 60);
+  CheckHardPDESolve("heat1d hardpde + hard conditions: the solve", "heat1d", o_hp);
+  CheckHardPDESolve("poisson2d hardpde + hard conditions: the solve", "poisson2d", o_p2);
+  CheckHardPDESolve("burgers1d hardpde + hard conditions (nonlinear): the solve", "burgers1d", o_nl);
+  CheckTerms("heat1d hardpde + hard conditions: terms and derivatives through the solve and the transform", "heat1d", o_hp, 0, 0, t_pde, NULL);
+  CheckTerms("poisson2d hardpde + hard conditions: terms and derivatives through the solve and the transform", "poisson2d", o_p2, 0, 0, t_pde, NULL);
+  CheckTerms("burgers1d hardpde + hard conditions (nonlinear): derivatives through the solve with H's second-order part and the transform", "burgers1d", o_nl, 0, 0, t_pde, NULL);
+  CheckTerms("heat1d hardpde-moe + hard conditions: terms and derivatives through three solves, the blend and the transform", "heat1d", o_moe, 0, 0, t_pde, NULL);
+}
+END_TEST
+
+/* AzLossHardPDEFinalSolve: after training the weights are solved again at -az_hardpde_final_ridge (here
+ * 0, trained at α = 0.1, where the ridge is most of the objective): at the re-solved w the gradient of
+ * Σ ρ² (no ridge now) vanishes against its scale, the ridge's w is not that minimiser (its objective is
+ * higher and its gradient is not zero), and an evaluation after it keeps the final weights */
+START_TEST(test_hardpde_final)
+{
+  const Opt          o[] = {{"-az_hardpde", "1"}, {"-az_hardpde_basis", "3"}, {"-az_hardpde_points", "20"}, {"-az_hardpde_ridge", "1e-1"}, {"-az_hardpde_final_ridge", "0"}, {"-az_constraint", "hard"}, {NULL, NULL}};
+  Setup              s;
+  PetscReal          f, obj0, obj1, o0, o1, e0 = 0, e1 = 0, dw = 0;
+  PetscInt           R;
+  const PetscScalar *w;
+  PetscScalar        w0[3], g[3];
+
+  ck_assert_msg(MakeSetup("heat1d", NULL, o, &s) == 0, "hardpde final ridge: set-up failed");
+  ck_assert_int_eq(AzLossEvaluate(s.loss, &f, NULL, NULL), 0);
+  AzLossHardPDEInfo(s.loss, NULL, &obj0, &R, &w);
+  ck_assert_int_eq(R, 3);
+  PetscArraycpy(w0, w, R);
+  ck_assert_int_eq(AzLossHardPDEFinalSolve(s.loss), 0);
+  AzLossHardPDEInfo(s.loss, NULL, &obj1, &R, &w);
+  AzLossHardPDEObjective(s.loss, w, &o1, g);
+  for (PetscInt j = 0; j < R; j++) {
+    e1 = PetscMax(e1, PetscAbsScalar(g[j]));
+    dw = PetscMax(dw, PetscAbsScalar(w[j] - w0[j]));
+  }
+  AzLossHardPDEObjective(s.loss, w0, &o0, g);
+  for (PetscInt j = 0; j < R; j++) e0 = PetscMax(e0, PetscAbsScalar(g[j]));
+  ck_assert_msg(PetscAbsReal(o1 - obj1) <= 1e-12 * obj1 && o1 < o0 && e1 <= 1e-8 * e0 && dw > 1e-3, "hardpde final ridge 0: objective %g (the solve's %g), %g at the ridge's w; |grad| %g there, %g at the ridge's w; |w - w_ridge| %g", (double)o1, (double)obj1, (double)o0, (double)e1, (double)e0, (double)dw);
+  ck_assert_int_eq(AzLossEvaluate(s.loss, &f, NULL, NULL), 0); /* the final ridge stays */
+  AzLossHardPDEInfo(s.loss, NULL, &obj0, &R, &w);
+  ck_assert_msg(obj0 == obj1, "hardpde final ridge: an evaluation after the final solve changed its objective %g to %g", (double)obj1, (double)obj0);
+  FreeSetup(&s);
+}
+END_TEST
+
 /* hardpde-moe -az_moe_blend interface: crisp boxes [c_e, c_{e+1}) along x, u = Σ w_e φ in box e (the
  * expert's points in its box alone), and a term on the jumps of u and u_x at points on the cuts; its
  * value by hand from the solved weights and the basis (CheckTermValues), its gradient, Gauss–Newton
@@ -1319,13 +1427,14 @@ END_TEST
 START_TEST(test_hardpde_refusals)
 {
   const Opt few[]       = {{"-az_hardpde", "1"}, {"-az_hardpde_basis", "40"}, {"-az_hardpde_points", "10"}, {NULL, NULL}};
-  const Opt hard[]      = {{"-az_hardpde", "1"}, {"-az_constraint", "hard"}, {NULL, NULL}};
+  const Opt hardif[]    = {{"-az_hardpde", "1"}, {"-az_constraint", "hard"}, {"-az_moe_experts", "2"}, {"-az_moe_blend", "interface"}, {NULL, NULL}};
   const Opt softplus[]  = {{"-az_hardpde", "1"}, {"-az_positivity", "hard"}, {NULL, NULL}};
   const Opt project[]   = {{"-az_hardpde", "1"}, {"-az_conservation", "project"}, {NULL, NULL}};
   const Opt infer[]     = {{"-az_hardpde", "1"}, {"-az_infer", "kappa"}, {NULL, NULL}};
   const Opt divfree[]   = {{"-az_hardpde", "1"}, {"-az_divfree", "1"}, {NULL, NULL}};
   const Opt basis0[]    = {{"-az_hardpde", "1"}, {"-az_hardpde_basis", "0"}, {NULL, NULL}};
   const Opt rcond1[]    = {{"-az_hardpde", "1"}, {"-az_hardpde_rcond", "1"}, {NULL, NULL}};
+  const Opt final1[]    = {{"-az_hardpde", "1"}, {"-az_hardpde_final_ridge", "-1"}, {NULL, NULL}};
   const Opt experts[]   = {{"-az_hardpde", "1"}, {"-az_hardpde_basis", "4"}, {"-az_hardpde_points", "40"}, {"-az_moe_experts", "20"}, {NULL, NULL}};
   const Opt blend[]     = {{"-az_hardpde", "1"}, {"-az_moe_experts", "2"}, {"-az_moe_blend", "overlap"}, {NULL, NULL}};
   const Opt if1[]       = {{"-az_hardpde", "1"}, {"-az_moe_experts", "1"}, {"-az_moe_blend", "interface"}, {NULL, NULL}};
@@ -1334,13 +1443,14 @@ START_TEST(test_hardpde_refusals)
   const Opt ifpts[]     = {{"-az_hardpde", "1"}, {"-az_moe_experts", "4"}, {"-az_moe_blend", "interface"}, {"-az_moe_interface_points", "2"}, {NULL, NULL}};
 
   ExpectRefused("fewer residuals than unknowns", "heat1d", NULL, few, "at least as many residuals as unknowns are needed");
-  ExpectRefused("hardpde + hard conditions", "heat1d", NULL, hard, "-az_hardpde (a solved output layer) does not combine with hard boundary or initial conditions");
+  ExpectRefused("hardpde-moe interface + hard conditions", "heat1d", NULL, hardif, "-az_hardpde with -az_moe_blend interface does not combine with hard boundary or initial conditions");
   ExpectRefused("hardpde + softplus", "advection1d", NULL, softplus, "-az_positivity hard and -az_bounds hard (a nonlinear output map) are refused");
   ExpectRefused("hardpde + projection", "advection1d", NULL, project, "-az_hardpde does not combine with -az_conservation");
   ExpectRefused("hardpde + infer", "heat1d", NULL, infer, "-az_hardpde does not combine with -az_infer");
   ExpectRefused("hardpde + divfree", "flow2d", NULL, divfree, "-az_hardpde does not combine with -az_divfree");
   ExpectRefused("hardpde with no basis", "heat1d", NULL, basis0, "-az_hardpde_basis must be between 1 and 4096");
   ExpectRefused("hardpde with rcond 1", "heat1d", NULL, rcond1, "-az_hardpde_rcond must be in [0, 1)");
+  ExpectRefused("hardpde with a negative final ridge", "heat1d", NULL, final1, "-az_hardpde_final_ridge must be >= 0 and finite");
   ExpectRefused("more experts than points per expert", "heat1d", NULL, experts, "use fewer experts (-az_moe_experts)");
   ExpectRefused("an unknown blend", "heat1d", NULL, blend, "-az_moe_blend overlap: the experts join by pou");
   ExpectRefused("interface with one expert", "heat1d", NULL, if1, "it needs at least 2 experts, and -az_moe_experts 1 gives 1");
@@ -1878,6 +1988,8 @@ int main(int argc, char **argv)
   tcase_add_test(terms, test_terms_through_maps);
   tcase_add_test(terms, test_hardpde);
   tcase_add_test(terms, test_hardpde_interface);
+  tcase_add_test(terms, test_hardpde_hard);
+  tcase_add_test(terms, test_hardpde_final);
   tcase_add_test(terms, test_hardpde_refusals);
   tcase_add_test(terms, test_hardpde_lsq);
   tcase_add_checked_fixture(terms, NULL, RemoveData);

@@ -84,6 +84,9 @@ awk 'BEGIN { print "x,t,u"; for (i = 0; i < 60; i++) { x = (i * 0.61803398875) %
 # the solved output layer: its rows gathered in group order, every rank solving the same system
 same_on_ranks hardpde $heat -az_hardpde -az_hardpde_basis 8 -az_hardpde_points 200 -az_trainer_type adam,lbfgs,gn -az_gn_solver dense -az_trainer_max_it 40,40,5
 same_on_ranks hardpde-cg $heat -az_hardpde -az_hardpde_basis 8 -az_hardpde_points 200 -az_trainer_type gn -az_gn_solver cg -az_trainer_max_it 6
+# with hard conditions: u = g + d Σ w φ, the lift's jets gathered with the points, the PDE's rows alone
+same_on_ranks hardpde-hard $heat -az_recipe none -az_constraint hard -az_hardpde -az_hardpde_basis 8 -az_hardpde_points 200 -az_trainer_type adam,lbfgs,gn -az_gn_solver dense -az_trainer_max_it 40,40,5
+same_on_ranks hardpde-moe-hard $heat -az_recipe none -az_constraint hard -az_hardpde -az_hardpde_basis 8 -az_hardpde_points 200 -az_moe_experts 3 -az_trainer_type adam,lbfgs -az_trainer_max_it 20,20
 # hardpde-moe: 3 experts, each solved on its owner rank (1, 2 or 3 ranks own them; on 4 one rank owns
 # none) and shared; a linear PDE (heat1d) and a nonlinear one (burgers1d: Gauss-Newton in w on the owner)
 same_on_ranks hardpde-moe $heat -az_hardpde -az_hardpde_basis 8 -az_hardpde_points 200 -az_moe_experts 3 -az_trainer_type adam,lbfgs,gn -az_gn_solver dense -az_trainer_max_it 20,20,3

@@ -7,7 +7,8 @@
  *             express, whatever the solve;
  *   the basis values' singular values (cond), |w| and |w| |φ|∞ (the cancellation in u = Σ w φ).
  * If best ≪ hardpde the solve (its rows, weights or conditioning) is what limits; if best ≈ hardpde, the
- * basis (the optimiser in θ).
+ * basis (the optimiser in θ). With hard conditions (-az_constraint hard, -az_constraint_boundary hard)
+ * u = g + Σ w C φ: the basis is the transformed C φ_k and best fits u* − g.
  *   bench/hardpde/span -problem heat1d -az_hardpde -az_hardpde_basis 24 -az_field_width 24 ... \
  *       -az_field_load RUN/theta.bin [-span_n 64]
  */
@@ -24,7 +25,9 @@ int main(int argc, char **argv)
   char                 name[256] = "heat1d";
   PetscInt             ncoord, ncomp, nslot, nout, n1 = 64, N = 1, K, its, R;
   PetscReal            lo[AZ_MAX_COORD], hi[AZ_MAX_COORD], f, rel, mx, obj, nu = 0, eh = 0, nw = 0, phimax = 0;
-  PetscReal           *x, *Phi, *A, *b, *ue, *sv, *work, wq;
+  PetscReal           *x, *Phi, *A, *b, *ue, *sv, *work, wq, *gl;
+  AzTransform          T = NULL;
+  PetscBool            hface[2 * AZ_MAX_DIM] = {PETSC_FALSE}, hinit = PETSC_FALSE, anyhard = PETSC_FALSE;
   PetscScalar         *jets;
   const PetscScalar   *w;
   PetscBool            has;
@@ -62,10 +65,33 @@ int main(int argc, char **argv)
     }
   }
   PetscCall(AzFieldEvaluateJets(field, N, x, jets));
+  for (PetscInt cond = 0; cond <= AZ_COND_INITIAL; cond++) { /* the loss's hard conditions: the same transform */
+    const char *st;
+    PetscInt    nres = 0;
+    if (cond >= 2 * info->dim && cond != AZ_COND_INITIAL) continue;
+    PetscCall(AzProblemGetNumResiduals(prob, cond, &nres));
+    if (!nres) continue;
+    PetscCall(AzLossGetConditionStrategy(loss, cond, &st));
+    if (strcmp(st, "hard")) continue;
+    if (cond == AZ_COND_INITIAL) hinit = PETSC_TRUE;
+    else hface[cond] = PETSC_TRUE;
+    anyhard = PETSC_TRUE;
+  }
+  PetscCall(PetscCalloc1(N, &gl));
+  if (anyhard) {
+    PetscScalar *g0;
+    PetscCall(AzTransformCreateFaces(prob, hface, hinit, &T));
+    PetscCall(AzTransformApplyLinearBlocks(T, N, x, nout, jets)); /* C φ_k */
+    PetscCall(PetscCalloc1((size_t)N * nslot, &g0));
+    PetscCall(AzTransformApply(T, N, x, g0)); /* the lift g */
+    for (PetscInt p = 0; p < N; p++) gl[p] = PetscRealPart(g0[(size_t)p * nslot]);
+    PetscCall(PetscFree(g0));
+    PetscCall(AzTransformDestroy(&T));
+  }
   for (PetscInt p = 0; p < N; p++) {
     AzPoint     pt = {x + p * ncoord, ncoord, param, -1};
     PetscScalar u;
-    PetscReal   uh = 0;
+    PetscReal   uh = gl[p];
     PetscCall(info->exact(&pt, &u));
     ue[p] = PetscRealPart(u);
     nu += ue[p] * ue[p];
@@ -85,7 +111,7 @@ int main(int argc, char **argv)
     PetscCall(PetscBLASIntCast(K, &Nn));
     lda = ldb = M;
     PetscCall(PetscArraycpy(A, Phi, (size_t)N * K));
-    PetscCall(PetscArraycpy(b, ue, N));
+    for (PetscInt p = 0; p < N; p++) b[p] = ue[p] - gl[p];
     LAPACKgelss_(&M, &Nn, &one, A, &lda, b, &ldb, sv, &rc, &rank, &wq, &lwork, &info_);
     lwork = (PetscBLASInt)wq + 1;
     PetscCall(PetscMalloc1(lwork, &work));
@@ -93,7 +119,7 @@ int main(int argc, char **argv)
     PetscCall(PetscFree(work));
     PetscCheck(info_ == 0, PETSC_COMM_WORLD, PETSC_ERR_LIB, "gelss failed (info %d)", (int)info_);
     for (PetscInt p = 0; p < N; p++) {
-      PetscReal u = 0;
+      PetscReal u = gl[p];
       for (PetscInt k = 0; k < K; k++) u += b[k] * Phi[(size_t)k * N + p];
       e += (u - ue[p]) * (u - ue[p]);
     }
@@ -102,6 +128,7 @@ int main(int argc, char **argv)
   }
   PetscCall(PetscFree5(x, Phi, A, b, ue));
   PetscCall(PetscFree2(sv, jets));
+  PetscCall(PetscFree(gl));
   PetscCall(AzLossDestroy(&loss));
   PetscCall(AzFieldDestroy(&field));
   PetscCall(AzProblemDestroy(&prob));

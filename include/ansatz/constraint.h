@@ -29,6 +29,10 @@ PETSC_EXTERN PetscErrorCode AzTransformIsHard(AzTransform T, PetscInt cond, Pets
 PETSC_EXTERN PetscErrorCode AzTransformApply(AzTransform T, PetscInt npts, const PetscReal x[], PetscScalar jets[]);
 /* the linear part only (tangents): δu = C δN, in place */
 PETSC_EXTERN PetscErrorCode AzTransformApplyLinear(AzTransform T, PetscInt npts, const PetscReal x[], PetscScalar jets[]);
+/* the linear part on nblock jets of one component each per point (npts × nblock × nslot): every block
+ * b ↦ C b; and its adjoint b ↦ Cᵀ b (the solved output layer's basis functions φ_k ↦ C φ_k, -az_hardpde) */
+PETSC_EXTERN PetscErrorCode AzTransformApplyLinearBlocks(AzTransform T, PetscInt npts, const PetscReal x[], PetscInt nblock, PetscScalar jets[]);
+PETSC_EXTERN PetscErrorCode AzTransformAdjointBlocks(AzTransform T, PetscInt npts, const PetscReal x[], PetscInt nblock, PetscScalar rows[]);
 /* the jet of the faces' factor of φ alone (1 when no face is hard): a shape that vanishes on every
  * hard Dirichlet face, for corrections that must leave those faces alone (projection, loss.h) */
 PETSC_EXTERN PetscErrorCode AzTransformShapeJet(AzTransform T, const PetscReal x[], PetscScalar s[]);

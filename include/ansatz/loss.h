@@ -220,6 +220,10 @@ PETSC_EXTERN PetscErrorCode AzLossGetChainMaps(AzLoss loss, PetscInt *nmaps, con
 PETSC_EXTERN PetscErrorCode AzHardPDENetworkComponents(MPI_Comm comm, const char prefix[], PetscInt ncomp, PetscInt *ncompN);
 PETSC_EXTERN PetscErrorCode AzLossHardPDEInfo(AzLoss loss, PetscInt *its, PetscReal *obj, PetscInt *R, const PetscScalar *w[]);
 PETSC_EXTERN PetscErrorCode AzLossHardPDEObjective(AzLoss loss, const PetscScalar w[], PetscReal *obj, PetscScalar grad[]);
+/* collective, after training: the solve's ridge becomes -az_hardpde_final_ridge (default 0) and the
+ * weights are solved again at the current θ; every later evaluation uses it (train, compare and eval
+ * call it, so that the summary, theta.bin's solution and eval agree). Nothing without -az_hardpde. */
+PETSC_EXTERN PetscErrorCode AzLossHardPDEFinalSolve(AzLoss loss);
 /* collective: the least and greatest first coordinate of expert e's constraint points (-az_moe_experts) */
 PETSC_EXTERN PetscErrorCode AzLossHardPDEExpertRange(AzLoss loss, PetscInt e, PetscReal *xmin, PetscReal *xmax);
 /* expert e's owner rank, the one that gathers its constraint rows and solves for its weights, and the

@@ -137,6 +137,59 @@ static PetscErrorCode ApplyPoints(AzTransform T, PetscInt npts, const PetscReal 
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* npts points, nblock jets of nslot slots each per point: every block b ↦ C b (the lift left out) */
+PetscErrorCode AzTransformApplyLinearBlocks(AzTransform T, PetscInt npts, const PetscReal x[], PetscInt nblock, PetscScalar jets[])
+{
+  const PetscInt ns = T->nslot;
+  PetscScalar    phi[AZ_JET_MAX_NSLOT], C[AZ_JET_MAX_NSLOT * AZ_JET_MAX_NSLOT], N[AZ_JET_MAX_NSLOT];
+
+  PetscFunctionBegin;
+  for (PetscInt p = 0; p < npts; p++) {
+    PhiJet(T, x + p * T->ncoord, phi);
+    LeibnizMatrix(T->ncoord, phi, C);
+    for (PetscInt b = 0; b < nblock; b++) {
+      PetscScalar *u = jets + ((size_t)p * nblock + b) * ns;
+      for (PetscInt s = 0; s < ns; s++) N[s] = u[s];
+      for (PetscInt s = 0; s < ns; s++) {
+        PetscScalar v = 0;
+        if (!(T->mask & ((PetscInt)1 << s))) continue; /* not propagated: left as it is */
+        for (PetscInt q = 0; q < ns; q++)
+          if (C[s * ns + q] != 0) v += C[s * ns + q] * N[q];
+        u[s] = v;
+      }
+    }
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* the adjoint of AzTransformApplyLinearBlocks: every block b ↦ Cᵀ b (slots not propagated: 0) */
+PetscErrorCode AzTransformAdjointBlocks(AzTransform T, PetscInt npts, const PetscReal x[], PetscInt nblock, PetscScalar rows[])
+{
+  const PetscInt ns = T->nslot;
+  PetscScalar    phi[AZ_JET_MAX_NSLOT], C[AZ_JET_MAX_NSLOT * AZ_JET_MAX_NSLOT], ub[AZ_JET_MAX_NSLOT];
+
+  PetscFunctionBegin;
+  for (PetscInt p = 0; p < npts; p++) {
+    PhiJet(T, x + p * T->ncoord, phi);
+    LeibnizMatrix(T->ncoord, phi, C);
+    for (PetscInt b = 0; b < nblock; b++) {
+      PetscScalar *r = rows + ((size_t)p * nblock + b) * ns;
+      for (PetscInt s = 0; s < ns; s++) ub[s] = (T->mask & ((PetscInt)1 << s)) ? r[s] : 0;
+      for (PetscInt q = 0; q < ns; q++) {
+        PetscScalar v = 0;
+        if (!(T->mask & ((PetscInt)1 << q))) {
+          r[q] = 0;
+          continue;
+        }
+        for (PetscInt s = 0; s < ns; s++)
+          if (C[s * ns + q] != 0) v += C[s * ns + q] * ub[s];
+        r[q] = v;
+      }
+    }
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode AzTransformApply(AzTransform T, PetscInt npts, const PetscReal x[], PetscScalar jets[])
 {
   PetscFunctionBegin;

@@ -10,10 +10,12 @@ typedef struct {
   PetscInt     cond, n, nres, nloc;
   PetscReal    sq;  /* the row scale √(ω/(n m)) */
   Vec          x;   /* the constraint points, distributed by groups like a term's */
-  PetscScalar *phi; /* nloc × LjetN: the basis jets at the last update */
+  PetscScalar *phi; /* nloc × LjetN: the basis jets at the last update (with hard conditions, those of
+                       the transformed basis C φ_k, u = g + Σ w C φ: AzTransformApplyLinearBlocks) */
+  PetscScalar *g;   /* with hard conditions: nloc × ncomp·nslot, the lift's jets at the points (else NULL) */
   /* on the expert's owner rank only: all n points and their basis jets in global order, gathered there */
   PetscReal   *xall;
-  PetscScalar *phiall;
+  PetscScalar *phiall, *gall;
   PetscMPIInt *cnt, *dsp; /* every rank's share of the points (Gatherv, in points) */
 } HPSet;
 
@@ -54,6 +56,13 @@ typedef struct {
   PetscInt  nprod[AZ_JET_MAX_NSLOT], pk[AZ_JET_MAX_NSLOT][5], pslot[AZ_JET_MAX_NSLOT][5];
   PetscReal pcoef[AZ_JET_MAX_NSLOT][5];
 } HPMap;
+
+/* u (+)= g, the lift's jet (hard conditions; g NULL: none) */
+static inline void AddLift(PetscInt n, const PetscScalar g[], PetscScalar u[])
+{
+  if (g)
+    for (PetscInt q = 0; q < n; q++) u[q] += g[q];
+}
 
 /* u_c = Σ_k w_{c,k} φ_{c,k}, every slot */
 static inline void Combine(PetscInt nc, PetscInt K, PetscInt ns, const PetscScalar w[], const PetscScalar phi[], PetscScalar u[])

@@ -20,7 +20,14 @@
  * s²[Dᵀ D v + (∂D/∂u·v)ᵀ r] (the second part by a central difference of D along v: zero for a linear
  * PDE, O(ε²) otherwise) and in v is s² Dᵀ r; back to the basis jets through u = Σ w φ and v = Σ λ φ.
  * The tangent ẇ = −H⁻¹ d(Fᵀρ)/dθ·v and the dense ∂w/∂θ (Gauss–Newton, the Laplace approximation)
- * follow the same way. */
+ * follow the same way.
+ *
+ * With hard boundary or initial conditions (-az_constraint hard: the transform u = g + C(d) N of
+ * constraint.h, after this map in the chain) the solution is u = g + Σ_k w_k C φ_k, still affine in w:
+ * the basis becomes C φ_k (AzTransformApplyLinearBlocks on the network's jets at the constraint points),
+ * the lift g enters the residual as an offset, and the conditions the transform imposes have no rows
+ * (map_hardpde.c drops their sets). The derivatives above then run on C φ and go back to the network's
+ * jets through Cᵀ (AzTransformAdjointBlocks): C does not depend on θ, so they stay exact. */
 #include "hardpde.h"
 #include <petscblaslapack.h>
 
@@ -71,6 +78,7 @@ static PetscErrorCode BuildRows(AzLoss L, HardPDE *h, const PetscScalar w[], Pet
       for (PetscInt p = lo; p < hi; p++) {
         const PetscScalar *phi = S->phiall + (size_t)p * L->LjetN;
         Combine(L->ncomp, K, ns, w, phi, u);
+        AddLift(Ljet, S->gall ? S->gall + (size_t)p * Ljet : NULL, u);
         PetscCall(Residual(L, S, S->xall + (size_t)p * L->ncoord, u, r, D));
         for (PetscInt i = 0; i < S->nres; i++, row++) {
           PetscReal *fr = h->Fall + (size_t)row * (R + 1);
@@ -139,6 +147,7 @@ static PetscErrorCode SecondOrder(AzLoss L, HardPDE *h)
         const PetscReal   *x   = St->xall + (size_t)p * L->ncoord;
         PetscReal          nu  = 0;
         Combine(L->ncomp, K, ns, h->w, phi, u);
+        AddLift(Ljet, St->gall ? St->gall + (size_t)p * Ljet : NULL, u);
         PetscCall(Residual(L, St, x, u, r, D));
         for (PetscInt q = 0; q < Ljet; q++)
           if ((L->mask >> (q % ns)) & 1) nu = PetscMax(nu, PetscAbsScalar(u[q]));
@@ -213,6 +222,7 @@ PetscErrorCode AzHPGather(AzLoss L, HardPDE *h)
       PetscInt lo, cnt;
       AzLossGroupItems(L, S->n, g, &lo, &cnt);
       if (cnt) PetscCall(AzFieldEvaluateJets(L->field, cnt, (const PetscReal *)xa + lo * L->ncoord, S->phi + (size_t)lo * L->LjetN));
+      if (cnt && L->transform) PetscCall(AzTransformApplyLinearBlocks(L->transform, cnt, (const PetscReal *)xa + lo * L->ncoord, h->R, S->phi + (size_t)lo * L->LjetN));
     }
     PetscCall(VecRestoreArrayRead(S->x, &xa));
     PetscCallMPI(MPI_Gatherv(S->phi, (PetscMPIInt)S->nloc, h->tjet, S->phiall, S->cnt, S->dsp, h->tjet, h->owner, L->comm));
@@ -383,6 +393,17 @@ PetscErrorCode AzHPSetUpSolver(AzLoss L, HardPDE *h, PetscInt e, PetscInt E)
     if (h->mine) PetscCall(PetscMalloc2((size_t)S->n * L->ncoord, &S->xall, (size_t)S->n * R * L->nslot, &S->phiall));
     PetscCall(VecGetArrayRead(S->x, &xa));
     PetscCallMPI(MPI_Gatherv(xa, mine, h->tx, S->xall, S->cnt, S->dsp, h->tx, h->owner, L->comm));
+    if (L->transform) { /* the lift's jets at the points, here and on the owner: u = g + Σ w C φ */
+      const PetscInt Lj = L->ncomp * L->nslot;
+      MPI_Datatype   tg;
+      PetscCall(PetscCalloc1((size_t)PetscMax(S->nloc, 1) * Lj, &S->g));
+      PetscCall(AzTransformApply(L->transform, S->nloc, (const PetscReal *)xa, S->g));
+      if (h->mine) PetscCall(PetscMalloc1((size_t)S->n * Lj, &S->gall));
+      PetscCallMPI(MPI_Type_contiguous((PetscMPIInt)Lj, MPIU_SCALAR, &tg));
+      PetscCallMPI(MPI_Type_commit(&tg));
+      PetscCallMPI(MPI_Gatherv(S->g, mine, tg, S->gall, S->cnt, S->dsp, tg, h->owner, L->comm));
+      PetscCallMPI(MPI_Type_free(&tg));
+    }
     PetscCall(VecRestoreArrayRead(S->x, &xa));
   }
   if (h->mine) {
@@ -400,6 +421,8 @@ PetscErrorCode AzHPDestroySolver(HardPDE *h)
     PetscCall(PetscFree(h->set[si].phi));
     PetscCall(PetscFree2(h->set[si].cnt, h->set[si].dsp));
     PetscCall(PetscFree2(h->set[si].xall, h->set[si].phiall));
+    PetscCall(PetscFree(h->set[si].g));
+    PetscCall(PetscFree(h->set[si].gall));
   }
   PetscCall(PetscFree2(h->V, h->s2));
   PetscCall(PetscFree3(h->Fall, h->A, h->work));
@@ -468,10 +491,12 @@ typedef struct {
   HPSet             *S;
   const PetscReal   *x;   /* the chunk's points from the group's first */
   const PetscScalar *lam; /* λ */
-  PetscScalar       *D, *Dp, *Dm;
+  const PetscScalar *g;   /* the lift's jets from the group's first point (hard conditions; else NULL) */
+  PetscScalar       *D, *Dp, *Dm, *tphi;
 } BackCtx;
 
-/* jetbar_{(c,k),σ} = −(w_{c,k} gu_{c,σ} + λ_{c,k} gv_{c,σ}) */
+/* jetbar_{(c,k),σ} = −(w_{c,k} gu_{c,σ} + λ_{c,k} gv_{c,σ}); with hard conditions on the transformed
+ * basis C φ, then back to the network's jets by Cᵀ */
 static PetscErrorCode BackwardPoints(void *ptr, PetscInt p0, PetscInt np, const PetscScalar jets[], PetscScalar jetbar[])
 {
   BackCtx       *b = (BackCtx *)ptr;
@@ -482,14 +507,22 @@ static PetscErrorCode BackwardPoints(void *ptr, PetscInt p0, PetscInt np, const 
 
   PetscFunctionBegin;
   for (PetscInt p = 0; p < np; p++) {
+    const PetscReal   *x   = b->x + (p0 + p) * L->ncoord;
     const PetscScalar *phi = jets + (size_t)p * L->LjetN;
     PetscScalar       *jb  = jetbar + (size_t)p * L->LjetN;
+    if (L->transform) {
+      PetscCall(PetscArraycpy(b->tphi, phi, L->LjetN));
+      PetscCall(AzTransformApplyLinearBlocks(L->transform, 1, x, h->R, b->tphi));
+      phi = b->tphi;
+    }
     Combine(L->ncomp, K, ns, h->w, phi, u);
+    AddLift(L->ncomp * ns, b->g ? b->g + (size_t)(p0 + p) * L->ncomp * ns : NULL, u);
     Combine(L->ncomp, K, ns, b->lam, phi, v);
-    PetscCall(PointRows(L, b->S, h->linear, b->x + (p0 + p) * L->ncoord, u, v, b->D, b->Dp, b->Dm, gu, gv));
+    PetscCall(PointRows(L, b->S, h->linear, x, u, v, b->D, b->Dp, b->Dm, gu, gv));
     for (PetscInt c = 0; c < L->ncomp; c++)
       for (PetscInt k = 0; k < K; k++)
         for (PetscInt s = 0; s < ns; s++) jb[(c * K + k) * ns + s] = -(h->w[c * K + k] * gu[c * ns + s] + b->lam[c * K + k] * gv[c * ns + s]);
+    if (L->transform) PetscCall(AzTransformAdjointBlocks(L->transform, 1, x, h->R, jb));
   }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -507,6 +540,7 @@ PetscErrorCode AzHPBackward(AzLoss L, HardPDE *h, PetscInt g, Vec grad)
   PetscCall(PetscMalloc1(h->R, &lam));
   AzHPSolveH(L, h, h->wbar, lam);
   PetscCall(Work(L, &b.D, &b.Dp, &b.Dm));
+  PetscCall(PetscMalloc1(L->LjetN, &b.tphi));
   b.L   = L;
   b.h   = h;
   b.lam = lam;
@@ -518,10 +552,12 @@ PetscErrorCode AzHPBackward(AzLoss L, HardPDE *h, PetscInt g, Vec grad)
     if (!cnt) continue;
     PetscCall(VecGetArrayRead(b.S->x, &xa));
     b.x = (const PetscReal *)xa + lo * L->ncoord;
+    b.g = b.S->g ? b.S->g + (size_t)lo * L->ncomp * L->nslot : NULL;
     PetscCall(AzFieldJetsVJP(L->field, cnt, b.x, BackwardPoints, &b, grad));
     PetscCall(VecRestoreArrayRead(b.S->x, &xa));
   }
   PetscCall(PetscFree3(b.D, b.Dp, b.Dm));
+  PetscCall(PetscFree(b.tphi));
   PetscCall(PetscFree(lam));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -548,6 +584,7 @@ PetscErrorCode AzHPTangent(AzLoss L, HardPDE *h, Vec v)
       PetscInt lo, cnt;
       AzLossGroupItems(L, S->n, g, &lo, &cnt);
       if (cnt) PetscCall(AzFieldJetsTangent(L->field, cnt, (const PetscReal *)xa + lo * L->ncoord, v, pd + (size_t)lo * L->LjetN));
+      if (cnt && L->transform) PetscCall(AzTransformApplyLinearBlocks(L->transform, cnt, (const PetscReal *)xa + lo * L->ncoord, R, pd + (size_t)lo * L->LjetN)); /* C φ̇ */
     }
     for (PetscInt g = L->g0; g < L->g1; g++) {
       PetscScalar *acc = part + (size_t)(g - L->g0) * R;
@@ -558,6 +595,7 @@ PetscErrorCode AzHPTangent(AzLoss L, HardPDE *h, Vec v)
         const PetscReal   *x   = (const PetscReal *)xa + p * L->ncoord;
         PetscReal          nu = 0, nv = 0, eps = 0;
         Combine(L->ncomp, K, ns, h->w, phi, u);
+        AddLift(Ljet, S->g ? S->g + (size_t)p * Ljet : NULL, u);
         Combine(L->ncomp, K, ns, h->w, phid, ud);
         PetscCall(Residual(L, S, x, u, r, D));
         for (PetscInt q = 0; q < Ljet; q++)
@@ -629,6 +667,7 @@ PetscErrorCode AzHPJacobian(AzLoss L, HardPDE *h)
         for (PetscInt p = 0; p < nc; p++) {
           const PetscScalar *phi = S->phi + (size_t)(p0 + p) * LN;
           Combine(L->ncomp, K, ns, h->w, phi, u);
+          AddLift(L->ncomp * ns, S->g ? S->g + (size_t)(p0 + p) * L->ncomp * ns : NULL, u);
           for (PetscInt j = 0; j < R; j++) {
             PetscScalar *jr = rows + ((size_t)p * R + j) * LN;
             for (PetscInt i = 0; i < R; i++) e[i] = i == j;
@@ -638,6 +677,7 @@ PetscErrorCode AzHPJacobian(AzLoss L, HardPDE *h)
               for (PetscInt k = 0; k < K; k++)
                 for (PetscInt s = 0; s < ns; s++) jr[(c * K + k) * ns + s] = h->w[c * K + k] * gu[c * ns + s] + (c * K + k == j ? gv[c * ns + s] : 0);
           }
+          if (L->transform) PetscCall(AzTransformAdjointBlocks(L->transform, 1, (const PetscReal *)xa + (p0 + p) * L->ncoord, R * R, rows + (size_t)p * R * LN)); /* back through Cᵀ */
         }
         PetscCall(AzFieldResidualJacobian(L->field, nc, (const PetscReal *)xa + p0 * L->ncoord, R, rows, jac));
         for (PetscInt p = 0; p < nc; p++)

@@ -311,6 +311,7 @@ struct _p_AzLoss {
   PetscBool        hardpde;
   PetscInt         hardpde_K, hardpde_n, hardpde_maxit, moe_experts; /* moe: experts along the first axis (0: one per rank) */
   PetscReal        hardpde_ridge, hardpde_tol, hardpde_rcond; /* rcond: directions with σ² + α <= rcond² σ²_max left out */
+  PetscReal        hardpde_final_ridge;                       /* the ridge from AzLossHardPDEFinalSolve on */
   /* -az_moe_blend interface: crisp boxes, continuity by a penalty on the jumps at interface points (its
    * weight, its points: 0 for a face's count per interface) */
   PetscBool        moe_interface;

@@ -29,6 +29,7 @@ PetscErrorCode AzHardPDEOptions(AzLoss L)
   PetscFunctionBegin;
   L->hardpde_K     = 32;
   L->hardpde_ridge = 1e-12;
+  L->hardpde_final_ridge = 0; /* bench/hardpde/README.md: re-solving the trained θ at α = 0 was never worse */
   L->hardpde_tol   = 1e-10;
   L->hardpde_rcond = 3.16227766016838e-8; /* √1e-15: σ² + α below 1e-15 σ²_max left out */
   L->hardpde_maxit = 50;
@@ -40,6 +41,7 @@ PetscErrorCode AzHardPDEOptions(AzLoss L)
     PetscCall(PetscOptionsInt("-az_hardpde_basis", "basis functions per solution component", "AzLossSetUp", L->hardpde_K, &L->hardpde_K, NULL));
     PetscCall(PetscOptionsInt("-az_hardpde_points", "interior constraint points (0: four per unknown weight); each face and the initial slice get a quarter as many", "AzLossSetUp", L->hardpde_n, &L->hardpde_n, NULL));
     PetscCall(PetscOptionsReal("-az_hardpde_ridge", "ridge alpha |w|^2 added to the solve's objective", "AzLossSetUp", L->hardpde_ridge, &L->hardpde_ridge, NULL));
+    PetscCall(PetscOptionsReal("-az_hardpde_final_ridge", "the ridge of the solve at the trained parameters (after training: what theta.bin's solution, the summary and ansatz eval report)", "AzLossHardPDEFinalSolve", L->hardpde_final_ridge, &L->hardpde_final_ridge, NULL));
     PetscCall(PetscOptionsReal("-az_hardpde_rcond", "the solve leaves out the directions of its rows with sigma^2 + alpha <= rcond^2 sigma_max^2 (a truncated SVD)", "AzLossSetUp", L->hardpde_rcond, &L->hardpde_rcond, NULL));
     PetscCall(PetscOptionsReal("-az_hardpde_tol", "the solve stops when a Gauss-Newton step is below tol (1 + |w|)", "AzLossSetUp", L->hardpde_tol, &L->hardpde_tol, NULL));
     PetscCall(PetscOptionsInt("-az_moe_experts", "hardpde-moe: experts along the first axis, each with its own solved weights from its own points, blended by a partition of unity (0: one per rank)", "AzLossSetUp", L->moe_experts, &L->moe_experts, NULL));
@@ -58,6 +60,7 @@ PetscErrorCode AzHardPDEOptions(AzLoss L)
   PetscCheck(L->hardpde_K >= 1 && L->hardpde_K <= 4096, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_hardpde_basis must be between 1 and 4096, not %" PetscInt_FMT, L->hardpde_K);
   PetscCheck(L->moe_experts >= 0 && L->moe_experts <= AZ_HP_MAX_EXPERTS, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_moe_experts must be between 0 (one per rank) and %d, not %" PetscInt_FMT, AZ_HP_MAX_EXPERTS, L->moe_experts);
   PetscCheck(L->hardpde_n >= 0 && L->hardpde_n <= 10000000, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_hardpde_points must be 0 (four per unknown) or a count up to 10000000, not %" PetscInt_FMT, L->hardpde_n);
+  PetscCheck(L->hardpde_final_ridge >= 0 && !PetscIsInfOrNanReal(L->hardpde_final_ridge), L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_hardpde_final_ridge must be >= 0 and finite (the ridge of the solve at the trained parameters; give -az_hardpde_ridge's value to keep it), not %g", (double)L->hardpde_final_ridge);
   PetscCheck(L->hardpde_ridge >= 0 && L->hardpde_tol > 0 && L->hardpde_maxit >= 1, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_hardpde_ridge must be >= 0, -az_hardpde_tol > 0 and -az_hardpde_maxit >= 1");
   PetscCheck(L->hardpde_rcond >= 0 && L->hardpde_rcond < 1, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_hardpde_rcond must be in [0, 1) (a singular value cut-off relative to the largest), not %g", (double)L->hardpde_rcond);
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -355,7 +358,9 @@ static PetscErrorCode Refusals(AzLoss L)
 
   PetscFunctionBegin;
   for (PetscInt l = 0; l < AZ_MAX_LAWS; l++) laws = laws || L->law_mode[l] != AZ_CONSERVE_NONE;
-  PetscCheck(!L->transform, L->comm, PETSC_ERR_ARG_WRONG, "-az_hardpde (a solved output layer) does not combine with hard boundary or initial conditions (-az_constraint hard): the solve already imposes them at its constraint points; use soft conditions with it");
+  /* hard conditions (the transform u = g + C N after this map) combine: u = g + Σ w C φ is affine in w;
+   * but the interface term's jump u_{i−1} − u_i would gain the lift g */
+  PetscCheck(!L->transform || !L->moe_interface, L->comm, PETSC_ERR_ARG_WRONG, "-az_hardpde with -az_moe_blend interface does not combine with hard boundary or initial conditions (-az_constraint hard): the jumps between experts would carry the lift; use -az_moe_blend pou or soft conditions");
   PetscCheck(L->positivity != AZ_POSITIVE_HARD && L->bounds != AZ_POSITIVE_HARD, L->comm, PETSC_ERR_ARG_WRONG, "-az_hardpde: the solution must be linear in the solved weights, so -az_positivity hard and -az_bounds hard (a nonlinear output map) are refused; their penalties (soft, linear, cosine, adaptive, auglag) are allowed");
   PetscCheck(!L->stream, L->comm, PETSC_ERR_ARG_WRONG, "-az_hardpde does not combine with -az_divfree (a stream function): choose one output map");
   PetscCheck(!laws, L->comm, PETSC_ERR_ARG_WRONG, "-az_hardpde does not combine with -az_conservation (projection or penalties of conservation laws) here: use -az_conservation none");
@@ -423,8 +428,11 @@ static PetscErrorCode ExpertSetUp(AzLoss L, HPMap *M, PetscInt e, PetscInt N, Pe
   h->wjac = jac + (size_t)e * R * L->nparam;
   for (PetscInt cond = AZ_COND_INTERIOR; cond <= AZ_COND_INITIAL; cond++) {
     HPSet   *S = &h->set[h->nset];
-    PetscInt nres;
+    PetscInt  nres;
+    PetscBool hard = PETSC_FALSE;
     if (cond >= 2 * info->dim && cond != AZ_COND_INITIAL) continue;
+    if (L->transform) PetscCall(AzTransformIsHard(L->transform, cond, &hard));
+    if (hard) continue; /* imposed exactly by the transform: its rows would vanish */
     if ((cond == 0 && e > 0) || (cond == 1 && e < E - 1)) continue; /* the first axis' faces: the end experts' */
     PetscCall(AzProblemGetNumResiduals(L->prob, cond, &nres));
     if (!nres) continue;
@@ -573,6 +581,20 @@ PetscErrorCode AzLossHardPDEInfo(AzLoss L, PetscInt *its, PetscReal *obj, PetscI
   }
   if (R) *R = m ? m->nside : 0;
   if (w) *w = m ? m->side : NULL;
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzLossHardPDEFinalSolve(AzLoss L)
+{
+  AzChainMap m;
+
+  PetscFunctionBegin;
+  PetscCall(AzLossSetUp(L));
+  m = HardPDEMap(L);
+  if (!m) PetscFunctionReturn(PETSC_SUCCESS);
+  L->hardpde_ridge           = L->hardpde_final_ridge;
+  ((HPMap *)m->data)->valid = PETSC_FALSE; /* solved again at this θ, with the final ridge */
+  PetscCall(AzLossSyncSolution(L));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 

@@ -466,6 +466,7 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
         x->wall = t1 - t0;
         PetscCall(AzTrainerGetIterations(tr, &its));
         x->its = its;
+        PetscCall(AzLossHardPDEFinalSolve(loss)); /* hardpde: the weights at the final ridge, as train */
         PetscCall(AzLossEvaluate(loss, &x->loss, NULL, NULL));
         if (inverse) { /* the problem is now at this strategy's inferred parameters: its yardstick too */
           const char *const *inames;

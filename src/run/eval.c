@@ -189,7 +189,8 @@ PetscErrorCode AzRunEval(MPI_Comm comm)
   PetscCheck(load_set && load[0], comm, PETSC_ERR_ARG_WRONG, "ansatz eval needs a trained field: -az_run DIR (the directory of an `ansatz train` run) or -az_field_load FILE (a theta.bin) with the options the training took");
   PetscCheck(pts_set != grid_set, comm, PETSC_ERR_ARG_WRONG, "ansatz eval: give the points by -az_eval_points FILE or -az_eval_grid m (%s)", pts_set ? "not both" : "neither was given");
   PetscCall(AzLossSetUp(loss));
-  PetscCall(AzLossSyncSolution(loss)); /* a solved output layer's weights at the loaded θ (collective) */
+  PetscCall(AzLossHardPDEFinalSolve(loss)); /* a solved output layer's weights at the loaded θ, at the final ridge as train's summary */
+  PetscCall(AzLossSyncSolution(loss));
 
   /* the points: every rank knows them all (file or grid), evaluates its block of a PETSc split */
   if (pts_set) {

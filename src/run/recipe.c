@@ -92,8 +92,9 @@ static PetscErrorCode GroupsGiven(PetscBool given[])
 }
 
 /* whether an option that refuses hard conditions was given (each says so where it is read): an inferred
- * parameter the lift may depend on, a solved output layer, a stream function, positivity or bounds by
- * construction */
+ * parameter the lift may depend on, a stream function, positivity or bounds by construction; and a
+ * solved output layer, which takes hard conditions when the user gives them but is not given them by a
+ * recipe (its runs were measured and tuned with soft ones) */
 static PetscErrorCode RefusesHard(PetscBool *refuses)
 {
   const char *const excl[] = {"-az_infer", "-az_hardpde", "-az_divfree", "-az_positivity", "-az_bounds"};

@@ -478,6 +478,7 @@ PetscErrorCode AzRunTrain(MPI_Comm comm)
   PetscCall(AzTrainerGetStopReason(tr, &reason, &msg));
   PetscCall(PetscStrncpy(stop, msg, sizeof stop));
 
+  PetscCall(AzLossHardPDEFinalSolve(loss)); /* -az_hardpde: the weights at the final ridge (-az_hardpde_final_ridge) */
   PetscCall(AzLossEvaluate(loss, &f, term, NULL));
   if (ninfer) {
     PetscCall(AzLossGetInferred(loss, &ninfer, &inames, inferred));
