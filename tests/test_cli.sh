@@ -491,22 +491,26 @@ printf 'x,t,u\n0.5,0.5,0.6\n0.25,0.5,0.4\n' >"$tmp/rcp.csv"
 expect_ok recipe-lift-infer "$rl -az_field_depth 3" "$AZ" train -problem heat1d -az_infer kappa -az_data "$tmp/rcp.csv" -help -az_output_dir "$tmp/rcp6"
 grep -q -- "-az_constraint hard" "$tmp/out" && fail "recipe-lift-infer: hard conditions with an inferred parameter"
 expect_ok recipe-lift-steady "$rl -az_constraint_boundary hard -az_field_depth 3" "$AZ" train -problem poisson2d -help -az_output_dir "$tmp/rcp6"
-expect_ok recipe-lift-hardpde "$rl -az_field_depth 3" "$AZ" train -problem heat1d -az_hardpde -help -az_output_dir "$tmp/rcp6"
-grep -q -- "-az_constraint hard" "$tmp/out" && fail "recipe-lift-hardpde: hard conditions with -az_hardpde, which refuses them"
+# a solved output layer takes the lift's hard conditions (u = g + d Σ w φ), but not with crisp experts
+# joined by jump penalties, which refuse them
+expect_ok recipe-lift-hardpde "$rl -az_constraint hard -az_field_depth 3" "$AZ" train -problem heat1d -az_hardpde -help -az_output_dir "$tmp/rcp6"
+expect_ok recipe-lift-hardpde-interface "$rl -az_field_depth 3" "$AZ" train -problem heat1d -az_hardpde -az_moe_experts 2 -az_moe_blend interface -help -az_output_dir "$tmp/rcp6"
+grep -q -- "-az_constraint hard" "$tmp/out" && fail "recipe-lift-hardpde-interface: hard conditions with -az_moe_blend interface, which refuses them"
 expect_ok recipe-lift-problem "$rl -az_constraint_initial hard -az_causal 1" "$AZ" train -problem kdv1d -az_reference 0 -help -az_output_dir "$tmp/rcp6"
 grep -q -- "-az_constraint hard" "$tmp/out" && fail "recipe-lift-problem: kdv1d's recipe chose the group (initial hard, boundary periodic), yet ansatz's hardens"
 expect_ok recipe-convection "$rl -az_constraint soft -az_causal 1" "$AZ" train -problem convection1d -help -az_output_dir "$tmp/rcp6"
 expect_ok recipe-nolift "$rl -az_field_depth 3 -az_field_width 32 -az_trainer_type adam,gn -az_trainer_max_it 500,300" "$AZ" train -problem nls1d -az_reference 0 -help -az_output_dir "$tmp/rcp6"
 expect_ok recipe-burgers "$rl -az_field_depth 3 -az_field_width 20 -az_field_periodic 0:2 -az_constraint_initial hard -az_n_interior 10000 -az_resample rad -az_resample_every 500 -az_resample_pool 50000 -az_lbfgs_segment 500 -az_adam_lr 2e-3 -az_trainer_type adam,bfgs -az_trainer_max_it 500,7000" "$AZ" train -problem burgers1d -az_reference 0 -help -az_output_dir "$tmp/rcp6"
-expect_ok recipe-burgers-hardpde "$rl -az_field_depth 3 -az_field_width 20 -az_field_periodic 0:2 -az_lbfgs_segment 500 -az_adam_lr 2e-3 -az_trainer_type adam,bfgs -az_trainer_max_it 500,7000" "$AZ" train -problem burgers1d -az_hardpde -az_reference 0 -help -az_output_dir "$tmp/rcp6"
+expect_ok recipe-burgers-hardpde "$rl -az_field_depth 3 -az_field_width 20 -az_field_periodic 0:2 -az_constraint_initial hard -az_lbfgs_segment 500 -az_adam_lr 2e-3 -az_trainer_type adam,bfgs -az_trainer_max_it 500,7000" "$AZ" train -problem burgers1d -az_hardpde -az_reference 0 -help -az_output_dir "$tmp/rcp6"
 grep "^recipe" "$tmp/out" | grep -q -- "-az_resample" && fail "recipe-burgers-hardpde: the recipe's resampling with -az_hardpde, which refuses it"
-grep "^recipe" "$tmp/out" | grep -q -- "-az_constraint" && fail "recipe-burgers-hardpde: the recipe's hard initial condition with -az_hardpde, which refuses it"
-# the problem's hard initial condition stays out beside every option that refuses hard conditions, and
-# the run starts (kdv1d's recipe: initial hard, causal training)
-expect_ok recipe-kdv-hardpde "$rl -az_causal 1 -az_field_depth 3" "$AZ" train -problem kdv1d -az_hardpde -az_reference 0 -help -az_output_dir "$tmp/rcp6"
-grep "^recipe" "$tmp/out" | grep -q -- "-az_constraint" && fail "recipe-kdv-hardpde: the recipe's hard initial condition with -az_hardpde"
+grep "^recipe" "$tmp/out" | grep -q -- "-az_constraint_initial hard" || fail "recipe-burgers-hardpde: the recipe's hard initial condition left out beside -az_hardpde, which takes it"
+# the problem's hard initial condition stays out beside an option that refuses hard conditions, goes
+# with one that takes them, and the run starts (kdv1d's recipe: initial hard, causal training)
+expect_ok recipe-burgers-infer "$rl -az_field_depth 3 -az_field_width 20 -az_field_periodic 0:2 -az_n_interior 10000" "$AZ" train -problem burgers1d -az_infer nu -az_data "$tmp/rcp.csv" -az_reference 0 -help -az_output_dir "$tmp/rcp6"
+grep "^recipe" "$tmp/out" | grep -q -- "-az_constraint" && fail "recipe-burgers-infer: the recipe's hard initial condition with -az_infer"
+expect_ok recipe-kdv-hardpde "$rl -az_constraint_initial hard -az_causal 1 -az_field_depth 3" "$AZ" train -problem kdv1d -az_hardpde -az_reference 0 -help -az_output_dir "$tmp/rcp6"
 expect_ok recipe-burgers-hardpde-run "done: 1 iterations" "$AZ" train -problem burgers1d -az_hardpde -az_hardpde_basis 8 -az_hardpde_points 60 -az_n_interior 40 -az_n_boundary 4 -az_n_initial 8 -az_trainer_type adam -az_trainer_max_it 1 -az_reference 0 -az_quiet -az_output_dir "$tmp/rcp9"
-grep -q -- "-az_constraint" "$tmp/rcp9/options.txt" && fail "recipe-burgers-hardpde-run: the recipe's hard initial condition beside -az_hardpde"
+grep -q -- "-az_constraint_initial hard" "$tmp/rcp9/options.txt" && grep -q '"initial_constraint": "hard"' "$tmp/rcp9/summary.json" || fail "recipe-burgers-hardpde-run: the recipe's hard initial condition not taken beside -az_hardpde"
 # compare's strategies choose the conditions: the problem's recipe does not (kdv1d's initial hard
 # would make every strategy's initial condition hard)
 expect_ok recipe-compare-conditions "$rl -az_causal 1" "$AZ" compare -problem kdv1d -az_reference 0 -az_strategies soft -help -az_output_dir "$tmp/rcp6"
