@@ -10,7 +10,8 @@
  * expert, which alone builds the rows [F | ρ] (F = ∂ρ/∂w, ρ the scaled residuals) in group order
  * (reduce.c's groups: the same bits on any number of ranks) and finds w by Gauss–Newton with the SVD
  * of F, in double precision: one step for a linear PDE (its residual is affine in w, solved from
- * w = 0), a step that does not decrease the objective halved, warm-started for a nonlinear one. w, V
+ * w = 0), a step that does not decrease the objective halved, warm-started for a nonlinear one (from
+ * w = 0 with -az_hardpde_start cold, so that w is a function of θ alone). w, V
  * and σ² then go to every rank (AzHPShare), where the derivatives below run over each rank's points.
  *
  * Gradients through the solve by the implicit function theorem, not by unrolling: at the optimum
@@ -232,8 +233,9 @@ PetscErrorCode AzHPSolve(AzLoss L, HardPDE *h)
   PetscFunctionBegin;
   PetscCall(PetscMalloc2(R, &d, R, &wn));
   /* a linear PDE starts from w = 0: one step, and w(θ) a function of θ alone (a warm start would make
-   * its rounding depend on the path, and a line search on the loss see that noise) */
-  if (h->linear) PetscCall(PetscArrayzero(h->w, R));
+   * its rounding depend on the path, and a line search on the loss see that noise); a nonlinear one
+   * too with -az_hardpde_start cold, else from the last solve's w */
+  if (h->linear || L->hardpde_cold) PetscCall(PetscArrayzero(h->w, R));
   PetscCall(BuildRows(L, h, h->w, &obj));
   for (h->its = 0; h->its < L->hardpde_maxit; h->its++) {
     PetscReal nd = 0, nw = 0, t = 1, objn = obj;
