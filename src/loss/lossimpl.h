@@ -310,7 +310,7 @@ struct _p_AzLoss {
   /* hard PDE constraints by a solved output layer (map_hardpde.c): K basis functions per component,
    * interior constraint points (0: 4 per unknown), the ridge, the Gauss–Newton tolerance and steps */
   PetscBool        hardpde;
-  PetscInt         hardpde_K, hardpde_n, hardpde_maxit, moe_experts; /* moe: experts along the first axis (0: one per rank) */
+  PetscInt         hardpde_K, hardpde_n, hardpde_maxit, moe_experts; /* moe: experts (0: one per rank) */
   PetscReal        hardpde_ridge, hardpde_tol, hardpde_rcond; /* rcond: directions with σ² + α <= rcond² σ²_max left out */
   /* -az_moe_blend interface: crisp boxes, continuity by a penalty on the jumps at interface points (its
    * weight, its points: 0 for a face's count per interface) */

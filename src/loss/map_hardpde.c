@@ -45,7 +45,7 @@ PetscErrorCode AzHardPDEOptions(AzLoss L)
     PetscCall(PetscOptionsReal("-az_hardpde_ridge", "ridge alpha |w|^2 added to the solve's objective", "AzLossSetUp", L->hardpde_ridge, &L->hardpde_ridge, NULL));
     PetscCall(PetscOptionsReal("-az_hardpde_rcond", "the solve leaves out the directions of its rows with sigma^2 + alpha <= rcond^2 sigma_max^2 (a truncated SVD)", "AzLossSetUp", L->hardpde_rcond, &L->hardpde_rcond, NULL));
     PetscCall(PetscOptionsReal("-az_hardpde_tol", "the solve stops when a Gauss-Newton step is below tol (1 + |w|)", "AzLossSetUp", L->hardpde_tol, &L->hardpde_tol, NULL));
-    PetscCall(PetscOptionsInt("-az_moe_experts", "hardpde-moe: experts along the first axis, each with its own solved weights from its own points, blended by a partition of unity (0: one per rank)", "AzLossSetUp", L->moe_experts, &L->moe_experts, NULL));
+    PetscCall(PetscOptionsInt("-az_moe_experts", "hardpde-moe: experts (along the first axis unless -az_moe_grid or -az_moe_cuts_*), each with its own solved weights from its own points, blended by a partition of unity (0: one per rank)", "AzLossSetUp", L->moe_experts, &L->moe_experts, NULL));
     if (L->moe_experts != 1) { /* how the experts tile the box: only with more than one */
       PetscBool set;
       L->moe_ngrid = AZ_MAX_COORD;
