@@ -1223,6 +1223,12 @@ START_TEST(test_hardpde)
     CheckHardPDESolve("burgers1d hardpde (nonlinear): the solve", "burgers1d", o_nl);
     CheckTerms("burgers1d hardpde (nonlinear): derivatives through the solve with H's second-order part", "burgers1d", o_nl, 0, 0, t_heat, NULL);
   }
+  {
+    /* the same solved from w = 0 with Levenberg–Marquardt steps: the minimiser, exact derivatives */
+    const Opt o_lm[] = {{"-az_hardpde", "1"}, {"-az_hardpde_basis", "3"}, {"-az_hardpde_points", "20"}, {"-az_hardpde_tol", "1e-14"}, {"-az_hardpde_start", "cold"}, {"-az_hardpde_damping", "lm"}, {NULL, NULL}};
+    CheckHardPDESolve("burgers1d hardpde, cold start, Levenberg-Marquardt: the solve", "burgers1d", o_lm);
+    CheckTerms("burgers1d hardpde, cold start, Levenberg-Marquardt: derivatives through the solve", "burgers1d", o_lm, 0, 0, t_heat, NULL);
+  }
 }
 END_TEST
 
@@ -1412,6 +1418,7 @@ START_TEST(test_hardpde_refusals)
     const Opt ifgrid[]  = {{"-az_hardpde", "1"}, {"-az_moe_experts", "2"}, {"-az_moe_grid", "1,2"}, {"-az_moe_blend", "interface"}, {NULL, NULL}};
     const Opt many[]    = {{"-az_hardpde", "1"}, {"-az_hardpde_basis", "6"}, {"-az_hardpde_points", "40"}, {"-az_moe_experts", "20"}, {"-az_moe_grid", "1,20"}, {NULL, NULL}};
     const Opt start[]   = {{"-az_hardpde", "1"}, {"-az_hardpde_start", "hot"}, {NULL, NULL}};
+    const Opt damp[]    = {{"-az_hardpde", "1"}, {"-az_hardpde_damping", "trust"}, {NULL, NULL}};
     ExpectRefused("a grid of 6 for 4 experts", "heat1d", NULL, grid23, "2,3 experts per axis (time last) make 6, but there are 4 experts");
     ExpectRefused("a grid of 3 axes on heat1d", "heat1d", NULL, grid3, "-az_moe_grid: 3 counts for a problem of 2 coordinates");
     ExpectRefused("unsorted cuts", "heat1d", NULL, unsorted, "-az_moe_cuts_x: the cuts must increase (0.2 after 0.5)");
@@ -1421,6 +1428,7 @@ START_TEST(test_hardpde_refusals)
     ExpectRefused("interface blend on a grid", "heat1d", NULL, ifgrid, "-az_moe_blend interface joins experts along the first axis at even cuts only");
     ExpectRefused("more experts along t than points per expert", "heat1d", NULL, many, "use fewer experts (-az_moe_experts)");
     ExpectRefused("an unknown start", "heat1d", NULL, start, "-az_hardpde_start hot: a nonlinear solve starts warm");
+    ExpectRefused("an unknown damping", "heat1d", NULL, damp, "-az_hardpde_damping trust: a nonlinear solve's step is halved");
   }
 }
 END_TEST

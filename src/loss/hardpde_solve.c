@@ -259,6 +259,23 @@ PetscErrorCode AzHPSolve(AzLoss L, HardPDE *h)
     if (nd <= 1e-6 * (1 + nw)) { /* a step of rounding's size in the objective: it cannot judge, the step is accurate */
       for (PetscInt j = 0; j < R; j++) wn[j] = h->w[j] - d[j];
       PetscCall(BuildRows(L, h, wn, &objn));
+    } else if (L->hardpde_lm) { /* Levenberg–Marquardt: (FᵀF + (α + μ)I)⁻¹ g from the step's components
+                                 * in F's right singular vectors, μ raised tenfold while the objective grows */
+      PetscReal s2max = 0, mu = 0;
+      for (PetscInt j = 0; j < R; j++) s2max = PetscMax(s2max, h->s2[j]);
+      for (PetscInt k = 0; k < 16 && !down; k++, mu = k == 1 ? 1e-12 * s2max : 10 * mu) {
+        for (PetscInt j = 0; j < R; j++) wn[j] = h->w[j];
+        for (PetscInt j = 0; j < R; j++) {
+          const PetscReal *v = h->V + j * R;
+          PetscReal        c = 0;
+          for (PetscInt i = 0; i < R; i++) c += v[i] * PetscRealPart(d[i]);
+          c *= (h->s2[j] + L->hardpde_ridge) / (h->s2[j] + L->hardpde_ridge + mu);
+          for (PetscInt i = 0; i < R; i++) wn[i] -= c * v[i];
+        }
+        PetscCall(BuildRows(L, h, wn, &objn));
+        down = objn <= obj ? PETSC_TRUE : PETSC_FALSE;
+      }
+      if (!down) break;
     } else {
       for (PetscInt k = 0; k < 10 && !down; k++, t /= 2) { /* the step, halved while the objective grows */
         for (PetscInt j = 0; j < R; j++) wn[j] = h->w[j] - t * d[j];

@@ -322,6 +322,7 @@ struct _p_AzLoss {
   PetscInt         moe_grid[AZ_MAX_COORD], moe_ngrid, moe_ncuts[AZ_MAX_COORD];
   PetscReal        moe_cuts[AZ_MAX_COORD][AZ_MOE_MAX_EXPERTS];
   PetscBool        hardpde_cold; /* -az_hardpde_start cold: a nonlinear solve starts from w = 0 at every θ */
+  PetscBool        hardpde_lm;   /* -az_hardpde_damping lm: Levenberg–Marquardt in place of halving the step */
 };
 
 

@@ -24,7 +24,7 @@ PetscErrorCode AzHardPDENetworkComponents(MPI_Comm comm, const char prefix[], Pe
 
 PetscErrorCode AzHardPDEOptions(AzLoss L)
 {
-  char             blend[32] = "pou", start[32] = "warm";
+  char             blend[32] = "pou", start[32] = "warm", damp[32] = "halve";
   const char *const axes[AZ_MAX_COORD] = {"x", "y", "z", "t"};
 
   PetscFunctionBegin;
@@ -60,6 +60,7 @@ PetscErrorCode AzHardPDEOptions(AzLoss L)
       }
     }
     PetscCall(PetscOptionsString("-az_hardpde_start", "a nonlinear PDE's solve starts from the last solve's weights (warm) or from w = 0 at every parameter vector (cold: the loss a function of the parameters alone)", "AzLossSetUp", start, start, sizeof start, NULL));
+    PetscCall(PetscOptionsString("-az_hardpde_damping", "a nonlinear solve's step when the Gauss-Newton one raises the objective: halve (up to 10 times) or lm (Levenberg-Marquardt, mu raised tenfold up to 16 times)", "AzLossSetUp", damp, damp, sizeof damp, NULL));
     PetscCall(PetscOptionsInt("-az_hardpde_maxit", "at most this many Gauss-Newton steps per solve", "AzLossSetUp", L->hardpde_maxit, &L->hardpde_maxit, NULL));
     PetscCall(PetscOptionsString("-az_moe_blend", "hardpde-moe: how the experts join: pou (a smooth partition of unity) or interface (crisp boxes and a penalty on the jumps at the cuts)", "AzLossSetUp", blend, blend, sizeof blend, NULL));
     if (!strcmp(blend, "interface")) {
@@ -72,6 +73,8 @@ PetscErrorCode AzHardPDEOptions(AzLoss L)
   L->moe_interface = !strcmp(blend, "interface") ? PETSC_TRUE : PETSC_FALSE;
   PetscCheck(!strcmp(start, "warm") || !strcmp(start, "cold"), L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_hardpde_start %s: a nonlinear solve starts warm (from the last solve's weights) or cold (from w = 0 at every parameter vector)", start);
   L->hardpde_cold = !strcmp(start, "cold") ? PETSC_TRUE : PETSC_FALSE;
+  PetscCheck(!strcmp(damp, "halve") || !strcmp(damp, "lm"), L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_hardpde_damping %s: a nonlinear solve's step is halved (halve) or damped by Levenberg-Marquardt (lm)", damp);
+  L->hardpde_lm = !strcmp(damp, "lm") ? PETSC_TRUE : PETSC_FALSE;
   PetscCheck(L->w_interface > 0 && !PetscIsInfOrNanReal(L->w_interface), L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_moe_interface_weight must be positive and finite (the penalty that joins the experts), not %g", (double)L->w_interface);
   PetscCheck(L->moe_interface_n >= 0 && L->moe_interface_n <= 10000000, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_moe_interface_points must be 0 (-az_n_boundary per cut) or a count up to 10000000, not %" PetscInt_FMT, L->moe_interface_n);
   PetscCheck(L->hardpde_K >= 1 && L->hardpde_K <= 4096, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_hardpde_basis must be between 1 and 4096, not %" PetscInt_FMT, L->hardpde_K);
