@@ -81,6 +81,11 @@ grep -q -- "-az_moe_experts 2" "$tmp/hmoe/hardpde-moe/options.txt" || fail "comp
 expect_ok compare-hardpde-interface "report:" "$AZ" compare -problem heat1d -az_strategies hardpde,hardpde-moe -az_moe_experts 2 -az_moe_blend interface -az_trainer_type adam -az_trainer_max_it 2 -az_hardpde_basis 8 -az_field_width 8 -az_field_depth 2 -az_n_interior 100 -az_hardpde_points 100 -az_quiet -az_output_dir "$tmp/hif"
 head -1 "$tmp/hif/hardpde-moe/history.csv" | grep -q ",interface," || fail "compare -az_moe_blend interface: hardpde-moe's history.csv has no interface column"
 head -1 "$tmp/hif/hardpde/history.csv" | grep -q ",interface," && fail "compare -az_moe_blend interface: the global hardpde has an interface column"
+# -az_moe_grid given to the whole comparison: the mixture's experts along t; the global solve (one
+# expert) does not read it, and it is not reported unused
+expect_ok compare-hardpde-grid "report:" "$AZ" compare -problem heat1d -az_strategies hardpde,hardpde-moe -az_moe_experts 2 -az_moe_grid 1,2 -az_trainer_type adam -az_trainer_max_it 2 -az_hardpde_basis 8 -az_field_width 8 -az_field_depth 2 -az_n_interior 100 -az_hardpde_points 100 -az_quiet -az_output_dir "$tmp/hgrid"
+grep -q -- "-az_moe_grid 1,2" "$tmp/hgrid/hardpde-moe/options.txt" || fail "compare hardpde-moe: its options.txt lacks the user's -az_moe_grid 1,2"
+expect_error hardpde-moe-grid "experts per axis (time last) make 6, but there are 4 experts" "$AZ" train -problem heat1d -az_hardpde -az_hardpde_basis 8 -az_moe_experts 4 -az_moe_grid 2,3 -az_trainer_max_it 1 -az_output_dir "$tmp/bad"
 expect_error hardpde-moe-many "use fewer experts (-az_moe_experts)" "$AZ" train -problem heat1d -az_hardpde -az_hardpde_basis 8 -az_hardpde_points 64 -az_moe_experts 16 -az_trainer_max_it 1 -az_output_dir "$tmp/bad"
 expect_error hardpde-suffix "hardpde takes no +suffix" "$AZ" compare -problem heat1d -az_strategies hardpde+project -az_output_dir "$tmp/bad"
 # hardpde with hard conditions (u = g + d Σ w φ): the solve has the PDE's rows alone, the conditions hold exactly

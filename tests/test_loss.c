@@ -1073,35 +1073,45 @@ static void CheckHardPDESolve(const char *label, const char *problem, const Opt 
   FreeSetup(&s);
 }
 
-/* the blended solution's jets along the first axis against differences of the solution itself, near
- * the cuts of three experts at 1/3 and 2/3 of the box: u_x against (u(x+h) − u(x−h))/2h and u_xx against
- * the same of u_x (h = 1e-5: the blend's steep χ_e makes the truncation error of u_xx's ~1e-3) */
-static void CheckBlendJets(const char *label, const char *problem, const Opt *opts)
+/* the blended solution's jets along axis d against differences of the solution itself, at points near
+ * the cuts (at[], fractions of the box along d; the other coordinates at 0.37 of theirs): u_d against
+ * (u(x+h) − u(x−h))/2h and u_dd, where carried, against the same of u_d (h = 1e-5: the blend's steep
+ * χ_e makes the truncation error of u_dd's ~1e-3) */
+static void CheckBlendJetsAxis(const char *label, const char *problem, const Opt *opts, PetscInt d, PetscInt nat, const PetscReal at[])
 {
   Setup     s;
   PetscReal f, lo[AZ_MAX_COORD], hi[AZ_MAX_COORD];
-  const PetscReal h = 1e-5, at[] = {1.0 / 3 + 0.004, 2.0 / 3 - 0.003, 0.5};
+  const PetscReal h = 1e-5;
 
   ck_assert_msg(MakeSetup(problem, NULL, opts, &s) == 0, "%s: set-up failed", label);
   ck_assert_int_eq(AzLossEvaluate(s.loss, &f, NULL, NULL), 0);
   AzProblemGetBox(s.prob, lo, hi);
-  for (int i = 0; i < 3; i++) {
+  for (PetscInt i = 0; i < nat; i++) {
     PetscReal   x[AZ_MAX_COORD], xp[AZ_MAX_COORD], xm[AZ_MAX_COORD];
     PetscScalar j0[AZ_MAX_COMP * AZ_JET_MAX_NSLOT], jp[AZ_MAX_COMP * AZ_JET_MAX_NSLOT], jm[AZ_MAX_COMP * AZ_JET_MAX_NSLOT];
-    const PetscInt sx = AzJetSlotD1(s.ncoord, 0), sxx = AzJetSlotD2(s.ncoord, 0, 0);
-    for (PetscInt d = 0; d < s.ncoord; d++) x[d] = xp[d] = xm[d] = lo[d] + (d ? 0.37 : at[i]) * (hi[d] - lo[d]);
-    xp[0] += h;
-    xm[0] -= h;
+    const PetscInt sx = AzJetSlotD1(s.ncoord, d), sxx = AzJetSlotD2(s.ncoord, d, d);
+    const PetscReal hd = h * (hi[d] - lo[d]);
+    for (PetscInt k = 0; k < s.ncoord; k++) x[k] = xp[k] = xm[k] = lo[k] + (k == d ? at[i] : 0.37) * (hi[k] - lo[k]);
+    xp[d] += hd;
+    xm[d] -= hd;
     ck_assert_int_eq(AzLossEvaluateSolution(s.loss, 1, x, j0), 0);
     AzLossEvaluateSolution(s.loss, 1, xp, jp);
     AzLossEvaluateSolution(s.loss, 1, xm, jm);
+    ck_assert_msg(InMask(s.mask, sx), "%s: the jets do not carry the first derivative along axis %d", label, (int)d);
     {
-      const PetscReal ux = PetscRealPart((jp[0] - jm[0]) / (2 * h)), uxx = PetscRealPart((jp[sx] - jm[sx]) / (2 * h));
-      ck_assert_msg(PetscAbsReal(ux - PetscRealPart(j0[sx])) <= 1e-5 * (1 + PetscAbsReal(ux)), "%s: x = %g: u_x %.10g, differences %.10g", label, (double)x[0], (double)PetscRealPart(j0[sx]), (double)ux);
-      if ((s.mask >> sxx) & 1) ck_assert_msg(PetscAbsReal(uxx - PetscRealPart(j0[sxx])) <= 1e-3 * (1 + PetscAbsReal(uxx)), "%s: x = %g: u_xx %.10g, differences of u_x %.10g", label, (double)x[0], (double)PetscRealPart(j0[sxx]), (double)uxx);
+      const PetscReal ux = PetscRealPart((jp[0] - jm[0]) / (2 * hd)), uxx = PetscRealPart((jp[sx] - jm[sx]) / (2 * hd));
+      ck_assert_msg(PetscAbsReal(ux - PetscRealPart(j0[sx])) <= 1e-5 * (1 + PetscAbsReal(ux)), "%s: axis %d at %g: u_d %.10g, differences %.10g", label, (int)d, (double)x[d], (double)PetscRealPart(j0[sx]), (double)ux);
+      if (InMask(s.mask, sxx)) ck_assert_msg(PetscAbsReal(uxx - PetscRealPart(j0[sxx])) <= 1e-3 * (1 + PetscAbsReal(uxx)), "%s: axis %d at %g: u_dd %.10g, differences of u_d %.10g", label, (int)d, (double)x[d], (double)PetscRealPart(j0[sxx]), (double)uxx);
     }
   }
   FreeSetup(&s);
+}
+
+/* along the first axis, near the cuts of three experts at 1/3 and 2/3 of the box */
+static void CheckBlendJets(const char *label, const char *problem, const Opt *opts)
+{
+  const PetscReal at[] = {1.0 / 3 + 0.004, 2.0 / 3 - 0.003, 0.5};
+  CheckBlendJetsAxis(label, problem, opts, 0, 3, at);
 }
 
 START_TEST(test_hardpde)
@@ -1164,9 +1174,60 @@ START_TEST(test_hardpde)
     CheckTerms("poisson2d hardpde-moe: terms and derivatives through three solves and the blend", "poisson2d", o_moe, 0, 0, t_poisson, NULL);
   }
   {
+    /* experts along any axis: 2 × 2 (x, t) and 1 × 4 (along t) on heat1d, 2 × 2 on poisson2d, and cuts
+     * placed by hand (x at 0.15, t at 0.6 of the box); the tensor-product blend's jets along each axis
+     * against differences, each expert's points in its box (its face and initial sets only where its box
+     * touches them), every term's derivatives through the solves */
+    const Opt       o_22[] = {{"-az_hardpde", "1"}, {"-az_hardpde_basis", "3"}, {"-az_hardpde_points", "80"}, {"-az_moe_experts", "4"}, {"-az_moe_grid", "2,2"}, {NULL, NULL}};
+    const Opt       o_14[] = {{"-az_hardpde", "1"}, {"-az_hardpde_basis", "3"}, {"-az_hardpde_points", "80"}, {"-az_moe_experts", "4"}, {"-az_moe_grid", "1,4"}, {NULL, NULL}};
+    const Opt       o_cut[] = {{"-az_hardpde", "1"}, {"-az_hardpde_basis", "3"}, {"-az_hardpde_points", "80"}, {"-az_moe_experts", "4"}, {"-az_moe_cuts_x", "0.15"}, {"-az_moe_cuts_t", "0.6"}, {NULL, NULL}};
+    const PetscReal at2[] = {0.5 + 0.004, 0.5 - 0.003, 0.3}, at4[] = {0.25 + 0.004, 0.5 - 0.003, 0.75 + 0.002}, atx[] = {0.15 + 0.002, 0.15 - 0.003}, att[] = {0.6 + 0.003, 0.6 - 0.002};
+    /* the boxes, as fractions of the box per axis (x, t), expert e = i_x + n_x i_t: even cuts widened by
+     * half a box; given cuts by 8τ, τ the smaller neighbouring box / 16 */
+    const PetscReal b22[4][4] = {{0, 0.75, 0, 0.75}, {0.25, 1, 0, 0.75}, {0, 0.75, 0.25, 1}, {0.25, 1, 0.25, 1}};
+    const PetscReal b14[4][4] = {{0, 1, 0, 0.375}, {0, 1, 0.125, 0.625}, {0, 1, 0.375, 0.875}, {0, 1, 0.625, 1}};
+    const PetscReal bcut[4][4] = {{0, 0.225, 0, 0.8}, {0.075, 1, 0, 0.8}, {0, 0.225, 0.4, 1}, {0.075, 1, 0.4, 1}};
+    const struct {
+      const Opt *o;
+      const PetscReal (*b)[4];
+    } lay[] = {{o_22, b22}, {o_14, b14}, {o_cut, bcut}};
+    for (int l = 0; l < 3; l++) {
+      Setup     s;
+      PetscReal lo[AZ_MAX_COORD], hi[AZ_MAX_COORD];
+      ck_assert_msg(MakeSetup("heat1d", NULL, lay[l].o, &s) == 0, "hardpde-moe layout %d: set-up failed", l);
+      AzProblemGetBox(s.prob, lo, hi);
+      for (PetscInt e = 0; e < 4; e++) {
+        PetscReal xmin[AZ_MAX_COORD], xmax[AZ_MAX_COORD];
+        ck_assert_int_eq(AzLossHardPDEExpertBox(s.loss, e, xmin, xmax), 0);
+        for (PetscInt d = 0; d < 2; d++) {
+          const PetscReal a = lo[d] + lay[l].b[e][2 * d] * (hi[d] - lo[d]), b = lo[d] + lay[l].b[e][2 * d + 1] * (hi[d] - lo[d]);
+          ck_assert_msg(xmin[d] >= a - 1e-12 && xmax[d] <= b + 1e-12 && xmax[d] - xmin[d] >= 0.8 * (b - a), "hardpde-moe layout %d: expert %d's points span [%g, %g] along axis %d, its box is [%g, %g]", l, (int)e, (double)xmin[d], (double)xmax[d], (int)d, (double)a, (double)b);
+        }
+      }
+      FreeSetup(&s);
+    }
+    CheckHardPDESolve("heat1d hardpde-moe 2 x 2: the solves", "heat1d", o_22);
+    CheckBlendJetsAxis("heat1d hardpde-moe 2 x 2: the blend's jets along x", "heat1d", o_22, 0, 3, at2);
+    CheckBlendJetsAxis("heat1d hardpde-moe 2 x 2: the blend's jets along t", "heat1d", o_22, 1, 3, at2);
+    CheckBlendJetsAxis("heat1d hardpde-moe 1 x 4: the blend's jets along t", "heat1d", o_14, 1, 3, at4);
+    CheckBlendJetsAxis("heat1d hardpde-moe cuts: the blend's jets along x", "heat1d", o_cut, 0, 2, atx);
+    CheckBlendJetsAxis("heat1d hardpde-moe cuts: the blend's jets along t", "heat1d", o_cut, 1, 2, att);
+    CheckBlendJetsAxis("poisson2d hardpde-moe 2 x 2: the blend's jets along y", "poisson2d", o_22, 1, 3, at2);
+    CheckTerms("heat1d hardpde-moe 2 x 2: terms and derivatives through four solves and the blend", "heat1d", o_22, 0, 0, t_heat, NULL);
+    CheckTerms("heat1d hardpde-moe 1 x 4 (along t): terms and derivatives through four solves and the blend", "heat1d", o_14, 0, 0, t_heat, NULL);
+    CheckTerms("heat1d hardpde-moe cuts at x 0.15, t 0.6: terms and derivatives", "heat1d", o_cut, 0, 0, t_heat, NULL);
+    CheckTerms("poisson2d hardpde-moe 2 x 2: terms and derivatives through four solves and the blend", "poisson2d", o_22, 0, 0, t_poisson, NULL);
+  }
+  {
     const Opt o_nl[] = {{"-az_hardpde", "1"}, {"-az_hardpde_basis", "3"}, {"-az_hardpde_points", "20"}, {"-az_hardpde_tol", "1e-14"}, {NULL, NULL}};
     CheckHardPDESolve("burgers1d hardpde (nonlinear): the solve", "burgers1d", o_nl);
     CheckTerms("burgers1d hardpde (nonlinear): derivatives through the solve with H's second-order part", "burgers1d", o_nl, 0, 0, t_heat, NULL);
+  }
+  {
+    /* the same solved from w = 0 with Levenberg–Marquardt steps: the minimiser, exact derivatives */
+    const Opt o_lm[] = {{"-az_hardpde", "1"}, {"-az_hardpde_basis", "3"}, {"-az_hardpde_points", "20"}, {"-az_hardpde_tol", "1e-14"}, {"-az_hardpde_start", "cold"}, {"-az_hardpde_damping", "lm"}, {NULL, NULL}};
+    CheckHardPDESolve("burgers1d hardpde, cold start, Levenberg-Marquardt: the solve", "burgers1d", o_lm);
+    CheckTerms("burgers1d hardpde, cold start, Levenberg-Marquardt: derivatives through the solve", "burgers1d", o_lm, 0, 0, t_heat, NULL);
   }
 }
 END_TEST
@@ -1457,6 +1518,28 @@ START_TEST(test_hardpde_refusals)
   ExpectRefused("interface weight 0", "heat1d", NULL, ifw0, "-az_moe_interface_weight must be positive and finite");
   ExpectRefused("interface weight -1", "heat1d", NULL, ifwneg, "-az_moe_interface_weight must be positive and finite");
   ExpectRefused("fewer interface points than cuts", "heat1d", NULL, ifpts, "at least one point per cut (3 cuts between 4 experts)");
+  {
+    const Opt grid23[]  = {{"-az_hardpde", "1"}, {"-az_moe_experts", "4"}, {"-az_moe_grid", "2,3"}, {NULL, NULL}};
+    const Opt grid3[]   = {{"-az_hardpde", "1"}, {"-az_moe_experts", "4"}, {"-az_moe_grid", "2,2,1"}, {NULL, NULL}};
+    const Opt unsorted[] = {{"-az_hardpde", "1"}, {"-az_moe_experts", "3"}, {"-az_moe_cuts_x", "0.5,0.2"}, {NULL, NULL}};
+    const Opt outside[] = {{"-az_hardpde", "1"}, {"-az_moe_experts", "3"}, {"-az_moe_cuts_x", "0.5,1.2"}, {NULL, NULL}};
+    const Opt ncut[]    = {{"-az_hardpde", "1"}, {"-az_moe_experts", "4"}, {"-az_moe_grid", "4"}, {"-az_moe_cuts_x", "0.5"}, {NULL, NULL}};
+    const Opt noaxis[]  = {{"-az_hardpde", "1"}, {"-az_moe_experts", "2"}, {"-az_moe_cuts_y", "0.5"}, {NULL, NULL}};
+    const Opt ifgrid[]  = {{"-az_hardpde", "1"}, {"-az_moe_experts", "2"}, {"-az_moe_grid", "1,2"}, {"-az_moe_blend", "interface"}, {NULL, NULL}};
+    const Opt many[]    = {{"-az_hardpde", "1"}, {"-az_hardpde_basis", "6"}, {"-az_hardpde_points", "40"}, {"-az_moe_experts", "20"}, {"-az_moe_grid", "1,20"}, {NULL, NULL}};
+    const Opt start[]   = {{"-az_hardpde", "1"}, {"-az_hardpde_start", "hot"}, {NULL, NULL}};
+    const Opt damp[]    = {{"-az_hardpde", "1"}, {"-az_hardpde_damping", "trust"}, {NULL, NULL}};
+    ExpectRefused("a grid of 6 for 4 experts", "heat1d", NULL, grid23, "2,3 experts per axis (time last) make 6, but there are 4 experts");
+    ExpectRefused("a grid of 3 axes on heat1d", "heat1d", NULL, grid3, "-az_moe_grid: 3 counts for a problem of 2 coordinates");
+    ExpectRefused("unsorted cuts", "heat1d", NULL, unsorted, "-az_moe_cuts_x: the cuts must increase (0.2 after 0.5)");
+    ExpectRefused("a cut outside the box", "heat1d", NULL, outside, "-az_moe_cuts_x: cut 1.2 is not inside the box's");
+    ExpectRefused("cuts against the grid", "heat1d", NULL, ncut, "-az_moe_cuts_x: 1 cuts for 4 experts along x; give 3");
+    ExpectRefused("cuts on an axis the problem lacks", "heat1d", NULL, noaxis, "-az_moe_cuts_y: the problem has no axis y");
+    ExpectRefused("interface blend on a grid", "heat1d", NULL, ifgrid, "-az_moe_blend interface joins experts along the first axis at even cuts only");
+    ExpectRefused("more experts along t than points per expert", "heat1d", NULL, many, "use fewer experts (-az_moe_experts)");
+    ExpectRefused("an unknown start", "heat1d", NULL, start, "-az_hardpde_start hot: a nonlinear solve starts warm");
+    ExpectRefused("an unknown damping", "heat1d", NULL, damp, "-az_hardpde_damping trust: a nonlinear solve's step is halved");
+  }
 }
 END_TEST
 

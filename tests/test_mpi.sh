@@ -91,6 +91,10 @@ same_on_ranks hardpde-moe-hard $heat -az_recipe none -az_constraint hard -az_har
 # none) and shared; a linear PDE (heat1d) and a nonlinear one (burgers1d: Gauss-Newton in w on the owner)
 same_on_ranks hardpde-moe $heat -az_hardpde -az_hardpde_basis 8 -az_hardpde_points 200 -az_moe_experts 3 -az_trainer_type adam,lbfgs,gn -az_gn_solver dense -az_trainer_max_it 20,20,3
 same_on_ranks hardpde-moe-burgers -problem burgers1d -az_n_interior 240 -az_n_boundary 20 -az_n_initial 30 -az_hardpde -az_hardpde_basis 8 -az_hardpde_points 200 -az_moe_experts 3 -az_trainer_type adam,lbfgs -az_trainer_max_it 20,10
+# experts along time (1 x 3: the initial slice the first one's) and a 2 x 2 grid with a cut placed by
+# hand on a nonlinear PDE, solved from w = 0 at every θ (-az_hardpde_start cold)
+same_on_ranks hardpde-moe-t $heat -az_hardpde -az_hardpde_basis 8 -az_hardpde_points 200 -az_moe_experts 3 -az_moe_grid 1,3 -az_trainer_type adam,lbfgs,gn -az_gn_solver dense -az_trainer_max_it 20,20,3
+same_on_ranks hardpde-moe-grid-burgers -problem burgers1d -az_n_interior 240 -az_n_boundary 20 -az_n_initial 30 -az_hardpde -az_hardpde_basis 8 -az_hardpde_points 240 -az_moe_experts 4 -az_moe_grid 2,2 -az_moe_cuts_x 0.3 -az_hardpde_start cold -az_trainer_type adam,lbfgs -az_trainer_max_it 20,10
 # crisp boxes joined by the jumps at the cuts (-az_moe_blend interface): the interface points placed by
 # their global index, the jump rows through two experts' solves (gradient, dense Gauss-Newton)
 same_on_ranks hardpde-moe-interface $heat -az_hardpde -az_hardpde_basis 8 -az_hardpde_points 200 -az_moe_experts 3 -az_moe_blend interface -az_moe_interface_points 30 -az_trainer_type adam,lbfgs,gn -az_gn_solver dense -az_trainer_max_it 20,20,3

@@ -226,6 +226,8 @@ PETSC_EXTERN PetscErrorCode AzLossHardPDEObjective(AzLoss loss, const PetscScala
 PETSC_EXTERN PetscErrorCode AzLossHardPDEFinalSolve(AzLoss loss);
 /* collective: the least and greatest first coordinate of expert e's constraint points (-az_moe_experts) */
 PETSC_EXTERN PetscErrorCode AzLossHardPDEExpertRange(AzLoss loss, PetscInt e, PetscReal *xmin, PetscReal *xmax);
+/* collective: the least and greatest of every coordinate of expert e's constraint points (time last) */
+PETSC_EXTERN PetscErrorCode AzLossHardPDEExpertBox(AzLoss loss, PetscInt e, PetscReal xmin[], PetscReal xmax[]);
 /* expert e's owner rank, the one that gathers its constraint rows and solves for its weights, and the
  * rows held on this rank for its solve (all of them on the owner, 0 elsewhere) */
 PETSC_EXTERN PetscErrorCode AzLossHardPDEExpertOwner(AzLoss loss, PetscInt e, PetscMPIInt *owner, PetscInt *rows_here);

@@ -38,22 +38,31 @@ typedef struct {
   PetscBool        linear; /* D = ∂r/∂u did not change with u at the first solve's points: a linear PDE */
 } HardPDE;
 
-/* the map: E experts (hardpde-moe: -az_moe_experts), expert e solving its own w_e (side inputs e R ..
- * (e+1) R − 1) from its own points in the box [c_e − m, c_{e+1} + m] of the first axis, blended by the
- * partition of unity χ_e = S((x − c_e)/τ) − S((x − c_{e+1})/τ) (S the logistic; S ≡ 1 below c_0 and 0
- * above c_E), so that u = Σ_e χ_e Σ_k w_{e,c,k} φ_{c,k}; one expert: u = Σ_k w_{c,k} φ_{c,k}.
- * -az_moe_blend interface (crisp): m = 0 and u = Σ_k w_{e,c,k} φ_{c,k} for x_0 in [c_e, c_{e+1}); at the
- * interface term's points (AzChainArgs.jump, x_0 = c_i) the map gives the jump u_{i−1} − u_i instead */
-#define AZ_HP_MAX_EXPERTS 64
+/* the map: E experts (hardpde-moe: -az_moe_experts), tiling the box in a grid of n_d experts along each
+ * axis d (-az_moe_grid; default all along the first axis), expert e = Σ_d i_d stride_d (the first axis
+ * fastest), cut along axis d at c_{d,0} = lo_d < c_{d,1} < … < c_{d,n_d} = hi_d (even, or -az_moe_cuts_x|y|z|t).
+ * Expert e solves its own w_e (side inputs e R .. (e+1) R − 1) from its own points in its box widened by
+ * a margin m at each cut, Π_d [c_{d,i_d} − m, c_{d,i_d+1} + m], and the experts are blended by the
+ * tensor-product partition of unity χ_e(x) = Π_d χ_{d,i_d}(x_d), χ_{d,i} = S((x_d − c_{d,i})/τ_{d,i}) −
+ * S((x_d − c_{d,i+1})/τ_{d,i+1}) (S the logistic; S ≡ 1 below c_{d,0} and 0 above c_{d,n_d}), so that
+ * u = Σ_e χ_e Σ_k w_{e,c,k} φ_{c,k}; one expert: u = Σ_k w_{c,k} φ_{c,k}. The product rule of the jets
+ * runs over the axes with more than one expert only (the others' χ ≡ 1).
+ * -az_moe_blend interface (crisp; experts along the first axis, even cuts only): m = 0 and
+ * u = Σ_k w_{e,c,k} φ_{c,k} for x_0 in [c_e, c_{e+1}); at the interface term's points (AzChainArgs.jump,
+ * x_0 = c_i) the map gives the jump u_{i−1} − u_i instead */
+#define AZ_HP_MAX_EXPERTS AZ_MOE_MAX_EXPERTS
 typedef struct {
   PetscInt         E;
   PetscBool        crisp; /* -az_moe_blend interface: crisp boxes, no blend */
   HardPDE          ex[AZ_HP_MAX_EXPERTS];
-  PetscReal        cut[AZ_HP_MAX_EXPERTS + 1], tau;
+  PetscInt         n[AZ_MAX_COORD], stride[AZ_MAX_COORD]; /* experts per axis; e = Σ_d i_d stride_d */
+  PetscInt         nact, act[AZ_MAX_COORD];               /* the axes with more than one expert */
+  PetscReal        cut[AZ_MAX_COORD][AZ_HP_MAX_EXPERTS + 1], tau[AZ_MAX_COORD][AZ_HP_MAX_EXPERTS + 1], mg[AZ_MAX_COORD][AZ_HP_MAX_EXPERTS + 1]; /* per cut: position, blend width, the boxes' margin */
   PetscObjectState state;
   PetscBool        valid;
-  /* the product of a jet with χ(x_0): (χv)_σ = Σ_t coef_t χ^(k_t) v_(slot_t) */
-  PetscInt  nprod[AZ_JET_MAX_NSLOT], pk[AZ_JET_MAX_NSLOT][5], pslot[AZ_JET_MAX_NSLOT][5];
+  /* the product of a jet with χ: (χv)_σ = Σ_t coef_t (∂^β_t χ) v_(slot_t), β_t's orders along the active
+   * axes in pb (the first active axis fastest: a single axis' terms in order of β) */
+  PetscInt  nprod[AZ_JET_MAX_NSLOT], pb[AZ_JET_MAX_NSLOT][5][AZ_MAX_COORD], pslot[AZ_JET_MAX_NSLOT][5];
   PetscReal pcoef[AZ_JET_MAX_NSLOT][5];
 } HPMap;
 

@@ -10,7 +10,8 @@
  * expert, which alone builds the rows [F | ρ] (F = ∂ρ/∂w, ρ the scaled residuals) in group order
  * (reduce.c's groups: the same bits on any number of ranks) and finds w by Gauss–Newton with the SVD
  * of F, in double precision: one step for a linear PDE (its residual is affine in w, solved from
- * w = 0), a step that does not decrease the objective halved, warm-started for a nonlinear one. w, V
+ * w = 0), a step that does not decrease the objective halved, warm-started for a nonlinear one (from
+ * w = 0 with -az_hardpde_start cold, so that w is a function of θ alone). w, V
  * and σ² then go to every rank (AzHPShare), where the derivatives below run over each rank's points.
  *
  * Gradients through the solve by the implicit function theorem, not by unrolling: at the optimum
@@ -242,8 +243,9 @@ PetscErrorCode AzHPSolve(AzLoss L, HardPDE *h)
   PetscFunctionBegin;
   PetscCall(PetscMalloc2(R, &d, R, &wn));
   /* a linear PDE starts from w = 0: one step, and w(θ) a function of θ alone (a warm start would make
-   * its rounding depend on the path, and a line search on the loss see that noise) */
-  if (h->linear) PetscCall(PetscArrayzero(h->w, R));
+   * its rounding depend on the path, and a line search on the loss see that noise); a nonlinear one
+   * too with -az_hardpde_start cold, else from the last solve's w */
+  if (h->linear || L->hardpde_cold) PetscCall(PetscArrayzero(h->w, R));
   PetscCall(BuildRows(L, h, h->w, &obj));
   for (h->its = 0; h->its < L->hardpde_maxit; h->its++) {
     PetscReal nd = 0, nw = 0, t = 1, objn = obj;
@@ -267,6 +269,23 @@ PetscErrorCode AzHPSolve(AzLoss L, HardPDE *h)
     if (nd <= 1e-6 * (1 + nw)) { /* a step of rounding's size in the objective: it cannot judge, the step is accurate */
       for (PetscInt j = 0; j < R; j++) wn[j] = h->w[j] - d[j];
       PetscCall(BuildRows(L, h, wn, &objn));
+    } else if (L->hardpde_lm) { /* Levenberg–Marquardt: (FᵀF + (α + μ)I)⁻¹ g from the step's components
+                                 * in F's right singular vectors, μ raised tenfold while the objective grows */
+      PetscReal s2max = 0, mu = 0;
+      for (PetscInt j = 0; j < R; j++) s2max = PetscMax(s2max, h->s2[j]);
+      for (PetscInt k = 0; k < 16 && !down; k++, mu = k == 1 ? 1e-12 * s2max : 10 * mu) {
+        for (PetscInt j = 0; j < R; j++) wn[j] = h->w[j];
+        for (PetscInt j = 0; j < R; j++) {
+          const PetscReal *v = h->V + j * R;
+          PetscReal        c = 0;
+          for (PetscInt i = 0; i < R; i++) c += v[i] * PetscRealPart(d[i]);
+          c *= (h->s2[j] + L->hardpde_ridge) / (h->s2[j] + L->hardpde_ridge + mu);
+          for (PetscInt i = 0; i < R; i++) wn[i] -= c * v[i];
+        }
+        PetscCall(BuildRows(L, h, wn, &objn));
+        down = objn <= obj ? PETSC_TRUE : PETSC_FALSE;
+      }
+      if (!down) break;
     } else {
       for (PetscInt k = 0; k < 10 && !down; k++, t /= 2) { /* the step, halved while the objective grows */
         for (PetscInt j = 0; j < R; j++) wn[j] = h->w[j] - t * d[j];

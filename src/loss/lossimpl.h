@@ -187,6 +187,7 @@ struct _AzTerm {
 
 #define AZ_PROJ_CACHE 64
 #define AZ_CAUSAL_MAX_EPS 16
+#define AZ_MOE_MAX_EXPERTS 64 /* experts of a solved output layer (-az_moe_experts) */
 
 /* The projection onto linear conservation laws (project.c) */
 typedef struct {
@@ -309,7 +310,7 @@ struct _p_AzLoss {
   /* hard PDE constraints by a solved output layer (map_hardpde.c): K basis functions per component,
    * interior constraint points (0: 4 per unknown), the ridge, the Gauss–Newton tolerance and steps */
   PetscBool        hardpde;
-  PetscInt         hardpde_K, hardpde_n, hardpde_maxit, moe_experts; /* moe: experts along the first axis (0: one per rank) */
+  PetscInt         hardpde_K, hardpde_n, hardpde_maxit, moe_experts; /* moe: experts (0: one per rank) */
   PetscReal        hardpde_ridge, hardpde_tol, hardpde_rcond; /* rcond: directions with σ² + α <= rcond² σ²_max left out */
   PetscReal        hardpde_final_ridge;                       /* the ridge from AzLossHardPDEFinalSolve on */
   /* -az_moe_blend interface: crisp boxes, continuity by a penalty on the jumps at interface points (its
@@ -317,6 +318,12 @@ struct _p_AzLoss {
   PetscBool        moe_interface;
   PetscInt         moe_interface_n;
   PetscReal        w_interface;
+  /* how the experts tile the box (map_hardpde.c): experts per axis (-az_moe_grid, time last; moe_ngrid 0:
+   * not given) and cuts per axis (-az_moe_cuts_x|y|z|t; moe_ncuts[d] −1: not given, uniform cuts) */
+  PetscInt         moe_grid[AZ_MAX_COORD], moe_ngrid, moe_ncuts[AZ_MAX_COORD];
+  PetscReal        moe_cuts[AZ_MAX_COORD][AZ_MOE_MAX_EXPERTS];
+  PetscBool        hardpde_cold; /* -az_hardpde_start cold: a nonlinear solve starts from w = 0 at every θ */
+  PetscBool        hardpde_lm;   /* -az_hardpde_damping lm: Levenberg–Marquardt in place of halving the step */
 };
 
 

@@ -24,7 +24,8 @@ PetscErrorCode AzHardPDENetworkComponents(MPI_Comm comm, const char prefix[], Pe
 
 PetscErrorCode AzHardPDEOptions(AzLoss L)
 {
-  char blend[32] = "pou";
+  char             blend[32] = "pou", start[32] = "warm", damp[32] = "halve";
+  const char *const axes[AZ_MAX_COORD] = {"x", "y", "z", "t"};
 
   PetscFunctionBegin;
   L->hardpde_K     = 32;
@@ -35,6 +36,8 @@ PetscErrorCode AzHardPDEOptions(AzLoss L)
   L->hardpde_maxit = 50;
   L->moe_experts   = 1;
   L->w_interface   = 1;
+  L->moe_ngrid     = 0;
+  for (PetscInt d = 0; d < AZ_MAX_COORD; d++) L->moe_ncuts[d] = -1;
   PetscOptionsBegin(L->comm, L->prefix, "Hard PDE constraints by a solved output layer", "AzLoss");
   PetscCall(PetscOptionsBool("-az_hardpde", "the network outputs basis functions; the output weights are solved so that the PDE, boundary and initial residuals are least at constraint points", "AzLossSetUp", L->hardpde, &L->hardpde, NULL));
   if (L->hardpde) { /* its options only with it: a stray one is reported as unused */
@@ -44,7 +47,22 @@ PetscErrorCode AzHardPDEOptions(AzLoss L)
     PetscCall(PetscOptionsReal("-az_hardpde_final_ridge", "the ridge of the solve at the trained parameters (after training: what theta.bin's solution, the summary and ansatz eval report)", "AzLossHardPDEFinalSolve", L->hardpde_final_ridge, &L->hardpde_final_ridge, NULL));
     PetscCall(PetscOptionsReal("-az_hardpde_rcond", "the solve leaves out the directions of its rows with sigma^2 + alpha <= rcond^2 sigma_max^2 (a truncated SVD)", "AzLossSetUp", L->hardpde_rcond, &L->hardpde_rcond, NULL));
     PetscCall(PetscOptionsReal("-az_hardpde_tol", "the solve stops when a Gauss-Newton step is below tol (1 + |w|)", "AzLossSetUp", L->hardpde_tol, &L->hardpde_tol, NULL));
-    PetscCall(PetscOptionsInt("-az_moe_experts", "hardpde-moe: experts along the first axis, each with its own solved weights from its own points, blended by a partition of unity (0: one per rank)", "AzLossSetUp", L->moe_experts, &L->moe_experts, NULL));
+    PetscCall(PetscOptionsInt("-az_moe_experts", "hardpde-moe: experts (along the first axis unless -az_moe_grid or -az_moe_cuts_*), each with its own solved weights from its own points, blended by a partition of unity (0: one per rank)", "AzLossSetUp", L->moe_experts, &L->moe_experts, NULL));
+    if (L->moe_experts != 1) { /* how the experts tile the box: only with more than one */
+      PetscBool set;
+      L->moe_ngrid = AZ_MAX_COORD;
+      PetscCall(PetscOptionsIntArray("-az_moe_grid", "hardpde-moe: experts per axis, n0,n1,... (time last; axes left out: 1), their product the number of experts (default: all along the first axis)", "AzLossSetUp", L->moe_grid, &L->moe_ngrid, &set));
+      if (!set) L->moe_ngrid = 0;
+      for (PetscInt d = 0; d < AZ_MAX_COORD; d++) {
+        char opt[32];
+        PetscCall(PetscSNPrintf(opt, sizeof opt, "-az_moe_cuts_%s", axes[d]));
+        L->moe_ncuts[d] = AZ_MOE_MAX_EXPERTS;
+        PetscCall(PetscOptionsRealArray(opt, "hardpde-moe: the cuts between the experts along this axis (coordinate name x, y, z or t), increasing and inside the box (default: even cuts)", "AzLossSetUp", L->moe_cuts[d], &L->moe_ncuts[d], &set));
+        if (!set) L->moe_ncuts[d] = -1;
+      }
+    }
+    PetscCall(PetscOptionsString("-az_hardpde_start", "a nonlinear PDE's solve starts from the last solve's weights (warm) or from w = 0 at every parameter vector (cold: the loss a function of the parameters alone)", "AzLossSetUp", start, start, sizeof start, NULL));
+    PetscCall(PetscOptionsString("-az_hardpde_damping", "a nonlinear solve's step when the Gauss-Newton one raises the objective: halve (up to 10 times) or lm (Levenberg-Marquardt, mu raised tenfold up to 16 times)", "AzLossSetUp", damp, damp, sizeof damp, NULL));
     PetscCall(PetscOptionsInt("-az_hardpde_maxit", "at most this many Gauss-Newton steps per solve", "AzLossSetUp", L->hardpde_maxit, &L->hardpde_maxit, NULL));
     PetscCall(PetscOptionsString("-az_moe_blend", "hardpde-moe: how the experts join: pou (a smooth partition of unity) or interface (crisp boxes and a penalty on the jumps at the cuts)", "AzLossSetUp", blend, blend, sizeof blend, NULL));
     if (!strcmp(blend, "interface")) {
@@ -55,6 +73,10 @@ PetscErrorCode AzHardPDEOptions(AzLoss L)
   PetscOptionsEnd();
   PetscCheck(!strcmp(blend, "pou") || !strcmp(blend, "interface"), L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_moe_blend %s: the experts join by pou (a smooth partition of unity) or interface (crisp boxes and a penalty on the jumps at the cuts)", blend);
   L->moe_interface = !strcmp(blend, "interface") ? PETSC_TRUE : PETSC_FALSE;
+  PetscCheck(!strcmp(start, "warm") || !strcmp(start, "cold"), L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_hardpde_start %s: a nonlinear solve starts warm (from the last solve's weights) or cold (from w = 0 at every parameter vector)", start);
+  L->hardpde_cold = !strcmp(start, "cold") ? PETSC_TRUE : PETSC_FALSE;
+  PetscCheck(!strcmp(damp, "halve") || !strcmp(damp, "lm"), L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_hardpde_damping %s: a nonlinear solve's step is halved (halve) or damped by Levenberg-Marquardt (lm)", damp);
+  L->hardpde_lm = !strcmp(damp, "lm") ? PETSC_TRUE : PETSC_FALSE;
   PetscCheck(L->w_interface > 0 && !PetscIsInfOrNanReal(L->w_interface), L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_moe_interface_weight must be positive and finite (the penalty that joins the experts), not %g", (double)L->w_interface);
   PetscCheck(L->moe_interface_n >= 0 && L->moe_interface_n <= 10000000, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_moe_interface_points must be 0 (-az_n_boundary per cut) or a count up to 10000000, not %" PetscInt_FMT, L->moe_interface_n);
   PetscCheck(L->hardpde_K >= 1 && L->hardpde_K <= 4096, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_hardpde_basis must be between 1 and 4096, not %" PetscInt_FMT, L->hardpde_K);
@@ -68,61 +90,73 @@ PetscErrorCode AzHardPDEOptions(AzLoss L)
 
 
 /* ---- the map on the jets: u = Σ_e χ_e Σ w_e φ -------------------------------------------------- */
-/* χ_e and its derivatives along the first axis at x0 */
-static void Chi(const HPMap *M, PetscInt e, PetscReal x0, PetscReal f[5])
+/* along each active axis j (axis act[j]) χ_{d,i_d} and its derivatives at x_d: f[j][0..4] */
+static void Chi(const HPMap *M, PetscInt e, const PetscReal x[], PetscReal f[][5])
 {
-  PetscReal lo[5] = {1, 0, 0, 0, 0}, hi[5] = {0, 0, 0, 0, 0};
-
-  for (int side = 0; side < 2; side++) {
-    PetscReal *g = side ? hi : lo;
-    PetscInt   c = side ? e + 1 : e;
-    PetscReal  z, sg, s1, s2, s3, s4, it = 1 / M->tau;
-    if ((side == 0 && e == 0) || (side == 1 && e == M->E - 1)) continue;
-    z     = (x0 - M->cut[c]) * it;
-    sg    = 1 / (1 + PetscExpReal(-z));
-    s1    = sg * (1 - sg);
-    s2    = s1 * (1 - 2 * sg);
-    s3    = s2 * (1 - 2 * sg) - 2 * s1 * s1;
-    s4    = s3 * (1 - 2 * sg) - 6 * s1 * s2;
-    g[0]  = sg;
-    g[1]  = s1 * it;
-    g[2]  = s2 * it * it;
-    g[3]  = s3 * it * it * it;
-    g[4]  = s4 * it * it * it * it;
+  for (PetscInt j = 0; j < M->nact; j++) {
+    const PetscInt d = M->act[j], i = (e / M->stride[d]) % M->n[d];
+    PetscReal      lo[5] = {1, 0, 0, 0, 0}, hi[5] = {0, 0, 0, 0, 0};
+    for (int side = 0; side < 2; side++) {
+      PetscReal     *g = side ? hi : lo;
+      const PetscInt c = side ? i + 1 : i;
+      PetscReal      z, sg, s1, s2, s3, s4, it;
+      if ((side == 0 && i == 0) || (side == 1 && i == M->n[d] - 1)) continue;
+      it   = 1 / M->tau[d][c];
+      z    = (x[d] - M->cut[d][c]) * it;
+      sg   = 1 / (1 + PetscExpReal(-z));
+      s1   = sg * (1 - sg);
+      s2   = s1 * (1 - 2 * sg);
+      s3   = s2 * (1 - 2 * sg) - 2 * s1 * s1;
+      s4   = s3 * (1 - 2 * sg) - 6 * s1 * s2;
+      g[0] = sg;
+      g[1] = s1 * it;
+      g[2] = s2 * it * it;
+      g[3] = s3 * it * it * it;
+      g[4] = s4 * it * it * it * it;
+    }
+    for (int k = 0; k < 5; k++) f[j][k] = lo[k] - hi[k];
   }
-  for (int k = 0; k < 5; k++) f[k] = lo[k] - hi[k];
+}
+
+/* ∂^β χ_e = Π_j χ_{act[j]}^(b_j) (b: β's orders along the active axes) */
+static inline PetscReal ChiD(const HPMap *M, PetscReal f[][5], const PetscInt b[])
+{
+  PetscReal g = f[0][b[0]];
+  for (PetscInt j = 1; j < M->nact; j++) g *= f[j][b[j]];
+  return g;
 }
 
 /* out (+)= χ ⊙ v for the ncomp components (the slots carried; the others χ v) */
-static void Blend(AzLoss L, const HPMap *M, const PetscReal f[5], const PetscScalar v[], PetscScalar out[], PetscBool add)
+static void Blend(AzLoss L, const HPMap *M, PetscReal f[][5], const PetscScalar v[], PetscScalar out[], PetscBool add)
 {
-  const PetscInt ns = L->nslot;
+  const PetscInt  ns = L->nslot, zero[AZ_MAX_COORD] = {0};
+  const PetscReal f0 = ChiD(M, f, zero);
   for (PetscInt c = 0; c < L->ncomp; c++)
     for (PetscInt s = 0; s < ns; s++) {
       PetscScalar y = 0;
       if ((L->mask >> s) & 1)
-        for (PetscInt t = 0; t < M->nprod[s]; t++) y += M->pcoef[s][t] * f[M->pk[s][t]] * v[c * ns + M->pslot[s][t]];
-      else y = f[0] * v[c * ns + s];
+        for (PetscInt t = 0; t < M->nprod[s]; t++) y += M->pcoef[s][t] * ChiD(M, f, M->pb[s][t]) * v[c * ns + M->pslot[s][t]];
+      else y = f0 * v[c * ns + s];
       out[c * ns + s] = add ? out[c * ns + s] + y : y;
     }
 }
 
 /* vbar = (χ ⊙)ᵀ ubar (the slots carried) */
-static void BlendAdjoint(AzLoss L, const HPMap *M, const PetscReal f[5], const PetscScalar ub[], PetscScalar vb[])
+static void BlendAdjoint(AzLoss L, const HPMap *M, PetscReal f[][5], const PetscScalar ub[], PetscScalar vb[])
 {
   const PetscInt ns = L->nslot;
   for (PetscInt q = 0; q < L->ncomp * ns; q++) vb[q] = 0;
   for (PetscInt c = 0; c < L->ncomp; c++)
     for (PetscInt s = 0; s < ns; s++)
       if ((L->mask >> s) & 1)
-        for (PetscInt t = 0; t < M->nprod[s]; t++) vb[c * ns + M->pslot[s][t]] += M->pcoef[s][t] * f[M->pk[s][t]] * ub[c * ns + s];
+        for (PetscInt t = 0; t < M->nprod[s]; t++) vb[c * ns + M->pslot[s][t]] += M->pcoef[s][t] * ChiD(M, f, M->pb[s][t]) * ub[c * ns + s];
 }
 
 /* crisp boxes (-az_moe_blend interface): the experts a point's output combines, with their signs: the
  * one whose box [c_e, c_{e+1}) holds x_0; at an interface point (a->jump, x_0 = c_i) u_{i−1} − u_i */
 static PetscInt Experts(const HPMap *M, PetscInt ncoord, const AzChainArgs *a, PetscInt p, PetscInt e[2], PetscReal sg[2])
 {
-  const PetscReal z = (a->x[p * ncoord] - M->cut[0]) / (M->cut[M->E] - M->cut[0]) * M->E;
+  const PetscReal z = (a->x[p * ncoord] - M->cut[0][0]) / (M->cut[0][M->E] - M->cut[0][0]) * M->E;
 
   if (a->jump) {
     const PetscInt i = PetscMax(1, PetscMin(M->E - 1, (PetscInt)PetscFloorReal(z + 0.5)));
@@ -169,8 +203,8 @@ static PetscErrorCode Forward(AzChainMap m, const AzChainArgs *a, const PetscSca
       continue;
     }
     for (PetscInt e = 0; e < M->E; e++) {
-      PetscReal f[5];
-      Chi(M, e, a->x[p * L->ncoord], f);
+      PetscReal f[AZ_MAX_COORD][5];
+      Chi(M, e, a->x + p * L->ncoord, f);
       Combine(L->ncomp, M->ex[e].K, ns, M->ex[e].w, phi, v);
       Blend(L, M, f, v, out + (size_t)p * Lo, e > 0 ? PETSC_TRUE : PETSC_FALSE);
     }
@@ -205,13 +239,13 @@ static PetscErrorCode Tangent(AzChainMap m, const AzChainArgs *a, const PetscSca
   for (PetscInt p = 0; p < a->npts && !M->crisp; p++)
     for (PetscInt e = 0; e < M->E; e++) {
       HardPDE *h = &M->ex[e];
-      PetscReal f[5] = {1, 0, 0, 0, 0};
+      PetscReal f[AZ_MAX_COORD][5];
       Combine(L->ncomp, h->K, ns, h->w, din + (size_t)p * m->ncin * ns, v);
       if (a->training) {
         Combine(L->ncomp, h->K, ns, h->wdot, in + (size_t)p * m->ncin * ns, e2);
         for (PetscInt s = 0; s < Lo; s++) v[s] += e2[s];
       }
-      if (M->E > 1) Chi(M, e, a->x[p * L->ncoord], f);
+      if (M->E > 1) Chi(M, e, a->x + p * L->ncoord, f);
       if (M->E == 1) PetscCall(PetscArraycpy(dout + (size_t)p * Lo, v, Lo));
       else Blend(L, M, f, v, dout + (size_t)p * Lo, e > 0 ? PETSC_TRUE : PETSC_FALSE);
     }
@@ -263,8 +297,8 @@ static PetscErrorCode Adjoint(AzChainMap m, const AzChainArgs *a, const PetscSca
       for (PetscInt e = 0; e < M->E; e++) {
         const PetscScalar *w = M->ex[e].w, *vbar = ro;
         if (M->E > 1) {
-          PetscReal f[5];
-          Chi(M, e, a->x[p * L->ncoord], f);
+          PetscReal f[AZ_MAX_COORD][5];
+          Chi(M, e, a->x + p * L->ncoord, f);
           BlendAdjoint(L, M, f, ro, vb);
           vbar = vb;
         }
@@ -388,38 +422,56 @@ static PetscErrorCode ProductTable(AzLoss L, HPMap *M)
   }
   for (PetscInt s = 0; s < ns; s++) {
     const PetscReal binom[5][5] = {{1}, {1, 1}, {1, 2, 1}, {1, 3, 3, 1}, {1, 4, 6, 4, 1}};
+    PetscInt        nb = 1, beta[AZ_MAX_COORD];
+    for (PetscInt j = 0; j < M->nact; j++) nb *= alpha[s][M->act[j]] + 1;
+    PetscCheck(nb <= 5, L->comm, PETSC_ERR_PLIB, "-az_moe_grid: %" PetscInt_FMT " product-rule terms for jet slot %" PetscInt_FMT ", at most 5", nb, s);
     M->nprod[s] = 0;
-    for (PetscInt k = 0; k <= alpha[s][0]; k++) {
-      PetscInt t = -1;
-      for (PetscInt q = 0; q < ns && t < 0; q++) {
+    for (PetscInt q = 0; q < nb; q++) { /* β ≤ α along the active axes, the first fastest */
+      PetscInt  t = -1, r = q;
+      PetscReal coef = 1;
+      for (PetscInt d = 0; d < n; d++) beta[d] = 0;
+      for (PetscInt j = 0; j < M->nact; j++) {
+        const PetscInt d = M->act[j];
+        beta[d] = r % (alpha[s][d] + 1);
+        r /= alpha[s][d] + 1;
+        coef *= binom[alpha[s][d]][beta[d]];
+      }
+      for (PetscInt u = 0; u < ns && t < 0; u++) {
         PetscBool same = PETSC_TRUE;
-        for (PetscInt d = 0; d < n; d++) same = same && alpha[q][d] == alpha[s][d] - (d == 0 ? k : 0);
-        if (same) t = q;
+        for (PetscInt d = 0; d < n; d++) same = same && alpha[u][d] == alpha[s][d] - beta[d];
+        if (same) t = u;
       }
       PetscCheck(t >= 0 && (!((L->mask >> s) & 1) || ((L->mask >> t) & 1)), L->comm, PETSC_ERR_SUP, "-az_moe_experts: the blend of the experts needs jet slot %" PetscInt_FMT " for slot %" PetscInt_FMT ", which the problem's jets do not carry", t, s);
-      M->pk[s][M->nprod[s]]    = k;
+      for (PetscInt j = 0; j < M->nact; j++) M->pb[s][M->nprod[s]][j] = beta[M->act[j]];
       M->pslot[s][M->nprod[s]] = t;
-      M->pcoef[s][M->nprod[s]] = binom[alpha[s][0]][k];
+      M->pcoef[s][M->nprod[s]] = coef;
       M->nprod[s]++;
     }
   }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* expert e's constraint sets: its share of the points, in its box of the first axis */
+/* expert e's constraint sets: its share of the points, in its box (every axis with more than one expert);
+ * a face of axis d is the experts' at that end of d, the initial slice the first experts' along time */
 static PetscErrorCode ExpertSetUp(AzLoss L, HPMap *M, PetscInt e, PetscInt N, PetscScalar *side, PetscScalar *bar, PetscScalar *dot, PetscScalar *jac)
 {
   const AzProblemInfo *info;
   HardPDE             *h = &M->ex[e];
-  const PetscInt       R = L->hardpde_K * L->ncomp, E = M->E;
-  PetscReal            lo[AZ_MAX_COORD], hi[AZ_MAX_COORD], a, b, mg;
+  const PetscInt       R = L->hardpde_K * L->ncomp, E = M->E, T = L->ncoord - 1;
+  PetscReal            lo[AZ_MAX_COORD], hi[AZ_MAX_COORD], a[AZ_MAX_COORD], b[AZ_MAX_COORD];
+  PetscInt             idx[AZ_MAX_COORD];
+  PetscBool            timed;
 
   PetscFunctionBegin;
   PetscCall(AzProblemGetInfo(L->prob, &info));
   PetscCall(AzProblemGetBox(L->prob, lo, hi));
-  mg   = M->crisp ? 0 : (hi[0] - lo[0]) / (2 * E); /* half a neighbour's box: χ_e is below 4e-4 beyond it; crisp boxes: none */
-  a    = E > 1 ? PetscMax(lo[0], M->cut[e] - mg) : lo[0];
-  b    = E > 1 ? PetscMin(hi[0], M->cut[e + 1] + mg) : hi[0];
+  timed = L->ncoord > info->dim ? PETSC_TRUE : PETSC_FALSE;
+  for (PetscInt d = 0; d < L->ncoord; d++) { /* widened by the margin at each inner cut (none for crisp boxes) */
+    const PetscInt i = (e / M->stride[d]) % M->n[d];
+    idx[d]           = i;
+    a[d]             = i > 0 ? PetscMax(lo[d], M->cut[d][i] - M->mg[d][i]) : lo[d];
+    b[d]             = i < M->n[d] - 1 ? PetscMin(hi[d], M->cut[d][i + 1] + M->mg[d][i + 1]) : hi[d];
+  }
   h->K = L->hardpde_K;
   h->R = R;
   h->w = side + e * R;
@@ -427,28 +479,33 @@ static PetscErrorCode ExpertSetUp(AzLoss L, HPMap *M, PetscInt e, PetscInt N, Pe
   h->wdot = dot + e * R;
   h->wjac = jac + (size_t)e * R * L->nparam;
   for (PetscInt cond = AZ_COND_INTERIOR; cond <= AZ_COND_INITIAL; cond++) {
-    HPSet   *S = &h->set[h->nset];
-    PetscInt  nres;
-    PetscBool hard = PETSC_FALSE;
+    HPSet         *S    = &h->set[h->nset];
+    const PetscInt fd   = cond >= 0 && cond < 2 * info->dim ? cond / 2 : -1; /* a face's axis */
+    PetscInt       nres, share;
+    PetscBool      hard = PETSC_FALSE;
     if (cond >= 2 * info->dim && cond != AZ_COND_INITIAL) continue;
     if (L->transform) PetscCall(AzTransformIsHard(L->transform, cond, &hard));
     if (hard) continue; /* imposed exactly by the transform: its rows would vanish */
-    if ((cond == 0 && e > 0) || (cond == 1 && e < E - 1)) continue; /* the first axis' faces: the end experts' */
+    if (fd >= 0 && ((cond % 2 == 0 && idx[fd] > 0) || (cond % 2 == 1 && idx[fd] < M->n[fd] - 1))) continue; /* the face's end experts' */
+    if (cond == AZ_COND_INITIAL && timed && idx[T] > 0) continue; /* the first experts' along time */
     PetscCall(AzProblemGetNumResiduals(L->prob, cond, &nres));
     if (!nres) continue;
     PetscCheck(nres <= 64, L->comm, PETSC_ERR_SUP, "-az_hardpde: condition %" PetscInt_FMT " has %" PetscInt_FMT " residuals per point; at most 64 are supported", cond, nres);
+    share   = fd >= 0 ? E / M->n[fd] : (timed ? E / M->n[T] : E); /* the experts the set's points are shared by */
     S->cond = cond;
     S->nres = nres;
-    S->n    = cond == AZ_COND_INTERIOR ? PetscMax(1, N / E) : ((L->ncoord == 1 && cond != AZ_COND_INITIAL) ? 1 : PetscMax(1, (cond < 2 ? N : N / E) / 4));
+    S->n    = cond == AZ_COND_INTERIOR ? PetscMax(1, N / E) : ((L->ncoord == 1 && cond != AZ_COND_INITIAL) ? 1 : PetscMax(1, (share == 1 ? N : N / share) / 4));
     S->sq   = PetscSqrtReal((cond == AZ_COND_INTERIOR ? L->w_interior : (cond == AZ_COND_INITIAL ? L->w_initial : L->w_boundary)) / ((PetscReal)S->n * nres));
-    /* its own points: the loss's sampler (Sobol for a grid) with another seed, the first axis onto [a, b] */
+    /* its own points: the loss's sampler (Sobol for a grid) with another seed, each free axis onto [a, b] */
     PetscCall(AzSampleConditionLocal(L->comm, L->prob, cond, L->type == AZ_SAMPLE_GRID ? AZ_SAMPLE_SOBOL : L->type, S->n, AzLossGroupsLocalSize(L, S->n), L->seed + 7919 + 104729 * e, &S->x));
     PetscCall(VecGetLocalSize(S->x, &S->nloc));
     S->nloc /= L->ncoord;
-    if (E > 1 && cond != 0 && cond != 1) { /* all but the first axis' own faces */
-      PetscScalar *xa;
+    for (PetscInt j = 0; j < M->nact; j++) {
+      const PetscInt d = M->act[j];
+      PetscScalar   *xa;
+      if (d == fd || (cond == AZ_COND_INITIAL && timed && d == T)) continue; /* the axis the set lies across */
       PetscCall(VecGetArray(S->x, &xa));
-      for (PetscInt p = 0; p < S->nloc; p++) xa[p * L->ncoord] = a + (PetscRealPart(xa[p * L->ncoord]) - lo[0]) * (b - a) / (hi[0] - lo[0]);
+      for (PetscInt p = 0; p < S->nloc; p++) xa[p * L->ncoord + d] = a[d] + (PetscRealPart(xa[p * L->ncoord + d]) - lo[d]) * (b[d] - a[d]) / (hi[d] - lo[d]);
       PetscCall(VecRestoreArray(S->x, &xa));
     }
     PetscCall(PetscMalloc1((size_t)PetscMax(S->nloc, 1) * R * L->nslot, &S->phi));
@@ -460,12 +517,75 @@ static PetscErrorCode ExpertSetUp(AzLoss L, HPMap *M, PetscInt e, PetscInt N, Pe
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* how E experts tile the box: experts per axis (-az_moe_grid, else the axes given cuts, else all along
+ * the first axis), the cuts (-az_moe_cuts_<axis>, else even), the blend's width τ at each cut and the
+ * boxes' margin there (even cuts: τ = box / 16, half a box, as before; given cuts: τ = the smaller
+ * neighbouring box / 16 and 8τ, where χ has fallen below 4e-4) */
+static PetscErrorCode Layout(AzLoss L, HPMap *M, PetscInt E)
+{
+  const AzProblemInfo *info;
+  const char *const    names[AZ_MAX_COORD] = {"x", "y", "z", "t"};
+  PetscReal            lo[AZ_MAX_COORD], hi[AZ_MAX_COORD];
+  PetscInt             prod = 1, anycut = 0, opt[AZ_MAX_COORD];
+  PetscBool            timed;
+
+  PetscFunctionBegin;
+  PetscCall(AzProblemGetInfo(L->prob, &info));
+  PetscCall(AzProblemGetBox(L->prob, lo, hi));
+  timed = L->ncoord > info->dim ? PETSC_TRUE : PETSC_FALSE;
+  for (PetscInt d = 0; d < L->ncoord; d++) opt[d] = timed && d == L->ncoord - 1 ? 3 : d; /* the option's axis name */
+  for (PetscInt k = 0; k < AZ_MAX_COORD; k++) {
+    PetscBool has = PETSC_FALSE;
+    for (PetscInt d = 0; d < L->ncoord; d++) has = has || opt[d] == k;
+    PetscCheck(L->moe_ncuts[k] < 0 || has, L->comm, PETSC_ERR_ARG_WRONG, "-az_moe_cuts_%s: the problem has no axis %s (its coordinates: %" PetscInt_FMT " spatial%s)", names[k], names[k], info->dim, timed ? " and t" : "");
+    anycut += L->moe_ncuts[k] >= 0;
+  }
+  PetscCheck(L->moe_ngrid <= L->ncoord, L->comm, PETSC_ERR_ARG_WRONG, "-az_moe_grid: %" PetscInt_FMT " counts for a problem of %" PetscInt_FMT " coordinates (time last)", L->moe_ngrid, L->ncoord);
+  for (PetscInt d = 0; d < L->ncoord; d++) {
+    if (L->moe_ngrid) M->n[d] = d < L->moe_ngrid ? L->moe_grid[d] : 1;
+    else if (anycut) M->n[d] = L->moe_ncuts[opt[d]] >= 0 ? L->moe_ncuts[opt[d]] + 1 : 1;
+    else M->n[d] = d ? 1 : E;
+    PetscCheck(M->n[d] >= 1 && M->n[d] <= AZ_HP_MAX_EXPERTS, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_moe_grid: %" PetscInt_FMT " experts along %s; between 1 and %d", M->n[d], names[opt[d]], AZ_HP_MAX_EXPERTS);
+    prod *= M->n[d];
+    PetscCheck(prod <= AZ_HP_MAX_EXPERTS, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_moe_grid: more than %d experts", AZ_HP_MAX_EXPERTS);
+  }
+  if (prod != E) {
+    char list[64] = "";
+    for (PetscInt d = 0; d < L->ncoord; d++) PetscCall(PetscSNPrintf(list + strlen(list), sizeof list - strlen(list), "%s%" PetscInt_FMT, d ? "," : "", M->n[d]));
+    SETERRQ(L->comm, PETSC_ERR_ARG_INCOMP, "-az_moe_grid/-az_moe_cuts_*: %s experts per axis (time last) make %" PetscInt_FMT ", but there are %" PetscInt_FMT " experts (-az_moe_experts %" PetscInt_FMT "%s): make them agree", list, prod, E, L->moe_experts, L->moe_experts ? "" : ", one per rank");
+  }
+  PetscCheck(!M->crisp || (M->n[0] == E && !anycut), L->comm, PETSC_ERR_ARG_WRONG, "-az_moe_blend interface joins experts along the first axis at even cuts only: leave out -az_moe_grid and -az_moe_cuts_*, or use -az_moe_blend pou");
+  M->nact = 0;
+  for (PetscInt d = 0; d < L->ncoord; d++) {
+    const PetscInt n = M->n[d], nc = L->moe_ncuts[opt[d]];
+    const PetscReal *c = L->moe_cuts[opt[d]];
+    M->stride[d] = d ? M->stride[d - 1] * M->n[d - 1] : 1;
+    if (n > 1) M->act[M->nact++] = d;
+    PetscCheck(nc < 0 || nc == n - 1, L->comm, PETSC_ERR_ARG_INCOMP, "-az_moe_cuts_%s: %" PetscInt_FMT " cuts for %" PetscInt_FMT " experts along %s; give %" PetscInt_FMT, names[opt[d]], nc, n, names[opt[d]], n - 1);
+    for (PetscInt i = 0; i <= n; i++) M->cut[d][i] = lo[d] + (hi[d] - lo[d]) * i / n;
+    for (PetscInt i = 0; i <= n; i++) {
+      M->tau[d][i] = (hi[d] - lo[d]) / (16 * n); /* the blend's width: a steep one makes u's derivatives at the cuts large */
+      M->mg[d][i]  = M->crisp ? 0 : (hi[d] - lo[d]) / (2 * n); /* half a neighbour's box: χ_e is below 4e-4 beyond it; crisp boxes: none */
+    }
+    if (nc <= 0) continue;
+    for (PetscInt i = 0; i < nc; i++) {
+      PetscCheck(c[i] > lo[d] && c[i] < hi[d], L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_moe_cuts_%s: cut %g is not inside the box's (%g, %g) along %s", names[opt[d]], (double)c[i], (double)lo[d], (double)hi[d], names[opt[d]]);
+      PetscCheck(i == 0 || c[i] > c[i - 1], L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_moe_cuts_%s: the cuts must increase (%g after %g)", names[opt[d]], (double)c[i], (double)c[i - 1]);
+      M->cut[d][i + 1] = c[i];
+    }
+    for (PetscInt i = 1; i < n; i++) {
+      M->tau[d][i] = PetscMin(M->cut[d][i] - M->cut[d][i - 1], M->cut[d][i + 1] - M->cut[d][i]) / 16;
+      M->mg[d][i]  = 8 * M->tau[d][i];
+    }
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 PetscErrorCode AzChainMapCreate_HardPDE(AzLoss L, AzChainMap *m)
 {
   HPMap      *M;
   PetscInt    N, R, E = L->moe_experts;
   PetscMPIInt size;
-  PetscReal   lo[AZ_MAX_COORD], hi[AZ_MAX_COORD];
 
   PetscFunctionBegin;
   *m = NULL;
@@ -482,9 +602,7 @@ PetscErrorCode AzChainMapCreate_HardPDE(AzLoss L, AzChainMap *m)
   (*m)->nslice     = 1;
   M->E             = E;
   M->crisp         = L->moe_interface && E > 1 ? PETSC_TRUE : PETSC_FALSE;
-  PetscCall(AzProblemGetBox(L->prob, lo, hi));
-  for (PetscInt e = 0; e <= E; e++) M->cut[e] = lo[0] + (hi[0] - lo[0]) * e / E;
-  M->tau = (hi[0] - lo[0]) / (16 * E); /* the blend's width: a steep one makes u's derivatives at the cuts large */
+  PetscCall(Layout(L, M, E));
   if (!M->crisp) PetscCall(ProductTable(L, M));
   N = L->hardpde_n ? L->hardpde_n : 4 * R * E;
   PetscCall(PetscCalloc4(R * E, &(*m)->side, R * E, &(*m)->side_bar, R * E, &(*m)->side_dot, (size_t)R * E * L->nparam, &(*m)->side_jac));
@@ -615,26 +733,41 @@ PetscErrorCode AzLossHardPDEObjective(AzLoss L, const PetscScalar w[], PetscReal
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-PetscErrorCode AzLossHardPDEExpertRange(AzLoss L, PetscInt e, PetscReal *xmin, PetscReal *xmax)
+PetscErrorCode AzLossHardPDEExpertBox(AzLoss L, PetscInt e, PetscReal xmin[], PetscReal xmax[])
 {
   HPMap    *M;
-  PetscReal mm[2] = {PETSC_MAX_REAL, PETSC_MAX_REAL};
+  PetscReal mm[2 * AZ_MAX_COORD];
 
   PetscFunctionBegin;
-  PetscCall(HardPDEData(L, "AzLossHardPDEExpertRange", PETSC_TRUE, e, &M));
+  PetscCall(HardPDEData(L, "AzLossHardPDEExpertBox", PETSC_TRUE, e, &M));
+  for (PetscInt d = 0; d < 2 * AZ_MAX_COORD; d++) mm[d] = PETSC_MAX_REAL;
   for (PetscInt si = 0; si < M->ex[e].nset; si++) {
     const HPSet       *S = &M->ex[e].set[si];
     const PetscScalar *xa;
     PetscCall(VecGetArrayRead(S->x, &xa));
-    for (PetscInt p = 0; p < S->nloc; p++) {
-      mm[0] = PetscMin(mm[0], PetscRealPart(xa[p * L->ncoord]));
-      mm[1] = PetscMin(mm[1], -PetscRealPart(xa[p * L->ncoord]));
-    }
+    for (PetscInt p = 0; p < S->nloc; p++)
+      for (PetscInt d = 0; d < L->ncoord; d++) {
+        mm[2 * d]     = PetscMin(mm[2 * d], PetscRealPart(xa[p * L->ncoord + d]));
+        mm[2 * d + 1] = PetscMin(mm[2 * d + 1], -PetscRealPart(xa[p * L->ncoord + d]));
+      }
     PetscCall(VecRestoreArrayRead(S->x, &xa));
   }
-  PetscCallMPI(MPIU_Allreduce(MPI_IN_PLACE, mm, 2, MPIU_REAL, MPIU_MIN, L->comm));
-  *xmin = mm[0];
-  *xmax = -mm[1];
+  PetscCallMPI(MPIU_Allreduce(MPI_IN_PLACE, mm, (PetscMPIInt)(2 * L->ncoord), MPIU_REAL, MPIU_MIN, L->comm));
+  for (PetscInt d = 0; d < L->ncoord; d++) {
+    xmin[d] = mm[2 * d];
+    xmax[d] = -mm[2 * d + 1];
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+PetscErrorCode AzLossHardPDEExpertRange(AzLoss L, PetscInt e, PetscReal *xmin, PetscReal *xmax)
+{
+  PetscReal a[AZ_MAX_COORD], b[AZ_MAX_COORD];
+
+  PetscFunctionBegin;
+  PetscCall(AzLossHardPDEExpertBox(L, e, a, b));
+  *xmin = a[0];
+  *xmax = b[0];
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
