@@ -88,6 +88,13 @@ grep -q -- "-az_moe_grid 1,2" "$tmp/hgrid/hardpde-moe/options.txt" || fail "comp
 expect_error hardpde-moe-grid "experts per axis (time last) make 6, but there are 4 experts" "$AZ" train -problem heat1d -az_hardpde -az_hardpde_basis 8 -az_moe_experts 4 -az_moe_grid 2,3 -az_trainer_max_it 1 -az_output_dir "$tmp/bad"
 expect_error hardpde-moe-many "use fewer experts (-az_moe_experts)" "$AZ" train -problem heat1d -az_hardpde -az_hardpde_basis 8 -az_hardpde_points 64 -az_moe_experts 16 -az_trainer_max_it 1 -az_output_dir "$tmp/bad"
 expect_error hardpde-suffix "hardpde takes no +suffix" "$AZ" compare -problem heat1d -az_strategies hardpde+project -az_output_dir "$tmp/bad"
+# hard+hardpde: the solved layer on the lift's hard conditions, in a comparison beside the soft-condition one
+expect_ok compare-hard-hardpde "report:" "$AZ" compare -problem heat1d -az_strategies hardpde,hard+hardpde -az_trainer_type lbfgs -az_trainer_max_it 30 -az_hardpde_basis 16 -az_field_width 16 -az_field_depth 2 -az_n_interior 300 -az_hardpde_points 300 -az_quiet -az_output_dir "$tmp/hphd"
+soft_l2=$(awk -F, '$1 == "hardpde" { print $2 }' "$tmp/hphd/compare.csv")
+awk -F, -v s="$soft_l2" '$1 == "hard+hardpde" { exit !($13 == "completed" && $2 + 0 > 0 && $2 * 5 < s + 0) }' "$tmp/hphd/compare.csv" || fail "compare hard+hardpde: rel_l2 not 5x below hardpde's ($soft_l2)"
+grep -q -- "-az_constraint hard" "$tmp/hphd/hard+hardpde/options.txt" && grep -q -- "-az_hardpde" "$tmp/hphd/hard+hardpde/options.txt" || fail "compare hard+hardpde: its options.txt lacks -az_constraint hard or -az_hardpde"
+expect_error hardpde-suffix-more "+hardpde and +hardpde-moe go alone after soft or hard" "$AZ" compare -problem heat1d -az_strategies hard+hardpde+project -az_output_dir "$tmp/bad"
+expect_error hardpde-suffix-base "+hardpde and +hardpde-moe go alone after soft or hard" "$AZ" compare -problem heat1d -az_strategies auglag+hardpde -az_output_dir "$tmp/bad"
 # hardpde with hard conditions (u = g + d Σ w φ): the solve has the PDE's rows alone, the conditions hold exactly
 expect_ok hardpde-hard "done:" "$AZ" train -problem heat1d -az_recipe none -az_hardpde -az_constraint hard -az_hardpde_basis 8 -az_field_width 8 -az_field_depth 1 -az_trainer_max_it 5 -az_n_interior 100 -az_hardpde_points 100 -az_quiet -az_output_dir "$tmp/hphard"
 grep -q -- "-az_constraint hard" "$tmp/hphard/options.txt" || fail "hardpde-hard: options.txt lacks -az_constraint hard"
