@@ -98,7 +98,7 @@ expect_error hardpde-suffix-base "+hardpde and +hardpde-moe go alone after soft 
 # hardpde with hard conditions (u = g + d Σ w φ): the solve has the PDE's rows alone, the conditions hold exactly
 expect_ok hardpde-hard "done:" "$AZ" train -problem heat1d -az_recipe none -az_hardpde -az_constraint hard -az_hardpde_basis 8 -az_field_width 8 -az_field_depth 1 -az_trainer_max_it 5 -az_n_interior 100 -az_hardpde_points 100 -az_quiet -az_output_dir "$tmp/hphard"
 grep -q -- "-az_constraint hard" "$tmp/hphard/options.txt" || fail "hardpde-hard: options.txt lacks -az_constraint hard"
-# the final solve (-az_hardpde_final_ridge, default 0): train's summary after a ridge of 1e-3 is the
+# the final solve (-az_hardpde_final_ridge, default 0 for one solve): train's summary after a ridge of 1e-3 is the
 # solve of its theta.bin at ridge 0; with the final ridge 1e-3 it is another
 hpf="-problem heat1d -az_recipe none -az_hardpde -az_hardpde_basis 8 -az_field_width 8 -az_field_depth 1 -az_n_interior 100 -az_hardpde_points 100 -az_quiet"
 expect_ok hardpde-final "done:" "$AZ" train $hpf -az_trainer_max_it 5 -az_hardpde_ridge 1e-3 -az_output_dir "$tmp/hpfin"
@@ -106,6 +106,13 @@ expect_ok hardpde-final-resolve "done:" "$AZ" train $hpf -az_trainer_max_it 0 -a
 expect_ok hardpde-final-kept "done:" "$AZ" train $hpf -az_trainer_max_it 5 -az_hardpde_ridge 1e-3 -az_hardpde_final_ridge 1e-3 -az_output_dir "$tmp/hpfin1"
 a=$(grep '"rel_l2"' "$tmp/hpfin/summary.json") b=$(grep '"rel_l2"' "$tmp/hpfin0/summary.json") c=$(grep '"rel_l2"' "$tmp/hpfin1/summary.json")
 [ -n "$a" ] && [ "$a" = "$b" ] && [ "$a" != "$c" ] || fail "hardpde final ridge: summary $a, theta.bin re-solved at ridge 0 $b, final ridge 1e-3 $c"
+# a mixture keeps its training ridge in the final solve (at ridge 0 each expert's weights grow beyond
+# its own points: heat1d, 4 experts, 28-43x less accurate): its summary is the final ridge 1e-3 run's
+expect_ok hardpde-final-moe "done:" "$AZ" train $hpf -az_moe_experts 2 -az_trainer_max_it 5 -az_hardpde_ridge 1e-3 -az_output_dir "$tmp/hpfm"
+expect_ok hardpde-final-moe-kept "done:" "$AZ" train $hpf -az_moe_experts 2 -az_trainer_max_it 5 -az_hardpde_ridge 1e-3 -az_hardpde_final_ridge 1e-3 -az_output_dir "$tmp/hpfm1"
+expect_ok hardpde-final-moe-zero "done:" "$AZ" train $hpf -az_moe_experts 2 -az_trainer_max_it 5 -az_hardpde_ridge 1e-3 -az_hardpde_final_ridge 0 -az_output_dir "$tmp/hpfm0"
+a=$(grep '"rel_l2"' "$tmp/hpfm/summary.json") b=$(grep '"rel_l2"' "$tmp/hpfm1/summary.json") c=$(grep '"rel_l2"' "$tmp/hpfm0/summary.json")
+[ -n "$a" ] && [ "$a" = "$b" ] && [ "$a" != "$c" ] || fail "hardpde-moe final ridge: summary $a, final ridge 1e-3 $b, final ridge 0 $c"
 expect_error hardpde-hard-interface "-az_hardpde with -az_moe_blend interface does not combine with hard boundary or initial conditions" "$AZ" train -problem heat1d -az_hardpde -az_constraint hard -az_moe_experts 2 -az_moe_blend interface -az_trainer_max_it 1 -az_output_dir "$tmp/bad"
 expect_error hardpde-few "at least as many residuals as unknowns are needed" "$AZ" train -problem heat1d -az_hardpde -az_hardpde_basis 64 -az_hardpde_points 20 -az_trainer_max_it 1 -az_output_dir "$tmp/bad"
 expect_error bad-strategy "Unknown strategy 'harder'" "$AZ" compare -az_strategies soft,harder -az_output_dir "$tmp/bad"

@@ -25,12 +25,13 @@ PetscErrorCode AzHardPDENetworkComponents(MPI_Comm comm, const char prefix[], Pe
 PetscErrorCode AzHardPDEOptions(AzLoss L)
 {
   char             blend[32] = "pou", start[32] = "warm", damp[32] = "halve";
+  PetscBool        final_set = PETSC_FALSE;
   const char *const axes[AZ_MAX_COORD] = {"x", "y", "z", "t"};
 
   PetscFunctionBegin;
   L->hardpde_K     = 32;
   L->hardpde_ridge = 1e-12;
-  L->hardpde_final_ridge = 0; /* bench/hardpde/README.md: re-solving the trained θ at α = 0 was never worse */
+  L->hardpde_final_ridge = -1; /* not given: set below from the number of experts */
   L->hardpde_tol   = 1e-10;
   L->hardpde_rcond = 3.16227766016838e-8; /* √1e-15: σ² + α below 1e-15 σ²_max left out */
   L->hardpde_maxit = 50;
@@ -44,7 +45,7 @@ PetscErrorCode AzHardPDEOptions(AzLoss L)
     PetscCall(PetscOptionsInt("-az_hardpde_basis", "basis functions per solution component", "AzLossSetUp", L->hardpde_K, &L->hardpde_K, NULL));
     PetscCall(PetscOptionsInt("-az_hardpde_points", "interior constraint points (0: four per unknown weight); each face and the initial slice get a quarter as many", "AzLossSetUp", L->hardpde_n, &L->hardpde_n, NULL));
     PetscCall(PetscOptionsReal("-az_hardpde_ridge", "ridge alpha |w|^2 added to the solve's objective", "AzLossSetUp", L->hardpde_ridge, &L->hardpde_ridge, NULL));
-    PetscCall(PetscOptionsReal("-az_hardpde_final_ridge", "the ridge of the solve at the trained parameters (after training: what theta.bin's solution, the summary and ansatz eval report)", "AzLossHardPDEFinalSolve", L->hardpde_final_ridge, &L->hardpde_final_ridge, NULL));
+    PetscCall(PetscOptionsReal("-az_hardpde_final_ridge", "the ridge of the solve at the trained parameters (after training: what theta.bin's solution, the summary and ansatz eval report; default 0 for one solve, -az_hardpde_ridge's value for a mixture of experts)", "AzLossHardPDEFinalSolve", L->hardpde_final_ridge, &L->hardpde_final_ridge, &final_set));
     PetscCall(PetscOptionsReal("-az_hardpde_rcond", "the solve leaves out the directions of its rows with sigma^2 + alpha <= rcond^2 sigma_max^2 (a truncated SVD)", "AzLossSetUp", L->hardpde_rcond, &L->hardpde_rcond, NULL));
     PetscCall(PetscOptionsReal("-az_hardpde_tol", "the solve stops when a Gauss-Newton step is below tol (1 + |w|)", "AzLossSetUp", L->hardpde_tol, &L->hardpde_tol, NULL));
     PetscCall(PetscOptionsInt("-az_moe_experts", "hardpde-moe: experts (along the first axis unless -az_moe_grid or -az_moe_cuts_*), each with its own solved weights from its own points, blended by a partition of unity (0: one per rank)", "AzLossSetUp", L->moe_experts, &L->moe_experts, NULL));
@@ -82,6 +83,13 @@ PetscErrorCode AzHardPDEOptions(AzLoss L)
   PetscCheck(L->hardpde_K >= 1 && L->hardpde_K <= 4096, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_hardpde_basis must be between 1 and 4096, not %" PetscInt_FMT, L->hardpde_K);
   PetscCheck(L->moe_experts >= 0 && L->moe_experts <= AZ_HP_MAX_EXPERTS, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_moe_experts must be between 0 (one per rank) and %d, not %" PetscInt_FMT, AZ_HP_MAX_EXPERTS, L->moe_experts);
   PetscCheck(L->hardpde_n >= 0 && L->hardpde_n <= 10000000, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_hardpde_points must be 0 (four per unknown) or a count up to 10000000, not %" PetscInt_FMT, L->hardpde_n);
+  if (!final_set) { /* one solve: α = 0 at the trained θ, never worse in bench/hardpde/README.md (26-94x
+                     * better at 96 wide); a mixture keeps its training ridge, which bounds each
+                     * expert's weights beyond its own points (heat1d, 4 experts: α = 0 is 28-43x worse) */
+    PetscMPIInt size;
+    PetscCallMPI(MPI_Comm_size(L->comm, &size));
+    L->hardpde_final_ridge = (L->moe_experts ? L->moe_experts : size) == 1 ? 0 : L->hardpde_ridge;
+  }
   PetscCheck(L->hardpde_final_ridge >= 0 && !PetscIsInfOrNanReal(L->hardpde_final_ridge), L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_hardpde_final_ridge must be >= 0 and finite (the ridge of the solve at the trained parameters; give -az_hardpde_ridge's value to keep it), not %g", (double)L->hardpde_final_ridge);
   PetscCheck(L->hardpde_ridge >= 0 && L->hardpde_tol > 0 && L->hardpde_maxit >= 1, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_hardpde_ridge must be >= 0, -az_hardpde_tol > 0 and -az_hardpde_maxit >= 1");
   PetscCheck(L->hardpde_rcond >= 0 && L->hardpde_rcond < 1, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_hardpde_rcond must be in [0, 1) (a singular value cut-off relative to the largest), not %g", (double)L->hardpde_rcond);
