@@ -1007,6 +1007,62 @@ START_TEST(test_allen_cahn_lift)
 }
 END_TEST
 
+/* diffusion_sorption1d's lift: the inlet's 1 on x = 0, the initial u0 at t = 0, a solution of
+ * g_t = D/R(1) g_xx, and a jet that agrees with central differences; finite at the corner and where
+ * e^{-z^2} underflows */
+START_TEST(test_diffusion_sorption_lift)
+{
+  AzProblem            prob;
+  const AzProblemInfo *info;
+  const PetscReal     *param;
+  PetscReal            R1;
+  PetscScalar          g[AZ_JET_MAX_NSLOT], gm[AZ_JET_MAX_NSLOT], gp[AZ_JET_MAX_NSLOT], a[AZ_JET_MAX_NSLOT];
+  const PetscInt       X = AzJetSlotD1(2, 0), T = AzJetSlotD1(2, 1), XX = AzJetSlotD2(2, 0, 0), XT = AzJetSlotD2(2, 0, 1);
+  const PetscReal      ts[] = {1e-3, 1, 20, 150, 500}, xs[] = {1e-3, 0.01, 0.05, 0.2, 0.5, 0.9, 1};
+  const PetscInt       D = 0, U0 = 5;
+
+  ck_assert_int_eq(AzProblemLoad(PETSC_COMM_WORLD, "diffusion_sorption1d", &prob), 0);
+  ck_assert_int_eq(AzProblemGetInfo(prob, &info), 0);
+  ck_assert_msg(info->lift, "diffusion_sorption1d has no lift");
+  ck_assert_msg(!strcmp(info->params[U0].name, "u0") && !strcmp(info->params[D].name, "d"), "diffusion_sorption1d's parameters moved");
+  ck_assert_int_eq(AzProblemSetParam(prob, U0, 0.15), 0); /* data that differ from 0 (PDEBench's u0 ~ U(0, 0.2)) */
+  ck_assert_int_eq(AzProblemGetParams(prob, &param), 0);
+  ck_assert_msg(param[U0] == 0.15, "u0 is %g after AzProblemSetParam", (double)param[U0]);
+  {
+    const PetscReal c = (1 - param[1]) / param[1] * param[2] * param[3] * param[4];
+    R1 = 1 + c * PetscPowReal(1 + param[6], param[4] - 1);
+  }
+  for (PetscInt i = 1; i <= 20; i++) { /* the initial data, and the inlet's */
+    LiftJet(info, param, 0.05 * i, 0, g);
+    ck_assert_msg(g[0] == param[U0] && g[X] == 0 && g[T] == 0 && g[XX] == 0, "g(%g, 0) = %.17g (g_x %g, g_t %g, g_xx %g), u0 %g", 0.05 * i, (double)g[0], (double)g[X], (double)g[T], (double)g[XX], (double)param[U0]);
+    LiftJet(info, param, 0, 25.0 * i, g);
+    ck_assert_msg(g[0] == 1, "g(0, %g) = %.17g, the inlet's 1", 25.0 * i, (double)g[0]);
+  }
+  for (PetscReal t = 1e-300; t < 1; t *= 1e10) /* near the corner and where the exponential underflows */
+    for (PetscReal x = 0; x <= 1; x += 0.25) {
+      LiftJet(info, param, x, t, g);
+      for (PetscInt k = 0; k < AZ_JET_NSLOT(2); k++) ck_assert_msg(!PetscIsInfOrNanReal(g[k]), "g's slot %d at (%g, %g) is %g", (int)k, (double)x, t, (double)g[k]);
+    }
+  for (size_t k = 0; k < sizeof ts / sizeof ts[0]; k++)
+    for (size_t j = 0; j < sizeof xs / sizeof xs[0]; j++) { /* jets against differences, steps well below s */
+      const PetscReal x = xs[j], t = ts[k], s = 2 * PetscSqrtReal(param[D] / R1 * t), h = 1e-4 * s, ht = 1e-4 * t;
+      PetscScalar     d[4];
+      LiftJet(info, param, x, t, a);
+      LiftJet(info, param, x - h, t, gm), LiftJet(info, param, x + h, t, gp);
+      d[0] = (gp[0] - gm[0]) / (2 * h), d[1] = (gp[X] - gm[X]) / (2 * h), d[2] = (gp[T] - gm[T]) / (2 * h);
+      LiftJet(info, param, x, t - ht, gm), LiftJet(info, param, x, t + ht, gp);
+      d[3] = (gp[0] - gm[0]) / (2 * ht);
+      /* each against its own scale: (1 − u0) over s, s², t and t·s */
+      ck_assert_msg(PetscAbsScalar(d[0] - a[X]) <= 1e-6 / s, "g_x at (%g, %g): %.12g, differences %.12g", (double)x, (double)t, (double)a[X], (double)d[0]);
+      ck_assert_msg(PetscAbsScalar(d[1] - a[XX]) <= 1e-6 / (s * s), "g_xx at (%g, %g): %.12g, differences %.12g", (double)x, (double)t, (double)a[XX], (double)d[1]);
+      ck_assert_msg(PetscAbsScalar(d[2] - a[XT]) <= 1e-6 / (t * s), "g_xt at (%g, %g): %.12g, differences %.12g", (double)x, (double)t, (double)a[XT], (double)d[2]);
+      ck_assert_msg(PetscAbsScalar(d[3] - a[T]) <= 1e-6 / t, "g_t at (%g, %g): %.12g, differences %.12g", (double)x, (double)t, (double)a[T], (double)d[3]);
+      ck_assert_msg(PetscAbsScalar(a[T] - param[D] / R1 * a[XX]) <= 1e-12 / t, "g_t - D/R(1) g_xx at (%g, %g): %g", (double)x, (double)t, (double)(a[T] - param[D] / R1 * a[XX]));
+    }
+  ck_assert_int_eq(AzProblemDestroy(&prob), 0);
+}
+END_TEST
+
 int main(int argc, char **argv)
 {
   SRunner *sr;
@@ -1038,6 +1094,7 @@ int main(int argc, char **argv)
   tcase_add_test(t, test_drift_against_Qstar);
   tcase_add_test(t, test_varying_target);
   tcase_add_test(t, test_allen_cahn_lift);
+  tcase_add_test(t, test_diffusion_sorption_lift);
   suite_add_tcase(s, t);
   sr = srunner_create(s);
   srunner_set_fork_status(sr, CK_NOFORK);
