@@ -105,10 +105,27 @@ PetscErrorCode AzTransformIsHard(AzTransform T, PetscInt cond, PetscBool *hard)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* one component's jet u ↦ g + C u (g NULL: C u) in the propagated slots; the others are left as they are */
+static void MulC(AzTransform T, const PetscScalar C[], const PetscScalar g[], PetscScalar u[])
+{
+  const PetscInt ns = T->nslot;
+  PetscScalar    N[AZ_JET_MAX_NSLOT];
+
+  for (PetscInt s = 0; s < ns; s++) N[s] = u[s];
+  for (PetscInt s = 0; s < ns; s++) {
+    PetscScalar v;
+    if (!(T->mask & ((PetscInt)1 << s))) continue; /* not propagated */
+    v = g ? g[s] : 0;
+    for (PetscInt q = 0; q < ns; q++)
+      if (C[s * ns + q] != 0) v += C[s * ns + q] * N[q];
+    u[s] = v;
+  }
+}
+
 static PetscErrorCode ApplyPoints(AzTransform T, PetscInt npts, const PetscReal x[], PetscScalar jets[], PetscBool with_lift)
 {
   const PetscInt ns = T->nslot, L = T->ncomp * ns;
-  PetscScalar    phi[AZ_JET_MAX_NSLOT], C[AZ_JET_MAX_NSLOT * AZ_JET_MAX_NSLOT], g[AZ_MAX_COMP * AZ_JET_MAX_NSLOT], N[AZ_JET_MAX_NSLOT];
+  PetscScalar    phi[AZ_JET_MAX_NSLOT], C[AZ_JET_MAX_NSLOT * AZ_JET_MAX_NSLOT], g[AZ_MAX_COMP * AZ_JET_MAX_NSLOT];
   const PetscReal *param;
 
   PetscFunctionBegin;
@@ -121,18 +138,7 @@ static PetscErrorCode ApplyPoints(AzTransform T, PetscInt npts, const PetscReal 
       AzPoint pt = {xp, T->ncoord, param, -1};
       PetscCall(T->info->lift(&pt, g));
     }
-    for (PetscInt c = 0; c < T->ncomp; c++) {
-      PetscScalar *u = jets + p * L + c * ns;
-      for (PetscInt s = 0; s < ns; s++) N[s] = u[s];
-      for (PetscInt s = 0; s < ns; s++) {
-        PetscScalar v;
-        if (!(T->mask & ((PetscInt)1 << s))) continue; /* not propagated: stays NaN */
-        v = with_lift ? g[c * ns + s] : 0;
-        for (PetscInt q = 0; q < ns; q++)
-          if (C[s * ns + q] != 0) v += C[s * ns + q] * N[q];
-        u[s] = v;
-      }
-    }
+    for (PetscInt c = 0; c < T->ncomp; c++) MulC(T, C, with_lift ? g + c * ns : NULL, jets + p * L + c * ns);
   }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -141,23 +147,13 @@ static PetscErrorCode ApplyPoints(AzTransform T, PetscInt npts, const PetscReal 
 PetscErrorCode AzTransformApplyLinearBlocks(AzTransform T, PetscInt npts, const PetscReal x[], PetscInt nblock, PetscScalar jets[])
 {
   const PetscInt ns = T->nslot;
-  PetscScalar    phi[AZ_JET_MAX_NSLOT], C[AZ_JET_MAX_NSLOT * AZ_JET_MAX_NSLOT], N[AZ_JET_MAX_NSLOT];
+  PetscScalar    phi[AZ_JET_MAX_NSLOT], C[AZ_JET_MAX_NSLOT * AZ_JET_MAX_NSLOT];
 
   PetscFunctionBegin;
   for (PetscInt p = 0; p < npts; p++) {
     PhiJet(T, x + p * T->ncoord, phi);
     LeibnizMatrix(T->ncoord, phi, C);
-    for (PetscInt b = 0; b < nblock; b++) {
-      PetscScalar *u = jets + ((size_t)p * nblock + b) * ns;
-      for (PetscInt s = 0; s < ns; s++) N[s] = u[s];
-      for (PetscInt s = 0; s < ns; s++) {
-        PetscScalar v = 0;
-        if (!(T->mask & ((PetscInt)1 << s))) continue; /* not propagated: left as it is */
-        for (PetscInt q = 0; q < ns; q++)
-          if (C[s * ns + q] != 0) v += C[s * ns + q] * N[q];
-        u[s] = v;
-      }
-    }
+    for (PetscInt b = 0; b < nblock; b++) MulC(T, C, NULL, jets + ((size_t)p * nblock + b) * ns);
   }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
