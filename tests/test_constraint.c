@@ -966,6 +966,22 @@ static void LiftJet(const AzProblemInfo *info, const PetscReal *param, PetscReal
   ck_assert_int_eq(info->lift(&pt, g), 0);
 }
 
+/* the lift's jet at (x, t) against central differences of steps h (in x) and ht (in t): g_x, g_xx, g_xt
+ * and g_t, each within tol[0..3] */
+static void LiftJetAgainstDifferences(const AzProblemInfo *info, const PetscReal *param, PetscReal x, PetscReal t, PetscReal h, PetscReal ht, const PetscReal tol[4])
+{
+  const PetscInt X = AzJetSlotD1(2, 0), T = AzJetSlotD1(2, 1), XX = AzJetSlotD2(2, 0, 0), XT = AzJetSlotD2(2, 0, 1);
+  const char    *name[4] = {"g_x", "g_xx", "g_xt", "g_t"};
+  PetscScalar    a[AZ_JET_MAX_NSLOT], gm[AZ_JET_MAX_NSLOT], gp[AZ_JET_MAX_NSLOT], d[4], jet[4];
+  LiftJet(info, param, x, t, a);
+  LiftJet(info, param, x - h, t, gm), LiftJet(info, param, x + h, t, gp);
+  d[0] = (gp[0] - gm[0]) / (2 * h), d[1] = (gp[X] - gm[X]) / (2 * h), d[2] = (gp[T] - gm[T]) / (2 * h);
+  LiftJet(info, param, x, t - ht, gm), LiftJet(info, param, x, t + ht, gp);
+  d[3] = (gp[0] - gm[0]) / (2 * ht);
+  jet[0] = a[X], jet[1] = a[XX], jet[2] = a[XT], jet[3] = a[T];
+  for (int k = 0; k < 4; k++) ck_assert_msg(PetscAbsScalar(d[k] - jet[k]) <= tol[k], "%s at (%g, %g): %.12g, differences %.12g", name[k], (double)x, (double)t, (double)jet[k], (double)d[k]);
+}
+
 START_TEST(test_allen_cahn_lift)
 {
   AzProblem            prob;
@@ -991,16 +1007,10 @@ START_TEST(test_allen_cahn_lift)
                   "t = %g: g, g_x, g_xx, g_t at x = -1: %.15g %.15g %.15g %.15g; at x = 1: %.15g %.15g %.15g %.15g", (double)ts[k], (double)gm[0], (double)gm[X], (double)gm[XX], (double)gm[T], (double)gp[0], (double)gp[X], (double)gp[XX], (double)gp[T]);
     for (size_t j = 0; j < sizeof xs / sizeof xs[0]; j++) { /* jets against differences, steps well below s */
       const PetscReal x = xs[j], t = ts[k], h = 1e-4 * 2 * PetscSqrtReal(param[0] * t), ht = 1e-4 * t;
-      PetscScalar     d[4];
+      PetscReal       tol[4];
       LiftJet(info, param, x, t, a);
-      LiftJet(info, param, x - h, t, gm), LiftJet(info, param, x + h, t, gp);
-      d[0] = (gp[0] - gm[0]) / (2 * h), d[1] = (gp[X] - gm[X]) / (2 * h), d[2] = (gp[T] - gm[T]) / (2 * h);
-      LiftJet(info, param, x, t - ht, gm), LiftJet(info, param, x, t + ht, gp);
-      d[3] = (gp[0] - gm[0]) / (2 * ht);
-      ck_assert_msg(PetscAbsScalar(d[0] - a[X]) <= 1e-6 * PetscMax(1, PetscAbsScalar(a[X])), "g_x at (%g, %g): %.12g, differences %.12g", (double)x, (double)t, (double)a[X], (double)d[0]);
-      ck_assert_msg(PetscAbsScalar(d[1] - a[XX]) <= 1e-6 * PetscMax(1, PetscAbsScalar(a[XX])), "g_xx at (%g, %g): %.12g, differences %.12g", (double)x, (double)t, (double)a[XX], (double)d[1]);
-      ck_assert_msg(PetscAbsScalar(d[2] - a[XT]) <= 1e-6 * PetscMax(1, PetscAbsScalar(a[XT])), "g_xt at (%g, %g): %.12g, differences %.12g", (double)x, (double)t, (double)a[XT], (double)d[2]);
-      ck_assert_msg(PetscAbsScalar(d[3] - a[T]) <= 1e-6 * PetscMax(1, PetscAbsScalar(a[T])), "g_t at (%g, %g): %.12g, differences %.12g", (double)x, (double)t, (double)a[T], (double)d[3]);
+      tol[0] = 1e-6 * PetscMax(1, PetscAbsScalar(a[X])), tol[1] = 1e-6 * PetscMax(1, PetscAbsScalar(a[XX])), tol[2] = 1e-6 * PetscMax(1, PetscAbsScalar(a[XT])), tol[3] = 1e-6 * PetscMax(1, PetscAbsScalar(a[T]));
+      LiftJetAgainstDifferences(info, param, x, t, h, ht, tol);
     }
   }
   ck_assert_int_eq(AzProblemDestroy(&prob), 0);
@@ -1016,8 +1026,8 @@ START_TEST(test_diffusion_sorption_lift)
   const AzProblemInfo *info;
   const PetscReal     *param;
   PetscReal            R1;
-  PetscScalar          g[AZ_JET_MAX_NSLOT], gm[AZ_JET_MAX_NSLOT], gp[AZ_JET_MAX_NSLOT], a[AZ_JET_MAX_NSLOT];
-  const PetscInt       X = AzJetSlotD1(2, 0), T = AzJetSlotD1(2, 1), XX = AzJetSlotD2(2, 0, 0), XT = AzJetSlotD2(2, 0, 1);
+  PetscScalar          g[AZ_JET_MAX_NSLOT], a[AZ_JET_MAX_NSLOT];
+  const PetscInt       X = AzJetSlotD1(2, 0), T = AzJetSlotD1(2, 1), XX = AzJetSlotD2(2, 0, 0);
   const PetscReal      ts[] = {1e-3, 1, 20, 150, 500}, xs[] = {1e-3, 0.01, 0.05, 0.2, 0.5, 0.9, 1};
   const PetscInt       D = 0, U0 = 5;
 
@@ -1046,17 +1056,9 @@ START_TEST(test_diffusion_sorption_lift)
   for (size_t k = 0; k < sizeof ts / sizeof ts[0]; k++)
     for (size_t j = 0; j < sizeof xs / sizeof xs[0]; j++) { /* jets against differences, steps well below s */
       const PetscReal x = xs[j], t = ts[k], s = 2 * PetscSqrtReal(param[D] / R1 * t), h = 1e-4 * s, ht = 1e-4 * t;
-      PetscScalar     d[4];
+      const PetscReal tol[4] = {1e-6 / s, 1e-6 / (s * s), 1e-6 / (t * s), 1e-6 / t}; /* each against its own scale: (1 − u0) over s, s², t·s and t */
+      LiftJetAgainstDifferences(info, param, x, t, h, ht, tol);
       LiftJet(info, param, x, t, a);
-      LiftJet(info, param, x - h, t, gm), LiftJet(info, param, x + h, t, gp);
-      d[0] = (gp[0] - gm[0]) / (2 * h), d[1] = (gp[X] - gm[X]) / (2 * h), d[2] = (gp[T] - gm[T]) / (2 * h);
-      LiftJet(info, param, x, t - ht, gm), LiftJet(info, param, x, t + ht, gp);
-      d[3] = (gp[0] - gm[0]) / (2 * ht);
-      /* each against its own scale: (1 − u0) over s, s², t and t·s */
-      ck_assert_msg(PetscAbsScalar(d[0] - a[X]) <= 1e-6 / s, "g_x at (%g, %g): %.12g, differences %.12g", (double)x, (double)t, (double)a[X], (double)d[0]);
-      ck_assert_msg(PetscAbsScalar(d[1] - a[XX]) <= 1e-6 / (s * s), "g_xx at (%g, %g): %.12g, differences %.12g", (double)x, (double)t, (double)a[XX], (double)d[1]);
-      ck_assert_msg(PetscAbsScalar(d[2] - a[XT]) <= 1e-6 / (t * s), "g_xt at (%g, %g): %.12g, differences %.12g", (double)x, (double)t, (double)a[XT], (double)d[2]);
-      ck_assert_msg(PetscAbsScalar(d[3] - a[T]) <= 1e-6 / t, "g_t at (%g, %g): %.12g, differences %.12g", (double)x, (double)t, (double)a[T], (double)d[3]);
       ck_assert_msg(PetscAbsScalar(a[T] - param[D] / R1 * a[XX]) <= 1e-12 / t, "g_t - D/R(1) g_xx at (%g, %g): %g", (double)x, (double)t, (double)(a[T] - param[D] / R1 * a[XX]));
     }
   ck_assert_int_eq(AzProblemDestroy(&prob), 0);
