@@ -5,10 +5,10 @@ trapezoidal rule on the row) equals the exact solution's. v is
   - an ensemble's variance: the pointwise variance of the fields of S networks trained from S seeds
     (mu is seed 0's field, and also the ensemble mean);
   - a parameter sensitivity: s = (u(u*+) - u(u*-)) / (u*+ - u*-) from networks trained at two
-    thresholds u* around the problem's, with v = s^2 (diagonal), |s|, and the rank-1 covariance s s^T
+    thresholds u* around the problem's (from scratch, and continued from seed 0's network), with v = s^2 (diagonal), |s|, and the rank-1 covariance s s^T
     (the update then shifts by s itself, signed).
 Prints rel L2 against u_exact on the grid beside the uniform shift (what posthoc does to an offset).
-  /usr/bin/python3 bench/compare/probconserv_alt.py DIR   (DIR from bench/compare/probconserv_alt.sh)
+  /usr/bin/python3 bench/compare/probconserv_alt.py DIR   SEEDS 'PAIRS' 'WARM_PAIRS' (bench/compare/probconserv_alt.sh)
 """
 import sys
 import numpy as np
@@ -59,8 +59,10 @@ for s in range(seeds):
 m = U.mean(0)
 print(f"| ensemble mean | {err(m):.4f} | {err(upd(m, np.ones((n, n)))):.4f} | {err(upd(m, var)):.4f} |")
 print(f"\ncorrelation of seed 0's |error| with the ensemble std: {np.corrcoef(np.abs(U[0] - ue).ravel(), np.sqrt(var).ravel())[0, 1]:.2f}\n")
-print("| u* pair | uniform shift | v = s^2 | v = abs(s) | rank-1 (signed s) | min over t of abs(G s) |\n| --- | --- | --- | --- | --- | --- |")
-for a, b in [p.split(',') for p in sys.argv[3].split()] if len(sys.argv) > 3 else []:
-    s = (field(f'{d}/ustar{b}/field.vtk') - field(f'{d}/ustar{a}/field.vtk')) / (float(b) - float(a))
-    u = U[0]
-    print(f"| {a}, {b} | {err(upd(u, np.ones((n, n)))):.4f} | {err(upd(u, s * s + 1e-30)):.4f} | {err(upd(u, np.abs(s) + 1e-30)):.4f} | {err(upd(u, s)):.4g} | {np.abs(s @ w).min():.2e} |")
+for pre, label in (('ustar', 'trained from scratch at each u* (seed 0)'), ('warm', "continued from seed 0's network for 30 Gauss-Newton steps at each u*")):
+    print(f"\nsensitivity from networks {label}:\n")
+    print("| u* pair | uniform shift | v = s^2 | v = abs(s) | rank-1 (signed s) | min over t of abs(G s) |\n| --- | --- | --- | --- | --- | --- |")
+    for a, b in [p.split(',') for p in sys.argv[3 if pre == 'ustar' else 4].split()] if len(sys.argv) > 4 else []:
+        s = (field(f'{d}/{pre}{b}/field.vtk') - field(f'{d}/{pre}{a}/field.vtk')) / (float(b) - float(a))
+        u = U[0]
+        print(f"| {a}, {b} | {err(upd(u, np.ones((n, n)))):.4f} | {err(upd(u, s * s + 1e-30)):.4f} | {err(upd(u, np.abs(s) + 1e-30)):.4f} | {err(upd(u, s)):.4g} | {np.abs(s @ w).min():.2e} |")
