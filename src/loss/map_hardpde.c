@@ -24,7 +24,7 @@ PetscErrorCode AzHardPDENetworkComponents(MPI_Comm comm, const char prefix[], Pe
 
 PetscErrorCode AzHardPDEOptions(AzLoss L)
 {
-  char             blend[32] = "pou", start[32] = "warm", damp[32] = "halve";
+  char             blend[32] = "pou", start[32] = "warm", damp[32] = "halve", solve[32] = "independent";
   PetscBool        final_set = PETSC_FALSE;
   const char *const axes[AZ_MAX_COORD] = {"x", "y", "z", "t"};
 
@@ -54,6 +54,7 @@ PetscErrorCode AzHardPDEOptions(AzLoss L)
       L->moe_ngrid = AZ_MAX_COORD;
       PetscCall(PetscOptionsIntArray("-az_moe_grid", "hardpde-moe: experts per axis, n0,n1,... (time last; axes left out: 1), their product the number of experts (default: all along the first axis)", "AzLossSetUp", L->moe_grid, &L->moe_ngrid, &set));
       if (!set) L->moe_ngrid = 0;
+      PetscCall(PetscOptionsString("-az_moe_solve", "hardpde-moe: each expert's weights solved from its own points (independent) or all together from the blended solution's residual at the global solve's points (coupled)", "AzLossSetUp", solve, solve, sizeof solve, NULL));
       for (PetscInt d = 0; d < AZ_MAX_COORD; d++) {
         char opt[32];
         PetscCall(PetscSNPrintf(opt, sizeof opt, "-az_moe_cuts_%s", axes[d]));
@@ -74,6 +75,9 @@ PetscErrorCode AzHardPDEOptions(AzLoss L)
   PetscOptionsEnd();
   PetscCheck(!strcmp(blend, "pou") || !strcmp(blend, "interface"), L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_moe_blend %s: the experts join by pou (a smooth partition of unity) or interface (crisp boxes and a penalty on the jumps at the cuts)", blend);
   L->moe_interface = !strcmp(blend, "interface") ? PETSC_TRUE : PETSC_FALSE;
+  PetscCheck(!strcmp(solve, "independent") || !strcmp(solve, "coupled"), L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_moe_solve %s: the experts' weights are solved independent (each from its own points) or coupled (all together, from the blended solution's residual)", solve);
+  L->moe_coupled = !strcmp(solve, "coupled") ? PETSC_TRUE : PETSC_FALSE;
+  PetscCheck(!L->moe_coupled || !L->moe_interface, L->comm, PETSC_ERR_ARG_WRONG, "-az_moe_solve coupled solves the blended solution of -az_moe_blend pou; with -az_moe_blend interface (crisp boxes and jumps) use -az_moe_solve independent");
   PetscCheck(!strcmp(start, "warm") || !strcmp(start, "cold"), L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_hardpde_start %s: a nonlinear solve starts warm (from the last solve's weights) or cold (from w = 0 at every parameter vector)", start);
   L->hardpde_cold = !strcmp(start, "cold") ? PETSC_TRUE : PETSC_FALSE;
   PetscCheck(!strcmp(damp, "halve") || !strcmp(damp, "lm"), L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_hardpde_damping %s: a nonlinear solve's step is halved (halve) or damped by Levenberg-Marquardt (lm)", damp);
@@ -99,7 +103,7 @@ PetscErrorCode AzHardPDEOptions(AzLoss L)
 
 /* ---- the map on the jets: u = Σ_e χ_e Σ w_e φ -------------------------------------------------- */
 /* along each active axis j (axis act[j]) χ_{d,i_d} and its derivatives at x_d: f[j][0..4] */
-static void Chi(const HPMap *M, PetscInt e, const PetscReal x[], PetscReal f[][5])
+void AzHPChi(const HPMap *M, PetscInt e, const PetscReal x[], PetscReal f[][5])
 {
   for (PetscInt j = 0; j < M->nact; j++) {
     const PetscInt d = M->act[j], i = (e / M->stride[d]) % M->n[d];
@@ -124,14 +128,6 @@ static void Chi(const HPMap *M, PetscInt e, const PetscReal x[], PetscReal f[][5
     }
     for (int k = 0; k < 5; k++) f[j][k] = lo[k] - hi[k];
   }
-}
-
-/* ∂^β χ_e = Π_j χ_{act[j]}^(b_j) (b: β's orders along the active axes) */
-static inline PetscReal ChiD(const HPMap *M, PetscReal f[][5], const PetscInt b[])
-{
-  PetscReal g = f[0][b[0]];
-  for (PetscInt j = 1; j < M->nact; j++) g *= f[j][b[j]];
-  return g;
 }
 
 /* out (+)= χ ⊙ v for the ncomp components (the slots carried; the others χ v) */
@@ -212,7 +208,7 @@ static PetscErrorCode Forward(AzChainMap m, const AzChainArgs *a, const PetscSca
     }
     for (PetscInt e = 0; e < M->E; e++) {
       PetscReal f[AZ_MAX_COORD][5];
-      Chi(M, e, a->x + p * L->ncoord, f);
+      AzHPChi(M, e, a->x + p * L->ncoord, f);
       Combine(L->ncomp, M->ex[e].K, ns, M->ex[e].w, phi, v);
       Blend(L, M, f, v, out + (size_t)p * Lo, e > 0 ? PETSC_TRUE : PETSC_FALSE);
     }
@@ -253,7 +249,7 @@ static PetscErrorCode Tangent(AzChainMap m, const AzChainArgs *a, const PetscSca
         Combine(L->ncomp, h->K, ns, h->wdot, in + (size_t)p * m->ncin * ns, e2);
         for (PetscInt s = 0; s < Lo; s++) v[s] += e2[s];
       }
-      if (M->E > 1) Chi(M, e, a->x + p * L->ncoord, f);
+      if (M->E > 1) AzHPChi(M, e, a->x + p * L->ncoord, f);
       if (M->E == 1) PetscCall(PetscArraycpy(dout + (size_t)p * Lo, v, Lo));
       else Blend(L, M, f, v, dout + (size_t)p * Lo, e > 0 ? PETSC_TRUE : PETSC_FALSE);
     }
@@ -306,7 +302,7 @@ static PetscErrorCode Adjoint(AzChainMap m, const AzChainArgs *a, const PetscSca
         const PetscScalar *w = M->ex[e].w, *vbar = ro;
         if (M->E > 1) {
           PetscReal f[AZ_MAX_COORD][5];
-          Chi(M, e, a->x + p * L->ncoord, f);
+          AzHPChi(M, e, a->x + p * L->ncoord, f);
           BlendAdjoint(L, M, f, ro, vb);
           vbar = vb;
         }
@@ -341,6 +337,12 @@ static PetscErrorCode Update(AzChainMap m)
   PetscFunctionBegin;
   PetscCall(AzLossThetaState(L, &st));
   if (M->valid && st == M->state) PetscFunctionReturn(PETSC_SUCCESS);
+  if (M->coupled) {
+    PetscCall(AzHPCoupledUpdate(L, M, m->side));
+    M->state = st;
+    M->valid = PETSC_TRUE;
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
   /* the basis at every expert's points, gathered onto its owner; the owners' solves (in parallel, no
    * communication); their solutions to every rank in one collective */
   for (PetscInt e = 0; e < M->E; e++) PetscCall(AzHPGather(L, &M->ex[e]));
@@ -357,7 +359,8 @@ static PetscErrorCode SideBackward(AzChainMap m, PetscInt g, Vec grad)
   HPMap *M = (HPMap *)m->data;
 
   PetscFunctionBegin;
-  for (PetscInt e = 0; e < M->E; e++) PetscCall(AzHPBackward(m->L, &M->ex[e], g, grad));
+  if (M->coupled) PetscCall(AzHPCoupledBackward(m->L, M, m->side_bar, g, grad));
+  for (PetscInt e = 0; e < M->E && !M->coupled; e++) PetscCall(AzHPBackward(m->L, &M->ex[e], g, grad));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -366,7 +369,8 @@ static PetscErrorCode SideTangent(AzChainMap m, Vec v)
   HPMap *M = (HPMap *)m->data;
 
   PetscFunctionBegin;
-  for (PetscInt e = 0; e < M->E; e++) PetscCall(AzHPTangent(m->L, &M->ex[e], v));
+  if (M->coupled) PetscCall(AzHPCoupledTangent(m->L, M, v, m->side_dot));
+  for (PetscInt e = 0; e < M->E && !M->coupled; e++) PetscCall(AzHPTangent(m->L, &M->ex[e], v));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -375,7 +379,8 @@ static PetscErrorCode SideJacobian(AzChainMap m)
   HPMap *M = (HPMap *)m->data;
 
   PetscFunctionBegin;
-  for (PetscInt e = 0; e < M->E; e++) PetscCall(AzHPJacobian(m->L, &M->ex[e]));
+  if (M->coupled) PetscCall(AzHPCoupledJacobian(m->L, M, m->side_jac));
+  for (PetscInt e = 0; e < M->E && !M->coupled; e++) PetscCall(AzHPJacobian(m->L, &M->ex[e]));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -386,6 +391,8 @@ static PetscErrorCode Destroy(AzChainMap m)
   PetscFunctionBegin;
   if (!M) PetscFunctionReturn(PETSC_SUCCESS);
   for (PetscInt e = 0; e < M->E; e++) PetscCall(AzHPDestroySolver(&M->ex[e]));
+  if (M->coupled) PetscCall(AzHPDestroySolver(&M->cp));
+  if (M->coupled) PetscCall(PetscFree4(M->cp.w, M->cp.wbar, M->cp.wdot, M->cp.wjac));
   PetscCall(PetscFree4(m->side, m->side_bar, m->side_dot, m->side_jac));
   PetscCall(PetscFree(m->data));
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -460,14 +467,16 @@ static PetscErrorCode ProductTable(AzLoss L, HPMap *M)
 }
 
 /* expert e's constraint sets: its share of the points, in its box (every axis with more than one expert);
- * a face of axis d is the experts' at that end of d, the initial slice the first experts' along time */
+ * a face of axis d is the experts' at that end of d, the initial slice the first experts' along time.
+ * e < 0: the coupled solve's (M->cp): the sets of one expert on the whole box (E = 1), E·R unknowns */
 static PetscErrorCode ExpertSetUp(AzLoss L, HPMap *M, PetscInt e, PetscInt N, PetscScalar *side, PetscScalar *bar, PetscScalar *dot, PetscScalar *jac)
 {
   const AzProblemInfo *info;
-  HardPDE             *h = &M->ex[e];
-  const PetscInt       R = L->hardpde_K * L->ncomp, E = M->E, T = L->ncoord - 1;
+  const PetscBool      whole = e < 0 ? PETSC_TRUE : PETSC_FALSE;
+  HardPDE             *h = whole ? &M->cp : &M->ex[e];
+  const PetscInt       R = (whole ? M->E : 1) * L->hardpde_K * L->ncomp, E = whole ? 1 : M->E, T = L->ncoord - 1;
   PetscReal            lo[AZ_MAX_COORD], hi[AZ_MAX_COORD], a[AZ_MAX_COORD], b[AZ_MAX_COORD];
-  PetscInt             idx[AZ_MAX_COORD];
+  PetscInt             idx[AZ_MAX_COORD], nn[AZ_MAX_COORD];
   PetscBool            timed;
 
   PetscFunctionBegin;
@@ -475,17 +484,21 @@ static PetscErrorCode ExpertSetUp(AzLoss L, HPMap *M, PetscInt e, PetscInt N, Pe
   PetscCall(AzProblemGetBox(L->prob, lo, hi));
   timed = L->ncoord > info->dim ? PETSC_TRUE : PETSC_FALSE;
   for (PetscInt d = 0; d < L->ncoord; d++) { /* widened by the margin at each inner cut (none for crisp boxes) */
-    const PetscInt i = (e / M->stride[d]) % M->n[d];
+    const PetscInt i = whole ? 0 : (e / M->stride[d]) % M->n[d];
     idx[d]           = i;
+    nn[d]            = whole ? 1 : M->n[d];
     a[d]             = i > 0 ? PetscMax(lo[d], M->cut[d][i] - M->mg[d][i]) : lo[d];
-    b[d]             = i < M->n[d] - 1 ? PetscMin(hi[d], M->cut[d][i + 1] + M->mg[d][i + 1]) : hi[d];
+    b[d]             = i < nn[d] - 1 ? PetscMin(hi[d], M->cut[d][i + 1] + M->mg[d][i + 1]) : hi[d];
   }
-  h->K = L->hardpde_K;
-  h->R = R;
-  h->w = side + e * R;
-  h->wbar = bar + e * R;
-  h->wdot = dot + e * R;
-  h->wjac = jac + (size_t)e * R * L->nparam;
+  h->K  = (whole ? M->E : 1) * L->hardpde_K;
+  h->R  = R;
+  h->LN = R * L->nslot;
+  if (!whole) {
+    h->w    = side + e * R;
+    h->wbar = bar + e * R;
+    h->wdot = dot + e * R;
+    h->wjac = jac + (size_t)e * R * L->nparam;
+  }
   for (PetscInt cond = AZ_COND_INTERIOR; cond <= AZ_COND_INITIAL; cond++) {
     HPSet         *S    = &h->set[h->nset];
     const PetscInt fd   = cond >= 0 && cond < 2 * info->dim ? cond / 2 : -1; /* a face's axis */
@@ -494,21 +507,21 @@ static PetscErrorCode ExpertSetUp(AzLoss L, HPMap *M, PetscInt e, PetscInt N, Pe
     if (cond >= 2 * info->dim && cond != AZ_COND_INITIAL) continue;
     if (L->transform) PetscCall(AzTransformIsHard(L->transform, cond, &hard));
     if (hard) continue; /* imposed exactly by the transform: its rows would vanish */
-    if (fd >= 0 && ((cond % 2 == 0 && idx[fd] > 0) || (cond % 2 == 1 && idx[fd] < M->n[fd] - 1))) continue; /* the face's end experts' */
+    if (fd >= 0 && ((cond % 2 == 0 && idx[fd] > 0) || (cond % 2 == 1 && idx[fd] < nn[fd] - 1))) continue; /* the face's end experts' */
     if (cond == AZ_COND_INITIAL && timed && idx[T] > 0) continue; /* the first experts' along time */
     PetscCall(AzProblemGetNumResiduals(L->prob, cond, &nres));
     if (!nres) continue;
     PetscCheck(nres <= 64, L->comm, PETSC_ERR_SUP, "-az_hardpde: condition %" PetscInt_FMT " has %" PetscInt_FMT " residuals per point; at most 64 are supported", cond, nres);
-    share   = fd >= 0 ? E / M->n[fd] : (timed ? E / M->n[T] : E); /* the experts the set's points are shared by */
+    share   = fd >= 0 ? E / nn[fd] : (timed ? E / nn[T] : E); /* the experts the set's points are shared by */
     S->cond = cond;
     S->nres = nres;
     S->n    = cond == AZ_COND_INTERIOR ? PetscMax(1, N / E) : ((L->ncoord == 1 && cond != AZ_COND_INITIAL) ? 1 : PetscMax(1, (share == 1 ? N : N / share) / 4));
     S->sq   = PetscSqrtReal((cond == AZ_COND_INTERIOR ? L->w_interior : (cond == AZ_COND_INITIAL ? L->w_initial : L->w_boundary)) / ((PetscReal)S->n * nres));
     /* its own points: the loss's sampler (Sobol for a grid) with another seed, each free axis onto [a, b] */
-    PetscCall(AzSampleConditionLocal(L->comm, L->prob, cond, L->type == AZ_SAMPLE_GRID ? AZ_SAMPLE_SOBOL : L->type, S->n, AzLossGroupsLocalSize(L, S->n), L->seed + 7919 + 104729 * e, &S->x));
+    PetscCall(AzSampleConditionLocal(L->comm, L->prob, cond, L->type == AZ_SAMPLE_GRID ? AZ_SAMPLE_SOBOL : L->type, S->n, AzLossGroupsLocalSize(L, S->n), L->seed + 7919 + 104729 * (whole ? 0 : e), &S->x));
     PetscCall(VecGetLocalSize(S->x, &S->nloc));
     S->nloc /= L->ncoord;
-    for (PetscInt j = 0; j < M->nact; j++) {
+    for (PetscInt j = 0; j < (whole ? 0 : M->nact); j++) {
       const PetscInt d = M->act[j];
       PetscScalar   *xa;
       if (d == fd || (cond == AZ_COND_INITIAL && timed && d == T)) continue; /* the axis the set lies across */
@@ -520,8 +533,8 @@ static PetscErrorCode ExpertSetUp(AzLoss L, HPMap *M, PetscInt e, PetscInt N, Pe
     h->nrows += S->n * nres;
     h->nset++;
   }
-  PetscCheck(h->nrows >= R, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_hardpde: %" PetscInt_FMT " constraint residuals for %" PetscInt_FMT " unknown weights of %s(-az_hardpde_basis %" PetscInt_FMT " times %" PetscInt_FMT " components); at least as many residuals as unknowns are needed: raise -az_hardpde_points (now %" PetscInt_FMT " in all), lower -az_hardpde_basis%s", h->nrows, R, E > 1 ? "an expert " : "", h->K, L->ncomp, N, E > 1 ? " or use fewer experts (-az_moe_experts)" : "");
-  PetscCall(AzHPSetUpSolver(L, h, e, E));
+  PetscCheck(h->nrows >= R, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_hardpde: %" PetscInt_FMT " constraint residuals for %" PetscInt_FMT " unknown weights of %s(-az_hardpde_basis %" PetscInt_FMT " times %" PetscInt_FMT " components); at least as many residuals as unknowns are needed: raise -az_hardpde_points (now %" PetscInt_FMT " in all), lower -az_hardpde_basis%s", h->nrows, R, E > 1 ? "an expert " : (whole ? "all the experts together " : ""), L->hardpde_K, L->ncomp, N, E > 1 || whole ? " or use fewer experts (-az_moe_experts)" : "");
+  PetscCall(AzHPSetUpSolver(L, h, whole ? 0 : e, E));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -614,7 +627,20 @@ PetscErrorCode AzChainMapCreate_HardPDE(AzLoss L, AzChainMap *m)
   if (!M->crisp) PetscCall(ProductTable(L, M));
   N = L->hardpde_n ? L->hardpde_n : 4 * R * E;
   PetscCall(PetscCalloc4(R * E, &(*m)->side, R * E, &(*m)->side_bar, R * E, &(*m)->side_dot, (size_t)R * E * L->nparam, &(*m)->side_jac));
-  for (PetscInt e = 0; e < E; e++) PetscCall(ExpertSetUp(L, M, e, N, (*m)->side, (*m)->side_bar, (*m)->side_dot, (*m)->side_jac));
+  M->coupled = L->moe_coupled && E > 1 ? PETSC_TRUE : PETSC_FALSE; /* one expert: the global solve */
+  for (PetscInt e = 0; e < E && !M->coupled; e++) PetscCall(ExpertSetUp(L, M, e, N, (*m)->side, (*m)->side_bar, (*m)->side_dot, (*m)->side_jac));
+  if (M->coupled) {
+    for (PetscInt e = 0; e < E; e++) { /* the experts' views of the side inputs, for the map */
+      M->ex[e].K = L->hardpde_K;
+      M->ex[e].R = R;
+      M->ex[e].w    = (*m)->side + e * R;
+      M->ex[e].wbar = (*m)->side_bar + e * R;
+      M->ex[e].wdot = (*m)->side_dot + e * R;
+      M->ex[e].wjac = (*m)->side_jac + (size_t)e * R * L->nparam;
+    }
+    PetscCall(AzHPCoupledSetUp(L, M, (*m)->side));
+    PetscCall(ExpertSetUp(L, M, -1, N, NULL, NULL, NULL, NULL));
+  }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -701,9 +727,10 @@ PetscErrorCode AzLossHardPDEInfo(AzLoss L, PetscInt *its, PetscReal *obj, PetscI
   M = m ? (HPMap *)m->data : NULL;
   if (its) *its = M ? 0 : -1;
   if (obj) *obj = 0;
-  for (PetscInt e = 0; M && e < M->E; e++) {
-    if (its) *its = PetscMax(*its, M->ex[e].its);
-    if (obj) *obj += M->ex[e].obj;
+  for (PetscInt e = 0; M && e < (M->coupled ? 1 : M->E); e++) {
+    const HardPDE *h = M->coupled ? &M->cp : &M->ex[e];
+    if (its) *its = PetscMax(*its, h->its);
+    if (obj) *obj += h->obj;
   }
   if (R) *R = m ? m->nside : 0;
   if (w) *w = m ? m->side : NULL;
@@ -732,7 +759,8 @@ PetscErrorCode AzLossHardPDEObjective(AzLoss L, const PetscScalar w[], PetscReal
   PetscCall(HardPDEData(L, "AzLossHardPDEObjective", PETSC_FALSE, 0, &M));
   PetscCall(AzChainUpdate(L->chain)); /* the basis at the current θ */
   *obj = 0;
-  for (PetscInt e = 0; e < M->E; e++) {
+  if (M->coupled) PetscCall(AzHPCoupledObjective(L, M, w, obj, grad));
+  for (PetscInt e = 0; e < M->E && !M->coupled; e++) {
     const PetscInt R = M->ex[e].R;
     PetscReal      oe;
     PetscCall(AzHPObjective(L, &M->ex[e], w + e * R, &oe, grad ? grad + e * R : NULL));
@@ -749,8 +777,8 @@ PetscErrorCode AzLossHardPDEExpertBox(AzLoss L, PetscInt e, PetscReal xmin[], Pe
   PetscFunctionBegin;
   PetscCall(HardPDEData(L, "AzLossHardPDEExpertBox", PETSC_TRUE, e, &M));
   for (PetscInt d = 0; d < 2 * AZ_MAX_COORD; d++) mm[d] = PETSC_MAX_REAL;
-  for (PetscInt si = 0; si < M->ex[e].nset; si++) {
-    const HPSet       *S = &M->ex[e].set[si];
+  for (PetscInt si = 0; si < (M->coupled ? M->cp.nset : M->ex[e].nset); si++) { /* coupled: the one solve's */
+    const HPSet       *S = M->coupled ? &M->cp.set[si] : &M->ex[e].set[si];
     const PetscScalar *xa;
     PetscCall(VecGetArrayRead(S->x, &xa));
     for (PetscInt p = 0; p < S->nloc; p++)
@@ -785,7 +813,7 @@ PetscErrorCode AzLossHardPDEExpertOwner(AzLoss L, PetscInt e, PetscMPIInt *owner
 
   PetscFunctionBegin;
   PetscCall(HardPDEData(L, "AzLossHardPDEExpertOwner", PETSC_TRUE, e, &M));
-  *owner     = M->ex[e].owner;
-  *rows_here = M->ex[e].Fall ? M->ex[e].nrows : 0;
+  *owner     = M->coupled ? M->cp.owner : M->ex[e].owner; /* coupled: the one solve's rows, counted at expert 0 */
+  *rows_here = M->coupled ? (M->cp.Fall && e == 0 ? M->cp.nrows : 0) : (M->ex[e].Fall ? M->ex[e].nrows : 0);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
