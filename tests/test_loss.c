@@ -1601,6 +1601,16 @@ START_TEST(test_hardpde_coupled)
   const Opt         o_22[]      = {{"-az_hardpde", "1"}, {"-az_hardpde_basis", "3"}, {"-az_hardpde_points", "80"}, {"-az_moe_experts", "4"}, {"-az_moe_grid", "2,2"}, {"-az_moe_solve", "coupled"}, {NULL, NULL}};
   const Opt         o_nl[]      = {{"-az_hardpde", "1"}, {"-az_hardpde_basis", "3"}, {"-az_hardpde_points", "60"}, {"-az_moe_experts", "3"}, {"-az_moe_solve", "coupled"}, {"-az_hardpde_tol", "1e-14"}, {NULL, NULL}};
 
+  {
+    const Opt g_soft[] = {{"-az_hardpde", "1"}, {"-az_hardpde_basis", "3"}, {"-az_hardpde_points", "60"}, {"-az_hardpde_ridge", "0"}, {NULL, NULL}};
+    const Opt c_soft[] = {{"-az_hardpde", "1"}, {"-az_hardpde_basis", "3"}, {"-az_hardpde_points", "60"}, {"-az_hardpde_ridge", "0"}, {"-az_moe_experts", "3"}, {"-az_moe_solve", "coupled"}, {NULL, NULL}};
+    const Opt g_hard[] = {{"-az_hardpde", "1"}, {"-az_hardpde_basis", "3"}, {"-az_hardpde_points", "60"}, {"-az_hardpde_ridge", "0"}, {"-az_constraint", "hard"}, {NULL, NULL}};
+    const Opt c_hard[] = {{"-az_hardpde", "1"}, {"-az_hardpde_basis", "3"}, {"-az_hardpde_points", "60"}, {"-az_hardpde_ridge", "0"}, {"-az_constraint", "hard"}, {"-az_moe_experts", "4"}, {"-az_moe_grid", "2,2"}, {"-az_moe_solve", "coupled"}, {NULL, NULL}};
+    const Opt g_p2[]   = {{"-az_hardpde", "1"}, {"-az_hardpde_basis", "3"}, {"-az_hardpde_points", "80"}, {"-az_hardpde_ridge", "0"}, {NULL, NULL}};
+    CheckCoupledObjective("heat1d, 3 experts along x", "heat1d", g_soft, c_soft, PETSC_TRUE);
+    CheckCoupledObjective("heat1d + hard conditions, 2 x 2 experts", "heat1d", g_hard, c_hard, PETSC_TRUE);
+    CheckCoupledObjective("poisson2d, 2 x 2 experts", "poisson2d", g_p2, o_22, PETSC_TRUE);
+  }
   CheckHardPDESolve("heat1d hardpde-moe coupled: the solve", "heat1d", o_c);
   CheckTerms("heat1d hardpde-moe coupled: terms and derivatives through the one solve of the blend", "heat1d", o_c, 0, 0, t_heat, NULL);
   CheckHardConditions("heat1d hardpde-moe coupled + hard conditions", "heat1d", o_hard, 60);
@@ -1619,16 +1629,6 @@ START_TEST(test_hardpde_coupled)
     const Opt c_two[] = {{"-az_hardpde", "1"}, {"-az_hardpde_basis", "3"}, {"-az_hardpde_points", "120"}, {"-az_hardpde_tol", "1e-14"}, {"-az_hardpde_ridge", "0"}, {"-az_moe_experts", "2"}, {"-az_moe_solve", "coupled"}, {NULL, NULL}};
     CheckDerivativesOnly("nls1d hardpde-moe coupled (two components): derivatives", "nls1d", o_two);
     CheckCoupledObjective("nls1d (two components), 2 experts", "nls1d", g_two, c_two, PETSC_FALSE);
-  }
-  {
-    const Opt g_soft[] = {{"-az_hardpde", "1"}, {"-az_hardpde_basis", "3"}, {"-az_hardpde_points", "60"}, {"-az_hardpde_ridge", "0"}, {NULL, NULL}};
-    const Opt c_soft[] = {{"-az_hardpde", "1"}, {"-az_hardpde_basis", "3"}, {"-az_hardpde_points", "60"}, {"-az_hardpde_ridge", "0"}, {"-az_moe_experts", "3"}, {"-az_moe_solve", "coupled"}, {NULL, NULL}};
-    const Opt g_hard[] = {{"-az_hardpde", "1"}, {"-az_hardpde_basis", "3"}, {"-az_hardpde_points", "60"}, {"-az_hardpde_ridge", "0"}, {"-az_constraint", "hard"}, {NULL, NULL}};
-    const Opt c_hard[] = {{"-az_hardpde", "1"}, {"-az_hardpde_basis", "3"}, {"-az_hardpde_points", "60"}, {"-az_hardpde_ridge", "0"}, {"-az_constraint", "hard"}, {"-az_moe_experts", "4"}, {"-az_moe_grid", "2,2"}, {"-az_moe_solve", "coupled"}, {NULL, NULL}};
-    const Opt g_p2[]   = {{"-az_hardpde", "1"}, {"-az_hardpde_basis", "3"}, {"-az_hardpde_points", "80"}, {"-az_hardpde_ridge", "0"}, {NULL, NULL}};
-    CheckCoupledObjective("heat1d, 3 experts along x", "heat1d", g_soft, c_soft, PETSC_TRUE);
-    CheckCoupledObjective("heat1d + hard conditions, 2 x 2 experts", "heat1d", g_hard, c_hard, PETSC_TRUE);
-    CheckCoupledObjective("poisson2d, 2 x 2 experts", "poisson2d", g_p2, o_22, PETSC_TRUE);
   }
   {
     const Opt cif[] = {{"-az_hardpde", "1"}, {"-az_moe_experts", "2"}, {"-az_moe_blend", "interface"}, {"-az_moe_solve", "coupled"}, {NULL, NULL}};
