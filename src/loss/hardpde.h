@@ -1,5 +1,6 @@
 /* Private to the solved output layer (map_hardpde.c: the map, the experts and their blend;
- * hardpde_solve.c: one expert's constrained solve and the derivatives through it). */
+ * hardpde_solve.c: one expert's constrained solve and the derivatives through it; hardpde_coupled.c:
+ * the partition of unity and the experts' coupled solve). */
 #ifndef AZ_HARDPDE_H
 #define AZ_HARDPDE_H
 #include "lossimpl.h"
@@ -127,8 +128,10 @@ PETSC_INTERN PetscErrorCode AzHPBackward(AzLoss, HardPDE *, PetscInt, Vec);
 PETSC_INTERN PetscErrorCode AzHPTangent(AzLoss, HardPDE *, Vec);
 PETSC_INTERN PetscErrorCode AzHPJacobian(AzLoss, HardPDE *);
 
-/* map_hardpde.c: χ_e's factors along the active axes at x and their derivatives */
-PETSC_INTERN void AzHPChi(const HPMap *, PetscInt, const PetscReal[], PetscReal[][5]);
+/* hardpde_coupled.c: χ_e's factors along the active axes at x and their derivatives; the product
+ * rule's table of a jet with χ (HPMap's nprod, pb, pslot, pcoef) */
+PETSC_INTERN void           AzHPChi(const HPMap *, PetscInt, const PetscReal[], PetscReal[][5]);
+PETSC_INTERN PetscErrorCode AzHPProductTable(AzLoss, HPMap *);
 /* hardpde_coupled.c: the coupled solve (-az_moe_solve coupled). AzHPExpand: np points' network jets
  * (L->LjetN each) to the coupled basis' χ_e φ (h->LN each); AzHPCollapse its adjoint */
 PETSC_INTERN PetscErrorCode AzHPExpand(AzLoss, const HardPDE *, PetscInt, const PetscReal[], const PetscScalar[], PetscScalar[]);

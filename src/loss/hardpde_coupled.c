@@ -1,4 +1,6 @@
-/* The coupled solve of a mixture of experts of the solved output layer (-az_moe_solve coupled).
+/* The partition of unity of a mixture of experts of the solved output layer (χ_e and the product
+ * rule of its jets, AzHPChi and AzHPProductTable, for the map's blend in map_hardpde.c), and the
+ * coupled solve of the mixture (-az_moe_solve coupled).
  *
  * Independent experts (the default) each solve their own w_e from their own points, and the blend
  * u = Σ_e χ_e u_e then leaves a residual where χ changes (χ'' (u_e − u_e'), χ' ∂(u_e − u_e')) that no
@@ -23,6 +25,84 @@
  * rank, as the global solve): the coupling trades the experts' independence for the blend's accuracy. */
 #include "hardpde.h"
 
+/* ---- the partition of unity (the map's blend, map_hardpde.c, and the coupled basis) ---------------- */
+/* along each active axis j (axis act[j]) χ_{d,i_d} and its derivatives at x_d: f[j][0..4] */
+void AzHPChi(const HPMap *M, PetscInt e, const PetscReal x[], PetscReal f[][5])
+{
+  for (PetscInt j = 0; j < M->nact; j++) {
+    const PetscInt d = M->act[j], i = (e / M->stride[d]) % M->n[d];
+    PetscReal      lo[5] = {1, 0, 0, 0, 0}, hi[5] = {0, 0, 0, 0, 0};
+    for (int side = 0; side < 2; side++) {
+      PetscReal     *g = side ? hi : lo;
+      const PetscInt c = side ? i + 1 : i;
+      PetscReal      z, sg, s1, s2, s3, s4, it;
+      if ((side == 0 && i == 0) || (side == 1 && i == M->n[d] - 1)) continue;
+      it   = 1 / M->tau[d][c];
+      z    = (x[d] - M->cut[d][c]) * it;
+      sg   = 1 / (1 + PetscExpReal(-z));
+      s1   = sg * (1 - sg);
+      s2   = s1 * (1 - 2 * sg);
+      s3   = s2 * (1 - 2 * sg) - 2 * s1 * s1;
+      s4   = s3 * (1 - 2 * sg) - 6 * s1 * s2;
+      g[0] = sg;
+      g[1] = s1 * it;
+      g[2] = s2 * it * it;
+      g[3] = s3 * it * it * it;
+      g[4] = s4 * it * it * it * it;
+    }
+    for (int k = 0; k < 5; k++) f[j][k] = lo[k] - hi[k];
+  }
+}
+
+/* the product table of a jet with a function of x_0: slot σ = ∂^α, (χv)_α = Σ_k C(α_0, k) χ^(k) v_(α − k e_0) */
+PetscErrorCode AzHPProductTable(AzLoss L, HPMap *M)
+{
+  const PetscInt n = L->ncoord, ns = L->nslot;
+  PetscInt       alpha[AZ_JET_MAX_NSLOT][AZ_MAX_COORD];
+
+  PetscFunctionBegin;
+  PetscCall(PetscArrayzero(&alpha[0][0], AZ_JET_MAX_NSLOT * AZ_MAX_COORD));
+  for (PetscInt i = 0; i < n; i++) {
+    alpha[AzJetSlotD1(n, i)][i] = 1;
+    alpha[AzJetSlotD3(n, i)][i] = 3;
+    alpha[AzJetSlotD4(n, i)][i] = 4;
+    for (PetscInt j = i; j < n; j++) {
+      alpha[AzJetSlotD2(n, i, j)][i] += 1;
+      alpha[AzJetSlotD2(n, i, j)][j] += 1;
+    }
+  }
+  for (PetscInt s = 0; s < ns; s++) {
+    const PetscReal binom[5][5] = {{1}, {1, 1}, {1, 2, 1}, {1, 3, 3, 1}, {1, 4, 6, 4, 1}};
+    PetscInt        nb = 1, beta[AZ_MAX_COORD];
+    for (PetscInt j = 0; j < M->nact; j++) nb *= alpha[s][M->act[j]] + 1;
+    PetscCheck(nb <= 5, L->comm, PETSC_ERR_PLIB, "-az_moe_grid: %" PetscInt_FMT " product-rule terms for jet slot %" PetscInt_FMT ", at most 5", nb, s);
+    M->nprod[s] = 0;
+    for (PetscInt q = 0; q < nb; q++) { /* β ≤ α along the active axes, the first fastest */
+      PetscInt  t = -1, r = q;
+      PetscReal coef = 1;
+      for (PetscInt d = 0; d < n; d++) beta[d] = 0;
+      for (PetscInt j = 0; j < M->nact; j++) {
+        const PetscInt d = M->act[j];
+        beta[d] = r % (alpha[s][d] + 1);
+        r /= alpha[s][d] + 1;
+        coef *= binom[alpha[s][d]][beta[d]];
+      }
+      for (PetscInt u = 0; u < ns && t < 0; u++) {
+        PetscBool same = PETSC_TRUE;
+        for (PetscInt d = 0; d < n; d++) same = same && alpha[u][d] == alpha[s][d] - beta[d];
+        if (same) t = u;
+      }
+      PetscCheck(t >= 0 && (!((L->mask >> s) & 1) || ((L->mask >> t) & 1)), L->comm, PETSC_ERR_SUP, "-az_moe_experts: the blend of the experts needs jet slot %" PetscInt_FMT " for slot %" PetscInt_FMT ", which the problem's jets do not carry", t, s);
+      for (PetscInt j = 0; j < M->nact; j++) M->pb[s][M->nprod[s]][j] = beta[M->act[j]];
+      M->pslot[s][M->nprod[s]] = t;
+      M->pcoef[s][M->nprod[s]] = coef;
+      M->nprod[s]++;
+    }
+  }
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
+/* ---- the coupled solve ----------------------------------------------------------------------------- */
 /* the product rule's coefficients of χ_e at a point: cf[s][t] = coef_t ∂^β_t χ_e (the slots carried),
  * f0 = χ_e (the others) */
 static void Coefs(AzLoss L, const HPMap *M, PetscReal f[][5], PetscReal cf[][5], PetscReal *f0)

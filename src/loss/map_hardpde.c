@@ -102,34 +102,6 @@ PetscErrorCode AzHardPDEOptions(AzLoss L)
 
 
 /* ---- the map on the jets: u = Σ_e χ_e Σ w_e φ -------------------------------------------------- */
-/* along each active axis j (axis act[j]) χ_{d,i_d} and its derivatives at x_d: f[j][0..4] */
-void AzHPChi(const HPMap *M, PetscInt e, const PetscReal x[], PetscReal f[][5])
-{
-  for (PetscInt j = 0; j < M->nact; j++) {
-    const PetscInt d = M->act[j], i = (e / M->stride[d]) % M->n[d];
-    PetscReal      lo[5] = {1, 0, 0, 0, 0}, hi[5] = {0, 0, 0, 0, 0};
-    for (int side = 0; side < 2; side++) {
-      PetscReal     *g = side ? hi : lo;
-      const PetscInt c = side ? i + 1 : i;
-      PetscReal      z, sg, s1, s2, s3, s4, it;
-      if ((side == 0 && i == 0) || (side == 1 && i == M->n[d] - 1)) continue;
-      it   = 1 / M->tau[d][c];
-      z    = (x[d] - M->cut[d][c]) * it;
-      sg   = 1 / (1 + PetscExpReal(-z));
-      s1   = sg * (1 - sg);
-      s2   = s1 * (1 - 2 * sg);
-      s3   = s2 * (1 - 2 * sg) - 2 * s1 * s1;
-      s4   = s3 * (1 - 2 * sg) - 6 * s1 * s2;
-      g[0] = sg;
-      g[1] = s1 * it;
-      g[2] = s2 * it * it;
-      g[3] = s3 * it * it * it;
-      g[4] = s4 * it * it * it * it;
-    }
-    for (int k = 0; k < 5; k++) f[j][k] = lo[k] - hi[k];
-  }
-}
-
 /* out (+)= χ ⊙ v for the ncomp components (the slots carried; the others χ v) */
 static void Blend(AzLoss L, const HPMap *M, PetscReal f[][5], const PetscScalar v[], PetscScalar out[], PetscBool add)
 {
@@ -418,54 +390,6 @@ static PetscErrorCode Refusals(AzLoss L)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* the product table of a jet with a function of x_0: slot σ = ∂^α, (χv)_α = Σ_k C(α_0, k) χ^(k) v_(α − k e_0) */
-static PetscErrorCode ProductTable(AzLoss L, HPMap *M)
-{
-  const PetscInt n = L->ncoord, ns = L->nslot;
-  PetscInt       alpha[AZ_JET_MAX_NSLOT][AZ_MAX_COORD];
-
-  PetscFunctionBegin;
-  PetscCall(PetscArrayzero(&alpha[0][0], AZ_JET_MAX_NSLOT * AZ_MAX_COORD));
-  for (PetscInt i = 0; i < n; i++) {
-    alpha[AzJetSlotD1(n, i)][i] = 1;
-    alpha[AzJetSlotD3(n, i)][i] = 3;
-    alpha[AzJetSlotD4(n, i)][i] = 4;
-    for (PetscInt j = i; j < n; j++) {
-      alpha[AzJetSlotD2(n, i, j)][i] += 1;
-      alpha[AzJetSlotD2(n, i, j)][j] += 1;
-    }
-  }
-  for (PetscInt s = 0; s < ns; s++) {
-    const PetscReal binom[5][5] = {{1}, {1, 1}, {1, 2, 1}, {1, 3, 3, 1}, {1, 4, 6, 4, 1}};
-    PetscInt        nb = 1, beta[AZ_MAX_COORD];
-    for (PetscInt j = 0; j < M->nact; j++) nb *= alpha[s][M->act[j]] + 1;
-    PetscCheck(nb <= 5, L->comm, PETSC_ERR_PLIB, "-az_moe_grid: %" PetscInt_FMT " product-rule terms for jet slot %" PetscInt_FMT ", at most 5", nb, s);
-    M->nprod[s] = 0;
-    for (PetscInt q = 0; q < nb; q++) { /* β ≤ α along the active axes, the first fastest */
-      PetscInt  t = -1, r = q;
-      PetscReal coef = 1;
-      for (PetscInt d = 0; d < n; d++) beta[d] = 0;
-      for (PetscInt j = 0; j < M->nact; j++) {
-        const PetscInt d = M->act[j];
-        beta[d] = r % (alpha[s][d] + 1);
-        r /= alpha[s][d] + 1;
-        coef *= binom[alpha[s][d]][beta[d]];
-      }
-      for (PetscInt u = 0; u < ns && t < 0; u++) {
-        PetscBool same = PETSC_TRUE;
-        for (PetscInt d = 0; d < n; d++) same = same && alpha[u][d] == alpha[s][d] - beta[d];
-        if (same) t = u;
-      }
-      PetscCheck(t >= 0 && (!((L->mask >> s) & 1) || ((L->mask >> t) & 1)), L->comm, PETSC_ERR_SUP, "-az_moe_experts: the blend of the experts needs jet slot %" PetscInt_FMT " for slot %" PetscInt_FMT ", which the problem's jets do not carry", t, s);
-      for (PetscInt j = 0; j < M->nact; j++) M->pb[s][M->nprod[s]][j] = beta[M->act[j]];
-      M->pslot[s][M->nprod[s]] = t;
-      M->pcoef[s][M->nprod[s]] = coef;
-      M->nprod[s]++;
-    }
-  }
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
 /* expert e's constraint sets: its share of the points, in its box (every axis with more than one expert);
  * a face of axis d is the experts' at that end of d, the initial slice the first experts' along time.
  * e < 0: the coupled solve's (M->cp): the sets of one expert on the whole box (E = 1), E·R unknowns */
@@ -624,7 +548,7 @@ PetscErrorCode AzChainMapCreate_HardPDE(AzLoss L, AzChainMap *m)
   M->E             = E;
   M->crisp         = L->moe_interface && E > 1 ? PETSC_TRUE : PETSC_FALSE;
   PetscCall(Layout(L, M, E));
-  if (!M->crisp) PetscCall(ProductTable(L, M));
+  if (!M->crisp) PetscCall(AzHPProductTable(L, M));
   N = L->hardpde_n ? L->hardpde_n : 4 * R * E;
   PetscCall(PetscCalloc4(R * E, &(*m)->side, R * E, &(*m)->side_bar, R * E, &(*m)->side_dot, (size_t)R * E * L->nparam, &(*m)->side_jac));
   M->coupled = L->moe_coupled && E > 1 ? PETSC_TRUE : PETSC_FALSE; /* one expert: the global solve */
