@@ -28,7 +28,12 @@
  * the basis becomes C φ_k (AzTransformApplyLinearBlocks on the network's jets at the constraint points),
  * the lift g enters the residual as an offset, and the conditions the transform imposes have no rows
  * (map_hardpde.c drops their sets). The derivatives above then run on C φ and go back to the network's
- * jets through Cᵀ (AzTransformAdjointBlocks): C does not depend on θ, so they stay exact. */
+ * jets through Cᵀ (AzTransformAdjointBlocks): C does not depend on θ, so they stay exact.
+ *
+ * The coupled solve of a mixture (-az_moe_solve coupled, hardpde_coupled.c) is this solve with R = E·R₀
+ * unknowns on the basis χ_e φ (h->moe set): the network's jets are expanded where they enter
+ * (AzHPExpand: AzHPGather, AzHPTangent, BackwardPoints) and the rows collapsed back where they leave
+ * (AzHPCollapse, after Cᵀ: BackwardPoints, AzHPJacobian); h->LN is the basis' stride per point. */
 #include "hardpde.h"
 #include <petscblaslapack.h>
 
