@@ -1543,6 +1543,102 @@ START_TEST(test_hardpde_refusals)
 }
 END_TEST
 
+/* the derivative checks of CheckTerms without its term list */
+static void CheckDerivativesOnly(const char *label, const char *problem, const Opt *opts)
+{
+  Setup     s;
+  PetscReal f;
+
+  ck_assert_msg(MakeSetup(problem, NULL, opts, &s) == 0, "%s: set-up failed", label);
+  ck_assert_int_eq(AzLossEvaluate(s.loss, &f, NULL, NULL), 0);
+  CheckDerivatives(label, &s);
+  FreeSetup(&s);
+}
+
+/* -az_moe_solve coupled: one solve for all the experts' weights W from the blended u's residual at the
+ * global solve's points. At the same θ (copied) and ridge 0: (a) W = (w, .., w) from the global solve's
+ * w gives the coupled objective the global's (Σ_e χ_e = 1 and the same points: to round-off), and (b)
+ * the coupled minimum is at most it (the coupled basis χ_e φ spans the global one; linear: a linear PDE,
+ * else the nonlinear solves may end in different minima). With two components, (a) also checks that W
+ * is permuted right between the map's order and the solve's (a wrong order breaks W's repetition) */
+static void CheckCoupledObjective(const char *label, const char *problem, const Opt *og, const Opt *oc, PetscBool linear)
+{
+  Setup              g, c;
+  PetscReal          f, objg, objc, orep;
+  PetscInt           Rg, Rc;
+  const PetscScalar *wg;
+  PetscScalar       *W;
+  Vec                tg, tc;
+
+  ck_assert_msg(MakeSetup(problem, NULL, og, &g) == 0, "%s: the global set-up failed", label);
+  ck_assert_msg(MakeSetup(problem, NULL, oc, &c) == 0, "%s: the coupled set-up failed", label);
+  AzFieldGetParameters(g.field, &tg);
+  AzFieldGetParameters(c.field, &tc);
+  ck_assert_int_eq(VecCopy(tg, tc), 0);
+  ck_assert_int_eq(AzLossEvaluate(g.loss, &f, NULL, NULL), 0);
+  ck_assert_int_eq(AzLossEvaluate(c.loss, &f, NULL, NULL), 0);
+  ck_assert_int_eq(AzLossHardPDEInfo(g.loss, NULL, &objg, &Rg, &wg), 0);
+  ck_assert_int_eq(AzLossHardPDEInfo(c.loss, NULL, &objc, &Rc, NULL), 0);
+  ck_assert_msg(Rc % Rg == 0 && Rc / Rg >= 2, "%s: %d coupled weights for %d global ones", label, (int)Rc, (int)Rg);
+  PetscMalloc1(Rc, &W);
+  for (PetscInt e = 0; e < Rc / Rg; e++)
+    for (PetscInt j = 0; j < Rg; j++) W[e * Rg + j] = wg[j]; /* the map's order: expert, component, basis */
+  ck_assert_int_eq(AzLossHardPDEObjective(c.loss, W, &orep, NULL), 0);
+  ck_assert_msg(PetscAbsReal(orep - objg) <= 1e-10 * objg, "%s: the coupled objective at W = (w, .., w) %.15g, the global solve's %.15g", label, (double)orep, (double)objg);
+  ck_assert_msg(!linear || objc <= objg * (1 + 1e-10), "%s: the coupled minimum %.15g above the global one %.15g", label, (double)objc, (double)objg);
+  PetscFree(W);
+  FreeSetup(&c);
+  FreeSetup(&g);
+}
+
+START_TEST(test_hardpde_coupled)
+{
+  const char *const t_heat[]    = {"pde", "bc_x0", "bc_x1", "initial", NULL};
+  const char *const t_poisson[] = {"pde", "bc_x0", "bc_x1", "bc_y0", "bc_y1", NULL};
+  const char *const t_pde[]     = {"pde", NULL};
+  const Opt         o_c[]       = {{"-az_hardpde", "1"}, {"-az_hardpde_basis", "3"}, {"-az_hardpde_points", "60"}, {"-az_moe_experts", "3"}, {"-az_moe_solve", "coupled"}, {NULL, NULL}};
+  const Opt         o_hard[]    = {{"-az_hardpde", "1"}, {"-az_hardpde_basis", "3"}, {"-az_hardpde_points", "60"}, {"-az_moe_experts", "3"}, {"-az_moe_solve", "coupled"}, {"-az_constraint", "hard"}, {NULL, NULL}};
+  const Opt         o_22[]      = {{"-az_hardpde", "1"}, {"-az_hardpde_basis", "3"}, {"-az_hardpde_points", "80"}, {"-az_moe_experts", "4"}, {"-az_moe_grid", "2,2"}, {"-az_moe_solve", "coupled"}, {NULL, NULL}};
+  const Opt         o_nl[]      = {{"-az_hardpde", "1"}, {"-az_hardpde_basis", "3"}, {"-az_hardpde_points", "60"}, {"-az_moe_experts", "3"}, {"-az_moe_solve", "coupled"}, {"-az_hardpde_tol", "1e-14"}, {NULL, NULL}};
+
+  {
+    const Opt g_soft[] = {{"-az_hardpde", "1"}, {"-az_hardpde_basis", "3"}, {"-az_hardpde_points", "60"}, {"-az_hardpde_ridge", "0"}, {NULL, NULL}};
+    const Opt c_soft[] = {{"-az_hardpde", "1"}, {"-az_hardpde_basis", "3"}, {"-az_hardpde_points", "60"}, {"-az_hardpde_ridge", "0"}, {"-az_moe_experts", "3"}, {"-az_moe_solve", "coupled"}, {NULL, NULL}};
+    const Opt g_hard[] = {{"-az_hardpde", "1"}, {"-az_hardpde_basis", "3"}, {"-az_hardpde_points", "60"}, {"-az_hardpde_ridge", "0"}, {"-az_constraint", "hard"}, {NULL, NULL}};
+    const Opt c_hard[] = {{"-az_hardpde", "1"}, {"-az_hardpde_basis", "3"}, {"-az_hardpde_points", "60"}, {"-az_hardpde_ridge", "0"}, {"-az_constraint", "hard"}, {"-az_moe_experts", "4"}, {"-az_moe_grid", "2,2"}, {"-az_moe_solve", "coupled"}, {NULL, NULL}};
+    const Opt g_p2[]   = {{"-az_hardpde", "1"}, {"-az_hardpde_basis", "3"}, {"-az_hardpde_points", "80"}, {"-az_hardpde_ridge", "0"}, {NULL, NULL}};
+    CheckCoupledObjective("heat1d, 3 experts along x", "heat1d", g_soft, c_soft, PETSC_TRUE);
+    CheckCoupledObjective("heat1d + hard conditions, 2 x 2 experts", "heat1d", g_hard, c_hard, PETSC_TRUE);
+    CheckCoupledObjective("poisson2d, 2 x 2 experts", "poisson2d", g_p2, o_22, PETSC_TRUE);
+  }
+  CheckHardPDESolve("heat1d hardpde-moe coupled: the solve", "heat1d", o_c);
+  CheckTerms("heat1d hardpde-moe coupled: terms and derivatives through the one solve of the blend", "heat1d", o_c, 0, 0, t_heat, NULL);
+  CheckHardConditions("heat1d hardpde-moe coupled + hard conditions", "heat1d", o_hard, 60);
+  CheckHardPDESolve("heat1d hardpde-moe coupled + hard conditions: the solve", "heat1d", o_hard);
+  CheckTerms("heat1d hardpde-moe coupled + hard conditions: derivatives through the blend, the transform and the solve", "heat1d", o_hard, 0, 0, t_pde, NULL);
+  CheckHardPDESolve("poisson2d hardpde-moe coupled 2 x 2: the solve", "poisson2d", o_22);
+  CheckTerms("poisson2d hardpde-moe coupled 2 x 2: derivatives through the one solve", "poisson2d", o_22, 0, 0, t_poisson, NULL);
+  CheckHardPDESolve("burgers1d hardpde-moe coupled (nonlinear): the solve", "burgers1d", o_nl);
+  CheckTerms("burgers1d hardpde-moe coupled (nonlinear): derivatives through the one solve with H's second-order part", "burgers1d", o_nl, 0, 0, t_heat, NULL);
+  {
+    /* two components (nls1d): the coupled solve's weights (component, expert, basis) permuted to the
+     * map's (expert, component, basis) */
+    const Opt o_two[] = {{"-az_hardpde", "1"}, {"-az_hardpde_basis", "3"}, {"-az_hardpde_points", "120"}, {"-az_moe_experts", "2"}, {"-az_moe_solve", "coupled"}, {"-az_hardpde_tol", "1e-14"}, {NULL, NULL}};
+    CheckHardPDESolve("nls1d hardpde-moe coupled (two components): the solve", "nls1d", o_two);
+    const Opt g_two[] = {{"-az_hardpde", "1"}, {"-az_hardpde_basis", "3"}, {"-az_hardpde_points", "120"}, {"-az_hardpde_tol", "1e-14"}, {"-az_hardpde_ridge", "0"}, {NULL, NULL}};
+    const Opt c_two[] = {{"-az_hardpde", "1"}, {"-az_hardpde_basis", "3"}, {"-az_hardpde_points", "120"}, {"-az_hardpde_tol", "1e-14"}, {"-az_hardpde_ridge", "0"}, {"-az_moe_experts", "2"}, {"-az_moe_solve", "coupled"}, {NULL, NULL}};
+    CheckDerivativesOnly("nls1d hardpde-moe coupled (two components): derivatives", "nls1d", o_two);
+    CheckCoupledObjective("nls1d (two components), 2 experts", "nls1d", g_two, c_two, PETSC_FALSE);
+  }
+  {
+    const Opt cif[] = {{"-az_hardpde", "1"}, {"-az_moe_experts", "2"}, {"-az_moe_blend", "interface"}, {"-az_moe_solve", "coupled"}, {NULL, NULL}};
+    const Opt bad[] = {{"-az_hardpde", "1"}, {"-az_moe_experts", "2"}, {"-az_moe_solve", "joint"}, {NULL, NULL}};
+    ExpectRefused("coupled with crisp boxes", "heat1d", NULL, cif, "-az_moe_solve coupled solves the blended solution of -az_moe_blend pou");
+    ExpectRefused("an unknown solve of the experts", "heat1d", NULL, bad, "-az_moe_solve joint: the experts' weights are solved independent");
+  }
+}
+END_TEST
+
 /* ==== 3. options prefixes =========================================================================== */
 
 static PetscReal Weight(Setup *s, const char *name)
@@ -2093,6 +2189,12 @@ int main(int argc, char **argv)
     tcase_add_test(causal, test_time_window);
     tcase_add_test(causal, test_two_initial_conditions);
     suite_add_tcase(s, causal);
+  }
+  {
+    TCase *coupled = tcase_create("coupled");
+    tcase_add_test(coupled, test_hardpde_coupled);
+    tcase_add_checked_fixture(coupled, NULL, RemoveData);
+    suite_add_tcase(s, coupled);
   }
   sr = srunner_create(s);
   srunner_set_fork_status(sr, CK_NOFORK);

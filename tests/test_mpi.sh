@@ -91,6 +91,11 @@ same_on_ranks hardpde-moe-hard $heat -az_recipe none -az_constraint hard -az_har
 # none) and shared; a linear PDE (heat1d) and a nonlinear one (burgers1d: Gauss-Newton in w on the owner)
 same_on_ranks hardpde-moe $heat -az_hardpde -az_hardpde_basis 8 -az_hardpde_points 200 -az_moe_experts 3 -az_trainer_type adam,lbfgs,gn -az_gn_solver dense -az_trainer_max_it 20,20,3
 same_on_ranks hardpde-moe-burgers -problem burgers1d -az_n_interior 240 -az_n_boundary 20 -az_n_initial 30 -az_hardpde -az_hardpde_basis 8 -az_hardpde_points 200 -az_moe_experts 3 -az_trainer_type adam,lbfgs -az_trainer_max_it 20,10
+# the experts' coupled solve (-az_moe_solve coupled): one solve of all the experts' weights on one
+# owner rank, from every rank's basis χ_e φ at the global solve's points (dense Gauss-Newton through
+# it; a nonlinear PDE, Gauss-Newton in W)
+same_on_ranks hardpde-moe-coupled $heat -az_hardpde -az_hardpde_basis 8 -az_hardpde_points 200 -az_moe_experts 3 -az_moe_solve coupled -az_trainer_type adam,lbfgs,gn -az_gn_solver dense -az_trainer_max_it 20,20,3
+same_on_ranks hardpde-moe-coupled-burgers -problem burgers1d -az_n_interior 240 -az_n_boundary 20 -az_n_initial 30 -az_hardpde -az_hardpde_basis 8 -az_hardpde_points 200 -az_moe_experts 3 -az_moe_solve coupled -az_constraint hard -az_trainer_type adam,lbfgs -az_trainer_max_it 20,10
 # experts along time (1 x 3: the initial slice the first one's) and a 2 x 2 grid with a cut placed by
 # hand on a nonlinear PDE, solved from w = 0 at every θ (-az_hardpde_start cold)
 same_on_ranks hardpde-moe-t $heat -az_hardpde -az_hardpde_basis 8 -az_hardpde_points 200 -az_moe_experts 3 -az_moe_grid 1,3 -az_trainer_type adam,lbfgs,gn -az_gn_solver dense -az_trainer_max_it 20,20,3

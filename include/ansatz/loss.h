@@ -226,10 +226,12 @@ PETSC_EXTERN PetscErrorCode AzLossHardPDEObjective(AzLoss loss, const PetscScala
 PETSC_EXTERN PetscErrorCode AzLossHardPDEFinalSolve(AzLoss loss);
 /* collective: the least and greatest first coordinate of expert e's constraint points (-az_moe_experts) */
 PETSC_EXTERN PetscErrorCode AzLossHardPDEExpertRange(AzLoss loss, PetscInt e, PetscReal *xmin, PetscReal *xmax);
-/* collective: the least and greatest of every coordinate of expert e's constraint points (time last) */
+/* collective: the least and greatest of every coordinate of expert e's constraint points (time last;
+ * -az_moe_solve coupled: the one solve's points, the same for every e) */
 PETSC_EXTERN PetscErrorCode AzLossHardPDEExpertBox(AzLoss loss, PetscInt e, PetscReal xmin[], PetscReal xmax[]);
 /* expert e's owner rank, the one that gathers its constraint rows and solves for its weights, and the
- * rows held on this rank for its solve (all of them on the owner, 0 elsewhere) */
+ * rows held on this rank for its solve (all of them on the owner, 0 elsewhere; -az_moe_solve coupled:
+ * the one solve's owner for every e, its rows counted at e = 0 only) */
 PETSC_EXTERN PetscErrorCode AzLossHardPDEExpertOwner(AzLoss loss, PetscInt e, PetscMPIInt *owner, PetscInt *rows_here);
 /* Collective: what the solution reads from θ besides the network (a solved output layer's weights,
  * inferred parameters) brought to the current θ, before AzLossEvaluateSolution on any rank */

@@ -1,5 +1,6 @@
 /* Private to the solved output layer (map_hardpde.c: the map, the experts and their blend;
- * hardpde_solve.c: one expert's constrained solve and the derivatives through it). */
+ * hardpde_solve.c: one expert's constrained solve and the derivatives through it; hardpde_coupled.c:
+ * the partition of unity and the experts' coupled solve). */
 #ifndef AZ_HARDPDE_H
 #define AZ_HARDPDE_H
 #include "lossimpl.h"
@@ -21,6 +22,9 @@ typedef struct {
 
 typedef struct {
   PetscInt         K, R, nset;
+  PetscInt         LN;  /* one point's basis jets, R·nslot (the network's L->LjetN but for a coupled solve) */
+  const void      *moe; /* a coupled solve (-az_moe_solve coupled): the map (HPMap) whose partition of unity
+                         * expands the network's R/E basis jets φ into the R = E·R/E jets χ_e φ; else NULL */
   HPSet            set[AZ_HP_MAX_SETS];
   PetscInt         nrows;            /* rows of F */
   PetscMPIInt      owner;            /* the rank that gathers the rows and solves (block distribution of the experts) */
@@ -54,7 +58,13 @@ typedef struct {
 typedef struct {
   PetscInt         E;
   PetscBool        crisp; /* -az_moe_blend interface: crisp boxes, no blend */
-  HardPDE          ex[AZ_HP_MAX_EXPERTS];
+  HardPDE          ex[AZ_HP_MAX_EXPERTS]; /* coupled: views of the side inputs (K, R, w, w̄, ẇ, ∂w/∂θ) only */
+  /* -az_moe_solve coupled (hardpde_coupled.c): one solve cp for all the experts' weights W, the residual of
+   * the blended u at the constraint points of the global solve (E = 1), with the E·R basis ψ_{c,e,k} =
+   * χ_e φ_{c,k} in the order (c, e, k) (Combine's with K' = E·K), so that W is permuted to and from the
+   * map's side inputs (e, c, k) */
+  PetscBool        coupled;
+  HardPDE          cp;
   PetscInt         n[AZ_MAX_COORD], stride[AZ_MAX_COORD]; /* experts per axis; e = Σ_d i_d stride_d */
   PetscInt         nact, act[AZ_MAX_COORD];               /* the axes with more than one expert */
   PetscReal        cut[AZ_MAX_COORD][AZ_HP_MAX_EXPERTS + 1], tau[AZ_MAX_COORD][AZ_HP_MAX_EXPERTS + 1], mg[AZ_MAX_COORD][AZ_HP_MAX_EXPERTS + 1]; /* per cut: position, blend width, the boxes' margin */
@@ -65,6 +75,14 @@ typedef struct {
   PetscInt  nprod[AZ_JET_MAX_NSLOT], pb[AZ_JET_MAX_NSLOT][5][AZ_MAX_COORD], pslot[AZ_JET_MAX_NSLOT][5];
   PetscReal pcoef[AZ_JET_MAX_NSLOT][5];
 } HPMap;
+
+/* ∂^β χ_e = Π_j χ_{act[j]}^(b_j) (b: β's orders along the active axes; f from AzHPChi) */
+static inline PetscReal ChiD(const HPMap *M, PetscReal f[][5], const PetscInt b[])
+{
+  PetscReal g = f[0][b[0]];
+  for (PetscInt j = 1; j < M->nact; j++) g *= f[j][b[j]];
+  return g;
+}
 
 /* u (+)= g, the lift's jet (hard conditions; g NULL: none) */
 static inline void AddLift(PetscInt n, const PetscScalar g[], PetscScalar u[])
@@ -109,4 +127,19 @@ PETSC_INTERN PetscErrorCode AzHPObjective(AzLoss, HardPDE *, const PetscScalar[]
 PETSC_INTERN PetscErrorCode AzHPBackward(AzLoss, HardPDE *, PetscInt, Vec);
 PETSC_INTERN PetscErrorCode AzHPTangent(AzLoss, HardPDE *, Vec);
 PETSC_INTERN PetscErrorCode AzHPJacobian(AzLoss, HardPDE *);
+
+/* hardpde_coupled.c: χ_e's factors along the active axes at x and their derivatives; the product
+ * rule's table of a jet with χ (HPMap's nprod, pb, pslot, pcoef) */
+PETSC_INTERN void           AzHPChi(const HPMap *, PetscInt, const PetscReal[], PetscReal[][5]);
+PETSC_INTERN PetscErrorCode AzHPProductTable(AzLoss, HPMap *);
+/* hardpde_coupled.c: the coupled solve (-az_moe_solve coupled). AzHPExpand: np points' network jets
+ * (L->LjetN each) to the coupled basis' χ_e φ (h->LN each); AzHPCollapse its adjoint */
+PETSC_INTERN PetscErrorCode AzHPExpand(AzLoss, const HardPDE *, PetscInt, const PetscReal[], const PetscScalar[], PetscScalar[]);
+PETSC_INTERN PetscErrorCode AzHPCollapse(AzLoss, const HardPDE *, PetscInt, const PetscReal[], const PetscScalar[], PetscScalar[]);
+PETSC_INTERN PetscErrorCode AzHPCoupledSetUp(AzLoss, HPMap *, PetscScalar[]);
+PETSC_INTERN PetscErrorCode AzHPCoupledUpdate(AzLoss, HPMap *, PetscScalar[]);
+PETSC_INTERN PetscErrorCode AzHPCoupledBackward(AzLoss, HPMap *, const PetscScalar[], PetscInt, Vec);
+PETSC_INTERN PetscErrorCode AzHPCoupledTangent(AzLoss, HPMap *, Vec, PetscScalar[]);
+PETSC_INTERN PetscErrorCode AzHPCoupledJacobian(AzLoss, HPMap *, PetscScalar[]);
+PETSC_INTERN PetscErrorCode AzHPCoupledObjective(AzLoss, HPMap *, const PetscScalar[], PetscReal *, PetscScalar[]);
 #endif

@@ -28,7 +28,12 @@
  * the basis becomes C φ_k (AzTransformApplyLinearBlocks on the network's jets at the constraint points),
  * the lift g enters the residual as an offset, and the conditions the transform imposes have no rows
  * (map_hardpde.c drops their sets). The derivatives above then run on C φ and go back to the network's
- * jets through Cᵀ (AzTransformAdjointBlocks): C does not depend on θ, so they stay exact. */
+ * jets through Cᵀ (AzTransformAdjointBlocks): C does not depend on θ, so they stay exact.
+ *
+ * The coupled solve of a mixture (-az_moe_solve coupled, hardpde_coupled.c) is this solve with R = E·R₀
+ * unknowns on the basis χ_e φ (h->moe set): the network's jets are expanded where they enter
+ * (AzHPExpand: AzHPGather, AzHPTangent, BackwardPoints) and the rows collapsed back where they leave
+ * (AzHPCollapse, after Cᵀ: BackwardPoints, AzHPJacobian); h->LN is the basis' stride per point. */
 #include "hardpde.h"
 #include <petscblaslapack.h>
 
@@ -77,7 +82,7 @@ static PetscErrorCode BuildRows(AzLoss L, HardPDE *h, const PetscScalar w[], Pet
       HPSet         *S  = &h->set[si];
       const PetscInt lo = AzGroupStart(S->n, G, g), hi = AzGroupStart(S->n, G, g + 1);
       for (PetscInt p = lo; p < hi; p++) {
-        const PetscScalar *phi = S->phiall + (size_t)p * L->LjetN;
+        const PetscScalar *phi = S->phiall + (size_t)p * h->LN;
         Combine(L->ncomp, K, ns, w, phi, u);
         AddLift(Ljet, S->gall ? S->gall + (size_t)p * Ljet : NULL, u);
         PetscCall(Residual(L, S, S->xall + (size_t)p * L->ncoord, u, r, D));
@@ -144,7 +149,7 @@ static PetscErrorCode SecondOrder(AzLoss L, HardPDE *h)
       PetscScalar   *acc = part + (size_t)g * R * R;
       const PetscInt lo  = AzGroupStart(St->n, G, g), hi = AzGroupStart(St->n, G, g + 1);
       for (PetscInt p = lo; p < hi; p++) {
-        const PetscScalar *phi = St->phiall + (size_t)p * L->LjetN;
+        const PetscScalar *phi = St->phiall + (size_t)p * h->LN;
         const PetscReal   *x   = St->xall + (size_t)p * L->ncoord;
         PetscReal          nu  = 0;
         Combine(L->ncomp, K, ns, h->w, phi, u);
@@ -217,14 +222,20 @@ PetscErrorCode AzHPGather(AzLoss L, HardPDE *h)
   for (PetscInt si = 0; si < h->nset; si++) {
     HPSet             *S = &h->set[si];
     const PetscScalar *xa;
+    PetscScalar       *net = NULL; /* a coupled solve: the network's jets, before their expansion */
+    if (h->moe) PetscCall(PetscMalloc1((size_t)PetscMax(S->nloc, 1) * L->LjetN, &net));
     PetscCall(VecGetArrayRead(S->x, &xa));
     for (PetscInt g = L->g0; g < L->g1; g++) { /* group by group from its first point, as the terms: the
                                                 * BLAS calls, so the bits, do not depend on the ranks */
-      PetscInt lo, cnt;
+      const PetscReal *x;
+      PetscInt         lo, cnt;
       AzLossGroupItems(L, S->n, g, &lo, &cnt);
-      if (cnt) PetscCall(AzFieldEvaluateJets(L->field, cnt, (const PetscReal *)xa + lo * L->ncoord, S->phi + (size_t)lo * L->LjetN));
-      if (cnt && L->transform) PetscCall(AzTransformApplyLinearBlocks(L->transform, cnt, (const PetscReal *)xa + lo * L->ncoord, h->R, S->phi + (size_t)lo * L->LjetN));
+      x = (const PetscReal *)xa + lo * L->ncoord;
+      if (cnt) PetscCall(AzFieldEvaluateJets(L->field, cnt, x, h->moe ? net : S->phi + (size_t)lo * h->LN));
+      if (cnt && h->moe) PetscCall(AzHPExpand(L, h, cnt, x, net, S->phi + (size_t)lo * h->LN)); /* χ_e φ */
+      if (cnt && L->transform) PetscCall(AzTransformApplyLinearBlocks(L->transform, cnt, x, h->R, S->phi + (size_t)lo * h->LN));
     }
+    PetscCall(PetscFree(net));
     PetscCall(VecRestoreArrayRead(S->x, &xa));
     PetscCallMPI(MPI_Gatherv(S->phi, (PetscMPIInt)S->nloc, h->tjet, S->phiall, S->cnt, S->dsp, h->tjet, h->owner, L->comm));
   }
@@ -511,11 +522,12 @@ typedef struct {
   const PetscReal   *x;   /* the chunk's points from the group's first */
   const PetscScalar *lam; /* λ */
   const PetscScalar *g;   /* the lift's jets from the group's first point (hard conditions; else NULL) */
-  PetscScalar       *D, *Dp, *Dm, *tphi;
+  PetscScalar       *D, *Dp, *Dm, *tphi, *tjb; /* tphi, tjb: one point's basis jets and their rows (h->LN) */
 } BackCtx;
 
 /* jetbar_{(c,k),σ} = −(w_{c,k} gu_{c,σ} + λ_{c,k} gv_{c,σ}); with hard conditions on the transformed
- * basis C φ, then back to the network's jets by Cᵀ */
+ * basis C φ, then back to the network's jets by Cᵀ; a coupled solve's on the basis χ_e φ (AzHPExpand),
+ * back by AzHPCollapse */
 static PetscErrorCode BackwardPoints(void *ptr, PetscInt p0, PetscInt np, const PetscScalar jets[], PetscScalar jetbar[])
 {
   BackCtx       *b = (BackCtx *)ptr;
@@ -528,12 +540,11 @@ static PetscErrorCode BackwardPoints(void *ptr, PetscInt p0, PetscInt np, const 
   for (PetscInt p = 0; p < np; p++) {
     const PetscReal   *x   = b->x + (p0 + p) * L->ncoord;
     const PetscScalar *phi = jets + (size_t)p * L->LjetN;
-    PetscScalar       *jb  = jetbar + (size_t)p * L->LjetN;
-    if (L->transform) {
-      PetscCall(PetscArraycpy(b->tphi, phi, L->LjetN));
-      PetscCall(AzTransformApplyLinearBlocks(L->transform, 1, x, h->R, b->tphi));
-      phi = b->tphi;
-    }
+    PetscScalar       *jb  = h->moe ? b->tjb : jetbar + (size_t)p * L->LjetN;
+    if (h->moe) PetscCall(AzHPExpand(L, h, 1, x, phi, b->tphi));
+    else if (L->transform) PetscCall(PetscArraycpy(b->tphi, phi, L->LjetN));
+    if (h->moe || L->transform) phi = b->tphi;
+    if (L->transform) PetscCall(AzTransformApplyLinearBlocks(L->transform, 1, x, h->R, b->tphi));
     Combine(L->ncomp, K, ns, h->w, phi, u);
     AddLift(L->ncomp * ns, b->g ? b->g + (size_t)(p0 + p) * L->ncomp * ns : NULL, u);
     Combine(L->ncomp, K, ns, b->lam, phi, v);
@@ -542,6 +553,7 @@ static PetscErrorCode BackwardPoints(void *ptr, PetscInt p0, PetscInt np, const 
       for (PetscInt k = 0; k < K; k++)
         for (PetscInt s = 0; s < ns; s++) jb[(c * K + k) * ns + s] = -(h->w[c * K + k] * gu[c * ns + s] + b->lam[c * K + k] * gv[c * ns + s]);
     if (L->transform) PetscCall(AzTransformAdjointBlocks(L->transform, 1, x, h->R, jb));
+    if (h->moe) PetscCall(AzHPCollapse(L, h, 1, x, jb, jetbar + (size_t)p * L->LjetN));
   }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -559,7 +571,7 @@ PetscErrorCode AzHPBackward(AzLoss L, HardPDE *h, PetscInt g, Vec grad)
   PetscCall(PetscMalloc1(h->R, &lam));
   AzHPSolveH(L, h, h->wbar, lam);
   PetscCall(Work(L, &b.D, &b.Dp, &b.Dm));
-  PetscCall(PetscMalloc1(L->LjetN, &b.tphi));
+  PetscCall(PetscMalloc2(h->LN, &b.tphi, h->LN, &b.tjb));
   b.L   = L;
   b.h   = h;
   b.lam = lam;
@@ -576,7 +588,7 @@ PetscErrorCode AzHPBackward(AzLoss L, HardPDE *h, PetscInt g, Vec grad)
     PetscCall(VecRestoreArrayRead(b.S->x, &xa));
   }
   PetscCall(PetscFree3(b.D, b.Dp, b.Dm));
-  PetscCall(PetscFree(b.tphi));
+  PetscCall(PetscFree2(b.tphi, b.tjb));
   PetscCall(PetscFree(lam));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -586,14 +598,14 @@ PetscErrorCode AzHPBackward(AzLoss L, HardPDE *h, PetscInt g, Vec grad)
 PetscErrorCode AzHPTangent(AzLoss L, HardPDE *h, Vec v)
 {
   const PetscInt ns = L->nslot, K = h->K, R = h->R, Ljet = L->ncomp * ns, nl = L->g1 - L->g0;
-  PetscScalar   *part, *sum, *pd, *D, *Dp, *Dm;
+  PetscScalar   *part, *sum, *pd, *net, *D, *Dp, *Dm; /* net: a coupled solve's network tangent, before its expansion */
   PetscScalar    u[AZ_MAX_COMP * AZ_JET_MAX_NSLOT], ud[AZ_MAX_COMP * AZ_JET_MAX_NSLOT], up[AZ_MAX_COMP * AZ_JET_MAX_NSLOT], r[64], rr[64];
   PetscInt       nmax = 1;
 
   PetscFunctionBegin;
   for (PetscInt si = 0; si < h->nset; si++) nmax = PetscMax(nmax, h->set[si].nloc);
   PetscCall(PetscCalloc2((size_t)PetscMax(nl, 1) * R, &part, R, &sum));
-  PetscCall(PetscMalloc1((size_t)nmax * L->LjetN, &pd));
+  PetscCall(PetscMalloc2((size_t)nmax * h->LN, &pd, h->moe ? (size_t)nmax * L->LjetN : 0, &net));
   PetscCall(Work(L, &D, &Dp, &Dm));
   for (PetscInt si = 0; si < h->nset; si++) {
     HPSet             *S = &h->set[si];
@@ -602,15 +614,16 @@ PetscErrorCode AzHPTangent(AzLoss L, HardPDE *h, Vec v)
     for (PetscInt g = L->g0; g < L->g1; g++) { /* group by group, as in AzHPGather */
       PetscInt lo, cnt;
       AzLossGroupItems(L, S->n, g, &lo, &cnt);
-      if (cnt) PetscCall(AzFieldJetsTangent(L->field, cnt, (const PetscReal *)xa + lo * L->ncoord, v, pd + (size_t)lo * L->LjetN));
-      if (cnt && L->transform) PetscCall(AzTransformApplyLinearBlocks(L->transform, cnt, (const PetscReal *)xa + lo * L->ncoord, R, pd + (size_t)lo * L->LjetN)); /* C φ̇ */
+      if (cnt) PetscCall(AzFieldJetsTangent(L->field, cnt, (const PetscReal *)xa + lo * L->ncoord, v, h->moe ? net : pd + (size_t)lo * h->LN));
+      if (cnt && h->moe) PetscCall(AzHPExpand(L, h, cnt, (const PetscReal *)xa + lo * L->ncoord, net, pd + (size_t)lo * h->LN)); /* χ_e φ̇ */
+      if (cnt && L->transform) PetscCall(AzTransformApplyLinearBlocks(L->transform, cnt, (const PetscReal *)xa + lo * L->ncoord, R, pd + (size_t)lo * h->LN)); /* C φ̇ */
     }
     for (PetscInt g = L->g0; g < L->g1; g++) {
       PetscScalar *acc = part + (size_t)(g - L->g0) * R;
       PetscInt     lo, cnt;
       AzLossGroupItems(L, S->n, g, &lo, &cnt);
       for (PetscInt p = lo; p < lo + cnt; p++) {
-        const PetscScalar *phi = S->phi + (size_t)p * L->LjetN, *phid = pd + (size_t)p * L->LjetN;
+        const PetscScalar *phi = S->phi + (size_t)p * h->LN, *phid = pd + (size_t)p * h->LN;
         const PetscReal   *x   = (const PetscReal *)xa + p * L->ncoord;
         PetscReal          nu = 0, nv = 0, eps = 0;
         Combine(L->ncomp, K, ns, h->w, phi, u);
@@ -655,7 +668,7 @@ PetscErrorCode AzHPTangent(AzLoss L, HardPDE *h, Vec v)
   AzHPSolveH(L, h, sum, h->wdot);
   for (PetscInt j = 0; j < R; j++) h->wdot[j] = -h->wdot[j];
   PetscCall(PetscFree3(D, Dp, Dm));
-  PetscCall(PetscFree(pd));
+  PetscCall(PetscFree2(pd, net));
   PetscCall(PetscFree2(part, sum));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
@@ -665,7 +678,7 @@ PetscErrorCode AzHPTangent(AzLoss L, HardPDE *h, Vec v)
 PetscErrorCode AzHPJacobian(AzLoss L, HardPDE *h)
 {
   const PetscInt ns = L->nslot, K = h->K, R = h->R, P = L->nparam, LN = L->LjetN, nl = L->g1 - L->g0;
-  PetscScalar   *part, *G, *rows, *jac, *D, *Dp, *Dm, *e, *Hi;
+  PetscScalar   *part, *G, *rows, *jac, *D, *Dp, *Dm, *e, *Hi, *xr; /* xr: a coupled solve's rows of one point on χ_e φ */
   PetscScalar    u[AZ_MAX_COMP * AZ_JET_MAX_NSLOT], v[AZ_MAX_COMP * AZ_JET_MAX_NSLOT], gu[AZ_MAX_COMP * AZ_JET_MAX_NSLOT], gv[AZ_MAX_COMP * AZ_JET_MAX_NSLOT];
   const PetscInt cp = PetscMax(1, PetscMin(L->chunk, (PetscInt)(4000000 / ((PetscInt64)R * P + 1))));
 
@@ -673,6 +686,7 @@ PetscErrorCode AzHPJacobian(AzLoss L, HardPDE *h)
   PetscCall(PetscCalloc2((size_t)PetscMax(nl, 1) * R * P, &part, (size_t)R * P, &G));
   PetscCall(PetscMalloc4((size_t)cp * R * LN, &rows, (size_t)cp * R * P, &jac, R, &e, (size_t)R * R, &Hi));
   PetscCall(Work(L, &D, &Dp, &Dm));
+  PetscCall(PetscMalloc1(h->moe ? (size_t)R * h->LN : 0, &xr));
   for (PetscInt g = L->g0; g < L->g1; g++) {
     PetscScalar *acc = part + (size_t)(g - L->g0) * R * P;
     for (PetscInt si = 0; si < h->nset; si++) {
@@ -684,19 +698,22 @@ PetscErrorCode AzHPJacobian(AzLoss L, HardPDE *h)
       for (PetscInt p0 = lo; p0 < lo + cnt; p0 += cp) {
         const PetscInt nc = PetscMin(cp, lo + cnt - p0);
         for (PetscInt p = 0; p < nc; p++) {
-          const PetscScalar *phi = S->phi + (size_t)(p0 + p) * LN;
+          const PetscScalar *phi = S->phi + (size_t)(p0 + p) * h->LN;
+          const PetscReal   *x   = (const PetscReal *)xa + (p0 + p) * L->ncoord;
+          PetscScalar       *pr  = h->moe ? xr : rows + (size_t)p * R * LN; /* this point's rows on the solve's basis */
           Combine(L->ncomp, K, ns, h->w, phi, u);
           AddLift(L->ncomp * ns, S->g ? S->g + (size_t)(p0 + p) * L->ncomp * ns : NULL, u);
           for (PetscInt j = 0; j < R; j++) {
-            PetscScalar *jr = rows + ((size_t)p * R + j) * LN;
+            PetscScalar *jr = pr + (size_t)j * h->LN;
             for (PetscInt i = 0; i < R; i++) e[i] = i == j;
             Combine(L->ncomp, K, ns, e, phi, v);
-            PetscCall(PointRows(L, S, h->linear, (const PetscReal *)xa + (p0 + p) * L->ncoord, u, v, D, Dp, Dm, gu, gv));
+            PetscCall(PointRows(L, S, h->linear, x, u, v, D, Dp, Dm, gu, gv));
             for (PetscInt c = 0; c < L->ncomp; c++)
               for (PetscInt k = 0; k < K; k++)
                 for (PetscInt s = 0; s < ns; s++) jr[(c * K + k) * ns + s] = h->w[c * K + k] * gu[c * ns + s] + (c * K + k == j ? gv[c * ns + s] : 0);
           }
-          if (L->transform) PetscCall(AzTransformAdjointBlocks(L->transform, 1, (const PetscReal *)xa + (p0 + p) * L->ncoord, R * R, rows + (size_t)p * R * LN)); /* back through Cᵀ */
+          if (L->transform) PetscCall(AzTransformAdjointBlocks(L->transform, 1, x, R * R, pr)); /* back through Cᵀ */
+          for (PetscInt j = 0; j < R && h->moe; j++) PetscCall(AzHPCollapse(L, h, 1, x, xr + (size_t)j * h->LN, rows + ((size_t)p * R + j) * LN));
         }
         PetscCall(AzFieldResidualJacobian(L->field, nc, (const PetscReal *)xa + p0 * L->ncoord, R, rows, jac));
         for (PetscInt p = 0; p < nc; p++)
@@ -720,6 +737,7 @@ PetscErrorCode AzHPJacobian(AzLoss L, HardPDE *h)
   }
   PetscCall(PetscFree3(D, Dp, Dm));
   PetscCall(PetscFree4(rows, jac, e, Hi));
+  PetscCall(PetscFree(xr));
   PetscCall(PetscFree2(part, G));
   PetscFunctionReturn(PETSC_SUCCESS);
 }

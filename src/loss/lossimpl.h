@@ -316,6 +316,7 @@ struct _p_AzLoss {
   /* -az_moe_blend interface: crisp boxes, continuity by a penalty on the jumps at interface points (its
    * weight, its points: 0 for a face's count per interface) */
   PetscBool        moe_interface;
+  PetscBool        moe_coupled; /* -az_moe_solve coupled: one solve for all the experts' weights (hardpde_coupled.c) */
   PetscInt         moe_interface_n;
   PetscReal        w_interface;
   /* how the experts tile the box (map_hardpde.c): experts per axis (-az_moe_grid, time last; moe_ngrid 0:

@@ -24,7 +24,7 @@ PetscErrorCode AzHardPDENetworkComponents(MPI_Comm comm, const char prefix[], Pe
 
 PetscErrorCode AzHardPDEOptions(AzLoss L)
 {
-  char             blend[32] = "pou", start[32] = "warm", damp[32] = "halve";
+  char             blend[32] = "pou", start[32] = "warm", damp[32] = "halve", solve[32] = "independent";
   PetscBool        final_set = PETSC_FALSE;
   const char *const axes[AZ_MAX_COORD] = {"x", "y", "z", "t"};
 
@@ -48,12 +48,13 @@ PetscErrorCode AzHardPDEOptions(AzLoss L)
     PetscCall(PetscOptionsReal("-az_hardpde_final_ridge", "the ridge of the solve at the trained parameters (after training: what theta.bin's solution, the summary and ansatz eval report; default 0 for one solve, -az_hardpde_ridge's value for a mixture of experts)", "AzLossHardPDEFinalSolve", L->hardpde_final_ridge, &L->hardpde_final_ridge, &final_set));
     PetscCall(PetscOptionsReal("-az_hardpde_rcond", "the solve leaves out the directions of its rows with sigma^2 + alpha <= rcond^2 sigma_max^2 (a truncated SVD)", "AzLossSetUp", L->hardpde_rcond, &L->hardpde_rcond, NULL));
     PetscCall(PetscOptionsReal("-az_hardpde_tol", "the solve stops when a Gauss-Newton step is below tol (1 + |w|)", "AzLossSetUp", L->hardpde_tol, &L->hardpde_tol, NULL));
-    PetscCall(PetscOptionsInt("-az_moe_experts", "hardpde-moe: experts (along the first axis unless -az_moe_grid or -az_moe_cuts_*), each with its own solved weights from its own points, blended by a partition of unity (0: one per rank)", "AzLossSetUp", L->moe_experts, &L->moe_experts, NULL));
+    PetscCall(PetscOptionsInt("-az_moe_experts", "hardpde-moe: experts (along the first axis unless -az_moe_grid or -az_moe_cuts_*), each with its own solved weights (from its own points, or all together: -az_moe_solve), blended by a partition of unity (0: one per rank)", "AzLossSetUp", L->moe_experts, &L->moe_experts, NULL));
     if (L->moe_experts != 1) { /* how the experts tile the box: only with more than one */
       PetscBool set;
       L->moe_ngrid = AZ_MAX_COORD;
       PetscCall(PetscOptionsIntArray("-az_moe_grid", "hardpde-moe: experts per axis, n0,n1,... (time last; axes left out: 1), their product the number of experts (default: all along the first axis)", "AzLossSetUp", L->moe_grid, &L->moe_ngrid, &set));
       if (!set) L->moe_ngrid = 0;
+      PetscCall(PetscOptionsString("-az_moe_solve", "hardpde-moe: each expert's weights solved from its own points (independent) or all together from the blended solution's residual at the global solve's points (coupled)", "AzLossSetUp", solve, solve, sizeof solve, NULL));
       for (PetscInt d = 0; d < AZ_MAX_COORD; d++) {
         char opt[32];
         PetscCall(PetscSNPrintf(opt, sizeof opt, "-az_moe_cuts_%s", axes[d]));
@@ -74,6 +75,9 @@ PetscErrorCode AzHardPDEOptions(AzLoss L)
   PetscOptionsEnd();
   PetscCheck(!strcmp(blend, "pou") || !strcmp(blend, "interface"), L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_moe_blend %s: the experts join by pou (a smooth partition of unity) or interface (crisp boxes and a penalty on the jumps at the cuts)", blend);
   L->moe_interface = !strcmp(blend, "interface") ? PETSC_TRUE : PETSC_FALSE;
+  PetscCheck(!strcmp(solve, "independent") || !strcmp(solve, "coupled"), L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_moe_solve %s: the experts' weights are solved independent (each from its own points) or coupled (all together, from the blended solution's residual)", solve);
+  L->moe_coupled = !strcmp(solve, "coupled") ? PETSC_TRUE : PETSC_FALSE;
+  PetscCheck(!L->moe_coupled || !L->moe_interface, L->comm, PETSC_ERR_ARG_WRONG, "-az_moe_solve coupled solves the blended solution of -az_moe_blend pou; with -az_moe_blend interface (crisp boxes and jumps) use -az_moe_solve independent");
   PetscCheck(!strcmp(start, "warm") || !strcmp(start, "cold"), L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_hardpde_start %s: a nonlinear solve starts warm (from the last solve's weights) or cold (from w = 0 at every parameter vector)", start);
   L->hardpde_cold = !strcmp(start, "cold") ? PETSC_TRUE : PETSC_FALSE;
   PetscCheck(!strcmp(damp, "halve") || !strcmp(damp, "lm"), L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_hardpde_damping %s: a nonlinear solve's step is halved (halve) or damped by Levenberg-Marquardt (lm)", damp);
@@ -98,42 +102,6 @@ PetscErrorCode AzHardPDEOptions(AzLoss L)
 
 
 /* ---- the map on the jets: u = Σ_e χ_e Σ w_e φ -------------------------------------------------- */
-/* along each active axis j (axis act[j]) χ_{d,i_d} and its derivatives at x_d: f[j][0..4] */
-static void Chi(const HPMap *M, PetscInt e, const PetscReal x[], PetscReal f[][5])
-{
-  for (PetscInt j = 0; j < M->nact; j++) {
-    const PetscInt d = M->act[j], i = (e / M->stride[d]) % M->n[d];
-    PetscReal      lo[5] = {1, 0, 0, 0, 0}, hi[5] = {0, 0, 0, 0, 0};
-    for (int side = 0; side < 2; side++) {
-      PetscReal     *g = side ? hi : lo;
-      const PetscInt c = side ? i + 1 : i;
-      PetscReal      z, sg, s1, s2, s3, s4, it;
-      if ((side == 0 && i == 0) || (side == 1 && i == M->n[d] - 1)) continue;
-      it   = 1 / M->tau[d][c];
-      z    = (x[d] - M->cut[d][c]) * it;
-      sg   = 1 / (1 + PetscExpReal(-z));
-      s1   = sg * (1 - sg);
-      s2   = s1 * (1 - 2 * sg);
-      s3   = s2 * (1 - 2 * sg) - 2 * s1 * s1;
-      s4   = s3 * (1 - 2 * sg) - 6 * s1 * s2;
-      g[0] = sg;
-      g[1] = s1 * it;
-      g[2] = s2 * it * it;
-      g[3] = s3 * it * it * it;
-      g[4] = s4 * it * it * it * it;
-    }
-    for (int k = 0; k < 5; k++) f[j][k] = lo[k] - hi[k];
-  }
-}
-
-/* ∂^β χ_e = Π_j χ_{act[j]}^(b_j) (b: β's orders along the active axes) */
-static inline PetscReal ChiD(const HPMap *M, PetscReal f[][5], const PetscInt b[])
-{
-  PetscReal g = f[0][b[0]];
-  for (PetscInt j = 1; j < M->nact; j++) g *= f[j][b[j]];
-  return g;
-}
-
 /* out (+)= χ ⊙ v for the ncomp components (the slots carried; the others χ v) */
 static void Blend(AzLoss L, const HPMap *M, PetscReal f[][5], const PetscScalar v[], PetscScalar out[], PetscBool add)
 {
@@ -212,7 +180,7 @@ static PetscErrorCode Forward(AzChainMap m, const AzChainArgs *a, const PetscSca
     }
     for (PetscInt e = 0; e < M->E; e++) {
       PetscReal f[AZ_MAX_COORD][5];
-      Chi(M, e, a->x + p * L->ncoord, f);
+      AzHPChi(M, e, a->x + p * L->ncoord, f);
       Combine(L->ncomp, M->ex[e].K, ns, M->ex[e].w, phi, v);
       Blend(L, M, f, v, out + (size_t)p * Lo, e > 0 ? PETSC_TRUE : PETSC_FALSE);
     }
@@ -253,7 +221,7 @@ static PetscErrorCode Tangent(AzChainMap m, const AzChainArgs *a, const PetscSca
         Combine(L->ncomp, h->K, ns, h->wdot, in + (size_t)p * m->ncin * ns, e2);
         for (PetscInt s = 0; s < Lo; s++) v[s] += e2[s];
       }
-      if (M->E > 1) Chi(M, e, a->x + p * L->ncoord, f);
+      if (M->E > 1) AzHPChi(M, e, a->x + p * L->ncoord, f);
       if (M->E == 1) PetscCall(PetscArraycpy(dout + (size_t)p * Lo, v, Lo));
       else Blend(L, M, f, v, dout + (size_t)p * Lo, e > 0 ? PETSC_TRUE : PETSC_FALSE);
     }
@@ -306,7 +274,7 @@ static PetscErrorCode Adjoint(AzChainMap m, const AzChainArgs *a, const PetscSca
         const PetscScalar *w = M->ex[e].w, *vbar = ro;
         if (M->E > 1) {
           PetscReal f[AZ_MAX_COORD][5];
-          Chi(M, e, a->x + p * L->ncoord, f);
+          AzHPChi(M, e, a->x + p * L->ncoord, f);
           BlendAdjoint(L, M, f, ro, vb);
           vbar = vb;
         }
@@ -341,6 +309,12 @@ static PetscErrorCode Update(AzChainMap m)
   PetscFunctionBegin;
   PetscCall(AzLossThetaState(L, &st));
   if (M->valid && st == M->state) PetscFunctionReturn(PETSC_SUCCESS);
+  if (M->coupled) {
+    PetscCall(AzHPCoupledUpdate(L, M, m->side));
+    M->state = st;
+    M->valid = PETSC_TRUE;
+    PetscFunctionReturn(PETSC_SUCCESS);
+  }
   /* the basis at every expert's points, gathered onto its owner; the owners' solves (in parallel, no
    * communication); their solutions to every rank in one collective */
   for (PetscInt e = 0; e < M->E; e++) PetscCall(AzHPGather(L, &M->ex[e]));
@@ -357,7 +331,8 @@ static PetscErrorCode SideBackward(AzChainMap m, PetscInt g, Vec grad)
   HPMap *M = (HPMap *)m->data;
 
   PetscFunctionBegin;
-  for (PetscInt e = 0; e < M->E; e++) PetscCall(AzHPBackward(m->L, &M->ex[e], g, grad));
+  if (M->coupled) PetscCall(AzHPCoupledBackward(m->L, M, m->side_bar, g, grad));
+  for (PetscInt e = 0; e < M->E && !M->coupled; e++) PetscCall(AzHPBackward(m->L, &M->ex[e], g, grad));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -366,7 +341,8 @@ static PetscErrorCode SideTangent(AzChainMap m, Vec v)
   HPMap *M = (HPMap *)m->data;
 
   PetscFunctionBegin;
-  for (PetscInt e = 0; e < M->E; e++) PetscCall(AzHPTangent(m->L, &M->ex[e], v));
+  if (M->coupled) PetscCall(AzHPCoupledTangent(m->L, M, v, m->side_dot));
+  for (PetscInt e = 0; e < M->E && !M->coupled; e++) PetscCall(AzHPTangent(m->L, &M->ex[e], v));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -375,7 +351,8 @@ static PetscErrorCode SideJacobian(AzChainMap m)
   HPMap *M = (HPMap *)m->data;
 
   PetscFunctionBegin;
-  for (PetscInt e = 0; e < M->E; e++) PetscCall(AzHPJacobian(m->L, &M->ex[e]));
+  if (M->coupled) PetscCall(AzHPCoupledJacobian(m->L, M, m->side_jac));
+  for (PetscInt e = 0; e < M->E && !M->coupled; e++) PetscCall(AzHPJacobian(m->L, &M->ex[e]));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -386,6 +363,8 @@ static PetscErrorCode Destroy(AzChainMap m)
   PetscFunctionBegin;
   if (!M) PetscFunctionReturn(PETSC_SUCCESS);
   for (PetscInt e = 0; e < M->E; e++) PetscCall(AzHPDestroySolver(&M->ex[e]));
+  if (M->coupled) PetscCall(AzHPDestroySolver(&M->cp));
+  if (M->coupled) PetscCall(PetscFree4(M->cp.w, M->cp.wbar, M->cp.wdot, M->cp.wjac));
   PetscCall(PetscFree4(m->side, m->side_bar, m->side_dot, m->side_jac));
   PetscCall(PetscFree(m->data));
   PetscFunctionReturn(PETSC_SUCCESS);
@@ -411,63 +390,17 @@ static PetscErrorCode Refusals(AzLoss L)
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
-/* the product table of a jet with a function of x_0: slot σ = ∂^α, (χv)_α = Σ_k C(α_0, k) χ^(k) v_(α − k e_0) */
-static PetscErrorCode ProductTable(AzLoss L, HPMap *M)
-{
-  const PetscInt n = L->ncoord, ns = L->nslot;
-  PetscInt       alpha[AZ_JET_MAX_NSLOT][AZ_MAX_COORD];
-
-  PetscFunctionBegin;
-  PetscCall(PetscArrayzero(&alpha[0][0], AZ_JET_MAX_NSLOT * AZ_MAX_COORD));
-  for (PetscInt i = 0; i < n; i++) {
-    alpha[AzJetSlotD1(n, i)][i] = 1;
-    alpha[AzJetSlotD3(n, i)][i] = 3;
-    alpha[AzJetSlotD4(n, i)][i] = 4;
-    for (PetscInt j = i; j < n; j++) {
-      alpha[AzJetSlotD2(n, i, j)][i] += 1;
-      alpha[AzJetSlotD2(n, i, j)][j] += 1;
-    }
-  }
-  for (PetscInt s = 0; s < ns; s++) {
-    const PetscReal binom[5][5] = {{1}, {1, 1}, {1, 2, 1}, {1, 3, 3, 1}, {1, 4, 6, 4, 1}};
-    PetscInt        nb = 1, beta[AZ_MAX_COORD];
-    for (PetscInt j = 0; j < M->nact; j++) nb *= alpha[s][M->act[j]] + 1;
-    PetscCheck(nb <= 5, L->comm, PETSC_ERR_PLIB, "-az_moe_grid: %" PetscInt_FMT " product-rule terms for jet slot %" PetscInt_FMT ", at most 5", nb, s);
-    M->nprod[s] = 0;
-    for (PetscInt q = 0; q < nb; q++) { /* β ≤ α along the active axes, the first fastest */
-      PetscInt  t = -1, r = q;
-      PetscReal coef = 1;
-      for (PetscInt d = 0; d < n; d++) beta[d] = 0;
-      for (PetscInt j = 0; j < M->nact; j++) {
-        const PetscInt d = M->act[j];
-        beta[d] = r % (alpha[s][d] + 1);
-        r /= alpha[s][d] + 1;
-        coef *= binom[alpha[s][d]][beta[d]];
-      }
-      for (PetscInt u = 0; u < ns && t < 0; u++) {
-        PetscBool same = PETSC_TRUE;
-        for (PetscInt d = 0; d < n; d++) same = same && alpha[u][d] == alpha[s][d] - beta[d];
-        if (same) t = u;
-      }
-      PetscCheck(t >= 0 && (!((L->mask >> s) & 1) || ((L->mask >> t) & 1)), L->comm, PETSC_ERR_SUP, "-az_moe_experts: the blend of the experts needs jet slot %" PetscInt_FMT " for slot %" PetscInt_FMT ", which the problem's jets do not carry", t, s);
-      for (PetscInt j = 0; j < M->nact; j++) M->pb[s][M->nprod[s]][j] = beta[M->act[j]];
-      M->pslot[s][M->nprod[s]] = t;
-      M->pcoef[s][M->nprod[s]] = coef;
-      M->nprod[s]++;
-    }
-  }
-  PetscFunctionReturn(PETSC_SUCCESS);
-}
-
 /* expert e's constraint sets: its share of the points, in its box (every axis with more than one expert);
- * a face of axis d is the experts' at that end of d, the initial slice the first experts' along time */
+ * a face of axis d is the experts' at that end of d, the initial slice the first experts' along time.
+ * e < 0: the coupled solve's (M->cp): the sets of one expert on the whole box (E = 1), E·R unknowns */
 static PetscErrorCode ExpertSetUp(AzLoss L, HPMap *M, PetscInt e, PetscInt N, PetscScalar *side, PetscScalar *bar, PetscScalar *dot, PetscScalar *jac)
 {
   const AzProblemInfo *info;
-  HardPDE             *h = &M->ex[e];
-  const PetscInt       R = L->hardpde_K * L->ncomp, E = M->E, T = L->ncoord - 1;
+  const PetscBool      whole = e < 0 ? PETSC_TRUE : PETSC_FALSE;
+  HardPDE             *h = whole ? &M->cp : &M->ex[e];
+  const PetscInt       R = (whole ? M->E : 1) * L->hardpde_K * L->ncomp, E = whole ? 1 : M->E, T = L->ncoord - 1;
   PetscReal            lo[AZ_MAX_COORD], hi[AZ_MAX_COORD], a[AZ_MAX_COORD], b[AZ_MAX_COORD];
-  PetscInt             idx[AZ_MAX_COORD];
+  PetscInt             idx[AZ_MAX_COORD], nn[AZ_MAX_COORD];
   PetscBool            timed;
 
   PetscFunctionBegin;
@@ -475,17 +408,21 @@ static PetscErrorCode ExpertSetUp(AzLoss L, HPMap *M, PetscInt e, PetscInt N, Pe
   PetscCall(AzProblemGetBox(L->prob, lo, hi));
   timed = L->ncoord > info->dim ? PETSC_TRUE : PETSC_FALSE;
   for (PetscInt d = 0; d < L->ncoord; d++) { /* widened by the margin at each inner cut (none for crisp boxes) */
-    const PetscInt i = (e / M->stride[d]) % M->n[d];
+    const PetscInt i = whole ? 0 : (e / M->stride[d]) % M->n[d];
     idx[d]           = i;
+    nn[d]            = whole ? 1 : M->n[d];
     a[d]             = i > 0 ? PetscMax(lo[d], M->cut[d][i] - M->mg[d][i]) : lo[d];
-    b[d]             = i < M->n[d] - 1 ? PetscMin(hi[d], M->cut[d][i + 1] + M->mg[d][i + 1]) : hi[d];
+    b[d]             = i < nn[d] - 1 ? PetscMin(hi[d], M->cut[d][i + 1] + M->mg[d][i + 1]) : hi[d];
   }
-  h->K = L->hardpde_K;
-  h->R = R;
-  h->w = side + e * R;
-  h->wbar = bar + e * R;
-  h->wdot = dot + e * R;
-  h->wjac = jac + (size_t)e * R * L->nparam;
+  h->K  = (whole ? M->E : 1) * L->hardpde_K;
+  h->R  = R;
+  h->LN = R * L->nslot;
+  if (!whole) {
+    h->w    = side + e * R;
+    h->wbar = bar + e * R;
+    h->wdot = dot + e * R;
+    h->wjac = jac + (size_t)e * R * L->nparam;
+  }
   for (PetscInt cond = AZ_COND_INTERIOR; cond <= AZ_COND_INITIAL; cond++) {
     HPSet         *S    = &h->set[h->nset];
     const PetscInt fd   = cond >= 0 && cond < 2 * info->dim ? cond / 2 : -1; /* a face's axis */
@@ -494,21 +431,21 @@ static PetscErrorCode ExpertSetUp(AzLoss L, HPMap *M, PetscInt e, PetscInt N, Pe
     if (cond >= 2 * info->dim && cond != AZ_COND_INITIAL) continue;
     if (L->transform) PetscCall(AzTransformIsHard(L->transform, cond, &hard));
     if (hard) continue; /* imposed exactly by the transform: its rows would vanish */
-    if (fd >= 0 && ((cond % 2 == 0 && idx[fd] > 0) || (cond % 2 == 1 && idx[fd] < M->n[fd] - 1))) continue; /* the face's end experts' */
+    if (fd >= 0 && ((cond % 2 == 0 && idx[fd] > 0) || (cond % 2 == 1 && idx[fd] < nn[fd] - 1))) continue; /* the face's end experts' */
     if (cond == AZ_COND_INITIAL && timed && idx[T] > 0) continue; /* the first experts' along time */
     PetscCall(AzProblemGetNumResiduals(L->prob, cond, &nres));
     if (!nres) continue;
     PetscCheck(nres <= 64, L->comm, PETSC_ERR_SUP, "-az_hardpde: condition %" PetscInt_FMT " has %" PetscInt_FMT " residuals per point; at most 64 are supported", cond, nres);
-    share   = fd >= 0 ? E / M->n[fd] : (timed ? E / M->n[T] : E); /* the experts the set's points are shared by */
+    share   = fd >= 0 ? E / nn[fd] : (timed ? E / nn[T] : E); /* the experts the set's points are shared by */
     S->cond = cond;
     S->nres = nres;
     S->n    = cond == AZ_COND_INTERIOR ? PetscMax(1, N / E) : ((L->ncoord == 1 && cond != AZ_COND_INITIAL) ? 1 : PetscMax(1, (share == 1 ? N : N / share) / 4));
     S->sq   = PetscSqrtReal((cond == AZ_COND_INTERIOR ? L->w_interior : (cond == AZ_COND_INITIAL ? L->w_initial : L->w_boundary)) / ((PetscReal)S->n * nres));
     /* its own points: the loss's sampler (Sobol for a grid) with another seed, each free axis onto [a, b] */
-    PetscCall(AzSampleConditionLocal(L->comm, L->prob, cond, L->type == AZ_SAMPLE_GRID ? AZ_SAMPLE_SOBOL : L->type, S->n, AzLossGroupsLocalSize(L, S->n), L->seed + 7919 + 104729 * e, &S->x));
+    PetscCall(AzSampleConditionLocal(L->comm, L->prob, cond, L->type == AZ_SAMPLE_GRID ? AZ_SAMPLE_SOBOL : L->type, S->n, AzLossGroupsLocalSize(L, S->n), L->seed + 7919 + 104729 * (whole ? 0 : e), &S->x));
     PetscCall(VecGetLocalSize(S->x, &S->nloc));
     S->nloc /= L->ncoord;
-    for (PetscInt j = 0; j < M->nact; j++) {
+    for (PetscInt j = 0; j < (whole ? 0 : M->nact); j++) {
       const PetscInt d = M->act[j];
       PetscScalar   *xa;
       if (d == fd || (cond == AZ_COND_INITIAL && timed && d == T)) continue; /* the axis the set lies across */
@@ -520,8 +457,8 @@ static PetscErrorCode ExpertSetUp(AzLoss L, HPMap *M, PetscInt e, PetscInt N, Pe
     h->nrows += S->n * nres;
     h->nset++;
   }
-  PetscCheck(h->nrows >= R, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_hardpde: %" PetscInt_FMT " constraint residuals for %" PetscInt_FMT " unknown weights of %s(-az_hardpde_basis %" PetscInt_FMT " times %" PetscInt_FMT " components); at least as many residuals as unknowns are needed: raise -az_hardpde_points (now %" PetscInt_FMT " in all), lower -az_hardpde_basis%s", h->nrows, R, E > 1 ? "an expert " : "", h->K, L->ncomp, N, E > 1 ? " or use fewer experts (-az_moe_experts)" : "");
-  PetscCall(AzHPSetUpSolver(L, h, e, E));
+  PetscCheck(h->nrows >= R, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_hardpde: %" PetscInt_FMT " constraint residuals for %" PetscInt_FMT " unknown weights of %s(-az_hardpde_basis %" PetscInt_FMT " times %" PetscInt_FMT " components); at least as many residuals as unknowns are needed: raise -az_hardpde_points (now %" PetscInt_FMT " in all), lower -az_hardpde_basis%s", h->nrows, R, E > 1 ? "an expert " : (whole ? "all the experts together " : ""), L->hardpde_K, L->ncomp, N, E > 1 || whole ? " or use fewer experts (-az_moe_experts)" : "");
+  PetscCall(AzHPSetUpSolver(L, h, whole ? 0 : e, E));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -611,10 +548,23 @@ PetscErrorCode AzChainMapCreate_HardPDE(AzLoss L, AzChainMap *m)
   M->E             = E;
   M->crisp         = L->moe_interface && E > 1 ? PETSC_TRUE : PETSC_FALSE;
   PetscCall(Layout(L, M, E));
-  if (!M->crisp) PetscCall(ProductTable(L, M));
+  if (!M->crisp) PetscCall(AzHPProductTable(L, M));
   N = L->hardpde_n ? L->hardpde_n : 4 * R * E;
   PetscCall(PetscCalloc4(R * E, &(*m)->side, R * E, &(*m)->side_bar, R * E, &(*m)->side_dot, (size_t)R * E * L->nparam, &(*m)->side_jac));
-  for (PetscInt e = 0; e < E; e++) PetscCall(ExpertSetUp(L, M, e, N, (*m)->side, (*m)->side_bar, (*m)->side_dot, (*m)->side_jac));
+  M->coupled = L->moe_coupled && E > 1 ? PETSC_TRUE : PETSC_FALSE; /* one expert: the global solve */
+  for (PetscInt e = 0; e < E && !M->coupled; e++) PetscCall(ExpertSetUp(L, M, e, N, (*m)->side, (*m)->side_bar, (*m)->side_dot, (*m)->side_jac));
+  if (M->coupled) {
+    for (PetscInt e = 0; e < E; e++) { /* the experts' views of the side inputs, for the map */
+      M->ex[e].K = L->hardpde_K;
+      M->ex[e].R = R;
+      M->ex[e].w    = (*m)->side + e * R;
+      M->ex[e].wbar = (*m)->side_bar + e * R;
+      M->ex[e].wdot = (*m)->side_dot + e * R;
+      M->ex[e].wjac = (*m)->side_jac + (size_t)e * R * L->nparam;
+    }
+    PetscCall(AzHPCoupledSetUp(L, M, (*m)->side));
+    PetscCall(ExpertSetUp(L, M, -1, N, NULL, NULL, NULL, NULL));
+  }
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
@@ -701,9 +651,10 @@ PetscErrorCode AzLossHardPDEInfo(AzLoss L, PetscInt *its, PetscReal *obj, PetscI
   M = m ? (HPMap *)m->data : NULL;
   if (its) *its = M ? 0 : -1;
   if (obj) *obj = 0;
-  for (PetscInt e = 0; M && e < M->E; e++) {
-    if (its) *its = PetscMax(*its, M->ex[e].its);
-    if (obj) *obj += M->ex[e].obj;
+  for (PetscInt e = 0; M && e < (M->coupled ? 1 : M->E); e++) {
+    const HardPDE *h = M->coupled ? &M->cp : &M->ex[e];
+    if (its) *its = PetscMax(*its, h->its);
+    if (obj) *obj += h->obj;
   }
   if (R) *R = m ? m->nside : 0;
   if (w) *w = m ? m->side : NULL;
@@ -732,7 +683,8 @@ PetscErrorCode AzLossHardPDEObjective(AzLoss L, const PetscScalar w[], PetscReal
   PetscCall(HardPDEData(L, "AzLossHardPDEObjective", PETSC_FALSE, 0, &M));
   PetscCall(AzChainUpdate(L->chain)); /* the basis at the current θ */
   *obj = 0;
-  for (PetscInt e = 0; e < M->E; e++) {
+  if (M->coupled) PetscCall(AzHPCoupledObjective(L, M, w, obj, grad));
+  for (PetscInt e = 0; e < M->E && !M->coupled; e++) {
     const PetscInt R = M->ex[e].R;
     PetscReal      oe;
     PetscCall(AzHPObjective(L, &M->ex[e], w + e * R, &oe, grad ? grad + e * R : NULL));
@@ -749,8 +701,8 @@ PetscErrorCode AzLossHardPDEExpertBox(AzLoss L, PetscInt e, PetscReal xmin[], Pe
   PetscFunctionBegin;
   PetscCall(HardPDEData(L, "AzLossHardPDEExpertBox", PETSC_TRUE, e, &M));
   for (PetscInt d = 0; d < 2 * AZ_MAX_COORD; d++) mm[d] = PETSC_MAX_REAL;
-  for (PetscInt si = 0; si < M->ex[e].nset; si++) {
-    const HPSet       *S = &M->ex[e].set[si];
+  for (PetscInt si = 0; si < (M->coupled ? M->cp.nset : M->ex[e].nset); si++) { /* coupled: the one solve's */
+    const HPSet       *S = M->coupled ? &M->cp.set[si] : &M->ex[e].set[si];
     const PetscScalar *xa;
     PetscCall(VecGetArrayRead(S->x, &xa));
     for (PetscInt p = 0; p < S->nloc; p++)
@@ -785,7 +737,7 @@ PetscErrorCode AzLossHardPDEExpertOwner(AzLoss L, PetscInt e, PetscMPIInt *owner
 
   PetscFunctionBegin;
   PetscCall(HardPDEData(L, "AzLossHardPDEExpertOwner", PETSC_TRUE, e, &M));
-  *owner     = M->ex[e].owner;
-  *rows_here = M->ex[e].Fall ? M->ex[e].nrows : 0;
+  *owner     = M->coupled ? M->cp.owner : M->ex[e].owner; /* coupled: the one solve's rows, counted at expert 0 */
+  *rows_here = M->coupled ? (M->cp.Fall && e == 0 ? M->cp.nrows : 0) : (M->ex[e].Fall ? M->ex[e].nrows : 0);
   PetscFunctionReturn(PETSC_SUCCESS);
 }
