@@ -93,8 +93,14 @@ expect_ok compare-hard-hardpde "report:" "$AZ" compare -problem heat1d -az_strat
 soft_l2=$(awk -F, '$1 == "hardpde" { print $2 }' "$tmp/hphd/compare.csv")
 awk -F, -v s="$soft_l2" '$1 == "hard+hardpde" { exit !($13 == "completed" && $2 + 0 > 0 && $2 * 5 < s + 0) }' "$tmp/hphd/compare.csv" || fail "compare hard+hardpde: rel_l2 not 5x below hardpde's ($soft_l2)"
 grep -q -- "-az_constraint hard" "$tmp/hphd/hard+hardpde/options.txt" && grep -q -- "-az_hardpde" "$tmp/hphd/hard+hardpde/options.txt" || fail "compare hard+hardpde: its options.txt lacks -az_constraint hard or -az_hardpde"
-expect_error hardpde-suffix-more "+hardpde and +hardpde-moe go alone after soft or hard" "$AZ" compare -problem heat1d -az_strategies hard+hardpde+project -az_output_dir "$tmp/bad"
-expect_error hardpde-suffix-base "+hardpde and +hardpde-moe go alone after soft or hard" "$AZ" compare -problem heat1d -az_strategies auglag+hardpde -az_output_dir "$tmp/bad"
+# hardpde-moe-coupled: the experts' weights in one solve (-az_moe_solve coupled); the name sets the solve even under a
+# global -az_moe_solve (hardpde-moe stays independent); heat1d, 2 experts: coupled 5.4x more accurate (3x required)
+expect_ok compare-moe-coupled "report:" "$AZ" compare -problem heat1d -az_strategies hardpde-moe,hardpde-moe-coupled -az_moe_experts 2 -az_moe_solve coupled -az_trainer_type lbfgs -az_trainer_max_it 30 -az_hardpde_basis 16 -az_field_width 16 -az_field_depth 2 -az_n_interior 300 -az_hardpde_points 300 -az_quiet -az_output_dir "$tmp/hpmc"
+ind_l2=$(awk -F, '$1 == "hardpde-moe" { print $2 }' "$tmp/hpmc/compare.csv")
+awk -F, -v s="$ind_l2" '$1 == "hardpde-moe-coupled" { exit !($13 == "completed" && $2 + 0 > 0 && $2 * 3 < s + 0) }' "$tmp/hpmc/compare.csv" || fail "compare hardpde-moe-coupled: rel_l2 not 3x below hardpde-moe's ($ind_l2)"
+grep -q -- "-az_moe_solve independent" "$tmp/hpmc/hardpde-moe/options.txt" && grep -q -- "-az_moe_solve coupled" "$tmp/hpmc/hardpde-moe-coupled/options.txt" || fail "compare hardpde-moe(-coupled): options.txt lacks its -az_moe_solve"
+expect_error hardpde-suffix-more "+hardpde, +hardpde-moe and +hardpde-moe-coupled go alone after soft or hard" "$AZ" compare -problem heat1d -az_strategies hard+hardpde+project -az_output_dir "$tmp/bad"
+expect_error hardpde-suffix-base "+hardpde, +hardpde-moe and +hardpde-moe-coupled go alone after soft or hard" "$AZ" compare -problem heat1d -az_strategies auglag+hardpde -az_output_dir "$tmp/bad"
 # hardpde with hard conditions (u = g + d Σ w φ): the solve has the PDE's rows alone, the conditions hold exactly
 expect_ok hardpde-hard "done:" "$AZ" train -problem heat1d -az_recipe none -az_hardpde -az_constraint hard -az_hardpde_basis 8 -az_field_width 8 -az_field_depth 1 -az_trainer_max_it 5 -az_n_interior 100 -az_hardpde_points 100 -az_quiet -az_output_dir "$tmp/hphard"
 grep -q -- "-az_constraint hard" "$tmp/hphard/options.txt" || fail "hardpde-hard: options.txt lacks -az_constraint hard"

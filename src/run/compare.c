@@ -87,14 +87,23 @@ static PetscErrorCode DefaultUnlessGiven(const char prefix[], const char name[],
   PetscFunctionReturn(PETSC_SUCCESS);
 }
 
+/* name is hardpde, hardpde-moe or hardpde-moe-coupled: the solved output layer, a mixture of experts, their coupled solve */
+static PetscBool HardPDEName(const char name[], PetscBool *moe, PetscBool *coupled)
+{
+  if (strcmp(name, "hardpde") && strcmp(name, "hardpde-moe") && strcmp(name, "hardpde-moe-coupled")) return PETSC_FALSE;
+  *moe     = name[7] ? PETSC_TRUE : PETSC_FALSE;
+  *coupled = name[7] && name[11] ? PETSC_TRUE : PETSC_FALSE;
+  return PETSC_TRUE;
+}
+
 /* Check the strategy's name; with a prefix, apply its settings under it (see StrategyPrefix) */
 static PetscErrorCode StrategyOptions(MPI_Comm comm, const char *name, const char prefix[])
 {
   char        base[64], *at, *plus;
   const char *con = NULL, *conserve = NULL, *penalty = NULL, *v;
   const char *bpenalty = NULL;
-  PetscBool   positive = PETSC_FALSE, bounded = PETSC_FALSE, divfree = PETSC_FALSE, hardpde = PETSC_FALSE, moe = PETSC_FALSE;
-  const char *choices = "soft, soft@WEIGHT (a constant penalty weight), soft-linear, soft-cosine, adaptive, auglag, hard, project, posthoc, probconserv, hardpde (a solved output layer: -az_hardpde), hardpde-moe (its mixture of experts: -az_moe_experts, default one per rank), or one of the first seven with +project, +posthoc, +probconserv or +conserve[-linear|-cosine|-adaptive|-auglag] (a penalty on the laws; e.g. hard+project) and/or +softplus (positivity by construction), +positivity[-linear|-cosine|-adaptive|-auglag] (its penalty), +bounds (bounds by construction), +bounds-soft|-linear|-cosine|-adaptive|-auglag (their penalty) or +divfree (a divergence-free velocity from a stream function); soft or hard +hardpde or +hardpde-moe (hard+hardpde: the solved layer with hard conditions)";
+  PetscBool   positive = PETSC_FALSE, bounded = PETSC_FALSE, divfree = PETSC_FALSE, hardpde = PETSC_FALSE, moe = PETSC_FALSE, coupled = PETSC_FALSE;
+  const char *choices = "soft, soft@WEIGHT (a constant penalty weight), soft-linear, soft-cosine, adaptive, auglag, hard, project, posthoc, probconserv, hardpde (a solved output layer: -az_hardpde), hardpde-moe (its mixture of experts: -az_moe_experts, default one per rank), hardpde-moe-coupled (the experts' weights in one solve: -az_moe_solve coupled), or one of the first seven with +project, +posthoc, +probconserv or +conserve[-linear|-cosine|-adaptive|-auglag] (a penalty on the laws; e.g. hard+project) and/or +softplus (positivity by construction), +positivity[-linear|-cosine|-adaptive|-auglag] (its penalty), +bounds (bounds by construction), +bounds-soft|-linear|-cosine|-adaptive|-auglag (their penalty) or +divfree (a divergence-free velocity from a stream function); soft or hard +hardpde, +hardpde-moe or +hardpde-moe-coupled (hard+hardpde: the solved layer with hard conditions)";
 
   PetscFunctionBegin;
   PetscCall(PetscStrncpy(base, name, sizeof base));
@@ -111,10 +120,8 @@ static PetscErrorCode StrategyOptions(MPI_Comm comm, const char *name, const cha
       else if (!strcmp(tok, "bounds-soft")) bpenalty = "soft";
       else if (!strncmp(tok, "bounds-", 7) && (v = PenaltyVariant(tok, "bounds")) && strcmp(v, "soft")) bpenalty = v;
       else if (!strcmp(tok, "divfree")) divfree = PETSC_TRUE;
-      else if (!strcmp(tok, "hardpde") || !strcmp(tok, "hardpde-moe")) { /* hard+hardpde: the solved layer on the lift's hard conditions */
-        hardpde = PETSC_TRUE;
-        moe     = tok[7] ? PETSC_TRUE : PETSC_FALSE;
-      } else SETERRQ(comm, PETSC_ERR_ARG_UNKNOWN_TYPE, "Strategy '%s': after + comes project, posthoc, conserve[-linear|-cosine|-adaptive|-auglag], probconserv, softplus, positivity[-linear|-cosine|-adaptive|-auglag], bounds, bounds-soft|-linear|-cosine|-adaptive|-auglag or divfree, not '%s'", name, tok);
+      else if (HardPDEName(tok, &moe, &coupled)) hardpde = PETSC_TRUE; /* hard+hardpde: the solved layer on the lift's hard conditions */
+      else SETERRQ(comm, PETSC_ERR_ARG_UNKNOWN_TYPE, "Strategy '%s': after + comes project, posthoc, conserve[-linear|-cosine|-adaptive|-auglag], probconserv, softplus, positivity[-linear|-cosine|-adaptive|-auglag], bounds, bounds-soft|-linear|-cosine|-adaptive|-auglag, divfree, hardpde, hardpde-moe or hardpde-moe-coupled, not '%s'", name, tok);
     }
   }
   if (!strcmp(base, "project") || !strcmp(base, "posthoc") || !strcmp(base, "probconserv")) {
@@ -122,11 +129,10 @@ static PetscErrorCode StrategyOptions(MPI_Comm comm, const char *name, const cha
     conserve = !strcmp(base, "project") ? "project" : (!strcmp(base, "posthoc") ? "posthoc" : "probconserv");
     PetscCall(PetscStrncpy(base, "soft", sizeof base));
   }
-  PetscCheck(!hardpde || ((!strcmp(base, "soft") || !strcmp(base, "hard")) && !conserve && !positive && !penalty && !bounded && !bpenalty && !divfree), comm, PETSC_ERR_ARG_WRONG, "Strategy '%s': +hardpde and +hardpde-moe go alone after soft or hard (hard+hardpde: the solved output layer with hard conditions)", name);
-  if (!strcmp(base, "hardpde") || !strcmp(base, "hardpde-moe")) { /* the PDE, boundary and initial residuals least at constraint points by solved output weights */
+  PetscCheck(!hardpde || ((!strcmp(base, "soft") || !strcmp(base, "hard")) && !conserve && !positive && !penalty && !bounded && !bpenalty && !divfree), comm, PETSC_ERR_ARG_WRONG, "Strategy '%s': +hardpde, +hardpde-moe and +hardpde-moe-coupled go alone after soft or hard (hard+hardpde: the solved output layer with hard conditions)", name);
+  if (HardPDEName(base, &moe, &coupled)) { /* the PDE, boundary and initial residuals least at constraint points by solved output weights */
     PetscCheck(!plus, comm, PETSC_ERR_ARG_WRONG, "Strategy '%s': %s takes no +suffix (it does not combine with projections, exact positivity or bounds, or a stream function)", name, base);
     hardpde = PETSC_TRUE;
-    moe     = base[7] ? PETSC_TRUE : PETSC_FALSE;
     PetscCall(PetscStrncpy(base, "soft", sizeof base));
   }
   at = strchr(base, '@');
@@ -154,6 +160,7 @@ static PetscErrorCode StrategyOptions(MPI_Comm comm, const char *name, const cha
   if (hardpde && !moe) PetscCall(SetUnlessGiven(prefix, "-az_moe_experts", "1")); /* the global solve even under a global -az_moe_experts */
   if (hardpde && !moe) PetscCall(SetUnlessGiven(prefix, "-az_moe_blend", "pou"));  /* one expert: no cuts to join under a global -az_moe_blend interface */
   if (moe) PetscCall(DefaultUnlessGiven(prefix, "-az_moe_experts", "0"));          /* one expert per rank unless the user says */
+  if (moe) PetscCall(SetUnlessGiven(prefix, "-az_moe_solve", coupled ? "coupled" : "independent")); /* the name says which, even under a global -az_moe_solve */
   if (at) {
     PetscCall(SetUnlessGiven(prefix, "-az_weight_boundary", at));
     PetscCall(SetUnlessGiven(prefix, "-az_weight_initial", at));
@@ -234,7 +241,7 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
   PetscOptionsBegin(comm, NULL, "ansatz compare", "ansatz");
   PetscCall(PetscOptionsString("-problem", "problem: a name from `ansatz list` or a path to a plugin .so", "AzProblemLoad", name, name, sizeof name, NULL));
   PetscCall(PetscOptionsString("-az_output_dir", "run directory (default runs/compare-PROBLEM)", "AzRunCompare", dir, dir, sizeof dir, NULL));
-  PetscCall(PetscOptionsString("-az_strategies", "strategies to compare: soft, soft@WEIGHT, soft-linear, soft-cosine, adaptive, auglag, hard, project, posthoc, probconserv, hardpde, hardpde-moe, X+project, X+posthoc, X+probconserv, X+conserve[-linear|-cosine|-adaptive|-auglag], X+softplus, X+positivity[-linear|-cosine|-adaptive|-auglag], X+bounds, X+bounds-soft|-linear|-cosine|-adaptive|-auglag, X+divfree, hard+hardpde, hard+hardpde-moe", "AzRunCompare", list, list, sizeof list, NULL));
+  PetscCall(PetscOptionsString("-az_strategies", "strategies to compare: soft, soft@WEIGHT, soft-linear, soft-cosine, adaptive, auglag, hard, project, posthoc, probconserv, hardpde, hardpde-moe, hardpde-moe-coupled, X+project, X+posthoc, X+probconserv, X+conserve[-linear|-cosine|-adaptive|-auglag], X+softplus, X+positivity[-linear|-cosine|-adaptive|-auglag], X+bounds, X+bounds-soft|-linear|-cosine|-adaptive|-auglag, X+divfree, hard+hardpde, hard+hardpde-moe, hard+hardpde-moe-coupled", "AzRunCompare", list, list, sizeof list, NULL));
   PetscCall(PetscOptionsString("-az_plot_components", "components to plot, by index or name (e.g. 0,2 or u,p; default all)", "AzRunCompare", plotlist, plotlist, sizeof plotlist, NULL));
   PetscCall(PetscOptionsInt("-az_repeats", "train every strategy N times, at the network seeds (-az_field_seed) s, s+1, ... and the point seeds (-az_seed) likewise: the same N seeds for every strategy", "AzRunCompare", nrep, &nrep, NULL));
   PetscCall(PetscOptionsBool("-az_compare_resume", "keep the runs a previous compare finished in this run directory (their result.txt; their options must be the same) and train only the others", "AzRunCompare", resume, &resume, NULL));
