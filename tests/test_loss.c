@@ -1618,6 +1618,20 @@ START_TEST(test_hardpde_coupled)
   CheckTerms("heat1d hardpde-moe coupled + hard conditions: derivatives through the blend, the transform and the solve", "heat1d", o_hard, 0, 0, t_pde, NULL);
   CheckHardPDESolve("poisson2d hardpde-moe coupled 2 x 2: the solve", "poisson2d", o_22);
   CheckTerms("poisson2d hardpde-moe coupled 2 x 2: derivatives through the one solve", "poisson2d", o_22, 0, 0, t_poisson, NULL);
+  {
+    /* the coupled solve's step: Levenberg–Marquardt unless -az_hardpde_damping is given; the
+     * independent experts and the global solve halve */
+    const Opt o_halve[] = {{"-az_hardpde", "1"}, {"-az_hardpde_basis", "3"}, {"-az_hardpde_points", "60"}, {"-az_moe_experts", "3"}, {"-az_moe_solve", "coupled"}, {"-az_hardpde_damping", "halve"}, {NULL, NULL}};
+    const Opt o_ind[]   = {{"-az_hardpde", "1"}, {"-az_hardpde_basis", "3"}, {"-az_hardpde_points", "60"}, {"-az_moe_experts", "3"}, {NULL, NULL}};
+    const Opt *os[]     = {o_nl, o_halve, o_ind};
+    const char *what[]  = {"coupled, no -az_hardpde_damping", "coupled, -az_hardpde_damping halve", "independent experts"};
+    for (int i = 0; i < 3; i++) {
+      Setup s;
+      ck_assert_msg(MakeSetup("burgers1d", NULL, os[i], &s) == 0, "%s: the set-up failed", what[i]);
+      ck_assert_msg(s.loss->hardpde_lm == (i == 0), "%s: the solve damps by %s", what[i], s.loss->hardpde_lm ? "Levenberg-Marquardt" : "halving");
+      FreeSetup(&s);
+    }
+  }
   CheckHardPDESolve("burgers1d hardpde-moe coupled (nonlinear): the solve", "burgers1d", o_nl);
   CheckTerms("burgers1d hardpde-moe coupled (nonlinear): derivatives through the one solve with H's second-order part", "burgers1d", o_nl, 0, 0, t_heat, NULL);
   {

@@ -136,7 +136,7 @@ PETSC_INTERN PetscErrorCode AzHPProductTable(AzLoss, HPMap *);
  * (L->LjetN each) to the coupled basis' χ_e φ (h->LN each); AzHPCollapse its adjoint */
 PETSC_INTERN PetscErrorCode AzHPExpand(AzLoss, const HardPDE *, PetscInt, const PetscReal[], const PetscScalar[], PetscScalar[]);
 PETSC_INTERN PetscErrorCode AzHPCollapse(AzLoss, const HardPDE *, PetscInt, const PetscReal[], const PetscScalar[], PetscScalar[]);
-PETSC_INTERN PetscErrorCode AzHPCoupledSetUp(AzLoss, HPMap *, PetscScalar[]);
+PETSC_INTERN PetscErrorCode AzHPCoupledSetUp(AzLoss, HPMap *);
 PETSC_INTERN PetscErrorCode AzHPCoupledUpdate(AzLoss, HPMap *, PetscScalar[]);
 PETSC_INTERN PetscErrorCode AzHPCoupledBackward(AzLoss, HPMap *, const PetscScalar[], PetscInt, Vec);
 PETSC_INTERN PetscErrorCode AzHPCoupledTangent(AzLoss, HPMap *, Vec, PetscScalar[]);

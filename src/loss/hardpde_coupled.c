@@ -189,13 +189,12 @@ static void Permute(const HPMap *M, const PetscScalar a[], PetscScalar b[], size
 }
 
 /* the coupled solve's own weights, steps and Jacobian (in its order); its sets: ExpertSetUp(-1) */
-PetscErrorCode AzHPCoupledSetUp(AzLoss L, HPMap *M, PetscScalar side[])
+PetscErrorCode AzHPCoupledSetUp(AzLoss L, HPMap *M)
 {
   const PetscInt n = M->E * L->hardpde_K * L->ncomp;
   HardPDE       *h = &M->cp;
 
   PetscFunctionBegin;
-  (void)side;
   h->moe = M;
   PetscCall(PetscCalloc4(n, &h->w, n, &h->wbar, n, &h->wdot, (size_t)n * L->nparam, &h->wjac));
   PetscFunctionReturn(PETSC_SUCCESS);

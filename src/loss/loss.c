@@ -2,7 +2,7 @@
 #include "lossimpl.h"
 #include <cblas.h>
 
-PetscLogEvent AZ_LOSS_Eval, AZ_LOSS_Normal, AZ_LOSS_Fold;
+PetscLogEvent AZ_LOSS_Eval, AZ_LOSS_Normal, AZ_LOSS_Fold, AZ_HP_Gather, AZ_HP_Solve, AZ_HP_Share, AZ_HP_Backward;
 
 PetscErrorCode AzLossCreate(AzProblem prob, AzField field, AzLoss *loss)
 {
@@ -17,6 +17,10 @@ PetscErrorCode AzLossCreate(AzProblem prob, AzField field, AzLoss *loss)
     PetscCall(PetscLogEventRegister("AzLossEval", id, &AZ_LOSS_Eval));
     PetscCall(PetscLogEventRegister("AzLossNormalEq", id, &AZ_LOSS_Normal));
     PetscCall(PetscLogEventRegister("AzLossFold", id, &AZ_LOSS_Fold));
+    PetscCall(PetscLogEventRegister("AzHPGather", id, &AZ_HP_Gather)); /* the solved layer: basis + gather */
+    PetscCall(PetscLogEventRegister("AzHPSolve", id, &AZ_HP_Solve));   /* an owner's solve in w */
+    PetscCall(PetscLogEventRegister("AzHPShare", id, &AZ_HP_Share));   /* w, V, σ² to every rank */
+    PetscCall(PetscLogEventRegister("AzHPBackward", id, &AZ_HP_Backward));
     registered = PETSC_TRUE;
   }
   PetscCall(PetscNew(&L));

@@ -328,7 +328,7 @@ struct _p_AzLoss {
 };
 
 
-extern PetscLogEvent AZ_LOSS_Eval, AZ_LOSS_Normal, AZ_LOSS_Fold; /* loss.c */
+extern PetscLogEvent AZ_LOSS_Eval, AZ_LOSS_Normal, AZ_LOSS_Fold, AZ_HP_Gather, AZ_HP_Solve, AZ_HP_Share, AZ_HP_Backward; /* loss.c */
 
 /* term kinds: each adds its terms to the loss (term.c: the PDE, faces and initial condition, the
  * positivity penalty, data; lawterm.c: a penalty per conservation law, after AzProjectionSetUp) */
