@@ -434,8 +434,10 @@ expect_error misspelled "did you mean -az_field_width?" "$AZ" train -az_feild_wi
 expect_error misspelled-info "did you mean -az_check_jacobian?" "$AZ" info -problem heat1d -az_check_jacobain
 expect_error other-problem-param "az_heat1d_kappa" "$AZ" info -problem poisson2d -az_heat1d_kappa 0.5
 # a feature's own options without the feature are refused as unused, not silently ignored
-expect_error stray-hardpde-option "az_hardpde_basis" "$AZ" train -problem heat1d -az_hardpde_basis 5 -az_trainer_max_it 1 -az_output_dir "$tmp/bad"
-expect_error stray-moe-option "az_moe_experts" "$AZ" train -problem heat1d -az_moe_experts 2 -az_trainer_max_it 1 -az_output_dir "$tmp/bad"
+expect_error stray-hardpde-option "az_hardpde_basis (read only with -az_hardpde;" "$AZ" train -problem heat1d -az_hardpde_basis 5 -az_trainer_max_it 1 -az_output_dir "$tmp/bad"
+expect_error stray-moe-option "az_moe_experts (read only with -az_hardpde;" "$AZ" train -problem heat1d -az_moe_experts 2 -az_trainer_max_it 1 -az_output_dir "$tmp/bad"
+expect_error stray-moe-one-expert "az_moe_solve (read only with -az_hardpde and more than one expert" "$AZ" train -problem heat1d -az_hardpde -az_moe_solve coupled -az_trainer_max_it 1 -az_output_dir "$tmp/bad"
+expect_error moe-misspelled "az_moe_slove (did you mean -az_moe_solve?)" "$AZ" train -problem heat1d -az_hardpde -az_moe_experts 2 -az_moe_slove coupled -az_trainer_max_it 1 -az_output_dir "$tmp/bad"
 expect_error stray-probconserv-option "az_probconserv_sigma" "$AZ" train -problem advection1d -az_probconserv_sigma 1 -az_trainer_max_it 1 -az_output_dir "$tmp/bad"
 expect_error strategies-twice "names 'soft' twice" "$AZ" compare -problem heat1d -az_strategies soft,hard,soft -az_trainer_max_it 1 -az_output_dir "$tmp/bad"
 expect_error strategies-empty "has an empty entry" "$AZ" compare -problem heat1d -az_strategies soft,,hard -az_trainer_max_it 1 -az_output_dir "$tmp/bad"

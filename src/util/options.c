@@ -353,6 +353,24 @@ static PetscBool WasQueried(const char name[])
   return PETSC_FALSE;
 }
 
+/* option families read only under another option: an unread one of these, not a near miss of an
+ * option this run read, is named with what it needs instead of a far-fetched "did you mean" */
+static const char *NeedsOther(const char name[])
+{
+  static const struct {
+    const char *prefix, *needs;
+  } fam[] = {
+    {"az_moe_experts", "-az_hardpde"},
+    {"az_moe_interface_", "-az_hardpde, more than one expert (-az_moe_experts) and -az_moe_blend interface"},
+    {"az_moe_", "-az_hardpde and more than one expert (-az_moe_experts E with E != 1)"},
+    {"az_hardpde_", "-az_hardpde"},
+  };
+  const char *p = strstr(name, "az_");
+  for (size_t k = 0; p && k < sizeof fam / sizeof fam[0]; k++)
+    if (!strncmp(p, fam[k].prefix, strlen(fam[k].prefix))) return fam[k].needs;
+  return NULL;
+}
+
 static PetscErrorCode CheckUnused(MPI_Comm comm, PetscBool final)
 {
   PetscInt  n, nbad = 0;
@@ -375,7 +393,8 @@ static PetscErrorCode CheckUnused(MPI_Comm comm, PetscBool final)
         size_t d = EditDistance(names[k], queried[q]);
         if (d < bd) bd = d, best = queried[q];
       }
-      if (best && bd <= PetscMax(3, strlen(names[k]) / 3)) snprintf(line, sizeof line, "\n  -%s (did you mean -%s?)", names[k], best);
+      if (NeedsOther(names[k]) && !(best && bd <= 2)) snprintf(line, sizeof line, "\n  -%s (read only with %s; with that given, check its spelling: -help lists the options)", names[k], NeedsOther(names[k]));
+      else if (best && bd <= PetscMax(3, strlen(names[k]) / 3)) snprintf(line, sizeof line, "\n  -%s (did you mean -%s?)", names[k], best);
       else snprintf(line, sizeof line, "\n  -%s (no option of this run is close: see -help)", names[k]);
       PetscCall(PetscStrlcat(msg, line, sizeof msg));
       nbad++;
