@@ -6,7 +6,9 @@ trapezoidal rule on the row) equals the exact solution's. v is
     (mu is seed 0's field, and also the ensemble mean);
   - a parameter sensitivity: s = (u(u*+) - u(u*-)) / (u*+ - u*-) from networks trained at two
     thresholds u* around the problem's (from scratch, and continued from seed 0's network), with v = s^2 (diagonal), |s|, and the rank-1 covariance s s^T
-    (the update then shifts by s itself, signed).
+    (the update then shifts by s itself, signed);
+  - a front-position covariance: the rank-1 u_x u_x^T (u shifted along x by an uncertain amount per
+    time) and its diagonals |u_x| and u_x^2.
 Prints rel L2 against u_exact on the grid beside the uniform shift (what posthoc does to an offset).
   /usr/bin/python3 bench/compare/probconserv_alt.py DIR   SEEDS 'PAIRS' 'WARM_PAIRS' (bench/compare/probconserv_alt.sh)
 """
@@ -59,6 +61,14 @@ for s in range(seeds):
 m = U.mean(0)
 print(f"| ensemble mean | {err(m):.4f} | {err(upd(m, np.ones((n, n)))):.4f} | {err(upd(m, var)):.4f} |")
 print(f"\ncorrelation of seed 0's |error| with the ensemble std: {np.corrcoef(np.abs(U[0] - ue).ravel(), np.sqrt(var).ravel())[0, 1]:.2f}\n")
+# a front-position covariance: u(x - s(t), t) with an uncertain shift s(t) linearises to the rank-1
+# covariance u_x u_x^T per time (its exact update moves each row along u_x), or its diagonal |u_x|, u_x^2
+print("\nfront-position covariance (u_x by central differences on the grid):\n")
+print("| field | uniform shift | rank-1 u_x u_x^T | v = abs(u_x) | v = u_x^2 |\n| --- | --- | --- | --- | --- |")
+x = np.linspace(0, 1, n)
+for s in range(seeds):
+    ux = np.gradient(U[s], x, axis=1)
+    print(f"| seed {s} | {err(upd(U[s], np.ones((n, n)))):.4f} | {err(upd(U[s], ux)):.4f} | {err(upd(U[s], np.abs(ux) + 1e-30)):.4f} | {err(upd(U[s], ux * ux + 1e-30)):.4f} |")
 for pre, label in (('ustar', 'trained from scratch at each u* (seed 0)'), ('warm', "continued from seed 0's network for 30 Gauss-Newton steps at each u*")):
     print(f"\nsensitivity from networks {label}:\n")
     print("| u* pair | uniform shift | v = s^2 | v = abs(s) | rank-1 (signed s) | min over t of abs(G s) |\n| --- | --- | --- | --- | --- | --- |")
