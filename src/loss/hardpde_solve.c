@@ -280,8 +280,10 @@ PetscErrorCode AzHPSolve(AzLoss L, HardPDE *h)
     if (nd <= 1e-6 * (1 + nw)) { /* a step of rounding's size in the objective: it cannot judge, the step is accurate */
       for (PetscInt j = 0; j < R; j++) wn[j] = h->w[j] - d[j];
       PetscCall(BuildRows(L, h, wn, &objn));
-    } else if (L->hardpde_lm) { /* Levenberg–Marquardt: (FᵀF + (α + μ)I)⁻¹ g from the step's components
-                                 * in F's right singular vectors, μ raised tenfold while the objective grows */
+    } else if (L->hardpde_lm && !h->linear) { /* Levenberg–Marquardt: (FᵀF + (α + μ)I)⁻¹ g from the step's
+                                               * components in F's right singular vectors, μ raised tenfold
+                                               * while the objective grows (a linear PDE's one step, the
+                                               * least-squares solution, is taken as it is, below) */
       PetscReal s2max = 0, mu = 0;
       for (PetscInt j = 0; j < R; j++) s2max = PetscMax(s2max, h->s2[j]);
       for (PetscInt k = 0; k < 16 && !down; k++, mu = k == 1 ? 1e-12 * s2max : 10 * mu) {
