@@ -121,6 +121,15 @@ a=$(grep '"rel_l2"' "$tmp/hpfm/summary.json") b=$(grep '"rel_l2"' "$tmp/hpfm1/su
 [ -n "$a" ] && [ "$a" = "$b" ] && [ "$a" != "$c" ] || fail "hardpde-moe final ridge: summary $a, final ridge 1e-3 $b, final ridge 0 $c"
 expect_error hardpde-hard-interface "-az_hardpde with -az_moe_blend interface does not combine with hard boundary or initial conditions" "$AZ" train -problem heat1d -az_hardpde -az_constraint hard -az_moe_experts 2 -az_moe_blend interface -az_trainer_max_it 1 -az_output_dir "$tmp/bad"
 expect_error hardpde-few "at least as many residuals as unknowns are needed" "$AZ" train -problem heat1d -az_hardpde -az_hardpde_basis 64 -az_hardpde_points 20 -az_trainer_max_it 1 -az_output_dir "$tmp/bad"
+# a cut 1e-300 from the box's edge: the blend's width with it, and χ's derivatives overflowed to NaN ("check the problem's residuals")
+expect_error hardpde-moe-narrow-cut "-az_moe_cuts_x: expert 0's box along x, \[0., 1e-300\], is narrower than 1e-6 of the axis" "$AZ" train -problem heat1d -az_recipe none -az_hardpde -az_hardpde_basis 8 -az_hardpde_points 100 -az_moe_experts 2 -az_moe_cuts_x 1e-300 -az_trainer_max_it 1 -az_output_dir "$tmp/bad"
+# an HDF5 file's path over 230 characters: Open MPI's I/O layer under HDF5 aborted ("buffer overflow detected"); refused
+# before training and before the run directory is made, and at the write of eval/sample's own file
+long="$tmp/$(printf 'd%.0s' $(seq 240))"
+expect_error h5-long-output-dir "-az_output_dir: the HDF5 file $long/field.h5.tmp has a path of" "$AZ" train -problem heat1d -az_recipe none -az_trainer_max_it 1 -az_output_dir "$long"
+[ -e "$long" ] && fail "h5-long-output-dir: the run directory was made"
+expect_error h5-long-compare-dir "at most 230 are allowed" "$AZ" compare -problem heat1d -az_recipe none -az_strategies soft -az_trainer_max_it 1 -az_output_dir "$long"
+expect_error h5-long-sample "Cannot write: the HDF5 file $long.h5.tmp has a path of" "$AZ" sample -problem heat1d -az_sample_n 10 -az_sample_output "$long.h5"
 expect_error bad-strategy "Unknown strategy 'harder'" "$AZ" compare -az_strategies soft,harder -az_output_dir "$tmp/bad"
 expect_error bad-strategy-weight "goes with soft only" "$AZ" compare -az_strategies hard@10 -az_output_dir "$tmp/bad"
 expect_error hard-flux-face "(bc_x1) carries a prescribed-flux (F.n = g) condition" "$AZ" train -problem gpme1d -az_constraint hard -az_trainer_max_it 1 -az_output_dir "$tmp/bad"

@@ -530,6 +530,10 @@ static PetscErrorCode Layout(AzLoss L, HPMap *M, PetscInt E)
       PetscCheck(i == 0 || c[i] > c[i - 1], L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_moe_cuts_%s: the cuts must increase (%g after %g)", names[opt[d]], (double)c[i], (double)c[i - 1]);
       M->cut[d][i + 1] = c[i];
     }
+    /* the blend's width is a sixteenth of the narrower neighbouring box and χ's derivatives (to the
+     * fourth) go as its inverse powers: a box of 1e-300 made them overflow to NaN */
+    for (PetscInt i = 0; i < n; i++)
+      PetscCheck(M->cut[d][i + 1] - M->cut[d][i] >= 1e-6 * (hi[d] - lo[d]), L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_moe_cuts_%s: expert %" PetscInt_FMT "'s box along %s, [%g, %g], is narrower than 1e-6 of the axis (%g); move the cuts apart", names[opt[d]], i, names[opt[d]], (double)M->cut[d][i], (double)M->cut[d][i + 1], (double)(hi[d] - lo[d]));
     for (PetscInt i = 1; i < n; i++) {
       M->tau[d][i] = PetscMin(M->cut[d][i] - M->cut[d][i - 1], M->cut[d][i + 1] - M->cut[d][i]) / 16;
       M->mg[d][i]  = 8 * M->tau[d][i];
