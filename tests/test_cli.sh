@@ -70,6 +70,8 @@ awk -F, -v s="$soft_l2" '$1 == "hardpde" { exit !($13 == "completed" && $2 + 0 >
 # eval of a hardpde run: the weights solved at the loaded θ (eval refused stale weights before)
 expect_ok hardpde-train "done:" "$AZ" train -problem heat1d -az_hardpde -az_hardpde_basis 8 -az_field_width 8 -az_field_depth 1 -az_trainer_max_it 5 -az_n_interior 100 -az_quiet -az_output_dir "$tmp/hptrain"
 expect_ok hardpde-eval "121 point(s)" "$AZ" eval -az_run "$tmp/hptrain" -az_eval_grid 11
+expect_error eval-other-problem "-problem burgers1d: the run's field was trained on problem" "$AZ" eval -az_run "$tmp/hptrain" -problem burgers1d -az_eval_grid 3
+expect_ok eval-same-problem "9 point(s)" "$AZ" eval -az_run "$tmp/hptrain" -problem heat1d -az_eval_grid 3 -az_eval_output "$tmp/hpsame.csv"
 [ "$(tail -n +3 "$tmp/hptrain/eval.csv" | grep -vc nan)" = 121 ] || fail "hardpde eval: 121 finite rows expected in eval.csv"
 expect_error hardpde-uncertainty "-az_uncertainty with -az_hardpde" "$AZ" train -problem heat1d -az_hardpde -az_uncertainty -az_trainer_max_it 1 -az_output_dir "$tmp/bad"
 # hardpde-moe with 2 experts on the same budget: it runs, and beats soft too
