@@ -70,6 +70,8 @@ awk -F, -v s="$soft_l2" '$1 == "hardpde" { exit !($13 == "completed" && $2 + 0 >
 # eval of a hardpde run: the weights solved at the loaded θ (eval refused stale weights before)
 expect_ok hardpde-train "done:" "$AZ" train -problem heat1d -az_hardpde -az_hardpde_basis 8 -az_field_width 8 -az_field_depth 1 -az_trainer_max_it 5 -az_n_interior 100 -az_quiet -az_output_dir "$tmp/hptrain"
 expect_ok hardpde-eval "121 point(s)" "$AZ" eval -az_run "$tmp/hptrain" -az_eval_grid 11
+expect_error eval-other-problem "-problem burgers1d: the run's field was trained on problem" "$AZ" eval -az_run "$tmp/hptrain" -problem burgers1d -az_eval_grid 3
+expect_ok eval-same-problem "9 point(s)" "$AZ" eval -az_run "$tmp/hptrain" -problem heat1d -az_eval_grid 3 -az_eval_output "$tmp/hpsame.csv"
 [ "$(tail -n +3 "$tmp/hptrain/eval.csv" | grep -vc nan)" = 121 ] || fail "hardpde eval: 121 finite rows expected in eval.csv"
 expect_error hardpde-uncertainty "-az_uncertainty with -az_hardpde" "$AZ" train -problem heat1d -az_hardpde -az_uncertainty -az_trainer_max_it 1 -az_output_dir "$tmp/bad"
 # hardpde-moe with 2 experts on the same budget: it runs, and beats soft too
@@ -121,6 +123,19 @@ a=$(grep '"rel_l2"' "$tmp/hpfm/summary.json") b=$(grep '"rel_l2"' "$tmp/hpfm1/su
 [ -n "$a" ] && [ "$a" = "$b" ] && [ "$a" != "$c" ] || fail "hardpde-moe final ridge: summary $a, final ridge 1e-3 $b, final ridge 0 $c"
 expect_error hardpde-hard-interface "-az_hardpde with -az_moe_blend interface does not combine with hard boundary or initial conditions" "$AZ" train -problem heat1d -az_hardpde -az_constraint hard -az_moe_experts 2 -az_moe_blend interface -az_trainer_max_it 1 -az_output_dir "$tmp/bad"
 expect_error hardpde-few "at least as many residuals as unknowns are needed" "$AZ" train -problem heat1d -az_hardpde -az_hardpde_basis 64 -az_hardpde_points 20 -az_trainer_max_it 1 -az_output_dir "$tmp/bad"
+# a cut 1e-300 from the box's edge: the blend's width with it, and χ's derivatives overflowed to NaN ("check the problem's residuals")
+expect_error hardpde-moe-narrow-cut "-az_moe_cuts_x: expert 0's box along x, \[0., 1e-300\], is narrower than 1e-6 of the axis" "$AZ" train -problem heat1d -az_recipe none -az_hardpde -az_hardpde_basis 8 -az_hardpde_points 100 -az_moe_experts 2 -az_moe_cuts_x 1e-300 -az_trainer_max_it 1 -az_output_dir "$tmp/bad"
+# an HDF5 file's path over 230 characters: Open MPI's I/O layer under HDF5 aborted ("buffer overflow detected"); refused
+# before training and before the run directory is made, and at the write of eval/sample's own file
+long="$tmp/$(printf 'd%.0s' $(seq 240))"
+expect_error h5-long-output-dir "-az_output_dir: the HDF5 file $long/field.h5.tmp has a path of" "$AZ" train -problem heat1d -az_recipe none -az_trainer_max_it 1 -az_output_dir "$long"
+[ -e "$long" ] && fail "h5-long-output-dir: the run directory was made"
+expect_error h5-long-compare-dir "at most 230 are allowed" "$AZ" compare -problem heat1d -az_recipe none -az_strategies soft -az_trainer_max_it 1 -az_output_dir "$long"
+expect_error h5-long-sample "Cannot write: the HDF5 file $long.h5.tmp has a path of" "$AZ" sample -problem heat1d -az_sample_n 10 -az_sample_output "$long.h5"
+# a list option with more values than it takes: PETSc kept the first ones and dropped the rest without a word
+expect_error ref-n-too-many "-az_ref_n: more than 1 value(s) for a problem of 1 spatial axes" "$AZ" reference -problem heat1d -az_ref_n 64,64,64 -az_output_dir "$tmp/bad"
+expect_error divfree-components-too-many "takes two component numbers (the velocity along x, then y), not 3" "$AZ" train -problem euler2d -az_recipe none -az_divfree -az_divfree_components 0,1,0 -az_trainer_max_it 1 -az_output_dir "$tmp/bad"
+expect_error moe-grid-too-many "-az_moe_grid: more than 4 counts for a problem of 2 coordinates" "$AZ" train -problem heat1d -az_recipe none -az_hardpde -az_hardpde_basis 8 -az_moe_experts 2 -az_moe_grid 1,2,1,1,1 -az_trainer_max_it 1 -az_output_dir "$tmp/bad"
 expect_error bad-strategy "Unknown strategy 'harder'" "$AZ" compare -az_strategies soft,harder -az_output_dir "$tmp/bad"
 expect_error bad-strategy-weight "goes with soft only" "$AZ" compare -az_strategies hard@10 -az_output_dir "$tmp/bad"
 expect_error hard-flux-face "(bc_x1) carries a prescribed-flux (F.n = g) condition" "$AZ" train -problem gpme1d -az_constraint hard -az_trainer_max_it 1 -az_output_dir "$tmp/bad"

@@ -35,5 +35,11 @@ PETSC_EXTERN PetscErrorCode AzFileGetPath(AzFile f, const char **path);
 PETSC_EXTERN PetscErrorCode AzFileCommit(MPI_Comm comm, const char tmp[], const char path[]);
 /* Remove PATH if it exists (rank 0), collective; a missing file is not an error. */
 PETSC_EXTERN PetscErrorCode AzFileRemove(MPI_Comm comm, const char path[]);
+/* An HDF5 file's path (the name given to HDF5, PATH.tmp when written) is at most AZ_FILE_H5_PATH_MAX
+ * characters: Open MPI 4.1's I/O layer, under PETSc's HDF5 viewer even on PETSC_COMM_SELF, aborts the
+ * program (a lock file's name overflows a fixed buffer) on names from about 245 characters. Collective
+ * on comm when every rank passes the same path; WHAT names the option or file that gave it. */
+#define AZ_FILE_H5_PATH_MAX 230
+PETSC_EXTERN PetscErrorCode AzFileCheckHDF5Path(MPI_Comm comm, const char path[], const char what[]);
 
 #endif

@@ -110,7 +110,7 @@ PetscErrorCode AzStreamCreateFromOptions(AzProblem prob, const char prefix[], Az
 {
   MPI_Comm  comm;
   PetscBool on = PETSC_FALSE, set = PETSC_FALSE;
-  PetscInt  comps[2] = {0, 1}, n = 2;
+  PetscInt  comps[8] = {0, 1}, n = 8; /* room for more than two: PETSc drops values beyond n silently */
 
   PetscFunctionBegin;
   *S = NULL;

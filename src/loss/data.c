@@ -4,6 +4,7 @@
 #include "lossimpl.h"
 #include <ctype.h>
 #include <petscviewerhdf5.h>
+#include <ansatz/file.h>
 #include <petsclayouthdf5.h>
 
 /* One line of a data file: fields separated by commas (or, on a line without commas, by blanks),
@@ -193,6 +194,7 @@ static PetscErrorCode ReadHDF5(AzProblem prob, const char path[], const char opt
   ncol = ncoord + nval;
   PetscCall(PetscTestFile(path, 'r', &exists));
   PetscCheck(exists, comm, PETSC_ERR_FILE_OPEN, "Cannot open the %s file %s given by %s", nval ? "data" : "points", path, option);
+  PetscCall(AzFileCheckHDF5Path(comm, path, option));
   PetscCall(PetscViewerHDF5Open(PETSC_COMM_SELF, path, FILE_MODE_READ, &v));
   msg[0] = 0;
   snprintf(what, sizeof what, "problem %s has %" PetscInt_FMT " coordinate(s)%s", info->name, ncoord, info->time_dependent ? ", time last" : "");

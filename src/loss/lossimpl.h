@@ -321,7 +321,7 @@ struct _p_AzLoss {
   PetscReal        w_interface;
   /* how the experts tile the box (map_hardpde.c): experts per axis (-az_moe_grid, time last; moe_ngrid 0:
    * not given) and cuts per axis (-az_moe_cuts_x|y|z|t; moe_ncuts[d] −1: not given, uniform cuts) */
-  PetscInt         moe_grid[AZ_MAX_COORD], moe_ngrid, moe_ncuts[AZ_MAX_COORD];
+  PetscInt         moe_grid[AZ_MAX_COORD + 1], moe_ngrid, /* room for one count too many: PETSc drops the rest silently */ moe_ncuts[AZ_MAX_COORD];
   PetscReal        moe_cuts[AZ_MAX_COORD][AZ_MOE_MAX_EXPERTS];
   PetscBool        hardpde_cold; /* -az_hardpde_start cold: a nonlinear solve starts from w = 0 at every θ */
   PetscBool        hardpde_lm;   /* -az_hardpde_damping lm: Levenberg–Marquardt in place of halving the step */

@@ -52,7 +52,7 @@ PetscErrorCode AzHardPDEOptions(AzLoss L)
     PetscCall(PetscOptionsInt("-az_moe_experts", "hardpde-moe: experts (along the first axis unless -az_moe_grid or -az_moe_cuts_*), each with its own solved weights (from its own points, or all together: -az_moe_solve), blended by a partition of unity (0: one per rank)", "AzLossSetUp", L->moe_experts, &L->moe_experts, NULL));
     if (L->moe_experts != 1) { /* how the experts tile the box: only with more than one */
       PetscBool set;
-      L->moe_ngrid = AZ_MAX_COORD;
+      L->moe_ngrid = AZ_MAX_COORD + 1;
       PetscCall(PetscOptionsIntArray("-az_moe_grid", "hardpde-moe: experts per axis, n0,n1,... (time last; axes left out: 1), their product the number of experts (default: all along the first axis)", "AzLossSetUp", L->moe_grid, &L->moe_ngrid, &set));
       if (!set) L->moe_ngrid = 0;
       PetscCall(PetscOptionsString("-az_moe_solve", "hardpde-moe: each expert's weights solved from its own points (independent) or all together from the blended solution's residual at the global solve's points (coupled)", "AzLossSetUp", solve, solve, sizeof solve, NULL));
@@ -497,7 +497,7 @@ static PetscErrorCode Layout(AzLoss L, HPMap *M, PetscInt E)
     PetscCheck(L->moe_ncuts[k] < 0 || has, L->comm, PETSC_ERR_ARG_WRONG, "-az_moe_cuts_%s: the problem has no axis %s (its coordinates: %" PetscInt_FMT " spatial%s)", names[k], names[k], info->dim, timed ? " and t" : "");
     anycut += L->moe_ncuts[k] >= 0;
   }
-  PetscCheck(L->moe_ngrid <= L->ncoord, L->comm, PETSC_ERR_ARG_WRONG, "-az_moe_grid: %" PetscInt_FMT " counts for a problem of %" PetscInt_FMT " coordinates (time last)", L->moe_ngrid, L->ncoord);
+  PetscCheck(L->moe_ngrid <= L->ncoord, L->comm, PETSC_ERR_ARG_WRONG, "-az_moe_grid: %s%" PetscInt_FMT " counts for a problem of %" PetscInt_FMT " coordinates (time last): give at most one per coordinate", L->moe_ngrid > AZ_MAX_COORD ? "more than " : "", L->moe_ngrid > AZ_MAX_COORD ? (PetscInt)AZ_MAX_COORD : L->moe_ngrid, L->ncoord);
   for (PetscInt d = 0; d < L->ncoord; d++) {
     if (L->moe_ngrid) M->n[d] = d < L->moe_ngrid ? L->moe_grid[d] : 1;
     else if (anycut) M->n[d] = L->moe_ncuts[opt[d]] >= 0 ? L->moe_ncuts[opt[d]] + 1 : 1;
@@ -530,6 +530,10 @@ static PetscErrorCode Layout(AzLoss L, HPMap *M, PetscInt E)
       PetscCheck(i == 0 || c[i] > c[i - 1], L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_moe_cuts_%s: the cuts must increase (%g after %g)", names[opt[d]], (double)c[i], (double)c[i - 1]);
       M->cut[d][i + 1] = c[i];
     }
+    /* the blend's width is a sixteenth of the narrower neighbouring box and χ's derivatives (to the
+     * fourth) go as its inverse powers: a box of 1e-300 made them overflow to NaN */
+    for (PetscInt i = 0; i < n; i++)
+      PetscCheck(M->cut[d][i + 1] - M->cut[d][i] >= 1e-6 * (hi[d] - lo[d]), L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_moe_cuts_%s: expert %" PetscInt_FMT "'s box along %s, [%g, %g], is narrower than 1e-6 of the axis (%g); move the cuts apart", names[opt[d]], i, names[opt[d]], (double)M->cut[d][i], (double)M->cut[d][i + 1], (double)(hi[d] - lo[d]));
     for (PetscInt i = 1; i < n; i++) {
       M->tau[d][i] = PetscMin(M->cut[d][i] - M->cut[d][i - 1], M->cut[d][i + 1] - M->cut[d][i]) / 16;
       M->mg[d][i]  = 8 * M->tau[d][i];

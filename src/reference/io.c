@@ -83,6 +83,7 @@ static PetscErrorCode OpenData(AzReference ref, const char path[], PetscFileMode
 {
   PetscFunctionBegin;
   /* by type name, so that HDF5's own headers are not needed here */
+  if (ref->format == AZ_REF_FORMAT_HDF5) PetscCall(AzFileCheckHDF5Path(ref->comm, path, "The reference"));
   PetscCall(PetscViewerCreate(ref->comm, v));
   PetscCall(PetscViewerSetType(*v, ref->format == AZ_REF_FORMAT_HDF5 ? PETSCVIEWERHDF5 : PETSCVIEWERBINARY));
   PetscCall(PetscViewerFileSetMode(*v, mode));

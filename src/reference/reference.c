@@ -174,7 +174,7 @@ PetscErrorCode AzReferenceSetNumOutputTimes(AzReference ref, PetscInt nt_out)
 
 PetscErrorCode AzReferenceSetFromOptions(AzReference ref)
 {
-  PetscInt  n[AZ_MAX_DIM], nn = ref->dim, e;
+  PetscInt  n[AZ_MAX_DIM + 1], nn = ref->dim + 1, e; /* room for one value too many: PETSc drops the rest silently */
   PetscBool set;
 
   PetscFunctionBegin;
@@ -187,6 +187,7 @@ PetscErrorCode AzReferenceSetFromOptions(AzReference ref)
   PetscCall(AzRefResolveMethod(ref));
   for (PetscInt a = 0; a < ref->dim; a++) n[a] = ref->n[a];
   PetscCall(PetscOptionsIntArray("-az_ref_n", "grid nodes per axis (fv: cells; one value for all axes, or one per axis; default 4096 in 1-D, 256^2, 48^3; spectral: 512; fv: " PetscStringize(AZ_REF_FV_DEFAULT_N) ")", "AzReferenceSetGrid", n, &nn, &set));
+  PetscCheck(!set || nn <= ref->dim, ref->comm, PETSC_ERR_ARG_SIZ, "-az_ref_n: more than %" PetscInt_FMT " value(s) for a problem of %" PetscInt_FMT " spatial axes: give one node count for all axes or one per axis", ref->dim, ref->dim);
   if (set) PetscCall(AzReferenceSetGrid(ref, nn, n));
   PetscCall(PetscOptionsInt("-az_ref_order", "order of the finite differences (2 or 4; fv is second order)", "AzReferenceSetOrder", ref->order, &ref->order, &set));
   if (set) PetscCall(AzReferenceSetOrder(ref, ref->order));

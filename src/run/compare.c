@@ -352,6 +352,8 @@ PetscErrorCode AzRunCompare(MPI_Comm comm)
   PetscCheck(!(inverse && ngroups > 1), comm, PETSC_ERR_SUP, "-az_compare_groups %" PetscInt_FMT " with -az_infer: not supported (each run solves a reference at its inferred parameters, which groups would write to one cache at once); use -az_compare_groups 1", ngroups);
   if (!dir[0]) snprintf(dir, sizeof dir, "runs/compare-%s", info->name);
   PetscCall(AzOptionsCheckpoint(comm, PETSC_FALSE)); /* -help stops here; unused options are checked at the end */
+  snprintf(path, sizeof path, "%s/field.h5.tmp", dir); /* refused before training, not when field.h5 is written */
+  PetscCall(AzFileCheckHDF5Path(comm, path, "-az_output_dir"));
   PetscCall(AzRunMakeDirectory(comm, dir));
   /* -az_compare_resume keeps what a previous run finished (and its field.dat while no run beats it) */
   if (!resume) PetscCall(AzRunRemoveStale(comm, dir, CompareFiles));

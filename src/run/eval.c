@@ -15,6 +15,17 @@ typedef struct {
 
 /* "-name value" lines of a file into the options database, below the command line: an option already
  * there is kept. '#' lines and blank lines are skipped. A missing file is not an error when optional. */
+/* a problem's name from a name or a plugin's path: the file name without its directory and .so */
+static void ProblemStem(const char s[], char stem[], size_t len)
+{
+  const char *b = strrchr(s, '/');
+  size_t      n;
+
+  snprintf(stem, len, "%s", b ? b + 1 : s);
+  n = strlen(stem);
+  if (n > 3 && !strcmp(stem + n - 3, ".so")) stem[n - 3] = 0;
+}
+
 static PetscErrorCode InsertDefaults(MPI_Comm comm, const char path[], PetscBool optional, Inserted *ins)
 {
   FILE     *fp = fopen(path, "r");
@@ -46,6 +57,16 @@ static PetscErrorCode InsertDefaults(MPI_Comm comm, const char path[], PetscBool
     /* train's, not eval's: the run's files, and its observations (they do not change the field) */
     if (!strcmp(s, "-az_output_dir") || !strcmp(s, "-options_file") || !strcmp(s, "-az_restart") || !strncmp(s, "-az_data", 8)) continue;
     PetscCall(PetscOptionsHasName(NULL, NULL, s, &has));
+    if (has && !strcmp(s, "-problem")) { /* the field's input map and its solved layer are the run's problem's */
+      char given[PETSC_MAX_PATH_LEN], a[PETSC_MAX_PATH_LEN], b[PETSC_MAX_PATH_LEN];
+      PetscCall(PetscOptionsGetString(NULL, NULL, "-problem", given, sizeof given, NULL));
+      ProblemStem(given, a, sizeof a);
+      ProblemStem(value, b, sizeof b);
+      if (strcmp(a, b)) {
+        fclose(fp);
+        SETERRQ(comm, PETSC_ERR_ARG_INCOMP, "-problem %s: the run's field was trained on problem %s (%s); a field is evaluated on its own problem: leave -problem out", given, value, path);
+      }
+    }
     if (has) continue; /* the command line (or a file read before) wins */
     PetscCall(PetscOptionsSetValue(NULL, s, *value ? value : NULL));
     if (ins->n < MAX_INSERTED) PetscCall(PetscStrallocpy(s, &ins->name[ins->n++]));

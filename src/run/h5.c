@@ -47,6 +47,7 @@ PetscErrorCode AzRunWriteHDF5(MPI_Comm comm, const char path[], PetscInt ndata, 
   PetscFunctionBegin;
   PetscCallMPI(MPI_Comm_rank(comm, &rank));
   snprintf(tmp, sizeof tmp, "%s.tmp", path);
+  PetscCall(AzFileCheckHDF5Path(comm, tmp, "Cannot write"));
   if (rank == 0) {
     /* an HDF5 failure on rank 0 must not leave the other ranks waiting: catch it, tell them */
     PetscCall(PetscPushErrorHandler(PetscReturnErrorHandler, NULL));

@@ -459,6 +459,8 @@ PetscErrorCode AzRunTrain(MPI_Comm comm)
     }
   } else if (uncertainty) PetscCall(AzLaplaceCheckOptions(loss)); /* the -az_laplace_* options, read before training */
   PetscCall(AzOptionsCheckpoint(comm, PETSC_TRUE)); /* a misspelled option fails here, before training; -help stops here */
+  snprintf(path, sizeof path, "%s/field.h5.tmp", dir); /* refused before training, not when field.h5 is written */
+  PetscCall(AzFileCheckHDF5Path(comm, path, "-az_output_dir"));
   PetscCall(AzRunMakeDirectory(comm, dir));
   /* nothing of a previous run may stand beside this run's options.txt (a restart or load file stays) */
   PetscCall(AzRunRemoveStale(comm, dir, TrainFiles));

@@ -154,3 +154,12 @@ PetscErrorCode AzFileRemove(MPI_Comm comm, const char path[])
   PetscCheck(!err, comm, PETSC_ERR_FILE_WRITE, "Cannot remove the stale file %s: %s", path, strerror(err));
   PetscFunctionReturn(PETSC_SUCCESS);
 }
+
+PetscErrorCode AzFileCheckHDF5Path(MPI_Comm comm, const char path[], const char what[])
+{
+  const size_t n = strlen(path);
+
+  PetscFunctionBegin;
+  PetscCheck(n <= AZ_FILE_H5_PATH_MAX, comm, PETSC_ERR_ARG_OUTOFRANGE, "%s: the HDF5 file %s has a path of %zu characters, at most %d are allowed (Open MPI's I/O layer under HDF5 aborts on longer file names): use a shorter path", what, path, n, AZ_FILE_H5_PATH_MAX);
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
