@@ -119,6 +119,9 @@ a=$(grep '"rel_l2"' "$tmp/hpfin/summary.json") b=$(grep '"rel_l2"' "$tmp/hpfin0/
 expect_ok hardpde-final-moe "done:" "$AZ" train $hpf -az_moe_experts 2 -az_trainer_max_it 5 -az_hardpde_ridge 1e-3 -az_output_dir "$tmp/hpfm"
 expect_ok hardpde-final-moe-kept "done:" "$AZ" train $hpf -az_moe_experts 2 -az_trainer_max_it 5 -az_hardpde_ridge 1e-3 -az_hardpde_final_ridge 1e-3 -az_output_dir "$tmp/hpfm1"
 expect_ok hardpde-final-moe-zero "done:" "$AZ" train $hpf -az_moe_experts 2 -az_trainer_max_it 5 -az_hardpde_ridge 1e-3 -az_hardpde_final_ridge 0 -az_output_dir "$tmp/hpfm0"
+expect_error hardpde-ridge-negative "-az_hardpde_ridge must be >= 0 and finite (the ridge alpha |w|^2 of the solve), not -1" "$AZ" train -problem heat1d -az_hardpde -az_hardpde_ridge -1 -az_trainer_max_it 1 -az_output_dir "$tmp/bad"
+expect_error hardpde-tol-zero "-az_hardpde_tol must be > 0 and finite" "$AZ" train -problem heat1d -az_hardpde -az_hardpde_tol 0 -az_trainer_max_it 1 -az_output_dir "$tmp/bad"
+expect_error hardpde-maxit-zero "-az_hardpde_maxit must be >= 1 (Gauss-Newton steps per solve), not 0" "$AZ" train -problem heat1d -az_hardpde -az_hardpde_maxit 0 -az_trainer_max_it 1 -az_output_dir "$tmp/bad"
 a=$(grep '"rel_l2"' "$tmp/hpfm/summary.json") b=$(grep '"rel_l2"' "$tmp/hpfm1/summary.json") c=$(grep '"rel_l2"' "$tmp/hpfm0/summary.json")
 [ -n "$a" ] && [ "$a" = "$b" ] && [ "$a" != "$c" ] || fail "hardpde-moe final ridge: summary $a, final ridge 1e-3 $b, final ridge 0 $c"
 expect_error hardpde-hard-interface "-az_hardpde with -az_moe_blend interface does not combine with hard boundary or initial conditions" "$AZ" train -problem heat1d -az_hardpde -az_constraint hard -az_moe_experts 2 -az_moe_blend interface -az_trainer_max_it 1 -az_output_dir "$tmp/bad"

@@ -39,6 +39,8 @@ before_wall() { awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "wall_sec
 [ -n "$(before_wall "$tmp/rc/history.csv" | cut -d, -f2 | head -1)" ] && [ "$(before_wall "$tmp/rc/history.csv")" = "$(before_wall "$tmp/rh/history.csv")" ] || fail "train from the HDF5 sample differs from train from the CSV sample (history.csv)"
 grep -q '"data": null' "$tmp/run/summary.json" 2>/dev/null; :
 # bad noise options and bad data
+expect_error noise-too-many "-az_data_noise: more than 8 value(s) given" "$AZ" train -problem heat1d $small -az_data "$tmp/obs.csv" -az_data_noise 1,1,1,1,1,1,1,1,1 -az_output_dir "$tmp/bad"
+expect_error weights-too-many "-az_data_weights: more than 8 value(s) given" "$AZ" train -problem heat1d $small -az_data "$tmp/obs.csv" -az_data_weights 1,1,1,1,1,1,1,1,1 -az_output_dir "$tmp/bad"
 expect_error noise-count "-az_data_noise: 2 value(s) given; allowed: one sigma for every component, or one per component (1)" "$AZ" train -problem heat1d $small -az_data "$tmp/obs.csv" -az_data_noise 0.1,0.2 -az_output_dir "$tmp/bad"
 expect_error noise-zero "-az_data_noise: a noise level must be a finite number > 0; component 0 has 0" "$AZ" train -problem heat1d $small -az_data "$tmp/obs.csv" -az_data_noise 0 -az_output_dir "$tmp/bad"
 expect_error weights-zero "-az_data_weights: every weight is 0" "$AZ" train -problem heat1d $small -az_data "$tmp/obs.csv" -az_data_weights 0 -az_output_dir "$tmp/bad"
@@ -61,6 +63,8 @@ grep -v '^[#x]' "$tmp/run/eval.csv" | cut -d, -f3 >"$tmp/eval_u"
 awk 'NR == FNR { a[FNR] = $1; next } { d = a[FNR] - $1; if (d < 0) d = -d; if (d > 1e-14 * (1 + (a[FNR] < 0 ? -a[FNR] : a[FNR]))) bad++ } END { exit bad > 0 || FNR != 10201 }' "$tmp/vtk_u" "$tmp/eval_u" || fail "eval on the 101 x 101 grid differs from the training run's field.vtk"
 # a derivative against a central difference of eval's own values: u_x at (0.5, 0.5)
 printf 'x,t\n0.5,0.5\n0.499,0.5\n0.501,0.5\n' >"$tmp/pts.csv"
+expect_error eval-derivative-twice "-az_eval_derivatives: 'xx' names the same derivative as 'xx' before it" "$AZ" eval -az_run "$tmp/run" -az_eval_grid 3 -az_eval_derivatives xx,x,xx -az_eval_output "$tmp/bad.csv"
+expect_error eval-derivatives-too-many "-az_eval_derivatives: more than 16 names" "$AZ" eval -az_run "$tmp/run" -az_eval_grid 3 -az_eval_derivatives x,xx,t,x,x,x,x,x,x,x,x,x,x,x,x,x,x -az_eval_output "$tmp/bad.csv"
 expect_ok eval-points "3 point(s)" "$AZ" eval -az_run "$tmp/run" -az_eval_points "$tmp/pts.csv" -az_eval_derivatives x -az_eval_output "$tmp/pts_out.csv"
 grep -v '^[#x]' "$tmp/pts_out.csv" | awk -F, 'NR == 1 { ux = $4 } NR == 2 { um = $3 } NR == 3 { up = $3 } END { fd = (up - um) / 0.002; d = fd - ux; if (d < 0) d = -d; exit !(d < 1e-4 * (1 + (ux < 0 ? -ux : ux))) }' || fail "eval: u_x differs from the central difference of u"
 # 1 and 2 ranks: the same file

@@ -71,7 +71,7 @@ static PetscErrorCode DataNoiseOptions(AzLoss L, PetscBool sigma_set, PetscInt n
   PetscFunctionBegin;
   PetscCheck(L->data_file[0] || !(sigma_set || weight_set), L->comm, PETSC_ERR_ARG_WRONG, "%s given without -az_data: the noise model and the weights are those of the observations -az_data reads", sigma_set ? "-az_data_noise" : "-az_data_weights");
   if (sigma_set) {
-    PetscCheck(nsigma == 1 || nsigma == L->ncomp, L->comm, PETSC_ERR_ARG_SIZ, "-az_data_noise: %" PetscInt_FMT " value(s) given; allowed: one sigma for every component, or one per component (%" PetscInt_FMT ")", nsigma, L->ncomp);
+    PetscCheck(nsigma == 1 || nsigma == L->ncomp, L->comm, PETSC_ERR_ARG_SIZ, "-az_data_noise: %s%" PetscInt_FMT " value(s) given; allowed: one sigma for every component, or one per component (%" PetscInt_FMT ")", nsigma > AZ_MAX_COMP ? "more than " : "", PetscMin(nsigma, (PetscInt)AZ_MAX_COMP), L->ncomp);
     for (PetscInt c = 0; c < L->ncomp; c++) {
       const PetscReal s = sigma[nsigma == 1 ? 0 : c];
       PetscCheck(s > 0 && !PetscIsInfOrNanReal(s), L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_data_noise: a noise level must be a finite number > 0; component %" PetscInt_FMT " has %g", c, (double)s);
@@ -79,7 +79,7 @@ static PetscErrorCode DataNoiseOptions(AzLoss L, PetscBool sigma_set, PetscInt n
     }
   }
   if (weight_set) {
-    PetscCheck(nweight == 1 || nweight == L->ncomp, L->comm, PETSC_ERR_ARG_SIZ, "-az_data_weights: %" PetscInt_FMT " value(s) given; allowed: one weight for every component, or one per component (%" PetscInt_FMT ")", nweight, L->ncomp);
+    PetscCheck(nweight == 1 || nweight == L->ncomp, L->comm, PETSC_ERR_ARG_SIZ, "-az_data_weights: %s%" PetscInt_FMT " value(s) given; allowed: one weight for every component, or one per component (%" PetscInt_FMT ")", nweight > AZ_MAX_COMP ? "more than " : "", PetscMin(nweight, (PetscInt)AZ_MAX_COMP), L->ncomp);
     for (PetscInt c = 0; c < L->ncomp; c++) {
       const PetscReal w = weight[nweight == 1 ? 0 : c];
       PetscCheck(w >= 0 && !PetscIsInfOrNanReal(w), L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_data_weights: a weight must be a finite number >= 0; component %" PetscInt_FMT " has %g", c, (double)w);
@@ -106,7 +106,7 @@ PetscErrorCode AzLossSetFromOptions(AzLoss L)
 {
   PetscInt  seed       = (PetscInt)L->seed, nsigma, nweight;
   PetscBool slices_set = PETSC_FALSE, sigma_set = PETSC_FALSE, weight_set = PETSC_FALSE;
-  PetscReal sigma[AZ_MAX_COMP], weight[AZ_MAX_COMP];
+  PetscReal sigma[AZ_MAX_COMP + 1], weight[AZ_MAX_COMP + 1]; /* room for one value too many: PETSc drops the rest silently */
 
   PetscFunctionBegin;
   PetscOptionsBegin(L->comm, L->prefix, "Loss: collocation sets and term weights", "AzLoss");
@@ -119,9 +119,9 @@ PetscErrorCode AzLossSetFromOptions(AzLoss L)
   PetscCall(PetscOptionsReal("-az_weight_boundary", "weight of each boundary term", "AzLossSetWeight", L->w_boundary, &L->w_boundary, NULL));
   PetscCall(PetscOptionsReal("-az_weight_initial", "weight of the initial-condition term", "AzLossSetWeight", L->w_initial, &L->w_initial, NULL));
   PetscCall(PetscOptionsString("-az_data", "observations: CSV file, one point per line: coordinates (x[,y[,z]][,t]) then the components; or HDF5 (a name ending in .h5) with datasets /coords (n x ncoord) and /values (n x ncomp)", "AzLossSetUp", L->data_file, L->data_file, sizeof L->data_file, NULL));
-  nsigma = AZ_MAX_COMP;
+  nsigma = AZ_MAX_COMP + 1;
   PetscCall(PetscOptionsRealArray("-az_data_noise", "noise level of the observations: one sigma > 0, or one per component (s1,s2,...); the data residual is (u_c - obs_c)/sigma_c", "AzLossGetData", sigma, &nsigma, &sigma_set));
-  nweight = AZ_MAX_COMP;
+  nweight = AZ_MAX_COMP + 1;
   PetscCall(PetscOptionsRealArray("-az_data_weights", "weights of the components in the data term: one w >= 0, or one per component (w1,w2,...), not all 0; each multiplies its squared residual", "AzLossGetData", weight, &nweight, &weight_set));
   PetscCall(PetscOptionsReal("-az_weight_data", "weight of the data term", "AzLossSetWeight", L->w_data, &L->w_data, NULL));
   PetscCall(PetscOptionsReal("-az_weight_conservation", "weight of each conservation-law penalty (where a schedule starts)", "AzLossSetWeight", L->w_law, &L->w_law, NULL));

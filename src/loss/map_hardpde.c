@@ -99,7 +99,9 @@ PetscErrorCode AzHardPDEOptions(AzLoss L)
     L->hardpde_final_ridge = (L->moe_experts ? L->moe_experts : size) == 1 ? 0 : L->hardpde_ridge;
   }
   PetscCheck(L->hardpde_final_ridge >= 0 && !PetscIsInfOrNanReal(L->hardpde_final_ridge), L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_hardpde_final_ridge must be >= 0 and finite (the ridge of the solve at the trained parameters; give -az_hardpde_ridge's value to keep it), not %g", (double)L->hardpde_final_ridge);
-  PetscCheck(L->hardpde_ridge >= 0 && L->hardpde_tol > 0 && L->hardpde_maxit >= 1, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_hardpde_ridge must be >= 0, -az_hardpde_tol > 0 and -az_hardpde_maxit >= 1");
+  PetscCheck(L->hardpde_ridge >= 0 && !PetscIsInfOrNanReal(L->hardpde_ridge), L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_hardpde_ridge must be >= 0 and finite (the ridge alpha |w|^2 of the solve), not %g", (double)L->hardpde_ridge);
+  PetscCheck(L->hardpde_tol > 0 && !PetscIsInfOrNanReal(L->hardpde_tol), L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_hardpde_tol must be > 0 and finite (the solve stops at a step below tol (1 + |w|)), not %g", (double)L->hardpde_tol);
+  PetscCheck(L->hardpde_maxit >= 1, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_hardpde_maxit must be >= 1 (Gauss-Newton steps per solve), not %" PetscInt_FMT, L->hardpde_maxit);
   PetscCheck(L->hardpde_rcond >= 0 && L->hardpde_rcond < 1, L->comm, PETSC_ERR_ARG_OUTOFRANGE, "-az_hardpde_rcond must be in [0, 1) (a singular value cut-off relative to the largest), not %g", (double)L->hardpde_rcond);
   PetscFunctionReturn(PETSC_SUCCESS);
 }

@@ -123,6 +123,7 @@ static PetscErrorCode ParseDerivatives(MPI_Comm comm, AzProblem prob, char *list
     }
     PetscCheck(found >= 0, comm, PETSC_ERR_ARG_WRONG, "-az_eval_derivatives: '%s' is not a derivative of %s's coordinates; available (the derivatives its jets carry): %s", list[k], info->name, avail[0] ? avail : "none");
     PetscCheck(req.mask & ((PetscInt)1 << found), comm, PETSC_ERR_ARG_WRONG, "-az_eval_derivatives: '%s' is not carried by %s's jets (its residuals do not need it); available: %s", list[k], info->name, avail[0] ? avail : "none");
+    for (PetscInt j = 0; j < k; j++) PetscCheck(slot[j] != found, comm, PETSC_ERR_ARG_WRONG, "-az_eval_derivatives: '%s' names the same derivative as '%s' before it; give each once", list[k], list[j]);
     slot[k] = found;
     SlotName(ncoord, info->time_dependent, found, names[k], 8);
   }
@@ -132,8 +133,8 @@ static PetscErrorCode ParseDerivatives(MPI_Comm comm, AzProblem prob, char *list
 PetscErrorCode AzRunEval(MPI_Comm comm)
 {
   char                 run[PETSC_MAX_PATH_LEN] = "", path[PETSC_MAX_PATH_LEN + 32], load[PETSC_MAX_PATH_LEN] = "", pts[PETSC_MAX_PATH_LEN] = "", out[PETSC_MAX_PATH_LEN] = "", name[PETSC_MAX_PATH_LEN] = "poisson2d", recipe[2048];
-  char                *dlist[16], dname[16][8], params[1024] = "";
-  PetscInt             ndl = 16, grid = 0, ncoord, ncomp, nslot, n, nd = 0, slot[16], start, end, ncol, chunk = 1024;
+  char                *dlist[17], dname[16][8], params[1024] = ""; /* room for one name too many: PETSc drops the rest silently */
+  PetscInt             ndl = 17, grid = 0, ncoord, ncomp, nslot, n, nd = 0, slot[16], start, end, ncol, chunk = 1024;
   PetscBool            run_set, load_set, grid_set, pts_set;
   Inserted             ins = {0, {NULL}};
   AzProblem            prob;
@@ -194,7 +195,7 @@ PetscErrorCode AzRunEval(MPI_Comm comm)
    * given again; a run directory's options.txt holds every option train's recipe set, so the conditions
    * are its own: a run made before a recipe rule existed is evaluated as it was trained */
   PetscCall(AzRunApplyRecipe(prob, (PetscBool)!run_set, PETSC_TRUE, recipe, sizeof recipe));
-  if (ndl > 16) ndl = 16;
+  PetscCheck(ndl <= 16, comm, PETSC_ERR_ARG_SIZ, "-az_eval_derivatives: more than 16 names; give at most 16 (each once)");
   PetscCall(ParseDerivatives(comm, prob, dlist, ndl, slot, dname));
   nd = ndl;
   PetscCall(AzRunCreateField(prob, &field)); /* loads -az_field_load: a field of another architecture is refused */
