@@ -135,6 +135,8 @@ expect_error h5-long-output-dir "-az_output_dir: the HDF5 file $long/field.h5.tm
 [ -e "$long" ] && fail "h5-long-output-dir: the run directory was made"
 expect_error h5-long-compare-dir "at most 230 are allowed" "$AZ" compare -problem heat1d -az_recipe none -az_strategies soft -az_trainer_max_it 1 -az_output_dir "$long"
 expect_error h5-long-sample "Cannot write: the HDF5 file $long.h5.tmp has a path of" "$AZ" sample -problem heat1d -az_sample_n 10 -az_sample_output "$long.h5"
+expect_error h5-long-reference "The reference: the HDF5 file $long/reference.h5.tmp has a path of" "$AZ" reference -problem heat1d -az_ref_format hdf5 -az_ref_n 64 -az_output_dir "$long"
+[ -e "$long" ] && fail "h5-long-reference: the directory was made (the path was checked after the solve)"
 # a list option with more values than it takes: PETSc kept the first ones and dropped the rest without a word
 expect_error ref-n-too-many "-az_ref_n: more than 1 value(s) for a problem of 1 spatial axes" "$AZ" reference -problem heat1d -az_ref_n 64,64,64 -az_output_dir "$tmp/bad"
 expect_error divfree-components-too-many "takes two component numbers (the velocity along x, then y), not 3" "$AZ" train -problem euler2d -az_recipe none -az_divfree -az_divfree_components 0,1,0 -az_trainer_max_it 1 -az_output_dir "$tmp/bad"

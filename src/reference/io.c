@@ -79,6 +79,18 @@ static void DataPath(AzReference ref, const char dir[], char path[], size_t len)
   snprintf(path, len, "%s/reference.%s", dir, ref->format == AZ_REF_FORMAT_HDF5 ? "h5" : "bin");
 }
 
+/* the data file's path, as AzReferenceWrite will open it, checked before a solve that could take long */
+PetscErrorCode AzRefCheckWritePath(AzReference ref, const char dir[])
+{
+  char path[PETSC_MAX_PATH_LEN], tmp[PETSC_MAX_PATH_LEN + 8];
+
+  PetscFunctionBegin;
+  DataPath(ref, dir, path, sizeof path);
+  snprintf(tmp, sizeof tmp, "%s.tmp", path);
+  if (ref->format == AZ_REF_FORMAT_HDF5) PetscCall(AzFileCheckHDF5Path(ref->comm, tmp, "The reference"));
+  PetscFunctionReturn(PETSC_SUCCESS);
+}
+
 static PetscErrorCode OpenData(AzReference ref, const char path[], PetscFileMode mode, PetscViewer *v)
 {
   PetscFunctionBegin;

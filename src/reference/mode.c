@@ -21,6 +21,7 @@ PetscErrorCode AzReferenceSolveCached(AzReference ref, const char dir[])
     PetscCall(PetscInfo(NULL, "Reusing the reference of %s stored in %s\n", ref->info->name, dir));
     PetscFunctionReturn(PETSC_SUCCESS);
   }
+  PetscCall(AzRefCheckWritePath(ref, dir)); /* refused before the solve, not after it */
   PetscCall(AzReferenceSolve(ref));
   PetscCall(AzReferenceWrite(ref, dir));
   PetscFunctionReturn(PETSC_SUCCESS);

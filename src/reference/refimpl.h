@@ -176,4 +176,5 @@ PETSC_INTERN PetscErrorCode AzRefVerifyWarn(AzReference);
 /* io.c */
 PETSC_INTERN PetscErrorCode AzRefCacheKey(AzReference, char buf[], size_t len);
 
+PETSC_INTERN PetscErrorCode AzRefCheckWritePath(AzReference, const char[]); /* io.c */
 #endif
